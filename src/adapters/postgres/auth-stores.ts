@@ -1,0 +1,357 @@
+import type { AccountRecord, AccountStore } from '../../ports/account-store.js';
+import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
+import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
+import type {
+  OperatorRecord,
+  OperatorSessionRecord,
+  OperatorStore,
+  OperatorTokenRecord,
+} from '../../ports/operator-store.js';
+import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
+import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
+import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
+
+type Row = Record<string, unknown>;
+// BIGINT arrives as text (it may exceed 2^53); epoch milliseconds never do.
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** Serializes writers of one logical row across every node until the transaction ends. */
+const lockKey = (client: PostgresClient, key: string) =>
+  client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+
+export class PostgresAccountStore implements AccountStore {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async createAccount(account: AccountRecord): Promise<boolean> {
+    const result = await this.pool.query(
+      'INSERT INTO accounts (account_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [account.accountId, account.createdAt],
+    );
+    return result.rowCount === 1;
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM accounts WHERE account_id = $1', [accountId]);
+    const row = rows[0];
+    return row ? { accountId: String(row.account_id), createdAt: num(row.created_at) } : null;
+  }
+
+  async listAccounts(): Promise<AccountRecord[]> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM accounts ORDER BY account_id COLLATE "C"');
+    return rows.map((row) => ({ accountId: String(row.account_id), createdAt: num(row.created_at) }));
+  }
+}
+
+const apiKey = (row: Row): ApiKeyRecord => ({
+  accountId: String(row.account_id),
+  keyHash: String(row.key_hash),
+  keyCipher: String(row.key_cipher),
+  createdAt: num(row.created_at),
+  expiresAt: numOrNull(row.expires_at),
+  lastUsedAt: numOrNull(row.last_used_at),
+});
+
+const client = (row: Row): ClientRecord => ({
+  accountId: String(row.account_id),
+  clientId: String(row.client_id),
+  secretHash: String(row.secret_hash),
+  secretCipher: String(row.secret_cipher),
+  version: num(row.version),
+  createdAt: num(row.created_at),
+});
+
+export class PostgresCredentialStore implements CredentialStore {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async replaceApiKey(
+    next: Pick<ApiKeyRecord, 'accountId' | 'keyHash' | 'keyCipher' | 'createdAt'>,
+    graceUntil: number | null,
+  ): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      // Two regenerations racing on two nodes must still leave exactly one current key.
+      await lockKey(tx, `api-key:${next.accountId}`);
+      if (graceUntil === null) {
+        await tx.query('DELETE FROM api_keys WHERE account_id = $1', [next.accountId]);
+      } else {
+        await tx.query(
+          'UPDATE api_keys SET expires_at = least(coalesce(expires_at, $1), $1) WHERE account_id = $2',
+          [graceUntil, next.accountId],
+        );
+      }
+      await tx.query(
+        'INSERT INTO api_keys (key_hash, account_id, key_cipher, created_at) VALUES ($1, $2, $3, $4)',
+        [next.keyHash, next.accountId, next.keyCipher, next.createdAt],
+      );
+    });
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM api_keys WHERE key_hash = $1', [keyHash]);
+    return rows[0] ? apiKey(rows[0]) : null;
+  }
+
+  async listApiKeys(accountId: string): Promise<ApiKeyRecord[]> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM api_keys WHERE account_id = $1 ORDER BY created_at DESC, key_hash',
+      [accountId],
+    );
+    return rows.map(apiKey);
+  }
+
+  async touchApiKey(keyHash: string, usedAt: number): Promise<void> {
+    await this.pool.query(
+      'UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 AND (last_used_at IS NULL OR last_used_at < $1)',
+      [usedAt, keyHash],
+    );
+  }
+
+  async replaceClient(next: Omit<ClientRecord, 'version'>): Promise<number> {
+    const { rows } = await this.pool.query<Row>(
+      `INSERT INTO clients (client_id, account_id, secret_hash, secret_cipher, version, created_at)
+       VALUES ($1, $2, $3, $4, 1, $5)
+       ON CONFLICT (account_id) DO UPDATE SET client_id = excluded.client_id, secret_hash = excluded.secret_hash,
+         secret_cipher = excluded.secret_cipher, created_at = excluded.created_at, version = clients.version + 1
+       RETURNING version`,
+      [next.clientId, next.accountId, next.secretHash, next.secretCipher, next.createdAt],
+    );
+    return num(rows[0]?.version);
+  }
+
+  async findClientById(clientId: string): Promise<ClientRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM clients WHERE client_id = $1', [clientId]);
+    return rows[0] ? client(rows[0]) : null;
+  }
+
+  async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM clients WHERE account_id = $1', [accountId]);
+    return rows[0] ? client(rows[0]) : null;
+  }
+}
+
+const testToken = (row: Row): TestTokenRecord => ({
+  accountId: String(row.account_id),
+  jti: String(row.jti),
+  tokenCipher: String(row.token_cipher),
+  issuedAt: num(row.issued_at),
+  expiresAt: num(row.expires_at),
+});
+
+export class PostgresTokenStore implements TokenStore {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async revokeToken(jti: string, accountId: string, expiresAt: number): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO revoked_tokens (jti, account_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [jti, accountId, expiresAt],
+    );
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM revoked_tokens WHERE jti = $1', [jti]);
+    return rowCount !== null && rowCount > 0;
+  }
+
+  async replaceTestToken(next: TestTokenRecord): Promise<TestTokenRecord | null> {
+    return inTransaction(this.pool, async (tx) => {
+      // Without the lock, two first issues racing would both see no previous token and neither would revoke.
+      await lockKey(tx, `test-token:${next.accountId}`);
+      const { rows } = await tx.query<Row>('SELECT * FROM test_tokens WHERE account_id = $1', [
+        next.accountId,
+      ]);
+      await tx.query(
+        `INSERT INTO test_tokens (account_id, jti, token_cipher, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id) DO UPDATE SET jti = excluded.jti, token_cipher = excluded.token_cipher,
+           issued_at = excluded.issued_at, expires_at = excluded.expires_at`,
+        [next.accountId, next.jti, next.tokenCipher, next.issuedAt, next.expiresAt],
+      );
+      return rows[0] ? testToken(rows[0]) : null;
+    });
+  }
+
+  async getTestToken(accountId: string): Promise<TestTokenRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM test_tokens WHERE account_id = $1', [
+      accountId,
+    ]);
+    return rows[0] ? testToken(rows[0]) : null;
+  }
+
+  async purgeExpiredTokens(now: number): Promise<number> {
+    const { rows } = await this.pool.query<Row>(
+      `WITH r AS (DELETE FROM revoked_tokens WHERE expires_at < $1 RETURNING 1),
+            t AS (DELETE FROM test_tokens WHERE expires_at < $1 RETURNING 1)
+       SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM t) AS purged`,
+      [now],
+    );
+    return num(rows[0]?.purged);
+  }
+}
+
+const signingKey = (row: Row): SigningKeyRecord => ({
+  kid: String(row.kid),
+  alg: row.alg === 'ES256' ? 'ES256' : 'EdDSA',
+  publicJwk: String(row.public_jwk),
+  privateCipher: String(row.private_cipher),
+  createdAt: num(row.created_at),
+  activatesAt: num(row.activates_at),
+  retiredAt: numOrNull(row.retired_at),
+  removeAfter: numOrNull(row.remove_after),
+});
+
+export class PostgresSigningKeyStore implements SigningKeyStore {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_cipher, created_at, activates_at, retired_at, remove_after)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        key.kid,
+        key.alg,
+        key.publicJwk,
+        key.privateCipher,
+        key.createdAt,
+        key.activatesAt,
+        key.retiredAt,
+        key.removeAfter,
+      ],
+    );
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM signing_keys ORDER BY created_at, kid');
+    return rows.map(signingKey);
+  }
+
+  async retireSigningKey(kid: string, retiredAt: number, removeAfter: number): Promise<void> {
+    await this.pool.query(
+      'UPDATE signing_keys SET retired_at = $1, remove_after = $2 WHERE kid = $3 AND retired_at IS NULL',
+      [retiredAt, removeAfter, kid],
+    );
+  }
+
+  async deleteSigningKeysRemovedBefore(now: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM signing_keys WHERE remove_after < $1', [now])).rowCount ?? 0;
+  }
+}
+
+const session = (row: Row): OperatorSessionRecord => ({
+  idHash: String(row.id_hash),
+  username: String(row.username),
+  csrfToken: String(row.csrf_token),
+  createdAt: num(row.created_at),
+  expiresAt: num(row.expires_at),
+});
+
+export class PostgresOperatorStore implements OperatorStore {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async createOperator(operator: OperatorRecord): Promise<boolean> {
+    const result = await this.pool.query(
+      'INSERT INTO operators (username, password_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [operator.username, operator.passwordHash, operator.createdAt],
+    );
+    return result.rowCount === 1;
+  }
+
+  async getOperator(username: string): Promise<OperatorRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM operators WHERE username = $1', [username]);
+    const row = rows[0];
+    return row
+      ? {
+          username: String(row.username),
+          passwordHash: String(row.password_hash),
+          createdAt: num(row.created_at),
+        }
+      : null;
+  }
+
+  async setOperatorPassword(username: string, passwordHash: string): Promise<boolean> {
+    const result = await this.pool.query('UPDATE operators SET password_hash = $1 WHERE username = $2', [
+      passwordHash,
+      username,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async createSession(record: OperatorSessionRecord): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO operator_sessions (id_hash, username, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
+      [record.idHash, record.username, record.csrfToken, record.createdAt, record.expiresAt],
+    );
+  }
+
+  async getSession(idHash: string): Promise<OperatorSessionRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM operator_sessions WHERE id_hash = $1', [
+      idHash,
+    ]);
+    return rows[0] ? session(rows[0]) : null;
+  }
+
+  async deleteSessions(filter: { idHash: string } | { username: string }): Promise<number> {
+    const result =
+      'idHash' in filter
+        ? await this.pool.query('DELETE FROM operator_sessions WHERE id_hash = $1', [filter.idHash])
+        : await this.pool.query('DELETE FROM operator_sessions WHERE username = $1', [filter.username]);
+    return result.rowCount ?? 0;
+  }
+
+  async createOperatorToken(token: OperatorTokenRecord): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO operator_tokens (token_hash, username, name, created_at) VALUES ($1, $2, $3, $4)',
+      [token.tokenHash, token.username, token.name, token.createdAt],
+    );
+  }
+
+  async findOperatorToken(tokenHash: string): Promise<OperatorTokenRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM operator_tokens WHERE token_hash = $1', [
+      tokenHash,
+    ]);
+    const row = rows[0];
+    return row
+      ? {
+          tokenHash: String(row.token_hash),
+          username: String(row.username),
+          name: String(row.name),
+          createdAt: num(row.created_at),
+        }
+      : null;
+  }
+}
+
+export class PostgresAuditStore implements AuditStore {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO audit_events (id, at, actor, account_id, action, address, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [
+        event.id,
+        event.at,
+        event.actor,
+        event.accountId,
+        event.action,
+        event.address,
+        JSON.stringify(event.detail),
+      ],
+    );
+  }
+
+  async listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM audit_events WHERE ($1::text IS NULL OR account_id = $1) AND ($2::bigint IS NULL OR at < $2)
+       ORDER BY at DESC, id DESC LIMIT $3`,
+      [filter.accountId ?? null, filter.before ?? null, filter.limit],
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      at: num(row.at),
+      actor: String(row.actor),
+      accountId: strOrNull(row.account_id),
+      action: String(row.action),
+      address: strOrNull(row.address),
+      detail: row.detail as AuditEvent['detail'],
+    }));
+  }
+}
