@@ -1,0 +1,85 @@
+import { Redis } from 'ioredis';
+import type { RateLimitStore } from '../../ports/rate-limit.js';
+
+/**
+ * One hash per key: `w` = window number, `r` = when it ends, `c` = count. A hit from a newer window starts it
+ * at 0; a hit from an older one (a node whose clock lags) counts in the newer window rather than resetting it.
+ * The whole read-modify-write is one script, so hits from any number of nodes are counted exactly.
+ */
+const HIT_SCRIPT = `
+local stored = tonumber(redis.call('HGET', KEYS[1], 'w'))
+if stored == nil or stored < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'w', ARGV[1], 'r', ARGV[2], 'c', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return {redis.call('HINCRBY', KEYS[1], 'c', 1), redis.call('HGET', KEYS[1], 'r')}
+`;
+
+type HitScript = (
+  key: string,
+  window: string,
+  resetAt: string,
+  expireAt: string,
+) => Promise<[number, string]>;
+
+export interface RedisRateLimitOptions {
+  /** Put before every key, so several deployments can share one Redis. */
+  keyPrefix?: string;
+  connectionName?: string;
+}
+
+/** Fixed-window counters shared by every node through Redis. */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(url: string, options: RedisRateLimitOptions = {}) {
+    this.#prefix = options.keyPrefix ?? 'orchestrator:rl:';
+    // Fail fast: a limiter that waits for Redis to come back holds every request up with it.
+    this.#redis = new Redis(url, {
+      connectionName: options.connectionName ?? 'orchestrator-rate-limit',
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+    });
+    this.#redis.on('error', () => {});
+    this.#redis.defineCommand('orchestratorHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+  }
+
+  async hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
+    const window = Math.floor(now / windowMs);
+    const resetAt = (window + 1) * windowMs;
+    const hitScript = (this.#redis as unknown as { orchestratorHit: HitScript }).orchestratorHit.bind(
+      this.#redis,
+    );
+    // Relative expiry (callers' clocks may be injected); kept a little past the window's end so a node
+    // whose clock is slightly behind still finds it.
+    const [count, storedResetAt] = await hitScript(
+      this.#prefix + key,
+      String(window),
+      String(resetAt),
+      String(resetAt - now + 1_000),
+    );
+    return { count: Number(count), resetAt: Number(storedResetAt) };
+  }
+
+  async peek(key: string, now: number): Promise<{ count: number; resetAt: number }> {
+    const [count, resetAt] = await this.#redis.hmget(this.#prefix + key, 'c', 'r');
+    return count !== null && resetAt !== null && Number(resetAt) > now
+      ? { count: Number(count), resetAt: Number(resetAt) }
+      : { count: 0, resetAt: now };
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.#redis.del(this.#prefix + key);
+  }
+
+  /** Reachable and answering (for /readyz). */
+  async ping(): Promise<boolean> {
+    return (await this.#redis.ping().catch(() => null)) === 'PONG';
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => {});
+    this.#redis.disconnect();
+  }
+}
