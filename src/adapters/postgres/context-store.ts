@@ -1,0 +1,260 @@
+import {
+  isExpired,
+  mergeProperties,
+  omitProperties,
+  parseProperties,
+  serializeProperties,
+} from '../../core/context/properties.js';
+import type { JsonValue } from '../../core/json.js';
+import type {
+  ContextDocument,
+  ContextDocumentStore,
+  ContextNamespaceStore,
+  DocumentKey,
+  MergeOutcome,
+  NamespaceRecord,
+  SessionTtlRecord,
+} from '../../ports/context-store.js';
+import { inTransaction, type PostgresClient, type PostgresPool, Rollback } from './database.js';
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+const KEY = 'account_id = $1 AND namespace = $2 AND session_id = $3';
+const LIVE = '(expires_at IS NULL OR expires_at > $4)';
+const keyArgs = (key: DocumentKey): [string, string, string] => [key.accountId, key.namespace, key.sessionId];
+
+const document = (row: Row): ContextDocument => ({
+  key: {
+    accountId: String(row.account_id),
+    namespace: String(row.namespace),
+    sessionId: String(row.session_id),
+  },
+  properties: parseProperties(String(row.properties)),
+  createdAt: num(row.created_at),
+  updatedAt: num(row.updated_at),
+  expiresAt: numOrNull(row.expires_at),
+});
+
+const namespaceRecord = (row: Row): NamespaceRecord => ({
+  accountId: String(row.account_id),
+  name: String(row.name),
+  createdAt: num(row.created_at),
+  ttlSeconds: numOrNull(row.ttl_seconds),
+});
+
+const sessionTtl = (row: Row): SessionTtlRecord => ({
+  accountId: String(row.account_id),
+  namespace: String(row.namespace),
+  sessionId: String(row.session_id),
+  createdAt: num(row.created_at),
+  ttlSeconds: num(row.ttl_seconds),
+});
+
+/**
+ * Locks the document's row for the rest of the transaction, creating an already-expired placeholder when there
+ * is none, so that merges racing from any number of nodes queue on one row lock (a plain `SELECT ... FOR UPDATE`
+ * locks nothing while the row does not exist yet). A rolled-back transaction takes its placeholder with it.
+ */
+async function lockDocument(tx: PostgresClient, key: DocumentKey, now: number): Promise<Row> {
+  await tx.query(
+    `INSERT INTO context_documents (account_id, namespace, session_id, properties, size, created_at, updated_at, expires_at)
+     VALUES ($1, $2, $3, '{}', 2, $4, $4, $4) ON CONFLICT DO NOTHING`,
+    [...keyArgs(key), now],
+  );
+  const { rows } = await tx.query<Row>(
+    `SELECT * FROM context_documents WHERE ${KEY} FOR UPDATE`,
+    keyArgs(key),
+  );
+  const row = rows[0];
+  if (!row) throw new Error('context document vanished while locked');
+  return row;
+}
+
+/** Context documents, namespaces and TTLs in PostgreSQL; every read-modify-write holds the document's row lock. */
+export class PostgresContextStore implements ContextDocumentStore, ContextNamespaceStore {
+  constructor(private readonly pool: PostgresPool) {}
+
+  async mergeDocument(
+    key: DocumentKey,
+    patch: Record<string, JsonValue>,
+    options: { now: number; expiresAt: number | null; maxChars: number },
+  ): Promise<MergeOutcome> {
+    return inTransaction<MergeOutcome>(this.pool, async (tx) => {
+      const row = await lockDocument(tx, key, options.now);
+      const live = !isExpired(numOrNull(row.expires_at), options.now);
+      const json = serializeProperties(
+        mergeProperties(live ? parseProperties(String(row.properties)) : {}, patch),
+      );
+      // Rolled back, so a placeholder made by lockDocument goes too.
+      if (json.length > options.maxChars)
+        return new Rollback({ ok: false, reason: 'too_large', size: json.length });
+      const createdAt = live ? num(row.created_at) : options.now;
+      await tx.query(
+        `UPDATE context_documents SET properties = $4, size = $5, created_at = $6, updated_at = $7, expires_at = $8
+           WHERE ${KEY}`,
+        [...keyArgs(key), json, json.length, createdAt, options.now, options.expiresAt],
+      );
+      await tx.query(
+        `INSERT INTO context_namespaces (account_id, name, created_at, ttl_seconds) VALUES ($1, $2, $3, NULL)
+           ON CONFLICT (account_id, name) DO NOTHING`,
+        [key.accountId, key.namespace, options.now],
+      );
+      const document: ContextDocument = {
+        key: { ...key },
+        properties: parseProperties(json),
+        createdAt,
+        updatedAt: options.now,
+        expiresAt: options.expiresAt,
+      };
+      return { ok: true, document };
+    });
+  }
+
+  async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {
+    const { rows } = await this.pool.query<Row>(`SELECT * FROM context_documents WHERE ${KEY} AND ${LIVE}`, [
+      ...keyArgs(key),
+      now,
+    ]);
+    return rows[0] ? document(rows[0]) : null;
+  }
+
+  async deleteProperties(key: DocumentKey, names: string[], now: number): Promise<boolean> {
+    return inTransaction(this.pool, async (tx) => {
+      const { rows } = await tx.query<Row>(
+        `SELECT * FROM context_documents WHERE ${KEY} AND ${LIVE} FOR UPDATE`,
+        [...keyArgs(key), now],
+      );
+      const row = rows[0];
+      if (!row) return false;
+      const json = serializeProperties(omitProperties(parseProperties(String(row.properties)), names));
+      await tx.query(
+        `UPDATE context_documents SET properties = $4, size = $5, updated_at = $6 WHERE ${KEY}`,
+        [...keyArgs(key), json, json.length, now],
+      );
+      return true;
+    });
+  }
+
+  async deleteDocument(key: DocumentKey): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`DELETE FROM context_documents WHERE ${KEY}`, keyArgs(key));
+    return (rowCount ?? 0) > 0;
+  }
+
+  async listDocuments(
+    accountId: string,
+    namespace: string,
+    page: { offset: number; limit: number; now: number },
+  ): Promise<ContextDocument[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM context_documents
+       WHERE account_id = $1 AND namespace = $2 AND (expires_at IS NULL OR expires_at > $3)
+       ORDER BY session_id LIMIT $4 OFFSET $5`,
+      [accountId, namespace, page.now, page.limit, page.offset],
+    );
+    return rows.map(document);
+  }
+
+  async purgeExpiredDocuments(now: number, limit: number): Promise<number> {
+    // SKIP LOCKED: purgers on several nodes share the work instead of queueing on each other's rows.
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM context_documents WHERE (account_id, namespace, session_id) IN (
+         SELECT account_id, namespace, session_id FROM context_documents
+         WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [now, limit],
+    );
+    return rowCount ?? 0;
+  }
+
+  async upsertNamespace(
+    accountId: string,
+    name: string,
+    now: number,
+    ttlSeconds?: number | null,
+  ): Promise<void> {
+    if (ttlSeconds === undefined) {
+      await this.pool.query(
+        `INSERT INTO context_namespaces (account_id, name, created_at, ttl_seconds) VALUES ($1, $2, $3, NULL)
+         ON CONFLICT (account_id, name) DO NOTHING`,
+        [accountId, name, now],
+      );
+    } else {
+      await this.pool.query(
+        `INSERT INTO context_namespaces (account_id, name, created_at, ttl_seconds) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id, name) DO UPDATE SET ttl_seconds = excluded.ttl_seconds`,
+        [accountId, name, now, ttlSeconds],
+      );
+    }
+  }
+
+  async listNamespaces(accountId: string): Promise<NamespaceRecord[]> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM context_namespaces WHERE account_id = $1 ORDER BY name',
+      [accountId],
+    );
+    return rows.map(namespaceRecord);
+  }
+
+  async getNamespace(accountId: string, name: string): Promise<NamespaceRecord | null> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM context_namespaces WHERE account_id = $1 AND name = $2',
+      [accountId, name],
+    );
+    return rows[0] ? namespaceRecord(rows[0]) : null;
+  }
+
+  async deleteNamespace(accountId: string, name: string): Promise<boolean> {
+    return inTransaction(this.pool, async (tx) => {
+      const args = [accountId, name];
+      let deleted = 0;
+      for (const sql of [
+        'DELETE FROM context_documents WHERE account_id = $1 AND namespace = $2',
+        'DELETE FROM context_session_ttls WHERE account_id = $1 AND namespace = $2',
+        'DELETE FROM context_namespaces WHERE account_id = $1 AND name = $2',
+      ]) {
+        deleted += (await tx.query(sql, args)).rowCount ?? 0;
+      }
+      return deleted > 0;
+    });
+  }
+
+  async setSessionTtl(record: SessionTtlRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO context_session_ttls (account_id, namespace, session_id, created_at, ttl_seconds)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (account_id, namespace, session_id) DO UPDATE SET ttl_seconds = excluded.ttl_seconds`,
+      [record.accountId, record.namespace, record.sessionId, record.createdAt, record.ttlSeconds],
+    );
+  }
+
+  async listSessionTtls(accountId: string, namespace: string): Promise<SessionTtlRecord[]> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM context_session_ttls WHERE account_id = $1 AND namespace = $2 ORDER BY session_id',
+      [accountId, namespace],
+    );
+    return rows.map(sessionTtl);
+  }
+
+  async getSessionTtl(
+    accountId: string,
+    namespace: string,
+    sessionId: string,
+  ): Promise<SessionTtlRecord | null> {
+    const { rows } = await this.pool.query<Row>(`SELECT * FROM context_session_ttls WHERE ${KEY}`, [
+      accountId,
+      namespace,
+      sessionId,
+    ]);
+    return rows[0] ? sessionTtl(rows[0]) : null;
+  }
+
+  async deleteSession(accountId: string, namespace: string, sessionId: string): Promise<boolean> {
+    return inTransaction(this.pool, async (tx) => {
+      const args = [accountId, namespace, sessionId];
+      const documents = (await tx.query(`DELETE FROM context_documents WHERE ${KEY}`, args)).rowCount ?? 0;
+      const ttls = (await tx.query(`DELETE FROM context_session_ttls WHERE ${KEY}`, args)).rowCount ?? 0;
+      return documents + ttls > 0;
+    });
+  }
+}
