@@ -1,0 +1,71 @@
+import type { SqliteMigration } from './database.js';
+
+export const authMigrations: SqliteMigration[] = [
+  {
+    id: 'auth-001',
+    sql: `
+      CREATE TABLE accounts (account_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+      CREATE TABLE api_keys (
+        key_hash TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(account_id),
+        key_cipher TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        last_used_at INTEGER
+      );
+      CREATE INDEX api_keys_account ON api_keys(account_id);
+      CREATE TABLE clients (
+        client_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL UNIQUE REFERENCES accounts(account_id),
+        secret_hash TEXT NOT NULL,
+        secret_cipher TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+      CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at);
+      CREATE TABLE test_tokens (
+        account_id TEXT PRIMARY KEY,
+        jti TEXT NOT NULL,
+        token_cipher TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        private_cipher TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        activates_at INTEGER NOT NULL,
+        retired_at INTEGER,
+        remove_after INTEGER
+      );
+      CREATE TABLE operators (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE operator_sessions (
+        id_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES operators(username),
+        csrf_token TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE operator_tokens (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES operators(username),
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE audit_events (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        account_id TEXT,
+        action TEXT NOT NULL,
+        address TEXT,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_account_at ON audit_events(account_id, at);
+      CREATE INDEX audit_events_at ON audit_events(at);
+    `,
+  },
+];

@@ -1,0 +1,332 @@
+import type { AccountRecord, AccountStore } from '../../ports/account-store.js';
+import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
+import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
+import type {
+  OperatorRecord,
+  OperatorSessionRecord,
+  OperatorStore,
+  OperatorTokenRecord,
+} from '../../ports/operator-store.js';
+import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
+import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
+import type { SqliteDatabase } from './database.js';
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export class SqliteAccountStore implements AccountStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async createAccount(account: AccountRecord): Promise<boolean> {
+    const result = this.db
+      .prepare('INSERT INTO accounts (account_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
+      .run(account.accountId, account.createdAt);
+    return result.changes === 1;
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | null> {
+    const row = this.db.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as Row | undefined;
+    return row ? { accountId: String(row.account_id), createdAt: num(row.created_at) } : null;
+  }
+
+  async listAccounts(): Promise<AccountRecord[]> {
+    return (this.db.prepare('SELECT * FROM accounts ORDER BY account_id').all() as Row[]).map((row) => ({
+      accountId: String(row.account_id),
+      createdAt: num(row.created_at),
+    }));
+  }
+}
+
+const apiKey = (row: Row): ApiKeyRecord => ({
+  accountId: String(row.account_id),
+  keyHash: String(row.key_hash),
+  keyCipher: String(row.key_cipher),
+  createdAt: num(row.created_at),
+  expiresAt: numOrNull(row.expires_at),
+  lastUsedAt: numOrNull(row.last_used_at),
+});
+
+const client = (row: Row): ClientRecord => ({
+  accountId: String(row.account_id),
+  clientId: String(row.client_id),
+  secretHash: String(row.secret_hash),
+  secretCipher: String(row.secret_cipher),
+  version: num(row.version),
+  createdAt: num(row.created_at),
+});
+
+export class SqliteCredentialStore implements CredentialStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async replaceApiKey(
+    next: Pick<ApiKeyRecord, 'accountId' | 'keyHash' | 'keyCipher' | 'createdAt'>,
+    graceUntil: number | null,
+  ): Promise<void> {
+    this.db.transaction(() => {
+      if (graceUntil === null) {
+        this.db.prepare('DELETE FROM api_keys WHERE account_id = ?').run(next.accountId);
+      } else {
+        this.db
+          .prepare('UPDATE api_keys SET expires_at = min(coalesce(expires_at, ?), ?) WHERE account_id = ?')
+          .run(graceUntil, graceUntil, next.accountId);
+      }
+      this.db
+        .prepare('INSERT INTO api_keys (key_hash, account_id, key_cipher, created_at) VALUES (?, ?, ?, ?)')
+        .run(next.keyHash, next.accountId, next.keyCipher, next.createdAt);
+    })();
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    const row = this.db.prepare('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as Row | undefined;
+    return row ? apiKey(row) : null;
+  }
+
+  async listApiKeys(accountId: string): Promise<ApiKeyRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at DESC')
+      .all(accountId) as Row[];
+    return rows.map(apiKey);
+  }
+
+  async touchApiKey(keyHash: string, usedAt: number): Promise<void> {
+    this.db
+      .prepare(
+        'UPDATE api_keys SET last_used_at = ? WHERE key_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+      )
+      .run(usedAt, keyHash, usedAt);
+  }
+
+  async replaceClient(next: Omit<ClientRecord, 'version'>): Promise<number> {
+    const row = this.db
+      .prepare(
+        `INSERT INTO clients (client_id, account_id, secret_hash, secret_cipher, version, created_at)
+         VALUES (?, ?, ?, ?, 1, ?)
+         ON CONFLICT (account_id) DO UPDATE SET client_id = excluded.client_id, secret_hash = excluded.secret_hash,
+           secret_cipher = excluded.secret_cipher, created_at = excluded.created_at, version = clients.version + 1
+         RETURNING version`,
+      )
+      .get(next.clientId, next.accountId, next.secretHash, next.secretCipher, next.createdAt) as Row;
+    return num(row.version);
+  }
+
+  async findClientById(clientId: string): Promise<ClientRecord | null> {
+    const row = this.db.prepare('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Row | undefined;
+    return row ? client(row) : null;
+  }
+
+  async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
+    const row = this.db.prepare('SELECT * FROM clients WHERE account_id = ?').get(accountId) as Row | undefined;
+    return row ? client(row) : null;
+  }
+}
+
+const testToken = (row: Row): TestTokenRecord => ({
+  accountId: String(row.account_id),
+  jti: String(row.jti),
+  tokenCipher: String(row.token_cipher),
+  issuedAt: num(row.issued_at),
+  expiresAt: num(row.expires_at),
+});
+
+export class SqliteTokenStore implements TokenStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async revokeToken(jti: string, accountId: string, expiresAt: number): Promise<void> {
+    this.db
+      .prepare('INSERT INTO revoked_tokens (jti, account_id, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(jti, accountId, expiresAt);
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM revoked_tokens WHERE jti = ?').get(jti) !== undefined;
+  }
+
+  async replaceTestToken(next: TestTokenRecord): Promise<TestTokenRecord | null> {
+    return this.db.transaction(() => {
+      const previous = this.db.prepare('SELECT * FROM test_tokens WHERE account_id = ?').get(next.accountId) as
+        | Row
+        | undefined;
+      this.db
+        .prepare(
+          `INSERT INTO test_tokens (account_id, jti, token_cipher, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (account_id) DO UPDATE SET jti = excluded.jti, token_cipher = excluded.token_cipher,
+             issued_at = excluded.issued_at, expires_at = excluded.expires_at`,
+        )
+        .run(next.accountId, next.jti, next.tokenCipher, next.issuedAt, next.expiresAt);
+      return previous ? testToken(previous) : null;
+    })();
+  }
+
+  async getTestToken(accountId: string): Promise<TestTokenRecord | null> {
+    const row = this.db.prepare('SELECT * FROM test_tokens WHERE account_id = ?').get(accountId) as Row | undefined;
+    return row ? testToken(row) : null;
+  }
+
+  async purgeExpiredTokens(now: number): Promise<number> {
+    return this.db.transaction(
+      () =>
+        this.db.prepare('DELETE FROM revoked_tokens WHERE expires_at < ?').run(now).changes +
+        this.db.prepare('DELETE FROM test_tokens WHERE expires_at < ?').run(now).changes,
+    )();
+  }
+}
+
+const signingKey = (row: Row): SigningKeyRecord => ({
+  kid: String(row.kid),
+  alg: row.alg === 'ES256' ? 'ES256' : 'EdDSA',
+  publicJwk: String(row.public_jwk),
+  privateCipher: String(row.private_cipher),
+  createdAt: num(row.created_at),
+  activatesAt: num(row.activates_at),
+  retiredAt: numOrNull(row.retired_at),
+  removeAfter: numOrNull(row.remove_after),
+});
+
+export class SqliteSigningKeyStore implements SigningKeyStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_cipher, created_at, activates_at, retired_at, remove_after)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        key.kid,
+        key.alg,
+        key.publicJwk,
+        key.privateCipher,
+        key.createdAt,
+        key.activatesAt,
+        key.retiredAt,
+        key.removeAfter,
+      );
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(signingKey);
+  }
+
+  async retireSigningKey(kid: string, retiredAt: number, removeAfter: number): Promise<void> {
+    this.db
+      .prepare('UPDATE signing_keys SET retired_at = ?, remove_after = ? WHERE kid = ? AND retired_at IS NULL')
+      .run(retiredAt, removeAfter, kid);
+  }
+
+  async deleteSigningKeysRemovedBefore(now: number): Promise<number> {
+    return this.db.prepare('DELETE FROM signing_keys WHERE remove_after < ?').run(now).changes;
+  }
+}
+
+export class SqliteOperatorStore implements OperatorStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async createOperator(operator: OperatorRecord): Promise<boolean> {
+    return (
+      this.db
+        .prepare('INSERT INTO operators (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(operator.username, operator.passwordHash, operator.createdAt).changes === 1
+    );
+  }
+
+  async getOperator(username: string): Promise<OperatorRecord | null> {
+    const row = this.db.prepare('SELECT * FROM operators WHERE username = ?').get(username) as Row | undefined;
+    return row
+      ? { username: String(row.username), passwordHash: String(row.password_hash), createdAt: num(row.created_at) }
+      : null;
+  }
+
+  async setOperatorPassword(username: string, passwordHash: string): Promise<boolean> {
+    return (
+      this.db.prepare('UPDATE operators SET password_hash = ? WHERE username = ?').run(passwordHash, username)
+        .changes === 1
+    );
+  }
+
+  async createSession(session: OperatorSessionRecord): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO operator_sessions (id_hash, username, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(session.idHash, session.username, session.csrfToken, session.createdAt, session.expiresAt);
+  }
+
+  async getSession(idHash: string): Promise<OperatorSessionRecord | null> {
+    const row = this.db.prepare('SELECT * FROM operator_sessions WHERE id_hash = ?').get(idHash) as Row | undefined;
+    return row
+      ? {
+          idHash: String(row.id_hash),
+          username: String(row.username),
+          csrfToken: String(row.csrf_token),
+          createdAt: num(row.created_at),
+          expiresAt: num(row.expires_at),
+        }
+      : null;
+  }
+
+  async deleteSessions(filter: { idHash: string } | { username: string }): Promise<number> {
+    if ('idHash' in filter) {
+      return this.db.prepare('DELETE FROM operator_sessions WHERE id_hash = ?').run(filter.idHash).changes;
+    }
+    return this.db.prepare('DELETE FROM operator_sessions WHERE username = ?').run(filter.username).changes;
+  }
+
+  async createOperatorToken(token: OperatorTokenRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO operator_tokens (token_hash, username, name, created_at) VALUES (?, ?, ?, ?)')
+      .run(token.tokenHash, token.username, token.name, token.createdAt);
+  }
+
+  async findOperatorToken(tokenHash: string): Promise<OperatorTokenRecord | null> {
+    const row = this.db.prepare('SELECT * FROM operator_tokens WHERE token_hash = ?').get(tokenHash) as
+      | Row
+      | undefined;
+    return row
+      ? {
+          tokenHash: String(row.token_hash),
+          username: String(row.username),
+          name: String(row.name),
+          createdAt: num(row.created_at),
+        }
+      : null;
+  }
+}
+
+export class SqliteAuditStore implements AuditStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO audit_events (id, at, actor, account_id, action, address, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        event.id,
+        event.at,
+        event.actor,
+        event.accountId,
+        event.action,
+        event.address,
+        JSON.stringify(event.detail),
+      );
+  }
+
+  async listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM audit_events WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR at < ?2)
+         ORDER BY at DESC, id DESC LIMIT ?3`,
+      )
+      .all(filter.accountId ?? null, filter.before ?? null, filter.limit) as Row[];
+    return rows.map((row) => ({
+      id: String(row.id),
+      at: num(row.at),
+      actor: String(row.actor),
+      accountId: row.account_id === null ? null : String(row.account_id),
+      action: String(row.action),
+      address: row.address === null ? null : String(row.address),
+      detail: JSON.parse(String(row.detail)) as AuditEvent['detail'],
+    }));
+  }
+}

@@ -1,0 +1,40 @@
+import Database from 'better-sqlite3';
+
+export type SqliteDatabase = Database.Database;
+
+/** One schema change; `id` is unique across every area and never reused. */
+export interface SqliteMigration {
+  id: string;
+  sql: string;
+}
+
+/** Opens (creating if needed) the database file with the settings every adapter relies on. */
+export function openSqlite(file: string): SqliteDatabase {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** Applies, in order and each in its own transaction, the migrations not applied yet. */
+export function migrateSqlite(db: SqliteDatabase, migrations: SqliteMigration[]): string[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const applied = new Set(
+    db
+      .prepare('SELECT id FROM schema_migrations')
+      .all()
+      .map((row) => (row as { id: string }).id),
+  );
+  const done: string[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(migration.id, Date.now());
+    })();
+    done.push(migration.id);
+  }
+  return done;
+}

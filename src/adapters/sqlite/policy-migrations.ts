@@ -1,0 +1,27 @@
+import type { SqliteMigration } from './database.js';
+
+export const policyMigrations: SqliteMigration[] = [
+  {
+    id: 'policy-001',
+    sql: `
+      CREATE TABLE policy_sets (
+        account_id TEXT PRIMARY KEY,
+        policies TEXT NOT NULL,
+        custom_attributes TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE TABLE policy_logs (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        conversation_id TEXT,
+        at INTEGER NOT NULL,
+        evaluation_id TEXT NOT NULL,
+        results TEXT NOT NULL,
+        matched_policy_id TEXT
+      );
+      CREATE INDEX policy_logs_account_conversation ON policy_logs(account_id, conversation_id, at);
+      CREATE INDEX policy_logs_account_at ON policy_logs(account_id, at);
+      CREATE INDEX policy_logs_at ON policy_logs(at);
+    `,
+  },
+];

@@ -1,0 +1,134 @@
+import type { Config } from '../config/config.js';
+import { openRuntime, type Runtime, startServer } from '../main.js';
+import { ADMIN_USERNAME } from '../services/operators.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Reads `--name value` from the arguments; the flag without a value is a usage error. */
+function option(args: string[], name: string): string | undefined {
+  const at = args.indexOf(`--${name}`);
+  if (at === -1) return undefined;
+  const value = args[at + 1];
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+  args.splice(at, 2);
+  return value;
+}
+
+function whole(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) > max) throw new UsageError(`${name} must be a whole number from 0 to ${max}`);
+  return Number(value);
+}
+
+function print(json: boolean, data: object, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${text}\n`);
+}
+
+async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  // Commands log nothing but warnings: their output is the answer.
+  const runtime = await openRuntime({ ...config, logLevel: 'warn' }, process.stderr);
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+const actor = { name: 'cli', address: null };
+
+/** Runs one command; returns the exit code, or -1 for `start`, which keeps running. */
+export async function runCommand(config: Config, argv: string[], json: boolean): Promise<number> {
+  const args = [...argv];
+  const [group, verb, ...rest] = args;
+  const { recordAudit } = await import('../services/audit.js');
+  switch (`${group} ${verb ?? ''}`.trim()) {
+    case 'start': {
+      const server = await startServer(config);
+      server.runtime.logger.info({ url: server.url }, 'listening');
+      process.stderr.write(`Conversation Orchestrator listening on ${server.url} (web app: ${server.url}/, API docs: ${server.url}/docs)\n`);
+      const shutdown = (signal: string) => {
+        server.runtime.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+        server.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      return -1;
+    }
+    case 'account create': {
+      const accountId = rest[0];
+      if (!accountId) throw new UsageError('account create needs an accountId');
+      return withRuntime(config, async ({ services }) => {
+        const account = await services.accounts.create(accountId);
+        await recordAudit(services.ctx, actor, accountId, 'account.created');
+        print(json, { accountId, createdAt: new Date(account.createdAt).toISOString() }, `created account ${accountId}`);
+        return 0;
+      });
+    }
+    case 'account list':
+      return withRuntime(config, async ({ services }) => {
+        const accounts = await services.accounts.list();
+        print(
+          json,
+          accounts.map((a) => ({ accountId: a.accountId, createdAt: new Date(a.createdAt).toISOString() })),
+          accounts.map((a) => a.accountId).join('\n') || '(no accounts)',
+        );
+        return 0;
+      });
+    case 'key regenerate': {
+      const graceSeconds = whole(option(rest, 'grace'), '--grace', 0, 86_400);
+      const accountId = rest[0];
+      if (!accountId) throw new UsageError('key regenerate needs an accountId');
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        const key = await services.apiKeys.regenerate(accountId, graceSeconds);
+        await recordAudit(services.ctx, actor, accountId, 'api-key.regenerated', { graceSeconds });
+        print(json, { accountId, key, graceSeconds }, key);
+        return 0;
+      });
+    }
+    case 'credentials regenerate': {
+      const accountId = rest[0];
+      if (!accountId) throw new UsageError('credentials regenerate needs an accountId');
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        const { userId, password } = await services.clients.regenerate(accountId);
+        await recordAudit(services.ctx, actor, accountId, 'credentials.regenerated');
+        print(json, { accountId, userId, password }, `user ID:  ${userId}\npassword: ${password}`);
+        return 0;
+      });
+    }
+    case 'signing-key rotate': {
+      const delay = whole(option(rest, 'delay'), '--delay', 300, 86_400);
+      const alg = option(rest, 'alg') ?? 'EdDSA';
+      if (alg !== 'EdDSA' && alg !== 'ES256') throw new UsageError('--alg must be EdDSA or ES256');
+      return withRuntime(config, async ({ services }) => {
+        const key = await services.keyring.rotate(delay * 1000, alg);
+        await recordAudit(services.ctx, actor, null, 'signing-key.rotated', { kid: key.kid, alg });
+        const activatesAt = new Date(key.activatesAt).toISOString();
+        print(json, { kid: key.kid, alg, activatesAt }, `new signing key ${key.kid} (${alg}), signs from ${activatesAt}`);
+        return 0;
+      });
+    }
+    case 'admin reset-password': {
+      const username = option(rest, 'username') ?? ADMIN_USERNAME;
+      return withRuntime(config, async ({ services }) => {
+        const generated = config.adminPassword ? null : services.ctx.random.bytes(18).toString('base64url');
+        await services.operators.resetPassword(username, config.adminPassword ?? (generated as string));
+        await recordAudit(services.ctx, actor, null, 'operator.password-reset', { username });
+        print(
+          json,
+          { username, ...(generated ? { password: generated } : {}) },
+          generated ? `new password of ${username}: ${generated}` : `password of ${username} set from ORCHESTRATOR_ADMIN_PASSWORD`,
+        );
+        return 0;
+      });
+    }
+    default:
+      throw new UsageError(`unknown command: ${args.join(' ')}`);
+  }
+}

@@ -1,0 +1,108 @@
+import { isAbsolute, resolve } from 'node:path';
+
+/** The whole server configuration, parsed and checked once at start. */
+export interface Config {
+  /** TCP port to listen on (`PORT`, default 8080). */
+  port: number;
+  /** Address to bind (`HOST`, default 127.0.0.1). */
+  host: string;
+  /** Folder for the SQLite file, the master key and the initial admin password (`DATA_DIR`, default ./data). */
+  dataDir: string;
+  /** `DATABASE_URL`: a postgres:// URL puts all durable state in PostgreSQL; unset means embedded SQLite. */
+  databaseUrl: string | undefined;
+  /** `REDIS_URL`: shared rate-limit counters and cross-node cache invalidation. */
+  redisUrl: string | undefined;
+  /** `ORCHESTRATOR_MASTER_KEY`: 32 bytes, base64; unset means DATA_DIR/master.key (created on first start). */
+  masterKey: Buffer | undefined;
+  /** `ORCHESTRATOR_ADMIN_PASSWORD`: the first operator's password on an empty store. */
+  adminPassword: string | undefined;
+  /** `ISSUER`: public base URL, used as the token issuer and in metadata (default http://HOST:PORT). */
+  issuer: string;
+  /** `TOKEN_TTL_SECONDS`: lifetime of tokens issued to code (default 3600, at most 86400). */
+  tokenTtlSeconds: number;
+  /** `LOG_LEVEL`: fatal, error, warn, info, debug, trace or silent (default info). */
+  logLevel: string;
+  /** `CONTEXT_MAX_RETENTION_SECONDS`: the longest TTL any context document may have (default 13 months; 0 = no cap). */
+  contextMaxRetentionSeconds: number;
+  /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** 13 months of 31 days: the documented default maximum retention. */
+export const DEFAULT_MAX_RETENTION_SECONDS = 13 * 31 * 86_400;
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw;
+}
+
+function masterKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const raw = env.ORCHESTRATOR_MASTER_KEY;
+  if (raw === undefined || raw === '') return undefined;
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== raw.trim().replace(/=+$/, '')) {
+    throw new ConfigError('ORCHESTRATOR_MASTER_KEY must be 32 bytes encoded in base64 (openssl rand -base64 32)');
+  }
+  return key;
+}
+
+/** Reads and checks the configuration; throws ConfigError with a message fit for the operator. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65_535);
+  const host = env.HOST || '127.0.0.1';
+  const dataDirRaw = env.DATA_DIR || './data';
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const issuerRaw = url(env, 'ISSUER', ['http:', 'https:']);
+  const issuer = (issuerRaw ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  const adminPassword = env.ORCHESTRATOR_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && adminPassword.length < 12) {
+    throw new ConfigError('ORCHESTRATOR_ADMIN_PASSWORD must be at least 12 characters');
+  }
+  const trust = env.TRUST_PROXY ?? 'false';
+  if (trust !== 'true' && trust !== 'false') throw new ConfigError('TRUST_PROXY must be true or false');
+  return {
+    port,
+    host,
+    dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    masterKey: masterKey(env),
+    adminPassword,
+    issuer,
+    tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    logLevel,
+    contextMaxRetentionSeconds: integer(
+      env,
+      'CONTEXT_MAX_RETENTION_SECONDS',
+      DEFAULT_MAX_RETENTION_SECONDS,
+      0,
+      10 * 366 * 86_400,
+    ),
+    trustProxy: trust === 'true',
+  };
+}

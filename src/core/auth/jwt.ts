@@ -1,0 +1,69 @@
+import type { Scope } from './scopes.js';
+
+/** RFC 9068 §2.2 claims of our access tokens, plus `cv` (the client's credentials version) and `kind`. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  client_id: string;
+  scope: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  /** Credentials version the token was issued under; regenerating the credentials makes older ones invalid. */
+  cv: number;
+  /** `client` for tokens issued to code, `test` for the 24-hour token issued from the web app. */
+  kind: 'client' | 'test';
+}
+
+export interface VerifiedToken {
+  accountId: string;
+  clientId: string;
+  scopes: ReadonlySet<Scope>;
+  jti: string;
+  expiresAt: number;
+  issuedAt: number;
+  credentialsVersion: number;
+  kind: 'client' | 'test';
+}
+
+const b64 = (value: object) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
+/** The JWS signing input `header.payload` (RFC 7515 §5.1), with `typ: at+jwt` as RFC 9068 §2.1 requires. */
+export function jwtSigningInput(alg: 'EdDSA' | 'ES256', kid: string, claims: AccessTokenClaims): string {
+  return `${b64({ alg, typ: 'at+jwt', kid })}.${b64(claims)}`;
+}
+
+/** Reads the header's `kid` without trusting anything else; null for a value that is not a compact JWS. */
+export function peekKid(token: string): string | null {
+  const dot = token.indexOf('.');
+  if (dot <= 0 || token.length > 4096) return null;
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as unknown;
+    if (typeof header !== 'object' || header === null) return null;
+    const kid = (header as { kid?: unknown }).kid;
+    return typeof kid === 'string' ? kid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Checks that verified claims have every field of our tokens, with the right types. */
+export function toVerifiedToken(payload: Record<string, unknown>, isScope: (s: string) => s is Scope): VerifiedToken | null {
+  const { sub, client_id, scope, jti, exp, iat, cv, kind } = payload;
+  if (typeof sub !== 'string' || typeof client_id !== 'string' || typeof scope !== 'string') return null;
+  if (typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof cv !== 'number') return null;
+  if (kind !== 'client' && kind !== 'test') return null;
+  const scopes = new Set<Scope>();
+  for (const s of scope.split(' ')) if (isScope(s)) scopes.add(s);
+  return {
+    accountId: sub,
+    clientId: client_id,
+    scopes,
+    jti,
+    expiresAt: exp * 1000,
+    issuedAt: iat * 1000,
+    credentialsVersion: cv,
+    kind,
+  };
+}

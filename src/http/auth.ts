@@ -1,0 +1,136 @@
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { constantTimeEqual } from '../core/auth/secrets.js';
+import type { Scope } from '../core/auth/scopes.js';
+import { AppError } from '../core/errors.js';
+import type { AuthServices } from '../services/services.js';
+
+export const SESSION_COOKIE = 'orch_session';
+const REALM = 'conversation-orchestrator';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** RFC 6750 §3: the challenge that goes with a refused bearer token. */
+function bearerChallenge(error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope', description?: string, scope?: string): string {
+  let value = `Bearer realm="${REALM}"`;
+  if (error) value += `, error="${error}"`;
+  if (description) value += `, error_description="${description}"`;
+  if (scope) value += `, scope="${scope}"`;
+  return value;
+}
+
+function unauthorized(detail: string, challenge: string): AppError {
+  return new AppError('unauthorized', detail, undefined, { 'www-authenticate': challenge });
+}
+
+/** Anything but an expected refusal while checking a credential means the store or bus failed: refuse. */
+async function failClosed<T>(request: FastifyRequest, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    request.log.error({ err: error }, 'credential check failed; refusing');
+    throw new AppError('unavailable', 'credentials cannot be checked right now; retry shortly');
+  }
+}
+
+function pathAccount(request: FastifyRequest): string | undefined {
+  const params = request.params as Record<string, unknown> | undefined;
+  const value = params?.accountId;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The `{accountId}` of a path or body must be the credential's account: 403 otherwise, whether or not it exists. */
+export function requireAccount(request: FastifyRequest, accountId: string): string {
+  const principal = request.principal;
+  if (!principal) throw new AppError('unauthorized', 'no credential');
+  if (principal.accountId !== accountId) {
+    throw new AppError('forbidden', 'the credential does not belong to this account');
+  }
+  return accountId;
+}
+
+/** Bearer token from the header or, as the documented examples do, the `access_token` query parameter. */
+function presentedBearer(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  const query = (request.query as Record<string, unknown> | undefined)?.access_token;
+  if (query !== undefined && header !== undefined) {
+    // RFC 6750 §2: a client must not use more than one method.
+    throw unauthorized('send the token in one place only', bearerChallenge('invalid_request', 'more than one token'));
+  }
+  if (query !== undefined) {
+    if (typeof query !== 'string' || query === '') {
+      throw unauthorized('access_token must be given once', bearerChallenge('invalid_request', 'malformed access_token'));
+    }
+    return query;
+  }
+  if (header === undefined) return null;
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  if (!match?.[1]) throw unauthorized('the Authorization header must be Bearer <token>', bearerChallenge('invalid_token', 'malformed'));
+  return match[1];
+}
+
+/** The hooks routes declare in one line: `onRequest: auth.v1()` or `onRequest: auth.v2('context:read')`. */
+export class AuthHooks {
+  constructor(private readonly services: AuthServices) {}
+
+  /** v1: header `maven-api-key`; the path's `accountId` must be the key's account. */
+  v1(): onRequestHookHandler {
+    return async (request: FastifyRequest) => {
+      const presented = request.headers['maven-api-key'];
+      if (typeof presented !== 'string' || presented === '') {
+        throw new AppError('unauthorized', 'the maven-api-key header is required');
+      }
+      const accountId = await failClosed(request, () => this.services.apiKeys.verify(presented));
+      if (!accountId) throw new AppError('unauthorized', 'the API key is not valid');
+      request.principal = { kind: 'api-key', accountId };
+      const target = pathAccount(request);
+      if (target !== undefined) requireAccount(request, target);
+    };
+  }
+
+  /** v2: a valid, unrevoked access token with `scope`; a path `accountId` must be the token's account. */
+  v2(scope: Scope): onRequestHookHandler {
+    return async (request: FastifyRequest) => {
+      const presented = presentedBearer(request);
+      if (presented === null) throw unauthorized('an access token is required', bearerChallenge());
+      const checked = await failClosed(request, () => this.services.tokens.verify(presented));
+      if (!checked.ok) {
+        throw unauthorized(`the access token is ${checked.reason}`, bearerChallenge('invalid_token', `token ${checked.reason}`));
+      }
+      const token = checked.token;
+      request.principal = { kind: 'token', accountId: token.accountId, scopes: token.scopes, token };
+      const target = pathAccount(request);
+      if (target !== undefined) requireAccount(request, target);
+      if (!token.scopes.has(scope)) {
+        throw new AppError('insufficient_scope', `this needs the scope ${scope}`, undefined, {
+          'www-authenticate': bearerChallenge('insufficient_scope', undefined, scope),
+        });
+      }
+    };
+  }
+
+  /** Admin API: a session cookie (with `x-csrf-token` on every change) or an operator API token. */
+  operator(): onRequestHookHandler {
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      const header = request.headers.authorization;
+      if (header?.startsWith('Bearer ')) {
+        const identity = await failClosed(request, () => this.services.operators.fromToken(header.slice(7).trim()));
+        if (!identity) throw new AppError('unauthorized', 'the operator token is not valid');
+        request.operator = identity;
+        return;
+      }
+      const sessionId = request.cookies[SESSION_COOKIE];
+      const identity = sessionId ? await failClosed(request, () => this.services.operators.fromSession(sessionId)) : null;
+      if (!identity) {
+        if (sessionId) reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        throw new AppError('unauthorized', 'sign in first');
+      }
+      if (!SAFE_METHODS.has(request.method)) {
+        const csrf = request.headers['x-csrf-token'];
+        if (typeof csrf !== 'string' || identity.csrfToken === null || !constantTimeEqual(csrf, identity.csrfToken)) {
+          throw new AppError('forbidden', 'a valid x-csrf-token header is required for changes');
+        }
+      }
+      request.operator = identity;
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import type { FastifyRequest } from 'fastify';
+import { parseBasicAuthorization, type PresentedClient } from '../core/auth/basic.js';
+import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
+import type { ClientRecord } from '../ports/credential-store.js';
+import type { AuthServices } from '../services/services.js';
+
+export type FormBody = Record<string, string | string[]>;
+
+/** The form body as single-valued parameters; a repeated one is refused (RFC 6749 §3.1, §3.2). */
+export function singleValued(body: unknown): Record<string, string> {
+  if (typeof body !== 'object' || body === null) {
+    throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+  }
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of Object.entries(body as FormBody)) {
+    if (Array.isArray(value)) throw new OAuthError('invalid_request', `the parameter ${name} is repeated`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Client authentication by `client_secret_basic` or `client_secret_post`, never both (RFC 6749 §2.3.1).
+ * Failures are rate-limited per client id and per source address; unknown id and wrong secret look alike.
+ */
+export async function authenticateClient(
+  request: FastifyRequest,
+  params: Record<string, string>,
+  services: AuthServices,
+  basicFormDecode = true,
+): Promise<ClientRecord> {
+  const presented = presentedClient(request, params, basicFormDecode);
+  await services.clientGuard.check(presented.clientId, request.ip);
+  const result = await services.clients.authenticate(presented);
+  if (!result.ok) {
+    await services.clientGuard.failed(presented.clientId, request.ip);
+    throw invalidClient();
+  }
+  return result.client;
+}
+
+function presentedClient(request: FastifyRequest, params: Record<string, string>, formDecode: boolean): PresentedClient {
+  const header = request.headers.authorization;
+  const inBody = params.client_id !== undefined || params.client_secret !== undefined;
+  if (header !== undefined && inBody) {
+    throw new OAuthError('invalid_request', 'use one client authentication method, not two');
+  }
+  if (header !== undefined) {
+    const parsed = parseBasicAuthorization(header, formDecode);
+    if (!parsed.ok) throw invalidClient();
+    return parsed.value;
+  }
+  if (params.client_id !== undefined && params.client_secret !== undefined) {
+    return { clientId: params.client_id, clientSecret: params.client_secret };
+  }
+  throw invalidClient();
+}

@@ -1,0 +1,317 @@
+import { Type } from 'typebox';
+import { AppError } from '../../core/errors.js';
+import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
+import type { Actor } from '../../services/audit.js';
+import { recordAudit } from '../../services/audit.js';
+import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
+import { SESSION_TTL_MS } from '../../services/operators.js';
+import { SESSION_COOKIE } from '../auth.js';
+import type { RouteDeps } from '../server.js';
+import type { App } from '../types.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
+const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+const COPY_ACTIONS = ['api-key.copied', 'credentials.copied', 'test-token.copied', 'credentials.revealed'] as const;
+
+/** The admin API the web app uses (and automation, with an operator API token). */
+export async function adminRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
+  const secureCookie = services.ctx.settings.issuer.startsWith('https://');
+  const operator = auth.operator();
+  const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
+    name: request.operator?.username ?? 'unknown',
+    address: request.ip,
+  });
+
+  app.post(
+    '/api/admin/login',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Operator sign-in; sets the session cookie',
+        body: Type.Object(
+          { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ username: Type.String(), csrfToken: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const { username, password } = request.body;
+      const session = await services.operators.signIn(username, password, request.ip);
+      await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.signed-in');
+      reply.setCookie(SESSION_COOKIE, session.sessionId, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: secureCookie,
+        path: '/',
+        maxAge: Math.floor(SESSION_TTL_MS / 1000),
+      });
+      return reply.header('cache-control', 'no-store').send({ username, csrfToken: session.csrfToken });
+    },
+  );
+
+  app.post(
+    '/api/admin/logout',
+    { onRequest: operator, schema: { tags: ['admin'], summary: 'Ends the session on the server', response: { 204: Type.Null() } } },
+    async (request, reply) => {
+      const sessionId = request.cookies[SESSION_COOKIE];
+      if (sessionId) await services.operators.signOut(sessionId);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/admin/session',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Who is signed in, with the CSRF token to repeat on changes',
+        response: { 200: Type.Object({ username: Type.String(), csrfToken: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
+    async (request, reply) => {
+      const identity = request.operator;
+      if (!identity) throw new AppError('unauthorized', 'sign in first');
+      return reply.header('cache-control', 'no-store').send({ username: identity.username, csrfToken: identity.csrfToken });
+    },
+  );
+
+  app.post(
+    '/api/admin/operator-tokens',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Creates an operator API token for automation (shown once)',
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ token: Type.String(), name: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const username = request.operator?.username ?? '';
+      const token = await services.operators.createApiToken(username, request.body.name);
+      await recordAudit(services.ctx, actor(request), null, 'operator-token.created', { name: request.body.name });
+      return reply.code(201).header('cache-control', 'no-store').send({ token, name: request.body.name });
+    },
+  );
+
+  const AccountView = Type.Object({ accountId: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+
+  app.get(
+    '/api/admin/accounts',
+    { onRequest: operator, schema: { tags: ['admin'], summary: 'Lists accounts', response: { 200: Type.Array(AccountView) } } },
+    async () => (await services.accounts.list()).map((a) => ({ accountId: a.accountId, createdAt: iso(a.createdAt) as string })),
+  );
+
+  app.post(
+    '/api/admin/accounts',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Creates an account with its v1 key and v2 credentials',
+        body: Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) }, { additionalProperties: false }),
+        response: { 201: AccountView },
+      },
+    },
+    async (request, reply) => {
+      const account = await services.accounts.create(request.body.accountId);
+      await recordAudit(services.ctx, actor(request), account.accountId, 'account.created');
+      return reply.code(201).send({ accountId: account.accountId, createdAt: iso(account.createdAt) as string });
+    },
+  );
+
+  app.get(
+    '/api/admin/accounts/:accountId/api-authorization',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Everything the API Authorization page shows (recorded in the audit log)',
+        params: AccountParams,
+        response: {
+          200: Type.Object({
+            testToken: Type.Union([Type.Object({ token: Type.String(), expiresAt: Type.String() }), Type.Null()]),
+            credentials: Type.Union([Type.Object({ userId: Type.String(), password: Type.String() }), Type.Null()]),
+            apiKey: Type.Union([
+              Type.Object({
+                key: Type.String(),
+                createdAt: Type.String(),
+                lastUsedAt: NullableTime,
+                previous: Type.Array(
+                  Type.Object({ createdAt: Type.String(), expiresAt: Type.String(), lastUsedAt: NullableTime }),
+                ),
+              }),
+              Type.Null(),
+            ]),
+            loginUrl: Type.String(),
+            tokenUrl: Type.String(),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      const [testToken, credentials, apiKey] = await Promise.all([
+        services.tokens.currentTestToken(accountId),
+        services.clients.reveal(accountId),
+        services.apiKeys.reveal(accountId),
+      ]);
+      await recordAudit(services.ctx, actor(request), accountId, 'api-authorization.viewed');
+      const issuer = services.ctx.settings.issuer;
+      return reply.header('cache-control', 'no-store').send({
+        testToken: testToken ? { token: testToken.token, expiresAt: iso(testToken.expiresAt) as string } : null,
+        credentials: credentials ? { userId: credentials.userId, password: credentials.password } : null,
+        apiKey: apiKey
+          ? {
+              key: apiKey.key,
+              createdAt: iso(apiKey.createdAt) as string,
+              lastUsedAt: iso(apiKey.lastUsedAt),
+              previous: apiKey.previous.map((p) => ({
+                createdAt: iso(p.createdAt) as string,
+                expiresAt: iso(p.expiresAt) as string,
+                lastUsedAt: iso(p.lastUsedAt),
+              })),
+            }
+          : null,
+        loginUrl: `${issuer}/v2/authenticate/login`,
+        tokenUrl: `${issuer}/oauth/token`,
+      });
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/api-key/regenerate',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Replaces the v1 API key; the old one stops at once on every node, or after graceSeconds',
+        params: AccountParams,
+        body: Type.Optional(
+          Type.Object(
+            { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: Type.Object({ key: Type.String(), graceSeconds: Type.Integer() }) },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      const graceSeconds = request.body?.graceSeconds ?? 0;
+      const key = await services.apiKeys.regenerate(accountId, graceSeconds);
+      await recordAudit(services.ctx, actor(request), accountId, 'api-key.regenerated', { graceSeconds });
+      return reply.header('cache-control', 'no-store').send({ key, graceSeconds });
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/credentials/regenerate',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Replaces the v2 user ID and password and revokes every token issued under the old ones',
+        params: AccountParams,
+        response: { 200: Type.Object({ userId: Type.String(), password: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      const { userId, password } = await services.clients.regenerate(accountId);
+      await recordAudit(services.ctx, actor(request), accountId, 'credentials.regenerated');
+      return reply.header('cache-control', 'no-store').send({ userId, password });
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/test-token',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Issues the 24-hour token for testing; the previous one is revoked',
+        params: AccountParams,
+        response: { 200: Type.Object({ token: Type.String(), expiresAt: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      const client = await services.clients.reveal(accountId);
+      if (!client) throw new AppError('conflict', 'the account has no v2 credentials; regenerate them first');
+      const issued = await services.tokens.issueTestToken(accountId, client.userId);
+      await recordAudit(services.ctx, actor(request), accountId, 'test-token.issued');
+      return reply.header('cache-control', 'no-store').send({ token: issued.token, expiresAt: iso(issued.expiresAt) as string });
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/audit-events',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Records that a secret was copied or revealed in the web app',
+        params: AccountParams,
+        body: Type.Object({ action: Type.Union(COPY_ACTIONS.map((a) => Type.Literal(a))) }, { additionalProperties: false }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      await recordAudit(services.ctx, actor(request), accountId, request.body.action);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/admin/audit',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Audit log, newest first',
+        querystring: Type.Object(
+          {
+            accountId: Type.Optional(Type.String({ pattern: ACCOUNT_ID_PATTERN.source })),
+            before: Type.Optional(Type.String({ format: 'date-time' })),
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Array(
+            Type.Object({
+              id: Type.String(),
+              at: Type.String(),
+              actor: Type.String(),
+              accountId: Type.Union([Type.String(), Type.Null()]),
+              action: Type.String(),
+              address: Type.Union([Type.String(), Type.Null()]),
+              detail: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+            }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const limit = Math.min(500, Math.max(1, Number(request.query.limit ?? 100)));
+      const before = request.query.before ? Date.parse(request.query.before) : undefined;
+      const events = await services.ctx.store.audit.listAudit({
+        ...(request.query.accountId ? { accountId: request.query.accountId } : {}),
+        ...(before !== undefined && !Number.isNaN(before) ? { before } : {}),
+        limit,
+      });
+      return events.map((e) => ({ ...e, at: iso(e.at) as string }));
+    },
+  );
+}

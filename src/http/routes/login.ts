@@ -1,0 +1,42 @@
+import { Type } from 'typebox';
+import { DEFAULT_SCOPES } from '../../core/auth/scopes.js';
+import { authenticateClient } from '../client-auth.js';
+import type { RouteDeps } from '../server.js';
+import type { App } from '../types.js';
+
+const LOGIN_RESPONSE = Type.Object({
+  token: Type.String({ description: 'The access token (the field compatible clients read)' }),
+  access_token: Type.String({ description: 'The same token, under its RFC 6749 name' }),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+});
+const OAUTH_ERROR = Type.Object({ error: Type.String(), error_description: Type.String() });
+
+/** The compatible login endpoint: HTTP Basic user ID and password in, an access token out. */
+export async function loginRoutes(app: App, { services }: RouteDeps): Promise<void> {
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/v2/authenticate/login',
+      config: { oauth: true },
+      schema: {
+        tags: ['oauth'],
+        summary: `Log in with the v2 user ID and password (${method})`,
+        description: 'Authorization: Basic base64(userId:password). Grants the default scopes.',
+        security: [{ clientBasic: [] }],
+        response: { 200: LOGIN_RESPONSE, 401: OAUTH_ERROR, 429: OAUTH_ERROR },
+      },
+      handler: async (request, reply) => {
+        // Only the header counts here; a body, if any, is ignored.
+        const client = await authenticateClient(request, {}, services, false);
+        const issued = await services.tokens.issue(client.accountId, client.clientId, client.version, [...DEFAULT_SCOPES]);
+        return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send({
+          token: issued.token,
+          access_token: issued.token,
+          token_type: 'Bearer' as const,
+          expires_in: issued.expiresIn,
+        });
+      },
+    });
+  }
+}

@@ -1,0 +1,161 @@
+import { Type } from 'typebox';
+import { OAuthError } from '../../core/auth/oauth-errors.js';
+import { parseScopeParameter, SCOPES } from '../../core/auth/scopes.js';
+import { authenticateClient, singleValued } from '../client-auth.js';
+import type { RouteDeps } from '../server.js';
+import type { App } from '../types.js';
+
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+const OAUTH_ERROR = Type.Object({ error: Type.String(), error_description: Type.String() });
+const FORM = {
+  consumes: ['application/x-www-form-urlencoded'],
+  security: [{ clientBasic: [] as string[] }, {} as Record<string, string[]>],
+};
+
+/** RFC 6749 §4.4 token endpoint, RFC 7009 revocation, RFC 7662 introspection, RFC 8414 metadata, JWKS. */
+export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<void> {
+  const issuer = services.ctx.settings.issuer;
+
+  app.post(
+    '/oauth/token',
+    {
+      config: { oauth: true },
+      schema: {
+        tags: ['oauth'],
+        summary: 'Client credentials grant (RFC 6749 §4.4)',
+        description:
+          'Form parameters: grant_type=client_credentials, optional scope; client authentication by HTTP Basic (client_secret_basic) or client_id + client_secret in the body (client_secret_post), never both.',
+        ...FORM,
+        response: {
+          200: Type.Object({
+            access_token: Type.String(),
+            token_type: Type.Literal('Bearer'),
+            expires_in: Type.Integer(),
+            scope: Type.String(),
+          }),
+          400: OAUTH_ERROR,
+          401: OAUTH_ERROR,
+        },
+      },
+    },
+    async (request, reply) => {
+      const params = singleValued(request.body);
+      const client = await authenticateClient(request, params, services);
+      if (params.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
+      if (params.grant_type !== 'client_credentials') {
+        throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
+      }
+      const scopes = parseScopeParameter(params.scope);
+      if (!scopes.ok) throw new OAuthError('invalid_scope', `unknown scope ${JSON.stringify(scopes.unknown.slice(0, 64))}`);
+      const issued = await services.tokens.issue(client.accountId, client.clientId, client.version, scopes.scopes);
+      return reply.headers(NO_STORE).send({
+        access_token: issued.token,
+        token_type: 'Bearer' as const,
+        expires_in: issued.expiresIn,
+        scope: issued.scopes.join(' '),
+      });
+    },
+  );
+
+  app.post(
+    '/oauth/revoke',
+    {
+      config: { oauth: true },
+      schema: {
+        tags: ['oauth'],
+        summary: 'Token revocation (RFC 7009)',
+        description: 'Form parameters: token, optional token_type_hint. Only the calling account’s tokens are revoked; anything else is ignored with 200.',
+        ...FORM,
+        response: { 200: Type.Object({}), 400: OAUTH_ERROR, 401: OAUTH_ERROR },
+      },
+    },
+    async (request, reply) => {
+      const params = singleValued(request.body);
+      const client = await authenticateClient(request, params, services);
+      if (params.token === undefined || params.token === '') throw new OAuthError('invalid_request', 'token is required');
+      await services.tokens.revoke(params.token, client.accountId);
+      return reply.headers(NO_STORE).send({});
+    },
+  );
+
+  app.post(
+    '/oauth/introspect',
+    {
+      config: { oauth: true },
+      schema: {
+        tags: ['oauth'],
+        summary: 'Token introspection (RFC 7662)',
+        description: 'Form parameters: token, optional token_type_hint. A token of another account is reported inactive.',
+        ...FORM,
+        response: {
+          200: Type.Object({
+            active: Type.Boolean(),
+            scope: Type.Optional(Type.String()),
+            client_id: Type.Optional(Type.String()),
+            token_type: Type.Optional(Type.String()),
+            exp: Type.Optional(Type.Integer()),
+            iat: Type.Optional(Type.Integer()),
+            sub: Type.Optional(Type.String()),
+            aud: Type.Optional(Type.String()),
+            iss: Type.Optional(Type.String()),
+            jti: Type.Optional(Type.String()),
+          }),
+          400: OAUTH_ERROR,
+          401: OAUTH_ERROR,
+        },
+      },
+    },
+    async (request, reply) => {
+      const params = singleValued(request.body);
+      const client = await authenticateClient(request, params, services);
+      if (params.token === undefined || params.token === '') throw new OAuthError('invalid_request', 'token is required');
+      const checked = await services.tokens.verify(params.token);
+      reply.headers(NO_STORE);
+      if (!checked.ok || checked.token.accountId !== client.accountId) return { active: false };
+      const token = checked.token;
+      return {
+        active: true,
+        scope: [...token.scopes].join(' '),
+        client_id: token.clientId,
+        token_type: 'Bearer',
+        exp: Math.floor(token.expiresAt / 1000),
+        iat: Math.floor(token.issuedAt / 1000),
+        sub: token.accountId,
+        aud: issuer,
+        iss: issuer,
+        jti: token.jti,
+      };
+    },
+  );
+
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    { schema: { tags: ['oauth'], summary: 'Authorization server metadata (RFC 8414)' } },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return {
+        issuer,
+        token_endpoint: `${issuer}/oauth/token`,
+        jwks_uri: `${issuer}/.well-known/jwks.json`,
+        revocation_endpoint: `${issuer}/oauth/revoke`,
+        introspection_endpoint: `${issuer}/oauth/introspect`,
+        grant_types_supported: ['client_credentials'],
+        response_types_supported: [],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        scopes_supported: [...SCOPES],
+        service_documentation: `${issuer}/docs`,
+      };
+    },
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    { schema: { tags: ['oauth'], summary: 'Public keys that verify access tokens (RFC 7517)' } },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return services.keyring.jwks();
+    },
+  );
+}

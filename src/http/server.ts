@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { AppError } from '../core/errors.js';
+import type { AppServices } from '../services/services.js';
+import { AuthHooks } from './auth.js';
+import { handleError } from './errors.js';
+import { registerFormParser } from './form.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes } from './routes/health.js';
+import { loginRoutes } from './routes/login.js';
+import { oauthRoutes } from './routes/oauth.js';
+import type { App } from './types.js';
+
+export interface ServerOptions {
+  /** The node's logger (built with loggerOptions, so secrets are redacted). */
+  logger: FastifyBaseLogger;
+  trustProxy: boolean;
+}
+
+/** What every route module receives. */
+export interface RouteDeps {
+  auth: AuthHooks;
+  services: AppServices;
+}
+
+export type RouteModule = (app: App, deps: RouteDeps) => Promise<void>;
+
+/** Route modules in the order they are registered; each adds its routes with schemas (and so to OpenAPI). */
+const ROUTE_MODULES: RouteModule[] = [healthRoutes, oauthRoutes, loginRoutes, adminRoutes];
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Builds the HTTP server; it does not listen. */
+export async function buildServer(services: AppServices, options: ServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    trustProxy: options.trustProxy,
+    bodyLimit: 1024 * 1024,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: false },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('operator', null);
+  registerFormParser(app);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Conversation Orchestrator',
+        version: '1.0.0',
+        description: 'Conversation Context Service, Next Actions, routing policies and server-to-server authentication.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'maven-api-key' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          clientBasic: { type: 'http', scheme: 'basic' },
+          operatorSession: { type: 'apiKey', in: 'cookie', name: 'orch_session' },
+        },
+      },
+    },
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (!reply.hasHeader('content-security-policy')) {
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    }
+    return payload;
+  });
+  app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    handleError(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+
+  const deps: RouteDeps = { auth: new AuthHooks(services), services };
+  for (const routes of ROUTE_MODULES) await routes(app, deps);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

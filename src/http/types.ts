@@ -1,0 +1,36 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { VerifiedToken } from '../core/auth/jwt.js';
+import type { Scope } from '../core/auth/scopes.js';
+import type { OperatorIdentity } from '../services/operators.js';
+
+/** The Fastify instance with TypeBox types, as every route module receives it. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Who is calling a resource API. */
+export type Principal =
+  | { kind: 'api-key'; accountId: string }
+  | { kind: 'token'; accountId: string; scopes: ReadonlySet<Scope>; token: VerifiedToken };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    operator: OperatorIdentity | null;
+  }
+  interface FastifyContextConfig {
+    /** Errors of this route are answered in the RFC 6749 §5.2 format. */
+    oauth?: boolean;
+  }
+}

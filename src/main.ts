@@ -1,0 +1,148 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { InProcessBus } from './adapters/memory/bus.js';
+import { MemoryRateLimitStore } from './adapters/memory/rate-limit.js';
+import { createSqliteStore } from './adapters/sqlite/store.js';
+import type { Config } from './config/config.js';
+import { UnsealError } from './core/auth/sealing.js';
+import { buildServer } from './http/server.js';
+import { loggerOptions } from './http/logging.js';
+import type { App } from './http/types.js';
+import type { InvalidationBus } from './ports/bus.js';
+import type { RateLimitStore } from './ports/rate-limit.js';
+import type { Store } from './ports/store.js';
+import type { ServiceContext } from './services/context.js';
+import { startMaintenance } from './services/maintenance.js';
+import { type AppServices, createAppServices } from './services/services.js';
+
+/** Everything a node runs on: built by the server and by every CLI command alike. */
+export interface Runtime {
+  config: Config;
+  services: AppServices;
+  logger: PinoLogger;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** Reads DATA_DIR/master.key, creating it (mode 0600) on first start, unless the key comes from the environment. */
+function loadMasterKey(config: Config): Buffer {
+  if (config.masterKey) return config.masterKey;
+  if (config.databaseUrl) {
+    throw new StartupError(
+      'ORCHESTRATOR_MASTER_KEY is required with DATABASE_URL: every node must seal and unseal with the same key',
+    );
+  }
+  const file = join(config.dataDir, 'master.key');
+  if (existsSync(file)) {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length !== 32) throw new StartupError(`${file} does not hold a 32-byte base64 key`);
+    return key;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return key;
+}
+
+interface Infrastructure {
+  store: Store;
+  bus: InvalidationBus;
+  rateLimits: RateLimitStore;
+}
+
+/** Chooses the adapters: the only place that knows which ones run. */
+async function openInfrastructure(config: Config, _logger: PinoLogger): Promise<Infrastructure> {
+  mkdirSync(config.dataDir, { recursive: true });
+  return {
+    store: createSqliteStore(join(config.dataDir, 'orchestrator.db')),
+    bus: new InProcessBus(),
+    rateLimits: new MemoryRateLimitStore(),
+  };
+}
+
+/** Opens the store and builds the services; checks that the master key opens what the store holds. */
+export async function openRuntime(config: Config, logStream?: NodeJS.WritableStream): Promise<Runtime> {
+  const logger = pino(loggerOptions(config.logLevel, logStream) as pino.LoggerOptions, logStream ?? process.stdout);
+  const masterKey = loadMasterKey(config);
+  const infra = await openInfrastructure(config, logger);
+  const ctx: ServiceContext = {
+    ...infra,
+    clock: { now: () => Date.now() },
+    random: { bytes: (size) => randomBytes(size), uuid: () => randomUUID() },
+    log: logger,
+    masterKey,
+    settings: {
+      issuer: config.issuer,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      contextMaxRetentionSeconds: config.contextMaxRetentionSeconds,
+    },
+  };
+  const services = createAppServices(ctx);
+  try {
+    await services.keyring.signingKey();
+  } catch (error) {
+    await infra.store.close();
+    if (error instanceof UnsealError) {
+      throw new StartupError('the master key does not open the secrets in this store; restore the key it was created with');
+    }
+    throw error;
+  }
+  return {
+    config,
+    services,
+    logger,
+    close: async () => {
+      await infra.bus.close();
+      await infra.store.close();
+    },
+  };
+}
+
+export interface RunningServer {
+  app: App;
+  runtime: Runtime;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a node: bootstrap, HTTP server, background maintenance; stops gracefully. */
+export async function startServer(config: Config, logStream?: NodeJS.WritableStream): Promise<RunningServer> {
+  const runtime = await openRuntime(config, logStream);
+  const { services, logger } = runtime;
+  const bootstrap = await services.operators.bootstrap(config.adminPassword);
+  if (bootstrap.generatedPassword) {
+    const file = join(config.dataDir, 'initial-admin-password');
+    writeFileSync(file, `${bootstrap.generatedPassword}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    // Printed once, on purpose, to the console (not the JSON log): the operator needs it to sign in.
+    process.stderr.write(
+      `\nCreated the operator "admin". Its password: ${bootstrap.generatedPassword}\n(also in ${file}, mode 0600)\n\n`,
+    );
+  }
+  const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
+  const maintenance = startMaintenance(services.ctx);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  let stopping: Promise<void> | null = null;
+  return {
+    app,
+    runtime,
+    url,
+    stop: () => {
+      stopping ??= (async () => {
+        maintenance.stop();
+        await app.close();
+        await runtime.close();
+      })();
+      return stopping;
+    },
+  };
+}

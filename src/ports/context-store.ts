@@ -1,0 +1,82 @@
+import type { JsonValue } from '../core/json.js';
+
+/** Session id of namespace-level ("global") properties. */
+export const DEFAULT_SESSION = '__default__';
+
+export interface DocumentKey {
+  accountId: string;
+  namespace: string;
+  /** DEFAULT_SESSION for namespace-level properties. */
+  sessionId: string;
+}
+
+export interface ContextDocument {
+  key: DocumentKey;
+  properties: Record<string, JsonValue>;
+  createdAt: number;
+  updatedAt: number;
+  /** null: never expires. */
+  expiresAt: number | null;
+}
+
+export type MergeOutcome = { ok: true; document: ContextDocument } | { ok: false; reason: 'too_large'; size: number };
+
+/**
+ * Context documents (account → namespace → session → properties). Every write is atomic: concurrent merges
+ * into one document from any number of nodes lose no property. Expired documents are never returned.
+ */
+export interface ContextDocumentStore {
+  /**
+   * Sets each property of `patch` (others are kept; an expired document counts as empty) and sets the
+   * document's expiry. `maxChars` bounds the serialized properties: over it nothing is written.
+   * Creates the namespace entry when it does not exist.
+   */
+  mergeDocument(
+    key: DocumentKey,
+    patch: Record<string, JsonValue>,
+    options: { now: number; expiresAt: number | null; maxChars: number },
+  ): Promise<MergeOutcome>;
+  getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null>;
+  /** Removes the named properties; false when the document does not exist (or has expired). */
+  deleteProperties(key: DocumentKey, names: string[], now: number): Promise<boolean>;
+  deleteDocument(key: DocumentKey): Promise<boolean>;
+  /** Live documents of a namespace ordered by session id. */
+  listDocuments(
+    accountId: string,
+    namespace: string,
+    page: { offset: number; limit: number; now: number },
+  ): Promise<ContextDocument[]>;
+  /** Deletes at most `limit` expired documents; returns how many. */
+  purgeExpiredDocuments(now: number, limit: number): Promise<number>;
+}
+
+export interface NamespaceRecord {
+  accountId: string;
+  name: string;
+  createdAt: number;
+  /** null: no namespace TTL (v1 0 = never). */
+  ttlSeconds: number | null;
+}
+
+export interface SessionTtlRecord {
+  accountId: string;
+  namespace: string;
+  sessionId: string;
+  createdAt: number;
+  ttlSeconds: number;
+}
+
+/** Namespaces and TTL settings. */
+export interface ContextNamespaceStore {
+  /** Creates the namespace if needed; sets its TTL when `ttlSeconds` is given (null clears it). */
+  upsertNamespace(accountId: string, name: string, now: number, ttlSeconds?: number | null): Promise<void>;
+  listNamespaces(accountId: string): Promise<NamespaceRecord[]>;
+  getNamespace(accountId: string, name: string): Promise<NamespaceRecord | null>;
+  /** Deletes the namespace with all its documents and session TTLs; false when it did not exist. */
+  deleteNamespace(accountId: string, name: string): Promise<boolean>;
+  setSessionTtl(record: SessionTtlRecord): Promise<void>;
+  listSessionTtls(accountId: string, namespace: string): Promise<SessionTtlRecord[]>;
+  getSessionTtl(accountId: string, namespace: string, sessionId: string): Promise<SessionTtlRecord | null>;
+  /** Deletes the session's document and its TTL; false when neither existed. */
+  deleteSession(accountId: string, namespace: string, sessionId: string): Promise<boolean>;
+}

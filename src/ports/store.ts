@@ -1,0 +1,25 @@
+import type { AccountStore } from './account-store.js';
+import type { AuditStore } from './audit-store.js';
+import type { ContextDocumentStore, ContextNamespaceStore } from './context-store.js';
+import type { CredentialStore } from './credential-store.js';
+import type { OperatorStore } from './operator-store.js';
+import type { PolicyLogStore, PolicyStore } from './policy-store.js';
+import type { SigningKeyStore } from './signing-key-store.js';
+import type { TokenStore } from './token-store.js';
+
+/** Everything durable. An adapter (memory, SQLite, PostgreSQL) implements all the parts over one database. */
+export interface Store {
+  accounts: AccountStore;
+  credentials: CredentialStore;
+  tokens: TokenStore;
+  signingKeys: SigningKeyStore;
+  operators: OperatorStore;
+  audit: AuditStore;
+  contextDocuments: ContextDocumentStore;
+  contextNamespaces: ContextNamespaceStore;
+  policies: PolicyStore;
+  policyLogs: PolicyLogStore;
+  /** Reachable and usable right now (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

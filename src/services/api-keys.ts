@@ -1,0 +1,115 @@
+import {
+  API_KEY_PREFIX,
+  formatSecret,
+  hashSecret,
+  looksLikeSecret,
+} from '../core/auth/secrets.js';
+import { seal, unseal } from '../core/auth/sealing.js';
+import { BoundedMap } from '../core/bounded-map.js';
+import { AppError } from '../core/errors.js';
+import type { ServiceContext } from './context.js';
+
+export const MAX_GRACE_SECONDS = 86_400;
+const aad = (accountId: string) => `api-key:${accountId}`;
+
+interface CachedKey {
+  accountId: string;
+  expiresAt: number | null;
+}
+
+export interface ApiKeyView {
+  key: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  /** Older keys still in their grace period. */
+  previous: { createdAt: number; expiresAt: number; lastUsedAt: number | null }[];
+}
+
+/**
+ * v1 API keys: one per account, 256 random bits behind a recognisable prefix, stored as a SHA-256 hash
+ * (look-up) and an AES-256-GCM ciphertext (display). Verified keys are cached per node; a regeneration
+ * anywhere drops the account's entries on every node through the bus.
+ */
+export class ApiKeyService {
+  readonly #cache = new BoundedMap<string, CachedKey>(50_000);
+  readonly #touched = new BoundedMap<string, number>(50_000);
+  #generation = 0;
+
+  constructor(private readonly ctx: ServiceContext) {
+    ctx.bus.subscribe((event) => {
+      this.#generation++;
+      if (event.type === 'reset') this.#cache.clear();
+      else if (event.topic === 'api-key') this.#dropAccount(event.key);
+    });
+  }
+
+  /** The account that owns `presented`, or null for a key that is unknown, malformed or past its grace period. */
+  async verify(presented: string): Promise<string | null> {
+    if (!looksLikeSecret(presented, API_KEY_PREFIX)) return null;
+    const hash = hashSecret(presented);
+    const now = this.ctx.clock.now();
+    const useCache = this.ctx.bus.healthy();
+    let entry = useCache ? this.#cache.get(hash) : undefined;
+    if (!entry) {
+      const generation = this.#generation;
+      const record = await this.ctx.store.credentials.findApiKeyByHash(hash);
+      if (!record) return null;
+      entry = { accountId: record.accountId, expiresAt: record.expiresAt };
+      // An invalidation that arrived while we read must win over what we read.
+      if (useCache && generation === this.#generation) this.#cache.set(hash, entry);
+    }
+    if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
+    this.#recordUse(hash, now);
+    return entry.accountId;
+  }
+
+  /** Makes a new key; older keys stop at once, or after `graceSeconds`. Returns the new key. */
+  async regenerate(accountId: string, graceSeconds = 0): Promise<string> {
+    if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
+      throw new AppError('validation_failed', `graceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`);
+    }
+    const now = this.ctx.clock.now();
+    const key = formatSecret(API_KEY_PREFIX, this.ctx.random.bytes(32));
+    await this.ctx.store.credentials.replaceApiKey(
+      {
+        accountId,
+        keyHash: hashSecret(key),
+        keyCipher: seal(this.ctx.masterKey, this.ctx.random.bytes(12), key, aad(accountId)),
+        createdAt: now,
+      },
+      graceSeconds === 0 ? null : now + graceSeconds * 1000,
+    );
+    this.#dropAccount(accountId);
+    await this.ctx.bus.publish('api-key', accountId);
+    return key;
+  }
+
+  async reveal(accountId: string): Promise<ApiKeyView | null> {
+    const now = this.ctx.clock.now();
+    const keys = await this.ctx.store.credentials.listApiKeys(accountId);
+    const current = keys.find((k) => k.expiresAt === null);
+    if (!current) return null;
+    return {
+      key: unseal(this.ctx.masterKey, current.keyCipher, aad(accountId)),
+      createdAt: current.createdAt,
+      lastUsedAt: current.lastUsedAt,
+      previous: keys
+        .filter((k) => k.expiresAt !== null && k.expiresAt > now)
+        .map((k) => ({ createdAt: k.createdAt, expiresAt: k.expiresAt as number, lastUsedAt: k.lastUsedAt })),
+    };
+  }
+
+  #dropAccount(accountId: string): void {
+    for (const [hash, entry] of this.#cache.entries()) if (entry.accountId === accountId) this.#cache.delete(hash);
+  }
+
+  /** Last use to the minute: one write per key per minute per node, off the request's path. */
+  #recordUse(hash: string, now: number): void {
+    const minute = now - (now % 60_000);
+    if (this.#touched.get(hash) === minute) return;
+    this.#touched.set(hash, minute);
+    this.ctx.store.credentials.touchApiKey(hash, minute).catch((error: unknown) => {
+      this.ctx.log.warn({ err: error }, 'could not record API key use');
+    });
+  }
+}

@@ -1,0 +1,96 @@
+import type { PresentedClient } from '../core/auth/basic.js';
+import {
+  CLIENT_SECRET_PREFIX,
+  constantTimeEqual,
+  formatClientId,
+  formatSecret,
+  hashSecret,
+} from '../core/auth/secrets.js';
+import { seal, unseal } from '../core/auth/sealing.js';
+import { BoundedMap } from '../core/bounded-map.js';
+import type { ClientRecord } from '../ports/credential-store.js';
+import type { ServiceContext } from './context.js';
+
+const aad = (accountId: string) => `client-secret:${accountId}`;
+/** Compared against when the client id is unknown, so both failures take the same time. */
+const DUMMY_HASH = hashSecret('orch_secret_dummy-value-never-issued');
+
+export type ClientAuthentication =
+  | { ok: true; client: ClientRecord }
+  | { ok: false };
+
+/** v2 credentials (user ID + password) of each account, with a per-node cache invalidated through the bus. */
+export class ClientService {
+  readonly #byId = new BoundedMap<string, ClientRecord | null>(50_000);
+  readonly #versionByAccount = new BoundedMap<string, number | null>(50_000);
+  #generation = 0;
+
+  constructor(private readonly ctx: ServiceContext) {
+    ctx.bus.subscribe((event) => {
+      this.#generation++;
+      if (event.type === 'reset' || event.topic === 'client') {
+        // Client ids are few; dropping all on a change is simpler than an index and just as correct.
+        this.#byId.clear();
+        this.#versionByAccount.clear();
+      }
+    });
+  }
+
+  /** Checks an id and secret; unknown id and wrong secret take the same path and the same time. */
+  async authenticate(presented: PresentedClient): Promise<ClientAuthentication> {
+    const client = presented.clientId.length <= 128 ? await this.#find(presented.clientId) : null;
+    const expected = client?.secretHash ?? DUMMY_HASH;
+    const matches = constantTimeEqual(hashSecret(presented.clientSecret), expected);
+    return client && matches ? { ok: true, client } : { ok: false };
+  }
+
+  /** The account's current credentials version, or null when it has no client. */
+  async currentVersion(accountId: string): Promise<number | null> {
+    const useCache = this.ctx.bus.healthy();
+    const cached = useCache ? this.#versionByAccount.get(accountId) : undefined;
+    if (cached !== undefined) return cached;
+    const generation = this.#generation;
+    const client = await this.ctx.store.credentials.findClientByAccount(accountId);
+    const version = client?.version ?? null;
+    if (useCache && generation === this.#generation) this.#versionByAccount.set(accountId, version);
+    return version;
+  }
+
+  /** New user ID and password; every token issued under the old ones stops working on every node. */
+  async regenerate(accountId: string): Promise<{ userId: string; password: string; version: number }> {
+    const userId = formatClientId(this.ctx.random.bytes(12));
+    const password = formatSecret(CLIENT_SECRET_PREFIX, this.ctx.random.bytes(32));
+    const version = await this.ctx.store.credentials.replaceClient({
+      accountId,
+      clientId: userId,
+      secretHash: hashSecret(password),
+      secretCipher: seal(this.ctx.masterKey, this.ctx.random.bytes(12), password, aad(accountId)),
+      createdAt: this.ctx.clock.now(),
+    });
+    this.#byId.clear();
+    this.#versionByAccount.clear();
+    await this.ctx.bus.publish('client', accountId);
+    return { userId, password, version };
+  }
+
+  async reveal(accountId: string): Promise<{ userId: string; password: string; createdAt: number } | null> {
+    const client = await this.ctx.store.credentials.findClientByAccount(accountId);
+    if (!client) return null;
+    return {
+      userId: client.clientId,
+      password: unseal(this.ctx.masterKey, client.secretCipher, aad(accountId)),
+      createdAt: client.createdAt,
+    };
+  }
+
+  async #find(clientId: string): Promise<ClientRecord | null> {
+    const useCache = this.ctx.bus.healthy();
+    const cached = useCache ? this.#byId.get(clientId) : undefined;
+    if (cached !== undefined) return cached;
+    const generation = this.#generation;
+    const client = await this.ctx.store.credentials.findClientById(clientId);
+    // Unknown ids are not cached: a flood of random ids must not evict the real ones.
+    if (client && useCache && generation === this.#generation) this.#byId.set(clientId, client);
+    return client;
+  }
+}

@@ -1,0 +1,26 @@
+import type { ServiceContext } from './context.js';
+
+export interface Maintenance {
+  stop(): void;
+}
+
+/** Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more. */
+export function startMaintenance(ctx: ServiceContext, intervalMs = 10 * 60_000): Maintenance {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const now = ctx.clock.now();
+      await ctx.store.tokens.purgeExpiredTokens(now);
+      await ctx.store.signingKeys.deleteSigningKeysRemovedBefore(now);
+    } catch (error) {
+      ctx.log.warn({ err: error }, 'maintenance failed; will retry');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,46 @@
+import { AccountService } from './accounts.js';
+import { ApiKeyService } from './api-keys.js';
+import { ClientService } from './clients.js';
+import type { ServiceContext } from './context.js';
+import { LoginGuard } from './login-guard.js';
+import { OperatorService } from './operators.js';
+import { SigningKeyring } from './signing-keys.js';
+import { TokenService } from './tokens.js';
+
+/** The authentication use cases, built once over one context. */
+export interface AuthServices {
+  ctx: ServiceContext;
+  apiKeys: ApiKeyService;
+  clients: ClientService;
+  keyring: SigningKeyring;
+  tokens: TokenService;
+  accounts: AccountService;
+  operators: OperatorService;
+  /** Failed v2 client authentications (login and token endpoints). */
+  clientGuard: LoginGuard;
+}
+
+/**
+ * Every use case the HTTP layer and the CLI reach. Other areas (context, policies) add their services here.
+ */
+export interface AppServices extends AuthServices {}
+
+export function createAppServices(ctx: ServiceContext): AppServices {
+  return { ...createAuthServices(ctx) };
+}
+
+export function createAuthServices(ctx: ServiceContext): AuthServices {
+  const apiKeys = new ApiKeyService(ctx);
+  const clients = new ClientService(ctx);
+  const keyring = new SigningKeyring(ctx);
+  return {
+    ctx,
+    apiKeys,
+    clients,
+    keyring,
+    tokens: new TokenService(ctx, keyring, clients),
+    accounts: new AccountService(ctx, apiKeys, clients),
+    operators: new OperatorService(ctx, new LoginGuard(ctx, 'operator', { perIdentity: 5, perAddress: 20, windowMs: 60_000 })),
+    clientGuard: new LoginGuard(ctx, 'client'),
+  };
+}

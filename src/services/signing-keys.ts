@@ -1,0 +1,125 @@
+import { createPrivateKey, createPublicKey, type KeyObject, generateKeyPairSync } from 'node:crypto';
+import { seal, unseal } from '../core/auth/sealing.js';
+import type { SigningKeyRecord } from '../ports/signing-key-store.js';
+import type { ServiceContext } from './context.js';
+
+/** Longest any token lives (the test token): a retired key stays published this long after it stops signing. */
+export const MAX_TOKEN_LIFETIME_MS = 86_400_000;
+/** Clock skew allowed between nodes and relying parties. */
+const SKEW_MS = 5 * 60_000;
+
+export interface LoadedSigningKey {
+  kid: string;
+  alg: 'EdDSA' | 'ES256';
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicJwk: Record<string, unknown>;
+  record: SigningKeyRecord;
+}
+
+const aad = (kid: string) => `signing-key:${kid}`;
+
+/**
+ * The signing keys, loaded from the store and decrypted once, reloaded when another node rotates them.
+ * The newest key whose activation time has passed signs; every key not yet removed is published.
+ */
+export class SigningKeyring {
+  #loaded: LoadedSigningKey[] | null = null;
+  #loading: Promise<LoadedSigningKey[]> | null = null;
+
+  constructor(private readonly ctx: ServiceContext) {
+    ctx.bus.subscribe((event) => {
+      if (event.type === 'reset' || event.topic === 'signing-keys') this.#loaded = null;
+    });
+  }
+
+  async keys(): Promise<LoadedSigningKey[]> {
+    if (this.#loaded && this.ctx.bus.healthy()) return this.#loaded;
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = null;
+    });
+    return this.#loading;
+  }
+
+  /** The key that signs now; creates the first one on an empty store. */
+  async signingKey(): Promise<LoadedSigningKey> {
+    const now = this.ctx.clock.now();
+    let keys = await this.keys();
+    if (keys.length === 0) {
+      await this.rotate(0);
+      keys = await this.keys();
+    }
+    const active = keys.filter((k) => k.record.activatesAt <= now);
+    const chosen = active.at(-1) ?? keys[0];
+    if (!chosen) throw new Error('no signing key could be created');
+    return chosen;
+  }
+
+  async findKey(kid: string): Promise<LoadedSigningKey | undefined> {
+    const keys = await this.keys();
+    return keys.find((k) => k.kid === kid);
+  }
+
+  /** Public keys for `/.well-known/jwks.json`. */
+  async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
+    const keys = await this.keys();
+    return { keys: keys.map((k) => k.publicJwk) };
+  }
+
+  /**
+   * Makes a new key. It is published at once and signs only after `publishDelayMs`, so relying parties that
+   * cache the JWKS learn it first; the key it replaces stays published until its last token has expired.
+   */
+  async rotate(publishDelayMs: number, alg: 'EdDSA' | 'ES256' = 'EdDSA'): Promise<SigningKeyRecord> {
+    const now = this.ctx.clock.now();
+    const pair =
+      alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const kid = this.ctx.random.bytes(12).toString('base64url');
+    const publicJwk = { ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
+    const privateJwk = JSON.stringify(pair.privateKey.export({ format: 'jwk' }));
+    const record: SigningKeyRecord = {
+      kid,
+      alg,
+      publicJwk: JSON.stringify(publicJwk),
+      privateCipher: seal(this.ctx.masterKey, this.ctx.random.bytes(12), privateJwk, aad(kid)),
+      createdAt: now,
+      activatesAt: now + publishDelayMs,
+      retiredAt: null,
+      removeAfter: null,
+    };
+    const previous = (await this.ctx.store.signingKeys.listSigningKeys()).filter((k) => k.retiredAt === null);
+    await this.ctx.store.signingKeys.addSigningKey(record);
+    for (const old of previous) {
+      await this.ctx.store.signingKeys.retireSigningKey(
+        old.kid,
+        record.activatesAt,
+        record.activatesAt + MAX_TOKEN_LIFETIME_MS + SKEW_MS,
+      );
+    }
+    await this.ctx.store.signingKeys.deleteSigningKeysRemovedBefore(now);
+    this.#loaded = null;
+    await this.ctx.bus.publish('signing-keys', kid);
+    return record;
+  }
+
+  async #load(): Promise<LoadedSigningKey[]> {
+    const now = this.ctx.clock.now();
+    const records = await this.ctx.store.signingKeys.listSigningKeys();
+    const loaded = records
+      .filter((r) => r.removeAfter === null || r.removeAfter >= now)
+      .map((record) => {
+        const privateJwk = JSON.parse(unseal(this.ctx.masterKey, record.privateCipher, aad(record.kid)));
+        const privateKey = createPrivateKey({ key: privateJwk, format: 'jwk' });
+        return {
+          kid: record.kid,
+          alg: record.alg,
+          privateKey,
+          publicKey: createPublicKey(privateKey),
+          publicJwk: JSON.parse(record.publicJwk) as Record<string, unknown>,
+          record,
+        };
+      });
+    this.#loaded = loaded;
+    return loaded;
+  }
+}

@@ -1,0 +1,180 @@
+import { sign } from 'node:crypto';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { type AccessTokenClaims, jwtSigningInput, peekKid, toVerifiedToken, type VerifiedToken } from '../core/auth/jwt.js';
+import { isScope, type Scope } from '../core/auth/scopes.js';
+import { seal, unseal } from '../core/auth/sealing.js';
+import { BoundedMap } from '../core/bounded-map.js';
+import type { ClientService } from './clients.js';
+import type { ServiceContext } from './context.js';
+import { MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
+
+export const TEST_TOKEN_TTL_SECONDS = 86_400;
+const testTokenAad = (accountId: string) => `test-token:${accountId}`;
+
+export type TokenCheck = { ok: true; token: VerifiedToken } | { ok: false; reason: 'invalid' | 'expired' | 'revoked' };
+
+export interface IssuedToken {
+  token: string;
+  expiresIn: number;
+  expiresAt: number;
+  scopes: Scope[];
+  jti: string;
+}
+
+/**
+ * Issues RFC 9068 access tokens and checks them. A signature is verified once per token per node; the
+ * result is remembered until the token expires, and forgotten at once when the bus says the token was
+ * revoked, its credentials regenerated, or that messages may have been missed.
+ */
+export class TokenService {
+  readonly #verified = new BoundedMap<string, VerifiedToken>(100_000);
+  readonly #byJti = new Map<string, string>();
+  #generation = 0;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly keyring: SigningKeyring,
+    private readonly clients: ClientService,
+  ) {
+    ctx.bus.subscribe((event) => {
+      this.#generation++;
+      if (event.type === 'reset' || event.topic === 'signing-keys') this.#forgetAll();
+      else if (event.topic === 'token-revoked') this.#forget(event.key);
+    });
+  }
+
+  async issue(
+    accountId: string,
+    clientId: string,
+    credentialsVersion: number,
+    scopes: Scope[],
+    kind: 'client' | 'test' = 'client',
+  ): Promise<IssuedToken> {
+    const key = await this.keyring.signingKey();
+    const now = this.ctx.clock.now();
+    const ttl = kind === 'test' ? TEST_TOKEN_TTL_SECONDS : this.ctx.settings.tokenTtlSeconds;
+    const iat = Math.floor(now / 1000);
+    const claims: AccessTokenClaims = {
+      iss: this.ctx.settings.issuer,
+      sub: accountId,
+      aud: this.ctx.settings.issuer,
+      client_id: clientId,
+      scope: scopes.join(' '),
+      jti: this.ctx.random.bytes(16).toString('base64url'),
+      iat,
+      exp: iat + ttl,
+      cv: credentialsVersion,
+      kind,
+    };
+    const input = jwtSigningInput(key.alg, key.kid, claims);
+    const signature = sign(
+      key.alg === 'EdDSA' ? null : 'sha256',
+      Buffer.from(input),
+      key.alg === 'EdDSA' ? key.privateKey : { key: key.privateKey, dsaEncoding: 'ieee-p1363' },
+    );
+    return {
+      token: `${input}.${signature.toString('base64url')}`,
+      expiresIn: ttl,
+      expiresAt: claims.exp * 1000,
+      scopes,
+      jti: claims.jti,
+    };
+  }
+
+  /** Full check: signature, issuer, audience, type, expiry, revocation and credentials version. */
+  async verify(token: string): Promise<TokenCheck> {
+    const now = this.ctx.clock.now();
+    const useCache = this.ctx.bus.healthy();
+    const cached = useCache ? this.#verified.get(token) : undefined;
+    if (cached) {
+      if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
+      const version = await this.clients.currentVersion(cached.accountId);
+      if (version !== cached.credentialsVersion && cached.kind === 'client') return { ok: false, reason: 'revoked' };
+      return { ok: true, token: cached };
+    }
+    const generation = this.#generation;
+    const checked = await this.#verifySignature(token, now);
+    if (!checked.ok) return checked;
+    const verified = checked.token;
+    if (await this.ctx.store.tokens.isRevoked(verified.jti)) return { ok: false, reason: 'revoked' };
+    if (verified.kind === 'client') {
+      const version = await this.clients.currentVersion(verified.accountId);
+      if (version !== verified.credentialsVersion) return { ok: false, reason: 'revoked' };
+    }
+    if (useCache && generation === this.#generation) {
+      this.#verified.set(token, verified);
+      this.#byJti.set(verified.jti, token);
+      if (this.#byJti.size > 200_000) this.#byJti.clear();
+    }
+    return { ok: true, token: verified };
+  }
+
+  /** RFC 7009: revokes the token if it is valid and belongs to `accountId`; silently ignores anything else. */
+  async revoke(token: string, accountId: string): Promise<void> {
+    const checked = await this.#verifySignature(token, this.ctx.clock.now());
+    if (!checked.ok || checked.token.accountId !== accountId) return;
+    await this.#revokeJti(checked.token.jti, accountId, checked.token.expiresAt);
+  }
+
+  /** The account's token for testing; issuing one revokes the previous one. */
+  async issueTestToken(accountId: string, clientId: string): Promise<{ token: string; expiresAt: number }> {
+    const issued = await this.issue(accountId, clientId, 0, ['context:read', 'context:write', 'next-actions', 'policies:read'], 'test');
+    const previous = await this.ctx.store.tokens.replaceTestToken({
+      accountId,
+      jti: issued.jti,
+      tokenCipher: seal(this.ctx.masterKey, this.ctx.random.bytes(12), issued.token, testTokenAad(accountId)),
+      issuedAt: this.ctx.clock.now(),
+      expiresAt: issued.expiresAt,
+    });
+    if (previous) await this.#revokeJti(previous.jti, accountId, previous.expiresAt);
+    return { token: issued.token, expiresAt: issued.expiresAt };
+  }
+
+  async currentTestToken(accountId: string): Promise<{ token: string; expiresAt: number } | null> {
+    const record = await this.ctx.store.tokens.getTestToken(accountId);
+    if (!record || record.expiresAt <= this.ctx.clock.now()) return null;
+    return { token: unseal(this.ctx.masterKey, record.tokenCipher, testTokenAad(accountId)), expiresAt: record.expiresAt };
+  }
+
+  async #revokeJti(jti: string, accountId: string, expiresAt: number): Promise<void> {
+    await this.ctx.store.tokens.revokeToken(jti, accountId, expiresAt);
+    this.#forget(jti);
+    await this.ctx.bus.publish('token-revoked', jti);
+  }
+
+  async #verifySignature(token: string, now: number): Promise<TokenCheck> {
+    if (token.length > 4096) return { ok: false, reason: 'invalid' };
+    const kid = peekKid(token);
+    const key = kid ? await this.keyring.findKey(kid) : undefined;
+    if (!key) return { ok: false, reason: 'invalid' };
+    try {
+      const { payload } = await jwtVerify(token, key.publicKey, {
+        issuer: this.ctx.settings.issuer,
+        audience: this.ctx.settings.issuer,
+        algorithms: [key.alg],
+        typ: 'at+jwt',
+        currentDate: new Date(now),
+        maxTokenAge: `${Math.ceil(MAX_TOKEN_LIFETIME_MS / 1000)}s`,
+        requiredClaims: ['sub', 'client_id', 'scope', 'jti', 'iat', 'exp'],
+      });
+      const verified = toVerifiedToken(payload, isScope);
+      return verified ? { ok: true, token: verified } : { ok: false, reason: 'invalid' };
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'expired' };
+      return { ok: false, reason: 'invalid' };
+    }
+  }
+
+  #forget(jti: string): void {
+    const token = this.#byJti.get(jti);
+    if (token !== undefined) {
+      this.#verified.delete(token);
+      this.#byJti.delete(jti);
+    }
+  }
+
+  #forgetAll(): void {
+    this.#verified.clear();
+    this.#byJti.clear();
+  }
+}
