@@ -1,6 +1,8 @@
 import { createMemoryStore } from '../../src/adapters/memory/store.js';
+import { createPostgresStore } from '../../src/adapters/postgres/store.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import type { Store } from '../../src/ports/store.js';
+import { postgresAdmin, postgresUnavailable, postgresUrl, uniqueName } from './servers.js';
 
 /** A way to get a fresh, empty store; every contract suite runs once per entry. */
 export interface StoreFactory {
@@ -10,7 +12,21 @@ export interface StoreFactory {
   create(): Promise<Store>;
 }
 
+/** A store in a schema of its own, dropped on close, so test files can run in parallel on one database. */
+async function createIsolatedPostgresStore(): Promise<Store> {
+  const schema = uniqueName('test_');
+  const store = await createPostgresStore(postgresUrl, { schema, maxConnections: 4 });
+  return {
+    ...store,
+    close: async () => {
+      await store.close();
+      await postgresAdmin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}
+
 export const storeFactories: StoreFactory[] = [
   { name: 'memory', unavailable: async () => null, create: async () => createMemoryStore() },
   { name: 'sqlite', unavailable: async () => null, create: async () => createSqliteStore(':memory:') },
+  { name: 'postgres', unavailable: postgresUnavailable, create: createIsolatedPostgresStore },
 ];

@@ -1,0 +1,28 @@
+import type { PostgresMigration } from './database.js';
+
+/** Policies and custom attributes stay the JSON text the service wrote, keys in their order, as in SQLite. */
+export const policyMigrations: PostgresMigration[] = [
+  {
+    id: 'policy-001',
+    sql: `
+      CREATE TABLE policy_sets (
+        account_id TEXT PRIMARY KEY,
+        policies TEXT NOT NULL,
+        custom_attributes TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE TABLE policy_logs (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        conversation_id TEXT,
+        at BIGINT NOT NULL,
+        evaluation_id TEXT NOT NULL,
+        results TEXT NOT NULL,
+        matched_policy_id TEXT
+      );
+      CREATE INDEX policy_logs_account_conversation ON policy_logs(account_id, conversation_id, at);
+      CREATE INDEX policy_logs_account_at ON policy_logs(account_id, at);
+      CREATE INDEX policy_logs_at ON policy_logs(at);
+    `,
+  },
+];
