@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { InProcessBus } from './adapters/memory/bus.js';
 import { MemoryRateLimitStore } from './adapters/memory/rate-limit.js';
+import { PostgresBus } from './adapters/postgres/bus.js';
+import { createPostgresStore } from './adapters/postgres/store.js';
+import { RedisBus } from './adapters/redis/bus.js';
+import { RedisRateLimitStore } from './adapters/redis/rate-limit.js';
 import { createSqliteStore } from './adapters/sqlite/store.js';
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
@@ -56,14 +60,27 @@ interface Infrastructure {
   rateLimits: RateLimitStore;
 }
 
-/** Chooses the adapters: the only place that knows which ones run. */
+/**
+ * Chooses the adapters: the only place that knows which ones run. DATABASE_URL puts durable state in
+ * PostgreSQL; REDIS_URL shares rate limits and invalidations through Redis, else PostgreSQL LISTEN/NOTIFY
+ * carries the invalidations (rate limits then stay per node).
+ */
 async function openInfrastructure(config: Config, _logger: PinoLogger): Promise<Infrastructure> {
   mkdirSync(config.dataDir, { recursive: true });
-  return {
-    store: createSqliteStore(join(config.dataDir, 'orchestrator.db')),
-    bus: new InProcessBus(),
-    rateLimits: new MemoryRateLimitStore(),
-  };
+  const store = config.databaseUrl
+    ? await createPostgresStore(config.databaseUrl)
+    : createSqliteStore(join(config.dataDir, 'orchestrator.db'));
+  if (config.redisUrl) {
+    const rateLimits = new RedisRateLimitStore(config.redisUrl);
+    // The rate-limit port has no close: its connection goes with the store's.
+    const close = async () => {
+      await rateLimits.close();
+      await store.close();
+    };
+    return { store: { ...store, close }, bus: new RedisBus(config.redisUrl), rateLimits };
+  }
+  const bus = config.databaseUrl ? new PostgresBus(config.databaseUrl) : new InProcessBus();
+  return { store, bus, rateLimits: new MemoryRateLimitStore() };
 }
 
 /** Opens the store and builds the services; checks that the master key opens what the store holds. */
