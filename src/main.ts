@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino, type Logger as PinoLogger } from 'pino';
+import { type Logger as PinoLogger, pino } from 'pino';
 import { InProcessBus } from './adapters/memory/bus.js';
 import { MemoryRateLimitStore } from './adapters/memory/rate-limit.js';
 import { PostgresBus } from './adapters/postgres/bus.js';
@@ -11,8 +11,8 @@ import { RedisRateLimitStore } from './adapters/redis/rate-limit.js';
 import { createSqliteStore } from './adapters/sqlite/store.js';
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
-import { buildServer } from './http/server.js';
 import { loggerOptions } from './http/logging.js';
+import { buildServer } from './http/server.js';
 import type { App } from './http/types.js';
 import type { InvalidationBus } from './ports/bus.js';
 import type { RateLimitStore } from './ports/rate-limit.js';
@@ -85,7 +85,10 @@ async function openInfrastructure(config: Config, _logger: PinoLogger): Promise<
 
 /** Opens the store and builds the services; checks that the master key opens what the store holds. */
 export async function openRuntime(config: Config, logStream?: NodeJS.WritableStream): Promise<Runtime> {
-  const logger = pino(loggerOptions(config.logLevel, logStream) as pino.LoggerOptions, logStream ?? process.stdout);
+  const logger = pino(
+    loggerOptions(config.logLevel, logStream) as pino.LoggerOptions,
+    logStream ?? process.stdout,
+  );
   const masterKey = loadMasterKey(config);
   const infra = await openInfrastructure(config, logger);
   const ctx: ServiceContext = {
@@ -106,7 +109,9 @@ export async function openRuntime(config: Config, logStream?: NodeJS.WritableStr
   } catch (error) {
     await infra.store.close();
     if (error instanceof UnsealError) {
-      throw new StartupError('the master key does not open the secrets in this store; restore the key it was created with');
+      throw new StartupError(
+        'the master key does not open the secrets in this store; restore the key it was created with',
+      );
     }
     throw error;
   }

@@ -18,7 +18,8 @@ function option(args: string[], name: string): string | undefined {
 
 function whole(value: string | undefined, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) > max) throw new UsageError(`${name} must be a whole number from 0 to ${max}`);
+  if (!/^\d+$/.test(value) || Number(value) > max)
+    throw new UsageError(`${name} must be a whole number from 0 to ${max}`);
   return Number(value);
 }
 
@@ -47,7 +48,9 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
     case 'start': {
       const server = await startServer(config);
       server.runtime.logger.info({ url: server.url }, 'listening');
-      process.stderr.write(`Conversation Orchestrator listening on ${server.url} (web app: ${server.url}/, API docs: ${server.url}/docs)\n`);
+      process.stderr.write(
+        `Conversation Orchestrator listening on ${server.url} (web app: ${server.url}/, API docs: ${server.url}/docs)\n`,
+      );
       const shutdown = (signal: string) => {
         server.runtime.logger.info({ signal }, 'shutting down: finishing in-flight requests');
         server.stop().then(
@@ -65,7 +68,11 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       return withRuntime(config, async ({ services }) => {
         const account = await services.accounts.create(accountId);
         await recordAudit(services.ctx, actor, accountId, 'account.created');
-        print(json, { accountId, createdAt: new Date(account.createdAt).toISOString() }, `created account ${accountId}`);
+        print(
+          json,
+          { accountId, createdAt: new Date(account.createdAt).toISOString() },
+          `created account ${accountId}`,
+        );
         return 0;
       });
     }
@@ -110,7 +117,11 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         const key = await services.keyring.rotate(delay * 1000, alg);
         await recordAudit(services.ctx, actor, null, 'signing-key.rotated', { kid: key.kid, alg });
         const activatesAt = new Date(key.activatesAt).toISOString();
-        print(json, { kid: key.kid, alg, activatesAt }, `new signing key ${key.kid} (${alg}), signs from ${activatesAt}`);
+        print(
+          json,
+          { kid: key.kid, alg, activatesAt },
+          `new signing key ${key.kid} (${alg}), signs from ${activatesAt}`,
+        );
         return 0;
       });
     }
@@ -123,7 +134,9 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         print(
           json,
           { username, ...(generated ? { password: generated } : {}) },
-          generated ? `new password of ${username}: ${generated}` : `password of ${username} set from ORCHESTRATOR_ADMIN_PASSWORD`,
+          generated
+            ? `new password of ${username}: ${generated}`
+            : `password of ${username} set from ORCHESTRATOR_ADMIN_PASSWORD`,
         );
         return 0;
       });

@@ -36,12 +36,16 @@ async function main(argv: string[]): Promise<number> {
     );
   } catch (error) {
     const message =
-      error instanceof ConfigError || error instanceof StartupError || error instanceof UsageError || error instanceof AppError
+      error instanceof ConfigError ||
+      error instanceof StartupError ||
+      error instanceof UsageError ||
+      error instanceof AppError
         ? error.message
         : null;
     if (message === null) throw error;
     if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
-    else process.stderr.write(`orchestrator: ${message}\n${error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
+    else
+      process.stderr.write(`orchestrator: ${message}\n${error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
     return error instanceof UsageError ? 2 : 1;
   }
 }
@@ -51,7 +55,9 @@ main(process.argv.slice(2)).then(
     if (code !== -1) process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`orchestrator: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `orchestrator: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -41,7 +41,8 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
@@ -65,7 +66,9 @@ function masterKey(env: NodeJS.ProcessEnv): Buffer | undefined {
   if (raw === undefined || raw === '') return undefined;
   const key = Buffer.from(raw, 'base64');
   if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== raw.trim().replace(/=+$/, '')) {
-    throw new ConfigError('ORCHESTRATOR_MASTER_KEY must be 32 bytes encoded in base64 (openssl rand -base64 32)');
+    throw new ConfigError(
+      'ORCHESTRATOR_MASTER_KEY must be 32 bytes encoded in base64 (openssl rand -base64 32)',
+    );
   }
   return key;
 }
@@ -76,9 +79,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const host = env.HOST || '127.0.0.1';
   const dataDirRaw = env.DATA_DIR || './data';
   const logLevel = env.LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const issuerRaw = url(env, 'ISSUER', ['http:', 'https:']);
-  const issuer = (issuerRaw ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  const issuer = (issuerRaw ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
+    /\/+$/,
+    '',
+  );
   const adminPassword = env.ORCHESTRATOR_ADMIN_PASSWORD || undefined;
   if (adminPassword !== undefined && adminPassword.length < 12) {
     throw new ConfigError('ORCHESTRATOR_ADMIN_PASSWORD must be at least 12 characters');

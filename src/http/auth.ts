@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { constantTimeEqual } from '../core/auth/secrets.js';
 import type { Scope } from '../core/auth/scopes.js';
+import { constantTimeEqual } from '../core/auth/secrets.js';
 import { AppError } from '../core/errors.js';
 import type { AuthServices } from '../services/services.js';
 
@@ -9,7 +9,11 @@ const REALM = 'conversation-orchestrator';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** RFC 6750 §3: the challenge that goes with a refused bearer token. */
-function bearerChallenge(error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope', description?: string, scope?: string): string {
+function bearerChallenge(
+  error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope',
+  description?: string,
+  scope?: string,
+): string {
   let value = `Bearer realm="${REALM}"`;
   if (error) value += `, error="${error}"`;
   if (description) value += `, error_description="${description}"`;
@@ -54,17 +58,27 @@ function presentedBearer(request: FastifyRequest): string | null {
   const query = (request.query as Record<string, unknown> | undefined)?.access_token;
   if (query !== undefined && header !== undefined) {
     // RFC 6750 §2: a client must not use more than one method.
-    throw unauthorized('send the token in one place only', bearerChallenge('invalid_request', 'more than one token'));
+    throw unauthorized(
+      'send the token in one place only',
+      bearerChallenge('invalid_request', 'more than one token'),
+    );
   }
   if (query !== undefined) {
     if (typeof query !== 'string' || query === '') {
-      throw unauthorized('access_token must be given once', bearerChallenge('invalid_request', 'malformed access_token'));
+      throw unauthorized(
+        'access_token must be given once',
+        bearerChallenge('invalid_request', 'malformed access_token'),
+      );
     }
     return query;
   }
   if (header === undefined) return null;
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-  if (!match?.[1]) throw unauthorized('the Authorization header must be Bearer <token>', bearerChallenge('invalid_token', 'malformed'));
+  if (!match?.[1])
+    throw unauthorized(
+      'the Authorization header must be Bearer <token>',
+      bearerChallenge('invalid_token', 'malformed'),
+    );
   return match[1];
 }
 
@@ -94,7 +108,10 @@ export class AuthHooks {
       if (presented === null) throw unauthorized('an access token is required', bearerChallenge());
       const checked = await failClosed(request, () => this.services.tokens.verify(presented));
       if (!checked.ok) {
-        throw unauthorized(`the access token is ${checked.reason}`, bearerChallenge('invalid_token', `token ${checked.reason}`));
+        throw unauthorized(
+          `the access token is ${checked.reason}`,
+          bearerChallenge('invalid_token', `token ${checked.reason}`),
+        );
       }
       const token = checked.token;
       request.principal = { kind: 'token', accountId: token.accountId, scopes: token.scopes, token };
@@ -113,20 +130,28 @@ export class AuthHooks {
     return async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers.authorization;
       if (header?.startsWith('Bearer ')) {
-        const identity = await failClosed(request, () => this.services.operators.fromToken(header.slice(7).trim()));
+        const identity = await failClosed(request, () =>
+          this.services.operators.fromToken(header.slice(7).trim()),
+        );
         if (!identity) throw new AppError('unauthorized', 'the operator token is not valid');
         request.operator = identity;
         return;
       }
       const sessionId = request.cookies[SESSION_COOKIE];
-      const identity = sessionId ? await failClosed(request, () => this.services.operators.fromSession(sessionId)) : null;
+      const identity = sessionId
+        ? await failClosed(request, () => this.services.operators.fromSession(sessionId))
+        : null;
       if (!identity) {
         if (sessionId) reply.clearCookie(SESSION_COOKIE, { path: '/' });
         throw new AppError('unauthorized', 'sign in first');
       }
       if (!SAFE_METHODS.has(request.method)) {
         const csrf = request.headers['x-csrf-token'];
-        if (typeof csrf !== 'string' || identity.csrfToken === null || !constantTimeEqual(csrf, identity.csrfToken)) {
+        if (
+          typeof csrf !== 'string' ||
+          identity.csrfToken === null ||
+          !constantTimeEqual(csrf, identity.csrfToken)
+        ) {
           throw new AppError('forbidden', 'a valid x-csrf-token header is required for changes');
         }
       }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { parseBasicAuthorization, type PresentedClient } from '../core/auth/basic.js';
+import { type PresentedClient, parseBasicAuthorization } from '../core/auth/basic.js';
 import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import type { AuthServices } from '../services/services.js';
@@ -39,7 +39,11 @@ export async function authenticateClient(
   return result.client;
 }
 
-function presentedClient(request: FastifyRequest, params: Record<string, string>, formDecode: boolean): PresentedClient {
+function presentedClient(
+  request: FastifyRequest,
+  params: Record<string, string>,
+  formDecode: boolean,
+): PresentedClient {
   const header = request.headers.authorization;
   const inBody = params.client_id !== undefined || params.client_secret !== undefined;
   if (header !== undefined && inBody) {

@@ -60,9 +60,19 @@ function normalise(error: unknown): Normalised {
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, code: codeForStatus(status), detail: fastifyError.message ?? 'bad request', unexpected: false };
+    return {
+      status,
+      code: codeForStatus(status),
+      detail: fastifyError.message ?? 'bad request',
+      unexpected: false,
+    };
   }
-  return { status: 500, code: 'internal', detail: 'an unexpected error occurred; quote the request id', unexpected: true };
+  return {
+    status: 500,
+    code: 'internal',
+    detail: 'an unexpected error occurred; quote the request id',
+    unexpected: true,
+  };
 }
 
 /** RFC 9457 problem details for resource and admin APIs; RFC 6749 §5.2 JSON for OAuth endpoints. */

@@ -9,6 +9,8 @@ import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
 import { registerFormParser } from './form.js';
 import { adminRoutes } from './routes/admin.js';
+import { contextV1Routes } from './routes/context-v1.js';
+import { contextV2Routes } from './routes/context-v2.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -18,6 +20,8 @@ export interface ServerOptions {
   /** The node's logger (built with loggerOptions, so secrets are redacted). */
   logger: FastifyBaseLogger;
   trustProxy: boolean;
+  /** More route modules (benchmarks and tests register probes of their own). */
+  extraRoutes?: RouteModule[];
 }
 
 /** What every route module receives. */
@@ -29,7 +33,14 @@ export interface RouteDeps {
 export type RouteModule = (app: App, deps: RouteDeps) => Promise<void>;
 
 /** Route modules in the order they are registered; each adds its routes with schemas (and so to OpenAPI). */
-const ROUTE_MODULES: RouteModule[] = [healthRoutes, oauthRoutes, loginRoutes, adminRoutes];
+const ROUTE_MODULES: RouteModule[] = [
+  healthRoutes,
+  oauthRoutes,
+  loginRoutes,
+  adminRoutes,
+  contextV1Routes,
+  contextV2Routes,
+];
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -57,7 +68,8 @@ export async function buildServer(services: AppServices, options: ServerOptions)
       info: {
         title: 'Conversation Orchestrator',
         version: '1.0.0',
-        description: 'Conversation Context Service, Next Actions, routing policies and server-to-server authentication.',
+        description:
+          'Conversation Context Service, Next Actions, routing policies and server-to-server authentication.',
       },
       components: {
         securitySchemes: {
@@ -81,11 +93,15 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   });
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    handleError(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    handleError(
+      new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
   );
 
   const deps: RouteDeps = { auth: new AuthHooks(services), services };
-  for (const routes of ROUTE_MODULES) await routes(app, deps);
+  for (const routes of [...ROUTE_MODULES, ...(options.extraRoutes ?? [])]) await routes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -33,7 +33,9 @@ export class AccountService {
 
   /** The account, or 404: used by every admin route that names one. */
   async require(accountId: string): Promise<AccountRecord> {
-    const found = ACCOUNT_ID_PATTERN.test(accountId) ? await this.ctx.store.accounts.getAccount(accountId) : null;
+    const found = ACCOUNT_ID_PATTERN.test(accountId)
+      ? await this.ctx.store.accounts.getAccount(accountId)
+      : null;
     if (!found) throw new AppError('not_found', `no account ${accountId}`);
     return found;
   }

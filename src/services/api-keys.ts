@@ -1,10 +1,5 @@
-import {
-  API_KEY_PREFIX,
-  formatSecret,
-  hashSecret,
-  looksLikeSecret,
-} from '../core/auth/secrets.js';
 import { seal, unseal } from '../core/auth/sealing.js';
+import { API_KEY_PREFIX, formatSecret, hashSecret, looksLikeSecret } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
@@ -66,7 +61,10 @@ export class ApiKeyService {
   /** Makes a new key; older keys stop at once, or after `graceSeconds`. Returns the new key. */
   async regenerate(accountId: string, graceSeconds = 0): Promise<string> {
     if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
-      throw new AppError('validation_failed', `graceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`);
+      throw new AppError(
+        'validation_failed',
+        `graceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`,
+      );
     }
     const now = this.ctx.clock.now();
     const key = formatSecret(API_KEY_PREFIX, this.ctx.random.bytes(32));
@@ -100,7 +98,8 @@ export class ApiKeyService {
   }
 
   #dropAccount(accountId: string): void {
-    for (const [hash, entry] of this.#cache.entries()) if (entry.accountId === accountId) this.#cache.delete(hash);
+    for (const [hash, entry] of this.#cache.entries())
+      if (entry.accountId === accountId) this.#cache.delete(hash);
   }
 
   /** Last use to the minute: one write per key per minute per node, off the request's path. */

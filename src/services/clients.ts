@@ -1,4 +1,5 @@
 import type { PresentedClient } from '../core/auth/basic.js';
+import { seal, unseal } from '../core/auth/sealing.js';
 import {
   CLIENT_SECRET_PREFIX,
   constantTimeEqual,
@@ -6,7 +7,6 @@ import {
   formatSecret,
   hashSecret,
 } from '../core/auth/secrets.js';
-import { seal, unseal } from '../core/auth/sealing.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import type { ServiceContext } from './context.js';
@@ -15,9 +15,7 @@ const aad = (accountId: string) => `client-secret:${accountId}`;
 /** Compared against when the client id is unknown, so both failures take the same time. */
 const DUMMY_HASH = hashSecret('orch_secret_dummy-value-never-issued');
 
-export type ClientAuthentication =
-  | { ok: true; client: ClientRecord }
-  | { ok: false };
+export type ClientAuthentication = { ok: true; client: ClientRecord } | { ok: false };
 
 /** v2 credentials (user ID + password) of each account, with a per-node cache invalidated through the bus. */
 export class ClientService {

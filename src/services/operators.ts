@@ -8,7 +8,8 @@ import type { LoginGuard } from './login-guard.js';
 export const SESSION_TTL_MS = 8 * 3_600_000;
 export const ADMIN_USERNAME = 'admin';
 /** Compared against for an unknown operator, so both failures cost one scrypt. */
-const DUMMY_PASSWORD_HASH = 'scrypt$32768$8$1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+const DUMMY_PASSWORD_HASH =
+  'scrypt$32768$8$1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export interface OperatorIdentity {
   username: string;
@@ -25,8 +26,11 @@ export class OperatorService {
   ) {}
 
   /** On an empty store, creates `admin`; returns the password when it was generated here. */
-  async bootstrap(configuredPassword: string | undefined): Promise<{ created: boolean; generatedPassword: string | null }> {
-    if (await this.ctx.store.operators.getOperator(ADMIN_USERNAME)) return { created: false, generatedPassword: null };
+  async bootstrap(
+    configuredPassword: string | undefined,
+  ): Promise<{ created: boolean; generatedPassword: string | null }> {
+    if (await this.ctx.store.operators.getOperator(ADMIN_USERNAME))
+      return { created: false, generatedPassword: null };
     const generated = configuredPassword ? null : this.ctx.random.bytes(18).toString('base64url');
     const password = configuredPassword ?? (generated as string);
     const created = await this.ctx.store.operators.createOperator({
@@ -38,7 +42,11 @@ export class OperatorService {
   }
 
   /** Checks a password (rate-limited) and opens a session; returns the session id and its CSRF token. */
-  async signIn(username: string, password: string, address: string): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
+  async signIn(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
     await this.guard.check(username, address);
     const operator = username.length <= 64 ? await this.ctx.store.operators.getOperator(username) : null;
     const ok = await verifyPassword(password, operator?.passwordHash ?? DUMMY_PASSWORD_HASH);
@@ -94,10 +102,15 @@ export class OperatorService {
 
   /** Sets a new password and ends every session of the operator. */
   async resetPassword(username: string, password: string): Promise<void> {
-    if (password.length < 12) throw new AppError('validation_failed', 'the password must be at least 12 characters');
+    if (password.length < 12)
+      throw new AppError('validation_failed', 'the password must be at least 12 characters');
     const hash = await hashPassword(password, this.ctx.random.bytes(16));
     if (!(await this.ctx.store.operators.setOperatorPassword(username, hash))) {
-      const created = await this.ctx.store.operators.createOperator({ username, passwordHash: hash, createdAt: this.ctx.clock.now() });
+      const created = await this.ctx.store.operators.createOperator({
+        username,
+        passwordHash: hash,
+        createdAt: this.ctx.clock.now(),
+      });
       if (!created) throw new AppError('conflict', `could not set the password of ${username}`);
     }
     await this.ctx.store.operators.deleteSessions({ username });

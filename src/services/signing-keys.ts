@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { seal, unseal } from '../core/auth/sealing.js';
 import type { SigningKeyRecord } from '../ports/signing-key-store.js';
 import type { ServiceContext } from './context.js';
@@ -62,6 +62,7 @@ export class SigningKeyring {
 
   /** Public keys for `/.well-known/jwks.json`. */
   async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
+    await this.signingKey();
     const keys = await this.keys();
     return { keys: keys.map((k) => k.publicJwk) };
   }

@@ -1,6 +1,12 @@
 import { sign } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
-import { type AccessTokenClaims, jwtSigningInput, peekKid, toVerifiedToken, type VerifiedToken } from '../core/auth/jwt.js';
+import {
+  type AccessTokenClaims,
+  jwtSigningInput,
+  peekKid,
+  toVerifiedToken,
+  type VerifiedToken,
+} from '../core/auth/jwt.js';
 import { isScope, type Scope } from '../core/auth/scopes.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import { BoundedMap } from '../core/bounded-map.js';
@@ -11,7 +17,9 @@ import { MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
 export const TEST_TOKEN_TTL_SECONDS = 86_400;
 const testTokenAad = (accountId: string) => `test-token:${accountId}`;
 
-export type TokenCheck = { ok: true; token: VerifiedToken } | { ok: false; reason: 'invalid' | 'expired' | 'revoked' };
+export type TokenCheck =
+  | { ok: true; token: VerifiedToken }
+  | { ok: false; reason: 'invalid' | 'expired' | 'revoked' };
 
 export interface IssuedToken {
   token: string;
@@ -89,7 +97,8 @@ export class TokenService {
     if (cached) {
       if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
       const version = await this.clients.currentVersion(cached.accountId);
-      if (version !== cached.credentialsVersion && cached.kind === 'client') return { ok: false, reason: 'revoked' };
+      if (version !== cached.credentialsVersion && cached.kind === 'client')
+        return { ok: false, reason: 'revoked' };
       return { ok: true, token: cached };
     }
     const generation = this.#generation;
@@ -118,7 +127,13 @@ export class TokenService {
 
   /** The account's token for testing; issuing one revokes the previous one. */
   async issueTestToken(accountId: string, clientId: string): Promise<{ token: string; expiresAt: number }> {
-    const issued = await this.issue(accountId, clientId, 0, ['context:read', 'context:write', 'next-actions', 'policies:read'], 'test');
+    const issued = await this.issue(
+      accountId,
+      clientId,
+      0,
+      ['context:read', 'context:write', 'next-actions', 'policies:read'],
+      'test',
+    );
     const previous = await this.ctx.store.tokens.replaceTestToken({
       accountId,
       jti: issued.jti,
@@ -133,7 +148,10 @@ export class TokenService {
   async currentTestToken(accountId: string): Promise<{ token: string; expiresAt: number } | null> {
     const record = await this.ctx.store.tokens.getTestToken(accountId);
     if (!record || record.expiresAt <= this.ctx.clock.now()) return null;
-    return { token: unseal(this.ctx.masterKey, record.tokenCipher, testTokenAad(accountId)), expiresAt: record.expiresAt };
+    return {
+      token: unseal(this.ctx.masterKey, record.tokenCipher, testTokenAad(accountId)),
+      expiresAt: record.expiresAt,
+    };
   }
 
   async #revokeJti(jti: string, accountId: string, expiresAt: number): Promise<void> {

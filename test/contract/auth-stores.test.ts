@@ -31,7 +31,12 @@ for (const factory of storeFactories) {
 
     it('replaces an API key at once, or keeps the old one for a grace period', async () => {
       await store.accounts.createAccount({ accountId: 'keys', createdAt: 0 });
-      const key = (hash: string, at: number) => ({ accountId: 'keys', keyHash: hash, keyCipher: `c-${hash}`, createdAt: at });
+      const key = (hash: string, at: number) => ({
+        accountId: 'keys',
+        keyHash: hash,
+        keyCipher: `c-${hash}`,
+        createdAt: at,
+      });
       await store.credentials.replaceApiKey(key('h1', 1), null);
       assert.equal((await store.credentials.findApiKeyByHash('h1'))?.expiresAt, null);
       await store.credentials.replaceApiKey(key('h2', 2), null);
@@ -51,7 +56,10 @@ for (const factory of storeFactories) {
 
     it('records when a key was last used, only forward', async () => {
       await store.accounts.createAccount({ accountId: 'touch', createdAt: 0 });
-      await store.credentials.replaceApiKey({ accountId: 'touch', keyHash: 't1', keyCipher: 'c', createdAt: 1 }, null);
+      await store.credentials.replaceApiKey(
+        { accountId: 'touch', keyHash: 't1', keyCipher: 'c', createdAt: 1 },
+        null,
+      );
       await store.credentials.touchApiKey('t1', 120_000);
       await store.credentials.touchApiKey('t1', 60_000);
       assert.equal((await store.credentials.findApiKeyByHash('t1'))?.lastUsedAt, 120_000);
@@ -60,7 +68,13 @@ for (const factory of storeFactories) {
 
     it('replaces the v2 client and counts versions', async () => {
       await store.accounts.createAccount({ accountId: 'cl', createdAt: 0 });
-      const make = (id: string) => ({ accountId: 'cl', clientId: id, secretHash: `s-${id}`, secretCipher: 'x', createdAt: 1 });
+      const make = (id: string) => ({
+        accountId: 'cl',
+        clientId: id,
+        secretHash: `s-${id}`,
+        secretCipher: 'x',
+        createdAt: 1,
+      });
       assert.equal(await store.credentials.replaceClient(make('c1')), 1);
       assert.equal(await store.credentials.replaceClient(make('c2')), 2);
       assert.equal(await store.credentials.findClientById('c1'), null);
@@ -75,7 +89,13 @@ for (const factory of storeFactories) {
       await store.tokens.revokeToken('j1', 'tok', 1_000);
       assert.equal(await store.tokens.isRevoked('j1'), true);
       assert.equal(await store.tokens.isRevoked('j2'), false);
-      const t = (jti: string, exp: number) => ({ accountId: 'tok', jti, tokenCipher: `c${jti}`, issuedAt: 0, expiresAt: exp });
+      const t = (jti: string, exp: number) => ({
+        accountId: 'tok',
+        jti,
+        tokenCipher: `c${jti}`,
+        issuedAt: 0,
+        expiresAt: exp,
+      });
       assert.equal(await store.tokens.replaceTestToken(t('a', 500)), null);
       assert.equal((await store.tokens.replaceTestToken(t('b', 5_000)))?.jti, 'a');
       assert.equal((await store.tokens.getTestToken('tok'))?.jti, 'b');
@@ -115,19 +135,36 @@ for (const factory of storeFactories) {
     });
 
     it('stores operators, sessions and operator tokens', async () => {
-      assert.equal(await store.operators.createOperator({ username: 'op', passwordHash: 'h', createdAt: 1 }), true);
-      assert.equal(await store.operators.createOperator({ username: 'op', passwordHash: 'x', createdAt: 2 }), false);
+      assert.equal(
+        await store.operators.createOperator({ username: 'op', passwordHash: 'h', createdAt: 1 }),
+        true,
+      );
+      assert.equal(
+        await store.operators.createOperator({ username: 'op', passwordHash: 'x', createdAt: 2 }),
+        false,
+      );
       assert.equal(await store.operators.setOperatorPassword('op', 'h2'), true);
       assert.equal(await store.operators.setOperatorPassword('ghost', 'h2'), false);
       assert.equal((await store.operators.getOperator('op'))?.passwordHash, 'h2');
-      const s = (id: string) => ({ idHash: id, username: 'op', csrfToken: `csrf-${id}`, createdAt: 1, expiresAt: 2 });
+      const s = (id: string) => ({
+        idHash: id,
+        username: 'op',
+        csrfToken: `csrf-${id}`,
+        createdAt: 1,
+        expiresAt: 2,
+      });
       await store.operators.createSession(s('s1'));
       await store.operators.createSession(s('s2'));
       assert.equal((await store.operators.getSession('s1'))?.csrfToken, 'csrf-s1');
       assert.equal(await store.operators.deleteSessions({ idHash: 's1' }), 1);
       assert.equal(await store.operators.getSession('s1'), null);
       assert.equal(await store.operators.deleteSessions({ username: 'op' }), 1);
-      await store.operators.createOperatorToken({ tokenHash: 'th', username: 'op', name: 'ci', createdAt: 3 });
+      await store.operators.createOperatorToken({
+        tokenHash: 'th',
+        username: 'op',
+        name: 'ci',
+        createdAt: 3,
+      });
       assert.equal((await store.operators.findOperatorToken('th'))?.name, 'ci');
       assert.equal(await store.operators.findOperatorToken('nope'), null);
     });

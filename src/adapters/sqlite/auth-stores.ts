@@ -26,7 +26,9 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async getAccount(accountId: string): Promise<AccountRecord | null> {
-    const row = this.db.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as
+      | Row
+      | undefined;
     return row ? { accountId: String(row.account_id), createdAt: num(row.created_at) } : null;
   }
 
@@ -116,7 +118,9 @@ export class SqliteCredentialStore implements CredentialStore {
   }
 
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
-    const row = this.db.prepare('SELECT * FROM clients WHERE account_id = ?').get(accountId) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM clients WHERE account_id = ?').get(accountId) as
+      | Row
+      | undefined;
     return row ? client(row) : null;
   }
 }
@@ -134,7 +138,9 @@ export class SqliteTokenStore implements TokenStore {
 
   async revokeToken(jti: string, accountId: string, expiresAt: number): Promise<void> {
     this.db
-      .prepare('INSERT INTO revoked_tokens (jti, account_id, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .prepare(
+        'INSERT INTO revoked_tokens (jti, account_id, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      )
       .run(jti, accountId, expiresAt);
   }
 
@@ -144,9 +150,9 @@ export class SqliteTokenStore implements TokenStore {
 
   async replaceTestToken(next: TestTokenRecord): Promise<TestTokenRecord | null> {
     return this.db.transaction(() => {
-      const previous = this.db.prepare('SELECT * FROM test_tokens WHERE account_id = ?').get(next.accountId) as
-        | Row
-        | undefined;
+      const previous = this.db
+        .prepare('SELECT * FROM test_tokens WHERE account_id = ?')
+        .get(next.accountId) as Row | undefined;
       this.db
         .prepare(
           `INSERT INTO test_tokens (account_id, jti, token_cipher, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)
@@ -159,7 +165,9 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async getTestToken(accountId: string): Promise<TestTokenRecord | null> {
-    const row = this.db.prepare('SELECT * FROM test_tokens WHERE account_id = ?').get(accountId) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM test_tokens WHERE account_id = ?').get(accountId) as
+      | Row
+      | undefined;
     return row ? testToken(row) : null;
   }
 
@@ -205,12 +213,16 @@ export class SqliteSigningKeyStore implements SigningKeyStore {
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(signingKey);
+    return (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(
+      signingKey,
+    );
   }
 
   async retireSigningKey(kid: string, retiredAt: number, removeAfter: number): Promise<void> {
     this.db
-      .prepare('UPDATE signing_keys SET retired_at = ?, remove_after = ? WHERE kid = ? AND retired_at IS NULL')
+      .prepare(
+        'UPDATE signing_keys SET retired_at = ?, remove_after = ? WHERE kid = ? AND retired_at IS NULL',
+      )
       .run(retiredAt, removeAfter, kid);
   }
 
@@ -225,15 +237,23 @@ export class SqliteOperatorStore implements OperatorStore {
   async createOperator(operator: OperatorRecord): Promise<boolean> {
     return (
       this.db
-        .prepare('INSERT INTO operators (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+        .prepare(
+          'INSERT INTO operators (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        )
         .run(operator.username, operator.passwordHash, operator.createdAt).changes === 1
     );
   }
 
   async getOperator(username: string): Promise<OperatorRecord | null> {
-    const row = this.db.prepare('SELECT * FROM operators WHERE username = ?').get(username) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM operators WHERE username = ?').get(username) as
+      | Row
+      | undefined;
     return row
-      ? { username: String(row.username), passwordHash: String(row.password_hash), createdAt: num(row.created_at) }
+      ? {
+          username: String(row.username),
+          passwordHash: String(row.password_hash),
+          createdAt: num(row.created_at),
+        }
       : null;
   }
 
@@ -253,7 +273,9 @@ export class SqliteOperatorStore implements OperatorStore {
   }
 
   async getSession(idHash: string): Promise<OperatorSessionRecord | null> {
-    const row = this.db.prepare('SELECT * FROM operator_sessions WHERE id_hash = ?').get(idHash) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM operator_sessions WHERE id_hash = ?').get(idHash) as
+      | Row
+      | undefined;
     return row
       ? {
           idHash: String(row.id_hash),

@@ -32,7 +32,10 @@ export function migrateSqlite(db: SqliteDatabase, migrations: SqliteMigration[])
     if (applied.has(migration.id)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(migration.id, Date.now());
+      db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(
+        migration.id,
+        Date.now(),
+      );
     })();
     done.push(migration.id);
   }

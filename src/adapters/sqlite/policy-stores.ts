@@ -15,7 +15,9 @@ export class SqlitePolicyStore implements PolicyStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async getPolicySet(accountId: string): Promise<PolicySet> {
-    const row = this.db.prepare('SELECT * FROM policy_sets WHERE account_id = ?').get(accountId) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM policy_sets WHERE account_id = ?').get(accountId) as
+      | Row
+      | undefined;
     if (!row) return { policies: [], customAttributes: {}, version: 0 };
     return {
       policies: JSON.parse(String(row.policies)) as Policy[],
@@ -36,7 +38,12 @@ export class SqlitePolicyStore implements PolicyStore {
     return this.#save(accountId, expectedVersion, 'custom_attributes', JSON.stringify(attributes));
   }
 
-  #save(accountId: string, expectedVersion: number, column: 'policies' | 'custom_attributes', json: string): CompareAndSet {
+  #save(
+    accountId: string,
+    expectedVersion: number,
+    column: 'policies' | 'custom_attributes',
+    json: string,
+  ): CompareAndSet {
     return this.db.transaction((): CompareAndSet => {
       const row = this.db.prepare('SELECT version FROM policy_sets WHERE account_id = ?').get(accountId) as
         | Row
@@ -45,7 +52,9 @@ export class SqlitePolicyStore implements PolicyStore {
       if (current !== expectedVersion) return { ok: false, version: current };
       if (!row) {
         this.db
-          .prepare("INSERT INTO policy_sets (account_id, policies, custom_attributes, version) VALUES (?, '[]', '{}', 0)")
+          .prepare(
+            "INSERT INTO policy_sets (account_id, policies, custom_attributes, version) VALUES (?, '[]', '{}', 0)",
+          )
           .run(accountId);
       }
       this.db

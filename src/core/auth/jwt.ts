@@ -49,10 +49,14 @@ export function peekKid(token: string): string | null {
 }
 
 /** Checks that verified claims have every field of our tokens, with the right types. */
-export function toVerifiedToken(payload: Record<string, unknown>, isScope: (s: string) => s is Scope): VerifiedToken | null {
+export function toVerifiedToken(
+  payload: Record<string, unknown>,
+  isScope: (s: string) => s is Scope,
+): VerifiedToken | null {
   const { sub, client_id, scope, jti, exp, iat, cv, kind } = payload;
   if (typeof sub !== 'string' || typeof client_id !== 'string' || typeof scope !== 'string') return null;
-  if (typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof cv !== 'number') return null;
+  if (typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof cv !== 'number')
+    return null;
   if (kind !== 'client' && kind !== 'test') return null;
   const scopes = new Set<Scope>();
   for (const s of scope.split(' ')) if (isScope(s)) scopes.add(s);

@@ -1,4 +1,10 @@
-export const SCOPES = ['context:read', 'context:write', 'next-actions', 'policies:read', 'policies:write'] as const;
+export const SCOPES = [
+  'context:read',
+  'context:write',
+  'next-actions',
+  'policies:read',
+  'policies:write',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Granted when a client asks for no scope: everything but changing policies. */
@@ -10,7 +16,9 @@ export const isScope = (value: string): value is Scope => (SCOPES as readonly st
  * Parses a requested `scope` parameter (RFC 6749 §3.3: space-delimited, order irrelevant).
  * Returns the scopes to grant, or the first unknown one.
  */
-export function parseScopeParameter(scope: string | undefined): { ok: true; scopes: Scope[] } | { ok: false; unknown: string } {
+export function parseScopeParameter(
+  scope: string | undefined,
+): { ok: true; scopes: Scope[] } | { ok: false; unknown: string } {
   if (scope === undefined || scope.trim() === '') return { ok: true, scopes: [...DEFAULT_SCOPES] };
   const granted = new Set<Scope>();
   for (const part of scope.split(' ')) {

@@ -34,5 +34,9 @@ export function constantTimeEqual(a: string, b: string): boolean {
 
 /** Shape check before any look-up, so junk never reaches the store. */
 export function looksLikeSecret(value: string, prefix: string): boolean {
-  return value.length === prefix.length + 43 && value.startsWith(prefix) && /^[A-Za-z0-9_-]+$/.test(value.slice(prefix.length));
+  return (
+    value.length === prefix.length + 43 &&
+    value.startsWith(prefix) &&
+    /^[A-Za-z0-9_-]+$/.test(value.slice(prefix.length))
+  );
 }

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
+import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import type { Actor } from '../../services/audit.js';
 import { recordAudit } from '../../services/audit.js';
-import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { SESSION_TTL_MS } from '../../services/operators.js';
 import { SESSION_COOKIE } from '../auth.js';
 import type { RouteDeps } from '../server.js';
@@ -12,7 +12,12 @@ import type { App } from '../types.js';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
 const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
-const COPY_ACTIONS = ['api-key.copied', 'credentials.copied', 'test-token.copied', 'credentials.revealed'] as const;
+const COPY_ACTIONS = [
+  'api-key.copied',
+  'credentials.copied',
+  'test-token.copied',
+  'credentials.revealed',
+] as const;
 
 /** The admin API the web app uses (and automation, with an operator API token). */
 export async function adminRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
@@ -30,7 +35,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         tags: ['admin'],
         summary: 'Operator sign-in; sets the session cookie',
         body: Type.Object(
-          { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+          {
+            username: Type.String({ minLength: 1, maxLength: 64 }),
+            password: Type.String({ minLength: 1, maxLength: 1024 }),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ username: Type.String(), csrfToken: Type.String() }) },
@@ -53,7 +61,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
 
   app.post(
     '/api/admin/logout',
-    { onRequest: operator, schema: { tags: ['admin'], summary: 'Ends the session on the server', response: { 204: Type.Null() } } },
+    {
+      onRequest: operator,
+      schema: { tags: ['admin'], summary: 'Ends the session on the server', response: { 204: Type.Null() } },
+    },
     async (request, reply) => {
       const sessionId = request.cookies[SESSION_COOKIE];
       if (sessionId) await services.operators.signOut(sessionId);
@@ -69,13 +80,17 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       schema: {
         tags: ['admin'],
         summary: 'Who is signed in, with the CSRF token to repeat on changes',
-        response: { 200: Type.Object({ username: Type.String(), csrfToken: Type.Union([Type.String(), Type.Null()]) }) },
+        response: {
+          200: Type.Object({ username: Type.String(), csrfToken: Type.Union([Type.String(), Type.Null()]) }),
+        },
       },
     },
     async (request, reply) => {
       const identity = request.operator;
       if (!identity) throw new AppError('unauthorized', 'sign in first');
-      return reply.header('cache-control', 'no-store').send({ username: identity.username, csrfToken: identity.csrfToken });
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ username: identity.username, csrfToken: identity.csrfToken });
     },
   );
 
@@ -86,24 +101,39 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       schema: {
         tags: ['admin'],
         summary: 'Creates an operator API token for automation (shown once)',
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 100 }) },
+          { additionalProperties: false },
+        ),
         response: { 201: Type.Object({ token: Type.String(), name: Type.String() }) },
       },
     },
     async (request, reply) => {
       const username = request.operator?.username ?? '';
       const token = await services.operators.createApiToken(username, request.body.name);
-      await recordAudit(services.ctx, actor(request), null, 'operator-token.created', { name: request.body.name });
+      await recordAudit(services.ctx, actor(request), null, 'operator-token.created', {
+        name: request.body.name,
+      });
       return reply.code(201).header('cache-control', 'no-store').send({ token, name: request.body.name });
     },
   );
 
-  const AccountView = Type.Object({ accountId: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+  const AccountView = Type.Object({
+    accountId: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  });
 
   app.get(
     '/api/admin/accounts',
-    { onRequest: operator, schema: { tags: ['admin'], summary: 'Lists accounts', response: { 200: Type.Array(AccountView) } } },
-    async () => (await services.accounts.list()).map((a) => ({ accountId: a.accountId, createdAt: iso(a.createdAt) as string })),
+    {
+      onRequest: operator,
+      schema: { tags: ['admin'], summary: 'Lists accounts', response: { 200: Type.Array(AccountView) } },
+    },
+    async () =>
+      (await services.accounts.list()).map((a) => ({
+        accountId: a.accountId,
+        createdAt: iso(a.createdAt) as string,
+      })),
   );
 
   app.post(
@@ -113,14 +143,19 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       schema: {
         tags: ['admin'],
         summary: 'Creates an account with its v1 key and v2 credentials',
-        body: Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) },
+          { additionalProperties: false },
+        ),
         response: { 201: AccountView },
       },
     },
     async (request, reply) => {
       const account = await services.accounts.create(request.body.accountId);
       await recordAudit(services.ctx, actor(request), account.accountId, 'account.created');
-      return reply.code(201).send({ accountId: account.accountId, createdAt: iso(account.createdAt) as string });
+      return reply
+        .code(201)
+        .send({ accountId: account.accountId, createdAt: iso(account.createdAt) as string });
     },
   );
 
@@ -134,15 +169,25 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         params: AccountParams,
         response: {
           200: Type.Object({
-            testToken: Type.Union([Type.Object({ token: Type.String(), expiresAt: Type.String() }), Type.Null()]),
-            credentials: Type.Union([Type.Object({ userId: Type.String(), password: Type.String() }), Type.Null()]),
+            testToken: Type.Union([
+              Type.Object({ token: Type.String(), expiresAt: Type.String() }),
+              Type.Null(),
+            ]),
+            credentials: Type.Union([
+              Type.Object({ userId: Type.String(), password: Type.String() }),
+              Type.Null(),
+            ]),
             apiKey: Type.Union([
               Type.Object({
                 key: Type.String(),
                 createdAt: Type.String(),
                 lastUsedAt: NullableTime,
                 previous: Type.Array(
-                  Type.Object({ createdAt: Type.String(), expiresAt: Type.String(), lastUsedAt: NullableTime }),
+                  Type.Object({
+                    createdAt: Type.String(),
+                    expiresAt: Type.String(),
+                    lastUsedAt: NullableTime,
+                  }),
                 ),
               }),
               Type.Null(),
@@ -164,7 +209,9 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       await recordAudit(services.ctx, actor(request), accountId, 'api-authorization.viewed');
       const issuer = services.ctx.settings.issuer;
       return reply.header('cache-control', 'no-store').send({
-        testToken: testToken ? { token: testToken.token, expiresAt: iso(testToken.expiresAt) as string } : null,
+        testToken: testToken
+          ? { token: testToken.token, expiresAt: iso(testToken.expiresAt) as string }
+          : null,
         credentials: credentials ? { userId: credentials.userId, password: credentials.password } : null,
         apiKey: apiKey
           ? {
@@ -249,7 +296,9 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       if (!client) throw new AppError('conflict', 'the account has no v2 credentials; regenerate them first');
       const issued = await services.tokens.issueTestToken(accountId, client.userId);
       await recordAudit(services.ctx, actor(request), accountId, 'test-token.issued');
-      return reply.header('cache-control', 'no-store').send({ token: issued.token, expiresAt: iso(issued.expiresAt) as string });
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ token: issued.token, expiresAt: iso(issued.expiresAt) as string });
     },
   );
 
@@ -261,7 +310,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         tags: ['admin'],
         summary: 'Records that a secret was copied or revealed in the web app',
         params: AccountParams,
-        body: Type.Object({ action: Type.Union(COPY_ACTIONS.map((a) => Type.Literal(a))) }, { additionalProperties: false }),
+        body: Type.Object(
+          { action: Type.Union(COPY_ACTIONS.map((a) => Type.Literal(a))) },
+          { additionalProperties: false },
+        ),
         response: { 204: Type.Null() },
       },
     },
@@ -297,7 +349,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
               accountId: Type.Union([Type.String(), Type.Null()]),
               action: Type.String(),
               address: Type.Union([Type.String(), Type.Null()]),
-              detail: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
+              detail: Type.Record(
+                Type.String(),
+                Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]),
+              ),
             }),
           ),
         },

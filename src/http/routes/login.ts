@@ -29,7 +29,9 @@ export async function loginRoutes(app: App, { services }: RouteDeps): Promise<vo
       handler: async (request, reply) => {
         // Only the header counts here; a body, if any, is ignored.
         const client = await authenticateClient(request, {}, services, false);
-        const issued = await services.tokens.issue(client.accountId, client.clientId, client.version, [...DEFAULT_SCOPES]);
+        const issued = await services.tokens.issue(client.accountId, client.clientId, client.version, [
+          ...DEFAULT_SCOPES,
+        ]);
         return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send({
           token: issued.token,
           access_token: issued.token,

@@ -46,8 +46,14 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
       }
       const scopes = parseScopeParameter(params.scope);
-      if (!scopes.ok) throw new OAuthError('invalid_scope', `unknown scope ${JSON.stringify(scopes.unknown.slice(0, 64))}`);
-      const issued = await services.tokens.issue(client.accountId, client.clientId, client.version, scopes.scopes);
+      if (!scopes.ok)
+        throw new OAuthError('invalid_scope', `unknown scope ${JSON.stringify(scopes.unknown.slice(0, 64))}`);
+      const issued = await services.tokens.issue(
+        client.accountId,
+        client.clientId,
+        client.version,
+        scopes.scopes,
+      );
       return reply.headers(NO_STORE).send({
         access_token: issued.token,
         token_type: 'Bearer' as const,
@@ -64,7 +70,8 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
       schema: {
         tags: ['oauth'],
         summary: 'Token revocation (RFC 7009)',
-        description: 'Form parameters: token, optional token_type_hint. Only the calling account’s tokens are revoked; anything else is ignored with 200.',
+        description:
+          'Form parameters: token, optional token_type_hint. Only the calling account’s tokens are revoked; anything else is ignored with 200.',
         ...FORM,
         response: { 200: Type.Object({}), 400: OAUTH_ERROR, 401: OAUTH_ERROR },
       },
@@ -72,7 +79,8 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
     async (request, reply) => {
       const params = singleValued(request.body);
       const client = await authenticateClient(request, params, services);
-      if (params.token === undefined || params.token === '') throw new OAuthError('invalid_request', 'token is required');
+      if (params.token === undefined || params.token === '')
+        throw new OAuthError('invalid_request', 'token is required');
       await services.tokens.revoke(params.token, client.accountId);
       return reply.headers(NO_STORE).send({});
     },
@@ -85,7 +93,8 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
       schema: {
         tags: ['oauth'],
         summary: 'Token introspection (RFC 7662)',
-        description: 'Form parameters: token, optional token_type_hint. A token of another account is reported inactive.',
+        description:
+          'Form parameters: token, optional token_type_hint. A token of another account is reported inactive.',
         ...FORM,
         response: {
           200: Type.Object({
@@ -108,7 +117,8 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
     async (request, reply) => {
       const params = singleValued(request.body);
       const client = await authenticateClient(request, params, services);
-      if (params.token === undefined || params.token === '') throw new OAuthError('invalid_request', 'token is required');
+      if (params.token === undefined || params.token === '')
+        throw new OAuthError('invalid_request', 'token is required');
       const checked = await services.tokens.verify(params.token);
       reply.headers(NO_STORE);
       if (!checked.ok || checked.token.accountId !== client.accountId) return { active: false };

@@ -1,0 +1,146 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { InProcessBus } from '../../src/adapters/memory/bus.js';
+import { MemoryRateLimitStore } from '../../src/adapters/memory/rate-limit.js';
+import { createMemoryStore } from '../../src/adapters/memory/store.js';
+import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
+import { loggerOptions } from '../../src/http/logging.js';
+import { buildServer, type RouteModule } from '../../src/http/server.js';
+import type { App } from '../../src/http/types.js';
+import type { Store } from '../../src/ports/store.js';
+import type { ServiceContext } from '../../src/services/context.js';
+import { type AppServices, createAppServices } from '../../src/services/services.js';
+
+export const ISSUER = 'http://orchestrator.test';
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+/** A clock tests move by hand. */
+export class TestClock {
+  constructor(public current = Date.UTC(2026, 10, 25, 12, 0, 0)) {}
+  now = (): number => this.current;
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+export interface TestApp {
+  app: App;
+  services: AppServices;
+  ctx: ServiceContext;
+  clock: TestClock;
+  bus: InProcessBus;
+  /** Every log line written so far (JSON text). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A whole server in this process, over a fresh store (memory by default), not listening: use `app.inject`. */
+export async function createTestApp(
+  options: {
+    store?: 'memory' | 'sqlite';
+    tokenTtlSeconds?: number;
+    extraRoutes?: RouteModule[];
+    logLevel?: string;
+  } = {},
+): Promise<TestApp> {
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = pino(loggerOptions(options.logLevel ?? 'info', stream) as pino.LoggerOptions, stream);
+  const store: Store = options.store === 'sqlite' ? createSqliteStore(':memory:') : createMemoryStore();
+  const clock = new TestClock();
+  const bus = new InProcessBus();
+  const ctx: ServiceContext = {
+    store,
+    bus,
+    clock,
+    random: { bytes: (n) => randomBytes(n), uuid: () => randomUUID() },
+    rateLimits: new MemoryRateLimitStore(),
+    log: logger,
+    masterKey: randomBytes(32),
+    settings: {
+      issuer: ISSUER,
+      tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+      contextMaxRetentionSeconds: 13 * 31 * 86_400,
+    },
+  };
+  const services = createAppServices(ctx);
+  await services.operators.bootstrap(ADMIN_PASSWORD);
+  const app = await buildServer(services, {
+    logger,
+    trustProxy: false,
+    extraRoutes: options.extraRoutes ?? [],
+  });
+  await app.ready();
+  return {
+    app,
+    services,
+    ctx,
+    clock,
+    bus,
+    logs,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+export interface AccountCredentials {
+  accountId: string;
+  apiKey: string;
+  userId: string;
+  password: string;
+}
+
+/** Creates an account through the services and returns its secrets. */
+export async function createAccount(
+  t: TestApp,
+  accountId = `acct${randomBytes(4).toString('hex')}`,
+): Promise<AccountCredentials> {
+  await t.services.accounts.create(accountId);
+  const key = await t.services.apiKeys.reveal(accountId);
+  const client = await t.services.clients.reveal(accountId);
+  if (!key || !client) throw new Error('account secrets missing');
+  return { accountId, apiKey: key.key, userId: client.userId, password: client.password };
+}
+
+export function basic(userId: string, password: string): string {
+  return `Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`;
+}
+
+/** Gets an access token from the token endpoint (client_secret_basic). */
+export async function getToken(t: TestApp, account: AccountCredentials, scope?: string): Promise<string> {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: {
+      authorization: basic(account.userId, account.password),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    payload: `grant_type=client_credentials${scope ? `&scope=${encodeURIComponent(scope)}` : ''}`,
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`token request failed: ${response.statusCode} ${response.body}`);
+  return (response.json() as { access_token: string }).access_token;
+}
+
+/** Signs in as the admin operator; returns the cookie header and CSRF token to send on changes. */
+export async function signIn(
+  t: TestApp,
+): Promise<{ cookie: string; csrf: string; headers: Record<string, string> }> {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/admin/login',
+    payload: { username: 'admin', password: ADMIN_PASSWORD },
+  });
+  if (response.statusCode !== 200) throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`);
+  const cookie = response.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+  const csrf = (response.json() as { csrfToken: string }).csrfToken;
+  return { cookie, csrf, headers: { cookie, 'x-csrf-token': csrf } };
+}

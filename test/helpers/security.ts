@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Scope } from '../../src/core/auth/scopes.js';
+import { SCOPES } from '../../src/core/auth/scopes.js';
+import type { RouteModule } from '../../src/http/server.js';
+import {
+  type AccountCredentials,
+  basic,
+  createAccount,
+  createTestApp,
+  getToken,
+  type TestApp,
+} from './app.js';
+
+export interface ProtectedRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Builds the URL for the account whose data is addressed. */
+  url: (accountId: string) => string;
+  /** Builds the JSON body, if the route takes one, for the account whose data is addressed. */
+  body?: (accountId: string) => unknown;
+  /** v1 routes take the maven-api-key header; v2 routes a bearer token with this scope. */
+  auth: { v1: true } | { v2: Scope };
+}
+
+type Inject = {
+  method: ProtectedRoute['method'];
+  url: string;
+  headers: Record<string, string>;
+  payload?: string;
+};
+
+function request(route: ProtectedRoute, accountId: string, headers: Record<string, string>): Inject {
+  const body = route.body?.(accountId);
+  return {
+    method: route.method,
+    url: route.url(accountId),
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  };
+}
+
+/**
+ * The shared security tests every protected route runs: no credential, wrong credential, another account's
+ * credential, missing scope, expired, revoked. None of them may succeed, and none may answer 5xx.
+ */
+export function describeSecurity(
+  name: string,
+  route: ProtectedRoute,
+  options: { extraRoutes?: RouteModule[] } = {},
+): void {
+  describe(`security: ${name}`, () => {
+    let t: TestApp;
+    let owner: AccountCredentials;
+    let other: AccountCredentials;
+    before(async () => {
+      t = await createTestApp({ extraRoutes: options.extraRoutes ?? [] });
+      owner = await createAccount(t);
+      other = await createAccount(t);
+    });
+    after(async () => t.close());
+
+    const send = async (headers: Record<string, string>, accountId = owner.accountId) => {
+      const response = await t.app.inject(request(route, accountId, headers));
+      assert.ok(response.statusCode < 500, `answered ${response.statusCode}: ${response.body}`);
+      return response;
+    };
+
+    test('no credential → 401', async () => {
+      const response = await send({});
+      assert.equal(response.statusCode, 401);
+      if ('v2' in route.auth) assert.match(String(response.headers['www-authenticate']), /^Bearer/);
+    });
+
+    if ('v1' in route.auth) {
+      test('wrong key → 401', async () => {
+        const response = await send({ 'maven-api-key': `orch_key_${'A'.repeat(43)}` });
+        assert.equal(response.statusCode, 401);
+        assert.equal((await send({ 'maven-api-key': 'garbage' })).statusCode, 401);
+      });
+      test("another account's key → 403", async () => {
+        assert.equal((await send({ 'maven-api-key': other.apiKey })).statusCode, 403);
+      });
+      test('regenerated (revoked) key → 401', async () => {
+        const account = await createAccount(t);
+        await t.services.apiKeys.regenerate(account.accountId);
+        assert.equal((await send({ 'maven-api-key': account.apiKey }, account.accountId)).statusCode, 401);
+      });
+      test('key past its grace period (expired) → 401', async () => {
+        const account = await createAccount(t);
+        await t.services.apiKeys.regenerate(account.accountId, 60);
+        t.clock.advance(61_000);
+        assert.equal((await send({ 'maven-api-key': account.apiKey }, account.accountId)).statusCode, 401);
+      });
+    } else {
+      const scope = route.auth.v2;
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+      test('wrong token → 401 invalid_token', async () => {
+        const response = await send(bearer('eyJhbGciOiJFZERTQSJ9.e30.c2ln'));
+        assert.equal(response.statusCode, 401);
+        assert.match(String(response.headers['www-authenticate']), /error="invalid_token"/);
+        assert.equal((await send(bearer('not a token!'))).statusCode, 401);
+      });
+      test("another account's token → 403", async () => {
+        assert.equal((await send(bearer(await getToken(t, other, scope)))).statusCode, 403);
+      });
+      test('token without the scope → 403', async () => {
+        const others = SCOPES.filter((s) => s !== scope).join(' ');
+        const response = await send(bearer(await getToken(t, owner, others)));
+        assert.equal(response.statusCode, 403);
+        assert.match(String(response.headers['www-authenticate']), /insufficient_scope/);
+      });
+      test('expired token → 401', async () => {
+        const token = await getToken(t, owner, scope);
+        t.clock.advance(3_601_000);
+        try {
+          assert.equal((await send(bearer(token))).statusCode, 401);
+        } finally {
+          t.clock.advance(-3_601_000);
+        }
+      });
+      test('revoked token → 401', async () => {
+        const token = await getToken(t, owner, scope);
+        const revoked = await t.app.inject({
+          method: 'POST',
+          url: '/oauth/revoke',
+          headers: {
+            authorization: basic(owner.userId, owner.password),
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          payload: `token=${token}`,
+        });
+        assert.equal(revoked.statusCode, 200);
+        assert.equal((await send(bearer(token))).statusCode, 401);
+      });
+      test('token of regenerated credentials → 401', async () => {
+        const account = await createAccount(t);
+        const token = await getToken(t, account, scope);
+        await t.services.clients.regenerate(account.accountId);
+        assert.equal((await send(bearer(token), account.accountId)).statusCode, 401);
+      });
+    }
+  });
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/config.js';
+import { type RunningServer, startServer } from '../../src/main.js';
+
+export const SERVER_ADMIN_PASSWORD = 'integration-admin-password';
+
+/** A port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real node listening on a free loopback port, over SQLite in a temporary DATA_DIR. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<{
+  server: RunningServer;
+  url: string;
+  logs: string[];
+  stop(): Promise<void>;
+}> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-test-'));
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const port = await freePort();
+  const base = loadConfig({
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    ORCHESTRATOR_ADMIN_PASSWORD: SERVER_ADMIN_PASSWORD,
+    ORCHESTRATOR_MASTER_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const server = await startServer(base, stream);
+  const url = server.url;
+  return {
+    server,
+    url,
+    logs,
+    stop: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { startTestServer } from '../helpers/server.js';
+
+/**
+ * An independently written OAuth 2.0 client library discovers the server from its RFC 8414 metadata,
+ * gets tokens with both client authentication methods, introspects and revokes them; jose validates
+ * the token against the published JWKS as an RFC 9068 access token.
+ */
+describe('interoperability with oauth4webapi and jose', () => {
+  let node: Awaited<ReturnType<typeof startTestServer>>;
+  let as: oauth.AuthorizationServer;
+  let client: oauth.Client;
+  let secret: string;
+  const insecure = { [oauth.allowInsecureRequests]: true };
+
+  before(async () => {
+    node = await startTestServer();
+    const { services } = node.server.runtime;
+    await services.accounts.create('le12345678');
+    const credentials = await services.clients.reveal('le12345678');
+    assert.ok(credentials);
+    client = { client_id: credentials.userId };
+    secret = credentials.password;
+    const issuer = new URL(node.url);
+    as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
+    );
+  });
+  after(async () => node.stop());
+
+  for (const [name, auth] of [
+    ['client_secret_basic', () => oauth.ClientSecretBasic(secret)],
+    ['client_secret_post', () => oauth.ClientSecretPost(secret)],
+  ] as const) {
+    test(`client credentials grant with ${name}, introspection, revocation`, async () => {
+      const response = await oauth.clientCredentialsGrantRequest(
+        as,
+        client,
+        auth(),
+        new URLSearchParams({ scope: 'context:read next-actions' }),
+        insecure,
+      );
+      const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+      assert.equal(tokens.token_type, 'bearer');
+      assert.equal(tokens.scope, 'context:read next-actions');
+
+      const jwks = createRemoteJWKSet(new URL(as.jwks_uri as string));
+      const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, {
+        issuer: as.issuer,
+        audience: as.issuer,
+        typ: 'at+jwt',
+        requiredClaims: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'],
+      });
+      assert.equal(protectedHeader.alg, 'EdDSA');
+      assert.equal(payload.sub, 'le12345678');
+      assert.equal(payload.client_id, client.client_id);
+
+      // The library's own RFC 9068 validation, as a resource server would run it.
+      const request = new Request(`${node.url}/anything`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      const claims = await oauth.validateJwtAccessToken(as, request, as.issuer, insecure);
+      assert.equal(claims.sub, 'le12345678');
+
+      const introspected = await oauth.processIntrospectionResponse(
+        as,
+        client,
+        await oauth.introspectionRequest(as, client, auth(), tokens.access_token, insecure),
+      );
+      assert.equal(introspected.active, true);
+      assert.equal(introspected.sub, 'le12345678');
+
+      await oauth.processRevocationResponse(
+        await oauth.revocationRequest(as, client, auth(), tokens.access_token, insecure),
+      );
+      const after = await oauth.processIntrospectionResponse(
+        as,
+        client,
+        await oauth.introspectionRequest(as, client, auth(), tokens.access_token, insecure),
+      );
+      assert.equal(after.active, false);
+    });
+  }
+
+  test('a wrong secret is reported as invalid_client by the library', async () => {
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretBasic('wrong'),
+      new URLSearchParams(),
+      insecure,
+    );
+    await assert.rejects(oauth.processClientCredentialsResponse(as, client, response), (error: unknown) => {
+      // A 401 with a WWW-Authenticate challenge surfaces as the challenge; the body still says invalid_client.
+      assert.ok(error instanceof oauth.WWWAuthenticateChallengeError, String(error));
+      assert.equal(error.status, 401);
+      assert.equal(error.cause[0]?.scheme, 'basic');
+      return true;
+    });
+  });
+});
