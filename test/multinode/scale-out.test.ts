@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { after, before, describe, test } from 'node:test';
+import { postgresUnavailable, redisUnavailable } from '../contract/servers.js';
+import { type Cluster, Operator, quantile, type ServerNode, startCluster } from './cluster.js';
+
+const TRIALS = 50;
+const basic = (userId: string, password: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(userId)}:${encodeURIComponent(password)}`).toString('base64')}`;
+
+/** Asks `node` until `refused` holds; returns how long that took, failing after `limitMs`. */
+async function timeUntil(
+  probe: () => Promise<boolean>,
+  limitMs: number,
+  start = performance.now(),
+): Promise<number> {
+  for (;;) {
+    if (await probe()) return performance.now() - start;
+    if (performance.now() - start > limitMs) throw new Error(`still accepted after ${limitMs} ms`);
+  }
+}
+
+const report = (what: string, samples: number[]) =>
+  `${what}: n=${samples.length} p50=${quantile(samples, 0.5).toFixed(1)} ms p99=${quantile(samples, 0.99).toFixed(1)} ms max=${Math.max(...samples).toFixed(1)} ms`;
+
+// Probed before any suite is declared: suites whose callbacks await run into the test runner's ordering rules.
+const postgresReason = await postgresUnavailable();
+const redisReason = postgresReason ?? (await redisUnavailable());
+
+for (const mode of ['postgres', 'postgres+redis'] as const) {
+  describe(`two nodes over one PostgreSQL (${mode === 'postgres' ? 'LISTEN/NOTIFY bus' : 'Redis bus and rate limits'})`, () => {
+    const reason = mode === 'postgres' ? postgresReason : redisReason;
+    let cluster: Cluster;
+    let a: ServerNode;
+    let b: ServerNode;
+    let operator: Operator;
+    before(async () => {
+      if (reason) return;
+      cluster = await startCluster({ redis: mode === 'postgres+redis' });
+      [a, b] = cluster.nodes as [ServerNode, ServerNode];
+      operator = await Operator.signIn(a);
+    });
+    after(async () => {
+      if (!reason) await cluster.close();
+    });
+    const it = (name: string, fn: (t: test.TestContext) => Promise<void>) =>
+      reason ? test(name, { skip: reason }, () => {}) : test(name, { timeout: 120_000 }, fn);
+
+    it(`refuses on B a key regenerated on A within 1 s (${TRIALS} trials, p50/p99 printed)`, async (t) => {
+      const account = await operator.createAccount(a, 'keys-propagation');
+      let key = account.apiKey;
+      const listOn = (node: ServerNode, apiKey: string) =>
+        node.request('GET', '/v1/account/keys-propagation', { headers: { 'maven-api-key': apiKey } });
+      const fromAck: number[] = [];
+      const fromRequest: number[] = [];
+      for (let trial = 0; trial < TRIALS; trial++) {
+        // B has just verified the key, so a cache would hold it.
+        assert.equal((await listOn(b, key)).status, 200, 'current key accepted on B');
+        assert.equal((await listOn(b, key)).status, 200);
+        const requested = performance.now();
+        const regenerated = await operator.call(
+          a,
+          'POST',
+          '/api/admin/accounts/keys-propagation/api-key/regenerate',
+          {},
+        );
+        const acknowledged = performance.now();
+        assert.equal(regenerated.status, 200, JSON.stringify(regenerated.body));
+        const refusedAfter = await timeUntil(
+          async () => (await listOn(b, key)).status === 401,
+          1_000,
+          acknowledged,
+        );
+        fromAck.push(refusedAfter);
+        fromRequest.push(refusedAfter + (acknowledged - requested));
+        key = (regenerated.body as { key: string }).key;
+      }
+      assert.equal((await listOn(b, key)).status, 200, 'the newest key works on B');
+      const lines = [
+        report(`[${mode}] old key refused on B, after A acknowledged`, fromAck),
+        report(`[${mode}] old key refused on B, after the regeneration was requested`, fromRequest),
+      ];
+      for (const line of lines) {
+        console.log(line);
+        t.diagnostic(line);
+      }
+      assert.ok(Math.max(...fromAck) < 1_000);
+    });
+
+    it('verifies on B a token issued by A, and refuses it once A regenerates the credentials', async (t) => {
+      const account = await operator.createAccount(a, 'tokens-propagation');
+      const login = await a.request('POST', '/v2/authenticate/login', {
+        headers: { authorization: basic(account.userId, account.password) },
+      });
+      assert.equal(login.status, 200, JSON.stringify(login.body));
+      const token = (login.body as { access_token: string }).access_token;
+      const bearer = { authorization: `Bearer ${token}` };
+      const created = await b.request('POST', '/v2/context/document/create', {
+        headers: bearer,
+        json: { accountId: 'tokens-propagation', nameSpace: 'ns', sessionId: 's1', payload: { from: 'B' } },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const read = () =>
+        b.request('GET', '/v2/context/document/tokens-propagation/ns/s1', { headers: bearer });
+      assert.equal((await read()).status, 200);
+      assert.equal((await read()).status, 200);
+      const regenerated = await operator.call(
+        a,
+        'POST',
+        '/api/admin/accounts/tokens-propagation/credentials/regenerate',
+      );
+      assert.equal(regenerated.status, 200, JSON.stringify(regenerated.body));
+      const refusedAfter = await timeUntil(async () => (await read()).status === 401, 1_000);
+      t.diagnostic(
+        `[${mode}] token refused on B ${refusedAfter.toFixed(1)} ms after A regenerated the credentials`,
+      );
+    });
+
+    it('loses nothing when 2 × 200 merges race into one document across both nodes', async () => {
+      const account = await operator.createAccount(a, 'merges');
+      const headers = { 'maven-api-key': account.apiKey };
+      assert.equal(
+        (await a.request('POST', '/v1/account/merges', { headers, json: { name: 'race' } })).status,
+        204,
+      );
+      const merge = (node: ServerNode, name: string, value: number) =>
+        node.request('PATCH', '/v1/account/merges/race/hot/properties', { headers, json: { [name]: value } });
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => [merge(a, `a${i}`, i), merge(b, `b${i}`, i)]).flat(),
+      );
+      assert.deepEqual(
+        answers.filter((x) => x.status !== 204),
+        [],
+      );
+      for (const node of [a, b]) {
+        const read = await node.request('GET', '/v1/account/merges/race/hot/properties', { headers });
+        const properties = read.body as Record<string, number>;
+        assert.equal(Object.keys(properties).length, 400, `all 400 properties read on ${node.name}`);
+        for (let i = 0; i < 200; i++) {
+          assert.equal(properties[`a${i}`], i);
+          assert.equal(properties[`b${i}`], i);
+        }
+      }
+    });
+
+    it('keeps every acknowledged write when A is killed under load, and B keeps serving', async () => {
+      const account = await operator.createAccount(a, 'crash');
+      const headers = { 'maven-api-key': account.apiKey };
+      assert.equal(
+        (await b.request('POST', '/v1/account/crash', { headers, json: { name: 'load' } })).status,
+        204,
+      );
+      const acknowledged: string[] = [];
+      const failuresOnB: string[] = [];
+      let stop = false;
+      const writer = async (node: ServerNode, id: string) => {
+        for (let seq = 0; !stop; seq++) {
+          const name = `${id}_${seq}`;
+          try {
+            const answer = await node.request('PATCH', `/v1/account/crash/load/${id}/properties`, {
+              headers,
+              json: { [name]: seq },
+              timeoutMs: 5_000,
+            });
+            if (answer.status === 204) acknowledged.push(`${id}/${name}`);
+            else if (node === b) failuresOnB.push(`${answer.status} ${JSON.stringify(answer.body)}`);
+          } catch (error) {
+            if (node === b) failuresOnB.push(String(error));
+            else return; // A is gone: nothing it did not acknowledge counts.
+          }
+        }
+      };
+      const writers = [
+        ...Array.from({ length: 8 }, (_, i) => writer(a, `a${i}`)),
+        ...Array.from({ length: 2 }, (_, i) => writer(b, `b${i}`)),
+      ];
+      await new Promise((r) => setTimeout(r, 700));
+      const ackedBeforeKill = acknowledged.filter((x) => x.startsWith('a')).length;
+      a.process.kill('SIGKILL');
+      await a.exited;
+      await new Promise((r) => setTimeout(r, 700));
+      stop = true;
+      await Promise.all(writers);
+      assert.ok(ackedBeforeKill > 20, `A acknowledged writes before the kill (${ackedBeforeKill})`);
+      assert.deepEqual(failuresOnB, [], 'B served every request');
+      assert.equal((await b.request('GET', '/readyz')).status, 200);
+      const bySession = new Map<string, string[]>();
+      for (const entry of acknowledged) {
+        const [session = '', name = ''] = entry.split('/');
+        bySession.set(session, [...(bySession.get(session) ?? []), name]);
+      }
+      for (const [session, names] of bySession) {
+        const read = await b.request('GET', `/v1/account/crash/load/${session}/properties`, { headers });
+        assert.equal(read.status, 200);
+        const stored = read.body as Record<string, number>;
+        const missing = names.filter((name) => !(name in stored));
+        assert.deepEqual(missing, [], `acknowledged writes of ${session} all present on B`);
+      }
+    });
+  });
+}
