@@ -1,0 +1,132 @@
+import type { CompiledPolicy } from './compile.js';
+import { evaluateExpression } from './interpret.js';
+import { invalid, type Outcome, runtimeError, success } from './outcome.js';
+import { fillPayloadValue, resolveConditionValue } from './templates.js';
+import type { Action, AttributeLookup, Condition, JsonValue, Policy, PolicyResult } from './types.js';
+import { applyOperator, typeName } from './values.js';
+
+export {
+  type CompiledCondition,
+  type CompiledPolicy,
+  collectAttributes,
+  compilePolicies,
+} from './compile.js';
+
+/** One line of the policy log. */
+export interface PolicyLogEntry {
+  policyId: string;
+  name: string;
+  result: PolicyResult;
+  reason?: string;
+}
+
+export type NoMatchReason = 'NO_MATCHED_RULES' | 'NO_POLICIES_ENABLED';
+
+export interface Evaluation {
+  matched: Policy | null;
+  actions: Action[];
+  results: PolicyLogEntry[];
+  noMatchReason?: NoMatchReason;
+}
+
+// The lookup belongs to the caller; anything but a well-formed hit counts as a missing attribute.
+function guard(lookup: AttributeLookup): AttributeLookup {
+  return (name) => {
+    const hit: unknown = lookup(name);
+    if (typeof hit === 'object' && hit !== null && 'found' in hit && hit.found === true && 'value' in hit) {
+      return { found: true, value: hit.value as JsonValue };
+    }
+    return { found: false };
+  };
+}
+
+function checkCondition(cond: Condition, lookup: AttributeLookup): Outcome<boolean> {
+  const hit = lookup(cond.attribute);
+  if (!hit.found) return runtimeError(`missing attribute ${cond.attribute}`);
+  const expected = resolveConditionValue(cond.value, lookup);
+  if (!expected.ok) return expected;
+  return applyOperator(cond.operator, hit.value, expected.value);
+}
+
+function checkPolicy(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number): Outcome<boolean> {
+  const condition = c.condition;
+  if (condition.kind === 'invalid') return invalid(condition.reason);
+  if (condition.kind === 'expression') {
+    const value = evaluateExpression(condition.ast, { lookup, nowMs });
+    if (!value.ok || typeof value.value === 'boolean') return value as Outcome<boolean>;
+    return invalid(`expression gives a ${typeName(value.value)}, not a boolean`);
+  }
+  // All conditions must hold; the first that does not decides, later ones are not read.
+  for (const cond of condition.conditions) {
+    const held = checkCondition(cond, lookup);
+    if (!held.ok || !held.value) return held;
+  }
+  return success(true);
+}
+
+function fillActions(actions: Action[], lookup: AttributeLookup): Outcome<Action[]> {
+  const filled: Action[] = [];
+  for (const action of actions) {
+    const entries: [string, JsonValue][] = [];
+    for (const [key, value] of Object.entries(action.payload)) {
+      const v = fillPayloadValue(value, lookup);
+      if (!v.ok) return v;
+      entries.push([key, v.value]);
+    }
+    filled.push({ type: action.type, payload: Object.fromEntries(entries) });
+  }
+  return success(filled);
+}
+
+function runPolicy(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number): Outcome<Action[] | null> {
+  try {
+    const held = checkPolicy(c, lookup, nowMs);
+    if (!held.ok) return held;
+    return held.value ? fillActions(c.actions, lookup) : success(null);
+  } catch (e) {
+    // A throwing lookup or a value too deep to compare: this policy fails, the others still run.
+    return runtimeError(`evaluation failed: ${e instanceof Error ? e.message : 'unknown error'}`);
+  }
+}
+
+/**
+ * Evaluates policies top to bottom; the first enabled policy whose condition holds wins and its
+ * actions come back with templates filled in. The log lists every policy up to and including the
+ * winner (DISABLED ones too); policies after the winner are not evaluated and not logged.
+ * `options.policyId` evaluates that one policy only. Never throws.
+ */
+export function evaluatePolicies(
+  compiled: CompiledPolicy[],
+  lookup: AttributeLookup,
+  nowMs: number,
+  options?: { policyId?: string },
+): Evaluation {
+  const results: PolicyLogEntry[] = [];
+  const policyId = typeof options?.policyId === 'string' ? options.policyId : undefined;
+  let candidates = Array.isArray(compiled) ? compiled : [];
+  if (policyId !== undefined) candidates = candidates.filter((c) => c?.id === policyId).slice(0, 1);
+  const guarded = guard(lookup);
+  let anyEnabled = false;
+  for (const c of candidates) {
+    const entry = { policyId: String(c?.id ?? ''), name: String(c?.name ?? '') };
+    if (c?.enabled !== true) {
+      results.push({ ...entry, result: 'DISABLED' });
+      continue;
+    }
+    anyEnabled = true;
+    const run = runPolicy(c, guarded, nowMs);
+    if (!run.ok) {
+      results.push({ ...entry, result: run.result, reason: run.reason });
+    } else if (run.value === null) {
+      results.push({ ...entry, result: 'FALSE' });
+    } else {
+      results.push({ ...entry, result: 'TRUE' });
+      return { matched: c.policy, actions: run.value, results };
+    }
+  }
+  const noMatchReason =
+    anyEnabled || (policyId !== undefined && candidates.length === 0)
+      ? 'NO_MATCHED_RULES'
+      : 'NO_POLICIES_ENABLED';
+  return { matched: null, actions: [], results, noMatchReason };
+}
