@@ -337,10 +337,14 @@ export class SqliteAuditStore implements AuditStore {
   async listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]> {
     const rows = this.db
       .prepare(
-        `SELECT * FROM audit_events WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR at < ?2)
-         ORDER BY at DESC, id DESC LIMIT ?3`,
+        `SELECT * FROM audit_events WHERE (@account IS NULL OR account_id = @account) AND (@before IS NULL OR at < @before)
+         ORDER BY at DESC, id DESC LIMIT @limit`,
       )
-      .all(filter.accountId ?? null, filter.before ?? null, filter.limit) as Row[];
+      .all({
+        account: filter.accountId ?? null,
+        before: filter.before ?? null,
+        limit: filter.limit,
+      }) as Row[];
     return rows.map((row) => ({
       id: String(row.id),
       at: num(row.at),
