@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Logger as PinoLogger, pino } from 'pino';
-import { InProcessBus } from './adapters/memory/bus.js';
 import { MemoryRateLimitStore } from './adapters/memory/rate-limit.js';
 import { PostgresBus } from './adapters/postgres/bus.js';
 import { createPostgresStore } from './adapters/postgres/store.js';
 import { RedisBus } from './adapters/redis/bus.js';
 import { RedisRateLimitStore } from './adapters/redis/rate-limit.js';
+import { SqlitePollingBus } from './adapters/sqlite/bus.js';
 import { createSqliteStore } from './adapters/sqlite/store.js';
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
@@ -67,9 +67,8 @@ interface Infrastructure {
  */
 async function openInfrastructure(config: Config, _logger: PinoLogger): Promise<Infrastructure> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = config.databaseUrl
-    ? await createPostgresStore(config.databaseUrl)
-    : createSqliteStore(join(config.dataDir, 'orchestrator.db'));
+  const sqliteFile = join(config.dataDir, 'orchestrator.db');
+  const store = config.databaseUrl ? await createPostgresStore(config.databaseUrl) : createSqliteStore(sqliteFile);
   if (config.redisUrl) {
     const rateLimits = new RedisRateLimitStore(config.redisUrl);
     // The rate-limit port has no close: its connection goes with the store's.
@@ -79,7 +78,8 @@ async function openInfrastructure(config: Config, _logger: PinoLogger): Promise<
     };
     return { store: { ...store, close }, bus: new RedisBus(config.redisUrl), rateLimits };
   }
-  const bus = config.databaseUrl ? new PostgresBus(config.databaseUrl) : new InProcessBus();
+  // On SQLite the CLI is a second process on the same file: the table-polling bus reaches the server too.
+  const bus = config.databaseUrl ? new PostgresBus(config.databaseUrl) : new SqlitePollingBus(sqliteFile);
   return { store, bus, rateLimits: new MemoryRateLimitStore() };
 }
 

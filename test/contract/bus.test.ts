@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InProcessBus } from '../../src/adapters/memory/bus.js';
+import { SqlitePollingBus } from '../../src/adapters/sqlite/bus.js';
 import { PostgresBus } from '../../src/adapters/postgres/bus.js';
 import { RedisBus } from '../../src/adapters/redis/bus.js';
 import type { BusEvent, InvalidationBus } from '../../src/ports/bus.js';
@@ -43,6 +47,24 @@ const factories: BusFactory[] = [
     pair: async () => {
       const bus = new InProcessBus();
       return { a: bus, b: bus, close: () => bus.close() };
+    },
+  },
+  {
+    name: 'sqlite (polling, two processes on one file)',
+    unavailable: async () => null,
+    pair: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'orchestrator-bus-'));
+      const file = join(dir, 'bus.db');
+      const a = new SqlitePollingBus(file, 10);
+      const b = new SqlitePollingBus(file, 10);
+      return {
+        a,
+        b,
+        close: async () => {
+          await closeAll(a, b);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
   {
@@ -163,7 +185,9 @@ for (const factory of factories) {
         await pair.b.publish('policies', 'after-recovery');
         await waitFor(() => invalidations(heardByA.events).includes('policies/after-recovery'));
       },
-      factory.name === 'in-process' ? 'an in-process bus has no connection to lose' : undefined,
+      factory.name === 'in-process' || factory.name.startsWith('sqlite')
+        ? 'this bus has no server connection to lose'
+        : undefined,
     );
 
     it(

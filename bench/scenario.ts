@@ -1,0 +1,26 @@
+import type { RouteModule } from '../src/http/server.js';
+import type { AppServices } from '../src/services/services.js';
+
+/** One HTTP request that autocannon repeats. */
+export interface BenchRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Bodies to cycle through instead of one fixed body (e.g. writes to distinct keys). */
+  bodies?: string[];
+}
+
+/**
+ * A measured scenario. `setup` runs inside the server process, after the node started, and returns the
+ * request to repeat. `routes` adds probe routes of the bench's own (e.g. a bare route behind a hook).
+ */
+export interface Scenario {
+  name: string;
+  /** What it compares with the baseline, for the report. */
+  description: string;
+  /** Goal as a fraction of the baseline's requests per second, or an absolute floor, for the report. */
+  goal?: { ratio?: number; perSecond?: number };
+  routes?: RouteModule;
+  setup(services: AppServices): Promise<BenchRequest>;
+}

@@ -1,0 +1,73 @@
+import { Type } from 'typebox';
+import type { RouteModule } from '../../src/http/server.js';
+import type { Scenario } from '../scenario.js';
+
+const probes: RouteModule = async (app, { auth }) => {
+  const params = Type.Object({ accountId: Type.String() });
+  app.get('/bench/open/account/:accountId', { schema: { hide: true, params } }, async () => ({ hello: 'world' }));
+  app.get('/bench/v1/account/:accountId', { onRequest: auth.v1(), schema: { hide: true, params } }, async () => ({
+    hello: 'world',
+  }));
+  app.get('/bench/v2/account/:accountId', { onRequest: auth.v2('context:read'), schema: { hide: true, params } }, async () => ({
+    hello: 'world',
+  }));
+};
+
+async function account(services: Parameters<Scenario['setup']>[0]) {
+  const accountId = 'bench-auth';
+  if (!(await services.ctx.store.accounts.getAccount(accountId))) await services.accounts.create(accountId);
+  const key = await services.apiKeys.reveal(accountId);
+  const client = await services.clients.reveal(accountId);
+  if (!key || !client) throw new Error('bench account has no secrets');
+  return { accountId, key: key.key, client };
+}
+
+export const authScenarios: Scenario[] = [
+  {
+    name: 'app-open',
+    description: 'a hello-world route with no credential on the full server (framework overhead)',
+    routes: probes,
+    async setup() {
+      return { method: 'GET', path: '/bench/open/account/x' };
+    },
+  },
+  {
+    name: 'v1-key-hook',
+    description: 'a hello-world route behind the v1 API key hook',
+    goal: { ratio: 0.85 },
+    routes: probes,
+    async setup(services) {
+      const { accountId, key } = await account(services);
+      return { method: 'GET', path: `/bench/v1/account/${accountId}`, headers: { 'maven-api-key': key } };
+    },
+  },
+  {
+    name: 'v2-bearer-hook',
+    description: 'a hello-world route behind the v2 bearer-token hook',
+    goal: { ratio: 0.85 },
+    routes: probes,
+    async setup(services) {
+      const { accountId, client } = await account(services);
+      const version = (await services.clients.currentVersion(accountId)) ?? 0;
+      const issued = await services.tokens.issue(accountId, client.userId, version, ['context:read']);
+      return { method: 'GET', path: `/bench/v2/account/${accountId}`, headers: { authorization: `Bearer ${issued.token}` } };
+    },
+  },
+  {
+    name: 'oauth-token',
+    description: 'token issuance at POST /oauth/token (client_secret_basic)',
+    goal: { ratio: 0.35 },
+    async setup(services) {
+      const { client } = await account(services);
+      return {
+        method: 'POST',
+        path: '/oauth/token',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${client.userId}:${client.password}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      };
+    },
+  },
+];

@@ -1,0 +1,5 @@
+import type { Scenario } from '../scenario.js';
+import { authScenarios } from './auth.js';
+
+/** Every scenario `npm run bench` measures, in report order. */
+export const scenarios: Scenario[] = [...authScenarios];
