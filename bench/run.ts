@@ -32,7 +32,9 @@ interface Sample {
   errors: number;
 }
 
-async function startServer(name: string): Promise<{ child: ChildProcess; port: number; request: BenchRequest }> {
+async function startServer(
+  name: string,
+): Promise<{ child: ChildProcess; port: number; request: BenchRequest }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', name], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
@@ -47,8 +49,15 @@ async function startServer(name: string): Promise<{ child: ChildProcess; port: n
 
 async function load(port: number, request: BenchRequest, seconds: number): Promise<Sample> {
   const base = { method: request.method, path: request.path, headers: request.headers ?? {} };
-  const requests = request.bodies ? request.bodies.map((body) => ({ ...base, body })) : [{ ...base, ...(request.body ? { body: request.body } : {}) }];
-  const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: seconds, requests });
+  const requests = request.bodies
+    ? request.bodies.map((body) => ({ ...base, body }))
+    : [{ ...base, ...(request.body ? { body: request.body } : {}) }];
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration: seconds,
+    requests,
+  });
   const errors = result.errors + result.timeouts + result.non2xx;
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors };
 }
@@ -66,11 +75,15 @@ async function measure(name: string): Promise<Sample> {
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
 const baseline: Sample[] = [];
-const results = new Map<string, { samples: Sample[]; ratios: number[] }>(chosen.map((s) => [s.name, { samples: [], ratios: [] }]));
+const results = new Map<string, { samples: Sample[]; ratios: number[] }>(
+  chosen.map((s) => [s.name, { samples: [], ratios: [] }]),
+);
 for (let round = 1; round <= rounds; round++) {
   const base = await measure('baseline');
   baseline.push(base);
@@ -80,7 +93,9 @@ for (let round = 1; round <= rounds; round++) {
     const entry = results.get(scenario.name);
     entry?.samples.push(sample);
     entry?.ratios.push(sample.rps / base.rps);
-    process.stderr.write(`round ${round}: ${scenario.name} ${sample.rps.toFixed(0)} req/s (${(sample.rps / base.rps).toFixed(2)}×)${sample.errors ? `, ${sample.errors} errors` : ''}\n`);
+    process.stderr.write(
+      `round ${round}: ${scenario.name} ${sample.rps.toFixed(0)} req/s (${(sample.rps / base.rps).toFixed(2)}×)${sample.errors ? `, ${sample.errors} errors` : ''}\n`,
+    );
   }
 }
 
@@ -92,7 +107,11 @@ const rows = [
 for (const scenario of chosen) {
   const entry = results.get(scenario.name);
   if (!entry) continue;
-  const goal = scenario.goal?.ratio ? `≥ ${scenario.goal.ratio.toFixed(2)}×` : scenario.goal?.perSecond ? `≥ ${scenario.goal.perSecond}/s` : '';
+  const goal = scenario.goal?.ratio
+    ? `≥ ${scenario.goal.ratio.toFixed(2)}×`
+    : scenario.goal?.perSecond
+      ? `≥ ${scenario.goal.perSecond}/s`
+      : '';
   rows.push(
     `| ${scenario.name}: ${scenario.description} | ${median(entry.samples.map((s) => s.rps)).toFixed(0)} | ${median(entry.ratios).toFixed(2)} | ${goal} | ${median(entry.samples.map((s) => s.p50))} | ${median(entry.samples.map((s) => s.p99))} | ${entry.samples.reduce((n, s) => n + s.errors, 0)} |`,
   );

@@ -4,13 +4,23 @@ import type { Scenario } from '../scenario.js';
 
 const probes: RouteModule = async (app, { auth }) => {
   const params = Type.Object({ accountId: Type.String() });
-  app.get('/bench/open/account/:accountId', { schema: { hide: true, params } }, async () => ({ hello: 'world' }));
-  app.get('/bench/v1/account/:accountId', { onRequest: auth.v1(), schema: { hide: true, params } }, async () => ({
+  app.get('/bench/open/account/:accountId', { schema: { hide: true, params } }, async () => ({
     hello: 'world',
   }));
-  app.get('/bench/v2/account/:accountId', { onRequest: auth.v2('context:read'), schema: { hide: true, params } }, async () => ({
-    hello: 'world',
-  }));
+  app.get(
+    '/bench/v1/account/:accountId',
+    { onRequest: auth.v1(), schema: { hide: true, params } },
+    async () => ({
+      hello: 'world',
+    }),
+  );
+  app.get(
+    '/bench/v2/account/:accountId',
+    { onRequest: auth.v2('context:read'), schema: { hide: true, params } },
+    async () => ({
+      hello: 'world',
+    }),
+  );
 };
 
 async function account(services: Parameters<Scenario['setup']>[0]) {
@@ -50,7 +60,11 @@ export const authScenarios: Scenario[] = [
       const { accountId, client } = await account(services);
       const version = (await services.clients.currentVersion(accountId)) ?? 0;
       const issued = await services.tokens.issue(accountId, client.userId, version, ['context:read']);
-      return { method: 'GET', path: `/bench/v2/account/${accountId}`, headers: { authorization: `Bearer ${issued.token}` } };
+      return {
+        method: 'GET',
+        path: `/bench/v2/account/${accountId}`,
+        headers: { authorization: `Bearer ${issued.token}` },
+      };
     },
   },
   {

@@ -9,11 +9,15 @@ import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
 import { registerFormParser } from './form.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminContextRoutes } from './routes/admin-context.js';
 import { contextV1Routes } from './routes/context-v1.js';
 import { contextV2Routes } from './routes/context-v2.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { webRoutes } from './routes/web.js';
 import type { App } from './types.js';
 
 export interface ServerOptions {
@@ -34,12 +38,16 @@ export type RouteModule = (app: App, deps: RouteDeps) => Promise<void>;
 
 /** Route modules in the order they are registered; each adds its routes with schemas (and so to OpenAPI). */
 const ROUTE_MODULES: RouteModule[] = [
+  metricsRoutes,
+  docsRoutes,
   healthRoutes,
   oauthRoutes,
   loginRoutes,
   adminRoutes,
   contextV1Routes,
   contextV2Routes,
+  adminContextRoutes,
+  webRoutes,
 ];
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+
+describe('operations endpoints', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+  });
+  after(async () => t.close());
+
+  test('healthz and readyz', async () => {
+    assert.deepEqual((await t.app.inject({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' });
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    assert.equal(ready.json().store, true);
+  });
+
+  test('readyz answers 503 when the store does not', async () => {
+    const original = t.ctx.store.ping;
+    t.ctx.store.ping = async () => {
+      throw new Error('down');
+    };
+    try {
+      assert.equal((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+    } finally {
+      t.ctx.store.ping = original;
+    }
+  });
+
+  test('metrics in the Prometheus text format, by route template, never with an account id', async () => {
+    await t.app.inject({ method: 'GET', url: '/v1/account/secretacct/namespace/x/session' });
+    const response = await t.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(response.statusCode, 200);
+    assert.match(String(response.headers['content-type']), /text\/plain/);
+    assert.match(response.body, /orchestrator_http_request_duration_seconds_bucket/);
+    assert.match(response.body, /orchestrator_credentials_refused_total\{status="401"\}/);
+    assert.doesNotMatch(response.body, /secretacct/);
+  });
+
+  test('OpenAPI 3.1 document generated from the route schemas, and human docs', async () => {
+    const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    assert.equal(spec.openapi, '3.1.0');
+    for (const path of ['/oauth/token', '/v2/authenticate/login', '/api/admin/accounts'])
+      assert.ok(spec.paths[path], path);
+    const docs = await t.app.inject({ method: 'GET', url: '/docs' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /\/oauth\/token/);
+    assert.match(String(docs.headers['content-security-policy']), /default-src 'none'/);
+  });
+
+  test('unknown routes answer problem+json 404 with the request id', async () => {
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/nope',
+      headers: { 'x-request-id': 'req-12345678' },
+    });
+    assert.equal(response.statusCode, 404);
+    assert.equal(response.json().requestId, 'req-12345678');
+    assert.equal(response.headers['x-request-id'], 'req-12345678');
+  });
+});
