@@ -1,5 +1,5 @@
 import type { JsonValue } from '../core/json.js';
-import type { Policy, PolicyResult } from '../core/policy/types.js';
+import type { Policy } from '../core/policy/types.js';
 
 /** An account's ordered policies and custom attributes, versioned for compare-and-set. */
 export interface PolicySet {
@@ -23,6 +23,21 @@ export interface PolicyStore {
   ): Promise<CompareAndSet>;
 }
 
+/**
+ * The ordered policies one or more evaluations went through, stored once and shared by every log entry
+ * that used them: an account with 1,000 policies would otherwise write every id and name on every call.
+ */
+export interface PolicyOutline {
+  /** Derived from the content by the writer (the same list gives the same id); unique within the account. */
+  id: string;
+  accountId: string;
+  policies: { policyId: string; name: string }[];
+}
+
+/** One letter per outline position: TRUE, FALSE, ERROR, INVALID, DISABLED, or `-` for not evaluated. */
+export type PolicyResultCode = 'T' | 'F' | 'E' | 'I' | 'D' | '-';
+
+/** One evaluation, as the policy log keeps it (SPEC §4: every policy's result, kept 7 days). */
 export interface PolicyLogEntry {
   id: string;
   accountId: string;
@@ -30,18 +45,36 @@ export interface PolicyLogEntry {
   at: number;
   /** v1 nextActionId, or a fresh id for v2 calls. */
   evaluationId: string;
-  results: { policyId: string; name: string; result: PolicyResult; reason?: string }[];
+  outlineId: string;
+  /**
+   * Result codes (PolicyResultCode) by outline position; ends after the last policy evaluated (the winner,
+   * when one matched), so it may be shorter than the outline.
+   */
+  results: string;
+  /** Why ERROR and INVALID results failed, by outline position. */
+  reasons: { index: number; reason: string }[];
   matchedPolicyId: string | null;
 }
 
+export interface PolicyLogSearch {
+  accountId: string;
+  conversationId?: string;
+  since: number;
+  limit: number;
+}
+
 export interface PolicyLogStore {
-  appendPolicyLog(entry: PolicyLogEntry): Promise<void>;
-  /** Newest first. */
-  searchPolicyLogs(filter: {
-    accountId: string;
-    conversationId?: string;
-    since: number;
-    limit: number;
-  }): Promise<PolicyLogEntry[]>;
+  /** Stores the outline, or marks the stored one as still in use at `now` so purges keep it. */
+  saveOutline(outline: PolicyOutline, now: number): Promise<void>;
+  /** The account's outlines among `ids`; unknown ids are left out. */
+  getOutlines(accountId: string, ids: string[]): Promise<PolicyOutline[]>;
+  /** Appends all the entries, or none. */
+  appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void>;
+  /** Newest first (`at`, then `id`, both descending). */
+  searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]>;
+  /**
+   * Deletes the entries older than `cutoff`, then the outlines not marked in use since `cutoff` that no
+   * remaining entry refers to. Returns how many entries were deleted.
+   */
   purgePolicyLogsBefore(cutoff: number): Promise<number>;
 }

@@ -3,7 +3,9 @@ import type { Policy } from '../../core/policy/types.js';
 import type {
   CompareAndSet,
   PolicyLogEntry,
+  PolicyLogSearch,
   PolicyLogStore,
+  PolicyOutline,
   PolicySet,
   PolicyStore,
 } from '../../ports/policy-store.js';
@@ -43,19 +45,43 @@ export class MemoryPolicyStore implements PolicyStore {
   }
 }
 
-export class MemoryPolicyLogStore implements PolicyLogStore {
-  readonly #entries: PolicyLogEntry[] = [];
+/** Binary order, as the SQL stores compare ids (`localeCompare` would not agree with them). */
+const byNewest = (a: PolicyLogEntry, b: PolicyLogEntry): number =>
+  b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
-  async appendPolicyLog(entry: PolicyLogEntry): Promise<void> {
-    this.#entries.push(copy(entry));
+export class MemoryPolicyLogStore implements PolicyLogStore {
+  #entries: PolicyLogEntry[] = [];
+  readonly #ids = new Set<string>();
+  readonly #outlines = new Map<string, { outline: PolicyOutline; seenAt: number }>();
+
+  async saveOutline(outline: PolicyOutline, now: number): Promise<void> {
+    const key = `${outline.accountId}\u0000${outline.id}`;
+    const stored = this.#outlines.get(key);
+    if (stored) stored.seenAt = Math.max(stored.seenAt, now);
+    else this.#outlines.set(key, { outline: copy(outline), seenAt: now });
   }
 
-  async searchPolicyLogs(filter: {
-    accountId: string;
-    conversationId?: string;
-    since: number;
-    limit: number;
-  }): Promise<PolicyLogEntry[]> {
+  async getOutlines(accountId: string, ids: string[]): Promise<PolicyOutline[]> {
+    const found: PolicyOutline[] = [];
+    for (const id of new Set(ids)) {
+      const stored = this.#outlines.get(`${accountId}\u0000${id}`);
+      if (stored) found.push(copy(stored.outline));
+    }
+    return found;
+  }
+
+  async appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
+    const fresh = new Set<string>();
+    for (const { id } of entries) {
+      // As a primary key would: a repeated id refuses the whole batch.
+      if (this.#ids.has(id) || fresh.has(id)) throw new Error(`duplicate policy log id ${id}`);
+      fresh.add(id);
+    }
+    for (const id of fresh) this.#ids.add(id);
+    this.#entries.push(...entries.map(copy));
+  }
+
+  async searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
     return this.#entries
       .filter(
         (e) =>
@@ -63,15 +89,18 @@ export class MemoryPolicyLogStore implements PolicyLogStore {
           e.at >= filter.since &&
           (filter.conversationId === undefined || e.conversationId === filter.conversationId),
       )
-      .sort((a, b) => b.at - a.at || b.id.localeCompare(a.id))
+      .sort(byNewest)
       .slice(0, filter.limit)
       .map(copy);
   }
 
   async purgePolicyLogsBefore(cutoff: number): Promise<number> {
     const before = this.#entries.length;
-    const kept = this.#entries.filter((e) => e.at >= cutoff);
-    this.#entries.splice(0, this.#entries.length, ...kept);
-    return before - kept.length;
+    this.#entries = this.#entries.filter((e) => e.at >= cutoff || !this.#ids.delete(e.id));
+    const used = new Set(this.#entries.map((e) => `${e.accountId}\u0000${e.outlineId}`));
+    for (const [key, stored] of this.#outlines) {
+      if (stored.seenAt < cutoff && !used.has(key)) this.#outlines.delete(key);
+    }
+    return before - this.#entries.length;
   }
 }

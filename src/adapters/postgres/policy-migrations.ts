@@ -25,4 +25,33 @@ export const policyMigrations: PostgresMigration[] = [
       CREATE INDEX policy_logs_at ON policy_logs(at);
     `,
   },
+  {
+    // The log keeps each evaluation's ordered policy list once, as an outline shared by its entries.
+    id: 'policy-002',
+    sql: `
+      DROP TABLE policy_logs;
+      CREATE TABLE policy_outlines (
+        account_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        policies TEXT NOT NULL,
+        seen_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, id)
+      );
+      CREATE TABLE policy_logs (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        conversation_id TEXT,
+        at BIGINT NOT NULL,
+        evaluation_id TEXT NOT NULL,
+        outline_id TEXT NOT NULL,
+        results TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        matched_policy_id TEXT
+      );
+      CREATE INDEX policy_logs_account_conversation ON policy_logs(account_id, conversation_id, at);
+      CREATE INDEX policy_logs_account_at ON policy_logs(account_id, at);
+      CREATE INDEX policy_logs_at ON policy_logs(at);
+      CREATE INDEX policy_logs_outline ON policy_logs(account_id, outline_id);
+    `,
+  },
 ];

@@ -3,7 +3,9 @@ import type { Policy } from '../../core/policy/types.js';
 import type {
   CompareAndSet,
   PolicyLogEntry,
+  PolicyLogSearch,
   PolicyLogStore,
+  PolicyOutline,
   PolicySet,
   PolicyStore,
 } from '../../ports/policy-store.js';
@@ -71,48 +73,77 @@ export class PostgresPolicyStore implements PolicyStore {
   }
 }
 
+const toEntry = (row: Row): PolicyLogEntry => ({
+  id: String(row.id),
+  accountId: String(row.account_id),
+  conversationId: strOrNull(row.conversation_id),
+  at: Number(row.at),
+  evaluationId: String(row.evaluation_id),
+  outlineId: String(row.outline_id),
+  results: String(row.results),
+  reasons: JSON.parse(String(row.reasons)) as PolicyLogEntry['reasons'],
+  matchedPolicyId: strOrNull(row.matched_policy_id),
+});
+
 export class PostgresPolicyLogStore implements PolicyLogStore {
   constructor(private readonly pool: PostgresPool) {}
 
-  async appendPolicyLog(entry: PolicyLogEntry): Promise<void> {
+  async saveOutline(outline: PolicyOutline, now: number): Promise<void> {
     await this.pool.query(
-      `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, results, matched_policy_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      `INSERT INTO policy_outlines (account_id, id, policies, seen_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (account_id, id) DO UPDATE SET seen_at = GREATEST(policy_outlines.seen_at, excluded.seen_at)`,
+      [outline.accountId, outline.id, JSON.stringify(outline.policies), now],
+    );
+  }
+
+  async getOutlines(accountId: string, ids: string[]): Promise<PolicyOutline[]> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT id, policies FROM policy_outlines WHERE account_id = $1 AND id = ANY($2::text[])',
+      [accountId, [...new Set(ids)]],
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      accountId,
+      policies: JSON.parse(String(row.policies)) as PolicyOutline['policies'],
+    }));
+  }
+
+  /** One statement over arrays of columns: all the rows or none. */
+  async appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
       [
-        entry.id,
-        entry.accountId,
-        entry.conversationId,
-        entry.at,
-        entry.evaluationId,
-        JSON.stringify(entry.results),
-        entry.matchedPolicyId,
+        entries.map((e) => e.id),
+        entries.map((e) => e.accountId),
+        entries.map((e) => e.conversationId),
+        entries.map((e) => e.at),
+        entries.map((e) => e.evaluationId),
+        entries.map((e) => e.outlineId),
+        entries.map((e) => e.results),
+        entries.map((e) => JSON.stringify(e.reasons)),
+        entries.map((e) => e.matchedPolicyId),
       ],
     );
   }
 
-  async searchPolicyLogs(filter: {
-    accountId: string;
-    conversationId?: string;
-    since: number;
-    limit: number;
-  }): Promise<PolicyLogEntry[]> {
+  async searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
     const { rows } = await this.pool.query<Row>(
       `SELECT * FROM policy_logs WHERE account_id = $1 AND at >= $2 AND ($3::text IS NULL OR conversation_id = $3)
        ORDER BY at DESC, id DESC LIMIT $4`,
       [filter.accountId, filter.since, filter.conversationId ?? null, filter.limit],
     );
-    return rows.map((row) => ({
-      id: String(row.id),
-      accountId: String(row.account_id),
-      conversationId: strOrNull(row.conversation_id),
-      at: Number(row.at),
-      evaluationId: String(row.evaluation_id),
-      results: JSON.parse(String(row.results)) as PolicyLogEntry['results'],
-      matchedPolicyId: strOrNull(row.matched_policy_id),
-    }));
+    return rows.map(toEntry);
   }
 
   async purgePolicyLogsBefore(cutoff: number): Promise<number> {
-    return (await this.pool.query('DELETE FROM policy_logs WHERE at < $1', [cutoff])).rowCount ?? 0;
+    const deleted = (await this.pool.query('DELETE FROM policy_logs WHERE at < $1', [cutoff])).rowCount ?? 0;
+    await this.pool.query(
+      `DELETE FROM policy_outlines o WHERE o.seen_at < $1 AND NOT EXISTS
+         (SELECT 1 FROM policy_logs l WHERE l.account_id = o.account_id AND l.outline_id = o.id)`,
+      [cutoff],
+    );
+    return deleted;
   }
 }

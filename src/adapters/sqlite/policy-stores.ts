@@ -3,7 +3,9 @@ import type { Policy } from '../../core/policy/types.js';
 import type {
   CompareAndSet,
   PolicyLogEntry,
+  PolicyLogSearch,
   PolicyLogStore,
+  PolicyOutline,
   PolicySet,
   PolicyStore,
 } from '../../ports/policy-store.js';
@@ -65,50 +67,94 @@ export class SqlitePolicyStore implements PolicyStore {
   }
 }
 
+const toEntry = (row: Row): PolicyLogEntry => ({
+  id: String(row.id),
+  accountId: String(row.account_id),
+  conversationId: row.conversation_id === null ? null : String(row.conversation_id),
+  at: Number(row.at),
+  evaluationId: String(row.evaluation_id),
+  outlineId: String(row.outline_id),
+  results: String(row.results),
+  reasons: JSON.parse(String(row.reasons)) as PolicyLogEntry['reasons'],
+  matchedPolicyId: row.matched_policy_id === null ? null : String(row.matched_policy_id),
+});
+
 export class SqlitePolicyLogStore implements PolicyLogStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async appendPolicyLog(entry: PolicyLogEntry): Promise<void> {
+  async saveOutline(outline: PolicyOutline, now: number): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, results, matched_policy_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO policy_outlines (account_id, id, policies, seen_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, id) DO UPDATE SET seen_at = MAX(seen_at, excluded.seen_at)`,
       )
-      .run(
-        entry.id,
-        entry.accountId,
-        entry.conversationId,
-        entry.at,
-        entry.evaluationId,
-        JSON.stringify(entry.results),
-        entry.matchedPolicyId,
-      );
+      .run(outline.accountId, outline.id, JSON.stringify(outline.policies), now);
   }
 
-  async searchPolicyLogs(filter: {
-    accountId: string;
-    conversationId?: string;
-    since: number;
-    limit: number;
-  }): Promise<PolicyLogEntry[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM policy_logs WHERE account_id = ?1 AND at >= ?2 AND (?3 IS NULL OR conversation_id = ?3)
-         ORDER BY at DESC, id DESC LIMIT ?4`,
-      )
-      .all(filter.accountId, filter.since, filter.conversationId ?? null, filter.limit) as Row[];
-    return rows.map((row) => ({
-      id: String(row.id),
-      accountId: String(row.account_id),
-      conversationId: row.conversation_id === null ? null : String(row.conversation_id),
-      at: Number(row.at),
-      evaluationId: String(row.evaluation_id),
-      results: JSON.parse(String(row.results)) as PolicyLogEntry['results'],
-      matchedPolicyId: row.matched_policy_id === null ? null : String(row.matched_policy_id),
-    }));
+  async getOutlines(accountId: string, ids: string[]): Promise<PolicyOutline[]> {
+    const select = this.db.prepare('SELECT policies FROM policy_outlines WHERE account_id = ? AND id = ?');
+    const found: PolicyOutline[] = [];
+    for (const id of new Set(ids)) {
+      const row = select.get(accountId, id) as Row | undefined;
+      if (row)
+        found.push({
+          id,
+          accountId,
+          policies: JSON.parse(String(row.policies)) as PolicyOutline['policies'],
+        });
+    }
+    return found;
+  }
+
+  async appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
+    const insert = this.db.prepare(
+      `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const e of entries) {
+        insert.run(
+          e.id,
+          e.accountId,
+          e.conversationId,
+          e.at,
+          e.evaluationId,
+          e.outlineId,
+          e.results,
+          JSON.stringify(e.reasons),
+          e.matchedPolicyId,
+        );
+      }
+    })();
+  }
+
+  async searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
+    const rows =
+      filter.conversationId === undefined
+        ? this.db
+            .prepare(
+              'SELECT * FROM policy_logs WHERE account_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
+            )
+            .all(filter.accountId, filter.since, filter.limit)
+        : this.db
+            .prepare(
+              `SELECT * FROM policy_logs WHERE account_id = ? AND conversation_id = ? AND at >= ?
+               ORDER BY at DESC, id DESC LIMIT ?`,
+            )
+            .all(filter.accountId, filter.conversationId, filter.since, filter.limit);
+    return (rows as Row[]).map(toEntry);
   }
 
   async purgePolicyLogsBefore(cutoff: number): Promise<number> {
-    return this.db.prepare('DELETE FROM policy_logs WHERE at < ?').run(cutoff).changes;
+    return this.db.transaction(() => {
+      const deleted = this.db.prepare('DELETE FROM policy_logs WHERE at < ?').run(cutoff).changes;
+      this.db
+        .prepare(
+          `DELETE FROM policy_outlines WHERE seen_at < ? AND NOT EXISTS
+             (SELECT 1 FROM policy_logs l WHERE l.account_id = policy_outlines.account_id AND l.outline_id = policy_outlines.id)`,
+        )
+        .run(cutoff);
+      return deleted;
+    })();
   }
 }
