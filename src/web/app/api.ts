@@ -1,0 +1,107 @@
+/** One field the server refused, e.g. `conditions[0].attribute` or `body.accountId`. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** A refusal from the admin API, carrying the RFC 9457 problem's detail and field errors. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly errors: FieldError[],
+    /** Seconds from `Retry-After`, on 429. */
+    readonly retryAfter: number | null,
+  ) {
+    super(detail);
+  }
+}
+
+let csrfToken: string | null = null;
+let onUnauthorized: () => void = () => {};
+
+/** The CSRF token of the session, repeated in `x-csrf-token` on every change. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Called when the server says the session has ended (401 outside sign-in). */
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+async function problemOf(response: Response): Promise<ApiError> {
+  let detail = response.statusText || `HTTP ${response.status}`;
+  let errors: FieldError[] = [];
+  try {
+    const body = (await response.json()) as { detail?: unknown; errors?: unknown };
+    if (typeof body.detail === 'string') detail = body.detail;
+    if (Array.isArray(body.errors)) errors = body.errors as FieldError[];
+  } catch {
+    // Not JSON: keep the status text.
+  }
+  const retry = Number(response.headers.get('retry-after'));
+  return new ApiError(response.status, detail, errors, Number.isFinite(retry) && retry > 0 ? retry : null);
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    cache: 'no-store',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!response.ok) {
+    const error = await problemOf(response);
+    if (response.status === 401 && path !== '/api/admin/login') onUnauthorized();
+    throw error;
+  }
+  if (response.status === 204) return undefined as T;
+  const type = response.headers.get('content-type') ?? '';
+  return (type.includes('json') ? await response.json() : await response.text()) as T;
+}
+
+export const api = {
+  get: <T>(path: string) => call<T>('GET', path),
+  post: <T>(path: string, body?: unknown) => call<T>('POST', path, body ?? {}),
+  put: <T>(path: string, body: unknown) => call<T>('PUT', path, body),
+  patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
+  delete: <T>(path: string) => call<T>('DELETE', path),
+};
+
+/** `/api/admin/accounts/{accountId}/...`, each segment encoded. */
+export function accountPath(accountId: string, ...segments: string[]): string {
+  return ['/api/admin/accounts', accountId, ...segments]
+    .map((s, i) => (i === 0 ? s : encodeURIComponent(s)))
+    .join('/');
+}
+
+/** What a failure means to the person reading the page. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 429) {
+      return `Too many attempts. Try again${error.retryAfter ? ` in ${error.retryAfter} seconds` : ' later'}.`;
+    }
+    return error.detail;
+  }
+  if (error instanceof TypeError)
+    return 'The server could not be reached. Check the connection and try again.';
+  return error instanceof Error ? error.message : String(error);
+}
+
+export type CopyAction =
+  | 'api-key.copied'
+  | 'credentials.copied'
+  | 'test-token.copied'
+  | 'credentials.revealed';
+
+/** Records in the audit log that a secret was copied or revealed. */
+export function recordSecretUse(accountId: string, action: CopyAction): Promise<void> {
+  return api.post<void>(accountPath(accountId, 'audit-events'), { action });
+}

@@ -1,0 +1,96 @@
+import type { ComponentChildren } from 'preact';
+import { type AccountSection, accountHref } from '../router.js';
+import { Link } from './ui.js';
+
+export interface ShellProps {
+  username: string | null;
+  current: 'accounts' | 'audit' | null;
+  signingOut?: boolean;
+  onSignOut?: () => void;
+  children: ComponentChildren;
+}
+
+/** Skip link, banner with the main navigation and sign-out, then the page's main landmark. */
+export function Shell({ username, current, signingOut, onSignOut, children }: ShellProps) {
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="banner">
+        <div class="banner-inner">
+          <span class="brand">Conversation Orchestrator</span>
+          {username ? (
+            <>
+              <nav aria-label="Main">
+                <ul>
+                  <li>
+                    <Link href="/accounts" aria-current={current === 'accounts' ? 'page' : undefined}>
+                      Accounts
+                    </Link>
+                  </li>
+                  <li>
+                    <Link href="/audit" aria-current={current === 'audit' ? 'page' : undefined}>
+                      Audit log
+                    </Link>
+                  </li>
+                </ul>
+              </nav>
+              <div class="who">
+                <span>
+                  Signed in as <strong>{username}</strong>
+                </span>
+                <button type="button" class="button-secondary" onClick={onSignOut} disabled={signingOut}>
+                  {signingOut ? 'Signing out…' : 'Sign out'}
+                </button>
+              </div>
+            </>
+          ) : null}
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}
+
+const SECTIONS: { section: AccountSection; label: string }[] = [
+  { section: 'api-authorization', label: 'API Authorization' },
+  { section: 'policies', label: 'Policies' },
+  { section: 'context', label: 'Context' },
+  { section: 'policy-logs', label: 'Policy logs' },
+  { section: 'audit', label: 'Audit log' },
+];
+
+/** The breadcrumb and the account's sections, above each account page. */
+export function AccountNav({ accountId, current }: { accountId: string; current: AccountSection | null }) {
+  return (
+    <>
+      <nav aria-label="Breadcrumb" class="breadcrumb">
+        <ol>
+          <li>
+            <Link href="/accounts">Accounts</Link>
+          </li>
+          <li>
+            <span>Account {accountId}</span>
+          </li>
+        </ol>
+      </nav>
+      <nav aria-label={`Account ${accountId}`} class="tabs">
+        <ul>
+          {SECTIONS.map(({ section, label }) => (
+            <li key={section}>
+              <Link
+                href={accountHref(accountId, section)}
+                aria-current={current === section ? 'page' : undefined}
+              >
+                {label}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
+    </>
+  );
+}

@@ -1,0 +1,137 @@
+import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
+import { useEffect, useId, useRef } from 'preact/hooks';
+import type { FieldError } from '../api.js';
+import { navigate } from '../router.js';
+
+/** A message for the page: errors are announced at once (alert), the rest politely (status). */
+export function Notice({
+  kind,
+  children,
+}: {
+  kind: 'error' | 'success' | 'info';
+  children: ComponentChildren;
+}) {
+  return (
+    <div class={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}
+
+/** The input attributes the forms of this app use. */
+interface InputProps {
+  type?: 'text' | 'password';
+  required?: boolean;
+  maxLength?: number;
+  autoComplete?: string;
+  inputMode?: 'text' | 'numeric';
+  pattern?: string;
+  spellcheck?: boolean;
+  placeholder?: string;
+  disabled?: boolean;
+}
+
+export interface TextFieldProps extends InputProps {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  hint?: ComponentChildren;
+  error?: string | undefined;
+  id?: string;
+}
+
+/** A labelled input; its hint and error are tied to it with aria-describedby. */
+export function TextField({ label, value, onValue, hint, error, id, type, ...rest }: TextFieldProps) {
+  const generated = useId();
+  const inputId = id ?? generated;
+  const hintId = `${inputId}-hint`;
+  const errorId = `${inputId}-error`;
+  const describedBy = [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(' ') || undefined;
+  const attributes = {
+    ...rest,
+    id: inputId,
+    value,
+    onInput: (e: Event) => onValue((e.currentTarget as HTMLInputElement).value),
+    'aria-invalid': error ? ('true' as const) : undefined,
+    'aria-describedby': describedBy,
+  };
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={inputId}>{label}</label>
+      {type === 'password' ? (
+        <input type="password" {...attributes} />
+      ) : (
+        <input type="text" {...attributes} />
+      )}
+      {hint ? (
+        <p class="hint" id={hintId}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p class="field-error" id={errorId}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** The server's message for one field (exact name, or any of the given names). */
+export function fieldError(errors: FieldError[], ...fields: string[]): string | undefined {
+  const wanted = new Set(fields);
+  const found = errors.filter((e) => wanted.has(e.field) || wanted.has(e.field.replace(/^body\./, '')));
+  return found.length > 0 ? found.map((e) => e.message).join('; ') : undefined;
+}
+
+/** A level-1 heading that takes the focus when the page changes, so screen readers announce the new page. */
+export function PageHeading({ children, title }: { children: ComponentChildren; title: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${title} · Conversation Orchestrator`;
+    ref.current?.focus({ preventScroll: true });
+  }, [title]);
+  return (
+    <h1 ref={ref} tabIndex={-1}>
+      {children}
+    </h1>
+  );
+}
+
+/** An in-app link: a real `<a href>` that the router follows without reloading. */
+export function Link({
+  href,
+  children,
+  ...rest
+}: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
+  return (
+    <a
+      {...rest}
+      href={href}
+      onClick={(event) => {
+        if (
+          event.defaultPrevented ||
+          event.button !== 0 ||
+          event.metaKey ||
+          event.ctrlKey ||
+          event.shiftKey ||
+          event.altKey
+        ) {
+          return;
+        }
+        event.preventDefault();
+        navigate(href);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p class="loading" role="status">
+      Loading {what}…
+    </p>
+  );
+}

@@ -1,0 +1,51 @@
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+});
+const DATE_TIME_SECONDS = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'medium',
+  timeStyle: 'medium',
+});
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** A local date and time, to the minute (or the second). */
+export function formatTime(iso: string, seconds = false): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return (seconds ? DATE_TIME_SECONDS : DATE_TIME).format(date);
+}
+
+/** "in 23 hours", "5 minutes ago". */
+export function relativeTime(iso: string, now = Date.now()): string {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 60) return RELATIVE.format(seconds, 'second');
+  if (abs < 3600) return RELATIVE.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return RELATIVE.format(Math.round(seconds / 3600), 'hour');
+  return RELATIVE.format(Math.round(seconds / 86_400), 'day');
+}
+
+/** "90 seconds" → "1 min 30 s"; 0 or null → "never". */
+export function formatDuration(seconds: number | null): string {
+  if (!seconds) return 'never';
+  const parts: string[] = [];
+  const units: [number, string][] = [
+    [86_400, 'd'],
+    [3600, 'h'],
+    [60, 'min'],
+    [1, 's'],
+  ];
+  let rest = seconds;
+  for (const [size, label] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count} ${label}`);
+    rest %= size;
+  }
+  return parts.join(' ');
+}
+
+/** JSON for display, shortened when very long. */
+export function previewJson(value: unknown, max = 2000): string {
+  const text = JSON.stringify(value, null, 2) ?? 'undefined';
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}

@@ -1,0 +1,132 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { fieldError, Link, Loading, Notice, PageHeading, TextField } from '../components/ui.js';
+import { formatTime } from '../format.js';
+import { accountHref, navigate } from '../router.js';
+
+interface Account {
+  accountId: string;
+  createdAt: string;
+}
+
+const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function CreateAccount({ onCreated }: { onCreated: (account: Account) => void }) {
+  const [accountId, setAccountId] = useState('');
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setError(null);
+    if (!ACCOUNT_ID.test(accountId)) {
+      setErrors([{ field: 'accountId', message: 'Use 1 to 64 letters, digits, "_" or "-".' }]);
+      return;
+    }
+    setBusy(true);
+    setErrors([]);
+    try {
+      onCreated(await api.post<Account>('/api/admin/accounts', { accountId }));
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 409) {
+        setErrors([{ field: 'accountId', message: `An account named ${accountId} already exists.` }]);
+      } else if (failure instanceof ApiError && failure.errors.length > 0) {
+        setErrors(failure.errors);
+      } else setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="create-account" class="card">
+      <h2 id="create-account">Create an account</h2>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <form onSubmit={submit} class="inline-form">
+        <TextField
+          label="Account ID"
+          value={accountId}
+          onValue={setAccountId}
+          hint="1 to 64 letters, digits, _ or -, such as le12345678. The account gets its v1 API key and v2 credentials at once."
+          error={fieldError(errors, 'accountId', 'body.accountId', 'body')}
+          required
+          maxLength={64}
+          autoComplete="off"
+          spellcheck={false}
+        />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Creating…' : 'Create account'}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/** The accounts, each with links to its pages, and the form that creates one. */
+export function AccountsPage() {
+  const [accounts, setAccounts] = useState<Account[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api
+      .get<Account[]>('/api/admin/accounts')
+      .then(setAccounts)
+      .catch((failure) => setError(messageOf(failure)));
+  }, []);
+
+  return (
+    <>
+      <PageHeading title="Accounts">Accounts</PageHeading>
+      <p>Each account has its own API credentials, routing policies and conversation context.</p>
+      <CreateAccount onCreated={(account) => navigate(accountHref(account.accountId))} />
+      <section aria-labelledby="account-list">
+        <h2 id="account-list">All accounts</h2>
+        {error ? <Notice kind="error">{error}</Notice> : null}
+        {accounts === null && !error ? <Loading what="accounts" /> : null}
+        {accounts && accounts.length === 0 ? <p>No accounts yet: create the first one above.</p> : null}
+        {accounts && accounts.length > 0 ? (
+          <table>
+            <caption class="visually-hidden">Accounts, with links to their pages</caption>
+            <thead>
+              <tr>
+                <th scope="col">Account</th>
+                <th scope="col">Created</th>
+                <th scope="col">Pages</th>
+              </tr>
+            </thead>
+            <tbody>
+              {accounts.map((a) => (
+                <tr key={a.accountId}>
+                  <th scope="row">
+                    <Link href={accountHref(a.accountId)}>{a.accountId}</Link>
+                  </th>
+                  <td>{formatTime(a.createdAt)}</td>
+                  <td>
+                    <ul class="link-list" aria-label={`Pages of account ${a.accountId}`}>
+                      <li>
+                        <Link href={accountHref(a.accountId)}>API Authorization</Link>
+                      </li>
+                      <li>
+                        <Link href={accountHref(a.accountId, 'policies')}>Policies</Link>
+                      </li>
+                      <li>
+                        <Link href={accountHref(a.accountId, 'context')}>Context</Link>
+                      </li>
+                      <li>
+                        <Link href={accountHref(a.accountId, 'policy-logs')}>Policy logs</Link>
+                      </li>
+                      <li>
+                        <Link href={accountHref(a.accountId, 'audit')}>Audit log</Link>
+                      </li>
+                    </ul>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,276 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { accountPath, api, messageOf } from '../api.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { Loading, Notice, PageHeading } from '../components/ui.js';
+import { formatDuration, formatTime, previewJson } from '../format.js';
+
+interface Namespace {
+  name: string;
+  createdAt: string;
+  ttlSeconds: number | null;
+}
+
+interface Session {
+  sessionId: string;
+  properties: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+  ttlSeconds: number | null;
+}
+
+interface SessionPage {
+  page: number;
+  perPage: number;
+  hasMore: boolean;
+  sessions: Session[];
+}
+
+type Deletion = { sessionId: string; property: string | null };
+
+const DEFAULT_SESSION = '__default__';
+const PER_PAGE = 10;
+
+function sessionTitle(sessionId: string): string {
+  return sessionId === DEFAULT_SESSION ? 'Namespace-level properties (__default__)' : `Session ${sessionId}`;
+}
+
+function SessionCard({ session, onDelete }: { session: Session; onDelete: (d: Deletion) => void }) {
+  const names = Object.keys(session.properties).sort();
+  const label = sessionTitle(session.sessionId);
+  return (
+    <article class="card" aria-label={label}>
+      <h3>{label}</h3>
+      <dl class="facts">
+        <dt>Expires</dt>
+        <dd>
+          {session.expiresAt ? (
+            <time dateTime={session.expiresAt}>{formatTime(session.expiresAt, true)}</time>
+          ) : (
+            'Never'
+          )}
+        </dd>
+        <dt>Session TTL</dt>
+        <dd>
+          {session.ttlSeconds === null
+            ? 'none (the namespace TTL applies)'
+            : formatDuration(session.ttlSeconds)}
+        </dd>
+        <dt>Last written</dt>
+        <dd>
+          <time dateTime={session.updatedAt}>{formatTime(session.updatedAt, true)}</time>
+        </dd>
+      </dl>
+      {names.length === 0 ? (
+        <p>No properties.</p>
+      ) : (
+        <table>
+          <caption class="visually-hidden">Properties of {label}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Property</th>
+              <th scope="col">Value</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {names.map((name) => (
+              <tr key={name}>
+                <th scope="row">
+                  <code>{name}</code>
+                </th>
+                <td>
+                  <pre class="value">{previewJson(session.properties[name])}</pre>
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    class="button-secondary"
+                    aria-label={`Delete property ${name} of ${label}`}
+                    onClick={() => onDelete({ sessionId: session.sessionId, property: name })}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="actions">
+        <button
+          type="button"
+          class="button-danger"
+          onClick={() => onDelete({ sessionId: session.sessionId, property: null })}
+        >
+          Delete {session.sessionId === DEFAULT_SESSION ? 'namespace-level properties' : 'session'}
+          <span class="visually-hidden"> {session.sessionId}</span>
+        </button>
+      </div>
+    </article>
+  );
+}
+
+function Sessions({ accountId, namespace }: { accountId: string; namespace: string }) {
+  const [page, setPage] = useState(0);
+  const [data, setData] = useState<SessionPage | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [pending, setPending] = useState<Deletion | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(() => {
+    const query = new URLSearchParams({ page: String(page), perPage: String(PER_PAGE) });
+    api
+      .get<SessionPage>(`${accountPath(accountId, 'context', 'namespaces', namespace, 'sessions')}?${query}`)
+      .then((d) => {
+        setData(d);
+        setError(null);
+      })
+      .catch((failure) => setError(messageOf(failure)));
+  }, [accountId, namespace, page]);
+  useEffect(load, [load]);
+
+  async function confirmDeletion() {
+    if (!pending) return;
+    setBusy(true);
+    const base = accountPath(accountId, 'context', 'namespaces', namespace, 'sessions', pending.sessionId);
+    try {
+      await api.delete(
+        pending.property === null ? base : `${base}/properties/${encodeURIComponent(pending.property)}`,
+      );
+      setNotice(
+        pending.property === null
+          ? `${sessionTitle(pending.sessionId)} was deleted.`
+          : `Property ${pending.property} of ${sessionTitle(pending.sessionId).toLowerCase()} was deleted.`,
+      );
+      setPending(null);
+      load();
+    } catch (failure) {
+      setError(messageOf(failure));
+      setPending(null);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="sessions-heading">
+      <h2 id="sessions-heading">Sessions of namespace {namespace}</h2>
+      {notice ? <Notice kind="success">{notice}</Notice> : null}
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {data === null && !error ? <Loading what="sessions" /> : null}
+      {data && data.sessions.length === 0 ? <p>No live sessions on this page.</p> : null}
+      {data?.sessions.map((s) => (
+        <SessionCard key={s.sessionId} session={s} onDelete={setPending} />
+      ))}
+      {data && (page > 0 || data.hasMore) ? (
+        <nav aria-label="Session pages" class="pager">
+          <button
+            type="button"
+            class="button-secondary"
+            disabled={page === 0}
+            onClick={() => setPage(page - 1)}
+          >
+            Previous page
+          </button>
+          <span>Page {page + 1}</span>
+          <button
+            type="button"
+            class="button-secondary"
+            disabled={!data.hasMore}
+            onClick={() => setPage(page + 1)}
+          >
+            Next page
+          </button>
+        </nav>
+      ) : null}
+      <ConfirmDialog
+        open={pending !== null}
+        title={pending?.property === null ? 'Delete this session?' : 'Delete this property?'}
+        confirmLabel="Delete"
+        busy={busy}
+        onConfirm={confirmDeletion}
+        onCancel={() => setPending(null)}
+      >
+        {pending ? (
+          <p>
+            {pending.property === null
+              ? `${sessionTitle(pending.sessionId)} of namespace ${namespace} will be deleted with all its properties and its TTL.`
+              : `Property ${pending.property} of ${sessionTitle(pending.sessionId).toLowerCase()} will be deleted.`}{' '}
+            This cannot be undone.
+          </p>
+        ) : null}
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+/** The context browser: namespaces → sessions → properties, with their expiry. */
+export function ContextPage({ accountId }: { accountId: string }) {
+  const [namespaces, setNamespaces] = useState<Namespace[] | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api
+      .get<Namespace[]>(accountPath(accountId, 'context', 'namespaces'))
+      .then(setNamespaces)
+      .catch((failure) => setError(messageOf(failure)));
+  }, [accountId]);
+
+  return (
+    <>
+      <PageHeading title={`Context · ${accountId}`}>Context</PageHeading>
+      <p>
+        The Conversation Context Service data of account {accountId}: namespaces, their sessions, and each
+        session's properties. Expired data is not shown; it is purged in the background.
+      </p>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <section aria-labelledby="namespaces-heading">
+        <h2 id="namespaces-heading">Namespaces</h2>
+        {namespaces === null && !error ? <Loading what="namespaces" /> : null}
+        {namespaces && namespaces.length === 0 ? (
+          <p>No namespaces yet: programs create them through the context APIs.</p>
+        ) : null}
+        {namespaces && namespaces.length > 0 ? (
+          <table>
+            <caption class="visually-hidden">Namespaces</caption>
+            <thead>
+              <tr>
+                <th scope="col">Namespace</th>
+                <th scope="col">TTL</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {namespaces.map((n) => (
+                <tr key={n.name} class={selected === n.name ? 'selected' : undefined}>
+                  <th scope="row">{n.name}</th>
+                  <td>{formatDuration(n.ttlSeconds)}</td>
+                  <td>{formatTime(n.createdAt)}</td>
+                  <td>
+                    <button
+                      type="button"
+                      class="button-secondary"
+                      aria-pressed={selected === n.name}
+                      onClick={() => setSelected(n.name)}
+                    >
+                      Show sessions<span class="visually-hidden"> of {n.name}</span>
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </section>
+      {selected ? <Sessions key={selected} accountId={accountId} namespace={selected} /> : null}
+    </>
+  );
+}
