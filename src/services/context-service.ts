@@ -219,9 +219,9 @@ export function keyOf(address: ContextAddress): DocumentKey {
   requireNamespace(address.namespace);
   const sessionId = address.sessionId ?? DEFAULT_SESSION;
   if (!isValidSessionId(sessionId)) {
-    throw invalid('sessionId must be 1-128 characters, without "/" or control characters', [
-      { field: 'sessionId', message: 'must be 1-128 characters, without "/" or control characters' },
-    ]);
+    const message =
+      'must be 1-128 characters without "/" or control characters, and not ".", ".." or "properties"';
+    throw invalid(`sessionId ${message}`, [{ field: 'sessionId', message }]);
   }
   return { accountId: address.accountId, namespace: address.namespace, sessionId };
 }
@@ -240,7 +240,10 @@ function requirePropertyName(name: string): void {
   if (!isValidPropertyName(name)) {
     const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
     throw invalid(`property name ${JSON.stringify(shown)} is not allowed`, [
-      { field: 'property', message: 'must be 1-256 characters, without "/" or control characters' },
+      {
+        field: 'property',
+        message: 'must be 1-256 characters without "/" or control characters, and not "." or ".."',
+      },
     ]);
   }
 }
@@ -263,5 +266,5 @@ function requirePaging(paging: Paging): void {
   if (!Number.isInteger(paging.perPage) || paging.perPage < 1 || paging.perPage > 1000) {
     errors.push({ field: 'perPage', message: 'must be a whole number from 1 to 1000' });
   }
-  if (errors.length > 0) throw invalid('invalid paging', errors);
+  if (errors.length > 0) throw invalid(errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
 }

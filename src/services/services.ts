@@ -2,6 +2,7 @@ import { AccountService } from './accounts.js';
 import { ApiKeyService } from './api-keys.js';
 import { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
+import { ContextService } from './context-service.js';
 import { LoginGuard } from './login-guard.js';
 import { OperatorService } from './operators.js';
 import { SigningKeyring } from './signing-keys.js';
@@ -23,10 +24,18 @@ export interface AuthServices {
 /**
  * Every use case the HTTP layer and the CLI reach. Other areas (context, policies) add their services here.
  */
-export interface AppServices extends AuthServices {}
+export interface AppServices extends AuthServices {
+  /** Conversation Context Service (v1 and v2 APIs). */
+  context: ContextService;
+}
 
 export function createAppServices(ctx: ServiceContext): AppServices {
-  return { ...createAuthServices(ctx) };
+  return {
+    ...createAuthServices(ctx),
+    context: new ContextService(ctx.store, ctx.clock, {
+      maxRetentionSeconds: ctx.settings.contextMaxRetentionSeconds,
+    }),
+  };
 }
 
 export function createAuthServices(ctx: ServiceContext): AuthServices {
@@ -40,7 +49,10 @@ export function createAuthServices(ctx: ServiceContext): AuthServices {
     keyring,
     tokens: new TokenService(ctx, keyring, clients),
     accounts: new AccountService(ctx, apiKeys, clients),
-    operators: new OperatorService(ctx, new LoginGuard(ctx, 'operator', { perIdentity: 5, perAddress: 20, windowMs: 60_000 })),
+    operators: new OperatorService(
+      ctx,
+      new LoginGuard(ctx, 'operator', { perIdentity: 5, perAddress: 20, windowMs: 60_000 }),
+    ),
     clientGuard: new LoginGuard(ctx, 'client'),
   };
 }

@@ -48,6 +48,7 @@ describe('context rules', () => {
       'conv-123:abc',
       'with space',
       'ünï 😀',
+      '...',
       'x'.repeat(128),
       '😀'.repeat(128),
     ]) {
@@ -63,16 +64,28 @@ describe('context rules', () => {
       'c1\u0085',
       '\ud800',
       'x\udc00',
+      '.',
+      '..',
+      'properties',
     ]) {
       assert.equal(isValidSessionId(bad), false, JSON.stringify(bad));
     }
   });
 
   test('property names: 1-256 characters; __proto__ and constructor are ordinary names', () => {
-    for (const ok of ['p', '__proto__', 'constructor', 'a.b', 'x'.repeat(256), 'with space']) {
+    for (const ok of [
+      'p',
+      '__proto__',
+      'constructor',
+      'a.b',
+      '...',
+      'properties',
+      'x'.repeat(256),
+      'with space',
+    ]) {
       assert.equal(isValidPropertyName(ok), true, ok);
     }
-    for (const bad of ['', 'x'.repeat(257), 'a/b', 'line\nbreak', '\udfff']) {
+    for (const bad of ['', 'x'.repeat(257), 'a/b', 'line\nbreak', '\udfff', '.', '..']) {
       assert.equal(isValidPropertyName(bad), false, JSON.stringify(bad));
     }
   });

@@ -165,7 +165,7 @@ describe('context service', () => {
     await rejects(
       service.listSessions('acct', 'ns', { page: -1, perPage: 10 }),
       'validation_failed',
-      /paging/,
+      /^page must/,
     );
     await rejects(service.listSessions('acct', 'ns', { page: 0, perPage: 1001 }), 'validation_failed');
     await rejects(service.listSessions('acct', 'ns', { page: 0, perPage: 0 }), 'validation_failed');

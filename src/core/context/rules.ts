@@ -23,6 +23,13 @@ const NAMESPACE = /^[A-Za-z0-9_]{1,64}$/;
  */
 const SESSION_ID = /^[^\p{Cc}/]{1,128}$/u;
 const PROPERTY_NAME = /^[^\p{Cc}/]{1,256}$/u;
+/** `.` and `..` are dot segments: a URL path cannot carry them. */
+const DOT_SEGMENTS = new Set(['.', '..']);
+/**
+ * `properties` as a session id would make `/v1/account/{acct}/{ns}/properties/properties` mean two things
+ * (a session's properties, or the namespace-level property `properties`).
+ */
+const RESERVED_SESSION_IDS = new Set([...DOT_SEGMENTS, 'properties']);
 /** A lone UTF-16 surrogate cannot be stored as UTF-8 text, so it would not read back the same. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -34,14 +41,19 @@ export function checkNamespace(name: string): NamespaceCheck {
   return RESERVED_NAMESPACES.includes(name.toLowerCase()) ? 'reserved' : 'ok';
 }
 
-/** 1–128 characters, none of them a control character or `/`. */
+/** 1–128 characters, none of them a control character or `/`; not `.`, `..` or `properties`. */
 export function isValidSessionId(sessionId: string): boolean {
-  return SESSION_ID.test(sessionId) && !LONE_SURROGATE.test(sessionId);
+  return (
+    SESSION_ID.test(sessionId) && !LONE_SURROGATE.test(sessionId) && !RESERVED_SESSION_IDS.has(sessionId)
+  );
 }
 
-/** 1–256 characters, none of them a control character or `/`. `__proto__` and friends are fine: stored as data. */
+/**
+ * 1–256 characters, none of them a control character or `/`; not `.` or `..`. `__proto__` and friends are
+ * fine: they are stored as data.
+ */
 export function isValidPropertyName(name: string): boolean {
-  return PROPERTY_NAME.test(name) && !LONE_SURROGATE.test(name);
+  return PROPERTY_NAME.test(name) && !LONE_SURROGATE.test(name) && !DOT_SEGMENTS.has(name);
 }
 
 /** Where a write's TTL may come from, most specific first. `0` means "never" at every level. */
