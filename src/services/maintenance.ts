@@ -1,4 +1,5 @@
 import type { ServiceContext } from './context.js';
+import { startContextPurge } from './context-purge.js';
 
 export interface Maintenance {
   stop(): void;
@@ -22,5 +23,16 @@ export function startMaintenance(ctx: ServiceContext, intervalMs = 10 * 60_000):
   };
   const timer = setInterval(run, intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  // Expired context is already invisible to readers; this reclaims its space every minute, in small batches.
+  const contextPurge = startContextPurge({
+    store: ctx.store.contextDocuments,
+    clock: ctx.clock,
+    onError: (error) => ctx.log.warn({ err: error }, 'context purge failed; will retry'),
+  });
+  return {
+    stop: () => {
+      clearInterval(timer);
+      void contextPurge.stop();
+    },
+  };
 }
