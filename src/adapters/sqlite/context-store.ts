@@ -26,7 +26,7 @@ const LIVE = '(expires_at IS NULL OR expires_at > ?)';
 const KEY = 'account_id = ? AND namespace = ? AND session_id = ?';
 
 const SQL = {
-  selectDocument: `SELECT * FROM context_documents WHERE ${KEY}`,
+  selectDocument: `SELECT properties, created_at, expires_at FROM context_documents WHERE ${KEY}`,
   selectLiveDocument: `SELECT * FROM context_documents WHERE ${KEY} AND ${LIVE}`,
   upsertDocument: `
     INSERT INTO context_documents
@@ -124,7 +124,8 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
         if (json.length > options.maxChars) return { ok: false, reason: 'too_large', size: json.length };
         const createdAt = live ? num(live.created_at) : options.now;
         s.upsertDocument.run(...keyArgs(key), json, json.length, createdAt, options.now, options.expiresAt);
-        s.insertNamespace.run(key.accountId, key.namespace, options.now);
+        // A document row (even an expired one) implies its namespace: deleteNamespace removes both together.
+        if (row === undefined) s.insertNamespace.run(key.accountId, key.namespace, options.now);
         return {
           ok: true,
           document: {
