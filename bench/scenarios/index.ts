@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { authScenarios } from './auth.js';
+import { contextScenarios } from './context.js';
 
 /** Every scenario `npm run bench` measures, in report order. */
-export const scenarios: Scenario[] = [...authScenarios];
+export const scenarios: Scenario[] = [...authScenarios, ...contextScenarios];
