@@ -246,6 +246,55 @@ describe('compatibility with the documented CCS examples', () => {
     });
   });
 
+  test('every context route is in /openapi.json with its security, parameters and responses', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(response.statusCode, 200);
+    type Operation = {
+      security?: unknown[];
+      parameters?: { name: string }[];
+      requestBody?: unknown;
+      responses?: object;
+    };
+    const paths = (response.json() as { paths: Record<string, Record<string, Operation>> }).paths;
+    const v1 = '/v1/account/{accountId}';
+    const expected: Record<string, string[]> = {
+      [v1]: ['get', 'post'],
+      [`${v1}/{namespace}`]: ['delete'],
+      [`${v1}/{namespace}/properties`]: ['get', 'patch', 'delete'],
+      [`${v1}/{namespace}/properties/{property}`]: ['get', 'put', 'delete'],
+      [`${v1}/{namespace}/{sessionId}/properties`]: ['get', 'patch', 'delete'],
+      [`${v1}/{namespace}/{sessionId}/properties/{property}`]: ['get', 'put', 'delete'],
+      [`${v1}/{namespace}/session-ids`]: ['get'],
+      [`${v1}/{namespace}/session-properties`]: ['get'],
+      [`${v1}/namespace/{namespace}/session`]: ['get', 'post'],
+      [`${v1}/namespace/{namespace}/session/{sessionId}`]: ['delete'],
+      '/v2/context/document/create': ['post'],
+      '/v2/context/document/{accountId}/{nameSpace}': ['get'],
+      '/v2/context/document/{accountId}/{nameSpace}/{sessionId}': ['get'],
+      '/v2/context/document/properties': ['post'],
+      '/v2/context/document/property/delete': ['delete'],
+      '/v2/context/document/delete': ['delete'],
+    };
+    for (const [path, methods] of Object.entries(expected)) {
+      for (const method of methods) {
+        const operation = paths[path]?.[method];
+        assert.ok(operation, `${method.toUpperCase()} ${path} is documented`);
+        assert.ok(operation.security?.length, `${method} ${path} names its security scheme`);
+        assert.ok(
+          operation.responses && Object.keys(operation.responses).some((code) => code.startsWith('2')),
+        );
+        for (const name of path.match(/\{(\w+)\}/g) ?? []) {
+          assert.ok(
+            operation.parameters?.some((p) => `{${p.name}}` === name),
+            `${method} ${path} documents ${name}`,
+          );
+        }
+        if (['post', 'patch', 'put'].includes(method))
+          assert.ok(operation.requestBody, `${method} ${path} has a body`);
+      }
+    }
+  });
+
   test('v1 and v2 see the same data', async () => {
     assert.equal((await v1('PATCH', '/shared/conv9/properties', '{"fromV1":true}')).statusCode, 204);
     const created = await v2('POST', '/v2/context/document/create', {
