@@ -30,13 +30,15 @@ interface Sample {
   p50: number;
   p99: number;
   errors: number;
+  /** Server CPU time (user + system) per request, in microseconds. */
+  cpuPerRequest: number;
 }
 
 async function startServer(
   name: string,
 ): Promise<{ child: ChildProcess; port: number; request: BenchRequest }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', name], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -47,7 +49,17 @@ async function startServer(
   return { child, ...(JSON.parse(first) as { port: number; request: BenchRequest }) };
 }
 
-async function load(port: number, request: BenchRequest, seconds: number): Promise<Sample> {
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (usage) => {
+      const { user, system } = usage as { user: number; system: number };
+      resolve(user + system);
+    });
+    child.send('cpu');
+  });
+}
+
+async function load(port: number, request: BenchRequest, seconds: number): Promise<Omit<Sample, 'cpuPerRequest'> & { total: number }> {
   const base = { method: request.method, path: request.path, headers: request.headers ?? {} };
   const requests = request.bodies
     ? request.bodies.map((body) => ({ ...base, body }))
@@ -59,14 +71,17 @@ async function load(port: number, request: BenchRequest, seconds: number): Promi
     requests,
   });
   const errors = result.errors + result.timeouts + result.non2xx;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, total: result.requests.total };
 }
 
 async function measure(name: string): Promise<Sample> {
   const server = await startServer(name);
   try {
     await load(server.port, server.request, 1); // warm-up: JIT, caches, connections
-    return await load(server.port, server.request, duration);
+    const cpuBefore = await serverCpu(server.child);
+    const { total, ...sample } = await load(server.port, server.request, duration);
+    const cpu = (await serverCpu(server.child)) - cpuBefore;
+    return { ...sample, cpuPerRequest: cpu / Math.max(1, total) };
   } finally {
     server.child.kill('SIGKILL');
   }
@@ -81,8 +96,8 @@ const median = (values: number[]) => {
 };
 
 const baseline: Sample[] = [];
-const results = new Map<string, { samples: Sample[]; ratios: number[] }>(
-  chosen.map((s) => [s.name, { samples: [], ratios: [] }]),
+const results = new Map<string, { samples: Sample[]; ratios: number[]; cpuRatios: number[] }>(
+  chosen.map((s) => [s.name, { samples: [], ratios: [], cpuRatios: [] }]),
 );
 for (let round = 1; round <= rounds; round++) {
   const base = await measure('baseline');
@@ -93,6 +108,7 @@ for (let round = 1; round <= rounds; round++) {
     const entry = results.get(scenario.name);
     entry?.samples.push(sample);
     entry?.ratios.push(sample.rps / base.rps);
+    entry?.cpuRatios.push(base.cpuPerRequest / sample.cpuPerRequest);
     process.stderr.write(
       `round ${round}: ${scenario.name} ${sample.rps.toFixed(0)} req/s (${(sample.rps / base.rps).toFixed(2)}×)${sample.errors ? `, ${sample.errors} errors` : ''}\n`,
     );
@@ -100,9 +116,9 @@ for (let round = 1; round <= rounds; round++) {
 }
 
 const rows = [
-  `| scenario | median req/s | ratio to baseline (median) | goal | p50 ms | p99 ms | errors |`,
-  `|---|---|---|---|---|---|---|`,
-  `| baseline: bare Fastify hello-world | ${median(baseline.map((s) => s.rps)).toFixed(0)} | 1.00 | | ${median(baseline.map((s) => s.p50))} | ${median(baseline.map((s) => s.p99))} | ${baseline.reduce((n, s) => n + s.errors, 0)} |`,
+  `| scenario | median req/s | ratio to baseline req/s (median) | server CPU µs/req | CPU ratio (baseline ÷ scenario) | goal | p50 ms | p99 ms | errors |`,
+  `|---|---|---|---|---|---|---|---|---|`,
+  `| baseline: bare Fastify hello-world | ${median(baseline.map((s) => s.rps)).toFixed(0)} | 1.00 | ${median(baseline.map((s) => s.cpuPerRequest)).toFixed(0)} | 1.00 | | ${median(baseline.map((s) => s.p50))} | ${median(baseline.map((s) => s.p99))} | ${baseline.reduce((n, s) => n + s.errors, 0)} |`,
 ];
 for (const scenario of chosen) {
   const entry = results.get(scenario.name);
@@ -113,7 +129,7 @@ for (const scenario of chosen) {
       ? `≥ ${scenario.goal.perSecond}/s`
       : '';
   rows.push(
-    `| ${scenario.name}: ${scenario.description} | ${median(entry.samples.map((s) => s.rps)).toFixed(0)} | ${median(entry.ratios).toFixed(2)} | ${goal} | ${median(entry.samples.map((s) => s.p50))} | ${median(entry.samples.map((s) => s.p99))} | ${entry.samples.reduce((n, s) => n + s.errors, 0)} |`,
+    `| ${scenario.name}: ${scenario.description} | ${median(entry.samples.map((s) => s.rps)).toFixed(0)} | ${median(entry.ratios).toFixed(2)} | ${median(entry.samples.map((s) => s.cpuPerRequest)).toFixed(0)} | ${median(entry.cpuRatios).toFixed(2)} | ${goal} | ${median(entry.samples.map((s) => s.p50))} | ${median(entry.samples.map((s) => s.p99))} | ${entry.samples.reduce((n, s) => n + s.errors, 0)} |`,
   );
 }
 const header = `${rounds} rounds × ${duration} s, ${connections} connections, ${cpus().length} cores, Node ${process.version}, store: ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`;

@@ -1,3 +1,4 @@
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
@@ -5,6 +6,49 @@ import { AppError } from '../core/errors.js';
 import type { AuthServices } from '../services/services.js';
 
 export const SESSION_COOKIE = 'orch_session';
+
+/**
+ * The operator session cookie, read and written here only (no cookie plugin: API routes never pay for
+ * parsing cookies they do not use). HttpOnly and SameSite=Strict always; Secure behind an https issuer.
+ */
+export function sessionCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header ? parseCookie(header)[SESSION_COOKIE] : undefined;
+}
+
+export function setSessionCookie(
+  reply: FastifyReply,
+  value: string,
+  maxAgeSeconds: number,
+  secure: boolean,
+): void {
+  reply.header(
+    'set-cookie',
+    stringifySetCookie({
+      name: SESSION_COOKIE,
+      value,
+      httpOnly: true,
+      sameSite: 'strict',
+      secure,
+      path: '/',
+      maxAge: maxAgeSeconds,
+    }),
+  );
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.header(
+    'set-cookie',
+    stringifySetCookie({
+      name: SESSION_COOKIE,
+      value: '',
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/',
+      expires: new Date(0),
+    }),
+  );
+}
 const REALM = 'conversation-orchestrator';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -137,12 +181,12 @@ export class AuthHooks {
         request.operator = identity;
         return;
       }
-      const sessionId = request.cookies[SESSION_COOKIE];
+      const sessionId = sessionCookie(request);
       const identity = sessionId
         ? await failClosed(request, () => this.services.operators.fromSession(sessionId))
         : null;
       if (!identity) {
-        if (sessionId) reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        if (sessionId) clearSessionCookie(reply);
         throw new AppError('unauthorized', 'sign in first');
       }
       if (!SAFE_METHODS.has(request.method)) {

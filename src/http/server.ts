@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -10,13 +9,16 @@ import { handleError } from './errors.js';
 import { registerFormParser } from './form.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminContextRoutes } from './routes/admin-context.js';
+import { adminPolicyRoutes } from './routes/admin-policies.js';
 import { contextV1Routes } from './routes/context-v1.js';
 import { contextV2Routes } from './routes/context-v2.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { loginRoutes } from './routes/login.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { nextActionRoutes } from './routes/next-actions.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { policyRoutes } from './routes/policies.js';
 import { webRoutes } from './routes/web.js';
 import type { App } from './types.js';
 
@@ -47,6 +49,9 @@ const ROUTE_MODULES: RouteModule[] = [
   contextV1Routes,
   contextV2Routes,
   adminContextRoutes,
+  nextActionRoutes,
+  policyRoutes,
+  adminPolicyRoutes,
   webRoutes,
 ];
 
@@ -69,7 +74,6 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   app.decorateRequest('principal', null);
   app.decorateRequest('operator', null);
   registerFormParser(app);
-  await app.register(cookie);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -90,14 +94,15 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     },
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('x-request-id', request.id);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    if (!reply.hasHeader('content-security-policy')) {
-      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    }
-    return payload;
+  // Set first, so a route (the web app, /docs) can replace the restrictive default CSP with its own.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers({
+      'x-request-id': request.id,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    });
+    done();
   });
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>

@@ -187,6 +187,22 @@ for (const factory of storeFactories) {
         ['e5', 'e3', 'e1'],
       );
       assert.deepEqual(odd[0]?.detail, { n: 5, ok: true, none: null });
+      for (const id of ['same-z', 'same-a', 'same-m']) {
+        await store.audit.appendAudit({
+          id,
+          at: 1_000,
+          actor: 'op',
+          accountId: 'same',
+          action: 'x',
+          address: null,
+          detail: {},
+        });
+      }
+      assert.deepEqual(
+        (await store.audit.listAudit({ accountId: 'same', limit: 10 })).map((e) => e.id),
+        ['same-m', 'same-a', 'same-z'],
+        'same millisecond: newest appended first',
+      );
       const page = await store.audit.listAudit({ before: 40, limit: 2 });
       assert.deepEqual(
         page.map((e) => e.id),

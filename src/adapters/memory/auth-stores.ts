@@ -217,10 +217,12 @@ export class MemoryAuditStore implements AuditStore {
   }
 
   async listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]> {
-    return this.#events
+    // Newest first; events of the same millisecond in the reverse order they were appended.
+    return [...this.#events]
+      .reverse()
       .filter((e) => filter.accountId === undefined || e.accountId === filter.accountId)
       .filter((e) => filter.before === undefined || e.at < filter.before)
-      .sort((a, b) => b.at - a.at || b.id.localeCompare(a.id))
+      .sort((a, b) => b.at - a.at)
       .slice(0, filter.limit)
       .map(copy);
   }

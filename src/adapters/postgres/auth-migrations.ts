@@ -71,4 +71,9 @@ export const authMigrations: PostgresMigration[] = [
       CREATE INDEX audit_events_at ON audit_events(at);
     `,
   },
+  {
+    // Events of the same millisecond list in the order they were appended.
+    id: 'auth-002',
+    sql: 'ALTER TABLE audit_events ADD COLUMN seq BIGSERIAL',
+  },
 ];

@@ -341,7 +341,7 @@ export class PostgresAuditStore implements AuditStore {
   async listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]> {
     const { rows } = await this.pool.query<Row>(
       `SELECT * FROM audit_events WHERE ($1::text IS NULL OR account_id = $1) AND ($2::bigint IS NULL OR at < $2)
-       ORDER BY at DESC, id DESC LIMIT $3`,
+       ORDER BY at DESC, seq DESC LIMIT $3`,
       [filter.accountId ?? null, filter.before ?? null, filter.limit],
     );
     return rows.map((row) => ({

@@ -338,7 +338,7 @@ export class SqliteAuditStore implements AuditStore {
     const rows = this.db
       .prepare(
         `SELECT * FROM audit_events WHERE (@account IS NULL OR account_id = @account) AND (@before IS NULL OR at < @before)
-         ORDER BY at DESC, id DESC LIMIT @limit`,
+         ORDER BY at DESC, rowid DESC LIMIT @limit`,
       )
       .all({
         account: filter.accountId ?? null,

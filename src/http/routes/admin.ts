@@ -5,7 +5,7 @@ import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import type { Actor } from '../../services/audit.js';
 import { recordAudit } from '../../services/audit.js';
 import { SESSION_TTL_MS } from '../../services/operators.js';
-import { SESSION_COOKIE } from '../auth.js';
+import { clearSessionCookie, sessionCookie, setSessionCookie } from '../auth.js';
 import type { RouteDeps } from '../server.js';
 import type { App } from '../types.js';
 
@@ -48,13 +48,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       const { username, password } = request.body;
       const session = await services.operators.signIn(username, password, request.ip);
       await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.signed-in');
-      reply.setCookie(SESSION_COOKIE, session.sessionId, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: secureCookie,
-        path: '/',
-        maxAge: Math.floor(SESSION_TTL_MS / 1000),
-      });
+      setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
       return reply.header('cache-control', 'no-store').send({ username, csrfToken: session.csrfToken });
     },
   );
@@ -66,9 +60,9 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       schema: { tags: ['admin'], summary: 'Ends the session on the server', response: { 204: Type.Null() } },
     },
     async (request, reply) => {
-      const sessionId = request.cookies[SESSION_COOKIE];
+      const sessionId = sessionCookie(request);
       if (sessionId) await services.operators.signOut(sessionId);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      clearSessionCookie(reply);
       return reply.code(204).send(null);
     },
   );
