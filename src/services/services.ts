@@ -5,6 +5,7 @@ import type { ServiceContext } from './context.js';
 import { ContextService } from './context-service.js';
 import { LoginGuard } from './login-guard.js';
 import { OperatorService } from './operators.js';
+import { PolicyService } from './policy-service.js';
 import { SigningKeyring } from './signing-keys.js';
 import { TokenService } from './tokens.js';
 
@@ -27,6 +28,8 @@ export interface AuthServices {
 export interface AppServices extends AuthServices {
   /** Conversation Context Service (v1 and v2 APIs). */
   context: ContextService;
+  /** Routing policies, custom attributes, next actions and the policy log. */
+  policies: PolicyService;
 }
 
 export function createAppServices(ctx: ServiceContext): AppServices {
@@ -35,6 +38,7 @@ export function createAppServices(ctx: ServiceContext): AppServices {
     context: new ContextService(ctx.store, ctx.clock, {
       maxRetentionSeconds: ctx.settings.contextMaxRetentionSeconds,
     }),
+    policies: new PolicyService(ctx),
   };
 }
 

@@ -1,0 +1,93 @@
+import { BoundedMap } from '../core/bounded-map.js';
+import type { PolicyLogEntry, PolicyOutline } from '../ports/policy-store.js';
+import type { ServiceContext } from './context.js';
+
+/** SPEC §4: policy logs are kept 7 days. */
+export const POLICY_LOG_RETENTION_MS = 7 * 86_400_000;
+
+const MAX_QUEUED = 10_000;
+const BATCH = 500;
+/** How often an outline in use is marked so again: far below the retention, so a purge never takes it. */
+const OUTLINE_REFRESH_MS = 3_600_000;
+const DROP_WARNING_MS = 60_000;
+
+interface Pending {
+  entry: PolicyLogEntry;
+  outline: PolicyOutline;
+}
+
+/**
+ * Writes policy log entries behind the response, in batches: a call never waits for the log, and a log
+ * failure never fails a call (it is logged, and the batch is dropped). The queue is bounded; when the
+ * store cannot keep up, new entries are dropped and counted rather than held without limit.
+ * Each entry's outline is stored before the entry.
+ */
+export class PolicyLogWriter {
+  #queue: Pending[] = [];
+  #running: Promise<void> | null = null;
+  #scheduled = false;
+  #dropped = 0;
+  #lastDropWarning = 0;
+  /** Outlines stored recently by this node, by `account\0outline`, with when. */
+  readonly #outlinesSaved = new BoundedMap<string, number>(10_000);
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  append(entry: PolicyLogEntry, outline: PolicyOutline): void {
+    if (this.#queue.length >= MAX_QUEUED) {
+      this.#dropped++;
+      this.#warnDropped();
+      return;
+    }
+    this.#queue.push({ entry, outline });
+    if (!this.#scheduled && !this.#running) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        void this.flush();
+      });
+    }
+  }
+
+  /** Resolves once everything appended so far is written (or dropped after a failure). */
+  async flush(): Promise<void> {
+    while (this.#running || this.#queue.length > 0) {
+      if (!this.#running) this.#running = this.#writeQueued().finally(() => (this.#running = null));
+      await this.#running;
+    }
+  }
+
+  async #writeQueued(): Promise<void> {
+    const batch = this.#queue.splice(0, BATCH);
+    try {
+      await this.#saveOutlines(batch);
+      await this.ctx.store.policyLogs.appendPolicyLogs(batch.map((p) => p.entry));
+    } catch (error) {
+      this.ctx.log.error(
+        { err: error, entries: batch.length },
+        'writing the policy log failed; entries dropped',
+      );
+    }
+  }
+
+  async #saveOutlines(batch: Pending[]): Promise<void> {
+    const now = this.ctx.clock.now();
+    const due = new Map<string, PolicyOutline>();
+    for (const { outline } of batch) {
+      const key = `${outline.accountId}\u0000${outline.id}`;
+      const saved = this.#outlinesSaved.get(key);
+      if (saved === undefined || now - saved >= OUTLINE_REFRESH_MS) due.set(key, outline);
+    }
+    for (const [key, outline] of due) {
+      await this.ctx.store.policyLogs.saveOutline(outline, now);
+      this.#outlinesSaved.set(key, now);
+    }
+  }
+
+  #warnDropped(): void {
+    const now = this.ctx.clock.now();
+    if (now - this.#lastDropWarning < DROP_WARNING_MS) return;
+    this.#lastDropWarning = now;
+    this.ctx.log.warn({ dropped: this.#dropped }, 'policy log queue full; entries dropped');
+  }
+}
