@@ -20,11 +20,11 @@ const once = (key: string, probe: () => Promise<string | null>) => {
 };
 
 /** In CI (or when asked) a missing server fails the suites instead of skipping them, so they surely ran. */
-const serversRequired = process.env.CI === 'true' || process.env.REQUIRE_TEST_SERVERS === '1';
+const serversRequired = process.env.CI === 'true' || process.env.REQUIRE_SERVICES === '1';
 
 const printed = new Set<string>();
 const report = (reason: string | null): string | null => {
-  if (reason && serversRequired) throw new Error(`${reason}; CI/REQUIRE_TEST_SERVERS demand it`);
+  if (reason && serversRequired) throw new Error(`${reason}; CI/REQUIRE_SERVICES demand it`);
   if (reason && !printed.has(reason)) {
     printed.add(reason);
     console.log(`skipping: ${reason}`);
