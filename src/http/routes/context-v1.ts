@@ -3,7 +3,6 @@ import { AppError } from '../../core/errors.js';
 import type { JsonValue } from '../../core/json.js';
 import { DEFAULT_SESSION } from '../../ports/context-store.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
-import type { ContextService } from '../../services/context-service.js';
 import type { RouteDeps } from '../server.js';
 import type { App } from '../types.js';
 import {
@@ -177,7 +176,7 @@ function namespaceRoutes(app: App, { auth, services }: RouteDeps): void {
 
 /** The property routes, once for namespace-level properties (`__default__`) and once under a session. */
 function propertyRoutes(app: App, { auth, services }: RouteDeps, withSession: boolean): void {
-  const context: ContextService = services.context;
+  const context = services.context;
   const base = withSession
     ? '/v1/account/:accountId/:namespace/:sessionId/properties'
     : '/v1/account/:accountId/:namespace/properties';

@@ -54,10 +54,10 @@ const AccessToken = Type.Object({
 const SECURITY = [{ bearer: [] as string[] }];
 const TAGS = ['context v2'];
 
-type Target = { accountId: string; nameSpace: string; sessionId?: string | undefined };
+type TargetBody = { accountId: string; nameSpace: string; sessionId?: string | undefined };
 
 /** The body's `accountId` must be the token's account (403 otherwise); then the document it names. */
-function target(request: FastifyRequest, body: Target): ContextAddress {
+function target(request: FastifyRequest, body: TargetBody): ContextAddress {
   requireAccount(request, body.accountId);
   return { accountId: body.accountId, namespace: body.nameSpace, sessionId: body.sessionId };
 }
@@ -143,7 +143,7 @@ function documentRoutes(app: App, { auth, services }: RouteDeps): void {
         },
       },
       async (request, reply) => {
-        const params = request.params as Target;
+        const params = request.params as TargetBody;
         const document = await context.getDocument({
           accountId: params.accountId,
           namespace: params.nameSpace,
