@@ -59,7 +59,11 @@ function serverCpu(child: ChildProcess): Promise<number> {
   });
 }
 
-async function load(port: number, request: BenchRequest, seconds: number): Promise<Omit<Sample, 'cpuPerRequest'> & { total: number }> {
+async function load(
+  port: number,
+  request: BenchRequest,
+  seconds: number,
+): Promise<Omit<Sample, 'cpuPerRequest'> & { total: number }> {
   const base = { method: request.method, path: request.path, headers: request.headers ?? {} };
   const requests = request.bodies
     ? request.bodies.map((body) => ({ ...base, body }))
@@ -71,7 +75,13 @@ async function load(port: number, request: BenchRequest, seconds: number): Promi
     requests,
   });
   const errors = result.errors + result.timeouts + result.non2xx;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors, total: result.requests.total };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors,
+    total: result.requests.total,
+  };
 }
 
 async function measure(name: string): Promise<Sample> {

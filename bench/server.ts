@@ -31,7 +31,9 @@ async function scenario(name: string): Promise<void> {
     LOG_LEVEL: 'warn',
     ORCHESTRATOR_MASTER_KEY: randomBytes(32).toString('base64'),
     ORCHESTRATOR_ADMIN_PASSWORD: 'bench-admin-password',
-    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+    ...(process.env.BENCH_DATABASE_URL
+      ? { DATABASE_URL: process.env.BENCH_DATABASE_URL, ISSUER: 'http://127.0.0.1:8080' }
+      : {}),
     ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
     PORT: '0',
   });

@@ -92,11 +92,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   }
   const trust = env.TRUST_PROXY ?? 'false';
   if (trust !== 'true' && trust !== 'false') throw new ConfigError('TRUST_PROXY must be true or false');
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  if (databaseUrl && !issuerRaw) {
+    // Each node's default would be its own address, and a token from one node would fail on the next.
+    throw new ConfigError(
+      'ISSUER is required with DATABASE_URL: every node must issue and accept the same issuer',
+    );
+  }
   return {
     port,
     host,
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     masterKey: masterKey(env),
     adminPassword,

@@ -4,6 +4,7 @@ import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
 import { AppError } from '../core/errors.js';
 import type { AuthServices } from '../services/services.js';
+import type { TokenCheck } from '../services/tokens.js';
 
 export const SESSION_COOKIE = 'orch_session';
 
@@ -86,6 +87,38 @@ function pathAccount(request: FastifyRequest): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A refusal when the path names an account other than the credential's, else undefined. */
+function checkPathAccount(request: FastifyRequest): AppError | undefined {
+  const target = pathAccount(request);
+  if (target === undefined || request.principal?.accountId === target) return undefined;
+  return new AppError('forbidden', 'the credential does not belong to this account');
+}
+
+/**
+ * Runs a check that answers at once or later; either way `finish` gets the answer. A check that throws or
+ * rejects means the store or the bus failed: the request is refused (503), never let through.
+ */
+function settle<T>(
+  request: FastifyRequest,
+  check: () => T | Promise<T>,
+  finish: (value: T) => void,
+  done: (error?: Error) => void,
+): void {
+  const refuse = (error: unknown) => {
+    request.log.error({ err: error }, 'credential check failed; refusing');
+    done(new AppError('unavailable', 'credentials cannot be checked right now; retry shortly'));
+  };
+  let result: T | Promise<T>;
+  try {
+    result = check();
+  } catch (error) {
+    refuse(error);
+    return;
+  }
+  if (result instanceof Promise) result.then(finish, refuse);
+  else finish(result);
+}
+
 /** The `{accountId}` of a path or body must be the credential's account: 403 otherwise, whether or not it exists. */
 export function requireAccount(request: FastifyRequest, accountId: string): string {
   const principal = request.principal;
@@ -132,40 +165,61 @@ export class AuthHooks {
 
   /** v1: header `maven-api-key`; the path's `accountId` must be the key's account. */
   v1(): onRequestHookHandler {
-    return async (request: FastifyRequest) => {
+    // Callback style, not async: a key this node already knows is accepted without a promise.
+    return (request, _reply, done) => {
       const presented = request.headers['maven-api-key'];
       if (typeof presented !== 'string' || presented === '') {
-        throw new AppError('unauthorized', 'the maven-api-key header is required');
+        done(new AppError('unauthorized', 'the maven-api-key header is required'));
+        return;
       }
-      const accountId = await failClosed(request, () => this.services.apiKeys.verify(presented));
-      if (!accountId) throw new AppError('unauthorized', 'the API key is not valid');
-      request.principal = { kind: 'api-key', accountId };
-      const target = pathAccount(request);
-      if (target !== undefined) requireAccount(request, target);
+      const finish = (accountId: string | null) => {
+        if (!accountId) return done(new AppError('unauthorized', 'the API key is not valid'));
+        request.principal = { kind: 'api-key', accountId };
+        done(checkPathAccount(request));
+      };
+      settle(request, () => this.services.apiKeys.verify(presented), finish, done);
     };
   }
 
   /** v2: a valid, unrevoked access token with `scope`; a path `accountId` must be the token's account. */
   v2(scope: Scope): onRequestHookHandler {
-    return async (request: FastifyRequest) => {
-      const presented = presentedBearer(request);
-      if (presented === null) throw unauthorized('an access token is required', bearerChallenge());
-      const checked = await failClosed(request, () => this.services.tokens.verify(presented));
-      if (!checked.ok) {
-        throw unauthorized(
-          `the access token is ${checked.reason}`,
-          bearerChallenge('invalid_token', `token ${checked.reason}`),
-        );
+    return (request, _reply, done) => {
+      let presented: string | null;
+      try {
+        presented = presentedBearer(request);
+      } catch (error) {
+        done(error as Error);
+        return;
       }
-      const token = checked.token;
-      request.principal = { kind: 'token', accountId: token.accountId, scopes: token.scopes, token };
-      const target = pathAccount(request);
-      if (target !== undefined) requireAccount(request, target);
-      if (!token.scopes.has(scope)) {
-        throw new AppError('insufficient_scope', `this needs the scope ${scope}`, undefined, {
-          'www-authenticate': bearerChallenge('insufficient_scope', undefined, scope),
-        });
+      if (presented === null) {
+        done(unauthorized('an access token is required', bearerChallenge()));
+        return;
       }
+      const finish = (checked: TokenCheck) => {
+        if (!checked.ok) {
+          const reason = checked.reason;
+          return done(
+            unauthorized(
+              `the access token is ${reason}`,
+              bearerChallenge('invalid_token', `token ${reason}`),
+            ),
+          );
+        }
+        const token = checked.token;
+        request.principal = { kind: 'token', accountId: token.accountId, scopes: token.scopes, token };
+        const refused = checkPathAccount(request);
+        if (refused) return done(refused);
+        if (!token.scopes.has(scope)) {
+          return done(
+            new AppError('insufficient_scope', `this needs the scope ${scope}`, undefined, {
+              'www-authenticate': bearerChallenge('insufficient_scope', undefined, scope),
+            }),
+          );
+        }
+        done();
+      };
+      const token = presented;
+      settle(request, () => this.services.tokens.verify(token), finish, done);
     };
   }
 

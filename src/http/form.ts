@@ -1,5 +1,5 @@
+import { parse } from 'fast-querystring';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../core/errors.js';
 
 /**
  * application/x-www-form-urlencoded into an object without a prototype. A repeated parameter becomes an
@@ -10,18 +10,8 @@ export function registerFormParser(app: FastifyInstance): void {
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 64 * 1024 },
     (_request, body, done) => {
-      const out: Record<string, string | string[]> = Object.create(null);
-      try {
-        for (const [name, value] of new URLSearchParams(body as string)) {
-          const existing = out[name];
-          if (existing === undefined) out[name] = value;
-          else out[name] = Array.isArray(existing) ? [...existing, value] : [existing, value];
-        }
-      } catch {
-        done(new AppError('validation_failed', 'the form body is not valid'), undefined);
-        return;
-      }
-      done(null, out);
+      // Malformed percent-escapes are kept as written, never thrown: the value then simply fails to match.
+      done(null, parse(body as string) as Record<string, string | string[]>);
     },
   );
 }

@@ -5,6 +5,8 @@ import { AppError } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
 
 export const MAX_GRACE_SECONDS = 86_400;
+/** A remembered answer is checked against the store again after this long, message or not. */
+export const CACHE_MAX_AGE_MS = 60_000;
 const aad = (accountId: string) => `api-key:${accountId}`;
 
 interface CachedKey {
@@ -26,7 +28,7 @@ export interface ApiKeyView {
  * anywhere drops the account's entries on every node through the bus.
  */
 export class ApiKeyService {
-  readonly #cache = new BoundedMap<string, CachedKey>(50_000);
+  readonly #cache = new BoundedMap<string, CachedKey>(50_000, CACHE_MAX_AGE_MS);
   readonly #touched = new BoundedMap<string, number>(50_000);
   #generation = 0;
 
@@ -38,21 +40,31 @@ export class ApiKeyService {
     });
   }
 
-  /** The account that owns `presented`, or null for a key that is unknown, malformed or past its grace period. */
-  async verify(presented: string): Promise<string | null> {
+  /**
+   * The account that owns `presented`, or null for a key that is unknown, malformed or past its grace
+   * period. Answers synchronously when the node already knows the key (the hot path), else reads the store.
+   */
+  verify(presented: string): string | null | Promise<string | null> {
     if (!looksLikeSecret(presented, API_KEY_PREFIX)) return null;
     const hash = hashSecret(presented);
     const now = this.ctx.clock.now();
     const useCache = this.ctx.bus.healthy();
-    let entry = useCache ? this.#cache.get(hash) : undefined;
-    if (!entry) {
-      const generation = this.#generation;
-      const record = await this.ctx.store.credentials.findApiKeyByHash(hash);
-      if (!record) return null;
-      entry = { accountId: record.accountId, expiresAt: record.expiresAt };
-      // An invalidation that arrived while we read must win over what we read.
-      if (useCache && generation === this.#generation) this.#cache.set(hash, entry);
-    }
+    const cached = useCache ? this.#cache.get(hash, now) : undefined;
+    if (cached) return this.#accept(cached, hash, now);
+    return this.#verifyFromStore(hash, now, useCache);
+  }
+
+  async #verifyFromStore(hash: string, now: number, useCache: boolean): Promise<string | null> {
+    const generation = this.#generation;
+    const record = await this.ctx.store.credentials.findApiKeyByHash(hash);
+    if (!record) return null;
+    const entry = { accountId: record.accountId, expiresAt: record.expiresAt };
+    // An invalidation that arrived while we read must win over what we read.
+    if (useCache && generation === this.#generation) this.#cache.set(hash, entry, now);
+    return this.#accept(entry, hash, now);
+  }
+
+  #accept(entry: CachedKey, hash: string, now: number): string | null {
     if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
     this.#recordUse(hash, now);
     return entry.accountId;

@@ -9,6 +9,7 @@ import {
 } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import type { ClientRecord } from '../ports/credential-store.js';
+import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ServiceContext } from './context.js';
 
 const aad = (accountId: string) => `client-secret:${accountId}`;
@@ -19,8 +20,8 @@ export type ClientAuthentication = { ok: true; client: ClientRecord } | { ok: fa
 
 /** v2 credentials (user ID + password) of each account, with a per-node cache invalidated through the bus. */
 export class ClientService {
-  readonly #byId = new BoundedMap<string, ClientRecord | null>(50_000);
-  readonly #versionByAccount = new BoundedMap<string, number | null>(50_000);
+  readonly #byId = new BoundedMap<string, ClientRecord | null>(50_000, CACHE_MAX_AGE_MS);
+  readonly #versionByAccount = new BoundedMap<string, number | null>(50_000, CACHE_MAX_AGE_MS);
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
@@ -42,15 +43,20 @@ export class ClientService {
     return client && matches ? { ok: true, client } : { ok: false };
   }
 
-  /** The account's current credentials version, or null when it has no client. */
-  async currentVersion(accountId: string): Promise<number | null> {
+  /** The account's current credentials version, or null when it has no client; synchronous when known. */
+  currentVersion(accountId: string): number | null | Promise<number | null> {
     const useCache = this.ctx.bus.healthy();
-    const cached = useCache ? this.#versionByAccount.get(accountId) : undefined;
+    const cached = useCache ? this.#versionByAccount.get(accountId, this.ctx.clock.now()) : undefined;
     if (cached !== undefined) return cached;
+    return this.#readVersion(accountId, useCache);
+  }
+
+  async #readVersion(accountId: string, useCache: boolean): Promise<number | null> {
     const generation = this.#generation;
     const client = await this.ctx.store.credentials.findClientByAccount(accountId);
     const version = client?.version ?? null;
-    if (useCache && generation === this.#generation) this.#versionByAccount.set(accountId, version);
+    if (useCache && generation === this.#generation)
+      this.#versionByAccount.set(accountId, version, this.ctx.clock.now());
     return version;
   }
 
@@ -83,12 +89,13 @@ export class ClientService {
 
   async #find(clientId: string): Promise<ClientRecord | null> {
     const useCache = this.ctx.bus.healthy();
-    const cached = useCache ? this.#byId.get(clientId) : undefined;
+    const cached = useCache ? this.#byId.get(clientId, this.ctx.clock.now()) : undefined;
     if (cached !== undefined) return cached;
     const generation = this.#generation;
     const client = await this.ctx.store.credentials.findClientById(clientId);
     // Unknown ids are not cached: a flood of random ids must not evict the real ones.
-    if (client && useCache && generation === this.#generation) this.#byId.set(clientId, client);
+    if (client && useCache && generation === this.#generation)
+      this.#byId.set(clientId, client, this.ctx.clock.now());
     return client;
   }
 }

@@ -10,6 +10,7 @@ import {
 import { isScope, type Scope } from '../core/auth/scopes.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import { BoundedMap } from '../core/bounded-map.js';
+import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
@@ -35,7 +36,7 @@ export interface IssuedToken {
  * revoked, its credentials regenerated, or that messages may have been missed.
  */
 export class TokenService {
-  readonly #verified = new BoundedMap<string, VerifiedToken>(100_000);
+  readonly #verified = new BoundedMap<string, VerifiedToken>(100_000, CACHE_MAX_AGE_MS);
   readonly #byJti = new Map<string, string>();
   #generation = 0;
 
@@ -89,18 +90,28 @@ export class TokenService {
     };
   }
 
-  /** Full check: signature, issuer, audience, type, expiry, revocation and credentials version. */
-  async verify(token: string): Promise<TokenCheck> {
+  /**
+   * Full check: signature, issuer, audience, type, expiry, revocation and credentials version. Answers
+   * synchronously for a token this node has already verified and nothing has invalidated since.
+   */
+  verify(token: string): TokenCheck | Promise<TokenCheck> {
     const now = this.ctx.clock.now();
+    const cached = this.ctx.bus.healthy() ? this.#verified.get(token, now) : undefined;
+    if (!cached) return this.#verifyFully(token, now);
+    if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
+    if (cached.kind === 'test') return { ok: true, token: cached };
+    const version = this.clients.currentVersion(cached.accountId);
+    return typeof version === 'object' && version !== null
+      ? version.then((v) => this.#checkVersion(cached, v))
+      : this.#checkVersion(cached, version);
+  }
+
+  #checkVersion(token: VerifiedToken, version: number | null): TokenCheck {
+    return version === token.credentialsVersion ? { ok: true, token } : { ok: false, reason: 'revoked' };
+  }
+
+  async #verifyFully(token: string, now: number): Promise<TokenCheck> {
     const useCache = this.ctx.bus.healthy();
-    const cached = useCache ? this.#verified.get(token) : undefined;
-    if (cached) {
-      if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
-      const version = await this.clients.currentVersion(cached.accountId);
-      if (version !== cached.credentialsVersion && cached.kind === 'client')
-        return { ok: false, reason: 'revoked' };
-      return { ok: true, token: cached };
-    }
     const generation = this.#generation;
     const checked = await this.#verifySignature(token, now);
     if (!checked.ok) return checked;
@@ -111,7 +122,7 @@ export class TokenService {
       if (version !== verified.credentialsVersion) return { ok: false, reason: 'revoked' };
     }
     if (useCache && generation === this.#generation) {
-      this.#verified.set(token, verified);
+      this.#verified.set(token, verified, now);
       this.#byJti.set(verified.jti, token);
       if (this.#byJti.size > 200_000) this.#byJti.clear();
     }

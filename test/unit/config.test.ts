@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, DEFAULT_MAX_RETENTION_SECONDS, loadConfig } from '../../src/config/config.js';
+
+describe('configuration', () => {
+  test('defaults', () => {
+    const config = loadConfig({}, '/srv');
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.dataDir, '/srv/data');
+    assert.equal(config.issuer, 'http://127.0.0.1:8080');
+    assert.equal(config.tokenTtlSeconds, 3600);
+    assert.equal(config.contextMaxRetentionSeconds, DEFAULT_MAX_RETENTION_SECONDS);
+    assert.equal(config.databaseUrl, undefined);
+  });
+
+  test('every invalid value stops the start with a message naming the variable', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ PORT: 'eighty' }, /PORT must be a whole number/],
+      [{ PORT: '70000' }, /PORT must be between/],
+      [{ TOKEN_TTL_SECONDS: '86401' }, /TOKEN_TTL_SECONDS/],
+      [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+      [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must start with postgres/],
+      [{ DATABASE_URL: 'postgres://db/x' }, /ISSUER is required with DATABASE_URL/],
+      [{ REDIS_URL: 'not a url' }, /REDIS_URL is not a valid URL/],
+      [{ ORCHESTRATOR_MASTER_KEY: 'c2hvcnQ=' }, /ORCHESTRATOR_MASTER_KEY must be 32 bytes/],
+      [{ ORCHESTRATOR_ADMIN_PASSWORD: 'short' }, /at least 12/],
+      [{ ISSUER: 'ftp://x' }, /ISSUER must start with/],
+      [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY/],
+    ];
+    for (const [env, message] of cases)
+      assert.throws(
+        () => loadConfig(env, '/srv'),
+        (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      );
+  });
+
+  test('accepts a full multi-node configuration', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://db/orchestrator',
+      REDIS_URL: 'redis://cache:6379',
+      ISSUER: 'https://orchestrator.example.com/',
+      ORCHESTRATOR_MASTER_KEY: key,
+      HOST: '0.0.0.0',
+      TRUST_PROXY: 'true',
+    });
+    assert.equal(config.issuer, 'https://orchestrator.example.com');
+    assert.deepEqual(config.masterKey, Buffer.alloc(32, 7));
+    assert.equal(config.trustProxy, true);
+  });
+});
