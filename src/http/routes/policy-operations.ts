@@ -27,8 +27,8 @@ export interface PolicyApi {
   query?: TProperties;
   tags: string[];
   security: Record<string, string[]>[];
-  read: onRequestHookHandler;
-  write: onRequestHookHandler;
+  read: onRequestHookHandler | onRequestHookHandler[];
+  write: onRequestHookHandler | onRequestHookHandler[];
   /** The account addressed, once the hooks let the request through. */
   account(request: FastifyRequest): Promise<string>;
   audit(
