@@ -37,7 +37,7 @@ interface Sample {
 async function startServer(
   name: string,
 ): Promise<{ child: ChildProcess; port: number; request: BenchRequest }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', name], {
+  const child = spawn(process.execPath, [new URL('./server.js', import.meta.url).pathname, name], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });

@@ -20,7 +20,9 @@ import { nextActionRoutes } from './routes/next-actions.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policies.js';
 import { webRoutes } from './routes/web.js';
-import type { App } from './types.js';
+import type { App, RouteDeps, RouteModule } from './types.js';
+
+export type { RouteDeps, RouteModule } from './types.js';
 
 export interface ServerOptions {
   /** The node's logger (built with loggerOptions, so secrets are redacted). */
@@ -29,14 +31,6 @@ export interface ServerOptions {
   /** More route modules (benchmarks and tests register probes of their own). */
   extraRoutes?: RouteModule[];
 }
-
-/** What every route module receives. */
-export interface RouteDeps {
-  auth: AuthHooks;
-  services: AppServices;
-}
-
-export type RouteModule = (app: App, deps: RouteDeps) => Promise<void>;
 
 /** Route modules in the order they are registered; each adds its routes with schemas (and so to OpenAPI). */
 const ROUTE_MODULES: RouteModule[] = [

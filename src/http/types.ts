@@ -9,6 +9,8 @@ import type {
 import type { VerifiedToken } from '../core/auth/jwt.js';
 import type { Scope } from '../core/auth/scopes.js';
 import type { OperatorIdentity } from '../services/operators.js';
+import type { AppServices } from '../services/services.js';
+import type { AuthHooks } from './auth.js';
 
 /** The Fastify instance with TypeBox types, as every route module receives it. */
 export type App = FastifyInstance<
@@ -18,6 +20,15 @@ export type App = FastifyInstance<
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
+
+/** What every route module receives. */
+export interface RouteDeps {
+  auth: AuthHooks;
+  services: AppServices;
+}
+
+/** A route module: adds its routes, with schemas, to the app. */
+export type RouteModule = (app: App, deps: RouteDeps) => Promise<void>;
 
 /** Who is calling a resource API. */
 export type Principal =

@@ -19,7 +19,9 @@ export interface ContextDocument {
   expiresAt: number | null;
 }
 
-export type MergeOutcome = { ok: true; document: ContextDocument } | { ok: false; reason: 'too_large'; size: number };
+export type MergeOutcome =
+  | { ok: true; document: ContextDocument }
+  | { ok: false; reason: 'too_large'; size: number };
 
 /**
  * Context documents (account → namespace → session → properties). Every write is atomic: concurrent merges

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { InProcessBus } from '../../src/adapters/memory/bus.js';
-import { SqlitePollingBus } from '../../src/adapters/sqlite/bus.js';
 import { PostgresBus } from '../../src/adapters/postgres/bus.js';
 import { RedisBus } from '../../src/adapters/redis/bus.js';
+import { SqlitePollingBus } from '../../src/adapters/sqlite/bus.js';
 import type { BusEvent, InvalidationBus } from '../../src/ports/bus.js';
 import {
   postgresAdmin,

@@ -6,8 +6,7 @@ import type { Actor } from '../../services/audit.js';
 import { recordAudit } from '../../services/audit.js';
 import { SESSION_TTL_MS } from '../../services/operators.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../auth.js';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });

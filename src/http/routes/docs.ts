@@ -1,5 +1,4 @@
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 
 interface Operation {
   summary?: string;

@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 
 /** Liveness (the process answers) and readiness (the store answers and the bus is trustworthy). */
 export async function healthRoutes(app: App, { services }: RouteDeps): Promise<void> {

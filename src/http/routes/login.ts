@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
 import { DEFAULT_SCOPES } from '../../core/auth/scopes.js';
 import { authenticateClient } from '../client-auth.js';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 
 const LOGIN_RESPONSE = Type.Object({
   token: Type.String({ description: 'The access token (the field compatible clients read)' }),

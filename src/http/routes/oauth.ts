@@ -2,8 +2,7 @@ import { Type } from 'typebox';
 import { OAuthError } from '../../core/auth/oauth-errors.js';
 import { parseScopeParameter, SCOPES } from '../../core/auth/scopes.js';
 import { authenticateClient, singleValued } from '../client-auth.js';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const OAUTH_ERROR = Type.Object({ error: Type.String(), error_description: Type.String() });
