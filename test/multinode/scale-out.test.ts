@@ -124,7 +124,12 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
         204,
       );
       const merge = (node: ServerNode, name: string, value: number) =>
-        node.request('PATCH', '/v1/account/merges/race/hot/properties', { headers, json: { [name]: value } });
+        // Generous timeout: this checks that nothing is lost, not speed, and CI runs other suites alongside.
+        node.request('PATCH', '/v1/account/merges/race/hot/properties', {
+          headers,
+          json: { [name]: value },
+          timeoutMs: 60_000,
+        });
       const answers = await Promise.all(
         Array.from({ length: 200 }, (_, i) => [merge(a, `a${i}`, i), merge(b, `b${i}`, i)]).flat(),
       );
