@@ -46,8 +46,19 @@ async function problemOf(response: Response): Promise<ApiError> {
   return new ApiError(response.status, detail, errors, Number.isFinite(retry) && retry > 0 ? retry : null);
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+/** A response body with its entity tag, for changes that must send `If-Match`. */
+export interface Tagged<T> {
+  data: T;
+  etag: string | null;
+}
+
+async function send<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  extra: Record<string, string> = {},
+): Promise<Tagged<T>> {
+  const headers: Record<string, string> = { accept: 'application/json', ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   const response = await fetch(path, {
@@ -62,9 +73,14 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     if (response.status === 401 && path !== '/api/admin/login') onUnauthorized();
     throw error;
   }
-  if (response.status === 204) return undefined as T;
+  const etag = response.headers.get('etag');
+  if (response.status === 204) return { data: undefined as T, etag };
   const type = response.headers.get('content-type') ?? '';
-  return (type.includes('json') ? await response.json() : await response.text()) as T;
+  return { data: (type.includes('json') ? await response.json() : await response.text()) as T, etag };
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await send<T>(method, path, body)).data;
 }
 
 export const api = {
@@ -73,6 +89,9 @@ export const api = {
   put: <T>(path: string, body: unknown) => call<T>('PUT', path, body),
   patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
   delete: <T>(path: string) => call<T>('DELETE', path),
+  /** The same calls, answering the body with its ETag and sending `If-Match` when given one. */
+  tagged: <T>(method: string, path: string, body?: unknown, ifMatch?: string | null) =>
+    send<T>(method, path, body, ifMatch ? { 'if-match': ifMatch } : {}),
 };
 
 /** `/api/admin/accounts/{accountId}/...`, each segment encoded. */

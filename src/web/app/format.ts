@@ -6,7 +6,7 @@ const DATE_TIME_SECONDS = new Intl.DateTimeFormat(undefined, {
   dateStyle: 'medium',
   timeStyle: 'medium',
 });
-const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'always' });
 
 /** A local date and time, to the minute (or the second). */
 export function formatTime(iso: string, seconds = false): string {

@@ -23,7 +23,7 @@ export function Shell({ username, current, signingOut, onSignOut, children }: Sh
           {username ? (
             <>
               <nav aria-label="Main">
-                <ul>
+                <ul class="inline-list">
                   <li>
                     <Link href="/accounts" aria-current={current === 'accounts' ? 'page' : undefined}>
                       Accounts
@@ -68,7 +68,7 @@ export function AccountNav({ accountId, current }: { accountId: string; current:
   return (
     <>
       <nav aria-label="Breadcrumb" class="breadcrumb">
-        <ol>
+        <ol class="inline-list">
           <li>
             <Link href="/accounts">Accounts</Link>
           </li>
@@ -78,7 +78,7 @@ export function AccountNav({ accountId, current }: { accountId: string; current:
         </ol>
       </nav>
       <nav aria-label={`Account ${accountId}`} class="tabs">
-        <ul>
+        <ul class="inline-list">
           {SECTIONS.map(({ section, label }) => (
             <li key={section}>
               <Link

@@ -135,3 +135,95 @@ export function Loading({ what }: { what: string }) {
     </p>
   );
 }
+
+/** A labelled select, with its error tied to it. */
+export function SelectField<T extends string>({
+  label,
+  value,
+  options,
+  onValue,
+  error,
+  id,
+}: {
+  label: string;
+  value: T;
+  options: { value: T; label: string }[];
+  onValue: (value: T) => void;
+  error?: string | undefined;
+  id?: string;
+}) {
+  const generated = useId();
+  const selectId = id ?? generated;
+  const errorId = `${selectId}-error`;
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={selectId}>{label}</label>
+      <select
+        id={selectId}
+        value={value}
+        onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value as T)}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={error ? errorId : undefined}
+      >
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {error ? (
+        <p class="field-error" id={errorId}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** A labelled multi-line input, with its hint and error tied to it. */
+export function TextAreaField({
+  label,
+  value,
+  onValue,
+  hint,
+  error,
+  id,
+  rows = 3,
+}: {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  hint?: ComponentChildren;
+  error?: string | undefined;
+  id?: string;
+  rows?: number;
+}) {
+  const generated = useId();
+  const areaId = id ?? generated;
+  const describedBy =
+    [hint ? `${areaId}-hint` : null, error ? `${areaId}-error` : null].filter(Boolean).join(' ') || undefined;
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={areaId}>{label}</label>
+      <textarea
+        id={areaId}
+        rows={rows}
+        value={value}
+        spellcheck={false}
+        onInput={(e) => onValue((e.currentTarget as HTMLTextAreaElement).value)}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={describedBy}
+      />
+      {hint ? (
+        <p class="hint" id={`${areaId}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p class="field-error" id={`${areaId}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -103,7 +103,7 @@ export function AccountsPage() {
                   </th>
                   <td>{formatTime(a.createdAt)}</td>
                   <td>
-                    <ul class="link-list" aria-label={`Pages of account ${a.accountId}`}>
+                    <ul class="inline-list" aria-label={`Pages of account ${a.accountId}`}>
                       <li>
                         <Link href={accountHref(a.accountId)}>API Authorization</Link>
                       </li>

@@ -1,5 +1,221 @@
-import { PageHeading } from '../components/ui.js';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError, messageOf } from '../api.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { CustomAttributes } from '../components/custom-attributes.js';
+import { DryRun, describeAction } from '../components/dry-run.js';
+import { Link, Loading, Notice, PageHeading } from '../components/ui.js';
+import { OPERATORS, type Policy, type PolicyInput, policyApi } from '../policy-api.js';
+import { formatValue } from '../policy-form.js';
+import { policyHref } from '../router.js';
 
+function describeCondition(policy: Policy): string {
+  if (policy.expression !== undefined) return policy.expression;
+  return (policy.conditions ?? [])
+    .map(
+      (c) =>
+        `${c.attribute} ${OPERATORS.find((o) => o.value === c.operator)?.label ?? c.operator} ${formatValue(c.value)}`,
+    )
+    .join(' and ');
+}
+
+/** The wire form of a saved policy for a list replacement (ids kept, so each policy stays itself). */
+const inputOf = (p: Policy): PolicyInput => ({ ...p });
+
+/** The ordered policies: enable or disable, move, edit, delete; then custom attributes and a dry run. */
 export function PoliciesPage({ accountId }: { accountId: string }) {
-  return <PageHeading title={`Policies · ${accountId}`}>Policies</PageHeading>;
+  const [policies, setPolicies] = useState<Policy[] | null>(null);
+  const [etag, setEtag] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<Policy | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [focus, setFocus] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const { data, etag: tag } = await policyApi.list(accountId);
+      setPolicies(data);
+      setEtag(tag);
+      setError(null);
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  }, [accountId]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  // After a move, the moved policy's button keeps the focus (or its other move button, at an end).
+  useEffect(() => {
+    if (!focus) return;
+    const element = document.getElementById(focus) as HTMLButtonElement | null;
+    const fallback = document.getElementById(
+      focus.replace(/^move-(up|down)/, (_, d) => (d === 'up' ? 'move-down' : 'move-up')),
+    );
+    (element && !element.disabled ? element : fallback)?.focus();
+    setFocus(null);
+  }, [focus]);
+
+  /** Runs a change, shows the list as it is now, and puts the focus back where the person was. */
+  async function change(what: () => Promise<unknown>, done: string, focusAfter: string | null = null) {
+    setBusy(true);
+    setNotice(null);
+    try {
+      await what();
+      setNotice(done);
+    } catch (failure) {
+      setError(
+        failure instanceof ApiError && failure.status === 412
+          ? 'The policies changed since this page loaded; they are shown again as they are now. Redo the change.'
+          : messageOf(failure),
+      );
+    } finally {
+      await load();
+      setBusy(false);
+      setFocus(focusAfter);
+    }
+  }
+
+  const toggle = (policy: Policy) =>
+    change(
+      async () => {
+        const current = await policyApi.get(accountId, policy.id);
+        await policyApi.replace(
+          accountId,
+          policy.id,
+          { ...current.data, enabled: !policy.enabled },
+          current.etag,
+        );
+      },
+      `Policy “${policy.name}” is now ${policy.enabled ? 'disabled' : 'enabled'}.`,
+      `toggle-${policy.id}`,
+    );
+
+  const move = (index: number, by: -1 | 1) => {
+    if (!policies) return;
+    const list = [...policies];
+    const [moved] = list.splice(index, 1);
+    if (!moved) return;
+    list.splice(index + by, 0, moved);
+    void change(
+      () => policyApi.replaceAll(accountId, list.map(inputOf), etag),
+      `Policy “${moved.name}” moved to position ${index + by + 1}.`,
+      `move-${by < 0 ? 'up' : 'down'}-${moved.id}`,
+    );
+  };
+
+  const remove = async () => {
+    if (!deleting) return;
+    const policy = deleting;
+    await change(async () => {
+      const current = await policyApi.get(accountId, policy.id);
+      await policyApi.remove(accountId, policy.id, current.etag);
+    }, `Policy “${policy.name}” was deleted.`);
+    setDeleting(null);
+  };
+
+  return (
+    <>
+      <PageHeading title={`Policies · ${accountId}`}>Policies</PageHeading>
+      <p>
+        Next-action calls evaluate the policies from top to bottom: the first enabled policy whose condition
+        holds wins, and its actions are returned. New policies go to the bottom, disabled.
+      </p>
+      {notice ? <Notice kind="success">{notice}</Notice> : null}
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <section aria-labelledby="policy-list" class="card">
+        <h2 id="policy-list">Policies in order</h2>
+        {policies === null && !error ? <Loading what="policies" /> : null}
+        {policies && policies.length === 0 ? <p>No policies yet.</p> : null}
+        {policies && policies.length > 0 ? (
+          <ol class="policy-list">
+            {policies.map((p, i) => (
+              <li key={p.id} aria-label={`${i + 1}. ${p.name}`}>
+                <span class="policy-position" aria-hidden="true">
+                  {i + 1}.
+                </span>
+                <span class="policy-name">{p.name}</span>
+                <span class={`badge ${p.enabled ? 'badge-on' : 'badge-off'}`}>
+                  {p.enabled ? 'Enabled' : 'Disabled'}
+                </span>
+                <span class="policy-summary">
+                  <span class="muted">If</span> <code>{describeCondition(p)}</code>{' '}
+                  <span class="muted">then</span> {p.actions.map(describeAction).join('; ')}
+                </span>
+                <span class="policy-controls">
+                  <button
+                    type="button"
+                    id={`toggle-${p.id}`}
+                    class="button-secondary"
+                    disabled={busy}
+                    onClick={() => toggle(p)}
+                  >
+                    {p.enabled ? 'Disable' : 'Enable'}
+                    <span class="visually-hidden"> {p.name}</span>
+                  </button>
+                  <button
+                    type="button"
+                    id={`move-up-${p.id}`}
+                    class="button-secondary"
+                    disabled={busy || i === 0}
+                    onClick={() => move(i, -1)}
+                  >
+                    Move up<span class="visually-hidden"> {p.name}</span>
+                  </button>
+                  <button
+                    type="button"
+                    id={`move-down-${p.id}`}
+                    class="button-secondary"
+                    disabled={busy || i === policies.length - 1}
+                    onClick={() => move(i, 1)}
+                  >
+                    Move down<span class="visually-hidden"> {p.name}</span>
+                  </button>
+                  <Link href={policyHref(accountId, p.id)} class="button-link">
+                    Edit<span class="visually-hidden"> {p.name}</span>
+                  </Link>
+                  <button
+                    type="button"
+                    class="button-secondary"
+                    disabled={busy}
+                    onClick={() => setDeleting(p)}
+                  >
+                    Delete<span class="visually-hidden"> {p.name}</span>
+                  </button>
+                </span>
+              </li>
+            ))}
+          </ol>
+        ) : null}
+        <div class="actions">
+          <Link href={policyHref(accountId, null)} class="button-link button-primary">
+            New policy
+          </Link>
+        </div>
+      </section>
+      <CustomAttributes accountId={accountId} />
+      {policies ? (
+        <DryRun
+          accountId={accountId}
+          policies={policies}
+          headingId="dry-run"
+          heading="Dry run"
+          intro="Evaluates the saved policies against a sample conversation, as a next-action call would, and shows which policy would match and why each one did or did not. Nothing is logged."
+        />
+      ) : null}
+      <ConfirmDialog
+        open={deleting !== null}
+        title="Delete this policy?"
+        confirmLabel="Delete policy"
+        busy={busy}
+        onConfirm={remove}
+        onCancel={() => setDeleting(null)}
+      >
+        <p>
+          Policy “{deleting?.name}” will be deleted. Next-action calls stop using it at once. This cannot be
+          undone.
+        </p>
+      </ConfirmDialog>
+    </>
+  );
 }

@@ -1,5 +1,376 @@
-import { PageHeading } from '../components/ui.js';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type FieldError, messageOf } from '../api.js';
+import { DryRun } from '../components/dry-run.js';
+import {
+  Link,
+  Loading,
+  Notice,
+  PageHeading,
+  SelectField,
+  TextAreaField,
+  TextField,
+} from '../components/ui.js';
+import { ACTION_TYPES, OPERATORS, policyApi } from '../policy-api.js';
+import {
+  type ActionRow,
+  type ConditionRow,
+  changedPaths,
+  draftOf,
+  emptyAction,
+  emptyCondition,
+  emptyDraft,
+  errorsFor,
+  fieldAnchor,
+  formFields,
+  normaliseField,
+  type PolicyDraft,
+  policyOf,
+} from '../policy-form.js';
+import { accountHref, navigate } from '../router.js';
 
+const VALUE_HINT =
+  'Text as it is; numbers, true/false and lists as JSON: 5, true, ["gold","silver"]. {{custom.name}} reads an attribute.';
+const TEMPLATE_HINT =
+  'Text or a number; {{attribute}} is filled in when the policy runs, e.g. {{custom.vipSkill}}.';
+
+function ConditionFields({
+  row,
+  index,
+  errors,
+  onChange,
+  onRemove,
+}: {
+  row: ConditionRow;
+  index: number;
+  errors: Map<string, string>;
+  onChange: (row: ConditionRow) => void;
+  onRemove: (() => void) | null;
+}) {
+  const at = `conditions[${index}]`;
+  return (
+    <fieldset>
+      <legend>Condition {index + 1}</legend>
+      {errors.get(at) ? <p class="field-error">{errors.get(at)}</p> : null}
+      <div class="row">
+        <TextField
+          id={`condition-${index}-attribute`}
+          label="Attribute"
+          value={row.attribute}
+          onValue={(attribute) => onChange({ ...row, attribute })}
+          hint="custom.name, namespace.property or conversation.conversationId"
+          error={errors.get(`${at}.attribute`)}
+          autoComplete="off"
+          spellcheck={false}
+        />
+        <SelectField
+          id={`condition-${index}-operator`}
+          label="Operator"
+          value={row.operator}
+          options={OPERATORS}
+          onValue={(operator) => onChange({ ...row, operator })}
+          error={errors.get(`${at}.operator`)}
+        />
+        <TextField
+          id={`condition-${index}-value`}
+          label="Value"
+          value={row.value}
+          onValue={(value) => onChange({ ...row, value })}
+          hint={VALUE_HINT}
+          error={errors.get(`${at}.value`)}
+          autoComplete="off"
+          spellcheck={false}
+        />
+        {onRemove ? (
+          <button type="button" class="button-secondary" onClick={onRemove}>
+            Remove condition {index + 1}
+          </button>
+        ) : null}
+      </div>
+    </fieldset>
+  );
+}
+
+function ActionFields({
+  row,
+  index,
+  errors,
+  onChange,
+  onRemove,
+}: {
+  row: ActionRow;
+  index: number;
+  errors: Map<string, string>;
+  onChange: (row: ActionRow) => void;
+  onRemove: (() => void) | null;
+}) {
+  const at = `actions[${index}]`;
+  const whole = [errors.get(at), errors.get(`${at}.payload`)].filter(Boolean).join('; ');
+  const field = (name: 'skillId' | 'userId' | 'message', label: string, hint: string) => (
+    <TextField
+      id={`action-${index}-${name}`}
+      label={label}
+      value={row[name]}
+      onValue={(value) => onChange({ ...row, [name]: value })}
+      hint={hint}
+      error={errors.get(`${at}.payload.${name}`)}
+      autoComplete="off"
+    />
+  );
+  return (
+    <fieldset>
+      <legend>Action {index + 1}</legend>
+      {whole ? <p class="field-error">{whole}</p> : null}
+      <div class="row">
+        <SelectField
+          id={`action-${index}-type`}
+          label="Type"
+          value={row.type}
+          options={ACTION_TYPES}
+          onValue={(type) => onChange({ ...row, type })}
+          error={errors.get(`${at}.type`)}
+        />
+        {row.type === 'TRANSFER_TO_SKILL' ? field('skillId', 'Skill ID', TEMPLATE_HINT) : null}
+        {row.type === 'TRANSFER_TO_AGENT' ? field('userId', 'Agent user ID', TEMPLATE_HINT) : null}
+        {row.type === 'TRANSFER_TO_AGENT'
+          ? field('skillId', 'Fallback skill ID (optional)', 'Used when the agent is not available.')
+          : null}
+        {row.type === 'SEND_MESSAGE'
+          ? field('message', 'Message', 'What the bot says; {{attribute}} is filled in.')
+          : null}
+        {onRemove ? (
+          <button type="button" class="button-secondary" onClick={onRemove}>
+            Remove action {index + 1}
+          </button>
+        ) : null}
+      </div>
+    </fieldset>
+  );
+}
+
+/** Creates or edits one policy: its name, a condition in either form, and its actions. */
 export function PolicyEditorPage({ accountId, policyId }: { accountId: string; policyId: string | null }) {
-  return <PageHeading title={`Policy · ${accountId}`}>{policyId ?? 'New policy'}</PageHeading>;
+  const [draft, setDraft] = useState<PolicyDraft | null>(policyId === null ? emptyDraft() : null);
+  const [etag, setEtag] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<FieldError[]>([]);
+  /** Fields changed since the last save: the server's messages about them no longer apply. */
+  const [edited, setEdited] = useState<Set<string>>(new Set());
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (policyId === null) return;
+    policyApi
+      .get(accountId, policyId)
+      .then(({ data, etag: tag }) => {
+        setDraft(draftOf(data));
+        setEtag(tag);
+      })
+      .catch((failure) => setError(messageOf(failure)));
+  }, [accountId, policyId]);
+
+  const title = policyId === null ? 'New policy' : 'Edit policy';
+  if (!draft) {
+    return (
+      <>
+        <PageHeading title={`${title} · ${accountId}`}>{title}</PageHeading>
+        {error ? <Notice kind="error">{error}</Notice> : <Loading what="the policy" />}
+      </>
+    );
+  }
+
+  const current = fieldErrors.filter((e) => !edited.has(normaliseField(e.field)));
+  const { by } = errorsFor(current, formFields(draft));
+  const update = (change: Partial<PolicyDraft>) => {
+    const next = { ...draft, ...change };
+    setEdited(new Set([...edited, ...changedPaths(draft, next)]));
+    setDraft(next);
+  };
+  const replaceAt = <T,>(list: T[], index: number, item: T) => list.map((x, i) => (i === index ? item : x));
+
+  async function save(event: Event) {
+    event.preventDefault();
+    if (!draft) return;
+    setBusy(true);
+    setError(null);
+    setFieldErrors([]);
+    setEdited(new Set());
+    try {
+      const input = policyOf(draft);
+      if (policyId === null) await policyApi.create(accountId, input);
+      else await policyApi.replace(accountId, policyId, input, etag);
+      navigate(accountHref(accountId, 'policies'));
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.errors.length > 0) setFieldErrors(failure.errors);
+      setError(
+        failure instanceof ApiError && failure.status === 412
+          ? 'Someone else changed this policy since you opened it. Reload the page to see their version.'
+          : `The policy was not saved: ${messageOf(failure)}`,
+      );
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <PageHeading title={`${title} · ${accountId}`}>{title}</PageHeading>
+      <p>
+        <Link href={accountHref(accountId, 'policies')}>Back to the policies</Link>
+      </p>
+      {error ? (
+        <div class="notice notice-error" role="alert">
+          <p>{error}</p>
+          {current.length > 0 ? (
+            <ul>
+              {current.map((e) => {
+                const anchor = fieldAnchor(normaliseField(e.field));
+                return (
+                  <li key={`${e.field}:${e.message}`}>
+                    {anchor.id ? (
+                      <a href={`#${anchor.id}`}>{anchor.label}</a>
+                    ) : (
+                      anchor.label
+                    )}
+                    : {e.message}
+                  </li>
+                );
+              })}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+      <form onSubmit={save} class="card" aria-labelledby="policy-form-heading" noValidate>
+        <h2 id="policy-form-heading">Policy</h2>
+        <TextField
+          id="policy-name"
+          label="Name"
+          value={draft.name}
+          onValue={(name) => update({ name })}
+          error={by.get('name')}
+          maxLength={200}
+          autoComplete="off"
+        />
+        <div class="field">
+          <input
+            type="checkbox"
+            id="policy-enabled"
+            checked={draft.enabled}
+            onChange={(e) => update({ enabled: (e.currentTarget as HTMLInputElement).checked })}
+          />
+          <label for="policy-enabled" class="inline-label">
+            Enabled (a disabled policy is never matched)
+          </label>
+        </div>
+
+        <fieldset>
+          <legend>Condition</legend>
+          <div class="field">
+            <input
+              type="radio"
+              id="form-conditions"
+              name="condition-form"
+              checked={draft.form === 'conditions'}
+              onChange={() => update({ form: 'conditions' })}
+            />
+            <label for="form-conditions" class="inline-label">
+              Conditions: every one must hold
+            </label>
+          </div>
+          <div class="field">
+            <input
+              type="radio"
+              id="form-expression"
+              name="condition-form"
+              checked={draft.form === 'expression'}
+              onChange={() => update({ form: 'expression' })}
+            />
+            <label for="form-expression" class="inline-label">
+              Expression
+            </label>
+          </div>
+          {by.get('conditions') ? <p class="field-error">{by.get('conditions')}</p> : null}
+          {draft.form === 'conditions' ? (
+            <>
+              {draft.conditions.map((row, i) => (
+                <ConditionFields
+                  key={row.key}
+                  row={row}
+                  index={i}
+                  errors={by}
+                  onChange={(changed) => update({ conditions: replaceAt(draft.conditions, i, changed) })}
+                  onRemove={
+                    draft.conditions.length > 1
+                      ? () => update({ conditions: draft.conditions.filter((_, j) => j !== i) })
+                      : null
+                  }
+                />
+              ))}
+              <button
+                type="button"
+                class="button-secondary"
+                onClick={() => update({ conditions: [...draft.conditions, emptyCondition()] })}
+              >
+                Add a condition
+              </button>
+            </>
+          ) : (
+            <TextAreaField
+              id="policy-expression"
+              label="Expression"
+              value={draft.expression}
+              onValue={(expression) => update({ expression })}
+              error={by.get('expression')}
+              hint={
+                <>
+                  For example <code>bot.intent == 'billing' and not (custom.closed)</code>. Operators: and,
+                  or, not, == != &lt; &lt;= &gt; &gt;= in, + - * / % ^, || (joins text), sqrt(),
+                  isTimeRange(), isDateRange().
+                </>
+              }
+            />
+          )}
+        </fieldset>
+
+        <fieldset>
+          <legend>Actions</legend>
+          {by.get('actions') ? <p class="field-error">{by.get('actions')}</p> : null}
+          {draft.actions.map((row, i) => (
+            <ActionFields
+              key={row.key}
+              row={row}
+              index={i}
+              errors={by}
+              onChange={(changed) => update({ actions: replaceAt(draft.actions, i, changed) })}
+              onRemove={
+                draft.actions.length > 1
+                  ? () => update({ actions: draft.actions.filter((_, j) => j !== i) })
+                  : null
+              }
+            />
+          ))}
+          <button
+            type="button"
+            class="button-secondary"
+            onClick={() => update({ actions: [...draft.actions, emptyAction()] })}
+          >
+            Add an action
+          </button>
+        </fieldset>
+
+        <div class="actions">
+          <button type="submit" disabled={busy}>
+            {busy ? 'Saving…' : policyId === null ? 'Create policy' : 'Save policy'}
+          </button>
+          <Link href={accountHref(accountId, 'policies')}>Cancel</Link>
+        </div>
+      </form>
+      <DryRun
+        accountId={accountId}
+        draft={() => [{ ...policyOf(draft), enabled: true }]}
+        headingId="draft-dry-run"
+        heading="Dry run this policy"
+        intro="Evaluates this policy as written above — saved or not, and as if it were enabled — against a sample conversation, with the account's custom attributes and context. Nothing is saved or logged."
+      />
+    </>
+  );
 }
