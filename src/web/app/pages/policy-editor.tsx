@@ -226,12 +226,7 @@ export function PolicyEditorPage({ accountId, policyId }: { accountId: string; p
                 const anchor = fieldAnchor(normaliseField(e.field));
                 return (
                   <li key={`${e.field}:${e.message}`}>
-                    {anchor.id ? (
-                      <a href={`#${anchor.id}`}>{anchor.label}</a>
-                    ) : (
-                      anchor.label
-                    )}
-                    : {e.message}
+                    {anchor.id ? <a href={`#${anchor.id}`}>{anchor.label}</a> : anchor.label}: {e.message}
                   </li>
                 );
               })}
