@@ -1,7 +1,12 @@
 /**
  * One server process of the benchmark: `baseline` (a bare Fastify hello-world) or a named scenario on the
- * full node (SQLite in a temporary folder, or PostgreSQL when BENCH_DATABASE_URL is set). Prints one JSON
- * line `{port, request}` on stdout once ready.
+ * full node. Prints one JSON line `{port, request}` on stdout once ready. The runner sets:
+ *   BENCH_DATA_DIR      the node's data folder (SQLite file); a temporary folder when absent
+ *   BENCH_DATABASE_URL  run on PostgreSQL instead of SQLite
+ *   BENCH_REDIS_URL     share rate limits and invalidations through Redis
+ *   BENCH_MASTER_KEY    base64 master key, the same for every node over one database (random when absent)
+ *   BENCH_REQUEST       JSON request from the first node: a second node over the same database skips the
+ *                       scenario's setup (which already ran) and repeats that request
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -11,6 +16,7 @@ import Fastify from 'fastify';
 import { loadConfig } from '../src/config/config.js';
 import { buildServer } from '../src/http/server.js';
 import { openRuntime } from '../src/main.js';
+import type { BenchRequest } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
 async function baseline(): Promise<void> {
@@ -25,16 +31,16 @@ async function baseline(): Promise<void> {
 async function scenario(name: string): Promise<void> {
   const chosen = scenarios.find((s) => s.name === name);
   if (!chosen) throw new Error(`unknown scenario ${name}`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-bench-'));
+  const env = process.env;
   const config = loadConfig({
-    DATA_DIR: dataDir,
+    DATA_DIR: env.BENCH_DATA_DIR || mkdtempSync(join(tmpdir(), 'orchestrator-bench-')),
     LOG_LEVEL: 'warn',
-    ORCHESTRATOR_MASTER_KEY: randomBytes(32).toString('base64'),
+    ORCHESTRATOR_MASTER_KEY: env.BENCH_MASTER_KEY || randomBytes(32).toString('base64'),
     ORCHESTRATOR_ADMIN_PASSWORD: 'bench-admin-password',
-    ...(process.env.BENCH_DATABASE_URL
-      ? { DATABASE_URL: process.env.BENCH_DATABASE_URL, ISSUER: 'http://127.0.0.1:8080' }
+    ...(env.BENCH_DATABASE_URL
+      ? { DATABASE_URL: env.BENCH_DATABASE_URL, ISSUER: 'http://127.0.0.1:8080' }
       : {}),
-    ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
+    ...(env.BENCH_REDIS_URL ? { REDIS_URL: env.BENCH_REDIS_URL } : {}),
     PORT: '0',
   });
   const runtime = await openRuntime(config, process.stderr);
@@ -43,7 +49,9 @@ async function scenario(name: string): Promise<void> {
     trustProxy: false,
     extraRoutes: chosen.routes ? [chosen.routes] : [],
   });
-  const request = await chosen.setup(runtime.services);
+  const request = env.BENCH_REQUEST
+    ? (JSON.parse(env.BENCH_REQUEST) as BenchRequest)
+    : await chosen.setup(runtime.services);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -59,6 +67,8 @@ const name = process.argv[2] ?? 'baseline';
 process.on('SIGTERM', () => process.exit(0));
 // The runner asks for this process's CPU time over IPC: CPU time per request is a steadier measure than
 // requests per second on a machine whose other core is busy.
+// Never outlive the runner, even when it dies without cleaning up.
+process.on('disconnect', () => process.exit(0));
 process.on('message', (message) => {
   if (message === 'cpu') process.send?.(process.cpuUsage());
 });

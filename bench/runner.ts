@@ -1,0 +1,525 @@
+/**
+ * The benchmark runner behind `bench/run.ts` and `bench/compare.ts`. Each round measures a bare Fastify
+ * hello-world (the baseline) and then every scenario under every configuration (store, Redis, nodes), each
+ * measurement in fresh server processes, with autocannon from this process. Reports, per configuration,
+ * medians over rounds of requests per second, the ratio to the same round's baseline, server CPU time per
+ * request and latency.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { BenchRequest, Scenario } from './scenario.js';
+import { scenarios } from './scenarios/index.js';
+
+export interface BenchConfig {
+  store: 'sqlite' | 'postgres';
+  redis: boolean;
+  nodes: 1 | 2;
+}
+
+export interface BenchOptions {
+  configs: BenchConfig[];
+  rounds: number;
+  duration: number;
+  connections: number;
+  only: string[];
+  /** Where the runner creates and drops one database per measurement (any database of the server). */
+  postgresUrl: string;
+  redisUrl: string;
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** Server CPU time (user + system) per request, in microseconds, summed over the nodes. */
+  cpuPerRequest: number;
+  /** CPU time of the PostgreSQL backends serving the nodes per request, in microseconds, when known. */
+  dbCpuPerRequest?: number;
+}
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  request: BenchRequest;
+}
+
+export function configLabel(config: BenchConfig): string {
+  const store = config.store === 'postgres' ? 'PostgreSQL' : 'SQLite';
+  return `${store}${config.redis ? ' + Redis' : ''}, ${config.nodes} node${config.nodes === 1 ? '' : 's'}`;
+}
+
+/** Parses `sqlite:1`, `postgres:1`, `postgres+redis:2`. */
+export function parseConfig(text: string): BenchConfig {
+  const match = /^(sqlite|postgres)(\+redis)?(?::([12]))?$/.exec(text.trim());
+  if (!match) throw new Error(`bad configuration ${JSON.stringify(text)}: expected e.g. postgres+redis:2`);
+  const config: BenchConfig = {
+    store: match[1] as BenchConfig['store'],
+    redis: match[2] !== undefined,
+    nodes: match[3] === '2' ? 2 : 1,
+  };
+  return checkConfig(config);
+}
+
+export function checkConfig(config: BenchConfig): BenchConfig {
+  if (config.nodes === 2 && config.store !== 'postgres')
+    throw new Error('two nodes share one database: --nodes 2 needs --store postgres');
+  return config;
+}
+
+/** Everything started and not yet cleaned up, so that an interrupted run leaves nothing behind. */
+const live = {
+  children: new Set<ChildProcess>(),
+  databases: new Set<string>(),
+  dirs: new Set<string>(),
+  /** Starts and creations under way: the clean-up waits for them, then undoes what they made. */
+  pending: new Set<Promise<unknown>>(),
+};
+let admin: pg.Pool | undefined;
+let stopping = false;
+
+function track<T>(work: Promise<T>): Promise<T> {
+  live.pending.add(work);
+  const settled = () => live.pending.delete(work);
+  work.then(settled, settled);
+  return work;
+}
+
+function startServer(name: string, env: Record<string, string>): Promise<Server> {
+  return track(spawnServer(name, env));
+}
+
+async function spawnServer(name: string, env: Record<string, string>): Promise<Server> {
+  if (stopping) throw new Error('interrupted');
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BENCH_')));
+  const child = spawn(process.execPath, [new URL('./server.js', import.meta.url).pathname, name], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: { ...inherited, ...env, NODE_ENV: 'production' },
+  });
+  live.children.add(child);
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  try {
+    const first = await new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`bench server ${name} exited with ${code}`)));
+    });
+    return { child, ...(JSON.parse(first) as { port: number; request: BenchRequest }) };
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  live.children.delete(child);
+}
+
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (usage) => {
+      const { user, system } = usage as { user: number; system: number };
+      resolve(user + system);
+    });
+    child.send('cpu');
+  });
+}
+
+function adminPool(url: string): pg.Pool {
+  admin ??= new pg.Pool({ connectionString: url, max: 2, application_name: 'orchestrator-bench' });
+  return admin;
+}
+
+/** A fresh, empty database on the same server as `url`; returns its URL. */
+function createDatabase(url: string): Promise<{ name: string; url: string }> {
+  return track(makeDatabase(url));
+}
+
+async function makeDatabase(url: string): Promise<{ name: string; url: string }> {
+  if (stopping) throw new Error('interrupted');
+  const name = `bench_${randomBytes(6).toString('hex')}`;
+  // template0 accepts no connections, so nobody else's session on template1 can make this fail.
+  await adminPool(url).query(`CREATE DATABASE ${name} TEMPLATE template0`);
+  live.databases.add(name);
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return { name, url: target.toString() };
+}
+
+async function dropDatabase(url: string, name: string): Promise<void> {
+  await adminPool(url).query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  live.databases.delete(name);
+}
+
+const CLOCK_TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+
+/**
+ * CPU time, in microseconds, of the PostgreSQL backends connected to `database`, read from /proc: only
+ * possible when PostgreSQL runs on this machine (undefined otherwise). The nodes keep their pooled
+ * connections open for the whole measurement, so before/after differences cover the load.
+ */
+async function databaseCpu(url: string, database: string): Promise<Map<number, number> | undefined> {
+  const host = new URL(url).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) return undefined;
+  const { rows } = await adminPool(url).query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = $1',
+    [database],
+  );
+  const usage = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      usage.set(pid, (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US);
+    } catch {
+      return undefined; // not this machine's process table
+    }
+  }
+  return usage;
+}
+
+function cpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, cpu] of after) total += cpu - (before.get(pid) ?? 0);
+  return total;
+}
+
+async function load(
+  port: number,
+  request: BenchRequest,
+  seconds: number,
+  connections: number,
+): Promise<Omit<Sample, 'cpuPerRequest'> & { total: number }> {
+  const base = { method: request.method, path: request.path, headers: request.headers ?? {} };
+  const requests = request.bodies
+    ? request.bodies.map((body) => ({ ...base, body }))
+    : [{ ...base, ...(request.body ? { body: request.body } : {}) }];
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration: seconds,
+    requests,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+/**
+ * Loads every node at once, the connections split between them; sums requests per second, errors and
+ * CPU. Latency percentiles cannot be merged exactly: the slower node's are reported.
+ */
+async function loadAll(servers: Server[], seconds: number, connections: number) {
+  const share = (i: number) =>
+    Math.floor(connections / servers.length) + (i < connections % servers.length ? 1 : 0);
+  const results = await Promise.all(servers.map((s, i) => load(s.port, s.request, seconds, share(i))));
+  return {
+    rps: results.reduce((n, r) => n + r.rps, 0),
+    p50: Math.max(...results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    total: results.reduce((n, r) => n + r.total, 0),
+  };
+}
+
+async function measure(
+  name: string,
+  config: BenchConfig | undefined,
+  options: BenchOptions,
+): Promise<Sample> {
+  const servers: Server[] = [];
+  const dirs: string[] = [];
+  let database: { name: string; url: string } | undefined;
+  try {
+    if (!config) {
+      servers.push(await startServer('baseline', {}));
+    } else {
+      if (config.store === 'postgres') database = await createDatabase(options.postgresUrl);
+      const env: Record<string, string> = {
+        BENCH_MASTER_KEY: randomBytes(32).toString('base64'),
+        ...(database ? { BENCH_DATABASE_URL: database.url } : {}),
+        ...(config.redis ? { BENCH_REDIS_URL: options.redisUrl } : {}),
+      };
+      for (let node = 0; node < config.nodes; node++) {
+        const dir = mkdtempSync(join(tmpdir(), 'orchestrator-bench-'));
+        dirs.push(dir);
+        live.dirs.add(dir);
+        // Only the first node runs the scenario's setup; the others repeat its request.
+        const first = servers[0];
+        const extra: Record<string, string> = first ? { BENCH_REQUEST: JSON.stringify(first.request) } : {};
+        // One after the other: the first node applies the migrations and the setup before the next starts.
+        servers.push(await startServer(name, { ...env, ...extra, BENCH_DATA_DIR: dir }));
+      }
+    }
+    await loadAll(servers, 1, options.connections); // warm-up: JIT, caches, connections
+    const cpuBefore = await Promise.all(servers.map((s) => serverCpu(s.child)));
+    const dbBefore = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
+    const { total, ...sample } = await loadAll(servers, options.duration, options.connections);
+    const dbAfter = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
+    const cpuAfter = await Promise.all(servers.map((s) => serverCpu(s.child)));
+    const cpu = cpuAfter.reduce((n, c, i) => n + c - (cpuBefore[i] ?? 0), 0);
+    const requests = Math.max(1, total);
+    return {
+      ...sample,
+      cpuPerRequest: cpu / requests,
+      ...(dbBefore && dbAfter ? { dbCpuPerRequest: cpuSpent(dbBefore, dbAfter) / requests } : {}),
+    };
+  } finally {
+    await Promise.all(servers.map((s) => stop(s.child)));
+    if (database) await dropDatabase(options.postgresUrl, database.name);
+    for (const dir of dirs) {
+      rmSync(dir, { recursive: true, force: true });
+      live.dirs.delete(dir);
+    }
+  }
+}
+
+/** Kills what is still running and drops what is still there; for an interrupted run. */
+export async function cleanUp(options: Pick<BenchOptions, 'postgresUrl'>): Promise<void> {
+  stopping = true;
+  await Promise.all([...live.children].map((child) => stop(child)));
+  await Promise.allSettled([...live.pending]);
+  await Promise.all([...live.children].map((child) => stop(child)));
+  for (const name of [...live.databases]) await dropDatabase(options.postgresUrl, name).catch(() => {});
+  for (const dir of live.dirs) rmSync(dir, { recursive: true, force: true });
+  const pool = admin;
+  admin = undefined;
+  await pool?.end();
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+interface Entry {
+  samples: Sample[];
+  ratios: number[];
+  cpuRatios: number[];
+  failures: string[];
+}
+
+export interface BenchResult {
+  options: BenchOptions;
+  scenarios: Scenario[];
+  baseline: Sample[];
+  /** Per configuration (same order as options.configs), per scenario name. */
+  results: Map<string, Entry>[];
+}
+
+/** Runs every round; scenario-major inside a round, so that one scenario's configurations run back to back. */
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const chosen = scenarios.filter((s) => options.only.length === 0 || options.only.includes(s.name));
+  const unknown = options.only.filter((name) => !scenarios.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+  const baseline: Sample[] = [];
+  const results = options.configs.map(
+    () =>
+      new Map<string, Entry>(
+        chosen.map((s) => [s.name, { samples: [], ratios: [], cpuRatios: [], failures: [] }]),
+      ),
+  );
+  const many = options.configs.length > 1;
+  for (let round = 1; round <= options.rounds; round++) {
+    const base = await measure('baseline', undefined, options);
+    baseline.push(base);
+    process.stderr.write(`round ${round}: baseline ${base.rps.toFixed(0)} req/s\n`);
+    for (const scenario of chosen) {
+      for (const [index, config] of options.configs.entries()) {
+        const entry = results[index]?.get(scenario.name);
+        if (!entry) continue;
+        const label = `round ${round}: ${scenario.name}${many ? ` [${configLabel(config)}]` : ''}`;
+        try {
+          const sample = await measure(scenario.name, config, options);
+          entry.samples.push(sample);
+          entry.ratios.push(sample.rps / base.rps);
+          entry.cpuRatios.push(base.cpuPerRequest / sample.cpuPerRequest);
+          process.stderr.write(
+            `${label} ${sample.rps.toFixed(0)} req/s (${(sample.rps / base.rps).toFixed(2)}×)${sample.errors ? `, ${sample.errors} errors` : ''}\n`,
+          );
+        } catch (error) {
+          if (stopping) throw error;
+          const message = error instanceof Error ? error.message : String(error);
+          entry.failures.push(message);
+          process.stderr.write(`${label} FAILED: ${message}\n`);
+        }
+      }
+    }
+  }
+  return { options, scenarios: chosen, baseline, results };
+}
+
+const fixed = (value: number) => value.toFixed(0);
+
+/** The common header line: what ran, where. */
+export function runHeader(options: BenchOptions): string {
+  return `${options.rounds} rounds × ${options.duration} s, ${options.connections} connections, ${cpus().length} cores, Node ${process.version}`;
+}
+
+/** One Markdown table for the configuration at `index`, with its header lines. */
+export function configReport(result: BenchResult, index: number): string {
+  const { options, baseline } = result;
+  const config = options.configs[index] as BenchConfig;
+  const entries = result.results[index] as Map<string, Entry>;
+  const postgres = config.store === 'postgres';
+  const notes = [
+    `store: ${configLabel(config)}`,
+    'baseline: one bare Fastify process',
+    ...(config.nodes > 1
+      ? [
+          `${config.nodes} server processes over one PostgreSQL database, ${options.connections} connections split between them; req/s summed, CPU of both nodes over both request counts, p50/p99 of the slower node`,
+        ]
+      : []),
+    ...(postgres
+      ? ['PostgreSQL CPU: the backends serving the nodes, from /proc; not counted in node CPU or CPU ratio']
+      : []),
+  ];
+  const columns = [
+    'scenario',
+    'median req/s',
+    'ratio to baseline req/s (median)',
+    'node CPU µs/req',
+    'CPU ratio (baseline ÷ scenario)',
+    ...(postgres ? ['PostgreSQL CPU µs/req'] : []),
+    'goal',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+  ];
+  const rows = [
+    `| ${columns.join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    `| ${[
+      'baseline: bare Fastify hello-world',
+      fixed(median(baseline.map((s) => s.rps))),
+      '1.00',
+      fixed(median(baseline.map((s) => s.cpuPerRequest))),
+      '1.00',
+      ...(postgres ? [''] : []),
+      '',
+      median(baseline.map((s) => s.p50)),
+      median(baseline.map((s) => s.p99)),
+      baseline.reduce((n, s) => n + s.errors, 0),
+    ].join(' | ')} |`,
+  ];
+  for (const scenario of result.scenarios) {
+    const entry = entries.get(scenario.name);
+    if (!entry) continue;
+    const goal = scenario.goal?.ratio
+      ? `≥ ${scenario.goal.ratio.toFixed(2)}×`
+      : scenario.goal?.perSecond
+        ? `≥ ${scenario.goal.perSecond}/s`
+        : '';
+    const name = `${scenario.name}: ${scenario.description}`;
+    const { samples, failures } = entry;
+    const failed =
+      failures.length > 0
+        ? ` — failed in ${failures.length} of ${failures.length + samples.length} rounds: ${failures[0]?.replaceAll('|', '\\|')}`
+        : '';
+    if (samples.length === 0) {
+      rows.push(`| ${name}${failed} | ${columns.slice(1).fill('–').join(' | ')} |`);
+      continue;
+    }
+    const db = samples.flatMap((s) => (s.dbCpuPerRequest === undefined ? [] : [s.dbCpuPerRequest]));
+    rows.push(
+      `| ${[
+        `${name}${failed}`,
+        fixed(median(samples.map((s) => s.rps))),
+        median(entry.ratios).toFixed(2),
+        fixed(median(samples.map((s) => s.cpuPerRequest))),
+        median(entry.cpuRatios).toFixed(2),
+        ...(postgres ? [db.length > 0 ? fixed(median(db)) : '–'] : []),
+        goal,
+        median(samples.map((s) => s.p50)),
+        median(samples.map((s) => s.p99)),
+        samples.reduce((n, s) => n + s.errors, 0),
+      ].join(' | ')} |`,
+    );
+  }
+  return `${notes.join('; ')}\n\n${rows.join('\n')}\n`;
+}
+
+function flag(argv: string[], name: string, fallback: string): string {
+  const at = argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : (argv[at + 1] ?? fallback);
+}
+
+/** The configurations `--matrix` (and `bench/compare.ts`) compares unless `--configs` names others. */
+export const MATRIX = 'sqlite:1,postgres:1,postgres+redis:1,postgres+redis:2';
+
+/**
+ * Command line of `bench/run.ts` and `bench/compare.ts`:
+ *   --rounds 3 --duration 5 --connections 50 --only v1-key-hook,oauth-token
+ *   --store sqlite|postgres  --redis  --nodes 1|2      one configuration (default SQLite, 1 node)
+ *   --matrix [--configs sqlite:1,postgres+redis:2]      several, one table each, in one combined file
+ *   --out FILE        default bench/last-run.md, or bench/last-matrix.md with --matrix
+ *   --postgres-url    where to create the throw-away databases (default postgres://postgres@127.0.0.1:5432/test)
+ *   --redis-url       default redis://127.0.0.1:6379/13 (a database index of its own for the rate-limit keys)
+ */
+export async function main(argv: string[], matrix: boolean): Promise<void> {
+  const configs = matrix
+    ? flag(argv, 'configs', MATRIX).split(',').map(parseConfig)
+    : [
+        checkConfig({
+          store: flag(argv, 'store', 'sqlite') === 'postgres' ? 'postgres' : 'sqlite',
+          redis: argv.includes('--redis'),
+          nodes: flag(argv, 'nodes', '1') === '2' ? 2 : 1,
+        }),
+      ];
+  const store = flag(argv, 'store', 'sqlite');
+  if (!matrix && store !== 'sqlite' && store !== 'postgres') throw new Error(`unknown --store ${store}`);
+  if (!matrix && (configs[0] as BenchConfig).redis && store !== 'postgres')
+    throw new Error('--redis needs --store postgres');
+  const options: BenchOptions = {
+    configs,
+    rounds: Number(flag(argv, 'rounds', '3')),
+    duration: Number(flag(argv, 'duration', '5')),
+    connections: Number(flag(argv, 'connections', '50')),
+    only: flag(argv, 'only', '')
+      .split(',')
+      .filter((s) => s !== ''),
+    postgresUrl: flag(argv, 'postgres-url', 'postgres://postgres@127.0.0.1:5432/test'),
+    redisUrl: flag(argv, 'redis-url', 'redis://127.0.0.1:6379/13'),
+  };
+  const out = flag(argv, 'out', matrix ? 'bench/last-matrix.md' : 'bench/last-run.md');
+  const interrupted = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: cleaning up, writing no report\n`);
+    void cleanUp(options).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const result = await runBench(options);
+    if (stopping) return;
+    const report = matrix
+      ? `# Benchmark: ${configs.map(configLabel).join(' · ')}\n\n${runHeader(options)}; every round measures the baseline once, then each scenario under each configuration back to back.\n\n${configs
+          .map((config, i) => `## ${configLabel(config)}\n\n${configReport(result, i)}`)
+          .join('\n')}`
+      : `${runHeader(options)}, ${configReport(result, 0)}`;
+    process.stdout.write(`\n${report}`);
+    writeFileSync(out, report);
+    process.stderr.write(`wrote ${out}\n`);
+  } catch (error) {
+    // Interrupted: the signal handler cleans up and exits.
+    if (!stopping) throw error;
+  } finally {
+    await cleanUp(options);
+  }
+}
