@@ -110,7 +110,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
   test('accounts: create an account; its API Authorization page has the three sections', async () => {
     watch.step = 'accounts';
-    await visited('accounts');
+    await page.getByText('No accounts yet').waitFor();
+    accessibility['accounts-empty'] = await accessibilityViolations(page);
     await page.getByLabel('Account ID').fill('not valid!');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('Use 1 to 64 letters, digits, "_" or "-".').waitFor();
@@ -178,6 +179,22 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(newAnswer.status, 200);
   });
 
+  test('Regenerate Key with a grace period: both keys work, and the page says until when the old one does', async () => {
+    const oldKey = (await page.locator('#api-key-value').textContent()) ?? '';
+    await page.getByRole('button', { name: 'Regenerate Key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Regenerate the API key?' });
+    await dialog.getByLabel('Grace period in seconds (optional)').fill('600');
+    await dialog.getByRole('button', { name: 'Regenerate Key' }).click();
+    await page.getByText('The old key keeps working for 600 seconds, then stops everywhere.').waitFor();
+    await page.getByText(/Still works until/).waitFor();
+    const newKey = (await page.locator('#api-key-value').textContent()) ?? '';
+    assert.notEqual(newKey, oldKey);
+    assert.deepEqual(
+      (await Promise.all([v1(oldKey), v1(newKey)])).map((r) => r.status),
+      [200, 200],
+    );
+  });
+
   test('Get a new token: the token for testing works against a v2 API', async () => {
     await page.getByText('No token for testing has been issued yet').waitFor();
     await page.getByRole('button', { name: 'Get a new token' }).click();
@@ -194,6 +211,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
   test('regenerate credentials: the old password and a token issued with it get 401 at once', async () => {
     const userId = (await page.locator('#credentials-user-id').textContent()) ?? '';
+    await visited('api-authorization');
     await page.getByRole('button', { name: 'Show password' }).click();
     await page.waitForFunction(
       () => !document.querySelector('#credentials-password')?.textContent?.startsWith('•'),
@@ -204,8 +222,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(login.status, 200);
     const { access_token: oldToken } = (await login.json()) as { access_token: string };
     assert.equal((await v2Create(oldToken, { step: 1 })).status, 201);
-    await screenshot(page, 'api-authorization');
-    accessibility['api-authorization'] = await accessibilityViolations(page);
+    await page.getByRole('button', { name: 'Hide password' }).waitFor();
 
     await page.getByRole('button', { name: 'Regenerate credentials' }).click();
     const dialog = page.getByRole('dialog', { name: 'Regenerate the credentials?' });
@@ -420,6 +437,9 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
   test('sign-out ends the session on the server', async () => {
     watch.step = 'sign-out';
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('rowheader', { name: accountId }).waitFor();
+    await visited('accounts');
     const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
     assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 200);
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -455,6 +475,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
     assert.deepEqual(Object.keys(accessibility).sort(), [
       'accounts',
+      'accounts-empty',
       'api-authorization',
       'api-key-regenerate-dialog',
       'audit-log',

@@ -81,8 +81,10 @@ function TestTokenSection({
           </dd>
           <dt>Expires</dt>
           <dd>
-            <time dateTime={token.expiresAt}>{formatTime(token.expiresAt)}</time> (
-            {relativeTime(token.expiresAt)})
+            <span>
+              <time dateTime={token.expiresAt}>{formatTime(token.expiresAt)}</time> (
+              {relativeTime(token.expiresAt)})
+            </span>
           </dd>
         </dl>
       ) : (
@@ -174,8 +176,8 @@ function CredentialsSection({
                 {revealed ? credentials.password : '••••••••••••••••'}
               </code>
               {revealed ? null : <span class="visually-hidden">(hidden)</span>}
-              <button type="button" class="button-secondary" aria-pressed={revealed} onClick={toggleReveal}>
-                Show password
+              <button type="button" class="button-secondary" onClick={toggleReveal}>
+                {revealed ? 'Hide password' : 'Show password'}
               </button>
               <CopyButton
                 label="Copy password"
@@ -318,9 +320,11 @@ function ApiKeySection({
             <Fragment key={p.createdAt}>
               <dt>Previous key</dt>
               <dd>
-                Still works until <time dateTime={p.expiresAt}>{formatTime(p.expiresAt, true)}</time> (grace
-                period
-                {p.lastUsedAt ? <>; last used {formatTime(p.lastUsedAt)}</> : null})
+                <span>
+                  Still works until <time dateTime={p.expiresAt}>{formatTime(p.expiresAt, true)}</time> (grace
+                  period
+                  {p.lastUsedAt ? <>; last used {formatTime(p.lastUsedAt)}</> : null})
+                </span>
               </dd>
             </Fragment>
           ))}

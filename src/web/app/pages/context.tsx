@@ -252,7 +252,7 @@ export function ContextPage({ accountId }: { accountId: string }) {
               {namespaces.map((n) => (
                 <tr key={n.name} class={selected === n.name ? 'selected' : undefined}>
                   <th scope="row">{n.name}</th>
-                  <td>{formatDuration(n.ttlSeconds)}</td>
+                  <td>{n.ttlSeconds === null ? 'none' : formatDuration(n.ttlSeconds)}</td>
                   <td>{formatTime(n.createdAt)}</td>
                   <td>
                     <button
