@@ -146,6 +146,7 @@ export async function openRuntime(config: Config, logStream?: NodeJS.WritableStr
     services,
     logger,
     close: async () => {
+      await services.policies.flushLogs();
       await infra.bus.close();
       await infra.store.close();
     },

@@ -34,7 +34,7 @@ export interface PolicyOutline {
   policies: { policyId: string; name: string }[];
 }
 
-/** One letter per outline position: TRUE, FALSE, ERROR, INVALID, DISABLED, or `-` for not evaluated. */
+/** The letter of a result in a log entry: TRUE, FALSE, ERROR, INVALID, DISABLED, or `-` for not evaluated. */
 export type PolicyResultCode = 'T' | 'F' | 'E' | 'I' | 'D' | '-';
 
 /** One evaluation, as the policy log keeps it (SPEC §4: every policy's result, kept 7 days). */
@@ -47,8 +47,9 @@ export interface PolicyLogEntry {
   evaluationId: string;
   outlineId: string;
   /**
-   * Result codes (PolicyResultCode) by outline position; ends after the last policy evaluated (the winner,
-   * when one matched), so it may be shorter than the outline.
+   * Result codes (PolicyResultCode) by outline position, run-length encoded: a letter, then how many times
+   * when more than once (`D2F997T`). Ends after the last policy evaluated (the winner, when one matched),
+   * so it may cover fewer positions than the outline. Opaque to stores.
    */
   results: string;
   /** Why ERROR and INVALID results failed, by outline position. */

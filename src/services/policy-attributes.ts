@@ -42,35 +42,37 @@ export function contextSession(request: NextActionRequest): string | null {
   return session !== undefined && session !== DEFAULT_SESSION && isValidSessionId(session) ? session : null;
 }
 
+/** Namespace → the property names (after `namespace.`) that policies read in it. */
+export type ContextReads = Map<string, string[]>;
+
 /**
- * Reads, all at once, the documents the policies need: for each namespace the session's document and
- * the namespace-level one. A namespace that cannot be read is marked failed (its attributes then make
- * the policies that read them ERROR) rather than failing the whole call.
+ * Reads the documents the policies need, every namespace at once: the session's document, then the
+ * namespace-level one only when the session's lacks a property the policies read (which gives the same
+ * answers as reading both, for half the reads in the usual case). A namespace that cannot be read is
+ * marked failed (its attributes then make the policies that read them ERROR) rather than failing the call.
  */
 export async function readContext(
   ctx: ServiceContext,
   accountId: string,
-  namespaces: string[],
+  reads: ContextReads,
   session: string | null,
 ): Promise<Map<string, NamespaceContext>> {
   const now = ctx.clock.now();
-  const sessions = session === null ? [DEFAULT_SESSION] : [session, DEFAULT_SESSION];
-  const read = (namespace: string) =>
-    Promise.all(
-      sessions.map(async (sessionId) => {
-        const document = await ctx.store.contextDocuments.getDocument(
-          { accountId, namespace, sessionId },
-          now,
-        );
-        return document?.properties ?? null;
-      }),
-    );
+  const get = async (namespace: string, sessionId: string) =>
+    (await ctx.store.contextDocuments.getDocument({ accountId, namespace, sessionId }, now))?.properties ??
+    null;
+  const read = async ([namespace, properties]: [string, string[]]): Promise<NamespaceContext> => {
+    const own = session === null ? null : await get(namespace, session);
+    if (own && properties.every((name) => property(own, name).found)) return { documents: [own] };
+    return { documents: [own, await get(namespace, DEFAULT_SESSION)] };
+  };
+  const namespaces = [...reads];
   const settled = await Promise.allSettled(namespaces.map(read));
   const found = new Map<string, NamespaceContext>();
   settled.forEach((outcome, i) => {
-    const namespace = namespaces[i] as string;
+    const namespace = (namespaces[i] as [string, string[]])[0];
     if (outcome.status === 'fulfilled') {
-      found.set(namespace, { documents: outcome.value });
+      found.set(namespace, outcome.value);
     } else {
       ctx.log.error({ err: outcome.reason, accountId, namespace }, 'reading context for policies failed');
       found.set(namespace, { failed: true });

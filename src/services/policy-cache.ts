@@ -5,6 +5,7 @@ import type { JsonValue } from '../core/json.js';
 import { type CompiledPolicy, collectAttributes, compilePolicies } from '../core/policy/index.js';
 import type { PolicyOutline, PolicySet } from '../ports/policy-store.js';
 import type { ServiceContext } from './context.js';
+import type { ContextReads } from './policy-attributes.js';
 
 /** An account's policies ready to evaluate: parsed, compiled, and what evaluating them will read. */
 export interface CompiledPolicySet {
@@ -12,8 +13,8 @@ export interface CompiledPolicySet {
   version: number;
   compiled: CompiledPolicy[];
   customAttributes: Record<string, JsonValue>;
-  /** CCS namespaces that enabled policies read (`orchestrator` for `orchestrator.intent`), sorted. */
-  namespaces: string[];
+  /** What enabled policies read from the CCS: `orchestrator.intent` gives {orchestrator: [intent]}. */
+  context: ContextReads;
   /** The ordered ids and names, as the policy log keeps them. */
   outline: PolicyOutline;
 }
@@ -21,14 +22,21 @@ export interface CompiledPolicySet {
 /** Attribute sources that are not CCS namespaces. */
 const NOT_CONTEXT = new Set(['conversation', 'custom']);
 
-/** The CCS namespaces a list of attribute names reads; reserved names (`sde`, ...) can hold no data. */
-export function contextNamespaces(attributes: string[]): string[] {
-  const namespaces = new Set<string>();
+/**
+ * The CCS reads a list of attribute names needs: each namespace with the property names read in it.
+ * Reserved namespaces (`sde`, ...) can hold no data and are left out.
+ */
+export function contextReads(attributes: string[]): ContextReads {
+  const reads: ContextReads = new Map();
   for (const name of attributes) {
-    const head = name.slice(0, name.indexOf('.'));
-    if (!NOT_CONTEXT.has(head) && checkNamespace(head) === 'ok') namespaces.add(head);
+    const dot = name.indexOf('.');
+    const namespace = name.slice(0, dot);
+    if (NOT_CONTEXT.has(namespace) || checkNamespace(namespace) !== 'ok') continue;
+    const properties = reads.get(namespace) ?? [];
+    properties.push(name.slice(dot + 1));
+    reads.set(namespace, properties);
   }
-  return [...namespaces].sort();
+  return reads;
 }
 
 /** Compiles a stored set; `policies` may be a draft that was never saved (dry run). */
@@ -41,7 +49,7 @@ export function compilePolicySet(accountId: string, set: PolicySet): CompiledPol
     version: set.version,
     compiled,
     customAttributes: set.customAttributes,
-    namespaces: contextNamespaces(collectAttributes(compiled)),
+    context: contextReads(collectAttributes(compiled)),
     outline: { id, accountId, policies: entries },
   };
 }

@@ -82,7 +82,7 @@ export async function dryRun(
       draft.customAttributes === undefined ? saved.customAttributes : draftAttributes(draft.customAttributes),
     version: saved.version,
   });
-  const context = await readContext(ctx, accountId, set.namespaces, contextSession(request));
+  const context = await readContext(ctx, accountId, set.context, contextSession(request));
   const { lookup, seen } = attributeLookup({ request, custom: set.customAttributes, context });
   const now = ctx.clock.now();
   const only = request.policyId;

@@ -5,8 +5,13 @@ import type { ServiceContext } from './context.js';
 /** SPEC §4: policy logs are kept 7 days. */
 export const POLICY_LOG_RETENTION_MS = 7 * 86_400_000;
 
-const MAX_QUEUED = 10_000;
+const MAX_QUEUED = 20_000;
 const BATCH = 500;
+/**
+ * How long an entry may wait for others to share its write: one transaction per call costs several times
+ * more than one per few hundred. Reading the log (and shutting down) flushes first.
+ */
+const FLUSH_DELAY_MS = 50;
 /** How often an outline in use is marked so again: far below the retention, so a purge never takes it. */
 const OUTLINE_REFRESH_MS = 3_600_000;
 const DROP_WARNING_MS = 60_000;
@@ -25,7 +30,7 @@ interface Pending {
 export class PolicyLogWriter {
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
-  #scheduled = false;
+  #timer: NodeJS.Timeout | null = null;
   #dropped = 0;
   #lastDropWarning = 0;
   /** Outlines stored recently by this node, by `account\0outline`, with when. */
@@ -40,21 +45,25 @@ export class PolicyLogWriter {
       return;
     }
     this.#queue.push({ entry, outline });
-    if (!this.#scheduled && !this.#running) {
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        void this.flush();
-      });
-    }
+    if (this.#running) return;
+    if (this.#queue.length >= BATCH) this.#schedule(0);
+    else if (!this.#timer) this.#schedule(FLUSH_DELAY_MS);
   }
 
   /** Resolves once everything appended so far is written (or dropped after a failure). */
   async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
     while (this.#running || this.#queue.length > 0) {
       if (!this.#running) this.#running = this.#writeQueued().finally(() => (this.#running = null));
       await this.#running;
     }
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.flush(), delayMs);
+    this.#timer.unref();
   }
 
   async #writeQueued(): Promise<void> {

@@ -11,12 +11,12 @@ import {
   validateCustomAttributes,
   validatePolicyInput,
 } from '../core/policy/index.js';
-import type { PolicyLogEntry, PolicyResultCode } from '../ports/policy-store.js';
 import type { ServiceContext } from './context.js';
 import { attributeLookup, contextSession, type NextActionRequest, readContext } from './policy-attributes.js';
 import { type CompiledPolicySet, PolicyCache } from './policy-cache.js';
 import { type DryRunDraft, type DryRunResult, dryRun } from './policy-dry-run.js';
 import { etagOf, requireIfMatch, requirePrecondition } from './policy-etags.js';
+import { decodeResults, encodeResults } from './policy-log-format.js';
 import { POLICY_LOG_RETENTION_MS, PolicyLogWriter } from './policy-log-writer.js';
 
 export type { NextActionRequest } from './policy-attributes.js';
@@ -25,21 +25,6 @@ export type { DryRunDraft, DryRunResult } from './policy-dry-run.js';
 /** The most policies one account may have (the list must also fit the 1 MB request body limit). */
 export const MAX_POLICIES = 2000;
 const SAVE_ATTEMPTS = 5;
-
-const CODES: Record<PolicyResult, PolicyResultCode> = {
-  TRUE: 'T',
-  FALSE: 'F',
-  ERROR: 'E',
-  INVALID: 'I',
-  DISABLED: 'D',
-};
-const RESULTS: Partial<Record<string, PolicyResult>> = {
-  T: 'TRUE',
-  F: 'FALSE',
-  E: 'ERROR',
-  I: 'INVALID',
-  D: 'DISABLED',
-};
 
 export interface NextActionResult {
   /** The v1 `nextActionId`; also the policy log's evaluation id. */
@@ -206,9 +191,9 @@ export class PolicyService {
   ): Promise<NextActionResult> {
     const set = await this.#cache.get(accountId);
     const context =
-      set.namespaces.length === 0
+      set.context.size === 0
         ? new Map()
-        : await readContext(this.ctx, accountId, set.namespaces, contextSession(request));
+        : await readContext(this.ctx, accountId, set.context, contextSession(request));
     const { lookup } = attributeLookup({ request, custom: set.customAttributes, context });
     const now = this.ctx.clock.now();
     const options = request.policyId === undefined ? undefined : { policyId: request.policyId };
@@ -243,21 +228,20 @@ export class PolicyService {
     ]);
     const byId = new Map(outlines.map((o) => [o.id, o.policies]));
     return entries.map((entry) => {
-      const policies = byId.get(entry.outlineId) ?? [];
+      const policies = byId.get(entry.outlineId);
       const reasons = new Map(entry.reasons.map((r) => [r.index, r.reason]));
       const results: PolicyLogView['results'] = [];
-      for (let i = 0; i < entry.results.length; i++) {
-        const result = RESULTS[entry.results[i] as string];
-        if (!result) continue;
+      decodeResults(entry.results, policies?.length ?? MAX_POLICIES).forEach((result, i) => {
+        if (result === null) return;
         const reason = reasons.get(i);
-        const policy = policies[i];
+        const policy = policies?.[i];
         results.push({
           policyId: policy?.policyId ?? null,
           name: policy?.name ?? null,
           result,
-          ...(reason ? { reason } : {}),
+          ...(reason === undefined ? {} : { reason }),
         });
-      }
+      });
       const { id, at, conversationId, evaluationId, matchedPolicyId } = entry;
       return { id, at, conversationId, evaluationId, matchedPolicyId, results };
     });
@@ -279,12 +263,7 @@ export class PolicyService {
       // Results run from the top of the list; with policyId, only that policy's position was evaluated.
       const start =
         request.policyId === undefined ? 0 : set.compiled.findIndex((c) => c.id === request.policyId);
-      let results = start > 0 ? '-'.repeat(start) : '';
-      const reasons: PolicyLogEntry['reasons'] = [];
-      evaluation.results.forEach((r, i) => {
-        results += CODES[r.result];
-        if (r.reason !== undefined) reasons.push({ index: start + i, reason: r.reason });
-      });
+      const { results, reasons } = encodeResults(evaluation.results, Math.max(start, 0));
       this.#logs.append(
         {
           id: this.ctx.random.uuid(),

@@ -5,7 +5,7 @@ import { ACTION_TYPES, type Action, type Condition, OPERATORS, type Policy } fro
 
 /** How a policy's condition is checked, decided once when the policy list is loaded. */
 export type CompiledCondition =
-  | { kind: 'conditions'; conditions: Condition[] }
+  | { kind: 'conditions'; conditions: Condition[]; literal: boolean[] }
   | { kind: 'expression'; ast: Expr }
   | { kind: 'invalid'; reason: string };
 
@@ -50,7 +50,9 @@ function compileCondition(p: Loose): CompiledCondition {
     if (!Array.isArray(list) || list.length === 0 || !list.every(isCondition)) {
       return { kind: 'invalid', reason: 'malformed conditions' };
     }
-    return { kind: 'conditions', conditions: list };
+    // A value without `{{` is used as it is: no template to resolve on every call.
+    const literal = list.map((c) => typeof c.value !== 'string' || !c.value.includes('{{'));
+    return { kind: 'conditions', conditions: list, literal };
   }
   if (typeof p.expression !== 'string') return { kind: 'invalid', reason: 'expression is not a string' };
   const parsed = parseExpression(p.expression);

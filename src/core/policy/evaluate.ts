@@ -40,9 +40,10 @@ function guard(lookup: AttributeLookup): AttributeLookup {
   };
 }
 
-function checkCondition(cond: Condition, lookup: AttributeLookup): Outcome<boolean> {
+function checkCondition(cond: Condition, literal: boolean, lookup: AttributeLookup): Outcome<boolean> {
   const hit = lookup(cond.attribute);
   if (!hit.found) return runtimeError(`missing attribute ${cond.attribute}`);
+  if (literal) return applyOperator(cond.operator, hit.value, cond.value);
   const expected = resolveConditionValue(cond.value, lookup);
   if (!expected.ok) return expected;
   return applyOperator(cond.operator, hit.value, expected.value);
@@ -57,8 +58,9 @@ function checkPolicy(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number):
     return invalid(`expression gives a ${typeName(value.value)}, not a boolean`);
   }
   // All conditions must hold; the first that does not decides, later ones are not read.
-  for (const cond of condition.conditions) {
-    const held = checkCondition(cond, lookup);
+  const { conditions, literal } = condition;
+  for (let i = 0; i < conditions.length; i++) {
+    const held = checkCondition(conditions[i] as Condition, literal[i] === true, lookup);
     if (!held.ok || !held.value) return held;
   }
   return success(true);
@@ -108,19 +110,21 @@ export function evaluatePolicies(
   const guarded = guard(lookup);
   let anyEnabled = false;
   for (const c of candidates) {
-    const entry = { policyId: String(c?.id ?? ''), name: String(c?.name ?? '') };
+    // Plain literals, not a spread of a shared object: this loop runs once per policy on every call.
+    const id = String(c?.id ?? '');
+    const name = String(c?.name ?? '');
     if (c?.enabled !== true) {
-      results.push({ ...entry, result: 'DISABLED' });
+      results.push({ policyId: id, name, result: 'DISABLED' });
       continue;
     }
     anyEnabled = true;
     const run = runPolicy(c, guarded, nowMs);
     if (!run.ok) {
-      results.push({ ...entry, result: run.result, reason: run.reason });
+      results.push({ policyId: id, name, result: run.result, reason: run.reason });
     } else if (run.value === null) {
-      results.push({ ...entry, result: 'FALSE' });
+      results.push({ policyId: id, name, result: 'FALSE' });
     } else {
-      results.push({ ...entry, result: 'TRUE' });
+      results.push({ policyId: id, name, result: 'TRUE' });
       return { matched: c.policy, actions: run.value, results };
     }
   }

@@ -64,7 +64,8 @@ function interpolate(text: string, lookup: AttributeLookup): Outcome<string> {
  * a string with embedded templates becomes the filled-in string, anything else is itself.
  */
 export function resolveConditionValue(value: JsonValue, lookup: AttributeLookup): Outcome<JsonValue> {
-  if (typeof value !== 'string') return success(value);
+  // Most values hold no template: skip the regular expressions for them.
+  if (typeof value !== 'string' || !value.includes('{{')) return success(value);
   const exact = EXACT.exec(value);
   if (exact) return lookupTemplate(exact[1] as string, lookup);
   return interpolate(value, lookup);
@@ -75,7 +76,7 @@ export function resolveConditionValue(value: JsonValue, lookup: AttributeLookup)
  * into a string; embedded templates are filled in as text. A missing or null attribute is an ERROR.
  */
 export function fillPayloadValue(value: JsonValue, lookup: AttributeLookup): Outcome<JsonValue> {
-  if (typeof value !== 'string') return success(value);
+  if (typeof value !== 'string' || !value.includes('{{')) return success(value);
   const exact = EXACT.exec(value);
   if (!exact) return interpolate(value, lookup);
   const name = exact[1] as string;

@@ -2,8 +2,7 @@ import { Type } from 'typebox';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import type { NextActionRequest } from '../../services/policy-service.js';
 import { requireAccount } from '../auth.js';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 import { ERROR_RESPONSES } from './context-common.js';
 import { ActionList, NoMatchReason, Rule } from './policy-schemas.js';
 

@@ -4,8 +4,7 @@ import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
 import { requireAccount } from '../auth.js';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 import { registerPolicyOperations } from './policy-operations.js';
 
 /** Who changed something through the v2 API: the client the token was issued to. */
