@@ -312,13 +312,21 @@ for (const storeKind of ['memory', 'sqlite'] as const) {
         read.push(`${key.namespace}/${key.sessionId}`);
         return original(key, now);
       };
+      await context('used_ns', 'complete', { p: 2 });
       try {
         await v2({ conversationId: 'ns-read' });
         await v2({});
+        await v2({ conversationId: 'complete' });
       } finally {
         documents.getDocument = original;
       }
-      assert.deepEqual(read.sort(), ['used_ns/__default__', 'used_ns/__default__', 'used_ns/ns-read']);
+      // The namespace level is read only when the session's document lacks a property the policies read.
+      assert.deepEqual(read.sort(), [
+        'used_ns/__default__',
+        'used_ns/__default__',
+        'used_ns/complete',
+        'used_ns/ns-read',
+      ]);
     });
 
     test('a context store failure makes the policies that need it ERROR; the call still answers', async () => {
