@@ -157,7 +157,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await dialog.waitFor();
     await dialog.getByText('The current key stops working everywhere at once').waitFor();
     await dialog.getByLabel('Grace period in seconds (optional)').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel');
+    assert.equal(await page.locator(':focus').textContent(), 'Cancel');
     await visited('api-key-regenerate-dialog');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
@@ -169,10 +169,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await dialog.getByLabel('Grace period in seconds (optional)').fill('');
     await dialog.getByRole('button', { name: 'Regenerate Key' }).click();
     await page.getByText('The old key has stopped working everywhere.').waitFor();
-    await page.waitForFunction(
-      (old) => document.querySelector('#api-key-value')?.textContent !== old,
-      oldKey,
-    );
+    await page.locator('#api-key-value').filter({ hasNotText: oldKey }).waitFor();
     const newKey = (await page.locator('#api-key-value').textContent()) ?? '';
     const [oldAnswer, newAnswer] = await Promise.all([v1(oldKey), v1(newKey)]);
     assert.equal(oldAnswer.status, 401);
@@ -213,26 +210,20 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const userId = (await page.locator('#credentials-user-id').textContent()) ?? '';
     await visited('api-authorization');
     await page.getByRole('button', { name: 'Show password' }).click();
-    await page.waitForFunction(
-      () => !document.querySelector('#credentials-password')?.textContent?.startsWith('•'),
-    );
+    await page.getByRole('button', { name: 'Hide password' }).waitFor();
     const password = (await page.locator('#credentials-password').textContent()) ?? '';
     await page.getByText(`Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`).waitFor();
     const login = await loginV2(userId, password);
     assert.equal(login.status, 200);
     const { access_token: oldToken } = (await login.json()) as { access_token: string };
     assert.equal((await v2Create(oldToken, { step: 1 })).status, 201);
-    await page.getByRole('button', { name: 'Hide password' }).waitFor();
 
     await page.getByRole('button', { name: 'Regenerate credentials' }).click();
     const dialog = page.getByRole('dialog', { name: 'Regenerate the credentials?' });
     await dialog.getByText('every access token issued with it is revoked').waitFor();
     await dialog.getByRole('button', { name: 'Regenerate credentials' }).click();
     await page.getByText('New credentials were created.').waitFor();
-    await page.waitForFunction(
-      (old) => document.querySelector('#credentials-user-id')?.textContent !== old,
-      userId,
-    );
+    await page.locator('#credentials-user-id').filter({ hasNotText: userId }).waitFor();
     const [oldLogin, oldTokenUse] = await Promise.all([
       loginV2(userId, password),
       v2Create(oldToken, { step: 2 }),
@@ -280,7 +271,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
     // The summary links to the field; once edited, the server's message about it goes away.
     await page.getByRole('alert').getByRole('link', { name: 'Condition 1, attribute' }).click();
-    await page.waitForFunction(() => document.activeElement?.id === 'condition-0-attribute');
+    await page.locator('#condition-0-attribute:focus').waitFor();
     await attribute.fill('bot.intent');
     await page.locator('#condition-0-attribute-error').waitFor({ state: 'detached' });
     const dryRun = page.getByRole('region', { name: 'Dry run this policy' });
@@ -313,7 +304,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await page.getByText('moved to position 1').waitFor();
     assert.deepEqual(await names(), ['Gold customers to an agent', 'Billing to the VIP skill']);
     // The focus stays with the moved policy (its Move down button, now that it is first).
-    await page.waitForFunction(() => document.activeElement?.id.startsWith('move-down-'));
+    await page.locator('[id^="move-down-"]:focus').waitFor();
     await page.getByRole('button', { name: 'Enable Billing to the VIP skill' }).click();
     await page.getByText('Policy “Billing to the VIP skill” is now enabled.').waitFor();
 
