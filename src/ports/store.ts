@@ -4,6 +4,7 @@ import type { ContextDocumentStore, ContextNamespaceStore } from './context-stor
 import type { CredentialStore } from './credential-store.js';
 import type { OperatorStore } from './operator-store.js';
 import type { PolicyLogStore, PolicyStore } from './policy-store.js';
+import type { SealedValueStore } from './sealed-value-store.js';
 import type { SigningKeyStore } from './signing-key-store.js';
 import type { TokenStore } from './token-store.js';
 
@@ -13,6 +14,8 @@ export interface Store {
   credentials: CredentialStore;
   tokens: TokenStore;
   signingKeys: SigningKeyStore;
+  /** Every value sealed under the master key, across the three stores above (for key rotation). */
+  sealedValues: SealedValueStore;
   operators: OperatorStore;
   audit: AuditStore;
   contextDocuments: ContextDocumentStore;

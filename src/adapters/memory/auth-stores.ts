@@ -7,6 +7,13 @@ import type {
   OperatorStore,
   OperatorTokenRecord,
 } from '../../ports/operator-store.js';
+import {
+  SEALED_KINDS,
+  type SealedKind,
+  type SealedRef,
+  type SealedValue,
+  type SealedValueStore,
+} from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
 
@@ -84,6 +91,26 @@ export class MemoryCredentialStore implements CredentialStore {
     for (const client of this.#clients.values()) if (client.accountId === accountId) return copy(client);
     return null;
   }
+
+  /** For MemorySealedValueStore; not part of the port. */
+  sealedTables(): MemorySealedTable[] {
+    return [
+      sealedTable(
+        'api-key',
+        this.#keys,
+        (k) => k.keyHash,
+        (k) => k.accountId,
+        'keyCipher',
+      ),
+      sealedTable(
+        'client-secret',
+        this.#clients,
+        (c) => c.accountId,
+        (c) => c.accountId,
+        'secretCipher',
+      ),
+    ];
+  }
 }
 
 export class MemoryTokenStore implements TokenStore {
@@ -125,6 +152,19 @@ export class MemoryTokenStore implements TokenStore {
     }
     return purged;
   }
+
+  /** For MemorySealedValueStore; not part of the port. */
+  sealedTables(): MemorySealedTable[] {
+    return [
+      sealedTable(
+        'test-token',
+        this.#testTokens,
+        (t) => t.accountId,
+        (t) => t.accountId,
+        'tokenCipher',
+      ),
+    ];
+  }
 }
 
 export class MemorySigningKeyStore implements SigningKeyStore {
@@ -152,6 +192,73 @@ export class MemorySigningKeyStore implements SigningKeyStore {
       }
     }
     return deleted;
+  }
+
+  /** For MemorySealedValueStore; not part of the port. */
+  sealedTables(): MemorySealedTable[] {
+    return [
+      sealedTable(
+        'signing-key',
+        this.#keys,
+        (k) => k.kid,
+        (k) => k.kid,
+        'privateCipher',
+      ),
+    ];
+  }
+}
+
+/** One kind's live rows inside a memory store. */
+export interface MemorySealedTable {
+  kind: SealedKind;
+  rows(): { key: string; owner: string; cipher: string }[];
+  swap(key: string, expected: string, next: string): boolean;
+}
+
+type StringField<R> = { [K in keyof R]: R[K] extends string ? K : never }[keyof R];
+
+function sealedTable<R>(
+  kind: SealedKind,
+  records: Map<string, R>,
+  keyOf: (record: R) => string,
+  ownerOf: (record: R) => string,
+  field: StringField<R>,
+): MemorySealedTable {
+  const cipherOf = (record: R) => record[field] as string;
+  return {
+    kind,
+    rows: () => [...records.values()].map((r) => ({ key: keyOf(r), owner: ownerOf(r), cipher: cipherOf(r) })),
+    swap(key, expected, next) {
+      const record = [...records.values()].find((r) => keyOf(r) === key);
+      if (!record || cipherOf(record) !== expected) return false;
+      (record as Record<StringField<R>, string>)[field] = next;
+      return true;
+    },
+  };
+}
+
+export class MemorySealedValueStore implements SealedValueStore {
+  readonly #tables: MemorySealedTable[];
+
+  constructor(...sources: { sealedTables(): MemorySealedTable[] }[]) {
+    this.#tables = sources.flatMap((source) => source.sealedTables());
+  }
+
+  async listSealed(after: SealedRef | null, limit: number): Promise<SealedValue[]> {
+    const rank = (kind: SealedKind) => SEALED_KINDS.indexOf(kind);
+    const values = this.#tables.flatMap((table) =>
+      table.rows().map(({ key, owner, cipher }) => ({ ref: { kind: table.kind, key }, owner, cipher })),
+    );
+    const order = (a: SealedRef, b: SealedRef) =>
+      rank(a.kind) - rank(b.kind) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+    return values
+      .filter((v) => after === null || order(v.ref, after) > 0)
+      .sort((a, b) => order(a.ref, b.ref))
+      .slice(0, limit);
+  }
+
+  async replaceSealed(ref: SealedRef, expected: string, next: string): Promise<boolean> {
+    return this.#tables.some((table) => table.kind === ref.kind && table.swap(ref.key, expected, next));
   }
 }
 

@@ -4,6 +4,7 @@ import {
   MemoryAuditStore,
   MemoryCredentialStore,
   MemoryOperatorStore,
+  MemorySealedValueStore,
   MemorySigningKeyStore,
   MemoryTokenStore,
 } from './auth-stores.js';
@@ -13,11 +14,15 @@ import { MemoryPolicyLogStore, MemoryPolicyStore } from './policy-stores.js';
 /** Everything in this process's memory: for tests and for trying things out; nothing survives a restart. */
 export function createMemoryStore(): Store {
   const context = new MemoryContextStore();
+  const credentials = new MemoryCredentialStore();
+  const tokens = new MemoryTokenStore();
+  const signingKeys = new MemorySigningKeyStore();
   return {
     accounts: new MemoryAccountStore(),
-    credentials: new MemoryCredentialStore(),
-    tokens: new MemoryTokenStore(),
-    signingKeys: new MemorySigningKeyStore(),
+    credentials,
+    tokens,
+    signingKeys,
+    sealedValues: new MemorySealedValueStore(credentials, tokens, signingKeys),
     operators: new MemoryOperatorStore(),
     audit: new MemoryAuditStore(),
     contextDocuments: context,

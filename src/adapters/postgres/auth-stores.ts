@@ -7,8 +7,10 @@ import type {
   OperatorStore,
   OperatorTokenRecord,
 } from '../../ports/operator-store.js';
+import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
+import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
 
 type Row = Record<string, unknown>;
@@ -233,6 +235,35 @@ export class PostgresSigningKeyStore implements SigningKeyStore {
 
   async deleteSigningKeysRemovedBefore(now: number): Promise<number> {
     return (await this.pool.query('DELETE FROM signing_keys WHERE remove_after < $1', [now])).rowCount ?? 0;
+  }
+}
+
+export class PostgresSealedValueStore implements SealedValueStore {
+  constructor(private readonly pool: PostgresPool) {}
+
+  listSealed(after: SealedRef | null, limit: number): Promise<SealedValue[]> {
+    return listSealedAcross(after, limit, async (kind, afterKey, max) => {
+      const c = SEALED_COLUMNS[kind];
+      const select = `SELECT ${c.key} AS key, ${c.owner} AS owner, ${c.cipher} AS cipher FROM ${c.table}`;
+      const { rows } =
+        afterKey === null
+          ? await this.pool.query<SealedRow>(`${select} ORDER BY ${c.key} LIMIT $1`, [max])
+          : await this.pool.query<SealedRow>(`${select} WHERE ${c.key} > $1 ORDER BY ${c.key} LIMIT $2`, [
+              afterKey,
+              max,
+            ]);
+      return rows;
+    });
+  }
+
+  async replaceSealed(ref: SealedRef, expected: string, next: string): Promise<boolean> {
+    const c = SEALED_COLUMNS[ref.kind];
+    // One statement: a regeneration committed meanwhile changes the cipher, and the WHERE then misses.
+    const result = await this.pool.query(
+      `UPDATE ${c.table} SET ${c.cipher} = $1 WHERE ${c.key} = $2 AND ${c.cipher} = $3`,
+      [next, ref.key, expected],
+    );
+    return result.rowCount === 1;
   }
 }
 

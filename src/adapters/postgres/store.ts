@@ -5,6 +5,7 @@ import {
   PostgresAuditStore,
   PostgresCredentialStore,
   PostgresOperatorStore,
+  PostgresSealedValueStore,
   PostgresSigningKeyStore,
   PostgresTokenStore,
 } from './auth-stores.js';
@@ -34,6 +35,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     credentials: new PostgresCredentialStore(pool),
     tokens: new PostgresTokenStore(pool),
     signingKeys: new PostgresSigningKeyStore(pool),
+    sealedValues: new PostgresSealedValueStore(pool),
     operators: new PostgresOperatorStore(pool),
     audit: new PostgresAuditStore(pool),
     contextDocuments: context,

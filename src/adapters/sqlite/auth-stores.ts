@@ -7,8 +7,10 @@ import type {
   OperatorStore,
   OperatorTokenRecord,
 } from '../../ports/operator-store.js';
+import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
+import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
 import type { SqliteDatabase } from './database.js';
 
 type Row = Record<string, unknown>;
@@ -228,6 +230,31 @@ export class SqliteSigningKeyStore implements SigningKeyStore {
 
   async deleteSigningKeysRemovedBefore(now: number): Promise<number> {
     return this.db.prepare('DELETE FROM signing_keys WHERE remove_after < ?').run(now).changes;
+  }
+}
+
+export class SqliteSealedValueStore implements SealedValueStore {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  listSealed(after: SealedRef | null, limit: number): Promise<SealedValue[]> {
+    return listSealedAcross(after, limit, (kind, afterKey, max) => {
+      const c = SEALED_COLUMNS[kind];
+      const select = `SELECT ${c.key} AS key, ${c.owner} AS owner, ${c.cipher} AS cipher FROM ${c.table}`;
+      const rows =
+        afterKey === null
+          ? this.db.prepare(`${select} ORDER BY ${c.key} LIMIT ?`).all(max)
+          : this.db.prepare(`${select} WHERE ${c.key} > ? ORDER BY ${c.key} LIMIT ?`).all(afterKey, max);
+      return rows as SealedRow[];
+    });
+  }
+
+  async replaceSealed(ref: SealedRef, expected: string, next: string): Promise<boolean> {
+    const c = SEALED_COLUMNS[ref.kind];
+    return (
+      this.db
+        .prepare(`UPDATE ${c.table} SET ${c.cipher} = ? WHERE ${c.key} = ? AND ${c.cipher} = ?`)
+        .run(next, ref.key, expected).changes === 1
+    );
   }
 }
 

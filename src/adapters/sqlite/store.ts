@@ -7,6 +7,7 @@ import {
   SqliteAuditStore,
   SqliteCredentialStore,
   SqliteOperatorStore,
+  SqliteSealedValueStore,
   SqliteSigningKeyStore,
   SqliteTokenStore,
 } from './auth-stores.js';
@@ -29,6 +30,7 @@ export function createSqliteStore(file: string): Store {
     credentials: new SqliteCredentialStore(db),
     tokens: new SqliteTokenStore(db),
     signingKeys: new SqliteSigningKeyStore(db),
+    sealedValues: new SqliteSealedValueStore(db),
     operators: new SqliteOperatorStore(db),
     audit: new SqliteAuditStore(db),
     contextDocuments: context,
