@@ -58,7 +58,7 @@ export class StartupError extends Error {
 }
 
 /** Reads DATA_DIR/master.key, creating it (mode 0600) on first start, unless the key comes from the environment. */
-function loadMasterKey(config: Config): Buffer {
+export function loadMasterKey(config: Config): Buffer {
   if (config.masterKey) return config.masterKey;
   if (config.databaseUrl) {
     throw new StartupError(
@@ -123,6 +123,7 @@ export async function openRuntime(config: Config, logStream?: NodeJS.WritableStr
     random: pooledRandom(),
     log: logger,
     masterKey,
+    previousMasterKey: config.previousMasterKey,
     settings: {
       issuer: config.issuer,
       tokenTtlSeconds: config.tokenTtlSeconds,
@@ -136,7 +137,8 @@ export async function openRuntime(config: Config, logStream?: NodeJS.WritableStr
     await infra.store.close();
     if (error instanceof UnsealError) {
       throw new StartupError(
-        'the master key does not open the secrets in this store; restore the key it was created with',
+        'the master key does not open the secrets in this store; restore the key it was created with ' +
+          '(in the middle of a rotation: set ORCHESTRATOR_MASTER_KEY_PREVIOUS too, see docs/operations.md)',
       );
     }
     throw error;

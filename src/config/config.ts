@@ -14,6 +14,11 @@ export interface Config {
   redisUrl: string | undefined;
   /** `ORCHESTRATOR_MASTER_KEY`: 32 bytes, base64; unset means DATA_DIR/master.key (created on first start). */
   masterKey: Buffer | undefined;
+  /**
+   * `ORCHESTRATOR_MASTER_KEY_PREVIOUS`: during a master key rotation, the key being replaced (32 bytes,
+   * base64). Values sealed under it still open; new values are sealed under the current key only.
+   */
+  previousMasterKey: Buffer | undefined;
   /** `ORCHESTRATOR_ADMIN_PASSWORD`: the first operator's password on an empty store. */
   adminPassword: string | undefined;
   /** `ISSUER`: public base URL, used as the token issuer and in metadata (default http://HOST:PORT). */
@@ -61,16 +66,18 @@ function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string 
   return raw;
 }
 
-function masterKey(env: NodeJS.ProcessEnv): Buffer | undefined {
-  const raw = env.ORCHESTRATOR_MASTER_KEY;
-  if (raw === undefined || raw === '') return undefined;
-  const key = Buffer.from(raw, 'base64');
+/** Decodes a master key (32 bytes, base64); `name` says where it came from in the error. */
+export function parseMasterKey(raw: string, name: string): Buffer {
+  const key = Buffer.from(raw.trim(), 'base64');
   if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== raw.trim().replace(/=+$/, '')) {
-    throw new ConfigError(
-      'ORCHESTRATOR_MASTER_KEY must be 32 bytes encoded in base64 (openssl rand -base64 32)',
-    );
+    throw new ConfigError(`${name} must be 32 bytes encoded in base64 (openssl rand -base64 32)`);
   }
   return key;
+}
+
+function masterKey(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : parseMasterKey(raw, name);
 }
 
 /** Reads and checks the configuration; throws ConfigError with a message fit for the operator. */
@@ -105,7 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
     databaseUrl,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
-    masterKey: masterKey(env),
+    masterKey: masterKey(env, 'ORCHESTRATOR_MASTER_KEY'),
+    previousMasterKey: masterKey(env, 'ORCHESTRATOR_MASTER_KEY_PREVIOUS'),
     adminPassword,
     issuer,
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 60, 86_400),

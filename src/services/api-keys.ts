@@ -3,6 +3,7 @@ import { API_KEY_PREFIX, formatSecret, hashSecret, looksLikeSecret } from '../co
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
+import { unsealingKeys } from './master-key.js';
 
 export const MAX_GRACE_SECONDS = 86_400;
 /** A remembered answer is checked against the store again after this long, message or not. */
@@ -100,7 +101,7 @@ export class ApiKeyService {
     const current = keys.find((k) => k.expiresAt === null);
     if (!current) return null;
     return {
-      key: unseal(this.ctx.masterKey, current.keyCipher, aad(accountId)),
+      key: unseal(unsealingKeys(this.ctx), current.keyCipher, aad(accountId)),
       createdAt: current.createdAt,
       lastUsedAt: current.lastUsedAt,
       previous: keys

@@ -11,6 +11,7 @@ import { BoundedMap } from '../core/bounded-map.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ServiceContext } from './context.js';
+import { unsealingKeys } from './master-key.js';
 
 const aad = (accountId: string) => `client-secret:${accountId}`;
 /** Compared against when the client id is unknown, so both failures take the same time. */
@@ -82,7 +83,7 @@ export class ClientService {
     if (!client) return null;
     return {
       userId: client.clientId,
-      password: unseal(this.ctx.masterKey, client.secretCipher, aad(accountId)),
+      password: unseal(unsealingKeys(this.ctx), client.secretCipher, aad(accountId)),
       createdAt: client.createdAt,
     };
   }

@@ -13,7 +13,10 @@ export interface ServiceContext {
   random: Random;
   rateLimits: RateLimitStore;
   log: Logger;
+  /** Seals every new value; also opens values. */
   masterKey: Buffer;
+  /** During a master key rotation, the key being replaced: opens values, never seals (ORCHESTRATOR_MASTER_KEY_PREVIOUS). */
+  previousMasterKey?: Buffer;
   settings: {
     issuer: string;
     tokenTtlSeconds: number;

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { seal, unseal } from '../core/auth/sealing.js';
 import type { SigningKeyRecord } from '../ports/signing-key-store.js';
 import type { ServiceContext } from './context.js';
+import { unsealingKeys } from './master-key.js';
 
 /** Longest any token lives (the test token): a retired key stays published this long after it stops signing. */
 export const MAX_TOKEN_LIFETIME_MS = 86_400_000;
@@ -109,7 +110,7 @@ export class SigningKeyring {
     const loaded = records
       .filter((r) => r.removeAfter === null || r.removeAfter >= now)
       .map((record) => {
-        const privateJwk = JSON.parse(unseal(this.ctx.masterKey, record.privateCipher, aad(record.kid)));
+        const privateJwk = JSON.parse(unseal(unsealingKeys(this.ctx), record.privateCipher, aad(record.kid)));
         const privateKey = createPrivateKey({ key: privateJwk, format: 'jwk' });
         return {
           kid: record.kid,

@@ -13,6 +13,7 @@ import { BoundedMap } from '../core/bounded-map.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
+import { unsealingKeys } from './master-key.js';
 import { MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
 
 export const TEST_TOKEN_TTL_SECONDS = 86_400;
@@ -160,7 +161,7 @@ export class TokenService {
     const record = await this.ctx.store.tokens.getTestToken(accountId);
     if (!record || record.expiresAt <= this.ctx.clock.now()) return null;
     return {
-      token: unseal(this.ctx.masterKey, record.tokenCipher, testTokenAad(accountId)),
+      token: unseal(unsealingKeys(this.ctx), record.tokenCipher, testTokenAad(accountId)),
       expiresAt: record.expiresAt,
     };
   }

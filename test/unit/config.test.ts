@@ -24,6 +24,10 @@ describe('configuration', () => {
       [{ DATABASE_URL: 'postgres://db/x' }, /ISSUER is required with DATABASE_URL/],
       [{ REDIS_URL: 'not a url' }, /REDIS_URL is not a valid URL/],
       [{ ORCHESTRATOR_MASTER_KEY: 'c2hvcnQ=' }, /ORCHESTRATOR_MASTER_KEY must be 32 bytes/],
+      [
+        { ORCHESTRATOR_MASTER_KEY_PREVIOUS: 'not base64!' },
+        /ORCHESTRATOR_MASTER_KEY_PREVIOUS must be 32 bytes/,
+      ],
       [{ ORCHESTRATOR_ADMIN_PASSWORD: 'short' }, /at least 12/],
       [{ ISSUER: 'ftp://x' }, /ISSUER must start with/],
       [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY/],
@@ -47,6 +51,12 @@ describe('configuration', () => {
     });
     assert.equal(config.issuer, 'https://orchestrator.example.com');
     assert.deepEqual(config.masterKey, Buffer.alloc(32, 7));
+    assert.equal(config.previousMasterKey, undefined);
+    const previous = Buffer.alloc(32, 9).toString('base64');
+    assert.deepEqual(
+      loadConfig({ ORCHESTRATOR_MASTER_KEY_PREVIOUS: previous }).previousMasterKey,
+      Buffer.alloc(32, 9),
+    );
     assert.equal(config.trustProxy, true);
   });
 });

@@ -29,12 +29,21 @@ export class UnsealError extends Error {
   override name = 'UnsealError';
 }
 
-/** Decrypts what `seal` made; throws UnsealError for a wrong key, wrong associated data or a damaged value. */
-export function unseal(masterKey: Buffer, sealed: string, associatedData: string): string {
+/**
+ * Decrypts what `seal` made, with whichever of `masterKeys` sealed it (a previous key stays usable during a
+ * rotation); throws UnsealError for an unknown key, wrong associated data or a damaged value.
+ */
+export function unseal(
+  masterKeys: Buffer | readonly Buffer[],
+  sealed: string,
+  associatedData: string,
+): string {
   const parts = sealed.split('.');
   if (parts.length !== 5 || parts[0] !== 'v1') throw new UnsealError('unknown sealed format');
   const [, keyId, iv, tag, body] = parts as [string, string, string, string, string];
-  if (keyId !== masterKeyId(masterKey)) throw new UnsealError('sealed under another master key');
+  const candidates = Buffer.isBuffer(masterKeys) ? [masterKeys] : masterKeys;
+  const masterKey = candidates.find((key) => masterKeyId(key) === keyId);
+  if (!masterKey) throw new UnsealError('sealed under another master key');
   try {
     const decipher = createDecipheriv('aes-256-gcm', masterKey, Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(associatedData, 'utf8'));
