@@ -125,6 +125,18 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         return 0;
       });
     }
+    case 'master-key rotate': {
+      const generate = rest.includes('--generate');
+      const newKeyFile = option(rest, 'new-key-file');
+      if (generate && newKeyFile !== undefined)
+        throw new UsageError('master-key rotate takes --new-key-file or --generate, not both');
+      // Without either, it finishes a rotation begun by deploying ORCHESTRATOR_MASTER_KEY_PREVIOUS.
+      if (!generate && newKeyFile === undefined && !config.previousMasterKey)
+        throw new UsageError('master-key rotate needs --new-key-file <path> or --generate');
+      const batchSize = whole(option(rest, 'batch-size'), '--batch-size', 200, 10_000) || 200;
+      const { rotateMasterKeyCommand } = await import('./master-key.js');
+      return rotateMasterKeyCommand(config, { newKeyFile, generate, batchSize }, json);
+    }
     case 'admin reset-password': {
       const username = option(rest, 'username') ?? ADMIN_USERNAME;
       return withRuntime(config, async ({ services }) => {

@@ -16,10 +16,16 @@ Commands:
                                            new token-signing key, signing after S seconds (default 300)
   admin reset-password [--username U]      set an operator's password (from ORCHESTRATOR_ADMIN_PASSWORD,
                                            else a generated one is printed)
+  master-key rotate --new-key-file F | --generate [--batch-size N]
+                                           re-seal every stored secret under a new master key, then
+                                           install it; resumable. Without either option, with
+                                           ORCHESTRATOR_MASTER_KEY_PREVIOUS set: move everything to the
+                                           current key (docs/operations.md)
 
 Every command but start accepts --json for machine-readable output.
 Configuration: PORT, HOST, DATA_DIR, DATABASE_URL, REDIS_URL, ORCHESTRATOR_MASTER_KEY,
-ORCHESTRATOR_ADMIN_PASSWORD, ISSUER, TOKEN_TTL_SECONDS, LOG_LEVEL (see docs/configuration.md).`;
+ORCHESTRATOR_MASTER_KEY_PREVIOUS, ORCHESTRATOR_ADMIN_PASSWORD, ISSUER, TOKEN_TTL_SECONDS, LOG_LEVEL
+(see docs/configuration.md).`;
 
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
