@@ -394,20 +394,34 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await visited('audit-log');
   });
 
+  test('operator API tokens: created once, copied, and they open the admin API to automation', async () => {
+    watch.step = 'operator-tokens';
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Operator API tokens' }).waitFor();
+    await page.getByLabel('Name').fill('ci-deploy');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByText('it is shown only once').waitFor();
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    const token = await readClipboard(page);
+    assert.equal(token, await page.locator('#operator-token-value').textContent());
+    await visited('operator-tokens');
+    const accounts = await http('/api/admin/accounts', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(accounts.status, 200);
+    assert.ok(((await accounts.json()) as { accountId: string }[]).some((a) => a.accountId === accountId));
+  });
+
   test('a session that has ended sends the person to sign in, then back to the page they asked for', async () => {
     watch.step = 'session-ended';
     await context.clearCookies();
     // The next call the page makes finds no session (401).
-    await page
-      .getByRole('navigation', { name: `Account ${accountId}` })
-      .getByRole('link', { name: 'API Authorization' })
-      .click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     await page.getByText('Your session has ended. Sign in again.').waitFor();
     await page.getByLabel('Password').fill(SERVER_ADMIN_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
-    assert.equal(new URL(page.url()).pathname, `/accounts/${accountId}/api-authorization`);
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/audit');
+    await page.getByRole('table').getByText('created an operator API token').waitFor();
   });
 
   test('a change without the CSRF token is refused (403)', async () => {
@@ -471,6 +485,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'api-key-regenerate-dialog',
       'audit-log',
       'context',
+      'operator-tokens',
       'policies',
       'policy-editor',
       'policy-logs',

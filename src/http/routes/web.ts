@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply } from 'fastify';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 
 /**
  * The web app's policy: its own scripts and styles only (nothing inline), no framing, no form posts or
@@ -22,7 +21,7 @@ export const WEB_CSP = [
 ].join('; ');
 
 /** Paths the app routes in the browser: each answers index.html, and the app picks the page. */
-export const CLIENT_ROUTES = ['/', '/sign-in', '/accounts', '/accounts/*', '/audit'];
+export const CLIENT_ROUTES = ['/', '/sign-in', '/accounts', '/accounts/*', '/audit', '/operator-tokens'];
 
 /** `dist/web` of the package, whether this file runs from `src/` (tsx) or `dist/` (built). */
 export function defaultWebRoot(): string {

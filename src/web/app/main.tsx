@@ -7,6 +7,7 @@ import { AccountsPage } from './pages/accounts.js';
 import { ApiAuthorizationPage } from './pages/api-authorization.js';
 import { AuditPage } from './pages/audit.js';
 import { ContextPage } from './pages/context.js';
+import { OperatorTokensPage } from './pages/operator-tokens.js';
 import { PoliciesPage } from './pages/policies.js';
 import { PolicyEditorPage } from './pages/policy-editor.js';
 import { PolicyLogsPage } from './pages/policy-logs.js';
@@ -21,6 +22,8 @@ function Page({ route }: { route: Route }) {
       return <AccountsPage />;
     case 'audit':
       return <AuditPage accountId={null} />;
+    case 'operator-tokens':
+      return <OperatorTokensPage />;
     case 'policy-editor':
       return (
         <>
@@ -131,8 +134,8 @@ function App() {
     );
   }
   const current =
-    route.name === 'audit'
-      ? 'audit'
+    route.name === 'audit' || route.name === 'operator-tokens'
+      ? route.name
       : route.name === 'accounts' || route.name === 'account' || route.name === 'policy-editor'
         ? 'accounts'
         : null;

@@ -6,6 +6,7 @@ export type Route =
   | { name: 'sign-in' }
   | { name: 'accounts' }
   | { name: 'audit' }
+  | { name: 'operator-tokens' }
   | { name: 'account'; accountId: string; section: AccountSection }
   | { name: 'policy-editor'; accountId: string; policyId: string | null }
   | { name: 'not-found' };
@@ -35,6 +36,7 @@ export function parseRoute(pathname: string): Route {
   if (first === undefined) return { name: 'accounts' };
   if (first === 'sign-in' && accountId === undefined) return { name: 'sign-in' };
   if (first === 'audit' && accountId === undefined) return { name: 'audit' };
+  if (first === 'operator-tokens' && accountId === undefined) return { name: 'operator-tokens' };
   if (first !== 'accounts') return { name: 'not-found' };
   if (accountId === undefined) return { name: 'accounts' };
   if (section === undefined) return { name: 'account', accountId, section: 'api-authorization' };

@@ -5,13 +5,12 @@ export interface CopyButtonProps {
   /** What is copied, for the button's accessible name: "Copy API key". */
   label: string;
   value: string;
-  accountId: string;
-  /** The audit event the copy records. */
-  action: CopyAction;
+  /** The account whose audit log records the copy, with `action`; none for secrets of no account. */
+  audit?: { accountId: string; action: CopyAction };
 }
 
 /** Copies a secret with navigator.clipboard and records the copy in the audit log. */
-export function CopyButton({ label, value, accountId, action }: CopyButtonProps) {
+export function CopyButton({ label, value, audit }: CopyButtonProps) {
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
 
   useEffect(() => {
@@ -28,7 +27,7 @@ export function CopyButton({ label, value, accountId, action }: CopyButtonProps)
       return;
     }
     try {
-      await recordSecretUse(accountId, action);
+      if (audit) await recordSecretUse(audit.accountId, audit.action);
       setStatus({ ok: true, text: 'Copied' });
     } catch (error) {
       setStatus({ ok: false, text: `Copied, but the audit log did not record it: ${messageOf(error)}` });

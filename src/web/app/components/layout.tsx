@@ -4,7 +4,7 @@ import { Link } from './ui.js';
 
 export interface ShellProps {
   username: string | null;
-  current: 'accounts' | 'audit' | null;
+  current: 'accounts' | 'audit' | 'operator-tokens' | null;
   signingOut?: boolean;
   onSignOut?: () => void;
   children: ComponentChildren;
@@ -32,6 +32,14 @@ export function Shell({ username, current, signingOut, onSignOut, children }: Sh
                   <li>
                     <Link href="/audit" aria-current={current === 'audit' ? 'page' : undefined}>
                       Audit log
+                    </Link>
+                  </li>
+                  <li>
+                    <Link
+                      href="/operator-tokens"
+                      aria-current={current === 'operator-tokens' ? 'page' : undefined}
+                    >
+                      API tokens
                     </Link>
                   </li>
                 </ul>

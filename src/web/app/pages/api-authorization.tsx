@@ -75,8 +75,7 @@ function TestTokenSection({
             <CopyButton
               label="Copy token"
               value={token.token}
-              accountId={accountId}
-              action="test-token.copied"
+              audit={{ accountId, action: 'test-token.copied' }}
             />
           </dd>
           <dt>Expires</dt>
@@ -166,8 +165,7 @@ function CredentialsSection({
               <CopyButton
                 label="Copy user ID"
                 value={credentials.userId}
-                accountId={accountId}
-                action="credentials.copied"
+                audit={{ accountId, action: 'credentials.copied' }}
               />
             </dd>
             <dt>Password</dt>
@@ -182,8 +180,7 @@ function CredentialsSection({
               <CopyButton
                 label="Copy password"
                 value={credentials.password}
-                accountId={accountId}
-                action="credentials.copied"
+                audit={{ accountId, action: 'credentials.copied' }}
               />
             </dd>
             <dt>Login URL</dt>
@@ -207,8 +204,7 @@ function CredentialsSection({
             <CopyButton
               label="Copy curl command"
               value={curlExample(data.loginUrl, header)}
-              accountId={accountId}
-              action="credentials.copied"
+              audit={{ accountId, action: 'credentials.copied' }}
             />
           </div>
           <p>
@@ -302,7 +298,11 @@ function ApiKeySection({
             <code class="secret" id="api-key-value">
               {key.key}
             </code>
-            <CopyButton label="Copy API key" value={key.key} accountId={accountId} action="api-key.copied" />
+            <CopyButton
+              label="Copy API key"
+              value={key.key}
+              audit={{ accountId, action: 'api-key.copied' }}
+            />
           </dd>
           <dt>Created</dt>
           <dd>

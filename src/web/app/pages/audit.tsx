@@ -19,6 +19,11 @@ const PAGE_SIZE = 50;
 const ACTIONS: Record<string, string> = {
   'operator.signed-in': 'signed in',
   'operator-token.created': 'created an operator API token',
+  'policy.created': 'created a policy',
+  'policy.updated': 'changed a policy',
+  'policy.deleted': 'deleted a policy',
+  'policies.replaced': 'replaced or reordered the policy list',
+  'custom-attributes.updated': 'changed the custom attributes',
   'account.created': 'created the account',
   'api-authorization.viewed': 'viewed the API Authorization page (key, credentials, token)',
   'api-key.copied': 'copied the API key',
