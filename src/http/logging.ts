@@ -29,3 +29,67 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
     },
   };
 }
+
+type LogMethod = (...args: unknown[]) => void;
+interface ChildCapable {
+  child(bindings: Record<string, unknown>, options?: object): ChildCapable;
+  level: string;
+  [method: string]: unknown;
+}
+
+/**
+ * The per-request logger, created only when something is logged: most requests log nothing below the
+ * configured level, and a pino child per request is a measurable share of a small request's cost.
+ */
+export class LazyChildLogger {
+  #real: ChildCapable | null = null;
+
+  constructor(
+    private readonly parent: ChildCapable,
+    private readonly bindings: Record<string, unknown>,
+    private readonly options: object,
+  ) {}
+
+  #logger(): ChildCapable {
+    this.#real ??= this.parent.child(this.bindings, this.options);
+    return this.#real;
+  }
+
+  #call(method: string, args: unknown[]): void {
+    if (!(this.parent as unknown as { isLevelEnabled(level: string): boolean }).isLevelEnabled(method))
+      return;
+    (this.#logger()[method] as LogMethod)(...args);
+  }
+
+  get level(): string {
+    return this.#real?.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.#logger().level = level;
+  }
+
+  fatal(...args: unknown[]): void {
+    this.#call('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#call('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#call('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#call('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#call('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#call('trace', args);
+  }
+  silent(): void {}
+
+  child(bindings: Record<string, unknown>, options?: object): ChildCapable {
+    return this.#logger().child(bindings, options);
+  }
+}

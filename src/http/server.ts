@@ -7,6 +7,7 @@ import type { AppServices } from '../services/services.js';
 import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
 import { registerFormParser } from './form.js';
+import { LazyChildLogger } from './logging.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminContextRoutes } from './routes/admin-context.js';
 import { adminPolicyRoutes } from './routes/admin-policies.js';
@@ -55,6 +56,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 export async function buildServer(services: AppServices, options: ServerOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger,
+    childLoggerFactory: (logger, bindings, childOptions) =>
+      new LazyChildLogger(logger as never, bindings, childOptions) as unknown as FastifyBaseLogger,
     trustProxy: options.trustProxy,
     bodyLimit: 1024 * 1024,
     genReqId: (request) => {
