@@ -1,0 +1,134 @@
+import { Fragment } from 'preact';
+import { useState } from 'preact/hooks';
+import { accountPath, api, messageOf } from '../api.js';
+import type { Authorization } from '../authorization.js';
+import { formatTime } from '../format.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { CopyButton } from './copy-button.js';
+import { Notice, TextField } from './ui.js';
+
+const MAX_GRACE_SECONDS = 86_400;
+
+/** *API key for v1 APIs*: the key, Copy, last use, and Regenerate Key behind a confirmation with a grace period. */
+export function ApiKeySection({
+  accountId,
+  data,
+  onChanged,
+}: {
+  accountId: string;
+  data: Authorization;
+  onChanged: (notice: string) => void;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  const [grace, setGrace] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const key = data.apiKey;
+  const graceSeconds = grace.trim() === '' ? 0 : Number(grace);
+  const graceValid = Number.isInteger(graceSeconds) && graceSeconds >= 0 && graceSeconds <= MAX_GRACE_SECONDS;
+
+  async function regenerate() {
+    if (!graceValid) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(accountPath(accountId, 'api-key', 'regenerate'), { graceSeconds });
+      setConfirming(false);
+      setGrace('');
+      onChanged(
+        graceSeconds > 0
+          ? `A new API key was created. The old key keeps working for ${graceSeconds} seconds, then stops everywhere.`
+          : 'A new API key was created. The old key has stopped working everywhere.',
+      );
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="api-key" class="card">
+      <h2 id="api-key">API key for v1 APIs</h2>
+      <p>
+        Send this key in the <code>maven-api-key</code> header of every v1 API call. One key serves all the v1
+        APIs of the account (Conversation Context Service and Next Actions).
+      </p>
+      {error && !confirming ? <Notice kind="error">{error}</Notice> : null}
+      {key ? (
+        <dl class="secrets">
+          <dt>API key</dt>
+          <dd>
+            <code class="secret" id="api-key-value">
+              {key.key}
+            </code>
+            <CopyButton
+              label="Copy API key"
+              value={key.key}
+              audit={{ accountId, action: 'api-key.copied' }}
+            />
+          </dd>
+          <dt>Created</dt>
+          <dd>
+            <time dateTime={key.createdAt}>{formatTime(key.createdAt)}</time>
+          </dd>
+          <dt>Last used</dt>
+          <dd id="api-key-last-used">
+            {key.lastUsedAt ? (
+              <time dateTime={key.lastUsedAt}>{formatTime(key.lastUsedAt)}</time>
+            ) : (
+              'Not used yet'
+            )}
+          </dd>
+          {key.previous.map((p) => (
+            <Fragment key={p.createdAt}>
+              <dt>Previous key</dt>
+              <dd>
+                <span>
+                  Still works until <time dateTime={p.expiresAt}>{formatTime(p.expiresAt, true)}</time> (grace
+                  period
+                  {p.lastUsedAt ? <>; last used {formatTime(p.lastUsedAt)}</> : null})
+                </span>
+              </dd>
+            </Fragment>
+          ))}
+        </dl>
+      ) : (
+        <p>This account has no v1 API key. Regenerate it to create one.</p>
+      )}
+      <div class="actions">
+        <button type="button" class="button-danger" onClick={() => setConfirming(true)}>
+          Regenerate Key
+        </button>
+      </div>
+      <ConfirmDialog
+        open={confirming}
+        title="Regenerate the API key?"
+        confirmLabel="Regenerate Key"
+        busy={busy}
+        error={confirming ? error : null}
+        onConfirm={regenerate}
+        onCancel={() => {
+          setConfirming(false);
+          setError(null);
+        }}
+      >
+        <p>
+          <strong>The current key stops working everywhere at once</strong> — on every server node, for every
+          v1 API — as soon as you confirm, unless you give a grace period below. Every program that calls the
+          v1 APIs must be given the new key.
+        </p>
+        <TextField
+          label="Grace period in seconds (optional)"
+          value={grace}
+          onValue={setGrace}
+          inputMode="numeric"
+          pattern="[0-9]*"
+          autoComplete="off"
+          hint="Keeps the old key working this long (up to 86400, one day) while you roll out the new one. Empty or 0: the old key stops at once."
+          error={graceValid ? undefined : 'Enter a whole number of seconds from 0 to 86400.'}
+        />
+      </ConfirmDialog>
+    </section>
+  );
+}

@@ -1,0 +1,166 @@
+import { useState } from 'preact/hooks';
+import { accountPath, api, messageOf, recordSecretUse } from '../api.js';
+import type { Authorization } from '../authorization.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { CopyButton } from './copy-button.js';
+import { Notice } from './ui.js';
+
+function basicHeader(userId: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${userId}:${password}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
+function curlExample(loginUrl: string, header: string): string {
+  return `curl -X POST '${loginUrl}' \\\n  -H 'Authorization: ${header}'`;
+}
+
+/**
+ * *Credentials for using the v2 APIs in your code*: user ID, password hidden until shown, the login URL and
+ * a ready curl example; Regenerate behind a confirmation.
+ */
+export function CredentialsSection({
+  accountId,
+  data,
+  onChanged,
+}: {
+  accountId: string;
+  data: Authorization;
+  onChanged: (notice: string) => void;
+}) {
+  const [revealed, setRevealed] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const credentials = data.credentials;
+
+  async function toggleReveal() {
+    if (revealed) {
+      setRevealed(false);
+      return;
+    }
+    try {
+      await recordSecretUse(accountId, 'credentials.revealed');
+      setRevealed(true);
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  }
+
+  async function regenerate() {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(accountPath(accountId, 'credentials', 'regenerate'));
+      setConfirming(false);
+      setRevealed(false);
+      onChanged(
+        'New credentials were created. The old password, and every token issued with it, no longer work.',
+      );
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const header = credentials ? basicHeader(credentials.userId, credentials.password) : '';
+  const shownHeader = revealed ? header : 'Basic ••••••••••••';
+  return (
+    <section aria-labelledby="credentials" class="card">
+      <h2 id="credentials">Credentials for using the v2 APIs in your code</h2>
+      <p>
+        Your code exchanges this user ID and password for an OAuth 2.0 access token at the login endpoint,
+        then sends the token as <code>Authorization: Bearer &lt;token&gt;</code> in its API calls.
+      </p>
+      {error && !confirming ? <Notice kind="error">{error}</Notice> : null}
+      {credentials ? (
+        <>
+          <dl class="secrets">
+            <dt>User ID</dt>
+            <dd>
+              <code class="secret" id="credentials-user-id">
+                {credentials.userId}
+              </code>
+              <CopyButton
+                label="Copy user ID"
+                value={credentials.userId}
+                audit={{ accountId, action: 'credentials.copied' }}
+              />
+            </dd>
+            <dt>Password</dt>
+            <dd>
+              <code class="secret" id="credentials-password">
+                {revealed ? credentials.password : '••••••••••••••••'}
+              </code>
+              {revealed ? null : <span class="visually-hidden">(hidden)</span>}
+              <button type="button" class="button-secondary" onClick={toggleReveal}>
+                {revealed ? 'Hide password' : 'Show password'}
+              </button>
+              <CopyButton
+                label="Copy password"
+                value={credentials.password}
+                audit={{ accountId, action: 'credentials.copied' }}
+              />
+            </dd>
+            <dt>Login URL</dt>
+            <dd>
+              <code id="login-url">{data.loginUrl}</code>
+            </dd>
+          </dl>
+          <h3>Get an access token</h3>
+          <p>
+            Send the user ID and password as a Basic <code>Authorization</code> header: the word{' '}
+            <code>Basic</code>, a space, and the base64 encoding of <code>userId:password</code>. Base64 is
+            easily decoded, so call the login URL over HTTPS only.
+          </p>
+          <p class="code-label" id="curl-example-label">
+            Example with curl{revealed ? '' : ' (show the password to see the whole header)'}:
+          </p>
+          <pre class="code">
+            <code>{curlExample(data.loginUrl, shownHeader)}</code>
+          </pre>
+          <div class="actions">
+            <CopyButton
+              label="Copy curl command"
+              value={curlExample(data.loginUrl, header)}
+              audit={{ accountId, action: 'credentials.copied' }}
+            />
+          </div>
+          <p>
+            It answers <code>{'{"access_token": "…", "token_type": "Bearer", "expires_in": …}'}</code>.
+            Standard OAuth 2.0 clients can use the token endpoint <code>{data.tokenUrl}</code> with{' '}
+            <code>grant_type=client_credentials</code> instead.
+          </p>
+        </>
+      ) : (
+        <p>This account has no v2 credentials. Regenerate them to create a user ID and password.</p>
+      )}
+      <div class="actions">
+        <button type="button" class="button-danger" onClick={() => setConfirming(true)}>
+          Regenerate credentials
+        </button>
+      </div>
+      <ConfirmDialog
+        open={confirming}
+        title="Regenerate the credentials?"
+        confirmLabel="Regenerate credentials"
+        busy={busy}
+        error={confirming ? error : null}
+        onConfirm={regenerate}
+        onCancel={() => {
+          setConfirming(false);
+          setError(null);
+        }}
+      >
+        <p>
+          A new user ID and password replace the current ones.{' '}
+          <strong>
+            The current password stops working at once, on every server node, and every access token issued
+            with it is revoked.
+          </strong>
+        </p>
+        <p>Every program that logs in with the current credentials must be given the new ones.</p>
+      </ConfirmDialog>
+    </section>
+  );
+}

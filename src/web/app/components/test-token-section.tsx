@@ -1,0 +1,76 @@
+import { useState } from 'preact/hooks';
+import { accountPath, api, messageOf } from '../api.js';
+import type { Authorization } from '../authorization.js';
+import { formatTime, relativeTime } from '../format.js';
+import { CopyButton } from './copy-button.js';
+import { Notice } from './ui.js';
+
+/** *Token for testing the v2 APIs*: the 24-hour token, its expiry, Copy and "Get a new token". */
+export function TestTokenSection({
+  accountId,
+  data,
+  onChanged,
+}: {
+  accountId: string;
+  data: Authorization;
+  onChanged: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const token = data.testToken;
+
+  async function issue() {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(accountPath(accountId, 'test-token'));
+      onChanged();
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="test-token" class="card">
+      <h2 id="test-token">Token for testing the v2 APIs</h2>
+      <p>
+        Use this access token to try the Context Service API v2 and the Next Actions API v2 in API testing
+        tools such as Postman. It is temporary: it expires 24 hours after it is issued.{' '}
+        <strong>Do not use it in your code</strong> — code gets its own tokens with the credentials below.
+      </p>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {token ? (
+        <dl class="secrets">
+          <dt>Token</dt>
+          <dd>
+            <code class="secret" id="test-token-value">
+              {token.token}
+            </code>
+            <CopyButton
+              label="Copy token"
+              value={token.token}
+              audit={{ accountId, action: 'test-token.copied' }}
+            />
+          </dd>
+          <dt>Expires</dt>
+          <dd>
+            <span>
+              <time dateTime={token.expiresAt}>{formatTime(token.expiresAt)}</time> (
+              {relativeTime(token.expiresAt)})
+            </span>
+          </dd>
+        </dl>
+      ) : (
+        <p>No token for testing has been issued yet, or the last one has expired.</p>
+      )}
+      <div class="actions">
+        <button type="button" onClick={issue} disabled={busy}>
+          {busy ? 'Getting a token…' : 'Get a new token'}
+        </button>
+        {token ? <span class="hint">Getting a new token revokes this one.</span> : null}
+      </div>
+    </section>
+  );
+}
