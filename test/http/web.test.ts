@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { CLIENT_ROUTES, WEB_CSP, webRoutesFrom } from '../../src/http/routes/web.js';
-import type { RouteDeps } from '../../src/http/server.js';
-import type { App } from '../../src/http/types.js';
+import type { App, RouteDeps } from '../../src/http/types.js';
 
 async function serve(root: string) {
   const app = Fastify();

@@ -2,8 +2,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { type Actor, recordAudit } from '../../services/audit.js';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 import {
   ERROR_RESPONSES,
   NamespaceName,
