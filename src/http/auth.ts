@@ -1,4 +1,4 @@
-import { parseCookie, stringifySetCookie } from 'cookie';
+import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
@@ -25,9 +25,7 @@ export function setSessionCookie(
 ): void {
   reply.header(
     'set-cookie',
-    stringifySetCookie({
-      name: SESSION_COOKIE,
-      value,
+    serializeCookie(SESSION_COOKIE, value, {
       httpOnly: true,
       sameSite: 'strict',
       secure,
@@ -40,9 +38,7 @@ export function setSessionCookie(
 export function clearSessionCookie(reply: FastifyReply): void {
   reply.header(
     'set-cookie',
-    stringifySetCookie({
-      name: SESSION_COOKIE,
-      value: '',
+    serializeCookie(SESSION_COOKIE, '', {
       httpOnly: true,
       sameSite: 'strict',
       path: '/',
@@ -50,6 +46,7 @@ export function clearSessionCookie(reply: FastifyReply): void {
     }),
   );
 }
+
 const REALM = 'conversation-orchestrator';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
