@@ -7,20 +7,19 @@ import {
   type FieldError,
   type NoMatchReason,
   type Policy,
-  type PolicyResult,
   validateCustomAttributes,
   validatePolicyInput,
 } from '../core/policy/index.js';
 import type { ServiceContext } from './context.js';
 import { attributeLookup, contextSession, type NextActionRequest, readContext } from './policy-attributes.js';
-import { type CompiledPolicySet, PolicyCache } from './policy-cache.js';
+import { PolicyCache } from './policy-cache.js';
 import { type DryRunDraft, type DryRunResult, dryRun } from './policy-dry-run.js';
 import { etagOf, requireIfMatch, requirePrecondition } from './policy-etags.js';
-import { decodeResults, encodeResults } from './policy-log-format.js';
-import { POLICY_LOG_RETENTION_MS, PolicyLogWriter } from './policy-log-writer.js';
+import { PolicyLog, type PolicyLogView } from './policy-log.js';
 
 export type { NextActionRequest } from './policy-attributes.js';
 export type { DryRunDraft, DryRunResult } from './policy-dry-run.js';
+export type { PolicyLogView } from './policy-log.js';
 
 /** The most policies one account may have (the list must also fit the 1 MB request body limit). */
 export const MAX_POLICIES = 2000;
@@ -31,16 +30,6 @@ export interface NextActionResult {
   evaluationId: string;
   rule: { id: string; name: string; actions: Action[] } | null;
   noMatchReason?: NoMatchReason;
-}
-
-/** A policy log entry as the admin API shows it, each result with the policy's id and name. */
-export interface PolicyLogView {
-  id: string;
-  at: number;
-  conversationId: string | null;
-  evaluationId: string;
-  matchedPolicyId: string | null;
-  results: { policyId: string | null; name: string | null; result: PolicyResult; reason?: string }[];
 }
 
 function refuse(detail: string, errors: FieldError[], prefix = ''): never {
@@ -67,11 +56,11 @@ function ruleOf(evaluation: Evaluation): NextActionResult['rule'] {
  */
 export class PolicyService {
   readonly #cache: PolicyCache;
-  readonly #logs: PolicyLogWriter;
+  readonly #logs: PolicyLog;
 
   constructor(private readonly ctx: ServiceContext) {
     this.#cache = new PolicyCache(ctx);
-    this.#logs = new PolicyLogWriter(ctx);
+    this.#logs = new PolicyLog(ctx);
   }
 
   async list(accountId: string): Promise<{ policies: Policy[]; etag: string }> {
@@ -198,7 +187,7 @@ export class PolicyService {
     const now = this.ctx.clock.now();
     const options = request.policyId === undefined ? undefined : { policyId: request.policyId };
     const evaluation = evaluatePolicies(set.compiled, lookup, now, options);
-    this.#record(set, request, evaluationId, evaluation, now);
+    this.#logs.record(set, request, evaluationId, evaluation, now);
     const rule = ruleOf(evaluation);
     return rule
       ? { evaluationId, rule }
@@ -216,71 +205,16 @@ export class PolicyService {
   }
 
   /** The account's policy log of the last 7 days, newest first, optionally for one conversation. */
-  async searchLogs(
+  searchLogs(
     accountId: string,
     filter: { conversationId?: string; limit: number },
   ): Promise<PolicyLogView[]> {
-    await this.#logs.flush();
-    const since = this.ctx.clock.now() - POLICY_LOG_RETENTION_MS;
-    const entries = await this.ctx.store.policyLogs.searchPolicyLogs({ accountId, since, ...filter });
-    const outlines = await this.ctx.store.policyLogs.getOutlines(accountId, [
-      ...new Set(entries.map((e) => e.outlineId)),
-    ]);
-    const byId = new Map(outlines.map((o) => [o.id, o.policies]));
-    return entries.map((entry) => {
-      const policies = byId.get(entry.outlineId);
-      const reasons = new Map(entry.reasons.map((r) => [r.index, r.reason]));
-      const results: PolicyLogView['results'] = [];
-      decodeResults(entry.results, policies?.length ?? MAX_POLICIES).forEach((result, i) => {
-        if (result === null) return;
-        const reason = reasons.get(i);
-        const policy = policies?.[i];
-        results.push({
-          policyId: policy?.policyId ?? null,
-          name: policy?.name ?? null,
-          result,
-          ...(reason === undefined ? {} : { reason }),
-        });
-      });
-      const { id, at, conversationId, evaluationId, matchedPolicyId } = entry;
-      return { id, at, conversationId, evaluationId, matchedPolicyId, results };
-    });
+    return this.#logs.search(accountId, filter);
   }
 
   /** Waits until the policy log entries of past calls are written (tests, shutdown). */
   flushLogs(): Promise<void> {
     return this.#logs.flush();
-  }
-
-  #record(
-    set: CompiledPolicySet,
-    request: NextActionRequest,
-    evaluationId: string,
-    evaluation: Evaluation,
-    now: number,
-  ): void {
-    try {
-      // Results run from the top of the list; with policyId, only that policy's position was evaluated.
-      const start =
-        request.policyId === undefined ? 0 : set.compiled.findIndex((c) => c.id === request.policyId);
-      const { results, reasons } = encodeResults(evaluation.results, Math.max(start, 0));
-      this.#logs.append(
-        {
-          id: this.ctx.random.uuid(),
-          accountId: set.accountId,
-          conversationId: request.conversationId ?? null,
-          at: now,
-          evaluationId,
-          outlineId: set.outline.id,
-          results,
-          reasons,
-          matchedPolicyId: evaluation.matched?.id ?? null,
-        },
-        set.outline,
-      );
-    } catch (error) {
-      this.ctx.log.error({ err: error }, 'recording a policy evaluation failed');
-    }
   }
 
   #validList(input: unknown[], known: Set<string>): Policy[] {
