@@ -10,13 +10,17 @@ import type {
 import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
+import {
+  apiKeyFromRow,
+  clientFromRow,
+  num,
+  type Row,
+  signingKeyFromRow,
+  testTokenFromRow,
+} from '../shared/auth-rows.js';
 import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
 
-type Row = Record<string, unknown>;
-// BIGINT arrives as text (it may exceed 2^53); epoch milliseconds never do.
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** Serializes writers of one logical row across every node until the transaction ends. */
@@ -46,24 +50,6 @@ export class PostgresAccountStore implements AccountStore {
   }
 }
 
-const apiKey = (row: Row): ApiKeyRecord => ({
-  accountId: String(row.account_id),
-  keyHash: String(row.key_hash),
-  keyCipher: String(row.key_cipher),
-  createdAt: num(row.created_at),
-  expiresAt: numOrNull(row.expires_at),
-  lastUsedAt: numOrNull(row.last_used_at),
-});
-
-const client = (row: Row): ClientRecord => ({
-  accountId: String(row.account_id),
-  clientId: String(row.client_id),
-  secretHash: String(row.secret_hash),
-  secretCipher: String(row.secret_cipher),
-  version: num(row.version),
-  createdAt: num(row.created_at),
-});
-
 export class PostgresCredentialStore implements CredentialStore {
   constructor(private readonly pool: PostgresPool) {}
 
@@ -91,7 +77,7 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM api_keys WHERE key_hash = $1', [keyHash]);
-    return rows[0] ? apiKey(rows[0]) : null;
+    return rows[0] ? apiKeyFromRow(rows[0]) : null;
   }
 
   async listApiKeys(accountId: string): Promise<ApiKeyRecord[]> {
@@ -99,7 +85,7 @@ export class PostgresCredentialStore implements CredentialStore {
       'SELECT * FROM api_keys WHERE account_id = $1 ORDER BY created_at DESC, key_hash',
       [accountId],
     );
-    return rows.map(apiKey);
+    return rows.map(apiKeyFromRow);
   }
 
   async touchApiKey(keyHash: string, usedAt: number): Promise<void> {
@@ -123,22 +109,14 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async findClientById(clientId: string): Promise<ClientRecord | null> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM clients WHERE client_id = $1', [clientId]);
-    return rows[0] ? client(rows[0]) : null;
+    return rows[0] ? clientFromRow(rows[0]) : null;
   }
 
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM clients WHERE account_id = $1', [accountId]);
-    return rows[0] ? client(rows[0]) : null;
+    return rows[0] ? clientFromRow(rows[0]) : null;
   }
 }
-
-const testToken = (row: Row): TestTokenRecord => ({
-  accountId: String(row.account_id),
-  jti: String(row.jti),
-  tokenCipher: String(row.token_cipher),
-  issuedAt: num(row.issued_at),
-  expiresAt: num(row.expires_at),
-});
 
 export class PostgresTokenStore implements TokenStore {
   constructor(private readonly pool: PostgresPool) {}
@@ -168,7 +146,7 @@ export class PostgresTokenStore implements TokenStore {
            issued_at = excluded.issued_at, expires_at = excluded.expires_at`,
         [next.accountId, next.jti, next.tokenCipher, next.issuedAt, next.expiresAt],
       );
-      return rows[0] ? testToken(rows[0]) : null;
+      return rows[0] ? testTokenFromRow(rows[0]) : null;
     });
   }
 
@@ -176,7 +154,7 @@ export class PostgresTokenStore implements TokenStore {
     const { rows } = await this.pool.query<Row>('SELECT * FROM test_tokens WHERE account_id = $1', [
       accountId,
     ]);
-    return rows[0] ? testToken(rows[0]) : null;
+    return rows[0] ? testTokenFromRow(rows[0]) : null;
   }
 
   async purgeExpiredTokens(now: number): Promise<number> {
@@ -189,17 +167,6 @@ export class PostgresTokenStore implements TokenStore {
     return num(rows[0]?.purged);
   }
 }
-
-const signingKey = (row: Row): SigningKeyRecord => ({
-  kid: String(row.kid),
-  alg: row.alg === 'ES256' ? 'ES256' : 'EdDSA',
-  publicJwk: String(row.public_jwk),
-  privateCipher: String(row.private_cipher),
-  createdAt: num(row.created_at),
-  activatesAt: num(row.activates_at),
-  retiredAt: numOrNull(row.retired_at),
-  removeAfter: numOrNull(row.remove_after),
-});
 
 export class PostgresSigningKeyStore implements SigningKeyStore {
   constructor(private readonly pool: PostgresPool) {}
@@ -223,7 +190,7 @@ export class PostgresSigningKeyStore implements SigningKeyStore {
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM signing_keys ORDER BY created_at, kid');
-    return rows.map(signingKey);
+    return rows.map(signingKeyFromRow);
   }
 
   async retireSigningKey(kid: string, retiredAt: number, removeAfter: number): Promise<void> {

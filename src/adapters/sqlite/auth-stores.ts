@@ -10,12 +10,16 @@ import type {
 import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
+import {
+  apiKeyFromRow,
+  clientFromRow,
+  num,
+  type Row,
+  signingKeyFromRow,
+  testTokenFromRow,
+} from '../shared/auth-rows.js';
 import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
 import type { SqliteDatabase } from './database.js';
-
-type Row = Record<string, unknown>;
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export class SqliteAccountStore implements AccountStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -42,24 +46,6 @@ export class SqliteAccountStore implements AccountStore {
   }
 }
 
-const apiKey = (row: Row): ApiKeyRecord => ({
-  accountId: String(row.account_id),
-  keyHash: String(row.key_hash),
-  keyCipher: String(row.key_cipher),
-  createdAt: num(row.created_at),
-  expiresAt: numOrNull(row.expires_at),
-  lastUsedAt: numOrNull(row.last_used_at),
-});
-
-const client = (row: Row): ClientRecord => ({
-  accountId: String(row.account_id),
-  clientId: String(row.client_id),
-  secretHash: String(row.secret_hash),
-  secretCipher: String(row.secret_cipher),
-  version: num(row.version),
-  createdAt: num(row.created_at),
-});
-
 export class SqliteCredentialStore implements CredentialStore {
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -83,14 +69,14 @@ export class SqliteCredentialStore implements CredentialStore {
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
     const row = this.db.prepare('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as Row | undefined;
-    return row ? apiKey(row) : null;
+    return row ? apiKeyFromRow(row) : null;
   }
 
   async listApiKeys(accountId: string): Promise<ApiKeyRecord[]> {
     const rows = this.db
       .prepare('SELECT * FROM api_keys WHERE account_id = ? ORDER BY created_at DESC')
       .all(accountId) as Row[];
-    return rows.map(apiKey);
+    return rows.map(apiKeyFromRow);
   }
 
   async touchApiKey(keyHash: string, usedAt: number): Promise<void> {
@@ -116,24 +102,16 @@ export class SqliteCredentialStore implements CredentialStore {
 
   async findClientById(clientId: string): Promise<ClientRecord | null> {
     const row = this.db.prepare('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Row | undefined;
-    return row ? client(row) : null;
+    return row ? clientFromRow(row) : null;
   }
 
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
     const row = this.db.prepare('SELECT * FROM clients WHERE account_id = ?').get(accountId) as
       | Row
       | undefined;
-    return row ? client(row) : null;
+    return row ? clientFromRow(row) : null;
   }
 }
-
-const testToken = (row: Row): TestTokenRecord => ({
-  accountId: String(row.account_id),
-  jti: String(row.jti),
-  tokenCipher: String(row.token_cipher),
-  issuedAt: num(row.issued_at),
-  expiresAt: num(row.expires_at),
-});
 
 export class SqliteTokenStore implements TokenStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -162,7 +140,7 @@ export class SqliteTokenStore implements TokenStore {
              issued_at = excluded.issued_at, expires_at = excluded.expires_at`,
         )
         .run(next.accountId, next.jti, next.tokenCipher, next.issuedAt, next.expiresAt);
-      return previous ? testToken(previous) : null;
+      return previous ? testTokenFromRow(previous) : null;
     })();
   }
 
@@ -170,7 +148,7 @@ export class SqliteTokenStore implements TokenStore {
     const row = this.db.prepare('SELECT * FROM test_tokens WHERE account_id = ?').get(accountId) as
       | Row
       | undefined;
-    return row ? testToken(row) : null;
+    return row ? testTokenFromRow(row) : null;
   }
 
   async purgeExpiredTokens(now: number): Promise<number> {
@@ -181,17 +159,6 @@ export class SqliteTokenStore implements TokenStore {
     )();
   }
 }
-
-const signingKey = (row: Row): SigningKeyRecord => ({
-  kid: String(row.kid),
-  alg: row.alg === 'ES256' ? 'ES256' : 'EdDSA',
-  publicJwk: String(row.public_jwk),
-  privateCipher: String(row.private_cipher),
-  createdAt: num(row.created_at),
-  activatesAt: num(row.activates_at),
-  retiredAt: numOrNull(row.retired_at),
-  removeAfter: numOrNull(row.remove_after),
-});
 
 export class SqliteSigningKeyStore implements SigningKeyStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -216,7 +183,7 @@ export class SqliteSigningKeyStore implements SigningKeyStore {
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
     return (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(
-      signingKey,
+      signingKeyFromRow,
     );
   }
 
