@@ -1,3 +1,4 @@
+import { after, before, describe, test } from 'node:test';
 import { createMemoryStore } from '../../src/adapters/memory/store.js';
 import { createPostgresStore } from '../../src/adapters/postgres/store.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
@@ -30,3 +31,37 @@ export const storeFactories: StoreFactory[] = [
   { name: 'sqlite', unavailable: async () => null, create: async () => createSqliteStore(':memory:') },
   { name: 'postgres', unavailable: postgresUnavailable, create: createIsolatedPostgresStore },
 ];
+
+/** A contract test: skipped, with the reason, when its adapter cannot run here. */
+export type ContractTest = (name: string, fn: () => Promise<void>) => void;
+
+/**
+ * Runs one contract suite against every adapter. `store` stands for the fresh store of the adapter under
+ * test (created before the suite's tests, closed after them).
+ */
+export function describeStoreContract(
+  title: string,
+  body: (store: Store, it: ContractTest, factory: StoreFactory) => void,
+): void {
+  for (const factory of storeFactories) {
+    describe(`${title} contract: ${factory.name}`, async () => {
+      const reason = await factory.unavailable();
+      let current: Store | undefined;
+      before(async () => {
+        if (!reason) current = await factory.create();
+      });
+      after(async () => {
+        if (!reason) await current?.close();
+      });
+      const store = new Proxy({} as Store, {
+        get: (_target, property) => {
+          if (!current) throw new Error('the store is not open yet');
+          return current[property as keyof Store];
+        },
+      });
+      const it: ContractTest = (name, fn) =>
+        reason ? test(name, { skip: reason }, () => {}) : test(name, fn);
+      body(store, it, factory);
+    });
+  }
+}

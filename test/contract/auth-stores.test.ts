@@ -1,213 +1,198 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Store } from '../../src/ports/store.js';
-import { storeFactories } from './adapters.js';
+import { describeStoreContract } from './adapters.js';
 
-for (const factory of storeFactories) {
-  describe(`auth stores contract: ${factory.name}`, async () => {
-    const reason = await factory.unavailable();
-    let store: Store;
-    before(async () => {
-      if (!reason) store = await factory.create();
-    });
-    after(async () => {
-      if (!reason) await store.close();
-    });
-    const it = (name: string, fn: () => Promise<void>) =>
-      reason ? test(name, { skip: reason }, () => {}) : test(name, fn);
-
-    it('creates an account once and lists accounts in order', async () => {
-      assert.equal(await store.accounts.createAccount({ accountId: 'b-acct', createdAt: 2 }), true);
-      assert.equal(await store.accounts.createAccount({ accountId: 'a-acct', createdAt: 1 }), true);
-      assert.equal(await store.accounts.createAccount({ accountId: 'a-acct', createdAt: 3 }), false);
-      assert.deepEqual(await store.accounts.getAccount('a-acct'), { accountId: 'a-acct', createdAt: 1 });
-      assert.equal(await store.accounts.getAccount('missing'), null);
-      const ids = (await store.accounts.listAccounts()).map((a) => a.accountId);
-      assert.deepEqual(
-        ids.filter((id) => id.endsWith('-acct')),
-        ['a-acct', 'b-acct'],
-      );
-    });
-
-    it('replaces an API key at once, or keeps the old one for a grace period', async () => {
-      await store.accounts.createAccount({ accountId: 'keys', createdAt: 0 });
-      const key = (hash: string, at: number) => ({
-        accountId: 'keys',
-        keyHash: hash,
-        keyCipher: `c-${hash}`,
-        createdAt: at,
-      });
-      await store.credentials.replaceApiKey(key('h1', 1), null);
-      assert.equal((await store.credentials.findApiKeyByHash('h1'))?.expiresAt, null);
-      await store.credentials.replaceApiKey(key('h2', 2), null);
-      assert.equal(await store.credentials.findApiKeyByHash('h1'), null);
-      await store.credentials.replaceApiKey(key('h3', 3), 5_000);
-      assert.equal((await store.credentials.findApiKeyByHash('h2'))?.expiresAt, 5_000);
-      await store.credentials.replaceApiKey(key('h4', 4), 9_000);
-      assert.equal((await store.credentials.findApiKeyByHash('h2'))?.expiresAt, 5_000, 'never extended');
-      assert.equal((await store.credentials.findApiKeyByHash('h3'))?.expiresAt, 9_000);
-      const listed = await store.credentials.listApiKeys('keys');
-      assert.deepEqual(
-        listed.map((k) => k.keyHash),
-        ['h4', 'h3', 'h2'],
-      );
-      assert.equal(listed[0]?.keyCipher, 'c-h4');
-    });
-
-    it('records when a key was last used, only forward', async () => {
-      await store.accounts.createAccount({ accountId: 'touch', createdAt: 0 });
-      await store.credentials.replaceApiKey(
-        { accountId: 'touch', keyHash: 't1', keyCipher: 'c', createdAt: 1 },
-        null,
-      );
-      await store.credentials.touchApiKey('t1', 120_000);
-      await store.credentials.touchApiKey('t1', 60_000);
-      assert.equal((await store.credentials.findApiKeyByHash('t1'))?.lastUsedAt, 120_000);
-      await store.credentials.touchApiKey('unknown', 1);
-    });
-
-    it('replaces the v2 client and counts versions', async () => {
-      await store.accounts.createAccount({ accountId: 'cl', createdAt: 0 });
-      const make = (id: string) => ({
-        accountId: 'cl',
-        clientId: id,
-        secretHash: `s-${id}`,
-        secretCipher: 'x',
-        createdAt: 1,
-      });
-      assert.equal(await store.credentials.replaceClient(make('c1')), 1);
-      assert.equal(await store.credentials.replaceClient(make('c2')), 2);
-      assert.equal(await store.credentials.findClientById('c1'), null);
-      assert.equal((await store.credentials.findClientById('c2'))?.version, 2);
-      assert.equal((await store.credentials.findClientByAccount('cl'))?.clientId, 'c2');
-      assert.equal(await store.credentials.findClientByAccount('nobody'), null);
-    });
-
-    it('revokes tokens, replaces the test token and purges what expired', async () => {
-      await store.accounts.createAccount({ accountId: 'tok', createdAt: 0 });
-      await store.tokens.revokeToken('j1', 'tok', 1_000);
-      await store.tokens.revokeToken('j1', 'tok', 1_000);
-      assert.equal(await store.tokens.isRevoked('j1'), true);
-      assert.equal(await store.tokens.isRevoked('j2'), false);
-      const t = (jti: string, exp: number) => ({
-        accountId: 'tok',
-        jti,
-        tokenCipher: `c${jti}`,
-        issuedAt: 0,
-        expiresAt: exp,
-      });
-      assert.equal(await store.tokens.replaceTestToken(t('a', 500)), null);
-      assert.equal((await store.tokens.replaceTestToken(t('b', 5_000)))?.jti, 'a');
-      assert.equal((await store.tokens.getTestToken('tok'))?.jti, 'b');
-      assert.equal(await store.tokens.purgeExpiredTokens(2_000), 1);
-      assert.equal(await store.tokens.isRevoked('j1'), false);
-      assert.equal((await store.tokens.getTestToken('tok'))?.jti, 'b');
-    });
-
-    it('keeps signing keys, retires once and deletes after their removal time', async () => {
-      const k = (kid: string, at: number) => ({
-        kid,
-        alg: 'EdDSA' as const,
-        publicJwk: '{}',
-        privateCipher: 'p',
-        createdAt: at,
-        activatesAt: at,
-        retiredAt: null,
-        removeAfter: null,
-      });
-      await store.signingKeys.addSigningKey(k('k1', 1));
-      await store.signingKeys.addSigningKey(k('k2', 2));
-      await store.signingKeys.retireSigningKey('k1', 10, 100);
-      await store.signingKeys.retireSigningKey('k1', 20, 200);
-      const listed = await store.signingKeys.listSigningKeys();
-      assert.deepEqual(
-        listed.map((x) => [x.kid, x.retiredAt, x.removeAfter]),
-        [
-          ['k1', 10, 100],
-          ['k2', null, null],
-        ],
-      );
-      assert.equal(await store.signingKeys.deleteSigningKeysRemovedBefore(150), 1);
-      assert.deepEqual(
-        (await store.signingKeys.listSigningKeys()).map((x) => x.kid),
-        ['k2'],
-      );
-    });
-
-    it('stores operators, sessions and operator tokens', async () => {
-      assert.equal(
-        await store.operators.createOperator({ username: 'op', passwordHash: 'h', createdAt: 1 }),
-        true,
-      );
-      assert.equal(
-        await store.operators.createOperator({ username: 'op', passwordHash: 'x', createdAt: 2 }),
-        false,
-      );
-      assert.equal(await store.operators.setOperatorPassword('op', 'h2'), true);
-      assert.equal(await store.operators.setOperatorPassword('ghost', 'h2'), false);
-      assert.equal((await store.operators.getOperator('op'))?.passwordHash, 'h2');
-      const s = (id: string) => ({
-        idHash: id,
-        username: 'op',
-        csrfToken: `csrf-${id}`,
-        createdAt: 1,
-        expiresAt: 2,
-      });
-      await store.operators.createSession(s('s1'));
-      await store.operators.createSession(s('s2'));
-      assert.equal((await store.operators.getSession('s1'))?.csrfToken, 'csrf-s1');
-      assert.equal(await store.operators.deleteSessions({ idHash: 's1' }), 1);
-      assert.equal(await store.operators.getSession('s1'), null);
-      assert.equal(await store.operators.deleteSessions({ username: 'op' }), 1);
-      await store.operators.createOperatorToken({
-        tokenHash: 'th',
-        username: 'op',
-        name: 'ci',
-        createdAt: 3,
-      });
-      assert.equal((await store.operators.findOperatorToken('th'))?.name, 'ci');
-      assert.equal(await store.operators.findOperatorToken('nope'), null);
-    });
-
-    it('appends audit events and lists them newest first, per account, with paging', async () => {
-      for (let i = 1; i <= 5; i++) {
-        await store.audit.appendAudit({
-          id: `e${i}`,
-          at: i * 10,
-          actor: 'op',
-          accountId: i % 2 ? 'odd' : 'even',
-          action: 'api-key.viewed',
-          address: '127.0.0.1',
-          detail: { n: i, ok: true, none: null },
-        });
-      }
-      const odd = await store.audit.listAudit({ accountId: 'odd', limit: 10 });
-      assert.deepEqual(
-        odd.map((e) => e.id),
-        ['e5', 'e3', 'e1'],
-      );
-      assert.deepEqual(odd[0]?.detail, { n: 5, ok: true, none: null });
-      for (const id of ['same-z', 'same-a', 'same-m']) {
-        await store.audit.appendAudit({
-          id,
-          at: 1_000,
-          actor: 'op',
-          accountId: 'same',
-          action: 'x',
-          address: null,
-          detail: {},
-        });
-      }
-      assert.deepEqual(
-        (await store.audit.listAudit({ accountId: 'same', limit: 10 })).map((e) => e.id),
-        ['same-m', 'same-a', 'same-z'],
-        'same millisecond: newest appended first',
-      );
-      const page = await store.audit.listAudit({ before: 40, limit: 2 });
-      assert.deepEqual(
-        page.map((e) => e.id),
-        ['e3', 'e2'],
-      );
-    });
+describeStoreContract('auth stores', (store, it) => {
+  it('creates an account once and lists accounts in order', async () => {
+    assert.equal(await store.accounts.createAccount({ accountId: 'b-acct', createdAt: 2 }), true);
+    assert.equal(await store.accounts.createAccount({ accountId: 'a-acct', createdAt: 1 }), true);
+    assert.equal(await store.accounts.createAccount({ accountId: 'a-acct', createdAt: 3 }), false);
+    assert.deepEqual(await store.accounts.getAccount('a-acct'), { accountId: 'a-acct', createdAt: 1 });
+    assert.equal(await store.accounts.getAccount('missing'), null);
+    const ids = (await store.accounts.listAccounts()).map((a) => a.accountId);
+    assert.deepEqual(
+      ids.filter((id) => id.endsWith('-acct')),
+      ['a-acct', 'b-acct'],
+    );
   });
-}
+
+  it('replaces an API key at once, or keeps the old one for a grace period', async () => {
+    await store.accounts.createAccount({ accountId: 'keys', createdAt: 0 });
+    const key = (hash: string, at: number) => ({
+      accountId: 'keys',
+      keyHash: hash,
+      keyCipher: `c-${hash}`,
+      createdAt: at,
+    });
+    await store.credentials.replaceApiKey(key('h1', 1), null);
+    assert.equal((await store.credentials.findApiKeyByHash('h1'))?.expiresAt, null);
+    await store.credentials.replaceApiKey(key('h2', 2), null);
+    assert.equal(await store.credentials.findApiKeyByHash('h1'), null);
+    await store.credentials.replaceApiKey(key('h3', 3), 5_000);
+    assert.equal((await store.credentials.findApiKeyByHash('h2'))?.expiresAt, 5_000);
+    await store.credentials.replaceApiKey(key('h4', 4), 9_000);
+    assert.equal((await store.credentials.findApiKeyByHash('h2'))?.expiresAt, 5_000, 'never extended');
+    assert.equal((await store.credentials.findApiKeyByHash('h3'))?.expiresAt, 9_000);
+    const listed = await store.credentials.listApiKeys('keys');
+    assert.deepEqual(
+      listed.map((k) => k.keyHash),
+      ['h4', 'h3', 'h2'],
+    );
+    assert.equal(listed[0]?.keyCipher, 'c-h4');
+  });
+
+  it('records when a key was last used, only forward', async () => {
+    await store.accounts.createAccount({ accountId: 'touch', createdAt: 0 });
+    await store.credentials.replaceApiKey(
+      { accountId: 'touch', keyHash: 't1', keyCipher: 'c', createdAt: 1 },
+      null,
+    );
+    await store.credentials.touchApiKey('t1', 120_000);
+    await store.credentials.touchApiKey('t1', 60_000);
+    assert.equal((await store.credentials.findApiKeyByHash('t1'))?.lastUsedAt, 120_000);
+    await store.credentials.touchApiKey('unknown', 1);
+  });
+
+  it('replaces the v2 client and counts versions', async () => {
+    await store.accounts.createAccount({ accountId: 'cl', createdAt: 0 });
+    const make = (id: string) => ({
+      accountId: 'cl',
+      clientId: id,
+      secretHash: `s-${id}`,
+      secretCipher: 'x',
+      createdAt: 1,
+    });
+    assert.equal(await store.credentials.replaceClient(make('c1')), 1);
+    assert.equal(await store.credentials.replaceClient(make('c2')), 2);
+    assert.equal(await store.credentials.findClientById('c1'), null);
+    assert.equal((await store.credentials.findClientById('c2'))?.version, 2);
+    assert.equal((await store.credentials.findClientByAccount('cl'))?.clientId, 'c2');
+    assert.equal(await store.credentials.findClientByAccount('nobody'), null);
+  });
+
+  it('revokes tokens, replaces the test token and purges what expired', async () => {
+    await store.accounts.createAccount({ accountId: 'tok', createdAt: 0 });
+    await store.tokens.revokeToken('j1', 'tok', 1_000);
+    await store.tokens.revokeToken('j1', 'tok', 1_000);
+    assert.equal(await store.tokens.isRevoked('j1'), true);
+    assert.equal(await store.tokens.isRevoked('j2'), false);
+    const t = (jti: string, exp: number) => ({
+      accountId: 'tok',
+      jti,
+      tokenCipher: `c${jti}`,
+      issuedAt: 0,
+      expiresAt: exp,
+    });
+    assert.equal(await store.tokens.replaceTestToken(t('a', 500)), null);
+    assert.equal((await store.tokens.replaceTestToken(t('b', 5_000)))?.jti, 'a');
+    assert.equal((await store.tokens.getTestToken('tok'))?.jti, 'b');
+    assert.equal(await store.tokens.purgeExpiredTokens(2_000), 1);
+    assert.equal(await store.tokens.isRevoked('j1'), false);
+    assert.equal((await store.tokens.getTestToken('tok'))?.jti, 'b');
+  });
+
+  it('keeps signing keys, retires once and deletes after their removal time', async () => {
+    const k = (kid: string, at: number) => ({
+      kid,
+      alg: 'EdDSA' as const,
+      publicJwk: '{}',
+      privateCipher: 'p',
+      createdAt: at,
+      activatesAt: at,
+      retiredAt: null,
+      removeAfter: null,
+    });
+    await store.signingKeys.addSigningKey(k('k1', 1));
+    await store.signingKeys.addSigningKey(k('k2', 2));
+    await store.signingKeys.retireSigningKey('k1', 10, 100);
+    await store.signingKeys.retireSigningKey('k1', 20, 200);
+    const listed = await store.signingKeys.listSigningKeys();
+    assert.deepEqual(
+      listed.map((x) => [x.kid, x.retiredAt, x.removeAfter]),
+      [
+        ['k1', 10, 100],
+        ['k2', null, null],
+      ],
+    );
+    assert.equal(await store.signingKeys.deleteSigningKeysRemovedBefore(150), 1);
+    assert.deepEqual(
+      (await store.signingKeys.listSigningKeys()).map((x) => x.kid),
+      ['k2'],
+    );
+  });
+
+  it('stores operators, sessions and operator tokens', async () => {
+    assert.equal(
+      await store.operators.createOperator({ username: 'op', passwordHash: 'h', createdAt: 1 }),
+      true,
+    );
+    assert.equal(
+      await store.operators.createOperator({ username: 'op', passwordHash: 'x', createdAt: 2 }),
+      false,
+    );
+    assert.equal(await store.operators.setOperatorPassword('op', 'h2'), true);
+    assert.equal(await store.operators.setOperatorPassword('ghost', 'h2'), false);
+    assert.equal((await store.operators.getOperator('op'))?.passwordHash, 'h2');
+    const s = (id: string) => ({
+      idHash: id,
+      username: 'op',
+      csrfToken: `csrf-${id}`,
+      createdAt: 1,
+      expiresAt: 2,
+    });
+    await store.operators.createSession(s('s1'));
+    await store.operators.createSession(s('s2'));
+    assert.equal((await store.operators.getSession('s1'))?.csrfToken, 'csrf-s1');
+    assert.equal(await store.operators.deleteSessions({ idHash: 's1' }), 1);
+    assert.equal(await store.operators.getSession('s1'), null);
+    assert.equal(await store.operators.deleteSessions({ username: 'op' }), 1);
+    await store.operators.createOperatorToken({
+      tokenHash: 'th',
+      username: 'op',
+      name: 'ci',
+      createdAt: 3,
+    });
+    assert.equal((await store.operators.findOperatorToken('th'))?.name, 'ci');
+    assert.equal(await store.operators.findOperatorToken('nope'), null);
+  });
+
+  it('appends audit events and lists them newest first, per account, with paging', async () => {
+    for (let i = 1; i <= 5; i++) {
+      await store.audit.appendAudit({
+        id: `e${i}`,
+        at: i * 10,
+        actor: 'op',
+        accountId: i % 2 ? 'odd' : 'even',
+        action: 'api-key.viewed',
+        address: '127.0.0.1',
+        detail: { n: i, ok: true, none: null },
+      });
+    }
+    const odd = await store.audit.listAudit({ accountId: 'odd', limit: 10 });
+    assert.deepEqual(
+      odd.map((e) => e.id),
+      ['e5', 'e3', 'e1'],
+    );
+    assert.deepEqual(odd[0]?.detail, { n: 5, ok: true, none: null });
+    for (const id of ['same-z', 'same-a', 'same-m']) {
+      await store.audit.appendAudit({
+        id,
+        at: 1_000,
+        actor: 'op',
+        accountId: 'same',
+        action: 'x',
+        address: null,
+        detail: {},
+      });
+    }
+    assert.deepEqual(
+      (await store.audit.listAudit({ accountId: 'same', limit: 10 })).map((e) => e.id),
+      ['same-m', 'same-a', 'same-z'],
+      'same millisecond: newest appended first',
+    );
+    const page = await store.audit.listAudit({ before: 40, limit: 2 });
+    assert.deepEqual(
+      page.map((e) => e.id),
+      ['e3', 'e2'],
+    );
+  });
+});

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import type { Policy } from '../../src/core/policy/types.js';
 import type { PolicyLogEntry, PolicyOutline } from '../../src/ports/policy-store.js';
-import type { Store } from '../../src/ports/store.js';
-import { storeFactories } from './adapters.js';
+import { describeStoreContract } from './adapters.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -35,263 +33,251 @@ const entry = (id: string, fields: Partial<PolicyLogEntry> = {}): PolicyLogEntry
   ...fields,
 });
 
-for (const factory of storeFactories) {
-  describe(`policy stores contract: ${factory.name}`, async () => {
-    const reason = await factory.unavailable();
-    let store: Store;
-    before(async () => {
-      if (!reason) store = await factory.create();
-    });
-    after(async () => {
-      if (!reason) await store.close();
-    });
-    const it = (name: string, fn: () => Promise<void>) =>
-      reason ? test(name, { skip: reason }, () => {}) : test(name, fn);
-    const policies = () => store.policies;
-    const logs = () => store.policyLogs;
+describeStoreContract('policy stores', (store, it) => {
+  const policies = () => store.policies;
+  const logs = () => store.policyLogs;
 
-    it('an account that never saved anything has an empty set at version 0', async () => {
-      assert.deepEqual(await policies().getPolicySet('nobody'), {
-        policies: [],
-        customAttributes: {},
-        version: 0,
-      });
-    });
-
-    it('saves policies with compare-and-set and keeps their order, fields and key order', async () => {
-      const byExpression: Policy = {
-        id: 'p2',
-        name: 'by expression',
-        enabled: true,
-        expression: "orchestrator.intent == 'billing'",
-        actions: [{ type: 'SEND_MESSAGE', payload: { message: 'hi {{custom.name}}' } }],
-      };
-      const list = [byExpression, policy('p1', { enabled: false })];
-      assert.deepEqual(await policies().savePolicies('cas', list, 0), { ok: true, version: 1 });
-      const set = await policies().getPolicySet('cas');
-      assert.deepEqual(set, { policies: list, customAttributes: {}, version: 1 });
-      assert.equal(JSON.stringify(set.policies), JSON.stringify(list));
-    });
-
-    it('refuses a stale version and returns the current one, writing nothing', async () => {
-      await policies().savePolicies('stale', [policy('a')], 0);
-      await policies().savePolicies('stale', [policy('b')], 1);
-      assert.deepEqual(await policies().savePolicies('stale', [policy('c')], 1), { ok: false, version: 2 });
-      assert.deepEqual(await policies().savePolicies('stale', [policy('c')], 0), { ok: false, version: 2 });
-      assert.deepEqual(await policies().savePolicies('stale', [policy('c')], 7), { ok: false, version: 2 });
-      assert.deepEqual(await policies().saveCustomAttributes('stale', { x: 1 }, 1), {
-        ok: false,
-        version: 2,
-      });
-      const set = await policies().getPolicySet('stale');
-      assert.deepEqual(set.policies, [policy('b')]);
-      assert.deepEqual(set.customAttributes, {});
-    });
-
-    it('a first save against a version other than 0 is refused with version 0', async () => {
-      assert.deepEqual(await policies().savePolicies('fresh', [policy('a')], 1), { ok: false, version: 0 });
-      assert.deepEqual(await policies().saveCustomAttributes('fresh2', { a: 1 }, 3), {
-        ok: false,
-        version: 0,
-      });
-      assert.equal((await policies().getPolicySet('fresh')).version, 0);
-    });
-
-    it('policies and custom attributes share one version, each save bumping it by one', async () => {
-      const attributes = {
-        tier: 'gold',
-        limit: 3,
-        vip: true,
-        list: ['a', 1],
-        json: { nested: { deep: [null] } },
-      };
-      assert.deepEqual(await policies().saveCustomAttributes('shared', attributes, 0), {
-        ok: true,
-        version: 1,
-      });
-      assert.deepEqual(await policies().savePolicies('shared', [policy('a')], 1), { ok: true, version: 2 });
-      assert.deepEqual(await policies().saveCustomAttributes('shared', { tier: 'silver' }, 2), {
-        ok: true,
-        version: 3,
-      });
-      assert.deepEqual(await policies().savePolicies('shared', [], 3), { ok: true, version: 4 });
-      assert.deepEqual(await policies().getPolicySet('shared'), {
-        policies: [],
-        customAttributes: { tier: 'silver' },
-        version: 4,
-      });
-    });
-
-    it('saving one part keeps the other', async () => {
-      await policies().savePolicies('keep', [policy('a')], 0);
-      await policies().saveCustomAttributes('keep', { a: 1 }, 1);
-      await policies().savePolicies('keep', [policy('b')], 2);
-      assert.deepEqual(await policies().getPolicySet('keep'), {
-        policies: [policy('b')],
-        customAttributes: { a: 1 },
-        version: 3,
-      });
-    });
-
-    it('accounts are separate', async () => {
-      await policies().savePolicies('left', [policy('l')], 0);
-      assert.deepEqual(await policies().getPolicySet('right'), {
-        policies: [],
-        customAttributes: {},
-        version: 0,
-      });
-      assert.deepEqual(await policies().savePolicies('right', [policy('r')], 0), { ok: true, version: 1 });
-      assert.deepEqual((await policies().getPolicySet('left')).policies, [policy('l')]);
-    });
-
-    it('concurrent saves against one version: exactly one wins', async () => {
-      for (const start of [0, 1]) {
-        const account = `race${start}`;
-        if (start === 1) await policies().savePolicies(account, [], 0);
-        const outcomes = await Promise.all(
-          Array.from({ length: 8 }, (_, i) =>
-            i % 2
-              ? policies().savePolicies(account, [policy(`p${i}`)], start)
-              : policies().saveCustomAttributes(account, { i }, start),
-          ),
-        );
-        assert.equal(outcomes.filter((o) => o.ok).length, 1, JSON.stringify(outcomes));
-        for (const o of outcomes) assert.equal(o.version, start + 1);
-        assert.equal((await policies().getPolicySet(account)).version, start + 1);
-      }
-    });
-
-    it('a returned set is a copy: changing it changes nothing stored', async () => {
-      await policies().savePolicies('copy', [policy('a')], 0);
-      const set = await policies().getPolicySet('copy');
-      (set.policies[0] as Policy).name = 'changed';
-      set.customAttributes.x = 1;
-      assert.deepEqual(await policies().getPolicySet('copy'), {
-        policies: [policy('a')],
-        customAttributes: {},
-        version: 1,
-      });
-    });
-
-    it('unicode text round-trips', async () => {
-      const named = policy('u', { name: 'Ünïcødé — 日本語 😀 \'"\\' });
-      await policies().savePolicies('unicode', [named], 0);
-      await policies().saveCustomAttributes('unicode', { greeting: 'héllo 😀' }, 1);
-      const set = await policies().getPolicySet('unicode');
-      assert.deepEqual(set.policies, [named]);
-      assert.deepEqual(set.customAttributes, { greeting: 'héllo 😀' });
-    });
-
-    it('outlines: saved once per account and id, read back by id, unknown ids left out', async () => {
-      await logs().saveOutline(outline('ol', 'o1'), T0);
-      await logs().saveOutline(outline('ol', 'o1'), T0 + 5);
-      await logs().saveOutline(outline('ol', 'o2', ['c']), T0);
-      await logs().saveOutline(outline('other', 'o1', ['z']), T0);
-      const found = await logs().getOutlines('ol', ['o2', 'o1', 'missing', 'o1']);
-      assert.deepEqual(
-        found.sort((a, b) => a.id.localeCompare(b.id)),
-        [outline('ol', 'o1'), outline('ol', 'o2', ['c'])],
-      );
-      assert.deepEqual(await logs().getOutlines('other', ['o1']), [outline('other', 'o1', ['z'])]);
-      assert.deepEqual(await logs().getOutlines('ol', []), []);
-      assert.deepEqual(await logs().getOutlines('nobody', ['o1']), []);
-    });
-
-    it('log entries round-trip, every field', async () => {
-      const full = entry('full', {
-        accountId: 'rt',
-        conversationId: null,
-        results: 'DFEIT',
-        reasons: [
-          { index: 2, reason: 'missing attribute custom.tier' },
-          { index: 3, reason: 'EQUAL cannot compare string with number — ü' },
-        ],
-        matchedPolicyId: null,
-      });
-      await logs().appendPolicyLogs([full]);
-      assert.deepEqual(await logs().searchPolicyLogs({ accountId: 'rt', since: 0, limit: 10 }), [full]);
-    });
-
-    it('search: by conversation id, newest first, since and limit, one account only', async () => {
-      const a = 'search';
-      await logs().appendPolicyLogs([
-        entry('s1', { accountId: a, conversationId: 'c1', at: T0 + 1 }),
-        entry('s2', { accountId: a, conversationId: 'c2', at: T0 + 2 }),
-        entry('s3', { accountId: a, conversationId: 'c1', at: T0 + 3 }),
-      ]);
-      await logs().appendPolicyLogs([entry('s4', { accountId: a, conversationId: 'c1', at: T0 + 4 })]);
-      await logs().appendPolicyLogs([
-        entry('s5', { accountId: 'elsewhere', conversationId: 'c1', at: T0 + 5 }),
-      ]);
-      const ids = async (filter: { conversationId?: string; since?: number; limit?: number }) =>
-        (
-          await logs().searchPolicyLogs({
-            accountId: a,
-            since: filter.since ?? 0,
-            limit: filter.limit ?? 100,
-            ...(filter.conversationId === undefined ? {} : { conversationId: filter.conversationId }),
-          })
-        ).map((e) => e.id);
-      assert.deepEqual(await ids({}), ['s4', 's3', 's2', 's1']);
-      assert.deepEqual(await ids({ conversationId: 'c1' }), ['s4', 's3', 's1']);
-      assert.deepEqual(await ids({ conversationId: 'c1', limit: 2 }), ['s4', 's3']);
-      assert.deepEqual(await ids({ conversationId: 'c1', since: T0 + 3 }), ['s4', 's3']);
-      assert.deepEqual(await ids({ since: T0 + 2, limit: 1 }), ['s4']);
-      assert.deepEqual(await ids({ conversationId: 'none' }), []);
-      assert.deepEqual(await ids({ since: T0 + 10 }), []);
-    });
-
-    it('search: entries at the same instant are ordered by id, descending, in binary order', async () => {
-      const a = 'ties';
-      await logs().appendPolicyLogs(
-        ['a', 'B', 'b', 'A', '_', '1'].map((id) => entry(`${id}`, { accountId: a })),
-      );
-      const found = await logs().searchPolicyLogs({ accountId: a, since: 0, limit: 10 });
-      assert.deepEqual(
-        found.map((e) => e.id),
-        ['b', 'a', '_', 'B', 'A', '1'],
-      );
-    });
-
-    it('append is all or none: a batch with a repeated id writes nothing', async () => {
-      const a = 'atomic';
-      await logs().appendPolicyLogs([entry('x1', { accountId: a })]);
-      await assert.rejects(
-        logs().appendPolicyLogs([entry('x2', { accountId: a }), entry('x1', { accountId: a })]),
-      );
-      await assert.rejects(
-        logs().appendPolicyLogs([entry('x3', { accountId: a }), entry('x3', { accountId: a })]),
-      );
-      const found = await logs().searchPolicyLogs({ accountId: a, since: 0, limit: 10 });
-      assert.deepEqual(
-        found.map((e) => e.id),
-        ['x1'],
-      );
-      await logs().appendPolicyLogs([]);
-    });
-
-    it('purge: deletes entries before the cutoff and outlines neither in use since then nor referenced', async () => {
-      const a = 'purge';
-      await logs().saveOutline(outline(a, 'old-unused'), T0);
-      await logs().saveOutline(outline(a, 'old-referenced'), T0);
-      await logs().saveOutline(outline(a, 'recent'), T0 + 10_000);
-      await logs().saveOutline(outline(a, 'touched'), T0);
-      await logs().saveOutline(outline(a, 'touched'), T0 + 20_000);
-      await logs().appendPolicyLogs([
-        entry('p-old', { accountId: a, at: T0, outlineId: 'old-unused' }),
-        entry('p-kept', { accountId: a, at: T0 + 10_000, outlineId: 'old-referenced' }),
-        entry('p-edge', { accountId: a, at: T0 + 5_000, outlineId: 'old-referenced' }),
-      ]);
-      const deleted = await logs().purgePolicyLogsBefore(T0 + 5_000);
-      assert.ok(deleted >= 1);
-      const left = await logs().searchPolicyLogs({ accountId: a, since: 0, limit: 10 });
-      assert.deepEqual(
-        left.map((e) => e.id),
-        ['p-kept', 'p-edge'],
-      );
-      const outlines = await logs().getOutlines(a, ['old-unused', 'old-referenced', 'recent', 'touched']);
-      assert.deepEqual(outlines.map((o) => o.id).sort(), ['old-referenced', 'recent', 'touched']);
-      assert.equal(await logs().purgePolicyLogsBefore(T0 + 5_000), 0);
+  it('an account that never saved anything has an empty set at version 0', async () => {
+    assert.deepEqual(await policies().getPolicySet('nobody'), {
+      policies: [],
+      customAttributes: {},
+      version: 0,
     });
   });
-}
+
+  it('saves policies with compare-and-set and keeps their order, fields and key order', async () => {
+    const byExpression: Policy = {
+      id: 'p2',
+      name: 'by expression',
+      enabled: true,
+      expression: "orchestrator.intent == 'billing'",
+      actions: [{ type: 'SEND_MESSAGE', payload: { message: 'hi {{custom.name}}' } }],
+    };
+    const list = [byExpression, policy('p1', { enabled: false })];
+    assert.deepEqual(await policies().savePolicies('cas', list, 0), { ok: true, version: 1 });
+    const set = await policies().getPolicySet('cas');
+    assert.deepEqual(set, { policies: list, customAttributes: {}, version: 1 });
+    assert.equal(JSON.stringify(set.policies), JSON.stringify(list));
+  });
+
+  it('refuses a stale version and returns the current one, writing nothing', async () => {
+    await policies().savePolicies('stale', [policy('a')], 0);
+    await policies().savePolicies('stale', [policy('b')], 1);
+    assert.deepEqual(await policies().savePolicies('stale', [policy('c')], 1), { ok: false, version: 2 });
+    assert.deepEqual(await policies().savePolicies('stale', [policy('c')], 0), { ok: false, version: 2 });
+    assert.deepEqual(await policies().savePolicies('stale', [policy('c')], 7), { ok: false, version: 2 });
+    assert.deepEqual(await policies().saveCustomAttributes('stale', { x: 1 }, 1), {
+      ok: false,
+      version: 2,
+    });
+    const set = await policies().getPolicySet('stale');
+    assert.deepEqual(set.policies, [policy('b')]);
+    assert.deepEqual(set.customAttributes, {});
+  });
+
+  it('a first save against a version other than 0 is refused with version 0', async () => {
+    assert.deepEqual(await policies().savePolicies('fresh', [policy('a')], 1), { ok: false, version: 0 });
+    assert.deepEqual(await policies().saveCustomAttributes('fresh2', { a: 1 }, 3), {
+      ok: false,
+      version: 0,
+    });
+    assert.equal((await policies().getPolicySet('fresh')).version, 0);
+  });
+
+  it('policies and custom attributes share one version, each save bumping it by one', async () => {
+    const attributes = {
+      tier: 'gold',
+      limit: 3,
+      vip: true,
+      list: ['a', 1],
+      json: { nested: { deep: [null] } },
+    };
+    assert.deepEqual(await policies().saveCustomAttributes('shared', attributes, 0), {
+      ok: true,
+      version: 1,
+    });
+    assert.deepEqual(await policies().savePolicies('shared', [policy('a')], 1), { ok: true, version: 2 });
+    assert.deepEqual(await policies().saveCustomAttributes('shared', { tier: 'silver' }, 2), {
+      ok: true,
+      version: 3,
+    });
+    assert.deepEqual(await policies().savePolicies('shared', [], 3), { ok: true, version: 4 });
+    assert.deepEqual(await policies().getPolicySet('shared'), {
+      policies: [],
+      customAttributes: { tier: 'silver' },
+      version: 4,
+    });
+  });
+
+  it('saving one part keeps the other', async () => {
+    await policies().savePolicies('keep', [policy('a')], 0);
+    await policies().saveCustomAttributes('keep', { a: 1 }, 1);
+    await policies().savePolicies('keep', [policy('b')], 2);
+    assert.deepEqual(await policies().getPolicySet('keep'), {
+      policies: [policy('b')],
+      customAttributes: { a: 1 },
+      version: 3,
+    });
+  });
+
+  it('accounts are separate', async () => {
+    await policies().savePolicies('left', [policy('l')], 0);
+    assert.deepEqual(await policies().getPolicySet('right'), {
+      policies: [],
+      customAttributes: {},
+      version: 0,
+    });
+    assert.deepEqual(await policies().savePolicies('right', [policy('r')], 0), { ok: true, version: 1 });
+    assert.deepEqual((await policies().getPolicySet('left')).policies, [policy('l')]);
+  });
+
+  it('concurrent saves against one version: exactly one wins', async () => {
+    for (const start of [0, 1]) {
+      const account = `race${start}`;
+      if (start === 1) await policies().savePolicies(account, [], 0);
+      const outcomes = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          i % 2
+            ? policies().savePolicies(account, [policy(`p${i}`)], start)
+            : policies().saveCustomAttributes(account, { i }, start),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o.ok).length, 1, JSON.stringify(outcomes));
+      for (const o of outcomes) assert.equal(o.version, start + 1);
+      assert.equal((await policies().getPolicySet(account)).version, start + 1);
+    }
+  });
+
+  it('a returned set is a copy: changing it changes nothing stored', async () => {
+    await policies().savePolicies('copy', [policy('a')], 0);
+    const set = await policies().getPolicySet('copy');
+    (set.policies[0] as Policy).name = 'changed';
+    set.customAttributes.x = 1;
+    assert.deepEqual(await policies().getPolicySet('copy'), {
+      policies: [policy('a')],
+      customAttributes: {},
+      version: 1,
+    });
+  });
+
+  it('unicode text round-trips', async () => {
+    const named = policy('u', { name: 'Ünïcødé — 日本語 😀 \'"\\' });
+    await policies().savePolicies('unicode', [named], 0);
+    await policies().saveCustomAttributes('unicode', { greeting: 'héllo 😀' }, 1);
+    const set = await policies().getPolicySet('unicode');
+    assert.deepEqual(set.policies, [named]);
+    assert.deepEqual(set.customAttributes, { greeting: 'héllo 😀' });
+  });
+
+  it('outlines: saved once per account and id, read back by id, unknown ids left out', async () => {
+    await logs().saveOutline(outline('ol', 'o1'), T0);
+    await logs().saveOutline(outline('ol', 'o1'), T0 + 5);
+    await logs().saveOutline(outline('ol', 'o2', ['c']), T0);
+    await logs().saveOutline(outline('other', 'o1', ['z']), T0);
+    const found = await logs().getOutlines('ol', ['o2', 'o1', 'missing', 'o1']);
+    assert.deepEqual(
+      found.sort((a, b) => a.id.localeCompare(b.id)),
+      [outline('ol', 'o1'), outline('ol', 'o2', ['c'])],
+    );
+    assert.deepEqual(await logs().getOutlines('other', ['o1']), [outline('other', 'o1', ['z'])]);
+    assert.deepEqual(await logs().getOutlines('ol', []), []);
+    assert.deepEqual(await logs().getOutlines('nobody', ['o1']), []);
+  });
+
+  it('log entries round-trip, every field', async () => {
+    const full = entry('full', {
+      accountId: 'rt',
+      conversationId: null,
+      results: 'DFEIT',
+      reasons: [
+        { index: 2, reason: 'missing attribute custom.tier' },
+        { index: 3, reason: 'EQUAL cannot compare string with number — ü' },
+      ],
+      matchedPolicyId: null,
+    });
+    await logs().appendPolicyLogs([full]);
+    assert.deepEqual(await logs().searchPolicyLogs({ accountId: 'rt', since: 0, limit: 10 }), [full]);
+  });
+
+  it('search: by conversation id, newest first, since and limit, one account only', async () => {
+    const a = 'search';
+    await logs().appendPolicyLogs([
+      entry('s1', { accountId: a, conversationId: 'c1', at: T0 + 1 }),
+      entry('s2', { accountId: a, conversationId: 'c2', at: T0 + 2 }),
+      entry('s3', { accountId: a, conversationId: 'c1', at: T0 + 3 }),
+    ]);
+    await logs().appendPolicyLogs([entry('s4', { accountId: a, conversationId: 'c1', at: T0 + 4 })]);
+    await logs().appendPolicyLogs([
+      entry('s5', { accountId: 'elsewhere', conversationId: 'c1', at: T0 + 5 }),
+    ]);
+    const ids = async (filter: { conversationId?: string; since?: number; limit?: number }) =>
+      (
+        await logs().searchPolicyLogs({
+          accountId: a,
+          since: filter.since ?? 0,
+          limit: filter.limit ?? 100,
+          ...(filter.conversationId === undefined ? {} : { conversationId: filter.conversationId }),
+        })
+      ).map((e) => e.id);
+    assert.deepEqual(await ids({}), ['s4', 's3', 's2', 's1']);
+    assert.deepEqual(await ids({ conversationId: 'c1' }), ['s4', 's3', 's1']);
+    assert.deepEqual(await ids({ conversationId: 'c1', limit: 2 }), ['s4', 's3']);
+    assert.deepEqual(await ids({ conversationId: 'c1', since: T0 + 3 }), ['s4', 's3']);
+    assert.deepEqual(await ids({ since: T0 + 2, limit: 1 }), ['s4']);
+    assert.deepEqual(await ids({ conversationId: 'none' }), []);
+    assert.deepEqual(await ids({ since: T0 + 10 }), []);
+  });
+
+  it('search: entries at the same instant are ordered by id, descending, in binary order', async () => {
+    const a = 'ties';
+    await logs().appendPolicyLogs(
+      ['a', 'B', 'b', 'A', '_', '1'].map((id) => entry(`${id}`, { accountId: a })),
+    );
+    const found = await logs().searchPolicyLogs({ accountId: a, since: 0, limit: 10 });
+    assert.deepEqual(
+      found.map((e) => e.id),
+      ['b', 'a', '_', 'B', 'A', '1'],
+    );
+  });
+
+  it('append is all or none: a batch with a repeated id writes nothing', async () => {
+    const a = 'atomic';
+    await logs().appendPolicyLogs([entry('x1', { accountId: a })]);
+    await assert.rejects(
+      logs().appendPolicyLogs([entry('x2', { accountId: a }), entry('x1', { accountId: a })]),
+    );
+    await assert.rejects(
+      logs().appendPolicyLogs([entry('x3', { accountId: a }), entry('x3', { accountId: a })]),
+    );
+    const found = await logs().searchPolicyLogs({ accountId: a, since: 0, limit: 10 });
+    assert.deepEqual(
+      found.map((e) => e.id),
+      ['x1'],
+    );
+    await logs().appendPolicyLogs([]);
+  });
+
+  it('purge: deletes entries before the cutoff and outlines neither in use since then nor referenced', async () => {
+    const a = 'purge';
+    await logs().saveOutline(outline(a, 'old-unused'), T0);
+    await logs().saveOutline(outline(a, 'old-referenced'), T0);
+    await logs().saveOutline(outline(a, 'recent'), T0 + 10_000);
+    await logs().saveOutline(outline(a, 'touched'), T0);
+    await logs().saveOutline(outline(a, 'touched'), T0 + 20_000);
+    await logs().appendPolicyLogs([
+      entry('p-old', { accountId: a, at: T0, outlineId: 'old-unused' }),
+      entry('p-kept', { accountId: a, at: T0 + 10_000, outlineId: 'old-referenced' }),
+      entry('p-edge', { accountId: a, at: T0 + 5_000, outlineId: 'old-referenced' }),
+    ]);
+    const deleted = await logs().purgePolicyLogsBefore(T0 + 5_000);
+    assert.ok(deleted >= 1);
+    const left = await logs().searchPolicyLogs({ accountId: a, since: 0, limit: 10 });
+    assert.deepEqual(
+      left.map((e) => e.id),
+      ['p-kept', 'p-edge'],
+    );
+    const outlines = await logs().getOutlines(a, ['old-unused', 'old-referenced', 'recent', 'touched']);
+    assert.deepEqual(outlines.map((o) => o.id).sort(), ['old-referenced', 'recent', 'touched']);
+    assert.equal(await logs().purgePolicyLogsBefore(T0 + 5_000), 0);
+  });
+});

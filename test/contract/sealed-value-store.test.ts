@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import type { SealedRef, SealedValue } from '../../src/ports/sealed-value-store.js';
 import type { Store } from '../../src/ports/store.js';
-import { storeFactories } from './adapters.js';
+import { describeStoreContract } from './adapters.js';
 
 /** Every sealed value, read page by page the way a rotation reads them. */
 async function listAll(store: Store, pageSize: number): Promise<SealedValue[]> {
@@ -20,166 +19,150 @@ async function listAll(store: Store, pageSize: number): Promise<SealedValue[]> {
 
 const describeValue = (v: SealedValue) => `${v.ref.kind}/${v.ref.key}/${v.owner}/${v.cipher}`;
 
-for (const factory of storeFactories) {
-  describe(`sealed value store contract: ${factory.name}`, async () => {
-    const reason = await factory.unavailable();
-    let store: Store;
-    before(async () => {
-      if (!reason) store = await factory.create();
-    });
-    after(async () => {
-      if (!reason) await store.close();
-    });
-    const it = (name: string, fn: () => Promise<void>) =>
-      reason ? test(name, { skip: reason }, () => {}) : test(name, fn);
+describeStoreContract('sealed value store', (store, it) => {
+  it('lists nothing in an empty store', async () => {
+    assert.deepEqual(await store.sealedValues.listSealed(null, 10), []);
+  });
 
-    it('lists nothing in an empty store', async () => {
-      assert.deepEqual(await store.sealedValues.listSealed(null, 10), []);
-    });
-
-    it('lists every sealed value of the four kinds once, with its owner, whatever the page size', async () => {
-      for (const acct of ['s-b', 's-a', 's-c']) {
-        await store.accounts.createAccount({ accountId: acct, createdAt: 0 });
-        await store.credentials.replaceApiKey(
-          { accountId: acct, keyHash: `old-${acct}`, keyCipher: `k0-${acct}`, createdAt: 1 },
-          null,
-        );
-        // The replaced key stays in its grace period: its cipher must be re-sealed too.
-        await store.credentials.replaceApiKey(
-          { accountId: acct, keyHash: `new-${acct}`, keyCipher: `k1-${acct}`, createdAt: 2 },
-          99_000,
-        );
-        await store.credentials.replaceClient({
-          accountId: acct,
-          clientId: `client-${acct}`,
-          secretHash: 'h',
-          secretCipher: `s-${acct}`,
-          createdAt: 1,
-        });
-      }
-      await store.tokens.replaceTestToken({
-        accountId: 's-a',
-        jti: 'j',
-        tokenCipher: 't-s-a',
-        issuedAt: 0,
-        expiresAt: 10_000,
-      });
-      for (const kid of ['kid-2', 'kid-1']) {
-        await store.signingKeys.addSigningKey({
-          kid,
-          alg: 'EdDSA',
-          publicJwk: '{}',
-          privateCipher: `p-${kid}`,
-          createdAt: 1,
-          activatesAt: 1,
-          retiredAt: null,
-          removeAfter: null,
-        });
-      }
-      const whole = await listAll(store, 1000);
-      assert.equal(whole.length, 6 + 3 + 1 + 2);
-      const expected = [
-        ...['s-a', 's-b', 's-c'].flatMap((a) => [
-          `api-key/old-${a}/${a}/k0-${a}`,
-          `api-key/new-${a}/${a}/k1-${a}`,
-        ]),
-        ...['s-a', 's-b', 's-c'].map((a) => `client-secret/${a}/${a}/s-${a}`),
-        'test-token/s-a/s-a/t-s-a',
-        'signing-key/kid-1/kid-1/p-kid-1',
-        'signing-key/kid-2/kid-2/p-kid-2',
-      ];
-      assert.deepEqual(whole.map(describeValue).sort(), expected.sort());
-      assert.deepEqual(
-        whole.map((v) => v.ref.kind),
-        [
-          ...Array(6).fill('api-key'),
-          ...Array(3).fill('client-secret'),
-          'test-token',
-          'signing-key',
-          'signing-key',
-        ],
-        'kinds come in their fixed order',
-      );
-      for (const size of [1, 2, 5, 6, 7, 12]) {
-        assert.deepEqual(
-          (await listAll(store, size)).map(describeValue),
-          whole.map(describeValue),
-          `pages of ${size}`,
-        );
-      }
-    });
-
-    it('replaces a value only while it still holds the expected cipher', async () => {
-      const byRef = async () =>
-        new Map((await listAll(store, 100)).map((v) => [`${v.ref.kind}/${v.ref.key}`, v]));
-      const values = await byRef();
-      const refs: SealedRef[] = [
-        { kind: 'api-key', key: 'new-s-a' },
-        { kind: 'client-secret', key: 's-a' },
-        { kind: 'test-token', key: 's-a' },
-        { kind: 'signing-key', key: 'kid-1' },
-      ];
-      for (const ref of refs) {
-        const current = values.get(`${ref.kind}/${ref.key}`);
-        assert.ok(current, `${ref.kind} listed`);
-        assert.equal(await store.sealedValues.replaceSealed(ref, 'stale', 'x'), false, `${ref.kind} stale`);
-        assert.equal(
-          await store.sealedValues.replaceSealed(ref, current.cipher, `re-${current.cipher}`),
-          true,
-        );
-        assert.equal(await store.sealedValues.replaceSealed(ref, current.cipher, 'again'), false);
-      }
-      // Through the ordinary ports, and nothing else in the rows changed.
-      const key = await store.credentials.findApiKeyByHash('new-s-a');
-      assert.deepEqual([key?.keyCipher, key?.expiresAt, key?.accountId], ['re-k1-s-a', null, 's-a']);
-      assert.equal((await store.credentials.findApiKeyByHash('old-s-a'))?.keyCipher, 'k0-s-a');
-      const client = await store.credentials.findClientByAccount('s-a');
-      assert.deepEqual(
-        [client?.secretCipher, client?.clientId, client?.version],
-        ['re-s-s-a', 'client-s-a', 1],
-      );
-      assert.equal((await store.credentials.findClientByAccount('s-b'))?.secretCipher, 's-s-b');
-      assert.equal((await store.tokens.getTestToken('s-a'))?.tokenCipher, 're-t-s-a');
-      const signing = await store.signingKeys.listSigningKeys();
-      assert.deepEqual(signing.map((k) => [k.kid, k.privateCipher]).sort(), [
-        ['kid-1', 're-p-kid-1'],
-        ['kid-2', 'p-kid-2'],
-      ]);
-      assert.equal(
-        await store.sealedValues.replaceSealed({ kind: 'api-key', key: 'missing' }, 'k', 'x'),
-        false,
-        'a missing row',
-      );
-    });
-
-    it('never overwrites a value regenerated after it was read', async () => {
-      const all = await listAll(store, 100);
-      const read = all.find((v) => v.ref.kind === 'api-key' && v.ref.key === 'new-s-b');
-      const client = all.find((v) => v.ref.kind === 'client-secret' && v.ref.key === 's-c');
-      assert.ok(read && client);
+  it('lists every sealed value of the four kinds once, with its owner, whatever the page size', async () => {
+    for (const acct of ['s-b', 's-a', 's-c']) {
+      await store.accounts.createAccount({ accountId: acct, createdAt: 0 });
       await store.credentials.replaceApiKey(
-        { accountId: read.owner, keyHash: 'newest', keyCipher: 'fresh', createdAt: 3 },
+        { accountId: acct, keyHash: `old-${acct}`, keyCipher: `k0-${acct}`, createdAt: 1 },
         null,
       );
-      await store.credentials.replaceClient({
-        accountId: 's-c',
-        clientId: 'client-s-c-2',
-        secretHash: 'h',
-        secretCipher: 'fresh-secret',
-        createdAt: 3,
-      });
-      assert.equal(await store.sealedValues.replaceSealed(read.ref, read.cipher, 'resealed'), false);
-      assert.equal(await store.sealedValues.replaceSealed(client.ref, client.cipher, 'resealed'), false);
-      assert.equal((await store.credentials.findApiKeyByHash('newest'))?.keyCipher, 'fresh');
-      assert.equal((await store.credentials.findClientByAccount('s-c'))?.secretCipher, 'fresh-secret');
-    });
-
-    it('lets exactly one of two racing replacements win', async () => {
-      const ref: SealedRef = { kind: 'client-secret', key: 's-b' };
-      const results = await Promise.all(
-        ['one', 'two', 'three'].map((next) => store.sealedValues.replaceSealed(ref, 's-s-b', next)),
+      // The replaced key stays in its grace period: its cipher must be re-sealed too.
+      await store.credentials.replaceApiKey(
+        { accountId: acct, keyHash: `new-${acct}`, keyCipher: `k1-${acct}`, createdAt: 2 },
+        99_000,
       );
-      assert.equal(results.filter(Boolean).length, 1);
+      await store.credentials.replaceClient({
+        accountId: acct,
+        clientId: `client-${acct}`,
+        secretHash: 'h',
+        secretCipher: `s-${acct}`,
+        createdAt: 1,
+      });
+    }
+    await store.tokens.replaceTestToken({
+      accountId: 's-a',
+      jti: 'j',
+      tokenCipher: 't-s-a',
+      issuedAt: 0,
+      expiresAt: 10_000,
     });
+    for (const kid of ['kid-2', 'kid-1']) {
+      await store.signingKeys.addSigningKey({
+        kid,
+        alg: 'EdDSA',
+        publicJwk: '{}',
+        privateCipher: `p-${kid}`,
+        createdAt: 1,
+        activatesAt: 1,
+        retiredAt: null,
+        removeAfter: null,
+      });
+    }
+    const whole = await listAll(store, 1000);
+    assert.equal(whole.length, 6 + 3 + 1 + 2);
+    const expected = [
+      ...['s-a', 's-b', 's-c'].flatMap((a) => [
+        `api-key/old-${a}/${a}/k0-${a}`,
+        `api-key/new-${a}/${a}/k1-${a}`,
+      ]),
+      ...['s-a', 's-b', 's-c'].map((a) => `client-secret/${a}/${a}/s-${a}`),
+      'test-token/s-a/s-a/t-s-a',
+      'signing-key/kid-1/kid-1/p-kid-1',
+      'signing-key/kid-2/kid-2/p-kid-2',
+    ];
+    assert.deepEqual(whole.map(describeValue).sort(), expected.sort());
+    assert.deepEqual(
+      whole.map((v) => v.ref.kind),
+      [
+        ...Array(6).fill('api-key'),
+        ...Array(3).fill('client-secret'),
+        'test-token',
+        'signing-key',
+        'signing-key',
+      ],
+      'kinds come in their fixed order',
+    );
+    for (const size of [1, 2, 5, 6, 7, 12]) {
+      assert.deepEqual(
+        (await listAll(store, size)).map(describeValue),
+        whole.map(describeValue),
+        `pages of ${size}`,
+      );
+    }
   });
-}
+
+  it('replaces a value only while it still holds the expected cipher', async () => {
+    const byRef = async () =>
+      new Map((await listAll(store, 100)).map((v) => [`${v.ref.kind}/${v.ref.key}`, v]));
+    const values = await byRef();
+    const refs: SealedRef[] = [
+      { kind: 'api-key', key: 'new-s-a' },
+      { kind: 'client-secret', key: 's-a' },
+      { kind: 'test-token', key: 's-a' },
+      { kind: 'signing-key', key: 'kid-1' },
+    ];
+    for (const ref of refs) {
+      const current = values.get(`${ref.kind}/${ref.key}`);
+      assert.ok(current, `${ref.kind} listed`);
+      assert.equal(await store.sealedValues.replaceSealed(ref, 'stale', 'x'), false, `${ref.kind} stale`);
+      assert.equal(await store.sealedValues.replaceSealed(ref, current.cipher, `re-${current.cipher}`), true);
+      assert.equal(await store.sealedValues.replaceSealed(ref, current.cipher, 'again'), false);
+    }
+    // Through the ordinary ports, and nothing else in the rows changed.
+    const key = await store.credentials.findApiKeyByHash('new-s-a');
+    assert.deepEqual([key?.keyCipher, key?.expiresAt, key?.accountId], ['re-k1-s-a', null, 's-a']);
+    assert.equal((await store.credentials.findApiKeyByHash('old-s-a'))?.keyCipher, 'k0-s-a');
+    const client = await store.credentials.findClientByAccount('s-a');
+    assert.deepEqual(
+      [client?.secretCipher, client?.clientId, client?.version],
+      ['re-s-s-a', 'client-s-a', 1],
+    );
+    assert.equal((await store.credentials.findClientByAccount('s-b'))?.secretCipher, 's-s-b');
+    assert.equal((await store.tokens.getTestToken('s-a'))?.tokenCipher, 're-t-s-a');
+    const signing = await store.signingKeys.listSigningKeys();
+    assert.deepEqual(signing.map((k) => [k.kid, k.privateCipher]).sort(), [
+      ['kid-1', 're-p-kid-1'],
+      ['kid-2', 'p-kid-2'],
+    ]);
+    assert.equal(
+      await store.sealedValues.replaceSealed({ kind: 'api-key', key: 'missing' }, 'k', 'x'),
+      false,
+      'a missing row',
+    );
+  });
+
+  it('never overwrites a value regenerated after it was read', async () => {
+    const all = await listAll(store, 100);
+    const read = all.find((v) => v.ref.kind === 'api-key' && v.ref.key === 'new-s-b');
+    const client = all.find((v) => v.ref.kind === 'client-secret' && v.ref.key === 's-c');
+    assert.ok(read && client);
+    await store.credentials.replaceApiKey(
+      { accountId: read.owner, keyHash: 'newest', keyCipher: 'fresh', createdAt: 3 },
+      null,
+    );
+    await store.credentials.replaceClient({
+      accountId: 's-c',
+      clientId: 'client-s-c-2',
+      secretHash: 'h',
+      secretCipher: 'fresh-secret',
+      createdAt: 3,
+    });
+    assert.equal(await store.sealedValues.replaceSealed(read.ref, read.cipher, 'resealed'), false);
+    assert.equal(await store.sealedValues.replaceSealed(client.ref, client.cipher, 'resealed'), false);
+    assert.equal((await store.credentials.findApiKeyByHash('newest'))?.keyCipher, 'fresh');
+    assert.equal((await store.credentials.findClientByAccount('s-c'))?.secretCipher, 'fresh-secret');
+  });
+
+  it('lets exactly one of two racing replacements win', async () => {
+    const ref: SealedRef = { kind: 'client-secret', key: 's-b' };
+    const results = await Promise.all(
+      ['one', 'two', 'three'].map((next) => store.sealedValues.replaceSealed(ref, 's-s-b', next)),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+  });
+});
