@@ -15,42 +15,13 @@ import type {
   NamespaceRecord,
   SessionTtlRecord,
 } from '../../ports/context-store.js';
+import { num, numOrNull, type Row } from '../shared/auth-rows.js';
+import { documentFromRow, namespaceFromRow, sessionTtlFromRow } from '../shared/context-rows.js';
 import { inTransaction, type PostgresClient, type PostgresPool, Rollback } from './database.js';
-
-type Row = Record<string, unknown>;
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 const KEY = 'account_id = $1 AND namespace = $2 AND session_id = $3';
 const LIVE = '(expires_at IS NULL OR expires_at > $4)';
 const keyArgs = (key: DocumentKey): [string, string, string] => [key.accountId, key.namespace, key.sessionId];
-
-const document = (row: Row): ContextDocument => ({
-  key: {
-    accountId: String(row.account_id),
-    namespace: String(row.namespace),
-    sessionId: String(row.session_id),
-  },
-  properties: parseProperties(String(row.properties)),
-  createdAt: num(row.created_at),
-  updatedAt: num(row.updated_at),
-  expiresAt: numOrNull(row.expires_at),
-});
-
-const namespaceRecord = (row: Row): NamespaceRecord => ({
-  accountId: String(row.account_id),
-  name: String(row.name),
-  createdAt: num(row.created_at),
-  ttlSeconds: numOrNull(row.ttl_seconds),
-});
-
-const sessionTtl = (row: Row): SessionTtlRecord => ({
-  accountId: String(row.account_id),
-  namespace: String(row.namespace),
-  sessionId: String(row.session_id),
-  createdAt: num(row.created_at),
-  ttlSeconds: num(row.ttl_seconds),
-});
 
 /**
  * Locks the document's row for the rest of the transaction, creating an already-expired placeholder when there
@@ -117,7 +88,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
       ...keyArgs(key),
       now,
     ]);
-    return rows[0] ? document(rows[0]) : null;
+    return rows[0] ? documentFromRow(rows[0]) : null;
   }
 
   async deleteProperties(key: DocumentKey, names: string[], now: number): Promise<boolean> {
@@ -153,7 +124,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
        ORDER BY session_id LIMIT $4 OFFSET $5`,
       [accountId, namespace, page.now, page.limit, page.offset],
     );
-    return rows.map(document);
+    return rows.map(documentFromRow);
   }
 
   async purgeExpiredDocuments(now: number, limit: number): Promise<number> {
@@ -193,7 +164,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
       'SELECT * FROM context_namespaces WHERE account_id = $1 ORDER BY name',
       [accountId],
     );
-    return rows.map(namespaceRecord);
+    return rows.map(namespaceFromRow);
   }
 
   async getNamespace(accountId: string, name: string): Promise<NamespaceRecord | null> {
@@ -201,7 +172,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
       'SELECT * FROM context_namespaces WHERE account_id = $1 AND name = $2',
       [accountId, name],
     );
-    return rows[0] ? namespaceRecord(rows[0]) : null;
+    return rows[0] ? namespaceFromRow(rows[0]) : null;
   }
 
   async deleteNamespace(accountId: string, name: string): Promise<boolean> {
@@ -233,7 +204,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
       'SELECT * FROM context_session_ttls WHERE account_id = $1 AND namespace = $2 ORDER BY session_id',
       [accountId, namespace],
     );
-    return rows.map(sessionTtl);
+    return rows.map(sessionTtlFromRow);
   }
 
   async getSessionTtl(
@@ -246,7 +217,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
       namespace,
       sessionId,
     ]);
-    return rows[0] ? sessionTtl(rows[0]) : null;
+    return rows[0] ? sessionTtlFromRow(rows[0]) : null;
   }
 
   async deleteSession(accountId: string, namespace: string, sessionId: string): Promise<boolean> {

@@ -16,11 +16,9 @@ import type {
   NamespaceRecord,
   SessionTtlRecord,
 } from '../../ports/context-store.js';
+import { num, numOrNull, type Row } from '../shared/auth-rows.js';
+import { documentFromRow, namespaceFromRow, sessionTtlFromRow } from '../shared/context-rows.js';
 import type { SqliteDatabase } from './database.js';
-
-type Row = Record<string, unknown>;
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
 const KEY = 'account_id = ? AND namespace = ? AND session_id = ?';
@@ -64,33 +62,6 @@ const SQL = {
   getSessionTtl: `SELECT * FROM context_session_ttls WHERE ${KEY}`,
   deleteSessionTtl: `DELETE FROM context_session_ttls WHERE ${KEY}`,
 } as const;
-
-const document = (row: Row): ContextDocument => ({
-  key: {
-    accountId: String(row.account_id),
-    namespace: String(row.namespace),
-    sessionId: String(row.session_id),
-  },
-  properties: parseProperties(String(row.properties)),
-  createdAt: num(row.created_at),
-  updatedAt: num(row.updated_at),
-  expiresAt: numOrNull(row.expires_at),
-});
-
-const namespaceRecord = (row: Row): NamespaceRecord => ({
-  accountId: String(row.account_id),
-  name: String(row.name),
-  createdAt: num(row.created_at),
-  ttlSeconds: numOrNull(row.ttl_seconds),
-});
-
-const sessionTtl = (row: Row): SessionTtlRecord => ({
-  accountId: String(row.account_id),
-  namespace: String(row.namespace),
-  sessionId: String(row.session_id),
-  createdAt: num(row.created_at),
-  ttlSeconds: num(row.ttl_seconds),
-});
 
 type Statements = { [K in keyof typeof SQL]: Statement };
 
@@ -171,7 +142,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
 
   async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {
     const row = this.#statements.selectLiveDocument.get(...keyArgs(key), now) as Row | undefined;
-    return row ? document(row) : null;
+    return row ? documentFromRow(row) : null;
   }
 
   async deleteProperties(key: DocumentKey, names: string[], now: number): Promise<boolean> {
@@ -194,7 +165,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
       page.limit,
       page.offset,
     ) as Row[];
-    return rows.map(document);
+    return rows.map(documentFromRow);
   }
 
   async purgeExpiredDocuments(now: number, limit: number): Promise<number> {
@@ -212,12 +183,12 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
   }
 
   async listNamespaces(accountId: string): Promise<NamespaceRecord[]> {
-    return (this.#statements.listNamespaces.all(accountId) as Row[]).map(namespaceRecord);
+    return (this.#statements.listNamespaces.all(accountId) as Row[]).map(namespaceFromRow);
   }
 
   async getNamespace(accountId: string, name: string): Promise<NamespaceRecord | null> {
     const row = this.#statements.getNamespace.get(accountId, name) as Row | undefined;
-    return row ? namespaceRecord(row) : null;
+    return row ? namespaceFromRow(row) : null;
   }
 
   async deleteNamespace(accountId: string, name: string): Promise<boolean> {
@@ -235,7 +206,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
   }
 
   async listSessionTtls(accountId: string, namespace: string): Promise<SessionTtlRecord[]> {
-    return (this.#statements.listSessionTtls.all(accountId, namespace) as Row[]).map(sessionTtl);
+    return (this.#statements.listSessionTtls.all(accountId, namespace) as Row[]).map(sessionTtlFromRow);
   }
 
   async getSessionTtl(
@@ -244,7 +215,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
     sessionId: string,
   ): Promise<SessionTtlRecord | null> {
     const row = this.#statements.getSessionTtl.get(accountId, namespace, sessionId) as Row | undefined;
-    return row ? sessionTtl(row) : null;
+    return row ? sessionTtlFromRow(row) : null;
   }
 
   async deleteSession(accountId: string, namespace: string, sessionId: string): Promise<boolean> {
