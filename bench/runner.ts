@@ -5,7 +5,7 @@
  * medians over rounds of requests per second, the ratio to the same round's baseline, server CPU time per
  * request and latency.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -42,6 +42,17 @@ interface Sample {
   cpuPerRequest: number;
   /** CPU time of the PostgreSQL backends serving the nodes per request, in microseconds, when known. */
   dbCpuPerRequest?: number;
+  /** Statements the nodes sent to PostgreSQL per request (BEGIN and COMMIT count). */
+  postgresPerRequest: number;
+  /** Commands the nodes sent to Redis per request. */
+  redisPerRequest: number;
+}
+
+/** What a server process reports over IPC: CPU time in microseconds, statements sent so far. */
+interface Usage {
+  cpu: number;
+  postgres: number;
+  redis: number;
 }
 
 interface Server {
@@ -125,11 +136,11 @@ async function stop(child: ChildProcess): Promise<void> {
   live.children.delete(child);
 }
 
-function serverCpu(child: ChildProcess): Promise<number> {
+function serverUsage(child: ChildProcess): Promise<Usage> {
   return new Promise((resolve) => {
     child.once('message', (usage) => {
-      const { user, system } = usage as { user: number; system: number };
-      resolve(user + system);
+      const { user, system, postgres, redis } = usage as Record<string, number>;
+      resolve({ cpu: (user ?? 0) + (system ?? 0), postgres: postgres ?? 0, redis: redis ?? 0 });
     });
     child.send('cpu');
   });
@@ -199,7 +210,7 @@ async function load(
   request: BenchRequest,
   seconds: number,
   connections: number,
-): Promise<Omit<Sample, 'cpuPerRequest'> & { total: number }> {
+): Promise<Pick<Sample, 'rps' | 'p50' | 'p99' | 'errors'> & { total: number }> {
   const base = { method: request.method, path: request.path, headers: request.headers ?? {} };
   const requests = request.bodies
     ? request.bodies.map((body) => ({ ...base, body }))
@@ -266,16 +277,19 @@ async function measure(
       }
     }
     await loadAll(servers, 1, options.connections); // warm-up: JIT, caches, connections
-    const cpuBefore = await Promise.all(servers.map((s) => serverCpu(s.child)));
+    const before = await Promise.all(servers.map((s) => serverUsage(s.child)));
     const dbBefore = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
     const { total, ...sample } = await loadAll(servers, options.duration, options.connections);
     const dbAfter = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
-    const cpuAfter = await Promise.all(servers.map((s) => serverCpu(s.child)));
-    const cpu = cpuAfter.reduce((n, c, i) => n + c - (cpuBefore[i] ?? 0), 0);
+    const after = await Promise.all(servers.map((s) => serverUsage(s.child)));
+    const spent = (field: keyof Usage) =>
+      after.reduce((n, usage, i) => n + usage[field] - (before[i]?.[field] ?? 0), 0);
     const requests = Math.max(1, total);
     return {
       ...sample,
-      cpuPerRequest: cpu / requests,
+      cpuPerRequest: spent('cpu') / requests,
+      postgresPerRequest: spent('postgres') / requests,
+      redisPerRequest: spent('redis') / requests,
       ...(dbBefore && dbAfter ? { dbCpuPerRequest: cpuSpent(dbBefore, dbAfter) / requests } : {}),
     };
   } finally {
@@ -368,9 +382,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
 const fixed = (value: number) => value.toFixed(0);
 
+/** The code measured: the commit, and whether the working tree differed from it. */
+function revision(): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty=+uncommitted changes'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return 'unknown revision';
+  }
+}
+
 /** The common header line: what ran, where. */
 export function runHeader(options: BenchOptions): string {
-  return `${options.rounds} rounds × ${options.duration} s, ${options.connections} connections, ${cpus().length} cores, Node ${process.version}`;
+  return `${options.rounds} rounds × ${options.duration} s, ${options.connections} connections, ${cpus().length} cores, Node ${process.version}, code ${revision()}`;
 }
 
 /** One Markdown table for the configuration at `index`, with its header lines. */
@@ -388,7 +414,9 @@ export function configReport(result: BenchResult, index: number): string {
         ]
       : []),
     ...(postgres
-      ? ['PostgreSQL CPU: the backends serving the nodes, from /proc; not counted in node CPU or CPU ratio']
+      ? [
+          'PostgreSQL CPU: the backends serving the nodes, from /proc, not counted in node CPU or CPU ratio; statements and commands: as sent by the nodes, BEGIN and COMMIT included',
+        ]
       : []),
   ];
   const columns = [
@@ -397,7 +425,8 @@ export function configReport(result: BenchResult, index: number): string {
     'ratio to baseline req/s (median)',
     'node CPU µs/req',
     'CPU ratio (baseline ÷ scenario)',
-    ...(postgres ? ['PostgreSQL CPU µs/req'] : []),
+    ...(postgres ? ['PostgreSQL CPU µs/req', 'PostgreSQL statements/req'] : []),
+    ...(config.redis ? ['Redis commands/req'] : []),
     'goal',
     'p50 ms',
     'p99 ms',
@@ -412,7 +441,8 @@ export function configReport(result: BenchResult, index: number): string {
       '1.00',
       fixed(median(baseline.map((s) => s.cpuPerRequest))),
       '1.00',
-      ...(postgres ? [''] : []),
+      ...(postgres ? ['', ''] : []),
+      ...(config.redis ? [''] : []),
       '',
       median(baseline.map((s) => s.p50)),
       median(baseline.map((s) => s.p99)),
@@ -445,7 +475,13 @@ export function configReport(result: BenchResult, index: number): string {
         median(entry.ratios).toFixed(2),
         fixed(median(samples.map((s) => s.cpuPerRequest))),
         median(entry.cpuRatios).toFixed(2),
-        ...(postgres ? [db.length > 0 ? fixed(median(db)) : '–'] : []),
+        ...(postgres
+          ? [
+              db.length > 0 ? fixed(median(db)) : '–',
+              median(samples.map((s) => s.postgresPerRequest)).toFixed(2),
+            ]
+          : []),
+        ...(config.redis ? [median(samples.map((s) => s.redisPerRequest)).toFixed(2)] : []),
         goal,
         median(samples.map((s) => s.p50)),
         median(samples.map((s) => s.p99)),

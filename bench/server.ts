@@ -13,11 +13,27 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { loadConfig } from '../src/config/config.js';
 import { buildServer } from '../src/http/server.js';
 import { openRuntime } from '../src/main.js';
 import type { BenchRequest } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
+
+/** Statements sent to PostgreSQL and commands sent to Redis by this process, for the report. */
+const sent = { postgres: 0, redis: 0 };
+
+/** Counts every call of `method` on `target` (the clients the node's adapters use are these classes). */
+function countCalls(target: object, method: string, count: () => void): void {
+  const original = Reflect.get(target, method) as (...args: unknown[]) => unknown;
+  Reflect.set(target, method, function (this: unknown, ...args: unknown[]) {
+    count();
+    return original.apply(this, args);
+  });
+}
+countCalls(pg.Client.prototype, 'query', () => sent.postgres++);
+countCalls(Redis.prototype, 'sendCommand', () => sent.redis++);
 
 async function baseline(): Promise<void> {
   const app = Fastify({ logger: false });
@@ -65,10 +81,10 @@ const name = process.argv[2] ?? 'baseline';
 });
 // Exit normally on SIGTERM so `--cpu-prof` can write its profile.
 process.on('SIGTERM', () => process.exit(0));
-// The runner asks for this process's CPU time over IPC: CPU time per request is a steadier measure than
-// requests per second on a machine whose other core is busy.
+// The runner asks for this process's CPU time (and statement counts) over IPC: CPU time per request is a
+// steadier measure than requests per second on a machine whose other core is busy.
 // Never outlive the runner, even when it dies without cleaning up.
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message) => {
-  if (message === 'cpu') process.send?.(process.cpuUsage());
+  if (message === 'cpu') process.send?.({ ...process.cpuUsage(), ...sent });
 });
