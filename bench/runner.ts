@@ -384,6 +384,8 @@ const fixed = (value: number) => value.toFixed(0);
 
 /** The code measured: the commit, and whether the working tree differed from it. */
 function revision(): string {
+  // Set when the bench runs from an exported tree (`git archive`), which has no .git of its own.
+  if (process.env.BENCH_REVISION) return process.env.BENCH_REVISION;
   try {
     return execFileSync('git', ['describe', '--always', '--dirty=+uncommitted changes'], {
       encoding: 'utf8',
