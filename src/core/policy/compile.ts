@@ -1,5 +1,6 @@
 import { type Expr, referencedAttributes } from './ast.js';
 import { parseExpression } from './parser.js';
+import { type EqualityRun, findEqualityRuns } from './runs.js';
 import { templateAttributes } from './templates.js';
 import { ACTION_TYPES, type Action, type Condition, OPERATORS, type Policy } from './types.js';
 
@@ -17,6 +18,8 @@ export interface CompiledPolicy {
   enabled: boolean;
   condition: CompiledCondition;
   actions: Action[];
+  /** Set on the first policy of an equality run: the evaluator may take the run at once. */
+  run?: EqualityRun;
 }
 
 type Loose = Record<string, unknown>;
@@ -87,13 +90,15 @@ function compileOne(input: unknown): CompiledPolicy {
  */
 export function compilePolicies(policies: Policy[]): CompiledPolicy[] {
   if (!Array.isArray(policies)) return [];
-  return policies.map((p) => {
+  const compiled = policies.map((p) => {
     try {
       return compileOne(p);
     } catch {
       return compileOne(null);
     }
   });
+  for (const [at, run] of findEqualityRuns(compiled)) (compiled[at] as CompiledPolicy).run = run;
+  return compiled;
 }
 
 /** Every attribute that enabled policies read in conditions, expressions or templates, sorted. */

@@ -1,6 +1,7 @@
 import type { CompiledPolicy } from './compile.js';
 import { evaluateExpression } from './interpret.js';
 import { invalid, type Outcome, runtimeError, success } from './outcome.js';
+import type { EqualityRun } from './runs.js';
 import { fillPayloadValue, resolveConditionValue } from './templates.js';
 import type { Action, AttributeLookup, Condition, JsonValue, Policy, PolicyResult } from './types.js';
 import { applyOperator, typeName } from './values.js';
@@ -91,11 +92,69 @@ function runPolicy(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number): O
   }
 }
 
+/** Evaluates one policy and logs it; the winning outcome when it matched, else null. */
+function step(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number, results: PolicyLogEntry[]) {
+  // Plain literals, not a spread of a shared object: this runs once per policy on every call.
+  const id = String(c?.id ?? '');
+  const name = String(c?.name ?? '');
+  if (c?.enabled !== true) {
+    results.push({ policyId: id, name, result: 'DISABLED' });
+    return null;
+  }
+  const run = runPolicy(c, lookup, nowMs);
+  if (!run.ok) {
+    results.push({ policyId: id, name, result: run.result, reason: run.reason });
+  } else if (run.value === null) {
+    results.push({ policyId: id, name, result: 'FALSE' });
+  } else {
+    results.push({ policyId: id, name, result: 'TRUE' });
+    return { matched: c.policy, actions: run.value, results };
+  }
+  return null;
+}
+
+/**
+ * An equality run (see runs.ts) starting at `at`: when its attribute holds a string, only the policies
+ * testing for that string are run, the others get their FALSE (or DISABLED) line as they are. Null when
+ * the attribute is missing, not a string or cannot be read: then each policy is evaluated on its own,
+ * which gives each its ERROR, INVALID or FALSE.
+ */
+function stepRun(
+  candidates: CompiledPolicy[],
+  at: number,
+  run: EqualityRun,
+  lookup: AttributeLookup,
+  nowMs: number,
+  results: PolicyLogEntry[],
+): { winner: Evaluation | null } | null {
+  let value: JsonValue;
+  try {
+    const hit = lookup(run.attribute);
+    if (!hit.found || typeof hit.value !== 'string') return null;
+    value = hit.value;
+  } catch {
+    return null;
+  }
+  const selected = run.byLiteral.get(value) ?? [];
+  let next = 0;
+  for (let offset = 0; offset < run.length; offset++) {
+    if (offset !== selected[next]) {
+      results.push(run.lines[offset] as PolicyLogEntry);
+      continue;
+    }
+    next++;
+    const winner = step(candidates[at + offset] as CompiledPolicy, lookup, nowMs, results);
+    if (winner) return { winner };
+  }
+  return { winner: null };
+}
+
 /**
  * Evaluates policies top to bottom; the first enabled policy whose condition holds wins and its
  * actions come back with templates filled in. The log lists every policy up to and including the
  * winner (DISABLED ones too); policies after the winner are not evaluated and not logged.
- * `options.policyId` evaluates that one policy only. Never throws.
+ * `options.policyId` evaluates that one policy only. Never throws. Log lines must not be changed:
+ * lines of equality runs are shared between evaluations (and frozen).
  */
 export function evaluatePolicies(
   compiled: CompiledPolicy[],
@@ -109,24 +168,18 @@ export function evaluatePolicies(
   if (policyId !== undefined) candidates = candidates.filter((c) => c?.id === policyId).slice(0, 1);
   const guarded = guard(lookup);
   let anyEnabled = false;
-  for (const c of candidates) {
-    // Plain literals, not a spread of a shared object: this loop runs once per policy on every call.
-    const id = String(c?.id ?? '');
-    const name = String(c?.name ?? '');
-    if (c?.enabled !== true) {
-      results.push({ policyId: id, name, result: 'DISABLED' });
+  for (let at = 0; at < candidates.length; at++) {
+    const c = candidates[at] as CompiledPolicy;
+    if (c?.enabled === true) anyEnabled = true;
+    const run = policyId === undefined ? c?.run : undefined;
+    const fast = run ? stepRun(candidates, at, run, guarded, nowMs, results) : null;
+    if (fast) {
+      if (fast.winner) return fast.winner;
+      at += (run as EqualityRun).length - 1;
       continue;
     }
-    anyEnabled = true;
-    const run = runPolicy(c, guarded, nowMs);
-    if (!run.ok) {
-      results.push({ policyId: id, name, result: run.result, reason: run.reason });
-    } else if (run.value === null) {
-      results.push({ policyId: id, name, result: 'FALSE' });
-    } else {
-      results.push({ policyId: id, name, result: 'TRUE' });
-      return { matched: c.policy, actions: run.value, results };
-    }
+    const winner = step(c, guarded, nowMs, results);
+    if (winner) return winner;
   }
   const noMatchReason =
     anyEnabled || (policyId !== undefined && candidates.length === 0)
