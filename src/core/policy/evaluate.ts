@@ -1,7 +1,6 @@
-import type { CompiledPolicy } from './compile.js';
+import type { CompiledPolicy, EqualityRun } from './compile.js';
 import { evaluateExpression } from './interpret.js';
 import { invalid, type Outcome, runtimeError, success } from './outcome.js';
-import type { EqualityRun } from './runs.js';
 import { fillPayloadValue, resolveConditionValue } from './templates.js';
 import type { Action, AttributeLookup, Condition, JsonValue, Policy, PolicyResult } from './types.js';
 import { applyOperator, typeName } from './values.js';
