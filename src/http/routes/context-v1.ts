@@ -3,8 +3,7 @@ import { AppError } from '../../core/errors.js';
 import type { JsonValue } from '../../core/json.js';
 import { DEFAULT_SESSION } from '../../ports/context-store.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 import {
   CONTEXT_BODY_LIMIT,
   ERROR_RESPONSES,

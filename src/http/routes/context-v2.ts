@@ -5,8 +5,7 @@ import { DEFAULT_SESSION } from '../../ports/context-store.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { type ContextAddress, documentKeyOf, keyOf } from '../../services/context-service.js';
 import { requireAccount } from '../auth.js';
-import type { RouteDeps } from '../server.js';
-import type { App } from '../types.js';
+import type { App, RouteDeps } from '../types.js';
 import {
   CONTEXT_BODY_LIMIT,
   ERROR_RESPONSES,
