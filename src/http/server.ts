@@ -91,14 +91,11 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     },
   });
 
-  // Set first, so a route (the web app, /docs) can replace the restrictive default CSP with its own.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers({
-      'x-request-id': request.id,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-    });
+    // API answers are JSON, never rendered: nosniff is the header that matters for them. Pages (the web
+    // app, /docs) set their own Content-Security-Policy.
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
     done();
   });
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
