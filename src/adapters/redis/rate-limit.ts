@@ -40,6 +40,8 @@ export class RedisRateLimitStore implements RateLimitStore {
       connectionName: options.connectionName ?? 'orchestrator-rate-limit',
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+      // The sign-in guard reads two counters at once: they travel in one round trip.
+      enableAutoPipelining: true,
     });
     this.#redis.on('error', () => {});
     this.#redis.defineCommand('orchestratorHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
