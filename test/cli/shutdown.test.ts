@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import { freePort } from '../helpers/server.js';
+
+const run = promisify(execFile);
+const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-shutdown-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function start(env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+async function ready(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the server did not become ready');
+}
+
+test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; acknowledged writes kept, refused ones absent', async () => {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ORCHESTRATOR_ADMIN_PASSWORD: 'shutdown-admin-password',
+  };
+  await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'create', 'halt'], { env });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'key', 'regenerate', 'halt', '--json'],
+    { env },
+  );
+  const key = JSON.parse(stdout).key as string;
+  const url = `http://127.0.0.1:${port}`;
+  const headers = { 'maven-api-key': key, 'content-type': 'application/json' };
+
+  const server = start(env);
+  const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+  await ready(url);
+  const writes = Array.from({ length: 150 }, (_, i) =>
+    fetch(`${url}/v1/account/halt/ns/s/properties`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ [`p${i}`]: i }),
+    }).then(
+      (response) => ({ i, status: response.status }),
+      () => ({ i, status: 0 }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  server.kill('SIGTERM');
+  const results = await Promise.all(writes);
+  assert.equal(await exited, 0, 'a graceful stop exits 0');
+  const acknowledged = results.filter((r) => r.status === 204).map((r) => r.i);
+  // Fastify answers requests that arrive on open connections once closing has begun with 503 (and closes
+  // the connection), so a load balancer retries them elsewhere; new connections are refused.
+  const unexpected = results.filter((r) => ![204, 503, 0].includes(r.status));
+  assert.deepEqual(unexpected, [], 'only 204, 503 or a refused connection');
+  assert.ok(acknowledged.length > 0, 'requests in flight were answered');
+  await assert.rejects(fetch(`${url}/healthz`), 'no longer accepting');
+
+  const again = start(env);
+  try {
+    await ready(url);
+    const stored = (await (
+      await fetch(`${url}/v1/account/halt/ns/s/properties`, { headers })
+    ).json()) as Record<string, number>;
+    for (const i of acknowledged) assert.equal(stored[`p${i}`], i, `acknowledged write p${i} kept`);
+    for (const r of results.filter((x) => x.status === 503))
+      assert.equal(stored[`p${r.i}`], undefined, `refused write p${r.i} absent`);
+  } finally {
+    again.kill('SIGTERM');
+    await new Promise((resolve) => again.once('exit', resolve));
+  }
+});
