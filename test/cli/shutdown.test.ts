@@ -53,17 +53,25 @@ test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; ack
   const server = start(env);
   const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
   await ready(url);
+  let firstAnswer: () => void = () => {};
+  const answered = new Promise<void>((resolve) => {
+    firstAnswer = resolve;
+  });
   const writes = Array.from({ length: 150 }, (_, i) =>
     fetch(`${url}/v1/account/halt/ns/s/properties`, {
       method: 'PATCH',
       headers,
       body: JSON.stringify({ [`p${i}`]: i }),
     }).then(
-      (response) => ({ i, status: response.status }),
+      (response) => {
+        firstAnswer();
+        return { i, status: response.status };
+      },
       () => ({ i, status: 0 }),
     ),
   );
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  // Stop while the rest of the writes are in flight.
+  await answered;
   server.kill('SIGTERM');
   const results = await Promise.all(writes);
   assert.equal(await exited, 0, 'a graceful stop exits 0');
