@@ -67,12 +67,21 @@ export const authScenarios: Scenario[] = [
       };
     },
   },
-  {
-    name: 'oauth-token',
-    description: 'token issuance at POST /oauth/token (client_secret_basic)',
+  tokenScenario('oauth-token', 'EdDSA'),
+  tokenScenario('oauth-token-es256', 'ES256'),
+];
+
+/** Token issuance, signing with the given algorithm (the default key is Ed25519; ES256 after a rotation). */
+function tokenScenario(name: string, alg: 'EdDSA' | 'ES256'): Scenario {
+  return {
+    name,
+    description: `token issuance at POST /oauth/token (client_secret_basic), ${alg === 'EdDSA' ? 'Ed25519' : 'ES256'} signatures`,
     goal: { ratio: 0.35 },
     async setup(services) {
       const { client } = await account(services);
+      if (alg === 'ES256') await services.keyring.rotate(0, 'ES256');
+      const signing = await services.keyring.signingKey();
+      if (signing.alg !== alg) throw new Error(`bench setup: signing with ${signing.alg}, not ${alg}`);
       return {
         method: 'POST',
         path: '/oauth/token',
@@ -83,5 +92,5 @@ export const authScenarios: Scenario[] = [
         body: 'grant_type=client_credentials',
       };
     },
-  },
-];
+  };
+}

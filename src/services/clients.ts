@@ -2,7 +2,7 @@ import type { PresentedClient } from '../core/auth/basic.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import {
   CLIENT_SECRET_PREFIX,
-  constantTimeEqual,
+  digestsEqual,
   formatClientId,
   formatSecret,
   hashSecret,
@@ -40,7 +40,7 @@ export class ClientService {
   async authenticate(presented: PresentedClient): Promise<ClientAuthentication> {
     const client = presented.clientId.length <= 128 ? await this.#find(presented.clientId) : null;
     const expected = client?.secretHash ?? DUMMY_HASH;
-    const matches = constantTimeEqual(hashSecret(presented.clientSecret), expected);
+    const matches = digestsEqual(hashSecret(presented.clientSecret), expected);
     return client && matches ? { ok: true, client } : { ok: false };
   }
 

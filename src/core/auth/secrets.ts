@@ -32,6 +32,15 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/**
+ * Compares two SHA-256 digests in hex in constant time. Both have the same public length, so unlike
+ * constantTimeEqual they need no hashing again; a malformed stored value simply does not match.
+ */
+export function digestsEqual(aHex: string, bHex: string): boolean {
+  if (aHex.length !== 64 || bHex.length !== 64) return false;
+  return timingSafeEqual(Buffer.from(aHex, 'hex'), Buffer.from(bHex, 'hex'));
+}
+
 /** Shape check before any look-up, so junk never reaches the store. */
 export function looksLikeSecret(value: string, prefix: string): boolean {
   return (
