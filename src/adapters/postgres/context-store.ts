@@ -28,19 +28,23 @@ const keyArgs = (key: DocumentKey): [string, string, string] => [key.accountId, 
  * is none, so that merges racing from any number of nodes queue on one row lock (a plain `SELECT ... FOR UPDATE`
  * locks nothing while the row does not exist yet). A rolled-back transaction takes its placeholder with it.
  */
-async function lockDocument(tx: PostgresClient, key: DocumentKey, now: number): Promise<Row> {
-  await tx.query(
+async function lockDocument(
+  tx: PostgresClient,
+  key: DocumentKey,
+  now: number,
+): Promise<{ row: Row; created: boolean }> {
+  const lock = `SELECT * FROM context_documents WHERE ${KEY} FOR UPDATE`;
+  // The common case, a document that exists, costs one statement; only a new one needs the placeholder.
+  const existing = (await tx.query<Row>(lock, keyArgs(key))).rows[0];
+  if (existing) return { row: existing, created: false };
+  const inserted = await tx.query(
     `INSERT INTO context_documents (account_id, namespace, session_id, properties, size, created_at, updated_at, expires_at)
      VALUES ($1, $2, $3, '{}', 2, $4, $4, $4) ON CONFLICT DO NOTHING`,
     [...keyArgs(key), now],
   );
-  const { rows } = await tx.query<Row>(
-    `SELECT * FROM context_documents WHERE ${KEY} FOR UPDATE`,
-    keyArgs(key),
-  );
-  const row = rows[0];
+  const row = (await tx.query<Row>(lock, keyArgs(key))).rows[0];
   if (!row) throw new Error('context document vanished while locked');
-  return row;
+  return { row, created: inserted.rowCount === 1 };
 }
 
 /** Context documents, namespaces and TTLs in PostgreSQL; every read-modify-write holds the document's row lock. */
@@ -53,7 +57,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
     options: { now: number; expiresAt: number | null; maxChars: number },
   ): Promise<MergeOutcome> {
     return inTransaction<MergeOutcome>(this.pool, async (tx) => {
-      const row = await lockDocument(tx, key, options.now);
+      const { row, created } = await lockDocument(tx, key, options.now);
       const live = !isExpired(numOrNull(row.expires_at), options.now);
       const json = serializeProperties(
         mergeProperties(live ? parseProperties(String(row.properties)) : {}, patch),
@@ -67,11 +71,15 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
            WHERE ${KEY}`,
         [...keyArgs(key), json, json.length, createdAt, options.now, options.expiresAt],
       );
-      await tx.query(
-        `INSERT INTO context_namespaces (account_id, name, created_at, ttl_seconds) VALUES ($1, $2, $3, NULL)
-           ON CONFLICT (account_id, name) DO NOTHING`,
-        [key.accountId, key.namespace, options.now],
-      );
+      // A namespace exists while any of its documents does (deleting one deletes the other), so only a
+      // new document can need it created.
+      if (created) {
+        await tx.query(
+          `INSERT INTO context_namespaces (account_id, name, created_at, ttl_seconds) VALUES ($1, $2, $3, NULL)
+             ON CONFLICT (account_id, name) DO NOTHING`,
+          [key.accountId, key.namespace, options.now],
+        );
+      }
       const document: ContextDocument = {
         key: { ...key },
         properties: parseProperties(json),
