@@ -96,13 +96,17 @@ async function openInfrastructure(config: Config, _logger: PinoLogger): Promise<
     ? await createPostgresStore(config.databaseUrl)
     : createSqliteStore(sqliteFile);
   if (config.redisUrl) {
-    const rateLimits = new RedisRateLimitStore(config.redisUrl);
+    const rateLimits = new RedisRateLimitStore(config.redisUrl, { keyPrefix: `${config.redisPrefix}rl:` });
     // The rate-limit port has no close: its connection goes with the store's.
     const close = async () => {
       await rateLimits.close();
       await store.close();
     };
-    return { store: { ...store, close }, bus: new RedisBus(config.redisUrl), rateLimits };
+    return {
+      store: { ...store, close },
+      bus: new RedisBus(config.redisUrl, { channel: `${config.redisPrefix}invalidate` }),
+      rateLimits,
+    };
   }
   // On SQLite the CLI is a second process on the same file: the table-polling bus reaches the server too.
   const bus = config.databaseUrl ? new PostgresBus(config.databaseUrl) : new SqlitePollingBus(sqliteFile);

@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** `REDIS_URL`: shared rate-limit counters and cross-node cache invalidation. */
   redisUrl: string | undefined;
+  /** `REDIS_PREFIX`: names this deployment's keys and channel, so deployments can share one Redis (default `orchestrator:`). */
+  redisPrefix: string;
   /** `ORCHESTRATOR_MASTER_KEY`: 32 bytes, base64; unset means DATA_DIR/master.key (created on first start). */
   masterKey: Buffer | undefined;
   /**
@@ -97,6 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (adminPassword !== undefined && adminPassword.length < 12) {
     throw new ConfigError('ORCHESTRATOR_ADMIN_PASSWORD must be at least 12 characters');
   }
+  const redisPrefix = env.REDIS_PREFIX || 'orchestrator:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) {
+    throw new ConfigError('REDIS_PREFIX must be 1 to 64 letters, digits, ":", "_", "." or "-"');
+  }
   const trust = env.TRUST_PROXY ?? 'false';
   if (trust !== 'true' && trust !== 'false') throw new ConfigError('TRUST_PROXY must be true or false');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -112,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
     databaseUrl,
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix,
     masterKey: masterKey(env, 'ORCHESTRATOR_MASTER_KEY'),
     previousMasterKey: masterKey(env, 'ORCHESTRATOR_MASTER_KEY_PREVIOUS'),
     adminPassword,

@@ -31,6 +31,7 @@ describe('configuration', () => {
       [{ ORCHESTRATOR_ADMIN_PASSWORD: 'short' }, /at least 12/],
       [{ ISSUER: 'ftp://x' }, /ISSUER must start with/],
       [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY/],
+      [{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX/],
     ];
     for (const [env, message] of cases)
       assert.throws(
