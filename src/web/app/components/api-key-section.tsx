@@ -1,11 +1,11 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
-import { accountPath, api, messageOf } from '../api.js';
+import { accountPath, api } from '../api.js';
 import type { Authorization } from '../authorization.js';
 import { formatTime } from '../format.js';
-import { ConfirmDialog } from './confirm-dialog.js';
+import { ConfirmedAction } from './confirmed-action.js';
 import { CopyButton } from './copy-button.js';
-import { Notice, TextField } from './ui.js';
+import { TextField } from './ui.js';
 
 const MAX_GRACE_SECONDS = 86_400;
 
@@ -19,32 +19,19 @@ export function ApiKeySection({
   data: Authorization;
   onChanged: (notice: string) => void;
 }) {
-  const [confirming, setConfirming] = useState(false);
   const [grace, setGrace] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const key = data.apiKey;
   const graceSeconds = grace.trim() === '' ? 0 : Number(grace);
   const graceValid = Number.isInteger(graceSeconds) && graceSeconds >= 0 && graceSeconds <= MAX_GRACE_SECONDS;
 
   async function regenerate() {
-    if (!graceValid) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post(accountPath(accountId, 'api-key', 'regenerate'), { graceSeconds });
-      setConfirming(false);
-      setGrace('');
-      onChanged(
-        graceSeconds > 0
-          ? `A new API key was created. The old key keeps working for ${graceSeconds} seconds, then stops everywhere.`
-          : 'A new API key was created. The old key has stopped working everywhere.',
-      );
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await api.post(accountPath(accountId, 'api-key', 'regenerate'), { graceSeconds });
+    setGrace('');
+    onChanged(
+      graceSeconds > 0
+        ? `A new API key was created. The old key keeps working for ${graceSeconds} seconds, then stops everywhere.`
+        : 'A new API key was created. The old key has stopped working everywhere.',
+    );
   }
 
   return (
@@ -54,7 +41,6 @@ export function ApiKeySection({
         Send this key in the <code>maven-api-key</code> header of every v1 API call. One key serves all the v1
         APIs of the account (Conversation Context Service and Next Actions).
       </p>
-      {error && !confirming ? <Notice kind="error">{error}</Notice> : null}
       {key ? (
         <dl class="secrets">
           <dt>API key</dt>
@@ -96,22 +82,12 @@ export function ApiKeySection({
       ) : (
         <p>This account has no v1 API key. Regenerate it to create one.</p>
       )}
-      <div class="actions">
-        <button type="button" class="button-danger" onClick={() => setConfirming(true)}>
-          Regenerate Key
-        </button>
-      </div>
-      <ConfirmDialog
-        open={confirming}
+      <ConfirmedAction
+        label="Regenerate Key"
         title="Regenerate the API key?"
-        confirmLabel="Regenerate Key"
-        busy={busy}
-        error={confirming ? error : null}
-        onConfirm={regenerate}
-        onCancel={() => {
-          setConfirming(false);
-          setError(null);
-        }}
+        action={regenerate}
+        canConfirm={graceValid}
+        onCancel={() => setGrace('')}
       >
         <p>
           <strong>The current key stops working everywhere at once</strong> — on every server node, for every
@@ -128,7 +104,7 @@ export function ApiKeySection({
           hint="Keeps the old key working this long (up to 86400, one day) while you roll out the new one. Empty or 0: the old key stops at once."
           error={graceValid ? undefined : 'Enter a whole number of seconds from 0 to 86400.'}
         />
-      </ConfirmDialog>
+      </ConfirmedAction>
     </section>
   );
 }

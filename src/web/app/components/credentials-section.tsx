@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { accountPath, api, messageOf, recordSecretUse } from '../api.js';
 import type { Authorization } from '../authorization.js';
-import { ConfirmDialog } from './confirm-dialog.js';
+import { ConfirmedAction } from './confirmed-action.js';
 import { CopyButton } from './copy-button.js';
 import { Notice } from './ui.js';
 
@@ -28,8 +28,6 @@ export function CredentialsSection({
   onChanged: (notice: string) => void;
 }) {
   const [revealed, setRevealed] = useState(false);
-  const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const credentials = data.credentials;
 
@@ -47,20 +45,11 @@ export function CredentialsSection({
   }
 
   async function regenerate() {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post(accountPath(accountId, 'credentials', 'regenerate'));
-      setConfirming(false);
-      setRevealed(false);
-      onChanged(
-        'New credentials were created. The old password, and every token issued with it, no longer work.',
-      );
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await api.post(accountPath(accountId, 'credentials', 'regenerate'));
+    setRevealed(false);
+    onChanged(
+      'New credentials were created. The old password, and every token issued with it, no longer work.',
+    );
   }
 
   const header = credentials ? basicHeader(credentials.userId, credentials.password) : '';
@@ -72,7 +61,7 @@ export function CredentialsSection({
         Your code exchanges this user ID and password for an OAuth 2.0 access token at the login endpoint,
         then sends the token as <code>Authorization: Bearer &lt;token&gt;</code> in its API calls.
       </p>
-      {error && !confirming ? <Notice kind="error">{error}</Notice> : null}
+      {error ? <Notice kind="error">{error}</Notice> : null}
       {credentials ? (
         <>
           <dl class="secrets">
@@ -135,23 +124,7 @@ export function CredentialsSection({
       ) : (
         <p>This account has no v2 credentials. Regenerate them to create a user ID and password.</p>
       )}
-      <div class="actions">
-        <button type="button" class="button-danger" onClick={() => setConfirming(true)}>
-          Regenerate credentials
-        </button>
-      </div>
-      <ConfirmDialog
-        open={confirming}
-        title="Regenerate the credentials?"
-        confirmLabel="Regenerate credentials"
-        busy={busy}
-        error={confirming ? error : null}
-        onConfirm={regenerate}
-        onCancel={() => {
-          setConfirming(false);
-          setError(null);
-        }}
-      >
+      <ConfirmedAction label="Regenerate credentials" title="Regenerate the credentials?" action={regenerate}>
         <p>
           A new user ID and password replace the current ones.{' '}
           <strong>
@@ -160,7 +133,7 @@ export function CredentialsSection({
           </strong>
         </p>
         <p>Every program that logs in with the current credentials must be given the new ones.</p>
-      </ConfirmDialog>
+      </ConfirmedAction>
     </section>
   );
 }
