@@ -11,17 +11,20 @@ import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/seale
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
 import {
+  accountFromRow,
   apiKeyFromRow,
+  auditEventFromRow,
   clientFromRow,
   num,
+  operatorFromRow,
+  operatorTokenFromRow,
   type Row,
+  sessionFromRow,
   signingKeyFromRow,
   testTokenFromRow,
 } from '../shared/auth-rows.js';
 import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
-
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** Serializes writers of one logical row across every node until the transaction ends. */
 const lockKey = (client: PostgresClient, key: string) =>
@@ -41,12 +44,12 @@ export class PostgresAccountStore implements AccountStore {
   async getAccount(accountId: string): Promise<AccountRecord | null> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM accounts WHERE account_id = $1', [accountId]);
     const row = rows[0];
-    return row ? { accountId: String(row.account_id), createdAt: num(row.created_at) } : null;
+    return row ? accountFromRow(row) : null;
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM accounts ORDER BY account_id COLLATE "C"');
-    return rows.map((row) => ({ accountId: String(row.account_id), createdAt: num(row.created_at) }));
+    return rows.map(accountFromRow);
   }
 }
 
@@ -234,14 +237,6 @@ export class PostgresSealedValueStore implements SealedValueStore {
   }
 }
 
-const session = (row: Row): OperatorSessionRecord => ({
-  idHash: String(row.id_hash),
-  username: String(row.username),
-  csrfToken: String(row.csrf_token),
-  createdAt: num(row.created_at),
-  expiresAt: num(row.expires_at),
-});
-
 export class PostgresOperatorStore implements OperatorStore {
   constructor(private readonly pool: PostgresPool) {}
 
@@ -256,13 +251,7 @@ export class PostgresOperatorStore implements OperatorStore {
   async getOperator(username: string): Promise<OperatorRecord | null> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM operators WHERE username = $1', [username]);
     const row = rows[0];
-    return row
-      ? {
-          username: String(row.username),
-          passwordHash: String(row.password_hash),
-          createdAt: num(row.created_at),
-        }
-      : null;
+    return row ? operatorFromRow(row) : null;
   }
 
   async setOperatorPassword(username: string, passwordHash: string): Promise<boolean> {
@@ -284,7 +273,7 @@ export class PostgresOperatorStore implements OperatorStore {
     const { rows } = await this.pool.query<Row>('SELECT * FROM operator_sessions WHERE id_hash = $1', [
       idHash,
     ]);
-    return rows[0] ? session(rows[0]) : null;
+    return rows[0] ? sessionFromRow(rows[0]) : null;
   }
 
   async deleteSessions(filter: { idHash: string } | { username: string }): Promise<number> {
@@ -307,14 +296,7 @@ export class PostgresOperatorStore implements OperatorStore {
       tokenHash,
     ]);
     const row = rows[0];
-    return row
-      ? {
-          tokenHash: String(row.token_hash),
-          username: String(row.username),
-          name: String(row.name),
-          createdAt: num(row.created_at),
-        }
-      : null;
+    return row ? operatorTokenFromRow(row) : null;
   }
 }
 
@@ -342,14 +324,6 @@ export class PostgresAuditStore implements AuditStore {
        ORDER BY at DESC, seq DESC LIMIT $3`,
       [filter.accountId ?? null, filter.before ?? null, filter.limit],
     );
-    return rows.map((row) => ({
-      id: String(row.id),
-      at: num(row.at),
-      actor: String(row.actor),
-      accountId: strOrNull(row.account_id),
-      action: String(row.action),
-      address: strOrNull(row.address),
-      detail: row.detail as AuditEvent['detail'],
-    }));
+    return rows.map(auditEventFromRow);
   }
 }

@@ -1,4 +1,11 @@
+import type { AccountRecord } from '../../ports/account-store.js';
+import type { AuditEvent } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord } from '../../ports/credential-store.js';
+import type {
+  OperatorRecord,
+  OperatorSessionRecord,
+  OperatorTokenRecord,
+} from '../../ports/operator-store.js';
 import type { SigningKeyRecord } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord } from '../../ports/token-store.js';
 
@@ -45,4 +52,41 @@ export const signingKeyFromRow = (row: Row): SigningKeyRecord => ({
   activatesAt: num(row.activates_at),
   retiredAt: numOrNull(row.retired_at),
   removeAfter: numOrNull(row.remove_after),
+});
+
+export const accountFromRow = (row: Row): AccountRecord => ({
+  accountId: String(row.account_id),
+  createdAt: num(row.created_at),
+});
+
+export const operatorFromRow = (row: Row): OperatorRecord => ({
+  username: String(row.username),
+  passwordHash: String(row.password_hash),
+  createdAt: num(row.created_at),
+});
+
+export const sessionFromRow = (row: Row): OperatorSessionRecord => ({
+  idHash: String(row.id_hash),
+  username: String(row.username),
+  csrfToken: String(row.csrf_token),
+  createdAt: num(row.created_at),
+  expiresAt: num(row.expires_at),
+});
+
+export const operatorTokenFromRow = (row: Row): OperatorTokenRecord => ({
+  tokenHash: String(row.token_hash),
+  username: String(row.username),
+  name: String(row.name),
+  createdAt: num(row.created_at),
+});
+
+/** `detail` is JSON text in SQLite and already parsed JSONB in PostgreSQL. */
+export const auditEventFromRow = (row: Row): AuditEvent => ({
+  id: String(row.id),
+  at: num(row.at),
+  actor: String(row.actor),
+  accountId: row.account_id === null || row.account_id === undefined ? null : String(row.account_id),
+  action: String(row.action),
+  address: row.address === null || row.address === undefined ? null : String(row.address),
+  detail: (typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail) as AuditEvent['detail'],
 });

@@ -11,10 +11,15 @@ import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/seale
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
 import {
+  accountFromRow,
   apiKeyFromRow,
+  auditEventFromRow,
   clientFromRow,
   num,
+  operatorFromRow,
+  operatorTokenFromRow,
   type Row,
+  sessionFromRow,
   signingKeyFromRow,
   testTokenFromRow,
 } from '../shared/auth-rows.js';
@@ -35,14 +40,13 @@ export class SqliteAccountStore implements AccountStore {
     const row = this.db.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as
       | Row
       | undefined;
-    return row ? { accountId: String(row.account_id), createdAt: num(row.created_at) } : null;
+    return row ? accountFromRow(row) : null;
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
-    return (this.db.prepare('SELECT * FROM accounts ORDER BY account_id').all() as Row[]).map((row) => ({
-      accountId: String(row.account_id),
-      createdAt: num(row.created_at),
-    }));
+    return (this.db.prepare('SELECT * FROM accounts ORDER BY account_id').all() as Row[]).map((row) =>
+      accountFromRow(row),
+    );
   }
 }
 
@@ -242,13 +246,7 @@ export class SqliteOperatorStore implements OperatorStore {
     const row = this.db.prepare('SELECT * FROM operators WHERE username = ?').get(username) as
       | Row
       | undefined;
-    return row
-      ? {
-          username: String(row.username),
-          passwordHash: String(row.password_hash),
-          createdAt: num(row.created_at),
-        }
-      : null;
+    return row ? operatorFromRow(row) : null;
   }
 
   async setOperatorPassword(username: string, passwordHash: string): Promise<boolean> {
@@ -270,15 +268,7 @@ export class SqliteOperatorStore implements OperatorStore {
     const row = this.db.prepare('SELECT * FROM operator_sessions WHERE id_hash = ?').get(idHash) as
       | Row
       | undefined;
-    return row
-      ? {
-          idHash: String(row.id_hash),
-          username: String(row.username),
-          csrfToken: String(row.csrf_token),
-          createdAt: num(row.created_at),
-          expiresAt: num(row.expires_at),
-        }
-      : null;
+    return row ? sessionFromRow(row) : null;
   }
 
   async deleteSessions(filter: { idHash: string } | { username: string }): Promise<number> {
@@ -298,14 +288,7 @@ export class SqliteOperatorStore implements OperatorStore {
     const row = this.db.prepare('SELECT * FROM operator_tokens WHERE token_hash = ?').get(tokenHash) as
       | Row
       | undefined;
-    return row
-      ? {
-          tokenHash: String(row.token_hash),
-          username: String(row.username),
-          name: String(row.name),
-          createdAt: num(row.created_at),
-        }
-      : null;
+    return row ? operatorTokenFromRow(row) : null;
   }
 }
 
@@ -339,14 +322,6 @@ export class SqliteAuditStore implements AuditStore {
         before: filter.before ?? null,
         limit: filter.limit,
       }) as Row[];
-    return rows.map((row) => ({
-      id: String(row.id),
-      at: num(row.at),
-      actor: String(row.actor),
-      accountId: row.account_id === null ? null : String(row.account_id),
-      action: String(row.action),
-      address: row.address === null ? null : String(row.address),
-      detail: JSON.parse(String(row.detail)) as AuditEvent['detail'],
-    }));
+    return rows.map(auditEventFromRow);
   }
 }
