@@ -4,7 +4,7 @@ import { accountPath, api } from '../api.js';
 import type { Authorization } from '../authorization.js';
 import { formatTime } from '../format.js';
 import { ConfirmedAction } from './confirmed-action.js';
-import { CopyButton } from './copy-button.js';
+import { SecretValue } from './secret-value.js';
 import { TextField } from './ui.js';
 
 const MAX_GRACE_SECONDS = 86_400;
@@ -45,12 +45,10 @@ export function ApiKeySection({
         <dl class="secrets">
           <dt>API key</dt>
           <dd>
-            <code class="secret" id="api-key-value">
-              {key.key}
-            </code>
-            <CopyButton
-              label="Copy API key"
+            <SecretValue
+              id="api-key-value"
               value={key.key}
+              copyLabel="Copy API key"
               audit={{ accountId, action: 'api-key.copied' }}
             />
           </dd>

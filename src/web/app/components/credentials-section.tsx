@@ -3,6 +3,7 @@ import { accountPath, api, messageOf, recordSecretUse } from '../api.js';
 import type { Authorization } from '../authorization.js';
 import { ConfirmedAction } from './confirmed-action.js';
 import { CopyButton } from './copy-button.js';
+import { SecretValue } from './secret-value.js';
 import { Notice } from './ui.js';
 
 function basicHeader(userId: string, password: string): string {
@@ -67,29 +68,27 @@ export function CredentialsSection({
           <dl class="secrets">
             <dt>User ID</dt>
             <dd>
-              <code class="secret" id="credentials-user-id">
-                {credentials.userId}
-              </code>
-              <CopyButton
-                label="Copy user ID"
+              <SecretValue
+                id="credentials-user-id"
                 value={credentials.userId}
+                copyLabel="Copy user ID"
                 audit={{ accountId, action: 'credentials.copied' }}
               />
             </dd>
             <dt>Password</dt>
             <dd>
-              <code class="secret" id="credentials-password">
-                {revealed ? credentials.password : '••••••••••••••••'}
-              </code>
-              {revealed ? null : <span class="visually-hidden">(hidden)</span>}
-              <button type="button" class="button-secondary" onClick={toggleReveal}>
-                {revealed ? 'Hide password' : 'Show password'}
-              </button>
-              <CopyButton
-                label="Copy password"
+              <SecretValue
+                id="credentials-password"
                 value={credentials.password}
+                shown={revealed ? credentials.password : '••••••••••••••••'}
+                copyLabel="Copy password"
                 audit={{ accountId, action: 'credentials.copied' }}
-              />
+              >
+                {revealed ? null : <span class="visually-hidden">(hidden)</span>}
+                <button type="button" class="button-secondary" onClick={toggleReveal}>
+                  {revealed ? 'Hide password' : 'Show password'}
+                </button>
+              </SecretValue>
             </dd>
             <dt>Login URL</dt>
             <dd>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { accountPath, api, messageOf } from '../api.js';
 import type { Authorization } from '../authorization.js';
 import { formatTime, relativeTime } from '../format.js';
-import { CopyButton } from './copy-button.js';
+import { SecretValue } from './secret-value.js';
 import { Notice } from './ui.js';
 
 /** *Token for testing the v2 APIs*: the 24-hour token, its expiry, Copy and "Get a new token". */
@@ -45,12 +45,10 @@ export function TestTokenSection({
         <dl class="secrets">
           <dt>Token</dt>
           <dd>
-            <code class="secret" id="test-token-value">
-              {token.token}
-            </code>
-            <CopyButton
-              label="Copy token"
+            <SecretValue
+              id="test-token-value"
               value={token.token}
+              copyLabel="Copy token"
               audit={{ accountId, action: 'test-token.copied' }}
             />
           </dd>
