@@ -9,10 +9,9 @@ import type {
   PolicySet,
   PolicyStore,
 } from '../../ports/policy-store.js';
+import type { Row } from '../shared/auth-rows.js';
+import { policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
 import type { PostgresPool } from './database.js';
-
-type Row = Record<string, unknown>;
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 export class PostgresPolicyStore implements PolicyStore {
   constructor(private readonly pool: PostgresPool) {}
@@ -22,12 +21,7 @@ export class PostgresPolicyStore implements PolicyStore {
       accountId,
     ]);
     const row = rows[0];
-    if (!row) return { policies: [], customAttributes: {}, version: 0 };
-    return {
-      policies: JSON.parse(String(row.policies)) as Policy[],
-      customAttributes: JSON.parse(String(row.custom_attributes)) as Record<string, JsonValue>,
-      version: Number(row.version),
-    };
+    return policySetFromRow(row);
   }
 
   async savePolicies(accountId: string, policies: Policy[], expectedVersion: number): Promise<CompareAndSet> {
@@ -72,18 +66,6 @@ export class PostgresPolicyStore implements PolicyStore {
     return { ok: false, version: Number(current.rows[0]?.version ?? 0) };
   }
 }
-
-const toEntry = (row: Row): PolicyLogEntry => ({
-  id: String(row.id),
-  accountId: String(row.account_id),
-  conversationId: strOrNull(row.conversation_id),
-  at: Number(row.at),
-  evaluationId: String(row.evaluation_id),
-  outlineId: String(row.outline_id),
-  results: String(row.results),
-  reasons: JSON.parse(String(row.reasons)) as PolicyLogEntry['reasons'],
-  matchedPolicyId: strOrNull(row.matched_policy_id),
-});
 
 export class PostgresPolicyLogStore implements PolicyLogStore {
   constructor(private readonly pool: PostgresPool) {}
@@ -134,7 +116,7 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
        ORDER BY at DESC, id DESC LIMIT $4`,
       [filter.accountId, filter.since, filter.conversationId ?? null, filter.limit],
     );
-    return rows.map(toEntry);
+    return rows.map(policyLogFromRow);
   }
 
   async purgePolicyLogsBefore(cutoff: number): Promise<number> {

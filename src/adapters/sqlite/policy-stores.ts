@@ -9,9 +9,9 @@ import type {
   PolicySet,
   PolicyStore,
 } from '../../ports/policy-store.js';
+import type { Row } from '../shared/auth-rows.js';
+import { policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
-
-type Row = Record<string, unknown>;
 
 export class SqlitePolicyStore implements PolicyStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -20,12 +20,7 @@ export class SqlitePolicyStore implements PolicyStore {
     const row = this.db.prepare('SELECT * FROM policy_sets WHERE account_id = ?').get(accountId) as
       | Row
       | undefined;
-    if (!row) return { policies: [], customAttributes: {}, version: 0 };
-    return {
-      policies: JSON.parse(String(row.policies)) as Policy[],
-      customAttributes: JSON.parse(String(row.custom_attributes)) as Record<string, JsonValue>,
-      version: Number(row.version),
-    };
+    return policySetFromRow(row);
   }
 
   async savePolicies(accountId: string, policies: Policy[], expectedVersion: number): Promise<CompareAndSet> {
@@ -66,18 +61,6 @@ export class SqlitePolicyStore implements PolicyStore {
     })();
   }
 }
-
-const toEntry = (row: Row): PolicyLogEntry => ({
-  id: String(row.id),
-  accountId: String(row.account_id),
-  conversationId: row.conversation_id === null ? null : String(row.conversation_id),
-  at: Number(row.at),
-  evaluationId: String(row.evaluation_id),
-  outlineId: String(row.outline_id),
-  results: String(row.results),
-  reasons: JSON.parse(String(row.reasons)) as PolicyLogEntry['reasons'],
-  matchedPolicyId: row.matched_policy_id === null ? null : String(row.matched_policy_id),
-});
 
 export class SqlitePolicyLogStore implements PolicyLogStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -142,7 +125,7 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
                ORDER BY at DESC, id DESC LIMIT ?`,
             )
             .all(filter.accountId, filter.conversationId, filter.since, filter.limit);
-    return (rows as Row[]).map(toEntry);
+    return (rows as Row[]).map(policyLogFromRow);
   }
 
   async purgePolicyLogsBefore(cutoff: number): Promise<number> {

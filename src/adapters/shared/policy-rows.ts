@@ -1,0 +1,28 @@
+import type { JsonValue } from '../../core/json.js';
+import type { Policy } from '../../core/policy/types.js';
+import type { PolicyLogEntry, PolicySet } from '../../ports/policy-store.js';
+import type { Row } from './auth-rows.js';
+
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** Row mappers shared by the SQLite and PostgreSQL policy stores, whose tables have the same columns. */
+export const policySetFromRow = (row: Row | undefined): PolicySet =>
+  row
+    ? {
+        policies: JSON.parse(String(row.policies)) as Policy[],
+        customAttributes: JSON.parse(String(row.custom_attributes)) as Record<string, JsonValue>,
+        version: Number(row.version),
+      }
+    : { policies: [], customAttributes: {}, version: 0 };
+
+export const policyLogFromRow = (row: Row): PolicyLogEntry => ({
+  id: String(row.id),
+  accountId: String(row.account_id),
+  conversationId: strOrNull(row.conversation_id),
+  at: Number(row.at),
+  evaluationId: String(row.evaluation_id),
+  outlineId: String(row.outline_id),
+  results: String(row.results),
+  reasons: JSON.parse(String(row.reasons)) as PolicyLogEntry['reasons'],
+  matchedPolicyId: strOrNull(row.matched_policy_id),
+});
