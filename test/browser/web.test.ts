@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { basic } from '../helpers/net.js';
 import { SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
 import {
   accessibilityViolations,
@@ -13,9 +14,6 @@ import {
 } from './harness.js';
 
 type Started = Awaited<ReturnType<typeof startTestServer>>;
-
-const basic = (userId: string, password: string) =>
-  `Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`;
 
 describe('web app in Chromium', { timeout: 300_000 }, () => {
   let server: Started;
@@ -212,7 +210,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Show password' }).click();
     await page.getByRole('button', { name: 'Hide password' }).waitFor();
     const password = (await page.locator('#credentials-password').textContent()) ?? '';
-    await page.getByText(`Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`).waitFor();
+    await page.getByText(basic(userId, password)).waitFor();
     const login = await loginV2(userId, password);
     assert.equal(login.status, 200);
     const { access_token: oldToken } = (await login.json()) as { access_token: string };

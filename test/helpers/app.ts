@@ -7,6 +7,10 @@ import { createMemoryStore } from '../../src/adapters/memory/store.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import { loggerOptions } from '../../src/http/logging.js';
 import { buildServer, type RouteModule } from '../../src/http/server.js';
+import { basic } from './net.js';
+
+export { basic } from './net.js';
+
 import type { App } from '../../src/http/types.js';
 import type { Store } from '../../src/ports/store.js';
 import type { ServiceContext } from '../../src/services/context.js';
@@ -108,10 +112,6 @@ export async function createAccount(
   const client = await t.services.clients.reveal(accountId);
   if (!key || !client) throw new Error('account secrets missing');
   return { accountId, apiKey: key.key, userId: client.userId, password: client.password };
-}
-
-export function basic(userId: string, password: string): string {
-  return `Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`;
 }
 
 /** Gets an access token from the token endpoint (client_secret_basic). */

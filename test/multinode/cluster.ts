@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { postgresAdmin, postgresUrl, redisUrl, uniqueName } from '../contract/servers.js';
+import { freePort } from '../helpers/net.js';
 
 export const ADMIN_PASSWORD = 'multinode correct horse battery';
 /** Every node of one deployment must share the public URL, or tokens from one fail the `iss` check on another. */
@@ -64,17 +64,6 @@ export class ServerNode {
     } catch {}
     return { status: response.status, body };
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function waitReady(node: ServerNode, timeoutMs = 60_000): Promise<void> {

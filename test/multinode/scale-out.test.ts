@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { postgresUnavailable, redisUnavailable } from '../contract/servers.js';
+import { basic } from '../helpers/net.js';
 import { type Cluster, Operator, quantile, type ServerNode, startCluster } from './cluster.js';
 
 const TRIALS = 50;
-const basic = (userId: string, password: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(userId)}:${encodeURIComponent(password)}`).toString('base64')}`;
 
 /** Asks `node` until `refused` holds; returns how long that took, failing after `limitMs`. */
 async function timeUntil(

@@ -15,6 +15,7 @@ export type Row = Record<string, unknown>;
 // PostgreSQL BIGINT arrives as text (it may exceed 2^53); epoch milliseconds never do.
 export const num = (v: unknown): number => Number(v);
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+export const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** Row mappers shared by the SQLite and PostgreSQL adapters, whose auth tables have the same columns. */
 export const apiKeyFromRow = (row: Row): ApiKeyRecord => ({
@@ -85,8 +86,8 @@ export const auditEventFromRow = (row: Row): AuditEvent => ({
   id: String(row.id),
   at: num(row.at),
   actor: String(row.actor),
-  accountId: row.account_id === null || row.account_id === undefined ? null : String(row.account_id),
+  accountId: strOrNull(row.account_id),
   action: String(row.action),
-  address: row.address === null || row.address === undefined ? null : String(row.address),
+  address: strOrNull(row.address),
   detail: (typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail) as AuditEvent['detail'],
 });

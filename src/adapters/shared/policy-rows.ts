@@ -1,9 +1,7 @@
 import type { JsonValue } from '../../core/json.js';
 import type { Policy } from '../../core/policy/types.js';
 import type { PolicyLogEntry, PolicySet } from '../../ports/policy-store.js';
-import type { Row } from './auth-rows.js';
-
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+import { type Row, strOrNull } from './auth-rows.js';
 
 /** Row mappers shared by the SQLite and PostgreSQL policy stores, whose tables have the same columns. */
 export const policySetFromRow = (row: Row | undefined): PolicySet =>

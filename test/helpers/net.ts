@@ -1,0 +1,19 @@
+import { createServer } from 'node:net';
+
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** `Authorization: Basic` for a user ID and password, as a client sends it without form-encoding. */
+export function basic(userId: string, password: string): string {
+  return `Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`;
+}
