@@ -47,8 +47,6 @@ export const PRECEDENCE = {
   primary: 10,
 } as const;
 
-export const COMPARISON_OPS: readonly BinaryOp[] = ['==', '!=', '<', '<=', '>', '>=', 'in'];
-
 /** The precedence level of a binary operator. */
 export function binaryPrecedence(op: BinaryOp): number {
   switch (op) {
