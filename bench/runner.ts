@@ -31,6 +31,11 @@ export interface BenchOptions {
   /** Where the runner creates and drops one database per measurement (any database of the server). */
   postgresUrl: string;
   redisUrl: string;
+  /**
+   * Pins one-node servers (and the baseline) to one core and this process, the load generator, to the
+   * other, so that the two never take turns on one core. Off with --no-pin or where taskset is missing.
+   */
+  pin: boolean;
 }
 
 interface Sample {
@@ -102,14 +107,38 @@ function track<T>(work: Promise<T>): Promise<T> {
   return work;
 }
 
-function startServer(name: string, env: Record<string, string>): Promise<Server> {
-  return track(spawnServer(name, env));
+/** The core the servers are pinned to; the load generator gets core 0. */
+const SERVER_CORE = '1';
+
+function startServer(name: string, env: Record<string, string>, pin: boolean): Promise<Server> {
+  return track(spawnServer(name, env, pin));
 }
 
-async function spawnServer(name: string, env: Record<string, string>): Promise<Server> {
+/** Whether `taskset` runs here and there are two cores or more to split. */
+export function canPin(): boolean {
+  if (cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pins every thread of this process (autocannon runs here) to core 0. */
+function pinLoadGenerator(): void {
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+}
+
+async function spawnServer(name: string, env: Record<string, string>, pin: boolean): Promise<Server> {
   if (stopping) throw new Error('interrupted');
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BENCH_')));
-  const child = spawn(process.execPath, [new URL('./server.js', import.meta.url).pathname, name], {
+  const script = [new URL('./server.js', import.meta.url).pathname, name];
+  // taskset execs node in place: the child's pid, signals and IPC channel are node's own.
+  const [command, args] = pin
+    ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...script]]
+    : [process.execPath, script];
+  const child = spawn(command as string, args as string[], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...inherited, ...env, NODE_ENV: 'production' },
   });
@@ -257,7 +286,7 @@ async function measure(
   let database: { name: string; url: string } | undefined;
   try {
     if (!config) {
-      servers.push(await startServer('baseline', {}));
+      servers.push(await startServer('baseline', {}, options.pin));
     } else {
       if (config.store === 'postgres') database = await createDatabase(options.postgresUrl);
       const env: Record<string, string> = {
@@ -273,7 +302,13 @@ async function measure(
         const first = servers[0];
         const extra: Record<string, string> = first ? { BENCH_REQUEST: JSON.stringify(first.request) } : {};
         // One after the other: the first node applies the migrations and the setup before the next starts.
-        servers.push(await startServer(name, { ...env, ...extra, BENCH_DATA_DIR: dir }));
+        servers.push(
+          await startServer(
+            name,
+            { ...env, ...extra, BENCH_DATA_DIR: dir },
+            options.pin && config.nodes === 1,
+          ),
+        );
       }
     }
     await loadAll(servers, 1, options.connections); // warm-up: JIT, caches, connections
@@ -398,7 +433,10 @@ function revision(): string {
 
 /** The common header line: what ran, where. */
 export function runHeader(options: BenchOptions): string {
-  return `${options.rounds} rounds × ${options.duration} s, ${options.connections} connections, ${cpus().length} cores, Node ${process.version}, code ${revision()}`;
+  const pinned = options.pin
+    ? `one-node servers pinned to core ${SERVER_CORE}, load generator to core 0`
+    : 'no core pinning';
+  return `${options.rounds} rounds × ${options.duration} s, ${options.connections} connections, ${cpus().length} cores (${pinned}), Node ${process.version}, code ${revision()}`;
 }
 
 /** One Markdown table for the configuration at `index`, with its header lines. */
@@ -510,6 +548,7 @@ export const MATRIX = 'sqlite:1,postgres:1,postgres+redis:1,postgres+redis:2';
  *   --out FILE        default bench/last-run.md, or bench/last-matrix.md with --matrix
  *   --postgres-url    where to create the throw-away databases (default postgres://postgres@127.0.0.1:5432/test)
  *   --redis-url       default redis://127.0.0.1:6379/13 (a database index of its own for the rate-limit keys)
+ *   --no-pin          do not pin servers and load generator to separate cores (pinning needs taskset, 2+ cores)
  */
 export async function main(argv: string[], matrix: boolean): Promise<void> {
   const configs = matrix
@@ -535,7 +574,9 @@ export async function main(argv: string[], matrix: boolean): Promise<void> {
       .filter((s) => s !== ''),
     postgresUrl: flag(argv, 'postgres-url', 'postgres://postgres@127.0.0.1:5432/test'),
     redisUrl: flag(argv, 'redis-url', 'redis://127.0.0.1:6379/13'),
+    pin: !argv.includes('--no-pin') && canPin(),
   };
+  if (options.pin) pinLoadGenerator();
   const out = flag(argv, 'out', matrix ? 'bench/last-matrix.md' : 'bench/last-run.md');
   const interrupted = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${signal}: cleaning up, writing no report\n`);
