@@ -7,7 +7,7 @@ import type { AppServices } from '../services/services.js';
 import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
 import { registerFormParser } from './form.js';
-import { LazyChildLogger } from './logging.js';
+import { LazyChildLogger, RequestLogController } from './logging.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminContextRoutes } from './routes/admin-context.js';
 import { adminPolicyRoutes } from './routes/admin-policies.js';
@@ -58,6 +58,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     loggerInstance: options.logger,
     childLoggerFactory: (logger, bindings, childOptions) =>
       new LazyChildLogger(logger as never, bindings, childOptions) as unknown as FastifyBaseLogger,
+    logController: new RequestLogController(options.logger as unknown as { levelVal: number }),
     trustProxy: options.trustProxy,
     bodyLimit: 1024 * 1024,
     genReqId: (request) => {

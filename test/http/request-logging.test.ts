@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RouteModule } from '../../src/http/server.js';
+import { createTestApp } from '../helpers/app.js';
+
+const failing: RouteModule = async (app) => {
+  app.get('/probe/fails', { schema: { hide: true } }, async () => {
+    throw new Error('boom');
+  });
+};
+
+const lines = (logs: string[]) => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('at info, every request is logged when it arrives and when it completes, with its request id', async () => {
+  const t = await createTestApp({ logLevel: 'info' });
+  try {
+    const res = await t.app.inject({ method: 'GET', url: '/healthz' });
+    const id = res.headers['x-request-id'];
+    const mine = lines(t.logs).filter((l) => l.reqId === id);
+    assert.deepEqual(
+      mine.map((l) => l.msg),
+      ['incoming request', 'request completed'],
+    );
+    assert.equal((mine[1]?.res as { statusCode?: number } | undefined)?.statusCode, 200);
+  } finally {
+    await t.close();
+  }
+});
+
+test('above info, request lines are skipped, and an unexpected failure is still logged as an error', async () => {
+  const t = await createTestApp({ logLevel: 'warn', extraRoutes: [failing] });
+  try {
+    await t.app.inject({ method: 'GET', url: '/healthz' });
+    assert.deepEqual(lines(t.logs), []);
+    const res = await t.app.inject({ method: 'GET', url: '/probe/fails' });
+    assert.equal(res.statusCode, 500);
+    const errors = lines(t.logs).filter((l) => l.level === 50);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]?.reqId, res.headers['x-request-id']);
+    assert.ok(!lines(t.logs).some((l) => l.msg === 'incoming request' || l.msg === 'request completed'));
+  } finally {
+    await t.close();
+  }
+});
