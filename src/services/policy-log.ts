@@ -1,4 +1,5 @@
 import type { Evaluation, PolicyResult } from '../core/policy/index.js';
+import { uuid7 } from '../core/uuid7.js';
 import type { ServiceContext } from './context.js';
 import type { NextActionRequest } from './policy-attributes.js';
 import type { CompiledPolicySet } from './policy-cache.js';
@@ -42,7 +43,8 @@ export class PolicyLog {
       const { results, reasons } = encodeResults(evaluation.results, Math.max(start, 0));
       this.#writer.append(
         {
-          id: this.ctx.random.uuid(),
+          // Time-ordered: log rows are appended at the end of the key index.
+          id: uuid7(now, this.ctx.random.bytes(10)),
           accountId: set.accountId,
           conversationId: request.conversationId ?? null,
           at: now,
