@@ -1,4 +1,4 @@
-import type { PolicyLogEntry as EvaluatedPolicy, PolicyResult } from '../core/policy/index.js';
+import type { PolicyLogEntry as EvaluatedPolicy, PolicyResult, ResultTrail } from '../core/policy/index.js';
 import type { PolicyLogEntry, PolicyResultCode } from '../ports/policy-store.js';
 
 const CODES: Record<PolicyResult, PolicyResultCode> = {
@@ -23,28 +23,28 @@ const RUN = /([TFEID-])(\d*)/y;
  * A thousand policies that did not hold cost a few characters, not a thousand.
  */
 export function encodeResults(
-  evaluated: EvaluatedPolicy[],
+  evaluated: readonly EvaluatedPolicy[] | Pick<ResultTrail, 'forEachStretch'>,
   start: number,
 ): Pick<PolicyLogEntry, 'results' | 'reasons'> {
   let results = '';
   let current: PolicyResultCode = '-';
   let count = start;
-  const flush = () => {
-    if (count > 0) results += count === 1 ? current : `${current}${count}`;
-  };
   const reasons: PolicyLogEntry['reasons'] = [];
-  for (let i = 0; i < evaluated.length; i++) {
-    const { result, reason } = evaluated[i] as EvaluatedPolicy;
+  let index = start;
+  const stretch = (result: PolicyResult, length: number, reason?: string) => {
     const code = CODES[result];
-    if (code === current) count++;
+    if (code === current) count += length;
     else {
-      flush();
+      if (count > 0) results += count === 1 ? current : `${current}${count}`;
       current = code;
-      count = 1;
+      count = length;
     }
-    if (reason !== undefined) reasons.push({ index: start + i, reason });
-  }
-  flush();
+    if (reason !== undefined) reasons.push({ index, reason });
+    index += length;
+  };
+  if (Array.isArray(evaluated)) for (const { result, reason } of evaluated) stretch(result, 1, reason);
+  else (evaluated as Pick<ResultTrail, 'forEachStretch'>).forEachStretch(stretch);
+  if (count > 0) results += count === 1 ? current : `${current}${count}`;
   return { results, reasons };
 }
 

@@ -40,7 +40,7 @@ export class PolicyLog {
       // Results run from the top of the list; with policyId, only that policy's position was evaluated.
       const start =
         request.policyId === undefined ? 0 : set.compiled.findIndex((c) => c.id === request.policyId);
-      const { results, reasons } = encodeResults(evaluation.results, Math.max(start, 0));
+      const { results, reasons } = encodeResults(evaluation.trail, Math.max(start, 0));
       this.#writer.append(
         {
           // Time-ordered: log rows are appended at the end of the key index.

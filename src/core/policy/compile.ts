@@ -153,6 +153,8 @@ export interface EqualityRun {
   byLiteral: Map<string, number[]>;
   /** By offset: the line of a policy the value does not select (FALSE), or of a disabled one. */
   lines: readonly RunLine[];
+  /** By offset: where the stretch of lines with the same result that starts there ends (exclusive). */
+  stretchEnds: Int32Array;
 }
 
 /** Shorter stretches are not worth a map. */
@@ -191,7 +193,13 @@ function makeRun(policies: CompiledPolicy[], attribute: string): EqualityRun {
     byLiteral.set(literal, offsets);
     return line(c, 'FALSE');
   });
-  return { attribute, length: policies.length, byLiteral, lines: Object.freeze(lines) };
+  const stretchEnds = new Int32Array(lines.length);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const next = lines[i + 1];
+    stretchEnds[i] =
+      next && next.result === (lines[i] as RunLine).result ? (stretchEnds[i + 1] as number) : i + 1;
+  }
+  return { attribute, length: policies.length, byLiteral, lines: Object.freeze(lines), stretchEnds };
 }
 
 /**

@@ -25,8 +25,84 @@ export type NoMatchReason = 'NO_MATCHED_RULES' | 'NO_POLICIES_ENABLED';
 export interface Evaluation {
   matched: Policy | null;
   actions: Action[];
-  results: PolicyLogEntry[];
+  /** Every line, in order (built on first read from `trail`). */
+  readonly results: PolicyLogEntry[];
+  /** The same lines, with the unselected stretches of equality runs kept as slices of shared lines. */
+  trail: ResultTrail;
   noMatchReason?: NoMatchReason;
+}
+
+type Slice = { run: EqualityRun; from: number; to: number };
+
+/**
+ * The log lines of one evaluation as they are produced: single lines, and slices of an equality run's
+ * shared lines. A thousand policies a value did not select are one slice, not a thousand entries, and
+ * the policy log encodes them stretch by stretch.
+ */
+export class ResultTrail {
+  readonly #parts: (PolicyLogEntry | Slice)[] = [];
+  #length = 0;
+  #entries: PolicyLogEntry[] | null = null;
+
+  add(entry: PolicyLogEntry): void {
+    this.#parts.push(entry);
+    this.#length++;
+  }
+
+  addLines(run: EqualityRun, from: number, to: number): void {
+    if (to <= from) return;
+    this.#parts.push({ run, from, to });
+    this.#length += to - from;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Calls `stretch` for each stretch of equal results, in order; a line with a reason is its own stretch. */
+  forEachStretch(stretch: (result: PolicyResult, count: number, reason?: string) => void): void {
+    for (const part of this.#parts) {
+      if (!('run' in part)) {
+        stretch(part.result, 1, part.reason);
+        continue;
+      }
+      const { run, to } = part;
+      for (let at = part.from; at < to; ) {
+        const end = Math.min(run.stretchEnds[at] as number, to);
+        stretch((run.lines[at] as PolicyLogEntry).result, end - at);
+        at = end;
+      }
+    }
+  }
+
+  entries(): PolicyLogEntry[] {
+    if (this.#entries) return this.#entries;
+    const out: PolicyLogEntry[] = [];
+    for (const part of this.#parts) {
+      if ('run' in part)
+        for (let at = part.from; at < part.to; at++) out.push(part.run.lines[at] as PolicyLogEntry);
+      else out.push(part);
+    }
+    this.#entries = out;
+    return out;
+  }
+}
+
+function evaluation(
+  matched: Policy | null,
+  actions: Action[],
+  trail: ResultTrail,
+  noMatchReason?: NoMatchReason,
+): Evaluation {
+  return {
+    matched,
+    actions,
+    trail,
+    ...(noMatchReason ? { noMatchReason } : {}),
+    get results() {
+      return trail.entries();
+    },
+  };
 }
 
 // The lookup belongs to the caller; anything but a well-formed hit counts as a missing attribute.
@@ -92,22 +168,22 @@ function runPolicy(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number): O
 }
 
 /** Evaluates one policy and logs it; the winning outcome when it matched, else null. */
-function step(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number, results: PolicyLogEntry[]) {
+function step(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number, results: ResultTrail) {
   // Plain literals, not a spread of a shared object: this runs once per policy on every call.
   const id = String(c?.id ?? '');
   const name = String(c?.name ?? '');
   if (c?.enabled !== true) {
-    results.push({ policyId: id, name, result: 'DISABLED' });
+    results.add({ policyId: id, name, result: 'DISABLED' });
     return null;
   }
   const run = runPolicy(c, lookup, nowMs);
   if (!run.ok) {
-    results.push({ policyId: id, name, result: run.result, reason: run.reason });
+    results.add({ policyId: id, name, result: run.result, reason: run.reason });
   } else if (run.value === null) {
-    results.push({ policyId: id, name, result: 'FALSE' });
+    results.add({ policyId: id, name, result: 'FALSE' });
   } else {
-    results.push({ policyId: id, name, result: 'TRUE' });
-    return { matched: c.policy, actions: run.value, results };
+    results.add({ policyId: id, name, result: 'TRUE' });
+    return evaluation(c.policy, run.value, results);
   }
   return null;
 }
@@ -124,7 +200,7 @@ function stepRun(
   run: EqualityRun,
   lookup: AttributeLookup,
   nowMs: number,
-  results: PolicyLogEntry[],
+  results: ResultTrail,
 ): { winner: Evaluation | null } | null {
   let value: JsonValue;
   try {
@@ -135,16 +211,14 @@ function stepRun(
     return null;
   }
   const selected = run.byLiteral.get(value) ?? [];
-  let next = 0;
-  for (let offset = 0; offset < run.length; offset++) {
-    if (offset !== selected[next]) {
-      results.push(run.lines[offset] as PolicyLogEntry);
-      continue;
-    }
-    next++;
+  let from = 0;
+  for (const offset of selected) {
+    results.addLines(run, from, offset);
     const winner = step(candidates[at + offset] as CompiledPolicy, lookup, nowMs, results);
     if (winner) return { winner };
+    from = offset + 1;
   }
+  results.addLines(run, from, run.length);
   return { winner: null };
 }
 
@@ -161,7 +235,7 @@ export function evaluatePolicies(
   nowMs: number,
   options?: { policyId?: string },
 ): Evaluation {
-  const results: PolicyLogEntry[] = [];
+  const results = new ResultTrail();
   const policyId = typeof options?.policyId === 'string' ? options.policyId : undefined;
   let candidates = Array.isArray(compiled) ? compiled : [];
   if (policyId !== undefined) candidates = candidates.filter((c) => c?.id === policyId).slice(0, 1);
@@ -184,5 +258,5 @@ export function evaluatePolicies(
     anyEnabled || (policyId !== undefined && candidates.length === 0)
       ? 'NO_MATCHED_RULES'
       : 'NO_POLICIES_ENABLED';
-  return { matched: null, actions: [], results, noMatchReason };
+  return evaluation(null, [], results, noMatchReason);
 }

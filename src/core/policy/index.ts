@@ -6,6 +6,7 @@ export type {
   Evaluation,
   NoMatchReason,
   PolicyLogEntry,
+  ResultTrail,
 } from './evaluate.js';
 export { collectAttributes, compilePolicies, evaluatePolicies } from './evaluate.js';
 export { MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH, type ParseResult, parseExpression } from './parser.js';
