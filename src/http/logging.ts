@@ -1,4 +1,4 @@
-import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
+import type { FastifyServerOptions } from 'fastify';
 
 /** Query parameters whose values are secrets (RFC 6750 §2.3 tokens) and never reach a log. */
 const SECRET_QUERY = /([?&](?:access_token|token|client_secret|password)=)[^&#]*/gi;
@@ -91,33 +91,5 @@ export class LazyChildLogger {
 
   child(bindings: Record<string, unknown>, options?: object): ChildCapable {
     return this.#logger().child(bindings, options);
-  }
-}
-
-/** pino's numeric value of `info`, the level of Fastify's "incoming request" and "request completed" lines. */
-const INFO = 30;
-
-/**
- * Fastify's per-request lines ("incoming request", "request completed") are written at `info`. When the
- * node logs above `info` they would be dropped anyway, so they are skipped before their objects are even
- * built; "request errored" is still written whenever `error` is enabled.
- */
-export class RequestLogController extends LogController {
-  constructor(private readonly root: { levelVal: number }) {
-    super();
-  }
-
-  override isLogDisabled(): boolean {
-    return this.root.levelVal > INFO;
-  }
-
-  override requestCompleted(
-    error: Error | null | undefined,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): void {
-    if (error)
-      reply.log.error({ res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else if (!this.isLogDisabled()) super.requestCompleted(error, request, reply);
   }
 }

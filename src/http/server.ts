@@ -7,7 +7,9 @@ import type { AppServices } from '../services/services.js';
 import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
 import { registerFormParser } from './form.js';
-import { LazyChildLogger, RequestLogController } from './logging.js';
+import { LazyChildLogger } from './logging.js';
+import { RequestDurations } from './request-durations.js';
+import { RequestLifecycle } from './request-lifecycle.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminContextRoutes } from './routes/admin-context.js';
 import { adminPolicyRoutes } from './routes/admin-policies.js';
@@ -54,11 +56,12 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** Builds the HTTP server; it does not listen. */
 export async function buildServer(services: AppServices, options: ServerOptions): Promise<App> {
+  const durations = new RequestDurations();
   const app = Fastify({
     loggerInstance: options.logger,
     childLoggerFactory: (logger, bindings, childOptions) =>
       new LazyChildLogger(logger as never, bindings, childOptions) as unknown as FastifyBaseLogger,
-    logController: new RequestLogController(options.logger as unknown as { levelVal: number }),
+    logController: new RequestLifecycle(options.logger as unknown as { levelVal: number }, durations),
     trustProxy: options.trustProxy,
     bodyLimit: 1024 * 1024,
     genReqId: (request) => {
@@ -92,13 +95,6 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     },
   });
 
-  app.addHook('onRequest', (request, reply, done) => {
-    // API answers are JSON, never rendered: nosniff is the header that matters for them. Pages (the web
-    // app, /docs) set their own Content-Security-Policy.
-    reply.header('x-request-id', request.id);
-    reply.header('x-content-type-options', 'nosniff');
-    done();
-  });
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     handleError(
@@ -108,7 +104,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     ),
   );
 
-  const deps: RouteDeps = { auth: new AuthHooks(services), services };
+  const deps: RouteDeps = { auth: new AuthHooks(services), services, durations };
   for (const routes of [...ROUTE_MODULES, ...(options.extraRoutes ?? [])]) await routes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -11,6 +11,7 @@ import type { Scope } from '../core/auth/scopes.js';
 import type { OperatorIdentity } from '../services/operators.js';
 import type { AppServices } from '../services/services.js';
 import type { AuthHooks } from './auth.js';
+import type { RequestDurations } from './request-durations.js';
 
 /** The Fastify instance with TypeBox types, as every route module receives it. */
 export type App = FastifyInstance<
@@ -25,6 +26,8 @@ export type App = FastifyInstance<
 export interface RouteDeps {
   auth: AuthHooks;
   services: AppServices;
+  /** Request durations, recorded for every request; GET /metrics renders them. */
+  durations: RequestDurations;
 }
 
 /** A route module: adds its routes, with schemas, to the app. */
