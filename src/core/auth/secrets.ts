@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Recognisable prefixes so secret scanners can find leaked values:
@@ -22,13 +22,14 @@ export function formatClientId(random: Buffer): string {
 
 /** SHA-256 of a secret, hex: secrets carry 256 bits of entropy, so a fast hash is the right look-up key. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // One-shot hash: about a quarter of the cost of a Hash object for a value this short.
+  return hash('sha256', secret, 'hex');
 }
 
 /** Compares two strings in time that depends only on their lengths (hash both to fix even that). */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
+  const ha = hash('sha256', a, 'buffer');
+  const hb = hash('sha256', b, 'buffer');
   return timingSafeEqual(ha, hb);
 }
 
