@@ -24,7 +24,9 @@ export function parseBasicAuthorization(header: string, formDecode: boolean): Ba
   const rawSecret = decoded.slice(colon + 1);
   if (!formDecode) return { ok: true, value: { clientId: rawId, clientSecret: rawSecret } };
   try {
-    const plus = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    // Most ids and secrets have nothing escaped: decoding them would give them back unchanged.
+    const plus = (s: string) =>
+      s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s;
     return { ok: true, value: { clientId: plus(rawId), clientSecret: plus(rawSecret) } };
   } catch {
     return { ok: false, reason: 'the Basic credentials are not validly form-urlencoded' };

@@ -31,7 +31,17 @@ const b64 = (value: object) => Buffer.from(JSON.stringify(value), 'utf8').toStri
 
 /** The JWS signing input `header.payload` (RFC 7515 §5.1), with `typ: at+jwt` as RFC 9068 §2.1 requires. */
 export function jwtSigningInput(alg: 'EdDSA' | 'ES256', kid: string, claims: AccessTokenClaims): string {
-  return `${b64({ alg, typ: 'at+jwt', kid })}.${b64(claims)}`;
+  return `${encodedHeader(alg, kid)}.${b64(claims)}`;
+}
+
+/** The encoded header of the last key used: it is the same for every token that key signs. */
+let lastHeader = { alg: '', kid: '', encoded: '' };
+
+function encodedHeader(alg: 'EdDSA' | 'ES256', kid: string): string {
+  if (lastHeader.alg !== alg || lastHeader.kid !== kid) {
+    lastHeader = { alg, kid, encoded: b64({ alg, typ: 'at+jwt', kid }) };
+  }
+  return lastHeader.encoded;
 }
 
 /** Reads the header's `kid` without trusting anything else; null for a value that is not a compact JWS. */
