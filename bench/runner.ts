@@ -45,6 +45,11 @@ interface Sample {
   errors: number;
   /** Server CPU time (user + system) per request, in microseconds, summed over the nodes. */
   cpuPerRequest: number;
+  /**
+   * Share of the measured time the server process was on a CPU (per node). Near 100 %, the server is the
+   * bottleneck and req/s compare servers; well below, the load generator is, and req/s compare nothing.
+   */
+  busy: number;
   /** CPU time of the PostgreSQL backends serving the nodes per request, in microseconds, when known. */
   dbCpuPerRequest?: number;
   /** Statements the nodes sent to PostgreSQL per request (BEGIN and COMMIT count). */
@@ -202,6 +207,8 @@ async function dropDatabase(url: string, name: string): Promise<void> {
 }
 
 const CLOCK_TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+/** Below this share of a core, a one-node server was not the bottleneck of its measurement. */
+const SATURATED = 0.85;
 
 /**
  * CPU time, in microseconds, of the PostgreSQL backends connected to `database`, read from /proc: only
@@ -323,6 +330,7 @@ async function measure(
     return {
       ...sample,
       cpuPerRequest: spent('cpu') / requests,
+      busy: spent('cpu') / (options.duration * 1e6 * servers.length),
       postgresPerRequest: spent('postgres') / requests,
       redisPerRequest: spent('redis') / requests,
       ...(dbBefore && dbAfter ? { dbCpuPerRequest: cpuSpent(dbBefore, dbAfter) / requests } : {}),
@@ -389,7 +397,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   for (let round = 1; round <= options.rounds; round++) {
     const base = await measure('baseline', undefined, options);
     baseline.push(base);
-    process.stderr.write(`round ${round}: baseline ${base.rps.toFixed(0)} req/s\n`);
+    process.stderr.write(
+      `round ${round}: baseline ${base.rps.toFixed(0)} req/s, server busy ${percent(base.busy)}${base.busy < SATURATED ? ' (below saturation: the load generator is the bottleneck this round)' : ''}\n`,
+    );
     for (const scenario of chosen) {
       for (const [index, config] of options.configs.entries()) {
         const entry = results[index]?.get(scenario.name);
@@ -401,7 +411,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           entry.ratios.push(sample.rps / base.rps);
           entry.cpuRatios.push(base.cpuPerRequest / sample.cpuPerRequest);
           process.stderr.write(
-            `${label} ${sample.rps.toFixed(0)} req/s (${(sample.rps / base.rps).toFixed(2)}×)${sample.errors ? `, ${sample.errors} errors` : ''}\n`,
+            `${label} ${sample.rps.toFixed(0)} req/s (${(sample.rps / base.rps).toFixed(2)}×), ${sample.cpuPerRequest.toFixed(0)} µs/req, busy ${percent(sample.busy)}${sample.errors ? `, ${sample.errors} errors` : ''}\n`,
           );
         } catch (error) {
           if (stopping) throw error;
@@ -416,6 +426,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 }
 
 const fixed = (value: number) => value.toFixed(0);
+const percent = (value: number) => `${(value * 100).toFixed(0)} %`;
 
 /** The code measured: the commit, and whether the working tree differed from it. */
 function revision(): string {
@@ -465,6 +476,7 @@ export function configReport(result: BenchResult, index: number): string {
     'ratio to baseline req/s (median)',
     'node CPU µs/req',
     'CPU ratio (baseline ÷ scenario)',
+    'server busy',
     ...(postgres ? ['PostgreSQL CPU µs/req', 'PostgreSQL statements/req'] : []),
     ...(config.redis ? ['Redis commands/req'] : []),
     'goal',
@@ -481,6 +493,7 @@ export function configReport(result: BenchResult, index: number): string {
       '1.00',
       fixed(median(baseline.map((s) => s.cpuPerRequest))),
       '1.00',
+      percent(median(baseline.map((s) => s.busy))),
       ...(postgres ? ['', ''] : []),
       ...(config.redis ? [''] : []),
       '',
@@ -515,6 +528,7 @@ export function configReport(result: BenchResult, index: number): string {
         median(entry.ratios).toFixed(2),
         fixed(median(samples.map((s) => s.cpuPerRequest))),
         median(entry.cpuRatios).toFixed(2),
+        percent(median(samples.map((s) => s.busy))),
         ...(postgres
           ? [
               db.length > 0 ? fixed(median(db)) : '–',

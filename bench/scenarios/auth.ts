@@ -8,6 +8,11 @@ const probes: RouteModule = async (app, { auth }) => {
     hello: 'world',
   }));
   app.get(
+    '/bench/hooked/account/:accountId',
+    { onRequest: (_request, _reply, done) => done(), schema: { hide: true, params } },
+    async () => ({ hello: 'world' }),
+  );
+  app.get(
     '/bench/v1/account/:accountId',
     { onRequest: auth.v1(), schema: { hide: true, params } },
     async () => ({
@@ -39,6 +44,14 @@ export const authScenarios: Scenario[] = [
     routes: probes,
     async setup() {
       return { method: 'GET', path: '/bench/open/account/x' };
+    },
+  },
+  {
+    name: 'app-hooked',
+    description: 'a hello-world route with a route-level onRequest hook that does nothing (hook overhead)',
+    routes: probes,
+    async setup() {
+      return { method: 'GET', path: '/bench/hooked/account/x' };
     },
   },
   {
