@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -54,9 +54,20 @@ const ROUTE_MODULES: RouteModule[] = [
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/**
+ * Ids for requests that bring none: a random prefix per process and a counter. Unique across nodes and
+ * restarts without drawing randomness for every request; an id is not a secret.
+ */
+function requestIds(): () => string {
+  const prefix = randomBytes(9).toString('base64url');
+  let next = 0;
+  return () => `${prefix}-${(next++).toString(36)}`;
+}
+
 /** Builds the HTTP server; it does not listen. */
 export async function buildServer(services: AppServices, options: ServerOptions): Promise<App> {
   const durations = new RequestDurations();
+  const newRequestId = requestIds();
   const app = Fastify({
     loggerInstance: options.logger,
     childLoggerFactory: (logger, bindings, childOptions) =>
@@ -66,7 +77,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     bodyLimit: 1024 * 1024,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newRequestId();
     },
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: false },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

@@ -59,4 +59,20 @@ describe('operations endpoints', () => {
     assert.equal(response.json().requestId, 'req-12345678');
     assert.equal(response.headers['x-request-id'], 'req-12345678');
   });
+
+  test('a request without a usable id gets one of its own, different for every request', async () => {
+    const ids = new Set<string>();
+    for (const given of [undefined, 'short', 'has space in it', 'x'.repeat(65)]) {
+      const response = await t.app.inject({
+        method: 'GET',
+        url: '/healthz',
+        ...(given === undefined ? {} : { headers: { 'x-request-id': given } }),
+      });
+      const id = String(response.headers['x-request-id']);
+      assert.match(id, /^[A-Za-z0-9._-]{8,64}$/);
+      assert.notEqual(id, given);
+      ids.add(id);
+    }
+    assert.equal(ids.size, 4);
+  });
 });
