@@ -25,14 +25,18 @@ export class RequestLifecycle extends LogController {
     super();
   }
 
-  override isLogDisabled(): boolean {
+  /**
+   * Only the two per-request lines are skipped: Fastify's other lines (a stream or serializer error, at
+   * `warn` and `error`) go through the default check and reach the logger, which filters by level.
+   */
+  #infoOff(): boolean {
     return this.root.levelVal > INFO;
   }
 
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
-    if (!this.isLogDisabled()) super.incomingRequest(request, reply);
+    if (!this.#infoOff()) super.incomingRequest(request, reply);
   }
 
   override requestCompleted(
@@ -48,6 +52,6 @@ export class RequestLifecycle extends LogController {
     );
     if (error)
       reply.log.error({ res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else if (!this.isLogDisabled()) super.requestCompleted(error, request, reply);
+    else if (!this.#infoOff()) super.requestCompleted(error, request, reply);
   }
 }

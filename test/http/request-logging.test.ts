@@ -7,6 +7,19 @@ const failing: RouteModule = async (app) => {
   app.get('/probe/fails', { schema: { hide: true } }, async () => {
     throw new Error('boom');
   });
+  // The answer does not match its schema: serializing it fails after the handler has run.
+  app.get(
+    '/probe/bad-answer',
+    {
+      schema: {
+        hide: true,
+        response: {
+          200: { type: 'object', required: ['must'], properties: { must: { type: 'string' } } },
+        },
+      },
+    },
+    async () => ({}) as { must: string },
+  );
 };
 
 const lines = (logs: string[]) => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -38,6 +51,19 @@ test('above info, request lines are skipped, and an unexpected failure is still 
     assert.equal(errors.length, 1);
     assert.equal(errors[0]?.reqId, res.headers['x-request-id']);
     assert.ok(!lines(t.logs).some((l) => l.msg === 'incoming request' || l.msg === 'request completed'));
+  } finally {
+    await t.close();
+  }
+});
+
+test("above info, the framework's own warnings and errors still reach the log (a failed serialization)", async () => {
+  const t = await createTestApp({ logLevel: 'warn', extraRoutes: [failing] });
+  try {
+    const res = await t.app.inject({ method: 'GET', url: '/probe/bad-answer' });
+    assert.equal(res.statusCode, 500);
+    const logged = lines(t.logs).filter((l) => (l.level as number) >= 40);
+    assert.ok(logged.length >= 1, 'the failure is logged');
+    assert.ok(logged.every((l) => l.reqId === res.headers['x-request-id']));
   } finally {
     await t.close();
   }
