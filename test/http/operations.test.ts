@@ -38,6 +38,36 @@ describe('operations endpoints', () => {
     assert.doesNotMatch(response.body, /secretacct/);
   });
 
+  test('metrics count every answer once, by route template, method and status; unknown paths as unmatched', async () => {
+    const count = async (labels: string) => {
+      const body = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = body
+        .split('\n')
+        .find((l) => l.startsWith(`orchestrator_http_request_duration_seconds_count{${labels}}`));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    };
+    const healthz = 'method="GET",route="/healthz",status="200"';
+    const unmatched = 'method="DELETE",route="unmatched",status="404"';
+    const [h0, u0] = [await count(healthz), await count(unmatched)];
+    for (let i = 0; i < 3; i++) await t.app.inject({ method: 'GET', url: '/healthz' });
+    await t.app.inject({ method: 'DELETE', url: '/no/such/path' });
+    assert.equal(await count(healthz), h0 + 3);
+    assert.equal(await count(unmatched), u0 + 1);
+  });
+
+  test('every answer carries its request id and nosniff: success, refusal and unknown path alike', async () => {
+    for (const [url, status] of [
+      ['/healthz', 200],
+      ['/v1/account/acct1/ns/s1/properties', 401],
+      ['/nowhere', 404],
+    ] as const) {
+      const response = await t.app.inject({ method: 'GET', url });
+      assert.equal(response.statusCode, status, url);
+      assert.equal(response.headers['x-content-type-options'], 'nosniff', url);
+      assert.match(String(response.headers['x-request-id']), /^[A-Za-z0-9._-]{8,64}$/, url);
+    }
+  });
+
   test('OpenAPI 3.1 document generated from the route schemas, and human docs', async () => {
     const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     assert.equal(spec.openapi, '3.1.0');
