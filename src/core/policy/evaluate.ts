@@ -47,12 +47,14 @@ export class ResultTrail {
   add(entry: PolicyLogEntry): void {
     this.#parts.push(entry);
     this.#length++;
+    this.#entries = null;
   }
 
   addLines(run: EqualityRun, from: number, to: number): void {
     if (to <= from) return;
     this.#parts.push({ run, from, to });
     this.#length += to - from;
+    this.#entries = null;
   }
 
   get length(): number {
