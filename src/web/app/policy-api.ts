@@ -1,17 +1,23 @@
+// The wire types of the policy admin API (SPEC §4) are the server's own: one definition, types only.
+import type {
+  Action,
+  ActionType,
+  JsonValue,
+  Operator,
+  Policy,
+  PolicyResult,
+} from '../../core/policy/types.js';
 import { accountPath, api, type Tagged } from './api.js';
 
-/** The wire types of the policy admin API (SPEC §4). */
-export type Operator =
-  | 'EQUAL'
-  | 'NOT_EQUAL'
-  | 'LESS_THAN'
-  | 'LESS_THAN_OR_EQUAL'
-  | 'GREATER_THAN'
-  | 'GREATER_THAN_OR_EQUAL'
-  | 'CONTAINS'
-  | 'IS_IN';
-export type ActionType = 'TRANSFER_TO_SKILL' | 'TRANSFER_TO_AGENT' | 'SEND_MESSAGE';
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type {
+  Action,
+  ActionType,
+  Condition,
+  JsonValue,
+  Operator,
+  Policy,
+  PolicyResult,
+} from '../../core/policy/types.js';
 
 export const OPERATORS: { value: Operator; label: string }[] = [
   { value: 'EQUAL', label: 'equals' },
@@ -30,28 +36,7 @@ export const ACTION_TYPES: { value: ActionType; label: string }[] = [
   { value: 'SEND_MESSAGE', label: 'Send a message' },
 ];
 
-export interface Condition {
-  attribute: string;
-  operator: Operator;
-  value: JsonValue;
-}
-
-export interface Action {
-  type: ActionType;
-  payload: Record<string, JsonValue>;
-}
-
-export interface Policy {
-  id: string;
-  name: string;
-  enabled: boolean;
-  conditions?: Condition[];
-  expression?: string;
-  actions: Action[];
-}
-
 export type PolicyInput = Omit<Policy, 'id'> & { id?: string };
-export type PolicyResult = 'TRUE' | 'FALSE' | 'ERROR' | 'INVALID' | 'DISABLED';
 
 export interface SampleRequest {
   conversationId?: string;
