@@ -59,7 +59,7 @@ async function scenario(name: string): Promise<void> {
     ...(env.BENCH_REDIS_URL ? { REDIS_URL: env.BENCH_REDIS_URL } : {}),
     PORT: '0',
   });
-  const runtime = await openRuntime(config, process.stderr);
+  const runtime = await openRuntime(config, process.stderr, 'server');
   const app = await buildServer(runtime.services, {
     logger: runtime.logger,
     trustProxy: false,

@@ -7,7 +7,9 @@ import { PostgresBus } from './adapters/postgres/bus.js';
 import { createPostgresStore } from './adapters/postgres/store.js';
 import { RedisBus } from './adapters/redis/bus.js';
 import { RedisRateLimitStore } from './adapters/redis/rate-limit.js';
+import { CachedContextStore } from './adapters/shared/context-cache.js';
 import { SqlitePollingBus } from './adapters/sqlite/bus.js';
+import { type DataDirLock, DataDirLockedError, lockDataDir } from './adapters/sqlite/data-dir-lock.js';
 import { createSqliteStore } from './adapters/sqlite/store.js';
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
@@ -89,12 +91,14 @@ interface Infrastructure {
  * PostgreSQL; REDIS_URL shares rate limits and invalidations through Redis, else PostgreSQL LISTEN/NOTIFY
  * carries the invalidations (rate limits then stay per node).
  */
-async function openInfrastructure(config: Config, _logger: PinoLogger): Promise<Infrastructure> {
+async function openInfrastructure(config: Config, role: Role): Promise<Infrastructure> {
   mkdirSync(config.dataDir, { recursive: true });
   const sqliteFile = join(config.dataDir, 'orchestrator.db');
   const store = config.databaseUrl
     ? await createPostgresStore(config.databaseUrl)
-    : createSqliteStore(sqliteFile);
+    : role === 'server'
+      ? serverSqliteStore(config, sqliteFile)
+      : createSqliteStore(sqliteFile);
   if (config.redisUrl) {
     const rateLimits = new RedisRateLimitStore(config.redisUrl, { keyPrefix: `${config.redisPrefix}rl:` });
     // The rate-limit port has no close: its connection goes with the store's.
@@ -113,14 +117,50 @@ async function openInfrastructure(config: Config, _logger: PinoLogger): Promise<
   return { store, bus, rateLimits: new MemoryRateLimitStore() };
 }
 
+/**
+ * A server's SQLite store: the server locks the data folder, which makes it the only writer of the context
+ * documents, so that they can be cached in front of the file (CONTEXT_CACHE_MB).
+ */
+function serverSqliteStore(config: Config, file: string): Store {
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(config.dataDir);
+  } catch (error) {
+    if (error instanceof DataDirLockedError) throw new StartupError(error.message);
+    throw error;
+  }
+  const store = createSqliteStore(file);
+  const close = async () => {
+    await store.close();
+    lock.release();
+  };
+  if (config.contextCacheMb === 0) return { ...store, close };
+  const cached = new CachedContextStore(
+    store.contextDocuments,
+    store.contextNamespaces,
+    config.contextCacheMb * 1_000_000,
+  );
+  return { ...store, contextDocuments: cached, contextNamespaces: cached, close };
+}
+
+/**
+ * What the process is: a `server` (one per SQLite data folder, which it locks) or a `cli` command, which may
+ * run beside a server on the same folder.
+ */
+export type Role = 'server' | 'cli';
+
 /** Opens the store and builds the services; checks that the master key opens what the store holds. */
-export async function openRuntime(config: Config, logStream?: NodeJS.WritableStream): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  logStream?: NodeJS.WritableStream,
+  role: Role = 'cli',
+): Promise<Runtime> {
   const logger = pino(
     loggerOptions(config.logLevel, logStream) as pino.LoggerOptions,
     logStream ?? process.stdout,
   );
   const masterKey = loadMasterKey(config);
-  const infra = await openInfrastructure(config, logger);
+  const infra = await openInfrastructure(config, role);
   const ctx: ServiceContext = {
     ...infra,
     clock: { now: () => Date.now() },
@@ -168,7 +208,7 @@ export interface RunningServer {
 
 /** Starts a node: bootstrap, HTTP server, background maintenance; stops gracefully. */
 export async function startServer(config: Config, logStream?: NodeJS.WritableStream): Promise<RunningServer> {
-  const runtime = await openRuntime(config, logStream);
+  const runtime = await openRuntime(config, logStream, 'server');
   const { services, logger } = runtime;
   const bootstrap = await services.operators.bootstrap(config.adminPassword);
   if (bootstrap.generatedPassword) {

@@ -31,6 +31,11 @@ export interface Config {
   logLevel: string;
   /** `CONTEXT_MAX_RETENTION_SECONDS`: the longest TTL any context document may have (default 13 months; 0 = no cap). */
   contextMaxRetentionSeconds: number;
+  /**
+   * `CONTEXT_CACHE_MB`: the read cache of context documents on a SQLite node, in millions of JSON characters
+   * (default 32; 0 turns it off). Not used over PostgreSQL, where other nodes write too.
+   */
+  contextCacheMb: number;
   /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
   trustProxy: boolean;
 }
@@ -132,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       0,
       10 * 366 * 86_400,
     ),
+    contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     trustProxy: trust === 'true',
   };
 }

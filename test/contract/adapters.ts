@@ -3,6 +3,7 @@ import { createMemoryStore } from '../../src/adapters/memory/store.js';
 import { createPostgresStore } from '../../src/adapters/postgres/store.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import type { Store } from '../../src/ports/store.js';
+import { withContextCache } from '../helpers/stores.js';
 import { postgresAdmin, postgresUnavailable, postgresUrl, uniqueName } from './servers.js';
 
 /** A way to get a fresh, empty store; every contract suite runs once per entry. */
@@ -29,6 +30,11 @@ async function createIsolatedPostgresStore(): Promise<Store> {
 export const storeFactories: StoreFactory[] = [
   { name: 'memory', unavailable: async () => null, create: async () => createMemoryStore() },
   { name: 'sqlite', unavailable: async () => null, create: async () => createSqliteStore(':memory:') },
+  {
+    name: 'sqlite behind the context cache',
+    unavailable: async () => null,
+    create: async () => withContextCache(createSqliteStore(':memory:')),
+  },
   { name: 'postgres', unavailable: postgresUnavailable, create: createIsolatedPostgresStore },
 ];
 

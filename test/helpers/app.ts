@@ -8,6 +8,7 @@ import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import { loggerOptions } from '../../src/http/logging.js';
 import { buildServer, type RouteModule } from '../../src/http/server.js';
 import { basic } from './net.js';
+import { withContextCache } from './stores.js';
 
 export { basic } from './net.js';
 
@@ -42,7 +43,8 @@ export interface TestApp {
 /** A whole server in this process, over a fresh store (memory by default), not listening: use `app.inject`. */
 export async function createTestApp(
   options: {
-    store?: 'memory' | 'sqlite';
+    /** `sqlite-cached`: SQLite with the context read cache in front, as a SQLite server runs. */
+    store?: 'memory' | 'sqlite' | 'sqlite-cached';
     tokenTtlSeconds?: number;
     extraRoutes?: RouteModule[];
     logLevel?: string;
@@ -56,7 +58,12 @@ export async function createTestApp(
     },
   });
   const logger = pino(loggerOptions(options.logLevel ?? 'info', stream) as pino.LoggerOptions, stream);
-  const store: Store = options.store === 'sqlite' ? createSqliteStore(':memory:') : createMemoryStore();
+  const store: Store =
+    options.store === 'sqlite'
+      ? createSqliteStore(':memory:')
+      : options.store === 'sqlite-cached'
+        ? withContextCache(createSqliteStore(':memory:'))
+        : createMemoryStore();
   const clock = new TestClock();
   const bus = new InProcessBus();
   const ctx: ServiceContext = {

@@ -97,7 +97,7 @@ function applyToModel(model: Model, key: string, patchText: string): void {
   model.set(key, doc);
 }
 
-for (const storeKind of ['memory', 'sqlite'] as const) {
+for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
   describe(`context round trip across v1 and v2 (${storeKind})`, () => {
     let t: TestApp;
     let acct: AccountCredentials;

@@ -52,7 +52,7 @@ for (const [name, route] of V1_ROUTES) describeSecurity(`v1 ${name}`, { ...route
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-for (const storeKind of ['memory', 'sqlite'] as const) {
+for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
   describe(`context v1 (${storeKind})`, () => {
     let t: TestApp;
     let acct: AccountCredentials;

@@ -61,7 +61,7 @@ for (const [name, route] of V2_ROUTES) describeSecurity(`v2 ${name}`, route);
 
 const MAX_RETENTION_MS = 13 * 31 * 86_400 * 1000;
 
-for (const storeKind of ['memory', 'sqlite'] as const) {
+for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
   describe(`context v2 (${storeKind})`, () => {
     let t: TestApp;
     let acct: AccountCredentials;

@@ -34,7 +34,7 @@ const enabled = (name: string, conditions: unknown, actions: unknown = skill(nam
   actions,
 });
 
-for (const storeKind of ['memory', 'sqlite'] as const) {
+for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
   describe(`next actions (${storeKind})`, () => {
     let t: TestApp;
     let acct: AccountCredentials;

@@ -12,6 +12,8 @@ describe('configuration', () => {
     assert.equal(config.tokenTtlSeconds, 3600);
     assert.equal(config.contextMaxRetentionSeconds, DEFAULT_MAX_RETENTION_SECONDS);
     assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.contextCacheMb, 32);
+    assert.equal(loadConfig({ CONTEXT_CACHE_MB: '0' }, '/srv').contextCacheMb, 0);
   });
 
   test('every invalid value stops the start with a message naming the variable', () => {
@@ -32,6 +34,8 @@ describe('configuration', () => {
       [{ ISSUER: 'ftp://x' }, /ISSUER must start with/],
       [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY/],
       [{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX/],
+      [{ CONTEXT_CACHE_MB: '-1' }, /CONTEXT_CACHE_MB/],
+      [{ CONTEXT_CACHE_MB: 'lots' }, /CONTEXT_CACHE_MB/],
     ];
     for (const [env, message] of cases)
       assert.throws(

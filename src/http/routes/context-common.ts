@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
+import { jsonOf } from '../../core/frozen.js';
 import type { App } from '../types.js';
 
 /**
@@ -49,13 +50,19 @@ export { iso };
 
 /**
  * Replies with `value` serialized here rather than by the response schema: the shape is any JSON, and
- * `JSON.stringify` writes keys such as `__proto__` as the data they are.
+ * `JSON.stringify` writes keys such as `__proto__` as the data they are. A value that cannot change (a
+ * document from the context cache) is serialized once.
  */
 export function sendJson<R extends { type(contentType: string): R }>(reply: R, value: unknown): R {
+  return sendText(reply, jsonOf(value));
+}
+
+/** Replies with JSON text already serialized. */
+export function sendText<R extends { type(contentType: string): R }>(reply: R, json: string): R {
   const typed = reply.type('application/json; charset=utf-8') as unknown as {
     send(payload: string): unknown;
   };
-  typed.send(JSON.stringify(value));
+  typed.send(json);
   return reply;
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { textOf } from '../../core/frozen.js';
 import type { ContextDocument } from '../../ports/context-store.js';
 import { DEFAULT_SESSION } from '../../ports/context-store.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
@@ -16,6 +17,7 @@ import {
   registerContextJsonParser,
   SessionId,
   sendJson,
+  sendText,
 } from './context-common.js';
 
 const AccountId = Type.String({ pattern: ACCOUNT_ID_PATTERN.source });
@@ -148,7 +150,10 @@ function documentRoutes(app: App, { auth, services }: RouteDeps): void {
           namespace: params.nameSpace,
           sessionId: params.sessionId,
         });
-        return sendJson(reply, documentBody(document));
+        return sendText(
+          reply,
+          textOf(document, 'v2-document', () => JSON.stringify(documentBody(document))),
+        );
       },
     );
   }

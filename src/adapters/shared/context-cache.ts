@@ -1,0 +1,182 @@
+import { freezeDeep, JSON_TEXT, rememberText } from '../../core/frozen.js';
+import type { JsonValue } from '../../core/json.js';
+import type {
+  ContextDocument,
+  ContextDocumentStore,
+  ContextNamespaceStore,
+  DocumentKey,
+  MergeOutcome,
+  NamespaceRecord,
+  SessionTtlRecord,
+} from '../../ports/context-store.js';
+
+interface Entry {
+  document: ContextDocument;
+  /** Characters of the properties' JSON plus the key: what the budget counts. */
+  size: number;
+}
+
+/** One string per document key, unambiguous whatever the parts contain. */
+const cacheKey = (key: DocumentKey): string =>
+  `${key.accountId.length}:${key.accountId}${key.namespace.length}:${key.namespace}${key.sessionId}`;
+
+/**
+ * A read cache in front of a context store, for a node that is the only writer of that store (the embedded
+ * SQLite store, whose data folder the server locks; never several nodes over PostgreSQL, where another node's
+ * write could not reach it in time). Every write goes through here and drops what it changes, so a read
+ * after a write always sees the write.
+ *
+ * - Documents are cached frozen, with the JSON of their properties remembered: a read that hits costs a map
+ *   look-up, and the HTTP layer sends the remembered JSON as it is.
+ * - Expiry is checked on every hit, exactly as the store checks it; the purge needs no message.
+ * - A read that started before a write finished never fills the cache with what it read (a write counter).
+ * - Bounded by `budgetChars` (JSON characters); the least recently read documents leave first.
+ *
+ * The store behind must hand out a fresh object on every read (every adapter parses its stored JSON), since
+ * what is cached gets frozen.
+ */
+export class CachedContextStore implements ContextDocumentStore, ContextNamespaceStore {
+  readonly #entries = new Map<string, Entry>();
+  #size = 0;
+  /** Bumped before and after every write: a read that saw it move does not fill. */
+  #writes = 0;
+
+  constructor(
+    private readonly documents: ContextDocumentStore,
+    private readonly namespaces: ContextNamespaceStore,
+    private readonly budgetChars: number,
+  ) {}
+
+  /** Documents and characters held now (for tests and metrics). */
+  get stats(): { documents: number; chars: number } {
+    return { documents: this.#entries.size, chars: this.#size };
+  }
+
+  async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {
+    const k = cacheKey(key);
+    const entry = this.#entries.get(k);
+    if (entry !== undefined) {
+      const expiresAt = entry.document.expiresAt;
+      if (expiresAt === null || expiresAt > now) {
+        // Least recently read at the front: move this one to the back.
+        this.#entries.delete(k);
+        this.#entries.set(k, entry);
+        return entry.document;
+      }
+      this.#drop(k);
+    }
+    const writes = this.#writes;
+    const found = await this.documents.getDocument(key, now);
+    if (found === null || writes !== this.#writes) return found;
+    return this.#fill(k, found);
+  }
+
+  async mergeDocument(
+    key: DocumentKey,
+    patch: Record<string, JsonValue>,
+    options: { now: number; expiresAt: number | null; maxChars: number },
+  ): Promise<MergeOutcome> {
+    return this.#writing([key], () => this.documents.mergeDocument(key, patch, options));
+  }
+
+  async deleteProperties(key: DocumentKey, names: string[], now: number): Promise<boolean> {
+    return this.#writing([key], () => this.documents.deleteProperties(key, names, now));
+  }
+
+  async deleteDocument(key: DocumentKey): Promise<boolean> {
+    return this.#writing([key], () => this.documents.deleteDocument(key));
+  }
+
+  async deleteSession(accountId: string, namespace: string, sessionId: string): Promise<boolean> {
+    return this.#writing([{ accountId, namespace, sessionId }], () =>
+      this.namespaces.deleteSession(accountId, namespace, sessionId),
+    );
+  }
+
+  async deleteNamespace(accountId: string, name: string): Promise<boolean> {
+    const dropNamespace = () => {
+      for (const [k, entry] of this.#entries) {
+        const key = entry.document.key;
+        if (key.accountId === accountId && key.namespace === name) this.#drop(k);
+      }
+    };
+    return this.#writing([], () => this.namespaces.deleteNamespace(accountId, name), dropNamespace);
+  }
+
+  /** Lists are read from the store: they are paged and rarer than single reads. */
+  listDocuments(
+    accountId: string,
+    namespace: string,
+    page: { offset: number; limit: number; now: number },
+  ): Promise<ContextDocument[]> {
+    return this.documents.listDocuments(accountId, namespace, page);
+  }
+
+  /** Only expired documents go, and the cache never answers with an expired one. */
+  purgeExpiredDocuments(now: number, limit: number): Promise<number> {
+    return this.documents.purgeExpiredDocuments(now, limit);
+  }
+
+  upsertNamespace(accountId: string, name: string, now: number, ttlSeconds?: number | null): Promise<void> {
+    return this.namespaces.upsertNamespace(accountId, name, now, ttlSeconds);
+  }
+
+  listNamespaces(accountId: string): Promise<NamespaceRecord[]> {
+    return this.namespaces.listNamespaces(accountId);
+  }
+
+  getNamespace(accountId: string, name: string): Promise<NamespaceRecord | null> {
+    return this.namespaces.getNamespace(accountId, name);
+  }
+
+  setSessionTtl(record: SessionTtlRecord): Promise<void> {
+    return this.namespaces.setSessionTtl(record);
+  }
+
+  listSessionTtls(accountId: string, namespace: string): Promise<SessionTtlRecord[]> {
+    return this.namespaces.listSessionTtls(accountId, namespace);
+  }
+
+  getSessionTtl(accountId: string, namespace: string, sessionId: string): Promise<SessionTtlRecord | null> {
+    return this.namespaces.getSessionTtl(accountId, namespace, sessionId);
+  }
+
+  /** Drops the keys (and whatever `drop` drops) before and after the write, whether it succeeds or not. */
+  async #writing<T>(keys: DocumentKey[], write: () => Promise<T>, drop?: () => void): Promise<T> {
+    const forget = () => {
+      this.#writes++;
+      for (const key of keys) this.#drop(cacheKey(key));
+      drop?.();
+    };
+    forget();
+    try {
+      return await write();
+    } finally {
+      forget();
+    }
+  }
+
+  #fill(k: string, found: ContextDocument): ContextDocument {
+    const json = JSON.stringify(found.properties);
+    const size = json.length + k.length;
+    if (size > this.budgetChars) return found;
+    const document = freezeDeep(found);
+    rememberText(document.properties, JSON_TEXT, json);
+    this.#drop(k);
+    this.#entries.set(k, { document, size });
+    this.#size += size;
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#size <= this.budgetChars) break;
+      this.#entries.delete(oldest);
+      this.#size -= entry.size;
+    }
+    return document;
+  }
+
+  #drop(k: string): void {
+    const entry = this.#entries.get(k);
+    if (entry === undefined) return;
+    this.#entries.delete(k);
+    this.#size -= entry.size;
+  }
+}

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import { freePort } from '../helpers/server.js';
+
+const run = promisify(execFile);
+const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-lock-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+
+async function ready(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the server did not become ready');
+}
+
+test('one server per SQLite data folder: a second is refused, the CLI still works beside it, a crash leaves no lock', async () => {
+  const env = (port: number) => ({
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ORCHESTRATOR_ADMIN_PASSWORD: 'lock-admin-password',
+  });
+  const port = await freePort();
+  const first = spawn(process.execPath, [...cli, 'start'], { env: env(port), stdio: 'ignore' });
+  const firstExit = new Promise((resolve) => first.once('exit', resolve));
+  try {
+    await ready(`http://127.0.0.1:${port}`);
+
+    const second = await run(process.execPath, [...cli, 'start'], { env: env(await freePort()) }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.ok(second, 'the second server must not start');
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr, /another orchestrator server is running on/);
+
+    // The CLI is not a server: it runs beside one, and what it changes reaches the server.
+    const created = await run(process.execPath, [...cli, 'account', 'create', 'beside', '--json'], {
+      env: env(port),
+    });
+    assert.equal(JSON.parse(created.stdout).accountId, 'beside');
+  } finally {
+    first.kill('SIGKILL'); // a crash: the operating system releases the lock with the process
+    await firstExit;
+  }
+
+  const port2 = await freePort();
+  const again = spawn(process.execPath, [...cli, 'start'], { env: env(port2), stdio: 'ignore' });
+  const againExit = new Promise((resolve) => again.once('exit', resolve));
+  try {
+    await ready(`http://127.0.0.1:${port2}`);
+  } finally {
+    again.kill('SIGTERM');
+    await againExit;
+  }
+});
