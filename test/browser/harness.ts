@@ -1,11 +1,19 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+/**
+ * Screenshots go to docs/screenshots only when asked (`UPDATE_SCREENSHOTS=1 npm test`), so that a test run
+ * leaves the working tree as it found it; otherwise to a folder under the system's temporary directory.
+ */
+export const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(ROOT, 'docs', 'screenshots')
+    : join(tmpdir(), 'orchestrator-screenshots');
 const WEB_SOURCE = join(ROOT, 'src', 'web', 'app');
 const WEB_BUILD = join(ROOT, 'dist', 'web', 'index.html');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -100,7 +108,7 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
   );
 }
 
-/** Saves a full-page screenshot as docs/screenshots/<name>.png. */
+/** Saves a full-page screenshot as <SCREENSHOTS>/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
