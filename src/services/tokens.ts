@@ -36,8 +36,18 @@ export interface IssuedToken {
  * result is remembered until the token expires, and forgotten at once when the bus says the token was
  * revoked, its credentials regenerated, or that messages may have been missed.
  */
+const signatureOf = (token: string): string => token.slice(token.lastIndexOf('.') + 1);
+
 export class TokenService {
-  readonly #verified = new BoundedMap<string, VerifiedToken>(100_000, CACHE_MAX_AGE_MS);
+  /**
+   * Verified tokens by their signature (the last segment): a map key a fifth of the token's length, so a
+   * look-up hashes 86 characters instead of the whole token. The whole token is compared on every hit.
+   */
+  readonly #verified = new BoundedMap<string, { token: string; verified: VerifiedToken }>(
+    100_000,
+    CACHE_MAX_AGE_MS,
+  );
+  /** jti → the key of its entry in #verified. */
   readonly #byJti = new Map<string, string>();
   #generation = 0;
 
@@ -97,7 +107,8 @@ export class TokenService {
    */
   verify(token: string): TokenCheck | Promise<TokenCheck> {
     const now = this.ctx.clock.now();
-    const cached = this.ctx.bus.healthy() ? this.#verified.get(token, now) : undefined;
+    const hit = this.ctx.bus.healthy() ? this.#verified.get(signatureOf(token), now) : undefined;
+    const cached = hit !== undefined && hit.token === token ? hit.verified : undefined;
     if (!cached) return this.#verifyFully(token, now);
     if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
     if (cached.kind === 'test') return { ok: true, token: cached };
@@ -123,8 +134,9 @@ export class TokenService {
       if (version !== verified.credentialsVersion) return { ok: false, reason: 'revoked' };
     }
     if (useCache && generation === this.#generation) {
-      this.#verified.set(token, verified, now);
-      this.#byJti.set(verified.jti, token);
+      const key = signatureOf(token);
+      this.#verified.set(key, { token, verified }, now);
+      this.#byJti.set(verified.jti, key);
       if (this.#byJti.size > 200_000) this.#byJti.clear();
     }
     return { ok: true, token: verified };
@@ -196,9 +208,9 @@ export class TokenService {
   }
 
   #forget(jti: string): void {
-    const token = this.#byJti.get(jti);
-    if (token !== undefined) {
-      this.#verified.delete(token);
+    const key = this.#byJti.get(jti);
+    if (key !== undefined) {
+      this.#verified.delete(key);
       this.#byJti.delete(jti);
     }
   }

@@ -155,14 +155,19 @@ describe('v2 bearer hook', () => {
     t.clock.advance(-86_400_000);
   });
 
-  test('a token signed by an unknown key, or tampered with, is refused', async () => {
+  test('a token signed by an unknown key, or tampered with, is refused, also once the genuine one is known', async () => {
     const token = await getToken(t, acct);
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url');
+    const longer = Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 86_400 })).toString('base64url');
     const url = `/probe/v2/account/${acct.accountId}`;
+    // The genuine token is verified and remembered first: a forgery with its signature must not ride on that.
+    const genuine = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(genuine.statusCode, 200);
     for (const bad of [
       `${header}.${forged}.${signature}`,
+      `${header}.${longer}.${signature}`,
       `${header}.${payload}.${signature.slice(0, -4)}AAAA`,
       `${header}.${payload}.`,
     ]) {
