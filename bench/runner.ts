@@ -16,6 +16,8 @@ import pg from 'pg';
 import type { BenchRequest, Scenario } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
+const WARM_UP_SECONDS = 3;
+
 export interface BenchConfig {
   store: 'sqlite' | 'postgres';
   redis: boolean;
@@ -324,7 +326,9 @@ async function measure(
         servers.push(await startServer(name, { ...env, ...extra, BENCH_DATA_DIR: dir }, pinned));
       }
     }
-    await loadAll(servers, 1, options.connections); // warm-up: JIT, caches, connections
+    // Warm-up: connections, caches, and V8's optimizing compiler, which on the full server is still at work
+    // in the first seconds (its threads share the server's core when pinned); the measurement is the steady state.
+    await loadAll(servers, WARM_UP_SECONDS, options.connections);
     const before = await Promise.all(servers.map((s) => serverUsage(s.child)));
     const dbBefore = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
     const { total, ...sample } = await loadAll(servers, options.duration, options.connections);
