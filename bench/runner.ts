@@ -1,9 +1,9 @@
 /**
- * The benchmark runner behind `bench/run.ts` and `bench/compare.ts`. Each round measures a bare Fastify
- * hello-world (the baseline) and then every scenario under every configuration (store, Redis, nodes), each
- * measurement in fresh server processes, with autocannon from this process. Reports, per configuration,
- * medians over rounds of requests per second, the ratio to the same round's baseline, server CPU time per
- * request and latency.
+ * The benchmark runner behind `bench/run.ts` and `bench/compare.ts`. Each round measures every scenario under
+ * every configuration (store, Redis, nodes) beside a bare Fastify hello-world (the baseline), both in fresh
+ * server processes, the load from autocannon in this process alternating between them (measurePair).
+ * Reports, per configuration, medians over rounds of requests per second, the ratio to the baseline measured
+ * beside it, server CPU time per request and latency.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -258,7 +258,7 @@ async function load(
   request: BenchRequest,
   seconds: number,
   connections: number,
-): Promise<Pick<Sample, 'rps' | 'p50' | 'p99' | 'errors'> & { total: number }> {
+): Promise<Pick<Sample, 'rps' | 'p50' | 'p99' | 'errors'> & { total: number; seconds: number }> {
   const base = { method: request.method, path: request.path, headers: request.headers ?? {} };
   const requests = request.bodies
     ? request.bodies.map((body) => ({ ...base, body }))
@@ -275,6 +275,7 @@ async function load(
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
     total: result.requests.total,
+    seconds: result.duration,
   };
 }
 
@@ -292,19 +293,36 @@ async function loadAll(servers: Server[], seconds: number, connections: number) 
     p99: Math.max(...results.map((r) => r.p99)),
     errors: results.reduce((n, r) => n + r.errors, 0),
     total: results.reduce((n, r) => n + r.total, 0),
+    seconds: Math.max(...results.map((r) => r.seconds)),
   };
 }
 
-async function measure(
+/** Server processes of one measurement, with what they run on; `stop` undoes everything. */
+interface Running {
+  servers: Server[];
+  database?: { name: string; url: string };
+  pinned: boolean;
+  stop(): Promise<void>;
+}
+
+/** Starts the baseline (no config) or a scenario's node(s), with a fresh database or data folder each. */
+async function launch(
   name: string,
   config: BenchConfig | undefined,
   options: BenchOptions,
-): Promise<Sample> {
+): Promise<Running> {
   const servers: Server[] = [];
   const dirs: string[] = [];
   let database: { name: string; url: string } | undefined;
   const pinned = pinnable(config, options);
-  if (options.pin) placeLoadGenerator(pinned);
+  const stopAll = async () => {
+    await Promise.all(servers.map((s) => stop(s.child)));
+    if (database) await dropDatabase(options.postgresUrl, database.name);
+    for (const dir of dirs) {
+      rmSync(dir, { recursive: true, force: true });
+      live.dirs.delete(dir);
+    }
+  };
   try {
     if (!config) {
       servers.push(await startServer('baseline', {}, pinned));
@@ -326,32 +344,116 @@ async function measure(
         servers.push(await startServer(name, { ...env, ...extra, BENCH_DATA_DIR: dir }, pinned));
       }
     }
-    // Warm-up: connections, caches, and V8's optimizing compiler, which on the full server is still at work
-    // in the first seconds (its threads share the server's core when pinned); the measurement is the steady state.
-    await loadAll(servers, WARM_UP_SECONDS, options.connections);
-    const before = await Promise.all(servers.map((s) => serverUsage(s.child)));
-    const dbBefore = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
-    const { total, ...sample } = await loadAll(servers, options.duration, options.connections);
-    const dbAfter = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
-    const after = await Promise.all(servers.map((s) => serverUsage(s.child)));
-    const spent = (field: keyof Usage) =>
-      after.reduce((n, usage, i) => n + usage[field] - (before[i]?.[field] ?? 0), 0);
-    const requests = Math.max(1, total);
-    return {
-      ...sample,
-      cpuPerRequest: spent('cpu') / requests,
-      busy: spent('cpu') / (options.duration * 1e6 * servers.length),
-      postgresPerRequest: spent('postgres') / requests,
-      redisPerRequest: spent('redis') / requests,
-      ...(dbBefore && dbAfter ? { dbCpuPerRequest: cpuSpent(dbBefore, dbAfter) / requests } : {}),
-    };
-  } finally {
-    await Promise.all(servers.map((s) => stop(s.child)));
-    if (database) await dropDatabase(options.postgresUrl, database.name);
-    for (const dir of dirs) {
-      rmSync(dir, { recursive: true, force: true });
-      live.dirs.delete(dir);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return { servers, ...(database ? { database } : {}), pinned, stop: stopAll };
+}
+
+/** What one slice of load measured on one set of servers. */
+interface Slice {
+  seconds: number;
+  total: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  cpu: number;
+  postgres: number;
+  redis: number;
+  dbCpu?: number;
+}
+
+async function slice(running: Running, seconds: number, options: BenchOptions): Promise<Slice> {
+  const { servers, database } = running;
+  if (options.pin) placeLoadGenerator(running.pinned);
+  const before = await Promise.all(servers.map((s) => serverUsage(s.child)));
+  const dbBefore = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
+  const { total, p50, p99, errors, seconds: measured } = await loadAll(servers, seconds, options.connections);
+  const dbAfter = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
+  const after = await Promise.all(servers.map((s) => serverUsage(s.child)));
+  const spent = (field: keyof Usage) =>
+    after.reduce((n, usage, i) => n + usage[field] - (before[i]?.[field] ?? 0), 0);
+  return {
+    seconds: measured,
+    total,
+    p50,
+    p99,
+    errors,
+    cpu: spent('cpu'),
+    postgres: spent('postgres'),
+    redis: spent('redis'),
+    ...(dbBefore && dbAfter ? { dbCpu: cpuSpent(dbBefore, dbAfter) } : {}),
+  };
+}
+
+/** One sample from the slices of one set of servers: sums over slices, percentiles of the slices' median and worst. */
+function sampleOf(slices: Slice[], servers: number): Sample {
+  const sum = (field: 'seconds' | 'total' | 'errors' | 'cpu' | 'postgres' | 'redis') =>
+    slices.reduce((n, s) => n + s[field], 0);
+  const seconds = sum('seconds');
+  const requests = Math.max(1, sum('total'));
+  const dbCpu = slices.every((s) => s.dbCpu !== undefined)
+    ? slices.reduce((n, s) => n + (s.dbCpu ?? 0), 0)
+    : undefined;
+  return {
+    rps: sum('total') / seconds,
+    p50: median(slices.map((s) => s.p50)),
+    p99: Math.max(...slices.map((s) => s.p99)),
+    errors: sum('errors'),
+    cpuPerRequest: sum('cpu') / requests,
+    busy: sum('cpu') / (seconds * 1e6 * servers),
+    postgresPerRequest: sum('postgres') / requests,
+    redisPerRequest: sum('redis') / requests,
+    ...(dbCpu !== undefined ? { dbCpuPerRequest: dbCpu / requests } : {}),
+  };
+}
+
+/** Slices each measurement is cut into (at most), alternating between the baseline and the scenario. */
+const SLICES = 5;
+
+/**
+ * Measures a scenario and the baseline side by side: both run at once (on the same core when pinned), and the
+ * load alternates between them in slices, so that a machine that slows down or speeds up mid-measurement
+ * slows both alike and their ratio holds. Each gets `duration` seconds of load in all.
+ */
+async function measurePair(
+  name: string,
+  config: BenchConfig,
+  options: BenchOptions,
+): Promise<{ base: Sample; sample: Sample }> {
+  const base = await launch('baseline', undefined, options);
+  try {
+    const target = await launch(name, config, options);
+    try {
+      // Warm-up: connections, caches, and V8's optimizing compiler, which on the full server is still at
+      // work in the first seconds (its threads share the server's core when pinned).
+      if (options.pin) placeLoadGenerator(base.pinned);
+      await loadAll(base.servers, 1, options.connections);
+      if (options.pin) placeLoadGenerator(target.pinned);
+      await loadAll(target.servers, WARM_UP_SECONDS, options.connections);
+      const baseSlices: Slice[] = [];
+      const targetSlices: Slice[] = [];
+      // autocannon runs whole seconds: slices of 1 s or more, `duration` seconds of load each in all.
+      const slices = Math.max(1, Math.min(SLICES, Math.floor(options.duration)));
+      const each = Math.round(options.duration / slices);
+      for (let i = 0; i < slices; i++) {
+        // Alternate which goes first, so that neither always follows the other.
+        const order = i % 2 === 0 ? [base, target] : [target, base];
+        for (const running of order) {
+          const result = await slice(running, each, options);
+          (running === base ? baseSlices : targetSlices).push(result);
+        }
+      }
+      return {
+        base: sampleOf(baseSlices, base.servers.length),
+        sample: sampleOf(targetSlices, target.servers.length),
+      };
+    } finally {
+      await target.stop();
     }
+  } finally {
+    await base.stop();
   }
 }
 
@@ -405,23 +507,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   );
   const many = options.configs.length > 1;
   for (let round = 1; round <= options.rounds; round++) {
-    const base = await measure('baseline', undefined, options);
-    baseline.push(base);
-    process.stderr.write(
-      `round ${round}: baseline ${base.rps.toFixed(0)} req/s, server busy ${percent(base.busy)}${base.busy < SATURATED ? ' (below saturation: the load generator is the bottleneck this round)' : ''}\n`,
-    );
     for (const scenario of chosen) {
       for (const [index, config] of options.configs.entries()) {
         const entry = results[index]?.get(scenario.name);
         if (!entry) continue;
         const label = `round ${round}: ${scenario.name}${many ? ` [${configLabel(config)}]` : ''}`;
         try {
-          const sample = await measure(scenario.name, config, options);
+          const { base, sample } = await measurePair(scenario.name, config, options);
+          baseline.push(base);
           entry.samples.push(sample);
           entry.ratios.push(sample.rps / base.rps);
           entry.cpuRatios.push(base.cpuPerRequest / sample.cpuPerRequest);
+          const flag =
+            base.busy < SATURATED ? ' (baseline below saturation: the load generator set its pace)' : '';
           process.stderr.write(
-            `${label} ${sample.rps.toFixed(0)} req/s (${(sample.rps / base.rps).toFixed(2)}×), ${sample.cpuPerRequest.toFixed(0)} µs/req, busy ${percent(sample.busy)}${sample.errors ? `, ${sample.errors} errors` : ''}\n`,
+            `${label} ${sample.rps.toFixed(0)} req/s against the baseline's ${base.rps.toFixed(0)} (${(sample.rps / base.rps).toFixed(2)}×), ${sample.cpuPerRequest.toFixed(0)} µs/req against ${base.cpuPerRequest.toFixed(0)}, busy ${percent(sample.busy)}${flag}${sample.errors ? `, ${sample.errors} errors` : ''}\n`,
           );
         } catch (error) {
           if (stopping) throw error;
@@ -468,7 +568,7 @@ export function configReport(result: BenchResult, index: number): string {
   const postgres = config.store === 'postgres';
   const notes = [
     `store: ${configLabel(config)}`,
-    'baseline: one bare Fastify process',
+    'baseline: a bare Fastify process measured beside each scenario, the load alternating between them',
     ...(config.nodes > 1
       ? [
           `${config.nodes} server processes over one PostgreSQL database, ${options.connections} connections split between them; req/s summed, CPU of both nodes over both request counts, p50/p99 of the slower node`,
