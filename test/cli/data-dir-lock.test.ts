@@ -5,26 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort } from '../helpers/server.js';
+import { freePort, untilReady } from '../helpers/net.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-lock-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
-
-async function ready(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the server did not become ready');
-}
 
 test('one server per SQLite data folder: a second is refused, the CLI still works beside it, a crash leaves no lock', async () => {
   const env = (port: number) => ({
@@ -38,7 +25,7 @@ test('one server per SQLite data folder: a second is refused, the CLI still work
   const first = spawn(process.execPath, [...cli, 'start'], { env: env(port), stdio: 'ignore' });
   const firstExit = new Promise((resolve) => first.once('exit', resolve));
   try {
-    await ready(`http://127.0.0.1:${port}`);
+    await untilReady(`http://127.0.0.1:${port}`);
 
     const second = await run(process.execPath, [...cli, 'start'], { env: env(await freePort()) }).then(
       () => null,
@@ -62,7 +49,7 @@ test('one server per SQLite data folder: a second is refused, the CLI still work
   const again = spawn(process.execPath, [...cli, 'start'], { env: env(port2), stdio: 'ignore' });
   const againExit = new Promise((resolve) => again.once('exit', resolve));
   try {
-    await ready(`http://127.0.0.1:${port2}`);
+    await untilReady(`http://127.0.0.1:${port2}`);
   } finally {
     again.kill('SIGTERM');
     await againExit;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort } from '../helpers/server.js';
+import { freePort, untilReady } from '../helpers/net.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-shutdown-'));
@@ -16,19 +16,6 @@ function start(env: NodeJS.ProcessEnv): ChildProcess {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-}
-
-async function ready(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the server did not become ready');
 }
 
 test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; acknowledged writes kept, refused ones absent', async () => {
@@ -52,7 +39,7 @@ test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; ack
 
   const server = start(env);
   const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
-  await ready(url);
+  await untilReady(url);
   let firstAnswer: () => void = () => {};
   const answered = new Promise<void>((resolve) => {
     firstAnswer = resolve;
@@ -85,7 +72,7 @@ test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; ack
 
   const again = start(env);
   try {
-    await ready(url);
+    await untilReady(url);
     const stored = (await (
       await fetch(`${url}/v1/account/halt/ns/s/properties`, { headers })
     ).json()) as Record<string, number>;

@@ -17,3 +17,17 @@ export function freePort(): Promise<number> {
 export function basic(userId: string, password: string): string {
   return `Basic ${Buffer.from(`${userId}:${password}`).toString('base64')}`;
 }
+
+/** Waits until the server at `url` answers `GET /readyz` with 2xx (30 s at most). */
+export async function untilReady(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the server did not become ready');
+}
