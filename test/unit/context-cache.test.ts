@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMemoryStore } from '../../src/adapters/memory/store.js';
-import { CachedContextStore } from '../../src/adapters/shared/context-cache.js';
+import { CachedContextStore, ENTRY_OVERHEAD } from '../../src/adapters/shared/context-cache.js';
 import { jsonOf } from '../../src/core/frozen.js';
 import type { ContextDocument, ContextDocumentStore, DocumentKey } from '../../src/ports/context-store.js';
 
@@ -150,17 +150,18 @@ describe('context read cache', () => {
   });
 
   test('stays within its budget, dropping the least recently read documents first', async () => {
-    // Each document: 12 characters of JSON ({"v":"xxxx"}) plus an 11-character key (4:acct2:ns + id).
-    const { cached, reads } = cache(3 * 23);
+    // Each document: 12 characters of JSON ({"v":"xxxx"}), an 11-character key (4:acct2:ns + id), the overhead.
+    const each = 12 + 11 + ENTRY_OVERHEAD;
+    const { cached, reads } = cache(3 * each);
     for (const id of ['a', 'b', 'c']) {
       await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
       await cached.getDocument(key(id), T0);
     }
-    assert.deepEqual(cached.stats, { documents: 3, chars: 69 });
+    assert.deepEqual(cached.stats, { documents: 3, chars: 3 * each });
     await cached.getDocument(key('a'), T0); // a is now the most recently read
     await cached.mergeDocument(key('d'), { v: 'xxxx' }, opts());
     await cached.getDocument(key('d'), T0);
-    assert.deepEqual(cached.stats, { documents: 3, chars: 69 });
+    assert.deepEqual(cached.stats, { documents: 3, chars: 3 * each });
     const before = reads();
     await cached.getDocument(key('a'), T0);
     assert.equal(reads(), before, 'a stayed');
@@ -169,7 +170,7 @@ describe('context read cache', () => {
   });
 
   test('a document larger than the whole budget is answered but not kept', async () => {
-    const { cached } = cache(10);
+    const { cached } = cache(ENTRY_OVERHEAD + 10);
     await cached.mergeDocument(key('s'), { a: 'a long value' }, opts());
     assert.deepEqual((await cached.getDocument(key('s'), T0))?.properties, { a: 'a long value' });
     assert.deepEqual(cached.stats, { documents: 0, chars: 0 });

@@ -12,9 +12,16 @@ import type {
 
 interface Entry {
   document: ContextDocument;
-  /** Characters of the properties' JSON plus the key: what the budget counts. */
+  /** Characters of the properties' JSON, of the key, and ENTRY_OVERHEAD: what the budget counts. */
   size: number;
 }
+
+/**
+ * What an entry costs beyond its JSON and key, counted as characters: the document object, its key, the map
+ * slot and the remembered texts. Without it, a budget of many tiny documents would hold far more than its
+ * figure says.
+ */
+export const ENTRY_OVERHEAD = 256;
 
 /** One string per document key, unambiguous whatever the parts contain. */
 const cacheKey = (key: DocumentKey): string =>
@@ -30,7 +37,8 @@ const cacheKey = (key: DocumentKey): string =>
  *   look-up, and the HTTP layer sends the remembered JSON as it is.
  * - Expiry is checked on every hit, exactly as the store checks it; the purge needs no message.
  * - A read that started before a write finished never fills the cache with what it read (a write counter).
- * - Bounded by `budgetChars` (JSON characters); the least recently read documents leave first.
+ * - Bounded by `budgetChars` (JSON characters, plus a fixed overhead per document); the least recently read
+ *   documents leave first.
  *
  * The store behind must hand out a fresh object on every read (every adapter parses its stored JSON), since
  * what is cached gets frozen.
@@ -158,7 +166,7 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
 
   #fill(k: string, found: ContextDocument): ContextDocument {
     const json = JSON.stringify(found.properties);
-    const size = json.length + k.length;
+    const size = json.length + k.length + ENTRY_OVERHEAD;
     if (size > this.budgetChars) return found;
     const document = freezeDeep(found);
     rememberText(document.properties, JSON_TEXT, json);
