@@ -140,7 +140,7 @@ function serverSqliteStore(config: Config, file: string): Store {
     store.contextNamespaces,
     config.contextCacheMb * 1_000_000,
   );
-  return { ...store, contextDocuments: cached, contextNamespaces: cached, close };
+  return { ...store, contextDocuments: cached, contextNamespaces: cached, contextCache: cached, close };
 }
 
 /**

@@ -82,3 +82,17 @@ export interface ContextNamespaceStore {
   /** Deletes the session's document and its TTL; false when neither existed. */
   deleteSession(accountId: string, namespace: string, sessionId: string): Promise<boolean>;
 }
+
+/** What a node's context read cache holds and has done since start (for GET /metrics). */
+export interface ContextCacheStats {
+  documents: number;
+  /** Characters counted against the budget (JSON, keys, a fixed overhead per document). */
+  chars: number;
+  budgetChars: number;
+  /** Reads answered from memory. */
+  hits: number;
+  /** Reads that went to the store. */
+  misses: number;
+  /** Documents dropped to stay within the budget. */
+  evictions: number;
+}

@@ -1,6 +1,6 @@
 import type { AccountStore } from './account-store.js';
 import type { AuditStore } from './audit-store.js';
-import type { ContextDocumentStore, ContextNamespaceStore } from './context-store.js';
+import type { ContextCacheStats, ContextDocumentStore, ContextNamespaceStore } from './context-store.js';
 import type { CredentialStore } from './credential-store.js';
 import type { OperatorStore } from './operator-store.js';
 import type { PolicyLogStore, PolicyStore } from './policy-store.js';
@@ -22,6 +22,8 @@ export interface Store {
   contextNamespaces: ContextNamespaceStore;
   policies: PolicyStore;
   policyLogs: PolicyLogStore;
+  /** Present when the context documents are read through a cache in this process. */
+  contextCache?: { stats(): ContextCacheStats };
   /** Reachable and usable right now (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

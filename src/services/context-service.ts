@@ -6,11 +6,12 @@ import {
   isValidPropertyName,
   isValidSessionId,
   MAX_DOCUMENT_CHARS,
+  MAX_NESTING,
   ttlProblem,
   unqualify,
 } from '../core/context/rules.js';
 import { AppError, invalid } from '../core/errors.js';
-import type { JsonValue } from '../core/json.js';
+import { type JsonValue, nestedDeeperThan } from '../core/json.js';
 import type { Clock } from '../ports/clock.js';
 import {
   type ContextDocument,
@@ -255,6 +256,10 @@ function requireProperties(patch: unknown): Properties {
     ]);
   }
   for (const name of Object.keys(patch)) requirePropertyName(name);
+  if (nestedDeeperThan(patch, MAX_NESTING)) {
+    const message = `objects and arrays may nest at most ${MAX_NESTING} levels deep`;
+    throw invalid(`the properties are too deeply nested: ${message}`, [{ field: 'payload', message }]);
+  }
   return patch as Properties;
 }
 

@@ -4,5 +4,5 @@ import type { Store } from '../../src/ports/store.js';
 /** The store with its context documents behind the read cache a SQLite server puts there. */
 export function withContextCache(store: Store, budgetChars = 1_000_000): Store {
   const cached = new CachedContextStore(store.contextDocuments, store.contextNamespaces, budgetChars);
-  return { ...store, contextDocuments: cached, contextNamespaces: cached };
+  return { ...store, contextDocuments: cached, contextNamespaces: cached, contextCache: cached };
 }

@@ -365,6 +365,25 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
       await expectStatus(204, 'PATCH', '/big/s/properties', { one: 1 });
     });
 
+    test('values nested up to 100 levels are kept; deeper ones, even 100,000 levels in 600,000 characters, get 400', async () => {
+      const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+      // The properties object is level 1: a value of 99 levels under it makes 100.
+      await expectStatus(204, 'PATCH', '/deep/s/properties', `{"v":${nested(99)}}`);
+      const kept = (await json('GET', '/deep/s/properties')) as Record<string, unknown>;
+      assert.equal(JSON.stringify(kept), `{"v":${nested(99)}}`);
+      for (const [method, path, body] of [
+        ['PATCH', '/deep/s/properties', `{"w":${nested(100)}}`],
+        ['PATCH', '/deep/other/properties', `{"w":${nested(100_000)}}`],
+        ['PUT', '/deep/s/properties/w', nested(100)],
+        ['PUT', '/deep/s/properties/w', `[${'['.repeat(200)}${']'.repeat(200)}]`],
+      ] as const) {
+        const refused = await problem(400, method, path, body);
+        assert.match(refused.detail, /nest at most 100 levels/);
+      }
+      assert.deepEqual(Object.keys((await json('GET', '/deep/s/properties')) as object), ['v']);
+      assert.deepEqual(await json('GET', '/deep/session-ids'), ['s'], 'no document for the refused write');
+    });
+
     test('200 concurrent PATCH merges with distinct keys into one document lose nothing', async () => {
       const responses = await Promise.all(
         Array.from({ length: 200 }, (_, i) => call('PATCH', '/race/hot/properties', { [`k${i}`]: i })),

@@ -358,6 +358,22 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
       await problem(404, 'GET', doc('big/fresh'));
     });
 
+    test('a payload nested more than 100 levels deep → 400, nothing saved', async () => {
+      const nested = (levels: number) => {
+        let value: unknown = 1;
+        for (let i = 0; i < levels; i++) value = { a: value };
+        return value;
+      };
+      const body = { accountId: acct.accountId, nameSpace: 'deep', sessionId: 's' };
+      await create({ ...body, payload: { v: nested(99) } });
+      const refused = await problem(400, 'POST', '/v2/context/document/create', {
+        ...body,
+        payload: { w: nested(100) },
+      });
+      assert.match(refused.detail, /nest at most 100 levels/);
+      assert.deepEqual(Object.keys((await ok(200, 'GET', doc('deep/s'))).payload as object), ['v']);
+    });
+
     test('200 concurrent creates with distinct keys into one document lose nothing', async () => {
       const responses = await Promise.all(
         Array.from({ length: 200 }, (_, i) =>

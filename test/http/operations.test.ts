@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createAccount, createTestApp, type TestApp } from '../helpers/app.js';
 
 describe('operations endpoints', () => {
   let t: TestApp;
@@ -104,5 +104,48 @@ describe('operations endpoints', () => {
       ids.add(id);
     }
     assert.equal(ids.size, 4);
+  });
+});
+
+describe('metrics of the context read cache', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ store: 'sqlite-cached' });
+  });
+  after(async () => t.close());
+
+  const metric = async (name: string) => {
+    const body = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const line = body.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
+  };
+
+  test('documents, hits and misses are counted as reads go through the cache', async () => {
+    const account = await createAccount(t, 'cachemetrics');
+    const headers = { 'maven-api-key': account.apiKey, 'content-type': 'application/json' };
+    const url = '/v1/account/cachemetrics/ns/conv-1/properties';
+    assert.equal((await t.app.inject({ method: 'PATCH', url, headers, payload: { a: 1 } })).statusCode, 204);
+    const [hits0, misses0] = [
+      await metric('orchestrator_context_cache_hits_total'),
+      await metric('orchestrator_context_cache_misses_total'),
+    ];
+    for (let i = 0; i < 3; i++) {
+      const read = await t.app.inject({ method: 'GET', url, headers });
+      assert.deepEqual(read.json(), { a: 1 });
+    }
+    assert.equal(await metric('orchestrator_context_cache_misses_total'), (misses0 ?? 0) + 1);
+    assert.equal(await metric('orchestrator_context_cache_hits_total'), (hits0 ?? 0) + 2);
+    assert.ok(((await metric('orchestrator_context_cache_documents')) ?? 0) >= 1);
+    assert.equal(await metric('orchestrator_context_cache_budget_chars'), 1_000_000);
+  });
+
+  test('a node without the cache reports none of it', async () => {
+    const plain = await createTestApp();
+    try {
+      const body = (await plain.app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.doesNotMatch(body, /orchestrator_context_cache_/);
+    } finally {
+      await plain.close();
+    }
   });
 });

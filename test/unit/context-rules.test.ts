@@ -15,9 +15,11 @@ import {
   expiryOf,
   isValidPropertyName,
   isValidSessionId,
+  MAX_NESTING,
   ttlProblem,
   unqualify,
 } from '../../src/core/context/rules.js';
+import { nestedDeeperThan } from '../../src/core/json.js';
 
 describe('context rules', () => {
   test('namespace names: letters, digits, underscore, 1-64; reserved in any case', () => {
@@ -171,5 +173,27 @@ describe('context properties', () => {
         },
       ),
     );
+  });
+});
+
+describe('nesting depth', () => {
+  const objects = (levels: number) => {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < levels; i++) value = { a: value };
+    return value;
+  };
+  test('counts objects and arrays, the value itself as level 1; scalars are level 0', () => {
+    assert.equal(nestedDeeperThan('text', 0), false);
+    assert.equal(nestedDeeperThan({}, 0), true);
+    assert.equal(nestedDeeperThan({}, 1), false);
+    assert.equal(nestedDeeperThan(objects(100), 100), false);
+    assert.equal(nestedDeeperThan(objects(101), 100), true);
+    assert.equal(nestedDeeperThan([[[[]]]], 3), true);
+    assert.equal(nestedDeeperThan({ wide: Array.from({ length: 10_000 }, () => ({ x: [1] })) }, 4), false);
+    assert.equal(nestedDeeperThan({ shallow: 1, deep: [objects(3)] }, 4), true);
+  });
+  test('answers for any depth without exhausting the stack', () => {
+    const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+    assert.equal(nestedDeeperThan(deep, MAX_NESTING), true);
   });
 });

@@ -1,6 +1,7 @@
 import { freezeDeep, JSON_TEXT, rememberText } from '../../core/frozen.js';
 import type { JsonValue } from '../../core/json.js';
 import type {
+  ContextCacheStats,
   ContextDocument,
   ContextDocumentStore,
   ContextNamespaceStore,
@@ -48,6 +49,9 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
   #size = 0;
   /** Bumped before and after every write: a read that saw it move does not fill. */
   #writes = 0;
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
 
   constructor(
     private readonly documents: ContextDocumentStore,
@@ -55,9 +59,16 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
     private readonly budgetChars: number,
   ) {}
 
-  /** Documents and characters held now (for tests and metrics). */
-  get stats(): { documents: number; chars: number } {
-    return { documents: this.#entries.size, chars: this.#size };
+  /** What the cache holds now and has done since it was made (for GET /metrics). */
+  stats(): ContextCacheStats {
+    return {
+      documents: this.#entries.size,
+      chars: this.#size,
+      budgetChars: this.budgetChars,
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+    };
   }
 
   async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {
@@ -69,10 +80,12 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
         // Least recently read at the front: move this one to the back.
         this.#entries.delete(k);
         this.#entries.set(k, entry);
+        this.#hits++;
         return entry.document;
       }
       this.#drop(k);
     }
+    this.#misses++;
     const writes = this.#writes;
     const found = await this.documents.getDocument(key, now);
     if (found === null || writes !== this.#writes) return found;
@@ -177,6 +190,7 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
       if (this.#size <= this.budgetChars) break;
       this.#entries.delete(oldest);
       this.#size -= entry.size;
+      this.#evictions++;
     }
     return document;
   }

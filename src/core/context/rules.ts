@@ -6,6 +6,13 @@
 /** The most characters the serialized properties of one document may have. */
 export const MAX_DOCUMENT_CHARS = 800_000;
 
+/**
+ * How deep objects and arrays may nest in a document, counting the properties object as level 1. Far beyond
+ * what context data needs; it keeps every later step (serializing, caching, filling action templates) clear
+ * of the stack limit that a document of 800,000 characters could otherwise reach (`{"a":` 100,000 times).
+ */
+export const MAX_NESTING = 100;
+
 /** Namespaces the platform keeps for itself (v2 list, which adds `faas` to the v1 one). */
 export const RESERVED_NAMESPACES: readonly string[] = [
   'consumer',
