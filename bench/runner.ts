@@ -711,7 +711,7 @@ export async function main(argv: string[], matrix: boolean): Promise<void> {
     const result = await runBench(options);
     if (stopping) return;
     const report = matrix
-      ? `# Benchmark: ${configs.map(configLabel).join(' · ')}\n\n${runHeader(options)}; every round measures the baseline once, then each scenario under each configuration back to back.\n\n${configs
+      ? `# Benchmark: ${configs.map(configLabel).join(' · ')}\n\n${runHeader(options)}; every round measures each scenario under each configuration back to back, each beside a baseline of its own.\n\n${configs
           .map((config, i) => `## ${configLabel(config)}\n\n${configReport(result, i)}`)
           .join('\n')}`
       : `${runHeader(options)}, ${configReport(result, 0)}`;
