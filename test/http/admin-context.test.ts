@@ -9,7 +9,7 @@ describe('admin context browser API', () => {
   const base = () => `/api/admin/accounts/${accountId}/context/namespaces`;
 
   before(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ store: 'sqlite-cached' });
     session = await signIn(t);
     accountId = (await createAccount(t)).accountId;
     const context = t.services.context;
