@@ -316,6 +316,26 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .waitFor();
     await visited('policies');
 
+    // Someone else changes the policies meanwhile: a move on this page, loaded before, is refused (412), and
+    // the page says so over the list as it now is.
+    await server.server.runtime.services.policies.create(accountId, {
+      name: 'Added elsewhere',
+      conditions: [{ attribute: 'conversation.conversationId', operator: 'EQUAL', value: 'never' }],
+      actions: [{ type: 'SEND_MESSAGE', payload: { text: 'unused' } }],
+    });
+    await page.getByRole('button', { name: 'Move down Gold customers to an agent' }).click();
+    await page
+      .getByRole('alert')
+      .getByText('The policies changed since this page loaded; they are shown again as they are now.', {
+        exact: false,
+      })
+      .waitFor();
+    assert.deepEqual(await names(), [
+      'Gold customers to an agent',
+      'Billing to the VIP skill',
+      'Added elsewhere',
+    ]);
+
     const next = await http('/v2/policy/nextaction', {
       method: 'POST',
       headers: { authorization: `Bearer ${codeToken}`, 'content-type': 'application/json' },
@@ -454,13 +474,13 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   test('no console errors on any page, and no accessibility violation (axe-core, any impact)', () => {
     // The only errors expected: the browser logging the refusals the pages asked for and explained — on
     // sign-in the session check, the wrong password and the rate-limited attempt (401, 429); in the policy
-    // editor the policy saved with an invalid attribute (400); after the cookie was cleared, the call that
-    // found the session gone (401).
+    // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); after the
+    // cookie was cleared, the call that found the session gone (401).
     const refused = (status: string) =>
       new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
     const expected = {
       'sign-in': [refused('(401|429)')],
-      policies: [refused('400')],
+      policies: [refused('(400|412)')],
       'session-ended': [refused('401')],
     };
     assert.deepEqual(watch.unexpected(expected), []);
@@ -469,7 +489,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       3,
       'session check, wrong password, 429',
     );
-    assert.equal(watch.errors.filter((e) => e.step === 'policies').length, 1, 'the one invalid save');
+    assert.equal(
+      watch.errors.filter((e) => e.step === 'policies').length,
+      2,
+      'the one invalid save, the one stale move',
+    );
     assert.equal(
       watch.errors.filter((e) => e.step === 'session-ended').length,
       1,

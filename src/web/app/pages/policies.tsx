@@ -56,24 +56,33 @@ export function PoliciesPage({ accountId }: { accountId: string }) {
     setFocus(null);
   }, [focus]);
 
-  /** Runs a change, shows the list as it is now, and puts the focus back where the person was. */
+  /**
+   * Runs a change, shows the list as it is now, and puts the focus back where the person was. The notice (or
+   * the error) comes once the list is shown again, so that what is announced is what is on the screen, and
+   * the reload cannot wipe the error away.
+   */
   async function change(what: () => Promise<unknown>, done: string, focusAfter: string | null = null) {
     setBusy(true);
     setNotice(null);
+    let outcome: { ok: true } | { ok: false; message: string };
     try {
       await what();
-      setNotice(done);
+      outcome = { ok: true };
     } catch (failure) {
-      setError(
-        failure instanceof ApiError && failure.status === 412
-          ? 'The policies changed since this page loaded; they are shown again as they are now. Redo the change.'
-          : messageOf(failure),
-      );
-    } finally {
-      await load();
-      setBusy(false);
-      setFocus(focusAfter);
+      outcome = {
+        ok: false,
+        message:
+          failure instanceof ApiError && failure.status === 412
+            ? 'The policies changed since this page loaded; they are shown again as they are now. Redo the change.'
+            : messageOf(failure),
+      };
     }
+    // Reloading clears any earlier error: the change's own outcome is shown after it.
+    await load();
+    setBusy(false);
+    if (outcome.ok) setNotice(done);
+    else setError(outcome.message);
+    setFocus(focusAfter);
   }
 
   const toggle = (policy: Policy) =>
