@@ -7,7 +7,7 @@ import { PostgresBus } from './adapters/postgres/bus.js';
 import { createPostgresStore } from './adapters/postgres/store.js';
 import { RedisBus } from './adapters/redis/bus.js';
 import { RedisRateLimitStore } from './adapters/redis/rate-limit.js';
-import { CachedContextStore } from './adapters/shared/context-cache.js';
+import { withContextCache } from './adapters/shared/context-cache.js';
 import { SqlitePollingBus } from './adapters/sqlite/bus.js';
 import { type DataDirLock, DataDirLockedError, lockDataDir } from './adapters/sqlite/data-dir-lock.js';
 import { createSqliteStore } from './adapters/sqlite/store.js';
@@ -129,18 +129,20 @@ function serverSqliteStore(config: Config, file: string): Store {
     if (error instanceof DataDirLockedError) throw new StartupError(error.message);
     throw error;
   }
-  const store = createSqliteStore(file);
+  let store: Store;
+  try {
+    store = createSqliteStore(file);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const close = async () => {
     await store.close();
     lock.release();
   };
-  if (config.contextCacheMb === 0) return { ...store, close };
-  const cached = new CachedContextStore(
-    store.contextDocuments,
-    store.contextNamespaces,
-    config.contextCacheMb * 1_000_000,
-  );
-  return { ...store, contextDocuments: cached, contextNamespaces: cached, contextCache: cached, close };
+  const served =
+    config.contextCacheMb === 0 ? store : withContextCache(store, config.contextCacheMb * 1_000_000);
+  return { ...served, close };
 }
 
 /**

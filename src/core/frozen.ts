@@ -15,21 +15,13 @@ export function freezeDeep<T>(value: T): T {
   return value;
 }
 
-export function isFrozenDeep(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && frozen.has(value);
-}
-
 /**
  * `render()` of a value, remembered under `kind` when the value was frozen by `freezeDeep`. `render` must
  * depend on the value alone (no clock, no request), so that one value always renders the same.
  */
 export function textOf(value: object, kind: string, render: () => string): string {
   if (!frozen.has(value)) return render();
-  let kinds = texts.get(value);
-  if (kinds === undefined) {
-    kinds = new Map();
-    texts.set(value, kinds);
-  }
+  const kinds = textsOf(value);
   let text = kinds.get(kind);
   if (text === undefined) {
     text = render();
@@ -40,13 +32,16 @@ export function textOf(value: object, kind: string, render: () => string): strin
 
 /** Remembers a rendering already at hand (e.g. the JSON a value was parsed from). */
 export function rememberText(value: object, kind: string, text: string): void {
-  if (!frozen.has(value)) return;
+  if (frozen.has(value)) textsOf(value).set(kind, text);
+}
+
+function textsOf(value: object): Map<string, string> {
   let kinds = texts.get(value);
   if (kinds === undefined) {
     kinds = new Map();
     texts.set(value, kinds);
   }
-  kinds.set(kind, text);
+  return kinds;
 }
 
 /** The kind under which a value's `JSON.stringify` text is remembered. */

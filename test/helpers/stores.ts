@@ -1,8 +1,7 @@
-import { CachedContextStore } from '../../src/adapters/shared/context-cache.js';
+import { withContextCache as cache } from '../../src/adapters/shared/context-cache.js';
 import type { Store } from '../../src/ports/store.js';
 
 /** The store with its context documents behind the read cache a SQLite server puts there. */
 export function withContextCache(store: Store, budgetChars = 1_000_000): Store {
-  const cached = new CachedContextStore(store.contextDocuments, store.contextNamespaces, budgetChars);
-  return { ...store, contextDocuments: cached, contextNamespaces: cached, contextCache: cached };
+  return cache(store, budgetChars);
 }

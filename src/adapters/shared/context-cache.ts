@@ -10,6 +10,7 @@ import type {
   NamespaceRecord,
   SessionTtlRecord,
 } from '../../ports/context-store.js';
+import type { Store } from '../../ports/store.js';
 
 interface Entry {
   document: ContextDocument;
@@ -201,4 +202,10 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
     this.#entries.delete(k);
     this.#size -= entry.size;
   }
+}
+
+/** `store` with its context documents read through a cache of `budgetChars` (for a node that is their only writer). */
+export function withContextCache(store: Store, budgetChars: number): Store {
+  const cached = new CachedContextStore(store.contextDocuments, store.contextNamespaces, budgetChars);
+  return { ...store, contextDocuments: cached, contextNamespaces: cached, contextCache: cached };
 }
