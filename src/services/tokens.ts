@@ -1,4 +1,3 @@
-import { sign } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import {
   type AccessTokenClaims,
@@ -14,6 +13,7 @@ import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
+import { BatchSigner } from './signer.js';
 import { MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
 
 export const TEST_TOKEN_TTL_SECONDS = 86_400;
@@ -50,6 +50,7 @@ export class TokenService {
   /** jti → the key of its entry in #verified. */
   readonly #byJti = new Map<string, string>();
   #generation = 0;
+  readonly #signer = new BatchSigner();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -87,13 +88,9 @@ export class TokenService {
       kind,
     };
     const input = jwtSigningInput(key.alg, key.kid, claims);
-    const signature = sign(
-      key.alg === 'EdDSA' ? null : 'sha256',
-      Buffer.from(input),
-      key.alg === 'EdDSA' ? key.privateKey : { key: key.privateKey, dsaEncoding: 'ieee-p1363' },
-    );
+    const signature = await this.#signer.sign(key, input);
     return {
-      token: `${input}.${signature.toString('base64url')}`,
+      token: `${input}.${signature}`,
       expiresIn: ttl,
       expiresAt: claims.exp * 1000,
       scopes,
