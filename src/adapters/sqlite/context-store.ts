@@ -76,9 +76,10 @@ type Statements = { [K in keyof typeof SQL]: Statement };
 const keyArgs = (key: DocumentKey): [string, string, string] => [key.accountId, key.namespace, key.sessionId];
 
 /**
- * Context documents, namespaces and TTLs in SQLite. A merge reads, merges and writes inside one
+ * Context documents, namespaces and TTLs in SQLite. A merge reads, merges and writes inside a
  * `BEGIN IMMEDIATE` transaction, so it holds the write lock from the read on and no concurrent merge (from this
- * process or another one on the same file) can slip in between.
+ * process or another one on the same file) can slip in between; the merges of one event-loop turn share
+ * that transaction (`#commitQueued`).
  */
 export class SqliteContextStore implements ContextDocumentStore, ContextNamespaceStore {
   readonly #statements: Statements;
