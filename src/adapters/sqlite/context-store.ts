@@ -7,6 +7,7 @@ import {
   serializeProperties,
 } from '../../core/context/properties.js';
 import type { JsonValue } from '../../core/json.js';
+import { answerEach, TurnBatch, type Waiting } from '../../core/turn-batch.js';
 import type {
   ContextDocument,
   ContextDocumentStore,
@@ -67,8 +68,6 @@ interface QueuedMerge {
   key: DocumentKey;
   patch: Record<string, JsonValue>;
   options: MergeOptions;
-  resolve: (outcome: MergeOutcome) => void;
-  reject: (error: unknown) => void;
 }
 
 type Statements = { [K in keyof typeof SQL]: Statement };
@@ -86,7 +85,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
   readonly #merge;
   readonly #mergeMany;
   /** Merges waiting for this turn's shared transaction. */
-  #queued: QueuedMerge[] = [];
+  readonly #queued = new TurnBatch<QueuedMerge, MergeOutcome>((batch) => this.#commitQueued(batch));
   readonly #deleteProperties;
   readonly #deleteNamespace;
   readonly #deleteSession;
@@ -123,8 +122,8 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
       };
     };
     this.#merge = db.transaction(merge);
-    this.#mergeMany = db.transaction((batch: QueuedMerge[]) =>
-      batch.map(({ key, patch, options }) => merge(key, patch, options)),
+    this.#mergeMany = db.transaction((batch: Waiting<QueuedMerge, MergeOutcome>[]) =>
+      batch.map(({ item }) => merge(item.key, item.patch, item.options)),
     );
 
     this.#deleteProperties = db.transaction((key: DocumentKey, names: string[], now: number): boolean => {
@@ -154,10 +153,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
     patch: Record<string, JsonValue>,
     options: MergeOptions,
   ): Promise<MergeOutcome> {
-    return new Promise((resolve, reject) => {
-      this.#queued.push({ key, patch, options, resolve, reject });
-      if (this.#queued.length === 1) setImmediate(() => this.#commitQueued());
-    });
+    return this.#queued.add({ key, patch, options });
   }
 
   /**
@@ -167,9 +163,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
    * answered before the transaction commits. When the shared transaction fails, it is rolled back whole and
    * each merge is retried alone, so that only the merges that fail on their own fail.
    */
-  #commitQueued(): void {
-    const batch = this.#queued;
-    this.#queued = [];
+  #commitQueued(batch: Waiting<QueuedMerge, MergeOutcome>[]): void {
     let outcomes: MergeOutcome[] | undefined;
     try {
       outcomes = batch.length === 1 ? undefined : this.#mergeMany.immediate(batch);
@@ -180,13 +174,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
       for (const [i, merge] of batch.entries()) merge.resolve(outcomes[i] as MergeOutcome);
       return;
     }
-    for (const { key, patch, options, resolve, reject } of batch) {
-      try {
-        resolve(this.#merge.immediate(key, patch, options));
-      } catch (error) {
-        reject(error);
-      }
-    }
+    answerEach(batch, ({ key, patch, options }) => this.#merge.immediate(key, patch, options));
   }
 
   async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {
