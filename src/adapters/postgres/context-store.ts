@@ -21,6 +21,22 @@ import { inTransaction, type PostgresClient, type PostgresPool, Rollback } from 
 
 const KEY = 'account_id = $1 AND namespace = $2 AND session_id = $3';
 const LIVE = '(expires_at IS NULL OR expires_at > $4)';
+/** Named columns, not `*`: a prepared statement keeps its result shape, and a later migration may add columns. */
+const COLUMNS = 'account_id, namespace, session_id, properties, created_at, updated_at, expires_at';
+
+/**
+ * The statements every context read and merge runs, as named prepared statements: PostgreSQL parses and
+ * plans each once per connection instead of once per call.
+ */
+const HOT = {
+  read: { name: 'ctx_read', text: `SELECT ${COLUMNS} FROM context_documents WHERE ${KEY} AND ${LIVE}` },
+  lock: { name: 'ctx_lock', text: `SELECT ${COLUMNS} FROM context_documents WHERE ${KEY} FOR UPDATE` },
+  update: {
+    name: 'ctx_update',
+    text: `UPDATE context_documents SET properties = $4, size = $5, created_at = $6, updated_at = $7, expires_at = $8
+           WHERE ${KEY}`,
+  },
+} as const;
 const keyArgs = (key: DocumentKey): [string, string, string] => [key.accountId, key.namespace, key.sessionId];
 
 /**
@@ -33,16 +49,16 @@ async function lockDocument(
   key: DocumentKey,
   now: number,
 ): Promise<{ row: Row; created: boolean }> {
-  const lock = `SELECT * FROM context_documents WHERE ${KEY} FOR UPDATE`;
+  const lock = { ...HOT.lock, values: keyArgs(key) };
   // The common case, a document that exists, costs one statement; only a new one needs the placeholder.
-  const existing = (await tx.query<Row>(lock, keyArgs(key))).rows[0];
+  const existing = (await tx.query<Row>(lock)).rows[0];
   if (existing) return { row: existing, created: false };
   const inserted = await tx.query(
     `INSERT INTO context_documents (account_id, namespace, session_id, properties, size, created_at, updated_at, expires_at)
      VALUES ($1, $2, $3, '{}', 2, $4, $4, $4) ON CONFLICT DO NOTHING`,
     [...keyArgs(key), now],
   );
-  const row = (await tx.query<Row>(lock, keyArgs(key))).rows[0];
+  const row = (await tx.query<Row>(lock)).rows[0];
   if (!row) throw new Error('context document vanished while locked');
   return { row, created: inserted.rowCount === 1 };
 }
@@ -66,11 +82,10 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
       if (json.length > options.maxChars)
         return new Rollback({ ok: false, reason: 'too_large', size: json.length });
       const createdAt = live ? num(row.created_at) : options.now;
-      await tx.query(
-        `UPDATE context_documents SET properties = $4, size = $5, created_at = $6, updated_at = $7, expires_at = $8
-           WHERE ${KEY}`,
-        [...keyArgs(key), json, json.length, createdAt, options.now, options.expiresAt],
-      );
+      await tx.query({
+        ...HOT.update,
+        values: [...keyArgs(key), json, json.length, createdAt, options.now, options.expiresAt],
+      });
       // A namespace exists while any of its documents does (deleting one deletes the other), so only a
       // new document can need it created.
       if (created) {
@@ -92,10 +107,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
   }
 
   async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {
-    const { rows } = await this.pool.query<Row>(`SELECT * FROM context_documents WHERE ${KEY} AND ${LIVE}`, [
-      ...keyArgs(key),
-      now,
-    ]);
+    const { rows } = await this.pool.query<Row>({ ...HOT.read, values: [...keyArgs(key), now] });
     return rows[0] ? documentFromRow(rows[0]) : null;
   }
 
