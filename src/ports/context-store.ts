@@ -19,6 +19,13 @@ export interface ContextDocument {
   expiresAt: number | null;
 }
 
+/** When a merge happens, when the document then expires (null: never), and the most characters it may hold. */
+export interface MergeOptions {
+  now: number;
+  expiresAt: number | null;
+  maxChars: number;
+}
+
 export type MergeOutcome =
   | { ok: true; document: ContextDocument }
   | { ok: false; reason: 'too_large'; size: number };
@@ -36,7 +43,7 @@ export interface ContextDocumentStore {
   mergeDocument(
     key: DocumentKey,
     patch: Record<string, JsonValue>,
-    options: { now: number; expiresAt: number | null; maxChars: number },
+    options: MergeOptions,
   ): Promise<MergeOutcome>;
   getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null>;
   /** Removes the named properties; false when the document does not exist (or has expired). */

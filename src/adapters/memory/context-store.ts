@@ -11,6 +11,7 @@ import type {
   ContextDocumentStore,
   ContextNamespaceStore,
   DocumentKey,
+  MergeOptions,
   MergeOutcome,
   NamespaceRecord,
   SessionTtlRecord,
@@ -68,7 +69,7 @@ export class MemoryContextStore implements ContextDocumentStore, ContextNamespac
   async mergeDocument(
     key: DocumentKey,
     patch: Record<string, JsonValue>,
-    options: { now: number; expiresAt: number | null; maxChars: number },
+    options: MergeOptions,
   ): Promise<MergeOutcome> {
     const current = this.#live(key, options.now);
     const json = serializeProperties(mergeProperties(current ? parseProperties(current.json) : {}, patch));

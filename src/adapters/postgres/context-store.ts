@@ -6,18 +6,26 @@ import {
   serializeProperties,
 } from '../../core/context/properties.js';
 import type { JsonValue } from '../../core/json.js';
+import { TurnBatch, type Waiting } from '../../core/turn-batch.js';
 import type {
   ContextDocument,
   ContextDocumentStore,
   ContextNamespaceStore,
   DocumentKey,
+  MergeOptions,
   MergeOutcome,
   NamespaceRecord,
   SessionTtlRecord,
 } from '../../ports/context-store.js';
 import { num, numOrNull, type Row } from '../shared/auth-rows.js';
 import { documentFromRow, namespaceFromRow, sessionTtlFromRow } from '../shared/context-rows.js';
-import { inTransaction, type PostgresClient, type PostgresPool, Rollback } from './database.js';
+import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
+
+interface QueuedMerge {
+  key: DocumentKey;
+  patch: Record<string, JsonValue>;
+  options: MergeOptions;
+}
 
 const KEY = 'account_id = $1 AND namespace = $2 AND session_id = $3';
 const LIVE = '(expires_at IS NULL OR expires_at > $4)';
@@ -31,6 +39,7 @@ const COLUMNS = 'account_id, namespace, session_id, properties, created_at, upda
 const HOT = {
   read: { name: 'ctx_read', text: `SELECT ${COLUMNS} FROM context_documents WHERE ${KEY} AND ${LIVE}` },
   lock: { name: 'ctx_lock', text: `SELECT ${COLUMNS} FROM context_documents WHERE ${KEY} FOR UPDATE` },
+  remove: { name: 'ctx_remove', text: `DELETE FROM context_documents WHERE ${KEY}` },
   update: {
     name: 'ctx_update',
     text: `UPDATE context_documents SET properties = $4, size = $5, created_at = $6, updated_at = $7, expires_at = $8
@@ -63,47 +72,97 @@ async function lockDocument(
   return { row, created: inserted.rowCount === 1 };
 }
 
+/** One merge inside a transaction that holds, from here on, the document's row lock. */
+async function mergeIn(tx: PostgresClient, { key, patch, options }: QueuedMerge): Promise<MergeOutcome> {
+  const { row, created } = await lockDocument(tx, key, options.now);
+  const live = !isExpired(numOrNull(row.expires_at), options.now);
+  const json = serializeProperties(
+    mergeProperties(live ? parseProperties(String(row.properties)) : {}, patch),
+  );
+  if (json.length > options.maxChars) {
+    // Nothing of a refused merge stays: not even the placeholder lockDocument made for a new document.
+    if (created) await tx.query({ ...HOT.remove, values: keyArgs(key) });
+    return { ok: false, reason: 'too_large', size: json.length };
+  }
+  const createdAt = live ? num(row.created_at) : options.now;
+  await tx.query({
+    ...HOT.update,
+    values: [...keyArgs(key), json, json.length, createdAt, options.now, options.expiresAt],
+  });
+  // A namespace exists while any of its documents does (deleting one deletes the other), so only a
+  // new document can need it created.
+  if (created) {
+    await tx.query(
+      `INSERT INTO context_namespaces (account_id, name, created_at, ttl_seconds) VALUES ($1, $2, $3, NULL)
+         ON CONFLICT (account_id, name) DO NOTHING`,
+      [key.accountId, key.namespace, options.now],
+    );
+  }
+  const document: ContextDocument = {
+    key: { ...key },
+    properties: parseProperties(json),
+    createdAt,
+    updatedAt: options.now,
+    expiresAt: options.expiresAt,
+  };
+  return { ok: true, document };
+}
+
+/** The order merges of one group take their row locks in: the same on every node. */
+function compareKeys(a: DocumentKey, b: DocumentKey): number {
+  for (const field of ['accountId', 'namespace', 'sessionId'] as const) {
+    if (a[field] !== b[field]) return a[field] < b[field] ? -1 : 1;
+  }
+  return 0;
+}
+
 /** Context documents, namespaces and TTLs in PostgreSQL; every read-modify-write holds the document's row lock. */
 export class PostgresContextStore implements ContextDocumentStore, ContextNamespaceStore {
   constructor(private readonly pool: PostgresPool) {}
 
+  /** Merges waiting for this turn's shared transaction. */
+  readonly #queued = new TurnBatch<QueuedMerge, MergeOutcome>((batch) => void this.#commitQueued(batch));
+
   async mergeDocument(
     key: DocumentKey,
     patch: Record<string, JsonValue>,
-    options: { now: number; expiresAt: number | null; maxChars: number },
+    options: MergeOptions,
   ): Promise<MergeOutcome> {
-    return inTransaction<MergeOutcome>(this.pool, async (tx) => {
-      const { row, created } = await lockDocument(tx, key, options.now);
-      const live = !isExpired(numOrNull(row.expires_at), options.now);
-      const json = serializeProperties(
-        mergeProperties(live ? parseProperties(String(row.properties)) : {}, patch),
-      );
-      // Rolled back, so a placeholder made by lockDocument goes too.
-      if (json.length > options.maxChars)
-        return new Rollback({ ok: false, reason: 'too_large', size: json.length });
-      const createdAt = live ? num(row.created_at) : options.now;
-      await tx.query({
-        ...HOT.update,
-        values: [...keyArgs(key), json, json.length, createdAt, options.now, options.expiresAt],
-      });
-      // A namespace exists while any of its documents does (deleting one deletes the other), so only a
-      // new document can need it created.
-      if (created) {
-        await tx.query(
-          `INSERT INTO context_namespaces (account_id, name, created_at, ttl_seconds) VALUES ($1, $2, $3, NULL)
-             ON CONFLICT (account_id, name) DO NOTHING`,
-          [key.accountId, key.namespace, options.now],
-        );
+    return this.#queued.add({ key, patch, options });
+  }
+
+  /**
+   * Group commit, as on SQLite: the merges asked for in one turn of the event loop share one transaction
+   * on one connection, two statements each plus one `BEGIN` and one `COMMIT`, instead of four statements
+   * each. They take their row locks in document-key order (a stable sort, so merges into one document
+   * keep the order they were asked in), the same order on every node, so two nodes' groups cannot
+   * deadlock. None is answered before the commit. When the shared transaction fails (a deadlock with an
+   * older node, a lost connection, a damaged row), it is rolled back whole and each merge is retried alone.
+   */
+  async #commitQueued(batch: Waiting<QueuedMerge, MergeOutcome>[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const outcomes = await inTransaction(this.pool, async (tx) => {
+          const done = new Map<Waiting<QueuedMerge, MergeOutcome>, MergeOutcome>();
+          for (const waiting of [...batch].sort((a, b) => compareKeys(a.item.key, b.item.key)))
+            done.set(waiting, await mergeIn(tx, waiting.item));
+          return done;
+        });
+        for (const waiting of batch) waiting.resolve(outcomes.get(waiting) as MergeOutcome);
+        return;
+      } catch {
+        // Rolled back whole: each merge alone below, so that only the ones that fail on their own fail.
       }
-      const document: ContextDocument = {
-        key: { ...key },
-        properties: parseProperties(json),
-        createdAt,
-        updatedAt: options.now,
-        expiresAt: options.expiresAt,
-      };
-      return { ok: true, document };
-    });
+    }
+    await Promise.all(
+      batch.map(async ({ item, resolve, reject }) => {
+        try {
+          resolve(await inTransaction(this.pool, (tx) => mergeIn(tx, item)));
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    );
   }
 
   async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {

@@ -6,6 +6,7 @@ import type {
   ContextDocumentStore,
   ContextNamespaceStore,
   DocumentKey,
+  MergeOptions,
   MergeOutcome,
   NamespaceRecord,
   SessionTtlRecord,
@@ -96,7 +97,7 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
   async mergeDocument(
     key: DocumentKey,
     patch: Record<string, JsonValue>,
-    options: { now: number; expiresAt: number | null; maxChars: number },
+    options: MergeOptions,
   ): Promise<MergeOutcome> {
     return this.#writing([key], () => this.documents.mergeDocument(key, patch, options));
   }

@@ -13,6 +13,7 @@ import type {
   ContextDocumentStore,
   ContextNamespaceStore,
   DocumentKey,
+  MergeOptions,
   MergeOutcome,
   NamespaceRecord,
   SessionTtlRecord,
@@ -259,5 +260,3 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
     return this.#deleteSession.immediate({ accountId, namespace, sessionId });
   }
 }
-
-type MergeOptions = { now: number; expiresAt: number | null; maxChars: number };
