@@ -41,24 +41,15 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Postgr
   return pool;
 }
 
-/** What a transaction's work returns to undo everything it did and still answer `value`. */
-export class Rollback<T> {
-  constructor(readonly value: T) {}
-}
-
-/** Runs `work` in one transaction on one connection; rolls back when it throws or returns a Rollback. */
+/** Runs `work` in one transaction on one connection; rolls back when it throws. */
 export async function inTransaction<T>(
   pool: PostgresPool,
-  work: (client: PostgresClient) => Promise<T | Rollback<T>>,
+  work: (client: PostgresClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const result = await work(client);
-    if (result instanceof Rollback) {
-      await client.query('ROLLBACK');
-      return result.value;
-    }
     await client.query('COMMIT');
     return result;
   } catch (error) {
