@@ -118,10 +118,10 @@ function compareKeys(a: DocumentKey, b: DocumentKey): number {
 
 /** Context documents, namespaces and TTLs in PostgreSQL; every read-modify-write holds the document's row lock. */
 export class PostgresContextStore implements ContextDocumentStore, ContextNamespaceStore {
-  constructor(private readonly pool: PostgresPool) {}
-
   /** Merges waiting for this turn's shared transaction. */
   readonly #queued = new TurnBatch<QueuedMerge, MergeOutcome>((batch) => void this.#commitQueued(batch));
+
+  constructor(private readonly pool: PostgresPool) {}
 
   async mergeDocument(
     key: DocumentKey,
@@ -136,8 +136,8 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
    * on one connection, two statements each plus one `BEGIN` and one `COMMIT`, instead of four statements
    * each. They take their row locks in document-key order (a stable sort, so merges into one document
    * keep the order they were asked in), the same order on every node, so two nodes' groups cannot
-   * deadlock. None is answered before the commit. When the shared transaction fails (a deadlock with an
-   * older node, a lost connection, a damaged row), it is rolled back whole and each merge is retried alone.
+   * deadlock. None is answered before the commit. When the shared transaction fails (a lost connection, a
+   * damaged row, or a deadlock after all), it is rolled back whole and each merge is retried alone.
    */
   async #commitQueued(batch: Waiting<QueuedMerge, MergeOutcome>[]): Promise<void> {
     if (batch.length > 1) {
