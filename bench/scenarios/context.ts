@@ -61,7 +61,7 @@ export const contextScenarios: Scenario[] = [
   {
     name: 'context-v2-create',
     description:
-      'v2 create merging 3 properties into one of 100 session documents (SQLite: the merges of one event-loop turn share a transaction)',
+      'v2 create merging 3 properties into one of 100 session documents (the merges of one event-loop turn share a transaction)',
     goal: { perSecond: 5000 },
     async setup(services) {
       const { accountId, token } = await contextAccount(services);

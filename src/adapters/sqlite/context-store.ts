@@ -165,15 +165,14 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
    * each merge is retried alone, so that only the merges that fail on their own fail.
    */
   #commitQueued(batch: Waiting<QueuedMerge, MergeOutcome>[]): void {
-    let outcomes: MergeOutcome[] | undefined;
-    try {
-      outcomes = batch.length === 1 ? undefined : this.#mergeMany.immediate(batch);
-    } catch {
-      outcomes = undefined;
-    }
-    if (outcomes) {
-      for (const [i, merge] of batch.entries()) merge.resolve(outcomes[i] as MergeOutcome);
-      return;
+    if (batch.length > 1) {
+      try {
+        const outcomes = this.#mergeMany.immediate(batch);
+        for (const [i, merge] of batch.entries()) merge.resolve(outcomes[i] as MergeOutcome);
+        return;
+      } catch {
+        // Rolled back whole: each merge alone below, so that only the ones that fail on their own fail.
+      }
     }
     answerEach(batch, ({ key, patch, options }) => this.#merge.immediate(key, patch, options));
   }
