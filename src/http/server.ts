@@ -23,6 +23,7 @@ import { nextActionRoutes } from './routes/next-actions.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policies.js';
 import { webRoutes } from './routes/web.js';
+import { keepTickShapes } from './tick-shapes.js';
 import type { App, RouteDeps, RouteModule } from './types.js';
 
 export type { RouteDeps, RouteModule } from './types.js';
@@ -66,6 +67,7 @@ function requestIds(): () => string {
 
 /** Builds the HTTP server; it does not listen. */
 export async function buildServer(services: AppServices, options: ServerOptions): Promise<App> {
+  keepTickShapes();
   const durations = new RequestDurations();
   const newRequestId = requestIds();
   const app = Fastify({
