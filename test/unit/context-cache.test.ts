@@ -174,6 +174,33 @@ describe('context read cache', () => {
     assert.equal(reads(), before + 1, 'b, the least recently read, left');
   });
 
+  test('a document read between fills stays however many others come and go (second chance)', async () => {
+    const each = 12 + 11 + ENTRY_OVERHEAD;
+    const { cached, reads } = cache(2 * each);
+    for (const id of ['a', 'b']) {
+      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
+      await cached.getDocument(key(id), T0);
+    }
+    for (const id of ['c', 'd', 'e', 'f']) {
+      const before = reads();
+      await cached.getDocument(key('a'), T0);
+      assert.equal(reads(), before, `a still cached before ${id} arrives`);
+      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
+      await cached.getDocument(key(id), T0);
+      assert.equal(cached.stats().documents, 2);
+    }
+    // No longer read, a is moved back once more (its mark cleared) and then leaves like any other.
+    for (const id of ['g', 'h', 'i']) {
+      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
+      await cached.getDocument(key(id), T0);
+    }
+    const before = reads();
+    await cached.getDocument(key('i'), T0);
+    assert.equal(reads(), before, 'i stayed');
+    await cached.getDocument(key('a'), T0);
+    assert.equal(reads(), before + 1, 'a left');
+  });
+
   test('a document larger than the whole budget is answered but not kept', async () => {
     const { cached } = cache(ENTRY_OVERHEAD + 10);
     await cached.mergeDocument(key('s'), { a: 'a long value' }, opts());

@@ -17,6 +17,8 @@ interface Entry {
   document: ContextDocument;
   /** Characters of the properties' JSON, of the key, and ENTRY_OVERHEAD: what the budget counts. */
   size: number;
+  /** Read since it was filled or last passed over by an eviction: it gets a second chance. */
+  read: boolean;
 }
 
 /**
@@ -40,8 +42,10 @@ const cacheKey = (key: DocumentKey): string =>
  *   look-up, and the HTTP layer sends the remembered JSON as it is.
  * - Expiry is checked on every hit, exactly as the store checks it; the purge needs no message.
  * - A read that started before a write finished never fills the cache with what it read (a write counter).
- * - Bounded by `budgetChars` (JSON characters, plus a fixed overhead per document); the least recently read
- *   documents leave first.
+ * - Bounded by `budgetChars` (JSON characters, plus a fixed overhead per document). Eviction gives a second
+ *   chance, as the CLOCK algorithm does: a hit only marks its entry as read; the eviction walks from the
+ *   oldest entry, moves a read one to the back (clearing its mark) and drops the first unread one. So the
+ *   documents not read for longest leave first, and a hit costs a flag instead of reordering the map.
  *
  * The store behind must hand out a fresh object on every read (every adapter parses its stored JSON), since
  * what is cached gets frozen.
@@ -79,9 +83,7 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
     if (entry !== undefined) {
       const expiresAt = entry.document.expiresAt;
       if (expiresAt === null || expiresAt > now) {
-        // Least recently read at the front: move this one to the back.
-        this.#entries.delete(k);
-        this.#entries.set(k, entry);
+        entry.read = true;
         this.#hits++;
         return entry.document;
       }
@@ -186,11 +188,17 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
     const document = freezeDeep(found);
     rememberText(document.properties, JSON_TEXT, json);
     this.#drop(k);
-    this.#entries.set(k, { document, size });
+    this.#entries.set(k, { document, size, read: false });
     this.#size += size;
+    // Entries moved to the back come round again in this same walk, unmarked: it ends.
     for (const [oldest, entry] of this.#entries) {
       if (this.#size <= this.budgetChars) break;
       this.#entries.delete(oldest);
+      if (entry.read) {
+        entry.read = false;
+        this.#entries.set(oldest, entry);
+        continue;
+      }
       this.#size -= entry.size;
       this.#evictions++;
     }
