@@ -201,6 +201,25 @@ describe('context read cache', () => {
     assert.equal(reads(), before + 1, 'a left');
   });
 
+  test('a document read only once leaves before documents read again (a one-off read cannot push them out)', async () => {
+    const each = 12 + 11 + ENTRY_OVERHEAD;
+    const { cached, reads } = cache(2 * each);
+    for (const id of ['a', 'b']) {
+      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
+      await cached.getDocument(key(id), T0); // fills
+      await cached.getDocument(key(id), T0); // read again
+    }
+    await cached.mergeDocument(key('c'), { v: 'xxxx' }, opts());
+    await cached.getDocument(key('c'), T0); // a one-off read: fills, and is the one to leave
+    assert.equal(cached.stats().documents, 2);
+    const before = reads();
+    await cached.getDocument(key('a'), T0);
+    await cached.getDocument(key('b'), T0);
+    assert.equal(reads(), before, 'a and b stayed');
+    await cached.getDocument(key('c'), T0);
+    assert.equal(reads(), before + 1, 'c left');
+  });
+
   test('a document larger than the whole budget is answered but not kept', async () => {
     const { cached } = cache(ENTRY_OVERHEAD + 10);
     await cached.mergeDocument(key('s'), { a: 'a long value' }, opts());

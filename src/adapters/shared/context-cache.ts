@@ -45,7 +45,9 @@ const cacheKey = (key: DocumentKey): string =>
  * - Bounded by `budgetChars` (JSON characters, plus a fixed overhead per document). Eviction gives a second
  *   chance, as the CLOCK algorithm does: a hit only marks its entry as read; the eviction walks from the
  *   oldest entry, moves a read one to the back (clearing its mark) and drops the first unread one. So the
- *   documents not read for longest leave first, and a hit costs a flag instead of reordering the map.
+ *   documents not read for longest leave first, and a hit costs a flag instead of reordering the map. A
+ *   document enters unmarked (the miss that fills it does not count as a second read): one read only once
+ *   leaves before those that are read again, so a burst of one-off reads cannot push out the busy ones.
  *
  * The store behind must hand out a fresh object on every read (every adapter parses its stored JSON), since
  * what is cached gets frozen.
