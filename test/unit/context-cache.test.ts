@@ -69,6 +69,25 @@ function cache(budgetChars = 1_000_000) {
   };
 }
 
+/** What one document written by `fill` counts against the budget: 12 characters of JSON ({"v":"xxxx"}), an
+ * 11-character key (4:acct2:ns + id) and the overhead. */
+const SMALL = 12 + 11 + ENTRY_OVERHEAD;
+
+/** Writes a small document ({"v":"xxxx"}) for each id, then reads it once, which fills the cache. */
+async function fill(cached: CachedContextStore, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
+    await cached.getDocument(key(id), T0);
+  }
+}
+
+/** Whether a read of `id` is answered from memory; a read that reaches the store fills the cache. */
+async function fromMemory(c: ReturnType<typeof cache>, id: string): Promise<boolean> {
+  const before = c.reads();
+  await c.cached.getDocument(key(id), T0);
+  return c.reads() === before;
+}
+
 describe('context read cache', () => {
   test('a second read is answered from memory, frozen, with its JSON remembered', async () => {
     const { cached, reads } = cache();
@@ -152,72 +171,46 @@ describe('context read cache', () => {
   });
 
   test('stays within its budget, dropping the least recently read documents first', async () => {
-    // Each document: 12 characters of JSON ({"v":"xxxx"}), an 11-character key (4:acct2:ns + id), the overhead.
-    const each = 12 + 11 + ENTRY_OVERHEAD;
-    const { cached, reads } = cache(3 * each);
-    for (const id of ['a', 'b', 'c']) {
-      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
-      await cached.getDocument(key(id), T0);
-    }
+    const c = cache(3 * SMALL);
+    const { cached } = c;
+    await fill(cached, ['a', 'b', 'c']);
     assert.equal(cached.stats().documents, 3);
-    assert.equal(cached.stats().chars, 3 * each);
+    assert.equal(cached.stats().chars, 3 * SMALL);
     await cached.getDocument(key('a'), T0); // a is now the most recently read
-    await cached.mergeDocument(key('d'), { v: 'xxxx' }, opts());
-    await cached.getDocument(key('d'), T0);
+    await fill(cached, ['d']);
     assert.equal(cached.stats().documents, 3);
-    assert.equal(cached.stats().chars, 3 * each);
+    assert.equal(cached.stats().chars, 3 * SMALL);
     assert.equal(cached.stats().evictions, 1);
-    const before = reads();
-    await cached.getDocument(key('a'), T0);
-    assert.equal(reads(), before, 'a stayed');
-    await cached.getDocument(key('b'), T0);
-    assert.equal(reads(), before + 1, 'b, the least recently read, left');
+    assert.ok(await fromMemory(c, 'a'), 'a stayed');
+    assert.ok(!(await fromMemory(c, 'b')), 'b, the least recently read, left');
   });
 
   test('a document read between fills stays however many others come and go (second chance)', async () => {
-    const each = 12 + 11 + ENTRY_OVERHEAD;
-    const { cached, reads } = cache(2 * each);
-    for (const id of ['a', 'b']) {
-      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
-      await cached.getDocument(key(id), T0);
-    }
+    const c = cache(2 * SMALL);
+    const { cached } = c;
+    await fill(cached, ['a', 'b']);
     for (const id of ['c', 'd', 'e', 'f']) {
-      const before = reads();
-      await cached.getDocument(key('a'), T0);
-      assert.equal(reads(), before, `a still cached before ${id} arrives`);
-      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
-      await cached.getDocument(key(id), T0);
+      assert.ok(await fromMemory(c, 'a'), `a still cached before ${id} arrives`);
+      await fill(cached, [id]);
       assert.equal(cached.stats().documents, 2);
     }
     // No longer read, a is moved back once more (its mark cleared) and then leaves like any other.
-    for (const id of ['g', 'h', 'i']) {
-      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
-      await cached.getDocument(key(id), T0);
-    }
-    const before = reads();
-    await cached.getDocument(key('i'), T0);
-    assert.equal(reads(), before, 'i stayed');
-    await cached.getDocument(key('a'), T0);
-    assert.equal(reads(), before + 1, 'a left');
+    await fill(cached, ['g', 'h', 'i']);
+    assert.ok(await fromMemory(c, 'i'), 'i stayed');
+    assert.ok(!(await fromMemory(c, 'a')), 'a left');
   });
 
   test('a document read only once leaves before documents read again (a one-off read cannot push them out)', async () => {
-    const each = 12 + 11 + ENTRY_OVERHEAD;
-    const { cached, reads } = cache(2 * each);
-    for (const id of ['a', 'b']) {
-      await cached.mergeDocument(key(id), { v: 'xxxx' }, opts());
-      await cached.getDocument(key(id), T0); // fills
-      await cached.getDocument(key(id), T0); // read again
-    }
-    await cached.mergeDocument(key('c'), { v: 'xxxx' }, opts());
-    await cached.getDocument(key('c'), T0); // a one-off read: fills, and is the one to leave
+    const c = cache(2 * SMALL);
+    const { cached } = c;
+    await fill(cached, ['a', 'b']);
+    assert.ok(await fromMemory(c, 'a')); // read again
+    assert.ok(await fromMemory(c, 'b'));
+    await fill(cached, ['c']); // a one-off read: fills, and is the one to leave
     assert.equal(cached.stats().documents, 2);
-    const before = reads();
-    await cached.getDocument(key('a'), T0);
-    await cached.getDocument(key('b'), T0);
-    assert.equal(reads(), before, 'a and b stayed');
-    await cached.getDocument(key('c'), T0);
-    assert.equal(reads(), before + 1, 'c left');
+    assert.ok(await fromMemory(c, 'a'), 'a stayed');
+    assert.ok(await fromMemory(c, 'b'), 'b stayed');
+    assert.ok(!(await fromMemory(c, 'c')), 'c left');
   });
 
   test('a document larger than the whole budget is answered but not kept', async () => {
