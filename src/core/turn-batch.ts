@@ -1,7 +1,7 @@
 /** One request waiting in a TurnBatch: what was asked, and how to answer it. */
 export interface Waiting<T, R> {
   item: T;
-  resolve: (result: R) => void;
+  resolve: (result: R | PromiseLike<R>) => void;
   reject: (error: unknown) => void;
 }
 
@@ -34,8 +34,11 @@ export class TurnBatch<T, R> {
   }
 }
 
-/** Answers each waiting request with `work(item)`, or with the error `work` threw for it. */
-export function answerEach<T, R>(batch: Waiting<T, R>[], work: (item: T) => R): void {
+/**
+ * Answers each waiting request with `work(item)`, or with the error `work` threw for it. Work that answers
+ * later (a promise) is started for every item at once, and each request follows its own promise.
+ */
+export function answerEach<T, R>(batch: Waiting<T, R>[], work: (item: T) => R | PromiseLike<R>): void {
   for (const { item, resolve, reject } of batch) {
     try {
       resolve(work(item));

@@ -26,6 +26,13 @@ export interface MergeOptions {
   maxChars: number;
 }
 
+/** One merge as a store receives it: what `mergeDocument` is called with (adapters queue these). */
+export interface MergeRequest {
+  key: DocumentKey;
+  patch: Record<string, JsonValue>;
+  options: MergeOptions;
+}
+
 export type MergeOutcome =
   | { ok: true; document: ContextDocument }
   | { ok: false; reason: 'too_large'; size: number };

@@ -29,6 +29,21 @@ test('answerEach fails only the item whose work threw', async () => {
   );
 });
 
+test('answerEach with work that answers later: each request follows its own promise', async () => {
+  const batch = new TurnBatch<number, number>((waiting) =>
+    answerEach(waiting, async (n) => {
+      await new Promise((resolve) => setTimeout(resolve, 3 - n));
+      if (n === 2) throw new Error('two');
+      return n * 10;
+    }),
+  );
+  const results = await Promise.allSettled([1, 2, 3].map((n) => batch.add(n)));
+  assert.deepEqual(
+    results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+    [10, 'two', 30],
+  );
+});
+
 test('when the batch runner itself throws, every request of the batch fails instead of waiting', async () => {
   const broken = new TurnBatch<number, number>((_batch: Waiting<number, number>[]) => {
     throw new Error('runner fault');

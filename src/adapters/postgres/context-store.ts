@@ -6,7 +6,7 @@ import {
   serializeProperties,
 } from '../../core/context/properties.js';
 import type { JsonValue } from '../../core/json.js';
-import { TurnBatch, type Waiting } from '../../core/turn-batch.js';
+import { answerEach, TurnBatch, type Waiting } from '../../core/turn-batch.js';
 import type {
   ContextDocument,
   ContextDocumentStore,
@@ -14,18 +14,13 @@ import type {
   DocumentKey,
   MergeOptions,
   MergeOutcome,
+  MergeRequest,
   NamespaceRecord,
   SessionTtlRecord,
 } from '../../ports/context-store.js';
 import { num, numOrNull, type Row } from '../shared/auth-rows.js';
 import { documentFromRow, namespaceFromRow, sessionTtlFromRow } from '../shared/context-rows.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
-
-interface QueuedMerge {
-  key: DocumentKey;
-  patch: Record<string, JsonValue>;
-  options: MergeOptions;
-}
 
 const KEY = 'account_id = $1 AND namespace = $2 AND session_id = $3';
 const LIVE = '(expires_at IS NULL OR expires_at > $4)';
@@ -73,7 +68,7 @@ async function lockDocument(
 }
 
 /** One merge inside a transaction that holds, from here on, the document's row lock. */
-async function mergeIn(tx: PostgresClient, { key, patch, options }: QueuedMerge): Promise<MergeOutcome> {
+async function mergeIn(tx: PostgresClient, { key, patch, options }: MergeRequest): Promise<MergeOutcome> {
   const { row, created } = await lockDocument(tx, key, options.now);
   const live = !isExpired(numOrNull(row.expires_at), options.now);
   const json = serializeProperties(
@@ -119,7 +114,7 @@ function compareKeys(a: DocumentKey, b: DocumentKey): number {
 /** Context documents, namespaces and TTLs in PostgreSQL; every read-modify-write holds the document's row lock. */
 export class PostgresContextStore implements ContextDocumentStore, ContextNamespaceStore {
   /** Merges waiting for this turn's shared transaction. */
-  readonly #queued = new TurnBatch<QueuedMerge, MergeOutcome>((batch) => void this.#commitQueued(batch));
+  readonly #queued = new TurnBatch<MergeRequest, MergeOutcome>((batch) => void this.#commitQueued(batch));
 
   constructor(private readonly pool: PostgresPool) {}
 
@@ -139,11 +134,11 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
    * deadlock. None is answered before the commit. When the shared transaction fails (a lost connection, a
    * damaged row, or a deadlock after all), it is rolled back whole and each merge is retried alone.
    */
-  async #commitQueued(batch: Waiting<QueuedMerge, MergeOutcome>[]): Promise<void> {
+  async #commitQueued(batch: Waiting<MergeRequest, MergeOutcome>[]): Promise<void> {
     if (batch.length > 1) {
       try {
         const outcomes = await inTransaction(this.pool, async (tx) => {
-          const done = new Map<Waiting<QueuedMerge, MergeOutcome>, MergeOutcome>();
+          const done = new Map<Waiting<MergeRequest, MergeOutcome>, MergeOutcome>();
           for (const waiting of [...batch].sort((a, b) => compareKeys(a.item.key, b.item.key)))
             done.set(waiting, await mergeIn(tx, waiting.item));
           return done;
@@ -154,15 +149,7 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
         // Rolled back whole: each merge alone below, so that only the ones that fail on their own fail.
       }
     }
-    await Promise.all(
-      batch.map(async ({ item, resolve, reject }) => {
-        try {
-          resolve(await inTransaction(this.pool, (tx) => mergeIn(tx, item)));
-        } catch (error) {
-          reject(error);
-        }
-      }),
-    );
+    answerEach(batch, (item) => inTransaction(this.pool, (tx) => mergeIn(tx, item)));
   }
 
   async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {

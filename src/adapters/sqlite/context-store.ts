@@ -15,6 +15,7 @@ import type {
   DocumentKey,
   MergeOptions,
   MergeOutcome,
+  MergeRequest,
   NamespaceRecord,
   SessionTtlRecord,
 } from '../../ports/context-store.js';
@@ -65,12 +66,6 @@ const SQL = {
   deleteSessionTtl: `DELETE FROM context_session_ttls WHERE ${KEY}`,
 } as const;
 
-interface QueuedMerge {
-  key: DocumentKey;
-  patch: Record<string, JsonValue>;
-  options: MergeOptions;
-}
-
 type Statements = { [K in keyof typeof SQL]: Statement };
 
 const keyArgs = (key: DocumentKey): [string, string, string] => [key.accountId, key.namespace, key.sessionId];
@@ -86,7 +81,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
   readonly #merge;
   readonly #mergeMany;
   /** Merges waiting for this turn's shared transaction. */
-  readonly #queued = new TurnBatch<QueuedMerge, MergeOutcome>((batch) => this.#commitQueued(batch));
+  readonly #queued = new TurnBatch<MergeRequest, MergeOutcome>((batch) => this.#commitQueued(batch));
   readonly #deleteProperties;
   readonly #deleteNamespace;
   readonly #deleteSession;
@@ -123,7 +118,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
       };
     };
     this.#merge = db.transaction(merge);
-    this.#mergeMany = db.transaction((batch: Waiting<QueuedMerge, MergeOutcome>[]) =>
+    this.#mergeMany = db.transaction((batch: Waiting<MergeRequest, MergeOutcome>[]) =>
       batch.map(({ item }) => merge(item.key, item.patch, item.options)),
     );
 
@@ -164,7 +159,7 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
    * answered before the transaction commits. When the shared transaction fails, it is rolled back whole and
    * each merge is retried alone, so that only the merges that fail on their own fail.
    */
-  #commitQueued(batch: Waiting<QueuedMerge, MergeOutcome>[]): void {
+  #commitQueued(batch: Waiting<MergeRequest, MergeOutcome>[]): void {
     if (batch.length > 1) {
       try {
         const outcomes = this.#mergeMany.immediate(batch);
