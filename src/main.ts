@@ -235,7 +235,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
     url,
     stop: () => {
       stopping ??= (async () => {
-        maintenance.stop();
+        await maintenance.stop();
         await app.close();
         await runtime.close();
       })();

@@ -74,8 +74,10 @@ export interface PolicyLogStore {
   /** Newest first (`at`, then `id`, both descending). */
   searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]>;
   /**
-   * Deletes the entries older than `cutoff`, then the outlines not marked in use since `cutoff` that no
-   * remaining entry refers to. Returns how many entries were deleted.
+   * Deletes at most `limit` entries older than `cutoff`, oldest first, and returns how many: the caller
+   * deletes a large backlog in short statements, so requests never wait long behind one.
    */
-  purgePolicyLogsBefore(cutoff: number): Promise<number>;
+  purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number>;
+  /** Deletes the outlines not marked in use since `cutoff` that no entry refers to; returns how many. */
+  purgePolicyOutlinesBefore(cutoff: number): Promise<number>;
 }

@@ -661,7 +661,10 @@ describe('policy admin API', () => {
     t.clock.advance(7 * 86_400_000);
     try {
       assert.equal((await t.services.policies.searchLogs(acct.accountId, { limit: 500 })).length, 0);
-      assert.equal(await t.ctx.store.policyLogs.purgePolicyLogsBefore(t.clock.now() - 7 * 86_400_000), 3);
+      assert.equal(
+        await t.ctx.store.policyLogs.purgePolicyLogsBefore(t.clock.now() - 7 * 86_400_000, 1_000),
+        3,
+      );
     } finally {
       t.clock.advance(-7 * 86_400_000);
     }

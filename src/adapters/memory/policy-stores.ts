@@ -94,13 +94,26 @@ export class MemoryPolicyLogStore implements PolicyLogStore {
       .map(copy);
   }
 
-  async purgePolicyLogsBefore(cutoff: number): Promise<number> {
-    const before = this.#entries.length;
-    this.#entries = this.#entries.filter((e) => e.at >= cutoff || !this.#ids.delete(e.id));
+  async purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
+    const due = new Set(
+      this.#entries
+        .filter((e) => e.at < cutoff)
+        .sort((a, b) => a.at - b.at)
+        .slice(0, Math.max(0, limit)),
+    );
+    this.#entries = this.#entries.filter((e) => !due.has(e) || !this.#ids.delete(e.id));
+    return due.size;
+  }
+
+  async purgePolicyOutlinesBefore(cutoff: number): Promise<number> {
     const used = new Set(this.#entries.map((e) => `${e.accountId}\u0000${e.outlineId}`));
+    let deleted = 0;
     for (const [key, stored] of this.#outlines) {
-      if (stored.seenAt < cutoff && !used.has(key)) this.#outlines.delete(key);
+      if (stored.seenAt < cutoff && !used.has(key)) {
+        this.#outlines.delete(key);
+        deleted++;
+      }
     }
-    return before - this.#entries.length;
+    return deleted;
   }
 }

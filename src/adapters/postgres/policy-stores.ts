@@ -119,13 +119,22 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
     return rows.map(policyLogFromRow);
   }
 
-  async purgePolicyLogsBefore(cutoff: number): Promise<number> {
-    const deleted = (await this.pool.query('DELETE FROM policy_logs WHERE at < $1', [cutoff])).rowCount ?? 0;
-    await this.pool.query(
+  async purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
+    // SKIP LOCKED: purgers on several nodes share the work instead of queueing on each other's rows.
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM policy_logs WHERE id IN (
+         SELECT id FROM policy_logs WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, limit],
+    );
+    return rowCount ?? 0;
+  }
+
+  async purgePolicyOutlinesBefore(cutoff: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
       `DELETE FROM policy_outlines o WHERE o.seen_at < $1 AND NOT EXISTS
          (SELECT 1 FROM policy_logs l WHERE l.account_id = o.account_id AND l.outline_id = o.id)`,
       [cutoff],
     );
-    return deleted;
+    return rowCount ?? 0;
   }
 }

@@ -128,16 +128,20 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
     return (rows as Row[]).map(policyLogFromRow);
   }
 
-  async purgePolicyLogsBefore(cutoff: number): Promise<number> {
-    return this.db.transaction(() => {
-      const deleted = this.db.prepare('DELETE FROM policy_logs WHERE at < ?').run(cutoff).changes;
-      this.db
-        .prepare(
-          `DELETE FROM policy_outlines WHERE seen_at < ? AND NOT EXISTS
-             (SELECT 1 FROM policy_logs l WHERE l.account_id = policy_outlines.account_id AND l.outline_id = policy_outlines.id)`,
-        )
-        .run(cutoff);
-      return deleted;
-    })();
+  async purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
+    return this.db
+      .prepare(
+        'DELETE FROM policy_logs WHERE rowid IN (SELECT rowid FROM policy_logs WHERE at < ? ORDER BY at LIMIT ?)',
+      )
+      .run(cutoff, limit).changes;
+  }
+
+  async purgePolicyOutlinesBefore(cutoff: number): Promise<number> {
+    return this.db
+      .prepare(
+        `DELETE FROM policy_outlines WHERE seen_at < ? AND NOT EXISTS
+           (SELECT 1 FROM policy_logs l WHERE l.account_id = policy_outlines.account_id AND l.outline_id = policy_outlines.id)`,
+      )
+      .run(cutoff).changes;
   }
 }
