@@ -8,9 +8,12 @@ export function uuid7(unixMs: number, random: Uint8Array): string {
   if (!Number.isSafeInteger(unixMs) || unixMs < 0 || unixMs > 0xffff_ffff_ffff) {
     throw new RangeError('uuid7 needs a time in milliseconds that fits 48 bits');
   }
-  const time = unixMs.toString(16).padStart(12, '0');
-  const hex = Buffer.from(random.subarray(0, 10)).toString('hex');
-  // Version nibble 7; variant bits 10 in the high bits of the 9th byte.
-  const variant = ((Number.parseInt(hex.slice(4, 6), 16) & 0x3f) | 0x80).toString(16);
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${hex.slice(0, 3)}-${variant}${hex.slice(6, 8)}-${hex.slice(8, 20)}`;
+  const bytes = Buffer.allocUnsafe(16);
+  bytes.writeUIntBE(unixMs, 0, 6);
+  bytes.set(random.subarray(0, 10), 6);
+  // Version 7 in the high nibble of byte 6; variant bits 10 in the high bits of byte 8.
+  bytes[6] = 0x70 | ((bytes[6] as number) & 0x0f);
+  bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -27,3 +27,15 @@ test('uuid7: refuses too little randomness and times outside 48 bits', () => {
   assert.throws(() => uuid7(2 ** 48, Buffer.alloc(10)), RangeError);
   assert.throws(() => uuid7(1.5, Buffer.alloc(10)), RangeError);
 });
+
+test('uuid7: 74 of the 80 random bits reach the id (all but those under the version and variant)', () => {
+  const base = Buffer.alloc(10);
+  const id = uuid7(1_700_000_000_000, base);
+  let reaching = 0;
+  for (let bit = 0; bit < 80; bit++) {
+    const flipped = Buffer.from(base);
+    flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (0x80 >> (bit & 7));
+    if (uuid7(1_700_000_000_000, flipped) !== id) reaching++;
+  }
+  assert.equal(reaching, 74);
+});
