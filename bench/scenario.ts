@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type { RouteModule } from '../src/http/server.js';
 import type { AppServices } from '../src/services/services.js';
 
@@ -23,4 +24,10 @@ export interface Scenario {
   goal?: { ratio?: number; perSecond?: number };
   routes?: RouteModule;
   setup(services: AppServices): Promise<BenchRequest>;
+  /**
+   * A floor instead of the node: a bare Fastify server (as the baseline's) with this route only, doing the
+   * least any implementation must do for the request (e.g. sign a token). Its ratio is the most the node
+   * could reach on this machine; `setup` is not called.
+   */
+  bare?: (app: FastifyInstance) => BenchRequest;
 }

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig } from '../src/config/config.js';
@@ -38,15 +38,18 @@ countCalls(Redis.prototype, 'sendCommand', () => sent.redis++);
 async function baseline(): Promise<void> {
   const app = Fastify({ logger: false });
   app.get('/hello', async () => ({ hello: 'world' }));
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(`${JSON.stringify({ port, request: { method: 'GET', path: '/hello' } })}\n`);
+  await listen(app, { method: 'GET', path: '/hello' });
 }
 
 async function scenario(name: string): Promise<void> {
   const chosen = scenarios.find((s) => s.name === name);
   if (!chosen) throw new Error(`unknown scenario ${name}`);
+  if (chosen.bare) {
+    const app = Fastify({ logger: false });
+    const request = chosen.bare(app);
+    await listen(app, request);
+    return;
+  }
   const env = process.env;
   const config = loadConfig({
     DATA_DIR: env.BENCH_DATA_DIR || mkdtempSync(join(tmpdir(), 'orchestrator-bench-')),
@@ -68,6 +71,11 @@ async function scenario(name: string): Promise<void> {
   const request = env.BENCH_REQUEST
     ? (JSON.parse(env.BENCH_REQUEST) as BenchRequest)
     : await chosen.setup(runtime.services);
+  await listen(app, request);
+}
+
+/** Listens on a free port and tells the runner where, and what to ask. */
+async function listen(app: FastifyInstance, request: BenchRequest): Promise<void> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -1,4 +1,7 @@
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { parse as parseQuery } from 'fast-querystring';
 import { Type } from 'typebox';
+import { answerEach, TurnBatch } from '../../src/core/turn-batch.js';
 import type { RouteModule } from '../../src/http/server.js';
 import type { Scenario } from '../scenario.js';
 
@@ -82,6 +85,8 @@ export const authScenarios: Scenario[] = [
   },
   tokenScenario('oauth-token', 'EdDSA'),
   tokenScenario('oauth-token-es256', 'ES256'),
+  signingFloor('floor-token', 'EdDSA'),
+  signingFloor('floor-token-es256', 'ES256'),
 ];
 
 /** Token issuance, signing with the given algorithm (the default key is Ed25519; ES256 after a rotation). */
@@ -100,6 +105,65 @@ function tokenScenario(name: string, alg: 'EdDSA' | 'ES256'): Scenario {
         path: '/oauth/token',
         headers: {
           authorization: `Basic ${Buffer.from(`${client.userId}:${client.password}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      };
+    },
+  };
+}
+
+/**
+ * The least a token endpoint must do, on a bare Fastify server: read a form body, build the claims, sign them
+ * (one signature per token; the signatures of one event-loop turn together, as the node does, which is
+ * cheaper than one at a time) and answer JSON. No client check, no store, no logging: the ratio it reaches is
+ * the most that an implementation signing each token with this algorithm can reach on this machine.
+ */
+function signingFloor(name: string, alg: 'EdDSA' | 'ES256'): Scenario {
+  const label = alg === 'EdDSA' ? 'Ed25519' : 'ES256';
+  return {
+    name,
+    description: `floor: a bare Fastify route that reads a form and signs one ${label} JWT (no node)`,
+    setup: () => Promise.reject(new Error(`${name} runs on a bare server`)),
+    bare(app) {
+      const { privateKey } =
+        alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const key = alg === 'EdDSA' ? privateKey : { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
+      const header = Buffer.from(JSON.stringify({ alg, typ: 'at+jwt', kid: 'k1' })).toString('base64url');
+      app.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string' },
+        (_request, body, done) => done(null, parseQuery(body as string)),
+      );
+      const signer = new TurnBatch<string, Buffer>((batch) =>
+        answerEach(batch, (input) => sign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(input), key)),
+      );
+      app.post('/token', async (request) => {
+        const form = request.body as Record<string, unknown>;
+        const iat = Math.floor(Date.now() / 1000);
+        const claims = {
+          iss: 'http://127.0.0.1:8080',
+          sub: 'bench-auth',
+          aud: 'http://127.0.0.1:8080',
+          client_id: 'client-1',
+          scope: String(form.scope ?? 'context:read'),
+          jti: randomBytes(16).toString('base64url'),
+          iat,
+          exp: iat + 3600,
+        };
+        const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+        const signature = await signer.add(input);
+        return {
+          access_token: `${input}.${signature.toString('base64url')}`,
+          token_type: 'Bearer',
+          expires_in: 3600,
+        };
+      });
+      return {
+        method: 'POST',
+        path: '/token',
+        headers: {
+          authorization: `Basic ${Buffer.from('client-1:secret').toString('base64')}`,
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: 'grant_type=client_credentials',
