@@ -60,6 +60,8 @@ async function scenario(name: string): Promise<void> {
       ? { DATABASE_URL: env.BENCH_DATABASE_URL, ISSUER: 'http://127.0.0.1:8080' }
       : {}),
     ...(env.BENCH_REDIS_URL ? { REDIS_URL: env.BENCH_REDIS_URL } : {}),
+    // Passed through: compare where tokens are signed (e.g. SIGNING_THREADS=true with --no-pin).
+    ...(env.SIGNING_THREADS ? { SIGNING_THREADS: env.SIGNING_THREADS } : {}),
     PORT: '0',
   });
   const runtime = await openRuntime(config, process.stderr, 'server');

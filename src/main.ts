@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Logger as PinoLogger, pino } from 'pino';
 import { MemoryRateLimitStore } from './adapters/memory/rate-limit.js';
@@ -174,6 +175,7 @@ export async function openRuntime(
       issuer: config.issuer,
       tokenTtlSeconds: config.tokenTtlSeconds,
       contextMaxRetentionSeconds: config.contextMaxRetentionSeconds,
+      signingThreads: config.signingThreads === 'auto' ? availableParallelism() > 1 : config.signingThreads,
     },
   };
   const services = createAppServices(ctx);

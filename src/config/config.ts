@@ -38,6 +38,11 @@ export interface Config {
   contextCacheMb: number;
   /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
   trustProxy: boolean;
+  /**
+   * `SIGNING_THREADS`: sign access tokens on libuv's thread pool (`true`) or on the event loop (`false`);
+   * `auto` (the default) takes the thread pool when the process may run on more than one core.
+   */
+  signingThreads: 'auto' | boolean;
 }
 
 export class ConfigError extends Error {
@@ -108,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) {
     throw new ConfigError('REDIS_PREFIX must be 1 to 64 letters, digits, ":", "_", "." or "-"');
   }
+  const signingThreads = env.SIGNING_THREADS || 'auto';
+  if (!['auto', 'true', 'false'].includes(signingThreads))
+    throw new ConfigError('SIGNING_THREADS must be auto, true or false');
   const trust = env.TRUST_PROXY ?? 'false';
   if (trust !== 'true' && trust !== 'false') throw new ConfigError('TRUST_PROXY must be true or false');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -139,5 +147,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     ),
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     trustProxy: trust === 'true',
+    signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
   };
 }

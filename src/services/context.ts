@@ -21,5 +21,7 @@ export interface ServiceContext {
     issuer: string;
     tokenTtlSeconds: number;
     contextMaxRetentionSeconds: number;
+    /** Sign access tokens on libuv's thread pool rather than on the event loop (TokenSigner). */
+    signingThreads: boolean;
   };
 }

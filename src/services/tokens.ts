@@ -13,7 +13,7 @@ import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
-import { BatchSigner } from './signer.js';
+import { TokenSigner } from './signer.js';
 import { MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
 
 export const TEST_TOKEN_TTL_SECONDS = 86_400;
@@ -50,13 +50,14 @@ export class TokenService {
   /** jti → the key of its entry in #verified. */
   readonly #byJti = new Map<string, string>();
   #generation = 0;
-  readonly #signer = new BatchSigner();
+  readonly #signer: TokenSigner;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly keyring: SigningKeyring,
     private readonly clients: ClientService,
   ) {
+    this.#signer = new TokenSigner(ctx.settings.signingThreads ? 'threads' : 'event-loop');
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset' || event.topic === 'signing-keys') this.#forgetAll();

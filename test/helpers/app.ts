@@ -46,6 +46,8 @@ export async function createTestApp(
     /** `sqlite-cached`: SQLite with the context read cache in front, as a SQLite server runs. */
     store?: 'memory' | 'sqlite' | 'sqlite-cached';
     tokenTtlSeconds?: number;
+    /** Sign tokens on libuv's thread pool (the default of a server with two cores or more). */
+    signingThreads?: boolean;
     extraRoutes?: RouteModule[];
     logLevel?: string;
   } = {},
@@ -78,6 +80,7 @@ export async function createTestApp(
       issuer: ISSUER,
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
       contextMaxRetentionSeconds: 13 * 31 * 86_400,
+      signingThreads: options.signingThreads ?? false,
     },
   };
   const services = createAppServices(ctx);

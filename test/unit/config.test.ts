@@ -14,6 +14,9 @@ describe('configuration', () => {
     assert.equal(config.databaseUrl, undefined);
     assert.equal(config.contextCacheMb, 32);
     assert.equal(loadConfig({ CONTEXT_CACHE_MB: '0' }, '/srv').contextCacheMb, 0);
+    assert.equal(config.signingThreads, 'auto');
+    assert.equal(loadConfig({ SIGNING_THREADS: 'true' }, '/srv').signingThreads, true);
+    assert.equal(loadConfig({ SIGNING_THREADS: 'false' }, '/srv').signingThreads, false);
   });
 
   test('every invalid value stops the start with a message naming the variable', () => {
@@ -33,6 +36,7 @@ describe('configuration', () => {
       [{ ORCHESTRATOR_ADMIN_PASSWORD: 'short' }, /at least 12/],
       [{ ISSUER: 'ftp://x' }, /ISSUER must start with/],
       [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY/],
+      [{ SIGNING_THREADS: 'yes' }, /SIGNING_THREADS must be auto, true or false/],
       [{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX/],
       [{ CONTEXT_CACHE_MB: '-1' }, /CONTEXT_CACHE_MB/],
       [{ CONTEXT_CACHE_MB: 'lots' }, /CONTEXT_CACHE_MB/],
