@@ -225,7 +225,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
     );
   }
   const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
-  const maintenance = startMaintenance(services.ctx);
+  const maintenance = startMaintenance(services.ctx, services.purged);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

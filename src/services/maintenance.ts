@@ -3,6 +3,8 @@ import { POLICY_LOG_RETENTION_MS } from './policy-log-writer.js';
 import { startBatchedPurge, startContextPurge } from './purge.js';
 
 export interface Maintenance {
+  /** Runs both purges once now (as their timers do); resolves when they are done. */
+  purgeNow(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -18,7 +20,11 @@ const POLICY_LOG_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRu
  * (every 10 minutes); delete policy log entries older than 7 days, and expired context documents (every
  * minute, in bounded batches).
  */
-export function startMaintenance(ctx: ServiceContext, intervalMs = 10 * 60_000): Maintenance {
+export function startMaintenance(
+  ctx: ServiceContext,
+  purged: { contextDocuments: number; policyLogEntries: number },
+  intervalMs = 10 * 60_000,
+): Maintenance {
   let running = false;
   const run = async () => {
     if (running) return;
@@ -40,6 +46,9 @@ export function startMaintenance(ctx: ServiceContext, intervalMs = 10 * 60_000):
     store: ctx.store.contextDocuments,
     clock: ctx.clock,
     onError: (error) => ctx.log.warn({ err: error }, 'context purge failed; will retry'),
+    onPurged: (count) => {
+      purged.contextDocuments += count;
+    },
   });
   // Entries older than 7 days are no longer shown; this reclaims their space.
   const cutoff = () => ctx.clock.now() - POLICY_LOG_RETENTION_MS;
@@ -48,8 +57,14 @@ export function startMaintenance(ctx: ServiceContext, intervalMs = 10 * 60_000):
     deleteBatch: (limit) => ctx.store.policyLogs.purgePolicyLogsBefore(cutoff(), limit),
     afterCatchingUp: () => ctx.store.policyLogs.purgePolicyOutlinesBefore(cutoff()),
     onError: (error) => ctx.log.warn({ err: error }, 'policy log purge failed; will retry'),
+    onPurged: (count) => {
+      purged.policyLogEntries += count;
+    },
   });
   return {
+    purgeNow: async () => {
+      await Promise.all([contextPurge.runOnce(), policyLogPurge.runOnce()]);
+    },
     stop: async () => {
       clearInterval(timer);
       await Promise.all([contextPurge.stop(), policyLogPurge.stop()]);

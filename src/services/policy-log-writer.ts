@@ -16,6 +16,15 @@ const FLUSH_DELAY_MS = 50;
 const OUTLINE_REFRESH_MS = 3_600_000;
 const DROP_WARNING_MS = 60_000;
 
+/** What has become of the entries appended to one node's writer since it started (for GET /metrics). */
+export interface PolicyLogStats {
+  /** Waiting for their batch. */
+  queued: number;
+  written: number;
+  /** Refused because the queue was full, or lost with a batch whose write failed. */
+  dropped: number;
+}
+
 interface Pending {
   entry: PolicyLogEntry;
   outline: PolicyOutline;
@@ -32,6 +41,7 @@ export class PolicyLogWriter {
   #running: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #dropped = 0;
+  #written = 0;
   #lastDropWarning = 0;
   /** Outlines stored recently by this node, by `account\0outline`, with when. */
   readonly #outlinesSaved = new BoundedMap<string, number>(10_000);
@@ -48,6 +58,10 @@ export class PolicyLogWriter {
     if (this.#running) return;
     if (this.#queue.length >= BATCH) this.#schedule(0);
     else if (!this.#timer) this.#schedule(FLUSH_DELAY_MS);
+  }
+
+  stats(): PolicyLogStats {
+    return { queued: this.#queue.length, written: this.#written, dropped: this.#dropped };
   }
 
   /** Resolves once everything appended so far is written (or dropped after a failure). */
@@ -71,7 +85,9 @@ export class PolicyLogWriter {
     try {
       await this.#saveOutlines(batch);
       await this.ctx.store.policyLogs.appendPolicyLogs(batch.map((p) => p.entry));
+      this.#written += batch.length;
     } catch (error) {
+      this.#dropped += batch.length;
       this.ctx.log.error(
         { err: error, entries: batch.length },
         'writing the policy log failed; entries dropped',

@@ -4,7 +4,7 @@ import type { ServiceContext } from './context.js';
 import type { NextActionRequest } from './policy-attributes.js';
 import type { CompiledPolicySet } from './policy-cache.js';
 import { decodeResults, encodeResults } from './policy-log-format.js';
-import { POLICY_LOG_RETENTION_MS, PolicyLogWriter } from './policy-log-writer.js';
+import { POLICY_LOG_RETENTION_MS, type PolicyLogStats, PolicyLogWriter } from './policy-log-writer.js';
 
 /** A policy log entry as the admin API shows it, each result with the policy's id and name. */
 export interface PolicyLogView {
@@ -91,6 +91,11 @@ export class PolicyLog {
       const { id, at, conversationId, evaluationId, matchedPolicyId } = entry;
       return { id, at, conversationId, evaluationId, matchedPolicyId, results };
     });
+  }
+
+  /** What has become of this node's entries since it started. */
+  stats(): PolicyLogStats {
+    return this.#writer.stats();
   }
 
   /** Waits until the entries of past calls are written. */

@@ -16,6 +16,7 @@ import { PolicyCache } from './policy-cache.js';
 import { type DryRunDraft, type DryRunResult, dryRun } from './policy-dry-run.js';
 import { etagOf, requireIfMatch, requirePrecondition } from './policy-etags.js';
 import { PolicyLog, type PolicyLogView } from './policy-log.js';
+import type { PolicyLogStats } from './policy-log-writer.js';
 
 export type { NextActionRequest } from './policy-attributes.js';
 export type { DryRunDraft, DryRunResult } from './policy-dry-run.js';
@@ -210,6 +211,11 @@ export class PolicyService {
     filter: { conversationId?: string; limit: number },
   ): Promise<PolicyLogView[]> {
     return this.#logs.search(accountId, filter);
+  }
+
+  /** What has become of this node's policy log entries since it started (GET /metrics). */
+  logStats(): PolicyLogStats {
+    return this.#logs.stats();
   }
 
   /** Waits until the policy log entries of past calls are written (tests, shutdown). */

@@ -30,6 +30,8 @@ export interface AppServices extends AuthServices {
   context: ContextService;
   /** Routing policies, custom attributes, next actions and the policy log. */
   policies: PolicyService;
+  /** Rows this node's background purges deleted since it started (GET /metrics). */
+  purged: { contextDocuments: number; policyLogEntries: number };
 }
 
 export function createAppServices(ctx: ServiceContext): AppServices {
@@ -39,6 +41,7 @@ export function createAppServices(ctx: ServiceContext): AppServices {
       maxRetentionSeconds: ctx.settings.contextMaxRetentionSeconds,
     }),
     policies: new PolicyService(ctx),
+    purged: { contextDocuments: 0, policyLogEntries: 0 },
   };
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { startMaintenance } from '../../src/services/maintenance.js';
 import { createAccount, createTestApp, type TestApp } from '../helpers/app.js';
 
 describe('operations endpoints', () => {
@@ -146,6 +147,49 @@ describe('metrics of the context read cache', () => {
       assert.doesNotMatch(body, /orchestrator_context_cache_/);
     } finally {
       await plain.close();
+    }
+  });
+});
+
+describe('metrics of the policy log and the background purges', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ store: 'sqlite' });
+  });
+  after(async () => t.close());
+
+  const metric = async (line: string) => {
+    const body = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const found = body.split('\n').find((l) => l.startsWith(`${line} `));
+    return found === undefined ? undefined : Number(found.slice(line.length + 1));
+  };
+  const WRITTEN = 'orchestrator_policy_log_entries_total{outcome="written"}';
+  const PURGED = 'orchestrator_purged_total{what="policy_log_entries"}';
+
+  test('entries written are counted; a week later the purge deletes them and says how many', async () => {
+    const account = await createAccount(t, 'logmetrics');
+    assert.equal(await metric(WRITTEN), 0);
+    assert.equal(await metric('orchestrator_policy_log_entries_total{outcome="dropped"}'), 0);
+    assert.equal(await metric(PURGED), 0);
+    for (let i = 0; i < 3; i++)
+      await t.services.policies.nextAction(account.accountId, { conversationId: `conv-${i}` });
+    assert.equal(await metric('orchestrator_policy_log_queued'), 3, 'waiting for their batch');
+    await t.services.policies.flushLogs();
+    assert.equal(await metric(WRITTEN), 3);
+    assert.equal(await metric('orchestrator_policy_log_queued'), 0);
+
+    const maintenance = startMaintenance(t.ctx, t.services.purged);
+    try {
+      await maintenance.purgeNow();
+      assert.equal(await metric(PURGED), 0, 'nothing is a week old yet');
+      t.clock.advance(7 * 86_400_000 + 1);
+      await maintenance.purgeNow();
+      assert.equal(await metric(PURGED), 3);
+      assert.equal(await metric('orchestrator_purged_total{what="context_documents"}'), 0);
+      assert.deepEqual(await t.services.policies.searchLogs(account.accountId, { limit: 10 }), []);
+    } finally {
+      await maintenance.stop();
+      t.clock.advance(-(7 * 86_400_000 + 1));
     }
   });
 });

@@ -1,11 +1,13 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ContextCacheStats } from '../../ports/context-store.js';
+import type { PolicyLogStats } from '../../services/policy-log-writer.js';
 import type { App, RouteDeps } from '../types.js';
 
 /**
  * Prometheus metrics at GET /metrics: request durations by route template and status (recorded by the
- * server's RequestLifecycle), refused credentials, the context read cache of a SQLite node, and the
- * process's own (memory, event loop, GC). No label carries a credential or an account id.
+ * server's RequestLifecycle), refused credentials, the context read cache of a SQLite node, the policy log
+ * and the background purges, and the process's own (memory, event loop, GC). No label carries a credential
+ * or an account id.
  */
 export async function metricsRoutes(app: App, { durations, services }: RouteDeps): Promise<void> {
   const registry = new Registry();
@@ -15,46 +17,85 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(registry.contentType);
     const cacheLines = cache ? renderContextCache(cache.stats()) : '';
-    return `${durations.render()}${durations.renderRefused()}${cacheLines}${await registry.metrics()}`;
+    const housekeeping = renderHousekeeping(services.policies.logStats(), services.purged);
+    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${await registry.metrics()}`;
   });
+}
+
+type MetricType = 'gauge' | 'counter';
+
+/** One metric in the Prometheus text format: its help, its type and one line per labelled value. */
+function metric(name: string, type: MetricType, help: string, values: [labels: string, value: number][]) {
+  const lines = values.map(([labels, value]) => `${name}${labels} ${value}\n`).join('');
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${lines}`;
+}
+
+/** What became of this node's policy log entries, and what its background purges deleted. */
+function renderHousekeeping(
+  log: PolicyLogStats,
+  purged: { contextDocuments: number; policyLogEntries: number },
+): string {
+  return [
+    metric(
+      'orchestrator_policy_log_entries_total',
+      'counter',
+      'Policy log entries written, or dropped (queue full, or their batch failed to write).',
+      [
+        ['{outcome="written"}', log.written],
+        ['{outcome="dropped"}', log.dropped],
+      ],
+    ),
+    metric('orchestrator_policy_log_queued', 'gauge', 'Policy log entries waiting for their batch.', [
+      ['', log.queued],
+    ]),
+    metric(
+      'orchestrator_purged_total',
+      'counter',
+      'Rows deleted by the background purges: expired context documents, week-old policy log entries.',
+      [
+        ['{what="context_documents"}', purged.contextDocuments],
+        ['{what="policy_log_entries"}', purged.policyLogEntries],
+      ],
+    ),
+  ].join('');
 }
 
 /** The context read cache of a SQLite node, in the Prometheus text format. */
 function renderContextCache(stats: ContextCacheStats): string {
-  const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number) =>
-    `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
+  const one = (name: string, type: MetricType, help: string, value: number) =>
+    metric(name, type, help, [['', value]]);
   return [
-    metric(
+    one(
       'orchestrator_context_cache_documents',
       'gauge',
       'Context documents held in memory.',
       stats.documents,
     ),
-    metric(
+    one(
       'orchestrator_context_cache_chars',
       'gauge',
       'Characters counted against the cache budget (JSON, keys, a fixed overhead per document).',
       stats.chars,
     ),
-    metric(
+    one(
       'orchestrator_context_cache_budget_chars',
       'gauge',
       'CONTEXT_CACHE_MB in characters.',
       stats.budgetChars,
     ),
-    metric(
+    one(
       'orchestrator_context_cache_hits_total',
       'counter',
       'Context reads answered from memory.',
       stats.hits,
     ),
-    metric(
+    one(
       'orchestrator_context_cache_misses_total',
       'counter',
       'Context reads that went to the store.',
       stats.misses,
     ),
-    metric(
+    one(
       'orchestrator_context_cache_evictions_total',
       'counter',
       'Context documents dropped to stay within the budget.',
