@@ -1,6 +1,6 @@
 import type { ServiceContext } from './context.js';
 import { POLICY_LOG_RETENTION_MS } from './policy-log-writer.js';
-import { startBatchedPurge, startContextPurge } from './purge.js';
+import { type PurgeCounts, startBatchedPurge, startContextPurge } from './purge.js';
 
 export interface Maintenance {
   /** Runs both purges once now (as their timers do); resolves when they are done. */
@@ -22,7 +22,7 @@ const POLICY_LOG_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRu
  */
 export function startMaintenance(
   ctx: ServiceContext,
-  purged: { contextDocuments: number; policyLogEntries: number },
+  purged: PurgeCounts,
   intervalMs = 10 * 60_000,
 ): Maintenance {
   let running = false;

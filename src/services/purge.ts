@@ -21,6 +21,12 @@ export interface BatchedPurgeOptions extends PurgeOptions {
   afterCatchingUp?(): Promise<unknown>;
 }
 
+/** Rows a node's background purges deleted since it started (GET /metrics). */
+export interface PurgeCounts {
+  contextDocuments: number;
+  policyLogEntries: number;
+}
+
 export interface Purge {
   /** Runs one purge now (also what the timer calls); resolves with the number deleted. */
   runOnce(): Promise<number>;

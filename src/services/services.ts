@@ -6,6 +6,7 @@ import { ContextService } from './context-service.js';
 import { LoginGuard } from './login-guard.js';
 import { OperatorService } from './operators.js';
 import { PolicyService } from './policy-service.js';
+import type { PurgeCounts } from './purge.js';
 import { SigningKeyring } from './signing-keys.js';
 import { TokenService } from './tokens.js';
 
@@ -31,7 +32,7 @@ export interface AppServices extends AuthServices {
   /** Routing policies, custom attributes, next actions and the policy log. */
   policies: PolicyService;
   /** Rows this node's background purges deleted since it started (GET /metrics). */
-  purged: { contextDocuments: number; policyLogEntries: number };
+  purged: PurgeCounts;
 }
 
 export function createAppServices(ctx: ServiceContext): AppServices {

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ContextCacheStats } from '../../ports/context-store.js';
 import type { PolicyLogStats } from '../../services/policy-log-writer.js';
+import type { PurgeCounts } from '../../services/purge.js';
 import type { App, RouteDeps } from '../types.js';
 
 /**
@@ -31,10 +32,7 @@ function metric(name: string, type: MetricType, help: string, values: [labels: s
 }
 
 /** What became of this node's policy log entries, and what its background purges deleted. */
-function renderHousekeeping(
-  log: PolicyLogStats,
-  purged: { contextDocuments: number; policyLogEntries: number },
-): string {
+function renderHousekeeping(log: PolicyLogStats, purged: PurgeCounts): string {
   return [
     metric(
       'orchestrator_policy_log_entries_total',
