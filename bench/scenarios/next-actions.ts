@@ -59,4 +59,30 @@ export const nextActionScenarios: Scenario[] = [
     goal: { ratio: 0.5 },
     setup: (services) => setupNextActions(services, 1000),
   },
+  {
+    name: 'floor-post-json',
+    description:
+      'floor: a bare Fastify route that takes the next-action request (JSON body, bearer header) and answers a fixed action (no node)',
+    setup: () => Promise.reject(new Error('floor-post-json runs on a bare server')),
+    bare(app) {
+      const action = [{ type: 'TRANSFER_TO_SKILL', payload: { skillId: 'skill-1000' } }];
+      app.post('/v2/policy/nextaction', async (request) => {
+        const body = request.body as { accountId?: unknown };
+        if (typeof body.accountId !== 'string') throw new Error('no accountId');
+        return action;
+      });
+      // A header the size of the node's access tokens (about 450 characters), not checked.
+      const token = `${'h'.repeat(60)}.${'p'.repeat(300)}.${'s'.repeat(86)}`;
+      return {
+        method: 'POST',
+        path: '/v2/policy/nextaction',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          accountId: 'bench-next-1000',
+          conversationId: 'conv-1',
+          customerId: 'customer-1',
+        }),
+      };
+    },
+  },
 ];
