@@ -402,6 +402,17 @@ describe('action templates', () => {
       n: 7,
     });
   });
+  test('actions without templates: the same frozen answer every call, a copy of what was saved', () => {
+    const saved = policy('p', { actions: [{ type: 'TRANSFER_TO_SKILL', payload: { skillId: '12', n: 1 } }] });
+    const compiled = compilePolicies([saved]);
+    const lookup = lookupFrom(attrs);
+    const first = evaluatePolicies(compiled, lookup, 0).actions;
+    assert.deepEqual(first, [{ type: 'TRANSFER_TO_SKILL', payload: { skillId: '12', n: 1 } }]);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first[0]?.payload));
+    (saved.actions[0] as { payload: Record<string, JsonValue> }).payload.skillId = 'changed';
+    assert.deepEqual(evaluatePolicies(compiled, lookup, 0).actions, first);
+    assert.equal(evaluatePolicies(compiled, lookup, 0).actions, first);
+  });
   test('a missing or null attribute makes the policy ERROR and the next one is evaluated', () => {
     for (const message of ['{{custom.absent}}', 'hi {{custom.absent}}', '{{custom.nothing}}']) {
       const out = fill({ message });

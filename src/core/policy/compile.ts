@@ -1,3 +1,4 @@
+import { freezeDeep } from '../frozen.js';
 import { type Expr, referencedAttributes } from './ast.js';
 import { parseExpression } from './parser.js';
 import { templateAttributes } from './templates.js';
@@ -24,6 +25,11 @@ export interface CompiledPolicy {
   enabled: boolean;
   condition: CompiledCondition;
   actions: Action[];
+  /**
+   * When no payload value holds a `{{template}}`: a frozen copy of the actions, the answer of every call the
+   * policy wins (nothing to fill in, so nothing to copy per call).
+   */
+  fixedActions?: readonly Action[];
   /** Set on the first policy of an equality run: the evaluator may take the run at once. */
   run?: EqualityRun;
 }
@@ -86,6 +92,10 @@ function compileOne(input: unknown): CompiledPolicy {
     }
   } else {
     compiled.actions = actions;
+    const templated = actions.some((a) =>
+      Object.values(a.payload).some((v) => typeof v === 'string' && v.includes('{{')),
+    );
+    if (!templated) compiled.fixedActions = freezeDeep(structuredClone(actions));
   }
   return compiled;
 }

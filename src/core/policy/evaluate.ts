@@ -162,7 +162,8 @@ function runPolicy(c: CompiledPolicy, lookup: AttributeLookup, nowMs: number): O
   try {
     const held = checkPolicy(c, lookup, nowMs);
     if (!held.ok) return held;
-    return held.value ? fillActions(c.actions, lookup) : success(null);
+    if (!held.value) return success(null);
+    return c.fixedActions ? success(c.fixedActions as Action[]) : fillActions(c.actions, lookup);
   } catch (e) {
     // A throwing lookup or a value too deep to compare: this policy fails, the others still run.
     return runtimeError(`evaluation failed: ${e instanceof Error ? e.message : 'unknown error'}`);
