@@ -52,7 +52,11 @@ export interface ContextDocumentStore {
     patch: Record<string, JsonValue>,
     options: MergeOptions,
   ): Promise<MergeOutcome>;
-  getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null>;
+  /**
+   * The live document, or null. A store that holds it in memory answers at once, without a promise (the
+   * read cache of a SQLite node); callers that can go on synchronously then do.
+   */
+  getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> | ContextDocument | null;
   /** Removes the named properties; false when the document does not exist (or has expired). */
   deleteProperties(key: DocumentKey, names: string[], now: number): Promise<boolean>;
   deleteDocument(key: DocumentKey): Promise<boolean>;

@@ -12,6 +12,7 @@ import {
 } from '../core/context/rules.js';
 import { AppError, invalid } from '../core/errors.js';
 import { type JsonValue, nestedDeeperThan } from '../core/json.js';
+import { then } from '../core/maybe-promise.js';
 import type { Clock } from '../ports/clock.js';
 import {
   type ContextDocument,
@@ -137,18 +138,23 @@ export class ContextService {
     return this.mergeProperties(address, patch);
   }
 
-  /** The document, or 404. */
-  async getDocument(address: ContextAddress): Promise<ContextDocument> {
-    const found = await this.store.contextDocuments.getDocument(keyOf(address), this.clock.now());
-    if (!found) throw new AppError('not_found', 'document not found');
-    return found;
+  /** The document, or 404. Answers at once (no promise) when the store does (a read cache hit). */
+  getDocument(address: ContextAddress): ContextDocument | Promise<ContextDocument> {
+    return then(this.store.contextDocuments.getDocument(keyOf(address), this.clock.now()), (found) => {
+      if (!found) throw new AppError('not_found', 'document not found');
+      return found;
+    });
   }
 
-  /** All properties (or those named in `include` that exist); `{}` when the document does not exist. */
-  async getProperties(address: ContextAddress, include?: string[]): Promise<Properties> {
-    const found = await this.store.contextDocuments.getDocument(keyOf(address), this.clock.now());
-    if (!found) return {};
-    return include ? pickProperties(found.properties, include) : found.properties;
+  /**
+   * All properties (or those named in `include` that exist); `{}` when the document does not exist.
+   * Answers at once (no promise) when the store does (a read cache hit).
+   */
+  getProperties(address: ContextAddress, include?: string[]): Properties | Promise<Properties> {
+    return then(this.store.contextDocuments.getDocument(keyOf(address), this.clock.now()), (found) => {
+      if (!found) return {};
+      return include ? pickProperties(found.properties, include) : found.properties;
+    });
   }
 
   /** One property's value, or 404. */

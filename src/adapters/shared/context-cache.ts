@@ -79,7 +79,8 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
     };
   }
 
-  async getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> {
+  /** A hit answers at once (no promise); a miss reads the store and fills the cache. */
+  getDocument(key: DocumentKey, now: number): Promise<ContextDocument | null> | ContextDocument {
     const k = cacheKey(key);
     const entry = this.#entries.get(k);
     if (entry !== undefined) {
@@ -92,6 +93,10 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
       this.#drop(k);
     }
     this.#misses++;
+    return this.#read(k, key, now);
+  }
+
+  async #read(k: string, key: DocumentKey, now: number): Promise<ContextDocument | null> {
     const writes = this.#writes;
     const found = await this.documents.getDocument(key, now);
     if (found === null || writes !== this.#writes) return found;

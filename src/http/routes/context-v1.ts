@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
 import type { JsonValue } from '../../core/json.js';
+import { then } from '../../core/maybe-promise.js';
 import { DEFAULT_SESSION } from '../../ports/context-store.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import type { App, RouteDeps } from '../types.js';
@@ -236,9 +237,12 @@ function propertyRoutes(app: App, { auth, services }: RouteDeps, withSession: bo
         response: { 200: Properties, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => {
+    // Not async: a read cache hit is answered within this call, with no promise made.
+    (request, reply) => {
       const include = request.query.include?.split(',').filter((name) => name !== '');
-      return sendJson(reply, await context.getProperties(address(request.params), include));
+      return then(context.getProperties(address(request.params), include), (properties) => {
+        sendJson(reply, properties);
+      });
     },
   );
 

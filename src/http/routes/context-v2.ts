@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { textOf } from '../../core/frozen.js';
+import { then } from '../../core/maybe-promise.js';
 import type { ContextDocument } from '../../ports/context-store.js';
 import { DEFAULT_SESSION } from '../../ports/context-store.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
@@ -143,17 +144,20 @@ function documentRoutes(app: App, { auth, services }: RouteDeps): void {
           response: { 200: Document, ...ERROR_RESPONSES },
         },
       },
-      async (request, reply) => {
+      // Not async: a read cache hit is answered within this call, with no promise made.
+      (request, reply) => {
         const params = request.params as TargetBody;
-        const document = await context.getDocument({
+        const address = {
           accountId: params.accountId,
           namespace: params.nameSpace,
           sessionId: params.sessionId,
+        };
+        return then(context.getDocument(address), (document) => {
+          sendText(
+            reply,
+            textOf(document, 'v2-document', () => JSON.stringify(documentBody(document))),
+          );
         });
-        return sendText(
-          reply,
-          textOf(document, 'v2-document', () => JSON.stringify(documentBody(document))),
-        );
       },
     );
   }
