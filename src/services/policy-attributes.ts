@@ -1,5 +1,6 @@
 import { isValidSessionId } from '../core/context/rules.js';
 import type { JsonValue } from '../core/json.js';
+import { then } from '../core/maybe-promise.js';
 import type { AttributeLookup } from '../core/policy/index.js';
 import { DEFAULT_SESSION } from '../ports/context-store.js';
 import type { ServiceContext } from './context.js';
@@ -50,35 +51,51 @@ export type ContextReads = Map<string, string[]>;
  * namespace-level one only when the session's lacks a property the policies read (which gives the same
  * answers as reading both, for half the reads in the usual case). A namespace that cannot be read is
  * marked failed (its attributes then make the policies that read them ERROR) rather than failing the call.
+ * When the store answers every read at once (read cache hits), so does this: no promise is made.
  */
-export async function readContext(
+export function readContext(
   ctx: ServiceContext,
   accountId: string,
   reads: ContextReads,
   session: string | null,
-): Promise<Map<string, NamespaceContext>> {
+): Map<string, NamespaceContext> | Promise<Map<string, NamespaceContext>> {
   const now = ctx.clock.now();
-  const get = async (namespace: string, sessionId: string) =>
-    (await ctx.store.contextDocuments.getDocument({ accountId, namespace, sessionId }, now))?.properties ??
-    null;
-  const read = async ([namespace, properties]: [string, string[]]): Promise<NamespaceContext> => {
-    const own = session === null ? null : await get(namespace, session);
-    if (own && properties.every((name) => property(own, name).found)) return { documents: [own] };
-    return { documents: [own, await get(namespace, DEFAULT_SESSION)] };
-  };
-  const namespaces = [...reads];
-  const settled = await Promise.allSettled(namespaces.map(read));
+  const get = (namespace: string, sessionId: string) =>
+    then(
+      ctx.store.contextDocuments.getDocument({ accountId, namespace, sessionId }, now),
+      (document) => document?.properties ?? null,
+    );
+  const read = (namespace: string, properties: string[]) =>
+    then(session === null ? null : get(namespace, session), (own) => {
+      if (own && properties.every((name) => property(own, name).found)) return { documents: [own] };
+      return then(get(namespace, DEFAULT_SESSION), (shared) => ({ documents: [own, shared] }));
+    });
   const found = new Map<string, NamespaceContext>();
-  settled.forEach((outcome, i) => {
-    const namespace = (namespaces[i] as [string, string[]])[0];
-    if (outcome.status === 'fulfilled') {
-      found.set(namespace, outcome.value);
-    } else {
-      ctx.log.error({ err: outcome.reason, accountId, namespace }, 'reading context for policies failed');
-      found.set(namespace, { failed: true });
+  const failed = (namespace: string, error: unknown) => {
+    ctx.log.error({ err: error, accountId, namespace }, 'reading context for policies failed');
+    found.set(namespace, { failed: true });
+  };
+  let pending: Promise<void>[] | undefined;
+  for (const [namespace, properties] of reads) {
+    found.set(namespace, { failed: true }); // its place in the map's order, until read
+    try {
+      const outcome = read(namespace, properties);
+      if (outcome instanceof Promise) {
+        pending ??= [];
+        pending.push(
+          outcome.then(
+            (value) => void found.set(namespace, value),
+            (error: unknown) => failed(namespace, error),
+          ),
+        );
+      } else {
+        found.set(namespace, outcome);
+      }
+    } catch (error) {
+      failed(namespace, error);
     }
-  });
-  return found;
+  }
+  return pending ? Promise.all(pending).then(() => found) : found;
 }
 
 function isObject(value: JsonValue | undefined): value is Properties {

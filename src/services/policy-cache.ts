@@ -72,7 +72,8 @@ export class PolicyCache {
     });
   }
 
-  async get(accountId: string): Promise<CompiledPolicySet> {
+  /** The account's compiled set: at once (no promise) when it is cached. */
+  get(accountId: string): CompiledPolicySet | Promise<CompiledPolicySet> {
     if (!this.ctx.bus.healthy()) return this.#load(accountId);
     const cached = this.#sets.get(accountId);
     if (cached) return cached;

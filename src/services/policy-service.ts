@@ -1,5 +1,6 @@
 import { AppError, invalid } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
+import { then } from '../core/maybe-promise.js';
 import {
   type Action,
   type Evaluation,
@@ -11,7 +12,14 @@ import {
   validatePolicyInput,
 } from '../core/policy/index.js';
 import type { ServiceContext } from './context.js';
-import { attributeLookup, contextSession, type NextActionRequest, readContext } from './policy-attributes.js';
+import {
+  attributeLookup,
+  contextSession,
+  type NamespaceContext,
+  type NextActionRequest,
+  readContext,
+} from './policy-attributes.js';
+import type { CompiledPolicySet } from './policy-cache.js';
 import { PolicyCache } from './policy-cache.js';
 import { type DryRunDraft, type DryRunResult, dryRun } from './policy-dry-run.js';
 import { etagOf, requireIfMatch, requirePrecondition } from './policy-etags.js';
@@ -174,16 +182,27 @@ export class PolicyService {
    * Reads the CCS documents of the namespaces enabled policies use (the session's, then the namespace-level
    * one) and records the evaluation in the policy log without waiting for it.
    */
-  async nextAction(
+  nextAction(
     accountId: string,
     request: NextActionRequest,
     evaluationId: string = this.ctx.random.uuid(),
-  ): Promise<NextActionResult> {
-    const set = await this.#cache.get(accountId);
-    const context =
+  ): NextActionResult | Promise<NextActionResult> {
+    // Answers at once (no promise) when the policies and the documents they read are in memory.
+    return then(this.#cache.get(accountId), (set) =>
       set.context.size === 0
-        ? new Map()
-        : await readContext(this.ctx, accountId, set.context, contextSession(request));
+        ? this.#decide(set, request, evaluationId, new Map())
+        : then(readContext(this.ctx, accountId, set.context, contextSession(request)), (context) =>
+            this.#decide(set, request, evaluationId, context),
+          ),
+    );
+  }
+
+  #decide(
+    set: CompiledPolicySet,
+    request: NextActionRequest,
+    evaluationId: string,
+    context: Map<string, NamespaceContext>,
+  ): NextActionResult {
     const { lookup } = attributeLookup({ request, custom: set.customAttributes, context });
     const now = this.ctx.clock.now();
     const options = request.policyId === undefined ? undefined : { policyId: request.policyId };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { JsonValue } from '../../src/core/json.js';
+import type { ContextDocumentStore } from '../../src/ports/context-store.js';
 import {
   type AccountCredentials,
   createAccount,
@@ -337,22 +338,29 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
       await setCustom({ ok: true });
       const documents = t.ctx.store.contextDocuments;
       const original = documents.getDocument;
-      documents.getDocument = async () => {
-        throw new Error('disk on fire');
-      };
-      try {
-        assert.deepEqual(await v2({ conversationId: 'ccs-down' }), [
-          { type: 'TRANSFER_TO_SKILL', payload: { skillId: 'fallback' } },
-        ]);
-      } finally {
-        documents.getDocument = original;
+      // A store that fails later (a rejected promise), and one that fails at once (a throw).
+      const failures: ContextDocumentStore['getDocument'][] = [
+        async () => {
+          throw new Error('disk on fire');
+        },
+        () => {
+          throw new Error('disk on fire');
+        },
+      ];
+      for (const [i, failing] of failures.entries()) {
+        const conversationId = `ccs-down-${i}`;
+        documents.getDocument = failing;
+        try {
+          assert.deepEqual(await v2({ conversationId }), [
+            { type: 'TRANSFER_TO_SKILL', payload: { skillId: 'fallback' } },
+          ]);
+        } finally {
+          documents.getDocument = original;
+        }
+        const [view] = await t.services.policies.searchLogs(acct.accountId, { conversationId, limit: 1 });
+        assert.equal(view?.results[0]?.result, 'ERROR');
+        assert.match(String(view?.results[0]?.reason), /context of namespace broken could not be read/);
       }
-      const [view] = await t.services.policies.searchLogs(acct.accountId, {
-        conversationId: 'ccs-down',
-        limit: 1,
-      });
-      assert.equal(view?.results[0]?.result, 'ERROR');
-      assert.match(String(view?.results[0]?.reason), /context of namespace broken could not be read/);
     });
 
     test('a policy log failure does not fail the call', async () => {

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { then } from '../../core/maybe-promise.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import type { NextActionRequest } from '../../services/policy-service.js';
 import { requireAccount } from '../auth.js';
@@ -57,15 +58,18 @@ export async function nextActionRoutes(app: App, { auth, services }: RouteDeps):
         },
       },
     },
-    async (request) => {
+    // Not async: answered within this call when the policies and the context are in memory.
+    (request) => {
       const { conversationId, consumerId, userId, groupId } = request.query;
       const input: NextActionRequest = {
         conversationId,
         consumerId: consumerId ?? userId,
         sessionId: groupId,
       };
-      const { evaluationId, ...result } = await policies.nextAction(request.params.accountId, input);
-      return { nextActionId: evaluationId, ...result };
+      return then(policies.nextAction(request.params.accountId, input), ({ evaluationId, ...result }) => ({
+        nextActionId: evaluationId,
+        ...result,
+      }));
     },
   );
 
@@ -87,17 +91,18 @@ export async function nextActionRoutes(app: App, { auth, services }: RouteDeps):
         response: { 200: ActionList, ...ERROR_RESPONSES },
       },
     },
-    async (request) => {
+    // Not async: answered within this call when the policies and the context are in memory.
+    (request) => {
       const body = request.body;
       const accountId = requireAccount(request, body.accountId);
-      const result = await policies.nextAction(accountId, {
+      const result = policies.nextAction(accountId, {
         conversationId: present(body.conversationId),
         consumerId: present(body.customerId),
         sessionId: present(body.sessionId),
         visitorId: present(body.visitorId),
         policyId: present(body.policyId),
       });
-      return result.rule?.actions ?? [];
+      return then(result, (answer) => answer.rule?.actions ?? []);
     },
   );
 }
