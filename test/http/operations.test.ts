@@ -108,6 +108,13 @@ describe('operations endpoints', () => {
   });
 });
 
+/** The value of one series (a metric name, with its labels if any) in GET /metrics; undefined when absent. */
+async function metricValue(t: TestApp, series: string): Promise<number | undefined> {
+  const body = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 describe('metrics of the context read cache', () => {
   let t: TestApp;
   before(async () => {
@@ -115,11 +122,7 @@ describe('metrics of the context read cache', () => {
   });
   after(async () => t.close());
 
-  const metric = async (name: string) => {
-    const body = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-    const line = body.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? undefined : Number(line.slice(name.length + 1));
-  };
+  const metric = (series: string) => metricValue(t, series);
 
   test('documents, hits and misses are counted as reads go through the cache', async () => {
     const account = await createAccount(t, 'cachemetrics');
@@ -158,11 +161,7 @@ describe('metrics of the policy log and the background purges', () => {
   });
   after(async () => t.close());
 
-  const metric = async (line: string) => {
-    const body = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-    const found = body.split('\n').find((l) => l.startsWith(`${line} `));
-    return found === undefined ? undefined : Number(found.slice(line.length + 1));
-  };
+  const metric = (series: string) => metricValue(t, series);
   const WRITTEN = 'orchestrator_policy_log_entries_total{outcome="written"}';
   const PURGED = 'orchestrator_purged_total{what="policy_log_entries"}';
 
