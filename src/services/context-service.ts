@@ -157,16 +157,20 @@ export class ContextService {
     });
   }
 
-  /** One property's value, or 404. */
-  async getProperty(address: ContextAddress, name: string): Promise<JsonValue> {
+  /** One property's value, or 404. Answers at once (no promise) when the store does. */
+  getProperty(address: ContextAddress, name: string): JsonValue | Promise<JsonValue> {
     requirePropertyName(name);
-    const properties = await this.getProperties(address);
-    if (!Object.hasOwn(properties, name)) throw new AppError('not_found', 'property not found');
-    return properties[name] as JsonValue;
+    return then(this.getProperties(address), (properties) => {
+      if (!Object.hasOwn(properties, name)) throw new AppError('not_found', 'property not found');
+      return properties[name] as JsonValue;
+    });
   }
 
-  /** v2 filter read: entries `namespace.property`, answered under the same qualified names. */
-  async selectProperties(address: ContextAddress, filter: string[]): Promise<Properties> {
+  /**
+   * v2 filter read: entries `namespace.property`, answered under the same qualified names. Answers at once
+   * (no promise) when the store does.
+   */
+  selectProperties(address: ContextAddress, filter: string[]): Properties | Promise<Properties> {
     const names = filter.map((entry, i) => {
       const name = unqualify(entry, address.namespace);
       if (name === null) {
@@ -176,8 +180,9 @@ export class ContextService {
       }
       return name;
     });
-    const properties = await this.getProperties(address);
-    return pickProperties(properties, names, (name) => `${address.namespace}.${name}`);
+    return then(this.getProperties(address), (properties) =>
+      pickProperties(properties, names, (name) => `${address.namespace}.${name}`),
+    );
   }
 
   /** Removes the named properties (the expiry is left as it is); false when the document does not exist. */

@@ -256,9 +256,11 @@ function propertyRoutes(app: App, { auth, services }: RouteDeps, withSession: bo
         response: { 200: Type.Unknown({ description: 'The JSON value' }), ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => {
-      return sendJson(reply, await context.getProperty(address(request.params), request.params.property));
-    },
+    // Not async: a read cache hit is answered within this call, with no promise made.
+    (request, reply) =>
+      then(context.getProperty(address(request.params), request.params.property), (value) => {
+        sendJson(reply, value);
+      }),
   );
 
   app.delete(

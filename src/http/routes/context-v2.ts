@@ -180,9 +180,12 @@ function documentRoutes(app: App, { auth, services }: RouteDeps): void {
         response: { 200: Properties, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => {
+    // Not async: a read cache hit is answered within this call, with no promise made.
+    (request, reply) => {
       const address = target(request, request.body);
-      return sendJson(reply, await context.selectProperties(address, request.body.filter));
+      return then(context.selectProperties(address, request.body.filter), (properties) => {
+        sendJson(reply, properties);
+      });
     },
   );
 
