@@ -23,8 +23,6 @@ import {
 } from '../ports/context-store.js';
 import type { Store } from '../ports/store.js';
 
-export { startContextPurge } from './purge.js';
-
 /** Which document a call is about; no `sessionId` (or `__default__`) means the namespace-level properties. */
 export interface ContextAddress {
   accountId: string;

@@ -11,7 +11,8 @@ export interface Maintenance {
 /**
  * A policy log purge run deletes up to a million entries, a thousand per statement (4–5 ms each on SQLite,
  * measured), yielding to requests between statements: a week-old backlog of any size goes without a long
- * pause, and a run every minute keeps up with a node answering next actions flat out (docs/policies.md).
+ * pause. A million a minute is about what one node answering next actions flat out writes; what a run
+ * leaves waits for the next (docs/policies.md).
  */
 const POLICY_LOG_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRun: 1_000 };
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { MemoryContextStore } from '../../src/adapters/memory/context-store.js';
 import { AppError } from '../../src/core/errors.js';
-import { ContextService, documentKeyOf, startContextPurge } from '../../src/services/context-service.js';
+import { ContextService, documentKeyOf } from '../../src/services/context-service.js';
+import { startContextPurge } from '../../src/services/purge.js';
 
 const T0 = 1_700_000_000_000;
 const DAY = 86_400;

@@ -66,11 +66,16 @@ export class SqlitePolicyStore implements PolicyStore {
 export class SqlitePolicyLogStore implements PolicyLogStore {
   /** Prepared once: a batch of entries is written every 50 ms on a busy node. */
   readonly #insert: Statement;
+  /** Prepared once: a purge run may delete a thousand batches. */
+  readonly #purgeBatch: Statement;
 
   constructor(private readonly db: SqliteDatabase) {
     this.#insert = db.prepare(
       `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#purgeBatch = db.prepare(
+      'DELETE FROM policy_logs WHERE rowid IN (SELECT rowid FROM policy_logs WHERE at < ? ORDER BY at LIMIT ?)',
     );
   }
 
@@ -135,11 +140,7 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
   }
 
   async purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
-    return this.db
-      .prepare(
-        'DELETE FROM policy_logs WHERE rowid IN (SELECT rowid FROM policy_logs WHERE at < ? ORDER BY at LIMIT ?)',
-      )
-      .run(cutoff, limit).changes;
+    return this.#purgeBatch.run(cutoff, limit).changes;
   }
 
   async purgePolicyOutlinesBefore(cutoff: number): Promise<number> {
