@@ -40,6 +40,8 @@ export class PolicyLogWriter {
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  /** A flush due at the end of this turn of the event loop: a full batch is waiting. */
+  #immediate: NodeJS.Immediate | null = null;
   #dropped = 0;
   #written = 0;
   #lastDropWarning = 0;
@@ -55,9 +57,19 @@ export class PolicyLogWriter {
       return;
     }
     this.#queue.push({ entry, outline });
-    if (this.#running) return;
-    if (this.#queue.length >= BATCH) this.#schedule(0);
-    else if (!this.#timer) this.#schedule(FLUSH_DELAY_MS);
+    if (this.#running || this.#immediate) return;
+    if (this.#queue.length >= BATCH) {
+      // Scheduled once, not pushed back by every later entry: a timer set again on each call never fired
+      // while calls kept coming less than its delay apart, and the queue filled up and dropped entries.
+      this.#immediate = setImmediate(() => {
+        this.#immediate = null;
+        void this.flush();
+      });
+      this.#immediate.unref();
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+      this.#timer.unref();
+    }
   }
 
   stats(): PolicyLogStats {
@@ -68,16 +80,12 @@ export class PolicyLogWriter {
   async flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#immediate = null;
     while (this.#running || this.#queue.length > 0) {
       if (!this.#running) this.#running = this.#writeQueued().finally(() => (this.#running = null));
       await this.#running;
     }
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.flush(), delayMs);
-    this.#timer.unref();
   }
 
   async #writeQueued(): Promise<void> {

@@ -191,4 +191,21 @@ describe('metrics of the policy log and the background purges', () => {
       t.clock.advance(-(7 * 86_400_000 + 1));
     }
   });
+  test('a steady stream of calls never holds the writer back: nothing dropped, the queue stays near one batch', async () => {
+    // Turns of 20 calls, far less than a millisecond apart: a flush timer set again by every call would
+    // never fire, and the queue would fill up (20,000) and drop entries.
+    const account = await createAccount(t, 'logstream');
+    const written = (await metric(WRITTEN)) ?? 0;
+    let mostQueued = 0;
+    for (let turn = 0; turn < 1_250; turn++) {
+      for (let i = 0; i < 20; i++)
+        await t.services.policies.nextAction(account.accountId, { conversationId: `conv-${i}` });
+      mostQueued = Math.max(mostQueued, t.services.policies.logStats().queued);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await t.services.policies.flushLogs();
+    assert.equal(await metric('orchestrator_policy_log_entries_total{outcome="dropped"}'), 0);
+    assert.equal(await metric(WRITTEN), written + 25_000);
+    assert.ok(mostQueued <= 1_000, `at most two batches wait (${mostQueued} did)`);
+  });
 });
