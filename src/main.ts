@@ -132,7 +132,7 @@ function serverSqliteStore(config: Config, file: string): Store {
   }
   let store: Store;
   try {
-    store = createSqliteStore(file);
+    store = createSqliteStore(file, { policyLogThread: onThreads(config.policyLogThread) });
   } catch (error) {
     lock.release();
     throw error;
@@ -144,6 +144,11 @@ function serverSqliteStore(config: Config, file: string): Store {
   const served =
     config.contextCacheMb === 0 ? store : withContextCache(store, config.contextCacheMb * 1_000_000);
   return { ...served, close };
+}
+
+/** `auto`: work goes to another thread when the process may run on more than one core. */
+function onThreads(setting: 'auto' | boolean): boolean {
+  return setting === 'auto' ? availableParallelism() > 1 : setting;
 }
 
 /**
@@ -175,7 +180,7 @@ export async function openRuntime(
       issuer: config.issuer,
       tokenTtlSeconds: config.tokenTtlSeconds,
       contextMaxRetentionSeconds: config.contextMaxRetentionSeconds,
-      signingThreads: config.signingThreads === 'auto' ? availableParallelism() > 1 : config.signingThreads,
+      signingThreads: onThreads(config.signingThreads),
     },
   };
   const services = createAppServices(ctx);

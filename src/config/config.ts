@@ -43,6 +43,12 @@ export interface Config {
    * `auto` (the default) takes the thread pool when the process may run on more than one core.
    */
   signingThreads: 'auto' | boolean;
+  /**
+   * `POLICY_LOG_THREAD`: on a SQLite server, write and read the policy log on a thread of its own (`true`)
+   * or on the event loop (`false`); `auto` (the default) takes the thread when the process may run on more
+   * than one core.
+   */
+  policyLogThread: 'auto' | boolean;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +122,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const signingThreads = env.SIGNING_THREADS || 'auto';
   if (!['auto', 'true', 'false'].includes(signingThreads))
     throw new ConfigError('SIGNING_THREADS must be auto, true or false');
+  const policyLogThread = env.POLICY_LOG_THREAD || 'auto';
+  if (!['auto', 'true', 'false'].includes(policyLogThread))
+    throw new ConfigError('POLICY_LOG_THREAD must be auto, true or false');
   const trust = env.TRUST_PROXY ?? 'false';
   if (trust !== 'true' && trust !== 'false') throw new ConfigError('TRUST_PROXY must be true or false');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -148,5 +157,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     trustProxy: trust === 'true',
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
+    policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
   };
 }

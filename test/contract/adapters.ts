@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createMemoryStore } from '../../src/adapters/memory/store.js';
 import { createPostgresStore } from '../../src/adapters/postgres/store.js';
@@ -30,6 +33,21 @@ async function createIsolatedPostgresStore(): Promise<Store> {
 export const storeFactories: StoreFactory[] = [
   { name: 'memory', unavailable: async () => null, create: async () => createMemoryStore() },
   { name: 'sqlite', unavailable: async () => null, create: async () => createSqliteStore(':memory:') },
+  {
+    name: 'sqlite, policy log on its own thread, in files',
+    unavailable: async () => null,
+    create: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'orchestrator-contract-'));
+      const store = createSqliteStore(join(dir, 'orchestrator.db'), { policyLogThread: true });
+      return {
+        ...store,
+        close: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
   {
     name: 'sqlite behind the context cache',
     unavailable: async () => null,

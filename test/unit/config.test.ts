@@ -17,6 +17,9 @@ describe('configuration', () => {
     assert.equal(config.signingThreads, 'auto');
     assert.equal(loadConfig({ SIGNING_THREADS: 'true' }, '/srv').signingThreads, true);
     assert.equal(loadConfig({ SIGNING_THREADS: 'false' }, '/srv').signingThreads, false);
+    assert.equal(config.policyLogThread, 'auto');
+    assert.equal(loadConfig({ POLICY_LOG_THREAD: 'true' }, '/srv').policyLogThread, true);
+    assert.equal(loadConfig({ POLICY_LOG_THREAD: 'false' }, '/srv').policyLogThread, false);
   });
 
   test('every invalid value stops the start with a message naming the variable', () => {
@@ -37,6 +40,7 @@ describe('configuration', () => {
       [{ ISSUER: 'ftp://x' }, /ISSUER must start with/],
       [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY/],
       [{ SIGNING_THREADS: 'yes' }, /SIGNING_THREADS must be auto, true or false/],
+      [{ POLICY_LOG_THREAD: '1' }, /POLICY_LOG_THREAD must be auto, true or false/],
       [{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX/],
       [{ CONTEXT_CACHE_MB: '-1' }, /CONTEXT_CACHE_MB/],
       [{ CONTEXT_CACHE_MB: 'lots' }, /CONTEXT_CACHE_MB/],

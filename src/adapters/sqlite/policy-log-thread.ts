@@ -1,0 +1,123 @@
+import { Worker } from 'node:worker_threads';
+import type {
+  PolicyLogEntry,
+  PolicyLogSearch,
+  PolicyLogStore,
+  PolicyOutline,
+} from '../../ports/policy-store.js';
+import type { LogAnswer, LogCall } from './policy-log-protocol.js';
+
+/** Starts the thread on the compiled entry point or, when the sources run through tsx, the TypeScript one. */
+function startThread(file: string): Worker {
+  const options = { workerData: { file } };
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./policy-log-worker.js', import.meta.url), options);
+  // Tests and `npm run dev`: on Node 20 a worker does not inherit the loader given by `--import tsx`.
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(new URL('./policy-log-worker.ts', import.meta.url).href);
+  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); })`, {
+    ...options,
+    eval: true,
+  });
+}
+
+interface Waiting {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The SQLite policy log, written and read by a thread of its own with its own connection to the log's
+ * file (policy-log-file.ts), so that the inserts of a busy node (a B-tree insert per index for every next
+ * action; with many conversations each entry lands on a page of its own) run on another core than the
+ * event loop. Calls are answered in the order they were made.
+ *
+ * A thread that stops (a crash, an exception) fails the calls waiting for it; the next call starts a new
+ * one. The writer counts a failed batch as dropped entries, and a failed search is an error to its caller:
+ * nothing waits for ever. The thread keeps the process alive only while a call waits for it, so that
+ * shutting down still writes the last batch.
+ */
+export class ThreadedPolicyLogStore implements PolicyLogStore {
+  #worker: Worker | null = null;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 0;
+  #closed = false;
+
+  constructor(private readonly file: string) {}
+
+  saveOutline(outline: PolicyOutline, now: number): Promise<void> {
+    return this.#call('saveOutline', [outline, now]);
+  }
+
+  getOutlines(accountId: string, ids: string[]): Promise<PolicyOutline[]> {
+    return this.#call('getOutlines', [accountId, ids]);
+  }
+
+  appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
+    return this.#call('appendPolicyLogs', [entries]);
+  }
+
+  searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
+    return this.#call('searchPolicyLogs', [filter]);
+  }
+
+  purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
+    return this.#call('purgePolicyLogsBefore', [cutoff, limit]);
+  }
+
+  purgePolicyOutlinesBefore(cutoff: number): Promise<number> {
+    return this.#call('purgePolicyOutlinesBefore', [cutoff]);
+  }
+
+  /** Waits for the calls made so far, closes the thread's connection and ends the thread. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const worker = this.#worker;
+    if (worker) {
+      await this.#call('close', []).catch(() => undefined);
+      await worker.terminate();
+    }
+    this.#closed = true;
+  }
+
+  /** Ends the thread as a crash would (for tests). */
+  async crashForTest(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
+  #call<T>(method: LogCall['method'], args: unknown[]): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('the policy log store is closed'));
+    const worker = this.#worker ?? this.#start();
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.#waiting.size === 0) worker.ref();
+      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ id, method, args } satisfies LogCall);
+    });
+  }
+
+  #start(): Worker {
+    const worker = startThread(this.file);
+    worker.unref();
+    worker.on('message', (answer: LogAnswer) => {
+      const waiting = this.#waiting.get(answer.id);
+      if (!waiting) return;
+      this.#waiting.delete(answer.id);
+      if (this.#waiting.size === 0) worker.unref();
+      if (answer.ok) waiting.resolve(answer.value);
+      else waiting.reject(new Error(answer.message));
+    });
+    worker.on('error', (error) => this.#stopped(worker, error.message));
+    worker.on('exit', (code) => this.#stopped(worker, `exit code ${code}`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #stopped(worker: Worker, why: string): void {
+    if (this.#worker !== worker) return;
+    this.#worker = null;
+    const error = new Error(`the policy log thread stopped (${why})`);
+    for (const waiting of this.#waiting.values()) waiting.reject(error);
+    this.#waiting.clear();
+  }
+}

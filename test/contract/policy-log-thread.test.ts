@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { migrateSqlite, openSqlite } from '../../src/adapters/sqlite/database.js';
+import { openPolicyLogDatabase, POLICY_LOG_FILE } from '../../src/adapters/sqlite/policy-log-file.js';
+import { ThreadedPolicyLogStore } from '../../src/adapters/sqlite/policy-log-thread.js';
+import { SqlitePolicyLogStore } from '../../src/adapters/sqlite/policy-stores.js';
+import { createSqliteStore, sqliteMigrations } from '../../src/adapters/sqlite/store.js';
+import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
+
+const T0 = 1_700_000_000_000;
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orchestrator-policy-log-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const entry = (id: string, at = T0): PolicyLogEntry => ({
+  id,
+  accountId: 'acct',
+  conversationId: 'conv-1',
+  at,
+  evaluationId: `eval-${id}`,
+  outlineId: 'o1',
+  results: 'FT',
+  reasons: [{ index: 0, reason: 'missing attribute' }],
+  matchedPolicyId: 'p2',
+});
+
+const search = { accountId: 'acct', conversationId: 'conv-1', since: 0, limit: 100 };
+
+/** A main file as the node wrote it before the policy log had a file of its own, with `ids` logged. */
+function oldLayout(file: string, ids: string[]): void {
+  const db = openSqlite(file);
+  migrateSqlite(db, sqliteMigrations);
+  db.prepare(
+    "INSERT INTO policy_outlines (account_id, id, policies, seen_at) VALUES ('acct', 'o1', ?, ?)",
+  ).run(JSON.stringify([{ policyId: 'p1', name: 'one' }]), T0);
+  const insert = db.prepare(
+    `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
+     VALUES (?, 'acct', 'conv-1', ?, ?, 'o1', 'FT', ?, 'p2')`,
+  );
+  ids.forEach((id, i) => {
+    insert.run(id, T0 + i, `eval-${id}`, JSON.stringify([{ index: 0, reason: 'missing attribute' }]));
+  });
+  db.close();
+}
+
+function mainTables(file: string): string[] {
+  const db = openSqlite(file);
+  try {
+    return (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'policy_%'").all() as {
+        name: string;
+      }[]
+    )
+      .map((row) => row.name)
+      .sort();
+  } finally {
+    db.close();
+  }
+}
+
+describe('the policy log file', () => {
+  for (const policyLogThread of [false, true]) {
+    test(`entries logged in the main file before are moved into it at open (thread: ${policyLogThread})`, async () => {
+      const file = join(folder(), 'orchestrator.db');
+      oldLayout(file, ['e1', 'e2', 'e3']);
+      const store = createSqliteStore(file, { policyLogThread });
+      try {
+        const found = await store.policyLogs.searchPolicyLogs(search);
+        assert.deepEqual(
+          found.map((e) => e.id),
+          ['e3', 'e2', 'e1'],
+        );
+        assert.deepEqual(found[2], entry('e1'));
+        const [outline] = await store.policyLogs.getOutlines('acct', ['o1']);
+        assert.deepEqual(outline?.policies, [{ policyId: 'p1', name: 'one' }]);
+      } finally {
+        await store.close();
+      }
+      assert.deepEqual(mainTables(file), ['policy_sets'], 'the main file keeps only the policies');
+    });
+  }
+
+  test('a move cut short is finished at the next open, with no entry twice', async () => {
+    const dir = folder();
+    const file = join(dir, 'orchestrator.db');
+    oldLayout(file, ['e1', 'e2', 'e3']);
+    // As after a crash between the copy and the drop: the log file holds entries the main file still has.
+    const logDb = openPolicyLogDatabase(join(dir, POLICY_LOG_FILE));
+    await new SqlitePolicyLogStore(logDb).appendPolicyLogs([entry('e1'), entry('e2', T0 + 1)]);
+    logDb.close();
+    const store = createSqliteStore(file);
+    try {
+      assert.deepEqual(
+        (await store.policyLogs.searchPolicyLogs(search)).map((e) => e.id),
+        ['e3', 'e2', 'e1'],
+      );
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(mainTables(file), ['policy_sets']);
+  });
+
+  test('what is appended before close is in the file at the next open', async () => {
+    const file = join(folder(), 'orchestrator.db');
+    const store = createSqliteStore(file, { policyLogThread: true });
+    const writes = [
+      store.policyLogs.appendPolicyLogs([entry('a1')]),
+      store.policyLogs.appendPolicyLogs([entry('a2', T0 + 1)]),
+    ];
+    await store.close();
+    await Promise.all(writes);
+    const again = createSqliteStore(file);
+    try {
+      assert.deepEqual(
+        (await again.policyLogs.searchPolicyLogs(search)).map((e) => e.id),
+        ['a2', 'a1'],
+      );
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+describe('the policy log thread', () => {
+  test('a thread that stops fails the calls waiting for it, and the next call starts a new one', async () => {
+    const file = join(folder(), POLICY_LOG_FILE);
+    openPolicyLogDatabase(file).close();
+    const logs = new ThreadedPolicyLogStore(file);
+    try {
+      await logs.appendPolicyLogs([entry('before')]);
+      // A batch that keeps the thread busy for a while, and a search behind it: both wait when it stops.
+      const bulk = Array.from({ length: 50_000 }, (_, i) => entry(`bulk-${i}`, T0 - 1 - i));
+      const busy = logs.appendPolicyLogs(bulk);
+      const waiting = logs.searchPolicyLogs(search);
+      await logs.crashForTest();
+      await assert.rejects(busy, /the policy log thread stopped/);
+      await assert.rejects(waiting, /the policy log thread stopped/);
+      await logs.appendPolicyLogs([entry('after', T0 + 1)]);
+      assert.deepEqual(
+        (await logs.searchPolicyLogs(search)).map((e) => e.id),
+        ['after', 'before'],
+      );
+    } finally {
+      await logs.close();
+    }
+  });
+
+  test('an error in the thread reaches the caller with its message; the thread goes on', async () => {
+    const file = join(folder(), 'orchestrator.db');
+    const store = createSqliteStore(file, { policyLogThread: true });
+    try {
+      await store.policyLogs.appendPolicyLogs([entry('x1')]);
+      await assert.rejects(
+        store.policyLogs.appendPolicyLogs([entry('x2'), entry('x1')]),
+        /UNIQUE constraint failed/,
+      );
+      assert.deepEqual(
+        (await store.policyLogs.searchPolicyLogs(search)).map((e) => e.id),
+        ['x1'],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a closed store refuses calls', async () => {
+    const store = createSqliteStore(join(folder(), 'orchestrator.db'), { policyLogThread: true });
+    await store.close();
+    await assert.rejects(store.policyLogs.searchPolicyLogs(search), /closed/);
+  });
+});
