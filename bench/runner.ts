@@ -47,6 +47,8 @@ interface Sample {
   errors: number;
   /** Server CPU time (user + system) per request, in microseconds, summed over the nodes. */
   cpuPerRequest: number;
+  /** CPU time of the servers' main threads (their event loops) per request, in microseconds, when known. */
+  loopPerRequest?: number;
   /**
    * Share of the measured time the server process was on a CPU (per node). Near 100 %, the server is the
    * bottleneck and req/s compare servers; well below, the load generator is, and req/s compare nothing.
@@ -63,6 +65,8 @@ interface Sample {
 /** What a server process reports over IPC: CPU time in microseconds, statements sent so far. */
 interface Usage {
   cpu: number;
+  /** The main thread's share of `cpu`, when the server can tell. */
+  loop?: number;
   postgres: number;
   redis: number;
 }
@@ -185,8 +189,13 @@ async function stop(child: ChildProcess): Promise<void> {
 function serverUsage(child: ChildProcess): Promise<Usage> {
   return new Promise((resolve) => {
     child.once('message', (usage) => {
-      const { user, system, postgres, redis } = usage as Record<string, number>;
-      resolve({ cpu: (user ?? 0) + (system ?? 0), postgres: postgres ?? 0, redis: redis ?? 0 });
+      const { user, system, loop, postgres, redis } = usage as Record<string, number>;
+      resolve({
+        cpu: (user ?? 0) + (system ?? 0),
+        ...(loop === undefined ? {} : { loop }),
+        postgres: postgres ?? 0,
+        redis: redis ?? 0,
+      });
     });
     child.send('cpu');
   });
@@ -370,6 +379,7 @@ interface Slice {
   p99: number;
   errors: number;
   cpu: number;
+  loop?: number;
   postgres: number;
   redis: number;
   dbCpu?: number;
@@ -384,7 +394,8 @@ async function slice(running: Running, seconds: number, options: BenchOptions): 
   const dbAfter = database ? await databaseCpu(options.postgresUrl, database.name) : undefined;
   const after = await Promise.all(servers.map((s) => serverUsage(s.child)));
   const spent = (field: keyof Usage) =>
-    after.reduce((n, usage, i) => n + usage[field] - (before[i]?.[field] ?? 0), 0);
+    after.reduce((n, usage, i) => n + (usage[field] ?? 0) - (before[i]?.[field] ?? 0), 0);
+  const loopKnown = [...before, ...after].every((usage) => usage.loop !== undefined);
   return {
     seconds: measured,
     total,
@@ -392,6 +403,7 @@ async function slice(running: Running, seconds: number, options: BenchOptions): 
     p99,
     errors,
     cpu: spent('cpu'),
+    ...(loopKnown ? { loop: spent('loop') } : {}),
     postgres: spent('postgres'),
     redis: spent('redis'),
     ...(dbBefore && dbAfter ? { dbCpu: cpuSpent(dbBefore, dbAfter) } : {}),
@@ -404,6 +416,9 @@ function sampleOf(slices: Slice[], servers: number): Sample {
     slices.reduce((n, s) => n + s[field], 0);
   const seconds = sum('seconds');
   const requests = Math.max(1, sum('total'));
+  const loop = slices.every((s) => s.loop !== undefined)
+    ? slices.reduce((n, s) => n + (s.loop ?? 0), 0)
+    : undefined;
   const dbCpu = slices.every((s) => s.dbCpu !== undefined)
     ? slices.reduce((n, s) => n + (s.dbCpu ?? 0), 0)
     : undefined;
@@ -413,6 +428,7 @@ function sampleOf(slices: Slice[], servers: number): Sample {
     p99: Math.max(...slices.map((s) => s.p99)),
     errors: sum('errors'),
     cpuPerRequest: sum('cpu') / requests,
+    ...(loop !== undefined ? { loopPerRequest: loop / requests } : {}),
     busy: sum('cpu') / (seconds * 1e6 * servers),
     postgresPerRequest: sum('postgres') / requests,
     redisPerRequest: sum('redis') / requests,
@@ -596,6 +612,7 @@ export function configReport(result: BenchResult, index: number): string {
     'median req/s',
     'ratio to baseline req/s (median)',
     'node CPU µs/req',
+    'event loop CPU µs/req',
     'CPU ratio (baseline ÷ scenario)',
     'server busy',
     ...(postgres ? ['PostgreSQL CPU µs/req', 'PostgreSQL statements/req'] : []),
@@ -613,6 +630,7 @@ export function configReport(result: BenchResult, index: number): string {
       fixed(median(baseline.map((s) => s.rps))),
       '1.00',
       fixed(median(baseline.map((s) => s.cpuPerRequest))),
+      loopMedian(baseline),
       '1.00',
       percent(median(baseline.map((s) => s.busy))),
       ...(postgres ? ['', ''] : []),
@@ -648,6 +666,7 @@ export function configReport(result: BenchResult, index: number): string {
         fixed(median(samples.map((s) => s.rps))),
         median(entry.ratios).toFixed(2),
         fixed(median(samples.map((s) => s.cpuPerRequest))),
+        loopMedian(samples),
         median(entry.cpuRatios).toFixed(2),
         percent(median(samples.map((s) => s.busy))),
         ...(postgres
@@ -665,6 +684,12 @@ export function configReport(result: BenchResult, index: number): string {
     );
   }
   return `${notes.join('; ')}\n\n${rows.join('\n')}\n`;
+}
+
+/** The median event-loop CPU per request, or `–` when a server could not tell. */
+function loopMedian(samples: Sample[]): string {
+  const known = samples.flatMap((s) => (s.loopPerRequest === undefined ? [] : [s.loopPerRequest]));
+  return known.length === samples.length && known.length > 0 ? fixed(median(known)) : '–';
 }
 
 function flag(argv: string[], name: string, fallback: string): string {

@@ -9,7 +9,7 @@
  *                       scenario's setup (which already ran) and repeats that request
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -60,8 +60,10 @@ async function scenario(name: string): Promise<void> {
       ? { DATABASE_URL: env.BENCH_DATABASE_URL, ISSUER: 'http://127.0.0.1:8080' }
       : {}),
     ...(env.BENCH_REDIS_URL ? { REDIS_URL: env.BENCH_REDIS_URL } : {}),
-    // Passed through: compare where tokens are signed (e.g. SIGNING_THREADS=true with --no-pin).
+    // Passed through: compare where tokens are signed and the policy log written (e.g. SIGNING_THREADS=true
+    // or POLICY_LOG_THREAD=false with --no-pin).
     ...(env.SIGNING_THREADS ? { SIGNING_THREADS: env.SIGNING_THREADS } : {}),
+    ...(env.POLICY_LOG_THREAD ? { POLICY_LOG_THREAD: env.POLICY_LOG_THREAD } : {}),
     PORT: '0',
   });
   const runtime = await openRuntime(config, process.stderr, 'server');
@@ -96,5 +98,21 @@ process.on('SIGTERM', () => process.exit(0));
 // Never outlive the runner, even when it dies without cleaning up.
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message) => {
-  if (message === 'cpu') process.send?.({ ...process.cpuUsage(), ...sent });
+  if (message === 'cpu') process.send?.({ ...process.cpuUsage(), loop: eventLoopCpu(), ...sent });
 });
+
+/**
+ * CPU time of this process's main thread (the event loop), in microseconds, from Linux's per-thread
+ * scheduler statistics; undefined elsewhere. Differs from the process's when work runs on other threads
+ * (the policy log's thread, signing on the thread pool, the garbage collector's helpers).
+ */
+function eventLoopCpu(): number | undefined {
+  try {
+    const nanoseconds = Number(
+      readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0],
+    );
+    return Number.isFinite(nanoseconds) ? nanoseconds / 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
