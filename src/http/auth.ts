@@ -126,10 +126,14 @@ export function requireAccount(request: FastifyRequest, accountId: string): stri
   return accountId;
 }
 
+function queryToken(request: FastifyRequest): unknown {
+  return (request.query as Record<string, unknown> | undefined)?.access_token;
+}
+
 /** Bearer token from the header or, as the documented examples do, the `access_token` query parameter. */
 function presentedBearer(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
-  const query = (request.query as Record<string, unknown> | undefined)?.access_token;
+  const query = queryToken(request);
   if (query !== undefined && header !== undefined) {
     // RFC 6750 §2: a client must not use more than one method.
     throw unauthorized(
@@ -181,17 +185,6 @@ export class AuthHooks {
   /** v2: a valid, unrevoked access token with `scope`; a path `accountId` must be the token's account. */
   v2(scope: Scope): onRequestHookHandler {
     return (request, _reply, done) => {
-      let presented: string | null;
-      try {
-        presented = presentedBearer(request);
-      } catch (error) {
-        done(error as Error);
-        return;
-      }
-      if (presented === null) {
-        done(unauthorized('an access token is required', bearerChallenge()));
-        return;
-      }
       const finish = (checked: TokenCheck) => {
         if (!checked.ok) {
           const reason = checked.reason;
@@ -215,6 +208,27 @@ export class AuthHooks {
         }
         done();
       };
+      // A token this node has verified before is known by its exact string, which passed the syntax
+      // checks then: only other requests pay for them (a regular expression over the whole token).
+      const header = request.headers.authorization;
+      if (header?.startsWith('Bearer ') && queryToken(request) === undefined) {
+        const known = this.services.tokens.known(header.slice(7));
+        if (known !== undefined) {
+          settle(request, () => known, finish, done);
+          return;
+        }
+      }
+      let presented: string | null;
+      try {
+        presented = presentedBearer(request);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (presented === null) {
+        done(unauthorized('an access token is required', bearerChallenge()));
+        return;
+      }
       const token = presented;
       settle(request, () => this.services.tokens.verify(token), finish, done);
     };

@@ -105,9 +105,22 @@ export class TokenService {
    */
   verify(token: string): TokenCheck | Promise<TokenCheck> {
     const now = this.ctx.clock.now();
+    return this.#known(token, now) ?? this.#verifyFully(token, now);
+  }
+
+  /**
+   * The check of a token this node has already verified (the very same string) and nothing has invalidated
+   * since; undefined for any other string, which needs `verify`. Such a string passed every syntax check
+   * when it was first verified, so a caller may look it up before checking its syntax.
+   */
+  known(token: string): TokenCheck | Promise<TokenCheck> | undefined {
+    return this.#known(token, this.ctx.clock.now());
+  }
+
+  #known(token: string, now: number): TokenCheck | Promise<TokenCheck> | undefined {
     const hit = this.ctx.bus.healthy() ? this.#verified.get(signatureOf(token), now) : undefined;
     const cached = hit !== undefined && hit.token === token ? hit.verified : undefined;
-    if (!cached) return this.#verifyFully(token, now);
+    if (!cached) return undefined;
     if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
     if (cached.kind === 'test') return { ok: true, token: cached };
     const version = this.clients.currentVersion(cached.accountId);

@@ -140,6 +140,19 @@ describe('v2 bearer hook', () => {
     assert.equal(twice.statusCode, 401);
   });
 
+  test('a known token is accepted in every header form the syntax allows, and only in those', async () => {
+    const token = await getToken(t, acct);
+    const url = `/probe/v2/account/${acct.accountId}`;
+    const status = async (authorization: string) =>
+      (await t.app.inject({ method: 'GET', url, headers: { authorization } })).statusCode;
+    // Verified and remembered first: the forms below must not depend on how the node found it.
+    assert.equal(await status(`Bearer ${token}`), 200);
+    for (const form of [`bearer ${token}`, `BEARER ${token}`, `Bearer   ${token}`, `Bearer ${token}  `])
+      assert.equal(await status(form), 200, form);
+    for (const form of [`Bearer ${token}!`, `Bearer ${token} x`, `Bearer${token}`, `Basic ${token}`, token])
+      assert.equal(await status(form), 401, form);
+  });
+
   test('the test token works for 24 hours and a new one revokes it', async () => {
     const first = await t.services.tokens.issueTestToken(acct.accountId, acct.userId);
     assert.equal(first.expiresAt - t.clock.now(), 86_400_000);
