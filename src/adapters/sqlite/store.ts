@@ -13,7 +13,7 @@ import {
 } from './auth-stores.js';
 import { contextMigrations } from './context-migrations.js';
 import { SqliteContextStore } from './context-store.js';
-import { migrateSqlite, openSqlite } from './database.js';
+import { migrateSqlite, openSqlite, type SqliteDatabase } from './database.js';
 import { moveOldPolicyLogs, openPolicyLogDatabase, policyLogFileFor } from './policy-log-file.js';
 import { ThreadedPolicyLogStore } from './policy-log-thread.js';
 import { policyMigrations } from './policy-migrations.js';
@@ -34,15 +34,10 @@ export interface SqliteStoreOptions {
  * file beside it (policy-log-file.ts).
  */
 export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = openSqlite(file);
-  migrateSqlite(db, sqliteMigrations);
-  const logFile = policyLogFileFor(file);
-  const logDb = openPolicyLogDatabase(logFile);
-  moveOldPolicyLogs(db, logFile);
-  // The thread opens a connection of its own (for `:memory:`, a memory database of its own).
+  const { db, logFile, logDb } = openFiles(file);
   let policyLogs: SqlitePolicyLogStore | ThreadedPolicyLogStore;
   if (options.policyLogThread) {
+    // The thread opens a connection of its own (for `:memory:`, a memory database of its own).
     logDb.close();
     policyLogs = new ThreadedPolicyLogStore(logFile);
   } else {
@@ -68,4 +63,22 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       db.close();
     },
   };
+}
+
+/** Opens and migrates the main file and the policy log's, and moves old log entries; closes both on failure. */
+function openFiles(file: string): { db: SqliteDatabase; logFile: string; logDb: SqliteDatabase } {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = openSqlite(file);
+  const logFile = policyLogFileFor(file);
+  let logDb: SqliteDatabase | undefined;
+  try {
+    migrateSqlite(db, sqliteMigrations);
+    logDb = openPolicyLogDatabase(logFile);
+    moveOldPolicyLogs(db, logFile);
+    return { db, logFile, logDb };
+  } catch (error) {
+    logDb?.close();
+    db.close();
+    throw error;
+  }
 }
