@@ -1,6 +1,35 @@
 import type { SqliteMigration } from './database.js';
 
 /**
+ * The policy log's tables and indexes, as created by both `policy-002` (main file, older nodes) and
+ * `policy-log-001` (the log's own file). Never change it: change the schema with a new migration.
+ */
+const POLICY_LOG_TABLES = `
+      CREATE TABLE policy_outlines (
+        account_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        policies TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, id)
+      );
+      CREATE TABLE policy_logs (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        conversation_id TEXT,
+        at INTEGER NOT NULL,
+        evaluation_id TEXT NOT NULL,
+        outline_id TEXT NOT NULL,
+        results TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        matched_policy_id TEXT
+      );
+      CREATE INDEX policy_logs_account_conversation ON policy_logs(account_id, conversation_id, at);
+      CREATE INDEX policy_logs_account_at ON policy_logs(account_id, at);
+      CREATE INDEX policy_logs_at ON policy_logs(at);
+      CREATE INDEX policy_logs_outline ON policy_logs(account_id, outline_id);
+`;
+
+/**
  * The main file's policy migrations. `policy_logs` and `policy_outlines` were created here before the log
  * got a file of its own (policyLogMigrations); a store moves what they hold and drops them when it opens
  * (policy-log-file.ts). The list itself never changes: these ids are recorded in existing files.
@@ -34,28 +63,7 @@ export const policyMigrations: SqliteMigration[] = [
     id: 'policy-002',
     sql: `
       DROP TABLE policy_logs;
-      CREATE TABLE policy_outlines (
-        account_id TEXT NOT NULL,
-        id TEXT NOT NULL,
-        policies TEXT NOT NULL,
-        seen_at INTEGER NOT NULL,
-        PRIMARY KEY (account_id, id)
-      );
-      CREATE TABLE policy_logs (
-        id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL,
-        conversation_id TEXT,
-        at INTEGER NOT NULL,
-        evaluation_id TEXT NOT NULL,
-        outline_id TEXT NOT NULL,
-        results TEXT NOT NULL,
-        reasons TEXT NOT NULL,
-        matched_policy_id TEXT
-      );
-      CREATE INDEX policy_logs_account_conversation ON policy_logs(account_id, conversation_id, at);
-      CREATE INDEX policy_logs_account_at ON policy_logs(account_id, at);
-      CREATE INDEX policy_logs_at ON policy_logs(at);
-      CREATE INDEX policy_logs_outline ON policy_logs(account_id, outline_id);
+      ${POLICY_LOG_TABLES}
     `,
   },
 ];
@@ -67,29 +75,6 @@ export const policyMigrations: SqliteMigration[] = [
 export const policyLogMigrations: SqliteMigration[] = [
   {
     id: 'policy-log-001',
-    sql: `
-      CREATE TABLE policy_outlines (
-        account_id TEXT NOT NULL,
-        id TEXT NOT NULL,
-        policies TEXT NOT NULL,
-        seen_at INTEGER NOT NULL,
-        PRIMARY KEY (account_id, id)
-      );
-      CREATE TABLE policy_logs (
-        id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL,
-        conversation_id TEXT,
-        at INTEGER NOT NULL,
-        evaluation_id TEXT NOT NULL,
-        outline_id TEXT NOT NULL,
-        results TEXT NOT NULL,
-        reasons TEXT NOT NULL,
-        matched_policy_id TEXT
-      );
-      CREATE INDEX policy_logs_account_conversation ON policy_logs(account_id, conversation_id, at);
-      CREATE INDEX policy_logs_account_at ON policy_logs(account_id, at);
-      CREATE INDEX policy_logs_at ON policy_logs(at);
-      CREATE INDEX policy_logs_outline ON policy_logs(account_id, outline_id);
-    `,
+    sql: POLICY_LOG_TABLES,
   },
 ];
