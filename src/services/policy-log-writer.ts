@@ -57,7 +57,19 @@ export class PolicyLogWriter {
       return;
     }
     this.#queue.push({ entry, outline });
-    this.#schedule();
+    if (this.#running || this.#immediate) return;
+    if (this.#queue.length >= BATCH) {
+      // Scheduled once, not pushed back by every later entry: a timer set again on each call never fired
+      // while calls kept coming less than its delay apart, and the queue filled up and dropped entries.
+      this.#immediate = setImmediate(() => {
+        this.#immediate = null;
+        void this.flush();
+      });
+      this.#immediate.unref();
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+      this.#timer.unref();
+    }
   }
 
   stats(): PolicyLogStats {
@@ -70,48 +82,14 @@ export class PolicyLogWriter {
     this.#timer = null;
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#immediate = null;
-    while (this.#running || this.#queue.length > 0) await this.#write();
-  }
-
-  /**
-   * The next write, unless one is under way (it schedules the next when it ends): a full batch at the end
-   * of this turn of the event loop, fewer entries after FLUSH_DELAY_MS. Scheduled once, not pushed back by
-   * every later entry: a timer set again on each call never fired while calls kept coming less than its
-   * delay apart, and the queue filled up and dropped entries. Nor is a part batch written as soon as the
-   * previous write ends: with a store that answers after a turn or more (another thread, a database
-   * server), the batches would shrink to what arrives in one write's time, each with its own hand-over.
-   */
-  #schedule(): void {
-    if (this.#running || this.#immediate) return;
-    if (this.#queue.length >= BATCH) {
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#timer = null;
-      this.#immediate = setImmediate(() => {
-        this.#immediate = null;
-        void this.#write();
-      });
-      this.#immediate.unref();
-    } else if (this.#queue.length > 0 && !this.#timer) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null;
-        void this.#write();
-      }, FLUSH_DELAY_MS);
-      this.#timer.unref();
+    while (this.#running || this.#queue.length > 0) {
+      if (!this.#running) this.#running = this.#writeQueued().finally(() => (this.#running = null));
+      await this.#running;
     }
-  }
-
-  /** The write under way, or a new one of the next batch. */
-  #write(): Promise<void> {
-    this.#running ??= this.#writeQueued().finally(() => {
-      this.#running = null;
-      this.#schedule();
-    });
-    return this.#running;
   }
 
   async #writeQueued(): Promise<void> {
     const batch = this.#queue.splice(0, BATCH);
-    if (batch.length === 0) return;
     try {
       await this.#saveOutlines(batch);
       await this.ctx.store.policyLogs.appendPolicyLogs(batch.map((p) => p.entry));
