@@ -9,7 +9,9 @@ import type { LogAnswer, LogCall } from './policy-log-protocol.js';
 
 /** Starts the thread on the compiled entry point or, when the sources run through tsx, the TypeScript one. */
 function startThread(file: string): Worker {
-  const options = { workerData: { file } };
+  // Not the process's own flags (Node passes them on by default): some, such as `--input-type`, stop a
+  // worker from starting, and none is needed here.
+  const options = { workerData: { file }, execArgv: [] };
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./policy-log-worker.js', import.meta.url), options);
   // Tests and `npm run dev`: on Node 20 a worker does not inherit the loader given by `--import tsx`.
