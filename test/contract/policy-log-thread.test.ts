@@ -132,10 +132,10 @@ describe('the policy log file', () => {
 });
 
 describe('the policy log thread', () => {
-  test('a thread that stops fails the calls waiting for it, and the next call starts a new one', async () => {
+  test('a thread that stops fails the calls waiting for it; after a pause the next call starts a new one', async () => {
     const file = join(folder(), POLICY_LOG_FILE);
     openPolicyLogDatabase(file).close();
-    const logs = new ThreadedPolicyLogStore(file);
+    const logs = new ThreadedPolicyLogStore(file, { restartDelayMs: 200 });
     try {
       await logs.appendPolicyLogs([entry('before')]);
       // A batch that keeps the thread busy for a while, and a search behind it: both wait when it stops.
@@ -145,6 +145,9 @@ describe('the policy log thread', () => {
       await logs.crashForTest();
       await assert.rejects(busy, /the policy log thread stopped/);
       await assert.rejects(waiting, /the policy log thread stopped/);
+      // Not at once: a thread that cannot start would otherwise be started again for every batch.
+      await assert.rejects(logs.appendPolicyLogs([entry('too-soon', T0 + 1)]), /a new one starts shortly/);
+      await new Promise((resolve) => setTimeout(resolve, 250));
       await logs.appendPolicyLogs([entry('after', T0 + 1)]);
       assert.deepEqual(
         (await logs.searchPolicyLogs(search)).map((e) => e.id),

@@ -44,8 +44,21 @@ export class ThreadedPolicyLogStore implements PolicyLogStore {
   readonly #waiting = new Map<number, Waiting>();
   #nextId = 0;
   #closed = false;
+  /** No new thread before this time (ms since the epoch): a thread that cannot start must not loop. */
+  #restartAt = 0;
+  readonly #restartDelayMs: number;
 
-  constructor(private readonly file: string) {}
+  /**
+   * `restartDelayMs`: after a thread stops, calls fail at once for this long before a new thread is
+   * started (1 s by default), so that one that cannot start (an unreadable file, say) is not started again
+   * for every batch.
+   */
+  constructor(
+    private readonly file: string,
+    options: { restartDelayMs?: number } = {},
+  ) {
+    this.#restartDelayMs = options.restartDelayMs ?? 1_000;
+  }
 
   saveOutline(outline: PolicyOutline, now: number): Promise<void> {
     return this.#call('saveOutline', [outline, now]);
@@ -89,6 +102,8 @@ export class ThreadedPolicyLogStore implements PolicyLogStore {
 
   #call<T>(method: LogCall['method'], args: unknown[]): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the policy log store is closed'));
+    if (!this.#worker && Date.now() < this.#restartAt)
+      return Promise.reject(new Error('the policy log thread stopped; a new one starts shortly'));
     const worker = this.#worker ?? this.#start();
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -118,6 +133,7 @@ export class ThreadedPolicyLogStore implements PolicyLogStore {
   #stopped(worker: Worker, why: string): void {
     if (this.#worker !== worker) return;
     this.#worker = null;
+    this.#restartAt = Date.now() + this.#restartDelayMs;
     const error = new Error(`the policy log thread stopped (${why})`);
     for (const waiting of this.#waiting.values()) waiting.reject(error);
     this.#waiting.clear();
