@@ -15,6 +15,8 @@ const FLUSH_DELAY_MS = 50;
 /** How often an outline in use is marked so again: far below the retention, so a purge never takes it. */
 const OUTLINE_REFRESH_MS = 3_600_000;
 const DROP_WARNING_MS = 60_000;
+/** A store that is down fails every batch, 20 or more a second on a busy node: one error line a minute says so. */
+const FAILURE_LOG_MS = 60_000;
 
 /** What has become of the entries appended to one node's writer since it started (for GET /metrics). */
 export interface PolicyLogStats {
@@ -45,6 +47,9 @@ export class PolicyLogWriter {
   #dropped = 0;
   #written = 0;
   #lastDropWarning = 0;
+  #lastFailureLog = Number.NEGATIVE_INFINITY;
+  /** Entries lost to failed writes since the last error line. */
+  #failedSinceLog = 0;
   /** Outlines stored recently by this node, by `account\0outline`, with when. */
   readonly #outlinesSaved = new BoundedMap<string, number>(10_000);
 
@@ -96,10 +101,15 @@ export class PolicyLogWriter {
       this.#written += batch.length;
     } catch (error) {
       this.#dropped += batch.length;
+      this.#failedSinceLog += batch.length;
+      const now = this.ctx.clock.now();
+      if (now - this.#lastFailureLog < FAILURE_LOG_MS) return;
+      this.#lastFailureLog = now;
       this.ctx.log.error(
-        { err: error, entries: batch.length },
-        'writing the policy log failed; entries dropped',
+        { err: error, entries: this.#failedSinceLog },
+        'writing the policy log failed; entries dropped (said at most once a minute, with how many since)',
       );
+      this.#failedSinceLog = 0;
     }
   }
 

@@ -381,6 +381,34 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
       assert.deepEqual(await logsOf('log-down'), []);
     });
 
+    test('a log store that stays down is reported once a minute, with how many entries were lost', async () => {
+      await save([enabled('any', when('custom.ok', 'EQUAL', true), skill('s'))]);
+      await setCustom({ ok: true });
+      const logs = t.ctx.store.policyLogs;
+      const original = logs.appendPolicyLogs;
+      logs.appendPolicyLogs = async () => {
+        throw new Error('log store still down');
+      };
+      const failures = () =>
+        t.logs
+          .filter((line) => line.includes('log store still down'))
+          .map((line) => (JSON.parse(line) as { entries: number }).entries);
+      try {
+        t.clock.advance(120_000);
+        for (let i = 0; i < 5; i++) {
+          await v2({ conversationId: `down-${i}` });
+          await t.services.policies.flushLogs();
+        }
+        assert.deepEqual(failures(), [1], 'one line for five failed batches');
+        t.clock.advance(60_000);
+        await v2({ conversationId: 'down-again' });
+        await t.services.policies.flushLogs();
+        assert.deepEqual(failures(), [1, 5], 'a minute later: the four since and this one');
+      } finally {
+        logs.appendPolicyLogs = original;
+      }
+    });
+
     test('a change is seen by the next call: the compiled cache is dropped through the bus', async () => {
       await setCustom({ tier: 'gold' });
       await save([enabled('old', when('custom.tier', 'EQUAL', 'gold'), skill('old'))]);
