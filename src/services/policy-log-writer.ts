@@ -99,6 +99,13 @@ export class PolicyLogWriter {
       await this.#saveOutlines(batch);
       await this.ctx.store.policyLogs.appendPolicyLogs(batch.map((p) => p.entry));
       this.#written += batch.length;
+      if (this.#failedSinceLog > 0) {
+        this.ctx.log.warn(
+          { entries: this.#failedSinceLog },
+          'the policy log is written again; entries dropped since the last error line',
+        );
+        this.#failedSinceLog = 0;
+      }
     } catch (error) {
       this.#dropped += batch.length;
       this.#failedSinceLog += batch.length;

@@ -404,9 +404,17 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
         await v2({ conversationId: 'down-again' });
         await t.services.policies.flushLogs();
         assert.deepEqual(failures(), [1, 5], 'a minute later: the four since and this one');
+        await v2({ conversationId: 'down-unsaid' });
+        await t.services.policies.flushLogs();
+        assert.deepEqual(failures(), [1, 5]);
       } finally {
         logs.appendPolicyLogs = original;
       }
+      await v2({ conversationId: 'up-again' });
+      await t.services.policies.flushLogs();
+      const recovered = t.logs.filter((line) => line.includes('the policy log is written again'));
+      assert.equal(recovered.length, 1);
+      assert.equal((JSON.parse(recovered[0] ?? '{}') as { entries: number }).entries, 1);
     });
 
     test('a change is seen by the next call: the compiled cache is dropped through the bus', async () => {
