@@ -363,37 +363,37 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
       }
     });
 
-    test('a policy log failure does not fail the call', async () => {
+    /** One enabled policy that matches, and `body` run while the log store refuses every write with `message`. */
+    async function whileLogStoreDown(message: string, body: () => Promise<void>): Promise<void> {
       await save([enabled('any', when('custom.ok', 'EQUAL', true), skill('s'))]);
       await setCustom({ ok: true });
       const logs = t.ctx.store.policyLogs;
       const original = logs.appendPolicyLogs;
       logs.appendPolicyLogs = async () => {
-        throw new Error('log store down');
+        throw new Error(message);
       };
       try {
-        assert.equal((await v2({ conversationId: 'log-down' })).length, 1);
-        await t.services.policies.flushLogs();
+        await body();
       } finally {
         logs.appendPolicyLogs = original;
       }
+    }
+
+    test('a policy log failure does not fail the call', async () => {
+      await whileLogStoreDown('log store down', async () => {
+        assert.equal((await v2({ conversationId: 'log-down' })).length, 1);
+        await t.services.policies.flushLogs();
+      });
       assert.ok(t.logs.some((line) => line.includes('writing the policy log failed')));
       assert.deepEqual(await logsOf('log-down'), []);
     });
 
     test('a log store that stays down is reported once a minute, with how many entries were lost', async () => {
-      await save([enabled('any', when('custom.ok', 'EQUAL', true), skill('s'))]);
-      await setCustom({ ok: true });
-      const logs = t.ctx.store.policyLogs;
-      const original = logs.appendPolicyLogs;
-      logs.appendPolicyLogs = async () => {
-        throw new Error('log store still down');
-      };
       const failures = () =>
         t.logs
           .filter((line) => line.includes('log store still down'))
           .map((line) => (JSON.parse(line) as { entries: number }).entries);
-      try {
+      await whileLogStoreDown('log store still down', async () => {
         t.clock.advance(120_000);
         for (let i = 0; i < 5; i++) {
           await v2({ conversationId: `down-${i}` });
@@ -407,9 +407,7 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
         await v2({ conversationId: 'down-unsaid' });
         await t.services.policies.flushLogs();
         assert.deepEqual(failures(), [1, 5]);
-      } finally {
-        logs.appendPolicyLogs = original;
-      }
+      });
       await v2({ conversationId: 'up-again' });
       await t.services.policies.flushLogs();
       const recovered = t.logs.filter((line) => line.includes('the policy log is written again'));
