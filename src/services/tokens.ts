@@ -32,17 +32,17 @@ export interface IssuedToken {
 }
 
 /**
- * Issues RFC 9068 access tokens and checks them. A signature is verified once per token per node; the
- * result is remembered until the token expires, and forgotten at once when the bus says the token was
- * revoked, its credentials regenerated, or that messages may have been missed.
- */
-/**
  * The key a verified token is remembered by: the last 22 characters of its signature (132 bits of it).
  * Hashing a fresh string for the look-up costs by its length (86 characters cost about three times these
  * 22); the whole token is compared on every hit, so two tokens that share the key can only miss.
  */
 const cacheKeyOf = (token: string): string => token.slice(-22);
 
+/**
+ * Issues RFC 9068 access tokens and checks them. A signature is verified once per token per node; the
+ * result is remembered until the token expires, and forgotten at once when the bus says the token was
+ * revoked, its credentials regenerated, or that messages may have been missed.
+ */
 export class TokenService {
   /** Verified tokens by cacheKeyOf, with the whole token to compare. */
   readonly #verified = new BoundedMap<string, { token: string; verified: VerifiedToken }>(
