@@ -34,9 +34,9 @@ interface Waiting {
  * action; with many conversations each entry lands on a page of its own) run on another core than the
  * event loop. Calls are answered in the order they were made.
  *
- * A thread that stops (a crash, an exception) fails the calls waiting for it; the next call starts a new
- * one. The writer counts a failed batch as dropped entries, and a failed search is an error to its caller:
- * nothing waits for ever. The thread keeps the process alive only while a call waits for it, so that
+ * A thread that stops (a crash, an exception) fails the calls waiting for it; after a pause
+ * (`restartDelayMs`) the next call starts a new one. The writer counts a failed batch as dropped entries,
+ * and a failed search is an error to its caller: nothing waits for ever. The thread keeps the process alive only while a call waits for it, so that
  * shutting down still writes the last batch.
  */
 export class ThreadedPolicyLogStore implements PolicyLogStore {
@@ -84,15 +84,19 @@ export class ThreadedPolicyLogStore implements PolicyLogStore {
     return this.#call('purgePolicyOutlinesBefore', [cutoff]);
   }
 
-  /** Waits for the calls made so far, closes the thread's connection and ends the thread. */
+  /**
+   * Waits for the calls made so far, closes the thread's connection and ends the thread. Calls made from
+   * now on are refused.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     const worker = this.#worker;
+    const closing = worker ? this.#call('close', []).catch(() => undefined) : undefined;
+    this.#closed = true;
     if (worker) {
-      await this.#call('close', []).catch(() => undefined);
+      await closing;
       await worker.terminate();
     }
-    this.#closed = true;
   }
 
   /** Ends the thread as a crash would (for tests). */
