@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { TokenSigner } from '../../src/services/signer.js';
+import { ed25519Library, signJws, TokenSigner } from '../../src/services/signer.js';
 import type { LoadedSigningKey } from '../../src/services/signing-keys.js';
 
 function key(alg: 'EdDSA' | 'ES256'): LoadedSigningKey {
@@ -60,3 +60,46 @@ for (const place of ['event-loop', 'threads'] as const) {
     });
   });
 }
+
+describe('Ed25519 through libsodium', () => {
+  test('loads on the platforms the project is built on', () => {
+    if (['linux', 'darwin', 'win32'].includes(process.platform) && ['x64', 'arm64'].includes(process.arch)) {
+      assert.equal(ed25519Library, 'libsodium');
+    }
+  });
+
+  test("signs into the very bytes Node's crypto signs (Ed25519 is deterministic)", () => {
+    for (let i = 0; i < 20; i++) {
+      const k = key('EdDSA');
+      const input = `${'header'.repeat(i)}.claims-${i}`;
+      const fast = signJws(k, input, 'libsodium');
+      assert.equal(fast, signJws(k, input, 'node'));
+      assert.ok(verifies(k, input, fast));
+    }
+  });
+
+  test('each key signs with its own secret', () => {
+    const [a, b] = [key('EdDSA'), key('EdDSA')];
+    assert.ok(verifies(a, 'x', signJws(a, 'x', 'libsodium')));
+    assert.ok(verifies(b, 'x', signJws(b, 'x', 'libsodium')));
+    assert.ok(!verifies(b, 'x', signJws(a, 'x', 'libsodium')));
+  });
+
+  test('refuses a key that is not an Ed25519 private key', () => {
+    const good = key('EdDSA');
+    assert.throws(() => signJws({ alg: 'EdDSA', privateKey: good.publicKey }, 'x', 'libsodium'), /Ed25519/);
+    assert.throws(
+      () => signJws({ alg: 'EdDSA', privateKey: key('ES256').privateKey }, 'x', 'libsodium'),
+      /Ed25519/,
+    );
+  });
+
+  test('the signer on the event loop signs through Node when told to', async () => {
+    const k = key('EdDSA');
+    const [viaNode, viaSodium] = await Promise.all([
+      new TokenSigner('event-loop', 'node').sign(k, 'same input'),
+      new TokenSigner('event-loop', 'libsodium').sign(k, 'same input'),
+    ]);
+    assert.equal(viaNode, viaSodium);
+  });
+});
