@@ -23,6 +23,7 @@ import type { Store } from './ports/store.js';
 import type { ServiceContext } from './services/context.js';
 import { startMaintenance } from './services/maintenance.js';
 import { type AppServices, createAppServices } from './services/services.js';
+import type { SigningPlace } from './services/signer.js';
 
 /**
  * Randomness from the operating system's CSPRNG, drawn 4 KiB at a time: a token's id and a sealing IV
@@ -146,6 +147,15 @@ function serverSqliteStore(config: Config, file: string): Store {
   return { ...served, close };
 }
 
+/**
+ * `SIGNING_THREADS`: `auto` lets the signer choose per algorithm (TokenSigner) when the process may run on
+ * more than one core, and keeps every signature on the event loop when it may not.
+ */
+function signingPlace(setting: 'auto' | boolean): SigningPlace {
+  if (setting === 'auto') return availableParallelism() > 1 ? 'auto' : 'event-loop';
+  return setting ? 'threads' : 'event-loop';
+}
+
 /** `auto`: work goes to another thread when the process may run on more than one core. */
 function onThreads(setting: 'auto' | boolean): boolean {
   return setting === 'auto' ? availableParallelism() > 1 : setting;
@@ -180,7 +190,7 @@ export async function openRuntime(
       issuer: config.issuer,
       tokenTtlSeconds: config.tokenTtlSeconds,
       contextMaxRetentionSeconds: config.contextMaxRetentionSeconds,
-      signingThreads: onThreads(config.signingThreads),
+      signingPlace: signingPlace(config.signingThreads),
     },
   };
   const services = createAppServices(ctx);

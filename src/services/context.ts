@@ -4,6 +4,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Random } from '../ports/random.js';
 import type { RateLimitStore } from '../ports/rate-limit.js';
 import type { Store } from '../ports/store.js';
+import type { SigningPlace } from './signer.js';
 
 /** What every service is built from; assembled once in main.ts. */
 export interface ServiceContext {
@@ -21,7 +22,7 @@ export interface ServiceContext {
     issuer: string;
     tokenTtlSeconds: number;
     contextMaxRetentionSeconds: number;
-    /** Sign access tokens on libuv's thread pool rather than on the event loop (TokenSigner). */
-    signingThreads: boolean;
+    /** Where access tokens are signed (TokenSigner). */
+    signingPlace: SigningPlace;
   };
 }

@@ -59,7 +59,7 @@ export class TokenService {
     private readonly keyring: SigningKeyring,
     private readonly clients: ClientService,
   ) {
-    this.#signer = new TokenSigner(ctx.settings.signingThreads ? 'threads' : 'event-loop');
+    this.#signer = new TokenSigner(ctx.settings.signingPlace);
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset' || event.topic === 'signing-keys') this.#forgetAll();

@@ -16,6 +16,7 @@ import type { App } from '../../src/http/types.js';
 import type { Store } from '../../src/ports/store.js';
 import type { ServiceContext } from '../../src/services/context.js';
 import { type AppServices, createAppServices } from '../../src/services/services.js';
+import type { SigningPlace } from '../../src/services/signer.js';
 
 export const ISSUER = 'http://orchestrator.test';
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -46,8 +47,8 @@ export async function createTestApp(
     /** `sqlite-cached`: SQLite with the context read cache in front, as a SQLite server runs. */
     store?: 'memory' | 'sqlite' | 'sqlite-cached';
     tokenTtlSeconds?: number;
-    /** Sign tokens on libuv's thread pool (the default of a server with two cores or more). */
-    signingThreads?: boolean;
+    /** Where tokens are signed (a server with two cores or more: `auto`); the event loop by default. */
+    signingPlace?: SigningPlace;
     extraRoutes?: RouteModule[];
     logLevel?: string;
   } = {},
@@ -80,7 +81,7 @@ export async function createTestApp(
       issuer: ISSUER,
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
       contextMaxRetentionSeconds: 13 * 31 * 86_400,
-      signingThreads: options.signingThreads ?? false,
+      signingPlace: options.signingPlace ?? 'event-loop',
     },
   };
   const services = createAppServices(ctx);
