@@ -20,10 +20,9 @@ import type { App } from './http/types.js';
 import type { InvalidationBus } from './ports/bus.js';
 import type { RateLimitStore } from './ports/rate-limit.js';
 import type { Store } from './ports/store.js';
-import type { ServiceContext } from './services/context.js';
+import type { ServiceContext, SigningPlace } from './services/context.js';
 import { startMaintenance } from './services/maintenance.js';
 import { type AppServices, createAppServices } from './services/services.js';
-import type { SigningPlace } from './services/signer.js';
 
 /**
  * Randomness from the operating system's CSPRNG, drawn 4 KiB at a time: a token's id and a sealing IV

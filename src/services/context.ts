@@ -4,9 +4,11 @@ import type { Logger } from '../ports/logger.js';
 import type { Random } from '../ports/random.js';
 import type { RateLimitStore } from '../ports/rate-limit.js';
 import type { Store } from '../ports/store.js';
-import type { SigningPlace } from './signer.js';
 
 /** What every service is built from; assembled once in main.ts. */
+/** Where access tokens are signed: see TokenSigner. */
+export type SigningPlace = 'event-loop' | 'threads' | 'auto';
+
 export interface ServiceContext {
   store: Store;
   bus: InvalidationBus;

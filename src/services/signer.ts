@@ -1,5 +1,6 @@
 import { type KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
 import { answerEach, TurnBatch } from '../core/turn-batch.js';
+import type { SigningPlace } from './context.js';
 import type { LoadedSigningKey } from './signing-keys.js';
 
 /** What signing needs of a key. */
@@ -80,7 +81,9 @@ function signOnThreadPool(key: SigningKey, input: string): Promise<string> {
 }
 
 /**
- * Where a signature is computed:
+ * Signs access tokens where `place` says; a signature that fails fails its own request only.
+ *
+ * Where a signature is computed (`SigningPlace`):
  *
  * - `event-loop`: the requests that arrive in one turn of the event loop are signed together, one after
  *   another, once the turn's input has been read. A signature costs far less when the one before it has
@@ -94,9 +97,6 @@ function signOnThreadPool(key: SigningKey, input: string): Promise<string> {
  *   not load) on the thread pool. With two cores, Ed25519 tokens came out 0.33× the baseline's rate this way
  *   against 0.23× on the pool; ES256, which Node signs in 25 µs, gains from the pool.
  */
-export type SigningPlace = 'event-loop' | 'threads' | 'auto';
-
-/** Signs access tokens where `place` says; a signature that fails fails its own request only. */
 export class TokenSigner {
   readonly #batch: TurnBatch<{ key: SigningKey; input: string }, string>;
   readonly #library: 'libsodium' | 'node';

@@ -14,9 +14,8 @@ export { basic } from './net.js';
 
 import type { App } from '../../src/http/types.js';
 import type { Store } from '../../src/ports/store.js';
-import type { ServiceContext } from '../../src/services/context.js';
+import type { ServiceContext, SigningPlace } from '../../src/services/context.js';
 import { type AppServices, createAppServices } from '../../src/services/services.js';
-import type { SigningPlace } from '../../src/services/signer.js';
 
 export const ISSUER = 'http://orchestrator.test';
 export const ADMIN_PASSWORD = 'correct horse battery staple';
