@@ -146,13 +146,9 @@ function serverSqliteStore(config: Config, file: string): Store {
   return { ...served, close };
 }
 
-/**
- * `SIGNING_THREADS`: `auto` lets the signer choose per algorithm (TokenSigner) when the process may run on
- * more than one core, and keeps every signature on the event loop when it may not.
- */
+/** `SIGNING_THREADS`: only `true` sends signatures to the thread pool (see TokenSigner for why). */
 function signingPlace(setting: 'auto' | boolean): SigningPlace {
-  if (setting === 'auto') return availableParallelism() > 1 ? 'auto' : 'event-loop';
-  return setting ? 'threads' : 'event-loop';
+  return setting === true ? 'threads' : 'event-loop';
 }
 
 /** `auto`: work goes to another thread when the process may run on more than one core. */

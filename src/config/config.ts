@@ -39,8 +39,8 @@ export interface Config {
   /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
   trustProxy: boolean;
   /**
-   * `SIGNING_THREADS`: sign access tokens on libuv's thread pool (`true`) or on the event loop (`false`);
-   * `auto` (the default) takes the thread pool when the process may run on more than one core.
+   * `SIGNING_THREADS`: sign access tokens on libuv's thread pool (`true`) or on the event loop (`false`, and
+   * `auto`, the default: on the event loop, which measured faster since Ed25519 goes through libsodium).
    */
   signingThreads: 'auto' | boolean;
   /**

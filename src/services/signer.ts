@@ -83,47 +83,29 @@ function signOnThreadPool(key: SigningKey, input: string): Promise<string> {
 /**
  * Signs access tokens where `place` says; a signature that fails fails its own request only.
  *
- * Where a signature is computed (`SigningPlace`):
- *
  * - `event-loop`: the requests that arrive in one turn of the event loop are signed together, one after
  *   another, once the turn's input has been read. A signature costs far less when the one before it has
  *   just run: the curve's tables and code are still in the processor's caches. A lone request waits for
- *   nothing but the end of its turn. The least CPU per token. Ed25519 goes through libsodium (`signJws`).
+ *   nothing but the end of its turn. Ed25519 goes through libsodium (`signJws`).
  * - `threads`: each signature runs on libuv's thread pool (4 threads unless `UV_THREADPOOL_SIZE` says
- *   otherwise), through Node's crypto, so the signatures of a burst run on the other cores while the event
- *   loop goes on with requests. The hand-over costs the event loop about 10 µs per token, and Ed25519 through
- *   OpenSSL twice what libsodium takes.
- * - `auto`: Ed25519 through libsodium on the event loop, everything else (ES256; Ed25519 where libsodium did
- *   not load) on the thread pool. With two cores, Ed25519 tokens came out 0.33× the baseline's rate this way
- *   against 0.23× on the pool; ES256, which Node signs in 25 µs, gains from the pool.
+ *   otherwise), through Node's crypto, so the signatures of a burst run on other cores. But the hand-over
+ *   costs the event loop about as much as a signature: with two cores, the pool gave fewer tokens per
+ *   second than the event loop (Ed25519 0.23× against 0.33× the baseline's rate, ES256 0.23× against 0.25×),
+ *   for as much of the event loop's time per token or more. Kept for machines where that differs.
  */
 export class TokenSigner {
   readonly #batch: TurnBatch<{ key: SigningKey; input: string }, string>;
-  readonly #library: 'libsodium' | 'node';
 
   constructor(
     readonly place: SigningPlace = 'event-loop',
     library = ed25519Library,
   ) {
-    this.#library = library;
     this.#batch = new TurnBatch((batch) =>
       answerEach(batch, ({ key, input }) => signJws(key, input, library)),
     );
   }
 
   sign(key: SigningKey, input: string): Promise<string> {
-    return signsOnThreads(this.place, key.alg, this.#library)
-      ? signOnThreadPool(key, input)
-      : this.#batch.add({ key, input });
+    return this.place === 'threads' ? signOnThreadPool(key, input) : this.#batch.add({ key, input });
   }
-}
-
-/** Whether a signature of `alg` goes to the thread pool (see SigningPlace). */
-export function signsOnThreads(
-  place: SigningPlace,
-  alg: SigningKey['alg'],
-  library = ed25519Library,
-): boolean {
-  if (place !== 'auto') return place === 'threads';
-  return !(alg === 'EdDSA' && library === 'libsodium' && sodium !== undefined);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { ed25519Library, signJws, signsOnThreads, TokenSigner } from '../../src/services/signer.js';
+import { ed25519Library, signJws, TokenSigner } from '../../src/services/signer.js';
 import type { LoadedSigningKey } from '../../src/services/signing-keys.js';
 
 function key(alg: 'EdDSA' | 'ES256'): LoadedSigningKey {
@@ -19,7 +19,7 @@ function verifies(signer: LoadedSigningKey, input: string, signature: string): b
   );
 }
 
-for (const place of ['event-loop', 'threads', 'auto'] as const) {
+for (const place of ['event-loop', 'threads'] as const) {
   describe(`token signer on the ${place}`, () => {
     test('signatures asked for in one turn each sign their own input, whatever the key', async () => {
       const signer = new TokenSigner(place);
@@ -102,14 +102,4 @@ describe('Ed25519 through libsodium', () => {
     ]);
     assert.equal(viaNode, viaSodium);
   });
-});
-
-test('auto keeps Ed25519 through libsodium on the event loop and sends the rest to the thread pool', () => {
-  assert.equal(signsOnThreads('auto', 'EdDSA', 'libsodium'), ed25519Library !== 'libsodium');
-  assert.equal(signsOnThreads('auto', 'EdDSA', 'node'), true);
-  assert.equal(signsOnThreads('auto', 'ES256', 'libsodium'), true);
-  for (const alg of ['EdDSA', 'ES256'] as const) {
-    assert.equal(signsOnThreads('threads', alg), true);
-    assert.equal(signsOnThreads('event-loop', alg), false);
-  }
 });
