@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ROOT, upToDate } from '../helpers/build.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT } from '../helpers/build.js';
+
 /**
  * Screenshots go to docs/screenshots only when asked (`UPDATE_SCREENSHOTS=1 npm test`), so that a test run
  * leaves the working tree as it found it; otherwise to a folder under the system's temporary directory.
@@ -18,19 +19,9 @@ const WEB_SOURCE = join(ROOT, 'src', 'web', 'app');
 const WEB_BUILD = join(ROOT, 'dist', 'web', 'index.html');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const stat = statSync(path);
-    newest = Math.max(newest, stat.isDirectory() ? newestMtime(path) : stat.mtimeMs);
-  }
-  return newest;
-}
-
 /** Builds dist/web (as `npm run build` does) when it is missing or older than the web app's sources. */
 export async function ensureWebBuild(): Promise<void> {
-  if (existsSync(WEB_BUILD) && statSync(WEB_BUILD).mtimeMs >= newestMtime(WEB_SOURCE)) return;
+  if (upToDate(WEB_BUILD, WEB_SOURCE)) return;
   const { build } = await import('vite');
   await build({ configFile: join(WEB_SOURCE, 'vite.config.ts'), logLevel: 'error' });
 }

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
+import { ROOT, upToDate } from '../helpers/build.js';
+import { basic, freePort, untilReady } from '../helpers/net.js';
+
+/**
+ * The server as `npm start` runs it: the compiled JavaScript in dist/, not the sources through tsx. What
+ * only the build exercises is checked here: the policy log's thread starts from its compiled entry point,
+ * and libsodium's binary loads and signs.
+ */
+const run = promisify(execFile);
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-built-'));
+const password = 'built-admin-password';
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+before(async () => {
+  // `npm ci` builds dist/ (the `prepare` script); build again only when a source is newer.
+  if (!upToDate(CLI, join(ROOT, 'src'))) {
+    await run(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+      },
+    );
+  }
+});
+
+test('the built server issues Ed25519 tokens that verify against its JWKS, and logs next actions on its thread', async () => {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ORCHESTRATOR_ADMIN_PASSWORD: password,
+    POLICY_LOG_THREAD: 'true',
+  };
+  await run(process.execPath, [CLI, 'account', 'create', 'built'], { env });
+  const { stdout } = await run(process.execPath, [CLI, 'credentials', 'regenerate', 'built', '--json'], {
+    env,
+  });
+  const client = JSON.parse(stdout) as { userId: string; password: string };
+
+  const server = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  server.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await untilReady(url);
+    const issued = await fetch(`${url}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: basic(client.userId, client.password),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials&scope=next-actions',
+    });
+    assert.equal(issued.status, 200);
+    const { access_token: token } = (await issued.json()) as { access_token: string };
+    const jwks = createLocalJWKSet(
+      (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as JSONWebKeySet,
+    );
+    const { protectedHeader, payload } = await jwtVerify(token, jwks, {
+      issuer: url,
+      audience: url,
+      typ: 'at+jwt',
+    });
+    assert.equal(protectedHeader.alg, 'EdDSA');
+    assert.equal(payload.sub, 'built');
+
+    const answer = await fetch(`${url}/v2/policy/nextaction`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ accountId: 'built', conversationId: 'c-built' }),
+    });
+    assert.equal(answer.status, 200);
+    assert.deepEqual(await answer.json(), []);
+
+    const login = await fetch(`${url}/api/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    assert.equal(login.status, 200);
+    const cookie = String(login.headers.get('set-cookie')).split(';')[0] ?? '';
+    // The entry reaches the log's thread with the writer's next batch (within about 50 ms).
+    let entries: { conversationId: string }[] = [];
+    for (let attempt = 0; attempt < 50 && entries.length === 0; attempt++) {
+      const search = await fetch(`${url}/api/admin/accounts/built/policy-logs?conversationId=c-built`, {
+        headers: { cookie },
+      });
+      assert.equal(search.status, 200);
+      entries = (await search.json()) as { conversationId: string }[];
+      if (entries.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(
+      entries.map((entry) => entry.conversationId),
+      ['c-built'],
+    );
+  } finally {
+    server.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, stderr);
+  assert.doesNotMatch(stderr, /policy log|error/i);
+});
