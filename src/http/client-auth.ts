@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { type PresentedClient, parseBasicAuthorization } from '../core/auth/basic.js';
 import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
+import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import type { AuthServices } from '../services/services.js';
 
@@ -22,21 +23,23 @@ export function singleValued(body: unknown): Record<string, string> {
 /**
  * Client authentication by `client_secret_basic` or `client_secret_post`, never both (RFC 6749 §2.3.1).
  * Failures are rate-limited per client id and per source address; unknown id and wrong secret look alike.
+ * Answers (or throws) at once when the rate limits and the client are in this node's memory.
  */
-export async function authenticateClient(
+export function authenticateClient(
   request: FastifyRequest,
   params: Record<string, string>,
   services: AuthServices,
   basicFormDecode = true,
-): Promise<ClientRecord> {
+): ClientRecord | Promise<ClientRecord> {
   const presented = presentedClient(request, params, basicFormDecode);
-  await services.clientGuard.check(presented.clientId, request.ip);
-  const result = await services.clients.authenticate(presented);
-  if (!result.ok) {
-    await services.clientGuard.failed(presented.clientId, request.ip);
-    throw invalidClient();
-  }
-  return result.client;
+  return then(services.clientGuard.check(presented.clientId, request.ip), () =>
+    then(services.clients.authenticate(presented), (result) => {
+      if (result.ok) return result.client;
+      return services.clientGuard.failed(presented.clientId, request.ip).then(() => {
+        throw invalidClient();
+      });
+    }),
+  );
 }
 
 function presentedClient(

@@ -8,6 +8,7 @@ import {
   hashSecret,
 } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
+import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ServiceContext } from './context.js';
@@ -36,12 +37,17 @@ export class ClientService {
     });
   }
 
-  /** Checks an id and secret; unknown id and wrong secret take the same path and the same time. */
-  async authenticate(presented: PresentedClient): Promise<ClientAuthentication> {
-    const client = presented.clientId.length <= 128 ? await this.#find(presented.clientId) : null;
-    const expected = client?.secretHash ?? DUMMY_HASH;
-    const matches = digestsEqual(hashSecret(presented.clientSecret), expected);
-    return client && matches ? { ok: true, client } : { ok: false };
+  /**
+   * Checks an id and secret; unknown id and wrong secret take the same path and the same time. Answers at
+   * once for a client this node has cached.
+   */
+  authenticate(presented: PresentedClient): ClientAuthentication | Promise<ClientAuthentication> {
+    const client = presented.clientId.length <= 128 ? this.#find(presented.clientId) : null;
+    return then(client, (found) => {
+      const expected = found?.secretHash ?? DUMMY_HASH;
+      const matches = digestsEqual(hashSecret(presented.clientSecret), expected);
+      return found && matches ? { ok: true, client: found } : { ok: false };
+    });
   }
 
   /** The account's current credentials version, or null when it has no client; synchronous when known. */
@@ -88,10 +94,14 @@ export class ClientService {
     };
   }
 
-  async #find(clientId: string): Promise<ClientRecord | null> {
+  #find(clientId: string): ClientRecord | null | Promise<ClientRecord | null> {
     const useCache = this.ctx.bus.healthy();
     const cached = useCache ? this.#byId.get(clientId, this.ctx.clock.now()) : undefined;
     if (cached !== undefined) return cached;
+    return this.#load(clientId, useCache);
+  }
+
+  async #load(clientId: string, useCache: boolean): Promise<ClientRecord | null> {
     const generation = this.#generation;
     const client = await this.ctx.store.credentials.findClientById(clientId);
     // Unknown ids are not cached: a flood of random ids must not evict the real ones.

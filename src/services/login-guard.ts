@@ -1,6 +1,8 @@
 import { AppError } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
 
+type RateWindow = { count: number; resetAt: number };
+
 export interface LoginGuardPolicy {
   /** Failures allowed per identity (client id or username) in one window. */
   perIdentity: number;
@@ -22,13 +24,21 @@ export class LoginGuard {
     private readonly policy: LoginGuardPolicy = DEFAULT_LOGIN_GUARD,
   ) {}
 
-  /** Throws 429 when either counter is already over its limit. */
-  async check(identity: string, address: string): Promise<void> {
+  /**
+   * Throws 429 (or rejects with it) when either counter is already over its limit; answers at once when
+   * the rate-limit store does.
+   */
+  check(identity: string, address: string): void | Promise<void> {
     const now = this.ctx.clock.now();
-    const [byId, byAddress] = await Promise.all([
-      this.ctx.rateLimits.peek(this.#key('id', identity), now),
-      this.ctx.rateLimits.peek(this.#key('ip', address), now),
-    ]);
+    const byId = this.ctx.rateLimits.peek(this.#key('id', identity), now);
+    const byAddress = this.ctx.rateLimits.peek(this.#key('ip', address), now);
+    if (byId instanceof Promise || byAddress instanceof Promise) {
+      return Promise.all([byId, byAddress]).then(([id, ip]) => this.#verdict(id, ip, now));
+    }
+    this.#verdict(byId, byAddress, now);
+  }
+
+  #verdict(byId: RateWindow, byAddress: RateWindow, now: number): void {
     const blocked: number[] = [];
     if (byId.count >= this.policy.perIdentity) blocked.push(byId.resetAt);
     if (byAddress.count >= this.policy.perAddress) blocked.push(byAddress.resetAt);

@@ -20,6 +20,15 @@ export interface LoadedSigningKey {
 
 const aad = (kid: string) => `signing-key:${kid}`;
 
+/** The newest key whose activation time has passed, else the oldest; undefined for none. */
+function signingKeyOf(keys: LoadedSigningKey[], now: number): LoadedSigningKey | undefined {
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i] as LoadedSigningKey;
+    if (key.record.activatesAt <= now) return key;
+  }
+  return keys[0];
+}
+
 /**
  * The signing keys, loaded from the store and decrypted once, reloaded when another node rotates them.
  * The newest key whose activation time has passed signs; every key not yet removed is published.
@@ -42,16 +51,22 @@ export class SigningKeyring {
     return this.#loading;
   }
 
-  /** The key that signs now; creates the first one on an empty store. */
-  async signingKey(): Promise<LoadedSigningKey> {
-    const now = this.ctx.clock.now();
+  /**
+   * The key that signs now; creates the first one on an empty store. At once, with no promise, when the
+   * keys are loaded and nothing has invalidated them.
+   */
+  signingKey(): LoadedSigningKey | Promise<LoadedSigningKey> {
+    const loaded = this.#loaded && this.ctx.bus.healthy() ? this.#loaded : null;
+    return (loaded && signingKeyOf(loaded, this.ctx.clock.now())) || this.#signingKeyLoading();
+  }
+
+  async #signingKeyLoading(): Promise<LoadedSigningKey> {
     let keys = await this.keys();
     if (keys.length === 0) {
       await this.rotate(0);
       keys = await this.keys();
     }
-    const active = keys.filter((k) => k.record.activatesAt <= now);
-    const chosen = active.at(-1) ?? keys[0];
+    const chosen = signingKeyOf(keys, this.ctx.clock.now());
     if (!chosen) throw new Error('no signing key could be created');
     return chosen;
   }

@@ -14,7 +14,7 @@ import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 import { TokenSigner } from './signer.js';
-import { MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
+import { type LoadedSigningKey, MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
 
 export const TEST_TOKEN_TTL_SECONDS = 86_400;
 const testTokenAad = (accountId: string) => `test-token:${accountId}`;
@@ -67,14 +67,32 @@ export class TokenService {
     });
   }
 
-  async issue(
+  /** A new access token; the only promise made on the way is the signature's, once the key is loaded. */
+  issue(
     accountId: string,
     clientId: string,
     credentialsVersion: number,
     scopes: Scope[],
     kind: 'client' | 'test' = 'client',
   ): Promise<IssuedToken> {
-    const key = await this.keyring.signingKey();
+    try {
+      const key = this.keyring.signingKey();
+      return key instanceof Promise
+        ? key.then((loaded) => this.#issueWith(loaded, accountId, clientId, credentialsVersion, scopes, kind))
+        : this.#issueWith(key, accountId, clientId, credentialsVersion, scopes, kind);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #issueWith(
+    key: LoadedSigningKey,
+    accountId: string,
+    clientId: string,
+    credentialsVersion: number,
+    scopes: Scope[],
+    kind: 'client' | 'test',
+  ): Promise<IssuedToken> {
     const now = this.ctx.clock.now();
     const ttl = kind === 'test' ? TEST_TOKEN_TTL_SECONDS : this.ctx.settings.tokenTtlSeconds;
     const iat = Math.floor(now / 1000);
@@ -91,14 +109,13 @@ export class TokenService {
       kind,
     };
     const input = jwtSigningInput(key.alg, key.kid, claims);
-    const signature = await this.#signer.sign(key, input);
-    return {
+    return this.#signer.sign(key, input).then((signature) => ({
       token: `${input}.${signature}`,
       expiresIn: ttl,
       expiresAt: claims.exp * 1000,
       scopes,
       jti: claims.jti,
-    };
+    }));
   }
 
   /**

@@ -17,7 +17,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return { count: entry.count, resetAt: entry.resetAt };
   }
 
-  async peek(key: string, now: number): Promise<{ count: number; resetAt: number }> {
+  peek(key: string, now: number): { count: number; resetAt: number } {
     const entry = this.#windows.get(key);
     return entry && entry.resetAt > now ? { ...entry } : { count: 0, resetAt: now };
   }
