@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { MemoryRateLimitStore } from '../../src/adapters/memory/rate-limit.js';
 import { RedisRateLimitStore } from '../../src/adapters/redis/rate-limit.js';
+import type { AppError } from '../../src/core/errors.js';
 import type { RateLimitStore } from '../../src/ports/rate-limit.js';
+import type { ServiceContext } from '../../src/services/context.js';
+import { LoginGuard } from '../../src/services/login-guard.js';
 import { redisUnavailable, redisUrl, uniqueName } from './servers.js';
 
 /** Two stores as two nodes sharing one deployment would hold them. */
@@ -90,6 +93,34 @@ for (const factory of factories) {
         Array.from({ length: 600 }, (_, i) => i + 1),
       );
       assert.equal((await a.peek('burst', t0)).count, 600);
+    });
+
+    it('a login guard over it refuses an identity after its failures, on every node, with Retry-After', async () => {
+      const { a, b } = open();
+      const node = (store: RateLimitStore) =>
+        new LoginGuard(
+          { clock: { now: () => t0 + 1_000 }, rateLimits: store } as unknown as ServiceContext,
+          'c',
+          {
+            perIdentity: 3,
+            perAddress: 100,
+            windowMs: MINUTE,
+          },
+        );
+      const [onA, onB] = [node(a), node(b)];
+      // Whether the store answers at once (memory) or later (Redis), a throw and a rejection alike refuse.
+      const checked = (guard: LoginGuard, id: string) =>
+        Promise.resolve().then(() => guard.check(id, '10.0.0.1'));
+      await checked(onB, 'client-1');
+      for (let i = 0; i < 3; i++) await onA.failed('client-1', '10.0.0.1');
+      await assert.rejects(checked(onB, 'client-1'), (error: AppError) => {
+        assert.equal(error.code, 'rate_limited');
+        assert.equal(error.headers?.['retry-after'], '59');
+        return true;
+      });
+      await checked(onB, 'client-2');
+      // Counters in this process: the check answers at once, with no promise.
+      if (factory.name === 'memory') assert.equal(onB.check('client-3', '10.0.0.1'), undefined);
     });
   });
 }
