@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { ROOT, upToDate } from '../helpers/build.js';
-import { basic, freePort, untilReady } from '../helpers/net.js';
+import { basic, freePort, serverEnv, untilReady } from '../helpers/net.js';
 
 /**
  * The server as `npm start` runs it: the compiled JavaScript in dist/, not the sources through tsx. What
@@ -35,14 +35,7 @@ before(async () => {
 
 test('the built server issues Ed25519 tokens that verify against its JWKS, and logs next actions on its thread', async () => {
   const port = await freePort();
-  const env = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    ORCHESTRATOR_ADMIN_PASSWORD: password,
-    POLICY_LOG_THREAD: 'true',
-  };
+  const env = serverEnv(dataDir, port, password, { POLICY_LOG_THREAD: 'true' });
   await run(process.execPath, [CLI, 'account', 'create', 'built'], { env });
   const { stdout } = await run(process.execPath, [CLI, 'credentials', 'regenerate', 'built', '--json'], {
     env,

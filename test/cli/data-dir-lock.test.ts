@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, untilReady } from '../helpers/net.js';
+import { freePort, serverEnv, untilReady } from '../helpers/net.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-lock-'));
@@ -14,13 +14,7 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 
 test('one server per SQLite data folder: a second is refused, the CLI still works beside it, a crash leaves no lock', async () => {
-  const env = (port: number) => ({
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    ORCHESTRATOR_ADMIN_PASSWORD: 'lock-admin-password',
-  });
+  const env = (port: number) => serverEnv(dataDir, port, 'lock-admin-password');
   const port = await freePort();
   const first = spawn(process.execPath, [...cli, 'start'], { env: env(port), stdio: 'ignore' });
   const firstExit = new Promise((resolve) => first.once('exit', resolve));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, untilReady } from '../helpers/net.js';
+import { freePort, serverEnv, untilReady } from '../helpers/net.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-shutdown-'));
@@ -20,13 +20,7 @@ function start(env: NodeJS.ProcessEnv): ChildProcess {
 
 test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; acknowledged writes kept, refused ones absent', async () => {
   const port = await freePort();
-  const env = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    ORCHESTRATOR_ADMIN_PASSWORD: 'shutdown-admin-password',
-  };
+  const env = serverEnv(dataDir, port, 'shutdown-admin-password');
   await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'create', 'halt'], { env });
   const { stdout } = await run(
     process.execPath,

@@ -31,3 +31,20 @@ export async function untilReady(url: string): Promise<void> {
   }
   throw new Error('the server did not become ready');
 }
+
+/** The environment of a server process of the tests' own: the caller's, with a data folder, port and password. */
+export function serverEnv(
+  dataDir: string,
+  port: number,
+  adminPassword: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ORCHESTRATOR_ADMIN_PASSWORD: adminPassword,
+    ...extra,
+  };
+}
