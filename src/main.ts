@@ -146,9 +146,9 @@ function serverSqliteStore(config: Config, file: string): Store {
   return { ...served, close };
 }
 
-/** `SIGNING_THREADS`: only `true` sends signatures to the thread pool (see TokenSigner for why). */
+/** `SIGNING_THREADS`: tokens are signed on a thread of their own (`auto`: when there is a core for it). */
 function signingPlace(setting: 'auto' | boolean): SigningPlace {
-  return setting === true ? 'threads' : 'event-loop';
+  return onThreads(setting) ? 'thread' : 'event-loop';
 }
 
 /** `auto`: work goes to another thread when the process may run on more than one core. */
@@ -207,6 +207,7 @@ export async function openRuntime(
     logger,
     close: async () => {
       await services.policies.flushLogs();
+      await services.tokens.close();
       await infra.bus.close();
       await infra.store.close();
     },

@@ -3,7 +3,7 @@ import { parse as parseQuery } from 'fast-querystring';
 import { Type } from 'typebox';
 import { answerEach, TurnBatch } from '../../src/core/turn-batch.js';
 import type { RouteModule } from '../../src/http/server.js';
-import { signJws } from '../../src/services/signer.js';
+import { signJws } from '../../src/services/jws-signing.js';
 import type { Scenario } from '../scenario.js';
 
 const probes: RouteModule = async (app, { auth }) => {

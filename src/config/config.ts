@@ -39,8 +39,8 @@ export interface Config {
   /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
   trustProxy: boolean;
   /**
-   * `SIGNING_THREADS`: sign access tokens on libuv's thread pool (`true`) or on the event loop (`false`, and
-   * `auto`, the default: on the event loop, which measured faster since Ed25519 goes through libsodium).
+   * `SIGNING_THREADS`: sign access tokens on a thread of their own (`true`) or on the event loop (`false`);
+   * `auto` (the default) takes the thread when the process may run on more than one core.
    */
   signingThreads: 'auto' | boolean;
   /**

@@ -7,7 +7,7 @@ import type { Store } from '../ports/store.js';
 
 /** What every service is built from; assembled once in main.ts. */
 /** Where access tokens are signed: see TokenSigner. */
-export type SigningPlace = 'event-loop' | 'threads';
+export type SigningPlace = 'event-loop' | 'thread';
 
 export interface ServiceContext {
   store: Store;

@@ -1,111 +1,43 @@
-import { type KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
 import { answerEach, TurnBatch } from '../core/turn-batch.js';
 import type { SigningPlace } from './context.js';
-import type { LoadedSigningKey } from './signing-keys.js';
-
-/** What signing needs of a key. */
-export type SigningKey = Pick<LoadedSigningKey, 'alg' | 'privateKey'>;
-
-/** The part of libsodium (through `sodium-native`) that signs Ed25519. */
-interface Sodium {
-  crypto_sign_detached(signature: Buffer, message: Buffer, secretKey: Buffer): void;
-  sodium_malloc(size: number): Buffer;
-}
-
-/**
- * libsodium, when its binary loads on this platform. Ed25519 signatures are deterministic (RFC 8032 §5.1.6):
- * libsodium and OpenSSL sign the same input with the same key into the same bytes, and libsodium does it
- * in half the time of Node's `crypto.sign` (measured on this project's machines: 18 against 35 µs). Where the
- * binary does not load, Node's crypto signs.
- */
-const sodium: Sodium | undefined = await import('sodium-native').then(
-  (loaded) => loaded.default as unknown as Sodium,
-  () => undefined,
-);
-
-/** Which library signs Ed25519 on the event loop: `libsodium` when its binary loads, `node` otherwise. */
-export const ed25519Library: 'libsodium' | 'node' = sodium ? 'libsodium' : 'node';
-
-/**
- * libsodium's form of an Ed25519 private key (the 32-byte seed, then the public key), made once per key in
- * memory that libsodium guards (`sodium_malloc`: kept out of swap, fenced by pages that cannot be read).
- */
-const sodiumKeys = new WeakMap<KeyObject, Buffer>();
-
-function sodiumKeyOf(privateKey: KeyObject, library: Sodium): Buffer {
-  let secret = sodiumKeys.get(privateKey);
-  if (!secret) {
-    const { d, x } = privateKey.export({ format: 'jwk' });
-    if (privateKey.asymmetricKeyType !== 'ed25519' || typeof d !== 'string' || typeof x !== 'string') {
-      throw new Error('not an Ed25519 private key');
-    }
-    secret = library.sodium_malloc(64);
-    Buffer.from(d, 'base64url').copy(secret, 0);
-    Buffer.from(x, 'base64url').copy(secret, 32);
-    sodiumKeys.set(privateKey, secret);
-  }
-  return secret;
-}
-
-/** The digest and key arguments of `crypto.sign` for a key's JWS algorithm. */
-function signArguments(key: SigningKey): [string | null, KeyObject | SignKeyObjectInput] {
-  return key.alg === 'EdDSA'
-    ? [null, key.privateKey]
-    : ['sha256', { key: key.privateKey, dsaEncoding: 'ieee-p1363' }];
-}
-
-/**
- * Signs one JWS signing input with the key's algorithm; the signature in base64url (RFC 7515 §5.1). Ed25519
- * through libsodium unless `library` says `node` (or libsodium did not load); ES256 always through Node.
- */
-export function signJws(key: SigningKey, input: string, library = ed25519Library): string {
-  const message = Buffer.from(input);
-  if (key.alg === 'EdDSA' && library === 'libsodium' && sodium) {
-    const signature = Buffer.allocUnsafe(64);
-    sodium.crypto_sign_detached(signature, message, sodiumKeyOf(key.privateKey, sodium));
-    return signature.toString('base64url');
-  }
-  const [digest, privateKey] = signArguments(key);
-  return sign(digest, message, privateKey).toString('base64url');
-}
-
-/** The same through Node's crypto, computed on libuv's thread pool: the event loop only hands it over. */
-function signOnThreadPool(key: SigningKey, input: string): Promise<string> {
-  const [digest, privateKey] = signArguments(key);
-  return new Promise((resolve, reject) => {
-    sign(digest, Buffer.from(input), privateKey, (error, signature) => {
-      if (error) reject(error);
-      else resolve(signature.toString('base64url'));
-    });
-  });
-}
+import { ed25519Library, type SigningKey, signJws } from './jws-signing.js';
+import { SigningThread, type ThreadKey } from './signing-thread.js';
 
 /**
  * Signs access tokens where `place` says; a signature that fails fails its own request only.
  *
  * - `event-loop`: the requests that arrive in one turn of the event loop are signed together, one after
  *   another, once the turn's input has been read. A signature costs far less when the one before it has
- *   just run: the curve's tables and code are still in the processor's caches. A lone request waits for
- *   nothing but the end of its turn. Ed25519 goes through libsodium (`signJws`).
- * - `threads`: each signature runs on libuv's thread pool (4 threads unless `UV_THREADPOOL_SIZE` says
- *   otherwise), through Node's crypto, so the signatures of a burst run on other cores. But the hand-over
- *   costs the event loop about as much as a signature: with two cores, the pool gave fewer tokens per
- *   second than the event loop (Ed25519 0.23× against 0.33× the baseline's rate, ES256 0.23× against 0.25×),
- *   for as much of the event loop's time per token or more. Kept for machines where that differs.
+ *   just run: the signing code and tables are still in the processor's caches (signed each in its own
+ *   request instead, an Ed25519 token cost 92 µs of CPU against 52). A lone request waits for nothing but the
+ *   end of its turn. Ed25519 goes through libsodium (`signJws`).
+ * - `thread`: the same batches, signed on a thread of its own (SigningThread), so that the signatures run on
+ *   another core than the requests.
  */
 export class TokenSigner {
-  readonly #batch: TurnBatch<{ key: SigningKey; input: string }, string>;
+  readonly #sign: (key: ThreadKey, input: string) => Promise<string>;
+  readonly #thread: SigningThread | null;
 
-  constructor(
-    readonly place: SigningPlace = 'event-loop',
-    library = ed25519Library,
-  ) {
-    this.#batch = new TurnBatch((batch) =>
-      answerEach(batch, ({ key, input }) => signJws(key, input, library)),
-    );
+  constructor(place: SigningPlace = 'event-loop', library = ed25519Library) {
+    if (place === 'thread') {
+      const thread = new SigningThread();
+      this.#thread = thread;
+      this.#sign = (key, input) => thread.sign(key, input);
+    } else {
+      const batch = new TurnBatch<{ key: SigningKey; input: string }, string>((waiting) =>
+        answerEach(waiting, ({ key, input }) => signJws(key, input, library)),
+      );
+      this.#thread = null;
+      this.#sign = (key, input) => batch.add({ key, input });
+    }
   }
 
-  sign(key: SigningKey, input: string): Promise<string> {
-    return this.place === 'threads' ? signOnThreadPool(key, input) : this.#batch.add({ key, input });
+  sign(key: ThreadKey, input: string): Promise<string> {
+    return this.#sign(key, input);
+  }
+
+  /** Ends the signing thread, if there is one. */
+  async close(): Promise<void> {
+    await this.#thread?.close();
   }
 }

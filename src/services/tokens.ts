@@ -172,6 +172,11 @@ export class TokenService {
     return { ok: true, token: verified };
   }
 
+  /** Ends the signing thread, if any (signatures asked for from now on are made on the event loop). */
+  close(): Promise<void> {
+    return this.#signer.close();
+  }
+
   /** RFC 7009: revokes the token if it is valid and belongs to `accountId`; silently ignores anything else. */
   async revoke(token: string, accountId: string): Promise<void> {
     const checked = await this.#verifySignature(token, this.ctx.clock.now());

@@ -100,6 +100,7 @@ export async function createTestApp(
     logs,
     close: async () => {
       await app.close();
+      await services.tokens.close();
       await store.close();
     },
   };

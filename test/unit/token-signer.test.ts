@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { ed25519Library, signJws, TokenSigner } from '../../src/services/signer.js';
+import { ed25519Library, signJws } from '../../src/services/jws-signing.js';
+import { TokenSigner } from '../../src/services/signer.js';
 import type { LoadedSigningKey } from '../../src/services/signing-keys.js';
 
 function key(alg: 'EdDSA' | 'ES256'): LoadedSigningKey {
@@ -19,7 +20,7 @@ function verifies(signer: LoadedSigningKey, input: string, signature: string): b
   );
 }
 
-for (const place of ['event-loop', 'threads'] as const) {
+for (const place of ['event-loop', 'thread'] as const) {
   describe(`token signer on the ${place}`, () => {
     test('signatures asked for in one turn each sign their own input, whatever the key', async () => {
       const signer = new TokenSigner(place);
@@ -38,7 +39,7 @@ for (const place of ['event-loop', 'threads'] as const) {
     test('a signature that fails rejects its own request only', async () => {
       const signer = new TokenSigner(place);
       const good = key('EdDSA');
-      const broken = { ...good, privateKey: good.publicKey } as LoadedSigningKey;
+      const broken = { ...good, kid: 'broken', privateKey: good.publicKey } as LoadedSigningKey;
       const results = await Promise.allSettled([
         signer.sign(good, 'a'),
         signer.sign(broken, 'b'),

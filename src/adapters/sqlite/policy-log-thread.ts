@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread, terminateThread } from '../../core/threads.js';
 import type {
   PolicyLogEntry,
   PolicyLogSearch,
@@ -6,22 +7,6 @@ import type {
   PolicyOutline,
 } from '../../ports/policy-store.js';
 import type { LogAnswer, LogCall } from './policy-log-protocol.js';
-
-/** Starts the thread on the compiled entry point or, when the sources run through tsx, the TypeScript one. */
-function startThread(file: string): Worker {
-  // Not the process's own flags (Node passes them on by default): some, such as `--input-type`, stop a
-  // worker from starting, and none is needed here.
-  const options = { workerData: { file }, execArgv: [] };
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./policy-log-worker.js', import.meta.url), options);
-  // Tests and `npm run dev`: on Node 20 a worker does not inherit the loader given by `--import tsx`.
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./policy-log-worker.ts', import.meta.url).href);
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); })`, {
-    ...options,
-    eval: true,
-  });
-}
 
 interface Waiting {
   resolve: (value: unknown) => void;
@@ -95,13 +80,13 @@ export class ThreadedPolicyLogStore implements PolicyLogStore {
     this.#closed = true;
     if (worker) {
       await closing;
-      await worker.terminate();
+      await terminateThread(worker);
     }
   }
 
   /** Ends the thread as a crash would (for tests). */
   async crashForTest(): Promise<void> {
-    await this.#worker?.terminate();
+    if (this.#worker) await terminateThread(this.#worker);
   }
 
   #call<T>(method: LogCall['method'], args: unknown[]): Promise<T> {
@@ -118,7 +103,7 @@ export class ThreadedPolicyLogStore implements PolicyLogStore {
   }
 
   #start(): Worker {
-    const worker = startThread(this.file);
+    const worker = startThread(new URL('./policy-log-worker.js', import.meta.url), { file: this.file });
     worker.unref();
     worker.on('message', (answer: LogAnswer) => {
       const waiting = this.#waiting.get(answer.id);
