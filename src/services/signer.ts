@@ -18,9 +18,13 @@ export class TokenSigner {
   readonly #sign: (key: ThreadKey, input: string) => Promise<string>;
   readonly #thread: SigningThread | null;
 
-  constructor(place: SigningPlace = 'event-loop', library = ed25519Library) {
+  constructor(
+    place: SigningPlace = 'event-loop',
+    options: { library?: 'libsodium' | 'node'; onThreadStop?: (why: string) => void } = {},
+  ) {
+    const library = options.library ?? ed25519Library;
     if (place === 'thread') {
-      const thread = new SigningThread();
+      const thread = new SigningThread(options.onThreadStop ? { onStop: options.onThreadStop } : {});
       this.#thread = thread;
       this.#sign = (key, input) => thread.sign(key, input);
     } else {

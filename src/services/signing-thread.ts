@@ -46,7 +46,17 @@ export class SigningThread {
   #closed = false;
   readonly #batch = new TurnBatch<Item, string>((batch) => this.#send(batch));
 
-  constructor(private readonly restartDelayMs = 1_000) {}
+  readonly #restartDelayMs: number;
+  readonly #onStop: (why: string) => void;
+
+  /**
+   * `restartDelayMs`: how long after a stop the event loop signs before a new thread starts (1 s by default).
+   * `onStop`: told why, each time a thread stops other than by `close` (a log line for the operator).
+   */
+  constructor(options: { restartDelayMs?: number; onStop?: (why: string) => void } = {}) {
+    this.#restartDelayMs = options.restartDelayMs ?? 1_000;
+    this.#onStop = options.onStop ?? (() => {});
+  }
 
   sign(key: ThreadKey, input: string): Promise<string> {
     return this.#batch.add({ key, input });
@@ -112,17 +122,18 @@ export class SigningThread {
         else waiting.reject(new Error(result ? result.message : 'the signing thread gave no signature'));
       });
     });
-    worker.on('error', () => this.#stopped(worker));
-    worker.on('exit', () => this.#stopped(worker));
+    worker.on('error', (error) => this.#stopped(worker, error.message));
+    worker.on('exit', (code) => this.#stopped(worker, `exit code ${code}`));
     this.#worker = worker;
     return worker;
   }
 
-  #stopped(worker: Worker): void {
+  #stopped(worker: Worker, why: string): void {
     if (this.#worker !== worker) return;
     this.#worker = null;
     this.#known.clear();
-    this.#restartAt = Date.now() + this.restartDelayMs;
+    this.#restartAt = Date.now() + this.#restartDelayMs;
+    if (!this.#closed) this.#onStop(why);
     const held = [...this.#waiting.values()];
     this.#waiting.clear();
     for (const batch of held) signHere(batch);

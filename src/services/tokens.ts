@@ -59,7 +59,13 @@ export class TokenService {
     private readonly keyring: SigningKeyring,
     private readonly clients: ClientService,
   ) {
-    this.#signer = new TokenSigner(ctx.settings.signingPlace);
+    this.#signer = new TokenSigner(ctx.settings.signingPlace, {
+      onThreadStop: (why) =>
+        ctx.log.warn(
+          { why },
+          'the signing thread stopped; tokens are signed on the event loop until a new one starts',
+        ),
+    });
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset' || event.topic === 'signing-keys') this.#forgetAll();

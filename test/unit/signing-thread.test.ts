@@ -24,8 +24,12 @@ function verifies(k: ReturnType<typeof key>, input: string, signature: string): 
 }
 
 const threads: SigningThread[] = [];
+const stops: string[] = [];
 const open = (restartDelayMs?: number) => {
-  const thread = new SigningThread(restartDelayMs);
+  const thread = new SigningThread({
+    ...(restartDelayMs === undefined ? {} : { restartDelayMs }),
+    onStop: (why) => stops.push(why),
+  });
   threads.push(thread);
   return thread;
 };
@@ -81,6 +85,7 @@ test('a thread that stops fails no token: what it held is signed on the event lo
   await nextTurn(); // the batch has gone to the thread
   await thread.crashForTest();
   const held = await Promise.all(inFlight);
+  assert.equal(stops.length, 1, 'the stop is told');
   held.forEach((signature, i) => {
     assert.ok(verifies(k, `held-${i}`, signature));
   });
@@ -97,7 +102,9 @@ test('once closed, it signs on the event loop', async () => {
   const thread = open();
   const k = key('closing');
   await thread.sign(k, 'before');
+  const told = stops.length;
   await thread.close();
+  assert.equal(stops.length, told, 'a close is no stop to tell');
   assert.equal(thread.running, false);
   assert.ok(verifies(k, 'after', await thread.sign(k, 'after')));
   assert.equal(thread.running, false);

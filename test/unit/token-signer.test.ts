@@ -98,8 +98,8 @@ describe('Ed25519 through libsodium', () => {
   test('the signer on the event loop signs through Node when told to', async () => {
     const k = key('EdDSA');
     const [viaNode, viaSodium] = await Promise.all([
-      new TokenSigner('event-loop', 'node').sign(k, 'same input'),
-      new TokenSigner('event-loop', 'libsodium').sign(k, 'same input'),
+      new TokenSigner('event-loop', { library: 'node' }).sign(k, 'same input'),
+      new TokenSigner('event-loop', { library: 'libsodium' }).sign(k, 'same input'),
     ]);
     assert.equal(viaNode, viaSodium);
   });
