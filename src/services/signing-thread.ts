@@ -34,7 +34,8 @@ const signHere = (batch: Waiting<Item, string>[]) =>
  *
  * A private key crosses to the thread once (a KeyObject, cloned into the thread's memory), named by its kid.
  * A thread that stops (a crash, an exception) does not fail a token: the batches it held, and those of the
- * next second (`restartDelayMs`), are signed on the event loop; after that a new thread starts.
+ * next second (`restartDelayMs`), are signed on the event loop; after that a new thread starts. A thread that
+ * stops before it has signed anything (one that cannot start) doubles the pause, up to a minute.
  */
 export class SigningThread {
   #worker: Worker | null = null;
@@ -47,14 +48,19 @@ export class SigningThread {
   readonly #batch = new TurnBatch<Item, string>((batch) => this.#send(batch));
 
   readonly #restartDelayMs: number;
+  /** Threads in a row that stopped before answering a batch. */
+  #failedStarts = 0;
+  readonly #entry: URL;
   readonly #onStop: (why: string) => void;
 
   /**
    * `restartDelayMs`: how long after a stop the event loop signs before a new thread starts (1 s by default).
+   * `entry`: the thread's module (signing-worker.js next to this one; tests give others).
    * `onStop`: told why, each time a thread stops other than by `close` (a log line for the operator).
    */
-  constructor(options: { restartDelayMs?: number; onStop?: (why: string) => void } = {}) {
+  constructor(options: { restartDelayMs?: number; onStop?: (why: string) => void; entry?: URL } = {}) {
     this.#restartDelayMs = options.restartDelayMs ?? 1_000;
+    this.#entry = options.entry ?? new URL('./signing-worker.js', import.meta.url);
     this.#onStop = options.onStop ?? (() => {});
   }
 
@@ -109,9 +115,11 @@ export class SigningThread {
   }
 
   #start(): Worker {
-    const worker = startThread(new URL('./signing-worker.js', import.meta.url), null);
+    const worker = startThread(this.#entry, null);
+    let answered = false;
     worker.unref();
     worker.on('message', (answer: SignedBatch) => {
+      answered = true;
       const batch = this.#waiting.get(answer.id);
       if (!batch) return;
       this.#waiting.delete(answer.id);
@@ -122,17 +130,19 @@ export class SigningThread {
         else waiting.reject(new Error(result ? result.message : 'the signing thread gave no signature'));
       });
     });
-    worker.on('error', (error) => this.#stopped(worker, error.message));
-    worker.on('exit', (code) => this.#stopped(worker, `exit code ${code}`));
+    worker.on('error', (error) => this.#stopped(worker, error.message, answered));
+    worker.on('exit', (code) => this.#stopped(worker, `exit code ${code}`, answered));
     this.#worker = worker;
     return worker;
   }
 
-  #stopped(worker: Worker, why: string): void {
+  #stopped(worker: Worker, why: string, answered: boolean): void {
     if (this.#worker !== worker) return;
     this.#worker = null;
     this.#known.clear();
-    this.#restartAt = Date.now() + this.#restartDelayMs;
+    this.#failedStarts = answered ? 0 : this.#failedStarts + 1;
+    const pause = this.#restartDelayMs * 2 ** Math.max(0, this.#failedStarts - 1);
+    this.#restartAt = Date.now() + Math.min(pause, 60_000);
     if (!this.#closed) this.#onStop(why);
     const held = [...this.#waiting.values()];
     this.#waiting.clear();
