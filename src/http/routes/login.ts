@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { DEFAULT_SCOPES } from '../../core/auth/scopes.js';
+import { then } from '../../core/maybe-promise.js';
 import { authenticateClient } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
@@ -10,6 +11,7 @@ const LOGIN_RESPONSE = Type.Object({
   expires_in: Type.Integer(),
 });
 const OAUTH_ERROR = Type.Object({ error: Type.String(), error_description: Type.String() });
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
 /** The compatible login endpoint: HTTP Basic user ID and password in, an access token out. */
 export async function loginRoutes(app: App, { services }: RouteDeps): Promise<void> {
@@ -25,19 +27,22 @@ export async function loginRoutes(app: App, { services }: RouteDeps): Promise<vo
         security: [{ clientBasic: [] }],
         response: { 200: LOGIN_RESPONSE, 401: OAUTH_ERROR, 429: OAUTH_ERROR },
       },
-      handler: async (request, reply) => {
+      // Not async, as /oauth/token: the signature's is the one promise made when the client is in memory.
+      handler: (request, reply) =>
         // Only the header counts here; a body, if any, is ignored.
-        const client = await authenticateClient(request, {}, services, false);
-        const issued = await services.tokens.issue(client.accountId, client.clientId, client.version, [
-          ...DEFAULT_SCOPES,
-        ]);
-        return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send({
-          token: issued.token,
-          access_token: issued.token,
-          token_type: 'Bearer' as const,
-          expires_in: issued.expiresIn,
-        });
-      },
+        then(authenticateClient(request, {}, services, false), (client) =>
+          services.tokens
+            .issue(client.accountId, client.clientId, client.version, [...DEFAULT_SCOPES])
+            .then((issued) => {
+              reply.headers(NO_STORE);
+              return {
+                token: issued.token,
+                access_token: issued.token,
+                token_type: 'Bearer' as const,
+                expires_in: issued.expiresIn,
+              };
+            }),
+        ),
     });
   }
 }
