@@ -99,7 +99,7 @@ async function openInfrastructure(config: Config, role: Role): Promise<Infrastru
     ? await createPostgresStore(config.databaseUrl)
     : role === 'server'
       ? serverSqliteStore(config, sqliteFile)
-      : createSqliteStore(sqliteFile);
+      : createSqliteStore(sqliteFile, { moveOldPolicyLogs: false });
   if (config.redisUrl) {
     const rateLimits = new RedisRateLimitStore(config.redisUrl, { keyPrefix: `${config.redisPrefix}rl:` });
     // The rate-limit port has no close: its connection goes with the store's.

@@ -90,6 +90,24 @@ describe('the policy log file', () => {
     });
   }
 
+  test('a store opened without the move (a CLI command) leaves the old tables to the server that uses them', async () => {
+    const file = join(folder(), 'orchestrator.db');
+    oldLayout(file, ['e1', 'e2']);
+    const cli = createSqliteStore(file, { moveOldPolicyLogs: false });
+    await cli.close();
+    assert.deepEqual(mainTables(file), ['policy_logs', 'policy_outlines', 'policy_sets']);
+    const server = createSqliteStore(file);
+    try {
+      assert.deepEqual(
+        (await server.policyLogs.searchPolicyLogs(search)).map((e) => e.id),
+        ['e2', 'e1'],
+      );
+    } finally {
+      await server.close();
+    }
+    assert.deepEqual(mainTables(file), ['policy_sets']);
+  });
+
   test('a move cut short is finished at the next open, with no entry twice', async () => {
     const dir = folder();
     const file = join(dir, 'orchestrator.db');

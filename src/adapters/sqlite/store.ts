@@ -27,6 +27,13 @@ export interface SqliteStoreOptions {
    * than on the caller's thread.
    */
   policyLogThread?: boolean;
+  /**
+   * Move the policy log entries that the main file still holds, from before the log had a file of its own,
+   * into the log's file (true by default). Only a process that knows no other server uses the folder may: a
+   * server, which holds the folder's lock. A CLI command runs beside a server, which may be of an older
+   * version that still writes those tables.
+   */
+  moveOldPolicyLogs?: boolean;
 }
 
 /**
@@ -34,7 +41,7 @@ export interface SqliteStoreOptions {
  * file beside it (policy-log-file.ts).
  */
 export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
-  const { db, logFile, logDb } = openFiles(file);
+  const { db, logFile, logDb } = openFiles(file, options.moveOldPolicyLogs ?? true);
   let policyLogs: SqlitePolicyLogStore | ThreadedPolicyLogStore;
   if (options.policyLogThread) {
     // The thread opens a connection of its own (for `:memory:`, a memory database of its own).
@@ -66,7 +73,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 }
 
 /** Opens and migrates the main file and the policy log's, and moves old log entries; closes both on failure. */
-function openFiles(file: string): { db: SqliteDatabase; logFile: string; logDb: SqliteDatabase } {
+function openFiles(
+  file: string,
+  moveOld: boolean,
+): { db: SqliteDatabase; logFile: string; logDb: SqliteDatabase } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = openSqlite(file);
   const logFile = policyLogFileFor(file);
@@ -74,7 +84,7 @@ function openFiles(file: string): { db: SqliteDatabase; logFile: string; logDb: 
   try {
     migrateSqlite(db, sqliteMigrations);
     logDb = openPolicyLogDatabase(logFile);
-    moveOldPolicyLogs(db, logFile);
+    if (moveOld) moveOldPolicyLogs(db, logFile);
     return { db, logFile, logDb };
   } catch (error) {
     logDb?.close();
