@@ -68,6 +68,16 @@ function mainTables(file: string): string[] {
   }
 }
 
+/** The ids that the policy log of a store opened on `file` finds, newest first; the store is closed again. */
+async function loggedIds(file: string): Promise<string[]> {
+  const store = createSqliteStore(file);
+  try {
+    return (await store.policyLogs.searchPolicyLogs(search)).map((e) => e.id);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('the policy log file', () => {
   for (const policyLogThread of [false, true]) {
     test(`entries logged in the main file before are moved into it at open (thread: ${policyLogThread})`, async () => {
@@ -96,15 +106,7 @@ describe('the policy log file', () => {
     const cli = createSqliteStore(file, { moveOldPolicyLogs: false });
     await cli.close();
     assert.deepEqual(mainTables(file), ['policy_logs', 'policy_outlines', 'policy_sets']);
-    const server = createSqliteStore(file);
-    try {
-      assert.deepEqual(
-        (await server.policyLogs.searchPolicyLogs(search)).map((e) => e.id),
-        ['e2', 'e1'],
-      );
-    } finally {
-      await server.close();
-    }
+    assert.deepEqual(await loggedIds(file), ['e2', 'e1']);
     assert.deepEqual(mainTables(file), ['policy_sets']);
   });
 
@@ -116,15 +118,7 @@ describe('the policy log file', () => {
     const logDb = openPolicyLogDatabase(join(dir, POLICY_LOG_FILE));
     await new SqlitePolicyLogStore(logDb).appendPolicyLogs([entry('e1'), entry('e2', T0 + 1)]);
     logDb.close();
-    const store = createSqliteStore(file);
-    try {
-      assert.deepEqual(
-        (await store.policyLogs.searchPolicyLogs(search)).map((e) => e.id),
-        ['e3', 'e2', 'e1'],
-      );
-    } finally {
-      await store.close();
-    }
+    assert.deepEqual(await loggedIds(file), ['e3', 'e2', 'e1']);
     assert.deepEqual(mainTables(file), ['policy_sets']);
   });
 
@@ -137,15 +131,7 @@ describe('the policy log file', () => {
     ];
     await store.close();
     await Promise.all(writes);
-    const again = createSqliteStore(file);
-    try {
-      assert.deepEqual(
-        (await again.policyLogs.searchPolicyLogs(search)).map((e) => e.id),
-        ['a2', 'a1'],
-      );
-    } finally {
-      await again.close();
-    }
+    assert.deepEqual(await loggedIds(file), ['a2', 'a1']);
   });
 });
 
