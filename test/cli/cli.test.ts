@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config/config.js';
 import { type RunningServer, startServer } from '../../src/main.js';
+import { mainPolicyTables, oldPolicyLogLayout } from '../helpers/policy-log-files.js';
 import { freePort } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -117,4 +118,40 @@ describe('orchestrator CLI', () => {
       await server?.stop();
     }
   });
+});
+
+test('a CLI command leaves old policy log entries in the main file; the next server start moves them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orchestrator-cli-old-logs-'));
+  try {
+    const main = join(dir, 'orchestrator.db');
+    oldPolicyLogLayout(main, ['e1', 'e2']);
+    const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
+    await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'list'], { env });
+    assert.deepEqual(mainPolicyTables(main), ['policy_logs', 'policy_outlines', 'policy_sets']);
+    const server = await startServer(
+      loadConfig({
+        DATA_DIR: dir,
+        PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+        ORCHESTRATOR_ADMIN_PASSWORD: 'x'.repeat(16),
+      }),
+    );
+    try {
+      const found = await server.runtime.services.ctx.store.policyLogs.searchPolicyLogs({
+        accountId: 'acct',
+        conversationId: 'conv-1',
+        since: 0,
+        limit: 10,
+      });
+      assert.deepEqual(
+        found.map((entry) => entry.id),
+        ['e2', 'e1'],
+      );
+    } finally {
+      await server.stop();
+    }
+    assert.deepEqual(mainPolicyTables(main), ['policy_sets']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,14 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { migrateSqlite, openSqlite } from '../../src/adapters/sqlite/database.js';
 import { openPolicyLogDatabase, POLICY_LOG_FILE } from '../../src/adapters/sqlite/policy-log-file.js';
 import { ThreadedPolicyLogStore } from '../../src/adapters/sqlite/policy-log-thread.js';
 import { SqlitePolicyLogStore } from '../../src/adapters/sqlite/policy-stores.js';
-import { createSqliteStore, sqliteMigrations } from '../../src/adapters/sqlite/store.js';
+import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
+import { mainPolicyTables, oldPolicyLogLayout, T0 } from '../helpers/policy-log-files.js';
 
-const T0 = 1_700_000_000_000;
 const dirs: string[] = [];
 after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -36,38 +35,6 @@ const entry = (id: string, at = T0): PolicyLogEntry => ({
 
 const search = { accountId: 'acct', conversationId: 'conv-1', since: 0, limit: 100 };
 
-/** A main file as the node wrote it before the policy log had a file of its own, with `ids` logged. */
-function oldLayout(file: string, ids: string[]): void {
-  const db = openSqlite(file);
-  migrateSqlite(db, sqliteMigrations);
-  db.prepare(
-    "INSERT INTO policy_outlines (account_id, id, policies, seen_at) VALUES ('acct', 'o1', ?, ?)",
-  ).run(JSON.stringify([{ policyId: 'p1', name: 'one' }]), T0);
-  const insert = db.prepare(
-    `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
-     VALUES (?, 'acct', 'conv-1', ?, ?, 'o1', 'FT', ?, 'p2')`,
-  );
-  ids.forEach((id, i) => {
-    insert.run(id, T0 + i, `eval-${id}`, JSON.stringify([{ index: 0, reason: 'missing attribute' }]));
-  });
-  db.close();
-}
-
-function mainTables(file: string): string[] {
-  const db = openSqlite(file);
-  try {
-    return (
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'policy_%'").all() as {
-        name: string;
-      }[]
-    )
-      .map((row) => row.name)
-      .sort();
-  } finally {
-    db.close();
-  }
-}
-
 /** The ids that the policy log of a store opened on `file` finds, newest first; the store is closed again. */
 async function loggedIds(file: string): Promise<string[]> {
   const store = createSqliteStore(file);
@@ -82,7 +49,7 @@ describe('the policy log file', () => {
   for (const policyLogThread of [false, true]) {
     test(`entries logged in the main file before are moved into it at open (thread: ${policyLogThread})`, async () => {
       const file = join(folder(), 'orchestrator.db');
-      oldLayout(file, ['e1', 'e2', 'e3']);
+      oldPolicyLogLayout(file, ['e1', 'e2', 'e3']);
       const store = createSqliteStore(file, { policyLogThread });
       try {
         const found = await store.policyLogs.searchPolicyLogs(search);
@@ -96,30 +63,30 @@ describe('the policy log file', () => {
       } finally {
         await store.close();
       }
-      assert.deepEqual(mainTables(file), ['policy_sets'], 'the main file keeps only the policies');
+      assert.deepEqual(mainPolicyTables(file), ['policy_sets'], 'the main file keeps only the policies');
     });
   }
 
   test('a store opened without the move (a CLI command) leaves the old tables to the server that uses them', async () => {
     const file = join(folder(), 'orchestrator.db');
-    oldLayout(file, ['e1', 'e2']);
+    oldPolicyLogLayout(file, ['e1', 'e2']);
     const cli = createSqliteStore(file, { moveOldPolicyLogs: false });
     await cli.close();
-    assert.deepEqual(mainTables(file), ['policy_logs', 'policy_outlines', 'policy_sets']);
+    assert.deepEqual(mainPolicyTables(file), ['policy_logs', 'policy_outlines', 'policy_sets']);
     assert.deepEqual(await loggedIds(file), ['e2', 'e1']);
-    assert.deepEqual(mainTables(file), ['policy_sets']);
+    assert.deepEqual(mainPolicyTables(file), ['policy_sets']);
   });
 
   test('a move cut short is finished at the next open, with no entry twice', async () => {
     const dir = folder();
     const file = join(dir, 'orchestrator.db');
-    oldLayout(file, ['e1', 'e2', 'e3']);
+    oldPolicyLogLayout(file, ['e1', 'e2', 'e3']);
     // As after a crash between the copy and the drop: the log file holds entries the main file still has.
     const logDb = openPolicyLogDatabase(join(dir, POLICY_LOG_FILE));
     await new SqlitePolicyLogStore(logDb).appendPolicyLogs([entry('e1'), entry('e2', T0 + 1)]);
     logDb.close();
     assert.deepEqual(await loggedIds(file), ['e3', 'e2', 'e1']);
-    assert.deepEqual(mainTables(file), ['policy_sets']);
+    assert.deepEqual(mainPolicyTables(file), ['policy_sets']);
   });
 
   test('what is appended before close is in the file at the next open', async () => {
