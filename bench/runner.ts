@@ -63,7 +63,7 @@ interface Sample {
 }
 
 /** What a server process reports over IPC: CPU time in microseconds, statements sent so far. */
-interface Usage {
+export interface Usage {
   cpu: number;
   /** The main thread's share of `cpu`, when the server can tell. */
   loop?: number;
@@ -71,7 +71,7 @@ interface Usage {
   redis: number;
 }
 
-interface Server {
+export interface Server {
   child: ChildProcess;
   port: number;
   request: BenchRequest;
@@ -121,8 +121,14 @@ function track<T>(work: Promise<T>): Promise<T> {
 /** The core the servers are pinned to; the load generator gets core 0. */
 const SERVER_CORE = '1';
 
-function startServer(name: string, env: Record<string, string>, pin: boolean): Promise<Server> {
-  return track(spawnServer(name, env, pin));
+/** A server process for `name` (`nodeFlags`: flags for its node, such as `--cpu-prof`). */
+export function startServer(
+  name: string,
+  env: Record<string, string>,
+  pin: boolean,
+  nodeFlags: string[] = [],
+): Promise<Server> {
+  return track(spawnServer(name, env, pin, nodeFlags));
 }
 
 /** Whether `taskset` runs here and there are two cores or more to split. */
@@ -142,7 +148,7 @@ export function canPin(): boolean {
  * the cores too, and pinning the load generator and the node left them fighting over what was left
  * (PostgreSQL writes ran at about half their unpinned rate).
  */
-function placeLoadGenerator(pinned: boolean): void {
+export function placeLoadGenerator(pinned: boolean): void {
   const cores = pinned ? '0' : `0-${cpus().length - 1}`;
   execFileSync('taskset', ['-a', '-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
 }
@@ -151,10 +157,15 @@ function pinnable(config: BenchConfig | undefined, options: BenchOptions): boole
   return options.pin && (config === undefined || (config.nodes === 1 && config.store === 'sqlite'));
 }
 
-async function spawnServer(name: string, env: Record<string, string>, pin: boolean): Promise<Server> {
+async function spawnServer(
+  name: string,
+  env: Record<string, string>,
+  pin: boolean,
+  nodeFlags: string[],
+): Promise<Server> {
   if (stopping) throw new Error('interrupted');
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BENCH_')));
-  const script = [new URL('./server.js', import.meta.url).pathname, name];
+  const script = [...nodeFlags, new URL('./server.js', import.meta.url).pathname, name];
   // taskset execs node in place: the child's pid, signals and IPC channel are node's own.
   const [command, args] = pin
     ? ['taskset', ['-c', SERVER_CORE, process.execPath, ...script]]
@@ -186,7 +197,7 @@ async function stop(child: ChildProcess): Promise<void> {
   live.children.delete(child);
 }
 
-function serverUsage(child: ChildProcess): Promise<Usage> {
+export function serverUsage(child: ChildProcess): Promise<Usage> {
   return new Promise((resolve) => {
     child.once('message', (usage) => {
       const { user, system, loop, postgres, redis } = usage as Record<string, number>;
@@ -262,7 +273,7 @@ function cpuSpent(before: Map<number, number>, after: Map<number, number>): numb
   return total;
 }
 
-async function load(
+export async function load(
   port: number,
   request: BenchRequest,
   seconds: number,
