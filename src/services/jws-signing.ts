@@ -13,7 +13,7 @@ interface Sodium {
 /**
  * libsodium, when its binary loads on this platform. Ed25519 signatures are deterministic (RFC 8032 §5.1.6):
  * libsodium and OpenSSL sign the same input with the same key into the same bytes, and libsodium does it
- * in half the time of Node's `crypto.sign` (measured on this project's machines: 18 against 35 µs). Where the
+ * in half the time of Node's `crypto.sign` (on the benchmark machine of docs/benchmarks.md: 18 against 35 µs). Where the
  * binary does not load, Node's crypto signs.
  */
 const sodium: Sodium | undefined = await import('sodium-native').then(
@@ -21,7 +21,7 @@ const sodium: Sodium | undefined = await import('sodium-native').then(
   () => undefined,
 );
 
-/** Which library signs Ed25519 on the event loop: `libsodium` when its binary loads, `node` otherwise. */
+/** Which library signs Ed25519 (on the event loop and on the signing thread): `libsodium` when its binary loads, `node` otherwise. */
 export const ed25519Library: 'libsodium' | 'node' = sodium ? 'libsodium' : 'node';
 
 /**
