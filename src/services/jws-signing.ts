@@ -12,16 +12,16 @@ interface Sodium {
 
 /**
  * libsodium, when its binary loads on this platform. Ed25519 signatures are deterministic (RFC 8032 §5.1.6):
- * libsodium and OpenSSL sign the same input with the same key into the same bytes, and libsodium does it
- * in half the time of Node's `crypto.sign` (on the benchmark machine of docs/benchmarks.md: 18 against 35 µs). Where the
- * binary does not load, Node's crypto signs.
+ * libsodium and OpenSSL sign the same input with the same key into the same bytes, and libsodium does it in
+ * half the time of Node's `crypto.sign` (18 against 35 µs on the machine of docs/benchmarks.md's session 9).
+ * Where the binary does not load, Node's crypto signs.
  */
 const sodium: Sodium | undefined = await import('sodium-native').then(
   (loaded) => loaded.default as unknown as Sodium,
   () => undefined,
 );
 
-/** Which library signs Ed25519 (on the event loop and on the signing thread): `libsodium` when its binary loads, `node` otherwise. */
+/** Which library signs Ed25519, on the event loop and on the signing thread: `libsodium` if it loaded. */
 export const ed25519Library: 'libsodium' | 'node' = sodium ? 'libsodium' : 'node';
 
 /**
