@@ -23,9 +23,10 @@ if (!name || name.startsWith('--')) {
 }
 const seconds = Number(option('--seconds') ?? 5);
 const profileDir = option('--cpu-prof');
-const pin = !args.includes('--no-pin') && canPin();
+const pinnable = canPin();
+const pin = !args.includes('--no-pin') && pinnable;
 
-placeLoadGenerator(pin);
+if (pinnable) placeLoadGenerator(pin);
 const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const server = await startServer(name, {}, pin, flags);
 try {

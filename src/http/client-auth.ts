@@ -7,6 +7,9 @@ import type { AuthServices } from '../services/services.js';
 
 export type FormBody = Record<string, string | string[]>;
 
+/** RFC 6749 §5.1: a response that carries a token or credentials is never cached. */
+export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
 /** The form body as single-valued parameters; a repeated one is refused (RFC 6749 §3.1, §3.2). */
 export function singleValued(body: unknown): Record<string, string> {
   if (typeof body !== 'object' || body === null) {

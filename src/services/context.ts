@@ -5,10 +5,10 @@ import type { Random } from '../ports/random.js';
 import type { RateLimitStore } from '../ports/rate-limit.js';
 import type { Store } from '../ports/store.js';
 
-/** What every service is built from; assembled once in main.ts. */
 /** Where access tokens are signed: see TokenSigner. */
 export type SigningPlace = 'event-loop' | 'thread';
 
+/** What every service is built from; assembled once in main.ts. */
 export interface ServiceContext {
   store: Store;
   bus: InvalidationBus;

@@ -1,8 +1,8 @@
 import { type KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
 import type { LoadedSigningKey } from './signing-keys.js';
 
-/** What signing needs of a key (`kid` names it to the signing thread). */
-export type SigningKey = Pick<LoadedSigningKey, 'alg' | 'privateKey'> & { kid?: string };
+/** What signing needs of a key. */
+export type SigningKey = Pick<LoadedSigningKey, 'alg' | 'privateKey'>;
 
 /** The part of libsodium (through `sodium-native`) that signs Ed25519. */
 interface Sodium {
