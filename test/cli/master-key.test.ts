@@ -1,30 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config/config.js';
 import { masterKeyId, sealedKeyId } from '../../src/core/auth/sealing.js';
 import { openRuntime, type Runtime, StartupError, startServer } from '../../src/main.js';
 import type { SealedRef, SealedValue } from '../../src/ports/sealed-value-store.js';
 import { resealUnderMasterKey } from '../../src/services/master-key.js';
+import { tempFolders } from '../helpers/folders.js';
 import { freePort } from '../helpers/server.js';
 
 const run = promisify(execFile);
 const ADMIN_PASSWORD = 'master-key-test-admin';
-const folders: string[] = [];
-after(() => {
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-});
-
-function dataFolder(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'orchestrator-master-key-'));
-  folders.push(folder);
-  return folder;
-}
+const dataFolder = tempFolders('master-key');
 
 async function cli(env: Record<string, string>, ...args: string[]) {
   const fullEnv = { ...process.env, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '', ...env };

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { openPolicyLogDatabase, POLICY_LOG_FILE } from '../../src/adapters/sqlite/policy-log-file.js';
 import { ThreadedPolicyLogStore } from '../../src/adapters/sqlite/policy-log-thread.js';
 import { SqlitePolicyLogStore } from '../../src/adapters/sqlite/policy-stores.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
+import { tempFolders } from '../helpers/folders.js';
 import { mainPolicyTables, oldPolicyLogLayout, T0 } from '../helpers/policy-log-files.js';
 
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'orchestrator-policy-log-'));
-  dirs.push(dir);
-  return dir;
-}
+const folder = tempFolders('policy-log');
 
 const entry = (id: string, at = T0): PolicyLogEntry => ({
   id,
