@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openPolicyLogDatabase, POLICY_LOG_FILE } from '../../src/adapters/sqlite/policy-log-file.js';
 import { ThreadedPolicyLogStore } from '../../src/adapters/sqlite/policy-log-thread.js';
-import { SqlitePolicyLogStore } from '../../src/adapters/sqlite/policy-stores.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
 import { tempFolders } from '../helpers/folders.js';
@@ -71,9 +70,15 @@ describe('the policy log file', () => {
     const dir = folder();
     const file = join(dir, 'orchestrator.db');
     oldPolicyLogLayout(file, ['e1', 'e2', 'e3']);
-    // As after a crash between the copy and the drop: the log file holds entries the main file still has.
+    // As after a crash between the copy and the drop: the log file's table for moved entries holds entries
+    // the main file still has.
     const logDb = openPolicyLogDatabase(join(dir, POLICY_LOG_FILE));
-    await new SqlitePolicyLogStore(logDb).appendPolicyLogs([entry('e1'), entry('e2', T0 + 1)]);
+    const copy = logDb.prepare(
+      `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
+       VALUES (?, 'acct', 'conv-1', ?, ?, 'o1', 'FT', '[]', 'p2')`,
+    );
+    copy.run('e1', T0, 'eval-e1');
+    copy.run('e2', T0 + 1, 'eval-e2');
     logDb.close();
     assert.deepEqual(await loggedIds(file), ['e3', 'e2', 'e1']);
     assert.deepEqual(mainPolicyTables(file), ['policy_sets']);

@@ -4,6 +4,7 @@ import type { PolicyLogEntry, PolicyOutline } from '../../src/ports/policy-store
 import { describeStoreContract } from './adapters.js';
 
 const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
 
 const policy = (id: string, extra: Partial<Policy> = {}): Policy => ({
   id,
@@ -257,45 +258,49 @@ describeStoreContract('policy stores', (store, it) => {
     await logs().appendPolicyLogs([]);
   });
 
-  it('purge: deletes at most the limit of entries before the cutoff, oldest first', async () => {
-    // Before every other test's entries but the outline test's (the store is shared): drained first.
-    const P = 1_000_000;
+  it('purge: deletes the entries before the cutoff, oldest first, about `limit` at a time', async () => {
+    // Hours apart, so that a store that keeps entries by the hour (SQLite) deletes the same ones as a store
+    // that deletes row by row. Before every other test's entries but the outline test's (the store is
+    // shared): drained first.
+    const P = 100 * HOUR;
     const a = 'purge-entries';
-    await logs().purgePolicyLogsBefore(P + 5, 1_000_000);
+    const cutoff = P + 2 * HOUR;
+    await logs().purgePolicyLogsBefore(cutoff, 1_000_000);
     await logs().appendPolicyLogs([
-      entry('q-3', { accountId: a, at: P + 3 }),
+      entry('q-3', { accountId: a, at: P + HOUR + 3 }),
       entry('q-1', { accountId: a, at: P + 1 }),
-      entry('q-kept', { accountId: a, at: P + 10 }),
+      entry('q-kept', { accountId: a, at: cutoff + 10 }),
       entry('q-2', { accountId: 'purge-other', at: P + 2 }),
-      entry('q-edge', { accountId: a, at: P + 5 }),
+      entry('q-edge', { accountId: a, at: cutoff }),
     ]);
     const left = async (accountId: string) =>
       (await logs().searchPolicyLogs({ accountId, since: 0, limit: 10 })).map((e) => e.id);
-    assert.equal(await logs().purgePolicyLogsBefore(P + 5, 2), 2);
+    assert.equal(await logs().purgePolicyLogsBefore(cutoff, 2), 2);
     assert.deepEqual(await left(a), ['q-kept', 'q-edge', 'q-3'], 'the two oldest, whatever the account');
     assert.deepEqual(await left('purge-other'), []);
-    assert.equal(await logs().purgePolicyLogsBefore(P + 5, 2), 1);
-    assert.equal(await logs().purgePolicyLogsBefore(P + 5, 2), 0);
+    assert.equal(await logs().purgePolicyLogsBefore(cutoff, 2), 1);
+    assert.equal(await logs().purgePolicyLogsBefore(cutoff, 2), 0);
     assert.deepEqual(await left(a), ['q-kept', 'q-edge']);
   });
 
   it('purge: deletes outlines neither in use since the cutoff nor referenced by an entry', async () => {
     const P = 0;
     const a = 'purge';
+    const cutoff = P + HOUR;
     await logs().saveOutline(outline(a, 'old-unused'), P);
     await logs().saveOutline(outline(a, 'old-referenced'), P);
-    await logs().saveOutline(outline(a, 'recent'), P + 10_000);
+    await logs().saveOutline(outline(a, 'recent'), P + 2 * HOUR);
     await logs().saveOutline(outline(a, 'touched'), P);
-    await logs().saveOutline(outline(a, 'touched'), P + 20_000);
+    await logs().saveOutline(outline(a, 'touched'), P + 3 * HOUR);
     await logs().appendPolicyLogs([
       entry('p-old', { accountId: a, at: P, outlineId: 'old-unused' }),
-      entry('p-kept', { accountId: a, at: P + 10_000, outlineId: 'old-referenced' }),
+      entry('p-kept', { accountId: a, at: P + 2 * HOUR, outlineId: 'old-referenced' }),
     ]);
-    assert.equal(await logs().purgePolicyOutlinesBefore(P + 5_000), 0, 'an old entry still refers to it');
-    assert.equal(await logs().purgePolicyLogsBefore(P + 5_000, 100), 1);
-    assert.equal(await logs().purgePolicyOutlinesBefore(P + 5_000), 1);
+    assert.equal(await logs().purgePolicyOutlinesBefore(cutoff), 0, 'an old entry still refers to it');
+    assert.equal(await logs().purgePolicyLogsBefore(cutoff, 100), 1);
+    assert.equal(await logs().purgePolicyOutlinesBefore(cutoff), 1);
     const outlines = await logs().getOutlines(a, ['old-unused', 'old-referenced', 'recent', 'touched']);
     assert.deepEqual(outlines.map((o) => o.id).sort(), ['old-referenced', 'recent', 'touched']);
-    assert.equal(await logs().purgePolicyOutlinesBefore(P + 5_000), 0);
+    assert.equal(await logs().purgePolicyOutlinesBefore(cutoff), 0);
   });
 });

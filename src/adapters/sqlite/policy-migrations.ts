@@ -77,4 +77,19 @@ export const policyLogMigrations: SqliteMigration[] = [
     id: 'policy-log-001',
     sql: POLICY_LOG_TABLES,
   },
+  {
+    // Entries now go to one table per hour (policy-log-hours.ts), created when the hour's first entry comes;
+    // `policy_logs` keeps what was written before, until it is purged. This table says which outlines each
+    // hour's entries refer to, so that outlines can be purged without reading every hour's table.
+    id: 'policy-log-002',
+    sql: `
+      CREATE TABLE policy_log_outline_use (
+        hour INTEGER NOT NULL,
+        account_id TEXT NOT NULL,
+        outline_id TEXT NOT NULL,
+        PRIMARY KEY (hour, account_id, outline_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX policy_log_outline_use_outline ON policy_log_outline_use(account_id, outline_id);
+    `,
+  },
 ];

@@ -13,6 +13,7 @@ import type {
 import type { Row } from '../shared/auth-rows.js';
 import { policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
+import { HOUR_MS, hourOf, PolicyLogHours } from './policy-log-hours.js';
 
 export class SqlitePolicyStore implements PolicyStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -63,18 +64,23 @@ export class SqlitePolicyStore implements PolicyStore {
   }
 }
 
+/**
+ * The policy log in its own file: entries in one table per hour (policy-log-hours.ts). `policy_logs` holds
+ * the entries written before that (and those moved from the main file of older versions): searched beside
+ * the hours and purged row by row, as before, until it is empty.
+ */
 export class SqlitePolicyLogStore implements PolicyLogStore {
-  /** Prepared once: a batch of entries is written every 50 ms on a busy node. */
-  readonly #insert: Statement;
+  readonly #hours: PolicyLogHours;
+  readonly #useOutline: Statement;
   /** Prepared once: a purge run may delete a thousand batches. */
-  readonly #purgeBatch: Statement;
+  readonly #purgeOld: Statement;
 
   constructor(private readonly db: SqliteDatabase) {
-    this.#insert = db.prepare(
-      `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.#hours = new PolicyLogHours(db);
+    this.#useOutline = db.prepare(
+      'INSERT OR IGNORE INTO policy_log_outline_use (hour, account_id, outline_id) VALUES (?, ?, ?)',
     );
-    this.#purgeBatch = db.prepare(
+    this.#purgeOld = db.prepare(
       'DELETE FROM policy_logs WHERE rowid IN (SELECT rowid FROM policy_logs WHERE at < ? ORDER BY at LIMIT ?)',
     );
   }
@@ -104,26 +110,33 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
   }
 
   async appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
-    const insert = this.#insert;
-    this.db.transaction(() => {
-      for (const e of entries) {
-        insert.run(
-          e.id,
-          e.accountId,
-          e.conversationId,
-          e.at,
-          e.evaluationId,
-          e.outlineId,
-          e.results,
-          JSON.stringify(e.reasons),
-          e.matchedPolicyId,
-        );
-      }
-    })();
+    const created: number[] = [];
+    try {
+      this.db.transaction(() => {
+        this.#hours.insert(entries, created);
+        const used = new Set<string>();
+        for (const e of entries) {
+          const hour = hourOf(e.at);
+          const key = `${hour} ${e.accountId} ${e.outlineId}`;
+          if (used.has(key)) continue;
+          used.add(key);
+          this.#useOutline.run(hour, e.accountId, e.outlineId);
+        }
+      })();
+    } catch (error) {
+      this.#hours.forget(created);
+      throw error;
+    }
   }
 
   async searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
-    const rows =
+    const found: Row[] = [];
+    const firstHour = hourOf(Math.max(filter.since, 0));
+    for (const hour of this.#hours.list().reverse()) {
+      if (hour < firstHour || found.length >= filter.limit) break;
+      found.push(...this.#hours.search(hour, filter, filter.limit - found.length));
+    }
+    const old = (
       filter.conversationId === undefined
         ? this.db
             .prepare(
@@ -135,19 +148,38 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
               `SELECT * FROM policy_logs WHERE account_id = ? AND conversation_id = ? AND at >= ?
                ORDER BY at DESC, id DESC LIMIT ?`,
             )
-            .all(filter.accountId, filter.conversationId, filter.since, filter.limit);
-    return (rows as Row[]).map(policyLogFromRow);
+            .all(filter.accountId, filter.conversationId, filter.since, filter.limit)
+    ) as Row[];
+    if (old.length > 0) {
+      // Older than the hours' entries unless the clock was set back: merged by time all the same.
+      found.push(...old);
+      found.sort((a, b) => Number(b.at) - Number(a.at) || (String(b.id) > String(a.id) ? 1 : -1));
+      found.length = Math.min(found.length, filter.limit);
+    }
+    return found.map(policyLogFromRow);
   }
 
+  /**
+   * The old table's entries first, row by row; then whole hours that ended by the cutoff, oldest first, until
+   * `limit` entries are reached (an hour is never split, so one call may delete more).
+   */
   async purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
-    return this.#purgeBatch.run(cutoff, limit).changes;
+    let deleted = this.#purgeOld.run(cutoff, limit).changes;
+    for (const hour of this.#hours.list()) {
+      if (deleted >= limit || (hour + 1) * HOUR_MS > cutoff) break;
+      deleted += this.#hours.drop(hour);
+    }
+    return deleted;
   }
 
   async purgePolicyOutlinesBefore(cutoff: number): Promise<number> {
     return this.db
       .prepare(
-        `DELETE FROM policy_outlines WHERE seen_at < ? AND NOT EXISTS
-           (SELECT 1 FROM policy_logs l WHERE l.account_id = policy_outlines.account_id AND l.outline_id = policy_outlines.id)`,
+        `DELETE FROM policy_outlines WHERE seen_at < ?
+           AND NOT EXISTS (SELECT 1 FROM policy_log_outline_use u
+                           WHERE u.account_id = policy_outlines.account_id AND u.outline_id = policy_outlines.id)
+           AND NOT EXISTS (SELECT 1 FROM policy_logs l
+                           WHERE l.account_id = policy_outlines.account_id AND l.outline_id = policy_outlines.id)`,
       )
       .run(cutoff).changes;
   }
