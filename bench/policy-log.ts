@@ -1,24 +1,27 @@
 /**
- * The policy log's SQLite store once it holds a week of entries, as a node that has run for a week has it:
+ * The policy log's store once it holds a week of entries, as a node that has run for a week has it:
  *
- *   node dist-bench/bench/policy-log.js [--entries 2000000] [--rounds 3]
+ *   node dist-bench/bench/policy-log.js [--entries 2000000] [--rounds 3] [--store sqlite|postgres]
  *
- * Fills a log file in a temporary folder with `--entries` entries spread evenly over 7 days, each with a
- * random conversation id among ten accounts, written in batches as the node writes them. Then, each round,
- * measures the CPU time per entry of what the node does from then on: appending batches of 800 entries
- * (50 ms of a busy node) at the end of the week, and purging the entries of the week's first hours as the
- * daily purge would. The baseline beside it, in the same file and round, is appending to a table without
- * the indexes a search needs: what writing the entries costs at the least. Prints one JSON line per round
- * and the medians.
+ * Fills a log (SQLite: a file in a temporary folder; PostgreSQL: a throw-away schema in DATABASE_URL, by
+ * default the local `test` database) with `--entries` entries spread evenly over 7 days, each with a random
+ * conversation id among ten accounts, written in batches as the node writes them, and times two searches.
+ * Then, each round, measures the CPU time per entry of what the node does from then on: appending batches of
+ * 800 entries (50 ms of a busy node) at the end of the week, and purging the week's next 4 hours as the
+ * maintenance does. With PostgreSQL, CPU time is this process's plus its backends'. The floor beside it, in
+ * the same database and round, appends the same entries to a table without indexes: what writing them costs
+ * at the least. Prints one JSON line per round and the medians.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { createPostgresStore } from '../src/adapters/postgres/store.js';
 import { openPolicyLogDatabase } from '../src/adapters/sqlite/policy-log-file.js';
 import { SqlitePolicyLogStore } from '../src/adapters/sqlite/policy-stores.js';
 import { uuid7 } from '../src/core/uuid7.js';
-import type { PolicyLogEntry } from '../src/ports/policy-store.js';
+import type { PolicyLogEntry, PolicyLogStore } from '../src/ports/policy-store.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -50,23 +53,45 @@ function entries(count: number, at: (i: number) => number): PolicyLogEntry[] {
   });
 }
 
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
 const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-const dir = mkdtempSync(join(tmpdir(), 'orchestrator-bench-log-'));
-try {
+/** The store under test, the floor beside it, and the CPU time (µs) that both spend, this process's included. */
+interface Target {
+  store: PolicyLogStore;
+  appendFloor(batch: PolicyLogEntry[]): Promise<void>;
+  cpu(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const processCpu = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+const columns = (batch: PolicyLogEntry[]) => [
+  batch.map((e) => e.id),
+  batch.map((e) => e.accountId),
+  batch.map((e) => e.conversationId),
+  batch.map((e) => e.at),
+  batch.map((e) => e.evaluationId),
+  batch.map((e) => e.outlineId),
+  batch.map((e) => e.results),
+  batch.map((e) => JSON.stringify(e.reasons)),
+  batch.map((e) => e.matchedPolicyId),
+];
+
+const FLOOR_TABLE = `CREATE TABLE floor (id TEXT, account_id TEXT, conversation_id TEXT, at BIGINT, evaluation_id TEXT,
+  outline_id TEXT, results TEXT, reasons TEXT, matched_policy_id TEXT)`;
+
+function sqliteTarget(): Target {
+  const dir = mkdtempSync(join(tmpdir(), 'orchestrator-bench-log-'));
   const db = openPolicyLogDatabase(join(dir, 'policy-logs.db'));
-  const store = new SqlitePolicyLogStore(db);
-  db.exec(`CREATE TABLE floor (id TEXT, account_id TEXT, conversation_id TEXT, at INTEGER, evaluation_id TEXT,
-    outline_id TEXT, results TEXT, reasons TEXT, matched_policy_id TEXT)`);
-  const floorInsert = db.prepare('INSERT INTO floor VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  db.exec(FLOOR_TABLE);
+  const insert = db.prepare('INSERT INTO floor VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const appendFloor = db.transaction((batch: PolicyLogEntry[]) => {
     for (const e of batch)
-      floorInsert.run(
+      insert.run(
         e.id,
         e.accountId,
         e.conversationId,
@@ -78,7 +103,70 @@ try {
         e.matchedPolicyId,
       );
   });
+  return {
+    store: new SqlitePolicyLogStore(db),
+    appendFloor: async (batch) => appendFloor(batch),
+    cpu: async () => processCpu(),
+    close: async () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
+/** CPU time (µs) of the PostgreSQL backends of this process's connections, from /proc (the server runs here). */
+async function backendCpu(admin: pg.Client, applicationName: string): Promise<number> {
+  const { rows } = await admin.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+    [applicationName],
+  );
+  let total = 0;
+  for (const { pid } of rows) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) * 10_000; // USER_HZ is 100
+  }
+  return total;
+}
+
+async function postgresTarget(url: string): Promise<Target> {
+  const schema = `bench_log_${randomBytes(4).toString('hex')}`;
+  const applicationName = `orchestrator-bench-log-${schema}`;
+  const store = await createPostgresStore(url, { schema, maxConnections: 2, applicationName });
+  const floor = new pg.Client({ connectionString: url, application_name: applicationName });
+  const admin = new pg.Client({ connectionString: url });
+  await floor.connect();
+  await admin.connect();
+  await floor.query(`SET search_path = ${schema}`);
+  await floor.query(FLOOR_TABLE);
+  return {
+    store: store.policyLogs,
+    appendFloor: async (batch) => {
+      await floor.query(
+        `INSERT INTO floor SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+           $6::text[], $7::text[], $8::text[], $9::text[])`,
+        columns(batch),
+      );
+    },
+    // Each backend's CPU only shows once its process has counted it: read after a round trip to it.
+    cpu: async () => processCpu() + (await backendCpu(admin, applicationName)),
+    close: async () => {
+      await floor.end();
+      await store.close();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+const storeName = args.includes('--store') ? args[args.indexOf('--store') + 1] : 'sqlite';
+const target =
+  storeName === 'postgres'
+    ? await postgresTarget(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
+    : sqliteTarget();
+try {
+  const { store } = target;
+  const cpu = () => target.cpu();
   const filling = Date.now();
   let sought: PolicyLogEntry | undefined;
   for (let written = 0; written < total; written += BATCH) {
@@ -124,24 +212,24 @@ try {
     for (let b = 0; b < 50; b++) {
       const batch = entries(BATCH, (i) => now + i * step);
       now += BATCH * step;
-      let t = cpu();
+      let t = await cpu();
       await store.appendPolicyLogs(batch);
-      appendCpu += cpu() - t;
+      appendCpu += (await cpu()) - t;
       const copy = entries(BATCH, (i) => now + i * step);
-      t = cpu();
-      appendFloor(copy);
-      floorCpu += cpu() - t;
+      t = await cpu();
+      await target.appendFloor(copy);
+      floorCpu += (await cpu()) - t;
     }
     // Purging: the next 4 hours of the week's start, in the maintenance's batches of 1,000.
     purgedUpTo += 4 * HOUR;
     let purged = 0;
-    const t = cpu();
+    const t = await cpu();
     for (;;) {
       const n = await store.purgePolicyLogsBefore(purgedUpTo, 1_000);
       purged += n;
       if (n < 1_000) break;
     }
-    const purgeCpu = cpu() - t;
+    const purgeCpu = (await cpu()) - t;
     const row = {
       append: appendCpu / (50 * BATCH),
       floor: floorCpu / (50 * BATCH),
@@ -170,7 +258,6 @@ try {
       medianPurgeUsPerEntry: +purge.toFixed(2),
     }),
   );
-  db.close();
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  await target.close();
 }

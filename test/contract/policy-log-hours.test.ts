@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { HOUR_MS } from '../../src/adapters/shared/policy-rows.js';
 import type { SqliteDatabase } from '../../src/adapters/sqlite/database.js';
 import { openPolicyLogDatabase } from '../../src/adapters/sqlite/policy-log-file.js';
-import { HOUR_MS } from '../../src/adapters/sqlite/policy-log-hours.js';
 import { SqlitePolicyLogStore } from '../../src/adapters/sqlite/policy-stores.js';
 import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
 import { tempFolders } from '../helpers/folders.js';

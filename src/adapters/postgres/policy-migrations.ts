@@ -54,4 +54,26 @@ export const policyMigrations: PostgresMigration[] = [
       CREATE INDEX policy_logs_outline ON policy_logs(account_id, outline_id);
     `,
   },
+  {
+    // Entries now go to one partition per hour, created when the hour's first entry comes and dropped whole
+    // by the purge (policy-stores.ts); policy_logs keeps what was written before, until it is purged.
+    id: 'policy-003',
+    sql: `
+      CREATE TABLE policy_log_entries (
+        id TEXT COLLATE "C" NOT NULL,
+        account_id TEXT NOT NULL,
+        conversation_id TEXT,
+        at BIGINT NOT NULL,
+        evaluation_id TEXT NOT NULL,
+        outline_id TEXT NOT NULL,
+        results TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        matched_policy_id TEXT,
+        PRIMARY KEY (id, at)
+      ) PARTITION BY RANGE (at);
+      CREATE INDEX policy_log_entries_account_conversation ON policy_log_entries(account_id, conversation_id, at);
+      CREATE INDEX policy_log_entries_account_at ON policy_log_entries(account_id, at);
+      CREATE INDEX policy_log_entries_outline ON policy_log_entries(account_id, outline_id);
+    `,
+  },
 ];

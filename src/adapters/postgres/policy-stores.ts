@@ -10,8 +10,8 @@ import type {
   PolicyStore,
 } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
-import { policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
-import type { PostgresPool } from './database.js';
+import { HOUR_MS, hourOf, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
+import { inTransaction, type PostgresPool } from './database.js';
 
 export class PostgresPolicyStore implements PolicyStore {
   constructor(private readonly pool: PostgresPool) {}
@@ -67,7 +67,27 @@ export class PostgresPolicyStore implements PolicyStore {
   }
 }
 
+const LOG_COLUMNS =
+  'id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id';
+const PARTITION_PREFIX = 'policy_log_entries_h';
+/** A partition's name is only ever made from an integer hour, never from text that came from outside. */
+const partitionOf = (hour: number): string => `${PARTITION_PREFIX}${hour}`;
+/** PostgreSQL's answer to a row that no partition takes. */
+const NO_PARTITION = '23514';
+/** Nodes that create or drop the log's partitions at once take turns (one lock per schema). */
+const LOCK_LOG_PARTITIONS =
+  "SELECT pg_advisory_xact_lock(hashtext('conversation-orchestrator:policy-log-partitions:' || current_schema()))";
+
+/**
+ * The policy log: entries in one partition per hour of `policy_log_entries`, for the reasons the SQLite store
+ * keeps one table per hour (an entry's conversation index pages are its hour's; a purge drops an hour whole
+ * instead of deleting, and later vacuuming, each row). `policy_logs` holds the entries written before: searched
+ * beside the partitions and purged row by row, as before, until it is empty.
+ */
 export class PostgresPolicyLogStore implements PolicyLogStore {
+  /** Hours known to have a partition: read on the first append, then kept by this node's creations and drops. */
+  #known: Set<number> | null = null;
+
   constructor(private readonly pool: PostgresPool) {}
 
   async saveOutline(outline: PolicyOutline, now: number): Promise<void> {
@@ -90,35 +110,57 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
     }));
   }
 
-  /** One statement over arrays of columns: all the rows or none. */
+  /**
+   * One statement over arrays of columns: all the rows or none. Each entry goes to its hour's partition;
+   * missing ones are created first. When another node has dropped a partition this node thought it had
+   * (only an hour older than the log keeps, so only with a clock far off), the list is read again once.
+   */
   async appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.pool.query(
-      `INSERT INTO policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
-      [
-        entries.map((e) => e.id),
-        entries.map((e) => e.accountId),
-        entries.map((e) => e.conversationId),
-        entries.map((e) => e.at),
-        entries.map((e) => e.evaluationId),
-        entries.map((e) => e.outlineId),
-        entries.map((e) => e.results),
-        entries.map((e) => JSON.stringify(e.reasons)),
-        entries.map((e) => e.matchedPolicyId),
-      ],
-    );
+    const hours = new Set(entries.map((e) => hourOf(e.at)));
+    const insert = () =>
+      this.pool.query(
+        `INSERT INTO policy_log_entries (${LOG_COLUMNS})
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+        [
+          entries.map((e) => e.id),
+          entries.map((e) => e.accountId),
+          entries.map((e) => e.conversationId),
+          entries.map((e) => e.at),
+          entries.map((e) => e.evaluationId),
+          entries.map((e) => e.outlineId),
+          entries.map((e) => e.results),
+          entries.map((e) => JSON.stringify(e.reasons)),
+          entries.map((e) => e.matchedPolicyId),
+        ],
+      );
+    await this.#ensureHours(hours);
+    try {
+      await insert();
+    } catch (error) {
+      if ((error as { code?: string }).code !== NO_PARTITION) throw error;
+      this.#known = null;
+      await this.#ensureHours(hours);
+      await insert();
+    }
   }
 
   async searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
+    const where = 'account_id = $1 AND at >= $2 AND ($3::text IS NULL OR conversation_id = $3)';
     const { rows } = await this.pool.query<Row>(
-      `SELECT * FROM policy_logs WHERE account_id = $1 AND at >= $2 AND ($3::text IS NULL OR conversation_id = $3)
+      `(SELECT ${LOG_COLUMNS} FROM policy_log_entries WHERE ${where} ORDER BY at DESC, id DESC LIMIT $4)
+       UNION ALL
+       (SELECT ${LOG_COLUMNS} FROM policy_logs WHERE ${where} ORDER BY at DESC, id DESC LIMIT $4)
        ORDER BY at DESC, id DESC LIMIT $4`,
       [filter.accountId, filter.since, filter.conversationId ?? null, filter.limit],
     );
     return rows.map(policyLogFromRow);
   }
 
+  /**
+   * The old table's entries first, row by row; then whole hours that ended by the cutoff, oldest first, until
+   * `limit` entries are reached (an hour is never split, so one call may delete more).
+   */
   async purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
     // SKIP LOCKED: purgers on several nodes share the work instead of queueing on each other's rows.
     const { rowCount } = await this.pool.query(
@@ -126,15 +168,67 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
          SELECT id FROM policy_logs WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
       [cutoff, limit],
     );
-    return rowCount ?? 0;
+    let deleted = rowCount ?? 0;
+    for (const hour of await this.#listHours()) {
+      if (deleted >= limit || (hour + 1) * HOUR_MS > cutoff) break;
+      deleted += await this.#dropHour(hour);
+    }
+    return deleted;
   }
 
   async purgePolicyOutlinesBefore(cutoff: number): Promise<number> {
     const { rowCount } = await this.pool.query(
-      `DELETE FROM policy_outlines o WHERE o.seen_at < $1 AND NOT EXISTS
-         (SELECT 1 FROM policy_logs l WHERE l.account_id = o.account_id AND l.outline_id = o.id)`,
+      `DELETE FROM policy_outlines o WHERE o.seen_at < $1
+         AND NOT EXISTS (SELECT 1 FROM policy_log_entries l WHERE l.account_id = o.account_id AND l.outline_id = o.id)
+         AND NOT EXISTS (SELECT 1 FROM policy_logs l WHERE l.account_id = o.account_id AND l.outline_id = o.id)`,
       [cutoff],
     );
     return rowCount ?? 0;
+  }
+
+  /** The hours that have a partition, ascending. */
+  async #listHours(): Promise<number[]> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'policy_log_entries'::regclass`,
+    );
+    return rows
+      .map((row) => Number(row.name.slice(PARTITION_PREFIX.length)))
+      .filter((hour) => Number.isSafeInteger(hour))
+      .sort((a, b) => a - b);
+  }
+
+  /** Creates the partitions of `hours` that this node does not know of, under the log's advisory lock. */
+  async #ensureHours(hours: Set<number>): Promise<void> {
+    this.#known ??= new Set(await this.#listHours());
+    const known = this.#known;
+    const missing = [...hours].filter((hour) => !known.has(hour));
+    if (missing.length === 0) return;
+    await inTransaction(this.pool, async (client) => {
+      await client.query(LOCK_LOG_PARTITIONS);
+      for (const hour of missing)
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${partitionOf(hour)} PARTITION OF policy_log_entries
+           FOR VALUES FROM (${hour * HOUR_MS}) TO (${(hour + 1) * HOUR_MS})`,
+        );
+    });
+    for (const hour of missing) known.add(hour);
+  }
+
+  /** Drops one hour's partition, if no other node did first; returns how many entries it held. */
+  async #dropHour(hour: number): Promise<number> {
+    this.#known?.delete(hour);
+    return inTransaction(this.pool, async (client) => {
+      await client.query(LOCK_LOG_PARTITIONS);
+      const name = partitionOf(hour);
+      const { rows } = await client.query<{ exists: boolean }>(
+        'SELECT to_regclass($1) IS NOT NULL AS exists',
+        [name],
+      );
+      if (!rows[0]?.exists) return 0;
+      const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`);
+      await client.query(`DROP TABLE ${name}`);
+      return counted.rows[0]?.n ?? 0;
+    });
   }
 }

@@ -24,3 +24,13 @@ export const policyLogFromRow = (row: Row): PolicyLogEntry => ({
   reasons: JSON.parse(String(row.reasons)) as PolicyLogEntry['reasons'],
   matchedPolicyId: strOrNull(row.matched_policy_id),
 });
+
+/** The policy log is kept in one table per hour (SQLite) or one partition per hour (PostgreSQL). */
+export const HOUR_MS = 3_600_000;
+
+/** The hour, counted from the epoch (UTC), that an entry made at `at` belongs to. */
+export function hourOf(at: number): number {
+  const hour = Math.floor(at / HOUR_MS);
+  if (!Number.isSafeInteger(hour) || hour < 0) throw new Error(`a policy log entry has no valid time: ${at}`);
+  return hour;
+}

@@ -1,16 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { PolicyLogEntry, PolicyLogSearch } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
+import { hourOf } from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
-
-export const HOUR_MS = 3_600_000;
-
-/** The hour, counted from the epoch (UTC), that an entry made at `at` belongs to. */
-export function hourOf(at: number): number {
-  const hour = Math.floor(at / HOUR_MS);
-  if (!Number.isSafeInteger(hour) || hour < 0) throw new Error(`a policy log entry has no valid time: ${at}`);
-  return hour;
-}
 
 const PREFIX = 'policy_logs_h';
 const COLUMNS =

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createPostgresStore } from '../../src/adapters/postgres/store.js';
+import { HOUR_MS } from '../../src/adapters/shared/policy-rows.js';
+import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
+import type { Store } from '../../src/ports/store.js';
+import { postgresAdmin, postgresUnavailable, postgresUrl, uniqueName } from './servers.js';
+
+const reason = await postgresUnavailable();
+
+/** Hour 472,222 (2023-11-14 22:00 UTC) and the ones after it. */
+const H = 472_222 * HOUR_MS;
+
+const entry = (id: string, at: number): PolicyLogEntry => ({
+  id,
+  accountId: 'acct',
+  conversationId: 'conv-1',
+  at,
+  evaluationId: `eval-${id}`,
+  outlineId: 'o1',
+  results: 'FT',
+  reasons: [],
+  matchedPolicyId: null,
+});
+
+describe('PostgreSQL policy log: one partition per hour, shared by the nodes', () => {
+  const it = (name: string, fn: () => Promise<void>) =>
+    reason ? test(name, { skip: reason }, () => {}) : test(name, fn);
+  const schema = uniqueName('test_');
+  let nodes: Store[] = [];
+  before(async () => {
+    if (reason) return;
+    nodes = await Promise.all(
+      [1, 2].map(() => createPostgresStore(postgresUrl, { schema, maxConnections: 3 })),
+    );
+  });
+  after(async () => {
+    if (reason) return;
+    await Promise.all(nodes.map((node) => node.close()));
+    await postgresAdmin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+  const node = (i: number) => nodes[i] as Store;
+  const partitions = async () =>
+    (
+      await postgresAdmin(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = '${schema}.policy_log_entries'::regclass ORDER BY c.relname`,
+      )
+    ).rows.map((row) => String(row.name));
+  const ids = async (i: number) =>
+    (await node(i).policyLogs.searchPolicyLogs({ accountId: 'acct', since: 0, limit: 100 })).map((e) => e.id);
+
+  it('two nodes writing the same new hours at once create each partition once and lose nothing', async () => {
+    await Promise.all(
+      Array.from({ length: 8 }, (_, k) =>
+        node(k % 2).policyLogs.appendPolicyLogs([
+          entry(`w${k}-a`, H + k),
+          entry(`w${k}-b`, H + HOUR_MS + k),
+          entry(`w${k}-c`, H + 2 * HOUR_MS + k),
+        ]),
+      ),
+    );
+    assert.deepEqual(await partitions(), [
+      'policy_log_entries_h472222',
+      'policy_log_entries_h472223',
+      'policy_log_entries_h472224',
+    ]);
+    assert.equal((await ids(0)).length, 24);
+    assert.deepEqual(await ids(0), await ids(1));
+  });
+
+  it('two nodes purging at once drop each hour once and count each entry once', async () => {
+    const counts = await Promise.all(
+      [0, 1].map((i) => node(i).policyLogs.purgePolicyLogsBefore(H + 2 * HOUR_MS, 1_000)),
+    );
+    assert.equal((counts[0] ?? 0) + (counts[1] ?? 0), 16);
+    assert.deepEqual(await partitions(), ['policy_log_entries_h472224']);
+    assert.equal((await ids(1)).length, 8);
+  });
+
+  it('a node that still thinks a dropped hour has a partition writes to it all the same', async () => {
+    // Node 0 knows hour 472,224; node 1 drops it.
+    await node(0).policyLogs.appendPolicyLogs([entry('late-1', H + 2 * HOUR_MS + 100)]);
+    assert.equal(await node(1).policyLogs.purgePolicyLogsBefore(H + 3 * HOUR_MS, 1_000), 9);
+    assert.deepEqual(await partitions(), []);
+    await node(0).policyLogs.appendPolicyLogs([entry('late-2', H + 2 * HOUR_MS + 200)]);
+    assert.deepEqual(await ids(1), ['late-2']);
+  });
+
+  it('entries of the table from before the partitions are searched beside them and purged first', async () => {
+    await postgresAdmin(
+      `INSERT INTO ${schema}.policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
+       VALUES ('old-1', 'acct', 'conv-1', ${H - 2}, 'e', 'o1', 'T', '[]', NULL),
+              ('old-2', 'acct', 'conv-1', ${H + 2 * HOUR_MS + 150}, 'e', 'o1', 'T', '[]', NULL)`,
+    );
+    assert.deepEqual(await ids(0), ['late-2', 'old-2', 'old-1']);
+    assert.equal(
+      await node(0).policyLogs.purgePolicyLogsBefore(H + 3 * HOUR_MS, 1),
+      1,
+      'one old row: the limit',
+    );
+    assert.equal(await node(0).policyLogs.purgePolicyLogsBefore(H + 3 * HOUR_MS, 1), 1);
+    assert.equal(await node(0).policyLogs.purgePolicyLogsBefore(H + 3 * HOUR_MS, 1), 1, 'then the hour');
+    assert.deepEqual(await ids(0), []);
+  });
+});
