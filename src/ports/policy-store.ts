@@ -76,9 +76,9 @@ export interface PolicyLogStore {
   /**
    * Deletes entries older than `cutoff`, oldest first, and returns how many; the caller calls again while the
    * answer is `limit` or more, so a large backlog goes in short steps. A store that deletes row by row deletes
-   * at most `limit`. A store that keeps entries by the hour (SQLite) deletes whole hours that ended by the
-   * cutoff until it reaches `limit`, so a call may delete more, and an entry may outlive the cutoff by up to
-   * an hour (readers ask for entries since the cutoff anyway).
+   * at most `limit`. A store that keeps entries by the hour (SQLite) or the day (PostgreSQL) deletes whole
+   * periods that ended by the cutoff until it reaches `limit`, so a call may delete more, and an entry may
+   * outlive the cutoff by up to a period (readers ask for entries since the cutoff anyway).
    */
   purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number>;
   /** Deletes the outlines not marked in use since `cutoff` that no entry refers to; returns how many. */

@@ -4,7 +4,7 @@ import type { PolicyLogEntry, PolicyOutline } from '../../src/ports/policy-store
 import { describeStoreContract } from './adapters.js';
 
 const T0 = 1_700_000_000_000;
-const HOUR = 3_600_000;
+const DAY = 86_400_000;
 
 const policy = (id: string, extra: Partial<Policy> = {}): Policy => ({
   id,
@@ -259,15 +259,15 @@ describeStoreContract('policy stores', (store, it) => {
   });
 
   it('purge: deletes the entries before the cutoff, oldest first, about `limit` at a time', async () => {
-    // Hours apart, so that a store that keeps entries by the hour (SQLite) deletes the same ones as a store
-    // that deletes row by row. Before every other test's entries but the outline test's (the store is
+    // Days apart, so that a store that keeps entries by the hour (SQLite) or the day (PostgreSQL) deletes the
+    // same ones as a store that deletes row by row. Before every other test's entries but the outline test's (the store is
     // shared): drained first.
-    const P = 100 * HOUR;
+    const P = 100 * DAY;
     const a = 'purge-entries';
-    const cutoff = P + 2 * HOUR;
+    const cutoff = P + 2 * DAY;
     await logs().purgePolicyLogsBefore(cutoff, 1_000_000);
     await logs().appendPolicyLogs([
-      entry('q-3', { accountId: a, at: P + HOUR + 3 }),
+      entry('q-3', { accountId: a, at: P + DAY + 3 }),
       entry('q-1', { accountId: a, at: P + 1 }),
       entry('q-kept', { accountId: a, at: cutoff + 10 }),
       entry('q-2', { accountId: 'purge-other', at: P + 2 }),
@@ -286,15 +286,15 @@ describeStoreContract('policy stores', (store, it) => {
   it('purge: deletes outlines neither in use since the cutoff nor referenced by an entry', async () => {
     const P = 0;
     const a = 'purge';
-    const cutoff = P + HOUR;
+    const cutoff = P + DAY;
     await logs().saveOutline(outline(a, 'old-unused'), P);
     await logs().saveOutline(outline(a, 'old-referenced'), P);
-    await logs().saveOutline(outline(a, 'recent'), P + 2 * HOUR);
+    await logs().saveOutline(outline(a, 'recent'), P + 2 * DAY);
     await logs().saveOutline(outline(a, 'touched'), P);
-    await logs().saveOutline(outline(a, 'touched'), P + 3 * HOUR);
+    await logs().saveOutline(outline(a, 'touched'), P + 3 * DAY);
     await logs().appendPolicyLogs([
       entry('p-old', { accountId: a, at: P, outlineId: 'old-unused' }),
-      entry('p-kept', { accountId: a, at: P + 2 * HOUR, outlineId: 'old-referenced' }),
+      entry('p-kept', { accountId: a, at: P + 2 * DAY, outlineId: 'old-referenced' }),
     ]);
     assert.equal(await logs().purgePolicyOutlinesBefore(cutoff), 0, 'an old entry still refers to it');
     assert.equal(await logs().purgePolicyLogsBefore(cutoff, 100), 1);

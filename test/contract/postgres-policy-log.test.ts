@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createPostgresStore } from '../../src/adapters/postgres/store.js';
-import { HOUR_MS } from '../../src/adapters/shared/policy-rows.js';
+import { DAY_MS } from '../../src/adapters/shared/policy-rows.js';
 import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { postgresAdmin, postgresUnavailable, postgresUrl, uniqueName } from './servers.js';
 
 const reason = await postgresUnavailable();
 
-/** Hour 472,222 (2023-11-14 22:00 UTC) and the ones after it. */
-const H = 472_222 * HOUR_MS;
+/** Day 19,675 (2023-11-14) and the ones after it. */
+const D = 19_675 * DAY_MS;
 
 const entry = (id: string, at: number): PolicyLogEntry => ({
   id,
@@ -23,7 +23,7 @@ const entry = (id: string, at: number): PolicyLogEntry => ({
   matchedPolicyId: null,
 });
 
-describe('PostgreSQL policy log: one partition per hour, shared by the nodes', () => {
+describe('PostgreSQL policy log: one partition per day, shared by the nodes', () => {
   const it = (name: string, fn: () => Promise<void>) =>
     reason ? test(name, { skip: reason }, () => {}) : test(name, fn);
   const schema = uniqueName('test_');
@@ -50,57 +50,57 @@ describe('PostgreSQL policy log: one partition per hour, shared by the nodes', (
   const ids = async (i: number) =>
     (await node(i).policyLogs.searchPolicyLogs({ accountId: 'acct', since: 0, limit: 100 })).map((e) => e.id);
 
-  it('two nodes writing the same new hours at once create each partition once and lose nothing', async () => {
+  it('two nodes writing the same new days at once create each partition once and lose nothing', async () => {
     await Promise.all(
       Array.from({ length: 8 }, (_, k) =>
         node(k % 2).policyLogs.appendPolicyLogs([
-          entry(`w${k}-a`, H + k),
-          entry(`w${k}-b`, H + HOUR_MS + k),
-          entry(`w${k}-c`, H + 2 * HOUR_MS + k),
+          entry(`w${k}-a`, D + k),
+          entry(`w${k}-b`, D + DAY_MS + k),
+          entry(`w${k}-c`, D + 2 * DAY_MS + k),
         ]),
       ),
     );
     assert.deepEqual(await partitions(), [
-      'policy_log_entries_h472222',
-      'policy_log_entries_h472223',
-      'policy_log_entries_h472224',
+      'policy_log_entries_d19675',
+      'policy_log_entries_d19676',
+      'policy_log_entries_d19677',
     ]);
     assert.equal((await ids(0)).length, 24);
     assert.deepEqual(await ids(0), await ids(1));
   });
 
-  it('two nodes purging at once drop each hour once and count each entry once', async () => {
+  it('two nodes purging at once drop each day once and count each entry once', async () => {
     const counts = await Promise.all(
-      [0, 1].map((i) => node(i).policyLogs.purgePolicyLogsBefore(H + 2 * HOUR_MS, 1_000)),
+      [0, 1].map((i) => node(i).policyLogs.purgePolicyLogsBefore(D + 2 * DAY_MS, 1_000)),
     );
     assert.equal((counts[0] ?? 0) + (counts[1] ?? 0), 16);
-    assert.deepEqual(await partitions(), ['policy_log_entries_h472224']);
+    assert.deepEqual(await partitions(), ['policy_log_entries_d19677']);
     assert.equal((await ids(1)).length, 8);
   });
 
-  it('a node that still thinks a dropped hour has a partition writes to it all the same', async () => {
-    // Node 0 knows hour 472,224; node 1 drops it.
-    await node(0).policyLogs.appendPolicyLogs([entry('late-1', H + 2 * HOUR_MS + 100)]);
-    assert.equal(await node(1).policyLogs.purgePolicyLogsBefore(H + 3 * HOUR_MS, 1_000), 9);
+  it('a node that still thinks a dropped day has a partition writes to it all the same', async () => {
+    // Node 0 knows day 19,677; node 1 drops it.
+    await node(0).policyLogs.appendPolicyLogs([entry('late-1', D + 2 * DAY_MS + 100)]);
+    assert.equal(await node(1).policyLogs.purgePolicyLogsBefore(D + 3 * DAY_MS, 1_000), 9);
     assert.deepEqual(await partitions(), []);
-    await node(0).policyLogs.appendPolicyLogs([entry('late-2', H + 2 * HOUR_MS + 200)]);
+    await node(0).policyLogs.appendPolicyLogs([entry('late-2', D + 2 * DAY_MS + 200)]);
     assert.deepEqual(await ids(1), ['late-2']);
   });
 
   it('entries of the table from before the partitions are searched beside them and purged first', async () => {
     await postgresAdmin(
       `INSERT INTO ${schema}.policy_logs (id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id)
-       VALUES ('old-1', 'acct', 'conv-1', ${H - 2}, 'e', 'o1', 'T', '[]', NULL),
-              ('old-2', 'acct', 'conv-1', ${H + 2 * HOUR_MS + 150}, 'e', 'o1', 'T', '[]', NULL)`,
+       VALUES ('old-1', 'acct', 'conv-1', ${D - 2}, 'e', 'o1', 'T', '[]', NULL),
+              ('old-2', 'acct', 'conv-1', ${D + 2 * DAY_MS + 150}, 'e', 'o1', 'T', '[]', NULL)`,
     );
     assert.deepEqual(await ids(0), ['late-2', 'old-2', 'old-1']);
     assert.equal(
-      await node(0).policyLogs.purgePolicyLogsBefore(H + 3 * HOUR_MS, 1),
+      await node(0).policyLogs.purgePolicyLogsBefore(D + 3 * DAY_MS, 1),
       1,
       'one old row: the limit',
     );
-    assert.equal(await node(0).policyLogs.purgePolicyLogsBefore(H + 3 * HOUR_MS, 1), 1);
-    assert.equal(await node(0).policyLogs.purgePolicyLogsBefore(H + 3 * HOUR_MS, 1), 1, 'then the hour');
+    assert.equal(await node(0).policyLogs.purgePolicyLogsBefore(D + 3 * DAY_MS, 1), 1);
+    assert.equal(await node(0).policyLogs.purgePolicyLogsBefore(D + 3 * DAY_MS, 1), 1, 'then the day');
     assert.deepEqual(await ids(0), []);
   });
 });

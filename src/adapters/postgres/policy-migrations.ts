@@ -55,7 +55,7 @@ export const policyMigrations: PostgresMigration[] = [
     `,
   },
   {
-    // Entries now go to one partition per hour, created when the hour's first entry comes and dropped whole
+    // Entries now go to one partition per day, created when the day's first entry comes and dropped whole
     // by the purge (policy-stores.ts); policy_logs keeps what was written before, until it is purged.
     id: 'policy-003',
     sql: `

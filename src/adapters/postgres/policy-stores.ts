@@ -10,7 +10,7 @@ import type {
   PolicyStore,
 } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
-import { HOUR_MS, hourOf, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
+import { DAY_MS, periodOf, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
 import { inTransaction, type PostgresPool } from './database.js';
 
 export class PostgresPolicyStore implements PolicyStore {
@@ -69,9 +69,10 @@ export class PostgresPolicyStore implements PolicyStore {
 
 const LOG_COLUMNS =
   'id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id';
-const PARTITION_PREFIX = 'policy_log_entries_h';
-/** A partition's name is only ever made from an integer hour, never from text that came from outside. */
-const partitionOf = (hour: number): string => `${PARTITION_PREFIX}${hour}`;
+const PARTITION_PREFIX = 'policy_log_entries_d';
+const dayOf = (at: number): number => periodOf(at, DAY_MS);
+/** A partition's name is only ever made from an integer day, never from text that came from outside. */
+const partitionOf = (day: number): string => `${PARTITION_PREFIX}${day}`;
 /** PostgreSQL's answer to a row that no partition takes. */
 const NO_PARTITION = '23514';
 /** Nodes that create or drop the log's partitions at once take turns (one lock per schema). */
@@ -79,13 +80,16 @@ const LOCK_LOG_PARTITIONS =
   "SELECT pg_advisory_xact_lock(hashtext('conversation-orchestrator:policy-log-partitions:' || current_schema()))";
 
 /**
- * The policy log: entries in one partition per hour of `policy_log_entries`, for the reasons the SQLite store
- * keeps one table per hour (an entry's conversation index pages are its hour's; a purge drops an hour whole
- * instead of deleting, and later vacuuming, each row). `policy_logs` holds the entries written before: searched
- * beside the partitions and purged row by row, as before, until it is empty.
+ * The policy log: entries in one partition per day of `policy_log_entries`, for the reasons the SQLite store
+ * keeps one table per hour (an entry's conversation index pages are those of its period; a purge drops a period
+ * whole instead of deleting, and later vacuuming, each row). Days rather than hours here: a search over the
+ * week locks every partition and each of its indexes, and PostgreSQL's shared lock table is sized for some 64
+ * locks per connection; 8 days of 5 relations each stay well within it, 170 hours would not with a few searches
+ * at once. `policy_logs` holds the entries written before: searched beside the partitions and purged row by
+ * row, as before, until it is empty.
  */
 export class PostgresPolicyLogStore implements PolicyLogStore {
-  /** Hours known to have a partition: read on the first append, then kept by this node's creations and drops. */
+  /** Days known to have a partition: read on the first append, then kept by this node's creations and drops. */
   #known: Set<number> | null = null;
 
   constructor(private readonly pool: PostgresPool) {}
@@ -111,13 +115,13 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
   }
 
   /**
-   * One statement over arrays of columns: all the rows or none. Each entry goes to its hour's partition;
+   * One statement over arrays of columns: all the rows or none. Each entry goes to its day's partition;
    * missing ones are created first. When another node has dropped a partition this node thought it had
-   * (only an hour older than the log keeps, so only with a clock far off), the list is read again once.
+   * (only a day older than the log keeps, so only with a clock far off), the list is read again once.
    */
   async appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const hours = new Set(entries.map((e) => hourOf(e.at)));
+    const days = new Set(entries.map((e) => dayOf(e.at)));
     const insert = () =>
       this.pool.query(
         `INSERT INTO policy_log_entries (${LOG_COLUMNS})
@@ -134,13 +138,13 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
           entries.map((e) => e.matchedPolicyId),
         ],
       );
-    await this.#ensureHours(hours);
+    await this.#ensureDays(days);
     try {
       await insert();
     } catch (error) {
       if ((error as { code?: string }).code !== NO_PARTITION) throw error;
       this.#known = null;
-      await this.#ensureHours(hours);
+      await this.#ensureDays(days);
       await insert();
     }
   }
@@ -158,8 +162,8 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
   }
 
   /**
-   * The old table's entries first, row by row; then whole hours that ended by the cutoff, oldest first, until
-   * `limit` entries are reached (an hour is never split, so one call may delete more).
+   * The old table's entries first, row by row; then whole days that ended by the cutoff, oldest first, until
+   * `limit` entries are reached (a day is never split, so one call may delete more).
    */
   async purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
     // SKIP LOCKED: purgers on several nodes share the work instead of queueing on each other's rows.
@@ -169,9 +173,9 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
       [cutoff, limit],
     );
     let deleted = rowCount ?? 0;
-    for (const hour of await this.#listHours()) {
-      if (deleted >= limit || (hour + 1) * HOUR_MS > cutoff) break;
-      deleted += await this.#dropHour(hour);
+    for (const day of await this.#listDays()) {
+      if (deleted >= limit || (day + 1) * DAY_MS > cutoff) break;
+      deleted += await this.#dropDay(day);
     }
     return deleted;
   }
@@ -186,41 +190,41 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
     return rowCount ?? 0;
   }
 
-  /** The hours that have a partition, ascending. */
-  async #listHours(): Promise<number[]> {
+  /** The days that have a partition, ascending. */
+  async #listDays(): Promise<number[]> {
     const { rows } = await this.pool.query<{ name: string }>(
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
        WHERE i.inhparent = 'policy_log_entries'::regclass`,
     );
     return rows
       .map((row) => Number(row.name.slice(PARTITION_PREFIX.length)))
-      .filter((hour) => Number.isSafeInteger(hour))
+      .filter((day) => Number.isSafeInteger(day))
       .sort((a, b) => a - b);
   }
 
-  /** Creates the partitions of `hours` that this node does not know of, under the log's advisory lock. */
-  async #ensureHours(hours: Set<number>): Promise<void> {
-    this.#known ??= new Set(await this.#listHours());
+  /** Creates the partitions of `days` that this node does not know of, under the log's advisory lock. */
+  async #ensureDays(days: Set<number>): Promise<void> {
+    this.#known ??= new Set(await this.#listDays());
     const known = this.#known;
-    const missing = [...hours].filter((hour) => !known.has(hour));
+    const missing = [...days].filter((day) => !known.has(day));
     if (missing.length === 0) return;
     await inTransaction(this.pool, async (client) => {
       await client.query(LOCK_LOG_PARTITIONS);
-      for (const hour of missing)
+      for (const day of missing)
         await client.query(
-          `CREATE TABLE IF NOT EXISTS ${partitionOf(hour)} PARTITION OF policy_log_entries
-           FOR VALUES FROM (${hour * HOUR_MS}) TO (${(hour + 1) * HOUR_MS})`,
+          `CREATE TABLE IF NOT EXISTS ${partitionOf(day)} PARTITION OF policy_log_entries
+           FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`,
         );
     });
-    for (const hour of missing) known.add(hour);
+    for (const day of missing) known.add(day);
   }
 
-  /** Drops one hour's partition, if no other node did first; returns how many entries it held. */
-  async #dropHour(hour: number): Promise<number> {
-    this.#known?.delete(hour);
+  /** Drops one day's partition, if no other node did first; returns how many entries it held. */
+  async #dropDay(day: number): Promise<number> {
+    this.#known?.delete(day);
     return inTransaction(this.pool, async (client) => {
       await client.query(LOCK_LOG_PARTITIONS);
-      const name = partitionOf(hour);
+      const name = partitionOf(day);
       const { rows } = await client.query<{ exists: boolean }>(
         'SELECT to_regclass($1) IS NOT NULL AS exists',
         [name],

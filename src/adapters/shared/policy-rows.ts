@@ -25,12 +25,14 @@ export const policyLogFromRow = (row: Row): PolicyLogEntry => ({
   matchedPolicyId: strOrNull(row.matched_policy_id),
 });
 
-/** The policy log is kept in one table per hour (SQLite) or one partition per hour (PostgreSQL). */
+/** The policy log is kept in one table per hour (SQLite) or one partition per day (PostgreSQL). */
 export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
 
-/** The hour, counted from the epoch (UTC), that an entry made at `at` belongs to. */
-export function hourOf(at: number): number {
-  const hour = Math.floor(at / HOUR_MS);
-  if (!Number.isSafeInteger(hour) || hour < 0) throw new Error(`a policy log entry has no valid time: ${at}`);
-  return hour;
+/** The period of `periodMs` (an hour, a day), counted from the epoch (UTC), that an entry made at `at` belongs to. */
+export function periodOf(at: number, periodMs: number): number {
+  const period = Math.floor(at / periodMs);
+  if (!Number.isSafeInteger(period) || period < 0)
+    throw new Error(`a policy log entry has no valid time: ${at}`);
+  return period;
 }

@@ -1,7 +1,11 @@
 import type { Statement } from 'better-sqlite3';
 import type { PolicyLogEntry, PolicyLogSearch } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
-import { hourOf } from '../shared/policy-rows.js';
+import { HOUR_MS, periodOf } from '../shared/policy-rows.js';
+
+/** The hour, counted from the epoch (UTC), that an entry made at `at` belongs to. */
+export const hourOf = (at: number): number => periodOf(at, HOUR_MS);
+
 import type { SqliteDatabase } from './database.js';
 
 const PREFIX = 'policy_logs_h';

@@ -11,9 +11,9 @@ import type {
   PolicyStore,
 } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
-import { HOUR_MS, hourOf, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
+import { HOUR_MS, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
-import { PolicyLogHours } from './policy-log-hours.js';
+import { hourOf, PolicyLogHours } from './policy-log-hours.js';
 
 export class SqlitePolicyStore implements PolicyStore {
   constructor(private readonly db: SqliteDatabase) {}
