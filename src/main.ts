@@ -11,7 +11,7 @@ import { RedisRateLimitStore } from './adapters/redis/rate-limit.js';
 import { withContextCache } from './adapters/shared/context-cache.js';
 import { SqlitePollingBus } from './adapters/sqlite/bus.js';
 import { type DataDirLock, DataDirLockedError, lockDataDir } from './adapters/sqlite/data-dir-lock.js';
-import { createSqliteStore } from './adapters/sqlite/store.js';
+import { createSqliteStore, pendingSqliteMigrations } from './adapters/sqlite/store.js';
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
 import { loggerOptions } from './http/logging.js';
@@ -99,7 +99,7 @@ async function openInfrastructure(config: Config, role: Role): Promise<Infrastru
     ? await createPostgresStore(config.databaseUrl)
     : role === 'server'
       ? serverSqliteStore(config, sqliteFile)
-      : createSqliteStore(sqliteFile, { moveOldPolicyLogs: false });
+      : cliSqliteStore(config, sqliteFile);
   if (config.redisUrl) {
     const rateLimits = new RedisRateLimitStore(config.redisUrl, { keyPrefix: `${config.redisPrefix}rl:` });
     // The rate-limit port has no close: its connection goes with the store's.
@@ -144,6 +144,34 @@ function serverSqliteStore(config: Config, file: string): Store {
   const served =
     config.contextCacheMb === 0 ? store : withContextCache(store, config.contextCacheMb * 1_000_000);
   return { ...served, close };
+}
+
+/**
+ * A CLI command's SQLite store. The command runs beside the folder's server, if one runs; but it must not
+ * upgrade the folder's schema under a running server of an older version (the only kind of running server
+ * that leaves migrations to apply, since a server applies its own at start), so then it refuses. Otherwise it
+ * migrates while holding the folder's lock, so that no server starts half-way.
+ */
+function cliSqliteStore(config: Config, file: string): Store {
+  const pending = pendingSqliteMigrations(file);
+  if (pending.length === 0) return createSqliteStore(file, { moveOldPolicyLogs: false });
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(config.dataDir);
+  } catch (error) {
+    if (error instanceof DataDirLockedError)
+      throw new StartupError(
+        `the server running on ${config.dataDir} is of an older version than this command, which would ` +
+          `upgrade the folder under it (${pending.join(', ')}). Stop the server and start this version (it ` +
+          "upgrades the folder), or use the server's own version of the command",
+      );
+    throw error;
+  }
+  try {
+    return createSqliteStore(file, { moveOldPolicyLogs: false });
+  } finally {
+    lock.release();
+  }
 }
 
 /** `SIGNING_THREADS`: tokens are signed on a thread of their own (`auto`: when there is a core for it). */

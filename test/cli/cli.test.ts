@@ -6,6 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { lockDataDir } from '../../src/adapters/sqlite/data-dir-lock.js';
+import { migrateSqlite, openSqlite } from '../../src/adapters/sqlite/database.js';
+import { POLICY_LOG_FILE } from '../../src/adapters/sqlite/policy-log-file.js';
+import { policyLogMigrations } from '../../src/adapters/sqlite/policy-migrations.js';
+import { pendingSqliteMigrations, sqliteMigrations } from '../../src/adapters/sqlite/store.js';
 import { loadConfig } from '../../src/config/config.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { mainPolicyTables, oldPolicyLogLayout } from '../helpers/policy-log-files.js';
@@ -151,6 +156,50 @@ test('a CLI command leaves old policy log entries in the main file; the next ser
       await server.stop();
     }
     assert.deepEqual(mainPolicyTables(main), ['policy_sets']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a CLI command refuses to upgrade the folder of a running server of an older version, and runs beside a current one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orchestrator-cli-upgrade-'));
+  try {
+    const main = join(dir, 'orchestrator.db');
+    // The folder as the version before the policy log's hourly tables left it.
+    const db = openSqlite(main);
+    migrateSqlite(db, sqliteMigrations);
+    db.close();
+    const log = openSqlite(join(dir, POLICY_LOG_FILE));
+    migrateSqlite(log, policyLogMigrations.slice(0, 1));
+    log.close();
+    const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
+    const cli = async () => {
+      try {
+        await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'list'], { env });
+        return { code: 0, stderr: '' };
+      } catch (error) {
+        return error as { code: number; stderr: string };
+      }
+    };
+
+    const olderServer = lockDataDir(dir);
+    try {
+      const refused = await cli();
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /older version than this command.*policy-log-002/s);
+      assert.deepEqual(pendingSqliteMigrations(main), ['policy-log-002'], 'nothing applied');
+    } finally {
+      olderServer.release();
+    }
+    assert.equal((await cli()).code, 0, 'no server: the command upgrades the folder');
+    assert.deepEqual(pendingSqliteMigrations(main), []);
+
+    const currentServer = lockDataDir(dir);
+    try {
+      assert.equal((await cli()).code, 0, 'beside a server of its own version');
+    } finally {
+      currentServer.release();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,18 +18,29 @@ export function openSqlite(file: string): SqliteDatabase {
   return db;
 }
 
+/** The ids of `migrations` that `db` has not applied; reads only. */
+export function pendingMigrations(db: SqliteDatabase, migrations: SqliteMigration[]): string[] {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  const applied = new Set(
+    table
+      ? db
+          .prepare('SELECT id FROM schema_migrations')
+          .all()
+          .map((row) => (row as { id: string }).id)
+      : [],
+  );
+  return migrations.filter((m) => !applied.has(m.id)).map((m) => m.id);
+}
+
 /** Applies, in order and each in its own transaction, the migrations not applied yet. */
 export function migrateSqlite(db: SqliteDatabase, migrations: SqliteMigration[]): string[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
-  const applied = new Set(
-    db
-      .prepare('SELECT id FROM schema_migrations')
-      .all()
-      .map((row) => (row as { id: string }).id),
-  );
+  const pending = new Set(pendingMigrations(db, migrations));
   const done: string[] = [];
   for (const migration of migrations) {
-    if (applied.has(migration.id)) continue;
+    if (!pending.has(migration.id)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
       db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(

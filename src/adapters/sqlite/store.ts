@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Store } from '../../ports/store.js';
 import { authMigrations } from './auth-migrations.js';
 import {
@@ -13,13 +14,36 @@ import {
 } from './auth-stores.js';
 import { contextMigrations } from './context-migrations.js';
 import { SqliteContextStore } from './context-store.js';
-import { migrateSqlite, openSqlite, type SqliteDatabase } from './database.js';
+import {
+  migrateSqlite,
+  openSqlite,
+  pendingMigrations,
+  type SqliteDatabase,
+  type SqliteMigration,
+} from './database.js';
 import { moveOldPolicyLogs, openPolicyLogDatabase, policyLogFileFor } from './policy-log-file.js';
 import { ThreadedPolicyLogStore } from './policy-log-thread.js';
-import { policyMigrations } from './policy-migrations.js';
+import { policyLogMigrations, policyMigrations } from './policy-migrations.js';
 import { SqlitePolicyLogStore, SqlitePolicyStore } from './policy-stores.js';
 
 export const sqliteMigrations = [...authMigrations, ...contextMigrations, ...policyMigrations];
+
+/**
+ * The migrations that opening a store on `file` would apply, to the main file and to the policy log's;
+ * opens the files that exist and writes nothing.
+ */
+export function pendingSqliteMigrations(file: string): string[] {
+  const pending = (path: string, migrations: SqliteMigration[]): string[] => {
+    if (path === ':memory:' || !existsSync(path)) return migrations.map((m) => m.id);
+    const db = new Database(path, { fileMustExist: true, timeout: 5_000 });
+    try {
+      return pendingMigrations(db, migrations);
+    } finally {
+      db.close();
+    }
+  };
+  return [...pending(file, sqliteMigrations), ...pending(policyLogFileFor(file), policyLogMigrations)];
+}
 
 export interface SqliteStoreOptions {
   /**
