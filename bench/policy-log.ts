@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createPostgresStore } from '../src/adapters/postgres/store.js';
+import { policyLogColumns, policyLogValues } from '../src/adapters/shared/policy-rows.js';
 import { openPolicyLogDatabase } from '../src/adapters/sqlite/policy-log-file.js';
 import { SqlitePolicyLogStore } from '../src/adapters/sqlite/policy-stores.js';
 import { uuid7 } from '../src/core/uuid7.js';
@@ -69,18 +70,6 @@ const processCpu = (): number => {
   return u.user + u.system;
 };
 
-const columns = (batch: PolicyLogEntry[]) => [
-  batch.map((e) => e.id),
-  batch.map((e) => e.accountId),
-  batch.map((e) => e.conversationId),
-  batch.map((e) => e.at),
-  batch.map((e) => e.evaluationId),
-  batch.map((e) => e.outlineId),
-  batch.map((e) => e.results),
-  batch.map((e) => JSON.stringify(e.reasons)),
-  batch.map((e) => e.matchedPolicyId),
-];
-
 const FLOOR_TABLE = `CREATE TABLE floor (id TEXT, account_id TEXT, conversation_id TEXT, at BIGINT, evaluation_id TEXT,
   outline_id TEXT, results TEXT, reasons TEXT, matched_policy_id TEXT)`;
 
@@ -90,18 +79,7 @@ function sqliteTarget(): Target {
   db.exec(FLOOR_TABLE);
   const insert = db.prepare('INSERT INTO floor VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const appendFloor = db.transaction((batch: PolicyLogEntry[]) => {
-    for (const e of batch)
-      insert.run(
-        e.id,
-        e.accountId,
-        e.conversationId,
-        e.at,
-        e.evaluationId,
-        e.outlineId,
-        e.results,
-        JSON.stringify(e.reasons),
-        e.matchedPolicyId,
-      );
+    for (const e of batch) insert.run(...policyLogValues(e));
   });
   return {
     store: new SqlitePolicyLogStore(db),
@@ -145,7 +123,7 @@ async function postgresTarget(url: string): Promise<Target> {
       await floor.query(
         `INSERT INTO floor SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
            $6::text[], $7::text[], $8::text[], $9::text[])`,
-        columns(batch),
+        policyLogColumns(batch),
       );
     },
     // Each backend's CPU only shows once its process has counted it: read after a round trip to it.

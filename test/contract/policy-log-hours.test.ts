@@ -5,24 +5,13 @@ import { HOUR_MS } from '../../src/adapters/shared/policy-rows.js';
 import type { SqliteDatabase } from '../../src/adapters/sqlite/database.js';
 import { openPolicyLogDatabase } from '../../src/adapters/sqlite/policy-log-file.js';
 import { SqlitePolicyLogStore } from '../../src/adapters/sqlite/policy-stores.js';
-import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
 import { tempFolders } from '../helpers/folders.js';
+import { logEntry } from '../helpers/policy-log-files.js';
 
 /** Hour 472,222 (2023-11-14 22:00 UTC) and the ones after it. */
 const H = 472_222 * HOUR_MS;
 
-const entry = (id: string, at: number, fields: Partial<PolicyLogEntry> = {}): PolicyLogEntry => ({
-  id,
-  accountId: 'acct',
-  conversationId: 'conv-1',
-  at,
-  evaluationId: `eval-${id}`,
-  outlineId: 'o1',
-  results: 'FT',
-  reasons: [],
-  matchedPolicyId: null,
-  ...fields,
-});
+const entry = logEntry;
 
 const folder = tempFolders('policy-log-hours');
 

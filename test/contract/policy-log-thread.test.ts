@@ -4,23 +4,12 @@ import { describe, test } from 'node:test';
 import { openPolicyLogDatabase, POLICY_LOG_FILE } from '../../src/adapters/sqlite/policy-log-file.js';
 import { ThreadedPolicyLogStore } from '../../src/adapters/sqlite/policy-log-thread.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
-import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
 import { tempFolders } from '../helpers/folders.js';
-import { mainPolicyTables, oldPolicyLogLayout, T0 } from '../helpers/policy-log-files.js';
+import { logEntry, mainPolicyTables, oldPolicyLogLayout, T0 } from '../helpers/policy-log-files.js';
 
 const folder = tempFolders('policy-log');
 
-const entry = (id: string, at = T0): PolicyLogEntry => ({
-  id,
-  accountId: 'acct',
-  conversationId: 'conv-1',
-  at,
-  evaluationId: `eval-${id}`,
-  outlineId: 'o1',
-  results: 'FT',
-  reasons: [{ index: 0, reason: 'missing attribute' }],
-  matchedPolicyId: 'p2',
-});
+const entry = logEntry;
 
 const search = { accountId: 'acct', conversationId: 'conv-1', since: 0, limit: 100 };
 

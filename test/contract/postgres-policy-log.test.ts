@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createPostgresStore } from '../../src/adapters/postgres/store.js';
 import { DAY_MS } from '../../src/adapters/shared/policy-rows.js';
-import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
 import type { Store } from '../../src/ports/store.js';
+import { logEntry } from '../helpers/policy-log-files.js';
 import { postgresAdmin, postgresUnavailable, postgresUrl, uniqueName } from './servers.js';
 
 const reason = await postgresUnavailable();
@@ -11,17 +11,7 @@ const reason = await postgresUnavailable();
 /** Day 19,675 (2023-11-14) and the ones after it. */
 const D = 19_675 * DAY_MS;
 
-const entry = (id: string, at: number): PolicyLogEntry => ({
-  id,
-  accountId: 'acct',
-  conversationId: 'conv-1',
-  at,
-  evaluationId: `eval-${id}`,
-  outlineId: 'o1',
-  results: 'FT',
-  reasons: [],
-  matchedPolicyId: null,
-});
+const entry = logEntry;
 
 describe('PostgreSQL policy log: one partition per day, shared by the nodes', () => {
   const it = (name: string, fn: () => Promise<void>) =>

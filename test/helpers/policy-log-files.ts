@@ -1,8 +1,23 @@
 import { migrateSqlite, openSqlite } from '../../src/adapters/sqlite/database.js';
 import { sqliteMigrations } from '../../src/adapters/sqlite/store.js';
+import type { PolicyLogEntry } from '../../src/ports/policy-store.js';
 
 /** The time of the entries `oldPolicyLogLayout` writes. */
 export const T0 = 1_700_000_000_000;
+
+/** A policy log entry of account `acct`, conversation `conv-1` and outline `o1`, as `oldPolicyLogLayout` writes them. */
+export const logEntry = (id: string, at = T0, fields: Partial<PolicyLogEntry> = {}): PolicyLogEntry => ({
+  id,
+  accountId: 'acct',
+  conversationId: 'conv-1',
+  at,
+  evaluationId: `eval-${id}`,
+  outlineId: 'o1',
+  results: 'FT',
+  reasons: [{ index: 0, reason: 'missing attribute' }],
+  matchedPolicyId: 'p2',
+  ...fields,
+});
 
 /** A main file as the node wrote it before the policy log had a file of its own, with `ids` logged. */
 export function oldPolicyLogLayout(file: string, ids: string[]): void {

@@ -10,7 +10,13 @@ import type {
   PolicyStore,
 } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
-import { DAY_MS, periodOf, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
+import {
+  DAY_MS,
+  periodOf,
+  policyLogColumns,
+  policyLogFromRow,
+  policySetFromRow,
+} from '../shared/policy-rows.js';
 import { inTransaction, type PostgresPool } from './database.js';
 
 export class PostgresPolicyStore implements PolicyStore {
@@ -126,17 +132,7 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
       this.pool.query(
         `INSERT INTO policy_log_entries (${LOG_COLUMNS})
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
-        [
-          entries.map((e) => e.id),
-          entries.map((e) => e.accountId),
-          entries.map((e) => e.conversationId),
-          entries.map((e) => e.at),
-          entries.map((e) => e.evaluationId),
-          entries.map((e) => e.outlineId),
-          entries.map((e) => e.results),
-          entries.map((e) => JSON.stringify(e.reasons)),
-          entries.map((e) => e.matchedPolicyId),
-        ],
+        policyLogColumns(entries),
       );
     await this.#ensureDays(days);
     try {

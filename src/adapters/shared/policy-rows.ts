@@ -25,6 +25,25 @@ export const policyLogFromRow = (row: Row): PolicyLogEntry => ({
   matchedPolicyId: strOrNull(row.matched_policy_id),
 });
 
+/** An entry's values in the policy log tables' column order (`id, account_id, conversation_id, at, …`). */
+export const policyLogValues = (e: PolicyLogEntry): (string | number | null)[] => [
+  e.id,
+  e.accountId,
+  e.conversationId,
+  e.at,
+  e.evaluationId,
+  e.outlineId,
+  e.results,
+  JSON.stringify(e.reasons),
+  e.matchedPolicyId,
+];
+
+/** The same, one array per column, for PostgreSQL's `unnest`. */
+export const policyLogColumns = (entries: PolicyLogEntry[]): (string | number | null)[][] => {
+  const rows = entries.map(policyLogValues);
+  return Array.from({ length: 9 }, (_, column) => rows.map((row) => row[column] ?? null));
+};
+
 /** The policy log is kept in one table per hour (SQLite) or one partition per day (PostgreSQL). */
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { PolicyLogEntry, PolicyLogSearch } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
-import { HOUR_MS, periodOf } from '../shared/policy-rows.js';
+import { HOUR_MS, periodOf, policyLogValues } from '../shared/policy-rows.js';
 
 /** The hour, counted from the epoch (UTC), that an entry made at `at` belongs to. */
 export const hourOf = (at: number): number => periodOf(at, HOUR_MS);
@@ -87,17 +87,7 @@ export class PolicyLogHours {
         this.#known.add(hour);
         created.push(hour);
       }
-      this.#of(hour).insert.run(
-        e.id,
-        e.accountId,
-        e.conversationId,
-        e.at,
-        e.evaluationId,
-        e.outlineId,
-        e.results,
-        JSON.stringify(e.reasons),
-        e.matchedPolicyId,
-      );
+      this.#of(hour).insert.run(...policyLogValues(e));
     }
   }
 
