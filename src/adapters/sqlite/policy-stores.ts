@@ -117,7 +117,7 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
         const used = new Set<string>();
         for (const e of entries) {
           const hour = hourOf(e.at);
-          const key = `${hour} ${e.accountId} ${e.outlineId}`;
+          const key = `${hour}\u0000${e.accountId}\u0000${e.outlineId}`;
           if (used.has(key)) continue;
           used.add(key);
           this.#useOutline.run(hour, e.accountId, e.outlineId);
