@@ -9,7 +9,7 @@
  *                       scenario's setup (which already ran) and repeats that request
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -52,7 +52,7 @@ async function scenario(name: string): Promise<void> {
   }
   const env = process.env;
   const config = loadConfig({
-    DATA_DIR: env.BENCH_DATA_DIR || mkdtempSync(join(tmpdir(), 'orchestrator-bench-')),
+    DATA_DIR: env.BENCH_DATA_DIR || temporaryDataDir(),
     LOG_LEVEL: 'warn',
     ORCHESTRATOR_MASTER_KEY: env.BENCH_MASTER_KEY || randomBytes(32).toString('base64'),
     ORCHESTRATOR_ADMIN_PASSWORD: 'bench-admin-password',
@@ -76,6 +76,13 @@ async function scenario(name: string): Promise<void> {
     ? (JSON.parse(env.BENCH_REQUEST) as BenchRequest)
     : await chosen.setup(runtime.services);
   await listen(app, request);
+}
+
+/** A data folder of this process's own (profile.js gives none), removed when the process exits. */
+function temporaryDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orchestrator-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Listens on a free port and tells the runner where, and what to ask. */

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { ROOT, upToDate } from '../helpers/build.js';
+import { tempFolders } from '../helpers/folders.js';
 import { basic, freePort, serverEnv, untilReady } from '../helpers/net.js';
 
 /**
@@ -16,9 +15,8 @@ import { basic, freePort, serverEnv, untilReady } from '../helpers/net.js';
  */
 const run = promisify(execFile);
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-built-'));
+const dataDir = tempFolders('built')();
 const password = 'built-admin-password';
-after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 before(async () => {
   // `npm ci` builds dist/ (the `prepare` script); build again only when a source is newer.

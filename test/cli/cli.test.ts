@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { lockDataDir } from '../../src/adapters/sqlite/data-dir-lock.js';
 import { migrateSqlite, openSqlite } from '../../src/adapters/sqlite/database.js';
@@ -13,10 +12,12 @@ import { policyLogMigrations } from '../../src/adapters/sqlite/policy-migrations
 import { pendingSqliteMigrations, sqliteMigrations } from '../../src/adapters/sqlite/store.js';
 import { loadConfig } from '../../src/config/config.js';
 import { type RunningServer, startServer } from '../../src/main.js';
+import { tempFolders } from '../helpers/folders.js';
 import { mainPolicyTables, oldPolicyLogLayout } from '../helpers/policy-log-files.js';
 import { freePort } from '../helpers/server.js';
 
 const run = promisify(execFile);
+const folder = tempFolders('cli');
 
 describe('orchestrator CLI', () => {
   let dataDir: string;
@@ -36,10 +37,9 @@ describe('orchestrator CLI', () => {
   };
 
   before(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-cli-'));
+    dataDir = folder();
     env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
   });
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   test('account create and list, in text and --json; the master key file is created mode 0600', async () => {
     const created = await cli('account', 'create', 'le12345678', '--json');
@@ -126,81 +126,73 @@ describe('orchestrator CLI', () => {
 });
 
 test('a CLI command leaves old policy log entries in the main file; the next server start moves them', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'orchestrator-cli-old-logs-'));
+  const dir = folder();
+  const main = join(dir, 'orchestrator.db');
+  oldPolicyLogLayout(main, ['e1', 'e2']);
+  const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
+  await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'list'], { env });
+  assert.deepEqual(mainPolicyTables(main), ['policy_logs', 'policy_outlines', 'policy_sets']);
+  const server = await startServer(
+    loadConfig({
+      DATA_DIR: dir,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      ORCHESTRATOR_ADMIN_PASSWORD: 'x'.repeat(16),
+    }),
+  );
   try {
-    const main = join(dir, 'orchestrator.db');
-    oldPolicyLogLayout(main, ['e1', 'e2']);
-    const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
-    await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'list'], { env });
-    assert.deepEqual(mainPolicyTables(main), ['policy_logs', 'policy_outlines', 'policy_sets']);
-    const server = await startServer(
-      loadConfig({
-        DATA_DIR: dir,
-        PORT: String(await freePort()),
-        LOG_LEVEL: 'warn',
-        ORCHESTRATOR_ADMIN_PASSWORD: 'x'.repeat(16),
-      }),
+    const found = await server.runtime.services.ctx.store.policyLogs.searchPolicyLogs({
+      accountId: 'acct',
+      conversationId: 'conv-1',
+      since: 0,
+      limit: 10,
+    });
+    assert.deepEqual(
+      found.map((entry) => entry.id),
+      ['e2', 'e1'],
     );
-    try {
-      const found = await server.runtime.services.ctx.store.policyLogs.searchPolicyLogs({
-        accountId: 'acct',
-        conversationId: 'conv-1',
-        since: 0,
-        limit: 10,
-      });
-      assert.deepEqual(
-        found.map((entry) => entry.id),
-        ['e2', 'e1'],
-      );
-    } finally {
-      await server.stop();
-    }
-    assert.deepEqual(mainPolicyTables(main), ['policy_sets']);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
+  assert.deepEqual(mainPolicyTables(main), ['policy_sets']);
 });
 
 test('a CLI command refuses to upgrade the folder of a running server of an older version, and runs beside a current one', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'orchestrator-cli-upgrade-'));
+  const dir = folder();
+  const main = join(dir, 'orchestrator.db');
+  // The folder as the version before the policy log's hourly tables left it.
+  const db = openSqlite(main);
+  migrateSqlite(db, sqliteMigrations);
+  db.close();
+  const log = openSqlite(join(dir, POLICY_LOG_FILE));
+  migrateSqlite(log, policyLogMigrations.slice(0, 1));
+  log.close();
+  const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
+  const cli = async () => {
+    try {
+      await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'list'], { env });
+      return { code: 0, stderr: '' };
+    } catch (error) {
+      return error as { code: number; stderr: string };
+    }
+  };
+
+  const olderServer = lockDataDir(dir);
   try {
-    const main = join(dir, 'orchestrator.db');
-    // The folder as the version before the policy log's hourly tables left it.
-    const db = openSqlite(main);
-    migrateSqlite(db, sqliteMigrations);
-    db.close();
-    const log = openSqlite(join(dir, POLICY_LOG_FILE));
-    migrateSqlite(log, policyLogMigrations.slice(0, 1));
-    log.close();
-    const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
-    const cli = async () => {
-      try {
-        await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'list'], { env });
-        return { code: 0, stderr: '' };
-      } catch (error) {
-        return error as { code: number; stderr: string };
-      }
-    };
-
-    const olderServer = lockDataDir(dir);
-    try {
-      const refused = await cli();
-      assert.equal(refused.code, 1);
-      assert.match(refused.stderr, /older version than this command.*policy-log-002/s);
-      assert.deepEqual(pendingSqliteMigrations(main), ['policy-log-002'], 'nothing applied');
-    } finally {
-      olderServer.release();
-    }
-    assert.equal((await cli()).code, 0, 'no server: the command upgrades the folder');
-    assert.deepEqual(pendingSqliteMigrations(main), []);
-
-    const currentServer = lockDataDir(dir);
-    try {
-      assert.equal((await cli()).code, 0, 'beside a server of its own version');
-    } finally {
-      currentServer.release();
-    }
+    const refused = await cli();
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /older version than this command.*policy-log-002/s);
+    assert.deepEqual(pendingSqliteMigrations(main), ['policy-log-002'], 'nothing applied');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    olderServer.release();
+  }
+  assert.equal((await cli()).code, 0, 'no server: the command upgrades the folder');
+  assert.deepEqual(pendingSqliteMigrations(main), []);
+
+  const currentServer = lockDataDir(dir);
+  try {
+    assert.equal((await cli()).code, 0, 'beside a server of its own version');
+  } finally {
+    currentServer.release();
   }
 });

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { tempFolders } from '../helpers/folders.js';
 import { freePort, serverEnv, untilReady } from '../helpers/net.js';
 
 const run = promisify(execFile);
-const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-lock-'));
-after(() => rmSync(dataDir, { recursive: true, force: true }));
+const dataDir = tempFolders('lock')();
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 

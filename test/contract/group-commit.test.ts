@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createPostgresStore } from '../../src/adapters/postgres/store.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import type { DocumentKey } from '../../src/ports/context-store.js';
 import type { Store } from '../../src/ports/store.js';
+import { tempFolders } from '../helpers/folders.js';
 import { postgresAdmin, postgresUnavailable, postgresUrl, uniqueName } from './servers.js';
 
 // Both durable stores commit the context merges asked for in one turn of the event loop together.
@@ -30,8 +29,7 @@ interface Adapter {
   }>;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'orchestrator-group-commit-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempFolders('group-commit')();
 
 const adapters: Adapter[] = [
   {

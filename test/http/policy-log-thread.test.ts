@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
 import { type RunningServer, startServer } from '../../src/main.js';
+import { tempFolders } from '../helpers/folders.js';
 import { freePort } from '../helpers/net.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'orchestrator-log-thread-'));
+const dataDir = tempFolders('log-thread')();
 const masterKey = randomBytes(32).toString('base64');
 const password = 'log-thread-admin-password';
-after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** A node on `dataDir` with the policy log on its own thread whatever the machine's cores. */
 async function start(): Promise<RunningServer> {
