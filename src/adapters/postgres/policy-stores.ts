@@ -12,6 +12,7 @@ import type {
 import type { Row } from '../shared/auth-rows.js';
 import {
   DAY_MS,
+  POLICY_LOG_COLUMNS,
   periodOf,
   policyLogColumns,
   policyLogFromRow,
@@ -73,8 +74,6 @@ export class PostgresPolicyStore implements PolicyStore {
   }
 }
 
-const LOG_COLUMNS =
-  'id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id';
 const PARTITION_PREFIX = 'policy_log_entries_d';
 const dayOf = (at: number): number => periodOf(at, DAY_MS);
 /** A partition's name is only ever made from an integer day, never from text that came from outside. */
@@ -130,7 +129,7 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
     const days = new Set(entries.map((e) => dayOf(e.at)));
     const insert = () =>
       this.pool.query(
-        `INSERT INTO policy_log_entries (${LOG_COLUMNS})
+        `INSERT INTO policy_log_entries (${POLICY_LOG_COLUMNS})
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
         policyLogColumns(entries),
       );
@@ -148,9 +147,9 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
   async searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
     const where = 'account_id = $1 AND at >= $2 AND ($3::text IS NULL OR conversation_id = $3)';
     const { rows } = await this.pool.query<Row>(
-      `(SELECT ${LOG_COLUMNS} FROM policy_log_entries WHERE ${where} ORDER BY at DESC, id DESC LIMIT $4)
+      `(SELECT ${POLICY_LOG_COLUMNS} FROM policy_log_entries WHERE ${where} ORDER BY at DESC, id DESC LIMIT $4)
        UNION ALL
-       (SELECT ${LOG_COLUMNS} FROM policy_logs WHERE ${where} ORDER BY at DESC, id DESC LIMIT $4)
+       (SELECT ${POLICY_LOG_COLUMNS} FROM policy_logs WHERE ${where} ORDER BY at DESC, id DESC LIMIT $4)
        ORDER BY at DESC, id DESC LIMIT $4`,
       [filter.accountId, filter.since, filter.conversationId ?? null, filter.limit],
     );

@@ -25,7 +25,11 @@ export const policyLogFromRow = (row: Row): PolicyLogEntry => ({
   matchedPolicyId: strOrNull(row.matched_policy_id),
 });
 
-/** An entry's values in the policy log tables' column order (`id, account_id, conversation_id, at, …`). */
+/** The columns of a policy log entry, in every table that holds entries (SQLite and PostgreSQL), in order. */
+export const POLICY_LOG_COLUMNS =
+  'id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id';
+
+/** An entry's values in the order of POLICY_LOG_COLUMNS. */
 export const policyLogValues = (e: PolicyLogEntry): (string | number | null)[] => [
   e.id,
   e.accountId,
@@ -41,7 +45,8 @@ export const policyLogValues = (e: PolicyLogEntry): (string | number | null)[] =
 /** The same, one array per column, for PostgreSQL's `unnest`. */
 export const policyLogColumns = (entries: PolicyLogEntry[]): (string | number | null)[][] => {
   const rows = entries.map(policyLogValues);
-  return Array.from({ length: 9 }, (_, column) => rows.map((row) => row[column] ?? null));
+  const width = rows[0]?.length ?? 0;
+  return Array.from({ length: width }, (_, column) => rows.map((row) => row[column] ?? null));
 };
 
 /** The policy log is kept in one table per hour (SQLite) or one partition per day (PostgreSQL). */

@@ -1,12 +1,10 @@
 import { dirname, join } from 'node:path';
+import { POLICY_LOG_COLUMNS } from '../shared/policy-rows.js';
 import { migrateSqlite, openSqlite, type SqliteDatabase } from './database.js';
 import { policyLogMigrations } from './policy-migrations.js';
 
 /** The policy log's file, beside the main one: written by a thread of its own on a server (policy-log-thread.ts). */
 export const POLICY_LOG_FILE = 'policy-logs.db';
-
-const COLUMNS =
-  'id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id';
 
 /** Where the policy log of the main file `mainFile` lives (`:memory:` stays in memory). */
 export function policyLogFileFor(mainFile: string): string {
@@ -40,7 +38,7 @@ export function moveOldPolicyLogs(main: SqliteDatabase, logFile: string): number
         );
         moved = main
           .prepare(
-            `INSERT OR IGNORE INTO policy_log_file.policy_logs (${COLUMNS}) SELECT ${COLUMNS} FROM main.policy_logs`,
+            `INSERT OR IGNORE INTO policy_log_file.policy_logs (${POLICY_LOG_COLUMNS}) SELECT ${POLICY_LOG_COLUMNS} FROM main.policy_logs`,
           )
           .run().changes;
       })();

@@ -1,15 +1,13 @@
 import type { Statement } from 'better-sqlite3';
 import type { PolicyLogEntry, PolicyLogSearch } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
-import { HOUR_MS, periodOf, policyLogValues } from '../shared/policy-rows.js';
+import { HOUR_MS, POLICY_LOG_COLUMNS, periodOf, policyLogValues } from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
 
 /** The hour, counted from the epoch (UTC), that an entry made at `at` belongs to. */
 export const hourOf = (at: number): number => periodOf(at, HOUR_MS);
 
 const PREFIX = 'policy_logs_h';
-const COLUMNS =
-  'id, account_id, conversation_id, at, evaluation_id, outline_id, results, reasons, matched_policy_id';
 
 /** A table name is only ever made from an integer hour, never from text that came from outside. */
 const tableOf = (hour: number): string => `${PREFIX}${hour}`;
@@ -36,6 +34,19 @@ const hourTable = (hour: number): string => {
     CREATE INDEX IF NOT EXISTS ${t}_account ON ${t}(account_id, at);`;
 };
 
+/**
+ * A search of one table of entries (an hour's, or the old single table), newest first: by account, or by
+ * account and conversation. Its parameters come from `searchParameters`.
+ */
+export const searchSql = (table: string, byConversation: boolean): string =>
+  `SELECT * FROM ${table} WHERE account_id = ?${byConversation ? ' AND conversation_id = ?' : ''} AND at >= ?
+   ORDER BY at DESC, id DESC LIMIT ?`;
+
+export const searchParameters = (filter: PolicyLogSearch, limit: number): unknown[] =>
+  filter.conversationId === undefined
+    ? [filter.accountId, filter.since, limit]
+    : [filter.accountId, filter.conversationId, filter.since, limit];
+
 interface HourStatements {
   insert: Statement;
   byAccount?: Statement;
@@ -57,9 +68,13 @@ interface HourStatements {
 export class PolicyLogHours {
   readonly #known: Set<number>;
   readonly #statements = new Map<number, HourStatements>();
+  readonly #useOutline: Statement;
 
   constructor(private readonly db: SqliteDatabase) {
     this.#known = new Set(this.list());
+    this.#useOutline = db.prepare(
+      'INSERT OR IGNORE INTO policy_log_outline_use (hour, account_id, outline_id) VALUES (?, ?, ?)',
+    );
   }
 
   /** The hours that have a table, ascending. */
@@ -75,10 +90,12 @@ export class PolicyLogHours {
   }
 
   /**
-   * Writes `entries` into their hours' tables, creating those missing, and adds the hours it created to
-   * `created`. Runs inside the caller's transaction: if that fails, the caller passes `created` to `forget`.
+   * Writes `entries` into their hours' tables, creating those missing, and notes which outlines each hour's
+   * entries refer to (policy_log_outline_use); adds the hours it created to `created`. Runs inside the
+   * caller's transaction: if that fails, the caller passes `created` to `forget`.
    */
   insert(entries: PolicyLogEntry[], created: number[]): void {
+    const used = new Set<string>();
     for (const e of entries) {
       const hour = hourOf(e.at);
       if (!this.#known.has(hour)) {
@@ -87,6 +104,10 @@ export class PolicyLogHours {
         created.push(hour);
       }
       this.#of(hour).insert.run(...policyLogValues(e));
+      const key = `${hour}\u0000${e.accountId}\u0000${e.outlineId}`;
+      if (used.has(key)) continue;
+      used.add(key);
+      this.#useOutline.run(hour, e.accountId, e.outlineId);
     }
   }
 
@@ -101,22 +122,14 @@ export class PolicyLogHours {
   /** One hour's entries that match `filter`, newest first, at most `limit`. */
   search(hour: number, filter: PolicyLogSearch, limit: number): Row[] {
     const statements = this.#of(hour);
-    if (filter.conversationId === undefined) {
-      statements.byAccount ??= this.db.prepare(
-        `SELECT * FROM ${tableOf(hour)} WHERE account_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?`,
-      );
-      return statements.byAccount.all(filter.accountId, filter.since, limit) as Row[];
+    const byConversation = filter.conversationId !== undefined;
+    const kind = byConversation ? 'byConversation' : 'byAccount';
+    let statement = statements[kind];
+    if (!statement) {
+      statement = this.db.prepare(searchSql(tableOf(hour), byConversation));
+      statements[kind] = statement;
     }
-    statements.byConversation ??= this.db.prepare(
-      `SELECT * FROM ${tableOf(hour)} WHERE account_id = ? AND conversation_id = ? AND at >= ?
-       ORDER BY at DESC, id DESC LIMIT ?`,
-    );
-    return statements.byConversation.all(
-      filter.accountId,
-      filter.conversationId,
-      filter.since,
-      limit,
-    ) as Row[];
+    return statement.all(...searchParameters(filter, limit)) as Row[];
   }
 
   /**
@@ -141,7 +154,7 @@ export class PolicyLogHours {
     if (!statements) {
       statements = {
         insert: this.db.prepare(
-          `INSERT INTO ${tableOf(hour)} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO ${tableOf(hour)} (${POLICY_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
       };
       this.#statements.set(hour, statements);

@@ -13,7 +13,7 @@ import type {
 import type { Row } from '../shared/auth-rows.js';
 import { HOUR_MS, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
-import { hourOf, PolicyLogHours } from './policy-log-hours.js';
+import { hourOf, PolicyLogHours, searchParameters, searchSql } from './policy-log-hours.js';
 
 export class SqlitePolicyStore implements PolicyStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -71,15 +71,11 @@ export class SqlitePolicyStore implements PolicyStore {
  */
 export class SqlitePolicyLogStore implements PolicyLogStore {
   readonly #hours: PolicyLogHours;
-  readonly #useOutline: Statement;
   /** Prepared once: a purge run may delete a thousand batches. */
   readonly #purgeOld: Statement;
 
   constructor(private readonly db: SqliteDatabase) {
     this.#hours = new PolicyLogHours(db);
-    this.#useOutline = db.prepare(
-      'INSERT OR IGNORE INTO policy_log_outline_use (hour, account_id, outline_id) VALUES (?, ?, ?)',
-    );
     this.#purgeOld = db.prepare(
       'DELETE FROM policy_logs WHERE rowid IN (SELECT rowid FROM policy_logs WHERE at < ? ORDER BY at LIMIT ?)',
     );
@@ -112,17 +108,7 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
   async appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
     const created: number[] = [];
     try {
-      this.db.transaction(() => {
-        this.#hours.insert(entries, created);
-        const used = new Set<string>();
-        for (const e of entries) {
-          const hour = hourOf(e.at);
-          const key = `${hour}\u0000${e.accountId}\u0000${e.outlineId}`;
-          if (used.has(key)) continue;
-          used.add(key);
-          this.#useOutline.run(hour, e.accountId, e.outlineId);
-        }
-      })();
+      this.db.transaction(() => this.#hours.insert(entries, created))();
     } catch (error) {
       this.#hours.forget(created);
       throw error;
@@ -136,20 +122,9 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
       if (hour < firstHour || found.length >= filter.limit) break;
       found.push(...this.#hours.search(hour, filter, filter.limit - found.length));
     }
-    const old = (
-      filter.conversationId === undefined
-        ? this.db
-            .prepare(
-              'SELECT * FROM policy_logs WHERE account_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
-            )
-            .all(filter.accountId, filter.since, filter.limit)
-        : this.db
-            .prepare(
-              `SELECT * FROM policy_logs WHERE account_id = ? AND conversation_id = ? AND at >= ?
-               ORDER BY at DESC, id DESC LIMIT ?`,
-            )
-            .all(filter.accountId, filter.conversationId, filter.since, filter.limit)
-    ) as Row[];
+    const old = this.db
+      .prepare(searchSql('policy_logs', filter.conversationId !== undefined))
+      .all(...searchParameters(filter, filter.limit)) as Row[];
     if (old.length > 0) {
       // Older than the hours' entries unless the clock was set back: merged by time all the same.
       found.push(...old);

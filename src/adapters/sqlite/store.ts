@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Store } from '../../ports/store.js';
 import { authMigrations } from './auth-migrations.js';
 import {
@@ -35,7 +34,7 @@ export const sqliteMigrations = [...authMigrations, ...contextMigrations, ...pol
 export function pendingSqliteMigrations(file: string): string[] {
   const pending = (path: string, migrations: SqliteMigration[]): string[] => {
     if (path === ':memory:' || !existsSync(path)) return migrations.map((m) => m.id);
-    const db = new Database(path, { fileMustExist: true, timeout: 5_000 });
+    const db = openSqlite(path);
     try {
       return pendingMigrations(db, migrations);
     } finally {
