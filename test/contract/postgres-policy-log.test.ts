@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { createPostgresStore } from '../../src/adapters/postgres/store.js';
 import { DAY_MS } from '../../src/adapters/shared/policy-rows.js';
 import type { Store } from '../../src/ports/store.js';
@@ -50,11 +51,16 @@ describe('PostgreSQL policy log: one partition per day, shared by the nodes', ()
         ]),
       ),
     );
-    assert.deepEqual(await partitions(), [
-      'policy_log_entries_d19675',
-      'policy_log_entries_d19676',
-      'policy_log_entries_d19677',
-    ]);
+    assert.deepEqual(
+      await partitions(),
+      [
+        'policy_log_entries_d19675',
+        'policy_log_entries_d19676',
+        'policy_log_entries_d19677',
+        'policy_log_entries_d19678',
+      ],
+      'the day after the last one written is made ahead',
+    );
     assert.equal((await ids(0)).length, 24);
     assert.deepEqual(await ids(0), await ids(1));
   });
@@ -64,7 +70,7 @@ describe('PostgreSQL policy log: one partition per day, shared by the nodes', ()
       [0, 1].map((i) => node(i).policyLogs.purgePolicyLogsBefore(D + 2 * DAY_MS, 1_000)),
     );
     assert.equal((counts[0] ?? 0) + (counts[1] ?? 0), 16);
-    assert.deepEqual(await partitions(), ['policy_log_entries_d19677']);
+    assert.deepEqual(await partitions(), ['policy_log_entries_d19677', 'policy_log_entries_d19678']);
     assert.equal((await ids(1)).length, 8);
   });
 
@@ -72,7 +78,7 @@ describe('PostgreSQL policy log: one partition per day, shared by the nodes', ()
     // Node 0 knows day 19,677; node 1 drops it.
     await node(0).policyLogs.appendPolicyLogs([entry('late-1', D + 2 * DAY_MS + 100)]);
     assert.equal(await node(1).policyLogs.purgePolicyLogsBefore(D + 3 * DAY_MS, 1_000), 9);
-    assert.deepEqual(await partitions(), []);
+    assert.deepEqual(await partitions(), ['policy_log_entries_d19678']);
     await node(0).policyLogs.appendPolicyLogs([entry('late-2', D + 2 * DAY_MS + 200)]);
     assert.deepEqual(await ids(1), ['late-2']);
   });
@@ -92,5 +98,54 @@ describe('PostgreSQL policy log: one partition per day, shared by the nodes', ()
     assert.equal(await node(0).policyLogs.purgePolicyLogsBefore(D + 3 * DAY_MS, 1), 1);
     assert.equal(await node(0).policyLogs.purgePolicyLogsBefore(D + 3 * DAY_MS, 1), 1, 'then the day');
     assert.deepEqual(await ids(0), []);
+  });
+
+  /** A second connection holding what a backup holds (pg_dump: a shared lock on every table) until released. */
+  async function holdBackupLock(): Promise<() => Promise<void>> {
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query(`LOCK TABLE ${schema}.policy_log_entries IN ACCESS SHARE MODE`);
+    return async () => {
+      await client.query('COMMIT');
+      await client.end();
+    };
+  }
+
+  it('while a backup holds its lock, entries are written and the purge leaves the day for a later run', async () => {
+    const day = D + 10 * DAY_MS;
+    await node(0).policyLogs.appendPolicyLogs([entry('b-1', day + 1)]);
+    const release = await holdBackupLock();
+    try {
+      // The day's partition (and the next) exist: writing needs no lock the backup's conflicts with.
+      await node(0).policyLogs.appendPolicyLogs([entry('b-2', day + 2)]);
+      assert.equal(
+        await node(1).policyLogs.purgePolicyLogsBefore(day + DAY_MS, 1_000),
+        0,
+        'the drop gave up waiting for its lock',
+      );
+      assert.ok((await partitions()).includes('policy_log_entries_d19685'));
+    } finally {
+      await release();
+    }
+    assert.equal(await node(1).policyLogs.purgePolicyLogsBefore(day + DAY_MS, 1_000), 2);
+    assert.ok(!(await partitions()).includes('policy_log_entries_d19685'));
+  });
+
+  it('making the next day ahead gives up behind a backup and never fails the entries', async () => {
+    const release = await holdBackupLock();
+    try {
+      // Day 19,686 was made ahead by the last test; its first entries now try to make day 19,687.
+      await node(0).policyLogs.appendPolicyLogs([entry('c-1', D + 11 * DAY_MS + 1)]);
+      assert.ok(!(await partitions()).includes('policy_log_entries_d19687'));
+    } finally {
+      await release();
+    }
+    assert.deepEqual(await ids(1), ['c-1']);
+    // The next day's first entries make their partition themselves (and the day after theirs).
+    await node(0).policyLogs.appendPolicyLogs([entry('c-2', D + 12 * DAY_MS + 1)]);
+    const made = await partitions();
+    assert.ok(made.includes('policy_log_entries_d19687') && made.includes('policy_log_entries_d19688'));
+    assert.deepEqual(await ids(1), ['c-2', 'c-1']);
   });
 });

@@ -18,7 +18,7 @@ import {
   policyLogFromRow,
   policySetFromRow,
 } from '../shared/policy-rows.js';
-import { inTransaction, type PostgresPool } from './database.js';
+import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
 
 export class PostgresPolicyStore implements PolicyStore {
   constructor(private readonly pool: PostgresPool) {}
@@ -78,11 +78,29 @@ const PARTITION_PREFIX = 'policy_log_entries_d';
 const dayOf = (at: number): number => periodOf(at, DAY_MS);
 /** A partition's name is only ever made from an integer day, never from text that came from outside. */
 const partitionOf = (day: number): string => `${PARTITION_PREFIX}${day}`;
+const createPartition = (day: number): string =>
+  `CREATE TABLE IF NOT EXISTS ${partitionOf(day)} PARTITION OF policy_log_entries
+   FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`;
 /** PostgreSQL's answer to a row that no partition takes. */
 const NO_PARTITION = '23514';
 /** Nodes that create or drop the log's partitions at once take turns (one lock per schema). */
 const LOCK_LOG_PARTITIONS =
   "SELECT pg_advisory_xact_lock(hashtext('conversation-orchestrator:policy-log-partitions:' || current_schema()))";
+/**
+ * How long creating the next day's partition or dropping an old one waits for a lock. Both need an exclusive
+ * lock on policy_log_entries, and while one waits for it, every insert and search of the log queues behind it:
+ * behind a backup (pg_dump holds a shared lock on every table until it ends) that would stall the log's
+ * writers for the backup's length. Given up after this long, the work is tried again later.
+ */
+const DDL_LOCK_TIMEOUT = '1s';
+/** PostgreSQL's answer when lock_timeout ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
+/** PostgreSQL's answer for a table that is not there. */
+const UNDEFINED_TABLE = '42P01';
+/** After creating the next day's partition ahead gave up on its lock, the next try waits this long. */
+const AHEAD_RETRY_MS = 60_000;
+
+const errorCode = (error: unknown): string | undefined => (error as { code?: string } | null)?.code;
 
 /**
  * The policy log: entries in one partition per day of `policy_log_entries`, for the reasons the SQLite store
@@ -92,10 +110,17 @@ const LOCK_LOG_PARTITIONS =
  * locks per connection; 8 days of 5 relations each stay well within it, 170 hours would not with a few searches
  * at once. `policy_logs` holds the entries written before: searched beside the partitions and purged row by
  * row, as before, until it is empty.
+ *
+ * Creating and dropping a partition takes an exclusive lock on policy_log_entries. The next day's partition is
+ * made a day ahead (with the day's first entries), so that a day's entries never wait for theirs, and both
+ * that and the purge's drops wait at most DDL_LOCK_TIMEOUT for their locks: behind a backup or a long search
+ * they give up and are tried again later rather than holding up every writer of the log meanwhile.
  */
 export class PostgresPolicyLogStore implements PolicyLogStore {
   /** Days known to have a partition: read on the first append, then kept by this node's creations and drops. */
   #known: Set<number> | null = null;
+  /** When creating a day ahead may be tried again after it gave up on its lock (performance.now()). */
+  #aheadRetryAt = 0;
 
   constructor(private readonly pool: PostgresPool) {}
 
@@ -137,11 +162,12 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
     try {
       await insert();
     } catch (error) {
-      if ((error as { code?: string }).code !== NO_PARTITION) throw error;
+      if (errorCode(error) !== NO_PARTITION) throw error;
       this.#known = null;
       await this.#ensureDays(days);
       await insert();
     }
+    await this.#createAhead(Math.max(...days) + 1);
   }
 
   async searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
@@ -197,37 +223,90 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
       .sort((a, b) => a - b);
   }
 
-  /** Creates the partitions of `days` that this node does not know of, under the log's advisory lock. */
+  /**
+   * Creates the partitions of `days` that this node does not know of, and the day after the last of them,
+   * under the log's advisory lock. Entries need their days' partitions: this waits for its locks as long as it
+   * takes (it only has work when no node has written for a day, as the day after is made ahead).
+   */
   async #ensureDays(days: Set<number>): Promise<void> {
     this.#known ??= new Set(await this.#listDays());
     const known = this.#known;
     const missing = [...days].filter((day) => !known.has(day));
     if (missing.length === 0) return;
+    const next = Math.max(...days) + 1;
+    if (!known.has(next)) missing.push(next);
     await inTransaction(this.pool, async (client) => {
       await client.query(LOCK_LOG_PARTITIONS);
-      for (const day of missing)
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS ${partitionOf(day)} PARTITION OF policy_log_entries
-           FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`,
-        );
+      for (const day of missing) await client.query(createPartition(day));
     });
     for (const day of missing) known.add(day);
   }
 
-  /** Drops one day's partition, if no other node did first; returns how many entries it held. */
+  /**
+   * Makes `day`'s partition before its first entry comes, waiting at most DDL_LOCK_TIMEOUT for the locks. Runs
+   * after the entries are written, so it never fails them: when it gives up, or fails, it is tried again a
+   * minute later, and the day's first entries would make the partition themselves.
+   */
+  async #createAhead(day: number): Promise<void> {
+    const known = this.#known;
+    if (!known || known.has(day) || performance.now() < this.#aheadRetryAt) return;
+    try {
+      if ((await this.#partitionDdl((client) => client.query(createPartition(day)))) !== null) {
+        known.add(day);
+        return;
+      }
+    } catch {
+      // Not needed yet: the next try, or the day's first entries, make it.
+    }
+    this.#aheadRetryAt = performance.now() + AHEAD_RETRY_MS;
+  }
+
+  /**
+   * Drops one day's partition, if no other node did first; returns how many entries it held, or 0 when it gave
+   * up waiting for its locks (the next purge tries again). The entries are counted before the locks are taken:
+   * nothing is written to a day older than the log keeps, and counting a large day takes a while.
+   */
   async #dropDay(day: number): Promise<number> {
-    this.#known?.delete(day);
-    return inTransaction(this.pool, async (client) => {
-      await client.query(LOCK_LOG_PARTITIONS);
-      const name = partitionOf(day);
-      const { rows } = await client.query<{ exists: boolean }>(
-        'SELECT to_regclass($1) IS NOT NULL AS exists',
-        [name],
-      );
-      if (!rows[0]?.exists) return 0;
-      const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`);
-      await client.query(`DROP TABLE ${name}`);
-      return counted.rows[0]?.n ?? 0;
+    const name = partitionOf(day);
+    let count: number;
+    try {
+      const counted = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`);
+      count = counted.rows[0]?.n ?? 0;
+    } catch (error) {
+      if (errorCode(error) !== UNDEFINED_TABLE) throw error;
+      this.#known?.delete(day);
+      return 0;
+    }
+    // Not to_regclass first: a name this connection looked up before the other node's drop can still be
+    // found in its catalog cache; DROP TABLE looks the name up again once it holds the lock.
+    const dropped = await this.#partitionDdl(async (client) => {
+      try {
+        await client.query(`DROP TABLE ${name}`);
+        return true;
+      } catch (error) {
+        if (errorCode(error) === UNDEFINED_TABLE) return false;
+        throw error;
+      }
     });
+    if (dropped === null) return 0;
+    this.#known?.delete(day);
+    return dropped ? count : 0;
+  }
+
+  /**
+   * Runs partition DDL in a transaction under the log's advisory lock, each lock waited for DDL_LOCK_TIMEOUT at
+   * most; null when a lock was not had in time (nothing was done).
+   */
+  async #partitionDdl<T>(work: (client: PostgresClient) => Promise<T>): Promise<T | null> {
+    try {
+      return await inTransaction(this.pool, async (client) => {
+        await client.query(`SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`);
+        await client.query(LOCK_LOG_PARTITIONS);
+        return work(client);
+      });
+    } catch (error) {
+      if (errorCode(error) === LOCK_NOT_AVAILABLE) return null;
+      throw error;
+    }
   }
 }
