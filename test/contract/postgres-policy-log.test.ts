@@ -112,6 +112,17 @@ describe('PostgreSQL policy log: one partition per day, shared by the nodes', ()
     };
   }
 
+  async function waitForWaitingLock(): Promise<void> {
+    for (;;) {
+      const { rows } = await postgresAdmin(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+         WHERE NOT l.granted AND c.relname = 'policy_log_entries' AND c.relnamespace = '${schema}'::regnamespace`,
+      );
+      if (Number(rows[0]?.n) > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   it('while a backup holds its lock, entries are written and the purge leaves the day for a later run', async () => {
     const day = D + 10 * DAY_MS;
     await node(0).policyLogs.appendPolicyLogs([entry('b-1', day + 1)]);
@@ -119,16 +130,17 @@ describe('PostgreSQL policy log: one partition per day, shared by the nodes', ()
     try {
       // The day's partition (and the next) exist: writing needs no lock the backup's conflicts with.
       await node(0).policyLogs.appendPolicyLogs([entry('b-2', day + 2)]);
-      assert.equal(
-        await node(1).policyLogs.purgePolicyLogsBefore(day + DAY_MS, 1_000),
-        0,
-        'the drop gave up waiting for its lock',
-      );
+      const purging = node(1).policyLogs.purgePolicyLogsBefore(day + DAY_MS, 1_000);
+      // Once the drop waits for its lock, a write queues behind it: it goes through when the drop gives up,
+      // while the backup still holds its lock.
+      await waitForWaitingLock();
+      await node(0).policyLogs.appendPolicyLogs([entry('b-3', day + 3)]);
+      assert.equal(await purging, 0, 'the drop gave up waiting for its lock');
       assert.ok((await partitions()).includes('policy_log_entries_d19685'));
     } finally {
       await release();
     }
-    assert.equal(await node(1).policyLogs.purgePolicyLogsBefore(day + DAY_MS, 1_000), 2);
+    assert.equal(await node(1).policyLogs.purgePolicyLogsBefore(day + DAY_MS, 1_000), 3);
     assert.ok(!(await partitions()).includes('policy_log_entries_d19685'));
   });
 
