@@ -262,8 +262,9 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
   }
 
   /**
-   * Drops one day's partition, if no other node did first; returns how many entries it held, or 0 when it gave
-   * up waiting for its locks (the next purge tries again). The entries are counted before the locks are taken:
+   * Drops one day's partition, if no other node did first; returns how many entries it held. Rejects when it
+   * gave up waiting for its locks (the purge logs it, and its next run tries again). The entries are counted
+   * before the locks are taken:
    * nothing is written to a day older than the log keeps, and counting a large day takes a while.
    */
   async #dropDay(day: number): Promise<number> {
@@ -288,7 +289,11 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
         throw error;
       }
     });
-    if (dropped === null) return 0;
+    if (dropped === null) {
+      throw new Error(
+        `the policy log's partition ${name} was not dropped: another session held a lock on policy_log_entries for more than ${DDL_LOCK_TIMEOUT} (a backup, a long query); the next purge tries again`,
+      );
+    }
     this.#known?.delete(day);
     return dropped ? count : 0;
   }
