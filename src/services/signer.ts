@@ -20,7 +20,10 @@ export class TokenSigner {
 
   constructor(
     place: SigningPlace = 'event-loop',
-    options: { library?: 'libsodium' | 'node'; onThreadStop?: (why: string) => void } = {},
+    options: {
+      library?: 'libsodium' | 'node';
+      onThreadStop?: (why: string, restartInMs: number) => void;
+    } = {},
   ) {
     const library = options.library ?? ed25519Library;
     if (place === 'thread') {

@@ -51,14 +51,20 @@ export class SigningThread {
   /** Threads in a row that stopped before answering a batch. */
   #failedStarts = 0;
   readonly #entry: URL;
-  readonly #onStop: (why: string) => void;
+  readonly #onStop: (why: string, restartInMs: number) => void;
 
   /**
    * `restartDelayMs`: how long after a stop the event loop signs before a new thread starts (1 s by default).
    * `entry`: the thread's module (signing-worker.js next to this one; tests give others).
    * `onStop`: told why, each time a thread stops other than by `close` (a log line for the operator).
    */
-  constructor(options: { restartDelayMs?: number; onStop?: (why: string) => void; entry?: URL } = {}) {
+  constructor(
+    options: {
+      restartDelayMs?: number;
+      onStop?: (why: string, restartInMs: number) => void;
+      entry?: URL;
+    } = {},
+  ) {
     this.#restartDelayMs = options.restartDelayMs ?? 1_000;
     this.#entry = options.entry ?? new URL('./signing-worker.js', import.meta.url);
     this.#onStop = options.onStop ?? (() => {});
@@ -141,9 +147,9 @@ export class SigningThread {
     this.#worker = null;
     this.#known.clear();
     this.#failedStarts = answered ? 0 : this.#failedStarts + 1;
-    const pause = this.#restartDelayMs * 2 ** Math.max(0, this.#failedStarts - 1);
-    this.#restartAt = Date.now() + Math.min(pause, 60_000);
-    if (!this.#closed) this.#onStop(why);
+    const pause = Math.min(this.#restartDelayMs * 2 ** Math.max(0, this.#failedStarts - 1), 60_000);
+    this.#restartAt = Date.now() + pause;
+    if (!this.#closed) this.#onStop(why, pause);
     const held = [...this.#waiting.values()];
     this.#waiting.clear();
     for (const batch of held) signHere(batch);

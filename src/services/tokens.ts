@@ -60,9 +60,9 @@ export class TokenService {
     private readonly clients: ClientService,
   ) {
     this.#signer = new TokenSigner(ctx.settings.signingPlace, {
-      onThreadStop: (why) =>
+      onThreadStop: (why, restartInMs) =>
         ctx.log.warn(
-          { why },
+          { why, restartInMs },
           'the signing thread stopped; tokens are signed on the event loop until a new one starts',
         ),
     });
