@@ -96,7 +96,7 @@ async function openInfrastructure(config: Config, role: Role): Promise<Infrastru
   mkdirSync(config.dataDir, { recursive: true });
   const sqliteFile = join(config.dataDir, 'orchestrator.db');
   const store = config.databaseUrl
-    ? await createPostgresStore(config.databaseUrl)
+    ? await createPostgresStore(config.databaseUrl, { statementTimeoutMs: config.databaseStatementTimeoutMs })
     : role === 'server'
       ? serverSqliteStore(config, sqliteFile)
       : cliSqliteStore(config, sqliteFile);

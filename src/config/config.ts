@@ -10,6 +10,11 @@ export interface Config {
   dataDir: string;
   /** `DATABASE_URL`: a postgres:// URL puts all durable state in PostgreSQL; unset means embedded SQLite. */
   databaseUrl: string | undefined;
+  /**
+   * `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL cancels a statement of this node's that runs (or waits for a
+   * lock) longer than this, and the request is answered 503 (default 15000; 0 = no limit).
+   */
+  databaseStatementTimeoutMs: number;
   /** `REDIS_URL`: shared rate-limit counters and cross-node cache invalidation. */
   redisUrl: string | undefined;
   /** `REDIS_PREFIX`: names this deployment's keys and channel, so deployments can share one Redis (default `orchestrator:`). */
@@ -139,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     host,
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
     databaseUrl,
+    databaseStatementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix,
     masterKey: masterKey(env, 'ORCHESTRATOR_MASTER_KEY'),

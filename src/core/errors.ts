@@ -44,6 +44,22 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * The store could not answer: unreachable, shutting down, out of connections, or a statement past its time
+ * limit. Answered 503 with `Retry-After`, as the caller may well succeed a moment later; the cause goes to the
+ * log. Adapters decide which of their failures these are.
+ */
+export class StoreUnavailableError extends AppError {
+  override name = 'StoreUnavailableError';
+
+  constructor(cause: unknown) {
+    super('unavailable', 'the database is not answering right now; retry shortly', undefined, {
+      'retry-after': '1',
+    });
+    this.cause = cause;
+  }
+}
+
 /** A field-level validation failure, answered as 400 with the list of fields. */
 export function invalid(detail: string, errors?: { field: string; message: string }[]): AppError {
   return new AppError('validation_failed', detail, errors ? { errors } : undefined);

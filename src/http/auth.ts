@@ -102,6 +102,8 @@ function settle<T>(
   done: (error?: Error) => void,
 ): void {
   const refuse = (error: unknown) => {
+    // An expected refusal, or a store that said it could not answer (503 with Retry-After, logged at the edge).
+    if (error instanceof AppError) return done(error);
     request.log.error({ err: error }, 'credential check failed; refusing');
     done(new AppError('unavailable', 'credentials cannot be checked right now; retry shortly'));
   };

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../core/auth/oauth-errors.js';
-import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.js';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, StoreUnavailableError } from '../core/errors.js';
 
 const PROBLEM_BASE = 'https://conversation-orchestrator.dev/problems/';
 
@@ -77,6 +77,8 @@ function normalise(error: unknown): Normalised {
 
 /** RFC 9457 problem details for resource and admin APIs; RFC 6749 §5.2 JSON for OAuth endpoints. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof StoreUnavailableError)
+    request.log.warn({ err: error.cause }, 'the store could not answer; answered 503');
   if (request.routeOptions.config.oauth) return oauthReply(error, request, reply);
   const problem = normalise(error);
   if (problem.unexpected) request.log.error({ err: error }, 'request failed');

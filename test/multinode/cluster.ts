@@ -15,6 +15,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export interface HttpAnswer {
   status: number;
   body: unknown;
+  headers: Headers;
 }
 
 /** One real server process. */
@@ -62,7 +63,7 @@ export class ServerNode {
     try {
       body = text ? JSON.parse(text) : null;
     } catch {}
-    return { status: response.status, body };
+    return { status: response.status, body, headers: response.headers };
   }
 }
 
@@ -89,7 +90,12 @@ export interface Cluster {
  * Starts `count` server processes at once over a fresh PostgreSQL database (so they also race to migrate it),
  * with Redis or without; `close` stops them and drops the database.
  */
-export async function startCluster(options: { redis: boolean; count?: number }): Promise<Cluster> {
+export async function startCluster(options: {
+  redis: boolean;
+  count?: number;
+  /** More environment for every node. */
+  env?: Record<string, string>;
+}): Promise<Cluster> {
   const database = uniqueName('multinode_');
   await postgresAdmin(`CREATE DATABASE ${database}`);
   const url = new URL(postgresUrl);
@@ -109,6 +115,7 @@ export async function startCluster(options: { redis: boolean; count?: number }):
       ORCHESTRATOR_ADMIN_PASSWORD: ADMIN_PASSWORD,
       ISSUER,
       LOG_LEVEL: 'warn',
+      ...options.env,
     };
     if (options.redis) env.REDIS_URL = redisUrl;
     else delete env.REDIS_URL;

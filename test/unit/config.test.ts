@@ -14,6 +14,8 @@ describe('configuration', () => {
     assert.equal(config.databaseUrl, undefined);
     assert.equal(config.contextCacheMb, 32);
     assert.equal(loadConfig({ CONTEXT_CACHE_MB: '0' }, '/srv').contextCacheMb, 0);
+    assert.equal(loadConfig({}, '/srv').databaseStatementTimeoutMs, 15_000);
+    assert.equal(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' }, '/srv').databaseStatementTimeoutMs, 0);
     assert.equal(config.signingThreads, 'auto');
     assert.equal(loadConfig({ SIGNING_THREADS: 'true' }, '/srv').signingThreads, true);
     assert.equal(loadConfig({ SIGNING_THREADS: 'false' }, '/srv').signingThreads, false);
@@ -43,6 +45,8 @@ describe('configuration', () => {
       [{ POLICY_LOG_THREAD: '1' }, /POLICY_LOG_THREAD must be auto, true or false/],
       [{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX/],
       [{ CONTEXT_CACHE_MB: '-1' }, /CONTEXT_CACHE_MB/],
+      [{ DATABASE_STATEMENT_TIMEOUT_MS: '1.5' }, /DATABASE_STATEMENT_TIMEOUT_MS/],
+      [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, /DATABASE_STATEMENT_TIMEOUT_MS/],
       [{ CONTEXT_CACHE_MB: 'lots' }, /CONTEXT_CACHE_MB/],
     ];
     for (const [env, message] of cases)

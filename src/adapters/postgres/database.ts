@@ -16,7 +16,15 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** Shown in `pg_stat_activity`. */
   applicationName?: string;
+  /**
+   * The server cancels a statement that runs, or waits for a lock, longer than this (`statement_timeout`);
+   * 0 or absent: no limit. Migrations and the policy log's purge lift it for their own long statements.
+   */
+  statementTimeoutMs?: number;
 }
+
+/** For a transaction whose statements may run long on purpose (migrations, counting a day of the log). */
+export const NO_STATEMENT_TIMEOUT = 'SET LOCAL statement_timeout = 0';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -24,6 +32,11 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export function checkSchemaName(schema: string): string {
   if (!SCHEMA_NAME.test(schema)) throw new TypeError(`invalid PostgreSQL schema name: ${schema}`);
   return schema;
+}
+
+function checkTimeout(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new TypeError(`invalid statement timeout: ${ms}`);
+  return ms;
 }
 
 /** A pool whose every connection sees `options.schema` first; nothing is opened until the first query. */
@@ -35,6 +48,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Postgr
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     ...(options.schema ? { options: `-c search_path=${checkSchemaName(options.schema)}` } : {}),
+    ...(options.statementTimeoutMs ? { statement_timeout: checkTimeout(options.statementTimeoutMs) } : {}),
   });
   // An idle connection that the server drops emits here; without a listener the process would crash.
   pool.on('error', () => {});
@@ -71,6 +85,8 @@ export async function migratePostgres(
   schema?: string,
 ): Promise<string[]> {
   return inTransaction(pool, async (client) => {
+    // A migration may rewrite a large table, and the other nodes wait here for as long as it takes.
+    await client.query(NO_STATEMENT_TIMEOUT);
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
       `conversation-orchestrator:migrations:${schema ?? ''}`,
     ]);

@@ -18,7 +18,7 @@ import {
   policyLogFromRow,
   policySetFromRow,
 } from '../shared/policy-rows.js';
-import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
+import { inTransaction, NO_STATEMENT_TIMEOUT, type PostgresClient, type PostgresPool } from './database.js';
 
 export class PostgresPolicyStore implements PolicyStore {
   constructor(private readonly pool: PostgresPool) {}
@@ -271,7 +271,11 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
     const name = partitionOf(day);
     let count: number;
     try {
-      const counted = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`);
+      // A day of a busy log may take longer to count than the statement time limit of requests.
+      const counted = await inTransaction(this.pool, async (client) => {
+        await client.query(NO_STATEMENT_TIMEOUT);
+        return client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`);
+      });
       count = counted.rows[0]?.n ?? 0;
     } catch (error) {
       if (errorCode(error) !== UNDEFINED_TABLE) throw error;

@@ -14,12 +14,14 @@ import { PostgresContextStore } from './context-store.js';
 import { migratePostgres, openPostgres, type PostgresOptions } from './database.js';
 import { policyMigrations } from './policy-migrations.js';
 import { PostgresPolicyLogStore, PostgresPolicyStore } from './policy-stores.js';
+import { reportingUnavailable } from './unavailable.js';
 
 export const postgresMigrations = [...authMigrations, ...contextMigrations, ...policyMigrations];
 
 /**
  * The shared store of a scale-out deployment: every node points at one PostgreSQL database (and schema).
  * Pending migrations are applied before it resolves; nodes starting together are safe (see migratePostgres).
+ * A call that fails because the database could not answer rejects with StoreUnavailableError (unavailable.ts).
  */
 export async function createPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store> {
   const pool = openPostgres(url, options);
@@ -29,19 +31,20 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     await pool.end().catch(() => {});
     throw error;
   }
-  const context = new PostgresContextStore(pool);
+  const port = reportingUnavailable;
+  const context = port(new PostgresContextStore(pool));
   return {
-    accounts: new PostgresAccountStore(pool),
-    credentials: new PostgresCredentialStore(pool),
-    tokens: new PostgresTokenStore(pool),
-    signingKeys: new PostgresSigningKeyStore(pool),
-    sealedValues: new PostgresSealedValueStore(pool),
-    operators: new PostgresOperatorStore(pool),
-    audit: new PostgresAuditStore(pool),
+    accounts: port(new PostgresAccountStore(pool)),
+    credentials: port(new PostgresCredentialStore(pool)),
+    tokens: port(new PostgresTokenStore(pool)),
+    signingKeys: port(new PostgresSigningKeyStore(pool)),
+    sealedValues: port(new PostgresSealedValueStore(pool)),
+    operators: port(new PostgresOperatorStore(pool)),
+    audit: port(new PostgresAuditStore(pool)),
     contextDocuments: context,
     contextNamespaces: context,
-    policies: new PostgresPolicyStore(pool),
-    policyLogs: new PostgresPolicyLogStore(pool),
+    policies: port(new PostgresPolicyStore(pool)),
+    policyLogs: port(new PostgresPolicyLogStore(pool)),
     ping: async () => {
       try {
         return (await pool.query('SELECT 1 AS ok')).rowCount === 1;

@@ -1,0 +1,78 @@
+import { StoreUnavailableError } from '../../core/errors.js';
+
+/** Socket errors of a database that is down, restarting or out of reach. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * SQLSTATEs that say the database could not do the work now, not that the work was wrong: worth a retry.
+ * 57014 is also a statement cancelled by `statement_timeout`; 25006 a write sent to a server that became a
+ * read-only replica (during a failover); 40001 and 40P01 a transaction PostgreSQL chose to abort.
+ */
+const RETRYABLE_STATES = new Set([
+  '57014', // query_canceled
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '55P03', // lock_not_available
+  '25006', // read_only_sql_transaction
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+]);
+
+/** Messages of node-postgres's own failures (no code): a pool that could not connect, a connection that died. */
+const DRIVER_MESSAGES = [
+  /^timeout exceeded when trying to connect/i,
+  /^Connection terminated/i,
+  /not queryable/i,
+];
+
+/** Whether a failure of a PostgreSQL call means the database could not answer (rather than a bug or bad data). */
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code) || RETRYABLE_STATES.has(code)) return true;
+    // Class 08: connection exceptions; class 53: insufficient resources (connections, memory, disk).
+    if (/^(08|53)[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  if (error instanceof AggregateError) return error.errors.some(isUnavailable);
+  return DRIVER_MESSAGES.some((pattern) => pattern.test(error.message));
+}
+
+const translate = (error: unknown): unknown =>
+  isUnavailable(error) ? new StoreUnavailableError(error) : error;
+
+/**
+ * The same port, whose calls fail with StoreUnavailableError when the database could not answer, so that the
+ * HTTP edge answers 503 with Retry-After instead of 500. Other failures pass unchanged.
+ */
+export function reportingUnavailable<T extends object>(port: T): T {
+  return new Proxy(port, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        let result: unknown;
+        try {
+          result = value.apply(target, args);
+        } catch (error) {
+          throw translate(error);
+        }
+        return result instanceof Promise
+          ? result.catch((error: unknown) => {
+              throw translate(error);
+            })
+          : result;
+      };
+    },
+  });
+}
