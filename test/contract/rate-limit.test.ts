@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { MemoryRateLimitStore } from '../../src/adapters/memory/rate-limit.js';
 import { RedisRateLimitStore } from '../../src/adapters/redis/rate-limit.js';
-import type { AppError } from '../../src/core/errors.js';
+import { type AppError, StoreUnavailableError } from '../../src/core/errors.js';
 import type { RateLimitStore } from '../../src/ports/rate-limit.js';
 import type { ServiceContext } from '../../src/services/context.js';
 import { LoginGuard } from '../../src/services/login-guard.js';
@@ -124,3 +124,31 @@ for (const factory of factories) {
     });
   });
 }
+
+describe('Redis rate limits when Redis cannot be reached', () => {
+  test('every call fails with StoreUnavailableError (a 503 with Retry-After), never as if unlimited', async () => {
+    // Nothing listens on port 1: the connection is refused.
+    const store = new RedisRateLimitStore('redis://127.0.0.1:1', { keyPrefix: uniqueName('rl:') });
+    try {
+      const refused = (error: unknown) => {
+        assert.ok(error instanceof StoreUnavailableError, String(error));
+        assert.equal(error.status, 503);
+        assert.deepEqual(error.headers, { 'retry-after': '1' });
+        return true;
+      };
+      await assert.rejects(store.hit('k', MINUTE, t0), refused);
+      await assert.rejects(store.peek('k', t0), refused);
+      await assert.rejects(store.reset('k'), refused);
+      const guard = new LoginGuard(
+        { rateLimits: store, clock: { now: () => t0 } } as unknown as ServiceContext,
+        'oauth',
+      );
+      await assert.rejects(
+        Promise.resolve().then(() => guard.check('client-1', '10.0.0.1')),
+        refused,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});

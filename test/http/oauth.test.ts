@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { RedisRateLimitStore } from '../../src/adapters/redis/rate-limit.js';
 import {
   type AccountCredentials,
   basic,
@@ -30,6 +31,27 @@ describe('POST /oauth/token', () => {
       payload,
       remoteAddress: ip,
     });
+
+  test('while the rate-limit counters cannot be read: 503 temporarily_unavailable with Retry-After, no token', async () => {
+    const counters = t.ctx.rateLimits;
+    // Nothing listens on port 1: every counter read is refused, as with a Redis that is down.
+    const down = new RedisRateLimitStore('redis://127.0.0.1:1');
+    t.ctx.rateLimits = down;
+    try {
+      const response = await token(
+        { authorization: basic(acct.userId, acct.password) },
+        'grant_type=client_credentials',
+      );
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.headers['retry-after'], '1');
+      assert.equal(response.headers['cache-control'], 'no-store');
+      assert.equal(response.json().error, 'temporarily_unavailable');
+      assert.ok(t.logs.some((line) => line.includes('the store could not answer; answered 503')));
+    } finally {
+      t.ctx.rateLimits = counters;
+      await down.close();
+    }
+  });
 
   test('issues an RFC 9068 access token by client_secret_basic', async () => {
     const response = await token(

@@ -1,5 +1,18 @@
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
+import { StoreUnavailableError } from '../../core/errors.js';
 import type { RateLimitStore } from '../../ports/rate-limit.js';
+
+/** Replies of a Redis that is up but cannot do the work now (out of memory, loading, a replica, failing over). */
+const BUSY_REPLY = /^(OOM|LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/**
+ * A failure to reach Redis, or a reply saying it cannot work now, is StoreUnavailableError: the sign-in is
+ * refused with 503 and Retry-After (never let through unlimited). Other replies (a wrong script) stay errors.
+ */
+function unavailable(error: unknown): never {
+  if (error instanceof ReplyError && !BUSY_REPLY.test((error as Error).message)) throw error;
+  throw new StoreUnavailableError(error);
+}
 
 /**
  * One hash per key: `w` = window number, `r` = when it ends, `c` = count. A hit from a newer window starts it
@@ -60,19 +73,19 @@ export class RedisRateLimitStore implements RateLimitStore {
       String(window),
       String(resetAt),
       String(resetAt - now + 1_000),
-    );
+    ).catch(unavailable);
     return { count: Number(count), resetAt: Number(storedResetAt) };
   }
 
   async peek(key: string, now: number): Promise<{ count: number; resetAt: number }> {
-    const [count, resetAt] = await this.#redis.hmget(this.#prefix + key, 'c', 'r');
+    const [count, resetAt] = await this.#redis.hmget(this.#prefix + key, 'c', 'r').catch(unavailable);
     return count !== null && resetAt !== null && Number(resetAt) > now
       ? { count: Number(count), resetAt: Number(resetAt) }
       : { count: 0, resetAt: now };
   }
 
   async reset(key: string): Promise<void> {
-    await this.#redis.del(this.#prefix + key);
+    await this.#redis.del(this.#prefix + key).catch(unavailable);
   }
 
   /** Reachable and answering (for /readyz). */
