@@ -8,6 +8,7 @@ import { InProcessBus } from '../../src/adapters/memory/bus.js';
 import { PostgresBus } from '../../src/adapters/postgres/bus.js';
 import { RedisBus } from '../../src/adapters/redis/bus.js';
 import { SqlitePollingBus } from '../../src/adapters/sqlite/bus.js';
+import { StoreUnavailableError } from '../../src/core/errors.js';
 import type { BusEvent, InvalidationBus } from '../../src/ports/bus.js';
 import {
   postgresAdmin,
@@ -206,3 +207,25 @@ for (const factory of factories) {
     );
   });
 }
+
+describe('a remote bus whose server cannot be reached', () => {
+  for (const [name, open] of [
+    ['Redis', () => new RedisBus('redis://127.0.0.1:1')],
+    ['PostgreSQL', () => new PostgresBus('postgres://127.0.0.1:1/none')],
+  ] as const) {
+    test(`${name}: a publish fails with StoreUnavailableError (a 503 with Retry-After), and says it is not healthy`, async () => {
+      // Nothing listens on port 1.
+      const bus = open();
+      try {
+        await assert.rejects(bus.publish('api-key', 'acct-1'), (error: unknown) => {
+          assert.ok(error instanceof StoreUnavailableError, String(error));
+          assert.equal(error.status, 503);
+          return true;
+        });
+        assert.equal(bus.healthy(), false);
+      } finally {
+        await bus.close();
+      }
+    });
+  }
+});

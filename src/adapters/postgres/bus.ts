@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { BusEvent, InvalidationBus, InvalidationTopic } from '../../ports/bus.js';
 import { RemoteBusState } from '../shared/remote-bus.js';
+import { translateUnavailable } from './unavailable.js';
 
 export interface PostgresBusOptions {
   /** NOTIFY channel shared by every node of one database (lower case, letters, digits, `_`). */
@@ -48,7 +49,11 @@ export class PostgresBus implements InvalidationBus {
   }
 
   async publish(topic: InvalidationTopic, key: string): Promise<void> {
-    await this.#pool.query('SELECT pg_notify($1, $2)', [this.#channel, this.#state.encode(topic, key)]);
+    await this.#pool
+      .query('SELECT pg_notify($1, $2)', [this.#channel, this.#state.encode(topic, key)])
+      .catch((error: unknown) => {
+        throw translateUnavailable(error);
+      });
   }
 
   subscribe(listener: (event: BusEvent) => void): void {

@@ -48,7 +48,8 @@ export function isUnavailable(error: unknown): boolean {
   return DRIVER_MESSAGES.some((pattern) => pattern.test(error.message));
 }
 
-const translate = (error: unknown): unknown =>
+/** StoreUnavailableError for a failure that means the database could not answer; other failures as they are. */
+export const translateUnavailable = (error: unknown): unknown =>
   isUnavailable(error) ? new StoreUnavailableError(error) : error;
 
 /**
@@ -65,11 +66,11 @@ export function reportingUnavailable<T extends object>(port: T): T {
         try {
           result = value.apply(target, args);
         } catch (error) {
-          throw translate(error);
+          throw translateUnavailable(error);
         }
         return result instanceof Promise
           ? result.catch((error: unknown) => {
-              throw translate(error);
+              throw translateUnavailable(error);
             })
           : result;
       };

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../../core/errors.js';
 import type { BusEvent, InvalidationBus, InvalidationTopic } from '../../ports/bus.js';
 import { RemoteBusState } from '../shared/remote-bus.js';
 
@@ -49,7 +50,10 @@ export class RedisBus implements InvalidationBus {
   }
 
   async publish(topic: InvalidationTopic, key: string): Promise<void> {
-    await this.#publisher.publish(this.#channel, this.#state.encode(topic, key));
+    // A publish can only fail for want of Redis: the change is made, and the caller is told to retry (503).
+    await this.#publisher.publish(this.#channel, this.#state.encode(topic, key)).catch((error: unknown) => {
+      throw new StoreUnavailableError(error);
+    });
   }
 
   subscribe(listener: (event: BusEvent) => void): void {
