@@ -264,8 +264,8 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
   /**
    * Drops one day's partition, if no other node did first; returns how many entries it held. Rejects when it
    * gave up waiting for its locks (the purge logs it, and its next run tries again). The entries are counted
-   * before the locks are taken:
-   * nothing is written to a day older than the log keeps, and counting a large day takes a while.
+   * before the locks are taken: nothing is written to a day older than the log keeps, and counting a large day
+   * takes a while.
    */
   async #dropDay(day: number): Promise<number> {
     const name = partitionOf(day);
