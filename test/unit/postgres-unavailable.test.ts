@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isUnavailable, reportingUnavailable } from '../../src/adapters/postgres/unavailable.js';
+import {
+  isUnavailable,
+  reportingPostgresUnavailable as reportingUnavailable,
+} from '../../src/adapters/postgres/unavailable.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });

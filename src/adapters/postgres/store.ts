@@ -14,7 +14,7 @@ import { PostgresContextStore } from './context-store.js';
 import { migratePostgres, openPostgres, type PostgresOptions } from './database.js';
 import { policyMigrations } from './policy-migrations.js';
 import { PostgresPolicyLogStore, PostgresPolicyStore } from './policy-stores.js';
-import { reportingUnavailable } from './unavailable.js';
+import { reportingPostgresUnavailable } from './unavailable.js';
 
 export const postgresMigrations = [...authMigrations, ...contextMigrations, ...policyMigrations];
 
@@ -31,7 +31,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     await pool.end().catch(() => {});
     throw error;
   }
-  const port = reportingUnavailable;
+  const port = reportingPostgresUnavailable;
   const context = port(new PostgresContextStore(pool));
   return {
     accounts: port(new PostgresAccountStore(pool)),

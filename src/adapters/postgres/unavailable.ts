@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../../core/errors.js';
+import { reportingUnavailable, translateWith } from '../shared/unavailable.js';
 
 /** Socket errors of a database that is down, restarting or out of reach. */
 const NETWORK_CODES = new Set([
@@ -49,31 +49,8 @@ export function isUnavailable(error: unknown): boolean {
 }
 
 /** StoreUnavailableError for a failure that means the database could not answer; other failures as they are. */
-export const translateUnavailable = (error: unknown): unknown =>
-  isUnavailable(error) ? new StoreUnavailableError(error) : error;
+export const translateUnavailable = translateWith(isUnavailable);
 
-/**
- * The same port, whose calls fail with StoreUnavailableError when the database could not answer, so that the
- * HTTP edge answers 503 with Retry-After instead of 500. Other failures pass unchanged.
- */
-export function reportingUnavailable<T extends object>(port: T): T {
-  return new Proxy(port, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        let result: unknown;
-        try {
-          result = value.apply(target, args);
-        } catch (error) {
-          throw translateUnavailable(error);
-        }
-        return result instanceof Promise
-          ? result.catch((error: unknown) => {
-              throw translateUnavailable(error);
-            })
-          : result;
-      };
-    },
-  });
-}
+/** The same port, whose calls fail with StoreUnavailableError when PostgreSQL could not answer. */
+export const reportingPostgresUnavailable = <T extends object>(port: T): T =>
+  reportingUnavailable(port, isUnavailable);

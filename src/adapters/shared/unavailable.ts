@@ -1,0 +1,38 @@
+import { StoreUnavailableError } from '../../core/errors.js';
+
+/** StoreUnavailableError for a failure `isUnavailable` recognises; any other failure as it is. */
+export const translateWith =
+  (isUnavailable: (error: unknown) => boolean) =>
+  (error: unknown): unknown =>
+    isUnavailable(error) ? new StoreUnavailableError(error) : error;
+
+/**
+ * The same port, whose calls fail with StoreUnavailableError when the database could not answer (as
+ * `isUnavailable`, the adapter's own judgement, says), so that the HTTP edge answers 503 with Retry-After
+ * instead of 500. Calls that answer at once still answer at once; other failures pass unchanged.
+ */
+export function reportingUnavailable<T extends object>(
+  port: T,
+  isUnavailable: (error: unknown) => boolean,
+): T {
+  const translate = translateWith(isUnavailable);
+  return new Proxy(port, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        let result: unknown;
+        try {
+          result = value.apply(target, args);
+        } catch (error) {
+          throw translate(error);
+        }
+        return result instanceof Promise
+          ? result.catch((error: unknown) => {
+              throw translate(error);
+            })
+          : result;
+      };
+    },
+  });
+}
