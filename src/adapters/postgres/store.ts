@@ -14,7 +14,7 @@ import { PostgresContextStore } from './context-store.js';
 import { migratePostgres, openPostgres, type PostgresOptions } from './database.js';
 import { policyMigrations } from './policy-migrations.js';
 import { PostgresPolicyLogStore, PostgresPolicyStore } from './policy-stores.js';
-import { reportingPostgresUnavailable } from './unavailable.js';
+import { reportingPostgresUnavailablePorts } from './unavailable.js';
 
 export const postgresMigrations = [...authMigrations, ...contextMigrations, ...policyMigrations];
 
@@ -31,20 +31,22 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     await pool.end().catch(() => {});
     throw error;
   }
-  const port = reportingPostgresUnavailable;
-  const context = port(new PostgresContextStore(pool));
-  return {
-    accounts: port(new PostgresAccountStore(pool)),
-    credentials: port(new PostgresCredentialStore(pool)),
-    tokens: port(new PostgresTokenStore(pool)),
-    signingKeys: port(new PostgresSigningKeyStore(pool)),
-    sealedValues: port(new PostgresSealedValueStore(pool)),
-    operators: port(new PostgresOperatorStore(pool)),
-    audit: port(new PostgresAuditStore(pool)),
+  const context = new PostgresContextStore(pool);
+  const ports = reportingPostgresUnavailablePorts({
+    accounts: new PostgresAccountStore(pool),
+    credentials: new PostgresCredentialStore(pool),
+    tokens: new PostgresTokenStore(pool),
+    signingKeys: new PostgresSigningKeyStore(pool),
+    sealedValues: new PostgresSealedValueStore(pool),
+    operators: new PostgresOperatorStore(pool),
+    audit: new PostgresAuditStore(pool),
     contextDocuments: context,
     contextNamespaces: context,
-    policies: port(new PostgresPolicyStore(pool)),
-    policyLogs: port(new PostgresPolicyLogStore(pool)),
+    policies: new PostgresPolicyStore(pool),
+    policyLogs: new PostgresPolicyLogStore(pool),
+  });
+  return {
+    ...ports,
     ping: async () => {
       try {
         return (await pool.query('SELECT 1 AS ok')).rowCount === 1;

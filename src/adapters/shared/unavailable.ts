@@ -36,3 +36,24 @@ export function reportingUnavailable<T extends object>(
     },
   });
 }
+
+/**
+ * Each of a store's ports through reportingUnavailable (a port given under two names is wrapped once, so the
+ * two names stay one object).
+ */
+export function reportingUnavailablePorts<T extends Record<string, object>>(
+  ports: T,
+  isUnavailable: (error: unknown) => boolean,
+): T {
+  const wrapped = new Map<object, object>();
+  const result: Record<string, object> = {};
+  for (const [name, port] of Object.entries(ports)) {
+    let reporting = wrapped.get(port);
+    if (!reporting) {
+      reporting = reportingUnavailable(port, isUnavailable);
+      wrapped.set(port, reporting);
+    }
+    result[name] = reporting;
+  }
+  return result as T;
+}

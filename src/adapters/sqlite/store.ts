@@ -24,7 +24,7 @@ import { moveOldPolicyLogs, openPolicyLogDatabase, policyLogFileFor } from './po
 import { ThreadedPolicyLogStore } from './policy-log-thread.js';
 import { policyLogMigrations, policyMigrations } from './policy-migrations.js';
 import { SqlitePolicyLogStore, SqlitePolicyStore } from './policy-stores.js';
-import { reportingSqliteUnavailable } from './unavailable.js';
+import { reportingSqliteUnavailablePorts } from './unavailable.js';
 
 export const sqliteMigrations = [...authMigrations, ...contextMigrations, ...policyMigrations];
 
@@ -74,21 +74,23 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   } else {
     policyLogs = new SqlitePolicyLogStore(logDb);
   }
+  const context = new SqliteContextStore(db);
   // A call that fails because SQLite could not answer (busy, disk full, …) rejects with StoreUnavailableError.
-  const port = reportingSqliteUnavailable;
-  const context = port(new SqliteContextStore(db));
-  return {
-    accounts: port(new SqliteAccountStore(db)),
-    credentials: port(new SqliteCredentialStore(db)),
-    tokens: port(new SqliteTokenStore(db)),
-    signingKeys: port(new SqliteSigningKeyStore(db)),
-    sealedValues: port(new SqliteSealedValueStore(db)),
-    operators: port(new SqliteOperatorStore(db)),
-    audit: port(new SqliteAuditStore(db)),
+  const ports = reportingSqliteUnavailablePorts({
+    accounts: new SqliteAccountStore(db),
+    credentials: new SqliteCredentialStore(db),
+    tokens: new SqliteTokenStore(db),
+    signingKeys: new SqliteSigningKeyStore(db),
+    sealedValues: new SqliteSealedValueStore(db),
+    operators: new SqliteOperatorStore(db),
+    audit: new SqliteAuditStore(db),
     contextDocuments: context,
     contextNamespaces: context,
-    policies: port(new SqlitePolicyStore(db)),
-    policyLogs: port(policyLogs),
+    policies: new SqlitePolicyStore(db),
+    policyLogs,
+  });
+  return {
+    ...ports,
     ping: async () => db.prepare('SELECT 1 AS ok').get() !== undefined,
     close: async () => {
       if (policyLogs instanceof ThreadedPolicyLogStore) await policyLogs.close();

@@ -1,4 +1,4 @@
-import { reportingUnavailable } from '../shared/unavailable.js';
+import { reportingUnavailablePorts } from '../shared/unavailable.js';
 
 /**
  * SQLite's answers for a file it cannot work on now rather than a statement that is wrong: another connection
@@ -13,6 +13,6 @@ export function isSqliteUnavailable(error: unknown): boolean {
   return error instanceof Error && typeof code === 'string' && UNAVAILABLE.test(code);
 }
 
-/** The same port, whose calls fail with StoreUnavailableError when SQLite could not answer. */
-export const reportingSqliteUnavailable = <T extends object>(port: T): T =>
-  reportingUnavailable(port, isSqliteUnavailable);
+/** Each of a store's ports, whose calls fail with StoreUnavailableError when SQLite could not answer. */
+export const reportingSqliteUnavailablePorts = <T extends Record<string, object>>(ports: T): T =>
+  reportingUnavailablePorts(ports, isSqliteUnavailable);
