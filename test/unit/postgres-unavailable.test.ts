@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  isUnavailable,
-  reportingPostgresUnavailable as reportingUnavailable,
-} from '../../src/adapters/postgres/unavailable.js';
+import { isUnavailable } from '../../src/adapters/postgres/unavailable.js';
+import { reportingUnavailable } from '../../src/adapters/shared/unavailable.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
@@ -46,21 +44,24 @@ test('failures that are bugs or bad data stay what they are', () => {
 test('a port whose calls report an unavailable database as StoreUnavailableError, with the cause', async () => {
   const refused = withCode('ECONNREFUSED');
   const bug = withCode('23505');
-  const port = reportingUnavailable({
-    limit: 3,
-    async down(): Promise<number> {
-      throw refused;
+  const port = reportingUnavailable(
+    {
+      limit: 3,
+      async down(): Promise<number> {
+        throw refused;
+      },
+      async wrong(): Promise<number> {
+        throw bug;
+      },
+      syncDown(): number {
+        throw refused;
+      },
+      async fine(this: { limit: number }): Promise<number> {
+        return this.limit;
+      },
     },
-    async wrong(): Promise<number> {
-      throw bug;
-    },
-    syncDown(): number {
-      throw refused;
-    },
-    async fine(this: { limit: number }): Promise<number> {
-      return this.limit;
-    },
-  });
+    isUnavailable,
+  );
   assert.equal(port.limit, 3);
   assert.equal(await port.fine(), 3);
   await assert.rejects(port.down(), (error: unknown) => {
@@ -82,7 +83,7 @@ test('a class with private fields keeps working behind it', async () => {
       return this.#n;
     }
   }
-  const port = reportingUnavailable(new Counter());
+  const port = reportingUnavailable(new Counter(), isUnavailable);
   assert.equal(await port.next(), 1);
   assert.equal(await port.next(), 2);
   assert.ok(port instanceof Counter);

@@ -1,4 +1,4 @@
-import { reportingUnavailable, reportingUnavailablePorts, translateWith } from '../shared/unavailable.js';
+import { reportingUnavailablePorts, translateWith } from '../shared/unavailable.js';
 
 /** Socket errors of a database that is down, restarting or out of reach. */
 const NETWORK_CODES = new Set([
@@ -51,10 +51,6 @@ export function isUnavailable(error: unknown): boolean {
 /** StoreUnavailableError for a failure that means the database could not answer; other failures as they are. */
 export const translateUnavailable = translateWith(isUnavailable);
 
-/** The same port, whose calls fail with StoreUnavailableError when PostgreSQL could not answer. */
-export const reportingPostgresUnavailable = <T extends object>(port: T): T =>
-  reportingUnavailable(port, isUnavailable);
-
-/** The same for each of a store's ports. */
+/** Each of a store's ports, whose calls fail with StoreUnavailableError when PostgreSQL could not answer. */
 export const reportingPostgresUnavailablePorts = <T extends Record<string, object>>(ports: T): T =>
   reportingUnavailablePorts(ports, isUnavailable);

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import { StoreUnavailableError } from '../../core/errors.js';
 import type { BusEvent, InvalidationBus, InvalidationTopic } from '../../ports/bus.js';
 import { RemoteBusState } from '../shared/remote-bus.js';
+import { rethrowRedisFailure } from './unavailable.js';
 
 export interface RedisBusOptions {
   /** Pub/sub channel shared by every node of one deployment. */
@@ -50,10 +50,8 @@ export class RedisBus implements InvalidationBus {
   }
 
   async publish(topic: InvalidationTopic, key: string): Promise<void> {
-    // A publish can only fail for want of Redis: the change is made, and the caller is told to retry (503).
-    await this.#publisher.publish(this.#channel, this.#state.encode(topic, key)).catch((error: unknown) => {
-      throw new StoreUnavailableError(error);
-    });
+    // The change is made; without Redis the caller is told to retry (503).
+    await this.#publisher.publish(this.#channel, this.#state.encode(topic, key)).catch(rethrowRedisFailure);
   }
 
   subscribe(listener: (event: BusEvent) => void): void {

@@ -1,18 +1,6 @@
-import { Redis, ReplyError } from 'ioredis';
-import { StoreUnavailableError } from '../../core/errors.js';
+import { Redis } from 'ioredis';
 import type { RateLimitStore } from '../../ports/rate-limit.js';
-
-/** Replies of a Redis that is up but cannot do the work now (out of memory, loading, a replica, failing over). */
-const BUSY_REPLY = /^(OOM|LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
-
-/**
- * A failure to reach Redis, or a reply saying it cannot work now, is StoreUnavailableError: the sign-in is
- * refused with 503 and Retry-After (never let through unlimited). Other replies (a wrong script) stay errors.
- */
-function unavailable(error: unknown): never {
-  if (error instanceof ReplyError && !BUSY_REPLY.test((error as Error).message)) throw error;
-  throw new StoreUnavailableError(error);
-}
+import { rethrowRedisFailure } from './unavailable.js';
 
 /**
  * One hash per key: `w` = window number, `r` = when it ends, `c` = count. A hit from a newer window starts it
@@ -46,6 +34,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly #redis: Redis;
   readonly #prefix: string;
 
+  /**
+   * Every call rejects with StoreUnavailableError when Redis cannot be reached or cannot work now, so that a
+   * sign-in is refused with 503 and Retry-After, never let through unlimited.
+   */
   constructor(url: string, options: RedisRateLimitOptions = {}) {
     this.#prefix = options.keyPrefix ?? 'orchestrator:rl:';
     // Fail fast: a limiter that waits for Redis to come back holds every request up with it.
@@ -73,19 +65,19 @@ export class RedisRateLimitStore implements RateLimitStore {
       String(window),
       String(resetAt),
       String(resetAt - now + 1_000),
-    ).catch(unavailable);
+    ).catch(rethrowRedisFailure);
     return { count: Number(count), resetAt: Number(storedResetAt) };
   }
 
   async peek(key: string, now: number): Promise<{ count: number; resetAt: number }> {
-    const [count, resetAt] = await this.#redis.hmget(this.#prefix + key, 'c', 'r').catch(unavailable);
+    const [count, resetAt] = await this.#redis.hmget(this.#prefix + key, 'c', 'r').catch(rethrowRedisFailure);
     return count !== null && resetAt !== null && Number(resetAt) > now
       ? { count: Number(count), resetAt: Number(resetAt) }
       : { count: 0, resetAt: now };
   }
 
   async reset(key: string): Promise<void> {
-    await this.#redis.del(this.#prefix + key).catch(unavailable);
+    await this.#redis.del(this.#prefix + key).catch(rethrowRedisFailure);
   }
 
   /** Reachable and answering (for /readyz). */
