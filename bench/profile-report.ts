@@ -60,7 +60,9 @@ const args = process.argv.slice(2);
 const inclusive = args.includes('--inclusive');
 const topAt = args.indexOf('--top');
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 40;
-const [fileA, usA, fileB, usB] = args.filter((arg, i) => !arg.startsWith('--') && i !== topAt + 1);
+const [fileA, usA, fileB, usB] = args.filter(
+  (arg, i) => !arg.startsWith('--') && (topAt < 0 || i !== topAt + 1),
+);
 if (!fileA || !usA) {
   console.error(
     'usage: profile-report.js A.cpuprofile <µs/request> [B.cpuprofile <µs/request>] [--inclusive] [--top N]',
