@@ -229,6 +229,22 @@ describeStoreContract('policy stores', (store, it) => {
     assert.deepEqual(await ids({ since: T0 + 10 }), []);
   });
 
+  it('an entry whose conversation id holds a NUL character does not fail the others of its batch', async () => {
+    const a = 'nul';
+    // The routes refuse such ids; the store must not lose a batch of other calls' entries if one got through.
+    await logs().appendPolicyLogs([
+      entry('n1', { accountId: a, conversationId: 'c1', at: T0 + 1 }),
+      entry('n2', { accountId: a, conversationId: 'c\u00002', at: T0 + 2 }),
+    ]);
+    const found = await logs().searchPolicyLogs({ accountId: a, since: 0, limit: 10 });
+    assert.deepEqual(
+      found.map((e) => e.id),
+      ['n2', 'n1'],
+    );
+    // Kept as given where the database can hold it (SQLite), as U+FFFD where it cannot (PostgreSQL).
+    assert.match(found[0]?.conversationId ?? '', /^c(\u0000|\ufffd)2$/);
+  });
+
   it('search: entries at the same instant are ordered by id, descending, in binary order', async () => {
     const a = 'ties';
     await logs().appendPolicyLogs(

@@ -44,7 +44,7 @@ export interface TestApp {
 export async function createTestApp(
   options: {
     /** `sqlite-cached`: SQLite with the context read cache in front, as a SQLite server runs. */
-    store?: 'memory' | 'sqlite' | 'sqlite-cached';
+    store?: 'memory' | 'sqlite' | 'sqlite-cached' | Store;
     tokenTtlSeconds?: number;
     /** Where tokens are signed (a server with two cores or more: `auto`); the event loop by default. */
     signingPlace?: SigningPlace;
@@ -61,11 +61,13 @@ export async function createTestApp(
   });
   const logger = pino(loggerOptions(options.logLevel ?? 'info', stream) as pino.LoggerOptions, stream);
   const store: Store =
-    options.store === 'sqlite'
-      ? createSqliteStore(':memory:')
-      : options.store === 'sqlite-cached'
-        ? withContextCache(createSqliteStore(':memory:'))
-        : createMemoryStore();
+    typeof options.store === 'object'
+      ? options.store
+      : options.store === 'sqlite'
+        ? createSqliteStore(':memory:')
+        : options.store === 'sqlite-cached'
+          ? withContextCache(createSqliteStore(':memory:'))
+          : createMemoryStore();
   const clock = new TestClock();
   const bus = new InProcessBus();
   const ctx: ServiceContext = {

@@ -137,6 +137,31 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
       assert.deepEqual(await v2({ conversationId: 'c-z' }), []);
     });
 
+    test('an id holding a NUL character is refused with 400 on v1 and v2, and nothing is logged', async () => {
+      const before = t.services.policies.logStats();
+      const v1Answer = await t.app.inject({
+        method: 'GET',
+        url: `/v1/account/${acct.accountId}/next-actions?conversationId=c%000`,
+        headers: { 'maven-api-key': acct.apiKey },
+      });
+      assert.equal(v1Answer.statusCode, 400, v1Answer.body);
+      assert.match(v1Answer.json().detail, /conversationId/);
+      for (const field of ['conversationId', 'customerId', 'visitorId', 'sessionId', 'policyId']) {
+        const answer = await t.app.inject({
+          method: 'POST',
+          url: '/v2/policy/nextaction',
+          headers: { authorization: `Bearer ${token}` },
+          payload: { accountId: acct.accountId, [field]: 'c\u00000' },
+        });
+        assert.equal(answer.statusCode, 400, `${field}: ${answer.body}`);
+        assert.match(answer.json().detail, new RegExp(field));
+      }
+      await t.services.policies.flushLogs();
+      const now = t.services.policies.logStats();
+      assert.equal(now.written + now.queued, before.written + before.queued);
+      assert.deepEqual(await v2({ conversationId: 'c0' }), []);
+    });
+
     test('NO_POLICIES_ENABLED without policies or with all disabled; NO_MATCHED_RULES otherwise', async () => {
       const noMatch = async () => {
         const answer = await v1('conversationId=c-none');

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isUnavailable } from '../../src/adapters/postgres/unavailable.js';
+import {
+  isUnavailable,
+  isUnstorableText,
+  translatePostgresFailure,
+} from '../../src/adapters/postgres/unavailable.js';
 import { reportingUnavailable } from '../../src/adapters/shared/unavailable.js';
-import { StoreUnavailableError } from '../../src/core/errors.js';
+import { AppError, StoreUnavailableError } from '../../src/core/errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
@@ -60,7 +64,7 @@ test('a port whose calls report an unavailable database as StoreUnavailableError
         return this.limit;
       },
     },
-    isUnavailable,
+    translatePostgresFailure,
   );
   assert.equal(port.limit, 3);
   assert.equal(await port.fine(), 3);
@@ -83,8 +87,32 @@ test('a class with private fields keeps working behind it', async () => {
       return this.#n;
     }
   }
-  const port = reportingUnavailable(new Counter(), isUnavailable);
+  const port = reportingUnavailable(new Counter(), translatePostgresFailure);
   assert.equal(await port.next(), 1);
   assert.equal(await port.next(), 2);
   assert.ok(port instanceof Counter);
+});
+
+test('text PostgreSQL cannot store (a NUL character) is the request’s fault: 400, not 500 or 503', async () => {
+  const nul = withCode('22021', 'invalid byte sequence for encoding "UTF8": 0x00');
+  assert.equal(isUnstorableText(nul), true);
+  assert.equal(isUnstorableText(withCode('22P05')), true);
+  assert.equal(isUnstorableText(withCode('22001')), false);
+  assert.equal(isUnavailable(nul), false);
+  const port = reportingUnavailable(
+    {
+      async find(): Promise<null> {
+        throw nul;
+      },
+    },
+    translatePostgresFailure,
+  );
+  await assert.rejects(port.find(), (error: unknown) => {
+    assert.ok(error instanceof AppError);
+    assert.ok(!(error instanceof StoreUnavailableError));
+    assert.equal(error.status, 400);
+    assert.equal(error.code, 'validation_failed');
+    assert.match(error.detail ?? '', /NUL character/);
+    return true;
+  });
 });

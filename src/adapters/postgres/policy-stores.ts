@@ -116,6 +116,16 @@ const errorCode = (error: unknown): string | undefined => (error as { code?: str
  * that and the purge's drops wait at most DDL_LOCK_TIMEOUT for their locks: behind a backup or a long search
  * they give up and are tried again later rather than holding up every writer of the log meanwhile.
  */
+/**
+ * An entry whose conversation id PostgreSQL can store. The next-action routes refuse a NUL character in it, so
+ * this is a second line: entries are written in batches of many accounts' calls, and one value PostgreSQL
+ * refuses (22021) would fail the whole batch. The NUL becomes U+FFFD, as in a text decoder.
+ */
+function storableConversation(entry: PolicyLogEntry): PolicyLogEntry {
+  const id = entry.conversationId;
+  return id?.includes('\u0000') ? { ...entry, conversationId: id.replaceAll('\u0000', '\ufffd') } : entry;
+}
+
 export class PostgresPolicyLogStore implements PolicyLogStore {
   /** Days known to have a partition: read on the first append, then kept by this node's creations and drops. */
   #known: Set<number> | null = null;
@@ -152,11 +162,12 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
   async appendPolicyLogs(entries: PolicyLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const days = new Set(entries.map((e) => dayOf(e.at)));
+    const columns = policyLogColumns(entries.map(storableConversation));
     const insert = () =>
       this.pool.query(
         `INSERT INTO policy_log_entries (${POLICY_LOG_COLUMNS})
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
-        policyLogColumns(entries),
+        columns,
       );
     await this.#ensureDays(days);
     try {

@@ -1,3 +1,4 @@
+import { invalid, StoreUnavailableError } from '../../core/errors.js';
 import { reportingUnavailablePorts, translateWith } from '../shared/unavailable.js';
 
 /** Socket errors of a database that is down, restarting or out of reach. */
@@ -51,6 +52,31 @@ export function isUnavailable(error: unknown): boolean {
 /** StoreUnavailableError for a failure that means the database could not answer; other failures as they are. */
 export const translateUnavailable = translateWith(isUnavailable);
 
-/** Each of a store's ports, whose calls fail with StoreUnavailableError when PostgreSQL could not answer. */
+/**
+ * Whether PostgreSQL refused a text value it cannot hold: 22021 (character_not_in_repertoire) is what a NUL
+ * character (U+0000) in a text parameter gets, the one character a JavaScript string can carry and PostgreSQL
+ * text cannot; 22P05 (untranslatable_character) a character outside a non-UTF-8 database's encoding. SQLite
+ * stores both; here they are the client's input, never the node's own (ids and hashes it makes are ASCII).
+ */
+export function isUnstorableText(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && (code === '22021' || code === '22P05');
+}
+
+/** What a failure of a PostgreSQL call becomes: 503 when the database could not answer, 400 for unstorable text. */
+export function translatePostgresFailure(error: unknown): unknown {
+  if (isUnavailable(error)) return new StoreUnavailableError(error);
+  if (isUnstorableText(error)) {
+    return invalid(
+      'text values cannot contain the NUL character (U+0000) or characters the database cannot store',
+    );
+  }
+  return error;
+}
+
+/**
+ * Each of a store's ports, whose calls fail with StoreUnavailableError when PostgreSQL could not answer and
+ * with a 400 when it cannot store a text value the request carried (translatePostgresFailure).
+ */
 export const reportingPostgresUnavailablePorts = <T extends Record<string, object>>(ports: T): T =>
-  reportingUnavailablePorts(ports, isUnavailable);
+  reportingUnavailablePorts(ports, translatePostgresFailure);

@@ -6,16 +6,16 @@ export const translateWith =
   (error: unknown): unknown =>
     isUnavailable(error) ? new StoreUnavailableError(error) : error;
 
+/** What an adapter makes of a failure of its database: the error to throw instead, or the failure itself. */
+export type TranslateFailure = (error: unknown) => unknown;
+
 /**
- * The same port, whose calls fail with StoreUnavailableError when the database could not answer (as
- * `isUnavailable`, the adapter's own judgement, says), so that the HTTP edge answers 503 with Retry-After
- * instead of 500. Calls that answer at once still answer at once; other failures pass unchanged.
+ * The same port, whose failures go through `translate`, the adapter's own judgement: a database that could
+ * not answer becomes StoreUnavailableError (the HTTP edge answers 503 with Retry-After instead of 500), a
+ * value the database cannot hold an AppError the caller is told about (400). Calls that answer at once still
+ * answer at once; other failures pass unchanged.
  */
-export function reportingUnavailable<T extends object>(
-  port: T,
-  isUnavailable: (error: unknown) => boolean,
-): T {
-  const translate = translateWith(isUnavailable);
+export function reportingUnavailable<T extends object>(port: T, translate: TranslateFailure): T {
   return new Proxy(port, {
     get(target, key) {
       const value = Reflect.get(target, key, target) as unknown;
@@ -43,14 +43,14 @@ export function reportingUnavailable<T extends object>(
  */
 export function reportingUnavailablePorts<T extends Record<string, object>>(
   ports: T,
-  isUnavailable: (error: unknown) => boolean,
+  translate: TranslateFailure,
 ): T {
   const wrapped = new Map<object, object>();
   const result: Record<string, object> = {};
   for (const [name, port] of Object.entries(ports)) {
     let reporting = wrapped.get(port);
     if (!reporting) {
-      reporting = reportingUnavailable(port, isUnavailable);
+      reporting = reportingUnavailable(port, translate);
       wrapped.set(port, reporting);
     }
     result[name] = reporting;

@@ -1,4 +1,4 @@
-import { reportingUnavailablePorts } from '../shared/unavailable.js';
+import { reportingUnavailablePorts, translateWith } from '../shared/unavailable.js';
 
 /**
  * SQLite's answers for a file it cannot work on now rather than a statement that is wrong: another connection
@@ -15,4 +15,4 @@ export function isSqliteUnavailable(error: unknown): boolean {
 
 /** Each of a store's ports, whose calls fail with StoreUnavailableError when SQLite could not answer. */
 export const reportingSqliteUnavailablePorts = <T extends Record<string, object>>(ports: T): T =>
-  reportingUnavailablePorts(ports, isSqliteUnavailable);
+  reportingUnavailablePorts(ports, translateWith(isSqliteUnavailable));

@@ -8,10 +8,16 @@ import { ERROR_RESPONSES } from './context-common.js';
 import { ActionList, NoMatchReason, Rule } from './policy-schemas.js';
 
 const AccountId = Type.String({ pattern: ACCOUNT_ID_PATTERN.source });
-const Id = (description: string) => Type.Optional(Type.String({ maxLength: 1024, description }));
+/**
+ * Any text but the NUL character, which no id carries and PostgreSQL text cannot hold: the conversation id goes
+ * into the policy log, written later in batches, where one such entry would have failed the whole batch.
+ */
+const IdText = (description?: string) =>
+  Type.String({ maxLength: 1024, pattern: '^[^\\u0000]*$', ...(description ? { description } : {}) });
+const Id = (description: string) => Type.Optional(IdText(description));
 /** v2 bots sometimes send `null` for a field they do not have: the same as leaving it out. */
 const NullableId = (description: string) =>
-  Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()], { description }));
+  Type.Optional(Type.Union([IdText(), Type.Null()], { description }));
 
 const V1Query = Type.Object({
   conversationId: Id('The conversation (conversation.conversationId)'),

@@ -1,0 +1,494 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { Store } from '../../src/ports/store.js';
+import { storeFactories } from '../contract/adapters.js';
+import {
+  type AccountCredentials,
+  basic,
+  createAccount,
+  createTestApp,
+  getToken,
+  type TestApp,
+} from '../helpers/app.js';
+
+/**
+ * Every documented operation, called with valid credentials and then with whatever fast-check makes of its
+ * path, query, headers and body: nothing a client sends may answer 5xx or log an unexpected failure. The
+ * inputs follow the operation's own OpenAPI description (its parameter names, its body's property names and
+ * types), so that most requests get past the first check and reach the code behind it, and mix in what
+ * clients get wrong: other types, repeated parameters, wrong content types, bad percent-encoding, deep
+ * nesting, prototype keys, odd Unicode.
+ */
+
+interface Schema {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  enum?: unknown[];
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+}
+interface Parameter {
+  in: 'path' | 'query' | 'header' | 'cookie';
+  name: string;
+  schema?: Schema;
+}
+interface Operation {
+  parameters?: Parameter[];
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
+}
+
+/** Routes whose answers are not the API's own (documentation pages, the web app's files). */
+const SKIP = /^\/(docs|app|assets)(\/|$)/;
+const RUNS = Number(process.env.JUNK_RUNS ?? 40);
+
+let t: TestApp;
+let paths: [string, string, Operation][];
+
+async function open(store: Store): Promise<void> {
+  t = await createTestApp({ store });
+  const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+    paths: Record<string, Record<string, Operation>>;
+  };
+  paths = Object.entries(spec.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]): [string, string, Operation] => [
+      method.toUpperCase(),
+      path,
+      operation,
+    ]),
+  );
+}
+
+/** A fresh account for each operation (an earlier one may have regenerated or deleted its credentials). */
+interface Caller {
+  account: AccountCredentials;
+  token: string;
+  operatorToken: string;
+  policyId: string;
+}
+
+async function newCaller(): Promise<Caller> {
+  const account = await createAccount(t);
+  const token = await getToken(
+    t,
+    account,
+    'context:read context:write next-actions policies:read policies:write',
+  );
+  const operatorToken = await t.services.operators.createApiToken('admin', `junk ${account.accountId}`);
+  const send = async (method: 'POST' | 'PATCH', url: string, payload: unknown, headers = {}) => {
+    const response = await t.app.inject({ method, url, payload: payload as object, headers });
+    assert.ok(response.statusCode < 300, `${method} ${url}: ${response.statusCode} ${response.body}`);
+    return response;
+  };
+  const v1 = { 'maven-api-key': account.apiKey };
+  const v2 = { authorization: `Bearer ${token}` };
+  await send('POST', `/v1/account/${account.accountId}`, { name: 'orders' }, v1);
+  await send('PATCH', `/v1/account/${account.accountId}/orders/s1/properties`, { a: 1, b: 'x' }, v1);
+  await send(
+    'POST',
+    '/v2/context/document/create',
+    { accountId: account.accountId, nameSpace: 'shop', sessionId: 'conv1', payload: { a: 1 } },
+    v2,
+  );
+  const policy = await send(
+    'POST',
+    '/v2/policies',
+    {
+      name: 'vip',
+      enabled: true,
+      conditions: [{ attribute: 'shop.a', operator: 'EQUAL', value: 1 }],
+      actions: [{ type: 'TRANSFER_TO_SKILL', payload: { skillId: '12' } }],
+    },
+    v2,
+  );
+  return { account, token, operatorToken, policyId: (policy.json() as { id: string }).id };
+}
+
+/** Text clients send by mistake or on purpose; control characters (NUL above all: PostgreSQL text cannot hold it) often. */
+const junkString = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.string({ maxLength: 4 }), fc.constantFrom('\u0000', '\u0000', '\u0001', '\u007f', '\ufeff'))
+      .map(([text, control]) => `${text}${control}${text}`),
+  },
+  fc.constantFrom(
+    '',
+    ' ',
+    '__proto__',
+    'constructor',
+    'toString',
+    '..',
+    '.',
+    '\u0000',
+    '\ud800',
+    'a'.repeat(5000),
+    '1e400',
+    '-0',
+    'null',
+    '[]',
+    '{}',
+    "'; DROP TABLE accounts; --",
+    '%',
+    '%E0%A4%A',
+    '{{custom.x}}',
+  ),
+);
+
+const junkJson: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  junkString,
+  fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, -0, 0.1, -1, 2 ** 31, 2 ** 53),
+  fc.dictionary(
+    fc.constantFrom('__proto__', 'constructor', 'prototype', 'a', ''),
+    fc.jsonValue({ maxDepth: 1 }),
+  ),
+);
+
+/** Values the caller's account has: by the name of the field or parameter that takes them, and all of them. */
+interface Known {
+  byName: Record<string, string[]>;
+  values: string[];
+}
+
+/** A value shaped like `schema` most of the time, anything else some of the time. */
+function shaped(schema: Schema | undefined, known: Known, depth = 0, name = ''): fc.Arbitrary<unknown> {
+  if (!schema || depth > 4) return junkJson;
+  const choices: fc.Arbitrary<unknown>[] = [];
+  const alternatives = schema.anyOf ?? schema.oneOf;
+  if (alternatives) choices.push(...alternatives.map((s) => shaped(s, known, depth + 1, name)));
+  if (schema.enum) choices.push(fc.constantFrom(...schema.enum));
+  const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
+  for (const type of types) {
+    if (type === 'object' && !schema.properties) {
+      choices.push(fc.dictionary(fc.constantFrom(...known.values, 'x'), fc.jsonValue({ maxDepth: 2 })));
+    } else if (type === 'object') {
+      const fields = Object.fromEntries(
+        Object.entries(schema.properties ?? {}).map(([field, s]) => [
+          field,
+          shaped(s, known, depth + 1, field),
+        ]),
+      );
+      // Every field (the likeliest to get past validation), or some of them.
+      choices.push(fc.record(fields), fc.record(fields, { requiredKeys: [] }));
+    } else if (type === 'array') {
+      choices.push(fc.array(shaped(schema.items, known, depth + 1), { maxLength: 4 }));
+    } else if (type === 'string') {
+      choices.push(
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom(...(known.byName[name] ?? known.values)) },
+          { weight: 1, arbitrary: junkString },
+        ),
+      );
+    } else if (type === 'number' || type === 'integer') {
+      choices.push(fc.nat(100_000), fc.integer(), fc.double(), fc.constantFrom(0, -1, 1e15, 2 ** 31));
+    } else if (type === 'boolean') {
+      choices.push(fc.boolean());
+    } else if (type === 'null') {
+      choices.push(fc.constant(null));
+    }
+  }
+  if (choices.length === 0) return junkJson;
+  // Mostly the right shape, so that a request with several fields often gets past validation as a whole.
+  return fc.oneof({ weight: 12, arbitrary: fc.oneof(...choices) }, { weight: 1, arbitrary: junkJson });
+}
+
+/** Nesting deep enough to break anything that walks a value by recursion, inside the body limits. */
+const deep = fc
+  .tuple(fc.integer({ min: 1_000, max: 20_000 }), fc.constantFrom('[', '{"a":'))
+  .map(([depth, open]) => `${open.repeat(depth)}1${(open === '[' ? ']' : '}').repeat(depth)}`);
+
+const rawText = fc.oneof(
+  fc.constantFrom(
+    '',
+    '{',
+    '[',
+    '}',
+    'null',
+    'true',
+    '"x"',
+    '{"a":1,"a":2}',
+    '{"__proto__":{"x":1}}',
+    '\u0000',
+  ),
+  fc.string({ unit: 'binary', maxLength: 200 }),
+  deep,
+);
+
+/** A path segment: a value the account has, junk, or a malformed percent-encoding. */
+function segment(known: Known, name: string): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom(...(known.byName[name] ?? known.values)) },
+    { weight: 3, arbitrary: junkString.map((v) => encodeURIComponent(Buffer.from(v).toString())) },
+    { weight: 1, arbitrary: fc.constantFrom('%', '%E0%A4%A', '%00', '%2F', '..', '%2e%2e', 'a%20b') },
+  );
+}
+
+function queryValue(known: Known, name: string): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.constantFrom(...(known.byName[name] ?? known.values), '0', '-1', '3600', 'true'),
+    junkString,
+  );
+}
+
+/** The OAuth endpoints' form fields (their bodies are parsed by the node, not described by a schema). */
+const FORM_FIELDS = ['grant_type', 'scope', 'token', 'token_type_hint', 'client_id', 'client_secret'];
+
+function formBody(schema: Schema | undefined, known: Known): fc.Arbitrary<string> {
+  const names = [...Object.keys(schema?.properties ?? {}), ...FORM_FIELDS];
+  const value = fc.oneof(
+    fc.constantFrom(...known.values, 'client_credentials', 'access_token', 'policies:write context:read'),
+    junkString,
+  );
+  const pair = fc.tuple(fc.oneof(fc.constantFrom(...names, 'x'), junkString), value);
+  return fc.oneof(
+    fc.array(pair, { maxLength: 8 }).map((pairs) => new URLSearchParams(pairs).toString()),
+    fc
+      .array(pair, { maxLength: 2 })
+      .map((pairs) => new URLSearchParams([['grant_type', 'client_credentials'], ...pairs]).toString()),
+    rawText,
+    fc.constantFrom('a=%', 'scope=%E0%A4%A', '&&&', '=', 'grant_type'),
+  );
+}
+
+type Family = 'v1' | 'v2' | 'client' | 'operator' | 'none';
+
+function familyOf(path: string): Family {
+  if (path.startsWith('/v1/')) return 'v1';
+  if (path.startsWith('/oauth/') || path.startsWith('/v2/authenticate/')) return 'client';
+  if (path.startsWith('/v2/')) return 'v2';
+  if (path.startsWith('/api/admin/')) return 'operator';
+  return 'none';
+}
+
+function credentials(family: Family, caller: Caller): Record<string, string> {
+  switch (family) {
+    case 'v1':
+      return { 'maven-api-key': caller.account.apiKey };
+    case 'v2':
+      return { authorization: `Bearer ${caller.token}` };
+    case 'client':
+      return { authorization: basic(caller.account.userId, caller.account.password) };
+    case 'operator':
+      return { authorization: `Bearer ${caller.operatorToken}` };
+    case 'none':
+      return {};
+  }
+}
+
+/** Broken credentials, which must be refused cleanly too. */
+const brokenCredentials: fc.Arbitrary<Record<string, string>> = fc.oneof(
+  fc.constant({}),
+  junkString.map((s) => ({ authorization: `Basic ${Buffer.from(s).toString('base64')}` })),
+  junkString.map((s) => ({ authorization: `Bearer ${s.replace(/[^\x20-\x7e]/g, '')}` })),
+  fc.constantFrom(
+    { authorization: 'Basic' },
+    { authorization: 'Basic %%%' },
+    { authorization: 'Bearer' },
+    { authorization: 'Bearer a.b.c' },
+    { 'maven-api-key': 'orch_key_' },
+  ) as fc.Arbitrary<unknown> as fc.Arbitrary<Record<string, string>>,
+);
+
+interface Sent {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  payload?: string;
+}
+
+function requests(method: string, path: string, operation: Operation, caller: Caller): fc.Arbitrary<Sent> {
+  const { account, policyId } = caller;
+  const known: Known = {
+    byName: {
+      accountId: [account.accountId],
+      namespace: ['orders', 'shop'],
+      nameSpace: ['shop', 'orders'],
+      sessionId: ['s1', 'conv1'],
+      id: [policyId],
+      policyId: [policyId],
+      property: ['a', 'b'],
+      token: [caller.token],
+      access_token: [caller.token],
+      client_id: [account.userId],
+      client_secret: [account.password],
+      attribute: ['shop.a', 'custom.tier', 'conversation.conversationId', 'orders.b'],
+      expression: [
+        "shop.a == 1 and custom.tier in ('gold', 'silver')",
+        'sqrt(shop.a) > 0',
+        "isTimeRange('09:00', '17:00', 'Europe/Paris')",
+      ],
+      name: ['vip', 'tier'],
+      skillId: ['12'],
+    },
+    values: [account.accountId, 'orders', 's1', 'shop', 'conv1', 'a', 'b', policyId, caller.token],
+  };
+  const family = familyOf(path);
+  const pathParams = (path.match(/\{[^}]+\}/g) ?? []).map((p) => p.slice(1, -1));
+  const query = (operation.parameters ?? []).filter((p) => p.in === 'query');
+  const bodies = operation.requestBody?.content ?? {};
+  const bodyTypes = Object.keys(bodies);
+
+  const urlArb = fc
+    .tuple(
+      fc.tuple(...pathParams.map((name) => segment(known, name))),
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constant([]) },
+        {
+          weight: 1,
+          arbitrary: fc.array(
+            fc.oneof(
+              ...query.map((p) => fc.tuple(fc.constant(p.name), queryValue(known, p.name))),
+              fc.tuple(junkString, junkString),
+            ),
+            { minLength: 1, maxLength: 5 },
+          ),
+        },
+      ),
+      fc.boolean(),
+    )
+    .map(([values, pairs, rawQuery]) => {
+      let url = path;
+      pathParams.forEach((name, i) => {
+        url = url.replace(`{${name}}`, values[i] as string);
+      });
+      if (pairs.length === 0) return url;
+      // Sometimes a query whose encoding is broken on purpose.
+      const q = rawQuery
+        ? pairs.map(([k, v]) => `${k}=${v}`.replace(/[#\s]/g, '')).join('&')
+        : new URLSearchParams(pairs).toString();
+      return `${url}?${q}`;
+    });
+
+  const defaultType = family === 'client' ? 'application/x-www-form-urlencoded' : 'application/json';
+  const bodyArb: fc.Arbitrary<{ type?: string; payload?: string }> =
+    bodyTypes.length === 0 && (method === 'GET' || method === 'DELETE' || method === 'HEAD')
+      ? fc.constant({})
+      : fc.oneof(
+          {
+            weight: 6,
+            arbitrary: fc.constantFrom(...(bodyTypes.length ? bodyTypes : [defaultType])).chain((type) => {
+              const schema = bodies[type]?.schema;
+              const payload = type.includes('form')
+                ? formBody(schema, known)
+                : fc.oneof(
+                    { weight: 4, arbitrary: shaped(schema, known).map((v) => JSON.stringify(v) ?? 'null') },
+                    { weight: 1, arbitrary: rawText },
+                  );
+              return payload.map((p) => ({ type, payload: p }));
+            }),
+          },
+          {
+            weight: 1,
+            arbitrary: fc
+              .tuple(
+                fc.constantFrom(
+                  'text/plain',
+                  'application/json; charset=latin1',
+                  'application/x-www-form-urlencoded',
+                  'application/json',
+                  'multipart/form-data; boundary=x',
+                  'application/xml',
+                ),
+                rawText,
+              )
+              .map(([type, payload]) => ({ type, payload })),
+          },
+          { weight: 1, arbitrary: fc.constant({}) },
+        );
+
+  const headersArb = fc.oneof(
+    { weight: 8, arbitrary: fc.constant(credentials(family, caller)) },
+    { weight: 1, arbitrary: brokenCredentials },
+  );
+  const extraArb = fc.record(
+    {
+      'if-match': fc.oneof(
+        fc.constant('*'),
+        junkString.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+      ),
+      accept: fc.constantFrom('*/*', 'text/html', 'application/xml', ''),
+    },
+    { requiredKeys: [] },
+  );
+
+  return fc.tuple(urlArb, bodyArb, headersArb, extraArb).map(([url, body, auth, extra]) => {
+    const headers: Record<string, string> = { ...auth };
+    for (const [name, value] of Object.entries(extra)) if (value !== undefined) headers[name] = value;
+    if (body.type) headers['content-type'] = body.type;
+    return { method, url, headers, ...(body.payload === undefined ? {} : { payload: body.payload }) };
+  });
+}
+
+function describeRequest(sent: Sent): string {
+  const payload = sent.payload === undefined ? '' : ` ${JSON.stringify(sent.payload.slice(0, 300))}`;
+  return `${sent.method} ${sent.url.slice(0, 300)} ${JSON.stringify(sent.headers['content-type'] ?? '')}${payload}`;
+}
+
+async function sendJunkEverywhere(): Promise<void> {
+  assert.ok(paths.length > 60, `only ${paths.length} operations in the OpenAPI description`);
+  let sent = 0;
+  const stats = new Map<string, number>();
+  for (const [method, path, operation] of paths) {
+    if (SKIP.test(path)) continue;
+    const caller = await newCaller();
+    await fc.assert(
+      fc.asyncProperty(requests(method, path, operation, caller), async (request) => {
+        const response = await t.app.inject({
+          method: request.method as 'GET',
+          url: request.url,
+          headers: request.headers,
+          ...(request.payload === undefined ? {} : { payload: request.payload }),
+        });
+        sent++;
+        if (process.env.JUNK_STATS) {
+          const key = `${method} ${path} ${response.statusCode}`;
+          stats.set(key, (stats.get(key) ?? 0) + 1);
+        }
+        assert.ok(
+          response.statusCode < 500,
+          `${describeRequest(request)} answered ${response.statusCode}: ${response.body.slice(0, 500)}`,
+        );
+      }),
+      { numRuns: RUNS },
+    );
+  }
+  if (process.env.JUNK_STATS)
+    console.log(
+      [...stats]
+        .sort()
+        .map(([k, n]) => `${k}: ${n}`)
+        .join('\n'),
+    );
+  // What the requests put in the policy log is written too: no entry lost because of another's content.
+  await t.services.policies.flushLogs();
+  assert.equal(t.services.policies.logStats().dropped, 0, 'policy log entries were dropped');
+  const failures = t.logs.filter((line) => {
+    const level = (JSON.parse(line) as { level: number }).level;
+    return level >= 50;
+  });
+  assert.deepEqual(failures, [], 'an unexpected failure was logged');
+  assert.ok(sent >= paths.length * RUNS * 0.8, `only ${sent} requests sent`);
+}
+
+// Each store adapter: a value one database takes and another refuses (a NUL character in PostgreSQL text,
+// say) must be refused with 4xx on every one of them.
+for (const factory of storeFactories.filter((f) => f.name === 'sqlite' || f.name === 'postgres')) {
+  describe(`junk input, ${factory.name} store`, () => {
+    let skip: string | null = null;
+    before(async () => {
+      skip = await factory.unavailable();
+      if (!skip) await open(await factory.create());
+    });
+    after(async () => {
+      if (!skip) await t.close();
+    });
+    test('no documented operation answers 5xx or fails unexpectedly, whatever it is sent', async (c) => {
+      if (skip) return c.skip(skip);
+      await sendJunkEverywhere();
+    });
+  });
+}
