@@ -242,7 +242,10 @@ describeStoreContract('policy stores', (store, it) => {
       ['n2', 'n1'],
     );
     // Kept as given where the database can hold it (SQLite), as U+FFFD where it cannot (PostgreSQL).
-    assert.match(found[0]?.conversationId ?? '', /^c(\u0000|\ufffd)2$/);
+    assert.ok(
+      ['c\u00002', 'c\ufffd2'].includes(found[0]?.conversationId ?? ''),
+      found[0]?.conversationId ?? '',
+    );
   });
 
   it('search: entries at the same instant are ordered by id, descending, in binary order', async () => {
