@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../core/auth/oauth-errors.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode, StoreUnavailableError } from '../core/errors.js';
+import type { LogThrottle } from '../core/log-throttle.js';
 
 const PROBLEM_BASE = 'https://conversation-orchestrator.dev/problems/';
 
@@ -75,10 +76,25 @@ function normalise(error: unknown): Normalised {
   };
 }
 
-/** RFC 9457 problem details for resource and admin APIs; RFC 6749 §5.2 JSON for OAuth endpoints. */
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof StoreUnavailableError)
-    request.log.warn({ err: error.cause }, 'the store could not answer; answered 503');
+/**
+ * RFC 9457 problem details for resource and admin APIs; RFC 6749 §5.2 JSON for OAuth endpoints. A store that
+ * could not answer is logged at most once per `outages` interval, with how many 503s the line stands for.
+ */
+export function handleError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  outages?: LogThrottle,
+): FastifyReply {
+  if (error instanceof StoreUnavailableError) {
+    const heldBack = outages ? outages.admit() : 0;
+    if (heldBack !== null) {
+      request.log.warn(
+        { err: error.cause, heldBack },
+        'the store could not answer; answered 503 (logged at most once a second; heldBack: the others since)',
+      );
+    }
+  }
   if (request.routeOptions.config.oauth) return oauthReply(error, request, reply);
   const problem = normalise(error);
   if (problem.unexpected) request.log.error({ err: error }, 'request failed');

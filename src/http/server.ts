@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { AppError } from '../core/errors.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { AppServices } from '../services/services.js';
 import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
@@ -108,7 +109,9 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     },
   });
 
-  app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
+  // A store that is down fails every request: one log line a second says so, with how many it stands for.
+  const outages = new LogThrottle(1000, services.ctx.clock.now);
+  app.setErrorHandler((error, request, reply) => handleError(error, request, reply, outages));
   app.setNotFoundHandler((request, reply) =>
     handleError(
       new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),

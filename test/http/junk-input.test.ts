@@ -14,7 +14,8 @@ import {
 
 /**
  * Every documented operation, called with valid credentials and then with whatever fast-check makes of its
- * path, query, headers and body: nothing a client sends may answer 5xx or log an unexpected failure. The
+ * path, query, headers and body: nothing a client sends may answer 5xx, log an unexpected failure, lose a
+ * policy log entry, or change the account when it is refused (4xx: nothing written, not even in part). The
  * inputs follow the operation's own OpenAPI description (its parameter names, its body's property names and
  * types), so that most requests get past the first check and reach the code behind it, and mix in what
  * clients get wrong: other types, repeated parameters, wrong content types, bad percent-encoding, deep
@@ -428,6 +429,29 @@ function describeRequest(sent: Sent): string {
   return `${sent.method} ${sent.url.slice(0, 300)} ${JSON.stringify(sent.headers['content-type'] ?? '')}${payload}`;
 }
 
+/**
+ * What the caller's account holds, as text to compare: its namespaces and their TTLs, its context documents,
+ * its policies and custom attributes (their ETags) and its v1 key and v2 credentials.
+ */
+async function accountState(accountId: string): Promise<string> {
+  const { context, policies, apiKeys, clients } = t.services;
+  const namespaces = await context.listNamespaces(accountId);
+  const names = new Set([...namespaces.map((n) => n.name), 'orders', 'shop']);
+  const documents: unknown[] = [];
+  for (const name of [...names].sort()) {
+    documents.push(await context.listSessions(accountId, name, { page: 0, perPage: 1000 }));
+    documents.push(await context.listSessionTtls(accountId, name));
+  }
+  return JSON.stringify([
+    namespaces,
+    documents,
+    (await policies.list(accountId)).etag,
+    (await policies.customAttributes(accountId)).etag,
+    await apiKeys.reveal(accountId),
+    await clients.reveal(accountId),
+  ]);
+}
+
 async function sendJunkEverywhere(): Promise<void> {
   assert.ok(paths.length > 60, `only ${paths.length} operations in the OpenAPI description`);
   let sent = 0;
@@ -435,6 +459,7 @@ async function sendJunkEverywhere(): Promise<void> {
   for (const [method, path, operation] of paths) {
     if (SKIP.test(path)) continue;
     const caller = await newCaller();
+    let state = await accountState(caller.account.accountId);
     await fc.assert(
       fc.asyncProperty(requests(method, path, operation, caller), async (request) => {
         const response = await t.app.inject({
@@ -452,8 +477,20 @@ async function sendJunkEverywhere(): Promise<void> {
           response.statusCode < 500,
           `${describeRequest(request)} answered ${response.statusCode}: ${response.body.slice(0, 500)}`,
         );
+        // A refused request changes nothing, not even part of what it asked for.
+        const now = await accountState(caller.account.accountId);
+        if (response.statusCode >= 400) {
+          assert.equal(
+            now,
+            state,
+            `${describeRequest(request)} answered ${response.statusCode} but changed the account`,
+          );
+        }
+        state = now;
       }),
-      { numRuns: RUNS },
+      // No shrinking: the server's state has moved on since the failing request, so a smaller request replayed
+      // now would not show what the first one did. The report names the request as it was sent.
+      { numRuns: RUNS, endOnFailure: true },
     );
   }
   if (process.env.JUNK_STATS)

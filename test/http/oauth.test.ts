@@ -46,7 +46,25 @@ describe('POST /oauth/token', () => {
       assert.equal(response.headers['retry-after'], '1');
       assert.equal(response.headers['cache-control'], 'no-store');
       assert.equal(response.json().error, 'temporarily_unavailable');
-      assert.ok(t.logs.some((line) => line.includes('the store could not answer; answered 503')));
+      const outageLines = () =>
+        t.logs
+          .filter((line) => line.includes('the store could not answer; answered 503'))
+          .map((line) => JSON.parse(line) as { level: number; heldBack: number });
+      assert.deepEqual(
+        outageLines().map((l) => [l.level, l.heldBack]),
+        [[40, 0]],
+      );
+      // Every request meets the outage; the log says so once a second, with how many it stands for.
+      const again = () =>
+        token({ authorization: basic(acct.userId, acct.password) }, 'grant_type=client_credentials');
+      for (let i = 0; i < 3; i++) assert.equal((await again()).statusCode, 503);
+      assert.equal(outageLines().length, 1);
+      t.clock.advance(1000);
+      assert.equal((await again()).statusCode, 503);
+      assert.deepEqual(
+        outageLines().map((l) => l.heldBack),
+        [0, 3],
+      );
     } finally {
       t.ctx.rateLimits = counters;
       await down.close();
