@@ -18,10 +18,27 @@ export async function recordAudit(
   await ctx.store.audit.appendAudit({
     id: ctx.random.uuid(),
     at: ctx.clock.now(),
-    actor: actor.name,
+    actor: storable(actor.name),
     accountId,
     action,
     address: actor.address,
-    detail,
+    detail: Object.fromEntries(
+      Object.entries(detail).map(([key, value]) => [
+        storable(key),
+        typeof value === 'string' ? storable(value) : value,
+      ]),
+    ),
   });
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text every store keeps as it is. An audit event records what a request named (a token's name, say), and
+ * it is recorded after the change it describes: PostgreSQL keeps the details as JSONB, which refuses a NUL
+ * character and a lone surrogate (half of a UTF-16 pair), so one of them would have failed the request
+ * after its change was made. In a record for people, U+FFFD in their place loses nothing.
+ */
+function storable(text: string): string {
+  return text.replace(LONE_SURROGATE, '\ufffd').replaceAll('\u0000', '\ufffd');
 }
