@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from '../config/config.js';
-import { AppError } from '../core/errors.js';
+import { AppError, StoreUnavailableError } from '../core/errors.js';
 import { StartupError } from '../main.js';
 import { runCommand, UsageError } from './commands.js';
 
@@ -27,6 +27,14 @@ Configuration: PORT, HOST, DATA_DIR, DATABASE_URL, REDIS_URL, ORCHESTRATOR_MASTE
 ORCHESTRATOR_MASTER_KEY_PREVIOUS, ORCHESTRATOR_ADMIN_PASSWORD, ISSUER, TOKEN_TTL_SECONDS, LOG_LEVEL
 (see docs/configuration.md).`;
 
+/** What a database that could not answer said (SQLite's `database is locked`, say): an operator acts on it. */
+function causeOf(error: unknown): string {
+  if (!(error instanceof StoreUnavailableError)) return '';
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  if (!cause || typeof cause.message !== 'string') return '';
+  return ` (${typeof cause.code === 'string' ? `${cause.code}: ` : ''}${cause.message})`;
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -46,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
       error instanceof StartupError ||
       error instanceof UsageError ||
       error instanceof AppError
-        ? error.message
+        ? error.message + causeOf(error)
         : null;
     if (message === null) throw error;
     if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);

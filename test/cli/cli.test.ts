@@ -57,6 +57,23 @@ describe('orchestrator CLI', () => {
     assert.equal((await cli('account', 'list')).stdout.trim(), 'le12345678');
   });
 
+  test('a database another connection holds says so, with SQLite’s own words, and changes nothing', async () => {
+    const holder = openSqlite(join(dataDir, 'orchestrator.db'));
+    holder.exec('BEGIN IMMEDIATE');
+    let held: Awaited<ReturnType<typeof cli>>;
+    try {
+      // The CLI waits the 5 s busy timeout, then gives up.
+      held = await cli('account', 'create', 'busy123456');
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    assert.equal(held.code, 1);
+    assert.match(held.stderr, /not answering right now; retry shortly \(SQLITE_BUSY: database is locked\)/);
+    const listed = await cli('account', 'list', '--json');
+    assert.ok(!JSON.parse(listed.stdout).some((a: { accountId: string }) => a.accountId === 'busy123456'));
+  });
+
   test('key regenerate, credentials regenerate and signing-key rotate print what they made', async () => {
     const key = JSON.parse((await cli('key', 'regenerate', 'le12345678', '--grace', '60', '--json')).stdout);
     assert.match(key.key, /^orch_key_/);
