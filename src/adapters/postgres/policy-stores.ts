@@ -103,6 +103,16 @@ const AHEAD_RETRY_MS = 60_000;
 const errorCode = (error: unknown): string | undefined => (error as { code?: string } | null)?.code;
 
 /**
+ * An entry whose conversation id PostgreSQL can store. The next-action routes refuse a NUL character in it, so
+ * this is a second line: entries are written in batches of many accounts' calls, and one value PostgreSQL
+ * refuses (22021) would fail the whole batch. The NUL becomes U+FFFD, as in a text decoder.
+ */
+function storableConversation(entry: PolicyLogEntry): PolicyLogEntry {
+  const id = entry.conversationId;
+  return id?.includes('\u0000') ? { ...entry, conversationId: id.replaceAll('\u0000', '\ufffd') } : entry;
+}
+
+/**
  * The policy log: entries in one partition per day of `policy_log_entries`, for the reasons the SQLite store
  * keeps one table per hour (an entry's conversation index pages are those of its period; a purge drops a period
  * whole instead of deleting, and later vacuuming, each row). Days rather than hours here: a search over the
@@ -116,16 +126,6 @@ const errorCode = (error: unknown): string | undefined => (error as { code?: str
  * that and the purge's drops wait at most DDL_LOCK_TIMEOUT for their locks: behind a backup or a long search
  * they give up and are tried again later rather than holding up every writer of the log meanwhile.
  */
-/**
- * An entry whose conversation id PostgreSQL can store. The next-action routes refuse a NUL character in it, so
- * this is a second line: entries are written in batches of many accounts' calls, and one value PostgreSQL
- * refuses (22021) would fail the whole batch. The NUL becomes U+FFFD, as in a text decoder.
- */
-function storableConversation(entry: PolicyLogEntry): PolicyLogEntry {
-  const id = entry.conversationId;
-  return id?.includes('\u0000') ? { ...entry, conversationId: id.replaceAll('\u0000', '\ufffd') } : entry;
-}
-
 export class PostgresPolicyLogStore implements PolicyLogStore {
   /** Days known to have a partition: read on the first append, then kept by this node's creations and drops. */
   #known: Set<number> | null = null;
