@@ -5,6 +5,9 @@ import type { LogThrottle } from '../core/log-throttle.js';
 
 const PROBLEM_BASE = 'https://conversation-orchestrator.dev/problems/';
 
+/** The pattern of text fields that take anything but the NUL character (its refusal is said in words). */
+export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+
 /** Fastify's own 4xx errors (bad JSON, wrong content type, body too large...) mapped into the catalogue. */
 function codeForStatus(status: number): ErrorCode {
   switch (status) {
@@ -49,7 +52,10 @@ function normalise(error: unknown): Normalised {
   if (fastifyError.validation) {
     const errors = fastifyError.validation.map((v) => ({
       field: `${fastifyError.validationContext ?? 'request'}${v.instancePath.replace(/\//g, '.')}`,
-      message: v.message ?? 'is not valid',
+      message:
+        v.keyword === 'pattern' && v.params?.pattern === NO_NUL_PATTERN
+          ? 'must not contain the NUL character (U+0000)'
+          : (v.message ?? 'is not valid'),
     }));
     return {
       status: 400,

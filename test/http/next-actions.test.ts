@@ -145,7 +145,7 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
         headers: { 'maven-api-key': acct.apiKey },
       });
       assert.equal(v1Answer.statusCode, 400, v1Answer.body);
-      assert.match(v1Answer.json().detail, /conversationId/);
+      assert.match(v1Answer.json().detail, /conversationId must not contain the NUL character/);
       for (const field of ['conversationId', 'customerId', 'visitorId', 'sessionId', 'policyId']) {
         const answer = await t.app.inject({
           method: 'POST',
@@ -154,7 +154,7 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
           payload: { accountId: acct.accountId, [field]: 'c\u00000' },
         });
         assert.equal(answer.statusCode, 400, `${field}: ${answer.body}`);
-        assert.match(answer.json().detail, new RegExp(field));
+        assert.match(answer.json().detail, new RegExp(`${field} must not contain the NUL character`));
       }
       await t.services.policies.flushLogs();
       const now = t.services.policies.logStats();

@@ -3,6 +3,7 @@ import { then } from '../../core/maybe-promise.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import type { NextActionRequest } from '../../services/policy-service.js';
 import { requireAccount } from '../auth.js';
+import { NO_NUL_PATTERN } from '../errors.js';
 import type { App, RouteDeps } from '../types.js';
 import { ERROR_RESPONSES } from './context-common.js';
 import { ActionList, NoMatchReason, Rule } from './policy-schemas.js';
@@ -13,7 +14,7 @@ const AccountId = Type.String({ pattern: ACCOUNT_ID_PATTERN.source });
  * into the policy log, written later in batches, where one such entry would have failed the whole batch.
  */
 const IdText = (description?: string) =>
-  Type.String({ maxLength: 1024, pattern: '^[^\\u0000]*$', ...(description ? { description } : {}) });
+  Type.String({ maxLength: 1024, pattern: NO_NUL_PATTERN, ...(description ? { description } : {}) });
 const Id = (description: string) => Type.Optional(IdText(description));
 /** v2 bots sometimes send `null` for a field they do not have: the same as leaving it out. */
 const NullableId = (description: string) =>
