@@ -12,14 +12,22 @@ export class LogThrottle {
     private readonly now: () => number,
   ) {}
 
-  /** null: say nothing this time. Otherwise say it, with how many occurrences were held back since the last line. */
-  admit(): number | null {
+  /**
+   * Counts `count` occurrences (a failed batch may stand for many entries). null: say nothing this time.
+   * Otherwise say it, with how many occurrences were held back since the last line (these not included).
+   */
+  admit(count = 1): number | null {
     const now = this.now();
     if (now - this.#last < this.intervalMs) {
-      this.#heldBack++;
+      this.#heldBack += count;
       return null;
     }
     this.#last = now;
+    return this.takeHeldBack();
+  }
+
+  /** How many occurrences were held back since the last line, counted from zero again (for a closing line). */
+  takeHeldBack(): number {
     const heldBack = this.#heldBack;
     this.#heldBack = 0;
     return heldBack;

@@ -110,7 +110,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   });
 
   // A store that is down fails every request: one log line a second says so, with how many it stands for.
-  const outages = new LogThrottle(1000, services.ctx.clock.now);
+  const outages = new LogThrottle(1000, () => services.ctx.clock.now());
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply, outages));
   app.setNotFoundHandler((request, reply) =>
     handleError(

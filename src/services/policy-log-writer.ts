@@ -1,4 +1,5 @@
 import { BoundedMap } from '../core/bounded-map.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { PolicyLogEntry, PolicyOutline } from '../ports/policy-store.js';
 import type { ServiceContext } from './context.js';
 
@@ -46,14 +47,17 @@ export class PolicyLogWriter {
   #immediate: NodeJS.Immediate | null = null;
   #dropped = 0;
   #written = 0;
-  #lastDropWarning = 0;
-  #lastFailureLog = Number.NEGATIVE_INFINITY;
-  /** Entries lost to failed writes since the last error line. */
-  #failedSinceLog = 0;
+  /** A full queue is said once a minute. */
+  readonly #queueFull: LogThrottle;
+  /** Failed batches are said once a minute, with the entries lost since the last line. */
+  readonly #failures: LogThrottle;
   /** Outlines stored recently by this node, by `account\0outline`, with when. */
   readonly #outlinesSaved = new BoundedMap<string, number>(10_000);
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext) {
+    this.#queueFull = new LogThrottle(DROP_WARNING_MS, () => ctx.clock.now());
+    this.#failures = new LogThrottle(FAILURE_LOG_MS, () => ctx.clock.now());
+  }
 
   append(entry: PolicyLogEntry, outline: PolicyOutline): void {
     if (this.#queue.length >= MAX_QUEUED) {
@@ -99,24 +103,21 @@ export class PolicyLogWriter {
       await this.#saveOutlines(batch);
       await this.ctx.store.policyLogs.appendPolicyLogs(batch.map((p) => p.entry));
       this.#written += batch.length;
-      if (this.#failedSinceLog > 0) {
+      const unsaid = this.#failures.takeHeldBack();
+      if (unsaid > 0) {
         this.ctx.log.warn(
-          { entries: this.#failedSinceLog },
+          { entries: unsaid },
           'the policy log is written again; entries dropped since the last error line',
         );
-        this.#failedSinceLog = 0;
       }
     } catch (error) {
       this.#dropped += batch.length;
-      this.#failedSinceLog += batch.length;
-      const now = this.ctx.clock.now();
-      if (now - this.#lastFailureLog < FAILURE_LOG_MS) return;
-      this.#lastFailureLog = now;
+      const heldBack = this.#failures.admit(batch.length);
+      if (heldBack === null) return;
       this.ctx.log.error(
-        { err: error, entries: this.#failedSinceLog },
+        { err: error, entries: heldBack + batch.length },
         'writing the policy log failed; entries dropped (said at most once a minute, with how many since)',
       );
-      this.#failedSinceLog = 0;
     }
   }
 
@@ -135,9 +136,7 @@ export class PolicyLogWriter {
   }
 
   #warnDropped(): void {
-    const now = this.ctx.clock.now();
-    if (now - this.#lastDropWarning < DROP_WARNING_MS) return;
-    this.#lastDropWarning = now;
+    if (this.#queueFull.admit() === null) return;
     this.ctx.log.warn({ dropped: this.#dropped }, 'policy log queue full; entries dropped');
   }
 }
