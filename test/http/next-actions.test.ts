@@ -440,6 +440,48 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
       assert.equal((JSON.parse(recovered[0] ?? '{}') as { entries: number }).entries, 1);
     });
 
+    test('a log store that does not answer: 20,000 entries wait, later ones are dropped, said once a minute', async () => {
+      await save([enabled('any', when('custom.ok', 'EQUAL', true), skill('s'))]);
+      await setCustom({ ok: true });
+      await v2({ conversationId: 'warm' });
+      await t.services.policies.flushLogs();
+      const warnings = () => t.logs.filter((line) => line.includes('policy log queue full')).length;
+      const logs = t.ctx.store.policyLogs;
+      const original = logs.appendPolicyLogs;
+      let release = () => {};
+      const stuck = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      logs.appendPolicyLogs = async (entries) => {
+        await stuck;
+        return original.call(logs, entries);
+      };
+      try {
+        t.clock.advance(120_000);
+        const before = t.services.policies.logStats();
+        const calls = [];
+        // Within one turn of the event loop: nothing is written meanwhile, the queue only grows.
+        for (let i = 0; i < 20_050; i++) {
+          calls.push(t.services.policies.nextAction(acct.accountId, { conversationId: `full-${i}` }));
+        }
+        await Promise.all(calls);
+        const full = t.services.policies.logStats();
+        assert.equal(full.dropped - before.dropped, 50);
+        assert.equal(warnings(), 1, 'one warning for 50 dropped entries');
+        t.clock.advance(60_000);
+        await t.services.policies.nextAction(acct.accountId, { conversationId: 'full-later' });
+        assert.equal(warnings(), 2, 'a minute later, another');
+      } finally {
+        release();
+        logs.appendPolicyLogs = original;
+      }
+      await t.services.policies.flushLogs();
+      const after = t.services.policies.logStats();
+      assert.equal(after.queued, 0);
+      assert.equal((await logsOf('full-19999')).length, 1, 'the last entry the queue held is written');
+      assert.deepEqual(await logsOf('full-20000'), [], 'the first one dropped is not');
+    });
+
     test('a change is seen by the next call: the compiled cache is dropped through the bus', async () => {
       await setCustom({ tier: 'gold' });
       await save([enabled('old', when('custom.tier', 'EQUAL', 'gold'), skill('old'))]);
