@@ -90,10 +90,10 @@ export function handleError(
   error: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
-  outages?: LogThrottle,
+  outages: LogThrottle,
 ): FastifyReply {
   if (error instanceof StoreUnavailableError) {
-    const heldBack = outages ? outages.admit() : 0;
+    const heldBack = outages.admit();
     if (heldBack !== null) {
       request.log.warn(
         { err: error.cause, heldBack },

@@ -117,6 +117,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
       new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
       request,
       reply,
+      outages,
     ),
   );
 

@@ -42,6 +42,7 @@ interface Operation {
 
 /** Routes whose answers are not the API's own (documentation pages, the web app's files). */
 const SKIP = /^\/(docs|app|assets)(\/|$)/;
+/** Requests per operation; `JUNK_STATS=1` also prints how many of each got which status (how deep they got). */
 const RUNS = Number(process.env.JUNK_RUNS ?? 40);
 
 let t: TestApp;

@@ -5,7 +5,7 @@ import {
   isUnstorableText,
   translatePostgresFailure,
 } from '../../src/adapters/postgres/unavailable.js';
-import { reportingUnavailable } from '../../src/adapters/shared/unavailable.js';
+import { translatingFailures } from '../../src/adapters/shared/unavailable.js';
 import { AppError, StoreUnavailableError } from '../../src/core/errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
@@ -48,7 +48,7 @@ test('failures that are bugs or bad data stay what they are', () => {
 test('a port whose calls report an unavailable database as StoreUnavailableError, with the cause', async () => {
   const refused = withCode('ECONNREFUSED');
   const bug = withCode('23505');
-  const port = reportingUnavailable(
+  const port = translatingFailures(
     {
       limit: 3,
       async down(): Promise<number> {
@@ -87,7 +87,7 @@ test('a class with private fields keeps working behind it', async () => {
       return this.#n;
     }
   }
-  const port = reportingUnavailable(new Counter(), translatePostgresFailure);
+  const port = translatingFailures(new Counter(), translatePostgresFailure);
   assert.equal(await port.next(), 1);
   assert.equal(await port.next(), 2);
   assert.ok(port instanceof Counter);
@@ -99,7 +99,7 @@ test('text PostgreSQL cannot store (a NUL character) is the request’s fault: 4
   assert.equal(isUnstorableText(withCode('22P05')), true);
   assert.equal(isUnstorableText(withCode('22001')), false);
   assert.equal(isUnavailable(nul), false);
-  const port = reportingUnavailable(
+  const port = translatingFailures(
     {
       async find(): Promise<null> {
         throw nul;

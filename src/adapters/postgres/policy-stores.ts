@@ -1,5 +1,6 @@
 import type { JsonValue } from '../../core/json.js';
 import type { Policy } from '../../core/policy/types.js';
+import { storableText } from '../../core/storable-text.js';
 import type {
   CompareAndSet,
   PolicyLogEntry,
@@ -103,13 +104,13 @@ const AHEAD_RETRY_MS = 60_000;
 const errorCode = (error: unknown): string | undefined => (error as { code?: string } | null)?.code;
 
 /**
- * An entry whose conversation id PostgreSQL can store. The next-action routes refuse a NUL character in it, so
- * this is a second line: entries are written in batches of many accounts' calls, and one value PostgreSQL
- * refuses (22021) would fail the whole batch. The NUL becomes U+FFFD, as in a text decoder.
+ * An entry whose conversation id PostgreSQL can store (storableText). The next-action routes refuse a NUL in
+ * it, so this is a second line: entries are written in batches of many accounts' calls, and one value
+ * PostgreSQL refuses (22021) would fail the whole batch.
  */
 function storableConversation(entry: PolicyLogEntry): PolicyLogEntry {
   const id = entry.conversationId;
-  return id?.includes('\u0000') ? { ...entry, conversationId: id.replaceAll('\u0000', '\ufffd') } : entry;
+  return id === null ? entry : { ...entry, conversationId: storableText(id) };
 }
 
 /**

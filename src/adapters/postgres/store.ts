@@ -14,7 +14,7 @@ import { PostgresContextStore } from './context-store.js';
 import { migratePostgres, openPostgres, type PostgresOptions } from './database.js';
 import { policyMigrations } from './policy-migrations.js';
 import { PostgresPolicyLogStore, PostgresPolicyStore } from './policy-stores.js';
-import { reportingPostgresUnavailablePorts } from './unavailable.js';
+import { translatingPostgresFailures } from './unavailable.js';
 
 export const postgresMigrations = [...authMigrations, ...contextMigrations, ...policyMigrations];
 
@@ -32,7 +32,7 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
     throw error;
   }
   const context = new PostgresContextStore(pool);
-  const ports = reportingPostgresUnavailablePorts({
+  const ports = translatingPostgresFailures({
     accounts: new PostgresAccountStore(pool),
     credentials: new PostgresCredentialStore(pool),
     tokens: new PostgresTokenStore(pool),

@@ -1,5 +1,5 @@
 import { invalid, StoreUnavailableError } from '../../core/errors.js';
-import { reportingUnavailablePorts, translateWith } from '../shared/unavailable.js';
+import { translateWith, translatingFailuresOf } from '../shared/unavailable.js';
 
 /** Socket errors of a database that is down, restarting or out of reach. */
 const NETWORK_CODES = new Set([
@@ -78,5 +78,5 @@ export function translatePostgresFailure(error: unknown): unknown {
  * Each of a store's ports, whose calls fail with StoreUnavailableError when PostgreSQL could not answer and
  * with a 400 when it cannot store a text value the request carried (translatePostgresFailure).
  */
-export const reportingPostgresUnavailablePorts = <T extends Record<string, object>>(ports: T): T =>
-  reportingUnavailablePorts(ports, translatePostgresFailure);
+export const translatingPostgresFailures = <T extends Record<string, object>>(ports: T): T =>
+  translatingFailuresOf(ports, translatePostgresFailure);

@@ -15,7 +15,7 @@ export type TranslateFailure = (error: unknown) => unknown;
  * value the database cannot hold an AppError the caller is told about (400). Calls that answer at once still
  * answer at once; other failures pass unchanged.
  */
-export function reportingUnavailable<T extends object>(port: T, translate: TranslateFailure): T {
+export function translatingFailures<T extends object>(port: T, translate: TranslateFailure): T {
   return new Proxy(port, {
     get(target, key) {
       const value = Reflect.get(target, key, target) as unknown;
@@ -38,10 +38,10 @@ export function reportingUnavailable<T extends object>(port: T, translate: Trans
 }
 
 /**
- * Each of a store's ports through reportingUnavailable (a port given under two names is wrapped once, so the
+ * Each of a store's ports through translatingFailures (a port given under two names is wrapped once, so the
  * two names stay one object).
  */
-export function reportingUnavailablePorts<T extends Record<string, object>>(
+export function translatingFailuresOf<T extends Record<string, object>>(
   ports: T,
   translate: TranslateFailure,
 ): T {
@@ -50,7 +50,7 @@ export function reportingUnavailablePorts<T extends Record<string, object>>(
   for (const [name, port] of Object.entries(ports)) {
     let reporting = wrapped.get(port);
     if (!reporting) {
-      reporting = reportingUnavailable(port, translate);
+      reporting = translatingFailures(port, translate);
       wrapped.set(port, reporting);
     }
     result[name] = reporting;

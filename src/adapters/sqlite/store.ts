@@ -24,7 +24,7 @@ import { moveOldPolicyLogs, openPolicyLogDatabase, policyLogFileFor } from './po
 import { ThreadedPolicyLogStore } from './policy-log-thread.js';
 import { policyLogMigrations, policyMigrations } from './policy-migrations.js';
 import { SqlitePolicyLogStore, SqlitePolicyStore } from './policy-stores.js';
-import { reportingSqliteUnavailablePorts } from './unavailable.js';
+import { translatingSqliteFailures } from './unavailable.js';
 
 export const sqliteMigrations = [...authMigrations, ...contextMigrations, ...policyMigrations];
 
@@ -76,7 +76,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   }
   const context = new SqliteContextStore(db);
   // A call that fails because SQLite could not answer (busy, disk full, …) rejects with StoreUnavailableError.
-  const ports = reportingSqliteUnavailablePorts({
+  const ports = translatingSqliteFailures({
     accounts: new SqliteAccountStore(db),
     credentials: new SqliteCredentialStore(db),
     tokens: new SqliteTokenStore(db),

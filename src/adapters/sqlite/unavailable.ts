@@ -1,4 +1,4 @@
-import { reportingUnavailablePorts, translateWith } from '../shared/unavailable.js';
+import { translateWith, translatingFailuresOf } from '../shared/unavailable.js';
 
 /**
  * SQLite's answers for a file it cannot work on now rather than a statement that is wrong: another connection
@@ -14,5 +14,5 @@ export function isSqliteUnavailable(error: unknown): boolean {
 }
 
 /** Each of a store's ports, whose calls fail with StoreUnavailableError when SQLite could not answer. */
-export const reportingSqliteUnavailablePorts = <T extends Record<string, object>>(ports: T): T =>
-  reportingUnavailablePorts(ports, translateWith(isSqliteUnavailable));
+export const translatingSqliteFailures = <T extends Record<string, object>>(ports: T): T =>
+  translatingFailuresOf(ports, translateWith(isSqliteUnavailable));
