@@ -110,7 +110,8 @@ const errorCode = (error: unknown): string | undefined => (error as { code?: str
  */
 function storableConversation(entry: PolicyLogEntry): PolicyLogEntry {
   const id = entry.conversationId;
-  return id === null ? entry : { ...entry, conversationId: storableText(id) };
+  const storable = id === null ? id : storableText(id);
+  return storable === id ? entry : { ...entry, conversationId: storable };
 }
 
 /**
