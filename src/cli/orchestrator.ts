@@ -1,0 +1,76 @@
+import { ConfigError, loadConfig } from '../config/config.js';
+import { AppError, StoreUnavailableError } from '../core/errors.js';
+import { StartupError } from '../main.js';
+import { runCommand, UsageError } from './commands.js';
+
+const USAGE = `Usage: orchestrator <command> [options]
+
+Commands:
+  start                                    start a server node (configuration from the environment)
+  account create <accountId>               create an account with its v1 key and v2 credentials
+  account list                             list accounts
+  key regenerate <accountId> [--grace S]   replace the v1 API key (old key works S more seconds; default 0)
+  credentials regenerate <accountId>       replace the v2 user ID and password; revokes their tokens
+  signing-key rotate [--delay S] [--alg EdDSA|ES256]
+                                           new token-signing key, signing after S seconds (default 300)
+  admin reset-password [--username U]      set an operator's password (from ORCHESTRATOR_ADMIN_PASSWORD,
+                                           else a generated one is printed)
+  master-key rotate --new-key-file F | --generate [--batch-size N]
+                                           re-seal every stored secret under a new master key, then
+                                           install it; resumable. Without either option, with
+                                           ORCHESTRATOR_MASTER_KEY_PREVIOUS set: move everything to the
+                                           current key (docs/operations.md)
+
+Every command but start accepts --json for machine-readable output.
+Configuration: PORT, HOST, DATA_DIR, DATABASE_URL, REDIS_URL, ORCHESTRATOR_MASTER_KEY,
+ORCHESTRATOR_MASTER_KEY_PREVIOUS, ORCHESTRATOR_ADMIN_PASSWORD, ISSUER, TOKEN_TTL_SECONDS, LOG_LEVEL
+(see docs/configuration.md).`;
+
+/** What a database that could not answer said (SQLite's `database is locked`, say): an operator acts on it. */
+function causeOf(error: unknown): string {
+  if (!(error instanceof StoreUnavailableError)) return '';
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  if (!cause || typeof cause.message !== 'string') return '';
+  return ` (${typeof cause.code === 'string' ? `${cause.code}: ` : ''}${cause.message})`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const json = argv.includes('--json');
+  try {
+    const config = loadConfig();
+    return await runCommand(
+      config,
+      argv.filter((a) => a !== '--json'),
+      json,
+    );
+  } catch (error) {
+    const message =
+      error instanceof ConfigError ||
+      error instanceof StartupError ||
+      error instanceof UsageError ||
+      error instanceof AppError
+        ? error.message + causeOf(error)
+        : null;
+    if (message === null) throw error;
+    if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
+    else
+      process.stderr.write(`orchestrator: ${message}\n${error instanceof UsageError ? `\n${USAGE}\n` : ''}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `orchestrator: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);
