@@ -14,6 +14,13 @@ export function policyLogFileFor(mainFile: string): string {
 /** Opens (creating if needed) and migrates the policy log's file. */
 export function openPolicyLogDatabase(file: string): SqliteDatabase {
   const db = openSqlite(file);
+  // The conversation index takes each entry at a random place, so one batch rewrites hundreds of its pages and
+  // the next batches rewrite many of them again. A checkpoint copies each page once however often it changed
+  // since the last: every 10,000 pages (a write-ahead file of up to 40 MB) rather than SQLite's 1,000, the
+  // same pages are copied far less often (docs/benchmarks.md, session 13).
+  // The log's file only: its last few seconds are what a power cut may take, never what a crash of the
+  // process does.
+  db.pragma('wal_autocheckpoint = 10000');
   migrateSqlite(db, policyLogMigrations);
   return db;
 }

@@ -13,7 +13,7 @@ import type {
 import type { Row } from '../shared/auth-rows.js';
 import { HOUR_MS, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
-import { hourOf, PolicyLogHours, searchParameters, searchSql } from './policy-log-hours.js';
+import { hourOf, newestFirst, PolicyLogHours, searchParameters, searchSql } from './policy-log-hours.js';
 
 export class SqlitePolicyStore implements PolicyStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -119,7 +119,7 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
     const found: Row[] = [];
     const firstHour = hourOf(Math.max(filter.since, 0));
     for (const hour of this.#hours.list().reverse()) {
-      if (hour < firstHour || found.length >= filter.limit) break;
+      if (hour.hour < firstHour || found.length >= filter.limit) break;
       found.push(...this.#hours.search(hour, filter, filter.limit - found.length));
     }
     const old = this.db
@@ -128,7 +128,7 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
     if (old.length > 0) {
       // Older than the hours' entries unless the clock was set back: merged by time all the same.
       found.push(...old);
-      found.sort((a, b) => Number(b.at) - Number(a.at) || (String(b.id) > String(a.id) ? 1 : -1));
+      found.sort(newestFirst);
       found.length = Math.min(found.length, filter.limit);
     }
     return found.map(policyLogFromRow);
@@ -141,7 +141,7 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
   async purgePolicyLogsBefore(cutoff: number, limit: number): Promise<number> {
     let deleted = this.#purgeOld.run(cutoff, limit).changes;
     for (const hour of this.#hours.list()) {
-      if (deleted >= limit || (hour + 1) * HOUR_MS > cutoff) break;
+      if (deleted >= limit || (hour.hour + 1) * HOUR_MS > cutoff) break;
       deleted += this.#hours.drop(hour);
     }
     return deleted;
