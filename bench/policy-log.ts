@@ -1,7 +1,7 @@
 /**
  * The policy log's store once it holds a week of entries, as a node that has run for a week has it:
  *
- *   node dist-bench/bench/policy-log.js [--entries 2000000] [--rounds 3] [--store sqlite|postgres]
+ *   node dist-bench/bench/policy-log.js [--entries 2000000] [--rounds 3] [--store sqlite|postgres] [--busy-hour N]
  *
  * Fills a log (SQLite: a file in a temporary folder; PostgreSQL: a throw-away schema in DATABASE_URL, by
  * default the local `test` database) with `--entries` entries spread evenly over 7 days, each with a random
@@ -11,6 +11,10 @@
  * maintenance does. With PostgreSQL, CPU time is this process's plus its backends'. The floor beside it, in
  * the same database and round, appends the same entries to a table without indexes: what writing them costs
  * at the least. Prints one JSON line per round and the medians.
+ *
+ * `--busy-hour N` measures the appending of a busy node instead: N entries (random conversations) are first
+ * written into the hour after the week, and every round appends into that same hour, whose conversation index
+ * is then large (a node answering 100 calls a second writes 360,000 entries an hour).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,6 +35,7 @@ const option = (name: string, fallback: number): number => {
 };
 const total = option('--entries', 2_000_000);
 const rounds = option('--rounds', 3);
+const busyHour = option('--busy-hour', 0);
 const BATCH = 800;
 const HOUR = 3_600_000;
 const WEEK = 7 * 24 * HOUR;
@@ -182,18 +187,29 @@ try {
 
   const results: { append: number; floor: number; purge: number }[] = [];
   let now = start + WEEK;
+  // The rounds' appends: spread like the week's, or, with --busy-hour, all in the second half of the busy hour.
+  let appendStep = step;
+  if (busyHour > 0) {
+    const firstHalf = HOUR / 2 / busyHour;
+    for (let written = 0; written < busyHour; written += BATCH) {
+      const n = Math.min(BATCH, busyHour - written);
+      await store.appendPolicyLogs(entries(n, (i) => now + (written + i) * firstHalf));
+    }
+    now += HOUR / 2;
+    appendStep = HOUR / 2 / (rounds * 50 * BATCH);
+  }
   let purgedUpTo = start;
   for (let round = 0; round < rounds; round++) {
     // Appending: 50 batches at the end of the week, alternating with the floor's.
     let appendCpu = 0;
     let floorCpu = 0;
     for (let b = 0; b < 50; b++) {
-      const batch = entries(BATCH, (i) => now + i * step);
-      now += BATCH * step;
+      const batch = entries(BATCH, (i) => now + i * appendStep);
+      now += BATCH * appendStep;
       let t = await cpu();
       await store.appendPolicyLogs(batch);
       appendCpu += (await cpu()) - t;
-      const copy = entries(BATCH, (i) => now + i * step);
+      const copy = entries(BATCH, (i) => now + i * appendStep);
       t = await cpu();
       await target.appendFloor(copy);
       floorCpu += (await cpu()) - t;
@@ -230,6 +246,7 @@ try {
   console.log(
     JSON.stringify({
       entries: total,
+      busyHour,
       medianAppendUsPerEntry: +append.toFixed(2),
       medianFloorUsPerEntry: +floor.toFixed(2),
       appendOverFloor: +(append / floor).toFixed(2),
