@@ -15,7 +15,6 @@ export const hourOf = (at: number): number => periodOf(at, HOUR_MS);
  */
 interface Layout {
   readonly prefix: string;
-  create(table: string): string;
   search(table: string, byConversation: boolean): string;
   parameters(filter: PolicyLogSearch, limit: number): unknown[];
 }
@@ -35,7 +34,7 @@ export function conversationKey(accountId: string, conversationId: string): numb
  * The layout written now: the conversation index is over `conversation_key` (above) and time. (Entry ids are
  * time-ordered, so their unique index takes each new one at its end.)
  */
-const KEYED: Layout = {
+const KEYED: Layout & { create(table: string): string } = {
   prefix: 'policy_log_hour_',
   create: (t) => `
     CREATE TABLE IF NOT EXISTS ${t} (
@@ -70,23 +69,12 @@ const KEYED: Layout = {
         ],
 };
 
-/** The first layout (written until session 13's version): the conversation index over the ids themselves. */
+/**
+ * The first layout, written by versions before the conversation key: the conversation index over the ids
+ * themselves, `(account_id, conversation_id, at)`, and the table's columns without `conversation_key`.
+ */
 const FIRST: Layout = {
   prefix: 'policy_logs_h',
-  create: (t) => `
-    CREATE TABLE IF NOT EXISTS ${t} (
-      id TEXT NOT NULL UNIQUE,
-      account_id TEXT NOT NULL,
-      conversation_id TEXT,
-      at INTEGER NOT NULL,
-      evaluation_id TEXT NOT NULL,
-      outline_id TEXT NOT NULL,
-      results TEXT NOT NULL,
-      reasons TEXT NOT NULL,
-      matched_policy_id TEXT
-    );
-    CREATE INDEX IF NOT EXISTS ${t}_conversation ON ${t}(account_id, conversation_id, at);
-    CREATE INDEX IF NOT EXISTS ${t}_account ON ${t}(account_id, at);`,
   search: (t, byConversation) => searchSql(t, byConversation),
   parameters: (filter, limit) => searchParameters(filter, limit),
 };
