@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { HOUR_MS } from '../../src/adapters/shared/policy-rows.js';
-import type { SqliteDatabase } from '../../src/adapters/sqlite/database.js';
+import { openSqlite, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
 import { openPolicyLogDatabase } from '../../src/adapters/sqlite/policy-log-file.js';
 import { conversationKey } from '../../src/adapters/sqlite/policy-log-hours.js';
 import { SqlitePolicyLogStore } from '../../src/adapters/sqlite/policy-stores.js';
@@ -226,4 +226,14 @@ describe('the SQLite policy log reads the hours of its earlier layout', () => {
     assert.ok(Number.isSafeInteger(sameKey) && sameKey >= 0);
     db.close();
   });
+});
+
+test('the log’s file copies its write-ahead pages into the database every 10,000 pages; the main file keeps SQLite’s 1,000', () => {
+  const { db } = open();
+  assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 10_000);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+  const main = openSqlite(join(folder(), 'orchestrator.db'));
+  assert.equal(main.pragma('wal_autocheckpoint', { simple: true }), 1_000);
+  main.close();
 });
