@@ -27,6 +27,8 @@ interface Schema {
   properties?: Record<string, Schema>;
   items?: Schema;
   enum?: unknown[];
+  required?: string[];
+  minItems?: number;
   anyOf?: Schema[];
   oneOf?: Schema[];
 }
@@ -150,11 +152,31 @@ const junkJson: fc.Arbitrary<unknown> = fc.oneof(
   ),
 );
 
-/** Values the caller's account has: by the name of the field or parameter that takes them, and all of them. */
+/**
+ * Values the caller's account has: by the name of the field or parameter that takes them, and all of them;
+ * and valid examples of the objects the API takes (a policy, a condition, an action).
+ */
 interface Known {
   byName: Record<string, string[]>;
   values: string[];
+  examples: Record<string, unknown>[];
 }
+
+const EXAMPLES: Record<string, unknown>[] = [
+  {
+    name: 'vip',
+    enabled: true,
+    conditions: [{ attribute: 'custom.tier', operator: 'EQUAL', value: 'gold' }],
+    actions: [{ type: 'TRANSFER_TO_SKILL', payload: { skillId: '12' } }],
+  },
+  {
+    name: 'tier',
+    expression: "shop.a == 1 and custom.tier in ('gold', 'silver')",
+    actions: [{ type: 'SEND_MESSAGE', payload: { message: 'hello {{custom.tier}}' } }],
+  },
+  { attribute: 'shop.a', operator: 'GREATER_THAN', value: 1 },
+  { type: 'TRANSFER_TO_AGENT', payload: { userId: 'agent-1', skillId: 12 } },
+];
 
 /** A value shaped like `schema` most of the time, anything else some of the time. */
 function shaped(schema: Schema | undefined, known: Known, depth = 0, name = ''): fc.Arbitrary<unknown> {
@@ -166,7 +188,9 @@ function shaped(schema: Schema | undefined, known: Known, depth = 0, name = ''):
   const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
   for (const type of types) {
     if (type === 'object' && !schema.properties) {
-      choices.push(fc.dictionary(fc.constantFrom(...known.values, 'x'), fc.jsonValue({ maxDepth: 2 })));
+      // Keys the account has, and the names of the fields the API knows (an action's payload takes skillId).
+      const keys = fc.constantFrom(...known.values, ...Object.keys(known.byName), 'x');
+      choices.push(fc.dictionary(keys, fc.jsonValue({ maxDepth: 2 })));
     } else if (type === 'object') {
       const fields = Object.fromEntries(
         Object.entries(schema.properties ?? {}).map(([field, s]) => [
@@ -174,10 +198,37 @@ function shaped(schema: Schema | undefined, known: Known, depth = 0, name = ''):
           shaped(s, known, depth + 1, field),
         ]),
       );
-      // Every field (the likeliest to get past validation), or some of them.
+      // Every field (the likeliest to get past validation), every field but one (a body whose fields exclude
+      // each other, as a policy's conditions and expression, is valid only so), or some of them.
+      const names = Object.keys(fields);
       choices.push(fc.record(fields), fc.record(fields, { requiredKeys: [] }));
+      // A valid example of this shape, as is or with one field made anything the shape allows (or junk):
+      // deep shapes such as a policy are seldom all valid at once otherwise.
+      const examples = known.examples.filter(
+        (example) =>
+          Object.keys(example).every((field) => field in fields) &&
+          (schema.required ?? []).every((field) => field in example),
+      );
+      if (examples.length > 0) {
+        choices.push(
+          fc.constantFrom(...examples),
+          fc
+            .tuple(fc.constantFrom(...examples), fc.constantFrom(...names))
+            .chain(([example, field]) =>
+              (fields[field] as fc.Arbitrary<unknown>).map((value) => ({ ...example, [field]: value })),
+            ),
+        );
+      }
+      if (names.length > 1) {
+        choices.push(
+          fc
+            .tuple(fc.record(fields), fc.constantFrom(...names))
+            .map(([body, left]) => Object.fromEntries(Object.entries(body).filter(([f]) => f !== left))),
+        );
+      }
     } else if (type === 'array') {
-      choices.push(fc.array(shaped(schema.items, known, depth + 1), { maxLength: 4 }));
+      const minLength = Math.min(schema.minItems ?? 0, 4);
+      choices.push(fc.array(shaped(schema.items, known, depth + 1), { minLength, maxLength: 4 }));
     } else if (type === 'string') {
       choices.push(
         fc.oneof(
@@ -327,6 +378,7 @@ function requests(method: string, path: string, operation: Operation, caller: Ca
       skillId: ['12'],
     },
     values: [account.accountId, 'orders', 's1', 'shop', 'conv1', 'a', 'b', policyId, caller.token],
+    examples: EXAMPLES,
   };
   const family = familyOf(path);
   const pathParams = (path.match(/\{[^}]+\}/g) ?? []).map((p) => p.slice(1, -1));
