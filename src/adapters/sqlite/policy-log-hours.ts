@@ -6,7 +6,7 @@ import { HOUR_MS, POLICY_LOG_COLUMNS, periodOf, policyLogValues } from '../share
 import type { SqliteDatabase } from './database.js';
 
 /** The hour, counted from the epoch (UTC), that an entry made at `at` belongs to. */
-export const hourOf = (at: number): number => periodOf(at, HOUR_MS);
+const hourOf = (at: number): number => periodOf(at, HOUR_MS);
 
 /**
  * How one layout of the hour tables is made, written and searched; its tables are named `<prefix><hour>`.
@@ -16,7 +16,8 @@ export const hourOf = (at: number): number => periodOf(at, HOUR_MS);
 interface Layout {
   readonly prefix: string;
   search(table: string, byConversation: boolean): string;
-  parameters(filter: PolicyLogSearch, limit: number): unknown[];
+  /** `key`: the conversation's `conversationKey`, made once per search (undefined without a conversation). */
+  parameters(filter: PolicyLogSearch, limit: number, key: number | undefined): unknown[];
 }
 
 /**
@@ -57,16 +58,10 @@ const KEYED: Layout & { create(table: string): string } = {
          WHERE conversation_key = ? AND at >= ? AND account_id = ? AND conversation_id = ?
          ORDER BY at DESC, id DESC LIMIT ?`
       : `SELECT ${POLICY_LOG_COLUMNS} FROM ${t} WHERE account_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?`,
-  parameters: (filter, limit) =>
+  parameters: (filter, limit, key) =>
     filter.conversationId === undefined
       ? [filter.accountId, filter.since, limit]
-      : [
-          conversationKey(filter.accountId, filter.conversationId),
-          filter.since,
-          filter.accountId,
-          filter.conversationId,
-          limit,
-        ],
+      : [key, filter.since, filter.accountId, filter.conversationId, limit],
 };
 
 /**
@@ -103,7 +98,7 @@ export const newestFirst = (a: Row, b: Row): number =>
   Number(b.at) - Number(a.at) || (String(b.id) > String(a.id) ? 1 : String(b.id) < String(a.id) ? -1 : 0);
 
 /** The tables that hold one hour's entries: one per layout that wrote in that hour. */
-export interface HourTables {
+interface HourTables {
   hour: number;
   tables: { name: string; layout: Layout }[];
 }
@@ -141,7 +136,7 @@ export class PolicyLogHours {
     );
   }
 
-  /** The hours that have a table, ascending, each with its tables (the layout written now first). */
+  /** The hours that have a table, ascending, each with its tables. */
   list(): HourTables[] {
     const rows = this.db
       .prepare(
@@ -159,9 +154,6 @@ export class PolicyLogHours {
       found.tables.push({ name, layout });
       hours.set(hour, found);
     }
-    for (const found of hours.values()) {
-      found.tables.sort((a, b) => LAYOUTS.indexOf(a.layout) - LAYOUTS.indexOf(b.layout));
-    }
     return [...hours.values()].sort((a, b) => a.hour - b.hour);
   }
 
@@ -174,13 +166,12 @@ export class PolicyLogHours {
     const used = new Set<string>();
     for (const e of entries) {
       const hour = hourOf(e.at);
-      const table = tableOf(KEYED, hour);
       if (!this.#known.has(hour)) {
-        this.db.exec(KEYED.create(table));
+        this.db.exec(KEYED.create(tableOf(KEYED, hour)));
         this.#known.add(hour);
         created.push(hour);
       }
-      this.#insertInto(hour, table).run(
+      this.#insertInto(hour).run(
         ...policyLogValues(e),
         e.conversationId === null ? null : conversationKey(e.accountId, e.conversationId),
       );
@@ -202,18 +193,36 @@ export class PolicyLogHours {
     }
   }
 
-  /** One hour's entries that match `filter`, newest first, at most `limit`. */
-  search(hour: HourTables, filter: PolicyLogSearch, limit: number): Row[] {
+  /**
+   * The entries of the hours from `filter.since` on that match `filter`, newest first, at most `filter.limit`:
+   * the newest hours first, stopping once the limit is reached.
+   */
+  search(filter: PolicyLogSearch): Row[] {
+    const key =
+      filter.conversationId === undefined
+        ? undefined
+        : conversationKey(filter.accountId, filter.conversationId);
+    const firstHour = hourOf(Math.max(filter.since, 0));
+    const found: Row[] = [];
+    for (const hour of this.list().reverse()) {
+      if (hour.hour < firstHour || found.length >= filter.limit) break;
+      found.push(...this.#searchHour(hour, filter, filter.limit - found.length, key));
+    }
+    return found;
+  }
+
+  /** One hour's entries that match `filter`, newest first, at most `limit`, from each of its tables. */
+  #searchHour(hour: HourTables, filter: PolicyLogSearch, limit: number, key: number | undefined): Row[] {
     const byConversation = filter.conversationId !== undefined;
     const found: Row[] = [];
     for (const { name, layout } of hour.tables) {
-      const key = searchKey(name, byConversation ? 'conversation' : 'account');
-      let statement = this.#searches.get(key);
+      const statementKey = searchKey(name, byConversation ? 'conversation' : 'account');
+      let statement = this.#searches.get(statementKey);
       if (!statement) {
         statement = this.db.prepare(layout.search(name, byConversation));
-        this.#searches.set(key, statement);
+        this.#searches.set(statementKey, statement);
       }
-      found.push(...(statement.all(...layout.parameters(filter, limit)) as Row[]));
+      found.push(...(statement.all(...layout.parameters(filter, limit, key)) as Row[]));
     }
     if (hour.tables.length > 1) {
       found.sort(newestFirst);
@@ -242,11 +251,11 @@ export class PolicyLogHours {
     })();
   }
 
-  #insertInto(hour: number, table: string): Statement {
+  #insertInto(hour: number): Statement {
     let statement = this.#inserts.get(hour);
     if (!statement) {
       statement = this.db.prepare(
-        `INSERT INTO ${table} (${POLICY_LOG_COLUMNS}, conversation_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO ${tableOf(KEYED, hour)} (${POLICY_LOG_COLUMNS}, conversation_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       this.#inserts.set(hour, statement);
     }

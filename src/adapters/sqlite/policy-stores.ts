@@ -13,7 +13,7 @@ import type {
 import type { Row } from '../shared/auth-rows.js';
 import { HOUR_MS, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
-import { hourOf, newestFirst, PolicyLogHours, searchParameters, searchSql } from './policy-log-hours.js';
+import { newestFirst, PolicyLogHours, searchParameters, searchSql } from './policy-log-hours.js';
 
 export class SqlitePolicyStore implements PolicyStore {
   constructor(private readonly db: SqliteDatabase) {}
@@ -116,12 +116,7 @@ export class SqlitePolicyLogStore implements PolicyLogStore {
   }
 
   async searchPolicyLogs(filter: PolicyLogSearch): Promise<PolicyLogEntry[]> {
-    const found: Row[] = [];
-    const firstHour = hourOf(Math.max(filter.since, 0));
-    for (const hour of this.#hours.list().reverse()) {
-      if (hour.hour < firstHour || found.length >= filter.limit) break;
-      found.push(...this.#hours.search(hour, filter, filter.limit - found.length));
-    }
+    const found = this.#hours.search(filter);
     const old = this.db
       .prepare(searchSql('policy_logs', filter.conversationId !== undefined))
       .all(...searchParameters(filter, filter.limit)) as Row[];
