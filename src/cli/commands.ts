@@ -137,6 +137,21 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       const { rotateMasterKeyCommand } = await import('./master-key.js');
       return rotateMasterKeyCommand(config, { newKeyFile, generate, batchSize }, json);
     }
+    case 'store copy': {
+      const to = option(rest, 'to');
+      if (to === undefined) throw new UsageError('store copy needs --to <postgres://… URL>');
+      if (!/^postgres(ql)?:\/\//.test(to) || !URL.canParse(to))
+        throw new UsageError('--to must be a URL that starts with postgres:// or postgresql://');
+      if (config.databaseUrl)
+        throw new UsageError(
+          'store copy reads the SQLite store in DATA_DIR: run it without DATABASE_URL and name the PostgreSQL database with --to',
+        );
+      const policyLogs = !rest.includes('--without-policy-logs');
+      const unknown = rest.filter((a) => a !== '--without-policy-logs');
+      if (unknown.length > 0) throw new UsageError(`store copy does not take ${unknown.join(' ')}`);
+      const { storeCopyCommand } = await import('./store-copy.js');
+      return storeCopyCommand(config, { to, policyLogs }, json);
+    }
     case 'admin reset-password': {
       const username = option(rest, 'username') ?? ADMIN_USERNAME;
       return withRuntime(config, async ({ services }) => {

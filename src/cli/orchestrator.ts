@@ -20,6 +20,10 @@ Commands:
                                            install it; resumable. Without either option, with
                                            ORCHESTRATOR_MASTER_KEY_PREVIOUS set: move everything to the
                                            current key (docs/operations.md)
+  store copy --to postgres://… [--without-policy-logs]
+                                           copy this folder's SQLite store into an empty PostgreSQL
+                                           database, to move to several nodes; the server on DATA_DIR
+                                           must be stopped (docs/operations.md)
 
 Every command but start accepts --json for machine-readable output.
 Configuration: PORT, HOST, DATA_DIR, DATABASE_URL, REDIS_URL, ORCHESTRATOR_MASTER_KEY,

@@ -100,3 +100,24 @@ function tryUnseal(keys: readonly Buffer[], value: SealedValue): string | null {
     throw error;
   }
 }
+
+/**
+ * The sealed values none of `keys` opens (kind and owner only), read `batchSize` at a time: empty when the
+ * keys open every secret the store holds.
+ */
+export async function unopenedSealedValues(
+  store: SealedValueStore,
+  keys: readonly Buffer[],
+  batchSize = 200,
+): Promise<{ kind: SealedRef['kind']; owner: string }[]> {
+  const unopened: { kind: SealedRef['kind']; owner: string }[] = [];
+  let cursor: SealedRef | null = null;
+  for (;;) {
+    const batch = await store.listSealed(cursor, batchSize);
+    for (const value of batch)
+      if (tryUnseal(keys, value) === null) unopened.push({ kind: value.ref.kind, owner: value.owner });
+    const last = batch.at(-1);
+    if (batch.length < batchSize || !last) return unopened;
+    cursor = last.ref;
+  }
+}

@@ -76,10 +76,10 @@ export class PostgresPolicyStore implements PolicyStore {
 }
 
 const PARTITION_PREFIX = 'policy_log_entries_d';
-const dayOf = (at: number): number => periodOf(at, DAY_MS);
+export const dayOf = (at: number): number => periodOf(at, DAY_MS);
 /** A partition's name is only ever made from an integer day, never from text that came from outside. */
 const partitionOf = (day: number): string => `${PARTITION_PREFIX}${day}`;
-const createPartition = (day: number): string =>
+export const createPartition = (day: number): string =>
   `CREATE TABLE IF NOT EXISTS ${partitionOf(day)} PARTITION OF policy_log_entries
    FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`;
 /** PostgreSQL's answer to a row that no partition takes. */
