@@ -89,7 +89,7 @@ export async function storeCopyCommand(
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'string' && error instanceof Error)
         throw new StartupError(
-          `PostgreSQL refused the copy, nothing was written (${code}: ${error.message})`,
+          `the copy to PostgreSQL failed and wrote nothing (${code}: ${error.message})`,
         );
       throw error;
     } finally {
