@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { lockDataDir } from '../../src/adapters/sqlite/data-dir-lock.js';
 import { migrateSqlite, openSqlite } from '../../src/adapters/sqlite/database.js';
 import { POLICY_LOG_FILE } from '../../src/adapters/sqlite/policy-log-file.js';
@@ -12,33 +10,21 @@ import { policyLogMigrations } from '../../src/adapters/sqlite/policy-migrations
 import { pendingSqliteMigrations, sqliteMigrations } from '../../src/adapters/sqlite/store.js';
 import { loadConfig } from '../../src/config/config.js';
 import { type RunningServer, startServer } from '../../src/main.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
 import { tempFolders } from '../helpers/folders.js';
 import { mainPolicyTables, oldPolicyLogLayout } from '../helpers/policy-log-files.js';
 import { freePort } from '../helpers/server.js';
 
-const run = promisify(execFile);
 const folder = tempFolders('cli');
 
 describe('orchestrator CLI', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', ...args],
-        { env },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const cli = (...args: string[]) => runCli(env, ...args);
 
   before(() => {
     dataDir = folder();
-    env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
+    env = cliEnv({ DATA_DIR: dataDir, ORCHESTRATOR_ADMIN_PASSWORD: '' });
   });
 
   test('account create and list, in text and --json; the master key file is created mode 0600', async () => {
@@ -146,8 +132,10 @@ test('a CLI command leaves old policy log entries in the main file; the next ser
   const dir = folder();
   const main = join(dir, 'orchestrator.db');
   oldPolicyLogLayout(main, ['e1', 'e2']);
-  const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
-  await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'list'], { env });
+  assert.equal(
+    (await runCli(cliEnv({ DATA_DIR: dir, ORCHESTRATOR_ADMIN_PASSWORD: '' }), 'account', 'list')).code,
+    0,
+  );
   assert.deepEqual(mainPolicyTables(main), ['policy_logs', 'policy_outlines', 'policy_sets']);
   const server = await startServer(
     loadConfig({
@@ -184,15 +172,7 @@ test('a CLI command refuses to upgrade the folder of a running server of an olde
   const log = openSqlite(join(dir, POLICY_LOG_FILE));
   migrateSqlite(log, policyLogMigrations.slice(0, 1));
   log.close();
-  const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '' };
-  const cli = async () => {
-    try {
-      await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'list'], { env });
-      return { code: 0, stderr: '' };
-    } catch (error) {
-      return error as { code: number; stderr: string };
-    }
-  };
+  const cli = () => runCli(cliEnv({ DATA_DIR: dir, ORCHESTRATOR_ADMIN_PASSWORD: '' }), 'account', 'list');
 
   const olderServer = lockDataDir(dir);
   try {

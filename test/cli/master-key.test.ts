@@ -1,34 +1,22 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config/config.js';
 import { masterKeyId, sealedKeyId } from '../../src/core/auth/sealing.js';
 import { openRuntime, type Runtime, StartupError, startServer } from '../../src/main.js';
 import type { SealedRef, SealedValue } from '../../src/ports/sealed-value-store.js';
 import { resealUnderMasterKey } from '../../src/services/master-key.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
 import { tempFolders } from '../helpers/folders.js';
 import { freePort } from '../helpers/server.js';
 
-const run = promisify(execFile);
 const ADMIN_PASSWORD = 'master-key-test-admin';
 const dataFolder = tempFolders('master-key');
 
-async function cli(env: Record<string, string>, ...args: string[]) {
-  const fullEnv = { ...process.env, LOG_LEVEL: 'warn', ORCHESTRATOR_ADMIN_PASSWORD: '', ...env };
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: fullEnv,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (env: Record<string, string>, ...args: string[]) =>
+  runCli(cliEnv({ ORCHESTRATOR_ADMIN_PASSWORD: '', ...env }), ...args);
 
 const open = (env: Record<string, string>) => openRuntime(loadConfig({ LOG_LEVEL: 'warn', ...env }));
 

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import {
@@ -19,28 +17,18 @@ import { postgresMigrations } from '../../src/adapters/postgres/store.js';
 import { loadConfig } from '../../src/config/config.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { postgresAdmin, postgresUnavailable, postgresUrl, uniqueName } from '../contract/servers.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
 import { tempFolders } from '../helpers/folders.js';
 import { freePort } from '../helpers/server.js';
 
-const run = promisify(execFile);
 const folder = tempFolders('store-copy');
 const ISSUER = 'https://orchestrator.example.test';
 const ADMIN_PASSWORD = 'store-copy-admin-password';
 const ACCOUNT = 'acme-copy';
 
-async function cli(env: Record<string, string>, ...args: string[]) {
-  const fullEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
-  delete fullEnv.DATABASE_URL;
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: fullEnv,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** The command runs on the SQLite store in DATA_DIR, whatever this process's DATABASE_URL says. */
+const cli = (env: Record<string, string>, ...args: string[]) =>
+  runCli(cliEnv({ DATABASE_URL: undefined, ...env }), ...args);
 
 const quiet = () =>
   new Writable({
@@ -139,6 +127,8 @@ describe('orchestrator store copy: from the embedded store to PostgreSQL', async
   let seen: Seen;
   let before1: Awaited<ReturnType<typeof observe>>;
 
+  /** The SQLite node's folder and key: what the copy reads. */
+  const sourceEnv = () => ({ DATA_DIR: dataDir, ORCHESTRATOR_MASTER_KEY: masterKey });
   const newDatabase = async () => {
     const name = uniqueName('store_copy_');
     await postgresAdmin(`CREATE DATABASE ${name}`);
@@ -228,14 +218,7 @@ describe('orchestrator store copy: from the embedded store to PostgreSQL', async
   test('a node on the copy serves the same keys, tokens, documents, policies, logs and audit', async (t) => {
     if (unavailable) return t.skip(unavailable);
     const url = await newDatabase();
-    const copied = await cli(
-      { DATA_DIR: dataDir, ORCHESTRATOR_MASTER_KEY: masterKey },
-      'store',
-      'copy',
-      '--to',
-      url,
-      '--json',
-    );
+    const copied = await cli(sourceEnv(), 'store', 'copy', '--to', url, '--json');
     assert.equal(copied.code, 0, copied.stderr);
     const report = JSON.parse(copied.stdout) as { tables: Record<string, number>; nulReplaced: number };
     assert.equal(report.tables.accounts, 1);
@@ -291,13 +274,7 @@ describe('orchestrator store copy: from the embedded store to PostgreSQL', async
     }
 
     // The target now holds data: a second copy is refused and changes nothing.
-    const again = await cli(
-      { DATA_DIR: dataDir, ORCHESTRATOR_MASTER_KEY: masterKey },
-      'store',
-      'copy',
-      '--to',
-      url,
-    );
+    const again = await cli(sourceEnv(), 'store', 'copy', '--to', url);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already holds data \(accounts: 1/);
   });
@@ -305,7 +282,7 @@ describe('orchestrator store copy: from the embedded store to PostgreSQL', async
   test('refused before anything is written: wrong master key, running server, bad arguments', async (t) => {
     if (unavailable) return t.skip(unavailable);
     const url = await newDatabase();
-    const env = { DATA_DIR: dataDir, ORCHESTRATOR_MASTER_KEY: masterKey };
+    const env = sourceEnv();
     const wrongKey = await cli(
       { ...env, ORCHESTRATOR_MASTER_KEY: randomBytes(32).toString('base64') },
       'store',
@@ -348,7 +325,7 @@ describe('orchestrator store copy: from the embedded store to PostgreSQL', async
   test('a copy that fails half-way leaves the target empty, and runs again once mended', async (t) => {
     if (unavailable) return t.skip(unavailable);
     const url = await newDatabase();
-    const env = { DATA_DIR: dataDir, ORCHESTRATOR_MASTER_KEY: masterKey };
+    const env = sourceEnv();
     // SQLite keeps any value in any column; PostgreSQL refuses this one after the earlier tables were written.
     const main = new Database(join(dataDir, 'orchestrator.db'));
     const mend = (size: unknown) =>
