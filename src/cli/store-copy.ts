@@ -88,9 +88,7 @@ export async function storeCopyCommand(
       if (error instanceof TargetNotEmptyError) throw new StartupError(error.message);
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'string' && error instanceof Error)
-        throw new StartupError(
-          `the copy to PostgreSQL failed and wrote nothing (${code}: ${error.message})`,
-        );
+        throw new StartupError(`the copy to PostgreSQL failed and wrote nothing (${code}: ${error.message})`);
       throw error;
     } finally {
       progress.end();
