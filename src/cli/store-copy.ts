@@ -68,7 +68,8 @@ export async function storeCopyCommand(
           `the master key does not open ${unopened.length} secret(s) in this store (${unopened
             .slice(0, 3)
             .map((u) => `${u.kind} of ${u.owner}`)
-            .join(', ')}${unopened.length > 3 ? ', …' : ''}); give the key the store was made with`,
+            .join(', ')}${unopened.length > 3 ? ', …' : ''}); give the key the store was made with (in the ` +
+            'middle of a master key rotation, finish it first: orchestrator master-key rotate)',
         );
     } finally {
       await store.close();
@@ -82,7 +83,8 @@ export async function storeCopyCommand(
     try {
       report = await copySqliteToPostgres({ main, log }, pool, {
         policyLogs: options.policyLogs,
-        ...(json ? {} : { progress: progress.show }),
+        // On a terminal only: elsewhere (a pipe, a CI log) the rewritten line would pile up.
+        ...(json || !process.stderr.isTTY ? {} : { progress: progress.show }),
       });
     } catch (error) {
       if (error instanceof TargetNotEmptyError) throw new StartupError(error.message);
