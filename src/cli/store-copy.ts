@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CopyCheckError,
   type CopyReport,
   copySqliteToPostgres,
   TargetNotEmptyError,
@@ -88,6 +89,10 @@ export async function storeCopyCommand(
       });
     } catch (error) {
       if (error instanceof TargetNotEmptyError) throw new StartupError(error.message);
+      if (error instanceof CopyCheckError)
+        throw new StartupError(
+          `the copy to PostgreSQL was checked and rolled back, nothing was written: ${error.message}`,
+        );
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'string' && error instanceof Error)
         throw new StartupError(`the copy to PostgreSQL failed and wrote nothing (${code}: ${error.message})`);

@@ -14,7 +14,9 @@ import {
 } from '../../src/adapters/postgres/copy-from-sqlite.js';
 import { migratePostgres, openPostgres } from '../../src/adapters/postgres/database.js';
 import { postgresMigrations } from '../../src/adapters/postgres/store.js';
+import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import { loadConfig } from '../../src/config/config.js';
+import { uuid7 } from '../../src/core/uuid7.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { postgresAdmin, postgresUnavailable, postgresUrl, uniqueName } from '../contract/servers.js';
 import { cliEnv, runCli } from '../helpers/cli.js';
@@ -358,6 +360,85 @@ describe('orchestrator store copy: from the embedded store to PostgreSQL', async
     } finally {
       mend(size);
       main.close();
+    }
+  });
+
+  test('a node started on the database during the copy waits for it, and finds it whole', async (t) => {
+    if (unavailable) return t.skip(unavailable);
+    // A folder of its own, with a log long enough for the copy to take a moment.
+    const source = folder();
+    const key = randomBytes(32).toString('base64');
+    const sqlite = await node({ DATA_DIR: source, ORCHESTRATOR_MASTER_KEY: key });
+    await sqlite.runtime.services.accounts.create('acme-during');
+    await sqlite.stop();
+    const store = createSqliteStore(join(source, 'orchestrator.db'));
+    const at = Date.now() - 60_000;
+    for (let batch = 0; batch < 100; batch++)
+      await store.policyLogs.appendPolicyLogs(
+        Array.from({ length: 1_000 }, (_, i) => ({
+          id: uuid7(at + batch, randomBytes(10)),
+          accountId: 'acme-during',
+          conversationId: `conv-${i}`,
+          at: at + batch,
+          evaluationId: `evaluation-${batch}-${i}`,
+          outlineId: 'outline-1',
+          results: 'T',
+          reasons: [],
+          matchedPolicyId: null,
+        })),
+      );
+    await store.close();
+
+    const url = await newDatabase();
+    const copying = cli(
+      { DATA_DIR: source, ORCHESTRATOR_MASTER_KEY: key },
+      'store',
+      'copy',
+      '--to',
+      url,
+      '--json',
+    );
+    // Once the schema is committed, an exclusive table lock held by the command is the copy's own.
+    const watcher = new pg.Client({ connectionString: url });
+    await watcher.connect();
+    try {
+      for (let tries = 0; ; tries++) {
+        assert.ok(tries < 1_000, 'the copy never held its locks');
+        const migrated = await watcher
+          .query('SELECT count(*)::int AS n FROM schema_migrations')
+          .then((r) => r.rows[0].n === postgresMigrations.length)
+          .catch(() => false);
+        const { rows } = await watcher.query(
+          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE a.application_name = 'orchestrator store copy' AND l.mode = 'AccessExclusiveLock' AND l.granted`,
+        );
+        if (migrated && rows[0].n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      await watcher.end();
+    }
+    const starting = node({ DATA_DIR: folder(), DATABASE_URL: url, ORCHESTRATOR_MASTER_KEY: key });
+    const [copied, moved] = await Promise.all([copying, starting]);
+    try {
+      assert.equal(copied.code, 0, copied.stderr);
+      assert.equal(JSON.parse(copied.stdout).tables.policy_log_entries, 100_000);
+      // The node made no operator or signing key of its own: it found the copied ones.
+      const counts = await moved.runtime.services.ctx.store.accounts.listAccounts();
+      assert.deepEqual(
+        counts.map((a) => a.accountId),
+        ['acme-during'],
+      );
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        for (const table of ['operators', 'signing_keys'])
+          assert.equal((await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, 1, table);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await moved.stop();
     }
   });
 

@@ -135,6 +135,11 @@ export class TargetNotEmptyError extends Error {
   }
 }
 
+/** The target did not hold exactly what was copied (something else wrote to it): the copy is rolled back. */
+export class CopyCheckError extends Error {
+  override name = 'CopyCheckError';
+}
+
 export interface CopyOptions {
   /** Copy the policy log's entries and outlines (true by default). */
   policyLogs?: boolean;
@@ -218,7 +223,7 @@ export async function copySqliteToPostgres(
       for (const { table, rows } of report.tables) {
         const { rows: found } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
         if (found[0]?.n !== rows)
-          throw new Error(`copy check failed: ${table} holds ${found[0]?.n} rows, ${rows} were copied`);
+          throw new CopyCheckError(`${table} holds ${found[0]?.n} rows where ${rows} were copied`);
       }
       return report;
     });
