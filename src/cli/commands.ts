@@ -23,6 +23,13 @@ function whole(value: string | undefined, name: string, fallback: number, max: n
   return Number(value);
 }
 
+/** The store commands' one flag, `--without-policy-logs`; anything else left in `args` is a usage error. */
+function withPolicyLogs(args: string[], command: string): boolean {
+  const unknown = args.filter((a) => a !== '--without-policy-logs');
+  if (unknown.length > 0) throw new UsageError(`${command} does not take ${unknown.join(' ')}`);
+  return !args.includes('--without-policy-logs');
+}
+
 function print(json: boolean, data: object, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${text}\n`);
 }
@@ -137,6 +144,17 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       const { rotateMasterKeyCommand } = await import('./master-key.js');
       return rotateMasterKeyCommand(config, { newKeyFile, generate, batchSize }, json);
     }
+    case 'store backup': {
+      const to = option(rest, 'to');
+      if (to === undefined) throw new UsageError('store backup needs --to <folder>');
+      if (config.databaseUrl)
+        throw new UsageError(
+          'store backup copies the SQLite store in DATA_DIR; back up PostgreSQL with its own tools (docs/operations.md)',
+        );
+      const policyLogs = withPolicyLogs(rest, 'store backup');
+      const { storeBackupCommand } = await import('./store-backup.js');
+      return storeBackupCommand(config, { to, policyLogs }, json);
+    }
     case 'store copy': {
       const to = option(rest, 'to');
       if (to === undefined) throw new UsageError('store copy needs --to <postgres://… URL>');
@@ -146,9 +164,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         throw new UsageError(
           'store copy reads the SQLite store in DATA_DIR: run it without DATABASE_URL and name the PostgreSQL database with --to',
         );
-      const policyLogs = !rest.includes('--without-policy-logs');
-      const unknown = rest.filter((a) => a !== '--without-policy-logs');
-      if (unknown.length > 0) throw new UsageError(`store copy does not take ${unknown.join(' ')}`);
+      const policyLogs = withPolicyLogs(rest, 'store copy');
       const { storeCopyCommand } = await import('./store-copy.js');
       return storeCopyCommand(config, { to, policyLogs }, json);
     }

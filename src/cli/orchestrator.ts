@@ -20,6 +20,9 @@ Commands:
                                            install it; resumable. Without either option, with
                                            ORCHESTRATOR_MASTER_KEY_PREVIOUS set: move everything to the
                                            current key (docs/operations.md)
+  store backup --to DIR [--without-policy-logs]
+                                           a consistent copy of this folder's SQLite store, taken while
+                                           the server runs (not the master key: keep it apart)
   store copy --to postgres://… [--without-policy-logs]
                                            copy this folder's SQLite store into an empty PostgreSQL
                                            database, to move to several nodes; the server on DATA_DIR
