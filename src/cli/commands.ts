@@ -23,11 +23,25 @@ function whole(value: string | undefined, name: string, fallback: number, max: n
   return Number(value);
 }
 
-/** The store commands' one flag, `--without-policy-logs`; anything else left in `args` is a usage error. */
-function withPolicyLogs(args: string[], command: string): boolean {
+/**
+ * The options of `store backup` and `store copy`, which read the SQLite store in DATA_DIR: `--to` (what it
+ * names is the command's to check) and `--without-policy-logs`; anything else is a usage error.
+ */
+function storeOptions(
+  config: Config,
+  args: string[],
+  command: string,
+  say: { to: string; onPostgres: string },
+): { to: string; policyLogs: boolean } {
+  const to = option(args, 'to');
+  if (to === undefined) throw new UsageError(`${command} needs --to ${say.to}`);
+  if (config.databaseUrl)
+    throw new UsageError(
+      `${command} reads the SQLite store in DATA_DIR, not DATABASE_URL: ${say.onPostgres}`,
+    );
   const unknown = args.filter((a) => a !== '--without-policy-logs');
   if (unknown.length > 0) throw new UsageError(`${command} does not take ${unknown.join(' ')}`);
-  return !args.includes('--without-policy-logs');
+  return { to, policyLogs: !args.includes('--without-policy-logs') };
 }
 
 function print(json: boolean, data: object, text: string): void {
@@ -145,28 +159,22 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       return rotateMasterKeyCommand(config, { newKeyFile, generate, batchSize }, json);
     }
     case 'store backup': {
-      const to = option(rest, 'to');
-      if (to === undefined) throw new UsageError('store backup needs --to <folder>');
-      if (config.databaseUrl)
-        throw new UsageError(
-          'store backup copies the SQLite store in DATA_DIR; back up PostgreSQL with its own tools (docs/operations.md)',
-        );
-      const policyLogs = withPolicyLogs(rest, 'store backup');
+      const options = storeOptions(config, rest, 'store backup', {
+        to: '<folder>',
+        onPostgres: 'back up PostgreSQL with its own tools (docs/operations.md)',
+      });
       const { storeBackupCommand } = await import('./store-backup.js');
-      return storeBackupCommand(config, { to, policyLogs }, json);
+      return storeBackupCommand(config, options, json);
     }
     case 'store copy': {
-      const to = option(rest, 'to');
-      if (to === undefined) throw new UsageError('store copy needs --to <postgres://… URL>');
-      if (!/^postgres(ql)?:\/\//.test(to) || !URL.canParse(to))
+      const options = storeOptions(config, rest, 'store copy', {
+        to: '<postgres://… URL>',
+        onPostgres: 'run it without DATABASE_URL and name the PostgreSQL database with --to',
+      });
+      if (!/^postgres(ql)?:\/\//.test(options.to) || !URL.canParse(options.to))
         throw new UsageError('--to must be a URL that starts with postgres:// or postgresql://');
-      if (config.databaseUrl)
-        throw new UsageError(
-          'store copy reads the SQLite store in DATA_DIR: run it without DATABASE_URL and name the PostgreSQL database with --to',
-        );
-      const policyLogs = withPolicyLogs(rest, 'store copy');
       const { storeCopyCommand } = await import('./store-copy.js');
-      return storeCopyCommand(config, { to, policyLogs }, json);
+      return storeCopyCommand(config, options, json);
     }
     case 'admin reset-password': {
       const username = option(rest, 'username') ?? ADMIN_USERNAME;
