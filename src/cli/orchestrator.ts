@@ -21,10 +21,10 @@ Commands:
                                            ORCHESTRATOR_MASTER_KEY_PREVIOUS set: move everything to the
                                            current key (docs/operations.md)
   store backup --to DIR [--without-policy-logs]
-                                           a consistent copy of this folder's SQLite store, taken while
+                                           a consistent copy of DATA_DIR's SQLite store, taken while
                                            the server runs (not the master key: keep it apart)
   store copy --to postgres://… [--without-policy-logs]
-                                           copy this folder's SQLite store into an empty PostgreSQL
+                                           copy DATA_DIR's SQLite store into an empty PostgreSQL
                                            database, to move to several nodes; the server on DATA_DIR
                                            must be stopped (docs/operations.md)
 
