@@ -22,10 +22,11 @@ export interface StoreCopyOptions {
   policyLogs: boolean;
 }
 
-/** The URL as it may be shown: without its password. */
+/** The URL as it may be shown: without its password, in the user part or in the query. */
 export function shownUrl(raw: string): string {
   const url = new URL(raw);
   if (url.password) url.password = '***';
+  if (url.searchParams.has('password')) url.searchParams.set('password', '***');
   return url.toString();
 }
 
