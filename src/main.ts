@@ -11,7 +11,7 @@ import { RedisRateLimitStore } from './adapters/redis/rate-limit.js';
 import { withContextCache } from './adapters/shared/context-cache.js';
 import { SqlitePollingBus } from './adapters/sqlite/bus.js';
 import { type DataDirLock, DataDirLockedError, lockDataDir } from './adapters/sqlite/data-dir-lock.js';
-import { createSqliteStore, pendingSqliteMigrations } from './adapters/sqlite/store.js';
+import { createSqliteStore, pendingSqliteMigrations, SQLITE_FILE } from './adapters/sqlite/store.js';
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
 import { loggerOptions } from './http/logging.js';
@@ -61,6 +61,9 @@ export class StartupError extends Error {
 }
 
 /** Reads DATA_DIR/master.key, creating it (mode 0600) on first start, unless the key comes from the environment. */
+/** Where a node without ORCHESTRATOR_MASTER_KEY keeps its master key. */
+export const masterKeyFile = (dataDir: string): string => join(dataDir, 'master.key');
+
 export function loadMasterKey(config: Config): Buffer {
   if (config.masterKey) return config.masterKey;
   if (config.databaseUrl) {
@@ -68,7 +71,7 @@ export function loadMasterKey(config: Config): Buffer {
       'ORCHESTRATOR_MASTER_KEY is required with DATABASE_URL: every node must seal and unseal with the same key',
     );
   }
-  const file = join(config.dataDir, 'master.key');
+  const file = masterKeyFile(config.dataDir);
   if (existsSync(file)) {
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new StartupError(`${file} does not hold a 32-byte base64 key`);
@@ -94,7 +97,7 @@ interface Infrastructure {
  */
 async function openInfrastructure(config: Config, role: Role): Promise<Infrastructure> {
   mkdirSync(config.dataDir, { recursive: true });
-  const sqliteFile = join(config.dataDir, 'orchestrator.db');
+  const sqliteFile = join(config.dataDir, SQLITE_FILE);
   const store = config.databaseUrl
     ? await createPostgresStore(config.databaseUrl, { statementTimeoutMs: config.databaseStatementTimeoutMs })
     : role === 'server'

@@ -14,7 +14,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { type Config, ConfigError, parseMasterKey } from '../config/config.js';
 import { masterKeyId } from '../core/auth/sealing.js';
-import { loadMasterKey, openRuntime } from '../main.js';
+import { loadMasterKey, masterKeyFile, openRuntime } from '../main.js';
 import { recordAudit } from '../services/audit.js';
 import { type ResealReport, resealUnderMasterKey } from '../services/master-key.js';
 
@@ -135,7 +135,7 @@ export async function rotateMasterKeyCommand(
   options: RotateOptions,
   json: boolean,
 ): Promise<number> {
-  const keyFile = join(config.dataDir, 'master.key');
+  const keyFile = masterKeyFile(config.dataDir);
   const plan = planKeys(config, options, keyFile);
   // The runtime seals with the target and opens with every key still in play, as a node mid-rotation does.
   const runtime = await openRuntime(

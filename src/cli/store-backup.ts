@@ -2,8 +2,9 @@ import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openSqlite } from '../adapters/sqlite/database.js';
 import { POLICY_LOG_FILE } from '../adapters/sqlite/policy-log-file.js';
+import { SQLITE_FILE } from '../adapters/sqlite/store.js';
 import type { Config } from '../config/config.js';
-import { StartupError } from '../main.js';
+import { masterKeyFile, StartupError } from '../main.js';
 
 export interface StoreBackupOptions {
   /** `--to`: the folder to write the copies into (made if missing; must not hold a backup already). */
@@ -11,8 +12,6 @@ export interface StoreBackupOptions {
   /** `--without-policy-logs`: copy the main file only. */
   policyLogs: boolean;
 }
-
-const MAIN_FILE = 'orchestrator.db';
 
 /**
  * `orchestrator store backup --to DIR`: a consistent copy of the SQLite store, taken beside a running
@@ -25,11 +24,11 @@ export async function storeBackupCommand(
   options: StoreBackupOptions,
   json: boolean,
 ): Promise<number> {
-  const source = join(config.dataDir, MAIN_FILE);
+  const source = join(config.dataDir, SQLITE_FILE);
   if (!existsSync(source)) throw new StartupError(`there is no SQLite store to back up in ${config.dataDir}`);
   const folder = resolve(options.to);
   if (folder === resolve(config.dataDir)) throw new StartupError('--to must be another folder than DATA_DIR');
-  const files = [MAIN_FILE, ...(options.policyLogs ? [POLICY_LOG_FILE] : [])];
+  const files = [SQLITE_FILE, ...(options.policyLogs ? [POLICY_LOG_FILE] : [])];
   for (const file of files)
     if (existsSync(join(folder, file)))
       throw new StartupError(`${join(folder, file)} exists already: back up into a new or empty folder`);
@@ -60,7 +59,7 @@ export async function storeBackupCommand(
       ? `${JSON.stringify({ files: written })}\n`
       : [
           ...written.map((w) => `wrote ${w.file} (${w.bytes} bytes)`),
-          `The master key is not in the backup: keep ${config.masterKey ? 'ORCHESTRATOR_MASTER_KEY' : join(config.dataDir, 'master.key')} apart, a backup cannot be read without it.`,
+          `The master key is not in the backup: keep ${config.masterKey ? 'ORCHESTRATOR_MASTER_KEY' : masterKeyFile(config.dataDir)} apart, a backup cannot be read without it.`,
           '',
         ].join('\n'),
   );

@@ -10,9 +10,9 @@ import { openPostgres } from '../adapters/postgres/database.js';
 import { DataDirLockedError, lockDataDir } from '../adapters/sqlite/data-dir-lock.js';
 import { openSqlite } from '../adapters/sqlite/database.js';
 import { policyLogFileFor } from '../adapters/sqlite/policy-log-file.js';
-import { createSqliteStore } from '../adapters/sqlite/store.js';
+import { createSqliteStore, SQLITE_FILE } from '../adapters/sqlite/store.js';
 import type { Config } from '../config/config.js';
-import { loadMasterKey, StartupError } from '../main.js';
+import { loadMasterKey, masterKeyFile, StartupError } from '../main.js';
 import { unopenedSealedValues } from '../services/master-key.js';
 
 export interface StoreCopyOptions {
@@ -41,11 +41,11 @@ export async function storeCopyCommand(
   options: StoreCopyOptions,
   json: boolean,
 ): Promise<number> {
-  const file = join(config.dataDir, 'orchestrator.db');
+  const file = join(config.dataDir, SQLITE_FILE);
   if (!existsSync(file)) throw new StartupError(`there is no SQLite store to copy in ${config.dataDir}`);
-  if (!config.masterKey && !existsSync(join(config.dataDir, 'master.key')))
+  if (!config.masterKey && !existsSync(masterKeyFile(config.dataDir)))
     throw new StartupError(
-      `no master key: neither ORCHESTRATOR_MASTER_KEY nor ${join(config.dataDir, 'master.key')}; the secrets ` +
+      `no master key: neither ORCHESTRATOR_MASTER_KEY nor ${masterKeyFile(config.dataDir)}; the secrets ` +
         'in the store cannot be checked, and the PostgreSQL nodes would not open them',
     );
 
@@ -107,7 +107,7 @@ export async function storeCopyCommand(
     const shown = shownUrl(options.to);
     const keyPlace = config.masterKey
       ? 'the ORCHESTRATOR_MASTER_KEY given to this command'
-      : `the key in ${join(config.dataDir, 'master.key')}`;
+      : `the key in ${masterKeyFile(config.dataDir)}`;
     process.stdout.write(
       json
         ? `${JSON.stringify({ to: shown, tables: Object.fromEntries(report.tables.map((t) => [t.table, t.rows])), nulReplaced: report.nulReplaced })}\n`

@@ -60,9 +60,7 @@ export async function resealUnderMasterKey(
   for (let pass = 1; pass <= (options.maxPasses ?? 5); pass++) {
     let moved = 0;
     const unreadable: ResealReport['unreadable'] = [];
-    let cursor: SealedRef | null = null;
-    for (;;) {
-      const batch = await store.listSealed(cursor, batchSize);
+    for await (const batch of sealedBatches(store, batchSize)) {
       for (const value of batch) {
         if (sealedKeyId(value.cipher) === report.keyId) {
           if (pass === 1) report.alreadyUnderNewKey++;
@@ -79,9 +77,6 @@ export async function resealUnderMasterKey(
         else report.conflicts++;
       }
       await options.afterBatch?.(report);
-      const last = batch.at(-1);
-      if (batch.length < batchSize || !last) break;
-      cursor = last.ref;
     }
     report.unreadable = unreadable;
     if (moved === 0) {
@@ -111,13 +106,20 @@ export async function unopenedSealedValues(
   batchSize = 200,
 ): Promise<{ kind: SealedRef['kind']; owner: string }[]> {
   const unopened: { kind: SealedRef['kind']; owner: string }[] = [];
+  for await (const batch of sealedBatches(store, batchSize))
+    for (const value of batch)
+      if (tryUnseal(keys, value) === null) unopened.push({ kind: value.ref.kind, owner: value.owner });
+  return unopened;
+}
+
+/** Every sealed value of the store, `batchSize` at a time, in the store's stable order (keyset paging). */
+async function* sealedBatches(store: SealedValueStore, batchSize: number): AsyncGenerator<SealedValue[]> {
   let cursor: SealedRef | null = null;
   for (;;) {
     const batch = await store.listSealed(cursor, batchSize);
-    for (const value of batch)
-      if (tryUnseal(keys, value) === null) unopened.push({ kind: value.ref.kind, owner: value.owner });
+    yield batch;
     const last = batch.at(-1);
-    if (batch.length < batchSize || !last) return unopened;
+    if (batch.length < batchSize || !last) return;
     cursor = last.ref;
   }
 }

@@ -60,6 +60,9 @@ export interface SqliteStoreOptions {
   moveOldPolicyLogs?: boolean;
 }
 
+/** The main file of a SQLite node's data folder (the policy log's is POLICY_LOG_FILE beside it). */
+export const SQLITE_FILE = 'orchestrator.db';
+
 /**
  * The embedded store: a SQLite file (`:memory:` for a throwaway one), migrated on open, and the policy log's
  * file beside it (policy-log-file.ts).
