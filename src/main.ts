@@ -217,6 +217,14 @@ export async function openRuntime(
       tokenTtlSeconds: config.tokenTtlSeconds,
       contextMaxRetentionSeconds: config.contextMaxRetentionSeconds,
       signingPlace: signingPlace(config.signingThreads),
+      ...(config.backups && {
+        backups: {
+          folder: config.backups.folder,
+          intervalMs: config.backups.intervalSeconds * 1000,
+          keep: config.backups.keep,
+          policyLogs: config.backups.policyLogs,
+        },
+      }),
     },
   };
   const services = createAppServices(ctx);
@@ -268,6 +276,16 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
   }
   const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
   const maintenance = startMaintenance(services.ctx, services.purged);
+  try {
+    services.backups?.start();
+  } catch (error) {
+    await maintenance.stop();
+    await app.close();
+    await runtime.close();
+    throw new StartupError(
+      `BACKUP_DIR ${config.backups?.folder} cannot be used: ${error instanceof Error ? error.message : error}`,
+    );
+  }
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -280,6 +298,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
     stop: () => {
       stopping ??= (async () => {
         await maintenance.stop();
+        await services.backups?.stop();
         await app.close();
         await runtime.close();
       })();

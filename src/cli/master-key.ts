@@ -11,7 +11,7 @@ import {
   renameSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type Config, ConfigError, parseMasterKey } from '../config/config.js';
 import { masterKeyId } from '../core/auth/sealing.js';
 import { loadMasterKey, masterKeyFile, openRuntime } from '../main.js';

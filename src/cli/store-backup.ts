@@ -1,7 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openSqlite } from '../adapters/sqlite/database.js';
-import { POLICY_LOG_FILE } from '../adapters/sqlite/policy-log-file.js';
+import { copySqliteFile, sqliteBackupCopies } from '../adapters/sqlite/backup.js';
 import { SQLITE_FILE } from '../adapters/sqlite/store.js';
 import type { Config } from '../config/config.js';
 import { masterKeyFile, StartupError } from '../main.js';
@@ -15,9 +14,8 @@ export interface StoreBackupOptions {
 
 /**
  * `orchestrator store backup --to DIR`: a consistent copy of the SQLite store, taken beside a running
- * server. Each file is written by `VACUUM INTO`, which reads it in one read transaction (what was committed
- * when it began; the server's writes go on meanwhile) and writes a compact file of its own, mode 0600. The
- * master key is not copied: it is backed up apart (docs/operations.md).
+ * server (copySqliteFile: `VACUUM INTO`, mode 0600, checked, with its SHA-256). The master key is not
+ * copied: it is backed up apart (docs/operations.md).
  */
 export async function storeBackupCommand(
   config: Config,
@@ -28,37 +26,16 @@ export async function storeBackupCommand(
   if (!existsSync(source)) throw new StartupError(`there is no SQLite store to back up in ${config.dataDir}`);
   const folder = resolve(options.to);
   if (folder === resolve(config.dataDir)) throw new StartupError('--to must be another folder than DATA_DIR');
-  const files = [SQLITE_FILE, ...(options.policyLogs ? [POLICY_LOG_FILE] : [])];
-  for (const file of files)
-    if (existsSync(join(folder, file)))
-      throw new StartupError(`${join(folder, file)} exists already: back up into a new or empty folder`);
+  const copies = sqliteBackupCopies(source, folder, options.policyLogs);
+  for (const { to } of copies)
+    if (existsSync(to)) throw new StartupError(`${to} exists already: back up into a new or empty folder`);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
-
-  const written: { file: string; bytes: number }[] = [];
-  for (const file of files) {
-    const from = join(config.dataDir, file);
-    if (!existsSync(from)) continue; // a node that never wrote its policy log
-    const to = join(folder, file);
-    const db = openSqlite(from);
-    // The copy holds hashed and sealed secrets: readable by this user only from its first byte.
-    const umask = process.umask(0o077);
-    try {
-      db.prepare('VACUUM INTO ?').run(to);
-    } catch (error) {
-      rmSync(to, { force: true });
-      throw error;
-    } finally {
-      process.umask(umask);
-      db.close();
-    }
-    chmodSync(to, 0o600);
-    written.push({ file: to, bytes: statSync(to).size });
-  }
+  const written = copies.map((copy) => ({ file: copy.to, ...copySqliteFile(copy) }));
   process.stdout.write(
     json
       ? `${JSON.stringify({ files: written })}\n`
       : [
-          ...written.map((w) => `wrote ${w.file} (${w.bytes} bytes)`),
+          ...written.map((w) => `wrote ${w.file} (${w.bytes} bytes, SHA-256 ${w.sha256})`),
           `The master key is not in the backup: keep ${config.masterKey ? 'ORCHESTRATOR_MASTER_KEY' : masterKeyFile(config.dataDir)} apart, a backup cannot be read without it.`,
           '',
         ].join('\n'),

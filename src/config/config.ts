@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 /** The whole server configuration, parsed and checked once at start. */
 export interface Config {
@@ -54,6 +54,19 @@ export interface Config {
    * than one core.
    */
   policyLogThread: 'auto' | boolean;
+  /**
+   * Scheduled backups of a SQLite server (`BACKUP_DIR`, the folder to write them into; unset: none), with
+   * `BACKUP_INTERVAL_SECONDS` (default one day), `BACKUP_KEEP` (how many to keep, default 7) and
+   * `BACKUP_POLICY_LOGS` (copy the policy log too, default true).
+   */
+  backups: BackupConfig | undefined;
+}
+
+export interface BackupConfig {
+  folder: string;
+  intervalSeconds: number;
+  keep: number;
+  policyLogs: boolean;
 }
 
 export class ConfigError extends Error {
@@ -139,10 +152,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       'ISSUER is required with DATABASE_URL: every node must issue and accept the same issuer',
     );
   }
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   return {
     port,
     host,
-    dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
+    dataDir,
     databaseUrl,
     databaseStatementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
@@ -164,5 +178,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     trustProxy: trust === 'true',
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
+    backups: backups(env, cwd, dataDir, databaseUrl),
+  };
+}
+
+function backups(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  dataDir: string,
+  databaseUrl: string | undefined,
+): BackupConfig | undefined {
+  const raw = env.BACKUP_DIR;
+  const others = ['BACKUP_INTERVAL_SECONDS', 'BACKUP_KEEP', 'BACKUP_POLICY_LOGS'].filter(
+    (name) => env[name] !== undefined && env[name] !== '',
+  );
+  if (raw === undefined || raw === '') {
+    if (others.length > 0) throw new ConfigError(`${others.join(', ')} needs BACKUP_DIR`);
+    return undefined;
+  }
+  if (databaseUrl)
+    throw new ConfigError(
+      'BACKUP_DIR backs up the SQLite store; with DATABASE_URL, back up PostgreSQL with its own tools (docs/operations.md)',
+    );
+  const folder = isAbsolute(raw) ? raw : resolve(cwd, raw);
+  const within = relative(dataDir, folder);
+  if (within === '' || (within.split(sep)[0] !== '..' && !isAbsolute(within)))
+    throw new ConfigError('BACKUP_DIR must be outside DATA_DIR: a backup is for when DATA_DIR is lost');
+  const policyLogs = env.BACKUP_POLICY_LOGS || 'true';
+  if (policyLogs !== 'true' && policyLogs !== 'false')
+    throw new ConfigError('BACKUP_POLICY_LOGS must be true or false');
+  return {
+    folder,
+    intervalSeconds: integer(env, 'BACKUP_INTERVAL_SECONDS', 86_400, 60, 31 * 86_400),
+    keep: integer(env, 'BACKUP_KEEP', 7, 1, 1_000),
+    policyLogs: policyLogs === 'true',
   };
 }

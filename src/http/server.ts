@@ -12,6 +12,7 @@ import { LazyChildLogger } from './logging.js';
 import { RequestDurations } from './request-durations.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminBackupRoutes } from './routes/admin-backups.js';
 import { adminContextRoutes } from './routes/admin-context.js';
 import { adminPolicyRoutes } from './routes/admin-policies.js';
 import { contextV1Routes } from './routes/context-v1.js';
@@ -51,6 +52,7 @@ const ROUTE_MODULES: RouteModule[] = [
   nextActionRoutes,
   policyRoutes,
   adminPolicyRoutes,
+  adminBackupRoutes,
   webRoutes,
 ];
 

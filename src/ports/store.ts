@@ -24,7 +24,27 @@ export interface Store {
   policyLogs: PolicyLogStore;
   /** Present when the context documents are read through a cache in this process. */
   contextCache?: { stats(): ContextCacheStats };
+  /** Present when the store can write a consistent copy of itself while it serves (SQLite). */
+  backup?: StoreBackup;
   /** Reachable and usable right now (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** One file of a backup: its name in the backup's folder, its size and its SHA-256 (hex). */
+export interface BackupFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** Writes consistent copies of a store's files while the store goes on serving. */
+export interface StoreBackup {
+  /**
+   * Writes a copy of each of the store's files into `folder` (which exists and holds none of them), each
+   * one readable by this user only and checked readable before it resolves; `policyLogs: false` leaves
+   * the policy log out. Aborting `signal` stops the copy, rejects, and leaves the files half-written for
+   * the caller to remove.
+   */
+  writeCopy(folder: string, options: { policyLogs: boolean; signal?: AbortSignal }): Promise<BackupFile[]>;
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Random } from '../ports/random.js';
 import type { RateLimitStore } from '../ports/rate-limit.js';
 import type { Store } from '../ports/store.js';
+import type { BackupSettings } from './backups.js';
 
 /** Where access tokens are signed: see TokenSigner. */
 export type SigningPlace = 'event-loop' | 'thread';
@@ -26,5 +27,7 @@ export interface ServiceContext {
     contextMaxRetentionSeconds: number;
     /** Where access tokens are signed (TokenSigner). */
     signingPlace: SigningPlace;
+    /** Scheduled backups of a SQLite node (BACKUP_DIR); absent: none. */
+    backups?: BackupSettings;
   };
 }

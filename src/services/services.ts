@@ -1,5 +1,6 @@
 import { AccountService } from './accounts.js';
 import { ApiKeyService } from './api-keys.js';
+import { BackupService } from './backups.js';
 import { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { ContextService } from './context-service.js';
@@ -33,6 +34,8 @@ export interface AppServices extends AuthServices {
   policies: PolicyService;
   /** Rows this node's background purges deleted since it started (GET /metrics). */
   purged: PurgeCounts;
+  /** Scheduled backups, on a SQLite node with BACKUP_DIR set (started by the server, not by CLI commands). */
+  backups: BackupService | null;
 }
 
 export function createAppServices(ctx: ServiceContext): AppServices {
@@ -43,6 +46,10 @@ export function createAppServices(ctx: ServiceContext): AppServices {
     }),
     policies: new PolicyService(ctx),
     purged: { contextDocuments: 0, policyLogEntries: 0 },
+    backups:
+      ctx.settings.backups && ctx.store.backup
+        ? new BackupService({ ...ctx, backup: ctx.store.backup }, ctx.settings.backups)
+        : null,
   };
 }
 

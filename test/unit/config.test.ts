@@ -48,12 +48,47 @@ describe('configuration', () => {
       [{ DATABASE_STATEMENT_TIMEOUT_MS: '1.5' }, /DATABASE_STATEMENT_TIMEOUT_MS/],
       [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, /DATABASE_STATEMENT_TIMEOUT_MS/],
       [{ CONTEXT_CACHE_MB: 'lots' }, /CONTEXT_CACHE_MB/],
+      [{ BACKUP_KEEP: '3' }, /BACKUP_KEEP needs BACKUP_DIR/],
+      [{ BACKUP_DIR: '/backups', BACKUP_KEEP: '0' }, /BACKUP_KEEP must be between 1 and 1000/],
+      [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '59' }, /BACKUP_INTERVAL_SECONDS must be between/],
+      [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '1h' }, /BACKUP_INTERVAL_SECONDS must be a whole/],
+      [{ BACKUP_DIR: '/backups', BACKUP_POLICY_LOGS: 'no' }, /BACKUP_POLICY_LOGS must be true or false/],
+      [{ BACKUP_DIR: '/srv/data' }, /BACKUP_DIR must be outside DATA_DIR/],
+      [{ BACKUP_DIR: './data/backups' }, /BACKUP_DIR must be outside DATA_DIR/],
+      [
+        { BACKUP_DIR: '/backups', DATABASE_URL: 'postgres://db/x', ISSUER: 'https://o.example.com' },
+        /BACKUP_DIR backs up the SQLite store; with DATABASE_URL/,
+      ],
     ];
     for (const [env, message] of cases)
       assert.throws(
         () => loadConfig(env, '/srv'),
         (e: unknown) => e instanceof ConfigError && message.test(e.message),
       );
+  });
+
+  test('scheduled backups: off by default; a folder outside DATA_DIR, an interval, a count to keep', () => {
+    assert.equal(loadConfig({}, '/srv').backups, undefined);
+    assert.deepEqual(loadConfig({ BACKUP_DIR: 'backups' }, '/srv').backups, {
+      folder: '/srv/backups',
+      intervalSeconds: 86_400,
+      keep: 7,
+      policyLogs: true,
+    });
+    assert.deepEqual(
+      loadConfig(
+        {
+          BACKUP_DIR: '/srv/data-backups',
+          BACKUP_INTERVAL_SECONDS: '3600',
+          BACKUP_KEEP: '48',
+          BACKUP_POLICY_LOGS: 'false',
+        },
+        '/srv',
+      ).backups,
+      { folder: '/srv/data-backups', intervalSeconds: 3600, keep: 48, policyLogs: false },
+    );
+    // A folder in DATA_DIR whose name starts with two dots is inside it all the same.
+    assert.throws(() => loadConfig({ BACKUP_DIR: '/srv/data/..backups' }, '/srv'), /outside DATA_DIR/);
   });
 
   test('accepts a full multi-node configuration', () => {

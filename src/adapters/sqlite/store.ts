@@ -11,6 +11,7 @@ import {
   SqliteSigningKeyStore,
   SqliteTokenStore,
 } from './auth-stores.js';
+import { SqliteStoreBackup } from './backup.js';
 import { contextMigrations } from './context-migrations.js';
 import { SqliteContextStore } from './context-store.js';
 import {
@@ -94,6 +95,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   });
   return {
     ...ports,
+    ...(file === ':memory:' ? {} : { backup: new SqliteStoreBackup(file) }),
     ping: async () => db.prepare('SELECT 1 AS ok').get() !== undefined,
     close: async () => {
       if (policyLogs instanceof ThreadedPolicyLogStore) await policyLogs.close();

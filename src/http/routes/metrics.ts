@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ContextCacheStats } from '../../ports/context-store.js';
+import type { BackupStatus } from '../../services/backups.js';
 import type { PolicyLogStats } from '../../services/policy-log-writer.js';
 import type { PurgeCounts } from '../../services/purge.js';
 import type { App, RouteDeps } from '../types.js';
@@ -19,7 +20,8 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
     reply.type(registry.contentType);
     const cacheLines = cache ? renderContextCache(cache.stats()) : '';
     const housekeeping = renderHousekeeping(services.policies.logStats(), services.purged);
-    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${await registry.metrics()}`;
+    const backups = services.backups ? renderBackups(services.backups.status()) : '';
+    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${await registry.metrics()}`;
   });
 }
 
@@ -55,6 +57,26 @@ function renderHousekeeping(log: PolicyLogStats, purged: PurgeCounts): string {
         ['{what="policy_log_entries"}', purged.policyLogEntries],
       ],
     ),
+  ].join('');
+}
+
+/** Scheduled backups (BACKUP_DIR): alert when the last success is older than the interval allows. */
+function renderBackups(status: BackupStatus): string {
+  const seconds = (ms: number | null) => (ms === null ? 0 : ms / 1000);
+  return [
+    metric(
+      'orchestrator_backup_last_success_timestamp_seconds',
+      'gauge',
+      'When the newest backup began (0: none yet).',
+      [['', seconds(status.lastSuccessAt)]],
+    ),
+    metric('orchestrator_backup_last_duration_seconds', 'gauge', 'How long the last backup took.', [
+      ['', seconds(status.lastDurationMs)],
+    ]),
+    metric('orchestrator_backups_total', 'counter', 'Backups this node wrote, or failed to write.', [
+      ['{outcome="written"}', status.written],
+      ['{outcome="failed"}', status.failed],
+    ]),
   ].join('');
 }
 

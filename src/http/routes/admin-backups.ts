@@ -1,0 +1,116 @@
+import { Type } from 'typebox';
+import { AppError } from '../../core/errors.js';
+import { recordAudit } from '../../services/audit.js';
+import type { Backup } from '../../services/backups.js';
+import type { App, RouteDeps } from '../types.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+const BackupView = Type.Object({
+  name: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  bytes: Type.Integer(),
+  policyLogs: Type.Boolean(),
+  files: Type.Array(Type.Object({ name: Type.String(), bytes: Type.Integer(), sha256: Type.String() })),
+});
+
+const view = (backup: Backup) => ({
+  name: backup.name,
+  createdAt: iso(backup.createdAt) as string,
+  bytes: backup.bytes,
+  policyLogs: backup.policyLogs,
+  files: backup.files,
+});
+
+/** Scheduled backups of a SQLite node (BACKUP_DIR): what there is, how they fare, and one more on demand. */
+export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
+  const operator = auth.operator();
+  const OFF = 'scheduled backups are off on this node: set BACKUP_DIR (docs/operations.md)';
+
+  app.get(
+    '/api/admin/backups',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: "This node's scheduled backups: settings, state and the backups kept, newest first",
+        response: {
+          200: Type.Object({
+            enabled: Type.Boolean(),
+            folder: Type.Union([Type.String(), Type.Null()]),
+            intervalSeconds: Type.Union([Type.Integer(), Type.Null()]),
+            keep: Type.Union([Type.Integer(), Type.Null()]),
+            policyLogs: Type.Union([Type.Boolean(), Type.Null()]),
+            running: Type.Boolean(),
+            nextAt: NullableTime,
+            lastSuccessAt: NullableTime,
+            lastFailure: Type.Union([
+              Type.Object({ at: Type.String({ format: 'date-time' }), message: Type.String() }),
+              Type.Null(),
+            ]),
+            backups: Type.Array(BackupView),
+          }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const backups = services.backups;
+      if (!backups)
+        return {
+          enabled: false,
+          folder: null,
+          intervalSeconds: null,
+          keep: null,
+          policyLogs: null,
+          running: false,
+          nextAt: null,
+          lastSuccessAt: null,
+          lastFailure: null,
+          backups: [],
+        };
+      const status = backups.status();
+      const { settings } = status;
+      return {
+        enabled: true,
+        folder: settings.folder,
+        intervalSeconds: Math.round(settings.intervalMs / 1000),
+        keep: settings.keep,
+        policyLogs: settings.policyLogs,
+        running: status.running,
+        nextAt: iso(status.nextAt),
+        lastSuccessAt: iso(status.lastSuccessAt),
+        lastFailure: status.lastFailure && {
+          at: iso(status.lastFailure.at) as string,
+          message: status.lastFailure.message,
+        },
+        backups: backups.list().map(view),
+      };
+    },
+  );
+
+  app.post(
+    '/api/admin/backups',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Writes a backup now and answers when it is complete (409 while another is written)',
+        response: { 201: BackupView },
+      },
+    },
+    async (request, reply) => {
+      if (!services.backups) throw new AppError('conflict', OFF);
+      const backup = await services.backups.runNow();
+      await recordAudit(
+        services.ctx,
+        { name: request.operator?.username ?? 'unknown', address: request.ip },
+        null,
+        'backup.created',
+        { name: backup.name },
+      );
+      return reply.code(201).header('cache-control', 'no-store').send(view(backup));
+    },
+  );
+}

@@ -1,0 +1,272 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { BackupFile, StoreBackup } from '../ports/store.js';
+
+/** BACKUP_DIR and its companions (config.ts), in milliseconds. */
+export interface BackupSettings {
+  folder: string;
+  intervalMs: number;
+  keep: number;
+  policyLogs: boolean;
+}
+
+/** A finished backup: a folder in BACKUP_DIR holding the store's files and `backup.json`. */
+export interface Backup {
+  name: string;
+  /** When the copy began (ms since the epoch): the backup holds what was committed by then. */
+  createdAt: number;
+  files: BackupFile[];
+  bytes: number;
+  policyLogs: boolean;
+}
+
+export interface BackupStatus {
+  settings: BackupSettings;
+  running: boolean;
+  /** When the next scheduled backup is due (ms since the epoch). */
+  nextAt: number | null;
+  lastSuccessAt: number | null;
+  lastFailure: { at: number; message: string } | null;
+  lastDurationMs: number | null;
+  /** Backups written and failed since this node started. */
+  written: number;
+  failed: number;
+}
+
+/** A backup's folder name: `backup-` and its UTC time to the second, then `-2`, `-3`… in the same second. */
+const NAME = /^backup-(\d{8}T\d{6}Z)(?:-(\d+))?$/;
+/** A backup is written under this prefix and renamed when complete. */
+const PARTIAL = '.partial-';
+const MANIFEST = 'backup.json';
+/** After a failure the next try comes this soon (or at the interval, when that is shorter). */
+const RETRY_MS = 10 * 60_000;
+/** The longest a timer waits before looking at the clock again (timers cannot wait a month; clocks jump). */
+const MAX_WAIT_MS = 60 * 60_000;
+
+/**
+ * Scheduled backups of a SQLite node (BACKUP_DIR). Every interval, the store writes a consistent copy of
+ * itself (StoreBackup, on a thread of its own) into a hidden folder, which gets a manifest (`backup.json`:
+ * when, which files, their sizes and SHA-256) and is then renamed `backup-<UTC time>`: a folder with that
+ * name is always complete. The newest `keep` backups are kept and older ones removed; so is what a stopped
+ * backup left. The schedule survives restarts: the next backup is due an interval after the newest in the
+ * folder. One backup at a time; an operator may ask for one at any moment (runNow).
+ *
+ * Only folders this service names are ever touched: other files in BACKUP_DIR are left alone.
+ */
+export class BackupService {
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<Backup> | null = null;
+  readonly #abort = new AbortController();
+  #started = false;
+  #nextAt: number | null = null;
+  #lastSuccessAt: number | null = null;
+  #lastFailure: { at: number; message: string } | null = null;
+  #lastDurationMs: number | null = null;
+  #written = 0;
+  #failed = 0;
+
+  constructor(
+    private readonly deps: { clock: Clock; log: Logger; backup: StoreBackup },
+    readonly settings: BackupSettings,
+  ) {}
+
+  /**
+   * Makes the folder (throws if it cannot) and schedules the next backup: an interval after the newest one
+   * the folder holds, or now when it holds none.
+   */
+  start(): void {
+    mkdirSync(this.settings.folder, { recursive: true, mode: 0o700 });
+    const newest = this.list()[0];
+    this.#lastSuccessAt = newest?.createdAt ?? null;
+    this.#nextAt = newest ? newest.createdAt + this.settings.intervalMs : this.deps.clock.now();
+    this.#started = true;
+    this.#arm();
+  }
+
+  /** The complete backups in the folder, newest first. */
+  list(): Backup[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.settings.folder);
+    } catch {
+      return [];
+    }
+    const backups: Backup[] = [];
+    for (const name of names) {
+      if (!NAME.test(name)) continue;
+      const backup = readManifest(join(this.settings.folder, name), name);
+      if (backup) backups.push(backup);
+    }
+    return backups.sort((a, b) => b.createdAt - a.createdAt || suffix(b.name) - suffix(a.name));
+  }
+
+  status(): BackupStatus {
+    return {
+      settings: this.settings,
+      running: this.#running !== null,
+      nextAt: this.#started ? this.#nextAt : null,
+      lastSuccessAt: this.#lastSuccessAt,
+      lastFailure: this.#lastFailure,
+      lastDurationMs: this.#lastDurationMs,
+      written: this.#written,
+      failed: this.#failed,
+    };
+  }
+
+  /**
+   * Writes a backup now and resolves with it; the next scheduled one is then due an interval later. Refuses
+   * (409) while another is being written; a failure is a 503 that says why.
+   */
+  async runNow(): Promise<Backup> {
+    if (this.#abort.signal.aborted) throw new AppError('unavailable', 'the node is stopping');
+    if (this.#running)
+      throw new AppError('conflict', 'a backup is being written now; try again when it is done');
+    const running = this.#write();
+    this.#running = running;
+    try {
+      return await running;
+    } finally {
+      this.#running = null;
+      this.#arm();
+    }
+  }
+
+  /** Stops the schedule and a backup being written (its partial folder is removed). */
+  async stop(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#abort.abort();
+    await this.#running?.catch(() => undefined);
+  }
+
+  async #write(): Promise<Backup> {
+    const { folder, policyLogs, intervalMs } = this.settings;
+    const createdAt = this.deps.clock.now();
+    const began = performance.now();
+    const name = this.#freeName(createdAt);
+    const partial = join(folder, `${PARTIAL}${name}`);
+    try {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      this.#removePartials();
+      mkdirSync(partial, { mode: 0o700 });
+      const files = await this.deps.backup.writeCopy(partial, { policyLogs, signal: this.#abort.signal });
+      const backup: Backup = {
+        name,
+        createdAt,
+        files,
+        bytes: files.reduce((sum, file) => sum + file.bytes, 0),
+        policyLogs,
+      };
+      writeFileSync(join(partial, MANIFEST), manifest(backup), { mode: 0o600, flag: 'wx' });
+      renameSync(partial, join(folder, name));
+      this.#lastDurationMs = Math.round(performance.now() - began);
+      this.#lastSuccessAt = createdAt;
+      this.#written++;
+      this.#nextAt = Math.max(createdAt + intervalMs, this.deps.clock.now());
+      this.deps.log.info(
+        { backup: name, bytes: backup.bytes, durationMs: this.#lastDurationMs },
+        'backup written',
+      );
+      this.#prune();
+      return backup;
+    } catch (error) {
+      try {
+        rmSync(partial, { recursive: true, force: true });
+      } catch {
+        // The folder itself went away or was replaced: nothing of this backup is left to remove.
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      const at = this.deps.clock.now();
+      this.#lastFailure = { at, message };
+      this.#failed++;
+      this.#nextAt = at + Math.min(RETRY_MS, intervalMs);
+      if (this.#abort.signal.aborted) this.deps.log.warn({ backup: name }, 'backup stopped with the node');
+      else this.deps.log.error({ err: error, backup: name }, 'backup failed; will try again');
+      throw new AppError('unavailable', `the backup failed: ${message}`);
+    }
+  }
+
+  /** Waits for the next backup: the timer wakes at least hourly to look at the clock again. */
+  #arm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (!this.#started || this.#abort.signal.aborted || this.#nextAt === null) return;
+    const wait = Math.min(Math.max(this.#nextAt - this.deps.clock.now(), 0), MAX_WAIT_MS);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#running) return; // it re-arms when done
+      if (this.#nextAt !== null && this.deps.clock.now() >= this.#nextAt)
+        this.runNow().catch(() => undefined); // logged and counted by #write
+      else this.#arm();
+    }, wait);
+    this.#timer.unref();
+  }
+
+  /** Removes the backups beyond the newest `keep`. */
+  #prune(): void {
+    for (const old of this.list().slice(this.settings.keep)) {
+      try {
+        rmSync(join(this.settings.folder, old.name), { recursive: true, force: true });
+        this.deps.log.info({ backup: old.name }, 'old backup removed');
+      } catch (error) {
+        this.deps.log.warn({ err: error, backup: old.name }, 'could not remove an old backup');
+      }
+    }
+  }
+
+  /** Removes what a backup stopped half-way left (a crash, a stop); only called between backups. */
+  #removePartials(): void {
+    for (const name of readdirSync(this.settings.folder))
+      if (name.startsWith(PARTIAL) && NAME.test(name.slice(PARTIAL.length)))
+        rmSync(join(this.settings.folder, name), { recursive: true, force: true });
+  }
+
+  #freeName(at: number): string {
+    const base = `backup-${new Date(at)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '')}`;
+    let name = base;
+    for (let n = 2; existsSync(join(this.settings.folder, name)); n++) name = `${base}-${n}`;
+    return name;
+  }
+}
+
+function suffix(name: string): number {
+  return Number(NAME.exec(name)?.[2] ?? 1);
+}
+
+function manifest(backup: Backup): string {
+  const { createdAt, files, policyLogs } = backup;
+  return `${JSON.stringify({ format: 1, createdAt: new Date(createdAt).toISOString(), policyLogs, files }, null, 2)}\n`;
+}
+
+/** A backup's manifest, or null when it is missing or not one this service wrote. */
+function readManifest(folder: string, name: string): Backup | null {
+  try {
+    const read = JSON.parse(readFileSync(join(folder, MANIFEST), 'utf8')) as {
+      format?: unknown;
+      createdAt?: unknown;
+      policyLogs?: unknown;
+      files?: unknown;
+    };
+    const createdAt = typeof read.createdAt === 'string' ? Date.parse(read.createdAt) : Number.NaN;
+    if (read.format !== 1 || Number.isNaN(createdAt) || !Array.isArray(read.files)) return null;
+    const files = read.files.filter(
+      (f): f is BackupFile =>
+        typeof f?.name === 'string' && typeof f?.bytes === 'number' && typeof f?.sha256 === 'string',
+    );
+    return {
+      name,
+      createdAt,
+      files,
+      bytes: files.reduce((sum, file) => sum + file.bytes, 0),
+      policyLogs: read.policyLogs === true,
+    };
+  } catch {
+    return null;
+  }
+}
