@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { basic } from '../helpers/net.js';
@@ -26,6 +29,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   let codeToken = '';
   /** axe-core findings, by page. */
   const accessibility: Record<string, string[]> = {};
+  /** The node backs itself up here (BACKUP_DIR). */
+  const backupDir = join(mkdtempSync(join(tmpdir(), 'orchestrator-web-backups-')), 'backups');
 
   const http = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
   const v1 = (key: string) => http(`/v1/account/${accountId}`, { headers: { 'maven-api-key': key } });
@@ -56,7 +61,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   before(async () => {
     await ensureWebBuild();
     browser = await launchChromium();
-    server = await startTestServer({ LOG_LEVEL: 'warn' });
+    server = await startTestServer({ LOG_LEVEL: 'warn', BACKUP_DIR: backupDir });
     context = await newContext(browser, server.url);
     page = await context.newPage();
     watch = new ConsoleWatch(page);
@@ -66,6 +71,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await context?.close();
     await browser?.close();
     await server?.stop();
+    rmSync(join(backupDir, '..'), { recursive: true, force: true });
   });
 
   test('sign-in: a wrong password and too many attempts are explained; the right password opens the accounts', async () => {
@@ -443,6 +449,30 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.ok(((await accounts.json()) as { accountId: string }[]).some((a) => a.accountId === accountId));
   });
 
+  test('backups: the schedule, the backups kept with their checksums, and one more on demand', async () => {
+    watch.step = 'backups';
+    const backups = server.server.runtime.services.backups;
+    assert.ok(backups);
+    // The node wrote its first backup at start (the folder was empty).
+    assert.equal(backups.list().length, 1);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backups' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Backups' }).waitFor();
+    await page.getByText(backupDir).waitFor();
+    const table = page.getByRole('table', { name: 'Backups, newest first' });
+    assert.equal(await table.locator('tbody tr').count(), 1);
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    await page.getByText(/Backup backup-\S+ written/).waitFor();
+    await table.locator('tbody tr').nth(1).waitFor();
+    const kept = backups.list();
+    assert.equal(kept.length, 2);
+    // Newest first, each with its files' checksums.
+    const newest = kept[0];
+    assert.ok(newest);
+    await table.locator('tbody tr').first().getByText(newest.name).waitFor();
+    await table.getByTitle(newest.files[0]?.sha256 ?? '').waitFor();
+    await visited('backups');
+  });
+
   test('a session that has ended sends the person to sign in, then back to the page they asked for', async () => {
     watch.step = 'session-ended';
     await context.clearCookies();
@@ -521,6 +551,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'api-authorization',
       'api-key-regenerate-dialog',
       'audit-log',
+      'backups',
       'context',
       'operator-tokens',
       'policies',

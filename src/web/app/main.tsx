@@ -6,6 +6,7 @@ import { Loading, Notice, PageHeading } from './components/ui.js';
 import { AccountsPage } from './pages/accounts.js';
 import { ApiAuthorizationPage } from './pages/api-authorization.js';
 import { AuditPage } from './pages/audit.js';
+import { BackupsPage } from './pages/backups.js';
 import { ContextPage } from './pages/context.js';
 import { OperatorTokensPage } from './pages/operator-tokens.js';
 import { PoliciesPage } from './pages/policies.js';
@@ -24,6 +25,8 @@ function Page({ route }: { route: Route }) {
       return <AuditPage accountId={null} />;
     case 'operator-tokens':
       return <OperatorTokensPage />;
+    case 'backups':
+      return <BackupsPage />;
     case 'policy-editor':
       return (
         <>
@@ -134,7 +137,7 @@ function App() {
     );
   }
   const current =
-    route.name === 'audit' || route.name === 'operator-tokens'
+    route.name === 'audit' || route.name === 'operator-tokens' || route.name === 'backups'
       ? route.name
       : route.name === 'accounts' || route.name === 'account' || route.name === 'policy-editor'
         ? 'accounts'

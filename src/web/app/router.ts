@@ -7,6 +7,7 @@ export type Route =
   | { name: 'accounts' }
   | { name: 'audit' }
   | { name: 'operator-tokens' }
+  | { name: 'backups' }
   | { name: 'account'; accountId: string; section: AccountSection }
   | { name: 'policy-editor'; accountId: string; policyId: string | null }
   | { name: 'not-found' };
@@ -37,6 +38,7 @@ export function parseRoute(pathname: string): Route {
   if (first === 'sign-in' && accountId === undefined) return { name: 'sign-in' };
   if (first === 'audit' && accountId === undefined) return { name: 'audit' };
   if (first === 'operator-tokens' && accountId === undefined) return { name: 'operator-tokens' };
+  if (first === 'backups' && accountId === undefined) return { name: 'backups' };
   if (first !== 'accounts') return { name: 'not-found' };
   if (accountId === undefined) return { name: 'accounts' };
   if (section === undefined) return { name: 'account', accountId, section: 'api-authorization' };

@@ -19,6 +19,7 @@ const PAGE_SIZE = 50;
 const ACTIONS: Record<string, string> = {
   'operator.signed-in': 'signed in',
   'operator-token.created': 'created an operator API token',
+  'backup.created': 'wrote a backup on demand',
   'policy.created': 'created a policy',
   'policy.updated': 'changed a policy',
   'policy.deleted': 'deleted a policy',
