@@ -21,7 +21,15 @@ export const WEB_CSP = [
 ].join('; ');
 
 /** Paths the app routes in the browser: each answers index.html, and the app picks the page. */
-export const CLIENT_ROUTES = ['/', '/sign-in', '/accounts', '/accounts/*', '/audit', '/operator-tokens', '/backups'];
+export const CLIENT_ROUTES = [
+  '/',
+  '/sign-in',
+  '/accounts',
+  '/accounts/*',
+  '/audit',
+  '/operator-tokens',
+  '/backups',
+];
 
 /** `dist/web` of the package, whether this file runs from `src/` (tsx) or `dist/` (built). */
 export function defaultWebRoot(): string {
