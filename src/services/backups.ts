@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
+import { syncPath } from '../core/sync-path.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { BackupFile, StoreBackup } from '../ports/store.js';
@@ -49,8 +50,8 @@ const MAX_WAIT_MS = 60 * 60_000;
 /**
  * Scheduled backups of a SQLite node (BACKUP_DIR). Every interval, the store writes a consistent copy of
  * itself (StoreBackup, on a thread of its own) into a hidden folder, which gets a manifest (`backup.json`:
- * when, which files, their sizes and SHA-256) and is then renamed `backup-<UTC time>`: a folder with that
- * name is always complete. The newest `keep` backups are kept and older ones removed; so is what a stopped
+ * when, which files, their sizes and SHA-256), is flushed to the disk and is then renamed
+ * `backup-<UTC time>`: a folder with that name is always complete, even after a power cut. The newest `keep` backups are kept and older ones removed; so is what a stopped
  * backup left. The schedule survives restarts: the next backup is due an interval after the newest in the
  * folder. One backup at a time; an operator may ask for one at any moment (runNow).
  *
@@ -161,7 +162,11 @@ export class BackupService {
         policyLogs,
       };
       writeFileSync(join(partial, MANIFEST), manifest(backup), { mode: 0o600, flag: 'wx' });
+      // On the disk before the name says complete: the manifest, the folder's entries, then the rename.
+      syncPath(join(partial, MANIFEST));
+      syncPath(partial);
       renameSync(partial, join(folder, name));
+      syncPath(folder);
       this.#lastDurationMs = Math.round(performance.now() - began);
       this.#lastSuccessAt = createdAt;
       this.#written++;

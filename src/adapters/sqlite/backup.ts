@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { syncPath } from '../../core/sync-path.js';
 import { startThread, terminateThread } from '../../core/threads.js';
 import type { BackupFile, StoreBackup } from '../../ports/store.js';
 import { openSqlite } from './database.js';
@@ -27,8 +28,8 @@ export function sqliteBackupCopies(mainFile: string, folder: string, policyLogs:
  * Writes a consistent copy of the SQLite file `from` into `to` with `VACUUM INTO`, which reads the file in
  * one read transaction (what was committed when it began; writers go on meanwhile) and writes a compact
  * file of its own. The copy is made empty with mode 0600 first, so it is never readable by others, not even
- * for a moment (and a file already there is refused); then it is opened and checked (`quick_check`) and its
- * SHA-256 taken. A copy that fails is removed.
+ * for a moment (and a file already there is refused); then it is flushed to the disk, opened and checked
+ * (`quick_check`), and its SHA-256 taken. A copy that fails is removed.
  */
 export function copySqliteFile({ from, to }: SqliteCopy): BackupFile {
   closeSync(openSync(to, 'wx', 0o600));
@@ -40,6 +41,8 @@ export function copySqliteFile({ from, to }: SqliteCopy): BackupFile {
       source.close();
     }
     chmodSync(to, 0o600);
+    // SQLite does not flush what VACUUM INTO wrote to the disk: a power cut could leave a corrupt copy.
+    syncPath(to);
     const copy = new Database(to, { fileMustExist: true });
     try {
       const check = copy.pragma('quick_check', { simple: true });
