@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
-import { syncPath } from '../core/sync-path.js';
+import { syncPathAsync } from '../core/sync-path.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { BackupFile, StoreBackup } from '../ports/store.js';
@@ -80,28 +81,55 @@ export class BackupService {
    */
   start(): void {
     mkdirSync(this.settings.folder, { recursive: true, mode: 0o700 });
-    const newest = this.list()[0];
+    const newest = this.#listNow()[0];
     this.#lastSuccessAt = newest?.createdAt ?? null;
     this.#nextAt = newest ? newest.createdAt + this.settings.intervalMs : this.deps.clock.now();
     this.#started = true;
     this.#arm();
   }
 
-  /** The complete backups in the folder, newest first. */
-  list(): Backup[] {
+  /** The complete backups in the folder, newest first (read off the event loop). */
+  async list(): Promise<Backup[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.settings.folder);
+    } catch {
+      return [];
+    }
+    const folder = this.settings.folder;
+    return newestFirst(
+      await Promise.all(
+        names
+          .filter((name) => NAME.test(name))
+          .map((name) =>
+            readFile(join(folder, name, MANIFEST), 'utf8').then(
+              (text) => parseManifest(text, name),
+              () => null,
+            ),
+          ),
+      ),
+    );
+  }
+
+  /** list(), blocking: only at start, before the server listens. */
+  #listNow(): Backup[] {
     let names: string[];
     try {
       names = readdirSync(this.settings.folder);
     } catch {
       return [];
     }
-    const backups: Backup[] = [];
-    for (const name of names) {
-      if (!NAME.test(name)) continue;
-      const backup = readManifest(join(this.settings.folder, name), name);
-      if (backup) backups.push(backup);
-    }
-    return backups.sort((a, b) => b.createdAt - a.createdAt || suffix(b.name) - suffix(a.name));
+    return newestFirst(
+      names
+        .filter((name) => NAME.test(name))
+        .map((name) => {
+          try {
+            return parseManifest(readFileSync(join(this.settings.folder, name, MANIFEST), 'utf8'), name);
+          } catch {
+            return null;
+          }
+        }),
+    );
   }
 
   status(): BackupStatus {
@@ -147,12 +175,14 @@ export class BackupService {
     const { folder, policyLogs, intervalMs } = this.settings;
     const createdAt = this.deps.clock.now();
     const began = performance.now();
-    const name = this.#freeName(createdAt);
-    const partial = join(folder, `${PARTIAL}${name}`);
+    let name = '';
+    let partial = '';
     try {
-      mkdirSync(folder, { recursive: true, mode: 0o700 });
-      this.#removePartials();
-      mkdirSync(partial, { mode: 0o700 });
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      name = await this.#freeName(createdAt);
+      partial = join(folder, `${PARTIAL}${name}`);
+      await this.#removePartials();
+      await mkdir(partial, { mode: 0o700 });
       const files = await this.deps.backup.writeCopy(partial, { policyLogs, signal: this.#abort.signal });
       const backup: Backup = {
         name,
@@ -161,12 +191,12 @@ export class BackupService {
         bytes: files.reduce((sum, file) => sum + file.bytes, 0),
         policyLogs,
       };
-      writeFileSync(join(partial, MANIFEST), manifest(backup), { mode: 0o600, flag: 'wx' });
+      await writeFile(join(partial, MANIFEST), manifest(backup), { mode: 0o600, flag: 'wx' });
       // On the disk before the name says complete: the manifest, the folder's entries, then the rename.
-      syncPath(join(partial, MANIFEST));
-      syncPath(partial);
-      renameSync(partial, join(folder, name));
-      syncPath(folder);
+      await syncPathAsync(join(partial, MANIFEST));
+      await syncPathAsync(partial);
+      await rename(partial, join(folder, name));
+      await syncPathAsync(folder);
       this.#lastDurationMs = Math.round(performance.now() - began);
       this.#lastSuccessAt = createdAt;
       this.#written++;
@@ -175,11 +205,11 @@ export class BackupService {
         { backup: name, bytes: backup.bytes, durationMs: this.#lastDurationMs },
         'backup written',
       );
-      this.#prune();
+      await this.#prune();
       return backup;
     } catch (error) {
       try {
-        rmSync(partial, { recursive: true, force: true });
+        if (partial) await rm(partial, { recursive: true, force: true });
       } catch {
         // The folder itself went away or was replaced: nothing of this backup is left to remove.
       }
@@ -211,10 +241,10 @@ export class BackupService {
   }
 
   /** Removes the backups beyond the newest `keep`. */
-  #prune(): void {
-    for (const old of this.list().slice(this.settings.keep)) {
+  async #prune(): Promise<void> {
+    for (const old of (await this.list()).slice(this.settings.keep)) {
       try {
-        rmSync(join(this.settings.folder, old.name), { recursive: true, force: true });
+        await rm(join(this.settings.folder, old.name), { recursive: true, force: true });
         this.deps.log.info({ backup: old.name }, 'old backup removed');
       } catch (error) {
         this.deps.log.warn({ err: error, backup: old.name }, 'could not remove an old backup');
@@ -223,21 +253,34 @@ export class BackupService {
   }
 
   /** Removes what a backup stopped half-way left (a crash, a stop); only called between backups. */
-  #removePartials(): void {
-    for (const name of readdirSync(this.settings.folder))
+  async #removePartials(): Promise<void> {
+    for (const name of await readdir(this.settings.folder))
       if (name.startsWith(PARTIAL) && NAME.test(name.slice(PARTIAL.length)))
-        rmSync(join(this.settings.folder, name), { recursive: true, force: true });
+        await rm(join(this.settings.folder, name), { recursive: true, force: true });
   }
 
-  #freeName(at: number): string {
+  async #freeName(at: number): Promise<string> {
     const base = `backup-${new Date(at)
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d{3}/, '')}`;
     let name = base;
-    for (let n = 2; existsSync(join(this.settings.folder, name)); n++) name = `${base}-${n}`;
+    for (let n = 2; await exists(join(this.settings.folder, name)); n++) name = `${base}-${n}`;
     return name;
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function newestFirst(backups: (Backup | null)[]): Backup[] {
+  return backups
+    .filter((backup): backup is Backup => backup !== null)
+    .sort((a, b) => b.createdAt - a.createdAt || suffix(b.name) - suffix(a.name));
 }
 
 function suffix(name: string): number {
@@ -249,10 +292,10 @@ function manifest(backup: Backup): string {
   return `${JSON.stringify({ format: 1, createdAt: new Date(createdAt).toISOString(), policyLogs, files }, null, 2)}\n`;
 }
 
-/** A backup's manifest, or null when it is missing or not one this service wrote. */
-function readManifest(folder: string, name: string): Backup | null {
+/** A backup's manifest, or null when it is not one this service wrote. */
+function parseManifest(text: string, name: string): Backup | null {
   try {
-    const read = JSON.parse(readFileSync(join(folder, MANIFEST), 'utf8')) as {
+    const read = JSON.parse(text) as {
       format?: unknown;
       createdAt?: unknown;
       policyLogs?: unknown;

@@ -454,7 +454,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const backups = server.server.runtime.services.backups;
     assert.ok(backups);
     // The node wrote its first backup at start (the folder was empty).
-    assert.equal(backups.list().length, 1);
+    assert.equal((await backups.list()).length, 1);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backups' }).click();
     await page.getByRole('heading', { level: 1, name: 'Backups' }).waitFor();
     await page.getByText(backupDir).waitFor();
@@ -463,7 +463,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Back up now' }).click();
     await page.getByText(/Backup backup-\S+ written/).waitFor();
     await table.locator('tbody tr').nth(1).waitFor();
-    const kept = backups.list();
+    const kept = await backups.list();
     assert.equal(kept.length, 2);
     // Newest first, each with its files' checksums.
     const newest = kept[0];

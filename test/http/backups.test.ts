@@ -240,7 +240,7 @@ test('a backup under way when the node stops is stopped and removed', async () =
   assert.ok(backups);
   await until(
     'the first backup',
-    async () => backups.list().length,
+    async () => (await backups.list()).length,
     (n) => n === 1,
   );
   const running = backups.runNow();

@@ -85,7 +85,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
           at: iso(status.lastFailure.at) as string,
           message: status.lastFailure.message,
         },
-        backups: backups.list().map(view),
+        backups: (await backups.list()).map(view),
       };
     },
   );
