@@ -71,6 +71,14 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The status once the backup a node writes at start (into an empty BACKUP_DIR) is there. */
+const firstBackup = (url: string, admin: Record<string, string>) =>
+  until(
+    'the first backup',
+    () => status(url, admin),
+    (s) => s.backups.length === 1,
+  );
+
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 test('scheduled backups: the first at start; complete, private, checked; kept N; a node starts on one', async () => {
@@ -81,11 +89,7 @@ test('scheduled backups: the first at start; complete, private, checked; kept N;
   try {
     const admin = await signIn(t.url);
     // An empty BACKUP_DIR: the first backup is due at once.
-    const first = await until(
-      'the first backup',
-      () => status(t.url, admin),
-      (s) => s.backups.length === 1,
-    );
+    const first = await firstBackup(t.url, admin);
     assert.equal(first.enabled, true);
     assert.equal(first.folder, backupDir);
     assert.equal(first.keep, 2);
@@ -203,11 +207,7 @@ test('a backup that fails answers 503 with the reason, is counted, and leaves no
   const t = await startTestServer({ BACKUP_DIR: backupDir, BACKUP_POLICY_LOGS: 'false', LOG_LEVEL: 'warn' });
   try {
     const admin = await signIn(t.url);
-    const first = await until(
-      'the first backup',
-      () => status(t.url, admin),
-      (s) => s.backups.length === 1,
-    );
+    const first = await firstBackup(t.url, admin);
     assert.deepEqual(
       first.backups[0]?.files.map((f) => f.name),
       ['orchestrator.db'],
