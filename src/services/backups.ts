@@ -83,7 +83,9 @@ export class BackupService {
     mkdirSync(this.settings.folder, { recursive: true, mode: 0o700 });
     const newest = this.#listNow()[0];
     this.#lastSuccessAt = newest?.createdAt ?? null;
-    this.#nextAt = newest ? newest.createdAt + this.settings.intervalMs : this.deps.clock.now();
+    const now = this.deps.clock.now();
+    // A newest backup dated ahead of the clock (the clock was set back) waits an interval from now, no more.
+    this.#nextAt = newest ? Math.min(newest.createdAt, now) + this.settings.intervalMs : now;
     this.#started = true;
     this.#arm();
   }
@@ -205,7 +207,7 @@ export class BackupService {
         { backup: name, bytes: backup.bytes, durationMs: this.#lastDurationMs },
         'backup written',
       );
-      await this.#prune();
+      await this.#prune(name);
       return backup;
     } catch (error) {
       try {
@@ -240,9 +242,13 @@ export class BackupService {
     this.#timer.unref();
   }
 
-  /** Removes the backups beyond the newest `keep`. */
-  async #prune(): Promise<void> {
-    for (const old of (await this.list()).slice(this.settings.keep)) {
+  /**
+   * Keeps the backup just written and the newest `keep - 1` others; removes the rest. (The one just written
+   * is never removed, even when others are dated later: after the clock was set back, those go first.)
+   */
+  async #prune(written: string): Promise<void> {
+    const others = (await this.list()).filter((backup) => backup.name !== written);
+    for (const old of others.slice(this.settings.keep - 1)) {
       try {
         await rm(join(this.settings.folder, old.name), { recursive: true, force: true });
         this.deps.log.info({ backup: old.name }, 'old backup removed');

@@ -202,6 +202,37 @@ test('scheduled backups: the first at start; complete, private, checked; kept N;
   }
 });
 
+test('the schedule after the clock was set back; folders without a manifest are not backups and are left alone', async () => {
+  const backupDir = join(folder(), 'backups');
+  const ahead = join(backupDir, 'backup-20990101T000000Z');
+  mkdirSync(ahead, { recursive: true });
+  writeFileSync(
+    join(ahead, 'backup.json'),
+    JSON.stringify({ format: 1, createdAt: '2099-01-01T00:00:00.000Z', policyLogs: true, files: [] }),
+  );
+  mkdirSync(join(backupDir, 'backup-20200101T000000Z'));
+  const started = Date.now();
+  const t = await startTestServer({ BACKUP_DIR: backupDir, BACKUP_KEEP: '1', LOG_LEVEL: 'warn' });
+  try {
+    const admin = await signIn(t.url);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const view = await status(t.url, admin);
+    assert.deepEqual(
+      view.backups.map((b) => b.name),
+      ['backup-20990101T000000Z'],
+    );
+    // Due an interval from now, not from 2099.
+    const due = Date.parse(view.nextAt ?? '');
+    assert.ok(due >= started + 86_400_000 && due <= Date.now() + 86_400_000, view.nextAt ?? 'no nextAt');
+    // Keeping one: the backup just written stays, though the one dated 2099 is "newer"; the folder without
+    // a manifest is left alone.
+    const made = (await (await backUpNow(t.url, admin)).json()) as BackupView;
+    assert.deepEqual(readdirSync(backupDir).sort(), ['backup-20200101T000000Z', made.name].sort());
+  } finally {
+    await t.stop();
+  }
+});
+
 test('a backup that fails answers 503 with the reason, is counted, and leaves nothing half-written', async () => {
   const backupDir = join(folder(), 'backups');
   const t = await startTestServer({ BACKUP_DIR: backupDir, BACKUP_POLICY_LOGS: 'false', LOG_LEVEL: 'warn' });
