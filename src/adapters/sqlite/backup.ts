@@ -93,17 +93,29 @@ export class SqliteStoreBackup implements StoreBackup {
         signal?.removeEventListener('abort', onAbort);
         done();
       };
+      // Stopped: the call rejects once the thread is gone, so that nothing writes into the folder after it.
+      let stopped = false;
       const onAbort = () => {
-        settle(() => reject(new Error('the backup was stopped')));
+        stopped = true;
         void terminateThread(worker);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      worker.once('message', (answer: BackupAnswer) =>
-        settle(() => (answer.ok ? resolve(answer.files) : reject(new Error(answer.message)))),
-      );
-      worker.once('error', (error) => settle(() => reject(error)));
+      worker.once('message', (answer: BackupAnswer) => {
+        if (!stopped) settle(() => (answer.ok ? resolve(answer.files) : reject(new Error(answer.message))));
+      });
+      worker.once('error', (error) => {
+        if (!stopped) settle(() => reject(error));
+      });
       worker.once('exit', (code) =>
-        settle(() => reject(new Error(`the backup thread stopped before it was done (exit code ${code})`))),
+        settle(() =>
+          reject(
+            new Error(
+              stopped
+                ? 'the backup was stopped'
+                : `the backup thread stopped before it was done (exit code ${code})`,
+            ),
+          ),
+        ),
       );
     });
   }
