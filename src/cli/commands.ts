@@ -176,6 +176,13 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       const { storeCopyCommand } = await import('./store-copy.js');
       return storeCopyCommand(config, options, json);
     }
+    case 'store verify': {
+      const from = option(rest, 'from');
+      if (from === undefined) throw new UsageError('store verify needs --from <backup folder>');
+      if (rest.length > 0) throw new UsageError(`store verify does not take ${rest.join(' ')}`);
+      const { storeVerifyCommand } = await import('./store-verify.js');
+      return storeVerifyCommand(config, from, json);
+    }
     case 'admin reset-password': {
       const username = option(rest, 'username') ?? ADMIN_USERNAME;
       return withRuntime(config, async ({ services }) => {

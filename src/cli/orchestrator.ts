@@ -23,6 +23,9 @@ Commands:
   store backup --to DIR [--without-policy-logs]
                                            a consistent copy of DATA_DIR's SQLite store, taken while
                                            the server runs (not the master key: keep it apart)
+  store verify --from DIR                  check a backup (its manifest, SQLite's integrity check, the
+                                           schema, that the master key opens every secret); changes
+                                           nothing in it; exit 1 if a check fails
   store copy --to postgres://… [--without-policy-logs]
                                            copy DATA_DIR's SQLite store into an empty PostgreSQL
                                            database, to move to several nodes; the server on DATA_DIR

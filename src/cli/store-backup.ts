@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { copySqliteFile, sqliteBackupCopies } from '../adapters/sqlite/backup.js';
 import { SQLITE_FILE } from '../adapters/sqlite/store.js';
 import type { Config } from '../config/config.js';
+import { syncPath } from '../core/sync-path.js';
 import { masterKeyFile, StartupError } from '../main.js';
+import { MANIFEST, manifest } from '../services/backups.js';
 
 export interface StoreBackupOptions {
   /** `--to`: the folder to write the copies into (made if missing; must not hold a backup already). */
@@ -29,13 +31,25 @@ export async function storeBackupCommand(
   const copies = sqliteBackupCopies(source, folder, options.policyLogs);
   for (const { to } of copies)
     if (existsSync(to)) throw new StartupError(`${to} exists already: back up into a new or empty folder`);
+  if (existsSync(join(folder, MANIFEST)))
+    throw new StartupError(`${join(folder, MANIFEST)} exists already: back up into a new or empty folder`);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const createdAt = Date.now();
   const written = copies.map((copy) => ({ file: copy.to, ...copySqliteFile(copy) }));
+  // The same manifest as a scheduled backup's, for `store verify`.
+  const files = written.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 }));
+  writeFileSync(join(folder, MANIFEST), manifest({ createdAt, files, policyLogs: options.policyLogs }), {
+    mode: 0o600,
+    flag: 'wx',
+  });
+  syncPath(join(folder, MANIFEST));
+  syncPath(folder);
   process.stdout.write(
     json
       ? `${JSON.stringify({ files: written })}\n`
       : [
           ...written.map((w) => `wrote ${w.file} (${w.bytes} bytes, SHA-256 ${w.sha256})`),
+          `wrote ${join(folder, MANIFEST)} (check the backup with: orchestrator store verify --from ${folder})`,
           `The master key is not in the backup: keep ${config.masterKey ? 'ORCHESTRATOR_MASTER_KEY' : masterKeyFile(config.dataDir)} apart, a backup cannot be read without it.`,
           '',
         ].join('\n'),

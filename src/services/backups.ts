@@ -42,7 +42,8 @@ export interface BackupStatus {
 const NAME = /^backup-(\d{8}T\d{6}Z)(?:-(\d+))?$/;
 /** A backup is written under this prefix and renamed when complete. */
 const PARTIAL = '.partial-';
-const MANIFEST = 'backup.json';
+/** Each backup's manifest: when, which files, their sizes and SHA-256 (also written by `store backup`). */
+export const MANIFEST = 'backup.json';
 /** After a failure the next try comes this soon (or at the interval, when that is shorter). */
 const RETRY_MS = 10 * 60_000;
 /** The longest a timer waits before looking at the clock again (timers cannot wait a month; clocks jump). */
@@ -293,13 +294,14 @@ function suffix(name: string): number {
   return Number(NAME.exec(name)?.[2] ?? 1);
 }
 
-function manifest(backup: Backup): string {
+/** The manifest's text (format 1). */
+export function manifest(backup: Omit<Backup, 'name' | 'bytes'>): string {
   const { createdAt, files, policyLogs } = backup;
   return `${JSON.stringify({ format: 1, createdAt: new Date(createdAt).toISOString(), policyLogs, files }, null, 2)}\n`;
 }
 
-/** A backup's manifest, or null when it is not one this service wrote. */
-function parseManifest(text: string, name: string): Backup | null {
+/** A backup's manifest, or null when it is not one this service (or `store backup`) wrote. */
+export function parseManifest(text: string, name: string): Backup | null {
   try {
     const read = JSON.parse(text) as {
       format?: unknown;

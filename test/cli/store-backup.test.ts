@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -25,6 +25,8 @@ async function node(dataDir: string, masterKey: string): Promise<RunningServer> 
     new Writable({ write: (_chunk, _encoding, done) => done() }),
   );
 }
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 const properties = (base: string, key: string, init: RequestInit = {}) =>
   fetch(`${base}/v1/account/${ACCOUNT}/orchestrator/conv-1/properties`, {
@@ -92,6 +94,57 @@ test('orchestrator store backup: taken while the server writes, a node on the co
   } finally {
     await server.stop();
   }
+
+  // store verify: every check passes with the right key, and the backup is left as it was.
+  const before = Object.fromEntries(readdirSync(backup).map((f) => [f, sha256(join(backup, f))]));
+  assert.deepEqual(Object.keys(before).sort(), ['backup.json', 'orchestrator.db', 'policy-logs.db']);
+  const verified = await runCli(env, 'store', 'verify', '--from', backup, '--json');
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  const report = JSON.parse(verified.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+  assert.deepEqual(
+    report.checks.map((c) => [c.name, c.ok]),
+    [
+      ['files', true],
+      ['integrity', true],
+      ['schema', true],
+      ['master key', true],
+      ['contents', true],
+    ],
+  );
+  assert.deepEqual(Object.fromEntries(readdirSync(backup).map((f) => [f, sha256(join(backup, f))])), before);
+  // Another key: the master key check fails, naming what it cannot open.
+  const otherKey = await runCli(
+    { ...env, ORCHESTRATOR_MASTER_KEY: randomBytes(32).toString('base64') },
+    'store',
+    'verify',
+    '--from',
+    backup,
+  );
+  assert.equal(otherKey.code, 1);
+  assert.match(
+    otherKey.stdout,
+    /FAILED master key: .* does not open \d+ sealed secret\(s\) \(.*api-key of acme-backup/,
+  );
+  // Usage: --from is needed, nothing else is taken; a folder with no store is refused.
+  assert.equal((await runCli(env, 'store', 'verify')).code, 2);
+  assert.equal((await runCli(env, 'store', 'verify', '--from', backup, '--all')).code, 2);
+  assert.equal((await runCli(env, 'store', 'verify', '--from', folder())).code, 1);
+
+  // A damaged copy: a file that no longer matches its manifest fails the check, and so does SQLite's own.
+  const damaged = folder();
+  cpSync(backup, damaged, { recursive: true });
+  const db = join(damaged, 'orchestrator.db');
+  const pageSize = 4096;
+  const bytes = readFileSync(db);
+  // Overwrite the second page (the first table's root) with noise.
+  randomBytes(pageSize).copy(bytes, pageSize);
+  writeFileSync(db, bytes);
+  const broken = await runCli(env, 'store', 'verify', '--from', damaged, '--json');
+  assert.equal(broken.code, 1);
+  const failed = (JSON.parse(broken.stdout) as { checks: { name: string; ok: boolean }[] }).checks
+    .filter((c) => !c.ok)
+    .map((c) => c.name);
+  assert.deepEqual(failed, ['files', 'integrity']);
 
   // The backup folder, with the master key, is a data folder: the account, its key and a document are there.
   const restored = await node(backup, masterKey);

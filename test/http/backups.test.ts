@@ -15,6 +15,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
 import { startServer } from '../../src/main.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
 import { tempFolders } from '../helpers/folders.js';
 import { freePort, SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
 
@@ -118,6 +119,24 @@ test('scheduled backups: the first at start; complete, private, checked; kept N;
       policyLogs: true,
       files: start.files,
     });
+
+    // store verify takes a scheduled backup as it takes its own: every check passes with the node's key.
+    const verified = await runCli(
+      cliEnv({
+        DATA_DIR: folder(),
+        ORCHESTRATOR_MASTER_KEY: t.server.runtime.config.masterKey?.toString('base64') ?? '',
+        DATABASE_URL: undefined,
+      }),
+      'store',
+      'verify',
+      '--from',
+      startFolder,
+    );
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(
+      verified.stdout,
+      /ok {5}files: orchestrator\.db and policy-logs\.db as backup\.json lists them/,
+    );
 
     // Data written after it, then a backup on demand.
     const services = t.server.runtime.services;

@@ -57,7 +57,8 @@ export function copySqliteFile({ from, to }: SqliteCopy): BackupFile {
   }
 }
 
-function sha256Of(file: string): string {
+/** The SHA-256 of a file (hex), read 1 MiB at a time. */
+export function sha256Of(file: string): string {
   const hash = createHash('sha256');
   const buffer = Buffer.allocUnsafe(1 << 20);
   const fd = openSync(file, 'r');
