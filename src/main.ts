@@ -217,6 +217,7 @@ export async function openRuntime(
       tokenTtlSeconds: config.tokenTtlSeconds,
       contextMaxRetentionSeconds: config.contextMaxRetentionSeconds,
       signingPlace: signingPlace(config.signingThreads),
+      auditRetentionMs: config.auditRetentionDays * 86_400_000,
       ...(config.backups && {
         backups: {
           folder: config.backups.folder,

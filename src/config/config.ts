@@ -41,6 +41,11 @@ export interface Config {
    * (default 32; 0 turns it off). Not used over PostgreSQL, where other nodes write too.
    */
   contextCacheMb: number;
+  /**
+   * `AUDIT_RETENTION_DAYS`: audit events older than this many days are deleted in the background (default 0:
+   * kept until deleted by hand).
+   */
+  auditRetentionDays: number;
   /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
   trustProxy: boolean;
   /**
@@ -175,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       10 * 366 * 86_400,
     ),
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     trustProxy: trust === 'true',
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',

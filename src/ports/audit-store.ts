@@ -16,4 +16,6 @@ export interface AuditStore {
   appendAudit(event: AuditEvent): Promise<void>;
   /** Newest first; `before` pages backwards by time. */
   listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]>;
+  /** Deletes up to `limit` events older than `cutoff` (ms), oldest first; resolves with how many it deleted. */
+  purgeAuditBefore(cutoff: number, limit: number): Promise<number>;
 }

@@ -27,6 +27,8 @@ export interface ServiceContext {
     contextMaxRetentionSeconds: number;
     /** Where access tokens are signed (TokenSigner). */
     signingPlace: SigningPlace;
+    /** Audit events older than this are deleted in the background (AUDIT_RETENTION_DAYS); 0: kept. */
+    auditRetentionMs?: number;
     /** Scheduled backups of a SQLite node (BACKUP_DIR); absent: none. */
     backups?: BackupSettings;
   };

@@ -15,11 +15,13 @@ export interface Maintenance {
  * leaves waits for the next (docs/policies.md).
  */
 const POLICY_LOG_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRun: 1_000 };
+/** Audit events are few (a handful per operator action): an hourly run of up to 100,000 keeps up. */
+const AUDIT_PURGE = { intervalMs: 60 * 60_000, batchSize: 1_000, maxBatchesPerRun: 100 };
 
 /**
  * Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more
  * (every 10 minutes); delete policy log entries older than 7 days, and expired context documents (every
- * minute, in bounded batches).
+ * minute, in bounded batches); with AUDIT_RETENTION_DAYS, audit events older than that (every hour).
  */
 export function startMaintenance(
   ctx: ServiceContext,
@@ -62,13 +64,26 @@ export function startMaintenance(
       purged.policyLogEntries += count;
     },
   });
+  // Audit events past AUDIT_RETENTION_DAYS (they name operators and their addresses: personal data).
+  const auditRetentionMs = ctx.settings.auditRetentionMs ?? 0;
+  const auditPurge =
+    auditRetentionMs > 0
+      ? startBatchedPurge({
+          ...AUDIT_PURGE,
+          deleteBatch: (limit) => ctx.store.audit.purgeAuditBefore(ctx.clock.now() - auditRetentionMs, limit),
+          onError: (error) => ctx.log.warn({ err: error }, 'audit purge failed; will retry'),
+          onPurged: (count) => {
+            purged.auditEvents += count;
+          },
+        })
+      : null;
   return {
     purgeNow: async () => {
-      await Promise.all([contextPurge.runOnce(), policyLogPurge.runOnce()]);
+      await Promise.all([contextPurge.runOnce(), policyLogPurge.runOnce(), auditPurge?.runOnce()]);
     },
     stop: async () => {
       clearInterval(timer);
-      await Promise.all([contextPurge.stop(), policyLogPurge.stop()]);
+      await Promise.all([contextPurge.stop(), policyLogPurge.stop(), auditPurge?.stop()]);
     },
   };
 }

@@ -25,6 +25,7 @@ export interface BatchedPurgeOptions extends PurgeOptions {
 export interface PurgeCounts {
   contextDocuments: number;
   policyLogEntries: number;
+  auditEvents: number;
 }
 
 export interface Purge {

@@ -195,4 +195,33 @@ describeStoreContract('auth stores', (store, it) => {
       ['e3', 'e2'],
     );
   });
+
+  it('purges audit events older than a cutoff, oldest first, a batch at a time', async () => {
+    for (const [id, at] of [
+      ['p4', 4_000_040],
+      ['p1', 4_000_010],
+      ['p3', 4_000_030],
+      ['p2', 4_000_020],
+      ['p5', 4_000_050],
+    ] as const)
+      await store.audit.appendAudit({
+        id,
+        at,
+        actor: 'op',
+        accountId: 'purged',
+        action: 'x',
+        address: null,
+        detail: {},
+      });
+    // Events of the tests before this one are all older than 4,000,000.
+    while ((await store.audit.purgeAuditBefore(4_000_000, 100)) > 0);
+    const left = async () =>
+      (await store.audit.listAudit({ accountId: 'purged', limit: 10 })).map((e) => e.id);
+    // Only events older than the cutoff; the oldest go first.
+    assert.equal(await store.audit.purgeAuditBefore(4_000_040, 2), 2);
+    assert.deepEqual(await left(), ['p5', 'p4', 'p3']);
+    assert.equal(await store.audit.purgeAuditBefore(4_000_040, 10), 1);
+    assert.deepEqual(await left(), ['p5', 'p4']);
+    assert.equal(await store.audit.purgeAuditBefore(4_000_040, 10), 0);
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startMaintenance } from '../../src/services/maintenance.js';
-import { createAccount, createTestApp, type TestApp } from '../helpers/app.js';
+import { createAccount, createTestApp, signIn, type TestApp } from '../helpers/app.js';
 
 describe('operations endpoints', () => {
   let t: TestApp;
@@ -208,5 +208,54 @@ describe('metrics of the policy log and the background purges', () => {
     assert.equal(await metric('orchestrator_policy_log_entries_total{outcome="dropped"}'), 0);
     assert.equal(await metric(WRITTEN), written + 25_000);
     assert.ok(mostQueued <= 1_000, `at most two batches wait (${mostQueued} did)`);
+  });
+});
+
+describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ store: 'sqlite' });
+  });
+  after(async () => t.close());
+
+  const events = async (headers: Record<string, string>) =>
+    (
+      (await t.app.inject({ method: 'GET', url: '/api/admin/audit?limit=100', headers })).json() as {
+        action: string;
+        at: string;
+      }[]
+    ).map((e) => e.action);
+
+  test('events older than the retention are deleted in the background, counted; without it, none', async () => {
+    const session = await signIn(t); // records operator.signed-in
+    await createAccount(t, 'audited');
+    const before = await events(session.headers);
+    assert.ok(before.includes('operator.signed-in'));
+    const PURGED = 'orchestrator_purged_total{what="audit_events"}';
+
+    // The default keeps everything, however old.
+    t.clock.advance(40 * 86_400_000);
+    const keeping = startMaintenance(t.ctx, t.services.purged);
+    try {
+      await keeping.purgeNow();
+    } finally {
+      await keeping.stop();
+    }
+    assert.equal(await metricValue(t, PURGED), 0);
+
+    // With 30 days: what is 40 days old goes, what was just recorded stays.
+    const fresh = await signIn(t);
+    const retaining = startMaintenance(
+      { ...t.ctx, settings: { ...t.ctx.settings, auditRetentionMs: 30 * 86_400_000 } },
+      t.services.purged,
+    );
+    try {
+      await retaining.purgeNow();
+    } finally {
+      await retaining.stop();
+    }
+    assert.equal(await metricValue(t, PURGED), before.length);
+    assert.deepEqual(await events(fresh.headers), ['operator.signed-in']);
+    t.clock.advance(-40 * 86_400_000);
   });
 });

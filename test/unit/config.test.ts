@@ -20,6 +20,8 @@ describe('configuration', () => {
     assert.equal(loadConfig({ SIGNING_THREADS: 'true' }, '/srv').signingThreads, true);
     assert.equal(loadConfig({ SIGNING_THREADS: 'false' }, '/srv').signingThreads, false);
     assert.equal(config.policyLogThread, 'auto');
+    assert.equal(config.auditRetentionDays, 0);
+    assert.equal(loadConfig({ AUDIT_RETENTION_DAYS: '400' }, '/srv').auditRetentionDays, 400);
     assert.equal(loadConfig({ POLICY_LOG_THREAD: 'true' }, '/srv').policyLogThread, true);
     assert.equal(loadConfig({ POLICY_LOG_THREAD: 'false' }, '/srv').policyLogThread, false);
   });
@@ -49,6 +51,8 @@ describe('configuration', () => {
       [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, /DATABASE_STATEMENT_TIMEOUT_MS/],
       [{ CONTEXT_CACHE_MB: 'lots' }, /CONTEXT_CACHE_MB/],
       [{ BACKUP_KEEP: '3' }, /BACKUP_KEEP needs BACKUP_DIR/],
+      [{ AUDIT_RETENTION_DAYS: '-1' }, /AUDIT_RETENTION_DAYS must be a whole number/],
+      [{ AUDIT_RETENTION_DAYS: '36501' }, /AUDIT_RETENTION_DAYS must be between 0 and 36500/],
       [{ BACKUP_DIR: '/backups', BACKUP_KEEP: '0' }, /BACKUP_KEEP must be between 1 and 1000/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '59' }, /BACKUP_INTERVAL_SECONDS must be between/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '1h' }, /BACKUP_INTERVAL_SECONDS must be a whole/],

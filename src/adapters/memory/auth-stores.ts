@@ -333,4 +333,16 @@ export class MemoryAuditStore implements AuditStore {
       .slice(0, filter.limit)
       .map(copy);
   }
+
+  async purgeAuditBefore(cutoff: number, limit: number): Promise<number> {
+    const due = this.#events
+      .map((event, index) => ({ event, index }))
+      .filter(({ event }) => event.at < cutoff)
+      .sort((a, b) => a.event.at - b.event.at)
+      .slice(0, limit)
+      .map(({ index }) => index)
+      .sort((a, b) => b - a);
+    for (const index of due) this.#events.splice(index, 1);
+    return due.length;
+  }
 }

@@ -326,4 +326,14 @@ export class PostgresAuditStore implements AuditStore {
     );
     return rows.map(auditEventFromRow);
   }
+
+  async purgeAuditBefore(cutoff: number, limit: number): Promise<number> {
+    // SKIP LOCKED: purgers on several nodes share the work instead of queueing on each other's rows.
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM audit_events WHERE id IN (
+         SELECT id FROM audit_events WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, limit],
+    );
+    return rowCount ?? 0;
+  }
 }

@@ -324,4 +324,12 @@ export class SqliteAuditStore implements AuditStore {
       }) as Row[];
     return rows.map(auditEventFromRow);
   }
+
+  async purgeAuditBefore(cutoff: number, limit: number): Promise<number> {
+    return this.db
+      .prepare(
+        'DELETE FROM audit_events WHERE rowid IN (SELECT rowid FROM audit_events WHERE at < ? ORDER BY at LIMIT ?)',
+      )
+      .run(cutoff, limit).changes;
+  }
 }

@@ -51,10 +51,11 @@ function renderHousekeeping(log: PolicyLogStats, purged: PurgeCounts): string {
     metric(
       'orchestrator_purged_total',
       'counter',
-      'Rows deleted by the background purges: expired context documents, week-old policy log entries.',
+      'Rows deleted by the background purges: expired context documents, week-old policy log entries, audit events past AUDIT_RETENTION_DAYS.',
       [
         ['{what="context_documents"}', purged.contextDocuments],
         ['{what="policy_log_entries"}', purged.policyLogEntries],
+        ['{what="audit_events"}', purged.auditEvents],
       ],
     ),
   ].join('');
