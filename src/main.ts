@@ -278,7 +278,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
   const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
   const maintenance = startMaintenance(services.ctx, services.purged);
   try {
-    services.backups?.start();
+    await services.backups?.start();
   } catch (error) {
     await maintenance.stop();
     await app.close();

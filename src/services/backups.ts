@@ -1,4 +1,3 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../core/errors.js';
@@ -80,9 +79,9 @@ export class BackupService {
    * Makes the folder (throws if it cannot) and schedules the next backup: an interval after the newest one
    * the folder holds, or now when it holds none.
    */
-  start(): void {
-    mkdirSync(this.settings.folder, { recursive: true, mode: 0o700 });
-    const newest = this.#listNow()[0];
+  async start(): Promise<void> {
+    await mkdir(this.settings.folder, { recursive: true, mode: 0o700 });
+    const [newest] = await this.list();
     this.#lastSuccessAt = newest?.createdAt ?? null;
     const now = this.deps.clock.now();
     // A newest backup dated ahead of the clock (the clock was set back) waits an interval from now, no more.
@@ -111,27 +110,6 @@ export class BackupService {
             ),
           ),
       ),
-    );
-  }
-
-  /** list(), blocking: only at start, before the server listens. */
-  #listNow(): Backup[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.settings.folder);
-    } catch {
-      return [];
-    }
-    return newestFirst(
-      names
-        .filter((name) => NAME.test(name))
-        .map((name) => {
-          try {
-            return parseManifest(readFileSync(join(this.settings.folder, name, MANIFEST), 'utf8'), name);
-          } catch {
-            return null;
-          }
-        }),
     );
   }
 

@@ -77,7 +77,8 @@ const firstBackup = (url: string, admin: Record<string, string>) =>
   until(
     'the first backup',
     () => status(url, admin),
-    (s) => s.backups.length === 1,
+    // Done: listed (renamed into place) and no longer running (status updated, old ones pruned).
+    (s) => s.backups.length === 1 && !s.running,
   );
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -290,8 +291,8 @@ test('a backup under way when the node stops is stopped and removed', async () =
   assert.ok(backups);
   await until(
     'the first backup',
-    async () => (await backups.list()).length,
-    (n) => n === 1,
+    async () => ({ kept: (await backups.list()).length, running: backups.status().running }),
+    ({ kept, running }) => kept === 1 && !running,
   );
   const running = backups.runNow();
   await t.stop();

@@ -3,13 +3,11 @@ import { AppError } from '../../core/errors.js';
 import { recordAudit } from '../../services/audit.js';
 import type { Backup } from '../../services/backups.js';
 import type { App, RouteDeps } from '../types.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+import { iso, NullableTime, Time } from './times.js';
 
 const BackupView = Type.Object({
   name: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
+  createdAt: Time,
   bytes: Type.Integer(),
   policyLogs: Type.Boolean(),
   files: Type.Array(Type.Object({ name: Type.String(), bytes: Type.Integer(), sha256: Type.String() })),
@@ -17,7 +15,7 @@ const BackupView = Type.Object({
 
 const view = (backup: Backup) => ({
   name: backup.name,
-  createdAt: iso(backup.createdAt) as string,
+  createdAt: iso(backup.createdAt),
   bytes: backup.bytes,
   policyLogs: backup.policyLogs,
   files: backup.files,
@@ -45,10 +43,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
             running: Type.Boolean(),
             nextAt: NullableTime,
             lastSuccessAt: NullableTime,
-            lastFailure: Type.Union([
-              Type.Object({ at: Type.String({ format: 'date-time' }), message: Type.String() }),
-              Type.Null(),
-            ]),
+            lastFailure: Type.Union([Type.Object({ at: Time, message: Type.String() }), Type.Null()]),
             backups: Type.Array(BackupView),
           }),
         },
@@ -82,7 +77,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
         nextAt: iso(status.nextAt),
         lastSuccessAt: iso(status.lastSuccessAt),
         lastFailure: status.lastFailure && {
-          at: iso(status.lastFailure.at) as string,
+          at: iso(status.lastFailure.at),
           message: status.lastFailure.message,
         },
         backups: (await backups.list()).map(view),

@@ -11,8 +11,8 @@ import {
   SessionId,
   sendJson,
 } from './context-common.js';
+import { iso, NullableTime, Time } from './times.js';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const AccountId = Type.String({ pattern: ACCOUNT_ID_PATTERN.source });
 const NamespaceParams = Type.Object({ accountId: AccountId, namespace: NamespaceName });
 const SessionParams = Type.Object({ accountId: AccountId, namespace: NamespaceName, sessionId: SessionId });
@@ -22,8 +22,6 @@ const PropertyParams = Type.Object({
   sessionId: SessionId,
   property: PropertyName,
 });
-const Time = Type.String({ format: 'date-time' });
-const NullableTime = Type.Union([Time, Type.Null()]);
 const DEFAULT_PER_PAGE = 20;
 
 const NamespaceView = Type.Object({

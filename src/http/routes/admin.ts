@@ -7,10 +7,9 @@ import { recordAudit } from '../../services/audit.js';
 import { SESSION_TTL_MS } from '../../services/operators.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
+import { iso, NullableTime } from './times.js';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
-const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const COPY_ACTIONS = [
   'api-key.copied',
   'credentials.copied',
