@@ -64,6 +64,13 @@ export class StartupError extends Error {
 /** Where a node without ORCHESTRATOR_MASTER_KEY keeps its master key. */
 export const masterKeyFile = (dataDir: string): string => join(dataDir, 'master.key');
 
+/** The key a `master.key` file holds (32 bytes, base64); refuses anything else. */
+export function readMasterKeyFile(file: string): Buffer {
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new StartupError(`${file} does not hold a 32-byte base64 key`);
+  return key;
+}
+
 export function loadMasterKey(config: Config): Buffer {
   if (config.masterKey) return config.masterKey;
   if (config.databaseUrl) {
@@ -72,11 +79,7 @@ export function loadMasterKey(config: Config): Buffer {
     );
   }
   const file = masterKeyFile(config.dataDir);
-  if (existsSync(file)) {
-    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-    if (key.length !== 32) throw new StartupError(`${file} does not hold a 32-byte base64 key`);
-    return key;
-  }
+  if (existsSync(file)) return readMasterKeyFile(file);
   mkdirSync(config.dataDir, { recursive: true });
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });

@@ -1,11 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { copySqliteFile, sqliteBackupCopies } from '../adapters/sqlite/backup.js';
 import { SQLITE_FILE } from '../adapters/sqlite/store.js';
 import type { Config } from '../config/config.js';
-import { syncPath } from '../core/sync-path.js';
 import { masterKeyFile, StartupError } from '../main.js';
-import { MANIFEST, manifest } from '../services/backups.js';
+import { MANIFEST, writeManifest } from '../services/backups.js';
 
 export interface StoreBackupOptions {
   /** `--to`: the folder to write the copies into (made if missing; must not hold a backup already). */
@@ -29,21 +28,15 @@ export async function storeBackupCommand(
   const folder = resolve(options.to);
   if (folder === resolve(config.dataDir)) throw new StartupError('--to must be another folder than DATA_DIR');
   const copies = sqliteBackupCopies(source, folder, options.policyLogs);
-  for (const { to } of copies)
-    if (existsSync(to)) throw new StartupError(`${to} exists already: back up into a new or empty folder`);
-  if (existsSync(join(folder, MANIFEST)))
-    throw new StartupError(`${join(folder, MANIFEST)} exists already: back up into a new or empty folder`);
+  for (const file of [...copies.map((copy) => copy.to), join(folder, MANIFEST)])
+    if (existsSync(file))
+      throw new StartupError(`${file} exists already: back up into a new or empty folder`);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   const createdAt = Date.now();
   const written = copies.map((copy) => ({ file: copy.to, ...copySqliteFile(copy) }));
   // The same manifest as a scheduled backup's, for `store verify`.
   const files = written.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 }));
-  writeFileSync(join(folder, MANIFEST), manifest({ createdAt, files, policyLogs: options.policyLogs }), {
-    mode: 0o600,
-    flag: 'wx',
-  });
-  syncPath(join(folder, MANIFEST));
-  syncPath(folder);
+  await writeManifest(folder, { createdAt, files, policyLogs: options.policyLogs });
   process.stdout.write(
     json
       ? `${JSON.stringify({ files: written })}\n`

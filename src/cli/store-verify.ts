@@ -3,12 +3,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { sha256Of } from '../adapters/sqlite/backup.js';
-import { openSqlite, pendingMigrations, type SqliteMigration } from '../adapters/sqlite/database.js';
 import { POLICY_LOG_FILE, policyLogFileFor } from '../adapters/sqlite/policy-log-file.js';
 import { policyLogMigrations } from '../adapters/sqlite/policy-migrations.js';
-import { createSqliteStore, SQLITE_FILE, sqliteMigrations } from '../adapters/sqlite/store.js';
-import { type Config, parseMasterKey } from '../config/config.js';
-import { masterKeyFile, StartupError } from '../main.js';
+import {
+  createSqliteStore,
+  pendingMigrationsIn,
+  SQLITE_FILE,
+  sqliteMigrations,
+} from '../adapters/sqlite/store.js';
+import type { Config } from '../config/config.js';
+import { masterKeyFile, readMasterKeyFile, StartupError } from '../main.js';
 import { MANIFEST, parseManifest } from '../services/backups.js';
 import { unopenedSealedValues } from '../services/master-key.js';
 
@@ -73,13 +77,7 @@ function verifyingKeys(config: Config, folder: string): { keys: Buffer[]; from: 
   const previous = config.previousMasterKey ? [config.previousMasterKey] : [];
   if (config.masterKey) return { keys: [config.masterKey, ...previous], from: 'ORCHESTRATOR_MASTER_KEY' };
   for (const file of [masterKeyFile(folder), masterKeyFile(config.dataDir)])
-    if (existsSync(file)) {
-      try {
-        return { keys: [parseMasterKey(readFileSync(file, 'utf8'), file), ...previous], from: file };
-      } catch {
-        throw new StartupError(`${file} does not hold a 32-byte base64 key`);
-      }
-    }
+    if (existsSync(file)) return { keys: [readMasterKeyFile(file), ...previous], from: file };
   throw new StartupError(
     `no master key to check the backup with: set ORCHESTRATOR_MASTER_KEY, or put master.key in ${folder} or in DATA_DIR`,
   );
@@ -133,20 +131,14 @@ function integrity(file: string): string {
   }
 }
 
-function pendingIn(file: string, migrations: SqliteMigration[]): string[] {
-  const db = openSqlite(file);
-  try {
-    return pendingMigrations(db, migrations);
-  } finally {
-    db.close();
-  }
-}
-
 /** Opens the copy as a node would (migrating it), then tries the key on every sealed secret. */
 async function openedChecks(file: string, keys: Buffer[], keyFrom: string): Promise<Check[]> {
   const pending = [
-    ...pendingIn(file, sqliteMigrations),
-    ...(existsSync(policyLogFileFor(file)) ? pendingIn(policyLogFileFor(file), policyLogMigrations) : []),
+    ...pendingMigrationsIn(file, sqliteMigrations),
+    // A backup without the policy log: a node makes a new one, which is not an upgrade.
+    ...(existsSync(policyLogFileFor(file))
+      ? pendingMigrationsIn(policyLogFileFor(file), policyLogMigrations)
+      : []),
   ];
   let store: ReturnType<typeof createSqliteStore>;
   try {

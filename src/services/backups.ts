@@ -52,8 +52,8 @@ const MAX_WAIT_MS = 60 * 60_000;
  * Scheduled backups of a SQLite node (BACKUP_DIR). Every interval, the store writes a consistent copy of
  * itself (StoreBackup, on a thread of its own) into a hidden folder, which gets a manifest (`backup.json`:
  * when, which files, their sizes and SHA-256), is flushed to the disk and is then renamed
- * `backup-<UTC time>`: a folder with that name is always complete, even after a power cut. The newest `keep` backups are kept and older ones removed; so is what a stopped
- * backup left. The schedule survives restarts: the next backup is due an interval after the newest in the
+ * `backup-<UTC time>`: a folder with that name is always complete, even after a power cut. The new backup and
+ * the newest `keep - 1` others are kept, older ones removed; so is what a stopped backup left. The schedule survives restarts: the next backup is due an interval after the newest in the
  * folder. One backup at a time; an operator may ask for one at any moment (runNow).
  *
  * Only folders this service names are ever touched: other files in BACKUP_DIR are left alone.
@@ -172,10 +172,8 @@ export class BackupService {
         bytes: files.reduce((sum, file) => sum + file.bytes, 0),
         policyLogs,
       };
-      await writeFile(join(partial, MANIFEST), manifest(backup), { mode: 0o600, flag: 'wx' });
       // On the disk before the name says complete: the manifest, the folder's entries, then the rename.
-      await syncPathAsync(join(partial, MANIFEST));
-      await syncPathAsync(partial);
+      await writeManifest(partial, backup);
       await rename(partial, join(folder, name));
       await syncPathAsync(folder);
       this.#lastDurationMs = Math.round(performance.now() - began);
@@ -272,10 +270,21 @@ function suffix(name: string): number {
   return Number(NAME.exec(name)?.[2] ?? 1);
 }
 
-/** The manifest's text (format 1). */
-export function manifest(backup: Omit<Backup, 'name' | 'bytes'>): string {
+/**
+ * Writes a backup's manifest (format 1) into its folder, then flushes the manifest and the folder's entries
+ * (the copies in it) to the disk.
+ */
+export async function writeManifest(folder: string, backup: Omit<Backup, 'name' | 'bytes'>): Promise<void> {
   const { createdAt, files, policyLogs } = backup;
-  return `${JSON.stringify({ format: 1, createdAt: new Date(createdAt).toISOString(), policyLogs, files }, null, 2)}\n`;
+  const file = join(folder, MANIFEST);
+  const text = JSON.stringify(
+    { format: 1, createdAt: new Date(createdAt).toISOString(), policyLogs, files },
+    null,
+    2,
+  );
+  await writeFile(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+  await syncPathAsync(file);
+  await syncPathAsync(folder);
 }
 
 /** A backup's manifest, or null when it is not one this service (or `store backup`) wrote. */

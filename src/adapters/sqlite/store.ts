@@ -34,16 +34,21 @@ export const sqliteMigrations = [...authMigrations, ...contextMigrations, ...pol
  * opens the files that exist and writes nothing.
  */
 export function pendingSqliteMigrations(file: string): string[] {
-  const pending = (path: string, migrations: SqliteMigration[]): string[] => {
-    if (path === ':memory:' || !existsSync(path)) return migrations.map((m) => m.id);
-    const db = openSqlite(path);
-    try {
-      return pendingMigrations(db, migrations);
-    } finally {
-      db.close();
-    }
-  };
-  return [...pending(file, sqliteMigrations), ...pending(policyLogFileFor(file), policyLogMigrations)];
+  return [
+    ...pendingMigrationsIn(file, sqliteMigrations),
+    ...pendingMigrationsIn(policyLogFileFor(file), policyLogMigrations),
+  ];
+}
+
+/** The ids of `migrations` that the file `path` lacks (all of them for a file not made yet); reads only. */
+export function pendingMigrationsIn(path: string, migrations: SqliteMigration[]): string[] {
+  if (path === ':memory:' || !existsSync(path)) return migrations.map((m) => m.id);
+  const db = openSqlite(path);
+  try {
+    return pendingMigrations(db, migrations);
+  } finally {
+    db.close();
+  }
 }
 
 export interface SqliteStoreOptions {
