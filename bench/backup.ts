@@ -41,7 +41,7 @@ async function fill(env: Record<string, string>): Promise<{ key: string; operato
   try {
     const { services } = runtime;
     await services.operators.bootstrap(env.ORCHESTRATOR_ADMIN_PASSWORD);
-    const operatorToken = await services.operators.createApiToken('admin', 'bench');
+    const operatorToken = (await services.operators.createApiToken('admin', 'bench', null)).token;
     await services.accounts.create(ACCOUNT);
     const key = (await services.apiKeys.reveal(ACCOUNT))?.key ?? '';
     for (let i = 0; i < documents; i++)

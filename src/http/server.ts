@@ -14,6 +14,7 @@ import { RequestLifecycle } from './request-lifecycle.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminBackupRoutes } from './routes/admin-backups.js';
 import { adminContextRoutes } from './routes/admin-context.js';
+import { adminOperatorRoutes } from './routes/admin-operators.js';
 import { adminPolicyRoutes } from './routes/admin-policies.js';
 import { contextV1Routes } from './routes/context-v1.js';
 import { contextV2Routes } from './routes/context-v2.js';
@@ -53,6 +54,7 @@ const ROUTE_MODULES: RouteModule[] = [
   policyRoutes,
   adminPolicyRoutes,
   adminBackupRoutes,
+  adminOperatorRoutes,
   webRoutes,
 ];
 

@@ -1,12 +1,19 @@
 import { hashPassword, verifyPassword } from '../core/auth/password.js';
 import { formatSecret, hashSecret, OPERATOR_TOKEN_PREFIX } from '../core/auth/secrets.js';
+import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
-import type { OperatorSessionRecord } from '../ports/operator-store.js';
+import type { OperatorRecord, OperatorSessionRecord, OperatorTokenRecord } from '../ports/operator-store.js';
 import type { ServiceContext } from './context.js';
 import type { LoginGuard } from './login-guard.js';
 
 export const SESSION_TTL_MS = 8 * 3_600_000;
 export const ADMIN_USERNAME = 'admin';
+/** What a new operator may be called: a letter or digit, then letters, digits, `.`, `_`, `@` or `-`; 64 at most. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+export const MIN_PASSWORD_LENGTH = 12;
+/** An operator API token lives at most this many days (when it expires at all). */
+export const MAX_TOKEN_DAYS = 3650;
+const DAY_MS = 86_400_000;
 /** Compared against for an unknown operator, so both failures cost one scrypt. */
 const DUMMY_PASSWORD_HASH =
   'scrypt$32768$8$1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
@@ -18,18 +25,27 @@ export interface OperatorIdentity {
   via: 'session' | 'token';
 }
 
+/** An operator API token as lists show it: never the token itself, which is shown once, at creation. */
+export type OperatorTokenView = Omit<OperatorTokenRecord, 'tokenHash'>;
+
 /** Operators: people who sign in to the web app and the admin API. */
 export class OperatorService {
+  /** Token hash → the minute its last use was recorded, so a busy token costs one write a minute. */
+  readonly #touched = new BoundedMap<string, number>(10_000);
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly guard: LoginGuard,
   ) {}
 
-  /** On an empty store, creates `admin`; returns the password when it was generated here. */
+  /**
+   * On a store without operators, creates `admin`; returns the password when it was generated here. A store
+   * whose `admin` was removed while others remain gets no new `admin`.
+   */
   async bootstrap(
     configuredPassword: string | undefined,
   ): Promise<{ created: boolean; generatedPassword: string | null }> {
-    if (await this.ctx.store.operators.getOperator(ADMIN_USERNAME))
+    if ((await this.ctx.store.operators.listOperators()).length > 0)
       return { created: false, generatedPassword: null };
     const generated = configuredPassword ? null : this.ctx.random.bytes(18).toString('base64url');
     const password = configuredPassword ?? (generated as string);
@@ -54,18 +70,7 @@ export class OperatorService {
       await this.guard.failed(username, address);
       throw new AppError('unauthorized', 'wrong username or password');
     }
-    const now = this.ctx.clock.now();
-    const sessionId = this.ctx.random.bytes(32).toString('base64url');
-    const csrfToken = this.ctx.random.bytes(32).toString('base64url');
-    const session: OperatorSessionRecord = {
-      idHash: hashSecret(sessionId),
-      username,
-      csrfToken,
-      createdAt: now,
-      expiresAt: now + SESSION_TTL_MS,
-    };
-    await this.ctx.store.operators.createSession(session);
-    return { sessionId, csrfToken, expiresAt: session.expiresAt };
+    return this.#openSession(username);
   }
 
   async fromSession(sessionId: string): Promise<OperatorIdentity | null> {
@@ -81,31 +86,130 @@ export class OperatorService {
 
   async fromToken(token: string): Promise<OperatorIdentity | null> {
     if (!token.startsWith(OPERATOR_TOKEN_PREFIX) || token.length > 128) return null;
-    const record = await this.ctx.store.operators.findOperatorToken(hashSecret(token));
-    return record ? { username: record.username, csrfToken: null, via: 'token' } : null;
+    const tokenHash = hashSecret(token);
+    const record = await this.ctx.store.operators.findOperatorToken(tokenHash);
+    const now = this.ctx.clock.now();
+    if (!record || (record.expiresAt !== null && record.expiresAt <= now)) return null;
+    this.#recordUse(tokenHash, now);
+    return { username: record.username, csrfToken: null, via: 'token' };
   }
 
   async signOut(sessionId: string): Promise<void> {
     await this.ctx.store.operators.deleteSessions({ idHash: hashSecret(sessionId) });
   }
 
-  async createApiToken(username: string, name: string): Promise<string> {
+  /** A new API token of `username`, shown this once; `expiresInDays` null: it does not expire. */
+  async createApiToken(
+    username: string,
+    name: string,
+    expiresInDays: number | null,
+  ): Promise<OperatorTokenView & { token: string }> {
+    if (
+      expiresInDays !== null &&
+      !(Number.isInteger(expiresInDays) && expiresInDays >= 1 && expiresInDays <= MAX_TOKEN_DAYS)
+    )
+      throw new AppError(
+        'validation_failed',
+        `expiresInDays must be a whole number from 1 to ${MAX_TOKEN_DAYS}`,
+      );
     const token = formatSecret(OPERATOR_TOKEN_PREFIX, this.ctx.random.bytes(32));
-    await this.ctx.store.operators.createOperatorToken({
+    const createdAt = this.ctx.clock.now();
+    const record: OperatorTokenRecord = {
+      id: this.ctx.random.bytes(16).toString('hex'),
       tokenHash: hashSecret(token),
       username,
       name,
-      createdAt: this.ctx.clock.now(),
+      createdAt,
+      expiresAt: expiresInDays === null ? null : createdAt + expiresInDays * DAY_MS,
+      lastUsedAt: null,
+    };
+    await this.ctx.store.operators.createOperatorToken(record);
+    const { tokenHash: _, ...view } = record;
+    return { ...view, token };
+  }
+
+  /** Every operator's API tokens, oldest first (every operator may see and revoke them all). */
+  async listApiTokens(): Promise<OperatorTokenView[]> {
+    return (await this.ctx.store.operators.listOperatorTokens()).map(({ tokenHash: _, ...view }) => view);
+  }
+
+  /** Revokes a token at once, on every node (tokens are looked up on each request, never cached). */
+  async revokeApiToken(id: string): Promise<OperatorTokenView> {
+    const deleted = await this.ctx.store.operators.deleteOperatorToken(id);
+    if (!deleted) throw new AppError('not_found', `no operator API token ${id}`);
+    this.#touched.delete(deleted.tokenHash);
+    const { tokenHash: _, ...view } = deleted;
+    return view;
+  }
+
+  async listOperators(): Promise<Omit<OperatorRecord, 'passwordHash'>[]> {
+    return (await this.ctx.store.operators.listOperators()).map(({ username, createdAt }) => ({
+      username,
+      createdAt,
+    }));
+  }
+
+  /** A new operator; returns the password when it was generated here (to be shown once). */
+  async createOperator(
+    username: string,
+    password: string | null,
+  ): Promise<{ username: string; createdAt: number; generatedPassword: string | null }> {
+    if (!USERNAME_PATTERN.test(username))
+      throw new AppError(
+        'validation_failed',
+        'username must be 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
+      );
+    if (password !== null) checkPassword(password);
+    const generated = password === null ? this.ctx.random.bytes(18).toString('base64url') : null;
+    const createdAt = this.ctx.clock.now();
+    const created = await this.ctx.store.operators.createOperator({
+      username,
+      passwordHash: await hashPassword(password ?? (generated as string), this.ctx.random.bytes(16)),
+      createdAt,
     });
-    return token;
+    if (!created) throw new AppError('conflict', `the operator ${username} exists already`);
+    return { username, createdAt, generatedPassword: generated };
+  }
+
+  /**
+   * Removes an operator, their sessions and their API tokens at once. Nobody removes themselves, so a signed-in
+   * operator always leaves at least one behind.
+   */
+  async removeOperator(username: string, by: string): Promise<void> {
+    if (username === by) throw new AppError('conflict', 'you cannot remove yourself; ask another operator');
+    if (!(await this.ctx.store.operators.deleteOperator(username)))
+      throw new AppError('not_found', `no operator ${username}`);
+  }
+
+  /**
+   * An operator changes their own password, proving the current one (rate-limited like a sign-in). Every session
+   * of theirs ends; the returned one replaces the caller's. Their API tokens stay: they are listed and revoked
+   * on their own.
+   */
+  async changePassword(
+    username: string,
+    current: string,
+    next: string,
+    address: string,
+  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
+    checkPassword(next);
+    await this.guard.check(username, address);
+    const operator = await this.ctx.store.operators.getOperator(username);
+    if (!operator || !(await verifyPassword(current, operator.passwordHash))) {
+      await this.guard.failed(username, address);
+      throw new AppError('forbidden', 'the current password is wrong');
+    }
+    await this.resetPassword(username, next);
+    return this.#openSession(username);
   }
 
   /** Sets a new password and ends every session of the operator. */
   async resetPassword(username: string, password: string): Promise<void> {
-    if (password.length < 12)
-      throw new AppError('validation_failed', 'the password must be at least 12 characters');
+    checkPassword(password);
     const hash = await hashPassword(password, this.ctx.random.bytes(16));
     if (!(await this.ctx.store.operators.setOperatorPassword(username, hash))) {
+      if (!USERNAME_PATTERN.test(username))
+        throw new AppError('validation_failed', `${JSON.stringify(username)} cannot name a new operator`);
       const created = await this.ctx.store.operators.createOperator({
         username,
         passwordHash: hash,
@@ -115,4 +219,37 @@ export class OperatorService {
     }
     await this.ctx.store.operators.deleteSessions({ username });
   }
+
+  async #openSession(username: string): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
+    const now = this.ctx.clock.now();
+    const sessionId = this.ctx.random.bytes(32).toString('base64url');
+    const csrfToken = this.ctx.random.bytes(32).toString('base64url');
+    const session: OperatorSessionRecord = {
+      idHash: hashSecret(sessionId),
+      username,
+      csrfToken,
+      createdAt: now,
+      expiresAt: now + SESSION_TTL_MS,
+    };
+    await this.ctx.store.operators.createSession(session);
+    return { sessionId, csrfToken, expiresAt: session.expiresAt };
+  }
+
+  /** Last use to the minute: one write per token per minute per node, off the request's path. */
+  #recordUse(tokenHash: string, now: number): void {
+    const minute = now - (now % 60_000);
+    if (this.#touched.get(tokenHash) === minute) return;
+    this.#touched.set(tokenHash, minute);
+    this.ctx.store.operators.touchOperatorToken(tokenHash, minute).catch((error: unknown) => {
+      this.ctx.log.warn({ err: error }, 'could not record operator API token use');
+    });
+  }
+}
+
+function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new AppError(
+      'validation_failed',
+      `the password must be at least ${MIN_PASSWORD_LENGTH} characters`,
+    );
 }

@@ -443,10 +443,102 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Copy token' }).click();
     const token = await readClipboard(page);
     assert.equal(token, await page.locator('#operator-token-value').textContent());
+    // Listed for every operator, with who made it; it expires in 90 days unless told otherwise.
+    const row = page
+      .getByRole('table', { name: 'Operator API tokens, oldest first' })
+      .getByRole('row', { name: /ci-deploy/ });
+    await row.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await row.getByText('never used').waitFor();
     await visited('operator-tokens');
-    const accounts = await http('/api/admin/accounts', { headers: { authorization: `Bearer ${token}` } });
+    const bearer = { authorization: `Bearer ${token}` };
+    const accounts = await http('/api/admin/accounts', { headers: bearer });
     assert.equal(accounts.status, 200);
     assert.ok(((await accounts.json()) as { accountId: string }[]).some((a) => a.accountId === accountId));
+    const listed = (await (await http('/api/admin/operator-tokens', { headers: bearer })).json()) as {
+      name: string;
+      createdAt: string;
+      expiresAt: string;
+    }[];
+    const made = listed.find((t) => t.name === 'ci-deploy');
+    assert.ok(made);
+    assert.equal(Date.parse(made.expiresAt) - Date.parse(made.createdAt), 90 * 86_400_000);
+
+    // Revoked through the dialog: gone from the list, and refused at once.
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke this token?' });
+    await dialog.getByText('stops working at once').waitFor();
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('Token “ci-deploy” was revoked').waitFor();
+    await row.waitFor({ state: 'detached' });
+    await page.getByText('No tokens yet.').waitFor();
+    assert.equal((await http('/api/admin/accounts', { headers: bearer })).status, 401);
+  });
+
+  test('operators: add one with a generated password that signs in, remove them; change your own password and back', async () => {
+    watch.step = 'operators';
+    const signIn = (username: string, password: string) =>
+      http('/api/admin/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    const table = page.getByRole('table', { name: 'Operators, by username' });
+    await table
+      .getByRole('row', { name: /^admin\b/ })
+      .getByText('you')
+      .waitFor();
+
+    await page.getByLabel('Username').fill('ops-web');
+    await page.getByRole('button', { name: 'Add operator' }).click();
+    await page.getByText('it is shown only once').waitFor();
+    await page.getByRole('button', { name: 'Copy password' }).click();
+    const password = await readClipboard(page);
+    assert.equal(password, await page.locator('#operator-password-value').textContent());
+    const row = table.getByRole('row', { name: /ops-web/ });
+    await row.waitFor();
+    const login = await signIn('ops-web', password);
+    assert.equal(login.status, 200);
+    const theirs = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
+    assert.equal((await http('/api/admin/session', { headers: theirs })).status, 200);
+    await visited('operators');
+
+    await row.getByRole('button', { name: 'Remove' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove this operator?' });
+    await dialog.getByText('their sessions and API tokens stop working at once').waitFor();
+    await dialog.getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('Operator ops-web was removed').waitFor();
+    await row.waitFor({ state: 'detached' });
+    assert.deepEqual(await table.locator('tbody th').allTextContents(), ['admin']);
+    assert.equal((await http('/api/admin/session', { headers: theirs })).status, 401);
+
+    // A wrong current password is said on the form; the session goes on. The right one changes it, and the
+    // answer's new cookie and CSRF token keep the page signed in: changing it back is a change too.
+    const form = page.getByRole('region', { name: 'Change your password' });
+    const change = async (current: string, next: string) => {
+      await form.getByLabel('Current password').fill(current);
+      await form.getByLabel('New password').fill(next);
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/admin/password'),
+        form.getByRole('button', { name: 'Change password' }).click(),
+      ]);
+      return answer.status();
+    };
+    const changed = 'a changed admin password';
+    assert.equal(await change('not the password', changed), 403);
+    await form.getByText('the current password is wrong').waitFor();
+    assert.equal(await form.getByLabel('Current password').getAttribute('aria-invalid'), 'true');
+    assert.equal(await change(SERVER_ADMIN_PASSWORD, changed), 200);
+    await form.getByText('Your password was changed.').waitFor();
+    assert.equal((await signIn('admin', SERVER_ADMIN_PASSWORD)).status, 401);
+    assert.equal((await signIn('admin', changed)).status, 200);
+    assert.equal(await change(changed, SERVER_ADMIN_PASSWORD), 200);
+    await form.getByText('Your password was changed.').waitFor();
+    assert.equal((await signIn('admin', SERVER_ADMIN_PASSWORD)).status, 200);
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 200);
+    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
   });
 
   test('backups: the schedule, the backups kept with their checksums, and one more on demand', async () => {
@@ -520,13 +612,15 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // The only errors expected: the browser logging the refusals the pages asked for and explained — on
     // sign-in the session check, the wrong password and the rate-limited attempt (401, 429); in the policy
     // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); after the
-    // cookie was cleared, the call that found the session gone (401).
+    // cookie was cleared, the call that found the session gone (401); on the operators page the wrong current
+    // password (403).
     const refused = (status: string) =>
       new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
     const expected = {
       'sign-in': [refused('(401|429)')],
       policies: [refused('(400|412)')],
       'session-ended': [refused('401')],
+      operators: [refused('403')],
     };
     assert.deepEqual(watch.unexpected(expected), []);
     assert.equal(
@@ -544,6 +638,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       1,
       'the call that found the session gone',
     );
+    assert.equal(watch.errors.filter((e) => e.step === 'operators').length, 1, 'the wrong current password');
     for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
     assert.deepEqual(Object.keys(accessibility).sort(), [
       'accounts',
@@ -554,6 +649,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'backups',
       'context',
       'operator-tokens',
+      'operators',
       'policies',
       'policy-editor',
       'policy-logs',

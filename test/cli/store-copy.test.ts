@@ -151,7 +151,7 @@ describe('orchestrator store copy: from the embedded store to PostgreSQL', async
       const client = await services.clients.reveal(ACCOUNT);
       assert.ok(key && client);
       await services.tokens.issueTestToken(ACCOUNT, client.userId);
-      const operatorToken = await services.operators.createApiToken('admin', 'ops\u0000bot');
+      const operatorToken = (await services.operators.createApiToken('admin', 'ops\u0000bot', 365)).token;
       const base = sqlite.url;
       const token = await tokenFor(
         base,

@@ -145,14 +145,72 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await store.operators.deleteSessions({ idHash: 's1' }), 1);
     assert.equal(await store.operators.getSession('s1'), null);
     assert.equal(await store.operators.deleteSessions({ username: 'op' }), 1);
-    await store.operators.createOperatorToken({
+    const token = {
+      id: 'a'.repeat(32),
       tokenHash: 'th',
       username: 'op',
       name: 'ci',
       createdAt: 3,
-    });
-    assert.equal((await store.operators.findOperatorToken('th'))?.name, 'ci');
+      expiresAt: 1_000,
+      lastUsedAt: null,
+    };
+    await store.operators.createOperatorToken(token);
+    assert.deepEqual(await store.operators.findOperatorToken('th'), token);
     assert.equal(await store.operators.findOperatorToken('nope'), null);
+  });
+
+  it('lists, touches and deletes operator tokens; removes an operator with their sessions and tokens', async () => {
+    for (const username of ['zed', 'amy', 'Bob'])
+      assert.ok(await store.operators.createOperator({ username, passwordHash: 'h', createdAt: 5 }));
+    const token = (id: string, username: string, createdAt: number) => ({
+      id: id.repeat(32),
+      tokenHash: `hash-${id}`,
+      username,
+      name: `token ${id}`,
+      createdAt,
+      expiresAt: null,
+      lastUsedAt: null,
+    });
+    await store.operators.createOperatorToken(token('c', 'zed', 30));
+    await store.operators.createOperatorToken(token('b', 'amy', 20));
+    await store.operators.createOperatorToken(token('d', 'amy', 20));
+    const names = (await store.operators.listOperators()).map((o) => o.username);
+    assert.deepEqual(
+      names.filter((n) => n !== 'op'),
+      ['Bob', 'amy', 'zed'],
+    );
+    const listed = (await store.operators.listOperatorTokens()).filter((t) => t.username !== 'op');
+    assert.deepEqual(
+      listed.map((t) => t.id[0]),
+      ['b', 'd', 'c'],
+    );
+
+    await store.operators.touchOperatorToken('hash-b', 60_000);
+    await store.operators.touchOperatorToken('hash-b', 0);
+    await store.operators.touchOperatorToken('hash-missing', 60_000);
+    assert.equal((await store.operators.findOperatorToken('hash-b'))?.lastUsedAt, 60_000);
+
+    const deleted = await store.operators.deleteOperatorToken('b'.repeat(32));
+    assert.equal(deleted?.name, 'token b');
+    assert.equal(deleted?.lastUsedAt, 60_000);
+    assert.equal(await store.operators.deleteOperatorToken('b'.repeat(32)), null);
+    assert.equal(await store.operators.findOperatorToken('hash-b'), null);
+
+    await store.operators.createSession({
+      idHash: 'amy-session',
+      username: 'amy',
+      csrfToken: 'c',
+      createdAt: 1,
+      expiresAt: 2,
+    });
+    assert.equal(await store.operators.deleteOperator('amy'), true);
+    assert.equal(await store.operators.deleteOperator('amy'), false);
+    assert.equal(await store.operators.getOperator('amy'), null);
+    assert.equal(await store.operators.getSession('amy-session'), null);
+    assert.equal(await store.operators.findOperatorToken('hash-d'), null);
+    assert.equal((await store.operators.findOperatorToken('hash-c'))?.username, 'zed');
+    // The name is free again, with nothing of the old operator left.
+    assert.ok(await store.operators.createOperator({ username: 'amy', passwordHash: 'h', createdAt: 6 }));
   });
 
   it('appends audit events and lists them newest first, per account, with paging', async () => {

@@ -146,11 +146,13 @@ export async function getToken(t: TestApp, account: AccountCredentials, scope?: 
 /** Signs in as the admin operator; returns the cookie header and CSRF token to send on changes. */
 export async function signIn(
   t: TestApp,
+  username = 'admin',
+  password = ADMIN_PASSWORD,
 ): Promise<{ cookie: string; csrf: string; headers: Record<string, string> }> {
   const response = await t.app.inject({
     method: 'POST',
     url: '/api/admin/login',
-    payload: { username: 'admin', password: ADMIN_PASSWORD },
+    payload: { username, password },
   });
   if (response.statusCode !== 200) throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`);
   const cookie = response.cookies.map((c) => `${c.name}=${c.value}`).join('; ');

@@ -79,7 +79,9 @@ async function newCaller(): Promise<Caller> {
     account,
     'context:read context:write next-actions policies:read policies:write',
   );
-  const operatorToken = await t.services.operators.createApiToken('admin', `junk ${account.accountId}`);
+  const operatorToken = (
+    await t.services.operators.createApiToken('admin', `junk ${account.accountId}`, null)
+  ).token;
   const send = async (method: 'POST' | 'PATCH', url: string, payload: unknown, headers = {}) => {
     const response = await t.app.inject({ method, url, payload: payload as object, headers });
     assert.ok(response.statusCode < 300, `${method} ${url}: ${response.statusCode} ${response.body}`);
@@ -376,6 +378,7 @@ function requests(method: string, path: string, operation: Operation, caller: Ca
       ],
       name: ['vip', 'tier'],
       skillId: ['12'],
+      username: ['admin', 'ops-2'],
     },
     values: [account.accountId, 'orders', 's1', 'shop', 'conv1', 'a', 'b', policyId, caller.token],
     examples: EXAMPLES,
@@ -589,7 +592,7 @@ for (const factory of storeFactories.filter((f) => STORES.includes(f.name))) {
     // which PostgreSQL text cannot hold at all, is refused there with 400 before anything is written.
     test('a name with a lone surrogate or a NUL character: made and audited (U+FFFD in the record), or refused', async (c) => {
       if (skip) return c.skip(skip);
-      const operatorToken = await t.services.operators.createApiToken('admin', 'audit');
+      const operatorToken = (await t.services.operators.createApiToken('admin', 'audit', null)).token;
       const cases: [string, string, boolean][] = [
         ['half a pair \ud800', 'half a pair \ufffd', true],
         ['nul \u0000 inside', 'nul \ufffd inside', factory.name !== 'postgres'],

@@ -43,6 +43,7 @@ describe('web app route', () => {
       '/accounts/le1/policies/new',
       '/audit',
       '/operator-tokens',
+      '/operators',
     ]) {
       const response = await app.inject({ url });
       assert.equal(response.statusCode, 200, url);

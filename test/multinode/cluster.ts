@@ -155,11 +155,11 @@ export class Operator {
     private readonly csrfToken: string,
   ) {}
 
-  static async signIn(node: ServerNode): Promise<Operator> {
+  static async signIn(node: ServerNode, username = 'admin', password = ADMIN_PASSWORD): Promise<Operator> {
     const response = await fetch(`${node.url}/api/admin/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+      body: JSON.stringify({ username, password }),
     });
     if (response.status !== 200)
       throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);

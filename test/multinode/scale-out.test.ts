@@ -115,6 +115,30 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
       );
     });
 
+    it("refuses on B, at once, an operator API token revoked on A and a removed operator's session", async () => {
+      const made = await operator.call(a, 'POST', '/api/admin/operator-tokens', {
+        name: 'ops',
+        expiresInDays: 7,
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const { id, token } = made.body as { id: string; token: string };
+      const viaToken = () =>
+        b.request('GET', '/api/admin/accounts', { headers: { authorization: `Bearer ${token}` } });
+      assert.equal((await viaToken()).status, 200);
+      assert.equal((await operator.call(a, 'DELETE', `/api/admin/operator-tokens/${id}`)).status, 204);
+      assert.equal((await viaToken()).status, 401, 'the very next request on B is refused');
+
+      const added = await operator.call(a, 'POST', '/api/admin/operators', {
+        username: 'leaver',
+        password: 'leaver password 1',
+      });
+      assert.equal(added.status, 201, JSON.stringify(added.body));
+      const leaver = await Operator.signIn(b, 'leaver', 'leaver password 1');
+      assert.equal((await leaver.call(b, 'GET', '/api/admin/session')).status, 200);
+      assert.equal((await operator.call(a, 'DELETE', '/api/admin/operators/leaver')).status, 204);
+      assert.equal((await leaver.call(b, 'GET', '/api/admin/session')).status, 401);
+    });
+
     it('loses nothing when 2 × 200 merges race into one document across both nodes', async () => {
       const account = await operator.createAccount(a, 'merges');
       const headers = { 'maven-api-key': account.apiKey };

@@ -306,6 +306,19 @@ export class MemoryOperatorStore implements OperatorStore {
     return deleted;
   }
 
+  async listOperators(): Promise<OperatorRecord[]> {
+    return [...this.#operators.values()]
+      .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
+      .map(copy);
+  }
+
+  async deleteOperator(username: string): Promise<boolean> {
+    if (!this.#operators.delete(username)) return false;
+    await this.deleteSessions({ username });
+    for (const [hash, token] of this.#tokens) if (token.username === username) this.#tokens.delete(hash);
+    return true;
+  }
+
   async createOperatorToken(token: OperatorTokenRecord): Promise<void> {
     this.#tokens.set(token.tokenHash, copy(token));
   }
@@ -313,6 +326,26 @@ export class MemoryOperatorStore implements OperatorStore {
   async findOperatorToken(tokenHash: string): Promise<OperatorTokenRecord | null> {
     const found = this.#tokens.get(tokenHash);
     return found ? copy(found) : null;
+  }
+
+  async listOperatorTokens(): Promise<OperatorTokenRecord[]> {
+    return [...this.#tokens.values()]
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+      .map(copy);
+  }
+
+  async deleteOperatorToken(id: string): Promise<OperatorTokenRecord | null> {
+    for (const [hash, token] of this.#tokens) {
+      if (token.id !== id) continue;
+      this.#tokens.delete(hash);
+      return copy(token);
+    }
+    return null;
+  }
+
+  async touchOperatorToken(tokenHash: string, usedAt: number): Promise<void> {
+    const found = this.#tokens.get(tokenHash);
+    if (found && (found.lastUsedAt === null || found.lastUsedAt < usedAt)) found.lastUsedAt = usedAt;
   }
 }
 

@@ -76,4 +76,15 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-002',
     sql: 'ALTER TABLE audit_events ADD COLUMN seq BIGSERIAL',
   },
+  {
+    // Operator API tokens can be listed (by a public id), revoked, made to expire, and show their last use.
+    id: 'auth-003',
+    sql: `
+      ALTER TABLE operator_tokens ADD COLUMN id TEXT, ADD COLUMN expires_at BIGINT, ADD COLUMN last_used_at BIGINT;
+      UPDATE operator_tokens SET id = md5(token_hash || random()::text);
+      ALTER TABLE operator_tokens ALTER COLUMN id SET NOT NULL;
+      CREATE UNIQUE INDEX operator_tokens_id ON operator_tokens(id);
+      CREATE INDEX operator_tokens_username ON operator_tokens(username);
+    `,
+  },
 ];

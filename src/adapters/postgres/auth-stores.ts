@@ -284,10 +284,34 @@ export class PostgresOperatorStore implements OperatorStore {
     return result.rowCount ?? 0;
   }
 
+  async listOperators(): Promise<OperatorRecord[]> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM operators ORDER BY username COLLATE "C"');
+    return rows.map(operatorFromRow);
+  }
+
+  async deleteOperator(username: string): Promise<boolean> {
+    // One statement, so one transaction: the sessions and tokens go with the operator or not at all.
+    const { rows } = await this.pool.query<Row>(
+      `WITH sessions AS (DELETE FROM operator_sessions WHERE username = $1),
+            tokens AS (DELETE FROM operator_tokens WHERE username = $1)
+       DELETE FROM operators WHERE username = $1 RETURNING username`,
+      [username],
+    );
+    return rows.length === 1;
+  }
+
   async createOperatorToken(token: OperatorTokenRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO operator_tokens (token_hash, username, name, created_at) VALUES ($1, $2, $3, $4)',
-      [token.tokenHash, token.username, token.name, token.createdAt],
+      'INSERT INTO operator_tokens (id, token_hash, username, name, created_at, expires_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [
+        token.id,
+        token.tokenHash,
+        token.username,
+        token.name,
+        token.createdAt,
+        token.expiresAt,
+        token.lastUsedAt,
+      ],
     );
   }
 
@@ -297,6 +321,25 @@ export class PostgresOperatorStore implements OperatorStore {
     ]);
     const row = rows[0];
     return row ? operatorTokenFromRow(row) : null;
+  }
+
+  async listOperatorTokens(): Promise<OperatorTokenRecord[]> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM operator_tokens ORDER BY created_at, id');
+    return rows.map(operatorTokenFromRow);
+  }
+
+  async deleteOperatorToken(id: string): Promise<OperatorTokenRecord | null> {
+    const { rows } = await this.pool.query<Row>('DELETE FROM operator_tokens WHERE id = $1 RETURNING *', [
+      id,
+    ]);
+    return rows[0] ? operatorTokenFromRow(rows[0]) : null;
+  }
+
+  async touchOperatorToken(tokenHash: string, usedAt: number): Promise<void> {
+    await this.pool.query(
+      'UPDATE operator_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $1)',
+      [usedAt, tokenHash],
+    );
   }
 }
 

@@ -58,7 +58,11 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
     columns: ['id_hash', 'username', 'csrf_token', 'created_at', 'expires_at'],
     order: 'id_hash',
   },
-  { name: 'operator_tokens', columns: ['token_hash', 'username', 'name', 'created_at'], order: 'token_hash' },
+  {
+    name: 'operator_tokens',
+    columns: ['id', 'token_hash', 'username', 'name', 'created_at', 'expires_at', 'last_used_at'],
+    order: 'token_hash',
+  },
   {
     // PostgreSQL numbers events as they are inserted (`seq`): inserted in SQLite's order, they list alike.
     name: 'audit_events',

@@ -75,10 +75,13 @@ export const sessionFromRow = (row: Row): OperatorSessionRecord => ({
 });
 
 export const operatorTokenFromRow = (row: Row): OperatorTokenRecord => ({
+  id: String(row.id),
   tokenHash: String(row.token_hash),
   username: String(row.username),
   name: String(row.name),
   createdAt: num(row.created_at),
+  expiresAt: numOrNull(row.expires_at),
+  lastUsedAt: numOrNull(row.last_used_at),
 });
 
 /** `detail` is JSON text in SQLite and already parsed JSONB in PostgreSQL. */

@@ -68,4 +68,15 @@ export const authMigrations: SqliteMigration[] = [
       CREATE INDEX audit_events_at ON audit_events(at);
     `,
   },
+  {
+    // Operator API tokens can be listed (by a public id), revoked, made to expire, and show their last use.
+    id: 'auth-002',
+    sql: `
+      ALTER TABLE operator_tokens ADD COLUMN id TEXT;
+      ALTER TABLE operator_tokens ADD COLUMN expires_at INTEGER;
+      ALTER TABLE operator_tokens ADD COLUMN last_used_at INTEGER;
+      UPDATE operator_tokens SET id = lower(hex(randomblob(16)));
+      CREATE UNIQUE INDEX operator_tokens_id ON operator_tokens(id);
+    `,
+  },
 ];

@@ -278,10 +278,32 @@ export class SqliteOperatorStore implements OperatorStore {
     return this.db.prepare('DELETE FROM operator_sessions WHERE username = ?').run(filter.username).changes;
   }
 
+  async listOperators(): Promise<OperatorRecord[]> {
+    return (this.db.prepare('SELECT * FROM operators ORDER BY username').all() as Row[]).map(operatorFromRow);
+  }
+
+  async deleteOperator(username: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM operator_sessions WHERE username = ?').run(username);
+      this.db.prepare('DELETE FROM operator_tokens WHERE username = ?').run(username);
+      return this.db.prepare('DELETE FROM operators WHERE username = ?').run(username).changes === 1;
+    })();
+  }
+
   async createOperatorToken(token: OperatorTokenRecord): Promise<void> {
     this.db
-      .prepare('INSERT INTO operator_tokens (token_hash, username, name, created_at) VALUES (?, ?, ?, ?)')
-      .run(token.tokenHash, token.username, token.name, token.createdAt);
+      .prepare(
+        'INSERT INTO operator_tokens (id, token_hash, username, name, created_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        token.id,
+        token.tokenHash,
+        token.username,
+        token.name,
+        token.createdAt,
+        token.expiresAt,
+        token.lastUsedAt,
+      );
   }
 
   async findOperatorToken(tokenHash: string): Promise<OperatorTokenRecord | null> {
@@ -289,6 +311,27 @@ export class SqliteOperatorStore implements OperatorStore {
       | Row
       | undefined;
     return row ? operatorTokenFromRow(row) : null;
+  }
+
+  async listOperatorTokens(): Promise<OperatorTokenRecord[]> {
+    return (this.db.prepare('SELECT * FROM operator_tokens ORDER BY created_at, id').all() as Row[]).map(
+      operatorTokenFromRow,
+    );
+  }
+
+  async deleteOperatorToken(id: string): Promise<OperatorTokenRecord | null> {
+    const row = this.db.prepare('DELETE FROM operator_tokens WHERE id = ? RETURNING *').get(id) as
+      | Row
+      | undefined;
+    return row ? operatorTokenFromRow(row) : null;
+  }
+
+  async touchOperatorToken(tokenHash: string, usedAt: number): Promise<void> {
+    this.db
+      .prepare(
+        'UPDATE operator_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+      )
+      .run(usedAt, tokenHash, usedAt);
   }
 }
 

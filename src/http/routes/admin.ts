@@ -86,30 +86,6 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     },
   );
 
-  app.post(
-    '/api/admin/operator-tokens',
-    {
-      onRequest: operator,
-      schema: {
-        tags: ['admin'],
-        summary: 'Creates an operator API token for automation (shown once)',
-        body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100 }) },
-          { additionalProperties: false },
-        ),
-        response: { 201: Type.Object({ token: Type.String(), name: Type.String() }) },
-      },
-    },
-    async (request, reply) => {
-      const username = request.operator?.username ?? '';
-      const token = await services.operators.createApiToken(username, request.body.name);
-      await recordAudit(services.ctx, actor(request), null, 'operator-token.created', {
-        name: request.body.name,
-      });
-      return reply.code(201).header('cache-control', 'no-store').send({ token, name: request.body.name });
-    },
-  );
-
   const AccountView = Type.Object({
     accountId: Type.String(),
     createdAt: Type.String({ format: 'date-time' }),

@@ -28,6 +28,7 @@ export const CLIENT_ROUTES = [
   '/accounts/*',
   '/audit',
   '/operator-tokens',
+  '/operators',
   '/backups',
 ];
 

@@ -9,6 +9,7 @@ import { AuditPage } from './pages/audit.js';
 import { BackupsPage } from './pages/backups.js';
 import { ContextPage } from './pages/context.js';
 import { OperatorTokensPage } from './pages/operator-tokens.js';
+import { OperatorsPage } from './pages/operators.js';
 import { PoliciesPage } from './pages/policies.js';
 import { PolicyEditorPage } from './pages/policy-editor.js';
 import { PolicyLogsPage } from './pages/policy-logs.js';
@@ -17,7 +18,7 @@ import { navigate, parseRoute, type Route, usePath } from './router.js';
 
 type Session = { username: string } | null | 'checking';
 
-function Page({ route }: { route: Route }) {
+function Page({ route, username }: { route: Route; username: string }) {
   switch (route.name) {
     case 'accounts':
       return <AccountsPage />;
@@ -25,6 +26,8 @@ function Page({ route }: { route: Route }) {
       return <AuditPage accountId={null} />;
     case 'operator-tokens':
       return <OperatorTokensPage />;
+    case 'operators':
+      return <OperatorsPage username={username} />;
     case 'backups':
       return <BackupsPage />;
     case 'policy-editor':
@@ -137,14 +140,17 @@ function App() {
     );
   }
   const current =
-    route.name === 'audit' || route.name === 'operator-tokens' || route.name === 'backups'
+    route.name === 'audit' ||
+    route.name === 'operator-tokens' ||
+    route.name === 'operators' ||
+    route.name === 'backups'
       ? route.name
       : route.name === 'accounts' || route.name === 'account' || route.name === 'policy-editor'
         ? 'accounts'
         : null;
   return (
     <Shell username={session.username} current={current} signingOut={signingOut} onSignOut={signOut}>
-      <Page route={route} />
+      <Page route={route} username={session.username} />
     </Shell>
   );
 }

@@ -7,6 +7,7 @@ export type Route =
   | { name: 'accounts' }
   | { name: 'audit' }
   | { name: 'operator-tokens' }
+  | { name: 'operators' }
   | { name: 'backups' }
   | { name: 'account'; accountId: string; section: AccountSection }
   | { name: 'policy-editor'; accountId: string; policyId: string | null }
@@ -38,6 +39,7 @@ export function parseRoute(pathname: string): Route {
   if (first === 'sign-in' && accountId === undefined) return { name: 'sign-in' };
   if (first === 'audit' && accountId === undefined) return { name: 'audit' };
   if (first === 'operator-tokens' && accountId === undefined) return { name: 'operator-tokens' };
+  if (first === 'operators' && accountId === undefined) return { name: 'operators' };
   if (first === 'backups' && accountId === undefined) return { name: 'backups' };
   if (first !== 'accounts') return { name: 'not-found' };
   if (accountId === undefined) return { name: 'accounts' };

@@ -4,7 +4,7 @@ import { Link } from './ui.js';
 
 export interface ShellProps {
   username: string | null;
-  current: 'accounts' | 'audit' | 'operator-tokens' | 'backups' | null;
+  current: 'accounts' | 'audit' | 'operator-tokens' | 'operators' | 'backups' | null;
   signingOut?: boolean;
   onSignOut?: () => void;
   children: ComponentChildren;
@@ -40,6 +40,11 @@ export function Shell({ username, current, signingOut, onSignOut, children }: Sh
                       aria-current={current === 'operator-tokens' ? 'page' : undefined}
                     >
                       API tokens
+                    </Link>
+                  </li>
+                  <li>
+                    <Link href="/operators" aria-current={current === 'operators' ? 'page' : undefined}>
+                      Operators
                     </Link>
                   </li>
                   <li>

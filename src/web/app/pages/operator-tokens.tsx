@@ -1,26 +1,127 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
-import { fieldError, Notice, PageHeading, TextField } from '../components/ui.js';
+import { fieldError, Loading, Notice, PageHeading, SelectField, TextField } from '../components/ui.js';
+import { formatTime } from '../format.js';
 
-/** Creates an operator API token for automation: `Authorization: Bearer <token>` on the admin API. */
+interface OperatorToken {
+  id: string;
+  name: string;
+  username: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+type Expiry = '30' | '90' | '365' | 'never';
+
+const EXPIRY_OPTIONS: { value: Expiry; label: string }[] = [
+  { value: '30', label: '30 days' },
+  { value: '90', label: '90 days' },
+  { value: '365', label: '1 year' },
+  { value: 'never', label: 'Never' },
+];
+
+function Expires({ at }: { at: string | null }) {
+  if (at === null) return <>never</>;
+  return (
+    <>
+      <time dateTime={at}>{formatTime(at)}</time>
+      {new Date(at).getTime() <= Date.now() ? (
+        <>
+          {' '}
+          <span class="badge badge-off">expired</span>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+/** Every operator's tokens, each with Revoke; the page passes the one to confirm. */
+function TokenTable({ tokens, onRevoke }: { tokens: OperatorToken[]; onRevoke: (t: OperatorToken) => void }) {
+  return (
+    <table>
+      <caption class="visually-hidden">Operator API tokens, oldest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Operator</th>
+          <th scope="col">Created</th>
+          <th scope="col">Expires</th>
+          <th scope="col">Last used</th>
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {tokens.map((t) => (
+          <tr key={t.id}>
+            <th scope="row">{t.name}</th>
+            <td>{t.username}</td>
+            <td>
+              <time dateTime={t.createdAt}>{formatTime(t.createdAt)}</time>
+            </td>
+            <td>
+              <Expires at={t.expiresAt} />
+            </td>
+            <td>
+              {t.lastUsedAt ? <time dateTime={t.lastUsedAt}>{formatTime(t.lastUsedAt)}</time> : 'never used'}
+            </td>
+            <td>
+              <button type="button" class="button-danger" onClick={() => onRevoke(t)}>
+                Revoke<span class="visually-hidden"> token {t.name}</span>
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Operator API tokens for automation (`Authorization: Bearer <token>` on the admin API): create, list, revoke. */
 export function OperatorTokensPage() {
+  const [tokens, setTokens] = useState<OperatorToken[] | null>(null);
   const [name, setName] = useState('');
-  const [created, setCreated] = useState<{ token: string; name: string } | null>(null);
+  const [expiry, setExpiry] = useState<Expiry>('90');
+  const [created, setCreated] = useState<(OperatorToken & { token: string }) | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [revoking, setRevoking] = useState<OperatorToken | null>(null);
+  const [revokeBusy, setRevokeBusy] = useState(false);
+  const [revokeError, setRevokeError] = useState<string | null>(null);
+
+  async function load() {
+    try {
+      setTokens(await api.get<OperatorToken[]>('/api/admin/operator-tokens'));
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  }
+
+  useEffect(() => {
+    void load();
+  }, []);
 
   async function submit(event: Event) {
     event.preventDefault();
     setBusy(true);
     setError(null);
     setErrors([]);
+    setNotice(null);
     try {
       setCreated(
-        await api.post<{ token: string; name: string }>('/api/admin/operator-tokens', { name: name.trim() }),
+        await api.post<OperatorToken & { token: string }>('/api/admin/operator-tokens', {
+          name: name.trim(),
+          expiresInDays: expiry === 'never' ? null : Number(expiry),
+        }),
       );
       setName('');
+      await load();
     } catch (failure) {
       if (failure instanceof ApiError && failure.errors.length > 0) setErrors(failure.errors);
       else setError(messageOf(failure));
@@ -29,15 +130,35 @@ export function OperatorTokensPage() {
     }
   }
 
+  async function revoke() {
+    if (!revoking) return;
+    setRevokeBusy(true);
+    setRevokeError(null);
+    try {
+      await api.delete(`/api/admin/operator-tokens/${encodeURIComponent(revoking.id)}`);
+      setNotice(`Token “${revoking.name}” was revoked: it stopped working at once.`);
+      if (created?.id === revoking.id) setCreated(null);
+      setRevoking(null);
+      await load();
+    } catch (failure) {
+      setRevokeError(messageOf(failure));
+    } finally {
+      setRevokeBusy(false);
+    }
+  }
+
   return (
     <>
       <PageHeading title="Operator API tokens">Operator API tokens</PageHeading>
       <p>
         Scripts and automation call the admin API (<code>/api/admin/…</code>) with an operator API token in
-        <code> Authorization: Bearer &lt;token&gt;</code>, instead of signing in. A token acts as you, with no
-        CSRF token needed, so keep it as secret as your password. Its creation is recorded in the audit log.
+        <code> Authorization: Bearer &lt;token&gt;</code>, instead of signing in. A token acts as the operator
+        who created it, with no CSRF token needed, so keep it as secret as a password. Tokens can expire;
+        every operator's tokens are listed here, and any operator can revoke any token, which stops it at
+        once. Creating and revoking a token are recorded in the audit log.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
+      {notice ? <Notice kind="success">{notice}</Notice> : null}
       {created ? (
         <section aria-labelledby="new-token" class="card">
           <h2 id="new-token">Token “{created.name}”</h2>
@@ -66,11 +187,51 @@ export function OperatorTokensPage() {
             maxLength={100}
             autoComplete="off"
           />
+          <SelectField
+            label="Expires"
+            value={expiry}
+            options={EXPIRY_OPTIONS}
+            onValue={setExpiry}
+            error={fieldError(errors, 'expiresInDays', 'body.expiresInDays')}
+          />
           <button type="submit" disabled={busy || name.trim() === ''}>
             {busy ? 'Creating…' : 'Create token'}
           </button>
         </form>
       </section>
+      <section aria-labelledby="token-list">
+        <h2 id="token-list">All tokens</h2>
+        {tokens === null && !error ? <Loading what="the tokens" /> : null}
+        {tokens && tokens.length === 0 ? <p>No tokens yet.</p> : null}
+        {tokens && tokens.length > 0 ? (
+          <TokenTable
+            tokens={tokens}
+            onRevoke={(t) => {
+              setRevokeError(null);
+              setRevoking(t);
+            }}
+          />
+        ) : null}
+      </section>
+      <ConfirmDialog
+        open={revoking !== null}
+        title="Revoke this token?"
+        confirmLabel="Revoke"
+        busy={revokeBusy}
+        error={revokeError}
+        onConfirm={revoke}
+        onCancel={() => setRevoking(null)}
+      >
+        {revoking ? (
+          <p>
+            <strong>
+              Token “{revoking.name}” of {revoking.username} stops working at once
+            </strong>
+            , on every server node: whatever calls the admin API with it is refused from then on. This cannot
+            be undone.
+          </p>
+        ) : null}
+      </ConfirmDialog>
     </>
   );
 }

@@ -1,0 +1,226 @@
+import { Type } from 'typebox';
+import { AppError } from '../../core/errors.js';
+import type { Actor } from '../../services/audit.js';
+import { recordAudit } from '../../services/audit.js';
+import type { OperatorTokenView } from '../../services/operators.js';
+import { MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, SESSION_TTL_MS } from '../../services/operators.js';
+import { setSessionCookie } from '../auth.js';
+import type { App, RouteDeps } from '../types.js';
+import { iso, NullableTime, Time } from './times.js';
+
+const TokenView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  username: Type.String({ description: 'the operator the token acts as' }),
+  createdAt: Time,
+  expiresAt: NullableTime,
+  lastUsedAt: NullableTime,
+});
+
+const tokenView = (token: OperatorTokenView) => ({
+  id: token.id,
+  name: token.name,
+  username: token.username,
+  createdAt: iso(token.createdAt),
+  expiresAt: iso(token.expiresAt),
+  lastUsedAt: iso(token.lastUsedAt),
+});
+
+const OperatorView = Type.Object({ username: Type.String(), createdAt: Time });
+const Password = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 });
+
+/**
+ * Operators and their API tokens: every operator may add and remove others (not themselves), list and revoke
+ * any token, and change their own password. Everything here is recorded in the audit log.
+ */
+export async function adminOperatorRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
+  const operator = auth.operator();
+  const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
+    name: request.operator?.username ?? 'unknown',
+    address: request.ip,
+  });
+  const secureCookie = services.ctx.settings.issuer.startsWith('https://');
+
+  app.get(
+    '/api/admin/operators',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Lists operators',
+        response: { 200: Type.Array(OperatorView) },
+      },
+    },
+    async () =>
+      (await services.operators.listOperators()).map((o) => ({
+        username: o.username,
+        createdAt: iso(o.createdAt),
+      })),
+  );
+
+  app.post(
+    '/api/admin/operators',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Adds an operator; without a password, one is generated and shown this once',
+        body: Type.Object(
+          { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.Optional(Password) },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            username: Type.String(),
+            createdAt: Time,
+            password: Type.Optional(Type.String({ description: 'present when generated' })),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const created = await services.operators.createOperator(
+        request.body.username,
+        request.body.password ?? null,
+      );
+      await recordAudit(services.ctx, actor(request), null, 'operator.created', {
+        username: created.username,
+      });
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({
+          username: created.username,
+          createdAt: iso(created.createdAt),
+          ...(created.generatedPassword === null ? {} : { password: created.generatedPassword }),
+        });
+    },
+  );
+
+  app.delete(
+    '/api/admin/operators/:username',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Removes an operator with their sessions and API tokens, at once (not yourself)',
+        params: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { username } = request.params;
+      await services.operators.removeOperator(username, request.operator?.username ?? '');
+      await recordAudit(services.ctx, actor(request), null, 'operator.removed', { username });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/admin/password',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Changes your own password (signed in, not with an API token); ends your other sessions and sets a new cookie',
+        body: Type.Object(
+          { currentPassword: Type.String({ minLength: 1, maxLength: 1024 }), newPassword: Password },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ username: Type.String(), csrfToken: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const identity = request.operator;
+      if (identity?.via !== 'session')
+        throw new AppError('forbidden', 'change a password from a signed-in session, not with an API token');
+      const session = await services.operators.changePassword(
+        identity.username,
+        request.body.currentPassword,
+        request.body.newPassword,
+        request.ip,
+      );
+      await recordAudit(services.ctx, actor(request), null, 'operator.password-changed', {
+        username: identity.username,
+      });
+      setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ username: identity.username, csrfToken: session.csrfToken });
+    },
+  );
+
+  app.get(
+    '/api/admin/operator-tokens',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: "Lists every operator's API tokens, oldest first (never the tokens themselves)",
+        response: { 200: Type.Array(TokenView) },
+      },
+    },
+    async () => (await services.operators.listApiTokens()).map(tokenView),
+  );
+
+  app.post(
+    '/api/admin/operator-tokens',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Creates an operator API token for automation (shown once); it acts as you',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            expiresInDays: Type.Optional(
+              Type.Union([Type.Integer({ minimum: 1, maximum: MAX_TOKEN_DAYS }), Type.Null()], {
+                description: 'absent or null: the token does not expire',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ ...TokenView.properties, token: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const created = await services.operators.createApiToken(
+        request.operator?.username ?? '',
+        request.body.name,
+        request.body.expiresInDays ?? null,
+      );
+      await recordAudit(services.ctx, actor(request), null, 'operator-token.created', {
+        id: created.id,
+        name: created.name,
+      });
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ ...tokenView(created), token: created.token });
+    },
+  );
+
+  app.delete(
+    '/api/admin/operator-tokens/:id',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Revokes an operator API token at once, on every node',
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const revoked = await services.operators.revokeApiToken(request.params.id);
+      await recordAudit(services.ctx, actor(request), null, 'operator-token.revoked', {
+        id: revoked.id,
+        name: revoked.name,
+        username: revoked.username,
+      });
+      return reply.code(204).send(null);
+    },
+  );
+}
