@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
 import { AppError } from '../core/errors.js';
+import type { OperatorRole } from '../ports/operator-store.js';
+import type { OperatorIdentity } from '../services/operators.js';
 import type { AuthServices } from '../services/services.js';
 import type { TokenCheck } from '../services/tokens.js';
 
@@ -236,8 +238,18 @@ export class AuthHooks {
     };
   }
 
-  /** Admin API: a session cookie (with `x-csrf-token` on every change) or an operator API token. */
-  operator(): onRequestHookHandler {
+  /**
+   * Admin API: a session cookie (with `x-csrf-token` on every change) or an operator API token, of an operator
+   * whose role is at least `least`. Routes open to viewers say so; every other one needs an admin.
+   */
+  operator(least: OperatorRole = 'admin'): onRequestHookHandler {
+    const allowed = (identity: OperatorIdentity) => {
+      if (least === 'admin' && identity.role !== 'admin')
+        throw new AppError(
+          'forbidden',
+          `this needs an admin operator; ${identity.username} is a ${identity.role}`,
+        );
+    };
     return async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers.authorization;
       if (header?.startsWith('Bearer ')) {
@@ -245,6 +257,7 @@ export class AuthHooks {
           this.services.operators.fromToken(header.slice(7).trim()),
         );
         if (!identity) throw new AppError('unauthorized', 'the operator token is not valid');
+        allowed(identity);
         request.operator = identity;
         return;
       }
@@ -266,6 +279,7 @@ export class AuthHooks {
           throw new AppError('forbidden', 'a valid x-csrf-token header is required for changes');
         }
       }
+      allowed(identity);
       request.operator = identity;
     };
   }

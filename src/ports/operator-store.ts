@@ -1,6 +1,10 @@
+/** What an operator may do: `admin` everything; `viewer` read what holds no secret (docs/authentication.md). */
+export type OperatorRole = 'admin' | 'viewer';
+
 export interface OperatorRecord {
   username: string;
   passwordHash: string;
+  role: OperatorRole;
   createdAt: number;
 }
 
@@ -31,6 +35,8 @@ export interface OperatorStore {
   createOperator(operator: OperatorRecord): Promise<boolean>;
   getOperator(username: string): Promise<OperatorRecord | null>;
   setOperatorPassword(username: string, passwordHash: string): Promise<boolean>;
+  /** False when there is no such operator. */
+  setOperatorRole(username: string, role: OperatorRole): Promise<boolean>;
   createSession(session: OperatorSessionRecord): Promise<void>;
   getSession(idHash: string): Promise<OperatorSessionRecord | null>;
   /** Deletes one session, or with a username and no id every session of that operator. */

@@ -2,7 +2,12 @@ import { hashPassword, verifyPassword } from '../core/auth/password.js';
 import { formatSecret, hashSecret, OPERATOR_TOKEN_PREFIX } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
-import type { OperatorRecord, OperatorSessionRecord, OperatorTokenRecord } from '../ports/operator-store.js';
+import type {
+  OperatorRecord,
+  OperatorRole,
+  OperatorSessionRecord,
+  OperatorTokenRecord,
+} from '../ports/operator-store.js';
 import type { ServiceContext } from './context.js';
 import type { LoginGuard } from './login-guard.js';
 
@@ -20,6 +25,8 @@ const DUMMY_PASSWORD_HASH =
 
 export interface OperatorIdentity {
   username: string;
+  /** Read from the operator on every request, so a change of role holds at once. */
+  role: OperatorRole;
   /** Present for browser sessions: the token every change must repeat in `x-csrf-token`. */
   csrfToken: string | null;
   via: 'session' | 'token';
@@ -52,6 +59,7 @@ export class OperatorService {
     const created = await this.ctx.store.operators.createOperator({
       username: ADMIN_USERNAME,
       passwordHash: await hashPassword(password, this.ctx.random.bytes(16)),
+      role: 'admin',
       createdAt: this.ctx.clock.now(),
     });
     return { created, generatedPassword: created ? generated : null };
@@ -81,7 +89,9 @@ export class OperatorService {
       await this.ctx.store.operators.deleteSessions({ idHash: session.idHash });
       return null;
     }
-    return { username: session.username, csrfToken: session.csrfToken, via: 'session' };
+    const operator = await this.ctx.store.operators.getOperator(session.username);
+    if (!operator) return null;
+    return { username: session.username, role: operator.role, csrfToken: session.csrfToken, via: 'session' };
   }
 
   async fromToken(token: string): Promise<OperatorIdentity | null> {
@@ -90,8 +100,10 @@ export class OperatorService {
     const record = await this.ctx.store.operators.findOperatorToken(tokenHash);
     const now = this.ctx.clock.now();
     if (!record || (record.expiresAt !== null && record.expiresAt <= now)) return null;
+    const operator = await this.ctx.store.operators.getOperator(record.username);
+    if (!operator) return null;
     this.#recordUse(tokenHash, now);
-    return { username: record.username, csrfToken: null, via: 'token' };
+    return { username: record.username, role: operator.role, csrfToken: null, via: 'token' };
   }
 
   async signOut(sessionId: string): Promise<void> {
@@ -133,8 +145,22 @@ export class OperatorService {
     return (await this.ctx.store.operators.listOperatorTokens()).map(({ tokenHash: _, ...view }) => view);
   }
 
-  /** Revokes a token at once, on every node (tokens are looked up on each request, never cached). */
-  async revokeApiToken(id: string): Promise<OperatorTokenView> {
+  /**
+   * Revokes a token at once, on every node (tokens are looked up on each request, never cached). An admin
+   * revokes any token; a viewer only their own.
+   */
+  async revokeApiToken(
+    id: string,
+    by: Pick<OperatorIdentity, 'username' | 'role'>,
+  ): Promise<OperatorTokenView> {
+    if (by.role !== 'admin') {
+      const token = (await this.ctx.store.operators.listOperatorTokens()).find((t) => t.id === id);
+      if (token && token.username !== by.username)
+        throw new AppError(
+          'forbidden',
+          "a viewer revokes only their own tokens; ask an admin to revoke another's",
+        );
+    }
     const deleted = await this.ctx.store.operators.deleteOperatorToken(id);
     if (!deleted) throw new AppError('not_found', `no operator API token ${id}`);
     this.#touched.delete(deleted.tokenHash);
@@ -143,17 +169,26 @@ export class OperatorService {
   }
 
   async listOperators(): Promise<Omit<OperatorRecord, 'passwordHash'>[]> {
-    return (await this.ctx.store.operators.listOperators()).map(({ username, createdAt }) => ({
+    return (await this.ctx.store.operators.listOperators()).map(({ username, role, createdAt }) => ({
       username,
+      role,
       createdAt,
     }));
+  }
+
+  /** Makes an operator an admin or a viewer, at once; nobody changes their own role. */
+  async setRole(username: string, role: OperatorRole, by: string): Promise<void> {
+    if (username === by) throw new AppError('conflict', 'you cannot change your own role; ask another admin');
+    if (!(await this.ctx.store.operators.setOperatorRole(username, role)))
+      throw new AppError('not_found', `no operator ${username}`);
   }
 
   /** A new operator; returns the password when it was generated here (to be shown once). */
   async createOperator(
     username: string,
     password: string | null,
-  ): Promise<{ username: string; createdAt: number; generatedPassword: string | null }> {
+    role: OperatorRole,
+  ): Promise<{ username: string; role: OperatorRole; createdAt: number; generatedPassword: string | null }> {
     if (!USERNAME_PATTERN.test(username))
       throw new AppError(
         'validation_failed',
@@ -165,10 +200,11 @@ export class OperatorService {
     const created = await this.ctx.store.operators.createOperator({
       username,
       passwordHash: await hashPassword(password ?? (generated as string), this.ctx.random.bytes(16)),
+      role,
       createdAt,
     });
     if (!created) throw new AppError('conflict', `the operator ${username} exists already`);
-    return { username, createdAt, generatedPassword: generated };
+    return { username, role, createdAt, generatedPassword: generated };
   }
 
   /**
@@ -210,9 +246,11 @@ export class OperatorService {
     if (!(await this.ctx.store.operators.setOperatorPassword(username, hash))) {
       if (!USERNAME_PATTERN.test(username))
         throw new AppError('validation_failed', `${JSON.stringify(username)} cannot name a new operator`);
+      // The command line's way back in: an operator it makes is an admin.
       const created = await this.ctx.store.operators.createOperator({
         username,
         passwordHash: hash,
+        role: 'admin',
         createdAt: this.ctx.clock.now(),
       });
       if (!created) throw new AppError('conflict', `could not set the password of ${username}`);

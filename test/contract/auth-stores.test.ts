@@ -122,16 +122,40 @@ describeStoreContract('auth stores', (store, it) => {
 
   it('stores operators, sessions and operator tokens', async () => {
     assert.equal(
-      await store.operators.createOperator({ username: 'op', passwordHash: 'h', createdAt: 1 }),
+      await store.operators.createOperator({
+        username: 'op',
+        passwordHash: 'h',
+        role: 'admin',
+        createdAt: 1,
+      }),
       true,
     );
     assert.equal(
-      await store.operators.createOperator({ username: 'op', passwordHash: 'x', createdAt: 2 }),
+      await store.operators.createOperator({
+        username: 'op',
+        passwordHash: 'x',
+        role: 'viewer',
+        createdAt: 2,
+      }),
       false,
     );
     assert.equal(await store.operators.setOperatorPassword('op', 'h2'), true);
     assert.equal(await store.operators.setOperatorPassword('ghost', 'h2'), false);
     assert.equal((await store.operators.getOperator('op'))?.passwordHash, 'h2');
+    assert.equal(
+      (await store.operators.getOperator('op'))?.role,
+      'admin',
+      'the second create changed nothing',
+    );
+    assert.equal(await store.operators.setOperatorRole('op', 'viewer'), true);
+    assert.equal(await store.operators.setOperatorRole('ghost', 'viewer'), false);
+    assert.deepEqual(await store.operators.getOperator('op'), {
+      username: 'op',
+      passwordHash: 'h2',
+      role: 'viewer',
+      createdAt: 1,
+    });
+    assert.equal(await store.operators.setOperatorRole('op', 'admin'), true);
     const s = (id: string) => ({
       idHash: id,
       username: 'op',
@@ -161,7 +185,9 @@ describeStoreContract('auth stores', (store, it) => {
 
   it('lists, touches and deletes operator tokens; removes an operator with their sessions and tokens', async () => {
     for (const username of ['zed', 'amy', 'Bob'])
-      assert.ok(await store.operators.createOperator({ username, passwordHash: 'h', createdAt: 5 }));
+      assert.ok(
+        await store.operators.createOperator({ username, passwordHash: 'h', role: 'viewer', createdAt: 5 }),
+      );
     const token = (id: string, username: string, createdAt: number) => ({
       id: id.repeat(32),
       tokenHash: `hash-${id}`,
@@ -210,7 +236,15 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await store.operators.findOperatorToken('hash-d'), null);
     assert.equal((await store.operators.findOperatorToken('hash-c'))?.username, 'zed');
     // The name is free again, with nothing of the old operator left.
-    assert.ok(await store.operators.createOperator({ username: 'amy', passwordHash: 'h', createdAt: 6 }));
+    assert.ok(
+      await store.operators.createOperator({
+        username: 'amy',
+        passwordHash: 'h',
+        role: 'admin',
+        createdAt: 6,
+      }),
+    );
+    assert.equal((await store.operators.getOperator('amy'))?.role, 'admin');
   });
 
   it('appends audit events and lists them newest first, per account, with paging', async () => {

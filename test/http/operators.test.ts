@@ -14,7 +14,7 @@ describe('operators and their API tokens', () => {
   after(async () => t.close());
 
   const call = (
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     url: string,
     headers: Record<string, string>,
     payload?: unknown,
@@ -51,7 +51,11 @@ describe('operators and their API tokens', () => {
       password: 'a long enough secret',
     });
     assert.equal(chosen.statusCode, 201, chosen.body);
-    assert.deepEqual(chosen.json(), { username: 'ops-1', createdAt: new Date(t.clock.now()).toISOString() });
+    assert.deepEqual(chosen.json(), {
+      username: 'ops-1',
+      role: 'viewer',
+      createdAt: new Date(t.clock.now()).toISOString(),
+    });
     await signIn(t, 'ops-1', 'a long enough secret');
 
     const generated = await call('POST', '/api/admin/operators', admin.headers, {
@@ -84,7 +88,8 @@ describe('operators and their API tokens', () => {
       { username: '' },
       { username: 'x'.repeat(65) },
       { username: 'ok-name', password: 'short' },
-      { username: 'ok-name', role: 'admin' },
+      { username: 'ok-name', group: 'admins' },
+      { username: 'ok-name', role: 'root' },
       { username: 7 },
     ]) {
       const response = await call('POST', '/api/admin/operators', admin.headers, body);
@@ -101,6 +106,7 @@ describe('operators and their API tokens', () => {
         await call('POST', '/api/admin/operators', admin.headers, {
           username: 'leaver',
           password: 'leaver password 1',
+          role: 'admin',
         })
       ).statusCode,
       201,
@@ -141,6 +147,7 @@ describe('operators and their API tokens', () => {
         await call('POST', '/api/admin/operators', admin.headers, {
           username: 'successor',
           password: 'successor password',
+          role: 'admin',
         })
       ).statusCode,
       201,
@@ -162,6 +169,7 @@ describe('operators and their API tokens', () => {
         await call('POST', '/api/admin/operators', successor.headers, {
           username: 'admin',
           password: ADMIN_PASSWORD,
+          role: 'admin',
         })
       ).statusCode,
       201,
@@ -336,10 +344,11 @@ describe('operators and their API tokens', () => {
       204,
     );
     const session = await signIn(t);
-    const routes: { method: 'GET' | 'POST' | 'DELETE'; url: string; body?: unknown }[] = [
+    const routes: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; body?: unknown }[] = [
       { method: 'GET', url: '/api/admin/operators' },
       { method: 'POST', url: '/api/admin/operators', body: { username: 'intruder' } },
       { method: 'DELETE', url: '/api/admin/operators/ops-1' },
+      { method: 'PATCH', url: '/api/admin/operators/ops-1', body: { role: 'admin' } },
       {
         method: 'POST',
         url: '/api/admin/password',
@@ -377,8 +386,220 @@ describe('operators and their API tokens', () => {
     }
     const list = (await call('GET', '/api/admin/operators', (await signIn(t)).headers)).json() as {
       username: string;
+      role: string;
     }[];
     assert.ok(!list.some((o) => o.username === 'intruder'));
-    assert.ok(list.some((o) => o.username === 'ops-1'));
+    assert.ok(list.some((o) => o.username === 'ops-1' && o.role === 'viewer'));
+  });
+});
+
+/** What a viewer may call; every other admin route must refuse a viewer (403), so a new route fails closed. */
+const VIEWER_ROUTES = new Set([
+  'POST /api/admin/logout',
+  'GET /api/admin/session',
+  'GET /api/admin/accounts',
+  'GET /api/admin/audit',
+  'GET /api/admin/backups',
+  'GET /api/admin/operators',
+  'POST /api/admin/password',
+  'GET /api/admin/operator-tokens',
+  'POST /api/admin/operator-tokens',
+  'DELETE /api/admin/operator-tokens/{id}',
+  'GET /api/admin/accounts/{accountId}/context/namespaces',
+  'GET /api/admin/accounts/{accountId}/context/namespaces/{namespace}/sessions',
+  'GET /api/admin/accounts/{accountId}/policies',
+  'GET /api/admin/accounts/{accountId}/policies/{id}',
+  'GET /api/admin/accounts/{accountId}/custom-attributes',
+  'POST /api/admin/accounts/{accountId}/policies/dry-run',
+  'GET /api/admin/accounts/{accountId}/policy-logs',
+]);
+
+describe('operator roles', () => {
+  let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signIn>>;
+  let viewer: Awaited<ReturnType<typeof signIn>>;
+  let viewerToken: { id: string; token: string };
+  before(async () => {
+    t = await createTestApp();
+    admin = await signIn(t);
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/operators',
+      headers: admin.headers,
+      payload: { username: 'support', password: 'support password' },
+    });
+    assert.equal(made.json().role, 'viewer', 'viewer is the default');
+    viewer = await signIn(t, 'support', 'support password');
+    const token = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/operator-tokens',
+      headers: viewer.headers,
+      payload: { name: 'support dashboards', expiresInDays: 30 },
+    });
+    assert.equal(token.statusCode, 201, token.body);
+    viewerToken = token.json();
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/accounts',
+      headers: admin.headers,
+      payload: { accountId: 'roles1' },
+    });
+  });
+  after(async () => t.close());
+
+  const call = (
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    headers: Record<string, string>,
+    payload?: unknown,
+  ) =>
+    t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  test('a viewer is refused (403) on every admin route but the ones open to viewers', async () => {
+    const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const seen = new Set<string>();
+    for (const [path, methods] of Object.entries(spec.paths)) {
+      if (!path.startsWith('/api/admin/') || path === '/api/admin/login') continue;
+      for (const method of Object.keys(methods)) {
+        const key = `${method.toUpperCase()} ${path}`;
+        seen.add(key);
+        const url = path
+          .replace('{accountId}', 'roles1')
+          .replace('{id}', 'f'.repeat(32))
+          .replace(/\{[^}]+\}/g, 'x1');
+        for (const [how, headers] of [
+          ['token', { authorization: `Bearer ${viewerToken.token}` }],
+          ['session', viewer.headers],
+        ] as const) {
+          if (key === 'POST /api/admin/logout' && how === 'session') continue;
+          const response = await call(
+            method.toUpperCase() as 'GET',
+            url,
+            headers,
+            method === 'get' ? undefined : {},
+          );
+          if (VIEWER_ROUTES.has(key)) {
+            assert.notEqual(response.statusCode, 403, `${key} (${how}) refused a viewer: ${response.body}`);
+            assert.ok(response.statusCode < 500, `${key} (${how}): ${response.statusCode}`);
+          } else {
+            assert.equal(response.statusCode, 403, `${key} (${how}) let a viewer in: ${response.body}`);
+            assert.match(response.json().detail, /needs an admin operator; support is a viewer/);
+          }
+        }
+      }
+    }
+    for (const key of VIEWER_ROUTES) assert.ok(seen.has(key), `${key} is not a route`);
+    assert.ok(seen.size > 30, `only ${seen.size} admin routes seen`);
+    const accounts = (await call('GET', '/api/admin/accounts', admin.headers)).json() as {
+      accountId: string;
+    }[];
+    assert.deepEqual(
+      accounts.map((a) => a.accountId),
+      ['roles1'],
+      'nothing a viewer sent changed anything',
+    );
+  });
+
+  test('the session says the role; a viewer reads policies and logs but never a secret', async () => {
+    const session = (await call('GET', '/api/admin/session', viewer.headers)).json();
+    assert.equal(session.role, 'viewer');
+    assert.equal((await call('GET', '/api/admin/session', admin.headers)).json().role, 'admin');
+    assert.equal((await call('GET', '/api/admin/accounts/roles1/policies', viewer.headers)).statusCode, 200);
+    assert.equal(
+      (await call('GET', '/api/admin/accounts/roles1/policy-logs', viewer.headers)).statusCode,
+      200,
+    );
+    const secrets = await call('GET', '/api/admin/accounts/roles1/api-authorization', viewer.headers);
+    assert.equal(secrets.statusCode, 403);
+    const audit = (await call('GET', '/api/admin/audit?accountId=roles1', admin.headers)).json() as {
+      action: string;
+    }[];
+    assert.ok(!audit.some((e) => e.action === 'api-authorization.viewed'), 'a refused view is not a view');
+  });
+
+  test('a change of role holds at once, for sessions and tokens; nobody changes their own', async () => {
+    const promote = await call('PATCH', '/api/admin/operators/support', admin.headers, { role: 'admin' });
+    assert.equal(promote.statusCode, 200, promote.body);
+    assert.equal(promote.json().role, 'admin');
+    const created = await call('POST', '/api/admin/accounts', viewer.headers, { accountId: 'roles2' });
+    assert.equal(created.statusCode, 201, 'the same session, an admin now');
+    assert.equal(
+      (
+        await call('GET', '/api/admin/accounts/roles2/api-authorization', {
+          authorization: `Bearer ${viewerToken.token}`,
+        })
+      ).statusCode,
+      200,
+    );
+    const self = await call('PATCH', '/api/admin/operators/support', viewer.headers, { role: 'viewer' });
+    assert.equal(self.statusCode, 409);
+    assert.match(self.json().detail, /your own role/);
+    assert.equal(
+      (await call('PATCH', '/api/admin/operators/nobody', admin.headers, { role: 'viewer' })).statusCode,
+      404,
+    );
+    assert.equal(
+      (await call('PATCH', '/api/admin/operators/support', admin.headers, { role: 'root' })).statusCode,
+      400,
+    );
+    assert.equal((await call('PATCH', '/api/admin/operators/support', admin.headers, {})).statusCode, 400);
+
+    assert.equal(
+      (await call('PATCH', '/api/admin/operators/support', admin.headers, { role: 'viewer' })).statusCode,
+      200,
+    );
+    assert.equal(
+      (await call('POST', '/api/admin/accounts', viewer.headers, { accountId: 'roles3' })).statusCode,
+      403,
+    );
+    assert.equal(
+      (
+        await call('GET', '/api/admin/accounts/roles2/api-authorization', {
+          authorization: `Bearer ${viewerToken.token}`,
+        })
+      ).statusCode,
+      403,
+    );
+    const events = (await call('GET', '/api/admin/audit', admin.headers)).json() as {
+      action: string;
+      detail: Record<string, unknown>;
+    }[];
+    assert.deepEqual(
+      events.filter((e) => e.action === 'operator.role-changed').map((e) => e.detail),
+      [
+        { username: 'support', role: 'viewer' },
+        { username: 'support', role: 'admin' },
+      ],
+    );
+  });
+
+  test("a viewer revokes their own tokens, not another's; an admin revokes anyone's", async () => {
+    const adminToken = (
+      await call('POST', '/api/admin/operator-tokens', admin.headers, { name: 'admin automation' })
+    ).json() as { id: string; token: string };
+    const refused = await call('DELETE', `/api/admin/operator-tokens/${adminToken.id}`, viewer.headers);
+    assert.equal(refused.statusCode, 403);
+    assert.match(refused.json().detail, /only their own tokens/);
+    assert.equal(
+      (await call('GET', '/api/admin/accounts', { authorization: `Bearer ${adminToken.token}` })).statusCode,
+      200,
+    );
+    const second = (
+      await call('POST', '/api/admin/operator-tokens', viewer.headers, { name: 'support second' })
+    ).json() as { id: string; token: string };
+    assert.equal(
+      (await call('DELETE', `/api/admin/operator-tokens/${second.id}`, viewer.headers)).statusCode,
+      204,
+    );
+    assert.equal(
+      (await call('DELETE', `/api/admin/operator-tokens/${viewerToken.id}`, admin.headers)).statusCode,
+      204,
+    );
+    assert.equal(
+      (await call('GET', '/api/admin/accounts', { authorization: `Bearer ${viewerToken.token}` })).statusCode,
+      401,
+    );
   });
 });

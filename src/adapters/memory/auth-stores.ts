@@ -3,6 +3,7 @@ import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
   OperatorRecord,
+  OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
@@ -282,6 +283,13 @@ export class MemoryOperatorStore implements OperatorStore {
     const found = this.#operators.get(username);
     if (!found) return false;
     found.passwordHash = passwordHash;
+    return true;
+  }
+
+  async setOperatorRole(username: string, role: OperatorRole): Promise<boolean> {
+    const found = this.#operators.get(username);
+    if (!found) return false;
+    found.role = role;
     return true;
   }
 

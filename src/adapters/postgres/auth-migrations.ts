@@ -87,4 +87,9 @@ export const authMigrations: PostgresMigration[] = [
       CREATE INDEX operator_tokens_username ON operator_tokens(username);
     `,
   },
+  {
+    // Roles: the operators there were could do everything, and still can.
+    id: 'auth-004',
+    sql: `ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'viewer'))`,
+  },
 ];

@@ -3,6 +3,7 @@ import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
   OperatorRecord,
+  OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
@@ -242,8 +243,8 @@ export class PostgresOperatorStore implements OperatorStore {
 
   async createOperator(operator: OperatorRecord): Promise<boolean> {
     const result = await this.pool.query(
-      'INSERT INTO operators (username, password_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [operator.username, operator.passwordHash, operator.createdAt],
+      'INSERT INTO operators (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [operator.username, operator.passwordHash, operator.role, operator.createdAt],
     );
     return result.rowCount === 1;
   }
@@ -257,6 +258,14 @@ export class PostgresOperatorStore implements OperatorStore {
   async setOperatorPassword(username: string, passwordHash: string): Promise<boolean> {
     const result = await this.pool.query('UPDATE operators SET password_hash = $1 WHERE username = $2', [
       passwordHash,
+      username,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async setOperatorRole(username: string, role: OperatorRole): Promise<boolean> {
+    const result = await this.pool.query('UPDATE operators SET role = $1 WHERE username = $2', [
+      role,
       username,
     ]);
     return result.rowCount === 1;

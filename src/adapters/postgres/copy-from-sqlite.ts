@@ -52,7 +52,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
     ],
     order: 'kid',
   },
-  { name: 'operators', columns: ['username', 'password_hash', 'created_at'], order: 'username' },
+  { name: 'operators', columns: ['username', 'password_hash', 'role', 'created_at'], order: 'username' },
   {
     name: 'operator_sessions',
     columns: ['id_hash', 'username', 'csrf_token', 'created_at', 'expires_at'],

@@ -63,6 +63,7 @@ export const accountFromRow = (row: Row): AccountRecord => ({
 export const operatorFromRow = (row: Row): OperatorRecord => ({
   username: String(row.username),
   passwordHash: String(row.password_hash),
+  role: row.role === 'viewer' ? 'viewer' : 'admin',
   createdAt: num(row.created_at),
 });
 

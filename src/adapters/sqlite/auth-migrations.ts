@@ -79,4 +79,9 @@ export const authMigrations: SqliteMigration[] = [
       CREATE UNIQUE INDEX operator_tokens_id ON operator_tokens(id);
     `,
   },
+  {
+    // Roles: the operators there were could do everything, and still can.
+    id: 'auth-003',
+    sql: `ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'viewer'))`,
+  },
 ];

@@ -3,6 +3,7 @@ import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
   OperatorRecord,
+  OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
@@ -236,9 +237,9 @@ export class SqliteOperatorStore implements OperatorStore {
     return (
       this.db
         .prepare(
-          'INSERT INTO operators (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+          'INSERT INTO operators (username, password_hash, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
         )
-        .run(operator.username, operator.passwordHash, operator.createdAt).changes === 1
+        .run(operator.username, operator.passwordHash, operator.role, operator.createdAt).changes === 1
     );
   }
 
@@ -253,6 +254,12 @@ export class SqliteOperatorStore implements OperatorStore {
     return (
       this.db.prepare('UPDATE operators SET password_hash = ? WHERE username = ?').run(passwordHash, username)
         .changes === 1
+    );
+  }
+
+  async setOperatorRole(username: string, role: OperatorRole): Promise<boolean> {
+    return (
+      this.db.prepare('UPDATE operators SET role = ? WHERE username = ?').run(role, username).changes === 1
     );
   }
 

@@ -24,12 +24,13 @@ const view = (backup: Backup) => ({
 /** Scheduled backups of a SQLite node (BACKUP_DIR): what there is, how they fare, and one more on demand. */
 export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
   const operator = auth.operator();
+  const viewer = auth.operator('viewer');
   const OFF = 'scheduled backups are off on this node: set BACKUP_DIR (docs/operations.md)';
 
   app.get(
     '/api/admin/backups',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: "This node's scheduled backups: settings, state and the backups kept, newest first",

@@ -43,6 +43,7 @@ const SessionView = Type.Object({
 /** The context browser of the web app: namespaces → sessions → properties, with deletions audited. */
 export async function adminContextRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
   const operator = auth.operator();
+  const viewer = auth.operator('viewer');
   const context = services.context;
   const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
     name: request.operator?.username ?? 'unknown',
@@ -53,7 +54,7 @@ export async function adminContextRoutes(app: App, { auth, services }: RouteDeps
   app.get(
     base,
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: "Lists an account's context namespaces with their TTLs",
@@ -74,7 +75,7 @@ export async function adminContextRoutes(app: App, { auth, services }: RouteDeps
   app.get(
     `${base}/:namespace/sessions`,
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: 'Lists the live sessions of a namespace, with their properties and expiry, a page at a time',

@@ -26,7 +26,11 @@ const tokenView = (token: OperatorTokenView) => ({
   lastUsedAt: iso(token.lastUsedAt),
 });
 
-const OperatorView = Type.Object({ username: Type.String(), createdAt: Time });
+const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], {
+  description: 'admin: everything; viewer: reads what holds no secret, and their own password and API tokens',
+});
+const OperatorView = Type.Object({ username: Type.String(), role: Role, createdAt: Time });
+const Username = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
 const Password = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 });
 
 /**
@@ -35,6 +39,7 @@ const Password = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 }
  */
 export async function adminOperatorRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
   const operator = auth.operator();
+  const viewer = auth.operator('viewer');
   const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
     name: request.operator?.username ?? 'unknown',
     address: request.ip,
@@ -44,7 +49,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.get(
     '/api/admin/operators',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: 'Lists operators',
@@ -54,6 +59,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
     async () =>
       (await services.operators.listOperators()).map((o) => ({
         username: o.username,
+        role: o.role,
         createdAt: iso(o.createdAt),
       })),
   );
@@ -66,12 +72,17 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         tags: ['admin'],
         summary: 'Adds an operator; without a password, one is generated and shown this once',
         body: Type.Object(
-          { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.Optional(Password) },
+          {
+            username: Type.String({ minLength: 1, maxLength: 64 }),
+            password: Type.Optional(Password),
+            role: Type.Optional(Role),
+          },
           { additionalProperties: false },
         ),
         response: {
           201: Type.Object({
             username: Type.String(),
+            role: Role,
             createdAt: Time,
             password: Type.Optional(Type.String({ description: 'present when generated' })),
           }),
@@ -82,15 +93,18 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       const created = await services.operators.createOperator(
         request.body.username,
         request.body.password ?? null,
+        request.body.role ?? 'viewer',
       );
       await recordAudit(services.ctx, actor(request), null, 'operator.created', {
         username: created.username,
+        role: created.role,
       });
       return reply
         .code(201)
         .header('cache-control', 'no-store')
         .send({
           username: created.username,
+          role: created.role,
           createdAt: iso(created.createdAt),
           ...(created.generatedPassword === null ? {} : { password: created.generatedPassword }),
         });
@@ -104,7 +118,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       schema: {
         tags: ['admin'],
         summary: 'Removes an operator with their sessions and API tokens, at once (not yourself)',
-        params: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) }),
+        params: Username,
         response: { 204: Type.Null() },
       },
     },
@@ -116,10 +130,35 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
     },
   );
 
+  app.patch(
+    '/api/admin/operators/:username',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: "Changes an operator's role, at once (not your own)",
+        params: Username,
+        body: Type.Object({ role: Role }, { additionalProperties: false }),
+        response: { 200: OperatorView },
+      },
+    },
+    async (request) => {
+      const { username } = request.params;
+      await services.operators.setRole(username, request.body.role, request.operator?.username ?? '');
+      await recordAudit(services.ctx, actor(request), null, 'operator.role-changed', {
+        username,
+        role: request.body.role,
+      });
+      const changed = (await services.operators.listOperators()).find((o) => o.username === username);
+      if (!changed) throw new AppError('not_found', `no operator ${username}`);
+      return { username, role: changed.role, createdAt: iso(changed.createdAt) };
+    },
+  );
+
   app.post(
     '/api/admin/password',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary:
@@ -154,7 +193,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.get(
     '/api/admin/operator-tokens',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: "Lists every operator's API tokens, oldest first (never the tokens themselves)",
@@ -167,7 +206,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.post(
     '/api/admin/operator-tokens',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: 'Creates an operator API token for automation (shown once); it acts as you',
@@ -205,7 +244,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.delete(
     '/api/admin/operator-tokens/:id',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: 'Revokes an operator API token at once, on every node',
@@ -214,7 +253,10 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       },
     },
     async (request, reply) => {
-      const revoked = await services.operators.revokeApiToken(request.params.id);
+      const revoked = await services.operators.revokeApiToken(
+        request.params.id,
+        request.operator ?? { username: '', role: 'viewer' },
+      );
       await recordAudit(services.ctx, actor(request), null, 'operator-token.revoked', {
         id: revoked.id,
         name: revoked.name,

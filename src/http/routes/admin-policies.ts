@@ -27,6 +27,7 @@ const SampleRequest = Type.Object(
 /** Policies, custom attributes, policy logs and dry runs of one account, for the web app. */
 export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
   const operator = auth.operator();
+  const viewer = auth.operator('viewer');
   const account = async (request: FastifyRequest) => {
     const { accountId } = request.params as { accountId: string };
     await services.accounts.require(accountId);
@@ -42,7 +43,7 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
     params: { accountId: AccountId },
     tags: TAGS,
     security: SECURITY,
-    read: operator,
+    read: viewer,
     write: operator,
     account,
     audit: (request, accountId, action, detail) =>
@@ -52,7 +53,7 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
   app.post(
     '/api/admin/accounts/:accountId/policies/dry-run',
     {
-      onRequest: operator,
+      onRequest: viewer,
       bodyLimit: DRY_RUN_BODY_LIMIT,
       schema: {
         tags: TAGS,
@@ -96,7 +97,7 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
   app.get(
     '/api/admin/accounts/:accountId/policy-logs',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: TAGS,
         security: SECURITY,

@@ -21,6 +21,7 @@ const COPY_ACTIONS = [
 export async function adminRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
   const secureCookie = services.ctx.settings.issuer.startsWith('https://');
   const operator = auth.operator();
+  const viewer = auth.operator('viewer');
   const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
     name: request.operator?.username ?? 'unknown',
     address: request.ip,
@@ -54,7 +55,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.post(
     '/api/admin/logout',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: { tags: ['admin'], summary: 'Ends the session on the server', response: { 204: Type.Null() } },
     },
     async (request, reply) => {
@@ -68,12 +69,16 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.get(
     '/api/admin/session',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: 'Who is signed in, with the CSRF token to repeat on changes',
         response: {
-          200: Type.Object({ username: Type.String(), csrfToken: Type.Union([Type.String(), Type.Null()]) }),
+          200: Type.Object({
+            username: Type.String(),
+            role: Type.Union([Type.Literal('admin'), Type.Literal('viewer')]),
+            csrfToken: Type.Union([Type.String(), Type.Null()]),
+          }),
         },
       },
     },
@@ -82,7 +87,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       if (!identity) throw new AppError('unauthorized', 'sign in first');
       return reply
         .header('cache-control', 'no-store')
-        .send({ username: identity.username, csrfToken: identity.csrfToken });
+        .send({ username: identity.username, role: identity.role, csrfToken: identity.csrfToken });
     },
   );
 
@@ -94,7 +99,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.get(
     '/api/admin/accounts',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: { tags: ['admin'], summary: 'Lists accounts', response: { 200: Type.Array(AccountView) } },
     },
     async () =>
@@ -296,7 +301,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.get(
     '/api/admin/audit',
     {
-      onRequest: operator,
+      onRequest: viewer,
       schema: {
         tags: ['admin'],
         summary: 'Audit log, newest first',
