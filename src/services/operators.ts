@@ -177,10 +177,18 @@ export class OperatorService {
   }
 
   /** Makes an operator an admin or a viewer, at once; nobody changes their own role. */
-  async setRole(username: string, role: OperatorRole, by: string): Promise<void> {
+  async setRole(
+    username: string,
+    role: OperatorRole,
+    by: string,
+  ): Promise<Omit<OperatorRecord, 'passwordHash'>> {
     if (username === by) throw new AppError('conflict', 'you cannot change your own role; ask another admin');
-    if (!(await this.ctx.store.operators.setOperatorRole(username, role)))
-      throw new AppError('not_found', `no operator ${username}`);
+    const operators = this.ctx.store.operators;
+    const changed = (await operators.setOperatorRole(username, role))
+      ? await operators.getOperator(username)
+      : null;
+    if (!changed) throw new AppError('not_found', `no operator ${username}`);
+    return { username: changed.username, role: changed.role, createdAt: changed.createdAt };
   }
 
   /** A new operator; returns the password when it was generated here (to be shown once). */

@@ -45,6 +45,13 @@ describe('operators and their API tokens', () => {
     };
   };
 
+  /** Adds an operator with a known password (as admin) and signs them in. */
+  const addOperator = async (username: string, password: string, role: 'admin' | 'viewer' = 'viewer') => {
+    const added = await call('POST', '/api/admin/operators', admin.headers, { username, password, role });
+    assert.equal(added.statusCode, 201, added.body);
+    return signIn(t, username, password);
+  };
+
   test('add an operator with a chosen or a generated password; both sign in', async () => {
     const chosen = await call('POST', '/api/admin/operators', admin.headers, {
       username: 'ops-1',
@@ -101,17 +108,7 @@ describe('operators and their API tokens', () => {
   });
 
   test('removing an operator ends their sessions and API tokens at once; nobody removes themselves', async () => {
-    assert.equal(
-      (
-        await call('POST', '/api/admin/operators', admin.headers, {
-          username: 'leaver',
-          password: 'leaver password 1',
-          role: 'admin',
-        })
-      ).statusCode,
-      201,
-    );
-    const session = await signIn(t, 'leaver', 'leaver password 1');
+    const session = await addOperator('leaver', 'leaver password 1', 'admin');
     const token = await newToken('leaver automation', null, session.headers);
     assert.equal(token.username, 'leaver');
     assert.equal((await call('GET', '/api/admin/accounts', bearer(token.token))).statusCode, 200);
@@ -142,17 +139,7 @@ describe('operators and their API tokens', () => {
   });
 
   test('a removed admin is not made again at the next start while other operators remain', async () => {
-    assert.equal(
-      (
-        await call('POST', '/api/admin/operators', admin.headers, {
-          username: 'successor',
-          password: 'successor password',
-          role: 'admin',
-        })
-      ).statusCode,
-      201,
-    );
-    const successor = await signIn(t, 'successor', 'successor password');
+    const successor = await addOperator('successor', 'successor password', 'admin');
     assert.equal((await call('DELETE', '/api/admin/operators/admin', successor.headers)).statusCode, 204);
     assert.equal((await call('GET', '/api/admin/session', admin.headers)).statusCode, 401);
     assert.deepEqual(await t.services.operators.bootstrap(undefined), {
@@ -178,16 +165,7 @@ describe('operators and their API tokens', () => {
   });
 
   test('changing your own password: proves the current one, ends every session, sets a new cookie', async () => {
-    assert.equal(
-      (
-        await call('POST', '/api/admin/operators', admin.headers, {
-          username: 'changer',
-          password: 'first password 1',
-        })
-      ).statusCode,
-      201,
-    );
-    const one = await signIn(t, 'changer', 'first password 1');
+    const one = await addOperator('changer', 'first password 1');
     const two = await signIn(t, 'changer', 'first password 1');
     const token = await newToken('changer automation', null, one.headers);
 
@@ -244,16 +222,7 @@ describe('operators and their API tokens', () => {
   });
 
   test('guessing the current password is rate-limited like a sign-in', async () => {
-    assert.equal(
-      (
-        await call('POST', '/api/admin/operators', admin.headers, {
-          username: 'guessed',
-          password: 'guessed password',
-        })
-      ).statusCode,
-      201,
-    );
-    const session = await signIn(t, 'guessed', 'guessed password');
+    const session = await addOperator('guessed', 'guessed password');
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
       const response = await call('POST', '/api/admin/password', session.headers, {

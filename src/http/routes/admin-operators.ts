@@ -144,13 +144,15 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
     },
     async (request) => {
       const { username } = request.params;
-      await services.operators.setRole(username, request.body.role, request.operator?.username ?? '');
+      const changed = await services.operators.setRole(
+        username,
+        request.body.role,
+        request.operator?.username ?? '',
+      );
       await recordAudit(services.ctx, actor(request), null, 'operator.role-changed', {
         username,
-        role: request.body.role,
+        role: changed.role,
       });
-      const changed = (await services.operators.listOperators()).find((o) => o.username === username);
-      if (!changed) throw new AppError('not_found', `no operator ${username}`);
       return { username, role: changed.role, createdAt: iso(changed.createdAt) };
     },
   );
