@@ -183,6 +183,29 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       const { storeVerifyCommand } = await import('./store-verify.js');
       return storeVerifyCommand(config, from, json);
     }
+    case 'operator list':
+      if (rest.length > 0) throw new UsageError(`operator list does not take ${rest.join(' ')}`);
+      return withRuntime(config, async ({ services }) => {
+        const operators = await services.operators.listOperators();
+        print(
+          json,
+          operators.map((o) => ({ ...o, createdAt: new Date(o.createdAt).toISOString() })),
+          operators.map((o) => `${o.username} (${o.role})`).join('\n') || '(no operators)',
+        );
+        return 0;
+      });
+    case 'operator role': {
+      const [username, role, ...extra] = rest;
+      if (!username || (role !== 'admin' && role !== 'viewer') || extra.length > 0)
+        throw new UsageError('operator role needs a username and admin or viewer');
+      return withRuntime(config, async ({ services }) => {
+        // The command line is nobody's own session: '' matches no operator, so any role may be changed.
+        const changed = await services.operators.setRole(username, role, '');
+        await recordAudit(services.ctx, actor, null, 'operator.role-changed', { username, role });
+        print(json, { username, role: changed.role }, `${username} is now a ${changed.role}`);
+        return 0;
+      });
+    }
     case 'admin reset-password': {
       const username = option(rest, 'username') ?? ADMIN_USERNAME;
       return withRuntime(config, async ({ services }) => {

@@ -14,7 +14,9 @@ Commands:
   signing-key rotate [--delay S] [--alg EdDSA|ES256]
                                            new token-signing key, signing after S seconds (default 300)
   admin reset-password [--username U]      set an operator's password (from ORCHESTRATOR_ADMIN_PASSWORD,
-                                           else a generated one is printed)
+                                           else a generated one is printed); makes U, as an admin, if new
+  operator list                            list operators with their roles
+  operator role <username> admin|viewer    change an operator's role (takes effect at once)
   master-key rotate --new-key-file F | --generate [--batch-size N]
                                            re-seal every stored secret under a new master key, then
                                            install it; resumable. Without either option, with

@@ -84,6 +84,40 @@ describe('orchestrator CLI', () => {
     env.ORCHESTRATOR_ADMIN_PASSWORD = '';
   });
 
+  test('operator list and operator role; reset-password makes a new operator an admin', async () => {
+    const made = JSON.parse(
+      (await cli('admin', 'reset-password', '--username', 'night-shift', '--json')).stdout,
+    );
+    assert.equal(made.username, 'night-shift');
+    const listed = JSON.parse((await cli('operator', 'list', '--json')).stdout) as {
+      username: string;
+      role: string;
+    }[];
+    assert.deepEqual(
+      listed.map((o) => [o.username, o.role]),
+      [
+        ['admin', 'admin'],
+        ['night-shift', 'admin'],
+      ],
+    );
+    const demoted = await cli('operator', 'role', 'night-shift', 'viewer');
+    assert.equal(demoted.code, 0, demoted.stderr);
+    assert.match(demoted.stdout, /night-shift is now a viewer/);
+    assert.match((await cli('operator', 'list')).stdout, /night-shift \(viewer\)/);
+    // The way back when no admin is left: the command line may change anyone's role, admin's too.
+    assert.equal((await cli('operator', 'role', 'admin', 'viewer')).code, 0);
+    assert.equal(
+      JSON.parse((await cli('operator', 'role', 'admin', 'admin', '--json')).stdout).role,
+      'admin',
+    );
+    assert.equal((await cli('operator', 'role', 'night-shift', 'root')).code, 2);
+    assert.equal((await cli('operator', 'role', 'night-shift')).code, 2);
+    const unknown = await cli('operator', 'role', 'nobody', 'admin');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no operator nobody/);
+    assert.equal((await cli('admin', 'reset-password', '--username', 'has space')).code, 1);
+  });
+
   test('usage errors exit 2, bad configuration and unknown accounts exit 1 with a clear message', async () => {
     const unknown = await cli('frobnicate');
     assert.equal(unknown.code, 2);
