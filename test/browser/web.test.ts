@@ -43,11 +43,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   const loginV2 = (userId: string, password: string) =>
     http('/v2/authenticate/login', { method: 'POST', headers: { authorization: basic(userId, password) } });
 
-  /** Checks the page with axe-core and saves its screenshot. */
-  async function visited(name: string): Promise<void> {
-    await page.waitForLoadState('networkidle');
-    accessibility[name] = await accessibilityViolations(page);
-    await screenshot(page, name);
+  /** Checks the page (the admin's, unless told) with axe-core and saves its screenshot. */
+  async function visited(name: string, on: Page = page): Promise<void> {
+    await on.waitForLoadState('networkidle');
+    accessibility[name] = await accessibilityViolations(on);
+    await screenshot(on, name);
   }
 
   async function openSection(label: string, heading: string): Promise<void> {
@@ -490,14 +490,19 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .getByText('you')
       .waitFor();
 
+    // A new operator is a viewer unless the admin chooses otherwise.
+    const role = page.getByLabel('Role');
+    assert.equal(await role.inputValue(), 'viewer');
+    assert.deepEqual(await role.locator('option').allTextContents(), ['Viewer', 'Admin']);
     await page.getByLabel('Username').fill('ops-web');
     await page.getByRole('button', { name: 'Add operator' }).click();
+    await page.getByText('Operator ops-web was added as a viewer.').waitFor();
     await page.getByText('it is shown only once').waitFor();
     await page.getByRole('button', { name: 'Copy password' }).click();
     const password = await readClipboard(page);
     assert.equal(password, await page.locator('#operator-password-value').textContent());
     const row = table.getByRole('row', { name: /ops-web/ });
-    await row.waitFor();
+    await row.getByRole('cell', { name: 'Viewer', exact: true }).waitFor();
     const login = await signIn('ops-web', password);
     assert.equal(login.status, 200);
     const theirs = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
@@ -539,6 +544,169 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
     assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 200);
     await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+  });
+
+  test('a viewer: sees accounts, policies, context and operators but no secret, and is offered no change; made an admin, at once', async () => {
+    watch.step = 'viewer';
+    const viewerPassword = 'a viewer password for the web test';
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    assert.equal(await page.getByLabel('Role').inputValue(), 'viewer');
+    await page.getByLabel('Username').fill('support');
+    await page.getByLabel('Password (optional)').fill(viewerPassword);
+    await page.getByRole('button', { name: 'Add operator' }).click();
+    await page.getByText('Operator support was added as a viewer, with the password you chose.').waitFor();
+    const row = page
+      .getByRole('table', { name: 'Operators, by username' })
+      .getByRole('row', { name: /^support\b/ });
+    await row.getByRole('cell', { name: 'Viewer', exact: true }).waitFor();
+    // A token each, made here rather than on the page: the audit log's later check counts the one made there.
+    const operators = server.server.runtime.services.operators;
+    const madeTokens = [
+      await operators.createApiToken('admin', 'admin-script', 30),
+      await operators.createApiToken('support', 'support-script', 30),
+    ];
+
+    const viewerContext = await newContext(browser, server.url);
+    try {
+      const viewer = await viewerContext.newPage();
+      const viewerWatch = new ConsoleWatch(viewer);
+      viewerWatch.step = 'viewer';
+      const mainNav = viewer.getByRole('navigation', { name: 'Main' });
+      const noControls = async (role: 'button' | 'link', names: (string | RegExp)[]) => {
+        for (const name of names)
+          assert.equal(await viewer.getByRole(role, { name }).count(), 0, `${role} ${name}`);
+      };
+      await viewer.goto('/');
+      await viewer.getByLabel('Username').fill('support');
+      await viewer.getByLabel('Password').fill(viewerPassword);
+      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      await viewer.getByRole('banner').getByText('Signed in as support (viewer)').waitFor();
+
+      // Accounts: no form to create one, and no way to the secrets.
+      await viewer.getByRole('rowheader', { name: accountId }).waitFor();
+      assert.equal(await viewer.getByRole('region', { name: 'Create an account' }).count(), 0);
+      const sections = ['Policies', 'Context', 'Policy logs', 'Audit log'];
+      assert.deepEqual(
+        await viewer
+          .getByRole('list', { name: `Pages of account ${accountId}` })
+          .getByRole('link')
+          .allTextContents(),
+        sections,
+      );
+
+      // Opening the account lands on its policies: no editing controls, no custom-attribute fields.
+      await viewer.getByRole('rowheader', { name: accountId }).getByRole('link').click();
+      await viewer.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
+      assert.equal(new URL(viewer.url()).pathname, `/accounts/${accountId}/policies`);
+      const tabs = viewer.getByRole('navigation', { name: `Account ${accountId}` });
+      assert.deepEqual(await tabs.getByRole('link').allTextContents(), sections);
+      await viewer.locator('.policy-list li').nth(2).waitFor();
+      assert.deepEqual(await viewer.locator('.policy-list .policy-name').allTextContents(), [
+        'Gold customers to an agent',
+        'Billing to the VIP skill',
+        'Added elsewhere',
+      ]);
+      await viewer
+        .getByRole('table', { name: 'Custom attributes' })
+        .getByRole('rowheader', { name: 'vipSkill' })
+        .waitFor();
+      await noControls('button', [
+        /^Enable/,
+        /^Disable/,
+        /^Move (up|down)/,
+        /^Delete/,
+        'Add an attribute',
+        'Save custom attributes',
+      ]);
+      await noControls('link', ['New policy', /^Edit/]);
+      assert.equal(await viewer.getByRole('textbox', { name: 'Name' }).count(), 0);
+      // The dry run is a read: it stays.
+      const listRun = viewer.getByRole('region', { name: 'Dry run', exact: true });
+      await listRun.getByLabel('Conversation ID').fill('conv-9');
+      await listRun.getByRole('button', { name: 'Run dry run' }).click();
+      await listRun.getByText('Policy “Billing to the VIP skill” would match.').waitFor();
+      await visited('viewer-policies', viewer);
+
+      // A policy opens read-only, with its own dry run.
+      await viewer.getByRole('link', { name: 'View Billing to the VIP skill' }).click();
+      await viewer.getByRole('heading', { level: 1, name: 'Policy' }).waitFor();
+      await viewer.getByRole('heading', { level: 2, name: 'Billing to the VIP skill' }).waitFor();
+      await viewer.getByRole('region', { name: 'Dry run this policy' }).waitFor();
+      await noControls('button', [/Save policy/, /Create policy/, 'Add a condition', 'Add an action']);
+
+      // The API Authorization page's address, typed: a notice, not a refusal.
+      await viewer.goto(`/accounts/${accountId}/api-authorization`);
+      await viewer.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+      await viewer.getByRole('status').getByText('This page needs an admin operator').waitFor();
+      assert.equal(await viewer.locator('#api-key-value').count(), 0);
+      accessibility['viewer-api-authorization'] = await accessibilityViolations(viewer);
+
+      // Context: to read, not to delete.
+      await tabs.getByRole('link', { name: 'Context' }).click();
+      await viewer.getByRole('button', { name: 'Show sessions of bot' }).click();
+      await viewer
+        .getByRole('article', { name: 'Session conv-9' })
+        .getByRole('rowheader', { name: 'intent' })
+        .waitFor();
+      await noControls('button', [/Delete/]);
+
+      // Backups: the schedule, no backup on demand.
+      await mainNav.getByRole('link', { name: 'Backups' }).click();
+      await viewer.getByRole('heading', { level: 2, name: 'Schedule' }).waitFor();
+      await noControls('button', ['Back up now']);
+
+      // API tokens: every operator's are listed; a viewer may revoke only their own.
+      await mainNav.getByRole('link', { name: 'API tokens' }).click();
+      const tokens = viewer.getByRole('table', { name: 'Operator API tokens, oldest first' });
+      await tokens
+        .getByRole('row', { name: /support-script/ })
+        .getByRole('button', { name: 'Revoke' })
+        .waitFor();
+      await tokens.getByRole('row', { name: /admin-script/ }).waitFor();
+      assert.equal(
+        await tokens
+          .getByRole('row', { name: /admin-script/ })
+          .getByRole('button')
+          .count(),
+        0,
+      );
+
+      // Operators: the list and their own password, nothing more.
+      await mainNav.getByRole('link', { name: 'Operators' }).click();
+      const list = viewer.getByRole('table', { name: 'Operators, by username' });
+      await list
+        .getByRole('row', { name: /^support\b/ })
+        .getByText('you')
+        .waitFor();
+      await list
+        .getByRole('row', { name: /^admin\b/ })
+        .getByRole('cell', { name: 'Admin', exact: true })
+        .waitFor();
+      assert.equal(await list.getByRole('button').count(), 0);
+      assert.equal(await viewer.getByRole('region', { name: 'Add an operator' }).count(), 0);
+      await viewer.getByRole('region', { name: 'Change your password' }).waitFor();
+
+      // The only console error: the session check before signing in (401).
+      assert.deepEqual(
+        viewerWatch.unexpected({ viewer: [/the server responded with a status of 401 /] }),
+        [],
+      );
+      assert.equal(viewerWatch.errors.length, 1, 'the session check before signing in');
+
+      // Back as admin: the row's control makes them an admin, and their session says so at once.
+      await row.getByRole('button', { name: 'Make admin' }).click();
+      await page.getByText('Operator support is now an admin').waitFor();
+      await row.getByRole('cell', { name: 'Admin', exact: true }).waitFor();
+      await row.getByRole('button', { name: 'Make viewer' }).waitFor();
+      const cookie = (await viewerContext.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const session = await http('/api/admin/session', { headers: { cookie } });
+      assert.equal(((await session.json()) as { role: string }).role, 'admin');
+    } finally {
+      await viewerContext.close();
+      for (const t of madeTokens) await operators.revokeApiToken(t.id, { username: 'admin', role: 'admin' });
+    }
   });
 
   test('backups: the schedule, the backups kept with their checksums, and one more on demand', async () => {
@@ -654,6 +822,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'policy-editor',
       'policy-logs',
       'sign-in',
+      'viewer-api-authorization',
+      'viewer-policies',
     ]);
   });
 });

@@ -4,57 +4,95 @@ import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { AccountNav, Shell } from './components/layout.js';
 import { Loading, Notice, PageHeading } from './components/ui.js';
 import { AccountsPage } from './pages/accounts.js';
-import { ApiAuthorizationPage } from './pages/api-authorization.js';
+import { ApiAuthorizationNeedsAdmin, ApiAuthorizationPage } from './pages/api-authorization.js';
 import { AuditPage } from './pages/audit.js';
 import { BackupsPage } from './pages/backups.js';
 import { ContextPage } from './pages/context.js';
 import { OperatorTokensPage } from './pages/operator-tokens.js';
 import { OperatorsPage } from './pages/operators.js';
 import { PoliciesPage } from './pages/policies.js';
-import { PolicyEditorPage } from './pages/policy-editor.js';
+import { NewPolicyNeedsAdmin, PolicyEditorPage } from './pages/policy-editor.js';
 import { PolicyLogsPage } from './pages/policy-logs.js';
+import { PolicyViewPage } from './pages/policy-view.js';
 import { SignInPage } from './pages/sign-in.js';
-import { navigate, parseRoute, type Route, usePath } from './router.js';
+import { type AccountSection, navigate, parseRoute, type Route, usePath } from './router.js';
+import { fetchSignedIn, type Role, type SignedIn } from './session.js';
 
-type Session = { username: string } | null | 'checking';
+type Session = SignedIn | null | 'checking';
 
-function Page({ route, username }: { route: Route; username: string }) {
+/** One page of an account; a viewer finds why, not a refusal, where only an admin may go. */
+function AccountPage({
+  accountId,
+  section,
+  role,
+}: {
+  accountId: string;
+  section: AccountSection;
+  role: Role;
+}) {
+  switch (section) {
+    case 'api-authorization':
+      return role === 'admin' ? (
+        <ApiAuthorizationPage accountId={accountId} />
+      ) : (
+        <ApiAuthorizationNeedsAdmin accountId={accountId} />
+      );
+    case 'policies':
+      return <PoliciesPage accountId={accountId} role={role} />;
+    case 'context':
+      return <ContextPage accountId={accountId} role={role} />;
+    case 'policy-logs':
+      return <PolicyLogsPage accountId={accountId} />;
+    case 'audit':
+      return <AuditPage accountId={accountId} />;
+  }
+}
+
+function PolicyPage({
+  accountId,
+  policyId,
+  role,
+}: {
+  accountId: string;
+  policyId: string | null;
+  role: Role;
+}) {
+  if (role === 'admin') return <PolicyEditorPage accountId={accountId} policyId={policyId} />;
+  if (policyId === null) return <NewPolicyNeedsAdmin accountId={accountId} />;
+  return <PolicyViewPage accountId={accountId} policyId={policyId} />;
+}
+
+function Page({ route, operator }: { route: Route; operator: SignedIn }) {
+  const { role } = operator;
   switch (route.name) {
     case 'accounts':
-      return <AccountsPage />;
+      return <AccountsPage role={role} />;
     case 'audit':
       return <AuditPage accountId={null} />;
     case 'operator-tokens':
-      return <OperatorTokensPage />;
+      return <OperatorTokensPage operator={operator} />;
     case 'operators':
-      return <OperatorsPage username={username} />;
+      return <OperatorsPage operator={operator} />;
     case 'backups':
-      return <BackupsPage />;
+      return <BackupsPage role={role} />;
     case 'policy-editor':
       return (
         <>
-          <AccountNav accountId={route.accountId} current="policies" />
-          <PolicyEditorPage
+          <AccountNav accountId={route.accountId} current="policies" role={role} />
+          <PolicyPage
             key={`${route.accountId}/${route.policyId}`}
             accountId={route.accountId}
             policyId={route.policyId}
+            role={role}
           />
         </>
       );
     case 'account': {
       const { accountId, section } = route;
-      const pages = {
-        'api-authorization': ApiAuthorizationPage,
-        policies: PoliciesPage,
-        context: ContextPage,
-        'policy-logs': PolicyLogsPage,
-        audit: AuditPage,
-      } as const;
-      const Section = pages[section];
       return (
         <>
-          <AccountNav accountId={accountId} current={section} />
-          <Section key={accountId} accountId={accountId} />
+          <AccountNav accountId={accountId} current={section} role={role} />
+          <AccountPage key={accountId} accountId={accountId} section={section} role={role} />
         </>
       );
     }
@@ -86,12 +124,8 @@ function App() {
 
   useEffect(() => {
     setUnauthorizedHandler(() => ended('Your session has ended. Sign in again.'));
-    api
-      .get<{ username: string; csrfToken: string | null }>('/api/admin/session')
-      .then((s) => {
-        setCsrfToken(s.csrfToken);
-        setSession({ username: s.username });
-      })
+    fetchSignedIn()
+      .then(setSession)
       .catch(() => ended(null));
   }, [ended]);
 
@@ -120,20 +154,19 @@ function App() {
 
   if (session === 'checking') {
     return (
-      <Shell username={null} current={null}>
+      <Shell operator={null} current={null}>
         <Loading what="the session" />
       </Shell>
     );
   }
   if (session === null || route.name === 'sign-in') {
     return (
-      <Shell username={null} current={null}>
+      <Shell operator={null} current={null}>
         {message ? <Notice kind="info">{message}</Notice> : null}
         <SignInPage
-          onSignedIn={(username, csrfToken) => {
-            setCsrfToken(csrfToken);
+          onSignedIn={(operator) => {
             setMessage(null);
-            setSession({ username });
+            setSession(operator);
           }}
         />
       </Shell>
@@ -149,8 +182,8 @@ function App() {
         ? 'accounts'
         : null;
   return (
-    <Shell username={session.username} current={current} signingOut={signingOut} onSignOut={signOut}>
-      <Page route={route} username={session.username} />
+    <Shell operator={session} current={current} signingOut={signingOut} onSignOut={signOut}>
+      <Page route={route} operator={session} />
     </Shell>
   );
 }

@@ -1,5 +1,13 @@
 import type { FieldError } from './api.js';
-import type { Action, ActionType, JsonValue, Operator, Policy, PolicyInput } from './policy-api.js';
+import {
+  type Action,
+  type ActionType,
+  type JsonValue,
+  OPERATORS,
+  type Operator,
+  type Policy,
+  type PolicyInput,
+} from './policy-api.js';
 
 /** One condition as the form holds it: the value as typed. */
 export interface ConditionRow {
@@ -74,6 +82,17 @@ export function formatValue(value: JsonValue): string {
     }
   }
   return JSON.stringify(value);
+}
+
+/** A policy's condition in words: its expression, or its conditions joined by "and". */
+export function describeCondition(policy: PolicyInput): string {
+  if (policy.expression !== undefined) return policy.expression;
+  return (policy.conditions ?? [])
+    .map(
+      (c) =>
+        `${c.attribute} ${OPERATORS.find((o) => o.value === c.operator)?.label ?? c.operator} ${formatValue(c.value)}`,
+    )
+    .join(' and ');
 }
 
 function text(value: JsonValue | undefined): string {

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { Role } from './session.js';
 
 export type AccountSection = 'api-authorization' | 'policies' | 'context' | 'policy-logs' | 'audit';
 
@@ -58,6 +59,11 @@ export function accountHref(
   section: AccountSection | string = 'api-authorization',
 ): string {
   return `/accounts/${encodeURIComponent(accountId)}/${section}`;
+}
+
+/** Where a link to an account leads: its secrets for an admin, its policies for a viewer. */
+export function accountHome(accountId: string, role: Role): string {
+  return accountHref(accountId, role === 'admin' ? 'api-authorization' : 'policies');
 }
 
 export function policyHref(accountId: string, policyId: string | null): string {

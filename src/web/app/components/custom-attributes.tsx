@@ -25,8 +25,39 @@ function errorFor(errors: FieldError[], name: string): string | undefined {
   return found.length > 0 ? found.map((e) => e.message).join('; ') : undefined;
 }
 
-/** The account's static custom attributes (`custom.<name>` in policies): name → value. */
-export function CustomAttributes({ accountId }: { accountId: string }) {
+/** The attributes as they are saved, for an operator who may not change them. */
+function AttributeTable({ rows }: { rows: Row[] }) {
+  if (rows.length === 0) return <p>No custom attributes.</p>;
+  return (
+    <table>
+      <caption class="visually-hidden">Custom attributes</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Value</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.key}>
+            <th scope="row">
+              <code>{row.name}</code>
+            </th>
+            <td>
+              <code>{row.value}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * The account's static custom attributes (`custom.<name>` in policies): name → value, editable unless
+ * `readOnly`.
+ */
+export function CustomAttributes({ accountId, readOnly }: { accountId: string; readOnly: boolean }) {
   const [rows, setRows] = useState<Row[] | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
@@ -88,7 +119,8 @@ export function CustomAttributes({ accountId }: { accountId: string }) {
       {notice ? <Notice kind="success">{notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
       {rows === null && !error ? <p role="status">Loading custom attributes…</p> : null}
-      {rows ? (
+      {rows && readOnly ? <AttributeTable rows={rows} /> : null}
+      {rows && !readOnly ? (
         <form onSubmit={save} noValidate>
           {rows.length === 0 ? <p>No custom attributes yet.</p> : null}
           {rows.map((row, i) => (

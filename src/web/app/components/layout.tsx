@@ -1,9 +1,10 @@
 import type { ComponentChildren } from 'preact';
 import { type AccountSection, accountHref } from '../router.js';
+import type { Role, SignedIn } from '../session.js';
 import { Link } from './ui.js';
 
 export interface ShellProps {
-  username: string | null;
+  operator: SignedIn | null;
   current: 'accounts' | 'audit' | 'operator-tokens' | 'operators' | 'backups' | null;
   signingOut?: boolean;
   onSignOut?: () => void;
@@ -11,7 +12,7 @@ export interface ShellProps {
 }
 
 /** Skip link, banner with the main navigation and sign-out, then the page's main landmark. */
-export function Shell({ username, current, signingOut, onSignOut, children }: ShellProps) {
+export function Shell({ operator, current, signingOut, onSignOut, children }: ShellProps) {
   return (
     <>
       <a class="skip-link" href="#main">
@@ -20,7 +21,7 @@ export function Shell({ username, current, signingOut, onSignOut, children }: Sh
       <header class="banner">
         <div class="banner-inner">
           <span class="brand">Conversation Orchestrator</span>
-          {username ? (
+          {operator ? (
             <>
               <nav aria-label="Main">
                 <ul class="inline-list">
@@ -56,7 +57,7 @@ export function Shell({ username, current, signingOut, onSignOut, children }: Sh
               </nav>
               <div class="who">
                 <span>
-                  Signed in as <strong>{username}</strong>
+                  Signed in as <strong>{operator.username}</strong> ({operator.role})
                 </span>
                 <button type="button" class="button-secondary" onClick={onSignOut} disabled={signingOut}>
                   {signingOut ? 'Signing out…' : 'Sign out'}
@@ -81,8 +82,21 @@ const SECTIONS: { section: AccountSection; label: string }[] = [
   { section: 'audit', label: 'Audit log' },
 ];
 
+/** The account's pages an operator of `role` may open: a viewer may not see its secrets. */
+export function accountSections(role: Role): { section: AccountSection; label: string }[] {
+  return role === 'admin' ? SECTIONS : SECTIONS.filter((s) => s.section !== 'api-authorization');
+}
+
 /** The breadcrumb and the account's sections, above each account page. */
-export function AccountNav({ accountId, current }: { accountId: string; current: AccountSection | null }) {
+export function AccountNav({
+  accountId,
+  current,
+  role,
+}: {
+  accountId: string;
+  current: AccountSection | null;
+  role: Role;
+}) {
   return (
     <>
       <nav aria-label="Breadcrumb" class="breadcrumb">
@@ -97,7 +111,7 @@ export function AccountNav({ accountId, current }: { accountId: string; current:
       </nav>
       <nav aria-label={`Account ${accountId}`} class="tabs">
         <ul class="inline-list">
-          {SECTIONS.map(({ section, label }) => (
+          {accountSections(role).map(({ section, label }) => (
             <li key={section}>
               <Link
                 href={accountHref(accountId, section)}

@@ -20,8 +20,14 @@ export function sessionTitle(sessionId: string): string {
   return sessionId === DEFAULT_SESSION ? 'Namespace-level properties (__default__)' : `Session ${sessionId}`;
 }
 
-/** A session with its expiry, TTL and properties, each deletable. */
-export function SessionCard({ session, onDelete }: { session: Session; onDelete: (d: Deletion) => void }) {
+/** A session with its expiry, TTL and properties, each deletable when `onDelete` is given. */
+export function SessionCard({
+  session,
+  onDelete,
+}: {
+  session: Session;
+  onDelete: ((d: Deletion) => void) | null;
+}) {
   const names = Object.keys(session.properties).sort();
   const label = sessionTitle(session.sessionId);
   return (
@@ -56,9 +62,11 @@ export function SessionCard({ session, onDelete }: { session: Session; onDelete:
             <tr>
               <th scope="col">Property</th>
               <th scope="col">Value</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+              {onDelete ? (
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              ) : null}
             </tr>
           </thead>
           <tbody>
@@ -70,31 +78,35 @@ export function SessionCard({ session, onDelete }: { session: Session; onDelete:
                 <td>
                   <pre class="value">{previewJson(session.properties[name])}</pre>
                 </td>
-                <td>
-                  <button
-                    type="button"
-                    class="button-secondary"
-                    aria-label={`Delete property ${name} of ${label}`}
-                    onClick={() => onDelete({ sessionId: session.sessionId, property: name })}
-                  >
-                    Delete
-                  </button>
-                </td>
+                {onDelete ? (
+                  <td>
+                    <button
+                      type="button"
+                      class="button-secondary"
+                      aria-label={`Delete property ${name} of ${label}`}
+                      onClick={() => onDelete({ sessionId: session.sessionId, property: name })}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <div class="actions">
-        <button
-          type="button"
-          class="button-danger"
-          onClick={() => onDelete({ sessionId: session.sessionId, property: null })}
-        >
-          Delete {session.sessionId === DEFAULT_SESSION ? 'namespace-level properties' : 'session'}
-          <span class="visually-hidden"> {session.sessionId}</span>
-        </button>
-      </div>
+      {onDelete ? (
+        <div class="actions">
+          <button
+            type="button"
+            class="button-danger"
+            onClick={() => onDelete({ sessionId: session.sessionId, property: null })}
+          >
+            Delete {session.sessionId === DEFAULT_SESSION ? 'namespace-level properties' : 'session'}
+            <span class="visually-hidden"> {session.sessionId}</span>
+          </button>
+        </div>
+      ) : null}
     </article>
   );
 }

@@ -128,6 +128,24 @@ export function Link({
   );
 }
 
+/** What a viewer finds at the address of a page only an admin may open: why, instead of a refusal. */
+export function NeedsAdmin({
+  title,
+  heading,
+  children,
+}: {
+  title: string;
+  heading: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <>
+      <PageHeading title={title}>{heading}</PageHeading>
+      <Notice kind="info">{children}</Notice>
+    </>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return (
     <p class="loading" role="status">
@@ -142,6 +160,7 @@ export function SelectField<T extends string>({
   value,
   options,
   onValue,
+  hint,
   error,
   id,
 }: {
@@ -149,12 +168,15 @@ export function SelectField<T extends string>({
   value: T;
   options: { value: T; label: string }[];
   onValue: (value: T) => void;
+  hint?: ComponentChildren;
   error?: string | undefined;
   id?: string;
 }) {
   const generated = useId();
   const selectId = id ?? generated;
+  const hintId = `${selectId}-hint`;
   const errorId = `${selectId}-error`;
+  const describedBy = [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(' ') || undefined;
   return (
     <div class={`field${error ? ' field-invalid' : ''}`}>
       <label for={selectId}>{label}</label>
@@ -163,7 +185,7 @@ export function SelectField<T extends string>({
         value={value}
         onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value as T)}
         aria-invalid={error ? 'true' : undefined}
-        aria-describedby={error ? errorId : undefined}
+        aria-describedby={describedBy}
       >
         {options.map((o) => (
           <option key={o.value} value={o.value}>
@@ -171,6 +193,11 @@ export function SelectField<T extends string>({
           </option>
         ))}
       </select>
+      {hint ? (
+        <p class="hint" id={hintId}>
+          {hint}
+        </p>
+      ) : null}
       {error ? (
         <p class="field-error" id={errorId}>
           {error}

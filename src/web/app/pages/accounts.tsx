@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { accountSections } from '../components/layout.js';
 import { fieldError, Link, Loading, Notice, PageHeading, TextField } from '../components/ui.js';
 import { formatTime } from '../format.js';
-import { accountHref, navigate } from '../router.js';
+import { accountHome, accountHref, navigate } from '../router.js';
+import type { Role } from '../session.js';
 
 interface Account {
   accountId: string;
@@ -63,8 +65,8 @@ function CreateAccount({ onCreated }: { onCreated: (account: Account) => void })
   );
 }
 
-/** The accounts, each with links to its pages, and the form that creates one. */
-export function AccountsPage() {
+/** The accounts, each with links to the pages `role` may open, and for an admin the form that creates one. */
+export function AccountsPage({ role }: { role: Role }) {
   const [accounts, setAccounts] = useState<Account[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -79,12 +81,16 @@ export function AccountsPage() {
     <>
       <PageHeading title="Accounts">Accounts</PageHeading>
       <p>Each account has its own API credentials, routing policies and conversation context.</p>
-      <CreateAccount onCreated={(account) => navigate(accountHref(account.accountId))} />
+      {role === 'admin' ? (
+        <CreateAccount onCreated={(account) => navigate(accountHref(account.accountId))} />
+      ) : null}
       <section aria-labelledby="account-list">
         <h2 id="account-list">All accounts</h2>
         {error ? <Notice kind="error">{error}</Notice> : null}
         {accounts === null && !error ? <Loading what="accounts" /> : null}
-        {accounts && accounts.length === 0 ? <p>No accounts yet: create the first one above.</p> : null}
+        {accounts && accounts.length === 0 ? (
+          <p>{role === 'admin' ? 'No accounts yet: create the first one above.' : 'No accounts yet.'}</p>
+        ) : null}
         {accounts && accounts.length > 0 ? (
           <table>
             <caption class="visually-hidden">Accounts, with links to their pages</caption>
@@ -99,26 +105,16 @@ export function AccountsPage() {
               {accounts.map((a) => (
                 <tr key={a.accountId}>
                   <th scope="row">
-                    <Link href={accountHref(a.accountId)}>{a.accountId}</Link>
+                    <Link href={accountHome(a.accountId, role)}>{a.accountId}</Link>
                   </th>
                   <td>{formatTime(a.createdAt)}</td>
                   <td>
                     <ul class="inline-list" aria-label={`Pages of account ${a.accountId}`}>
-                      <li>
-                        <Link href={accountHref(a.accountId)}>API Authorization</Link>
-                      </li>
-                      <li>
-                        <Link href={accountHref(a.accountId, 'policies')}>Policies</Link>
-                      </li>
-                      <li>
-                        <Link href={accountHref(a.accountId, 'context')}>Context</Link>
-                      </li>
-                      <li>
-                        <Link href={accountHref(a.accountId, 'policy-logs')}>Policy logs</Link>
-                      </li>
-                      <li>
-                        <Link href={accountHref(a.accountId, 'audit')}>Audit log</Link>
-                      </li>
+                      {accountSections(role).map(({ section, label }) => (
+                        <li key={section}>
+                          <Link href={accountHref(a.accountId, section)}>{label}</Link>
+                        </li>
+                      ))}
                     </ul>
                   </td>
                 </tr>

@@ -4,7 +4,8 @@ import type { Authorization } from '../authorization.js';
 import { ApiKeySection } from '../components/api-key-section.js';
 import { CredentialsSection } from '../components/credentials-section.js';
 import { TestTokenSection } from '../components/test-token-section.js';
-import { Loading, Notice, PageHeading } from '../components/ui.js';
+import { Link, Loading, NeedsAdmin, Notice, PageHeading } from '../components/ui.js';
+import { accountHref } from '../router.js';
 
 /** The page the original documentation describes: the account's three kinds of server-to-server secrets. */
 export function ApiAuthorizationPage({ accountId }: { accountId: string }) {
@@ -50,5 +51,16 @@ export function ApiAuthorizationPage({ accountId }: { accountId: string }) {
         </>
       ) : null}
     </>
+  );
+}
+
+/** At this page's address, a viewer learns that the secrets are for admins, and where to go instead. */
+export function ApiAuthorizationNeedsAdmin({ accountId }: { accountId: string }) {
+  return (
+    <NeedsAdmin title={`API Authorization · ${accountId}`} heading="API Authorization">
+      This page needs an admin operator: it shows the secrets of account <strong>{accountId}</strong>, and you
+      are signed in as a viewer. The account's <Link href={accountHref(accountId, 'policies')}>policies</Link>
+      , context and logs are open to you.
+    </NeedsAdmin>
   );
 }

@@ -22,6 +22,7 @@ const ACTIONS: Record<string, string> = {
   'operator-token.revoked': 'revoked an operator API token',
   'operator.created': 'added an operator',
   'operator.removed': 'removed an operator',
+  'operator.role-changed': "changed an operator's role",
   'operator.password-changed': 'changed their password',
   'operator.password-reset': "reset an operator's password (command line)",
   'backup.created': 'wrote a backup on demand',

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf } from '../api.js';
 import { Loading, Notice, PageHeading } from '../components/ui.js';
 import { formatDuration, formatTime, relativeTime } from '../format.js';
+import type { Role } from '../session.js';
 
 interface BackupView {
   name: string;
@@ -33,8 +34,8 @@ function formatBytes(bytes: number): string {
   return `${SIZE.format(bytes / 1e3)} kB`;
 }
 
-/** This node's scheduled backups (BACKUP_DIR): the settings, how the last ones went, and one on demand. */
-export function BackupsPage() {
+/** This node's scheduled backups (BACKUP_DIR): settings, how the last ones went, one on demand (admins). */
+export function BackupsPage({ role }: { role: Role }) {
   const [status, setStatus] = useState<BackupStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [made, setMade] = useState<string | null>(null);
@@ -127,9 +128,11 @@ export function BackupsPage() {
                 The backup of {formatTime(status.lastFailure.at, true)} failed: {status.lastFailure.message}
               </Notice>
             ) : null}
-            <button type="button" onClick={backUpNow} disabled={busy || status.running}>
-              {busy ? 'Backing up…' : 'Back up now'}
-            </button>
+            {role === 'admin' ? (
+              <button type="button" onClick={backUpNow} disabled={busy || status.running}>
+                {busy ? 'Backing up…' : 'Back up now'}
+              </button>
+            ) : null}
           </section>
           <section aria-labelledby="kept">
             <h2 id="kept">Backups kept</h2>

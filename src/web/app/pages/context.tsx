@@ -4,6 +4,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { type Deletion, type Session, SessionCard, sessionTitle } from '../components/session-card.js';
 import { Loading, Notice, PageHeading } from '../components/ui.js';
 import { formatDuration, formatTime } from '../format.js';
+import type { Role } from '../session.js';
 
 interface Namespace {
   name: string;
@@ -20,7 +21,15 @@ interface SessionPage {
 
 const PER_PAGE = 10;
 
-function Sessions({ accountId, namespace }: { accountId: string; namespace: string }) {
+function Sessions({
+  accountId,
+  namespace,
+  canDelete,
+}: {
+  accountId: string;
+  namespace: string;
+  canDelete: boolean;
+}) {
   const [page, setPage] = useState(0);
   const [data, setData] = useState<SessionPage | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -71,7 +80,7 @@ function Sessions({ accountId, namespace }: { accountId: string; namespace: stri
       {data === null && !error ? <Loading what="sessions" /> : null}
       {data && data.sessions.length === 0 ? <p>No live sessions on this page.</p> : null}
       {data?.sessions.map((s) => (
-        <SessionCard key={s.sessionId} session={s} onDelete={setPending} />
+        <SessionCard key={s.sessionId} session={s} onDelete={canDelete ? setPending : null} />
       ))}
       {data && (page > 0 || data.hasMore) ? (
         <nav aria-label="Session pages" class="pager">
@@ -115,8 +124,8 @@ function Sessions({ accountId, namespace }: { accountId: string; namespace: stri
   );
 }
 
-/** The context browser: namespaces → sessions → properties, with their expiry. */
-export function ContextPage({ accountId }: { accountId: string }) {
+/** The context browser: namespaces → sessions → properties, with their expiry; an admin may delete them. */
+export function ContextPage({ accountId, role }: { accountId: string; role: Role }) {
   const [namespaces, setNamespaces] = useState<Namespace[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -177,7 +186,9 @@ export function ContextPage({ accountId }: { accountId: string }) {
           </table>
         ) : null}
       </section>
-      {selected ? <Sessions key={selected} accountId={accountId} namespace={selected} /> : null}
+      {selected ? (
+        <Sessions key={selected} accountId={accountId} namespace={selected} canDelete={role === 'admin'} />
+      ) : null}
     </>
   );
 }

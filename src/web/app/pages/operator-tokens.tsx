@@ -4,6 +4,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
 import { fieldError, Loading, Notice, PageHeading, SelectField, TextField } from '../components/ui.js';
 import { formatTime } from '../format.js';
+import type { SignedIn } from '../session.js';
 
 interface OperatorToken {
   id: string;
@@ -38,8 +39,16 @@ function Expires({ at }: { at: string | null }) {
   );
 }
 
-/** Every operator's tokens, each with Revoke; the page passes the one to confirm. */
-function TokenTable({ tokens, onRevoke }: { tokens: OperatorToken[]; onRevoke: (t: OperatorToken) => void }) {
+/** Every operator's tokens, with Revoke on those `mayRevoke` allows; the page passes the one to confirm. */
+function TokenTable({
+  tokens,
+  mayRevoke,
+  onRevoke,
+}: {
+  tokens: OperatorToken[];
+  mayRevoke: (t: OperatorToken) => boolean;
+  onRevoke: (t: OperatorToken) => void;
+}) {
   return (
     <table>
       <caption class="visually-hidden">Operator API tokens, oldest first</caption>
@@ -70,9 +79,11 @@ function TokenTable({ tokens, onRevoke }: { tokens: OperatorToken[]; onRevoke: (
               {t.lastUsedAt ? <time dateTime={t.lastUsedAt}>{formatTime(t.lastUsedAt)}</time> : 'never used'}
             </td>
             <td>
-              <button type="button" class="button-danger" onClick={() => onRevoke(t)}>
-                Revoke<span class="visually-hidden"> token {t.name}</span>
-              </button>
+              {mayRevoke(t) ? (
+                <button type="button" class="button-danger" onClick={() => onRevoke(t)}>
+                  Revoke<span class="visually-hidden"> token {t.name}</span>
+                </button>
+              ) : null}
             </td>
           </tr>
         ))}
@@ -81,8 +92,11 @@ function TokenTable({ tokens, onRevoke }: { tokens: OperatorToken[]; onRevoke: (
   );
 }
 
-/** Operator API tokens for automation (`Authorization: Bearer <token>` on the admin API): create, list, revoke. */
-export function OperatorTokensPage() {
+/**
+ * Operator API tokens for automation (`Authorization: Bearer <token>` on the admin API): create, list, revoke
+ * (an admin any token, a viewer their own).
+ */
+export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
   const [tokens, setTokens] = useState<OperatorToken[] | null>(null);
   const [name, setName] = useState('');
   const [expiry, setExpiry] = useState<Expiry>('90');
@@ -154,8 +168,8 @@ export function OperatorTokensPage() {
         Scripts and automation call the admin API (<code>/api/admin/…</code>) with an operator API token in
         <code> Authorization: Bearer &lt;token&gt;</code>, instead of signing in. A token acts as the operator
         who created it, with no CSRF token needed, so keep it as secret as a password. Tokens can expire;
-        every operator's tokens are listed here, and any operator can revoke any token, which stops it at
-        once. Creating and revoking a token are recorded in the audit log.
+        every operator's tokens are listed here. An admin can revoke any token, a viewer their own; revoking
+        stops it at once. Creating and revoking a token are recorded in the audit log.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
@@ -206,6 +220,7 @@ export function OperatorTokensPage() {
         {tokens && tokens.length > 0 ? (
           <TokenTable
             tokens={tokens}
+            mayRevoke={(t) => operator.role === 'admin' || t.username === operator.username}
             onRevoke={(t) => {
               setRevokeError(null);
               setRevoking(t);

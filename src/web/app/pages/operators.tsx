@@ -1,118 +1,53 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, type FieldError, messageOf } from '../api.js';
-import { ChangePassword, PASSWORD_HINT } from '../components/change-password.js';
+import { api, messageOf } from '../api.js';
+import { AddOperator, article, ROLE_LABELS } from '../components/add-operator.js';
+import { ChangePassword } from '../components/change-password.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
-import { CopyButton } from '../components/copy-button.js';
-import { fieldError, Loading, Notice, PageHeading, TextField } from '../components/ui.js';
+import { Loading, Notice, PageHeading } from '../components/ui.js';
 import { formatTime } from '../format.js';
+import type { Role, SignedIn } from '../session.js';
 
 interface Operator {
   username: string;
+  role: Role;
   createdAt: string;
 }
 
-/** As the server checks it (src/services/operators.ts). */
-const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-const USERNAME_RULE = '1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit.';
-
-/** Adds an operator; a password the server generated is shown here once. */
-function AddOperator({ onAdded }: { onAdded: () => void }) {
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const [added, setAdded] = useState<{ username: string; password?: string } | null>(null);
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: Event) {
-    event.preventDefault();
-    setError(null);
-    setAdded(null);
-    const name = username.trim();
-    if (!USERNAME.test(name)) {
-      setErrors([{ field: 'username', message: `Use ${USERNAME_RULE}` }]);
-      return;
-    }
-    setBusy(true);
-    setErrors([]);
-    try {
-      setAdded(
-        await api.post<{ username: string; password?: string }>('/api/admin/operators', {
-          username: name,
-          ...(password === '' ? {} : { password }),
-        }),
-      );
-      setUsername('');
-      setPassword('');
-      onAdded();
-    } catch (failure) {
-      if (failure instanceof ApiError && failure.status === 409) {
-        setErrors([{ field: 'username', message: `An operator named ${name} already exists.` }]);
-      } else if (failure instanceof ApiError && failure.errors.length > 0) setErrors(failure.errors);
-      else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
-  }
-
+/** An admin's controls for another operator: give the other role, or remove them. */
+function OperatorControls({
+  operator,
+  busy,
+  onChangeRole,
+  onRemove,
+}: {
+  operator: Operator;
+  busy: boolean;
+  onChangeRole: () => void;
+  onRemove: () => void;
+}) {
   return (
-    <section aria-labelledby="add-operator" class="card">
-      <h2 id="add-operator">Add an operator</h2>
-      {error ? <Notice kind="error">{error}</Notice> : null}
-      {added && added.password === undefined ? (
-        <Notice kind="success">Operator {added.username} was added, with the password you chose.</Notice>
-      ) : null}
-      {added?.password !== undefined ? (
-        <>
-          <Notice kind="success">
-            Operator {added.username} was added. Give them this password now: it is shown only once.
-          </Notice>
-          <dl class="secrets">
-            <dt>Password</dt>
-            <dd>
-              <code class="secret" id="operator-password-value">
-                {added.password}
-              </code>
-              <CopyButton label="Copy password" value={added.password} />
-            </dd>
-          </dl>
-        </>
-      ) : null}
-      <form onSubmit={submit}>
-        <TextField
-          label="Username"
-          value={username}
-          onValue={setUsername}
-          hint={USERNAME_RULE}
-          error={fieldError(errors, 'username', 'body.username', 'body')}
-          required
-          maxLength={64}
-          autoComplete="off"
-          spellcheck={false}
-        />
-        <TextField
-          label="Password (optional)"
-          type="password"
-          value={password}
-          onValue={setPassword}
-          hint={`${PASSWORD_HINT} Leave it empty to have one generated, shown once here.`}
-          error={fieldError(errors, 'password', 'body.password')}
-          maxLength={1024}
-          autoComplete="new-password"
-        />
-        <button type="submit" disabled={busy || username.trim() === ''}>
-          {busy ? 'Adding…' : 'Add operator'}
-        </button>
-      </form>
-    </section>
+    <span class="row-controls">
+      <button type="button" class="button-secondary" disabled={busy} onClick={onChangeRole}>
+        {operator.role === 'admin' ? 'Make viewer' : 'Make admin'}
+        <span class="visually-hidden"> {operator.username}</span>
+      </button>
+      <button type="button" class="button-danger" onClick={onRemove}>
+        Remove<span class="visually-hidden"> {operator.username}</span>
+      </button>
+    </span>
   );
 }
 
-/** The operators, who may add and remove one another (not themselves), and each one's own password. */
-export function OperatorsPage({ username }: { username: string }) {
+/**
+ * The operators with their roles. An admin adds others, changes their roles and removes them (never
+ * themselves); everyone changes their own password.
+ */
+export function OperatorsPage({ operator }: { operator: SignedIn }) {
+  const admin = operator.role === 'admin';
   const [operators, setOperators] = useState<Operator[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [changing, setChanging] = useState<string | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
   const [removeError, setRemoveError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -128,6 +63,22 @@ export function OperatorsPage({ username }: { username: string }) {
   useEffect(() => {
     void load();
   }, []);
+
+  async function changeRole(target: Operator) {
+    const role: Role = target.role === 'admin' ? 'viewer' : 'admin';
+    setChanging(target.username);
+    setError(null);
+    setNotice(null);
+    try {
+      await api.patch(`/api/admin/operators/${encodeURIComponent(target.username)}`, { role });
+      setNotice(`Operator ${target.username} is now ${article(role)}, at once on every server node.`);
+      await load();
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setChanging(null);
+    }
+  }
 
   async function remove() {
     if (removing === null) return;
@@ -149,8 +100,10 @@ export function OperatorsPage({ username }: { username: string }) {
     <>
       <PageHeading title="Operators">Operators</PageHeading>
       <p>
-        Operators sign in to this web app and call the admin API. Any operator can add others and remove
-        anyone but themselves; each change is recorded in the audit log.
+        Operators sign in to this web app and call the admin API. An admin may do everything, including adding
+        operators, changing their roles and removing anyone but themselves. A viewer reads accounts, policies,
+        context and logs, but no secret, and changes only their own password and API tokens. Each change is
+        recorded in the audit log.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
@@ -163,6 +116,7 @@ export function OperatorsPage({ username }: { username: string }) {
             <thead>
               <tr>
                 <th scope="col">Username</th>
+                <th scope="col">Role</th>
                 <th scope="col">Added</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
@@ -173,24 +127,24 @@ export function OperatorsPage({ username }: { username: string }) {
               {operators.map((o) => (
                 <tr key={o.username}>
                   <th scope="row">{o.username}</th>
+                  <td>{ROLE_LABELS[o.role]}</td>
                   <td>
                     <time dateTime={o.createdAt}>{formatTime(o.createdAt)}</time>
                   </td>
                   <td>
-                    {o.username === username ? (
+                    {o.username === operator.username ? (
                       <span class="muted">you</span>
-                    ) : (
-                      <button
-                        type="button"
-                        class="button-danger"
-                        onClick={() => {
+                    ) : admin ? (
+                      <OperatorControls
+                        operator={o}
+                        busy={changing !== null}
+                        onChangeRole={() => void changeRole(o)}
+                        onRemove={() => {
                           setRemoveError(null);
                           setRemoving(o.username);
                         }}
-                      >
-                        Remove<span class="visually-hidden"> {o.username}</span>
-                      </button>
-                    )}
+                      />
+                    ) : null}
                   </td>
                 </tr>
               ))}
@@ -198,12 +152,14 @@ export function OperatorsPage({ username }: { username: string }) {
           </table>
         ) : null}
       </section>
-      <AddOperator
-        onAdded={() => {
-          setNotice(null);
-          void load();
-        }}
-      />
+      {admin ? (
+        <AddOperator
+          onAdded={() => {
+            setNotice(null);
+            void load();
+          }}
+        />
+      ) : null}
       <ChangePassword />
       <ConfirmDialog
         open={removing !== null}

@@ -4,25 +4,20 @@ import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CustomAttributes } from '../components/custom-attributes.js';
 import { DryRun, describeAction } from '../components/dry-run.js';
 import { Link, Loading, Notice, PageHeading } from '../components/ui.js';
-import { OPERATORS, type Policy, type PolicyInput, policyApi } from '../policy-api.js';
-import { formatValue } from '../policy-form.js';
+import { type Policy, type PolicyInput, policyApi } from '../policy-api.js';
+import { describeCondition } from '../policy-form.js';
 import { policyHref } from '../router.js';
-
-function describeCondition(policy: Policy): string {
-  if (policy.expression !== undefined) return policy.expression;
-  return (policy.conditions ?? [])
-    .map(
-      (c) =>
-        `${c.attribute} ${OPERATORS.find((o) => o.value === c.operator)?.label ?? c.operator} ${formatValue(c.value)}`,
-    )
-    .join(' and ');
-}
+import type { Role } from '../session.js';
 
 /** The wire form of a saved policy for a list replacement (ids kept, so each policy stays itself). */
 const inputOf = (p: Policy): PolicyInput => ({ ...p });
 
-/** The ordered policies: enable or disable, move, edit, delete; then custom attributes and a dry run. */
-export function PoliciesPage({ accountId }: { accountId: string }) {
+/**
+ * The ordered policies: an admin enables or disables, moves, edits and deletes them, a viewer sees each one;
+ * then the custom attributes and a dry run.
+ */
+export function PoliciesPage({ accountId, role }: { accountId: string; role: Role }) {
+  const admin = role === 'admin';
   const [policies, setPolicies] = useState<Policy[] | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -152,57 +147,67 @@ export function PoliciesPage({ accountId }: { accountId: string }) {
                   <span class="muted">then</span> {p.actions.map(describeAction).join('; ')}
                 </span>
                 <span class="policy-controls">
-                  <button
-                    type="button"
-                    id={`toggle-${p.id}`}
-                    class="button-secondary"
-                    disabled={busy}
-                    onClick={() => toggle(p)}
-                  >
-                    {p.enabled ? 'Disable' : 'Enable'}
-                    <span class="visually-hidden"> {p.name}</span>
-                  </button>
-                  <button
-                    type="button"
-                    id={`move-up-${p.id}`}
-                    class="button-secondary"
-                    disabled={busy || i === 0}
-                    onClick={() => move(i, -1)}
-                  >
-                    Move up<span class="visually-hidden"> {p.name}</span>
-                  </button>
-                  <button
-                    type="button"
-                    id={`move-down-${p.id}`}
-                    class="button-secondary"
-                    disabled={busy || i === policies.length - 1}
-                    onClick={() => move(i, 1)}
-                  >
-                    Move down<span class="visually-hidden"> {p.name}</span>
-                  </button>
-                  <Link href={policyHref(accountId, p.id)} class="button-link">
-                    Edit<span class="visually-hidden"> {p.name}</span>
-                  </Link>
-                  <button
-                    type="button"
-                    class="button-secondary"
-                    disabled={busy}
-                    onClick={() => setDeleting(p)}
-                  >
-                    Delete<span class="visually-hidden"> {p.name}</span>
-                  </button>
+                  {admin ? (
+                    <>
+                      <button
+                        type="button"
+                        id={`toggle-${p.id}`}
+                        class="button-secondary"
+                        disabled={busy}
+                        onClick={() => toggle(p)}
+                      >
+                        {p.enabled ? 'Disable' : 'Enable'}
+                        <span class="visually-hidden"> {p.name}</span>
+                      </button>
+                      <button
+                        type="button"
+                        id={`move-up-${p.id}`}
+                        class="button-secondary"
+                        disabled={busy || i === 0}
+                        onClick={() => move(i, -1)}
+                      >
+                        Move up<span class="visually-hidden"> {p.name}</span>
+                      </button>
+                      <button
+                        type="button"
+                        id={`move-down-${p.id}`}
+                        class="button-secondary"
+                        disabled={busy || i === policies.length - 1}
+                        onClick={() => move(i, 1)}
+                      >
+                        Move down<span class="visually-hidden"> {p.name}</span>
+                      </button>
+                      <Link href={policyHref(accountId, p.id)} class="button-link">
+                        Edit<span class="visually-hidden"> {p.name}</span>
+                      </Link>
+                      <button
+                        type="button"
+                        class="button-secondary"
+                        disabled={busy}
+                        onClick={() => setDeleting(p)}
+                      >
+                        Delete<span class="visually-hidden"> {p.name}</span>
+                      </button>
+                    </>
+                  ) : (
+                    <Link href={policyHref(accountId, p.id)} class="button-link">
+                      View<span class="visually-hidden"> {p.name}</span>
+                    </Link>
+                  )}
                 </span>
               </li>
             ))}
           </ol>
         ) : null}
-        <div class="actions">
-          <Link href={policyHref(accountId, null)} class="button-link button-primary">
-            New policy
-          </Link>
-        </div>
+        {admin ? (
+          <div class="actions">
+            <Link href={policyHref(accountId, null)} class="button-link button-primary">
+              New policy
+            </Link>
+          </div>
+        ) : null}
       </section>
-      <CustomAttributes accountId={accountId} />
+      <CustomAttributes accountId={accountId} readOnly={!admin} />
       {policies ? (
         <DryRun
           accountId={accountId}

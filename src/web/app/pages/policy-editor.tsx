@@ -2,7 +2,15 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type FieldError, messageOf } from '../api.js';
 import { DryRun } from '../components/dry-run.js';
 import { ActionFields, ConditionFields } from '../components/policy-fields.js';
-import { Link, Loading, Notice, PageHeading, TextAreaField, TextField } from '../components/ui.js';
+import {
+  Link,
+  Loading,
+  NeedsAdmin,
+  Notice,
+  PageHeading,
+  TextAreaField,
+  TextField,
+} from '../components/ui.js';
 import { policyApi } from '../policy-api.js';
 import {
   changedPaths,
@@ -239,5 +247,16 @@ export function PolicyEditorPage({ accountId, policyId }: { accountId: string; p
         intro="Evaluates this policy as written above — saved or not, and as if it were enabled — against a sample conversation, with the account's custom attributes and context. Nothing is saved or logged."
       />
     </>
+  );
+}
+
+/** At the new-policy address, a viewer learns that adding a policy needs an admin. */
+export function NewPolicyNeedsAdmin({ accountId }: { accountId: string }) {
+  return (
+    <NeedsAdmin title={`New policy · ${accountId}`} heading="New policy">
+      Adding a policy needs an admin operator, and you are signed in as a viewer. The{' '}
+      <Link href={accountHref(accountId, 'policies')}>policies</Link> of account {accountId} are open to you
+      to read and to dry run.
+    </NeedsAdmin>
   );
 }

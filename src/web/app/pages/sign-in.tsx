@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api, messageOf } from '../api.js';
 import { Notice, PageHeading, TextField } from '../components/ui.js';
+import { fetchSignedIn, type SignedIn } from '../session.js';
 
 /** Operator sign-in: a clear message on a wrong password, and on too many attempts. */
-export function SignInPage({ onSignedIn }: { onSignedIn: (username: string, csrfToken: string) => void }) {
+export function SignInPage({ onSignedIn }: { onSignedIn: (operator: SignedIn) => void }) {
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -14,11 +15,9 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (username: string, csrf
     setBusy(true);
     setError(null);
     try {
-      const session = await api.post<{ username: string; csrfToken: string }>('/api/admin/login', {
-        username,
-        password,
-      });
-      onSignedIn(session.username, session.csrfToken);
+      await api.post('/api/admin/login', { username, password });
+      // The sign-in answers the name, not the role: the session says both, with the CSRF token.
+      onSignedIn(await fetchSignedIn());
     } catch (failure) {
       setPassword('');
       if (failure instanceof ApiError && failure.status === 401)

@@ -1,0 +1,134 @@
+import { useState } from 'preact/hooks';
+import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import type { Role } from '../session.js';
+import { PASSWORD_HINT } from './change-password.js';
+import { CopyButton } from './copy-button.js';
+import { fieldError, Notice, SelectField, TextField } from './ui.js';
+
+/** As the server checks it (src/services/operators.ts). */
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const USERNAME_RULE = '1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit.';
+
+/** "an admin", "a viewer". */
+export const article = (role: Role): string => (role === 'admin' ? 'an admin' : 'a viewer');
+
+/** The roles as the forms and lists of the operators page name them. */
+export const ROLE_LABELS: Record<Role, string> = { viewer: 'Viewer', admin: 'Admin' };
+
+const ROLE_OPTIONS: { value: Role; label: string }[] = [
+  { value: 'viewer', label: ROLE_LABELS.viewer },
+  { value: 'admin', label: ROLE_LABELS.admin },
+];
+
+interface Added {
+  username: string;
+  role: Role;
+  password?: string;
+}
+
+/** Adds an operator, a viewer unless told otherwise; a password the server generated is shown here once. */
+export function AddOperator({ onAdded }: { onAdded: () => void }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [role, setRole] = useState<Role>('viewer');
+  const [added, setAdded] = useState<Added | null>(null);
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setError(null);
+    setAdded(null);
+    const name = username.trim();
+    if (!USERNAME.test(name)) {
+      setErrors([{ field: 'username', message: `Use ${USERNAME_RULE}` }]);
+      return;
+    }
+    setBusy(true);
+    setErrors([]);
+    try {
+      setAdded(
+        await api.post<Added>('/api/admin/operators', {
+          username: name,
+          role,
+          ...(password === '' ? {} : { password }),
+        }),
+      );
+      setUsername('');
+      setPassword('');
+      setRole('viewer');
+      onAdded();
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 409) {
+        setErrors([{ field: 'username', message: `An operator named ${name} already exists.` }]);
+      } else if (failure instanceof ApiError && failure.errors.length > 0) setErrors(failure.errors);
+      else setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="add-operator" class="card">
+      <h2 id="add-operator">Add an operator</h2>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {added && added.password === undefined ? (
+        <Notice kind="success">
+          Operator {added.username} was added as {article(added.role)}, with the password you chose.
+        </Notice>
+      ) : null}
+      {added?.password !== undefined ? (
+        <>
+          <Notice kind="success">
+            Operator {added.username} was added as {article(added.role)}. Give them this password now: it is
+            shown only once.
+          </Notice>
+          <dl class="secrets">
+            <dt>Password</dt>
+            <dd>
+              <code class="secret" id="operator-password-value">
+                {added.password}
+              </code>
+              <CopyButton label="Copy password" value={added.password} />
+            </dd>
+          </dl>
+        </>
+      ) : null}
+      <form onSubmit={submit}>
+        <TextField
+          label="Username"
+          value={username}
+          onValue={setUsername}
+          hint={USERNAME_RULE}
+          error={fieldError(errors, 'username', 'body.username', 'body')}
+          required
+          maxLength={64}
+          autoComplete="off"
+          spellcheck={false}
+        />
+        <TextField
+          label="Password (optional)"
+          type="password"
+          value={password}
+          onValue={setPassword}
+          hint={`${PASSWORD_HINT} Leave it empty to have one generated, shown once here.`}
+          error={fieldError(errors, 'password', 'body.password')}
+          maxLength={1024}
+          autoComplete="new-password"
+        />
+        <SelectField
+          label="Role"
+          value={role}
+          options={ROLE_OPTIONS}
+          onValue={setRole}
+          hint="A viewer reads accounts, policies, context and logs but no secret, and changes only their own password and API tokens. An admin may do everything."
+          error={fieldError(errors, 'role', 'body.role')}
+        />
+        <button type="submit" disabled={busy || username.trim() === ''}>
+          {busy ? 'Adding…' : 'Add operator'}
+        </button>
+      </form>
+    </section>
+  );
+}
