@@ -140,7 +140,7 @@ export class OperatorService {
     return { ...view, token };
   }
 
-  /** Every operator's API tokens, oldest first (every operator may see and revoke them all). */
+  /** Every operator's API tokens, oldest first: every operator sees them all (an admin revokes any). */
   async listApiTokens(): Promise<OperatorTokenView[]> {
     return (await this.ctx.store.operators.listOperatorTokens()).map(({ tokenHash: _, ...view }) => view);
   }
