@@ -206,6 +206,16 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         return 0;
       });
     }
+    case 'operator reset-totp': {
+      const [username, ...extra] = rest;
+      if (!username || extra.length > 0) throw new UsageError('operator reset-totp needs a username');
+      return withRuntime(config, async ({ services }) => {
+        await services.operators.resetTotp(username, '');
+        await recordAudit(services.ctx, actor, null, 'operator.totp-reset', { username });
+        print(json, { username, totpEnabled: false }, `${username} signs in with the password alone now`);
+        return 0;
+      });
+    }
     case 'admin reset-password': {
       const username = option(rest, 'username') ?? ADMIN_USERNAME;
       return withRuntime(config, async ({ services }) => {

@@ -16,6 +16,7 @@ import { adminBackupRoutes } from './routes/admin-backups.js';
 import { adminContextRoutes } from './routes/admin-context.js';
 import { adminOperatorRoutes } from './routes/admin-operators.js';
 import { adminPolicyRoutes } from './routes/admin-policies.js';
+import { adminTotpRoutes } from './routes/admin-totp.js';
 import { contextV1Routes } from './routes/context-v1.js';
 import { contextV2Routes } from './routes/context-v2.js';
 import { docsRoutes } from './routes/docs.js';
@@ -55,6 +56,7 @@ const ROUTE_MODULES: RouteModule[] = [
   adminPolicyRoutes,
   adminBackupRoutes,
   adminOperatorRoutes,
+  adminTotpRoutes,
   webRoutes,
 ];
 

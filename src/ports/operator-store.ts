@@ -8,6 +8,21 @@ export interface OperatorRecord {
   createdAt: number;
 }
 
+/** An operator as lists show them: with whether they sign in with a one-time code too. */
+export type OperatorListing = OperatorRecord & { totpEnabled: boolean };
+
+/**
+ * An operator's TOTP secret (RFC 6238), sealed under the master key. Pending (`enabledAt` null) from setup until
+ * a first code confirms it; `lastStep` is the time step of the last code accepted, so no code counts twice.
+ */
+export interface OperatorTotpRecord {
+  username: string;
+  secretCipher: string;
+  createdAt: number;
+  enabledAt: number | null;
+  lastStep: number | null;
+}
+
 /** A signed-in browser session; the id is stored only as a hash. */
 export interface OperatorSessionRecord {
   idHash: string;
@@ -42,8 +57,8 @@ export interface OperatorStore {
   /** Deletes one session, or with a username and no id every session of that operator. */
   deleteSessions(filter: { idHash: string } | { username: string }): Promise<number>;
   /** Every operator, by username. */
-  listOperators(): Promise<OperatorRecord[]>;
-  /** Removes an operator with their sessions and API tokens, at once; false when there was none. */
+  listOperators(): Promise<OperatorListing[]>;
+  /** Removes an operator with their sessions, API tokens and TOTP secret, at once; false when there was none. */
   deleteOperator(username: string): Promise<boolean>;
   createOperatorToken(token: OperatorTokenRecord): Promise<void>;
   findOperatorToken(tokenHash: string): Promise<OperatorTokenRecord | null>;
@@ -53,4 +68,16 @@ export interface OperatorStore {
   deleteOperatorToken(id: string): Promise<OperatorTokenRecord | null>;
   /** Records a use; never moves `lastUsedAt` back. */
   touchOperatorToken(tokenHash: string, usedAt: number): Promise<void>;
+  getTotp(username: string): Promise<OperatorTotpRecord | null>;
+  /**
+   * Stores a pending secret, replacing a pending one; false when the operator has an enabled secret (or is
+   * unknown).
+   */
+  putPendingTotp(record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep'>): Promise<boolean>;
+  /** Turns a pending secret on, with the step of the code that confirmed it; false when none was pending. */
+  enableTotp(username: string, step: number, at: number): Promise<boolean>;
+  /** Accepts a code's step once: true when `step` is after the last accepted one of an enabled secret. */
+  useTotpStep(username: string, step: number): Promise<boolean>;
+  /** Removes the operator's secret, enabled or pending; false when there was none. */
+  deleteTotp(username: string): Promise<boolean>;
 }

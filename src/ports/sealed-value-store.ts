@@ -1,10 +1,11 @@
 /**
- * What a sealed value is: the v1 key, the client secret, the token for testing, the private signing key.
- * The kind is also the prefix of the value's associated data (`<kind>:<owner>`).
+ * What a sealed value is: the v1 key, the client secret, the token for testing, the private signing key, an
+ * operator's one-time-password secret. The kind is also the prefix of the value's associated data
+ * (`<kind>:<owner>`).
  */
-export type SealedKind = 'api-key' | 'client-secret' | 'test-token' | 'signing-key';
+export type SealedKind = 'api-key' | 'client-secret' | 'test-token' | 'signing-key' | 'operator-totp';
 
-/** Names one sealed value: its kind and the key of its row (key hash, account id, account id, kid). */
+/** Names one sealed value: its kind and the key of its row (key hash, account id, account id, kid, username). */
 export interface SealedRef {
   kind: SealedKind;
   key: string;
@@ -31,4 +32,10 @@ export interface SealedValueStore {
   replaceSealed(ref: SealedRef, expected: string, next: string): Promise<boolean>;
 }
 
-export const SEALED_KINDS: readonly SealedKind[] = ['api-key', 'client-secret', 'test-token', 'signing-key'];
+export const SEALED_KINDS: readonly SealedKind[] = [
+  'api-key',
+  'client-secret',
+  'test-token',
+  'signing-key',
+  'operator-totp',
+];

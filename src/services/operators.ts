@@ -10,6 +10,7 @@ import type {
 } from '../ports/operator-store.js';
 import type { ServiceContext } from './context.js';
 import type { LoginGuard } from './login-guard.js';
+import { OperatorTotp } from './operator-totp.js';
 
 export const SESSION_TTL_MS = 8 * 3_600_000;
 export const ADMIN_USERNAME = 'admin';
@@ -39,11 +40,15 @@ export type OperatorTokenView = Omit<OperatorTokenRecord, 'tokenHash'>;
 export class OperatorService {
   /** Token hash → the minute its last use was recorded, so a busy token costs one write a minute. */
   readonly #touched = new BoundedMap<string, number>(10_000);
+  /** One-time codes, the second factor of a sign-in (for operators who turned them on). */
+  readonly totp: OperatorTotp;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly guard: LoginGuard,
-  ) {}
+  ) {
+    this.totp = new OperatorTotp(ctx);
+  }
 
   /**
    * On a store without operators, creates `admin`; returns the password when it was generated here. A store
@@ -65,11 +70,16 @@ export class OperatorService {
     return { created, generatedPassword: created ? generated : null };
   }
 
-  /** Checks a password (rate-limited) and opens a session; returns the session id and its CSRF token. */
+  /**
+   * Checks a password and, for an operator who turned one-time codes on, the code (both rate-limited as one
+   * guard), then opens a session; returns the session id and its CSRF token. Without a code where one is needed,
+   * `mfa_required` (401) says so only once the password is right.
+   */
   async signIn(
     username: string,
     password: string,
     address: string,
+    code?: string,
   ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
     await this.guard.check(username, address);
     const operator = username.length <= 64 ? await this.ctx.store.operators.getOperator(username) : null;
@@ -78,7 +88,35 @@ export class OperatorService {
       await this.guard.failed(username, address);
       throw new AppError('unauthorized', 'wrong username or password');
     }
+    if (await this.totp.enabled(username)) {
+      if (code === undefined)
+        throw new AppError('mfa_required', 'enter the 6-digit code from your authenticator app');
+      if (!(await this.totp.accept(username, code))) {
+        await this.guard.failed(username, address);
+        throw new AppError('mfa_required', 'the code is wrong or was used already: enter the next one');
+      }
+    }
     return this.#openSession(username);
+  }
+
+  /** Turns one-time codes off for yourself, proving both the password and a current code. */
+  async disableTotp(username: string, password: string, code: string, address: string): Promise<void> {
+    await this.#proveOwnPassword(username, password, address);
+    if (!(await this.totp.accept(username, code))) {
+      await this.guard.failed(username, address);
+      throw new AppError('forbidden', 'the code is wrong or was used already');
+    }
+    await this.totp.remove(username);
+  }
+
+  /** An admin removes another operator's one-time codes (a lost phone); they sign in with the password alone. */
+  async resetTotp(username: string, by: string): Promise<void> {
+    if (username === by)
+      throw new AppError('conflict', 'turn your own one-time codes off with your password and a code');
+    if (!(await this.ctx.store.operators.getOperator(username)))
+      throw new AppError('not_found', `no operator ${username}`);
+    if (!(await this.totp.remove(username)))
+      throw new AppError('not_found', `${username} has no one-time codes set up`);
   }
 
   async fromSession(sessionId: string): Promise<OperatorIdentity | null> {
@@ -168,12 +206,10 @@ export class OperatorService {
     return view;
   }
 
-  async listOperators(): Promise<Omit<OperatorRecord, 'passwordHash'>[]> {
-    return (await this.ctx.store.operators.listOperators()).map(({ username, role, createdAt }) => ({
-      username,
-      role,
-      createdAt,
-    }));
+  async listOperators(): Promise<(Omit<OperatorRecord, 'passwordHash'> & { totpEnabled: boolean })[]> {
+    return (await this.ctx.store.operators.listOperators()).map(
+      ({ username, role, createdAt, totpEnabled }) => ({ username, role, createdAt, totpEnabled }),
+    );
   }
 
   /** Makes an operator an admin or a viewer, at once; nobody changes their own role. */
@@ -237,12 +273,7 @@ export class OperatorService {
     address: string,
   ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
     checkPassword(next);
-    await this.guard.check(username, address);
-    const operator = await this.ctx.store.operators.getOperator(username);
-    if (!operator || !(await verifyPassword(current, operator.passwordHash))) {
-      await this.guard.failed(username, address);
-      throw new AppError('forbidden', 'the current password is wrong');
-    }
+    await this.#proveOwnPassword(username, current, address);
     await this.resetPassword(username, next);
     return this.#openSession(username);
   }
@@ -264,6 +295,16 @@ export class OperatorService {
       if (!created) throw new AppError('conflict', `could not set the password of ${username}`);
     }
     await this.ctx.store.operators.deleteSessions({ username });
+  }
+
+  /** A signed-in operator proves their password again (rate-limited like a sign-in). */
+  async #proveOwnPassword(username: string, password: string, address: string): Promise<void> {
+    await this.guard.check(username, address);
+    const operator = await this.ctx.store.operators.getOperator(username);
+    if (!operator || !(await verifyPassword(password, operator.passwordHash))) {
+      await this.guard.failed(username, address);
+      throw new AppError('forbidden', 'the current password is wrong');
+    }
   }
 
   async #openSession(username: string): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {

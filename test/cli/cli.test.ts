@@ -116,6 +116,10 @@ describe('orchestrator CLI', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no operator nobody/);
     assert.equal((await cli('admin', 'reset-password', '--username', 'has space')).code, 1);
+    const noCodes = await cli('operator', 'reset-totp', 'night-shift');
+    assert.equal(noCodes.code, 1);
+    assert.match(noCodes.stderr, /has no one-time codes/);
+    assert.equal((await cli('operator', 'reset-totp')).code, 2);
   });
 
   test('usage errors exit 2, bad configuration and unknown accounts exit 1 with a clear message', async () => {

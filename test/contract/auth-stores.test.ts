@@ -247,6 +247,57 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal((await store.operators.getOperator('amy'))?.role, 'admin');
   });
 
+  it('keeps one TOTP secret per operator: pending, then on; each step once; removed with the operator', async () => {
+    assert.ok(
+      await store.operators.createOperator({
+        username: 'otp',
+        passwordHash: 'h',
+        role: 'admin',
+        createdAt: 1,
+      }),
+    );
+    const pending = { username: 'otp', secretCipher: 'c1', createdAt: 10 };
+    assert.equal(await store.operators.putPendingTotp({ ...pending, username: 'ghost' }), false);
+    assert.equal(await store.operators.getTotp('otp'), null);
+    assert.equal(await store.operators.useTotpStep('otp', 1), false);
+    assert.equal(await store.operators.putPendingTotp(pending), true);
+    assert.equal(await store.operators.useTotpStep('otp', 1), false, 'not while pending');
+    assert.equal(
+      await store.operators.putPendingTotp({ ...pending, secretCipher: 'c2', createdAt: 11 }),
+      true,
+    );
+    assert.deepEqual(await store.operators.getTotp('otp'), {
+      username: 'otp',
+      secretCipher: 'c2',
+      createdAt: 11,
+      enabledAt: null,
+      lastStep: null,
+    });
+    const listed = async () => (await store.operators.listOperators()).find((o) => o.username === 'otp');
+    assert.equal((await listed())?.totpEnabled, false);
+    assert.equal(await store.operators.enableTotp('otp', 100, 12), true);
+    assert.equal(await store.operators.enableTotp('otp', 101, 13), false, 'once');
+    assert.equal((await listed())?.totpEnabled, true);
+    assert.equal(await store.operators.putPendingTotp({ ...pending, secretCipher: 'c3' }), false, 'on: kept');
+    assert.equal((await store.operators.getTotp('otp'))?.secretCipher, 'c2');
+    assert.equal(
+      await store.operators.useTotpStep('otp', 100),
+      false,
+      'the enabling code does not count twice',
+    );
+    assert.equal(await store.operators.useTotpStep('otp', 101), true);
+    assert.equal(await store.operators.useTotpStep('otp', 101), false);
+    assert.equal(await store.operators.useTotpStep('otp', 99), false);
+    assert.equal(await store.operators.useTotpStep('otp', 103), true);
+    assert.equal((await store.operators.getTotp('otp'))?.lastStep, 103);
+    assert.equal(await store.operators.deleteTotp('otp'), true);
+    assert.equal(await store.operators.deleteTotp('otp'), false);
+    assert.equal((await listed())?.totpEnabled, false);
+    assert.equal(await store.operators.putPendingTotp(pending), true);
+    assert.equal(await store.operators.deleteOperator('otp'), true, 'with a secret');
+    assert.equal(await store.operators.getTotp('otp'), null);
+  });
+
   it('appends audit events and lists them newest first, per account, with paging', async () => {
     for (let i = 1; i <= 5; i++) {
       await store.audit.appendAudit({

@@ -24,7 +24,7 @@ describeStoreContract('sealed value store', (store, it) => {
     assert.deepEqual(await store.sealedValues.listSealed(null, 10), []);
   });
 
-  it('lists every sealed value of the four kinds once, with its owner, whatever the page size', async () => {
+  it('lists every sealed value of the five kinds once, with its owner, whatever the page size', async () => {
     for (const acct of ['s-b', 's-a', 's-c']) {
       await store.accounts.createAccount({ accountId: acct, createdAt: 0 });
       await store.credentials.replaceApiKey(
@@ -63,8 +63,14 @@ describeStoreContract('sealed value store', (store, it) => {
         removeAfter: null,
       });
     }
+    // Operators' TOTP secrets, pending or on, and an operator without one.
+    for (const username of ['op-b', 'op-a', 'op-none'])
+      await store.operators.createOperator({ username, passwordHash: 'h', role: 'admin', createdAt: 1 });
+    for (const username of ['op-b', 'op-a'])
+      await store.operators.putPendingTotp({ username, secretCipher: `o-${username}`, createdAt: 1 });
+    await store.operators.enableTotp('op-b', 5, 2);
     const whole = await listAll(store, 1000);
-    assert.equal(whole.length, 6 + 3 + 1 + 2);
+    assert.equal(whole.length, 6 + 3 + 1 + 2 + 2);
     const expected = [
       ...['s-a', 's-b', 's-c'].flatMap((a) => [
         `api-key/old-${a}/${a}/k0-${a}`,
@@ -74,6 +80,8 @@ describeStoreContract('sealed value store', (store, it) => {
       'test-token/s-a/s-a/t-s-a',
       'signing-key/kid-1/kid-1/p-kid-1',
       'signing-key/kid-2/kid-2/p-kid-2',
+      'operator-totp/op-a/op-a/o-op-a',
+      'operator-totp/op-b/op-b/o-op-b',
     ];
     assert.deepEqual(whole.map(describeValue).sort(), expected.sort());
     assert.deepEqual(
@@ -84,10 +92,12 @@ describeStoreContract('sealed value store', (store, it) => {
         'test-token',
         'signing-key',
         'signing-key',
+        'operator-totp',
+        'operator-totp',
       ],
       'kinds come in their fixed order',
     );
-    for (const size of [1, 2, 5, 6, 7, 12]) {
+    for (const size of [1, 2, 5, 6, 7, 12, 13, 14]) {
       assert.deepEqual(
         (await listAll(store, size)).map(describeValue),
         whole.map(describeValue),
@@ -105,6 +115,7 @@ describeStoreContract('sealed value store', (store, it) => {
       { kind: 'client-secret', key: 's-a' },
       { kind: 'test-token', key: 's-a' },
       { kind: 'signing-key', key: 'kid-1' },
+      { kind: 'operator-totp', key: 'op-b' },
     ];
     for (const ref of refs) {
       const current = values.get(`${ref.kind}/${ref.key}`);
@@ -123,6 +134,9 @@ describeStoreContract('sealed value store', (store, it) => {
       ['re-s-s-a', 'client-s-a', 1],
     );
     assert.equal((await store.credentials.findClientByAccount('s-b'))?.secretCipher, 's-s-b');
+    const totp = await store.operators.getTotp('op-b');
+    assert.deepEqual([totp?.secretCipher, totp?.enabledAt, totp?.lastStep], ['re-o-op-b', 2, 5]);
+    assert.equal((await store.operators.getTotp('op-a'))?.secretCipher, 'o-op-a');
     assert.equal((await store.tokens.getTestToken('s-a'))?.tokenCipher, 're-t-s-a');
     const signing = await store.signingKeys.listSigningKeys();
     assert.deepEqual(signing.map((k) => [k.kid, k.privateCipher]).sort(), [

@@ -2,11 +2,13 @@ import type { AccountRecord, AccountStore } from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
+  OperatorListing,
   OperatorRecord,
   OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
+  OperatorTotpRecord,
 } from '../../ports/operator-store.js';
 import {
   SEALED_KINDS,
@@ -267,6 +269,20 @@ export class MemoryOperatorStore implements OperatorStore {
   readonly #operators = new Map<string, OperatorRecord>();
   readonly #sessions = new Map<string, OperatorSessionRecord>();
   readonly #tokens = new Map<string, OperatorTokenRecord>();
+  readonly #totp = new Map<string, OperatorTotpRecord>();
+
+  /** For MemorySealedValueStore; not part of the port. */
+  sealedTables(): MemorySealedTable[] {
+    return [
+      sealedTable(
+        'operator-totp',
+        this.#totp,
+        (t) => t.username,
+        (t) => t.username,
+        'secretCipher',
+      ),
+    ];
+  }
 
   async createOperator(operator: OperatorRecord): Promise<boolean> {
     if (this.#operators.has(operator.username)) return false;
@@ -314,14 +330,15 @@ export class MemoryOperatorStore implements OperatorStore {
     return deleted;
   }
 
-  async listOperators(): Promise<OperatorRecord[]> {
+  async listOperators(): Promise<OperatorListing[]> {
     return [...this.#operators.values()]
       .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
-      .map(copy);
+      .map((o) => ({ ...copy(o), totpEnabled: (this.#totp.get(o.username)?.enabledAt ?? null) !== null }));
   }
 
   async deleteOperator(username: string): Promise<boolean> {
     if (!this.#operators.delete(username)) return false;
+    this.#totp.delete(username);
     await this.deleteSessions({ username });
     for (const [hash, token] of this.#tokens) if (token.username === username) this.#tokens.delete(hash);
     return true;
@@ -354,6 +371,38 @@ export class MemoryOperatorStore implements OperatorStore {
   async touchOperatorToken(tokenHash: string, usedAt: number): Promise<void> {
     const found = this.#tokens.get(tokenHash);
     if (found && (found.lastUsedAt === null || found.lastUsedAt < usedAt)) found.lastUsedAt = usedAt;
+  }
+
+  async getTotp(username: string): Promise<OperatorTotpRecord | null> {
+    const found = this.#totp.get(username);
+    return found ? copy(found) : null;
+  }
+
+  async putPendingTotp(record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep'>): Promise<boolean> {
+    if (!this.#operators.has(record.username)) return false;
+    if ((this.#totp.get(record.username)?.enabledAt ?? null) !== null) return false;
+    this.#totp.set(record.username, { ...copy(record), enabledAt: null, lastStep: null });
+    return true;
+  }
+
+  async enableTotp(username: string, step: number, at: number): Promise<boolean> {
+    const found = this.#totp.get(username);
+    if (!found || found.enabledAt !== null) return false;
+    found.enabledAt = at;
+    found.lastStep = step;
+    return true;
+  }
+
+  async useTotpStep(username: string, step: number): Promise<boolean> {
+    const found = this.#totp.get(username);
+    if (!found || found.enabledAt === null || (found.lastStep !== null && found.lastStep >= step))
+      return false;
+    found.lastStep = step;
+    return true;
+  }
+
+  async deleteTotp(username: string): Promise<boolean> {
+    return this.#totp.delete(username);
   }
 }
 

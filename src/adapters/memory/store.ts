@@ -17,13 +17,14 @@ export function createMemoryStore(): Store {
   const credentials = new MemoryCredentialStore();
   const tokens = new MemoryTokenStore();
   const signingKeys = new MemorySigningKeyStore();
+  const operators = new MemoryOperatorStore();
   return {
     accounts: new MemoryAccountStore(),
     credentials,
     tokens,
     signingKeys,
-    sealedValues: new MemorySealedValueStore(credentials, tokens, signingKeys),
-    operators: new MemoryOperatorStore(),
+    sealedValues: new MemorySealedValueStore(credentials, tokens, signingKeys, operators),
+    operators,
     audit: new MemoryAuditStore(),
     contextDocuments: context,
     contextNamespaces: context,

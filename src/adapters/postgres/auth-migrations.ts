@@ -92,4 +92,17 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-004',
     sql: `ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'viewer'))`,
   },
+  {
+    // Operators' one-time-password secrets (RFC 6238), sealed like every other secret.
+    id: 'auth-005',
+    sql: `
+      CREATE TABLE operator_totp (
+        username TEXT PRIMARY KEY REFERENCES operators(username),
+        secret_cipher TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        enabled_at BIGINT,
+        last_step BIGINT
+      );
+    `,
+  },
 ];

@@ -2,11 +2,13 @@ import type { AccountRecord, AccountStore } from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
+  OperatorListing,
   OperatorRecord,
   OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
+  OperatorTotpRecord,
 } from '../../ports/operator-store.js';
 import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
@@ -18,11 +20,13 @@ import {
   clientFromRow,
   num,
   operatorFromRow,
+  operatorListingFromRow,
   operatorTokenFromRow,
   type Row,
   sessionFromRow,
   signingKeyFromRow,
   testTokenFromRow,
+  totpFromRow,
 } from '../shared/auth-rows.js';
 import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
@@ -293,16 +297,20 @@ export class PostgresOperatorStore implements OperatorStore {
     return result.rowCount ?? 0;
   }
 
-  async listOperators(): Promise<OperatorRecord[]> {
-    const { rows } = await this.pool.query<Row>('SELECT * FROM operators ORDER BY username COLLATE "C"');
-    return rows.map(operatorFromRow);
+  async listOperators(): Promise<OperatorListing[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT o.*, t.enabled_at IS NOT NULL AS totp_enabled
+       FROM operators o LEFT JOIN operator_totp t ON t.username = o.username ORDER BY o.username COLLATE "C"`,
+    );
+    return rows.map(operatorListingFromRow);
   }
 
   async deleteOperator(username: string): Promise<boolean> {
-    // One statement, so one transaction: the sessions and tokens go with the operator or not at all.
+    // One statement, so one transaction: the sessions, tokens and TOTP secret go with the operator or not at all.
     const { rows } = await this.pool.query<Row>(
       `WITH sessions AS (DELETE FROM operator_sessions WHERE username = $1),
-            tokens AS (DELETE FROM operator_tokens WHERE username = $1)
+            tokens AS (DELETE FROM operator_tokens WHERE username = $1),
+            totp AS (DELETE FROM operator_totp WHERE username = $1)
        DELETE FROM operators WHERE username = $1 RETURNING username`,
       [username],
     );
@@ -349,6 +357,46 @@ export class PostgresOperatorStore implements OperatorStore {
       'UPDATE operator_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $1)',
       [usedAt, tokenHash],
     );
+  }
+
+  async getTotp(username: string): Promise<OperatorTotpRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM operator_totp WHERE username = $1', [
+      username,
+    ]);
+    return rows[0] ? totpFromRow(rows[0]) : null;
+  }
+
+  async putPendingTotp(record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep'>): Promise<boolean> {
+    const result = await this.pool.query(
+      `INSERT INTO operator_totp (username, secret_cipher, created_at)
+       SELECT username, $1, $2 FROM operators WHERE username = $3
+       ON CONFLICT (username) DO UPDATE SET secret_cipher = excluded.secret_cipher,
+         created_at = excluded.created_at WHERE operator_totp.enabled_at IS NULL`,
+      [record.secretCipher, record.createdAt, record.username],
+    );
+    return result.rowCount === 1;
+  }
+
+  async enableTotp(username: string, step: number, at: number): Promise<boolean> {
+    const result = await this.pool.query(
+      'UPDATE operator_totp SET enabled_at = $1, last_step = $2 WHERE username = $3 AND enabled_at IS NULL',
+      [at, step, username],
+    );
+    return result.rowCount === 1;
+  }
+
+  async useTotpStep(username: string, step: number): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE operator_totp SET last_step = $1 WHERE username = $2 AND enabled_at IS NOT NULL
+       AND (last_step IS NULL OR last_step < $1)`,
+      [step, username],
+    );
+    return result.rowCount === 1;
+  }
+
+  async deleteTotp(username: string): Promise<boolean> {
+    const result = await this.pool.query('DELETE FROM operator_totp WHERE username = $1', [username]);
+    return result.rowCount === 1;
   }
 }
 

@@ -54,6 +54,11 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   },
   { name: 'operators', columns: ['username', 'password_hash', 'role', 'created_at'], order: 'username' },
   {
+    name: 'operator_totp',
+    columns: ['username', 'secret_cipher', 'created_at', 'enabled_at', 'last_step'],
+    order: 'username',
+  },
+  {
     name: 'operator_sessions',
     columns: ['id_hash', 'username', 'csrf_token', 'created_at', 'expires_at'],
     order: 'id_hash',

@@ -2,9 +2,11 @@ import type { AccountRecord } from '../../ports/account-store.js';
 import type { AuditEvent } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord } from '../../ports/credential-store.js';
 import type {
+  OperatorListing,
   OperatorRecord,
   OperatorSessionRecord,
   OperatorTokenRecord,
+  OperatorTotpRecord,
 } from '../../ports/operator-store.js';
 import type { SigningKeyRecord } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord } from '../../ports/token-store.js';
@@ -73,6 +75,20 @@ export const sessionFromRow = (row: Row): OperatorSessionRecord => ({
   csrfToken: String(row.csrf_token),
   createdAt: num(row.created_at),
   expiresAt: num(row.expires_at),
+});
+
+/** A row of `operators` with `totp_enabled` (1 or 0, true or false) from a join with `operator_totp`. */
+export const operatorListingFromRow = (row: Row): OperatorListing => ({
+  ...operatorFromRow(row),
+  totpEnabled: row.totp_enabled === true || row.totp_enabled === 1 || row.totp_enabled === 1n,
+});
+
+export const totpFromRow = (row: Row): OperatorTotpRecord => ({
+  username: String(row.username),
+  secretCipher: String(row.secret_cipher),
+  createdAt: num(row.created_at),
+  enabledAt: numOrNull(row.enabled_at),
+  lastStep: numOrNull(row.last_step),
 });
 
 export const operatorTokenFromRow = (row: Row): OperatorTokenRecord => ({

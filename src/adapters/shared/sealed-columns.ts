@@ -14,6 +14,7 @@ export const SEALED_COLUMNS: Record<
   'client-secret': { table: 'clients', key: 'account_id', owner: 'account_id', cipher: 'secret_cipher' },
   'test-token': { table: 'test_tokens', key: 'account_id', owner: 'account_id', cipher: 'token_cipher' },
   'signing-key': { table: 'signing_keys', key: 'kid', owner: 'kid', cipher: 'private_cipher' },
+  'operator-totp': { table: 'operator_totp', key: 'username', owner: 'username', cipher: 'secret_cipher' },
 };
 
 export interface SealedRow {

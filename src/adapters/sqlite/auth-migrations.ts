@@ -84,4 +84,17 @@ export const authMigrations: SqliteMigration[] = [
     id: 'auth-003',
     sql: `ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'viewer'))`,
   },
+  {
+    // Operators' one-time-password secrets (RFC 6238), sealed like every other secret.
+    id: 'auth-004',
+    sql: `
+      CREATE TABLE operator_totp (
+        username TEXT PRIMARY KEY REFERENCES operators(username),
+        secret_cipher TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        enabled_at INTEGER,
+        last_step INTEGER
+      );
+    `,
+  },
 ];

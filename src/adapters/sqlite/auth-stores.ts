@@ -2,11 +2,13 @@ import type { AccountRecord, AccountStore } from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
+  OperatorListing,
   OperatorRecord,
   OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
+  OperatorTotpRecord,
 } from '../../ports/operator-store.js';
 import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
@@ -18,11 +20,13 @@ import {
   clientFromRow,
   num,
   operatorFromRow,
+  operatorListingFromRow,
   operatorTokenFromRow,
   type Row,
   sessionFromRow,
   signingKeyFromRow,
   testTokenFromRow,
+  totpFromRow,
 } from '../shared/auth-rows.js';
 import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
 import type { SqliteDatabase } from './database.js';
@@ -285,12 +289,19 @@ export class SqliteOperatorStore implements OperatorStore {
     return this.db.prepare('DELETE FROM operator_sessions WHERE username = ?').run(filter.username).changes;
   }
 
-  async listOperators(): Promise<OperatorRecord[]> {
-    return (this.db.prepare('SELECT * FROM operators ORDER BY username').all() as Row[]).map(operatorFromRow);
+  async listOperators(): Promise<OperatorListing[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT o.*, t.enabled_at IS NOT NULL AS totp_enabled
+         FROM operators o LEFT JOIN operator_totp t ON t.username = o.username ORDER BY o.username`,
+      )
+      .all() as Row[];
+    return rows.map(operatorListingFromRow);
   }
 
   async deleteOperator(username: string): Promise<boolean> {
     return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM operator_totp WHERE username = ?').run(username);
       this.db.prepare('DELETE FROM operator_sessions WHERE username = ?').run(username);
       this.db.prepare('DELETE FROM operator_tokens WHERE username = ?').run(username);
       return this.db.prepare('DELETE FROM operators WHERE username = ?').run(username).changes === 1;
@@ -339,6 +350,51 @@ export class SqliteOperatorStore implements OperatorStore {
         'UPDATE operator_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)',
       )
       .run(usedAt, tokenHash, usedAt);
+  }
+
+  async getTotp(username: string): Promise<OperatorTotpRecord | null> {
+    const row = this.db.prepare('SELECT * FROM operator_totp WHERE username = ?').get(username) as
+      | Row
+      | undefined;
+    return row ? totpFromRow(row) : null;
+  }
+
+  async putPendingTotp(record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep'>): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO operator_totp (username, secret_cipher, created_at)
+           SELECT username, ?, ? FROM operators WHERE username = ?
+           ON CONFLICT (username) DO UPDATE SET secret_cipher = excluded.secret_cipher,
+             created_at = excluded.created_at WHERE operator_totp.enabled_at IS NULL`,
+        )
+        .run(record.secretCipher, record.createdAt, record.username).changes === 1
+    );
+  }
+
+  async enableTotp(username: string, step: number, at: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          'UPDATE operator_totp SET enabled_at = ?, last_step = ? WHERE username = ? AND enabled_at IS NULL',
+        )
+        .run(at, step, username).changes === 1
+    );
+  }
+
+  async useTotpStep(username: string, step: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE operator_totp SET last_step = ? WHERE username = ? AND enabled_at IS NOT NULL
+           AND (last_step IS NULL OR last_step < ?)`,
+        )
+        .run(step, username, step).changes === 1
+    );
+  }
+
+  async deleteTotp(username: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM operator_totp WHERE username = ?').run(username).changes === 1;
   }
 }
 

@@ -30,6 +30,10 @@ const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], {
   description: 'admin: everything; viewer: reads what holds no secret, and their own password and API tokens',
 });
 const OperatorView = Type.Object({ username: Type.String(), role: Role, createdAt: Time });
+const OperatorListing = Type.Object({
+  ...OperatorView.properties,
+  totpEnabled: Type.Boolean({ description: 'their sign-in asks for a one-time code' }),
+});
 const Username = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
 const Password = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 });
 
@@ -53,7 +57,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       schema: {
         tags: ['admin'],
         summary: 'Lists operators',
-        response: { 200: Type.Array(OperatorView) },
+        response: { 200: Type.Array(OperatorListing) },
       },
     },
     async () =>
@@ -61,6 +65,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         username: o.username,
         role: o.role,
         createdAt: iso(o.createdAt),
+        totpEnabled: o.totpEnabled,
       })),
   );
 

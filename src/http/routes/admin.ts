@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
@@ -37,6 +38,12 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
           {
             username: Type.String({ minLength: 1, maxLength: 64 }),
             password: Type.String({ minLength: 1, maxLength: 1024 }),
+            code: Type.Optional(
+              Type.String({
+                pattern: TOTP_CODE_PATTERN,
+                description: 'the one-time code, for an operator who turned them on (else 401 mfa_required)',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -44,8 +51,8 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       },
     },
     async (request, reply) => {
-      const { username, password } = request.body;
-      const session = await services.operators.signIn(username, password, request.ip);
+      const { username, password, code } = request.body;
+      const session = await services.operators.signIn(username, password, request.ip, code);
       await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.signed-in');
       setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
       return reply.header('cache-control', 'no-store').send({ username, csrfToken: session.csrfToken });

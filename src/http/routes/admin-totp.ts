@@ -1,0 +1,139 @@
+import { Type } from 'typebox';
+import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
+import { AppError } from '../../core/errors.js';
+import { recordAudit } from '../../services/audit.js';
+import type { OperatorIdentity } from '../../services/operators.js';
+import type { App, RouteDeps } from '../types.js';
+
+const Code = Type.String({ pattern: TOTP_CODE_PATTERN, description: 'the 6 digits the app shows now' });
+
+/** A second factor is managed from a signed-in session: an API token is no proof of the person. */
+function fromSession(identity: OperatorIdentity | null): OperatorIdentity {
+  if (identity?.via !== 'session')
+    throw new AppError('forbidden', 'manage one-time codes from a signed-in session, not with an API token');
+  return identity;
+}
+
+/**
+ * One-time codes (RFC 6238 TOTP) as a second factor of operator sign-in: each operator sets theirs up and turns
+ * it off; an admin removes another's (a lost phone). Recorded in the audit log.
+ */
+export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
+  const operator = auth.operator();
+  const viewer = auth.operator('viewer');
+  const totp = services.operators.totp;
+  const audit = (
+    request: { operator: OperatorIdentity | null; ip: string },
+    action: string,
+    username: string,
+  ) =>
+    recordAudit(
+      services.ctx,
+      { name: request.operator?.username ?? 'unknown', address: request.ip },
+      null,
+      action,
+      {
+        username,
+      },
+    );
+
+  app.get(
+    '/api/admin/totp',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['admin'],
+        summary: 'Whether your sign-in asks for a one-time code',
+        response: { 200: Type.Object({ enabled: Type.Boolean(), pending: Type.Boolean() }) },
+      },
+    },
+    async (request) => totp.status(request.operator?.username ?? ''),
+  );
+
+  app.post(
+    '/api/admin/totp/setup',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['admin'],
+        summary: 'A new secret for your authenticator app (shown this once); a code from it turns it on',
+        response: {
+          200: Type.Object({
+            secret: Type.String({ description: 'base32, to type into the app' }),
+            uri: Type.String({ description: 'otpauth://totp/… for the app (as a QR code or a link)' }),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { username } = fromSession(request.operator);
+      return reply.header('cache-control', 'no-store').send(await totp.start(username));
+    },
+  );
+
+  app.post(
+    '/api/admin/totp/enable',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['admin'],
+        summary: 'Turns one-time codes on with a first code from the app; every sign-in asks for one after',
+        body: Type.Object({ code: Code }, { additionalProperties: false }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { username } = fromSession(request.operator);
+      await totp.enable(username, request.body.code);
+      await audit(request, 'operator.totp-enabled', username);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/admin/totp/disable',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['admin'],
+        summary: 'Turns your one-time codes off, proving your password and a current code',
+        body: Type.Object(
+          { currentPassword: Type.String({ minLength: 1, maxLength: 1024 }), code: Code },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { username } = fromSession(request.operator);
+      await services.operators.disableTotp(
+        username,
+        request.body.currentPassword,
+        request.body.code,
+        request.ip,
+      );
+      await audit(request, 'operator.totp-disabled', username);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/api/admin/operators/:username/totp',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary:
+          "Removes another operator's one-time codes (a lost phone): they sign in with their password alone",
+        params: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { username } = request.params;
+      await services.operators.resetTotp(username, request.operator?.username ?? '');
+      await audit(request, 'operator.totp-reset', username);
+      return reply.code(204).send(null);
+    },
+  );
+}
