@@ -221,6 +221,7 @@ export async function openRuntime(
       contextMaxRetentionSeconds: config.contextMaxRetentionSeconds,
       signingPlace: signingPlace(config.signingThreads),
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
+      operatorTotp: config.operatorTotp,
       ...(config.backups && {
         backups: {
           folder: config.backups.folder,

@@ -46,6 +46,11 @@ export interface Config {
    * kept until deleted by hand).
    */
   auditRetentionDays: number;
+  /**
+   * `OPERATOR_TOTP`: `optional` (default: each operator chooses) or `required` (an operator without one-time
+   * codes may only set them up after signing in).
+   */
+  operatorTotp: 'optional' | 'required';
   /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
   trustProxy: boolean;
   /**
@@ -148,6 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const policyLogThread = env.POLICY_LOG_THREAD || 'auto';
   if (!['auto', 'true', 'false'].includes(policyLogThread))
     throw new ConfigError('POLICY_LOG_THREAD must be auto, true or false');
+  const operatorTotp = env.OPERATOR_TOTP || 'optional';
+  if (operatorTotp !== 'optional' && operatorTotp !== 'required')
+    throw new ConfigError('OPERATOR_TOTP must be optional or required');
   const trust = env.TRUST_PROXY ?? 'false';
   if (trust !== 'true' && trust !== 'false') throw new ConfigError('TRUST_PROXY must be true or false');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -181,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     ),
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
+    operatorTotp,
     trustProxy: trust === 'true',
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',

@@ -242,12 +242,23 @@ export class AuthHooks {
    * Admin API: a session cookie (with `x-csrf-token` on every change) or an operator API token, of an operator
    * whose role is at least `least`. Routes open to viewers say so; every other one needs an admin.
    */
-  operator(least: OperatorRole = 'admin'): onRequestHookHandler {
-    const allowed = (identity: OperatorIdentity) => {
+  operator(
+    least: OperatorRole = 'admin',
+    options: {
+      /** Open to a signed-in operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
+      beforeTotp?: boolean;
+    } = {},
+  ): onRequestHookHandler {
+    const allowed = async (identity: OperatorIdentity) => {
       if (least === 'admin' && identity.role !== 'admin')
         throw new AppError(
           'forbidden',
           `this needs an admin operator; ${identity.username} is a ${identity.role}`,
+        );
+      if (!options.beforeTotp && (await this.services.operators.mustSetUpTotp(identity)))
+        throw new AppError(
+          'mfa_setup_required',
+          'this server requires one-time codes: set them up first (POST /api/admin/totp/setup, then /enable)',
         );
     };
     return async (request: FastifyRequest, reply: FastifyReply) => {
@@ -257,7 +268,7 @@ export class AuthHooks {
           this.services.operators.fromToken(header.slice(7).trim()),
         );
         if (!identity) throw new AppError('unauthorized', 'the operator token is not valid');
-        allowed(identity);
+        await allowed(identity);
         request.operator = identity;
         return;
       }
@@ -279,7 +290,7 @@ export class AuthHooks {
           throw new AppError('forbidden', 'a valid x-csrf-token header is required for changes');
         }
       }
-      allowed(identity);
+      await allowed(identity);
       request.operator = identity;
     };
   }

@@ -99,8 +99,22 @@ export class OperatorService {
     return this.#openSession(username);
   }
 
+  /**
+   * With OPERATOR_TOTP=required, whether this signed-in operator has yet to turn one-time codes on (and may only
+   * do that). API tokens are separate credentials and never asked.
+   */
+  async mustSetUpTotp(identity: Pick<OperatorIdentity, 'username' | 'via'>): Promise<boolean> {
+    if (this.ctx.settings.operatorTotp !== 'required' || identity.via !== 'session') return false;
+    return !(await this.totp.enabled(identity.username));
+  }
+
   /** Turns one-time codes off for yourself, proving both the password and a current code. */
   async disableTotp(username: string, password: string, code: string, address: string): Promise<void> {
+    if (this.ctx.settings.operatorTotp === 'required')
+      throw new AppError(
+        'conflict',
+        'this server requires one-time codes (OPERATOR_TOTP=required): set up another app instead',
+      );
     await this.#proveOwnPassword(username, password, address);
     if (!(await this.totp.accept(username, code))) {
       await this.guard.failed(username, address);

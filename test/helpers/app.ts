@@ -50,6 +50,7 @@ export async function createTestApp(
     signingPlace?: SigningPlace;
     extraRoutes?: RouteModule[];
     logLevel?: string;
+    operatorTotp?: 'optional' | 'required';
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -83,6 +84,7 @@ export async function createTestApp(
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
       contextMaxRetentionSeconds: 13 * 31 * 86_400,
       signingPlace: options.signingPlace ?? 'event-loop',
+      ...(options.operatorTotp ? { operatorTotp: options.operatorTotp } : {}),
     },
   };
   const services = createAppServices(ctx);

@@ -216,3 +216,49 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
     for (const code of seen) assert.ok(!logs.includes(`"${code}"`), code);
   });
 });
+
+describe('OPERATOR_TOTP=required', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ operatorTotp: 'required' });
+  });
+  after(async () => t.close());
+
+  test('an operator without codes may only set them up; API tokens are not asked', async () => {
+    const token = (await t.services.operators.createApiToken('admin', 'automation', null)).token;
+    const session = await signIn(t);
+    const call = (method: 'GET' | 'POST', url: string, payload?: unknown, headers = session.headers) =>
+      t.app.inject({
+        method,
+        url,
+        headers,
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
+    assert.equal((await call('GET', '/api/admin/session')).json().totpSetupRequired, true);
+    const held = await call('GET', '/api/admin/accounts');
+    assert.equal(held.statusCode, 403);
+    assert.equal(held.json().code, 'mfa_setup_required');
+    assert.equal((await call('POST', '/api/admin/accounts', { accountId: 'held1' })).statusCode, 403);
+    assert.equal(
+      (await call('GET', '/api/admin/accounts', undefined, { authorization: `Bearer ${token}` })).statusCode,
+      200,
+      'an API token is a credential of its own',
+    );
+
+    const { secret } = (await call('POST', '/api/admin/totp/setup')).json() as { secret: string };
+    t.clock.advance(STEP);
+    assert.equal(
+      (await call('POST', '/api/admin/totp/enable', { code: totpCode(secret, t.clock.now()) })).statusCode,
+      204,
+    );
+    assert.equal((await call('GET', '/api/admin/session')).json().totpSetupRequired, false);
+    assert.equal((await call('GET', '/api/admin/accounts')).statusCode, 200, 'the same session goes on');
+    t.clock.advance(STEP);
+    const off = await call('POST', '/api/admin/totp/disable', {
+      currentPassword: ADMIN_PASSWORD,
+      code: totpCode(secret, t.clock.now()),
+    });
+    assert.equal(off.statusCode, 409);
+    assert.match(off.json().detail, /requires one-time codes/);
+  });
+});

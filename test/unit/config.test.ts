@@ -22,12 +22,15 @@ describe('configuration', () => {
     assert.equal(config.policyLogThread, 'auto');
     assert.equal(config.auditRetentionDays, 0);
     assert.equal(loadConfig({ AUDIT_RETENTION_DAYS: '400' }, '/srv').auditRetentionDays, 400);
+    assert.equal(config.operatorTotp, 'optional');
+    assert.equal(loadConfig({ OPERATOR_TOTP: 'required' }, '/srv').operatorTotp, 'required');
     assert.equal(loadConfig({ POLICY_LOG_THREAD: 'true' }, '/srv').policyLogThread, true);
     assert.equal(loadConfig({ POLICY_LOG_THREAD: 'false' }, '/srv').policyLogThread, false);
   });
 
   test('every invalid value stops the start with a message naming the variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
+      [{ OPERATOR_TOTP: 'yes' }, /OPERATOR_TOTP must be optional or required/],
       [{ PORT: 'eighty' }, /PORT must be a whole number/],
       [{ PORT: '70000' }, /PORT must be between/],
       [{ TOKEN_TTL_SECONDS: '86401' }, /TOKEN_TTL_SECONDS/],

@@ -21,6 +21,8 @@ function fromSession(identity: OperatorIdentity | null): OperatorIdentity {
 export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
   const operator = auth.operator();
   const viewer = auth.operator('viewer');
+  /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
+  const anyone = auth.operator('viewer', { beforeTotp: true });
   const totp = services.operators.totp;
   const audit = (
     request: { operator: OperatorIdentity | null; ip: string },
@@ -40,7 +42,7 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
   app.get(
     '/api/admin/totp',
     {
-      onRequest: viewer,
+      onRequest: anyone,
       schema: {
         tags: ['admin'],
         summary: 'Whether your sign-in asks for a one-time code',
@@ -53,7 +55,7 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
   app.post(
     '/api/admin/totp/setup',
     {
-      onRequest: viewer,
+      onRequest: anyone,
       schema: {
         tags: ['admin'],
         summary: 'A new secret for your authenticator app (shown this once); a code from it turns it on',
@@ -74,7 +76,7 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
   app.post(
     '/api/admin/totp/enable',
     {
-      onRequest: viewer,
+      onRequest: anyone,
       schema: {
         tags: ['admin'],
         summary: 'Turns one-time codes on with a first code from the app; every sign-in asks for one after',

@@ -23,6 +23,8 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   const secureCookie = services.ctx.settings.issuer.startsWith('https://');
   const operator = auth.operator();
   const viewer = auth.operator('viewer');
+  /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
+  const anyone = auth.operator('viewer', { beforeTotp: true });
   const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
     name: request.operator?.username ?? 'unknown',
     address: request.ip,
@@ -62,7 +64,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.post(
     '/api/admin/logout',
     {
-      onRequest: viewer,
+      onRequest: anyone,
       schema: { tags: ['admin'], summary: 'Ends the session on the server', response: { 204: Type.Null() } },
     },
     async (request, reply) => {
@@ -76,7 +78,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.get(
     '/api/admin/session',
     {
-      onRequest: viewer,
+      onRequest: anyone,
       schema: {
         tags: ['admin'],
         summary: 'Who is signed in, with the CSRF token to repeat on changes',
@@ -85,6 +87,9 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
             username: Type.String(),
             role: Type.Union([Type.Literal('admin'), Type.Literal('viewer')]),
             csrfToken: Type.Union([Type.String(), Type.Null()]),
+            totpSetupRequired: Type.Boolean({
+              description: 'OPERATOR_TOTP=required and your one-time codes are not on yet: set them up first',
+            }),
           }),
         },
       },
@@ -92,9 +97,12 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     async (request, reply) => {
       const identity = request.operator;
       if (!identity) throw new AppError('unauthorized', 'sign in first');
-      return reply
-        .header('cache-control', 'no-store')
-        .send({ username: identity.username, role: identity.role, csrfToken: identity.csrfToken });
+      return reply.header('cache-control', 'no-store').send({
+        username: identity.username,
+        role: identity.role,
+        csrfToken: identity.csrfToken,
+        totpSetupRequired: await services.operators.mustSetUpTotp(identity),
+      });
     },
   );
 
