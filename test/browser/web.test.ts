@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { totpCode } from '../../src/core/auth/totp.js';
 import { basic } from '../helpers/net.js';
 import { SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
 import {
@@ -17,6 +18,9 @@ import {
 } from './harness.js';
 
 type Started = Awaited<ReturnType<typeof startTestServer>>;
+
+/** RFC 6238's time step, as the server uses it (src/core/auth/totp.ts). */
+const TOTP_STEP_MS = 30_000;
 
 describe('web app in Chromium', { timeout: 300_000 }, () => {
   let server: Started;
@@ -709,6 +713,137 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }
   });
 
+  test('one-time codes: an operator sets them up on the page and signs in with a code; an admin resets them', async () => {
+    watch.step = 'totp';
+    const username = 'ops-codes';
+    const password = 'a password for the one-time codes test';
+    const operators = server.server.runtime.services.operators;
+    await operators.createOperator(username, password, 'viewer');
+    const theirContext = await newContext(browser, server.url);
+    try {
+      const their = await theirContext.newPage();
+      const theirWatch = new ConsoleWatch(their);
+      theirWatch.step = 'totp';
+      const signIn = async () => {
+        await their.getByLabel('Username').fill(username);
+        await their.getByLabel('Password').fill(password);
+        await their.getByRole('button', { name: 'Sign in' }).click();
+      };
+      await their.goto('/');
+      await signIn();
+      await their.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+
+      // Set up: the QR code, and the secret as text, grouped for typing; a wrong code is said on the field.
+      await their.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
+      const section = their.getByRole('region', { name: 'Sign-in codes' });
+      await section.getByText('One-time codes are off').waitFor();
+      await section.getByRole('button', { name: 'Set up' }).click();
+      await section.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+      const shown = (await section.locator('#totp-secret').textContent()) ?? '';
+      assert.match(shown, /^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
+      const secret = shown.replaceAll(' ', '');
+      await visited('totp-setup', their);
+      await section.getByRole('button', { name: 'Copy secret' }).click();
+      assert.equal(await readClipboard(their), secret);
+      const uri = await section
+        .getByRole('link', { name: 'Add it to the app on this device' })
+        .getAttribute('href');
+      assert.equal(new URL(uri ?? '').searchParams.get('secret'), secret);
+      const setupCode = section.getByLabel('Code from the app');
+      await setupCode.fill(wrongCode(secret));
+      await section.getByRole('button', { name: 'Turn on' }).click();
+      await section.getByText('the code does not match').waitFor();
+      assert.equal(await setupCode.getAttribute('aria-invalid'), 'true');
+      await setupCode.fill(totpCode(secret, Date.now()));
+      await section.getByRole('button', { name: 'Turn on' }).click();
+      await section.getByText('One-time codes are on: from now on, every sign-in asks for a code.').waitFor();
+      await section.getByRole('form', { name: 'Turn off one-time codes' }).waitFor();
+
+      // Signing in again: the right password brings the code step, with the name and password kept.
+      await their.getByRole('button', { name: 'Sign out' }).click();
+      await their.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+      await signIn();
+      const code = their.getByLabel('One-time code');
+      await code.waitFor();
+      assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
+      assert.equal(await code.getAttribute('inputmode'), 'numeric');
+      assert.equal(await their.locator(':focus').getAttribute('id'), 'sign-in-code');
+      accessibility['sign-in-code'] = await accessibilityViolations(their);
+      await code.fill(wrongCode(secret));
+      await their.getByRole('button', { name: 'Sign in' }).click();
+      await their.getByText('the code is wrong or was used already: enter the next one').waitFor();
+      assert.equal(await code.getAttribute('aria-invalid'), 'true');
+      // The code of the step after this one: the enabling code used this step (or the one before), and the
+      // server takes a code one step either side of its clock, so the next step's code is good now, no wait.
+      await code.fill(totpCode(secret, Date.now() + TOTP_STEP_MS));
+      await their.getByRole('button', { name: 'Sign in' }).click();
+      // Back to the page they signed out from.
+      await their.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+      await section.getByText('One-time codes are on').waitFor();
+      const cookie = (await theirContext.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const session = await http('/api/admin/session', { headers: { cookie } });
+      assert.equal(session.status, 200);
+      assert.equal(((await session.json()) as { username: string }).username, username);
+
+      // Turning them off takes the password and a code: each refusal is said on its field.
+      const off = section.getByRole('form', { name: 'Turn off one-time codes' });
+      const turnOff = async (currentPassword: string) => {
+        await off.getByLabel('Current password').fill(currentPassword);
+        await off.getByLabel('Code from the app').fill(wrongCode(secret));
+        await off.getByRole('button', { name: 'Turn off' }).click();
+      };
+      await turnOff('not the password');
+      await off.getByText('the current password is wrong').waitFor();
+      assert.equal(await off.getByLabel('Current password').getAttribute('aria-invalid'), 'true');
+      await turnOff(password);
+      await off.getByText('the code is wrong or was used already').waitFor();
+      assert.equal(await off.getByLabel('Code from the app').getAttribute('aria-invalid'), 'true');
+      assert.equal(await off.getByLabel('Current password').getAttribute('aria-invalid'), null);
+
+      // The only console errors: the session check (401), the wrong code on setting up (400), the code step and
+      // the wrong code on signing in (401), the two refused attempts to turn them off (403).
+      assert.deepEqual(theirWatch.unexpected({ totp: [refusedStatus('(400|401|403)')] }), []);
+      assert.equal(
+        theirWatch.errors.length,
+        6,
+        'session check, set-up code, code step, wrong code, two turn-offs',
+      );
+    } finally {
+      await theirContext.close();
+    }
+
+    // An admin removes the codes (a lost phone), behind a confirmation: the password alone signs in again.
+    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    await mainNav.getByRole('link', { name: 'Accounts' }).click();
+    await mainNav.getByRole('link', { name: 'Operators' }).click();
+    const table = page.getByRole('table', { name: 'Operators, by username' });
+    const row = table.getByRole('row', { name: new RegExp(`^${username}\\b`) });
+    await row.getByRole('cell', { name: 'On', exact: true }).waitFor();
+    await table
+      .getByRole('row', { name: /^admin\b/ })
+      .getByRole('cell', { name: 'Off', exact: true })
+      .waitFor();
+    await row.getByRole('button', { name: 'Reset codes' }).click();
+    const dialog = page.getByRole('dialog', { name: "Reset this operator's one-time codes?" });
+    await dialog.getByText(`${username} signs in with their password alone`).waitFor();
+    await dialog.getByRole('button', { name: 'Reset codes' }).click();
+    await page.getByText(`The one-time codes of ${username} were removed`).waitFor();
+    await row.getByRole('cell', { name: 'Off', exact: true }).waitFor();
+    assert.equal(await row.getByRole('button', { name: 'Reset codes' }).count(), 0);
+    const login = await http('/api/admin/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    assert.equal(login.status, 200);
+
+    // The audit log says it in words.
+    await mainNav.getByRole('link', { name: 'Audit log' }).click();
+    const log = page.getByRole('table');
+    await log.getByText("reset an operator's one-time codes").waitFor();
+    await log.getByText('turned on one-time codes').waitFor();
+  });
+
   test('backups: the schedule, the backups kept with their checksums, and one more on demand', async () => {
     watch.step = 'backups';
     const backups = server.server.runtime.services.backups;
@@ -782,13 +917,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); after the
     // cookie was cleared, the call that found the session gone (401); on the operators page the wrong current
     // password (403).
-    const refused = (status: string) =>
-      new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
     const expected = {
-      'sign-in': [refused('(401|429)')],
-      policies: [refused('(400|412)')],
-      'session-ended': [refused('401')],
-      operators: [refused('403')],
+      'sign-in': [refusedStatus('(401|429)')],
+      policies: [refusedStatus('(400|412)')],
+      'session-ended': [refusedStatus('401')],
+      operators: [refusedStatus('403')],
     };
     assert.deepEqual(watch.unexpected(expected), []);
     assert.equal(
@@ -822,11 +955,67 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'policy-editor',
       'policy-logs',
       'sign-in',
+      'sign-in-code',
+      'totp-setup',
       'viewer-api-authorization',
       'viewer-policies',
     ]);
   });
 });
+
+describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, () => {
+  let server: Started;
+  let browser: Browser;
+  let context: BrowserContext;
+  before(async () => {
+    await ensureWebBuild();
+    browser = await launchChromium();
+    server = await startTestServer({ LOG_LEVEL: 'warn', OPERATOR_TOTP: 'required' });
+    context = await newContext(browser, server.url);
+  });
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('an operator without codes is taken to their setup, and to the app once they are on', async () => {
+    const page = await context.newPage();
+    const watch = new ConsoleWatch(page);
+    watch.step = 'totp-required';
+    await page.goto('/accounts');
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(SERVER_ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Set up sign-in codes' }).waitFor();
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 1, 'the top bar stays');
+    const section = page.getByRole('region', { name: 'Sign-in codes' });
+    await section.getByRole('button', { name: 'Set up' }).click();
+    const secret = ((await section.locator('#totp-secret').textContent()) ?? '').replaceAll(' ', '');
+    assert.match(secret, /^[A-Z2-7]{32}$/);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await section.getByLabel('Code from the app').fill(totpCode(secret, Date.now()));
+    await section.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    // The one refusal: the session check before signing in.
+    assert.deepEqual(watch.unexpected({ 'totp-required': [refusedStatus('401')] }), []);
+    await page.close();
+  });
+});
+
+/** The browser's console line for a refused request whose status matches `status`. */
+function refusedStatus(status: string): RegExp {
+  return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
+}
+
+/** A well-formed code that is none of the secret's codes from a step ago to two steps ahead. */
+function wrongCode(secret: string): string {
+  const now = Date.now();
+  const near = new Set([-1, 0, 1, 2].map((k) => totpCode(secret, now + k * TOTP_STEP_MS)));
+  const wrong = ['000000', '111111', '222222', '333333', '444444'].find((c) => !near.has(c));
+  assert.ok(wrong);
+  return wrong;
+}
 
 async function assertAlert(page: Page, text: RegExp): Promise<void> {
   await page.getByRole('alert').filter({ hasText: text }).waitFor();

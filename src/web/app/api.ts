@@ -4,7 +4,7 @@ export interface FieldError {
   message: string;
 }
 
-/** A refusal from the admin API, carrying the RFC 9457 problem's detail and field errors. */
+/** A refusal from the admin API, carrying the RFC 9457 problem's detail, stable code and field errors. */
 export class ApiError extends Error {
   override name = 'ApiError';
 
@@ -14,6 +14,8 @@ export class ApiError extends Error {
     readonly errors: FieldError[],
     /** Seconds from `Retry-After`, on 429. */
     readonly retryAfter: number | null,
+    /** The problem's `code` (`mfa_required`, `conflict`…), when the body had one. */
+    readonly code: string | null = null,
   ) {
     super(detail);
   }
@@ -35,15 +37,23 @@ export function setUnauthorizedHandler(handler: () => void): void {
 async function problemOf(response: Response): Promise<ApiError> {
   let detail = response.statusText || `HTTP ${response.status}`;
   let errors: FieldError[] = [];
+  let code: string | null = null;
   try {
-    const body = (await response.json()) as { detail?: unknown; errors?: unknown };
+    const body = (await response.json()) as { detail?: unknown; errors?: unknown; code?: unknown };
     if (typeof body.detail === 'string') detail = body.detail;
     if (Array.isArray(body.errors)) errors = body.errors as FieldError[];
+    if (typeof body.code === 'string') code = body.code;
   } catch {
     // Not JSON: keep the status text.
   }
   const retry = Number(response.headers.get('retry-after'));
-  return new ApiError(response.status, detail, errors, Number.isFinite(retry) && retry > 0 ? retry : null);
+  return new ApiError(
+    response.status,
+    detail,
+    errors,
+    Number.isFinite(retry) && retry > 0 ? retry : null,
+    code,
+  );
 }
 
 /** A response body with its entity tag, for changes that must send `If-Match`. */

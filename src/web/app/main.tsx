@@ -15,6 +15,7 @@ import { NewPolicyNeedsAdmin, PolicyEditorPage } from './pages/policy-editor.js'
 import { PolicyLogsPage } from './pages/policy-logs.js';
 import { PolicyViewPage } from './pages/policy-view.js';
 import { SignInPage } from './pages/sign-in.js';
+import { TotpRequiredPage } from './pages/totp-required.js';
 import { type AccountSection, navigate, parseRoute, type Route, usePath } from './router.js';
 import { fetchSignedIn, type Role, type SignedIn } from './session.js';
 
@@ -167,6 +168,20 @@ function App() {
           onSignedIn={(operator) => {
             setMessage(null);
             setSession(operator);
+          }}
+        />
+      </Shell>
+    );
+  }
+  if (session.totpSetupRequired) {
+    // The server holds everything else back (403) until the codes are on: ask for them, and nothing else.
+    return (
+      <Shell operator={session} current={null} signingOut={signingOut} onSignOut={signOut}>
+        <TotpRequiredPage
+          onDone={() => {
+            fetchSignedIn()
+              .then(setSession)
+              .catch(() => ended(null));
           }}
         />
       </Shell>

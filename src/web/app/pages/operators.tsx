@@ -3,6 +3,7 @@ import { api, messageOf } from '../api.js';
 import { AddOperator, article, ROLE_LABELS } from '../components/add-operator.js';
 import { ChangePassword } from '../components/change-password.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { TotpSection } from '../components/totp-section.js';
 import { Loading, Notice, PageHeading } from '../components/ui.js';
 import { formatTime } from '../format.js';
 import type { Role, SignedIn } from '../session.js';
@@ -11,19 +12,27 @@ interface Operator {
   username: string;
   role: Role;
   createdAt: string;
+  /** Whether their sign-in asks for a one-time code. */
+  totpEnabled: boolean;
 }
 
-/** An admin's controls for another operator: give the other role, or remove them. */
+/** What an admin confirms before it is done to another operator. */
+interface Confirming {
+  action: 'remove' | 'reset-codes';
+  username: string;
+}
+
+/** An admin's controls for another operator: give the other role, remove their codes, or remove them. */
 function OperatorControls({
   operator,
   busy,
   onChangeRole,
-  onRemove,
+  onConfirm,
 }: {
   operator: Operator;
   busy: boolean;
   onChangeRole: () => void;
-  onRemove: () => void;
+  onConfirm: (action: Confirming['action']) => void;
 }) {
   return (
     <span class="row-controls">
@@ -31,10 +40,48 @@ function OperatorControls({
         {operator.role === 'admin' ? 'Make viewer' : 'Make admin'}
         <span class="visually-hidden"> {operator.username}</span>
       </button>
-      <button type="button" class="button-danger" onClick={onRemove}>
+      {operator.totpEnabled ? (
+        <button type="button" class="button-secondary" onClick={() => onConfirm('reset-codes')}>
+          Reset codes<span class="visually-hidden"> of {operator.username}</span>
+        </button>
+      ) : null}
+      <button type="button" class="button-danger" onClick={() => onConfirm('remove')}>
         Remove<span class="visually-hidden"> {operator.username}</span>
       </button>
     </span>
+  );
+}
+
+/** The confirmation of each action, and the notice once it is done. */
+const CONFIRMATIONS: Record<
+  Confirming['action'],
+  { title: string; label: string; done: (username: string) => string }
+> = {
+  remove: {
+    title: 'Remove this operator?',
+    label: 'Remove',
+    done: (username) => `Operator ${username} was removed; their sessions and API tokens stopped working.`,
+  },
+  'reset-codes': {
+    title: "Reset this operator's one-time codes?",
+    label: 'Reset codes',
+    done: (username) =>
+      `The one-time codes of ${username} were removed: they sign in with their password alone, and may set up codes again.`,
+  },
+};
+
+function ConfirmationText({ action, username }: Confirming) {
+  return action === 'remove' ? (
+    <p>
+      <strong>{username} can no longer sign in</strong>, and their sessions and API tokens stop working at
+      once, on every server node. To let them back in, add them again with a new password.
+    </p>
+  ) : (
+    <p>
+      <strong>{username} signs in with their password alone</strong> until they set up one-time codes again.
+      Do this when they lost the phone with their authenticator app. Their sessions and API tokens go on
+      working.
+    </p>
   );
 }
 
@@ -48,8 +95,8 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [changing, setChanging] = useState<string | null>(null);
-  const [removing, setRemoving] = useState<string | null>(null);
-  const [removeError, setRemoveError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<Confirming | null>(null);
+  const [confirmError, setConfirmError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   async function load() {
@@ -80,21 +127,26 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
     }
   }
 
-  async function remove() {
-    if (removing === null) return;
+  async function confirm() {
+    if (confirming === null) return;
+    const { action, username } = confirming;
     setBusy(true);
-    setRemoveError(null);
+    setConfirmError(null);
     try {
-      await api.delete(`/api/admin/operators/${encodeURIComponent(removing)}`);
-      setNotice(`Operator ${removing} was removed; their sessions and API tokens stopped working.`);
-      setRemoving(null);
+      const path = `/api/admin/operators/${encodeURIComponent(username)}`;
+      await api.delete(action === 'remove' ? path : `${path}/totp`);
+      setNotice(CONFIRMATIONS[action].done(username));
+      setConfirming(null);
       await load();
     } catch (failure) {
-      setRemoveError(messageOf(failure));
+      setConfirmError(messageOf(failure));
     } finally {
       setBusy(false);
     }
   }
+
+  // The dialog keeps a title while it closes.
+  const shown = CONFIRMATIONS[confirming?.action ?? 'remove'];
 
   return (
     <>
@@ -118,6 +170,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
                 <th scope="col">Username</th>
                 <th scope="col">Role</th>
                 <th scope="col">Added</th>
+                {admin ? <th scope="col">Codes</th> : null}
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -131,6 +184,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
                   <td>
                     <time dateTime={o.createdAt}>{formatTime(o.createdAt)}</time>
                   </td>
+                  {admin ? <td>{o.totpEnabled ? 'On' : 'Off'}</td> : null}
                   <td>
                     {o.username === operator.username ? (
                       <span class="muted">you</span>
@@ -139,9 +193,9 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
                         operator={o}
                         busy={changing !== null}
                         onChangeRole={() => void changeRole(o)}
-                        onRemove={() => {
-                          setRemoveError(null);
-                          setRemoving(o.username);
+                        onConfirm={(action) => {
+                          setConfirmError(null);
+                          setConfirming({ action, username: o.username });
                         }}
                       />
                     ) : null}
@@ -161,21 +215,17 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
         />
       ) : null}
       <ChangePassword />
+      <TotpSection onChanged={() => void load()} />
       <ConfirmDialog
-        open={removing !== null}
-        title="Remove this operator?"
-        confirmLabel="Remove"
+        open={confirming !== null}
+        title={shown.title}
+        confirmLabel={shown.label}
         busy={busy}
-        error={removeError}
-        onConfirm={remove}
-        onCancel={() => setRemoving(null)}
+        error={confirmError}
+        onConfirm={confirm}
+        onCancel={() => setConfirming(null)}
       >
-        {removing !== null ? (
-          <p>
-            <strong>{removing} can no longer sign in</strong>, and their sessions and API tokens stop working
-            at once, on every server node. To let them back in, add them again with a new password.
-          </p>
-        ) : null}
+        {confirming ? <ConfirmationText {...confirming} /> : null}
       </ConfirmDialog>
     </>
   );

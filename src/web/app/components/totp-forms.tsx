@@ -1,0 +1,164 @@
+import { useState } from 'preact/hooks';
+import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { CopyButton } from './copy-button.js';
+import { QrCode } from './qr-code.js';
+import { fieldError, Notice, TextField } from './ui.js';
+
+/** A new secret for an authenticator app, as `POST /api/admin/totp/setup` answers it (this once). */
+export interface TotpSetup {
+  secret: string;
+  /** `otpauth://totp/…`, which the QR code carries. */
+  uri: string;
+}
+
+/** The attributes of a field for a code from an authenticator app. */
+const CODE_INPUT = {
+  hint: 'The 6 digits the app shows now.',
+  inputMode: 'numeric',
+  autoComplete: 'one-time-code',
+  pattern: '[0-9]{6}',
+  maxLength: 6,
+  spellcheck: false,
+  required: true,
+} as const;
+
+/** Apps show a code as "123 456"; the server takes the digits alone. */
+const digits = (value: string) => value.replace(/\s/g, '');
+
+/** The base32 secret in groups of four, easier to type into an app by hand. */
+const grouped = (secret: string) => secret.match(/.{1,4}/g)?.join(' ') ?? secret;
+
+/**
+ * A refusal said on the form's fields: the server's field errors, a 403 on the password or the code (its detail
+ * says which), or a refused code (400) on the code; anything else for the section.
+ */
+function fieldErrorsOf(failure: unknown): FieldError[] | null {
+  if (!(failure instanceof ApiError)) return null;
+  if (failure.errors.length > 0) return failure.errors;
+  if (failure.status === 403) {
+    const field = /password/i.test(failure.detail) ? 'currentPassword' : 'code';
+    return [{ field, message: failure.detail }];
+  }
+  if (failure.status === 400) return [{ field: 'code', message: failure.detail }];
+  return null;
+}
+
+/** A form that sends one change and says the refusal on its fields, or above them. */
+function useChange(send: () => Promise<void>, onDone: () => void) {
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setErrors([]);
+    setError(null);
+    try {
+      await send();
+      onDone();
+    } catch (failure) {
+      const onFields = fieldErrorsOf(failure);
+      if (onFields) setErrors(onFields);
+      else setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return { errors, error, busy, submit };
+}
+
+/** The new secret as a QR code and as text, and the first code from the app that turns the codes on. */
+export function TurnOn({
+  setup,
+  onDone,
+  onCancel,
+}: {
+  setup: TotpSetup;
+  onDone: () => void;
+  onCancel: () => void;
+}) {
+  const [code, setCode] = useState('');
+  const change = useChange(async () => {
+    setCode('');
+    await api.post('/api/admin/totp/enable', { code });
+  }, onDone);
+  return (
+    <>
+      <h3>1. Add this account to your authenticator app</h3>
+      <p>
+        Scan the QR code with the app, or type the secret into it. They are shown this once: set up again for
+        a new one if you leave this page first.
+      </p>
+      <QrCode value={setup.uri} label="QR code for your authenticator app" />
+      <dl class="secrets">
+        <dt>Secret</dt>
+        <dd>
+          <code class="secret" id="totp-secret">
+            {grouped(setup.secret)}
+          </code>
+          <CopyButton label="Copy secret" value={setup.secret} />
+        </dd>
+      </dl>
+      <p>
+        On a phone with the app? <a href={setup.uri}>Add it to the app on this device</a>.
+      </p>
+      <h3>2. Enter the code the app shows</h3>
+      {change.error ? <Notice kind="error">{change.error}</Notice> : null}
+      <form onSubmit={change.submit} aria-label="Turn on one-time codes">
+        <TextField
+          label="Code from the app"
+          value={code}
+          onValue={(value) => setCode(digits(value))}
+          error={fieldError(change.errors, 'code', 'body.code', 'body')}
+          {...CODE_INPUT}
+        />
+        <div class="actions">
+          <button type="submit" disabled={change.busy || code === ''}>
+            {change.busy ? 'Turning on…' : 'Turn on'}
+          </button>
+          <button type="button" class="button-secondary" disabled={change.busy} onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+/** Turning the codes off takes the password and a current code: a session left open is not enough. */
+export function TurnOff({ onDone }: { onDone: () => void }) {
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const change = useChange(async () => {
+    setCode('');
+    await api.post('/api/admin/totp/disable', { currentPassword: password, code });
+  }, onDone);
+  return (
+    <form onSubmit={change.submit} aria-label="Turn off one-time codes">
+      <h3>Turn them off</h3>
+      {change.error ? <Notice kind="error">{change.error}</Notice> : null}
+      <TextField
+        label="Current password"
+        type="password"
+        value={password}
+        onValue={setPassword}
+        error={fieldError(change.errors, 'currentPassword', 'body.currentPassword')}
+        required
+        maxLength={1024}
+        autoComplete="current-password"
+      />
+      <TextField
+        label="Code from the app"
+        value={code}
+        onValue={(value) => setCode(digits(value))}
+        error={fieldError(change.errors, 'code', 'body.code', 'body')}
+        {...CODE_INPUT}
+      />
+      <button type="submit" class="button-danger" disabled={change.busy || password === '' || code === ''}>
+        {change.busy ? 'Turning off…' : 'Turn off'}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,16 @@
+import { TotpSection } from '../components/totp-section.js';
+import { PageHeading } from '../components/ui.js';
+
+/** With OPERATOR_TOTP=required, what an operator without one-time codes sees after signing in: their setup. */
+export function TotpRequiredPage({ onDone }: { onDone: () => void }) {
+  return (
+    <>
+      <PageHeading title="Set up sign-in codes">Set up sign-in codes</PageHeading>
+      <p>
+        This server asks every operator for a one-time code from an authenticator app when they sign in. Set
+        yours up to go on: scan the QR code with the app, then enter the code it shows.
+      </p>
+      <TotpSection onChanged={onDone} />
+    </>
+  );
+}
