@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { totpCode } from '../../src/core/auth/totp.js';
-import { ADMIN_PASSWORD, createTestApp, signIn, type TestApp } from '../helpers/app.js';
+import { ADMIN_PASSWORD, createTestApp, send, signIn, type TestApp } from '../helpers/app.js';
 
 const STEP = 30_000;
 
@@ -17,12 +17,11 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
   after(async () => t.close());
 
   const call = (
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     url: string,
     headers: Record<string, string>,
     payload?: unknown,
-  ) =>
-    t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+  ) => send(t, method, url, headers, payload);
   const login = (username: string, password: string, code?: string) =>
     t.app.inject({
       method: 'POST',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN_PASSWORD, createTestApp, signIn, type TestApp } from '../helpers/app.js';
+import { ADMIN_PASSWORD, createTestApp, send, signIn, type TestApp } from '../helpers/app.js';
 
 const DAY = 86_400_000;
 
@@ -18,8 +18,7 @@ describe('operators and their API tokens', () => {
     url: string,
     headers: Record<string, string>,
     payload?: unknown,
-  ) =>
-    t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+  ) => send(t, method, url, headers, payload);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const auditActions = async () =>
     (await call('GET', '/api/admin/audit?limit=500', admin.headers)).json() as {
@@ -425,8 +424,7 @@ describe('operator roles', () => {
     url: string,
     headers: Record<string, string>,
     payload?: unknown,
-  ) =>
-    t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+  ) => send(t, method, url, headers, payload);
 
   test('a viewer is refused (403) on every admin route but the ones open to viewers', async () => {
     const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {

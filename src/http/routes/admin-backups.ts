@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
 import { recordAudit } from '../../services/audit.js';
 import type { Backup } from '../../services/backups.js';
+import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 import { iso, NullableTime, Time } from './times.js';
 
@@ -99,13 +100,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
     async (request, reply) => {
       if (!services.backups) throw new AppError('conflict', OFF);
       const backup = await services.backups.runNow();
-      await recordAudit(
-        services.ctx,
-        { name: request.operator?.username ?? 'unknown', address: request.ip },
-        null,
-        'backup.created',
-        { name: backup.name },
-      );
+      await recordAudit(services.ctx, operatorActor(request), null, 'backup.created', { name: backup.name });
       return reply.code(201).header('cache-control', 'no-store').send(view(backup));
     },
   );

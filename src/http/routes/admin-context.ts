@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
-import { type Actor, recordAudit } from '../../services/audit.js';
+import { recordAudit } from '../../services/audit.js';
+import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 import {
   ERROR_RESPONSES,
@@ -45,10 +46,7 @@ export async function adminContextRoutes(app: App, { auth, services }: RouteDeps
   const operator = auth.operator();
   const viewer = auth.operator('viewer');
   const context = services.context;
-  const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
-    name: request.operator?.username ?? 'unknown',
-    address: request.ip,
-  });
+  const actor = operatorActor;
   const base = '/api/admin/accounts/:accountId/context/namespaces';
 
   app.get(

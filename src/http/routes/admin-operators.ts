@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
-import type { Actor } from '../../services/audit.js';
 import { recordAudit } from '../../services/audit.js';
 import type { OperatorTokenView } from '../../services/operators.js';
 import { MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, SESSION_TTL_MS } from '../../services/operators.js';
+import { operatorActor } from '../actor.js';
 import { setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 import { iso, NullableTime, Time } from './times.js';
@@ -46,10 +46,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   const viewer = auth.operator('viewer');
   /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
   const anyone = auth.operator('viewer', { beforeTotp: true });
-  const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
-    name: request.operator?.username ?? 'unknown',
-    address: request.ip,
-  });
+  const actor = operatorActor;
   const secureCookie = services.ctx.settings.issuer.startsWith('https://');
 
   app.get(

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
+import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 import { ERROR_RESPONSES } from './context-common.js';
 import { registerPolicyOperations } from './policy-operations.js';
@@ -33,10 +34,7 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
     await services.accounts.require(accountId);
     return accountId;
   };
-  const actor = (request: FastifyRequest) => ({
-    name: request.operator?.username ?? 'unknown',
-    address: request.ip,
-  });
+  const actor = operatorActor;
 
   registerPolicyOperations(app, services, {
     base: '/api/admin/accounts/:accountId',

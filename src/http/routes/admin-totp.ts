@@ -3,6 +3,7 @@ import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import { recordAudit } from '../../services/audit.js';
 import type { OperatorIdentity } from '../../services/operators.js';
+import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 
 const Code = Type.String({ pattern: TOTP_CODE_PATTERN, description: 'the 6 digits the app shows now' });
@@ -29,15 +30,9 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
     action: string,
     username: string,
   ) =>
-    recordAudit(
-      services.ctx,
-      { name: request.operator?.username ?? 'unknown', address: request.ip },
-      null,
-      action,
-      {
-        username,
-      },
-    );
+    recordAudit(services.ctx, operatorActor(request), null, action, {
+      username,
+    });
 
   app.get(
     '/api/admin/totp',

@@ -3,9 +3,9 @@ import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
-import type { Actor } from '../../services/audit.js';
 import { recordAudit } from '../../services/audit.js';
 import { SESSION_TTL_MS } from '../../services/operators.js';
+import { operatorActor } from '../actor.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 import { iso, NullableTime } from './times.js';
@@ -25,10 +25,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   const viewer = auth.operator('viewer');
   /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
   const anyone = auth.operator('viewer', { beforeTotp: true });
-  const actor = (request: { operator: { username: string } | null; ip: string }): Actor => ({
-    name: request.operator?.username ?? 'unknown',
-    address: request.ip,
-  });
+  const actor = operatorActor;
 
   app.post(
     '/api/admin/login',
