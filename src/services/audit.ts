@@ -20,7 +20,7 @@ export async function recordAudit(
   action: string,
   detail: AuditEvent['detail'] = {},
 ): Promise<void> {
-  await ctx.store.audit.appendAudit({
+  const event: AuditEvent = {
     id: ctx.random.uuid(),
     at: ctx.clock.now(),
     actor: storableText(actor.name),
@@ -33,5 +33,8 @@ export async function recordAudit(
         typeof value === 'string' ? storableText(value) : value,
       ]),
     ),
-  });
+  };
+  await ctx.store.audit.appendAudit(event);
+  // Also a log line, for log pipelines (a SIEM, say): an event holds names and ids, never a secret.
+  ctx.log.info({ audit: { ...event, at: new Date(event.at).toISOString() } }, 'audit event');
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { totpCode } from '../../src/core/auth/totp.js';
 import { ADMIN_PASSWORD, basic, createTestApp } from '../helpers/app.js';
 import { probeRoutes } from '../helpers/probes.js';
 
@@ -106,11 +107,39 @@ test('no password, key, client secret, token, session or CSRF value issued in a 
     ).json();
     keep(renewed.password);
     await inject({ method: 'GET', url: `/probe/v2/account/logs1?access_token=${loginToken}` });
+    // Operators: a generated password, a password change, a one-time-code secret and its codes.
+    const added = (
+      await inject({ method: 'POST', url: '/api/admin/operators', headers, payload: { username: 'logs-op' } })
+    ).json();
+    keep(added.password);
+    const setup = (await inject({ method: 'POST', url: '/api/admin/totp/setup', headers })).json();
+    keep(setup.secret);
+    keep(setup.uri);
+    const code = totpCode(setup.secret, t.clock.now());
+    await inject({ method: 'POST', url: '/api/admin/totp/enable', headers, payload: { code } });
+    await inject({
+      method: 'POST',
+      url: '/api/admin/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD, code: '000000' === code ? '111111' : '000000' },
+    });
     await inject({ method: 'POST', url: '/api/admin/logout', headers });
 
     const all = t.logs.join('\n');
     assert.ok(t.logs.length > 40, `expected many log lines, got ${t.logs.length}`);
     assert.match(all, /access_token=\[redacted\]/, 'the query parameter is logged redacted');
+    // The audit events go to the log too (for log pipelines), without a secret either.
+    const audited = t.logs
+      .map((line) => JSON.parse(line) as { msg?: string; audit?: { action: string; actor: string } })
+      .filter((line) => line.msg === 'audit event')
+      .map((line) => `${line.audit?.actor} ${line.audit?.action}`);
+    for (const expected of [
+      'admin operator.signed-in',
+      'admin api-authorization.viewed',
+      'admin api-key.regenerated',
+      'admin operator.created',
+      'admin operator.totp-enabled',
+    ])
+      assert.ok(audited.includes(expected), `${expected} in ${audited.join(', ')}`);
     for (const secret of secrets) {
       assert.ok(!all.includes(secret), `a secret leaked into the logs: ${secret.slice(0, 12)}…`);
     }
