@@ -66,6 +66,14 @@ export interface OperatorStore {
   listOperatorTokens(): Promise<OperatorTokenRecord[]>;
   /** Deletes one token by its public id; returns it, or null when there was none. */
   deleteOperatorToken(id: string): Promise<OperatorTokenRecord | null>;
+  /**
+   * Housekeeping: deletes the sessions that expired at or before `now` and the API tokens that expired before
+   * `tokensExpiredBefore`; returns how many of each.
+   */
+  purgeExpiredOperatorCredentials(
+    now: number,
+    tokensExpiredBefore: number,
+  ): Promise<{ sessions: number; tokens: number }>;
   /** Records a use; never moves `lastUsedAt` back. */
   touchOperatorToken(tokenHash: string, usedAt: number): Promise<void>;
   getTotp(username: string): Promise<OperatorTotpRecord | null>;

@@ -18,9 +18,12 @@ const POLICY_LOG_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRu
 /** Audit events are few (a handful per operator action): an hourly run of up to 100,000 keeps up. */
 const AUDIT_PURGE = { intervalMs: 60 * 60_000, batchSize: 1_000, maxBatchesPerRun: 100 };
 
+/** How long an expired operator API token stays listed (marked expired) before housekeeping deletes it. */
+export const EXPIRED_TOKENS_KEPT_MS = 30 * 86_400_000;
+
 /**
- * Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more
- * (every 10 minutes); delete policy log entries older than 7 days, and expired context documents (every
+ * Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more, and
+ * delete ended operator sessions and operator API tokens expired for 30 days (every 10 minutes); delete policy log entries older than 7 days, and expired context documents (every
  * minute, in bounded batches); with AUDIT_RETENTION_DAYS, audit events older than that (every hour).
  */
 export function startMaintenance(
@@ -36,6 +39,8 @@ export function startMaintenance(
       const now = ctx.clock.now();
       await ctx.store.tokens.purgeExpiredTokens(now);
       await ctx.store.signingKeys.deleteSigningKeysRemovedBefore(now);
+      // Ended sessions at once; expired API tokens once they have been listed as expired for a while.
+      await ctx.store.operators.purgeExpiredOperatorCredentials(now, now - EXPIRED_TOKENS_KEPT_MS);
     } catch (error) {
       ctx.log.warn({ err: error }, 'maintenance failed; will retry');
     } finally {
@@ -79,7 +84,7 @@ export function startMaintenance(
       : null;
   return {
     purgeNow: async () => {
-      await Promise.all([contextPurge.runOnce(), policyLogPurge.runOnce(), auditPurge?.runOnce()]);
+      await Promise.all([run(), contextPurge.runOnce(), policyLogPurge.runOnce(), auditPurge?.runOnce()]);
     },
     stop: async () => {
       clearInterval(timer);

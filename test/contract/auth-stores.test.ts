@@ -247,6 +247,53 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal((await store.operators.getOperator('amy'))?.role, 'admin');
   });
 
+  it('purges ended operator sessions and long-expired operator tokens, nothing else', async () => {
+    assert.ok(
+      await store.operators.createOperator({
+        username: 'purged',
+        passwordHash: 'h',
+        role: 'admin',
+        createdAt: 1,
+      }),
+    );
+    for (const [id, expiresAt] of [
+      ['ended', 1_000],
+      ['ending-now', 2_000],
+      ['live', 3_000],
+    ] as const)
+      await store.operators.createSession({
+        idHash: id,
+        username: 'purged',
+        csrfToken: 'c',
+        createdAt: 0,
+        expiresAt,
+      });
+    const token = (id: string, expiresAt: number | null) => ({
+      id: id.repeat(32),
+      tokenHash: `purge-${id}`,
+      username: 'purged',
+      name: id,
+      createdAt: 0,
+      expiresAt,
+      lastUsedAt: null,
+    });
+    await store.operators.createOperatorToken(token('1', 500));
+    await store.operators.createOperatorToken(token('2', 1_500));
+    await store.operators.createOperatorToken(token('3', null));
+    const counts = await store.operators.purgeExpiredOperatorCredentials(2_000, 1_000);
+    assert.deepEqual(counts, { sessions: 2, tokens: 1 });
+    assert.equal(await store.operators.getSession('ended'), null);
+    assert.equal(await store.operators.getSession('ending-now'), null);
+    assert.ok(await store.operators.getSession('live'));
+    assert.equal(await store.operators.findOperatorToken('purge-1'), null);
+    assert.ok(await store.operators.findOperatorToken('purge-2'), 'expired, still listed');
+    assert.ok(await store.operators.findOperatorToken('purge-3'), 'never expires');
+    assert.deepEqual(await store.operators.purgeExpiredOperatorCredentials(2_000, 1_000), {
+      sessions: 0,
+      tokens: 0,
+    });
+  });
+
   it('keeps one TOTP secret per operator: pending, then on; each step once; removed with the operator', async () => {
     assert.ok(
       await store.operators.createOperator({

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { hashSecret } from '../../src/core/auth/secrets.js';
+import { startMaintenance } from '../../src/services/maintenance.js';
 import { ADMIN_PASSWORD, createTestApp, send, signIn, type TestApp } from '../helpers/app.js';
 
 const DAY = 86_400_000;
@@ -286,6 +288,38 @@ describe('operators and their API tokens', () => {
     const revokedEvent = events.find((e) => e.action === 'operator-token.revoked');
     assert.deepEqual(revokedEvent?.detail, { id: lasting.id, name: 'deploys', username: 'admin' });
     assert.ok(events.some((e) => e.action === 'operator-token.created' && e.detail.id === expiring.id));
+  });
+
+  test('housekeeping deletes ended sessions, and API tokens 30 days after they expired', async () => {
+    const session = await signIn(t);
+    const shortLived = await newToken('short-lived', 1);
+    const maintenance = startMaintenance(t.ctx, t.services.purged);
+    try {
+      const idHash = hashSecret(session.cookie.split('=')[1] ?? '');
+      assert.ok(await t.ctx.store.operators.getSession(idHash));
+      t.clock.advance(8 * 3_600_000 + 1);
+      await maintenance.purgeNow();
+      assert.equal(await t.ctx.store.operators.getSession(idHash), null, 'the ended session is gone');
+      t.clock.advance(DAY + 29 * DAY);
+      await maintenance.purgeNow();
+      admin = await signIn(t);
+      const listed = (await call('GET', '/api/admin/operator-tokens', admin.headers)).json() as {
+        id: string;
+      }[];
+      assert.ok(
+        listed.some((token) => token.id === shortLived.id),
+        'listed as expired for 30 days',
+      );
+      t.clock.advance(DAY);
+      await maintenance.purgeNow();
+      admin = await signIn(t);
+      const later = (await call('GET', '/api/admin/operator-tokens', admin.headers)).json() as {
+        id: string;
+      }[];
+      assert.ok(!later.some((token) => token.id === shortLived.id), 'then deleted');
+    } finally {
+      await maintenance.stop();
+    }
   });
 
   test('a token may revoke itself; expiresInDays outside 1–3650 or not whole is refused', async () => {

@@ -368,6 +368,20 @@ export class MemoryOperatorStore implements OperatorStore {
     return null;
   }
 
+  async purgeExpiredOperatorCredentials(
+    now: number,
+    tokensExpiredBefore: number,
+  ): Promise<{ sessions: number; tokens: number }> {
+    let sessions = 0;
+    let tokens = 0;
+    for (const [id, session] of this.#sessions)
+      if (session.expiresAt <= now && this.#sessions.delete(id)) sessions++;
+    for (const [hash, token] of this.#tokens)
+      if (token.expiresAt !== null && token.expiresAt < tokensExpiredBefore && this.#tokens.delete(hash))
+        tokens++;
+    return { sessions, tokens };
+  }
+
   async touchOperatorToken(tokenHash: string, usedAt: number): Promise<void> {
     const found = this.#tokens.get(tokenHash);
     if (found && (found.lastUsedAt === null || found.lastUsedAt < usedAt)) found.lastUsedAt = usedAt;

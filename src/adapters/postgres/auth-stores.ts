@@ -352,6 +352,18 @@ export class PostgresOperatorStore implements OperatorStore {
     return rows[0] ? operatorTokenFromRow(rows[0]) : null;
   }
 
+  async purgeExpiredOperatorCredentials(
+    now: number,
+    tokensExpiredBefore: number,
+  ): Promise<{ sessions: number; tokens: number }> {
+    const sessions = await this.pool.query('DELETE FROM operator_sessions WHERE expires_at <= $1', [now]);
+    const tokens = await this.pool.query(
+      'DELETE FROM operator_tokens WHERE expires_at IS NOT NULL AND expires_at < $1',
+      [tokensExpiredBefore],
+    );
+    return { sessions: sessions.rowCount ?? 0, tokens: tokens.rowCount ?? 0 };
+  }
+
   async touchOperatorToken(tokenHash: string, usedAt: number): Promise<void> {
     await this.pool.query(
       'UPDATE operator_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $1)',

@@ -344,6 +344,17 @@ export class SqliteOperatorStore implements OperatorStore {
     return row ? operatorTokenFromRow(row) : null;
   }
 
+  async purgeExpiredOperatorCredentials(
+    now: number,
+    tokensExpiredBefore: number,
+  ): Promise<{ sessions: number; tokens: number }> {
+    const sessions = this.db.prepare('DELETE FROM operator_sessions WHERE expires_at <= ?').run(now).changes;
+    const tokens = this.db
+      .prepare('DELETE FROM operator_tokens WHERE expires_at IS NOT NULL AND expires_at < ?')
+      .run(tokensExpiredBefore).changes;
+    return { sessions, tokens };
+  }
+
   async touchOperatorToken(tokenHash: string, usedAt: number): Promise<void> {
     this.db
       .prepare(
