@@ -222,6 +222,7 @@ export async function openRuntime(
       signingPlace: signingPlace(config.signingThreads),
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
       operatorTotp: config.operatorTotp,
+      accountRate: config.accountRate,
       ...(config.backups && {
         backups: {
           folder: config.backups.folder,

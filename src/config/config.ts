@@ -51,6 +51,11 @@ export interface Config {
    * codes may only set them up after signing in).
    */
   operatorTotp: 'optional' | 'required';
+  /**
+   * `ACCOUNT_RATE_LIMIT` (requests a second per account, on each node; 0: off, the default) and
+   * `ACCOUNT_RATE_BURST` (how many at once; default: the rate, at least 1).
+   */
+  accountRate: { perSecond: number; burst: number } | null;
   /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
   trustProxy: boolean;
   /**
@@ -190,11 +195,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     operatorTotp,
+    accountRate: accountRate(env),
     trustProxy: trust === 'true',
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
     backups: backups(env, cwd, dataDir, databaseUrl),
   };
+}
+
+function accountRate(env: NodeJS.ProcessEnv): Config['accountRate'] {
+  const perSecond = integer(env, 'ACCOUNT_RATE_LIMIT', 0, 0, 1_000_000);
+  const burstRaw = env.ACCOUNT_RATE_BURST;
+  if (perSecond === 0) {
+    if (burstRaw !== undefined && burstRaw !== '')
+      throw new ConfigError('ACCOUNT_RATE_BURST needs ACCOUNT_RATE_LIMIT');
+    return null;
+  }
+  return { perSecond, burst: integer(env, 'ACCOUNT_RATE_BURST', Math.max(1, perSecond), 1, 10_000_000) };
 }
 
 function backups(

@@ -120,6 +120,22 @@ function settle<T>(
   else finish(result);
 }
 
+/** 429 when the account is over ACCOUNT_RATE_LIMIT on this node (counted once its credential is accepted). */
+export function overAccountRate(services: AuthServices, accountId: string): AppError | undefined {
+  const limiter = services.accountRate;
+  if (limiter === null) return undefined;
+  const waitMs = limiter.take(accountId, services.ctx.clock.now());
+  if (waitMs === 0) return undefined;
+  return new AppError(
+    'rate_limited',
+    `account ${accountId} is over its request rate; retry shortly`,
+    undefined,
+    {
+      'retry-after': String(Math.ceil(waitMs / 1000)),
+    },
+  );
+}
+
 /** The `{accountId}` of a path or body must be the credential's account: 403 otherwise, whether or not it exists. */
 export function requireAccount(request: FastifyRequest, accountId: string): string {
   const principal = request.principal;
@@ -180,7 +196,7 @@ export class AuthHooks {
       const finish = (accountId: string | null) => {
         if (!accountId) return done(new AppError('unauthorized', 'the API key is not valid'));
         request.principal = { kind: 'api-key', accountId };
-        done(checkPathAccount(request));
+        done(checkPathAccount(request) ?? overAccountRate(this.services, accountId));
       };
       settle(request, () => this.services.apiKeys.verify(presented), finish, done);
     };
@@ -210,7 +226,7 @@ export class AuthHooks {
             }),
           );
         }
-        done();
+        done(overAccountRate(this.services, token.accountId));
       };
       // A token this node has verified before is known by its exact string, which passed the syntax
       // checks then: only other requests pay for them (a regular expression over the whole token).

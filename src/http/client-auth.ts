@@ -4,6 +4,7 @@ import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import type { AuthServices } from '../services/services.js';
+import { overAccountRate } from './auth.js';
 
 export type FormBody = Record<string, string | string[]>;
 
@@ -37,7 +38,11 @@ export function authenticateClient(
   const presented = presentedClient(request, params, basicFormDecode);
   return then(services.clientGuard.check(presented.clientId, request.ip), () =>
     then(services.clients.authenticate(presented), (result) => {
-      if (result.ok) return result.client;
+      if (result.ok) {
+        const over = overAccountRate(services, result.client.accountId);
+        if (over) throw over;
+        return result.client;
+      }
       return services.clientGuard.failed(presented.clientId, request.ip).then(() => {
         throw invalidClient();
       });

@@ -29,6 +29,8 @@ export interface ServiceContext {
     signingPlace: SigningPlace;
     /** Audit events older than this are deleted in the background (AUDIT_RETENTION_DAYS); 0: kept. */
     auditRetentionMs?: number;
+    /** ACCOUNT_RATE_LIMIT / ACCOUNT_RATE_BURST: each account's request rate on this node (absent: unlimited). */
+    accountRate?: { perSecond: number; burst: number } | null;
     /** OPERATOR_TOTP: whether every operator must sign in with a one-time code (absent: optional). */
     operatorTotp?: 'optional' | 'required';
     /** Scheduled backups of a SQLite node (BACKUP_DIR); absent: none. */

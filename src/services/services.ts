@@ -1,3 +1,4 @@
+import { AccountRateLimiter } from '../core/account-rate.js';
 import { AccountService } from './accounts.js';
 import { ApiKeyService } from './api-keys.js';
 import { BackupService } from './backups.js';
@@ -22,6 +23,8 @@ export interface AuthServices {
   operators: OperatorService;
   /** Failed v2 client authentications (login and token endpoints). */
   clientGuard: LoginGuard;
+  /** Each account's request rate on this node (ACCOUNT_RATE_LIMIT); null: unlimited. */
+  accountRate: AccountRateLimiter | null;
 }
 
 /**
@@ -69,5 +72,8 @@ export function createAuthServices(ctx: ServiceContext): AuthServices {
       new LoginGuard(ctx, 'operator', { perIdentity: 5, perAddress: 20, windowMs: 60_000 }),
     ),
     clientGuard: new LoginGuard(ctx, 'client'),
+    accountRate: ctx.settings.accountRate
+      ? new AccountRateLimiter(ctx.settings.accountRate.perSecond, ctx.settings.accountRate.burst)
+      : null,
   };
 }

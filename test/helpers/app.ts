@@ -51,6 +51,7 @@ export async function createTestApp(
     extraRoutes?: RouteModule[];
     logLevel?: string;
     operatorTotp?: 'optional' | 'required';
+    accountRate?: { perSecond: number; burst: number };
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -85,6 +86,7 @@ export async function createTestApp(
       contextMaxRetentionSeconds: 13 * 31 * 86_400,
       signingPlace: options.signingPlace ?? 'event-loop',
       ...(options.operatorTotp ? { operatorTotp: options.operatorTotp } : {}),
+      ...(options.accountRate ? { accountRate: options.accountRate } : {}),
     },
   };
   const services = createAppServices(ctx);

@@ -23,6 +23,18 @@ describe('configuration', () => {
     assert.equal(config.auditRetentionDays, 0);
     assert.equal(loadConfig({ AUDIT_RETENTION_DAYS: '400' }, '/srv').auditRetentionDays, 400);
     assert.equal(config.operatorTotp, 'optional');
+    assert.equal(config.accountRate, null);
+    assert.deepEqual(loadConfig({ ACCOUNT_RATE_LIMIT: '200' }, '/srv').accountRate, {
+      perSecond: 200,
+      burst: 200,
+    });
+    assert.deepEqual(
+      loadConfig({ ACCOUNT_RATE_LIMIT: '50', ACCOUNT_RATE_BURST: '500' }, '/srv').accountRate,
+      {
+        perSecond: 50,
+        burst: 500,
+      },
+    );
     assert.equal(loadConfig({ OPERATOR_TOTP: 'required' }, '/srv').operatorTotp, 'required');
     assert.equal(loadConfig({ POLICY_LOG_THREAD: 'true' }, '/srv').policyLogThread, true);
     assert.equal(loadConfig({ POLICY_LOG_THREAD: 'false' }, '/srv').policyLogThread, false);
@@ -31,6 +43,9 @@ describe('configuration', () => {
   test('every invalid value stops the start with a message naming the variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ OPERATOR_TOTP: 'yes' }, /OPERATOR_TOTP must be optional or required/],
+      [{ ACCOUNT_RATE_LIMIT: '-1' }, /ACCOUNT_RATE_LIMIT/],
+      [{ ACCOUNT_RATE_LIMIT: '10', ACCOUNT_RATE_BURST: '0' }, /ACCOUNT_RATE_BURST/],
+      [{ ACCOUNT_RATE_BURST: '10' }, /ACCOUNT_RATE_BURST needs ACCOUNT_RATE_LIMIT/],
       [{ PORT: 'eighty' }, /PORT must be a whole number/],
       [{ PORT: '70000' }, /PORT must be between/],
       [{ TOKEN_TTL_SECONDS: '86401' }, /TOKEN_TTL_SECONDS/],
