@@ -164,6 +164,16 @@ export async function signIn(
   return { cookie, csrf, headers: { cookie, 'x-csrf-token': csrf } };
 }
 
+/** `send` bound to a test app made later (in `before`): `const call = caller(() => t)`. */
+export function caller(app: () => TestApp) {
+  return (
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    headers: Record<string, string>,
+    payload?: unknown,
+  ) => send(app(), method, url, headers, payload);
+}
+
 /** One request to the test app with these headers and, when given, a JSON body. */
 export function send(
   t: TestApp,

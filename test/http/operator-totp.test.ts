@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { totpCode } from '../../src/core/auth/totp.js';
-import { ADMIN_PASSWORD, createTestApp, send, signIn, type TestApp } from '../helpers/app.js';
+import { ADMIN_PASSWORD, caller, createTestApp, signIn, type TestApp } from '../helpers/app.js';
 
 const STEP = 30_000;
 
@@ -16,12 +16,7 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
   });
   after(async () => t.close());
 
-  const call = (
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    headers: Record<string, string>,
-    payload?: unknown,
-  ) => send(t, method, url, headers, payload);
+  const call = caller(() => t);
   const login = (username: string, password: string, code?: string) =>
     t.app.inject({
       method: 'POST',

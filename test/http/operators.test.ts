@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../src/core/auth/secrets.js';
 import { startMaintenance } from '../../src/services/maintenance.js';
-import { ADMIN_PASSWORD, createTestApp, send, signIn, type TestApp } from '../helpers/app.js';
+import { ADMIN_PASSWORD, caller, createTestApp, signIn, type TestApp } from '../helpers/app.js';
 
 const DAY = 86_400_000;
 
@@ -15,12 +15,7 @@ describe('operators and their API tokens', () => {
   });
   after(async () => t.close());
 
-  const call = (
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    headers: Record<string, string>,
-    payload?: unknown,
-  ) => send(t, method, url, headers, payload);
+  const call = caller(() => t);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const auditActions = async () =>
     (await call('GET', '/api/admin/audit?limit=500', admin.headers)).json() as {
@@ -453,12 +448,7 @@ describe('operator roles', () => {
   });
   after(async () => t.close());
 
-  const call = (
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    headers: Record<string, string>,
-    payload?: unknown,
-  ) => send(t, method, url, headers, payload);
+  const call = caller(() => t);
 
   test('a viewer is refused (403) on every admin route but the ones open to viewers', async () => {
     const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {

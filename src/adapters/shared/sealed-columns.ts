@@ -24,7 +24,7 @@ export interface SealedRow {
 }
 
 /**
- * Keyset paging over the four tables one after another: each page of one table reads its key index from
+ * Keyset paging over the sealed kinds' tables one after another: each page of one table reads its key index from
  * the cursor on, so a rotation over many accounts costs one indexed range read per batch.
  */
 export async function listSealedAcross(

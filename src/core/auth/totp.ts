@@ -7,6 +7,7 @@ const DIGITS = 6;
 const WINDOW = 1;
 
 export const TOTP_CODE_PATTERN = '^[0-9]{6}$';
+const TOTP_CODE = new RegExp(TOTP_CODE_PATTERN);
 
 function totp(secretBase32: string, label = 'operator', issuer = 'Conversation Orchestrator'): TOTP {
   return new TOTP({
@@ -40,7 +41,7 @@ export function totpCode(secretBase32: string, at: number): string {
  * (otpauth compares with a timing-safe equality); the caller accepts each step once.
  */
 export function totpStep(secretBase32: string, code: string, now: number): number | null {
-  if (!new RegExp(TOTP_CODE_PATTERN).test(code)) return null;
+  if (!TOTP_CODE.test(code)) return null;
   const delta = totp(secretBase32).validate({ token: code, timestamp: now, window: WINDOW });
   return delta === null ? null : Math.floor(now / 1000 / PERIOD_SECONDS) + delta;
 }

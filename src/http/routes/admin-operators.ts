@@ -26,7 +26,7 @@ const tokenView = (token: OperatorTokenView) => ({
   lastUsedAt: iso(token.lastUsedAt),
 });
 
-const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], {
+export const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], {
   description: 'admin: everything; viewer: reads what holds no secret, and their own password and API tokens',
 });
 const OperatorView = Type.Object({ username: Type.String(), role: Role, createdAt: Time });

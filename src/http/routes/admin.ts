@@ -8,6 +8,7 @@ import { SESSION_TTL_MS } from '../../services/operators.js';
 import { operatorActor } from '../actor.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
+import { Role } from './admin-operators.js';
 import { iso, NullableTime } from './times.js';
 
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
@@ -82,7 +83,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         response: {
           200: Type.Object({
             username: Type.String(),
-            role: Type.Union([Type.Literal('admin'), Type.Literal('viewer')]),
+            role: Role,
             csrfToken: Type.Union([Type.String(), Type.Null()]),
             totpSetupRequired: Type.Boolean({
               description: 'OPERATOR_TOTP=required and your one-time codes are not on yet: set them up first',
