@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Scope } from '../src/core/auth/scopes.js';
 import type { RouteModule } from '../src/http/server.js';
 import type { AppServices } from '../src/services/services.js';
 
@@ -30,4 +31,17 @@ export interface Scenario {
    * could reach on this machine; `setup` is not called.
    */
   bare?: (app: FastifyInstance) => BenchRequest;
+}
+
+/** An access token of the account's current credentials with `scopes`, as the token endpoint would issue. */
+export async function issueBenchToken(
+  services: AppServices,
+  accountId: string,
+  scopes: Scope[],
+): Promise<string> {
+  const client = await services.clients.reveal(accountId);
+  const version = await services.clients.currentVersion(accountId);
+  if (!client || typeof version !== 'number')
+    throw new Error(`bench account ${accountId} has no active client`);
+  return (await services.tokens.issue(accountId, client.userId, version, scopes)).token;
 }

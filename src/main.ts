@@ -281,7 +281,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
     );
   }
   const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
-  const maintenance = startMaintenance(services.ctx, services.purged);
+  const maintenance = startMaintenance(services.ctx, services.purged, services.accounts);
   try {
     await services.backups?.start();
   } catch (error) {

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { answerEach, TurnBatch } from '../../src/core/turn-batch.js';
 import type { RouteModule } from '../../src/http/server.js';
 import { signJws } from '../../src/services/jws-signing.js';
-import type { Scenario } from '../scenario.js';
+import { issueBenchToken, type Scenario } from '../scenario.js';
 
 const probes: RouteModule = async (app, { auth }) => {
   const params = Type.Object({ accountId: Type.String() });
@@ -74,13 +74,12 @@ export const authScenarios: Scenario[] = [
     goal: { ratio: 0.85 },
     routes: probes,
     async setup(services) {
-      const { accountId, client } = await account(services);
-      const version = (await services.clients.currentVersion(accountId)) ?? 0;
-      const issued = await services.tokens.issue(accountId, client.userId, version, ['context:read']);
+      const { accountId } = await account(services);
+      const token = await issueBenchToken(services, accountId, ['context:read']);
       return {
         method: 'GET',
         path: `/bench/v2/account/${accountId}`,
-        headers: { authorization: `Bearer ${issued.token}` },
+        headers: { authorization: `Bearer ${token}` },
       };
     },
   },

@@ -1,4 +1,4 @@
-import type { Scenario } from '../scenario.js';
+import { issueBenchToken, type Scenario } from '../scenario.js';
 
 type Services = Parameters<Scenario['setup']>[0];
 
@@ -7,13 +7,8 @@ async function contextAccount(services: Services) {
   const accountId = 'bench-context';
   if (!(await services.ctx.store.accounts.getAccount(accountId))) await services.accounts.create(accountId);
   const key = await services.apiKeys.reveal(accountId);
-  const client = await services.clients.reveal(accountId);
-  if (!key || !client) throw new Error('bench account has no secrets');
-  const version = (await services.clients.currentVersion(accountId)) ?? 0;
-  const issued = await services.tokens.issue(accountId, client.userId, version, [
-    'context:read',
-    'context:write',
-  ]);
+  if (!key) throw new Error('bench account has no key');
+  const token = await issueBenchToken(services, accountId, ['context:read', 'context:write']);
   const properties = {
     intent: 'billing',
     customerTier: 'gold',
@@ -28,7 +23,7 @@ async function contextAccount(services: Services) {
       3600,
     );
   }
-  return { accountId, key: key.key, token: issued.token };
+  return { accountId, key: key.key, token };
 }
 
 export const contextScenarios: Scenario[] = [

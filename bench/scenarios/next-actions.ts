@@ -1,4 +1,4 @@
-import type { BenchRequest, Scenario } from '../scenario.js';
+import { type BenchRequest, issueBenchToken, type Scenario } from '../scenario.js';
 
 type Services = Parameters<Scenario['setup']>[0];
 
@@ -15,10 +15,7 @@ export async function setupNextActions(
 ): Promise<BenchRequest> {
   const accountId = `bench-next-${policyCount}-${conversations}`;
   if (!(await services.ctx.store.accounts.getAccount(accountId))) await services.accounts.create(accountId);
-  const client = await services.clients.reveal(accountId);
-  if (!client) throw new Error('bench account has no credentials');
-  const version = (await services.clients.currentVersion(accountId)) ?? 0;
-  const issued = await services.tokens.issue(accountId, client.userId, version, ['next-actions']);
+  const token = await issueBenchToken(services, accountId, ['next-actions']);
 
   const policies = Array.from({ length: policyCount }, (_, i) => ({
     name: `policy ${i + 1}`,
@@ -52,7 +49,7 @@ export async function setupNextActions(
   return {
     method: 'POST',
     path: '/v2/policy/nextaction',
-    headers: { authorization: `Bearer ${issued.token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     ...(conversations === 1 ? { body: body('conv-1') } : { bodies: shuffled(ids).map(body) }),
   };
 }

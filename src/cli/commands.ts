@@ -65,7 +65,8 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
   const args = [...argv];
   const [group, verb, ...rest] = args;
   const { recordAudit } = await import('../services/audit.js');
-  switch (`${group} ${verb ?? ''}`.trim()) {
+  const command = `${group} ${verb ?? ''}`.trim();
+  switch (command) {
     case 'start': {
       const server = await startServer(config);
       server.runtime.logger.info({ url: server.url }, 'listening');
@@ -102,11 +103,38 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         const accounts = await services.accounts.list();
         print(
           json,
-          accounts.map((a) => ({ accountId: a.accountId, createdAt: new Date(a.createdAt).toISOString() })),
-          accounts.map((a) => a.accountId).join('\n') || '(no accounts)',
+          accounts.map((a) => ({
+            accountId: a.accountId,
+            createdAt: new Date(a.createdAt).toISOString(),
+            status: a.status,
+          })),
+          accounts
+            .map((a) => (a.status === 'active' ? a.accountId : `${a.accountId} (${a.status})`))
+            .join('\n') || '(no accounts)',
         );
         return 0;
       });
+    case 'account suspend':
+    case 'account resume':
+    case 'account delete': {
+      const [accountId, ...extra] = rest;
+      if (!accountId || extra.length > 0) throw new UsageError(`${command} needs an accountId`);
+      return withRuntime(config, async ({ services }) => {
+        const accounts = services.accounts;
+        if (command === 'account delete') {
+          await accounts.delete(accountId, () =>
+            recordAudit(services.ctx, actor, accountId, 'account.deleted'),
+          );
+          print(json, { accountId, status: 'deleted' }, `deleted account ${accountId}`);
+          return 0;
+        }
+        const suspend = command === 'account suspend';
+        const account = suspend ? await accounts.suspend(accountId) : await accounts.resume(accountId);
+        await recordAudit(services.ctx, actor, accountId, suspend ? 'account.suspended' : 'account.resumed');
+        print(json, { accountId, status: account.status }, `account ${accountId} is ${account.status}`);
+        return 0;
+      });
+    }
     case 'key regenerate': {
       const graceSeconds = whole(option(rest, 'grace'), '--grace', 0, 86_400);
       const accountId = rest[0];

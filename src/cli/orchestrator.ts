@@ -8,7 +8,10 @@ const USAGE = `Usage: orchestrator <command> [options]
 Commands:
   start                                    start a server node (configuration from the environment)
   account create <accountId>               create an account with its v1 key and v2 credentials
-  account list                             list accounts
+  account list                             list accounts with their status
+  account suspend <accountId>              refuse every credential of the account at once (data kept)
+  account resume <accountId>               let a suspended account's credentials work again
+  account delete <accountId>               delete a suspended account and its data (audit events kept)
   key regenerate <accountId> [--grace S]   replace the v1 API key (old key works S more seconds; default 0)
   credentials regenerate <accountId>       replace the v2 user ID and password; revokes their tokens
   signing-key rotate [--delay S] [--alg EdDSA|ES256]

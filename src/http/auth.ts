@@ -4,6 +4,7 @@ import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
 import { AppError } from '../core/errors.js';
 import type { OperatorRole } from '../ports/operator-store.js';
+import type { KeyCheck } from '../services/api-keys.js';
 import type { OperatorIdentity } from '../services/operators.js';
 import type { AuthServices } from '../services/services.js';
 import type { TokenCheck } from '../services/tokens.js';
@@ -193,8 +194,14 @@ export class AuthHooks {
         done(new AppError('unauthorized', 'the maven-api-key header is required'));
         return;
       }
-      const finish = (accountId: string | null) => {
-        if (!accountId) return done(new AppError('unauthorized', 'the API key is not valid'));
+      const finish = (accountId: KeyCheck) => {
+        if (typeof accountId !== 'string')
+          return done(
+            new AppError(
+              'unauthorized',
+              accountId === null ? 'the API key is not valid' : 'the account of this API key is suspended',
+            ),
+          );
         request.principal = { kind: 'api-key', accountId };
         done(checkPathAccount(request) ?? overAccountRate(this.services, accountId));
       };
@@ -208,10 +215,11 @@ export class AuthHooks {
       const finish = (checked: TokenCheck) => {
         if (!checked.ok) {
           const reason = checked.reason;
+          const suspended = reason === 'suspended';
           return done(
             unauthorized(
-              `the access token is ${reason}`,
-              bearerChallenge('invalid_token', `token ${reason}`),
+              suspended ? 'the account of this access token is suspended' : `the access token is ${reason}`,
+              bearerChallenge('invalid_token', suspended ? 'account suspended' : `token ${reason}`),
             ),
           );
         }

@@ -43,6 +43,8 @@ export function authenticateClient(
         if (over) throw over;
         return result.client;
       }
+      // The right id and secret: no failure to count, and the caller may know why it is refused.
+      if (result.suspended) throw new OAuthError('unauthorized_client', 'the account is suspended');
       return services.clientGuard.failed(presented.clientId, request.ip).then(() => {
         throw invalidClient();
       });

@@ -1,11 +1,37 @@
+/**
+ * `active`: its credentials work. `suspended`: every credential of the account is refused (its data is kept;
+ * operators still see it). `deleted`: its credentials and data are gone or going; the record stays as a
+ * tombstone until no token of it can still be unexpired, so the id cannot be taken again before then.
+ */
+export type AccountStatus = 'active' | 'suspended' | 'deleted';
+
 export interface AccountRecord {
   accountId: string;
   createdAt: number;
+  status: AccountStatus;
+  /** When the status last changed (null: active since creation). */
+  statusChangedAt: number | null;
 }
 
 export interface AccountStore {
-  /** Creates the account; false when it already exists. */
-  createAccount(account: AccountRecord): Promise<boolean>;
+  /** Creates the account, active; false when the id is taken (by any account, deleted ones included). */
+  createAccount(account: Pick<AccountRecord, 'accountId' | 'createdAt'>): Promise<boolean>;
+  /** The account whatever its status (deleted ones included), or null. */
   getAccount(accountId: string): Promise<AccountRecord | null>;
+  /** Accounts that are not deleted, by id. */
   listAccounts(): Promise<AccountRecord[]>;
+  /** Deleted accounts (tombstones), by id. */
+  listDeletedAccounts(): Promise<AccountRecord[]>;
+  /**
+   * Moves the account from status `from` to `to` at `at`, only if its status is still `from` (compare and
+   * set: two operators acting at once cannot both succeed); false when it is not (or the account is unknown).
+   */
+  changeAccountStatus(
+    accountId: string,
+    from: AccountStatus,
+    to: AccountStatus,
+    at: number,
+  ): Promise<boolean>;
+  /** Removes a deleted account's record, freeing its id; false unless the account exists and is deleted. */
+  removeDeletedAccount(accountId: string): Promise<boolean>;
 }

@@ -39,4 +39,6 @@ export interface CredentialStore {
   replaceClient(next: Omit<ClientRecord, 'version'>): Promise<number>;
   findClientById(clientId: string): Promise<ClientRecord | null>;
   findClientByAccount(accountId: string): Promise<ClientRecord | null>;
+  /** Deletes the account's API keys (grace-period ones too) and its client, in one transaction. */
+  deleteAccountCredentials(accountId: string): Promise<void>;
 }

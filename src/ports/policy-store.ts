@@ -21,6 +21,8 @@ export interface PolicyStore {
     attributes: Record<string, JsonValue>,
     expectedVersion: number,
   ): Promise<CompareAndSet>;
+  /** Deletes the account's policies and custom attributes (its version starts again from 0). */
+  deletePolicySet(accountId: string): Promise<void>;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface TokenStore {
   /** Stores the account's test token and returns the one it replaced, atomically. */
   replaceTestToken(next: TestTokenRecord): Promise<TestTokenRecord | null>;
   getTestToken(accountId: string): Promise<TestTokenRecord | null>;
+  /** Deletes the account's test token, if any (its revocations stay until they expire). */
+  deleteTestToken(accountId: string): Promise<void>;
   /** Deletes revocations and test tokens whose token has expired before `now`; returns how many. */
   purgeExpiredTokens(now: number): Promise<number>;
 }

@@ -1,12 +1,25 @@
 import { AppError } from '../core/errors.js';
-import type { AccountRecord } from '../ports/account-store.js';
+import type { AccountRecord, AccountStatus } from '../ports/account-store.js';
 import type { ApiKeyService } from './api-keys.js';
 import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
+import { MAX_TOKEN_LIFETIME_MS } from './signing-keys.js';
 
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Accounts (tenants). A new account gets its v1 key and v2 credentials at once. */
+/**
+ * How long a deleted account's id stays taken: past the longest life of any token issued for it (with an
+ * hour for clocks that disagree), so that a new account of the same id can never meet an old token, whose
+ * credentials version it might share.
+ */
+export const DELETED_ID_HELD_MS = MAX_TOKEN_LIFETIME_MS + 3_600_000;
+
+/**
+ * Accounts (tenants). A new account gets its v1 key and v2 credentials at once. An account can be suspended
+ * (every credential refused at once on every node, nothing lost) and resumed; a suspended account can be
+ * deleted: its credentials, token for testing, policies, custom attributes and context go, its audit events
+ * stay, and its policy log entries are left to their 7 days (no one can read them: see `visibleSince`).
+ */
 export class AccountService {
   constructor(
     private readonly ctx: ServiceContext,
@@ -18,25 +31,119 @@ export class AccountService {
     if (!ACCOUNT_ID_PATTERN.test(accountId)) {
       throw new AppError('validation_failed', 'accountId must be 1 to 64 letters, digits, "_" or "-"');
     }
-    const record = { accountId, createdAt: this.ctx.clock.now() };
-    if (!(await this.ctx.store.accounts.createAccount(record))) {
+    const now = this.ctx.clock.now();
+    if (!(await this.ctx.store.accounts.createAccount({ accountId, createdAt: now }))) {
+      const existing = await this.ctx.store.accounts.getAccount(accountId);
+      if (existing?.status === 'deleted') {
+        const free = new Date((existing.statusChangedAt ?? now) + DELETED_ID_HELD_MS).toISOString();
+        throw new AppError(
+          'conflict',
+          `account ${accountId} was deleted; its id can be used again from ${free}, once no token of the old account can still be valid`,
+          { reusableAt: free },
+        );
+      }
       throw new AppError('conflict', `account ${accountId} already exists`);
     }
     await this.apiKeys.regenerate(accountId);
     await this.clients.regenerate(accountId);
-    return record;
+    return { accountId, createdAt: now, status: 'active', statusChangedAt: null };
   }
 
+  /** Accounts that are not deleted. */
   async list(): Promise<AccountRecord[]> {
     return this.ctx.store.accounts.listAccounts();
   }
 
-  /** The account, or 404: used by every admin route that names one. */
+  /** The account (active or suspended), or 404: used by every admin route that names one. */
   async require(accountId: string): Promise<AccountRecord> {
     const found = ACCOUNT_ID_PATTERN.test(accountId)
       ? await this.ctx.store.accounts.getAccount(accountId)
       : null;
-    if (!found) throw new AppError('not_found', `no account ${accountId}`);
+    if (!found || found.status === 'deleted') throw new AppError('not_found', `no account ${accountId}`);
     return found;
+  }
+
+  /** Refuses every credential of the account at once, on every node; its data stays. */
+  async suspend(accountId: string): Promise<AccountRecord> {
+    return this.#change(accountId, 'active', 'suspended');
+  }
+
+  /** Its credentials work again (the same ones: nothing was regenerated). */
+  async resume(accountId: string): Promise<AccountRecord> {
+    return this.#change(accountId, 'suspended', 'active');
+  }
+
+  /**
+   * Deletes a suspended account (an active one is refused: suspending first is the check that nothing still
+   * uses it). `recorded` runs once it counts as deleted (the audit event), then its data is removed. Should
+   * the store fail half-way, that is logged and the housekeeping finishes the job (`purgeDeleted`).
+   */
+  async delete(
+    accountId: string,
+    recorded: (account: AccountRecord) => Promise<void>,
+  ): Promise<AccountRecord> {
+    const account = await this.#change(accountId, 'suspended', 'deleted');
+    await recorded(account);
+    try {
+      await this.#purge(accountId);
+    } catch (error) {
+      this.ctx.log.warn(
+        { err: error, accountId },
+        "removing a deleted account's data failed half-way; the housekeeping finishes it",
+      );
+    }
+    return account;
+  }
+
+  /**
+   * The housekeeping of deleted accounts: removes whatever data of theirs is left (a deletion that failed
+   * half-way, or a write that was in flight when the account was suspended), and frees the ids held long
+   * enough. Returns how many ids were freed.
+   */
+  async purgeDeleted(now: number): Promise<number> {
+    let freed = 0;
+    for (const account of await this.ctx.store.accounts.listDeletedAccounts()) {
+      await this.#purge(account.accountId);
+      if ((account.statusChangedAt ?? 0) + DELETED_ID_HELD_MS > now) continue;
+      if (await this.ctx.store.accounts.removeDeletedAccount(account.accountId)) freed++;
+    }
+    return freed;
+  }
+
+  /**
+   * Records of the account made before this time belong to an earlier account of the same id (deleted, its
+   * id later used again): the policy log and the account's audit trail show nothing older.
+   */
+  visibleSince(account: AccountRecord): number {
+    return account.createdAt;
+  }
+
+  async #change(accountId: string, from: AccountStatus, to: AccountStatus): Promise<AccountRecord> {
+    const account = await this.require(accountId);
+    const now = this.ctx.clock.now();
+    if (!(await this.ctx.store.accounts.changeAccountStatus(accountId, from, to, now))) {
+      const current = await this.require(accountId);
+      throw new AppError(
+        'conflict',
+        current.status === from
+          ? `account ${accountId} is being changed by someone else right now; retry`
+          : `account ${accountId} is ${current.status}, not ${from}`,
+      );
+    }
+    // Every node drops what it remembers of the account's credentials, so the change holds at once.
+    await this.apiKeys.forgetAccount(accountId);
+    await this.clients.forgetAccount(accountId);
+    return { ...account, status: to, statusChangedAt: now };
+  }
+
+  /** Removes a deleted account's data; each step can run again. */
+  async #purge(accountId: string): Promise<void> {
+    const store = this.ctx.store;
+    await store.credentials.deleteAccountCredentials(accountId);
+    await store.tokens.deleteTestToken(accountId);
+    await store.policies.deletePolicySet(accountId);
+    await this.ctx.bus.publish('policies', accountId);
+    for (const namespace of await store.contextNamespaces.listNamespaces(accountId))
+      await store.contextNamespaces.deleteNamespace(accountId, namespace.name);
   }
 }

@@ -13,7 +13,13 @@ const aad = (accountId: string) => `api-key:${accountId}`;
 interface CachedKey {
   accountId: string;
   expiresAt: number | null;
+  /** The account was suspended when the key was read (a status change drops the entry on every node). */
+  suspended: boolean;
 }
+
+/** What `verify` answers for a key that is right but whose account is suspended. */
+export const ACCOUNT_SUSPENDED = Symbol('account suspended');
+export type KeyCheck = string | null | typeof ACCOUNT_SUSPENDED;
 
 export interface ApiKeyView {
   key: string;
@@ -42,10 +48,11 @@ export class ApiKeyService {
   }
 
   /**
-   * The account that owns `presented`, or null for a key that is unknown, malformed or past its grace
-   * period. Answers synchronously when the node already knows the key (the hot path), else reads the store.
+   * The account that owns `presented`, null for a key that is unknown, malformed or past its grace period,
+   * or ACCOUNT_SUSPENDED. Answers synchronously when the node already knows the key (the hot path), else
+   * reads the store.
    */
-  verify(presented: string): string | null | Promise<string | null> {
+  verify(presented: string): KeyCheck | Promise<KeyCheck> {
     if (!looksLikeSecret(presented, API_KEY_PREFIX)) return null;
     const hash = hashSecret(presented);
     const now = this.ctx.clock.now();
@@ -55,18 +62,25 @@ export class ApiKeyService {
     return this.#verifyFromStore(hash, now, useCache);
   }
 
-  async #verifyFromStore(hash: string, now: number, useCache: boolean): Promise<string | null> {
+  async #verifyFromStore(hash: string, now: number, useCache: boolean): Promise<KeyCheck> {
     const generation = this.#generation;
     const record = await this.ctx.store.credentials.findApiKeyByHash(hash);
     if (!record) return null;
-    const entry = { accountId: record.accountId, expiresAt: record.expiresAt };
+    const account = await this.ctx.store.accounts.getAccount(record.accountId);
+    if (account?.status !== 'active' && account?.status !== 'suspended') return null;
+    const entry = {
+      accountId: record.accountId,
+      expiresAt: record.expiresAt,
+      suspended: account.status === 'suspended',
+    };
     // An invalidation that arrived while we read must win over what we read.
     if (useCache && generation === this.#generation) this.#cache.set(hash, entry, now);
     return this.#accept(entry, hash, now);
   }
 
-  #accept(entry: CachedKey, hash: string, now: number): string | null {
+  #accept(entry: CachedKey, hash: string, now: number): KeyCheck {
     if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
+    if (entry.suspended) return ACCOUNT_SUSPENDED;
     this.#recordUse(hash, now);
     return entry.accountId;
   }
@@ -108,6 +122,12 @@ export class ApiKeyService {
         .filter((k) => k.expiresAt !== null && k.expiresAt > now)
         .map((k) => ({ createdAt: k.createdAt, expiresAt: k.expiresAt as number, lastUsedAt: k.lastUsedAt })),
     };
+  }
+
+  /** Forgets what every node knows of the account's keys: after its status changed. */
+  async forgetAccount(accountId: string): Promise<void> {
+    this.#dropAccount(accountId);
+    await this.ctx.bus.publish('api-key', accountId);
   }
 
   #dropAccount(accountId: string): void {

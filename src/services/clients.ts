@@ -18,12 +18,21 @@ const aad = (accountId: string) => `client-secret:${accountId}`;
 /** Compared against when the client id is unknown, so both failures take the same time. */
 const DUMMY_HASH = hashSecret('orch_secret_dummy-value-never-issued');
 
-export type ClientAuthentication = { ok: true; client: ClientRecord } | { ok: false };
+export type ClientAuthentication =
+  | { ok: true; client: ClientRecord }
+  /** `suspended`: the id and secret are right, but the account is suspended. */
+  | { ok: false; suspended?: true };
+
+/**
+ * An account's credentials version as tokens are checked against it: null when it has no client (or is
+ * deleted), `suspended` while it is suspended (every token refused, none forgotten).
+ */
+export type CredentialsVersion = number | null | 'suspended';
 
 /** v2 credentials (user ID + password) of each account, with a per-node cache invalidated through the bus. */
 export class ClientService {
   readonly #byId = new BoundedMap<string, ClientRecord | null>(50_000, CACHE_MAX_AGE_MS);
-  readonly #versionByAccount = new BoundedMap<string, number | null>(50_000, CACHE_MAX_AGE_MS);
+  readonly #versionByAccount = new BoundedMap<string, CredentialsVersion>(50_000, CACHE_MAX_AGE_MS);
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
@@ -43,25 +52,33 @@ export class ClientService {
    */
   authenticate(presented: PresentedClient): ClientAuthentication | Promise<ClientAuthentication> {
     const client = presented.clientId.length <= 128 ? this.#find(presented.clientId) : null;
-    return then(client, (found) => {
+    return then(client, (found): ClientAuthentication | Promise<ClientAuthentication> => {
       const expected = found?.secretHash ?? DUMMY_HASH;
       const matches = digestsEqual(hashSecret(presented.clientSecret), expected);
-      return found && matches ? { ok: true, client: found } : { ok: false };
+      if (!found || !matches) return { ok: false };
+      return then(this.currentVersion(found.accountId), (version) =>
+        version === 'suspended' ? { ok: false, suspended: true } : { ok: true, client: found },
+      );
     });
   }
 
-  /** The account's current credentials version, or null when it has no client; synchronous when known. */
-  currentVersion(accountId: string): number | null | Promise<number | null> {
+  /** The account's current credentials version (see CredentialsVersion); synchronous when known. */
+  currentVersion(accountId: string): CredentialsVersion | Promise<CredentialsVersion> {
     const useCache = this.ctx.bus.healthy();
     const cached = useCache ? this.#versionByAccount.get(accountId, this.ctx.clock.now()) : undefined;
     if (cached !== undefined) return cached;
     return this.#readVersion(accountId, useCache);
   }
 
-  async #readVersion(accountId: string, useCache: boolean): Promise<number | null> {
+  async #readVersion(accountId: string, useCache: boolean): Promise<CredentialsVersion> {
     const generation = this.#generation;
-    const client = await this.ctx.store.credentials.findClientByAccount(accountId);
-    const version = client?.version ?? null;
+    const [client, account] = await Promise.all([
+      this.ctx.store.credentials.findClientByAccount(accountId),
+      this.ctx.store.accounts.getAccount(accountId),
+    ]);
+    const status = account?.status;
+    const version =
+      status === 'suspended' ? 'suspended' : status === 'active' ? (client?.version ?? null) : null;
     if (useCache && generation === this.#generation)
       this.#versionByAccount.set(accountId, version, this.ctx.clock.now());
     return version;
@@ -82,6 +99,13 @@ export class ClientService {
     this.#versionByAccount.clear();
     await this.ctx.bus.publish('client', accountId);
     return { userId, password, version };
+  }
+
+  /** Forgets what every node knows of the account's client: after its status changed. */
+  async forgetAccount(accountId: string): Promise<void> {
+    this.#byId.clear();
+    this.#versionByAccount.clear();
+    await this.ctx.bus.publish('client', accountId);
   }
 
   async reveal(accountId: string): Promise<{ userId: string; password: string; createdAt: number } | null> {

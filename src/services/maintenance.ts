@@ -1,3 +1,4 @@
+import type { AccountService } from './accounts.js';
 import type { ServiceContext } from './context.js';
 import { POLICY_LOG_RETENTION_MS } from './policy-log-writer.js';
 import { type PurgeCounts, startBatchedPurge, startContextPurge } from './purge.js';
@@ -22,13 +23,15 @@ const AUDIT_PURGE = { intervalMs: 60 * 60_000, batchSize: 1_000, maxBatchesPerRu
 export const EXPIRED_TOKENS_KEPT_MS = 30 * 86_400_000;
 
 /**
- * Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more, and
- * delete ended operator sessions and operator API tokens expired for 30 days (every 10 minutes); delete policy log entries older than 7 days, and expired context documents (every
- * minute, in bounded batches); with AUDIT_RETENTION_DAYS, audit events older than that (every hour).
+ * Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more,
+ * delete ended operator sessions and operator API tokens expired for 30 days, and finish deleting deleted
+ * accounts (every 10 minutes); delete policy log entries older than 7 days, and expired context documents
+ * (every minute, in bounded batches); with AUDIT_RETENTION_DAYS, audit events older than that (every hour).
  */
 export function startMaintenance(
   ctx: ServiceContext,
   purged: PurgeCounts,
+  accounts: Pick<AccountService, 'purgeDeleted'>,
   intervalMs = 10 * 60_000,
 ): Maintenance {
   let running = false;
@@ -41,6 +44,7 @@ export function startMaintenance(
       await ctx.store.signingKeys.deleteSigningKeysRemovedBefore(now);
       // Ended sessions at once; expired API tokens once they have been listed as expired for a while.
       await ctx.store.operators.purgeExpiredOperatorCredentials(now, now - EXPIRED_TOKENS_KEPT_MS);
+      await accounts.purgeDeleted(now);
     } catch (error) {
       ctx.log.warn({ err: error }, 'maintenance failed; will retry');
     } finally {

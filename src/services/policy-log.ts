@@ -61,13 +61,16 @@ export class PolicyLog {
     }
   }
 
-  /** The account's entries of the last 7 days, newest first, with what this node still has queued. */
+  /**
+   * The account's entries of the last 7 days (none before `notBefore`), newest first, with what this node
+   * still has queued.
+   */
   async search(
     accountId: string,
-    filter: { conversationId?: string; limit: number },
+    { notBefore = 0, ...filter }: { conversationId?: string; limit: number; notBefore?: number },
   ): Promise<PolicyLogView[]> {
     await this.#writer.flush();
-    const since = this.ctx.clock.now() - POLICY_LOG_RETENTION_MS;
+    const since = Math.max(this.ctx.clock.now() - POLICY_LOG_RETENTION_MS, notBefore);
     const entries = await this.ctx.store.policyLogs.searchPolicyLogs({ accountId, since, ...filter });
     const outlines = await this.ctx.store.policyLogs.getOutlines(accountId, [
       ...new Set(entries.map((e) => e.outlineId)),

@@ -224,10 +224,13 @@ export class PolicyService {
     return dryRun(this.ctx, accountId, saved, request, draft);
   }
 
-  /** The account's policy log of the last 7 days, newest first, optionally for one conversation. */
+  /**
+   * The account's policy log of the last 7 days, newest first, optionally for one conversation; `notBefore`
+   * leaves out what an earlier account of the same id logged (AccountService.visibleSince).
+   */
   searchLogs(
     accountId: string,
-    filter: { conversationId?: string; limit: number },
+    filter: { conversationId?: string; limit: number; notBefore?: number },
   ): Promise<PolicyLogView[]> {
     return this.#logs.search(accountId, filter);
   }

@@ -10,7 +10,7 @@ import { isScope, type Scope } from '../core/auth/scopes.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
-import type { ClientService } from './clients.js';
+import type { ClientService, CredentialsVersion } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 import { TokenSigner } from './signer.js';
@@ -21,7 +21,7 @@ const testTokenAad = (accountId: string) => `test-token:${accountId}`;
 
 export type TokenCheck =
   | { ok: true; token: VerifiedToken }
-  | { ok: false; reason: 'invalid' | 'expired' | 'revoked' };
+  | { ok: false; reason: 'invalid' | 'expired' | 'revoked' | 'suspended' };
 
 export interface IssuedToken {
   token: string;
@@ -147,15 +147,21 @@ export class TokenService {
     const cached = hit !== undefined && hit.token === token ? hit.verified : undefined;
     if (!cached) return undefined;
     if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
-    if (cached.kind === 'test') return { ok: true, token: cached };
     const version = this.clients.currentVersion(cached.accountId);
     return typeof version === 'object' && version !== null
       ? version.then((v) => this.#checkVersion(cached, v))
       : this.#checkVersion(cached, version);
   }
 
-  #checkVersion(token: VerifiedToken, version: number | null): TokenCheck {
-    return version === token.credentialsVersion ? { ok: true, token } : { ok: false, reason: 'revoked' };
+  /**
+   * A client token must carry the account's current credentials version; a test token is revoked by its
+   * id instead (a new one replaces it), so only the account's status counts for it.
+   */
+  #checkVersion(token: VerifiedToken, version: CredentialsVersion): TokenCheck {
+    if (version === token.credentialsVersion) return { ok: true, token };
+    if (version === 'suspended') return { ok: false, reason: 'suspended' };
+    if (token.kind === 'test' && version !== null) return { ok: true, token };
+    return { ok: false, reason: 'revoked' };
   }
 
   async #verifyFully(token: string, now: number): Promise<TokenCheck> {
@@ -165,10 +171,8 @@ export class TokenService {
     if (!checked.ok) return checked;
     const verified = checked.token;
     if (await this.ctx.store.tokens.isRevoked(verified.jti)) return { ok: false, reason: 'revoked' };
-    if (verified.kind === 'client') {
-      const version = await this.clients.currentVersion(verified.accountId);
-      if (version !== verified.credentialsVersion) return { ok: false, reason: 'revoked' };
-    }
+    const versionCheck = this.#checkVersion(verified, await this.clients.currentVersion(verified.accountId));
+    if (!versionCheck.ok) return versionCheck;
     if (useCache && generation === this.#generation) {
       const key = cacheKeyOf(token);
       this.#verified.set(key, { token, verified }, now);

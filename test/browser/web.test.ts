@@ -898,6 +898,144 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(regenerate.status, 403);
   });
 
+  test('account lifecycle: suspended from its page every credential is refused; resumed they work; deleted with its typed id it is gone', async () => {
+    watch.step = 'account-lifecycle';
+    const other = `${accountId}_x`;
+    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    const v1Other = (key: string) => http(`/v1/account/${other}`, { headers: { 'maven-api-key': key } });
+    const v2Other = (token: string) =>
+      http('/v2/context/document/create', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ accountId: other, nameSpace: 'bot', sessionId: 's-1', payload: { step: 1 } }),
+      });
+    await mainNav.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByLabel('Account ID').fill(other);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+    const section = page.getByRole('region', { name: 'Account', exact: true });
+    await section.getByText('Active.').waitFor();
+
+    // The page's secrets: the v1 key, a token from the v2 credentials, the token for testing.
+    const key = (await page.locator('#api-key-value').textContent()) ?? '';
+    const userId = (await page.locator('#credentials-user-id').textContent()) ?? '';
+    await page.getByRole('button', { name: 'Copy password' }).click();
+    const password = await readClipboard(page);
+    const login = await loginV2(userId, password);
+    assert.equal(login.status, 200);
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    await page.getByRole('button', { name: 'Get a new token' }).click();
+    await page.locator('#test-token-value').waitFor();
+    const testToken = (await page.locator('#test-token-value').textContent()) ?? '';
+    const statuses = async () =>
+      (await Promise.all([v1Other(key), v2Other(token), v2Other(testToken)])).map((r) => r.status);
+    assert.deepEqual(await statuses(), [200, 201, 201]);
+
+    // Suspend, behind a confirmation that says what stops and how to undo it.
+    await section.getByRole('button', { name: 'Suspend account' }).click();
+    const suspend = page.getByRole('dialog', { name: 'Suspend this account?' });
+    await suspend.getByText('stop working at once, on every server node').waitFor();
+    await suspend.getByText('Nothing is regenerated').waitFor();
+    await visited('account-suspend-dialog');
+    await suspend.getByRole('button', { name: 'Suspend account' }).click();
+    const banner = page
+      .getByRole('status')
+      .filter({ hasText: 'every credential of this account is refused' });
+    await banner.waitFor();
+    assert.match(
+      (await banner.textContent()) ?? '',
+      /^Suspended since .+ — every credential of this account is refused; its data is kept\.$/,
+    );
+    await section.getByRole('button', { name: 'Resume account' }).waitFor();
+    await page.getByText('no new token can be issued until it is resumed').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Get a new token' }).count(), 0);
+    assert.deepEqual(await statuses(), [401, 401, 401]);
+    assert.notEqual((await loginV2(userId, password)).status, 200);
+    await visited('account-suspended');
+
+    // The list says it; so do the account's other pages, to a viewer too, who is offered no control.
+    await mainNav.getByRole('link', { name: 'Accounts' }).click();
+    const row = (id: string) =>
+      page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: id, exact: true }) });
+    await row(other).getByText('Suspended', { exact: true }).waitFor();
+    await row(accountId).getByText('Active', { exact: true }).waitFor();
+    await visited('accounts-suspended');
+    const viewerPassword = 'a password for the account lifecycle test';
+    await server.server.runtime.services.operators.createOperator('auditor', viewerPassword, 'viewer');
+    const viewerContext = await newContext(browser, server.url);
+    try {
+      const viewer = await viewerContext.newPage();
+      const viewerWatch = new ConsoleWatch(viewer);
+      await viewer.goto('/');
+      await viewer.getByLabel('Username').fill('auditor');
+      await viewer.getByLabel('Password').fill(viewerPassword);
+      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      await viewer
+        .getByRole('row')
+        .filter({ has: viewer.getByRole('rowheader', { name: other, exact: true }) })
+        .getByText('Suspended', { exact: true })
+        .waitFor();
+      for (const path of ['policies', 'api-authorization']) {
+        await viewer.goto(`/accounts/${other}/${path}`);
+        await viewer
+          .getByRole('status')
+          .filter({ hasText: 'every credential of this account is refused' })
+          .waitFor();
+        for (const name of ['Suspend account', 'Resume account', 'Delete account'])
+          assert.equal(await viewer.getByRole('button', { name }).count(), 0, `${path}: ${name}`);
+        assert.equal(await viewer.getByRole('link', { name: 'API Authorization' }).count(), 0);
+      }
+      accessibility['viewer-account-suspended'] = await accessibilityViolations(viewer);
+      // The only console error: the session check before signing in (401).
+      assert.deepEqual(viewerWatch.unexpected({ start: [refusedStatus('401')] }), []);
+      assert.equal(viewerWatch.errors.length, 1, 'the session check before signing in');
+    } finally {
+      await viewerContext.close();
+    }
+
+    // Resume: the same secrets work again.
+    await row(other).getByRole('rowheader').getByRole('link').click();
+    await section.getByRole('button', { name: 'Resume account' }).click();
+    await section.getByText(`Account ${other} is active again`).waitFor();
+    await banner.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Get a new token' }).waitFor();
+    assert.deepEqual(await statuses(), [200, 201, 201]);
+
+    // Suspend again, then delete: the dialog takes the typed id before it deletes anything.
+    await section.getByRole('button', { name: 'Suspend account' }).click();
+    await suspend.getByRole('button', { name: 'Suspend account' }).click();
+    await section.getByRole('button', { name: 'Delete account' }).click();
+    const remove = page.getByRole('dialog', { name: 'Delete this account?' });
+    await remove.getByText('cannot be recovered').waitFor();
+    await remove.getByText('audit events are kept').waitFor();
+    const confirm = remove.getByRole('button', { name: 'Delete account' });
+    const typed = remove.getByLabel('Type the account ID to confirm');
+    assert.equal(await confirm.isDisabled(), true);
+    await typed.fill('not-this-one');
+    await remove.getByText('This is not the account ID.').waitFor();
+    assert.equal(await confirm.isDisabled(), true);
+    await visited('account-delete-dialog');
+    await typed.fill(other);
+    await confirm.click();
+    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    await page.getByText(`Account ${other} was deleted`).waitFor();
+    await page.getByRole('rowheader', { name: accountId, exact: true }).waitFor();
+    assert.equal(await page.getByRole('rowheader', { name: other, exact: true }).count(), 0);
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    assert.equal((await http(`/api/admin/accounts/${other}`, { headers: { cookie } })).status, 404);
+    assert.equal((await v1Other(key)).status, 401);
+
+    // Its id is held for a while: the form says from when (the one refusal of this step, 409).
+    await page.getByLabel('Account ID').fill(other);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText(`Account ${other} was deleted recently; its id can be used again from`).waitFor();
+    await mainNav.getByRole('link', { name: 'Audit log' }).click();
+    const log = page.getByRole('table');
+    for (const action of ['deleted the account', 'resumed the account', 'suspended the account'])
+      await log.getByText(action).first().waitFor();
+  });
+
   test('sign-out ends the session on the server', async () => {
     watch.step = 'sign-out';
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
@@ -922,6 +1060,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       policies: [refusedStatus('(400|412)')],
       'session-ended': [refusedStatus('401')],
       operators: [refusedStatus('403')],
+      'account-lifecycle': [refusedStatus('409')],
     };
     assert.deepEqual(watch.unexpected(expected), []);
     assert.equal(
@@ -940,10 +1079,19 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'the call that found the session gone',
     );
     assert.equal(watch.errors.filter((e) => e.step === 'operators').length, 1, 'the wrong current password');
+    assert.equal(
+      watch.errors.filter((e) => e.step === 'account-lifecycle').length,
+      1,
+      'the id of the deleted account, taken again too soon',
+    );
     for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
     assert.deepEqual(Object.keys(accessibility).sort(), [
+      'account-delete-dialog',
+      'account-suspend-dialog',
+      'account-suspended',
       'accounts',
       'accounts-empty',
+      'accounts-suspended',
       'api-authorization',
       'api-key-regenerate-dialog',
       'audit-log',
@@ -957,6 +1105,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'sign-in',
       'sign-in-code',
       'totp-setup',
+      'viewer-account-suspended',
       'viewer-api-authorization',
       'viewer-policies',
     ]);

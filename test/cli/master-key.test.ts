@@ -59,7 +59,8 @@ async function assertVerifies(runtime: Runtime, shown: Map<string, Shown>): Prom
     assert.ok(auth.ok, `${accountId} credentials`);
     if (s.testToken) assert.ok((await tokens.verify(s.testToken)).ok, `${accountId} test token`);
     const version = await clients.currentVersion(accountId);
-    const issued = await tokens.issue(accountId, s.userId, version ?? 0, ['context:read']);
+    assert.equal(typeof version, 'number', `${accountId} has an active client`);
+    const issued = await tokens.issue(accountId, s.userId, version as number, ['context:read']);
     assert.ok((await tokens.verify(issued.token)).ok, `${accountId} new token`);
   }
 }

@@ -6,12 +6,100 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await store.accounts.createAccount({ accountId: 'b-acct', createdAt: 2 }), true);
     assert.equal(await store.accounts.createAccount({ accountId: 'a-acct', createdAt: 1 }), true);
     assert.equal(await store.accounts.createAccount({ accountId: 'a-acct', createdAt: 3 }), false);
-    assert.deepEqual(await store.accounts.getAccount('a-acct'), { accountId: 'a-acct', createdAt: 1 });
+    assert.deepEqual(await store.accounts.getAccount('a-acct'), {
+      accountId: 'a-acct',
+      createdAt: 1,
+      status: 'active',
+      statusChangedAt: null,
+    });
     assert.equal(await store.accounts.getAccount('missing'), null);
     const ids = (await store.accounts.listAccounts()).map((a) => a.accountId);
     assert.deepEqual(
       ids.filter((id) => id.endsWith('-acct')),
       ['a-acct', 'b-acct'],
+    );
+  });
+
+  it('changes an account status only from the expected one; lists deleted accounts apart; frees a deleted id', async () => {
+    const accounts = store.accounts;
+    await accounts.createAccount({ accountId: 'life', createdAt: 1 });
+    assert.equal(
+      await accounts.changeAccountStatus('life', 'suspended', 'active', 2),
+      false,
+      'not suspended',
+    );
+    assert.equal(await accounts.changeAccountStatus('life', 'active', 'suspended', 3), true);
+    assert.equal(
+      await accounts.changeAccountStatus('life', 'active', 'suspended', 4),
+      false,
+      'only one wins',
+    );
+    assert.deepEqual(await accounts.getAccount('life'), {
+      accountId: 'life',
+      createdAt: 1,
+      status: 'suspended',
+      statusChangedAt: 3,
+    });
+    assert.equal(await accounts.changeAccountStatus('missing', 'active', 'suspended', 5), false);
+    assert.equal(await accounts.removeDeletedAccount('life'), false, 'only a deleted account is removed');
+    assert.equal(await accounts.changeAccountStatus('life', 'suspended', 'deleted', 6), true);
+    assert.ok(!(await accounts.listAccounts()).some((a) => a.accountId === 'life'));
+    const deleted = (await accounts.listDeletedAccounts()).filter((a) => a.accountId === 'life');
+    assert.deepEqual(deleted, [{ accountId: 'life', createdAt: 1, status: 'deleted', statusChangedAt: 6 }]);
+    assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 7 }), false, 'the id is held');
+    assert.equal(await accounts.removeDeletedAccount('life'), true);
+    assert.equal(await accounts.getAccount('life'), null);
+    assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 8 }), true);
+    assert.equal((await accounts.getAccount('life'))?.status, 'active');
+  });
+
+  it("deletes an account's keys, client and token for testing, and nothing of another account", async () => {
+    for (const accountId of ['gone', 'kept']) {
+      await store.accounts.createAccount({ accountId, createdAt: 0 });
+      await store.credentials.replaceApiKey(
+        { accountId, keyHash: `${accountId}-k1`, keyCipher: 'c', createdAt: 1 },
+        null,
+      );
+      await store.credentials.replaceApiKey(
+        { accountId, keyHash: `${accountId}-k2`, keyCipher: 'c', createdAt: 2 },
+        10_000,
+      );
+      await store.credentials.replaceClient({
+        accountId,
+        clientId: `${accountId}-client`,
+        secretHash: 's',
+        secretCipher: 'c',
+        createdAt: 1,
+      });
+      await store.tokens.replaceTestToken({
+        accountId,
+        jti: `${accountId}-jti`,
+        tokenCipher: 'c',
+        issuedAt: 1,
+        expiresAt: 10_000,
+      });
+    }
+    await store.credentials.deleteAccountCredentials('gone');
+    await store.tokens.deleteTestToken('gone');
+    assert.deepEqual(await store.credentials.listApiKeys('gone'), []);
+    assert.equal(await store.credentials.findApiKeyByHash('gone-k1'), null);
+    assert.equal(await store.credentials.findClientById('gone-client'), null);
+    assert.equal(await store.credentials.findClientByAccount('gone'), null);
+    assert.equal(await store.tokens.getTestToken('gone'), null);
+    assert.equal((await store.credentials.listApiKeys('kept')).length, 2);
+    assert.equal((await store.credentials.findClientByAccount('kept'))?.clientId, 'kept-client');
+    assert.equal((await store.tokens.getTestToken('kept'))?.jti, 'kept-jti');
+    // A new client for the id starts its versions again (the held id is what keeps old tokens out).
+    await store.credentials.deleteAccountCredentials('gone');
+    assert.equal(
+      await store.credentials.replaceClient({
+        accountId: 'gone',
+        clientId: 'gone-client-2',
+        secretHash: 's',
+        secretCipher: 'c',
+        createdAt: 2,
+      }),
+      1,
     );
   });
 

@@ -61,6 +61,26 @@ describeStoreContract('policy stores', (store, it) => {
     assert.equal(JSON.stringify(set.policies), JSON.stringify(list));
   });
 
+  it("deletes an account's policies and custom attributes, and no other account's", async () => {
+    for (const accountId of ['drop', 'stays']) {
+      await policies().savePolicies(accountId, [policy('a')], 0);
+      await policies().saveCustomAttributes(accountId, { tier: 'gold' }, 1);
+    }
+    await policies().deletePolicySet('drop');
+    await policies().deletePolicySet('never-saved');
+    assert.deepEqual(await policies().getPolicySet('drop'), {
+      policies: [],
+      customAttributes: {},
+      version: 0,
+    });
+    assert.deepEqual(await policies().savePolicies('drop', [policy('b')], 0), { ok: true, version: 1 });
+    assert.deepEqual(await policies().getPolicySet('stays'), {
+      policies: [policy('a')],
+      customAttributes: { tier: 'gold' },
+      version: 2,
+    });
+  });
+
   it('refuses a stale version and returns the current one, writing nothing', async () => {
     await policies().savePolicies('stale', [policy('a')], 0);
     await policies().savePolicies('stale', [policy('b')], 1);

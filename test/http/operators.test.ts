@@ -288,7 +288,7 @@ describe('operators and their API tokens', () => {
   test('housekeeping deletes ended sessions, and API tokens 30 days after they expired', async () => {
     const session = await signIn(t);
     const shortLived = await newToken('short-lived', 1);
-    const maintenance = startMaintenance(t.ctx, t.services.purged);
+    const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts);
     try {
       const idHash = hashSecret(session.cookie.split('=')[1] ?? '');
       assert.ok(await t.ctx.store.operators.getSession(idHash));
@@ -395,6 +395,7 @@ const VIEWER_ROUTES = new Set([
   'POST /api/admin/logout',
   'GET /api/admin/session',
   'GET /api/admin/accounts',
+  'GET /api/admin/accounts/{accountId}',
   'GET /api/admin/audit',
   'GET /api/admin/backups',
   'GET /api/admin/operators',

@@ -115,6 +115,36 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
       );
     });
 
+    it('an account suspended on A is refused on B within 1 s, key and token alike; resumed, both work again', async (t) => {
+      const account = await operator.createAccount(a, 'suspend-propagation');
+      const login = await a.request('POST', '/v2/authenticate/login', {
+        headers: { authorization: basic(account.userId, account.password) },
+      });
+      assert.equal(login.status, 200, JSON.stringify(login.body));
+      const bearer = { authorization: `Bearer ${(login.body as { access_token: string }).access_token}` };
+      const v1 = () =>
+        b.request('GET', '/v1/account/suspend-propagation', { headers: { 'maven-api-key': account.apiKey } });
+      const v2 = () =>
+        b.request('GET', '/v2/context/document/suspend-propagation/ns/none', { headers: bearer });
+      // B has just accepted both, so its caches hold them.
+      assert.equal((await v1()).status, 200);
+      assert.equal((await v2()).status, 404);
+      const path = '/api/admin/accounts/suspend-propagation';
+      assert.equal((await operator.call(a, 'POST', `${path}/suspend`)).status, 200);
+      const keyRefused = await timeUntil(async () => (await v1()).status === 401, 1_000);
+      const tokenRefused = await timeUntil(async () => (await v2()).status === 401, 1_000);
+      assert.equal((await operator.call(a, 'POST', `${path}/resume`)).status, 200);
+      await timeUntil(async () => (await v1()).status === 200 && (await v2()).status === 404, 1_000);
+      // Deleted on A: gone on B too.
+      assert.equal((await operator.call(a, 'POST', `${path}/suspend`)).status, 200);
+      assert.equal((await operator.call(a, 'DELETE', path)).status, 204);
+      assert.equal((await operator.call(b, 'GET', path)).status, 404);
+      await timeUntil(async () => (await v1()).status === 401 && (await v2()).status === 401, 1_000);
+      t.diagnostic(
+        `[${mode}] suspension seen on B: key refused after ${keyRefused.toFixed(1)} ms, token ${tokenRefused.toFixed(1)} ms later`,
+      );
+    });
+
     it("refuses on B, at once, an operator API token revoked on A and a removed operator's session", async () => {
       const made = await operator.call(a, 'POST', '/api/admin/operator-tokens', {
         name: 'ops',

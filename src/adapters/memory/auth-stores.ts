@@ -1,4 +1,4 @@
-import type { AccountRecord, AccountStore } from '../../ports/account-store.js';
+import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
@@ -25,9 +25,14 @@ const copy = <T>(value: T): T => structuredClone(value);
 export class MemoryAccountStore implements AccountStore {
   readonly #accounts = new Map<string, AccountRecord>();
 
-  async createAccount(account: AccountRecord): Promise<boolean> {
+  async createAccount(account: Pick<AccountRecord, 'accountId' | 'createdAt'>): Promise<boolean> {
     if (this.#accounts.has(account.accountId)) return false;
-    this.#accounts.set(account.accountId, copy(account));
+    this.#accounts.set(account.accountId, {
+      accountId: account.accountId,
+      createdAt: account.createdAt,
+      status: 'active',
+      statusChangedAt: null,
+    });
     return true;
   }
 
@@ -37,7 +42,36 @@ export class MemoryAccountStore implements AccountStore {
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
-    return [...this.#accounts.values()].map(copy).sort((a, b) => a.accountId.localeCompare(b.accountId));
+    return this.#sorted((a) => a.status !== 'deleted');
+  }
+
+  async listDeletedAccounts(): Promise<AccountRecord[]> {
+    return this.#sorted((a) => a.status === 'deleted');
+  }
+
+  async changeAccountStatus(
+    accountId: string,
+    from: AccountStatus,
+    to: AccountStatus,
+    at: number,
+  ): Promise<boolean> {
+    const found = this.#accounts.get(accountId);
+    if (found?.status !== from) return false;
+    found.status = to;
+    found.statusChangedAt = at;
+    return true;
+  }
+
+  async removeDeletedAccount(accountId: string): Promise<boolean> {
+    if (this.#accounts.get(accountId)?.status !== 'deleted') return false;
+    return this.#accounts.delete(accountId);
+  }
+
+  #sorted(keep: (account: AccountRecord) => boolean): AccountRecord[] {
+    return [...this.#accounts.values()]
+      .filter(keep)
+      .map(copy)
+      .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
   }
 }
 
@@ -90,6 +124,11 @@ export class MemoryCredentialStore implements CredentialStore {
     return found ? copy(found) : null;
   }
 
+  async deleteAccountCredentials(accountId: string): Promise<void> {
+    for (const [hash, key] of this.#keys) if (key.accountId === accountId) this.#keys.delete(hash);
+    for (const [id, client] of this.#clients) if (client.accountId === accountId) this.#clients.delete(id);
+  }
+
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
     for (const client of this.#clients.values()) if (client.accountId === accountId) return copy(client);
     return null;
@@ -132,6 +171,10 @@ export class MemoryTokenStore implements TokenStore {
     const previous = this.#testTokens.get(next.accountId) ?? null;
     this.#testTokens.set(next.accountId, copy(next));
     return previous;
+  }
+
+  async deleteTestToken(accountId: string): Promise<void> {
+    this.#testTokens.delete(accountId);
   }
 
   async getTestToken(accountId: string): Promise<TestTokenRecord | null> {

@@ -35,6 +35,10 @@ export class MemoryPolicyStore implements PolicyStore {
     });
   }
 
+  async deletePolicySet(accountId: string): Promise<void> {
+    this.#sets.delete(accountId);
+  }
+
   #save(accountId: string, expectedVersion: number, change: (set: PolicySet) => void): CompareAndSet {
     const set = this.#sets.get(accountId) ?? { policies: [], customAttributes: {}, version: 0 };
     if (set.version !== expectedVersion) return { ok: false, version: set.version };

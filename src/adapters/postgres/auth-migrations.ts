@@ -105,4 +105,13 @@ export const authMigrations: PostgresMigration[] = [
       );
     `,
   },
+  {
+    // Accounts can be suspended (every credential refused) and deleted (a tombstone until their tokens expire).
+    id: 'auth-006',
+    sql: `
+      ALTER TABLE accounts ADD COLUMN status TEXT NOT NULL DEFAULT 'active'
+        CHECK (status IN ('active', 'suspended', 'deleted'));
+      ALTER TABLE accounts ADD COLUMN status_changed_at BIGINT;
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import type { AccountRecord, AccountStore } from '../../ports/account-store.js';
+import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
@@ -38,7 +38,7 @@ const lockKey = (client: PostgresClient, key: string) =>
 export class PostgresAccountStore implements AccountStore {
   constructor(private readonly pool: PostgresPool) {}
 
-  async createAccount(account: AccountRecord): Promise<boolean> {
+  async createAccount(account: Pick<AccountRecord, 'accountId' | 'createdAt'>): Promise<boolean> {
     const result = await this.pool.query(
       'INSERT INTO accounts (account_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING',
       [account.accountId, account.createdAt],
@@ -53,7 +53,38 @@ export class PostgresAccountStore implements AccountStore {
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
-    const { rows } = await this.pool.query<Row>('SELECT * FROM accounts ORDER BY account_id COLLATE "C"');
+    return this.#list("status <> 'deleted'");
+  }
+
+  async listDeletedAccounts(): Promise<AccountRecord[]> {
+    return this.#list("status = 'deleted'");
+  }
+
+  async changeAccountStatus(
+    accountId: string,
+    from: AccountStatus,
+    to: AccountStatus,
+    at: number,
+  ): Promise<boolean> {
+    const result = await this.pool.query(
+      'UPDATE accounts SET status = $1, status_changed_at = $2 WHERE account_id = $3 AND status = $4',
+      [to, at, accountId, from],
+    );
+    return result.rowCount === 1;
+  }
+
+  async removeDeletedAccount(accountId: string): Promise<boolean> {
+    const result = await this.pool.query(
+      "DELETE FROM accounts WHERE account_id = $1 AND status = 'deleted'",
+      [accountId],
+    );
+    return result.rowCount === 1;
+  }
+
+  async #list(where: string): Promise<AccountRecord[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM accounts WHERE ${where} ORDER BY account_id COLLATE "C"`,
+    );
     return rows.map(accountFromRow);
   }
 }
@@ -120,6 +151,15 @@ export class PostgresCredentialStore implements CredentialStore {
     return rows[0] ? clientFromRow(rows[0]) : null;
   }
 
+  async deleteAccountCredentials(accountId: string): Promise<void> {
+    // One statement, so one transaction: the keys and the client go together.
+    await this.pool.query(
+      `WITH keys AS (DELETE FROM api_keys WHERE account_id = $1)
+       DELETE FROM clients WHERE account_id = $1`,
+      [accountId],
+    );
+  }
+
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM clients WHERE account_id = $1', [accountId]);
     return rows[0] ? clientFromRow(rows[0]) : null;
@@ -156,6 +196,10 @@ export class PostgresTokenStore implements TokenStore {
       );
       return rows[0] ? testTokenFromRow(rows[0]) : null;
     });
+  }
+
+  async deleteTestToken(accountId: string): Promise<void> {
+    await this.pool.query('DELETE FROM test_tokens WHERE account_id = $1', [accountId]);
   }
 
   async getTestToken(accountId: string): Promise<TestTokenRecord | null> {

@@ -21,7 +21,11 @@ export interface CopiedTable {
 
 /** The main SQLite file's tables that hold state, parents before the tables that refer to them. */
 export const MAIN_TABLES: readonly CopiedTable[] = [
-  { name: 'accounts', columns: ['account_id', 'created_at'], order: 'account_id' },
+  {
+    name: 'accounts',
+    columns: ['account_id', 'created_at', 'status', 'status_changed_at'],
+    order: 'account_id',
+  },
   {
     name: 'api_keys',
     columns: ['key_hash', 'account_id', 'key_cipher', 'created_at', 'expires_at', 'last_used_at'],

@@ -44,6 +44,10 @@ export class PostgresPolicyStore implements PolicyStore {
     return this.#save(accountId, expectedVersion, 'custom_attributes', JSON.stringify(attributes));
   }
 
+  async deletePolicySet(accountId: string): Promise<void> {
+    await this.pool.query('DELETE FROM policy_sets WHERE account_id = $1', [accountId]);
+  }
+
   /**
    * Compare-and-set in one statement: the first save inserts (and loses to any concurrent insert), later ones
    * update only the row still at `expectedVersion` (re-checked after any concurrent writer commits).

@@ -1,4 +1,4 @@
-import type { AccountRecord } from '../../ports/account-store.js';
+import type { AccountRecord, AccountStatus } from '../../ports/account-store.js';
 import type { AuditEvent } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord } from '../../ports/credential-store.js';
 import type {
@@ -57,10 +57,18 @@ export const signingKeyFromRow = (row: Row): SigningKeyRecord => ({
   removeAfter: numOrNull(row.remove_after),
 });
 
-export const accountFromRow = (row: Row): AccountRecord => ({
-  accountId: String(row.account_id),
-  createdAt: num(row.created_at),
-});
+const ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'deleted'];
+
+export const accountFromRow = (row: Row): AccountRecord => {
+  const status = ACCOUNT_STATUSES.find((s) => s === row.status);
+  // A status this code does not know refuses the account's credentials rather than accept them.
+  return {
+    accountId: String(row.account_id),
+    createdAt: num(row.created_at),
+    status: status ?? 'suspended',
+    statusChangedAt: numOrNull(row.status_changed_at),
+  };
+};
 
 export const operatorFromRow = (row: Row): OperatorRecord => ({
   username: String(row.username),

@@ -1,4 +1,4 @@
-import type { AccountRecord, AccountStore } from '../../ports/account-store.js';
+import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
@@ -34,7 +34,7 @@ import type { SqliteDatabase } from './database.js';
 export class SqliteAccountStore implements AccountStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async createAccount(account: AccountRecord): Promise<boolean> {
+  async createAccount(account: Pick<AccountRecord, 'accountId' | 'createdAt'>): Promise<boolean> {
     const result = this.db
       .prepare('INSERT INTO accounts (account_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
       .run(account.accountId, account.createdAt);
@@ -49,8 +49,35 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
-    return (this.db.prepare('SELECT * FROM accounts ORDER BY account_id').all() as Row[]).map((row) =>
-      accountFromRow(row),
+    return this.#list("status <> 'deleted'");
+  }
+
+  async listDeletedAccounts(): Promise<AccountRecord[]> {
+    return this.#list("status = 'deleted'");
+  }
+
+  async changeAccountStatus(
+    accountId: string,
+    from: AccountStatus,
+    to: AccountStatus,
+    at: number,
+  ): Promise<boolean> {
+    const result = this.db
+      .prepare('UPDATE accounts SET status = ?, status_changed_at = ? WHERE account_id = ? AND status = ?')
+      .run(to, at, accountId, from);
+    return result.changes === 1;
+  }
+
+  async removeDeletedAccount(accountId: string): Promise<boolean> {
+    const result = this.db
+      .prepare("DELETE FROM accounts WHERE account_id = ? AND status = 'deleted'")
+      .run(accountId);
+    return result.changes === 1;
+  }
+
+  #list(where: string): AccountRecord[] {
+    return (this.db.prepare(`SELECT * FROM accounts WHERE ${where} ORDER BY account_id`).all() as Row[]).map(
+      (row) => accountFromRow(row),
     );
   }
 }
@@ -114,6 +141,13 @@ export class SqliteCredentialStore implements CredentialStore {
     return row ? clientFromRow(row) : null;
   }
 
+  async deleteAccountCredentials(accountId: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM api_keys WHERE account_id = ?').run(accountId);
+      this.db.prepare('DELETE FROM clients WHERE account_id = ?').run(accountId);
+    })();
+  }
+
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
     const row = this.db.prepare('SELECT * FROM clients WHERE account_id = ?').get(accountId) as
       | Row
@@ -151,6 +185,10 @@ export class SqliteTokenStore implements TokenStore {
         .run(next.accountId, next.jti, next.tokenCipher, next.issuedAt, next.expiresAt);
       return previous ? testTokenFromRow(previous) : null;
     })();
+  }
+
+  async deleteTestToken(accountId: string): Promise<void> {
+    this.db.prepare('DELETE FROM test_tokens WHERE account_id = ?').run(accountId);
   }
 
   async getTestToken(accountId: string): Promise<TestTokenRecord | null> {

@@ -37,6 +37,10 @@ export class SqlitePolicyStore implements PolicyStore {
     return this.#save(accountId, expectedVersion, 'custom_attributes', JSON.stringify(attributes));
   }
 
+  async deletePolicySet(accountId: string): Promise<void> {
+    this.db.prepare('DELETE FROM policy_sets WHERE account_id = ?').run(accountId);
+  }
+
   #save(
     accountId: string,
     expectedVersion: number,

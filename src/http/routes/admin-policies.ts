@@ -112,11 +112,13 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
       },
     },
     async (request) => {
-      const accountId = await account(request);
+      const { accountId } = request.params;
+      const found = await services.accounts.require(accountId);
       const limit = Math.min(500, Math.max(1, Number(request.query.limit ?? 50)));
       const { conversationId } = request.query;
       const entries = await services.policies.searchLogs(accountId, {
         limit,
+        notBefore: services.accounts.visibleSince(found),
         ...(conversationId === undefined ? {} : { conversationId }),
       });
       return entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() }));

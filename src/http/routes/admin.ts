@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
+import type { AccountRecord } from '../../ports/account-store.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { recordAudit } from '../../services/audit.js';
@@ -107,6 +108,17 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   const AccountView = Type.Object({
     accountId: Type.String(),
     createdAt: Type.String({ format: 'date-time' }),
+    status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('deleted')], {
+      description:
+        'suspended: every credential of the account is refused (its data is kept); deleted: its data is gone',
+    }),
+    statusChangedAt: NullableTime,
+  });
+  const accountView = (a: AccountRecord) => ({
+    accountId: a.accountId,
+    createdAt: iso(a.createdAt) as string,
+    status: a.status,
+    statusChangedAt: iso(a.statusChangedAt),
   });
 
   app.get(
@@ -115,11 +127,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       onRequest: viewer,
       schema: { tags: ['admin'], summary: 'Lists accounts', response: { 200: Type.Array(AccountView) } },
     },
-    async () =>
-      (await services.accounts.list()).map((a) => ({
-        accountId: a.accountId,
-        createdAt: iso(a.createdAt) as string,
-      })),
+    async () => (await services.accounts.list()).map(accountView),
   );
 
   app.post(
@@ -139,9 +147,85 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     async (request, reply) => {
       const account = await services.accounts.create(request.body.accountId);
       await recordAudit(services.ctx, actor(request), account.accountId, 'account.created');
-      return reply
-        .code(201)
-        .send({ accountId: account.accountId, createdAt: iso(account.createdAt) as string });
+      return reply.code(201).send(accountView(account));
+    },
+  );
+
+  app.get(
+    '/api/admin/accounts/:accountId',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['admin'],
+        summary: 'One account and its status',
+        params: AccountParams,
+        response: { 200: AccountView },
+      },
+    },
+    async (request) => accountView(await services.accounts.require(request.params.accountId)),
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/suspend',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Suspends an account: every credential of it is refused at once, on every node',
+        description:
+          'The v1 key, the v2 credentials and every access token of the account stop working at once (401; the ' +
+          'OAuth endpoints answer 400 unauthorized_client), without being regenerated; its data is kept and ' +
+          'operators still see it. 409 when the account is not active.',
+        params: AccountParams,
+        response: { 200: AccountView },
+      },
+    },
+    async (request) => {
+      const account = await services.accounts.suspend(request.params.accountId);
+      await recordAudit(services.ctx, actor(request), account.accountId, 'account.suspended');
+      return accountView(account);
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/resume',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Resumes a suspended account: its credentials and unexpired tokens work again',
+        params: AccountParams,
+        response: { 200: AccountView },
+      },
+    },
+    async (request) => {
+      const account = await services.accounts.resume(request.params.accountId);
+      await recordAudit(services.ctx, actor(request), account.accountId, 'account.resumed');
+      return accountView(account);
+    },
+  );
+
+  app.delete(
+    '/api/admin/accounts/:accountId',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary: 'Deletes a suspended account and its data',
+        description:
+          'Only a suspended account can be deleted (409 otherwise). Its credentials, token for testing, ' +
+          'policies, custom attributes and context documents are deleted; its audit events are kept; its policy ' +
+          'log entries are no longer shown and go with the 7-day purge. The id can be used again 25 hours ' +
+          'later, when no token of the deleted account can still be valid.',
+        params: AccountParams,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await services.accounts.delete(request.params.accountId, (account) =>
+        recordAudit(services.ctx, actor(request), account.accountId, 'account.deleted'),
+      );
+      return reply.code(204).send(null);
     },
   );
 
@@ -277,7 +361,9 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     },
     async (request, reply) => {
       const { accountId } = request.params;
-      await services.accounts.require(accountId);
+      const account = await services.accounts.require(accountId);
+      if (account.status !== 'active')
+        throw new AppError('conflict', `account ${accountId} is suspended: resume it to issue a token`);
       const client = await services.clients.reveal(accountId);
       if (!client) throw new AppError('conflict', 'the account has no v2 credentials; regenerate them first');
       const issued = await services.tokens.issueTestToken(accountId, client.userId);

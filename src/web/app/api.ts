@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly retryAfter: number | null,
     /** The problem's `code` (`mfa_required`, `conflict`…), when the body had one. */
     readonly code: string | null = null,
+    /** The whole problem body, for the fields some refusals add (`reusableAt`…). */
+    readonly problem: Record<string, unknown> = {},
   ) {
     super(detail);
   }
@@ -38,8 +40,10 @@ async function problemOf(response: Response): Promise<ApiError> {
   let detail = response.statusText || `HTTP ${response.status}`;
   let errors: FieldError[] = [];
   let code: string | null = null;
+  let problem: Record<string, unknown> = {};
   try {
     const body = (await response.json()) as { detail?: unknown; errors?: unknown; code?: unknown };
+    if (typeof body === 'object' && body !== null) problem = body;
     if (typeof body.detail === 'string') detail = body.detail;
     if (Array.isArray(body.errors)) errors = body.errors as FieldError[];
     if (typeof body.code === 'string') code = body.code;
@@ -53,6 +57,7 @@ async function problemOf(response: Response): Promise<ApiError> {
     errors,
     Number.isFinite(retry) && retry > 0 ? retry : null,
     code,
+    problem,
   );
 }
 

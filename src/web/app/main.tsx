@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { type AccountState, useAccount } from './account.js';
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { AccountNav, Shell } from './components/layout.js';
 import { Loading, Notice, PageHeading } from './components/ui.js';
@@ -26,15 +27,17 @@ function AccountPage({
   accountId,
   section,
   role,
+  account,
 }: {
   accountId: string;
   section: AccountSection;
   role: Role;
+  account: AccountState;
 }) {
   switch (section) {
     case 'api-authorization':
       return role === 'admin' ? (
-        <ApiAuthorizationPage accountId={accountId} />
+        <ApiAuthorizationPage accountId={accountId} account={account} />
       ) : (
         <ApiAuthorizationNeedsAdmin accountId={accountId} />
       );
@@ -63,6 +66,44 @@ function PolicyPage({
   return <PolicyViewPage accountId={accountId} policyId={policyId} />;
 }
 
+/** An account's navigation and status above one of its pages. */
+function AccountPages({
+  accountId,
+  section,
+  role,
+}: {
+  accountId: string;
+  section: AccountSection;
+  role: Role;
+}) {
+  const account = useAccount(accountId);
+  return (
+    <>
+      <AccountNav accountId={accountId} current={section} role={role} account={account.account} />
+      <AccountPage accountId={accountId} section={section} role={role} account={account} />
+    </>
+  );
+}
+
+/** A policy of an account, under the account's navigation and status. */
+function PolicyPages({
+  accountId,
+  policyId,
+  role,
+}: {
+  accountId: string;
+  policyId: string | null;
+  role: Role;
+}) {
+  const { account } = useAccount(accountId);
+  return (
+    <>
+      <AccountNav accountId={accountId} current="policies" role={role} account={account} />
+      <PolicyPage key={policyId} accountId={accountId} policyId={policyId} role={role} />
+    </>
+  );
+}
+
 function Page({ route, operator }: { route: Route; operator: SignedIn }) {
   const { role } = operator;
   switch (route.name) {
@@ -78,25 +119,17 @@ function Page({ route, operator }: { route: Route; operator: SignedIn }) {
       return <BackupsPage role={role} />;
     case 'policy-editor':
       return (
-        <>
-          <AccountNav accountId={route.accountId} current="policies" role={role} />
-          <PolicyPage
-            key={`${route.accountId}/${route.policyId}`}
-            accountId={route.accountId}
-            policyId={route.policyId}
-            role={role}
-          />
-        </>
+        <PolicyPages
+          key={route.accountId}
+          accountId={route.accountId}
+          policyId={route.policyId}
+          role={role}
+        />
       );
-    case 'account': {
-      const { accountId, section } = route;
+    case 'account':
       return (
-        <>
-          <AccountNav accountId={accountId} current={section} role={role} />
-          <AccountPage key={accountId} accountId={accountId} section={section} role={role} />
-        </>
+        <AccountPages key={route.accountId} accountId={route.accountId} section={route.section} role={role} />
       );
-    }
     default:
       return (
         <>

@@ -7,6 +7,8 @@ export interface ConfirmDialogProps {
   /** What happens on confirming, in plain words. */
   children: ComponentChildren;
   confirmLabel: string;
+  /** Keeps the confirm button off until what the dialog asks for is given (a valid number, a typed name). */
+  confirmDisabled?: boolean;
   busy?: boolean;
   error?: string | null;
   onConfirm: () => void;
@@ -22,6 +24,7 @@ export function ConfirmDialog({
   title,
   children,
   confirmLabel,
+  confirmDisabled,
   busy,
   error,
   onConfirm,
@@ -57,7 +60,7 @@ export function ConfirmDialog({
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          if (!busy) onConfirm();
+          if (!busy && !confirmDisabled) onConfirm();
         }}
       >
         <h2 id={titleId}>{title}</h2>
@@ -73,7 +76,7 @@ export function ConfirmDialog({
           <button type="button" ref={cancel} onClick={onCancel} disabled={busy}>
             Cancel
           </button>
-          <button type="submit" class="button-danger" disabled={busy}>
+          <button type="submit" class="button-danger" disabled={busy || confirmDisabled}>
             {busy ? 'Working…' : confirmLabel}
           </button>
         </div>

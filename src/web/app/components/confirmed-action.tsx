@@ -52,6 +52,7 @@ export function ConfirmedAction({
         open={confirming}
         title={title}
         confirmLabel={label}
+        confirmDisabled={!canConfirm}
         busy={busy}
         error={confirming ? error : null}
         onConfirm={confirm}

@@ -1,7 +1,9 @@
 import type { ComponentChildren } from 'preact';
+import type { Account } from '../account.js';
+import { formatTime } from '../format.js';
 import { type AccountSection, accountHref } from '../router.js';
 import type { Role, SignedIn } from '../session.js';
-import { Link } from './ui.js';
+import { Link, Notice } from './ui.js';
 
 export interface ShellProps {
   operator: SignedIn | null;
@@ -87,15 +89,52 @@ export function accountSections(role: Role): { section: AccountSection; label: s
   return role === 'admin' ? SECTIONS : SECTIONS.filter((s) => s.section !== 'api-authorization');
 }
 
-/** The breadcrumb and the account's sections, above each account page. */
+/** Said above each page of a suspended account; an admin is pointed to where it is resumed or deleted. */
+function SuspendedBanner({
+  account,
+  current,
+  role,
+}: {
+  account: Account;
+  current: AccountSection | null;
+  role: Role;
+}) {
+  const since = account.statusChangedAt;
+  return (
+    <Notice kind="warning">
+      <strong>
+        Suspended
+        {since ? (
+          <>
+            {' '}
+            since <time dateTime={since}>{formatTime(since)}</time>
+          </>
+        ) : null}
+      </strong>{' '}
+      — every credential of this account is refused; its data is kept.
+      {role === 'admin' && current !== 'api-authorization' ? (
+        <>
+          {' '}
+          Resume or delete it on its{' '}
+          <Link href={accountHref(account.accountId, 'api-authorization')}>API Authorization</Link> page.
+        </>
+      ) : null}
+    </Notice>
+  );
+}
+
+/** The breadcrumb and the account's sections above each account page, and whether it is suspended. */
 export function AccountNav({
   accountId,
   current,
   role,
+  account,
 }: {
   accountId: string;
   current: AccountSection | null;
   role: Role;
+  /** Null while it loads, or when it could not be (the page says why). */
+  account: Account | null;
 }) {
   return (
     <>
@@ -123,6 +162,9 @@ export function AccountNav({
           ))}
         </ul>
       </nav>
+      {account?.status === 'suspended' ? (
+        <SuspendedBanner account={account} current={current} role={role} />
+      ) : null}
     </>
   );
 }

@@ -5,14 +5,19 @@ import { formatTime, relativeTime } from '../format.js';
 import { SecretValue } from './secret-value.js';
 import { Notice } from './ui.js';
 
-/** *Token for testing the v2 APIs*: the 24-hour token, its expiry, Copy and "Get a new token". */
+/**
+ * *Token for testing the v2 APIs*: the 24-hour token, its expiry, Copy and "Get a new token" (not while the
+ * account is suspended: the server refuses it).
+ */
 export function TestTokenSection({
   accountId,
   data,
+  suspended,
   onChanged,
 }: {
   accountId: string;
   data: Authorization;
+  suspended: boolean;
   onChanged: () => void;
 }) {
   const [busy, setBusy] = useState(false);
@@ -63,12 +68,19 @@ export function TestTokenSection({
       ) : (
         <p>No token for testing has been issued yet, or the last one has expired.</p>
       )}
-      <div class="actions">
-        <button type="button" onClick={issue} disabled={busy}>
-          {busy ? 'Getting a token…' : 'Get a new token'}
-        </button>
-        {token ? <span class="hint">Getting a new token revokes this one.</span> : null}
-      </div>
+      {suspended ? (
+        <p class="hint">
+          The account is suspended: {token ? 'this token is refused, and ' : ''}no new token can be issued
+          until it is resumed.
+        </p>
+      ) : (
+        <div class="actions">
+          <button type="button" onClick={issue} disabled={busy}>
+            {busy ? 'Getting a token…' : 'Get a new token'}
+          </button>
+          {token ? <span class="hint">Getting a new token revokes this one.</span> : null}
+        </div>
+      )}
     </section>
   );
 }

@@ -8,7 +8,7 @@ export function Notice({
   kind,
   children,
 }: {
-  kind: 'error' | 'success' | 'info';
+  kind: 'error' | 'success' | 'info' | 'warning';
   children: ComponentChildren;
 }) {
   return (

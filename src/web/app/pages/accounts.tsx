@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { Account } from '../account.js';
 import { ApiError, api, type FieldError, messageOf } from '../api.js';
 import { accountSections } from '../components/layout.js';
 import { fieldError, Link, Loading, Notice, PageHeading, TextField } from '../components/ui.js';
@@ -6,12 +7,23 @@ import { formatTime } from '../format.js';
 import { accountHome, accountHref, navigate } from '../router.js';
 import type { Role } from '../session.js';
 
-interface Account {
-  accountId: string;
-  createdAt: string;
+const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+let pendingNotice: string | null = null;
+
+/** Goes to the accounts, saying `notice` there (once one was deleted). */
+export function goToAccounts(notice: string): void {
+  pendingNotice = notice;
+  navigate('/accounts');
 }
 
-const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** The server's refusal of an id that is taken: by an account, or (with `reusableAt`) by one deleted lately. */
+function takenMessage(accountId: string, failure: ApiError): string {
+  const free = failure.problem.reusableAt;
+  return typeof free === 'string'
+    ? `Account ${accountId} was deleted recently; its id can be used again from ${formatTime(free)}.`
+    : `An account named ${accountId} already exists.`;
+}
 
 function CreateAccount({ onCreated }: { onCreated: (account: Account) => void }) {
   const [accountId, setAccountId] = useState('');
@@ -32,7 +44,7 @@ function CreateAccount({ onCreated }: { onCreated: (account: Account) => void })
       onCreated(await api.post<Account>('/api/admin/accounts', { accountId }));
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 409) {
-        setErrors([{ field: 'accountId', message: `An account named ${accountId} already exists.` }]);
+        setErrors([{ field: 'accountId', message: takenMessage(accountId, failure) }]);
       } else if (failure instanceof ApiError && failure.errors.length > 0) {
         setErrors(failure.errors);
       } else setError(messageOf(failure));
@@ -65,10 +77,32 @@ function CreateAccount({ onCreated }: { onCreated: (account: Account) => void })
   );
 }
 
+/** "Suspended since …" stands out; "Active" does not. */
+function AccountStatus({ account }: { account: Account }) {
+  if (account.status !== 'suspended') return <span class="muted">Active</span>;
+  const since = account.statusChangedAt;
+  return (
+    <>
+      <span class="badge badge-warning">Suspended</span>
+      {since ? (
+        <>
+          {' '}
+          since <time dateTime={since}>{formatTime(since)}</time>
+        </>
+      ) : null}
+    </>
+  );
+}
+
 /** The accounts, each with links to the pages `role` may open, and for an admin the form that creates one. */
 export function AccountsPage({ role }: { role: Role }) {
   const [accounts, setAccounts] = useState<Account[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [notice] = useState(() => {
+    const text = pendingNotice;
+    pendingNotice = null;
+    return text;
+  });
 
   useEffect(() => {
     api
@@ -81,6 +115,7 @@ export function AccountsPage({ role }: { role: Role }) {
     <>
       <PageHeading title="Accounts">Accounts</PageHeading>
       <p>Each account has its own API credentials, routing policies and conversation context.</p>
+      {notice ? <Notice kind="success">{notice}</Notice> : null}
       {role === 'admin' ? (
         <CreateAccount onCreated={(account) => navigate(accountHref(account.accountId))} />
       ) : null}
@@ -98,6 +133,7 @@ export function AccountsPage({ role }: { role: Role }) {
               <tr>
                 <th scope="col">Account</th>
                 <th scope="col">Created</th>
+                <th scope="col">Status</th>
                 <th scope="col">Pages</th>
               </tr>
             </thead>
@@ -108,6 +144,9 @@ export function AccountsPage({ role }: { role: Role }) {
                     <Link href={accountHome(a.accountId, role)}>{a.accountId}</Link>
                   </th>
                   <td>{formatTime(a.createdAt)}</td>
+                  <td>
+                    <AccountStatus account={a} />
+                  </td>
                   <td>
                     <ul class="inline-list" aria-label={`Pages of account ${a.accountId}`}>
                       {accountSections(role).map(({ section, label }) => (

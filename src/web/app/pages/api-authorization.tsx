@@ -1,14 +1,20 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { AccountState } from '../account.js';
 import { accountPath, api, messageOf } from '../api.js';
 import type { Authorization } from '../authorization.js';
+import { AccountSection } from '../components/account-section.js';
 import { ApiKeySection } from '../components/api-key-section.js';
 import { CredentialsSection } from '../components/credentials-section.js';
 import { TestTokenSection } from '../components/test-token-section.js';
 import { Link, Loading, NeedsAdmin, Notice, PageHeading } from '../components/ui.js';
 import { accountHref } from '../router.js';
+import { goToAccounts } from './accounts.js';
 
-/** The page the original documentation describes: the account's three kinds of server-to-server secrets. */
-export function ApiAuthorizationPage({ accountId }: { accountId: string }) {
+/**
+ * The page the original documentation describes: the account's three kinds of server-to-server secrets; then
+ * the account itself, to suspend, resume or delete.
+ */
+export function ApiAuthorizationPage({ accountId, account }: { accountId: string; account: AccountState }) {
   const [data, setData] = useState<Authorization | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -44,12 +50,22 @@ export function ApiAuthorizationPage({ accountId }: { accountId: string }) {
           <TestTokenSection
             accountId={accountId}
             data={data}
+            suspended={account.account?.status === 'suspended'}
             onChanged={() => changed('A new token for testing was issued; the previous one is revoked.')}
           />
           <CredentialsSection accountId={accountId} data={data} onChanged={changed} />
           <ApiKeySection accountId={accountId} data={data} onChanged={changed} />
         </>
       ) : null}
+      <AccountSection
+        accountId={accountId}
+        state={account}
+        onDeleted={() =>
+          goToAccounts(
+            `Account ${accountId} was deleted; its audit events are kept. Its id is free again in 25 hours.`,
+          )
+        }
+      />
     </>
   );
 }

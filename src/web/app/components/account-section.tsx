@@ -1,0 +1,146 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Account, AccountState } from '../account.js';
+import { accountPath, api, messageOf } from '../api.js';
+import { formatTime } from '../format.js';
+import { ConfirmedAction } from './confirmed-action.js';
+import { Loading, Notice, TextField } from './ui.js';
+
+/** The hours after a deletion before the account's id can be used again (the server holds it that long). */
+const ID_HELD_HOURS = 25;
+
+function DeleteAccount({ accountId, onDeleted }: { accountId: string; onDeleted: () => void }) {
+  const [typed, setTyped] = useState('');
+  const mismatch = typed !== '' && !accountId.startsWith(typed);
+
+  async function remove() {
+    await api.delete(accountPath(accountId));
+    onDeleted();
+  }
+
+  return (
+    <ConfirmedAction
+      label="Delete account"
+      title="Delete this account?"
+      action={remove}
+      canConfirm={typed === accountId}
+      onCancel={() => setTyped('')}
+    >
+      <p>
+        <strong>
+          The credentials, policies, custom attributes and context data of account {accountId} are deleted and
+          cannot be recovered.
+        </strong>{' '}
+        Its audit events are kept. Its id can be used for a new account after {ID_HELD_HOURS} hours.
+      </p>
+      <TextField
+        label="Type the account ID to confirm"
+        value={typed}
+        onValue={setTyped}
+        autoComplete="off"
+        spellcheck={false}
+        hint={
+          <>
+            Type <code>{accountId}</code>.
+          </>
+        }
+        error={mismatch ? 'This is not the account ID.' : undefined}
+      />
+    </ConfirmedAction>
+  );
+}
+
+/**
+ * *Account*, for an admin: suspend it (every credential refused at once, nothing lost), resume it, and delete
+ * a suspended one.
+ */
+export function AccountSection({
+  accountId,
+  state,
+  onDeleted,
+}: {
+  accountId: string;
+  state: AccountState;
+  onDeleted: () => void;
+}) {
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [resuming, setResuming] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const { account } = state;
+
+  // The button that was pressed is gone with the status it changed: the focus goes back to the section.
+  useEffect(() => {
+    if (notice) heading.current?.focus();
+  }, [notice]);
+
+  async function suspend() {
+    state.changed(await api.post<Account>(accountPath(accountId, 'suspend')));
+    setError(null);
+    setNotice(`Account ${accountId} is suspended: its credentials and tokens are refused everywhere.`);
+  }
+
+  async function resume() {
+    setResuming(true);
+    setError(null);
+    try {
+      state.changed(await api.post<Account>(accountPath(accountId, 'resume')));
+      setNotice(`Account ${accountId} is active again: its credentials and unexpired tokens work.`);
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setResuming(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="account" class="card">
+      <h2 id="account" ref={heading} tabIndex={-1}>
+        Account
+      </h2>
+      {notice ? <Notice kind="success">{notice}</Notice> : null}
+      {error || state.error ? <Notice kind="error">{error ?? state.error}</Notice> : null}
+      {account === null && !state.error ? <Loading what="the account" /> : null}
+      {account?.status === 'active' ? (
+        <>
+          <p>
+            Active. Suspending it refuses every credential of the account at once and keeps its data; it can
+            be resumed.
+          </p>
+          <ConfirmedAction label="Suspend account" title="Suspend this account?" action={suspend}>
+            <p>
+              <strong>
+                The v1 API key, the v2 credentials and every access token of account {accountId} stop working
+                at once, on every server node.
+              </strong>{' '}
+              The token for testing too.
+            </p>
+            <p>
+              Nothing is regenerated and no data is lost: <em>Resume account</em> makes the same credentials
+              work again.
+            </p>
+          </ConfirmedAction>
+        </>
+      ) : null}
+      {account?.status === 'suspended' ? (
+        <>
+          <p>
+            Suspended
+            {account.statusChangedAt ? (
+              <>
+                {' '}
+                since <time dateTime={account.statusChangedAt}>{formatTime(account.statusChangedAt)}</time>
+              </>
+            ) : null}
+            . Resuming it makes its credentials and unexpired tokens work again. Deleting it removes its data.
+          </p>
+          <div class="actions">
+            <button type="button" onClick={resume} disabled={resuming}>
+              {resuming ? 'Resuming…' : 'Resume account'}
+            </button>
+          </div>
+          <DeleteAccount accountId={accountId} onDeleted={onDeleted} />
+        </>
+      ) : null}
+    </section>
+  );
+}
