@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
-import { ROOT, upToDate } from '../helpers/build.js';
+import { BUILT_CLI, orchestratorArgs } from '../helpers/build.js';
 import { tempFolders } from '../helpers/folders.js';
 import { basic, freePort, serverEnv, untilReady } from '../helpers/net.js';
 
@@ -14,22 +13,11 @@ import { basic, freePort, serverEnv, untilReady } from '../helpers/net.js';
  * entry points, and libsodium's binary loads and signs.
  */
 const run = promisify(execFile);
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = BUILT_CLI;
+// Fails at once, saying why, when dist/ is older than the sources.
+before(() => orchestratorArgs());
 const dataDir = tempFolders('built')();
 const password = 'built-admin-password';
-
-before(async () => {
-  // `npm ci` builds dist/ (the `prepare` script); build again only when a source is newer.
-  if (!upToDate(CLI, join(ROOT, 'src'))) {
-    await run(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-      },
-    );
-  }
-});
 
 test('the built server signs Ed25519 tokens on its thread that verify against its JWKS, and logs next actions on its thread', async () => {
   const port = await freePort();

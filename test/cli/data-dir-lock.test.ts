@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { orchestratorArgs } from '../helpers/build.js';
 import { tempFolders } from '../helpers/folders.js';
 import { freePort, serverEnv, untilReady } from '../helpers/net.js';
 
 const run = promisify(execFile);
 const dataDir = tempFolders('lock')();
 
-const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+const cli = orchestratorArgs();
 
 test('one server per SQLite data folder: a second is refused, the CLI still works beside it, a crash leaves no lock', async () => {
   const env = (port: number) => serverEnv(dataDir, port, 'lock-admin-password');

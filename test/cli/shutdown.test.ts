@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { orchestratorArgs } from '../helpers/build.js';
 import { tempFolders } from '../helpers/folders.js';
 import { freePort, serverEnv, untilReady } from '../helpers/net.js';
 
@@ -9,7 +10,7 @@ const run = promisify(execFile);
 const dataDir = tempFolders('shutdown')();
 
 function start(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
+  return spawn(process.execPath, orchestratorArgs('start'), {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -18,12 +19,10 @@ function start(env: NodeJS.ProcessEnv): ChildProcess {
 test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; acknowledged writes kept, refused ones absent', async () => {
   const port = await freePort();
   const env = serverEnv(dataDir, port, 'shutdown-admin-password');
-  await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'account', 'create', 'halt'], { env });
-  const { stdout } = await run(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'key', 'regenerate', 'halt', '--json'],
-    { env },
-  );
+  await run(process.execPath, orchestratorArgs('account', 'create', 'halt'), { env });
+  const { stdout } = await run(process.execPath, orchestratorArgs('key', 'regenerate', 'halt', '--json'), {
+    env,
+  });
   const key = JSON.parse(stdout).key as string;
   const url = `http://127.0.0.1:${port}`;
   const headers = { 'maven-api-key': key, 'content-type': 'application/json' };

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { orchestratorArgs } from './build.js';
 
 const run = promisify(execFile);
 
@@ -10,14 +11,12 @@ export interface CliResult {
 }
 
 /**
- * Runs `orchestrator` from the sources (through tsx) with `env` as its whole environment; a non-zero exit is
- * a result, not a throw. `cliEnv` makes such an environment from this process's.
+ * Runs `orchestrator` (built: orchestratorArgs) with `env` as its whole environment; a non-zero exit is a
+ * result, not a throw. `cliEnv` makes such an environment from this process's.
  */
 export async function runCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env,
-    });
+    const { stdout, stderr } = await run(process.execPath, orchestratorArgs(...args), { env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as CliResult;

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { postgresAdmin, postgresUrl, redisUrl, uniqueName } from '../contract/servers.js';
+import { orchestratorArgs } from '../helpers/build.js';
 import { freePort } from '../helpers/net.js';
 
 export const ADMIN_PASSWORD = 'multinode correct horse battery';
@@ -119,7 +120,7 @@ export async function startCluster(options: {
     };
     if (options.redis) env.REDIS_URL = redisUrl;
     else delete env.REDIS_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
+    const child = spawn(process.execPath, orchestratorArgs('start'), {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
