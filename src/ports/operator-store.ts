@@ -21,6 +21,8 @@ export interface OperatorTotpRecord {
   createdAt: number;
   enabledAt: number | null;
   lastStep: number | null;
+  /** SHA-256 hashes of the recovery codes not used yet (recovery-codes.ts); empty while pending. */
+  recoveryCodes: string[];
 }
 
 /** A signed-in browser session; the id is stored only as a hash. */
@@ -81,9 +83,21 @@ export interface OperatorStore {
    * Stores a pending secret, replacing a pending one; false when the operator has an enabled secret (or is
    * unknown).
    */
-  putPendingTotp(record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep'>): Promise<boolean>;
-  /** Turns a pending secret on, with the step of the code that confirmed it; false when none was pending. */
-  enableTotp(username: string, step: number, at: number): Promise<boolean>;
+  putPendingTotp(
+    record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep' | 'recoveryCodes'>,
+  ): Promise<boolean>;
+  /**
+   * Turns a pending secret on, with the step of the code that confirmed it and the hashes of its recovery codes;
+   * false when none was pending.
+   */
+  enableTotp(username: string, step: number, at: number, recoveryCodes: string[]): Promise<boolean>;
+  /** Replaces the recovery codes of an enabled secret; false when the operator has none enabled. */
+  replaceRecoveryCodes(username: string, recoveryCodes: string[]): Promise<boolean>;
+  /**
+   * Uses a recovery code once: removes `hash` from an enabled secret's codes, atomically (two nodes given the same
+   * code: one wins). How many codes are left, or null when `hash` was not one of them.
+   */
+  useRecoveryCode(username: string, hash: string): Promise<number | null>;
   /** Accepts a code's step once: true when `step` is after the last accepted one of an enabled secret. */
   useTotpStep(username: string, step: number): Promise<boolean>;
   /** Removes the operator's secret, enabled or pending; false when there was none. */

@@ -1,3 +1,4 @@
+import { newRecoveryCodes, recoveryCodeHash } from '../core/auth/recovery-codes.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import { newTotpSecret, totpStep, totpUri } from '../core/auth/totp.js';
 import { AppError } from '../core/errors.js';
@@ -5,24 +6,33 @@ import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 
 const aad = (username: string) => `operator-totp:${username}`;
+const hashes = (codes: string[]) => codes.map((code) => recoveryCodeHash(code) as string);
 
 /** What an operator's second factor looks like from outside. */
 export interface TotpStatus {
   enabled: boolean;
   /** A secret was set up and waits for its first code. */
   pending: boolean;
+  /** Recovery codes not used yet (0 when off). */
+  recoveryCodesLeft: number;
 }
 
 /**
  * Operators' one-time codes (RFC 6238): set up (a pending secret, shown once), turned on by a first code,
- * asked at every sign-in after, each code accepted once. The secret is sealed under the master key.
+ * asked at every sign-in after, each code accepted once. The secret is sealed under the master key. Turning
+ * them on gives ten recovery codes (shown once, kept as hashes), each good for one sign-in without the app.
  */
 export class OperatorTotp {
   constructor(private readonly ctx: ServiceContext) {}
 
   async status(username: string): Promise<TotpStatus> {
     const record = await this.ctx.store.operators.getTotp(username);
-    return { enabled: record?.enabledAt != null, pending: record !== null && record.enabledAt === null };
+    const enabled = record?.enabledAt != null;
+    return {
+      enabled,
+      pending: record !== null && record.enabledAt === null,
+      recoveryCodesLeft: enabled ? (record?.recoveryCodes.length ?? 0) : 0,
+    };
   }
 
   async enabled(username: string): Promise<boolean> {
@@ -46,8 +56,8 @@ export class OperatorTotp {
     return { secret, uri: totpUri(secret, username, `Conversation Orchestrator${host ? ` (${host})` : ''}`) };
   }
 
-  /** Turns the pending secret on with a first code from the app. */
-  async enable(username: string, code: string): Promise<void> {
+  /** Turns the pending secret on with a first code from the app; answers its recovery codes (this once). */
+  async enable(username: string, code: string): Promise<string[]> {
     const record = await this.ctx.store.operators.getTotp(username);
     if (!record || record.enabledAt !== null)
       throw new AppError(
@@ -58,8 +68,24 @@ export class OperatorTotp {
     const step = totpStep(this.#secret(username, record.secretCipher), code, now);
     if (step === null)
       throw new AppError('validation_failed', 'the code does not match: check the app and try again');
-    if (!(await this.ctx.store.operators.enableTotp(username, step, now)))
+    const recoveryCodes = newRecoveryCodes((n) => this.ctx.random.bytes(n));
+    if (!(await this.ctx.store.operators.enableTotp(username, step, now, hashes(recoveryCodes))))
       throw new AppError('conflict', 'one-time codes were turned on or reset meanwhile');
+    return recoveryCodes;
+  }
+
+  /** New recovery codes in place of the old ones (which stop working), answered this once. */
+  async replaceRecoveryCodes(username: string): Promise<string[]> {
+    const recoveryCodes = newRecoveryCodes((n) => this.ctx.random.bytes(n));
+    if (!(await this.ctx.store.operators.replaceRecoveryCodes(username, hashes(recoveryCodes))))
+      throw new AppError('conflict', 'one-time codes are not on');
+    return recoveryCodes;
+  }
+
+  /** Uses a recovery code once: how many are left, or null when it is not one of the operator's. */
+  async acceptRecoveryCode(username: string, code: string): Promise<number | null> {
+    const hash = recoveryCodeHash(code);
+    return hash === null ? null : this.ctx.store.operators.useRecoveryCode(username, hash);
   }
 
   /** Whether `code` is the operator's current code, accepting each code once (a replay is refused). */

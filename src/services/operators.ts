@@ -37,6 +37,12 @@ export interface OperatorIdentity {
 export type OperatorTokenView = Omit<OperatorTokenRecord, 'tokenHash'>;
 
 /** Operators: people who sign in to the web app and the admin API. */
+/** The second step of a sign-in: the app's current code, or one of the recovery codes. */
+export interface SecondFactor {
+  code?: string;
+  recoveryCode?: string;
+}
+
 export class OperatorService {
   /** Token hash → the minute its last use was recorded, so a busy token costs one write a minute. */
   readonly #touched = new BoundedMap<string, number>(10_000);
@@ -71,16 +77,17 @@ export class OperatorService {
   }
 
   /**
-   * Checks a password and, for an operator who turned one-time codes on, the code (both rate-limited as one
-   * guard), then opens a session; returns the session id and its CSRF token. Without a code where one is needed,
-   * `mfa_required` (401) says so only once the password is right.
+   * Checks a password and, for an operator who turned one-time codes on, the code or a recovery code (all
+   * rate-limited as one guard), then opens a session; returns the session id and its CSRF token, and after a
+   * recovery code how many are left. Without a code where one is needed, `mfa_required` (401) says so only once
+   * the password is right.
    */
   async signIn(
     username: string,
     password: string,
     address: string,
-    code?: string,
-  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
+    factor: SecondFactor = {},
+  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; recoveryCodesLeft?: number }> {
     await this.guard.check(username, address);
     const operator = username.length <= 64 ? await this.ctx.store.operators.getOperator(username) : null;
     const ok = await verifyPassword(password, operator?.passwordHash ?? DUMMY_PASSWORD_HASH);
@@ -88,15 +95,36 @@ export class OperatorService {
       await this.guard.failed(username, address);
       throw new AppError('unauthorized', 'wrong username or password');
     }
-    if (await this.totp.enabled(username)) {
-      if (code === undefined)
-        throw new AppError('mfa_required', 'enter the 6-digit code from your authenticator app');
-      if (!(await this.totp.accept(username, code))) {
-        await this.guard.failed(username, address);
-        throw new AppError('mfa_required', 'the code is wrong or was used already: enter the next one');
-      }
+    if (!(await this.totp.enabled(username))) return this.#openSession(username);
+    if (factor.code === undefined && factor.recoveryCode === undefined)
+      throw new AppError('mfa_required', 'enter the 6-digit code from your authenticator app');
+    const left = await this.#secondFactor(username, factor, address, 'mfa_required');
+    return { ...(await this.#openSession(username)), ...(left === null ? {} : { recoveryCodesLeft: left }) };
+  }
+
+  /**
+   * Checks a one-time code, or uses a recovery code; a wrong one counts in the sign-in guard and answers
+   * `refusal`. How many recovery codes are left after one was used, else null.
+   */
+  async #secondFactor(
+    username: string,
+    factor: SecondFactor,
+    address: string,
+    refusal: 'mfa_required' | 'forbidden',
+  ): Promise<number | null> {
+    if (factor.code !== undefined && factor.recoveryCode !== undefined)
+      throw new AppError('validation_failed', 'give a code or a recovery code, not both');
+    if (factor.recoveryCode !== undefined) {
+      const left = await this.totp.acceptRecoveryCode(username, factor.recoveryCode);
+      if (left !== null) return left;
+      await this.guard.failed(username, address);
+      throw new AppError(refusal, 'the recovery code is wrong or was used already');
     }
-    return this.#openSession(username);
+    if (!(await this.totp.accept(username, factor.code ?? ''))) {
+      await this.guard.failed(username, address);
+      throw new AppError(refusal, 'the code is wrong or was used already: enter the next one');
+    }
+    return null;
   }
 
   /**
@@ -108,19 +136,33 @@ export class OperatorService {
     return !(await this.totp.enabled(identity.username));
   }
 
-  /** Turns one-time codes off for yourself, proving both the password and a current code. */
-  async disableTotp(username: string, password: string, code: string, address: string): Promise<void> {
-    if (this.ctx.settings.operatorTotp === 'required')
-      throw new AppError(
-        'conflict',
-        'this server requires one-time codes (OPERATOR_TOTP=required): set up another app instead',
-      );
+  /**
+   * Turns one-time codes off for yourself, proving both the password and a current code (or a recovery code).
+   * With OPERATOR_TOTP=required, the operator is then where a new one starts: only setting them up is open (the
+   * way to move to another phone).
+   */
+  async disableTotp(
+    username: string,
+    password: string,
+    factor: SecondFactor,
+    address: string,
+  ): Promise<void> {
     await this.#proveOwnPassword(username, password, address);
-    if (!(await this.totp.accept(username, code))) {
-      await this.guard.failed(username, address);
-      throw new AppError('forbidden', 'the code is wrong or was used already');
-    }
+    await this.#secondFactor(username, factor, address, 'forbidden');
     await this.totp.remove(username);
+  }
+
+  /** New recovery codes for yourself (the old ones stop working), proving the password and a current code. */
+  async replaceRecoveryCodes(
+    username: string,
+    password: string,
+    code: string,
+    address: string,
+  ): Promise<string[]> {
+    if (!(await this.totp.enabled(username))) throw new AppError('conflict', 'turn one-time codes on first');
+    await this.#proveOwnPassword(username, password, address);
+    await this.#secondFactor(username, { code }, address, 'forbidden');
+    return this.totp.replaceRecoveryCodes(username);
   }
 
   /** An admin removes another operator's one-time codes (a lost phone); they sign in with the password alone. */

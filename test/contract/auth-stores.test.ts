@@ -407,11 +407,30 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt: 11,
       enabledAt: null,
       lastStep: null,
+      recoveryCodes: [],
     });
     const listed = async () => (await store.operators.listOperators()).find((o) => o.username === 'otp');
     assert.equal((await listed())?.totpEnabled, false);
-    assert.equal(await store.operators.enableTotp('otp', 100, 12), true);
-    assert.equal(await store.operators.enableTotp('otp', 101, 13), false, 'once');
+    assert.equal(await store.operators.replaceRecoveryCodes('otp', ['x']), false, 'not while pending');
+    assert.equal(await store.operators.useRecoveryCode('otp', 'x'), null);
+    assert.equal(await store.operators.enableTotp('otp', 100, 12, ['r1', 'r2', 'r3']), true);
+    assert.equal(await store.operators.enableTotp('otp', 101, 13, []), false, 'once');
+    assert.deepEqual((await store.operators.getTotp('otp'))?.recoveryCodes, ['r1', 'r2', 'r3']);
+    // Each recovery code once, whichever is used first; a replacement makes the old ones useless.
+    assert.equal(await store.operators.useRecoveryCode('otp', 'r2'), 2);
+    assert.equal(await store.operators.useRecoveryCode('otp', 'r2'), null);
+    assert.equal(await store.operators.useRecoveryCode('otp', 'nope'), null);
+    assert.deepEqual((await store.operators.getTotp('otp'))?.recoveryCodes, ['r1', 'r3']);
+    const [a, b] = await Promise.all([
+      store.operators.useRecoveryCode('otp', 'r1'),
+      store.operators.useRecoveryCode('otp', 'r1'),
+    ]);
+    assert.deepEqual([a, b].sort(), [1, null].sort(), 'two at once: one wins');
+    assert.equal(await store.operators.replaceRecoveryCodes('otp', ['n1', 'n2']), true);
+    assert.equal(await store.operators.useRecoveryCode('otp', 'r3'), null);
+    assert.equal(await store.operators.useRecoveryCode('otp', 'n1'), 1);
+    assert.equal(await store.operators.useRecoveryCode('otp', 'n2'), 0);
+    assert.deepEqual((await store.operators.getTotp('otp'))?.recoveryCodes, []);
     assert.equal((await listed())?.totpEnabled, true);
     assert.equal(await store.operators.putPendingTotp({ ...pending, secretCipher: 'c3' }), false, 'on: kept');
     assert.equal((await store.operators.getTotp('otp'))?.secretCipher, 'c2');

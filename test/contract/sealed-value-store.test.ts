@@ -68,7 +68,7 @@ describeStoreContract('sealed value store', (store, it) => {
       await store.operators.createOperator({ username, passwordHash: 'h', role: 'admin', createdAt: 1 });
     for (const username of ['op-b', 'op-a'])
       await store.operators.putPendingTotp({ username, secretCipher: `o-${username}`, createdAt: 1 });
-    await store.operators.enableTotp('op-b', 5, 2);
+    await store.operators.enableTotp('op-b', 5, 2, ['r1']);
     const whole = await listAll(store, 1000);
     assert.equal(whole.length, 6 + 3 + 1 + 2 + 2);
     const expected = [

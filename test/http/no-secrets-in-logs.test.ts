@@ -116,12 +116,24 @@ test('no password, key, client secret, token, session or CSRF value issued in a 
     keep(setup.secret);
     keep(setup.uri);
     const code = totpCode(setup.secret, t.clock.now());
-    await inject({ method: 'POST', url: '/api/admin/totp/enable', headers, payload: { code } });
+    const enabled = (
+      await inject({ method: 'POST', url: '/api/admin/totp/enable', headers, payload: { code } })
+    ).json() as { recoveryCodes: string[] };
+    for (const recoveryCode of enabled.recoveryCodes) {
+      keep(recoveryCode);
+      keep(recoveryCode.replaceAll('-', ''));
+    }
     await inject({
       method: 'POST',
       url: '/api/admin/login',
       payload: { username: 'admin', password: ADMIN_PASSWORD, code: '000000' === code ? '111111' : '000000' },
     });
+    const recovered = await inject({
+      method: 'POST',
+      url: '/api/admin/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD, recoveryCode: enabled.recoveryCodes[0] },
+    });
+    assert.equal(recovered.statusCode, 200, recovered.body);
     await inject({ method: 'POST', url: '/api/admin/logout', headers });
 
     const all = t.logs.join('\n');

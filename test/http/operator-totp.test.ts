@@ -9,6 +9,7 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
   let t: TestApp;
   let admin: Awaited<ReturnType<typeof signIn>>;
   let secret: string;
+  let recoveryCodes: string[] = [];
   const seen: string[] = [];
   before(async () => {
     t = await createTestApp({ store: 'sqlite' });
@@ -50,6 +51,7 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
     assert.deepEqual((await call('GET', '/api/admin/totp', admin.headers)).json(), {
       enabled: false,
       pending: false,
+      recoveryCodesLeft: 0,
     });
     const first = await setUp(admin.headers);
     assert.match(first.secret, /^[A-Z2-7]{32}$/);
@@ -63,6 +65,7 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
     assert.deepEqual((await call('GET', '/api/admin/totp', admin.headers)).json(), {
       enabled: false,
       pending: true,
+      recoveryCodesLeft: 0,
     });
     const stale = await call('POST', '/api/admin/totp/enable', admin.headers, {
       code: nextCode(first.secret),
@@ -74,10 +77,17 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
     assert.equal((await login('admin', ADMIN_PASSWORD)).statusCode, 200, 'pending: no code asked yet');
 
     const enabled = await call('POST', '/api/admin/totp/enable', admin.headers, { code: nextCode() });
-    assert.equal(enabled.statusCode, 204, enabled.body);
+    assert.equal(enabled.statusCode, 200, enabled.body);
+    assert.equal(enabled.headers['cache-control'], 'no-store');
+    recoveryCodes = enabled.json().recoveryCodes;
+    assert.equal(recoveryCodes.length, 10);
+    assert.equal(new Set(recoveryCodes).size, 10);
+    for (const code of recoveryCodes) assert.match(code, /^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
+    seen.push(...recoveryCodes);
     assert.deepEqual((await call('GET', '/api/admin/totp', admin.headers)).json(), {
       enabled: true,
       pending: false,
+      recoveryCodesLeft: 10,
     });
     const operators = (await call('GET', '/api/admin/operators', admin.headers)).json() as {
       username: string;
@@ -91,6 +101,9 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
     );
     const row = await t.ctx.store.operators.getTotp('admin');
     assert.ok(row && !row.secretCipher.includes(secret), 'sealed at rest');
+    const stored = JSON.stringify(row);
+    for (const code of recoveryCodes)
+      assert.ok(!stored.includes(code.replaceAll('-', '')), 'only hashes kept');
   });
 
   test('sign-in asks for the code once the password is right; each code counts once', async () => {
@@ -117,6 +130,71 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
     t.clock.advance(61_000); // the failures above fall out of the sign-in guard's minute
   });
 
+  test('a recovery code signs in once in place of a code; new ones replace the old; a wrong one counts as a failure', async () => {
+    const recover = (recoveryCode: string, extra: Record<string, string> = {}) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/admin/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD, recoveryCode, ...extra },
+      });
+    const [first, second] = recoveryCodes as [string, string];
+    // Typed in capitals, with spaces instead of dashes: the same code.
+    const used = await recover(first.toUpperCase().replaceAll('-', ' '));
+    assert.equal(used.statusCode, 200, used.body);
+    assert.equal(used.json().recoveryCodesLeft, 9);
+    const again = await recover(first);
+    assert.equal(again.statusCode, 401);
+    assert.equal(again.json().code, 'mfa_required');
+    assert.match(again.json().detail, /recovery code is wrong or was used already/);
+    const both = await recover(second, { code: '123456' });
+    assert.equal(both.statusCode, 400, 'a code or a recovery code, not both');
+    const bad = await recover('not-a-code!');
+    assert.equal(bad.statusCode, 400);
+    const wrongPassword = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/login',
+      payload: { username: 'admin', password: 'not the password', recoveryCode: second },
+    });
+    assert.equal(wrongPassword.statusCode, 401);
+    assert.equal(wrongPassword.json().code, 'unauthorized', 'the code is not spent on a wrong password');
+    const session = await signInWithCode();
+    assert.equal((await call('GET', '/api/admin/totp', session.headers)).json().recoveryCodesLeft, 9);
+    const events = (await call('GET', '/api/admin/audit?limit=500', session.headers)).json() as {
+      action: string;
+      detail: Record<string, unknown>;
+    }[];
+    assert.ok(
+      events.some(
+        (e) =>
+          e.action === 'operator.signed-in' &&
+          e.detail.recoveryCodeUsed === true &&
+          e.detail.recoveryCodesLeft === 9,
+      ),
+    );
+
+    // New codes need the password and a current code; the old ones stop working.
+    const refused = await call('POST', '/api/admin/totp/recovery-codes', session.headers, {
+      currentPassword: ADMIN_PASSWORD,
+      code: wrongCode(),
+    });
+    assert.equal(refused.statusCode, 403);
+    const replaced = await call('POST', '/api/admin/totp/recovery-codes', session.headers, {
+      currentPassword: ADMIN_PASSWORD,
+      code: nextCode(),
+    });
+    assert.equal(replaced.statusCode, 200, replaced.body);
+    assert.equal(replaced.headers['cache-control'], 'no-store');
+    const fresh = replaced.json().recoveryCodes as string[];
+    seen.push(...fresh);
+    assert.equal(fresh.length, 10);
+    assert.ok(!fresh.some((c) => recoveryCodes.includes(c)));
+    assert.equal((await recover(second)).statusCode, 401, 'an old code no longer works');
+    recoveryCodes = fresh;
+    assert.equal((await recover(recoveryCodes[9] as string)).statusCode, 200);
+    recoveryCodes = recoveryCodes.slice(0, 9);
+    t.clock.advance(61_000); // the failures above fall out of the sign-in guard's minute
+  });
+
   test('guessing codes is rate-limited with the password guesses', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await login('admin', ADMIN_PASSWORD, '999999')).statusCode);
@@ -133,6 +211,7 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
       ['/api/admin/totp/setup', undefined],
       ['/api/admin/totp/enable', { code: '123456' }],
       ['/api/admin/totp/disable', { currentPassword: ADMIN_PASSWORD, code: '123456' }],
+      ['/api/admin/totp/recovery-codes', { currentPassword: ADMIN_PASSWORD, code: '123456' }],
     ] as const) {
       const response = await call('POST', url, bearer, body);
       assert.equal(response.statusCode, 403, url);
@@ -151,12 +230,28 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
     assert.deepEqual((await call('GET', '/api/admin/totp', session.headers)).json(), {
       enabled: true,
       pending: false,
+      recoveryCodesLeft: 9,
     });
+    const neither = await call('POST', '/api/admin/totp/disable', session.headers, {
+      currentPassword: ADMIN_PASSWORD,
+    });
+    assert.equal(neither.statusCode, 400);
+    // The phone is lost: a recovery code turns them off in place of a code.
     const off = await call('POST', '/api/admin/totp/disable', session.headers, {
       currentPassword: ADMIN_PASSWORD,
-      code: nextCode(),
+      recoveryCode: recoveryCodes[0],
     });
     assert.equal(off.statusCode, 204, off.body);
+    assert.equal(
+      (
+        await call('POST', '/api/admin/totp/recovery-codes', session.headers, {
+          currentPassword: ADMIN_PASSWORD,
+          code: '123456',
+        })
+      ).statusCode,
+      409,
+      'no codes on: no recovery codes',
+    );
     assert.equal((await login('admin', ADMIN_PASSWORD)).statusCode, 200, 'the password alone again');
     t.clock.advance(61_000);
   });
@@ -171,7 +266,7 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
     const theirs = (await setUp(owner.headers)).secret;
     assert.equal(
       (await call('POST', '/api/admin/totp/enable', owner.headers, { code: nextCode(theirs) })).statusCode,
-      204,
+      200,
     );
     assert.equal((await login('lost-phone', 'lost phone pass')).json().code, 'mfa_required');
     const byViewer = await call('DELETE', '/api/admin/operators/admin/totp', owner.headers);
@@ -207,7 +302,10 @@ describe('one-time codes (TOTP) for operator sign-in', () => {
   test('no secret and no code in any log line', () => {
     const logs = t.logs.join('\n');
     assert.ok(!logs.includes(secret));
-    for (const code of seen) assert.ok(!logs.includes(`"${code}"`), code);
+    for (const code of seen) {
+      assert.ok(!logs.includes(`"${code}"`), code);
+      assert.ok(!logs.includes(code.replaceAll('-', '')), code);
+    }
   });
 });
 
@@ -243,7 +341,7 @@ describe('OPERATOR_TOTP=required', () => {
     t.clock.advance(STEP);
     assert.equal(
       (await call('POST', '/api/admin/totp/enable', { code: totpCode(secret, t.clock.now()) })).statusCode,
-      204,
+      200,
     );
     assert.equal((await call('GET', '/api/admin/session')).json().totpSetupRequired, false);
     assert.equal((await call('GET', '/api/admin/accounts')).statusCode, 200, 'the same session goes on');
@@ -252,7 +350,10 @@ describe('OPERATOR_TOTP=required', () => {
       currentPassword: ADMIN_PASSWORD,
       code: totpCode(secret, t.clock.now()),
     });
-    assert.equal(off.statusCode, 409);
-    assert.match(off.json().detail, /requires one-time codes/);
+    assert.equal(off.statusCode, 204, off.body);
+    // Off, the operator is where a new one starts: only setting codes up again (another phone) is open.
+    assert.equal((await call('GET', '/api/admin/session')).json().totpSetupRequired, true);
+    assert.equal((await call('GET', '/api/admin/accounts')).json().code, 'mfa_setup_required');
+    assert.equal((await call('POST', '/api/admin/totp/setup')).statusCode, 200);
   });
 });

@@ -407,6 +407,7 @@ const VIEWER_ROUTES = new Set([
   'POST /api/admin/totp/setup',
   'POST /api/admin/totp/enable',
   'POST /api/admin/totp/disable',
+  'POST /api/admin/totp/recovery-codes',
   'GET /api/admin/accounts/{accountId}/context/namespaces',
   'GET /api/admin/accounts/{accountId}/context/namespaces/{namespace}/sessions',
   'GET /api/admin/accounts/{accountId}/policies',

@@ -435,19 +435,36 @@ export class MemoryOperatorStore implements OperatorStore {
     return found ? copy(found) : null;
   }
 
-  async putPendingTotp(record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep'>): Promise<boolean> {
+  async putPendingTotp(
+    record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep' | 'recoveryCodes'>,
+  ): Promise<boolean> {
     if (!this.#operators.has(record.username)) return false;
     if ((this.#totp.get(record.username)?.enabledAt ?? null) !== null) return false;
-    this.#totp.set(record.username, { ...copy(record), enabledAt: null, lastStep: null });
+    this.#totp.set(record.username, { ...copy(record), enabledAt: null, lastStep: null, recoveryCodes: [] });
     return true;
   }
 
-  async enableTotp(username: string, step: number, at: number): Promise<boolean> {
+  async enableTotp(username: string, step: number, at: number, recoveryCodes: string[]): Promise<boolean> {
     const found = this.#totp.get(username);
     if (!found || found.enabledAt !== null) return false;
     found.enabledAt = at;
     found.lastStep = step;
+    found.recoveryCodes = [...recoveryCodes];
     return true;
+  }
+
+  async replaceRecoveryCodes(username: string, recoveryCodes: string[]): Promise<boolean> {
+    const found = this.#totp.get(username);
+    if (!found || found.enabledAt === null) return false;
+    found.recoveryCodes = [...recoveryCodes];
+    return true;
+  }
+
+  async useRecoveryCode(username: string, hash: string): Promise<number | null> {
+    const found = this.#totp.get(username);
+    if (!found || found.enabledAt === null || !found.recoveryCodes.includes(hash)) return null;
+    found.recoveryCodes = found.recoveryCodes.filter((h) => h !== hash);
+    return found.recoveryCodes.length;
   }
 
   async useTotpStep(username: string, step: number): Promise<boolean> {

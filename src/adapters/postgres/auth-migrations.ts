@@ -114,4 +114,9 @@ export const authMigrations: PostgresMigration[] = [
       ALTER TABLE accounts ADD COLUMN status_changed_at BIGINT;
     `,
   },
+  {
+    // Recovery codes of one-time codes: the hashes of those not used yet, as a JSON array.
+    id: 'auth-007',
+    sql: `ALTER TABLE operator_totp ADD COLUMN recovery_codes JSONB NOT NULL DEFAULT '[]'::jsonb`,
+  },
 ];

@@ -422,7 +422,9 @@ export class PostgresOperatorStore implements OperatorStore {
     return rows[0] ? totpFromRow(rows[0]) : null;
   }
 
-  async putPendingTotp(record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep'>): Promise<boolean> {
+  async putPendingTotp(
+    record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep' | 'recoveryCodes'>,
+  ): Promise<boolean> {
     const result = await this.pool.query(
       `INSERT INTO operator_totp (username, secret_cipher, created_at)
        SELECT username, $1, $2 FROM operators WHERE username = $3
@@ -433,12 +435,32 @@ export class PostgresOperatorStore implements OperatorStore {
     return result.rowCount === 1;
   }
 
-  async enableTotp(username: string, step: number, at: number): Promise<boolean> {
+  async enableTotp(username: string, step: number, at: number, recoveryCodes: string[]): Promise<boolean> {
     const result = await this.pool.query(
-      'UPDATE operator_totp SET enabled_at = $1, last_step = $2 WHERE username = $3 AND enabled_at IS NULL',
-      [at, step, username],
+      `UPDATE operator_totp SET enabled_at = $1, last_step = $2, recovery_codes = $3
+       WHERE username = $4 AND enabled_at IS NULL`,
+      [at, step, JSON.stringify(recoveryCodes), username],
     );
     return result.rowCount === 1;
+  }
+
+  async replaceRecoveryCodes(username: string, recoveryCodes: string[]): Promise<boolean> {
+    const result = await this.pool.query(
+      'UPDATE operator_totp SET recovery_codes = $1 WHERE username = $2 AND enabled_at IS NOT NULL',
+      [JSON.stringify(recoveryCodes), username],
+    );
+    return result.rowCount === 1;
+  }
+
+  async useRecoveryCode(username: string, hash: string): Promise<number | null> {
+    // One statement: the row lock makes a second node with the same code find it gone.
+    const { rows } = await this.pool.query<Row>(
+      `UPDATE operator_totp SET recovery_codes = recovery_codes - $2
+       WHERE username = $1 AND enabled_at IS NOT NULL AND recovery_codes ? $2
+       RETURNING jsonb_array_length(recovery_codes) AS remaining`,
+      [username, hash],
+    );
+    return rows[0] ? num(rows[0].remaining) : null;
   }
 
   async useTotpStep(username: string, step: number): Promise<boolean> {

@@ -59,7 +59,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   { name: 'operators', columns: ['username', 'password_hash', 'role', 'created_at'], order: 'username' },
   {
     name: 'operator_totp',
-    columns: ['username', 'secret_cipher', 'created_at', 'enabled_at', 'last_step'],
+    columns: ['username', 'secret_cipher', 'created_at', 'enabled_at', 'last_step', 'recovery_codes'],
     order: 'username',
   },
   {

@@ -97,7 +97,21 @@ export const totpFromRow = (row: Row): OperatorTotpRecord => ({
   createdAt: num(row.created_at),
   enabledAt: numOrNull(row.enabled_at),
   lastStep: numOrNull(row.last_step),
+  recoveryCodes: stringList(row.recovery_codes),
 });
+
+/** A JSON array of strings (SQLite's text, PostgreSQL's parsed JSONB); anything else reads as none. */
+function stringList(value: unknown): string[] {
+  let list = value;
+  if (typeof value === 'string') {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      return [];
+    }
+  }
+  return Array.isArray(list) ? list.filter((v): v is string => typeof v === 'string') : [];
+}
 
 export const operatorTokenFromRow = (row: Row): OperatorTokenRecord => ({
   id: String(row.id),

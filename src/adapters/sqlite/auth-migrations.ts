@@ -106,4 +106,9 @@ export const authMigrations: SqliteMigration[] = [
       ALTER TABLE accounts ADD COLUMN status_changed_at INTEGER;
     `,
   },
+  {
+    // Recovery codes of one-time codes: the hashes of those not used yet, as a JSON array.
+    id: 'auth-006',
+    sql: `ALTER TABLE operator_totp ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT '[]'`,
+  },
 ];

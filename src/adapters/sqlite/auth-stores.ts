@@ -408,7 +408,9 @@ export class SqliteOperatorStore implements OperatorStore {
     return row ? totpFromRow(row) : null;
   }
 
-  async putPendingTotp(record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep'>): Promise<boolean> {
+  async putPendingTotp(
+    record: Omit<OperatorTotpRecord, 'enabledAt' | 'lastStep' | 'recoveryCodes'>,
+  ): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -421,14 +423,37 @@ export class SqliteOperatorStore implements OperatorStore {
     );
   }
 
-  async enableTotp(username: string, step: number, at: number): Promise<boolean> {
+  async enableTotp(username: string, step: number, at: number, recoveryCodes: string[]): Promise<boolean> {
     return (
       this.db
         .prepare(
-          'UPDATE operator_totp SET enabled_at = ?, last_step = ? WHERE username = ? AND enabled_at IS NULL',
+          `UPDATE operator_totp SET enabled_at = ?, last_step = ?, recovery_codes = ?
+           WHERE username = ? AND enabled_at IS NULL`,
         )
-        .run(at, step, username).changes === 1
+        .run(at, step, JSON.stringify(recoveryCodes), username).changes === 1
     );
+  }
+
+  async replaceRecoveryCodes(username: string, recoveryCodes: string[]): Promise<boolean> {
+    return (
+      this.db
+        .prepare('UPDATE operator_totp SET recovery_codes = ? WHERE username = ? AND enabled_at IS NOT NULL')
+        .run(JSON.stringify(recoveryCodes), username).changes === 1
+    );
+  }
+
+  async useRecoveryCode(username: string, hash: string): Promise<number | null> {
+    // One statement: the code is removed by whoever finds it first.
+    const row = this.db
+      .prepare(
+        `UPDATE operator_totp
+         SET recovery_codes = (SELECT json_group_array(value) FROM json_each(recovery_codes) WHERE value <> ?)
+         WHERE username = ? AND enabled_at IS NOT NULL
+           AND EXISTS (SELECT 1 FROM json_each(recovery_codes) WHERE value = ?)
+         RETURNING json_array_length(recovery_codes) AS remaining`,
+      )
+      .get(hash, username, hash) as Row | undefined;
+    return row ? num(row.remaining) : null;
   }
 
   async useTotpStep(username: string, step: number): Promise<boolean> {

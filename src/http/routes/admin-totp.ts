@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import { recordAudit } from '../../services/audit.js';
@@ -7,6 +8,11 @@ import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 
 const Code = Type.String({ pattern: TOTP_CODE_PATTERN, description: 'the 6 digits the app shows now' });
+const RecoveryCodes = Type.Object({
+  recoveryCodes: Type.Array(Type.String(), {
+    description: 'each good for one sign-in without the app; shown this once, kept as hashes',
+  }),
+});
 
 /** A second factor is managed from a signed-in session: an API token is no proof of the person. */
 function fromSession(identity: OperatorIdentity | null): OperatorIdentity {
@@ -41,7 +47,13 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
       schema: {
         tags: ['admin'],
         summary: 'Whether your sign-in asks for a one-time code',
-        response: { 200: Type.Object({ enabled: Type.Boolean(), pending: Type.Boolean() }) },
+        response: {
+          200: Type.Object({
+            enabled: Type.Boolean(),
+            pending: Type.Boolean(),
+            recoveryCodesLeft: Type.Integer({ description: 'recovery codes not used yet' }),
+          }),
+        },
       },
     },
     async (request) => totp.status(request.operator?.username ?? ''),
@@ -74,16 +86,45 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
       onRequest: anyone,
       schema: {
         tags: ['admin'],
-        summary: 'Turns one-time codes on with a first code from the app; every sign-in asks for one after',
+        summary:
+          'Turns one-time codes on with a first code from the app; every sign-in asks for one after. Answers ten recovery codes, this once',
         body: Type.Object({ code: Code }, { additionalProperties: false }),
-        response: { 204: Type.Null() },
+        response: { 200: RecoveryCodes },
       },
     },
     async (request, reply) => {
       const { username } = fromSession(request.operator);
-      await totp.enable(username, request.body.code);
+      const recoveryCodes = await totp.enable(username, request.body.code);
       await audit(request, 'operator.totp-enabled', username);
-      return reply.code(204).send(null);
+      return reply.header('cache-control', 'no-store').send({ recoveryCodes });
+    },
+  );
+
+  app.post(
+    '/api/admin/totp/recovery-codes',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Ten new recovery codes in place of yours (the old ones stop working), proving your password and a current code',
+        body: Type.Object(
+          { currentPassword: Type.String({ minLength: 1, maxLength: 1024 }), code: Code },
+          { additionalProperties: false },
+        ),
+        response: { 200: RecoveryCodes },
+      },
+    },
+    async (request, reply) => {
+      const { username } = fromSession(request.operator);
+      const recoveryCodes = await services.operators.replaceRecoveryCodes(
+        username,
+        request.body.currentPassword,
+        request.body.code,
+        request.ip,
+      );
+      await audit(request, 'operator.recovery-codes-replaced', username);
+      return reply.header('cache-control', 'no-store').send({ recoveryCodes });
     },
   );
 
@@ -93,9 +134,14 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
       onRequest: viewer,
       schema: {
         tags: ['admin'],
-        summary: 'Turns your one-time codes off, proving your password and a current code',
+        summary:
+          'Turns your one-time codes off, proving your password and a current code (or a recovery code)',
         body: Type.Object(
-          { currentPassword: Type.String({ minLength: 1, maxLength: 1024 }), code: Code },
+          {
+            currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
+            code: Type.Optional(Code),
+            recoveryCode: Type.Optional(Type.String({ pattern: RECOVERY_CODE_PATTERN })),
+          },
           { additionalProperties: false },
         ),
         response: { 204: Type.Null() },
@@ -103,12 +149,10 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
     },
     async (request, reply) => {
       const { username } = fromSession(request.operator);
-      await services.operators.disableTotp(
-        username,
-        request.body.currentPassword,
-        request.body.code,
-        request.ip,
-      );
+      const { currentPassword, code, recoveryCode } = request.body;
+      if (code === undefined && recoveryCode === undefined)
+        throw new AppError('validation_failed', 'give a current code, or a recovery code');
+      await services.operators.disableTotp(username, currentPassword, { code, recoveryCode }, request.ip);
       await audit(request, 'operator.totp-disabled', username);
       return reply.code(204).send(null);
     },

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import type { AccountRecord } from '../../ports/account-store.js';
@@ -45,18 +46,43 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
                 description: 'the one-time code, for an operator who turned them on (else 401 mfa_required)',
               }),
             ),
+            recoveryCode: Type.Optional(
+              Type.String({
+                pattern: RECOVERY_CODE_PATTERN,
+                description: 'instead of `code`: one of the recovery codes, each good once',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ username: Type.String(), csrfToken: Type.String() }) },
+        response: {
+          200: Type.Object({
+            username: Type.String(),
+            csrfToken: Type.String(),
+            recoveryCodesLeft: Type.Optional(
+              Type.Integer({ description: 'after a recovery code: how many are left' }),
+            ),
+          }),
+        },
       },
     },
     async (request, reply) => {
-      const { username, password, code } = request.body;
-      const session = await services.operators.signIn(username, password, request.ip, code);
-      await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.signed-in');
+      const { username, password, code, recoveryCode } = request.body;
+      const session = await services.operators.signIn(username, password, request.ip, { code, recoveryCode });
+      const left = session.recoveryCodesLeft;
+      await recordAudit(
+        services.ctx,
+        { name: username, address: request.ip },
+        null,
+        'operator.signed-in',
+        left === undefined ? {} : { recoveryCodeUsed: true, recoveryCodesLeft: left },
+      );
       setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
-      return reply.header('cache-control', 'no-store').send({ username, csrfToken: session.csrfToken });
+      return reply.header('cache-control', 'no-store').send({
+        username,
+        csrfToken: session.csrfToken,
+        ...(left === undefined ? {} : { recoveryCodesLeft: left }),
+      });
     },
   );
 
