@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { totpCode } from '../../src/core/auth/totp.js';
 import { basic } from '../helpers/net.js';
 import { SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
@@ -757,6 +758,22 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await setupCode.fill(totpCode(secret, Date.now()));
       await section.getByRole('button', { name: 'Turn on' }).click();
       await section.getByText('One-time codes are on: from now on, every sign-in asks for a code.').waitFor();
+
+      // Ten recovery codes, shown this once: copied, or downloaded as a text file made in the browser.
+      const recoveryCodes = await shownRecoveryCodes(section);
+      await visited('totp-recovery-codes', their);
+      await section.getByRole('button', { name: 'Copy codes' }).click();
+      assert.equal(await readClipboard(their), recoveryCodes.join('\n'));
+      const [download] = await Promise.all([
+        their.waitForEvent('download'),
+        section.getByRole('button', { name: 'Download' }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), 'orchestrator-recovery-codes.txt');
+      const file = await readFile(await download.path(), 'utf8');
+      for (const recoveryCode of recoveryCodes) assert.ok(file.includes(`\n${recoveryCode}\n`), recoveryCode);
+      await section.getByRole('button', { name: 'I have saved them' }).click();
+      await section.getByText('10 of 10 recovery codes left.').waitFor();
+      assert.equal(await section.getByRole('list', { name: 'Recovery codes' }).count(), 0, 'not shown again');
       await section.getByRole('form', { name: 'Turn off one-time codes' }).waitFor();
 
       // Signing in again: the right password brings the code step, with the name and password kept.
@@ -842,6 +859,118 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const log = page.getByRole('table');
     await log.getByText("reset an operator's one-time codes").waitFor();
     await log.getByText('turned on one-time codes').waitFor();
+  });
+
+  test('recovery codes: one signs in once in place of a code; new ones replace the old; one turns the codes off', async () => {
+    watch.step = 'recovery-codes';
+    const username = 'ops-recovery';
+    const password = 'a password for the recovery codes test';
+    const operators = server.server.runtime.services.operators;
+    await operators.createOperator(username, password, 'viewer');
+    // Codes on without the page (the test above turns them on there): a secret, its first code, ten recovery codes.
+    const { secret } = await operators.totp.start(username);
+    const firstCodes = await operators.totp.enable(username, totpCode(secret, Date.now()));
+    const [used, unused] = firstCodes;
+    assert.ok(used && unused);
+    const login = (factor: Record<string, string>) =>
+      http('/api/admin/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password, ...factor }),
+      });
+    const theirContext = await newContext(browser, server.url);
+    try {
+      const their = await theirContext.newPage();
+      const theirWatch = new ConsoleWatch(their);
+      theirWatch.step = 'recovery-codes';
+
+      // The code step offers a recovery code instead: a text field, no autocomplete, with the focus.
+      await their.goto('/operators');
+      await their.getByLabel('Username').fill(username);
+      await their.getByLabel('Password').fill(password);
+      await their.getByRole('button', { name: 'Sign in' }).click();
+      await their.getByLabel('One-time code').waitFor();
+      await their.getByRole('button', { name: 'Use a recovery code instead' }).click();
+      const field = their.getByLabel('Recovery code');
+      await field.waitFor();
+      assert.equal(await field.getAttribute('autocomplete'), 'off');
+      assert.equal(await field.getAttribute('inputmode'), null);
+      assert.equal(await their.locator(':focus').getAttribute('id'), 'sign-in-code');
+      accessibility['sign-in-recovery-code'] = await accessibilityViolations(their);
+      await field.fill(used.toUpperCase());
+      await their.getByRole('button', { name: 'Sign in' }).click();
+
+      // Signed in, back on the page asked for; the app says how many codes are left, and so does the section.
+      await their.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+      await their.getByText('You signed in with a recovery code: 9 of 10 recovery codes left.').waitFor();
+      const section = their.getByRole('region', { name: 'Sign-in codes' });
+      await section.getByText('9 of 10 recovery codes left.').waitFor();
+      await visited('recovery-code-used', their);
+      await their.getByRole('button', { name: 'Dismiss' }).click();
+      assert.equal(await their.getByText('You signed in with a recovery code').count(), 0);
+
+      // Each code works once.
+      const again = await login({ recoveryCode: used });
+      assert.equal(again.status, 401);
+      assert.equal(((await again.json()) as { code: string }).code, 'mfa_required');
+
+      // New recovery codes, for the password and a current code: ten others; the old ones stop working.
+      await section.getByRole('button', { name: 'New recovery codes' }).click();
+      const replace = section.getByRole('form', { name: 'New recovery codes' });
+      await replace.getByLabel('Current password').fill(password);
+      // The enabling code used this step (or the one before); the next step's is good now.
+      await replace.getByLabel('Code from the app').fill(totpCode(secret, Date.now() + TOTP_STEP_MS));
+      await replace.getByRole('button', { name: 'Make new codes' }).click();
+      await section.getByText('New recovery codes were made: the old ones no longer work.').waitFor();
+      const newCodes = await shownRecoveryCodes(section);
+      assert.deepEqual(
+        newCodes.filter((c) => firstCodes.includes(c)),
+        [],
+      );
+      await section.getByRole('button', { name: 'I have saved them' }).click();
+      await section.getByText('10 of 10 recovery codes left.').waitFor();
+      assert.equal((await login({ recoveryCode: unused })).status, 401);
+
+      // Spent down to two, the count becomes a warning.
+      let left: unknown;
+      for (const recoveryCode of newCodes.slice(0, 8)) {
+        const answer = await login({ recoveryCode });
+        assert.equal(answer.status, 200);
+        left = ((await answer.json()) as { recoveryCodesLeft?: number }).recoveryCodesLeft;
+      }
+      assert.equal(left, 2);
+      await their.reload();
+      await section
+        .getByRole('status')
+        .filter({ hasText: '2 of 10 recovery codes left. Make new ones below' })
+        .waitFor();
+
+      // A recovery code turns the codes off, with the password, in place of the app's code.
+      const off = section.getByRole('form', { name: 'Turn off one-time codes' });
+      await off.getByLabel('Current password').fill(password);
+      await off.getByRole('button', { name: 'Use a recovery code instead' }).click();
+      await off.getByLabel('Recovery code').fill(newCodes[8] ?? '');
+      await off.getByRole('button', { name: 'Turn off' }).click();
+      await section
+        .getByRole('status')
+        .filter({ hasText: 'One-time codes are off: you sign in with your password alone.' })
+        .waitFor();
+      assert.equal((await login({})).status, 200);
+
+      // The only console errors: the session check (401) and the code step (401).
+      assert.deepEqual(theirWatch.unexpected({ 'recovery-codes': [refusedStatus('401')] }), []);
+      assert.equal(theirWatch.errors.length, 2, 'session check, code step');
+    } finally {
+      await theirContext.close();
+    }
+
+    // The audit log says it in words.
+    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    await mainNav.getByRole('link', { name: 'Accounts' }).click();
+    await mainNav.getByRole('link', { name: 'Audit log' }).click();
+    const log = page.getByRole('table');
+    await log.getByText('made new recovery codes').waitFor();
+    await log.getByText('signed in with a recovery code').first().waitFor();
   });
 
   test('backups: the schedule, the backups kept with their checksums, and one more on demand', async () => {
@@ -1102,8 +1231,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'policies',
       'policy-editor',
       'policy-logs',
+      'recovery-code-used',
       'sign-in',
       'sign-in-code',
+      'sign-in-recovery-code',
+      'totp-recovery-codes',
       'totp-setup',
       'viewer-account-suspended',
       'viewer-api-authorization',
@@ -1145,6 +1277,11 @@ describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, ()
     assert.deepEqual(await accessibilityViolations(page), []);
     await section.getByLabel('Code from the app').fill(totpCode(secret, Date.now()));
     await section.getByRole('button', { name: 'Turn on' }).click();
+    // The recovery codes stay until dismissed: the setup page goes only then.
+    await shownRecoveryCodes(section);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await page.getByRole('heading', { level: 1, name: 'Set up sign-in codes' }).waitFor();
+    await section.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
     // The one refusal: the session check before signing in.
     assert.deepEqual(watch.unexpected({ 'totp-required': [refusedStatus('401')] }), []);
@@ -1155,6 +1292,17 @@ describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, ()
 /** The browser's console line for a refused request whose status matches `status`. */
 function refusedStatus(status: string): RegExp {
   return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
+}
+
+/** The ten recovery codes a section shows, each new and well-formed. */
+async function shownRecoveryCodes(section: Locator): Promise<string[]> {
+  const list = section.getByRole('list', { name: 'Recovery codes' });
+  await list.waitFor();
+  const codes = (await list.getByRole('listitem').allTextContents()).map((c) => c.trim());
+  assert.equal(codes.length, 10);
+  assert.equal(new Set(codes).size, 10);
+  for (const code of codes) assert.match(code, /^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
+  return codes;
 }
 
 /** A well-formed code that is none of the secret's codes from a step ago to two steps ahead. */

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { type AccountState, useAccount } from './account.js';
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { AccountNav, Shell } from './components/layout.js';
+import { RecoveryCodeUsed } from './components/recovery-codes.js';
 import { Loading, Notice, PageHeading } from './components/ui.js';
 import { AccountsPage } from './pages/accounts.js';
 import { ApiAuthorizationNeedsAdmin, ApiAuthorizationPage } from './pages/api-authorization.js';
@@ -149,11 +150,14 @@ function App() {
   const [message, setMessage] = useState<string | null>(null);
   const [returnTo, setReturnTo] = useState<string>('/accounts');
   const [signingOut, setSigningOut] = useState(false);
+  /** After a sign-in with a recovery code: how many are left, said above the pages until dismissed. */
+  const [recoveryCodesLeft, setRecoveryCodesLeft] = useState<number | null>(null);
 
   const ended = useCallback((text: string | null) => {
     setCsrfToken(null);
     setSession(null);
     setMessage(text);
+    setRecoveryCodesLeft(null);
   }, []);
 
   useEffect(() => {
@@ -198,8 +202,9 @@ function App() {
       <Shell operator={null} current={null}>
         {message ? <Notice kind="info">{message}</Notice> : null}
         <SignInPage
-          onSignedIn={(operator) => {
+          onSignedIn={(operator, left) => {
             setMessage(null);
+            setRecoveryCodesLeft(left);
             setSession(operator);
           }}
         />
@@ -231,6 +236,9 @@ function App() {
         : null;
   return (
     <Shell operator={session} current={current} signingOut={signingOut} onSignOut={signOut}>
+      {recoveryCodesLeft !== null ? (
+        <RecoveryCodeUsed left={recoveryCodesLeft} onDismiss={() => setRecoveryCodesLeft(null)} />
+      ) : null}
       <Page route={route} operator={session} />
     </Shell>
   );

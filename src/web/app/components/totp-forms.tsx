@@ -1,7 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError, api, type FieldError, messageOf } from '../api.js';
 import { CopyButton } from './copy-button.js';
 import { QrCode } from './qr-code.js';
+import { RECOVERY_CODE_INPUT } from './recovery-codes.js';
 import { fieldError, Notice, TextField } from './ui.js';
 
 /** A new secret for an authenticator app, as `POST /api/admin/totp/setup` answers it (this once). */
@@ -44,7 +45,7 @@ function fieldErrorsOf(failure: unknown): FieldError[] | null {
 }
 
 /** A form that sends one change and says the refusal on its fields, or above them. */
-function useChange(send: () => Promise<void>, onDone: () => void) {
+function useChange<T>(send: () => Promise<T>, onDone: (result: T) => void) {
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -55,8 +56,7 @@ function useChange(send: () => Promise<void>, onDone: () => void) {
     setErrors([]);
     setError(null);
     try {
-      await send();
-      onDone();
+      onDone(await send());
     } catch (failure) {
       const onFields = fieldErrorsOf(failure);
       if (onFields) setErrors(onFields);
@@ -66,23 +66,37 @@ function useChange(send: () => Promise<void>, onDone: () => void) {
     }
   }
 
-  return { errors, error, busy, submit };
+  /** Forgets the last refusal, when the form changes what it asks for. */
+  function clear() {
+    setErrors([]);
+    setError(null);
+  }
+
+  return { errors, error, busy, submit, clear };
 }
 
-/** The new secret as a QR code and as text, and the first code from the app that turns the codes on. */
+/** What turning the codes on, and asking for new recovery codes, answer: the recovery codes, this once. */
+interface RecoveryCodesAnswer {
+  recoveryCodes: string[];
+}
+
+/**
+ * The new secret as a QR code and as text, and the first code from the app that turns the codes on; `onDone`
+ * gets the recovery codes the server answers.
+ */
 export function TurnOn({
   setup,
   onDone,
   onCancel,
 }: {
   setup: TotpSetup;
-  onDone: () => void;
+  onDone: (recoveryCodes: string[]) => void;
   onCancel: () => void;
 }) {
   const [code, setCode] = useState('');
   const change = useChange(async () => {
     setCode('');
-    await api.post('/api/admin/totp/enable', { code });
+    return (await api.post<RecoveryCodesAnswer>('/api/admin/totp/enable', { code })).recoveryCodes;
   }, onDone);
   return (
     <>
@@ -127,19 +141,30 @@ export function TurnOn({
   );
 }
 
-/** Turning the codes off takes the password and a current code: a session left open is not enough. */
-export function TurnOff({ onDone }: { onDone: () => void }) {
+/** Ten new recovery codes in place of the old ones, for the password and a current code; `onDone` gets them. */
+export function NewRecoveryCodes({
+  onDone,
+  onCancel,
+}: {
+  onDone: (recoveryCodes: string[]) => void;
+  onCancel: () => void;
+}) {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
+  const passwordId = useId();
+  // The button that opened the form is gone: its first field takes the focus.
+  useEffect(() => document.getElementById(passwordId)?.focus(), [passwordId]);
   const change = useChange(async () => {
     setCode('');
-    await api.post('/api/admin/totp/disable', { currentPassword: password, code });
+    const body = { currentPassword: password, code };
+    return (await api.post<RecoveryCodesAnswer>('/api/admin/totp/recovery-codes', body)).recoveryCodes;
   }, onDone);
   return (
-    <form onSubmit={change.submit} aria-label="Turn off one-time codes">
-      <h3>Turn them off</h3>
+    <form onSubmit={change.submit} aria-label="New recovery codes">
+      <p>Ten new codes take the place of yours: the old ones stop working at once.</p>
       {change.error ? <Notice kind="error">{change.error}</Notice> : null}
       <TextField
+        id={passwordId}
         label="Current password"
         type="password"
         value={password}
@@ -156,6 +181,77 @@ export function TurnOff({ onDone }: { onDone: () => void }) {
         error={fieldError(change.errors, 'code', 'body.code', 'body')}
         {...CODE_INPUT}
       />
+      <div class="actions">
+        <button type="submit" disabled={change.busy || password === '' || code === ''}>
+          {change.busy ? 'Making new codes…' : 'Make new codes'}
+        </button>
+        <button type="button" class="button-secondary" disabled={change.busy} onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/**
+ * Turning the codes off takes the password and a current code, or a recovery code (a lost phone): a session left
+ * open is not enough.
+ */
+export function TurnOff({ onDone }: { onDone: () => void }) {
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [useRecovery, setUseRecovery] = useState(false);
+  const change = useChange(async () => {
+    setCode('');
+    const factor = useRecovery ? { recoveryCode: code } : { code };
+    await api.post('/api/admin/totp/disable', { currentPassword: password, ...factor });
+  }, onDone);
+  return (
+    <form onSubmit={change.submit} aria-label="Turn off one-time codes">
+      <h3>Turn them off</h3>
+      {change.error ? <Notice kind="error">{change.error}</Notice> : null}
+      <TextField
+        label="Current password"
+        type="password"
+        value={password}
+        onValue={setPassword}
+        error={fieldError(change.errors, 'currentPassword', 'body.currentPassword')}
+        required
+        maxLength={1024}
+        autoComplete="current-password"
+      />
+      {useRecovery ? (
+        <TextField
+          key="recovery-code"
+          label="Recovery code"
+          value={code}
+          onValue={setCode}
+          error={fieldError(change.errors, 'code', 'recoveryCode', 'body.recoveryCode', 'body')}
+          {...RECOVERY_CODE_INPUT}
+        />
+      ) : (
+        <TextField
+          key="code"
+          label="Code from the app"
+          value={code}
+          onValue={(value) => setCode(digits(value))}
+          error={fieldError(change.errors, 'code', 'body.code', 'body')}
+          {...CODE_INPUT}
+        />
+      )}
+      <p>
+        <button
+          type="button"
+          class="button-text"
+          onClick={() => {
+            setUseRecovery(!useRecovery);
+            setCode('');
+            change.clear();
+          }}
+        >
+          {useRecovery ? 'Use a code from the app instead' : 'Use a recovery code instead'}
+        </button>
+      </p>
       <button type="submit" class="button-danger" disabled={change.busy || password === '' || code === ''}>
         {change.busy ? 'Turning off…' : 'Turn off'}
       </button>

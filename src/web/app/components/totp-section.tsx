@@ -1,21 +1,29 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf } from '../api.js';
-import { type TotpSetup, TurnOff, TurnOn } from './totp-forms.js';
+import { RecoveryCodes, RecoveryCodesLeft } from './recovery-codes.js';
+import { NewRecoveryCodes, type TotpSetup, TurnOff, TurnOn } from './totp-forms.js';
 import { Loading, Notice } from './ui.js';
 
 interface TotpStatus {
   enabled: boolean;
   /** A secret was set up and no code has turned it on yet. */
   pending: boolean;
+  /** Recovery codes not used yet (0 when off). */
+  recoveryCodesLeft: number;
 }
 
 /**
  * The signed-in operator's one-time codes (RFC 6238 TOTP), a second factor of their sign-in: whether they are
- * on, setting them up with an authenticator app, and turning them off. `onChanged` follows each change.
+ * on, setting them up with an authenticator app, their recovery codes, and turning them off. `onChanged` follows
+ * each change, once new recovery codes have been dismissed: the setup page OPERATOR_TOTP=required shows goes
+ * away on it, and must not take the codes with it.
  */
 export function TotpSection({ onChanged }: { onChanged?: () => void }) {
   const [status, setStatus] = useState<TotpStatus | null>(null);
   const [setup, setSetup] = useState<TotpSetup | null>(null);
+  /** New recovery codes, shown until dismissed; never again after. */
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const [replacing, setReplacing] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -33,7 +41,7 @@ export function TotpSection({ onChanged }: { onChanged?: () => void }) {
     setNotice(null);
     try {
       setSetup(await api.post<TotpSetup>('/api/admin/totp/setup'));
-      setStatus({ enabled: false, pending: true });
+      setStatus({ enabled: false, pending: true, recoveryCodesLeft: 0 });
     } catch (failure) {
       setError(messageOf(failure));
     } finally {
@@ -41,11 +49,18 @@ export function TotpSection({ onChanged }: { onChanged?: () => void }) {
     }
   }
 
-  function changed(enabled: boolean, text: string) {
+  function changed(enabled: boolean, text: string, recoveryCodes: string[] = []) {
     setSetup(null);
-    setStatus({ enabled, pending: false });
+    setReplacing(false);
+    setStatus({ enabled, pending: false, recoveryCodesLeft: recoveryCodes.length });
     setError(null);
     setNotice(text);
+    if (recoveryCodes.length > 0) setCodes(recoveryCodes);
+    else onChanged?.();
+  }
+
+  function saved() {
+    setCodes(null);
     onChanged?.();
   }
 
@@ -55,7 +70,7 @@ export function TotpSection({ onChanged }: { onChanged?: () => void }) {
       <p>
         With one-time codes on, signing in asks for a 6-digit code from an authenticator app on your phone
         (such as Google Authenticator, Authy or 1Password) as well as your password. Your API tokens never ask
-        for one.
+        for one. Turning them on gives ten recovery codes, each good for one sign-in without the app.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
@@ -70,15 +85,34 @@ export function TotpSection({ onChanged }: { onChanged?: () => void }) {
               : ': you sign in with your password alone.'}
         </p>
       ) : null}
-      {status?.enabled ? (
-        <TurnOff
-          onDone={() => changed(false, 'One-time codes are off: you sign in with your password alone.')}
-        />
+      {codes ? <RecoveryCodes codes={codes} onDone={saved} /> : null}
+      {status?.enabled && !codes ? (
+        <>
+          <h3>Recovery codes</h3>
+          <RecoveryCodesLeft left={status.recoveryCodesLeft} />
+          {replacing ? (
+            <NewRecoveryCodes
+              onDone={(recoveryCodes) =>
+                changed(true, 'New recovery codes were made: the old ones no longer work.', recoveryCodes)
+              }
+              onCancel={() => setReplacing(false)}
+            />
+          ) : (
+            <button type="button" class="button-secondary" onClick={() => setReplacing(true)}>
+              New recovery codes
+            </button>
+          )}
+          <TurnOff
+            onDone={() => changed(false, 'One-time codes are off: you sign in with your password alone.')}
+          />
+        </>
       ) : null}
       {status && !status.enabled && setup ? (
         <TurnOn
           setup={setup}
-          onDone={() => changed(true, 'One-time codes are on: from now on, every sign-in asks for a code.')}
+          onDone={(recoveryCodes) =>
+            changed(true, 'One-time codes are on: from now on, every sign-in asks for a code.', recoveryCodes)
+          }
           onCancel={() => setSetup(null)}
         />
       ) : null}

@@ -28,6 +28,7 @@ const ACTIONS: Record<string, string> = {
   'operator.totp-enabled': 'turned on one-time codes',
   'operator.totp-disabled': 'turned off one-time codes',
   'operator.totp-reset': "reset an operator's one-time codes",
+  'operator.recovery-codes-replaced': 'made new recovery codes',
   'backup.created': 'wrote a backup on demand',
   'signing-key.rotated': 'rotated the token-signing key (command line)',
   'master-key.rotated': 'rotated the master key (command line)',
@@ -51,6 +52,13 @@ const ACTIONS: Record<string, string> = {
   'context.session-deleted': 'deleted a context session',
   'context.property-deleted': 'deleted a context property',
 };
+
+/** The action in words; a sign-in says when it took a recovery code in place of the app's code. */
+function describeAction(event: AuditEvent): string {
+  if (event.action === 'operator.signed-in' && event.detail.recoveryCodeUsed === true)
+    return 'signed in with a recovery code';
+  return ACTIONS[event.action] ?? event.action;
+}
 
 function describeDetail(detail: AuditEvent['detail']): string {
   return Object.entries(detail)
@@ -125,7 +133,7 @@ export function AuditPage({ accountId }: { accountId: string | null }) {
                 </td>
                 <td>{e.actor}</td>
                 <td>
-                  {ACTIONS[e.action] ?? e.action} <span class="muted">({e.action})</span>
+                  {describeAction(e)} <span class="muted">({e.action})</span>
                 </td>
                 {accountId ? null : <td>{e.accountId ?? '—'}</td>}
                 <td>{describeDetail(e.detail) || '—'}</td>

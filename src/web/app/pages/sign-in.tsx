@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, messageOf } from '../api.js';
+import { RECOVERY_CODE_INPUT } from '../components/recovery-codes.js';
 import { Notice, PageHeading, TextField } from '../components/ui.js';
 import { fetchSignedIn, type SignedIn } from '../session.js';
 
@@ -11,7 +12,7 @@ type Refusal =
   | { kind: 'password'; text: string }
   | { kind: 'page'; text: string };
 
-function refusal(failure: unknown, askedForCode: boolean): Refusal {
+function refusal(failure: unknown, askedForCode: boolean, recovery: boolean): Refusal {
   if (failure instanceof ApiError && failure.status === 401) {
     if (failure.code === 'mfa_required') return { kind: 'code', detail: failure.detail };
     return { kind: 'password', text: 'Wrong username or password. Try again.' };
@@ -20,21 +21,32 @@ function refusal(failure: unknown, askedForCode: boolean): Refusal {
     const wait = failure.retryAfter ? `${failure.retryAfter} seconds` : 'a minute';
     return { kind: 'page', text: `Too many failed sign-ins. Wait ${wait} before trying again.` };
   }
-  if (askedForCode && failure instanceof ApiError && failure.errors.length > 0)
-    return { kind: 'code', detail: 'Enter the 6 digits your authenticator app shows.' };
+  if (askedForCode && failure instanceof ApiError && failure.errors.length > 0) {
+    const detail = recovery
+      ? 'Enter a recovery code as you saved it, such as abcd-efgh-jkmn-pqrs.'
+      : 'Enter the 6 digits your authenticator app shows.';
+    return { kind: 'code', detail };
+  }
   return { kind: 'page', text: messageOf(failure) };
 }
 
 /**
  * Operator sign-in: a clear message on a wrong password, and on too many attempts. For an operator with one-time
- * codes on, the server answers a right password with 401 `mfa_required`; the page then asks for the code and
- * sends the name and password again with it.
+ * codes on, the server answers a right password with 401 `mfa_required`; the page then asks for the code (or a
+ * recovery code) and sends the name and password again with it. After a recovery code, `onSignedIn` learns how
+ * many are left.
  */
-export function SignInPage({ onSignedIn }: { onSignedIn: (operator: SignedIn) => void }) {
+export function SignInPage({
+  onSignedIn,
+}: {
+  onSignedIn: (operator: SignedIn, recoveryCodesLeft: number | null) => void;
+}) {
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [askingForCode, setAskingForCode] = useState(false);
   const [code, setCode] = useState('');
+  /** The code step asks for a recovery code instead of the app's. */
+  const [useRecovery, setUseRecovery] = useState(false);
   const [codeError, setCodeError] = useState<string | undefined>(undefined);
   /** Counts the answers that asked for a code, so that each one puts the focus back on the field. */
   const [codeAsked, setCodeAsked] = useState(0);
@@ -46,8 +58,16 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (operator: SignedIn) =>
     if (codeAsked > 0) document.getElementById(CODE_FIELD)?.focus();
   }, [codeAsked]);
 
+  function switchCode() {
+    setUseRecovery(!useRecovery);
+    setCode('');
+    setCodeError(undefined);
+    setCodeAsked((n) => n + 1);
+  }
+
   function startOver() {
     setAskingForCode(false);
+    setUseRecovery(false);
     setCodeAsked(0);
     setPassword('');
     setCode('');
@@ -60,11 +80,16 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (operator: SignedIn) =>
     setBusy(true);
     setError(null);
     try {
-      await api.post('/api/admin/login', { username, password, ...(askingForCode ? { code } : {}) });
+      const factor = askingForCode ? (useRecovery ? { recoveryCode: code } : { code }) : {};
+      const answer = await api.post<{ recoveryCodesLeft?: number }>('/api/admin/login', {
+        username,
+        password,
+        ...factor,
+      });
       // The sign-in answers the name, not the role: the session says both, with the CSRF token.
-      onSignedIn(await fetchSignedIn());
+      onSignedIn(await fetchSignedIn(), answer.recoveryCodesLeft ?? null);
     } catch (failure) {
-      const refused = refusal(failure, askingForCode);
+      const refused = refusal(failure, askingForCode, useRecovery);
       setCode('');
       if (refused.kind === 'code') {
         // The first answer only asks for the code; a later one says why the code was refused.
@@ -96,20 +121,38 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (operator: SignedIn) =>
             <p>
               Signing in as <strong>{username}</strong>. Your sign-in asks for a one-time code as well.
             </p>
-            <TextField
-              id={CODE_FIELD}
-              label="One-time code"
-              value={code}
-              onValue={(value) => setCode(value.replace(/\s/g, ''))}
-              hint="The 6 digits your authenticator app shows now; a new code comes every 30 seconds."
-              error={codeError}
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9]{6}"
-              maxLength={6}
-              spellcheck={false}
-              required
-            />
+            {useRecovery ? (
+              <TextField
+                key="recovery-code"
+                id={CODE_FIELD}
+                label="Recovery code"
+                value={code}
+                onValue={setCode}
+                error={codeError}
+                {...RECOVERY_CODE_INPUT}
+              />
+            ) : (
+              <TextField
+                key="code"
+                id={CODE_FIELD}
+                label="One-time code"
+                value={code}
+                onValue={(value) => setCode(value.replace(/\s/g, ''))}
+                hint="The 6 digits your authenticator app shows now; a new code comes every 30 seconds."
+                error={codeError}
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                pattern="[0-9]{6}"
+                maxLength={6}
+                spellcheck={false}
+                required
+              />
+            )}
+            <p>
+              <button type="button" class="button-text" disabled={busy} onClick={switchCode}>
+                {useRecovery ? 'Use a code from the app instead' : 'Use a recovery code instead'}
+              </button>
+            </p>
           </>
         ) : (
           <>

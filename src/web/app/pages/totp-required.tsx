@@ -8,7 +8,8 @@ export function TotpRequiredPage({ onDone }: { onDone: () => void }) {
       <PageHeading title="Set up sign-in codes">Set up sign-in codes</PageHeading>
       <p>
         This server asks every operator for a one-time code from an authenticator app when they sign in. Set
-        yours up to go on: scan the QR code with the app, then enter the code it shows.
+        yours up to go on: scan the QR code with the app, enter the code it shows, then keep the recovery
+        codes you are given.
       </p>
       <TotpSection onChanged={onDone} />
     </>
