@@ -191,45 +191,45 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     async (request) => accountView(await services.accounts.require(request.params.accountId)),
   );
 
-  app.post(
-    '/api/admin/accounts/:accountId/suspend',
+  const statusChanges = [
     {
-      onRequest: operator,
-      schema: {
-        tags: ['admin'],
-        summary: 'Suspends an account: every credential of it is refused at once, on every node',
-        description:
-          'The v1 key, the v2 credentials and every access token of the account stop working at once (401; the ' +
-          'OAuth endpoints answer 400 unauthorized_client), without being regenerated; its data is kept and ' +
-          'operators still see it. 409 when the account is not active.',
-        params: AccountParams,
-        response: { 200: AccountView },
-      },
+      path: 'suspend',
+      change: (id: string) => services.accounts.suspend(id),
+      action: 'account.suspended',
+      summary: 'Suspends an account: every credential of it is refused at once, on every node',
+      description:
+        'The v1 key, the v2 credentials and every access token of the account stop working at once (401; the ' +
+        'OAuth endpoints answer 400 unauthorized_client), without being regenerated; its data is kept and ' +
+        'operators still see it. 409 when the account is not active.',
     },
-    async (request) => {
-      const account = await services.accounts.suspend(request.params.accountId);
-      await recordAudit(services.ctx, actor(request), account.accountId, 'account.suspended');
-      return accountView(account);
-    },
-  );
-
-  app.post(
-    '/api/admin/accounts/:accountId/resume',
     {
-      onRequest: operator,
-      schema: {
-        tags: ['admin'],
-        summary: 'Resumes a suspended account: its credentials and unexpired tokens work again',
-        params: AccountParams,
-        response: { 200: AccountView },
+      path: 'resume',
+      change: (id: string) => services.accounts.resume(id),
+      action: 'account.resumed',
+      summary: 'Resumes a suspended account: its credentials and unexpired tokens work again',
+      description: '409 when the account is not suspended.',
+    },
+  ];
+  for (const { path, change, action, summary, description } of statusChanges) {
+    app.post(
+      `/api/admin/accounts/:accountId/${path}`,
+      {
+        onRequest: operator,
+        schema: {
+          tags: ['admin'],
+          summary,
+          description,
+          params: AccountParams,
+          response: { 200: AccountView },
+        },
       },
-    },
-    async (request) => {
-      const account = await services.accounts.resume(request.params.accountId);
-      await recordAudit(services.ctx, actor(request), account.accountId, 'account.resumed');
-      return accountView(account);
-    },
-  );
+      async (request) => {
+        const account = await change(request.params.accountId);
+        await recordAudit(services.ctx, actor(request), account.accountId, action);
+        return accountView(account);
+      },
+    );
+  }
 
   app.delete(
     '/api/admin/accounts/:accountId',

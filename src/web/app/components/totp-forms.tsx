@@ -45,6 +45,33 @@ function fieldErrorsOf(failure: unknown): FieldError[] | null {
 }
 
 /** A form that sends one change and says the refusal on its fields, or above them. */
+/** The password that proves a change of one's own codes is one's own. */
+function CurrentPassword({
+  id,
+  value,
+  onValue,
+  errors,
+}: {
+  id?: string;
+  value: string;
+  onValue: (value: string) => void;
+  errors: FieldError[];
+}) {
+  return (
+    <TextField
+      {...(id === undefined ? {} : { id })}
+      label="Current password"
+      type="password"
+      value={value}
+      onValue={onValue}
+      error={fieldError(errors, 'currentPassword', 'body.currentPassword')}
+      required
+      maxLength={1024}
+      autoComplete="current-password"
+    />
+  );
+}
+
 function useChange<T>(send: () => Promise<T>, onDone: (result: T) => void) {
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -163,17 +190,7 @@ export function NewRecoveryCodes({
     <form onSubmit={change.submit} aria-label="New recovery codes">
       <p>Ten new codes take the place of yours: the old ones stop working at once.</p>
       {change.error ? <Notice kind="error">{change.error}</Notice> : null}
-      <TextField
-        id={passwordId}
-        label="Current password"
-        type="password"
-        value={password}
-        onValue={setPassword}
-        error={fieldError(change.errors, 'currentPassword', 'body.currentPassword')}
-        required
-        maxLength={1024}
-        autoComplete="current-password"
-      />
+      <CurrentPassword id={passwordId} value={password} onValue={setPassword} errors={change.errors} />
       <TextField
         label="Code from the app"
         value={code}
@@ -210,16 +227,7 @@ export function TurnOff({ onDone }: { onDone: () => void }) {
     <form onSubmit={change.submit} aria-label="Turn off one-time codes">
       <h3>Turn them off</h3>
       {change.error ? <Notice kind="error">{change.error}</Notice> : null}
-      <TextField
-        label="Current password"
-        type="password"
-        value={password}
-        onValue={setPassword}
-        error={fieldError(change.errors, 'currentPassword', 'body.currentPassword')}
-        required
-        maxLength={1024}
-        autoComplete="current-password"
-      />
+      <CurrentPassword value={password} onValue={setPassword} errors={change.errors} />
       {useRecovery ? (
         <TextField
           key="recovery-code"
