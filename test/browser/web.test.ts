@@ -1278,13 +1278,32 @@ describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, ()
     await section.getByLabel('Code from the app').fill(totpCode(secret, Date.now()));
     await section.getByRole('button', { name: 'Turn on' }).click();
     // The recovery codes stay until dismissed: the setup page goes only then.
-    await shownRecoveryCodes(section);
+    const recoveryCodes = await shownRecoveryCodes(section);
     assert.deepEqual(await accessibilityViolations(page), []);
     await page.getByRole('heading', { level: 1, name: 'Set up sign-in codes' }).waitFor();
     await section.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
     // The one refusal: the session check before signing in.
     assert.deepEqual(watch.unexpected({ 'totp-required': [refusedStatus('401')] }), []);
+
+    // Moving to another phone: turned off (here with a recovery code), the app goes back to the setup at once.
+    watch.step = 'totp-required-off';
+    await page.goto('/operators');
+    const codes = page.getByRole('region', { name: 'Sign-in codes' });
+    const off = codes.getByRole('form', { name: 'Turn off one-time codes' });
+    await off.getByLabel('Current password').fill(SERVER_ADMIN_PASSWORD);
+    await off.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await off.getByLabel('Recovery code').fill(recoveryCodes[0] as string);
+    await off.getByRole('button', { name: 'Turn off' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Set up sign-in codes' }).waitFor();
+    // The refusal that sent the app there: the operators list, held back until codes are set up again.
+    assert.deepEqual(
+      watch.unexpected({
+        'totp-required': [refusedStatus('401')],
+        'totp-required-off': [refusedStatus('403')],
+      }),
+      [],
+    );
     await page.close();
   });
 });

@@ -36,6 +36,16 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
+let onSetupRequired: () => void = () => {};
+
+/**
+ * Called when the server holds a call back until one-time codes are set up (403 `mfa_setup_required`, with
+ * OPERATOR_TOTP=required): after this operator turned theirs off, say.
+ */
+export function setSetupRequiredHandler(handler: () => void): void {
+  onSetupRequired = handler;
+}
+
 async function problemOf(response: Response): Promise<ApiError> {
   let detail = response.statusText || `HTTP ${response.status}`;
   let errors: FieldError[] = [];
@@ -86,6 +96,7 @@ async function send<T>(
   if (!response.ok) {
     const error = await problemOf(response);
     if (response.status === 401 && path !== '/api/admin/login') onUnauthorized();
+    if (error.code === 'mfa_setup_required') onSetupRequired();
     throw error;
   }
   const etag = response.headers.get('etag');

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { type AccountState, useAccount } from './account.js';
-import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import { api, setCsrfToken, setSetupRequiredHandler, setUnauthorizedHandler } from './api.js';
 import { AccountNav, Shell } from './components/layout.js';
 import { RecoveryCodeUsed } from './components/recovery-codes.js';
 import { Loading, Notice, PageHeading } from './components/ui.js';
@@ -162,6 +162,12 @@ function App() {
 
   useEffect(() => {
     setUnauthorizedHandler(() => ended('Your session has ended. Sign in again.'));
+    // Codes turned off where they are required: the session says so, and the setup page takes over.
+    setSetupRequiredHandler(() => {
+      fetchSignedIn()
+        .then(setSession)
+        .catch(() => ended(null));
+    });
     fetchSignedIn()
       .then(setSession)
       .catch(() => ended(null));
