@@ -94,6 +94,11 @@ export interface ContextNamespaceStore {
   getNamespace(accountId: string, name: string): Promise<NamespaceRecord | null>;
   /** Deletes the namespace with all its documents and session TTLs; false when it did not exist. */
   deleteNamespace(accountId: string, name: string): Promise<boolean>;
+  /**
+   * Deletes up to `limit` of the namespace's documents (live or expired), keeping the namespace and its session
+   * TTLs; returns how many. Empties a large namespace in short statements before `deleteNamespace`.
+   */
+  deleteNamespaceDocuments(accountId: string, name: string, limit: number): Promise<number>;
   setSessionTtl(record: SessionTtlRecord): Promise<void>;
   listSessionTtls(accountId: string, namespace: string): Promise<SessionTtlRecord[]>;
   getSessionTtl(accountId: string, namespace: string, sessionId: string): Promise<SessionTtlRecord | null>;

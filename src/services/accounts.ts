@@ -13,6 +13,8 @@ export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * credentials version it might share.
  */
 export const DELETED_ID_HELD_MS = MAX_TOKEN_LIFETIME_MS + 3_600_000;
+/** Documents a statement when a deleted account's context goes. */
+const PURGE_BATCH = 1_000;
 
 /**
  * Accounts (tenants). A new account gets its v1 key and v2 credentials at once. An account can be suspended
@@ -143,7 +145,13 @@ export class AccountService {
     await store.tokens.deleteTestToken(accountId);
     await store.policies.deletePolicySet(accountId);
     await this.ctx.bus.publish('policies', accountId);
-    for (const namespace of await store.contextNamespaces.listNamespaces(accountId))
-      await store.contextNamespaces.deleteNamespace(accountId, namespace.name);
+    // A thousand documents a statement, yielding between them: a large namespace never holds the store's writer
+    // (SQLite's) for long, and requests go on meanwhile.
+    const namespaces = store.contextNamespaces;
+    for (const { name } of await namespaces.listNamespaces(accountId)) {
+      while ((await namespaces.deleteNamespaceDocuments(accountId, name, PURGE_BATCH)) >= PURGE_BATCH)
+        await new Promise((resolve) => setImmediate(resolve));
+      await namespaces.deleteNamespace(accountId, name);
+    }
   }
 }

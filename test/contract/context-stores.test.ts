@@ -257,6 +257,22 @@ describeStoreContract('context stores', (store, it, factory) => {
     );
   });
 
+  it("empties a namespace a few documents at a time, expired ones too, keeping the namespace and others' documents", async () => {
+    for (let i = 0; i < 5; i++)
+      await docs().mergeDocument(keyOf('batch', 'big', `s${i}`), { i }, opts(T0, i === 0 ? T0 + 1 : null));
+    await docs().mergeDocument(keyOf('batch', 'kept', 's0'), { k: 1 }, opts(T0));
+    await docs().mergeDocument(keyOf('batch-other', 'big', 's0'), { k: 1 }, opts(T0));
+    const counts: number[] = [];
+    for (let i = 0; i < 4; i++) counts.push(await spaces().deleteNamespaceDocuments('batch', 'big', 2));
+    assert.deepEqual(counts, [2, 2, 1, 0]);
+    for (let i = 0; i < 5; i++)
+      assert.equal(await docs().getDocument(keyOf('batch', 'big', `s${i}`), T0), null, `s${i}`);
+    assert.ok(await spaces().getNamespace('batch', 'big'), 'the namespace stays');
+    assert.ok(await docs().getDocument(keyOf('batch', 'kept', 's0'), T0));
+    assert.ok(await docs().getDocument(keyOf('batch-other', 'big', 's0'), T0));
+    assert.equal(await spaces().deleteNamespaceDocuments('nobody', 'none', 10), 0);
+  });
+
   it('deletes a session with its TTL and nothing else', async () => {
     await docs().mergeDocument(keyOf('delsess', 'ns', 's1'), { a: 1 }, opts(T0));
     await docs().mergeDocument(keyOf('delsess', 'ns', 's2'), { a: 2 }, opts(T0));

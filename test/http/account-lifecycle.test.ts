@@ -163,6 +163,23 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
       assert.equal(evaluated.statusCode, 200, evaluated.body);
       assert.equal(evaluated.json().length, 1);
 
+      // A namespace larger than one deletion batch (a thousand documents a statement).
+      for (let i = 0; i < 2_500; i++)
+        await t.ctx.store.contextDocuments.mergeDocument(
+          { accountId, namespace: 'big', sessionId: `s${i}` },
+          { i },
+          { now: t.clock.now(), expiresAt: null, maxChars: 800_000 },
+        );
+      assert.equal(
+        (
+          await t.ctx.store.contextDocuments.listDocuments(accountId, 'big', {
+            offset: 0,
+            limit: 5_000,
+            now: t.clock.now(),
+          })
+        ).length,
+        2_500,
+      );
       const early = await call('DELETE', `/api/admin/accounts/${accountId}`, admin);
       assert.equal(early.statusCode, 409, early.body);
       assert.match(early.json().detail, /is active, not suspended/);
@@ -187,6 +204,14 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
       // Its data is gone from the store itself, not only hidden.
       const store = t.ctx.store;
       assert.deepEqual(await store.contextNamespaces.listNamespaces(accountId), []);
+      assert.deepEqual(
+        await store.contextDocuments.listDocuments(accountId, 'big', {
+          offset: 0,
+          limit: 5_000,
+          now: t.clock.now(),
+        }),
+        [],
+      );
       assert.equal(
         await store.contextDocuments.getDocument(
           { accountId, namespace: 'ns', sessionId: 's1' },

@@ -116,6 +116,18 @@ export class MemoryContextStore implements ContextDocumentStore, ContextNamespac
       .map(([sessionId, stored]) => toDocument({ accountId, namespace, sessionId }, stored));
   }
 
+  async deleteNamespaceDocuments(accountId: string, name: string, limit: number): Promise<number> {
+    const documents = this.#documents.get(namespaceKey(accountId, name));
+    if (!documents) return 0;
+    let deleted = 0;
+    for (const sessionId of documents.keys()) {
+      if (deleted >= limit) break;
+      documents.delete(sessionId);
+      deleted++;
+    }
+    return deleted;
+  }
+
   async purgeExpiredDocuments(now: number, limit: number): Promise<number> {
     let purged = 0;
     for (const [key, documents] of this.#documents) {

@@ -204,6 +204,16 @@ export class PostgresContextStore implements ContextDocumentStore, ContextNamesp
     return rowCount ?? 0;
   }
 
+  async deleteNamespaceDocuments(accountId: string, name: string, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM context_documents WHERE (account_id, namespace, session_id) IN (
+         SELECT account_id, namespace, session_id FROM context_documents
+         WHERE account_id = $1 AND namespace = $2 LIMIT $3)`,
+      [accountId, name, limit],
+    );
+    return rowCount ?? 0;
+  }
+
   async upsertNamespace(
     accountId: string,
     name: string,

@@ -126,13 +126,26 @@ export class CachedContextStore implements ContextDocumentStore, ContextNamespac
   }
 
   async deleteNamespace(accountId: string, name: string): Promise<boolean> {
-    const dropNamespace = () => {
-      for (const [k, entry] of this.#entries) {
-        const key = entry.document.key;
-        if (key.accountId === accountId && key.namespace === name) this.#drop(k);
-      }
-    };
-    return this.#writing([], () => this.namespaces.deleteNamespace(accountId, name), dropNamespace);
+    return this.#writing(
+      [],
+      () => this.namespaces.deleteNamespace(accountId, name),
+      () => this.#dropNamespace(accountId, name),
+    );
+  }
+
+  async deleteNamespaceDocuments(accountId: string, name: string, limit: number): Promise<number> {
+    return this.#writing(
+      [],
+      () => this.namespaces.deleteNamespaceDocuments(accountId, name, limit),
+      () => this.#dropNamespace(accountId, name),
+    );
+  }
+
+  #dropNamespace(accountId: string, name: string): void {
+    for (const [k, entry] of this.#entries) {
+      const key = entry.document.key;
+      if (key.accountId === accountId && key.namespace === name) this.#drop(k);
+    }
   }
 
   /** Lists are read from the store: they are paged and rarer than single reads. */

@@ -41,6 +41,10 @@ const SQL = {
   listDocuments: `
     SELECT * FROM context_documents WHERE account_id = ? AND namespace = ? AND ${LIVE}
     ORDER BY session_id LIMIT ? OFFSET ?`,
+  deleteNamespaceBatch: `
+    DELETE FROM context_documents WHERE (account_id, namespace, session_id) IN (
+      SELECT account_id, namespace, session_id FROM context_documents
+      WHERE account_id = ? AND namespace = ? LIMIT ?)`,
   purgeExpired: `
     DELETE FROM context_documents WHERE (account_id, namespace, session_id) IN (
       SELECT account_id, namespace, session_id FROM context_documents
@@ -202,6 +206,10 @@ export class SqliteContextStore implements ContextDocumentStore, ContextNamespac
 
   async purgeExpiredDocuments(now: number, limit: number): Promise<number> {
     return this.#statements.purgeExpired.run(now, limit).changes;
+  }
+
+  async deleteNamespaceDocuments(accountId: string, name: string, limit: number): Promise<number> {
+    return this.#statements.deleteNamespaceBatch.run(accountId, name, limit).changes;
   }
 
   async upsertNamespace(
