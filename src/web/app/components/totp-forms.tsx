@@ -45,6 +45,27 @@ function fieldErrorsOf(failure: unknown): FieldError[] | null {
 }
 
 /** A form that sends one change and says the refusal on its fields, or above them. */
+/** The code the authenticator app shows now (digits only are kept). */
+function AppCode({
+  value,
+  onValue,
+  errors,
+}: {
+  value: string;
+  onValue: (value: string) => void;
+  errors: FieldError[];
+}) {
+  return (
+    <TextField
+      label="Code from the app"
+      value={value}
+      onValue={(typed) => onValue(digits(typed))}
+      error={fieldError(errors, 'code', 'body.code', 'body')}
+      {...CODE_INPUT}
+    />
+  );
+}
+
 /** The password that proves a change of one's own codes is one's own. */
 function CurrentPassword({
   id,
@@ -148,13 +169,7 @@ export function TurnOn({
       <h3>2. Enter the code the app shows</h3>
       {change.error ? <Notice kind="error">{change.error}</Notice> : null}
       <form onSubmit={change.submit} aria-label="Turn on one-time codes">
-        <TextField
-          label="Code from the app"
-          value={code}
-          onValue={(value) => setCode(digits(value))}
-          error={fieldError(change.errors, 'code', 'body.code', 'body')}
-          {...CODE_INPUT}
-        />
+        <AppCode value={code} onValue={setCode} errors={change.errors} />
         <div class="actions">
           <button type="submit" disabled={change.busy || code === ''}>
             {change.busy ? 'Turning on…' : 'Turn on'}
@@ -191,13 +206,7 @@ export function NewRecoveryCodes({
       <p>Ten new codes take the place of yours: the old ones stop working at once.</p>
       {change.error ? <Notice kind="error">{change.error}</Notice> : null}
       <CurrentPassword id={passwordId} value={password} onValue={setPassword} errors={change.errors} />
-      <TextField
-        label="Code from the app"
-        value={code}
-        onValue={(value) => setCode(digits(value))}
-        error={fieldError(change.errors, 'code', 'body.code', 'body')}
-        {...CODE_INPUT}
-      />
+      <AppCode value={code} onValue={setCode} errors={change.errors} />
       <div class="actions">
         <button type="submit" disabled={change.busy || password === '' || code === ''}>
           {change.busy ? 'Making new codes…' : 'Make new codes'}
@@ -238,14 +247,7 @@ export function TurnOff({ onDone }: { onDone: () => void }) {
           {...RECOVERY_CODE_INPUT}
         />
       ) : (
-        <TextField
-          key="code"
-          label="Code from the app"
-          value={code}
-          onValue={(value) => setCode(digits(value))}
-          error={fieldError(change.errors, 'code', 'body.code', 'body')}
-          {...CODE_INPUT}
-        />
+        <AppCode key="code" value={code} onValue={setCode} errors={change.errors} />
       )}
       <p>
         <button
