@@ -15,3 +15,18 @@ export function registerFormParser(app: FastifyInstance): void {
     },
   );
 }
+
+/**
+ * application/json as Fastify parses it (prototype poisoning refused), but an empty body is no body: curl
+ * users and the documented examples send `Content-Type: application/json` on every call, and a POST without a
+ * body (suspend, resume, a token for testing) should not fail for it. Routes that need a body say so in their
+ * schema (400).
+ */
+export function registerJsonParser(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).length === 0) done(null, undefined);
+    else json(request, body as string, done);
+  });
+}

@@ -7,7 +7,7 @@ import { LogThrottle } from '../core/log-throttle.js';
 import type { AppServices } from '../services/services.js';
 import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
-import { registerFormParser } from './form.js';
+import { registerFormParser, registerJsonParser } from './form.js';
 import { LazyChildLogger } from './logging.js';
 import { RequestDurations } from './request-durations.js';
 import { RequestLifecycle } from './request-lifecycle.js';
@@ -95,6 +95,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   app.decorateRequest('principal', null);
   app.decorateRequest('operator', null);
   registerFormParser(app);
+  registerJsonParser(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

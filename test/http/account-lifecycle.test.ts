@@ -285,6 +285,37 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
       assert.equal(await status(account.accountId), 'active');
     });
 
+    test('a POST without a body may say Content-Type: application/json (as curl users do); a route that needs a body says so', async () => {
+      const { account } = await withData();
+      const empty = (url: string) =>
+        t.app.inject({
+          method: 'POST',
+          url,
+          headers: { ...admin, 'content-type': 'application/json' },
+          payload: '',
+        });
+      const suspended = await empty(`/api/admin/accounts/${account.accountId}/suspend`);
+      assert.equal(suspended.statusCode, 200, suspended.body);
+      assert.equal((await empty(`/api/admin/accounts/${account.accountId}/resume`)).statusCode, 200);
+      const needsBody = await empty('/api/admin/accounts');
+      assert.equal(needsBody.statusCode, 400);
+      assert.equal(needsBody.json().code, 'validation_failed');
+      const broken = await t.app.inject({
+        method: 'POST',
+        url: '/api/admin/accounts',
+        headers: { ...admin, 'content-type': 'application/json' },
+        payload: '{"accountId": ',
+      });
+      assert.equal(broken.statusCode, 400);
+      const poisoned = await t.app.inject({
+        method: 'POST',
+        url: '/api/admin/accounts',
+        headers: { ...admin, 'content-type': 'application/json' },
+        payload: '{"accountId":"x1","__proto__":{"polluted":true}}',
+      });
+      assert.equal(poisoned.statusCode, 400, 'prototype poisoning is still refused');
+    });
+
     test('unknown and malformed account ids get 404 and 400', async () => {
       assert.equal((await call('POST', '/api/admin/accounts/nobody/suspend', admin)).statusCode, 404);
       assert.equal((await call('DELETE', '/api/admin/accounts/nobody', admin)).statusCode, 404);
