@@ -5,6 +5,8 @@
  */
 export class AccountRateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  /** Requests refused since the node started (for GET /metrics). */
+  refused = 0;
 
   constructor(
     private readonly perSecond: number,
@@ -33,6 +35,7 @@ export class AccountRateLimiter {
       return 0;
     }
     bucket.tokens = refilled;
+    this.refused++;
     return Math.ceil(((1 - refilled) * 1000) / this.perSecond);
   }
 }

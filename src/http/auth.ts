@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
 import { AppError } from '../core/errors.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { OperatorRole } from '../ports/operator-store.js';
 import type { KeyCheck } from '../services/api-keys.js';
 import type { OperatorIdentity } from '../services/operators.js';
@@ -121,12 +122,30 @@ function settle<T>(
   else finish(result);
 }
 
+const rateLogThrottles = new WeakMap<AuthServices, LogThrottle>();
+function rateLogThrottle(services: AuthServices): LogThrottle {
+  let throttle = rateLogThrottles.get(services);
+  if (!throttle) {
+    throttle = new LogThrottle(1_000, () => services.ctx.clock.now());
+    rateLogThrottles.set(services, throttle);
+  }
+  return throttle;
+}
+
 /** 429 when the account is over ACCOUNT_RATE_LIMIT on this node (counted once its credential is accepted). */
 export function overAccountRate(services: AuthServices, accountId: string): AppError | undefined {
   const limiter = services.accountRate;
   if (limiter === null) return undefined;
-  const waitMs = limiter.take(accountId, services.ctx.clock.now());
+  const now = services.ctx.clock.now();
+  const waitMs = limiter.take(accountId, now);
   if (waitMs === 0) return undefined;
+  // Which account is held back, at most one line a second: the metric counts them all.
+  const heldBack = rateLogThrottle(services).admit();
+  if (heldBack !== null)
+    services.ctx.log.warn(
+      { accountId, heldBack },
+      'an account is over ACCOUNT_RATE_LIMIT; its requests get 429 (heldBack: refusals not logged since the last line)',
+    );
   return new AppError(
     'rate_limited',
     `account ${accountId} is over its request rate; retry shortly`,

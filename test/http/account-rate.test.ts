@@ -70,6 +70,37 @@ describe('ACCOUNT_RATE_LIMIT: each account its own request rate', () => {
     assert.equal((await tokenRequest()).statusCode, 200);
   });
 
+  test('the refusals are counted in /metrics, and the log names the account, a line a second at most', async () => {
+    const counted = async () => {
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = /^orchestrator_account_rate_limited_total (\d+)$/m.exec(text);
+      assert.ok(line, 'the metric is there');
+      return Number(line[1]);
+    };
+    const warned = () =>
+      t.logs
+        .map(
+          (line) => JSON.parse(line) as { level: number; msg: string; accountId?: string; heldBack?: number },
+        )
+        .filter((line) => line.msg.startsWith('an account is over ACCOUNT_RATE_LIMIT'));
+    const before = await counted();
+    const linesBefore = warned().length;
+    t.clock.advance(10_000);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await v1(busy)).statusCode);
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429, 429, 429]);
+    assert.equal((await counted()) - before, 5);
+    const lines = warned().slice(linesBefore);
+    assert.equal(lines.length, 1, 'one line for five refusals within a second');
+    assert.equal(lines[0]?.accountId, busy.accountId);
+    assert.equal(lines[0]?.level, 40);
+    t.clock.advance(1_000);
+    for (let i = 0; i < 4; i++) await v1(busy);
+    const next = warned().slice(linesBefore);
+    assert.equal(next.length, 2, 'a second later, one more line');
+    assert.ok((next[1]?.heldBack ?? 0) >= 4, 'saying how many it stands for');
+  });
+
   test('refused credentials do not count against the account', async () => {
     t.clock.advance(10_000);
     for (let i = 0; i < 10; i++) assert.equal((await v1(busy, 'orch_key_wrong')).statusCode, 401);
@@ -90,9 +121,13 @@ describe('ACCOUNT_RATE_LIMIT: each account its own request rate', () => {
 });
 
 describe('without ACCOUNT_RATE_LIMIT', () => {
-  test('no limit', async () => {
+  test('no limit, and no metric for it', async () => {
     const t = await createTestApp();
     try {
+      assert.doesNotMatch(
+        (await t.app.inject({ method: 'GET', url: '/metrics' })).body,
+        /orchestrator_account_rate_limited_total/,
+      );
       const account = await createAccount(t);
       for (let i = 0; i < 50; i++) {
         const answer = await t.app.inject({
