@@ -88,6 +88,7 @@ export class AccountService {
     await recorded(account);
     try {
       await this.#purge(accountId);
+      await this.ctx.bus.publish('policies', accountId);
     } catch (error) {
       this.ctx.log.warn(
         { err: error, accountId },
@@ -107,6 +108,8 @@ export class AccountService {
     for (const account of await this.ctx.store.accounts.listDeletedAccounts()) {
       await this.#purge(account.accountId);
       if ((account.statusChangedAt ?? 0) + DELETED_ID_HELD_MS > now) continue;
+      // Before the id is free again, no node may still hold a compiled policy set of the old account.
+      await this.ctx.bus.publish('policies', account.accountId);
       if (await this.ctx.store.accounts.removeDeletedAccount(account.accountId)) freed++;
     }
     return freed;
@@ -114,7 +117,7 @@ export class AccountService {
 
   /**
    * Records of the account made before this time belong to an earlier account of the same id (deleted, its
-   * id later used again): the policy log and the account's audit trail show nothing older.
+   * id later used again): its policy log shows nothing older. (The audit log keeps the whole history of the id.)
    */
   visibleSince(account: AccountRecord): number {
     return account.createdAt;
@@ -144,7 +147,6 @@ export class AccountService {
     await store.credentials.deleteAccountCredentials(accountId);
     await store.tokens.deleteTestToken(accountId);
     await store.policies.deletePolicySet(accountId);
-    await this.ctx.bus.publish('policies', accountId);
     // A thousand documents a statement, yielding between them: a large namespace never holds the store's writer
     // (SQLite's) for long, and requests go on meanwhile.
     const namespaces = store.contextNamespaces;

@@ -124,7 +124,10 @@ export class ApiKeyService {
     };
   }
 
-  /** Forgets what every node knows of the account's keys: after its status changed. */
+  /**
+   * Forgets what every node knows of the account's keys: after its status changed. This node's first, so that a
+   * bus that fails to send (SQLite's writes its event before it delivers it) cannot leave this node trusting them.
+   */
   async forgetAccount(accountId: string): Promise<void> {
     this.#dropAccount(accountId);
     await this.ctx.bus.publish('api-key', accountId);

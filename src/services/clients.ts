@@ -101,7 +101,7 @@ export class ClientService {
     return { userId, password, version };
   }
 
-  /** Forgets what every node knows of the account's client: after its status changed. */
+  /** Forgets what every node knows of the account's client, this node's first (see ApiKeyService.forgetAccount). */
   async forgetAccount(accountId: string): Promise<void> {
     this.#byId.clear();
     this.#versionByAccount.clear();

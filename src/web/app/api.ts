@@ -1,3 +1,4 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
 /** One field the server refused, e.g. `conditions[0].attribute` or `body.accountId`. */
 export interface FieldError {
   field: string;
@@ -149,4 +150,24 @@ export type CopyAction =
 /** Records in the audit log that a secret was copied or revealed. */
 export function recordSecretUse(accountId: string, action: CopyAction): Promise<void> {
   return api.post<void>(accountPath(accountId, 'audit-events'), { action });
+}
+
+/**
+ * What `GET path` answers, loaded when the page opens and again on `reload()`; a failure is said in `error`, which
+ * the page may also set for its own changes.
+ */
+export function useLoaded<T>(path: string) {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const reload = useCallback(async () => {
+    try {
+      setData(await api.get<T>(path));
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  }, [path]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+  return { data, error, setError, reload };
 }

@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, messageOf } from '../api.js';
+import { useState } from 'preact/hooks';
+import { api, messageOf, useLoaded } from '../api.js';
 import { Loading, Notice, PageHeading } from '../components/ui.js';
 import { formatDuration, formatTime, relativeTime } from '../format.js';
 import type { Role } from '../session.js';
@@ -36,22 +36,9 @@ function formatBytes(bytes: number): string {
 
 /** This node's scheduled backups (BACKUP_DIR): settings, how the last ones went, one on demand (admins). */
 export function BackupsPage({ role }: { role: Role }) {
-  const [status, setStatus] = useState<BackupStatus | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { data: status, error, setError, reload: load } = useLoaded<BackupStatus>('/api/admin/backups');
   const [made, setMade] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  async function load() {
-    try {
-      setStatus(await api.get<BackupStatus>('/api/admin/backups'));
-    } catch (failure) {
-      setError(messageOf(failure));
-    }
-  }
-
-  useEffect(() => {
-    void load();
-  }, []);
 
   async function backUpNow() {
     setBusy(true);

@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { useState } from 'preact/hooks';
+import { ApiError, api, type FieldError, messageOf, useLoaded } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
 import { fieldError, Loading, Notice, PageHeading, SelectField, TextField } from '../components/ui.js';
@@ -97,29 +97,21 @@ function TokenTable({
  * (an admin any token, a viewer their own).
  */
 export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
-  const [tokens, setTokens] = useState<OperatorToken[] | null>(null);
+  const {
+    data: tokens,
+    error,
+    setError,
+    reload: load,
+  } = useLoaded<OperatorToken[]>('/api/admin/operator-tokens');
   const [name, setName] = useState('');
   const [expiry, setExpiry] = useState<Expiry>('90');
   const [created, setCreated] = useState<(OperatorToken & { token: string }) | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [revoking, setRevoking] = useState<OperatorToken | null>(null);
   const [revokeBusy, setRevokeBusy] = useState(false);
   const [revokeError, setRevokeError] = useState<string | null>(null);
-
-  async function load() {
-    try {
-      setTokens(await api.get<OperatorToken[]>('/api/admin/operator-tokens'));
-    } catch (failure) {
-      setError(messageOf(failure));
-    }
-  }
-
-  useEffect(() => {
-    void load();
-  }, []);
 
   async function submit(event: Event) {
     event.preventDefault();

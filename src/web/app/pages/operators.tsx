@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, messageOf } from '../api.js';
+import { useState } from 'preact/hooks';
+import { api, messageOf, useLoaded } from '../api.js';
 import { AddOperator, article, ROLE_LABELS } from '../components/add-operator.js';
 import { ChangePassword } from '../components/change-password.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
@@ -91,25 +91,12 @@ function ConfirmationText({ action, username }: Confirming) {
  */
 export function OperatorsPage({ operator }: { operator: SignedIn }) {
   const admin = operator.role === 'admin';
-  const [operators, setOperators] = useState<Operator[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { data: operators, error, setError, reload: load } = useLoaded<Operator[]>('/api/admin/operators');
   const [notice, setNotice] = useState<string | null>(null);
   const [changing, setChanging] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Confirming | null>(null);
   const [confirmError, setConfirmError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  async function load() {
-    try {
-      setOperators(await api.get<Operator[]>('/api/admin/operators'));
-    } catch (failure) {
-      setError(messageOf(failure));
-    }
-  }
-
-  useEffect(() => {
-    void load();
-  }, []);
 
   async function changeRole(target: Operator) {
     const role: Role = target.role === 'admin' ? 'viewer' : 'admin';
