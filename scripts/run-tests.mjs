@@ -16,10 +16,14 @@ function collect(dir) {
   return out;
 }
 
+// The web app (src/web/app) is not part of the server's build: the browser tests build it on their own.
+const WEB_APP = join('src', 'web', 'app');
+
 function newest(dir) {
   let at = 0;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
+    if (path === WEB_APP) continue;
     const stat = statSync(path);
     at = Math.max(at, stat.isDirectory() ? newest(path) : stat.mtimeMs);
   }

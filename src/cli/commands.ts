@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
-import { ADMIN_USERNAME } from '../services/operators.js';
+import { ADMIN_USERNAME, describeAccounts } from '../services/operators.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -218,7 +218,12 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         print(
           json,
           operators.map((o) => ({ ...o, createdAt: new Date(o.createdAt).toISOString() })),
-          operators.map((o) => `${o.username} (${o.role})`).join('\n') || '(no operators)',
+          operators
+            .map(
+              (o) =>
+                `${o.username} (${o.role}; ${o.accounts === null ? '' : 'accounts: '}${describeAccounts(o.accounts)})`,
+            )
+            .join('\n') || '(no operators)',
         );
         return 0;
       });
@@ -228,9 +233,27 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         throw new UsageError('operator role needs a username and admin or viewer');
       return withRuntime(config, async ({ services }) => {
         // The command line is nobody's own session: '' matches no operator, so any role may be changed.
-        const changed = await services.operators.setRole(username, role, '');
+        const changed = await services.operators.changeOperator(username, { role }, '');
         await recordAudit(services.ctx, actor, null, 'operator.role-changed', { username, role });
         print(json, { username, role: changed.role }, `${username} is now a ${changed.role}`);
+        return 0;
+      });
+    }
+    case 'operator accounts': {
+      const [username, which, ...extra] = rest;
+      if (!username || !which || extra.length > 0)
+        throw new UsageError(
+          'operator accounts needs a username and --all or a comma-separated list of accounts',
+        );
+      const accounts = which === '--all' ? null : which.split(',').filter((a) => a !== '');
+      return withRuntime(config, async ({ services }) => {
+        const changed = await services.operators.changeOperator(username, { accounts }, '');
+        const described = describeAccounts(changed.accounts);
+        await recordAudit(services.ctx, actor, null, 'operator.accounts-changed', {
+          username,
+          accounts: described,
+        });
+        print(json, { username, accounts: changed.accounts }, `${username} acts on ${described} now`);
         return 0;
       });
     }

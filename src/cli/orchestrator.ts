@@ -20,6 +20,7 @@ Commands:
                                            else a generated one is printed); makes U, as an admin, if new
   operator list                            list operators with their roles
   operator role <username> admin|viewer    change an operator's role (takes effect at once)
+  operator accounts <username> --all|A,B   let an operator act on every account, or on these only
   operator reset-totp <username>           remove an operator's one-time codes (a lost phone)
   master-key rotate --new-key-file F | --generate [--batch-size N]
                                            re-seal every stored secret under a new master key, then

@@ -290,14 +290,31 @@ export class AuthHooks {
     options: {
       /** Open to a signed-in operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
       beforeTotp?: boolean;
+      /**
+       * What an operator limited to some accounts may do here. By default, a route that names an account
+       * (`:accountId`) is theirs for their accounts (any other answers 404, as one that does not exist), and any
+       * other route is for operators of every account (403). `own`: the route concerns the caller alone, or
+       * answers only what is theirs. `platform`: for operators of every account, even if it names an account.
+       */
+      accounts?: 'own' | 'platform';
     } = {},
   ): onRequestHookHandler {
-    const allowed = async (identity: OperatorIdentity) => {
+    const allowed = async (identity: OperatorIdentity, request: FastifyRequest) => {
       if (least === 'admin' && identity.role !== 'admin')
         throw new AppError(
           'forbidden',
           `this needs an admin operator; ${identity.username} is a ${identity.role}`,
         );
+      if (identity.accounts !== null && options.accounts !== 'own') {
+        const accountId = (request.params as { accountId?: unknown } | undefined)?.accountId;
+        if (typeof accountId !== 'string' || options.accounts === 'platform')
+          throw new AppError(
+            'forbidden',
+            `this needs an operator of every account; ${identity.username} acts on some accounts only`,
+          );
+        if (!identity.accounts.includes(accountId))
+          throw new AppError('not_found', `no account ${accountId}`);
+      }
       if (!options.beforeTotp && (await this.services.operators.mustSetUpTotp(identity)))
         throw new AppError(
           'mfa_setup_required',
@@ -311,7 +328,7 @@ export class AuthHooks {
           this.services.operators.fromToken(header.slice(7).trim()),
         );
         if (!identity) throw new AppError('unauthorized', 'the operator token is not valid');
-        await allowed(identity);
+        await allowed(identity, request);
         request.operator = identity;
         return;
       }
@@ -333,7 +350,7 @@ export class AuthHooks {
           throw new AppError('forbidden', 'a valid x-csrf-token header is required for changes');
         }
       }
-      await allowed(identity);
+      await allowed(identity, request);
       request.operator = identity;
     };
   }

@@ -5,7 +5,18 @@ export interface OperatorRecord {
   username: string;
   passwordHash: string;
   role: OperatorRole;
+  /**
+   * The accounts the operator acts on, with their role; null: every account (and what belongs to no account:
+   * operators, backups, the audit log). An empty list: none.
+   */
+  accounts: string[] | null;
   createdAt: number;
+}
+
+/** What an admin changes of another operator at once; what is left out stays. */
+export interface OperatorChange {
+  role?: OperatorRole;
+  accounts?: string[] | null;
 }
 
 /** An operator as lists show them: with whether they sign in with a one-time code too. */
@@ -52,8 +63,13 @@ export interface OperatorStore {
   createOperator(operator: OperatorRecord): Promise<boolean>;
   getOperator(username: string): Promise<OperatorRecord | null>;
   setOperatorPassword(username: string, passwordHash: string): Promise<boolean>;
-  /** False when there is no such operator. */
-  setOperatorRole(username: string, role: OperatorRole): Promise<boolean>;
+  /** Changes the role and/or the accounts; false when there is no such operator. */
+  updateOperator(username: string, change: OperatorChange): Promise<boolean>;
+  /**
+   * Takes an account out of every operator's accounts (an account being deleted: its id may one day name
+   * another tenant's account); how many operators had it.
+   */
+  removeAccountFromOperators(accountId: string): Promise<number>;
   createSession(session: OperatorSessionRecord): Promise<void>;
   getSession(idHash: string): Promise<OperatorSessionRecord | null>;
   /** Deletes one session, or with a username and no id every session of that operator. */

@@ -144,6 +144,8 @@ export class AccountService {
   /** Removes a deleted account's data; each step can run again. */
   async #purge(accountId: string): Promise<void> {
     const store = this.ctx.store;
+    // First: no operator limited to accounts may keep this id, which may one day name another tenant's account.
+    await store.operators.removeAccountFromOperators(accountId);
     await store.credentials.deleteAccountCredentials(accountId);
     await store.tokens.deleteTestToken(accountId);
     await store.policies.deletePolicySet(accountId);

@@ -3,6 +3,7 @@ import { formatSecret, hashSecret, OPERATOR_TOKEN_PREFIX } from '../core/auth/se
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type {
+  OperatorChange,
   OperatorRecord,
   OperatorRole,
   OperatorSessionRecord,
@@ -19,6 +20,8 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MIN_PASSWORD_LENGTH = 12;
 /** An operator API token lives at most this many days (when it expires at all). */
 export const MAX_TOKEN_DAYS = 3650;
+/** How many accounts an operator can be limited to (beyond that, every account is the likely intent). */
+export const MAX_OPERATOR_ACCOUNTS = 1000;
 const DAY_MS = 86_400_000;
 /** Compared against for an unknown operator, so both failures cost one scrypt. */
 const DUMMY_PASSWORD_HASH =
@@ -28,10 +31,20 @@ export interface OperatorIdentity {
   username: string;
   /** Read from the operator on every request, so a change of role holds at once. */
   role: OperatorRole;
+  /** The accounts the operator acts on; null: every account. Read on every request, as the role. */
+  accounts: readonly string[] | null;
   /** Present for browser sessions: the token every change must repeat in `x-csrf-token`. */
   csrfToken: string | null;
   via: 'session' | 'token';
 }
+
+/** An operator's accounts in words, for the audit log and the command line: `every account`, `a, b` or `none`. */
+export function describeAccounts(accounts: readonly string[] | null): string {
+  return accounts === null ? 'every account' : accounts.join(', ') || 'none';
+}
+
+/** An operator as the admin API shows one: never the password's hash. */
+export type OperatorView = Omit<OperatorRecord, 'passwordHash'>;
 
 /** An operator API token as lists show it: never the token itself, which is shown once, at creation. */
 export type OperatorTokenView = Omit<OperatorTokenRecord, 'tokenHash'>;
@@ -71,6 +84,7 @@ export class OperatorService {
       username: ADMIN_USERNAME,
       passwordHash: await hashPassword(password, this.ctx.random.bytes(16)),
       role: 'admin',
+      accounts: null,
       createdAt: this.ctx.clock.now(),
     });
     return { created, generatedPassword: created ? generated : null };
@@ -185,7 +199,13 @@ export class OperatorService {
     }
     const operator = await this.ctx.store.operators.getOperator(session.username);
     if (!operator) return null;
-    return { username: session.username, role: operator.role, csrfToken: session.csrfToken, via: 'session' };
+    return {
+      username: session.username,
+      role: operator.role,
+      accounts: operator.accounts,
+      csrfToken: session.csrfToken,
+      via: 'session',
+    };
   }
 
   async fromToken(token: string): Promise<OperatorIdentity | null> {
@@ -197,7 +217,13 @@ export class OperatorService {
     const operator = await this.ctx.store.operators.getOperator(record.username);
     if (!operator) return null;
     this.#recordUse(tokenHash, now);
-    return { username: record.username, role: operator.role, csrfToken: null, via: 'token' };
+    return {
+      username: record.username,
+      role: operator.role,
+      accounts: operator.accounts,
+      csrfToken: null,
+      via: 'token',
+    };
   }
 
   async signOut(sessionId: string): Promise<void> {
@@ -234,9 +260,14 @@ export class OperatorService {
     return { ...view, token };
   }
 
-  /** Every operator's API tokens, oldest first: every operator sees them all (an admin revokes any). */
-  async listApiTokens(): Promise<OperatorTokenView[]> {
-    return (await this.ctx.store.operators.listOperatorTokens()).map(({ tokenHash: _, ...view }) => view);
+  /**
+   * API tokens, oldest first: an operator of every account sees every operator's (an admin revokes any); one
+   * limited to some accounts sees only their own (other operators may be another tenant's people).
+   */
+  async listApiTokens(by: Pick<OperatorIdentity, 'username' | 'accounts'>): Promise<OperatorTokenView[]> {
+    return (await this.ctx.store.operators.listOperatorTokens())
+      .filter((t) => by.accounts === null || t.username === by.username)
+      .map(({ tokenHash: _, ...view }) => view);
   }
 
   /**
@@ -245,9 +276,14 @@ export class OperatorService {
    */
   async revokeApiToken(
     id: string,
-    by: Pick<OperatorIdentity, 'username' | 'role'>,
+    by: Pick<OperatorIdentity, 'username' | 'role' | 'accounts'>,
   ): Promise<OperatorTokenView> {
-    if (by.role !== 'admin') {
+    if (by.accounts !== null) {
+      // Another operator's token is not theirs to know of: the same answer as a token that does not exist.
+      const token = (await this.ctx.store.operators.listOperatorTokens()).find((t) => t.id === id);
+      if (token && token.username !== by.username)
+        throw new AppError('not_found', `no operator API token ${id}`);
+    } else if (by.role !== 'admin') {
       const token = (await this.ctx.store.operators.listOperatorTokens()).find((t) => t.id === id);
       if (token && token.username !== by.username)
         throw new AppError(
@@ -262,25 +298,30 @@ export class OperatorService {
     return view;
   }
 
-  async listOperators(): Promise<(Omit<OperatorRecord, 'passwordHash'> & { totpEnabled: boolean })[]> {
-    return (await this.ctx.store.operators.listOperators()).map(
-      ({ username, role, createdAt, totpEnabled }) => ({ username, role, createdAt, totpEnabled }),
-    );
+  async listOperators(): Promise<(OperatorView & { totpEnabled: boolean })[]> {
+    return (await this.ctx.store.operators.listOperators()).map(({ passwordHash: _, ...view }) => view);
   }
 
-  /** Makes an operator an admin or a viewer, at once; nobody changes their own role. */
-  async setRole(
-    username: string,
-    role: OperatorRole,
-    by: string,
-  ): Promise<Omit<OperatorRecord, 'passwordHash'>> {
-    if (username === by) throw new AppError('conflict', 'you cannot change your own role; ask another admin');
+  /**
+   * Changes an operator's role, accounts or both, at once (read on every request); nobody changes their own.
+   * Accounts must exist (see `#checkAccounts`).
+   */
+  async changeOperator(username: string, change: OperatorChange, by: string): Promise<OperatorView> {
+    if (username === by)
+      throw new AppError('conflict', 'you cannot change your own role or accounts; ask another admin');
+    if (change.role === undefined && change.accounts === undefined)
+      throw new AppError('validation_failed', 'give a role, accounts, or both');
+    const accounts = change.accounts === undefined ? undefined : await this.#checkAccounts(change.accounts);
     const operators = this.ctx.store.operators;
-    const changed = (await operators.setOperatorRole(username, role))
+    const changed = (await operators.updateOperator(username, {
+      ...(change.role === undefined ? {} : { role: change.role }),
+      ...(accounts === undefined ? {} : { accounts }),
+    }))
       ? await operators.getOperator(username)
       : null;
     if (!changed) throw new AppError('not_found', `no operator ${username}`);
-    return { username: changed.username, role: changed.role, createdAt: changed.createdAt };
+    const { passwordHash: _, ...view } = changed;
+    return view;
   }
 
   /** A new operator; returns the password when it was generated here (to be shown once). */
@@ -288,23 +329,47 @@ export class OperatorService {
     username: string,
     password: string | null,
     role: OperatorRole,
-  ): Promise<{ username: string; role: OperatorRole; createdAt: number; generatedPassword: string | null }> {
+    accountList: string[] | null = null,
+  ): Promise<OperatorView & { generatedPassword: string | null }> {
     if (!USERNAME_PATTERN.test(username))
       throw new AppError(
         'validation_failed',
         'username must be 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
       );
     if (password !== null) checkPassword(password);
+    const accounts = await this.#checkAccounts(accountList);
     const generated = password === null ? this.ctx.random.bytes(18).toString('base64url') : null;
     const createdAt = this.ctx.clock.now();
     const created = await this.ctx.store.operators.createOperator({
       username,
       passwordHash: await hashPassword(password ?? (generated as string), this.ctx.random.bytes(16)),
       role,
+      accounts,
       createdAt,
     });
     if (!created) throw new AppError('conflict', `the operator ${username} exists already`);
-    return { username, role, createdAt, generatedPassword: generated };
+    return { username, role, accounts, createdAt, generatedPassword: generated };
+  }
+
+  /**
+   * An operator's accounts as stored: null (every account) as it is, else sorted without repeats, each an account
+   * that exists now. A deleted account's id is refused: it may one day name another tenant's account (and the
+   * deletion takes it out of every operator's list).
+   */
+  async #checkAccounts(accounts: string[] | null): Promise<string[] | null> {
+    if (accounts === null) return null;
+    const unique = [...new Set(accounts)].sort();
+    if (unique.length > MAX_OPERATOR_ACCOUNTS)
+      throw new AppError(
+        'validation_failed',
+        `an operator is limited to at most ${MAX_OPERATOR_ACCOUNTS} accounts; give null for every account`,
+      );
+    for (const accountId of unique) {
+      const found = await this.ctx.store.accounts.getAccount(accountId);
+      if (!found || found.status === 'deleted')
+        throw new AppError('validation_failed', `accounts: no account ${accountId}`);
+    }
+    return unique;
   }
 
   /**
@@ -346,6 +411,7 @@ export class OperatorService {
         username,
         passwordHash: hash,
         role: 'admin',
+        accounts: null,
         createdAt: this.ctx.clock.now(),
       });
       if (!created) throw new AppError('conflict', `could not set the password of ${username}`);

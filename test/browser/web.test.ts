@@ -710,7 +710,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       assert.equal(((await session.json()) as { role: string }).role, 'admin');
     } finally {
       await viewerContext.close();
-      for (const t of madeTokens) await operators.revokeApiToken(t.id, { username: 'admin', role: 'admin' });
+      for (const t of madeTokens)
+        await operators.revokeApiToken(t.id, { username: 'admin', role: 'admin', accounts: null });
     }
   });
 

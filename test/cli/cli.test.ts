@@ -103,7 +103,20 @@ describe('orchestrator CLI', () => {
     const demoted = await cli('operator', 'role', 'night-shift', 'viewer');
     assert.equal(demoted.code, 0, demoted.stderr);
     assert.match(demoted.stdout, /night-shift is now a viewer/);
-    assert.match((await cli('operator', 'list')).stdout, /night-shift \(viewer\)/);
+    assert.match((await cli('operator', 'list')).stdout, /night-shift \(viewer; every account\)/);
+    // Limited to accounts, and back to every account.
+    const limited = await cli('operator', 'accounts', 'night-shift', 'le12345678');
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.match(limited.stdout, /night-shift acts on le12345678 now/);
+    assert.match((await cli('operator', 'list')).stdout, /night-shift \(viewer; accounts: le12345678\)/);
+    const ghost = await cli('operator', 'accounts', 'night-shift', 'le12345678,no-such-account');
+    assert.equal(ghost.code, 1);
+    assert.match(ghost.stderr, /no account no-such-account/);
+    assert.deepEqual(
+      JSON.parse((await cli('operator', 'accounts', 'night-shift', '--all', '--json')).stdout),
+      { username: 'night-shift', accounts: null },
+    );
+    assert.equal((await cli('operator', 'accounts', 'night-shift')).code, 2);
     // The way back when no admin is left: the command line may change anyone's role, admin's too.
     assert.equal((await cli('operator', 'role', 'admin', 'viewer')).code, 0);
     assert.equal(

@@ -208,12 +208,51 @@ describeStoreContract('auth stores', (store, it) => {
     );
   });
 
+  it("keeps an operator's accounts: every account (null), a list, none; one account taken out of every list", async () => {
+    const make = (username: string, accounts: string[] | null) =>
+      store.operators.createOperator({ username, passwordHash: 'h', role: 'viewer', accounts, createdAt: 1 });
+    assert.equal(await make('all', null), true);
+    assert.equal(await make('two', ['acct-a', 'acct-b']), true);
+    assert.equal(await make('one', ['acct-b']), true);
+    assert.equal(await make('none', []), true);
+    const accountsOf = async (username: string) => (await store.operators.getOperator(username))?.accounts;
+    assert.equal(await accountsOf('all'), null);
+    assert.deepEqual(await accountsOf('two'), ['acct-a', 'acct-b']);
+    assert.deepEqual(await accountsOf('none'), [], 'an empty list is not every account');
+
+    // A change of accounts leaves the role, and a change of role the accounts.
+    assert.equal(await store.operators.updateOperator('all', { accounts: ['acct-c'] }), true);
+    assert.equal(await store.operators.updateOperator('two', { role: 'admin' }), true);
+    assert.deepEqual(await store.operators.getOperator('all'), {
+      username: 'all',
+      passwordHash: 'h',
+      role: 'viewer',
+      accounts: ['acct-c'],
+      createdAt: 1,
+    });
+    assert.deepEqual(await accountsOf('two'), ['acct-a', 'acct-b']);
+    assert.equal((await store.operators.getOperator('two'))?.role, 'admin');
+    assert.equal(await store.operators.updateOperator('all', { accounts: null, role: 'admin' }), true);
+    assert.equal(await accountsOf('all'), null);
+    assert.equal(await store.operators.updateOperator('ghost', { accounts: [] }), false);
+
+    assert.equal(await store.operators.removeAccountFromOperators('acct-b'), 2);
+    assert.deepEqual(await accountsOf('two'), ['acct-a']);
+    assert.deepEqual(await accountsOf('one'), [], 'its only account gone: none, never every account');
+    assert.equal(await accountsOf('all'), null);
+    assert.equal(await store.operators.removeAccountFromOperators('acct-b'), 0);
+    const listed = new Map((await store.operators.listOperators()).map((o) => [o.username, o.accounts]));
+    assert.deepEqual(Object.fromEntries(listed), { all: null, none: [], one: [], two: ['acct-a'] });
+    for (const username of listed.keys()) await store.operators.deleteOperator(username);
+  });
+
   it('stores operators, sessions and operator tokens', async () => {
     assert.equal(
       await store.operators.createOperator({
         username: 'op',
         passwordHash: 'h',
         role: 'admin',
+        accounts: null,
         createdAt: 1,
       }),
       true,
@@ -223,6 +262,7 @@ describeStoreContract('auth stores', (store, it) => {
         username: 'op',
         passwordHash: 'x',
         role: 'viewer',
+        accounts: null,
         createdAt: 2,
       }),
       false,
@@ -235,15 +275,16 @@ describeStoreContract('auth stores', (store, it) => {
       'admin',
       'the second create changed nothing',
     );
-    assert.equal(await store.operators.setOperatorRole('op', 'viewer'), true);
-    assert.equal(await store.operators.setOperatorRole('ghost', 'viewer'), false);
+    assert.equal(await store.operators.updateOperator('op', { role: 'viewer' }), true);
+    assert.equal(await store.operators.updateOperator('ghost', { role: 'viewer' }), false);
     assert.deepEqual(await store.operators.getOperator('op'), {
       username: 'op',
       passwordHash: 'h2',
       role: 'viewer',
+      accounts: null,
       createdAt: 1,
     });
-    assert.equal(await store.operators.setOperatorRole('op', 'admin'), true);
+    assert.equal(await store.operators.updateOperator('op', { role: 'admin' }), true);
     const s = (id: string) => ({
       idHash: id,
       username: 'op',
@@ -274,7 +315,13 @@ describeStoreContract('auth stores', (store, it) => {
   it('lists, touches and deletes operator tokens; removes an operator with their sessions and tokens', async () => {
     for (const username of ['zed', 'amy', 'Bob'])
       assert.ok(
-        await store.operators.createOperator({ username, passwordHash: 'h', role: 'viewer', createdAt: 5 }),
+        await store.operators.createOperator({
+          username,
+          passwordHash: 'h',
+          role: 'viewer',
+          accounts: null,
+          createdAt: 5,
+        }),
       );
     const token = (id: string, username: string, createdAt: number) => ({
       id: id.repeat(32),
@@ -329,6 +376,7 @@ describeStoreContract('auth stores', (store, it) => {
         username: 'amy',
         passwordHash: 'h',
         role: 'admin',
+        accounts: null,
         createdAt: 6,
       }),
     );
@@ -341,6 +389,7 @@ describeStoreContract('auth stores', (store, it) => {
         username: 'purged',
         passwordHash: 'h',
         role: 'admin',
+        accounts: null,
         createdAt: 1,
       }),
     );
@@ -388,6 +437,7 @@ describeStoreContract('auth stores', (store, it) => {
         username: 'otp',
         passwordHash: 'h',
         role: 'admin',
+        accounts: null,
         createdAt: 1,
       }),
     );

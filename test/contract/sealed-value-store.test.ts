@@ -65,7 +65,13 @@ describeStoreContract('sealed value store', (store, it) => {
     }
     // Operators' TOTP secrets, pending or on, and an operator without one.
     for (const username of ['op-b', 'op-a', 'op-none'])
-      await store.operators.createOperator({ username, passwordHash: 'h', role: 'admin', createdAt: 1 });
+      await store.operators.createOperator({
+        username,
+        passwordHash: 'h',
+        role: 'admin',
+        accounts: null,
+        createdAt: 1,
+      });
     for (const username of ['op-b', 'op-a'])
       await store.operators.putPendingTotp({ username, secretCipher: `o-${username}`, createdAt: 1 });
     await store.operators.enableTotp('op-b', 5, 2, ['r1']);

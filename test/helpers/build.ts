@@ -4,20 +4,21 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The newest modification time of any file under `dir` (0 for an empty folder). */
-export function newestMtime(dir: string): number {
+/** The newest modification time of any file under `dir` but those under `skip` (0 for an empty folder). */
+export function newestMtime(dir: string, skip?: string): number {
   let newest = 0;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
+    if (path === skip) continue;
     const stat = statSync(path);
-    newest = Math.max(newest, stat.isDirectory() ? newestMtime(path) : stat.mtimeMs);
+    newest = Math.max(newest, stat.isDirectory() ? newestMtime(path, skip) : stat.mtimeMs);
   }
   return newest;
 }
 
-/** Whether `built` exists and is at least as new as every file under `sources`. */
-export function upToDate(built: string, sources: string): boolean {
-  return existsSync(built) && statSync(built).mtimeMs >= newestMtime(sources);
+/** Whether `built` exists and is at least as new as every file under `sources` (but those under `skip`). */
+export function upToDate(built: string, sources: string, skip?: string): boolean {
+  return existsSync(built) && statSync(built).mtimeMs >= newestMtime(sources, skip);
 }
 
 /** The compiled CLI (`npm ci` and the test runner build it); tests run it as `npm start` does. */
@@ -29,7 +30,8 @@ export const BUILT_CLI = join(ROOT, 'dist', 'cli', 'main.js');
  * first, a test file run on its own must be preceded by `npm run build`.
  */
 export function orchestratorArgs(...args: string[]): string[] {
-  if (!upToDate(BUILT_CLI, join(ROOT, 'src')))
+  // The web app is not part of the server's build (the browser tests build it on their own).
+  if (!upToDate(BUILT_CLI, join(ROOT, 'src'), join(ROOT, 'src', 'web', 'app')))
     throw new Error('dist/ is older than src/: run the tests with `npm test`, or `npm run build` first');
   return [BUILT_CLI, ...args];
 }

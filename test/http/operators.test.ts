@@ -57,6 +57,7 @@ describe('operators and their API tokens', () => {
     assert.deepEqual(chosen.json(), {
       username: 'ops-1',
       role: 'viewer',
+      accounts: null,
       createdAt: new Date(t.clock.now()).toISOString(),
     });
     await signIn(t, 'ops-1', 'a long enough secret');

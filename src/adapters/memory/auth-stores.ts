@@ -2,9 +2,9 @@ import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/acc
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
+  OperatorChange,
   OperatorListing,
   OperatorRecord,
-  OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
@@ -345,11 +345,23 @@ export class MemoryOperatorStore implements OperatorStore {
     return true;
   }
 
-  async setOperatorRole(username: string, role: OperatorRole): Promise<boolean> {
+  async updateOperator(username: string, change: OperatorChange): Promise<boolean> {
     const found = this.#operators.get(username);
     if (!found) return false;
-    found.role = role;
+    if (change.role !== undefined) found.role = change.role;
+    if (change.accounts !== undefined)
+      found.accounts = change.accounts === null ? null : [...change.accounts];
     return true;
+  }
+
+  async removeAccountFromOperators(accountId: string): Promise<number> {
+    let changed = 0;
+    for (const operator of this.#operators.values()) {
+      if (!operator.accounts?.includes(accountId)) continue;
+      operator.accounts = operator.accounts.filter((a) => a !== accountId);
+      changed++;
+    }
+    return changed;
   }
 
   async createSession(session: OperatorSessionRecord): Promise<void> {

@@ -119,4 +119,9 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-007',
     sql: `ALTER TABLE operator_totp ADD COLUMN recovery_codes JSONB NOT NULL DEFAULT '[]'::jsonb`,
   },
+  {
+    // Operators limited to some accounts: a JSON array of account ids; NULL (every operator until now) is every account.
+    id: 'auth-008',
+    sql: `ALTER TABLE operators ADD COLUMN accounts JSONB`,
+  },
 ];

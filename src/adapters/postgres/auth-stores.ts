@@ -2,9 +2,9 @@ import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/acc
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
+  OperatorChange,
   OperatorListing,
   OperatorRecord,
-  OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
@@ -286,13 +286,23 @@ export class PostgresSealedValueStore implements SealedValueStore {
   }
 }
 
+/** An operator's accounts as stored: NULL for every account, else a JSON array. */
+const accountsColumn = (accounts: string[] | null): string | null =>
+  accounts === null ? null : JSON.stringify(accounts);
+
 export class PostgresOperatorStore implements OperatorStore {
   constructor(private readonly pool: PostgresPool) {}
 
   async createOperator(operator: OperatorRecord): Promise<boolean> {
     const result = await this.pool.query(
-      'INSERT INTO operators (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [operator.username, operator.passwordHash, operator.role, operator.createdAt],
+      'INSERT INTO operators (username, password_hash, role, accounts, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+      [
+        operator.username,
+        operator.passwordHash,
+        operator.role,
+        accountsColumn(operator.accounts),
+        operator.createdAt,
+      ],
     );
     return result.rowCount === 1;
   }
@@ -311,12 +321,27 @@ export class PostgresOperatorStore implements OperatorStore {
     return result.rowCount === 1;
   }
 
-  async setOperatorRole(username: string, role: OperatorRole): Promise<boolean> {
-    const result = await this.pool.query('UPDATE operators SET role = $1 WHERE username = $2', [
-      role,
-      username,
-    ]);
+  async updateOperator(username: string, change: OperatorChange): Promise<boolean> {
+    const { role, accounts } = change;
+    const result = await this.pool.query(
+      `UPDATE operators SET role = CASE WHEN $1 THEN $2 ELSE role END,
+         accounts = CASE WHEN $3 THEN $4::jsonb ELSE accounts END WHERE username = $5`,
+      [role !== undefined, role ?? null, accounts !== undefined, accountsColumn(accounts ?? null), username],
+    );
     return result.rowCount === 1;
+  }
+
+  async removeAccountFromOperators(accountId: string): Promise<number> {
+    const result = await this.pool.query(
+      `UPDATE operators
+         SET accounts = COALESCE(
+           (SELECT jsonb_agg(value ORDER BY at) FROM jsonb_array_elements_text(accounts) WITH ORDINALITY AS e(value, at)
+             WHERE value <> $1),
+           '[]'::jsonb)
+       WHERE accounts ? $1`,
+      [accountId],
+    );
+    return result.rowCount ?? 0;
   }
 
   async createSession(record: OperatorSessionRecord): Promise<void> {

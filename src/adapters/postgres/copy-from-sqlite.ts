@@ -56,7 +56,11 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
     ],
     order: 'kid',
   },
-  { name: 'operators', columns: ['username', 'password_hash', 'role', 'created_at'], order: 'username' },
+  {
+    name: 'operators',
+    columns: ['username', 'password_hash', 'role', 'accounts', 'created_at'],
+    order: 'username',
+  },
   {
     name: 'operator_totp',
     columns: ['username', 'secret_cipher', 'created_at', 'enabled_at', 'last_step', 'recovery_codes'],

@@ -74,6 +74,9 @@ export const operatorFromRow = (row: Row): OperatorRecord => ({
   username: String(row.username),
   passwordHash: String(row.password_hash),
   role: row.role === 'viewer' ? 'viewer' : 'admin',
+  // Only NULL is every account; anything but a list of names (a damaged row, a query without the column) reads
+  // as none, never as every account.
+  accounts: row.accounts === null ? null : stringList(row.accounts),
   createdAt: num(row.created_at),
 });
 

@@ -111,4 +111,9 @@ export const authMigrations: SqliteMigration[] = [
     id: 'auth-006',
     sql: `ALTER TABLE operator_totp ADD COLUMN recovery_codes TEXT NOT NULL DEFAULT '[]'`,
   },
+  {
+    // Operators limited to some accounts: a JSON array of account ids; NULL (every operator until now) is every account.
+    id: 'auth-007',
+    sql: `ALTER TABLE operators ADD COLUMN accounts TEXT`,
+  },
 ];

@@ -2,9 +2,9 @@ import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/acc
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
+  OperatorChange,
   OperatorListing,
   OperatorRecord,
-  OperatorRole,
   OperatorSessionRecord,
   OperatorStore,
   OperatorTokenRecord,
@@ -272,6 +272,10 @@ export class SqliteSealedValueStore implements SealedValueStore {
   }
 }
 
+/** An operator's accounts as stored: NULL for every account, else a JSON array. */
+const accountsColumn = (accounts: string[] | null): string | null =>
+  accounts === null ? null : JSON.stringify(accounts);
+
 export class SqliteOperatorStore implements OperatorStore {
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -279,9 +283,15 @@ export class SqliteOperatorStore implements OperatorStore {
     return (
       this.db
         .prepare(
-          'INSERT INTO operators (username, password_hash, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+          'INSERT INTO operators (username, password_hash, role, accounts, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         )
-        .run(operator.username, operator.passwordHash, operator.role, operator.createdAt).changes === 1
+        .run(
+          operator.username,
+          operator.passwordHash,
+          operator.role,
+          accountsColumn(operator.accounts),
+          operator.createdAt,
+        ).changes === 1
     );
   }
 
@@ -299,10 +309,32 @@ export class SqliteOperatorStore implements OperatorStore {
     );
   }
 
-  async setOperatorRole(username: string, role: OperatorRole): Promise<boolean> {
+  async updateOperator(username: string, change: OperatorChange): Promise<boolean> {
+    const { role, accounts } = change;
     return (
-      this.db.prepare('UPDATE operators SET role = ? WHERE username = ?').run(role, username).changes === 1
+      this.db
+        .prepare(
+          `UPDATE operators SET role = CASE WHEN ? THEN ? ELSE role END,
+             accounts = CASE WHEN ? THEN ? ELSE accounts END WHERE username = ?`,
+        )
+        .run(
+          role === undefined ? 0 : 1,
+          role ?? null,
+          accounts === undefined ? 0 : 1,
+          accountsColumn(accounts ?? null),
+          username,
+        ).changes === 1
     );
+  }
+
+  async removeAccountFromOperators(accountId: string): Promise<number> {
+    return this.db
+      .prepare(
+        `UPDATE operators
+           SET accounts = (SELECT json_group_array(value) FROM json_each(operators.accounts) WHERE value <> @id)
+         WHERE accounts IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(operators.accounts) WHERE value = @id)`,
+      )
+      .run({ id: accountId }).changes;
   }
 
   async createSession(session: OperatorSessionRecord): Promise<void> {

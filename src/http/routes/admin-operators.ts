@@ -1,8 +1,15 @@
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
+import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
-import type { OperatorTokenView } from '../../services/operators.js';
-import { MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, SESSION_TTL_MS } from '../../services/operators.js';
+import type { OperatorTokenView, OperatorView as ServiceOperatorView } from '../../services/operators.js';
+import {
+  describeAccounts,
+  MAX_OPERATOR_ACCOUNTS,
+  MAX_TOKEN_DAYS,
+  MIN_PASSWORD_LENGTH,
+  SESSION_TTL_MS,
+} from '../../services/operators.js';
 import { operatorActor } from '../actor.js';
 import { setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
@@ -29,7 +36,29 @@ const tokenView = (token: OperatorTokenView) => ({
 export const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], {
   description: 'admin: everything; viewer: reads what holds no secret, and their own password and API tokens',
 });
-const OperatorView = Type.Object({ username: Type.String(), role: Role, createdAt: Time });
+export const OperatorAccounts = Type.Union(
+  [
+    Type.Array(Type.String({ pattern: ACCOUNT_ID_PATTERN.source }), { maxItems: MAX_OPERATOR_ACCOUNTS }),
+    Type.Null(),
+  ],
+  {
+    description:
+      'null: every account (and operators, backups and the audit log); a list: only these accounts, where the ' +
+      'role applies',
+  },
+);
+const OperatorView = Type.Object({
+  username: Type.String(),
+  role: Role,
+  accounts: OperatorAccounts,
+  createdAt: Time,
+});
+const operatorView = (o: ServiceOperatorView) => ({
+  username: o.username,
+  role: o.role,
+  accounts: o.accounts,
+  createdAt: iso(o.createdAt),
+});
 const OperatorListing = Type.Object({
   ...OperatorView.properties,
   totpEnabled: Type.Boolean({ description: 'their sign-in asks for a one-time code' }),
@@ -45,7 +74,9 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   const operator = auth.operator();
   const viewer = auth.operator('viewer');
   /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
-  const anyone = auth.operator('viewer', { beforeTotp: true });
+  const anyone = auth.operator('viewer', { beforeTotp: true, accounts: 'own' });
+  /** Any operator, for what is theirs alone (an operator limited to accounts sees and revokes only their tokens). */
+  const own = auth.operator('viewer', { accounts: 'own' });
   const actor = operatorActor;
   const secureCookie = services.ctx.settings.issuer.startsWith('https://');
 
@@ -61,9 +92,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
     },
     async () =>
       (await services.operators.listOperators()).map((o) => ({
-        username: o.username,
-        role: o.role,
-        createdAt: iso(o.createdAt),
+        ...operatorView(o),
         totpEnabled: o.totpEnabled,
       })),
   );
@@ -80,14 +109,13 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
             username: Type.String({ minLength: 1, maxLength: 64 }),
             password: Type.Optional(Password),
             role: Type.Optional(Role),
+            accounts: Type.Optional(OperatorAccounts),
           },
           { additionalProperties: false },
         ),
         response: {
           201: Type.Object({
-            username: Type.String(),
-            role: Role,
-            createdAt: Time,
+            ...OperatorView.properties,
             password: Type.Optional(Type.String({ description: 'present when generated' })),
           }),
         },
@@ -98,18 +126,18 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         request.body.username,
         request.body.password ?? null,
         request.body.role ?? 'viewer',
+        request.body.accounts ?? null,
       );
       await recordAudit(services.ctx, actor(request), null, 'operator.created', {
         username: created.username,
         role: created.role,
+        accounts: describeAccounts(created.accounts),
       });
       return reply
         .code(201)
         .header('cache-control', 'no-store')
         .send({
-          username: created.username,
-          role: created.role,
-          createdAt: iso(created.createdAt),
+          ...operatorView(created),
           ...(created.generatedPassword === null ? {} : { password: created.generatedPassword }),
         });
     },
@@ -140,24 +168,31 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       onRequest: operator,
       schema: {
         tags: ['admin'],
-        summary: "Changes an operator's role, at once (not your own)",
+        summary: "Changes an operator's role and/or accounts, at once (not your own)",
         params: Username,
-        body: Type.Object({ role: Role }, { additionalProperties: false }),
+        body: Type.Object(
+          { role: Type.Optional(Role), accounts: Type.Optional(OperatorAccounts) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
         response: { 200: OperatorView },
       },
     },
     async (request) => {
       const { username } = request.params;
-      const changed = await services.operators.setRole(
+      const { role, accounts } = request.body;
+      const changed = await services.operators.changeOperator(
         username,
-        request.body.role,
+        { ...(role === undefined ? {} : { role }), ...(accounts === undefined ? {} : { accounts }) },
         request.operator?.username ?? '',
       );
-      await recordAudit(services.ctx, actor(request), null, 'operator.role-changed', {
-        username,
-        role: changed.role,
-      });
-      return { username, role: changed.role, createdAt: iso(changed.createdAt) };
+      if (role !== undefined)
+        await recordAudit(services.ctx, actor(request), null, 'operator.role-changed', { username, role });
+      if (accounts !== undefined)
+        await recordAudit(services.ctx, actor(request), null, 'operator.accounts-changed', {
+          username,
+          accounts: describeAccounts(changed.accounts),
+        });
+      return operatorView(changed);
     },
   );
 
@@ -199,20 +234,25 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.get(
     '/api/admin/operator-tokens',
     {
-      onRequest: viewer,
+      onRequest: own,
       schema: {
         tags: ['admin'],
-        summary: "Lists every operator's API tokens, oldest first (never the tokens themselves)",
+        summary:
+          "Lists every operator's API tokens (an operator limited to some accounts: their own), oldest first, " +
+          'never the tokens themselves',
         response: { 200: Type.Array(TokenView) },
       },
     },
-    async () => (await services.operators.listApiTokens()).map(tokenView),
+    async (request) =>
+      (await services.operators.listApiTokens(request.operator ?? { username: '', accounts: [] })).map(
+        tokenView,
+      ),
   );
 
   app.post(
     '/api/admin/operator-tokens',
     {
-      onRequest: viewer,
+      onRequest: own,
       schema: {
         tags: ['admin'],
         summary: 'Creates an operator API token for automation (shown once); it acts as you',
@@ -250,7 +290,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.delete(
     '/api/admin/operator-tokens/:id',
     {
-      onRequest: viewer,
+      onRequest: own,
       schema: {
         tags: ['admin'],
         summary: 'Revokes an operator API token at once, on every node',
@@ -261,7 +301,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
     async (request, reply) => {
       const revoked = await services.operators.revokeApiToken(
         request.params.id,
-        request.operator ?? { username: '', role: 'viewer' },
+        request.operator ?? { username: '', role: 'viewer', accounts: [] },
       );
       await recordAudit(services.ctx, actor(request), null, 'operator-token.revoked', {
         id: revoked.id,

@@ -27,9 +27,10 @@ function fromSession(identity: OperatorIdentity | null): OperatorIdentity {
  */
 export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
   const operator = auth.operator();
-  const viewer = auth.operator('viewer');
+  /** Any operator, for their own codes. */
+  const own = auth.operator('viewer', { accounts: 'own' });
   /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
-  const anyone = auth.operator('viewer', { beforeTotp: true });
+  const anyone = auth.operator('viewer', { beforeTotp: true, accounts: 'own' });
   const totp = services.operators.totp;
   const audit = (
     request: { operator: OperatorIdentity | null; ip: string },
@@ -103,7 +104,7 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
   app.post(
     '/api/admin/totp/recovery-codes',
     {
-      onRequest: viewer,
+      onRequest: own,
       schema: {
         tags: ['admin'],
         summary:
@@ -131,7 +132,7 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
   app.post(
     '/api/admin/totp/disable',
     {
-      onRequest: viewer,
+      onRequest: own,
       schema: {
         tags: ['admin'],
         summary:

@@ -10,7 +10,7 @@ import { SESSION_TTL_MS } from '../../services/operators.js';
 import { operatorActor } from '../actor.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
-import { Role } from './admin-operators.js';
+import { OperatorAccounts, Role } from './admin-operators.js';
 import { iso, NullableTime } from './times.js';
 
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
@@ -27,7 +27,9 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   const operator = auth.operator();
   const viewer = auth.operator('viewer');
   /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
-  const anyone = auth.operator('viewer', { beforeTotp: true });
+  const anyone = auth.operator('viewer', { beforeTotp: true, accounts: 'own' });
+  /** Changes to an account that only operators of every account make (suspend, resume, delete). */
+  const platformAdmin = auth.operator('admin', { accounts: 'platform' });
   const actor = operatorActor;
 
   app.post(
@@ -111,6 +113,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
           200: Type.Object({
             username: Type.String(),
             role: Role,
+            accounts: OperatorAccounts,
             csrfToken: Type.Union([Type.String(), Type.Null()]),
             totpSetupRequired: Type.Boolean({
               description: 'OPERATOR_TOTP=required and your one-time codes are not on yet: set them up first',
@@ -125,6 +128,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       return reply.header('cache-control', 'no-store').send({
         username: identity.username,
         role: identity.role,
+        accounts: identity.accounts === null ? null : [...identity.accounts],
         csrfToken: identity.csrfToken,
         totpSetupRequired: await services.operators.mustSetUpTotp(identity),
       });
@@ -150,10 +154,18 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.get(
     '/api/admin/accounts',
     {
-      onRequest: viewer,
-      schema: { tags: ['admin'], summary: 'Lists accounts', response: { 200: Type.Array(AccountView) } },
+      onRequest: auth.operator('viewer', { accounts: 'own' }),
+      schema: {
+        tags: ['admin'],
+        summary: 'Lists accounts (for an operator limited to some accounts, those)',
+        response: { 200: Type.Array(AccountView) },
+      },
     },
-    async () => (await services.accounts.list()).map(accountView),
+    async (request) => {
+      const mine = request.operator?.accounts ?? null;
+      const accounts = await services.accounts.list();
+      return (mine === null ? accounts : accounts.filter((a) => mine.includes(a.accountId))).map(accountView);
+    },
   );
 
   app.post(
@@ -214,7 +226,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     app.post(
       `/api/admin/accounts/:accountId/${path}`,
       {
-        onRequest: operator,
+        onRequest: platformAdmin,
         schema: {
           tags: ['admin'],
           summary,
@@ -234,7 +246,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.delete(
     '/api/admin/accounts/:accountId',
     {
-      onRequest: operator,
+      onRequest: platformAdmin,
       schema: {
         tags: ['admin'],
         summary: 'Deletes a suspended account and its data',
