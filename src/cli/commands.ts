@@ -122,11 +122,20 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       return withRuntime(config, async ({ services }) => {
         const accounts = services.accounts;
         if (command === 'account delete') {
-          await accounts.delete(accountId, () =>
-            recordAudit(services.ctx, actor, accountId, 'account.deleted'),
+          const { removal } = await accounts.delete(accountId, {
+            deleted: () => recordAudit(services.ctx, actor, accountId, 'account.deleted'),
+            removed: (_, documents) =>
+              recordAudit(services.ctx, actor, accountId, 'account.data-removed', { documents }),
+          });
+          const removed = await removal;
+          print(
+            json,
+            { accountId, status: 'deleted', dataRemoved: removed },
+            removed
+              ? `deleted account ${accountId}`
+              : `deleted account ${accountId}; removing its data failed half-way (see the log): the server's housekeeping finishes it`,
           );
-          print(json, { accountId, status: 'deleted' }, `deleted account ${accountId}`);
-          return 0;
+          return removed ? 0 : 1;
         }
         const suspend = command === 'account suspend';
         const account = suspend ? await accounts.suspend(accountId) : await accounts.resume(accountId);

@@ -297,6 +297,8 @@ export class AuthHooks {
        * answers only what is theirs. `platform`: for operators of every account, even if it names an account.
        */
       accounts?: 'own' | 'platform';
+      /** Where the route names its account: the path's `:accountId` (the default) or the query's `accountId`. */
+      accountIn?: 'path' | 'query';
     } = {},
   ): onRequestHookHandler {
     const allowed = async (identity: OperatorIdentity, request: FastifyRequest) => {
@@ -306,7 +308,8 @@ export class AuthHooks {
           `this needs an admin operator; ${identity.username} is a ${identity.role}`,
         );
       if (identity.accounts !== null && options.accounts !== 'own') {
-        const accountId = (request.params as { accountId?: unknown } | undefined)?.accountId;
+        const named = options.accountIn === 'query' ? request.query : request.params;
+        const accountId = (named as { accountId?: unknown } | undefined)?.accountId;
         if (typeof accountId !== 'string' || options.accounts === 'platform')
           throw new AppError(
             'forbidden',

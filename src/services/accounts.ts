@@ -3,6 +3,7 @@ import type { AccountRecord, AccountStatus } from '../ports/account-store.js';
 import type { ApiKeyService } from './api-keys.js';
 import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
+import { deleteNamespaceInBatches } from './context-service.js';
 import { MAX_TOKEN_LIFETIME_MS } from './signing-keys.js';
 
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -13,8 +14,6 @@ export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * credentials version it might share.
  */
 export const DELETED_ID_HELD_MS = MAX_TOKEN_LIFETIME_MS + 3_600_000;
-/** Documents a statement when a deleted account's context goes. */
-const PURGE_BATCH = 1_000;
 
 /**
  * Accounts (tenants). A new account gets its v1 key and v2 credentials at once. An account can be suspended
@@ -77,25 +76,35 @@ export class AccountService {
 
   /**
    * Deletes a suspended account (an active one is refused: suspending first is the check that nothing still
-   * uses it). `recorded` runs once it counts as deleted (the audit event), then its data is removed. Should
-   * the store fail half-way, that is logged and the housekeeping finishes the job (`purgeDeleted`).
+   * uses it). `audit.deleted` runs once it counts as deleted, then its data is removed and `audit.removed` runs
+   * with how many context documents went. Answers as soon as the account counts as deleted, with `removal`:
+   * resolves true once the data is gone, false when the store failed half-way (logged; the housekeeping finishes
+   * the job, `purgeDeleted`); it never rejects. For an account of millions of documents that takes a while.
    */
   async delete(
     accountId: string,
-    recorded: (account: AccountRecord) => Promise<void>,
-  ): Promise<AccountRecord> {
+    audit: {
+      deleted: (account: AccountRecord) => Promise<void>;
+      removed: (account: AccountRecord, documents: number) => Promise<void>;
+    },
+  ): Promise<{ account: AccountRecord; removal: Promise<boolean> }> {
     const account = await this.#change(accountId, 'suspended', 'deleted');
-    await recorded(account);
-    try {
-      await this.#purge(accountId);
-      await this.ctx.bus.publish('policies', accountId);
-    } catch (error) {
-      this.ctx.log.warn(
-        { err: error, accountId },
-        "removing a deleted account's data failed half-way; the housekeeping finishes it",
-      );
-    }
-    return account;
+    await audit.deleted(account);
+    const removal = (async () => {
+      try {
+        const documents = await this.#purge(accountId);
+        await this.ctx.bus.publish('policies', accountId);
+        await audit.removed(account, documents);
+        return true;
+      } catch (error) {
+        this.ctx.log.warn(
+          { err: error, accountId },
+          "removing a deleted account's data failed half-way; the housekeeping finishes it",
+        );
+        return false;
+      }
+    })();
+    return { account, removal };
   }
 
   /**
@@ -141,21 +150,17 @@ export class AccountService {
     return { ...account, status: to, statusChangedAt: now };
   }
 
-  /** Removes a deleted account's data; each step can run again. */
-  async #purge(accountId: string): Promise<void> {
+  /** Removes a deleted account's data; each step can run again. Returns how many context documents went. */
+  async #purge(accountId: string): Promise<number> {
     const store = this.ctx.store;
     // First: no operator limited to accounts may keep this id, which may one day name another tenant's account.
     await store.operators.removeAccountFromOperators(accountId);
     await store.credentials.deleteAccountCredentials(accountId);
     await store.tokens.deleteTestToken(accountId);
     await store.policies.deletePolicySet(accountId);
-    // A thousand documents a statement, yielding between them: a large namespace never holds the store's writer
-    // (SQLite's) for long, and requests go on meanwhile.
-    const namespaces = store.contextNamespaces;
-    for (const { name } of await namespaces.listNamespaces(accountId)) {
-      while ((await namespaces.deleteNamespaceDocuments(accountId, name, PURGE_BATCH)) >= PURGE_BATCH)
-        await new Promise((resolve) => setImmediate(resolve));
-      await namespaces.deleteNamespace(accountId, name);
-    }
+    let documents = 0;
+    for (const { name } of await store.contextNamespaces.listNamespaces(accountId))
+      documents += (await deleteNamespaceInBatches(store.contextNamespaces, accountId, name)).documents;
+    return documents;
   }
 }

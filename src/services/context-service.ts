@@ -16,6 +16,7 @@ import { then } from '../core/maybe-promise.js';
 import type { Clock } from '../ports/clock.js';
 import {
   type ContextDocument,
+  type ContextNamespaceStore,
   DEFAULT_SESSION,
   type DocumentKey,
   type NamespaceRecord,
@@ -51,6 +52,30 @@ export function documentKeyOf(key: DocumentKey): string {
   return `${key.accountId}:${key.namespace}:${key.sessionId === DEFAULT_SESSION ? '' : key.sessionId}`;
 }
 
+/** Documents a statement when a namespace is emptied. */
+const DELETE_BATCH = 1_000;
+
+/**
+ * Deletes a namespace with its documents and session TTLs. Its documents go first, a thousand a statement,
+ * yielding between statements: a large namespace never holds the store's writer (SQLite's) for long, and other
+ * requests go on meanwhile. The namespace goes last, in one statement with whatever was written to it meanwhile.
+ * Returns whether it existed and how many documents the batches deleted.
+ */
+export async function deleteNamespaceInBatches(
+  namespaces: ContextNamespaceStore,
+  accountId: string,
+  namespace: string,
+): Promise<{ existed: boolean; documents: number }> {
+  let documents = 0;
+  for (;;) {
+    const deleted = await namespaces.deleteNamespaceDocuments(accountId, namespace, DELETE_BATCH);
+    documents += deleted;
+    if (deleted < DELETE_BATCH) break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { existed: (await namespaces.deleteNamespace(accountId, namespace)) || documents > 0, documents };
+}
+
 /** The Conversation Context Service use cases (SPEC §3), shared by the v1 and v2 APIs. */
 export class ContextService {
   readonly #maxChars: number;
@@ -77,7 +102,7 @@ export class ContextService {
 
   async deleteNamespace(accountId: string, namespace: string): Promise<boolean> {
     requireNamespace(namespace);
-    return this.store.contextNamespaces.deleteNamespace(accountId, namespace);
+    return (await deleteNamespaceInBatches(this.store.contextNamespaces, accountId, namespace)).existed;
   }
 
   /** Sets a session's TTL (0 = never, overriding the namespace TTL); applies to writes from now on. */

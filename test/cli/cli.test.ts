@@ -199,7 +199,11 @@ describe('orchestrator CLI', () => {
       assert.equal((await cli('account', 'suspend', 'short-lived')).code, 0);
       const deleted = await cli('account', 'delete', 'short-lived', '--json');
       assert.equal(deleted.code, 0, deleted.stderr);
-      assert.deepEqual(JSON.parse(deleted.stdout), { accountId: 'short-lived', status: 'deleted' });
+      assert.deepEqual(JSON.parse(deleted.stdout), {
+        accountId: 'short-lived',
+        status: 'deleted',
+        dataRemoved: true,
+      });
       assert.doesNotMatch((await cli('account', 'list')).stdout, /short-lived/);
       const again = await cli('account', 'create', 'short-lived');
       assert.equal(again.code, 1);

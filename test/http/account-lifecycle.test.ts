@@ -52,6 +52,16 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         }[]
       ).map((e) => e.action);
 
+    const dataRemoved = async (accountId: string) =>
+      (
+        (await call('GET', `/api/admin/audit?accountId=${accountId}&limit=500`, admin)).json() as {
+          action: string;
+          detail: unknown;
+        }[]
+      )
+        .filter((e) => e.action === 'account.data-removed')
+        .map((e) => e.detail);
+
     /** An account with a context document and a token that reads it. */
     const withData = async () => {
       const account = await createAccount(t);
@@ -228,6 +238,7 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
       assert.deepEqual(await store.credentials.listApiKeys(accountId), []);
       assert.equal(await store.tokens.getTestToken(accountId), null);
       assert.ok((await auditActions(accountId)).includes('account.deleted'), 'the audit trail stays');
+      assert.deepEqual(await dataRemoved(accountId), [{ documents: 2_501 }], 'said once the data went');
 
       // The id stays taken while a token of the old account could still be unexpired.
       const reuse = await call('POST', '/api/admin/accounts', admin, { accountId });
@@ -256,6 +267,34 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
       const logs = await call('GET', `/api/admin/accounts/${accountId}/policy-logs`, admin);
       assert.equal(logs.statusCode, 200);
       assert.deepEqual(logs.json(), []);
+    });
+
+    test('deleting with wait=false answers 202 at once; the data goes in the background, and the audit log says when', async () => {
+      const { account, token } = await withData();
+      const { accountId } = account;
+      for (let i = 0; i < 3_000; i++)
+        await t.ctx.store.contextDocuments.mergeDocument(
+          { accountId, namespace: 'big', sessionId: `s${i}` },
+          { i },
+          { now: t.clock.now(), expiresAt: null, maxChars: 800_000 },
+        );
+      assert.equal((await call('POST', `/api/admin/accounts/${accountId}/suspend`, admin)).statusCode, 200);
+      const bad = await call('DELETE', `/api/admin/accounts/${accountId}?wait=later`, admin);
+      assert.equal(bad.statusCode, 400, bad.body);
+      assert.equal(await status(accountId), 'suspended', 'a malformed request deleted nothing');
+
+      const accepted = await call('DELETE', `/api/admin/accounts/${accountId}?wait=false`, admin);
+      assert.equal(accepted.statusCode, 202, accepted.body);
+      // Deleted from the answer on: its credentials and the account itself are gone at once.
+      assert.equal((await call('GET', `/api/admin/accounts/${accountId}`, admin)).statusCode, 404);
+      assert.equal((await v2Read(account, token)).statusCode, 401);
+      assert.ok((await auditActions(accountId)).includes('account.deleted'));
+
+      const until = Date.now() + 20_000;
+      while ((await dataRemoved(accountId)).length === 0 && Date.now() < until)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(await dataRemoved(accountId), [{ documents: 3_001 }]);
+      assert.deepEqual(await t.ctx.store.contextNamespaces.listNamespaces(accountId), []);
     });
 
     test('a viewer can read an account and its status but neither suspend, resume nor delete it', async () => {

@@ -128,6 +128,28 @@ for (const storeKind of ['memory', 'sqlite', 'sqlite-cached'] as const) {
       await expectStatus(204, 'DELETE', '/gamma');
     });
 
+    test('a namespace larger than one deletion batch goes whole, with its TTLs', async () => {
+      const accountId = acct.accountId;
+      for (let i = 0; i < 2_345; i++)
+        await t.ctx.store.contextDocuments.mergeDocument(
+          { accountId, namespace: 'huge', sessionId: `s${i}` },
+          { i },
+          { now: t.clock.now(), expiresAt: null, maxChars: 800_000 },
+        );
+      await expectStatus(204, 'POST', '/namespace/huge/session?ttlSecond=60', { sessionId: 's7' });
+      assert.equal(((await json('GET', '/huge/s2344/properties')) as { i: number }).i, 2_344);
+      await expectStatus(204, 'DELETE', '/huge');
+      assert.deepEqual(await json('GET', '/huge/s2344/properties'), {});
+      assert.deepEqual(await json('GET', '/namespace/huge/session'), []);
+      assert.ok(!((await json('GET', '')) as { name: string }[]).some((n) => n.name === 'huge'));
+      const left = await t.ctx.store.contextDocuments.listDocuments(accountId, 'huge', {
+        offset: 0,
+        limit: 5_000,
+        now: t.clock.now(),
+      });
+      assert.deepEqual(left, []);
+    });
+
     test('namespace-level properties: PATCH merges, PUT sets any JSON value, GET all/some/one, DELETE', async () => {
       await expectStatus(204, 'PATCH', '/props/properties', {
         myProperty1: 'myValue1',

@@ -176,8 +176,20 @@ describe('operators limited to some accounts', () => {
       2,
     );
 
-    const audit = await call('GET', '/api/admin/accounts/mine/audit-events', tenant.headers);
-    assert.notEqual(audit.statusCode, 403, audit.body);
+    // The audit log of one of their accounts, never of another or of the whole server.
+    const audit = await call('GET', '/api/admin/audit?accountId=mine', tenant.headers);
+    assert.equal(audit.statusCode, 200, audit.body);
+    const events = audit.json() as { accountId: string | null; action: string }[];
+    assert.ok(events.some((e) => e.action === 'api-key.regenerated'));
+    assert.ok(events.every((e) => e.accountId === 'mine'));
+    const theirs = await call('GET', '/api/admin/audit?accountId=theirs', tenant.headers);
+    assert.equal(theirs.statusCode, 404);
+    assert.equal(theirs.json().detail, 'no account theirs');
+    for (const url of ['/api/admin/audit', '/api/admin/audit?accountId=mine&accountId=theirs']) {
+      const refused = await call('GET', url, tenant.headers);
+      assert.equal(refused.statusCode, 403, url);
+      assert.match(refused.json().detail, EVERY_ACCOUNT);
+    }
   });
 
   test('a viewer limited to an account reads it, without its secrets', async () => {

@@ -254,16 +254,33 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
           'Only a suspended account can be deleted (409 otherwise). Its credentials, token for testing, ' +
           'policies, custom attributes and context documents are deleted; its audit events are kept; its policy ' +
           'log entries are no longer shown and go with the 7-day purge. The id can be used again 25 hours ' +
-          'later, when no token of the deleted account can still be valid.',
+          'later, when no token of the deleted account can still be valid. 204 once the data is gone; with ' +
+          'wait=false, 202 as soon as the account counts as deleted (its credentials refused), its data removed ' +
+          'in the background: the audit event account.data-removed says when (for an account of millions of ' +
+          'context documents). 202 too when the removal failed half-way: the housekeeping finishes it.',
         params: AccountParams,
-        response: { 204: Type.Null() },
+        querystring: Type.Object(
+          {
+            wait: Type.Optional(
+              Type.Union([Type.Literal('true'), Type.Literal('false')], {
+                description: 'false: answer 202 at once and remove the data in the background',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 202: Type.Null(), 204: Type.Null() },
       },
     },
     async (request, reply) => {
-      await services.accounts.delete(request.params.accountId, (account) =>
-        recordAudit(services.ctx, actor(request), account.accountId, 'account.deleted'),
-      );
-      return reply.code(204).send(null);
+      const who = actor(request);
+      const { removal } = await services.accounts.delete(request.params.accountId, {
+        deleted: (account) => recordAudit(services.ctx, who, account.accountId, 'account.deleted'),
+        removed: (account, documents) =>
+          recordAudit(services.ctx, who, account.accountId, 'account.data-removed', { documents }),
+      });
+      const done = request.query.wait === 'false' ? false : await removal;
+      return reply.code(done ? 204 : 202).send(null);
     },
   );
 
@@ -438,10 +455,12 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.get(
     '/api/admin/audit',
     {
-      onRequest: viewer,
+      // An operator limited to some accounts reads the events of one of theirs (accountId), never the whole log.
+      onRequest: auth.operator('viewer', { accountIn: 'query' }),
       schema: {
         tags: ['admin'],
-        summary: 'Audit log, newest first',
+        summary:
+          'Audit log, newest first (of one account with accountId; needed by an operator of some accounts)',
         querystring: Type.Object(
           {
             accountId: Type.Optional(Type.String({ pattern: ACCOUNT_ID_PATTERN.source })),
