@@ -1,5 +1,7 @@
 import type { Config } from '../config/config.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
+import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
+import { MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-rates.js';
 import { ADMIN_USERNAME, describeAccounts } from '../services/operators.js';
 
 export class UsageError extends Error {
@@ -14,6 +16,11 @@ function option(args: string[], name: string): string | undefined {
   if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
   args.splice(at, 2);
   return value;
+}
+
+/** `100/s, burst 200`, or `no limit`. */
+function describeRate(rate: AccountRateLimit): string {
+  return rate.perSecond === 0 ? 'no limit' : `${rate.perSecond}/s, burst ${rate.burst}`;
 }
 
 function whole(value: string | undefined, name: string, fallback: number, max: number): number {
@@ -101,19 +108,57 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
     case 'account list':
       return withRuntime(config, async ({ services }) => {
         const accounts = await services.accounts.list();
+        const notes = (a: AccountRecord) =>
+          [
+            a.status === 'active' ? null : a.status,
+            a.rateLimit ? `rate ${describeRate(a.rateLimit)}` : null,
+          ].filter((n) => n !== null);
         print(
           json,
           accounts.map((a) => ({
             accountId: a.accountId,
             createdAt: new Date(a.createdAt).toISOString(),
             status: a.status,
+            rateLimit: a.rateLimit,
           })),
           accounts
-            .map((a) => (a.status === 'active' ? a.accountId : `${a.accountId} (${a.status})`))
+            .map((a) => (notes(a).length === 0 ? a.accountId : `${a.accountId} (${notes(a).join(', ')})`))
             .join('\n') || '(no accounts)',
         );
         return 0;
       });
+    case 'account rate-limit': {
+      const burst = option(rest, 'burst');
+      const [accountId, rate, ...extra] = rest;
+      if (!accountId || !rate || extra.length > 0 || (rate === '--default' && burst !== undefined))
+        throw new UsageError(
+          'account rate-limit needs an accountId and a rate a second [--burst N], or --default',
+        );
+      const limit =
+        rate === '--default'
+          ? null
+          : {
+              perSecond: whole(rate, 'the rate', 0, MAX_RATE_PER_SECOND),
+              ...(burst === undefined ? {} : { burst: whole(burst, '--burst', 1, MAX_RATE_BURST) }),
+            };
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        await services.accountRate.set(accountId, limit);
+        const { rateLimit } = await services.accounts.require(accountId);
+        await recordAudit(services.ctx, actor, accountId, 'account.rate-limit-changed', {
+          perSecond: rateLimit?.perSecond ?? null,
+          burst: rateLimit?.burst ?? null,
+        });
+        print(
+          json,
+          { accountId, rateLimit },
+          rateLimit
+            ? `account ${accountId}: ${describeRate(rateLimit)} on each node`
+            : `account ${accountId}: the server's rate (ACCOUNT_RATE_LIMIT)`,
+        );
+        return 0;
+      });
+    }
     case 'account suspend':
     case 'account resume':
     case 'account delete': {

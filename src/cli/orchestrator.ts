@@ -9,6 +9,9 @@ Commands:
   start                                    start a server node (configuration from the environment)
   account create <accountId>               create an account with its v1 key and v2 credentials
   account list                             list accounts with their status
+  account rate-limit <accountId> <N> [--burst B] | --default
+                                           the account's own request rate a second on each node (0: no
+                                           limit), or the server's ACCOUNT_RATE_LIMIT again
   account suspend <accountId>              refuse every credential of the account at once (data kept)
   account resume <accountId>               let a suspended account's credentials work again
   account delete <accountId>               delete a suspended account and its data (audit events kept)

@@ -1,34 +1,40 @@
+/** A request rate: `perSecond` on average, up to `burst` at once. */
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
+
 /**
- * A token bucket per account: `perSecond` requests a second on average, up to `burst` at once. In memory, per
- * node: with N nodes behind a load balancer an account gets up to N times the rate (set it to the total ÷ N).
- * Buckets of accounts not seen lately are dropped (`capacity` accounts at most); a dropped bucket comes back full.
+ * A token bucket per account, each at the rate it is given on each call (so that a rate changed for an account
+ * holds from its next request, with the tokens its bucket has). In memory, per node: with N nodes behind a load
+ * balancer an account gets up to N times the rate (set it to the total ÷ N). Buckets of accounts not seen lately
+ * are dropped (`capacity` accounts at most); a dropped bucket comes back full.
  */
 export class AccountRateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   /** Requests refused since the node started (for GET /metrics). */
   refused = 0;
 
-  constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-    private readonly capacity = 100_000,
-  ) {
-    if (!(perSecond > 0) || !(burst >= 1)) throw new TypeError('the rate and the burst must be positive');
-  }
+  constructor(private readonly capacity = 100_000) {}
 
-  /** Takes one request of `accountId` at `now` (ms): 0 when allowed, else the milliseconds until one is. */
-  take(accountId: string, now: number): number {
+  /**
+   * Takes one request of `accountId` at `now` (ms) at `rate` (a positive rate and burst): 0 when allowed, else
+   * the milliseconds until one is.
+   */
+  take(accountId: string, now: number, rate: Rate): number {
+    const { perSecond, burst } = rate;
+    if (!(perSecond > 0) || !(burst >= 1)) throw new TypeError('the rate and the burst must be positive');
     const bucket = this.#buckets.get(accountId);
     if (bucket === undefined) {
       if (this.#buckets.size >= this.capacity) {
         const oldest = this.#buckets.keys().next();
         if (!oldest.done) this.#buckets.delete(oldest.value);
       }
-      this.#buckets.set(accountId, { tokens: this.burst - 1, at: now });
+      this.#buckets.set(accountId, { tokens: burst - 1, at: now });
       return 0;
     }
     const elapsed = Math.max(0, now - bucket.at);
-    const refilled = Math.min(this.burst, bucket.tokens + (elapsed * this.perSecond) / 1000);
+    const refilled = Math.min(burst, bucket.tokens + (elapsed * perSecond) / 1000);
     bucket.at = Math.max(bucket.at, now);
     if (refilled >= 1) {
       bucket.tokens = refilled - 1;
@@ -36,6 +42,6 @@ export class AccountRateLimiter {
     }
     bucket.tokens = refilled;
     this.refused++;
-    return Math.ceil(((1 - refilled) * 1000) / this.perSecond);
+    return Math.ceil(((1 - refilled) * 1000) / perSecond);
   }
 }

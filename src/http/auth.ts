@@ -134,17 +134,16 @@ function rateLogThrottle(services: AuthServices): LogThrottle {
 
 /** 429 when the account is over ACCOUNT_RATE_LIMIT on this node (counted once its credential is accepted). */
 export function overAccountRate(services: AuthServices, accountId: string): AppError | undefined {
-  const limiter = services.accountRate;
-  if (limiter === null) return undefined;
-  const now = services.ctx.clock.now();
-  const waitMs = limiter.take(accountId, now);
+  const rates = services.accountRate;
+  if (!rates.active) return undefined;
+  const waitMs = rates.take(accountId, services.ctx.clock.now());
   if (waitMs === 0) return undefined;
   // Which account is held back, at most one line a second: the metric counts them all.
   const heldBack = rateLogThrottle(services).admit();
   if (heldBack !== null)
     services.ctx.log.warn(
       { accountId, heldBack },
-      'an account is over ACCOUNT_RATE_LIMIT; its requests get 429 (heldBack: refusals not logged since the last line)',
+      'an account is over its request rate; its requests get 429 (heldBack: refusals not logged since the last line)',
     );
   return new AppError(
     'rate_limited',

@@ -11,6 +11,14 @@ export interface AccountRecord {
   status: AccountStatus;
   /** When the status last changed (null: active since creation). */
   statusChangedAt: number | null;
+  /** The account's own request rate on each node, in place of ACCOUNT_RATE_LIMIT's; null: the server's. */
+  rateLimit: AccountRateLimit | null;
+}
+
+/** Requests a second on each node (0: no limit for this account), up to `burst` at once. */
+export interface AccountRateLimit {
+  perSecond: number;
+  burst: number;
 }
 
 export interface AccountStore {
@@ -34,4 +42,8 @@ export interface AccountStore {
   ): Promise<boolean>;
   /** Removes a deleted account's record, freeing its id; false unless the account exists and is deleted. */
   removeDeletedAccount(accountId: string): Promise<boolean>;
+  /** Sets (null: clears) the account's own request rate; false when the account is unknown or deleted. */
+  setAccountRateLimit(accountId: string, limit: AccountRateLimit | null): Promise<boolean>;
+  /** The accounts that are not deleted and have a request rate of their own, by id. */
+  listAccountRateLimits(): Promise<{ accountId: string; rateLimit: AccountRateLimit }[]>;
 }

@@ -6,7 +6,8 @@ export type InvalidationTopic =
   | 'signing-keys'
   | 'policies'
   | 'context-ttl'
-  | 'operator';
+  | 'operator'
+  | 'account-rate';
 
 export type BusEvent =
   | { type: 'invalidate'; topic: InvalidationTopic; key: string }

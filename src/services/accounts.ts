@@ -47,7 +47,7 @@ export class AccountService {
     }
     await this.apiKeys.regenerate(accountId);
     await this.clients.regenerate(accountId);
-    return { accountId, createdAt: now, status: 'active', statusChangedAt: null };
+    return { accountId, createdAt: now, status: 'active', statusChangedAt: null, rateLimit: null };
   }
 
   /** Accounts that are not deleted. */

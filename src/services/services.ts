@@ -1,4 +1,4 @@
-import { AccountRateLimiter } from '../core/account-rate.js';
+import { AccountRates } from './account-rates.js';
 import { AccountService } from './accounts.js';
 import { ApiKeyService } from './api-keys.js';
 import { BackupService } from './backups.js';
@@ -24,7 +24,7 @@ export interface AuthServices {
   /** Failed v2 client authentications (login and token endpoints). */
   clientGuard: LoginGuard;
   /** Each account's request rate on this node (ACCOUNT_RATE_LIMIT); null: unlimited. */
-  accountRate: AccountRateLimiter | null;
+  accountRate: AccountRates;
 }
 
 /**
@@ -72,8 +72,6 @@ export function createAuthServices(ctx: ServiceContext): AuthServices {
       new LoginGuard(ctx, 'operator', { perIdentity: 5, perAddress: 20, windowMs: 60_000 }),
     ),
     clientGuard: new LoginGuard(ctx, 'client'),
-    accountRate: ctx.settings.accountRate
-      ? new AccountRateLimiter(ctx.settings.accountRate.perSecond, ctx.settings.accountRate.burst)
-      : null,
+    accountRate: new AccountRates(ctx, ctx.settings.accountRate ?? null),
   };
 }

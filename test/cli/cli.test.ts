@@ -74,6 +74,26 @@ describe('orchestrator CLI', () => {
     assert.equal(typeof rotated.kid, 'string');
   });
 
+  test("account rate-limit sets an account's own rate and puts the server's back", async () => {
+    const set = await cli('account', 'rate-limit', 'le12345678', '200', '--burst', '400');
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout.trim(), 'account le12345678: 200/s, burst 400 on each node');
+    assert.equal((await cli('account', 'list')).stdout.trim(), 'le12345678 (rate 200/s, burst 400)');
+    assert.deepEqual(JSON.parse((await cli('account', 'rate-limit', 'le12345678', '0', '--json')).stdout), {
+      accountId: 'le12345678',
+      rateLimit: { perSecond: 0, burst: 1 },
+    });
+    const back = await cli('account', 'rate-limit', 'le12345678', '--default');
+    assert.equal(back.stdout.trim(), "account le12345678: the server's rate (ACCOUNT_RATE_LIMIT)");
+    assert.equal((await cli('account', 'list')).stdout.trim(), 'le12345678');
+    for (const args of [['le12345678'], ['le12345678', 'fast'], ['le12345678', '--default', '--burst', '5']])
+      assert.equal((await cli('account', 'rate-limit', ...args)).code, 2, args.join(' '));
+    const burst = await cli('account', 'rate-limit', 'le12345678', '10', '--burst', '0');
+    assert.equal(burst.code, 1);
+    assert.match(burst.stderr, /burst must be a whole number from 1/);
+    assert.equal((await cli('account', 'rate-limit', 'nobody', '10')).code, 1);
+  });
+
   test('admin reset-password sets the configured password or prints a generated one', async () => {
     const generated = JSON.parse((await cli('admin', 'reset-password', '--json')).stdout);
     assert.equal(generated.username, 'admin');

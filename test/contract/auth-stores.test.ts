@@ -11,6 +11,7 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt: 1,
       status: 'active',
       statusChangedAt: null,
+      rateLimit: null,
     });
     assert.equal(await store.accounts.getAccount('missing'), null);
     const ids = (await store.accounts.listAccounts()).map((a) => a.accountId);
@@ -39,18 +40,52 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt: 1,
       status: 'suspended',
       statusChangedAt: 3,
+      rateLimit: null,
     });
     assert.equal(await accounts.changeAccountStatus('missing', 'active', 'suspended', 5), false);
     assert.equal(await accounts.removeDeletedAccount('life'), false, 'only a deleted account is removed');
     assert.equal(await accounts.changeAccountStatus('life', 'suspended', 'deleted', 6), true);
     assert.ok(!(await accounts.listAccounts()).some((a) => a.accountId === 'life'));
     const deleted = (await accounts.listDeletedAccounts()).filter((a) => a.accountId === 'life');
-    assert.deepEqual(deleted, [{ accountId: 'life', createdAt: 1, status: 'deleted', statusChangedAt: 6 }]);
+    assert.deepEqual(deleted, [
+      { accountId: 'life', createdAt: 1, status: 'deleted', statusChangedAt: 6, rateLimit: null },
+    ]);
     assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 7 }), false, 'the id is held');
     assert.equal(await accounts.removeDeletedAccount('life'), true);
     assert.equal(await accounts.getAccount('life'), null);
     assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 8 }), true);
     assert.equal((await accounts.getAccount('life'))?.status, 'active');
+  });
+
+  it("keeps an account's own request rate; lists those that have one, deleted accounts aside", async () => {
+    const accounts = store.accounts;
+    for (const accountId of ['rate-a', 'rate-b', 'rate-c'])
+      await accounts.createAccount({ accountId, createdAt: 1 });
+    assert.equal(await accounts.setAccountRateLimit('rate-b', { perSecond: 50, burst: 80 }), true);
+    assert.equal(await accounts.setAccountRateLimit('rate-a', { perSecond: 0, burst: 1 }), true);
+    assert.equal(await accounts.setAccountRateLimit('rate-c', { perSecond: 9, burst: 9 }), true);
+    assert.equal(await accounts.setAccountRateLimit('rate-c', null), true);
+    assert.equal(await accounts.setAccountRateLimit('missing', { perSecond: 1, burst: 1 }), false);
+    assert.deepEqual((await accounts.getAccount('rate-b'))?.rateLimit, { perSecond: 50, burst: 80 });
+    assert.equal((await accounts.getAccount('rate-c'))?.rateLimit, null);
+    const listed = async () =>
+      (await accounts.listAccountRateLimits()).filter((a) => a.accountId.startsWith('rate-'));
+    assert.deepEqual(await listed(), [
+      { accountId: 'rate-a', rateLimit: { perSecond: 0, burst: 1 } },
+      { accountId: 'rate-b', rateLimit: { perSecond: 50, burst: 80 } },
+    ]);
+    await accounts.changeAccountStatus('rate-b', 'active', 'suspended', 2);
+    assert.equal((await listed()).length, 2, 'a suspended account keeps its rate');
+    await accounts.changeAccountStatus('rate-b', 'suspended', 'deleted', 3);
+    assert.deepEqual(
+      (await listed()).map((a) => a.accountId),
+      ['rate-a'],
+    );
+    assert.equal(
+      await accounts.setAccountRateLimit('rate-b', null),
+      false,
+      'a deleted account has none to set',
+    );
   });
 
   it("deletes an account's keys, client and token for testing, and nothing of another account", async () => {

@@ -6,6 +6,8 @@ import {
   createAccount,
   createTestApp,
   getToken,
+  send,
+  signIn,
   type TestApp,
 } from '../helpers/app.js';
 
@@ -82,7 +84,7 @@ describe('ACCOUNT_RATE_LIMIT: each account its own request rate', () => {
         .map(
           (line) => JSON.parse(line) as { level: number; msg: string; accountId?: string; heldBack?: number },
         )
-        .filter((line) => line.msg.startsWith('an account is over ACCOUNT_RATE_LIMIT'));
+        .filter((line) => line.msg.startsWith('an account is over its request rate'));
     const before = await counted();
     const linesBefore = warned().length;
     t.clock.advance(10_000);
@@ -120,23 +122,153 @@ describe('ACCOUNT_RATE_LIMIT: each account its own request rate', () => {
   });
 });
 
+describe("an account's own request rate", () => {
+  let t: TestApp;
+  let admin: Record<string, string>;
+  before(async () => {
+    t = await createTestApp({ accountRate: { perSecond: 2, burst: 2 } });
+    admin = (await signIn(t)).headers;
+  });
+  after(async () => t.close());
+
+  const v1 = (account: AccountCredentials) =>
+    t.app.inject({
+      method: 'GET',
+      url: `/v1/account/${account.accountId}`,
+      headers: { 'maven-api-key': account.apiKey },
+    });
+  /** How many of `count` calls at one instant are let through. */
+  const allowed = async (account: AccountCredentials, count: number) => {
+    t.clock.advance(60_000);
+    let ok = 0;
+    for (let i = 0; i < count; i++) if ((await v1(account)).statusCode === 200) ok++;
+    return ok;
+  };
+  const setRate = (accountId: string, body: unknown) =>
+    send(t, 'PUT', `/api/admin/accounts/${accountId}/rate-limit`, admin, body);
+
+  test('set, it holds at the next request in place of the server’s; 0 is no limit; removed, the server’s again', async () => {
+    const big = await createAccount(t);
+    const other = await createAccount(t);
+    assert.equal(await allowed(big, 10), 2, "the server's burst");
+
+    const set = await setRate(big.accountId, { perSecond: 100, burst: 7 });
+    assert.equal(set.statusCode, 200, set.body);
+    assert.deepEqual(set.json().rateLimit, { perSecond: 100, burst: 7 });
+    assert.equal(await allowed(big, 10), 7, 'its own burst');
+    assert.equal(await allowed(other, 10), 2, 'other accounts keep the server’s');
+    const listed = (await send(t, 'GET', '/api/admin/accounts', admin)).json() as {
+      accountId: string;
+      rateLimit: unknown;
+      effectiveRateLimit: unknown;
+    }[];
+    assert.deepEqual(
+      listed
+        .filter((a) => [big.accountId, other.accountId].includes(a.accountId))
+        .map((a) => a.effectiveRateLimit),
+      [big.accountId, other.accountId]
+        .sort()
+        .map((id) => (id === big.accountId ? { perSecond: 100, burst: 7 } : { perSecond: 2, burst: 2 })),
+    );
+    assert.deepEqual(listed.find((a) => a.accountId === big.accountId)?.rateLimit, {
+      perSecond: 100,
+      burst: 7,
+    });
+    assert.equal(listed.find((a) => a.accountId === other.accountId)?.rateLimit, null);
+
+    const defaultBurst = await setRate(big.accountId, { perSecond: 5 });
+    assert.deepEqual(
+      defaultBurst.json().rateLimit,
+      { perSecond: 5, burst: 5 },
+      'the burst defaults to the rate',
+    );
+    assert.equal(await allowed(big, 10), 5);
+
+    const unlimited = await setRate(big.accountId, { perSecond: 0 });
+    assert.equal(unlimited.statusCode, 200);
+    assert.equal(unlimited.json().effectiveRateLimit, null, 'no limit in force');
+    assert.equal(await allowed(big, 30), 30, '0: no limit for this account');
+
+    const removed = await send(t, 'DELETE', `/api/admin/accounts/${big.accountId}/rate-limit`, admin);
+    assert.equal(removed.statusCode, 200, removed.body);
+    assert.equal(removed.json().rateLimit, null);
+    assert.equal(await allowed(big, 10), 2, "the server's again");
+
+    const audit = (
+      (await send(t, 'GET', `/api/admin/audit?accountId=${big.accountId}`, admin)).json() as {
+        action: string;
+        detail: Record<string, unknown>;
+      }[]
+    )
+      .filter((e) => e.action === 'account.rate-limit-changed')
+      .map((e) => [e.detail.perSecond, e.detail.burst])
+      .reverse();
+    assert.deepEqual(audit, [
+      [100, 7],
+      [5, 5],
+      [0, 1],
+      [null, null],
+    ]);
+  });
+
+  test('bad rates get 400, unknown accounts 404, and change nothing', async () => {
+    const account = await createAccount(t);
+    for (const body of [
+      { perSecond: -1 },
+      { perSecond: 1.5 },
+      { perSecond: '10' },
+      { perSecond: 1_000_001 },
+      { perSecond: 10, burst: 0 },
+      { perSecond: 10, burst: 10_000_001 },
+      { perSecond: 10, extra: true },
+      {},
+    ]) {
+      const response = await setRate(account.accountId, body);
+      assert.equal(response.statusCode, 400, `${JSON.stringify(body)}: ${response.body}`);
+    }
+    assert.equal((await setRate('no-such-account', { perSecond: 10 })).statusCode, 404);
+    assert.equal(
+      (await send(t, 'DELETE', '/api/admin/accounts/no-such-account/rate-limit', admin)).statusCode,
+      404,
+    );
+    const shown = await send(t, 'GET', `/api/admin/accounts/${account.accountId}`, admin);
+    assert.equal(shown.json().rateLimit, null);
+    assert.equal(await allowed(account, 10), 2);
+  });
+});
+
 describe('without ACCOUNT_RATE_LIMIT', () => {
-  test('no limit, and no metric for it', async () => {
+  test("no limit but an account's own; the refusals metric reads 0", async () => {
     const t = await createTestApp();
     try {
-      assert.doesNotMatch(
+      assert.match(
         (await t.app.inject({ method: 'GET', url: '/metrics' })).body,
-        /orchestrator_account_rate_limited_total/,
+        /^orchestrator_account_rate_limited_total 0$/m,
       );
-      const account = await createAccount(t);
-      for (let i = 0; i < 50; i++) {
-        const answer = await t.app.inject({
-          method: 'GET',
-          url: `/v1/account/${account.accountId}`,
-          headers: { 'maven-api-key': account.apiKey },
-        });
-        assert.equal(answer.statusCode, 200);
-      }
+      const free = await createAccount(t);
+      const held = await createAccount(t);
+      const admin = (await signIn(t)).headers;
+      const set = await send(t, 'PUT', `/api/admin/accounts/${held.accountId}/rate-limit`, admin, {
+        perSecond: 1,
+        burst: 3,
+      });
+      assert.equal(set.statusCode, 200, set.body);
+      const statuses = async (account: AccountCredentials) => {
+        const out: number[] = [];
+        for (let i = 0; i < 5; i++)
+          out.push(
+            (
+              await t.app.inject({
+                method: 'GET',
+                url: `/v1/account/${account.accountId}`,
+                headers: { 'maven-api-key': account.apiKey },
+              })
+            ).statusCode,
+          );
+        return out;
+      };
+      assert.deepEqual(await statuses(free), [200, 200, 200, 200, 200]);
+      assert.deepEqual(await statuses(held), [200, 200, 200, 429, 429]);
     } finally {
       await t.close();
     }

@@ -23,6 +23,8 @@ const PLATFORM_ACCOUNT_ROUTES = new Set([
   'POST /api/admin/accounts/{accountId}/suspend',
   'POST /api/admin/accounts/{accountId}/resume',
   'DELETE /api/admin/accounts/{accountId}',
+  'PUT /api/admin/accounts/{accountId}/rate-limit',
+  'DELETE /api/admin/accounts/{accountId}/rate-limit',
 ]);
 
 const EVERY_ACCOUNT = /this needs an operator of every account; (tenant|helpdesk) acts on some accounts only/;

@@ -1,4 +1,9 @@
-import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/account-store.js';
+import type {
+  AccountRateLimit,
+  AccountRecord,
+  AccountStatus,
+  AccountStore,
+} from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
@@ -32,6 +37,7 @@ export class MemoryAccountStore implements AccountStore {
       createdAt: account.createdAt,
       status: 'active',
       statusChangedAt: null,
+      rateLimit: null,
     });
     return true;
   }
@@ -65,6 +71,20 @@ export class MemoryAccountStore implements AccountStore {
   async removeDeletedAccount(accountId: string): Promise<boolean> {
     if (this.#accounts.get(accountId)?.status !== 'deleted') return false;
     return this.#accounts.delete(accountId);
+  }
+
+  async setAccountRateLimit(accountId: string, limit: AccountRateLimit | null): Promise<boolean> {
+    const found = this.#accounts.get(accountId);
+    if (!found || found.status === 'deleted') return false;
+    found.rateLimit = limit === null ? null : { ...limit };
+    return true;
+  }
+
+  async listAccountRateLimits(): Promise<{ accountId: string; rateLimit: AccountRateLimit }[]> {
+    return this.#sorted((a) => a.status !== 'deleted' && a.rateLimit !== null).map((a) => ({
+      accountId: a.accountId,
+      rateLimit: a.rateLimit as AccountRateLimit,
+    }));
   }
 
   #sorted(keep: (account: AccountRecord) => boolean): AccountRecord[] {

@@ -124,4 +124,12 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-008',
     sql: `ALTER TABLE operators ADD COLUMN accounts JSONB`,
   },
+  {
+    // An account's own request rate (both NULL: the server's ACCOUNT_RATE_LIMIT applies).
+    id: 'auth-009',
+    sql: `
+      ALTER TABLE accounts ADD COLUMN rate_per_second INTEGER CHECK (rate_per_second BETWEEN 0 AND 1000000);
+      ALTER TABLE accounts ADD COLUMN rate_burst INTEGER CHECK (rate_burst BETWEEN 1 AND 10000000);
+    `,
+  },
 ];

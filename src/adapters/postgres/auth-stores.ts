@@ -1,4 +1,9 @@
-import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/account-store.js';
+import type {
+  AccountRateLimit,
+  AccountRecord,
+  AccountStatus,
+  AccountStore,
+} from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
@@ -79,6 +84,20 @@ export class PostgresAccountStore implements AccountStore {
       [accountId],
     );
     return result.rowCount === 1;
+  }
+
+  async setAccountRateLimit(accountId: string, limit: AccountRateLimit | null): Promise<boolean> {
+    const result = await this.pool.query(
+      "UPDATE accounts SET rate_per_second = $1, rate_burst = $2 WHERE account_id = $3 AND status <> 'deleted'",
+      [limit?.perSecond ?? null, limit?.burst ?? null, accountId],
+    );
+    return result.rowCount === 1;
+  }
+
+  async listAccountRateLimits(): Promise<{ accountId: string; rateLimit: AccountRateLimit }[]> {
+    return (await this.#list("status <> 'deleted' AND rate_per_second IS NOT NULL")).flatMap((a) =>
+      a.rateLimit ? [{ accountId: a.accountId, rateLimit: a.rateLimit }] : [],
+    );
   }
 
   async #list(where: string): Promise<AccountRecord[]> {

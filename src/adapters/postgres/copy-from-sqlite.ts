@@ -23,7 +23,7 @@ export interface CopiedTable {
 export const MAIN_TABLES: readonly CopiedTable[] = [
   {
     name: 'accounts',
-    columns: ['account_id', 'created_at', 'status', 'status_changed_at'],
+    columns: ['account_id', 'created_at', 'status', 'status_changed_at', 'rate_per_second', 'rate_burst'],
     order: 'account_id',
   },
   {

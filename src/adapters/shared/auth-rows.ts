@@ -1,4 +1,4 @@
-import type { AccountRecord, AccountStatus } from '../../ports/account-store.js';
+import type { AccountRateLimit, AccountRecord, AccountStatus } from '../../ports/account-store.js';
 import type { AuditEvent } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord } from '../../ports/credential-store.js';
 import type {
@@ -59,6 +59,13 @@ export const signingKeyFromRow = (row: Row): SigningKeyRecord => ({
 
 const ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'suspended', 'deleted'];
 
+/** An account's own request rate: both columns set, else none (the server's applies). */
+export const rateLimitFromRow = (row: Row): AccountRateLimit | null => {
+  const perSecond = numOrNull(row.rate_per_second);
+  const burst = numOrNull(row.rate_burst);
+  return perSecond === null || burst === null ? null : { perSecond, burst };
+};
+
 export const accountFromRow = (row: Row): AccountRecord => {
   const status = ACCOUNT_STATUSES.find((s) => s === row.status);
   // A status this code does not know refuses the account's credentials rather than accept them.
@@ -67,6 +74,7 @@ export const accountFromRow = (row: Row): AccountRecord => {
     createdAt: num(row.created_at),
     status: status ?? 'suspended',
     statusChangedAt: numOrNull(row.status_changed_at),
+    rateLimit: rateLimitFromRow(row),
   };
 };
 

@@ -9,6 +9,7 @@ const TOPICS: ReadonlySet<string> = new Set<InvalidationTopic>([
   'policies',
   'context-ttl',
   'operator',
+  'account-rate',
 ]);
 
 /**

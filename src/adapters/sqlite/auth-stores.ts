@@ -1,4 +1,9 @@
-import type { AccountRecord, AccountStatus, AccountStore } from '../../ports/account-store.js';
+import type {
+  AccountRateLimit,
+  AccountRecord,
+  AccountStatus,
+  AccountStore,
+} from '../../ports/account-store.js';
 import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
@@ -73,6 +78,22 @@ export class SqliteAccountStore implements AccountStore {
       .prepare("DELETE FROM accounts WHERE account_id = ? AND status = 'deleted'")
       .run(accountId);
     return result.changes === 1;
+  }
+
+  async setAccountRateLimit(accountId: string, limit: AccountRateLimit | null): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          "UPDATE accounts SET rate_per_second = ?, rate_burst = ? WHERE account_id = ? AND status <> 'deleted'",
+        )
+        .run(limit?.perSecond ?? null, limit?.burst ?? null, accountId).changes === 1
+    );
+  }
+
+  async listAccountRateLimits(): Promise<{ accountId: string; rateLimit: AccountRateLimit }[]> {
+    return this.#list("status <> 'deleted' AND rate_per_second IS NOT NULL").flatMap((a) =>
+      a.rateLimit ? [{ accountId: a.accountId, rateLimit: a.rateLimit }] : [],
+    );
   }
 
   #list(where: string): AccountRecord[] {

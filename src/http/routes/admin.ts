@@ -3,6 +3,7 @@ import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import type { AccountRecord } from '../../ports/account-store.js';
+import { MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../../services/account-rates.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { recordAudit } from '../../services/audit.js';
@@ -20,6 +21,11 @@ const COPY_ACTIONS = [
   'test-token.copied',
   'credentials.revealed',
 ] as const;
+
+const RateLimit = Type.Object({
+  perSecond: Type.Integer({ description: 'requests a second on each node; 0: no limit for this account' }),
+  burst: Type.Integer({ description: 'requests at once before the rate applies' }),
+});
 
 /** The admin API the web app uses (and automation, with an operator API token). */
 export async function adminRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
@@ -143,12 +149,20 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         'suspended: every credential of the account is refused (its data is kept); deleted: its data is gone',
     }),
     statusChangedAt: NullableTime,
+    rateLimit: Type.Union([RateLimit, Type.Null()], {
+      description: "the account's own request rate on each node; null: the server's ACCOUNT_RATE_LIMIT",
+    }),
+    effectiveRateLimit: Type.Union([RateLimit, Type.Null()], {
+      description: 'the rate in force for the account on each node (its own, else the server’s); null: no limit',
+    }),
   });
   const accountView = (a: AccountRecord) => ({
     accountId: a.accountId,
     createdAt: iso(a.createdAt) as string,
     status: a.status,
     statusChangedAt: iso(a.statusChangedAt),
+    rateLimit: a.rateLimit,
+    effectiveRateLimit: services.accountRate.inForce(a.rateLimit),
   });
 
   app.get(
@@ -242,6 +256,63 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       },
     );
   }
+
+  app.put(
+    '/api/admin/accounts/:accountId/rate-limit',
+    {
+      onRequest: platformAdmin,
+      schema: {
+        tags: ['admin'],
+        summary: "Sets the account's own request rate on each node, in place of ACCOUNT_RATE_LIMIT",
+        description:
+          'Holds from its next request, on every node. perSecond 0: no limit for this account. burst defaults ' +
+          'to the rate. Over it, the account gets 429 with Retry-After.',
+        params: AccountParams,
+        body: Type.Object(
+          {
+            perSecond: Type.Integer({ minimum: 0, maximum: MAX_RATE_PER_SECOND }),
+            burst: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RATE_BURST })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: AccountView },
+      },
+    },
+    async (request) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      await services.accountRate.set(accountId, request.body);
+      const account = await services.accounts.require(accountId);
+      await recordAudit(services.ctx, actor(request), accountId, 'account.rate-limit-changed', {
+        perSecond: account.rateLimit?.perSecond ?? null,
+        burst: account.rateLimit?.burst ?? null,
+      });
+      return accountView(account);
+    },
+  );
+
+  app.delete(
+    '/api/admin/accounts/:accountId/rate-limit',
+    {
+      onRequest: platformAdmin,
+      schema: {
+        tags: ['admin'],
+        summary: "Removes the account's own request rate: the server's ACCOUNT_RATE_LIMIT applies again",
+        params: AccountParams,
+        response: { 200: AccountView },
+      },
+    },
+    async (request) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      await services.accountRate.set(accountId, null);
+      await recordAudit(services.ctx, actor(request), accountId, 'account.rate-limit-changed', {
+        perSecond: null,
+        burst: null,
+      });
+      return accountView(await services.accounts.require(accountId));
+    },
+  );
 
   app.delete(
     '/api/admin/accounts/:accountId',

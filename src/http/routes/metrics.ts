@@ -21,14 +21,12 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
     const cacheLines = cache ? renderContextCache(cache.stats()) : '';
     const housekeeping = renderHousekeeping(services.policies.logStats(), services.purged);
     const backups = services.backups ? renderBackups(services.backups.status()) : '';
-    const rate = services.accountRate
-      ? metric(
-          'orchestrator_account_rate_limited_total',
-          'counter',
-          'Requests refused (429) because their account was over ACCOUNT_RATE_LIMIT on this node; the log names the accounts.',
-          [['', services.accountRate.refused]],
-        )
-      : '';
+    const rate = metric(
+      'orchestrator_account_rate_limited_total',
+      'counter',
+      'Requests refused (429) because their account was over its request rate on this node (its own, else ACCOUNT_RATE_LIMIT); the log names the accounts.',
+      [['', services.accountRate.refused]],
+    );
     return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${await registry.metrics()}`;
   });
 }
