@@ -1166,6 +1166,197 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await log.getByText(action).first().waitFor();
   });
 
+  test('an operator limited to one account sees it alone, and no page for every account; given every account, all', async () => {
+    watch.step = 'limited-operator';
+    const mine = accountId.replace(/^le/, 'ta');
+    const notMine = accountId.replace(/^le/, 'tb');
+    const username = 'tenant-ops';
+    const password = 'a password for the limited operator test';
+    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    const cookieOf = async (c: BrowserContext) =>
+      (await c.cookies()).map((k) => `${k.name}=${k.value}`).join('; ');
+    for (const id of [mine, notMine]) {
+      await mainNav.getByRole('link', { name: 'Accounts' }).click();
+      await page.getByLabel('Account ID').fill(id);
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+    }
+
+    // Added on the operators page as an admin of one account, ticked among those there are.
+    await mainNav.getByRole('link', { name: 'Operators' }).click();
+    const add = page.getByRole('region', { name: 'Add an operator' });
+    await add.getByLabel('Username').fill(username);
+    await add.getByLabel('Password (optional)').fill(password);
+    await add.getByLabel('Role').selectOption('admin');
+    assert.equal(await add.getByRole('radio', { name: 'Every account' }).isChecked(), true);
+    await add.getByRole('radio', { name: 'Only these accounts' }).check();
+    const picks = add.getByRole('group', { name: 'Which accounts' });
+    await picks.getByRole('checkbox', { name: mine, exact: true }).check();
+    assert.deepEqual(
+      (await picks.locator('label').allTextContents()).sort(),
+      [accountId, mine, notMine].sort(),
+    );
+    await visited('operators-add-limited');
+    await add.getByRole('button', { name: 'Add operator' }).click();
+    await page
+      .getByText(
+        `Operator ${username} was added as an admin of account ${mine}, with the password you chose.`,
+      )
+      .waitFor();
+    const row = page
+      .getByRole('table', { name: 'Operators, by username' })
+      .getByRole('row', { name: new RegExp(`^${username}\\b`) });
+    await row.getByRole('cell', { name: mine, exact: true }).waitFor();
+    const adminCookie = await cookieOf(context);
+    const listed = (await (
+      await http('/api/admin/operators', { headers: { cookie: adminCookie } })
+    ).json()) as {
+      username: string;
+      accounts: string[] | null;
+    }[];
+    assert.deepEqual(listed.find((o) => o.username === username)?.accounts, [mine]);
+
+    const theirContext = await newContext(browser, server.url);
+    try {
+      const their = await theirContext.newPage();
+      const theirWatch = new ConsoleWatch(their);
+      const theirNav = their.getByRole('navigation', { name: 'Main' });
+      await their.goto('/');
+      await their.getByLabel('Username').fill(username);
+      await their.getByLabel('Password').fill(password);
+      await their.getByRole('button', { name: 'Sign in' }).click();
+      await their.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      await their.getByRole('banner').getByText(`Signed in as ${username} (admin of 1 account)`).waitFor();
+
+      // Their account alone, no form to create one, and no page for every account in the top bar.
+      await their.getByText('You act on 1 account only, as an admin').waitFor();
+      await their.getByRole('rowheader', { name: mine, exact: true }).waitFor();
+      assert.deepEqual(await their.getByRole('rowheader').allTextContents(), [mine]);
+      assert.equal(await their.getByRole('region', { name: 'Create an account' }).count(), 0);
+      assert.deepEqual(await theirNav.getByRole('link').allTextContents(), [
+        'Accounts',
+        'API tokens',
+        'Your sign-in',
+      ]);
+      assert.deepEqual(
+        await their
+          .getByRole('list', { name: `Pages of account ${mine}` })
+          .getByRole('link')
+          .allTextContents(),
+        ['API Authorization', 'Policies', 'Context', 'Policy logs', 'Audit log'],
+      );
+      await visited('limited-accounts', their);
+
+      // Its secrets, as the admin they are there; its suspension and deletion are for an operator of every account.
+      await their.getByRole('rowheader', { name: mine, exact: true }).getByRole('link').click();
+      await their.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+      await their.locator('#api-key-value').waitFor();
+      const section = their.getByRole('region', { name: 'Account', exact: true });
+      await section
+        .getByText('Active. An operator of every account suspends, resumes and deletes accounts.')
+        .waitFor();
+      for (const name of ['Suspend account', 'Resume account', 'Delete account'])
+        assert.equal(await their.getByRole('button', { name }).count(), 0, name);
+      await visited('limited-api-authorization', their);
+
+      // Their account's audit log: its events, their own look at its secrets among them.
+      await their
+        .getByRole('navigation', { name: `Account ${mine}` })
+        .getByRole('link', { name: 'Audit log' })
+        .click();
+      await their.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+      await their.getByRole('cell', { name: username, exact: true }).first().waitFor();
+      await visited('limited-audit', their);
+
+      // The other account's address: not found, as the server answers (404).
+      await their.goto(`/accounts/${notMine}/policies`);
+      await their.getByRole('heading', { level: 1, name: 'Account not found' }).waitFor();
+      await their.getByText(`There is no account ${notMine} among the accounts you act on.`).waitFor();
+      accessibility['limited-account-not-found'] = await accessibilityViolations(their);
+
+      // The pages for every account, typed: why, and no refusal; at the operators' address, their own sign-in.
+      for (const [path, heading] of [
+        ['/backups', 'Backups'],
+        ['/audit', 'Audit log'],
+      ] as const) {
+        await their.goto(path);
+        await their.getByRole('heading', { level: 1, name: heading }).waitFor();
+        await their.getByRole('status').getByText('This page is for operators of every account').waitFor();
+      }
+      accessibility['limited-closed-page'] = await accessibilityViolations(their);
+      await their.goto('/operators');
+      await their.getByRole('heading', { level: 1, name: 'Your sign-in' }).waitFor();
+      await their.getByRole('region', { name: 'Change your password' }).waitFor();
+      await their
+        .getByRole('region', { name: 'Sign-in codes' })
+        .getByRole('button', { name: 'Set up' })
+        .waitFor();
+      assert.equal(await their.getByRole('table').count(), 0);
+      await visited('limited-sign-in', their);
+
+      // The server agrees: their account alone, the other one unknown, the operators not theirs to see.
+      const theirs = { cookie: await cookieOf(theirContext) };
+      const session = (await (await http('/api/admin/session', { headers: theirs })).json()) as {
+        accounts: string[] | null;
+      };
+      assert.deepEqual(session.accounts, [mine]);
+      const accounts = (await (await http('/api/admin/accounts', { headers: theirs })).json()) as {
+        accountId: string;
+      }[];
+      assert.deepEqual(
+        accounts.map((a) => a.accountId),
+        [mine],
+      );
+      assert.equal((await http(`/api/admin/accounts/${notMine}`, { headers: theirs })).status, 404);
+      const operators = await http('/api/admin/operators', { headers: theirs });
+      assert.equal(operators.status, 403);
+      assert.match(
+        ((await operators.json()) as { detail: string }).detail,
+        /^this needs an operator of every account/,
+      );
+
+      // The only console errors: the session check before signing in (401), the other account (404).
+      assert.deepEqual(theirWatch.unexpected({ start: [refusedStatus('(401|404)')] }), []);
+
+      // Back as admin: the row's control opens their accounts as they are; every account, saved, holds at once.
+      await row.getByRole('button', { name: `Change accounts of ${username}` }).click();
+      const dialog = page.getByRole('dialog', { name: "Change this operator's accounts" });
+      await dialog.getByText(`${username} acts on account ${mine} only.`).waitFor();
+      assert.equal(await dialog.getByRole('radio', { name: 'Only these accounts' }).isChecked(), true);
+      const ticked = dialog
+        .getByRole('group', { name: 'Which accounts' })
+        .getByRole('checkbox', { name: mine, exact: true });
+      assert.equal(await ticked.isChecked(), true);
+      await visited('operators-change-accounts-dialog');
+      await dialog.getByRole('radio', { name: 'Every account' }).check();
+      await dialog.getByRole('button', { name: 'Save accounts' }).click();
+      await page.getByText(`Operator ${username} now acts on every account.`).waitFor();
+      await dialog.waitFor({ state: 'hidden' });
+      await row.getByRole('cell', { name: 'Every account', exact: true }).waitFor();
+      const changed = (await (await http('/api/admin/session', { headers: theirs })).json()) as {
+        accounts: string[] | null;
+      };
+      assert.equal(changed.accounts, null);
+
+      // Reloaded, their app shows both accounts and the pages for every account.
+      await their.goto('/accounts');
+      await their.getByRole('rowheader', { name: notMine, exact: true }).waitFor();
+      await their.getByRole('rowheader', { name: mine, exact: true }).waitFor();
+      await their.getByRole('banner').getByText(`Signed in as ${username} (admin)`).waitFor();
+      assert.deepEqual(await theirNav.getByRole('link').allTextContents(), [
+        'Accounts',
+        'Audit log',
+        'API tokens',
+        'Operators',
+        'Backups',
+      ]);
+      await their.getByRole('region', { name: 'Create an account' }).waitFor();
+      assert.deepEqual(theirWatch.unexpected({ start: [refusedStatus('(401|404)')] }), []);
+    } finally {
+      await theirContext.close();
+    }
+  });
+
   test('sign-out ends the session on the server', async () => {
     watch.step = 'sign-out';
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
@@ -1227,8 +1418,16 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'audit-log',
       'backups',
       'context',
+      'limited-account-not-found',
+      'limited-accounts',
+      'limited-api-authorization',
+      'limited-audit',
+      'limited-closed-page',
+      'limited-sign-in',
       'operator-tokens',
       'operators',
+      'operators-add-limited',
+      'operators-change-accounts-dialog',
       'policies',
       'policy-editor',
       'policy-logs',

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { accountPath, api, messageOf } from './api.js';
+import { ApiError, accountPath, api, messageOf } from './api.js';
 
 /** An account as the admin API shows it (`GET /api/admin/accounts/{acct}`); deleted ones are not shown. */
 export interface Account {
@@ -15,6 +15,8 @@ export interface Account {
 export interface AccountState {
   account: Account | null;
   error: string | null;
+  /** The server knows no such account, or none this operator acts on (404). */
+  notFound: boolean;
   changed: (account: Account) => void;
 }
 
@@ -22,17 +24,21 @@ export interface AccountState {
 export function useAccount(accountId: string): AccountState {
   const [account, setAccount] = useState<Account | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [notFound, setNotFound] = useState(false);
 
   useEffect(() => {
     api
       .get<Account>(accountPath(accountId))
       .then(setAccount)
-      .catch((failure) => setError(messageOf(failure)));
+      .catch((failure) => {
+        setNotFound(failure instanceof ApiError && failure.status === 404);
+        setError(messageOf(failure));
+      });
   }, [accountId]);
 
   const changed = useCallback((next: Account) => {
     setAccount(next);
     setError(null);
   }, []);
-  return { account, error, changed };
+  return { account, error, notFound, changed };
 }

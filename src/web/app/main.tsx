@@ -1,115 +1,30 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { type AccountState, useAccount } from './account.js';
 import { api, setCsrfToken, setSetupRequiredHandler, setUnauthorizedHandler } from './api.js';
-import { AccountNav, Shell } from './components/layout.js';
+import { MAIN_PAGES, Shell } from './components/layout.js';
 import { RecoveryCodeUsed } from './components/recovery-codes.js';
-import { Loading, Notice, PageHeading } from './components/ui.js';
+import { Loading, Notice } from './components/ui.js';
+import { AccountPages, PolicyPages } from './pages/account-pages.js';
 import { AccountsPage } from './pages/accounts.js';
-import { ApiAuthorizationNeedsAdmin, ApiAuthorizationPage } from './pages/api-authorization.js';
 import { AuditPage } from './pages/audit.js';
 import { BackupsPage } from './pages/backups.js';
-import { ContextPage } from './pages/context.js';
+import { NeedsEveryAccount, NotFound } from './pages/closed.js';
 import { OperatorTokensPage } from './pages/operator-tokens.js';
 import { OperatorsPage } from './pages/operators.js';
-import { PoliciesPage } from './pages/policies.js';
-import { NewPolicyNeedsAdmin, PolicyEditorPage } from './pages/policy-editor.js';
-import { PolicyLogsPage } from './pages/policy-logs.js';
-import { PolicyViewPage } from './pages/policy-view.js';
 import { SignInPage } from './pages/sign-in.js';
 import { TotpRequiredPage } from './pages/totp-required.js';
-import { type AccountSection, navigate, parseRoute, type Route, usePath } from './router.js';
-import { fetchSignedIn, type Role, type SignedIn } from './session.js';
+import { navigate, parseRoute, type Route, usePath } from './router.js';
+import { fetchSignedIn, ofEveryAccount, type SignedIn } from './session.js';
 
 type Session = SignedIn | null | 'checking';
 
-/** One page of an account; a viewer finds why, not a refusal, where only an admin may go. */
-function AccountPage({
-  accountId,
-  section,
-  role,
-  account,
-}: {
-  accountId: string;
-  section: AccountSection;
-  role: Role;
-  account: AccountState;
-}) {
-  switch (section) {
-    case 'api-authorization':
-      return role === 'admin' ? (
-        <ApiAuthorizationPage accountId={accountId} account={account} />
-      ) : (
-        <ApiAuthorizationNeedsAdmin accountId={accountId} />
-      );
-    case 'policies':
-      return <PoliciesPage accountId={accountId} role={role} />;
-    case 'context':
-      return <ContextPage accountId={accountId} role={role} />;
-    case 'policy-logs':
-      return <PolicyLogsPage accountId={accountId} />;
-    case 'audit':
-      return <AuditPage accountId={accountId} />;
-  }
-}
-
-function PolicyPage({
-  accountId,
-  policyId,
-  role,
-}: {
-  accountId: string;
-  policyId: string | null;
-  role: Role;
-}) {
-  if (role === 'admin') return <PolicyEditorPage accountId={accountId} policyId={policyId} />;
-  if (policyId === null) return <NewPolicyNeedsAdmin accountId={accountId} />;
-  return <PolicyViewPage accountId={accountId} policyId={policyId} />;
-}
-
-/** An account's navigation and status above one of its pages. */
-function AccountPages({
-  accountId,
-  section,
-  role,
-}: {
-  accountId: string;
-  section: AccountSection;
-  role: Role;
-}) {
-  const account = useAccount(accountId);
-  return (
-    <>
-      <AccountNav accountId={accountId} current={section} role={role} account={account.account} />
-      <AccountPage accountId={accountId} section={section} role={role} account={account} />
-    </>
-  );
-}
-
-/** A policy of an account, under the account's navigation and status. */
-function PolicyPages({
-  accountId,
-  policyId,
-  role,
-}: {
-  accountId: string;
-  policyId: string | null;
-  role: Role;
-}) {
-  const { account } = useAccount(accountId);
-  return (
-    <>
-      <AccountNav accountId={accountId} current="policies" role={role} account={account} />
-      <PolicyPage key={policyId} accountId={accountId} policyId={policyId} role={role} />
-    </>
-  );
-}
-
 function Page({ route, operator }: { route: Route; operator: SignedIn }) {
   const { role } = operator;
+  const closed = MAIN_PAGES.find((p) => p.page === route.name && p.ofSome === null);
+  if (closed && !ofEveryAccount(operator)) return <NeedsEveryAccount label={closed.label} />;
   switch (route.name) {
     case 'accounts':
-      return <AccountsPage role={role} />;
+      return <AccountsPage operator={operator} />;
     case 'audit':
       return <AuditPage accountId={null} />;
     case 'operator-tokens':
@@ -124,22 +39,20 @@ function Page({ route, operator }: { route: Route; operator: SignedIn }) {
           key={route.accountId}
           accountId={route.accountId}
           policyId={route.policyId}
-          role={role}
+          operator={operator}
         />
       );
     case 'account':
       return (
-        <AccountPages key={route.accountId} accountId={route.accountId} section={route.section} role={role} />
+        <AccountPages
+          key={route.accountId}
+          accountId={route.accountId}
+          section={route.section}
+          operator={operator}
+        />
       );
     default:
-      return (
-        <>
-          <PageHeading title="Page not found">Page not found</PageHeading>
-          <p>
-            There is no page at this address. Go to the <a href="/accounts">accounts</a>.
-          </p>
-        </>
-      );
+      return <NotFound what="Page">There is no page at this address.</NotFound>;
   }
 }
 

@@ -10,6 +10,11 @@ export type Role = 'admin' | 'viewer';
 export interface SignedIn {
   username: string;
   role: Role;
+  /**
+   * The accounts this operator acts on, with their role applying within them only; null for an operator of every
+   * account (a platform operator), who alone creates accounts and manages operators and backups.
+   */
+  accounts: string[] | null;
   /** The server requires one-time codes (OPERATOR_TOTP=required) and this operator has yet to set them up. */
   totpSetupRequired: boolean;
 }
@@ -18,5 +23,15 @@ export interface SignedIn {
 export async function fetchSignedIn(): Promise<SignedIn> {
   const session = await api.get<SignedIn & { csrfToken: string | null }>('/api/admin/session');
   setCsrfToken(session.csrfToken);
-  return { username: session.username, role: session.role, totpSetupRequired: session.totpSetupRequired };
+  return {
+    username: session.username,
+    role: session.role,
+    accounts: session.accounts,
+    totpSetupRequired: session.totpSetupRequired,
+  };
+}
+
+/** Whether `operator` acts on every account, the ones to come too (a platform operator). */
+export function ofEveryAccount(operator: SignedIn): boolean {
+  return operator.accounts === null;
 }

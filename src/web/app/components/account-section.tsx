@@ -49,17 +49,22 @@ function DeleteAccount({ accountId, onDeleted }: { accountId: string; onDeleted:
   );
 }
 
+/** Said in place of the controls to an admin of some accounts only. */
+const NOT_YOURS = 'An operator of every account suspends, resumes and deletes accounts.';
+
 /**
- * *Account*, for an admin: suspend it (every credential refused at once, nothing lost), resume it, and delete
- * a suspended one.
+ * *Account*, for an admin: its status; for an admin of every account, suspend it (every credential refused at
+ * once, nothing lost), resume it, and delete a suspended one.
  */
 export function AccountSection({
   accountId,
   state,
+  everyAccount,
   onDeleted,
 }: {
   accountId: string;
   state: AccountState;
+  everyAccount: boolean;
   onDeleted: () => void;
 }) {
   const [notice, setNotice] = useState<string | null>(null);
@@ -100,7 +105,8 @@ export function AccountSection({
       {notice ? <Notice kind="success">{notice}</Notice> : null}
       {error || state.error ? <Notice kind="error">{error ?? state.error}</Notice> : null}
       {account === null && !state.error ? <Loading what="the account" /> : null}
-      {account?.status === 'active' ? (
+      {account?.status === 'active' && !everyAccount ? <p>Active. {NOT_YOURS}</p> : null}
+      {account?.status === 'active' && everyAccount ? (
         <>
           <p>
             Active. Suspending it refuses every credential of the account at once and keeps its data; it can
@@ -131,14 +137,21 @@ export function AccountSection({
                 since <time dateTime={account.statusChangedAt}>{formatTime(account.statusChangedAt)}</time>
               </>
             ) : null}
-            . Resuming it makes its credentials and unexpired tokens work again. Deleting it removes its data.
+            .{' '}
+            {everyAccount
+              ? 'Resuming it makes its credentials and unexpired tokens work again. Deleting it removes its data.'
+              : NOT_YOURS}
           </p>
-          <div class="actions">
-            <button type="button" onClick={resume} disabled={resuming}>
-              {resuming ? 'Resuming…' : 'Resume account'}
-            </button>
-          </div>
-          <DeleteAccount accountId={accountId} onDeleted={onDeleted} />
+          {everyAccount ? (
+            <>
+              <div class="actions">
+                <button type="button" onClick={resume} disabled={resuming}>
+                  {resuming ? 'Resuming…' : 'Resume account'}
+                </button>
+              </div>
+              <DeleteAccount accountId={accountId} onDeleted={onDeleted} />
+            </>
+          ) : null}
         </>
       ) : null}
     </section>

@@ -1,8 +1,10 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { ofAccounts } from '../scope.js';
 import type { Role } from '../session.js';
 import { PASSWORD_HINT } from './change-password.js';
 import { CopyButton } from './copy-button.js';
+import { AccountsChoice, type AccountsDraft, accountsOf, draftOf } from './operator-accounts.js';
 import { fieldError, Notice, SelectField, TextField } from './ui.js';
 
 /** As the server checks it (src/services/operators.ts). */
@@ -23,14 +25,19 @@ const ROLE_OPTIONS: { value: Role; label: string }[] = [
 interface Added {
   username: string;
   role: Role;
+  accounts: string[] | null;
   password?: string;
 }
 
-/** Adds an operator, a viewer unless told otherwise; a password the server generated is shown here once. */
+/**
+ * Adds an operator, a viewer of every account unless told otherwise; a password the server generated is shown
+ * here once.
+ */
 export function AddOperator({ onAdded }: { onAdded: () => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<Role>('viewer');
+  const [accounts, setAccounts] = useState<AccountsDraft>(draftOf(null));
   const [added, setAdded] = useState<Added | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -53,11 +60,13 @@ export function AddOperator({ onAdded }: { onAdded: () => void }) {
           username: name,
           role,
           ...(password === '' ? {} : { password }),
+          ...(accounts.every ? {} : { accounts: accountsOf(accounts) }),
         }),
       );
       setUsername('');
       setPassword('');
       setRole('viewer');
+      setAccounts(draftOf(null));
       onAdded();
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 409) {
@@ -75,14 +84,15 @@ export function AddOperator({ onAdded }: { onAdded: () => void }) {
       {error ? <Notice kind="error">{error}</Notice> : null}
       {added && added.password === undefined ? (
         <Notice kind="success">
-          Operator {added.username} was added as {article(added.role)}, with the password you chose.
+          Operator {added.username} was added as {article(added.role)}
+          {ofAccounts(added.accounts)}, with the password you chose.
         </Notice>
       ) : null}
       {added?.password !== undefined ? (
         <>
           <Notice kind="success">
-            Operator {added.username} was added as {article(added.role)}. Give them this password now: it is
-            shown only once.
+            Operator {added.username} was added as {article(added.role)}
+            {ofAccounts(added.accounts)}. Give them this password now: it is shown only once.
           </Notice>
           <dl class="secrets">
             <dt>Password</dt>
@@ -124,6 +134,11 @@ export function AddOperator({ onAdded }: { onAdded: () => void }) {
           onValue={setRole}
           hint="A viewer reads accounts, policies, context and logs but no secret, and changes only their own password and API tokens. An admin may do everything."
           error={fieldError(errors, 'role', 'body.role')}
+        />
+        <AccountsChoice
+          draft={accounts}
+          onDraft={setAccounts}
+          error={fieldError(errors, 'accounts', 'body.accounts')}
         />
         <button type="submit" disabled={busy || username.trim() === ''}>
           {busy ? 'Adding…' : 'Add operator'}

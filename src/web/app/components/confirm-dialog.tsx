@@ -9,6 +9,8 @@ export interface ConfirmDialogProps {
   confirmLabel: string;
   /** Keeps the confirm button off until what the dialog asks for is given (a valid number, a typed name). */
   confirmDisabled?: boolean;
+  /** The confirm button looks dangerous unless told otherwise (a change that is undone as easily as made). */
+  danger?: boolean;
   busy?: boolean;
   error?: string | null;
   onConfirm: () => void;
@@ -25,6 +27,7 @@ export function ConfirmDialog({
   children,
   confirmLabel,
   confirmDisabled,
+  danger = true,
   busy,
   error,
   onConfirm,
@@ -76,7 +79,11 @@ export function ConfirmDialog({
           <button type="button" ref={cancel} onClick={onCancel} disabled={busy}>
             Cancel
           </button>
-          <button type="submit" class="button-danger" disabled={busy || confirmDisabled}>
+          <button
+            type="submit"
+            class={danger ? 'button-danger' : undefined}
+            disabled={busy || confirmDisabled}
+          >
             {busy ? 'Working…' : confirmLabel}
           </button>
         </div>

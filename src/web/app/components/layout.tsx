@@ -2,12 +2,34 @@ import type { ComponentChildren } from 'preact';
 import type { Account } from '../account.js';
 import { formatTime } from '../format.js';
 import { type AccountSection, accountHref } from '../router.js';
-import type { Role, SignedIn } from '../session.js';
+import { roleInWords } from '../scope.js';
+import { ofEveryAccount, type SignedIn } from '../session.js';
 import { Link, Notice } from './ui.js';
+
+/** A page of the top bar. */
+export type MainPage = 'accounts' | 'audit' | 'operator-tokens' | 'operators' | 'backups';
+
+/**
+ * The top bar's pages, at `/<page>`. An operator of some accounts finds some under another name (of the operators
+ * page, only their own password and codes), and not at all those for operators of every account (`ofSome` null).
+ */
+export const MAIN_PAGES: { page: MainPage; label: string; ofSome: string | null }[] = [
+  { page: 'accounts', label: 'Accounts', ofSome: 'Accounts' },
+  { page: 'audit', label: 'Audit log', ofSome: null },
+  { page: 'operator-tokens', label: 'API tokens', ofSome: 'API tokens' },
+  { page: 'operators', label: 'Operators', ofSome: 'Your sign-in' },
+  { page: 'backups', label: 'Backups', ofSome: null },
+];
+
+/** The top bar's pages as `operator` finds them. */
+export function mainPages(operator: SignedIn): { page: MainPage; label: string }[] {
+  if (ofEveryAccount(operator)) return MAIN_PAGES;
+  return MAIN_PAGES.flatMap(({ page, ofSome }) => (ofSome === null ? [] : [{ page, label: ofSome }]));
+}
 
 export interface ShellProps {
   operator: SignedIn | null;
-  current: 'accounts' | 'audit' | 'operator-tokens' | 'operators' | 'backups' | null;
+  current: MainPage | null;
   signingOut?: boolean;
   onSignOut?: () => void;
   children: ComponentChildren;
@@ -27,39 +49,18 @@ export function Shell({ operator, current, signingOut, onSignOut, children }: Sh
             <>
               <nav aria-label="Main">
                 <ul class="inline-list">
-                  <li>
-                    <Link href="/accounts" aria-current={current === 'accounts' ? 'page' : undefined}>
-                      Accounts
-                    </Link>
-                  </li>
-                  <li>
-                    <Link href="/audit" aria-current={current === 'audit' ? 'page' : undefined}>
-                      Audit log
-                    </Link>
-                  </li>
-                  <li>
-                    <Link
-                      href="/operator-tokens"
-                      aria-current={current === 'operator-tokens' ? 'page' : undefined}
-                    >
-                      API tokens
-                    </Link>
-                  </li>
-                  <li>
-                    <Link href="/operators" aria-current={current === 'operators' ? 'page' : undefined}>
-                      Operators
-                    </Link>
-                  </li>
-                  <li>
-                    <Link href="/backups" aria-current={current === 'backups' ? 'page' : undefined}>
-                      Backups
-                    </Link>
-                  </li>
+                  {mainPages(operator).map(({ page, label }) => (
+                    <li key={page}>
+                      <Link href={`/${page}`} aria-current={current === page ? 'page' : undefined}>
+                        {label}
+                      </Link>
+                    </li>
+                  ))}
                 </ul>
               </nav>
               <div class="who">
                 <span>
-                  Signed in as <strong>{operator.username}</strong> ({operator.role})
+                  Signed in as <strong>{operator.username}</strong> ({roleInWords(operator)})
                 </span>
                 <button type="button" class="button-secondary" onClick={onSignOut} disabled={signingOut}>
                   {signingOut ? 'Signing out…' : 'Sign out'}
@@ -84,22 +85,31 @@ const SECTIONS: { section: AccountSection; label: string }[] = [
   { section: 'audit', label: 'Audit log' },
 ];
 
-/** The account's pages an operator of `role` may open: a viewer may not see its secrets. */
-export function accountSections(role: Role): { section: AccountSection; label: string }[] {
-  return role === 'admin' ? SECTIONS : SECTIONS.filter((s) => s.section !== 'api-authorization');
+/** The account's pages `operator` may open: a viewer may not see its secrets. */
+export function accountSections(operator: SignedIn): { section: AccountSection; label: string }[] {
+  return SECTIONS.filter(({ section }) => mayOpen(operator, section));
 }
 
-/** Said above each page of a suspended account; an admin is pointed to where it is resumed or deleted. */
+/** Whether `operator` may open the account page `section` (else it says why, not a refusal). */
+export function mayOpen(operator: SignedIn, section: AccountSection): boolean {
+  return section !== 'api-authorization' || operator.role === 'admin';
+}
+
+/**
+ * Said above each page of a suspended account; an admin is pointed to where it is resumed or deleted, or told who
+ * does it.
+ */
 function SuspendedBanner({
   account,
   current,
-  role,
+  operator,
 }: {
   account: Account;
   current: AccountSection | null;
-  role: Role;
+  operator: SignedIn;
 }) {
   const since = account.statusChangedAt;
+  const admin = operator.role === 'admin';
   return (
     <Notice kind="warning">
       <strong>
@@ -112,7 +122,8 @@ function SuspendedBanner({
         ) : null}
       </strong>{' '}
       — every credential of this account is refused; its data is kept.
-      {role === 'admin' && current !== 'api-authorization' ? (
+      {admin && !ofEveryAccount(operator) ? ' An operator of every account resumes or deletes it.' : null}
+      {admin && ofEveryAccount(operator) && current !== 'api-authorization' ? (
         <>
           {' '}
           Resume or delete it on its{' '}
@@ -127,12 +138,12 @@ function SuspendedBanner({
 export function AccountNav({
   accountId,
   current,
-  role,
+  operator,
   account,
 }: {
   accountId: string;
   current: AccountSection | null;
-  role: Role;
+  operator: SignedIn;
   /** Null while it loads, or when it could not be (the page says why). */
   account: Account | null;
 }) {
@@ -150,7 +161,7 @@ export function AccountNav({
       </nav>
       <nav aria-label={`Account ${accountId}`} class="tabs">
         <ul class="inline-list">
-          {accountSections(role).map(({ section, label }) => (
+          {accountSections(operator).map(({ section, label }) => (
             <li key={section}>
               <Link
                 href={accountHref(accountId, section)}
@@ -163,7 +174,7 @@ export function AccountNav({
         </ul>
       </nav>
       {account?.status === 'suspended' ? (
-        <SuspendedBanner account={account} current={current} role={role} />
+        <SuspendedBanner account={account} current={current} operator={operator} />
       ) : null}
     </>
   );

@@ -128,8 +128,11 @@ export function Link({
   );
 }
 
-/** What a viewer finds at the address of a page only an admin may open: why, instead of a refusal. */
-export function NeedsAdmin({
+/**
+ * What an operator finds at the address of a page not open to them (a viewer on an admin's page, an operator of
+ * some accounts on a page for those of every account): why, instead of a refusal.
+ */
+export function ClosedPage({
   title,
   heading,
   children,
@@ -151,6 +154,68 @@ export function Loading({ what }: { what: string }) {
     <p class="loading" role="status">
       Loading {what}…
     </p>
+  );
+}
+
+/** A checkbox or a radio button with its label after it. */
+export function CheckField({
+  type,
+  label,
+  checked,
+  onChecked,
+  name,
+  id,
+}: {
+  type: 'checkbox' | 'radio';
+  label: ComponentChildren;
+  checked: boolean;
+  onChecked: (checked: boolean) => void;
+  /** The group of a radio button. */
+  name?: string;
+  id?: string;
+}) {
+  const generated = useId();
+  const inputId = id ?? generated;
+  return (
+    <div class="field">
+      <input
+        type={type}
+        id={inputId}
+        name={name}
+        checked={checked}
+        onChange={(e) => onChecked((e.currentTarget as HTMLInputElement).checked)}
+      />
+      <label for={inputId} class="inline-label">
+        {label}
+      </label>
+    </div>
+  );
+}
+
+/** Radio buttons for one choice among `options`, inside the fieldset that names the choice. */
+export function RadioFields<T extends string>({
+  options,
+  value,
+  onValue,
+}: {
+  options: { value: T; label: string }[];
+  value: T;
+  onValue: (value: T) => void;
+}) {
+  const name = useId();
+  return (
+    <>
+      {options.map((o) => (
+        <CheckField
+          key={o.value}
+          type="radio"
+          name={name}
+          label={o.label}
+          checked={value === o.value}
+          onChecked={() => onValue(o.value)}
+        />
+      ))}
+    </>
   );
 }
 

@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Account } from '../account.js';
 import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { article } from '../components/add-operator.js';
 import { accountSections } from '../components/layout.js';
 import { fieldError, Link, Loading, Notice, PageHeading, TextField } from '../components/ui.js';
 import { formatTime } from '../format.js';
 import { accountHome, accountHref, navigate } from '../router.js';
-import type { Role } from '../session.js';
+import { accountCount } from '../scope.js';
+import { ofEveryAccount, type SignedIn } from '../session.js';
 
 const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -94,8 +96,22 @@ function AccountStatus({ account }: { account: Account }) {
   );
 }
 
-/** The accounts, each with links to the pages `role` may open, and for an admin the form that creates one. */
-export function AccountsPage({ role }: { role: Role }) {
+/** What the list says when it is empty, to whom. */
+function NoAccounts({ operator }: { operator: SignedIn }) {
+  if (!ofEveryAccount(operator))
+    return <p>No account is open to you: an operator of every account chooses the accounts you act on.</p>;
+  return (
+    <p>{operator.role === 'admin' ? 'No accounts yet: create the first one above.' : 'No accounts yet.'}</p>
+  );
+}
+
+/**
+ * The accounts `operator` acts on, each with links to the pages their role may open; for an admin of every
+ * account, the form that creates one.
+ */
+export function AccountsPage({ operator }: { operator: SignedIn }) {
+  const { role } = operator;
+  const everyAccount = ofEveryAccount(operator);
   const [accounts, setAccounts] = useState<Account[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice] = useState(() => {
@@ -115,17 +131,21 @@ export function AccountsPage({ role }: { role: Role }) {
     <>
       <PageHeading title="Accounts">Accounts</PageHeading>
       <p>Each account has its own API credentials, routing policies and conversation context.</p>
+      {!everyAccount && accounts && accounts.length > 0 ? (
+        <p>
+          You act on {accountCount(accounts.length)} only, as {article(role)}: an operator of every account
+          creates accounts and chooses who acts on which.
+        </p>
+      ) : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
-      {role === 'admin' ? (
+      {role === 'admin' && everyAccount ? (
         <CreateAccount onCreated={(account) => navigate(accountHref(account.accountId))} />
       ) : null}
       <section aria-labelledby="account-list">
-        <h2 id="account-list">All accounts</h2>
+        <h2 id="account-list">{everyAccount ? 'All accounts' : 'Your accounts'}</h2>
         {error ? <Notice kind="error">{error}</Notice> : null}
         {accounts === null && !error ? <Loading what="accounts" /> : null}
-        {accounts && accounts.length === 0 ? (
-          <p>{role === 'admin' ? 'No accounts yet: create the first one above.' : 'No accounts yet.'}</p>
-        ) : null}
+        {accounts && accounts.length === 0 ? <NoAccounts operator={operator} /> : null}
         {accounts && accounts.length > 0 ? (
           <table>
             <caption class="visually-hidden">Accounts, with links to their pages</caption>
@@ -149,7 +169,7 @@ export function AccountsPage({ role }: { role: Role }) {
                   </td>
                   <td>
                     <ul class="inline-list" aria-label={`Pages of account ${a.accountId}`}>
-                      {accountSections(role).map(({ section, label }) => (
+                      {accountSections(operator).map(({ section, label }) => (
                         <li key={section}>
                           <Link href={accountHref(a.accountId, section)}>{label}</Link>
                         </li>

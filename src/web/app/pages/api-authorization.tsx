@@ -6,15 +6,24 @@ import { AccountSection } from '../components/account-section.js';
 import { ApiKeySection } from '../components/api-key-section.js';
 import { CredentialsSection } from '../components/credentials-section.js';
 import { TestTokenSection } from '../components/test-token-section.js';
-import { Link, Loading, NeedsAdmin, Notice, PageHeading } from '../components/ui.js';
+import { ClosedPage, Link, Loading, Notice, PageHeading } from '../components/ui.js';
 import { accountHref } from '../router.js';
 import { goToAccounts } from './accounts.js';
 
 /**
  * The page the original documentation describes: the account's three kinds of server-to-server secrets; then
- * the account itself, to suspend, resume or delete.
+ * the account itself, which an operator of every account suspends, resumes or deletes.
  */
-export function ApiAuthorizationPage({ accountId, account }: { accountId: string; account: AccountState }) {
+export function ApiAuthorizationPage({
+  accountId,
+  account,
+  everyAccount,
+}: {
+  accountId: string;
+  account: AccountState;
+  /** The operator acts on every account (only such an operator suspends, resumes or deletes one). */
+  everyAccount: boolean;
+}) {
   const [data, setData] = useState<Authorization | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -60,6 +69,7 @@ export function ApiAuthorizationPage({ accountId, account }: { accountId: string
       <AccountSection
         accountId={accountId}
         state={account}
+        everyAccount={everyAccount}
         onDeleted={() =>
           goToAccounts(
             `Account ${accountId} was deleted; its audit events are kept. Its id is free again in 25 hours.`,
@@ -73,10 +83,10 @@ export function ApiAuthorizationPage({ accountId, account }: { accountId: string
 /** At this page's address, a viewer learns that the secrets are for admins, and where to go instead. */
 export function ApiAuthorizationNeedsAdmin({ accountId }: { accountId: string }) {
   return (
-    <NeedsAdmin title={`API Authorization · ${accountId}`} heading="API Authorization">
+    <ClosedPage title={`API Authorization · ${accountId}`} heading="API Authorization">
       This page needs an admin operator: it shows the secrets of account <strong>{accountId}</strong>, and you
       are signed in as a viewer. The account's <Link href={accountHref(accountId, 'policies')}>policies</Link>
       , context and logs are open to you.
-    </NeedsAdmin>
+    </ClosedPage>
   );
 }

@@ -4,7 +4,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
 import { fieldError, Loading, Notice, PageHeading, SelectField, TextField } from '../components/ui.js';
 import { formatTime } from '../format.js';
-import type { SignedIn } from '../session.js';
+import { ofEveryAccount, type SignedIn } from '../session.js';
 
 interface OperatorToken {
   id: string;
@@ -94,9 +94,10 @@ function TokenTable({
 
 /**
  * Operator API tokens for automation (`Authorization: Bearer <token>` on the admin API): create, list, revoke
- * (an admin any token, a viewer their own).
+ * (an admin of every account any token; the others their own, and they see only theirs).
  */
 export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
+  const everyAccount = ofEveryAccount(operator);
   const {
     data: tokens,
     error,
@@ -160,8 +161,10 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
         Scripts and automation call the admin API (<code>/api/admin/…</code>) with an operator API token in
         <code> Authorization: Bearer &lt;token&gt;</code>, instead of signing in. A token acts as the operator
         who created it, with no CSRF token needed, so keep it as secret as a password. Tokens can expire;
-        every operator's tokens are listed here. An admin can revoke any token, a viewer their own; revoking
-        stops it at once. Creating and revoking a token are recorded in the audit log.
+        {everyAccount
+          ? " every operator's tokens are listed here. An admin can revoke any token, a viewer their own;"
+          : ' your own are listed here, and you may revoke them;'}{' '}
+        revoking stops it at once. Creating and revoking a token are recorded in the audit log.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
@@ -206,13 +209,13 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
         </form>
       </section>
       <section aria-labelledby="token-list">
-        <h2 id="token-list">All tokens</h2>
+        <h2 id="token-list">{everyAccount ? 'All tokens' : 'Your tokens'}</h2>
         {tokens === null && !error ? <Loading what="the tokens" /> : null}
         {tokens && tokens.length === 0 ? <p>No tokens yet.</p> : null}
         {tokens && tokens.length > 0 ? (
           <TokenTable
             tokens={tokens}
-            mayRevoke={(t) => operator.role === 'admin' || t.username === operator.username}
+            mayRevoke={(t) => (operator.role === 'admin' && everyAccount) || t.username === operator.username}
             onRevoke={(t) => {
               setRevokeError(null);
               setRevoking(t);

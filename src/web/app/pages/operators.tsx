@@ -3,14 +3,18 @@ import { api, messageOf, useLoaded } from '../api.js';
 import { AddOperator, article, ROLE_LABELS } from '../components/add-operator.js';
 import { ChangePassword } from '../components/change-password.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { ChangeAccountsDialog } from '../components/operator-accounts.js';
 import { TotpSection } from '../components/totp-section.js';
 import { Loading, Notice, PageHeading } from '../components/ui.js';
 import { formatTime } from '../format.js';
-import type { Role, SignedIn } from '../session.js';
+import { accountsInWords, actsOn, ofAccounts } from '../scope.js';
+import { ofEveryAccount, type Role, type SignedIn } from '../session.js';
 
 interface Operator {
   username: string;
   role: Role;
+  /** Null: every account. */
+  accounts: string[] | null;
   createdAt: string;
   /** Whether their sign-in asks for a one-time code. */
   totpEnabled: boolean;
@@ -22,16 +26,21 @@ interface Confirming {
   username: string;
 }
 
-/** An admin's controls for another operator: give the other role, remove their codes, or remove them. */
+/**
+ * An admin's controls for another operator: give the other role, change their accounts, remove their codes, or
+ * remove them.
+ */
 function OperatorControls({
   operator,
   busy,
   onChangeRole,
+  onChangeAccounts,
   onConfirm,
 }: {
   operator: Operator;
   busy: boolean;
   onChangeRole: () => void;
+  onChangeAccounts: () => void;
   onConfirm: (action: Confirming['action']) => void;
 }) {
   return (
@@ -39,6 +48,9 @@ function OperatorControls({
       <button type="button" class="button-secondary" disabled={busy} onClick={onChangeRole}>
         {operator.role === 'admin' ? 'Make viewer' : 'Make admin'}
         <span class="visually-hidden"> {operator.username}</span>
+      </button>
+      <button type="button" class="button-secondary" onClick={onChangeAccounts}>
+        Change accounts<span class="visually-hidden"> of {operator.username}</span>
       </button>
       {operator.totpEnabled ? (
         <button type="button" class="button-secondary" onClick={() => onConfirm('reset-codes')}>
@@ -86,15 +98,38 @@ function ConfirmationText({ action, username }: Confirming) {
 }
 
 /**
- * The operators with their roles. An admin adds others, changes their roles and removes them (never
- * themselves); everyone changes their own password.
+ * At the operators page's address, an operator of some accounts finds what is theirs alone: their password and
+ * one-time codes. The operators are for operators of every account.
+ */
+function YourSignIn() {
+  return (
+    <>
+      <PageHeading title="Your sign-in">Your sign-in</PageHeading>
+      <p>
+        Your password and one-time codes. You act on some accounts only: an operator of every account adds
+        operators and chooses who acts on which accounts.
+      </p>
+      <ChangePassword />
+      <TotpSection />
+    </>
+  );
+}
+
+/**
+ * The operators with their roles and accounts. An admin of every account adds others, changes their roles and
+ * accounts and removes them (never themselves); everyone changes their own password.
  */
 export function OperatorsPage({ operator }: { operator: SignedIn }) {
+  return ofEveryAccount(operator) ? <AllOperators operator={operator} /> : <YourSignIn />;
+}
+
+function AllOperators({ operator }: { operator: SignedIn }) {
   const admin = operator.role === 'admin';
   const { data: operators, error, setError, reload: load } = useLoaded<Operator[]>('/api/admin/operators');
   const [notice, setNotice] = useState<string | null>(null);
   const [changing, setChanging] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Confirming | null>(null);
+  const [scoping, setScoping] = useState<Operator | null>(null);
   const [confirmError, setConfirmError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -105,7 +140,9 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
     setNotice(null);
     try {
       await api.patch(`/api/admin/operators/${encodeURIComponent(target.username)}`, { role });
-      setNotice(`Operator ${target.username} is now ${article(role)}, at once on every server node.`);
+      setNotice(
+        `Operator ${target.username} is now ${article(role)}${ofAccounts(target.accounts)}, at once on every server node.`,
+      );
       await load();
     } catch (failure) {
       setError(messageOf(failure));
@@ -141,8 +178,9 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
       <p>
         Operators sign in to this web app and call the admin API. An admin may do everything, including adding
         operators, changing their roles and removing anyone but themselves. A viewer reads accounts, policies,
-        context and logs, but no secret, and changes only their own password and API tokens. Each change is
-        recorded in the audit log.
+        context and logs, but no secret, and changes only their own password and API tokens. An operator of
+        some accounts acts on those only, with their role; the operators, the backups and the audit log of
+        every account are not theirs to see. Each change is recorded in the audit log.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
@@ -156,6 +194,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
               <tr>
                 <th scope="col">Username</th>
                 <th scope="col">Role</th>
+                <th scope="col">Accounts</th>
                 <th scope="col">Added</th>
                 {admin ? <th scope="col">Codes</th> : null}
                 <th scope="col">
@@ -168,6 +207,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
                 <tr key={o.username}>
                   <th scope="row">{o.username}</th>
                   <td>{ROLE_LABELS[o.role]}</td>
+                  <td>{accountsInWords(o.accounts)}</td>
                   <td>
                     <time dateTime={o.createdAt}>{formatTime(o.createdAt)}</time>
                   </td>
@@ -180,6 +220,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
                         operator={o}
                         busy={changing !== null}
                         onChangeRole={() => void changeRole(o)}
+                        onChangeAccounts={() => setScoping(o)}
                         onConfirm={(action) => {
                           setConfirmError(null);
                           setConfirming({ action, username: o.username });
@@ -203,6 +244,16 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
       ) : null}
       <ChangePassword />
       <TotpSection onChanged={() => void load()} />
+      <ChangeAccountsDialog
+        target={scoping}
+        onClose={() => setScoping(null)}
+        onChanged={(changed) => {
+          setScoping(null);
+          setError(null);
+          setNotice(`Operator ${changed.username} now acts on ${actsOn(changed.accounts)}.`);
+          void load();
+        }}
+      />
       <ConfirmDialog
         open={confirming !== null}
         title={shown.title}

@@ -3,11 +3,13 @@ import { ApiError, type FieldError, messageOf } from '../api.js';
 import { DryRun } from '../components/dry-run.js';
 import { ActionFields, ConditionFields } from '../components/policy-fields.js';
 import {
+  CheckField,
+  ClosedPage,
   Link,
   Loading,
-  NeedsAdmin,
   Notice,
   PageHeading,
+  RadioFields,
   TextAreaField,
   TextField,
 } from '../components/ui.js';
@@ -26,6 +28,12 @@ import {
   policyOf,
 } from '../policy-form.js';
 import { accountHref, navigate } from '../router.js';
+
+/** The two forms of a condition. */
+const CONDITION_FORMS: { value: PolicyDraft['form']; label: string }[] = [
+  { value: 'conditions', label: 'Conditions: every one must hold' },
+  { value: 'expression', label: 'Expression' },
+];
 
 /** Creates or edits one policy: its name, a condition in either form, and its actions. */
 export function PolicyEditorPage({ accountId, policyId }: { accountId: string; policyId: string | null }) {
@@ -125,44 +133,17 @@ export function PolicyEditorPage({ accountId, policyId }: { accountId: string; p
           maxLength={200}
           autoComplete="off"
         />
-        <div class="field">
-          <input
-            type="checkbox"
-            id="policy-enabled"
-            checked={draft.enabled}
-            onChange={(e) => update({ enabled: (e.currentTarget as HTMLInputElement).checked })}
-          />
-          <label for="policy-enabled" class="inline-label">
-            Enabled (a disabled policy is never matched)
-          </label>
-        </div>
+        <CheckField
+          type="checkbox"
+          id="policy-enabled"
+          label="Enabled (a disabled policy is never matched)"
+          checked={draft.enabled}
+          onChecked={(enabled) => update({ enabled })}
+        />
 
         <fieldset>
           <legend>Condition</legend>
-          <div class="field">
-            <input
-              type="radio"
-              id="form-conditions"
-              name="condition-form"
-              checked={draft.form === 'conditions'}
-              onChange={() => update({ form: 'conditions' })}
-            />
-            <label for="form-conditions" class="inline-label">
-              Conditions: every one must hold
-            </label>
-          </div>
-          <div class="field">
-            <input
-              type="radio"
-              id="form-expression"
-              name="condition-form"
-              checked={draft.form === 'expression'}
-              onChange={() => update({ form: 'expression' })}
-            />
-            <label for="form-expression" class="inline-label">
-              Expression
-            </label>
-          </div>
+          <RadioFields options={CONDITION_FORMS} value={draft.form} onValue={(form) => update({ form })} />
           {by.get('conditions') ? <p class="field-error">{by.get('conditions')}</p> : null}
           {draft.form === 'conditions' ? (
             <>
@@ -253,10 +234,10 @@ export function PolicyEditorPage({ accountId, policyId }: { accountId: string; p
 /** At the new-policy address, a viewer learns that adding a policy needs an admin. */
 export function NewPolicyNeedsAdmin({ accountId }: { accountId: string }) {
   return (
-    <NeedsAdmin title={`New policy · ${accountId}`} heading="New policy">
+    <ClosedPage title={`New policy · ${accountId}`} heading="New policy">
       Adding a policy needs an admin operator, and you are signed in as a viewer. The{' '}
       <Link href={accountHref(accountId, 'policies')}>policies</Link> of account {accountId} are open to you
       to read and to dry run.
-    </NeedsAdmin>
+    </ClosedPage>
   );
 }

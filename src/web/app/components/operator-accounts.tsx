@@ -1,0 +1,155 @@
+import { useId, useState } from 'preact/hooks';
+import type { Account } from '../account.js';
+import { api, messageOf, useLoaded } from '../api.js';
+import { actsOn } from '../scope.js';
+import type { Role } from '../session.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { CheckField, Loading, Notice, RadioFields } from './ui.js';
+
+/** The accounts of an operator as a form holds them: every account, or the ones ticked (kept while "every"). */
+export interface AccountsDraft {
+  every: boolean;
+  chosen: string[];
+}
+
+export const draftOf = (accounts: string[] | null): AccountsDraft => ({
+  every: accounts === null,
+  chosen: accounts ?? [],
+});
+
+/** What the admin API takes: null for every account, else the list (empty: no account). */
+export const accountsOf = (draft: AccountsDraft): string[] | null => (draft.every ? null : draft.chosen);
+
+/** A checkbox for each account there is. */
+function AccountPicks({ draft, onDraft }: { draft: AccountsDraft; onDraft: (draft: AccountsDraft) => void }) {
+  const { data: accounts, error } = useLoaded<Account[]>('/api/admin/accounts');
+  if (error) return <Notice kind="error">{error}</Notice>;
+  if (accounts === null) return <Loading what="the accounts" />;
+  const tick = (id: string, on: boolean) =>
+    onDraft({ ...draft, chosen: on ? [...draft.chosen, id] : draft.chosen.filter((c) => c !== id) });
+  return (
+    <fieldset>
+      <legend>Which accounts</legend>
+      {accounts.length === 0 ? <p>There is no account yet.</p> : null}
+      {accounts.map(({ accountId }) => (
+        <CheckField
+          key={accountId}
+          type="checkbox"
+          label={accountId}
+          checked={draft.chosen.includes(accountId)}
+          onChecked={(on) => tick(accountId, on)}
+        />
+      ))}
+    </fieldset>
+  );
+}
+
+const SCOPES: { value: 'every' | 'some'; label: string }[] = [
+  { value: 'every', label: 'Every account' },
+  { value: 'some', label: 'Only these accounts' },
+];
+
+/** Every account, or only the accounts ticked; the server's message about them below. */
+export function AccountsChoice({
+  draft,
+  onDraft,
+  error,
+}: {
+  draft: AccountsDraft;
+  onDraft: (draft: AccountsDraft) => void;
+  error?: string | undefined;
+}) {
+  const hint = useId();
+  return (
+    <fieldset aria-describedby={hint}>
+      <legend>Accounts</legend>
+      <p class="hint" id={hint}>
+        Every account includes the ones to come, and the pages about all of them: operators, backups, the
+        audit log. Limited to some accounts, the operator's role holds in those only and they see nothing of
+        the others; with none ticked, they act on no account.
+      </p>
+      <RadioFields
+        options={SCOPES}
+        value={draft.every ? 'every' : 'some'}
+        onValue={(scope) => onDraft({ ...draft, every: scope === 'every' })}
+      />
+      {draft.every ? null : <AccountPicks draft={draft} onDraft={onDraft} />}
+      {error ? <p class="field-error">{error}</p> : null}
+    </fieldset>
+  );
+}
+
+/** The operator whose accounts an admin changes. */
+export interface Scoped {
+  username: string;
+  role: Role;
+  accounts: string[] | null;
+}
+
+/** The dialog that changes the accounts of `target` (closed while null); the change holds at once. */
+export function ChangeAccountsDialog({
+  target,
+  onClose,
+  onChanged,
+}: {
+  target: Scoped | null;
+  onClose: () => void;
+  onChanged: (changed: Scoped) => void;
+}) {
+  /** The draft being edited, for the operator it belongs to; a new target starts from what they have. */
+  const [edited, setEdited] = useState<(AccountsDraft & { username: string }) | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const draft =
+    target === null || edited?.username === target.username
+      ? edited
+      : { username: target.username, ...draftOf(target.accounts) };
+
+  const close = () => {
+    setEdited(null);
+    setError(null);
+    onClose();
+  };
+
+  async function save() {
+    if (target === null || draft === null) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const path = `/api/admin/operators/${encodeURIComponent(target.username)}`;
+      const changed = await api.patch<Scoped>(path, { accounts: accountsOf(draft) });
+      setEdited(null);
+      onChanged(changed);
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <ConfirmDialog
+      open={target !== null}
+      title="Change this operator's accounts"
+      confirmLabel="Save accounts"
+      danger={false}
+      busy={busy}
+      error={error}
+      onConfirm={save}
+      onCancel={close}
+    >
+      {target && draft ? (
+        <>
+          <p>
+            <strong>{target.username}</strong> acts on {actsOn(target.accounts)}. A change holds at once, on
+            every server node.
+          </p>
+          <AccountsChoice
+            draft={draft}
+            onDraft={(next) => setEdited({ username: target.username, ...next })}
+          />
+        </>
+      ) : null}
+    </ConfirmDialog>
+  );
+}
