@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 /** The whole server configuration, parsed and checked once at start. */
@@ -56,8 +57,11 @@ export interface Config {
    * `ACCOUNT_RATE_BURST` (how many at once; default: the rate, at least 1).
    */
   accountRate: { perSecond: number; burst: number } | null;
-  /** `TRUST_PROXY`: trust X-Forwarded-* from a load balancer (true/false, default false). */
-  trustProxy: boolean;
+  /**
+   * `TRUST_PROXY`: which X-Forwarded-For hops to believe: none (false, the default), all (true), the nearest N
+   * (a number), or those from these addresses or networks (a list).
+   */
+  trustProxy: boolean | number | string[];
   /**
    * `SIGNING_THREADS`: sign access tokens on a thread of their own (`true`) or on the event loop (`false`);
    * `auto` (the default) takes the thread when the process may run on more than one core.
@@ -161,8 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const operatorTotp = env.OPERATOR_TOTP || 'optional';
   if (operatorTotp !== 'optional' && operatorTotp !== 'required')
     throw new ConfigError('OPERATOR_TOTP must be optional or required');
-  const trust = env.TRUST_PROXY ?? 'false';
-  if (trust !== 'true' && trust !== 'false') throw new ConfigError('TRUST_PROXY must be true or false');
+  const trustProxy = trustedProxies(env.TRUST_PROXY ?? 'false');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   if (databaseUrl && !issuerRaw) {
     // Each node's default would be its own address, and a token from one node would fail on the next.
@@ -196,11 +199,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     operatorTotp,
     accountRate: accountRate(env),
-    trustProxy: trust === 'true',
+    trustProxy,
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
     backups: backups(env, cwd, dataDir, databaseUrl),
   };
+}
+
+/** Names proxy-addr (Fastify's) knows for groups of addresses. */
+const PROXY_GROUPS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function trustedProxies(raw: string): Config['trustProxy'] {
+  const value = raw.trim();
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops >= 1 && hops <= 10) return hops;
+  } else if (value !== '') {
+    const entries = value.split(',').map((e) => e.trim());
+    if (entries.every((e) => PROXY_GROUPS.has(e) || isAddressOrNetwork(e))) return entries;
+  }
+  throw new ConfigError(
+    'TRUST_PROXY must be false, true, a number of proxies from 1 to 10, or a comma-separated list of proxy addresses or networks (10.0.0.0/8, ::1, loopback)',
+  );
+}
+
+function isAddressOrNetwork(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function accountRate(env: NodeJS.ProcessEnv): Config['accountRate'] {

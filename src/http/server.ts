@@ -35,7 +35,8 @@ export type { RouteDeps, RouteModule } from './types.js';
 export interface ServerOptions {
   /** The node's logger (built with loggerOptions, so secrets are redacted). */
   logger: FastifyBaseLogger;
-  trustProxy: boolean;
+  /** Which X-Forwarded-For hops to believe (TRUST_PROXY): none, all, the nearest N, or from these addresses. */
+  trustProxy: boolean | number | string[];
   /** More route modules (benchmarks and tests register probes of their own). */
   extraRoutes?: RouteModule[];
 }
@@ -82,7 +83,11 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     childLoggerFactory: (logger, bindings, childOptions) =>
       new LazyChildLogger(logger as never, bindings, childOptions) as unknown as FastifyBaseLogger,
     logController: new RequestLifecycle(options.logger as unknown as { levelVal: number }, durations),
-    trustProxy: options.trustProxy,
+    // A number of hops as Fastify counts them: the nearest N addresses (the socket's peer first) are proxies.
+    trustProxy:
+      typeof options.trustProxy === 'number'
+        ? ((hops: number) => (_address: string, hop: number) => hop < hops)(options.trustProxy)
+        : options.trustProxy,
     bodyLimit: 1024 * 1024,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];

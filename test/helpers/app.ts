@@ -52,6 +52,8 @@ export async function createTestApp(
     logLevel?: string;
     operatorTotp?: 'optional' | 'required';
     accountRate?: { perSecond: number; burst: number };
+    /** TRUST_PROXY as parsed: which X-Forwarded-For hops to believe. */
+    trustProxy?: boolean | number | string[];
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -93,7 +95,7 @@ export async function createTestApp(
   await services.operators.bootstrap(ADMIN_PASSWORD);
   const app = await buildServer(services, {
     logger,
-    trustProxy: false,
+    trustProxy: options.trustProxy ?? false,
     extraRoutes: options.extraRoutes ?? [],
   });
   await app.ready();

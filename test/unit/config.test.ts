@@ -61,6 +61,12 @@ describe('configuration', () => {
       [{ ORCHESTRATOR_ADMIN_PASSWORD: 'short' }, /at least 12/],
       [{ ISSUER: 'ftp://x' }, /ISSUER must start with/],
       [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY/],
+      [{ TRUST_PROXY: '0' }, /TRUST_PROXY must be false, true, a number of proxies from 1 to 10/],
+      [{ TRUST_PROXY: '11' }, /TRUST_PROXY/],
+      [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY/],
+      [{ TRUST_PROXY: '10.0.0.0/8, proxy.example' }, /TRUST_PROXY/],
+      [{ TRUST_PROXY: '::1/129' }, /TRUST_PROXY/],
+      [{ TRUST_PROXY: '10.0.0.1/8/2' }, /TRUST_PROXY/],
       [{ SIGNING_THREADS: 'yes' }, /SIGNING_THREADS must be auto, true or false/],
       [{ POLICY_LOG_THREAD: '1' }, /POLICY_LOG_THREAD must be auto, true or false/],
       [{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX/],
@@ -132,5 +138,13 @@ describe('configuration', () => {
       Buffer.alloc(32, 9),
     );
     assert.equal(config.trustProxy, true);
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: ' 10.0.0.0/8, fd00::/8,192.168.1.7 ,loopback' }).trustProxy, [
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.168.1.7',
+      'loopback',
+    ]);
+    assert.equal(loadConfig({}).trustProxy, false);
   });
 });
