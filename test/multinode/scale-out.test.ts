@@ -145,6 +145,29 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
       );
     });
 
+    it("an account's own rate set on A holds on B within 1 s; removed, B lets it through again", async (t) => {
+      const account = await operator.createAccount(a, 'rate-propagation');
+      const v1 = () =>
+        b.request('GET', '/v1/account/rate-propagation', { headers: { 'maven-api-key': account.apiKey } });
+      assert.equal((await v1()).status, 200);
+      const path = '/api/admin/accounts/rate-propagation/rate-limit';
+      // One request a second with a burst of one: B refuses the second of two calls in a row.
+      const set = await operator.call(a, 'PUT', path, { perSecond: 1, burst: 1 });
+      assert.equal(set.status, 200, JSON.stringify(set.body));
+      const heldBack = await timeUntil(
+        async () => (await v1()).status === 429 || (await v1()).status === 429,
+        1_000,
+      );
+      assert.equal((await operator.call(a, 'DELETE', path)).status, 200);
+      const freed = await timeUntil(async () => {
+        const statuses = await Promise.all([v1(), v1(), v1()]);
+        return statuses.every((r) => r.status === 200);
+      }, 3_000);
+      t.diagnostic(
+        `[${mode}] rate set on A held on B after ${heldBack.toFixed(1)} ms; removed, B let it through after ${freed.toFixed(1)} ms`,
+      );
+    });
+
     it("refuses on B, at once, an operator API token revoked on A and a removed operator's session", async () => {
       const made = await operator.call(a, 'POST', '/api/admin/operator-tokens', {
         name: 'ops',
