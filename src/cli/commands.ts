@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
 import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
-import { MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-rates.js';
+import { MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
 import { ADMIN_USERNAME, describeAccounts } from '../services/operators.js';
 
 export class UsageError extends Error {
@@ -112,6 +112,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           [
             a.status === 'active' ? null : a.status,
             a.rateLimit ? `rate ${describeRate(a.rateLimit)}` : null,
+            a.allowedNetworks ? `from ${a.allowedNetworks.join(' ')}` : null,
           ].filter((n) => n !== null);
         print(
           json,
@@ -120,6 +121,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             createdAt: new Date(a.createdAt).toISOString(),
             status: a.status,
             rateLimit: a.rateLimit,
+            allowedNetworks: a.allowedNetworks,
           })),
           accounts
             .map((a) => (notes(a).length === 0 ? a.accountId : `${a.accountId} (${notes(a).join(', ')})`))
@@ -127,6 +129,29 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         );
         return 0;
       });
+    case 'account networks': {
+      const [accountId, which, ...extra] = rest;
+      if (!accountId || !which || extra.length > 0)
+        throw new UsageError(
+          'account networks needs an accountId and a comma-separated list of addresses or networks, or --any',
+        );
+      const networks = which === '--any' ? null : which.split(',');
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        const stored = await services.accountLimits.setNetworks(accountId, networks);
+        await recordAudit(services.ctx, actor, accountId, 'account.networks-changed', {
+          networks: stored?.join(', ') ?? null,
+        });
+        print(
+          json,
+          { accountId, allowedNetworks: stored },
+          stored
+            ? `account ${accountId}: its credentials are accepted from ${stored.join(', ')} only`
+            : `account ${accountId}: its credentials are accepted from any address`,
+        );
+        return 0;
+      });
+    }
     case 'account rate-limit': {
       const burst = option(rest, 'burst');
       const [accountId, rate, ...extra] = rest;
@@ -143,7 +168,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             };
       return withRuntime(config, async ({ services }) => {
         await services.accounts.require(accountId);
-        await services.accountRate.set(accountId, limit);
+        await services.accountLimits.setRate(accountId, limit);
         const { rateLimit } = await services.accounts.require(accountId);
         await recordAudit(services.ctx, actor, accountId, 'account.rate-limit-changed', {
           perSecond: rateLimit?.perSecond ?? null,

@@ -9,6 +9,9 @@ Commands:
   start                                    start a server node (configuration from the environment)
   account create <accountId>               create an account with its v1 key and v2 credentials
   account list                             list accounts with their status
+  account networks <accountId> <A,B,…> | --any
+                                           accept the account's credentials from these addresses or
+                                           networks only (10.0.0.0/8,2001:db8::1), or from any again
   account rate-limit <accountId> <N> [--burst B] | --default
                                            the account's own request rate a second on each node (0: no
                                            limit), or the server's ACCOUNT_RATE_LIMIT again

@@ -132,11 +132,20 @@ function rateLogThrottle(services: AuthServices): LogThrottle {
   return throttle;
 }
 
-/** 429 when the account is over ACCOUNT_RATE_LIMIT on this node (counted once its credential is accepted). */
-export function overAccountRate(services: AuthServices, accountId: string): AppError | undefined {
-  const rates = services.accountRate;
-  if (!rates.active) return undefined;
-  const waitMs = rates.take(accountId, services.ctx.clock.now());
+/**
+ * Once an account's credential is accepted: 403 when the account does not accept calls from the request's address
+ * (its networks), else 429 when it is over its request rate on this node (its own, else ACCOUNT_RATE_LIMIT).
+ */
+export function accountLimits(
+  services: AuthServices,
+  accountId: string,
+  address: string,
+): AppError | undefined {
+  const limits = services.accountLimits;
+  if (!limits.active) return undefined;
+  if (!limits.allows(accountId, address))
+    return new AppError('forbidden', `account ${accountId} does not accept requests from ${address}`);
+  const waitMs = limits.take(accountId, services.ctx.clock.now());
   if (waitMs === 0) return undefined;
   // Which account is held back, at most one line a second: the metric counts them all.
   const heldBack = rateLogThrottle(services).admit();
@@ -221,7 +230,7 @@ export class AuthHooks {
             ),
           );
         request.principal = { kind: 'api-key', accountId };
-        done(checkPathAccount(request) ?? overAccountRate(this.services, accountId));
+        done(checkPathAccount(request) ?? accountLimits(this.services, accountId, request.ip));
       };
       settle(request, () => this.services.apiKeys.verify(presented), finish, done);
     };
@@ -252,7 +261,7 @@ export class AuthHooks {
             }),
           );
         }
-        done(overAccountRate(this.services, token.accountId));
+        done(accountLimits(this.services, token.accountId, request.ip));
       };
       // A token this node has verified before is known by its exact string, which passed the syntax
       // checks then: only other requests pay for them (a regular expression over the whole token).

@@ -4,7 +4,7 @@ import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import type { AuthServices } from '../services/services.js';
-import { overAccountRate } from './auth.js';
+import { accountLimits } from './auth.js';
 
 export type FormBody = Record<string, string | string[]>;
 
@@ -39,8 +39,10 @@ export function authenticateClient(
   return then(services.clientGuard.check(presented.clientId, request.ip), () =>
     then(services.clients.authenticate(presented), (result) => {
       if (result.ok) {
-        const over = overAccountRate(services, result.client.accountId);
-        if (over) throw over;
+        const refused = accountLimits(services, result.client.accountId, request.ip);
+        // An address the account does not accept: said as RFC 6749 says a client may not use this grant.
+        if (refused?.code === 'forbidden') throw new OAuthError('unauthorized_client', refused.message);
+        if (refused) throw refused;
         return result.client;
       }
       // The right id and secret: no failure to count, and the caller may know why it is refused.

@@ -86,7 +86,10 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     // A number of hops as Fastify counts them: the nearest N addresses (the socket's peer first) are proxies.
     trustProxy:
       typeof options.trustProxy === 'number'
-        ? ((hops: number) => (_address: string, hop: number) => hop < hops)(options.trustProxy)
+        ? (
+            (hops: number) => (_address: string, hop: number) =>
+              hop < hops
+          )(options.trustProxy)
         : options.trustProxy,
     bodyLimit: 1024 * 1024,
     genReqId: (request) => {

@@ -13,7 +13,12 @@ export interface AccountRecord {
   statusChangedAt: number | null;
   /** The account's own request rate on each node, in place of ACCOUNT_RATE_LIMIT's; null: the server's. */
   rateLimit: AccountRateLimit | null;
+  /** The addresses and networks its credentials are accepted from (`10.0.0.0/8`, `2001:db8::1`); null: any. */
+  allowedNetworks: string[] | null;
 }
+
+/** What an account has of its own beyond its status: what each node keeps in memory for its requests. */
+export type AccountLimits = Pick<AccountRecord, 'accountId' | 'rateLimit' | 'allowedNetworks'>;
 
 /** Requests a second on each node (0: no limit for this account), up to `burst` at once. */
 export interface AccountRateLimit {
@@ -44,6 +49,8 @@ export interface AccountStore {
   removeDeletedAccount(accountId: string): Promise<boolean>;
   /** Sets (null: clears) the account's own request rate; false when the account is unknown or deleted. */
   setAccountRateLimit(accountId: string, limit: AccountRateLimit | null): Promise<boolean>;
-  /** The accounts that are not deleted and have a request rate of their own, by id. */
-  listAccountRateLimits(): Promise<{ accountId: string; rateLimit: AccountRateLimit }[]>;
+  /** Sets (null: clears) the networks the account's credentials are accepted from; false when unknown or deleted. */
+  setAccountNetworks(accountId: string, networks: string[] | null): Promise<boolean>;
+  /** The accounts that are not deleted and have a request rate or networks of their own, by id. */
+  listAccountLimits(): Promise<AccountLimits[]>;
 }

@@ -7,7 +7,7 @@ export type InvalidationTopic =
   | 'policies'
   | 'context-ttl'
   | 'operator'
-  | 'account-rate';
+  | 'account-limits';
 
 export type BusEvent =
   | { type: 'invalidate'; topic: InvalidationTopic; key: string }

@@ -47,7 +47,14 @@ export class AccountService {
     }
     await this.apiKeys.regenerate(accountId);
     await this.clients.regenerate(accountId);
-    return { accountId, createdAt: now, status: 'active', statusChangedAt: null, rateLimit: null };
+    return {
+      accountId,
+      createdAt: now,
+      status: 'active',
+      statusChangedAt: null,
+      rateLimit: null,
+      allowedNetworks: null,
+    };
   }
 
   /** Accounts that are not deleted. */

@@ -1,4 +1,4 @@
-import { AccountRates } from './account-rates.js';
+import { AccountLimits } from './account-limits.js';
 import { AccountService } from './accounts.js';
 import { ApiKeyService } from './api-keys.js';
 import { BackupService } from './backups.js';
@@ -23,8 +23,8 @@ export interface AuthServices {
   operators: OperatorService;
   /** Failed v2 client authentications (login and token endpoints). */
   clientGuard: LoginGuard;
-  /** Each account's request rate on this node (ACCOUNT_RATE_LIMIT); null: unlimited. */
-  accountRate: AccountRates;
+  /** Each account's networks and request rate on this node (its own, else ACCOUNT_RATE_LIMIT). */
+  accountLimits: AccountLimits;
 }
 
 /**
@@ -72,6 +72,6 @@ export function createAuthServices(ctx: ServiceContext): AuthServices {
       new LoginGuard(ctx, 'operator', { perIdentity: 5, perAddress: 20, windowMs: 60_000 }),
     ),
     clientGuard: new LoginGuard(ctx, 'client'),
-    accountRate: new AccountRates(ctx, ctx.settings.accountRate ?? null),
+    accountLimits: new AccountLimits(ctx, ctx.settings.accountRate ?? null),
   };
 }

@@ -12,6 +12,7 @@ describeStoreContract('auth stores', (store, it) => {
       status: 'active',
       statusChangedAt: null,
       rateLimit: null,
+      allowedNetworks: null,
     });
     assert.equal(await store.accounts.getAccount('missing'), null);
     const ids = (await store.accounts.listAccounts()).map((a) => a.accountId);
@@ -41,6 +42,7 @@ describeStoreContract('auth stores', (store, it) => {
       status: 'suspended',
       statusChangedAt: 3,
       rateLimit: null,
+      allowedNetworks: null,
     });
     assert.equal(await accounts.changeAccountStatus('missing', 'active', 'suspended', 5), false);
     assert.equal(await accounts.removeDeletedAccount('life'), false, 'only a deleted account is removed');
@@ -48,7 +50,14 @@ describeStoreContract('auth stores', (store, it) => {
     assert.ok(!(await accounts.listAccounts()).some((a) => a.accountId === 'life'));
     const deleted = (await accounts.listDeletedAccounts()).filter((a) => a.accountId === 'life');
     assert.deepEqual(deleted, [
-      { accountId: 'life', createdAt: 1, status: 'deleted', statusChangedAt: 6, rateLimit: null },
+      {
+        accountId: 'life',
+        createdAt: 1,
+        status: 'deleted',
+        statusChangedAt: 6,
+        rateLimit: null,
+        allowedNetworks: null,
+      },
     ]);
     assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 7 }), false, 'the id is held');
     assert.equal(await accounts.removeDeletedAccount('life'), true);
@@ -57,35 +66,44 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal((await accounts.getAccount('life'))?.status, 'active');
   });
 
-  it("keeps an account's own request rate; lists those that have one, deleted accounts aside", async () => {
+  it("keeps an account's own request rate and networks; lists those that have either, deleted accounts aside", async () => {
     const accounts = store.accounts;
-    for (const accountId of ['rate-a', 'rate-b', 'rate-c'])
+    for (const accountId of ['rate-a', 'rate-b', 'rate-c', 'rate-d'])
       await accounts.createAccount({ accountId, createdAt: 1 });
     assert.equal(await accounts.setAccountRateLimit('rate-b', { perSecond: 50, burst: 80 }), true);
     assert.equal(await accounts.setAccountRateLimit('rate-a', { perSecond: 0, burst: 1 }), true);
     assert.equal(await accounts.setAccountRateLimit('rate-c', { perSecond: 9, burst: 9 }), true);
     assert.equal(await accounts.setAccountRateLimit('rate-c', null), true);
     assert.equal(await accounts.setAccountRateLimit('missing', { perSecond: 1, burst: 1 }), false);
+    assert.equal(await accounts.setAccountNetworks('rate-d', ['10.0.0.0/8', '2001:db8::1']), true);
+    assert.equal(await accounts.setAccountNetworks('rate-b', ['203.0.113.7']), true);
+    assert.equal(await accounts.setAccountNetworks('rate-c', ['192.0.2.0/24']), true);
+    assert.equal(await accounts.setAccountNetworks('rate-c', null), true);
+    assert.equal(await accounts.setAccountNetworks('missing', ['10.0.0.1']), false);
     assert.deepEqual((await accounts.getAccount('rate-b'))?.rateLimit, { perSecond: 50, burst: 80 });
+    assert.deepEqual((await accounts.getAccount('rate-d'))?.allowedNetworks, ['10.0.0.0/8', '2001:db8::1']);
     assert.equal((await accounts.getAccount('rate-c'))?.rateLimit, null);
+    assert.equal((await accounts.getAccount('rate-c'))?.allowedNetworks, null);
     const listed = async () =>
-      (await accounts.listAccountRateLimits()).filter((a) => a.accountId.startsWith('rate-'));
+      (await accounts.listAccountLimits()).filter((a) => a.accountId.startsWith('rate-'));
     assert.deepEqual(await listed(), [
-      { accountId: 'rate-a', rateLimit: { perSecond: 0, burst: 1 } },
-      { accountId: 'rate-b', rateLimit: { perSecond: 50, burst: 80 } },
+      { accountId: 'rate-a', rateLimit: { perSecond: 0, burst: 1 }, allowedNetworks: null },
+      { accountId: 'rate-b', rateLimit: { perSecond: 50, burst: 80 }, allowedNetworks: ['203.0.113.7'] },
+      { accountId: 'rate-d', rateLimit: null, allowedNetworks: ['10.0.0.0/8', '2001:db8::1'] },
     ]);
     await accounts.changeAccountStatus('rate-b', 'active', 'suspended', 2);
-    assert.equal((await listed()).length, 2, 'a suspended account keeps its rate');
+    assert.equal((await listed()).length, 3, 'a suspended account keeps its limits');
     await accounts.changeAccountStatus('rate-b', 'suspended', 'deleted', 3);
     assert.deepEqual(
       (await listed()).map((a) => a.accountId),
-      ['rate-a'],
+      ['rate-a', 'rate-d'],
     );
     assert.equal(
       await accounts.setAccountRateLimit('rate-b', null),
       false,
       'a deleted account has none to set',
     );
+    assert.equal(await accounts.setAccountNetworks('rate-b', null), false);
   });
 
   it("deletes an account's keys, client and token for testing, and nothing of another account", async () => {

@@ -1,4 +1,5 @@
 import type {
+  AccountLimits,
   AccountRateLimit,
   AccountRecord,
   AccountStatus,
@@ -38,6 +39,7 @@ export class MemoryAccountStore implements AccountStore {
       status: 'active',
       statusChangedAt: null,
       rateLimit: null,
+      allowedNetworks: null,
     });
     return true;
   }
@@ -80,11 +82,17 @@ export class MemoryAccountStore implements AccountStore {
     return true;
   }
 
-  async listAccountRateLimits(): Promise<{ accountId: string; rateLimit: AccountRateLimit }[]> {
-    return this.#sorted((a) => a.status !== 'deleted' && a.rateLimit !== null).map((a) => ({
-      accountId: a.accountId,
-      rateLimit: a.rateLimit as AccountRateLimit,
-    }));
+  async setAccountNetworks(accountId: string, networks: string[] | null): Promise<boolean> {
+    const found = this.#accounts.get(accountId);
+    if (!found || found.status === 'deleted') return false;
+    found.allowedNetworks = networks === null ? null : [...networks];
+    return true;
+  }
+
+  async listAccountLimits(): Promise<AccountLimits[]> {
+    return this.#sorted(
+      (a) => a.status !== 'deleted' && (a.rateLimit !== null || a.allowedNetworks !== null),
+    ).map(({ accountId, rateLimit, allowedNetworks }) => ({ accountId, rateLimit, allowedNetworks }));
   }
 
   #sorted(keep: (account: AccountRecord) => boolean): AccountRecord[] {

@@ -132,4 +132,9 @@ export const authMigrations: PostgresMigration[] = [
       ALTER TABLE accounts ADD COLUMN rate_burst INTEGER CHECK (rate_burst BETWEEN 1 AND 10000000);
     `,
   },
+  {
+    // The networks an account's credentials are accepted from, as a JSON array (NULL: any address).
+    id: 'auth-010',
+    sql: `ALTER TABLE accounts ADD COLUMN allowed_networks JSONB`,
+  },
 ];

@@ -1,4 +1,5 @@
 import type {
+  AccountLimits,
   AccountRateLimit,
   AccountRecord,
   AccountStatus,
@@ -94,10 +95,20 @@ export class PostgresAccountStore implements AccountStore {
     return result.rowCount === 1;
   }
 
-  async listAccountRateLimits(): Promise<{ accountId: string; rateLimit: AccountRateLimit }[]> {
-    return (await this.#list("status <> 'deleted' AND rate_per_second IS NOT NULL")).flatMap((a) =>
-      a.rateLimit ? [{ accountId: a.accountId, rateLimit: a.rateLimit }] : [],
+  async setAccountNetworks(accountId: string, networks: string[] | null): Promise<boolean> {
+    const result = await this.pool.query(
+      "UPDATE accounts SET allowed_networks = $1::jsonb WHERE account_id = $2 AND status <> 'deleted'",
+      [networks === null ? null : JSON.stringify(networks), accountId],
     );
+    return result.rowCount === 1;
+  }
+
+  async listAccountLimits(): Promise<AccountLimits[]> {
+    return (
+      await this.#list(
+        "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL)",
+      )
+    ).map(({ accountId, rateLimit, allowedNetworks }) => ({ accountId, rateLimit, allowedNetworks }));
   }
 
   async #list(where: string): Promise<AccountRecord[]> {

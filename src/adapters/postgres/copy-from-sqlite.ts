@@ -23,7 +23,15 @@ export interface CopiedTable {
 export const MAIN_TABLES: readonly CopiedTable[] = [
   {
     name: 'accounts',
-    columns: ['account_id', 'created_at', 'status', 'status_changed_at', 'rate_per_second', 'rate_burst'],
+    columns: [
+      'account_id',
+      'created_at',
+      'status',
+      'status_changed_at',
+      'rate_per_second',
+      'rate_burst',
+      'allowed_networks',
+    ],
     order: 'account_id',
   },
   {

@@ -75,6 +75,8 @@ export const accountFromRow = (row: Row): AccountRecord => {
     status: status ?? 'suspended',
     statusChangedAt: numOrNull(row.status_changed_at),
     rateLimit: rateLimitFromRow(row),
+    // Only NULL is any address; a damaged value reads as none (every call refused), never as any.
+    allowedNetworks: row.allowed_networks === null ? null : stringList(row.allowed_networks),
   };
 };
 

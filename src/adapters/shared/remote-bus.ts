@@ -9,7 +9,7 @@ const TOPICS: ReadonlySet<string> = new Set<InvalidationTopic>([
   'policies',
   'context-ttl',
   'operator',
-  'account-rate',
+  'account-limits',
 ]);
 
 /**

@@ -124,4 +124,9 @@ export const authMigrations: SqliteMigration[] = [
       ALTER TABLE accounts ADD COLUMN rate_burst INTEGER CHECK (rate_burst BETWEEN 1 AND 10000000);
     `,
   },
+  {
+    // The networks an account's credentials are accepted from, as a JSON array (NULL: any address).
+    id: 'auth-009',
+    sql: `ALTER TABLE accounts ADD COLUMN allowed_networks TEXT`,
+  },
 ];

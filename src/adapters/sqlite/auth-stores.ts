@@ -1,4 +1,5 @@
 import type {
+  AccountLimits,
   AccountRateLimit,
   AccountRecord,
   AccountStatus,
@@ -90,10 +91,18 @@ export class SqliteAccountStore implements AccountStore {
     );
   }
 
-  async listAccountRateLimits(): Promise<{ accountId: string; rateLimit: AccountRateLimit }[]> {
-    return this.#list("status <> 'deleted' AND rate_per_second IS NOT NULL").flatMap((a) =>
-      a.rateLimit ? [{ accountId: a.accountId, rateLimit: a.rateLimit }] : [],
+  async setAccountNetworks(accountId: string, networks: string[] | null): Promise<boolean> {
+    return (
+      this.db
+        .prepare("UPDATE accounts SET allowed_networks = ? WHERE account_id = ? AND status <> 'deleted'")
+        .run(networks === null ? null : JSON.stringify(networks), accountId).changes === 1
     );
+  }
+
+  async listAccountLimits(): Promise<AccountLimits[]> {
+    return this.#list(
+      "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL)",
+    ).map(({ accountId, rateLimit, allowedNetworks }) => ({ accountId, rateLimit, allowedNetworks }));
   }
 
   #list(where: string): AccountRecord[] {

@@ -1,9 +1,10 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import type { AccountRecord } from '../../ports/account-store.js';
-import { MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../../services/account-rates.js';
+import { MAX_ACCOUNT_NETWORKS, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../../services/account-limits.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { recordAudit } from '../../services/audit.js';
@@ -153,7 +154,11 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       description: "the account's own request rate on each node; null: the server's ACCOUNT_RATE_LIMIT",
     }),
     effectiveRateLimit: Type.Union([RateLimit, Type.Null()], {
-      description: 'the rate in force for the account on each node (its own, else the server’s); null: no limit',
+      description:
+        'the rate in force for the account on each node (its own, else the server’s); null: no limit',
+    }),
+    allowedNetworks: Type.Union([Type.Array(Type.String()), Type.Null()], {
+      description: "the addresses and networks the account's credentials are accepted from; null: any",
     }),
   });
   const accountView = (a: AccountRecord) => ({
@@ -162,7 +167,8 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     status: a.status,
     statusChangedAt: iso(a.statusChangedAt),
     rateLimit: a.rateLimit,
-    effectiveRateLimit: services.accountRate.inForce(a.rateLimit),
+    effectiveRateLimit: services.accountLimits.inForce(a.rateLimit),
+    allowedNetworks: a.allowedNetworks,
   });
 
   app.get(
@@ -257,62 +263,94 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     );
   }
 
-  app.put(
-    '/api/admin/accounts/:accountId/rate-limit',
+  /**
+   * An account's own limits, set (PUT) or removed (DELETE: the server's default again) by an admin of every
+   * account; each answers the account and records `action` with what holds now.
+   */
+  const limits = [
     {
-      onRequest: platformAdmin,
-      schema: {
-        tags: ['admin'],
-        summary: "Sets the account's own request rate on each node, in place of ACCOUNT_RATE_LIMIT",
-        description:
-          'Holds from its next request, on every node. perSecond 0: no limit for this account. burst defaults ' +
-          'to the rate. Over it, the account gets 429 with Retry-After.',
-        params: AccountParams,
-        body: Type.Object(
-          {
-            perSecond: Type.Integer({ minimum: 0, maximum: MAX_RATE_PER_SECOND }),
-            burst: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RATE_BURST })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: AccountView },
-      },
+      path: 'rate-limit',
+      summary: "the account's own request rate on each node, in place of ACCOUNT_RATE_LIMIT",
+      description:
+        'Holds from its next request, on every node. perSecond 0: no limit for this account. burst defaults ' +
+        "to the rate. Over it, the account gets 429 with Retry-After. DELETE: the server's rate again.",
+      body: Type.Object(
+        {
+          perSecond: Type.Integer({ minimum: 0, maximum: MAX_RATE_PER_SECOND }),
+          burst: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RATE_BURST })),
+        },
+        { additionalProperties: false },
+      ),
+      set: (id: string, body: { perSecond: number; burst?: number } | null) =>
+        services.accountLimits.setRate(id, body),
+      action: 'account.rate-limit-changed',
+      detail: (a: AccountRecord) => ({
+        perSecond: a.rateLimit?.perSecond ?? null,
+        burst: a.rateLimit?.burst ?? null,
+      }),
     },
-    async (request) => {
+    {
+      path: 'allowed-networks',
+      summary: "the addresses and networks the account's credentials are accepted from",
+      description:
+        'Holds from the next request, on every node: a v1 key, a v2 token or the client from another address ' +
+        'is refused (403; 400 unauthorized_client at the OAuth endpoints). Up to 100 IPv4 or IPv6 addresses or ' +
+        'networks. The address is the one TRUST_PROXY says. DELETE: any address again.',
+      body: Type.Object(
+        {
+          networks: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+            minItems: 1,
+            maxItems: MAX_ACCOUNT_NETWORKS,
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      set: async (id: string, body: { networks: string[] } | null) => {
+        await services.accountLimits.setNetworks(id, body?.networks ?? null);
+      },
+      action: 'account.networks-changed',
+      detail: (a: AccountRecord) => ({ networks: a.allowedNetworks?.join(', ') ?? null }),
+    },
+  ] as const;
+  for (const limit of limits) {
+    const url = `/api/admin/accounts/:accountId/${limit.path}`;
+    const change = async (request: FastifyRequest<{ Params: { accountId: string } }>, body: unknown) => {
       const { accountId } = request.params;
       await services.accounts.require(accountId);
-      await services.accountRate.set(accountId, request.body);
+      await (limit.set as (id: string, body: unknown) => Promise<void>)(accountId, body);
       const account = await services.accounts.require(accountId);
-      await recordAudit(services.ctx, actor(request), accountId, 'account.rate-limit-changed', {
-        perSecond: account.rateLimit?.perSecond ?? null,
-        burst: account.rateLimit?.burst ?? null,
-      });
+      await recordAudit(services.ctx, actor(request), accountId, limit.action, limit.detail(account));
       return accountView(account);
-    },
-  );
-
-  app.delete(
-    '/api/admin/accounts/:accountId/rate-limit',
-    {
-      onRequest: platformAdmin,
-      schema: {
-        tags: ['admin'],
-        summary: "Removes the account's own request rate: the server's ACCOUNT_RATE_LIMIT applies again",
-        params: AccountParams,
-        response: { 200: AccountView },
+    };
+    app.put(
+      url,
+      {
+        onRequest: platformAdmin,
+        schema: {
+          tags: ['admin'],
+          summary: `Sets ${limit.summary}`,
+          description: limit.description,
+          params: AccountParams,
+          body: limit.body,
+          response: { 200: AccountView },
+        },
       },
-    },
-    async (request) => {
-      const { accountId } = request.params;
-      await services.accounts.require(accountId);
-      await services.accountRate.set(accountId, null);
-      await recordAudit(services.ctx, actor(request), accountId, 'account.rate-limit-changed', {
-        perSecond: null,
-        burst: null,
-      });
-      return accountView(await services.accounts.require(accountId));
-    },
-  );
+      async (request) => change(request, request.body),
+    );
+    app.delete(
+      url,
+      {
+        onRequest: platformAdmin,
+        schema: {
+          tags: ['admin'],
+          summary: `Removes ${limit.summary}`,
+          params: AccountParams,
+          response: { 200: AccountView },
+        },
+      },
+      async (request) => change(request, null),
+    );
+  }
 
   app.delete(
     '/api/admin/accounts/:accountId',

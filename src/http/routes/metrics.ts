@@ -25,7 +25,7 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
       'orchestrator_account_rate_limited_total',
       'counter',
       'Requests refused (429) because their account was over its request rate on this node (its own, else ACCOUNT_RATE_LIMIT); the log names the accounts.',
-      [['', services.accountRate.refused]],
+      [['', services.accountLimits.refused]],
     );
     return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${await registry.metrics()}`;
   });

@@ -1,0 +1,181 @@
+import { BlockList, isIP } from 'node:net';
+import { AccountRateLimiter, type Rate } from '../core/account-rate.js';
+import { AppError } from '../core/errors.js';
+import type { AccountRateLimit } from '../ports/account-store.js';
+import type { ServiceContext } from './context.js';
+
+/** What `ACCOUNT_RATE_LIMIT` and an account's own rate may be. */
+export const MAX_RATE_PER_SECOND = 1_000_000;
+export const MAX_RATE_BURST = 10_000_000;
+/** Networks an account may list (more is a sign the list is not what was meant). */
+export const MAX_ACCOUNT_NETWORKS = 100;
+
+/** An account's own limits as a node holds them. */
+interface Own {
+  rate: AccountRateLimit | null;
+  networks: BlockList | null;
+}
+
+/**
+ * What each account's accepted credentials may do on this node beyond their own checks: the addresses they are
+ * accepted from (an account's networks, when an operator set some; else any), and the account's request rate (its
+ * own, else the server's `ACCOUNT_RATE_LIMIT`, else none). The accounts with limits of their own are few and all
+ * kept in memory, so a request asks a map, never the store; a change publishes `account-limits` and every node
+ * reads them again (as after a lost bus connection).
+ */
+export class AccountLimits {
+  readonly #limiter = new AccountRateLimiter();
+  #own = new Map<string, Own>();
+  /** Counts reloads, so that one that ends after a later one started keeps nothing. */
+  #reloads = 0;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly server: Rate | null,
+  ) {
+    ctx.bus.subscribe((event) => {
+      if (event.type === 'reset' || event.topic === 'account-limits') void this.reload();
+    });
+    void this.reload();
+  }
+
+  /** Requests refused for their rate since the node started (for GET /metrics). */
+  get refused(): number {
+    return this.#limiter.refused;
+  }
+
+  /** Whether any account can be held back on this node: the server's rate, or an account's own limits. */
+  get active(): boolean {
+    return this.server !== null || this.#own.size > 0;
+  }
+
+  /** Whether the account's credentials are accepted from `address` (the request's, as TRUST_PROXY reads it). */
+  allows(accountId: string, address: string): boolean {
+    const networks = this.#own.get(accountId)?.networks;
+    if (!networks) return true;
+    // A dual-stack socket writes an IPv4 peer as ::ffff:a.b.c.d.
+    const v4 = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+    const family = isIP(v4);
+    return family !== 0 && networks.check(v4, family === 4 ? 'ipv4' : 'ipv6');
+  }
+
+  /** The rate in force for the account (its own, else the server's); null: no limit. */
+  rateOf(accountId: string): Rate | null {
+    return this.inForce(this.#own.get(accountId)?.rate ?? null);
+  }
+
+  /** The rate in force for an account whose own rate is `own` (null: none of its own); null: no limit. */
+  inForce(own: Rate | null): Rate | null {
+    const rate = own ?? this.server;
+    return rate === null || rate.perSecond === 0 ? null : rate;
+  }
+
+  /** Takes one request of the account at `now`: 0 when allowed, else the milliseconds until one is. */
+  take(accountId: string, now: number): number {
+    const rate = this.rateOf(accountId);
+    return rate === null ? 0 : this.#limiter.take(accountId, now, rate);
+  }
+
+  /**
+   * Sets the account's own rate (null: back to the server's), on every node from their next request. `burst`
+   * defaults to the rate (at least 1).
+   */
+  async setRate(accountId: string, limit: { perSecond: number; burst?: number } | null): Promise<void> {
+    const own = limit === null ? null : checkedRate(limit);
+    await this.#change(accountId, () => this.ctx.store.accounts.setAccountRateLimit(accountId, own));
+  }
+
+  /**
+   * Sets the addresses and networks the account's credentials are accepted from (null: any), on every node from
+   * their next request. Returns them as stored (trimmed, without repeats).
+   */
+  async setNetworks(accountId: string, networks: string[] | null): Promise<string[] | null> {
+    const checked = networks === null ? null : checkedNetworks(networks);
+    await this.#change(accountId, () => this.ctx.store.accounts.setAccountNetworks(accountId, checked));
+    return checked;
+  }
+
+  /** Reads every account's own limits again; a failure is logged and the limits known stay. */
+  async reload(): Promise<void> {
+    const reload = ++this.#reloads;
+    try {
+      const own = await this.ctx.store.accounts.listAccountLimits();
+      // A later reload started meanwhile has the newer list.
+      if (reload !== this.#reloads) return;
+      this.#own = new Map(
+        own.map((a) => [
+          a.accountId,
+          { rate: a.rateLimit, networks: a.allowedNetworks === null ? null : blockList(a.allowedNetworks) },
+        ]),
+      );
+    } catch (error) {
+      this.ctx.log.warn({ err: error }, "could not read the accounts' own limits; the ones known stay");
+    }
+  }
+
+  async #change(accountId: string, write: () => Promise<boolean>): Promise<void> {
+    if (!(await write())) throw new AppError('not_found', `no account ${accountId}`);
+    // This node first, so that the answer to the change already holds here; then every other node.
+    await this.reload();
+    await this.ctx.bus.publish('account-limits', accountId);
+  }
+}
+
+function checkedRate(limit: { perSecond: number; burst?: number }): AccountRateLimit {
+  const { perSecond } = limit;
+  const burst = limit.burst ?? Math.max(1, perSecond);
+  if (!Number.isInteger(perSecond) || perSecond < 0 || perSecond > MAX_RATE_PER_SECOND)
+    throw new AppError(
+      'validation_failed',
+      `perSecond must be a whole number from 0 (no limit) to ${MAX_RATE_PER_SECOND}`,
+    );
+  if (!Number.isInteger(burst) || burst < 1 || burst > MAX_RATE_BURST)
+    throw new AppError('validation_failed', `burst must be a whole number from 1 to ${MAX_RATE_BURST}`);
+  return { perSecond, burst };
+}
+
+/** An address (`203.0.113.7`, `2001:db8::1`) or a network (`10.0.0.0/8`) as written, or null. */
+function parseNetwork(
+  entry: string,
+): { address: string; prefix: number | null; family: 'ipv4' | 'ipv6' } | null {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return null;
+  const max = family === 4 ? 32 : 128;
+  if (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max)) return null;
+  return {
+    address,
+    prefix: prefix === undefined ? null : Number(prefix),
+    family: family === 4 ? 'ipv4' : 'ipv6',
+  };
+}
+
+function checkedNetworks(networks: string[]): string[] {
+  const unique = [...new Set(networks.map((n) => n.trim()))];
+  if (unique.length === 0)
+    throw new AppError(
+      'validation_failed',
+      'networks must list at least one address or network; to accept any, remove the list (to stop the account, suspend it)',
+    );
+  if (unique.length > MAX_ACCOUNT_NETWORKS)
+    throw new AppError('validation_failed', `networks may list ${MAX_ACCOUNT_NETWORKS} entries at most`);
+  for (const entry of unique)
+    if (parseNetwork(entry) === null)
+      throw new AppError(
+        'validation_failed',
+        `networks: ${JSON.stringify(entry)} is not an IPv4 or IPv6 address or network (203.0.113.7, 10.0.0.0/8, 2001:db8::/32)`,
+      );
+  return unique;
+}
+
+function blockList(networks: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of networks) {
+    const parsed = parseNetwork(entry);
+    // Checked when stored; a value that no longer parses (edited in the database) accepts nothing more.
+    if (parsed === null) continue;
+    if (parsed.prefix === null) list.addAddress(parsed.address, parsed.family);
+    else list.addSubnet(parsed.address, parsed.prefix, parsed.family);
+  }
+  return list;
+}
