@@ -1257,6 +1257,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         .waitFor();
       for (const name of ['Suspend account', 'Resume account', 'Delete account'])
         assert.equal(await their.getByRole('button', { name }).count(), 0, name);
+      // Its request rate, to read: no field, no button.
+      const rate = their.getByRole('region', { name: 'Request rate' });
+      await rate.getByText('No limit — the server sets none.').waitFor();
+      await rate.getByText('An operator of every account changes it.').waitFor();
+      assert.equal(await rate.locator('input, button').count(), 0);
       await visited('limited-api-authorization', their);
 
       // Their account's audit log: its events, their own look at its secrets among them.
@@ -1357,6 +1362,49 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }
   });
 
+  test("an account's own request rate: set on its page, a v1 call over it gets 429; the server's rate back, none", async () => {
+    watch.step = 'request-rate';
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('rowheader', { name: accountId, exact: true }).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+    const section = page.getByRole('region', { name: 'Request rate' });
+    const now = section.locator('#request-rate-now');
+    await now.filter({ hasText: 'No limit — the server sets none.' }).waitFor();
+    const useServers = section.getByRole('button', { name: "Use the server's rate" });
+    assert.equal(await useServers.count(), 0);
+
+    // The server's refusal (400) shows at its field; then 2 a second, bursts of 2.
+    await section.getByLabel('Requests a second').fill('2');
+    await section.getByLabel('Burst (optional)').fill('0');
+    await section.getByRole('button', { name: 'Save rate' }).click();
+    await section.locator('.field-error').filter({ hasText: 'must be >= 1' }).waitFor();
+    await section.getByLabel('Burst (optional)').fill('2');
+    await section.getByRole('button', { name: 'Save rate' }).click();
+    await section.getByText("Saved: the account's own rate holds from its next request").waitFor();
+    await now
+      .filter({ hasText: "2 requests a second, bursts of 2, on each node — this account's own rate." })
+      .waitFor();
+    await visited('request-rate');
+
+    // Three v1 calls at once: two pass, the third is held back with Retry-After.
+    const key = (await page.locator('#api-key-value').textContent()) ?? '';
+    const held = await Promise.all([v1(key), v1(key), v1(key)]);
+    assert.deepEqual(held.map((r) => r.status).sort(), [200, 200, 429]);
+    assert.match(held.find((r) => r.status === 429)?.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+
+    // The server's rate again (none on this test server): the focus goes back to the section, calls pass.
+    await useServers.click();
+    await section.getByText("The server's rate holds again for this account").waitFor();
+    await now.filter({ hasText: 'No limit — the server sets none.' }).waitFor();
+    assert.equal(await page.locator(':focus').getAttribute('id'), 'request-rate');
+    assert.equal(await section.getByLabel('Requests a second').inputValue(), '');
+    const free = await Promise.all([v1(key), v1(key), v1(key), v1(key)]);
+    assert.deepEqual(
+      free.map((r) => r.status),
+      [200, 200, 200, 200],
+    );
+  });
+
   test('sign-out ends the session on the server', async () => {
     watch.step = 'sign-out';
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
@@ -1375,13 +1423,14 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // sign-in the session check, the wrong password and the rate-limited attempt (401, 429); in the policy
     // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); after the
     // cookie was cleared, the call that found the session gone (401); on the operators page the wrong current
-    // password (403).
+    // password (403); an account's request rate with a burst of 0 (400).
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
       'session-ended': [refusedStatus('401')],
       operators: [refusedStatus('403')],
       'account-lifecycle': [refusedStatus('409')],
+      'request-rate': [refusedStatus('400')],
     };
     assert.deepEqual(watch.unexpected(expected), []);
     assert.equal(
@@ -1404,6 +1453,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       watch.errors.filter((e) => e.step === 'account-lifecycle').length,
       1,
       'the id of the deleted account, taken again too soon',
+    );
+    assert.equal(
+      watch.errors.filter((e) => e.step === 'request-rate').length,
+      1,
+      'the burst of 0 the server refused',
     );
     for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
     assert.deepEqual(Object.keys(accessibility).sort(), [
@@ -1432,6 +1486,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'policy-editor',
       'policy-logs',
       'recovery-code-used',
+      'request-rate',
       'sign-in',
       'sign-in-code',
       'sign-in-recovery-code',

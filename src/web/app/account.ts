@@ -1,6 +1,12 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, accountPath, api, messageOf } from './api.js';
 
+/** A request rate on each node: `perSecond` refills the account's bucket, which holds `burst` calls at most. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
 /** An account as the admin API shows it (`GET /api/admin/accounts/{acct}`); deleted ones are not shown. */
 export interface Account {
   accountId: string;
@@ -9,9 +15,13 @@ export interface Account {
   status: 'active' | 'suspended';
   /** When it was last suspended or resumed. */
   statusChangedAt: string | null;
+  /** Its own request rate (`perSecond` 0: no limit for it); null: the server's (`ACCOUNT_RATE_LIMIT`). */
+  rateLimit: RateLimit | null;
+  /** The rate that holds for it on each node; null: no limit. */
+  effectiveRateLimit: RateLimit | null;
 }
 
-/** One account, loaded once, and the setter for what a suspension or a resumption answers. */
+/** One account, loaded once, and the setter for what a change of its status or its rate answers. */
 export interface AccountState {
   account: Account | null;
   error: string | null;

@@ -5,7 +5,7 @@ import type { Authorization } from '../authorization.js';
 import { formatTime } from '../format.js';
 import { ConfirmedAction } from './confirmed-action.js';
 import { SecretValue } from './secret-value.js';
-import { TextField } from './ui.js';
+import { TextField, WHOLE_NUMBER_INPUT } from './ui.js';
 
 const MAX_GRACE_SECONDS = 86_400;
 
@@ -96,9 +96,7 @@ export function ApiKeySection({
           label="Grace period in seconds (optional)"
           value={grace}
           onValue={setGrace}
-          inputMode="numeric"
-          pattern="[0-9]*"
-          autoComplete="off"
+          {...WHOLE_NUMBER_INPUT}
           hint="Keeps the old key working this long (up to 86400, one day) while you roll out the new one. Empty or 0: the old key stops at once."
           error={graceValid ? undefined : 'Enter a whole number of seconds from 0 to 86400.'}
         />

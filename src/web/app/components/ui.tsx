@@ -31,6 +31,9 @@ interface InputProps {
   disabled?: boolean;
 }
 
+/** The attributes of a text field that takes a whole number (a phone's keypad shows digits). */
+export const WHOLE_NUMBER_INPUT = { inputMode: 'numeric', pattern: '[0-9]*', autoComplete: 'off' } as const;
+
 export interface TextFieldProps extends InputProps {
   label: string;
   value: string;

@@ -5,6 +5,7 @@ import type { Authorization } from '../authorization.js';
 import { AccountSection } from '../components/account-section.js';
 import { ApiKeySection } from '../components/api-key-section.js';
 import { CredentialsSection } from '../components/credentials-section.js';
+import { RequestRateSection } from '../components/request-rate-section.js';
 import { TestTokenSection } from '../components/test-token-section.js';
 import { ClosedPage, Link, Loading, Notice, PageHeading } from '../components/ui.js';
 import { accountHref } from '../router.js';
@@ -12,7 +13,7 @@ import { goToAccounts } from './accounts.js';
 
 /**
  * The page the original documentation describes: the account's three kinds of server-to-server secrets; then
- * the account itself, which an operator of every account suspends, resumes or deletes.
+ * the account itself, which an operator of every account suspends, resumes or deletes, and its request rate.
  */
 export function ApiAuthorizationPage({
   accountId,
@@ -21,7 +22,7 @@ export function ApiAuthorizationPage({
 }: {
   accountId: string;
   account: AccountState;
-  /** The operator acts on every account (only such an operator suspends, resumes or deletes one). */
+  /** The operator acts on every account (only such an operator suspends, resumes, deletes or rate-limits one). */
   everyAccount: boolean;
 }) {
   const [data, setData] = useState<Authorization | null>(null);
@@ -76,6 +77,7 @@ export function ApiAuthorizationPage({
           )
         }
       />
+      <RequestRateSection accountId={accountId} state={account} everyAccount={everyAccount} />
     </>
   );
 }
