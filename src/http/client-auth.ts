@@ -39,7 +39,7 @@ export function authenticateClient(
   return then(services.clientGuard.check(presented.clientId, request.ip), () =>
     then(services.clients.authenticate(presented), (result) => {
       if (result.ok) {
-        const refused = accountLimits(services, result.client.accountId, request.ip);
+        const refused = accountLimits(services, result.client.accountId, request);
         // An address the account does not accept: said as RFC 6749 says a client may not use this grant.
         if (refused?.code === 'forbidden') throw new OAuthError('unauthorized_client', refused.message);
         if (refused) throw refused;

@@ -49,6 +49,11 @@ export class AccountLimits {
     return this.server !== null || this.#own.size > 0;
   }
 
+  /** Whether the account's credentials are accepted from some networks only. */
+  fenced(accountId: string): boolean {
+    return this.#own.size > 0 && (this.#own.get(accountId)?.networks ?? null) !== null;
+  }
+
   /** Whether the account's credentials are accepted from `address` (the request's, as TRUST_PROXY reads it). */
   allows(accountId: string, address: string): boolean {
     const networks = this.#own.get(accountId)?.networks;

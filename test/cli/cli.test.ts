@@ -92,6 +92,22 @@ describe('orchestrator CLI', () => {
     assert.equal(burst.code, 1);
     assert.match(burst.stderr, /burst must be a whole number from 1/);
     assert.equal((await cli('account', 'rate-limit', 'nobody', '10')).code, 1);
+
+    const fenced = await cli('account', 'networks', 'le12345678', '203.0.113.0/24,2001:db8::10');
+    assert.equal(fenced.code, 0, fenced.stderr);
+    assert.match(fenced.stdout, /accepted from 203\.0\.113\.0\/24, 2001:db8::10 only/);
+    assert.equal(
+      (await cli('account', 'list')).stdout.trim(),
+      'le12345678 (from 203.0.113.0/24 2001:db8::10)',
+    );
+    const bad = await cli('account', 'networks', 'le12345678', '203.0.113.0/33');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /is not an IPv4 or IPv6 address or network/);
+    assert.deepEqual(JSON.parse((await cli('account', 'networks', 'le12345678', '--any', '--json')).stdout), {
+      accountId: 'le12345678',
+      allowedNetworks: null,
+    });
+    assert.equal((await cli('account', 'networks', 'le12345678')).code, 2);
   });
 
   test('admin reset-password sets the configured password or prints a generated one', async () => {
