@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { adminRoutes, OWN_ROUTES } from '../helpers/admin-routes.js';
 import { caller, createAccount, createTestApp, signIn, type TestApp } from '../helpers/app.js';
 
 /** Routes without an account in their path that an operator limited to accounts may use: what is theirs alone. */
-const OWN_ROUTES = new Set([
-  'POST /api/admin/logout',
-  'GET /api/admin/session',
-  'GET /api/admin/accounts',
-  'POST /api/admin/password',
-  'GET /api/admin/operator-tokens',
-  'POST /api/admin/operator-tokens',
-  'DELETE /api/admin/operator-tokens/{id}',
-  'GET /api/admin/totp',
-  'POST /api/admin/totp/setup',
-  'POST /api/admin/totp/enable',
-  'POST /api/admin/totp/disable',
-  'POST /api/admin/totp/recovery-codes',
-]);
+const OWN = new Set(OWN_ROUTES);
 
 /** Routes that name an account and are for operators of every account all the same. */
 const PLATFORM_ACCOUNT_ROUTES = new Set([
@@ -71,54 +59,45 @@ describe('operators limited to some accounts', () => {
     };
     const before = JSON.stringify(await t.services.policies.list('theirs'));
     let named = 0;
-    for (const [path, methods] of Object.entries(spec.paths)) {
-      if (!path.startsWith('/api/admin/') || path === '/api/admin/login') continue;
-      for (const method of Object.keys(methods)) {
-        const key = `${method.toUpperCase()} ${path}`;
-        const fill = (accountId: string) =>
-          path
-            .replace('{accountId}', accountId)
-            .replace('{id}', 'f'.repeat(32))
-            .replace(/\{[^}]+\}/g, 'x1');
-        for (const [how, headers] of [
-          ['token', { authorization: `Bearer ${tenantToken.token}` }],
-          ['session', tenant.headers],
-        ] as const) {
-          if (key === 'POST /api/admin/logout' && how === 'session') continue;
-          const ask = (url: string) =>
-            call(method.toUpperCase() as 'GET', url, headers, method === 'get' ? undefined : {});
-          if (path.includes('{accountId}')) {
-            named++;
-            const other = await ask(fill('theirs'));
-            const mine = await ask(fill('mine'));
-            if (PLATFORM_ACCOUNT_ROUTES.has(key)) {
-              for (const response of [other, mine]) {
-                assert.equal(response.statusCode, 403, `${key} (${how}): ${response.body}`);
-                assert.match(response.json().detail, EVERY_ACCOUNT);
-              }
-              continue;
-            }
-            assert.equal(other.statusCode, 404, `${key} (${how}) let another account in: ${other.body}`);
-            assert.equal(other.json().detail, 'no account theirs', key);
-            assert.ok(mine.statusCode < 500, `${key} (${how}): ${mine.statusCode}`);
-            if (mine.statusCode === 403 || mine.statusCode === 404)
-              assert.doesNotMatch(mine.json().detail, /every account|no account mine/, `${key} (${how})`);
-          } else {
-            const response = await ask(fill('mine'));
-            if (OWN_ROUTES.has(key)) {
-              assert.ok(response.statusCode < 500, `${key} (${how}): ${response.statusCode}`);
-              if (response.statusCode === 403)
-                assert.doesNotMatch(response.json().detail, EVERY_ACCOUNT, `${key} (${how})`);
-            } else {
-              assert.equal(response.statusCode, 403, `${key} (${how}) let them in: ${response.body}`);
+    for (const { key, method, path, url } of adminRoutes(spec)) {
+      for (const [how, headers] of [
+        ['token', { authorization: `Bearer ${tenantToken.token}` }],
+        ['session', tenant.headers],
+      ] as const) {
+        if (key === 'POST /api/admin/logout' && how === 'session') continue;
+        const ask = (accountId: string) =>
+          call(method, url(accountId), headers, method === 'GET' ? undefined : {});
+        if (path.includes('{accountId}')) {
+          named++;
+          const other = await ask('theirs');
+          const mine = await ask('mine');
+          if (PLATFORM_ACCOUNT_ROUTES.has(key)) {
+            for (const response of [other, mine]) {
+              assert.equal(response.statusCode, 403, `${key} (${how}): ${response.body}`);
               assert.match(response.json().detail, EVERY_ACCOUNT);
             }
+            continue;
+          }
+          assert.equal(other.statusCode, 404, `${key} (${how}) let another account in: ${other.body}`);
+          assert.equal(other.json().detail, 'no account theirs', key);
+          assert.ok(mine.statusCode < 500, `${key} (${how}): ${mine.statusCode}`);
+          if (mine.statusCode === 403 || mine.statusCode === 404)
+            assert.doesNotMatch(mine.json().detail, /every account|no account mine/, `${key} (${how})`);
+        } else {
+          const response = await ask('mine');
+          if (OWN.has(key)) {
+            assert.ok(response.statusCode < 500, `${key} (${how}): ${response.statusCode}`);
+            if (response.statusCode === 403)
+              assert.doesNotMatch(response.json().detail, EVERY_ACCOUNT, `${key} (${how})`);
+          } else {
+            assert.equal(response.statusCode, 403, `${key} (${how}) let them in: ${response.body}`);
+            assert.match(response.json().detail, EVERY_ACCOUNT);
           }
         }
       }
     }
     assert.ok(named > 20, `only ${named} account routes seen`);
-    for (const key of [...OWN_ROUTES, ...PLATFORM_ACCOUNT_ROUTES]) {
+    for (const key of [...OWN, ...PLATFORM_ACCOUNT_ROUTES]) {
       const [method, path] = key.split(' ') as [string, string];
       assert.ok(spec.paths[path]?.[method.toLowerCase()], `${key} is not a route`);
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../src/core/auth/secrets.js';
 import { startMaintenance } from '../../src/services/maintenance.js';
+import { adminRoutes, OWN_ROUTES } from '../helpers/admin-routes.js';
 import { ADMIN_PASSWORD, caller, createTestApp, signIn, type TestApp } from '../helpers/app.js';
 
 const DAY = 86_400_000;
@@ -393,22 +394,11 @@ describe('operators and their API tokens', () => {
 
 /** What a viewer may call; every other admin route must refuse a viewer (403), so a new route fails closed. */
 const VIEWER_ROUTES = new Set([
-  'POST /api/admin/logout',
-  'GET /api/admin/session',
-  'GET /api/admin/accounts',
+  ...OWN_ROUTES,
   'GET /api/admin/accounts/{accountId}',
   'GET /api/admin/audit',
   'GET /api/admin/backups',
   'GET /api/admin/operators',
-  'POST /api/admin/password',
-  'GET /api/admin/operator-tokens',
-  'POST /api/admin/operator-tokens',
-  'DELETE /api/admin/operator-tokens/{id}',
-  'GET /api/admin/totp',
-  'POST /api/admin/totp/setup',
-  'POST /api/admin/totp/enable',
-  'POST /api/admin/totp/disable',
-  'POST /api/admin/totp/recovery-codes',
   'GET /api/admin/accounts/{accountId}/context/namespaces',
   'GET /api/admin/accounts/{accountId}/context/namespaces/{namespace}/sessions',
   'GET /api/admin/accounts/{accountId}/policies',
@@ -458,39 +448,24 @@ describe('operator roles', () => {
       paths: Record<string, Record<string, unknown>>;
     };
     const seen = new Set<string>();
-    for (const [path, methods] of Object.entries(spec.paths)) {
-      if (!path.startsWith('/api/admin/') || path === '/api/admin/login') continue;
-      for (const method of Object.keys(methods)) {
-        const key = `${method.toUpperCase()} ${path}`;
-        seen.add(key);
-        const url = path
-          .replace('{accountId}', 'roles1')
-          .replace('{id}', 'f'.repeat(32))
-          .replace(/\{[^}]+\}/g, 'x1');
-        for (const [how, headers] of [
-          ['token', { authorization: `Bearer ${viewerToken.token}` }],
-          ['session', viewer.headers],
-        ] as const) {
-          if (key === 'POST /api/admin/logout' && how === 'session') continue;
-          const response = await call(
-            method.toUpperCase() as 'GET',
-            url,
-            headers,
-            method === 'get' ? undefined : {},
-          );
-          if (VIEWER_ROUTES.has(key)) {
-            // Some routes refuse API tokens for their own reason (a second factor is managed from a session).
-            if (response.statusCode === 403)
-              assert.doesNotMatch(
-                response.json().detail,
-                /needs an admin/,
-                `${key} (${how}) refused a viewer`,
-              );
-            assert.ok(response.statusCode < 500, `${key} (${how}): ${response.statusCode}`);
-          } else {
-            assert.equal(response.statusCode, 403, `${key} (${how}) let a viewer in: ${response.body}`);
-            assert.match(response.json().detail, /needs an admin operator; support is a viewer/);
-          }
+    for (const route of adminRoutes(spec)) {
+      const { key, method } = route;
+      seen.add(key);
+      const url = route.url('roles1');
+      for (const [how, headers] of [
+        ['token', { authorization: `Bearer ${viewerToken.token}` }],
+        ['session', viewer.headers],
+      ] as const) {
+        if (key === 'POST /api/admin/logout' && how === 'session') continue;
+        const response = await call(method, url, headers, method === 'GET' ? undefined : {});
+        if (VIEWER_ROUTES.has(key)) {
+          // Some routes refuse API tokens for their own reason (a second factor is managed from a session).
+          if (response.statusCode === 403)
+            assert.doesNotMatch(response.json().detail, /needs an admin/, `${key} (${how}) refused a viewer`);
+          assert.ok(response.statusCode < 500, `${key} (${how}): ${response.statusCode}`);
+        } else {
+          assert.equal(response.statusCode, 403, `${key} (${how}) let a viewer in: ${response.body}`);
+          assert.match(response.json().detail, /needs an admin operator; support is a viewer/);
         }
       }
     }
