@@ -39,11 +39,22 @@ export interface OperatorTotpRecord {
 /** A signed-in browser session; the id is stored only as a hash. */
 export interface OperatorSessionRecord {
   idHash: string;
+  /** Public: names the session in lists and when it is ended (32 hex digits); not the cookie. */
+  id: string;
   username: string;
   csrfToken: string;
   createdAt: number;
   expiresAt: number;
+  /** Where it signed in from, and its browser (200 characters at most); null for sessions from before. */
+  address: string | null;
+  userAgent: string | null;
 }
+
+/**
+ * Which sessions to delete: one by its hash (sign-out), every one of an operator, one of an operator by its
+ * public id, or every one of an operator but one (by its hash).
+ */
+export type SessionFilter = { idHash: string } | { username: string; id?: string; exceptIdHash?: string };
 
 /** A bearer token an operator made for automation; stored only as a hash. */
 export interface OperatorTokenRecord {
@@ -72,8 +83,10 @@ export interface OperatorStore {
   removeAccountFromOperators(accountId: string): Promise<number>;
   createSession(session: OperatorSessionRecord): Promise<void>;
   getSession(idHash: string): Promise<OperatorSessionRecord | null>;
-  /** Deletes one session, or with a username and no id every session of that operator. */
-  deleteSessions(filter: { idHash: string } | { username: string }): Promise<number>;
+  /** Deletes the sessions the filter names; how many. */
+  deleteSessions(filter: SessionFilter): Promise<number>;
+  /** An operator's sessions, unexpired or not, newest first. */
+  listSessions(username: string): Promise<OperatorSessionRecord[]>;
   /** Every operator, by username. */
   listOperators(): Promise<OperatorListing[]>;
   /** Removes an operator with their sessions, API tokens and TOTP secret, at once; false when there was none. */

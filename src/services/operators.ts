@@ -35,12 +35,35 @@ export interface OperatorIdentity {
   accounts: readonly string[] | null;
   /** Present for browser sessions: the token every change must repeat in `x-csrf-token`. */
   csrfToken: string | null;
+  /** The hash of the browser session's id (null for an API token): which of the operator's sessions is this one. */
+  sessionIdHash: string | null;
   via: 'session' | 'token';
 }
 
 /** An operator's accounts in words, for the audit log and the command line: `every account`, `a, b` or `none`. */
 export function describeAccounts(accounts: readonly string[] | null): string {
   return accounts === null ? 'every account' : accounts.join(', ') || 'none';
+}
+
+/** A browser session as its operator sees it: never the cookie or the CSRF token. */
+export interface SessionView {
+  id: string;
+  createdAt: number;
+  expiresAt: number;
+  address: string | null;
+  userAgent: string | null;
+  /** The session this request came with. */
+  current: boolean;
+}
+
+/** A browser's User-Agent as kept with its session: printable, 200 characters at most; null when none. */
+function storableUserAgent(userAgent: string | undefined): string | null {
+  if (typeof userAgent !== 'string') return null;
+  const printable = userAgent
+    .replace(/[^\x20-\x7e]/g, '')
+    .trim()
+    .slice(0, 200);
+  return printable === '' ? null : printable;
 }
 
 /** An operator as the admin API shows one: never the password's hash. */
@@ -101,6 +124,7 @@ export class OperatorService {
     password: string,
     address: string,
     factor: SecondFactor = {},
+    userAgent?: string,
   ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; recoveryCodesLeft?: number }> {
     await this.guard.check(username, address);
     const operator = username.length <= 64 ? await this.ctx.store.operators.getOperator(username) : null;
@@ -109,11 +133,15 @@ export class OperatorService {
       await this.guard.failed(username, address);
       throw new AppError('unauthorized', 'wrong username or password');
     }
-    if (!(await this.totp.enabled(username))) return this.#openSession(username);
+    const origin = { address, userAgent };
+    if (!(await this.totp.enabled(username))) return this.#openSession(username, origin);
     if (factor.code === undefined && factor.recoveryCode === undefined)
       throw new AppError('mfa_required', 'enter the 6-digit code from your authenticator app');
     const left = await this.#secondFactor(username, factor, address, 'mfa_required');
-    return { ...(await this.#openSession(username)), ...(left === null ? {} : { recoveryCodesLeft: left }) };
+    return {
+      ...(await this.#openSession(username, origin)),
+      ...(left === null ? {} : { recoveryCodesLeft: left }),
+    };
   }
 
   /**
@@ -204,6 +232,7 @@ export class OperatorService {
       role: operator.role,
       accounts: operator.accounts,
       csrfToken: session.csrfToken,
+      sessionIdHash: session.idHash,
       via: 'session',
     };
   }
@@ -222,6 +251,7 @@ export class OperatorService {
       role: operator.role,
       accounts: operator.accounts,
       csrfToken: null,
+      sessionIdHash: null,
       via: 'token',
     };
   }
@@ -392,11 +422,48 @@ export class OperatorService {
     current: string,
     next: string,
     address: string,
+    userAgent?: string,
   ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
     checkPassword(next);
     await this.#proveOwnPassword(username, current, address);
     await this.resetPassword(username, next);
-    return this.#openSession(username);
+    return this.#openSession(username, { address, userAgent });
+  }
+
+  async exists(username: string): Promise<boolean> {
+    return (await this.ctx.store.operators.getOperator(username)) !== null;
+  }
+
+  /** The operator's sessions that have not expired, newest first; `current` marks the caller's own. */
+  async listSessions(identity: Pick<OperatorIdentity, 'username' | 'sessionIdHash'>): Promise<SessionView[]> {
+    const now = this.ctx.clock.now();
+    return (await this.ctx.store.operators.listSessions(identity.username))
+      .filter((s) => s.expiresAt > now)
+      .map(({ idHash, id, createdAt, expiresAt, address, userAgent }) => ({
+        id,
+        createdAt,
+        expiresAt,
+        address,
+        userAgent,
+        current: idHash === identity.sessionIdHash,
+      }));
+  }
+
+  /** Ends one of the operator's own sessions, by its public id (the current one too: a sign-out). */
+  async endSession(username: string, id: string): Promise<void> {
+    if ((await this.ctx.store.operators.deleteSessions({ username, id })) === 0)
+      throw new AppError('not_found', `you have no session ${id}`);
+  }
+
+  /**
+   * Ends every session of the operator but the caller's own (`keepIdHash`; null, from an API token: every one);
+   * how many ended. An admin ends another operator's with `keepIdHash` null (a lost laptop).
+   */
+  async endSessions(username: string, keepIdHash: string | null): Promise<number> {
+    return this.ctx.store.operators.deleteSessions({
+      username,
+      ...(keepIdHash === null ? {} : { exceptIdHash: keepIdHash }),
+    });
   }
 
   /** Sets a new password and ends every session of the operator. */
@@ -429,16 +496,22 @@ export class OperatorService {
     }
   }
 
-  async #openSession(username: string): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
+  async #openSession(
+    username: string,
+    origin: { address: string; userAgent?: string | undefined },
+  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
     const now = this.ctx.clock.now();
     const sessionId = this.ctx.random.bytes(32).toString('base64url');
     const csrfToken = this.ctx.random.bytes(32).toString('base64url');
     const session: OperatorSessionRecord = {
       idHash: hashSecret(sessionId),
+      id: this.ctx.random.bytes(16).toString('hex'),
       username,
       csrfToken,
       createdAt: now,
       expiresAt: now + SESSION_TTL_MS,
+      address: origin.address.slice(0, 64),
+      userAgent: storableUserAgent(origin.userAgent),
     };
     await this.ctx.store.operators.createSession(session);
     return { sessionId, csrfToken, expiresAt: session.expiresAt };

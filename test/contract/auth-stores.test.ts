@@ -338,18 +338,43 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt: 1,
     });
     assert.equal(await store.operators.updateOperator('op', { role: 'admin' }), true);
-    const s = (id: string) => ({
+    const s = (id: string, createdAt = 1) => ({
       idHash: id,
+      id: `public-${id}`,
       username: 'op',
       csrfToken: `csrf-${id}`,
-      createdAt: 1,
+      createdAt,
       expiresAt: 2,
+      address: '192.0.2.1',
+      userAgent: id === 's1' ? 'Mozilla/5.0 (X11; Linux x86_64)' : null,
     });
     await store.operators.createSession(s('s1'));
     await store.operators.createSession(s('s2'));
-    assert.equal((await store.operators.getSession('s1'))?.csrfToken, 'csrf-s1');
+    assert.deepEqual(await store.operators.getSession('s1'), s('s1'));
     assert.equal(await store.operators.deleteSessions({ idHash: 's1' }), 1);
     assert.equal(await store.operators.getSession('s1'), null);
+    assert.equal(await store.operators.deleteSessions({ username: 'op' }), 1);
+
+    // Listed newest first; ended by public id (the operator's own only), or all but one.
+    for (const [id, at] of [
+      ['s3', 3],
+      ['s4', 4],
+      ['s5', 5],
+      ['s6', 6],
+    ] as const)
+      await store.operators.createSession(s(id, at));
+    assert.deepEqual(
+      (await store.operators.listSessions('op')).map((x) => x.id),
+      ['public-s6', 'public-s5', 'public-s4', 'public-s3'],
+    );
+    assert.deepEqual(await store.operators.listSessions('nobody'), []);
+    assert.equal(await store.operators.deleteSessions({ username: 'someone-else', id: 'public-s3' }), 0);
+    assert.equal(await store.operators.deleteSessions({ username: 'op', id: 'public-s3' }), 1);
+    assert.equal(await store.operators.deleteSessions({ username: 'op', exceptIdHash: 's5' }), 2);
+    assert.deepEqual(
+      (await store.operators.listSessions('op')).map((x) => x.id),
+      ['public-s5'],
+    );
     assert.equal(await store.operators.deleteSessions({ username: 'op' }), 1);
     const token = {
       id: 'a'.repeat(32),
@@ -412,6 +437,9 @@ describeStoreContract('auth stores', (store, it) => {
 
     await store.operators.createSession({
       idHash: 'amy-session',
+      id: 'amy-public',
+      address: null,
+      userAgent: null,
       username: 'amy',
       csrfToken: 'c',
       createdAt: 1,
@@ -453,6 +481,9 @@ describeStoreContract('auth stores', (store, it) => {
     ] as const)
       await store.operators.createSession({
         idHash: id,
+        id: `public-${id}`,
+        address: null,
+        userAgent: null,
         username: 'purged',
         csrfToken: 'c',
         createdAt: 0,

@@ -15,7 +15,19 @@ export const OWN_ROUTES: readonly string[] = [
   'POST /api/admin/totp/enable',
   'POST /api/admin/totp/disable',
   'POST /api/admin/totp/recovery-codes',
+  'GET /api/admin/sessions',
+  'DELETE /api/admin/sessions/{id}',
+  'DELETE /api/admin/sessions',
 ];
+
+/**
+ * Whether a sweep of the admin routes should not call `key` as `how`: it would end the very sessions the sweep
+ * goes on with (sign-out from the session; ending every other session, which from an API token is every one).
+ * Those have tests of their own.
+ */
+export function endsSweepSessions(key: string, how: 'token' | 'session'): boolean {
+  return (key === 'POST /api/admin/logout' && how === 'session') || key === 'DELETE /api/admin/sessions';
+}
 
 /** Every admin route of the OpenAPI document but sign-in, as `METHOD /path` with the path's `{params}`. */
 export function adminRoutes(spec: { paths: Record<string, Record<string, unknown>> }) {

@@ -15,6 +15,7 @@ import type {
   OperatorStore,
   OperatorTokenRecord,
   OperatorTotpRecord,
+  SessionFilter,
 } from '../../ports/operator-store.js';
 import {
   SEALED_KINDS,
@@ -401,16 +402,24 @@ export class MemoryOperatorStore implements OperatorStore {
     return found ? copy(found) : null;
   }
 
-  async deleteSessions(filter: { idHash: string } | { username: string }): Promise<number> {
+  async deleteSessions(filter: SessionFilter): Promise<number> {
     if ('idHash' in filter) return this.#sessions.delete(filter.idHash) ? 1 : 0;
     let deleted = 0;
-    for (const [id, session] of this.#sessions) {
-      if (session.username === filter.username) {
-        this.#sessions.delete(id);
-        deleted++;
-      }
+    for (const [idHash, session] of this.#sessions) {
+      if (session.username !== filter.username) continue;
+      if (filter.id !== undefined && session.id !== filter.id) continue;
+      if (filter.exceptIdHash !== undefined && idHash === filter.exceptIdHash) continue;
+      this.#sessions.delete(idHash);
+      deleted++;
     }
     return deleted;
+  }
+
+  async listSessions(username: string): Promise<OperatorSessionRecord[]> {
+    return [...this.#sessions.values()]
+      .filter((s) => s.username === username)
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(copy);
   }
 
   async listOperators(): Promise<OperatorListing[]> {

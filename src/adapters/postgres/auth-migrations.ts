@@ -137,4 +137,15 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-010',
     sql: `ALTER TABLE accounts ADD COLUMN allowed_networks JSONB`,
   },
+  {
+    // Operators see their sessions and end them: a public id, where each signed in from, and its browser.
+    id: 'auth-011',
+    sql: `
+      ALTER TABLE operator_sessions ADD COLUMN id TEXT;
+      ALTER TABLE operator_sessions ADD COLUMN address TEXT;
+      ALTER TABLE operator_sessions ADD COLUMN user_agent TEXT;
+      UPDATE operator_sessions SET id = md5(id_hash || random()::text);
+      CREATE UNIQUE INDEX operator_sessions_id ON operator_sessions(id);
+    `,
+  },
 ];

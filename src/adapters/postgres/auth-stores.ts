@@ -15,6 +15,7 @@ import type {
   OperatorStore,
   OperatorTokenRecord,
   OperatorTotpRecord,
+  SessionFilter,
 } from '../../ports/operator-store.js';
 import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
@@ -376,8 +377,17 @@ export class PostgresOperatorStore implements OperatorStore {
 
   async createSession(record: OperatorSessionRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO operator_sessions (id_hash, username, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
-      [record.idHash, record.username, record.csrfToken, record.createdAt, record.expiresAt],
+      'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [
+        record.idHash,
+        record.id,
+        record.username,
+        record.csrfToken,
+        record.createdAt,
+        record.expiresAt,
+        record.address,
+        record.userAgent,
+      ],
     );
   }
 
@@ -385,15 +395,28 @@ export class PostgresOperatorStore implements OperatorStore {
     const { rows } = await this.pool.query<Row>('SELECT * FROM operator_sessions WHERE id_hash = $1', [
       idHash,
     ]);
-    return rows[0] ? sessionFromRow(rows[0]) : null;
+    const row = rows[0];
+    return row ? sessionFromRow(row) : null;
   }
 
-  async deleteSessions(filter: { idHash: string } | { username: string }): Promise<number> {
+  async deleteSessions(filter: SessionFilter): Promise<number> {
     const result =
       'idHash' in filter
         ? await this.pool.query('DELETE FROM operator_sessions WHERE id_hash = $1', [filter.idHash])
-        : await this.pool.query('DELETE FROM operator_sessions WHERE username = $1', [filter.username]);
+        : await this.pool.query(
+            `DELETE FROM operator_sessions WHERE username = $1
+               AND ($2::text IS NULL OR id = $2) AND ($3::text IS NULL OR id_hash <> $3)`,
+            [filter.username, filter.id ?? null, filter.exceptIdHash ?? null],
+          );
     return result.rowCount ?? 0;
+  }
+
+  async listSessions(username: string): Promise<OperatorSessionRecord[]> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM operator_sessions WHERE username = $1 ORDER BY created_at DESC, id',
+      [username],
+    );
+    return rows.map(sessionFromRow);
   }
 
   async listOperators(): Promise<OperatorListing[]> {

@@ -76,7 +76,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   },
   {
     name: 'operator_sessions',
-    columns: ['id_hash', 'username', 'csrf_token', 'created_at', 'expires_at'],
+    columns: ['id_hash', 'id', 'username', 'csrf_token', 'created_at', 'expires_at', 'address', 'user_agent'],
     order: 'id_hash',
   },
   {

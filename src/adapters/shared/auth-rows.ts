@@ -92,10 +92,13 @@ export const operatorFromRow = (row: Row): OperatorRecord => ({
 
 export const sessionFromRow = (row: Row): OperatorSessionRecord => ({
   idHash: String(row.id_hash),
+  id: String(row.id),
   username: String(row.username),
   csrfToken: String(row.csrf_token),
   createdAt: num(row.created_at),
   expiresAt: num(row.expires_at),
+  address: strOrNull(row.address),
+  userAgent: strOrNull(row.user_agent),
 });
 
 /** A row of `operators` with `totp_enabled` (1 or 0, true or false) from a join with `operator_totp`. */

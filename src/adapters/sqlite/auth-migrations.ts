@@ -129,4 +129,15 @@ export const authMigrations: SqliteMigration[] = [
     id: 'auth-009',
     sql: `ALTER TABLE accounts ADD COLUMN allowed_networks TEXT`,
   },
+  {
+    // Operators see their sessions and end them: a public id, where each signed in from, and its browser.
+    id: 'auth-010',
+    sql: `
+      ALTER TABLE operator_sessions ADD COLUMN id TEXT;
+      ALTER TABLE operator_sessions ADD COLUMN address TEXT;
+      ALTER TABLE operator_sessions ADD COLUMN user_agent TEXT;
+      UPDATE operator_sessions SET id = lower(hex(randomblob(16)));
+      CREATE UNIQUE INDEX operator_sessions_id ON operator_sessions(id);
+    `,
+  },
 ];

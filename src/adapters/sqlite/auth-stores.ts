@@ -15,6 +15,7 @@ import type {
   OperatorStore,
   OperatorTokenRecord,
   OperatorTotpRecord,
+  SessionFilter,
 } from '../../ports/operator-store.js';
 import type { SealedRef, SealedValue, SealedValueStore } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
@@ -370,9 +371,18 @@ export class SqliteOperatorStore implements OperatorStore {
   async createSession(session: OperatorSessionRecord): Promise<void> {
     this.db
       .prepare(
-        'INSERT INTO operator_sessions (id_hash, username, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(session.idHash, session.username, session.csrfToken, session.createdAt, session.expiresAt);
+      .run(
+        session.idHash,
+        session.id,
+        session.username,
+        session.csrfToken,
+        session.createdAt,
+        session.expiresAt,
+        session.address,
+        session.userAgent,
+      );
   }
 
   async getSession(idHash: string): Promise<OperatorSessionRecord | null> {
@@ -382,11 +392,23 @@ export class SqliteOperatorStore implements OperatorStore {
     return row ? sessionFromRow(row) : null;
   }
 
-  async deleteSessions(filter: { idHash: string } | { username: string }): Promise<number> {
+  async deleteSessions(filter: SessionFilter): Promise<number> {
     if ('idHash' in filter) {
       return this.db.prepare('DELETE FROM operator_sessions WHERE id_hash = ?').run(filter.idHash).changes;
     }
-    return this.db.prepare('DELETE FROM operator_sessions WHERE username = ?').run(filter.username).changes;
+    return this.db
+      .prepare(
+        `DELETE FROM operator_sessions WHERE username = @username
+           AND (@id IS NULL OR id = @id) AND (@except IS NULL OR id_hash <> @except)`,
+      )
+      .run({ username: filter.username, id: filter.id ?? null, except: filter.exceptIdHash ?? null }).changes;
+  }
+
+  async listSessions(username: string): Promise<OperatorSessionRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM operator_sessions WHERE username = ? ORDER BY created_at DESC, id')
+      .all(username) as Row[];
+    return rows.map(sessionFromRow);
   }
 
   async listOperators(): Promise<OperatorListing[]> {

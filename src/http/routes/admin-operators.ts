@@ -2,7 +2,11 @@ import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
-import type { OperatorTokenView, OperatorView as ServiceOperatorView } from '../../services/operators.js';
+import type {
+  OperatorTokenView,
+  OperatorView as ServiceOperatorView,
+  SessionView as ServiceSessionView,
+} from '../../services/operators.js';
 import {
   describeAccounts,
   MAX_OPERATOR_ACCOUNTS,
@@ -23,6 +27,21 @@ const TokenView = Type.Object({
   expiresAt: NullableTime,
   lastUsedAt: NullableTime,
 });
+
+const SessionView = Type.Object({
+  id: Type.String({ description: 'names the session here; not the cookie' }),
+  createdAt: Time,
+  expiresAt: Time,
+  address: Type.Union([Type.String(), Type.Null()], { description: 'where it signed in from' }),
+  userAgent: Type.Union([Type.String(), Type.Null()], { description: 'its browser, as it said' }),
+  current: Type.Boolean({ description: 'the session of this request' }),
+});
+const sessionView = (session: ServiceSessionView) => ({
+  ...session,
+  createdAt: iso(session.createdAt) as string,
+  expiresAt: iso(session.expiresAt) as string,
+});
+const Ended = Type.Object({ ended: Type.Integer({ description: 'how many sessions ended' }) });
 
 const tokenView = (token: OperatorTokenView) => ({
   id: token.id,
@@ -220,6 +239,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         request.body.currentPassword,
         request.body.newPassword,
         request.ip,
+        request.headers['user-agent'],
       );
       await recordAudit(services.ctx, actor(request), null, 'operator.password-changed', {
         username: identity.username,
@@ -228,6 +248,85 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       return reply
         .header('cache-control', 'no-store')
         .send({ username: identity.username, csrfToken: session.csrfToken });
+    },
+  );
+
+  app.get(
+    '/api/admin/sessions',
+    {
+      onRequest: own,
+      schema: {
+        tags: ['admin'],
+        summary: 'Your browser sessions that have not ended, newest first: when, where from, which browser',
+        response: { 200: Type.Array(SessionView) },
+      },
+    },
+    async (request) =>
+      (await services.operators.listSessions(request.operator ?? { username: '', sessionIdHash: null })).map(
+        sessionView,
+      ),
+  );
+
+  app.delete(
+    '/api/admin/sessions/:id',
+    {
+      onRequest: own,
+      schema: {
+        tags: ['admin'],
+        summary: 'Ends one of your sessions at once, on every node (this one too: a sign-out)',
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const username = request.operator?.username ?? '';
+      await services.operators.endSession(username, request.params.id);
+      await recordAudit(services.ctx, actor(request), null, 'operator.session-ended', {
+        username,
+        id: request.params.id,
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/api/admin/sessions',
+    {
+      onRequest: own,
+      schema: {
+        tags: ['admin'],
+        summary: 'Ends every other session of yours, at once, on every node (from an API token: every one)',
+        response: { 200: Ended },
+      },
+    },
+    async (request) => {
+      const identity = request.operator;
+      const username = identity?.username ?? '';
+      const ended = await services.operators.endSessions(username, identity?.sessionIdHash ?? null);
+      await recordAudit(services.ctx, actor(request), null, 'operator.sessions-ended', { username, ended });
+      return { ended };
+    },
+  );
+
+  app.delete(
+    '/api/admin/operators/:username/sessions',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Ends every session of an operator, at once, on every node (a lost laptop); their API tokens stay',
+        params: Username,
+        response: { 200: Ended },
+      },
+    },
+    async (request) => {
+      const { username } = request.params;
+      if (!(await services.operators.exists(username)))
+        throw new AppError('not_found', `no operator ${username}`);
+      const ended = await services.operators.endSessions(username, null);
+      await recordAudit(services.ctx, actor(request), null, 'operator.sessions-ended', { username, ended });
+      return { ended };
     },
   );
 

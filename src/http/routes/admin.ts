@@ -77,7 +77,13 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     },
     async (request, reply) => {
       const { username, password, code, recoveryCode } = request.body;
-      const session = await services.operators.signIn(username, password, request.ip, { code, recoveryCode });
+      const session = await services.operators.signIn(
+        username,
+        password,
+        request.ip,
+        { code, recoveryCode },
+        request.headers['user-agent'],
+      );
       const left = session.recoveryCodesLeft;
       await recordAudit(
         services.ctx,

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN_PASSWORD, caller, createTestApp, signIn, type TestApp } from '../helpers/app.js';
+
+type Session = {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  address: string | null;
+  userAgent: string | null;
+  current: boolean;
+};
+
+describe("operators' sessions: seen, and ended one by one or all but this one", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+  });
+  after(async () => t.close());
+
+  const call = caller(() => t);
+
+  /** Signs in from `address` with `userAgent`; the headers that session sends. */
+  const signInFrom = async (
+    address: string,
+    userAgent: string,
+    username = 'admin',
+    password = ADMIN_PASSWORD,
+  ) => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/login',
+      remoteAddress: address,
+      headers: { 'user-agent': userAgent },
+      payload: { username, password },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    const cookie = response.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    return { cookie, 'x-csrf-token': response.json().csrfToken as string };
+  };
+  const sessions = async (headers: Record<string, string>) => {
+    const response = await call('GET', '/api/admin/sessions', headers);
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json() as Session[];
+  };
+  const alive = async (headers: Record<string, string>) =>
+    (await call('GET', '/api/admin/session', headers)).statusCode === 200;
+
+  test('listed newest first with where from and which browser; one ended by its id is refused at once', async () => {
+    const laptop = await signInFrom('192.0.2.10', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0');
+    t.clock.advance(60_000);
+    const phone = await signInFrom('198.51.100.7', 'Mozilla/5.0 (iPhone) Safari/605.1');
+    const listed = await sessions(laptop);
+    assert.equal(listed.length, 2);
+    assert.deepEqual(
+      listed.map((s) => [s.address, s.userAgent, s.current]),
+      [
+        ['198.51.100.7', 'Mozilla/5.0 (iPhone) Safari/605.1', false],
+        ['192.0.2.10', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', true],
+      ],
+    );
+    assert.match(listed[0]?.id ?? '', /^[0-9a-f]{32}$/);
+    const text = JSON.stringify(listed);
+    for (const secret of [laptop.cookie.split('=')[1], phone.cookie.split('=')[1], laptop['x-csrf-token']])
+      assert.ok(!text.includes(secret as string), 'no cookie or CSRF token in the list');
+    assert.deepEqual(
+      (await sessions(phone)).map((s) => s.current),
+      [true, false],
+    );
+
+    const ended = await call('DELETE', `/api/admin/sessions/${listed[0]?.id}`, laptop);
+    assert.equal(ended.statusCode, 204, ended.body);
+    assert.equal(await alive(phone), false, 'the phone is signed out at once');
+    assert.equal(await alive(laptop), true);
+    assert.equal((await sessions(laptop)).length, 1);
+    assert.equal((await call('DELETE', `/api/admin/sessions/${listed[0]?.id}`, laptop)).statusCode, 404);
+    assert.equal((await call('DELETE', '/api/admin/sessions/not-an-id', laptop)).statusCode, 400);
+  });
+
+  test('all but this one end at once; an admin ends every session of another operator, whose API tokens stay', async () => {
+    const here = await signIn(t);
+    const others = [await signInFrom('192.0.2.20', 'curl/8'), await signInFrom('192.0.2.21', 'curl/8')];
+    const all = await call('DELETE', '/api/admin/sessions', here.headers);
+    assert.equal(all.statusCode, 200, all.body);
+    assert.ok(all.json().ended >= 2);
+    assert.equal(await alive(here.headers), true, 'this one stays');
+    for (const other of others) assert.equal(await alive(other), false);
+    assert.deepEqual(
+      (await sessions(here.headers)).map((s) => s.current),
+      [true],
+    );
+
+    const added = await call('POST', '/api/admin/operators', here.headers, {
+      username: 'night-shift',
+      password: 'night shift password',
+    });
+    assert.equal(added.statusCode, 201, added.body);
+    const theirs = [
+      await signInFrom('192.0.2.30', 'a', 'night-shift', 'night shift password'),
+      await signInFrom('192.0.2.31', 'b', 'night-shift', 'night shift password'),
+    ];
+    const token = (
+      await call('POST', '/api/admin/operator-tokens', theirs[0] as Record<string, string>, {
+        name: 'their script',
+      })
+    ).json().token as string;
+    // Their own list shows only theirs; they cannot end an admin's session by its id.
+    const adminSession = (await sessions(here.headers))[0]?.id as string;
+    assert.equal((await sessions(theirs[0] as Record<string, string>)).length, 2);
+    assert.equal(
+      (await call('DELETE', `/api/admin/sessions/${adminSession}`, theirs[0] as Record<string, string>))
+        .statusCode,
+      404,
+    );
+    assert.equal(await alive(here.headers), true);
+    // Only an admin ends another's.
+    const refused = await call(
+      'DELETE',
+      '/api/admin/operators/admin/sessions',
+      theirs[0] as Record<string, string>,
+    );
+    assert.equal(refused.statusCode, 403);
+
+    const lostLaptop = await call('DELETE', '/api/admin/operators/night-shift/sessions', here.headers);
+    assert.equal(lostLaptop.statusCode, 200, lostLaptop.body);
+    assert.equal(lostLaptop.json().ended, 2);
+    for (const session of theirs) assert.equal(await alive(session), false);
+    const viaToken = await call('GET', '/api/admin/session', { authorization: `Bearer ${token}` });
+    assert.equal(viaToken.statusCode, 200, 'their API tokens stay');
+    assert.equal(
+      (await call('DELETE', '/api/admin/operators/nobody/sessions', here.headers)).statusCode,
+      404,
+    );
+
+    const audit = (await call('GET', '/api/admin/audit?limit=100', here.headers)).json() as {
+      action: string;
+      detail: Record<string, unknown>;
+    }[];
+    assert.ok(
+      audit.some((e) => e.action === 'operator.sessions-ended' && e.detail.username === 'night-shift'),
+    );
+    assert.ok(audit.some((e) => e.action === 'operator.session-ended'));
+  });
+
+  test('a browser name is kept printable and short; none is none', async () => {
+    const odd = await signInFrom('192.0.2.40', `Bot\u0007/1.0 ${'x'.repeat(400)}`);
+    const mine = (await sessions(odd)).find((s) => s.current);
+    assert.ok(mine?.userAgent?.startsWith('Bot/1.0 x'));
+    assert.equal(mine?.userAgent?.length, 200);
+    const none = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/login',
+      headers: { 'user-agent': '   ' },
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    const cookie = none.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const listed = (await call('GET', '/api/admin/sessions', { cookie })).json() as Session[];
+    assert.equal(listed.find((s) => s.current)?.userAgent, null);
+  });
+});
