@@ -63,6 +63,14 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   }
 
+  /** Opens the account's API Authorization page from the Accounts list; answers its section `name`. */
+  async function apiAuthorizationSection(name: string): Promise<Locator> {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('rowheader', { name: accountId, exact: true }).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+    return page.getByRole('region', { name });
+  }
+
   before(async () => {
     await ensureWebBuild();
     browser = await launchChromium();
@@ -1262,6 +1270,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await rate.getByText('No limit — the server sets none.').waitFor();
       await rate.getByText('An operator of every account changes it.').waitFor();
       assert.equal(await rate.locator('input, button').count(), 0);
+      // Its networks too.
+      const networks = their.getByRole('region', { name: 'Allowed networks' });
+      await networks.getByText('Now: Any address.').waitFor();
+      await networks.getByText('An operator of every account changes it.').waitFor();
+      assert.equal(await networks.locator('textarea, button').count(), 0);
       await visited('limited-api-authorization', their);
 
       // Their account's audit log: its events, their own look at its secrets among them.
@@ -1364,10 +1377,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
   test("an account's own request rate: set on its page, a v1 call over it gets 429; the server's rate back, none", async () => {
     watch.step = 'request-rate';
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
-    await page.getByRole('rowheader', { name: accountId, exact: true }).getByRole('link').click();
-    await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
-    const section = page.getByRole('region', { name: 'Request rate' });
+    const section = await apiAuthorizationSection('Request rate');
     const now = section.locator('#request-rate-now');
     await now.filter({ hasText: 'No limit — the server sets none.' }).waitFor();
     const useServers = section.getByRole('button', { name: "Use the server's rate" });
@@ -1405,6 +1415,59 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     );
   });
 
+  test("an account's allowed networks: outside them its v1 key gets 403, a bad entry is refused at the field, then any address", async () => {
+    watch.step = 'allowed-networks';
+    const section = await apiAuthorizationSection('Allowed networks');
+    const now = section.locator('#allowed-networks-now');
+    const listed = section.getByRole('list', { name: 'Now: Only these addresses and networks:' });
+    const field = section.getByRole('textbox', { name: 'Addresses and networks' });
+    const save = section.getByRole('button', { name: 'Save networks' });
+    const acceptAny = section.getByRole('button', { name: 'Accept any address' });
+    await now.filter({ hasText: 'Now: Any address.' }).waitFor();
+    assert.equal(await acceptAny.count(), 0);
+
+    // 10.0.0.0/8 only: this test calls from 127.0.0.1, and the account's v1 key is refused there.
+    await field.fill('10.0.0.0/8');
+    await save.click();
+    await section
+      .getByText("Saved: the account's credentials are accepted from these networks only")
+      .waitFor();
+    assert.deepEqual(await listed.getByRole('listitem').allTextContents(), ['10.0.0.0/8']);
+    const key = (await page.locator('#api-key-value').textContent()) ?? '';
+    const refused = await v1(key);
+    assert.equal(refused.status, 403);
+    assert.equal(
+      ((await refused.json()) as { detail: string }).detail,
+      `account ${accountId} does not accept requests from 127.0.0.1`,
+    );
+
+    // A network that is none: the server's words at the field; the list in force is unchanged.
+    await field.fill('10.0.0.0/8\n10.0.0.0/33');
+    await save.click();
+    await section
+      .locator('.field-error')
+      .filter({ hasText: 'networks: "10.0.0.0/33" is not an IPv4 or IPv6 address or network' })
+      .waitFor();
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(await listed.getByRole('listitem').allTextContents(), ['10.0.0.0/8']);
+    await visited('allowed-networks');
+
+    // Loopback added: the key works again.
+    await field.fill('10.0.0.0/8\n 127.0.0.0/8 \n');
+    await save.click();
+    await listed.getByText('127.0.0.0/8', { exact: true }).waitFor();
+    assert.equal(await field.getAttribute('aria-invalid'), null);
+    assert.equal((await v1(key)).status, 200);
+
+    // Any address again: the focus goes back to the section, whose button went with the list.
+    await acceptAny.click();
+    await section.getByText("The account's credentials are accepted from any address again").waitFor();
+    await now.filter({ hasText: 'Now: Any address.' }).waitFor();
+    assert.equal(await page.locator(':focus').getAttribute('id'), 'allowed-networks');
+    assert.equal(await field.inputValue(), '');
+    assert.equal(await acceptAny.count(), 0);
+  });
+
   test('sign-out ends the session on the server', async () => {
     watch.step = 'sign-out';
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
@@ -1423,7 +1486,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // sign-in the session check, the wrong password and the rate-limited attempt (401, 429); in the policy
     // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); after the
     // cookie was cleared, the call that found the session gone (401); on the operators page the wrong current
-    // password (403); an account's request rate with a burst of 0 (400).
+    // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400).
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
@@ -1431,6 +1494,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       operators: [refusedStatus('403')],
       'account-lifecycle': [refusedStatus('409')],
       'request-rate': [refusedStatus('400')],
+      'allowed-networks': [refusedStatus('400')],
     };
     assert.deepEqual(watch.unexpected(expected), []);
     assert.equal(
@@ -1459,6 +1523,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       1,
       'the burst of 0 the server refused',
     );
+    assert.equal(
+      watch.errors.filter((e) => e.step === 'allowed-networks').length,
+      1,
+      'the network the server refused',
+    );
     for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
     assert.deepEqual(Object.keys(accessibility).sort(), [
       'account-delete-dialog',
@@ -1467,6 +1536,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'accounts',
       'accounts-empty',
       'accounts-suspended',
+      'allowed-networks',
       'api-authorization',
       'api-key-regenerate-dialog',
       'audit-log',

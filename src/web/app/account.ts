@@ -19,9 +19,11 @@ export interface Account {
   rateLimit: RateLimit | null;
   /** The rate that holds for it on each node; null: no limit. */
   effectiveRateLimit: RateLimit | null;
+  /** The IPv4 and IPv6 addresses and networks its credentials are accepted from; null: any address. */
+  allowedNetworks: string[] | null;
 }
 
-/** One account, loaded once, and the setter for what a change of its status or its rate answers. */
+/** One account, loaded once, and the setter for what a change of its status or its limits answers. */
 export interface AccountState {
   account: Account | null;
   error: string | null;

@@ -1,7 +1,13 @@
-import { useRef, useState } from 'preact/hooks';
-import type { Account, AccountState, RateLimit } from '../account.js';
-import { ApiError, accountPath, api, type FieldError, messageOf } from '../api.js';
-import { fieldError, Notice, TextField, WHOLE_NUMBER_INPUT } from './ui.js';
+import type { Account, RateLimit } from '../account.js';
+import type { FieldError } from '../api.js';
+import {
+  LimitForm,
+  type LimitFormProps,
+  LimitSection,
+  type LimitSectionProps,
+  useLimitForm,
+} from './account-limit.js';
+import { fieldError, TextField, WHOLE_NUMBER_INPUT } from './ui.js';
 
 const COUNT = new Intl.NumberFormat(undefined);
 
@@ -60,43 +66,14 @@ function typedErrors(typed: Record<RateField, string>): FieldError[] {
 }
 
 /** Sets the account's own rate, or puts the server's back; `onChanged` says what was done. */
-function RateForm({
-  accountId,
-  state,
-  account,
-  onChanged,
-}: {
-  accountId: string;
-  state: AccountState;
-  account: Account;
-  /** `buttonGone`: the button pressed went with the account's own rate. */
-  onChanged: (notice: string, buttonGone: boolean) => void;
-}) {
-  const own = account.rateLimit;
-  const [typed, setTyped] = useState(() => typedOf(own));
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+function RateForm(props: LimitFormProps) {
+  const { typed, setTyped, errors, setErrors, progress, put, remove } = useLimitForm(
+    props,
+    'rate-limit',
+    (a) => typedOf(a.rateLimit),
+  );
 
-  async function change(call: () => Promise<Account>): Promise<Account | null> {
-    setBusy(true);
-    setError(null);
-    setErrors([]);
-    try {
-      const next = await call();
-      state.changed(next);
-      setTyped(typedOf(next.rateLimit));
-      return next;
-    } catch (failure) {
-      if (failure instanceof ApiError && failure.errors.length > 0) setErrors(failure.errors);
-      else setError(messageOf(failure));
-      return null;
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  async function save(event: Event) {
+  function save(event: Event) {
     event.preventDefault();
     const trimmed = { perSecond: typed.perSecond.trim(), burst: typed.burst.trim() };
     const refused = typedErrors(trimmed);
@@ -106,18 +83,19 @@ function RateForm({
       perSecond: Number(trimmed.perSecond),
       ...(trimmed.burst ? { burst: Number(trimmed.burst) } : {}),
     };
-    if (await change(() => api.put<Account>(accountPath(accountId, 'rate-limit'), body)))
-      onChanged("Saved: the account's own rate holds from its next request, on every node.", false);
+    void put(body, "Saved: the account's own rate holds from its next request, on every node.");
   }
 
-  async function putServersBack() {
-    if (await change(() => api.delete<Account>(accountPath(accountId, 'rate-limit'))))
-      onChanged("The server's rate holds again for this account, from its next request on every node.", true);
-  }
+  const putServersBack = () =>
+    remove("The server's rate holds again for this account, from its next request on every node.");
 
   return (
-    <form onSubmit={save} noValidate>
-      {error ? <Notice kind="error">{error}</Notice> : null}
+    <LimitForm
+      onSave={save}
+      progress={progress}
+      save="Save rate"
+      remove={props.account.rateLimit ? { label: "Use the server's rate", onClick: putServersBack } : null}
+    >
       <div class="row">
         {FIELDS.map(({ name, label, hint }) => (
           <TextField
@@ -131,17 +109,7 @@ function RateForm({
           />
         ))}
       </div>
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? 'Saving…' : 'Save rate'}
-        </button>
-        {own ? (
-          <button type="button" class="button-secondary" onClick={putServersBack} disabled={busy}>
-            Use the server's rate
-          </button>
-        ) : null}
-      </div>
-    </form>
+    </LimitForm>
   );
 }
 
@@ -149,44 +117,22 @@ function RateForm({
  * *Request rate*: what holds for the account on each node and whose rate it is; an admin of every account sets
  * the account's own or puts the server's back.
  */
-export function RequestRateSection({
-  accountId,
-  state,
-  everyAccount,
-}: {
-  accountId: string;
-  state: AccountState;
-  /** Only an operator of every account changes an account's rate. */
-  everyAccount: boolean;
-}) {
-  const [notice, setNotice] = useState<string | null>(null);
-  const heading = useRef<HTMLHeadingElement>(null);
-  const { account } = state;
-  if (!account) return null;
-
-  // The button that was pressed may be gone with the rate it removed: the focus goes back to the section.
-  const changed = (text: string, buttonGone: boolean) => {
-    setNotice(text);
-    if (buttonGone) heading.current?.focus();
-  };
-
+export function RequestRateSection(props: LimitSectionProps) {
   return (
-    <section aria-labelledby="request-rate" class="card">
-      <h2 id="request-rate" ref={heading} tabIndex={-1}>
-        Request rate
-      </h2>
-      {notice ? <Notice kind="success">{notice}</Notice> : null}
-      <RateInForce account={account} />
-      <p>
-        Every call made with the account's credentials counts: its v1 key, its v2 tokens, its client
-        authentication at the OAuth endpoints. The rate holds on each server node on its own (with three
-        nodes, up to three times as many calls in all); over it, a call is answered <code>429</code> with{' '}
-        <code>Retry-After</code>. A change holds from the account's next request, on every node.
-        {everyAccount ? null : ' An operator of every account changes it.'}
-      </p>
-      {everyAccount ? (
-        <RateForm accountId={accountId} state={state} account={account} onChanged={changed} />
-      ) : null}
-    </section>
+    <LimitSection
+      {...props}
+      id="request-rate"
+      title="Request rate"
+      now={(account) => <RateInForce account={account} />}
+      about={
+        <>
+          Every call made with the account's credentials counts: its v1 key, its v2 tokens, its client
+          authentication at the OAuth endpoints. The rate holds on each server node on its own (with three
+          nodes, up to three times as many calls in all); over it, a call is answered <code>429</code> with{' '}
+          <code>Retry-After</code>.
+        </>
+      }
+      Form={RateForm}
+    />
   );
 }

@@ -3,6 +3,7 @@ import type { AccountState } from '../account.js';
 import { accountPath, api, messageOf } from '../api.js';
 import type { Authorization } from '../authorization.js';
 import { AccountSection } from '../components/account-section.js';
+import { AllowedNetworksSection } from '../components/allowed-networks-section.js';
 import { ApiKeySection } from '../components/api-key-section.js';
 import { CredentialsSection } from '../components/credentials-section.js';
 import { RequestRateSection } from '../components/request-rate-section.js';
@@ -13,7 +14,8 @@ import { goToAccounts } from './accounts.js';
 
 /**
  * The page the original documentation describes: the account's three kinds of server-to-server secrets; then
- * the account itself, which an operator of every account suspends, resumes or deletes, and its request rate.
+ * the account itself, which an operator of every account suspends, resumes or deletes, its request rate and the
+ * networks its credentials are accepted from.
  */
 export function ApiAuthorizationPage({
   accountId,
@@ -22,7 +24,7 @@ export function ApiAuthorizationPage({
 }: {
   accountId: string;
   account: AccountState;
-  /** The operator acts on every account (only such an operator suspends, resumes, deletes or rate-limits one). */
+  /** The operator acts on every account (only such an operator suspends, resumes, deletes or limits one). */
   everyAccount: boolean;
 }) {
   const [data, setData] = useState<Authorization | null>(null);
@@ -78,6 +80,7 @@ export function ApiAuthorizationPage({
         }
       />
       <RequestRateSection accountId={accountId} state={account} everyAccount={everyAccount} />
+      <AllowedNetworksSection accountId={accountId} state={account} everyAccount={everyAccount} />
     </>
   );
 }
