@@ -93,6 +93,9 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         createdAt: new Date(t.clock.now()).toISOString(),
         status: 'suspended',
         statusChangedAt: new Date(t.clock.now()).toISOString(),
+        rateLimit: null,
+        effectiveRateLimit: null,
+        allowedNetworks: null,
       });
 
       const v1 = await v1List(account);
