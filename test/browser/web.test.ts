@@ -130,9 +130,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }
     await assertAlert(page, /Too many failed sign-ins\. Wait \d+ seconds/);
 
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(SERVER_ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, 'admin', SERVER_ADMIN_PASSWORD);
     await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
     const [cookie] = await context.cookies();
     assert.equal(cookie?.name, 'orch_session');
@@ -554,7 +552,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(await change(changed, SERVER_ADMIN_PASSWORD), 200);
     await form.getByText('Your password was changed.').waitFor();
     assert.equal((await signIn('admin', SERVER_ADMIN_PASSWORD)).status, 200);
-    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const cookie = await cookieOf(context);
     assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 200);
     await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
   });
@@ -591,9 +589,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
           assert.equal(await viewer.getByRole(role, { name }).count(), 0, `${role} ${name}`);
       };
       await viewer.goto('/');
-      await viewer.getByLabel('Username').fill('support');
-      await viewer.getByLabel('Password').fill(viewerPassword);
-      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(viewer, 'support', viewerPassword);
       await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
       await viewer.getByRole('banner').getByText('Signed in as support (viewer)').waitFor();
 
@@ -713,7 +709,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await page.getByText('Operator support is now an admin').waitFor();
       await row.getByRole('cell', { name: 'Admin', exact: true }).waitFor();
       await row.getByRole('button', { name: 'Make viewer' }).waitFor();
-      const cookie = (await viewerContext.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const cookie = await cookieOf(viewerContext);
       const session = await http('/api/admin/session', { headers: { cookie } });
       assert.equal(((await session.json()) as { role: string }).role, 'admin');
     } finally {
@@ -734,11 +730,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       const their = await theirContext.newPage();
       const theirWatch = new ConsoleWatch(their);
       theirWatch.step = 'totp';
-      const signIn = async () => {
-        await their.getByLabel('Username').fill(username);
-        await their.getByLabel('Password').fill(password);
-        await their.getByRole('button', { name: 'Sign in' }).click();
-      };
+      const signIn = () => submitSignIn(their, username, password);
       await their.goto('/');
       await signIn();
       await their.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
@@ -806,7 +798,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       // Back to the page they signed out from.
       await their.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
       await section.getByText('One-time codes are on').waitFor();
-      const cookie = (await theirContext.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const cookie = await cookieOf(theirContext);
       const session = await http('/api/admin/session', { headers: { cookie } });
       assert.equal(session.status, 200);
       assert.equal(((await session.json()) as { username: string }).username, username);
@@ -895,9 +887,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
       // The code step offers a recovery code instead: a text field, no autocomplete, with the focus.
       await their.goto('/operators');
-      await their.getByLabel('Username').fill(username);
-      await their.getByLabel('Password').fill(password);
-      await their.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(their, username, password);
       await their.getByLabel('One-time code').waitFor();
       await their.getByRole('button', { name: 'Use a recovery code instead' }).click();
       const field = their.getByLabel('Recovery code');
@@ -1021,7 +1011,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('a change without the CSRF token is refused (403)', async () => {
-    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const cookie = await cookieOf(context);
     const refused = await http('/api/admin/accounts', {
       method: 'POST',
       headers: { cookie, 'content-type': 'application/json' },
@@ -1105,9 +1095,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       const viewer = await viewerContext.newPage();
       const viewerWatch = new ConsoleWatch(viewer);
       await viewer.goto('/');
-      await viewer.getByLabel('Username').fill('auditor');
-      await viewer.getByLabel('Password').fill(viewerPassword);
-      await viewer.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(viewer, 'auditor', viewerPassword);
       await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
       await viewer
         .getByRole('row')
@@ -1160,7 +1148,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await page.getByText(`Account ${other} was deleted`).waitFor();
     await page.getByRole('rowheader', { name: accountId, exact: true }).waitFor();
     assert.equal(await page.getByRole('rowheader', { name: other, exact: true }).count(), 0);
-    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const cookie = await cookieOf(context);
     assert.equal((await http(`/api/admin/accounts/${other}`, { headers: { cookie } })).status, 404);
     assert.equal((await v1Other(key)).status, 401);
 
@@ -1181,8 +1169,6 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const username = 'tenant-ops';
     const password = 'a password for the limited operator test';
     const mainNav = page.getByRole('navigation', { name: 'Main' });
-    const cookieOf = async (c: BrowserContext) =>
-      (await c.cookies()).map((k) => `${k.name}=${k.value}`).join('; ');
     for (const id of [mine, notMine]) {
       await mainNav.getByRole('link', { name: 'Accounts' }).click();
       await page.getByLabel('Account ID').fill(id);
@@ -1230,9 +1216,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       const theirWatch = new ConsoleWatch(their);
       const theirNav = their.getByRole('navigation', { name: 'Main' });
       await their.goto('/');
-      await their.getByLabel('Username').fill(username);
-      await their.getByLabel('Password').fill(password);
-      await their.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(their, username, password);
       await their.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
       await their.getByRole('banner').getByText(`Signed in as ${username} (admin of 1 account)`).waitFor();
 
@@ -1309,7 +1293,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         .getByRole('region', { name: 'Sign-in codes' })
         .getByRole('button', { name: 'Set up' })
         .waitFor();
-      assert.equal(await their.getByRole('table').count(), 0);
+      await their.getByRole('region', { name: 'Your sessions' }).getByText('This browser').waitFor();
+      assert.equal(await their.getByRole('table', { name: 'Operators, by username' }).count(), 0);
       await visited('limited-sign-in', their);
 
       // The server agrees: their account alone, the other one unknown, the operators not theirs to see.
@@ -1468,12 +1453,99 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(await acceptAny.count(), 0);
   });
 
+  test('your sessions: a second sign-in is listed and ended from the first; an admin ends every session of another operator', async () => {
+    watch.step = 'sessions';
+    const username = 'ops-laptop';
+    const password = 'a password for the sessions test';
+    await server.server.runtime.services.operators.createOperator(username, password, 'viewer');
+    const otherContext = await newContext(browser, server.url);
+    const theirContext = await newContext(browser, server.url);
+    try {
+      const other = await otherContext.newPage();
+      const their = await theirContext.newPage();
+      const signInAt = async (on: Page, name: string, secret: string) => {
+        await on.goto('/accounts');
+        await submitSignIn(on, name, secret);
+        await on.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      };
+      /** The session is gone on the server, and the page's next call takes its app to the sign-in. */
+      const signedOut = async (on: Page, itsContext: BrowserContext) => {
+        const cookie = await cookieOf(itsContext);
+        assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 401);
+        await on.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+        await on.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+        await on.getByText('Your session has ended. Sign in again.').waitFor();
+      };
+
+      // Earlier tests signed the admin in over HTTP too: End every other session ends those and the other
+      // browser's, and leaves this one.
+      await signInAt(other, 'admin', SERVER_ADMIN_PASSWORD);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
+      const section = page.getByRole('region', { name: 'Your sessions' });
+      const rows = section.getByRole('table', { name: 'Your sessions, newest first' }).locator('tbody tr');
+      const endOthers = section.getByRole('button', { name: 'End every other session' });
+      await endOthers.click();
+      await section
+        .getByRole('status')
+        .filter({ hasText: /\d+ sessions? ended; this one goes on\./ })
+        .waitFor();
+      assert.equal(await rows.count(), 1);
+      await rows.getByText('This browser').waitFor();
+      assert.equal(await endOthers.count(), 0);
+      await signedOut(other, otherContext);
+
+      // Signed in again there: two sessions, the newest first, with where from and which browser.
+      await signInAt(other, 'admin', SERVER_ADMIN_PASSWORD);
+      await page.reload();
+      await rows.nth(1).waitFor();
+      assert.equal(await rows.count(), 2);
+      const [newest, mine] = [rows.nth(0), rows.nth(1)];
+      await mine.getByText('This browser').waitFor();
+      await newest.getByRole('cell', { name: /127\.0\.0\.1/ }).waitFor();
+      await newest.getByText(/Chrome \d+ on Linux/).click();
+      await newest.getByText(String(await other.evaluate('navigator.userAgent')), { exact: true }).waitFor();
+      await visited('your-sessions');
+      await newest.getByRole('button', { name: /^End the session signed in on / }).click();
+      await section
+        .getByRole('status')
+        .filter({ hasText: /The session signed in on .+ has ended\./ })
+        .waitFor();
+      assert.equal(await rows.count(), 1);
+      await signedOut(other, otherContext);
+
+      // Another operator's sessions, from their row (not from the admin's own).
+      await signInAt(their, username, password);
+      const table = page.getByRole('table', { name: 'Operators, by username' });
+      assert.equal(
+        await table
+          .getByRole('row', { name: /^admin\b/ })
+          .getByRole('button')
+          .count(),
+        0,
+      );
+      await table
+        .getByRole('row', { name: new RegExp(`^${username}\\b`) })
+        .getByRole('button', { name: `End sessions of ${username}` })
+        .click();
+      const dialog = page.getByRole('dialog', { name: "End this operator's sessions?" });
+      await dialog.getByText('Their API tokens go on working').waitFor();
+      await visited('operators-end-sessions-dialog');
+      await dialog.getByRole('button', { name: 'End sessions' }).click();
+      await page.getByText(`1 session of ${username} ended: they sign in again to go on.`).waitFor();
+      await dialog.waitFor({ state: 'hidden' });
+      await signedOut(their, theirContext);
+    } finally {
+      await otherContext.close();
+      await theirContext.close();
+    }
+  });
+
   test('sign-out ends the session on the server', async () => {
     watch.step = 'sign-out';
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
     await page.getByRole('rowheader', { name: accountId }).waitFor();
     await visited('accounts');
-    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const cookie = await cookieOf(context);
     assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 200);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
@@ -1552,6 +1624,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'operators',
       'operators-add-limited',
       'operators-change-accounts-dialog',
+      'operators-end-sessions-dialog',
       'policies',
       'policy-editor',
       'policy-logs',
@@ -1565,6 +1638,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'viewer-account-suspended',
       'viewer-api-authorization',
       'viewer-policies',
+      'your-sessions',
     ]);
   });
 });
@@ -1590,9 +1664,7 @@ describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, ()
     const watch = new ConsoleWatch(page);
     watch.step = 'totp-required';
     await page.goto('/accounts');
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(SERVER_ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, 'admin', SERVER_ADMIN_PASSWORD);
     await page.getByRole('heading', { level: 1, name: 'Set up sign-in codes' }).waitFor();
     assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 1, 'the top bar stays');
     const section = page.getByRole('region', { name: 'Sign-in codes' });
@@ -1632,6 +1704,18 @@ describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, ()
     await page.close();
   });
 });
+
+/** The sign-in form filled in and sent. */
+async function submitSignIn(page: Page, username: string, password: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A context's cookies as a `Cookie` header, to call the admin API as its page. */
+async function cookieOf(context: BrowserContext): Promise<string> {
+  return (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+}
 
 /** The browser's console line for a refused request whose status matches `status`. */
 function refusedStatus(status: string): RegExp {

@@ -49,3 +49,33 @@ export function previewJson(value: unknown, max = 2000): string {
   const text = JSON.stringify(value, null, 2) ?? 'undefined';
   return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
 }
+
+/** Browsers by what their user agent says, the more particular first: Edge and Opera say Chrome too, Chrome says Safari. */
+const BROWSERS: [RegExp, string][] = [
+  [/\bEdg(?:e|A|iOS)?\/(\d+)/, 'Edge'],
+  [/\bOPR\/(\d+)/, 'Opera'],
+  [/\b(?:Firefox|FxiOS)\/(\d+)/, 'Firefox'],
+  [/\bHeadlessChrome\/(\d+)/, 'Headless Chrome'],
+  [/\b(?:Chrome|CriOS|Chromium)\/(\d+)/, 'Chrome'],
+  [/\bVersion\/(\d+)[^ ]* (?:Mobile\/[^ ]+ )?Safari\//, 'Safari'],
+];
+const SYSTEMS: [RegExp, string][] = [
+  [/\b(?:iPhone|iPad|iPod)\b/, 'iOS'],
+  [/\bAndroid\b/, 'Android'],
+  [/\bCrOS\b/, 'ChromeOS'],
+  [/\bWindows\b/, 'Windows'],
+  [/\bMacintosh\b/, 'macOS'],
+  [/\bLinux\b/, 'Linux'],
+];
+const SHORT_USER_AGENT = 40;
+
+/** A user agent in a few words ("Firefox 128 on Windows"); one naming no known browser, its first characters. */
+export function browserOf(userAgent: string): string {
+  for (const [pattern, browser] of BROWSERS) {
+    const version = pattern.exec(userAgent)?.[1];
+    if (version === undefined) continue;
+    const system = SYSTEMS.find(([known]) => known.test(userAgent))?.[1];
+    return `${browser} ${version}${system ? ` on ${system}` : ''}`;
+  }
+  return userAgent.length <= SHORT_USER_AGENT ? userAgent : `${userAgent.slice(0, SHORT_USER_AGENT - 1)}…`;
+}

@@ -5,8 +5,11 @@ import { fieldError, Notice, TextField } from './ui.js';
 /** As the server checks it (MIN_PASSWORD_LENGTH in src/services/operators.ts). */
 export const PASSWORD_HINT = 'At least 12 characters.';
 
-/** Changes the signed-in operator's password; the server ends their sessions and answers a new one. */
-export function ChangePassword() {
+/**
+ * Changes the signed-in operator's password; the server ends their sessions and answers a new one. `onChanged`
+ * follows, the other sessions ended.
+ */
+export function ChangePassword({ onChanged }: { onChanged?: () => void }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
@@ -30,6 +33,7 @@ export function ChangePassword() {
       setCurrent('');
       setNext('');
       setDone(true);
+      onChanged?.();
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 403) {
         setCurrent('');

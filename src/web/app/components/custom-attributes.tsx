@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type FieldError, messageOf } from '../api.js';
 import { type JsonValue, policyApi } from '../policy-api.js';
 import { formatValue, parseValue } from '../policy-form.js';
-import { Notice, TextField } from './ui.js';
+import { Notice, TableHead, TextField } from './ui.js';
 
 interface Row {
   key: number;
@@ -30,13 +30,7 @@ function AttributeTable({ rows }: { rows: Row[] }) {
   if (rows.length === 0) return <p>No custom attributes.</p>;
   return (
     <table>
-      <caption class="visually-hidden">Custom attributes</caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Value</th>
-        </tr>
-      </thead>
+      <TableHead caption="Custom attributes" columns={['Name', 'Value']} />
       <tbody>
         {rows.map((row) => (
           <tr key={row.key}>

@@ -1,4 +1,5 @@
 import { formatDuration, formatTime, previewJson } from '../format.js';
+import { TableHead } from './ui.js';
 
 /** A live context document: one session of a namespace (`__default__` for namespace-level properties). */
 export interface Session {
@@ -57,18 +58,11 @@ export function SessionCard({
         <p>No properties.</p>
       ) : (
         <table>
-          <caption class="visually-hidden">Properties of {label}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Property</th>
-              <th scope="col">Value</th>
-              {onDelete ? (
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
+          <TableHead
+            caption={`Properties of ${label}`}
+            columns={['Property', 'Value']}
+            actions={onDelete !== null}
+          />
           <tbody>
             {names.map((name) => (
               <tr key={name}>

@@ -322,3 +322,39 @@ export function TextAreaField({
     </div>
   );
 }
+
+/**
+ * A table's caption, for screen readers (the heading above says it on screen), and its column headings, leaving
+ * out a `null` one; with `actions`, a last column for each row's buttons, named for screen readers only.
+ */
+export function TableHead({
+  caption,
+  columns,
+  actions = false,
+}: {
+  caption: string;
+  columns: (string | null)[];
+  actions?: boolean;
+}) {
+  return (
+    <>
+      <caption class="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((column) =>
+            column === null ? null : (
+              <th key={column} scope="col">
+                {column}
+              </th>
+            ),
+          )}
+          {actions ? (
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          ) : null}
+        </tr>
+      </thead>
+    </>
+  );
+}

@@ -3,7 +3,7 @@ import type { Account } from '../account.js';
 import { ApiError, api, type FieldError, messageOf } from '../api.js';
 import { article } from '../components/add-operator.js';
 import { accountSections } from '../components/layout.js';
-import { fieldError, Link, Loading, Notice, PageHeading, TextField } from '../components/ui.js';
+import { fieldError, Link, Loading, Notice, PageHeading, TableHead, TextField } from '../components/ui.js';
 import { formatTime } from '../format.js';
 import { accountHome, accountHref, navigate } from '../router.js';
 import { accountCount } from '../scope.js';
@@ -148,15 +148,10 @@ export function AccountsPage({ operator }: { operator: SignedIn }) {
         {accounts && accounts.length === 0 ? <NoAccounts operator={operator} /> : null}
         {accounts && accounts.length > 0 ? (
           <table>
-            <caption class="visually-hidden">Accounts, with links to their pages</caption>
-            <thead>
-              <tr>
-                <th scope="col">Account</th>
-                <th scope="col">Created</th>
-                <th scope="col">Status</th>
-                <th scope="col">Pages</th>
-              </tr>
-            </thead>
+            <TableHead
+              caption="Accounts, with links to their pages"
+              columns={['Account', 'Created', 'Status', 'Pages']}
+            />
             <tbody>
               {accounts.map((a) => (
                 <tr key={a.accountId}>

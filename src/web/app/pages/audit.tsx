@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf } from '../api.js';
-import { Loading, Notice, PageHeading } from '../components/ui.js';
+import { Loading, Notice, PageHeading, TableHead } from '../components/ui.js';
 import { formatTime } from '../format.js';
 
 interface AuditEvent {
@@ -116,17 +116,10 @@ export function AuditPage({ accountId }: { accountId: string | null }) {
       {events && events.length === 0 ? <p>Nothing recorded yet.</p> : null}
       {events && events.length > 0 ? (
         <table>
-          <caption class="visually-hidden">Audit events, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              {accountId ? null : <th scope="col">Account</th>}
-              <th scope="col">Details</th>
-              <th scope="col">From</th>
-            </tr>
-          </thead>
+          <TableHead
+            caption="Audit events, newest first"
+            columns={['When', 'Who', 'What', accountId ? null : 'Account', 'Details', 'From']}
+          />
           <tbody>
             {events.map((e) => (
               <tr key={e.id}>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, messageOf, useLoaded } from '../api.js';
-import { Loading, Notice, PageHeading } from '../components/ui.js';
+import { Loading, Notice, PageHeading, TableHead } from '../components/ui.js';
 import { formatDuration, formatTime, relativeTime } from '../format.js';
 import type { Role } from '../session.js';
 
@@ -126,15 +126,10 @@ export function BackupsPage({ role }: { role: Role }) {
             {status.backups.length === 0 ? <p>None yet.</p> : null}
             {status.backups.length > 0 ? (
               <table>
-                <caption class="visually-hidden">Backups, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Taken</th>
-                    <th scope="col">Folder</th>
-                    <th scope="col">Size</th>
-                    <th scope="col">Files (SHA-256)</th>
-                  </tr>
-                </thead>
+                <TableHead
+                  caption="Backups, newest first"
+                  columns={['Taken', 'Folder', 'Size', 'Files (SHA-256)']}
+                />
                 <tbody>
                   {status.backups.map((backup) => (
                     <tr key={backup.name}>

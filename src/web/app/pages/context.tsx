@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { accountPath, api, messageOf } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { type Deletion, type Session, SessionCard, sessionTitle } from '../components/session-card.js';
-import { Loading, Notice, PageHeading } from '../components/ui.js';
+import { Loading, Notice, PageHeading, TableHead } from '../components/ui.js';
 import { formatDuration, formatTime } from '../format.js';
 import type { Role } from '../session.js';
 
@@ -153,17 +153,7 @@ export function ContextPage({ accountId, role }: { accountId: string; role: Role
         ) : null}
         {namespaces && namespaces.length > 0 ? (
           <table>
-            <caption class="visually-hidden">Namespaces</caption>
-            <thead>
-              <tr>
-                <th scope="col">Namespace</th>
-                <th scope="col">TTL</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead caption="Namespaces" columns={['Namespace', 'TTL', 'Created']} actions />
             <tbody>
               {namespaces.map((n) => (
                 <tr key={n.name} class={selected === n.name ? 'selected' : undefined}>

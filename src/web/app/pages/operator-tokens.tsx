@@ -2,7 +2,15 @@ import { useState } from 'preact/hooks';
 import { ApiError, api, type FieldError, messageOf, useLoaded } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
-import { fieldError, Loading, Notice, PageHeading, SelectField, TextField } from '../components/ui.js';
+import {
+  fieldError,
+  Loading,
+  Notice,
+  PageHeading,
+  SelectField,
+  TableHead,
+  TextField,
+} from '../components/ui.js';
 import { formatTime } from '../format.js';
 import { ofEveryAccount, type SignedIn } from '../session.js';
 
@@ -51,19 +59,11 @@ function TokenTable({
 }) {
   return (
     <table>
-      <caption class="visually-hidden">Operator API tokens, oldest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Operator</th>
-          <th scope="col">Created</th>
-          <th scope="col">Expires</th>
-          <th scope="col">Last used</th>
-          <th scope="col">
-            <span class="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
+      <TableHead
+        caption="Operator API tokens, oldest first"
+        columns={['Name', 'Operator', 'Created', 'Expires', 'Last used']}
+        actions
+      />
       <tbody>
         {tokens.map((t) => (
           <tr key={t.id}>

@@ -1,11 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api, messageOf, useLoaded } from '../api.js';
 import { AddOperator, article, ROLE_LABELS } from '../components/add-operator.js';
-import { ChangePassword } from '../components/change-password.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ChangeAccountsDialog } from '../components/operator-accounts.js';
-import { TotpSection } from '../components/totp-section.js';
-import { Loading, Notice, PageHeading } from '../components/ui.js';
+import { CONFIRMATIONS, type OperatorAction, OperatorControls } from '../components/operator-controls.js';
+import { OwnSignIn } from '../components/own-sign-in.js';
+import { Loading, Notice, PageHeading, TableHead } from '../components/ui.js';
+import type { Ended } from '../components/your-sessions.js';
 import { formatTime } from '../format.js';
 import { accountsInWords, actsOn, ofAccounts } from '../scope.js';
 import { ofEveryAccount, type Role, type SignedIn } from '../session.js';
@@ -22,95 +23,23 @@ interface Operator {
 
 /** What an admin confirms before it is done to another operator. */
 interface Confirming {
-  action: 'remove' | 'reset-codes';
+  action: OperatorAction;
   username: string;
 }
 
 /**
- * An admin's controls for another operator: give the other role, change their accounts, remove their codes, or
- * remove them.
- */
-function OperatorControls({
-  operator,
-  busy,
-  onChangeRole,
-  onChangeAccounts,
-  onConfirm,
-}: {
-  operator: Operator;
-  busy: boolean;
-  onChangeRole: () => void;
-  onChangeAccounts: () => void;
-  onConfirm: (action: Confirming['action']) => void;
-}) {
-  return (
-    <span class="row-controls">
-      <button type="button" class="button-secondary" disabled={busy} onClick={onChangeRole}>
-        {operator.role === 'admin' ? 'Make viewer' : 'Make admin'}
-        <span class="visually-hidden"> {operator.username}</span>
-      </button>
-      <button type="button" class="button-secondary" onClick={onChangeAccounts}>
-        Change accounts<span class="visually-hidden"> of {operator.username}</span>
-      </button>
-      {operator.totpEnabled ? (
-        <button type="button" class="button-secondary" onClick={() => onConfirm('reset-codes')}>
-          Reset codes<span class="visually-hidden"> of {operator.username}</span>
-        </button>
-      ) : null}
-      <button type="button" class="button-danger" onClick={() => onConfirm('remove')}>
-        Remove<span class="visually-hidden"> {operator.username}</span>
-      </button>
-    </span>
-  );
-}
-
-/** The confirmation of each action, and the notice once it is done. */
-const CONFIRMATIONS: Record<
-  Confirming['action'],
-  { title: string; label: string; done: (username: string) => string }
-> = {
-  remove: {
-    title: 'Remove this operator?',
-    label: 'Remove',
-    done: (username) => `Operator ${username} was removed; their sessions and API tokens stopped working.`,
-  },
-  'reset-codes': {
-    title: "Reset this operator's one-time codes?",
-    label: 'Reset codes',
-    done: (username) =>
-      `The one-time codes of ${username} were removed: they sign in with their password alone, and may set up codes again.`,
-  },
-};
-
-function ConfirmationText({ action, username }: Confirming) {
-  return action === 'remove' ? (
-    <p>
-      <strong>{username} can no longer sign in</strong>, and their sessions and API tokens stop working at
-      once, on every server node. To let them back in, add them again with a new password.
-    </p>
-  ) : (
-    <p>
-      <strong>{username} signs in with their password alone</strong> until they set up one-time codes again.
-      Do this when they lost the phone with their authenticator app. Their sessions and API tokens go on
-      working.
-    </p>
-  );
-}
-
-/**
- * At the operators page's address, an operator of some accounts finds what is theirs alone: their password and
- * one-time codes. The operators are for operators of every account.
+ * At the operators page's address, an operator of some accounts finds what is theirs alone: their password,
+ * sessions and one-time codes. The operators are for operators of every account.
  */
 function YourSignIn() {
   return (
     <>
       <PageHeading title="Your sign-in">Your sign-in</PageHeading>
       <p>
-        Your password and one-time codes. You act on some accounts only: an operator of every account adds
-        operators and chooses who acts on which accounts.
+        Your password, sessions and one-time codes. You act on some accounts only: an operator of every
+        account adds operators and chooses who acts on which accounts.
       </p>
-      <ChangePassword />
-      <TotpSection />
+      <OwnSignIn />
     </>
   );
 }
@@ -157,9 +86,11 @@ function AllOperators({ operator }: { operator: SignedIn }) {
     setBusy(true);
     setConfirmError(null);
     try {
-      const path = `/api/admin/operators/${encodeURIComponent(username)}`;
-      await api.delete(action === 'remove' ? path : `${path}/totp`);
-      setNotice(CONFIRMATIONS[action].done(username));
+      const { path, done } = CONFIRMATIONS[action];
+      const answer = await api.delete<Ended | undefined>(
+        `/api/admin/operators/${encodeURIComponent(username)}${path}`,
+      );
+      setNotice(done(username, answer));
       setConfirming(null);
       await load();
     } catch (failure) {
@@ -189,19 +120,11 @@ function AllOperators({ operator }: { operator: SignedIn }) {
         {operators === null && !error ? <Loading what="the operators" /> : null}
         {operators && operators.length > 0 ? (
           <table>
-            <caption class="visually-hidden">Operators, by username</caption>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Role</th>
-                <th scope="col">Accounts</th>
-                <th scope="col">Added</th>
-                {admin ? <th scope="col">Codes</th> : null}
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              caption="Operators, by username"
+              columns={['Username', 'Role', 'Accounts', 'Added', admin ? 'Codes' : null]}
+              actions
+            />
             <tbody>
               {operators.map((o) => (
                 <tr key={o.username}>
@@ -242,8 +165,7 @@ function AllOperators({ operator }: { operator: SignedIn }) {
           }}
         />
       ) : null}
-      <ChangePassword />
-      <TotpSection onChanged={() => void load()} />
+      <OwnSignIn onTotpChanged={() => void load()} />
       <ChangeAccountsDialog
         target={scoping}
         onClose={() => setScoping(null)}
@@ -263,7 +185,7 @@ function AllOperators({ operator }: { operator: SignedIn }) {
         onConfirm={confirm}
         onCancel={() => setConfirming(null)}
       >
-        {confirming ? <ConfirmationText {...confirming} /> : null}
+        {confirming ? shown.text(confirming.username) : null}
       </ConfirmDialog>
     </>
   );

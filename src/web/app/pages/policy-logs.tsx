@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { messageOf } from '../api.js';
-import { Loading, Notice, PageHeading, TextField } from '../components/ui.js';
+import { Loading, Notice, PageHeading, TableHead, TextField } from '../components/ui.js';
 import { formatTime } from '../format.js';
 import { type PolicyLogEntry, policyApi } from '../policy-api.js';
 
@@ -64,14 +64,7 @@ export function PolicyLogsPage({ accountId }: { accountId: string }) {
           </h2>
           <p class="muted">Evaluation {entry.evaluationId}</p>
           <table>
-            <caption class="visually-hidden">Policy results of this evaluation</caption>
-            <thead>
-              <tr>
-                <th scope="col">Policy</th>
-                <th scope="col">Result</th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
+            <TableHead caption="Policy results of this evaluation" columns={['Policy', 'Result', 'Reason']} />
             <tbody>
               {entry.results.map((r, i) => (
                 <tr key={`${r.policyId ?? i}`}>
