@@ -223,6 +223,7 @@ export async function openRuntime(
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
       operatorTotp: config.operatorTotp,
       accountRate: config.accountRate,
+      adminNetworks: config.adminNetworks,
       ...(config.backups && {
         backups: {
           folder: config.backups.folder,

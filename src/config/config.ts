@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { parseNetwork } from '../core/networks.js';
 
 /** The whole server configuration, parsed and checked once at start. */
 export interface Config {
@@ -62,6 +62,8 @@ export interface Config {
    * (a number), or those from these addresses or networks (a list).
    */
   trustProxy: boolean | number | string[];
+  /** `ADMIN_NETWORKS`: the addresses and networks the admin API and its sign-in answer (null: any). */
+  adminNetworks: string[] | null;
   /**
    * `SIGNING_THREADS`: sign access tokens on a thread of their own (`true`) or on the event loop (`false`);
    * `auto` (the default) takes the thread when the process may run on more than one core.
@@ -166,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (operatorTotp !== 'optional' && operatorTotp !== 'required')
     throw new ConfigError('OPERATOR_TOTP must be optional or required');
   const trustProxy = trustedProxies(env.TRUST_PROXY ?? 'false');
+  const adminNetworks = networks(env.ADMIN_NETWORKS, 'ADMIN_NETWORKS');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   if (databaseUrl && !issuerRaw) {
     // Each node's default would be its own address, and a token from one node would fail on the next.
@@ -200,10 +203,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     operatorTotp,
     accountRate: accountRate(env),
     trustProxy,
+    adminNetworks,
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
     backups: backups(env, cwd, dataDir, databaseUrl),
   };
+}
+
+/** A comma-separated list of addresses and networks (unset or empty: null). */
+function networks(raw: string | undefined, name: string): string[] | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const entries = raw.split(',').map((e) => e.trim());
+  const bad = entries.find((e) => parseNetwork(e) === null);
+  if (bad !== undefined)
+    throw new ConfigError(
+      `${name}: ${JSON.stringify(bad)} is not an IPv4 or IPv6 address or network (10.0.0.0/8, 2001:db8::/32, 192.0.2.7)`,
+    );
+  return entries;
 }
 
 /** Names proxy-addr (Fastify's) knows for groups of addresses. */
@@ -217,19 +233,11 @@ function trustedProxies(raw: string): Config['trustProxy'] {
     if (hops >= 1 && hops <= 10) return hops;
   } else if (value !== '') {
     const entries = value.split(',').map((e) => e.trim());
-    if (entries.every((e) => PROXY_GROUPS.has(e) || isAddressOrNetwork(e))) return entries;
+    if (entries.every((e) => PROXY_GROUPS.has(e) || parseNetwork(e) !== null)) return entries;
   }
   throw new ConfigError(
     'TRUST_PROXY must be false, true, a number of proxies from 1 to 10, or a comma-separated list of proxy addresses or networks (10.0.0.0/8, ::1, loopback)',
   );
-}
-
-function isAddressOrNetwork(entry: string): boolean {
-  const [address = '', prefix, ...rest] = entry.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function accountRate(env: NodeJS.ProcessEnv): Config['accountRate'] {

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { AppError } from '../core/errors.js';
 import { LogThrottle } from '../core/log-throttle.js';
+import { inNetworks, networkList } from '../core/networks.js';
 import type { AppServices } from '../services/services.js';
 import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
@@ -102,6 +103,17 @@ export async function buildServer(services: AppServices, options: ServerOptions)
 
   app.decorateRequest('principal', null);
   app.decorateRequest('operator', null);
+  const adminNetworks = services.ctx.settings.adminNetworks;
+  if (adminNetworks) {
+    // Only with ADMIN_NETWORKS: the admin API (sign-in included) answers those addresses alone, before any credential.
+    const allowed = networkList(adminNetworks);
+    app.addHook('onRequest', (request, _reply, done) => {
+      // The route matched, not the URL as written: no spelling of a path reaches an admin route past this.
+      const route = request.routeOptions.url;
+      if (!route?.startsWith('/api/admin/') || inNetworks(allowed, request.ip)) return done();
+      done(new AppError('forbidden', `the admin API does not answer ${request.ip} (ADMIN_NETWORKS)`));
+    });
+  }
   registerFormParser(app);
   registerJsonParser(app);
   await app.register(swagger, {

@@ -1,6 +1,7 @@
-import { BlockList, isIP } from 'node:net';
+import type { BlockList } from 'node:net';
 import { AccountRateLimiter, type Rate } from '../core/account-rate.js';
 import { AppError } from '../core/errors.js';
+import { inNetworks, networkList, parseNetwork } from '../core/networks.js';
 import type { AccountRateLimit } from '../ports/account-store.js';
 import type { ServiceContext } from './context.js';
 
@@ -57,11 +58,7 @@ export class AccountLimits {
   /** Whether the account's credentials are accepted from `address` (the request's, as TRUST_PROXY reads it). */
   allows(accountId: string, address: string): boolean {
     const networks = this.#own.get(accountId)?.networks;
-    if (!networks) return true;
-    // A dual-stack socket writes an IPv4 peer as ::ffff:a.b.c.d.
-    const v4 = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-    const family = isIP(v4);
-    return family !== 0 && networks.check(v4, family === 4 ? 'ipv4' : 'ipv6');
+    return !networks || inNetworks(networks, address);
   }
 
   /** The rate in force for the account (its own, else the server's); null: no limit. */
@@ -110,7 +107,7 @@ export class AccountLimits {
       this.#own = new Map(
         own.map((a) => [
           a.accountId,
-          { rate: a.rateLimit, networks: a.allowedNetworks === null ? null : blockList(a.allowedNetworks) },
+          { rate: a.rateLimit, networks: a.allowedNetworks === null ? null : networkList(a.allowedNetworks) },
         ]),
       );
     } catch (error) {
@@ -139,22 +136,6 @@ function checkedRate(limit: { perSecond: number; burst?: number }): AccountRateL
   return { perSecond, burst };
 }
 
-/** An address (`203.0.113.7`, `2001:db8::1`) or a network (`10.0.0.0/8`) as written, or null. */
-function parseNetwork(
-  entry: string,
-): { address: string; prefix: number | null; family: 'ipv4' | 'ipv6' } | null {
-  const [address = '', prefix, ...rest] = entry.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return null;
-  const max = family === 4 ? 32 : 128;
-  if (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max)) return null;
-  return {
-    address,
-    prefix: prefix === undefined ? null : Number(prefix),
-    family: family === 4 ? 'ipv4' : 'ipv6',
-  };
-}
-
 function checkedNetworks(networks: string[]): string[] {
   const unique = [...new Set(networks.map((n) => n.trim()))];
   if (unique.length === 0)
@@ -171,16 +152,4 @@ function checkedNetworks(networks: string[]): string[] {
         `networks: ${JSON.stringify(entry)} is not an IPv4 or IPv6 address or network (203.0.113.7, 10.0.0.0/8, 2001:db8::/32)`,
       );
   return unique;
-}
-
-function blockList(networks: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of networks) {
-    const parsed = parseNetwork(entry);
-    // Checked when stored; a value that no longer parses (edited in the database) accepts nothing more.
-    if (parsed === null) continue;
-    if (parsed.prefix === null) list.addAddress(parsed.address, parsed.family);
-    else list.addSubnet(parsed.address, parsed.prefix, parsed.family);
-  }
-  return list;
 }

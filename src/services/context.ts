@@ -35,5 +35,7 @@ export interface ServiceContext {
     operatorTotp?: 'optional' | 'required';
     /** Scheduled backups of a SQLite node (BACKUP_DIR); absent: none. */
     backups?: BackupSettings;
+    /** ADMIN_NETWORKS: the addresses and networks the admin API answers; absent or null: any. */
+    adminNetworks?: string[] | null;
   };
 }

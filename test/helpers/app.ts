@@ -52,6 +52,8 @@ export async function createTestApp(
     logLevel?: string;
     operatorTotp?: 'optional' | 'required';
     accountRate?: { perSecond: number; burst: number };
+    /** ADMIN_NETWORKS as parsed. */
+    adminNetworks?: string[];
     /** TRUST_PROXY as parsed: which X-Forwarded-For hops to believe. */
     trustProxy?: boolean | number | string[];
   } = {},
@@ -89,6 +91,7 @@ export async function createTestApp(
       signingPlace: options.signingPlace ?? 'event-loop',
       ...(options.operatorTotp ? { operatorTotp: options.operatorTotp } : {}),
       ...(options.accountRate ? { accountRate: options.accountRate } : {}),
+      ...(options.adminNetworks ? { adminNetworks: options.adminNetworks } : {}),
     },
   };
   const services = createAppServices(ctx);

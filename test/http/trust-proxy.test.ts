@@ -45,3 +45,42 @@ test('TRUST_PROXY: none, every hop, the nearest N, or proxies by address; a clie
     'a peer that is not a proxy is the client, whatever it sends',
   );
 });
+
+test('ADMIN_NETWORKS: the admin API and its sign-in answer those addresses alone; the APIs of accounts any', async () => {
+  const t = await createTestApp({ adminNetworks: ['10.0.0.0/8', '::1'], trustProxy: 1 });
+  try {
+    const login = (remoteAddress: string, forwardedFor?: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/admin/login',
+        remoteAddress,
+        headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+    // Behind one proxy: the address it saw decides, not the proxy's own.
+    const outside = await login('10.0.0.2', '203.0.113.9');
+    assert.equal(outside.statusCode, 403, outside.body);
+    assert.equal(outside.json().detail, 'the admin API does not answer 203.0.113.9 (ADMIN_NETWORKS)');
+    assert.equal((await login('10.0.0.2', '10.20.30.40')).statusCode, 200);
+    assert.equal((await login('::1')).statusCode, 200);
+    assert.equal((await login('::ffff:10.1.1.1')).statusCode, 200, 'an IPv4 client of a dual-stack socket');
+    const session = await t.app.inject({
+      method: 'GET',
+      url: '/api/admin/session',
+      remoteAddress: '192.0.2.1',
+    });
+    assert.equal(session.statusCode, 403, 'refused before any credential is read');
+    // The accounts' APIs and the health checks do not change.
+    assert.equal(
+      (await t.app.inject({ method: 'GET', url: '/healthz', remoteAddress: '192.0.2.1' })).statusCode,
+      200,
+    );
+    assert.equal(
+      (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json', remoteAddress: '192.0.2.1' }))
+        .statusCode,
+      200,
+    );
+  } finally {
+    await t.close();
+  }
+});

@@ -67,6 +67,11 @@ describe('configuration', () => {
       [{ TRUST_PROXY: '10.0.0.0/8, proxy.example' }, /TRUST_PROXY/],
       [{ TRUST_PROXY: '::1/129' }, /TRUST_PROXY/],
       [{ TRUST_PROXY: '10.0.0.1/8/2' }, /TRUST_PROXY/],
+      [
+        { ADMIN_NETWORKS: '10.0.0.0/8,office' },
+        /ADMIN_NETWORKS: "office" is not an IPv4 or IPv6 address or network/,
+      ],
+      [{ ADMIN_NETWORKS: '10.0.0.0/40' }, /ADMIN_NETWORKS/],
       [{ SIGNING_THREADS: 'yes' }, /SIGNING_THREADS must be auto, true or false/],
       [{ POLICY_LOG_THREAD: '1' }, /POLICY_LOG_THREAD must be auto, true or false/],
       [{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX/],
@@ -146,5 +151,11 @@ describe('configuration', () => {
       'loopback',
     ]);
     assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({}).adminNetworks, null);
+    assert.equal(loadConfig({ ADMIN_NETWORKS: ' ' }).adminNetworks, null);
+    assert.deepEqual(loadConfig({ ADMIN_NETWORKS: '10.0.0.0/8, 2001:db8::/32' }).adminNetworks, [
+      '10.0.0.0/8',
+      '2001:db8::/32',
+    ]);
   });
 });

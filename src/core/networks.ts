@@ -1,0 +1,36 @@
+import { BlockList, isIP } from 'node:net';
+
+/** An address (`203.0.113.7`, `2001:db8::1`) or a network (`10.0.0.0/8`) as written, or null. */
+export function parseNetwork(
+  entry: string,
+): { address: string; prefix: number | null; family: 'ipv4' | 'ipv6' } | null {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return null;
+  const max = family === 4 ? 32 : 128;
+  if (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max)) return null;
+  return {
+    address,
+    prefix: prefix === undefined ? null : Number(prefix),
+    family: family === 4 ? 'ipv4' : 'ipv6',
+  };
+}
+
+/** The entries that parse, as one list to check addresses against (an entry that does not parse adds nothing). */
+export function networkList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const parsed = parseNetwork(entry);
+    if (parsed === null) continue;
+    if (parsed.prefix === null) list.addAddress(parsed.address, parsed.family);
+    else list.addSubnet(parsed.address, parsed.prefix, parsed.family);
+  }
+  return list;
+}
+
+/** Whether `address` is in `list`; an IPv4 client on a dual-stack socket (`::ffff:a.b.c.d`) as its IPv4 address. */
+export function inNetworks(list: BlockList, address: string): boolean {
+  const v4 = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  const family = isIP(v4);
+  return family !== 0 && list.check(v4, family === 4 ? 'ipv4' : 'ipv6');
+}
