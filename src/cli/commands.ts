@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { AppError } from '../core/errors.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
 import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import { MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
@@ -333,6 +334,18 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           accounts: described,
         });
         print(json, { username, accounts: changed.accounts }, `${username} acts on ${described} now`);
+        return 0;
+      });
+    }
+    case 'operator end-sessions': {
+      const [username, ...extra] = rest;
+      if (!username || extra.length > 0) throw new UsageError('operator end-sessions needs a username');
+      return withRuntime(config, async ({ services }) => {
+        if (!(await services.operators.exists(username)))
+          throw new AppError('not_found', `no operator ${username}`);
+        const ended = await services.operators.endSessions(username, null);
+        await recordAudit(services.ctx, actor, null, 'operator.sessions-ended', { username, ended });
+        print(json, { username, ended }, `${ended} session${ended === 1 ? '' : 's'} of ${username} ended`);
         return 0;
       });
     }

@@ -169,6 +169,13 @@ describe('orchestrator CLI', () => {
     assert.equal(noCodes.code, 1);
     assert.match(noCodes.stderr, /has no one-time codes/);
     assert.equal((await cli('operator', 'reset-totp')).code, 2);
+    assert.deepEqual(JSON.parse((await cli('operator', 'end-sessions', 'night-shift', '--json')).stdout), {
+      username: 'night-shift',
+      ended: 0,
+    });
+    const nobody = await cli('operator', 'end-sessions', 'nobody');
+    assert.equal(nobody.code, 1);
+    assert.match(nobody.stderr, /no operator nobody/);
   });
 
   test('usage errors exit 2, bad configuration and unknown accounts exit 1 with a clear message', async () => {
