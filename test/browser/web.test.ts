@@ -63,6 +63,13 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   }
 
+  /** The Limits cell of the account's row on Accounts, by its accessible name. */
+  function accountLimits(on: Page, name: string | RegExp): Locator {
+    return on
+      .getByRole('row', { name: new RegExp(`^${accountId}\\b`) })
+      .getByRole('cell', { name, exact: typeof name === 'string' });
+  }
+
   /** Opens the account's API Authorization page from the Accounts list; answers its section `name`. */
   async function apiAuthorizationSection(name: string): Promise<Locator> {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
@@ -596,6 +603,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       // Accounts: no form to create one, and no way to the secrets.
       await viewer.getByRole('rowheader', { name: accountId }).waitFor();
       assert.equal(await viewer.getByRole('region', { name: 'Create an account' }).count(), 0);
+      await accountLimits(viewer, 'No limit').waitFor();
       const sections = ['Policies', 'Context', 'Policy logs', 'Audit log'];
       assert.deepEqual(
         await viewer
@@ -1387,6 +1395,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(held.map((r) => r.status).sort(), [200, 200, 429]);
     assert.match(held.find((r) => r.status === 429)?.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
 
+    // The Accounts list says the account's own rate in its Limits cell.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    await accountLimits(page, '2/s (own)').waitFor();
+    await apiAuthorizationSection('Request rate');
+
     // The server's rate again (none on this test server): the focus goes back to the section, calls pass.
     await useServers.click();
     await section.getByText("The server's rate holds again for this account").waitFor();
@@ -1443,6 +1456,15 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await listed.getByText('127.0.0.0/8', { exact: true }).waitFor();
     assert.equal(await field.getAttribute('aria-invalid'), null);
     assert.equal((await v1(key)).status, 200);
+
+    // The Accounts list counts the networks in its Limits cell, the list for screen readers.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    // (Chromium's accessible name spaces the visually hidden parts: "No limit , 2 networks : …".)
+    await accountLimits(page, /^No limit\s*,\s*2 networks\s*:\s*10\.0\.0\.0\/8, 127\.0\.0\.0\/8$/).waitFor();
+    await accountLimits(page, /networks/)
+      .getByTitle('10.0.0.0/8, 127.0.0.0/8')
+      .waitFor();
+    await apiAuthorizationSection('Allowed networks');
 
     // Any address again: the focus goes back to the section, whose button went with the list.
     await acceptAny.click();

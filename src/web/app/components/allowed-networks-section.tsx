@@ -7,6 +7,11 @@ import {
 } from './account-limit.js';
 import { fieldError, TextAreaField } from './ui.js';
 
+/** "1 network", "2 networks": how many entries `networks` has. */
+export function networksInShort(networks: string[]): string {
+  return networks.length === 1 ? '1 network' : `${networks.length} networks`;
+}
+
 /** The list as the field shows it: one entry a line. */
 function typedOf(networks: string[] | null): string {
   return networks?.join('\n') ?? '';

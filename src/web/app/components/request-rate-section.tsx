@@ -15,9 +15,16 @@ const COUNT = new Intl.NumberFormat(undefined);
 const WHOLE_NUMBER = /^\d+$/;
 
 /** "500 requests a second, bursts of 1,000, on each node". */
-function rateInWords({ perSecond, burst }: RateLimit): string {
+export function rateInWords({ perSecond, burst }: RateLimit): string {
   const requests = perSecond === 1 ? 'request' : 'requests';
   return `${COUNT.format(perSecond)} ${requests} a second, bursts of ${COUNT.format(burst)}, on each node`;
+}
+
+/** The rate that holds for `account`, short for a table cell: "500/s (own)", "server's 100/s"; null: no limit. */
+export function rateInShort({ rateLimit, effectiveRateLimit: rate }: Account): string | null {
+  if (!rate) return null;
+  const perSecond = `${COUNT.format(rate.perSecond)}/s`;
+  return rateLimit ? `${perSecond} (own)` : `server's ${perSecond}`;
 }
 
 /** What holds for the account, and whose rate it is. */

@@ -2,7 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Account } from '../account.js';
 import { ApiError, api, type FieldError, messageOf } from '../api.js';
 import { article } from '../components/add-operator.js';
+import { networksInShort } from '../components/allowed-networks-section.js';
 import { accountSections } from '../components/layout.js';
+import { rateInShort, rateInWords } from '../components/request-rate-section.js';
 import { fieldError, Link, Loading, Notice, PageHeading, TableHead, TextField } from '../components/ui.js';
 import { formatTime } from '../format.js';
 import { accountHome, accountHref, navigate } from '../router.js';
@@ -96,6 +98,37 @@ function AccountStatus({ account }: { account: Account }) {
   );
 }
 
+/**
+ * The account's request rate ("500/s (own)", "server's 100/s", "—" for none) and, with a list, how many networks
+ * its credentials are accepted from, the list in the title and for screen readers.
+ */
+function AccountLimits({ account }: { account: Account }) {
+  const rate = rateInShort(account);
+  const networks = account.allowedNetworks;
+  return (
+    <>
+      {rate && account.effectiveRateLimit ? (
+        <span title={rateInWords(account.effectiveRateLimit)}>{rate}</span>
+      ) : (
+        <>
+          <span aria-hidden="true">—</span>
+          <span class="visually-hidden">No limit</span>
+        </>
+      )}
+      {networks ? (
+        <>
+          <span aria-hidden="true"> · </span>
+          <span class="visually-hidden">, </span>
+          <span title={networks.join(', ')}>
+            {networksInShort(networks)}
+            <span class="visually-hidden">: {networks.join(', ')}</span>
+          </span>
+        </>
+      ) : null}
+    </>
+  );
+}
+
 /** What the list says when it is empty, to whom. */
 function NoAccounts({ operator }: { operator: SignedIn }) {
   if (!ofEveryAccount(operator))
@@ -150,7 +183,7 @@ export function AccountsPage({ operator }: { operator: SignedIn }) {
           <table>
             <TableHead
               caption="Accounts, with links to their pages"
-              columns={['Account', 'Created', 'Status', 'Pages']}
+              columns={['Account', 'Created', 'Status', 'Limits', 'Pages']}
             />
             <tbody>
               {accounts.map((a) => (
@@ -161,6 +194,9 @@ export function AccountsPage({ operator }: { operator: SignedIn }) {
                   <td>{formatTime(a.createdAt)}</td>
                   <td>
                     <AccountStatus account={a} />
+                  </td>
+                  <td>
+                    <AccountLimits account={a} />
                   </td>
                   <td>
                     <ul class="inline-list" aria-label={`Pages of account ${a.accountId}`}>
