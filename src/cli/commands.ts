@@ -1,8 +1,7 @@
 import type { Config } from '../config/config.js';
-import { AppError } from '../core/errors.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
 import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
-import { MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
+import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
 import { ADMIN_USERNAME, describeAccounts } from '../services/operators.js';
 
 export class UsageError extends Error {
@@ -140,9 +139,8 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       return withRuntime(config, async ({ services }) => {
         await services.accounts.require(accountId);
         const stored = await services.accountLimits.setNetworks(accountId, networks);
-        await recordAudit(services.ctx, actor, accountId, 'account.networks-changed', {
-          networks: stored?.join(', ') ?? null,
-        });
+        const { action, detail } = LIMIT_AUDIT.networks;
+        await recordAudit(services.ctx, actor, accountId, action, detail({ allowedNetworks: stored }));
         print(
           json,
           { accountId, allowedNetworks: stored },
@@ -171,10 +169,8 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         await services.accounts.require(accountId);
         await services.accountLimits.setRate(accountId, limit);
         const { rateLimit } = await services.accounts.require(accountId);
-        await recordAudit(services.ctx, actor, accountId, 'account.rate-limit-changed', {
-          perSecond: rateLimit?.perSecond ?? null,
-          burst: rateLimit?.burst ?? null,
-        });
+        const { action, detail } = LIMIT_AUDIT.rate;
+        await recordAudit(services.ctx, actor, accountId, action, detail({ rateLimit }));
         print(
           json,
           { accountId, rateLimit },
@@ -341,9 +337,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       const [username, ...extra] = rest;
       if (!username || extra.length > 0) throw new UsageError('operator end-sessions needs a username');
       return withRuntime(config, async ({ services }) => {
-        if (!(await services.operators.exists(username)))
-          throw new AppError('not_found', `no operator ${username}`);
-        const ended = await services.operators.endSessions(username, null);
+        const ended = await services.operators.endEverySession(username);
         await recordAudit(services.ctx, actor, null, 'operator.sessions-ended', { username, ended });
         print(json, { username, ended }, `${ended} session${ended === 1 ? '' : 's'} of ${username} ended`);
         return 0;

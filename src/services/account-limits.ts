@@ -2,7 +2,7 @@ import type { BlockList } from 'node:net';
 import { AccountRateLimiter, type Rate } from '../core/account-rate.js';
 import { AppError } from '../core/errors.js';
 import { inNetworks, networkList, parseNetwork } from '../core/networks.js';
-import type { AccountRateLimit } from '../ports/account-store.js';
+import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import type { ServiceContext } from './context.js';
 
 /** What `ACCOUNT_RATE_LIMIT` and an account's own rate may be. */
@@ -10,6 +10,23 @@ export const MAX_RATE_PER_SECOND = 1_000_000;
 export const MAX_RATE_BURST = 10_000_000;
 /** Networks an account may list (more is a sign the list is not what was meant). */
 export const MAX_ACCOUNT_NETWORKS = 100;
+
+/** What the audit log records when an account's own limits change: the action, and what holds now. */
+export const LIMIT_AUDIT = {
+  rate: {
+    action: 'account.rate-limit-changed',
+    detail: (a: Pick<AccountRecord, 'rateLimit'>) => ({
+      perSecond: a.rateLimit?.perSecond ?? null,
+      burst: a.rateLimit?.burst ?? null,
+    }),
+  },
+  networks: {
+    action: 'account.networks-changed',
+    detail: (a: Pick<AccountRecord, 'allowedNetworks'>) => ({
+      networks: a.allowedNetworks?.join(', ') ?? null,
+    }),
+  },
+} as const;
 
 /** An account's own limits as a node holds them. */
 interface Own {

@@ -430,8 +430,11 @@ export class OperatorService {
     return this.#openSession(username, { address, userAgent });
   }
 
-  async exists(username: string): Promise<boolean> {
-    return (await this.ctx.store.operators.getOperator(username)) !== null;
+  /** An admin (or the command line) ends every session of an operator (a lost laptop); how many ended. */
+  async endEverySession(username: string): Promise<number> {
+    if (!(await this.ctx.store.operators.getOperator(username)))
+      throw new AppError('not_found', `no operator ${username}`);
+    return this.endSessions(username, null);
   }
 
   /** The operator's sessions that have not expired, newest first; `current` marks the caller's own. */
@@ -457,7 +460,7 @@ export class OperatorService {
 
   /**
    * Ends every session of the operator but the caller's own (`keepIdHash`; null, from an API token: every one);
-   * how many ended. An admin ends another operator's with `keepIdHash` null (a lost laptop).
+   * how many ended.
    */
   async endSessions(username: string, keepIdHash: string | null): Promise<number> {
     return this.ctx.store.operators.deleteSessions({

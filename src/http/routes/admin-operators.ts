@@ -322,9 +322,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
     },
     async (request) => {
       const { username } = request.params;
-      if (!(await services.operators.exists(username)))
-        throw new AppError('not_found', `no operator ${username}`);
-      const ended = await services.operators.endSessions(username, null);
+      const ended = await services.operators.endEverySession(username);
       await recordAudit(services.ctx, actor(request), null, 'operator.sessions-ended', { username, ended });
       return { ended };
     },

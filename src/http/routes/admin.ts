@@ -4,7 +4,12 @@ import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import type { AccountRecord } from '../../ports/account-store.js';
-import { MAX_ACCOUNT_NETWORKS, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../../services/account-limits.js';
+import {
+  LIMIT_AUDIT,
+  MAX_ACCOUNT_NETWORKS,
+  MAX_RATE_BURST,
+  MAX_RATE_PER_SECOND,
+} from '../../services/account-limits.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { recordAudit } from '../../services/audit.js';
@@ -289,11 +294,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       ),
       set: (id: string, body: { perSecond: number; burst?: number } | null) =>
         services.accountLimits.setRate(id, body),
-      action: 'account.rate-limit-changed',
-      detail: (a: AccountRecord) => ({
-        perSecond: a.rateLimit?.perSecond ?? null,
-        burst: a.rateLimit?.burst ?? null,
-      }),
+      ...LIMIT_AUDIT.rate,
     },
     {
       path: 'allowed-networks',
@@ -314,8 +315,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       set: async (id: string, body: { networks: string[] } | null) => {
         await services.accountLimits.setNetworks(id, body?.networks ?? null);
       },
-      action: 'account.networks-changed',
-      detail: (a: AccountRecord) => ({ networks: a.allowedNetworks?.join(', ') ?? null }),
+      ...LIMIT_AUDIT.networks,
     },
   ] as const;
   for (const limit of limits) {

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api, type FieldError, messageOf, setCsrfToken } from '../api.js';
-import { fieldError, Notice, TextField } from './ui.js';
+import { CurrentPassword, fieldError, Notice, TextField } from './ui.js';
 
 /** As the server checks it (MIN_PASSWORD_LENGTH in src/services/operators.ts). */
 export const PASSWORD_HINT = 'At least 12 characters.';
@@ -52,16 +52,7 @@ export function ChangePassword({ onChanged }: { onChanged?: () => void }) {
       {error ? <Notice kind="error">{error}</Notice> : null}
       {done ? <Notice kind="success">Your password was changed.</Notice> : null}
       <form onSubmit={submit}>
-        <TextField
-          label="Current password"
-          type="password"
-          value={current}
-          onValue={setCurrent}
-          error={fieldError(errors, 'currentPassword', 'body.currentPassword')}
-          required
-          maxLength={1024}
-          autoComplete="current-password"
-        />
+        <CurrentPassword value={current} onValue={setCurrent} errors={errors} />
         <TextField
           label="New password"
           type="password"

@@ -3,7 +3,7 @@ import { ApiError, api, type FieldError, messageOf } from '../api.js';
 import { CopyButton } from './copy-button.js';
 import { QrCode } from './qr-code.js';
 import { RECOVERY_CODE_INPUT } from './recovery-codes.js';
-import { fieldError, Notice, TextField } from './ui.js';
+import { CurrentPassword, fieldError, Notice, TextField } from './ui.js';
 
 /** A new secret for an authenticator app, as `POST /api/admin/totp/setup` answers it (this once). */
 export interface TotpSetup {
@@ -62,33 +62,6 @@ function AppCode({
       onValue={(typed) => onValue(digits(typed))}
       error={fieldError(errors, 'code', 'body.code', 'body')}
       {...CODE_INPUT}
-    />
-  );
-}
-
-/** The password that proves a change of one's own codes is one's own. */
-function CurrentPassword({
-  id,
-  value,
-  onValue,
-  errors,
-}: {
-  id?: string;
-  value: string;
-  onValue: (value: string) => void;
-  errors: FieldError[];
-}) {
-  return (
-    <TextField
-      {...(id === undefined ? {} : { id })}
-      label="Current password"
-      type="password"
-      value={value}
-      onValue={onValue}
-      error={fieldError(errors, 'currentPassword', 'body.currentPassword')}
-      required
-      maxLength={1024}
-      autoComplete="current-password"
     />
   );
 }

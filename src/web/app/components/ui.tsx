@@ -358,3 +358,30 @@ export function TableHead({
     </>
   );
 }
+
+/** The operator's current password, proving a change of their own sign-in (password, one-time codes) is theirs. */
+export function CurrentPassword({
+  id,
+  value,
+  onValue,
+  errors,
+}: {
+  id?: string;
+  value: string;
+  onValue: (value: string) => void;
+  errors: FieldError[];
+}) {
+  return (
+    <TextField
+      {...(id === undefined ? {} : { id })}
+      label="Current password"
+      type="password"
+      value={value}
+      onValue={onValue}
+      error={fieldError(errors, 'currentPassword', 'body.currentPassword')}
+      required
+      maxLength={1024}
+      autoComplete="current-password"
+    />
+  );
+}
