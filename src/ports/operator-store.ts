@@ -74,8 +74,11 @@ export interface OperatorStore {
   createOperator(operator: OperatorRecord): Promise<boolean>;
   getOperator(username: string): Promise<OperatorRecord | null>;
   setOperatorPassword(username: string, passwordHash: string): Promise<boolean>;
-  /** Changes the role and/or the accounts; false when there is no such operator. */
-  updateOperator(username: string, change: OperatorChange): Promise<boolean>;
+  /**
+   * Changes the role and/or the accounts; false when there is no such operator or, given `ifAccounts`, when its
+   * accounts are no longer exactly those (someone changed them meanwhile: the change is not made).
+   */
+  updateOperator(username: string, change: OperatorChange, ifAccounts?: string[] | null): Promise<boolean>;
   /**
    * Takes an account out of every operator's accounts (an account being deleted: its id may one day name
    * another tenant's account); how many operators had it.
@@ -89,8 +92,11 @@ export interface OperatorStore {
   listSessions(username: string): Promise<OperatorSessionRecord[]>;
   /** Every operator, by username. */
   listOperators(): Promise<OperatorListing[]>;
-  /** Removes an operator with their sessions, API tokens and TOTP secret, at once; false when there was none. */
-  deleteOperator(username: string): Promise<boolean>;
+  /**
+   * Removes an operator with their sessions, API tokens and TOTP secret, at once; false when there was none or,
+   * given `ifAccounts`, when its accounts are no longer exactly those (then nothing is removed).
+   */
+  deleteOperator(username: string, ifAccounts?: string[] | null): Promise<boolean>;
   createOperatorToken(token: OperatorTokenRecord): Promise<void>;
   findOperatorToken(tokenHash: string): Promise<OperatorTokenRecord | null>;
   /** Every operator's API tokens, oldest first. */

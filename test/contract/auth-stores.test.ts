@@ -299,6 +299,54 @@ describeStoreContract('auth stores', (store, it) => {
     for (const username of listed.keys()) await store.operators.deleteOperator(username);
   });
 
+  it('changes or removes an operator only while their accounts are still the ones expected', async () => {
+    const make = (username: string, accounts: string[] | null) =>
+      store.operators.createOperator({ username, passwordHash: 'h', role: 'viewer', accounts, createdAt: 1 });
+    assert.equal(await make('scoped', ['acct-a', 'acct-b']), true);
+    assert.equal(await make('everything', null), true);
+    const ops = store.operators;
+    // Someone widened them meanwhile: neither the change nor the removal happens.
+    assert.equal(await ops.updateOperator('scoped', { role: 'admin' }, ['acct-a']), false);
+    assert.equal(await ops.deleteOperator('scoped', ['acct-a']), false);
+    assert.equal(await ops.deleteOperator('scoped', null), false);
+    assert.equal(await ops.updateOperator('everything', { role: 'admin' }, ['acct-a']), false);
+    assert.equal((await ops.getOperator('scoped'))?.role, 'viewer');
+    assert.equal((await ops.getOperator('everything'))?.role, 'viewer');
+
+    assert.equal(
+      await ops.updateOperator('scoped', { role: 'admin', accounts: ['acct-b'] }, ['acct-a', 'acct-b']),
+      true,
+    );
+    assert.deepEqual(
+      [(await ops.getOperator('scoped'))?.role, (await ops.getOperator('scoped'))?.accounts],
+      ['admin', ['acct-b']],
+    );
+    assert.equal(await ops.updateOperator('everything', { role: 'admin' }, null), true);
+    // A list one account left by an account's deletion is still compared as it is.
+    assert.equal(await ops.removeAccountFromOperators('acct-b'), 1);
+    assert.equal(await ops.updateOperator('scoped', { role: 'viewer' }, ['acct-b']), false);
+    assert.equal(await ops.updateOperator('scoped', { role: 'viewer' }, []), true);
+    assert.equal(await ops.updateOperator('ghost', { role: 'viewer' }, []), false);
+    assert.equal(await ops.deleteOperator('ghost', []), false);
+
+    await ops.createSession({
+      idHash: 'scoped-session',
+      id: 'a'.repeat(32),
+      username: 'scoped',
+      csrfToken: 'c',
+      createdAt: 1,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+      address: null,
+      userAgent: null,
+    });
+    assert.equal(await ops.deleteOperator('scoped', ['acct-a']), false);
+    assert.ok(await ops.getSession('scoped-session'), 'a refused removal leaves their sessions');
+    assert.equal(await ops.deleteOperator('scoped', []), true);
+    assert.equal(await ops.getOperator('scoped'), null);
+    assert.equal(await ops.getSession('scoped-session'), null);
+    assert.equal(await ops.deleteOperator('everything', null), true);
+  });
+
   it('stores operators, sessions and operator tokens', async () => {
     assert.equal(
       await store.operators.createOperator({

@@ -374,9 +374,13 @@ export class MemoryOperatorStore implements OperatorStore {
     return true;
   }
 
-  async updateOperator(username: string, change: OperatorChange): Promise<boolean> {
+  async updateOperator(
+    username: string,
+    change: OperatorChange,
+    ifAccounts?: string[] | null,
+  ): Promise<boolean> {
     const found = this.#operators.get(username);
-    if (!found) return false;
+    if (!found || !sameAccounts(found.accounts, ifAccounts)) return false;
     if (change.role !== undefined) found.role = change.role;
     if (change.accounts !== undefined)
       found.accounts = change.accounts === null ? null : [...change.accounts];
@@ -428,8 +432,10 @@ export class MemoryOperatorStore implements OperatorStore {
       .map((o) => ({ ...copy(o), totpEnabled: (this.#totp.get(o.username)?.enabledAt ?? null) !== null }));
   }
 
-  async deleteOperator(username: string): Promise<boolean> {
-    if (!this.#operators.delete(username)) return false;
+  async deleteOperator(username: string, ifAccounts?: string[] | null): Promise<boolean> {
+    const found = this.#operators.get(username);
+    if (!found || !sameAccounts(found.accounts, ifAccounts)) return false;
+    this.#operators.delete(username);
     this.#totp.delete(username);
     await this.deleteSessions({ username });
     for (const [hash, token] of this.#tokens) if (token.username === username) this.#tokens.delete(hash);
@@ -558,4 +564,9 @@ export class MemoryAuditStore implements AuditStore {
     for (const index of due) this.#events.splice(index, 1);
     return due.length;
   }
+}
+
+/** Whether an operator's accounts are still `expected` (undefined: whatever they are). */
+function sameAccounts(accounts: string[] | null, expected: string[] | null | undefined): boolean {
+  return expected === undefined || JSON.stringify(accounts) === JSON.stringify(expected);
 }

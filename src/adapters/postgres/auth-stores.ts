@@ -352,12 +352,25 @@ export class PostgresOperatorStore implements OperatorStore {
     return result.rowCount === 1;
   }
 
-  async updateOperator(username: string, change: OperatorChange): Promise<boolean> {
+  async updateOperator(
+    username: string,
+    change: OperatorChange,
+    ifAccounts?: string[] | null,
+  ): Promise<boolean> {
     const { role, accounts } = change;
     const result = await this.pool.query(
       `UPDATE operators SET role = CASE WHEN $1 THEN $2 ELSE role END,
-         accounts = CASE WHEN $3 THEN $4::jsonb ELSE accounts END WHERE username = $5`,
-      [role !== undefined, role ?? null, accounts !== undefined, accountsColumn(accounts ?? null), username],
+         accounts = CASE WHEN $3 THEN $4::jsonb ELSE accounts END
+       WHERE username = $5 AND ($6 OR accounts IS NOT DISTINCT FROM $7::jsonb)`,
+      [
+        role !== undefined,
+        role ?? null,
+        accounts !== undefined,
+        accountsColumn(accounts ?? null),
+        username,
+        ifAccounts === undefined,
+        accountsColumn(ifAccounts ?? null),
+      ],
     );
     return result.rowCount === 1;
   }
@@ -427,14 +440,17 @@ export class PostgresOperatorStore implements OperatorStore {
     return rows.map(operatorListingFromRow);
   }
 
-  async deleteOperator(username: string): Promise<boolean> {
+  async deleteOperator(username: string, ifAccounts?: string[] | null): Promise<boolean> {
     // One statement, so one transaction: the sessions, tokens and TOTP secret go with the operator or not at all.
+    // The row is locked first, so a change of its accounts meanwhile is seen (and then nothing is removed).
     const { rows } = await this.pool.query<Row>(
-      `WITH sessions AS (DELETE FROM operator_sessions WHERE username = $1),
-            tokens AS (DELETE FROM operator_tokens WHERE username = $1),
-            totp AS (DELETE FROM operator_totp WHERE username = $1)
-       DELETE FROM operators WHERE username = $1 RETURNING username`,
-      [username],
+      `WITH target AS (SELECT username FROM operators
+                        WHERE username = $1 AND ($2 OR accounts IS NOT DISTINCT FROM $3::jsonb) FOR UPDATE),
+            sessions AS (DELETE FROM operator_sessions WHERE username IN (SELECT username FROM target)),
+            tokens AS (DELETE FROM operator_tokens WHERE username IN (SELECT username FROM target)),
+            totp AS (DELETE FROM operator_totp WHERE username IN (SELECT username FROM target))
+       DELETE FROM operators WHERE username IN (SELECT username FROM target) RETURNING username`,
+      [username, ifAccounts === undefined, accountsColumn(ifAccounts ?? null)],
     );
     return rows.length === 1;
   }

@@ -340,13 +340,18 @@ export class SqliteOperatorStore implements OperatorStore {
     );
   }
 
-  async updateOperator(username: string, change: OperatorChange): Promise<boolean> {
+  async updateOperator(
+    username: string,
+    change: OperatorChange,
+    ifAccounts?: string[] | null,
+  ): Promise<boolean> {
     const { role, accounts } = change;
     return (
       this.db
         .prepare(
           `UPDATE operators SET role = CASE WHEN ? THEN ? ELSE role END,
-             accounts = CASE WHEN ? THEN ? ELSE accounts END WHERE username = ?`,
+             accounts = CASE WHEN ? THEN ? ELSE accounts END
+           WHERE username = ? AND (? OR accounts IS ?)`,
         )
         .run(
           role === undefined ? 0 : 1,
@@ -354,6 +359,8 @@ export class SqliteOperatorStore implements OperatorStore {
           accounts === undefined ? 0 : 1,
           accountsColumn(accounts ?? null),
           username,
+          ifAccounts === undefined ? 1 : 0,
+          accountsColumn(ifAccounts ?? null),
         ).changes === 1
     );
   }
@@ -421,8 +428,14 @@ export class SqliteOperatorStore implements OperatorStore {
     return rows.map(operatorListingFromRow);
   }
 
-  async deleteOperator(username: string): Promise<boolean> {
+  async deleteOperator(username: string, ifAccounts?: string[] | null): Promise<boolean> {
     return this.db.transaction(() => {
+      if (ifAccounts !== undefined) {
+        const row = this.db.prepare('SELECT accounts FROM operators WHERE username = ?').get(username) as
+          | { accounts: string | null }
+          | undefined;
+        if (!row || row.accounts !== accountsColumn(ifAccounts)) return false;
+      }
       this.db.prepare('DELETE FROM operator_totp WHERE username = ?').run(username);
       this.db.prepare('DELETE FROM operator_sessions WHERE username = ?').run(username);
       this.db.prepare('DELETE FROM operator_tokens WHERE username = ?').run(username);
