@@ -2,7 +2,7 @@ import type { Config } from '../config/config.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
 import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
-import { ADMIN_USERNAME, describeAccounts } from '../services/operators.js';
+import { ADMIN_USERNAME, COMMAND_LINE, describeAccounts } from '../services/operators.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -309,7 +309,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         throw new UsageError('operator role needs a username and admin or viewer');
       return withRuntime(config, async ({ services }) => {
         // The command line is nobody's own session: '' matches no operator, so any role may be changed.
-        const changed = await services.operators.changeOperator(username, { role }, '');
+        const changed = await services.operators.changeOperator(username, { role }, COMMAND_LINE);
         await recordAudit(services.ctx, actor, null, 'operator.role-changed', { username, role });
         print(json, { username, role: changed.role }, `${username} is now a ${changed.role}`);
         return 0;
@@ -323,7 +323,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         );
       const accounts = which === '--all' ? null : which.split(',').filter((a) => a !== '');
       return withRuntime(config, async ({ services }) => {
-        const changed = await services.operators.changeOperator(username, { accounts }, '');
+        const changed = await services.operators.changeOperator(username, { accounts }, COMMAND_LINE);
         const described = describeAccounts(changed.accounts);
         await recordAudit(services.ctx, actor, null, 'operator.accounts-changed', {
           username,
@@ -347,7 +347,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       const [username, ...extra] = rest;
       if (!username || extra.length > 0) throw new UsageError('operator reset-totp needs a username');
       return withRuntime(config, async ({ services }) => {
-        await services.operators.resetTotp(username, '');
+        await services.operators.resetTotp(username, COMMAND_LINE);
         await recordAudit(services.ctx, actor, null, 'operator.totp-reset', { username });
         print(json, { username, totpEnabled: false }, `${username} signs in with the password alone now`);
         return 0;

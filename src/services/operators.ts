@@ -40,6 +40,28 @@ export interface OperatorIdentity {
   via: 'session' | 'token';
 }
 
+/** Who acts on operators: a signed-in operator (their role and accounts), or the command line. */
+export type OperatorManager = Pick<OperatorIdentity, 'username' | 'role' | 'accounts'>;
+/** The command line: acts on every operator, as an admin of every account nobody is signed in as. */
+export const COMMAND_LINE: OperatorManager = { username: '', role: 'admin', accounts: null };
+/** Where a request somehow has no operator: a viewer of no account, so that it fails closed. */
+export const NO_OPERATOR: OperatorManager = { username: '', role: 'viewer', accounts: [] };
+
+/**
+ * Whether `by` manages `operator` (sees them, changes them, removes them): an operator of every account manages
+ * every operator; one limited to some accounts manages the operators limited to some of theirs, never one of every
+ * account or of none (those are the platform's). The role is checked apart: a viewer sees, an admin changes.
+ */
+export function manages(
+  by: Pick<OperatorIdentity, 'accounts'>,
+  operator: Pick<OperatorRecord, 'accounts'>,
+): boolean {
+  if (by.accounts === null) return true;
+  const mine = by.accounts;
+  const theirs = operator.accounts;
+  return theirs !== null && theirs.length > 0 && theirs.every((accountId) => mine.includes(accountId));
+}
+
 /** An operator's accounts in words, for the audit log and the command line: `every account`, `a, b` or `none`. */
 export function describeAccounts(accounts: readonly string[] | null): string {
   return accounts === null ? 'every account' : accounts.join(', ') || 'none';
@@ -207,12 +229,14 @@ export class OperatorService {
     return this.totp.replaceRecoveryCodes(username);
   }
 
-  /** An admin removes another operator's one-time codes (a lost phone); they sign in with the password alone. */
-  async resetTotp(username: string, by: string): Promise<void> {
-    if (username === by)
+  /**
+   * An admin removes the one-time codes of an operator they manage (a lost phone); that operator signs in with the
+   * password alone.
+   */
+  async resetTotp(username: string, by: OperatorManager): Promise<void> {
+    if (username === by.username)
       throw new AppError('conflict', 'turn your own one-time codes off with your password and a code');
-    if (!(await this.ctx.store.operators.getOperator(username)))
-      throw new AppError('not_found', `no operator ${username}`);
+    await this.#managed(username, by);
     if (!(await this.totp.remove(username)))
       throw new AppError('not_found', `${username} has no one-time codes set up`);
   }
@@ -291,35 +315,34 @@ export class OperatorService {
   }
 
   /**
-   * API tokens, oldest first: an operator of every account sees every operator's (an admin revokes any); one
-   * limited to some accounts sees only their own (other operators may be another tenant's people).
+   * API tokens, oldest first: their own and those of the operators `by` manages (an operator of every account: every
+   * operator's). Other operators may be another tenant's people.
    */
-  async listApiTokens(by: Pick<OperatorIdentity, 'username' | 'accounts'>): Promise<OperatorTokenView[]> {
+  async listApiTokens(by: OperatorManager): Promise<OperatorTokenView[]> {
+    const seen = await this.#seenUsernames(by);
     return (await this.ctx.store.operators.listOperatorTokens())
-      .filter((t) => by.accounts === null || t.username === by.username)
+      .filter((t) => seen === null || seen.has(t.username))
       .map(({ tokenHash: _, ...view }) => view);
   }
 
   /**
    * Revokes a token at once, on every node (tokens are looked up on each request, never cached). An admin
-   * revokes any token; a viewer only their own.
+   * revokes their own and those of the operators they manage; a viewer only their own.
    */
-  async revokeApiToken(
-    id: string,
-    by: Pick<OperatorIdentity, 'username' | 'role' | 'accounts'>,
-  ): Promise<OperatorTokenView> {
-    if (by.accounts !== null) {
-      // Another operator's token is not theirs to know of: the same answer as a token that does not exist.
+  async revokeApiToken(id: string, by: OperatorManager): Promise<OperatorTokenView> {
+    if (by.accounts !== null || by.role !== 'admin') {
       const token = (await this.ctx.store.operators.listOperatorTokens()).find((t) => t.id === id);
-      if (token && token.username !== by.username)
-        throw new AppError('not_found', `no operator API token ${id}`);
-    } else if (by.role !== 'admin') {
-      const token = (await this.ctx.store.operators.listOperatorTokens()).find((t) => t.id === id);
-      if (token && token.username !== by.username)
-        throw new AppError(
-          'forbidden',
-          "a viewer revokes only their own tokens; ask an admin to revoke another's",
-        );
+      if (token && token.username !== by.username) {
+        // A token of someone they do not manage is not theirs to know of: as a token that does not exist.
+        const seen = await this.#seenUsernames(by);
+        if (seen !== null && !seen.has(token.username))
+          throw new AppError('not_found', `no operator API token ${id}`);
+        if (by.role !== 'admin')
+          throw new AppError(
+            'forbidden',
+            "a viewer revokes only their own tokens; ask an admin to revoke another's",
+          );
+      }
     }
     const deleted = await this.ctx.store.operators.deleteOperatorToken(id);
     if (!deleted) throw new AppError('not_found', `no operator API token ${id}`);
@@ -328,38 +351,106 @@ export class OperatorService {
     return view;
   }
 
-  async listOperators(): Promise<(OperatorView & { totpEnabled: boolean })[]> {
-    return (await this.ctx.store.operators.listOperators()).map(({ passwordHash: _, ...view }) => view);
+  /** The operators `by` sees: themselves and those they manage (an operator of every account: every operator). */
+  async listOperators(
+    by: OperatorManager = COMMAND_LINE,
+  ): Promise<(OperatorView & { totpEnabled: boolean })[]> {
+    return (await this.ctx.store.operators.listOperators())
+      .filter((o) => o.username === by.username || manages(by, o))
+      .map(({ passwordHash: _, ...view }) => view);
   }
 
   /**
-   * Changes an operator's role, accounts or both, at once (read on every request); nobody changes their own.
-   * Accounts must exist (see `#checkAccounts`).
+   * Changes the role, the accounts or both of an operator `by` manages, at once (read on every request); nobody
+   * changes their own. Accounts must exist, and be `by`'s to give (see `#grantable`).
    */
-  async changeOperator(username: string, change: OperatorChange, by: string): Promise<OperatorView> {
-    if (username === by)
+  async changeOperator(username: string, change: OperatorChange, by: OperatorManager): Promise<OperatorView> {
+    if (username === by.username)
       throw new AppError('conflict', 'you cannot change your own role or accounts; ask another admin');
     if (change.role === undefined && change.accounts === undefined)
       throw new AppError('validation_failed', 'give a role, accounts, or both');
-    const accounts = change.accounts === undefined ? undefined : await this.#checkAccounts(change.accounts);
+    const target = await this.#managed(username, by);
+    const accounts = change.accounts === undefined ? undefined : await this.#grantable(change.accounts, by);
     const operators = this.ctx.store.operators;
-    const changed = (await operators.updateOperator(username, {
-      ...(change.role === undefined ? {} : { role: change.role }),
-      ...(accounts === undefined ? {} : { accounts }),
-    }))
-      ? await operators.getOperator(username)
-      : null;
-    if (!changed) throw new AppError('not_found', `no operator ${username}`);
+    const done = await operators.updateOperator(
+      username,
+      {
+        ...(change.role === undefined ? {} : { role: change.role }),
+        ...(accounts === undefined ? {} : { accounts }),
+      },
+      ...this.#unchanged(target, by),
+    );
+    const changed = done ? await operators.getOperator(username) : null;
+    if (!changed) throw await this.#lost(username);
     const { passwordHash: _, ...view } = changed;
     return view;
   }
 
-  /** A new operator; returns the password when it was generated here (to be shown once). */
+  /**
+   * The operator `username` if `by` manages them; otherwise, as for one that does not exist, not found (an
+   * operator limited to some accounts does not learn of another tenant's people).
+   */
+  async #managed(username: string, by: OperatorManager): Promise<OperatorRecord> {
+    const found = await this.ctx.store.operators.getOperator(username);
+    if (!found || !manages(by, found)) throw new AppError('not_found', `no operator ${username}`);
+    return found;
+  }
+
+  /**
+   * For an operator limited to some accounts, what the store must still find for a change or a removal to be
+   * made: the target's accounts as they were when checked (someone of every account may widen them meanwhile).
+   */
+  #unchanged(target: OperatorRecord, by: OperatorManager): [] | [string[] | null] {
+    return by.accounts === null ? [] : [target.accounts];
+  }
+
+  /** Why a checked change or removal was not made: the operator went, or their accounts changed meanwhile. */
+  async #lost(username: string): Promise<AppError> {
+    return (await this.ctx.store.operators.getOperator(username))
+      ? new AppError('conflict', `${username} was changed by someone else meanwhile; look again and retry`)
+      : new AppError('not_found', `no operator ${username}`);
+  }
+
+  /**
+   * Accounts `by` may give an operator: anything for an operator of every account; for one limited to some
+   * accounts, at least one and only theirs (another account is refused as one that does not exist), never every
+   * account. Then checked as stored (`#checkAccounts`).
+   */
+  async #grantable(accounts: string[] | null, by: OperatorManager): Promise<string[] | null> {
+    const mine = by.accounts;
+    if (mine !== null) {
+      if (accounts === null)
+        throw new AppError(
+          'forbidden',
+          `only an operator of every account gives every account; ${by.username} gives some of their accounts`,
+        );
+      if (accounts.length === 0)
+        throw new AppError(
+          'validation_failed',
+          'accounts: give at least one of your accounts (to take every account away, remove the operator)',
+        );
+      const other = accounts.find((accountId) => !mine.includes(accountId));
+      if (other !== undefined) throw new AppError('validation_failed', `accounts: no account ${other}`);
+    }
+    return this.#checkAccounts(accounts);
+  }
+
+  /** Who `by` sees the tokens and sessions of: null, everyone; else themselves and the operators they manage. */
+  async #seenUsernames(by: OperatorManager): Promise<Set<string> | null> {
+    if (by.accounts === null) return null;
+    return new Set((await this.listOperators(by)).map((o) => o.username));
+  }
+
+  /**
+   * A new operator; returns the password when it was generated here (to be shown once). `accountList` absent:
+   * every account, for an operator of every account; one limited to some accounts must give some of theirs.
+   */
   async createOperator(
     username: string,
     password: string | null,
     role: OperatorRole,
-    accountList: string[] | null = null,
+    accountList?: string[] | null,
+    by: OperatorManager = COMMAND_LINE,
   ): Promise<OperatorView & { generatedPassword: string | null }> {
     if (!USERNAME_PATTERN.test(username))
       throw new AppError(
@@ -367,7 +458,12 @@ export class OperatorService {
         'username must be 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
       );
     if (password !== null) checkPassword(password);
-    const accounts = await this.#checkAccounts(accountList);
+    if (accountList === undefined && by.accounts !== null)
+      throw new AppError(
+        'validation_failed',
+        'accounts: give the accounts of yours the new operator acts on',
+      );
+    const accounts = await this.#grantable(accountList ?? null, by);
     const generated = password === null ? this.ctx.random.bytes(18).toString('base64url') : null;
     const createdAt = this.ctx.clock.now();
     const created = await this.ctx.store.operators.createOperator({
@@ -403,13 +499,15 @@ export class OperatorService {
   }
 
   /**
-   * Removes an operator, their sessions and their API tokens at once. Nobody removes themselves, so a signed-in
-   * operator always leaves at least one behind.
+   * Removes an operator `by` manages, with their sessions and their API tokens, at once. Nobody removes
+   * themselves, so a signed-in operator always leaves at least one behind.
    */
-  async removeOperator(username: string, by: string): Promise<void> {
-    if (username === by) throw new AppError('conflict', 'you cannot remove yourself; ask another operator');
-    if (!(await this.ctx.store.operators.deleteOperator(username)))
-      throw new AppError('not_found', `no operator ${username}`);
+  async removeOperator(username: string, by: OperatorManager): Promise<void> {
+    if (username === by.username)
+      throw new AppError('conflict', 'you cannot remove yourself; ask another operator');
+    const target = await this.#managed(username, by);
+    if (!(await this.ctx.store.operators.deleteOperator(username, ...this.#unchanged(target, by))))
+      throw await this.#lost(username);
   }
 
   /**
@@ -430,10 +528,9 @@ export class OperatorService {
     return this.#openSession(username, { address, userAgent });
   }
 
-  /** An admin (or the command line) ends every session of an operator (a lost laptop); how many ended. */
-  async endEverySession(username: string): Promise<number> {
-    if (!(await this.ctx.store.operators.getOperator(username)))
-      throw new AppError('not_found', `no operator ${username}`);
+  /** An admin (or the command line) ends every session of an operator they manage (a lost laptop); how many ended. */
+  async endEverySession(username: string, by: OperatorManager = COMMAND_LINE): Promise<number> {
+    await this.#managed(username, by);
     return this.endSessions(username, null);
   }
 

@@ -21,6 +21,19 @@ export const OWN_ROUTES: readonly string[] = [
 ];
 
 /**
+ * Operator routes open to every operator, whatever their accounts, that act only on the operators the caller
+ * manages (an operator limited to some accounts: those limited to some of theirs). The role still applies.
+ */
+export const MANAGED_ROUTES: readonly string[] = [
+  'GET /api/admin/operators',
+  'POST /api/admin/operators',
+  'PATCH /api/admin/operators/{username}',
+  'DELETE /api/admin/operators/{username}',
+  'DELETE /api/admin/operators/{username}/sessions',
+  'DELETE /api/admin/operators/{username}/totp',
+];
+
+/**
  * Whether a sweep of the admin routes should not call `key` as `how`: it would end the very sessions the sweep
  * goes on with (sign-out from the session; ending every other session, which from an API token is every one).
  * Those have tests of their own.

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { adminRoutes, endsSweepSessions, OWN_ROUTES } from '../helpers/admin-routes.js';
+import { adminRoutes, endsSweepSessions, MANAGED_ROUTES, OWN_ROUTES } from '../helpers/admin-routes.js';
 import { caller, createAccount, createTestApp, signIn, type TestApp } from '../helpers/app.js';
 
-/** Routes without an account in their path that an operator limited to accounts may use: what is theirs alone. */
-const OWN = new Set(OWN_ROUTES);
+/**
+ * Routes without an account in their path that an operator limited to accounts may use: what is theirs alone, and
+ * the operators they manage.
+ */
+const OWN = new Set([...OWN_ROUTES, ...MANAGED_ROUTES]);
 
 /** Routes that name an account and are for operators of every account all the same. */
 const PLATFORM_ACCOUNT_ROUTES = new Set([
@@ -196,9 +199,16 @@ describe('operators limited to some accounts', () => {
     const secrets = await call('GET', '/api/admin/accounts/theirs/api-authorization', helpdesk.headers);
     assert.equal(secrets.statusCode, 403);
     assert.match(secrets.json().detail, /needs an admin operator/);
+    // They see themselves and the operators of their accounts, and change none of them.
     const operators = await call('GET', '/api/admin/operators', helpdesk.headers);
-    assert.equal(operators.statusCode, 403);
-    assert.match(operators.json().detail, EVERY_ACCOUNT);
+    assert.equal(operators.statusCode, 200, operators.body);
+    assert.deepEqual(
+      (operators.json() as { username: string }[]).map((o) => o.username),
+      ['helpdesk', 'tenant'],
+    );
+    const change = await call('PATCH', '/api/admin/operators/tenant', helpdesk.headers, { role: 'viewer' });
+    assert.equal(change.statusCode, 403);
+    assert.match(change.json().detail, /needs an admin operator/);
     assert.equal((await call('DELETE', '/api/admin/operators/helpdesk', admin.headers)).statusCode, 204);
   });
 

@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
 import type {
+  OperatorManager,
   OperatorTokenView,
   OperatorView as ServiceOperatorView,
   SessionView as ServiceSessionView,
@@ -12,6 +13,7 @@ import {
   MAX_OPERATOR_ACCOUNTS,
   MAX_TOKEN_DAYS,
   MIN_PASSWORD_LENGTH,
+  NO_OPERATOR,
   SESSION_TTL_MS,
 } from '../../services/operators.js';
 import { operatorActor } from '../actor.js';
@@ -86,31 +88,35 @@ const Username = Type.Object({ username: Type.String({ minLength: 1, maxLength: 
 const Password = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 });
 
 /**
- * Operators and their API tokens: every operator may add and remove others (not themselves), list and revoke
- * any token, and change their own password. Everything here is recorded in the audit log.
+ * Operators and their API tokens: an admin adds, changes and removes the operators they manage (not themselves),
+ * and revokes their tokens; every operator changes their own password. An admin of every account manages every
+ * operator; one limited to some accounts manages the operators limited to some of theirs (the service decides,
+ * `manages`). Everything here is recorded in the audit log.
  */
 export async function adminOperatorRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
-  const operator = auth.operator();
-  const viewer = auth.operator('viewer');
+  /** An admin, of every account or of some (who then acts on the operators of their accounts only). */
+  const manager = auth.operator('admin', { accounts: 'own' });
   /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
   const anyone = auth.operator('viewer', { beforeTotp: true, accounts: 'own' });
-  /** Any operator, for what is theirs alone (an operator limited to accounts sees and revokes only their tokens). */
+  /** Any operator, for what is theirs alone or theirs to see (their tokens and those of the operators they manage). */
   const own = auth.operator('viewer', { accounts: 'own' });
+  const by = (request: { operator: OperatorManager | null }) => request.operator ?? NO_OPERATOR;
   const actor = operatorActor;
   const secureCookie = services.ctx.settings.issuer.startsWith('https://');
 
   app.get(
     '/api/admin/operators',
     {
-      onRequest: viewer,
+      onRequest: own,
       schema: {
         tags: ['admin'],
-        summary: 'Lists operators',
+        summary:
+          'Lists the operators you see: every one, or (limited to some accounts) yourself and those you manage',
         response: { 200: Type.Array(OperatorListing) },
       },
     },
-    async () =>
-      (await services.operators.listOperators()).map((o) => ({
+    async (request) =>
+      (await services.operators.listOperators(by(request))).map((o) => ({
         ...operatorView(o),
         totpEnabled: o.totpEnabled,
       })),
@@ -119,10 +125,12 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.post(
     '/api/admin/operators',
     {
-      onRequest: operator,
+      onRequest: manager,
       schema: {
         tags: ['admin'],
-        summary: 'Adds an operator; without a password, one is generated and shown this once',
+        summary:
+          'Adds an operator; without a password, one is generated and shown this once. Limited to some accounts, ' +
+          'you give some of yours',
         body: Type.Object(
           {
             username: Type.String({ minLength: 1, maxLength: 64 }),
@@ -145,7 +153,8 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         request.body.username,
         request.body.password ?? null,
         request.body.role ?? 'viewer',
-        request.body.accounts ?? null,
+        request.body.accounts,
+        by(request),
       );
       await recordAudit(services.ctx, actor(request), null, 'operator.created', {
         username: created.username,
@@ -165,17 +174,17 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.delete(
     '/api/admin/operators/:username',
     {
-      onRequest: operator,
+      onRequest: manager,
       schema: {
         tags: ['admin'],
-        summary: 'Removes an operator with their sessions and API tokens, at once (not yourself)',
+        summary: 'Removes an operator you manage with their sessions and API tokens, at once (not yourself)',
         params: Username,
         response: { 204: Type.Null() },
       },
     },
     async (request, reply) => {
       const { username } = request.params;
-      await services.operators.removeOperator(username, request.operator?.username ?? '');
+      await services.operators.removeOperator(username, by(request));
       await recordAudit(services.ctx, actor(request), null, 'operator.removed', { username });
       return reply.code(204).send(null);
     },
@@ -184,10 +193,12 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.patch(
     '/api/admin/operators/:username',
     {
-      onRequest: operator,
+      onRequest: manager,
       schema: {
         tags: ['admin'],
-        summary: "Changes an operator's role and/or accounts, at once (not your own)",
+        summary:
+          'Changes the role and/or accounts of an operator you manage, at once (not your own; limited to some ' +
+          'accounts, you give some of yours)',
         params: Username,
         body: Type.Object(
           { role: Type.Optional(Role), accounts: Type.Optional(OperatorAccounts) },
@@ -202,7 +213,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       const changed = await services.operators.changeOperator(
         username,
         { ...(role === undefined ? {} : { role }), ...(accounts === undefined ? {} : { accounts }) },
-        request.operator?.username ?? '',
+        by(request),
       );
       if (role !== undefined)
         await recordAudit(services.ctx, actor(request), null, 'operator.role-changed', { username, role });
@@ -311,18 +322,19 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   app.delete(
     '/api/admin/operators/:username/sessions',
     {
-      onRequest: operator,
+      onRequest: manager,
       schema: {
         tags: ['admin'],
         summary:
-          'Ends every session of an operator, at once, on every node (a lost laptop); their API tokens stay',
+          'Ends every session of an operator you manage, at once, on every node (a lost laptop); their API ' +
+          'tokens stay',
         params: Username,
         response: { 200: Ended },
       },
     },
     async (request) => {
       const { username } = request.params;
-      const ended = await services.operators.endEverySession(username);
+      const ended = await services.operators.endEverySession(username, by(request));
       await recordAudit(services.ctx, actor(request), null, 'operator.sessions-ended', { username, ended });
       return { ended };
     },
@@ -335,15 +347,12 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       schema: {
         tags: ['admin'],
         summary:
-          "Lists every operator's API tokens (an operator limited to some accounts: their own), oldest first, " +
-          'never the tokens themselves',
+          'Lists the API tokens of the operators you see (every one, or yourself and those you manage), oldest ' +
+          'first, never the tokens themselves',
         response: { 200: Type.Array(TokenView) },
       },
     },
-    async (request) =>
-      (await services.operators.listApiTokens(request.operator ?? { username: '', accounts: [] })).map(
-        tokenView,
-      ),
+    async (request) => (await services.operators.listApiTokens(by(request))).map(tokenView),
   );
 
   app.post(
@@ -396,10 +405,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       },
     },
     async (request, reply) => {
-      const revoked = await services.operators.revokeApiToken(
-        request.params.id,
-        request.operator ?? { username: '', role: 'viewer', accounts: [] },
-      );
+      const revoked = await services.operators.revokeApiToken(request.params.id, by(request));
       await recordAudit(services.ctx, actor(request), null, 'operator-token.revoked', {
         id: revoked.id,
         name: revoked.name,

@@ -3,7 +3,7 @@ import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import { recordAudit } from '../../services/audit.js';
-import type { OperatorIdentity } from '../../services/operators.js';
+import { NO_OPERATOR, type OperatorIdentity } from '../../services/operators.js';
 import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 
@@ -26,7 +26,8 @@ function fromSession(identity: OperatorIdentity | null): OperatorIdentity {
  * it off; an admin removes another's (a lost phone). Recorded in the audit log.
  */
 export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
-  const operator = auth.operator();
+  /** An admin, for an operator they manage (`manages`: limited to some accounts, the operators of theirs). */
+  const manager = auth.operator('admin', { accounts: 'own' });
   /** Any operator, for their own codes. */
   const own = auth.operator('viewer', { accounts: 'own' });
   /** Also for an operator who has yet to set up the one-time codes OPERATOR_TOTP=required asks for. */
@@ -162,18 +163,18 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
   app.delete(
     '/api/admin/operators/:username/totp',
     {
-      onRequest: operator,
+      onRequest: manager,
       schema: {
         tags: ['admin'],
         summary:
-          "Removes another operator's one-time codes (a lost phone): they sign in with their password alone",
+          'Removes the one-time codes of an operator you manage (a lost phone): they sign in with their password alone',
         params: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) }),
         response: { 204: Type.Null() },
       },
     },
     async (request, reply) => {
       const { username } = request.params;
-      await services.operators.resetTotp(username, request.operator?.username ?? '');
+      await services.operators.resetTotp(username, request.operator ?? NO_OPERATOR);
       await audit(request, 'operator.totp-reset', username);
       return reply.code(204).send(null);
     },
