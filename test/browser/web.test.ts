@@ -1170,7 +1170,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await log.getByText(action).first().waitFor();
   });
 
-  test('an operator limited to one account sees it alone, and no page for every account; given every account, all', async () => {
+  test('an operator limited to one account sees it alone, manages the operators of it, and no page for every account; given every account, all', async () => {
     watch.step = 'limited-operator';
     const mine = accountId.replace(/^le/, 'ta');
     const notMine = accountId.replace(/^le/, 'tb');
@@ -1217,6 +1217,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       accounts: string[] | null;
     }[];
     assert.deepEqual(listed.find((o) => o.username === username)?.accounts, [mine]);
+    // An operator of their account and another: not theirs to see.
+    await server.server.runtime.services.operators.createOperator('tenant-both', null, 'viewer', [
+      mine,
+      notMine,
+    ]);
 
     const theirContext = await newContext(browser, server.url);
     try {
@@ -1236,7 +1241,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       assert.deepEqual(await theirNav.getByRole('link').allTextContents(), [
         'Accounts',
         'API tokens',
-        'Your sign-in',
+        'Operators',
       ]);
       assert.deepEqual(
         await their
@@ -1284,7 +1289,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await their.getByText(`There is no account ${notMine} among the accounts you act on.`).waitFor();
       accessibility['limited-account-not-found'] = await accessibilityViolations(their);
 
-      // The pages for every account, typed: why, and no refusal; at the operators' address, their own sign-in.
+      // The pages for every account, typed: why, and no refusal.
       for (const [path, heading] of [
         ['/backups', 'Backups'],
         ['/audit', 'Audit log'],
@@ -1294,18 +1299,115 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         await their.getByRole('status').getByText('This page is for operators of every account').waitFor();
       }
       accessibility['limited-closed-page'] = await accessibilityViolations(their);
-      await their.goto('/operators');
-      await their.getByRole('heading', { level: 1, name: 'Your sign-in' }).waitFor();
+
+      // Operators: themselves (not the operators of every account or of another account), and their own sign-in.
+      await theirNav.getByRole('link', { name: 'Operators' }).click();
+      await their.getByRole('heading', { level: 2, name: 'Operators of your accounts' }).waitFor();
+      const theirTable = their.getByRole('table', { name: 'Operators, by username' });
+      await theirTable
+        .getByRole('row', { name: new RegExp(`^${username}\\b`) })
+        .getByText('you')
+        .waitFor();
+      assert.deepEqual(await theirTable.getByRole('rowheader').allTextContents(), [username]);
       await their.getByRole('region', { name: 'Change your password' }).waitFor();
       await their
         .getByRole('region', { name: 'Sign-in codes' })
         .getByRole('button', { name: 'Set up' })
         .waitFor();
       await their.getByRole('region', { name: 'Your sessions' }).getByText('This browser').waitFor();
-      assert.equal(await their.getByRole('table', { name: 'Operators, by username' }).count(), 0);
-      await visited('limited-sign-in', their);
 
-      // The server agrees: their account alone, the other one unknown, the operators not theirs to see.
+      // They add one: their account alone to tick, no "Every account", and at least one, said before asking.
+      const staff = 'tenant-staff';
+      const staffPassword = 'a password for the tenant staff';
+      const theirAdd = their.getByRole('region', { name: 'Add an operator' });
+      const theirPicks = theirAdd.getByRole('group', { name: 'Accounts', exact: true });
+      await theirPicks.getByRole('checkbox', { name: mine, exact: true }).waitFor();
+      assert.deepEqual(await theirPicks.locator('label').allTextContents(), [mine]);
+      assert.equal(await theirAdd.getByRole('radio').count(), 0);
+      await theirAdd.getByLabel('Username').fill(staff);
+      await theirAdd.getByLabel('Password (optional)').fill(staffPassword);
+      await theirAdd.getByRole('button', { name: 'Add operator' }).click();
+      await theirPicks.getByText('Tick at least one of your accounts.').waitFor();
+      await visited('limited-operators', their);
+      await theirPicks.getByRole('checkbox', { name: mine, exact: true }).check();
+      await theirAdd.getByRole('button', { name: 'Add operator' }).click();
+      await their
+        .getByText(`Operator ${staff} was added as a viewer of account ${mine}, with the password you chose.`)
+        .waitFor();
+      const staffRow = theirTable.getByRole('row', { name: new RegExp(`^${staff}\\b`) });
+      await staffRow.getByRole('cell', { name: mine, exact: true }).waitFor();
+
+      // The new one signs in, limited to that account: a viewer, who sees the same operators and changes none.
+      const staffContext = await newContext(browser, server.url);
+      try {
+        const staffPage = await staffContext.newPage();
+        const staffWatch = new ConsoleWatch(staffPage);
+        await staffPage.goto('/operators');
+        await submitSignIn(staffPage, staff, staffPassword);
+        await staffPage
+          .getByRole('banner')
+          .getByText(`Signed in as ${staff} (viewer of 1 account)`)
+          .waitFor();
+        const staffTable = staffPage.getByRole('table', { name: 'Operators, by username' });
+        await staffTable
+          .getByRole('row', { name: new RegExp(`^${staff}\\b`) })
+          .getByText('you')
+          .waitFor();
+        const staffSees = await staffTable.getByRole('rowheader').allTextContents();
+        assert.deepEqual(staffSees.sort(), [staff, username].sort());
+        assert.equal(await staffTable.getByRole('button').count(), 0);
+        assert.equal(await staffPage.getByRole('region', { name: 'Add an operator' }).count(), 0);
+        await visited('limited-viewer-operators', staffPage);
+        assert.deepEqual(staffWatch.unexpected({ start: [refusedStatus('401')] }), []);
+      } finally {
+        await staffContext.close();
+      }
+      const staffLogin = await http('/api/admin/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: staff, password: staffPassword }),
+      });
+      assert.equal(staffLogin.status, 200);
+      const staffCookie = { cookie: (staffLogin.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
+      const staffSession = async () =>
+        (await (await http('/api/admin/session', { headers: staffCookie })).json()) as {
+          role: string;
+          accounts: string[] | null;
+        };
+      const added = await staffSession();
+      assert.equal(added.role, 'viewer');
+      assert.deepEqual(added.accounts, [mine]);
+
+      // Made an admin from its row, at once; its accounts offered among theirs only, at least one.
+      await staffRow.getByRole('button', { name: `Make admin ${staff}` }).click();
+      await their
+        .getByText(`Operator ${staff} is now an admin of account ${mine}, at once on every server node.`)
+        .waitFor();
+      await staffRow.getByRole('cell', { name: 'Admin', exact: true }).waitFor();
+      assert.equal((await staffSession()).role, 'admin');
+      await staffRow.getByRole('button', { name: `Change accounts of ${staff}` }).click();
+      const theirDialog = their.getByRole('dialog', { name: "Change this operator's accounts" });
+      const dialogPick = theirDialog.getByRole('checkbox', { name: mine, exact: true });
+      await dialogPick.waitFor();
+      assert.equal(await dialogPick.isChecked(), true);
+      assert.equal(await theirDialog.getByRole('checkbox').count(), 1);
+      assert.equal(await theirDialog.getByRole('radio').count(), 0);
+      await dialogPick.uncheck();
+      await theirDialog.getByRole('button', { name: 'Save accounts' }).click();
+      await theirDialog.getByRole('alert').getByText('Tick at least one of your accounts.').waitFor();
+      await visited('limited-change-accounts-dialog', their);
+      await theirDialog.getByRole('button', { name: 'Cancel' }).click();
+      await theirDialog.waitFor({ state: 'hidden' });
+
+      // Removed from its row, with a confirmation: its session ends at once.
+      await staffRow.getByRole('button', { name: `Remove ${staff}` }).click();
+      const removal = their.getByRole('dialog', { name: 'Remove this operator?' });
+      await removal.getByRole('button', { name: 'Remove', exact: true }).click();
+      await their.getByText(`Operator ${staff} was removed`).waitFor();
+      await staffRow.waitFor({ state: 'detached' });
+      assert.equal((await http('/api/admin/session', { headers: staffCookie })).status, 401);
+
+      // The server agrees: their account alone, the other one unknown, of the operators themselves alone.
       const theirs = { cookie: await cookieOf(theirContext) };
       const session = (await (await http('/api/admin/session', { headers: theirs })).json()) as {
         accounts: string[] | null;
@@ -1319,11 +1421,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         [mine],
       );
       assert.equal((await http(`/api/admin/accounts/${notMine}`, { headers: theirs })).status, 404);
-      const operators = await http('/api/admin/operators', { headers: theirs });
-      assert.equal(operators.status, 403);
-      assert.match(
-        ((await operators.json()) as { detail: string }).detail,
-        /^this needs an operator of every account/,
+      const operators = (await (await http('/api/admin/operators', { headers: theirs })).json()) as {
+        username: string;
+      }[];
+      assert.deepEqual(
+        operators.map((o) => o.username),
+        [username],
       );
 
       // The only console errors: the session check before signing in (401), the other account (404).
@@ -1640,8 +1743,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'limited-accounts',
       'limited-api-authorization',
       'limited-audit',
+      'limited-change-accounts-dialog',
       'limited-closed-page',
-      'limited-sign-in',
+      'limited-operators',
+      'limited-viewer-operators',
       'operator-tokens',
       'operators',
       'operators-add-limited',

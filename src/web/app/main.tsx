@@ -20,7 +20,7 @@ type Session = SignedIn | null | 'checking';
 
 function Page({ route, operator }: { route: Route; operator: SignedIn }) {
   const { role } = operator;
-  const closed = MAIN_PAGES.find((p) => p.page === route.name && p.ofSome === null);
+  const closed = MAIN_PAGES.find((p) => p.page === route.name && p.everyAccount);
   if (closed && !ofEveryAccount(operator)) return <NeedsEveryAccount label={closed.label} />;
   switch (route.name) {
     case 'accounts':

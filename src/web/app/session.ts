@@ -12,7 +12,8 @@ export interface SignedIn {
   role: Role;
   /**
    * The accounts this operator acts on, with their role applying within them only; null for an operator of every
-   * account (a platform operator), who alone creates accounts and manages operators and backups.
+   * account (a platform operator), who alone creates accounts, sees the backups and manages every operator; an
+   * admin of some accounts manages the operators of some of theirs.
    */
   accounts: string[] | null;
   /** The server requires one-time codes (OPERATOR_TOTP=required) and this operator has yet to set them up. */

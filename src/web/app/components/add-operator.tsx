@@ -4,7 +4,13 @@ import { ofAccounts } from '../scope.js';
 import type { Role } from '../session.js';
 import { PASSWORD_HINT } from './change-password.js';
 import { CopyButton } from './copy-button.js';
-import { AccountsChoice, type AccountsDraft, accountsOf, draftOf } from './operator-accounts.js';
+import {
+  AccountsChoice,
+  type AccountsDraft,
+  accountsOf,
+  draftOf,
+  draftProblem,
+} from './operator-accounts.js';
 import { fieldError, Notice, SelectField, TextField } from './ui.js';
 
 /** As the server checks it (src/services/operators.ts). */
@@ -30,14 +36,15 @@ interface Added {
 }
 
 /**
- * Adds an operator, a viewer of every account unless told otherwise; a password the server generated is shown
- * here once.
+ * Adds an operator, a viewer unless told otherwise. An admin of every account (`everyAccount`) gives every account
+ * or some; an admin of some gives at least one of theirs. A password the server generated is shown here once.
  */
-export function AddOperator({ onAdded }: { onAdded: () => void }) {
+export function AddOperator({ everyAccount, onAdded }: { everyAccount: boolean; onAdded: () => void }) {
+  const blank = draftOf(everyAccount ? null : []);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<Role>('viewer');
-  const [accounts, setAccounts] = useState<AccountsDraft>(draftOf(null));
+  const [accounts, setAccounts] = useState<AccountsDraft>(blank);
   const [added, setAdded] = useState<Added | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -48,8 +55,12 @@ export function AddOperator({ onAdded }: { onAdded: () => void }) {
     setError(null);
     setAdded(null);
     const name = username.trim();
-    if (!USERNAME.test(name)) {
-      setErrors([{ field: 'username', message: `Use ${USERNAME_RULE}` }]);
+    const refused: FieldError[] = [];
+    if (!USERNAME.test(name)) refused.push({ field: 'username', message: `Use ${USERNAME_RULE}` });
+    const noAccount = draftProblem(accounts, everyAccount);
+    if (noAccount) refused.push({ field: 'accounts', message: noAccount });
+    if (refused.length > 0) {
+      setErrors(refused);
       return;
     }
     setBusy(true);
@@ -66,7 +77,7 @@ export function AddOperator({ onAdded }: { onAdded: () => void }) {
       setUsername('');
       setPassword('');
       setRole('viewer');
-      setAccounts(draftOf(null));
+      setAccounts(blank);
       onAdded();
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 409) {
@@ -138,6 +149,7 @@ export function AddOperator({ onAdded }: { onAdded: () => void }) {
         <AccountsChoice
           draft={accounts}
           onDraft={setAccounts}
+          everyAccount={everyAccount}
           error={fieldError(errors, 'accounts', 'body.accounts')}
         />
         <button type="submit" disabled={busy || username.trim() === ''}>

@@ -10,21 +10,20 @@ import { Link, Notice } from './ui.js';
 export type MainPage = 'accounts' | 'audit' | 'operator-tokens' | 'operators' | 'backups';
 
 /**
- * The top bar's pages, at `/<page>`. An operator of some accounts finds some under another name (of the operators
- * page, only their own password and codes), and not at all those for operators of every account (`ofSome` null).
+ * The top bar's pages, at `/<page>`. An operator of some accounts finds those for operators of every account
+ * (`everyAccount`) left out.
  */
-export const MAIN_PAGES: { page: MainPage; label: string; ofSome: string | null }[] = [
-  { page: 'accounts', label: 'Accounts', ofSome: 'Accounts' },
-  { page: 'audit', label: 'Audit log', ofSome: null },
-  { page: 'operator-tokens', label: 'API tokens', ofSome: 'API tokens' },
-  { page: 'operators', label: 'Operators', ofSome: 'Your sign-in' },
-  { page: 'backups', label: 'Backups', ofSome: null },
+export const MAIN_PAGES: { page: MainPage; label: string; everyAccount: boolean }[] = [
+  { page: 'accounts', label: 'Accounts', everyAccount: false },
+  { page: 'audit', label: 'Audit log', everyAccount: true },
+  { page: 'operator-tokens', label: 'API tokens', everyAccount: false },
+  { page: 'operators', label: 'Operators', everyAccount: false },
+  { page: 'backups', label: 'Backups', everyAccount: true },
 ];
 
 /** The top bar's pages as `operator` finds them. */
 export function mainPages(operator: SignedIn): { page: MainPage; label: string }[] {
-  if (ofEveryAccount(operator)) return MAIN_PAGES;
-  return MAIN_PAGES.flatMap(({ page, ofSome }) => (ofSome === null ? [] : [{ page, label: ofSome }]));
+  return ofEveryAccount(operator) ? MAIN_PAGES : MAIN_PAGES.filter((p) => !p.everyAccount);
 }
 
 export interface ShellProps {

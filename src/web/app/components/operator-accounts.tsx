@@ -20,7 +20,12 @@ export const draftOf = (accounts: string[] | null): AccountsDraft => ({
 /** What the admin API takes: null for every account, else the list (empty: no account). */
 export const accountsOf = (draft: AccountsDraft): string[] | null => (draft.every ? null : draft.chosen);
 
-/** A checkbox for each account there is. */
+/** Why `draft` is not sent, said before the server is asked: an admin of some accounts gives at least one. */
+export function draftProblem(draft: AccountsDraft, everyAccount: boolean): string | undefined {
+  return everyAccount || draft.chosen.length > 0 ? undefined : 'Tick at least one of your accounts.';
+}
+
+/** A checkbox for each account the signed-in operator sees: every one, or only theirs. */
 function AccountPicks({ draft, onDraft }: { draft: AccountsDraft; onDraft: (draft: AccountsDraft) => void }) {
   const { data: accounts, error } = useLoaded<Account[]>('/api/admin/accounts');
   if (error) return <Notice kind="error">{error}</Notice>;
@@ -28,8 +33,7 @@ function AccountPicks({ draft, onDraft }: { draft: AccountsDraft; onDraft: (draf
   const tick = (id: string, on: boolean) =>
     onDraft({ ...draft, chosen: on ? [...draft.chosen, id] : draft.chosen.filter((c) => c !== id) });
   return (
-    <fieldset>
-      <legend>Which accounts</legend>
+    <>
       {accounts.length === 0 ? <p>There is no account yet.</p> : null}
       {accounts.map(({ accountId }) => (
         <CheckField
@@ -40,7 +44,7 @@ function AccountPicks({ draft, onDraft }: { draft: AccountsDraft; onDraft: (draf
           onChecked={(on) => tick(accountId, on)}
         />
       ))}
-    </fieldset>
+    </>
   );
 }
 
@@ -49,32 +53,60 @@ const SCOPES: { value: 'every' | 'some'; label: string }[] = [
   { value: 'some', label: 'Only these accounts' },
 ];
 
-/** Every account, or only the accounts ticked; the server's message about them below. */
+const EVERY_OR_SOME =
+  'Every account includes the ones to come, and what is about all of them: every operator, the backups, the ' +
+  "whole audit log. Limited to some accounts, the operator's role holds in those only and they see nothing of " +
+  'the others; with none ticked, they act on no account.';
+const SOME_OF_YOURS =
+  "Among your accounts: the operator's role holds in those ticked only, and they see nothing of the others. " +
+  'Tick at least one.';
+
+/**
+ * The accounts an operator acts on, the server's message about them below: an admin of every account chooses
+ * every account or the ones ticked; an admin of some (`everyAccount` false) ticks some of theirs, no other choice.
+ */
 export function AccountsChoice({
   draft,
   onDraft,
+  everyAccount,
   error,
 }: {
   draft: AccountsDraft;
   onDraft: (draft: AccountsDraft) => void;
+  /** The signed-in admin acts on every account, and so may give it. */
+  everyAccount: boolean;
   error?: string | undefined;
 }) {
   const hint = useId();
+  const errorId = useId();
   return (
-    <fieldset aria-describedby={hint}>
+    <fieldset aria-describedby={error ? `${hint} ${errorId}` : hint}>
       <legend>Accounts</legend>
       <p class="hint" id={hint}>
-        Every account includes the ones to come, and the pages about all of them: operators, backups, the
-        audit log. Limited to some accounts, the operator's role holds in those only and they see nothing of
-        the others; with none ticked, they act on no account.
+        {everyAccount ? EVERY_OR_SOME : SOME_OF_YOURS}
       </p>
-      <RadioFields
-        options={SCOPES}
-        value={draft.every ? 'every' : 'some'}
-        onValue={(scope) => onDraft({ ...draft, every: scope === 'every' })}
-      />
-      {draft.every ? null : <AccountPicks draft={draft} onDraft={onDraft} />}
-      {error ? <p class="field-error">{error}</p> : null}
+      {everyAccount ? (
+        <>
+          <RadioFields
+            options={SCOPES}
+            value={draft.every ? 'every' : 'some'}
+            onValue={(scope) => onDraft({ ...draft, every: scope === 'every' })}
+          />
+          {draft.every ? null : (
+            <fieldset>
+              <legend>Which accounts</legend>
+              <AccountPicks draft={draft} onDraft={onDraft} />
+            </fieldset>
+          )}
+        </>
+      ) : (
+        <AccountPicks draft={draft} onDraft={onDraft} />
+      )}
+      {error ? (
+        <p class="field-error" id={errorId}>
+          {error}
+        </p>
+      ) : null}
     </fieldset>
   );
 }
@@ -86,13 +118,18 @@ export interface Scoped {
   accounts: string[] | null;
 }
 
-/** The dialog that changes the accounts of `target` (closed while null); the change holds at once. */
+/**
+ * The dialog that changes the accounts of `target` (closed while null); the change holds at once. An admin of some
+ * accounts (`everyAccount` false) chooses among theirs.
+ */
 export function ChangeAccountsDialog({
   target,
+  everyAccount,
   onClose,
   onChanged,
 }: {
   target: Scoped | null;
+  everyAccount: boolean;
   onClose: () => void;
   onChanged: (changed: Scoped) => void;
 }) {
@@ -113,8 +150,10 @@ export function ChangeAccountsDialog({
 
   async function save() {
     if (target === null || draft === null) return;
+    const problem = draftProblem(draft, everyAccount);
+    setError(problem ?? null);
+    if (problem) return;
     setBusy(true);
-    setError(null);
     try {
       const path = `/api/admin/operators/${encodeURIComponent(target.username)}`;
       const changed = await api.patch<Scoped>(path, { accounts: accountsOf(draft) });
@@ -146,6 +185,7 @@ export function ChangeAccountsDialog({
           </p>
           <AccountsChoice
             draft={draft}
+            everyAccount={everyAccount}
             onDraft={(next) => setEdited({ username: target.username, ...next })}
           />
         </>

@@ -94,7 +94,8 @@ function TokenTable({
 
 /**
  * Operator API tokens for automation (`Authorization: Bearer <token>` on the admin API): create, list, revoke
- * (an admin of every account any token; the others their own, and they see only theirs).
+ * (an admin any token listed, a viewer their own). An operator of every account sees every token; one of some
+ * accounts, theirs and those of the operators whose accounts are all among theirs.
  */
 export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
   const everyAccount = ofEveryAccount(operator);
@@ -163,7 +164,8 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
         who created it, with no CSRF token needed, so keep it as secret as a password. Tokens can expire;
         {everyAccount
           ? " every operator's tokens are listed here. An admin can revoke any token, a viewer their own;"
-          : ' your own are listed here, and you may revoke them;'}{' '}
+          : ' your own and those of the operators whose accounts are all among yours are listed here. An admin ' +
+            'can revoke any of them, a viewer their own;'}{' '}
         revoking stops it at once. Creating and revoking a token are recorded in the audit log.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
@@ -209,13 +211,13 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
         </form>
       </section>
       <section aria-labelledby="token-list">
-        <h2 id="token-list">{everyAccount ? 'All tokens' : 'Your tokens'}</h2>
+        <h2 id="token-list">{everyAccount ? 'All tokens' : 'Tokens of you and your operators'}</h2>
         {tokens === null && !error ? <Loading what="the tokens" /> : null}
         {tokens && tokens.length === 0 ? <p>No tokens yet.</p> : null}
         {tokens && tokens.length > 0 ? (
           <TokenTable
             tokens={tokens}
-            mayRevoke={(t) => (operator.role === 'admin' && everyAccount) || t.username === operator.username}
+            mayRevoke={(t) => operator.role === 'admin' || t.username === operator.username}
             onRevoke={(t) => {
               setRevokeError(null);
               setRevoking(t);

@@ -27,32 +27,25 @@ interface Confirming {
   username: string;
 }
 
-/**
- * At the operators page's address, an operator of some accounts finds what is theirs alone: their password,
- * sessions and one-time codes. The operators are for operators of every account.
- */
-function YourSignIn() {
-  return (
-    <>
-      <PageHeading title="Your sign-in">Your sign-in</PageHeading>
-      <p>
-        Your password, sessions and one-time codes. You act on some accounts only: an operator of every
-        account adds operators and chooses who acts on which accounts.
-      </p>
-      <OwnSignIn />
-    </>
-  );
-}
+/** Said to an operator of every account about those of some. */
+const OF_SOME =
+  'An operator of some accounts acts on those only, with their role. They see the operators whose accounts ' +
+  'are all among theirs, and as an admin manage them; the backups and the audit log of every account are not ' +
+  'theirs to see.';
+/** Said to an operator of some accounts about the operators listed. */
+const YOURS =
+  'You act on some accounts only: listed are you and the operators whose accounts are all among yours. An admin ' +
+  'of your accounts adds them, changes their roles and their accounts (among yours) and removes them. Operators ' +
+  'of every account, or of an account not yours, are not listed.';
 
 /**
- * The operators with their roles and accounts. An admin of every account adds others, changes their roles and
- * accounts and removes them (never themselves); everyone changes their own password.
+ * The operators the signed-in one sees, with their roles and accounts: every operator, or (limited to some
+ * accounts) themselves and the operators whose accounts are all among theirs. An admin adds others, changes their
+ * roles and accounts and removes them (never themselves); everyone changes their own password, sessions and
+ * one-time codes.
  */
 export function OperatorsPage({ operator }: { operator: SignedIn }) {
-  return ofEveryAccount(operator) ? <AllOperators operator={operator} /> : <YourSignIn />;
-}
-
-function AllOperators({ operator }: { operator: SignedIn }) {
+  const everyAccount = ofEveryAccount(operator);
   const admin = operator.role === 'admin';
   const { data: operators, error, setError, reload: load } = useLoaded<Operator[]>('/api/admin/operators');
   const [notice, setNotice] = useState<string | null>(null);
@@ -109,14 +102,13 @@ function AllOperators({ operator }: { operator: SignedIn }) {
       <p>
         Operators sign in to this web app and call the admin API. An admin may do everything, including adding
         operators, changing their roles and removing anyone but themselves. A viewer reads accounts, policies,
-        context and logs, but no secret, and changes only their own password and API tokens. An operator of
-        some accounts acts on those only, with their role; the operators, the backups and the audit log of
-        every account are not theirs to see. Each change is recorded in the audit log.
+        context and logs, but no secret, and changes only their own password and API tokens.{' '}
+        {everyAccount ? OF_SOME : YOURS} Each change is recorded in the audit log.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
       <section aria-labelledby="operator-list">
-        <h2 id="operator-list">All operators</h2>
+        <h2 id="operator-list">{everyAccount ? 'All operators' : 'Operators of your accounts'}</h2>
         {operators === null && !error ? <Loading what="the operators" /> : null}
         {operators && operators.length > 0 ? (
           <table>
@@ -159,6 +151,7 @@ function AllOperators({ operator }: { operator: SignedIn }) {
       </section>
       {admin ? (
         <AddOperator
+          everyAccount={everyAccount}
           onAdded={() => {
             setNotice(null);
             void load();
@@ -168,6 +161,7 @@ function AllOperators({ operator }: { operator: SignedIn }) {
       <OwnSignIn onTotpChanged={() => void load()} />
       <ChangeAccountsDialog
         target={scoping}
+        everyAccount={everyAccount}
         onClose={() => setScoping(null)}
         onChanged={(changed) => {
           setScoping(null);
