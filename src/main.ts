@@ -19,6 +19,7 @@ import { buildServer } from './http/server.js';
 import type { App } from './http/types.js';
 import type { InvalidationBus } from './ports/bus.js';
 import type { RateLimitStore } from './ports/rate-limit.js';
+import type { SharedBuckets } from './ports/shared-buckets.js';
 import type { Store } from './ports/store.js';
 import type { ServiceContext, SigningPlace } from './services/context.js';
 import { startMaintenance } from './services/maintenance.js';
@@ -91,12 +92,14 @@ interface Infrastructure {
   store: Store;
   bus: InvalidationBus;
   rateLimits: RateLimitStore;
+  /** With Redis: the accounts' request rates, counted once for every node. */
+  sharedBuckets?: SharedBuckets;
 }
 
 /**
  * Chooses the adapters: the only place that knows which ones run. DATABASE_URL puts durable state in
- * PostgreSQL; REDIS_URL shares rate limits and invalidations through Redis, else PostgreSQL LISTEN/NOTIFY
- * carries the invalidations (rate limits then stay per node).
+ * PostgreSQL; REDIS_URL shares rate limits (sign-in guards and the accounts' request rates) and invalidations
+ * through Redis, else PostgreSQL LISTEN/NOTIFY carries the invalidations (rate limits then stay per node).
  */
 async function openInfrastructure(config: Config, role: Role): Promise<Infrastructure> {
   mkdirSync(config.dataDir, { recursive: true });
@@ -117,6 +120,7 @@ async function openInfrastructure(config: Config, role: Role): Promise<Infrastru
       store: { ...store, close },
       bus: new RedisBus(config.redisUrl, { channel: `${config.redisPrefix}invalidate` }),
       rateLimits,
+      sharedBuckets: rateLimits,
     };
   }
   // On SQLite the CLI is a second process on the same file: the table-polling bus reaches the server too.

@@ -53,7 +53,7 @@ export interface Config {
    */
   operatorTotp: 'optional' | 'required';
   /**
-   * `ACCOUNT_RATE_LIMIT` (requests a second per account, on each node; 0: off, the default) and
+   * `ACCOUNT_RATE_LIMIT` (requests a second per account, in all with REDIS_URL, else on each node; 0: off, the default) and
    * `ACCOUNT_RATE_BURST` (how many at once; default: the rate, at least 1).
    */
   accountRate: { perSecond: number; burst: number } | null;

@@ -6,8 +6,9 @@ export interface Rate {
 
 /**
  * A token bucket per account, each at the rate it is given on each call (so that a rate changed for an account
- * holds from its next request, with the tokens its bucket has). In memory, per node: with N nodes behind a load
- * balancer an account gets up to N times the rate (set it to the total ÷ N). Buckets of accounts not seen lately
+ * holds from its next request, with the tokens its bucket has). In memory, per node: alone, with N nodes an account
+ * would get up to N times the rate; with Redis the shared buckets count once more for all (AccountLimits). Buckets
+ * of accounts not seen lately
  * are dropped (`capacity` accounts at most); a dropped bucket comes back full.
  */
 export class AccountRateLimiter {

@@ -4,6 +4,7 @@ import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
 import { AppError } from '../core/errors.js';
 import { LogThrottle } from '../core/log-throttle.js';
+import { then } from '../core/maybe-promise.js';
 import type { OperatorRole } from '../ports/operator-store.js';
 import type { KeyCheck } from '../services/api-keys.js';
 import type { OperatorIdentity } from '../services/operators.js';
@@ -122,6 +123,15 @@ function settle<T>(
   else finish(result);
 }
 
+/** Ends a hook with what the account's limits say: at once, or once a shared rate answers. */
+function finishWith(
+  refused: AppError | undefined | Promise<AppError | undefined>,
+  done: (error?: Error) => void,
+): void {
+  if (refused instanceof Promise) refused.then(done, done);
+  else done(refused);
+}
+
 const rateLogThrottles = new WeakMap<AuthServices, LogThrottle>();
 function rateLogThrottle(services: AuthServices): LogThrottle {
   let throttle = rateLogThrottles.get(services);
@@ -140,15 +150,20 @@ export function accountLimits(
   services: AuthServices,
   accountId: string,
   request: { readonly ip: string },
-): AppError | undefined {
+): AppError | undefined | Promise<AppError | undefined> {
   const limits = services.accountLimits;
   if (!limits.active) return undefined;
   // The address is read only for an account with networks: with TRUST_PROXY, reading it parses a header.
   if (limits.fenced(accountId) && !limits.allows(accountId, request.ip))
     return new AppError('forbidden', `account ${accountId} does not accept requests from ${request.ip}`);
-  const waitMs = limits.take(accountId, services.ctx.clock.now());
-  if (waitMs === 0) return undefined;
-  // Which account is held back, at most one line a second: the metric counts them all.
+  return then(limits.take(accountId, services.ctx.clock.now()), (waitMs) =>
+    waitMs === 0 ? undefined : overRate(services, accountId, waitMs),
+  );
+}
+
+/** 429 for an account over its request rate, logged (which account) at most once a second. */
+function overRate(services: AuthServices, accountId: string, waitMs: number): AppError {
+  // The metric counts every refusal.
   const heldBack = rateLogThrottle(services).admit();
   if (heldBack !== null)
     services.ctx.log.warn(
@@ -231,7 +246,9 @@ export class AuthHooks {
             ),
           );
         request.principal = { kind: 'api-key', accountId };
-        done(checkPathAccount(request) ?? accountLimits(this.services, accountId, request));
+        const refused = checkPathAccount(request);
+        if (refused) return done(refused);
+        finishWith(accountLimits(this.services, accountId, request), done);
       };
       settle(request, () => this.services.apiKeys.verify(presented), finish, done);
     };
@@ -262,7 +279,7 @@ export class AuthHooks {
             }),
           );
         }
-        done(accountLimits(this.services, token.accountId, request));
+        finishWith(accountLimits(this.services, token.accountId, request), done);
       };
       // A token this node has verified before is known by its exact string, which passed the syntax
       // checks then: only other requests pay for them (a regular expression over the whole token).

@@ -39,11 +39,13 @@ export function authenticateClient(
   return then(services.clientGuard.check(presented.clientId, request.ip), () =>
     then(services.clients.authenticate(presented), (result) => {
       if (result.ok) {
-        const refused = accountLimits(services, result.client.accountId, request);
-        // An address the account does not accept: said as RFC 6749 says a client may not use this grant.
-        if (refused?.code === 'forbidden') throw new OAuthError('unauthorized_client', refused.message);
-        if (refused) throw refused;
-        return result.client;
+        const client = result.client;
+        return then(accountLimits(services, client.accountId, request), (refused) => {
+          // An address the account does not accept: said as RFC 6749 says a client may not use this grant.
+          if (refused?.code === 'forbidden') throw new OAuthError('unauthorized_client', refused.message);
+          if (refused) throw refused;
+          return client;
+        });
       }
       // The right id and secret: no failure to count, and the caller may know why it is refused.
       if (result.suspended) throw new OAuthError('unauthorized_client', 'the account is suspended');

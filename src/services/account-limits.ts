@@ -4,6 +4,7 @@ import { AppError } from '../core/errors.js';
 import { inNetworks, networkList, parseNetwork } from '../core/networks.js';
 import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import type { ServiceContext } from './context.js';
+import { SharedRate } from './shared-rate.js';
 
 /** What `ACCOUNT_RATE_LIMIT` and an account's own rate may be. */
 export const MAX_RATE_PER_SECOND = 1_000_000;
@@ -35,14 +36,21 @@ interface Own {
 }
 
 /**
- * What each account's accepted credentials may do on this node beyond their own checks: the addresses they are
- * accepted from (an account's networks, when an operator set some; else any), and the account's request rate (its
- * own, else the server's `ACCOUNT_RATE_LIMIT`, else none). The accounts with limits of their own are few and all
- * kept in memory, so a request asks a map, never the store; a change publishes `account-limits` and every node
- * reads them again (as after a lost bus connection).
+ * What each account's accepted credentials may do beyond their own checks: the addresses they are accepted from
+ * (an account's networks, when an operator set some; else any), and the account's request rate (its own, else the
+ * server's `ACCOUNT_RATE_LIMIT`, else none). The accounts with limits of their own are few and all kept in memory,
+ * so a request asks a map, never the store; a change publishes `account-limits` and every node reads them again (as
+ * after a lost bus connection).
+ *
+ * The rate is counted on this node, and with shared buckets (REDIS_URL) once more for every node: a request this
+ * node's own bucket lets through (no node alone may exceed the rate) then takes from the account's bucket in Redis,
+ * a few tokens at a time (SharedRate). Should Redis not answer, the node's own bucket decides alone: a rate limit
+ * keeps the service up rather than refuse every call.
  */
 export class AccountLimits {
   readonly #limiter = new AccountRateLimiter();
+  /** With shared buckets: the rate counted for every node. */
+  readonly #shared: SharedRate | null;
   #own = new Map<string, Own>();
   /** Counts reloads, so that one that ends after a later one started keeps nothing. */
   #reloads = 0;
@@ -51,6 +59,7 @@ export class AccountLimits {
     private readonly ctx: ServiceContext,
     private readonly server: Rate | null,
   ) {
+    this.#shared = ctx.sharedBuckets ? new SharedRate(ctx.sharedBuckets, ctx.clock, ctx.log) : null;
     ctx.bus.subscribe((event) => {
       if (event.type === 'reset' || event.topic === 'account-limits') void this.reload();
     });
@@ -59,7 +68,7 @@ export class AccountLimits {
 
   /** Requests refused for their rate since the node started (for GET /metrics). */
   get refused(): number {
-    return this.#limiter.refused;
+    return this.#limiter.refused + (this.#shared?.refused ?? 0);
   }
 
   /** Whether any account can be held back on this node: the server's rate, or an account's own limits. */
@@ -89,10 +98,15 @@ export class AccountLimits {
     return rate === null || rate.perSecond === 0 ? null : rate;
   }
 
-  /** Takes one request of the account at `now`: 0 when allowed, else the milliseconds until one is. */
-  take(accountId: string, now: number): number {
+  /**
+   * Takes one request of the account at `now`: 0 when allowed, else the milliseconds until one is. At once without
+   * shared buckets or when this node's own bucket refuses; else once the shared bucket answers.
+   */
+  take(accountId: string, now: number): number | Promise<number> {
     const rate = this.rateOf(accountId);
-    return rate === null ? 0 : this.#limiter.take(accountId, now, rate);
+    if (rate === null) return 0;
+    const wait = this.#limiter.take(accountId, now, rate);
+    return wait !== 0 || this.#shared === null ? wait : this.#shared.take(accountId, rate);
   }
 
   /**
@@ -121,6 +135,7 @@ export class AccountLimits {
       const own = await this.ctx.store.accounts.listAccountLimits();
       // A later reload started meanwhile has the newer list.
       if (reload !== this.#reloads) return;
+      this.#shared?.clear();
       this.#own = new Map(
         own.map((a) => [
           a.accountId,

@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Random } from '../ports/random.js';
 import type { RateLimitStore } from '../ports/rate-limit.js';
+import type { SharedBuckets } from '../ports/shared-buckets.js';
 import type { Store } from '../ports/store.js';
 import type { BackupSettings } from './backups.js';
 
@@ -16,6 +17,8 @@ export interface ServiceContext {
   clock: Clock;
   random: Random;
   rateLimits: RateLimitStore;
+  /** With REDIS_URL: the accounts' request rates counted once for every node (absent: each node counts its own). */
+  sharedBuckets?: SharedBuckets;
   log: Logger;
   /** Seals every new value; also opens values. */
   masterKey: Buffer;
@@ -29,7 +32,10 @@ export interface ServiceContext {
     signingPlace: SigningPlace;
     /** Audit events older than this are deleted in the background (AUDIT_RETENTION_DAYS); 0: kept. */
     auditRetentionMs?: number;
-    /** ACCOUNT_RATE_LIMIT / ACCOUNT_RATE_BURST: each account's request rate on this node (absent: unlimited). */
+    /**
+     * ACCOUNT_RATE_LIMIT / ACCOUNT_RATE_BURST: each account's request rate (on each node, or for every node with
+     * `sharedBuckets`; absent: unlimited).
+     */
     accountRate?: { perSecond: number; burst: number } | null;
     /** OPERATOR_TOTP: whether every operator must sign in with a one-time code (absent: optional). */
     operatorTotp?: 'optional' | 'required';

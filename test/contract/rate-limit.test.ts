@@ -4,8 +4,10 @@ import { MemoryRateLimitStore } from '../../src/adapters/memory/rate-limit.js';
 import { RedisRateLimitStore } from '../../src/adapters/redis/rate-limit.js';
 import { type AppError, StoreUnavailableError } from '../../src/core/errors.js';
 import type { RateLimitStore } from '../../src/ports/rate-limit.js';
+import type { SharedBuckets } from '../../src/ports/shared-buckets.js';
 import type { ServiceContext } from '../../src/services/context.js';
 import { LoginGuard } from '../../src/services/login-guard.js';
+import { leaseSize, SharedRate } from '../../src/services/shared-rate.js';
 import { redisUnavailable, redisUrl, uniqueName } from './servers.js';
 
 /** Two stores as two nodes sharing one deployment would hold them. */
@@ -150,5 +152,109 @@ describe('Redis rate limits when Redis cannot be reached', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('shared token buckets in Redis (the accounts request rates of a cluster)', async () => {
+  const reason = await redisUnavailable();
+  const it = (name: string, fn: () => Promise<void>) =>
+    reason ? test(name, { skip: reason }, () => {}) : test(name, fn);
+  const keyPrefix = uniqueName('orchestrator:test:bk:');
+  const a = new RedisRateLimitStore(redisUrl, { keyPrefix });
+  const b = new RedisRateLimitStore(redisUrl, { keyPrefix });
+  after(async () => void (await Promise.all([a.close(), b.close()])));
+
+  it('lets the burst through from both nodes together, then says how long until the next', async () => {
+    const rate = { perSecond: 1, burst: 3 };
+    const takes = [
+      await a.take('acct', rate, 1),
+      await b.take('acct', rate, 1),
+      await a.take('acct', rate, 1),
+    ];
+    assert.deepEqual(takes, [
+      { taken: 1, waitMs: 0 },
+      { taken: 1, waitMs: 0 },
+      { taken: 1, waitMs: 0 },
+    ]);
+    const refused = await b.take('acct', rate, 1);
+    assert.equal(refused.taken, 0);
+    assert.ok(
+      refused.waitMs > 900 && refused.waitMs <= 1000,
+      `one a second: ${refused.waitMs} ms until the next`,
+    );
+    assert.ok((await a.take('acct', rate, 1)).waitMs > 900, 'a refusal takes nothing: still about a second');
+    assert.equal((await a.take('other', rate, 1)).taken, 1, 'keys apart');
+  });
+
+  it('takes several at once, never more than there are', async () => {
+    const rate = { perSecond: 1, burst: 10 };
+    assert.equal((await a.take('many', rate, 4)).taken, 4);
+    assert.equal((await b.take('many', rate, 4)).taken, 4);
+    assert.equal((await a.take('many', rate, 4)).taken, 2, 'the two left');
+    assert.equal((await b.take('many', rate, 4)).taken, 0);
+  });
+
+  it('refills at the rate', async () => {
+    const rate = { perSecond: 50, burst: 1 };
+    assert.equal((await a.take('refill', rate, 1)).taken, 1);
+    const { waitMs } = await b.take('refill', rate, 1);
+    assert.ok(waitMs > 0 && waitMs <= 20, `${waitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal((await b.take('refill', rate, 1)).taken, 1);
+  });
+
+  it('counts many concurrent takes from two nodes exactly', async () => {
+    const rate = { perSecond: 1, burst: 100 };
+    const takes = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => (i % 2 ? a : b).take('flood', rate, 1)),
+    );
+    const taken = takes.reduce((sum, t) => sum + t.taken, 0);
+    // A second passing meanwhile may add one.
+    assert.ok(taken === 100 || taken === 101, `${taken} let through`);
+  });
+
+  it('refuses a rate or a count that is not positive', async () => {
+    for (const [rate, count] of [
+      [{ perSecond: 0, burst: 1 }, 1],
+      [{ perSecond: 1, burst: 0 }, 1],
+      [{ perSecond: Number.NaN, burst: 1 }, 1],
+      [{ perSecond: 1, burst: 1 }, 0],
+      [{ perSecond: 1, burst: 1 }, 1.5],
+    ] as const)
+      await assert.rejects(a.take('bad', rate, count), TypeError);
+  });
+
+  it('a node takes a few tokens at a time: one round trip for many requests, one for many waiting together', async () => {
+    let asked = 0;
+    const counted: SharedBuckets = {
+      take: (key, rate, count) => {
+        asked++;
+        return a.take(key, rate, count);
+      },
+    };
+    const log = { info() {}, warn() {}, error() {} };
+    const node = new SharedRate(counted, { now: () => Date.now() }, log);
+    const rate = { perSecond: 2_000, burst: 1_000 };
+    assert.equal(leaseSize(rate), 100);
+    const key = uniqueName('lease');
+    for (let i = 0; i < 250; i++) assert.equal(await node.take(key, rate), 0);
+    assert.equal(asked, 3, '250 requests, 100 tokens a time');
+    // Fifty tokens are left: sixty at once spend them, and the other ten wait for one answer.
+    const together = await Promise.all(Array.from({ length: 60 }, () => node.take(key, rate)));
+    assert.ok(together.every((wait) => wait === 0));
+    assert.equal(asked, 4);
+
+    // An empty bucket: refused here without asking again until it said a token is there.
+    const slow = { perSecond: 1, burst: 2 };
+    const other = uniqueName('empty');
+    assert.deepEqual([await node.take(other, slow), await node.take(other, slow)], [0, 0]);
+    const before = asked;
+    const waits = [await node.take(other, slow), await node.take(other, slow), await node.take(other, slow)];
+    assert.ok(
+      waits.every((wait) => wait > 900),
+      String(waits),
+    );
+    assert.equal(asked, before + 1, 'one question for three refusals');
+    assert.equal(node.refused, 3);
   });
 });

@@ -13,6 +13,7 @@ import { withContextCache } from './stores.js';
 export { basic } from './net.js';
 
 import type { App } from '../../src/http/types.js';
+import type { SharedBuckets } from '../../src/ports/shared-buckets.js';
 import type { Store } from '../../src/ports/store.js';
 import type { ServiceContext, SigningPlace } from '../../src/services/context.js';
 import { type AppServices, createAppServices } from '../../src/services/services.js';
@@ -52,6 +53,8 @@ export async function createTestApp(
     logLevel?: string;
     operatorTotp?: 'optional' | 'required';
     accountRate?: { perSecond: number; burst: number };
+    /** The accounts' request rates counted for every node (REDIS_URL); absent: on this node only. */
+    sharedBuckets?: SharedBuckets;
     /** ADMIN_NETWORKS as parsed. */
     adminNetworks?: string[];
     /** TRUST_PROXY as parsed: which X-Forwarded-For hops to believe. */
@@ -82,6 +85,7 @@ export async function createTestApp(
     clock,
     random: { bytes: (n) => randomBytes(n), uuid: () => randomUUID() },
     rateLimits: new MemoryRateLimitStore(),
+    ...(options.sharedBuckets ? { sharedBuckets: options.sharedBuckets } : {}),
     log: logger,
     masterKey: randomBytes(32),
     settings: {

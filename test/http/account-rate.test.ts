@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { RedisRateLimitStore } from '../../src/adapters/redis/rate-limit.js';
+import { redisUnavailable, redisUrl, uniqueName } from '../contract/servers.js';
 import {
   type AccountCredentials,
   basic,
@@ -271,6 +273,62 @@ describe('without ACCOUNT_RATE_LIMIT', () => {
       assert.deepEqual(await statuses(held), [200, 200, 200, 429, 429]);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('with REDIS_URL: one rate for the account on every node', async () => {
+  const reason = await redisUnavailable();
+  const it = (name: string, fn: () => Promise<void>) =>
+    reason ? test(name, { skip: reason }, () => {}) : test(name, fn);
+  const v1 = (t: TestApp, account: AccountCredentials) =>
+    t.app.inject({
+      method: 'GET',
+      url: `/v1/account/${account.accountId}`,
+      headers: { 'maven-api-key': account.apiKey },
+    });
+  const statuses = async (t: TestApp, account: AccountCredentials, n: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push((await v1(t, account)).statusCode);
+    return out;
+  };
+
+  it("two nodes share the account's bucket: what one used, the other cannot", async () => {
+    const keyPrefix = uniqueName('orchestrator:test:rl:');
+    const rate = { perSecond: 1, burst: 3 };
+    const buckets = [0, 1].map(() => new RedisRateLimitStore(redisUrl, { keyPrefix }));
+    const a = await createTestApp({ accountRate: rate, sharedBuckets: buckets[0] });
+    const b = await createTestApp({ accountRate: rate, sharedBuckets: buckets[1] });
+    try {
+      // The same account id on both nodes (each test node has a store of its own).
+      const accountId = uniqueName('shared');
+      const onA = await createAccount(a, accountId);
+      const onB = await createAccount(b, accountId);
+      assert.deepEqual(await statuses(a, onA, 3), [200, 200, 200]);
+      const refused = await v1(b, onB);
+      assert.equal(refused.statusCode, 429, 'B has tokens of its own, the account has none left');
+      assert.equal(refused.headers['retry-after'], '1');
+      const metrics = await b.app.inject({ method: 'GET', url: '/metrics' });
+      assert.match(metrics.body, /orchestrator_account_rate_limited_total 1\b/);
+    } finally {
+      await a.close();
+      await b.close();
+      for (const store of buckets) await store.close();
+    }
+  });
+
+  it("when Redis cannot answer, each node counts the account's rate alone, and says so once", async () => {
+    // Nothing listens on port 1.
+    const unreachable = new RedisRateLimitStore('redis://127.0.0.1:1', { keyPrefix: uniqueName('rl:') });
+    const t = await createTestApp({ accountRate: { perSecond: 1, burst: 3 }, sharedBuckets: unreachable });
+    try {
+      const account = await createAccount(t);
+      assert.deepEqual(await statuses(t, account, 5), [200, 200, 200, 429, 429]);
+      const warnings = t.logs.filter((line) => line.includes('shared request rates cannot be counted'));
+      assert.equal(warnings.length, 1, 'one line a minute, not one a request');
+    } finally {
+      await t.close();
+      await unreachable.close();
     }
   });
 });

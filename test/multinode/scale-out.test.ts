@@ -168,6 +168,31 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
       );
     });
 
+    it(
+      mode === 'postgres'
+        ? "without Redis each node counts an account's rate on its own"
+        : "with Redis the nodes count an account's rate together",
+      async () => {
+        const account = await operator.createAccount(a, 'rate-shared');
+        const path = '/api/admin/accounts/rate-shared/rate-limit';
+        const set = await operator.call(a, 'PUT', path, { perSecond: 1, burst: 5 });
+        assert.equal(set.status, 200, JSON.stringify(set.body));
+        // B reads the account's rate again when A's message arrives (milliseconds; see the test above).
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        let accepted = 0;
+        for (let i = 0; i < 20; i++) {
+          const node = i % 2 ? b : a;
+          const response = await node.request('GET', '/v1/account/rate-shared', {
+            headers: { 'maven-api-key': account.apiKey },
+          });
+          if (response.status === 200) accepted++;
+        }
+        // Five a node alone; five for both together (a second passing meanwhile may add one).
+        if (mode === 'postgres') assert.ok(accepted >= 10 && accepted <= 12, `${accepted} accepted`);
+        else assert.ok(accepted >= 5 && accepted <= 6, `${accepted} accepted`);
+      },
+    );
+
     it("refuses on B, at once, an operator API token revoked on A and a removed operator's session", async () => {
       const made = await operator.call(a, 'POST', '/api/admin/operator-tokens', {
         name: 'ops',

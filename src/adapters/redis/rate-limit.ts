@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
+import type { Rate } from '../../core/account-rate.js';
 import type { RateLimitStore } from '../../ports/rate-limit.js';
+import type { SharedBuckets } from '../../ports/shared-buckets.js';
 import { rethrowRedisFailure } from './unavailable.js';
 
 /**
@@ -16,6 +18,35 @@ end
 return {redis.call('HINCRBY', KEYS[1], 'c', 1), redis.call('HGET', KEYS[1], 'r')}
 `;
 
+/**
+ * A token bucket as GCRA (the generic cell rate algorithm): the key holds the bucket's "theoretical arrival time" in
+ * microseconds of the Redis server's clock (one clock for every node); the bucket holds as many tokens as intervals
+ * fit between that time and now plus the burst. Takes up to the count asked for and moves the time on by as many
+ * intervals; with none there, writes nothing and answers how many microseconds until one is. ARGV: the interval in
+ * microseconds, the burst, the count. Answers {taken, wait}.
+ */
+const BUCKET_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local available = math.floor((now + burst * interval - tat) / interval)
+if available < 1 then return {0, math.max(1, math.ceil(tat + interval - burst * interval - now))} end
+local taken = math.min(tonumber(ARGV[3]), available)
+local next = tat + taken * interval
+redis.call('SET', KEYS[1], string.format('%d', next), 'PX', math.ceil((next - now) / 1000) + 1)
+return {taken, 0}
+`;
+
+type BucketScript = (
+  key: string,
+  intervalUs: string,
+  burst: string,
+  count: string,
+) => Promise<[number, number]>;
+
 type HitScript = (
   key: string,
   window: string,
@@ -29,8 +60,8 @@ export interface RedisRateLimitOptions {
   connectionName?: string;
 }
 
-/** Fixed-window counters shared by every node through Redis. */
-export class RedisRateLimitStore implements RateLimitStore {
+/** Fixed-window counters and token buckets shared by every node through Redis. */
+export class RedisRateLimitStore implements RateLimitStore, SharedBuckets {
   readonly #redis: Redis;
   readonly #prefix: string;
 
@@ -50,6 +81,24 @@ export class RedisRateLimitStore implements RateLimitStore {
     });
     this.#redis.on('error', () => {});
     this.#redis.defineCommand('orchestratorHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    this.#redis.defineCommand('orchestratorBucket', { numberOfKeys: 1, lua: BUCKET_SCRIPT });
+  }
+
+  async take(key: string, rate: Rate, count: number): Promise<{ taken: number; waitMs: number }> {
+    const { perSecond, burst } = rate;
+    if (!(perSecond > 0) || !(burst >= 1) || !(Number.isInteger(count) && count >= 1))
+      throw new TypeError('the rate, the burst and the count must be positive');
+    const bucket = (this.#redis as unknown as { orchestratorBucket: BucketScript }).orchestratorBucket;
+    const [taken, waitUs] = await bucket
+      .call(
+        this.#redis,
+        `${this.#prefix}bucket:${key}`,
+        String(Math.max(1, Math.round(1e6 / perSecond))),
+        String(burst),
+        String(count),
+      )
+      .catch(rethrowRedisFailure);
+    return { taken: Number(taken), waitMs: Math.ceil(Number(waitUs) / 1000) };
   }
 
   async hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {

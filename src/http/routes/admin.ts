@@ -29,7 +29,9 @@ const COPY_ACTIONS = [
 ] as const;
 
 const RateLimit = Type.Object({
-  perSecond: Type.Integer({ description: 'requests a second on each node; 0: no limit for this account' }),
+  perSecond: Type.Integer({
+    description: 'requests a second (in all with REDIS_URL, else on each node); 0: no limit for this account',
+  }),
   burst: Type.Integer({ description: 'requests at once before the rate applies' }),
 });
 
@@ -162,11 +164,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     }),
     statusChangedAt: NullableTime,
     rateLimit: Type.Union([RateLimit, Type.Null()], {
-      description: "the account's own request rate on each node; null: the server's ACCOUNT_RATE_LIMIT",
+      description: "the account's own request rate; null: the server's ACCOUNT_RATE_LIMIT",
     }),
     effectiveRateLimit: Type.Union([RateLimit, Type.Null()], {
-      description:
-        'the rate in force for the account on each node (its own, else the server’s); null: no limit',
+      description: 'the rate in force for the account (its own, else the server’s); null: no limit',
     }),
     allowedNetworks: Type.Union([Type.Array(Type.String()), Type.Null()], {
       description: "the addresses and networks the account's credentials are accepted from; null: any",
@@ -281,7 +282,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   const limits = [
     {
       path: 'rate-limit',
-      summary: "the account's own request rate on each node, in place of ACCOUNT_RATE_LIMIT",
+      summary: "the account's own request rate, in place of ACCOUNT_RATE_LIMIT",
       description:
         'Holds from its next request, on every node. perSecond 0: no limit for this account. burst defaults ' +
         "to the rate. Over it, the account gets 429 with Retry-After. DELETE: the server's rate again.",
