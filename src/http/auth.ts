@@ -123,6 +123,14 @@ function settle<T>(
   else finish(result);
 }
 
+/** The refusal of what is for operators of every account, to one limited to some accounts. */
+export function everyAccountNeeded(identity: { username: string }): AppError {
+  return new AppError(
+    'forbidden',
+    `this needs an operator of every account; ${identity.username} acts on some accounts only`,
+  );
+}
+
 /** Ends a hook with what the account's limits say: at once, or once a shared rate answers. */
 function finishWith(
   refused: AppError | undefined | Promise<AppError | undefined>,
@@ -323,8 +331,6 @@ export class AuthHooks {
        * answers only what is theirs. `platform`: for operators of every account, even if it names an account.
        */
       accounts?: 'own' | 'platform';
-      /** Where the route names its account: the path's `:accountId` (the default) or the query's `accountId`. */
-      accountIn?: 'path' | 'query';
     } = {},
   ): onRequestHookHandler {
     const allowed = async (identity: OperatorIdentity, request: FastifyRequest) => {
@@ -334,13 +340,9 @@ export class AuthHooks {
           `this needs an admin operator; ${identity.username} is a ${identity.role}`,
         );
       if (identity.accounts !== null && options.accounts !== 'own') {
-        const named = options.accountIn === 'query' ? request.query : request.params;
-        const accountId = (named as { accountId?: unknown } | undefined)?.accountId;
+        const accountId = (request.params as { accountId?: unknown } | undefined)?.accountId;
         if (typeof accountId !== 'string' || options.accounts === 'platform')
-          throw new AppError(
-            'forbidden',
-            `this needs an operator of every account; ${identity.username} acts on some accounts only`,
-          );
+          throw everyAccountNeeded(identity);
         if (!identity.accounts.includes(accountId))
           throw new AppError('not_found', `no account ${accountId}`);
       }

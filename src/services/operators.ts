@@ -387,6 +387,14 @@ export class OperatorService {
   }
 
   /**
+   * Refuses, as for an operator who does not exist, an operator `by` neither is nor manages (their audit events,
+   * say, are not `by`'s to read).
+   */
+  async requireSeen(username: string, by: OperatorManager): Promise<void> {
+    if (username !== by.username) await this.#managed(username, by);
+  }
+
+  /**
    * The operator `username` if `by` manages them; otherwise, as for one that does not exist, not found (an
    * operator limited to some accounts does not learn of another tenant's people).
    */

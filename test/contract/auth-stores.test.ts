@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { AuditFilter } from '../../src/ports/audit-store.js';
 import { describeStoreContract } from './adapters.js';
 
 describeStoreContract('auth stores', (store, it) => {
@@ -673,6 +674,36 @@ describeStoreContract('auth stores', (store, it) => {
       page.map((e) => e.id),
       ['e3', 'e2'],
     );
+  });
+
+  it('lists the audit events by or about an operator, and only those of some accounts or of none', async () => {
+    const event = (id: string, actor: string, accountId: string | null, username?: string) =>
+      store.audit.appendAudit({
+        id,
+        at: 9_000_000 + Number(id.slice(1)),
+        actor,
+        accountId,
+        action: username === undefined ? 'api-key.viewed' : 'operator.role-changed',
+        address: null,
+        detail: username === undefined ? {} : { username, role: 'viewer' },
+      });
+    await event('o1', 'boss', null, 'kim'); // about kim
+    await event('o2', 'kim', 'acct-k'); // by kim
+    await event('o3', 'kim', 'acct-other'); // by kim, elsewhere
+    await event('o4', 'boss', null, 'lee'); // about someone else
+    await event('o5', 'lee', 'acct-k'); // by someone else
+    await event('o6', 'kim', null); // by kim, of no account
+    const ids = async (filter: Omit<AuditFilter, 'limit'>) =>
+      (await store.audit.listAudit({ ...filter, limit: 50 }))
+        .map((e) => e.id)
+        .filter((id) => id.startsWith('o'));
+    assert.deepEqual(await ids({ operator: 'kim' }), ['o6', 'o3', 'o2', 'o1']);
+    assert.deepEqual(await ids({ operator: 'kim', accounts: ['acct-k'] }), ['o6', 'o2', 'o1']);
+    assert.deepEqual(await ids({ operator: 'kim', accountId: 'acct-k' }), ['o2']);
+    assert.deepEqual(await ids({ accountId: 'acct-k', accounts: ['acct-k'] }), ['o5', 'o2']);
+    assert.deepEqual(await ids({ accounts: [] }), ['o6', 'o4', 'o1'], 'no account: the events of none');
+    assert.deepEqual(await ids({ operator: 'kim', before: 9_000_003 }), ['o2', 'o1']);
+    assert.deepEqual(await ids({ operator: 'nobody' }), []);
   });
 
   it('purges audit events older than a cutoff, oldest first, a batch at a time', async () => {

@@ -171,11 +171,11 @@ describe('operators limited to some accounts', () => {
     const theirs = await call('GET', '/api/admin/audit?accountId=theirs', tenant.headers);
     assert.equal(theirs.statusCode, 404);
     assert.equal(theirs.json().detail, 'no account theirs');
-    for (const url of ['/api/admin/audit', '/api/admin/audit?accountId=mine&accountId=theirs']) {
-      const refused = await call('GET', url, tenant.headers);
-      assert.equal(refused.statusCode, 403, url);
-      assert.match(refused.json().detail, EVERY_ACCOUNT);
-    }
+    const whole = await call('GET', '/api/admin/audit', tenant.headers);
+    assert.equal(whole.statusCode, 403);
+    assert.match(whole.json().detail, EVERY_ACCOUNT);
+    const twice = await call('GET', '/api/admin/audit?accountId=mine&accountId=theirs', tenant.headers);
+    assert.equal(twice.statusCode, 400, 'one account at a time');
   });
 
   test('a viewer limited to an account reads it, without its secrets', async () => {

@@ -193,6 +193,73 @@ describe('admins limited to some accounts manage the operators of their accounts
     assert.equal((await tokensOf(admin.headers)).length, 2);
   });
 
+  test('they read the audit events by and about an operator they see, never of another account', async () => {
+    const made = await add(tenant.headers, { username: 'auditee', role: 'admin', accounts: ['mine'] });
+    assert.equal(made.statusCode, 201);
+    const auditee = await signIn(t, 'auditee', 'auditee password');
+    const copied = await call('POST', '/api/admin/accounts/mine/audit-events', auditee.headers, {
+      action: 'api-key.copied',
+    });
+    assert.equal(copied.statusCode, 204, copied.body);
+    // An operator of every account widens them (the event names "theirs"), they act on the other account,
+    // and they are narrowed back.
+    const widen = (accounts: string[]) =>
+      call('PATCH', '/api/admin/operators/auditee', admin.headers, { accounts });
+    assert.equal((await widen(['mine', 'theirs'])).statusCode, 200);
+    const elsewhere = await call('POST', '/api/admin/accounts/theirs/audit-events', auditee.headers, {
+      action: 'credentials.copied',
+    });
+    assert.equal(elsewhere.statusCode, 204, elsewhere.body);
+    assert.equal((await widen(['mine'])).statusCode, 200);
+    const theirs = await signIn(t, 'other', 'other password');
+    const read = async (query: string, headers = tenant.headers) => {
+      const response = await call('GET', `/api/admin/audit?${query}`, headers);
+      assert.equal(response.statusCode, 200, `${query}: ${response.body}`);
+      return response.json() as {
+        actor: string;
+        accountId: string | null;
+        action: string;
+        detail: Record<string, unknown>;
+      }[];
+    };
+    const events = await read('operator=auditee');
+    assert.deepEqual(
+      events.map((e) => `${e.actor} ${e.action} ${e.detail.accounts ?? e.accountId ?? ''}`).reverse(),
+      [
+        'tenant operator.created mine',
+        'auditee operator.signed-in ',
+        'auditee api-key.copied mine',
+        'admin operator.accounts-changed accounts of others too',
+        'admin operator.accounts-changed mine',
+      ],
+    );
+    assert.deepEqual(
+      (await read('operator=auditee&accountId=mine')).map((e) => e.action),
+      ['api-key.copied'],
+    );
+    // An operator of every account reads the same events as they are.
+    const whole = await read('operator=auditee', admin.headers);
+    assert.ok(whole.some((e) => e.detail.accounts === 'mine, theirs'));
+    assert.ok(whole.some((e) => e.action === 'credentials.copied' && e.accountId === 'theirs'));
+
+    for (const [query, status, detail] of [
+      ['operator=admin', 404, 'no operator admin'],
+      ['operator=other', 404, 'no operator other'],
+      ['operator=auditee&accountId=theirs', 404, 'no account theirs'],
+      ['', 403, /this needs an operator of every account/],
+    ] as const) {
+      const response = await call('GET', `/api/admin/audit?${query}`, tenant.headers);
+      assert.equal(response.statusCode, status, `${query}: ${response.body}`);
+      if (typeof detail === 'string') assert.equal(response.json().detail, detail);
+      else assert.match(response.json().detail, detail);
+    }
+    // Their own events they read; another tenant does not learn of this one's people.
+    assert.ok((await read('operator=tenant')).some((e) => e.action === 'operator.created'));
+    const refused = await call('GET', '/api/admin/audit?operator=auditee', theirs.headers);
+    assert.equal(refused.statusCode, 404);
+    assert.equal((await call('DELETE', '/api/admin/operators/auditee', tenant.headers)).statusCode, 204);
+  });
+
   test('they remove an operator they manage; the audit log says who did what', async () => {
     const removed = await call('DELETE', '/api/admin/operators/staff', tenant.headers);
     assert.equal(removed.statusCode, 204, removed.body);
@@ -213,6 +280,8 @@ describe('admins limited to some accounts manage the operators of their accounts
       'operator.sessions-ended staff',
       'operator.created temp',
       'operator-token.revoked staff',
+      'operator.created auditee',
+      'operator.removed auditee',
       'operator.removed staff',
     ]);
   });

@@ -5,7 +5,7 @@ import type {
   AccountStatus,
   AccountStore,
 } from '../../ports/account-store.js';
-import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
+import type { AuditEvent, AuditFilter, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
   OperatorChange,
@@ -542,11 +542,14 @@ export class MemoryAuditStore implements AuditStore {
     this.#events.push(copy(event));
   }
 
-  async listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]> {
+  async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
+    const { operator, accounts } = filter;
     // Newest first; events of the same millisecond in the reverse order they were appended.
     return [...this.#events]
       .reverse()
       .filter((e) => filter.accountId === undefined || e.accountId === filter.accountId)
+      .filter((e) => operator === undefined || e.actor === operator || e.detail.username === operator)
+      .filter((e) => accounts === undefined || e.accountId === null || accounts.includes(e.accountId))
       .filter((e) => filter.before === undefined || e.at < filter.before)
       .sort((a, b) => b.at - a.at)
       .slice(0, filter.limit)

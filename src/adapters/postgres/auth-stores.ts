@@ -5,7 +5,7 @@ import type {
   AccountStatus,
   AccountStore,
 } from '../../ports/account-store.js';
-import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
+import type { AuditEvent, AuditFilter, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
   OperatorChange,
@@ -590,11 +590,21 @@ export class PostgresAuditStore implements AuditStore {
     );
   }
 
-  async listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]> {
+  async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
+    // By or about an operator: two indexed lookups (actor; the username of the details), one statement of its own.
+    const byOperator = filter.operator === undefined ? '' : `(actor = $5 OR detail->>'username' = $5) AND`;
     const { rows } = await this.pool.query<Row>(
-      `SELECT * FROM audit_events WHERE ($1::text IS NULL OR account_id = $1) AND ($2::bigint IS NULL OR at < $2)
+      `SELECT * FROM audit_events WHERE ${byOperator} ($1::text IS NULL OR account_id = $1)
+         AND ($4::text[] IS NULL OR account_id IS NULL OR account_id = ANY($4::text[]))
+         AND ($2::bigint IS NULL OR at < $2)
        ORDER BY at DESC, seq DESC LIMIT $3`,
-      [filter.accountId ?? null, filter.before ?? null, filter.limit],
+      [
+        filter.accountId ?? null,
+        filter.before ?? null,
+        filter.limit,
+        filter.accounts ?? null,
+        ...(filter.operator === undefined ? [] : [filter.operator]),
+      ],
     );
     return rows.map(auditEventFromRow);
   }

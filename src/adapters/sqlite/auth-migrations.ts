@@ -140,4 +140,12 @@ export const authMigrations: SqliteMigration[] = [
       CREATE UNIQUE INDEX operator_sessions_id ON operator_sessions(id);
     `,
   },
+  {
+    // The audit events by an operator or about them (detail.username), newest first.
+    id: 'auth-011',
+    sql: `
+      CREATE INDEX audit_events_actor_at ON audit_events(actor, at);
+      CREATE INDEX audit_events_username_at ON audit_events(json_extract(detail, '$.username'), at);
+    `,
+  },
 ];

@@ -5,7 +5,7 @@ import type {
   AccountStatus,
   AccountStore,
 } from '../../ports/account-store.js';
-import type { AuditEvent, AuditStore } from '../../ports/audit-store.js';
+import type { AuditEvent, AuditFilter, AuditStore } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
 import type {
   OperatorChange,
@@ -588,16 +588,25 @@ export class SqliteAuditStore implements AuditStore {
       );
   }
 
-  async listAudit(filter: { accountId?: string; before?: number; limit: number }): Promise<AuditEvent[]> {
+  async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
+    // By or about an operator: two indexed lookups (actor; the username of the details), one statement of its own.
+    const byOperator =
+      filter.operator === undefined
+        ? ''
+        : `(actor = @operator OR json_extract(detail, '$.username') = @operator) AND`;
     const rows = this.db
       .prepare(
-        `SELECT * FROM audit_events WHERE (@account IS NULL OR account_id = @account) AND (@before IS NULL OR at < @before)
+        `SELECT * FROM audit_events WHERE ${byOperator} (@account IS NULL OR account_id = @account)
+           AND (@accounts IS NULL OR account_id IS NULL OR account_id IN (SELECT value FROM json_each(@accounts)))
+           AND (@before IS NULL OR at < @before)
          ORDER BY at DESC, rowid DESC LIMIT @limit`,
       )
       .all({
         account: filter.accountId ?? null,
+        accounts: filter.accounts === undefined ? null : JSON.stringify(filter.accounts),
         before: filter.before ?? null,
         limit: filter.limit,
+        ...(filter.operator === undefined ? {} : { operator: filter.operator }),
       }) as Row[];
     return rows.map(auditEventFromRow);
   }

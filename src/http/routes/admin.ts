@@ -4,6 +4,7 @@ import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import type { AccountRecord } from '../../ports/account-store.js';
+import type { AuditEvent } from '../../ports/audit-store.js';
 import {
   LIMIT_AUDIT,
   MAX_ACCOUNT_NETWORKS,
@@ -13,9 +14,9 @@ import {
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { recordAudit } from '../../services/audit.js';
-import { SESSION_TTL_MS } from '../../services/operators.js';
+import { NO_OPERATOR, type OperatorManager, SESSION_TTL_MS } from '../../services/operators.js';
 import { operatorActor } from '../actor.js';
-import { clearSessionCookie, sessionCookie, setSessionCookie } from '../auth.js';
+import { clearSessionCookie, everyAccountNeeded, sessionCookie, setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 import { OperatorAccounts, Role } from './admin-operators.js';
 import { iso, NullableTime } from './times.js';
@@ -36,7 +37,37 @@ const RateLimit = Type.Object({
 });
 
 /** The admin API the web app uses (and automation, with an operator API token). */
+/**
+ * An audit event's details as an operator limited to `mine` reads them: an operator's accounts (events about
+ * operators, of no account) are said only when every one is theirs, never naming another tenant's account.
+ */
+function withinAccounts(detail: AuditEvent['detail'], mine: readonly string[]): AuditEvent['detail'] {
+  const listed = detail.accounts;
+  if (typeof listed !== 'string' || listed === 'every account' || listed === 'none') return detail;
+  const theirs = listed.split(', ').every((accountId) => mine.includes(accountId));
+  return theirs ? detail : { ...detail, accounts: 'accounts of others too' };
+}
+
 export async function adminRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
+  /**
+   * What of the audit log `by` may read: everything (null), or for an operator limited to some accounts the events
+   * of their accounts and of none, once they named one of their accounts or an operator they see (otherwise 403;
+   * another account or operator: 404, as one that does not exist).
+   */
+  const auditScope = async (
+    by: OperatorManager,
+    accountId: string | undefined,
+    operator: string | undefined,
+  ): Promise<readonly string[] | null> => {
+    const mine = by.accounts;
+    if (mine === null) return null;
+    if (accountId === undefined && operator === undefined) throw everyAccountNeeded(by);
+    if (accountId !== undefined && !mine.includes(accountId))
+      throw new AppError('not_found', `no account ${accountId}`);
+    if (operator !== undefined) await services.operators.requireSeen(operator, by);
+    return mine;
+  };
+
   const secureCookie = services.ctx.settings.issuer.startsWith('https://');
   const operator = auth.operator();
   const viewer = auth.operator('viewer');
@@ -571,15 +602,24 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   app.get(
     '/api/admin/audit',
     {
-      // An operator limited to some accounts reads the events of one of theirs (accountId), never the whole log.
-      onRequest: auth.operator('viewer', { accountIn: 'query' }),
+      // An operator limited to some accounts reads the events of one of theirs (accountId), or by or about an
+      // operator they see (operator), never the whole log: checked below.
+      onRequest: auth.operator('viewer', { accounts: 'own' }),
       schema: {
         tags: ['admin'],
         summary:
-          'Audit log, newest first (of one account with accountId; needed by an operator of some accounts)',
+          'Audit log, newest first: of one account (accountId), by or about one operator (operator), or both; an ' +
+          'operator of some accounts gives one of them',
         querystring: Type.Object(
           {
             accountId: Type.Optional(Type.String({ pattern: ACCOUNT_ID_PATTERN.source })),
+            operator: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 64,
+                description: 'the events this operator did, and those done to them (detail.username)',
+              }),
+            ),
             before: Type.Optional(Type.String({ format: 'date-time' })),
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
           },
@@ -604,14 +644,22 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       },
     },
     async (request) => {
+      const { accountId, operator } = request.query;
+      const mine = await auditScope(request.operator ?? NO_OPERATOR, accountId, operator);
       const limit = Math.min(500, Math.max(1, Number(request.query.limit ?? 100)));
       const before = request.query.before ? Date.parse(request.query.before) : undefined;
       const events = await services.ctx.store.audit.listAudit({
-        ...(request.query.accountId ? { accountId: request.query.accountId } : {}),
+        ...(accountId ? { accountId } : {}),
+        ...(operator ? { operator } : {}),
+        ...(mine === null ? {} : { accounts: mine }),
         ...(before !== undefined && !Number.isNaN(before) ? { before } : {}),
         limit,
       });
-      return events.map((e) => ({ ...e, at: iso(e.at) as string }));
+      return events.map((e) => ({
+        ...e,
+        at: iso(e.at) as string,
+        detail: mine === null ? e.detail : withinAccounts(e.detail, mine),
+      }));
     },
   );
 }
