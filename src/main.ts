@@ -285,6 +285,13 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
       `\nCreated the operator "admin". Its password: ${bootstrap.generatedPassword}\n(also in ${file}, mode 0600)\n\n`,
     );
   }
+  if (config.trustProxy === true)
+    // Kept for compatibility; it believes the left-most X-Forwarded-For address, which a client writes itself
+    // whenever the proxy appends to the header.
+    logger.warn(
+      { trustProxy: true },
+      'TRUST_PROXY=true believes any X-Forwarded-For address a client writes; set the number of proxies (1) or their networks',
+    );
   const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
   const maintenance = startMaintenance(services.ctx, services.purged, services.accounts);
   try {

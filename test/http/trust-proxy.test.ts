@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADMIN_PASSWORD, createTestApp, signIn } from '../helpers/app.js';
+import { startTestServer } from '../helpers/server.js';
 
 /** The address the server took a sign-in from, as its audit log says, for each TRUST_PROXY. */
 async function addressSeen(
@@ -82,5 +83,20 @@ test('ADMIN_NETWORKS: the admin API and its sign-in answer those addresses alone
     );
   } finally {
     await t.close();
+  }
+});
+
+test('a node started with TRUST_PROXY=true warns that a client can write the address it is judged by', async () => {
+  for (const [setting, warns] of [
+    ['true', true],
+    ['1', false],
+  ] as const) {
+    const node = await startTestServer({ TRUST_PROXY: setting });
+    try {
+      const warning = node.logs.filter((line) => line.includes('TRUST_PROXY=true believes'));
+      assert.equal(warning.length, warns ? 1 : 0, `TRUST_PROXY=${setting}`);
+    } finally {
+      await node.stop();
+    }
   }
 });
