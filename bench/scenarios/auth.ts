@@ -83,6 +83,17 @@ export const authScenarios: Scenario[] = [
       };
     },
   },
+  {
+    name: 'v1-key-hook-rated',
+    description:
+      'v1-key-hook with a request rate of the account’s own (50,000/s, never reached): the rate’s cost (with --redis, shared by the nodes)',
+    routes: probes,
+    async setup(services) {
+      const { accountId, key } = await account(services);
+      await services.accountLimits.setRate(accountId, { perSecond: 50_000, burst: 50_000 });
+      return { method: 'GET', path: `/bench/v1/account/${accountId}`, headers: { 'maven-api-key': key } };
+    },
+  },
   tokenScenario('oauth-token', 'EdDSA'),
   tokenScenario('oauth-token-es256', 'ES256'),
   signingFloor('floor-token', 'EdDSA'),
