@@ -125,6 +125,43 @@ describe("an account's networks: where its credentials are accepted from", () =>
     assert.equal((await v1(account, '10.1.2.3')).statusCode, 429);
   });
 
+  test('an admin limited to the account sets its networks too; a viewer, or an admin of other accounts, does not', async () => {
+    const other = await createAccount(t);
+    for (const [username, role] of [
+      ['net-admin', 'admin'],
+      ['net-viewer', 'viewer'],
+    ] as const) {
+      const made = await send(t, 'POST', '/api/admin/operators', admin, {
+        username,
+        password: `${username} password`,
+        role,
+        accounts: [open.accountId],
+      });
+      assert.equal(made.statusCode, 201, made.body);
+    }
+    const tenant = (await signIn(t, 'net-admin', 'net-admin password')).headers;
+    const viewer = (await signIn(t, 'net-viewer', 'net-viewer password')).headers;
+    const url = (accountId: string) => `/api/admin/accounts/${accountId}/allowed-networks`;
+    const body = { networks: ['192.0.2.0/24'] };
+    const set = await send(t, 'PUT', url(open.accountId), tenant, body);
+    assert.equal(set.statusCode, 200, set.body);
+    assert.deepEqual(set.json().allowedNetworks, ['192.0.2.0/24']);
+    assert.equal((await v1(open, '198.51.100.1')).statusCode, 403, 'it holds');
+    const byViewer = await send(t, 'DELETE', url(open.accountId), viewer);
+    assert.equal(byViewer.statusCode, 403);
+    assert.match(byViewer.json().detail, /needs an admin operator/);
+    const elsewhere = await send(t, 'PUT', url(other.accountId), tenant, body);
+    assert.equal(elsewhere.statusCode, 404);
+    assert.equal(elsewhere.json().detail, `no account ${other.accountId}`);
+    // The rate stays the platform's.
+    const rate = await send(t, 'PUT', `/api/admin/accounts/${open.accountId}/rate-limit`, tenant, {
+      perSecond: 5,
+    });
+    assert.equal(rate.statusCode, 403);
+    assert.equal((await send(t, 'DELETE', url(open.accountId), tenant)).statusCode, 200);
+    assert.equal((await v1(open, '198.51.100.1')).statusCode, 200);
+  });
+
   test('bad lists get 400 with the entry named, unknown accounts 404, and change nothing', async () => {
     const account = await createAccount(t);
     const cases: [unknown, RegExp][] = [

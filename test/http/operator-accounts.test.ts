@@ -16,8 +16,6 @@ const PLATFORM_ACCOUNT_ROUTES = new Set([
   'DELETE /api/admin/accounts/{accountId}',
   'PUT /api/admin/accounts/{accountId}/rate-limit',
   'DELETE /api/admin/accounts/{accountId}/rate-limit',
-  'PUT /api/admin/accounts/{accountId}/allowed-networks',
-  'DELETE /api/admin/accounts/{accountId}/allowed-networks',
 ]);
 
 const EVERY_ACCOUNT = /this needs an operator of every account; (tenant|helpdesk) acts on some accounts only/;

@@ -307,12 +307,14 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   }
 
   /**
-   * An account's own limits, set (PUT) or removed (DELETE: the server's default again) by an admin of every
-   * account; each answers the account and records `action` with what holds now.
+   * An account's own limits, set (PUT) or removed (DELETE: the server's default again); each answers the account
+   * and records `action` with what holds now. The rate is the platform's to give (what a tenant may use of the
+   * servers); the networks are the tenant's own safety, so an admin limited to the account sets them too.
    */
   const limits = [
     {
       path: 'rate-limit',
+      onRequest: platformAdmin,
       summary: "the account's own request rate, in place of ACCOUNT_RATE_LIMIT",
       description:
         'Holds from its next request, on every node. perSecond 0: no limit for this account. burst defaults ' +
@@ -330,6 +332,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     },
     {
       path: 'allowed-networks',
+      onRequest: operator,
       summary: "the addresses and networks the account's credentials are accepted from",
       description:
         'Holds from the next request, on every node: a v1 key, a v2 token or the client from another address ' +
@@ -363,7 +366,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     app.put(
       url,
       {
-        onRequest: platformAdmin,
+        onRequest: limit.onRequest,
         schema: {
           tags: ['admin'],
           summary: `Sets ${limit.summary}`,
@@ -378,7 +381,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     app.delete(
       url,
       {
-        onRequest: platformAdmin,
+        onRequest: limit.onRequest,
         schema: {
           tags: ['admin'],
           summary: `Removes ${limit.summary}`,
