@@ -701,7 +701,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         .getByRole('row', { name: /^admin\b/ })
         .getByRole('cell', { name: 'Admin', exact: true })
         .waitFor();
-      assert.equal(await list.getByRole('button').count(), 0);
+      assert.deepEqual(await list.getByRole('button').allTextContents(), [
+        'Activity of admin',
+        'Activity of support',
+      ]);
       assert.equal(await viewer.getByRole('region', { name: 'Add an operator' }).count(), 0);
       await viewer.getByRole('region', { name: 'Change your password' }).waitFor();
 
@@ -1355,9 +1358,21 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
           .waitFor();
         const staffSees = await staffTable.getByRole('rowheader').allTextContents();
         assert.deepEqual(staffSees.sort(), [staff, username].sort());
-        assert.equal(await staffTable.getByRole('button').count(), 0);
+        assert.deepEqual(
+          (await staffTable.getByRole('button').allTextContents()).sort(),
+          [`Activity of ${staff}`, `Activity of ${username}`].sort(),
+        );
         assert.equal(await staffPage.getByRole('region', { name: 'Add an operator' }).count(), 0);
         await visited('limited-viewer-operators', staffPage);
+        // Their own activity, a viewer's too: their sign-in, and their addition by the tenant's admin.
+        await staffTable.getByRole('button', { name: `Activity of ${staff}` }).click();
+        const own = staffPage
+          .getByRole('dialog', { name: `Activity of ${staff}` })
+          .getByRole('table', { name: `Activity of ${staff}, newest first` });
+        await eventRow(own, staff, 'signed in').waitFor();
+        await eventRow(own, username, 'added an operator').waitFor();
+        await staffPage.keyboard.press('Escape');
+        await own.waitFor({ state: 'hidden' });
         assert.deepEqual(staffWatch.unexpected({ start: [refusedStatus('401')] }), []);
       } finally {
         await staffContext.close();
@@ -1385,6 +1400,53 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         .waitFor();
       await staffRow.getByRole('cell', { name: 'Admin', exact: true }).waitFor();
       assert.equal((await staffSession()).role, 'admin');
+
+      // Given the other account as well by an operator of every account, the staff opens its secrets; given their
+      // tenant's account alone again, they open its secrets too.
+      const giveStaff = async (accounts: string[]) => {
+        const cookie = await cookieOf(context);
+        const { csrfToken } = (await (await http('/api/admin/session', { headers: { cookie } })).json()) as {
+          csrfToken: string;
+        };
+        const answer = await http(`/api/admin/operators/${staff}`, {
+          method: 'PATCH',
+          headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+          body: JSON.stringify({ accounts }),
+        });
+        assert.equal(answer.status, 200);
+      };
+      const staffOpens = async (id: string) =>
+        assert.equal(
+          (await http(`/api/admin/accounts/${id}/api-authorization`, { headers: staffCookie })).status,
+          200,
+        );
+      await giveStaff([mine, notMine]);
+      await staffOpens(notMine);
+      await giveStaff([mine]);
+      await staffOpens(mine);
+
+      // Their Activity, for the tenant's admin: what they did (signed in, opened the account's secrets) and what
+      // was done to them (added, made an admin), the title focused; nothing of the other account, not even by name.
+      await staffRow.getByRole('button', { name: `Activity of ${staff}` }).click();
+      const activity = their.getByRole('dialog', { name: `Activity of ${staff}` });
+      const staffEvents = activity.getByRole('table', { name: `Activity of ${staff}, newest first` });
+      await eventRow(staffEvents, staff, 'signed in').first().waitFor();
+      await eventRow(staffEvents, staff, 'viewed the API Authorization page').waitFor();
+      await eventRow(staffEvents, username, 'added an operator').waitFor();
+      await eventRow(staffEvents, username, "changed an operator's role").waitFor();
+      await eventRow(staffEvents, 'admin', "changed an operator's accounts").first().waitFor();
+      assert.equal(await their.evaluate('document.activeElement.textContent'), `Activity of ${staff}`);
+      assert.deepEqual(
+        [...new Set(await staffEvents.locator('tbody td:nth-child(4)').allTextContents())].sort(),
+        ['—', mine].sort(),
+      );
+      assert.doesNotMatch((await staffEvents.textContent()) ?? '', new RegExp(notMine));
+      await staffEvents.getByText('accounts: accounts of others too').first().waitFor();
+      await visited('limited-operator-activity', their);
+      await activity.getByRole('button', { name: 'Close' }).click();
+      await activity.waitFor({ state: 'hidden' });
+      assert.equal(await their.evaluate('document.activeElement.textContent'), `Activity of ${staff}`);
+
       await staffRow.getByRole('button', { name: `Change accounts of ${staff}` }).click();
       const theirDialog = their.getByRole('dialog', { name: "Change this operator's accounts" });
       const dialogPick = theirDialog.getByRole('checkbox', { name: mine, exact: true });
@@ -1432,7 +1494,19 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       // The only console errors: the session check before signing in (401), the other account (404).
       assert.deepEqual(theirWatch.unexpected({ start: [refusedStatus('(401|404)')] }), []);
 
-      // Back as admin: the row's control opens their accounts as they are; every account, saved, holds at once.
+      // Back as admin: their Activity, what they did in their account and with their people, and their addition.
+      await row.getByRole('button', { name: `Activity of ${username}` }).click();
+      const opsActivity = page.getByRole('dialog', { name: `Activity of ${username}` });
+      const opsEvents = opsActivity.getByRole('table', { name: `Activity of ${username}, newest first` });
+      await eventRow(opsEvents, username, 'signed in').waitFor();
+      await eventRow(opsEvents, 'admin', 'added an operator').waitFor();
+      await eventRow(opsEvents, username, 'removed an operator').waitFor();
+      await opsEvents.getByRole('cell', { name: mine, exact: true }).first().waitFor();
+      await visited('operators-activity');
+      await page.keyboard.press('Escape');
+      await opsActivity.waitFor({ state: 'hidden' });
+
+      // The row's control opens their accounts as they are; every account, saved, holds at once.
       await row.getByRole('button', { name: `Change accounts of ${username}` }).click();
       const dialog = page.getByRole('dialog', { name: "Change this operator's accounts" });
       await dialog.getByText(`${username} acts on account ${mine} only.`).waitFor();
@@ -1641,12 +1715,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       // Another operator's sessions, from their row (not from the admin's own).
       await signInAt(their, username, password);
       const table = page.getByRole('table', { name: 'Operators, by username' });
-      assert.equal(
+      assert.deepEqual(
         await table
           .getByRole('row', { name: /^admin\b/ })
           .getByRole('button')
-          .count(),
-        0,
+          .allTextContents(),
+        ['Activity of admin'],
       );
       await table
         .getByRole('row', { name: new RegExp(`^${username}\\b`) })
@@ -1745,10 +1819,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'limited-audit',
       'limited-change-accounts-dialog',
       'limited-closed-page',
+      'limited-operator-activity',
       'limited-operators',
       'limited-viewer-operators',
       'operator-tokens',
       'operators',
+      'operators-activity',
       'operators-add-limited',
       'operators-change-accounts-dialog',
       'operators-end-sessions-dialog',
@@ -1837,6 +1913,14 @@ async function submitSignIn(page: Page, username: string, password: string): Pro
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The rows of an audit table where `actor` did `what` (the action in words, or the start of them). */
+function eventRow(table: Locator, actor: string, what: string): Locator {
+  return table
+    .getByRole('row')
+    .filter({ has: table.page().getByRole('cell', { name: actor, exact: true }) })
+    .filter({ hasText: what });
 }
 
 /** A context's cookies as a `Cookie` header, to call the admin API as its page. */

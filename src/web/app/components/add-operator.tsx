@@ -28,6 +28,12 @@ const ROLE_OPTIONS: { value: Role; label: string }[] = [
   { value: 'admin', label: ROLE_LABELS.admin },
 ];
 
+const VIEWER_HINT =
+  'A viewer reads accounts, policies, context and logs but no secret, and changes only their own password and API ' +
+  'tokens.';
+/** An admin added by an admin of some accounts has no more power than they have. */
+const ADMIN_OF_SOME_HINT = 'An admin may do everything you may do, within the accounts you give them.';
+
 interface Added {
   username: string;
   role: Role;
@@ -143,7 +149,7 @@ export function AddOperator({ everyAccount, onAdded }: { everyAccount: boolean; 
           value={role}
           options={ROLE_OPTIONS}
           onValue={setRole}
-          hint="A viewer reads accounts, policies, context and logs but no secret, and changes only their own password and API tokens. An admin may do everything."
+          hint={`${VIEWER_HINT} ${everyAccount ? 'An admin may do everything.' : ADMIN_OF_SOME_HINT}`}
           error={fieldError(errors, 'role', 'body.role')}
         />
         <AccountsChoice

@@ -1,5 +1,27 @@
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, RefObject } from 'preact';
 import { useEffect, useId, useRef } from 'preact/hooks';
+
+/**
+ * A native `<dialog>` shown as a modal while `open` — the focus trapped in it, the page behind inert — and closed
+ * otherwise, when the browser gives the focus back to the element that had it; `first` takes the focus on opening.
+ */
+export function useModal(
+  open: boolean,
+  first: RefObject<HTMLElement | null>,
+): RefObject<HTMLDialogElement | null> {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    if (open && !element.open) {
+      element.showModal();
+      first.current?.focus();
+    } else if (!open && element.open) {
+      element.close();
+    }
+  }, [open]);
+  return dialog;
+}
 
 export interface ConfirmDialogProps {
   open: boolean;
@@ -33,21 +55,10 @@ export function ConfirmDialog({
   onConfirm,
   onCancel,
 }: ConfirmDialogProps) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
+  const dialog = useModal(open, cancel);
   const titleId = useId();
   const bodyId = useId();
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (!element) return;
-    if (open && !element.open) {
-      element.showModal();
-      cancel.current?.focus();
-    } else if (!open && element.open) {
-      element.close();
-    }
-  }, [open]);
 
   return (
     <dialog

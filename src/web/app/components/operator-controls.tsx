@@ -63,8 +63,8 @@ export const CONFIRMATIONS: Record<OperatorAction, Confirmation> = {
 };
 
 /**
- * An admin's controls for another operator: give the other role, change their accounts, end their sessions,
- * remove their codes, or remove them.
+ * An admin's controls for another operator, among the buttons of their row: give the other role, change their
+ * accounts, end their sessions, remove their codes, or remove them.
  */
 export function OperatorControls({
   operator,
@@ -93,7 +93,7 @@ export function OperatorControls({
     </button>
   );
   return (
-    <span class="row-controls">
+    <>
       <button type="button" class="button-secondary" disabled={busy} onClick={onChangeRole}>
         {operator.role === 'admin' ? 'Make viewer' : 'Make admin'}
         <span class="visually-hidden"> {operator.username}</span>
@@ -104,6 +104,6 @@ export function OperatorControls({
       {confirming('end-sessions')}
       {operator.totpEnabled ? confirming('reset-codes') : null}
       {confirming('remove')}
-    </span>
+    </>
   );
 }

@@ -1,107 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, messageOf } from '../api.js';
-import { Loading, Notice, PageHeading, TableHead } from '../components/ui.js';
-import { formatTime } from '../format.js';
-
-interface AuditEvent {
-  id: string;
-  at: string;
-  actor: string;
-  accountId: string | null;
-  action: string;
-  address: string | null;
-  detail: Record<string, string | number | boolean | null>;
-}
-
-const PAGE_SIZE = 50;
-
-/** Plain words for the recorded actions; an unknown one shows as recorded. */
-const ACTIONS: Record<string, string> = {
-  'operator.signed-in': 'signed in',
-  'operator-token.created': 'created an operator API token',
-  'operator-token.revoked': 'revoked an operator API token',
-  'operator.created': 'added an operator',
-  'operator.removed': 'removed an operator',
-  'operator.role-changed': "changed an operator's role",
-  'operator.accounts-changed': "changed an operator's accounts",
-  'operator.password-changed': 'changed their password',
-  'operator.password-reset': "reset an operator's password (command line)",
-  'operator.totp-enabled': 'turned on one-time codes',
-  'operator.totp-disabled': 'turned off one-time codes',
-  'operator.totp-reset': "reset an operator's one-time codes",
-  'operator.recovery-codes-replaced': 'made new recovery codes',
-  'backup.created': 'wrote a backup on demand',
-  'signing-key.rotated': 'rotated the token-signing key (command line)',
-  'master-key.rotated': 'rotated the master key (command line)',
-  'policy.created': 'created a policy',
-  'policy.updated': 'changed a policy',
-  'policy.deleted': 'deleted a policy',
-  'policies.replaced': 'replaced or reordered the policy list',
-  'custom-attributes.updated': 'changed the custom attributes',
-  'account.created': 'created the account',
-  'account.suspended': 'suspended the account',
-  'account.resumed': 'resumed the account',
-  'account.deleted': 'deleted the account',
-  'account.data-removed': "removed the deleted account's data",
-  'api-authorization.viewed': 'viewed the API Authorization page (key, credentials, token)',
-  'api-key.copied': 'copied the API key',
-  'api-key.regenerated': 'regenerated the API key',
-  'credentials.copied': 'copied the v2 credentials',
-  'credentials.revealed': 'revealed the v2 password',
-  'credentials.regenerated': 'regenerated the v2 credentials',
-  'test-token.copied': 'copied the token for testing',
-  'test-token.issued': 'issued a token for testing',
-  'context.session-deleted': 'deleted a context session',
-  'context.property-deleted': 'deleted a context property',
-};
-
-/** The action in words; a sign-in says when it took a recovery code in place of the app's code. */
-function describeAction(event: AuditEvent): string {
-  if (event.action === 'operator.signed-in' && event.detail.recoveryCodeUsed === true)
-    return 'signed in with a recovery code';
-  return ACTIONS[event.action] ?? event.action;
-}
-
-function describeDetail(detail: AuditEvent['detail']): string {
-  return Object.entries(detail)
-    .map(([key, value]) => `${key}: ${value === null ? '—' : String(value)}`)
-    .join(', ');
-}
+import { AuditEvents } from '../components/audit-events.js';
+import { PageHeading } from '../components/ui.js';
 
 /** Who viewed, copied or regenerated which secret and who changed which policy: when, from where. */
 export function AuditPage({ accountId }: { accountId: string | null }) {
-  const [events, setEvents] = useState<AuditEvent[] | null>(null);
-  const [hasMore, setHasMore] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-
-  async function load(before?: string) {
-    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (accountId) query.set('accountId', accountId);
-    if (before) query.set('before', before);
-    try {
-      const page = await api.get<AuditEvent[]>(`/api/admin/audit?${query}`);
-      setEvents((current) => (before && current ? [...current, ...page] : page));
-      setHasMore(page.length === PAGE_SIZE);
-      setError(null);
-    } catch (failure) {
-      setError(messageOf(failure));
-    }
-  }
-
-  useEffect(() => {
-    setEvents(null);
-    void load();
-  }, [accountId]);
-
-  async function more() {
-    const last = events?.at(-1);
-    if (!last) return;
-    setLoadingMore(true);
-    await load(last.at);
-    setLoadingMore(false);
-  }
-
   const title = accountId ? `Audit log · ${accountId}` : 'Audit log';
   return (
     <>
@@ -111,38 +12,7 @@ export function AuditPage({ accountId }: { accountId: string | null }) {
         newest first: who viewed, copied or regenerated which secret, who changed which policy, when and from
         which address.
       </p>
-      {error ? <Notice kind="error">{error}</Notice> : null}
-      {events === null && !error ? <Loading what="the audit log" /> : null}
-      {events && events.length === 0 ? <p>Nothing recorded yet.</p> : null}
-      {events && events.length > 0 ? (
-        <table>
-          <TableHead
-            caption="Audit events, newest first"
-            columns={['When', 'Who', 'What', accountId ? null : 'Account', 'Details', 'From']}
-          />
-          <tbody>
-            {events.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <time dateTime={e.at}>{formatTime(e.at, true)}</time>
-                </td>
-                <td>{e.actor}</td>
-                <td>
-                  {describeAction(e)} <span class="muted">({e.action})</span>
-                </td>
-                {accountId ? null : <td>{e.accountId ?? '—'}</td>}
-                <td>{describeDetail(e.detail) || '—'}</td>
-                <td>{e.address ?? 'command line'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-      {hasMore ? (
-        <button type="button" class="button-secondary" onClick={more} disabled={loadingMore}>
-          {loadingMore ? 'Loading…' : 'Show older events'}
-        </button>
-      ) : null}
+      <AuditEvents accountId={accountId} />
     </>
   );
 }

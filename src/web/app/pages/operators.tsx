@@ -3,6 +3,7 @@ import { api, messageOf, useLoaded } from '../api.js';
 import { AddOperator, article, ROLE_LABELS } from '../components/add-operator.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ChangeAccountsDialog } from '../components/operator-accounts.js';
+import { ActivityDialog } from '../components/operator-activity.js';
 import { CONFIRMATIONS, type OperatorAction, OperatorControls } from '../components/operator-controls.js';
 import { OwnSignIn } from '../components/own-sign-in.js';
 import { Loading, Notice, PageHeading, TableHead } from '../components/ui.js';
@@ -52,6 +53,8 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
   const [changing, setChanging] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Confirming | null>(null);
   const [scoping, setScoping] = useState<Operator | null>(null);
+  /** The operator whose activity is shown. */
+  const [watching, setWatching] = useState<string | null>(null);
   const [confirmError, setConfirmError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -103,7 +106,8 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
         Operators sign in to this web app and call the admin API. An admin may do everything, including adding
         operators, changing their roles and removing anyone but themselves. A viewer reads accounts, policies,
         context and logs, but no secret, and changes only their own password and API tokens.{' '}
-        {everyAccount ? OF_SOME : YOURS} Each change is recorded in the audit log.
+        {everyAccount ? OF_SOME : YOURS} Each change is recorded in the audit log; <strong>Activity</strong>{' '}
+        on a row shows what that operator did and what was done to them.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
@@ -128,20 +132,24 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
                   </td>
                   {admin ? <td>{o.totpEnabled ? 'On' : 'Off'}</td> : null}
                   <td>
-                    {o.username === operator.username ? (
-                      <span class="muted">you</span>
-                    ) : admin ? (
-                      <OperatorControls
-                        operator={o}
-                        busy={changing !== null}
-                        onChangeRole={() => void changeRole(o)}
-                        onChangeAccounts={() => setScoping(o)}
-                        onConfirm={(action) => {
-                          setConfirmError(null);
-                          setConfirming({ action, username: o.username });
-                        }}
-                      />
-                    ) : null}
+                    <span class="row-controls">
+                      <button type="button" class="button-secondary" onClick={() => setWatching(o.username)}>
+                        Activity<span class="visually-hidden"> of {o.username}</span>
+                      </button>
+                      {o.username === operator.username ? <span class="muted">you</span> : null}
+                      {admin && o.username !== operator.username ? (
+                        <OperatorControls
+                          operator={o}
+                          busy={changing !== null}
+                          onChangeRole={() => void changeRole(o)}
+                          onChangeAccounts={() => setScoping(o)}
+                          onConfirm={(action) => {
+                            setConfirmError(null);
+                            setConfirming({ action, username: o.username });
+                          }}
+                        />
+                      ) : null}
+                    </span>
                   </td>
                 </tr>
               ))}
@@ -159,6 +167,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
         />
       ) : null}
       <OwnSignIn onTotpChanged={() => void load()} />
+      <ActivityDialog username={watching} everyAccount={everyAccount} onClose={() => setWatching(null)} />
       <ChangeAccountsDialog
         target={scoping}
         everyAccount={everyAccount}
