@@ -22,6 +22,11 @@ export interface AuditFilter {
   accounts?: readonly string[];
   /** Older than this (ms). */
   before?: number;
+  /**
+   * With `before`: the id of the event a page ended with, at that very time; the events of the same millisecond
+   * listed after it come too, so that no event is skipped between pages.
+   */
+  beforeId?: string;
   limit: number;
 }
 

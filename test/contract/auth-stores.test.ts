@@ -669,6 +669,29 @@ describeStoreContract('auth stores', (store, it) => {
       ['same-m', 'same-a', 'same-z'],
       'same millisecond: newest appended first',
     );
+    // Paging through the same millisecond: the page's last event says where the next one starts.
+    const first = await store.audit.listAudit({ accountId: 'same', limit: 2 });
+    const rest = await store.audit.listAudit({
+      accountId: 'same',
+      before: 1_000,
+      beforeId: 'same-a',
+      limit: 2,
+    });
+    assert.deepEqual(
+      [...first, ...rest].map((e) => e.id),
+      ['same-m', 'same-a', 'same-z'],
+    );
+    assert.deepEqual(
+      (await store.audit.listAudit({ accountId: 'same', before: 1_000, beforeId: 'same-m', limit: 5 })).map(
+        (e) => e.id,
+      ),
+      ['same-a', 'same-z'],
+    );
+    assert.deepEqual(
+      await store.audit.listAudit({ accountId: 'same', before: 1_000, beforeId: 'ghost', limit: 5 }),
+      [],
+      'an id not of that time: as before alone',
+    );
     const page = await store.audit.listAudit({ before: 40, limit: 2 });
     assert.deepEqual(
       page.map((e) => e.id),

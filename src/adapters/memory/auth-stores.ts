@@ -543,15 +543,15 @@ export class MemoryAuditStore implements AuditStore {
   }
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
-    const { operator, accounts } = filter;
+    const { operator, accounts, before, beforeId } = filter;
     // Newest first; events of the same millisecond in the reverse order they were appended.
-    return [...this.#events]
-      .reverse()
+    const listed = [...this.#events].reverse().sort((a, b) => b.at - a.at);
+    const after = listed.findIndex((e) => e.id === beforeId && e.at === before);
+    return listed
+      .filter((e, index) => before === undefined || e.at < before || (after >= 0 && index > after))
       .filter((e) => filter.accountId === undefined || e.accountId === filter.accountId)
       .filter((e) => operator === undefined || e.actor === operator || e.detail.username === operator)
       .filter((e) => accounts === undefined || e.accountId === null || accounts.includes(e.accountId))
-      .filter((e) => filter.before === undefined || e.at < filter.before)
-      .sort((a, b) => b.at - a.at)
       .slice(0, filter.limit)
       .map(copy);
   }

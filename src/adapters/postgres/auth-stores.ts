@@ -592,17 +592,19 @@ export class PostgresAuditStore implements AuditStore {
 
   async listAudit(filter: AuditFilter): Promise<AuditEvent[]> {
     // By or about an operator: two indexed lookups (actor; the username of the details), one statement of its own.
-    const byOperator = filter.operator === undefined ? '' : `(actor = $5 OR detail->>'username' = $5) AND`;
+    const byOperator = filter.operator === undefined ? '' : `(actor = $6 OR detail->>'username' = $6) AND`;
     const { rows } = await this.pool.query<Row>(
       `SELECT * FROM audit_events WHERE ${byOperator} ($1::text IS NULL OR account_id = $1)
          AND ($4::text[] IS NULL OR account_id IS NULL OR account_id = ANY($4::text[]))
-         AND ($2::bigint IS NULL OR at < $2)
+         AND ($2::bigint IS NULL OR at < $2
+           OR (at = $2 AND seq < (SELECT seq FROM audit_events WHERE id = $5::text)))
        ORDER BY at DESC, seq DESC LIMIT $3`,
       [
         filter.accountId ?? null,
         filter.before ?? null,
         filter.limit,
         filter.accounts ?? null,
+        filter.beforeId ?? null,
         ...(filter.operator === undefined ? [] : [filter.operator]),
       ],
     );

@@ -598,13 +598,15 @@ export class SqliteAuditStore implements AuditStore {
       .prepare(
         `SELECT * FROM audit_events WHERE ${byOperator} (@account IS NULL OR account_id = @account)
            AND (@accounts IS NULL OR account_id IS NULL OR account_id IN (SELECT value FROM json_each(@accounts)))
-           AND (@before IS NULL OR at < @before)
+           AND (@before IS NULL OR at < @before
+             OR (at = @before AND rowid < (SELECT rowid FROM audit_events WHERE id = @beforeId)))
          ORDER BY at DESC, rowid DESC LIMIT @limit`,
       )
       .all({
         account: filter.accountId ?? null,
         accounts: filter.accounts === undefined ? null : JSON.stringify(filter.accounts),
         before: filter.before ?? null,
+        beforeId: filter.beforeId ?? null,
         limit: filter.limit,
         ...(filter.operator === undefined ? {} : { operator: filter.operator }),
       }) as Row[];

@@ -624,6 +624,14 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
               }),
             ),
             before: Type.Optional(Type.String({ format: 'date-time' })),
+            beforeId: Type.Optional(
+              Type.String({
+                pattern: '^[0-9a-f-]{36}$',
+                description:
+                  'with before: the id of the last event shown (at that time); the events of the same millisecond ' +
+                  'after it come too, so that paging skips none',
+              }),
+            ),
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
           },
           { additionalProperties: false },
@@ -656,6 +664,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         ...(operator ? { operator } : {}),
         ...(mine === null ? {} : { accounts: mine }),
         ...(before !== undefined && !Number.isNaN(before) ? { before } : {}),
+        ...(request.query.beforeId ? { beforeId: request.query.beforeId } : {}),
         limit,
       });
       return events.map((e) => ({

@@ -102,11 +102,16 @@ export function AuditEvents({
   const shown = useRef('');
   const selection = JSON.stringify([accountId, operator]);
 
-  async function load(before?: string) {
+  /** A page: the newest, or the one after `last` (by its time and id, so that no event of the same time is skipped). */
+  async function load(last?: AuditEvent) {
+    const before = last?.at;
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (accountId) query.set('accountId', accountId);
     if (operator) query.set('operator', operator);
-    if (before) query.set('before', before);
+    if (last) {
+      query.set('before', last.at);
+      query.set('beforeId', last.id);
+    }
     try {
       const page = await api.get<AuditEvent[]>(`/api/admin/audit?${query}`);
       if (shown.current !== selection) return;
@@ -130,7 +135,7 @@ export function AuditEvents({
     const last = events?.at(-1);
     if (!last) return;
     setLoadingMore(true);
-    await load(last.at);
+    await load(last);
     setLoadingMore(false);
   }
 
