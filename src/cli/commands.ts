@@ -303,6 +303,46 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         );
         return 0;
       });
+    case 'operator add': {
+      const role = option(rest, 'role') ?? 'viewer';
+      const accountList = option(rest, 'accounts');
+      const [username, ...extra] = rest;
+      if (
+        !username ||
+        username.startsWith('--') ||
+        extra.length > 0 ||
+        (role !== 'admin' && role !== 'viewer')
+      )
+        throw new UsageError(
+          'operator add needs a username, and takes --role admin|viewer and --accounts A,B',
+        );
+      const accounts = accountList === undefined ? null : accountList.split(',').filter((a) => a !== '');
+      return withRuntime(config, async ({ services }) => {
+        // A generated password, never one on the command line (where `ps` and the shell's history see it).
+        const created = await services.operators.createOperator(username, null, role, accounts, COMMAND_LINE);
+        await recordAudit(services.ctx, actor, null, 'operator.created', {
+          username,
+          role,
+          accounts: describeAccounts(created.accounts),
+        });
+        print(
+          json,
+          { username, role, accounts: created.accounts, password: created.generatedPassword },
+          `added ${username} (${role}; ${created.accounts === null ? '' : 'accounts: '}${describeAccounts(created.accounts)}); password: ${created.generatedPassword}`,
+        );
+        return 0;
+      });
+    }
+    case 'operator remove': {
+      const [username, ...extra] = rest;
+      if (!username || extra.length > 0) throw new UsageError('operator remove needs a username');
+      return withRuntime(config, async ({ services }) => {
+        await services.operators.removeOperator(username, COMMAND_LINE);
+        await recordAudit(services.ctx, actor, null, 'operator.removed', { username });
+        print(json, { username, removed: true }, `removed ${username}, with their sessions and API tokens`);
+        return 0;
+      });
+    }
     case 'operator role': {
       const [username, role, ...extra] = rest;
       if (!username || (role !== 'admin' && role !== 'viewer') || extra.length > 0)

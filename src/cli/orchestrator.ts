@@ -13,8 +13,8 @@ Commands:
                                            accept the account's credentials from these addresses or
                                            networks only (10.0.0.0/8,2001:db8::1), or from any again
   account rate-limit <accountId> <N> [--burst B] | --default
-                                           the account's own request rate a second on each node (0: no
-                                           limit), or the server's ACCOUNT_RATE_LIMIT again
+                                           the account's own request rate a second (in all with REDIS_URL,
+                                           else on each node; 0: no limit), or ACCOUNT_RATE_LIMIT again
   account suspend <accountId>              refuse every credential of the account at once (data kept)
   account resume <accountId>               let a suspended account's credentials work again
   account delete <accountId>               delete a suspended account and its data (audit events kept)
@@ -25,6 +25,10 @@ Commands:
   admin reset-password [--username U]      set an operator's password (from ORCHESTRATOR_ADMIN_PASSWORD,
                                            else a generated one is printed); makes U, as an admin, if new
   operator list                            list operators with their roles
+  operator add <username> [--role admin|viewer] [--accounts A,B]
+                                           add an operator (a viewer of every account unless told
+                                           otherwise) with a generated password, printed this once
+  operator remove <username>               remove an operator with their sessions and API tokens
   operator role <username> admin|viewer    change an operator's role (takes effect at once)
   operator accounts <username> --all|A,B   let an operator act on every account, or on these only
   operator reset-totp <username>           remove an operator's one-time codes (a lost phone)

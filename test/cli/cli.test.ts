@@ -178,6 +178,39 @@ describe('orchestrator CLI', () => {
     assert.match(nobody.stderr, /no operator nobody/);
   });
 
+  test('operator add prints a generated password once; operator remove takes them away', async () => {
+    const added = await cli('operator', 'add', 'desk', '--accounts', 'le12345678', '--json');
+    assert.equal(added.code, 0, added.stderr);
+    const made = JSON.parse(added.stdout);
+    assert.deepEqual([made.username, made.role, made.accounts], ['desk', 'viewer', ['le12345678']]);
+    assert.match(made.password, /^[A-Za-z0-9_-]{24}$/);
+    const admin = await cli('operator', 'add', 'ops-lead', '--role', 'admin');
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.match(admin.stdout, /^added ops-lead \(admin; every account\); password: \S{24}$/m);
+    const listed = (await cli('operator', 'list')).stdout;
+    assert.match(listed, /desk \(viewer; accounts: le12345678\)/);
+    assert.match(listed, /ops-lead \(admin; every account\)/);
+
+    const again = await cli('operator', 'add', 'desk');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /exists already/);
+    const ghost = await cli('operator', 'add', 'other', '--accounts', 'no-such-account');
+    assert.equal(ghost.code, 1);
+    assert.match(ghost.stderr, /no account no-such-account/);
+    for (const args of [['add'], ['add', 'x', '--role', 'root'], ['add', 'x', 'y'], ['remove']])
+      assert.equal((await cli('operator', ...args)).code, 2, args.join(' '));
+
+    assert.deepEqual(JSON.parse((await cli('operator', 'remove', 'desk', '--json')).stdout), {
+      username: 'desk',
+      removed: true,
+    });
+    assert.equal((await cli('operator', 'remove', 'ops-lead')).code, 0);
+    const gone = await cli('operator', 'remove', 'desk');
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /no operator desk/);
+    assert.doesNotMatch((await cli('operator', 'list')).stdout, /desk|ops-lead/);
+  });
+
   test('usage errors exit 2, bad configuration and unknown accounts exit 1 with a clear message', async () => {
     const unknown = await cli('frobnicate');
     assert.equal(unknown.code, 2);
