@@ -1270,12 +1270,28 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await rate.getByText('No limit — the server sets none.').waitFor();
       await rate.getByText('An operator of every account changes it.').waitFor();
       assert.equal(await rate.locator('input, button').count(), 0);
-      // Its networks too.
+      // Its networks, as an admin of it: set, shown, then any address again.
       const networks = their.getByRole('region', { name: 'Allowed networks' });
       await networks.getByText('Now: Any address.').waitFor();
-      await networks.getByText('An operator of every account changes it.').waitFor();
-      assert.equal(await networks.locator('textarea, button').count(), 0);
+      assert.equal(await networks.getByText('An operator of every account changes it.').count(), 0);
+      const theirCookie = { cookie: await cookieOf(theirContext) };
+      const networksOfMine = async () =>
+        (
+          (await (await http(`/api/admin/accounts/${mine}`, { headers: theirCookie })).json()) as {
+            allowedNetworks: string[] | null;
+          }
+        ).allowedNetworks;
+      await networks.getByRole('textbox', { name: 'Addresses and networks' }).fill('203.0.113.0/24');
+      await networks.getByRole('button', { name: 'Save networks' }).click();
+      await networks
+        .getByRole('list', { name: 'Now: Only these addresses and networks:' })
+        .getByText('203.0.113.0/24', { exact: true })
+        .waitFor();
+      assert.deepEqual(await networksOfMine(), ['203.0.113.0/24']);
       await visited('limited-api-authorization', their);
+      await networks.getByRole('button', { name: 'Accept any address' }).click();
+      await networks.getByText('Now: Any address.').waitFor();
+      assert.equal(await networksOfMine(), null);
 
       // Their account's audit log: its events, their own look at its secrets among them.
       await their

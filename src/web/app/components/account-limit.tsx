@@ -106,25 +106,25 @@ export interface LimitFormProps {
 export interface LimitSectionProps {
   accountId: string;
   state: AccountState;
-  /** Only an operator of every account changes an account's limits; the others read them. */
-  everyAccount: boolean;
 }
 
 /**
- * A section of the account's limits: what holds `now`, what the limit does (`about`), and for an operator of every
- * account its `Form`, with the notice of the last change. The button that was pressed may be gone with what it
- * removed: the focus then goes back to the section's heading.
+ * A section of the account's limits: what holds `now`, what the limit does (`about`), and its `Form`, with the
+ * notice of the last change; or, for an operator who may not change it, why (`readOnly`) in place of the form.
+ * The button that was pressed may be gone with what it removed: the focus then goes back to the section's heading.
  */
 export function LimitSection({
   accountId,
   state,
-  everyAccount,
+  readOnly,
   id,
   title,
   now,
   about,
   Form,
 }: LimitSectionProps & {
+  /** Why the signed-in operator reads the limit without its form; absent, they change it. */
+  readOnly?: string;
   id: string;
   title: string;
   now: (account: Account) => ComponentChildren;
@@ -149,11 +149,9 @@ export function LimitSection({
       {now(account)}
       <p>
         {about} A change holds from the account's next request, on every node.
-        {everyAccount ? null : ' An operator of every account changes it.'}
+        {readOnly ? ` ${readOnly}` : null}
       </p>
-      {everyAccount ? (
-        <Form accountId={accountId} state={state} account={account} onChanged={changed} />
-      ) : null}
+      {readOnly ? null : <Form accountId={accountId} state={state} account={account} onChanged={changed} />}
     </section>
   );
 }

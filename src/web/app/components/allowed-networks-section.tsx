@@ -106,7 +106,7 @@ function NetworksForm(props: LimitFormProps) {
 
 /**
  * *Allowed networks*: where the account's credentials are accepted from (any address, or the list); an admin of
- * every account sets the list or accepts any address again.
+ * the account, of every account or of some, sets the list or accepts any address again.
  */
 export function AllowedNetworksSection(props: LimitSectionProps) {
   return (

@@ -122,12 +122,19 @@ function RateForm(props: LimitFormProps) {
 
 /**
  * *Request rate*: what holds for the account on each node and whose rate it is; an admin of every account sets
- * the account's own or puts the server's back.
+ * the account's own or puts the server's back, an admin of some accounts reads it.
  */
-export function RequestRateSection(props: LimitSectionProps) {
+export function RequestRateSection({
+  everyAccount,
+  ...props
+}: LimitSectionProps & {
+  /** The signed-in admin acts on every account: only such an admin changes an account's rate. */
+  everyAccount: boolean;
+}) {
   return (
     <LimitSection
       {...props}
+      readOnly={everyAccount ? undefined : 'An operator of every account changes it.'}
       id="request-rate"
       title="Request rate"
       now={(account) => <RateInForce account={account} />}

@@ -14,8 +14,8 @@ import { goToAccounts } from './accounts.js';
 
 /**
  * The page the original documentation describes: the account's three kinds of server-to-server secrets; then
- * the account itself, which an operator of every account suspends, resumes or deletes, its request rate and the
- * networks its credentials are accepted from.
+ * the account itself, which an operator of every account suspends, resumes or deletes, its request rate (which
+ * such an operator sets too) and the networks its credentials are accepted from (which any admin of it sets).
  */
 export function ApiAuthorizationPage({
   accountId,
@@ -24,7 +24,7 @@ export function ApiAuthorizationPage({
 }: {
   accountId: string;
   account: AccountState;
-  /** The operator acts on every account (only such an operator suspends, resumes, deletes or limits one). */
+  /** The operator acts on every account (only such an operator suspends, resumes, deletes or sets the rate of one). */
   everyAccount: boolean;
 }) {
   const [data, setData] = useState<Authorization | null>(null);
@@ -80,7 +80,7 @@ export function ApiAuthorizationPage({
         }
       />
       <RequestRateSection accountId={accountId} state={account} everyAccount={everyAccount} />
-      <AllowedNetworksSection accountId={accountId} state={account} everyAccount={everyAccount} />
+      <AllowedNetworksSection accountId={accountId} state={account} />
     </>
   );
 }
