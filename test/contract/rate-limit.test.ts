@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { after, describe, test } from 'node:test';
 import { MemoryRateLimitStore } from '../../src/adapters/memory/rate-limit.js';
 import { RedisRateLimitStore } from '../../src/adapters/redis/rate-limit.js';
@@ -151,6 +153,28 @@ describe('Redis rate limits when Redis cannot be reached', () => {
       );
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('a Redis that takes the connection and never answers', () => {
+  test('calls fail within the command timeout as unavailable, rather than hold requests up', async () => {
+    const silent = createServer((socket) => socket.on('data', () => {}));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const store = new RedisRateLimitStore(`redis://127.0.0.1:${port}`, {
+      keyPrefix: uniqueName('rl:'),
+      commandTimeoutMs: 200,
+    });
+    try {
+      const started = performance.now();
+      await assert.rejects(store.hit('k', MINUTE, t0), StoreUnavailableError);
+      await assert.rejects(store.take('k', { perSecond: 1, burst: 1 }, 1), StoreUnavailableError);
+      const took = performance.now() - started;
+      assert.ok(took < 2_000, `${took.toFixed(0)} ms`);
+    } finally {
+      await store.close();
+      silent.close();
     }
   });
 });

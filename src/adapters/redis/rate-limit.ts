@@ -58,6 +58,8 @@ export interface RedisRateLimitOptions {
   /** Put before every key, so several deployments can share one Redis. */
   keyPrefix?: string;
   connectionName?: string;
+  /** How long a call waits for Redis's answer before it fails as unavailable (default 1,000 ms). */
+  commandTimeoutMs?: number;
 }
 
 /** Fixed-window counters and token buckets shared by every node through Redis. */
@@ -76,6 +78,9 @@ export class RedisRateLimitStore implements RateLimitStore, SharedBuckets {
       connectionName: options.connectionName ?? 'orchestrator-rate-limit',
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+      // A Redis that takes the connection and never answers (hung, or a partition that drops packets) would
+      // otherwise hold every sign-in and every rate-limited call until the operating system gives up.
+      commandTimeout: options.commandTimeoutMs ?? 1_000,
       // The sign-in guard reads two counters at once: they travel in one round trip.
       enableAutoPipelining: true,
     });
