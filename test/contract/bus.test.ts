@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -207,6 +208,22 @@ for (const factory of factories) {
     );
   });
 }
+
+describe('a Redis bus whose server takes the connection and never answers', () => {
+  test('a publish fails as unavailable within its timeout, and the heartbeat finds the bus lost', async () => {
+    const silent = createServer((socket) => socket.on('data', () => {}));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const bus = new RedisBus(`redis://127.0.0.1:${port}`, { publishTimeoutMs: 200, heartbeatMs: 100 });
+    try {
+      await assert.rejects(bus.publish('api-key', 'acct-1'), StoreUnavailableError);
+      assert.equal(bus.healthy(), false);
+    } finally {
+      await bus.close();
+      silent.close();
+    }
+  });
+});
 
 describe('a remote bus whose server cannot be reached', () => {
   for (const [name, open] of [

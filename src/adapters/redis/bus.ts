@@ -10,6 +10,8 @@ export interface RedisBusOptions {
   connectionName?: string;
   /** How often the subscriber connection is checked with PING; a silent loss is found within about this. */
   heartbeatMs?: number;
+  /** How long a publish waits for Redis's answer before it fails as unavailable (default 2,000 ms). */
+  publishTimeoutMs?: number;
 }
 
 /**
@@ -29,7 +31,13 @@ export class RedisBus implements InvalidationBus {
     this.#channel = options.channel ?? 'orchestrator:invalidate';
     const name = options.connectionName ?? 'orchestrator-bus';
     const retryStrategy = (attempt: number) => Math.min(50 * 2 ** attempt, 2_000);
-    this.#publisher = new Redis(url, { connectionName: name, maxRetriesPerRequest: 2, retryStrategy });
+    this.#publisher = new Redis(url, {
+      connectionName: name,
+      maxRetriesPerRequest: 2,
+      retryStrategy,
+      // A Redis that takes the connection and never answers would hold the change's answer forever.
+      commandTimeout: options.publishTimeoutMs ?? 2_000,
+    });
     this.#subscriber = new Redis(url, {
       connectionName: `${name}:sub`,
       // Resubscribing ourselves tells us exactly when the subscription is live again.
@@ -67,7 +75,15 @@ export class RedisBus implements InvalidationBus {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#state.clear();
-    await Promise.allSettled([this.#publisher.quit(), this.#subscriber.quit()]);
+    // QUIT politely, but not forever: a Redis that does not answer would hold the node's shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([this.#publisher.quit(), this.#subscriber.quit()]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 1_000);
+      }),
+    ]);
+    clearTimeout(timer);
     this.#publisher.disconnect();
     this.#subscriber.disconnect();
   }
