@@ -18,6 +18,18 @@ function option(args: string[], name: string): string | undefined {
   return value;
 }
 
+/** The one argument of an `operator …` command that names an operator. */
+function oneUsername(rest: string[], command: string): string {
+  const [username, ...extra] = rest;
+  if (!username || extra.length > 0) throw new UsageError(`${command} needs a username`);
+  return username;
+}
+
+/** `kim (viewer; accounts: a, b)` or `kim (admin; every account)`. */
+function describeOperator(o: { username: string; role: string; accounts: readonly string[] | null }): string {
+  return `${o.username} (${o.role}; ${o.accounts === null ? '' : 'accounts: '}${describeAccounts(o.accounts)})`;
+}
+
 /** `100/s, burst 200`, or `no limit`. */
 function describeRate(rate: AccountRateLimit): string {
   return rate.perSecond === 0 ? 'no limit' : `${rate.perSecond}/s, burst ${rate.burst}`;
@@ -294,12 +306,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         print(
           json,
           operators.map((o) => ({ ...o, createdAt: new Date(o.createdAt).toISOString() })),
-          operators
-            .map(
-              (o) =>
-                `${o.username} (${o.role}; ${o.accounts === null ? '' : 'accounts: '}${describeAccounts(o.accounts)})`,
-            )
-            .join('\n') || '(no operators)',
+          operators.map(describeOperator).join('\n') || '(no operators)',
         );
         return 0;
       });
@@ -328,14 +335,13 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         print(
           json,
           { username, role, accounts: created.accounts, password: created.generatedPassword },
-          `added ${username} (${role}; ${created.accounts === null ? '' : 'accounts: '}${describeAccounts(created.accounts)}); password: ${created.generatedPassword}`,
+          `added ${describeOperator({ username, role, accounts: created.accounts })}; password: ${created.generatedPassword}`,
         );
         return 0;
       });
     }
     case 'operator remove': {
-      const [username, ...extra] = rest;
-      if (!username || extra.length > 0) throw new UsageError('operator remove needs a username');
+      const username = oneUsername(rest, 'operator remove');
       return withRuntime(config, async ({ services }) => {
         await services.operators.removeOperator(username, COMMAND_LINE);
         await recordAudit(services.ctx, actor, null, 'operator.removed', { username });
@@ -374,8 +380,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       });
     }
     case 'operator end-sessions': {
-      const [username, ...extra] = rest;
-      if (!username || extra.length > 0) throw new UsageError('operator end-sessions needs a username');
+      const username = oneUsername(rest, 'operator end-sessions');
       return withRuntime(config, async ({ services }) => {
         const ended = await services.operators.endEverySession(username);
         await recordAudit(services.ctx, actor, null, 'operator.sessions-ended', { username, ended });
@@ -384,8 +389,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       });
     }
     case 'operator reset-totp': {
-      const [username, ...extra] = rest;
-      if (!username || extra.length > 0) throw new UsageError('operator reset-totp needs a username');
+      const username = oneUsername(rest, 'operator reset-totp');
       return withRuntime(config, async ({ services }) => {
         await services.operators.resetTotp(username, COMMAND_LINE);
         await recordAudit(services.ctx, actor, null, 'operator.totp-reset', { username });
