@@ -337,7 +337,9 @@ export class AuthHooks {
       if (least === 'admin' && identity.role !== 'admin')
         throw new AppError(
           'forbidden',
-          `this needs an admin operator; ${identity.username} is a ${identity.role}`,
+          identity.tokenRole === 'viewer'
+            ? `this needs an admin operator; this API token of ${identity.username} acts as a viewer`
+            : `this needs an admin operator; ${identity.username} is a ${identity.role}`,
         );
       if (identity.accounts !== null && options.accounts !== 'own') {
         const accountId = (request.params as { accountId?: unknown } | undefined)?.accountId;

@@ -68,6 +68,8 @@ export interface OperatorTokenRecord {
   expiresAt: number | null;
   /** To the minute; null until first used. */
   lastUsedAt: number | null;
+  /** `viewer`: the token acts as a viewer whatever its operator's role; null: with its operator's role. */
+  role: 'viewer' | null;
 }
 
 export interface OperatorStore {

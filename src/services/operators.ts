@@ -29,8 +29,13 @@ const DUMMY_PASSWORD_HASH =
 
 export interface OperatorIdentity {
   username: string;
-  /** Read from the operator on every request, so a change of role holds at once. */
+  /**
+   * Read from the operator on every request, so a change of role holds at once; `viewer` for an API token made to
+   * act as a viewer, whatever the operator's role.
+   */
   role: OperatorRole;
+  /** An API token made to act as a viewer (`viewer`); null otherwise (a session, or a token with the operator's role). */
+  tokenRole: 'viewer' | null;
   /** The accounts the operator acts on; null: every account. Read on every request, as the role. */
   accounts: readonly string[] | null;
   /** Present for browser sessions: the token every change must repeat in `x-csrf-token`. */
@@ -254,6 +259,7 @@ export class OperatorService {
     return {
       username: session.username,
       role: operator.role,
+      tokenRole: null,
       accounts: operator.accounts,
       csrfToken: session.csrfToken,
       sessionIdHash: session.idHash,
@@ -272,7 +278,8 @@ export class OperatorService {
     this.#recordUse(tokenHash, now);
     return {
       username: record.username,
-      role: operator.role,
+      role: record.role ?? operator.role,
+      tokenRole: record.role,
       accounts: operator.accounts,
       csrfToken: null,
       sessionIdHash: null,
@@ -284,12 +291,23 @@ export class OperatorService {
     await this.ctx.store.operators.deleteSessions({ idHash: hashSecret(sessionId) });
   }
 
-  /** A new API token of `username`, shown this once; `expiresInDays` null: it does not expire. */
+  /**
+   * A new API token of `username`, shown this once; `expiresInDays` null: it does not expire. `role` `viewer`: it
+   * acts as a viewer whatever the operator's role (null: with the operator's role, as it is at each request). A
+   * token made to act as a viewer makes only such tokens (`by`), so that it never leads to more.
+   */
   async createApiToken(
     username: string,
     name: string,
     expiresInDays: number | null,
+    role: 'viewer' | null = null,
+    by: Pick<OperatorIdentity, 'tokenRole'> = { tokenRole: null },
   ): Promise<OperatorTokenView & { token: string }> {
+    if (by.tokenRole === 'viewer' && role !== 'viewer')
+      throw new AppError(
+        'forbidden',
+        'a token that acts as a viewer makes only tokens that act as viewers: give role viewer',
+      );
     if (
       expiresInDays !== null &&
       !(Number.isInteger(expiresInDays) && expiresInDays >= 1 && expiresInDays <= MAX_TOKEN_DAYS)
@@ -308,6 +326,7 @@ export class OperatorService {
       createdAt,
       expiresAt: expiresInDays === null ? null : createdAt + expiresInDays * DAY_MS,
       lastUsedAt: null,
+      role,
     };
     await this.ctx.store.operators.createOperatorToken(record);
     const { tokenHash: _, ...view } = record;

@@ -433,9 +433,15 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt: 3,
       expiresAt: 1_000,
       lastUsedAt: null,
+      role: null,
     };
     await store.operators.createOperatorToken(token);
     assert.deepEqual(await store.operators.findOperatorToken('th'), token);
+    // A token that acts as a viewer whatever its operator's role keeps saying so.
+    const viewerToken = { ...token, id: 'b'.repeat(32), tokenHash: 'th-viewer', role: 'viewer' as const };
+    await store.operators.createOperatorToken(viewerToken);
+    assert.deepEqual(await store.operators.findOperatorToken('th-viewer'), viewerToken);
+    assert.deepEqual(await store.operators.deleteOperatorToken(viewerToken.id), viewerToken);
     assert.equal(await store.operators.findOperatorToken('nope'), null);
   });
 
@@ -458,6 +464,7 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt,
       expiresAt: null,
       lastUsedAt: null,
+      role: null,
     });
     await store.operators.createOperatorToken(token('c', 'zed', 30));
     await store.operators.createOperatorToken(token('b', 'amy', 20));
@@ -546,6 +553,7 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt: 0,
       expiresAt,
       lastUsedAt: null,
+      role: null,
     });
     await store.operators.createOperatorToken(token('1', 500));
     await store.operators.createOperatorToken(token('2', 1_500));

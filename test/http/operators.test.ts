@@ -260,6 +260,7 @@ describe('operators and their API tokens', () => {
       createdAt: new Date(start).toISOString(),
       expiresAt: new Date(start + DAY).toISOString(),
       lastUsedAt: new Date(used).toISOString(),
+      role: null,
     });
     const body = JSON.stringify(listed);
     assert.ok(!body.includes(expiring.token) && !body.includes(lasting.token));
@@ -413,6 +414,8 @@ describe('operator roles', () => {
   let admin: Awaited<ReturnType<typeof signIn>>;
   let viewer: Awaited<ReturnType<typeof signIn>>;
   let viewerToken: { id: string; token: string };
+  /** An admin's token made to act as a viewer: it must be refused wherever a viewer is. */
+  let adminAsViewer: string;
   before(async () => {
     t = await createTestApp();
     admin = await signIn(t);
@@ -432,6 +435,13 @@ describe('operator roles', () => {
     });
     assert.equal(token.statusCode, 201, token.body);
     viewerToken = token.json();
+    const limited = await call('POST', '/api/admin/operator-tokens', admin.headers, {
+      name: 'admin dashboards',
+      role: 'viewer',
+    });
+    assert.equal(limited.statusCode, 201, limited.body);
+    assert.equal(limited.json().role, 'viewer');
+    adminAsViewer = limited.json().token;
     await t.app.inject({
       method: 'POST',
       url: '/api/admin/accounts',
@@ -455,6 +465,7 @@ describe('operator roles', () => {
       for (const [how, headers] of [
         ['token', { authorization: `Bearer ${viewerToken.token}` }],
         ['session', viewer.headers],
+        ['token', { authorization: `Bearer ${adminAsViewer}` }],
       ] as const) {
         if (endsSweepSessions(key, how)) continue;
         const response = await call(method, url, headers, method === 'GET' ? undefined : {});
@@ -465,7 +476,10 @@ describe('operator roles', () => {
           assert.ok(response.statusCode < 500, `${key} (${how}): ${response.statusCode}`);
         } else {
           assert.equal(response.statusCode, 403, `${key} (${how}) let a viewer in: ${response.body}`);
-          assert.match(response.json().detail, /needs an admin operator; support is a viewer/);
+          assert.match(
+            response.json().detail,
+            /needs an admin operator; (support is a viewer|this API token of admin acts as a viewer)$/,
+          );
         }
       }
     }
@@ -479,6 +493,36 @@ describe('operator roles', () => {
       ['roles1'],
       'nothing a viewer sent changed anything',
     );
+  });
+
+  test("an admin's token made to act as a viewer reads, never a secret, and makes only tokens like itself", async () => {
+    const bearer = { authorization: `Bearer ${adminAsViewer}` };
+    assert.equal((await call('GET', '/api/admin/accounts/roles1/policies', bearer)).statusCode, 200);
+    const secrets = await call('GET', '/api/admin/accounts/roles1/api-authorization', bearer);
+    assert.equal(secrets.statusCode, 403);
+    assert.equal(
+      secrets.json().detail,
+      'this needs an admin operator; this API token of admin acts as a viewer',
+    );
+    const session = (await call('GET', '/api/admin/session', bearer)).json();
+    assert.deepEqual([session.username, session.role], ['admin', 'viewer']);
+    // It could otherwise make a token with the admin's role: refused; one that acts as a viewer is made.
+    const wider = await call('POST', '/api/admin/operator-tokens', bearer, { name: 'wider' });
+    assert.equal(wider.statusCode, 403, wider.body);
+    assert.match(wider.json().detail, /makes only tokens that act as viewers/);
+    const same = await call('POST', '/api/admin/operator-tokens', bearer, { name: 'same', role: 'viewer' });
+    assert.equal(same.statusCode, 201, same.body);
+    const listed = (await call('GET', '/api/admin/operator-tokens', admin.headers)).json() as {
+      name: string;
+      role: string | null;
+    }[];
+    const roles = Object.fromEntries(listed.map((x) => [x.name, x.role]));
+    assert.deepEqual(
+      [roles['support dashboards'], roles['admin dashboards'], roles.same],
+      [null, 'viewer', 'viewer'],
+    );
+    const bad = await call('POST', '/api/admin/operator-tokens', admin.headers, { name: 'x', role: 'admin' });
+    assert.equal(bad.statusCode, 400, 'only viewer, or null: an admin token is the operator’s role');
   });
 
   test('the session says the role; a viewer reads policies and logs but never a secret', async () => {

@@ -156,4 +156,9 @@ export const authMigrations: PostgresMigration[] = [
       CREATE INDEX audit_events_username_at ON audit_events((detail->>'username'), at);
     `,
   },
+  {
+    // An operator API token may act as a viewer whatever its operator's role (null: the operator's role).
+    id: 'auth-013',
+    sql: 'ALTER TABLE operator_tokens ADD COLUMN role TEXT',
+  },
 ];

@@ -457,7 +457,7 @@ export class PostgresOperatorStore implements OperatorStore {
 
   async createOperatorToken(token: OperatorTokenRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO operator_tokens (id, token_hash, username, name, created_at, expires_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      'INSERT INTO operator_tokens (id, token_hash, username, name, created_at, expires_at, last_used_at, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [
         token.id,
         token.tokenHash,
@@ -466,6 +466,7 @@ export class PostgresOperatorStore implements OperatorStore {
         token.createdAt,
         token.expiresAt,
         token.lastUsedAt,
+        token.role,
       ],
     );
   }

@@ -81,7 +81,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   },
   {
     name: 'operator_tokens',
-    columns: ['id', 'token_hash', 'username', 'name', 'created_at', 'expires_at', 'last_used_at'],
+    columns: ['id', 'token_hash', 'username', 'name', 'created_at', 'expires_at', 'last_used_at', 'role'],
     order: 'token_hash',
   },
   {

@@ -137,6 +137,7 @@ export const operatorTokenFromRow = (row: Row): OperatorTokenRecord => ({
   createdAt: num(row.created_at),
   expiresAt: numOrNull(row.expires_at),
   lastUsedAt: numOrNull(row.last_used_at),
+  role: row.role === 'viewer' ? 'viewer' : null,
 });
 
 /** `detail` is JSON text in SQLite and already parsed JSONB in PostgreSQL. */

@@ -148,4 +148,9 @@ export const authMigrations: SqliteMigration[] = [
       CREATE INDEX audit_events_username_at ON audit_events(json_extract(detail, '$.username'), at);
     `,
   },
+  {
+    // An operator API token may act as a viewer whatever its operator's role (null: the operator's role).
+    id: 'auth-012',
+    sql: 'ALTER TABLE operator_tokens ADD COLUMN role TEXT',
+  },
 ];

@@ -446,7 +446,7 @@ export class SqliteOperatorStore implements OperatorStore {
   async createOperatorToken(token: OperatorTokenRecord): Promise<void> {
     this.db
       .prepare(
-        'INSERT INTO operator_tokens (id, token_hash, username, name, created_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO operator_tokens (id, token_hash, username, name, created_at, expires_at, last_used_at, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         token.id,
@@ -456,6 +456,7 @@ export class SqliteOperatorStore implements OperatorStore {
         token.createdAt,
         token.expiresAt,
         token.lastUsedAt,
+        token.role,
       );
   }
 

@@ -21,6 +21,10 @@ import { setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 import { iso, NullableTime, Time } from './times.js';
 
+const TokenRole = Type.Union([Type.Literal('viewer'), Type.Null()], {
+  description:
+    "viewer: the token acts as a viewer whatever its operator's role; null: with its operator's role",
+});
 const TokenView = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -28,6 +32,7 @@ const TokenView = Type.Object({
   createdAt: Time,
   expiresAt: NullableTime,
   lastUsedAt: NullableTime,
+  role: TokenRole,
 });
 
 const SessionView = Type.Object({
@@ -52,6 +57,7 @@ const tokenView = (token: OperatorTokenView) => ({
   createdAt: iso(token.createdAt),
   expiresAt: iso(token.expiresAt),
   lastUsedAt: iso(token.lastUsedAt),
+  role: token.role,
 });
 
 export const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], {
@@ -361,7 +367,9 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       onRequest: own,
       schema: {
         tags: ['admin'],
-        summary: 'Creates an operator API token for automation (shown once); it acts as you',
+        summary:
+          'Creates an operator API token for automation (shown once); it acts as you, or as a viewer with role ' +
+          'viewer (a token that acts as a viewer makes only such tokens)',
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -370,6 +378,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
                 description: 'absent or null: the token does not expire',
               }),
             ),
+            role: Type.Optional(TokenRole),
           },
           { additionalProperties: false },
         ),
@@ -381,10 +390,13 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         request.operator?.username ?? '',
         request.body.name,
         request.body.expiresInDays ?? null,
+        request.body.role ?? null,
+        request.operator ?? { tokenRole: 'viewer' },
       );
       await recordAudit(services.ctx, actor(request), null, 'operator-token.created', {
         id: created.id,
         name: created.name,
+        role: created.role,
       });
       return reply
         .code(201)
