@@ -466,8 +466,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .getByRole('table', { name: 'Operator API tokens, oldest first' })
       .getByRole('row', { name: /ci-deploy/ });
     await row.getByRole('cell', { name: 'admin', exact: true }).waitFor();
+    await row.getByRole('cell', { name: "its operator's role", exact: true }).waitFor();
     await row.getByText('never used').waitFor();
-    await visited('operator-tokens');
     const bearer = { authorization: `Bearer ${token}` };
     const accounts = await http('/api/admin/accounts', { headers: bearer });
     assert.equal(accounts.status, 200);
@@ -480,6 +480,41 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const made = listed.find((t) => t.name === 'ci-deploy');
     assert.ok(made);
     assert.equal(Date.parse(made.expiresAt) - Date.parse(made.createdAt), 90 * 86_400_000);
+
+    // One made to act as a viewer, for a dashboard: it reads the accounts, never their secrets.
+    const actsAs = page.getByRole('group', { name: 'Acts as' });
+    assert.equal(await actsAs.getByRole('radio', { name: 'With your role (admin)' }).isChecked(), true);
+    await actsAs.getByRole('radio', { name: 'As a viewer: reads, never a secret' }).check();
+    await page.getByLabel('Name').fill('dashboard');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Token “dashboard”' }).waitFor();
+    await page.getByText('It acts as a viewer').waitFor();
+    const viewerToken = await page.locator('#operator-token-value').textContent();
+    assert.ok(viewerToken);
+    const viewerRow = page
+      .getByRole('table', { name: 'Operator API tokens, oldest first' })
+      .getByRole('row', { name: /dashboard/ });
+    await viewerRow.getByRole('cell', { name: 'viewer', exact: true }).waitFor();
+    await visited('operator-tokens');
+    const asViewer = { authorization: `Bearer ${viewerToken}` };
+    assert.equal((await http('/api/admin/accounts', { headers: asViewer })).status, 200);
+    const secrets = await http(`/api/admin/accounts/${accountId}/api-authorization`, { headers: asViewer });
+    assert.equal(secrets.status, 403);
+    // It may revoke itself, off the page: the list shows it gone at its next load.
+    const dashboard = (
+      (await (await http('/api/admin/operator-tokens', { headers: asViewer })).json()) as {
+        id: string;
+        name: string;
+        role: string | null;
+      }[]
+    ).find((t) => t.name === 'dashboard');
+    assert.ok(dashboard);
+    assert.equal(dashboard.role, 'viewer');
+    const revoked = await http(`/api/admin/operator-tokens/${dashboard.id}`, {
+      method: 'DELETE',
+      headers: asViewer,
+    });
+    assert.equal(revoked.status, 204);
 
     // Revoked through the dialog: gone from the list, and refused at once.
     await row.getByRole('button', { name: 'Revoke' }).click();
@@ -674,13 +709,15 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await viewer.getByRole('heading', { level: 2, name: 'Schedule' }).waitFor();
       await noControls('button', ['Back up now']);
 
-      // API tokens: every operator's are listed; a viewer may revoke only their own.
+      // API tokens: every operator's are listed; a viewer may revoke only their own, and has no choice of what
+      // theirs act as (their role is a viewer's already).
       await mainNav.getByRole('link', { name: 'API tokens' }).click();
       const tokens = viewer.getByRole('table', { name: 'Operator API tokens, oldest first' });
       await tokens
         .getByRole('row', { name: /support-script/ })
         .getByRole('button', { name: 'Revoke' })
         .waitFor();
+      assert.equal(await viewer.getByRole('group', { name: 'Acts as' }).count(), 0);
       await tokens.getByRole('row', { name: /admin-script/ }).waitFor();
       assert.equal(
         await tokens
@@ -1018,7 +1055,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/audit');
-    await page.getByRole('table').getByText('created an operator API token').waitFor();
+    await page.getByRole('table').getByText('created an operator API token').first().waitFor();
   });
 
   test('a change without the CSRF token is refused (403)', async () => {

@@ -3,25 +3,13 @@ import { ApiError, api, type FieldError, messageOf, useLoaded } from '../api.js'
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
 import {
-  fieldError,
-  Loading,
-  Notice,
-  PageHeading,
-  SelectField,
-  TableHead,
-  TextField,
-} from '../components/ui.js';
-import { formatTime } from '../format.js';
+  type OperatorToken,
+  type TokenRole,
+  TokenRoleChoice,
+  TokenTable,
+} from '../components/operator-token-parts.js';
+import { fieldError, Loading, Notice, PageHeading, SelectField, TextField } from '../components/ui.js';
 import { ofEveryAccount, type SignedIn } from '../session.js';
-
-interface OperatorToken {
-  id: string;
-  name: string;
-  username: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-}
 
 type Expiry = '30' | '90' | '365' | 'never';
 
@@ -31,66 +19,6 @@ const EXPIRY_OPTIONS: { value: Expiry; label: string }[] = [
   { value: '365', label: '1 year' },
   { value: 'never', label: 'Never' },
 ];
-
-function Expires({ at }: { at: string | null }) {
-  if (at === null) return <>never</>;
-  return (
-    <>
-      <time dateTime={at}>{formatTime(at)}</time>
-      {new Date(at).getTime() <= Date.now() ? (
-        <>
-          {' '}
-          <span class="badge badge-off">expired</span>
-        </>
-      ) : null}
-    </>
-  );
-}
-
-/** Every operator's tokens, with Revoke on those `mayRevoke` allows; the page passes the one to confirm. */
-function TokenTable({
-  tokens,
-  mayRevoke,
-  onRevoke,
-}: {
-  tokens: OperatorToken[];
-  mayRevoke: (t: OperatorToken) => boolean;
-  onRevoke: (t: OperatorToken) => void;
-}) {
-  return (
-    <table>
-      <TableHead
-        caption="Operator API tokens, oldest first"
-        columns={['Name', 'Operator', 'Created', 'Expires', 'Last used']}
-        actions
-      />
-      <tbody>
-        {tokens.map((t) => (
-          <tr key={t.id}>
-            <th scope="row">{t.name}</th>
-            <td>{t.username}</td>
-            <td>
-              <time dateTime={t.createdAt}>{formatTime(t.createdAt)}</time>
-            </td>
-            <td>
-              <Expires at={t.expiresAt} />
-            </td>
-            <td>
-              {t.lastUsedAt ? <time dateTime={t.lastUsedAt}>{formatTime(t.lastUsedAt)}</time> : 'never used'}
-            </td>
-            <td>
-              {mayRevoke(t) ? (
-                <button type="button" class="button-danger" onClick={() => onRevoke(t)}>
-                  Revoke<span class="visually-hidden"> token {t.name}</span>
-                </button>
-              ) : null}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
 
 /**
  * Operator API tokens for automation (`Authorization: Bearer <token>` on the admin API): create, list, revoke
@@ -107,6 +35,7 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
   } = useLoaded<OperatorToken[]>('/api/admin/operator-tokens');
   const [name, setName] = useState('');
   const [expiry, setExpiry] = useState<Expiry>('90');
+  const [role, setRole] = useState<TokenRole>(null);
   const [created, setCreated] = useState<(OperatorToken & { token: string }) | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
@@ -126,6 +55,7 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
         await api.post<OperatorToken & { token: string }>('/api/admin/operator-tokens', {
           name: name.trim(),
           expiresInDays: expiry === 'never' ? null : Number(expiry),
+          ...(role === 'viewer' ? { role } : {}),
         }),
       );
       setName('');
@@ -161,7 +91,8 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
       <p>
         Scripts and automation call the admin API (<code>/api/admin/…</code>) with an operator API token in
         <code> Authorization: Bearer &lt;token&gt;</code>, instead of signing in. A token acts as the operator
-        who created it, with no CSRF token needed, so keep it as secret as a password. Tokens can expire;
+        who created it, with no CSRF token needed, so keep it as secret as a password; one made to act as a
+        viewer reads what a viewer reads, never a secret, whatever its operator's role. Tokens can expire;
         {everyAccount
           ? " every operator's tokens are listed here. An admin can revoke any token, a viewer their own;"
           : ' your own and those of the operators whose accounts are all among yours are listed here. An admin ' +
@@ -170,10 +101,14 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
+      {/* Keyed by the token, so that a new one's Copy button does not say "Copied" for the last one. */}
       {created ? (
-        <section aria-labelledby="new-token" class="card">
+        <section key={created.id} aria-labelledby="new-token" class="card">
           <h2 id="new-token">Token “{created.name}”</h2>
-          <Notice kind="success">Copy it now: it is shown only once, and only its hash is stored.</Notice>
+          <Notice kind="success">
+            Copy it now: it is shown only once, and only its hash is stored.
+            {created.role === 'viewer' ? ' It acts as a viewer: it reads, never a secret.' : null}
+          </Notice>
           <dl class="secrets">
             <dt>Token</dt>
             <dd>
@@ -205,6 +140,14 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
             onValue={setExpiry}
             error={fieldError(errors, 'expiresInDays', 'body.expiresInDays')}
           />
+          {operator.role === 'admin' ? (
+            <TokenRoleChoice
+              ownRole={operator.role}
+              value={role}
+              onValue={setRole}
+              error={fieldError(errors, 'role', 'body.role')}
+            />
+          ) : null}
           <button type="submit" disabled={busy || name.trim() === ''}>
             {busy ? 'Creating…' : 'Create token'}
           </button>
