@@ -4,7 +4,7 @@ import { api, messageOf, useLoaded } from '../api.js';
 import { actsOn } from '../scope.js';
 import type { Role } from '../session.js';
 import { ConfirmDialog } from './confirm-dialog.js';
-import { CheckField, Loading, Notice, RadioFields } from './ui.js';
+import { CheckField, FieldErrorText, Loading, Notice, RadioFields } from './ui.js';
 
 /** The accounts of an operator as a form holds them: every account, or the ones ticked (kept while "every"). */
 export interface AccountsDraft {
@@ -102,11 +102,7 @@ export function AccountsChoice({
       ) : (
         <AccountPicks draft={draft} onDraft={onDraft} />
       )}
-      {error ? (
-        <p class="field-error" id={errorId}>
-          {error}
-        </p>
-      ) : null}
+      <FieldErrorText id={errorId} error={error} />
     </fieldset>
   );
 }

@@ -1,7 +1,7 @@
 import { useId } from 'preact/hooks';
 import { formatTime } from '../format.js';
 import type { Role } from '../session.js';
-import { RadioFields, TableHead } from './ui.js';
+import { FieldErrorText, RadioFields, TableHead } from './ui.js';
 
 /** What a token acts as: `viewer` whatever its operator's role, or (null) its operator's role at each request. */
 export type TokenRole = 'viewer' | null;
@@ -53,11 +53,7 @@ export function TokenRoleChoice({
         value={value === 'viewer' ? 'viewer' : 'own'}
         onValue={(choice) => onValue(choice === 'viewer' ? 'viewer' : null)}
       />
-      {error ? (
-        <p class="field-error" id={errorId}>
-          {error}
-        </p>
-      ) : null}
+      <FieldErrorText id={errorId} error={error} />
     </fieldset>
   );
 }

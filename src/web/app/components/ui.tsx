@@ -71,11 +71,7 @@ export function TextField({ label, value, onValue, hint, error, id, type, ...res
           {hint}
         </p>
       ) : null}
-      {error ? (
-        <p class="field-error" id={errorId}>
-          {error}
-        </p>
-      ) : null}
+      <FieldErrorText id={errorId} error={error} />
     </div>
   );
 }
@@ -88,6 +84,15 @@ export function fieldError(errors: FieldError[], ...fields: string[]): string | 
 }
 
 /** A level-1 heading that takes the focus when the page changes, so screen readers announce the new page. */
+/** A field's error under it, named by `id` (the field says `aria-describedby`); nothing without an error. */
+export function FieldErrorText({ id, error }: { id: string; error: string | null | undefined }) {
+  return error ? (
+    <p class="field-error" id={id}>
+      {error}
+    </p>
+  ) : null;
+}
+
 export function PageHeading({ children, title }: { children: ComponentChildren; title: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -266,11 +271,7 @@ export function SelectField<T extends string>({
           {hint}
         </p>
       ) : null}
-      {error ? (
-        <p class="field-error" id={errorId}>
-          {error}
-        </p>
-      ) : null}
+      <FieldErrorText id={errorId} error={error} />
     </div>
   );
 }
@@ -314,11 +315,7 @@ export function TextAreaField({
           {hint}
         </p>
       ) : null}
-      {error ? (
-        <p class="field-error" id={`${areaId}-error`}>
-          {error}
-        </p>
-      ) : null}
+      <FieldErrorText id={`${areaId}-error`} error={error} />
     </div>
   );
 }
