@@ -50,7 +50,12 @@ export type OperatorManager = Pick<OperatorIdentity, 'username' | 'role' | 'acco
 /** The command line: acts on every operator, as an admin of every account nobody is signed in as. */
 export const COMMAND_LINE: OperatorManager = { username: '', role: 'admin', accounts: null };
 /** Where a request somehow has no operator: a viewer of no account, so that it fails closed. */
-export const NO_OPERATOR: OperatorManager = { username: '', role: 'viewer', accounts: [] };
+export const NO_OPERATOR: OperatorManager & Pick<OperatorIdentity, 'tokenRole'> = {
+  username: '',
+  role: 'viewer',
+  accounts: [],
+  tokenRole: 'viewer',
+};
 
 /**
  * Whether `by` manages `operator` (sees them, changes them, removes them): an operator of every account manages
@@ -70,6 +75,16 @@ export function manages(
 /** An operator's accounts in words, for the audit log and the command line: `every account`, `a, b` or `none`. */
 export function describeAccounts(accounts: readonly string[] | null): string {
   return accounts === null ? 'every account' : accounts.join(', ') || 'none';
+}
+
+/**
+ * `describeAccounts`'s words as an operator limited to `mine` may read them: a list naming an account not theirs
+ * becomes `accounts of others too` (never another tenant's account id); `every account` and `none` stay.
+ */
+export function describedWithin(described: string, mine: readonly string[]): string {
+  if (described === describeAccounts(null) || described === describeAccounts([])) return described;
+  const theirs = described.split(', ').every((accountId) => mine.includes(accountId));
+  return theirs ? described : 'accounts of others too';
 }
 
 /** A browser session as its operator sees it: never the cookie or the CSRF token. */

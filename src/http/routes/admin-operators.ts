@@ -3,7 +3,6 @@ import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
 import type {
-  OperatorManager,
   OperatorTokenView,
   OperatorView as ServiceOperatorView,
   SessionView as ServiceSessionView,
@@ -13,10 +12,9 @@ import {
   MAX_OPERATOR_ACCOUNTS,
   MAX_TOKEN_DAYS,
   MIN_PASSWORD_LENGTH,
-  NO_OPERATOR,
   SESSION_TTL_MS,
 } from '../../services/operators.js';
-import { operatorActor } from '../actor.js';
+import { operatorActor, operatorOf } from '../actor.js';
 import { setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 import { iso, NullableTime, Time } from './times.js';
@@ -106,7 +104,6 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
   const anyone = auth.operator('viewer', { beforeTotp: true, accounts: 'own' });
   /** Any operator, for what is theirs alone or theirs to see (their tokens and those of the operators they manage). */
   const own = auth.operator('viewer', { accounts: 'own' });
-  const by = (request: { operator: OperatorManager | null }) => request.operator ?? NO_OPERATOR;
   const actor = operatorActor;
   const secureCookie = services.ctx.settings.issuer.startsWith('https://');
 
@@ -122,7 +119,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       },
     },
     async (request) =>
-      (await services.operators.listOperators(by(request))).map((o) => ({
+      (await services.operators.listOperators(operatorOf(request))).map((o) => ({
         ...operatorView(o),
         totpEnabled: o.totpEnabled,
       })),
@@ -160,7 +157,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         request.body.password ?? null,
         request.body.role ?? 'viewer',
         request.body.accounts,
-        by(request),
+        operatorOf(request),
       );
       await recordAudit(services.ctx, actor(request), null, 'operator.created', {
         username: created.username,
@@ -190,7 +187,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
     },
     async (request, reply) => {
       const { username } = request.params;
-      await services.operators.removeOperator(username, by(request));
+      await services.operators.removeOperator(username, operatorOf(request));
       await recordAudit(services.ctx, actor(request), null, 'operator.removed', { username });
       return reply.code(204).send(null);
     },
@@ -219,7 +216,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       const changed = await services.operators.changeOperator(
         username,
         { ...(role === undefined ? {} : { role }), ...(accounts === undefined ? {} : { accounts }) },
-        by(request),
+        operatorOf(request),
       );
       if (role !== undefined)
         await recordAudit(services.ctx, actor(request), null, 'operator.role-changed', { username, role });
@@ -340,7 +337,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
     },
     async (request) => {
       const { username } = request.params;
-      const ended = await services.operators.endEverySession(username, by(request));
+      const ended = await services.operators.endEverySession(username, operatorOf(request));
       await recordAudit(services.ctx, actor(request), null, 'operator.sessions-ended', { username, ended });
       return { ended };
     },
@@ -358,7 +355,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         response: { 200: Type.Array(TokenView) },
       },
     },
-    async (request) => (await services.operators.listApiTokens(by(request))).map(tokenView),
+    async (request) => (await services.operators.listApiTokens(operatorOf(request))).map(tokenView),
   );
 
   app.post(
@@ -391,7 +388,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
         request.body.name,
         request.body.expiresInDays ?? null,
         request.body.role ?? null,
-        request.operator ?? { tokenRole: 'viewer' },
+        operatorOf(request),
       );
       await recordAudit(services.ctx, actor(request), null, 'operator-token.created', {
         id: created.id,
@@ -417,7 +414,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       },
     },
     async (request, reply) => {
-      const revoked = await services.operators.revokeApiToken(request.params.id, by(request));
+      const revoked = await services.operators.revokeApiToken(request.params.id, operatorOf(request));
       await recordAudit(services.ctx, actor(request), null, 'operator-token.revoked', {
         id: revoked.id,
         name: revoked.name,

@@ -3,8 +3,8 @@ import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
 import { TOTP_CODE_PATTERN } from '../../core/auth/totp.js';
 import { AppError } from '../../core/errors.js';
 import { recordAudit } from '../../services/audit.js';
-import { NO_OPERATOR, type OperatorIdentity } from '../../services/operators.js';
-import { operatorActor } from '../actor.js';
+import type { OperatorIdentity } from '../../services/operators.js';
+import { operatorActor, operatorOf } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 
 const Code = Type.String({ pattern: TOTP_CODE_PATTERN, description: 'the 6 digits the app shows now' });
@@ -174,7 +174,7 @@ export async function adminTotpRoutes(app: App, { auth, services }: RouteDeps): 
     },
     async (request, reply) => {
       const { username } = request.params;
-      await services.operators.resetTotp(username, request.operator ?? NO_OPERATOR);
+      await services.operators.resetTotp(username, operatorOf(request));
       await audit(request, 'operator.totp-reset', username);
       return reply.code(204).send(null);
     },

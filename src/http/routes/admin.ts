@@ -14,8 +14,8 @@ import {
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { recordAudit } from '../../services/audit.js';
-import { NO_OPERATOR, type OperatorManager, SESSION_TTL_MS } from '../../services/operators.js';
-import { operatorActor } from '../actor.js';
+import { describedWithin, type OperatorManager, SESSION_TTL_MS } from '../../services/operators.js';
+import { operatorActor, operatorOf } from '../actor.js';
 import { clearSessionCookie, everyAccountNeeded, sessionCookie, setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 import { OperatorAccounts, Role } from './admin-operators.js';
@@ -39,13 +39,11 @@ const RateLimit = Type.Object({
 /** The admin API the web app uses (and automation, with an operator API token). */
 /**
  * An audit event's details as an operator limited to `mine` reads them: an operator's accounts (events about
- * operators, of no account) are said only when every one is theirs, never naming another tenant's account.
+ * operators, of no account) never name another tenant's account (`describedWithin`).
  */
 function withinAccounts(detail: AuditEvent['detail'], mine: readonly string[]): AuditEvent['detail'] {
   const listed = detail.accounts;
-  if (typeof listed !== 'string' || listed === 'every account' || listed === 'none') return detail;
-  const theirs = listed.split(', ').every((accountId) => mine.includes(accountId));
-  return theirs ? detail : { ...detail, accounts: 'accounts of others too' };
+  return typeof listed === 'string' ? { ...detail, accounts: describedWithin(listed, mine) } : detail;
 }
 
 export async function adminRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
@@ -656,7 +654,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     },
     async (request) => {
       const { accountId, operator } = request.query;
-      const mine = await auditScope(request.operator ?? NO_OPERATOR, accountId, operator);
+      const mine = await auditScope(operatorOf(request), accountId, operator);
       const limit = Math.min(500, Math.max(1, Number(request.query.limit ?? 100)));
       const before = request.query.before ? Date.parse(request.query.before) : undefined;
       const events = await services.ctx.store.audit.listAudit({
