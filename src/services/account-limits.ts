@@ -71,6 +71,14 @@ export class AccountLimits {
     return this.#limiter.refused + (this.#shared?.refused ?? 0);
   }
 
+  /**
+   * Where an account's rate is counted: `cluster` (shared buckets, REDIS_URL: the rate holds for every node
+   * together) or `node` (each node counts on its own: with three nodes, up to three times the rate in all).
+   */
+  get scope(): 'cluster' | 'node' {
+    return this.#shared ? 'cluster' : 'node';
+  }
+
   /** Whether any account can be held back on this node: the server's rate, or an account's own limits. */
   get active(): boolean {
     return this.server !== null || this.#own.size > 0;

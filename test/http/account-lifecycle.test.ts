@@ -95,6 +95,7 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         statusChangedAt: new Date(t.clock.now()).toISOString(),
         rateLimit: null,
         effectiveRateLimit: null,
+        rateScope: 'node',
         allowedNetworks: null,
       });
 

@@ -177,6 +177,7 @@ describe("an account's own request rate", () => {
       burst: 7,
     });
     assert.equal(listed.find((a) => a.accountId === other.accountId)?.rateLimit, null);
+    assert.equal(set.json().rateScope, 'node', 'without REDIS_URL each node counts on its own');
 
     const defaultBurst = await setRate(big.accountId, { perSecond: 5 });
     assert.deepEqual(
@@ -304,6 +305,8 @@ describe('with REDIS_URL: one rate for the account on every node', async () => {
       const accountId = uniqueName('shared');
       const onA = await createAccount(a, accountId);
       const onB = await createAccount(b, accountId);
+      const view = await send(a, 'GET', `/api/admin/accounts/${accountId}`, (await signIn(a)).headers);
+      assert.equal(view.json().rateScope, 'cluster', 'the account view says the rate holds for every node');
       assert.deepEqual(await statuses(a, onA, 3), [200, 200, 200]);
       const refused = await v1(b, onB);
       assert.equal(refused.statusCode, 429, 'B has tokens of its own, the account has none left');

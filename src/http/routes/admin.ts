@@ -198,6 +198,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     effectiveRateLimit: Type.Union([RateLimit, Type.Null()], {
       description: 'the rate in force for the account (its own, else the server’s); null: no limit',
     }),
+    rateScope: Type.Union([Type.Literal('cluster'), Type.Literal('node')], {
+      description:
+        'where the rate is counted: cluster (REDIS_URL: once for every node together) or node (each node on its own)',
+    }),
     allowedNetworks: Type.Union([Type.Array(Type.String()), Type.Null()], {
       description: "the addresses and networks the account's credentials are accepted from; null: any",
     }),
@@ -209,6 +213,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     statusChangedAt: iso(a.statusChangedAt),
     rateLimit: a.rateLimit,
     effectiveRateLimit: services.accountLimits.inForce(a.rateLimit),
+    rateScope: services.accountLimits.scope,
     allowedNetworks: a.allowedNetworks,
   });
 

@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, accountPath, api, messageOf } from './api.js';
 
-/** A request rate on each node: `perSecond` refills the account's bucket, which holds `burst` calls at most. */
+/** A request rate: `perSecond` refills the account's bucket, which holds `burst` calls at most. */
 export interface RateLimit {
   perSecond: number;
   burst: number;
 }
+
+export type RateScope = 'cluster' | 'node';
 
 /** An account as the admin API shows it (`GET /api/admin/accounts/{acct}`); deleted ones are not shown. */
 export interface Account {
@@ -17,8 +19,10 @@ export interface Account {
   statusChangedAt: string | null;
   /** Its own request rate (`perSecond` 0: no limit for it); null: the server's (`ACCOUNT_RATE_LIMIT`). */
   rateLimit: RateLimit | null;
-  /** The rate that holds for it on each node; null: no limit. */
+  /** The rate that holds for it; null: no limit. */
   effectiveRateLimit: RateLimit | null;
+  /** Where the rate is counted: `cluster` (REDIS_URL: once for every node together) or `node` (each on its own). */
+  rateScope: RateScope;
   /** The IPv4 and IPv6 addresses and networks its credentials are accepted from; null: any address. */
   allowedNetworks: string[] | null;
 }

@@ -1,4 +1,4 @@
-import type { Account, RateLimit } from '../account.js';
+import type { Account, RateLimit, RateScope } from '../account.js';
 import type { FieldError } from '../api.js';
 import {
   LimitForm,
@@ -14,10 +14,13 @@ const COUNT = new Intl.NumberFormat(undefined);
 /** Digits only; the server judges the range and says why it refuses one. */
 const WHOLE_NUMBER = /^\d+$/;
 
-/** "500 requests a second, bursts of 1,000, on each node". */
-export function rateInWords({ perSecond, burst }: RateLimit): string {
+/** Where the rate holds, as the server counts it. */
+const WHERE: Record<RateScope, string> = { cluster: 'for all nodes together', node: 'on each node' };
+
+/** "500 requests a second, bursts of 1,000, for all nodes together". */
+export function rateInWords({ perSecond, burst }: RateLimit, scope: RateScope): string {
   const requests = perSecond === 1 ? 'request' : 'requests';
-  return `${COUNT.format(perSecond)} ${requests} a second, bursts of ${COUNT.format(burst)}, on each node`;
+  return `${COUNT.format(perSecond)} ${requests} a second, bursts of ${COUNT.format(burst)}, ${WHERE[scope]}`;
 }
 
 /** The rate that holds for `account`, short for a table cell: "500/s (own)", "server's 100/s"; null: no limit. */
@@ -36,7 +39,7 @@ function RateInForce({ account }: { account: Account }) {
   else if (!own) whose = rate ? "the server's rate (ACCOUNT_RATE_LIMIT)" : 'the server sets none';
   return (
     <p id="request-rate-now">
-      Now: <strong>{rate ? rateInWords(rate) : 'No limit'}</strong> — {whose}.
+      Now: <strong>{rate ? rateInWords(rate, account.rateScope) : 'No limit'}</strong> — {whose}.
     </p>
   );
 }
@@ -48,7 +51,7 @@ const FIELDS: { name: RateField; label: string; hint: string; refused: string; o
   {
     name: 'perSecond',
     label: 'Requests a second',
-    hint: '0 to 1,000,000 on each node; 0: no limit for this account.',
+    hint: '0 to 1,000,000; 0: no limit for this account.',
     refused: 'Enter a whole number of requests a second, 0 for no limit.',
   },
   {
@@ -121,7 +124,7 @@ function RateForm(props: LimitFormProps) {
 }
 
 /**
- * *Request rate*: what holds for the account on each node and whose rate it is; an admin of every account sets
+ * *Request rate*: what holds for the account, where it is counted and whose rate it is; an admin of every account sets
  * the account's own or puts the server's back, an admin of some accounts reads it.
  */
 export function RequestRateSection({
@@ -141,9 +144,11 @@ export function RequestRateSection({
       about={
         <>
           Every call made with the account's credentials counts: its v1 key, its v2 tokens, its client
-          authentication at the OAuth endpoints. The rate holds on each server node on its own (with three
-          nodes, up to three times as many calls in all); over it, a call is answered <code>429</code> with{' '}
-          <code>Retry-After</code>.
+          authentication at the OAuth endpoints.{' '}
+          {props.state.account?.rateScope === 'node'
+            ? 'The rate holds on each server node on its own (with three nodes, up to three times as many calls in all)'
+            : 'The rate holds for all server nodes together: they share one count of the calls'}
+          ; over it, a call is answered <code>429</code> with <code>Retry-After</code>.
         </>
       }
       Form={RateForm}

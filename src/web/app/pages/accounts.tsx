@@ -108,7 +108,7 @@ function AccountLimits({ account }: { account: Account }) {
   return (
     <>
       {rate && account.effectiveRateLimit ? (
-        <span title={rateInWords(account.effectiveRateLimit)}>{rate}</span>
+        <span title={rateInWords(account.effectiveRateLimit, account.rateScope)}>{rate}</span>
       ) : (
         <>
           <span aria-hidden="true">—</span>
