@@ -19,8 +19,28 @@ export interface OperatorChange {
   accounts?: string[] | null;
 }
 
-/** An operator as lists show them: with whether they sign in with a one-time code too. */
-export type OperatorListing = OperatorRecord & { totpEnabled: boolean };
+/** An operator as lists show them: with whether they sign in with a one-time code too, and their passkeys. */
+export type OperatorListing = OperatorRecord & { totpEnabled: boolean; passkeys: number };
+
+/**
+ * A passkey (a WebAuthn credential) an operator registered as a second factor. Nothing in it is secret: the private
+ * key never leaves the authenticator; `publicKey` checks its signatures.
+ */
+export interface OperatorPasskeyRecord {
+  /** The credential id the authenticator chose (base64url), unique across operators. */
+  id: string;
+  username: string;
+  /** The operator's label for it ("Work laptop"). */
+  name: string;
+  /** The COSE public key, base64url. */
+  publicKey: string;
+  /** The authenticator's signature counter at its last use (0 for those that keep none). */
+  counter: number;
+  /** How the browser may reach it (`internal`, `usb`, `hybrid`…), as it reported them. */
+  transports: string[];
+  createdAt: number;
+  lastUsedAt: number | null;
+}
 
 /**
  * An operator's TOTP secret (RFC 6238), sealed under the master key. Pending (`enabledAt` null) from setup until
@@ -95,7 +115,7 @@ export interface OperatorStore {
   /** Every operator, by username. */
   listOperators(): Promise<OperatorListing[]>;
   /**
-   * Removes an operator with their sessions, API tokens and TOTP secret, at once; false when there was none or,
+   * Removes an operator with their sessions, API tokens, TOTP secret and passkeys, at once; false when there was none or,
    * given `ifAccounts`, when its accounts are no longer exactly those (then nothing is removed).
    */
   deleteOperator(username: string, ifAccounts?: string[] | null): Promise<boolean>;
@@ -139,4 +159,18 @@ export interface OperatorStore {
   useTotpStep(username: string, step: number): Promise<boolean>;
   /** Removes the operator's secret, enabled or pending; false when there was none. */
   deleteTotp(username: string): Promise<boolean>;
+  /** Adds a passkey; false when its id is registered already (to anyone) or the operator is unknown. */
+  addPasskey(passkey: OperatorPasskeyRecord): Promise<boolean>;
+  /** The operator's passkeys, oldest first. */
+  listPasskeys(username: string): Promise<OperatorPasskeyRecord[]>;
+  /**
+   * Records a use of the operator's passkey `id`: its new counter and the time. Atomic: false when it is not theirs,
+   * or when the authenticator keeps a counter (`counter` > 0) that is not above the stored one (a cloned
+   * authenticator, or two sign-ins with one answer: one wins).
+   */
+  usePasskey(username: string, id: string, counter: number, usedAt: number): Promise<boolean>;
+  /** Removes one of the operator's passkeys; false when they have none by that id. */
+  deletePasskey(username: string, id: string): Promise<boolean>;
+  /** Removes every passkey of the operator; how many. */
+  deletePasskeys(username: string): Promise<number>;
 }

@@ -643,6 +643,73 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await store.operators.getTotp('otp'), null);
   });
 
+  it("keeps an operator's passkeys: unique ids, each use once past its counter, removed with the operator", async () => {
+    const ops = store.operators;
+    for (const username of ['pk-a', 'pk-b'])
+      await ops.createOperator({ username, passwordHash: 'h', role: 'admin', accounts: null, createdAt: 1 });
+    const key = (id: string, username: string, createdAt: number, counter = 0) => ({
+      id,
+      username,
+      name: `key ${id}`,
+      publicKey: `pk-${id}`,
+      counter,
+      transports: ['internal', 'hybrid'],
+      createdAt,
+      lastUsedAt: null,
+    });
+    assert.equal(await ops.addPasskey(key('k2', 'pk-a', 20, 5)), true);
+    assert.equal(await ops.addPasskey(key('k1', 'pk-a', 10)), true);
+    assert.equal(await ops.addPasskey(key('k1', 'pk-b', 30)), false, 'an id is registered once, to anyone');
+    assert.equal(await ops.addPasskey(key('k9', 'ghost', 30)), false, 'an unknown operator');
+    assert.equal(await ops.addPasskey(key('k3', 'pk-b', 30)), true);
+    assert.deepEqual(await ops.listPasskeys('pk-a'), [key('k1', 'pk-a', 10), key('k2', 'pk-a', 20, 5)]);
+    const counts = (await ops.listOperators())
+      .filter((o) => o.username.startsWith('pk-'))
+      .map((o) => [o.username, o.passkeys]);
+    assert.deepEqual(counts, [
+      ['pk-a', 2],
+      ['pk-b', 1],
+    ]);
+
+    assert.equal(await ops.usePasskey('pk-b', 'k1', 0, 40), false, "another operator's passkey");
+    assert.equal(await ops.usePasskey('pk-a', 'k1', 0, 40), true, 'no counter kept: every use');
+    assert.equal(await ops.usePasskey('pk-a', 'k1', 0, 41), true);
+    assert.equal(await ops.usePasskey('pk-a', 'k2', 5, 42), false, 'a counter that did not move');
+    assert.equal(await ops.usePasskey('pk-a', 'k2', 4, 42), false, 'a counter that went back');
+    const [first, second] = await Promise.all([
+      ops.usePasskey('pk-a', 'k2', 6, 43),
+      ops.usePasskey('pk-a', 'k2', 6, 43),
+    ]);
+    assert.deepEqual([first, second].sort(), [false, true], 'one answer used twice at once: one wins');
+    assert.deepEqual(
+      (await ops.listPasskeys('pk-a')).map((p) => [p.id, p.counter, p.lastUsedAt]),
+      [
+        ['k1', 0, 41],
+        ['k2', 6, 43],
+      ],
+    );
+
+    assert.equal(await ops.deletePasskey('pk-b', 'k1'), false, "not another's");
+    assert.equal(await ops.deletePasskey('pk-a', 'k1'), true);
+    assert.equal(await ops.deletePasskey('pk-a', 'k1'), false);
+    assert.equal(await ops.addPasskey(key('k4', 'pk-b', 50)), true);
+    assert.equal(await ops.deletePasskeys('pk-b'), 2);
+    assert.equal(await ops.deletePasskeys('pk-b'), 0);
+    assert.equal(await ops.deleteOperator('pk-a'), true, 'with a passkey');
+    assert.deepEqual(await ops.listPasskeys('pk-a'), []);
+    assert.equal(
+      await ops.createOperator({
+        username: 'pk-a',
+        passwordHash: 'h',
+        role: 'admin',
+        accounts: null,
+        createdAt: 2,
+      }),
+      true,
+    );
+    assert.deepEqual(await ops.listPasskeys('pk-a'), [], 'a new operator of the same name has none');
+  });
+
   it('appends audit events and lists them newest first, per account, with paging', async () => {
     for (let i = 1; i <= 5; i++) {
       await store.audit.appendAudit({

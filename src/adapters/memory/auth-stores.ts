@@ -10,6 +10,7 @@ import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/cr
 import type {
   OperatorChange,
   OperatorListing,
+  OperatorPasskeyRecord,
   OperatorRecord,
   OperatorSessionRecord,
   OperatorStore,
@@ -342,6 +343,8 @@ export class MemoryOperatorStore implements OperatorStore {
   readonly #sessions = new Map<string, OperatorSessionRecord>();
   readonly #tokens = new Map<string, OperatorTokenRecord>();
   readonly #totp = new Map<string, OperatorTotpRecord>();
+  /** Passkeys by id. */
+  readonly #passkeys = new Map<string, OperatorPasskeyRecord>();
 
   /** For MemorySealedValueStore; not part of the port. */
   sealedTables(): MemorySealedTable[] {
@@ -429,7 +432,11 @@ export class MemoryOperatorStore implements OperatorStore {
   async listOperators(): Promise<OperatorListing[]> {
     return [...this.#operators.values()]
       .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
-      .map((o) => ({ ...copy(o), totpEnabled: (this.#totp.get(o.username)?.enabledAt ?? null) !== null }));
+      .map((o) => ({
+        ...copy(o),
+        totpEnabled: (this.#totp.get(o.username)?.enabledAt ?? null) !== null,
+        passkeys: this.#passkeysOf(o.username).length,
+      }));
   }
 
   async deleteOperator(username: string, ifAccounts?: string[] | null): Promise<boolean> {
@@ -437,6 +444,7 @@ export class MemoryOperatorStore implements OperatorStore {
     if (!found || !sameAccounts(found.accounts, ifAccounts)) return false;
     this.#operators.delete(username);
     this.#totp.delete(username);
+    await this.deletePasskeys(username);
     await this.deleteSessions({ username });
     for (const [hash, token] of this.#tokens) if (token.username === username) this.#tokens.delete(hash);
     return true;
@@ -532,6 +540,40 @@ export class MemoryOperatorStore implements OperatorStore {
 
   async deleteTotp(username: string): Promise<boolean> {
     return this.#totp.delete(username);
+  }
+
+  async addPasskey(passkey: OperatorPasskeyRecord): Promise<boolean> {
+    if (this.#passkeys.has(passkey.id) || !this.#operators.has(passkey.username)) return false;
+    this.#passkeys.set(passkey.id, copy(passkey));
+    return true;
+  }
+
+  async listPasskeys(username: string): Promise<OperatorPasskeyRecord[]> {
+    return this.#passkeysOf(username)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(copy);
+  }
+
+  async usePasskey(username: string, id: string, counter: number, usedAt: number): Promise<boolean> {
+    const found = this.#passkeys.get(id);
+    if (found?.username !== username || (counter !== 0 && counter <= found.counter)) return false;
+    found.counter = counter;
+    found.lastUsedAt = usedAt;
+    return true;
+  }
+
+  async deletePasskey(username: string, id: string): Promise<boolean> {
+    return this.#passkeys.get(id)?.username === username && this.#passkeys.delete(id);
+  }
+
+  async deletePasskeys(username: string): Promise<number> {
+    const theirs = this.#passkeysOf(username);
+    for (const passkey of theirs) this.#passkeys.delete(passkey.id);
+    return theirs.length;
+  }
+
+  #passkeysOf(username: string): OperatorPasskeyRecord[] {
+    return [...this.#passkeys.values()].filter((p) => p.username === username);
   }
 }
 

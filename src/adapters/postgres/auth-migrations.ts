@@ -161,4 +161,21 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-013',
     sql: 'ALTER TABLE operator_tokens ADD COLUMN role TEXT',
   },
+  {
+    // Operators' passkeys (WebAuthn credentials), a second factor beside one-time codes.
+    id: 'auth-014',
+    sql: `
+      CREATE TABLE operator_passkeys (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES operators(username),
+        name TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        counter BIGINT NOT NULL,
+        transports JSONB NOT NULL DEFAULT '[]'::jsonb,
+        created_at BIGINT NOT NULL,
+        last_used_at BIGINT
+      );
+      CREATE INDEX operator_passkeys_username ON operator_passkeys(username, created_at);
+    `,
+  },
 ];

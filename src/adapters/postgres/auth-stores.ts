@@ -10,6 +10,7 @@ import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/cr
 import type {
   OperatorChange,
   OperatorListing,
+  OperatorPasskeyRecord,
   OperatorRecord,
   OperatorSessionRecord,
   OperatorStore,
@@ -29,6 +30,7 @@ import {
   operatorFromRow,
   operatorListingFromRow,
   operatorTokenFromRow,
+  passkeyFromRow,
   type Row,
   sessionFromRow,
   signingKeyFromRow,
@@ -434,21 +436,24 @@ export class PostgresOperatorStore implements OperatorStore {
 
   async listOperators(): Promise<OperatorListing[]> {
     const { rows } = await this.pool.query<Row>(
-      `SELECT o.*, t.enabled_at IS NOT NULL AS totp_enabled
+      `SELECT o.*, t.enabled_at IS NOT NULL AS totp_enabled,
+         (SELECT count(*) FROM operator_passkeys p WHERE p.username = o.username) AS passkeys
        FROM operators o LEFT JOIN operator_totp t ON t.username = o.username ORDER BY o.username COLLATE "C"`,
     );
     return rows.map(operatorListingFromRow);
   }
 
   async deleteOperator(username: string, ifAccounts?: string[] | null): Promise<boolean> {
-    // One statement, so one transaction: the sessions, tokens and TOTP secret go with the operator or not at all.
+    // One statement, so one transaction: the sessions, tokens, TOTP secret and passkeys go with the operator or not
+    // at all.
     // The row is locked first, so a change of its accounts meanwhile is seen (and then nothing is removed).
     const { rows } = await this.pool.query<Row>(
       `WITH target AS (SELECT username FROM operators
                         WHERE username = $1 AND ($2 OR accounts IS NOT DISTINCT FROM $3::jsonb) FOR UPDATE),
             sessions AS (DELETE FROM operator_sessions WHERE username IN (SELECT username FROM target)),
             tokens AS (DELETE FROM operator_tokens WHERE username IN (SELECT username FROM target)),
-            totp AS (DELETE FROM operator_totp WHERE username IN (SELECT username FROM target))
+            totp AS (DELETE FROM operator_totp WHERE username IN (SELECT username FROM target)),
+            passkeys AS (DELETE FROM operator_passkeys WHERE username IN (SELECT username FROM target))
        DELETE FROM operators WHERE username IN (SELECT username FROM target) RETURNING username`,
       [username, ifAccounts === undefined, accountsColumn(ifAccounts ?? null)],
     );
@@ -570,6 +575,56 @@ export class PostgresOperatorStore implements OperatorStore {
   async deleteTotp(username: string): Promise<boolean> {
     const result = await this.pool.query('DELETE FROM operator_totp WHERE username = $1', [username]);
     return result.rowCount === 1;
+  }
+
+  async addPasskey(passkey: OperatorPasskeyRecord): Promise<boolean> {
+    const result = await this.pool.query(
+      `INSERT INTO operator_passkeys (id, username, name, public_key, counter, transports, created_at, last_used_at)
+       SELECT $1, username, $2, $3, $4, $5::jsonb, $6, $7 FROM operators WHERE username = $8
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        passkey.id,
+        passkey.name,
+        passkey.publicKey,
+        passkey.counter,
+        JSON.stringify(passkey.transports),
+        passkey.createdAt,
+        passkey.lastUsedAt,
+        passkey.username,
+      ],
+    );
+    return result.rowCount === 1;
+  }
+
+  async listPasskeys(username: string): Promise<OperatorPasskeyRecord[]> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM operator_passkeys WHERE username = $1 ORDER BY created_at, id COLLATE "C"',
+      [username],
+    );
+    return rows.map(passkeyFromRow);
+  }
+
+  async usePasskey(username: string, id: string, counter: number, usedAt: number): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE operator_passkeys SET counter = $3, last_used_at = $4
+       WHERE id = $1 AND username = $2 AND ($3 = 0 OR counter < $3)`,
+      [id, username, counter, usedAt],
+    );
+    return result.rowCount === 1;
+  }
+
+  async deletePasskey(username: string, id: string): Promise<boolean> {
+    const result = await this.pool.query('DELETE FROM operator_passkeys WHERE id = $1 AND username = $2', [
+      id,
+      username,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async deletePasskeys(username: string): Promise<number> {
+    return (
+      (await this.pool.query('DELETE FROM operator_passkeys WHERE username = $1', [username])).rowCount ?? 0
+    );
   }
 }
 

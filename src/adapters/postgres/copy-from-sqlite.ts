@@ -75,6 +75,11 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
     order: 'username',
   },
   {
+    name: 'operator_passkeys',
+    columns: ['id', 'username', 'name', 'public_key', 'counter', 'transports', 'created_at', 'last_used_at'],
+    order: 'id',
+  },
+  {
     name: 'operator_sessions',
     columns: ['id_hash', 'id', 'username', 'csrf_token', 'created_at', 'expires_at', 'address', 'user_agent'],
     order: 'id_hash',

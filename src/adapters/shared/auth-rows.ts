@@ -3,6 +3,7 @@ import type { AuditEvent } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientRecord } from '../../ports/credential-store.js';
 import type {
   OperatorListing,
+  OperatorPasskeyRecord,
   OperatorRecord,
   OperatorSessionRecord,
   OperatorTokenRecord,
@@ -101,10 +102,14 @@ export const sessionFromRow = (row: Row): OperatorSessionRecord => ({
   userAgent: strOrNull(row.user_agent),
 });
 
-/** A row of `operators` with `totp_enabled` (1 or 0, true or false) from a join with `operator_totp`. */
+/**
+ * A row of `operators` with `totp_enabled` (1 or 0, true or false) from a join with `operator_totp`, and `passkeys`
+ * (their count).
+ */
 export const operatorListingFromRow = (row: Row): OperatorListing => ({
   ...operatorFromRow(row),
   totpEnabled: row.totp_enabled === true || row.totp_enabled === 1 || row.totp_enabled === 1n,
+  passkeys: num(row.passkeys),
 });
 
 export const totpFromRow = (row: Row): OperatorTotpRecord => ({
@@ -114,6 +119,17 @@ export const totpFromRow = (row: Row): OperatorTotpRecord => ({
   enabledAt: numOrNull(row.enabled_at),
   lastStep: numOrNull(row.last_step),
   recoveryCodes: stringList(row.recovery_codes),
+});
+
+export const passkeyFromRow = (row: Row): OperatorPasskeyRecord => ({
+  id: String(row.id),
+  username: String(row.username),
+  name: String(row.name),
+  publicKey: String(row.public_key),
+  counter: num(row.counter),
+  transports: stringList(row.transports),
+  createdAt: num(row.created_at),
+  lastUsedAt: numOrNull(row.last_used_at),
 });
 
 /** A JSON array of strings (SQLite's text, PostgreSQL's parsed JSONB); anything else reads as none. */

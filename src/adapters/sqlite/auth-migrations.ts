@@ -153,4 +153,21 @@ export const authMigrations: SqliteMigration[] = [
     id: 'auth-012',
     sql: 'ALTER TABLE operator_tokens ADD COLUMN role TEXT',
   },
+  {
+    // Operators' passkeys (WebAuthn credentials), a second factor beside one-time codes; transports a JSON array.
+    id: 'auth-013',
+    sql: `
+      CREATE TABLE operator_passkeys (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES operators(username),
+        name TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        transports TEXT NOT NULL DEFAULT '[]',
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER
+      );
+      CREATE INDEX operator_passkeys_username ON operator_passkeys(username, created_at);
+    `,
+  },
 ];

@@ -10,6 +10,7 @@ import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/cr
 import type {
   OperatorChange,
   OperatorListing,
+  OperatorPasskeyRecord,
   OperatorRecord,
   OperatorSessionRecord,
   OperatorStore,
@@ -29,6 +30,7 @@ import {
   operatorFromRow,
   operatorListingFromRow,
   operatorTokenFromRow,
+  passkeyFromRow,
   type Row,
   sessionFromRow,
   signingKeyFromRow,
@@ -421,7 +423,8 @@ export class SqliteOperatorStore implements OperatorStore {
   async listOperators(): Promise<OperatorListing[]> {
     const rows = this.db
       .prepare(
-        `SELECT o.*, t.enabled_at IS NOT NULL AS totp_enabled
+        `SELECT o.*, t.enabled_at IS NOT NULL AS totp_enabled,
+           (SELECT count(*) FROM operator_passkeys p WHERE p.username = o.username) AS passkeys
          FROM operators o LEFT JOIN operator_totp t ON t.username = o.username ORDER BY o.username`,
       )
       .all() as Row[];
@@ -437,6 +440,7 @@ export class SqliteOperatorStore implements OperatorStore {
         if (!row || row.accounts !== accountsColumn(ifAccounts)) return false;
       }
       this.db.prepare('DELETE FROM operator_totp WHERE username = ?').run(username);
+      this.db.prepare('DELETE FROM operator_passkeys WHERE username = ?').run(username);
       this.db.prepare('DELETE FROM operator_sessions WHERE username = ?').run(username);
       this.db.prepare('DELETE FROM operator_tokens WHERE username = ?').run(username);
       return this.db.prepare('DELETE FROM operators WHERE username = ?').run(username).changes === 1;
@@ -567,6 +571,56 @@ export class SqliteOperatorStore implements OperatorStore {
 
   async deleteTotp(username: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM operator_totp WHERE username = ?').run(username).changes === 1;
+  }
+
+  async addPasskey(passkey: OperatorPasskeyRecord): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO operator_passkeys (id, username, name, public_key, counter, transports, created_at, last_used_at)
+           SELECT ?, username, ?, ?, ?, ?, ?, ? FROM operators WHERE username = ?
+           ON CONFLICT (id) DO NOTHING`,
+        )
+        .run(
+          passkey.id,
+          passkey.name,
+          passkey.publicKey,
+          passkey.counter,
+          JSON.stringify(passkey.transports),
+          passkey.createdAt,
+          passkey.lastUsedAt,
+          passkey.username,
+        ).changes === 1
+    );
+  }
+
+  async listPasskeys(username: string): Promise<OperatorPasskeyRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM operator_passkeys WHERE username = ? ORDER BY created_at, id')
+      .all(username) as Row[];
+    return rows.map(passkeyFromRow);
+  }
+
+  async usePasskey(username: string, id: string, counter: number, usedAt: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE operator_passkeys SET counter = ?, last_used_at = ?
+           WHERE id = ? AND username = ? AND (? = 0 OR counter < ?)`,
+        )
+        .run(counter, usedAt, id, username, counter, counter).changes === 1
+    );
+  }
+
+  async deletePasskey(username: string, id: string): Promise<boolean> {
+    return (
+      this.db.prepare('DELETE FROM operator_passkeys WHERE id = ? AND username = ?').run(id, username)
+        .changes === 1
+    );
+  }
+
+  async deletePasskeys(username: string): Promise<number> {
+    return this.db.prepare('DELETE FROM operator_passkeys WHERE username = ?').run(username).changes;
   }
 }
 
