@@ -7,7 +7,7 @@ export const ERROR_CATALOGUE = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   reserved_namespace: { status: 400, title: 'The namespace name is reserved' },
   unauthorized: { status: 401, title: 'Authentication is required' },
-  mfa_required: { status: 401, title: 'A one-time code is required' },
+  mfa_required: { status: 401, title: 'A second factor is required' },
   mfa_setup_required: { status: 403, title: 'One-time codes must be set up first' },
   forbidden: { status: 403, title: 'The credential may not do this' },
   insufficient_scope: { status: 403, title: 'The token lacks the scope this needs' },

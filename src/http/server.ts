@@ -16,6 +16,7 @@ import { adminRoutes } from './routes/admin.js';
 import { adminBackupRoutes } from './routes/admin-backups.js';
 import { adminContextRoutes } from './routes/admin-context.js';
 import { adminOperatorRoutes } from './routes/admin-operators.js';
+import { adminPasskeyRoutes } from './routes/admin-passkeys.js';
 import { adminPolicyRoutes } from './routes/admin-policies.js';
 import { adminTotpRoutes } from './routes/admin-totp.js';
 import { contextV1Routes } from './routes/context-v1.js';
@@ -59,6 +60,7 @@ const ROUTE_MODULES: RouteModule[] = [
   adminBackupRoutes,
   adminOperatorRoutes,
   adminTotpRoutes,
+  adminPasskeyRoutes,
   webRoutes,
 ];
 

@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { hashPassword, verifyPassword } from '../core/auth/password.js';
 import { formatSecret, hashSecret, OPERATOR_TOKEN_PREFIX } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
@@ -11,6 +12,7 @@ import type {
 } from '../ports/operator-store.js';
 import type { ServiceContext } from './context.js';
 import type { LoginGuard } from './login-guard.js';
+import { OperatorPasskeys, type PasskeyView } from './operator-passkeys.js';
 import { OperatorTotp } from './operator-totp.js';
 
 export const SESSION_TTL_MS = 8 * 3_600_000;
@@ -114,24 +116,45 @@ export type OperatorView = Omit<OperatorRecord, 'passwordHash'>;
 /** An operator API token as lists show it: never the token itself, which is shown once, at creation. */
 export type OperatorTokenView = Omit<OperatorTokenRecord, 'tokenHash'>;
 
-/** Operators: people who sign in to the web app and the admin API. */
-/** The second step of a sign-in: the app's current code, or one of the recovery codes. */
+/**
+ * The second step of a sign-in: the app's current code, one of the recovery codes, or a passkey's answer (what the
+ * browser's navigator.credentials.get resolved to, as JSON).
+ */
 export interface SecondFactor {
   code?: string;
   recoveryCode?: string;
+  passkey?: AuthenticationResponseJSON;
 }
+
+/** The second factors an operator has: one-time codes (with their recovery codes), passkeys. */
+export type SecondFactorMethod = 'totp' | 'passkey';
+
+/** What a sign-in without its second factor is told, by the methods the operator has. */
+const ASK_FOR: Record<string, string> = {
+  totp: 'enter the 6-digit code from your authenticator app',
+  passkey: 'use your passkey to finish signing in',
+  'totp,passkey': 'use your passkey, or enter the 6-digit code from your authenticator app',
+};
+
+/** A wrong second factor where the password was given to change something: 403. */
+const forbidden = (detail: string) => new AppError('forbidden', detail);
+
+/** Operators: people who sign in to the web app and the admin API. */
 
 export class OperatorService {
   /** Token hash → the minute its last use was recorded, so a busy token costs one write a minute. */
   readonly #touched = new BoundedMap<string, number>(10_000);
-  /** One-time codes, the second factor of a sign-in (for operators who turned them on). */
+  /** One-time codes, a second factor of sign-in (for operators who turned them on). */
   readonly totp: OperatorTotp;
+  /** Passkeys, the other second factor (for operators who added some). */
+  readonly passkeys: OperatorPasskeys;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly guard: LoginGuard,
   ) {
     this.totp = new OperatorTotp(ctx);
+    this.passkeys = new OperatorPasskeys(ctx);
   }
 
   /**
@@ -156,10 +179,11 @@ export class OperatorService {
   }
 
   /**
-   * Checks a password and, for an operator who turned one-time codes on, the code or a recovery code (all
-   * rate-limited as one guard), then opens a session; returns the session id and its CSRF token, and after a
-   * recovery code how many are left. Without a code where one is needed, `mfa_required` (401) says so only once
-   * the password is right.
+   * Checks a password and, for an operator with a second factor, a passkey's answer, the one-time code or a recovery
+   * code (all rate-limited as one guard), then opens a session; returns the session id and its CSRF token, after a
+   * recovery code how many are left, after a passkey its name. Without a second factor where one is needed,
+   * `mfa_required` (401) says so only once the password is right, with the operator's `methods` and, when they have
+   * passkeys, the browser's options for one (`passkeyOptions`, a new challenge each time).
    */
   async signIn(
     username: string,
@@ -167,7 +191,13 @@ export class OperatorService {
     address: string,
     factor: SecondFactor = {},
     userAgent?: string,
-  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; recoveryCodesLeft?: number }> {
+  ): Promise<{
+    sessionId: string;
+    csrfToken: string;
+    expiresAt: number;
+    recoveryCodesLeft?: number;
+    passkey?: string;
+  }> {
     await this.guard.check(username, address);
     const operator = username.length <= 64 ? await this.ctx.store.operators.getOperator(username) : null;
     const ok = await verifyPassword(password, operator?.passwordHash ?? DUMMY_PASSWORD_HASH);
@@ -176,14 +206,38 @@ export class OperatorService {
       throw new AppError('unauthorized', 'wrong username or password');
     }
     const origin = { address, userAgent };
-    if (!(await this.totp.enabled(username))) return this.#openSession(username, origin);
-    if (factor.code === undefined && factor.recoveryCode === undefined)
-      throw new AppError('mfa_required', 'enter the 6-digit code from your authenticator app');
-    const left = await this.#secondFactor(username, factor, address, 'mfa_required');
+    const methods = await this.secondFactors(username);
+    if (methods.length === 0) return this.#openSession(username, origin);
+    const given = [factor.code, factor.recoveryCode, factor.passkey].filter((f) => f !== undefined).length;
+    if (given > 1)
+      throw new AppError('validation_failed', 'give one second factor: a code, a recovery code or a passkey');
+    const refuse = (detail: string) => this.#mfaRequired(username, methods, detail);
+    if (given === 0) throw await refuse(ASK_FOR[methods.join(',')] ?? (ASK_FOR.totp as string));
+    if (factor.passkey !== undefined) {
+      const passkey = await this.passkeys.accept(username, factor.passkey);
+      if (passkey === null) {
+        await this.guard.failed(username, address);
+        throw await refuse('the passkey was not accepted: try again or use another way');
+      }
+      return { ...(await this.#openSession(username, origin)), passkey };
+    }
+    const left = await this.#secondFactor(username, factor, address, refuse);
     return {
       ...(await this.#openSession(username, origin)),
       ...(left === null ? {} : { recoveryCodesLeft: left }),
     };
+  }
+
+  /** The second factors the operator has, one-time codes first; none: the password alone signs them in. */
+  async secondFactors(username: string): Promise<SecondFactorMethod[]> {
+    const [totp, passkeys] = await Promise.all([this.totp.enabled(username), this.passkeys.has(username)]);
+    return [...(totp ? (['totp'] as const) : []), ...(passkeys ? (['passkey'] as const) : [])];
+  }
+
+  /** The `mfa_required` answer: what the operator has, and the browser's options for a passkey when they have one. */
+  async #mfaRequired(username: string, methods: SecondFactorMethod[], detail: string): Promise<AppError> {
+    const passkeyOptions = methods.includes('passkey') ? await this.passkeys.signInOptions(username) : null;
+    return new AppError('mfa_required', detail, { methods, ...(passkeyOptions ? { passkeyOptions } : {}) });
   }
 
   /**
@@ -194,7 +248,7 @@ export class OperatorService {
     username: string,
     factor: SecondFactor,
     address: string,
-    refusal: 'mfa_required' | 'forbidden',
+    refuse: (detail: string) => AppError | Promise<AppError>,
   ): Promise<number | null> {
     if (factor.code !== undefined && factor.recoveryCode !== undefined)
       throw new AppError('validation_failed', 'give a code or a recovery code, not both');
@@ -202,11 +256,11 @@ export class OperatorService {
       const left = await this.totp.acceptRecoveryCode(username, factor.recoveryCode);
       if (left !== null) return left;
       await this.guard.failed(username, address);
-      throw new AppError(refusal, 'the recovery code is wrong or was used already');
+      throw await refuse('the recovery code is wrong or was used already');
     }
     if (!(await this.totp.accept(username, factor.code ?? ''))) {
       await this.guard.failed(username, address);
-      throw new AppError(refusal, 'the code is wrong or was used already: enter the next one');
+      throw await refuse('the code is wrong or was used already: enter the next one');
     }
     return null;
   }
@@ -217,7 +271,38 @@ export class OperatorService {
    */
   async mustSetUpTotp(identity: Pick<OperatorIdentity, 'username' | 'via'>): Promise<boolean> {
     if (this.ctx.settings.operatorTotp !== 'required' || identity.via !== 'session') return false;
-    return !(await this.totp.enabled(identity.username));
+    return (await this.secondFactors(identity.username)).length === 0;
+  }
+
+  /** Adds a passkey for yourself, proving the password (a session alone does not add a way in). */
+  async addPasskey(
+    username: string,
+    password: string,
+    name: string,
+    response: RegistrationResponseJSON,
+    address: string,
+  ): Promise<PasskeyView> {
+    await this.#proveOwnPassword(username, password, address);
+    return this.passkeys.register(username, name, response);
+  }
+
+  /** Removes one of your passkeys, proving the password. */
+  async removePasskey(username: string, password: string, id: string, address: string): Promise<PasskeyView> {
+    await this.#proveOwnPassword(username, password, address);
+    const passkey = (await this.passkeys.list(username)).find((p) => p.id === id);
+    if (!passkey || !(await this.passkeys.remove(username, id)))
+      throw new AppError('not_found', 'you have no passkey by this id');
+    return passkey;
+  }
+
+  /** An admin removes every passkey of an operator they manage (a lost device); how many. */
+  async resetPasskeys(username: string, by: OperatorManager): Promise<number> {
+    if (username === by.username)
+      throw new AppError('conflict', 'remove your own passkeys one by one, with your password');
+    await this.#managed(username, by);
+    const removed = await this.passkeys.removeAll(username);
+    if (removed === 0) throw new AppError('not_found', `${username} has no passkeys`);
+    return removed;
   }
 
   /**
@@ -232,7 +317,7 @@ export class OperatorService {
     address: string,
   ): Promise<void> {
     await this.#proveOwnPassword(username, password, address);
-    await this.#secondFactor(username, factor, address, 'forbidden');
+    await this.#secondFactor(username, factor, address, forbidden);
     await this.totp.remove(username);
   }
 
@@ -245,7 +330,7 @@ export class OperatorService {
   ): Promise<string[]> {
     if (!(await this.totp.enabled(username))) throw new AppError('conflict', 'turn one-time codes on first');
     await this.#proveOwnPassword(username, password, address);
-    await this.#secondFactor(username, { code }, address, 'forbidden');
+    await this.#secondFactor(username, { code }, address, forbidden);
     return this.totp.replaceRecoveryCodes(username);
   }
 
@@ -388,7 +473,7 @@ export class OperatorService {
   /** The operators `by` sees: themselves and those they manage (an operator of every account: every operator). */
   async listOperators(
     by: OperatorManager = COMMAND_LINE,
-  ): Promise<(OperatorView & { totpEnabled: boolean })[]> {
+  ): Promise<(OperatorView & { totpEnabled: boolean; passkeys: number })[]> {
     return (await this.ctx.store.operators.listOperators())
       .filter((o) => o.username === by.username || manages(by, o))
       .map(({ passwordHash: _, ...view }) => view);

@@ -1,5 +1,5 @@
 /**
- * Admin routes about the caller alone (their session, password, one-time codes and API tokens) and the accounts
+ * Admin routes about the caller alone (their session, password, one-time codes, passkeys and API tokens) and the accounts
  * list, which answers only what the caller may see: open to every operator, whatever their role or accounts.
  */
 export const OWN_ROUTES: readonly string[] = [
@@ -15,6 +15,10 @@ export const OWN_ROUTES: readonly string[] = [
   'POST /api/admin/totp/enable',
   'POST /api/admin/totp/disable',
   'POST /api/admin/totp/recovery-codes',
+  'GET /api/admin/passkeys',
+  'POST /api/admin/passkeys/options',
+  'POST /api/admin/passkeys',
+  'POST /api/admin/passkeys/{id}/remove',
   'GET /api/admin/sessions',
   'DELETE /api/admin/sessions/{id}',
   'DELETE /api/admin/sessions',
@@ -31,6 +35,7 @@ export const MANAGED_ROUTES: readonly string[] = [
   'DELETE /api/admin/operators/{username}',
   'DELETE /api/admin/operators/{username}/sessions',
   'DELETE /api/admin/operators/{username}/totp',
+  'DELETE /api/admin/operators/{username}/passkeys',
 ];
 
 /**

@@ -11,10 +11,18 @@ export { freePort } from './net.js';
 
 export const SERVER_ADMIN_PASSWORD = 'integration-admin-password';
 
-/** A real node listening on a free loopback port, over SQLite in a temporary DATA_DIR. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<{
+/**
+ * A real node listening on a free loopback port, over SQLite in a temporary DATA_DIR. With `localhostIssuer`, its
+ * ISSUER is `http://localhost:<port>`: passkeys (WebAuthn) need a domain name, where the default names 127.0.0.1.
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { localhostIssuer?: boolean } = {},
+): Promise<{
   server: RunningServer;
   url: string;
+  /** The server's ISSUER, the origin a browser must use for passkeys. */
+  issuer: string;
   logs: string[];
   stop(): Promise<void>;
 }> {
@@ -33,6 +41,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ORCHESTRATOR_ADMIN_PASSWORD: SERVER_ADMIN_PASSWORD,
     ORCHESTRATOR_MASTER_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'info',
+    ...(options.localhostIssuer ? { ISSUER: `http://localhost:${port}` } : {}),
     ...env,
   });
   const server = await startServer(base, stream);
@@ -40,6 +49,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     server,
     url,
+    issuer: base.issuer,
     logs,
     stop: async () => {
       await server.stop();

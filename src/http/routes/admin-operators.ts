@@ -87,6 +87,7 @@ const operatorView = (o: ServiceOperatorView) => ({
 const OperatorListing = Type.Object({
   ...OperatorView.properties,
   totpEnabled: Type.Boolean({ description: 'their sign-in asks for a one-time code' }),
+  passkeys: Type.Integer({ description: 'how many passkeys they may sign in with (a second factor)' }),
 });
 const Username = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
 const Password = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 });
@@ -122,6 +123,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       (await services.operators.listOperators(operatorOf(request))).map((o) => ({
         ...operatorView(o),
         totpEnabled: o.totpEnabled,
+        passkeys: o.passkeys,
       })),
   );
 

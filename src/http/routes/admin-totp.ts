@@ -15,9 +15,9 @@ const RecoveryCodes = Type.Object({
 });
 
 /** A second factor is managed from a signed-in session: an API token is no proof of the person. */
-function fromSession(identity: OperatorIdentity | null): OperatorIdentity {
+export function fromSession(identity: OperatorIdentity | null, what = 'one-time codes'): OperatorIdentity {
   if (identity?.via !== 'session')
-    throw new AppError('forbidden', 'manage one-time codes from a signed-in session, not with an API token');
+    throw new AppError('forbidden', `manage ${what} from a signed-in session, not with an API token`);
   return identity;
 }
 

@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { RECOVERY_CODE_PATTERN } from '../../core/auth/recovery-codes.js';
@@ -19,6 +20,7 @@ import { operatorActor, operatorOf } from '../actor.js';
 import { clearSessionCookie, everyAccountNeeded, sessionCookie, setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 import { OperatorAccounts, Role } from './admin-operators.js';
+import { PasskeyAssertion } from './admin-passkeys.js';
 import { iso, NullableTime } from './times.js';
 
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
@@ -81,6 +83,12 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       schema: {
         tags: ['admin'],
         summary: 'Operator sign-in; sets the session cookie',
+        description:
+          'For an operator with a second factor, a right password without one (or with a wrong one) is answered 401 ' +
+          '`mfa_required` with `methods` (the second factors the operator has: `totp` — a one-time code or a recovery ' +
+          'code — and `passkey`) and, with passkeys, `passkeyOptions` (PublicKeyCredentialRequestOptionsJSON for ' +
+          'navigator.credentials.get, good once for 5 minutes); post the sign-in again with `code`, `recoveryCode` or ' +
+          '`passkey`.',
         body: Type.Object(
           {
             username: Type.String({ minLength: 1, maxLength: 64 }),
@@ -97,6 +105,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
                 description: 'instead of `code`: one of the recovery codes, each good once',
               }),
             ),
+            passkey: Type.Optional(PasskeyAssertion),
           },
           { additionalProperties: false },
         ),
@@ -112,22 +121,19 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       },
     },
     async (request, reply) => {
-      const { username, password, code, recoveryCode } = request.body;
+      const { username, password, code, recoveryCode, passkey } = request.body;
       const session = await services.operators.signIn(
         username,
         password,
         request.ip,
-        { code, recoveryCode },
+        { code, recoveryCode, passkey: passkey as AuthenticationResponseJSON | undefined },
         request.headers['user-agent'],
       );
       const left = session.recoveryCodesLeft;
-      await recordAudit(
-        services.ctx,
-        { name: username, address: request.ip },
-        null,
-        'operator.signed-in',
-        left === undefined ? {} : { recoveryCodeUsed: true, recoveryCodesLeft: left },
-      );
+      await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.signed-in', {
+        ...(left === undefined ? {} : { recoveryCodeUsed: true, recoveryCodesLeft: left }),
+        ...(session.passkey === undefined ? {} : { passkey: session.passkey }),
+      });
       setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
       return reply.header('cache-control', 'no-store').send({
         username,

@@ -17,7 +17,7 @@ export class ApiError extends Error {
     readonly retryAfter: number | null,
     /** The problem's `code` (`mfa_required`, `conflict`…), when the body had one. */
     readonly code: string | null = null,
-    /** The whole problem body, for the fields some refusals add (`reusableAt`…). */
+    /** The whole problem body, for the fields some refusals add (`reusableAt`, `methods`, `passkeyOptions`…). */
     readonly problem: Record<string, unknown> = {},
   ) {
     super(detail);
@@ -40,8 +40,8 @@ export function setUnauthorizedHandler(handler: () => void): void {
 let onSetupRequired: () => void = () => {};
 
 /**
- * Called when the server holds a call back until one-time codes are set up (403 `mfa_setup_required`, with
- * OPERATOR_TOTP=required): after this operator turned theirs off, say.
+ * Called when the server holds a call back until a second factor is set up (403 `mfa_setup_required`, with
+ * OPERATOR_TOTP=required): after this operator turned their codes off, or removed their last passkey, say.
  */
 export function setSetupRequiredHandler(handler: () => void): void {
   onSetupRequired = handler;

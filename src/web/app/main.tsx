@@ -75,7 +75,7 @@ function App() {
 
   useEffect(() => {
     setUnauthorizedHandler(() => ended('Your session has ended. Sign in again.'));
-    // Codes turned off where they are required: the session says so, and the setup page takes over.
+    // The last second factor gone where one is required: the session says so, and the setup page takes over.
     setSetupRequiredHandler(() => {
       fetchSignedIn()
         .then(setSession)
@@ -131,7 +131,7 @@ function App() {
     );
   }
   if (session.totpSetupRequired) {
-    // The server holds everything else back (403) until the codes are on: ask for them, and nothing else.
+    // The server holds everything else back (403) until codes or a passkey are set up: ask for them, nothing else.
     return (
       <Shell operator={session} current={null} signingOut={signingOut} onSignOut={signOut}>
         <TotpRequiredPage

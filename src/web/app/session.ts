@@ -16,7 +16,10 @@ export interface SignedIn {
    * admin of some accounts manages the operators of some of theirs.
    */
   accounts: string[] | null;
-  /** The server requires one-time codes (OPERATOR_TOTP=required) and this operator has yet to set them up. */
+  /**
+   * The server requires a second factor (OPERATOR_TOTP=required) and this operator has neither one-time codes nor
+   * a passkey yet.
+   */
   totpSetupRequired: boolean;
 }
 

@@ -3,13 +3,13 @@ import type { Role } from '../session.js';
 import { type Ended, sessionsInWords } from './your-sessions.js';
 
 /** What an admin confirms before it is done to another operator. */
-export type OperatorAction = 'end-sessions' | 'reset-codes' | 'remove';
+export type OperatorAction = 'end-sessions' | 'reset-codes' | 'remove-passkeys' | 'remove';
 
 interface Confirmation {
   title: string;
   label: string;
   /** The call, after `/api/admin/operators/{username}`; each is a DELETE. */
-  path: '' | '/totp' | '/sessions';
+  path: '' | '/totp' | '/passkeys' | '/sessions';
   /** What happens, in the dialog. */
   text: (username: string) => ComponentChildren;
   /** The notice once it is done, with what the server answered. */
@@ -48,6 +48,20 @@ export const CONFIRMATIONS: Record<OperatorAction, Confirmation> = {
     done: (username) =>
       `The one-time codes of ${username} were removed: they sign in with their password alone, and may set up codes again.`,
   },
+  'remove-passkeys': {
+    title: "Remove this operator's passkeys?",
+    label: 'Remove passkeys',
+    path: '/passkeys',
+    text: (username) => (
+      <p>
+        <strong>Every passkey of {username} stops working</strong>: they sign in with their password, and a
+        one-time code if those are on, until they add a passkey again. Do this when they lost the device or
+        the security key that held one. Their sessions and API tokens go on working.
+      </p>
+    ),
+    done: (username) =>
+      `The passkeys of ${username} were removed: they sign in without one, and may add new ones.`,
+  },
   remove: {
     title: 'Remove this operator?',
     label: 'Remove',
@@ -64,7 +78,7 @@ export const CONFIRMATIONS: Record<OperatorAction, Confirmation> = {
 
 /**
  * An admin's controls for another operator, among the buttons of their row: give the other role, change their
- * accounts, end their sessions, remove their codes, or remove them.
+ * accounts, end their sessions, remove their codes or their passkeys, or remove them.
  */
 export function OperatorControls({
   operator,
@@ -73,7 +87,7 @@ export function OperatorControls({
   onChangeAccounts,
   onConfirm,
 }: {
-  operator: { username: string; role: Role; totpEnabled: boolean };
+  operator: { username: string; role: Role; totpEnabled: boolean; passkeys: number };
   busy: boolean;
   onChangeRole: () => void;
   onChangeAccounts: () => void;
@@ -103,6 +117,7 @@ export function OperatorControls({
       </button>
       {confirming('end-sessions')}
       {operator.totpEnabled ? confirming('reset-codes') : null}
+      {operator.passkeys > 0 ? confirming('remove-passkeys') : null}
       {confirming('remove')}
     </>
   );

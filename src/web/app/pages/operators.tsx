@@ -20,6 +20,8 @@ interface Operator {
   createdAt: string;
   /** Whether their sign-in asks for a one-time code. */
   totpEnabled: boolean;
+  /** How many passkeys they have; any of them confirms their sign-in. */
+  passkeys: number;
 }
 
 /** What an admin confirms before it is done to another operator. */
@@ -42,8 +44,8 @@ const YOURS =
 /**
  * The operators the signed-in one sees, with their roles and accounts: every operator, or (limited to some
  * accounts) themselves and the operators whose accounts are all among theirs. An admin adds others, changes their
- * roles and accounts and removes them (never themselves); everyone changes their own password, sessions and
- * one-time codes.
+ * roles and accounts and removes them (never themselves); everyone changes their own password, sessions, one-time
+ * codes and passkeys.
  */
 export function OperatorsPage({ operator }: { operator: SignedIn }) {
   const everyAccount = ofEveryAccount(operator);
@@ -118,7 +120,14 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
           <table>
             <TableHead
               caption="Operators, by username"
-              columns={['Username', 'Role', 'Accounts', 'Added', admin ? 'Codes' : null]}
+              columns={[
+                'Username',
+                'Role',
+                'Accounts',
+                'Added',
+                admin ? 'Codes' : null,
+                admin ? 'Passkeys' : null,
+              ]}
               actions
             />
             <tbody>
@@ -131,6 +140,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
                     <time dateTime={o.createdAt}>{formatTime(o.createdAt)}</time>
                   </td>
                   {admin ? <td>{o.totpEnabled ? 'On' : 'Off'}</td> : null}
+                  {admin ? <td>{o.passkeys > 0 ? o.passkeys : 'None'}</td> : null}
                   <td>
                     <span class="row-controls">
                       <button type="button" class="button-secondary" onClick={() => setWatching(o.username)}>
@@ -166,7 +176,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
           }}
         />
       ) : null}
-      <OwnSignIn onTotpChanged={() => void load()} />
+      <OwnSignIn onSecondFactorChanged={() => void load()} />
       <ActivityDialog username={watching} everyAccount={everyAccount} onClose={() => setWatching(null)} />
       <ChangeAccountsDialog
         target={scoping}

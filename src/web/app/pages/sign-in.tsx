@@ -1,27 +1,60 @@
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, messageOf } from '../api.js';
 import { RECOVERY_CODE_INPUT } from '../components/recovery-codes.js';
-import { Notice, PageHeading, TextField } from '../components/ui.js';
+import { FieldErrorText, Notice, PageHeading, TextField } from '../components/ui.js';
+import { NO_PASSKEYS_HERE, passkeysSupported, promptForPasskey } from '../passkeys.js';
 import { fetchSignedIn, type SignedIn } from '../session.js';
 
 const CODE_FIELD = 'sign-in-code';
+const PASSKEY_BUTTON = 'sign-in-passkey';
 
-/** What a refused sign-in means: ask for the code (or say why it was refused), start over, or say why. */
+/** A second factor an operator may have: "totp" takes a one-time code or a recovery code. */
+type SecondFactor = 'totp' | 'passkey';
+
+/** What the server asks for after a right password (401 `mfa_required`): one of this operator's second factors. */
+interface SecondStep {
+  methods: SecondFactor[];
+  /** For the browser's passkey prompt; each answer brings new ones, as a challenge is good once. */
+  passkeyOptions: PublicKeyCredentialRequestOptionsJSON | null;
+}
+
+/** What was sent: the password alone, or with a code (or recovery code), or with a passkey. */
+type Sent = 'password' | 'code' | 'passkey';
+
+/** What a refused sign-in means: ask for a second factor (or say why one was refused), start over, or say why. */
 type Refusal =
+  | { kind: 'second-step'; step: SecondStep; detail: string }
   | { kind: 'code'; detail: string }
   | { kind: 'password'; text: string }
   | { kind: 'page'; text: string };
 
-function refusal(failure: unknown, askedForCode: boolean, recovery: boolean): Refusal {
+function secondStepOf(problem: Record<string, unknown>): SecondStep {
+  const options = problem.passkeyOptions;
+  const passkeyOptions =
+    typeof options === 'object' && options !== null
+      ? (options as PublicKeyCredentialRequestOptionsJSON)
+      : null;
+  const listed = Array.isArray(problem.methods) ? problem.methods : [];
+  const methods = (['passkey', 'totp'] as const).filter(
+    (m) => listed.includes(m) && (m !== 'passkey' || passkeyOptions !== null),
+  );
+  // A server that names no method asks for a one-time code, as before passkeys.
+  return { methods: methods.length > 0 ? methods : ['totp'], passkeyOptions };
+}
+
+function refusal(failure: unknown, sent: Sent, recovery: boolean): Refusal {
   if (failure instanceof ApiError && failure.status === 401) {
-    if (failure.code === 'mfa_required') return { kind: 'code', detail: failure.detail };
+    if (failure.code === 'mfa_required') {
+      return { kind: 'second-step', step: secondStepOf(failure.problem), detail: failure.detail };
+    }
     return { kind: 'password', text: 'Wrong username or password. Try again.' };
   }
   if (failure instanceof ApiError && failure.status === 429) {
     const wait = failure.retryAfter ? `${failure.retryAfter} seconds` : 'a minute';
     return { kind: 'page', text: `Too many failed sign-ins. Wait ${wait} before trying again.` };
   }
-  if (askedForCode && failure instanceof ApiError && failure.errors.length > 0) {
+  if (sent === 'code' && failure instanceof ApiError && failure.errors.length > 0) {
     const detail = recovery
       ? 'Enter a recovery code as you saved it, such as abcd-efgh-jkmn-pqrs.'
       : 'Enter the 6 digits your authenticator app shows.';
@@ -30,11 +63,19 @@ function refusal(failure: unknown, askedForCode: boolean, recovery: boolean): Re
   return { kind: 'page', text: messageOf(failure) };
 }
 
+/** The sentence that opens the second step. */
+function asksFor(methods: SecondFactor[]): string {
+  const passkey = methods.includes('passkey');
+  const code = methods.includes('totp');
+  const what = passkey && code ? 'a passkey or a one-time code' : passkey ? 'a passkey' : 'a one-time code';
+  return `Your sign-in asks for ${what} as well.`;
+}
+
 /**
- * Operator sign-in: a clear message on a wrong password, and on too many attempts. For an operator with one-time
- * codes on, the server answers a right password with 401 `mfa_required`; the page then asks for the code (or a
- * recovery code) and sends the name and password again with it. After a recovery code, `onSignedIn` learns how
- * many are left.
+ * Operator sign-in: a clear message on a wrong password, and on too many attempts. For an operator with a second
+ * factor, the server answers a right password with 401 `mfa_required`, naming the ones they have; the page then
+ * offers their passkey (the browser's prompt) and asks for the code (or a recovery code), and sends the name and
+ * password again with the one given. After a recovery code, `onSignedIn` learns how many are left.
  */
 export function SignInPage({
   onSignedIn,
@@ -43,44 +84,48 @@ export function SignInPage({
 }) {
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
-  const [askingForCode, setAskingForCode] = useState(false);
+  /** The second step, once the password was right; null on the first. */
+  const [step, setStep] = useState<SecondStep | null>(null);
   const [code, setCode] = useState('');
   /** The code step asks for a recovery code instead of the app's. */
   const [useRecovery, setUseRecovery] = useState(false);
   const [codeError, setCodeError] = useState<string | undefined>(undefined);
-  /** Counts the answers that asked for a code, so that each one puts the focus back on the field. */
-  const [codeAsked, setCodeAsked] = useState(0);
+  const [passkeyError, setPasskeyError] = useState<string | undefined>(undefined);
+  /** What takes the focus next: a new object each time, so that asking again moves it back. */
+  const [focus, setFocus] = useState<{ id: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The browser's passkey prompt is open. */
+  const [prompting, setPrompting] = useState(false);
 
-  // The code field takes the focus when it appears and after a wrong code, so that its error is read out.
+  // The code field (or the passkey button) takes the focus when it appears and after a refusal, so that its error
+  // is read out.
   useEffect(() => {
-    if (codeAsked > 0) document.getElementById(CODE_FIELD)?.focus();
-  }, [codeAsked]);
+    if (focus) document.getElementById(focus.id)?.focus();
+  }, [focus]);
 
   function switchCode() {
     setUseRecovery(!useRecovery);
     setCode('');
     setCodeError(undefined);
-    setCodeAsked((n) => n + 1);
+    setFocus({ id: CODE_FIELD });
   }
 
   function startOver() {
-    setAskingForCode(false);
+    setStep(null);
     setUseRecovery(false);
-    setCodeAsked(0);
+    setFocus(null);
     setPassword('');
     setCode('');
     setCodeError(undefined);
+    setPasskeyError(undefined);
     setError(null);
   }
 
-  async function submit(event: Event) {
-    event.preventDefault();
+  async function signIn(factor: Record<string, unknown>, sent: Sent) {
     setBusy(true);
     setError(null);
     try {
-      const factor = askingForCode ? (useRecovery ? { recoveryCode: code } : { code }) : {};
       const answer = await api.post<{ recoveryCodesLeft?: number }>('/api/admin/login', {
         username,
         password,
@@ -89,19 +134,27 @@ export function SignInPage({
       // The sign-in answers the name, not the role: the session says both, with the CSRF token.
       onSignedIn(await fetchSignedIn(), answer.recoveryCodesLeft ?? null);
     } catch (failure) {
-      const refused = refusal(failure, askingForCode, useRecovery);
+      const refused = refusal(failure, sent, useRecovery);
       setCode('');
+      if (refused.kind === 'second-step') {
+        // The first answer only asks; a later one says why the code, or the passkey, was refused.
+        setStep(refused.step);
+        setCodeError(sent === 'code' ? refused.detail : undefined);
+        setPasskeyError(sent === 'passkey' ? refused.detail : undefined);
+        const offersPasskey = refused.step.methods.includes('passkey') && passkeysSupported;
+        setFocus({ id: sent === 'code' || !offersPasskey ? CODE_FIELD : PASSKEY_BUTTON });
+        return;
+      }
       if (refused.kind === 'code') {
-        // The first answer only asks for the code; a later one says why the code was refused.
-        setCodeError(askingForCode ? refused.detail : undefined);
-        setAskingForCode(true);
-        setCodeAsked((n) => n + 1);
+        setCodeError(refused.detail);
+        setFocus({ id: CODE_FIELD });
         return;
       }
       setCodeError(undefined);
-      // The password is kept for the code step only: a wrong one (or any failure before the code) clears it.
-      if (refused.kind === 'password' || !askingForCode) {
-        setAskingForCode(false);
+      setPasskeyError(undefined);
+      // The password is kept for the second step only: a wrong one (or any failure before it) clears it.
+      if (refused.kind === 'password' || sent === 'password') {
+        setStep(null);
         setPassword('');
       }
       setError(refused.text);
@@ -110,49 +163,89 @@ export function SignInPage({
     }
   }
 
+  function submit(event: Event) {
+    event.preventDefault();
+    if (step === null) void signIn({}, 'password');
+    else void signIn(useRecovery ? { recoveryCode: code } : { code }, 'code');
+  }
+
+  async function signInWithPasskey() {
+    if (!step?.passkeyOptions) return;
+    setError(null);
+    setCodeError(undefined);
+    setPasskeyError(undefined);
+    setPrompting(true);
+    try {
+      const passkey = await promptForPasskey(step.passkeyOptions);
+      setPrompting(false);
+      await signIn({ passkey }, 'passkey');
+    } catch (failure) {
+      // Closed, timed out or none found: said at the button, which takes the focus back to try again.
+      setPasskeyError(messageOf(failure));
+      setFocus({ id: PASSKEY_BUTTON });
+    } finally {
+      setPrompting(false);
+    }
+  }
+
+  const offersCode = step?.methods.includes('totp') ?? false;
+  const offersPasskey = step?.methods.includes('passkey') ?? false;
   return (
     <div class="narrow">
       <PageHeading title="Sign in">Sign in</PageHeading>
       <p>Sign in as an operator to manage accounts, their API credentials, policies and context.</p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       <form onSubmit={submit} class="card" aria-label="Sign in">
-        {askingForCode ? (
+        {step ? (
           <>
             <p>
-              Signing in as <strong>{username}</strong>. Your sign-in asks for a one-time code as well.
+              Signing in as <strong>{username}</strong>. {asksFor(step.methods)}
             </p>
-            {useRecovery ? (
-              <TextField
-                key="recovery-code"
-                id={CODE_FIELD}
-                label="Recovery code"
-                value={code}
-                onValue={setCode}
-                error={codeError}
-                {...RECOVERY_CODE_INPUT}
+            {offersPasskey ? (
+              <PasskeyStep
+                busy={busy || prompting}
+                prompting={prompting}
+                error={passkeyError}
+                alone={!offersCode}
+                onUse={() => void signInWithPasskey()}
               />
-            ) : (
-              <TextField
-                key="code"
-                id={CODE_FIELD}
-                label="One-time code"
-                value={code}
-                onValue={(value) => setCode(value.replace(/\s/g, ''))}
-                hint="The 6 digits your authenticator app shows now; a new code comes every 30 seconds."
-                error={codeError}
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                pattern="[0-9]{6}"
-                maxLength={6}
-                spellcheck={false}
-                required
-              />
-            )}
-            <p>
-              <button type="button" class="button-text" disabled={busy} onClick={switchCode}>
-                {useRecovery ? 'Use a code from the app instead' : 'Use a recovery code instead'}
-              </button>
-            </p>
+            ) : null}
+            {offersCode ? (
+              <>
+                {useRecovery ? (
+                  <TextField
+                    key="recovery-code"
+                    id={CODE_FIELD}
+                    label="Recovery code"
+                    value={code}
+                    onValue={setCode}
+                    error={codeError}
+                    {...RECOVERY_CODE_INPUT}
+                  />
+                ) : (
+                  <TextField
+                    key="code"
+                    id={CODE_FIELD}
+                    label="One-time code"
+                    value={code}
+                    onValue={(value) => setCode(value.replace(/\s/g, ''))}
+                    hint="The 6 digits your authenticator app shows now; a new code comes every 30 seconds."
+                    error={codeError}
+                    inputMode="numeric"
+                    autoComplete="one-time-code"
+                    pattern="[0-9]{6}"
+                    maxLength={6}
+                    spellcheck={false}
+                    required
+                  />
+                )}
+                <p>
+                  <button type="button" class="button-text" disabled={busy} onClick={switchCode}>
+                    {useRecovery ? 'Use a code from the app instead' : 'Use a recovery code instead'}
+                  </button>
+                </p>
+              </>
+            ) : null}
           </>
         ) : (
           <>
@@ -175,9 +268,9 @@ export function SignInPage({
             />
           </>
         )}
-        {askingForCode ? (
+        {step ? (
           <div class="actions">
-            <SignInButton busy={busy} />
+            {offersCode ? <SignInButton busy={busy} secondary={offersPasskey && passkeysSupported} /> : null}
             <button type="button" class="button-secondary" disabled={busy} onClick={startOver}>
               Start over
             </button>
@@ -190,9 +283,51 @@ export function SignInPage({
   );
 }
 
-function SignInButton({ busy }: { busy: boolean }) {
+/**
+ * The passkey part of the second step: the button that opens the browser's prompt, with why the last try failed
+ * tied to it; in a browser without WebAuthn, that it cannot be used here.
+ */
+function PasskeyStep({
+  busy,
+  prompting,
+  error,
+  alone,
+  onUse,
+}: {
+  busy: boolean;
+  prompting: boolean;
+  error: string | undefined;
+  /** No code may be given instead. */
+  alone: boolean;
+  onUse: () => void;
+}) {
+  if (!passkeysSupported) return <Notice kind="warning">{NO_PASSKEYS_HERE}</Notice>;
+  const hintId = `${PASSKEY_BUTTON}-hint`;
+  const errorId = `${PASSKEY_BUTTON}-error`;
   return (
-    <button type="submit" disabled={busy}>
+    <div class="field">
+      <button
+        type="button"
+        id={PASSKEY_BUTTON}
+        disabled={busy}
+        onClick={onUse}
+        aria-describedby={error ? `${hintId} ${errorId}` : hintId}
+      >
+        {prompting ? 'Waiting for your passkey…' : 'Use a passkey'}
+      </button>
+      <p class="hint" id={hintId}>
+        Your browser asks for it: unlock it with this device's screen lock or fingerprint, or touch your
+        security key.
+        {alone ? ' Lost the device that holds it? An admin can remove your passkeys.' : null}
+      </p>
+      <FieldErrorText id={errorId} error={error} />
+    </div>
+  );
+}
+
+function SignInButton({ busy, secondary = false }: { busy: boolean; secondary?: boolean }) {
+  return (
+    <button type="submit" class={secondary ? 'button-secondary' : undefined} disabled={busy}>
       {busy ? 'Signing in…' : 'Sign in'}
     </button>
   );
