@@ -59,6 +59,8 @@ export async function createTestApp(
     adminNetworks?: string[];
     /** TRUST_PROXY as parsed: which X-Forwarded-For hops to believe. */
     trustProxy?: boolean | number | string[];
+    /** ISSUER; `ISSUER` (a domain name) by default. */
+    issuer?: string;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -89,7 +91,7 @@ export async function createTestApp(
     log: logger,
     masterKey: randomBytes(32),
     settings: {
-      issuer: ISSUER,
+      issuer: options.issuer ?? ISSUER,
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
       contextMaxRetentionSeconds: 13 * 31 * 86_400,
       signingPlace: options.signingPlace ?? 'event-loop',

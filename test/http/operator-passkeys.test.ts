@@ -1,0 +1,452 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { totpCode } from '../../src/core/auth/totp.js';
+import { ADMIN_PASSWORD, caller, createTestApp, ISSUER, signIn, type TestApp } from '../helpers/app.js';
+import { SoftPasskey } from '../helpers/webauthn.js';
+
+type Headers = Record<string, string>;
+interface CreationOptions {
+  challenge: string;
+  rp: { id: string; name: string };
+  user: { id: string; name: string };
+  excludeCredentials?: { id: string }[];
+}
+interface RequestOptions {
+  challenge: string;
+  rpId: string;
+  allowCredentials: { id: string }[];
+}
+interface Listed {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
+  let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signIn>>;
+  const call = caller(() => t);
+  const login = (username: string, password: string, second: Record<string, unknown> = {}) =>
+    t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username, password, ...second } });
+  const options = async (headers: Headers) => {
+    const response = await call('POST', '/api/admin/passkeys/options', headers, {});
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal(response.headers['cache-control'], 'no-store');
+    return response.json().options as CreationOptions;
+  };
+  const add = (headers: Headers, body: Record<string, unknown>) =>
+    call('POST', '/api/admin/passkeys', headers, {
+      name: 'Laptop',
+      currentPassword: ADMIN_PASSWORD,
+      ...body,
+    });
+  const listed = async (headers: Headers) =>
+    (await call('GET', '/api/admin/passkeys', headers)).json().passkeys as Listed[];
+  /** The password alone: the mfa_required answer and its options. */
+  const asked = async (username = 'admin', password = ADMIN_PASSWORD) => {
+    const response = await login(username, password);
+    assert.equal(response.statusCode, 401, response.body);
+    const body = response.json();
+    assert.equal(body.code, 'mfa_required');
+    return body as { detail: string; methods: string[]; passkeyOptions?: RequestOptions };
+  };
+  const events = async (action: string) =>
+    (
+      (await call('GET', '/api/admin/audit?limit=100', admin.headers)).json() as {
+        action: string;
+        detail: Record<string, unknown>;
+      }[]
+    ).filter((e) => e.action === action);
+
+  before(async () => {
+    t = await createTestApp({ store: 'sqlite' });
+    admin = await signIn(t);
+  });
+  after(async () => t.close());
+
+  const key = new SoftPasskey(ISSUER);
+
+  test('added from a session with the password: listed, audited; the same options serve once', async () => {
+    assert.deepEqual((await call('GET', '/api/admin/passkeys', admin.headers)).json(), {
+      available: true,
+      reason: null,
+      passkeys: [],
+    });
+    const creation = await options(admin.headers);
+    assert.equal(creation.rp.id, 'orchestrator.test', "the RP ID is ISSUER's host");
+    assert.equal(creation.user.name, 'admin');
+    assert.notEqual(Buffer.from(creation.user.id, 'base64url').toString(), 'admin', 'no name in the handle');
+
+    const wrongPassword = await add(admin.headers, {
+      currentPassword: 'not it',
+      response: key.register(creation),
+    });
+    assert.equal(wrongPassword.statusCode, 403, wrongPassword.body);
+    assert.equal(wrongPassword.json().detail, 'the current password is wrong');
+    assert.deepEqual(await listed(admin.headers), [], 'nothing added');
+
+    const fresh = await options(admin.headers);
+    const made = await add(admin.headers, { name: '  Laptop  ', response: key.register(fresh) });
+    assert.equal(made.statusCode, 201, made.body);
+    assert.deepEqual(made.json(), {
+      id: key.credentialId,
+      name: 'Laptop',
+      createdAt: new Date(t.clock.now()).toISOString(),
+      lastUsedAt: null,
+    });
+    assert.deepEqual(await listed(admin.headers), [made.json()]);
+    assert.deepEqual(
+      (await events('operator.passkey-added')).map((e) => e.detail),
+      [{ username: 'admin', passkey: 'Laptop' }],
+    );
+
+    const again = await add(admin.headers, { response: new SoftPasskey(ISSUER).register(fresh) });
+    assert.equal(again.statusCode, 400, 'the options were used');
+    assert.match(again.json().detail, /does not verify, or its request expired or was used/);
+    const next = await options(admin.headers);
+    assert.deepEqual(
+      next.excludeCredentials?.map((c) => c.id),
+      [key.credentialId],
+      'no second registration',
+    );
+    const twice = await add(admin.headers, { response: key.register(next) });
+    assert.equal(twice.statusCode, 409, twice.body);
+    assert.equal(twice.json().detail, 'this passkey is registered already');
+  });
+
+  test("the browser's answer must be for this server, this operator, and in time", async () => {
+    const other = new SoftPasskey(ISSUER);
+    const refusals: [string, () => Promise<Record<string, unknown>>][] = [
+      [
+        'another origin',
+        async () => other.register(await options(admin.headers), { origin: 'http://evil.test' }),
+      ],
+      ['another RP ID', async () => other.register(await options(admin.headers), { rpId: 'evil.test' })],
+      [
+        'a challenge of its own',
+        async () =>
+          other.register({
+            challenge: Buffer.alloc(39, 7).toString('base64url'),
+            rp: { id: 'orchestrator.test' },
+          }),
+      ],
+      [
+        'expired options',
+        async () => {
+          const old = await options(admin.headers);
+          t.clock.advance(5 * 60_000);
+          return other.register(old);
+        },
+      ],
+      [
+        "another operator's options",
+        async () => {
+          await call('POST', '/api/admin/operators', admin.headers, {
+            username: 'pat',
+            password: 'pat password long',
+            role: 'viewer',
+          });
+          return other.register(await options((await signIn(t, 'pat', 'pat password long')).headers));
+        },
+      ],
+      [
+        'sign-in options',
+        async () => {
+          const { passkeyOptions } = await asked();
+          return other.register({
+            challenge: passkeyOptions?.challenge ?? '',
+            rp: { id: 'orchestrator.test' },
+          });
+        },
+      ],
+    ];
+    for (const [what, answer] of refusals) {
+      const response = await add(admin.headers, { name: 'Other', response: await answer() });
+      assert.equal(response.statusCode, 400, `${what}: ${response.body}`);
+    }
+    assert.deepEqual(
+      (await listed(admin.headers)).map((p) => p.name),
+      ['Laptop'],
+      'none of them was added',
+    );
+    for (const body of [
+      { name: '', response: other.register(await options(admin.headers)) },
+      { name: 'x'.repeat(65), response: other.register(await options(admin.headers)) },
+      {
+        response: {
+          id: 'not base64!',
+          rawId: 'x',
+          type: 'public-key',
+          response: {},
+          clientExtensionResults: {},
+        },
+      },
+      { response: 'a string' },
+      { extra: true },
+    ]) {
+      const response = await add(admin.headers, body);
+      assert.equal(response.statusCode, 400, `${JSON.stringify(body).slice(0, 80)}: ${response.body}`);
+    }
+  });
+
+  test('sign-in: the password, then the passkey; each answer once; a forged or cloned one refused', async () => {
+    const first = await asked();
+    assert.deepEqual(first.methods, ['passkey']);
+    assert.equal(first.detail, 'use your passkey to finish signing in');
+    assert.equal(first.passkeyOptions?.rpId, 'orchestrator.test');
+    assert.deepEqual(
+      first.passkeyOptions?.allowCredentials.map((c) => c.id),
+      [key.credentialId],
+    );
+    assert.equal(
+      (await login('admin', 'wrong password')).json().code,
+      'unauthorized',
+      'no options before it',
+    );
+
+    t.clock.advance(60_000);
+    const answer = key.authenticate(first.passkeyOptions as RequestOptions);
+    const signedIn = await login('admin', ADMIN_PASSWORD, { passkey: answer });
+    assert.equal(signedIn.statusCode, 200, signedIn.body);
+    assert.ok(signedIn.json().csrfToken);
+    const [used] = await listed(admin.headers);
+    assert.equal(used?.lastUsedAt, new Date(t.clock.now()).toISOString());
+    const [event] = await events('operator.signed-in');
+    assert.deepEqual(event?.detail, { passkey: 'Laptop' });
+
+    const replay = await login('admin', ADMIN_PASSWORD, { passkey: answer });
+    assert.equal(replay.statusCode, 401, 'an answer signs in once');
+    assert.equal(replay.json().detail, 'the passkey was not accepted: try again or use another way');
+    assert.ok(replay.json().passkeyOptions, 'with new options to try again');
+    t.clock.advance(60_000);
+    // Five failures a minute lock the name (the sign-in guard): the clock moves a minute after each.
+    const signInOptions = async () => (await asked()).passkeyOptions as RequestOptions;
+    const refused: [string, () => Promise<unknown>][] = [
+      ['a forged signature', async () => key.impostor().authenticate(await signInOptions())],
+      ['another origin', async () => key.authenticate(await signInOptions(), { origin: 'http://evil.test' })],
+      ['an unknown passkey', async () => new SoftPasskey(ISSUER).authenticate(await signInOptions())],
+      ['options made to add a passkey', async () => key.authenticate(await options(admin.headers))],
+      [
+        'a challenge of its own',
+        async () => key.authenticate({ challenge: Buffer.alloc(39, 2).toString('base64url') }),
+      ],
+    ];
+    for (const [what, answer] of refused) {
+      const response = await login('admin', ADMIN_PASSWORD, { passkey: await answer() });
+      assert.equal(response.statusCode, 401, `${what}: ${response.body}`);
+      assert.equal(response.json().code, 'mfa_required', what);
+      t.clock.advance(60_000);
+    }
+    const late = (await asked()).passkeyOptions as RequestOptions;
+    t.clock.advance(5 * 60_000);
+    assert.equal(
+      (await login('admin', ADMIN_PASSWORD, { passkey: key.authenticate(late) })).statusCode,
+      401,
+      'expired',
+    );
+    const both = await login('admin', ADMIN_PASSWORD, {
+      passkey: key.authenticate((await asked()).passkeyOptions as RequestOptions),
+      code: '123456',
+    });
+    assert.equal(both.statusCode, 400);
+    assert.match(both.json().detail, /give one second factor/);
+  });
+
+  test('an authenticator that keeps a counter: a clone that does not move it is refused', async () => {
+    const counting = new SoftPasskey(ISSUER, { counter: 10 });
+    const made = await add(admin.headers, {
+      name: 'Key',
+      response: counting.register(await options(admin.headers)),
+    });
+    assert.equal(made.statusCode, 201, made.body);
+    const clone = counting.clone();
+    const ok = await login('admin', ADMIN_PASSWORD, {
+      passkey: counting.authenticate((await asked()).passkeyOptions as RequestOptions),
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const cloned = await login('admin', ADMIN_PASSWORD, {
+      passkey: clone.authenticate((await asked()).passkeyOptions as RequestOptions),
+    });
+    assert.equal(cloned.statusCode, 401, 'its counter (11) is not past the last one seen (11)');
+    t.clock.advance(60_000);
+    const removed = await call('POST', `/api/admin/passkeys/${counting.credentialId}/remove`, admin.headers, {
+      currentPassword: ADMIN_PASSWORD,
+    });
+    assert.equal(removed.statusCode, 204, removed.body);
+  });
+
+  test('with one-time codes too, either signs in; the answer lists both', async () => {
+    const { secret } = (await call('POST', '/api/admin/totp/setup', admin.headers)).json() as {
+      secret: string;
+    };
+    t.clock.advance(30_000);
+    const enabled = await call('POST', '/api/admin/totp/enable', admin.headers, {
+      code: totpCode(secret, t.clock.now()),
+    });
+    assert.equal(enabled.statusCode, 200, enabled.body);
+    const both = await asked();
+    assert.deepEqual(both.methods, ['totp', 'passkey']);
+    assert.equal(both.detail, 'use your passkey, or enter the 6-digit code from your authenticator app');
+    t.clock.advance(30_000);
+    const wrongCode = await login('admin', ADMIN_PASSWORD, {
+      code: totpCode(secret, t.clock.now()) === '000000' ? '111111' : '000000',
+    });
+    assert.equal(wrongCode.statusCode, 401);
+    assert.ok(wrongCode.json().passkeyOptions, 'a wrong code is answered with a passkey to try');
+    t.clock.advance(60_000);
+    assert.equal(
+      (await login('admin', ADMIN_PASSWORD, { code: totpCode(secret, t.clock.now()) })).statusCode,
+      200,
+    );
+    assert.equal(
+      (
+        await login('admin', ADMIN_PASSWORD, {
+          passkey: key.authenticate(both.passkeyOptions as RequestOptions),
+        })
+      ).statusCode,
+      200,
+    );
+    t.clock.advance(30_000);
+    const off = await call('POST', '/api/admin/totp/disable', admin.headers, {
+      currentPassword: ADMIN_PASSWORD,
+      code: totpCode(secret, t.clock.now()),
+    });
+    assert.equal(off.statusCode, 204, off.body);
+  });
+
+  test('removed with the password; an API token manages none; then the password alone signs in', async () => {
+    const token = (
+      await call('POST', '/api/admin/operator-tokens', admin.headers, { name: 'automation' })
+    ).json().token as string;
+    const bearer = { authorization: `Bearer ${token}` };
+    assert.equal((await call('GET', '/api/admin/passkeys', bearer)).statusCode, 200, 'a token reads them');
+    for (const [url, body] of [
+      ['/api/admin/passkeys/options', {}],
+      [`/api/admin/passkeys/${key.credentialId}/remove`, { currentPassword: ADMIN_PASSWORD }],
+    ] as const) {
+      const response = await call('POST', url, bearer, body);
+      assert.equal(response.statusCode, 403, url);
+      assert.match(response.json().detail, /manage passkeys from a signed-in session/);
+    }
+    const path = `/api/admin/passkeys/${key.credentialId}/remove`;
+    assert.equal((await call('POST', path, admin.headers, { currentPassword: 'wrong' })).statusCode, 403);
+    t.clock.advance(60_000);
+    assert.equal(
+      (
+        await call('POST', '/api/admin/passkeys/bm9uZQ/remove', admin.headers, {
+          currentPassword: ADMIN_PASSWORD,
+        })
+      ).statusCode,
+      404,
+    );
+    const pat = (await signIn(t, 'pat', 'pat password long')).headers;
+    assert.equal(
+      (await call('POST', path, pat, { currentPassword: 'pat password long' })).statusCode,
+      404,
+      "another operator's passkey is not theirs to remove",
+    );
+    assert.equal(
+      (await call('POST', path, admin.headers, { currentPassword: ADMIN_PASSWORD })).statusCode,
+      204,
+    );
+    assert.deepEqual(await listed(admin.headers), []);
+    assert.equal((await login('admin', ADMIN_PASSWORD)).statusCode, 200);
+    assert.deepEqual(
+      (await events('operator.passkey-removed')).map((e) => e.detail.passkey),
+      ['Laptop', 'Key'],
+    );
+  });
+
+  test('an admin removes the passkeys of an operator they manage; not their own that way', async () => {
+    const pat = (await signIn(t, 'pat', 'pat password long')).headers;
+    const patKey = new SoftPasskey(ISSUER);
+    const made = await call('POST', '/api/admin/passkeys', pat, {
+      name: 'Phone',
+      currentPassword: 'pat password long',
+      response: patKey.register(await options(pat)),
+    });
+    assert.equal(made.statusCode, 201, made.body);
+    const rows = (await call('GET', '/api/admin/operators', admin.headers)).json() as {
+      username: string;
+      passkeys: number;
+    }[];
+    assert.equal(rows.find((o) => o.username === 'pat')?.passkeys, 1);
+    assert.equal(rows.find((o) => o.username === 'admin')?.passkeys, 0);
+    assert.deepEqual((await asked('pat', 'pat password long')).methods, ['passkey']);
+
+    assert.equal(
+      (await call('DELETE', '/api/admin/operators/pat/passkeys', pat)).statusCode,
+      403,
+      'a viewer',
+    );
+    const own = await call('DELETE', '/api/admin/operators/admin/passkeys', admin.headers);
+    assert.equal(own.statusCode, 409);
+    const reset = await call('DELETE', '/api/admin/operators/pat/passkeys', admin.headers);
+    assert.equal(reset.statusCode, 204, reset.body);
+    assert.deepEqual(
+      (await events('operator.passkeys-reset')).map((e) => e.detail),
+      [{ username: 'pat', passkeys: 1 }],
+    );
+    assert.equal((await login('pat', 'pat password long')).statusCode, 200, 'the password alone again');
+    const none = await call('DELETE', '/api/admin/operators/pat/passkeys', admin.headers);
+    assert.equal(none.statusCode, 404);
+    assert.equal(none.json().detail, 'pat has no passkeys');
+    assert.equal(
+      (await call('DELETE', '/api/admin/operators/ghost/passkeys', admin.headers)).statusCode,
+      404,
+    );
+  });
+});
+
+describe('passkeys and OPERATOR_TOTP=required', () => {
+  test('a passkey is the second factor required: added before anything else, then asked at sign-in', async () => {
+    const t = await createTestApp({ operatorTotp: 'required' });
+    try {
+      const call = caller(() => t);
+      const session = await signIn(t);
+      const me = async () => (await call('GET', '/api/admin/session', session.headers)).json();
+      assert.equal((await me()).totpSetupRequired, true);
+      assert.equal((await call('GET', '/api/admin/accounts', session.headers)).statusCode, 403, 'held back');
+      const key = new SoftPasskey(ISSUER);
+      const options = (await call('POST', '/api/admin/passkeys/options', session.headers, {})).json().options;
+      const made = await call('POST', '/api/admin/passkeys', session.headers, {
+        name: 'Laptop',
+        currentPassword: ADMIN_PASSWORD,
+        response: key.register(options),
+      });
+      assert.equal(made.statusCode, 201, made.body);
+      assert.equal((await me()).totpSetupRequired, false);
+      assert.equal((await call('GET', '/api/admin/accounts', session.headers)).statusCode, 200);
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/admin/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      assert.deepEqual(response.json().methods, ['passkey']);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a server named by an IP address', () => {
+  test('holds no passkeys, and says why', async () => {
+    const t = await createTestApp({ issuer: 'http://127.0.0.1:8080' });
+    try {
+      const call = caller(() => t);
+      const admin = await signIn(t);
+      const state = (await call('GET', '/api/admin/passkeys', admin.headers)).json();
+      assert.equal(state.available, false);
+      assert.match(
+        state.reason,
+        /passkeys need the server named by a domain name: ISSUER is http:\/\/127\.0\.0\.1:8080/,
+      );
+      const refused = await call('POST', '/api/admin/passkeys/options', admin.headers, {});
+      assert.equal(refused.statusCode, 409);
+      assert.equal(refused.json().detail, state.reason);
+    } finally {
+      await t.close();
+    }
+  });
+});
