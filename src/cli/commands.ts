@@ -397,6 +397,19 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         return 0;
       });
     }
+    case 'operator reset-passkeys': {
+      const username = oneUsername(rest, 'operator reset-passkeys');
+      return withRuntime(config, async ({ services }) => {
+        const passkeys = await services.operators.resetPasskeys(username, COMMAND_LINE);
+        await recordAudit(services.ctx, actor, null, 'operator.passkeys-reset', { username, passkeys });
+        print(
+          json,
+          { username, passkeys: 0, removed: passkeys },
+          `${passkeys} passkey${passkeys === 1 ? '' : 's'} of ${username} removed`,
+        );
+        return 0;
+      });
+    }
     case 'admin reset-password': {
       const username = option(rest, 'username') ?? ADMIN_USERNAME;
       return withRuntime(config, async ({ services }) => {

@@ -32,6 +32,7 @@ Commands:
   operator role <username> admin|viewer    change an operator's role (takes effect at once)
   operator accounts <username> --all|A,B   let an operator act on every account, or on these only
   operator reset-totp <username>           remove an operator's one-time codes (a lost phone)
+  operator reset-passkeys <username>       remove an operator's passkeys (a lost device)
   operator end-sessions <username>         sign an operator out of every browser at once (API tokens stay)
   master-key rotate --new-key-file F | --generate [--batch-size N]
                                            re-seal every stored secret under a new master key, then

@@ -169,6 +169,22 @@ describe('orchestrator CLI', () => {
     assert.equal(noCodes.code, 1);
     assert.match(noCodes.stderr, /has no one-time codes/);
     assert.equal((await cli('operator', 'reset-totp')).code, 2);
+    const noPasskeys = await cli('operator', 'reset-passkeys', 'night-shift');
+    assert.equal(noPasskeys.code, 1);
+    assert.match(noPasskeys.stderr, /night-shift has no passkeys/);
+    const db = openSqlite(join(dataDir, 'orchestrator.db'));
+    db.prepare(
+      `INSERT INTO operator_passkeys (id, username, name, public_key, counter, created_at)
+       VALUES ('a2V5', 'night-shift', 'Laptop', 'cGs', 0, 1)`,
+    ).run();
+    db.close();
+    assert.deepEqual(JSON.parse((await cli('operator', 'reset-passkeys', 'night-shift', '--json')).stdout), {
+      username: 'night-shift',
+      passkeys: 0,
+      removed: 1,
+    });
+    assert.equal((await cli('operator', 'reset-passkeys', 'night-shift')).code, 1, 'none left');
+    assert.equal((await cli('operator', 'reset-passkeys')).code, 2);
     assert.deepEqual(JSON.parse((await cli('operator', 'end-sessions', 'night-shift', '--json')).stdout), {
       username: 'night-shift',
       ended: 0,
