@@ -19,7 +19,13 @@ import {
   policyLogFromRow,
   policySetFromRow,
 } from '../shared/policy-rows.js';
-import { inTransaction, NO_STATEMENT_TIMEOUT, type PostgresClient, type PostgresPool } from './database.js';
+import {
+  inTransaction,
+  longQuery,
+  NO_STATEMENT_TIMEOUT,
+  type PostgresClient,
+  type PostgresPool,
+} from './database.js';
 
 export class PostgresPolicyStore implements PolicyStore {
   constructor(private readonly pool: PostgresPool) {}
@@ -291,7 +297,7 @@ export class PostgresPolicyLogStore implements PolicyLogStore {
       // A day of a busy log may take longer to count than the statement time limit of requests.
       const counted = await inTransaction(this.pool, async (client) => {
         await client.query(NO_STATEMENT_TIMEOUT);
-        return client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`);
+        return longQuery<{ n: number }>(client, `SELECT count(*)::int AS n FROM ${name}`);
       });
       count = counted.rows[0]?.n ?? 0;
     } catch (error) {

@@ -29,9 +29,13 @@ const RETRYABLE_STATES = new Set([
   '40P01', // deadlock_detected
 ]);
 
-/** Messages of node-postgres's own failures (no code): a pool that could not connect, a connection that died. */
+/**
+ * Messages of node-postgres's own failures (no code): a pool that could not connect, a statement not answered in
+ * time (openPostgres's read timeout), a connection that died.
+ */
 const DRIVER_MESSAGES = [
   /^timeout exceeded when trying to connect/i,
+  /^Query read timeout/i,
   /^Connection terminated/i,
   /not queryable/i,
 ];
