@@ -1,4 +1,7 @@
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+} from '@simplewebauthn/server';
 import { hashPassword, verifyPassword } from '../core/auth/password.js';
 import { formatSecret, hashSecret, OPERATOR_TOKEN_PREFIX } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
@@ -274,16 +277,17 @@ export class OperatorService {
     return (await this.secondFactors(identity.username)).length === 0;
   }
 
-  /** Adds a passkey for yourself, proving the password (a session alone does not add a way in). */
-  async addPasskey(
+  /**
+   * The browser's options to add a passkey for yourself, once the password is proved (a session alone does not add a
+   * way in); their challenge, made for you alone and good once for 5 minutes, is the proof `passkeys.register` takes.
+   */
+  async passkeyOptions(
     username: string,
     password: string,
-    name: string,
-    response: RegistrationResponseJSON,
     address: string,
-  ): Promise<PasskeyView> {
+  ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     await this.#proveOwnPassword(username, password, address);
-    return this.passkeys.register(username, name, response);
+    return this.passkeys.registrationOptions(username);
   }
 
   /** Removes one of your passkeys, proving the password. */

@@ -29,8 +29,8 @@ describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
   const call = caller(() => t);
   const login = (username: string, password: string, second: Record<string, unknown> = {}) =>
     t.app.inject({ method: 'POST', url: '/api/admin/login', payload: { username, password, ...second } });
-  const options = async (headers: Headers) => {
-    const response = await call('POST', '/api/admin/passkeys/options', headers, {});
+  const options = async (headers: Headers, currentPassword = ADMIN_PASSWORD) => {
+    const response = await call('POST', '/api/admin/passkeys/options', headers, { currentPassword });
     assert.equal(response.statusCode, 200, response.body);
     assert.equal(response.headers['cache-control'], 'no-store');
     return response.json().options as CreationOptions;
@@ -38,7 +38,6 @@ describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
   const add = (headers: Headers, body: Record<string, unknown>) =>
     call('POST', '/api/admin/passkeys', headers, {
       name: 'Laptop',
-      currentPassword: ADMIN_PASSWORD,
       ...body,
     });
   const listed = async (headers: Headers) =>
@@ -67,7 +66,7 @@ describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
 
   const key = new SoftPasskey(ISSUER);
 
-  test('added from a session with the password: listed, audited; the same options serve once', async () => {
+  test('added from a session, the password given for the options: listed, audited; the options serve once', async () => {
     assert.deepEqual((await call('GET', '/api/admin/passkeys', admin.headers)).json(), {
       available: true,
       reason: null,
@@ -78,16 +77,15 @@ describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
     assert.equal(creation.user.name, 'admin');
     assert.notEqual(Buffer.from(creation.user.id, 'base64url').toString(), 'admin', 'no name in the handle');
 
-    const wrongPassword = await add(admin.headers, {
+    const wrongPassword = await call('POST', '/api/admin/passkeys/options', admin.headers, {
       currentPassword: 'not it',
-      response: key.register(creation),
     });
     assert.equal(wrongPassword.statusCode, 403, wrongPassword.body);
     assert.equal(wrongPassword.json().detail, 'the current password is wrong');
-    assert.deepEqual(await listed(admin.headers), [], 'nothing added');
+    for (const body of [{}, { currentPassword: '' }, { currentPassword: ADMIN_PASSWORD, extra: 1 }])
+      assert.equal((await call('POST', '/api/admin/passkeys/options', admin.headers, body)).statusCode, 400);
 
-    const fresh = await options(admin.headers);
-    const made = await add(admin.headers, { name: '  Laptop  ', response: key.register(fresh) });
+    const made = await add(admin.headers, { name: '  Laptop  ', response: key.register(creation) });
     assert.equal(made.statusCode, 201, made.body);
     assert.deepEqual(made.json(), {
       id: key.credentialId,
@@ -101,7 +99,7 @@ describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
       [{ username: 'admin', passkey: 'Laptop' }],
     );
 
-    const again = await add(admin.headers, { response: new SoftPasskey(ISSUER).register(fresh) });
+    const again = await add(admin.headers, { response: new SoftPasskey(ISSUER).register(creation) });
     assert.equal(again.statusCode, 400, 'the options were used');
     assert.match(again.json().detail, /does not verify, or its request expired or was used/);
     const next = await options(admin.headers);
@@ -147,7 +145,8 @@ describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
             password: 'pat password long',
             role: 'viewer',
           });
-          return other.register(await options((await signIn(t, 'pat', 'pat password long')).headers));
+          const pat = (await signIn(t, 'pat', 'pat password long')).headers;
+          return other.register(await options(pat, 'pat password long'));
         },
       ],
       [
@@ -322,7 +321,7 @@ describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
     const bearer = { authorization: `Bearer ${token}` };
     assert.equal((await call('GET', '/api/admin/passkeys', bearer)).statusCode, 200, 'a token reads them');
     for (const [url, body] of [
-      ['/api/admin/passkeys/options', {}],
+      ['/api/admin/passkeys/options', { currentPassword: ADMIN_PASSWORD }],
       [`/api/admin/passkeys/${key.credentialId}/remove`, { currentPassword: ADMIN_PASSWORD }],
     ] as const) {
       const response = await call('POST', url, bearer, body);
@@ -363,8 +362,7 @@ describe('passkeys (WebAuthn) as a second factor of operator sign-in', () => {
     const patKey = new SoftPasskey(ISSUER);
     const made = await call('POST', '/api/admin/passkeys', pat, {
       name: 'Phone',
-      currentPassword: 'pat password long',
-      response: patKey.register(await options(pat)),
+      response: patKey.register(await options(pat, 'pat password long')),
     });
     assert.equal(made.statusCode, 201, made.body);
     const rows = (await call('GET', '/api/admin/operators', admin.headers)).json() as {
@@ -409,10 +407,13 @@ describe('passkeys and OPERATOR_TOTP=required', () => {
       assert.equal((await me()).totpSetupRequired, true);
       assert.equal((await call('GET', '/api/admin/accounts', session.headers)).statusCode, 403, 'held back');
       const key = new SoftPasskey(ISSUER);
-      const options = (await call('POST', '/api/admin/passkeys/options', session.headers, {})).json().options;
+      const options = (
+        await call('POST', '/api/admin/passkeys/options', session.headers, {
+          currentPassword: ADMIN_PASSWORD,
+        })
+      ).json().options;
       const made = await call('POST', '/api/admin/passkeys', session.headers, {
         name: 'Laptop',
-        currentPassword: ADMIN_PASSWORD,
         response: key.register(options),
       });
       assert.equal(made.statusCode, 201, made.body);
@@ -442,7 +443,9 @@ describe('a server named by an IP address', () => {
         state.reason,
         /passkeys need the server named by a domain name: ISSUER is http:\/\/127\.0\.0\.1:8080/,
       );
-      const refused = await call('POST', '/api/admin/passkeys/options', admin.headers, {});
+      const refused = await call('POST', '/api/admin/passkeys/options', admin.headers, {
+        currentPassword: ADMIN_PASSWORD,
+      });
       assert.equal(refused.statusCode, 409);
       assert.equal(refused.json().detail, state.reason);
     } finally {

@@ -128,7 +128,8 @@ export async function adminPasskeyRoutes(app: App, { auth, services }: RouteDeps
       onRequest: anyone,
       schema: {
         tags: ['admin'],
-        summary: `The browser's options to create a passkey (navigator.credentials.create); good for ${PASSKEY_TIMEOUT_MS / 60_000} minutes, once`,
+        summary: `The browser's options to create a passkey (navigator.credentials.create), given your password; good for ${PASSKEY_TIMEOUT_MS / 60_000} minutes, once`,
+        body: Type.Object({ currentPassword: CurrentPassword }, { additionalProperties: false }),
         response: {
           200: Type.Object({
             options: Type.Object({}, { ...open, description: 'PublicKeyCredentialCreationOptionsJSON' }),
@@ -138,7 +139,7 @@ export async function adminPasskeyRoutes(app: App, { auth, services }: RouteDeps
     },
     async (request, reply) => {
       const { username } = fromSession(request.operator, 'passkeys');
-      const options = await operators.passkeys.registrationOptions(username);
+      const options = await operators.passkeyOptions(username, request.body.currentPassword, request.ip);
       return reply.header('cache-control', 'no-store').send({ options });
     },
   );
@@ -149,7 +150,8 @@ export async function adminPasskeyRoutes(app: App, { auth, services }: RouteDeps
       onRequest: anyone,
       schema: {
         tags: ['admin'],
-        summary: 'Adds a passkey: the browser’s answer to the options, a name for it, and your password',
+        summary:
+          'Adds a passkey: the browser’s answer to the options (which only your password obtains), and a name for it',
         body: Type.Object(
           {
             name: Type.String({
@@ -158,7 +160,6 @@ export async function adminPasskeyRoutes(app: App, { auth, services }: RouteDeps
               pattern: '\\S',
               description: 'such as "Work laptop"',
             }),
-            currentPassword: CurrentPassword,
             response: PasskeyAttestation,
           },
           { additionalProperties: false },
@@ -168,13 +169,11 @@ export async function adminPasskeyRoutes(app: App, { auth, services }: RouteDeps
     },
     async (request, reply) => {
       const { username } = fromSession(request.operator, 'passkeys');
-      const { name, currentPassword, response } = request.body;
-      const passkey = await operators.addPasskey(
+      const { name, response } = request.body;
+      const passkey = await operators.passkeys.register(
         username,
-        currentPassword,
         name.trim(),
         response as unknown as RegistrationResponseJSON,
-        request.ip,
       );
       await audit(request, 'operator.passkey-added', { username, passkey: passkey.name });
       return reply.code(201).send(passkeyView(passkey));

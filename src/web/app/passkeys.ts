@@ -66,12 +66,14 @@ function promptFailure(failure: unknown, adding: boolean): PasskeyPromptFailed {
 }
 
 /**
- * Adds a passkey: the server's options, the browser's prompt, then the answer with the name and the password,
- * which the server checks. A prompt that fails rejects with {@link PasskeyPromptFailed}; a refusal, with ApiError.
+ * Adds a passkey: the server's options, which it gives only for the right password (so a wrong one is refused
+ * before the browser makes anything), the browser's prompt, then the answer with the name. A prompt that fails
+ * rejects with {@link PasskeyPromptFailed}; a refusal, with ApiError.
  */
-export async function addPasskey(name: string, password: string): Promise<Passkey> {
+export async function addPasskey(name: string, currentPassword: string): Promise<Passkey> {
   const { options } = await api.post<{ options: PublicKeyCredentialCreationOptionsJSON }>(
     '/api/admin/passkeys/options',
+    { currentPassword },
   );
   let response: Awaited<ReturnType<typeof startRegistration>>;
   try {
@@ -79,7 +81,7 @@ export async function addPasskey(name: string, password: string): Promise<Passke
   } catch (failure) {
     throw promptFailure(failure, true);
   }
-  return api.post<Passkey>('/api/admin/passkeys', { name, password, response });
+  return api.post<Passkey>('/api/admin/passkeys', { name, response });
 }
 
 /** The browser's prompt for one of the operator's passkeys, for a sign-in; fails with {@link PasskeyPromptFailed}. */

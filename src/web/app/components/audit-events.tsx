@@ -32,6 +32,9 @@ const ACTIONS: Record<string, string> = {
   'operator.totp-disabled': 'turned off one-time codes',
   'operator.totp-reset': "reset an operator's one-time codes",
   'operator.recovery-codes-replaced': 'made new recovery codes',
+  'operator.passkey-added': 'added a passkey',
+  'operator.passkey-removed': 'removed a passkey',
+  'operator.passkeys-reset': "removed an operator's passkeys",
   'backup.created': 'wrote a backup on demand',
   'signing-key.rotated': 'rotated the token-signing key (command line)',
   'master-key.rotated': 'rotated the master key (command line)',
@@ -60,12 +63,14 @@ const ACTIONS: Record<string, string> = {
 };
 
 /**
- * The action in words: a sign-in says when it took a recovery code in place of the app's code, and sessions ended
- * by their own operator are their other ones.
+ * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, and
+ * sessions ended by their own operator are their other ones.
  */
 function describeAction(event: AuditEvent): string {
   if (event.action === 'operator.signed-in' && event.detail.recoveryCodeUsed === true)
     return 'signed in with a recovery code';
+  if (event.action === 'operator.signed-in' && typeof event.detail.passkey === 'string')
+    return 'signed in with a passkey';
   if (event.action === 'operator.sessions-ended' && event.detail.username === event.actor)
     return 'ended their other sessions';
   return ACTIONS[event.action] ?? event.action;

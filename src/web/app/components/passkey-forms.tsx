@@ -7,17 +7,10 @@ import { CurrentPassword, fieldError, Notice, TextField } from './ui.js';
 /** As the server checks it: a name of 1 to 64 characters. */
 const NAME_MAX_LENGTH = 64;
 
-/**
- * A refusal said on the form's fields: the server's field errors (its `password` is the current password here),
- * or a 403 on the password; anything else for the form.
- */
+/** A refusal said on the form's fields: the server's field errors, or a 403 on the password; anything else for the form. */
 function fieldErrorsOf(failure: unknown): FieldError[] | null {
   if (!(failure instanceof ApiError)) return null;
-  if (failure.errors.length > 0) {
-    return failure.errors.map((e) =>
-      /^(body\.)?password$/.test(e.field) ? { ...e, field: 'currentPassword' } : e,
-    );
-  }
+  if (failure.errors.length > 0) return failure.errors;
   if (failure.status === 403 && /password/i.test(failure.detail)) {
     return [{ field: 'currentPassword', message: failure.detail }];
   }
@@ -122,7 +115,9 @@ export function RemovePasskey({
     setErrors([]);
     setError(null);
     try {
-      await api.post(`/api/admin/passkeys/${encodeURIComponent(passkey.id)}/remove`, { password });
+      await api.post(`/api/admin/passkeys/${encodeURIComponent(passkey.id)}/remove`, {
+        currentPassword: password,
+      });
       reset();
       onRemoved(passkey);
     } catch (failure) {
