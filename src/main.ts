@@ -226,6 +226,7 @@ export async function openRuntime(
       signingPlace: signingPlace(config.signingThreads),
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
       operatorTotp: config.operatorTotp,
+      operatorSso: config.operatorSso,
       accountRate: config.accountRate,
       adminNetworks: config.adminNetworks,
       ...(config.backups && {

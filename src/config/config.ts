@@ -53,6 +53,12 @@ export interface Config {
    */
   operatorTotp: 'optional' | 'required';
   /**
+   * Operators' single sign-on with an OpenID Connect provider (`OPERATOR_SSO_ISSUER`, `OPERATOR_SSO_CLIENT_ID`,
+   * `OPERATOR_SSO_CLIENT_SECRET`, and optionally `OPERATOR_SSO_NAME`, `OPERATOR_SSO_USERNAME_CLAIM`,
+   * `OPERATOR_SSO_SCOPE`); null: none.
+   */
+  operatorSso: OperatorSsoSettings | null;
+  /**
    * `ACCOUNT_RATE_LIMIT` (requests a second per account, in all with REDIS_URL, else on each node; 0: off, the default) and
    * `ACCOUNT_RATE_BURST` (how many at once; default: the rate, at least 1).
    */
@@ -137,6 +143,64 @@ function masterKey(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
   return raw === undefined || raw === '' ? undefined : parseMasterKey(raw, name);
 }
 
+/** Operators' single sign-on: the provider, this server's client at it, and how its answer names an operator. */
+export interface OperatorSsoSettings {
+  /** The provider's issuer identifier; its metadata is at `/.well-known/openid-configuration` under it. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** What the sign-in page's button says: "Sign in with …" (default: single sign-on). */
+  name: string;
+  /** The ID token claim whose value is the operator's username (default `preferred_username`). */
+  usernameClaim: string;
+  /** The scopes asked for (default `openid profile email`; `openid` always among them). */
+  scope: string;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
+  const names = ['OPERATOR_SSO_ISSUER', 'OPERATOR_SSO_CLIENT_ID', 'OPERATOR_SSO_CLIENT_SECRET'] as const;
+  const given = names.filter((name) => env[name]);
+  const optional = ['OPERATOR_SSO_NAME', 'OPERATOR_SSO_USERNAME_CLAIM', 'OPERATOR_SSO_SCOPE'].filter(
+    (n) => env[n],
+  );
+  if (given.length === 0) {
+    if (optional.length > 0) throw new ConfigError(`${optional.join(', ')} needs OPERATOR_SSO_ISSUER`);
+    return null;
+  }
+  if (given.length < names.length)
+    throw new ConfigError(
+      `single sign-on needs ${names.join(', ')}; missing: ${names.filter((n) => !env[n]).join(', ')}`,
+    );
+  const issuer = (env.OPERATOR_SSO_ISSUER as string).replace(/\/+$/, '');
+  if (!URL.canParse(issuer)) throw new ConfigError('OPERATOR_SSO_ISSUER is not a valid URL');
+  const parsed = new URL(issuer);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname)))
+    throw new ConfigError(
+      'OPERATOR_SSO_ISSUER must be an https:// URL (http:// only on this machine: localhost)',
+    );
+  const name = env.OPERATOR_SSO_NAME || 'single sign-on';
+  if (name.length > 40 || !/^[\p{L}\p{N}\p{P}\p{Zs}]+$/u.test(name))
+    throw new ConfigError('OPERATOR_SSO_NAME must be 1 to 40 letters, digits, spaces or punctuation');
+  const usernameClaim = env.OPERATOR_SSO_USERNAME_CLAIM || 'preferred_username';
+  if (!/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/.test(usernameClaim))
+    throw new ConfigError(
+      'OPERATOR_SSO_USERNAME_CLAIM must be a claim name, such as preferred_username or email',
+    );
+  const scopes = (env.OPERATOR_SSO_SCOPE || 'openid profile email').split(/\s+/).filter((s) => s !== '');
+  if (scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)))
+    throw new ConfigError('OPERATOR_SSO_SCOPE must be scope names separated by spaces (RFC 6749 §3.3)');
+  return {
+    issuer,
+    clientId: env.OPERATOR_SSO_CLIENT_ID as string,
+    clientSecret: env.OPERATOR_SSO_CLIENT_SECRET as string,
+    name,
+    usernameClaim,
+    scope: [...new Set(['openid', ...scopes])].join(' '),
+  };
+}
+
 /** Reads and checks the configuration; throws ConfigError with a message fit for the operator. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
   const port = integer(env, 'PORT', 8080, 0, 65_535);
@@ -201,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     operatorTotp,
+    operatorSso: operatorSso(env),
     accountRate: accountRate(env),
     trustProxy,
     adminNetworks,

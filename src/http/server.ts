@@ -18,6 +18,7 @@ import { adminContextRoutes } from './routes/admin-context.js';
 import { adminOperatorRoutes } from './routes/admin-operators.js';
 import { adminPasskeyRoutes } from './routes/admin-passkeys.js';
 import { adminPolicyRoutes } from './routes/admin-policies.js';
+import { adminSsoRoutes } from './routes/admin-sso.js';
 import { adminTotpRoutes } from './routes/admin-totp.js';
 import { contextV1Routes } from './routes/context-v1.js';
 import { contextV2Routes } from './routes/context-v2.js';
@@ -61,6 +62,7 @@ const ROUTE_MODULES: RouteModule[] = [
   adminOperatorRoutes,
   adminTotpRoutes,
   adminPasskeyRoutes,
+  adminSsoRoutes,
   webRoutes,
 ];
 

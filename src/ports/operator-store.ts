@@ -68,6 +68,8 @@ export interface OperatorSessionRecord {
   /** Where it signed in from, and its browser (200 characters at most); null for sessions from before. */
   address: string | null;
   userAgent: string | null;
+  /** How it signed in: with the password (and a second factor when the operator has one), or single sign-on. */
+  signedInWith: 'password' | 'sso';
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { OperatorSsoSettings } from '../config/config.js';
 import type { InvalidationBus } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -39,6 +40,8 @@ export interface ServiceContext {
     accountRate?: { perSecond: number; burst: number } | null;
     /** OPERATOR_TOTP: whether every operator must sign in with a one-time code (absent: optional). */
     operatorTotp?: 'optional' | 'required';
+    /** OPERATOR_SSO_*: operators' single sign-on with an OpenID Connect provider (absent: none). */
+    operatorSso?: OperatorSsoSettings | null;
     /** Scheduled backups of a SQLite node (BACKUP_DIR); absent: none. */
     backups?: BackupSettings;
     /** ADMIN_NETWORKS: the addresses and networks the admin API answers; absent or null: any. */

@@ -45,6 +45,8 @@ export interface OperatorIdentity {
   accounts: readonly string[] | null;
   /** Present for browser sessions: the token every change must repeat in `x-csrf-token`. */
   csrfToken: string | null;
+  /** A browser session opened by single sign-on (the provider asked for what it asks; no second factor here). */
+  sso: boolean;
   /** The hash of the browser session's id (null for an API token): which of the operator's sessions is this one. */
   sessionIdHash: string | null;
   via: 'session' | 'token';
@@ -99,6 +101,7 @@ export interface SessionView {
   expiresAt: number;
   address: string | null;
   userAgent: string | null;
+  signedInWith: 'password' | 'sso';
   /** The session this request came with. */
   current: boolean;
 }
@@ -231,6 +234,20 @@ export class OperatorService {
     };
   }
 
+  /**
+   * Opens a session for the operator a single sign-on provider named (OperatorSso checked its answer); the provider
+   * asked for what it asks, so no second factor is asked here. Null when no operator has that username: nobody
+   * becomes an operator by signing in.
+   */
+  async signInWithSso(
+    username: string,
+    address: string,
+    userAgent?: string,
+  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number } | null> {
+    if (username.length > 64 || !(await this.ctx.store.operators.getOperator(username))) return null;
+    return this.#openSession(username, { address, userAgent }, 'sso');
+  }
+
   /** The second factors the operator has, one-time codes first; none: the password alone signs them in. */
   async secondFactors(username: string): Promise<SecondFactorMethod[]> {
     const [totp, passkeys] = await Promise.all([this.totp.enabled(username), this.passkeys.has(username)]);
@@ -272,8 +289,9 @@ export class OperatorService {
    * With OPERATOR_TOTP=required, whether this signed-in operator has yet to turn one-time codes on (and may only
    * do that). API tokens are separate credentials and never asked.
    */
-  async mustSetUpTotp(identity: Pick<OperatorIdentity, 'username' | 'via'>): Promise<boolean> {
-    if (this.ctx.settings.operatorTotp !== 'required' || identity.via !== 'session') return false;
+  async mustSetUpTotp(identity: Pick<OperatorIdentity, 'username' | 'via' | 'sso'>): Promise<boolean> {
+    if (this.ctx.settings.operatorTotp !== 'required' || identity.via !== 'session' || identity.sso)
+      return false;
     return (await this.secondFactors(identity.username)).length === 0;
   }
 
@@ -366,6 +384,7 @@ export class OperatorService {
       tokenRole: null,
       accounts: operator.accounts,
       csrfToken: session.csrfToken,
+      sso: session.signedInWith === 'sso',
       sessionIdHash: session.idHash,
       via: 'session',
     };
@@ -386,6 +405,7 @@ export class OperatorService {
       tokenRole: record.role,
       accounts: operator.accounts,
       csrfToken: null,
+      sso: false,
       sessionIdHash: null,
       via: 'token',
     };
@@ -670,12 +690,13 @@ export class OperatorService {
     const now = this.ctx.clock.now();
     return (await this.ctx.store.operators.listSessions(identity.username))
       .filter((s) => s.expiresAt > now)
-      .map(({ idHash, id, createdAt, expiresAt, address, userAgent }) => ({
+      .map(({ idHash, id, createdAt, expiresAt, address, userAgent, signedInWith }) => ({
         id,
         createdAt,
         expiresAt,
         address,
         userAgent,
+        signedInWith,
         current: idHash === identity.sessionIdHash,
       }));
   }
@@ -730,6 +751,7 @@ export class OperatorService {
   async #openSession(
     username: string,
     origin: { address: string; userAgent?: string | undefined },
+    signedInWith: 'password' | 'sso' = 'password',
   ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
     const now = this.ctx.clock.now();
     const sessionId = this.ctx.random.bytes(32).toString('base64url');
@@ -743,6 +765,7 @@ export class OperatorService {
       expiresAt: now + SESSION_TTL_MS,
       address: origin.address.slice(0, 64),
       userAgent: storableUserAgent(origin.userAgent),
+      signedInWith,
     };
     await this.ctx.store.operators.createSession(session);
     return { sessionId, csrfToken, expiresAt: session.expiresAt };

@@ -6,6 +6,7 @@ import { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { ContextService } from './context-service.js';
 import { LoginGuard } from './login-guard.js';
+import { OperatorSso } from './operator-sso.js';
 import { OperatorService } from './operators.js';
 import { PolicyService } from './policy-service.js';
 import type { PurgeCounts } from './purge.js';
@@ -25,6 +26,8 @@ export interface AuthServices {
   clientGuard: LoginGuard;
   /** Each account's networks and request rate on this node (its own, else ACCOUNT_RATE_LIMIT). */
   accountLimits: AccountLimits;
+  /** Operators' single sign-on (OPERATOR_SSO_*); null: not set up. */
+  sso: OperatorSso | null;
 }
 
 /**
@@ -73,5 +76,6 @@ export function createAuthServices(ctx: ServiceContext): AuthServices {
     ),
     clientGuard: new LoginGuard(ctx, 'client'),
     accountLimits: new AccountLimits(ctx, ctx.settings.accountRate ?? null),
+    sso: ctx.settings.operatorSso ? new OperatorSso(ctx, ctx.settings.operatorSso) : null,
   };
 }

@@ -339,6 +339,7 @@ describeStoreContract('auth stores', (store, it) => {
       expiresAt: Number.MAX_SAFE_INTEGER,
       address: null,
       userAgent: null,
+      signedInWith: 'password',
     });
     assert.equal(await ops.deleteOperator('scoped', ['acct-a']), false);
     assert.ok(await ops.getSession('scoped-session'), 'a refused removal leaves their sessions');
@@ -396,6 +397,7 @@ describeStoreContract('auth stores', (store, it) => {
       expiresAt: 2,
       address: '192.0.2.1',
       userAgent: id === 's1' ? 'Mozilla/5.0 (X11; Linux x86_64)' : null,
+      signedInWith: id === 's1' ? ('password' as const) : ('sso' as const),
     });
     await store.operators.createSession(s('s1'));
     await store.operators.createSession(s('s2'));
@@ -496,6 +498,7 @@ describeStoreContract('auth stores', (store, it) => {
       id: 'amy-public',
       address: null,
       userAgent: null,
+      signedInWith: 'password',
       username: 'amy',
       csrfToken: 'c',
       createdAt: 1,
@@ -540,6 +543,7 @@ describeStoreContract('auth stores', (store, it) => {
         id: `public-${id}`,
         address: null,
         userAgent: null,
+        signedInWith: 'password',
         username: 'purged',
         csrfToken: 'c',
         createdAt: 0,

@@ -47,10 +47,18 @@ export function endsSweepSessions(key: string, how: 'token' | 'session'): boolea
   return (key === 'POST /api/admin/logout' && how === 'session') || key === 'DELETE /api/admin/sessions';
 }
 
-/** Every admin route of the OpenAPI document but sign-in, as `METHOD /path` with the path's `{params}`. */
+/** Admin routes anyone may call: the sign-in, and single sign-on's (whose callback checks the provider's answer). */
+export const PUBLIC_ADMIN_PATHS: readonly string[] = [
+  '/api/admin/login',
+  '/api/admin/sso',
+  '/api/admin/sso/start',
+  '/api/admin/sso/callback',
+];
+
+/** Every admin route of the OpenAPI document but the public ones, as `METHOD /path` with the path's `{params}`. */
 export function adminRoutes(spec: { paths: Record<string, Record<string, unknown>> }) {
   return Object.entries(spec.paths)
-    .filter(([path]) => path.startsWith('/api/admin/') && path !== '/api/admin/login')
+    .filter(([path]) => path.startsWith('/api/admin/') && !PUBLIC_ADMIN_PATHS.includes(path))
     .flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => ({
         key: `${method.toUpperCase()} ${path}`,

@@ -5,6 +5,7 @@ import { InProcessBus } from '../../src/adapters/memory/bus.js';
 import { MemoryRateLimitStore } from '../../src/adapters/memory/rate-limit.js';
 import { createMemoryStore } from '../../src/adapters/memory/store.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
+import type { OperatorSsoSettings } from '../../src/config/config.js';
 import { loggerOptions } from '../../src/http/logging.js';
 import { buildServer, type RouteModule } from '../../src/http/server.js';
 import { basic } from './net.js';
@@ -61,6 +62,8 @@ export async function createTestApp(
     trustProxy?: boolean | number | string[];
     /** ISSUER; `ISSUER` (a domain name) by default. */
     issuer?: string;
+    /** OPERATOR_SSO_* as parsed. */
+    operatorSso?: OperatorSsoSettings;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -96,6 +99,7 @@ export async function createTestApp(
       contextMaxRetentionSeconds: 13 * 31 * 86_400,
       signingPlace: options.signingPlace ?? 'event-loop',
       ...(options.operatorTotp ? { operatorTotp: options.operatorTotp } : {}),
+      ...(options.operatorSso ? { operatorSso: options.operatorSso } : {}),
       ...(options.accountRate ? { accountRate: options.accountRate } : {}),
       ...(options.adminNetworks ? { adminNetworks: options.adminNetworks } : {}),
     },

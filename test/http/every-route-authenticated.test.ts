@@ -2,13 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
-/** Routes anyone may call: health, discovery, the sign-in and token endpoints (they authenticate the client). */
+/**
+ * Routes anyone may call: health, discovery, the sign-in (single sign-on's too: its callback checks the provider's
+ * answer) and token endpoints (they authenticate the client).
+ */
 const PUBLIC = new Set([
   'GET /healthz',
   'GET /readyz',
   'GET /.well-known/oauth-authorization-server',
   'GET /.well-known/jwks.json',
   'POST /api/admin/login',
+  'GET /api/admin/sso',
+  'GET /api/admin/sso/start',
+  'GET /api/admin/sso/callback',
 ]);
 /** Endpoints that authenticate the client themselves and answer 401 invalid_client without it. */
 const CLIENT_AUTH = new Set([

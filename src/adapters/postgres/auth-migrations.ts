@@ -178,4 +178,9 @@ export const authMigrations: PostgresMigration[] = [
       CREATE INDEX operator_passkeys_username ON operator_passkeys(username, created_at);
     `,
   },
+  {
+    // How a session signed in: 'password' (with a second factor when the operator has one) or 'sso'.
+    id: 'auth-015',
+    sql: `ALTER TABLE operator_sessions ADD COLUMN signed_in_with TEXT NOT NULL DEFAULT 'password'`,
+  },
 ];

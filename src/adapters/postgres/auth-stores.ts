@@ -392,7 +392,7 @@ export class PostgresOperatorStore implements OperatorStore {
 
   async createSession(record: OperatorSessionRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent, signed_in_with) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
       [
         record.idHash,
         record.id,
@@ -402,6 +402,7 @@ export class PostgresOperatorStore implements OperatorStore {
         record.expiresAt,
         record.address,
         record.userAgent,
+        record.signedInWith,
       ],
     );
   }

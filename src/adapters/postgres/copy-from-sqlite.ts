@@ -81,7 +81,17 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   },
   {
     name: 'operator_sessions',
-    columns: ['id_hash', 'id', 'username', 'csrf_token', 'created_at', 'expires_at', 'address', 'user_agent'],
+    columns: [
+      'id_hash',
+      'id',
+      'username',
+      'csrf_token',
+      'created_at',
+      'expires_at',
+      'address',
+      'user_agent',
+      'signed_in_with',
+    ],
     order: 'id_hash',
   },
   {

@@ -170,4 +170,9 @@ export const authMigrations: SqliteMigration[] = [
       CREATE INDEX operator_passkeys_username ON operator_passkeys(username, created_at);
     `,
   },
+  {
+    // How a session signed in: 'password' (with a second factor when the operator has one) or 'sso'.
+    id: 'auth-014',
+    sql: `ALTER TABLE operator_sessions ADD COLUMN signed_in_with TEXT NOT NULL DEFAULT 'password'`,
+  },
 ];

@@ -380,7 +380,7 @@ export class SqliteOperatorStore implements OperatorStore {
   async createSession(session: OperatorSessionRecord): Promise<void> {
     this.db
       .prepare(
-        'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent, signed_in_with) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         session.idHash,
@@ -391,6 +391,7 @@ export class SqliteOperatorStore implements OperatorStore {
         session.expiresAt,
         session.address,
         session.userAgent,
+        session.signedInWith,
       );
   }
 

@@ -1,0 +1,145 @@
+import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { recordAudit } from '../../services/audit.js';
+import {
+  SSO_CALLBACK_PATH,
+  SSO_STATE_TTL_MS,
+  SsoError,
+  type SsoFailure,
+} from '../../services/operator-sso.js';
+import { SESSION_TTL_MS } from '../../services/operators.js';
+import { setSessionCookie } from '../auth.js';
+import type { App, RouteDeps } from '../types.js';
+
+/** The sealed state of a sign-in under way, sent back only to the callback. */
+const STATE_COOKIE = 'orch_sso';
+
+/**
+ * Operators' single sign-on with an OpenID Connect provider (OPERATOR_SSO_*): the sign-in page asks whether it is
+ * set up, the browser is sent to the provider and comes back to the callback, which opens a session for the
+ * operator the provider named and sends the browser to the web app. A failure sends it to the web app too, with
+ * `?sso_error=` and a code the sign-in page puts in words (the reason goes to the log and, when the provider named
+ * someone, to the audit log).
+ */
+export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise<void> {
+  const { sso } = services;
+  const secure = services.ctx.settings.issuer.startsWith('https://');
+  /** The state cookie: Lax, as the browser comes back from the provider's site by a top-level navigation. */
+  const stateCookie = (value: string, maxAge: number) =>
+    serializeCookie(STATE_COOKIE, value, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure,
+      path: '/api/admin/sso',
+      maxAge,
+    });
+  const failed = (reply: FastifyReply, failure: SsoFailure) =>
+    reply.header('cache-control', 'no-store').redirect(`/?sso_error=${failure}`, 302);
+
+  app.get(
+    '/api/admin/sso',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Whether operators may sign in with single sign-on here, and what its button says',
+        response: {
+          200: Type.Object({
+            enabled: Type.Boolean(),
+            name: Type.Union([Type.String(), Type.Null()], {
+              description: 'OPERATOR_SSO_NAME: "Sign in with …"; null when not set up',
+            }),
+          }),
+        },
+      },
+    },
+    async () => ({ enabled: sso !== null, name: sso?.settings.name ?? null }),
+  );
+
+  app.get(
+    '/api/admin/sso/start',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: "Sends the browser to the provider's sign-in (302); back at the callback",
+        response: { 302: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      if (sso === null) return failed(reply, 'unavailable');
+      try {
+        const { url, cookie } = await sso.start();
+        reply.header('set-cookie', stateCookie(cookie, Math.floor(SSO_STATE_TTL_MS / 1000)));
+        return reply.header('cache-control', 'no-store').redirect(url, 302);
+      } catch (error) {
+        return refused(request, reply, error);
+      }
+    },
+  );
+
+  app.get(
+    SSO_CALLBACK_PATH,
+    {
+      schema: {
+        tags: ['admin'],
+        summary:
+          "Where the provider sends the browser back (register it as the client's redirect URI): signs the operator in and sends the browser to the web app (302)",
+        querystring: Type.Object(
+          {
+            code: Type.Optional(Type.String({ maxLength: 4096 })),
+            state: Type.Optional(Type.String({ maxLength: 1024 })),
+            error: Type.Optional(Type.String({ maxLength: 1024 })),
+          },
+          { additionalProperties: true },
+        ),
+        response: { 302: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      reply.header('set-cookie', stateCookie('', 0));
+      if (sso === null) return failed(reply, 'unavailable');
+      const at = request.url.indexOf('?');
+      const query = at === -1 ? '' : request.url.slice(at);
+      const cookie = request.headers.cookie ? parseCookie(request.headers.cookie)[STATE_COOKIE] : undefined;
+      let username: string;
+      try {
+        username = await sso.finish(query, cookie);
+      } catch (error) {
+        return refused(request, reply, error);
+      }
+      const session = await services.operators.signInWithSso(
+        username,
+        request.ip,
+        request.headers['user-agent'],
+      );
+      if (session === null) {
+        await recordAudit(
+          services.ctx,
+          { name: username, address: request.ip },
+          null,
+          'operator.sso-refused',
+          {
+            username,
+            reason: 'no operator of this username',
+          },
+        );
+        return failed(reply, 'unknown_operator');
+      }
+      await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.signed-in', {
+        sso: true,
+      });
+      setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secure);
+      return reply.header('cache-control', 'no-store').redirect('/', 302);
+    },
+  );
+
+  /** A sign-in that did not finish: logged with its reason, answered with its code. */
+  function refused(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+    if (!(error instanceof SsoError)) throw error;
+    request.log.warn(
+      { failure: error.failure, reason: error.reason },
+      'single sign-on did not sign anyone in',
+    );
+    return failed(reply, error.failure);
+  }
+}

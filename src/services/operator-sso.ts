@@ -1,0 +1,149 @@
+import * as oidc from 'openid-client';
+import type { OperatorSsoSettings } from '../config/config.js';
+import { seal, unseal } from '../core/auth/sealing.js';
+import type { ServiceContext } from './context.js';
+import { unsealingKeys } from './master-key.js';
+
+/** How long a sign-in may take at the provider before its state here expires. */
+export const SSO_STATE_TTL_MS = 10 * 60_000;
+/** The callback the provider sends the browser back to, under ISSUER (register it at the provider). */
+export const SSO_CALLBACK_PATH = '/api/admin/sso/callback';
+
+const AAD = 'operator-sso-state';
+
+/** Why a single sign-on did not sign anyone in: said to the browser as a code the web app puts in words. */
+export type SsoFailure =
+  /** The provider could not be reached, or its metadata read. */
+  | 'unavailable'
+  /** The sign-in's state here is missing, expired or not this browser's (a link opened twice, a cookie lost). */
+  | 'expired'
+  /** The provider said no (the person cancelled, or is not allowed), or its answer did not verify. */
+  | 'refused'
+  /** The provider's answer names no username (the configured claim is absent). */
+  | 'no_username'
+  /** No operator has the username the provider named. */
+  | 'unknown_operator';
+
+export class SsoError extends Error {
+  override name = 'SsoError';
+  constructor(
+    readonly failure: SsoFailure,
+    /** For the log: what went wrong, never a secret. */
+    readonly reason: string,
+    /** The username the provider named, when it named one. */
+    readonly username?: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** What a sign-in keeps in the browser between leaving for the provider and coming back, sealed. */
+interface SsoState {
+  state: string;
+  nonce: string;
+  verifier: string;
+  expiresAt: number;
+}
+
+/**
+ * Operators' single sign-on (OpenID Connect authorization code flow with PKCE, as a confidential client, with
+ * `openid-client`): the provider says who the person is, and an operator of that username signs in. Nobody is made
+ * an operator by signing in: an admin adds the operator first (their password may stay unused).
+ *
+ * What the sign-in must remember across the provider (state, nonce, PKCE verifier) travels in a cookie sealed under
+ * the master key, so any node finishes what another began. The provider's metadata is read once (again after a
+ * failure).
+ */
+export class OperatorSso {
+  #configuration: Promise<oidc.Configuration> | null = null;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    readonly settings: OperatorSsoSettings,
+  ) {}
+
+  /** The address the provider sends the browser back to. */
+  get redirectUri(): string {
+    return `${this.ctx.settings.issuer}${SSO_CALLBACK_PATH}`;
+  }
+
+  /** Where to send the browser to sign in, and the sealed state to keep in its cookie meanwhile. */
+  async start(): Promise<{ url: string; cookie: string }> {
+    const configuration = await this.#discovered();
+    const state: SsoState = {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      verifier: oidc.randomPKCECodeVerifier(),
+      expiresAt: this.ctx.clock.now() + SSO_STATE_TTL_MS,
+    };
+    const url = oidc.buildAuthorizationUrl(configuration, {
+      redirect_uri: this.redirectUri,
+      scope: this.settings.scope,
+      code_challenge: await oidc.calculatePKCECodeChallenge(state.verifier),
+      code_challenge_method: 'S256',
+      state: state.state,
+      nonce: state.nonce,
+    });
+    const cookie = seal(this.ctx.masterKey, this.ctx.random.bytes(12), JSON.stringify(state), AAD);
+    return { url: url.href, cookie };
+  }
+
+  /**
+   * Finishes a sign-in from the provider's answer (`query`, the callback's query string) and the browser's sealed
+   * state: the username the provider named. Throws SsoError.
+   */
+  async finish(query: string, cookie: string | undefined): Promise<string> {
+    const state = this.#opened(cookie);
+    const configuration = await this.#discovered();
+    const answer = new URL(`${this.redirectUri}${query}`);
+    const error = answer.searchParams.get('error');
+    if (error !== null) throw new SsoError('refused', `the provider answered ${error.slice(0, 100)}`);
+    let claims: oidc.IDToken | undefined;
+    try {
+      const tokens = await oidc.authorizationCodeGrant(configuration, answer, {
+        pkceCodeVerifier: state.verifier,
+        expectedState: state.state,
+        expectedNonce: state.nonce,
+        idTokenExpected: true,
+      });
+      claims = tokens.claims();
+    } catch (failure) {
+      throw new SsoError('refused', `the provider's answer did not verify: ${(failure as Error).message}`);
+    }
+    const username = claims?.[this.settings.usernameClaim];
+    if (typeof username !== 'string' || username === '')
+      throw new SsoError('no_username', `the ID token has no ${this.settings.usernameClaim} claim`);
+    return username;
+  }
+
+  #opened(cookie: string | undefined): SsoState {
+    if (!cookie) throw new SsoError('expired', 'no sign-in was started in this browser (no state cookie)');
+    let state: SsoState;
+    try {
+      state = JSON.parse(unseal(unsealingKeys(this.ctx), cookie, AAD)) as SsoState;
+    } catch {
+      // Sealed here and opened only here: whatever does not open was not made by this deployment.
+      throw new SsoError('expired', 'the sign-in state cookie does not open');
+    }
+    if (!(state.expiresAt > this.ctx.clock.now())) throw new SsoError('expired', 'the sign-in took too long');
+    return state;
+  }
+
+  /** The provider's metadata, read once; a failure is answered `unavailable` and read again next time. */
+  #discovered(): Promise<oidc.Configuration> {
+    if (this.#configuration === null) {
+      const { issuer, clientId, clientSecret } = this.settings;
+      const local = new URL(issuer).protocol === 'http:';
+      this.#configuration = oidc
+        .discovery(new URL(issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret), {
+          timeout: 10,
+          ...(local ? { execute: [oidc.allowInsecureRequests] } : {}),
+        })
+        .catch((failure: Error) => {
+          this.#configuration = null;
+          throw new SsoError('unavailable', `the provider's metadata could not be read: ${failure.message}`);
+        });
+    }
+    return this.#configuration;
+  }
+}

@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { OperatorSsoSettings } from '../../src/config/config.js';
+import { ADMIN_PASSWORD, caller, createTestApp, ISSUER, signIn, type TestApp } from '../helpers/app.js';
+import {
+  SSO_CLIENT_ID,
+  SSO_CLIENT_SECRET,
+  signInAtProvider,
+  startIdentityProvider,
+} from '../helpers/identity-provider.js';
+
+const CALLBACK = `${ISSUER}/api/admin/sso/callback`;
+type Injected = Awaited<ReturnType<TestApp['app']['inject']>>;
+
+/** The value of cookie `name` that a response sets, or null. */
+function setCookie(response: Injected, name: string): { value: string; attributes: string } | null {
+  const lines = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
+  const line = lines.find((l) => l.startsWith(`${name}=`));
+  if (!line) return null;
+  const [pair = '', ...attributes] = line.split(';');
+  return { value: pair.slice(name.length + 1), attributes: attributes.join(';').trim() };
+}
+
+describe('single sign-on for operators (OpenID Connect, with a real provider in this process)', () => {
+  let provider: Awaited<ReturnType<typeof startIdentityProvider>>;
+  let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signIn>>;
+  const call = caller(() => t);
+  const settings = (issuer: string, change: Partial<OperatorSsoSettings> = {}): OperatorSsoSettings => ({
+    issuer,
+    clientId: SSO_CLIENT_ID,
+    clientSecret: SSO_CLIENT_SECRET,
+    name: 'Example SSO',
+    usernameClaim: 'preferred_username',
+    scope: 'openid profile email',
+    ...change,
+  });
+  /** `/api/admin/sso/start`: where it sends the browser, and the state cookie it sets. */
+  const start = async (on: TestApp = t) => {
+    const response = await on.app.inject({ method: 'GET', url: '/api/admin/sso/start' });
+    assert.equal(response.statusCode, 302, response.body);
+    return { location: response.headers.location as string, state: setCookie(response, 'orch_sso') };
+  };
+  const callback = (url: URL, state: string | undefined, on: TestApp = t) =>
+    on.app.inject({
+      method: 'GET',
+      url: `${url.pathname}${url.search}`,
+      headers: state === undefined ? {} : { cookie: `orch_sso=${state}` },
+    });
+  /** The whole sign-in of `login` at the provider: the callback's answer. */
+  const signInAs = async (login: string, on: TestApp = t) => {
+    const { location, state } = await start(on);
+    return callback(await signInAtProvider(location, login), state?.value, on);
+  };
+
+  before(async () => {
+    provider = await startIdentityProvider({ redirectUri: CALLBACK });
+    t = await createTestApp({ store: 'sqlite', operatorSso: settings(provider.issuer) });
+    admin = await signIn(t);
+    const made = await call('POST', '/api/admin/operators', admin.headers, {
+      username: 'alice',
+      password: 'alice password long',
+      role: 'viewer',
+    });
+    assert.equal(made.statusCode, 201, made.body);
+  });
+  after(async () => {
+    await t.close();
+    await provider.close();
+  });
+
+  test('the sign-in page learns it is set up; start sends the browser to the provider with PKCE, state and nonce', async () => {
+    assert.deepEqual((await t.app.inject({ method: 'GET', url: '/api/admin/sso' })).json(), {
+      enabled: true,
+      name: 'Example SSO',
+    });
+    const { location, state } = await start();
+    const url = new URL(location);
+    assert.equal(url.origin, provider.issuer);
+    assert.equal(url.searchParams.get('client_id'), SSO_CLIENT_ID);
+    assert.equal(url.searchParams.get('redirect_uri'), CALLBACK);
+    assert.equal(url.searchParams.get('response_type'), 'code');
+    assert.equal(url.searchParams.get('scope'), 'openid profile email');
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    for (const name of ['code_challenge', 'state', 'nonce']) assert.ok(url.searchParams.get(name), name);
+    assert.ok(state, 'the state is kept in a cookie');
+    assert.match(state.attributes, /HttpOnly/);
+    assert.match(state.attributes, /SameSite=Lax/);
+    assert.match(state.attributes, /Path=\/api\/admin\/sso/);
+    assert.ok(!state.value.includes(url.searchParams.get('state') as string), 'sealed, not readable');
+  });
+
+  test('an operator the provider names is signed in: a session marked sso, audited', async () => {
+    const answer = await signInAs('alice');
+    assert.equal(answer.statusCode, 302, answer.body);
+    assert.equal(answer.headers.location, '/');
+    const session = setCookie(answer, 'orch_session');
+    assert.ok(session?.value, 'a session cookie');
+    assert.match(session.attributes, /SameSite=Strict/);
+    assert.equal(setCookie(answer, 'orch_sso')?.value, '', 'the state cookie is cleared');
+    const headers = { cookie: `orch_session=${session.value}` };
+    const me = await call('GET', '/api/admin/session', headers);
+    assert.equal(me.statusCode, 200, me.body);
+    assert.equal(me.json().username, 'alice');
+    const sessions = (await call('GET', '/api/admin/sessions', headers)).json() as { signedInWith: string }[];
+    assert.deepEqual(
+      sessions.map((s) => s.signedInWith),
+      ['sso'],
+    );
+    const events = (await call('GET', '/api/admin/audit?operator=alice', admin.headers)).json() as {
+      action: string;
+      detail: unknown;
+    }[];
+    assert.deepEqual(
+      events.filter((e) => e.action === 'operator.signed-in').map((e) => e.detail),
+      [{ sso: true }],
+    );
+  });
+
+  test('nobody becomes an operator by signing in: an unknown username is refused and audited', async () => {
+    const answer = await signInAs('mallory');
+    assert.equal(answer.statusCode, 302);
+    assert.equal(answer.headers.location, '/?sso_error=unknown_operator');
+    assert.equal(setCookie(answer, 'orch_session'), null);
+    const events = (await call('GET', '/api/admin/audit?operator=mallory', admin.headers)).json() as {
+      action: string;
+    }[];
+    assert.deepEqual(
+      events.map((e) => e.action),
+      ['operator.sso-refused'],
+    );
+  });
+
+  test("a callback without its browser's state, with another's, replayed or too late signs nobody in", async () => {
+    const first = await start();
+    const returned = await signInAtProvider(first.location, 'alice');
+    const other = await start();
+    const refusals: [string, () => Promise<Injected>, string][] = [
+      ['no state cookie', () => callback(returned, undefined), 'expired'],
+      ['a cookie not sealed here', () => callback(returned, 'v1.x.y.z.w'), 'expired'],
+      ["another sign-in's state", () => callback(returned, other.state?.value), 'refused'],
+    ];
+    for (const [what, send, failure] of refusals) {
+      const answer = await send();
+      assert.equal(answer.headers.location, `/?sso_error=${failure}`, what);
+      assert.equal(setCookie(answer, 'orch_session'), null, what);
+    }
+    assert.equal(
+      (await callback(returned, first.state?.value)).headers.location,
+      '/',
+      'its own state: signed in',
+    );
+    const replayed = await callback(returned, first.state?.value);
+    assert.equal(replayed.headers.location, '/?sso_error=refused', 'a code is used once');
+
+    const denied = new URL(CALLBACK);
+    denied.search = `?error=access_denied&state=${new URL(other.location).searchParams.get('state')}`;
+    assert.equal((await callback(denied, other.state?.value)).headers.location, '/?sso_error=refused');
+    const late = await start();
+    const lateReturn = await signInAtProvider(late.location, 'alice');
+    t.clock.advance(11 * 60_000);
+    assert.equal((await callback(lateReturn, late.state?.value)).headers.location, '/?sso_error=expired');
+
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: `/api/admin/sso/callback?code=${'x'.repeat(5000)}`,
+    });
+    assert.equal(bad.statusCode, 400, 'an oversize code is refused before anything');
+  });
+
+  test('under OPERATOR_TOTP=required, the provider signs an operator in alone; a password sign-in is still held', async () => {
+    const strict = await createTestApp({ operatorTotp: 'required', operatorSso: settings(provider.issuer) });
+    try {
+      // The admin is held until codes are set up: the command line adds her.
+      await strict.services.operators.createOperator('alice', 'alice password long', 'viewer');
+      const answer = await signInAs('alice', strict);
+      assert.equal(answer.headers.location, '/');
+      const cookie = `orch_session=${setCookie(answer, 'orch_session')?.value}`;
+      const me = (await caller(() => strict)('GET', '/api/admin/session', { cookie })).json();
+      assert.equal(me.totpSetupRequired, false, 'not held until codes are set up');
+      assert.equal((await caller(() => strict)('GET', '/api/admin/accounts', { cookie })).statusCode, 200);
+      const password = await strict.app.inject({
+        method: 'POST',
+        url: '/api/admin/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      const held = await caller(() => strict)('GET', '/api/admin/accounts', {
+        cookie: `orch_session=${password.cookies.find((c) => c.name === 'orch_session')?.value}`,
+      });
+      assert.equal(held.statusCode, 403, 'a password sign-in still is');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('a provider whose answer names nobody, or that cannot be reached, is said so', async () => {
+    const byEmail = await createTestApp({
+      operatorSso: settings(provider.issuer, { usernameClaim: 'employee_id' }),
+    });
+    const unreachable = await createTestApp({ operatorSso: settings('http://localhost:1') });
+    const off = await createTestApp();
+    try {
+      assert.equal((await signInAs('alice', byEmail)).headers.location, '/?sso_error=no_username');
+      const down = await unreachable.app.inject({ method: 'GET', url: '/api/admin/sso/start' });
+      assert.equal(down.headers.location, '/?sso_error=unavailable');
+      assert.ok(unreachable.logs.some((l) => l.includes("the provider's metadata could not be read")));
+      assert.deepEqual((await off.app.inject({ method: 'GET', url: '/api/admin/sso' })).json(), {
+        enabled: false,
+        name: null,
+      });
+      const none = await off.app.inject({ method: 'GET', url: '/api/admin/sso/start' });
+      assert.equal(none.headers.location, '/?sso_error=unavailable');
+    } finally {
+      await byEmail.close();
+      await unreachable.close();
+      await off.close();
+    }
+  });
+
+  test('no secret of the flow reaches the log', async () => {
+    const text = t.logs.join('\n');
+    assert.ok(!text.includes(SSO_CLIENT_SECRET), 'the client secret');
+    assert.ok(!/orch_session=|orch_sso=/.test(text), 'cookies');
+  });
+});
