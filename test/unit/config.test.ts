@@ -38,6 +38,59 @@ describe('configuration', () => {
     assert.equal(loadConfig({ OPERATOR_TOTP: 'required' }, '/srv').operatorTotp, 'required');
     assert.equal(loadConfig({ POLICY_LOG_THREAD: 'true' }, '/srv').policyLogThread, true);
     assert.equal(loadConfig({ POLICY_LOG_THREAD: 'false' }, '/srv').policyLogThread, false);
+    assert.equal(config.operatorSso, null);
+  });
+
+  test('single sign-on: the three settings together, the rest with defaults', () => {
+    const sso = {
+      OPERATOR_SSO_ISSUER: 'https://login.example.com/realms/staff/',
+      OPERATOR_SSO_CLIENT_ID: 'orchestrator',
+      OPERATOR_SSO_CLIENT_SECRET: 's3cret',
+    };
+    assert.deepEqual(loadConfig(sso, '/srv').operatorSso, {
+      issuer: 'https://login.example.com/realms/staff',
+      clientId: 'orchestrator',
+      clientSecret: 's3cret',
+      name: 'single sign-on',
+      usernameClaim: 'preferred_username',
+      scope: 'openid profile email',
+    });
+    const chosen = loadConfig(
+      {
+        ...sso,
+        OPERATOR_SSO_NAME: 'Acme Login',
+        OPERATOR_SSO_USERNAME_CLAIM: 'email',
+        OPERATOR_SSO_SCOPE: 'email  profile',
+      },
+      '/srv',
+    ).operatorSso;
+    assert.deepEqual(
+      [chosen?.name, chosen?.usernameClaim, chosen?.scope],
+      ['Acme Login', 'email', 'openid email profile'],
+    );
+    assert.equal(
+      loadConfig({ ...sso, OPERATOR_SSO_ISSUER: 'http://localhost:9000' }, '/srv').operatorSso?.issuer,
+      'http://localhost:9000',
+      'http on this machine only',
+    );
+    const refused: [Record<string, string>, RegExp][] = [
+      [
+        { OPERATOR_SSO_ISSUER: sso.OPERATOR_SSO_ISSUER },
+        /missing: OPERATOR_SSO_CLIENT_ID, OPERATOR_SSO_CLIENT_SECRET/,
+      ],
+      [{ OPERATOR_SSO_NAME: 'Acme' }, /OPERATOR_SSO_NAME needs OPERATOR_SSO_ISSUER/],
+      [{ ...sso, OPERATOR_SSO_ISSUER: 'http://login.example.com' }, /must be an https:\/\/ URL/],
+      [{ ...sso, OPERATOR_SSO_ISSUER: 'not a url' }, /OPERATOR_SSO_ISSUER is not a valid URL/],
+      [{ ...sso, OPERATOR_SSO_NAME: 'x'.repeat(41) }, /OPERATOR_SSO_NAME must be 1 to 40/],
+      [{ ...sso, OPERATOR_SSO_NAME: 'bad\u0007bell' }, /OPERATOR_SSO_NAME/],
+      [
+        { ...sso, OPERATOR_SSO_USERNAME_CLAIM: 'has space' },
+        /OPERATOR_SSO_USERNAME_CLAIM must be a claim name/,
+      ],
+      [{ ...sso, OPERATOR_SSO_SCOPE: 'openid "quoted"' }, /OPERATOR_SSO_SCOPE/],
+    ];
+    for (const [env, message] of refused)
+      assert.throws(() => loadConfig(env, '/srv'), message, JSON.stringify(env));
   });
 
   test('every invalid value stops the start with a message naming the variable', () => {
