@@ -227,6 +227,7 @@ export async function openRuntime(
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
       operatorTotp: config.operatorTotp,
       operatorSso: config.operatorSso,
+      operatorPasswordSignIn: config.operatorPasswordSignIn,
       accountRate: config.accountRate,
       adminNetworks: config.adminNetworks,
       ...(config.backups && {

@@ -59,6 +59,11 @@ export interface Config {
    */
   operatorSso: OperatorSsoSettings | null;
   /**
+   * `OPERATOR_PASSWORD_SIGN_IN`: `true` (default) or `false`, with single sign-on only: operators then sign in
+   * through the provider alone (the command line and operator API tokens still work).
+   */
+  operatorPasswordSignIn: boolean;
+  /**
    * `ACCOUNT_RATE_LIMIT` (requests a second per account, in all with REDIS_URL, else on each node; 0: off, the default) and
    * `ACCOUNT_RATE_BURST` (how many at once; default: the rate, at least 1).
    */
@@ -231,6 +236,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const operatorTotp = env.OPERATOR_TOTP || 'optional';
   if (operatorTotp !== 'optional' && operatorTotp !== 'required')
     throw new ConfigError('OPERATOR_TOTP must be optional or required');
+  const sso = operatorSso(env);
+  const passwordSignIn = env.OPERATOR_PASSWORD_SIGN_IN || 'true';
+  if (passwordSignIn !== 'true' && passwordSignIn !== 'false')
+    throw new ConfigError('OPERATOR_PASSWORD_SIGN_IN must be true or false');
+  const operatorPasswordSignIn = passwordSignIn === 'true';
+  if (!operatorPasswordSignIn && sso === null)
+    throw new ConfigError(
+      'OPERATOR_PASSWORD_SIGN_IN=false needs single sign-on (OPERATOR_SSO_ISSUER…): no operator could sign in',
+    );
   const trustProxy = trustedProxies(env.TRUST_PROXY ?? 'false');
   const adminNetworks = networks(env.ADMIN_NETWORKS, 'ADMIN_NETWORKS');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -265,7 +279,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     operatorTotp,
-    operatorSso: operatorSso(env),
+    operatorSso: sso,
+    operatorPasswordSignIn,
     accountRate: accountRate(env),
     trustProxy,
     adminNetworks,

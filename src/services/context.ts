@@ -42,6 +42,8 @@ export interface ServiceContext {
     operatorTotp?: 'optional' | 'required';
     /** OPERATOR_SSO_*: operators' single sign-on with an OpenID Connect provider (absent: none). */
     operatorSso?: OperatorSsoSettings | null;
+    /** OPERATOR_PASSWORD_SIGN_IN=false: operators sign in through single sign-on alone (absent: passwords too). */
+    operatorPasswordSignIn?: boolean;
     /** Scheduled backups of a SQLite node (BACKUP_DIR); absent: none. */
     backups?: BackupSettings;
     /** ADMIN_NETWORKS: the addresses and networks the admin API answers; absent or null: any. */

@@ -204,6 +204,11 @@ export class OperatorService {
     recoveryCodesLeft?: number;
     passkey?: string;
   }> {
+    if (this.ctx.settings.operatorPasswordSignIn === false)
+      throw new AppError(
+        'forbidden',
+        'password sign-in is turned off here: sign in with single sign-on (OPERATOR_PASSWORD_SIGN_IN=false)',
+      );
     await this.guard.check(username, address);
     const operator = username.length <= 64 ? await this.ctx.store.operators.getOperator(username) : null;
     const ok = await verifyPassword(password, operator?.passwordHash ?? DUMMY_PASSWORD_HASH);

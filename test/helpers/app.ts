@@ -64,6 +64,8 @@ export async function createTestApp(
     issuer?: string;
     /** OPERATOR_SSO_* as parsed. */
     operatorSso?: OperatorSsoSettings;
+    /** OPERATOR_PASSWORD_SIGN_IN=false: false. */
+    operatorPasswordSignIn?: boolean;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -100,6 +102,7 @@ export async function createTestApp(
       signingPlace: options.signingPlace ?? 'event-loop',
       ...(options.operatorTotp ? { operatorTotp: options.operatorTotp } : {}),
       ...(options.operatorSso ? { operatorSso: options.operatorSso } : {}),
+      ...(options.operatorPasswordSignIn === false ? { operatorPasswordSignIn: false } : {}),
       ...(options.accountRate ? { accountRate: options.accountRate } : {}),
       ...(options.adminNetworks ? { adminNetworks: options.adminNetworks } : {}),
     },

@@ -14,10 +14,12 @@ export const SERVER_ADMIN_PASSWORD = 'integration-admin-password';
 /**
  * A real node listening on a free loopback port, over SQLite in a temporary DATA_DIR. With `localhostIssuer`, its
  * ISSUER is `http://localhost:<port>`: passkeys (WebAuthn) need a domain name, where the default names 127.0.0.1.
+ * With `port` (from `freePort()`), it listens there: a test that must know ISSUER before the server starts (to
+ * register its single sign-on callback at a provider) takes the port first.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { localhostIssuer?: boolean } = {},
+  options: { localhostIssuer?: boolean; port?: number } = {},
 ): Promise<{
   server: RunningServer;
   url: string;
@@ -34,7 +36,7 @@ export async function startTestServer(
       done();
     },
   });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const base = loadConfig({
     PORT: String(port),
     DATA_DIR: dataDir,

@@ -73,6 +73,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     assert.deepEqual((await t.app.inject({ method: 'GET', url: '/api/admin/sso' })).json(), {
       enabled: true,
       name: 'Example SSO',
+      passwordSignIn: true,
     });
     const { location, state } = await start();
     const url = new URL(location);
@@ -207,6 +208,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
       assert.deepEqual((await off.app.inject({ method: 'GET', url: '/api/admin/sso' })).json(), {
         enabled: false,
         name: null,
+        passwordSignIn: true,
       });
       const none = await off.app.inject({ method: 'GET', url: '/api/admin/sso/start' });
       assert.equal(none.headers.location, '/?sso_error=unavailable');
@@ -214,6 +216,31 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
       await byEmail.close();
       await unreachable.close();
       await off.close();
+    }
+  });
+
+  test('with OPERATOR_PASSWORD_SIGN_IN=false, the provider is the only way in', async () => {
+    const ssoOnly = await createTestApp({
+      operatorSso: settings(provider.issuer),
+      operatorPasswordSignIn: false,
+    });
+    try {
+      assert.equal(
+        (await ssoOnly.app.inject({ method: 'GET', url: '/api/admin/sso' })).json().passwordSignIn,
+        false,
+      );
+      const refused = await ssoOnly.app.inject({
+        method: 'POST',
+        url: '/api/admin/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.match(refused.json().detail, /password sign-in is turned off here: sign in with single sign-on/);
+      assert.equal(refused.cookies.length, 0);
+      const answer = await signInAs('admin', ssoOnly);
+      assert.equal(answer.headers.location, '/', 'the first admin signs in through the provider');
+    } finally {
+      await ssoOnly.close();
     }
   });
 

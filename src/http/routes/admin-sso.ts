@@ -42,18 +42,27 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
     {
       schema: {
         tags: ['admin'],
-        summary: 'Whether operators may sign in with single sign-on here, and what its button says',
+        summary:
+          'Whether operators may sign in with single sign-on here, what its button says, and whether passwords too',
         response: {
           200: Type.Object({
             enabled: Type.Boolean(),
             name: Type.Union([Type.String(), Type.Null()], {
               description: 'OPERATOR_SSO_NAME: "Sign in with …"; null when not set up',
             }),
+            passwordSignIn: Type.Boolean({
+              description:
+                'false: operators sign in through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
+            }),
           }),
         },
       },
     },
-    async () => ({ enabled: sso !== null, name: sso?.settings.name ?? null }),
+    async () => ({
+      enabled: sso !== null,
+      name: sso?.settings.name ?? null,
+      passwordSignIn: services.ctx.settings.operatorPasswordSignIn !== false,
+    }),
   );
 
   app.get(

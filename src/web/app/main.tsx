@@ -15,6 +15,7 @@ import { SignInPage } from './pages/sign-in.js';
 import { TotpRequiredPage } from './pages/totp-required.js';
 import { navigate, parseRoute, type Route, usePath } from './router.js';
 import { fetchSignedIn, ofEveryAccount, type SignedIn } from './session.js';
+import { takeSsoError } from './sso.js';
 
 type Session = SignedIn | null | 'checking';
 
@@ -65,6 +66,8 @@ function App() {
   const [signingOut, setSigningOut] = useState(false);
   /** After a sign-in with a recovery code: how many are left, said above the pages until dismissed. */
   const [recoveryCodesLeft, setRecoveryCodesLeft] = useState<number | null>(null);
+  /** Why a single sign-on sent the browser back here unsigned (`?sso_error=`), said on the sign-in page. */
+  const [ssoError, setSsoError] = useState(takeSsoError);
 
   const ended = useCallback((text: string | null) => {
     setCsrfToken(null);
@@ -121,8 +124,10 @@ function App() {
       <Shell operator={null} current={null}>
         {message ? <Notice kind="info">{message}</Notice> : null}
         <SignInPage
+          ssoError={ssoError}
           onSignedIn={(operator, left) => {
             setMessage(null);
+            setSsoError(null);
             setRecoveryCodesLeft(left);
             setSession(operator);
           }}

@@ -18,6 +18,7 @@ const PAGE_SIZE = 50;
 /** Plain words for the recorded actions; an unknown one shows as recorded. */
 const ACTIONS: Record<string, string> = {
   'operator.signed-in': 'signed in',
+  'operator.sso-refused': 'was refused single sign-on',
   'operator-token.created': 'created an operator API token',
   'operator-token.revoked': 'revoked an operator API token',
   'operator.created': 'added an operator',
@@ -63,10 +64,12 @@ const ACTIONS: Record<string, string> = {
 };
 
 /**
- * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, and
- * sessions ended by their own operator are their other ones.
+ * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, or was
+ * a single sign-on, and sessions ended by their own operator are their other ones.
  */
 function describeAction(event: AuditEvent): string {
+  if (event.action === 'operator.signed-in' && event.detail.sso === true)
+    return 'signed in with single sign-on';
   if (event.action === 'operator.signed-in' && event.detail.recoveryCodeUsed === true)
     return 'signed in with a recovery code';
   if (event.action === 'operator.signed-in' && typeof event.detail.passkey === 'string')

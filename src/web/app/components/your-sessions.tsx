@@ -12,6 +12,8 @@ interface OperatorSession {
   address: string | null;
   /** As the browser said it when signing in. */
   userAgent: string | null;
+  /** How the operator signed in: their password (with any second factor), or single sign-on at the provider. */
+  signedInWith: 'password' | 'sso';
   /** The session of this browser. */
   current: boolean;
 }
@@ -24,6 +26,11 @@ export interface Ended {
 export function sessionsInWords(count: number): string {
   return count === 1 ? '1 session' : `${count} sessions`;
 }
+
+const SIGNED_IN_WITH: Record<OperatorSession['signedInWith'], string> = {
+  password: 'Password',
+  sso: 'Single sign-on',
+};
 
 /** The browser in a few words, the whole user agent one click away. */
 function Browser({ userAgent }: { userAgent: string | null }) {
@@ -51,7 +58,7 @@ function SessionTable({
     <table>
       <TableHead
         caption="Your sessions, newest first"
-        columns={['Signed in', 'Until', 'From', 'Browser']}
+        columns={['Signed in', 'Signed in with', 'Until', 'From', 'Browser']}
         actions
       />
       <tbody>
@@ -60,6 +67,7 @@ function SessionTable({
             <th scope="row">
               <time dateTime={s.createdAt}>{formatTime(s.createdAt)}</time>
             </th>
+            <td>{SIGNED_IN_WITH[s.signedInWith]}</td>
             <td>
               <time dateTime={s.expiresAt}>{formatTime(s.expiresAt)}</time>
             </td>
@@ -84,8 +92,8 @@ function SessionTable({
 }
 
 /**
- * The signed-in operator's sessions: when and where each began, and which browser; ending one, or all but this
- * one, holds at once on every server node. This one ends with Sign out.
+ * The signed-in operator's sessions: when and where each began, how (password or single sign-on), and which
+ * browser; ending one, or all but this one, holds at once on every server node. This one ends with Sign out.
  */
 export function YourSessions() {
   const { data: sessions, error, setError, reload } = useLoaded<OperatorSession[]>('/api/admin/sessions');

@@ -1,13 +1,15 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, messageOf } from '../api.js';
+import { ApiError, api, messageOf, useLoaded } from '../api.js';
 import { RECOVERY_CODE_INPUT } from '../components/recovery-codes.js';
 import { FieldErrorText, Notice, PageHeading, TextField } from '../components/ui.js';
 import { NO_PASSKEYS_HERE, passkeysSupported, promptForPasskey } from '../passkeys.js';
 import { fetchSignedIn, type SignedIn } from '../session.js';
+import { SSO_START, type SsoSetup, ssoErrorInWords } from '../sso.js';
 
 const CODE_FIELD = 'sign-in-code';
 const PASSKEY_BUTTON = 'sign-in-passkey';
+const SSO_HINT = 'sign-in-sso-hint';
 
 /** A second factor an operator may have: "totp" takes a one-time code or a recovery code. */
 type SecondFactor = 'totp' | 'passkey';
@@ -76,12 +78,19 @@ function asksFor(methods: SecondFactor[]): string {
  * factor, the server answers a right password with 401 `mfa_required`, naming the ones they have; the page then
  * offers their passkey (the browser's prompt) and asks for the code (or a recovery code), and sends the name and
  * password again with the one given. After a recovery code, `onSignedIn` learns how many are left.
+ *
+ * Where the server has single sign-on, the page offers it above the password form, which stays for the operators
+ * who have no account at the provider; `ssoError` is why the last one sent the browser back unsigned.
  */
 export function SignInPage({
+  ssoError,
   onSignedIn,
 }: {
+  ssoError: string | null;
   onSignedIn: (operator: SignedIn, recoveryCodesLeft: number | null) => void;
 }) {
+  // A server that cannot say offers the password alone, as one without single sign-on.
+  const { data: sso } = useLoaded<SsoSetup>('/api/admin/sso');
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   /** The second step, once the password was right; null on the first. */
@@ -93,7 +102,7 @@ export function SignInPage({
   const [passkeyError, setPasskeyError] = useState<string | undefined>(undefined);
   /** What takes the focus next: a new object each time, so that asking again moves it back. */
   const [focus, setFocus] = useState<{ id: string } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(ssoError === null ? null : ssoErrorInWords(ssoError));
   const [busy, setBusy] = useState(false);
   /** The browser's passkey prompt is open. */
   const [prompting, setPrompting] = useState(false);
@@ -195,6 +204,7 @@ export function SignInPage({
       <PageHeading title="Sign in">Sign in</PageHeading>
       <p>Sign in as an operator to manage accounts, their API credentials, policies and context.</p>
       {error ? <Notice kind="error">{error}</Notice> : null}
+      {sso?.enabled && step === null ? <SingleSignOn name={sso.name ?? 'single sign-on'} /> : null}
       <form onSubmit={submit} class="card" aria-label="Sign in">
         {step ? (
           <>
@@ -280,6 +290,26 @@ export function SignInPage({
         )}
       </form>
     </div>
+  );
+}
+
+/**
+ * Single sign-on: a link, not a call, as the browser leaves for the provider's sign-in page and comes back to the
+ * server, which sends it on here signed in; then "or", before the password form.
+ */
+function SingleSignOn({ name }: { name: string }) {
+  return (
+    <>
+      <div class="card">
+        <a href={SSO_START} class="button-link button-primary" aria-describedby={SSO_HINT}>
+          Sign in with {name}
+        </a>
+        <p class="hint" id={SSO_HINT}>
+          You sign in there and come back here as the operator with the same username.
+        </p>
+      </div>
+      <p class="sign-in-or">or</p>
+    </>
   );
 }
 
