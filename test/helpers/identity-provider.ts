@@ -20,7 +20,9 @@ export async function startIdentityProvider(options: {
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
-  const issuer = `http://localhost:${port}`;
+  // 127.0.0.1, not localhost: the web app is opened at localhost in the browser tests, so the provider is on
+  // another site, as a real one is (cookies' SameSite rules then apply as they will in use).
+  const issuer = `http://127.0.0.1:${port}`;
   const claims =
     options.claims ?? ((login: string) => ({ preferred_username: login, email: `${login}@example.test` }));
 

@@ -80,7 +80,8 @@ function asksFor(methods: SecondFactor[]): string {
  * password again with the one given. After a recovery code, `onSignedIn` learns how many are left.
  *
  * Where the server has single sign-on, the page offers it above the password form, which stays for the operators
- * who have no account at the provider; `ssoError` is why the last one sent the browser back unsigned.
+ * who have no account at the provider, unless the server turned passwords off (OPERATOR_PASSWORD_SIGN_IN=false);
+ * `ssoError` is why the last single sign-on sent the browser back unsigned.
  */
 export function SignInPage({
   ssoError,
@@ -89,8 +90,11 @@ export function SignInPage({
   ssoError: string | null;
   onSignedIn: (operator: SignedIn, recoveryCodesLeft: number | null) => void;
 }) {
-  // A server that cannot say offers the password alone, as one without single sign-on.
-  const { data: sso } = useLoaded<SsoSetup>('/api/admin/sso');
+  // Until the server says, and if it cannot, the page offers the password, as a server without single sign-on.
+  const { data: sso, error: ssoUnknown } = useLoaded<SsoSetup>('/api/admin/sso');
+  const offersPassword = sso?.passwordSignIn !== false;
+  /** The alert of a failed single sign-on waits for the answer, as its words depend on passwords signing in. */
+  const ssoAnswered = sso !== null || ssoUnknown !== null;
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   /** The second step, once the password was right; null on the first. */
@@ -102,7 +106,9 @@ export function SignInPage({
   const [passkeyError, setPasskeyError] = useState<string | undefined>(undefined);
   /** What takes the focus next: a new object each time, so that asking again moves it back. */
   const [focus, setFocus] = useState<{ id: string } | null>(null);
-  const [error, setError] = useState<string | null>(ssoError === null ? null : ssoErrorInWords(ssoError));
+  const [error, setError] = useState<string | null>(null);
+  /** Why the last single sign-on did not sign anyone in, until a password sign-in is tried. */
+  const [ssoFailure, setSsoFailure] = useState(ssoError);
   const [busy, setBusy] = useState(false);
   /** The browser's passkey prompt is open. */
   const [prompting, setPrompting] = useState(false);
@@ -134,6 +140,7 @@ export function SignInPage({
   async function signIn(factor: Record<string, unknown>, sent: Sent) {
     setBusy(true);
     setError(null);
+    setSsoFailure(null);
     try {
       const answer = await api.post<{ recoveryCodesLeft?: number }>('/api/admin/login', {
         username,
@@ -204,100 +211,109 @@ export function SignInPage({
       <PageHeading title="Sign in">Sign in</PageHeading>
       <p>Sign in as an operator to manage accounts, their API credentials, policies and context.</p>
       {error ? <Notice kind="error">{error}</Notice> : null}
-      {sso?.enabled && step === null ? <SingleSignOn name={sso.name ?? 'single sign-on'} /> : null}
-      <form onSubmit={submit} class="card" aria-label="Sign in">
-        {step ? (
-          <>
-            <p>
-              Signing in as <strong>{username}</strong>. {asksFor(step.methods)}
-            </p>
-            {offersPasskey ? (
-              <PasskeyStep
-                busy={busy || prompting}
-                prompting={prompting}
-                error={passkeyError}
-                alone={!offersCode}
-                onUse={() => void signInWithPasskey()}
+      {ssoFailure !== null && ssoAnswered ? (
+        <Notice kind="error">{ssoErrorInWords(ssoFailure, offersPassword)}</Notice>
+      ) : null}
+      {sso?.enabled && step === null ? (
+        <SingleSignOn name={sso.name ?? 'single sign-on'} alone={!offersPassword} />
+      ) : null}
+      {offersPassword ? (
+        <form onSubmit={submit} class="card" aria-label="Sign in">
+          {step ? (
+            <>
+              <p>
+                Signing in as <strong>{username}</strong>. {asksFor(step.methods)}
+              </p>
+              {offersPasskey ? (
+                <PasskeyStep
+                  busy={busy || prompting}
+                  prompting={prompting}
+                  error={passkeyError}
+                  alone={!offersCode}
+                  onUse={() => void signInWithPasskey()}
+                />
+              ) : null}
+              {offersCode ? (
+                <>
+                  {useRecovery ? (
+                    <TextField
+                      key="recovery-code"
+                      id={CODE_FIELD}
+                      label="Recovery code"
+                      value={code}
+                      onValue={setCode}
+                      error={codeError}
+                      {...RECOVERY_CODE_INPUT}
+                    />
+                  ) : (
+                    <TextField
+                      key="code"
+                      id={CODE_FIELD}
+                      label="One-time code"
+                      value={code}
+                      onValue={(value) => setCode(value.replace(/\s/g, ''))}
+                      hint="The 6 digits your authenticator app shows now; a new code comes every 30 seconds."
+                      error={codeError}
+                      inputMode="numeric"
+                      autoComplete="one-time-code"
+                      pattern="[0-9]{6}"
+                      maxLength={6}
+                      spellcheck={false}
+                      required
+                    />
+                  )}
+                  <p>
+                    <button type="button" class="button-text" disabled={busy} onClick={switchCode}>
+                      {useRecovery ? 'Use a code from the app instead' : 'Use a recovery code instead'}
+                    </button>
+                  </p>
+                </>
+              ) : null}
+            </>
+          ) : (
+            <>
+              <TextField
+                label="Username"
+                value={username}
+                onValue={setUsername}
+                autoComplete="username"
+                required
+                maxLength={64}
               />
-            ) : null}
-            {offersCode ? (
-              <>
-                {useRecovery ? (
-                  <TextField
-                    key="recovery-code"
-                    id={CODE_FIELD}
-                    label="Recovery code"
-                    value={code}
-                    onValue={setCode}
-                    error={codeError}
-                    {...RECOVERY_CODE_INPUT}
-                  />
-                ) : (
-                  <TextField
-                    key="code"
-                    id={CODE_FIELD}
-                    label="One-time code"
-                    value={code}
-                    onValue={(value) => setCode(value.replace(/\s/g, ''))}
-                    hint="The 6 digits your authenticator app shows now; a new code comes every 30 seconds."
-                    error={codeError}
-                    inputMode="numeric"
-                    autoComplete="one-time-code"
-                    pattern="[0-9]{6}"
-                    maxLength={6}
-                    spellcheck={false}
-                    required
-                  />
-                )}
-                <p>
-                  <button type="button" class="button-text" disabled={busy} onClick={switchCode}>
-                    {useRecovery ? 'Use a code from the app instead' : 'Use a recovery code instead'}
-                  </button>
-                </p>
-              </>
-            ) : null}
-          </>
-        ) : (
-          <>
-            <TextField
-              label="Username"
-              value={username}
-              onValue={setUsername}
-              autoComplete="username"
-              required
-              maxLength={64}
-            />
-            <TextField
-              label="Password"
-              type="password"
-              value={password}
-              onValue={setPassword}
-              autoComplete="current-password"
-              required
-              maxLength={1024}
-            />
-          </>
-        )}
-        {step ? (
-          <div class="actions">
-            {offersCode ? <SignInButton busy={busy} secondary={offersPasskey && passkeysSupported} /> : null}
-            <button type="button" class="button-secondary" disabled={busy} onClick={startOver}>
-              Start over
-            </button>
-          </div>
-        ) : (
-          <SignInButton busy={busy} />
-        )}
-      </form>
+              <TextField
+                label="Password"
+                type="password"
+                value={password}
+                onValue={setPassword}
+                autoComplete="current-password"
+                required
+                maxLength={1024}
+              />
+            </>
+          )}
+          {step ? (
+            <div class="actions">
+              {offersCode ? (
+                <SignInButton busy={busy} secondary={offersPasskey && passkeysSupported} />
+              ) : null}
+              <button type="button" class="button-secondary" disabled={busy} onClick={startOver}>
+                Start over
+              </button>
+            </div>
+          ) : (
+            <SignInButton busy={busy} />
+          )}
+        </form>
+      ) : null}
     </div>
   );
 }
 
 /**
  * Single sign-on: a link, not a call, as the browser leaves for the provider's sign-in page and comes back to the
- * server, which sends it on here signed in; then "or", before the password form.
+ * server, which sends it on here signed in; then "or", before the password form, unless it is the only way in.
  */
-function SingleSignOn({ name }: { name: string }) {
+function SingleSignOn({ name, alone }: { name: string; alone: boolean }) {
   return (
     <>
       <div class="card">
@@ -305,10 +321,11 @@ function SingleSignOn({ name }: { name: string }) {
           Sign in with {name}
         </a>
         <p class="hint" id={SSO_HINT}>
-          You sign in there and come back here as the operator with the same username.
+          Opens your organisation's sign-in page; you come back here signed in as the operator with the same
+          username.
         </p>
       </div>
-      <p class="sign-in-or">or</p>
+      {alone ? null : <p class="sign-in-or">or</p>}
     </>
   );
 }

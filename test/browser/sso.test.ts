@@ -1,0 +1,306 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { SSO_CLIENT_ID, SSO_CLIENT_SECRET, startIdentityProvider } from '../helpers/identity-provider.js';
+import { freePort, SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
+import {
+  accessibilityViolations,
+  ConsoleWatch,
+  ensureWebBuild,
+  launchChromium,
+  newContext,
+  screenshot,
+} from './harness.js';
+
+type Started = Awaited<ReturnType<typeof startTestServer>>;
+
+const SSO_NAME = 'Example SSO';
+const SIGN_IN_WITH = `Sign in with ${SSO_NAME}`;
+
+describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 300_000 }, () => {
+  let provider: Awaited<ReturnType<typeof startIdentityProvider>>;
+  let server: Started;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let watch: ConsoleWatch;
+  /** axe-core findings, by view. */
+  const accessibility: Record<string, string[]> = {};
+
+  const http = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
+
+  /** Checks the page with axe-core and, when named so, saves its screenshot. */
+  async function checked(name: string, on: Page = page, picture = false): Promise<void> {
+    await on.waitForLoadState('networkidle');
+    accessibility[name] = await accessibilityViolations(on);
+    if (picture) await screenshot(on, name);
+  }
+
+  /**
+   * A browser of its own, at ISSUER, where the provider sends it back. The provider's development pages ask for a
+   * web font on the Internet and for a favicon it does not have: both are answered empty, so that the tests go
+   * nowhere outside and the console says nothing of them.
+   */
+  async function browserAt(): Promise<{ context: BrowserContext; page: Page; watch: ConsoleWatch }> {
+    const opened = await newContext(browser, server.issuer);
+    await opened.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
+    );
+    await opened.route(`${provider.issuer}/favicon.ico`, (route) =>
+      route.fulfill({ status: 200, contentType: 'image/x-icon', body: '' }),
+    );
+    const tab = await opened.newPage();
+    return { context: opened, page: tab, watch: new ConsoleWatch(tab) };
+  }
+
+  /** From the sign-in page to the provider's, where `login` signs in; back at the server after. */
+  async function signInAtProvider(on: Page, login: string): Promise<void> {
+    await on.getByRole('link', { name: SIGN_IN_WITH }).click();
+    await on.waitForURL((url) => url.origin === provider.issuer);
+    await on.locator('input[name="login"]').fill(login);
+    await on.locator('input[name="password"]').fill('any password: the provider takes any');
+    await on.getByRole('button', { name: 'Sign-in' }).click();
+    await on.waitForURL((url) => url.origin === server.issuer);
+  }
+
+  before(async () => {
+    await ensureWebBuild();
+    browser = await launchChromium();
+    // The provider must know the callback, under the server's ISSUER, and the server the provider's issuer: the
+    // server's port is taken first.
+    const port = await freePort();
+    provider = await startIdentityProvider({
+      redirectUri: `http://localhost:${port}/api/admin/sso/callback`,
+    });
+    server = await startTestServer(
+      {
+        LOG_LEVEL: 'warn',
+        OPERATOR_SSO_ISSUER: provider.issuer,
+        OPERATOR_SSO_CLIENT_ID: SSO_CLIENT_ID,
+        OPERATOR_SSO_CLIENT_SECRET: SSO_CLIENT_SECRET,
+        OPERATOR_SSO_NAME: SSO_NAME,
+      },
+      { localhostIssuer: true, port },
+    );
+    assert.equal(server.issuer, `http://localhost:${port}`);
+    ({ context, page, watch } = await browserAt());
+
+    // An admin adds alice, as at the provider: nobody becomes an operator by signing in there.
+    const signedIn = await http('/api/admin/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: SERVER_ADMIN_PASSWORD }),
+    });
+    assert.equal(signedIn.status, 200, await signedIn.text());
+    const cookie = signedIn.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .join('; ');
+    const session = (await (await http('/api/admin/session', { headers: { cookie } })).json()) as {
+      csrfToken: string;
+    };
+    const added = await http('/api/admin/operators', {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+      body: JSON.stringify({ username: 'alice', password: 'a password alice never uses', role: 'viewer' }),
+    });
+    assert.equal(added.status, 201, await added.text());
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.stop();
+    await provider?.close();
+  });
+
+  test('the sign-in page offers single sign-on by its configured name, and the password form still', async () => {
+    watch.step = 'sign-in';
+    await page.goto('/');
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    const link = page.getByRole('link', { name: SIGN_IN_WITH });
+    await link.waitFor();
+    assert.equal(await link.getAttribute('href'), '/api/admin/sso/start');
+    await page.getByText('or', { exact: true }).waitFor();
+    const form = page.getByRole('form', { name: 'Sign in' });
+    await form.getByLabel('Username').waitFor();
+    await form.getByLabel('Password').waitFor();
+    await checked('sign-in-sso', page, true);
+  });
+
+  test('an operator an admin added signs in at the provider and comes back signed in, their session by single sign-on', async () => {
+    watch.step = 'alice';
+    await signInAtProvider(page, 'alice');
+    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    await page.getByRole('banner').getByText('Signed in as alice (viewer)').waitFor();
+    assert.equal(new URL(page.url()).search, '');
+
+    // Neither a one-time code nor a passkey was asked; her sessions say how she signed in.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
+    const rows = page
+      .getByRole('region', { name: 'Your sessions' })
+      .getByRole('table', { name: 'Your sessions, newest first' })
+      .locator('tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 1);
+    await rows.getByRole('cell', { name: 'Single sign-on', exact: true }).waitFor();
+    await rows.getByText('This browser').waitFor();
+    await checked('your-sessions-sso');
+  });
+
+  test('a person with no operator of their username comes back to the sign-in page, told why, the address clean', async () => {
+    const their = await browserAt();
+    their.watch.step = 'mallory';
+    try {
+      await their.page.goto('/');
+      await signInAtProvider(their.page, 'mallory');
+      const alert = their.page
+        .getByRole('alert')
+        .filter({ hasText: 'an admin must first add an operator with the same username as at the provider' });
+      await alert.waitFor();
+      await their.page.getByRole('link', { name: SIGN_IN_WITH }).waitFor();
+      const url = new URL(their.page.url());
+      assert.equal(`${url.pathname}${url.search}`, '/sign-in', 'no sso_error left in the address bar');
+      await checked('sign-in-sso-error', their.page);
+
+      // Reloaded, the page no longer says it.
+      await their.page.reload();
+      await their.page.getByRole('link', { name: SIGN_IN_WITH }).waitFor();
+      await their.page.waitForLoadState('networkidle');
+      assert.equal(await their.page.getByRole('alert').count(), 0);
+
+      // Back at the callback with no sign-in of this browser's under way (begun in another one): expired.
+      await their.page.goto('/api/admin/sso/callback?code=a-code&state=a-state');
+      await their.page.getByRole('alert').filter({ hasText: 'began in another browser' }).waitFor();
+      assert.equal(new URL(their.page.url()).search, '');
+      // A code this app does not know: a general sentence.
+      await their.page.goto('/sign-in?sso_error=something_new');
+      await their.page
+        .getByRole('alert')
+        .filter({ hasText: 'Single sign-on did not sign you in: try again, or sign in with your password.' })
+        .waitFor();
+
+      // The password form still signs an operator in; the admin finds both sign-ins in the audit log, in words.
+      const form = their.page.getByRole('form', { name: 'Sign in' });
+      await form.getByLabel('Username').fill('admin');
+      await form.getByLabel('Password').fill(SERVER_ADMIN_PASSWORD);
+      await form.getByRole('button', { name: 'Sign in' }).click();
+      await their.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      assert.equal(await their.page.getByRole('alert').count(), 0, 'the message went with the sign-in');
+      const nav = their.page.getByRole('navigation', { name: 'Main' });
+      await nav.getByRole('link', { name: 'Audit log' }).click();
+      const log = their.page.getByRole('table');
+      const refused = log.getByRole('row').filter({
+        has: their.page.getByRole('cell', {
+          name: 'was refused single sign-on (operator.sso-refused)',
+          exact: true,
+        }),
+      });
+      await refused.getByRole('cell', { name: 'mallory', exact: true }).waitFor();
+      await refused
+        .getByRole('cell', { name: 'username: mallory, reason: no operator of this username', exact: true })
+        .waitFor();
+      const signedIn = log.getByRole('row').filter({
+        has: their.page.getByRole('cell', {
+          name: 'signed in with single sign-on (operator.signed-in)',
+          exact: true,
+        }),
+      });
+      await signedIn.getByRole('cell', { name: 'alice', exact: true }).waitFor();
+
+      // The admin's own session was by password.
+      await nav.getByRole('link', { name: 'Operators' }).click();
+      await their.page
+        .getByRole('table', { name: 'Your sessions, newest first' })
+        .getByRole('row')
+        .filter({ hasText: 'This browser' })
+        .getByRole('cell', { name: 'Password', exact: true })
+        .waitFor();
+
+      // The only console errors: the session checks before signing in (401).
+      assert.deepEqual(their.watch.unexpected({ mallory: [refusedStatus('401')] }), []);
+    } finally {
+      await their.context.close();
+    }
+  });
+
+  test('what the page offers follows the server: no single sign-on, or it alone with passwords turned off', async () => {
+    /** A server of its own, with its sign-in page open in a browser of its own. */
+    const signInPageOf = async (
+      env: Record<string, string>,
+      step: string,
+      check: (on: Page) => Promise<void>,
+    ): Promise<void> => {
+      const other = await startTestServer({ LOG_LEVEL: 'warn', ...env });
+      const otherContext = await newContext(browser, other.url);
+      try {
+        const on = await otherContext.newPage();
+        const otherWatch = new ConsoleWatch(on);
+        otherWatch.step = step;
+        await on.goto('/');
+        await on.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+        await check(on);
+        // The only console errors: the session checks before signing in (401).
+        assert.deepEqual(otherWatch.unexpected({ [step]: [refusedStatus('401')] }), []);
+      } finally {
+        await otherContext.close();
+        await other.stop();
+      }
+    };
+
+    await signInPageOf({}, 'no-sso', async (on) => {
+      await on.getByRole('form', { name: 'Sign in' }).getByLabel('Password').waitFor();
+      await on.waitForLoadState('networkidle');
+      assert.equal(await on.getByRole('link', { name: /^Sign in with/ }).count(), 0);
+      assert.equal(await on.getByText('or', { exact: true }).count(), 0);
+      // Sent to the start all the same (an old bookmark): unavailable, said, with the password to fall back on.
+      await on.goto('/api/admin/sso/start');
+      await on
+        .getByRole('alert')
+        .filter({ hasText: 'Single sign-on is not available right now' })
+        .filter({ hasText: 'try again later, or sign in with your password.' })
+        .waitFor();
+      assert.equal(new URL(on.url()).search, '');
+    });
+
+    await signInPageOf(
+      {
+        OPERATOR_SSO_ISSUER: provider.issuer,
+        OPERATOR_SSO_CLIENT_ID: SSO_CLIENT_ID,
+        OPERATOR_SSO_CLIENT_SECRET: SSO_CLIENT_SECRET,
+        OPERATOR_PASSWORD_SIGN_IN: 'false',
+      },
+      'sso-only',
+      async (on) => {
+        await on.getByRole('link', { name: 'Sign in with single sign-on' }).waitFor();
+        await on.waitForLoadState('networkidle');
+        assert.equal(await on.getByRole('form', { name: 'Sign in' }).count(), 0);
+        assert.equal(await on.getByLabel('Password').count(), 0);
+        assert.equal(await on.getByText('or', { exact: true }).count(), 0);
+        accessibility['sign-in-sso-only'] = await accessibilityViolations(on);
+        // No password to fall back on: the message does not offer one.
+        await on.goto('/sign-in?sso_error=unavailable');
+        const alert = on.getByRole('alert').filter({ hasText: 'Single sign-on is not available right now' });
+        await alert.waitFor();
+        assert.doesNotMatch((await alert.textContent()) ?? '', /password/);
+      },
+    );
+  });
+
+  test('no console errors but the ones asked for, and no accessibility violation (axe-core, any impact)', () => {
+    // The session check before signing in (401).
+    assert.deepEqual(watch.unexpected({ 'sign-in': [refusedStatus('401')] }), []);
+    for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
+    assert.deepEqual(Object.keys(accessibility).sort(), [
+      'sign-in-sso',
+      'sign-in-sso-error',
+      'sign-in-sso-only',
+      'your-sessions-sso',
+    ]);
+  });
+});
+
+/** The browser's console line for a refused request whose status matches `status`. */
+function refusedStatus(status: string): RegExp {
+  return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
+}
