@@ -18,6 +18,8 @@ const SSO_NAME = 'Example SSO';
 const SIGN_IN_WITH = `Sign in with ${SSO_NAME}`;
 
 describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 300_000 }, () => {
+  /** The port of the server that signs in through the provider alone (OPERATOR_PASSWORD_SIGN_IN=false). */
+  let ssoOnlyPort = 0;
   let provider: Awaited<ReturnType<typeof startIdentityProvider>>;
   let server: Started;
   let browser: Browser;
@@ -41,8 +43,10 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
    * web font on the Internet and for a favicon it does not have: both are answered empty, so that the tests go
    * nowhere outside and the console says nothing of them.
    */
-  async function browserAt(): Promise<{ context: BrowserContext; page: Page; watch: ConsoleWatch }> {
-    const opened = await newContext(browser, server.issuer);
+  async function browserAt(
+    base = server.issuer,
+  ): Promise<{ context: BrowserContext; page: Page; watch: ConsoleWatch }> {
+    const opened = await newContext(browser, base);
     await opened.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
       route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
     );
@@ -69,8 +73,9 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
     // The provider must know the callback, under the server's ISSUER, and the server the provider's issuer: the
     // server's port is taken first.
     const port = await freePort();
+    ssoOnlyPort = await freePort();
     provider = await startIdentityProvider({
-      redirectUri: `http://localhost:${port}/api/admin/sso/callback`,
+      redirectUri: [port, ssoOnlyPort].map((p) => `http://localhost:${p}/api/admin/sso/callback`),
     });
     server = await startTestServer(
       {
@@ -230,12 +235,14 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
       env: Record<string, string>,
       step: string,
       check: (on: Page) => Promise<void>,
+      port?: number,
     ): Promise<void> => {
-      const other = await startTestServer({ LOG_LEVEL: 'warn', ...env });
-      const otherContext = await newContext(browser, other.url);
+      const other = await startTestServer(
+        { LOG_LEVEL: 'warn', ...env },
+        port === undefined ? {} : { localhostIssuer: true, port },
+      );
+      const { context: otherContext, page: on, watch: otherWatch } = await browserAt(other.issuer);
       try {
-        const on = await otherContext.newPage();
-        const otherWatch = new ConsoleWatch(on);
         otherWatch.step = step;
         await on.goto('/');
         await on.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
@@ -283,7 +290,23 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
         const alert = on.getByRole('alert').filter({ hasText: 'Single sign-on is not available right now' });
         await alert.waitFor();
         assert.doesNotMatch((await alert.textContent()) ?? '', /password/);
+        // Signed in through the provider, the first admin finds no password or second factor to manage here.
+        await on.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+        await on.waitForURL((url) => url.origin === provider.issuer);
+        await on.locator('input[name="login"]').fill('admin');
+        await on.locator('input[name="password"]').fill('any password: the provider takes any');
+        await on.getByRole('button', { name: 'Sign-in' }).click();
+        await on.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
+        await on.getByRole('heading', { level: 2, name: 'Your sign-in' }).waitFor();
+        await on
+          .getByText("your password and second factors are kept by your organisation's sign-in provider")
+          .waitFor();
+        await on.getByRole('heading', { level: 2, name: 'Your sessions' }).waitFor();
+        for (const heading of ['Change your password', 'Sign-in codes', 'Passkeys'])
+          assert.equal(await on.getByRole('heading', { level: 2, name: heading }).count(), 0, heading);
+        accessibility['operators-sso-only'] = await accessibilityViolations(on);
       },
+      ssoOnlyPort,
     );
   });
 
@@ -292,6 +315,7 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
     assert.deepEqual(watch.unexpected({ 'sign-in': [refusedStatus('401')] }), []);
     for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
     assert.deepEqual(Object.keys(accessibility).sort(), [
+      'operators-sso-only',
       'sign-in-sso',
       'sign-in-sso-error',
       'sign-in-sso-only',

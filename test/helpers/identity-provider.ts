@@ -11,7 +11,8 @@ export const SSO_CLIENT_SECRET = 'a client secret of at least thirty-two charact
  * `email`, unless told otherwise) equal to the login typed. Consent is taken as given, as for a company's own app.
  */
 export async function startIdentityProvider(options: {
-  redirectUri: string;
+  /** The callback registered for the client (several: one for each server a test starts). */
+  redirectUri: string | string[];
   /** The claims of the person who typed `login`; by default `preferred_username` and `email`. */
   claims?: (login: string) => Record<string, unknown>;
 }): Promise<{ issuer: string; close(): Promise<void> }> {
@@ -31,7 +32,7 @@ export async function startIdentityProvider(options: {
       {
         client_id: SSO_CLIENT_ID,
         client_secret: SSO_CLIENT_SECRET,
-        redirect_uris: [options.redirectUri],
+        redirect_uris: ([] as string[]).concat(options.redirectUri),
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
