@@ -121,3 +121,8 @@ export async function newContext(browser: Browser, baseURL: string): Promise<Bro
 export function readClipboard(page: Page): Promise<string> {
   return page.evaluate('navigator.clipboard.readText()') as Promise<string>;
 }
+
+/** The console's line for a request the server refused with `status` (a pattern: `'401'`, `'(401|403)'`). */
+export function refusedStatus(status: string): RegExp {
+  return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
+}

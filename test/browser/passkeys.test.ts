@@ -9,6 +9,7 @@ import {
   ensureWebBuild,
   launchChromium,
   newContext,
+  refusedStatus,
   screenshot,
 } from './harness.js';
 
@@ -354,9 +355,6 @@ async function submitSignIn(page: Page, username: string, password: string): Pro
 }
 
 /** The browser's console line for a refused request whose status matches `status`. */
-function refusedStatus(status: string): RegExp {
-  return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
-}
 
 /** A base64url signature with its last byte changed: still well-formed, it no longer verifies. */
 function spoiled(signature: string): string {

@@ -9,6 +9,7 @@ import {
   ensureWebBuild,
   launchChromium,
   newContext,
+  refusedStatus,
   screenshot,
 } from './harness.js';
 
@@ -325,6 +326,3 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
 });
 
 /** The browser's console line for a refused request whose status matches `status`. */
-function refusedStatus(status: string): RegExp {
-  return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
-}

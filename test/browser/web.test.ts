@@ -15,6 +15,7 @@ import {
   launchChromium,
   newContext,
   readClipboard,
+  refusedStatus,
   screenshot,
 } from './harness.js';
 
@@ -1982,9 +1983,6 @@ async function cookieOf(context: BrowserContext): Promise<string> {
 }
 
 /** The browser's console line for a refused request whose status matches `status`. */
-function refusedStatus(status: string): RegExp {
-  return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
-}
 
 /** The ten recovery codes a section shows, each new and well-formed. */
 async function shownRecoveryCodes(section: Locator): Promise<string[]> {
