@@ -297,7 +297,9 @@ export class OperatorService {
   async mustSetUpTotp(identity: Pick<OperatorIdentity, 'username' | 'via' | 'sso'>): Promise<boolean> {
     if (this.ctx.settings.operatorTotp !== 'required' || identity.via !== 'session' || identity.sso)
       return false;
-    return (await this.secondFactors(identity.username)).length === 0;
+    // Asked on every request of such a session: one-time codes first, the passkeys only without them.
+    if (await this.totp.enabled(identity.username)) return false;
+    return !(await this.passkeys.has(identity.username));
   }
 
   /**
