@@ -160,6 +160,11 @@ export interface OperatorSsoSettings {
   usernameClaim: string;
   /** The scopes asked for (default `openid profile email`; `openid` always among them). */
   scope: string;
+  /**
+   * What a person the provider names, who is no operator here, becomes: `refuse` (default: nobody; an admin adds
+   * operators first) or `viewer` (an operator made at once, a viewer of no account, until an admin gives more).
+   */
+  newOperators: 'refuse' | 'viewer';
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -167,9 +172,12 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
   const names = ['OPERATOR_SSO_ISSUER', 'OPERATOR_SSO_CLIENT_ID', 'OPERATOR_SSO_CLIENT_SECRET'] as const;
   const given = names.filter((name) => env[name]);
-  const optional = ['OPERATOR_SSO_NAME', 'OPERATOR_SSO_USERNAME_CLAIM', 'OPERATOR_SSO_SCOPE'].filter(
-    (n) => env[n],
-  );
+  const optional = [
+    'OPERATOR_SSO_NAME',
+    'OPERATOR_SSO_USERNAME_CLAIM',
+    'OPERATOR_SSO_SCOPE',
+    'OPERATOR_SSO_NEW_OPERATORS',
+  ].filter((n) => env[n]);
   if (given.length === 0) {
     if (optional.length > 0) throw new ConfigError(`${optional.join(', ')} needs OPERATOR_SSO_ISSUER`);
     return null;
@@ -196,6 +204,9 @@ function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
   const scopes = (env.OPERATOR_SSO_SCOPE || 'openid profile email').split(/\s+/).filter((s) => s !== '');
   if (scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)))
     throw new ConfigError('OPERATOR_SSO_SCOPE must be scope names separated by spaces (RFC 6749 §3.3)');
+  const newOperators = env.OPERATOR_SSO_NEW_OPERATORS || 'refuse';
+  if (newOperators !== 'refuse' && newOperators !== 'viewer')
+    throw new ConfigError('OPERATOR_SSO_NEW_OPERATORS must be refuse or viewer');
   return {
     issuer,
     clientId: env.OPERATOR_SSO_CLIENT_ID as string,
@@ -203,6 +214,7 @@ function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
     name,
     usernameClaim,
     scope: [...new Set(['openid', ...scopes])].join(' '),
+    newOperators,
   };
 }
 

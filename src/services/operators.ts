@@ -241,16 +241,28 @@ export class OperatorService {
 
   /**
    * Opens a session for the operator a single sign-on provider named (OperatorSso checked its answer); the provider
-   * asked for what it asks, so no second factor is asked here. Null when no operator has that username: nobody
-   * becomes an operator by signing in.
+   * asked for what it asks, so no second factor is asked here. Someone who is no operator here is refused (null),
+   * or, with OPERATOR_SSO_NEW_OPERATORS=viewer, made an operator at once: a viewer of no account, who sees nothing
+   * until an admin gives them accounts (`created` says so). A username operators cannot have is refused too.
    */
   async signInWithSso(
     username: string,
     address: string,
     userAgent?: string,
-  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number } | null> {
-    if (username.length > 64 || !(await this.ctx.store.operators.getOperator(username))) return null;
-    return this.#openSession(username, { address, userAgent }, 'sso');
+  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; created: boolean } | null> {
+    let created = false;
+    if (!USERNAME_PATTERN.test(username)) return null;
+    if (!(await this.ctx.store.operators.getOperator(username))) {
+      if (this.ctx.settings.operatorSso?.newOperators !== 'viewer') return null;
+      try {
+        await this.createOperator(username, null, 'viewer', []);
+        created = true;
+      } catch (error) {
+        // Made meanwhile by another sign-in of theirs, on this node or another: theirs all the same.
+        if (!(error instanceof AppError && error.code === 'conflict')) throw error;
+      }
+    }
+    return { ...(await this.#openSession(username, { address, userAgent }, 'sso')), created };
   }
 
   /** The second factors the operator has, one-time codes first; none: the password alone signs them in. */

@@ -33,6 +33,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     name: 'Example SSO',
     usernameClaim: 'preferred_username',
     scope: 'openid profile email',
+    newOperators: 'refuse',
     ...change,
   });
   /** `/api/admin/sso/start`: where it sends the browser, and the state cookie it sets. */
@@ -241,6 +242,44 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
       assert.equal(answer.headers.location, '/', 'the first admin signs in through the provider');
     } finally {
       await ssoOnly.close();
+    }
+  });
+
+  test('with OPERATOR_SSO_NEW_OPERATORS=viewer, a new person becomes a viewer of no account, once', async () => {
+    const open = await createTestApp({ operatorSso: settings(provider.issuer, { newOperators: 'viewer' }) });
+    try {
+      const answer = await signInAs('bob', open);
+      assert.equal(answer.headers.location, '/', answer.body);
+      const cookie = `orch_session=${setCookie(answer, 'orch_session')?.value}`;
+      const me = (await caller(() => open)('GET', '/api/admin/session', { cookie })).json();
+      assert.deepEqual([me.username, me.role, me.accounts], ['bob', 'viewer', []]);
+      assert.deepEqual((await caller(() => open)('GET', '/api/admin/accounts', { cookie })).json(), []);
+      assert.equal((await signInAs('bob', open)).headers.location, '/', 'signs in again, made once');
+      const boss = await signIn(open);
+      const created = (
+        await caller(() => open)('GET', '/api/admin/audit?operator=bob', boss.headers)
+      ).json() as {
+        action: string;
+        detail: Record<string, unknown>;
+      }[];
+      assert.deepEqual(
+        created.filter((e) => e.action === 'operator.created').map((e) => e.detail),
+        [
+          {
+            username: 'bob',
+            role: 'viewer',
+            accounts: 'none',
+            by: 'single sign-on (OPERATOR_SSO_NEW_OPERATORS=viewer)',
+          },
+        ],
+      );
+      assert.equal(
+        (await signInAs('not a username', open)).headers.location,
+        '/?sso_error=unknown_operator',
+        'a name operators cannot have',
+      );
+    } finally {
+      await open.close();
     }
   });
 

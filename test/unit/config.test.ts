@@ -54,6 +54,7 @@ describe('configuration', () => {
       name: 'single sign-on',
       usernameClaim: 'preferred_username',
       scope: 'openid profile email',
+      newOperators: 'refuse',
     });
     const chosen = loadConfig(
       {
@@ -88,6 +89,11 @@ describe('configuration', () => {
         /OPERATOR_SSO_USERNAME_CLAIM must be a claim name/,
       ],
       [{ ...sso, OPERATOR_SSO_SCOPE: 'openid "quoted"' }, /OPERATOR_SSO_SCOPE/],
+      [
+        { ...sso, OPERATOR_SSO_NEW_OPERATORS: 'admin' },
+        /OPERATOR_SSO_NEW_OPERATORS must be refuse or viewer/,
+      ],
+      [{ OPERATOR_SSO_NEW_OPERATORS: 'viewer' }, /OPERATOR_SSO_NEW_OPERATORS needs OPERATOR_SSO_ISSUER/],
     ];
     for (const [env, message] of refused)
       assert.throws(() => loadConfig(env, '/srv'), message, JSON.stringify(env));

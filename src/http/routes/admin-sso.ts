@@ -8,7 +8,7 @@ import {
   SsoError,
   type SsoFailure,
 } from '../../services/operator-sso.js';
-import { SESSION_TTL_MS } from '../../services/operators.js';
+import { describeAccounts, SESSION_TTL_MS } from '../../services/operators.js';
 import { setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 
@@ -134,6 +134,13 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
         );
         return failed(reply, 'unknown_operator');
       }
+      if (session.created)
+        await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.created', {
+          username,
+          role: 'viewer',
+          accounts: describeAccounts([]),
+          by: 'single sign-on (OPERATOR_SSO_NEW_OPERATORS=viewer)',
+        });
       await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.signed-in', {
         sso: true,
       });
