@@ -1,7 +1,10 @@
 import type { FastifyServerOptions } from 'fastify';
 
-/** Query parameters whose values are secrets (RFC 6750 §2.3 tokens) and never reach a log. */
-const SECRET_QUERY = /([?&](?:access_token|token|client_secret|password)=)[^&#]*/gi;
+/**
+ * Query parameters whose values are secrets and never reach a log: tokens (RFC 6750 §2.3), and the authorization
+ * code a single sign-on provider sends the browser back with (RFC 6749 §4.1.2).
+ */
+const SECRET_QUERY = /([?&](?:access_token|token|client_secret|password|code)=)[^&#]*/gi;
 
 export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[redacted]');

@@ -42,12 +42,17 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     assert.equal(response.statusCode, 302, response.body);
     return { location: response.headers.location as string, state: setCookie(response, 'orch_sso') };
   };
-  const callback = (url: URL, state: string | undefined, on: TestApp = t) =>
-    on.app.inject({
+  /** Every authorization code the provider gave in these tests: none may reach the log. */
+  const codes: string[] = [];
+  const callback = (url: URL, state: string | undefined, on: TestApp = t) => {
+    const code = url.searchParams.get('code');
+    if (code) codes.push(code);
+    return on.app.inject({
       method: 'GET',
       url: `${url.pathname}${url.search}`,
       headers: state === undefined ? {} : { cookie: `orch_sso=${state}` },
     });
+  };
   /** The whole sign-in of `login` at the provider: the callback's answer. */
   const signInAs = async (login: string, on: TestApp = t) => {
     const { location, state } = await start(on);
@@ -287,5 +292,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     const text = t.logs.join('\n');
     assert.ok(!text.includes(SSO_CLIENT_SECRET), 'the client secret');
     assert.ok(!/orch_session=|orch_sso=/.test(text), 'cookies');
+    assert.ok(codes.length >= 5, 'codes were given, refused ones among them');
+    for (const code of codes) assert.ok(!text.includes(code), 'an authorization code');
   });
 });
