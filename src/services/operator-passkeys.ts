@@ -57,8 +57,11 @@ interface RelyingParty {
 export class OperatorPasskeys {
   readonly #party: RelyingParty | null;
   readonly #unavailable: string | null;
+  /** The keys challenges are made under (the first) and checked under (any), derived once. */
+  readonly #keys: Buffer[];
 
   constructor(private readonly ctx: ServiceContext) {
+    this.#keys = challengeKeys(ctx);
     const issuer = URL.canParse(ctx.settings.issuer) ? new URL(ctx.settings.issuer) : null;
     const host = issuer?.hostname.replace(/^\[|\]$/g, '') ?? '';
     if (!issuer || host === '' || isIP(host) !== 0) {
@@ -218,7 +221,7 @@ export class OperatorPasskeys {
     body.writeUInt8(PURPOSE[purpose], 0);
     body.writeUIntBE(this.ctx.clock.now() + PASSKEY_TIMEOUT_MS, 1, 6);
     this.ctx.random.bytes(NONCE).copy(body, 7);
-    return Uint8Array.from(Buffer.concat([body, mac(challengeKeys(this.ctx)[0] as Buffer, username, body)]));
+    return Uint8Array.from(Buffer.concat([body, mac(this.#keys[0] as Buffer, username, body)]));
   }
 
   /**
@@ -230,8 +233,7 @@ export class OperatorPasskeys {
     if (bytes.length !== CHALLENGE_BYTES || bytes.readUInt8(0) !== PURPOSE[purpose]) return false;
     const body = bytes.subarray(0, CHALLENGE_BYTES - MAC);
     const given = bytes.subarray(CHALLENGE_BYTES - MAC);
-    if (!challengeKeys(this.ctx).some((key) => timingSafeEqual(mac(key, username, body), given)))
-      return false;
+    if (!this.#keys.some((key) => timingSafeEqual(mac(key, username, body), given))) return false;
     const now = this.ctx.clock.now();
     const expires = bytes.readUIntBE(1, 6);
     if (expires <= now) return false;
@@ -242,7 +244,7 @@ export class OperatorPasskeys {
 
   /** The WebAuthn user handle: stable for the operator, and not their name (WebAuthn advises no personal data in it). */
   #userHandle(username: string): Uint8Array<ArrayBuffer> {
-    return Uint8Array.from(mac(challengeKeys(this.ctx)[0] as Buffer, `user:${username}`, Buffer.alloc(0)));
+    return Uint8Array.from(mac(this.#keys[0] as Buffer, `user:${username}`, Buffer.alloc(0)));
   }
 }
 

@@ -135,18 +135,18 @@ export interface SecondFactor {
 /** The second factors an operator has: one-time codes (with their recovery codes), passkeys. */
 export type SecondFactorMethod = 'totp' | 'passkey';
 
-/** What a sign-in without its second factor is told, by the methods the operator has. */
-const ASK_FOR: Record<string, string> = {
-  totp: 'enter the 6-digit code from your authenticator app',
-  passkey: 'use your passkey to finish signing in',
-  'totp,passkey': 'use your passkey, or enter the 6-digit code from your authenticator app',
-};
+/** What a sign-in without its second factor is told, by the methods the operator has (one, or both). */
+function askFor(methods: readonly SecondFactorMethod[]): string {
+  if (methods.length > 1) return 'use your passkey, or enter the 6-digit code from your authenticator app';
+  return methods[0] === 'passkey'
+    ? 'use your passkey to finish signing in'
+    : 'enter the 6-digit code from your authenticator app';
+}
 
 /** A wrong second factor where the password was given to change something: 403. */
 const forbidden = (detail: string) => new AppError('forbidden', detail);
 
 /** Operators: people who sign in to the web app and the admin API. */
-
 export class OperatorService {
   /** Token hash → the minute its last use was recorded, so a busy token costs one write a minute. */
   readonly #touched = new BoundedMap<string, number>(10_000);
@@ -223,7 +223,7 @@ export class OperatorService {
     if (given > 1)
       throw new AppError('validation_failed', 'give one second factor: a code, a recovery code or a passkey');
     const refuse = (detail: string) => this.#mfaRequired(username, methods, detail);
-    if (given === 0) throw await refuse(ASK_FOR[methods.join(',')] ?? (ASK_FOR.totp as string));
+    if (given === 0) throw await refuse(askFor(methods));
     if (factor.passkey !== undefined) {
       const passkey = await this.passkeys.accept(username, factor.passkey);
       if (passkey === null) {
@@ -278,8 +278,8 @@ export class OperatorService {
   }
 
   /**
-   * Checks a one-time code, or uses a recovery code; a wrong one counts in the sign-in guard and answers
-   * `refusal`. How many recovery codes are left after one was used, else null.
+   * Checks a one-time code, or uses a recovery code; a wrong one counts in the sign-in guard and is answered with
+   * what `refuse` makes of its reason. How many recovery codes are left after one was used, else null.
    */
   async #secondFactor(
     username: string,
