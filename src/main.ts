@@ -4,10 +4,6 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Logger as PinoLogger, pino } from 'pino';
 import { MemoryRateLimitStore } from './adapters/memory/rate-limit.js';
-import { PostgresBus } from './adapters/postgres/bus.js';
-import { createPostgresStore } from './adapters/postgres/store.js';
-import { RedisBus } from './adapters/redis/bus.js';
-import { RedisRateLimitStore } from './adapters/redis/rate-limit.js';
 import { withContextCache } from './adapters/shared/context-cache.js';
 import { SqlitePollingBus } from './adapters/sqlite/bus.js';
 import { type DataDirLock, DataDirLockedError, lockDataDir } from './adapters/sqlite/data-dir-lock.js';
@@ -15,7 +11,6 @@ import { createSqliteStore, pendingSqliteMigrations, SQLITE_FILE } from './adapt
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
 import { loggerOptions } from './http/logging.js';
-import { buildServer } from './http/server.js';
 import type { App } from './http/types.js';
 import type { InvalidationBus } from './ports/bus.js';
 import type { RateLimitStore } from './ports/rate-limit.js';
@@ -104,12 +99,17 @@ interface Infrastructure {
 async function openInfrastructure(config: Config, role: Role): Promise<Infrastructure> {
   mkdirSync(config.dataDir, { recursive: true });
   const sqliteFile = join(config.dataDir, SQLITE_FILE);
+  // PostgreSQL's and Redis's clients are loaded only when configured (a tenth of a second each at start).
   const store = config.databaseUrl
-    ? await createPostgresStore(config.databaseUrl, { statementTimeoutMs: config.databaseStatementTimeoutMs })
+    ? await (await import('./adapters/postgres/store.js')).createPostgresStore(config.databaseUrl, {
+        statementTimeoutMs: config.databaseStatementTimeoutMs,
+      })
     : role === 'server'
       ? serverSqliteStore(config, sqliteFile)
       : cliSqliteStore(config, sqliteFile);
   if (config.redisUrl) {
+    const { RedisBus } = await import('./adapters/redis/bus.js');
+    const { RedisRateLimitStore } = await import('./adapters/redis/rate-limit.js');
     const rateLimits = new RedisRateLimitStore(config.redisUrl, { keyPrefix: `${config.redisPrefix}rl:` });
     // The rate-limit port has no close: its connection goes with the store's.
     const close = async () => {
@@ -124,7 +124,9 @@ async function openInfrastructure(config: Config, role: Role): Promise<Infrastru
     };
   }
   // On SQLite the CLI is a second process on the same file: the table-polling bus reaches the server too.
-  const bus = config.databaseUrl ? new PostgresBus(config.databaseUrl) : new SqlitePollingBus(sqliteFile);
+  const bus = config.databaseUrl
+    ? new (await import('./adapters/postgres/bus.js')).PostgresBus(config.databaseUrl)
+    : new SqlitePollingBus(sqliteFile);
   return { store, bus, rateLimits: new MemoryRateLimitStore() };
 }
 
@@ -294,6 +296,8 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
       { trustProxy: true },
       'TRUST_PROXY=true believes any X-Forwarded-For address a client writes; set the number of proxies (1) or their networks',
     );
+  // The HTTP server (Fastify and every route) is loaded by the server alone, not by each CLI command.
+  const { buildServer } = await import('./http/server.js');
   const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
   const maintenance = startMaintenance(services.ctx, services.purged, services.accounts);
   try {

@@ -1,15 +1,12 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+  VerifiedAuthenticationResponse,
 } from '@simplewebauthn/server';
 import { AppError } from '../core/errors.js';
 import type { OperatorPasskeyRecord } from '../ports/operator-store.js';
@@ -20,6 +17,16 @@ import { unsealingKeys } from './master-key.js';
 export const PASSKEY_TIMEOUT_MS = 5 * 60_000;
 /** An operator's passkeys at most: each sign-in lists them all to the browser. */
 export const MAX_PASSKEYS = 20;
+
+/**
+ * The WebAuthn library, loaded at the first passkey asked for: it is a quarter of a second of a process's start
+ * (with its CBOR and certificate parsers), which every CLI command and every node would otherwise pay.
+ */
+let webauthn: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const library = () => {
+  webauthn ??= import('@simplewebauthn/server');
+  return webauthn;
+};
 
 /** What a challenge was made for: one made to add a passkey does not sign anyone in, nor the other way round. */
 const PURPOSE = { register: 1, signIn: 2 } as const;
@@ -97,6 +104,7 @@ export class OperatorPasskeys {
         'conflict',
         `you have ${MAX_PASSKEYS} passkeys, the most there can be: remove one first`,
       );
+    const { generateRegistrationOptions } = await library();
     return generateRegistrationOptions({
       rpName: 'Conversation Orchestrator',
       rpID: party.id,
@@ -114,6 +122,7 @@ export class OperatorPasskeys {
   /** Checks the browser's answer to `registrationOptions` and keeps the passkey under `name`. */
   async register(username: string, name: string, response: RegistrationResponseJSON): Promise<PasskeyView> {
     const party = this.#needParty();
+    const { verifyRegistrationResponse } = await library();
     const checked = await this.#verified('register', username, () =>
       verifyRegistrationResponse({
         response,
@@ -144,6 +153,7 @@ export class OperatorPasskeys {
   async signInOptions(username: string): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
     const passkeys = await this.ctx.store.operators.listPasskeys(username);
     if (passkeys.length === 0 || this.#party === null) return null;
+    const { generateAuthenticationOptions } = await library();
     return generateAuthenticationOptions({
       rpID: this.#party.id,
       allowCredentials: passkeys.map(descriptor),
@@ -159,7 +169,8 @@ export class OperatorPasskeys {
     if (party === null) return null;
     const passkey = (await this.ctx.store.operators.listPasskeys(username)).find((p) => p.id === response.id);
     if (!passkey) return null;
-    let checked: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    const { verifyAuthenticationResponse } = await library();
+    let checked: VerifiedAuthenticationResponse;
     try {
       checked = await verifyAuthenticationResponse({
         response,

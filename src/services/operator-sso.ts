@@ -1,8 +1,15 @@
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import type { OperatorSsoSettings } from '../config/config.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
+
+/** The OpenID Connect client library, loaded at the first sign-in (not by every CLI command and node start). */
+let loaded: Promise<typeof Oidc> | undefined;
+const library = () => {
+  loaded ??= import('openid-client');
+  return loaded;
+};
 
 /** How long a sign-in may take at the provider before its state here expires. */
 export const SSO_STATE_TTL_MS = 10 * 60_000;
@@ -55,7 +62,7 @@ interface SsoState {
  * failure).
  */
 export class OperatorSso {
-  #configuration: Promise<oidc.Configuration> | null = null;
+  #configuration: Promise<Oidc.Configuration> | null = null;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -70,6 +77,7 @@ export class OperatorSso {
   /** Where to send the browser to sign in, and the sealed state to keep in its cookie meanwhile. */
   async start(): Promise<{ url: string; cookie: string }> {
     const configuration = await this.#discovered();
+    const oidc = await library();
     const state: SsoState = {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
@@ -98,7 +106,8 @@ export class OperatorSso {
     const answer = new URL(`${this.redirectUri}${query}`);
     const error = answer.searchParams.get('error');
     if (error !== null) throw new SsoError('refused', `the provider answered ${error.slice(0, 100)}`);
-    let claims: oidc.IDToken | undefined;
+    const oidc = await library();
+    let claims: Oidc.IDToken | undefined;
     try {
       const tokens = await oidc.authorizationCodeGrant(configuration, answer, {
         pkceCodeVerifier: state.verifier,
@@ -130,15 +139,17 @@ export class OperatorSso {
   }
 
   /** The provider's metadata, read once; a failure is answered `unavailable` and read again next time. */
-  #discovered(): Promise<oidc.Configuration> {
+  #discovered(): Promise<Oidc.Configuration> {
     if (this.#configuration === null) {
       const { issuer, clientId, clientSecret } = this.settings;
       const local = new URL(issuer).protocol === 'http:';
-      this.#configuration = oidc
-        .discovery(new URL(issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret), {
-          timeout: 10,
-          ...(local ? { execute: [oidc.allowInsecureRequests] } : {}),
-        })
+      this.#configuration = library()
+        .then((oidc) =>
+          oidc.discovery(new URL(issuer), clientId, clientSecret, oidc.ClientSecretBasic(clientSecret), {
+            timeout: 10,
+            ...(local ? { execute: [oidc.allowInsecureRequests] } : {}),
+          }),
+        )
         .catch((failure: Error) => {
           this.#configuration = null;
           throw new SsoError('unavailable', `the provider's metadata could not be read: ${failure.message}`);
