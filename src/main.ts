@@ -297,7 +297,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
       'TRUST_PROXY=true believes any X-Forwarded-For address a client writes; set the number of proxies (1) or their networks',
     );
   // The HTTP server (Fastify and every route) is loaded by the server alone, not by each CLI command.
-  const { buildServer } = await import('./http/server.js');
+  const { buildServer, closeServer } = await import('./http/server.js');
   const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
   const maintenance = startMaintenance(services.ctx, services.purged, services.accounts);
   try {
@@ -323,7 +323,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
       stopping ??= (async () => {
         await maintenance.stop();
         await services.backups?.stop();
-        await app.close();
+        await closeServer(app, config.shutdownTimeoutSeconds * 1000);
         await runtime.close();
       })();
       return stopping;

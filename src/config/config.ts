@@ -33,6 +33,11 @@ export interface Config {
   issuer: string;
   /** `TOKEN_TTL_SECONDS`: lifetime of tokens issued to code (default 3600, at most 86400). */
   tokenTtlSeconds: number;
+  /**
+   * `SHUTDOWN_TIMEOUT_SECONDS`: how long a stopping node (SIGTERM) waits for the requests in flight before it
+   * closes their connections (default 25).
+   */
+  shutdownTimeoutSeconds: number;
   /** `LOG_LEVEL`: fatal, error, warn, info, debug, trace or silent (default info). */
   logLevel: string;
   /** `CONTEXT_MAX_RETENTION_SECONDS`: the longest TTL any context document may have (default 13 months; 0 = no cap). */
@@ -280,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     adminPassword,
     issuer,
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 3600),
     logLevel,
     contextMaxRetentionSeconds: integer(
       env,

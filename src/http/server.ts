@@ -157,3 +157,25 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
+
+/**
+ * Closes the server gracefully: no new connections; requests in flight are answered, those that arrive on open
+ * connections meanwhile get 503 with `Connection: close` (Fastify). Node closes the connections that are idle at
+ * the moment closing starts, but not those that become idle after their last answer: they would stay open until
+ * the client's or the keep-alive timeout (72 s), holding the stop. They are closed as they go idle. After
+ * `deadlineMs`, connections still busy (a client that never finishes its request) are closed too.
+ */
+export async function closeServer(app: App, deadlineMs: number): Promise<void> {
+  const server = app.server;
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  const deadline = setTimeout(() => {
+    app.log.warn({ deadlineMs }, 'shutting down: closing the connections of requests still in flight');
+    server.closeAllConnections();
+  }, deadlineMs);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(deadline);
+  }
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { orchestratorArgs } from '../helpers/build.js';
@@ -8,6 +9,20 @@ import { freePort, serverEnv, untilReady } from '../helpers/net.js';
 
 const run = promisify(execFile);
 const dataDir = tempFolders('shutdown')();
+
+/** The process's exit code, or a failure if it still runs `seconds` later. */
+function exitWithin(child: ChildProcess, seconds: number, what: string): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`still running ${seconds} s after ${what}`)),
+      seconds * 1000,
+    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
 
 function start(env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, orchestratorArgs('start'), {
@@ -27,8 +42,9 @@ test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; ack
   const url = `http://127.0.0.1:${port}`;
   const headers = { 'maven-api-key': key, 'content-type': 'application/json' };
 
-  const server = start(env);
-  const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+  // No deadline to end the stop early: it must end because every connection was closed once answered (a
+  // connection that went idle after closing began used to stay open until the 72 s keep-alive timeout).
+  const server = start({ ...env, SHUTDOWN_TIMEOUT_SECONDS: '3600' });
   await untilReady(url);
   let firstAnswer: () => void = () => {};
   const answered = new Promise<void>((resolve) => {
@@ -50,6 +66,7 @@ test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; ack
   // Stop while the rest of the writes are in flight.
   await answered;
   server.kill('SIGTERM');
+  const exited = exitWithin(server, 20, 'SIGTERM');
   const results = await Promise.all(writes);
   assert.equal(await exited, 0, 'a graceful stop exits 0');
   const acknowledged = results.filter((r) => r.status === 204).map((r) => r.i);
@@ -72,5 +89,35 @@ test('SIGTERM: answers what it accepted, refuses the rest with 503, exits 0; ack
   } finally {
     again.kill('SIGTERM');
     await new Promise((resolve) => again.once('exit', resolve));
+  }
+});
+
+test('SIGTERM: a request that never finishes holds the stop SHUTDOWN_TIMEOUT_SECONDS at most, then its connection is closed', async () => {
+  const port = await freePort();
+  const env = { ...serverEnv(dataDir, port, 'shutdown-admin-password'), SHUTDOWN_TIMEOUT_SECONDS: '1' };
+  const server = start(env);
+  try {
+    await untilReady(`http://127.0.0.1:${port}`);
+    // Headers and a part of the body: the request is in flight until the rest comes, which it never does.
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk;
+    });
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(
+      'POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+        'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=',
+    );
+    // The server has the request once it answers another connection after it.
+    await fetch(`http://127.0.0.1:${port}/healthz`);
+    server.kill('SIGTERM');
+    assert.equal(await exitWithin(server, 20, 'SIGTERM'), 0, 'a stop at its deadline still exits 0');
+    await closed;
+    assert.equal(answer, '', 'the unfinished request was never answered: its connection was closed');
+  } finally {
+    if (server.exitCode === null) server.kill('SIGKILL');
   }
 });

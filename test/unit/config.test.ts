@@ -10,6 +10,7 @@ describe('configuration', () => {
     assert.equal(config.dataDir, '/srv/data');
     assert.equal(config.issuer, 'http://127.0.0.1:8080');
     assert.equal(config.tokenTtlSeconds, 3600);
+    assert.equal(config.shutdownTimeoutSeconds, 25);
     assert.equal(config.contextMaxRetentionSeconds, DEFAULT_MAX_RETENTION_SECONDS);
     assert.equal(config.databaseUrl, undefined);
     assert.equal(config.contextCacheMb, 32);
@@ -108,6 +109,7 @@ describe('configuration', () => {
       [{ PORT: 'eighty' }, /PORT must be a whole number/],
       [{ PORT: '70000' }, /PORT must be between/],
       [{ TOKEN_TTL_SECONDS: '86401' }, /TOKEN_TTL_SECONDS/],
+      [{ SHUTDOWN_TIMEOUT_SECONDS: '0' }, /SHUTDOWN_TIMEOUT_SECONDS/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
       [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must start with postgres/],
       [{ DATABASE_URL: 'postgres://db/x' }, /ISSUER is required with DATABASE_URL/],
