@@ -38,7 +38,11 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
   });
   /** `/api/admin/sso/start`: where it sends the browser, and the state cookie it sets. */
   const start = async (on: TestApp = t) => {
-    const response = await on.app.inject({ method: 'GET', url: '/api/admin/sso/start' });
+    const response = await on.app.inject({
+      method: 'GET',
+      url: '/api/admin/sso/start',
+      headers: { host: new URL(ISSUER).host },
+    });
     assert.equal(response.statusCode, 302, response.body);
     return { location: response.headers.location as string, state: setCookie(response, 'orch_sso') };
   };
@@ -95,6 +99,32 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     assert.match(state.attributes, /SameSite=Lax/);
     assert.match(state.attributes, /Path=\/api\/admin\/sso/);
     assert.ok(!state.value.includes(url.searchParams.get('state') as string), 'sealed, not readable');
+  });
+
+  test('started at another address than ISSUER, the browser is first sent to ISSUER (once), where it comes back', async () => {
+    const elsewhere = await t.app.inject({
+      method: 'GET',
+      url: '/api/admin/sso/start',
+      headers: { host: '127.0.0.1:8080' },
+    });
+    assert.equal(elsewhere.statusCode, 302, elsewhere.body);
+    assert.equal(elsewhere.headers.location, `${ISSUER}/api/admin/sso/start?moved=1`);
+    assert.equal(
+      setCookie(elsewhere, 'orch_sso'),
+      null,
+      'no state on a host the provider does not come back to',
+    );
+    // Sent once: a proxy that rewrites Host would otherwise send it round for ever.
+    const again = await t.app.inject({
+      method: 'GET',
+      url: '/api/admin/sso/start?moved=1',
+      headers: { host: 'backend:8080' },
+    });
+    assert.equal(again.statusCode, 302, again.body);
+    assert.equal(new URL(again.headers.location as string).origin, provider.issuer);
+    assert.ok(setCookie(again, 'orch_sso')?.value);
+    const junk = await t.app.inject({ method: 'GET', url: '/api/admin/sso/start?moved=yes' });
+    assert.equal(junk.statusCode, 400, junk.body);
   });
 
   test('an operator the provider names is signed in: a session marked sso, audited', async () => {
@@ -208,7 +238,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     const off = await createTestApp();
     try {
       assert.equal((await signInAs('alice', byEmail)).headers.location, '/?sso_error=no_username');
-      const down = await unreachable.app.inject({ method: 'GET', url: '/api/admin/sso/start' });
+      const down = await unreachable.app.inject({ method: 'GET', url: '/api/admin/sso/start?moved=1' });
       assert.equal(down.headers.location, '/?sso_error=unavailable');
       assert.ok(unreachable.logs.some((l) => l.includes("the provider's metadata could not be read")));
       assert.deepEqual((await off.app.inject({ method: 'GET', url: '/api/admin/sso' })).json(), {

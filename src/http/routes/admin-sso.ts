@@ -34,6 +34,10 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       path: '/api/admin/sso',
       maxAge,
     });
+  const issuer = new URL(services.ctx.settings.issuer);
+  /** Whether the browser asked at ISSUER's origin, where the provider will send it back (the state cookie's host). */
+  const atIssuer = (request: FastifyRequest) =>
+    request.host.toLowerCase() === issuer.host && `${request.protocol}:` === issuer.protocol;
   const failed = (reply: FastifyReply, failure: SsoFailure) =>
     reply.header('cache-control', 'no-store').redirect(`/?sso_error=${failure}`, 302);
 
@@ -71,11 +75,19 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       schema: {
         tags: ['admin'],
         summary: "Sends the browser to the provider's sign-in (302); back at the callback",
+        description:
+          "Asked at another address than ISSUER's (an IP address, another name of the server), it first sends the browser to the same step at ISSUER, once (`moved=1`): the provider sends it back to ISSUER's callback, which must find the state cookie set on that host.",
+        querystring: Type.Object({ moved: Type.Optional(Type.Literal('1')) }),
         response: { 302: Type.Null() },
       },
     },
     async (request, reply) => {
       if (sso === null) return failed(reply, 'unavailable');
+      // Once only: behind a proxy that rewrites Host (with TRUST_PROXY unset) the address seen is never ISSUER's.
+      if (!atIssuer(request) && request.query.moved === undefined)
+        return reply
+          .header('cache-control', 'no-store')
+          .redirect(`${services.ctx.settings.issuer}/api/admin/sso/start?moved=1`, 302);
       try {
         const { url, cookie } = await sso.start();
         reply.header('set-cookie', stateCookie(cookie, Math.floor(SSO_STATE_TTL_MS / 1000)));
