@@ -1,5 +1,6 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseNetwork } from '../core/networks.js';
+import { type GroupGrant, parseGroupGrants } from '../core/sso-groups.js';
 
 /** The whole server configuration, parsed and checked once at start. */
 export interface Config {
@@ -170,7 +171,18 @@ export interface OperatorSsoSettings {
    * operators first) or `viewer` (an operator made at once, a viewer of no account, until an admin gives more).
    */
   newOperators: 'refuse' | 'viewer';
+  /**
+   * `OPERATOR_SSO_GROUPS`: what the members of each group at the provider are here; then every sign-in through the
+   * provider sets the operator's role and accounts from their groups (and makes them an operator if need be), and
+   * a person in none of the groups is refused. Null: roles are managed here alone.
+   */
+  groups: GroupGrant[] | null;
+  /** The ID token claim that lists the person's groups (default `groups`). */
+  groupsClaim: string;
 }
+
+/** A JWT claim's name as these settings accept it. */
+const CLAIM_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -182,6 +194,8 @@ function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
     'OPERATOR_SSO_USERNAME_CLAIM',
     'OPERATOR_SSO_SCOPE',
     'OPERATOR_SSO_NEW_OPERATORS',
+    'OPERATOR_SSO_GROUPS',
+    'OPERATOR_SSO_GROUPS_CLAIM',
   ].filter((n) => env[n]);
   if (given.length === 0) {
     if (optional.length > 0) throw new ConfigError(`${optional.join(', ')} needs OPERATOR_SSO_ISSUER`);
@@ -202,10 +216,28 @@ function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
   if (name.length > 40 || !/^[\p{L}\p{N}\p{P}\p{Zs}]+$/u.test(name))
     throw new ConfigError('OPERATOR_SSO_NAME must be 1 to 40 letters, digits, spaces or punctuation');
   const usernameClaim = env.OPERATOR_SSO_USERNAME_CLAIM || 'preferred_username';
-  if (!/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/.test(usernameClaim))
+  if (!CLAIM_NAME.test(usernameClaim))
     throw new ConfigError(
       'OPERATOR_SSO_USERNAME_CLAIM must be a claim name, such as preferred_username or email',
     );
+  const groupsClaim = env.OPERATOR_SSO_GROUPS_CLAIM || 'groups';
+  if (!CLAIM_NAME.test(groupsClaim))
+    throw new ConfigError('OPERATOR_SSO_GROUPS_CLAIM must be a claim name, such as groups or roles');
+  let groups: GroupGrant[] | null = null;
+  if (env.OPERATOR_SSO_GROUPS) {
+    try {
+      groups = parseGroupGrants(env.OPERATOR_SSO_GROUPS);
+    } catch (error) {
+      throw new ConfigError(
+        `OPERATOR_SSO_GROUPS must be group=role or group=role:account,account entries separated by ";": ${(error as Error).message}`,
+      );
+    }
+    if (env.OPERATOR_SSO_NEW_OPERATORS)
+      throw new ConfigError(
+        'OPERATOR_SSO_NEW_OPERATORS has no use with OPERATOR_SSO_GROUPS: the members of its groups are made operators, and nobody else',
+      );
+  } else if (env.OPERATOR_SSO_GROUPS_CLAIM)
+    throw new ConfigError('OPERATOR_SSO_GROUPS_CLAIM needs OPERATOR_SSO_GROUPS');
   const scopes = (env.OPERATOR_SSO_SCOPE || 'openid profile email').split(/\s+/).filter((s) => s !== '');
   if (scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)))
     throw new ConfigError('OPERATOR_SSO_SCOPE must be scope names separated by spaces (RFC 6749 §3.3)');
@@ -220,6 +252,8 @@ function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
     usernameClaim,
     scope: [...new Set(['openid', ...scopes])].join(' '),
     newOperators,
+    groups,
+    groupsClaim,
   };
 }
 

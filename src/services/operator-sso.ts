@@ -1,6 +1,7 @@
 import type * as Oidc from 'openid-client';
 import type { OperatorSsoSettings } from '../config/config.js';
 import { seal, unseal } from '../core/auth/sealing.js';
+import { groupsIn } from '../core/sso-groups.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 
@@ -29,7 +30,9 @@ export type SsoFailure =
   /** The provider's answer names no username (the configured claim is absent). */
   | 'no_username'
   /** No operator has the username the provider named. */
-  | 'unknown_operator';
+  | 'unknown_operator'
+  /** With OPERATOR_SSO_GROUPS: the person is in none of its groups. */
+  | 'no_role';
 
 export class SsoError extends Error {
   override name = 'SsoError';
@@ -98,9 +101,10 @@ export class OperatorSso {
 
   /**
    * Finishes a sign-in from the provider's answer (`query`, the callback's query string) and the browser's sealed
-   * state: the username the provider named. Throws SsoError.
+   * state: the username the provider named, and the groups its ID token lists (OPERATOR_SSO_GROUPS_CLAIM). Throws
+   * SsoError.
    */
-  async finish(query: string, cookie: string | undefined): Promise<string> {
+  async finish(query: string, cookie: string | undefined): Promise<{ username: string; groups: string[] }> {
     const state = this.#opened(cookie);
     const configuration = await this.#discovered();
     const answer = new URL(`${this.redirectUri}${query}`);
@@ -122,7 +126,7 @@ export class OperatorSso {
     const username = claims?.[this.settings.usernameClaim];
     if (typeof username !== 'string' || username === '')
       throw new SsoError('no_username', `the ID token has no ${this.settings.usernameClaim} claim`);
-    return username;
+    return { username, groups: groupsIn(claims?.[this.settings.groupsClaim]) };
   }
 
   #opened(cookie: string | undefined): SsoState {

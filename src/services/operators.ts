@@ -6,6 +6,7 @@ import { hashPassword, verifyPassword } from '../core/auth/password.js';
 import { formatSecret, hashSecret, OPERATOR_TOKEN_PREFIX } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
+import { grantOf } from '../core/sso-groups.js';
 import type {
   OperatorChange,
   OperatorRecord,
@@ -135,6 +136,28 @@ export interface SecondFactor {
 /** The second factors an operator has: one-time codes (with their recovery codes), passkeys. */
 export type SecondFactorMethod = 'totp' | 'passkey';
 
+/**
+ * A single sign-on's outcome: refused, with the code the browser is sent back with and the reason to record; or
+ * a session, with whether the operator was made by it and what of their role and accounts it changed.
+ */
+export type SsoSignIn =
+  | { refused: 'unknown_operator' | 'no_role'; reason: string }
+  | {
+      refused: null;
+      sessionId: string;
+      csrfToken: string;
+      expiresAt: number;
+      /** The role and accounts the operator was made with by this sign-in; null: they were an operator already. */
+      created: { role: OperatorRole; accounts: string[] | null } | null;
+      changed: OperatorChange;
+    };
+
+/** Whether two operators' account lists (null: every account) are the same; both are kept sorted. */
+function sameAccounts(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
 /** What a sign-in without its second factor is told, by the methods the operator has (one, or both). */
 function askFor(methods: readonly SecondFactorMethod[]): string {
   if (methods.length > 1) return 'use your passkey, or enter the 6-digit code from your authenticator app';
@@ -241,28 +264,74 @@ export class OperatorService {
 
   /**
    * Opens a session for the operator a single sign-on provider named (OperatorSso checked its answer); the provider
-   * asked for what it asks, so no second factor is asked here. Someone who is no operator here is refused (null),
-   * or, with OPERATOR_SSO_NEW_OPERATORS=viewer, made an operator at once: a viewer of no account, who sees nothing
-   * until an admin gives them accounts (`created` says so). A username operators cannot have is refused too.
+   * asked for what it asks, so no second factor is asked here. A username operators cannot have is refused.
+   *
+   * With OPERATOR_SSO_GROUPS, the person's groups decide: in none of its groups, refused (`no_role`); else they are
+   * made an operator if need be, and their role and accounts set to what the groups give (`created`, `changed`),
+   * at every sign-in. Without it, someone who is no operator here is refused (`unknown_operator`) or, with
+   * OPERATOR_SSO_NEW_OPERATORS=viewer, made an operator at once: a viewer of no account, who sees nothing until an
+   * admin gives them accounts.
    */
   async signInWithSso(
     username: string,
+    groups: readonly string[],
     address: string,
     userAgent?: string,
-  ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number; created: boolean } | null> {
-    let created = false;
-    if (!USERNAME_PATTERN.test(username)) return null;
-    if (!(await this.ctx.store.operators.getOperator(username))) {
-      if (this.ctx.settings.operatorSso?.newOperators !== 'viewer') return null;
-      try {
-        await this.createOperator(username, null, 'viewer', []);
-        created = true;
-      } catch (error) {
-        // Made meanwhile by another sign-in of theirs, on this node or another: theirs all the same.
-        if (!(error instanceof AppError && error.code === 'conflict')) throw error;
+  ): Promise<SsoSignIn> {
+    if (!USERNAME_PATTERN.test(username))
+      return { refused: 'unknown_operator', reason: 'not a username operators can have' };
+    const grants = this.ctx.settings.operatorSso?.groups ?? null;
+    let made: Pick<Extract<SsoSignIn, { refused: null }>, 'created' | 'changed'>;
+    if (grants === null) {
+      const exists = (await this.ctx.store.operators.getOperator(username)) !== null;
+      if (!exists && this.ctx.settings.operatorSso?.newOperators !== 'viewer')
+        return { refused: 'unknown_operator', reason: 'no operator of this username' };
+      const viewer = { role: 'viewer' as const, accounts: [] };
+      made = { created: !exists && (await this.#madeBySso(username, viewer)) ? viewer : null, changed: {} };
+    } else {
+      const grant = grantOf(grants, groups);
+      if (grant === null)
+        return { refused: 'no_role', reason: 'in none of the groups of OPERATOR_SSO_GROUPS' };
+      const given = { role: grant.role, accounts: await this.#existingAccounts(grant.accounts) };
+      made = { created: (await this.#madeBySso(username, given)) ? given : null, changed: {} };
+      if (!made.created) {
+        const current = await this.ctx.store.operators.getOperator(username);
+        if (current === null) return { refused: 'unknown_operator', reason: 'removed during the sign-in' };
+        made.changed = {
+          ...(current.role === given.role ? {} : { role: given.role }),
+          ...(sameAccounts(current.accounts, given.accounts) ? {} : { accounts: given.accounts }),
+        };
+        if (Object.keys(made.changed).length > 0)
+          await this.ctx.store.operators.updateOperator(username, made.changed);
       }
     }
-    return { ...(await this.#openSession(username, { address, userAgent }, 'sso')), created };
+    return { refused: null, ...(await this.#openSession(username, { address, userAgent }, 'sso')), ...made };
+  }
+
+  /** Makes the operator single sign-on named, unless they exist; whether it did (not if another sign-in did first). */
+  async #madeBySso(
+    username: string,
+    { role, accounts }: { role: OperatorRole; accounts: string[] | null },
+  ): Promise<boolean> {
+    if (await this.ctx.store.operators.getOperator(username)) return false;
+    try {
+      await this.createOperator(username, null, role, accounts);
+      return true;
+    } catch (error) {
+      // Made meanwhile by another sign-in of theirs, on this node or another: theirs all the same.
+      if (!(error instanceof AppError && error.code === 'conflict')) throw error;
+      return false;
+    }
+  }
+
+  /**
+   * The accounts of `accounts` that exist (null: every account). OPERATOR_SSO_GROUPS may name an account before it
+   * is made, or after it is deleted: the operator has it from their first sign-in after it exists.
+   */
+  async #existingAccounts(accounts: string[] | null): Promise<string[] | null> {
+    if (accounts === null) return null;
+    const found = await Promise.all(accounts.map((id) => this.ctx.store.accounts.getAccount(id)));
+    return accounts.filter((_, i) => found[i] && found[i].status !== 'deleted');
   }
 
   /** The second factors the operator has, one-time codes first; none: the password alone signs them in. */

@@ -38,7 +38,8 @@ export async function startIdentityProvider(options: {
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
-    claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email'] },
+    // `groups` as Keycloak and Okta send it: a scope of its own, asked for by the client.
+    claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email'], groups: ['groups'] },
     conformIdTokenClaims: false,
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => ({
       accountId: sub,
@@ -48,7 +49,7 @@ export async function startIdentityProvider(options: {
       const { client, session } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
       const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      grant.addOIDCScope('openid profile email');
+      grant.addOIDCScope('openid profile email groups');
       await grant.save();
       return grant;
     },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { OperatorSsoSettings } from '../../src/config/config.js';
+import { parseGroupGrants } from '../../src/core/sso-groups.js';
 import { ADMIN_PASSWORD, caller, createTestApp, ISSUER, signIn, type TestApp } from '../helpers/app.js';
 import {
   SSO_CLIENT_ID,
@@ -34,6 +35,8 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     usernameClaim: 'preferred_username',
     scope: 'openid profile email',
     newOperators: 'refuse',
+    groups: null,
+    groupsClaim: 'groups',
     ...change,
   });
   /** `/api/admin/sso/start`: where it sends the browser, and the state cookie it sets. */
@@ -315,6 +318,108 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
       );
     } finally {
       await open.close();
+    }
+  });
+
+  test('OPERATOR_SSO_GROUPS: the groups at the provider make the operator, and set their role and accounts at each sign-in', async () => {
+    /** What the provider says each person is in, at the moment they sign in. */
+    const groupsOf: Record<string, string[]> = {
+      dana: ['support'],
+      alice: ['ops', 'marketing'],
+      admin: [],
+    };
+    const grouped = await startIdentityProvider({
+      redirectUri: CALLBACK,
+      claims: (login) => ({ preferred_username: login, groups: groupsOf[login] ?? [] }),
+    });
+    const byGroups = await createTestApp({
+      operatorSso: settings(grouped.issuer, {
+        scope: 'openid profile email groups',
+        groups: parseGroupGrants('ops=admin; acme-admins=admin:acme,not-made-yet; support=viewer'),
+      }),
+    });
+    const on = caller(() => byGroups);
+    const sessionOf = (answer: Injected) => ({
+      cookie: `orch_session=${setCookie(answer, 'orch_session')?.value}`,
+    });
+    const audit = async (action: string) =>
+      (
+        (await on('GET', '/api/admin/audit?operator=dana', adminOf.headers)).json() as {
+          action: string;
+          detail: unknown;
+        }[]
+      )
+        .filter((e) => e.action === action)
+        .map((e) => e.detail);
+    const adminOf = await signIn(byGroups);
+    try {
+      await byGroups.services.accounts.create('acme');
+      await byGroups.services.operators.createOperator('alice', 'alice password long', 'viewer', ['acme']);
+      const by = 'single sign-on (OPERATOR_SSO_GROUPS)';
+
+      // A newcomer in a group: made an operator with what it gives, at once.
+      const first = await signInAs('dana', byGroups);
+      assert.equal(first.headers.location, '/', first.body);
+      const dana = sessionOf(first);
+      const me = (await on('GET', '/api/admin/session', dana)).json();
+      assert.deepEqual([me.username, me.role, me.accounts], ['dana', 'viewer', null]);
+      assert.deepEqual(await audit('operator.created'), [
+        { username: 'dana', role: 'viewer', accounts: 'every account', by },
+      ]);
+
+      // Moved to another group at the provider: the next sign-in changes role and accounts (an account the
+      // setting names that does not exist is not given), and her first session acts with them at once.
+      groupsOf.dana = ['acme-admins'];
+      assert.equal((await signInAs('dana', byGroups)).headers.location, '/');
+      const now = (await on('GET', '/api/admin/session', dana)).json();
+      assert.deepEqual([now.role, now.accounts], ['admin', ['acme']]);
+      assert.deepEqual(await audit('operator.role-changed'), [{ username: 'dana', role: 'admin', by }]);
+      assert.deepEqual(await audit('operator.accounts-changed'), [
+        { username: 'dana', accounts: 'acme', by },
+      ]);
+      // The same groups again: nothing to change, nothing recorded.
+      assert.equal((await signInAs('dana', byGroups)).headers.location, '/');
+      assert.equal((await audit('operator.role-changed')).length, 1);
+
+      // In none of the groups: refused, recorded with the groups the provider named; she stays an operator.
+      groupsOf.dana = ['marketing'];
+      assert.equal((await signInAs('dana', byGroups)).headers.location, '/?sso_error=no_role');
+      assert.deepEqual(await audit('operator.sso-refused'), [
+        { username: 'dana', reason: 'in none of the groups of OPERATOR_SSO_GROUPS', groups: 'marketing' },
+      ]);
+
+      // An operator an admin made here: the groups decide once she signs in through the provider.
+      assert.equal((await signInAs('alice', byGroups)).headers.location, '/');
+      const listed = (await on('GET', '/api/admin/operators', adminOf.headers)).json() as {
+        username: string;
+        role: string;
+        accounts: string[] | null;
+      }[];
+      const alice = listed.find((o) => o.username === 'alice');
+      assert.deepEqual([alice?.role, alice?.accounts], ['admin', null]);
+      // The first admin, in no group: not through the provider; the password still signs them in.
+      assert.equal((await signInAs('admin', byGroups)).headers.location, '/?sso_error=no_role');
+      await signIn(byGroups);
+    } finally {
+      await byGroups.close();
+      await grouped.close();
+    }
+  });
+
+  test('OPERATOR_SSO_GROUPS: without the groups claim (the scope not asked), nobody is let in', async () => {
+    const grouped = await startIdentityProvider({
+      redirectUri: CALLBACK,
+      claims: (login) => ({ preferred_username: login, groups: ['ops'] }),
+    });
+    const byGroups = await createTestApp({
+      operatorSso: settings(grouped.issuer, { groups: parseGroupGrants('ops=admin') }),
+    });
+    try {
+      assert.equal((await signInAs('erin', byGroups)).headers.location, '/?sso_error=no_role');
+      assert.equal(await byGroups.ctx.store.operators.getOperator('erin'), null, 'nobody made');
+    } finally {
+      await byGroups.close();
+      await grouped.close();
     }
   });
 

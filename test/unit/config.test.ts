@@ -56,7 +56,23 @@ describe('configuration', () => {
       usernameClaim: 'preferred_username',
       scope: 'openid profile email',
       newOperators: 'refuse',
+      groups: null,
+      groupsClaim: 'groups',
     });
+    const byGroups = loadConfig(
+      { ...sso, OPERATOR_SSO_GROUPS: 'ops=admin;support=viewer:acme', OPERATOR_SSO_GROUPS_CLAIM: 'roles' },
+      '/srv',
+    ).operatorSso;
+    assert.deepEqual(
+      [byGroups?.groups, byGroups?.groupsClaim],
+      [
+        [
+          { group: 'ops', role: 'admin', accounts: null },
+          { group: 'support', role: 'viewer', accounts: ['acme'] },
+        ],
+        'roles',
+      ],
+    );
     const chosen = loadConfig(
       {
         ...sso,
@@ -95,6 +111,20 @@ describe('configuration', () => {
         /OPERATOR_SSO_NEW_OPERATORS must be refuse or viewer/,
       ],
       [{ OPERATOR_SSO_NEW_OPERATORS: 'viewer' }, /OPERATOR_SSO_NEW_OPERATORS needs OPERATOR_SSO_ISSUER/],
+      [{ OPERATOR_SSO_GROUPS: 'ops=admin' }, /OPERATOR_SSO_GROUPS needs OPERATOR_SSO_ISSUER/],
+      [
+        { ...sso, OPERATOR_SSO_GROUPS: 'ops=owner' },
+        /OPERATOR_SSO_GROUPS must be group=role .*: the role of ops must be admin or viewer/,
+      ],
+      [
+        { ...sso, OPERATOR_SSO_GROUPS: 'ops=admin', OPERATOR_SSO_NEW_OPERATORS: 'viewer' },
+        /OPERATOR_SSO_NEW_OPERATORS has no use with OPERATOR_SSO_GROUPS/,
+      ],
+      [{ ...sso, OPERATOR_SSO_GROUPS_CLAIM: 'roles' }, /OPERATOR_SSO_GROUPS_CLAIM needs OPERATOR_SSO_GROUPS/],
+      [
+        { ...sso, OPERATOR_SSO_GROUPS: 'ops=admin', OPERATOR_SSO_GROUPS_CLAIM: 'a b' },
+        /OPERATOR_SSO_GROUPS_CLAIM must be a claim name/,
+      ],
     ];
     for (const [env, message] of refused)
       assert.throws(() => loadConfig(env, '/srv'), message, JSON.stringify(env));

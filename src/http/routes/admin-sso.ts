@@ -122,40 +122,48 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       const at = request.url.indexOf('?');
       const query = at === -1 ? '' : request.url.slice(at);
       const cookie = request.headers.cookie ? parseCookie(request.headers.cookie)[STATE_COOKIE] : undefined;
-      let username: string;
+      let named: { username: string; groups: string[] };
       try {
-        username = await sso.finish(query, cookie);
+        named = await sso.finish(query, cookie);
       } catch (error) {
         return refused(request, reply, error);
       }
+      const { username, groups } = named;
+      const who = { name: username, address: request.ip };
       const session = await services.operators.signInWithSso(
         username,
+        groups,
         request.ip,
         request.headers['user-agent'],
       );
-      if (session === null) {
-        await recordAudit(
-          services.ctx,
-          { name: username, address: request.ip },
-          null,
-          'operator.sso-refused',
-          {
-            username,
-            reason: 'no operator of this username',
-          },
-        );
-        return failed(reply, 'unknown_operator');
-      }
-      if (session.created)
-        await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.created', {
+      if (session.refused !== null) {
+        await recordAudit(services.ctx, who, null, 'operator.sso-refused', {
           username,
-          role: 'viewer',
-          accounts: describeAccounts([]),
-          by: 'single sign-on (OPERATOR_SSO_NEW_OPERATORS=viewer)',
+          reason: session.reason,
+          ...(session.refused === 'no_role' ? { groups: groups.slice(0, 20).join(', ') } : {}),
         });
-      await recordAudit(services.ctx, { name: username, address: request.ip }, null, 'operator.signed-in', {
-        sso: true,
-      });
+        return failed(reply, session.refused);
+      }
+      const by = sso.settings.groups
+        ? 'single sign-on (OPERATOR_SSO_GROUPS)'
+        : 'single sign-on (OPERATOR_SSO_NEW_OPERATORS=viewer)';
+      if (session.created)
+        await recordAudit(services.ctx, who, null, 'operator.created', {
+          username,
+          role: session.created.role,
+          accounts: describeAccounts(session.created.accounts),
+          by,
+        });
+      const { role, accounts } = session.changed;
+      if (role !== undefined)
+        await recordAudit(services.ctx, who, null, 'operator.role-changed', { username, role, by });
+      if (accounts !== undefined)
+        await recordAudit(services.ctx, who, null, 'operator.accounts-changed', {
+          username,
+          accounts: describeAccounts(accounts),
+          by,
+        });
+      await recordAudit(services.ctx, who, null, 'operator.signed-in', { sso: true });
       setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secure);
       return reply.header('cache-control', 'no-store').redirect('/', 302);
     },

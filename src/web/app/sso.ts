@@ -33,6 +33,10 @@ const SSO_ERRORS = new Map([
     'The sign-in provider did not say your username, so the server cannot tell which operator you are: ask an admin to check the single sign-on settings.',
   ],
   [
+    'no_role',
+    'You are in none of the groups at the sign-in provider that may sign in here: ask an admin to add you to one.',
+  ],
+  [
     'unknown_operator',
     'No operator here has your username at the sign-in provider: an admin must first add an operator with the same username as at the provider.',
   ],
