@@ -87,6 +87,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
       enabled: true,
       name: 'Example SSO',
       passwordSignIn: true,
+      rolesFromGroups: false,
     });
     const { location, state } = await start();
     const url = new URL(location);
@@ -248,6 +249,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
         enabled: false,
         name: null,
         passwordSignIn: true,
+        rolesFromGroups: false,
       });
       const none = await off.app.inject({ method: 'GET', url: '/api/admin/sso/start' });
       assert.equal(none.headers.location, '/?sso_error=unavailable');
@@ -356,6 +358,11 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
       await byGroups.services.accounts.create('acme');
       await byGroups.services.operators.createOperator('alice', 'alice password long', 'viewer', ['acme']);
       const by = 'single sign-on (OPERATOR_SSO_GROUPS)';
+      assert.equal(
+        (await on('GET', '/api/admin/sso', {})).json().rolesFromGroups,
+        true,
+        'the web app learns it',
+      );
 
       // A newcomer in a group: made an operator with what it gives, at once.
       const first = await signInAs('dana', byGroups);

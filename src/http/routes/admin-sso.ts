@@ -47,7 +47,7 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       schema: {
         tags: ['admin'],
         summary:
-          'Whether operators may sign in with single sign-on here, what its button says, and whether passwords too',
+          'Whether operators may sign in with single sign-on here, what its button says, whether passwords too, and whether roles come from the groups there',
         response: {
           200: Type.Object({
             enabled: Type.Boolean(),
@@ -58,6 +58,10 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
               description:
                 'false: operators sign in through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
             }),
+            rolesFromGroups: Type.Boolean({
+              description:
+                "true: a sign-in through the provider sets the operator's role and accounts from their groups there (OPERATOR_SSO_GROUPS)",
+            }),
           }),
         },
       },
@@ -66,6 +70,7 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       enabled: sso !== null,
       name: sso?.settings.name ?? null,
       passwordSignIn: services.ctx.settings.operatorPasswordSignIn !== false,
+      rolesFromGroups: (sso?.settings.groups ?? null) !== null,
     }),
   );
 

@@ -8,6 +8,8 @@ export interface SsoSetup {
   name: string | null;
   /** false: operators sign in through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false). */
   passwordSignIn: boolean;
+  /** true: a sign-in through the provider sets the operator's role and accounts from their groups (OPERATOR_SSO_GROUPS). */
+  rolesFromGroups: boolean;
 }
 
 /** Where the browser goes to sign in with single sign-on: a top-level navigation, which leaves for the provider. */

@@ -11,6 +11,7 @@ import type { Ended } from '../components/your-sessions.js';
 import { formatTime } from '../format.js';
 import { accountsInWords, actsOn, ofAccounts } from '../scope.js';
 import { ofEveryAccount, type Role, type SignedIn } from '../session.js';
+import type { SsoSetup } from '../sso.js';
 
 interface Operator {
   username: string;
@@ -51,6 +52,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
   const everyAccount = ofEveryAccount(operator);
   const admin = operator.role === 'admin';
   const { data: operators, error, setError, reload: load } = useLoaded<Operator[]>('/api/admin/operators');
+  const { data: sso } = useLoaded<SsoSetup>('/api/admin/sso');
   const [notice, setNotice] = useState<string | null>(null);
   const [changing, setChanging] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Confirming | null>(null);
@@ -111,6 +113,12 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
         {everyAccount ? OF_SOME : YOURS} Each change is recorded in the audit log; <strong>Activity</strong>{' '}
         on a row shows what that operator did and what was done to them.
       </p>
+      {sso?.rolesFromGroups ? (
+        <p>
+          Operators who sign in with {sso.name ?? 'single sign-on'} get their role and accounts from their
+          groups there, at each sign-in: a change made here lasts until their next sign-in through it.
+        </p>
+      ) : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
       <section aria-labelledby="operator-list">
