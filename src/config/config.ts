@@ -179,6 +179,11 @@ export interface OperatorSsoSettings {
   groups: GroupGrant[] | null;
   /** The ID token claim that lists the person's groups (default `groups`). */
   groupsClaim: string;
+  /**
+   * `OPERATOR_SSO_SIGN_OUT`: `here` (default: signing out ends the session here only) or `provider` (signing out of
+   * a single sign-on session ends the provider's session too: OpenID Connect RP-Initiated Logout).
+   */
+  signOut: 'here' | 'provider';
 }
 
 /** A JWT claim's name as these settings accept it. */
@@ -196,6 +201,7 @@ function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
     'OPERATOR_SSO_NEW_OPERATORS',
     'OPERATOR_SSO_GROUPS',
     'OPERATOR_SSO_GROUPS_CLAIM',
+    'OPERATOR_SSO_SIGN_OUT',
   ].filter((n) => env[n]);
   if (given.length === 0) {
     if (optional.length > 0) throw new ConfigError(`${optional.join(', ')} needs OPERATOR_SSO_ISSUER`);
@@ -238,6 +244,9 @@ function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
       );
   } else if (env.OPERATOR_SSO_GROUPS_CLAIM)
     throw new ConfigError('OPERATOR_SSO_GROUPS_CLAIM needs OPERATOR_SSO_GROUPS');
+  const signOut = env.OPERATOR_SSO_SIGN_OUT || 'here';
+  if (signOut !== 'here' && signOut !== 'provider')
+    throw new ConfigError('OPERATOR_SSO_SIGN_OUT must be here or provider');
   const scopes = (env.OPERATOR_SSO_SCOPE || 'openid profile email').split(/\s+/).filter((s) => s !== '');
   if (scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)))
     throw new ConfigError('OPERATOR_SSO_SCOPE must be scope names separated by spaces (RFC 6749 §3.3)');
@@ -254,6 +263,7 @@ function operatorSso(env: NodeJS.ProcessEnv): OperatorSsoSettings | null {
     newOperators,
     groups,
     groupsClaim,
+    signOut,
   };
 }
 

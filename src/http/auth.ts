@@ -52,6 +52,37 @@ export function clearSessionCookie(reply: FastifyReply): void {
   );
 }
 
+/**
+ * The ID token of a single sign-on session, sealed, kept by the browser for the provider's sign-out
+ * (OPERATOR_SSO_SIGN_OUT=provider): sent to the sign-out alone.
+ */
+const ID_TOKEN_COOKIE = 'orch_sso_id';
+const ID_TOKEN_PATH = '/api/admin/logout';
+
+export function idTokenCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header ? parseCookie(header)[ID_TOKEN_COOKIE] : undefined;
+}
+
+/** Sets (a value and its life) or clears (none) the sealed ID token's cookie. */
+export function setIdTokenCookie(
+  reply: FastifyReply,
+  value: string,
+  maxAgeSeconds: number,
+  secure: boolean,
+): void {
+  reply.header(
+    'set-cookie',
+    serializeCookie(ID_TOKEN_COOKIE, value, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure,
+      path: ID_TOKEN_PATH,
+      ...(value === '' ? { expires: new Date(0) } : { maxAge: maxAgeSeconds }),
+    }),
+  );
+}
+
 const REALM = 'conversation-orchestrator';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

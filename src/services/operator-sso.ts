@@ -18,6 +18,9 @@ export const SSO_STATE_TTL_MS = 10 * 60_000;
 export const SSO_CALLBACK_PATH = '/api/admin/sso/callback';
 
 const AAD = 'operator-sso-state';
+const ID_TOKEN_AAD = 'operator-sso-id-token';
+/** A cookie's value may be about 4,000 bytes with its name and attributes. */
+const MAX_SEALED_ID_TOKEN = 3800;
 
 /** Why a single sign-on did not sign anyone in: said to the browser as a code the web app puts in words. */
 export type SsoFailure =
@@ -33,6 +36,13 @@ export type SsoFailure =
   | 'unknown_operator'
   /** With OPERATOR_SSO_GROUPS: the person is in none of its groups. */
   | 'no_role';
+
+/** Whom the provider signed in: their username, their groups, and the ID token it said so in. */
+export interface SsoAnswer {
+  username: string;
+  groups: string[];
+  idToken: string | undefined;
+}
 
 export class SsoError extends Error {
   override name = 'SsoError';
@@ -104,7 +114,7 @@ export class OperatorSso {
    * state: the username the provider named, and the groups its ID token lists (OPERATOR_SSO_GROUPS_CLAIM). Throws
    * SsoError.
    */
-  async finish(query: string, cookie: string | undefined): Promise<{ username: string; groups: string[] }> {
+  async finish(query: string, cookie: string | undefined): Promise<SsoAnswer> {
     const state = this.#opened(cookie);
     const configuration = await this.#discovered();
     const answer = new URL(`${this.redirectUri}${query}`);
@@ -112,6 +122,7 @@ export class OperatorSso {
     if (error !== null) throw new SsoError('refused', `the provider answered ${error.slice(0, 100)}`);
     const oidc = await library();
     let claims: Oidc.IDToken | undefined;
+    let idToken: string | undefined;
     try {
       const tokens = await oidc.authorizationCodeGrant(configuration, answer, {
         pkceCodeVerifier: state.verifier,
@@ -120,13 +131,53 @@ export class OperatorSso {
         idTokenExpected: true,
       });
       claims = tokens.claims();
+      idToken = tokens.id_token;
     } catch (failure) {
       throw new SsoError('refused', `the provider's answer did not verify: ${(failure as Error).message}`);
     }
     const username = claims?.[this.settings.usernameClaim];
     if (typeof username !== 'string' || username === '')
       throw new SsoError('no_username', `the ID token has no ${this.settings.usernameClaim} claim`);
-    return { username, groups: groupsIn(claims?.[this.settings.groupsClaim]) };
+    return { username, groups: groupsIn(claims?.[this.settings.groupsClaim]), idToken };
+  }
+
+  /**
+   * With OPERATOR_SSO_SIGN_OUT=provider, the ID token sealed for the browser to keep until it signs out (the
+   * provider's sign-out asks for it: `id_token_hint`); null when not needed, or too long for a cookie (the sign-out
+   * then goes without it, and the provider may ask the person to confirm).
+   */
+  sealIdToken(idToken: string | undefined): string | null {
+    if (this.settings.signOut !== 'provider' || idToken === undefined) return null;
+    const sealed = seal(this.ctx.masterKey, this.ctx.random.bytes(12), idToken, ID_TOKEN_AAD);
+    return sealed.length > MAX_SEALED_ID_TOKEN ? null : sealed;
+  }
+
+  /**
+   * Where to send the browser to sign out at the provider too (OpenID Connect RP-Initiated Logout 1.0), with the
+   * ID token sealed at sign-in when the browser still has it; null with OPERATOR_SSO_SIGN_OUT=here, or when the
+   * provider has no sign-out endpoint or cannot be reached (the session here is ended all the same).
+   */
+  async signOutUrl(sealedIdToken: string | undefined): Promise<string | null> {
+    if (this.settings.signOut !== 'provider') return null;
+    let configuration: Oidc.Configuration;
+    try {
+      configuration = await this.#discovered();
+    } catch {
+      return null;
+    }
+    if (!configuration.serverMetadata().end_session_endpoint) return null;
+    let idToken: string | null = null;
+    if (sealedIdToken)
+      try {
+        idToken = unseal(unsealingKeys(this.ctx), sealedIdToken, ID_TOKEN_AAD);
+      } catch {
+        // Not one this deployment sealed: sign out without it.
+      }
+    const oidc = await library();
+    return oidc.buildEndSessionUrl(configuration, {
+      post_logout_redirect_uri: `${this.ctx.settings.issuer}/`,
+      ...(idToken === null ? {} : { id_token_hint: idToken }),
+    }).href;
   }
 
   #opened(cookie: string | undefined): SsoState {

@@ -13,6 +13,8 @@ export const SSO_CLIENT_SECRET = 'a client secret of at least thirty-two charact
 export async function startIdentityProvider(options: {
   /** The callback registered for the client (several: one for each server a test starts). */
   redirectUri: string | string[];
+  /** Where the provider may send the browser back after signing out (RP-Initiated Logout); none by default. */
+  postLogoutRedirectUri?: string;
   /** The claims of the person who typed `login`; by default `preferred_username` and `email`. */
   claims?: (login: string) => Record<string, unknown>;
 }): Promise<{ issuer: string; close(): Promise<void> }> {
@@ -36,6 +38,9 @@ export async function startIdentityProvider(options: {
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
+        ...(options.postLogoutRedirectUri
+          ? { post_logout_redirect_uris: [options.postLogoutRedirectUri] }
+          : {}),
       },
     ],
     // `groups` as Keycloak and Okta send it: a scope of its own, asked for by the client.

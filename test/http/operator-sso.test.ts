@@ -37,6 +37,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     newOperators: 'refuse',
     groups: null,
     groupsClaim: 'groups',
+    signOut: 'here',
     ...change,
   });
   /** `/api/admin/sso/start`: where it sends the browser, and the state cookie it sets. */
@@ -428,6 +429,68 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
       await byGroups.close();
       await grouped.close();
     }
+  });
+
+  test('OPERATOR_SSO_SIGN_OUT=provider: signing out of a single sign-on session sends the browser to end the provider session too', async () => {
+    const provided = await startIdentityProvider({
+      redirectUri: CALLBACK,
+      postLogoutRedirectUri: `${ISSUER}/`,
+    });
+    const out = await createTestApp({ operatorSso: settings(provided.issuer, { signOut: 'provider' }) });
+    const on = caller(() => out);
+    try {
+      await out.services.operators.createOperator('alice', 'alice password long', 'viewer');
+      const answer = await signInAs('alice', out);
+      assert.equal(answer.headers.location, '/', answer.body);
+      // The ID token, sealed, for the sign-out alone.
+      const kept = setCookie(answer, 'orch_sso_id');
+      assert.ok(kept?.value, 'the ID token is kept by the browser');
+      assert.match(kept.attributes, /HttpOnly/);
+      assert.match(kept.attributes, /SameSite=Strict/);
+      assert.match(kept.attributes, /Path=\/api\/admin\/logout/);
+      assert.ok(!kept.value.startsWith('eyJ'), 'sealed, not the token itself');
+      const cookie = `orch_session=${setCookie(answer, 'orch_session')?.value}; orch_sso_id=${kept.value}`;
+      const { csrfToken } = (await on('GET', '/api/admin/session', { cookie })).json();
+
+      const bye = await on('POST', '/api/admin/logout', { cookie, 'x-csrf-token': csrfToken });
+      assert.equal(bye.statusCode, 200, bye.body);
+      const url = new URL(bye.json().providerSignOut);
+      assert.equal(url.origin, provided.issuer);
+      assert.equal(url.searchParams.get('client_id'), SSO_CLIENT_ID);
+      assert.equal(url.searchParams.get('post_logout_redirect_uri'), `${ISSUER}/`);
+      assert.ok(url.searchParams.get('id_token_hint'), 'the ID token as the hint');
+      assert.equal(setCookie(bye, 'orch_sso_id')?.value, '', 'the ID token cookie is cleared');
+      assert.equal((await on('GET', '/api/admin/session', { cookie })).statusCode, 401, 'ended here');
+      // The provider takes the request: its sign-out page, not an error about the hint or the return address.
+      const there = await fetch(url);
+      assert.equal(there.status, 200, await there.clone().text());
+      assert.match(await there.text(), /logout/i);
+
+      // Without the kept token (another browser's cookie jar lost it): the provider's sign-out all the same.
+      const again = await signInAs('alice', out);
+      const bare = `orch_session=${setCookie(again, 'orch_session')?.value}`;
+      const csrf = (await on('GET', '/api/admin/session', { cookie: bare })).json().csrfToken;
+      const noHint = await on('POST', '/api/admin/logout', { cookie: bare, 'x-csrf-token': csrf });
+      assert.equal(new URL(noHint.json().providerSignOut).searchParams.get('id_token_hint'), null);
+
+      // A password session signs out here only, as before.
+      const password = await signIn(out);
+      assert.equal((await on('POST', '/api/admin/logout', password.headers)).statusCode, 204);
+    } finally {
+      await out.close();
+      await provided.close();
+    }
+  });
+
+  test('OPERATOR_SSO_SIGN_OUT=here (the default): a single sign-on session signs out here only, and keeps no ID token', async () => {
+    const answer = await signInAs('alice');
+    assert.equal(setCookie(answer, 'orch_sso_id'), null);
+    const cookie = `orch_session=${setCookie(answer, 'orch_session')?.value}`;
+    const { csrfToken } = (await call('GET', '/api/admin/session', { cookie })).json();
+    assert.equal(
+      (await call('POST', '/api/admin/logout', { cookie, 'x-csrf-token': csrfToken })).statusCode,
+      204,
+    );
   });
 
   test('no secret of the flow reaches the log', async () => {

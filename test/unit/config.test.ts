@@ -58,6 +58,7 @@ describe('configuration', () => {
       newOperators: 'refuse',
       groups: null,
       groupsClaim: 'groups',
+      signOut: 'here',
     });
     const byGroups = loadConfig(
       { ...sso, OPERATOR_SSO_GROUPS: 'ops=admin;support=viewer:acme', OPERATOR_SSO_GROUPS_CLAIM: 'roles' },
@@ -121,6 +122,8 @@ describe('configuration', () => {
         /OPERATOR_SSO_NEW_OPERATORS has no use with OPERATOR_SSO_GROUPS/,
       ],
       [{ ...sso, OPERATOR_SSO_GROUPS_CLAIM: 'roles' }, /OPERATOR_SSO_GROUPS_CLAIM needs OPERATOR_SSO_GROUPS/],
+      [{ ...sso, OPERATOR_SSO_SIGN_OUT: 'everywhere' }, /OPERATOR_SSO_SIGN_OUT must be here or provider/],
+      [{ OPERATOR_SSO_SIGN_OUT: 'provider' }, /OPERATOR_SSO_SIGN_OUT needs OPERATOR_SSO_ISSUER/],
       [
         { ...sso, OPERATOR_SSO_GROUPS: 'ops=admin', OPERATOR_SSO_GROUPS_CLAIM: 'a b' },
         /OPERATOR_SSO_GROUPS_CLAIM must be a claim name/,

@@ -5,11 +5,12 @@ import { recordAudit } from '../../services/audit.js';
 import {
   SSO_CALLBACK_PATH,
   SSO_STATE_TTL_MS,
+  type SsoAnswer,
   SsoError,
   type SsoFailure,
 } from '../../services/operator-sso.js';
 import { describeAccounts, SESSION_TTL_MS } from '../../services/operators.js';
-import { setSessionCookie } from '../auth.js';
+import { setIdTokenCookie, setSessionCookie } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 
 /** The sealed state of a sign-in under way, sent back only to the callback. */
@@ -127,13 +128,13 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       const at = request.url.indexOf('?');
       const query = at === -1 ? '' : request.url.slice(at);
       const cookie = request.headers.cookie ? parseCookie(request.headers.cookie)[STATE_COOKIE] : undefined;
-      let named: { username: string; groups: string[] };
+      let named: SsoAnswer;
       try {
         named = await sso.finish(query, cookie);
       } catch (error) {
         return refused(request, reply, error);
       }
-      const { username, groups } = named;
+      const { username, groups, idToken } = named;
       const who = { name: username, address: request.ip };
       const session = await services.operators.signInWithSso(
         username,
@@ -170,6 +171,9 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
         });
       await recordAudit(services.ctx, who, null, 'operator.signed-in', { sso: true });
       setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secure);
+      const sealedIdToken = sso.sealIdToken(idToken);
+      if (sealedIdToken !== null)
+        setIdTokenCookie(reply, sealedIdToken, Math.floor(SESSION_TTL_MS / 1000), secure);
       return reply.header('cache-control', 'no-store').redirect('/', 302);
     },
   );

@@ -17,7 +17,14 @@ import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { recordAudit } from '../../services/audit.js';
 import { describedWithin, type OperatorManager, SESSION_TTL_MS } from '../../services/operators.js';
 import { operatorActor, operatorOf } from '../actor.js';
-import { clearSessionCookie, everyAccountNeeded, sessionCookie, setSessionCookie } from '../auth.js';
+import {
+  clearSessionCookie,
+  everyAccountNeeded,
+  idTokenCookie,
+  sessionCookie,
+  setIdTokenCookie,
+  setSessionCookie,
+} from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
 import { OperatorAccounts, Role } from './admin-operators.js';
 import { PasskeyAssertion } from './admin-passkeys.js';
@@ -147,12 +154,27 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     '/api/admin/logout',
     {
       onRequest: anyone,
-      schema: { tags: ['admin'], summary: 'Ends the session on the server', response: { 204: Type.Null() } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Ends the session on the server',
+        description:
+          "204. With OPERATOR_SSO_SIGN_OUT=provider, a single sign-on session's sign-out answers 200 with the provider's sign-out address, where the browser goes next to end its session there too (OpenID Connect RP-Initiated Logout); the provider sends it back to ISSUER.",
+        response: {
+          200: Type.Object({ providerSignOut: Type.String() }),
+          204: Type.Null(),
+        },
+      },
     },
     async (request, reply) => {
+      const identity = request.operator;
+      // Asked before the session ends; the session here ends whatever the provider's state.
+      const providerSignOut =
+        identity?.sso && services.sso ? await services.sso.signOutUrl(idTokenCookie(request)) : null;
       const sessionId = sessionCookie(request);
       if (sessionId) await services.operators.signOut(sessionId);
       clearSessionCookie(reply);
+      if (idTokenCookie(request) !== undefined) setIdTokenCookie(reply, '', 0, false);
+      if (providerSignOut !== null) return reply.code(200).send({ providerSignOut });
       return reply.code(204).send(null);
     },
   );

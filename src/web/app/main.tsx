@@ -102,7 +102,13 @@ function App() {
   async function signOut() {
     setSigningOut(true);
     try {
-      await api.post('/api/admin/logout');
+      const answer = await api.post<{ providerSignOut: string } | undefined>('/api/admin/logout');
+      // A single sign-on session where the provider's session ends too (OPERATOR_SSO_SIGN_OUT=provider): there next;
+      // the provider sends the browser back to the sign-in page.
+      if (answer?.providerSignOut) {
+        location.assign(answer.providerSignOut);
+        return;
+      }
     } catch {
       // The session is gone either way on this side.
     } finally {
