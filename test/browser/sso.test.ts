@@ -46,26 +46,34 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
    */
   async function browserAt(
     base = server.issuer,
+    at = provider.issuer,
   ): Promise<{ context: BrowserContext; page: Page; watch: ConsoleWatch }> {
     const opened = await newContext(browser, base);
     await opened.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
       route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
     );
-    await opened.route(`${provider.issuer}/favicon.ico`, (route) =>
+    await opened.route(`${at}/favicon.ico`, (route) =>
       route.fulfill({ status: 200, contentType: 'image/x-icon', body: '' }),
     );
     const tab = await opened.newPage();
     return { context: opened, page: tab, watch: new ConsoleWatch(tab) };
   }
 
-  /** From the sign-in page to the provider's, where `login` signs in; back at the server after. */
-  async function signInAtProvider(on: Page, login: string): Promise<void> {
-    await on.getByRole('link', { name: SIGN_IN_WITH }).click();
-    await on.waitForURL((url) => url.origin === provider.issuer);
+  /**
+   * From the sign-in page to the provider's, where `login` signs in; back at the server after. By default the
+   * suite's server and provider; another server says its `link`, and names its provider (`at`) and itself (`back`).
+   */
+  async function signInAtProvider(
+    on: Page,
+    login: string,
+    { link = SIGN_IN_WITH, at = provider.issuer, back = server.issuer } = {},
+  ): Promise<void> {
+    await on.getByRole('link', { name: link }).click();
+    await on.waitForURL((url) => url.origin === at);
     await on.locator('input[name="login"]').fill(login);
     await on.locator('input[name="password"]').fill('any password: the provider takes any');
     await on.getByRole('button', { name: 'Sign-in' }).click();
-    await on.waitForURL((url) => url.origin === server.issuer);
+    await on.waitForURL((url) => url.origin === back);
   }
 
   before(async () => {
@@ -311,11 +319,95 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
     );
   });
 
+  test("with OPERATOR_SSO_GROUPS, the provider's groups make an operator and their role; a person in none is refused", async () => {
+    // A provider of its own, that says each person's groups, and a server that takes roles from them: its port
+    // first, for the callback the provider must know.
+    const GROUPS: Record<string, string[]> = { nora: ['ops'], otto: [] };
+    const port = await freePort();
+    const grouped = await startIdentityProvider({
+      redirectUri: `http://localhost:${port}/api/admin/sso/callback`,
+      claims: (login) => ({ preferred_username: login, groups: GROUPS[login] ?? [] }),
+    });
+    let other: Started | undefined;
+    const opened: BrowserContext[] = [];
+    try {
+      other = await startTestServer(
+        {
+          LOG_LEVEL: 'warn',
+          OPERATOR_SSO_ISSUER: grouped.issuer,
+          OPERATOR_SSO_CLIENT_ID: SSO_CLIENT_ID,
+          OPERATOR_SSO_CLIENT_SECRET: SSO_CLIENT_SECRET,
+          OPERATOR_SSO_SCOPE: 'openid profile email groups',
+          OPERATOR_SSO_GROUPS: 'ops=admin',
+        },
+        { localhostIssuer: true, port },
+      );
+      const through = { link: 'Sign in with single sign-on', at: grouped.issuer, back: other.issuer };
+
+      // nora, in `ops` and no operator yet, signs in: made an admin of every account by her group.
+      const hers = await browserAt(other.issuer, grouped.issuer);
+      opened.push(hers.context);
+      hers.watch.step = 'nora';
+      await hers.page.goto('/');
+      await signInAtProvider(hers.page, 'nora', through);
+      await hers.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      await hers.page.getByRole('banner').getByText('Signed in as nora (admin)').waitFor();
+      assert.equal(new URL(hers.page.url()).search, '');
+      await hers.page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Operators' })
+        .click();
+      await hers.page
+        .getByText(
+          'Operators who sign in with single sign-on get their role and accounts from their groups there, at each sign-in: a change made here lasts until their next sign-in through it.',
+        )
+        .waitFor();
+      const operators = hers.page.getByRole('table', { name: 'Operators, by username' });
+      const nora = operators
+        .getByRole('row')
+        .filter({ has: hers.page.getByRole('rowheader', { name: 'nora' }) });
+      await nora.getByRole('cell', { name: 'Admin', exact: true }).waitFor();
+      await nora.getByRole('cell', { name: 'Every account', exact: true }).waitFor();
+      await checked('operators-sso-groups', hers.page);
+
+      // otto, in no group, signs in at the provider: sent back to the sign-in page, told why, the address clean.
+      const his = await browserAt(other.issuer, grouped.issuer);
+      opened.push(his.context);
+      his.watch.step = 'otto';
+      await his.page.goto('/');
+      await signInAtProvider(his.page, 'otto', through);
+      await his.page
+        .getByRole('alert')
+        .filter({
+          hasText:
+            'You are in none of the groups at the sign-in provider that may sign in here: ask an admin to add you to one.',
+        })
+        .waitFor();
+      await his.page.getByRole('link', { name: 'Sign in with single sign-on' }).waitFor();
+      const url = new URL(his.page.url());
+      assert.equal(`${url.pathname}${url.search}`, '/sign-in', 'no sso_error left in the address bar');
+
+      // He was not made an operator: nora finds only the first admin and herself.
+      await hers.page.reload();
+      await operators.getByRole('rowheader', { name: 'nora' }).waitFor();
+      assert.deepEqual(await operators.getByRole('rowheader').allTextContents(), ['admin', 'nora']);
+
+      // The only console errors: the session checks before signing in (401).
+      assert.deepEqual(hers.watch.unexpected({ nora: [refusedStatus('401')] }), []);
+      assert.deepEqual(his.watch.unexpected({ otto: [refusedStatus('401')] }), []);
+    } finally {
+      for (const context of opened) await context.close();
+      await other?.stop();
+      await grouped.close();
+    }
+  });
+
   test('no console errors but the ones asked for, and no accessibility violation (axe-core, any impact)', () => {
     // The session check before signing in (401).
     assert.deepEqual(watch.unexpected({ 'sign-in': [refusedStatus('401')] }), []);
     for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
     assert.deepEqual(Object.keys(accessibility).sort(), [
+      'operators-sso-groups',
       'operators-sso-only',
       'sign-in-sso',
       'sign-in-sso-error',
@@ -324,5 +416,3 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
     ]);
   });
 });
-
-/** The browser's console line for a refused request whose status matches `status`. */
