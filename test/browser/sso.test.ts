@@ -402,6 +402,119 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
     }
   });
 
+  test("with OPERATOR_SSO_SIGN_OUT=provider, Sign out ends the provider's session too: the next sign-in asks there again", async () => {
+    // A provider of its own, that may send the browser back to the server's ISSUER/ after signing out, and a
+    // server that signs out there too: its port first, for the addresses the provider must know.
+    const port = await freePort();
+    const issuer = `http://localhost:${port}`;
+    const signingOut = await startIdentityProvider({
+      redirectUri: `${issuer}/api/admin/sso/callback`,
+      postLogoutRedirectUri: `${issuer}/`,
+    });
+    let other: Started | undefined;
+    const opened: BrowserContext[] = [];
+    try {
+      other = await startTestServer(
+        {
+          LOG_LEVEL: 'warn',
+          OPERATOR_SSO_ISSUER: signingOut.issuer,
+          OPERATOR_SSO_CLIENT_ID: SSO_CLIENT_ID,
+          OPERATOR_SSO_CLIENT_SECRET: SSO_CLIENT_SECRET,
+          OPERATOR_SSO_SIGN_OUT: 'provider',
+        },
+        { localhostIssuer: true, port },
+      );
+      assert.equal(other.issuer, issuer);
+      await other.server.runtime.services.operators.createOperator('paula', null, 'viewer');
+      const through = { link: 'Sign in with single sign-on', at: signingOut.issuer, back: other.issuer };
+
+      // paula signs in at the provider and comes back signed in.
+      const hers = await browserAt(other.issuer, signingOut.issuer);
+      opened.push(hers.context);
+      hers.watch.step = 'paula';
+      await hers.page.goto('/');
+      await signInAtProvider(hers.page, 'paula', through);
+      await hers.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      await hers.page.getByRole('banner').getByText('Signed in as paula (viewer)').waitFor();
+
+      // She signs out: the browser goes to the provider's sign-out, with the ID token she signed in with and the
+      // way back; the provider asks her to confirm.
+      hers.watch.step = 'paula-sign-out';
+      await hers.page.getByRole('button', { name: 'Sign out' }).click();
+      await hers.page.waitForURL((url) => url.origin === signingOut.issuer);
+      const end = new URL(hers.page.url());
+      assert.equal(end.searchParams.get('client_id'), SSO_CLIENT_ID);
+      assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${issuer}/`);
+      assert.ok(
+        end.searchParams.get('id_token_hint'),
+        'the ID token, kept in its cookie, is sent as the hint',
+      );
+      await hers.page.getByRole('button', { name: 'Yes, sign me out' }).click();
+
+      // The provider sends her back to the app's sign-in page.
+      await hers.page.waitForURL((url) => url.origin === other?.issuer);
+      await hers.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+      await hers.page.getByRole('link', { name: 'Sign in with single sign-on' }).waitFor();
+      assert.equal(new URL(hers.page.url()).pathname, '/sign-in');
+
+      // Signed out here: the session is gone, and a reload asks for a sign-in still.
+      const session = await hers.context.request.get('/api/admin/session');
+      assert.equal(session.status(), 401);
+      await hers.page.reload();
+      await hers.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+
+      // Signed out at the provider: signing in again asks for her login there, and then signs her in.
+      hers.watch.step = 'paula-again';
+      await signInAtProvider(hers.page, 'paula', through);
+      await hers.page.getByRole('banner').getByText('Signed in as paula (viewer)').waitFor();
+
+      // By default (the suite's server, OPERATOR_SSO_SIGN_OUT unset) the provider's session outlives the sign-out:
+      // the next sign-in comes back signed in with no question there.
+      const alices = await browserAt();
+      opened.push(alices.context);
+      alices.watch.step = 'alice-here';
+      const atProvider: string[] = [];
+      alices.page.on('framenavigated', (frame) => {
+        if (frame === alices.page.mainFrame() && new URL(frame.url()).origin === provider.issuer)
+          atProvider.push(new URL(frame.url()).pathname);
+      });
+      await alices.page.goto('/');
+      await signInAtProvider(alices.page, 'alice');
+      await alices.page.getByRole('banner').getByText('Signed in as alice (viewer)').waitFor();
+      await alices.page.getByRole('button', { name: 'Sign out' }).click();
+      await alices.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+      assert.equal(new URL(alices.page.url()).origin, server.issuer, 'no visit to the provider to sign out');
+      assert.equal((await alices.context.request.get('/api/admin/session')).status(), 401);
+      assert.ok(
+        atProvider.some((path) => path.startsWith('/interaction/')),
+        `the first sign-in was at the provider's sign-in page: ${atProvider.join(', ')}`,
+      );
+      atProvider.length = 0;
+      await alices.page.getByRole('link', { name: SIGN_IN_WITH }).click();
+      await alices.page.getByRole('banner').getByText('Signed in as alice (viewer)').waitFor();
+      assert.deepEqual(
+        atProvider.filter((path) => path.startsWith('/interaction/')),
+        [],
+        'no sign-in page at the provider the second time',
+      );
+
+      // The only console errors: the session checks while signed out (401), before each sign-in and on the way
+      // back from the provider.
+      assert.deepEqual(
+        hers.watch.unexpected({
+          paula: [refusedStatus('401')],
+          'paula-sign-out': [refusedStatus('401')],
+        }),
+        [],
+      );
+      assert.deepEqual(alices.watch.unexpected({ 'alice-here': [refusedStatus('401')] }), []);
+    } finally {
+      for (const context of opened) await context.close();
+      await other?.stop();
+      await signingOut.close();
+    }
+  });
+
   test('no console errors but the ones asked for, and no accessibility violation (axe-core, any impact)', () => {
     // The session check before signing in (401).
     assert.deepEqual(watch.unexpected({ 'sign-in': [refusedStatus('401')] }), []);
