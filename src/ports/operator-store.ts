@@ -68,9 +68,14 @@ export interface OperatorSessionRecord {
   /** Where it signed in from, and its browser (200 characters at most); null for sessions from before. */
   address: string | null;
   userAgent: string | null;
-  /** How it signed in: with the password (and a second factor when the operator has one), or single sign-on. */
-  signedInWith: 'password' | 'sso';
+  /**
+   * How it signed in: with the password (and a second factor when the operator has one), single sign-on, or a
+   * passkey alone (its person verified by the authenticator).
+   */
+  signedInWith: SignInMethod;
 }
+
+export type SignInMethod = 'password' | 'sso' | 'passkey';
 
 /**
  * Which sessions to delete: one by its hash (sign-out), every one of an operator, one of an operator by its
@@ -165,6 +170,8 @@ export interface OperatorStore {
   addPasskey(passkey: OperatorPasskeyRecord): Promise<boolean>;
   /** The operator's passkeys, oldest first. */
   listPasskeys(username: string): Promise<OperatorPasskeyRecord[]>;
+  /** The passkey of this id, whoever's it is (a sign-in with a passkey alone names no one first); null if none. */
+  findPasskey(id: string): Promise<OperatorPasskeyRecord | null>;
   /**
    * Records a use of the operator's passkey `id`: its new counter and the time. Atomic: false when it is not theirs,
    * or when the authenticator keeps a counter (`counter` > 0) that is not above the stored one (a cloned

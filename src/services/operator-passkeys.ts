@@ -29,7 +29,8 @@ const library = () => {
 };
 
 /** What a challenge was made for: one made to add a passkey does not sign anyone in, nor the other way round. */
-const PURPOSE = { register: 1, signIn: 2 } as const;
+/** `passwordless`: a sign-in with the passkey alone, made for nobody in particular (the passkey names its operator). */
+const PURPOSE = { register: 1, signIn: 2, passwordless: 3 } as const;
 type Purpose = keyof typeof PURPOSE;
 
 /** A challenge's bytes: purpose (1), expiry in ms (6), nonce (16), MAC (16). */
@@ -165,16 +166,60 @@ export class OperatorPasskeys {
 
   /** Whether `response` is a right answer of one of the operator's passkeys to a challenge made for them; its name. */
   async accept(username: string, response: AuthenticationResponseJSON): Promise<string | null> {
-    const party = this.#party;
-    if (party === null) return null;
     const passkey = (await this.ctx.store.operators.listPasskeys(username)).find((p) => p.id === response.id);
     if (!passkey) return null;
+    return (await this.#answered(passkey, response, 'signIn', username, false)) ? passkey.name : null;
+  }
+
+  /**
+   * The browser's options to sign in with a passkey alone: no username first, no passkey listed (the browser offers
+   * those it keeps for this server), and the person verified by the authenticator (a PIN, a fingerprint, a face:
+   * with the device, two factors). Null where passkeys cannot be used (an ISSUER that is an IP address).
+   */
+  async passwordlessOptions(): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+    if (this.#party === null) return null;
+    const { generateAuthenticationOptions } = await library();
+    return generateAuthenticationOptions({
+      rpID: this.#party.id,
+      allowCredentials: [],
+      challenge: this.#challenge('passwordless', ''),
+      timeout: PASSKEY_TIMEOUT_MS,
+      userVerification: 'required',
+    });
+  }
+
+  /**
+   * Whether `response` answers a `passwordlessOptions` challenge with a passkey kept here, its person verified: whose
+   * it is and its name; null otherwise.
+   */
+  async acceptPasswordless(
+    response: AuthenticationResponseJSON,
+  ): Promise<{ username: string; name: string } | null> {
+    const passkey = await this.ctx.store.operators.findPasskey(response.id);
+    if (!passkey) return null;
+    const ok = await this.#answered(passkey, response, 'passwordless', '', true);
+    return ok ? { username: passkey.username, name: passkey.name } : null;
+  }
+
+  /**
+   * Checks an answer of `passkey` to a challenge made for `purpose` and `challengeFor` (origin, RP ID, signature,
+   * single use, counter), and records its use. The library's reason for a refusal goes to the log.
+   */
+  async #answered(
+    passkey: OperatorPasskeyRecord,
+    response: AuthenticationResponseJSON,
+    purpose: Purpose,
+    challengeFor: string,
+    requireUserVerification: boolean,
+  ): Promise<boolean> {
+    const party = this.#party;
+    if (party === null) return false;
     const { verifyAuthenticationResponse } = await library();
     let checked: VerifiedAuthenticationResponse;
     try {
       checked = await verifyAuthenticationResponse({
         response,
-        expectedChallenge: (challenge) => this.#accept('signIn', username, challenge),
+        expectedChallenge: (challenge) => this.#accept(purpose, challengeFor, challenge),
         expectedOrigin: party.origin,
         expectedRPID: party.id,
         credential: {
@@ -183,21 +228,15 @@ export class OperatorPasskeys {
           counter: passkey.counter,
           transports: passkey.transports as AuthenticatorTransport[],
         },
-        requireUserVerification: false,
+        requireUserVerification,
       });
     } catch (error) {
-      this.ctx.log.info({ reason: (error as Error).message }, 'a passkey answer was refused');
-      return null;
+      this.ctx.log.info({ purpose, reason: (error as Error).message }, 'a passkey answer was refused');
+      return false;
     }
-    if (!checked.verified) return null;
+    if (!checked.verified) return false;
     const { newCounter } = checked.authenticationInfo;
-    const used = await this.ctx.store.operators.usePasskey(
-      username,
-      passkey.id,
-      newCounter,
-      this.ctx.clock.now(),
-    );
-    return used ? passkey.name : null;
+    return this.ctx.store.operators.usePasskey(passkey.username, passkey.id, newCounter, this.ctx.clock.now());
   }
 
   remove(username: string, id: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import type {
   OperatorRecord,
   OperatorRole,
   OperatorSessionRecord,
+  SignInMethod,
   OperatorTokenRecord,
 } from '../ports/operator-store.js';
 import type { ServiceContext } from './context.js';
@@ -102,7 +103,7 @@ export interface SessionView {
   expiresAt: number;
   address: string | null;
   userAgent: string | null;
-  signedInWith: 'password' | 'sso';
+  signedInWith: SignInMethod;
   /** The session this request came with. */
   current: boolean;
 }
@@ -332,6 +333,36 @@ export class OperatorService {
     if (accounts === null) return null;
     const found = await Promise.all(accounts.map((id) => this.ctx.store.accounts.getAccount(id)));
     return accounts.filter((_, i) => found[i] && found[i].status !== 'deleted');
+  }
+
+  /**
+   * Signs in with a passkey alone (no username, no password): the passkey names its operator, and its authenticator
+   * verified the person (PIN or biometrics), so it counts as two factors, OPERATOR_TOTP=required included. A refused
+   * answer counts in the sign-in guard under the passkey's id and the address. Not where operators sign in through
+   * single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false): the provider is then the only way in.
+   */
+  async signInWithPasskey(
+    response: AuthenticationResponseJSON,
+    address: string,
+    userAgent?: string,
+  ): Promise<{ username: string; passkey: string; sessionId: string; csrfToken: string; expiresAt: number }> {
+    if (this.ctx.settings.operatorPasswordSignIn === false)
+      throw new AppError(
+        'forbidden',
+        'sign-in here is through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
+      );
+    const guardKey = `passkey:${response.id}`;
+    await this.guard.check(guardKey, address);
+    const accepted = await this.passkeys.acceptPasswordless(response);
+    if (accepted === null) {
+      await this.guard.failed(guardKey, address);
+      throw new AppError(
+        'unauthorized',
+        'the passkey was not accepted: it is not registered here, its answer does not verify, it did not verify you (a PIN or biometrics), or its request expired or was used; start again',
+      );
+    }
+    const session = await this.#openSession(accepted.username, { address, userAgent }, 'passkey');
+    return { username: accepted.username, passkey: accepted.name, ...session };
   }
 
   /** The second factors the operator has, one-time codes first; none: the password alone signs them in. */
@@ -839,7 +870,7 @@ export class OperatorService {
   async #openSession(
     username: string,
     origin: { address: string; userAgent?: string | undefined },
-    signedInWith: 'password' | 'sso' = 'password',
+    signedInWith: SignInMethod = 'password',
   ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
     const now = this.ctx.clock.now();
     const sessionId = this.ctx.random.bytes(32).toString('base64url');

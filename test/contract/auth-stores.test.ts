@@ -667,6 +667,8 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await ops.addPasskey(key('k9', 'ghost', 30)), false, 'an unknown operator');
     assert.equal(await ops.addPasskey(key('k3', 'pk-b', 30)), true);
     assert.deepEqual(await ops.listPasskeys('pk-a'), [key('k1', 'pk-a', 10), key('k2', 'pk-a', 20, 5)]);
+    assert.deepEqual(await ops.findPasskey('k3'), key('k3', 'pk-b', 30), 'found by its id alone');
+    assert.equal(await ops.findPasskey('k9'), null);
     const counts = (await ops.listOperators())
       .filter((o) => o.username.startsWith('pk-'))
       .map((o) => [o.username, o.passkeys]);
@@ -701,6 +703,7 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await ops.deletePasskeys('pk-b'), 0);
     assert.equal(await ops.deleteOperator('pk-a'), true, 'with a passkey');
     assert.deepEqual(await ops.listPasskeys('pk-a'), []);
+    assert.equal(await ops.findPasskey('k2'), null, "gone with its operator");
     assert.equal(
       await ops.createOperator({
         username: 'pk-a',

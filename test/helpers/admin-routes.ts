@@ -47,9 +47,14 @@ export function endsSweepSessions(key: string, how: 'token' | 'session'): boolea
   return (key === 'POST /api/admin/logout' && how === 'session') || key === 'DELETE /api/admin/sessions';
 }
 
-/** Admin routes anyone may call: the sign-in, and single sign-on's (whose callback checks the provider's answer). */
+/**
+ * Admin routes anyone may call: the sign-in (with a passkey alone too: the passkey's answer is the credential), and
+ * single sign-on's (whose callback checks the provider's answer).
+ */
 export const PUBLIC_ADMIN_PATHS: readonly string[] = [
   '/api/admin/login',
+  '/api/admin/login/passkey/options',
+  '/api/admin/login/passkey',
   '/api/admin/sso',
   '/api/admin/sso/start',
   '/api/admin/sso/callback',

@@ -79,11 +79,18 @@ export class SoftPasskey {
     };
   }
 
-  /** The answer to request options (`navigator.credentials.get`), signed with this passkey's key. */
-  authenticate(options: { challenge: string; rpId?: string }, overrides: { origin?: string } = {}) {
+  /**
+   * The answer to request options (`navigator.credentials.get`), signed with this passkey's key; the person present
+   * and, unless `verified: false` (a security key without a PIN), verified.
+   */
+  authenticate(
+    options: { challenge: string; rpId?: string },
+    overrides: { origin?: string; verified?: boolean } = {},
+  ) {
     if (this.counter > 0) this.counter++;
     const clientDataJSON = this.#clientData('webauthn.get', options.challenge, overrides.origin);
-    const authData = this.#head(options.rpId ?? new URL(this.origin).hostname, 0x01 | 0x04);
+    const flags = overrides.verified === false ? 0x01 : 0x01 | 0x04;
+    const authData = this.#head(options.rpId ?? new URL(this.origin).hostname, flags);
     const signature = sign(
       'sha256',
       Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()]),

@@ -12,6 +12,8 @@ const PUBLIC = new Set([
   'GET /.well-known/oauth-authorization-server',
   'GET /.well-known/jwks.json',
   'POST /api/admin/login',
+  'POST /api/admin/login/passkey/options',
+  'POST /api/admin/login/passkey',
   'GET /api/admin/sso',
   'GET /api/admin/sso/start',
   'GET /api/admin/sso/callback',

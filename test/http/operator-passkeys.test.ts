@@ -453,3 +453,181 @@ describe('a server named by an IP address', () => {
     }
   });
 });
+
+describe('a passkey alone: sign-in without a username or password', () => {
+  let t: TestApp;
+  const call = caller(() => t);
+  const key = new SoftPasskey(ISSUER);
+  const passwordless = async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/api/admin/login/passkey/options' });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal(response.headers['cache-control'], 'no-store');
+    return response.json().options as RequestOptions & { userVerification: string };
+  };
+  const answer = (passkey: unknown) =>
+    t.app.inject({ method: 'POST', url: '/api/admin/login/passkey', payload: { passkey } });
+
+  before(async () => {
+    t = await createTestApp({ store: 'sqlite' });
+    const admin = await signIn(t);
+    const creation = await call('POST', '/api/admin/passkeys/options', admin.headers, {
+      currentPassword: ADMIN_PASSWORD,
+    });
+    const made = await call('POST', '/api/admin/passkeys', admin.headers, {
+      name: 'Laptop',
+      response: key.register(creation.json().options),
+    });
+    assert.equal(made.statusCode, 201, made.body);
+  });
+  after(async () => t.close());
+
+  test('the options list no passkey and ask the authenticator to verify the person; the answer signs its operator in', async () => {
+    const options = await passwordless();
+    assert.equal(options.rpId, 'orchestrator.test');
+    assert.deepEqual(options.allowCredentials, []);
+    assert.equal(options.userVerification, 'required');
+
+    const signedIn = await answer(key.authenticate(options));
+    assert.equal(signedIn.statusCode, 200, signedIn.body);
+    assert.equal(signedIn.headers['cache-control'], 'no-store');
+    const { username, csrfToken } = signedIn.json();
+    assert.equal(username, 'admin');
+    const cookie = signedIn.cookies.find((c) => c.name === 'orch_session');
+    assert.ok(cookie?.value && cookie.httpOnly && cookie.sameSite === 'Strict');
+    const headers = { cookie: `orch_session=${cookie.value}`, 'x-csrf-token': csrfToken };
+    const sessions = (await call('GET', '/api/admin/sessions', headers)).json() as {
+      signedInWith: string;
+      current: boolean;
+    }[];
+    assert.equal(sessions.find((s) => s.current)?.signedInWith, 'passkey');
+    const events = (await call('GET', '/api/admin/audit?operator=admin', headers)).json() as {
+      action: string;
+      detail: unknown;
+    }[];
+    assert.deepEqual(events.find((e) => e.action === 'operator.signed-in')?.detail, {
+      passkey: 'Laptop',
+      passwordless: true,
+    });
+    assert.notEqual(
+      (await call('GET', '/api/admin/passkeys', headers)).json().passkeys[0].lastUsedAt,
+      null,
+      'its last use is recorded',
+    );
+
+    const replayed = await answer(key.authenticate(options));
+    assert.equal(replayed.statusCode, 401, 'the options serve once');
+    assert.match(replayed.json().detail, /the passkey was not accepted/);
+  });
+
+  test('refused with 401: a person not verified, a passkey not registered here, a forgery, an expired or foreign challenge', async () => {
+    const refusedWith = async (passkey: unknown, why: string) => {
+      const response = await answer(passkey);
+      assert.equal(response.statusCode, 401, `${why}: ${response.body}`);
+      assert.equal(response.cookies.length, 0, `${why}: no session`);
+    };
+    await refusedWith(key.authenticate(await passwordless(), { verified: false }), 'a key without its PIN');
+    await refusedWith(new SoftPasskey(ISSUER).authenticate(await passwordless()), 'unknown here');
+    await refusedWith(
+      key.impostor().authenticate(await passwordless()),
+      "another key claiming this one's id",
+    );
+    await refusedWith(
+      key.authenticate(await passwordless(), { origin: 'https://phish.example' }),
+      'signed for another site',
+    );
+    const late = await passwordless();
+    t.clock.advance(6 * 60_000);
+    await refusedWith(key.authenticate(late), 'over 5 minutes old');
+
+    // The second factor's challenge, made for one operator after their password, does not serve here.
+    const mfa = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    await refusedWith(key.authenticate(mfa.json().passkeyOptions), 'a second-factor challenge');
+    // Nor this one as a second factor.
+    const other = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/login',
+      payload: {
+        username: 'admin',
+        password: ADMIN_PASSWORD,
+        passkey: key.authenticate(await passwordless()),
+      },
+    });
+    assert.equal(other.statusCode, 401, other.body);
+
+    for (const payload of [
+      {},
+      { passkey: 'x' },
+      { passkey: { id: 'a' } },
+      { passkey: key.authenticate(late), extra: 1 },
+    ])
+      assert.equal(
+        (await t.app.inject({ method: 'POST', url: '/api/admin/login/passkey', payload })).statusCode,
+        400,
+        JSON.stringify(payload).slice(0, 80),
+      );
+  });
+
+  test('too many refused answers for one passkey: 429 with Retry-After, the right answer included, until the window passes', async () => {
+    t.clock.advance(2 * 60_000);
+    const forged = key.impostor();
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 429; i++)
+      status = (await answer(forged.authenticate(await passwordless()))).statusCode;
+    assert.equal(status, 429);
+    const held = await answer(key.authenticate(await passwordless()));
+    assert.equal(held.statusCode, 429);
+    assert.ok(Number(held.headers['retry-after']) > 0);
+    t.clock.advance(2 * 60_000);
+    assert.equal((await answer(key.authenticate(await passwordless()))).statusCode, 200);
+  });
+
+  test('under OPERATOR_TOTP=required it counts as both factors; with OPERATOR_PASSWORD_SIGN_IN=false and on an IP address it is refused', async () => {
+    const strict = await createTestApp({ operatorTotp: 'required' });
+    try {
+      const admin = await signIn(strict);
+      const on = caller(() => strict);
+      const creation = await on('POST', '/api/admin/passkeys/options', admin.headers, {
+        currentPassword: ADMIN_PASSWORD,
+      });
+      const strictKey = new SoftPasskey(ISSUER);
+      await on('POST', '/api/admin/passkeys', admin.headers, {
+        name: 'Phone',
+        response: strictKey.register(creation.json().options),
+      });
+      const options = (
+        await strict.app.inject({ method: 'POST', url: '/api/admin/login/passkey/options' })
+      ).json().options;
+      const signedIn = await strict.app.inject({
+        method: 'POST',
+        url: '/api/admin/login/passkey',
+        payload: { passkey: strictKey.authenticate(options) },
+      });
+      const cookie = `orch_session=${signedIn.cookies.find((c) => c.name === 'orch_session')?.value}`;
+      assert.equal((await on('GET', '/api/admin/accounts', { cookie })).statusCode, 200, 'not held');
+    } finally {
+      await strict.close();
+    }
+    const ssoOnly = await createTestApp({ operatorPasswordSignIn: false });
+    const byAddress = await createTestApp({ issuer: 'http://127.0.0.1:8080' });
+    try {
+      const off = await ssoOnly.app.inject({ method: 'POST', url: '/api/admin/login/passkey/options' });
+      assert.equal(off.statusCode, 403, off.body);
+      const offAnswer = await ssoOnly.app.inject({
+        method: 'POST',
+        url: '/api/admin/login/passkey',
+        payload: { passkey: key.authenticate({ challenge: 'AAAA', rpId: 'orchestrator.test' }) },
+      });
+      assert.equal(offAnswer.statusCode, 403, offAnswer.body);
+      const none = await byAddress.app.inject({ method: 'POST', url: '/api/admin/login/passkey/options' });
+      assert.equal(none.statusCode, 409, none.body);
+      assert.match(none.json().detail, /passkeys need the server named by a domain name/);
+    } finally {
+      await ssoOnly.close();
+      await byAddress.close();
+    }
+  });
+});

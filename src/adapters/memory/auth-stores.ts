@@ -554,6 +554,11 @@ export class MemoryOperatorStore implements OperatorStore {
       .map(copy);
   }
 
+  async findPasskey(id: string): Promise<OperatorPasskeyRecord | null> {
+    const found = this.#passkeys.get(id);
+    return found ? copy(found) : null;
+  }
+
   async usePasskey(username: string, id: string, counter: number, usedAt: number): Promise<boolean> {
     const found = this.#passkeys.get(id);
     if (found?.username !== username || (counter !== 0 && counter <= found.counter)) return false;

@@ -605,6 +605,11 @@ export class PostgresOperatorStore implements OperatorStore {
     return rows.map(passkeyFromRow);
   }
 
+  async findPasskey(id: string): Promise<OperatorPasskeyRecord | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM operator_passkeys WHERE id = $1', [id]);
+    return rows[0] ? passkeyFromRow(rows[0]) : null;
+  }
+
   async usePasskey(username: string, id: string, counter: number, usedAt: number): Promise<boolean> {
     const result = await this.pool.query(
       `UPDATE operator_passkeys SET counter = $3, last_used_at = $4

@@ -602,6 +602,11 @@ export class SqliteOperatorStore implements OperatorStore {
     return rows.map(passkeyFromRow);
   }
 
+  async findPasskey(id: string): Promise<OperatorPasskeyRecord | null> {
+    const row = this.db.prepare('SELECT * FROM operator_passkeys WHERE id = ?').get(id) as Row | undefined;
+    return row ? passkeyFromRow(row) : null;
+  }
+
   async usePasskey(username: string, id: string, counter: number, usedAt: number): Promise<boolean> {
     return (
       this.db

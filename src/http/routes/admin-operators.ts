@@ -39,8 +39,9 @@ const SessionView = Type.Object({
   expiresAt: Time,
   address: Type.Union([Type.String(), Type.Null()], { description: 'where it signed in from' }),
   userAgent: Type.Union([Type.String(), Type.Null()], { description: 'its browser, as it said' }),
-  signedInWith: Type.Union([Type.Literal('password'), Type.Literal('sso')], {
-    description: 'password (with a second factor when the operator has one) or sso (single sign-on)',
+  signedInWith: Type.Union([Type.Literal('password'), Type.Literal('sso'), Type.Literal('passkey')], {
+    description:
+      'password (with a second factor when the operator has one), sso (single sign-on) or passkey (a passkey alone)',
   }),
   current: Type.Boolean({ description: 'the session of this request' }),
 });

@@ -151,6 +151,71 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
   );
 
   app.post(
+    '/api/admin/login/passkey/options',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Sign-in with a passkey alone, first step: the browser options (no username needed)',
+        description:
+          'PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get, good once for 5 minutes: no passkey ' +
+          'listed (the browser offers those it keeps for this server), user verification required. 409 where ' +
+          'passkeys cannot be used (an ISSUER that is an IP address); 403 with OPERATOR_PASSWORD_SIGN_IN=false.',
+        response: { 200: Type.Object({ options: Type.Unknown() }) },
+      },
+    },
+    async (_request, reply) => {
+      if (services.ctx.settings.operatorPasswordSignIn === false)
+        throw new AppError(
+          'forbidden',
+          'sign-in here is through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
+        );
+      const options = await services.operators.passkeys.passwordlessOptions();
+      if (options === null)
+        throw new AppError(
+          'conflict',
+          services.operators.passkeys.availability.reason ?? 'passkeys cannot be used here',
+        );
+      return reply.header('cache-control', 'no-store').send({ options });
+    },
+  );
+
+  app.post(
+    '/api/admin/login/passkey',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Sign-in with a passkey alone: the browser answer to the options; sets the session cookie',
+        description:
+          'The passkey names its operator; its authenticator must have verified the person (a PIN or biometrics), ' +
+          'which makes it two factors (OPERATOR_TOTP=required included). A refused answer is 401 and counts in the ' +
+          'sign-in guard (429 after too many).',
+        body: Type.Object({ passkey: PasskeyAssertion }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ username: Type.String(), csrfToken: Type.String() }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const session = await services.operators.signInWithPasskey(
+        request.body.passkey as AuthenticationResponseJSON,
+        request.ip,
+        request.headers['user-agent'],
+      );
+      await recordAudit(
+        services.ctx,
+        { name: session.username, address: request.ip },
+        null,
+        'operator.signed-in',
+        { passkey: session.passkey, passwordless: true },
+      );
+      setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ username: session.username, csrfToken: session.csrfToken });
+    },
+  );
+
+  app.post(
     '/api/admin/logout',
     {
       onRequest: anyone,

@@ -12,8 +12,8 @@ interface OperatorSession {
   address: string | null;
   /** As the browser said it when signing in. */
   userAgent: string | null;
-  /** How the operator signed in: their password (with any second factor), or single sign-on at the provider. */
-  signedInWith: 'password' | 'sso';
+  /** How the operator signed in: their password (with any second factor), single sign-on, or a passkey alone. */
+  signedInWith: 'password' | 'sso' | 'passkey';
   /** The session of this browser. */
   current: boolean;
 }
@@ -30,6 +30,7 @@ export function sessionsInWords(count: number): string {
 const SIGNED_IN_WITH: Record<OperatorSession['signedInWith'], string> = {
   password: 'Password',
   sso: 'Single sign-on',
+  passkey: 'Passkey',
 };
 
 /** The browser in a few words, the whole user agent one click away. */
