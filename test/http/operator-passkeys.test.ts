@@ -614,6 +614,12 @@ describe('a passkey alone: sign-in without a username or password', () => {
     const ssoOnly = await createTestApp({ operatorPasswordSignIn: false });
     const byAddress = await createTestApp({ issuer: 'http://127.0.0.1:8080' });
     try {
+      const setupOf = async (on: TestApp) =>
+        (await on.app.inject({ method: 'GET', url: '/api/admin/sso' })).json().passkeySignIn;
+      assert.deepEqual(
+        [await setupOf(t), await setupOf(ssoOnly), await setupOf(byAddress)],
+        [true, false, false],
+      );
       const off = await ssoOnly.app.inject({ method: 'POST', url: '/api/admin/login/passkey/options' });
       assert.equal(off.statusCode, 403, off.body);
       const offAnswer = await ssoOnly.app.inject({

@@ -88,6 +88,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
       enabled: true,
       name: 'Example SSO',
       passwordSignIn: true,
+      passkeySignIn: true,
       rolesFromGroups: false,
     });
     const { location, state } = await start();
@@ -250,6 +251,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
         enabled: false,
         name: null,
         passwordSignIn: true,
+        passkeySignIn: true,
         rolesFromGroups: false,
       });
       const none = await off.app.inject({ method: 'GET', url: '/api/admin/sso/start' });

@@ -59,6 +59,10 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
               description:
                 'false: operators sign in through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
             }),
+            passkeySignIn: Type.Boolean({
+              description:
+                'true: operators may sign in with a passkey alone here (POST /api/admin/login/passkey/options): passkeys can be used (ISSUER is a domain name) and passwords sign in',
+            }),
             rolesFromGroups: Type.Boolean({
               description:
                 "true: a sign-in through the provider sets the operator's role and accounts from their groups there (OPERATOR_SSO_GROUPS)",
@@ -71,6 +75,9 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       enabled: sso !== null,
       name: sso?.settings.name ?? null,
       passwordSignIn: services.ctx.settings.operatorPasswordSignIn !== false,
+      passkeySignIn:
+        services.ctx.settings.operatorPasswordSignIn !== false &&
+        services.operators.passkeys.availability.available,
       rolesFromGroups: (sso?.settings.groups ?? null) !== null,
     }),
   );

@@ -8,6 +8,8 @@ export interface SsoSetup {
   name: string | null;
   /** false: operators sign in through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false). */
   passwordSignIn: boolean;
+  /** true: operators may sign in with a passkey alone (passkeys can be used here, and passwords sign in). */
+  passkeySignIn: boolean;
   /** true: a sign-in through the provider sets the operator's role and accounts from their groups (OPERATOR_SSO_GROUPS). */
   rolesFromGroups: boolean;
 }
