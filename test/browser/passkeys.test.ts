@@ -178,6 +178,61 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
     assert.equal(await row.getByText('Not used yet').count(), 0);
   });
 
+  test('a passkey alone signs in, no username or password; refused when it does not verify the person or is not accepted', async () => {
+    watch.step = 'alone';
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    const use = page.getByRole('button', { name: 'Sign in with a passkey', exact: true });
+    await use.waitFor();
+    // Above the password form, with "or" between them, as single sign-on is.
+    await page.getByText('or', { exact: true }).waitFor();
+    await page.getByRole('form', { name: 'Sign in' }).getByLabel('Password').waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Sign in' }).getByRole('button').count(), 1);
+    assert.match((await use.getAttribute('aria-describedby')) ?? '', /^sign-in-passkey-alone-hint$/);
+    await checked('sign-in-passkey-alone', page, true);
+    const password = page.getByLabel('Password');
+
+    // The device does not verify the person (no PIN or fingerprint given): no passkey comes, said at the button.
+    await authenticator.verifies(false);
+    await use.click();
+    await page.getByText("No passkey was used: the browser's prompt was closed").waitFor();
+    assert.equal(await page.locator(':focus').getAttribute('id'), 'sign-in-passkey-alone');
+    assert.match((await use.getAttribute('aria-describedby')) ?? '', /sign-in-passkey-alone-error/);
+    await authenticator.verifies(true);
+
+    // A passkey the server does not accept (its signature spoiled on the way, 401): said, nobody signed in.
+    let sent: string[] = [];
+    await page.route('**/api/admin/login/passkey', async (route) => {
+      const body = route.request().postDataJSON() as { passkey: { response: { signature: string } } };
+      sent = Object.keys(body);
+      body.passkey.response.signature = spoiled(body.passkey.response.signature);
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    await use.click();
+    await page.getByText('The passkey was not accepted: ').waitFor();
+    assert.equal(await page.locator(':focus').getAttribute('id'), 'sign-in-passkey-alone');
+    assert.equal(
+      await page.getByText('Your session has ended').count(),
+      0,
+      'a refusal, not an ended session',
+    );
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    assert.equal(await password.inputValue(), '', 'nothing typed');
+    assert.deepEqual(sent, ['passkey'], 'the passkey alone is sent, no username or password');
+    await page.unroute('**/api/admin/login/passkey');
+
+    // Signed in as the passkey's operator, back on the page they signed out from; the session says how.
+    await use.click();
+    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    await page.getByRole('banner').getByText('Signed in as admin (admin)').waitFor();
+    await page
+      .getByRole('table', { name: 'Your sessions, newest first' })
+      .getByRole('row')
+      .filter({ hasText: 'This browser' })
+      .getByRole('cell', { name: 'Passkey', exact: true })
+      .waitFor();
+  });
+
   test("an operator with codes and a passkey is offered both; an admin removes the operator's passkeys", async () => {
     watch.step = 'operators';
     const username = 'ops-passkey';
@@ -285,10 +340,12 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
 
   test('no console errors but the refusals asked for, and no accessibility violation (axe-core, any impact)', () => {
     // The session check before signing in (401); the wrong password on adding (403); on signing in, the second
-    // steps and the passkey spoiled on its way (401); the wrong password on removing (403).
+    // steps and the passkey spoiled on its way (401); the passkey alone spoiled on its way (401); the wrong
+    // password on removing (403).
     const expected = {
       add: [refusedStatus('(401|403)')],
       'sign-in': [refusedStatus('401')],
+      alone: [refusedStatus('401')],
       operators: [],
       remove: [refusedStatus('403')],
     };
@@ -299,6 +356,7 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
       'passkey-remove-dialog',
       'passkeys',
       'sign-in-passkey',
+      'sign-in-passkey-alone',
       'sign-in-passkey-or-code',
     ]);
   });
@@ -351,7 +409,8 @@ describe('passkeys in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, (
 async function submitSignIn(page: Page, username: string, password: string): Promise<void> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Exact: "Sign in with a passkey" is a button too.
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The browser's console line for a refused request whose status matches `status`. */

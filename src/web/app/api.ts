@@ -78,6 +78,11 @@ export interface Tagged<T> {
   etag: string | null;
 }
 
+/** The sign-in calls, whose 401 refuses the sign-in rather than ends a session. */
+function isSignIn(path: string): boolean {
+  return path === '/api/admin/login' || path.startsWith('/api/admin/login/');
+}
+
 async function send<T>(
   method: string,
   path: string,
@@ -96,7 +101,8 @@ async function send<T>(
   });
   if (!response.ok) {
     const error = await problemOf(response);
-    if (response.status === 401 && path !== '/api/admin/login') onUnauthorized();
+    // A refused sign-in (a password, or a passkey alone at /api/admin/login/passkey) is no session that ended.
+    if (response.status === 401 && !isSignIn(path)) onUnauthorized();
     if (error.code === 'mfa_setup_required') onSetupRequired();
     throw error;
   }

@@ -1,4 +1,5 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, messageOf, useLoaded } from '../api.js';
 import { RECOVERY_CODE_INPUT } from '../components/recovery-codes.js';
@@ -9,6 +10,8 @@ import { SSO_START, type SsoSetup, ssoErrorInWords } from '../sso.js';
 
 const CODE_FIELD = 'sign-in-code';
 const PASSKEY_BUTTON = 'sign-in-passkey';
+/** "Sign in with a passkey", the passkey alone, before any username. */
+const PASSKEY_ALONE_BUTTON = 'sign-in-passkey-alone';
 const SSO_HINT = 'sign-in-sso-hint';
 
 /** A second factor an operator may have: "totp" takes a one-time code or a recovery code. */
@@ -52,10 +55,7 @@ function refusal(failure: unknown, sent: Sent, recovery: boolean): Refusal {
     }
     return { kind: 'password', text: 'Wrong username or password. Try again.' };
   }
-  if (failure instanceof ApiError && failure.status === 429) {
-    const wait = failure.retryAfter ? `${failure.retryAfter} seconds` : 'a minute';
-    return { kind: 'page', text: `Too many failed sign-ins. Wait ${wait} before trying again.` };
-  }
+  if (failure instanceof ApiError && failure.status === 429) return { kind: 'page', text: tooMany(failure) };
   if (sent === 'code' && failure instanceof ApiError && failure.errors.length > 0) {
     const detail = recovery
       ? 'Enter a recovery code as you saved it, such as abcd-efgh-jkmn-pqrs.'
@@ -63,6 +63,29 @@ function refusal(failure: unknown, sent: Sent, recovery: boolean): Refusal {
     return { kind: 'code', detail };
   }
   return { kind: 'page', text: messageOf(failure) };
+}
+
+/** Too many refused sign-ins (429): how long to wait, in the page's words. */
+function tooMany(failure: ApiError): string {
+  const wait = failure.retryAfter ? `${failure.retryAfter} seconds` : 'a minute';
+  return `Too many failed sign-ins. Wait ${wait} before trying again.`;
+}
+
+/** A server's detail as a sentence of the page: a capital first, a full stop last. */
+function asSentence(detail: string): string {
+  const text = detail.charAt(0).toUpperCase() + detail.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/**
+ * Why a sign-in with a passkey alone failed, in one sentence: the prompt closed (or found no passkey), the passkey
+ * refused (401) or too many refusals (429), or passkeys unusable here (409); the server's detail says which.
+ */
+function passkeyAloneFailure(failure: unknown): string {
+  if (failure instanceof ApiError && failure.status === 429) return tooMany(failure);
+  if (failure instanceof ApiError) return asSentence(failure.detail);
+  // The prompt's failure, in words already (PasskeyPromptFailed), or the server not reached.
+  return messageOf(failure);
 }
 
 /** The sentence that opens the second step. */
@@ -81,7 +104,9 @@ function asksFor(methods: SecondFactor[]): string {
  *
  * Where the server has single sign-on, the page offers it above the password form, which stays for the operators
  * who have no account at the provider, unless the server turned passwords off (OPERATOR_PASSWORD_SIGN_IN=false);
- * `ssoError` is why the last single sign-on sent the browser back unsigned.
+ * `ssoError` is why the last single sign-on sent the browser back unsigned. Where passkeys can be used (the server
+ * says `passkeySignIn`) and the browser has WebAuthn, "Sign in with a passkey" there too signs an operator in with a
+ * passkey alone, no username asked: the passkey says whose it is.
  */
 export function SignInPage({
   ssoError,
@@ -112,6 +137,10 @@ export function SignInPage({
   const [busy, setBusy] = useState(false);
   /** The browser's passkey prompt is open. */
   const [prompting, setPrompting] = useState(false);
+  /** A sign-in with a passkey alone: its prompt open, or its answer sent. */
+  const [alone, setAlone] = useState<'prompting' | 'sending' | null>(null);
+  /** Why the last sign-in with a passkey alone failed. */
+  const [aloneError, setAloneError] = useState<string | undefined>(undefined);
 
   // The code field (or the passkey button) takes the focus when it appears and after a refusal, so that its error
   // is read out.
@@ -141,6 +170,7 @@ export function SignInPage({
     setBusy(true);
     setError(null);
     setSsoFailure(null);
+    setAloneError(undefined);
     try {
       const answer = await api.post<{ recoveryCodesLeft?: number }>('/api/admin/login', {
         username,
@@ -204,6 +234,34 @@ export function SignInPage({
     }
   }
 
+  /**
+   * The passkey alone: new options (a challenge good once), the browser's prompt, which offers the passkeys it keeps
+   * for this server, then its answer; signed in, the app goes on as after a password.
+   */
+  async function signInWithPasskeyAlone() {
+    setError(null);
+    setSsoFailure(null);
+    setAloneError(undefined);
+    setAlone('prompting');
+    try {
+      const { options } = await api.post<{ options: PublicKeyCredentialRequestOptionsJSON }>(
+        '/api/admin/login/passkey/options',
+      );
+      const passkey = await promptForPasskey(options);
+      setAlone('sending');
+      await api.post<{ username: string }>('/api/admin/login/passkey', { passkey });
+      onSignedIn(await fetchSignedIn(), null);
+    } catch (failure) {
+      // Said at the button, which takes the focus back to try again.
+      setAloneError(passkeyAloneFailure(failure));
+      setFocus({ id: PASSKEY_ALONE_BUTTON });
+    } finally {
+      setAlone(null);
+    }
+  }
+
+  const offersPasskeyAlone =
+    step === null && offersPassword && sso?.passkeySignIn === true && passkeysSupported;
   const offersCode = step?.methods.includes('totp') ?? false;
   const offersPasskey = step?.methods.includes('passkey') ?? false;
   return (
@@ -214,8 +272,18 @@ export function SignInPage({
       {ssoFailure !== null && ssoAnswered ? (
         <Notice kind="error">{ssoErrorInWords(ssoFailure, offersPassword)}</Notice>
       ) : null}
-      {sso?.enabled && step === null ? (
-        <SingleSignOn name={sso.name ?? 'single sign-on'} alone={!offersPassword} />
+      {(sso?.enabled || offersPasskeyAlone) && step === null ? (
+        <WithoutPassword alone={!offersPassword}>
+          {sso?.enabled ? <SingleSignOn name={sso.name ?? 'single sign-on'} /> : null}
+          {offersPasskeyAlone ? (
+            <PasskeyAlone
+              busy={busy || alone !== null}
+              state={alone}
+              error={aloneError}
+              onUse={() => void signInWithPasskeyAlone()}
+            />
+          ) : null}
+        </WithoutPassword>
       ) : null}
       {offersPassword ? (
         <form onSubmit={submit} class="card" aria-label="Sign in">
@@ -301,7 +369,7 @@ export function SignInPage({
               </button>
             </div>
           ) : (
-            <SignInButton busy={busy} />
+            <SignInButton busy={busy} disabled={alone !== null} />
           )}
         </form>
       ) : null}
@@ -310,23 +378,74 @@ export function SignInPage({
 }
 
 /**
- * Single sign-on: a link, not a call, as the browser leaves for the provider's sign-in page and comes back to the
- * server, which sends it on here signed in; then "or", before the password form, unless it is the only way in.
+ * The ways in without a password (single sign-on, a passkey alone), in one card; then "or", before the password
+ * form, unless they are the only way in.
  */
-function SingleSignOn({ name, alone }: { name: string; alone: boolean }) {
+function WithoutPassword({ alone, children }: { alone: boolean; children: ComponentChildren }) {
   return (
     <>
-      <div class="card">
-        <a href={SSO_START} class="button-link button-primary" aria-describedby={SSO_HINT}>
-          Sign in with {name}
-        </a>
-        <p class="hint" id={SSO_HINT}>
-          Opens your organisation's sign-in page; you come back here signed in as the operator with the same
-          username.
-        </p>
-      </div>
+      <div class="card sign-in-without-password">{children}</div>
       {alone ? null : <p class="sign-in-or">or</p>}
     </>
+  );
+}
+
+/**
+ * Single sign-on: a link, not a call, as the browser leaves for the provider's sign-in page and comes back to the
+ * server, which sends it on here signed in.
+ */
+function SingleSignOn({ name }: { name: string }) {
+  return (
+    <div>
+      <a href={SSO_START} class="button-link button-primary" aria-describedby={SSO_HINT}>
+        Sign in with {name}
+      </a>
+      <p class="hint" id={SSO_HINT}>
+        Opens your organisation's sign-in page; you come back here signed in as the operator with the same
+        username.
+      </p>
+    </div>
+  );
+}
+
+/**
+ * A passkey alone: the button that opens the browser's prompt, with why the last try failed tied to it. Shown only
+ * where the server and the browser can use passkeys.
+ */
+function PasskeyAlone({
+  busy,
+  state,
+  error,
+  onUse,
+}: {
+  busy: boolean;
+  state: 'prompting' | 'sending' | null;
+  error: string | undefined;
+  onUse: () => void;
+}) {
+  const hintId = `${PASSKEY_ALONE_BUTTON}-hint`;
+  const errorId = `${PASSKEY_ALONE_BUTTON}-error`;
+  return (
+    <div>
+      <button
+        type="button"
+        id={PASSKEY_ALONE_BUTTON}
+        disabled={busy}
+        onClick={onUse}
+        aria-describedby={error ? `${hintId} ${errorId}` : hintId}
+      >
+        {state === 'prompting'
+          ? 'Waiting for your passkey…'
+          : state === 'sending'
+            ? 'Signing in…'
+            : 'Sign in with a passkey'}
+      </button>
+      <p class="hint" id={hintId}>
+        No username or password: your browser offers the passkeys it keeps for this server; unlock yours with
+        this device's screen lock or fingerprint, or your security key's PIN.
+      </p>
+      <FieldErrorText id={errorId} error={error} />
+    </div>
   );
 }
 
@@ -372,9 +491,18 @@ function PasskeyStep({
   );
 }
 
-function SignInButton({ busy, secondary = false }: { busy: boolean; secondary?: boolean }) {
+function SignInButton({
+  busy,
+  secondary = false,
+  disabled = false,
+}: {
+  busy: boolean;
+  secondary?: boolean;
+  /** Held back while another way in is under way (a passkey alone). */
+  disabled?: boolean;
+}) {
   return (
-    <button type="submit" class={secondary ? 'button-secondary' : undefined} disabled={busy}>
+    <button type="submit" class={secondary ? 'button-secondary' : undefined} disabled={busy || disabled}>
       {busy ? 'Signing in…' : 'Sign in'}
     </button>
   );
