@@ -14,74 +14,50 @@ import type { TokenCheck } from '../services/tokens.js';
 export const SESSION_COOKIE = 'orch_session';
 
 /**
- * The operator session cookie, read and written here only (no cookie plugin: API routes never pay for
- * parsing cookies they do not use). HttpOnly and SameSite=Strict always; Secure behind an https issuer.
+ * A cookie of the web app's, read and written here only (no cookie plugin: API routes never pay for parsing cookies
+ * they do not use): HttpOnly and SameSite=Strict always; Secure behind an https issuer; sent to `path` alone.
  */
-export function sessionCookie(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie;
-  return header ? parseCookie(header)[SESSION_COOKIE] : undefined;
+function strictCookie(name: string, path: string) {
+  return {
+    read(request: FastifyRequest): string | undefined {
+      const header = request.headers.cookie;
+      return header ? parseCookie(header)[name] : undefined;
+    },
+    set(reply: FastifyReply, value: string, maxAgeSeconds: number, secure: boolean): void {
+      reply.header(
+        'set-cookie',
+        serializeCookie(name, value, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure,
+          path,
+          maxAge: maxAgeSeconds,
+        }),
+      );
+    },
+    clear(reply: FastifyReply): void {
+      reply.header(
+        'set-cookie',
+        serializeCookie(name, '', { httpOnly: true, sameSite: 'strict', path, expires: new Date(0) }),
+      );
+    },
+  };
 }
 
-export function setSessionCookie(
-  reply: FastifyReply,
-  value: string,
-  maxAgeSeconds: number,
-  secure: boolean,
-): void {
-  reply.header(
-    'set-cookie',
-    serializeCookie(SESSION_COOKIE, value, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure,
-      path: '/',
-      maxAge: maxAgeSeconds,
-    }),
-  );
-}
-
-export function clearSessionCookie(reply: FastifyReply): void {
-  reply.header(
-    'set-cookie',
-    serializeCookie(SESSION_COOKIE, '', {
-      httpOnly: true,
-      sameSite: 'strict',
-      path: '/',
-      expires: new Date(0),
-    }),
-  );
-}
+/** The operator session cookie. */
+const session = strictCookie(SESSION_COOKIE, '/');
+export const sessionCookie = session.read;
+export const setSessionCookie = session.set;
+export const clearSessionCookie = session.clear;
 
 /**
  * The ID token of a single sign-on session, sealed, kept by the browser for the provider's sign-out
  * (OPERATOR_SSO_SIGN_OUT=provider): sent to the sign-out alone.
  */
-const ID_TOKEN_COOKIE = 'orch_sso_id';
-const ID_TOKEN_PATH = '/api/admin/logout';
-
-export function idTokenCookie(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie;
-  return header ? parseCookie(header)[ID_TOKEN_COOKIE] : undefined;
-}
-
-/** Sets (a value and its life) or clears (none) the sealed ID token's cookie. */
-export function setIdTokenCookie(
-  reply: FastifyReply,
-  value: string,
-  maxAgeSeconds: number,
-  secure: boolean,
-): void {
-  reply.header(
-    'set-cookie',
-    serializeCookie(ID_TOKEN_COOKIE, value, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure,
-      path: ID_TOKEN_PATH,
-      ...(value === '' ? { expires: new Date(0) } : { maxAge: maxAgeSeconds }),
-    }),
-  );
-}
+const idToken = strictCookie('orch_sso_id', '/api/admin/logout');
+export const idTokenCookie = idToken.read;
+export const setIdTokenCookie = idToken.set;
+export const clearIdTokenCookie = idToken.clear;
 
 const REALM = 'conversation-orchestrator';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

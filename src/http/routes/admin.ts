@@ -18,11 +18,11 @@ import { recordAudit } from '../../services/audit.js';
 import { describedWithin, type OperatorManager, SESSION_TTL_MS } from '../../services/operators.js';
 import { operatorActor, operatorOf } from '../actor.js';
 import {
+  clearIdTokenCookie,
   clearSessionCookie,
   everyAccountNeeded,
   idTokenCookie,
   sessionCookie,
-  setIdTokenCookie,
   setSessionCookie,
 } from '../auth.js';
 import type { App, RouteDeps } from '../types.js';
@@ -238,7 +238,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       const sessionId = sessionCookie(request);
       if (sessionId) await services.operators.signOut(sessionId);
       clearSessionCookie(reply);
-      if (idTokenCookie(request) !== undefined) setIdTokenCookie(reply, '', 0, false);
+      if (idTokenCookie(request) !== undefined) clearIdTokenCookie(reply);
       if (providerSignOut !== null) return reply.code(200).send({ providerSignOut });
       return reply.code(204).send(null);
     },
