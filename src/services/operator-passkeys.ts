@@ -236,7 +236,12 @@ export class OperatorPasskeys {
     }
     if (!checked.verified) return false;
     const { newCounter } = checked.authenticationInfo;
-    return this.ctx.store.operators.usePasskey(passkey.username, passkey.id, newCounter, this.ctx.clock.now());
+    return this.ctx.store.operators.usePasskey(
+      passkey.username,
+      passkey.id,
+      newCounter,
+      this.ctx.clock.now(),
+    );
   }
 
   remove(username: string, id: string): Promise<boolean> {

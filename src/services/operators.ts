@@ -12,8 +12,8 @@ import type {
   OperatorRecord,
   OperatorRole,
   OperatorSessionRecord,
-  SignInMethod,
   OperatorTokenRecord,
+  SignInMethod,
 } from '../ports/operator-store.js';
 import type { ServiceContext } from './context.js';
 import type { LoginGuard } from './login-guard.js';

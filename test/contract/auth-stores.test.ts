@@ -703,7 +703,7 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await ops.deletePasskeys('pk-b'), 0);
     assert.equal(await ops.deleteOperator('pk-a'), true, 'with a passkey');
     assert.deepEqual(await ops.listPasskeys('pk-a'), []);
-    assert.equal(await ops.findPasskey('k2'), null, "gone with its operator");
+    assert.equal(await ops.findPasskey('k2'), null, 'gone with its operator');
     assert.equal(
       await ops.createOperator({
         username: 'pk-a',

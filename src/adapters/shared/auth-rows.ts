@@ -100,7 +100,8 @@ export const sessionFromRow = (row: Row): OperatorSessionRecord => ({
   expiresAt: num(row.expires_at),
   address: strOrNull(row.address),
   userAgent: strOrNull(row.user_agent),
-  signedInWith: row.signed_in_with === 'sso' || row.signed_in_with === 'passkey' ? row.signed_in_with : 'password',
+  signedInWith:
+    row.signed_in_with === 'sso' || row.signed_in_with === 'passkey' ? row.signed_in_with : 'password',
 });
 
 /**
