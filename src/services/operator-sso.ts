@@ -121,8 +121,9 @@ export class OperatorSso {
     const error = answer.searchParams.get('error');
     if (error !== null) throw new SsoError('refused', `the provider answered ${error.slice(0, 100)}`);
     const oidc = await library();
-    let claims: Oidc.IDToken | undefined;
+    let claims: Record<string, unknown>;
     let idToken: string | undefined;
+    let accessToken: string | undefined;
     try {
       const tokens = await oidc.authorizationCodeGrant(configuration, answer, {
         pkceCodeVerifier: state.verifier,
@@ -130,15 +131,40 @@ export class OperatorSso {
         expectedNonce: state.nonce,
         idTokenExpected: true,
       });
-      claims = tokens.claims();
+      claims = { ...tokens.claims() };
       idToken = tokens.id_token;
+      accessToken = tokens.access_token;
     } catch (failure) {
       throw new SsoError('refused', `the provider's answer did not verify: ${(failure as Error).message}`);
     }
-    const username = claims?.[this.settings.usernameClaim];
+    const { usernameClaim, groupsClaim, groups } = this.settings;
+    const wanted = [usernameClaim, ...(groups === null ? [] : [groupsClaim])];
+    // Providers that keep to OpenID Connect Core §5.4 put the profile's claims in the UserInfo answer rather than
+    // the ID token when they issue an access token: asked there for what the ID token lacks.
+    if (wanted.some((name) => claims[name] === undefined) && accessToken !== undefined)
+      claims = { ...(await this.#userInfo(configuration, accessToken, claims.sub)), ...claims };
+    const username = claims[usernameClaim];
     if (typeof username !== 'string' || username === '')
-      throw new SsoError('no_username', `the ID token has no ${this.settings.usernameClaim} claim`);
-    return { username, groups: groupsIn(claims?.[this.settings.groupsClaim]), idToken };
+      throw new SsoError('no_username', `neither the ID token nor UserInfo has a ${usernameClaim} claim`);
+    return { username, groups: groupsIn(claims[groupsClaim]), idToken };
+  }
+
+  /** The provider's UserInfo claims for the person the ID token names; none when it has no UserInfo endpoint. */
+  async #userInfo(
+    configuration: Oidc.Configuration,
+    accessToken: string,
+    subject: unknown,
+  ): Promise<Record<string, unknown>> {
+    if (!configuration.serverMetadata().userinfo_endpoint || typeof subject !== 'string') return {};
+    const oidc = await library();
+    try {
+      return { ...(await oidc.fetchUserInfo(configuration, accessToken, subject)) };
+    } catch (failure) {
+      throw new SsoError(
+        'refused',
+        `the provider's UserInfo answer did not verify: ${(failure as Error).message}`,
+      );
+    }
   }
 
   /**

@@ -15,6 +15,11 @@ export async function startIdentityProvider(options: {
   redirectUri: string | string[];
   /** Where the provider may send the browser back after signing out (RP-Initiated Logout); none by default. */
   postLogoutRedirectUri?: string;
+  /**
+   * false: the provider keeps to OpenID Connect Core §5.4 and puts the scopes' claims (the username, the groups) in
+   * its UserInfo answer alone, not in the ID token; true by default (all in the ID token).
+   */
+  claimsInIdToken?: boolean;
   /** The claims of the person who typed `login`; by default `preferred_username` and `email`. */
   claims?: (login: string) => Record<string, unknown>;
 }): Promise<{ issuer: string; close(): Promise<void> }> {
@@ -45,7 +50,7 @@ export async function startIdentityProvider(options: {
     ],
     // `groups` as Keycloak and Okta send it: a scope of its own, asked for by the client.
     claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email'], groups: ['groups'] },
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: options.claimsInIdToken === false,
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => ({
       accountId: sub,
       claims: async () => ({ sub, ...claims(sub) }),

@@ -416,6 +416,32 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     }
   });
 
+  test('a provider that puts the username and the groups in UserInfo alone (OpenID Connect Core §5.4): read there', async () => {
+    const strict = await startIdentityProvider({
+      redirectUri: CALLBACK,
+      claimsInIdToken: false,
+      claims: (login) => ({ preferred_username: login, groups: login === 'gus' ? ['ops'] : [] }),
+    });
+    const plain = await createTestApp({ operatorSso: settings(strict.issuer) });
+    const byGroups = await createTestApp({
+      operatorSso: settings(strict.issuer, {
+        scope: 'openid profile email groups',
+        groups: parseGroupGrants('ops=admin'),
+      }),
+    });
+    try {
+      await plain.services.operators.createOperator('alice', 'alice password long', 'viewer');
+      assert.equal((await signInAs('alice', plain)).headers.location, '/', 'the username from UserInfo');
+      assert.equal((await signInAs('gus', byGroups)).headers.location, '/', 'the groups from UserInfo');
+      assert.equal((await byGroups.ctx.store.operators.getOperator('gus'))?.role, 'admin');
+      assert.equal((await signInAs('hal', byGroups)).headers.location, '/?sso_error=no_role');
+    } finally {
+      await plain.close();
+      await byGroups.close();
+      await strict.close();
+    }
+  });
+
   test('OPERATOR_SSO_GROUPS: without the groups claim (the scope not asked), nobody is let in', async () => {
     const grouped = await startIdentityProvider({
       redirectUri: CALLBACK,
