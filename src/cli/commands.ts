@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
 import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
+import { type OperatorSso, type SsoCheck, SsoError } from '../services/operator-sso.js';
 import { ADMIN_USERNAME, COMMAND_LINE, describeAccounts } from '../services/operators.js';
 
 export class UsageError extends Error {
@@ -408,6 +409,40 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           `${passkeys} passkey${passkeys === 1 ? '' : 's'} of ${username} removed`,
         );
         return 0;
+      });
+    }
+    case 'sso check': {
+      if (rest.length > 0) throw new UsageError('sso check takes no arguments');
+      if (!config.operatorSso)
+        throw new UsageError(
+          'single sign-on is not set up: set OPERATOR_SSO_ISSUER, _CLIENT_ID and _CLIENT_SECRET',
+        );
+      return withRuntime(config, async ({ services }) => {
+        let check: SsoCheck;
+        try {
+          check = await (services.sso as OperatorSso).check();
+        } catch (error) {
+          if (!(error instanceof SsoError)) throw error;
+          print(json, { ok: false, problems: [error.reason] }, `single sign-on: ${error.reason}`);
+          return 1;
+        }
+        const lines = [
+          `provider: ${check.issuer} (its metadata read)`,
+          `register at the provider, as the client's redirect URI: ${check.redirectUri}`,
+          ...(check.postLogoutRedirectUri
+            ? [`register at the provider, as a post-logout redirect URI: ${check.postLogoutRedirectUri}`]
+            : []),
+          `UserInfo endpoint: ${check.userInfoEndpoint ?? 'none (claims come from the ID token alone)'}`,
+          `end-session endpoint: ${check.endSessionEndpoint ?? 'none'}`,
+          ...(check.scopesNotListed.length > 0
+            ? [
+                `scopes asked for that the provider does not list (it may still grant them): ${check.scopesNotListed.join(' ')}`,
+              ]
+            : []),
+          ...check.problems.map((p) => `problem: ${p}`),
+        ];
+        print(json, { ok: check.problems.length === 0, ...check }, lines.join('\n'));
+        return check.problems.length === 0 ? 0 : 1;
       });
     }
     case 'admin reset-password': {

@@ -37,6 +37,21 @@ export type SsoFailure =
   /** With OPERATOR_SSO_GROUPS: the person is in none of its groups. */
   | 'no_role';
 
+/** `OperatorSso.check`'s answer. */
+export interface SsoCheck {
+  issuer: string;
+  /** Register it as the client's redirect URI. */
+  redirectUri: string;
+  /** With OPERATOR_SSO_SIGN_OUT=provider: register it as a post-logout redirect URI. */
+  postLogoutRedirectUri: string | null;
+  /** Scopes asked for (OPERATOR_SSO_SCOPE) that the provider's metadata does not list (it may still grant them). */
+  scopesNotListed: string[];
+  endSessionEndpoint: string | null;
+  userInfoEndpoint: string | null;
+  /** What will not work as configured. */
+  problems: string[];
+}
+
 /** Whom the provider signed in: their username, their groups, and the ID token it said so in. */
 export interface SsoAnswer {
   username: string;
@@ -217,6 +232,30 @@ export class OperatorSso {
     }
     if (!(state.expiresAt > this.ctx.clock.now())) throw new SsoError('expired', 'the sign-in took too long');
     return state;
+  }
+
+  /**
+   * What an operator setting single sign-on up needs to know (`orchestrator sso check`): the provider's metadata read
+   * (else SsoError `unavailable`), the addresses to register at the provider, and what of this server's settings it
+   * cannot serve: the scopes it does not list, a sign-out with no end-session endpoint, no UserInfo endpoint.
+   */
+  async check(): Promise<SsoCheck> {
+    const metadata = (await this.#discovered()).serverMetadata();
+    const supported = metadata.scopes_supported;
+    const signOut = this.settings.signOut === 'provider';
+    return {
+      issuer: metadata.issuer,
+      redirectUri: this.redirectUri,
+      postLogoutRedirectUri: signOut ? `${this.ctx.settings.issuer}/` : null,
+      scopesNotListed: supported ? this.settings.scope.split(' ').filter((s) => !supported.includes(s)) : [],
+      endSessionEndpoint: metadata.end_session_endpoint ?? null,
+      userInfoEndpoint: metadata.userinfo_endpoint ?? null,
+      problems: [
+        ...(signOut && !metadata.end_session_endpoint
+          ? ['OPERATOR_SSO_SIGN_OUT=provider, but the provider has no end_session_endpoint: signing out ends the session here only']
+          : []),
+      ],
+    };
   }
 
   /** The provider's metadata, read once; a failure is answered `unavailable` and read again next time. */
