@@ -252,7 +252,9 @@ export class OperatorSso {
       userInfoEndpoint: metadata.userinfo_endpoint ?? null,
       problems: [
         ...(signOut && !metadata.end_session_endpoint
-          ? ['OPERATOR_SSO_SIGN_OUT=provider, but the provider has no end_session_endpoint: signing out ends the session here only']
+          ? [
+              'OPERATOR_SSO_SIGN_OUT=provider, but the provider has no end_session_endpoint: signing out ends the session here only',
+            ]
           : []),
       ],
     };

@@ -79,11 +79,11 @@ export function PasskeysSection({ list, onChanged }: { list: LoadedPasskeys; onC
         Passkeys
       </h2>
       <p>
-        A passkey confirms your sign-in after your password, in place of a one-time code, or signs you in alone
-        with <strong>Sign in with a passkey</strong> on the sign-in page, no username or password typed: your
-        browser asks for it, and you unlock it with your device's screen lock or fingerprint, or your security
-        key's PIN. It only works on this server's address, so a look-alike site cannot use it. Add one for each
-        device you sign in from. Your API tokens never ask for one.
+        A passkey confirms your sign-in after your password, in place of a one-time code, or signs you in
+        alone with <strong>Sign in with a passkey</strong> on the sign-in page, no username or password typed:
+        your browser asks for it, and you unlock it with your device's screen lock or fingerprint, or your
+        security key's PIN. It only works on this server's address, so a look-alike site cannot use it. Add
+        one for each device you sign in from. Your API tokens never ask for one.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
