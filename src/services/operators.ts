@@ -338,7 +338,7 @@ export class OperatorService {
   /**
    * Signs in with a passkey alone (no username, no password): the passkey names its operator, and its authenticator
    * verified the person (PIN or biometrics), so it counts as two factors, OPERATOR_TOTP=required included. A refused
-   * answer counts in the sign-in guard under the passkey's id and the address. Not where operators sign in through
+   * answer counts in the sign-in guard for that passkey from that address, and for the address. Not where operators sign in through
    * single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false): the provider is then the only way in.
    */
   async signInWithPasskey(
@@ -351,7 +351,9 @@ export class OperatorService {
         'forbidden',
         'sign-in here is through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
       );
-    const guardKey = `passkey:${response.id}`;
+    // Counted per passkey and address: a forged answer cannot succeed (it needs the passkey's private key), so a
+    // count of the passkey's own would only let anyone who knows its id (not a secret) lock its operator out.
+    const guardKey = `passkey:${address}:${response.id}`;
     await this.guard.check(guardKey, address);
     const accepted = await this.passkeys.acceptPasswordless(response);
     if (accepted === null) {
