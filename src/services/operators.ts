@@ -1,6 +1,7 @@
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import { hashPassword, verifyPassword } from '../core/auth/password.js';
 import { formatSecret, hashSecret, OPERATOR_TOKEN_PREFIX } from '../core/auth/secrets.js';
@@ -141,6 +142,8 @@ export type SecondFactorMethod = 'totp' | 'passkey';
  * A single sign-on's outcome: refused, with the code the browser is sent back with and the reason to record; or
  * a session, with whether the operator was made by it and what of their role and accounts it changed.
  */
+type SsoSignInCreated = { role: OperatorRole; accounts: string[] | null };
+
 export type SsoSignIn =
   | { refused: 'unknown_operator' | 'no_role'; reason: string }
   | {
@@ -149,7 +152,7 @@ export type SsoSignIn =
       csrfToken: string;
       expiresAt: number;
       /** The role and accounts the operator was made with by this sign-in; null: they were an operator already. */
-      created: { role: OperatorRole; accounts: string[] | null } | null;
+      created: SsoSignInCreated | null;
       changed: OperatorChange;
     };
 
@@ -281,45 +284,43 @@ export class OperatorService {
   ): Promise<SsoSignIn> {
     if (!USERNAME_PATTERN.test(username))
       return { refused: 'unknown_operator', reason: 'not a username operators can have' };
-    const grants = this.ctx.settings.operatorSso?.groups ?? null;
-    let made: Pick<Extract<SsoSignIn, { refused: null }>, 'created' | 'changed'>;
-    if (grants === null) {
-      const exists = (await this.ctx.store.operators.getOperator(username)) !== null;
-      if (!exists && this.ctx.settings.operatorSso?.newOperators !== 'viewer')
+    const sso = this.ctx.settings.operatorSso;
+    const grants = sso?.groups ?? null;
+    const grant = grants === null ? null : grantOf(grants, groups);
+    if (grants !== null && grant === null)
+      return { refused: 'no_role', reason: 'in none of the groups of OPERATOR_SSO_GROUPS' };
+    // What a newcomer is made: what their groups give, else (OPERATOR_SSO_NEW_OPERATORS=viewer) a viewer of no account.
+    const given = grant
+      ? { role: grant.role, accounts: await this.#existingAccounts(grant.accounts) }
+      : { role: 'viewer' as const, accounts: [] };
+    let current = await this.ctx.store.operators.getOperator(username);
+    let created: SsoSignInCreated | null = null;
+    if (current === null) {
+      if (grant === null && sso?.newOperators !== 'viewer')
         return { refused: 'unknown_operator', reason: 'no operator of this username' };
-      const viewer = { role: 'viewer' as const, accounts: [] };
-      made = { created: !exists && (await this.#madeBySso(username, viewer)) ? viewer : null, changed: {} };
-    } else {
-      const grant = grantOf(grants, groups);
-      if (grant === null)
-        return { refused: 'no_role', reason: 'in none of the groups of OPERATOR_SSO_GROUPS' };
-      const given = { role: grant.role, accounts: await this.#existingAccounts(grant.accounts) };
-      made = { created: (await this.#madeBySso(username, given)) ? given : null, changed: {} };
-      if (!made.created) {
-        const current = await this.ctx.store.operators.getOperator(username);
-        if (current === null) return { refused: 'unknown_operator', reason: 'removed during the sign-in' };
-        made.changed = {
-          ...(current.role === given.role ? {} : { role: given.role }),
-          ...(sameAccounts(current.accounts, given.accounts) ? {} : { accounts: given.accounts }),
-        };
-        if (Object.keys(made.changed).length > 0)
-          await this.ctx.store.operators.updateOperator(username, made.changed);
-      }
+      if (await this.#madeBySso(username, given)) created = given;
+      // Made meanwhile by another sign-in of theirs, on this node or another: theirs all the same.
+      else current = await this.ctx.store.operators.getOperator(username);
     }
-    return { refused: null, ...(await this.#openSession(username, { address, userAgent }, 'sso')), ...made };
+    let changed: OperatorChange = {};
+    if (grant !== null && created === null) {
+      if (current === null) return { refused: 'unknown_operator', reason: 'removed during the sign-in' };
+      changed = {
+        ...(current.role === given.role ? {} : { role: given.role }),
+        ...(sameAccounts(current.accounts, given.accounts) ? {} : { accounts: given.accounts }),
+      };
+      if (Object.keys(changed).length > 0) await this.ctx.store.operators.updateOperator(username, changed);
+    }
+    const session = await this.#openSession(username, { address, userAgent }, 'sso');
+    return { refused: null, ...session, created, changed };
   }
 
-  /** Makes the operator single sign-on named, unless they exist; whether it did (not if another sign-in did first). */
-  async #madeBySso(
-    username: string,
-    { role, accounts }: { role: OperatorRole; accounts: string[] | null },
-  ): Promise<boolean> {
-    if (await this.ctx.store.operators.getOperator(username)) return false;
+  /** Makes the operator single sign-on named; false when they exist already (another sign-in made them first). */
+  async #madeBySso(username: string, { role, accounts }: SsoSignInCreated): Promise<boolean> {
     try {
       await this.createOperator(username, null, role, accounts);
       return true;
     } catch (error) {
-      // Made meanwhile by another sign-in of theirs, on this node or another: theirs all the same.
       if (!(error instanceof AppError && error.code === 'conflict')) throw error;
       return false;
     }
@@ -336,21 +337,41 @@ export class OperatorService {
   }
 
   /**
+   * Whether operators may sign in with a passkey alone here: not where they sign in through single sign-on alone
+   * (OPERATOR_PASSWORD_SIGN_IN=false: the provider is then the only way in), nor where passkeys cannot be used.
+   */
+  get passkeyAloneOffered(): boolean {
+    return this.ctx.settings.operatorPasswordSignIn !== false && this.passkeys.availability.available;
+  }
+
+  /** The browser's options to sign in with a passkey alone (see OperatorPasskeys.passwordlessOptions). */
+  async passkeyAloneOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    this.#passkeyAloneAllowed();
+    const options = await this.passkeys.passwordlessOptions();
+    if (options === null)
+      throw new AppError('conflict', this.passkeys.availability.reason ?? 'passkeys cannot be used here');
+    return options;
+  }
+
+  #passkeyAloneAllowed(): void {
+    if (this.ctx.settings.operatorPasswordSignIn === false)
+      throw new AppError(
+        'forbidden',
+        'sign-in here is through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
+      );
+  }
+
+  /**
    * Signs in with a passkey alone (no username, no password): the passkey names its operator, and its authenticator
    * verified the person (PIN or biometrics), so it counts as two factors, OPERATOR_TOTP=required included. A refused
-   * answer counts in the sign-in guard for that passkey from that address, and for the address. Not where operators sign in through
-   * single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false): the provider is then the only way in.
+   * answer counts in the sign-in guard for that passkey from that address, and for the address.
    */
   async signInWithPasskey(
     response: AuthenticationResponseJSON,
     address: string,
     userAgent?: string,
   ): Promise<{ username: string; passkey: string; sessionId: string; csrfToken: string; expiresAt: number }> {
-    if (this.ctx.settings.operatorPasswordSignIn === false)
-      throw new AppError(
-        'forbidden',
-        'sign-in here is through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
-      );
+    this.#passkeyAloneAllowed();
     // Counted per passkey and address: a forged answer cannot succeed (it needs the passkey's private key), so a
     // count of the passkey's own would only let anyone who knows its id (not a secret) lock its operator out.
     const guardKey = `passkey:${address}:${response.id}`;

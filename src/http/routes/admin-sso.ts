@@ -75,9 +75,7 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       enabled: sso !== null,
       name: sso?.settings.name ?? null,
       passwordSignIn: services.ctx.settings.operatorPasswordSignIn !== false,
-      passkeySignIn:
-        services.ctx.settings.operatorPasswordSignIn !== false &&
-        services.operators.passkeys.availability.available,
+      passkeySignIn: services.operators.passkeyAloneOffered,
       rolesFromGroups: (sso?.settings.groups ?? null) !== null,
     }),
   );

@@ -164,17 +164,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       },
     },
     async (_request, reply) => {
-      if (services.ctx.settings.operatorPasswordSignIn === false)
-        throw new AppError(
-          'forbidden',
-          'sign-in here is through single sign-on alone (OPERATOR_PASSWORD_SIGN_IN=false)',
-        );
-      const options = await services.operators.passkeys.passwordlessOptions();
-      if (options === null)
-        throw new AppError(
-          'conflict',
-          services.operators.passkeys.availability.reason ?? 'passkeys cannot be used here',
-        );
+      const options = await services.operators.passkeyAloneOptions();
       return reply.header('cache-control', 'no-store').send({ options });
     },
   );
