@@ -177,7 +177,7 @@ export interface OperatorSsoSettings {
    * a person in none of the groups is refused. Null: roles are managed here alone.
    */
   groups: GroupGrant[] | null;
-  /** The ID token claim that lists the person's groups (default `groups`). */
+  /** The claim that lists the person's groups, in the ID token or else UserInfo (default `groups`). */
   groupsClaim: string;
   /**
    * `OPERATOR_SSO_SIGN_OUT`: `here` (default: signing out ends the session here only) or `provider` (signing out of

@@ -97,6 +97,11 @@ export class OperatorSso {
     readonly settings: OperatorSsoSettings,
   ) {}
 
+  /** Where the provider sends the browser after signing out there (OPERATOR_SSO_SIGN_OUT=provider): the web app. */
+  get postLogoutRedirectUri(): string {
+    return `${this.ctx.settings.issuer}/`;
+  }
+
   /** The address the provider sends the browser back to. */
   get redirectUri(): string {
     return `${this.ctx.settings.issuer}${SSO_CALLBACK_PATH}`;
@@ -126,8 +131,8 @@ export class OperatorSso {
 
   /**
    * Finishes a sign-in from the provider's answer (`query`, the callback's query string) and the browser's sealed
-   * state: the username the provider named, and the groups its ID token lists (OPERATOR_SSO_GROUPS_CLAIM). Throws
-   * SsoError.
+   * state: the username the provider named and the person's groups (OPERATOR_SSO_GROUPS_CLAIM) — from the ID token,
+   * or from UserInfo what it lacks — and the ID token. Throws SsoError.
    */
   async finish(query: string, cookie: string | undefined): Promise<SsoAnswer> {
     const state = this.#opened(cookie);
@@ -216,7 +221,7 @@ export class OperatorSso {
       }
     const oidc = await library();
     return oidc.buildEndSessionUrl(configuration, {
-      post_logout_redirect_uri: `${this.ctx.settings.issuer}/`,
+      post_logout_redirect_uri: this.postLogoutRedirectUri,
       ...(idToken === null ? {} : { id_token_hint: idToken }),
     }).href;
   }
@@ -246,7 +251,7 @@ export class OperatorSso {
     return {
       issuer: metadata.issuer,
       redirectUri: this.redirectUri,
-      postLogoutRedirectUri: signOut ? `${this.ctx.settings.issuer}/` : null,
+      postLogoutRedirectUri: signOut ? this.postLogoutRedirectUri : null,
       scopesNotListed: supported ? this.settings.scope.split(' ').filter((s) => !supported.includes(s)) : [],
       endSessionEndpoint: metadata.end_session_endpoint ?? null,
       userInfoEndpoint: metadata.userinfo_endpoint ?? null,
