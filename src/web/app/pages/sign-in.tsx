@@ -409,8 +409,51 @@ function SingleSignOn({ name }: { name: string }) {
 }
 
 /**
- * A passkey alone: the button that opens the browser's prompt, with why the last try failed tied to it. Shown only
- * where the server and the browser can use passkeys.
+ * A button that opens the browser's passkey prompt, with its hint and why the last try failed tied to it (both
+ * read out with the button).
+ */
+function PasskeyButton({
+  id,
+  label,
+  hint,
+  busy,
+  error,
+  onUse,
+  field = false,
+}: {
+  id: string;
+  label: string;
+  hint: string;
+  busy: boolean;
+  error: string | undefined;
+  onUse: () => void;
+  /** Laid out as a form field (in the second step). */
+  field?: boolean;
+}) {
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  return (
+    <div class={field ? 'field' : undefined}>
+      <button
+        type="button"
+        id={id}
+        disabled={busy}
+        onClick={onUse}
+        aria-describedby={error ? `${hintId} ${errorId}` : hintId}
+      >
+        {label}
+      </button>
+      <p class="hint" id={hintId}>
+        {hint}
+      </p>
+      <FieldErrorText id={errorId} error={error} />
+    </div>
+  );
+}
+
+/**
+ * A passkey alone: the button that opens the browser's prompt. Shown only where the server and the browser can use
+ * passkeys.
  */
 function PasskeyAlone({
   busy,
@@ -423,35 +466,27 @@ function PasskeyAlone({
   error: string | undefined;
   onUse: () => void;
 }) {
-  const hintId = `${PASSKEY_ALONE_BUTTON}-hint`;
-  const errorId = `${PASSKEY_ALONE_BUTTON}-error`;
   return (
-    <div>
-      <button
-        type="button"
-        id={PASSKEY_ALONE_BUTTON}
-        disabled={busy}
-        onClick={onUse}
-        aria-describedby={error ? `${hintId} ${errorId}` : hintId}
-      >
-        {state === 'prompting'
+    <PasskeyButton
+      id={PASSKEY_ALONE_BUTTON}
+      label={
+        state === 'prompting'
           ? 'Waiting for your passkey…'
           : state === 'sending'
             ? 'Signing in…'
-            : 'Sign in with a passkey'}
-      </button>
-      <p class="hint" id={hintId}>
-        No username or password: your browser offers the passkeys it keeps for this server; unlock yours with
-        this device's screen lock or fingerprint, or your security key's PIN.
-      </p>
-      <FieldErrorText id={errorId} error={error} />
-    </div>
+            : 'Sign in with a passkey'
+      }
+      hint="No username or password: your browser offers the passkeys it keeps for this server; unlock yours with this device's screen lock or fingerprint, or your security key's PIN."
+      busy={busy}
+      error={error}
+      onUse={onUse}
+    />
   );
 }
 
 /**
- * The passkey part of the second step: the button that opens the browser's prompt, with why the last try failed
- * tied to it; in a browser without WebAuthn, that it cannot be used here.
+ * The passkey part of the second step: the button that opens the browser's prompt; in a browser without WebAuthn,
+ * that it cannot be used here.
  */
 function PasskeyStep({
   busy,
@@ -468,26 +503,18 @@ function PasskeyStep({
   onUse: () => void;
 }) {
   if (!passkeysSupported) return <Notice kind="warning">{NO_PASSKEYS_HERE}</Notice>;
-  const hintId = `${PASSKEY_BUTTON}-hint`;
-  const errorId = `${PASSKEY_BUTTON}-error`;
   return (
-    <div class="field">
-      <button
-        type="button"
-        id={PASSKEY_BUTTON}
-        disabled={busy}
-        onClick={onUse}
-        aria-describedby={error ? `${hintId} ${errorId}` : hintId}
-      >
-        {prompting ? 'Waiting for your passkey…' : 'Use a passkey'}
-      </button>
-      <p class="hint" id={hintId}>
-        Your browser asks for it: unlock it with this device's screen lock or fingerprint, or touch your
-        security key.
-        {alone ? ' Lost the device that holds it? An admin can remove your passkeys.' : null}
-      </p>
-      <FieldErrorText id={errorId} error={error} />
-    </div>
+    <PasskeyButton
+      id={PASSKEY_BUTTON}
+      label={prompting ? 'Waiting for your passkey…' : 'Use a passkey'}
+      hint={`Your browser asks for it: unlock it with this device's screen lock or fingerprint, or touch your security key.${
+        alone ? ' Lost the device that holds it? An admin can remove your passkeys.' : ''
+      }`}
+      busy={busy}
+      error={error}
+      onUse={onUse}
+      field
+    />
   );
 }
 
