@@ -432,6 +432,11 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           ...(check.postLogoutRedirectUri
             ? [`register at the provider, as a post-logout redirect URI: ${check.postLogoutRedirectUri}`]
             : []),
+          check.backChannelLogout === 'none'
+            ? `back-channel logout: the provider does not offer it (sessions here last until they expire or sign out)`
+            : `register at the provider, as the back-channel logout URI: ${check.backChannelLogoutUri}${
+                check.backChannelLogout === 'session' ? ' (with the session required: sid)' : ''
+              }`,
           `UserInfo endpoint: ${check.userInfoEndpoint ?? 'none (claims come from the ID token alone)'}`,
           `end-session endpoint: ${check.endSessionEndpoint ?? 'none'}`,
           ...(check.scopesNotListed.length > 0

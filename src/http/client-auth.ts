@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { type PresentedClient, parseBasicAuthorization } from '../core/auth/basic.js';
 import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import { then } from '../core/maybe-promise.js';
@@ -7,6 +8,9 @@ import type { AuthServices } from '../services/services.js';
 import { accountLimits } from './auth.js';
 
 export type FormBody = Record<string, string | string[]>;
+
+/** An RFC 6749 §5.2 error body, as OAuth endpoints (and the single sign-on back-channel logout) answer. */
+export const OAUTH_ERROR = Type.Object({ error: Type.String(), error_description: Type.String() });
 
 /** RFC 6749 §5.1: a response that carries a token or credentials is never cached. */
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };

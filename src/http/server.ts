@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { AppError } from '../core/errors.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { inNetworks, networkList } from '../core/networks.js';
+import { SSO_BACK_CHANNEL_LOGOUT_PATH } from '../services/operator-sso.js';
 import type { AppServices } from '../services/services.js';
 import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
@@ -114,7 +115,9 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     app.addHook('onRequest', (request, _reply, done) => {
       // The route matched, not the URL as written: no spelling of a path reaches an admin route past this.
       const route = request.routeOptions.url;
-      if (!route?.startsWith('/api/admin/') || inNetworks(allowed, request.ip)) return done();
+      // The provider's back-channel logout comes from its servers, not the operators' network; its token is its proof.
+      if (!route?.startsWith('/api/admin/') || route === SSO_BACK_CHANNEL_LOGOUT_PATH) return done();
+      if (inNetworks(allowed, request.ip)) return done();
       done(new AppError('forbidden', `the admin API does not answer ${request.ip} (ADMIN_NETWORKS)`));
     });
   }

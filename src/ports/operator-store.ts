@@ -73,6 +73,16 @@ export interface OperatorSessionRecord {
    * passkey alone (its person verified by the authenticator).
    */
   signedInWith: SignInMethod;
+  /**
+   * A single sign-on session's person and session at the provider, so that the provider's back-channel logout
+   * ends it: their `sub`, and the ID token's `sid` (null when the provider sent none); null for other sessions.
+   */
+  provider: ProviderSession | null;
+}
+
+export interface ProviderSession {
+  subject: string;
+  session: string | null;
 }
 
 export type SignInMethod = 'password' | 'sso' | 'passkey';
@@ -117,6 +127,12 @@ export interface OperatorStore {
   getSession(idHash: string): Promise<OperatorSessionRecord | null>;
   /** Deletes the sessions the filter names; how many. */
   deleteSessions(filter: SessionFilter): Promise<number>;
+  /**
+   * Deletes the single sign-on sessions of a person at the provider (`subject`), of one session there (`session`),
+   * or, given both, of that session of that person (OpenID Connect Back-Channel Logout 1.0 §2.7); the username of
+   * each session deleted.
+   */
+  deleteProviderSessions(at: { subject?: string; session?: string }): Promise<string[]>;
   /** An operator's sessions, unexpired or not, newest first. */
   listSessions(username: string): Promise<OperatorSessionRecord[]>;
   /** Every operator, by username. */

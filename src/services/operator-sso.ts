@@ -1,7 +1,9 @@
+import { createRemoteJWKSet, errors as JoseErrors, type JWTPayload, jwtVerify } from 'jose';
 import type * as Oidc from 'openid-client';
 import type { OperatorSsoSettings } from '../config/config.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import { groupsIn } from '../core/sso-groups.js';
+import type { ProviderSession } from '../ports/operator-store.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 
@@ -46,17 +48,58 @@ export interface SsoCheck {
   postLogoutRedirectUri: string | null;
   /** Scopes asked for (OPERATOR_SSO_SCOPE) that the provider's metadata does not list (it may still grant them). */
   scopesNotListed: string[];
+  /** Register it as the client's back-channel logout URI when the provider offers it. */
+  backChannelLogoutUri: string;
+  /**
+   * What the provider's metadata says of back-channel logout: not offered, offered for a person (`subject`: every
+   * session of theirs here ends), or by session too (`session`: ask the provider to send `sid`).
+   */
+  backChannelLogout: 'none' | 'subject' | 'session';
   endSessionEndpoint: string | null;
   userInfoEndpoint: string | null;
   /** What will not work as configured. */
   problems: string[];
 }
 
-/** Whom the provider signed in: their username, their groups, and the ID token it said so in. */
+/**
+ * Whom the provider signed in: their username, their groups, the ID token it said so in, and who and which session
+ * they are there (`sub`, `sid`), for its back-channel logout.
+ */
 export interface SsoAnswer {
   username: string;
   groups: string[];
   idToken: string | undefined;
+  provider: ProviderSession;
+}
+
+/** The member of a logout token's `events` claim that makes it one (OpenID Connect Back-Channel Logout 1.0 §2.4). */
+const BACK_CHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+/** Where the provider posts its logout tokens (register it as the client's back-channel logout URI). */
+export const SSO_BACK_CHANNEL_LOGOUT_PATH = '/api/admin/sso/back-channel-logout';
+/**
+ * How old a logout token may be (by its `iat`), whatever its `exp` says: it is sent at once, by the provider's
+ * server, and an old one shown again should not end sessions opened since.
+ */
+const LOGOUT_TOKEN_MAX_AGE_S = 600;
+/** Signature algorithms a logout token may use: the asymmetric ones (never `none`, never a shared secret). */
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+/** Which sessions a verified logout token ends: a person's (`subject`), one session (`session`), or both given. */
+export interface LogoutTarget {
+  subject?: string;
+  session?: string;
 }
 
 export class SsoError extends Error {
@@ -91,6 +134,8 @@ interface SsoState {
  */
 export class OperatorSso {
   #configuration: Promise<Oidc.Configuration> | null = null;
+  /** The provider's signing keys (its `jwks_uri`), fetched at the first logout token and again for an unknown key. */
+  #keys: ReturnType<typeof createRemoteJWKSet> | null = null;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -100,6 +145,11 @@ export class OperatorSso {
   /** Where the provider sends the browser after signing out there (OPERATOR_SSO_SIGN_OUT=provider): the web app. */
   get postLogoutRedirectUri(): string {
     return `${this.ctx.settings.issuer}/`;
+  }
+
+  /** Where the provider posts its logout tokens (OpenID Connect Back-Channel Logout 1.0). */
+  get backChannelLogoutUri(): string {
+    return `${this.ctx.settings.issuer}${SSO_BACK_CHANNEL_LOGOUT_PATH}`;
   }
 
   /** The address the provider sends the browser back to. */
@@ -166,7 +216,58 @@ export class OperatorSso {
     const username = claims[usernameClaim];
     if (typeof username !== 'string' || username === '')
       throw new SsoError('no_username', `neither the ID token nor UserInfo has a ${usernameClaim} claim`);
-    return { username, groups: groupsIn(claims[groupsClaim]), idToken };
+    // `sub` is in every ID token (the library checked it); `sid` when the provider offers back-channel logout by session.
+    const provider = {
+      subject: String(claims.sub),
+      session: typeof claims.sid === 'string' && claims.sid !== '' ? claims.sid : null,
+    };
+    return { username, groups: groupsIn(claims[groupsClaim]), idToken, provider };
+  }
+
+  /**
+   * Checks a logout token the provider posted (OpenID Connect Back-Channel Logout 1.0 §2.6): signed by the provider
+   * with a key of its `jwks_uri` and an asymmetric algorithm, its issuer, for this client, issued in the last ten
+   * minutes (and not expired when it says when), with the back-channel logout event, no `nonce` (so no ID token
+   * passes for one), and a `sub` or a `sid`. Which sessions it ends; else SsoError `refused` (the token is wrong) or
+   * `unavailable` (the provider's metadata or keys could not be read). Logout tokens are not encrypted here.
+   */
+  async logoutTarget(logoutToken: string): Promise<LogoutTarget> {
+    const metadata = (await this.#discovered()).serverMetadata();
+    if (!metadata.jwks_uri) throw new SsoError('unavailable', 'the provider publishes no jwks_uri');
+    this.#keys ??= createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: 10_000 });
+    const listed = metadata.id_token_signing_alg_values_supported;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(logoutToken, this.#keys, {
+        issuer: metadata.issuer,
+        audience: this.settings.clientId,
+        algorithms: listed ? ASYMMETRIC_ALGORITHMS.filter((a) => listed.includes(a)) : ASYMMETRIC_ALGORITHMS,
+        requiredClaims: ['iat', 'jti'],
+        maxTokenAge: LOGOUT_TOKEN_MAX_AGE_S,
+        clockTolerance: 60,
+      }));
+    } catch (failure) {
+      if (failure instanceof JoseErrors.JWKSTimeout || !(failure instanceof JoseErrors.JOSEError))
+        throw new SsoError(
+          'unavailable',
+          `the provider's keys could not be read: ${(failure as Error).message}`,
+        );
+      throw new SsoError('refused', `the logout token did not verify: ${failure.message}`);
+    }
+    const events = payload.events;
+    const event =
+      events !== null && typeof events === 'object'
+        ? Reflect.get(events, BACK_CHANNEL_LOGOUT_EVENT)
+        : undefined;
+    if (event === null || typeof event !== 'object' || Array.isArray(event))
+      throw new SsoError('refused', `the token's events claim has no ${BACK_CHANNEL_LOGOUT_EVENT} object`);
+    if (payload.nonce !== undefined) throw new SsoError('refused', 'a logout token has no nonce claim');
+    const target: LogoutTarget = {};
+    if (typeof payload.sub === 'string' && payload.sub !== '') target.subject = payload.sub;
+    if (typeof payload.sid === 'string' && payload.sid !== '') target.session = payload.sid;
+    if (target.subject === undefined && target.session === undefined)
+      throw new SsoError('refused', 'the logout token names neither a sub nor a sid');
+    return target;
   }
 
   /** The provider's UserInfo claims for the person the ID token names; none when it has no UserInfo endpoint. */
@@ -253,6 +354,13 @@ export class OperatorSso {
       redirectUri: this.redirectUri,
       postLogoutRedirectUri: signOut ? this.postLogoutRedirectUri : null,
       scopesNotListed: supported ? this.settings.scope.split(' ').filter((s) => !supported.includes(s)) : [],
+      backChannelLogoutUri: this.backChannelLogoutUri,
+      backChannelLogout:
+        metadata.backchannel_logout_supported !== true
+          ? 'none'
+          : metadata.backchannel_logout_session_supported === true
+            ? 'session'
+            : 'subject',
       endSessionEndpoint: metadata.end_session_endpoint ?? null,
       userInfoEndpoint: metadata.userinfo_endpoint ?? null,
       problems: [

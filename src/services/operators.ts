@@ -14,6 +14,7 @@ import type {
   OperatorRole,
   OperatorSessionRecord,
   OperatorTokenRecord,
+  ProviderSession,
   SignInMethod,
 } from '../ports/operator-store.js';
 import type { ServiceContext } from './context.js';
@@ -279,6 +280,7 @@ export class OperatorService {
   async signInWithSso(
     username: string,
     groups: readonly string[],
+    provider: ProviderSession,
     address: string,
     userAgent?: string,
   ): Promise<SsoSignIn> {
@@ -311,7 +313,7 @@ export class OperatorService {
       };
       if (Object.keys(changed).length > 0) await this.ctx.store.operators.updateOperator(username, changed);
     }
-    const session = await this.#openSession(username, { address, userAgent }, 'sso');
+    const session = await this.#openSession(username, { address, userAgent }, 'sso', provider);
     return { refused: null, ...session, created, changed };
   }
 
@@ -860,6 +862,18 @@ export class OperatorService {
     });
   }
 
+  /**
+   * Ends the single sign-on sessions the provider's back-channel logout names (OperatorSso checked its token): those of
+   * a person there, of one session there, or of that session of that person. The usernames whose sessions ended,
+   * with how many each.
+   */
+  async endProviderSessions(at: { subject?: string; session?: string }): Promise<Map<string, number>> {
+    const ended = new Map<string, number>();
+    for (const username of await this.ctx.store.operators.deleteProviderSessions(at))
+      ended.set(username, (ended.get(username) ?? 0) + 1);
+    return ended;
+  }
+
   /** Sets a new password and ends every session of the operator. */
   async resetPassword(username: string, password: string): Promise<void> {
     checkPassword(password);
@@ -894,6 +908,7 @@ export class OperatorService {
     username: string,
     origin: { address: string; userAgent?: string | undefined },
     signedInWith: SignInMethod = 'password',
+    provider: ProviderSession | null = null,
   ): Promise<{ sessionId: string; csrfToken: string; expiresAt: number }> {
     const now = this.ctx.clock.now();
     const sessionId = this.ctx.random.bytes(32).toString('base64url');
@@ -908,6 +923,7 @@ export class OperatorService {
       address: origin.address.slice(0, 64),
       userAgent: storableUserAgent(origin.userAgent),
       signedInWith,
+      provider,
     };
     await this.ctx.store.operators.createSession(session);
     return { sessionId, csrfToken, expiresAt: session.expiresAt };

@@ -34,6 +34,10 @@ describe('orchestrator sso check: what to register at the provider, and what it 
       /redirect URI: https:\/\/orchestrator\.example\.com\/api\/admin\/sso\/callback/,
     );
     assert.match(text.stdout, /post-logout redirect URI: https:\/\/orchestrator\.example\.com\/\n/);
+    assert.match(
+      text.stdout,
+      /back-channel logout URI: https:\/\/orchestrator\.example\.com\/api\/admin\/sso\/back-channel-logout \(with the session required: sid\)/,
+    );
     assert.ok(!text.stdout.includes(SSO_CLIENT_SECRET), 'no secret printed');
 
     const json = await runCli(
@@ -50,6 +54,32 @@ describe('orchestrator sso check: what to register at the provider, and what it 
     assert.deepEqual(check.scopesNotListed, ['offices']);
     assert.equal(check.endSessionEndpoint, `${provider.issuer}/session/end`);
     assert.equal(check.userInfoEndpoint, `${provider.issuer}/me`);
+    assert.equal(check.backChannelLogout, 'session');
+    assert.equal(check.backChannelLogoutUri, `${ISSUER}/api/admin/sso/back-channel-logout`);
+  });
+
+  test('a provider with no sign-out for applications: sign-out there cannot work (exit 1); no back-channel logout', async () => {
+    const bare = await startIdentityProvider({
+      redirectUri: `${ISSUER}/api/admin/sso/callback`,
+      signOut: false,
+    });
+    try {
+      const env = { OPERATOR_SSO_ISSUER: bare.issuer };
+      const asked = await runCli(sso({ ...env, OPERATOR_SSO_SIGN_OUT: 'provider' }), 'sso', 'check');
+      assert.equal(asked.code, 1, asked.stdout);
+      assert.match(
+        asked.stdout,
+        /problem: OPERATOR_SSO_SIGN_OUT=provider, but the provider has no end_session_endpoint/,
+      );
+      assert.match(asked.stdout, /back-channel logout: the provider does not offer it/);
+      assert.match(asked.stdout, /end-session endpoint: none/);
+      const json = JSON.parse((await runCli(sso(env), 'sso', 'check', '--json')).stdout);
+      assert.equal(json.ok, true, 'signing out here only needs nothing of the provider');
+      assert.equal(json.backChannelLogout, 'none');
+      assert.equal(json.endSessionEndpoint, null);
+    } finally {
+      await bare.close();
+    }
   });
 
   test('a provider that cannot be reached, and no single sign-on set up: exit 1 and 2, said', async () => {

@@ -340,6 +340,7 @@ describeStoreContract('auth stores', (store, it) => {
       address: null,
       userAgent: null,
       signedInWith: 'password',
+      provider: null,
     });
     assert.equal(await ops.deleteOperator('scoped', ['acct-a']), false);
     assert.ok(await ops.getSession('scoped-session'), 'a refused removal leaves their sessions');
@@ -398,6 +399,7 @@ describeStoreContract('auth stores', (store, it) => {
       address: '192.0.2.1',
       userAgent: id === 's1' ? 'Mozilla/5.0 (X11; Linux x86_64)' : null,
       signedInWith: id === 's1' ? ('password' as const) : ('sso' as const),
+      provider: id === 's1' ? null : { subject: 'op-at-provider', session: id === 's2' ? null : `sid-${id}` },
     });
     await store.operators.createSession(s('s1'));
     await store.operators.createSession(s('s2'));
@@ -499,6 +501,7 @@ describeStoreContract('auth stores', (store, it) => {
       address: null,
       userAgent: null,
       signedInWith: 'password',
+      provider: null,
       username: 'amy',
       csrfToken: 'c',
       createdAt: 1,
@@ -523,6 +526,62 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal((await store.operators.getOperator('amy'))?.role, 'admin');
   });
 
+  it("deletes the sessions a provider's back-channel logout names: by person, by session, by both; never all", async () => {
+    for (const username of ['sso-op', 'admin-bcl'])
+      assert.ok(
+        await store.operators.createOperator({
+          username,
+          passwordHash: 'h',
+          role: 'viewer',
+          accounts: null,
+          createdAt: 1,
+        }),
+      );
+    const session = (id: string, provider: { subject: string; session: string | null } | null) => ({
+      idHash: `bcl-${id}`,
+      id: `bcl-public-${id}`,
+      username: provider?.subject === 'someone-else' ? 'admin-bcl' : 'sso-op',
+      csrfToken: 'c',
+      createdAt: 1,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+      address: null,
+      userAgent: null,
+      signedInWith: provider ? ('sso' as const) : ('password' as const),
+      provider,
+    });
+    const all = [
+      session('a', { subject: 'person', session: 'sid-1' }),
+      session('b', { subject: 'person', session: 'sid-2' }),
+      session('c', { subject: 'person', session: null }),
+      session('d', { subject: 'someone-else', session: 'sid-1' }),
+      session('e', null),
+    ];
+    for (const one of all) await store.operators.createSession(one);
+    const left = async () =>
+      (await Promise.all(all.map((one) => store.operators.getSession(one.idHash))))
+        .filter((found) => found !== null)
+        .map((found) => found.idHash.slice(4));
+    assert.deepEqual(await store.operators.getSession('bcl-a'), all[0], 'kept with the session');
+    assert.deepEqual(await store.operators.deleteProviderSessions({}), [], 'nothing named: nothing deleted');
+    assert.deepEqual(
+      await store.operators.deleteProviderSessions({ subject: 'person', session: 'sid-9' }),
+      [],
+    );
+    assert.deepEqual(await left(), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(await store.operators.deleteProviderSessions({ subject: 'person', session: 'sid-1' }), [
+      'sso-op',
+    ]);
+    assert.deepEqual(await left(), ['b', 'c', 'd', 'e'], "that person's session alone, not another's sid-1");
+    assert.deepEqual(await store.operators.deleteProviderSessions({ session: 'sid-1' }), ['admin-bcl']);
+    assert.deepEqual(await store.operators.deleteProviderSessions({ subject: 'person' }), [
+      'sso-op',
+      'sso-op',
+    ]);
+    assert.deepEqual(await left(), ['e'], 'a session opened otherwise is never the provider’s');
+    assert.ok(await store.operators.deleteOperator('sso-op'));
+    assert.ok(await store.operators.deleteOperator('admin-bcl'));
+  });
+
   it('purges ended operator sessions and long-expired operator tokens, nothing else', async () => {
     assert.ok(
       await store.operators.createOperator({
@@ -544,6 +603,7 @@ describeStoreContract('auth stores', (store, it) => {
         address: null,
         userAgent: null,
         signedInWith: 'password',
+        provider: null,
         username: 'purged',
         csrfToken: 'c',
         createdAt: 0,

@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 
 /**
  * Routes anyone may call: health, discovery, the sign-in (single sign-on's too: its callback checks the provider's
- * answer) and token endpoints (they authenticate the client).
+ * answer, its back-channel logout the provider's signature) and token endpoints (they authenticate the client).
  */
 const PUBLIC = new Set([
   'GET /healthz',
@@ -17,6 +17,7 @@ const PUBLIC = new Set([
   'GET /api/admin/sso',
   'GET /api/admin/sso/start',
   'GET /api/admin/sso/callback',
+  'POST /api/admin/sso/back-channel-logout',
 ]);
 /** Endpoints that authenticate the client themselves and answer 401 invalid_client without it. */
 const CLIENT_AUTH = new Set([

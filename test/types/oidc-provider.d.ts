@@ -22,5 +22,7 @@ declare module 'oidc-provider' {
       accountId: string;
     }) => Grant;
     listen(port: number, host: string): Server;
+    /** Its events (an EventEmitter): `backchannel.success`, `backchannel.error`, … */
+    on(event: string, listener: (...args: never[]) => void): this;
   }
 }

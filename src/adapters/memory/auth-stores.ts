@@ -422,6 +422,19 @@ export class MemoryOperatorStore implements OperatorStore {
     return deleted;
   }
 
+  async deleteProviderSessions(at: { subject?: string; session?: string }): Promise<string[]> {
+    if (at.subject === undefined && at.session === undefined) return [];
+    const usernames: string[] = [];
+    for (const [idHash, { provider, username }] of this.#sessions) {
+      if (provider === null) continue;
+      if (at.subject !== undefined && provider.subject !== at.subject) continue;
+      if (at.session !== undefined && provider.session !== at.session) continue;
+      this.#sessions.delete(idHash);
+      usernames.push(username);
+    }
+    return usernames;
+  }
+
   async listSessions(username: string): Promise<OperatorSessionRecord[]> {
     return [...this.#sessions.values()]
       .filter((s) => s.username === username)

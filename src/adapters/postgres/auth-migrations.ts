@@ -183,4 +183,14 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-015',
     sql: `ALTER TABLE operator_sessions ADD COLUMN signed_in_with TEXT NOT NULL DEFAULT 'password'`,
   },
+  {
+    // A single sign-on session's person (sub) and session (sid) at the provider, for its back-channel logout.
+    id: 'auth-016',
+    sql: `
+      ALTER TABLE operator_sessions ADD COLUMN provider_subject TEXT;
+      ALTER TABLE operator_sessions ADD COLUMN provider_session TEXT;
+      CREATE INDEX operator_sessions_provider_subject ON operator_sessions(provider_subject);
+      CREATE INDEX operator_sessions_provider_session ON operator_sessions(provider_session);
+    `,
+  },
 ];

@@ -392,7 +392,7 @@ export class PostgresOperatorStore implements OperatorStore {
 
   async createSession(record: OperatorSessionRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent, signed_in_with) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent, signed_in_with, provider_subject, provider_session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
       [
         record.idHash,
         record.id,
@@ -403,6 +403,8 @@ export class PostgresOperatorStore implements OperatorStore {
         record.address,
         record.userAgent,
         record.signedInWith,
+        record.provider?.subject ?? null,
+        record.provider?.session ?? null,
       ],
     );
   }
@@ -425,6 +427,17 @@ export class PostgresOperatorStore implements OperatorStore {
             [filter.username, filter.id ?? null, filter.exceptIdHash ?? null],
           );
     return result.rowCount ?? 0;
+  }
+
+  async deleteProviderSessions(at: { subject?: string; session?: string }): Promise<string[]> {
+    if (at.subject === undefined && at.session === undefined) return [];
+    const { rows } = await this.pool.query<Row>(
+      `DELETE FROM operator_sessions WHERE provider_subject IS NOT NULL
+         AND ($1::text IS NULL OR provider_subject = $1) AND ($2::text IS NULL OR provider_session = $2)
+       RETURNING username`,
+      [at.subject ?? null, at.session ?? null],
+    );
+    return rows.map((row) => String(row.username));
   }
 
   async listSessions(username: string): Promise<OperatorSessionRecord[]> {

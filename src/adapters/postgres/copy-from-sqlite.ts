@@ -91,6 +91,8 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
       'address',
       'user_agent',
       'signed_in_with',
+      'provider_subject',
+      'provider_session',
     ],
     order: 'id_hash',
   },

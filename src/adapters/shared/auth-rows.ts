@@ -102,6 +102,10 @@ export const sessionFromRow = (row: Row): OperatorSessionRecord => ({
   userAgent: strOrNull(row.user_agent),
   signedInWith:
     row.signed_in_with === 'sso' || row.signed_in_with === 'passkey' ? row.signed_in_with : 'password',
+  provider:
+    row.provider_subject === null || row.provider_subject === undefined
+      ? null
+      : { subject: String(row.provider_subject), session: strOrNull(row.provider_session) },
 });
 
 /**

@@ -380,7 +380,7 @@ export class SqliteOperatorStore implements OperatorStore {
   async createSession(session: OperatorSessionRecord): Promise<void> {
     this.db
       .prepare(
-        'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent, signed_in_with) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent, signed_in_with, provider_subject, provider_session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         session.idHash,
@@ -392,6 +392,8 @@ export class SqliteOperatorStore implements OperatorStore {
         session.address,
         session.userAgent,
         session.signedInWith,
+        session.provider?.subject ?? null,
+        session.provider?.session ?? null,
       );
   }
 
@@ -412,6 +414,18 @@ export class SqliteOperatorStore implements OperatorStore {
            AND (@id IS NULL OR id = @id) AND (@except IS NULL OR id_hash <> @except)`,
       )
       .run({ username: filter.username, id: filter.id ?? null, except: filter.exceptIdHash ?? null }).changes;
+  }
+
+  async deleteProviderSessions(at: { subject?: string; session?: string }): Promise<string[]> {
+    if (at.subject === undefined && at.session === undefined) return [];
+    const rows = this.db
+      .prepare(
+        `DELETE FROM operator_sessions WHERE provider_subject IS NOT NULL
+           AND (@subject IS NULL OR provider_subject = @subject) AND (@session IS NULL OR provider_session = @session)
+         RETURNING username`,
+      )
+      .all({ subject: at.subject ?? null, session: at.session ?? null }) as Row[];
+    return rows.map((row) => String(row.username));
   }
 
   async listSessions(username: string): Promise<OperatorSessionRecord[]> {

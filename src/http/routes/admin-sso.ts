@@ -1,8 +1,11 @@
 import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { OAuthError } from '../../core/auth/oauth-errors.js';
 import { recordAudit } from '../../services/audit.js';
 import {
+  type LogoutTarget,
+  SSO_BACK_CHANNEL_LOGOUT_PATH,
   SSO_CALLBACK_PATH,
   SSO_STATE_TTL_MS,
   type SsoAnswer,
@@ -11,6 +14,7 @@ import {
 } from '../../services/operator-sso.js';
 import { describeAccounts, SESSION_TTL_MS } from '../../services/operators.js';
 import { setIdTokenCookie, setSessionCookie } from '../auth.js';
+import { NO_STORE, OAUTH_ERROR, singleValued } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
 /** The sealed state of a sign-in under way, sent back only to the callback. */
@@ -139,11 +143,12 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       } catch (error) {
         return refused(request, reply, error);
       }
-      const { username, groups, idToken } = named;
+      const { username, groups, idToken, provider } = named;
       const who = { name: username, address: request.ip };
       const session = await services.operators.signInWithSso(
         username,
         groups,
+        provider,
         request.ip,
         request.headers['user-agent'],
       );
@@ -180,6 +185,49 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       if (sealedIdToken !== null)
         setIdTokenCookie(reply, sealedIdToken, Math.floor(SESSION_TTL_MS / 1000), secure);
       return reply.header('cache-control', 'no-store').redirect('/', 302);
+    },
+  );
+
+  app.post(
+    SSO_BACK_CHANNEL_LOGOUT_PATH,
+    {
+      config: { oauth: true },
+      bodyLimit: 64 * 1024,
+      schema: {
+        tags: ['admin'],
+        summary:
+          "The provider's back-channel logout (OpenID Connect Back-Channel Logout 1.0): ends the single sign-on sessions its logout token names",
+        description:
+          "Register it at the provider as the client's back-channel logout URI. The provider's server posts `logout_token` (form); a token signed by the provider, for this client, with a `sub` (every session here of that person at the provider) or a `sid` (the sessions opened from that session there) ends those sessions on every node at once: 200. A token that does not verify: 400 (RFC 6749 error JSON), nothing ended. Answers any address, ADMIN_NETWORKS or not: the provider's servers are not the operators' network, and only a token the provider signed does anything.",
+        consumes: ['application/x-www-form-urlencoded'],
+        security: [],
+        response: { 200: Type.Null(), 400: OAUTH_ERROR, 404: OAUTH_ERROR, 503: OAUTH_ERROR },
+      },
+    },
+    async (request, reply) => {
+      if (sso === null) throw new OAuthError('invalid_request', 'single sign-on is not set up here', {}, 404);
+      const { logout_token: token } = singleValued(request.body);
+      if (typeof token !== 'string' || token === '')
+        throw new OAuthError('invalid_request', 'logout_token is required');
+      let target: LogoutTarget;
+      try {
+        target = await sso.logoutTarget(token);
+      } catch (error) {
+        if (!(error instanceof SsoError)) throw error;
+        request.log.warn({ reason: error.reason }, 'a back-channel logout was refused');
+        if (error.failure === 'unavailable') throw new OAuthError('temporarily_unavailable', error.reason);
+        throw new OAuthError('invalid_request', error.reason);
+      }
+      const ended = await services.operators.endProviderSessions(target);
+      for (const [username, sessions] of ended)
+        await recordAudit(
+          services.ctx,
+          { name: 'single sign-on provider', address: request.ip },
+          null,
+          'operator.sessions-ended',
+          { username, sessions, by: 'back-channel logout' },
+        );
+      return reply.headers(NO_STORE).code(200).send(null);
     },
   );
 

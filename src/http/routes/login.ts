@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { DEFAULT_SCOPES } from '../../core/auth/scopes.js';
 import { then } from '../../core/maybe-promise.js';
-import { authenticateClient, NO_STORE } from '../client-auth.js';
+import { authenticateClient, NO_STORE, OAUTH_ERROR } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
 const LOGIN_RESPONSE = Type.Object({
@@ -10,7 +10,6 @@ const LOGIN_RESPONSE = Type.Object({
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer(),
 });
-const OAUTH_ERROR = Type.Object({ error: Type.String(), error_description: Type.String() });
 
 /** The compatible login endpoint: HTTP Basic user ID and password in, an access token out. */
 export async function loginRoutes(app: App, { services }: RouteDeps): Promise<void> {

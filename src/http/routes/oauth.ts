@@ -2,10 +2,9 @@ import { Type } from 'typebox';
 import { OAuthError } from '../../core/auth/oauth-errors.js';
 import { parseScopeParameter, SCOPES } from '../../core/auth/scopes.js';
 import { then } from '../../core/maybe-promise.js';
-import { authenticateClient, NO_STORE, singleValued } from '../client-auth.js';
+import { authenticateClient, NO_STORE, OAUTH_ERROR, singleValued } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
-const OAUTH_ERROR = Type.Object({ error: Type.String(), error_description: Type.String() });
 const FORM = {
   consumes: ['application/x-www-form-urlencoded'],
   security: [{ clientBasic: [] as string[] }, {} as Record<string, string[]>],
