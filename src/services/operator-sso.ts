@@ -70,6 +70,11 @@ export interface SsoAnswer {
   groups: string[];
   idToken: string | undefined;
   provider: ProviderSession;
+  /**
+   * With OPERATOR_SSO_GROUPS, when neither the ID token nor UserInfo has the groups claim: why, for the log and the
+   * audit log of the refusal (the scope not asked for, or the groups sent elsewhere); null otherwise.
+   */
+  groupsMissing: string | null;
 }
 
 /** The member of a logout token's `events` claim that makes it one (OpenID Connect Back-Channel Logout 1.0 §2.4). */
@@ -221,7 +226,27 @@ export class OperatorSso {
       subject: String(claims.sub),
       session: typeof claims.sid === 'string' && claims.sid !== '' ? claims.sid : null,
     };
-    return { username, groups: groupsIn(claims[groupsClaim]), idToken, provider };
+    return {
+      username,
+      groups: groupsIn(claims[groupsClaim]),
+      idToken,
+      provider,
+      groupsMissing: groups === null || claims[groupsClaim] !== undefined ? null : this.#whyNoGroups(claims),
+    };
+  }
+
+  /**
+   * Why the provider sent no groups claim. A provider that has too many groups to put in a token names a source of
+   * them instead (distributed claims, OpenID Connect Core §5.6.2: `_claim_names`; Entra ID does so for people in more
+   * than 200 groups, pointing at its Graph API). That source is not followed: it needs the provider's own API and
+   * rights there.
+   */
+  #whyNoGroups(claims: Record<string, unknown>): string {
+    const { groupsClaim } = this.settings;
+    const names = claims._claim_names;
+    if (names !== null && typeof names === 'object' && Reflect.get(names, groupsClaim) !== undefined)
+      return `the provider sent no ${groupsClaim} but a reference to them elsewhere (distributed claims: too many groups for a token); have it send only the groups assigned to this application, or app roles`;
+    return `the provider sent no ${groupsClaim} claim (ask for the scope that brings it in OPERATOR_SSO_SCOPE, or add it at the provider)`;
   }
 
   /**

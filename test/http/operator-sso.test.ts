@@ -453,9 +453,49 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
     try {
       assert.equal((await signInAs('erin', byGroups)).headers.location, '/?sso_error=no_role');
       assert.equal(await byGroups.ctx.store.operators.getOperator('erin'), null, 'nobody made');
+      const refused = (await byGroups.ctx.store.audit.listAudit({ operator: 'erin', limit: 10 }))
+        .filter((e) => e.action === 'operator.sso-refused')
+        .map((e) => e.detail);
+      assert.deepEqual(refused, [
+        {
+          username: 'erin',
+          reason:
+            'the provider sent no groups claim (ask for the scope that brings it in OPERATOR_SSO_SCOPE, or add it at the provider)',
+          groups: '',
+        },
+      ]);
     } finally {
       await byGroups.close();
       await grouped.close();
+    }
+  });
+
+  test('OPERATOR_SSO_GROUPS: a provider that sends a reference to the groups instead (too many for a token) is said so', async () => {
+    // As Entra ID does for someone in more than 200 groups: distributed claims (OpenID Connect Core §5.6.2).
+    const overage = await startIdentityProvider({
+      redirectUri: CALLBACK,
+      claims: (login) => ({
+        preferred_username: login,
+        _claim_names: { groups: 'src1' },
+        _claim_sources: { src1: { endpoint: 'https://graph.example.test/v1.0/users/1/getMemberObjects' } },
+      }),
+    });
+    const byGroups = await createTestApp({
+      operatorSso: settings(overage.issuer, {
+        scope: 'openid profile email groups',
+        groups: parseGroupGrants('ops=admin'),
+      }),
+    });
+    try {
+      assert.equal((await signInAs('fay', byGroups)).headers.location, '/?sso_error=no_role');
+      const [refused] = (await byGroups.ctx.store.audit.listAudit({ operator: 'fay', limit: 10 })).filter(
+        (e) => e.action === 'operator.sso-refused',
+      );
+      assert.match(String(refused?.detail.reason), /a reference to them elsewhere \(distributed claims/);
+      assert.equal(await byGroups.ctx.store.operators.getOperator('fay'), null);
+    } finally {
+      await byGroups.close();
+      await overage.close();
     }
   });
 

@@ -143,7 +143,7 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       } catch (error) {
         return refused(request, reply, error);
       }
-      const { username, groups, idToken, provider } = named;
+      const { username, groups, idToken, provider, groupsMissing } = named;
       const who = { name: username, address: request.ip };
       const session = await services.operators.signInWithSso(
         username,
@@ -153,9 +153,11 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
         request.headers['user-agent'],
       );
       if (session.refused !== null) {
+        const reason = (session.refused === 'no_role' && groupsMissing) || session.reason;
+        request.log.warn({ failure: session.refused, reason }, 'single sign-on did not sign anyone in');
         await recordAudit(services.ctx, who, null, 'operator.sso-refused', {
           username,
-          reason: session.reason,
+          reason,
           ...(session.refused === 'no_role' ? { groups: groups.slice(0, 20).join(', ') } : {}),
         });
         return failed(reply, session.refused);
