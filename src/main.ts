@@ -227,6 +227,7 @@ export async function openRuntime(
       contextMaxRetentionSeconds: config.contextMaxRetentionSeconds,
       signingPlace: signingPlace(config.signingThreads),
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
+      signingKeyRotationMs: config.signingKeyRotationDays * 86_400_000,
       operatorTotp: config.operatorTotp,
       operatorSso: config.operatorSso,
       operatorPasswordSignIn: config.operatorPasswordSignIn,
@@ -299,7 +300,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
   // The HTTP server (Fastify and every route) is loaded by the server alone, not by each CLI command.
   const { buildServer, closeServer } = await import('./http/server.js');
   const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
-  const maintenance = startMaintenance(services.ctx, services.purged, services.accounts);
+  const maintenance = startMaintenance(services.ctx, services.purged, services.accounts, services.keyring);
   try {
     await services.backups?.start();
   } catch (error) {

@@ -54,6 +54,11 @@ export interface Config {
    */
   auditRetentionDays: number;
   /**
+   * `SIGNING_KEY_ROTATION_DAYS`: a new token-signing key when the newest is this many days old (default 90; 0: only
+   * by hand, `orchestrator signing-key rotate`).
+   */
+  signingKeyRotationDays: number;
+  /**
    * `OPERATOR_TOTP`: `optional` (default: each operator chooses) or `required` (an operator without one-time
    * codes may only set them up after signing in).
    */
@@ -340,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     ),
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
+    signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3_650),
     operatorTotp,
     operatorSso: sso,
     operatorPasswordSignIn,

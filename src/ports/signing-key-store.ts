@@ -15,7 +15,13 @@ export interface SigningKeyRecord {
 }
 
 export interface SigningKeyStore {
-  addSigningKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * Adds the key if the newest key (latest `createdAt`, then `kid`) is still `newestKid` (null: there is no key yet),
+   * at once for every node; false when another rotation came first. Two nodes that rotate together (a cluster's
+   * first start, a scheduled rotation) so make one key, not two.
+   */
+  addSigningKey(key: SigningKeyRecord, newestKid: string | null): Promise<boolean>;
+  /** Every key not yet deleted, oldest first (by `createdAt`, then `kid`). */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   retireSigningKey(kid: string, retiredAt: number, removeAfter: number): Promise<void>;
   deleteSigningKeysRemovedBefore(now: number): Promise<number>;

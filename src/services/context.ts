@@ -33,6 +33,8 @@ export interface ServiceContext {
     signingPlace: SigningPlace;
     /** Audit events older than this are deleted in the background (AUDIT_RETENTION_DAYS); 0: kept. */
     auditRetentionMs?: number;
+    /** A new signing key when the newest is this old (SIGNING_KEY_ROTATION_DAYS); 0 or absent: by hand only. */
+    signingKeyRotationMs?: number;
     /**
      * ACCOUNT_RATE_LIMIT / ACCOUNT_RATE_BURST: each account's request rate (on each node, or for every node with
      * `sharedBuckets`; absent: unlimited).

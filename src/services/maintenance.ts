@@ -1,7 +1,9 @@
 import type { AccountService } from './accounts.js';
+import { recordAudit } from './audit.js';
 import type { ServiceContext } from './context.js';
 import { POLICY_LOG_RETENTION_MS } from './policy-log-writer.js';
 import { type PurgeCounts, startBatchedPurge, startContextPurge } from './purge.js';
+import type { SigningKeyring } from './signing-keys.js';
 
 export interface Maintenance {
   /** Runs both purges once now (as their timers do); resolves when they are done. */
@@ -19,19 +21,27 @@ const POLICY_LOG_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRu
 /** Audit events are few (a handful per operator action): an hourly run of up to 100,000 keeps up. */
 const AUDIT_PURGE = { intervalMs: 60 * 60_000, batchSize: 1_000, maxBatchesPerRun: 100 };
 
+/**
+ * A scheduled new signing key is published this long before it signs: relying parties that cache the JWKS (it is
+ * served with max-age 300) learn it first, with room to spare.
+ */
+export const SCHEDULED_KEY_PUBLISH_DELAY_MS = 3_600_000;
+
 /** How long an expired operator API token stays listed (marked expired) before housekeeping deletes it. */
 export const EXPIRED_TOKENS_KEPT_MS = 30 * 86_400_000;
 
 /**
  * Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more,
- * delete ended operator sessions and operator API tokens expired for 30 days, and finish deleting deleted
- * accounts (every 10 minutes); delete policy log entries older than 7 days, and expired context documents
- * (every minute, in bounded batches); with AUDIT_RETENTION_DAYS, audit events older than that (every hour).
+ * delete ended operator sessions and operator API tokens expired for 30 days, finish deleting deleted accounts,
+ * and with SIGNING_KEY_ROTATION_DAYS make a new signing key when the newest is that old (every 10 minutes; one node
+ * makes it); delete policy log entries older than 7 days, and expired context documents (every minute, in bounded
+ * batches); with AUDIT_RETENTION_DAYS, audit events older than that (every hour).
  */
 export function startMaintenance(
   ctx: ServiceContext,
   purged: PurgeCounts,
   accounts: Pick<AccountService, 'purgeDeleted'>,
+  keyring: Pick<SigningKeyring, 'rotateIfDue'>,
   intervalMs = 10 * 60_000,
 ): Maintenance {
   let running = false;
@@ -45,6 +55,7 @@ export function startMaintenance(
       // Ended sessions at once; expired API tokens once they have been listed as expired for a while.
       await ctx.store.operators.purgeExpiredOperatorCredentials(now, now - EXPIRED_TOKENS_KEPT_MS);
       await accounts.purgeDeleted(now);
+      await rotateSigningKeyIfDue(ctx, keyring);
     } catch (error) {
       ctx.log.warn({ err: error }, 'maintenance failed; will retry');
     } finally {
@@ -95,4 +106,21 @@ export function startMaintenance(
       await Promise.all([contextPurge.stop(), policyLogPurge.stop(), auditPurge?.stop()]);
     },
   };
+}
+
+/** SIGNING_KEY_ROTATION_DAYS: a new signing key when the newest is that old, recorded in the audit log and the log. */
+export async function rotateSigningKeyIfDue(
+  ctx: ServiceContext,
+  keyring: Pick<SigningKeyring, 'rotateIfDue'>,
+): Promise<void> {
+  const everyMs = ctx.settings.signingKeyRotationMs ?? 0;
+  if (everyMs <= 0) return;
+  const key = await keyring.rotateIfDue(everyMs, SCHEDULED_KEY_PUBLISH_DELAY_MS);
+  if (key === null) return;
+  const detail = { kid: key.kid, alg: key.alg, activatesAt: new Date(key.activatesAt).toISOString() };
+  ctx.log.info({ signingKey: detail }, 'made a new signing key (SIGNING_KEY_ROTATION_DAYS)');
+  await recordAudit(ctx, { name: 'schedule', address: null }, null, 'signing-key.rotated', {
+    ...detail,
+    by: 'SIGNING_KEY_ROTATION_DAYS',
+  });
 }

@@ -63,7 +63,9 @@ export class SigningKeyring {
   async #signingKeyLoading(): Promise<LoadedSigningKey> {
     let keys = await this.keys();
     if (keys.length === 0) {
-      await this.rotate(0);
+      // Several nodes starting on an empty store: one key is made; the others find it.
+      await this.#add(undefined, 0, 'EdDSA');
+      this.#loaded = null;
       keys = await this.keys();
     }
     const chosen = signingKeyOf(keys, this.ctx.clock.now());
@@ -88,7 +90,38 @@ export class SigningKeyring {
    * cache the JWKS learn it first; the key it replaces stays published until its last token has expired.
    */
   async rotate(publishDelayMs: number, alg: 'EdDSA' | 'ES256' = 'EdDSA'): Promise<SigningKeyRecord> {
+    // Another node's rotation between our read and our write: read again (it is rare twice in a row).
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const newest = (await this.ctx.store.signingKeys.listSigningKeys()).at(-1);
+      const added = await this.#add(newest, publishDelayMs, alg);
+      if (added) return added;
+    }
+    throw new Error('the signing keys kept changing under this rotation; run it again');
+  }
+
+  /**
+   * A scheduled rotation (SIGNING_KEY_ROTATION_DAYS): a new key of the same algorithm when the newest is `everyMs`
+   * old or older; null when none is due, or another node rotated first. Every node asks; one rotates.
+   */
+  async rotateIfDue(everyMs: number, publishDelayMs: number): Promise<SigningKeyRecord | null> {
+    const newest = (await this.ctx.store.signingKeys.listSigningKeys()).at(-1);
+    // No key yet: the first is made at the first token, as on every start.
+    if (!newest || this.ctx.clock.now() - newest.createdAt < everyMs) return null;
+    return this.#add(newest, publishDelayMs, newest.alg);
+  }
+
+  /**
+   * Adds a new key if `newest` is still the newest (another node may have rotated since it was read): then retires
+   * the others, and tells every node. Null when another rotation came first.
+   */
+  async #add(
+    newest: SigningKeyRecord | undefined,
+    publishDelayMs: number,
+    alg: 'EdDSA' | 'ES256',
+  ): Promise<SigningKeyRecord | null> {
     const now = this.ctx.clock.now();
+    // Strictly after the newest, so that it is the newest in the store's order whatever the clocks of two nodes say.
+    const createdAt = Math.max(now, (newest?.createdAt ?? 0) + 1);
     const pair =
       alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const kid = this.ctx.random.bytes(12).toString('base64url');
@@ -99,13 +132,15 @@ export class SigningKeyring {
       alg,
       publicJwk: JSON.stringify(publicJwk),
       privateCipher: seal(this.ctx.masterKey, this.ctx.random.bytes(12), privateJwk, aad(kid)),
-      createdAt: now,
+      createdAt,
       activatesAt: now + publishDelayMs,
       retiredAt: null,
       removeAfter: null,
     };
-    const previous = (await this.ctx.store.signingKeys.listSigningKeys()).filter((k) => k.retiredAt === null);
-    await this.ctx.store.signingKeys.addSigningKey(record);
+    if (!(await this.ctx.store.signingKeys.addSigningKey(record, newest?.kid ?? null))) return null;
+    const previous = (await this.ctx.store.signingKeys.listSigningKeys()).filter(
+      (k) => k.retiredAt === null && k.kid !== kid,
+    );
     for (const old of previous) {
       await this.ctx.store.signingKeys.retireSigningKey(
         old.kid,

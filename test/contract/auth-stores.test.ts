@@ -243,8 +243,12 @@ describeStoreContract('auth stores', (store, it) => {
       retiredAt: null,
       removeAfter: null,
     });
-    await store.signingKeys.addSigningKey(k('k1', 1));
-    await store.signingKeys.addSigningKey(k('k2', 2));
+    assert.equal(await store.signingKeys.addSigningKey(k('k1', 1), 'k0'), false, 'there is no k0');
+    assert.equal(await store.signingKeys.addSigningKey(k('k1', 1), null), true);
+    assert.equal(await store.signingKeys.addSigningKey(k('k2', 2), 'k1'), true);
+    // A rotation that read k1 as the newest comes after another: it adds nothing.
+    assert.equal(await store.signingKeys.addSigningKey(k('late', 3), 'k1'), false);
+    assert.equal(await store.signingKeys.addSigningKey(k('late', 3), null), false);
     await store.signingKeys.retireSigningKey('k1', 10, 100);
     await store.signingKeys.retireSigningKey('k1', 20, 200);
     const listed = await store.signingKeys.listSigningKeys();
@@ -260,6 +264,12 @@ describeStoreContract('auth stores', (store, it) => {
       (await store.signingKeys.listSigningKeys()).map((x) => x.kid),
       ['k2'],
     );
+    // Two nodes rotating at once from the same newest key: one key is added, not two.
+    const raced = await Promise.all(
+      ['r1', 'r2', 'r3'].map((kid) => store.signingKeys.addSigningKey(k(kid, 5), 'k2')),
+    );
+    assert.equal(raced.filter(Boolean).length, 1, String(raced));
+    assert.equal((await store.signingKeys.listSigningKeys()).length, 2);
   });
 
   it("keeps an operator's accounts: every account (null), a list, none; one account taken out of every list", async () => {

@@ -51,17 +51,25 @@ describeStoreContract('sealed value store', (store, it) => {
       issuedAt: 0,
       expiresAt: 10_000,
     });
-    for (const kid of ['kid-2', 'kid-1']) {
-      await store.signingKeys.addSigningKey({
-        kid,
-        alg: 'EdDSA',
-        publicJwk: '{}',
-        privateCipher: `p-${kid}`,
-        createdAt: 1,
-        activatesAt: 1,
-        retiredAt: null,
-        removeAfter: null,
-      });
+    // Added in this order, at the same time: the newest is kid-2 (the greater kid) after both.
+    for (const [kid, newest] of [
+      ['kid-2', null],
+      ['kid-1', 'kid-2'],
+    ] as const) {
+      const added = await store.signingKeys.addSigningKey(
+        {
+          kid,
+          alg: 'EdDSA',
+          publicJwk: '{}',
+          privateCipher: `p-${kid}`,
+          createdAt: 1,
+          activatesAt: 1,
+          retiredAt: null,
+          removeAfter: null,
+        },
+        newest,
+      );
+      assert.ok(added);
     }
     // Operators' TOTP secrets, pending or on, and an operator without one.
     for (const username of ['op-b', 'op-a', 'op-none'])

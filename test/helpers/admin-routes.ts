@@ -49,7 +49,7 @@ export function endsSweepSessions(key: string, how: 'token' | 'session'): boolea
 
 /**
  * Admin routes anyone may call: the sign-in (with a passkey alone too: the passkey's answer is the credential), and
- * single sign-on's (whose callback checks the provider's answer).
+ * single sign-on's (whose callback checks the provider's answer, and whose back-channel logout its signature).
  */
 export const PUBLIC_ADMIN_PATHS: readonly string[] = [
   '/api/admin/login',
@@ -58,6 +58,7 @@ export const PUBLIC_ADMIN_PATHS: readonly string[] = [
   '/api/admin/sso',
   '/api/admin/sso/start',
   '/api/admin/sso/callback',
+  '/api/admin/sso/back-channel-logout',
 ];
 
 /** Every admin route of the OpenAPI document but the public ones, as `METHOD /path` with the path's `{params}`. */

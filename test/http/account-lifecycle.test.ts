@@ -253,7 +253,7 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         new Date(t.clock.now() + DELETED_ID_HELD_MS).toISOString(),
         'the time is also a field of its own',
       );
-      const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts);
+      const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts, t.services.keyring);
       try {
         t.clock.advance(DELETED_ID_HELD_MS - 60_000);
         await maintenance.purgeNow();

@@ -177,7 +177,7 @@ describe('metrics of the policy log and the background purges', () => {
     assert.equal(await metric(WRITTEN), 3);
     assert.equal(await metric('orchestrator_policy_log_queued'), 0);
 
-    const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts);
+    const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts, t.services.keyring);
     try {
       await maintenance.purgeNow();
       assert.equal(await metric(PURGED), 0, 'nothing is a week old yet');
@@ -235,7 +235,7 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
 
     // The default keeps everything, however old.
     t.clock.advance(40 * 86_400_000);
-    const keeping = startMaintenance(t.ctx, t.services.purged, t.services.accounts);
+    const keeping = startMaintenance(t.ctx, t.services.purged, t.services.accounts, t.services.keyring);
     try {
       await keeping.purgeNow();
     } finally {
@@ -249,6 +249,7 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
       { ...t.ctx, settings: { ...t.ctx.settings, auditRetentionMs: 30 * 86_400_000 } },
       t.services.purged,
       t.services.accounts,
+      t.services.keyring,
     );
     try {
       await retaining.purgeNow();

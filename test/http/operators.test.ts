@@ -291,7 +291,7 @@ describe('operators and their API tokens', () => {
   test('housekeeping deletes ended sessions, and API tokens 30 days after they expired', async () => {
     const session = await signIn(t);
     const shortLived = await newToken('short-lived', 1);
-    const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts);
+    const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts, t.services.keyring);
     try {
       const idHash = hashSecret(session.cookie.split('=')[1] ?? '');
       assert.ok(await t.ctx.store.operators.getSession(idHash));

@@ -23,6 +23,8 @@ describe('configuration', () => {
     assert.equal(config.policyLogThread, 'auto');
     assert.equal(config.auditRetentionDays, 0);
     assert.equal(loadConfig({ AUDIT_RETENTION_DAYS: '400' }, '/srv').auditRetentionDays, 400);
+    assert.equal(loadConfig({}, '/srv').signingKeyRotationDays, 90, 'signing keys rotate every 90 days');
+    assert.equal(loadConfig({ SIGNING_KEY_ROTATION_DAYS: '0' }, '/srv').signingKeyRotationDays, 0);
     assert.equal(config.operatorTotp, 'optional');
     assert.equal(config.accountRate, null);
     assert.deepEqual(loadConfig({ ACCOUNT_RATE_LIMIT: '200' }, '/srv').accountRate, {
@@ -176,6 +178,8 @@ describe('configuration', () => {
       [{ BACKUP_KEEP: '3' }, /BACKUP_KEEP needs BACKUP_DIR/],
       [{ AUDIT_RETENTION_DAYS: '-1' }, /AUDIT_RETENTION_DAYS must be a whole number/],
       [{ AUDIT_RETENTION_DAYS: '36501' }, /AUDIT_RETENTION_DAYS must be between 0 and 36500/],
+      [{ SIGNING_KEY_ROTATION_DAYS: '7.5' }, /SIGNING_KEY_ROTATION_DAYS must be a whole number/],
+      [{ SIGNING_KEY_ROTATION_DAYS: '3651' }, /SIGNING_KEY_ROTATION_DAYS must be between 0 and 3650/],
       [{ BACKUP_DIR: '/backups', BACKUP_KEEP: '0' }, /BACKUP_KEEP must be between 1 and 1000/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '59' }, /BACKUP_INTERVAL_SECONDS must be between/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '1h' }, /BACKUP_INTERVAL_SECONDS must be a whole/],

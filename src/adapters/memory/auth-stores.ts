@@ -246,12 +246,20 @@ export class MemoryTokenStore implements TokenStore {
 export class MemorySigningKeyStore implements SigningKeyStore {
   readonly #keys = new Map<string, SigningKeyRecord>();
 
-  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+  async addSigningKey(key: SigningKeyRecord, newestKid: string | null): Promise<boolean> {
+    if ((this.#sortedKeys().at(-1)?.kid ?? null) !== newestKid) return false;
     this.#keys.set(key.kid, copy(key));
+    return true;
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return [...this.#keys.values()].map(copy).sort((a, b) => a.createdAt - b.createdAt);
+    return this.#sortedKeys().map(copy);
+  }
+
+  #sortedKeys(): SigningKeyRecord[] {
+    return [...this.#keys.values()].sort(
+      (a, b) => a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0),
+    );
   }
 
   async retireSigningKey(kid: string, retiredAt: number, removeAfter: number): Promise<void> {

@@ -256,21 +256,30 @@ export class PostgresTokenStore implements TokenStore {
 export class PostgresSigningKeyStore implements SigningKeyStore {
   constructor(private readonly pool: PostgresPool) {}
 
-  async addSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO signing_keys (kid, alg, public_jwk, private_cipher, created_at, activates_at, retired_at, remove_after)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        key.kid,
-        key.alg,
-        key.publicJwk,
-        key.privateCipher,
-        key.createdAt,
-        key.activatesAt,
-        key.retiredAt,
-        key.removeAfter,
-      ],
-    );
+  async addSigningKey(key: SigningKeyRecord, newestKid: string | null): Promise<boolean> {
+    return inTransaction(this.pool, async (tx) => {
+      // Two nodes rotating together: the second sees the first's key as the newest, and adds none.
+      await lockKey(tx, 'signing-keys');
+      const { rows } = await tx.query<Row>(
+        'SELECT kid FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1',
+      );
+      if ((rows[0] ? String(rows[0].kid) : null) !== newestKid) return false;
+      await tx.query(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_cipher, created_at, activates_at, retired_at, remove_after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          key.kid,
+          key.alg,
+          key.publicJwk,
+          key.privateCipher,
+          key.createdAt,
+          key.activatesAt,
+          key.retiredAt,
+          key.removeAfter,
+        ],
+      );
+      return true;
+    });
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

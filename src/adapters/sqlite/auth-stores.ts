@@ -243,22 +243,32 @@ export class SqliteTokenStore implements TokenStore {
 export class SqliteSigningKeyStore implements SigningKeyStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async addSigningKey(key: SigningKeyRecord): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO signing_keys (kid, alg, public_jwk, private_cipher, created_at, activates_at, retired_at, remove_after)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        key.kid,
-        key.alg,
-        key.publicJwk,
-        key.privateCipher,
-        key.createdAt,
-        key.activatesAt,
-        key.retiredAt,
-        key.removeAfter,
-      );
+  async addSigningKey(key: SigningKeyRecord, newestKid: string | null): Promise<boolean> {
+    // IMMEDIATE: the write lock from the first read, so that another process (the command line) cannot add between.
+    return this.db
+      .transaction(() => {
+        const newest = this.db
+          .prepare('SELECT kid FROM signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1')
+          .get() as { kid: string } | undefined;
+        if ((newest?.kid ?? null) !== newestKid) return false;
+        this.db
+          .prepare(
+            `INSERT INTO signing_keys (kid, alg, public_jwk, private_cipher, created_at, activates_at, retired_at, remove_after)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            key.kid,
+            key.alg,
+            key.publicJwk,
+            key.privateCipher,
+            key.createdAt,
+            key.activatesAt,
+            key.retiredAt,
+            key.removeAfter,
+          );
+        return true;
+      })
+      .immediate();
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

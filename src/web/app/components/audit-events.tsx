@@ -37,7 +37,6 @@ const ACTIONS: Record<string, string> = {
   'operator.passkey-removed': 'removed a passkey',
   'operator.passkeys-reset': "removed an operator's passkeys",
   'backup.created': 'wrote a backup on demand',
-  'signing-key.rotated': 'rotated the token-signing key (command line)',
   'master-key.rotated': 'rotated the master key (command line)',
   'policy.created': 'created a policy',
   'policy.updated': 'changed a policy',
@@ -65,7 +64,8 @@ const ACTIONS: Record<string, string> = {
 
 /**
  * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, or was
- * a single sign-on, and sessions ended by their own operator are their other ones.
+ * a single sign-on, sessions ended by their own operator are their other ones, and a key rotation says whether the
+ * schedule or the command line made it.
  */
 function describeAction(event: AuditEvent): string {
   if (event.action === 'operator.signed-in' && event.detail.sso === true)
@@ -76,6 +76,9 @@ function describeAction(event: AuditEvent): string {
     return 'signed in with a passkey';
   if (event.action === 'operator.sessions-ended' && event.detail.username === event.actor)
     return 'ended their other sessions';
+  if (event.action === 'signing-key.rotated' && event.detail.by === 'SIGNING_KEY_ROTATION_DAYS')
+    return 'rotated the token-signing key (on schedule)';
+  if (event.action === 'signing-key.rotated') return 'rotated the token-signing key (command line)';
   return ACTIONS[event.action] ?? event.action;
 }
 
