@@ -228,6 +228,10 @@ export async function openRuntime(
       signingPlace: signingPlace(config.signingThreads),
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
       signingKeyRotationMs: config.signingKeyRotationDays * 86_400_000,
+      operatorSessions: {
+        lifetimeMs: config.operatorSessions.hours * 3_600_000,
+        idleMs: config.operatorSessions.idleMinutes * 60_000,
+      },
       operatorTotp: config.operatorTotp,
       operatorSso: config.operatorSso,
       operatorPasswordSignIn: config.operatorPasswordSignIn,

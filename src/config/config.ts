@@ -59,6 +59,11 @@ export interface Config {
    */
   signingKeyRotationDays: number;
   /**
+   * Operators' sessions in the web app: `OPERATOR_SESSION_HOURS` from the sign-in at most (default 8), and
+   * `OPERATOR_SESSION_IDLE_MINUTES` without a request (default 30; 0: no such limit).
+   */
+  operatorSessions: { hours: number; idleMinutes: number };
+  /**
    * `OPERATOR_TOTP`: `optional` (default: each operator chooses) or `required` (an operator without one-time
    * codes may only set them up after signing in).
    */
@@ -311,6 +316,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     throw new ConfigError(
       'OPERATOR_PASSWORD_SIGN_IN=false needs single sign-on (OPERATOR_SSO_ISSUER…): no operator could sign in',
     );
+  const operatorSessions = {
+    hours: integer(env, 'OPERATOR_SESSION_HOURS', 8, 1, 720),
+    idleMinutes: integer(env, 'OPERATOR_SESSION_IDLE_MINUTES', 30, 0, 43_200),
+  };
+  if (operatorSessions.idleMinutes >= operatorSessions.hours * 60)
+    throw new ConfigError(
+      `OPERATOR_SESSION_IDLE_MINUTES (${operatorSessions.idleMinutes}) must be shorter than OPERATOR_SESSION_HOURS (${operatorSessions.hours} hours), or 0`,
+    );
   const trustProxy = trustedProxies(env.TRUST_PROXY ?? 'false');
   const adminNetworks = networks(env.ADMIN_NETWORKS, 'ADMIN_NETWORKS');
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -346,6 +359,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3_650),
+    operatorSessions,
     operatorTotp,
     operatorSso: sso,
     operatorPasswordSignIn,

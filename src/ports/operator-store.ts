@@ -65,6 +65,8 @@ export interface OperatorSessionRecord {
   csrfToken: string;
   createdAt: number;
   expiresAt: number;
+  /** Its last request, to the minute (OPERATOR_SESSION_IDLE_MINUTES ends it after so long without one). */
+  lastSeenAt: number;
   /** Where it signed in from, and its browser (200 characters at most); null for sessions from before. */
   address: string | null;
   userAgent: string | null;
@@ -125,6 +127,8 @@ export interface OperatorStore {
   removeAccountFromOperators(accountId: string): Promise<number>;
   createSession(session: OperatorSessionRecord): Promise<void>;
   getSession(idHash: string): Promise<OperatorSessionRecord | null>;
+  /** Records the session's last request (`at`), unless a later one is recorded already. */
+  touchSession(idHash: string, at: number): Promise<void>;
   /** Deletes the sessions the filter names; how many. */
   deleteSessions(filter: SessionFilter): Promise<number>;
   /**

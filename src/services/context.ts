@@ -40,6 +40,11 @@ export interface ServiceContext {
      * `sharedBuckets`; absent: unlimited).
      */
     accountRate?: { perSecond: number; burst: number } | null;
+    /**
+     * OPERATOR_SESSION_HOURS / OPERATOR_SESSION_IDLE_MINUTES: how long an operator's session lasts from its sign-in,
+     * and without a request (0: no idle limit); absent: 8 hours and 30 minutes.
+     */
+    operatorSessions?: { lifetimeMs: number; idleMs: number };
     /** OPERATOR_TOTP: whether every operator must sign in with a one-time code (absent: optional). */
     operatorTotp?: 'optional' | 'required';
     /** OPERATOR_SSO_*: operators' single sign-on with an OpenID Connect provider (absent: none). */

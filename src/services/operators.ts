@@ -22,7 +22,12 @@ import type { LoginGuard } from './login-guard.js';
 import { OperatorPasskeys, type PasskeyView } from './operator-passkeys.js';
 import { OperatorTotp } from './operator-totp.js';
 
-export const SESSION_TTL_MS = 8 * 3_600_000;
+/** How long an operator's session lasts from its sign-in unless OPERATOR_SESSION_HOURS says otherwise. */
+export const DEFAULT_SESSION_LIFETIME_MS = 8 * 3_600_000;
+/** How long a session lasts without a request unless OPERATOR_SESSION_IDLE_MINUTES says otherwise. */
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
+/** A session's last request is recorded to the minute: one write a minute at most, whatever the traffic. */
+const SESSION_TOUCH_MS = 60_000;
 export const ADMIN_USERNAME = 'admin';
 /** What a new operator may be called: a letter or digit, then letters, digits, `.`, `_`, `@` or `-`; 64 at most. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -103,6 +108,8 @@ export interface SessionView {
   id: string;
   createdAt: number;
   expiresAt: number;
+  /** Its last request, to the minute. */
+  lastSeenAt: number;
   address: string | null;
   userAgent: string | null;
   signedInWith: SignInMethod;
@@ -512,14 +519,38 @@ export class OperatorService {
       throw new AppError('not_found', `${username} has no one-time codes set up`);
   }
 
+  /** How long a session lasts from its sign-in (OPERATOR_SESSION_HOURS). */
+  get sessionLifetimeMs(): number {
+    return this.ctx.settings.operatorSessions?.lifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS;
+  }
+
+  /** How long a session lasts without a request (OPERATOR_SESSION_IDLE_MINUTES); 0: as long as its lifetime. */
+  get sessionIdleMs(): number {
+    return this.ctx.settings.operatorSessions?.idleMs ?? DEFAULT_SESSION_IDLE_MS;
+  }
+
+  /** Whether the session has ended at `now`: its lifetime over, or idle too long. */
+  #ended(session: OperatorSessionRecord, now: number): boolean {
+    const idle = this.sessionIdleMs;
+    return session.expiresAt <= now || (idle > 0 && now - session.lastSeenAt >= idle);
+  }
+
   async fromSession(sessionId: string): Promise<OperatorIdentity | null> {
     if (sessionId.length !== 43) return null;
     const session = await this.ctx.store.operators.getSession(hashSecret(sessionId));
     if (!session) return null;
-    if (session.expiresAt <= this.ctx.clock.now()) {
+    const now = this.ctx.clock.now();
+    if (this.#ended(session, now)) {
       await this.ctx.store.operators.deleteSessions({ idHash: session.idHash });
       return null;
     }
+    // Off the request's path: a failed write only makes the session look idle a minute sooner.
+    if (now - session.lastSeenAt >= SESSION_TOUCH_MS)
+      this.ctx.store.operators
+        .touchSession(session.idHash, now)
+        .catch((error: unknown) =>
+          this.ctx.log.warn({ err: error }, "could not record an operator session's last request"),
+        );
     const operator = await this.ctx.store.operators.getOperator(session.username);
     if (!operator) return null;
     return {
@@ -833,11 +864,12 @@ export class OperatorService {
   async listSessions(identity: Pick<OperatorIdentity, 'username' | 'sessionIdHash'>): Promise<SessionView[]> {
     const now = this.ctx.clock.now();
     return (await this.ctx.store.operators.listSessions(identity.username))
-      .filter((s) => s.expiresAt > now)
-      .map(({ idHash, id, createdAt, expiresAt, address, userAgent, signedInWith }) => ({
+      .filter((s) => !this.#ended(s, now))
+      .map(({ idHash, id, createdAt, expiresAt, lastSeenAt, address, userAgent, signedInWith }) => ({
         id,
         createdAt,
         expiresAt,
+        lastSeenAt,
         address,
         userAgent,
         signedInWith,
@@ -919,7 +951,8 @@ export class OperatorService {
       username,
       csrfToken,
       createdAt: now,
-      expiresAt: now + SESSION_TTL_MS,
+      expiresAt: now + this.sessionLifetimeMs,
+      lastSeenAt: now,
       address: origin.address.slice(0, 64),
       userAgent: storableUserAgent(origin.userAgent),
       signedInWith,

@@ -351,6 +351,7 @@ describeStoreContract('auth stores', (store, it) => {
       userAgent: null,
       signedInWith: 'password',
       provider: null,
+      lastSeenAt: 1,
     });
     assert.equal(await ops.deleteOperator('scoped', ['acct-a']), false);
     assert.ok(await ops.getSession('scoped-session'), 'a refused removal leaves their sessions');
@@ -410,10 +411,17 @@ describeStoreContract('auth stores', (store, it) => {
       userAgent: id === 's1' ? 'Mozilla/5.0 (X11; Linux x86_64)' : null,
       signedInWith: id === 's1' ? ('password' as const) : ('sso' as const),
       provider: id === 's1' ? null : { subject: 'op-at-provider', session: id === 's2' ? null : `sid-${id}` },
+      lastSeenAt: createdAt,
     });
     await store.operators.createSession(s('s1'));
     await store.operators.createSession(s('s2'));
     assert.deepEqual(await store.operators.getSession('s1'), s('s1'));
+    // The last request, recorded forward only (two nodes may record out of order).
+    await store.operators.touchSession('s2', 60_000);
+    await store.operators.touchSession('s2', 30_000);
+    await store.operators.touchSession('missing', 60_000);
+    assert.equal((await store.operators.getSession('s2'))?.lastSeenAt, 60_000);
+    assert.equal((await store.operators.getSession('s1'))?.lastSeenAt, 1, 'another session is not touched');
     assert.equal(await store.operators.deleteSessions({ idHash: 's1' }), 1);
     assert.equal(await store.operators.getSession('s1'), null);
     assert.equal(await store.operators.deleteSessions({ username: 'op' }), 1);
@@ -512,6 +520,7 @@ describeStoreContract('auth stores', (store, it) => {
       userAgent: null,
       signedInWith: 'password',
       provider: null,
+      lastSeenAt: 1,
       username: 'amy',
       csrfToken: 'c',
       createdAt: 1,
@@ -558,6 +567,7 @@ describeStoreContract('auth stores', (store, it) => {
       userAgent: null,
       signedInWith: provider ? ('sso' as const) : ('password' as const),
       provider,
+      lastSeenAt: 1,
     });
     const all = [
       session('a', { subject: 'person', session: 'sid-1' }),
@@ -614,6 +624,7 @@ describeStoreContract('auth stores', (store, it) => {
         userAgent: null,
         signedInWith: 'password',
         provider: null,
+        lastSeenAt: 1,
         username: 'purged',
         csrfToken: 'c',
         createdAt: 0,

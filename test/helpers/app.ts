@@ -66,6 +66,8 @@ export async function createTestApp(
     operatorSso?: OperatorSsoSettings;
     /** OPERATOR_PASSWORD_SIGN_IN=false: false. */
     operatorPasswordSignIn?: boolean;
+    /** OPERATOR_SESSION_HOURS / OPERATOR_SESSION_IDLE_MINUTES as parsed; absent: 8 hours and 30 minutes. */
+    operatorSessions?: { lifetimeMs: number; idleMs: number };
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -103,6 +105,7 @@ export async function createTestApp(
       ...(options.operatorTotp ? { operatorTotp: options.operatorTotp } : {}),
       ...(options.operatorSso ? { operatorSso: options.operatorSso } : {}),
       ...(options.operatorPasswordSignIn === false ? { operatorPasswordSignIn: false } : {}),
+      ...(options.operatorSessions ? { operatorSessions: options.operatorSessions } : {}),
       ...(options.accountRate ? { accountRate: options.accountRate } : {}),
       ...(options.adminNetworks ? { adminNetworks: options.adminNetworks } : {}),
     },

@@ -6,6 +6,7 @@ type Session = {
   id: string;
   createdAt: string;
   expiresAt: string;
+  lastSeenAt: string;
   address: string | null;
   userAgent: string | null;
   current: boolean;
@@ -156,5 +157,65 @@ describe("operators' sessions: seen, and ended one by one or all but this one", 
     const cookie = none.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
     const listed = (await call('GET', '/api/admin/sessions', { cookie })).json() as Session[];
     assert.equal(listed.find((s) => s.current)?.userAgent, null);
+  });
+
+  test('a session ends after 30 minutes without a request (by default), and 8 hours after its sign-in whatever it does', async () => {
+    const signedIn = t.clock.now();
+    const idle = await signInFrom('192.0.2.50', 'Firefox');
+    // Each request (recorded to the minute) keeps it: 29 minutes, then 29 again, then 29 again.
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(29 * 60_000);
+      assert.equal(await alive(idle), true, `after ${29 * (i + 1)} minutes with a request every 29`);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    const mine = (await sessions(idle)).find((s) => s.current);
+    assert.equal(mine?.lastSeenAt, new Date(t.clock.now()).toISOString(), 'its last request, listed');
+    assert.equal(mine?.expiresAt, new Date(signedIn + 8 * 3_600_000).toISOString(), 'its latest end');
+    t.clock.advance(15 * 60_000);
+    const other = await signInFrom('192.0.2.51', 'Safari');
+    t.clock.advance(15 * 60_000);
+    assert.equal(await alive(other), true);
+    assert.equal(await alive(idle), false, '30 minutes without a request: ended');
+    assert.equal(
+      (await sessions(other)).some((s) => s.id === mine?.id),
+      false,
+      'and gone from the list',
+    );
+
+    // A session in use every 20 minutes still ends 8 hours after its sign-in.
+    const busy = await signInFrom('192.0.2.52', 'Chrome');
+    for (let minutes = 20; minutes < 8 * 60; minutes += 20) {
+      t.clock.advance(20 * 60_000);
+      assert.equal(await alive(busy), true, `${minutes} minutes`);
+    }
+    t.clock.advance(20 * 60_000);
+    assert.equal(await alive(busy), false, '8 hours after its sign-in');
+  });
+});
+
+describe('OPERATOR_SESSION_HOURS and OPERATOR_SESSION_IDLE_MINUTES', () => {
+  test('a session of 1 hour with no idle limit: an hour without a request keeps it, the hour ends it; the cookie says so', async () => {
+    const t = await createTestApp({ operatorSessions: { lifetimeMs: 3_600_000, idleMs: 0 } });
+    try {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/admin/login',
+        payload: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      assert.equal(response.cookies.find((c) => c.name === 'orch_session')?.maxAge, 3600);
+      const headers = { cookie: response.cookies.map((c) => `${c.name}=${c.value}`).join('; ') };
+      t.clock.advance(59 * 60_000);
+      assert.equal(
+        (await t.app.inject({ method: 'GET', url: '/api/admin/session', headers })).statusCode,
+        200,
+      );
+      t.clock.advance(60_000);
+      assert.equal(
+        (await t.app.inject({ method: 'GET', url: '/api/admin/session', headers })).statusCode,
+        401,
+      );
+    } finally {
+      await t.close();
+    }
   });
 });

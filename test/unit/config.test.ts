@@ -24,6 +24,12 @@ describe('configuration', () => {
     assert.equal(config.auditRetentionDays, 0);
     assert.equal(loadConfig({ AUDIT_RETENTION_DAYS: '400' }, '/srv').auditRetentionDays, 400);
     assert.equal(loadConfig({}, '/srv').signingKeyRotationDays, 90, 'signing keys rotate every 90 days');
+    assert.deepEqual(config.operatorSessions, { hours: 8, idleMinutes: 30 });
+    assert.deepEqual(
+      loadConfig({ OPERATOR_SESSION_HOURS: '12', OPERATOR_SESSION_IDLE_MINUTES: '0' }, '/srv')
+        .operatorSessions,
+      { hours: 12, idleMinutes: 0 },
+    );
     assert.equal(loadConfig({ SIGNING_KEY_ROTATION_DAYS: '0' }, '/srv').signingKeyRotationDays, 0);
     assert.equal(config.operatorTotp, 'optional');
     assert.equal(config.accountRate, null);
@@ -179,6 +185,11 @@ describe('configuration', () => {
       [{ AUDIT_RETENTION_DAYS: '-1' }, /AUDIT_RETENTION_DAYS must be a whole number/],
       [{ AUDIT_RETENTION_DAYS: '36501' }, /AUDIT_RETENTION_DAYS must be between 0 and 36500/],
       [{ SIGNING_KEY_ROTATION_DAYS: '7.5' }, /SIGNING_KEY_ROTATION_DAYS must be a whole number/],
+      [{ OPERATOR_SESSION_HOURS: '0' }, /OPERATOR_SESSION_HOURS must be between 1 and 720/],
+      [
+        { OPERATOR_SESSION_HOURS: '1', OPERATOR_SESSION_IDLE_MINUTES: '60' },
+        /OPERATOR_SESSION_IDLE_MINUTES \(60\) must be shorter than OPERATOR_SESSION_HOURS \(1 hours\), or 0/,
+      ],
       [{ SIGNING_KEY_ROTATION_DAYS: '3651' }, /SIGNING_KEY_ROTATION_DAYS must be between 0 and 3650/],
       [{ BACKUP_DIR: '/backups', BACKUP_KEEP: '0' }, /BACKUP_KEEP must be between 1 and 1000/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '59' }, /BACKUP_INTERVAL_SECONDS must be between/],

@@ -417,6 +417,11 @@ export class MemoryOperatorStore implements OperatorStore {
     return found ? copy(found) : null;
   }
 
+  async touchSession(idHash: string, at: number): Promise<void> {
+    const session = this.#sessions.get(idHash);
+    if (session && session.lastSeenAt < at) session.lastSeenAt = at;
+  }
+
   async deleteSessions(filter: SessionFilter): Promise<number> {
     if ('idHash' in filter) return this.#sessions.delete(filter.idHash) ? 1 : 0;
     let deleted = 0;

@@ -193,4 +193,12 @@ export const authMigrations: PostgresMigration[] = [
       CREATE INDEX operator_sessions_provider_session ON operator_sessions(provider_session);
     `,
   },
+  {
+    // A session's last request, to the minute, for OPERATOR_SESSION_IDLE_MINUTES; sessions from before: their sign-in.
+    id: 'auth-017',
+    sql: `
+      ALTER TABLE operator_sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
+      UPDATE operator_sessions SET last_seen_at = created_at;
+    `,
+  },
 ];

@@ -401,7 +401,7 @@ export class PostgresOperatorStore implements OperatorStore {
 
   async createSession(record: OperatorSessionRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent, signed_in_with, provider_subject, provider_session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+      'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, last_seen_at, address, user_agent, signed_in_with, provider_subject, provider_session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
       [
         record.idHash,
         record.id,
@@ -409,6 +409,7 @@ export class PostgresOperatorStore implements OperatorStore {
         record.csrfToken,
         record.createdAt,
         record.expiresAt,
+        record.lastSeenAt,
         record.address,
         record.userAgent,
         record.signedInWith,
@@ -424,6 +425,13 @@ export class PostgresOperatorStore implements OperatorStore {
     ]);
     const row = rows[0];
     return row ? sessionFromRow(row) : null;
+  }
+
+  async touchSession(idHash: string, at: number): Promise<void> {
+    await this.pool.query(
+      'UPDATE operator_sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at < $1',
+      [at, idHash],
+    );
   }
 
   async deleteSessions(filter: SessionFilter): Promise<number> {

@@ -93,6 +93,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
       'signed_in_with',
       'provider_subject',
       'provider_session',
+      'last_seen_at',
     ],
     order: 'id_hash',
   },

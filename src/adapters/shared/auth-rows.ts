@@ -98,6 +98,7 @@ export const sessionFromRow = (row: Row): OperatorSessionRecord => ({
   csrfToken: String(row.csrf_token),
   createdAt: num(row.created_at),
   expiresAt: num(row.expires_at),
+  lastSeenAt: num(row.last_seen_at),
   address: strOrNull(row.address),
   userAgent: strOrNull(row.user_agent),
   signedInWith:

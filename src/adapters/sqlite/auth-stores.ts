@@ -390,7 +390,7 @@ export class SqliteOperatorStore implements OperatorStore {
   async createSession(session: OperatorSessionRecord): Promise<void> {
     this.db
       .prepare(
-        'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, address, user_agent, signed_in_with, provider_subject, provider_session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO operator_sessions (id_hash, id, username, csrf_token, created_at, expires_at, last_seen_at, address, user_agent, signed_in_with, provider_subject, provider_session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         session.idHash,
@@ -399,6 +399,7 @@ export class SqliteOperatorStore implements OperatorStore {
         session.csrfToken,
         session.createdAt,
         session.expiresAt,
+        session.lastSeenAt,
         session.address,
         session.userAgent,
         session.signedInWith,
@@ -412,6 +413,12 @@ export class SqliteOperatorStore implements OperatorStore {
       | Row
       | undefined;
     return row ? sessionFromRow(row) : null;
+  }
+
+  async touchSession(idHash: string, at: number): Promise<void> {
+    this.db
+      .prepare('UPDATE operator_sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?')
+      .run(at, idHash, at);
   }
 
   async deleteSessions(filter: SessionFilter): Promise<number> {

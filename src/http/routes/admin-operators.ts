@@ -12,7 +12,6 @@ import {
   MAX_OPERATOR_ACCOUNTS,
   MAX_TOKEN_DAYS,
   MIN_PASSWORD_LENGTH,
-  SESSION_TTL_MS,
 } from '../../services/operators.js';
 import { operatorActor, operatorOf } from '../actor.js';
 import { setSessionCookie } from '../auth.js';
@@ -36,7 +35,12 @@ const TokenView = Type.Object({
 const SessionView = Type.Object({
   id: Type.String({ description: 'names the session here; not the cookie' }),
   createdAt: Time,
-  expiresAt: Time,
+  expiresAt: Type.String({
+    format: 'date-time',
+    description:
+      'when it ends at the latest (OPERATOR_SESSION_HOURS after the sign-in); sooner after OPERATOR_SESSION_IDLE_MINUTES without a request',
+  }),
+  lastSeenAt: Type.String({ format: 'date-time', description: 'its last request, to the minute' }),
   address: Type.Union([Type.String(), Type.Null()], { description: 'where it signed in from' }),
   userAgent: Type.Union([Type.String(), Type.Null()], { description: 'its browser, as it said' }),
   signedInWith: Type.Union([Type.Literal('password'), Type.Literal('sso'), Type.Literal('passkey')], {
@@ -49,6 +53,7 @@ const sessionView = (session: ServiceSessionView) => ({
   ...session,
   createdAt: iso(session.createdAt) as string,
   expiresAt: iso(session.expiresAt) as string,
+  lastSeenAt: iso(session.lastSeenAt) as string,
 });
 const Ended = Type.Object({ ended: Type.Integer({ description: 'how many sessions ended' }) });
 
@@ -264,7 +269,12 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       await recordAudit(services.ctx, actor(request), null, 'operator.password-changed', {
         username: identity.username,
       });
-      setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
+      setSessionCookie(
+        reply,
+        session.sessionId,
+        Math.floor(services.operators.sessionLifetimeMs / 1000),
+        secureCookie,
+      );
       return reply
         .header('cache-control', 'no-store')
         .send({ username: identity.username, csrfToken: session.csrfToken });

@@ -12,7 +12,7 @@ import {
   SsoError,
   type SsoFailure,
 } from '../../services/operator-sso.js';
-import { describeAccounts, SESSION_TTL_MS } from '../../services/operators.js';
+import { describeAccounts } from '../../services/operators.js';
 import { setIdTokenCookie, setSessionCookie } from '../auth.js';
 import { NO_STORE, OAUTH_ERROR, singleValued } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
@@ -182,10 +182,20 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
           by,
         });
       await recordAudit(services.ctx, who, null, 'operator.signed-in', { sso: true });
-      setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secure);
+      setSessionCookie(
+        reply,
+        session.sessionId,
+        Math.floor(services.operators.sessionLifetimeMs / 1000),
+        secure,
+      );
       const sealedIdToken = sso.sealIdToken(idToken);
       if (sealedIdToken !== null)
-        setIdTokenCookie(reply, sealedIdToken, Math.floor(SESSION_TTL_MS / 1000), secure);
+        setIdTokenCookie(
+          reply,
+          sealedIdToken,
+          Math.floor(services.operators.sessionLifetimeMs / 1000),
+          secure,
+        );
       return reply.header('cache-control', 'no-store').redirect('/', 302);
     },
   );

@@ -15,7 +15,7 @@ import {
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { MAX_GRACE_SECONDS } from '../../services/api-keys.js';
 import { recordAudit } from '../../services/audit.js';
-import { describedWithin, type OperatorManager, SESSION_TTL_MS } from '../../services/operators.js';
+import { describedWithin, type OperatorManager } from '../../services/operators.js';
 import { operatorActor, operatorOf } from '../actor.js';
 import {
   clearIdTokenCookie,
@@ -141,7 +141,12 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         ...(left === undefined ? {} : { recoveryCodeUsed: true, recoveryCodesLeft: left }),
         ...(session.passkey === undefined ? {} : { passkey: session.passkey }),
       });
-      setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
+      setSessionCookie(
+        reply,
+        session.sessionId,
+        Math.floor(services.operators.sessionLifetimeMs / 1000),
+        secureCookie,
+      );
       return reply.header('cache-control', 'no-store').send({
         username,
         csrfToken: session.csrfToken,
@@ -198,7 +203,12 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         'operator.signed-in',
         { passkey: session.passkey, passwordless: true },
       );
-      setSessionCookie(reply, session.sessionId, Math.floor(SESSION_TTL_MS / 1000), secureCookie);
+      setSessionCookie(
+        reply,
+        session.sessionId,
+        Math.floor(services.operators.sessionLifetimeMs / 1000),
+        secureCookie,
+      );
       return reply
         .header('cache-control', 'no-store')
         .send({ username: session.username, csrfToken: session.csrfToken });
@@ -250,6 +260,13 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
             totpSetupRequired: Type.Boolean({
               description: 'OPERATOR_TOTP=required and your one-time codes are not on yet: set them up first',
             }),
+            sessionHours: Type.Integer({
+              description: 'a session ends this many hours after its sign-in (OPERATOR_SESSION_HOURS)',
+            }),
+            sessionIdleMinutes: Type.Integer({
+              description:
+                'a session ends after this many minutes without a request (OPERATOR_SESSION_IDLE_MINUTES); 0: no such limit',
+            }),
           }),
         },
       },
@@ -263,6 +280,8 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         accounts: identity.accounts === null ? null : [...identity.accounts],
         csrfToken: identity.csrfToken,
         totpSetupRequired: await services.operators.mustSetUpTotp(identity),
+        sessionHours: Math.round(services.operators.sessionLifetimeMs / 3_600_000),
+        sessionIdleMinutes: Math.round(services.operators.sessionIdleMs / 60_000),
       });
     },
   );

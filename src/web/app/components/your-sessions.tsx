@@ -8,7 +8,10 @@ interface OperatorSession {
   /** Names the session in these calls; it is not the cookie. */
   id: string;
   createdAt: string;
+  /** When it ends at the latest; sooner when unused for the idle limit. */
   expiresAt: string;
+  /** Its last request, to the minute. */
+  lastSeenAt: string;
   address: string | null;
   /** As the browser said it when signing in. */
   userAgent: string | null;
@@ -59,7 +62,7 @@ function SessionTable({
     <table>
       <TableHead
         caption="Your sessions, newest first"
-        columns={['Signed in', 'Signed in with', 'Until', 'From', 'Browser']}
+        columns={['Signed in', 'Signed in with', 'Last active', 'Until', 'From', 'Browser']}
         actions
       />
       <tbody>
@@ -69,6 +72,9 @@ function SessionTable({
               <time dateTime={s.createdAt}>{formatTime(s.createdAt)}</time>
             </th>
             <td>{SIGNED_IN_WITH[s.signedInWith]}</td>
+            <td>
+              <time dateTime={s.lastSeenAt}>{formatTime(s.lastSeenAt)}</time>
+            </td>
             <td>
               <time dateTime={s.expiresAt}>{formatTime(s.expiresAt)}</time>
             </td>
@@ -92,12 +98,28 @@ function SessionTable({
   );
 }
 
+/** How long sessions last here, as `GET /api/admin/session` says (OPERATOR_SESSION_HOURS, _IDLE_MINUTES). */
+interface SessionLimits {
+  sessionHours: number;
+  sessionIdleMinutes: number;
+}
+
+/** The sessions' limits in a sentence (the server's defaults until they are known). */
+export function sessionLimitsInWords({ sessionHours, sessionIdleMinutes }: SessionLimits): string {
+  const hours = sessionHours === 1 ? '1 hour' : `${sessionHours} hours`;
+  if (sessionIdleMinutes === 0) return `Each sign-in is a session of ${hours}.`;
+  const idle = sessionIdleMinutes === 1 ? '1 minute' : `${sessionIdleMinutes} minutes`;
+  return `Each sign-in is a session of ${hours} at most, ended sooner by ${idle} without any use.`;
+}
+
 /**
- * The signed-in operator's sessions: when and where each began, how (password or single sign-on), and which
- * browser; ending one, or all but this one, holds at once on every server node. This one ends with Sign out.
+ * The signed-in operator's sessions: when and where each began, how (password or single sign-on), when last used,
+ * and which browser; ending one, or all but this one, holds at once on every server node. This one ends with Sign
+ * out.
  */
 export function YourSessions() {
   const { data: sessions, error, setError, reload } = useLoaded<OperatorSession[]>('/api/admin/sessions');
+  const { data: limits } = useLoaded<SessionLimits>('/api/admin/session');
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -121,9 +143,10 @@ export function YourSessions() {
     <section aria-labelledby="your-sessions" class="card">
       <h2 id="your-sessions">Your sessions</h2>
       <p>
-        Each sign-in is a session of 8 hours. End one you do not recognise, or one left open on a computer you
-        no longer use: it stops at once, on every server node, and whoever uses it is asked to sign in. Sign
-        out to end this one. Your API tokens are not sessions: they go on working.
+        {sessionLimitsInWords(limits ?? { sessionHours: 8, sessionIdleMinutes: 30 })} End one you do not
+        recognise, or one left open on a computer you no longer use: it stops at once, on every server node,
+        and whoever uses it is asked to sign in. Sign out to end this one. Your API tokens are not sessions:
+        they go on working.
       </p>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
