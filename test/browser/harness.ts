@@ -1,9 +1,12 @@
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ROOT, upToDate } from '../helpers/build.js';
+import { startTestServer } from '../helpers/server.js';
 
 export { ROOT } from '../helpers/build.js';
 
@@ -125,4 +128,111 @@ export function readClipboard(page: Page): Promise<string> {
 /** The console's line for a request the server refused with `status` (a pattern: `'401'`, `'(401|403)'`). */
 export function refusedStatus(status: string): RegExp {
   return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
+}
+
+/** A server of the tests' own, as startTestServer answers it. */
+export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+export interface BrowserSuiteOptions {
+  /**
+   * The server's environment, with LOG_LEVEL=warn unless it says otherwise. A function when it depends on what an
+   * earlier `before` of the describe set up (a provider's issuer, say): it is called in the suite's `before`.
+   */
+  env?: Record<string, string> | (() => Record<string, string>);
+  /** startTestServer's options (`localhostIssuer`, `port`); a function for the same reason as `env`. */
+  serverOptions?: Parameters<typeof startTestServer>[1] | (() => Parameters<typeof startTestServer>[1]);
+  /** Run on the suite's browser context before its page opens: routes, say, that must answer the first request. */
+  prepareContext?: (context: BrowserContext) => Promise<void>;
+}
+
+/**
+ * What a describe of browser tests shares: its server, Chromium, a browser context at the server's ISSUER with one
+ * page, the watch on that page's console, and what axe-core found on each view checked. They exist once the
+ * suite's `before` has run, so they are read through getters, in the tests and the hooks that follow.
+ */
+export interface BrowserSuite {
+  readonly server: TestServer;
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly watch: ConsoleWatch;
+  /** axe-core findings, by view. */
+  readonly accessibility: Record<string, string[]>;
+  /** A request to the suite's server, outside the browser. */
+  http(path: string, init?: RequestInit): Promise<Response>;
+  /** Checks the page (the suite's, unless told) with axe-core and, when asked, saves its screenshot as `name`. */
+  checked(name: string, on?: Page, picture?: boolean): Promise<void>;
+  /** No view checked had a violation of any impact, and the views checked are `views` (any order). */
+  assertAccessible(views: string[]): void;
+}
+
+/**
+ * Registers, in the describe it is called in, the `before` that builds the web app, starts Chromium and the
+ * server, and opens a page in a context of its own; and the `after` that closes them all, whatever got opened.
+ * The describe's own hooks run after these when registered after this call, before them when registered before
+ * (as a suite does that must start something the server's environment names).
+ */
+export function browserSuite(options: BrowserSuiteOptions = {}): BrowserSuite {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  let watch: ConsoleWatch | undefined;
+  const accessibility: Record<string, string[]> = {};
+  /** A value of the suite, or a failure that says the suite's `before` has not (or not wholly) run. */
+  const ready = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined)
+      throw new Error(`the browser suite's ${name} is not there: its before did not run`);
+    return value;
+  };
+
+  before(async () => {
+    await ensureWebBuild();
+    browser = await launchChromium();
+    const env = typeof options.env === 'function' ? options.env() : (options.env ?? {});
+    const serverOptions =
+      typeof options.serverOptions === 'function' ? options.serverOptions() : options.serverOptions;
+    server = await startTestServer({ LOG_LEVEL: 'warn', ...env }, serverOptions);
+    // ISSUER is the server's URL unless `localhostIssuer` makes it http://localhost:<port>, as passkeys need.
+    context = await newContext(browser, server.issuer);
+    await options.prepareContext?.(context);
+    page = await context.newPage();
+    watch = new ConsoleWatch(page);
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const suite: BrowserSuite = {
+    get server() {
+      return ready(server, 'server');
+    },
+    get browser() {
+      return ready(browser, 'browser');
+    },
+    get context() {
+      return ready(context, 'context');
+    },
+    get page() {
+      return ready(page, 'page');
+    },
+    get watch() {
+      return ready(watch, 'watch');
+    },
+    accessibility,
+    http: (path, init = {}) => fetch(`${suite.server.url}${path}`, init),
+    checked: async (name, on = suite.page, picture = false) => {
+      await on.waitForLoadState('networkidle');
+      accessibility[name] = await accessibilityViolations(on);
+      if (picture) await screenshot(on, name);
+    },
+    assertAccessible: (views) => {
+      for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
+      assert.deepEqual(Object.keys(accessibility).sort(), [...views].sort());
+    },
+  };
+  return suite;
 }

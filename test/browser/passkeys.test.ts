@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, CDPSession, Locator, Page } from 'playwright-core';
+import { before, describe, test } from 'node:test';
+import type { BrowserContext, CDPSession, Locator, Page } from 'playwright-core';
 import { totpCode } from '../../src/core/auth/totp.js';
-import { SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
-import {
-  accessibilityViolations,
-  ConsoleWatch,
-  ensureWebBuild,
-  launchChromium,
-  newContext,
-  refusedStatus,
-  screenshot,
-} from './harness.js';
-
-type Started = Awaited<ReturnType<typeof startTestServer>>;
+import { SERVER_ADMIN_PASSWORD } from '../helpers/server.js';
+import { accessibilityViolations, browserSuite, ConsoleWatch, newContext, refusedStatus } from './harness.js';
 
 /**
  * Chromium's virtual authenticator (DevTools protocol, WebAuthn domain): a platform authenticator with user
@@ -54,16 +44,11 @@ class VirtualAuthenticator {
 }
 
 describe('passkeys in Chromium', { timeout: 300_000 }, () => {
-  let server: Started;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let watch: ConsoleWatch;
+  // WebAuthn takes a domain name: the browser opens the app at ISSUER, http://localhost:<port>.
+  const suite = browserSuite({ serverOptions: { localhostIssuer: true } });
+  const { http, checked } = suite;
   let authenticator: VirtualAuthenticator;
-  /** axe-core findings, by view. */
-  const accessibility: Record<string, string[]> = {};
 
-  const http = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
   const login = (body: Record<string, unknown>) =>
     http('/api/admin/login', {
       method: 'POST',
@@ -71,41 +56,21 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
       body: JSON.stringify(body),
     });
 
-  /** Checks the page with axe-core and, when named so, saves its screenshot. */
-  async function checked(name: string, on: Page = page, picture = false): Promise<void> {
-    await on.waitForLoadState('networkidle');
-    accessibility[name] = await accessibilityViolations(on);
-    if (picture) await screenshot(on, name);
-  }
-
-  async function openOperators(on: Page = page): Promise<Locator> {
+  async function openOperators(on: Page = suite.page): Promise<Locator> {
     await on.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
     await on.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
     return on.getByRole('region', { name: 'Passkeys' });
   }
 
   before(async () => {
-    await ensureWebBuild();
-    browser = await launchChromium();
-    // WebAuthn takes a domain name: the browser opens the app at ISSUER, http://localhost:<port>.
-    server = await startTestServer({ LOG_LEVEL: 'warn' }, { localhostIssuer: true });
-    context = await newContext(browser, server.issuer);
-    page = await context.newPage();
-    watch = new ConsoleWatch(page);
-    authenticator = await VirtualAuthenticator.on(context, page);
-  });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
+    authenticator = await VirtualAuthenticator.on(suite.context, suite.page);
   });
 
   test('an admin adds a passkey: a wrong password is said on its field, the right one lists it', async () => {
-    watch.step = 'add';
-    await page.goto('/');
-    await submitSignIn(page, 'admin', SERVER_ADMIN_PASSWORD);
-    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    suite.watch.step = 'add';
+    await suite.page.goto('/');
+    await submitSignIn(suite.page, 'admin', SERVER_ADMIN_PASSWORD);
+    await suite.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
     const section = await openOperators();
     await section.getByText('You have no passkey.').waitFor();
 
@@ -116,7 +81,7 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
     const password = form.getByLabel('Current password');
     await form.getByText('the current password is wrong').waitFor();
     assert.equal(await password.getAttribute('aria-invalid'), 'true');
-    assert.equal(await page.locator(':focus').getAttribute('id'), await password.getAttribute('id'));
+    assert.equal(await suite.page.locator(':focus').getAttribute('id'), await password.getAttribute('id'));
     assert.equal(await form.getByLabel('Name').inputValue(), 'Work laptop', 'the name is kept');
 
     await password.fill(SERVER_ADMIN_PASSWORD);
@@ -125,107 +90,107 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
     const row = section.getByRole('row', { name: /^Work laptop\b/ });
     await row.getByText('Not used yet').waitFor();
     await section.getByText('You have 1 passkey').waitFor();
-    assert.equal(await page.locator(':focus').textContent(), 'Passkeys', 'the heading has the focus');
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Passkeys', 'the heading has the focus');
     assert.ok((await authenticator.count()) >= 1);
     assert.equal(await form.getByLabel('Current password').inputValue(), '', 'the password is not kept');
 
     // Admins see it on the operators list.
-    const admin = page
+    const admin = suite.page
       .getByRole('table', { name: 'Operators, by username' })
       .getByRole('row', { name: /^admin\b/ });
     await admin.getByRole('cell', { name: '1', exact: true }).waitFor();
-    await checked('passkeys', page, true);
+    await checked('passkeys', suite.page, true);
   });
 
   test('signing in asks for the passkey; a closed prompt and a refused one are said; then signed in, its last use shows', async () => {
-    watch.step = 'sign-in';
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await submitSignIn(page, 'admin', SERVER_ADMIN_PASSWORD);
-    const use = page.getByRole('button', { name: 'Use a passkey' });
+    suite.watch.step = 'sign-in';
+    await suite.page.getByRole('button', { name: 'Sign out' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await submitSignIn(suite.page, 'admin', SERVER_ADMIN_PASSWORD);
+    const use = suite.page.getByRole('button', { name: 'Use a passkey' });
     await use.waitFor();
-    await page.getByText('Your sign-in asks for a passkey as well.').waitFor();
-    assert.equal(await page.getByLabel('One-time code').count(), 0, 'no code without codes on');
-    assert.equal(await page.getByRole('button', { name: 'Sign in' }).count(), 0);
-    assert.equal(await page.locator(':focus').getAttribute('id'), 'sign-in-passkey');
-    await checked('sign-in-passkey', page, true);
+    await suite.page.getByText('Your sign-in asks for a passkey as well.').waitFor();
+    assert.equal(await suite.page.getByLabel('One-time code').count(), 0, 'no code without codes on');
+    assert.equal(await suite.page.getByRole('button', { name: 'Sign in' }).count(), 0);
+    assert.equal(await suite.page.locator(':focus').getAttribute('id'), 'sign-in-passkey');
+    await checked('sign-in-passkey', suite.page, true);
 
     // The person cancels the browser's prompt: said at the button, which has the focus to try again.
     await authenticator.verifies(false);
     await use.click();
-    await page.getByText("No passkey was used: the browser's prompt was closed").waitFor();
-    assert.equal(await page.locator(':focus').getAttribute('id'), 'sign-in-passkey');
+    await suite.page.getByText("No passkey was used: the browser's prompt was closed").waitFor();
+    assert.equal(await suite.page.locator(':focus').getAttribute('id'), 'sign-in-passkey');
     assert.match((await use.getAttribute('aria-describedby')) ?? '', /sign-in-passkey-error/);
     await authenticator.verifies(true);
 
     // A passkey the server does not accept (its signature spoiled on the way): said, with new options to try again.
-    await page.route('**/api/admin/login', async (route) => {
+    await suite.page.route('**/api/admin/login', async (route) => {
       const body = route.request().postDataJSON() as { passkey?: { response: { signature: string } } };
       if (body.passkey) body.passkey.response.signature = spoiled(body.passkey.response.signature);
       await route.continue({ postData: JSON.stringify(body) });
     });
     await use.click();
-    await page.getByText('the passkey was not accepted: try again or use another way').waitFor();
-    assert.equal(await page.locator(':focus').getAttribute('id'), 'sign-in-passkey');
-    await page.unroute('**/api/admin/login');
+    await suite.page.getByText('the passkey was not accepted: try again or use another way').waitFor();
+    assert.equal(await suite.page.locator(':focus').getAttribute('id'), 'sign-in-passkey');
+    await suite.page.unroute('**/api/admin/login');
 
     // Signed in, back on the page they signed out from.
     await use.click();
-    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
-    const section = page.getByRole('region', { name: 'Passkeys' });
+    await suite.page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    const section = suite.page.getByRole('region', { name: 'Passkeys' });
     const row = section.getByRole('row', { name: /^Work laptop\b/ });
     await row.locator('time').nth(1).waitFor();
     assert.equal(await row.getByText('Not used yet').count(), 0);
   });
 
   test('a passkey alone signs in, no username or password; refused when it does not verify the person or is not accepted', async () => {
-    watch.step = 'alone';
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    const use = page.getByRole('button', { name: 'Sign in with a passkey', exact: true });
+    suite.watch.step = 'alone';
+    await suite.page.getByRole('button', { name: 'Sign out' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    const use = suite.page.getByRole('button', { name: 'Sign in with a passkey', exact: true });
     await use.waitFor();
     // Above the password form, with "or" between them, as single sign-on is.
-    await page.getByText('or', { exact: true }).waitFor();
-    await page.getByRole('form', { name: 'Sign in' }).getByLabel('Password').waitFor();
-    assert.equal(await page.getByRole('form', { name: 'Sign in' }).getByRole('button').count(), 1);
+    await suite.page.getByText('or', { exact: true }).waitFor();
+    await suite.page.getByRole('form', { name: 'Sign in' }).getByLabel('Password').waitFor();
+    assert.equal(await suite.page.getByRole('form', { name: 'Sign in' }).getByRole('button').count(), 1);
     assert.match((await use.getAttribute('aria-describedby')) ?? '', /^sign-in-passkey-alone-hint$/);
-    await checked('sign-in-passkey-alone', page, true);
-    const password = page.getByLabel('Password');
+    await checked('sign-in-passkey-alone', suite.page, true);
+    const password = suite.page.getByLabel('Password');
 
     // The device does not verify the person (no PIN or fingerprint given): no passkey comes, said at the button.
     await authenticator.verifies(false);
     await use.click();
-    await page.getByText("No passkey was used: the browser's prompt was closed").waitFor();
-    assert.equal(await page.locator(':focus').getAttribute('id'), 'sign-in-passkey-alone');
+    await suite.page.getByText("No passkey was used: the browser's prompt was closed").waitFor();
+    assert.equal(await suite.page.locator(':focus').getAttribute('id'), 'sign-in-passkey-alone');
     assert.match((await use.getAttribute('aria-describedby')) ?? '', /sign-in-passkey-alone-error/);
     await authenticator.verifies(true);
 
     // A passkey the server does not accept (its signature spoiled on the way, 401): said, nobody signed in.
     let sent: string[] = [];
-    await page.route('**/api/admin/login/passkey', async (route) => {
+    await suite.page.route('**/api/admin/login/passkey', async (route) => {
       const body = route.request().postDataJSON() as { passkey: { response: { signature: string } } };
       sent = Object.keys(body);
       body.passkey.response.signature = spoiled(body.passkey.response.signature);
       await route.continue({ postData: JSON.stringify(body) });
     });
     await use.click();
-    await page.getByText('The passkey was not accepted: ').waitFor();
-    assert.equal(await page.locator(':focus').getAttribute('id'), 'sign-in-passkey-alone');
+    await suite.page.getByText('The passkey was not accepted: ').waitFor();
+    assert.equal(await suite.page.locator(':focus').getAttribute('id'), 'sign-in-passkey-alone');
     assert.equal(
-      await page.getByText('Your session has ended').count(),
+      await suite.page.getByText('Your session has ended').count(),
       0,
       'a refusal, not an ended session',
     );
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await suite.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     assert.equal(await password.inputValue(), '', 'nothing typed');
     assert.deepEqual(sent, ['passkey'], 'the passkey alone is sent, no username or password');
-    await page.unroute('**/api/admin/login/passkey');
+    await suite.page.unroute('**/api/admin/login/passkey');
 
     // Signed in as the passkey's operator, back on the page they signed out from; the session says how.
     await use.click();
-    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
-    await page.getByRole('banner').getByText('Signed in as admin (admin)').waitFor();
-    await page
+    await suite.page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    await suite.page.getByRole('banner').getByText('Signed in as admin (admin)').waitFor();
+    await suite.page
       .getByRole('table', { name: 'Your sessions, newest first' })
       .getByRole('row')
       .filter({ hasText: 'This browser' })
@@ -234,12 +199,12 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
   });
 
   test("an operator with codes and a passkey is offered both; an admin removes the operator's passkeys", async () => {
-    watch.step = 'operators';
+    suite.watch.step = 'operators';
     const username = 'ops-passkey';
     const password = 'a password for the passkeys test';
-    const operators = server.server.runtime.services.operators;
+    const operators = suite.server.server.runtime.services.operators;
     await operators.createOperator(username, password, 'viewer');
-    const theirContext = await newContext(browser, server.issuer);
+    const theirContext = await newContext(suite.browser, suite.server.issuer);
     try {
       const their = await theirContext.newPage();
       const theirWatch = new ConsoleWatch(their);
@@ -278,18 +243,21 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
     }
 
     // A lost phone: an admin removes their passkeys, behind a confirmation; the code alone is asked then.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Accounts' })
+      .click();
     await openOperators();
-    const row = page.getByRole('table', { name: 'Operators, by username' }).getByRole('row', {
+    const row = suite.page.getByRole('table', { name: 'Operators, by username' }).getByRole('row', {
       name: new RegExp(`^${username}\\b`),
     });
     await row.getByRole('cell', { name: '1', exact: true }).waitFor();
     await row.getByRole('button', { name: `Remove passkeys of ${username}`, exact: true }).click();
-    const dialog = page.getByRole('dialog', { name: "Remove this operator's passkeys?" });
+    const dialog = suite.page.getByRole('dialog', { name: "Remove this operator's passkeys?" });
     await dialog.getByText(`Every passkey of ${username} stops working`).waitFor();
     await checked('operators-remove-passkeys-dialog');
     await dialog.getByRole('button', { name: 'Remove passkeys', exact: true }).click();
-    await page.getByText(`The passkeys of ${username} were removed`).waitFor();
+    await suite.page.getByText(`The passkeys of ${username} were removed`).waitFor();
     await row.getByRole('cell', { name: 'None', exact: true }).waitFor();
     assert.equal(await row.getByRole('button', { name: 'Remove passkeys' }).count(), 0);
     const answer = await login({ username, password });
@@ -298,12 +266,12 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('removing your own passkey takes the password; then signing in asks for nothing more', async () => {
-    watch.step = 'remove';
-    const section = page.getByRole('region', { name: 'Passkeys' });
+    suite.watch.step = 'remove';
+    const section = suite.page.getByRole('region', { name: 'Passkeys' });
     await section.getByRole('button', { name: 'Remove the passkey Work laptop' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Remove this passkey?' });
+    const dialog = suite.page.getByRole('dialog', { name: 'Remove this passkey?' });
     await dialog.getByText('The passkey “Work laptop” no longer confirms your sign-ins').waitFor();
-    assert.equal(await page.locator(':focus').textContent(), 'Cancel');
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Cancel');
     await checked('passkey-remove-dialog');
     const password = dialog.getByLabel('Current password');
     await password.fill('not the password');
@@ -315,16 +283,19 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
     await dialog.waitFor({ state: 'hidden' });
     await section.getByRole('status').getByText('The passkey “Work laptop” was removed').waitFor();
     await section.getByText('You have no passkey.').waitFor();
-    assert.equal(await page.locator(':focus').textContent(), 'Passkeys', 'the heading has the focus');
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Passkeys', 'the heading has the focus');
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await submitSignIn(page, 'admin', SERVER_ADMIN_PASSWORD);
-    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Use a passkey' }).count(), 0);
+    await suite.page.getByRole('button', { name: 'Sign out' }).click();
+    await submitSignIn(suite.page, 'admin', SERVER_ADMIN_PASSWORD);
+    await suite.page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    assert.equal(await suite.page.getByRole('button', { name: 'Use a passkey' }).count(), 0);
 
     // The audit log says it all in words.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
-    const log = page.getByRole('table');
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Audit log' })
+      .click();
+    const log = suite.page.getByRole('table');
     for (const [what, action] of [
       ['added a passkey', 'operator.passkey-added'],
       ['signed in with a passkey', 'operator.signed-in'],
@@ -349,9 +320,8 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
       operators: [],
       remove: [refusedStatus('403')],
     };
-    assert.deepEqual(watch.unexpected(expected), []);
-    for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
-    assert.deepEqual(Object.keys(accessibility).sort(), [
+    assert.deepEqual(suite.watch.unexpected(expected), []);
+    suite.assertAccessible([
       'operators-remove-passkeys-dialog',
       'passkey-remove-dialog',
       'passkeys',
@@ -363,27 +333,13 @@ describe('passkeys in Chromium', { timeout: 300_000 }, () => {
 });
 
 describe('passkeys in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, () => {
-  let server: Started;
-  let browser: Browser;
-  let context: BrowserContext;
-  before(async () => {
-    await ensureWebBuild();
-    browser = await launchChromium();
-    server = await startTestServer(
-      { LOG_LEVEL: 'warn', OPERATOR_TOTP: 'required' },
-      { localhostIssuer: true },
-    );
-    context = await newContext(browser, server.issuer);
-  });
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
+  const suite = browserSuite({
+    env: { OPERATOR_TOTP: 'required' },
+    serverOptions: { localhostIssuer: true },
   });
 
   test('an operator without a second factor may add a passkey in place of codes, and goes on', async () => {
-    const page = await context.newPage();
-    const watch = new ConsoleWatch(page);
+    const { context, page, watch } = suite;
     watch.step = 'totp-required';
     await VirtualAuthenticator.on(context, page);
     await page.goto('/accounts');
@@ -401,7 +357,6 @@ describe('passkeys in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, (
     await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
     // The one refusal: the session check before signing in.
     assert.deepEqual(watch.unexpected({ 'totp-required': [refusedStatus('401')] }), []);
-    await page.close();
   });
 });
 
@@ -412,8 +367,6 @@ async function submitSignIn(page: Page, username: string, password: string): Pro
   // Exact: "Sign in with a passkey" is a button too.
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
-
-/** The browser's console line for a refused request whose status matches `status`. */
 
 /** A base64url signature with its last byte changed: still well-formed, it no longer verifies. */
 function spoiled(signature: string): string {

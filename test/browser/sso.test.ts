@@ -1,60 +1,65 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { SSO_CLIENT_ID, SSO_CLIENT_SECRET, startIdentityProvider } from '../helpers/identity-provider.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import {
+  type IdentityProvider,
+  SSO_CLIENT_ID,
+  SSO_CLIENT_SECRET,
+  startIdentityProvider,
+} from '../helpers/identity-provider.js';
 import { freePort, SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
 import {
   accessibilityViolations,
+  browserSuite,
   ConsoleWatch,
-  ensureWebBuild,
-  launchChromium,
   newContext,
   refusedStatus,
-  screenshot,
+  type TestServer,
 } from './harness.js';
-
-type Started = Awaited<ReturnType<typeof startTestServer>>;
 
 const SSO_NAME = 'Example SSO';
 const SIGN_IN_WITH = `Sign in with ${SSO_NAME}`;
 
 describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 300_000 }, () => {
+  /** The port of the suite's server. */
+  let port = 0;
   /** The port of the server that signs in through the provider alone (OPERATOR_PASSWORD_SIGN_IN=false). */
   let ssoOnlyPort = 0;
-  let provider: Awaited<ReturnType<typeof startIdentityProvider>>;
-  let server: Started;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let watch: ConsoleWatch;
-  /** axe-core findings, by view. */
-  const accessibility: Record<string, string[]> = {};
+  let provider: IdentityProvider;
+  /** The `Cookie` header of the first admin, signed in with the password, for the admin API. */
+  let adminCookie = '';
 
-  const http = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
+  // Before the suite's own setup, which starts the server: the provider must know the server's callback, under its
+  // ISSUER, and the server the provider's issuer. The servers' ports are taken first.
+  before(async () => {
+    port = await freePort();
+    ssoOnlyPort = await freePort();
+    provider = await startIdentityProvider({
+      redirectUri: [port, ssoOnlyPort].map((p) => `http://localhost:${p}/api/admin/sso/callback`),
+      // The address the server listens on (HOST, 127.0.0.1): the provider's server posts there, not the browser.
+      backChannelLogoutUri: `http://127.0.0.1:${port}/api/admin/sso/back-channel-logout`,
+    });
+  });
 
-  /** Checks the page with axe-core and, when named so, saves its screenshot. */
-  async function checked(name: string, on: Page = page, picture = false): Promise<void> {
-    await on.waitForLoadState('networkidle');
-    accessibility[name] = await accessibilityViolations(on);
-    if (picture) await screenshot(on, name);
-  }
+  const suite = browserSuite({
+    env: () => ({
+      OPERATOR_SSO_ISSUER: provider.issuer,
+      OPERATOR_SSO_CLIENT_ID: SSO_CLIENT_ID,
+      OPERATOR_SSO_CLIENT_SECRET: SSO_CLIENT_SECRET,
+      OPERATOR_SSO_NAME: SSO_NAME,
+    }),
+    serverOptions: () => ({ localhostIssuer: true, port }),
+    prepareContext: (context) => quietProvider(context, provider.issuer),
+  });
+  const { http, checked, accessibility } = suite;
 
-  /**
-   * A browser of its own, at ISSUER, where the provider sends it back. The provider's development pages ask for a
-   * web font on the Internet and for a favicon it does not have: both are answered empty, so that the tests go
-   * nowhere outside and the console says nothing of them.
-   */
+  /** A browser of its own, at ISSUER (the server's, unless told), where the provider (`at`) sends it back. */
   async function browserAt(
-    base = server.issuer,
+    base = suite.server.issuer,
     at = provider.issuer,
   ): Promise<{ context: BrowserContext; page: Page; watch: ConsoleWatch }> {
-    const opened = await newContext(browser, base);
-    await opened.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
-    );
-    await opened.route(`${at}/favicon.ico`, (route) =>
-      route.fulfill({ status: 200, contentType: 'image/x-icon', body: '' }),
-    );
+    const opened = await newContext(suite.browser, base);
+    await quietProvider(opened, at);
     const tab = await opened.newPage();
     return { context: opened, page: tab, watch: new ConsoleWatch(tab) };
   }
@@ -66,7 +71,7 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
   async function signInAtProvider(
     on: Page,
     login: string,
-    { link = SIGN_IN_WITH, at = provider.issuer, back = server.issuer } = {},
+    { link = SIGN_IN_WITH, at = provider.issuer, back = suite.server.issuer } = {},
   ): Promise<void> {
     await on.getByRole('link', { name: link }).click();
     await on.waitForURL((url) => url.origin === at);
@@ -77,27 +82,7 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
   }
 
   before(async () => {
-    await ensureWebBuild();
-    browser = await launchChromium();
-    // The provider must know the callback, under the server's ISSUER, and the server the provider's issuer: the
-    // server's port is taken first.
-    const port = await freePort();
-    ssoOnlyPort = await freePort();
-    provider = await startIdentityProvider({
-      redirectUri: [port, ssoOnlyPort].map((p) => `http://localhost:${p}/api/admin/sso/callback`),
-    });
-    server = await startTestServer(
-      {
-        LOG_LEVEL: 'warn',
-        OPERATOR_SSO_ISSUER: provider.issuer,
-        OPERATOR_SSO_CLIENT_ID: SSO_CLIENT_ID,
-        OPERATOR_SSO_CLIENT_SECRET: SSO_CLIENT_SECRET,
-        OPERATOR_SSO_NAME: SSO_NAME,
-      },
-      { localhostIssuer: true, port },
-    );
-    assert.equal(server.issuer, `http://localhost:${port}`);
-    ({ context, page, watch } = await browserAt());
+    assert.equal(suite.server.issuer, `http://localhost:${port}`);
 
     // An admin adds alice, as at the provider: nobody becomes an operator by signing in there.
     const signedIn = await http('/api/admin/login', {
@@ -110,6 +95,7 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
       .getSetCookie()
       .map((line) => line.split(';')[0])
       .join('; ');
+    adminCookie = cookie;
     const session = (await (await http('/api/admin/session', { headers: { cookie } })).json()) as {
       csrfToken: string;
     };
@@ -122,36 +108,36 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
     await provider?.close();
   });
 
   test('the sign-in page offers single sign-on by its configured name, and the password form still', async () => {
-    watch.step = 'sign-in';
-    await page.goto('/');
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    const link = page.getByRole('link', { name: SIGN_IN_WITH });
+    suite.watch.step = 'sign-in';
+    await suite.page.goto('/');
+    await suite.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    const link = suite.page.getByRole('link', { name: SIGN_IN_WITH });
     await link.waitFor();
     assert.equal(await link.getAttribute('href'), '/api/admin/sso/start');
-    await page.getByText('or', { exact: true }).waitFor();
-    const form = page.getByRole('form', { name: 'Sign in' });
+    await suite.page.getByText('or', { exact: true }).waitFor();
+    const form = suite.page.getByRole('form', { name: 'Sign in' });
     await form.getByLabel('Username').waitFor();
     await form.getByLabel('Password').waitFor();
-    await checked('sign-in-sso', page, true);
+    await checked('sign-in-sso', suite.page, true);
   });
 
   test('an operator an admin added signs in at the provider and comes back signed in, their session by single sign-on', async () => {
-    watch.step = 'alice';
-    await signInAtProvider(page, 'alice');
-    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
-    await page.getByRole('banner').getByText('Signed in as alice (viewer)').waitFor();
-    assert.equal(new URL(page.url()).search, '');
+    suite.watch.step = 'alice';
+    await signInAtProvider(suite.page, 'alice');
+    await suite.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    await suite.page.getByRole('banner').getByText('Signed in as alice (viewer)').waitFor();
+    assert.equal(new URL(suite.page.url()).search, '');
 
     // Neither a one-time code nor a passkey was asked; her sessions say how she signed in.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
-    const rows = page
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Operators' })
+      .click();
+    const rows = suite.page
       .getByRole('region', { name: 'Your sessions' })
       .getByRole('table', { name: 'Your sessions, newest first' })
       .locator('tbody tr');
@@ -328,7 +314,7 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
       redirectUri: `http://localhost:${port}/api/admin/sso/callback`,
       claims: (login) => ({ preferred_username: login, groups: GROUPS[login] ?? [] }),
     });
-    let other: Started | undefined;
+    let other: TestServer | undefined;
     const opened: BrowserContext[] = [];
     try {
       other = await startTestServer(
@@ -411,7 +397,7 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
       redirectUri: `${issuer}/api/admin/sso/callback`,
       postLogoutRedirectUri: `${issuer}/`,
     });
-    let other: Started | undefined;
+    let other: TestServer | undefined;
     const opened: BrowserContext[] = [];
     try {
       other = await startTestServer(
@@ -483,7 +469,11 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
       await alices.page.getByRole('banner').getByText('Signed in as alice (viewer)').waitFor();
       await alices.page.getByRole('button', { name: 'Sign out' }).click();
       await alices.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-      assert.equal(new URL(alices.page.url()).origin, server.issuer, 'no visit to the provider to sign out');
+      assert.equal(
+        new URL(alices.page.url()).origin,
+        suite.server.issuer,
+        'no visit to the provider to sign out',
+      );
       assert.equal((await alices.context.request.get('/api/admin/session')).status(), 401);
       assert.ok(
         atProvider.some((path) => path.startsWith('/interaction/')),
@@ -515,11 +505,96 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
     }
   });
 
+  test("signing out at the provider's own page ends the session here too (back-channel logout); another operator's stays", async () => {
+    await suite.server.server.runtime.services.operators.createOperator('bruno', null, 'viewer');
+    const opened: BrowserContext[] = [];
+    try {
+      // alice signs in through the provider, and bruno in another browser.
+      const hers = await browserAt();
+      opened.push(hers.context);
+      hers.watch.step = 'back-channel';
+      await hers.page.goto('/');
+      await signInAtProvider(hers.page, 'alice');
+      await hers.page.getByRole('banner').getByText('Signed in as alice (viewer)').waitFor();
+      const his = await browserAt();
+      opened.push(his.context);
+      his.watch.step = 'back-channel-other';
+      await his.page.goto('/');
+      await signInAtProvider(his.page, 'bruno');
+      await his.page.getByRole('banner').getByText('Signed in as bruno (viewer)').waitFor();
+
+      // With the app still open, alice signs out at the provider itself, in another tab (its portal, say): its
+      // sign-out page, "Yes, sign me out". The provider posts the logout token to the server before it answers.
+      const sent = provider.backChannelLogouts.length;
+      const atProvider = await hers.context.newPage();
+      const atProviderWatch = new ConsoleWatch(atProvider);
+      atProviderWatch.step = 'provider-sign-out';
+      await atProvider.goto(`${provider.issuer}/session/end`);
+      await atProvider.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await atProvider.getByText('Your sign-out').filter({ hasText: 'was successful' }).waitFor();
+      assert.deepEqual(provider.backChannelLogouts.slice(sent), [{ ok: true }], 'the server answered 200');
+      assert.deepEqual(atProviderWatch.unexpected(), []);
+      assert.ok(
+        (await hers.context.cookies()).some((cookie) => cookie.name === 'orch_session'),
+        'the browser keeps its session cookie: the server is the one to end the session',
+      );
+
+      // Back in the app, the next call the page makes finds her session gone (401): the app asks her to sign in.
+      await hers.page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Operators' })
+        .click();
+      await hers.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+      await hers.page.getByText('Your session has ended. Sign in again.').waitFor();
+      assert.equal((await hers.context.request.get('/api/admin/session')).status(), 401);
+      // Opened again, the app shows the sign-in page still.
+      await atProvider.goto(`${suite.server.issuer}/`);
+      await atProvider.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+      await atProvider.getByRole('link', { name: SIGN_IN_WITH }).waitFor();
+
+      // bruno, signed in at the provider in his own browser, stays signed in here; so does alice in the browser
+      // she signed in with before (the suite's): the logout token named only the provider's session of this one.
+      await his.page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Operators' })
+        .click();
+      await his.page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+      await his.page.getByRole('banner').getByText('Signed in as bruno (viewer)').waitFor();
+      assert.equal((await his.context.request.get('/api/admin/session')).status(), 200);
+      assert.equal((await suite.context.request.get('/api/admin/session')).status(), 200);
+
+      // The admin finds the ending in the audit log (the admin API), done by the provider to alice's one session.
+      const audit = await http('/api/admin/audit?operator=alice', { headers: { cookie: adminCookie } });
+      assert.equal(audit.status, 200, await audit.clone().text());
+      const events = (await audit.json()) as {
+        action: string;
+        actor: string;
+        detail: Record<string, unknown>;
+      }[];
+      assert.deepEqual(
+        events
+          .filter((e) => e.action === 'operator.sessions-ended')
+          .map(({ actor, detail }) => ({ actor, detail })),
+        [
+          {
+            actor: 'single sign-on provider',
+            detail: { username: 'alice', sessions: 1, by: 'back-channel logout' },
+          },
+        ],
+      );
+
+      // The only console errors: the session checks before signing in (401), and the call that found hers gone.
+      assert.deepEqual(hers.watch.unexpected({ 'back-channel': [refusedStatus('401')] }), []);
+      assert.deepEqual(his.watch.unexpected({ 'back-channel-other': [refusedStatus('401')] }), []);
+    } finally {
+      for (const context of opened) await context.close();
+    }
+  });
+
   test('no console errors but the ones asked for, and no accessibility violation (axe-core, any impact)', () => {
     // The session check before signing in (401).
-    assert.deepEqual(watch.unexpected({ 'sign-in': [refusedStatus('401')] }), []);
-    for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
-    assert.deepEqual(Object.keys(accessibility).sort(), [
+    assert.deepEqual(suite.watch.unexpected({ 'sign-in': [refusedStatus('401')] }), []);
+    suite.assertAccessible([
       'operators-sso-groups',
       'operators-sso-only',
       'sign-in-sso',
@@ -529,3 +604,16 @@ describe('single sign-on in Chromium, with a real OpenID provider', { timeout: 3
     ]);
   });
 });
+
+/**
+ * The provider's development pages ask for a web font on the Internet and for a favicon it does not have: both are
+ * answered empty in `context`, so that the tests go nowhere outside and the console says nothing of them.
+ */
+async function quietProvider(context: BrowserContext, at: string): Promise<void> {
+  await context.route(/^https:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
+  );
+  await context.route(`${at}/favicon.ico`, (route) =>
+    route.fulfill({ status: 200, contentType: 'image/x-icon', body: '' }),
+  );
+}

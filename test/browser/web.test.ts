@@ -3,42 +3,35 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { after, describe, test } from 'node:test';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { totpCode } from '../../src/core/auth/totp.js';
 import { basic } from '../helpers/net.js';
-import { SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
+import { SERVER_ADMIN_PASSWORD } from '../helpers/server.js';
 import {
   accessibilityViolations,
+  browserSuite,
   ConsoleWatch,
-  ensureWebBuild,
-  launchChromium,
   newContext,
   readClipboard,
   refusedStatus,
-  screenshot,
 } from './harness.js';
-
-type Started = Awaited<ReturnType<typeof startTestServer>>;
 
 /** RFC 6238's time step, as the server uses it (src/core/auth/totp.ts). */
 const TOTP_STEP_MS = 30_000;
 
 describe('web app in Chromium', { timeout: 300_000 }, () => {
-  let server: Started;
-  let browser: Browser;
-  let context: BrowserContext;
-  let page: Page;
-  let watch: ConsoleWatch;
   const accountId = `le${Date.now() % 100_000_000}`;
   /** A token issued with the account's current credentials, for the v2 calls of later steps. */
   let codeToken = '';
-  /** axe-core findings, by page. */
-  const accessibility: Record<string, string[]> = {};
   /** The node backs itself up here (BACKUP_DIR). */
   const backupDir = join(mkdtempSync(join(tmpdir(), 'orchestrator-web-backups-')), 'backups');
 
-  const http = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
+  const suite = browserSuite({ env: { BACKUP_DIR: backupDir } });
+  const { http, checked, accessibility } = suite;
+  // After the suite's own: the server no longer writes there.
+  after(() => rmSync(join(backupDir, '..'), { recursive: true, force: true }));
+
   const v1 = (key: string) => http(`/v1/account/${accountId}`, { headers: { 'maven-api-key': key } });
   const v2Create = (token: string, payload: Record<string, unknown>, sessionId: string | null = 'conv-1') =>
     http('/v2/context/document/create', {
@@ -49,19 +42,15 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   const loginV2 = (userId: string, password: string) =>
     http('/v2/authenticate/login', { method: 'POST', headers: { authorization: basic(userId, password) } });
 
-  /** Checks the page (the admin's, unless told) with axe-core and saves its screenshot. */
-  async function visited(name: string, on: Page = page): Promise<void> {
-    await on.waitForLoadState('networkidle');
-    accessibility[name] = await accessibilityViolations(on);
-    await screenshot(on, name);
-  }
+  /** Checks the page (the admin's, unless told) with axe-core and saves its screenshot: every page is pictured. */
+  const visited = (name: string, on: Page = suite.page): Promise<void> => checked(name, on, true);
 
   async function openSection(label: string, heading: string): Promise<void> {
-    await page
+    await suite.page
       .getByRole('navigation', { name: `Account ${accountId}` })
       .getByRole('link', { name: label })
       .click();
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    await suite.page.getByRole('heading', { level: 1, name: heading }).waitFor();
   }
 
   /** The Limits cell of the account's row on Accounts, by its accessible name. */
@@ -73,42 +62,29 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
   /** Opens the account's API Authorization page from the Accounts list; answers its section `name`. */
   async function apiAuthorizationSection(name: string): Promise<Locator> {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
-    await page.getByRole('rowheader', { name: accountId, exact: true }).getByRole('link').click();
-    await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
-    return page.getByRole('region', { name });
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Accounts' })
+      .click();
+    await suite.page.getByRole('rowheader', { name: accountId, exact: true }).getByRole('link').click();
+    await suite.page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+    return suite.page.getByRole('region', { name });
   }
 
-  before(async () => {
-    await ensureWebBuild();
-    browser = await launchChromium();
-    server = await startTestServer({ LOG_LEVEL: 'warn', BACKUP_DIR: backupDir });
-    context = await newContext(browser, server.url);
-    page = await context.newPage();
-    watch = new ConsoleWatch(page);
-  });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
-    rmSync(join(backupDir, '..'), { recursive: true, force: true });
-  });
-
   test('sign-in: a wrong password and too many attempts are explained; the right password opens the accounts', async () => {
-    watch.step = 'sign-in';
-    await page.goto('/');
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    suite.watch.step = 'sign-in';
+    await suite.page.goto('/');
+    await suite.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     await visited('sign-in');
 
     // By keyboard: type, Tab, type, Enter.
-    await page.getByLabel('Username').focus();
-    await page.keyboard.press('ControlOrMeta+a');
-    await page.keyboard.type('admin');
-    await page.keyboard.press('Tab');
-    await page.keyboard.type('not the password');
-    await page.keyboard.press('Enter');
-    await assertAlert(page, /Wrong username or password/);
+    await suite.page.getByLabel('Username').focus();
+    await suite.page.keyboard.press('ControlOrMeta+a');
+    await suite.page.keyboard.type('admin');
+    await suite.page.keyboard.press('Tab');
+    await suite.page.keyboard.type('not the password');
+    await suite.page.keyboard.press('Enter');
+    await assertAlert(suite.page, /Wrong username or password/);
 
     // The guard allows 5 failures per username in each clock minute; the 6th attempt is answered 429. The
     // windows are fixed, so a run that crosses a minute's end starts counting again: fail over HTTP until
@@ -125,104 +101,107 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       }
       assert.fail('the sign-in guard never answered 429');
     };
-    await page.getByLabel('Username').fill('mallory');
-    await page.getByLabel('Password').fill('guess again');
+    await suite.page.getByLabel('Username').fill('mallory');
+    await suite.page.getByLabel('Password').fill('guess again');
     for (let round = 1; ; round++) {
       await lockOut();
       const [answer] = await Promise.all([
-        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/admin/login'),
-        page.getByRole('button', { name: 'Sign in' }).click(),
+        suite.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/admin/login'),
+        suite.page.getByRole('button', { name: 'Sign in' }).click(),
       ]);
       if (answer.status() === 429) break;
       assert.ok(round < 3, `the page's attempt was answered ${answer.status()}, not 429, ${round} times`);
     }
-    await assertAlert(page, /Too many failed sign-ins\. Wait \d+ seconds/);
+    await assertAlert(suite.page, /Too many failed sign-ins\. Wait \d+ seconds/);
 
-    await submitSignIn(page, 'admin', SERVER_ADMIN_PASSWORD);
-    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
-    const [cookie] = await context.cookies();
+    await submitSignIn(suite.page, 'admin', SERVER_ADMIN_PASSWORD);
+    await suite.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    const [cookie] = await suite.context.cookies();
     assert.equal(cookie?.name, 'orch_session');
     assert.equal(cookie?.httpOnly, true);
     assert.equal(cookie?.sameSite, 'Strict');
   });
 
   test('accounts: create an account; its API Authorization page has the three sections', async () => {
-    watch.step = 'accounts';
-    await page.getByText('No accounts yet').waitFor();
-    accessibility['accounts-empty'] = await accessibilityViolations(page);
-    await page.getByLabel('Account ID').fill('not valid!');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByText('Use 1 to 64 letters, digits, "_" or "-".').waitFor();
-    await page.getByLabel('Account ID').fill(accountId);
-    await page.getByRole('button', { name: 'Create account' }).click();
+    suite.watch.step = 'accounts';
+    await suite.page.getByText('No accounts yet').waitFor();
+    accessibility['accounts-empty'] = await accessibilityViolations(suite.page);
+    await suite.page.getByLabel('Account ID').fill('not valid!');
+    await suite.page.getByRole('button', { name: 'Create account' }).click();
+    await suite.page.getByText('Use 1 to 64 letters, digits, "_" or "-".').waitFor();
+    await suite.page.getByLabel('Account ID').fill(accountId);
+    await suite.page.getByRole('button', { name: 'Create account' }).click();
 
-    watch.step = 'api-authorization';
-    await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+    suite.watch.step = 'api-authorization';
+    await suite.page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
     for (const title of [
       'Token for testing the v2 APIs',
       'Credentials for using the v2 APIs in your code',
       'API key for v1 APIs',
     ]) {
-      await page.getByRole('heading', { level: 2, name: title }).waitFor();
+      await suite.page.getByRole('heading', { level: 2, name: title }).waitFor();
     }
-    await page.getByText('such as Postman').waitFor();
-    await page.getByText('Do not use it in your code').waitFor();
-    assert.equal(await page.locator('#credentials-password').textContent(), '••••••••••••••••');
-    assert.match((await page.locator('#login-url').textContent()) ?? '', /\/v2\/authenticate\/login$/);
-    await page.getByText("-H 'Authorization: Basic").waitFor();
-    await page.getByText('Not used yet').waitFor();
+    await suite.page.getByText('such as Postman').waitFor();
+    await suite.page.getByText('Do not use it in your code').waitFor();
+    assert.equal(await suite.page.locator('#credentials-password').textContent(), '••••••••••••••••');
+    assert.match((await suite.page.locator('#login-url').textContent()) ?? '', /\/v2\/authenticate\/login$/);
+    await suite.page.getByText("-H 'Authorization: Basic").waitFor();
+    await suite.page.getByText('Not used yet').waitFor();
   });
 
   test('Copy puts the API key on the clipboard, and the copy is audited', async () => {
-    const key = (await page.locator('#api-key-value').textContent()) ?? '';
+    const key = (await suite.page.locator('#api-key-value').textContent()) ?? '';
     assert.match(key, /^orch_key_/);
-    await page.getByRole('button', { name: 'Copy API key' }).click();
-    await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
-    assert.equal(await readClipboard(page), key);
-    const events = await server.server.runtime.services.ctx.store.audit.listAudit({ accountId, limit: 5 });
+    await suite.page.getByRole('button', { name: 'Copy API key' }).click();
+    await suite.page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+    assert.equal(await readClipboard(suite.page), key);
+    const events = await suite.server.server.runtime.services.ctx.store.audit.listAudit({
+      accountId,
+      limit: 5,
+    });
     assert.ok(events.some((e) => e.action === 'api-key.copied' && e.actor === 'admin'));
     assert.equal((await v1(key)).status, 200);
   });
 
   test('Regenerate Key asks first; on confirming, the new key shows and over HTTP the old key gets 401, the new 200', async () => {
-    const oldKey = (await page.locator('#api-key-value').textContent()) ?? '';
-    const open = page.getByRole('button', { name: 'Regenerate Key' });
+    const oldKey = (await suite.page.locator('#api-key-value').textContent()) ?? '';
+    const open = suite.page.getByRole('button', { name: 'Regenerate Key' });
 
     // Keyboard: Enter opens the dialog with Cancel focused; Escape closes it and nothing changes.
     await open.focus();
-    await page.keyboard.press('Enter');
-    const dialog = page.getByRole('dialog', { name: 'Regenerate the API key?' });
+    await suite.page.keyboard.press('Enter');
+    const dialog = suite.page.getByRole('dialog', { name: 'Regenerate the API key?' });
     await dialog.waitFor();
     await dialog.getByText('The current key stops working everywhere at once').waitFor();
     await dialog.getByLabel('Grace period in seconds (optional)').waitFor();
-    assert.equal(await page.locator(':focus').textContent(), 'Cancel');
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Cancel');
     await visited('api-key-regenerate-dialog');
-    await page.keyboard.press('Escape');
+    await suite.page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    assert.equal(await page.locator('#api-key-value').textContent(), oldKey);
+    assert.equal(await suite.page.locator('#api-key-value').textContent(), oldKey);
 
     await open.click();
     await dialog.getByLabel('Grace period in seconds (optional)').fill('abc');
     await dialog.getByText('Enter a whole number of seconds from 0 to 86400.').waitFor();
     await dialog.getByLabel('Grace period in seconds (optional)').fill('');
     await dialog.getByRole('button', { name: 'Regenerate Key' }).click();
-    await page.getByText('The old key has stopped working everywhere.').waitFor();
-    await page.locator('#api-key-value').filter({ hasNotText: oldKey }).waitFor();
-    const newKey = (await page.locator('#api-key-value').textContent()) ?? '';
+    await suite.page.getByText('The old key has stopped working everywhere.').waitFor();
+    await suite.page.locator('#api-key-value').filter({ hasNotText: oldKey }).waitFor();
+    const newKey = (await suite.page.locator('#api-key-value').textContent()) ?? '';
     const [oldAnswer, newAnswer] = await Promise.all([v1(oldKey), v1(newKey)]);
     assert.equal(oldAnswer.status, 401);
     assert.equal(newAnswer.status, 200);
   });
 
   test('Regenerate Key with a grace period: both keys work, and the page says until when the old one does', async () => {
-    const oldKey = (await page.locator('#api-key-value').textContent()) ?? '';
-    await page.getByRole('button', { name: 'Regenerate Key' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Regenerate the API key?' });
+    const oldKey = (await suite.page.locator('#api-key-value').textContent()) ?? '';
+    await suite.page.getByRole('button', { name: 'Regenerate Key' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Regenerate the API key?' });
     await dialog.getByLabel('Grace period in seconds (optional)').fill('600');
     await dialog.getByRole('button', { name: 'Regenerate Key' }).click();
-    await page.getByText('The old key keeps working for 600 seconds, then stops everywhere.').waitFor();
-    await page.getByText(/Still works until/).waitFor();
-    const newKey = (await page.locator('#api-key-value').textContent()) ?? '';
+    await suite.page.getByText('The old key keeps working for 600 seconds, then stops everywhere.').waitFor();
+    await suite.page.getByText(/Still works until/).waitFor();
+    const newKey = (await suite.page.locator('#api-key-value').textContent()) ?? '';
     assert.notEqual(newKey, oldKey);
     assert.deepEqual(
       (await Promise.all([v1(oldKey), v1(newKey)])).map((r) => r.status),
@@ -231,13 +210,13 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('Get a new token: the token for testing works against a v2 API', async () => {
-    await page.getByText('No token for testing has been issued yet').waitFor();
-    await page.getByRole('button', { name: 'Get a new token' }).click();
-    const token = page.locator('#test-token-value');
+    await suite.page.getByText('No token for testing has been issued yet').waitFor();
+    await suite.page.getByRole('button', { name: 'Get a new token' }).click();
+    const token = suite.page.locator('#test-token-value');
     await token.waitFor();
-    await page.getByText(/in 1 day|in 24 hours/).waitFor();
-    await page.getByRole('button', { name: 'Copy token' }).click();
-    const copied = await readClipboard(page);
+    await suite.page.getByText(/in 1 day|in 24 hours/).waitFor();
+    await suite.page.getByRole('button', { name: 'Copy token' }).click();
+    const copied = await readClipboard(suite.page);
     assert.equal(copied, await token.textContent());
     const created = await v2Create(copied, { intent: 'billing', tier: 'gold' });
     assert.equal(created.status, 201, await created.text());
@@ -245,108 +224,108 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('regenerate credentials: the old password and a token issued with it get 401 at once', async () => {
-    const userId = (await page.locator('#credentials-user-id').textContent()) ?? '';
+    const userId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
     await visited('api-authorization');
-    await page.getByRole('button', { name: 'Show password' }).click();
-    await page.getByRole('button', { name: 'Hide password' }).waitFor();
-    const password = (await page.locator('#credentials-password').textContent()) ?? '';
-    await page.getByText(basic(userId, password)).waitFor();
+    await suite.page.getByRole('button', { name: 'Show password' }).click();
+    await suite.page.getByRole('button', { name: 'Hide password' }).waitFor();
+    const password = (await suite.page.locator('#credentials-password').textContent()) ?? '';
+    await suite.page.getByText(basic(userId, password)).waitFor();
     const login = await loginV2(userId, password);
     assert.equal(login.status, 200);
     const { access_token: oldToken } = (await login.json()) as { access_token: string };
     assert.equal((await v2Create(oldToken, { step: 1 })).status, 201);
 
-    await page.getByRole('button', { name: 'Regenerate credentials' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Regenerate the credentials?' });
+    await suite.page.getByRole('button', { name: 'Regenerate credentials' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Regenerate the credentials?' });
     await dialog.getByText('every access token issued with it is revoked').waitFor();
     await dialog.getByRole('button', { name: 'Regenerate credentials' }).click();
-    await page.getByText('New credentials were created.').waitFor();
-    await page.locator('#credentials-user-id').filter({ hasNotText: userId }).waitFor();
+    await suite.page.getByText('New credentials were created.').waitFor();
+    await suite.page.locator('#credentials-user-id').filter({ hasNotText: userId }).waitFor();
     const [oldLogin, oldTokenUse] = await Promise.all([
       loginV2(userId, password),
       v2Create(oldToken, { step: 2 }),
     ]);
     assert.equal(oldLogin.status, 401);
     assert.equal(oldTokenUse.status, 401);
-    const newUserId = (await page.locator('#credentials-user-id').textContent()) ?? '';
-    await page.getByRole('button', { name: 'Copy password' }).click();
-    const newPassword = await readClipboard(page);
+    const newUserId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
+    await suite.page.getByRole('button', { name: 'Copy password' }).click();
+    const newPassword = await readClipboard(suite.page);
     const newLogin = await loginV2(newUserId, newPassword);
     assert.equal(newLogin.status, 200);
     codeToken = ((await newLogin.json()) as { access_token: string }).access_token;
   });
 
   test('policies: custom attributes, the editor with server field errors, a dry run, reorder, enable; the v2 API returns the action', async () => {
-    watch.step = 'policies';
+    suite.watch.step = 'policies';
     assert.equal((await v2Create(codeToken, { intent: 'billing', tier: 'silver' }, 'conv-9')).status, 201);
     await openSection('Policies', 'Policies');
-    await page.getByText('No policies yet.').waitFor();
-    await page.getByRole('button', { name: 'Add an attribute' }).click();
-    await page.locator('#custom-0-name').fill('vipSkill');
-    await page.locator('#custom-0-value').fill('4242');
-    await page.getByRole('button', { name: 'Save custom attributes' }).click();
-    await page.getByText('Custom attributes saved.').waitFor();
+    await suite.page.getByText('No policies yet.').waitFor();
+    await suite.page.getByRole('button', { name: 'Add an attribute' }).click();
+    await suite.page.locator('#custom-0-name').fill('vipSkill');
+    await suite.page.locator('#custom-0-value').fill('4242');
+    await suite.page.getByRole('button', { name: 'Save custom attributes' }).click();
+    await suite.page.getByText('Custom attributes saved.').waitFor();
 
-    await page.getByRole('link', { name: 'New policy' }).click();
-    await page.getByRole('heading', { level: 1, name: 'New policy' }).waitFor();
-    await page.getByLabel('Name', { exact: true }).fill('Billing to the VIP skill');
-    await page.getByLabel('Attribute').fill('intent');
-    await page.getByLabel('Value').fill('billing');
-    await page.getByLabel('Skill ID').fill('{{custom.vipSkill}}');
-    await page.getByRole('button', { name: 'Add an action' }).click();
-    await page.locator('#action-1-type').selectOption('SEND_MESSAGE');
-    await page.locator('#action-1-message').fill('Connecting you about {{bot.intent}}');
-    await page.getByRole('button', { name: 'Create policy' }).click();
+    await suite.page.getByRole('link', { name: 'New policy' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'New policy' }).waitFor();
+    await suite.page.getByLabel('Name', { exact: true }).fill('Billing to the VIP skill');
+    await suite.page.getByLabel('Attribute').fill('intent');
+    await suite.page.getByLabel('Value').fill('billing');
+    await suite.page.getByLabel('Skill ID').fill('{{custom.vipSkill}}');
+    await suite.page.getByRole('button', { name: 'Add an action' }).click();
+    await suite.page.locator('#action-1-type').selectOption('SEND_MESSAGE');
+    await suite.page.locator('#action-1-message').fill('Connecting you about {{bot.intent}}');
+    await suite.page.getByRole('button', { name: 'Create policy' }).click();
     // The server's message shows next to the field it is about, tied to it for screen readers.
-    const attribute = page.locator('#condition-0-attribute');
-    await page
+    const attribute = suite.page.locator('#condition-0-attribute');
+    await suite.page
       .locator('#condition-0-attribute-error')
       .filter({ hasText: 'must be an attribute name' })
       .waitFor();
     assert.equal(await attribute.getAttribute('aria-invalid'), 'true');
     assert.match((await attribute.getAttribute('aria-describedby')) ?? '', /condition-0-attribute-error/);
-    await assertAlert(page, /The policy was not saved/);
+    await assertAlert(suite.page, /The policy was not saved/);
 
     // The summary links to the field; once edited, the server's message about it goes away.
-    await page.getByRole('alert').getByRole('link', { name: 'Condition 1, attribute' }).click();
-    await page.locator('#condition-0-attribute:focus').waitFor();
+    await suite.page.getByRole('alert').getByRole('link', { name: 'Condition 1, attribute' }).click();
+    await suite.page.locator('#condition-0-attribute:focus').waitFor();
     await attribute.fill('bot.intent');
-    await page.locator('#condition-0-attribute-error').waitFor({ state: 'detached' });
-    const dryRun = page.getByRole('region', { name: 'Dry run this policy' });
+    await suite.page.locator('#condition-0-attribute-error').waitFor({ state: 'detached' });
+    const dryRun = suite.page.getByRole('region', { name: 'Dry run this policy' });
     await dryRun.getByLabel('Conversation ID').fill('conv-9');
     await dryRun.getByRole('button', { name: 'Run dry run' }).click();
     await dryRun.getByText('Policy “Billing to the VIP skill” would match.').waitFor();
     await dryRun.getByText('TRANSFER_TO_SKILL (skillId: 4242)').waitFor();
     await dryRun.getByRole('cell', { name: '"billing"' }).waitFor();
     await visited('policy-editor');
-    await page.getByRole('button', { name: 'Create policy' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
+    await suite.page.getByRole('button', { name: 'Create policy' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
 
     // The expression form, and the third action type.
-    await page.getByRole('link', { name: 'New policy' }).click();
-    await page.getByLabel('Name', { exact: true }).fill('Gold customers to an agent');
-    await page.getByLabel('Expression').check();
-    await page
+    await suite.page.getByRole('link', { name: 'New policy' }).click();
+    await suite.page.getByLabel('Name', { exact: true }).fill('Gold customers to an agent');
+    await suite.page.getByLabel('Expression').check();
+    await suite.page
       .locator('#policy-expression')
       .fill("bot.tier == 'gold' and not (conversation.consumerId == 'bot')");
-    await page.locator('#action-0-type').selectOption('TRANSFER_TO_AGENT');
-    await page.getByLabel('Agent user ID').fill('agent-7');
-    await page.getByLabel('Fallback skill ID (optional)').fill('77');
-    await page.getByRole('button', { name: 'Create policy' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
+    await suite.page.locator('#action-0-type').selectOption('TRANSFER_TO_AGENT');
+    await suite.page.getByLabel('Agent user ID').fill('agent-7');
+    await suite.page.getByLabel('Fallback skill ID (optional)').fill('77');
+    await suite.page.getByRole('button', { name: 'Create policy' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
 
-    const names = () => page.locator('.policy-list .policy-name').allTextContents();
-    await page.locator('.policy-list li').nth(1).waitFor();
+    const names = () => suite.page.locator('.policy-list .policy-name').allTextContents();
+    await suite.page.locator('.policy-list li').nth(1).waitFor();
     assert.deepEqual(await names(), ['Billing to the VIP skill', 'Gold customers to an agent']);
-    await page.getByRole('button', { name: 'Move up Gold customers to an agent' }).click();
-    await page.getByText('moved to position 1').waitFor();
+    await suite.page.getByRole('button', { name: 'Move up Gold customers to an agent' }).click();
+    await suite.page.getByText('moved to position 1').waitFor();
     assert.deepEqual(await names(), ['Gold customers to an agent', 'Billing to the VIP skill']);
     // The focus stays with the moved policy (its Move down button, now that it is first).
-    await page.locator('[id^="move-down-"]:focus').waitFor();
-    await page.getByRole('button', { name: 'Enable Billing to the VIP skill' }).click();
-    await page.getByText('Policy “Billing to the VIP skill” is now enabled.').waitFor();
+    await suite.page.locator('[id^="move-down-"]:focus').waitFor();
+    await suite.page.getByRole('button', { name: 'Enable Billing to the VIP skill' }).click();
+    await suite.page.getByText('Policy “Billing to the VIP skill” is now enabled.').waitFor();
 
-    const listRun = page.getByRole('region', { name: 'Dry run', exact: true });
+    const listRun = suite.page.getByRole('region', { name: 'Dry run', exact: true });
     await listRun.getByLabel('Conversation ID').fill('conv-9');
     await listRun.getByRole('button', { name: 'Run dry run' }).click();
     await listRun.getByText('Policy “Billing to the VIP skill” would match.').waitFor();
@@ -358,13 +337,13 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
     // Someone else changes the policies meanwhile: a move on this page, loaded before, is refused (412), and
     // the page says so over the list as it now is.
-    await server.server.runtime.services.policies.create(accountId, {
+    await suite.server.server.runtime.services.policies.create(accountId, {
       name: 'Added elsewhere',
       conditions: [{ attribute: 'conversation.conversationId', operator: 'EQUAL', value: 'never' }],
       actions: [{ type: 'SEND_MESSAGE', payload: { text: 'unused' } }],
     });
-    await page.getByRole('button', { name: 'Move down Gold customers to an agent' }).click();
-    await page
+    await suite.page.getByRole('button', { name: 'Move down Gold customers to an agent' }).click();
+    await suite.page
       .getByRole('alert')
       .getByText('The policies changed since this page loaded; they are shown again as they are now.', {
         exact: false,
@@ -389,47 +368,50 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('policy logs: the evaluation shows, found by its conversation id', async () => {
-    watch.step = 'policy-logs';
+    suite.watch.step = 'policy-logs';
     await openSection('Policy logs', 'Policy logs');
-    await page.getByRole('search').getByLabel('Conversation ID').fill('conv-9');
-    await page.getByRole('search').getByRole('button', { name: 'Search' }).click();
-    const entry = page.getByRole('article').filter({ hasText: 'conversation conv-9' });
+    await suite.page.getByRole('search').getByLabel('Conversation ID').fill('conv-9');
+    await suite.page.getByRole('search').getByRole('button', { name: 'Search' }).click();
+    const entry = suite.page.getByRole('article').filter({ hasText: 'conversation conv-9' });
     await entry.getByRole('rowheader', { name: 'Billing to the VIP skill — matched' }).waitFor();
     await entry
       .getByRole('row', { name: /Gold customers to an agent/ })
       .getByText('DISABLED')
       .waitFor();
     await visited('policy-logs');
-    await page.getByRole('search').getByLabel('Conversation ID').fill('no-such-conversation');
-    await page.getByRole('search').getByRole('button', { name: 'Search' }).click();
-    await page.getByText('No evaluation for conversation no-such-conversation').waitFor();
+    await suite.page.getByRole('search').getByLabel('Conversation ID').fill('no-such-conversation');
+    await suite.page.getByRole('search').getByRole('button', { name: 'Search' }).click();
+    await suite.page.getByText('No evaluation for conversation no-such-conversation').waitFor();
   });
 
   test('context browser: namespaces → sessions → properties with expiry; delete a property, then a session', async () => {
-    watch.step = 'context';
+    suite.watch.step = 'context';
     await openSection('Context', 'Context');
-    await page.getByRole('button', { name: 'Show sessions of bot' }).click();
-    const session = page.getByRole('article', { name: 'Session conv-1' });
+    await suite.page.getByRole('button', { name: 'Show sessions of bot' }).click();
+    const session = suite.page.getByRole('article', { name: 'Session conv-1' });
     await session.getByRole('rowheader', { name: 'intent' }).waitFor();
     await session.getByText('Expires').waitFor();
     await visited('context');
 
     await session.getByRole('button', { name: 'Delete property tier of Session conv-1' }).click();
-    await page
+    await suite.page
       .getByRole('dialog', { name: 'Delete this property?' })
       .getByRole('button', { name: 'Delete' })
       .click();
-    await page.getByText('Property tier of session conv-1 was deleted.').waitFor();
+    await suite.page.getByText('Property tier of session conv-1 was deleted.').waitFor();
     await session.getByRole('rowheader', { name: 'tier' }).waitFor({ state: 'detached' });
 
     await session.getByRole('button', { name: 'Delete session conv-1' }).click();
-    await page
+    await suite.page
       .getByRole('dialog', { name: 'Delete this session?' })
       .getByRole('button', { name: 'Delete' })
       .click();
-    await page.getByText('Session conv-1 was deleted.').waitFor();
+    await suite.page.getByText('Session conv-1 was deleted.').waitFor();
     await session.waitFor({ state: 'detached' });
-    const events = await server.server.runtime.services.ctx.store.audit.listAudit({ accountId, limit: 2 });
+    const events = await suite.server.server.runtime.services.ctx.store.audit.listAudit({
+      accountId,
+      limit: 2,
+    });
     assert.deepEqual(
       events.map((e) => e.action),
       ['context.session-deleted', 'context.property-deleted'],
@@ -437,9 +419,9 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('audit log: who viewed, copied and regenerated which secret, when and from where', async () => {
-    watch.step = 'audit';
+    suite.watch.step = 'audit';
     await openSection('Audit log', 'Audit log');
-    const table = page.getByRole('table');
+    const table = suite.page.getByRole('table');
     for (const action of [
       'regenerated the API key',
       'copied the API key',
@@ -453,17 +435,20 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('operator API tokens: created once, copied, and they open the admin API to automation', async () => {
-    watch.step = 'operator-tokens';
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Operator API tokens' }).waitFor();
-    await page.getByLabel('Name').fill('ci-deploy');
-    await page.getByRole('button', { name: 'Create token' }).click();
-    await page.getByText('it is shown only once').waitFor();
-    await page.getByRole('button', { name: 'Copy token' }).click();
-    const token = await readClipboard(page);
-    assert.equal(token, await page.locator('#operator-token-value').textContent());
+    suite.watch.step = 'operator-tokens';
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'API tokens' })
+      .click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Operator API tokens' }).waitFor();
+    await suite.page.getByLabel('Name').fill('ci-deploy');
+    await suite.page.getByRole('button', { name: 'Create token' }).click();
+    await suite.page.getByText('it is shown only once').waitFor();
+    await suite.page.getByRole('button', { name: 'Copy token' }).click();
+    const token = await readClipboard(suite.page);
+    assert.equal(token, await suite.page.locator('#operator-token-value').textContent());
     // Listed for every operator, with who made it; it expires in 90 days unless told otherwise.
-    const row = page
+    const row = suite.page
       .getByRole('table', { name: 'Operator API tokens, oldest first' })
       .getByRole('row', { name: /ci-deploy/ });
     await row.getByRole('cell', { name: 'admin', exact: true }).waitFor();
@@ -483,16 +468,16 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(Date.parse(made.expiresAt) - Date.parse(made.createdAt), 90 * 86_400_000);
 
     // One made to act as a viewer, for a dashboard: it reads the accounts, never their secrets.
-    const actsAs = page.getByRole('group', { name: 'Acts as' });
+    const actsAs = suite.page.getByRole('group', { name: 'Acts as' });
     assert.equal(await actsAs.getByRole('radio', { name: 'With your role (admin)' }).isChecked(), true);
     await actsAs.getByRole('radio', { name: 'As a viewer: reads, never a secret' }).check();
-    await page.getByLabel('Name').fill('dashboard');
-    await page.getByRole('button', { name: 'Create token' }).click();
-    await page.getByRole('heading', { level: 2, name: 'Token “dashboard”' }).waitFor();
-    await page.getByText('It acts as a viewer').waitFor();
-    const viewerToken = await page.locator('#operator-token-value').textContent();
+    await suite.page.getByLabel('Name').fill('dashboard');
+    await suite.page.getByRole('button', { name: 'Create token' }).click();
+    await suite.page.getByRole('heading', { level: 2, name: 'Token “dashboard”' }).waitFor();
+    await suite.page.getByText('It acts as a viewer').waitFor();
+    const viewerToken = await suite.page.locator('#operator-token-value').textContent();
     assert.ok(viewerToken);
-    const viewerRow = page
+    const viewerRow = suite.page
       .getByRole('table', { name: 'Operator API tokens, oldest first' })
       .getByRole('row', { name: /dashboard/ });
     await viewerRow.getByRole('cell', { name: 'viewer', exact: true }).waitFor();
@@ -519,42 +504,45 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
     // Revoked through the dialog: gone from the list, and refused at once.
     await row.getByRole('button', { name: 'Revoke' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Revoke this token?' });
+    const dialog = suite.page.getByRole('dialog', { name: 'Revoke this token?' });
     await dialog.getByText('stops working at once').waitFor();
     await dialog.getByRole('button', { name: 'Revoke' }).click();
-    await page.getByText('Token “ci-deploy” was revoked').waitFor();
+    await suite.page.getByText('Token “ci-deploy” was revoked').waitFor();
     await row.waitFor({ state: 'detached' });
-    await page.getByText('No tokens yet.').waitFor();
+    await suite.page.getByText('No tokens yet.').waitFor();
     assert.equal((await http('/api/admin/accounts', { headers: bearer })).status, 401);
   });
 
   test('operators: add one with a generated password that signs in, remove them; change your own password and back', async () => {
-    watch.step = 'operators';
+    suite.watch.step = 'operators';
     const signIn = (username: string, password: string) =>
       http('/api/admin/login', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username, password }),
       });
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
-    const table = page.getByRole('table', { name: 'Operators, by username' });
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Operators' })
+      .click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    const table = suite.page.getByRole('table', { name: 'Operators, by username' });
     await table
       .getByRole('row', { name: /^admin\b/ })
       .getByText('you')
       .waitFor();
 
     // A new operator is a viewer unless the admin chooses otherwise.
-    const role = page.getByLabel('Role');
+    const role = suite.page.getByLabel('Role');
     assert.equal(await role.inputValue(), 'viewer');
     assert.deepEqual(await role.locator('option').allTextContents(), ['Viewer', 'Admin']);
-    await page.getByLabel('Username').fill('ops-web');
-    await page.getByRole('button', { name: 'Add operator' }).click();
-    await page.getByText('Operator ops-web was added as a viewer.').waitFor();
-    await page.getByText('it is shown only once').waitFor();
-    await page.getByRole('button', { name: 'Copy password' }).click();
-    const password = await readClipboard(page);
-    assert.equal(password, await page.locator('#operator-password-value').textContent());
+    await suite.page.getByLabel('Username').fill('ops-web');
+    await suite.page.getByRole('button', { name: 'Add operator' }).click();
+    await suite.page.getByText('Operator ops-web was added as a viewer.').waitFor();
+    await suite.page.getByText('it is shown only once').waitFor();
+    await suite.page.getByRole('button', { name: 'Copy password' }).click();
+    const password = await readClipboard(suite.page);
+    assert.equal(password, await suite.page.locator('#operator-password-value').textContent());
     const row = table.getByRole('row', { name: /ops-web/ });
     await row.getByRole('cell', { name: 'Viewer', exact: true }).waitFor();
     const login = await signIn('ops-web', password);
@@ -564,22 +552,22 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await visited('operators');
 
     await row.getByRole('button', { name: 'Remove' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Remove this operator?' });
+    const dialog = suite.page.getByRole('dialog', { name: 'Remove this operator?' });
     await dialog.getByText('their sessions and API tokens stop working at once').waitFor();
     await dialog.getByRole('button', { name: 'Remove' }).click();
-    await page.getByText('Operator ops-web was removed').waitFor();
+    await suite.page.getByText('Operator ops-web was removed').waitFor();
     await row.waitFor({ state: 'detached' });
     assert.deepEqual(await table.locator('tbody th').allTextContents(), ['admin']);
     assert.equal((await http('/api/admin/session', { headers: theirs })).status, 401);
 
     // A wrong current password is said on the form; the session goes on. The right one changes it, and the
     // answer's new cookie and CSRF token keep the page signed in: changing it back is a change too.
-    const form = page.getByRole('region', { name: 'Change your password' });
+    const form = suite.page.getByRole('region', { name: 'Change your password' });
     const change = async (current: string, next: string) => {
       await form.getByLabel('Current password').fill(current);
       await form.getByLabel('New password').fill(next);
       const [answer] = await Promise.all([
-        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/admin/password'),
+        suite.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/admin/password'),
         form.getByRole('button', { name: 'Change password' }).click(),
       ]);
       return answer.status();
@@ -595,33 +583,38 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(await change(changed, SERVER_ADMIN_PASSWORD), 200);
     await form.getByText('Your password was changed.').waitFor();
     assert.equal((await signIn('admin', SERVER_ADMIN_PASSWORD)).status, 200);
-    const cookie = await cookieOf(context);
+    const cookie = await cookieOf(suite.context);
     assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 200);
-    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    await suite.page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
   });
 
   test('a viewer: sees accounts, policies, context and operators but no secret, and is offered no change; made an admin, at once', async () => {
-    watch.step = 'viewer';
+    suite.watch.step = 'viewer';
     const viewerPassword = 'a viewer password for the web test';
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
-    assert.equal(await page.getByLabel('Role').inputValue(), 'viewer');
-    await page.getByLabel('Username').fill('support');
-    await page.getByLabel('Password (optional)').fill(viewerPassword);
-    await page.getByRole('button', { name: 'Add operator' }).click();
-    await page.getByText('Operator support was added as a viewer, with the password you chose.').waitFor();
-    const row = page
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Operators' })
+      .click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Operators' }).waitFor();
+    assert.equal(await suite.page.getByLabel('Role').inputValue(), 'viewer');
+    await suite.page.getByLabel('Username').fill('support');
+    await suite.page.getByLabel('Password (optional)').fill(viewerPassword);
+    await suite.page.getByRole('button', { name: 'Add operator' }).click();
+    await suite.page
+      .getByText('Operator support was added as a viewer, with the password you chose.')
+      .waitFor();
+    const row = suite.page
       .getByRole('table', { name: 'Operators, by username' })
       .getByRole('row', { name: /^support\b/ });
     await row.getByRole('cell', { name: 'Viewer', exact: true }).waitFor();
     // A token each, made here rather than on the page: the audit log's later check counts the one made there.
-    const operators = server.server.runtime.services.operators;
+    const operators = suite.server.server.runtime.services.operators;
     const madeTokens = [
       await operators.createApiToken('admin', 'admin-script', 30),
       await operators.createApiToken('support', 'support-script', 30),
     ];
 
-    const viewerContext = await newContext(browser, server.url);
+    const viewerContext = await newContext(suite.browser, suite.server.url);
     try {
       const viewer = await viewerContext.newPage();
       const viewerWatch = new ConsoleWatch(viewer);
@@ -755,7 +748,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
       // Back as admin: the row's control makes them an admin, and their session says so at once.
       await row.getByRole('button', { name: 'Make admin' }).click();
-      await page.getByText('Operator support is now an admin').waitFor();
+      await suite.page.getByText('Operator support is now an admin').waitFor();
       await row.getByRole('cell', { name: 'Admin', exact: true }).waitFor();
       await row.getByRole('button', { name: 'Make viewer' }).waitFor();
       const cookie = await cookieOf(viewerContext);
@@ -769,12 +762,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('one-time codes: an operator sets them up on the page and signs in with a code; an admin resets them', async () => {
-    watch.step = 'totp';
+    suite.watch.step = 'totp';
     const username = 'ops-codes';
     const password = 'a password for the one-time codes test';
-    const operators = server.server.runtime.services.operators;
+    const operators = suite.server.server.runtime.services.operators;
     await operators.createOperator(username, password, 'viewer');
-    const theirContext = await newContext(browser, server.url);
+    const theirContext = await newContext(suite.browser, suite.server.url);
     try {
       const their = await theirContext.newPage();
       const theirWatch = new ConsoleWatch(their);
@@ -880,10 +873,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }
 
     // An admin removes the codes (a lost phone), behind a confirmation: the password alone signs in again.
-    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    const mainNav = suite.page.getByRole('navigation', { name: 'Main' });
     await mainNav.getByRole('link', { name: 'Accounts' }).click();
     await mainNav.getByRole('link', { name: 'Operators' }).click();
-    const table = page.getByRole('table', { name: 'Operators, by username' });
+    const table = suite.page.getByRole('table', { name: 'Operators, by username' });
     const row = table.getByRole('row', { name: new RegExp(`^${username}\\b`) });
     await row.getByRole('cell', { name: 'On', exact: true }).waitFor();
     await table
@@ -891,10 +884,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .getByRole('cell', { name: 'Off', exact: true })
       .waitFor();
     await row.getByRole('button', { name: 'Reset codes' }).click();
-    const dialog = page.getByRole('dialog', { name: "Reset this operator's one-time codes?" });
+    const dialog = suite.page.getByRole('dialog', { name: "Reset this operator's one-time codes?" });
     await dialog.getByText(`${username} signs in with their password alone`).waitFor();
     await dialog.getByRole('button', { name: 'Reset codes' }).click();
-    await page.getByText(`The one-time codes of ${username} were removed`).waitFor();
+    await suite.page.getByText(`The one-time codes of ${username} were removed`).waitFor();
     await row.getByRole('cell', { name: 'Off', exact: true }).waitFor();
     assert.equal(await row.getByRole('button', { name: 'Reset codes' }).count(), 0);
     const login = await http('/api/admin/login', {
@@ -906,16 +899,16 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
     // The audit log says it in words.
     await mainNav.getByRole('link', { name: 'Audit log' }).click();
-    const log = page.getByRole('table');
+    const log = suite.page.getByRole('table');
     await log.getByText("reset an operator's one-time codes").waitFor();
     await log.getByText('turned on one-time codes').waitFor();
   });
 
   test('recovery codes: one signs in once in place of a code; new ones replace the old; one turns the codes off', async () => {
-    watch.step = 'recovery-codes';
+    suite.watch.step = 'recovery-codes';
     const username = 'ops-recovery';
     const password = 'a password for the recovery codes test';
-    const operators = server.server.runtime.services.operators;
+    const operators = suite.server.server.runtime.services.operators;
     await operators.createOperator(username, password, 'viewer');
     // Codes on without the page (the test above turns them on there): a secret, its first code, ten recovery codes.
     const { secret } = await operators.totp.start(username);
@@ -928,7 +921,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username, password, ...factor }),
       });
-    const theirContext = await newContext(browser, server.url);
+    const theirContext = await newContext(suite.browser, suite.server.url);
     try {
       const their = await theirContext.newPage();
       const theirWatch = new ConsoleWatch(their);
@@ -943,6 +936,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await field.waitFor();
       assert.equal(await field.getAttribute('autocomplete'), 'off');
       assert.equal(await field.getAttribute('inputmode'), null);
+      // The page gives it the focus in an effect, a frame after it appears: wait for that.
+      await their.locator('#sign-in-code:focus').waitFor();
       assert.equal(await their.locator(':focus').getAttribute('id'), 'sign-in-code');
       accessibility['sign-in-recovery-code'] = await accessibilityViolations(their);
       await field.fill(used.toUpperCase());
@@ -1013,27 +1008,27 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }
 
     // The audit log says it in words.
-    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    const mainNav = suite.page.getByRole('navigation', { name: 'Main' });
     await mainNav.getByRole('link', { name: 'Accounts' }).click();
     await mainNav.getByRole('link', { name: 'Audit log' }).click();
-    const log = page.getByRole('table');
+    const log = suite.page.getByRole('table');
     await log.getByText('made new recovery codes').waitFor();
     await log.getByText('signed in with a recovery code').first().waitFor();
   });
 
   test('backups: the schedule, the backups kept with their checksums, and one more on demand', async () => {
-    watch.step = 'backups';
-    const backups = server.server.runtime.services.backups;
+    suite.watch.step = 'backups';
+    const backups = suite.server.server.runtime.services.backups;
     assert.ok(backups);
     // The node wrote its first backup at start (the folder was empty).
     assert.equal((await backups.list()).length, 1);
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backups' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Backups' }).waitFor();
-    await page.getByText(backupDir).waitFor();
-    const table = page.getByRole('table', { name: 'Backups, newest first' });
+    await suite.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backups' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Backups' }).waitFor();
+    await suite.page.getByText(backupDir).waitFor();
+    const table = suite.page.getByRole('table', { name: 'Backups, newest first' });
     assert.equal(await table.locator('tbody tr').count(), 1);
-    await page.getByRole('button', { name: 'Back up now' }).click();
-    await page.getByText(/Backup backup-\S+ written/).waitFor();
+    await suite.page.getByRole('button', { name: 'Back up now' }).click();
+    await suite.page.getByText(/Backup backup-\S+ written/).waitFor();
     await table.locator('tbody tr').nth(1).waitFor();
     const kept = await backups.list();
     assert.equal(kept.length, 2);
@@ -1046,21 +1041,24 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('a session that has ended sends the person to sign in, then back to the page they asked for', async () => {
-    watch.step = 'session-ended';
-    await context.clearCookies();
+    suite.watch.step = 'session-ended';
+    await suite.context.clearCookies();
     // The next call the page makes finds no session (401).
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await page.getByText('Your session has ended. Sign in again.').waitFor();
-    await page.getByLabel('Password').fill(SERVER_ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
-    assert.equal(new URL(page.url()).pathname, '/audit');
-    await page.getByRole('table').getByText('created an operator API token').first().waitFor();
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Audit log' })
+      .click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await suite.page.getByText('Your session has ended. Sign in again.').waitFor();
+    await suite.page.getByLabel('Password').fill(SERVER_ADMIN_PASSWORD);
+    await suite.page.getByRole('button', { name: 'Sign in' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    assert.equal(new URL(suite.page.url()).pathname, '/audit');
+    await suite.page.getByRole('table').getByText('created an operator API token').first().waitFor();
   });
 
   test('a change without the CSRF token is refused (403)', async () => {
-    const cookie = await cookieOf(context);
+    const cookie = await cookieOf(suite.context);
     const refused = await http('/api/admin/accounts', {
       method: 'POST',
       headers: { cookie, 'content-type': 'application/json' },
@@ -1076,9 +1074,9 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('account lifecycle: suspended from its page every credential is refused; resumed they work; deleted with its typed id it is gone', async () => {
-    watch.step = 'account-lifecycle';
+    suite.watch.step = 'account-lifecycle';
     const other = `${accountId}_x`;
-    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    const mainNav = suite.page.getByRole('navigation', { name: 'Main' });
     const v1Other = (key: string) => http(`/v1/account/${other}`, { headers: { 'maven-api-key': key } });
     const v2Other = (token: string) =>
       http('/v2/context/document/create', {
@@ -1087,35 +1085,35 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         body: JSON.stringify({ accountId: other, nameSpace: 'bot', sessionId: 's-1', payload: { step: 1 } }),
       });
     await mainNav.getByRole('link', { name: 'Accounts' }).click();
-    await page.getByLabel('Account ID').fill(other);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
-    const section = page.getByRole('region', { name: 'Account', exact: true });
+    await suite.page.getByLabel('Account ID').fill(other);
+    await suite.page.getByRole('button', { name: 'Create account' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+    const section = suite.page.getByRole('region', { name: 'Account', exact: true });
     await section.getByText('Active.').waitFor();
 
     // The page's secrets: the v1 key, a token from the v2 credentials, the token for testing.
-    const key = (await page.locator('#api-key-value').textContent()) ?? '';
-    const userId = (await page.locator('#credentials-user-id').textContent()) ?? '';
-    await page.getByRole('button', { name: 'Copy password' }).click();
-    const password = await readClipboard(page);
+    const key = (await suite.page.locator('#api-key-value').textContent()) ?? '';
+    const userId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
+    await suite.page.getByRole('button', { name: 'Copy password' }).click();
+    const password = await readClipboard(suite.page);
     const login = await loginV2(userId, password);
     assert.equal(login.status, 200);
     const { access_token: token } = (await login.json()) as { access_token: string };
-    await page.getByRole('button', { name: 'Get a new token' }).click();
-    await page.locator('#test-token-value').waitFor();
-    const testToken = (await page.locator('#test-token-value').textContent()) ?? '';
+    await suite.page.getByRole('button', { name: 'Get a new token' }).click();
+    await suite.page.locator('#test-token-value').waitFor();
+    const testToken = (await suite.page.locator('#test-token-value').textContent()) ?? '';
     const statuses = async () =>
       (await Promise.all([v1Other(key), v2Other(token), v2Other(testToken)])).map((r) => r.status);
     assert.deepEqual(await statuses(), [200, 201, 201]);
 
     // Suspend, behind a confirmation that says what stops and how to undo it.
     await section.getByRole('button', { name: 'Suspend account' }).click();
-    const suspend = page.getByRole('dialog', { name: 'Suspend this account?' });
+    const suspend = suite.page.getByRole('dialog', { name: 'Suspend this account?' });
     await suspend.getByText('stop working at once, on every server node').waitFor();
     await suspend.getByText('Nothing is regenerated').waitFor();
     await visited('account-suspend-dialog');
     await suspend.getByRole('button', { name: 'Suspend account' }).click();
-    const banner = page
+    const banner = suite.page
       .getByRole('status')
       .filter({ hasText: 'every credential of this account is refused' });
     await banner.waitFor();
@@ -1124,8 +1122,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       /^Suspended since .+ — every credential of this account is refused; its data is kept\.$/,
     );
     await section.getByRole('button', { name: 'Resume account' }).waitFor();
-    await page.getByText('no new token can be issued until it is resumed').waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Get a new token' }).count(), 0);
+    await suite.page.getByText('no new token can be issued until it is resumed').waitFor();
+    assert.equal(await suite.page.getByRole('button', { name: 'Get a new token' }).count(), 0);
     assert.deepEqual(await statuses(), [401, 401, 401]);
     assert.notEqual((await loginV2(userId, password)).status, 200);
     await visited('account-suspended');
@@ -1133,13 +1131,15 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // The list says it; so do the account's other pages, to a viewer too, who is offered no control.
     await mainNav.getByRole('link', { name: 'Accounts' }).click();
     const row = (id: string) =>
-      page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: id, exact: true }) });
+      suite.page
+        .getByRole('row')
+        .filter({ has: suite.page.getByRole('rowheader', { name: id, exact: true }) });
     await row(other).getByText('Suspended', { exact: true }).waitFor();
     await row(accountId).getByText('Active', { exact: true }).waitFor();
     await visited('accounts-suspended');
     const viewerPassword = 'a password for the account lifecycle test';
-    await server.server.runtime.services.operators.createOperator('auditor', viewerPassword, 'viewer');
-    const viewerContext = await newContext(browser, server.url);
+    await suite.server.server.runtime.services.operators.createOperator('auditor', viewerPassword, 'viewer');
+    const viewerContext = await newContext(suite.browser, suite.server.url);
     try {
       const viewer = await viewerContext.newPage();
       const viewerWatch = new ConsoleWatch(viewer);
@@ -1174,14 +1174,14 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await section.getByRole('button', { name: 'Resume account' }).click();
     await section.getByText(`Account ${other} is active again`).waitFor();
     await banner.waitFor({ state: 'detached' });
-    await page.getByRole('button', { name: 'Get a new token' }).waitFor();
+    await suite.page.getByRole('button', { name: 'Get a new token' }).waitFor();
     assert.deepEqual(await statuses(), [200, 201, 201]);
 
     // Suspend again, then delete: the dialog takes the typed id before it deletes anything.
     await section.getByRole('button', { name: 'Suspend account' }).click();
     await suspend.getByRole('button', { name: 'Suspend account' }).click();
     await section.getByRole('button', { name: 'Delete account' }).click();
-    const remove = page.getByRole('dialog', { name: 'Delete this account?' });
+    const remove = suite.page.getByRole('dialog', { name: 'Delete this account?' });
     await remove.getByText('cannot be recovered').waitFor();
     await remove.getByText('audit events are kept').waitFor();
     const confirm = remove.getByRole('button', { name: 'Delete account' });
@@ -1193,41 +1193,43 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await visited('account-delete-dialog');
     await typed.fill(other);
     await confirm.click();
-    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
-    await page.getByText(`Account ${other} was deleted`).waitFor();
-    await page.getByRole('rowheader', { name: accountId, exact: true }).waitFor();
-    assert.equal(await page.getByRole('rowheader', { name: other, exact: true }).count(), 0);
-    const cookie = await cookieOf(context);
+    await suite.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    await suite.page.getByText(`Account ${other} was deleted`).waitFor();
+    await suite.page.getByRole('rowheader', { name: accountId, exact: true }).waitFor();
+    assert.equal(await suite.page.getByRole('rowheader', { name: other, exact: true }).count(), 0);
+    const cookie = await cookieOf(suite.context);
     assert.equal((await http(`/api/admin/accounts/${other}`, { headers: { cookie } })).status, 404);
     assert.equal((await v1Other(key)).status, 401);
 
     // Its id is held for a while: the form says from when (the one refusal of this step, 409).
-    await page.getByLabel('Account ID').fill(other);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByText(`Account ${other} was deleted recently; its id can be used again from`).waitFor();
+    await suite.page.getByLabel('Account ID').fill(other);
+    await suite.page.getByRole('button', { name: 'Create account' }).click();
+    await suite.page
+      .getByText(`Account ${other} was deleted recently; its id can be used again from`)
+      .waitFor();
     await mainNav.getByRole('link', { name: 'Audit log' }).click();
-    const log = page.getByRole('table');
+    const log = suite.page.getByRole('table');
     for (const action of ['deleted the account', 'resumed the account', 'suspended the account'])
       await log.getByText(action).first().waitFor();
   });
 
   test('an operator limited to one account sees it alone, manages the operators of it, and no page for every account; given every account, all', async () => {
-    watch.step = 'limited-operator';
+    suite.watch.step = 'limited-operator';
     const mine = accountId.replace(/^le/, 'ta');
     const notMine = accountId.replace(/^le/, 'tb');
     const username = 'tenant-ops';
     const password = 'a password for the limited operator test';
-    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    const mainNav = suite.page.getByRole('navigation', { name: 'Main' });
     for (const id of [mine, notMine]) {
       await mainNav.getByRole('link', { name: 'Accounts' }).click();
-      await page.getByLabel('Account ID').fill(id);
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
+      await suite.page.getByLabel('Account ID').fill(id);
+      await suite.page.getByRole('button', { name: 'Create account' }).click();
+      await suite.page.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
     }
 
     // Added on the operators page as an admin of one account, ticked among those there are.
     await mainNav.getByRole('link', { name: 'Operators' }).click();
-    const add = page.getByRole('region', { name: 'Add an operator' });
+    const add = suite.page.getByRole('region', { name: 'Add an operator' });
     await add.getByLabel('Username').fill(username);
     await add.getByLabel('Password (optional)').fill(password);
     await add.getByLabel('Role').selectOption('admin');
@@ -1241,16 +1243,16 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     );
     await visited('operators-add-limited');
     await add.getByRole('button', { name: 'Add operator' }).click();
-    await page
+    await suite.page
       .getByText(
         `Operator ${username} was added as an admin of account ${mine}, with the password you chose.`,
       )
       .waitFor();
-    const row = page
+    const row = suite.page
       .getByRole('table', { name: 'Operators, by username' })
       .getByRole('row', { name: new RegExp(`^${username}\\b`) });
     await row.getByRole('cell', { name: mine, exact: true }).waitFor();
-    const adminCookie = await cookieOf(context);
+    const adminCookie = await cookieOf(suite.context);
     const listed = (await (
       await http('/api/admin/operators', { headers: { cookie: adminCookie } })
     ).json()) as {
@@ -1259,12 +1261,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }[];
     assert.deepEqual(listed.find((o) => o.username === username)?.accounts, [mine]);
     // An operator of their account and another: not theirs to see.
-    await server.server.runtime.services.operators.createOperator('tenant-both', null, 'viewer', [
+    await suite.server.server.runtime.services.operators.createOperator('tenant-both', null, 'viewer', [
       mine,
       notMine,
     ]);
 
-    const theirContext = await newContext(browser, server.url);
+    const theirContext = await newContext(suite.browser, suite.server.url);
     try {
       const their = await theirContext.newPage();
       const theirWatch = new ConsoleWatch(their);
@@ -1395,7 +1397,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await staffRow.getByRole('cell', { name: mine, exact: true }).waitFor();
 
       // The new one signs in, limited to that account: a viewer, who sees the same operators and changes none.
-      const staffContext = await newContext(browser, server.url);
+      const staffContext = await newContext(suite.browser, suite.server.url);
       try {
         const staffPage = await staffContext.newPage();
         const staffWatch = new ConsoleWatch(staffPage);
@@ -1458,7 +1460,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       // Given the other account as well by an operator of every account, the staff opens its secrets; given their
       // tenant's account alone again, they open its secrets too.
       const giveStaff = async (accounts: string[]) => {
-        const cookie = await cookieOf(context);
+        const cookie = await cookieOf(suite.context);
         const { csrfToken } = (await (await http('/api/admin/session', { headers: { cookie } })).json()) as {
           csrfToken: string;
         };
@@ -1498,7 +1500,9 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await staffEvents.getByText('accounts: accounts of others too').first().waitFor();
       await visited('limited-operator-activity', their);
       await activity.getByRole('button', { name: 'Close' }).click();
-      await activity.waitFor({ state: 'hidden' });
+      // The dialog's title empties at once (so `activity` matches nothing); the native dialog closes, and gives the
+      // focus back to the button that opened it, a frame later: wait for that.
+      await their.locator('dialog[open]').waitFor({ state: 'detached' });
       assert.equal(await their.evaluate('document.activeElement.textContent'), `Activity of ${staff}`);
 
       await staffRow.getByRole('button', { name: `Change accounts of ${staff}` }).click();
@@ -1550,19 +1554,19 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
       // Back as admin: their Activity, what they did in their account and with their people, and their addition.
       await row.getByRole('button', { name: `Activity of ${username}` }).click();
-      const opsActivity = page.getByRole('dialog', { name: `Activity of ${username}` });
+      const opsActivity = suite.page.getByRole('dialog', { name: `Activity of ${username}` });
       const opsEvents = opsActivity.getByRole('table', { name: `Activity of ${username}, newest first` });
       await eventRow(opsEvents, username, 'signed in').waitFor();
       await eventRow(opsEvents, 'admin', 'added an operator').waitFor();
       await eventRow(opsEvents, username, 'removed an operator').waitFor();
       await opsEvents.getByRole('cell', { name: mine, exact: true }).first().waitFor();
       await visited('operators-activity');
-      await page.keyboard.press('Escape');
+      await suite.page.keyboard.press('Escape');
       await opsActivity.waitFor({ state: 'hidden' });
 
       // The row's control opens their accounts as they are; every account, saved, holds at once.
       await row.getByRole('button', { name: `Change accounts of ${username}` }).click();
-      const dialog = page.getByRole('dialog', { name: "Change this operator's accounts" });
+      const dialog = suite.page.getByRole('dialog', { name: "Change this operator's accounts" });
       await dialog.getByText(`${username} acts on account ${mine} only.`).waitFor();
       assert.equal(await dialog.getByRole('radio', { name: 'Only these accounts' }).isChecked(), true);
       const ticked = dialog
@@ -1572,7 +1576,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await visited('operators-change-accounts-dialog');
       await dialog.getByRole('radio', { name: 'Every account' }).check();
       await dialog.getByRole('button', { name: 'Save accounts' }).click();
-      await page.getByText(`Operator ${username} now acts on every account.`).waitFor();
+      await suite.page.getByText(`Operator ${username} now acts on every account.`).waitFor();
       await dialog.waitFor({ state: 'hidden' });
       await row.getByRole('cell', { name: 'Every account', exact: true }).waitFor();
       const changed = (await (await http('/api/admin/session', { headers: theirs })).json()) as {
@@ -1600,7 +1604,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test("an account's own request rate: set on its page, a v1 call over it gets 429; the server's rate back, none", async () => {
-    watch.step = 'request-rate';
+    suite.watch.step = 'request-rate';
     const section = await apiAuthorizationSection('Request rate');
     const now = section.locator('#request-rate-now');
     await now.filter({ hasText: 'No limit — the server sets none.' }).waitFor();
@@ -1621,21 +1625,24 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await visited('request-rate');
 
     // Three v1 calls at once: two pass, the third is held back with Retry-After.
-    const key = (await page.locator('#api-key-value').textContent()) ?? '';
+    const key = (await suite.page.locator('#api-key-value').textContent()) ?? '';
     const held = await Promise.all([v1(key), v1(key), v1(key)]);
     assert.deepEqual(held.map((r) => r.status).sort(), [200, 200, 429]);
     assert.match(held.find((r) => r.status === 429)?.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
 
     // The Accounts list says the account's own rate in its Limits cell.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
-    await accountLimits(page, '2/s (own)').waitFor();
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Accounts' })
+      .click();
+    await accountLimits(suite.page, '2/s (own)').waitFor();
     await apiAuthorizationSection('Request rate');
 
     // The server's rate again (none on this test server): the focus goes back to the section, calls pass.
     await useServers.click();
     await section.getByText("The server's rate holds again for this account").waitFor();
     await now.filter({ hasText: 'No limit — the server sets none.' }).waitFor();
-    assert.equal(await page.locator(':focus').getAttribute('id'), 'request-rate');
+    assert.equal(await suite.page.locator(':focus').getAttribute('id'), 'request-rate');
     assert.equal(await section.getByLabel('Requests a second').inputValue(), '');
     const free = await Promise.all([v1(key), v1(key), v1(key), v1(key)]);
     assert.deepEqual(
@@ -1645,7 +1652,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test("an account's allowed networks: outside them its v1 key gets 403, a bad entry is refused at the field, then any address", async () => {
-    watch.step = 'allowed-networks';
+    suite.watch.step = 'allowed-networks';
     const section = await apiAuthorizationSection('Allowed networks');
     const now = section.locator('#allowed-networks-now');
     const listed = section.getByRole('list', { name: 'Now: Only these addresses and networks:' });
@@ -1662,7 +1669,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .getByText("Saved: the account's credentials are accepted from these networks only")
       .waitFor();
     assert.deepEqual(await listed.getByRole('listitem').allTextContents(), ['10.0.0.0/8']);
-    const key = (await page.locator('#api-key-value').textContent()) ?? '';
+    const key = (await suite.page.locator('#api-key-value').textContent()) ?? '';
     const refused = await v1(key);
     assert.equal(refused.status, 403);
     assert.equal(
@@ -1689,10 +1696,16 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal((await v1(key)).status, 200);
 
     // The Accounts list counts the networks in its Limits cell, the list for screen readers.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Accounts' })
+      .click();
     // (Chromium's accessible name spaces the visually hidden parts: "No limit , 2 networks : …".)
-    await accountLimits(page, /^No limit\s*,\s*2 networks\s*:\s*10\.0\.0\.0\/8, 127\.0\.0\.0\/8$/).waitFor();
-    await accountLimits(page, /networks/)
+    await accountLimits(
+      suite.page,
+      /^No limit\s*,\s*2 networks\s*:\s*10\.0\.0\.0\/8, 127\.0\.0\.0\/8$/,
+    ).waitFor();
+    await accountLimits(suite.page, /networks/)
       .getByTitle('10.0.0.0/8, 127.0.0.0/8')
       .waitFor();
     await apiAuthorizationSection('Allowed networks');
@@ -1701,18 +1714,18 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await acceptAny.click();
     await section.getByText("The account's credentials are accepted from any address again").waitFor();
     await now.filter({ hasText: 'Now: Any address.' }).waitFor();
-    assert.equal(await page.locator(':focus').getAttribute('id'), 'allowed-networks');
+    assert.equal(await suite.page.locator(':focus').getAttribute('id'), 'allowed-networks');
     assert.equal(await field.inputValue(), '');
     assert.equal(await acceptAny.count(), 0);
   });
 
   test('your sessions: a second sign-in is listed and ended from the first; an admin ends every session of another operator', async () => {
-    watch.step = 'sessions';
+    suite.watch.step = 'sessions';
     const username = 'ops-laptop';
     const password = 'a password for the sessions test';
-    await server.server.runtime.services.operators.createOperator(username, password, 'viewer');
-    const otherContext = await newContext(browser, server.url);
-    const theirContext = await newContext(browser, server.url);
+    await suite.server.server.runtime.services.operators.createOperator(username, password, 'viewer');
+    const otherContext = await newContext(suite.browser, suite.server.url);
+    const theirContext = await newContext(suite.browser, suite.server.url);
     try {
       const other = await otherContext.newPage();
       const their = await theirContext.newPage();
@@ -1733,8 +1746,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       // Earlier tests signed the admin in over HTTP too: End every other session ends those and the other
       // browser's, and leaves this one.
       await signInAt(other, 'admin', SERVER_ADMIN_PASSWORD);
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).click();
-      const section = page.getByRole('region', { name: 'Your sessions' });
+      await suite.page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Operators' })
+        .click();
+      const section = suite.page.getByRole('region', { name: 'Your sessions' });
       const rows = section.getByRole('table', { name: 'Your sessions, newest first' }).locator('tbody tr');
       const endOthers = section.getByRole('button', { name: 'End every other session' });
       await endOthers.click();
@@ -1749,7 +1765,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
       // Signed in again there: two sessions, the newest first, with where from and which browser.
       await signInAt(other, 'admin', SERVER_ADMIN_PASSWORD);
-      await page.reload();
+      await suite.page.reload();
       await rows.nth(1).waitFor();
       assert.equal(await rows.count(), 2);
       const [newest, mine] = [rows.nth(0), rows.nth(1)];
@@ -1768,7 +1784,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
       // Another operator's sessions, from their row (not from the admin's own).
       await signInAt(their, username, password);
-      const table = page.getByRole('table', { name: 'Operators, by username' });
+      const table = suite.page.getByRole('table', { name: 'Operators, by username' });
       assert.deepEqual(
         await table
           .getByRole('row', { name: /^admin\b/ })
@@ -1780,11 +1796,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         .getByRole('row', { name: new RegExp(`^${username}\\b`) })
         .getByRole('button', { name: `End sessions of ${username}` })
         .click();
-      const dialog = page.getByRole('dialog', { name: "End this operator's sessions?" });
+      const dialog = suite.page.getByRole('dialog', { name: "End this operator's sessions?" });
       await dialog.getByText('Their API tokens go on working').waitFor();
       await visited('operators-end-sessions-dialog');
       await dialog.getByRole('button', { name: 'End sessions' }).click();
-      await page.getByText(`1 session of ${username} ended: they sign in again to go on.`).waitFor();
+      await suite.page.getByText(`1 session of ${username} ended: they sign in again to go on.`).waitFor();
       await dialog.waitFor({ state: 'hidden' });
       await signedOut(their, theirContext);
     } finally {
@@ -1794,15 +1810,18 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   });
 
   test('sign-out ends the session on the server', async () => {
-    watch.step = 'sign-out';
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
-    await page.getByRole('rowheader', { name: accountId }).waitFor();
+    suite.watch.step = 'sign-out';
+    await suite.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Accounts' })
+      .click();
+    await suite.page.getByRole('rowheader', { name: accountId }).waitFor();
     await visited('accounts');
-    const cookie = await cookieOf(context);
+    const cookie = await cookieOf(suite.context);
     assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 200);
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await page.getByText('You have signed out.').waitFor();
+    await suite.page.getByRole('button', { name: 'Sign out' }).click();
+    await suite.page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await suite.page.getByText('You have signed out.').waitFor();
     assert.equal((await http('/api/admin/session', { headers: { cookie } })).status, 401);
   });
 
@@ -1821,40 +1840,43 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'request-rate': [refusedStatus('400')],
       'allowed-networks': [refusedStatus('400')],
     };
-    assert.deepEqual(watch.unexpected(expected), []);
+    assert.deepEqual(suite.watch.unexpected(expected), []);
     assert.equal(
-      watch.errors.filter((e) => e.step === 'sign-in').length,
+      suite.watch.errors.filter((e) => e.step === 'sign-in').length,
       3,
       'session check, wrong password, 429',
     );
     assert.equal(
-      watch.errors.filter((e) => e.step === 'policies').length,
+      suite.watch.errors.filter((e) => e.step === 'policies').length,
       2,
       'the one invalid save, the one stale move',
     );
     assert.equal(
-      watch.errors.filter((e) => e.step === 'session-ended').length,
+      suite.watch.errors.filter((e) => e.step === 'session-ended').length,
       1,
       'the call that found the session gone',
     );
-    assert.equal(watch.errors.filter((e) => e.step === 'operators').length, 1, 'the wrong current password');
     assert.equal(
-      watch.errors.filter((e) => e.step === 'account-lifecycle').length,
+      suite.watch.errors.filter((e) => e.step === 'operators').length,
+      1,
+      'the wrong current password',
+    );
+    assert.equal(
+      suite.watch.errors.filter((e) => e.step === 'account-lifecycle').length,
       1,
       'the id of the deleted account, taken again too soon',
     );
     assert.equal(
-      watch.errors.filter((e) => e.step === 'request-rate').length,
+      suite.watch.errors.filter((e) => e.step === 'request-rate').length,
       1,
       'the burst of 0 the server refused',
     );
     assert.equal(
-      watch.errors.filter((e) => e.step === 'allowed-networks').length,
+      suite.watch.errors.filter((e) => e.step === 'allowed-networks').length,
       1,
       'the network the server refused',
     );
-    for (const [name, findings] of Object.entries(accessibility)) assert.deepEqual(findings, [], name);
-    assert.deepEqual(Object.keys(accessibility).sort(), [
+    suite.assertAccessible([
       'account-delete-dialog',
       'account-suspend-dialog',
       'account-suspended',
@@ -1901,24 +1923,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 });
 
 describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, () => {
-  let server: Started;
-  let browser: Browser;
-  let context: BrowserContext;
-  before(async () => {
-    await ensureWebBuild();
-    browser = await launchChromium();
-    server = await startTestServer({ LOG_LEVEL: 'warn', OPERATOR_TOTP: 'required' });
-    context = await newContext(browser, server.url);
-  });
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = browserSuite({ env: { OPERATOR_TOTP: 'required' } });
 
   test('an operator without codes is taken to their setup, and to the app once they are on', async () => {
-    const page = await context.newPage();
-    const watch = new ConsoleWatch(page);
+    const { page, watch } = suite;
     watch.step = 'totp-required';
     await page.goto('/accounts');
     await submitSignIn(page, 'admin', SERVER_ADMIN_PASSWORD);
@@ -1958,7 +1966,6 @@ describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, ()
       }),
       [],
     );
-    await page.close();
   });
 });
 
@@ -1981,8 +1988,6 @@ function eventRow(table: Locator, actor: string, what: string): Locator {
 async function cookieOf(context: BrowserContext): Promise<string> {
   return (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
 }
-
-/** The browser's console line for a refused request whose status matches `status`. */
 
 /** The ten recovery codes a section shows, each new and well-formed. */
 async function shownRecoveryCodes(section: Locator): Promise<string[]> {
