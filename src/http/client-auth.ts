@@ -1,9 +1,12 @@
 import type { FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
 import { Type } from 'typebox';
 import { type PresentedClient, parseBasicAuthorization } from '../core/auth/basic.js';
 import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
+import { CLIENT_ASSERTION_TYPE } from '../services/client-keys.js';
+import type { PresentedAssertion } from '../services/clients.js';
 import type { AuthServices } from '../services/services.js';
 import { accountLimits } from './auth.js';
 
@@ -39,7 +42,7 @@ export function authenticateClient(
   services: AuthServices,
   basicFormDecode = true,
 ): ClientRecord | Promise<ClientRecord> {
-  const presented = presentedClient(request, params, basicFormDecode);
+  const presented = presentedClient(request, params, basicFormDecode, services.ctx.settings.issuer);
   return then(services.clientGuard.check(presented.clientId, request.ip), () =>
     then(services.clients.authenticate(presented), (result) => {
       if (result.ok) {
@@ -54,18 +57,49 @@ export function authenticateClient(
       // The right id and secret: no failure to count, and the caller may know why it is refused.
       if (result.suspended) throw new OAuthError('unauthorized_client', 'the account is suspended');
       return services.clientGuard.failed(presented.clientId, request.ip).then(() => {
-        throw invalidClient();
+        throw invalidClient(result.reason);
       });
     }),
   );
 }
 
+/**
+ * The client's credentials as the request presents them: HTTP Basic (`client_secret_basic`), `client_id` and
+ * `client_secret` in the body (`client_secret_post`), or a signed JWT in `client_assertion` (`private_key_jwt`, RFC
+ * 7523 §2.2), whose `aud` may be the issuer, the token endpoint or the endpoint called. Only one.
+ */
 function presentedClient(
   request: FastifyRequest,
   params: Record<string, string>,
   formDecode: boolean,
-): PresentedClient {
+  issuer: string,
+): PresentedClient | PresentedAssertion {
   const header = request.headers.authorization;
+  if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
+    if (header !== undefined || params.client_secret !== undefined)
+      throw new OAuthError('invalid_request', 'use one client authentication method, not two');
+    if (params.client_assertion_type !== CLIENT_ASSERTION_TYPE)
+      throw new OAuthError('invalid_request', `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+    const assertion = params.client_assertion;
+    if (!assertion || assertion.length > 16_384)
+      throw invalidClient('client_assertion is missing or too long');
+    let subject: unknown;
+    try {
+      subject = decodeJwt(assertion).sub;
+    } catch {
+      throw invalidClient('client_assertion is not a signed JWT');
+    }
+    if (typeof subject !== 'string' || subject === '')
+      throw invalidClient('the assertion names no client (sub)');
+    if (params.client_id !== undefined && params.client_id !== subject)
+      throw invalidClient("client_id is not the assertion's sub");
+    const called = `${issuer}${request.routeOptions.url ?? ''}`;
+    return {
+      clientId: subject,
+      assertion,
+      audiences: [...new Set([issuer, `${issuer}/oauth/token`, called])],
+    };
+  }
   const inBody = params.client_id !== undefined || params.client_secret !== undefined;
   if (header !== undefined && inBody) {
     throw new OAuthError('invalid_request', 'use one client authentication method, not two');

@@ -15,6 +15,7 @@ import { RequestDurations } from './request-durations.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminBackupRoutes } from './routes/admin-backups.js';
+import { adminClientKeyRoutes } from './routes/admin-client-keys.js';
 import { adminContextRoutes } from './routes/admin-context.js';
 import { adminOperatorRoutes } from './routes/admin-operators.js';
 import { adminPasskeyRoutes } from './routes/admin-passkeys.js';
@@ -59,6 +60,7 @@ const ROUTE_MODULES: RouteModule[] = [
   nextActionRoutes,
   policyRoutes,
   adminPolicyRoutes,
+  adminClientKeyRoutes,
   adminBackupRoutes,
   adminOperatorRoutes,
   adminTotpRoutes,

@@ -7,7 +7,8 @@ export type InvalidationTopic =
   | 'policies'
   | 'context-ttl'
   | 'operator'
-  | 'account-limits';
+  | 'account-limits'
+  | 'client-keys';
 
 export type BusEvent =
   | { type: 'invalidate'; topic: InvalidationTopic; key: string }

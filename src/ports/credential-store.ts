@@ -21,6 +21,20 @@ export interface ClientRecord {
   createdAt: number;
 }
 
+/**
+ * A public key an account's client signs its assertions with (RFC 7523 client authentication, `private_key_jwt`):
+ * the JWK as JSON text, public members only.
+ */
+export interface ClientKeyRecord {
+  accountId: string;
+  /** The key's id: the JWK's `kid`, or else its RFC 7638 thumbprint. */
+  kid: string;
+  /** The signature algorithm it verifies: RS256, PS256, ES256 or EdDSA. */
+  alg: string;
+  publicJwk: string;
+  createdAt: number;
+}
+
 export interface CredentialStore {
   /**
    * Makes `next` the account's current key. Every older key of the account is deleted when `graceUntil`
@@ -39,6 +53,12 @@ export interface CredentialStore {
   replaceClient(next: Omit<ClientRecord, 'version'>): Promise<number>;
   findClientById(clientId: string): Promise<ClientRecord | null>;
   findClientByAccount(accountId: string): Promise<ClientRecord | null>;
-  /** Deletes the account's API keys (grace-period ones too) and its client, in one transaction. */
+  /** Deletes the account's API keys (grace-period ones too), its client and its client keys, in one transaction. */
   deleteAccountCredentials(accountId: string): Promise<void>;
+  /** The account's client keys, oldest first. */
+  listClientKeys(accountId: string): Promise<ClientKeyRecord[]>;
+  /** Adds a client key; false when the account has one of that `kid` already. */
+  addClientKey(key: ClientKeyRecord): Promise<boolean>;
+  /** Deletes one client key; false when there was none. */
+  deleteClientKey(accountId: string, kid: string): Promise<boolean>;
 }

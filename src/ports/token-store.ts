@@ -15,6 +15,11 @@ export interface TokenStore {
   getTestToken(accountId: string): Promise<TestTokenRecord | null>;
   /** Deletes the account's test token, if any (its revocations stay until they expire). */
   deleteTestToken(accountId: string): Promise<void>;
-  /** Deletes revocations and test tokens whose token has expired before `now`; returns how many. */
+  /**
+   * Records that a client used the assertion `jti` (RFC 7523 §3: an assertion is used once), kept until it expires;
+   * false when that client used it already — the same answer on every node, whichever asks first.
+   */
+  useClientAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
+  /** Deletes revocations, test tokens and used assertions that expired before `now`; returns how many. */
   purgeExpiredTokens(now: number): Promise<number>;
 }

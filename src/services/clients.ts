@@ -11,6 +11,7 @@ import { BoundedMap } from '../core/bounded-map.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
+import { AssertionRefused, type ClientKeyService } from './client-keys.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 
@@ -20,8 +21,19 @@ const DUMMY_HASH = hashSecret('orch_secret_dummy-value-never-issued');
 
 export type ClientAuthentication =
   | { ok: true; client: ClientRecord }
-  /** `suspended`: the id and secret are right, but the account is suspended. */
-  | { ok: false; suspended?: true };
+  /**
+   * `suspended`: the id and secret (or assertion) are right, but the account is suspended. `reason`: why a signed
+   * assertion was refused (it holds no secret; a secret refused has none, so unknown id and wrong secret look alike).
+   */
+  | { ok: false; suspended?: true; reason?: string };
+
+/** A client that signs in with a JWT signed by its own key (RFC 7523), to the server known by `audiences`. */
+export interface PresentedAssertion {
+  /** The assertion's `sub`, read before it is verified: the client it says it is. */
+  clientId: string;
+  assertion: string;
+  audiences: string[];
+}
 
 /**
  * An account's credentials version as tokens are checked against it: null when it has no client (or is
@@ -35,7 +47,11 @@ export class ClientService {
   readonly #versionByAccount = new BoundedMap<string, CredentialsVersion>(50_000, CACHE_MAX_AGE_MS);
   #generation = 0;
 
-  constructor(private readonly ctx: ServiceContext) {
+  constructor(
+    private readonly ctx: ServiceContext,
+    /** The accounts' keys for signed client assertions. */
+    readonly keys: ClientKeyService,
+  ) {
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset' || event.topic === 'client') {
@@ -50,7 +66,10 @@ export class ClientService {
    * Checks an id and secret; unknown id and wrong secret take the same path and the same time. Answers at
    * once for a client this node has cached.
    */
-  authenticate(presented: PresentedClient): ClientAuthentication | Promise<ClientAuthentication> {
+  authenticate(
+    presented: PresentedClient | PresentedAssertion,
+  ): ClientAuthentication | Promise<ClientAuthentication> {
+    if ('assertion' in presented) return this.#authenticateAssertion(presented);
     const client = presented.clientId.length <= 128 ? this.#find(presented.clientId) : null;
     return then(client, (found): ClientAuthentication | Promise<ClientAuthentication> => {
       const expected = found?.secretHash ?? DUMMY_HASH;
@@ -60,6 +79,20 @@ export class ClientService {
         version === 'suspended' ? { ok: false, suspended: true } : { ok: true, client: found },
       );
     });
+  }
+
+  async #authenticateAssertion(presented: PresentedAssertion): Promise<ClientAuthentication> {
+    const found = presented.clientId.length <= 128 ? await this.#find(presented.clientId) : null;
+    // An unknown client is said as a key that does not verify: the answer tells no one which ids exist.
+    if (!found) return { ok: false, reason: 'no key of this client verifies the assertion' };
+    try {
+      await this.keys.verify(found.accountId, found.clientId, presented.assertion, presented.audiences);
+    } catch (error) {
+      if (!(error instanceof AssertionRefused)) throw error;
+      return { ok: false, reason: error.message };
+    }
+    const version = await this.currentVersion(found.accountId);
+    return version === 'suspended' ? { ok: false, suspended: true } : { ok: true, client: found };
   }
 
   /** The account's current credentials version (see CredentialsVersion); synchronous when known. */

@@ -2,6 +2,7 @@ import { AccountLimits } from './account-limits.js';
 import { AccountService } from './accounts.js';
 import { ApiKeyService } from './api-keys.js';
 import { BackupService } from './backups.js';
+import { ClientKeyService } from './client-keys.js';
 import { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { ContextService } from './context-service.js';
@@ -61,7 +62,7 @@ export function createAppServices(ctx: ServiceContext): AppServices {
 
 export function createAuthServices(ctx: ServiceContext): AuthServices {
   const apiKeys = new ApiKeyService(ctx);
-  const clients = new ClientService(ctx);
+  const clients = new ClientService(ctx, new ClientKeyService(ctx));
   const keyring = new SigningKeyring(ctx);
   return {
     ctx,

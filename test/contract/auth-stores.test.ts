@@ -232,6 +232,45 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal((await store.tokens.getTestToken('tok'))?.jti, 'b');
   });
 
+  it("keeps an account's client keys, one per kid; deletes them with the account's credentials", async () => {
+    const key = (accountId: string, kid: string, createdAt: number) => ({
+      accountId,
+      kid,
+      alg: 'ES256',
+      publicJwk: `{"kid":"${kid}"}`,
+      createdAt,
+    });
+    assert.equal(await store.credentials.addClientKey(key('ck-a', 'k2', 2)), true);
+    assert.equal(await store.credentials.addClientKey(key('ck-a', 'k1', 1)), true);
+    assert.equal(await store.credentials.addClientKey(key('ck-a', 'k1', 3)), false, 'one per kid');
+    assert.equal(await store.credentials.addClientKey(key('ck-b', 'k1', 1)), true, 'another account’s k1');
+    assert.deepEqual(await store.credentials.listClientKeys('ck-a'), [
+      key('ck-a', 'k1', 1),
+      key('ck-a', 'k2', 2),
+    ]);
+    assert.equal(await store.credentials.deleteClientKey('ck-a', 'k2'), true);
+    assert.equal(await store.credentials.deleteClientKey('ck-a', 'k2'), false);
+    await store.credentials.deleteAccountCredentials('ck-a');
+    assert.deepEqual(await store.credentials.listClientKeys('ck-a'), []);
+    assert.equal((await store.credentials.listClientKeys('ck-b')).length, 1);
+  });
+
+  it('remembers a used client assertion once, for every caller at once, until it expires', async () => {
+    const raced = await Promise.all(
+      [1, 2, 3].map(() => store.tokens.useClientAssertion('client-a', 'jti-1', 5_000)),
+    );
+    assert.deepEqual(raced.filter(Boolean).length, 1, 'used once');
+    assert.equal(await store.tokens.useClientAssertion('client-b', 'jti-1', 5_000), true, 'per client');
+    assert.equal(await store.tokens.useClientAssertion('client-a', 'jti-2', 9_000), true);
+    assert.ok((await store.tokens.purgeExpiredTokens(6_000)) >= 2);
+    assert.equal(
+      await store.tokens.useClientAssertion('client-a', 'jti-1', 5_000),
+      true,
+      'forgotten once expired',
+    );
+    assert.equal(await store.tokens.useClientAssertion('client-a', 'jti-2', 9_000), false, 'kept until then');
+  });
+
   it('keeps signing keys, retires once and deletes after their removal time', async () => {
     const k = (kid: string, at: number) => ({
       kid,

@@ -352,6 +352,7 @@ describe('metadata and JWKS', () => {
     assert.deepEqual(body.token_endpoint_auth_methods_supported, [
       'client_secret_basic',
       'client_secret_post',
+      'private_key_jwt',
     ]);
   });
 

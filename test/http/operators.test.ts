@@ -407,6 +407,8 @@ const VIEWER_ROUTES = new Set([
   'GET /api/admin/accounts/{accountId}/custom-attributes',
   'POST /api/admin/accounts/{accountId}/policies/dry-run',
   'GET /api/admin/accounts/{accountId}/policy-logs',
+  // Public keys: no secret in them.
+  'GET /api/admin/accounts/{accountId}/client-keys',
 ]);
 
 describe('operator roles', () => {

@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { startTestServer } from '../helpers/server.js';
 
 /**
  * An independently written OAuth 2.0 client library discovers the server from its RFC 8414 metadata,
- * gets tokens with both client authentication methods, introspects and revokes them; jose validates
- * the token against the published JWKS as an RFC 9068 access token.
+ * gets tokens with each client authentication method (a secret in the header or the body, a JWT signed with the
+ * account's own key: RFC 7523), introspects and revokes them; jose validates the token against the published JWKS as
+ * an RFC 9068 access token.
  */
 describe('interoperability with oauth4webapi and jose', () => {
   let node: Awaited<ReturnType<typeof startTestServer>>;
   let as: oauth.AuthorizationServer;
   let client: oauth.Client;
   let secret: string;
+  /** The private half of the key registered for the account's signed assertions. */
+  let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   const insecure = { [oauth.allowInsecureRequests]: true };
 
   before(async () => {
@@ -24,6 +27,9 @@ describe('interoperability with oauth4webapi and jose', () => {
     assert.ok(credentials);
     client = { client_id: credentials.userId };
     secret = credentials.password;
+    const pair = await generateKeyPair('ES256');
+    signingKey = pair.privateKey;
+    await services.clients.keys.add('le12345678', { ...(await exportJWK(pair.publicKey)), kid: 'interop' });
     const issuer = new URL(node.url);
     as = await oauth.processDiscoveryResponse(
       issuer,
@@ -35,6 +41,7 @@ describe('interoperability with oauth4webapi and jose', () => {
   for (const [name, auth] of [
     ['client_secret_basic', () => oauth.ClientSecretBasic(secret)],
     ['client_secret_post', () => oauth.ClientSecretPost(secret)],
+    ['private_key_jwt', () => oauth.PrivateKeyJwt({ key: signingKey, kid: 'interop' })],
   ] as const) {
     test(`client credentials grant with ${name}, introspection, revocation`, async () => {
       const response = await oauth.clientCredentialsGrantRequest(

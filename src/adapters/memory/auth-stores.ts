@@ -6,7 +6,12 @@ import type {
   AccountStore,
 } from '../../ports/account-store.js';
 import type { AuditEvent, AuditFilter, AuditStore } from '../../ports/audit-store.js';
-import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
+import type {
+  ApiKeyRecord,
+  ClientKeyRecord,
+  ClientRecord,
+  CredentialStore,
+} from '../../ports/credential-store.js';
 import type {
   OperatorChange,
   OperatorListing,
@@ -108,6 +113,8 @@ export class MemoryAccountStore implements AccountStore {
 export class MemoryCredentialStore implements CredentialStore {
   readonly #keys = new Map<string, ApiKeyRecord>();
   readonly #clients = new Map<string, ClientRecord>();
+  /** By account, then kid. */
+  readonly #clientKeys = new Map<string, Map<string, ClientKeyRecord>>();
 
   async replaceApiKey(
     next: Pick<ApiKeyRecord, 'accountId' | 'keyHash' | 'keyCipher' | 'createdAt'>,
@@ -157,6 +164,25 @@ export class MemoryCredentialStore implements CredentialStore {
   async deleteAccountCredentials(accountId: string): Promise<void> {
     for (const [hash, key] of this.#keys) if (key.accountId === accountId) this.#keys.delete(hash);
     for (const [id, client] of this.#clients) if (client.accountId === accountId) this.#clients.delete(id);
+    this.#clientKeys.delete(accountId);
+  }
+
+  async listClientKeys(accountId: string): Promise<ClientKeyRecord[]> {
+    return [...(this.#clientKeys.get(accountId)?.values() ?? [])]
+      .map(copy)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0));
+  }
+
+  async addClientKey(key: ClientKeyRecord): Promise<boolean> {
+    const keys = this.#clientKeys.get(key.accountId) ?? new Map<string, ClientKeyRecord>();
+    if (keys.has(key.kid)) return false;
+    keys.set(key.kid, copy(key));
+    this.#clientKeys.set(key.accountId, keys);
+    return true;
+  }
+
+  async deleteClientKey(accountId: string, kid: string): Promise<boolean> {
+    return this.#clientKeys.get(accountId)?.delete(kid) ?? false;
   }
 
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
@@ -188,6 +214,8 @@ export class MemoryCredentialStore implements CredentialStore {
 export class MemoryTokenStore implements TokenStore {
   readonly #revoked = new Map<string, { accountId: string; expiresAt: number }>();
   readonly #testTokens = new Map<string, TestTokenRecord>();
+  /** Used client assertions: `[clientId, jti]` as JSON → when they expire. */
+  readonly #assertions = new Map<string, number>();
 
   async revokeToken(jti: string, accountId: string, expiresAt: number): Promise<void> {
     this.#revoked.set(jti, { accountId, expiresAt });
@@ -212,8 +240,21 @@ export class MemoryTokenStore implements TokenStore {
     return found ? copy(found) : null;
   }
 
+  async useClientAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
+    const key = JSON.stringify([clientId, jti]);
+    if (this.#assertions.has(key)) return false;
+    this.#assertions.set(key, expiresAt);
+    return true;
+  }
+
   async purgeExpiredTokens(now: number): Promise<number> {
     let purged = 0;
+    for (const [key, expiresAt] of this.#assertions) {
+      if (expiresAt < now) {
+        this.#assertions.delete(key);
+        purged++;
+      }
+    }
     for (const [jti, entry] of this.#revoked) {
       if (entry.expiresAt < now) {
         this.#revoked.delete(jti);

@@ -201,4 +201,25 @@ export const authMigrations: PostgresMigration[] = [
       UPDATE operator_sessions SET last_seen_at = created_at;
     `,
   },
+  {
+    // Accounts' public keys for signed client assertions (RFC 7523, private_key_jwt), and the assertions used.
+    id: 'auth-018',
+    sql: `
+      CREATE TABLE client_keys (
+        account_id TEXT NOT NULL,
+        kid TEXT NOT NULL,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (account_id, kid)
+      );
+      CREATE TABLE client_assertions (
+        client_id TEXT NOT NULL,
+        jti TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (client_id, jti)
+      );
+      CREATE INDEX client_assertions_expires_at ON client_assertions(expires_at);
+    `,
+  },
 ];

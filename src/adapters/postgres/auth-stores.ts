@@ -6,7 +6,12 @@ import type {
   AccountStore,
 } from '../../ports/account-store.js';
 import type { AuditEvent, AuditFilter, AuditStore } from '../../ports/audit-store.js';
-import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
+import type {
+  ApiKeyRecord,
+  ClientKeyRecord,
+  ClientRecord,
+  CredentialStore,
+} from '../../ports/credential-store.js';
 import type {
   OperatorChange,
   OperatorListing,
@@ -26,6 +31,7 @@ import {
   apiKeyFromRow,
   auditEventFromRow,
   clientFromRow,
+  clientKeyFromRow,
   num,
   operatorFromRow,
   operatorListingFromRow,
@@ -187,10 +193,35 @@ export class PostgresCredentialStore implements CredentialStore {
   async deleteAccountCredentials(accountId: string): Promise<void> {
     // One statement, so one transaction: the keys and the client go together.
     await this.pool.query(
-      `WITH keys AS (DELETE FROM api_keys WHERE account_id = $1)
+      `WITH keys AS (DELETE FROM api_keys WHERE account_id = $1),
+            client_keys AS (DELETE FROM client_keys WHERE account_id = $1)
        DELETE FROM clients WHERE account_id = $1`,
       [accountId],
     );
+  }
+
+  async listClientKeys(accountId: string): Promise<ClientKeyRecord[]> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM client_keys WHERE account_id = $1 ORDER BY created_at, kid',
+      [accountId],
+    );
+    return rows.map(clientKeyFromRow);
+  }
+
+  async addClientKey(key: ClientKeyRecord): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'INSERT INTO client_keys (account_id, kid, alg, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+      [key.accountId, key.kid, key.alg, key.publicJwk, key.createdAt],
+    );
+    return rowCount === 1;
+  }
+
+  async deleteClientKey(accountId: string, kid: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('DELETE FROM client_keys WHERE account_id = $1 AND kid = $2', [
+      accountId,
+      kid,
+    ]);
+    return rowCount === 1;
   }
 
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
@@ -242,11 +273,20 @@ export class PostgresTokenStore implements TokenStore {
     return rows[0] ? testTokenFromRow(rows[0]) : null;
   }
 
+  async useClientAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [clientId, jti, expiresAt],
+    );
+    return rowCount === 1;
+  }
+
   async purgeExpiredTokens(now: number): Promise<number> {
     const { rows } = await this.pool.query<Row>(
       `WITH r AS (DELETE FROM revoked_tokens WHERE expires_at < $1 RETURNING 1),
-            t AS (DELETE FROM test_tokens WHERE expires_at < $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM t) AS purged`,
+            t AS (DELETE FROM test_tokens WHERE expires_at < $1 RETURNING 1),
+            a AS (DELETE FROM client_assertions WHERE expires_at < $1 RETURNING 1)
+       SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM t) + (SELECT count(*) FROM a) AS purged`,
       [now],
     );
     return num(rows[0]?.purged);

@@ -80,6 +80,16 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
     order: 'id',
   },
   {
+    name: 'client_keys',
+    columns: ['account_id', 'kid', 'alg', 'public_jwk', 'created_at'],
+    order: 'account_id, kid',
+  },
+  {
+    name: 'client_assertions',
+    columns: ['client_id', 'jti', 'expires_at'],
+    order: 'client_id, jti',
+  },
+  {
     name: 'operator_sessions',
     columns: [
       'id_hash',

@@ -1,6 +1,6 @@
 import type { AccountRateLimit, AccountRecord, AccountStatus } from '../../ports/account-store.js';
 import type { AuditEvent } from '../../ports/audit-store.js';
-import type { ApiKeyRecord, ClientRecord } from '../../ports/credential-store.js';
+import type { ApiKeyRecord, ClientKeyRecord, ClientRecord } from '../../ports/credential-store.js';
 import type {
   OperatorListing,
   OperatorPasskeyRecord,
@@ -172,4 +172,12 @@ export const auditEventFromRow = (row: Row): AuditEvent => ({
   action: String(row.action),
   address: strOrNull(row.address),
   detail: (typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail) as AuditEvent['detail'],
+});
+
+export const clientKeyFromRow = (row: Row): ClientKeyRecord => ({
+  accountId: String(row.account_id),
+  kid: String(row.kid),
+  alg: String(row.alg),
+  publicJwk: String(row.public_jwk),
+  createdAt: num(row.created_at),
 });

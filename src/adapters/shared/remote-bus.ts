@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { BusEvent, InvalidationTopic } from '../../ports/bus.js';
 
-const TOPICS: ReadonlySet<string> = new Set<InvalidationTopic>([
-  'api-key',
-  'client',
-  'token-revoked',
-  'signing-keys',
-  'policies',
-  'context-ttl',
-  'operator',
-  'account-limits',
-]);
+/** Every topic, as a record so that the compiler fails here when a topic is added to the port and not to this list. */
+const TOPIC_LIST: Record<InvalidationTopic, true> = {
+  'api-key': true,
+  client: true,
+  'token-revoked': true,
+  'signing-keys': true,
+  policies: true,
+  'context-ttl': true,
+  operator: true,
+  'account-limits': true,
+  'client-keys': true,
+};
+const TOPICS: ReadonlySet<string> = new Set(Object.keys(TOPIC_LIST));
 
 /**
  * What the Redis and PostgreSQL buses share: the listeners, the wire format, and the health state.

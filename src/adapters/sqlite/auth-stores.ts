@@ -6,7 +6,12 @@ import type {
   AccountStore,
 } from '../../ports/account-store.js';
 import type { AuditEvent, AuditFilter, AuditStore } from '../../ports/audit-store.js';
-import type { ApiKeyRecord, ClientRecord, CredentialStore } from '../../ports/credential-store.js';
+import type {
+  ApiKeyRecord,
+  ClientKeyRecord,
+  ClientRecord,
+  CredentialStore,
+} from '../../ports/credential-store.js';
 import type {
   OperatorChange,
   OperatorListing,
@@ -26,6 +31,7 @@ import {
   apiKeyFromRow,
   auditEventFromRow,
   clientFromRow,
+  clientKeyFromRow,
   num,
   operatorFromRow,
   operatorListingFromRow,
@@ -178,7 +184,33 @@ export class SqliteCredentialStore implements CredentialStore {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM api_keys WHERE account_id = ?').run(accountId);
       this.db.prepare('DELETE FROM clients WHERE account_id = ?').run(accountId);
+      this.db.prepare('DELETE FROM client_keys WHERE account_id = ?').run(accountId);
     })();
+  }
+
+  async listClientKeys(accountId: string): Promise<ClientKeyRecord[]> {
+    return (
+      this.db
+        .prepare('SELECT * FROM client_keys WHERE account_id = ? ORDER BY created_at, kid')
+        .all(accountId) as Row[]
+    ).map(clientKeyFromRow);
+  }
+
+  async addClientKey(key: ClientKeyRecord): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          'INSERT INTO client_keys (account_id, kid, alg, public_jwk, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        )
+        .run(key.accountId, key.kid, key.alg, key.publicJwk, key.createdAt).changes === 1
+    );
+  }
+
+  async deleteClientKey(accountId: string, kid: string): Promise<boolean> {
+    return (
+      this.db.prepare('DELETE FROM client_keys WHERE account_id = ? AND kid = ?').run(accountId, kid)
+        .changes === 1
+    );
   }
 
   async findClientByAccount(accountId: string): Promise<ClientRecord | null> {
@@ -231,11 +263,22 @@ export class SqliteTokenStore implements TokenStore {
     return row ? testTokenFromRow(row) : null;
   }
 
+  async useClientAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          'INSERT INTO client_assertions (client_id, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        )
+        .run(clientId, jti, expiresAt).changes === 1
+    );
+  }
+
   async purgeExpiredTokens(now: number): Promise<number> {
     return this.db.transaction(
       () =>
         this.db.prepare('DELETE FROM revoked_tokens WHERE expires_at < ?').run(now).changes +
-        this.db.prepare('DELETE FROM test_tokens WHERE expires_at < ?').run(now).changes,
+        this.db.prepare('DELETE FROM test_tokens WHERE expires_at < ?').run(now).changes +
+        this.db.prepare('DELETE FROM client_assertions WHERE expires_at < ?').run(now).changes,
     )();
   }
 }

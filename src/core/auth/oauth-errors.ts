@@ -41,8 +41,12 @@ export class OAuthError extends Error {
 }
 
 /** RFC 6749 §5.2: a failed client authentication by Basic answers 401 with a Basic challenge. */
-export function invalidClient(): OAuthError {
-  return new OAuthError('invalid_client', 'client authentication failed', {
-    'www-authenticate': 'Basic realm="conversation-orchestrator", charset="UTF-8"',
-  });
+export function invalidClient(why?: string): OAuthError {
+  return new OAuthError(
+    'invalid_client',
+    why ? `client authentication failed: ${why}` : 'client authentication failed',
+    {
+      'www-authenticate': 'Basic realm="conversation-orchestrator", charset="UTF-8"',
+    },
+  );
 }

@@ -2,9 +2,12 @@ import { Type } from 'typebox';
 import { OAuthError } from '../../core/auth/oauth-errors.js';
 import { parseScopeParameter, SCOPES } from '../../core/auth/scopes.js';
 import { then } from '../../core/maybe-promise.js';
+import { ASSERTION_ALGORITHMS } from '../../services/client-keys.js';
 import { authenticateClient, NO_STORE, OAUTH_ERROR, singleValued } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
+/** How clients authenticate at the token, revocation and introspection endpoints (RFC 8414 metadata). */
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const FORM = {
   consumes: ['application/x-www-form-urlencoded'],
   security: [{ clientBasic: [] as string[] }, {} as Record<string, string[]>],
@@ -22,7 +25,7 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         tags: ['oauth'],
         summary: 'Client credentials grant (RFC 6749 §4.4)',
         description:
-          'Form parameters: grant_type=client_credentials, optional scope; client authentication by HTTP Basic (client_secret_basic) or client_id + client_secret in the body (client_secret_post), never both.',
+          'Form parameters: grant_type=client_credentials, optional scope; client authentication by HTTP Basic (client_secret_basic), client_id + client_secret in the body (client_secret_post), or client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer + client_assertion, a JWT signed with one of the account’s client keys (private_key_jwt, RFC 7523: iss and sub the user ID, aud the issuer or this URL, exp at most 10 minutes ahead, a jti used once) — one of them only.',
         ...FORM,
         response: {
           200: Type.Object({
@@ -155,9 +158,12 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         introspection_endpoint: `${issuer}/oauth/introspect`,
         grant_types_supported: ['client_credentials'],
         response_types_supported: [],
-        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+        revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+        introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
         scopes_supported: [...SCOPES],
         service_documentation: `${issuer}/docs`,
       };

@@ -1,0 +1,115 @@
+import { Type } from 'typebox';
+import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
+import { recordAudit } from '../../services/audit.js';
+import { ASSERTION_ALGORITHMS, type ClientKeyView, MAX_CLIENT_KEYS } from '../../services/client-keys.js';
+import { operatorActor } from '../actor.js';
+import type { App, RouteDeps } from '../types.js';
+import { iso, Time } from './times.js';
+
+const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
+const KeyParams = Type.Object({
+  accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }),
+  kid: Type.String({ minLength: 1, maxLength: 128 }),
+});
+const Base64url = Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 1024 });
+
+const KeyView = Type.Object({
+  kid: Type.String({ description: "the key's id: its kid, or else its RFC 7638 thumbprint" }),
+  alg: Type.String({ description: 'the algorithm its assertions are signed with' }),
+  type: Type.String({ description: '`RSA 2048 bits`, `EC P-256` or `OKP Ed25519`' }),
+  jwk: Type.Record(Type.String(), Type.Unknown(), { description: 'the public key as kept (JWK)' }),
+  createdAt: Time,
+});
+const keyView = (key: ClientKeyView) => ({ ...key, createdAt: iso(key.createdAt) });
+
+/**
+ * An account's public keys for `private_key_jwt` (RFC 7523 client authentication at the OAuth endpoints): listed for
+ * every operator of the account (public keys are no secret), added and removed by its admins, each change audited.
+ */
+export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDeps): Promise<void> {
+  const keys = services.clients.keys;
+
+  app.get(
+    '/api/admin/accounts/:accountId/client-keys',
+    {
+      onRequest: auth.operator('viewer'),
+      schema: {
+        tags: ['admin'],
+        summary:
+          "The account's public keys for signed client assertions (private_key_jwt, RFC 7523), oldest first",
+        params: AccountParams,
+        response: { 200: Type.Array(KeyView) },
+      },
+    },
+    async (request) => {
+      await services.accounts.require(request.params.accountId);
+      return (await keys.list(request.params.accountId)).map(keyView);
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/client-keys',
+    {
+      onRequest: auth.operator(),
+      schema: {
+        tags: ['admin'],
+        summary: 'Adds a public key the account’s client signs its assertions with (private_key_jwt)',
+        description: `Body: \`{"jwk": {…}}\`, a public JWK: EC P-256 (ES256), OKP Ed25519 (EdDSA) or RSA of 2,048 bits or more (RS256, or PS256 with \`"alg": "PS256"\`). Named by its \`kid\`, or else by its RFC 7638 thumbprint. A private key is refused (400), never stored. ${MAX_CLIENT_KEYS} keys at most per account. From then on, the account's client may authenticate at the OAuth endpoints with \`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer\` and a \`client_assertion\` signed with the private key (${ASSERTION_ALGORITHMS.join(', ')}).`,
+        params: AccountParams,
+        body: Type.Object(
+          {
+            jwk: Type.Object(
+              {
+                kty: Type.String({ maxLength: 8 }),
+                crv: Type.Optional(Type.String({ maxLength: 16 })),
+                x: Type.Optional(Base64url),
+                y: Type.Optional(Base64url),
+                n: Type.Optional(Base64url),
+                e: Type.Optional(Base64url),
+                kid: Type.Optional(Type.String({ maxLength: 128 })),
+                alg: Type.Optional(Type.String({ maxLength: 16 })),
+                use: Type.Optional(Type.String({ maxLength: 8 })),
+              },
+              // Other members (key_ops, x5c, and a private key's d…) are looked at, and a private key refused.
+              { additionalProperties: true, maxProperties: 32 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: KeyView },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      const added = await keys.add(accountId, request.body.jwk);
+      await recordAudit(services.ctx, operatorActor(request), accountId, 'client-key.added', {
+        kid: added.kid,
+        alg: added.alg,
+        type: added.type,
+      });
+      return reply.code(201).send(keyView(added));
+    },
+  );
+
+  app.delete(
+    '/api/admin/accounts/:accountId/client-keys/:kid',
+    {
+      onRequest: auth.operator(),
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Removes one of the account’s client keys: assertions signed with it are refused at once on every node',
+        params: KeyParams,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, kid } = request.params;
+      await services.accounts.require(accountId);
+      await keys.remove(accountId, kid);
+      await recordAudit(services.ctx, operatorActor(request), accountId, 'client-key.removed', { kid });
+      return reply.code(204).send(null);
+    },
+  );
+}

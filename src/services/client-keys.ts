@@ -1,0 +1,204 @@
+import { createPublicKey } from 'node:crypto';
+import { calculateJwkThumbprint, createLocalJWKSet, errors as JoseErrors, type JWK, jwtVerify } from 'jose';
+import { BoundedMap } from '../core/bounded-map.js';
+import { AppError } from '../core/errors.js';
+import type { ClientKeyRecord } from '../ports/credential-store.js';
+import { CACHE_MAX_AGE_MS } from './api-keys.js';
+import type { ServiceContext } from './context.js';
+
+/** RFC 7523 §2.2: the `client_assertion_type` of a JWT that authenticates a client. */
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Signature algorithms an assertion may use (RFC 8414 `token_endpoint_auth_signing_alg_values_supported`). */
+export const ASSERTION_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/** Keys an account may have at once: two during a rotation, with room for one per system that calls. */
+export const MAX_CLIENT_KEYS = 5;
+/** An assertion may not say it lasts longer than this: it is remembered (to refuse it twice) until it expires. */
+export const MAX_ASSERTION_LIFETIME_MS = 10 * 60_000;
+/** Clock skew allowed between the client and this server. */
+const SKEW_S = 60;
+/** A JWK's members that only a private key has: such a key is refused, never stored. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** A client key as the admin API shows it: public, so viewers see it too. */
+export interface ClientKeyView {
+  kid: string;
+  alg: string;
+  /** `RSA` (with its size in bits), `EC P-256` or `OKP Ed25519`. */
+  type: string;
+  /** The public JWK as stored (public members only). */
+  jwk: Record<string, unknown>;
+  createdAt: number;
+}
+
+/** Why an assertion did not authenticate its client: said in the invalid_client answer (no secret in it). */
+export class AssertionRefused extends Error {
+  override name = 'AssertionRefused';
+}
+
+/**
+ * Accounts' public keys for signed client assertions (RFC 7523 client authentication, `private_key_jwt`): a system
+ * that calls the token endpoint proves it is the account's client by a short-lived JWT signed with its private key,
+ * which never leaves it, instead of sending a shared secret. Each node keeps an account's keys in memory, read again
+ * when a node changes them (bus topic `client-keys`).
+ */
+export class ClientKeyService {
+  readonly #byAccount = new BoundedMap<string, ClientKeyRecord[]>(50_000, CACHE_MAX_AGE_MS);
+  #generation = 0;
+
+  constructor(private readonly ctx: ServiceContext) {
+    ctx.bus.subscribe((event) => {
+      this.#generation++;
+      if (event.type === 'reset' || event.topic === 'client-keys') this.#byAccount.clear();
+    });
+  }
+
+  async list(accountId: string): Promise<ClientKeyView[]> {
+    return (await this.ctx.store.credentials.listClientKeys(accountId)).map(view);
+  }
+
+  /**
+   * Adds a public key (a JWK) to the account's: EC P-256 (ES256), Ed25519 (EdDSA) or RSA of 2,048 bits or more
+   * (RS256, or PS256 when its `alg` says so). Its `kid` names it, or else its RFC 7638 thumbprint. A private key,
+   * another kind of key, a key that is not one, or a sixth key: 400; a `kid` the account has already: 409.
+   */
+  async add(accountId: string, input: Record<string, unknown>): Promise<ClientKeyView> {
+    const { jwk, alg } = checkedJwk(input);
+    const kid = typeof input.kid === 'string' ? input.kid : await calculateJwkThumbprint(jwk as JWK);
+    const record: ClientKeyRecord = {
+      accountId,
+      kid,
+      alg,
+      publicJwk: JSON.stringify({ ...jwk, kid, alg, use: 'sig' }),
+      createdAt: this.ctx.clock.now(),
+    };
+    const existing = await this.ctx.store.credentials.listClientKeys(accountId);
+    if (existing.some((k) => k.kid === kid))
+      throw new AppError('conflict', `the account has a key ${JSON.stringify(kid)} already`);
+    if (existing.length >= MAX_CLIENT_KEYS)
+      throw new AppError(
+        'validation_failed',
+        `an account has ${MAX_CLIENT_KEYS} client keys at most: remove one first`,
+      );
+    if (!(await this.ctx.store.credentials.addClientKey(record)))
+      throw new AppError('conflict', `the account has a key ${JSON.stringify(kid)} already`);
+    await this.#changed(accountId);
+    return view(record);
+  }
+
+  async remove(accountId: string, kid: string): Promise<void> {
+    if (!(await this.ctx.store.credentials.deleteClientKey(accountId, kid)))
+      throw new AppError('not_found', `the account has no client key ${JSON.stringify(kid)}`);
+    await this.#changed(accountId);
+  }
+
+  /**
+   * Checks a client assertion of the client `clientId` of `accountId` (RFC 7523 §3): signed by one of the
+   * account's keys with an algorithm it is kept for, `iss` and `sub` the client id, `aud` this server (its issuer or
+   * the URL called), an `exp` no more than 10 minutes ahead, and a `jti` the client has not used before (on any
+   * node). Throws AssertionRefused with the reason.
+   */
+  async verify(accountId: string, clientId: string, assertion: string, audiences: string[]): Promise<void> {
+    const keys = await this.#keysOf(accountId);
+    if (keys.length === 0) throw new AssertionRefused('the client has no key for signed assertions');
+    const now = this.ctx.clock.now();
+    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    try {
+      ({ payload } = await jwtVerify(
+        assertion,
+        createLocalJWKSet({ keys: keys.map((k) => JSON.parse(k.publicJwk) as JWK) }),
+        {
+          issuer: clientId,
+          subject: clientId,
+          audience: audiences,
+          algorithms: [...ASSERTION_ALGORITHMS],
+          requiredClaims: ['exp', 'jti'],
+          clockTolerance: SKEW_S,
+          currentDate: new Date(now),
+        },
+      ));
+    } catch (failure) {
+      if (failure instanceof JoseErrors.JWKSMultipleMatchingKeys)
+        throw new AssertionRefused('the assertion names no key (kid) and the client has several');
+      if (failure instanceof JoseErrors.JOSEError)
+        throw new AssertionRefused(`the assertion did not verify: ${failure.message}`);
+      throw failure;
+    }
+    const expiresAt = (payload.exp as number) * 1000;
+    if (expiresAt - now > MAX_ASSERTION_LIFETIME_MS + SKEW_S * 1000)
+      throw new AssertionRefused('the assertion expires more than 10 minutes ahead');
+    const jti = payload.jti as string;
+    if (jti.length === 0 || jti.length > 256) throw new AssertionRefused('the assertion has no usable jti');
+    if (!(await this.ctx.store.tokens.useClientAssertion(clientId, jti, expiresAt + SKEW_S * 1000)))
+      throw new AssertionRefused('the assertion was used already (its jti)');
+  }
+
+  /** The account's keys: from memory when this node has them and the bus is up. */
+  async #keysOf(accountId: string): Promise<ClientKeyRecord[]> {
+    const useCache = this.ctx.bus.healthy();
+    const cached = useCache ? this.#byAccount.get(accountId, this.ctx.clock.now()) : undefined;
+    if (cached !== undefined) return cached;
+    const generation = this.#generation;
+    const keys = await this.ctx.store.credentials.listClientKeys(accountId);
+    if (useCache && generation === this.#generation)
+      this.#byAccount.set(accountId, keys, this.ctx.clock.now());
+    return keys;
+  }
+
+  async #changed(accountId: string): Promise<void> {
+    this.#byAccount.clear();
+    await this.ctx.bus.publish('client-keys', accountId);
+  }
+}
+
+function view(record: ClientKeyRecord): ClientKeyView {
+  const jwk = JSON.parse(record.publicJwk) as Record<string, unknown>;
+  const type =
+    jwk.kty === 'RSA'
+      ? `RSA ${createPublicKey({ key: jwk as JWK & { kty: 'RSA' }, format: 'jwk' }).asymmetricKeyDetails?.modulusLength} bits`
+      : `${jwk.kty} ${jwk.crv}`;
+  return { kid: record.kid, alg: record.alg, type, jwk, createdAt: record.createdAt };
+}
+
+/** The public members of a key this server takes, and the algorithm it verifies; else 400 with why. */
+function checkedJwk(input: Record<string, unknown>): { jwk: Record<string, string>; alg: string } {
+  const refuse = (why: string) => new AppError('validation_failed', `jwk: ${why}`);
+  if (PRIVATE_MEMBERS.some((member) => member in input))
+    throw refuse('a private or secret key: send the public key alone (without d, p, q, dp, dq, qi or k)');
+  if (input.use !== undefined && input.use !== 'sig') throw refuse('use must be sig');
+  if (input.kid !== undefined && (typeof input.kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(input.kid)))
+    throw refuse('kid must be 1 to 128 printable ASCII characters');
+  const text = (name: string) => {
+    const value = input[name];
+    if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value) || value.length > 1024)
+      throw refuse(`${name} must be base64url text`);
+    return value;
+  };
+  let jwk: Record<string, string>;
+  let alg: string;
+  if (input.kty === 'EC') {
+    if (input.crv !== 'P-256') throw refuse('an EC key must be on P-256 (ES256)');
+    jwk = { kty: 'EC', crv: 'P-256', x: text('x'), y: text('y') };
+    alg = 'ES256';
+  } else if (input.kty === 'OKP') {
+    if (input.crv !== 'Ed25519') throw refuse('an OKP key must be Ed25519 (EdDSA)');
+    jwk = { kty: 'OKP', crv: 'Ed25519', x: text('x') };
+    alg = 'EdDSA';
+  } else if (input.kty === 'RSA') {
+    jwk = { kty: 'RSA', n: text('n'), e: text('e') };
+    alg = input.alg === 'PS256' ? 'PS256' : 'RS256';
+  } else {
+    throw refuse('kty must be EC (P-256), OKP (Ed25519) or RSA');
+  }
+  if (input.alg !== undefined && input.alg !== alg && !(alg === 'EdDSA' && input.alg === 'Ed25519'))
+    throw refuse(`alg ${JSON.stringify(input.alg)} does not go with this key (${alg})`);
+  let key: ReturnType<typeof createPublicKey>;
+  try {
+    key = createPublicKey({ key: jwk as unknown as JWK & { kty: string }, format: 'jwk' });
+  } catch {
+    throw refuse('not a valid public key');
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (jwk.kty === 'RSA' && (bits === undefined || bits < 2048))
+    throw refuse(`an RSA key must have 2,048 bits or more (this one has ${bits})`);
+  return { jwk, alg };
+}

@@ -1,0 +1,306 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+import {
+  type AccountCredentials,
+  basic,
+  caller,
+  createAccount,
+  createTestApp,
+  ISSUER,
+  signIn,
+  type TestApp,
+} from '../helpers/app.js';
+
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+describe('private_key_jwt: clients that sign an assertion with their own key (RFC 7523)', () => {
+  let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signIn>>;
+  let account: AccountCredentials;
+  let es: KeyPair;
+  const call = caller(() => t);
+  const seconds = () => Math.floor(t.clock.now() / 1000);
+
+  /** An assertion of `account`'s client, signed with `key` (ES256 unless `alg`), with these claims changed. */
+  const assertion = (
+    key: KeyPair['privateKey'] = es.privateKey,
+    claims: JWTPayload = {},
+    { alg = 'ES256', kid = 'laptop' }: { alg?: string; kid?: string | undefined } = {},
+  ) =>
+    new SignJWT({
+      iss: account.userId,
+      sub: account.userId,
+      aud: `${ISSUER}/oauth/token`,
+      iat: seconds(),
+      exp: seconds() + 60,
+      jti: randomUUID(),
+      ...claims,
+    })
+      .setProtectedHeader({ alg, ...(kid ? { kid } : {}) })
+      .sign(key);
+  const token = (form: Record<string, string>, headers: Record<string, string> = {}) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      payload: new URLSearchParams({ grant_type: 'client_credentials', ...form }).toString(),
+    });
+  const signed = (client_assertion: string, extra: Record<string, string> = {}) =>
+    token({ client_assertion_type: ASSERTION_TYPE, client_assertion, ...extra });
+  const addKey = (jwk: Record<string, unknown>, on = account.accountId) =>
+    call('POST', `/api/admin/accounts/${on}/client-keys`, admin.headers, { jwk });
+
+  before(async () => {
+    t = await createTestApp({ store: 'sqlite' });
+    admin = await signIn(t);
+    account = await createAccount(t);
+    es = await generateKeyPair('ES256');
+  });
+  after(async () => t.close());
+
+  test('an admin adds public keys, named by kid or thumbprint; private keys, weak or unknown kinds are refused', async () => {
+    const added = await addKey({ ...(await exportJWK(es.publicKey)), kid: 'laptop' });
+    assert.equal(added.statusCode, 201, added.body);
+    assert.deepEqual(
+      [added.json().kid, added.json().alg, added.json().type],
+      ['laptop', 'ES256', 'EC P-256'],
+    );
+
+    t.clock.advance(1000);
+    const ed = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const named = (await addKey(await exportJWK(ed.publicKey))).json();
+    assert.match(named.kid, /^[A-Za-z0-9_-]{43}$/, 'its RFC 7638 thumbprint');
+    assert.deepEqual([named.alg, named.type], ['EdDSA', 'OKP Ed25519']);
+    t.clock.advance(1000);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+    assert.deepEqual((await addKey({ ...rsa, alg: 'PS256', kid: 'rsa' })).json().type, 'RSA 2048 bits');
+
+    const refusals: [string, Record<string, unknown>, RegExp][] = [
+      [
+        'a private key',
+        await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey),
+        /a private or secret key/,
+      ],
+      ['a shared secret', { kty: 'oct', k: 'c2VjcmV0' }, /a private or secret key/],
+      [
+        'RSA of 1,024 bits',
+        generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }),
+        /2,048 bits or more/,
+      ],
+      ['P-384', { kty: 'EC', crv: 'P-384', x: 'AA', y: 'AA' }, /P-256/],
+      [
+        'not a point of the curve',
+        { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' },
+        /not a valid public key/,
+      ],
+      ['an algorithm of another key', { ...(await exportJWK(es.publicKey)), alg: 'RS256' }, /does not go/],
+      ['for encryption', { ...(await exportJWK(es.publicKey)), use: 'enc' }, /use must be sig/],
+    ];
+    for (const [name, jwk, message] of refusals) {
+      const refused = await addKey(jwk);
+      assert.equal(refused.statusCode, 400, `${name}: ${refused.body}`);
+      assert.match(refused.json().detail, message, name);
+    }
+    assert.equal((await addKey({ ...(await exportJWK(es.publicKey)), kid: 'laptop' })).statusCode, 409);
+
+    const listed = await call('GET', `/api/admin/accounts/${account.accountId}/client-keys`, admin.headers);
+    assert.deepEqual(
+      (listed.json() as { kid: string }[]).map((k) => k.kid),
+      ['laptop', named.kid, 'rsa'],
+    );
+    assert.equal(
+      JSON.stringify(listed.json()).includes('"d"'),
+      false,
+      'public members only, as given or not',
+    );
+    for (let i = 0; i < 2; i++) await addKey(await exportJWK((await generateKeyPair('ES256')).publicKey));
+    const sixth = await addKey(await exportJWK((await generateKeyPair('ES256')).publicKey));
+    assert.equal(sixth.statusCode, 400);
+    assert.match(sixth.json().detail, /5 client keys at most/);
+  });
+
+  test('a signed assertion gets a token, introspects and revokes it; each assertion serves once', async () => {
+    const first = await assertion();
+    const answer = await signed(first, { scope: 'context:read' });
+    assert.equal(answer.statusCode, 200, answer.body);
+    const { access_token: accessToken } = answer.json();
+    const read = await t.app.inject({
+      method: 'GET',
+      url: `/v2/context/document/read?accountId=${account.accountId}&nameSpace=n&sessionId=s`,
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    assert.notEqual(read.statusCode, 401, read.body);
+
+    const again = await signed(first);
+    assert.equal(again.statusCode, 401);
+    assert.equal(again.json().error, 'invalid_client');
+    assert.match(again.json().error_description, /used already/);
+
+    // At introspection and revocation, the assertion may name the endpoint called, or the issuer.
+    const introspected = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/introspect',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        token: accessToken,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await assertion(undefined, { aud: `${ISSUER}/oauth/introspect` }),
+      }).toString(),
+    });
+    assert.equal(introspected.json().active, true, introspected.body);
+    const revoked = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/revoke',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        token: accessToken,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await assertion(undefined, { aud: ISSUER }),
+      }).toString(),
+    });
+    assert.equal(revoked.statusCode, 200, revoked.body);
+
+    const metadata = (
+      await t.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })
+    ).json();
+    assert.ok(metadata.token_endpoint_auth_methods_supported.includes('private_key_jwt'));
+    assert.deepEqual(metadata.token_endpoint_auth_signing_alg_values_supported, [
+      'RS256',
+      'PS256',
+      'ES256',
+      'EdDSA',
+    ]);
+  });
+
+  test('an assertion that is not the client’s, not for this server, too long-lived or unsigned is refused: 401 invalid_client', async () => {
+    const stranger = await generateKeyPair('ES256');
+    const now = seconds();
+    const cases: [string, string, RegExp][] = [
+      ['signed by a key not the account’s', await assertion(stranger.privateKey), /did not verify/],
+      ['for another server', await assertion(undefined, { aud: 'https://elsewhere.example' }), /aud/],
+      ['issued by another', await assertion(undefined, { iss: 'someone-else' }), /iss/],
+      ['expired', await assertion(undefined, { iat: now - 600, exp: now - 120 }), /exp/],
+      ['valid for an hour', await assertion(undefined, { exp: now + 3600 }), /more than 10 minutes ahead/],
+      ['no exp', await assertion(undefined, { exp: undefined }), /exp/],
+      ['no jti', await assertion(undefined, { jti: undefined }), /jti/],
+      [
+        'HS256 with the client secret',
+        await new SignJWT({ iss: account.userId, sub: account.userId, aud: ISSUER, exp: now + 60, jti: 'h' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new TextEncoder().encode(account.password)),
+        /did not verify/,
+      ],
+      [
+        'not signed',
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(
+          JSON.stringify({ iss: account.userId, sub: account.userId, aud: ISSUER, exp: now + 60, jti: 'n' }),
+        ).toString('base64url')}.`,
+        /did not verify|not a signed JWT/,
+      ],
+      ['not a JWT', 'not-a-jwt', /not a signed JWT/],
+    ];
+    for (const [name, jwt, reason] of cases) {
+      const answer = await signed(jwt);
+      assert.equal(answer.statusCode, 401, `${name}: ${answer.body}`);
+      assert.equal(answer.json().error, 'invalid_client', name);
+      assert.match(answer.json().error_description, reason, name);
+      assert.match(String(answer.headers['www-authenticate']), /^Basic/, name);
+    }
+    // Another client's id: answered as a key that does not verify, so ids cannot be told apart.
+    const ghost = await assertion(undefined, { iss: 'orch_ghost', sub: 'orch_ghost' });
+    assert.match(
+      (await signed(ghost)).json().error_description,
+      /no key of this client verifies the assertion/,
+    );
+    assert.equal((await signed(await assertion(), { client_id: 'someone-else' })).statusCode, 401);
+
+    // Each refusal counted against the client, as a wrong secret is: held back a while, then let in again.
+    const held = await signed(await assertion());
+    assert.equal(held.statusCode, 429, held.body);
+    t.clock.advance(15 * 60_000);
+    const both = await signed(await assertion(), {});
+    assert.equal(both.statusCode, 200, 'alone it works');
+
+    // Two methods at once, or another assertion type: a malformed request.
+    const twice = await token(
+      { client_assertion_type: ASSERTION_TYPE, client_assertion: await assertion() },
+      { authorization: basic(account.userId, account.password) },
+    );
+    assert.equal(twice.statusCode, 400);
+    assert.match(twice.json().error_description, /one client authentication method/);
+    const otherType = await token({
+      client_assertion_type: 'urn:example:saml',
+      client_assertion: await assertion(),
+    });
+    assert.equal(otherType.statusCode, 400);
+  });
+
+  test('a key removed, or the account suspended, stops its assertions at once; new credentials keep the keys', async () => {
+    assert.equal((await signed(await assertion())).statusCode, 200);
+    const removed = await call(
+      'DELETE',
+      `/api/admin/accounts/${account.accountId}/client-keys/laptop`,
+      admin.headers,
+    );
+    assert.equal(removed.statusCode, 204, removed.body);
+    assert.match((await signed(await assertion())).json().error_description, /did not verify/);
+    assert.equal(
+      (await call('DELETE', `/api/admin/accounts/${account.accountId}/client-keys/laptop`, admin.headers))
+        .statusCode,
+      404,
+    );
+    assert.equal((await addKey({ ...(await exportJWK(es.publicKey)), kid: 'laptop' })).statusCode, 201);
+
+    const regenerated = await call(
+      'POST',
+      `/api/admin/accounts/${account.accountId}/credentials/regenerate`,
+      admin.headers,
+    );
+    const oldId = account.userId;
+    account = { ...account, userId: regenerated.json().userId, password: regenerated.json().password };
+    assert.equal((await signed(await assertion())).statusCode, 200, 'the new user ID, the same key');
+    const withOldId = await assertion(undefined, { iss: oldId, sub: oldId });
+    assert.equal((await signed(withOldId)).statusCode, 401, 'the old user ID is gone');
+
+    await t.services.accounts.suspend(account.accountId);
+    const suspended = await signed(await assertion());
+    assert.equal(suspended.statusCode, 400);
+    assert.equal(suspended.json().error, 'unauthorized_client');
+    await t.services.accounts.resume(account.accountId);
+
+    const audit = (
+      await call('GET', `/api/admin/audit?accountId=${account.accountId}`, admin.headers)
+    ).json() as { action: string; detail: Record<string, unknown> }[];
+    assert.deepEqual(
+      audit
+        .filter((e) => e.action.startsWith('client-key.'))
+        .map((e) => [e.action, e.detail.kid])
+        .slice(0, 2),
+      [
+        ['client-key.added', 'laptop'],
+        ['client-key.removed', 'laptop'],
+      ],
+    );
+  });
+
+  test('used assertions are forgotten once expired; an operator of another account cannot see or change the keys', async () => {
+    const used = await assertion();
+    assert.equal((await signed(used)).statusCode, 200);
+    t.clock.advance(5 * 60_000);
+    assert.ok((await t.ctx.store.tokens.purgeExpiredTokens(t.clock.now())) >= 1, 'purged after it expired');
+    const other = await createAccount(t);
+    await t.services.operators.createOperator('other-admin', 'other admin password', 'admin', [
+      other.accountId,
+    ]);
+    const theirs = await signIn(t, 'other-admin', 'other admin password');
+    const path = `/api/admin/accounts/${account.accountId}/client-keys`;
+    assert.equal((await call('GET', path, theirs.headers)).statusCode, 404);
+    assert.equal(
+      (await call('POST', path, theirs.headers, { jwk: await exportJWK(es.publicKey) })).statusCode,
+      404,
+    );
+  });
+});
