@@ -17,6 +17,7 @@ import type { App } from '../../src/http/types.js';
 import type { SharedBuckets } from '../../src/ports/shared-buckets.js';
 import type { Store } from '../../src/ports/store.js';
 import type { ServiceContext, SigningPlace } from '../../src/services/context.js';
+import { type Maintenance, startMaintenance } from '../../src/services/maintenance.js';
 import { type AppServices, createAppServices } from '../../src/services/services.js';
 
 export const ISSUER = 'http://orchestrator.test';
@@ -209,4 +210,27 @@ export function send(
     headers,
     ...(payload === undefined ? {} : { payload: payload as object }),
   });
+}
+
+/** Every node's housekeeping over the test app (its timers unref'd; `purgeNow` runs a pass), with settings changed. */
+export function maintenanceOf(t: TestApp, settings: Partial<ServiceContext['settings']> = {}): Maintenance {
+  return startMaintenance(
+    { ...t.ctx, settings: { ...t.ctx.settings, ...settings } },
+    t.services.purged,
+    t.services.accounts,
+    t.services.keyring,
+  );
+}
+
+/** One pass of the housekeeping, as its timers run it, with settings changed. */
+export async function maintainOnce(
+  t: TestApp,
+  settings: Partial<ServiceContext['settings']> = {},
+): Promise<void> {
+  const maintenance = maintenanceOf(t, settings);
+  try {
+    await maintenance.purgeNow();
+  } finally {
+    await maintenance.stop();
+  }
 }

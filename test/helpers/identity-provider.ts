@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import type { OperatorSsoSettings } from '../../src/config/config.js';
 
 export const SSO_CLIENT_ID = 'orchestrator';
 export const SSO_CLIENT_SECRET = 'a client secret of at least thirty-two characters';
@@ -114,6 +115,23 @@ export async function startIdentityProvider(options: {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** OPERATOR_SSO_* as parsed, for the test provider at `issuer` (its client), with `change` on top of the defaults. */
+export function ssoSettings(issuer: string, change: Partial<OperatorSsoSettings> = {}): OperatorSsoSettings {
+  return {
+    issuer,
+    clientId: SSO_CLIENT_ID,
+    clientSecret: SSO_CLIENT_SECRET,
+    name: 'Example SSO',
+    usernameClaim: 'preferred_username',
+    scope: 'openid profile email',
+    newOperators: 'refuse',
+    groups: null,
+    groupsClaim: 'groups',
+    signOut: 'here',
+    ...change,
   };
 }
 

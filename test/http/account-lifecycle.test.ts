@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DELETED_ID_HELD_MS } from '../../src/services/accounts.js';
-import { startMaintenance } from '../../src/services/maintenance.js';
 import {
   type AccountCredentials,
   basic,
@@ -9,6 +8,7 @@ import {
   createAccount,
   createTestApp,
   getToken,
+  maintenanceOf,
   signIn,
   type TestApp,
 } from '../helpers/app.js';
@@ -253,7 +253,7 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         new Date(t.clock.now() + DELETED_ID_HELD_MS).toISOString(),
         'the time is also a field of its own',
       );
-      const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts, t.services.keyring);
+      const maintenance = maintenanceOf(t);
       try {
         t.clock.advance(DELETED_ID_HELD_MS - 60_000);
         await maintenance.purgeNow();

@@ -41,13 +41,16 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     })
       .setProtectedHeader({ alg, ...(kid ? { kid } : {}) })
       .sign(key);
-  const token = (form: Record<string, string>, headers: Record<string, string> = {}) =>
+  /** A form posted to an OAuth endpoint. */
+  const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
     t.app.inject({
       method: 'POST',
-      url: '/oauth/token',
+      url,
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      payload: new URLSearchParams({ grant_type: 'client_credentials', ...form }).toString(),
+      payload: new URLSearchParams(form).toString(),
     });
+  const token = (form: Record<string, string>, headers: Record<string, string> = {}) =>
+    post('/oauth/token', { grant_type: 'client_credentials', ...form }, headers);
   const signed = (client_assertion: string, extra: Record<string, string> = {}) =>
     token({ client_assertion_type: ASSERTION_TYPE, client_assertion, ...extra });
   const addKey = (jwk: Record<string, unknown>, on = account.accountId) =>
@@ -140,27 +143,15 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     assert.match(again.json().error_description, /used already/);
 
     // At introspection and revocation, the assertion may name the endpoint called, or the issuer.
-    const introspected = await t.app.inject({
-      method: 'POST',
-      url: '/oauth/introspect',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
+    const about = async (path: string, aud: string) =>
+      post(path, {
         token: accessToken,
         client_assertion_type: ASSERTION_TYPE,
-        client_assertion: await assertion(undefined, { aud: `${ISSUER}/oauth/introspect` }),
-      }).toString(),
-    });
+        client_assertion: await assertion(undefined, { aud }),
+      });
+    const introspected = await about('/oauth/introspect', `${ISSUER}/oauth/introspect`);
     assert.equal(introspected.json().active, true, introspected.body);
-    const revoked = await t.app.inject({
-      method: 'POST',
-      url: '/oauth/revoke',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        token: accessToken,
-        client_assertion_type: ASSERTION_TYPE,
-        client_assertion: await assertion(undefined, { aud: ISSUER }),
-      }).toString(),
-    });
+    const revoked = await about('/oauth/revoke', ISSUER);
     assert.equal(revoked.statusCode, 200, revoked.body);
 
     const metadata = (

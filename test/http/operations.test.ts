@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startMaintenance } from '../../src/services/maintenance.js';
-import { createAccount, createTestApp, signIn, type TestApp } from '../helpers/app.js';
+import {
+  createAccount,
+  createTestApp,
+  maintainOnce,
+  maintenanceOf,
+  signIn,
+  type TestApp,
+} from '../helpers/app.js';
 
 describe('operations endpoints', () => {
   let t: TestApp;
@@ -177,7 +183,7 @@ describe('metrics of the policy log and the background purges', () => {
     assert.equal(await metric(WRITTEN), 3);
     assert.equal(await metric('orchestrator_policy_log_queued'), 0);
 
-    const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts, t.services.keyring);
+    const maintenance = maintenanceOf(t);
     try {
       await maintenance.purgeNow();
       assert.equal(await metric(PURGED), 0, 'nothing is a week old yet');
@@ -235,27 +241,12 @@ describe('audit retention (AUDIT_RETENTION_DAYS)', () => {
 
     // The default keeps everything, however old.
     t.clock.advance(40 * 86_400_000);
-    const keeping = startMaintenance(t.ctx, t.services.purged, t.services.accounts, t.services.keyring);
-    try {
-      await keeping.purgeNow();
-    } finally {
-      await keeping.stop();
-    }
+    await maintainOnce(t);
     assert.equal(await metricValue(t, PURGED), 0);
 
     // With 30 days: what is 40 days old goes, what was just recorded stays.
     const fresh = await signIn(t);
-    const retaining = startMaintenance(
-      { ...t.ctx, settings: { ...t.ctx.settings, auditRetentionMs: 30 * 86_400_000 } },
-      t.services.purged,
-      t.services.accounts,
-      t.services.keyring,
-    );
-    try {
-      await retaining.purgeNow();
-    } finally {
-      await retaining.stop();
-    }
+    await maintainOnce(t, { auditRetentionMs: 30 * 86_400_000 });
     assert.equal(await metricValue(t, PURGED), before.length);
     assert.deepEqual(await events(fresh.headers), ['operator.signed-in']);
     t.clock.advance(-40 * 86_400_000);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
-import type { OperatorSsoSettings } from '../../src/config/config.js';
 import { hashSecret } from '../../src/core/auth/secrets.js';
 import { caller, createTestApp, ISSUER, signIn, type TestApp } from '../helpers/app.js';
 import {
@@ -12,6 +11,7 @@ import {
   SSO_CLIENT_SECRET,
   signInAtProvider,
   signOutAtProvider,
+  ssoSettings,
   startIdentityProvider,
 } from '../helpers/identity-provider.js';
 import { freePort } from '../helpers/net.js';
@@ -19,6 +19,21 @@ import { freePort } from '../helpers/net.js';
 const CALLBACK = `${ISSUER}/api/admin/sso/callback`;
 const LOGOUT_PATH = '/api/admin/sso/back-channel-logout';
 const EVENT = { 'http://schemas.openid.net/event/backchannel-logout': {} };
+
+/** Posts a form to `on`'s back-channel logout as the provider's server does (from `remoteAddress`, when given). */
+function postLogoutTo(
+  on: TestApp,
+  body: string,
+  { headers = {}, remoteAddress }: { headers?: Record<string, string>; remoteAddress?: string } = {},
+) {
+  return on.app.inject({
+    method: 'POST',
+    url: LOGOUT_PATH,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: body,
+    ...(remoteAddress ? { remoteAddress } : {}),
+  });
+}
 
 /** The token with one byte of its signature changed (in the middle: a last character may only carry padding bits). */
 function changedSignature(token: string): string {
@@ -33,18 +48,7 @@ describe("single sign-on: the provider's back-channel logout (OpenID Connect Bac
   let t: TestApp;
   let admin: Awaited<ReturnType<typeof signIn>>;
   const call = caller(() => t);
-  const settings = (issuer: string): OperatorSsoSettings => ({
-    issuer,
-    clientId: SSO_CLIENT_ID,
-    clientSecret: SSO_CLIENT_SECRET,
-    name: 'Example SSO',
-    usernameClaim: 'preferred_username',
-    scope: 'openid profile email',
-    newOperators: 'refuse',
-    groups: null,
-    groupsClaim: 'groups',
-    signOut: 'here',
-  });
+  const settings = (issuer: string) => ssoSettings(issuer);
 
   /** A browser signing `login` in through the provider, keeping its cookies there: its session cookie here. */
   const signInThroughProvider = async (login: string, jar: CookieJar) => {
@@ -66,14 +70,9 @@ describe("single sign-on: the provider's back-channel logout (OpenID Connect Bac
   };
   const signedIn = async (headers: Record<string, string>) =>
     (await call('GET', '/api/admin/session', headers)).statusCode === 200;
-  /** Posts a logout token as the provider's server does. */
+  /** Posts a logout token as the provider's server does, to this suite's server. */
   const postLogout = (body: string, headers: Record<string, string> = {}) =>
-    t.app.inject({
-      method: 'POST',
-      url: LOGOUT_PATH,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      payload: body,
-    });
+    postLogoutTo(t, body, { headers });
   const logoutToken = (claims: Record<string, unknown>, header?: Record<string, unknown>) =>
     provider.signLogoutToken(
       {
@@ -259,13 +258,7 @@ describe("single sign-on: the provider's back-channel logout (OpenID Connect Bac
       const from = { remoteAddress: '203.0.113.9' };
       const adminRoute = await guarded.app.inject({ method: 'GET', url: '/api/admin/sso', ...from });
       assert.equal(adminRoute.statusCode, 403, 'the rest of the admin API stays closed to it');
-      const answer = await guarded.app.inject({
-        method: 'POST',
-        url: LOGOUT_PATH,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: `logout_token=${await logoutToken({ sub: 'alice' })}`,
-        ...from,
-      });
+      const answer = await postLogoutTo(guarded, `logout_token=${await logoutToken({ sub: 'alice' })}`, from);
       assert.equal(answer.statusCode, 200, answer.body);
     } finally {
       await guarded.close();
@@ -275,12 +268,7 @@ describe("single sign-on: the provider's back-channel logout (OpenID Connect Bac
   test('without single sign-on set up, the address answers 404', async () => {
     const plain = await createTestApp();
     try {
-      const answer = await plain.app.inject({
-        method: 'POST',
-        url: LOGOUT_PATH,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: 'logout_token=x',
-      });
+      const answer = await postLogoutTo(plain, 'logout_token=x');
       assert.equal(answer.statusCode, 404, answer.body);
       assert.equal(answer.json().error, 'invalid_request');
     } finally {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { OperatorSsoSettings } from '../../src/config/config.js';
 import { parseGroupGrants } from '../../src/core/sso-groups.js';
 import { ADMIN_PASSWORD, caller, createTestApp, ISSUER, signIn, type TestApp } from '../helpers/app.js';
 import {
   SSO_CLIENT_ID,
   SSO_CLIENT_SECRET,
   signInAtProvider,
+  ssoSettings,
   startIdentityProvider,
 } from '../helpers/identity-provider.js';
 
@@ -27,19 +27,7 @@ describe('single sign-on for operators (OpenID Connect, with a real provider in 
   let t: TestApp;
   let admin: Awaited<ReturnType<typeof signIn>>;
   const call = caller(() => t);
-  const settings = (issuer: string, change: Partial<OperatorSsoSettings> = {}): OperatorSsoSettings => ({
-    issuer,
-    clientId: SSO_CLIENT_ID,
-    clientSecret: SSO_CLIENT_SECRET,
-    name: 'Example SSO',
-    usernameClaim: 'preferred_username',
-    scope: 'openid profile email',
-    newOperators: 'refuse',
-    groups: null,
-    groupsClaim: 'groups',
-    signOut: 'here',
-    ...change,
-  });
+  const settings = ssoSettings;
   /** `/api/admin/sso/start`: where it sends the browser, and the state cookie it sets. */
   const start = async (on: TestApp = t) => {
     const response = await on.app.inject({

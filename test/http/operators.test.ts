@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../../src/core/auth/secrets.js';
-import { startMaintenance } from '../../src/services/maintenance.js';
 import { adminRoutes, endsSweepSessions, OWN_ROUTES } from '../helpers/admin-routes.js';
-import { ADMIN_PASSWORD, caller, createTestApp, signIn, type TestApp } from '../helpers/app.js';
+import {
+  ADMIN_PASSWORD,
+  caller,
+  createTestApp,
+  maintenanceOf,
+  signIn,
+  type TestApp,
+} from '../helpers/app.js';
 
 const DAY = 86_400_000;
 
@@ -291,7 +297,7 @@ describe('operators and their API tokens', () => {
   test('housekeeping deletes ended sessions, and API tokens 30 days after they expired', async () => {
     const session = await signIn(t);
     const shortLived = await newToken('short-lived', 1);
-    const maintenance = startMaintenance(t.ctx, t.services.purged, t.services.accounts, t.services.keyring);
+    const maintenance = maintenanceOf(t);
     try {
       const idHash = hashSecret(session.cookie.split('=')[1] ?? '');
       assert.ok(await t.ctx.store.operators.getSession(idHash));

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { SCHEDULED_KEY_PUBLISH_DELAY_MS, startMaintenance } from '../../src/services/maintenance.js';
+import { SCHEDULED_KEY_PUBLISH_DELAY_MS } from '../../src/services/maintenance.js';
 import { SigningKeyring } from '../../src/services/signing-keys.js';
-import { createAccount, createTestApp, getToken, signIn, type TestApp } from '../helpers/app.js';
+import {
+  createAccount,
+  createTestApp,
+  getToken,
+  maintainOnce,
+  signIn,
+  type TestApp,
+} from '../helpers/app.js';
 
 const DAY = 86_400_000;
 
@@ -15,19 +22,7 @@ describe('SIGNING_KEY_ROTATION_DAYS: a new signing key when the newest is that o
   after(async () => t.close());
 
   /** One maintenance pass, as every node runs it every 10 minutes, with the rotation set to `days`. */
-  const maintain = async (days: number) => {
-    const maintenance = startMaintenance(
-      { ...t.ctx, settings: { ...t.ctx.settings, signingKeyRotationMs: days * DAY } },
-      t.services.purged,
-      t.services.accounts,
-      t.services.keyring,
-    );
-    try {
-      await maintenance.purgeNow();
-    } finally {
-      await maintenance.stop();
-    }
-  };
+  const maintain = (days: number) => maintainOnce(t, { signingKeyRotationMs: days * DAY });
   const published = async () =>
     (
       (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as {
