@@ -1,5 +1,14 @@
 import { createPublicKey } from 'node:crypto';
-import { calculateJwkThumbprint, createLocalJWKSet, errors as JoseErrors, type JWK, jwtVerify } from 'jose';
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  errors as JoseErrors,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyOptions,
+  jwtVerify,
+} from 'jose';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type { ClientKeyRecord } from '../ports/credential-store.js';
@@ -101,24 +110,23 @@ export class ClientKeyService {
     const keys = await this.#keysOf(accountId);
     if (keys.length === 0) throw new AssertionRefused('the client has no key for signed assertions');
     const now = this.ctx.clock.now();
-    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    const options: JWTVerifyOptions = {
+      issuer: clientId,
+      subject: clientId,
+      audience: audiences,
+      algorithms: [...ASSERTION_ALGORITHMS],
+      requiredClaims: ['exp', 'jti'],
+      clockTolerance: SKEW_S,
+      currentDate: new Date(now),
+    };
+    let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(
+      payload = await verifiedByAny(
         assertion,
         createLocalJWKSet({ keys: keys.map((k) => JSON.parse(k.publicJwk) as JWK) }),
-        {
-          issuer: clientId,
-          subject: clientId,
-          audience: audiences,
-          algorithms: [...ASSERTION_ALGORITHMS],
-          requiredClaims: ['exp', 'jti'],
-          clockTolerance: SKEW_S,
-          currentDate: new Date(now),
-        },
-      ));
+        options,
+      );
     } catch (failure) {
-      if (failure instanceof JoseErrors.JWKSMultipleMatchingKeys)
-        throw new AssertionRefused('the assertion names no key (kid) and the client has several');
       if (failure instanceof JoseErrors.JOSEError)
         throw new AssertionRefused(`the assertion did not verify: ${failure.message}`);
       throw failure;
@@ -147,6 +155,31 @@ export class ClientKeyService {
   async #changed(accountId: string): Promise<void> {
     this.#byAccount.clear();
     await this.ctx.bus.publish('client-keys', accountId);
+  }
+}
+
+/**
+ * The assertion's claims, verified with the key its header names or, when it names none and the account has several
+ * keys of its kind, with the first of them that verifies it (jose leaves that choice to the caller).
+ */
+async function verifiedByAny(
+  assertion: string,
+  keys: ReturnType<typeof createLocalJWKSet>,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(assertion, keys, options)).payload;
+  } catch (failure) {
+    if (!(failure instanceof JoseErrors.JWKSMultipleMatchingKeys)) throw failure;
+    let last: unknown = failure;
+    for await (const key of failure as unknown as AsyncIterable<CryptoKey>) {
+      try {
+        return (await jwtVerify(assertion, key, options)).payload;
+      } catch (refused) {
+        last = refused;
+      }
+    }
+    throw last;
   }
 }
 

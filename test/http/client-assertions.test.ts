@@ -137,6 +137,10 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     });
     assert.notEqual(read.statusCode, 401, read.body);
 
+    // With no kid, each of the account's keys of its kind is tried (it has three P-256 keys now).
+    const unnamed = await signed(await assertion(undefined, {}, { kid: undefined }));
+    assert.equal(unnamed.statusCode, 200, unnamed.body);
+
     const again = await signed(first);
     assert.equal(again.statusCode, 401);
     assert.equal(again.json().error, 'invalid_client');
