@@ -28,7 +28,8 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
   const assertion = (
     key: KeyPair['privateKey'] = es.privateKey,
     claims: JWTPayload = {},
-    { alg = 'ES256', kid = 'laptop' }: { alg?: string; kid?: string | undefined } = {},
+    /** `kid: ''`: the header names no key. */
+    { alg = 'ES256', kid = 'laptop' }: { alg?: string; kid?: string } = {},
   ) =>
     new SignJWT({
       iss: account.userId,
@@ -138,7 +139,7 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     assert.notEqual(read.statusCode, 401, read.body);
 
     // With no kid, each of the account's keys of its kind is tried (it has three P-256 keys now).
-    const unnamed = await signed(await assertion(undefined, {}, { kid: undefined }));
+    const unnamed = await signed(await assertion(undefined, {}, { kid: '' }));
     assert.equal(unnamed.statusCode, 200, unnamed.body);
 
     const again = await signed(first);
