@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { totpCode } from '../../src/core/auth/totp.js';
 import { basic } from '../helpers/net.js';
@@ -19,6 +21,8 @@ import {
 
 /** RFC 6238's time step, as the server uses it (src/core/auth/totp.ts). */
 const TOTP_STEP_MS = 30_000;
+/** RFC 7523 §2.2: a client assertion's type at the OAuth endpoints. */
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 describe('web app in Chromium', { timeout: 300_000 }, () => {
   const accountId = `le${Date.now() % 100_000_000}`;
@@ -255,6 +259,104 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     codeToken = ((await newLogin.json()) as { access_token: string }).access_token;
   });
 
+  test('keys for signed client assertions: a public JWK added on the page gets a token at /oauth/token; private keys and bad JSON are refused on the field; removed, its assertions get 401', async () => {
+    suite.watch.step = 'client-keys';
+    const section = suite.page.getByRole('region', { name: 'Keys for signed client assertions' });
+    const field = section.getByRole('textbox', { name: 'Public key (JWK)' });
+    const add = section.getByRole('button', { name: 'Add key' });
+    const fieldId = await field.getAttribute('id');
+    assert.ok(fieldId);
+    const fieldError = suite.page.locator(`[id="${fieldId}-error"]`);
+    /** The field says `message`, tied to it, and has the focus. */
+    const refusedOnField = async (message: string | RegExp) => {
+      await fieldError.filter({ hasText: message }).waitFor();
+      assert.equal(await field.getAttribute('aria-invalid'), 'true');
+      assert.ok(
+        ((await field.getAttribute('aria-describedby')) ?? '').split(' ').includes(`${fieldId}-error`),
+      );
+      assert.equal(await suite.page.locator(':focus').getAttribute('id'), fieldId);
+    };
+    await section.getByText('The account has no key for signed client assertions.').waitFor();
+    await section.getByText(`The form it sends to ${suite.server.issuer}/oauth/token:`).waitFor();
+    await section.getByText(`client_assertion_type=${ASSERTION_TYPE}`).waitFor();
+
+    // The public half, pasted as the bare JWK: listed, and the heading has the focus with the notice under it.
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    await field.fill(JSON.stringify({ ...(await exportJWK(publicKey)), kid: 'ci-key' }, null, 2));
+    await add.click();
+    await section
+      .getByRole('status')
+      .filter({ hasText: 'The key “ci-key” (EC P-256, ES256) was added' })
+      .waitFor();
+    const row = section
+      .getByRole('table', { name: 'Keys for signed client assertions, oldest first' })
+      .getByRole('row', { name: /^ci-key\b/ });
+    await row.getByRole('cell', { name: 'EC P-256', exact: true }).waitFor();
+    await row.getByRole('cell', { name: 'ES256', exact: true }).waitFor();
+    await section.getByText('The account has 1 key (5 at most).').waitFor();
+    await suite.page.locator('#client-keys:focus').waitFor();
+    assert.equal(await field.inputValue(), '');
+    await visited('api-authorization-client-keys');
+
+    // The private half, as {"jwk": …}: the server's refusal (400) on the field, which takes the focus.
+    await field.fill(JSON.stringify({ jwk: { ...(await exportJWK(privateKey)), kid: 'ci-private' } }));
+    await add.click();
+    await refusedOnField('a private or secret key');
+    // Not JSON: said on the field, and nothing is sent.
+    let posted = 0;
+    const countPosts = (request: { method(): string; url(): string }) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/client-keys')) posted++;
+    };
+    suite.page.on('request', countPosts);
+    try {
+      await field.fill('{"kty": "EC", "crv": "P-256",');
+      await add.click();
+      await refusedOnField('This is not valid JSON');
+      assert.equal(posted, 0);
+    } finally {
+      suite.page.off('request', countPosts);
+    }
+    assert.equal(await section.getByRole('row', { name: /^ci-private\b/ }).count(), 0);
+
+    // The key at work: the account's client gets a token with an assertion it signed, and uses it.
+    const userId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
+    const assertionToken = async () =>
+      http('/oauth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_assertion_type: ASSERTION_TYPE,
+          client_assertion: await new SignJWT({})
+            .setProtectedHeader({ alg: 'ES256', kid: 'ci-key' })
+            .setIssuer(userId)
+            .setSubject(userId)
+            .setAudience(`${suite.server.issuer}/oauth/token`)
+            .setExpirationTime(Math.floor(Date.now() / 1000) + 60)
+            .setJti(randomUUID())
+            .sign(privateKey),
+        }),
+      });
+    const granted = await assertionToken();
+    assert.equal(granted.status, 200, await granted.clone().text());
+    const { access_token: signedToken } = (await granted.json()) as { access_token: string };
+    assert.equal((await v2Create(signedToken, { signedWith: 'ci-key' })).status, 201);
+
+    // Removed behind a confirmation: the next assertion (a new jti) is refused at once.
+    await row.getByRole('button', { name: 'Remove the key ci-key' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Remove this key?' });
+    await dialog.getByText('Assertions signed with the key “ci-key” are refused at once').waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Cancel');
+    await dialog.getByRole('button', { name: 'Remove key' }).click();
+    await section.getByRole('status').filter({ hasText: 'The key “ci-key” was removed' }).waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    await section.getByText('The account has no key for signed client assertions.').waitFor();
+    await suite.page.locator('#client-keys:focus').waitFor();
+    const refused = await assertionToken();
+    assert.equal(refused.status, 401);
+    assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client');
+  });
+
   test('policies: custom attributes, the editor with server field errors, a dry run, reorder, enable; the v2 API returns the action', async () => {
     suite.watch.step = 'policies';
     assert.equal((await v2Create(codeToken, { intent: 'billing', tier: 'silver' }, 'conv-9')).status, 201);
@@ -427,6 +529,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'copied the API key',
       'regenerated the v2 credentials',
       'revealed the v2 password',
+      'added a key for signed client assertions',
+      'removed a key for signed client assertions',
     ]) {
       await table.getByText(action).first().waitFor();
     }
@@ -613,6 +717,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await operators.createApiToken('admin', 'admin-script', 30),
       await operators.createApiToken('support', 'support-script', 30),
     ];
+    // A key for signed client assertions, for the viewer to read.
+    const clientKeys = suite.server.server.runtime.services.clients.keys;
+    const viewerKey = await exportJWK((await generateKeyPair('ES256')).publicKey);
+    await clientKeys.add(accountId, { ...viewerKey, kid: 'viewer-key' });
 
     const viewerContext = await newContext(suite.browser, suite.server.url);
     try {
@@ -687,6 +795,14 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await viewer.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
       await viewer.getByRole('status').getByText('This page needs an admin operator').waitFor();
       assert.equal(await viewer.locator('#api-key-value').count(), 0);
+      // The public keys for signed client assertions are no secret: listed, with no form and no Remove.
+      const keys = viewer.getByRole('region', { name: 'Keys for signed client assertions' });
+      await keys
+        .getByRole('table', { name: 'Keys for signed client assertions, oldest first' })
+        .getByRole('rowheader', { name: 'viewer-key' })
+        .waitFor();
+      assert.equal(await keys.getByRole('textbox').count(), 0);
+      assert.equal(await keys.getByRole('button').count(), 0);
       accessibility['viewer-api-authorization'] = await accessibilityViolations(viewer);
 
       // Context: to read, not to delete.
@@ -758,6 +874,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await viewerContext.close();
       for (const t of madeTokens)
         await operators.revokeApiToken(t.id, { username: 'admin', role: 'admin', accounts: null });
+      await clientKeys.remove(accountId, 'viewer-key');
     }
   });
 
@@ -1752,6 +1869,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         .click();
       const section = suite.page.getByRole('region', { name: 'Your sessions' });
       const rows = section.getByRole('table', { name: 'Your sessions, newest first' }).locator('tbody tr');
+      await section.getByRole('columnheader', { name: 'Last active' }).waitFor();
+      await section
+        .getByText(
+          'Each sign-in is a session of 8 hours at most, ended sooner by 30 minutes without any use.',
+        )
+        .waitFor();
       const endOthers = section.getByRole('button', { name: 'End every other session' });
       await endOthers.click();
       await section
@@ -1830,7 +1953,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // sign-in the session check, the wrong password and the rate-limited attempt (401, 429); in the policy
     // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); after the
     // cookie was cleared, the call that found the session gone (401); on the operators page the wrong current
-    // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400).
+    // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
+    // private key pasted as a key for signed client assertions (400).
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
@@ -1839,6 +1963,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'account-lifecycle': [refusedStatus('409')],
       'request-rate': [refusedStatus('400')],
       'allowed-networks': [refusedStatus('400')],
+      'client-keys': [refusedStatus('400')],
     };
     assert.deepEqual(suite.watch.unexpected(expected), []);
     assert.equal(
@@ -1876,6 +2001,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       1,
       'the network the server refused',
     );
+    assert.equal(
+      suite.watch.errors.filter((e) => e.step === 'client-keys').length,
+      1,
+      'the private key the server refused',
+    );
     suite.assertAccessible([
       'account-delete-dialog',
       'account-suspend-dialog',
@@ -1885,6 +2015,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'accounts-suspended',
       'allowed-networks',
       'api-authorization',
+      'api-authorization-client-keys',
       'api-key-regenerate-dialog',
       'audit-log',
       'backups',

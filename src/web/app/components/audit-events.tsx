@@ -56,6 +56,8 @@ const ACTIONS: Record<string, string> = {
   'credentials.copied': 'copied the v2 credentials',
   'credentials.revealed': 'revealed the v2 password',
   'credentials.regenerated': 'regenerated the v2 credentials',
+  'client-key.added': 'added a key for signed client assertions',
+  'client-key.removed': 'removed a key for signed client assertions',
   'test-token.copied': 'copied the token for testing',
   'test-token.issued': 'issued a token for testing',
   'context.session-deleted': 'deleted a context session',

@@ -5,6 +5,7 @@ import type { Authorization } from '../authorization.js';
 import { AccountSection } from '../components/account-section.js';
 import { AllowedNetworksSection } from '../components/allowed-networks-section.js';
 import { ApiKeySection } from '../components/api-key-section.js';
+import { ClientKeysSection } from '../components/client-keys-section.js';
 import { CredentialsSection } from '../components/credentials-section.js';
 import { RequestRateSection } from '../components/request-rate-section.js';
 import { TestTokenSection } from '../components/test-token-section.js';
@@ -13,9 +14,10 @@ import { accountHref } from '../router.js';
 import { goToAccounts } from './accounts.js';
 
 /**
- * The page the original documentation describes: the account's three kinds of server-to-server secrets; then
- * the account itself, which an operator of every account suspends, resumes or deletes, its request rate (which
- * such an operator sets too) and the networks its credentials are accepted from (which any admin of it sets).
+ * The page the original documentation describes: the account's three kinds of server-to-server secrets, with the
+ * public keys its client may sign assertions with in place of its password; then the account itself, which an
+ * operator of every account suspends, resumes or deletes, its request rate (which such an operator sets too) and
+ * the networks its credentials are accepted from (which any admin of it sets).
  */
 export function ApiAuthorizationPage({
   accountId,
@@ -66,6 +68,7 @@ export function ApiAuthorizationPage({
             onChanged={() => changed('A new token for testing was issued; the previous one is revoked.')}
           />
           <CredentialsSection accountId={accountId} data={data} onChanged={changed} />
+          <ClientKeysSection accountId={accountId} tokenUrl={data.tokenUrl} mayChange />
           <ApiKeySection accountId={accountId} data={data} onChanged={changed} />
         </>
       ) : null}
@@ -85,13 +88,20 @@ export function ApiAuthorizationPage({
   );
 }
 
-/** At this page's address, a viewer learns that the secrets are for admins, and where to go instead. */
+/**
+ * At this page's address, a viewer learns that the secrets are for admins, and where to go instead; the account's
+ * keys for signed client assertions are public keys, no secret, so they read those here (without a change).
+ */
 export function ApiAuthorizationNeedsAdmin({ accountId }: { accountId: string }) {
   return (
-    <ClosedPage title={`API Authorization · ${accountId}`} heading="API Authorization">
-      This page needs an admin operator: it shows the secrets of account <strong>{accountId}</strong>, and you
-      are signed in as a viewer. The account's <Link href={accountHref(accountId, 'policies')}>policies</Link>
-      , context and logs are open to you.
-    </ClosedPage>
+    <>
+      <ClosedPage title={`API Authorization · ${accountId}`} heading="API Authorization">
+        This page needs an admin operator: it shows the secrets of account <strong>{accountId}</strong>, and
+        you are signed in as a viewer. Its public keys for signed client assertions, no secret, are below. The
+        account's <Link href={accountHref(accountId, 'policies')}>policies</Link>, context and logs are open
+        to you.
+      </ClosedPage>
+      <ClientKeysSection accountId={accountId} mayChange={false} />
+    </>
   );
 }

@@ -1,0 +1,287 @@
+import { useId, useRef, useState } from 'preact/hooks';
+import { ApiError, accountPath, api, messageOf, useLoaded } from '../api.js';
+import { formatTime } from '../format.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { Loading, Notice, TableHead, TextAreaField } from './ui.js';
+
+/** As the server allows (MAX_CLIENT_KEYS): two during a rotation, with room for one per system that calls. */
+const MAX_KEYS = 5;
+
+/** RFC 7523 §2.2: what the client says its `client_assertion` is. */
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** One of the account's public keys, as `GET /api/admin/accounts/{acct}/client-keys` lists them. */
+interface ClientKey {
+  kid: string;
+  alg: string;
+  /** `RSA 2048 bits`, `EC P-256` or `OKP Ed25519`. */
+  type: string;
+  jwk: Record<string, unknown>;
+  createdAt: string;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The JWK pasted: the key itself, or `{"jwk": {…}}` as the API takes it (and as the docs' command prints it); a
+ * string says why it is neither, so that the field says it before anything is sent.
+ */
+function jwkOf(typed: string): Record<string, unknown> | string {
+  if (typed.trim() === '') return 'Paste the public key as a JWK (JSON).';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typed);
+  } catch {
+    return 'This is not valid JSON: paste the whole JWK, from { to }.';
+  }
+  if (!isObject(parsed)) return 'Paste a JSON object: the JWK, or {"jwk": {…}}.';
+  return isObject(parsed.jwk) ? parsed.jwk : parsed;
+}
+
+function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: ClientKey) => void) | null }) {
+  return (
+    <table>
+      <TableHead
+        caption="Keys for signed client assertions, oldest first"
+        columns={['Key ID (kid)', 'Type', 'Algorithm', 'Added']}
+        actions={onRemove !== null}
+      />
+      <tbody>
+        {keys.map((k) => (
+          <tr key={k.kid}>
+            <th scope="row">
+              <code class="key-id">{k.kid}</code>
+            </th>
+            <td>{k.type}</td>
+            <td>{k.alg}</td>
+            <td>
+              <time dateTime={k.createdAt}>{formatTime(k.createdAt)}</time>
+            </td>
+            {onRemove ? (
+              <td>
+                <button type="button" class="button-danger" onClick={() => onRemove(k)}>
+                  Remove<span class="visually-hidden"> the key {k.kid}</span>
+                </button>
+              </td>
+            ) : null}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * A public key pasted as JSON and added. What is not JSON is said on the field before anything is sent; the
+ * server's refusal (a private key, a weak RSA key, another curve, a kid the account has, the fifth key) is said on
+ * the field too, which takes the focus; any other failure, above it.
+ */
+function AddClientKey({ accountId, onAdded }: { accountId: string; onAdded: (key: ClientKey) => void }) {
+  const [typed, setTyped] = useState('');
+  const [fieldError, setFieldError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const headingId = useId();
+  const fieldId = useId();
+
+  const refuse = (why: string) => {
+    setFieldError(why);
+    document.getElementById(fieldId)?.focus();
+  };
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setError(null);
+    setFieldError(null);
+    const jwk = jwkOf(typed);
+    if (typeof jwk === 'string') {
+      refuse(jwk);
+      return;
+    }
+    setBusy(true);
+    try {
+      const added = await api.post<ClientKey>(accountPath(accountId, 'client-keys'), { jwk });
+      setTyped('');
+      onAdded(added);
+    } catch (failure) {
+      if (failure instanceof ApiError && (failure.status === 400 || failure.status === 409)) {
+        refuse(failure.detail);
+      } else setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} aria-labelledby={headingId} noValidate>
+      <h3 id={headingId}>Add a key</h3>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <TextAreaField
+        id={fieldId}
+        label="Public key (JWK)"
+        value={typed}
+        onValue={setTyped}
+        rows={6}
+        hint={
+          <>
+            The public key as JSON, alone or as <code>{'{"jwk": {…}}'}</code>: EC P-256 (ES256), Ed25519
+            (EdDSA) or RSA of 2,048 bits or more (RS256; PS256 with <code>"alg": "PS256"</code>). Its{' '}
+            <code>kid</code> names it, or else its thumbprint. Never the private key: it stays with the
+            system.
+          </>
+        }
+        error={fieldError ?? undefined}
+      />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Adding…' : 'Add key'}
+      </button>
+    </form>
+  );
+}
+
+/** Removing a key, behind a confirmation that says its assertions are refused from then on. */
+function RemoveClientKey({
+  accountId,
+  clientKey,
+  onRemoved,
+  onCancel,
+}: {
+  accountId: string;
+  /** The key to remove; null keeps the dialog closed. */
+  clientKey: ClientKey | null;
+  onRemoved: (key: ClientKey) => void;
+  onCancel: () => void;
+}) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function remove() {
+    if (clientKey === null) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.delete(accountPath(accountId, 'client-keys', clientKey.kid));
+      onRemoved(clientKey);
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <ConfirmDialog
+      open={clientKey !== null}
+      title="Remove this key?"
+      confirmLabel="Remove key"
+      busy={busy}
+      error={error}
+      onConfirm={remove}
+      onCancel={() => {
+        setError(null);
+        onCancel();
+      }}
+    >
+      {clientKey ? (
+        <p>
+          <strong>Assertions signed with the key “{clientKey.kid}” are refused at once</strong>, on every
+          server node: a system that still signs with it gets no more tokens. The access tokens it got already
+          go on working until they expire; regenerating the credentials revokes them too.
+        </p>
+      ) : null}
+    </ConfirmDialog>
+  );
+}
+
+/**
+ * *Keys for signed client assertions* (private_key_jwt, RFC 7523): the account's public keys, which its client
+ * signs a short-lived JWT with in place of sending the password. Everyone who sees the account sees them (a public
+ * key is no secret); with `mayChange`, an admin of it adds one (up to five) and removes one behind a confirmation.
+ * After each change the list is read again and the heading takes the focus, the notice under it: the button that
+ * had it may be gone (the row's, or the form at five keys).
+ */
+export function ClientKeysSection({
+  accountId,
+  tokenUrl,
+  mayChange,
+}: {
+  accountId: string;
+  /** The token endpoint (`ISSUER/oauth/token`), when the page knows it. */
+  tokenUrl?: string;
+  mayChange: boolean;
+}) {
+  const {
+    data: keys,
+    error,
+    setError,
+    reload,
+  } = useLoaded<ClientKey[]>(accountPath(accountId, 'client-keys'));
+  const [notice, setNotice] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<ClientKey | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  async function changed(text: string) {
+    setError(null);
+    setNotice(text);
+    await reload();
+    heading.current?.focus();
+  }
+
+  const count = keys?.length ?? 0;
+  return (
+    <section aria-labelledby="client-keys" class="card">
+      <h2 id="client-keys" ref={heading} tabIndex={-1}>
+        Keys for signed client assertions
+      </h2>
+      <p>
+        A system that holds a private key of its own can get access tokens without the password: it signs a
+        short-lived JWT (a client assertion, RFC 7523 <code>private_key_jwt</code>) whose <code>iss</code> and{' '}
+        <code>sub</code> are the user ID and whose <code>aud</code> is the token endpoint, and sends it there.
+        Its public key is registered here; the private key never leaves the system.
+        {mayChange ? null : ' An admin of the account adds and removes the keys.'}
+      </p>
+      <p class="code-label">The form it sends to {tokenUrl ?? 'the token endpoint'}:</p>
+      <pre class="code">
+        <code>{`grant_type=client_credentials\nclient_assertion_type=${ASSERTION_TYPE}\nclient_assertion=<the signed JWT>`}</code>
+      </pre>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {notice ? <Notice kind="success">{notice}</Notice> : null}
+      {keys === null && !error ? <Loading what="the keys" /> : null}
+      {keys ? (
+        <p>
+          {count === 0
+            ? 'The account has no key for signed client assertions.'
+            : `The account has ${count === 1 ? '1 key' : `${count} keys`} (${MAX_KEYS} at most).`}
+        </p>
+      ) : null}
+      {keys && count > 0 ? <KeyTable keys={keys} onRemove={mayChange ? setRemoving : null} /> : null}
+      {keys && mayChange && count >= MAX_KEYS ? (
+        <Notice kind="info">
+          The account has {MAX_KEYS} keys, the most it may have: remove one before adding another.
+        </Notice>
+      ) : null}
+      {keys && mayChange && count < MAX_KEYS ? (
+        <AddClientKey
+          accountId={accountId}
+          onAdded={(key) =>
+            void changed(
+              `The key “${key.kid}” (${key.type}, ${key.alg}) was added: the account's client may now sign its assertions with its private key.`,
+            )
+          }
+        />
+      ) : null}
+      {mayChange ? (
+        <RemoveClientKey
+          accountId={accountId}
+          clientKey={removing}
+          onRemoved={(key) => {
+            setRemoving(null);
+            void changed(`The key “${key.kid}” was removed: assertions signed with it are refused.`);
+          }}
+          onCancel={() => setRemoving(null)}
+        />
+      ) : null}
+    </section>
+  );
+}
