@@ -126,6 +126,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             a.status === 'active' ? null : a.status,
             a.rateLimit ? `rate ${describeRate(a.rateLimit)}` : null,
             a.allowedNetworks ? `from ${a.allowedNetworks.join(' ')}` : null,
+            a.signedAssertionsOnly ? 'signed assertions only' : null,
           ].filter((n) => n !== null);
         print(
           json,
@@ -135,6 +136,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             status: a.status,
             rateLimit: a.rateLimit,
             allowedNetworks: a.allowedNetworks,
+            signedAssertionsOnly: a.signedAssertionsOnly,
           })),
           accounts
             .map((a) => (notes(a).length === 0 ? a.accountId : `${a.accountId} (${notes(a).join(', ')})`))

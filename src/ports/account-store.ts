@@ -15,10 +15,18 @@ export interface AccountRecord {
   rateLimit: AccountRateLimit | null;
   /** The addresses and networks its credentials are accepted from (`10.0.0.0/8`, `2001:db8::1`); null: any. */
   allowedNetworks: string[] | null;
+  /**
+   * Its v2 client authenticates with signed assertions alone (private_key_jwt): the user ID and password are
+   * refused at the OAuth endpoints and the login endpoint.
+   */
+  signedAssertionsOnly: boolean;
 }
 
 /** What an account has of its own beyond its status: what each node keeps in memory for its requests. */
-export type AccountLimits = Pick<AccountRecord, 'accountId' | 'rateLimit' | 'allowedNetworks'>;
+export type AccountLimits = Pick<
+  AccountRecord,
+  'accountId' | 'rateLimit' | 'allowedNetworks' | 'signedAssertionsOnly'
+>;
 
 /** Requests a second on each node (0: no limit for this account), up to `burst` at once. */
 export interface AccountRateLimit {
@@ -51,6 +59,11 @@ export interface AccountStore {
   setAccountRateLimit(accountId: string, limit: AccountRateLimit | null): Promise<boolean>;
   /** Sets (null: clears) the networks the account's credentials are accepted from; false when unknown or deleted. */
   setAccountNetworks(accountId: string, networks: string[] | null): Promise<boolean>;
-  /** The accounts that are not deleted and have a request rate or networks of their own, by id. */
+  /** Sets whether the account's client authenticates with signed assertions alone; false when unknown or deleted. */
+  setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean>;
+  /**
+   * The accounts that are not deleted and have a request rate, networks or signed assertions alone of their own, by
+   * id.
+   */
   listAccountLimits(): Promise<AccountLimits[]>;
 }

@@ -27,12 +27,20 @@ export const LIMIT_AUDIT = {
       networks: a.allowedNetworks?.join(', ') ?? null,
     }),
   },
+  assertionsOnly: {
+    action: 'account.signed-assertions-only-changed',
+    detail: (a: Pick<AccountRecord, 'signedAssertionsOnly'>) => ({
+      signedAssertionsOnly: a.signedAssertionsOnly,
+    }),
+  },
 } as const;
 
 /** An account's own limits as a node holds them. */
 interface Own {
   rate: AccountRateLimit | null;
   networks: BlockList | null;
+  /** Its client authenticates with signed assertions alone (the password refused). */
+  assertionsOnly: boolean;
 }
 
 /**
@@ -87,6 +95,26 @@ export class AccountLimits {
   /** Whether the account's credentials are accepted from some networks only. */
   fenced(accountId: string): boolean {
     return this.#own.size > 0 && (this.#own.get(accountId)?.networks ?? null) !== null;
+  }
+
+  /** Whether the account's v2 client authenticates with signed assertions alone (its password refused). */
+  signedAssertionsOnly(accountId: string): boolean {
+    return this.#own.size > 0 && (this.#own.get(accountId)?.assertionsOnly ?? false);
+  }
+
+  /**
+   * Sets whether the account's client authenticates with signed assertions alone, on every node from its next
+   * request. Turned on, the account must have a client key (else 409: no client could get a token).
+   */
+  async setSignedAssertionsOnly(accountId: string, only: boolean): Promise<void> {
+    if (only && (await this.ctx.store.credentials.listClientKeys(accountId)).length === 0)
+      throw new AppError(
+        'conflict',
+        'the account has no client key: add one first, or its client could not get a token any more',
+      );
+    await this.#change(accountId, () =>
+      this.ctx.store.accounts.setAccountSignedAssertionsOnly(accountId, only),
+    );
   }
 
   /** Whether the account's credentials are accepted from `address` (the request's, as TRUST_PROXY reads it). */
@@ -147,7 +175,11 @@ export class AccountLimits {
       this.#own = new Map(
         own.map((a) => [
           a.accountId,
-          { rate: a.rateLimit, networks: a.allowedNetworks === null ? null : networkList(a.allowedNetworks) },
+          {
+            rate: a.rateLimit,
+            networks: a.allowedNetworks === null ? null : networkList(a.allowedNetworks),
+            assertionsOnly: a.signedAssertionsOnly,
+          },
         ]),
       );
     } catch (error) {

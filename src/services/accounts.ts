@@ -54,6 +54,7 @@ export class AccountService {
       statusChangedAt: null,
       rateLimit: null,
       allowedNetworks: null,
+      signedAssertionsOnly: false,
     };
   }
 

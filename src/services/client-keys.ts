@@ -94,7 +94,20 @@ export class ClientKeyService {
     return view(record);
   }
 
+  /**
+   * Removes a key; the last one of an account whose client authenticates with signed assertions alone is kept
+   * (409), or its client could not get a token any more.
+   */
   async remove(accountId: string, kid: string): Promise<void> {
+    const [account, keys] = await Promise.all([
+      this.ctx.store.accounts.getAccount(accountId),
+      this.ctx.store.credentials.listClientKeys(accountId),
+    ]);
+    if (account?.signedAssertionsOnly && keys.length === 1 && keys[0]?.kid === kid)
+      throw new AppError(
+        'conflict',
+        "this is the account's last client key and its client authenticates with signed assertions alone: allow its password again first",
+      );
     if (!(await this.ctx.store.credentials.deleteClientKey(accountId, kid)))
       throw new AppError('not_found', `the account has no client key ${JSON.stringify(kid)}`);
     await this.#changed(accountId);

@@ -14,6 +14,7 @@ describeStoreContract('auth stores', (store, it) => {
       statusChangedAt: null,
       rateLimit: null,
       allowedNetworks: null,
+      signedAssertionsOnly: false,
     });
     assert.equal(await store.accounts.getAccount('missing'), null);
     const ids = (await store.accounts.listAccounts()).map((a) => a.accountId);
@@ -44,6 +45,7 @@ describeStoreContract('auth stores', (store, it) => {
       statusChangedAt: 3,
       rateLimit: null,
       allowedNetworks: null,
+      signedAssertionsOnly: false,
     });
     assert.equal(await accounts.changeAccountStatus('missing', 'active', 'suspended', 5), false);
     assert.equal(await accounts.removeDeletedAccount('life'), false, 'only a deleted account is removed');
@@ -58,6 +60,7 @@ describeStoreContract('auth stores', (store, it) => {
         statusChangedAt: 6,
         rateLimit: null,
         allowedNetworks: null,
+        signedAssertionsOnly: false,
       },
     ]);
     assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 7 }), false, 'the id is held');
@@ -81,17 +84,31 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await accounts.setAccountNetworks('rate-c', ['192.0.2.0/24']), true);
     assert.equal(await accounts.setAccountNetworks('rate-c', null), true);
     assert.equal(await accounts.setAccountNetworks('missing', ['10.0.0.1']), false);
+    assert.equal(await accounts.setAccountSignedAssertionsOnly('rate-e', true), false, 'no such account yet');
+    await accounts.createAccount({ accountId: 'rate-e', createdAt: 1 });
+    assert.equal(await accounts.setAccountSignedAssertionsOnly('rate-e', true), true);
+    assert.equal((await accounts.getAccount('rate-e'))?.signedAssertionsOnly, true);
+    assert.equal((await accounts.getAccount('rate-a'))?.signedAssertionsOnly, false);
     assert.deepEqual((await accounts.getAccount('rate-b'))?.rateLimit, { perSecond: 50, burst: 80 });
     assert.deepEqual((await accounts.getAccount('rate-d'))?.allowedNetworks, ['10.0.0.0/8', '2001:db8::1']);
     assert.equal((await accounts.getAccount('rate-c'))?.rateLimit, null);
     assert.equal((await accounts.getAccount('rate-c'))?.allowedNetworks, null);
     const listed = async () =>
       (await accounts.listAccountLimits()).filter((a) => a.accountId.startsWith('rate-'));
+    const none = { signedAssertionsOnly: false };
     assert.deepEqual(await listed(), [
-      { accountId: 'rate-a', rateLimit: { perSecond: 0, burst: 1 }, allowedNetworks: null },
-      { accountId: 'rate-b', rateLimit: { perSecond: 50, burst: 80 }, allowedNetworks: ['203.0.113.7'] },
-      { accountId: 'rate-d', rateLimit: null, allowedNetworks: ['10.0.0.0/8', '2001:db8::1'] },
+      { accountId: 'rate-a', rateLimit: { perSecond: 0, burst: 1 }, allowedNetworks: null, ...none },
+      {
+        accountId: 'rate-b',
+        rateLimit: { perSecond: 50, burst: 80 },
+        allowedNetworks: ['203.0.113.7'],
+        ...none,
+      },
+      { accountId: 'rate-d', rateLimit: null, allowedNetworks: ['10.0.0.0/8', '2001:db8::1'], ...none },
+      { accountId: 'rate-e', rateLimit: null, allowedNetworks: null, signedAssertionsOnly: true },
     ]);
+    assert.equal(await accounts.setAccountSignedAssertionsOnly('rate-e', false), true);
+    assert.equal((await listed()).length, 3, 'nothing of its own any more');
     await accounts.changeAccountStatus('rate-b', 'active', 'suspended', 2);
     assert.equal((await listed()).length, 3, 'a suspended account keeps its limits');
     await accounts.changeAccountStatus('rate-b', 'suspended', 'deleted', 3);

@@ -97,6 +97,7 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         effectiveRateLimit: null,
         rateScope: 'node',
         allowedNetworks: null,
+        signedAssertionsOnly: false,
       });
 
       const v1 = await v1List(account);

@@ -282,6 +282,70 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     );
   });
 
+  test("signed assertions alone: the account's password is refused everywhere, a key is required, the last one kept", async () => {
+    const path = (on: string) => `/api/admin/accounts/${on}/signed-assertions-only`;
+    const bare = await createAccount(t);
+    const noKey = await call('PUT', path(bare.accountId), admin.headers, {});
+    assert.equal(noKey.statusCode, 409, noKey.body);
+    assert.match(noKey.json().detail, /no client key/);
+
+    const on = await call('PUT', path(account.accountId), admin.headers, {});
+    assert.equal(on.statusCode, 200, on.body);
+    assert.equal(on.json().signedAssertionsOnly, true);
+    const byBasic = await token({}, { authorization: basic(account.userId, account.password) });
+    assert.equal(byBasic.statusCode, 401);
+    assert.match(byBasic.json().error_description, /signed assertion alone/);
+    const byPost = await token({ client_id: account.userId, client_secret: account.password });
+    assert.equal(byPost.statusCode, 401);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/v2/authenticate/login',
+      headers: { authorization: basic(account.userId, account.password) },
+    });
+    assert.equal(login.statusCode, 401, 'the compatible login endpoint too');
+    assert.equal((await signed(await assertion())).statusCode, 200, 'a signed assertion still gets a token');
+    assert.equal(
+      (await token({}, { authorization: basic(account.userId, 'a wrong password') })).statusCode,
+      401,
+    );
+
+    // Its keys can go but the last: the client could not get a token any more.
+    const keys = (
+      await call('GET', `/api/admin/accounts/${account.accountId}/client-keys`, admin.headers)
+    ).json() as {
+      kid: string;
+    }[];
+    for (const { kid } of keys.filter((k) => k.kid !== 'laptop'))
+      assert.equal(
+        (await call('DELETE', `/api/admin/accounts/${account.accountId}/client-keys/${kid}`, admin.headers))
+          .statusCode,
+        204,
+      );
+    const last = await call(
+      'DELETE',
+      `/api/admin/accounts/${account.accountId}/client-keys/laptop`,
+      admin.headers,
+    );
+    assert.equal(last.statusCode, 409, last.body);
+
+    const off = await call('DELETE', path(account.accountId), admin.headers);
+    assert.equal(off.json().signedAssertionsOnly, false);
+    assert.equal(
+      (await token({}, { authorization: basic(account.userId, account.password) })).statusCode,
+      200,
+    );
+    const audit = (
+      await call('GET', `/api/admin/audit?accountId=${account.accountId}`, admin.headers)
+    ).json() as { action: string; detail: Record<string, unknown> }[];
+    assert.deepEqual(
+      audit
+        .filter((e) => e.action === 'account.signed-assertions-only-changed')
+        .map((e) => e.detail.signedAssertionsOnly),
+      [false, true],
+      'newest first',
+    );
+  });
+
   test('used assertions are forgotten once expired; an operator of another account cannot see or change the keys', async () => {
     const used = await assertion();
     assert.equal((await signed(used)).statusCode, 200);

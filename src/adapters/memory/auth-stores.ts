@@ -32,6 +32,7 @@ import {
 } from '../../ports/sealed-value-store.js';
 import type { SigningKeyRecord, SigningKeyStore } from '../../ports/signing-key-store.js';
 import type { TestTokenRecord, TokenStore } from '../../ports/token-store.js';
+import { limitsOf } from '../shared/auth-rows.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -47,6 +48,7 @@ export class MemoryAccountStore implements AccountStore {
       statusChangedAt: null,
       rateLimit: null,
       allowedNetworks: null,
+      signedAssertionsOnly: false,
     });
     return true;
   }
@@ -96,10 +98,19 @@ export class MemoryAccountStore implements AccountStore {
     return true;
   }
 
+  async setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean> {
+    const found = this.#accounts.get(accountId);
+    if (!found || found.status === 'deleted') return false;
+    found.signedAssertionsOnly = only;
+    return true;
+  }
+
   async listAccountLimits(): Promise<AccountLimits[]> {
     return this.#sorted(
-      (a) => a.status !== 'deleted' && (a.rateLimit !== null || a.allowedNetworks !== null),
-    ).map(({ accountId, rateLimit, allowedNetworks }) => ({ accountId, rateLimit, allowedNetworks }));
+      (a) =>
+        a.status !== 'deleted' &&
+        (a.rateLimit !== null || a.allowedNetworks !== null || a.signedAssertionsOnly),
+    ).map(limitsOf);
   }
 
   #sorted(keep: (account: AccountRecord) => boolean): AccountRecord[] {

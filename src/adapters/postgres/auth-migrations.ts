@@ -222,4 +222,9 @@ export const authMigrations: PostgresMigration[] = [
       CREATE INDEX client_assertions_expires_at ON client_assertions(expires_at);
     `,
   },
+  {
+    // An account whose v2 client authenticates with signed assertions alone (its password refused).
+    id: 'auth-019',
+    sql: `ALTER TABLE accounts ADD COLUMN assertions_only BOOLEAN NOT NULL DEFAULT false`,
+  },
 ];

@@ -32,6 +32,7 @@ import {
   auditEventFromRow,
   clientFromRow,
   clientKeyFromRow,
+  limitsOf,
   num,
   operatorFromRow,
   operatorListingFromRow,
@@ -112,12 +113,20 @@ export class PostgresAccountStore implements AccountStore {
     return result.rowCount === 1;
   }
 
+  async setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean> {
+    const result = await this.pool.query(
+      "UPDATE accounts SET assertions_only = $1 WHERE account_id = $2 AND status <> 'deleted'",
+      [only, accountId],
+    );
+    return result.rowCount === 1;
+  }
+
   async listAccountLimits(): Promise<AccountLimits[]> {
     return (
       await this.#list(
-        "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL)",
+        "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL OR assertions_only)",
       )
-    ).map(({ accountId, rateLimit, allowedNetworks }) => ({ accountId, rateLimit, allowedNetworks }));
+    ).map(limitsOf);
   }
 
   async #list(where: string): Promise<AccountRecord[]> {

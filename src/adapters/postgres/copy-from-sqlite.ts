@@ -31,6 +31,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
       'rate_per_second',
       'rate_burst',
       'allowed_networks',
+      'assertions_only',
     ],
     order: 'account_id',
   },

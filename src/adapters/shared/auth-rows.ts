@@ -1,4 +1,9 @@
-import type { AccountRateLimit, AccountRecord, AccountStatus } from '../../ports/account-store.js';
+import type {
+  AccountLimits,
+  AccountRateLimit,
+  AccountRecord,
+  AccountStatus,
+} from '../../ports/account-store.js';
 import type { AuditEvent } from '../../ports/audit-store.js';
 import type { ApiKeyRecord, ClientKeyRecord, ClientRecord } from '../../ports/credential-store.js';
 import type {
@@ -78,8 +83,18 @@ export const accountFromRow = (row: Row): AccountRecord => {
     rateLimit: rateLimitFromRow(row),
     // Only NULL is any address; a damaged value reads as none (every call refused), never as any.
     allowedNetworks: row.allowed_networks === null ? null : stringList(row.allowed_networks),
+    signedAssertionsOnly:
+      row.assertions_only === true || row.assertions_only === 1 || row.assertions_only === 1n,
   };
 };
+
+/** What of an account each node keeps in memory for its requests (AccountLimits). */
+export const limitsOf = ({
+  accountId,
+  rateLimit,
+  allowedNetworks,
+  signedAssertionsOnly,
+}: AccountRecord): AccountLimits => ({ accountId, rateLimit, allowedNetworks, signedAssertionsOnly });
 
 export const operatorFromRow = (row: Row): OperatorRecord => ({
   username: String(row.username),

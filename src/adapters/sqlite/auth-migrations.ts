@@ -214,4 +214,9 @@ export const authMigrations: SqliteMigration[] = [
       CREATE INDEX client_assertions_expires_at ON client_assertions(expires_at);
     `,
   },
+  {
+    // An account whose v2 client authenticates with signed assertions alone (its password refused).
+    id: 'auth-018',
+    sql: `ALTER TABLE accounts ADD COLUMN assertions_only INTEGER NOT NULL DEFAULT 0`,
+  },
 ];

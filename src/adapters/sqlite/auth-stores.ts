@@ -32,6 +32,7 @@ import {
   auditEventFromRow,
   clientFromRow,
   clientKeyFromRow,
+  limitsOf,
   num,
   operatorFromRow,
   operatorListingFromRow,
@@ -108,10 +109,18 @@ export class SqliteAccountStore implements AccountStore {
     );
   }
 
+  async setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean> {
+    return (
+      this.db
+        .prepare("UPDATE accounts SET assertions_only = ? WHERE account_id = ? AND status <> 'deleted'")
+        .run(only ? 1 : 0, accountId).changes === 1
+    );
+  }
+
   async listAccountLimits(): Promise<AccountLimits[]> {
     return this.#list(
-      "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL)",
-    ).map(({ accountId, rateLimit, allowedNetworks }) => ({ accountId, rateLimit, allowedNetworks }));
+      "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL OR assertions_only = 1)",
+    ).map(limitsOf);
   }
 
   #list(where: string): AccountRecord[] {

@@ -307,6 +307,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     allowedNetworks: Type.Union([Type.Array(Type.String()), Type.Null()], {
       description: "the addresses and networks the account's credentials are accepted from; null: any",
     }),
+    signedAssertionsOnly: Type.Boolean({
+      description:
+        "true: the account's v2 client authenticates with signed assertions alone (private_key_jwt); its password is refused",
+    }),
   });
   const accountView = (a: AccountRecord) => ({
     accountId: a.accountId,
@@ -317,6 +321,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     effectiveRateLimit: services.accountLimits.inForce(a.rateLimit),
     rateScope: services.accountLimits.scope,
     allowedNetworks: a.allowedNetworks,
+    signedAssertionsOnly: a.signedAssertionsOnly,
   });
 
   app.get(
@@ -456,6 +461,19 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         await services.accountLimits.setNetworks(id, body?.networks ?? null);
       },
       ...LIMIT_AUDIT.networks,
+    },
+    {
+      path: 'signed-assertions-only',
+      onRequest: operator,
+      summary: "that the account's v2 client authenticates with signed assertions alone (private_key_jwt)",
+      description:
+        'PUT `{}`: from the next request, on every node, the user ID and password are refused at the OAuth endpoints ' +
+        'and the login endpoint (401 invalid_client); only a client assertion signed with one of the account’s client ' +
+        'keys gets a token. 409 when the account has no client key. DELETE: the password works again.',
+      body: Type.Object({}, { additionalProperties: false }),
+      set: (id: string, body: Record<string, never> | null) =>
+        services.accountLimits.setSignedAssertionsOnly(id, body !== null),
+      ...LIMIT_AUDIT.assertionsOnly,
     },
   ] as const;
   for (const limit of limits) {
