@@ -74,6 +74,14 @@ describe('SIGNING_KEY_ROTATION_DAYS: a new signing key when the newest is that o
       t.logs.some((line) => line.includes('made a new signing key (SIGNING_KEY_ROTATION_DAYS)')),
       'and said in the log',
     );
+    // Monitoring sees when the newest key was made (an alert on its age finds a stalled rotation).
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const made =
+      (await t.ctx.store.signingKeys.listSigningKeys()).find((k) => k.kid === next)?.createdAt ?? 0;
+    assert.match(
+      metrics,
+      new RegExp(`^orchestrator_signing_key_created_timestamp_seconds ${made / 1000}$`, 'm'),
+    );
 
     // The retired key leaves the JWKS once its last token can have expired.
     t.clock.advance(DAY + 10 * 60_000);

@@ -8,7 +8,7 @@ import type { App, RouteDeps } from '../types.js';
 /**
  * Prometheus metrics at GET /metrics: request durations by route template and status (recorded by the
  * server's RequestLifecycle), refused credentials, the context read cache of a SQLite node, the policy log
- * and the background purges, and the process's own (memory, event loop, GC). No label carries a credential
+ * and the background purges, the newest signing key's age, and the process's own (memory, event loop, GC). No label carries a credential
  * or an account id.
  */
 export async function metricsRoutes(app: App, { durations, services }: RouteDeps): Promise<void> {
@@ -27,8 +27,24 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
       'Requests refused (429) because their account was over its request rate on this node (its own, else ACCOUNT_RATE_LIMIT); the log names the accounts.',
       [['', services.accountLimits.refused]],
     );
-    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${await registry.metrics()}`;
+    const signing = renderSigningKeys(await services.keyring.keys());
+    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${signing}${await registry.metrics()}`;
   });
+}
+
+/**
+ * When the newest token-signing key was made: with SIGNING_KEY_ROTATION_DAYS, `time() - this` past the period (and
+ * its 10 minutes) says the scheduled rotation has stalled. Nothing before the first key.
+ */
+function renderSigningKeys(keys: readonly { record: { createdAt: number } }[]): string {
+  if (keys.length === 0) return '';
+  const newest = Math.max(...keys.map((k) => k.record.createdAt));
+  return metric(
+    'orchestrator_signing_key_created_timestamp_seconds',
+    'gauge',
+    'When the newest token-signing key was made (Unix time); it is replaced after SIGNING_KEY_ROTATION_DAYS.',
+    [['', newest / 1000]],
+  );
 }
 
 type MetricType = 'gauge' | 'counter';
