@@ -231,6 +231,8 @@ function checkedJwk(input: Record<string, unknown>): { jwk: Record<string, strin
     alg = 'EdDSA';
   } else if (input.kty === 'RSA') {
     jwk = { kty: 'RSA', n: text('n'), e: text('e') };
+    // A tiny exponent (1 makes any signature forgeable) has no place here; keys are made with 65537.
+    if (jwk.e !== 'AQAB') throw refuse('an RSA key must have the public exponent 65537 (e: AQAB)');
     alg = input.alg === 'PS256' ? 'PS256' : 'RS256';
   } else {
     throw refuse('kty must be EC (P-256), OKP (Ed25519) or RSA');

@@ -96,6 +96,14 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
       ],
       ['P-384', { kty: 'EC', crv: 'P-384', x: 'AA', y: 'AA' }, /P-256/],
       [
+        'RSA with the exponent 1',
+        {
+          ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }),
+          e: 'AQ',
+        },
+        /exponent 65537/,
+      ],
+      [
         'not a point of the curve',
         { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' },
         /not a valid public key/,
