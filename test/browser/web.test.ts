@@ -357,6 +357,127 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client');
   });
 
+  test('signed assertions only: with a key, refused behind a confirmation, the password gets 401 and an assertion 200; the last key is kept; allowed again, the password works', async () => {
+    suite.watch.step = 'signed-assertions-only';
+    const section = suite.page.getByRole('region', { name: 'Keys for signed client assertions' });
+    const setting = section.locator('#signed-assertions-only');
+    await setting.getByRole('heading', { level: 3, name: 'Signed assertions only' }).waitFor();
+    const now = setting.locator('#signed-assertions-only-now');
+    const refuse = setting.getByRole('button', { name: 'Refuse the password' });
+    const allowAgain = setting.getByRole('button', { name: 'Allow the password again' });
+    const dialog = suite.page.getByRole('dialog', { name: 'Refuse the password?' });
+    const passwordNote = suite.page.locator('#credentials-password-refused');
+    const clientKeys = suite.server.server.runtime.services.clients.keys;
+    await now.filter({ hasText: 'Now: The user ID and password also get tokens.' }).waitFor();
+
+    // No key: the button is off, described by why.
+    await section.getByText('The account has no key for signed client assertions.').waitFor();
+    assert.equal(await refuse.isDisabled(), true);
+    const why = await refuse.getAttribute('aria-describedby');
+    assert.ok(why);
+    await suite.page.locator(`[id="${why}"]`).filter({ hasText: 'Add a key first' }).waitFor();
+
+    // A key added on the page: the button is on.
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'only-key' };
+    await section.getByRole('textbox', { name: 'Public key (JWK)' }).fill(JSON.stringify(jwk));
+    await section.getByRole('button', { name: 'Add key' }).click();
+    await section.getByRole('status').filter({ hasText: 'The key “only-key”' }).waitFor();
+    assert.equal(await refuse.isDisabled(), false);
+    assert.equal(await refuse.getAttribute('aria-describedby'), null);
+
+    // The key gone behind the page's back: the server's refusal (409) is said in the dialog, which stays open.
+    await clientKeys.remove(accountId, 'only-key');
+    await refuse.click();
+    await dialog.getByRole('button', { name: 'Refuse the password' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'the account has no client key' }).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await now.filter({ hasText: 'Now: The user ID and password also get tokens.' }).waitFor();
+    await clientKeys.add(accountId, jwk);
+
+    // On, behind a confirmation that says who is refused; the focus is back on the button, now the other one.
+    await refuse.click();
+    await dialog
+      .getByText('Systems that still use the user ID and password are refused at once, on every server node')
+      .waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Cancel');
+    await checked('signed-assertions-only-dialog');
+    await dialog.getByRole('button', { name: 'Refuse the password' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await section.getByRole('status').filter({ hasText: 'The password is refused' }).waitFor();
+    await now
+      .filter({ hasText: 'Now: Only signed assertions get tokens: the user ID and password are refused.' })
+      .waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Allow the password again');
+    await passwordNote.filter({ hasText: 'Refused for this account' }).waitFor();
+    await visited('signed-assertions-only');
+
+    // Over HTTP: the password is refused at the token endpoint and the login endpoint; an assertion gets a token.
+    const userId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
+    await suite.page.getByRole('button', { name: 'Copy password' }).click();
+    const password = await readClipboard(suite.page);
+    const basicToken = () =>
+      http('/oauth/token', {
+        method: 'POST',
+        headers: {
+          authorization: basic(userId, password),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+    const refusedBasic = await basicToken();
+    assert.equal(refusedBasic.status, 401);
+    assert.equal(((await refusedBasic.json()) as { error: string }).error, 'invalid_client');
+    assert.equal((await loginV2(userId, password)).status, 401);
+    const signed = await http('/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await new SignJWT({})
+          .setProtectedHeader({ alg: 'ES256', kid: 'only-key' })
+          .setIssuer(userId)
+          .setSubject(userId)
+          .setAudience(`${suite.server.issuer}/oauth/token`)
+          .setExpirationTime(Math.floor(Date.now() / 1000) + 60)
+          .setJti(randomUUID())
+          .sign(privateKey),
+      }),
+    });
+    assert.equal(signed.status, 200, await signed.clone().text());
+
+    // The last key is kept while the password is refused: the server's words in the removal's dialog.
+    const row = section
+      .getByRole('table', { name: 'Keys for signed client assertions, oldest first' })
+      .getByRole('row', { name: /^only-key\b/ });
+    await row.getByRole('button', { name: 'Remove the key only-key' }).click();
+    const removal = suite.page.getByRole('dialog', { name: 'Remove this key?' });
+    await removal.getByRole('button', { name: 'Remove key' }).click();
+    await removal.getByRole('alert').filter({ hasText: "this is the account's last client key" }).waitFor();
+    await removal.getByRole('button', { name: 'Cancel' }).click();
+    await removal.waitFor({ state: 'hidden' });
+    await row.waitFor();
+
+    // Off again, at a click: the password gets a token, and the note under it is gone.
+    await allowAgain.click();
+    await section
+      .getByRole('status')
+      .filter({ hasText: 'The user ID and password get tokens again' })
+      .waitFor();
+    await now.filter({ hasText: 'Now: The user ID and password also get tokens.' }).waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Refuse the password');
+    assert.equal(await passwordNote.count(), 0);
+    assert.equal((await basicToken()).status, 200);
+
+    // Now the last key may go.
+    await row.getByRole('button', { name: 'Remove the key only-key' }).click();
+    await removal.getByRole('button', { name: 'Remove key' }).click();
+    await section.getByRole('status').filter({ hasText: 'The key “only-key” was removed' }).waitFor();
+    await section.getByText('The account has no key for signed client assertions.').waitFor();
+  });
+
   test('policies: custom attributes, the editor with server field errors, a dry run, reorder, enable; the v2 API returns the action', async () => {
     suite.watch.step = 'policies';
     assert.equal((await v2Create(codeToken, { intent: 'billing', tier: 'silver' }, 'conv-9')).status, 201);
@@ -531,6 +652,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'revealed the v2 password',
       'added a key for signed client assertions',
       'removed a key for signed client assertions',
+      'refused the v2 password (signed assertions only)',
+      'allowed the v2 password again',
     ]) {
       await table.getByText(action).first().waitFor();
     }
@@ -803,6 +926,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         .waitFor();
       assert.equal(await keys.getByRole('textbox').count(), 0);
       assert.equal(await keys.getByRole('button').count(), 0);
+      await keys
+        .locator('#signed-assertions-only-now')
+        .filter({ hasText: 'Now: The user ID and password also get tokens.' })
+        .waitFor();
       accessibility['viewer-api-authorization'] = await accessibilityViolations(viewer);
 
       // Context: to read, not to delete.
@@ -1954,7 +2081,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); after the
     // cookie was cleared, the call that found the session gone (401); on the operators page the wrong current
     // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
-    // private key pasted as a key for signed client assertions (400).
+    // private key pasted as a key for signed client assertions (400); the password refused after the key went
+    // behind the page's back, and the last key's removal while the password is refused (409 each).
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
@@ -1964,6 +2092,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'request-rate': [refusedStatus('400')],
       'allowed-networks': [refusedStatus('400')],
       'client-keys': [refusedStatus('400')],
+      'signed-assertions-only': [refusedStatus('409')],
     };
     assert.deepEqual(suite.watch.unexpected(expected), []);
     assert.equal(
@@ -2006,6 +2135,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       1,
       'the private key the server refused',
     );
+    assert.equal(
+      suite.watch.errors.filter((e) => e.step === 'signed-assertions-only').length,
+      2,
+      'the password refused with no key, the last key removed while the password is refused',
+    );
     suite.assertAccessible([
       'account-delete-dialog',
       'account-suspend-dialog',
@@ -2040,6 +2174,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'policy-logs',
       'recovery-code-used',
       'request-rate',
+      'signed-assertions-only',
+      'signed-assertions-only-dialog',
       'sign-in',
       'sign-in-code',
       'sign-in-recovery-code',

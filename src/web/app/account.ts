@@ -25,6 +25,8 @@ export interface Account {
   rateScope: RateScope;
   /** The IPv4 and IPv6 addresses and networks its credentials are accepted from; null: any address. */
   allowedNetworks: string[] | null;
+  /** Its v2 client authenticates with signed client assertions alone: its user ID and password are refused. */
+  signedAssertionsOnly: boolean;
 }
 
 /** One account, loaded once, and the setter for what a change of its status or its limits answers. */

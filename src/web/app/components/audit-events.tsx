@@ -50,6 +50,7 @@ const ACTIONS: Record<string, string> = {
   'account.data-removed': "removed the deleted account's data",
   'account.rate-limit-changed': "changed the account's request rate",
   'account.networks-changed': "changed the account's allowed networks",
+  'account.signed-assertions-only-changed': 'changed whether the v2 password is accepted',
   'api-authorization.viewed': 'viewed the API Authorization page (key, credentials, token)',
   'api-key.copied': 'copied the API key',
   'api-key.regenerated': 'regenerated the API key',
@@ -66,8 +67,8 @@ const ACTIONS: Record<string, string> = {
 
 /**
  * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, or was
- * a single sign-on, sessions ended by their own operator are their other ones, and a key rotation says whether the
- * schedule or the command line made it.
+ * a single sign-on, sessions ended by their own operator are their other ones, a key rotation says whether the
+ * schedule or the command line made it, and the v2 password says whether it was refused or allowed again.
  */
 function describeAction(event: AuditEvent): string {
   if (event.action === 'operator.signed-in' && event.detail.sso === true)
@@ -81,6 +82,13 @@ function describeAction(event: AuditEvent): string {
   if (event.action === 'signing-key.rotated' && event.detail.by === 'SIGNING_KEY_ROTATION_DAYS')
     return 'rotated the token-signing key (on schedule)';
   if (event.action === 'signing-key.rotated') return 'rotated the token-signing key (command line)';
+  if (event.action === 'account.signed-assertions-only-changed' && event.detail.signedAssertionsOnly === true)
+    return 'refused the v2 password (signed assertions only)';
+  if (
+    event.action === 'account.signed-assertions-only-changed' &&
+    event.detail.signedAssertionsOnly === false
+  )
+    return 'allowed the v2 password again';
   return ACTIONS[event.action] ?? event.action;
 }
 

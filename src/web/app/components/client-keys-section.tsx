@@ -1,7 +1,9 @@
 import { useId, useRef, useState } from 'preact/hooks';
+import type { AccountState } from '../account.js';
 import { ApiError, accountPath, api, messageOf, useLoaded } from '../api.js';
 import { formatTime } from '../format.js';
 import { ConfirmDialog } from './confirm-dialog.js';
+import { SignedAssertionsOnly } from './signed-assertions-only.js';
 import { Loading, Notice, TableHead, TextAreaField } from './ui.js';
 
 /** As the server allows (MAX_CLIENT_KEYS): two during a rotation, with room for one per system that calls. */
@@ -196,17 +198,22 @@ function RemoveClientKey({
 
 /**
  * *Keys for signed client assertions* (private_key_jwt, RFC 7523): the account's public keys, which its client
- * signs a short-lived JWT with in place of sending the password. Everyone who sees the account sees them (a public
- * key is no secret); with `mayChange`, an admin of it adds one (up to five) and removes one behind a confirmation.
- * After each change the list is read again and the heading takes the focus, the notice under it: the button that
- * had it may be gone (the row's, or the form at five keys).
+ * signs a short-lived JWT with in place of sending the password, and whether the password is still accepted beside
+ * them. Everyone who sees the account sees them (a public key is no secret); with `mayChange`, an admin of it adds
+ * one (up to five), removes one behind a confirmation, and refuses or allows the password. After each change of the
+ * keys the list is read again and the heading takes the focus, the notice under it: the button that had it may be
+ * gone (the row's, or the form at five keys). The last key's removal while the password is refused is the server's
+ * to refuse (409): its words stay in the removal's dialog.
  */
 export function ClientKeysSection({
   accountId,
+  account,
   tokenUrl,
   mayChange,
 }: {
   accountId: string;
+  /** The account the page loaded, which says whether its client takes signed assertions alone. */
+  account: AccountState;
   /** The token endpoint (`ISSUER/oauth/token`), when the page knows it. */
   tokenUrl?: string;
   mayChange: boolean;
@@ -256,6 +263,20 @@ export function ClientKeysSection({
         </p>
       ) : null}
       {keys && count > 0 ? <KeyTable keys={keys} onRemove={mayChange ? setRemoving : null} /> : null}
+      <SignedAssertionsOnly
+        accountId={accountId}
+        state={account}
+        keyCount={keys ? count : null}
+        mayChange={mayChange}
+        onNotice={(text) => {
+          setError(null);
+          setNotice(text);
+        }}
+        onError={(text) => {
+          setNotice(null);
+          setError(text);
+        }}
+      />
       {keys && mayChange && count >= MAX_KEYS ? (
         <Notice kind="info">
           The account has {MAX_KEYS} keys, the most it may have: remove one before adding another.

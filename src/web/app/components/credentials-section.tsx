@@ -17,15 +17,19 @@ function curlExample(loginUrl: string, header: string): string {
 
 /**
  * *Credentials for using the v2 APIs in your code*: user ID, password hidden until shown, the login URL and
- * a ready curl example; Regenerate behind a confirmation.
+ * a ready curl example; Regenerate behind a confirmation. While the account takes signed assertions alone, a line
+ * under the password says it is refused, so that no one hands it to a system that would then get no token.
  */
 export function CredentialsSection({
   accountId,
   data,
+  passwordRefused,
   onChanged,
 }: {
   accountId: string;
   data: Authorization;
+  /** The account's client authenticates with signed assertions alone: its password gets no token. */
+  passwordRefused: boolean;
   onChanged: (notice: string) => void;
 }) {
   const [revealed, setRevealed] = useState(false);
@@ -89,6 +93,12 @@ export function CredentialsSection({
                   {revealed ? 'Hide password' : 'Show password'}
                 </button>
               </SecretValue>
+              {passwordRefused ? (
+                <p class="hint secret-note" id="credentials-password-refused">
+                  Refused for this account: its client authenticates with signed assertions only (see the keys
+                  below).
+                </p>
+              ) : null}
             </dd>
             <dt>Login URL</dt>
             <dd>

@@ -33,7 +33,7 @@ function AccountPage({
           everyAccount={ofEveryAccount(operator)}
         />
       ) : (
-        <ApiAuthorizationNeedsAdmin accountId={accountId} />
+        <ApiAuthorizationNeedsAdmin accountId={accountId} account={account} />
       );
     case 'policies':
       return <PoliciesPage accountId={accountId} role={role} />;

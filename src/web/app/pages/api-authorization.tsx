@@ -67,8 +67,13 @@ export function ApiAuthorizationPage({
             suspended={account.account?.status === 'suspended'}
             onChanged={() => changed('A new token for testing was issued; the previous one is revoked.')}
           />
-          <CredentialsSection accountId={accountId} data={data} onChanged={changed} />
-          <ClientKeysSection accountId={accountId} tokenUrl={data.tokenUrl} mayChange />
+          <CredentialsSection
+            accountId={accountId}
+            data={data}
+            passwordRefused={account.account?.signedAssertionsOnly === true}
+            onChanged={changed}
+          />
+          <ClientKeysSection accountId={accountId} account={account} tokenUrl={data.tokenUrl} mayChange />
           <ApiKeySection accountId={accountId} data={data} onChanged={changed} />
         </>
       ) : null}
@@ -90,9 +95,16 @@ export function ApiAuthorizationPage({
 
 /**
  * At this page's address, a viewer learns that the secrets are for admins, and where to go instead; the account's
- * keys for signed client assertions are public keys, no secret, so they read those here (without a change).
+ * keys for signed client assertions are public keys, no secret, so they read those here (without a change), and
+ * whether its password is still accepted beside them.
  */
-export function ApiAuthorizationNeedsAdmin({ accountId }: { accountId: string }) {
+export function ApiAuthorizationNeedsAdmin({
+  accountId,
+  account,
+}: {
+  accountId: string;
+  account: AccountState;
+}) {
   return (
     <>
       <ClosedPage title={`API Authorization · ${accountId}`} heading="API Authorization">
@@ -101,7 +113,7 @@ export function ApiAuthorizationNeedsAdmin({ accountId }: { accountId: string })
         account's <Link href={accountHref(accountId, 'policies')}>policies</Link>, context and logs are open
         to you.
       </ClosedPage>
-      <ClientKeysSection accountId={accountId} mayChange={false} />
+      <ClientKeysSection accountId={accountId} account={account} mayChange={false} />
     </>
   );
 }
