@@ -412,6 +412,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(await suite.page.locator(':focus').textContent(), 'Allow the password again');
     await passwordNote.filter({ hasText: 'Refused for this account' }).waitFor();
     await visited('signed-assertions-only');
+    // The accounts list says it too, in the account's Limits.
+    const list = await suite.context.newPage();
+    await list.goto('/');
+    await accountLimits(list, /assertions only/).waitFor();
+    await list.close();
 
     // Over HTTP: the password is refused at the token endpoint and the login endpoint; an assertion gets a token.
     const userId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';

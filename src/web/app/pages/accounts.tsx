@@ -99,8 +99,9 @@ function AccountStatus({ account }: { account: Account }) {
 }
 
 /**
- * The account's request rate ("500/s (own)", "server's 100/s", "—" for none) and, with a list, how many networks
- * its credentials are accepted from, the list in the title and for screen readers.
+ * The account's request rate ("500/s (own)", "server's 100/s", "—" for none), with a list how many networks its
+ * credentials are accepted from (the list in the title and for screen readers), and "assertions only" when its v2
+ * password is refused.
  */
 function AccountLimits({ account }: { account: Account }) {
   const rate = rateInShort(account);
@@ -122,6 +123,15 @@ function AccountLimits({ account }: { account: Account }) {
           <span title={networks.join(', ')}>
             {networksInShort(networks)}
             <span class="visually-hidden">: {networks.join(', ')}</span>
+          </span>
+        </>
+      ) : null}
+      {account.signedAssertionsOnly ? (
+        <>
+          <span aria-hidden="true"> · </span>
+          <span class="visually-hidden">, </span>
+          <span title="Its v2 client authenticates with signed assertions alone: the password is refused">
+            assertions only
           </span>
         </>
       ) : null}
