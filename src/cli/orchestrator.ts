@@ -46,8 +46,9 @@ Commands:
                                            schema, that the master key opens every secret); changes
                                            nothing in it; exit 1 if a check fails
   sso check                                read the single sign-on provider's metadata: what to register
-                                           there (redirect and post-logout addresses), what it cannot serve
-                                           of OPERATOR_SSO_*; exit 1 if it cannot be read or a setting fails
+                                           there (redirect, post-logout and back-channel logout addresses),
+                                           what it cannot serve of OPERATOR_SSO_*; exit 1 if it cannot be
+                                           read or a setting fails
   store copy --to postgres://… [--without-policy-logs]
                                            copy DATA_DIR's SQLite store into an empty PostgreSQL
                                            database, to move to several nodes; the server on DATA_DIR
