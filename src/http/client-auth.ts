@@ -47,9 +47,6 @@ export function authenticateClient(
     then(services.clients.authenticate(presented), (result) => {
       if (result.ok) {
         const client = result.client;
-        // The password was right, but the account takes signed assertions alone: refused, not counted as a guess.
-        if (!('assertion' in presented) && services.accountLimits.signedAssertionsOnly(client.accountId))
-          throw invalidClient('this client authenticates with a signed assertion alone (private_key_jwt)');
         return then(accountLimits(services, client.accountId, request), (refused) => {
           // An address the account does not accept: said as RFC 6749 says a client may not use this grant.
           if (refused?.code === 'forbidden') throw new OAuthError('unauthorized_client', refused.message);

@@ -159,6 +159,8 @@ export interface OperatorStore {
   purgeExpiredOperatorCredentials(
     now: number,
     tokensExpiredBefore: number,
+    /** Sessions whose last request was at or before this ended too (OPERATOR_SESSION_IDLE_MINUTES); null: none. */
+    sessionsIdleSince?: number | null,
   ): Promise<{ sessions: number; tokens: number }>;
   /** Records a use; never moves `lastUsedAt` back. */
   touchOperatorToken(tokenHash: string, usedAt: number): Promise<void>;

@@ -39,8 +39,6 @@ export const LIMIT_AUDIT = {
 interface Own {
   rate: AccountRateLimit | null;
   networks: BlockList | null;
-  /** Its client authenticates with signed assertions alone (the password refused). */
-  assertionsOnly: boolean;
 }
 
 /**
@@ -97,14 +95,10 @@ export class AccountLimits {
     return this.#own.size > 0 && (this.#own.get(accountId)?.networks ?? null) !== null;
   }
 
-  /** Whether the account's v2 client authenticates with signed assertions alone (its password refused). */
-  signedAssertionsOnly(accountId: string): boolean {
-    return this.#own.size > 0 && (this.#own.get(accountId)?.assertionsOnly ?? false);
-  }
-
   /**
    * Sets whether the account's client authenticates with signed assertions alone, on every node from its next
-   * request. Turned on, the account must have a client key (else 409: no client could get a token).
+   * request (ClientService reads it with the account's credentials version, and drops it on `account-limits`).
+   * Turned on, the account must have a client key (else 409: no client could get a token).
    */
   async setSignedAssertionsOnly(accountId: string, only: boolean): Promise<void> {
     if (only && (await this.ctx.store.credentials.listClientKeys(accountId)).length === 0)
@@ -172,15 +166,17 @@ export class AccountLimits {
       // A later reload started meanwhile has the newer list.
       if (reload !== this.#reloads) return;
       this.#shared?.clear();
+      // Signed assertions alone is not a limit of the requests (ClientService reads it): only rates and networks.
       this.#own = new Map(
-        own.map((a) => [
-          a.accountId,
-          {
-            rate: a.rateLimit,
-            networks: a.allowedNetworks === null ? null : networkList(a.allowedNetworks),
-            assertionsOnly: a.signedAssertionsOnly,
-          },
-        ]),
+        own
+          .filter((a) => a.rateLimit !== null || a.allowedNetworks !== null)
+          .map((a) => [
+            a.accountId,
+            {
+              rate: a.rateLimit,
+              networks: a.allowedNetworks === null ? null : networkList(a.allowedNetworks),
+            },
+          ]),
       );
     } catch (error) {
       this.ctx.log.warn({ err: error }, "could not read the accounts' own limits; the ones known stay");

@@ -39,6 +39,12 @@ export interface ClientKeyView {
   createdAt: number;
 }
 
+/**
+ * What a refused assertion is told until its signature verified: the same for an unknown client, a client without
+ * keys, and a signature by no key of the client's.
+ */
+export const NOT_VERIFIED = 'no key of this client verifies the assertion';
+
 /** Why an assertion did not authenticate its client: said in the invalid_client answer (no secret in it). */
 export class AssertionRefused extends Error {
   override name = 'AssertionRefused';
@@ -121,7 +127,7 @@ export class ClientKeyService {
    */
   async verify(accountId: string, clientId: string, assertion: string, audiences: string[]): Promise<void> {
     const keys = await this.#keysOf(accountId);
-    if (keys.length === 0) throw new AssertionRefused('the client has no key for signed assertions');
+    if (keys.length === 0) throw new AssertionRefused(NOT_VERIFIED);
     const now = this.ctx.clock.now();
     const options: JWTVerifyOptions = {
       issuer: clientId,
@@ -140,15 +146,19 @@ export class ClientKeyService {
         options,
       );
     } catch (failure) {
-      if (failure instanceof JoseErrors.JOSEError)
+      // Once the signature verified, the reason helps the key's holder (expired, another audience…); before, one
+      // answer for every case (no such client, no key, another key, another algorithm), so ids cannot be probed.
+      if (failure instanceof JoseErrors.JWTClaimValidationFailed || failure instanceof JoseErrors.JWTExpired)
         throw new AssertionRefused(`the assertion did not verify: ${failure.message}`);
+      if (failure instanceof JoseErrors.JOSEError) throw new AssertionRefused(NOT_VERIFIED);
       throw failure;
     }
     const expiresAt = (payload.exp as number) * 1000;
     if (expiresAt - now > MAX_ASSERTION_LIFETIME_MS + SKEW_S * 1000)
       throw new AssertionRefused('the assertion expires more than 10 minutes ahead');
-    const jti = payload.jti as string;
-    if (jti.length === 0 || jti.length > 256) throw new AssertionRefused('the assertion has no usable jti');
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)
+      throw new AssertionRefused('the assertion has no usable jti (a string of 1 to 256 characters)');
     if (!(await this.ctx.store.tokens.useClientAssertion(clientId, jti, expiresAt + SKEW_S * 1000)))
       throw new AssertionRefused('the assertion was used already (its jti)');
   }

@@ -11,7 +11,7 @@ import { BoundedMap } from '../core/bounded-map.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
-import { AssertionRefused, type ClientKeyService } from './client-keys.js';
+import { AssertionRefused, type ClientKeyService, NOT_VERIFIED } from './client-keys.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 
@@ -41,10 +41,20 @@ export interface PresentedAssertion {
  */
 export type CredentialsVersion = number | null | 'suspended';
 
+/** What a node keeps of an account for its client's authentication. */
+interface AccountState {
+  version: CredentialsVersion;
+  /** The client authenticates with signed assertions alone: its password is refused. */
+  assertionsOnly: boolean;
+}
+
+/** Why a password is refused whatever it is, for an account that takes signed assertions alone. */
+const ASSERTIONS_ONLY = 'this client authenticates with a signed assertion alone (private_key_jwt)';
+
 /** v2 credentials (user ID + password) of each account, with a per-node cache invalidated through the bus. */
 export class ClientService {
   readonly #byId = new BoundedMap<string, ClientRecord | null>(50_000, CACHE_MAX_AGE_MS);
-  readonly #versionByAccount = new BoundedMap<string, CredentialsVersion>(50_000, CACHE_MAX_AGE_MS);
+  readonly #stateByAccount = new BoundedMap<string, AccountState>(50_000, CACHE_MAX_AGE_MS);
   #generation = 0;
 
   constructor(
@@ -57,8 +67,10 @@ export class ClientService {
       if (event.type === 'reset' || event.topic === 'client') {
         // Client ids are few; dropping all on a change is simpler than an index and just as correct.
         this.#byId.clear();
-        this.#versionByAccount.clear();
+        this.#stateByAccount.clear();
       }
+      // Signed assertions alone is set with the account's own limits.
+      if (event.type === 'invalidate' && event.topic === 'account-limits') this.#stateByAccount.clear();
     });
   }
 
@@ -74,17 +86,20 @@ export class ClientService {
     return then(client, (found): ClientAuthentication | Promise<ClientAuthentication> => {
       const expected = found?.secretHash ?? DUMMY_HASH;
       const matches = digestsEqual(hashSecret(presented.clientSecret), expected);
-      if (!found || !matches) return { ok: false };
-      return then(this.currentVersion(found.accountId), (version) =>
-        version === 'suspended' ? { ok: false, suspended: true } : { ok: true, client: found },
-      );
+      if (!found) return { ok: false };
+      return then(this.#state(found.accountId), ({ version, assertionsOnly }): ClientAuthentication => {
+        // Refused whatever the password, so that the answer never says whether it was the right one.
+        if (assertionsOnly) return { ok: false, reason: ASSERTIONS_ONLY };
+        if (!matches) return { ok: false };
+        return version === 'suspended' ? { ok: false, suspended: true } : { ok: true, client: found };
+      });
     });
   }
 
   async #authenticateAssertion(presented: PresentedAssertion): Promise<ClientAuthentication> {
     const found = presented.clientId.length <= 128 ? await this.#find(presented.clientId) : null;
     // An unknown client is said as a key that does not verify: the answer tells no one which ids exist.
-    if (!found) return { ok: false, reason: 'no key of this client verifies the assertion' };
+    if (!found) return { ok: false, reason: NOT_VERIFIED };
     try {
       await this.keys.verify(found.accountId, found.clientId, presented.assertion, presented.audiences);
     } catch (error) {
@@ -97,24 +112,31 @@ export class ClientService {
 
   /** The account's current credentials version (see CredentialsVersion); synchronous when known. */
   currentVersion(accountId: string): CredentialsVersion | Promise<CredentialsVersion> {
-    const useCache = this.ctx.bus.healthy();
-    const cached = useCache ? this.#versionByAccount.get(accountId, this.ctx.clock.now()) : undefined;
-    if (cached !== undefined) return cached;
-    return this.#readVersion(accountId, useCache);
+    return then(this.#state(accountId), (state) => state.version);
   }
 
-  async #readVersion(accountId: string, useCache: boolean): Promise<CredentialsVersion> {
+  /** What this node knows of the account (from the store when it does not, or cannot trust its cache). */
+  #state(accountId: string): AccountState | Promise<AccountState> {
+    const useCache = this.ctx.bus.healthy();
+    const cached = useCache ? this.#stateByAccount.get(accountId, this.ctx.clock.now()) : undefined;
+    if (cached !== undefined) return cached;
+    return this.#readState(accountId, useCache);
+  }
+
+  async #readState(accountId: string, useCache: boolean): Promise<AccountState> {
     const generation = this.#generation;
     const [client, account] = await Promise.all([
       this.ctx.store.credentials.findClientByAccount(accountId),
       this.ctx.store.accounts.getAccount(accountId),
     ]);
     const status = account?.status;
-    const version =
-      status === 'suspended' ? 'suspended' : status === 'active' ? (client?.version ?? null) : null;
+    const state: AccountState = {
+      version: status === 'suspended' ? 'suspended' : status === 'active' ? (client?.version ?? null) : null,
+      assertionsOnly: account?.signedAssertionsOnly ?? false,
+    };
     if (useCache && generation === this.#generation)
-      this.#versionByAccount.set(accountId, version, this.ctx.clock.now());
-    return version;
+      this.#stateByAccount.set(accountId, state, this.ctx.clock.now());
+    return state;
   }
 
   /** New user ID and password; every token issued under the old ones stops working on every node. */
@@ -129,7 +151,7 @@ export class ClientService {
       createdAt: this.ctx.clock.now(),
     });
     this.#byId.clear();
-    this.#versionByAccount.clear();
+    this.#stateByAccount.clear();
     await this.ctx.bus.publish('client', accountId);
     return { userId, password, version };
   }
@@ -137,7 +159,7 @@ export class ClientService {
   /** Forgets what every node knows of the account's client, this node's first (see ApiKeyService.forgetAccount). */
   async forgetAccount(accountId: string): Promise<void> {
     this.#byId.clear();
-    this.#versionByAccount.clear();
+    this.#stateByAccount.clear();
     await this.ctx.bus.publish('client', accountId);
   }
 

@@ -1,5 +1,6 @@
 import type { AccountService } from './accounts.js';
 import { recordAudit } from './audit.js';
+import { DEFAULT_SESSION_IDLE_MS } from './operators.js';
 import type { ServiceContext } from './context.js';
 import { POLICY_LOG_RETENTION_MS } from './policy-log-writer.js';
 import { type PurgeCounts, startBatchedPurge, startContextPurge } from './purge.js';
@@ -32,7 +33,7 @@ export const EXPIRED_TOKENS_KEPT_MS = 30 * 86_400_000;
 
 /**
  * Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more,
- * delete ended operator sessions and operator API tokens expired for 30 days, finish deleting deleted accounts,
+ * delete ended operator sessions (their lifetime over, or idle too long) and operator API tokens expired for 30 days, finish deleting deleted accounts,
  * and with SIGNING_KEY_ROTATION_DAYS make a new signing key when the newest is that old (every 10 minutes; one node
  * makes it); delete policy log entries older than 7 days, and expired context documents (every minute, in bounded
  * batches); with AUDIT_RETENTION_DAYS, audit events older than that (every hour).
@@ -53,7 +54,12 @@ export function startMaintenance(
       await ctx.store.tokens.purgeExpiredTokens(now);
       await ctx.store.signingKeys.deleteSigningKeysRemovedBefore(now);
       // Ended sessions at once; expired API tokens once they have been listed as expired for a while.
-      await ctx.store.operators.purgeExpiredOperatorCredentials(now, now - EXPIRED_TOKENS_KEPT_MS);
+      const idleMs = ctx.settings.operatorSessions?.idleMs ?? DEFAULT_SESSION_IDLE_MS;
+      await ctx.store.operators.purgeExpiredOperatorCredentials(
+        now,
+        now - EXPIRED_TOKENS_KEPT_MS,
+        idleMs > 0 ? now - idleMs : null,
+      );
       await accounts.purgeDeleted(now);
       await rotateSigningKeyIfDue(ctx, keyring);
     } catch (error) {

@@ -101,6 +101,20 @@ const ASYMMETRIC_ALGORITHMS = [
   'Ed25519',
 ];
 
+/** jose's errors that say the token is wrong (not that the provider's keys could not be read). */
+const TOKEN_FAULTS = [
+  JoseErrors.JWSInvalid,
+  JoseErrors.JWTInvalid,
+  JoseErrors.JWSSignatureVerificationFailed,
+  JoseErrors.JWTClaimValidationFailed,
+  JoseErrors.JWTExpired,
+  JoseErrors.JOSEAlgNotAllowed,
+  JoseErrors.JOSENotSupported,
+  JoseErrors.JWKSNoMatchingKey,
+  JoseErrors.JWKSMultipleMatchingKeys,
+  JoseErrors.JWEInvalid,
+];
+
 /** Which sessions a verified logout token ends: a person's (`subject`), one session (`session`), or both given. */
 export interface LogoutTarget {
   subject?: string;
@@ -253,10 +267,11 @@ export class OperatorSso {
    * Checks a logout token the provider posted (OpenID Connect Back-Channel Logout 1.0 §2.6): signed by the provider
    * with a key of its `jwks_uri` and an asymmetric algorithm, its issuer, for this client, issued in the last ten
    * minutes (and not expired when it says when), with the back-channel logout event, no `nonce` (so no ID token
-   * passes for one), and a `sub` or a `sid`. Which sessions it ends; else SsoError `refused` (the token is wrong) or
+   * passes for one), and a `sub` or a `sid`. Which sessions it ends — null for a token already received (its `jti`,
+   * remembered on every node until it is too old to be taken) —; else SsoError `refused` (the token is wrong) or
    * `unavailable` (the provider's metadata or keys could not be read). Logout tokens are not encrypted here.
    */
-  async logoutTarget(logoutToken: string): Promise<LogoutTarget> {
+  async logoutTarget(logoutToken: string): Promise<LogoutTarget | null> {
     const metadata = (await this.#discovered()).serverMetadata();
     if (!metadata.jwks_uri) throw new SsoError('unavailable', 'the provider publishes no jwks_uri');
     this.#keys ??= createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: 10_000 });
@@ -272,12 +287,14 @@ export class OperatorSso {
         clockTolerance: 60,
       }));
     } catch (failure) {
-      if (failure instanceof JoseErrors.JWKSTimeout || !(failure instanceof JoseErrors.JOSEError))
-        throw new SsoError(
-          'unavailable',
-          `the provider's keys could not be read: ${(failure as Error).message}`,
-        );
-      throw new SsoError('refused', `the logout token did not verify: ${failure.message}`);
+      // The token's own faults are refusals; anything else (a timeout, an answer of the key set that is not 200 or
+      // not JSON, a network error) means the provider's keys could not be read.
+      if (TOKEN_FAULTS.some((fault) => failure instanceof fault))
+        throw new SsoError('refused', `the logout token did not verify: ${(failure as Error).message}`);
+      throw new SsoError(
+        'unavailable',
+        `the provider's keys could not be read: ${(failure as Error).message}`,
+      );
     }
     const events = payload.events;
     const event =
@@ -292,6 +309,13 @@ export class OperatorSso {
     if (typeof payload.sid === 'string' && payload.sid !== '') target.session = payload.sid;
     if (target.subject === undefined && target.session === undefined)
       throw new SsoError('refused', 'the logout token names neither a sub nor a sid');
+    // Said once: the same token shown again within its 10 minutes must not end sessions opened since (§2.6, 7).
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti === '' || jti.length > 256)
+      throw new SsoError('refused', 'the logout token has no usable jti');
+    const keptUntil = ((payload.iat as number) + LOGOUT_TOKEN_MAX_AGE_S + 60) * 1000;
+    if (!(await this.ctx.store.tokens.useClientAssertion(`logout:${metadata.issuer}`, jti, keptUntil)))
+      return null;
     return target;
   }
 

@@ -138,8 +138,10 @@ export class SigningKeyring {
       removeAfter: null,
     };
     if (!(await this.ctx.store.signingKeys.addSigningKey(record, newest?.kid ?? null))) return null;
+    // Only the keys before this one in the store's order: a rotation that came just after this one (by hand, on
+    // another node) made a newer key, which this one must not retire.
     const previous = (await this.ctx.store.signingKeys.listSigningKeys()).filter(
-      (k) => k.retiredAt === null && k.kid !== kid,
+      (k) => k.retiredAt === null && (k.createdAt < createdAt || (k.createdAt === createdAt && k.kid < kid)),
     );
     for (const old of previous) {
       await this.ctx.store.signingKeys.retireSigningKey(

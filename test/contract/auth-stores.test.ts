@@ -711,6 +711,17 @@ describeStoreContract('auth stores', (store, it) => {
       sessions: 0,
       tokens: 0,
     });
+    // Idle too long ends a session too (its last request at or before the given time).
+    await store.operators.touchSession('live', 900);
+    assert.deepEqual(await store.operators.purgeExpiredOperatorCredentials(2_000, 1_000, 899), {
+      sessions: 0,
+      tokens: 0,
+    });
+    assert.deepEqual(await store.operators.purgeExpiredOperatorCredentials(2_000, 1_000, 900), {
+      sessions: 1,
+      tokens: 0,
+    });
+    assert.equal(await store.operators.getSession('live'), null);
   });
 
   it('keeps one TOTP secret per operator: pending, then on; each step once; removed with the operator', async () => {

@@ -181,50 +181,89 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
 
   test('an assertion that is not the client’s, not for this server, too long-lived or unsigned is refused: 401 invalid_client', async () => {
     const stranger = await generateKeyPair('ES256');
-    const now = seconds();
-    const cases: [string, string, RegExp][] = [
-      ['signed by a key not the account’s', await assertion(stranger.privateKey), /did not verify/],
-      ['for another server', await assertion(undefined, { aud: 'https://elsewhere.example' }), /aud/],
-      ['issued by another', await assertion(undefined, { iss: 'someone-else' }), /iss/],
-      ['expired', await assertion(undefined, { iat: now - 600, exp: now - 120 }), /exp/],
-      ['valid for an hour', await assertion(undefined, { exp: now + 3600 }), /more than 10 minutes ahead/],
-      ['no exp', await assertion(undefined, { exp: undefined }), /exp/],
-      ['no jti', await assertion(undefined, { jti: undefined }), /jti/],
+    /** Each made when it is sent, at the test clock's time then. */
+    const cases: [string, () => Promise<string> | string, RegExp][] = [
+      [
+        'signed by a key not the account’s',
+        () => assertion(stranger.privateKey),
+        /no key of this client verifies/,
+      ],
+      ['for another server', () => assertion(undefined, { aud: 'https://elsewhere.example' }), /aud/],
+      ['issued by another', () => assertion(undefined, { iss: 'someone-else' }), /iss/],
+      ['expired', () => assertion(undefined, { iat: seconds() - 600, exp: seconds() - 120 }), /exp/],
+      [
+        'valid for an hour',
+        () => assertion(undefined, { exp: seconds() + 3600 }),
+        /more than 10 minutes ahead/,
+      ],
+      ['no exp', () => assertion(undefined, { exp: undefined }), /exp/],
+      ['no jti', () => assertion(undefined, { jti: undefined }), /jti/],
+      [
+        'a jti that is no string',
+        () => assertion(undefined, { jti: { not: 'text' } as unknown as string }),
+        /jti/,
+      ],
       [
         'HS256 with the client secret',
-        await new SignJWT({ iss: account.userId, sub: account.userId, aud: ISSUER, exp: now + 60, jti: 'h' })
-          .setProtectedHeader({ alg: 'HS256' })
-          .sign(new TextEncoder().encode(account.password)),
-        /did not verify/,
+        () =>
+          new SignJWT({
+            iss: account.userId,
+            sub: account.userId,
+            aud: ISSUER,
+            exp: seconds() + 60,
+            jti: 'h',
+          })
+            .setProtectedHeader({ alg: 'HS256' })
+            .sign(new TextEncoder().encode(account.password)),
+        /no key of this client verifies/,
       ],
       [
         'not signed',
-        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(
-          JSON.stringify({ iss: account.userId, sub: account.userId, aud: ISSUER, exp: now + 60, jti: 'n' }),
-        ).toString('base64url')}.`,
-        /did not verify|not a signed JWT/,
+        () =>
+          `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(
+            JSON.stringify({
+              iss: account.userId,
+              sub: account.userId,
+              aud: ISSUER,
+              exp: seconds() + 60,
+              jti: 'n',
+            }),
+          ).toString('base64url')}.`,
+        /no key of this client verifies|not a signed JWT/,
       ],
-      ['not a JWT', 'not-a-jwt', /not a signed JWT/],
+      ['not a JWT', () => 'not-a-jwt', /not a signed JWT/],
     ];
-    for (const [name, jwt, reason] of cases) {
-      const answer = await signed(jwt);
+    for (const [index, [name, made, reason]] of cases.entries()) {
+      // Refusals count against the client (below): a fresh window every few, so that all are answered.
+      if (index % 5 === 4) t.clock.advance(15 * 60_000);
+      const answer = await signed(await made());
       assert.equal(answer.statusCode, 401, `${name}: ${answer.body}`);
       assert.equal(answer.json().error, 'invalid_client', name);
       assert.match(answer.json().error_description, reason, name);
       assert.match(String(answer.headers['www-authenticate']), /^Basic/, name);
     }
-    // Another client's id: answered as a key that does not verify, so ids cannot be told apart.
+    // Another client's id, or a client without keys: the same answer as another key's signature, so that ids cannot
+    // be told apart.
     const ghost = await assertion(undefined, { iss: 'orch_ghost', sub: 'orch_ghost' });
-    assert.match(
-      (await signed(ghost)).json().error_description,
-      /no key of this client verifies the assertion/,
-    );
+    const keyless = await createAccount(t);
+    const withoutKeys = await assertion(undefined, { iss: keyless.userId, sub: keyless.userId });
+    for (const jwt of [ghost, withoutKeys])
+      assert.equal(
+        (await signed(jwt)).json().error_description,
+        'client authentication failed: no key of this client verifies the assertion',
+      );
     assert.equal((await signed(await assertion(), { client_id: 'someone-else' })).statusCode, 401);
 
     // Each refusal counted against the client, as a wrong secret is: held back a while, then let in again.
+    t.clock.advance(15 * 60_000);
+    let refusals = 0;
+    while ((await signed(await assertion(stranger.privateKey))).statusCode === 401) refusals++;
+    assert.ok(refusals >= 5 && refusals <= 20, `held back after ${refusals} refusals`);
     const held = await signed(await assertion());
     assert.equal(held.statusCode, 429, held.body);
     t.clock.advance(15 * 60_000);
+    // The admin's session has been idle meanwhile, by the test clock.
+    admin = await signIn(t);
     const both = await signed(await assertion(), {});
     assert.equal(both.statusCode, 200, 'alone it works');
 
@@ -250,7 +289,10 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
       admin.headers,
     );
     assert.equal(removed.statusCode, 204, removed.body);
-    assert.match((await signed(await assertion())).json().error_description, /did not verify/);
+    assert.match(
+      (await signed(await assertion())).json().error_description,
+      /no key of this client verifies/,
+    );
     assert.equal(
       (await call('DELETE', `/api/admin/accounts/${account.accountId}/client-keys/laptop`, admin.headers))
         .statusCode,
@@ -312,10 +354,10 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     });
     assert.equal(login.statusCode, 401, 'the compatible login endpoint too');
     assert.equal((await signed(await assertion())).statusCode, 200, 'a signed assertion still gets a token');
-    assert.equal(
-      (await token({}, { authorization: basic(account.userId, 'a wrong password') })).statusCode,
-      401,
-    );
+    // The same answer whether the password is right or not: it cannot be confirmed this way.
+    const wrong = await token({}, { authorization: basic(account.userId, 'a wrong password') });
+    assert.equal(wrong.statusCode, 401);
+    assert.equal(wrong.json().error_description, byBasic.json().error_description);
 
     // Its keys can go but the last: the client could not get a token any more.
     const keys = (

@@ -165,6 +165,12 @@ describe("single sign-on: the provider's back-channel logout (OpenID Connect Bac
     assert.equal(await signedIn(password.headers), true, 'a password session is not the provider’s to end');
     // Said again (the provider retries), or for someone with no session here: 200, nothing to do.
     assert.equal((await postLogout(`logout_token=${await logoutToken({ sub: 'bob' })}`)).statusCode, 200);
+    // The same token shown again, after bob signed in once more: taken once, it ends nothing the second time.
+    const once = await logoutToken({ sub: 'bob' });
+    assert.equal((await postLogout(`logout_token=${once}`)).statusCode, 200);
+    const after = await signInThroughProvider('bob', new Map());
+    assert.equal((await postLogout(`logout_token=${once}`)).statusCode, 200);
+    assert.equal(await signedIn(after), true, 'a replayed logout token ends no session opened since');
     assert.equal((await postLogout(`logout_token=${await logoutToken({ sub: 'nobody' })}`)).statusCode, 200);
   });
 

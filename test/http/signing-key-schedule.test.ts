@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
+import type { SigningKeyStore } from '../../src/ports/signing-key-store.js';
 import { SCHEDULED_KEY_PUBLISH_DELAY_MS } from '../../src/services/maintenance.js';
 import { SigningKeyring } from '../../src/services/signing-keys.js';
 import {
@@ -118,9 +119,38 @@ describe('SIGNING_KEY_ROTATION_DAYS: a new signing key when the newest is that o
     const byHand = t.services.keyring.rotate(0);
     const scheduled = new SigningKeyring(t.ctx).rotateIfDue(0, 0);
     const [manual] = await Promise.all([byHand, scheduled]);
+    const after = await t.ctx.store.signingKeys.listSigningKeys();
     assert.equal(
-      (await t.ctx.store.signingKeys.listSigningKeys()).some((k) => k.kid === manual.kid),
+      after.some((k) => k.kid === manual.kid),
       true,
     );
+    // Whichever came second, the newest key is never retired by the other: one key signs, unretired.
+    assert.equal(after.at(-1)?.retiredAt, null, 'the newest key stays');
+    assert.equal(after.filter((k) => k.retiredAt === null).length, 1);
+
+    // Another node's rotation lands between this rotation's key and its retiring the older ones: the other node's
+    // key is newer, and stays.
+    const store = t.ctx.store.signingKeys;
+    let raced = false;
+    const racing: SigningKeyStore = {
+      addSigningKey: async (key, newestKid) => {
+        const added = await store.addSigningKey(key, newestKid);
+        if (added && !raced) {
+          raced = true;
+          await new SigningKeyring(t.ctx).rotate(0);
+        }
+        return added;
+      },
+      listSigningKeys: () => store.listSigningKeys(),
+      retireSigningKey: (kid, at, removeAfter) => store.retireSigningKey(kid, at, removeAfter),
+      deleteSigningKeysRemovedBefore: (now) => store.deleteSigningKeysRemovedBefore(now),
+    };
+    const first = await new SigningKeyring({
+      ...t.ctx,
+      store: { ...t.ctx.store, signingKeys: racing },
+    }).rotate(0);
+    const keys = await store.listSigningKeys();
+    assert.notEqual(keys.at(-1)?.kid, first.kid, 'the other node made the newest key');
+    assert.equal(keys.at(-1)?.retiredAt, null, 'and this rotation did not retire it');
   });
 });

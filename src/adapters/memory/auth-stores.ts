@@ -555,11 +555,13 @@ export class MemoryOperatorStore implements OperatorStore {
   async purgeExpiredOperatorCredentials(
     now: number,
     tokensExpiredBefore: number,
+    sessionsIdleSince: number | null = null,
   ): Promise<{ sessions: number; tokens: number }> {
     let sessions = 0;
     let tokens = 0;
+    const idle = sessionsIdleSince ?? Number.MIN_SAFE_INTEGER;
     for (const [id, session] of this.#sessions)
-      if (session.expiresAt <= now && this.#sessions.delete(id)) sessions++;
+      if ((session.expiresAt <= now || session.lastSeenAt <= idle) && this.#sessions.delete(id)) sessions++;
     for (const [hash, token] of this.#tokens)
       if (token.expiresAt !== null && token.expiresAt < tokensExpiredBefore && this.#tokens.delete(hash))
         tokens++;

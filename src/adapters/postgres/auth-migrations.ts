@@ -194,11 +194,12 @@ export const authMigrations: PostgresMigration[] = [
     `,
   },
   {
-    // A session's last request, to the minute, for OPERATOR_SESSION_IDLE_MINUTES; sessions from before: their sign-in.
+    // A session's last request, to the minute, for OPERATOR_SESSION_IDLE_MINUTES; sessions from before: the upgrade
+    // (their sign-in would end every one older than the idle limit at once).
     id: 'auth-017',
     sql: `
       ALTER TABLE operator_sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
-      UPDATE operator_sessions SET last_seen_at = created_at;
+      UPDATE operator_sessions SET last_seen_at = (extract(epoch FROM now()) * 1000)::bigint;
     `,
   },
   {

@@ -579,8 +579,12 @@ export class PostgresOperatorStore implements OperatorStore {
   async purgeExpiredOperatorCredentials(
     now: number,
     tokensExpiredBefore: number,
+    sessionsIdleSince: number | null = null,
   ): Promise<{ sessions: number; tokens: number }> {
-    const sessions = await this.pool.query('DELETE FROM operator_sessions WHERE expires_at <= $1', [now]);
+    const sessions = await this.pool.query(
+      'DELETE FROM operator_sessions WHERE expires_at <= $1 OR last_seen_at <= $2',
+      [now, sessionsIdleSince ?? Number.MIN_SAFE_INTEGER],
+    );
     const tokens = await this.pool.query(
       'DELETE FROM operator_tokens WHERE expires_at IS NOT NULL AND expires_at < $1',
       [tokensExpiredBefore],

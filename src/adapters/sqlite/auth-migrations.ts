@@ -186,11 +186,12 @@ export const authMigrations: SqliteMigration[] = [
     `,
   },
   {
-    // A session's last request, to the minute, for OPERATOR_SESSION_IDLE_MINUTES; sessions from before: their sign-in.
+    // A session's last request, to the minute, for OPERATOR_SESSION_IDLE_MINUTES; sessions from before: the upgrade
+    // (their sign-in would end every one older than the idle limit at once).
     id: 'auth-016',
     sql: `
       ALTER TABLE operator_sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
-      UPDATE operator_sessions SET last_seen_at = created_at;
+      UPDATE operator_sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
     `,
   },
   {

@@ -571,8 +571,11 @@ export class SqliteOperatorStore implements OperatorStore {
   async purgeExpiredOperatorCredentials(
     now: number,
     tokensExpiredBefore: number,
+    sessionsIdleSince: number | null = null,
   ): Promise<{ sessions: number; tokens: number }> {
-    const sessions = this.db.prepare('DELETE FROM operator_sessions WHERE expires_at <= ?').run(now).changes;
+    const sessions = this.db
+      .prepare('DELETE FROM operator_sessions WHERE expires_at <= ? OR last_seen_at <= ?')
+      .run(now, sessionsIdleSince ?? Number.MIN_SAFE_INTEGER).changes;
     const tokens = this.db
       .prepare('DELETE FROM operator_tokens WHERE expires_at IS NOT NULL AND expires_at < ?')
       .run(tokensExpiredBefore).changes;

@@ -221,7 +221,7 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
       const { logout_token: token } = singleValued(request.body);
       if (typeof token !== 'string' || token === '')
         throw new OAuthError('invalid_request', 'logout_token is required');
-      let target: LogoutTarget;
+      let target: LogoutTarget | null;
       try {
         target = await sso.logoutTarget(token);
       } catch (error) {
@@ -230,6 +230,8 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
         if (error.failure === 'unavailable') throw new OAuthError('temporarily_unavailable', error.reason);
         throw new OAuthError('invalid_request', error.reason);
       }
+      // Received before (the provider retried, or someone shows it again): done already, nothing more to end.
+      if (target === null) return reply.headers(NO_STORE).code(200).send(null);
       const ended = await services.operators.endProviderSessions(target);
       for (const [username, sessions] of ended)
         await recordAudit(

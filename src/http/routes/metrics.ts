@@ -27,7 +27,9 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
       'Requests refused (429) because their account was over its request rate on this node (its own, else ACCOUNT_RATE_LIMIT); the log names the accounts.',
       [['', services.accountLimits.refused]],
     );
-    const signing = renderSigningKeys(await services.keyring.keys());
+    // The keys come from memory, or from the store after a lost bus: a store that cannot answer leaves them out,
+    // never the whole scrape (which matters most during an outage).
+    const signing = renderSigningKeys(await services.keyring.keys().catch(() => []));
     return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${signing}${await registry.metrics()}`;
   });
 }
