@@ -101,14 +101,23 @@ export class AccountLimits {
    * Turned on, the account must have a client key (else 409: no client could get a token).
    */
   async setSignedAssertionsOnly(accountId: string, only: boolean): Promise<void> {
-    if (only && (await this.ctx.store.credentials.listClientKeys(accountId)).length === 0)
-      throw new AppError(
+    const keyless = async () => (await this.ctx.store.credentials.listClientKeys(accountId)).length === 0;
+    const refused = () =>
+      new AppError(
         'conflict',
         'the account has no client key: add one first, or its client could not get a token any more',
       );
+    if (only && (await keyless())) throw refused();
     await this.#change(accountId, () =>
       this.ctx.store.accounts.setAccountSignedAssertionsOnly(accountId, only),
     );
+    // Its last key removed meanwhile (on another node): turned off again, as the client could get no token.
+    if (only && (await keyless())) {
+      await this.#change(accountId, () =>
+        this.ctx.store.accounts.setAccountSignedAssertionsOnly(accountId, false),
+      );
+      throw refused();
+    }
   }
 
   /** Whether the account's credentials are accepted from `address` (the request's, as TRUST_PROXY reads it). */

@@ -96,6 +96,15 @@ export class ClientKeyService {
       );
     if (!(await this.ctx.store.credentials.addClientKey(record)))
       throw new AppError('conflict', `the account has a key ${JSON.stringify(kid)} already`);
+    // Two keys added at once each saw room for one: the later one goes back out (the store keeps the order).
+    const now = await this.ctx.store.credentials.listClientKeys(accountId);
+    if (now.length > MAX_CLIENT_KEYS && now.findIndex((k) => k.kid === kid) >= MAX_CLIENT_KEYS) {
+      await this.ctx.store.credentials.deleteClientKey(accountId, kid);
+      throw new AppError(
+        'validation_failed',
+        `an account has ${MAX_CLIENT_KEYS} client keys at most: remove one first`,
+      );
+    }
     await this.#changed(accountId);
     return view(record);
   }
@@ -114,8 +123,21 @@ export class ClientKeyService {
         'conflict',
         "this is the account's last client key and its client authenticates with signed assertions alone: allow its password again first",
       );
-    if (!(await this.ctx.store.credentials.deleteClientKey(accountId, kid)))
+    const removed = keys.find((k) => k.kid === kid);
+    if (!removed || !(await this.ctx.store.credentials.deleteClientKey(accountId, kid)))
       throw new AppError('not_found', `the account has no client key ${JSON.stringify(kid)}`);
+    // Signed assertions alone turned on meanwhile (on another node), and this was the last key: it is put back.
+    const [after, left] = await Promise.all([
+      this.ctx.store.accounts.getAccount(accountId),
+      this.ctx.store.credentials.listClientKeys(accountId),
+    ]);
+    if (after?.signedAssertionsOnly && left.length === 0) {
+      await this.ctx.store.credentials.addClientKey(removed);
+      throw new AppError(
+        'conflict',
+        "this is the account's last client key and its client authenticates with signed assertions alone: allow its password again first",
+      );
+    }
     await this.#changed(accountId);
   }
 

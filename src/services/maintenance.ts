@@ -1,7 +1,7 @@
 import type { AccountService } from './accounts.js';
 import { recordAudit } from './audit.js';
-import { DEFAULT_SESSION_IDLE_MS } from './operators.js';
 import type { ServiceContext } from './context.js';
+import { DEFAULT_SESSION_IDLE_MS } from './operators.js';
 import { POLICY_LOG_RETENTION_MS } from './policy-log-writer.js';
 import { type PurgeCounts, startBatchedPurge, startContextPurge } from './purge.js';
 import type { SigningKeyring } from './signing-keys.js';

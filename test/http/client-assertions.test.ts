@@ -396,6 +396,31 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     );
   });
 
+  test('changes made at once on two nodes never leave more than five keys, nor signed assertions alone without a key', async () => {
+    const racer = await createAccount(t);
+    const jwkOf = async () => exportJWK((await generateKeyPair('ES256')).publicKey);
+    for (let i = 0; i < 3; i++) assert.equal((await addKey(await jwkOf(), racer.accountId)).statusCode, 201);
+    t.clock.advance(1000);
+    const keys = t.services.clients.keys;
+    // Named, so that nothing is awaited before each reads the keys: the three read three keys, then all add.
+    const jwks = await Promise.all([1, 2, 3].map(async (n) => ({ ...(await jwkOf()), kid: `race-${n}` })));
+    const added = await Promise.allSettled(jwks.map((jwk) => keys.add(racer.accountId, jwk)));
+    assert.equal(added.filter((a) => a.status === 'fulfilled').length, 2, 'two of the three fitted');
+    assert.equal((await keys.list(racer.accountId)).length, 5);
+
+    // The last key removed while signed assertions alone is turned on: one of the two gives way.
+    for (const key of (await keys.list(racer.accountId)).slice(1))
+      await keys.remove(racer.accountId, key.kid);
+    const [last] = await keys.list(racer.accountId);
+    await Promise.allSettled([
+      keys.remove(racer.accountId, last?.kid as string),
+      t.services.accountLimits.setSignedAssertionsOnly(racer.accountId, true),
+    ]);
+    const account = await t.services.accounts.require(racer.accountId);
+    const left = await keys.list(racer.accountId);
+    assert.ok(!(account.signedAssertionsOnly && left.length === 0), 'never on without a key');
+  });
+
   test('used assertions are forgotten once expired; an operator of another account cannot see or change the keys', async () => {
     const used = await assertion();
     assert.equal((await signed(used)).statusCode, 200);
