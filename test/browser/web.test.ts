@@ -33,6 +33,27 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
   const suite = browserSuite({ env: { BACKUP_DIR: backupDir } });
   const { http, checked, accessibility } = suite;
+  /**
+   * `POST /oauth/token` as a client that signs its own assertion (private_key_jwt): ES256 with `key` (named `kid`),
+   * iss = sub = the user ID, for the token endpoint, a minute long, a jti of its own.
+   */
+  const tokenWithAssertion = async (userId: string, key: Parameters<SignJWT['sign']>[0], kid: string) =>
+    http('/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await new SignJWT({})
+          .setProtectedHeader({ alg: 'ES256', kid })
+          .setIssuer(userId)
+          .setSubject(userId)
+          .setAudience(`${suite.server.issuer}/oauth/token`)
+          .setExpirationTime(Math.floor(Date.now() / 1000) + 60)
+          .setJti(randomUUID())
+          .sign(key),
+      }),
+    });
   // After the suite's own: the server no longer writes there.
   after(() => rmSync(join(backupDir, '..'), { recursive: true, force: true }));
 
@@ -320,23 +341,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
     // The key at work: the account's client gets a token with an assertion it signed, and uses it.
     const userId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
-    const assertionToken = async () =>
-      http('/oauth/token', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_assertion_type: ASSERTION_TYPE,
-          client_assertion: await new SignJWT({})
-            .setProtectedHeader({ alg: 'ES256', kid: 'ci-key' })
-            .setIssuer(userId)
-            .setSubject(userId)
-            .setAudience(`${suite.server.issuer}/oauth/token`)
-            .setExpirationTime(Math.floor(Date.now() / 1000) + 60)
-            .setJti(randomUUID())
-            .sign(privateKey),
-        }),
-      });
+    const assertionToken = () => tokenWithAssertion(userId, privateKey, 'ci-key');
     const granted = await assertionToken();
     assert.equal(granted.status, 200, await granted.clone().text());
     const { access_token: signedToken } = (await granted.json()) as { access_token: string };
@@ -435,22 +440,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(refusedBasic.status, 401);
     assert.equal(((await refusedBasic.json()) as { error: string }).error, 'invalid_client');
     assert.equal((await loginV2(userId, password)).status, 401);
-    const signed = await http('/oauth/token', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_assertion_type: ASSERTION_TYPE,
-        client_assertion: await new SignJWT({})
-          .setProtectedHeader({ alg: 'ES256', kid: 'only-key' })
-          .setIssuer(userId)
-          .setSubject(userId)
-          .setAudience(`${suite.server.issuer}/oauth/token`)
-          .setExpirationTime(Math.floor(Date.now() / 1000) + 60)
-          .setJti(randomUUID())
-          .sign(privateKey),
-      }),
-    });
+    const signed = await tokenWithAssertion(userId, privateKey, 'only-key');
     assert.equal(signed.status, 200, await signed.clone().text());
 
     // The last key is kept while the password is refused: the server's words in the removal's dialog.

@@ -159,6 +159,29 @@ export function recordSecretUse(accountId: string, action: CopyAction): Promise<
 }
 
 /**
+ * A change the page waits on: `busy` while it runs, `error` with what it failed with (cleared when the next one
+ * starts, and by `setError` when the page closes what showed it). `run` resolves true when the change succeeded.
+ */
+export function useChange() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function run(change: () => Promise<void>): Promise<boolean> {
+    setBusy(true);
+    setError(null);
+    try {
+      await change();
+      return true;
+    } catch (failure) {
+      setError(messageOf(failure));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { busy, error, setError, run };
+}
+
+/**
  * What `GET path` answers, loaded when the page opens and again on `reload()`; a failure is said in `error`, which
  * the page may also set for its own changes.
  */

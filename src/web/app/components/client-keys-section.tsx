@@ -1,6 +1,6 @@
 import { useId, useRef, useState } from 'preact/hooks';
 import type { AccountState } from '../account.js';
-import { ApiError, accountPath, api, messageOf, useLoaded } from '../api.js';
+import { ApiError, accountPath, api, messageOf, useChange, useLoaded } from '../api.js';
 import { formatTime } from '../format.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { SignedAssertionsOnly } from './signed-assertions-only.js';
@@ -155,21 +155,15 @@ function RemoveClientKey({
   onRemoved: (key: ClientKey) => void;
   onCancel: () => void;
 }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useChange();
 
   async function remove() {
     if (clientKey === null) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.delete(accountPath(accountId, 'client-keys', clientKey.kid));
-      onRemoved(clientKey);
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    const removed = clientKey;
+    await run(async () => {
+      await api.delete(accountPath(accountId, 'client-keys', removed.kid));
+      onRemoved(removed);
+    });
   }
 
   return (

@@ -1,6 +1,6 @@
 import { useId, useState } from 'preact/hooks';
 import type { Account } from '../account.js';
-import { api, messageOf, useLoaded } from '../api.js';
+import { api, useChange, useLoaded } from '../api.js';
 import { actsOn } from '../scope.js';
 import type { Role } from '../session.js';
 import { ConfirmDialog } from './confirm-dialog.js';
@@ -131,8 +131,7 @@ export function ChangeAccountsDialog({
 }) {
   /** The draft being edited, for the operator it belongs to; a new target starts from what they have. */
   const [edited, setEdited] = useState<(AccountsDraft & { username: string }) | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useChange();
   const draft =
     target === null || edited?.username === target.username
       ? edited
@@ -149,17 +148,12 @@ export function ChangeAccountsDialog({
     const problem = draftProblem(draft, everyAccount);
     setError(problem ?? null);
     if (problem) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       const path = `/api/admin/operators/${encodeURIComponent(target.username)}`;
       const changed = await api.patch<Scoped>(path, { accounts: accountsOf(draft) });
       setEdited(null);
       onChanged(changed);
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

@@ -1,6 +1,6 @@
 import { useId, useState } from 'preact/hooks';
 import type { Account, AccountState } from '../account.js';
-import { accountPath, api, messageOf } from '../api.js';
+import { accountPath, api, messageOf, useChange } from '../api.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 
 /** What the account's client may authenticate with now, said the same way to admins and viewers. */
@@ -25,19 +25,12 @@ function RefusePasswordDialog({
   onDone: (account: Account) => void;
   onCancel: () => void;
 }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useChange();
 
   async function confirm() {
-    setBusy(true);
-    setError(null);
-    try {
-      onDone(await api.put<Account>(accountPath(accountId, 'signed-assertions-only'), {}));
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () =>
+      onDone(await api.put<Account>(accountPath(accountId, 'signed-assertions-only'), {})),
+    );
   }
 
   return (
