@@ -6,6 +6,10 @@ import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js'
 import type { ServiceContext } from './context.js';
 import { SharedRate } from './shared-rate.js';
 
+/** A failed read of the accounts' limits is retried after this, then twice as long each time, up to a minute. */
+const FIRST_RETRY_MS = 500;
+const LAST_RETRY_MS = 60_000;
+
 /** What `ACCOUNT_RATE_LIMIT` and an account's own rate may be. */
 export const MAX_RATE_PER_SECOND = 1_000_000;
 export const MAX_RATE_BURST = 10_000_000;
@@ -60,6 +64,8 @@ export class AccountLimits {
   #own = new Map<string, Own>();
   /** Counts reloads, so that one that ends after a later one started keeps nothing. */
   #reloads = 0;
+  /** How long after a failed read the limits are read again (doubling, up to a minute). */
+  #retryMs = FIRST_RETRY_MS;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -187,8 +193,17 @@ export class AccountLimits {
             },
           ]),
       );
+      this.#retryMs = FIRST_RETRY_MS;
     } catch (error) {
-      this.ctx.log.warn({ err: error }, "could not read the accounts' own limits; the ones known stay");
+      // Read again soon, and again, until it works: a node that started while the store was down would otherwise
+      // hold no account's networks or rate until the next change (a SQLite node hears no bus reset).
+      this.ctx.log.warn(
+        { err: error, retryInMs: this.#retryMs },
+        "could not read the accounts' own limits; the ones known stay, read again shortly",
+      );
+      const retry = setTimeout(() => void this.reload(), this.#retryMs);
+      retry.unref();
+      this.#retryMs = Math.min(this.#retryMs * 2, LAST_RETRY_MS);
     }
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createMemoryStore } from '../../src/adapters/memory/store.js';
 import {
   type AccountCredentials,
   basic,
@@ -186,5 +187,44 @@ describe("an account's networks: where its credentials are accepted from", () =>
       null,
     );
     assert.equal((await v1(account, '192.0.2.1')).statusCode, 200);
+  });
+});
+
+describe("an account's networks on a node that could not read them at its start", () => {
+  test('read again until it works: the networks hold without any change to announce them', async () => {
+    const store = createMemoryStore();
+    // The store is down when the node starts: the first reads of the limits fail.
+    const listAccountLimits = store.accounts.listAccountLimits.bind(store.accounts);
+    let failures = 2;
+    store.accounts.listAccountLimits = async () => {
+      if (failures-- > 0) throw new Error('the store is down');
+      return listAccountLimits();
+    };
+    await store.accounts.createAccount({ accountId: 'fenced-early', createdAt: 0 });
+    await store.accounts.setAccountNetworks('fenced-early', ['10.0.0.0/8']);
+    const t = await createTestApp({ store });
+    try {
+      await t.services.apiKeys.regenerate('fenced-early');
+      const key = (await t.services.apiKeys.reveal('fenced-early'))?.key as string;
+      const from = (address: string) =>
+        t.app.inject({
+          method: 'GET',
+          url: '/v1/account/fenced-early',
+          remoteAddress: address,
+          headers: { 'maven-api-key': key },
+        });
+      // Two failed reads, retried after 0.5 s and 1 s: within 3 s the node holds the account's networks.
+      for (let waited = 0; failures >= 0 && waited < 3000; waited += 100)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(
+        t.logs.some((line) => line.includes('read again shortly')),
+        'the failure is said',
+      );
+      assert.equal((await from('192.0.2.1')).statusCode, 403, 'an address outside the networks is refused');
+      assert.notEqual((await from('10.1.2.3')).statusCode, 403);
+    } finally {
+      await t.close();
+    }
   });
 });
