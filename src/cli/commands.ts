@@ -19,6 +19,21 @@ function option(args: string[], name: string): string | undefined {
   return value;
 }
 
+/** The public JWK in a file: the key itself, or `{"jwk": {…}}` as the admin API takes it. */
+async function readJwk(file: string): Promise<Record<string, unknown>> {
+  const { readFile } = await import('node:fs/promises');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--jwk-file ${file}: not a JSON file (${(error as Error).message})`);
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(parsed)) throw new UsageError(`--jwk-file ${file}: not a JSON object`);
+  return isObject(parsed.jwk) ? parsed.jwk : parsed;
+}
+
 /** The one argument of an `operator …` command that names an operator. */
 function oneUsername(rest: string[], command: string): string {
   const [username, ...extra] = rest;
@@ -192,6 +207,79 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           rateLimit
             ? `account ${accountId}: ${describeRate(rateLimit)} on each node`
             : `account ${accountId}: the server's rate (ACCOUNT_RATE_LIMIT)`,
+        );
+        return 0;
+      });
+    }
+    case 'account signed-assertions-only': {
+      const [accountId, which, ...extra] = rest;
+      if (!accountId || (which !== 'on' && which !== 'off') || extra.length > 0)
+        throw new UsageError('account signed-assertions-only needs an accountId and on or off');
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        await services.accountLimits.setSignedAssertionsOnly(accountId, which === 'on');
+        const account = await services.accounts.require(accountId);
+        const { action, detail } = LIMIT_AUDIT.assertionsOnly;
+        await recordAudit(services.ctx, actor, accountId, action, detail(account));
+        print(
+          json,
+          { accountId, signedAssertionsOnly: account.signedAssertionsOnly },
+          account.signedAssertionsOnly
+            ? `account ${accountId}: its client authenticates with signed assertions alone (its password is refused)`
+            : `account ${accountId}: its client's user ID and password get tokens too`,
+        );
+        return 0;
+      });
+    }
+    case 'client-key list':
+    case 'client-key add':
+    case 'client-key remove': {
+      const jwkFile = command === 'client-key add' ? option(rest, 'jwk-file') : undefined;
+      const [accountId, kid, ...extra] = rest;
+      const removing = command === 'client-key remove';
+      if (!accountId || (removing ? !kid : kid !== undefined) || extra.length > 0)
+        throw new UsageError(
+          removing
+            ? 'client-key remove needs an accountId and a key id'
+            : `${command} needs an accountId${command === 'client-key add' ? ' and --jwk-file <file>' : ''}`,
+        );
+      if (command === 'client-key add' && jwkFile === undefined)
+        throw new UsageError('client-key add needs --jwk-file <file> (a public JWK, or {"jwk": {…}})');
+      const jwk = jwkFile === undefined ? undefined : await readJwk(jwkFile);
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        const keys = services.clients.keys;
+        if (jwk !== undefined) {
+          const added = await keys.add(accountId, jwk);
+          await recordAudit(services.ctx, actor, accountId, 'client-key.added', {
+            kid: added.kid,
+            alg: added.alg,
+            type: added.type,
+          });
+          print(
+            json,
+            added,
+            `account ${accountId}: added the client key ${added.kid} (${added.type}, ${added.alg})`,
+          );
+          return 0;
+        }
+        if (removing) {
+          await keys.remove(accountId, kid as string);
+          await recordAudit(services.ctx, actor, accountId, 'client-key.removed', { kid: kid as string });
+          print(
+            json,
+            { accountId, kid, removed: true },
+            `account ${accountId}: removed the client key ${kid}`,
+          );
+          return 0;
+        }
+        const listed = await keys.list(accountId);
+        print(
+          json,
+          listed.map((k) => ({ ...k, createdAt: new Date(k.createdAt).toISOString() })),
+          listed
+            .map((k) => `${k.kid} (${k.type}, ${k.alg}; added ${new Date(k.createdAt).toISOString()})`)
+            .join('\n') || '(no client keys)',
         );
         return 0;
       });

@@ -15,6 +15,12 @@ Commands:
   account rate-limit <accountId> <N> [--burst B] | --default
                                            the account's own request rate a second (in all with REDIS_URL,
                                            else on each node; 0: no limit), or ACCOUNT_RATE_LIMIT again
+  account signed-assertions-only <accountId> on|off
+                                           refuse the account's v2 password: its client authenticates
+                                           with assertions signed by its keys alone (or allow it again)
+  client-key list <accountId>              the account's public keys for signed client assertions
+  client-key add <accountId> --jwk-file F  add a public key (JWK: EC P-256, Ed25519, RSA >= 2048)
+  client-key remove <accountId> <kid>      remove one: its assertions are refused at once
   account suspend <accountId>              refuse every credential of the account at once (data kept)
   account resume <accountId>               let a suspended account's credentials work again
   account delete <accountId>               delete a suspended account and its data (audit events kept)

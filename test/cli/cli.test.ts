@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { lockDataDir } from '../../src/adapters/sqlite/data-dir-lock.js';
@@ -108,6 +108,43 @@ describe('orchestrator CLI', () => {
       allowedNetworks: null,
     });
     assert.equal((await cli('account', 'networks', 'le12345678')).code, 2);
+  });
+
+  test('client-key add, list and remove; account signed-assertions-only on and off, refused without a key', async () => {
+    const keyFile = join(dataDir, 'client-key.json');
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(
+      keyFile,
+      JSON.stringify({ jwk: { ...publicKey.export({ format: 'jwk' }), kid: 'cli-key' } }),
+    );
+    const noKey = await cli('account', 'signed-assertions-only', 'le12345678', 'on');
+    assert.equal(noKey.code, 1);
+    assert.match(noKey.stderr, /no client key/);
+
+    const added = await cli('client-key', 'add', 'le12345678', '--jwk-file', keyFile);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /added the client key cli-key \(EC P-256, ES256\)/);
+    const listed = JSON.parse((await cli('client-key', 'list', 'le12345678', '--json')).stdout);
+    assert.deepEqual(
+      listed.map((k: { kid: string; alg: string }) => [k.kid, k.alg]),
+      [['cli-key', 'ES256']],
+    );
+    const privateFile = join(dataDir, 'private-key.json');
+    writeFileSync(privateFile, JSON.stringify(privateKey.export({ format: 'jwk' })));
+    const refused = await cli('client-key', 'add', 'le12345678', '--jwk-file', privateFile);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /a private or secret key/);
+    assert.equal((await cli('client-key', 'add', 'le12345678')).code, 2, '--jwk-file is needed');
+
+    const on = await cli('account', 'signed-assertions-only', 'le12345678', 'on');
+    assert.equal(on.code, 0, on.stderr);
+    assert.match((await cli('account', 'list')).stdout, /signed assertions only/);
+    const last = await cli('client-key', 'remove', 'le12345678', 'cli-key');
+    assert.equal(last.code, 1, 'the last key stays while the password is refused');
+    assert.equal((await cli('account', 'signed-assertions-only', 'le12345678', 'off')).code, 0);
+    assert.equal((await cli('client-key', 'remove', 'le12345678', 'cli-key')).code, 0);
+    assert.equal((await cli('client-key', 'list', 'le12345678')).stdout.trim(), '(no client keys)');
+    assert.equal((await cli('account', 'signed-assertions-only', 'le12345678', 'maybe')).code, 2);
   });
 
   test('admin reset-password sets the configured password or prints a generated one', async () => {
