@@ -161,6 +161,8 @@ export function recordSecretUse(accountId: string, action: CopyAction): Promise<
 /**
  * A change the page waits on: `busy` while it runs, `error` with what it failed with (cleared when the next one
  * starts, and by `setError` when the page closes what showed it). `run` resolves true when the change succeeded.
+ * A form that says some refusals on its fields catches those within the change and throws the others, which
+ * `error` says; a refusal caught so counts as done, and `run` resolves true.
  */
 export function useChange() {
   const [busy, setBusy] = useState(false);

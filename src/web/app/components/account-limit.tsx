@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { Account, AccountState } from '../account.js';
-import { ApiError, accountPath, api, type FieldError, messageOf } from '../api.js';
+import { ApiError, accountPath, api, type FieldError, useChange } from '../api.js';
 import { Notice } from './ui.js';
 
 /**
@@ -24,26 +24,23 @@ export function useLimitForm<T>(
 ) {
   const [typed, setTyped] = useState(() => typedOf(account));
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useChange();
 
   async function change(call: () => Promise<Account>, notice: string, buttonGone: boolean): Promise<void> {
-    setBusy(true);
-    setError(null);
-    setErrors([]);
-    onChanged(null, false);
-    try {
-      const next = await call();
-      state.changed(next);
-      setTyped(typedOf(next));
-      onChanged(notice, buttonGone);
-    } catch (failure) {
-      const atFields = failure instanceof ApiError ? fieldsOf(failure) : [];
-      if (atFields.length > 0) setErrors(atFields);
-      else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      setErrors([]);
+      onChanged(null, false);
+      try {
+        const next = await call();
+        state.changed(next);
+        setTyped(typedOf(next));
+        onChanged(notice, buttonGone);
+      } catch (failure) {
+        const atFields = failure instanceof ApiError ? fieldsOf(failure) : [];
+        if (atFields.length === 0) throw failure;
+        setErrors(atFields);
+      }
+    });
   }
 
   const url = accountPath(accountId, path);

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, AccountState } from '../account.js';
-import { accountPath, api, messageOf } from '../api.js';
+import { accountPath, api, useChange } from '../api.js';
 import { formatTime } from '../format.js';
 import { ConfirmedAction } from './confirmed-action.js';
 import { Loading, Notice, TextField } from './ui.js';
@@ -68,8 +68,7 @@ export function AccountSection({
   onDeleted: () => void;
 }) {
   const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [resuming, setResuming] = useState(false);
+  const { busy: resuming, error, setError, run } = useChange();
   const heading = useRef<HTMLHeadingElement>(null);
   const { account } = state;
 
@@ -85,16 +84,10 @@ export function AccountSection({
   }
 
   async function resume() {
-    setResuming(true);
-    setError(null);
-    try {
+    await run(async () => {
       state.changed(await api.post<Account>(accountPath(accountId, 'resume')));
       setNotice(`Account ${accountId} is active again: its credentials and unexpired tokens work.`);
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setResuming(false);
-    }
+    });
   }
 
   return (

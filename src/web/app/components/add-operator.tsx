@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { ApiError, api, type FieldError, useChange } from '../api.js';
 import { ofAccounts } from '../scope.js';
 import type { Role } from '../session.js';
 import { PASSWORD_HINT } from './change-password.js';
@@ -53,8 +53,7 @@ export function AddOperator({ everyAccount, onAdded }: { everyAccount: boolean; 
   const [accounts, setAccounts] = useState<AccountsDraft>(blank);
   const [added, setAdded] = useState<Added | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useChange();
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -69,30 +68,30 @@ export function AddOperator({ everyAccount, onAdded }: { everyAccount: boolean; 
       setErrors(refused);
       return;
     }
-    setBusy(true);
-    setErrors([]);
-    try {
-      setAdded(
-        await api.post<Added>('/api/admin/operators', {
-          username: name,
-          role,
-          ...(password === '' ? {} : { password }),
-          ...(accounts.every ? {} : { accounts: accountsOf(accounts) }),
-        }),
-      );
-      setUsername('');
-      setPassword('');
-      setRole('viewer');
-      setAccounts(blank);
-      onAdded();
-    } catch (failure) {
-      if (failure instanceof ApiError && failure.status === 409) {
-        setErrors([{ field: 'username', message: `An operator named ${name} already exists.` }]);
-      } else if (failure instanceof ApiError && failure.errors.length > 0) setErrors(failure.errors);
-      else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      setErrors([]);
+      try {
+        setAdded(
+          await api.post<Added>('/api/admin/operators', {
+            username: name,
+            role,
+            ...(password === '' ? {} : { password }),
+            ...(accounts.every ? {} : { accounts: accountsOf(accounts) }),
+          }),
+        );
+        setUsername('');
+        setPassword('');
+        setRole('viewer');
+        setAccounts(blank);
+        onAdded();
+      } catch (failure) {
+        // A refusal is said on its field; anything else, above the form.
+        if (failure instanceof ApiError && failure.status === 409) {
+          setErrors([{ field: 'username', message: `An operator named ${name} already exists.` }]);
+        } else if (failure instanceof ApiError && failure.errors.length > 0) setErrors(failure.errors);
+        else throw failure;
+      }
+    });
   }
 
   return (

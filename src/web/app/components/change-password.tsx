@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, type FieldError, messageOf, setCsrfToken } from '../api.js';
+import { ApiError, api, type FieldError, messageOf, setCsrfToken, useChange } from '../api.js';
 import { CurrentPassword, fieldError, Notice, TextField } from './ui.js';
 
 /** As the server checks it (MIN_PASSWORD_LENGTH in src/services/operators.ts). */
@@ -13,36 +13,34 @@ export function ChangePassword({ onChanged }: { onChanged?: () => void }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useChange();
 
   async function submit(event: Event) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    setErrors([]);
-    setDone(false);
-    try {
-      const session = await api.post<{ username: string; csrfToken: string }>('/api/admin/password', {
-        currentPassword: current,
-        newPassword: next,
-      });
-      // The answer's cookie replaces this session, which the change ended; changes need its CSRF token.
-      setCsrfToken(session.csrfToken);
-      setCurrent('');
-      setNext('');
-      setDone(true);
-      onChanged?.();
-    } catch (failure) {
-      if (failure instanceof ApiError && failure.status === 403) {
+    await run(async () => {
+      setErrors([]);
+      setDone(false);
+      try {
+        const session = await api.post<{ username: string; csrfToken: string }>('/api/admin/password', {
+          currentPassword: current,
+          newPassword: next,
+        });
+        // The answer's cookie replaces this session, which the change ended; changes need its CSRF token.
+        setCsrfToken(session.csrfToken);
         setCurrent('');
-        setErrors([{ field: 'currentPassword', message: messageOf(failure) }]);
-      } else if (failure instanceof ApiError && failure.errors.length > 0) setErrors(failure.errors);
-      else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+        setNext('');
+        setDone(true);
+        onChanged?.();
+      } catch (failure) {
+        // A refusal is said on its field; anything else, above the form.
+        if (failure instanceof ApiError && failure.status === 403) {
+          setCurrent('');
+          setErrors([{ field: 'currentPassword', message: messageOf(failure) }]);
+        } else if (failure instanceof ApiError && failure.errors.length > 0) setErrors(failure.errors);
+        else throw failure;
+      }
+    });
   }
 
   return (

@@ -1,6 +1,6 @@
 import { useId, useRef, useState } from 'preact/hooks';
 import type { AccountState } from '../account.js';
-import { ApiError, accountPath, api, messageOf, useChange, useLoaded } from '../api.js';
+import { ApiError, accountPath, api, useChange, useLoaded } from '../api.js';
 import { formatTime } from '../format.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { SignedAssertionsOnly } from './signed-assertions-only.js';
@@ -82,8 +82,7 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
 function AddClientKey({ accountId, onAdded }: { accountId: string; onAdded: (key: ClientKey) => void }) {
   const [typed, setTyped] = useState('');
   const [fieldError, setFieldError] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useChange();
   const headingId = useId();
   const fieldId = useId();
 
@@ -101,18 +100,17 @@ function AddClientKey({ accountId, onAdded }: { accountId: string; onAdded: (key
       refuse(jwk);
       return;
     }
-    setBusy(true);
-    try {
-      const added = await api.post<ClientKey>(accountPath(accountId, 'client-keys'), { jwk });
-      setTyped('');
-      onAdded(added);
-    } catch (failure) {
-      if (failure instanceof ApiError && (failure.status === 400 || failure.status === 409)) {
-        refuse(failure.detail);
-      } else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      try {
+        const added = await api.post<ClientKey>(accountPath(accountId, 'client-keys'), { jwk });
+        setTyped('');
+        onAdded(added);
+      } catch (failure) {
+        if (failure instanceof ApiError && (failure.status === 400 || failure.status === 409)) {
+          refuse(failure.detail);
+        } else throw failure;
+      }
+    });
   }
 
   return (

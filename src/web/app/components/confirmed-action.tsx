@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { messageOf } from '../api.js';
+import { useChange } from '../api.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 
 /**
@@ -24,21 +24,14 @@ export function ConfirmedAction({
   children: ComponentChildren;
 }) {
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useChange();
 
   async function confirm() {
     if (!canConfirm) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await action();
       setConfirming(false);
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { messageOf } from '../api.js';
+import { useChange } from '../api.js';
 import { previewJson } from '../format.js';
 import {
   type Action,
@@ -42,33 +42,31 @@ export function DryRun({ accountId, policies, draft, headingId, heading, intro }
   const [sample, setSample] = useState({ conversationId: '', consumerId: '', sessionId: '', visitorId: '' });
   const [only, setOnly] = useState('');
   const [result, setResult] = useState<DryRunResult | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useChange();
   const set = (field: keyof typeof sample) => (value: string) => setSample({ ...sample, [field]: value });
 
-  async function run(event: Event) {
+  async function submit(event: Event) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     const request: SampleRequest = {};
     for (const [k, v] of Object.entries(sample))
       if (v.trim() !== '') request[k as keyof SampleRequest] = v.trim();
     if (only) request.policyId = only;
-    try {
-      setResult(await policyApi.dryRun(accountId, request, draft ? draft() : undefined));
-    } catch (failure) {
-      setResult(null);
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      try {
+        setResult(await policyApi.dryRun(accountId, request, draft ? draft() : undefined));
+      } catch (failure) {
+        // A failed run shows no result, only why.
+        setResult(null);
+        throw failure;
+      }
+    });
   }
 
   return (
     <section aria-labelledby={headingId} class="card">
       <h2 id={headingId}>{heading}</h2>
       <p>{intro}</p>
-      <form onSubmit={run}>
+      <form onSubmit={submit}>
         <div class="row">
           <TextField
             label="Conversation ID"

@@ -1,5 +1,5 @@
 import { useId, useState } from 'preact/hooks';
-import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { ApiError, api, type FieldError, useChange } from '../api.js';
 import { addPasskey, type Passkey } from '../passkeys.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { CurrentPassword, fieldError, Notice, TextField } from './ui.js';
@@ -25,33 +25,29 @@ export function AddPasskey({ onAdded }: { onAdded: (passkey: Passkey) => void })
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useChange();
   const headingId = useId();
   const nameId = useId();
   const passwordId = useId();
 
   async function submit(event: Event) {
     event.preventDefault();
-    setBusy(true);
-    setErrors([]);
-    setError(null);
-    try {
-      const passkey = await addPasskey(name.trim(), password);
-      setName('');
-      setPassword('');
-      onAdded(passkey);
-    } catch (failure) {
-      const onFields = fieldErrorsOf(failure);
-      if (onFields) {
+    await run(async () => {
+      setErrors([]);
+      try {
+        const passkey = await addPasskey(name.trim(), password);
+        setName('');
+        setPassword('');
+        onAdded(passkey);
+      } catch (failure) {
+        const onFields = fieldErrorsOf(failure);
+        if (!onFields) throw failure;
         setErrors(onFields);
         const onName = fieldError(onFields, 'name') !== undefined;
         if (!onName) setPassword('');
         document.getElementById(onName ? nameId : passwordId)?.focus();
-      } else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+      }
+    });
   }
 
   return (
@@ -100,8 +96,7 @@ export function RemovePasskey({
 }) {
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useChange();
 
   function reset() {
     setPassword('');
@@ -111,23 +106,21 @@ export function RemovePasskey({
 
   async function remove() {
     if (passkey === null) return;
-    setBusy(true);
-    setErrors([]);
-    setError(null);
-    try {
-      await api.post(`/api/admin/passkeys/${encodeURIComponent(passkey.id)}/remove`, {
-        currentPassword: password,
-      });
-      reset();
-      onRemoved(passkey);
-    } catch (failure) {
-      const onFields = fieldErrorsOf(failure);
-      setPassword('');
-      if (onFields) setErrors(onFields);
-      else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      setErrors([]);
+      try {
+        await api.post(`/api/admin/passkeys/${encodeURIComponent(passkey.id)}/remove`, {
+          currentPassword: password,
+        });
+        reset();
+        onRemoved(passkey);
+      } catch (failure) {
+        const onFields = fieldErrorsOf(failure);
+        setPassword('');
+        if (!onFields) throw failure;
+        setErrors(onFields);
+      }
+    });
   }
 
   return (

@@ -1,5 +1,4 @@
-import { useState } from 'preact/hooks';
-import { accountPath, api, messageOf } from '../api.js';
+import { accountPath, api, useChange } from '../api.js';
 import type { Authorization } from '../authorization.js';
 import { formatTime, relativeTime } from '../format.js';
 import { SecretValue } from './secret-value.js';
@@ -20,21 +19,14 @@ export function TestTokenSection({
   suspended: boolean;
   onChanged: () => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useChange();
   const token = data.testToken;
 
   async function issue() {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.post(accountPath(accountId, 'test-token'));
       onChanged();
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

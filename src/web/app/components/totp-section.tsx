@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, messageOf } from '../api.js';
+import { api, messageOf, useChange } from '../api.js';
 import { RecoveryCodes, RecoveryCodesLeft } from './recovery-codes.js';
 import { NewRecoveryCodes, type TotpSetup, TurnOff, TurnOn } from './totp-forms.js';
 import { Loading, Notice } from './ui.js';
@@ -25,8 +25,8 @@ export function TotpSection({ onChanged }: { onChanged?: () => void }) {
   const [codes, setCodes] = useState<string[] | null>(null);
   const [replacing, setReplacing] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  /** Setting up a secret; `error` also says why the status did not load. */
+  const { busy, error, setError, run } = useChange();
 
   useEffect(() => {
     api
@@ -36,17 +36,11 @@ export function TotpSection({ onChanged }: { onChanged?: () => void }) {
   }, []);
 
   async function startSetup() {
-    setBusy(true);
-    setError(null);
-    setNotice(null);
-    try {
+    await run(async () => {
+      setNotice(null);
       setSetup(await api.post<TotpSetup>('/api/admin/totp/setup'));
       setStatus({ enabled: false, pending: true, recoveryCodesLeft: 0 });
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   function changed(enabled: boolean, text: string, recoveryCodes: string[] = []) {

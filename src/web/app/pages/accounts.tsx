@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Account } from '../account.js';
-import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { ApiError, api, type FieldError, messageOf, useChange } from '../api.js';
 import { article } from '../components/add-operator.js';
 import { networksInShort } from '../components/allowed-networks-section.js';
 import { accountSections } from '../components/layout.js';
@@ -32,8 +32,7 @@ function takenMessage(accountId: string, failure: ApiError): string {
 function CreateAccount({ onCreated }: { onCreated: (account: Account) => void }) {
   const [accountId, setAccountId] = useState('');
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useChange();
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -42,19 +41,19 @@ function CreateAccount({ onCreated }: { onCreated: (account: Account) => void })
       setErrors([{ field: 'accountId', message: 'Use 1 to 64 letters, digits, "_" or "-".' }]);
       return;
     }
-    setBusy(true);
-    setErrors([]);
-    try {
-      onCreated(await api.post<Account>('/api/admin/accounts', { accountId }));
-    } catch (failure) {
-      if (failure instanceof ApiError && failure.status === 409) {
-        setErrors([{ field: 'accountId', message: takenMessage(accountId, failure) }]);
-      } else if (failure instanceof ApiError && failure.errors.length > 0) {
-        setErrors(failure.errors);
-      } else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      setErrors([]);
+      try {
+        onCreated(await api.post<Account>('/api/admin/accounts', { accountId }));
+      } catch (failure) {
+        // A refusal is said on the field; anything else, above the form.
+        if (failure instanceof ApiError && failure.status === 409) {
+          setErrors([{ field: 'accountId', message: takenMessage(accountId, failure) }]);
+        } else if (failure instanceof ApiError && failure.errors.length > 0) {
+          setErrors(failure.errors);
+        } else throw failure;
+      }
+    });
   }
 
   return (

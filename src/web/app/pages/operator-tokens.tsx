@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, type FieldError, messageOf, useLoaded } from '../api.js';
+import { ApiError, api, type FieldError, messageOf, useChange, useLoaded } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
 import {
@@ -41,8 +41,7 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [revoking, setRevoking] = useState<OperatorToken | null>(null);
-  const [revokeBusy, setRevokeBusy] = useState(false);
-  const [revokeError, setRevokeError] = useState<string | null>(null);
+  const revocation = useChange();
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -70,19 +69,13 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
 
   async function revoke() {
     if (!revoking) return;
-    setRevokeBusy(true);
-    setRevokeError(null);
-    try {
+    await revocation.run(async () => {
       await api.delete(`/api/admin/operator-tokens/${encodeURIComponent(revoking.id)}`);
       setNotice(`Token “${revoking.name}” was revoked: it stopped working at once.`);
       if (created?.id === revoking.id) setCreated(null);
       setRevoking(null);
       await load();
-    } catch (failure) {
-      setRevokeError(messageOf(failure));
-    } finally {
-      setRevokeBusy(false);
-    }
+    });
   }
 
   return (
@@ -162,7 +155,7 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
             tokens={tokens}
             mayRevoke={(t) => operator.role === 'admin' || t.username === operator.username}
             onRevoke={(t) => {
-              setRevokeError(null);
+              revocation.setError(null);
               setRevoking(t);
             }}
           />
@@ -172,8 +165,8 @@ export function OperatorTokensPage({ operator }: { operator: SignedIn }) {
         open={revoking !== null}
         title="Revoke this token?"
         confirmLabel="Revoke"
-        busy={revokeBusy}
-        error={revokeError}
+        busy={revocation.busy}
+        error={revocation.error}
         onConfirm={revoke}
         onCancel={() => setRevoking(null)}
       >

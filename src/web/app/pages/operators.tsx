@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, messageOf, useLoaded } from '../api.js';
+import { api, messageOf, useChange, useLoaded } from '../api.js';
 import { AddOperator, article, ROLE_LABELS } from '../components/add-operator.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { ChangeAccountsDialog } from '../components/operator-accounts.js';
@@ -59,8 +59,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
   const [scoping, setScoping] = useState<Operator | null>(null);
   /** The operator whose activity is shown. */
   const [watching, setWatching] = useState<string | null>(null);
-  const [confirmError, setConfirmError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: confirmError, setError: setConfirmError, run } = useChange();
 
   async function changeRole(target: Operator) {
     const role: Role = target.role === 'admin' ? 'viewer' : 'admin';
@@ -83,9 +82,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
   async function confirm() {
     if (confirming === null) return;
     const { action, username } = confirming;
-    setBusy(true);
-    setConfirmError(null);
-    try {
+    await run(async () => {
       const { path, done } = CONFIRMATIONS[action];
       const answer = await api.delete<Ended | undefined>(
         `/api/admin/operators/${encodeURIComponent(username)}${path}`,
@@ -93,11 +90,7 @@ export function OperatorsPage({ operator }: { operator: SignedIn }) {
       setNotice(done(username, answer));
       setConfirming(null);
       await load();
-    } catch (failure) {
-      setConfirmError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   // The dialog keeps a title while it closes.
