@@ -524,6 +524,11 @@ export class OperatorService {
     return this.ctx.settings.operatorSessions?.lifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS;
   }
 
+  /** The session cookie's Max-Age, in seconds: as long as the session may last. */
+  get sessionCookieSeconds(): number {
+    return Math.floor(this.sessionLifetimeMs / 1000);
+  }
+
   /** How long a session lasts without a request (OPERATOR_SESSION_IDLE_MINUTES); 0: as long as its lifetime. */
   get sessionIdleMs(): number {
     return this.ctx.settings.operatorSessions?.idleMs ?? DEFAULT_SESSION_IDLE_MS;

@@ -269,12 +269,7 @@ export async function adminOperatorRoutes(app: App, { auth, services }: RouteDep
       await recordAudit(services.ctx, actor(request), null, 'operator.password-changed', {
         username: identity.username,
       });
-      setSessionCookie(
-        reply,
-        session.sessionId,
-        Math.floor(services.operators.sessionLifetimeMs / 1000),
-        secureCookie,
-      );
+      setSessionCookie(reply, session.sessionId, services.operators.sessionCookieSeconds, secureCookie);
       return reply
         .header('cache-control', 'no-store')
         .send({ username: identity.username, csrfToken: session.csrfToken });

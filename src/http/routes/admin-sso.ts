@@ -182,20 +182,10 @@ export async function adminSsoRoutes(app: App, { services }: RouteDeps): Promise
           by,
         });
       await recordAudit(services.ctx, who, null, 'operator.signed-in', { sso: true });
-      setSessionCookie(
-        reply,
-        session.sessionId,
-        Math.floor(services.operators.sessionLifetimeMs / 1000),
-        secure,
-      );
+      setSessionCookie(reply, session.sessionId, services.operators.sessionCookieSeconds, secure);
       const sealedIdToken = sso.sealIdToken(idToken);
       if (sealedIdToken !== null)
-        setIdTokenCookie(
-          reply,
-          sealedIdToken,
-          Math.floor(services.operators.sessionLifetimeMs / 1000),
-          secure,
-        );
+        setIdTokenCookie(reply, sealedIdToken, services.operators.sessionCookieSeconds, secure);
       return reply.header('cache-control', 'no-store').redirect('/', 302);
     },
   );

@@ -141,12 +141,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         ...(left === undefined ? {} : { recoveryCodeUsed: true, recoveryCodesLeft: left }),
         ...(session.passkey === undefined ? {} : { passkey: session.passkey }),
       });
-      setSessionCookie(
-        reply,
-        session.sessionId,
-        Math.floor(services.operators.sessionLifetimeMs / 1000),
-        secureCookie,
-      );
+      setSessionCookie(reply, session.sessionId, services.operators.sessionCookieSeconds, secureCookie);
       return reply.header('cache-control', 'no-store').send({
         username,
         csrfToken: session.csrfToken,
@@ -203,12 +198,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         'operator.signed-in',
         { passkey: session.passkey, passwordless: true },
       );
-      setSessionCookie(
-        reply,
-        session.sessionId,
-        Math.floor(services.operators.sessionLifetimeMs / 1000),
-        secureCookie,
-      );
+      setSessionCookie(reply, session.sessionId, services.operators.sessionCookieSeconds, secureCookie);
       return reply
         .header('cache-control', 'no-store')
         .send({ username: session.username, csrfToken: session.csrfToken });
