@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'preact/hooks';
-import { ApiError, api, type FieldError, messageOf } from '../api.js';
+import { ApiError, api, type FieldError, useChange } from '../api.js';
 import { CopyButton } from './copy-button.js';
 import { QrCode } from './qr-code.js';
 import { RECOVERY_CODE_INPUT } from './recovery-codes.js';
@@ -44,7 +44,6 @@ function fieldErrorsOf(failure: unknown): FieldError[] | null {
   return null;
 }
 
-/** A form that sends one change and says the refusal on its fields, or above them. */
 /** The code the authenticator app shows now (digits only are kept). */
 function AppCode({
   value,
@@ -66,25 +65,23 @@ function AppCode({
   );
 }
 
-function useChange<T>(send: () => Promise<T>, onDone: (result: T) => void) {
+/** A form that sends one change and says the refusal on its fields, or above them (useChange's error). */
+function useFormChange<T>(send: () => Promise<T>, onDone: (result: T) => void) {
   const [errors, setErrors] = useState<FieldError[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useChange();
 
   async function submit(event: Event) {
     event.preventDefault();
-    setBusy(true);
     setErrors([]);
-    setError(null);
-    try {
-      onDone(await send());
-    } catch (failure) {
-      const onFields = fieldErrorsOf(failure);
-      if (onFields) setErrors(onFields);
-      else setError(messageOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      try {
+        onDone(await send());
+      } catch (failure) {
+        const onFields = fieldErrorsOf(failure);
+        if (onFields) setErrors(onFields);
+        else throw failure;
+      }
+    });
   }
 
   /** Forgets the last refusal, when the form changes what it asks for. */
@@ -115,7 +112,7 @@ export function TurnOn({
   onCancel: () => void;
 }) {
   const [code, setCode] = useState('');
-  const change = useChange(async () => {
+  const change = useFormChange(async () => {
     setCode('');
     return (await api.post<RecoveryCodesAnswer>('/api/admin/totp/enable', { code })).recoveryCodes;
   }, onDone);
@@ -169,7 +166,7 @@ export function NewRecoveryCodes({
   const passwordId = useId();
   // The button that opened the form is gone: its first field takes the focus.
   useEffect(() => document.getElementById(passwordId)?.focus(), [passwordId]);
-  const change = useChange(async () => {
+  const change = useFormChange(async () => {
     setCode('');
     const body = { currentPassword: password, code };
     return (await api.post<RecoveryCodesAnswer>('/api/admin/totp/recovery-codes', body)).recoveryCodes;
@@ -200,7 +197,7 @@ export function TurnOff({ onDone }: { onDone: () => void }) {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [useRecovery, setUseRecovery] = useState(false);
-  const change = useChange(async () => {
+  const change = useFormChange(async () => {
     setCode('');
     const factor = useRecovery ? { recoveryCode: code } : { code };
     await api.post('/api/admin/totp/disable', { currentPassword: password, ...factor });
