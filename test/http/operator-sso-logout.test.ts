@@ -177,6 +177,15 @@ describe("single sign-on: the provider's back-channel logout (OpenID Connect Bac
   test('a token that is not a logout token for this client from this provider is refused (400) and ends nothing', async () => {
     const session = await signInThroughProvider('alice', new Map());
     const now = Math.floor(Date.now() / 1000);
+    /** A logout token's claims, right in all but how it is signed. */
+    const forged = {
+      iss: provider.issuer,
+      aud: SSO_CLIENT_ID,
+      iat: now,
+      jti: 'j',
+      sub: 'alice',
+      events: EVENT,
+    };
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     const cases: [string, string][] = [
       ['another issuer', await logoutToken({ sub: 'alice', iss: 'http://elsewhere.test' })],
@@ -195,41 +204,18 @@ describe("single sign-on: the provider's back-channel logout (OpenID Connect Bac
       ['expired', await logoutToken({ sub: 'alice', iat: now - 300, exp: now - 120 })],
       [
         'signed with a key not the provider’s',
-        await new SignJWT({
-          iss: provider.issuer,
-          aud: SSO_CLIENT_ID,
-          iat: now,
-          jti: 'j',
-          sub: 'alice',
-          events: EVENT,
-        })
-          .setProtectedHeader({ alg: 'ES256', kid: 'provider-key' })
-          .sign(other),
+        await new SignJWT(forged).setProtectedHeader({ alg: 'ES256', kid: 'provider-key' }).sign(other),
       ],
       [
         'signed with the client secret (HS256)',
-        await new SignJWT({
-          iss: provider.issuer,
-          aud: SSO_CLIENT_ID,
-          iat: now,
-          jti: 'j',
-          sub: 'alice',
-          events: EVENT,
-        })
+        await new SignJWT(forged)
           .setProtectedHeader({ alg: 'HS256' })
           .sign(new TextEncoder().encode(SSO_CLIENT_SECRET)),
       ],
       [
         'not signed (alg none)',
         `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(
-          JSON.stringify({
-            iss: provider.issuer,
-            aud: SSO_CLIENT_ID,
-            iat: now,
-            jti: 'j',
-            sub: 'alice',
-            events: EVENT,
-          }),
+          JSON.stringify(forged),
         ).toString('base64url')}.`,
       ],
       ['a changed signature', changedSignature(await logoutToken({ sub: 'alice' }))],
