@@ -22,11 +22,11 @@ export interface AccountRecord {
   signedAssertionsOnly: boolean;
 }
 
-/** What an account has of its own beyond its status: what each node keeps in memory for its requests. */
-export type AccountLimits = Pick<
-  AccountRecord,
-  'accountId' | 'rateLimit' | 'allowedNetworks' | 'signedAssertionsOnly'
->;
+/**
+ * What of an account each node keeps in memory to limit its requests: its rate and networks. (Signed assertions
+ * alone is read with the client's credentials, not here.)
+ */
+export type AccountLimits = Pick<AccountRecord, 'accountId' | 'rateLimit' | 'allowedNetworks'>;
 
 /** Requests a second on each node (0: no limit for this account), up to `burst` at once. */
 export interface AccountRateLimit {

@@ -181,17 +181,11 @@ export class AccountLimits {
       // A later reload started meanwhile has the newer list.
       if (reload !== this.#reloads) return;
       this.#shared?.clear();
-      // Signed assertions alone is not a limit of the requests (ClientService reads it): only rates and networks.
       this.#own = new Map(
-        own
-          .filter((a) => a.rateLimit !== null || a.allowedNetworks !== null)
-          .map((a) => [
-            a.accountId,
-            {
-              rate: a.rateLimit,
-              networks: a.allowedNetworks === null ? null : networkList(a.allowedNetworks),
-            },
-          ]),
+        own.map((a) => [
+          a.accountId,
+          { rate: a.rateLimit, networks: a.allowedNetworks === null ? null : networkList(a.allowedNetworks) },
+        ]),
       );
       this.#retryMs = FIRST_RETRY_MS;
     } catch (error) {

@@ -107,9 +107,7 @@ export class MemoryAccountStore implements AccountStore {
 
   async listAccountLimits(): Promise<AccountLimits[]> {
     return this.#sorted(
-      (a) =>
-        a.status !== 'deleted' &&
-        (a.rateLimit !== null || a.allowedNetworks !== null || a.signedAssertionsOnly),
+      (a) => a.status !== 'deleted' && (a.rateLimit !== null || a.allowedNetworks !== null),
     ).map(limitsOf);
   }
 

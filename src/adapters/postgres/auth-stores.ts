@@ -124,7 +124,7 @@ export class PostgresAccountStore implements AccountStore {
   async listAccountLimits(): Promise<AccountLimits[]> {
     return (
       await this.#list(
-        "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL OR assertions_only)",
+        "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL)",
       )
     ).map(limitsOf);
   }

@@ -89,12 +89,11 @@ export const accountFromRow = (row: Row): AccountRecord => {
 };
 
 /** What of an account each node keeps in memory for its requests (AccountLimits). */
-export const limitsOf = ({
+export const limitsOf = ({ accountId, rateLimit, allowedNetworks }: AccountRecord): AccountLimits => ({
   accountId,
   rateLimit,
   allowedNetworks,
-  signedAssertionsOnly,
-}: AccountRecord): AccountLimits => ({ accountId, rateLimit, allowedNetworks, signedAssertionsOnly });
+});
 
 export const operatorFromRow = (row: Row): OperatorRecord => ({
   username: String(row.username),

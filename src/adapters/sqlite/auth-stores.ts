@@ -119,7 +119,7 @@ export class SqliteAccountStore implements AccountStore {
 
   async listAccountLimits(): Promise<AccountLimits[]> {
     return this.#list(
-      "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL OR assertions_only = 1)",
+      "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL)",
     ).map(limitsOf);
   }
 
