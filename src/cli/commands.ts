@@ -142,6 +142,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             a.rateLimit ? `rate ${describeRate(a.rateLimit)}` : null,
             a.allowedNetworks ? `from ${a.allowedNetworks.join(' ')}` : null,
             a.signedAssertionsOnly ? 'signed assertions only' : null,
+            a.dpopRequired ? 'DPoP required' : null,
           ].filter((n) => n !== null);
         print(
           json,
@@ -152,6 +153,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             rateLimit: a.rateLimit,
             allowedNetworks: a.allowedNetworks,
             signedAssertionsOnly: a.signedAssertionsOnly,
+            dpopRequired: a.dpopRequired,
           })),
           accounts
             .map((a) => (notes(a).length === 0 ? a.accountId : `${a.accountId} (${notes(a).join(', ')})`))
@@ -227,6 +229,26 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           account.signedAssertionsOnly
             ? `account ${accountId}: its client authenticates with signed assertions alone (its password is refused)`
             : `account ${accountId}: its client's user ID and password get tokens too`,
+        );
+        return 0;
+      });
+    }
+    case 'account dpop-required': {
+      const [accountId, which, ...extra] = rest;
+      if (!accountId || (which !== 'on' && which !== 'off') || extra.length > 0)
+        throw new UsageError('account dpop-required needs an accountId and on or off');
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        await services.accountLimits.setDpopRequired(accountId, which === 'on');
+        const account = await services.accounts.require(accountId);
+        const { action, detail } = LIMIT_AUDIT.dpopRequired;
+        await recordAudit(services.ctx, actor, accountId, action, detail(account));
+        print(
+          json,
+          { accountId, dpopRequired: account.dpopRequired },
+          account.dpopRequired
+            ? `account ${accountId}: its tokens must be bound to a key (DPoP); bearer tokens are refused`
+            : `account ${accountId}: bearer tokens are taken again`,
         );
         return 0;
       });

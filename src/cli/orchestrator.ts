@@ -18,6 +18,9 @@ Commands:
   account signed-assertions-only <accountId> on|off
                                            refuse the account's v2 password: its client authenticates
                                            with assertions signed by its keys alone (or allow it again)
+  account dpop-required <accountId> on|off
+                                           bind every token of the account to a key its client holds
+                                           (DPoP, RFC 9449): bearer tokens refused (or taken again)
   client-key list <accountId>              the account's public keys for signed client assertions
   client-key add <accountId> --jwk-file F  add a public key (JWK: EC P-256, Ed25519, RSA >= 2048)
   client-key remove <accountId> <kid>      remove one: its assertions are refused at once

@@ -1,5 +1,7 @@
 import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { DPOP_ALGORITHMS, DpopRefused } from '../core/auth/dpop.js';
+import type { VerifiedToken } from '../core/auth/jwt.js';
 import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
 import { AppError } from '../core/errors.js';
@@ -62,17 +64,39 @@ export const clearIdTokenCookie = idToken.clear;
 const REALM = 'conversation-orchestrator';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** RFC 6750 §3: the challenge that goes with a refused bearer token. */
-function bearerChallenge(
-  error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope',
+/** How a v2 request presents its access token: as a bearer token (RFC 6750), or bound to a key (RFC 9449). */
+type Scheme = 'Bearer' | 'DPoP';
+
+/**
+ * RFC 6750 §3 and RFC 9449 §7.1: the challenge that goes with a refused token, in the scheme it was presented in
+ * (`description` and `scope` are constants of this file: no quote in them).
+ */
+function challenge(
+  scheme: Scheme,
+  error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope' | 'invalid_dpop_proof',
   description?: string,
   scope?: string,
 ): string {
-  let value = `Bearer realm="${REALM}"`;
+  let value = `${scheme} realm="${REALM}"`;
   if (error) value += `, error="${error}"`;
   if (description) value += `, error_description="${description}"`;
   if (scope) value += `, scope="${scope}"`;
+  if (scheme === 'DPoP') value += `, algs="${DPOP_ALGORITHMS.join(' ')}"`;
   return value;
+}
+
+const bearerChallenge = (
+  error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope',
+  description?: string,
+) => challenge('Bearer', error, description);
+
+/** A request without a token is told both schemes it may use (RFC 9449 §7.2). */
+const NO_TOKEN_CHALLENGE = `${challenge('Bearer')}, ${challenge('DPoP')}`;
+
+/** The request's URL as its client sees it (the issuer's scheme, host and base path), without the query. */
+export function publicUrl(request: FastifyRequest, issuer: string): string {
+  const query = request.url.indexOf('?');
+  return issuer + (query < 0 ? request.url : request.url.slice(0, query));
 }
 
 function unauthorized(detail: string, challenge: string): AppError {
@@ -209,8 +233,11 @@ function queryToken(request: FastifyRequest): unknown {
   return (request.query as Record<string, unknown> | undefined)?.access_token;
 }
 
-/** Bearer token from the header or, as the documented examples do, the `access_token` query parameter. */
-function presentedBearer(request: FastifyRequest): string | null {
+/**
+ * The access token from the header — `Bearer <token>`, or `DPoP <token>` for a token bound to a key — or, as the
+ * documented examples do, the `access_token` query parameter (a bearer token only).
+ */
+function presentedToken(request: FastifyRequest): { token: string; scheme: Scheme } | null {
   const header = request.headers.authorization;
   const query = queryToken(request);
   if (query !== undefined && header !== undefined) {
@@ -227,16 +254,31 @@ function presentedBearer(request: FastifyRequest): string | null {
         bearerChallenge('invalid_request', 'malformed access_token'),
       );
     }
-    return query;
+    return { token: query, scheme: 'Bearer' };
   }
   if (header === undefined) return null;
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-  if (!match?.[1])
+  const match = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  if (!match?.[1] || !match[2])
     throw unauthorized(
-      'the Authorization header must be Bearer <token>',
+      'the Authorization header must be Bearer <token>, or DPoP <token> for a token bound to a key',
       bearerChallenge('invalid_token', 'malformed'),
     );
-  return match[1];
+  return { token: match[2], scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer' };
+}
+
+/** Why a token was refused, said to its client. */
+function tokenRefusal(reason: Exclude<TokenCheck, { ok: true }>['reason'], scheme: Scheme): AppError {
+  if (reason === 'suspended')
+    return unauthorized(
+      'the account of this access token is suspended',
+      challenge(scheme, 'invalid_token', 'account suspended'),
+    );
+  if (reason === 'unbound')
+    return unauthorized(
+      "this account's access tokens must be bound to a key (DPoP, RFC 9449): get one with a DPoP proof",
+      challenge('DPoP', 'invalid_token', 'token not bound'),
+    );
+  return unauthorized(`the access token is ${reason}`, challenge(scheme, 'invalid_token', `token ${reason}`));
 }
 
 /** The hooks routes declare in one line: `onRequest: auth.v1()` or `onRequest: auth.v2('context:read')`. */
@@ -269,57 +311,115 @@ export class AuthHooks {
     };
   }
 
-  /** v2: a valid, unrevoked access token with `scope`; a path `accountId` must be the token's account. */
+  /**
+   * v2: a valid, unrevoked access token with `scope`; a path `accountId` must be the token's account. A token bound to
+   * a key (DPoP) comes as `Authorization: DPoP <token>` with a fresh proof of that key in the `DPoP` header.
+   */
   v2(scope: Scope): onRequestHookHandler {
+    const issuer = this.services.ctx.settings.issuer;
     return (request, _reply, done) => {
-      const finish = (checked: TokenCheck) => {
-        if (!checked.ok) {
-          const reason = checked.reason;
-          const suspended = reason === 'suspended';
-          return done(
-            unauthorized(
-              suspended ? 'the account of this access token is suspended' : `the access token is ${reason}`,
-              bearerChallenge('invalid_token', suspended ? 'account suspended' : `token ${reason}`),
-            ),
-          );
-        }
-        const token = checked.token;
+      let presented: string;
+      let scheme: Scheme;
+      const accept = (token: VerifiedToken) => {
         request.principal = { kind: 'token', accountId: token.accountId, scopes: token.scopes, token };
         const refused = checkPathAccount(request);
         if (refused) return done(refused);
         if (!token.scopes.has(scope)) {
           return done(
             new AppError('insufficient_scope', `this needs the scope ${scope}`, undefined, {
-              'www-authenticate': bearerChallenge('insufficient_scope', undefined, scope),
+              'www-authenticate': challenge(scheme, 'insufficient_scope', undefined, scope),
             }),
           );
         }
         finishWith(accountLimits(this.services, token.accountId, request), done);
       };
+      const finish = (checked: TokenCheck) => {
+        if (!checked.ok) return done(tokenRefusal(checked.reason, scheme));
+        const token = checked.token;
+        // The common case: a bearer token, presented as one.
+        if (token.jkt === null && scheme === 'Bearer') return accept(token);
+        this.#proven(request, token, presented, scheme, issuer).then((refused) => {
+          if (refused) done(refused);
+          else accept(token);
+        }, done);
+      };
       // A token this node has verified before is known by its exact string, which passed the syntax
       // checks then: only other requests pay for them (a regular expression over the whole token).
       const header = request.headers.authorization;
-      if (header?.startsWith('Bearer ') && queryToken(request) === undefined) {
-        const known = this.services.tokens.known(header.slice(7));
-        if (known !== undefined) {
-          settle(request, () => known, finish, done);
-          return;
+      if (header !== undefined && queryToken(request) === undefined) {
+        const bearer = header.startsWith('Bearer ');
+        if (bearer || header.startsWith('DPoP ')) {
+          scheme = bearer ? 'Bearer' : 'DPoP';
+          presented = header.slice(bearer ? 7 : 5);
+          const known = this.services.tokens.known(presented);
+          if (known !== undefined) {
+            settle(request, () => known, finish, done);
+            return;
+          }
         }
       }
-      let presented: string | null;
+      let found: ReturnType<typeof presentedToken>;
       try {
-        presented = presentedBearer(request);
+        found = presentedToken(request);
       } catch (error) {
         done(error as Error);
         return;
       }
-      if (presented === null) {
-        done(unauthorized('an access token is required', bearerChallenge()));
+      if (found === null) {
+        done(unauthorized('an access token is required', NO_TOKEN_CHALLENGE));
         return;
       }
-      const token = presented;
-      settle(request, () => this.services.tokens.verify(token), finish, done);
+      presented = found.token;
+      scheme = found.scheme;
+      settle(request, () => this.services.tokens.verify(presented), finish, done);
     };
+  }
+
+  /**
+   * RFC 9449 §7.1: a token bound to a key is presented as `DPoP <token>` with a proof, for this request and this
+   * token, signed by that key; an unbound token is presented as a bearer token. Undefined when that holds, else
+   * the refusal; rejects only when the proof could not be checked (the store failed: 503).
+   */
+  async #proven(
+    request: FastifyRequest,
+    token: VerifiedToken,
+    presented: string,
+    scheme: Scheme,
+    issuer: string,
+  ): Promise<AppError | undefined> {
+    if (token.jkt === null)
+      return unauthorized(
+        'this access token is not bound to a key: send it as Authorization: Bearer <token>',
+        challenge('DPoP', 'invalid_token', 'token not bound'),
+      );
+    if (scheme === 'Bearer')
+      return unauthorized(
+        'this access token is bound to a key (DPoP): send it as Authorization: DPoP <token>, with a DPoP proof',
+        challenge('DPoP', 'invalid_token', 'bound token sent as bearer'),
+      );
+    const proof = request.headers.dpop;
+    if (typeof proof !== 'string')
+      return unauthorized(
+        'a token bound to a key needs a DPoP proof in the DPoP header (one)',
+        challenge('DPoP', 'invalid_dpop_proof', 'no proof'),
+      );
+    try {
+      const jkt = await this.services.dpop.check(proof, {
+        method: request.method,
+        url: publicUrl(request, issuer),
+        accessToken: presented,
+      });
+      if (jkt === token.jkt) return undefined;
+      return unauthorized(
+        'the DPoP proof is signed by another key than the one the token is bound to',
+        challenge('DPoP', 'invalid_dpop_proof', 'another key'),
+      );
+    } catch (error) {
+      if (error instanceof DpopRefused)
+        return unauthorized(error.message, challenge('DPoP', 'invalid_dpop_proof', 'proof refused'));
+      request.log.error({ err: error }, 'a DPoP proof could not be checked; refusing');
+      return new AppError('unavailable', 'credentials cannot be checked right now; retry shortly');
+    }
   }
 
   /**

@@ -2,13 +2,14 @@ import type { FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { Type } from 'typebox';
 import { type PresentedClient, parseBasicAuthorization } from '../core/auth/basic.js';
+import { DpopRefused } from '../core/auth/dpop.js';
 import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { CLIENT_ASSERTION_TYPE } from '../services/client-keys.js';
 import type { PresentedAssertion } from '../services/clients.js';
 import type { AuthServices } from '../services/services.js';
-import { accountLimits } from './auth.js';
+import { accountLimits, publicUrl } from './auth.js';
 
 export type FormBody = Record<string, string | string[]>;
 
@@ -113,4 +114,33 @@ function presentedClient(
     return { clientId: params.client_id, clientSecret: params.client_secret };
   }
   throw invalidClient();
+}
+
+/**
+ * RFC 9449 §5: the thumbprint of the key a token request's DPoP proof proves, the token to be bound to it; null
+ * without a proof. An account whose tokens must be bound refuses a request without one (400 invalid_request); a
+ * proof that does not hold, or was used before, is 400 invalid_dpop_proof.
+ */
+export function tokenBinding(
+  request: FastifyRequest,
+  accountId: string,
+  services: AuthServices,
+): string | null | Promise<string | null> {
+  const proof = request.headers.dpop;
+  if (proof === undefined)
+    return then(services.clients.stateOf(accountId), ({ dpopRequired }) => {
+      if (dpopRequired)
+        throw new OAuthError(
+          'invalid_request',
+          "this account's tokens are bound to a key: send a DPoP proof (RFC 9449) in the DPoP header",
+        );
+      return null;
+    });
+  if (typeof proof !== 'string') throw new OAuthError('invalid_dpop_proof', 'send one DPoP header');
+  return services.dpop
+    .check(proof, { method: request.method, url: publicUrl(request, services.ctx.settings.issuer) })
+    .catch((error: unknown) => {
+      if (error instanceof DpopRefused) throw new OAuthError('invalid_dpop_proof', error.message);
+      throw error;
+    });
 }

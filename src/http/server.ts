@@ -138,6 +138,13 @@ export async function buildServer(services: AppServices, options: ServerOptions)
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'maven-api-key' },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          dpop: {
+            type: 'http',
+            scheme: 'DPoP',
+            bearerFormat: 'JWT',
+            description:
+              'A token bound to a key (RFC 9449): Authorization: DPoP <token>, and a proof of the key for this request in the DPoP header',
+          },
           clientBasic: { type: 'http', scheme: 'basic' },
           operatorSession: { type: 'apiKey', in: 'cookie', name: 'orch_session' },
         },

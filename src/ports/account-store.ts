@@ -20,6 +20,11 @@ export interface AccountRecord {
    * refused at the OAuth endpoints and the login endpoint.
    */
   signedAssertionsOnly: boolean;
+  /**
+   * Its access tokens must be bound to a key its client holds (RFC 9449, DPoP): a token request without a DPoP
+   * proof is refused, and so is any token of the account that is not bound (the token for testing, older tokens).
+   */
+  dpopRequired: boolean;
 }
 
 /**
@@ -61,9 +66,8 @@ export interface AccountStore {
   setAccountNetworks(accountId: string, networks: string[] | null): Promise<boolean>;
   /** Sets whether the account's client authenticates with signed assertions alone; false when unknown or deleted. */
   setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean>;
-  /**
-   * The accounts that are not deleted and have a request rate, networks or signed assertions alone of their own, by
-   * id.
-   */
+  /** Sets whether the account's access tokens must be bound to a key (DPoP); false when unknown or deleted. */
+  setAccountDpopRequired(accountId: string, required: boolean): Promise<boolean>;
+  /** The accounts that are not deleted and have a request rate or networks of their own, by id. */
   listAccountLimits(): Promise<AccountLimits[]>;
 }

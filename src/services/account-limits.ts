@@ -37,6 +37,10 @@ export const LIMIT_AUDIT = {
       signedAssertionsOnly: a.signedAssertionsOnly,
     }),
   },
+  dpopRequired: {
+    action: 'account.dpop-required-changed',
+    detail: (a: Pick<AccountRecord, 'dpopRequired'>) => ({ dpopRequired: a.dpopRequired }),
+  },
 } as const;
 
 /** An account's own limits as a node holds them. */
@@ -124,6 +128,14 @@ export class AccountLimits {
       );
       throw refused();
     }
+  }
+
+  /**
+   * Sets whether the account's access tokens must be bound to a key (RFC 9449, DPoP), on every node from its next
+   * request (ClientService reads it with the account's credentials version, and drops it on `account-limits`).
+   */
+  async setDpopRequired(accountId: string, required: boolean): Promise<void> {
+    await this.#change(accountId, () => this.ctx.store.accounts.setAccountDpopRequired(accountId, required));
   }
 
   /** Whether the account's credentials are accepted from `address` (the request's, as TRUST_PROXY reads it). */

@@ -55,6 +55,7 @@ export class AccountService {
       rateLimit: null,
       allowedNetworks: null,
       signedAssertionsOnly: false,
+      dpopRequired: false,
     };
   }
 

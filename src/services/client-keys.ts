@@ -9,6 +9,7 @@ import {
   type JWTVerifyOptions,
   jwtVerify,
 } from 'jose';
+import { checkPublicJwk } from '../core/auth/jwk.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type { ClientKeyRecord } from '../ports/credential-store.js';
@@ -25,8 +26,6 @@ export const MAX_CLIENT_KEYS = 5;
 export const MAX_ASSERTION_LIFETIME_MS = 10 * 60_000;
 /** Clock skew allowed between the client and this server. */
 const SKEW_S = 60;
-/** A JWK's members that only a private key has: such a key is refused, never stored. */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /** A client key as the admin API shows it: public, so viewers see it too. */
 export interface ClientKeyView {
@@ -239,46 +238,9 @@ function view(record: ClientKeyRecord): ClientKeyView {
 
 /** The public members of a key this server takes, and the algorithm it verifies; else 400 with why. */
 function checkedJwk(input: Record<string, unknown>): { jwk: Record<string, string>; alg: string } {
-  const refuse = (why: string) => new AppError('validation_failed', `jwk: ${why}`);
-  if (PRIVATE_MEMBERS.some((member) => member in input))
-    throw refuse('a private or secret key: send the public key alone (without d, p, q, dp, dq, qi or k)');
-  if (input.use !== undefined && input.use !== 'sig') throw refuse('use must be sig');
+  const checked = checkPublicJwk(input);
+  if (typeof checked === 'string') throw new AppError('validation_failed', `jwk: ${checked}`);
   if (input.kid !== undefined && (typeof input.kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(input.kid)))
-    throw refuse('kid must be 1 to 128 printable ASCII characters');
-  const text = (name: string) => {
-    const value = input[name];
-    if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value) || value.length > 1024)
-      throw refuse(`${name} must be base64url text`);
-    return value;
-  };
-  let jwk: Record<string, string>;
-  let alg: string;
-  if (input.kty === 'EC') {
-    if (input.crv !== 'P-256') throw refuse('an EC key must be on P-256 (ES256)');
-    jwk = { kty: 'EC', crv: 'P-256', x: text('x'), y: text('y') };
-    alg = 'ES256';
-  } else if (input.kty === 'OKP') {
-    if (input.crv !== 'Ed25519') throw refuse('an OKP key must be Ed25519 (EdDSA)');
-    jwk = { kty: 'OKP', crv: 'Ed25519', x: text('x') };
-    alg = 'EdDSA';
-  } else if (input.kty === 'RSA') {
-    jwk = { kty: 'RSA', n: text('n'), e: text('e') };
-    // A tiny exponent (1 makes any signature forgeable) has no place here; keys are made with 65537.
-    if (jwk.e !== 'AQAB') throw refuse('an RSA key must have the public exponent 65537 (e: AQAB)');
-    alg = input.alg === 'PS256' ? 'PS256' : 'RS256';
-  } else {
-    throw refuse('kty must be EC (P-256), OKP (Ed25519) or RSA');
-  }
-  if (input.alg !== undefined && input.alg !== alg && !(alg === 'EdDSA' && input.alg === 'Ed25519'))
-    throw refuse(`alg ${JSON.stringify(input.alg)} does not go with this key (${alg})`);
-  let key: ReturnType<typeof createPublicKey>;
-  try {
-    key = createPublicKey({ key: jwk as unknown as JWK & { kty: string }, format: 'jwk' });
-  } catch {
-    throw refuse('not a valid public key');
-  }
-  const bits = key.asymmetricKeyDetails?.modulusLength;
-  if (jwk.kty === 'RSA' && (bits === undefined || bits < 2048))
-    throw refuse(`an RSA key must have 2,048 bits or more (this one has ${bits})`);
-  return { jwk, alg };
+    throw new AppError('validation_failed', 'jwk: kid must be 1 to 128 printable ASCII characters');
+  return checked;
 }

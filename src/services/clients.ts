@@ -41,11 +41,13 @@ export interface PresentedAssertion {
  */
 export type CredentialsVersion = number | null | 'suspended';
 
-/** What a node keeps of an account for its client's authentication. */
-interface AccountState {
+/** What a node keeps of an account for its client's authentication and its tokens' checks. */
+export interface AccountState {
   version: CredentialsVersion;
   /** The client authenticates with signed assertions alone: its password is refused. */
   assertionsOnly: boolean;
+  /** Its tokens must be bound to a key (DPoP): a token request needs a proof, an unbound token is refused. */
+  dpopRequired: boolean;
 }
 
 /** Why a password is refused whatever it is, for an account that takes signed assertions alone. */
@@ -87,7 +89,7 @@ export class ClientService {
       const expected = found?.secretHash ?? DUMMY_HASH;
       const matches = digestsEqual(hashSecret(presented.clientSecret), expected);
       if (!found) return { ok: false };
-      return then(this.#state(found.accountId), ({ version, assertionsOnly }): ClientAuthentication => {
+      return then(this.stateOf(found.accountId), ({ version, assertionsOnly }): ClientAuthentication => {
         // Refused whatever the password, so that the answer never says whether it was the right one.
         if (assertionsOnly) return { ok: false, reason: ASSERTIONS_ONLY };
         if (!matches) return { ok: false };
@@ -112,11 +114,14 @@ export class ClientService {
 
   /** The account's current credentials version (see CredentialsVersion); synchronous when known. */
   currentVersion(accountId: string): CredentialsVersion | Promise<CredentialsVersion> {
-    return then(this.#state(accountId), (state) => state.version);
+    return then(this.stateOf(accountId), (state) => state.version);
   }
 
-  /** What this node knows of the account (from the store when it does not, or cannot trust its cache). */
-  #state(accountId: string): AccountState | Promise<AccountState> {
+  /**
+   * What this node knows of the account (from the store when it does not, or cannot trust its cache); synchronous
+   * when known.
+   */
+  stateOf(accountId: string): AccountState | Promise<AccountState> {
     const useCache = this.ctx.bus.healthy();
     const cached = useCache ? this.#stateByAccount.get(accountId, this.ctx.clock.now()) : undefined;
     if (cached !== undefined) return cached;
@@ -133,6 +138,7 @@ export class ClientService {
     const state: AccountState = {
       version: status === 'suspended' ? 'suspended' : status === 'active' ? (client?.version ?? null) : null,
       assertionsOnly: account?.signedAssertionsOnly ?? false,
+      dpopRequired: account?.dpopRequired ?? false,
     };
     if (useCache && generation === this.#generation)
       this.#stateByAccount.set(accountId, state, this.ctx.clock.now());

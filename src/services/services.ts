@@ -6,6 +6,7 @@ import { ClientKeyService } from './client-keys.js';
 import { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { ContextService } from './context-service.js';
+import { DpopService } from './dpop.js';
 import { LoginGuard } from './login-guard.js';
 import { OperatorSso } from './operator-sso.js';
 import { OperatorService } from './operators.js';
@@ -21,6 +22,8 @@ export interface AuthServices {
   clients: ClientService;
   keyring: SigningKeyring;
   tokens: TokenService;
+  /** DPoP proofs (RFC 9449) at the token endpoint and the v2 APIs, each taken once. */
+  dpop: DpopService;
   accounts: AccountService;
   operators: OperatorService;
   /** Failed v2 client authentications (login and token endpoints). */
@@ -70,6 +73,7 @@ export function createAuthServices(ctx: ServiceContext): AuthServices {
     clients,
     keyring,
     tokens: new TokenService(ctx, keyring, clients),
+    dpop: new DpopService(ctx),
     accounts: new AccountService(ctx, apiKeys, clients),
     operators: new OperatorService(
       ctx,

@@ -10,7 +10,7 @@ import { isScope, type Scope } from '../core/auth/scopes.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
-import type { ClientService, CredentialsVersion } from './clients.js';
+import type { AccountState, ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 import { TokenSigner } from './signer.js';
@@ -21,7 +21,8 @@ const testTokenAad = (accountId: string) => `test-token:${accountId}`;
 
 export type TokenCheck =
   | { ok: true; token: VerifiedToken }
-  | { ok: false; reason: 'invalid' | 'expired' | 'revoked' | 'suspended' };
+  /** `unbound`: a bearer token of an account whose tokens must be bound to a key (DPoP). */
+  | { ok: false; reason: 'invalid' | 'expired' | 'revoked' | 'suspended' | 'unbound' };
 
 export interface IssuedToken {
   token: string;
@@ -73,19 +74,25 @@ export class TokenService {
     });
   }
 
-  /** A new access token; the only promise made on the way is the signature's, once the key is loaded. */
+  /**
+   * A new access token, bound to the key of thumbprint `jkt` when given (DPoP); the only promise made on the way is
+   * the signature's, once the key is loaded.
+   */
   issue(
     accountId: string,
     clientId: string,
     credentialsVersion: number,
     scopes: Scope[],
     kind: 'client' | 'test' = 'client',
+    jkt: string | null = null,
   ): Promise<IssuedToken> {
     try {
       const key = this.keyring.signingKey();
       return key instanceof Promise
-        ? key.then((loaded) => this.#issueWith(loaded, accountId, clientId, credentialsVersion, scopes, kind))
-        : this.#issueWith(key, accountId, clientId, credentialsVersion, scopes, kind);
+        ? key.then((loaded) =>
+            this.#issueWith(loaded, accountId, clientId, credentialsVersion, scopes, kind, jkt),
+          )
+        : this.#issueWith(key, accountId, clientId, credentialsVersion, scopes, kind, jkt);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -98,6 +105,7 @@ export class TokenService {
     credentialsVersion: number,
     scopes: Scope[],
     kind: 'client' | 'test',
+    jkt: string | null,
   ): Promise<IssuedToken> {
     const now = this.ctx.clock.now();
     const ttl = kind === 'test' ? TEST_TOKEN_TTL_SECONDS : this.ctx.settings.tokenTtlSeconds;
@@ -114,6 +122,7 @@ export class TokenService {
       cv: credentialsVersion,
       kind,
     };
+    if (jkt !== null) claims.cnf = { jkt };
     const input = jwtSigningInput(key.alg, key.kid, claims);
     return this.#signer.sign(key, input).then((signature) => ({
       token: `${input}.${signature}`,
@@ -147,21 +156,21 @@ export class TokenService {
     const cached = hit !== undefined && hit.token === token ? hit.verified : undefined;
     if (!cached) return undefined;
     if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
-    const version = this.clients.currentVersion(cached.accountId);
-    return typeof version === 'object' && version !== null
-      ? version.then((v) => this.#checkVersion(cached, v))
-      : this.#checkVersion(cached, version);
+    const state = this.clients.stateOf(cached.accountId);
+    return state instanceof Promise ? state.then((s) => this.#check(cached, s)) : this.#check(cached, state);
   }
 
   /**
-   * A client token must carry the account's current credentials version; a test token is revoked by its
-   * id instead (a new one replaces it), so only the account's status counts for it.
+   * A client token must carry the account's current credentials version; a test token is revoked by its id instead
+   * (a new one replaces it), so only the account's status counts for it. An account whose tokens must be bound to a
+   * key (DPoP) takes no bearer token, whenever it was issued.
    */
-  #checkVersion(token: VerifiedToken, version: CredentialsVersion): TokenCheck {
-    if (version === token.credentialsVersion) return { ok: true, token };
+  #check(token: VerifiedToken, { version, dpopRequired }: AccountState): TokenCheck {
     if (version === 'suspended') return { ok: false, reason: 'suspended' };
-    if (token.kind === 'test' && version !== null) return { ok: true, token };
-    return { ok: false, reason: 'revoked' };
+    if (version !== token.credentialsVersion && !(token.kind === 'test' && version !== null))
+      return { ok: false, reason: 'revoked' };
+    if (dpopRequired && token.jkt === null) return { ok: false, reason: 'unbound' };
+    return { ok: true, token };
   }
 
   async #verifyFully(token: string, now: number): Promise<TokenCheck> {
@@ -171,7 +180,7 @@ export class TokenService {
     if (!checked.ok) return checked;
     const verified = checked.token;
     if (await this.ctx.store.tokens.isRevoked(verified.jti)) return { ok: false, reason: 'revoked' };
-    const versionCheck = this.#checkVersion(verified, await this.clients.currentVersion(verified.accountId));
+    const versionCheck = this.#check(verified, await this.clients.stateOf(verified.accountId));
     if (!versionCheck.ok) return versionCheck;
     if (useCache && generation === this.#generation) {
       const key = cacheKeyOf(token);

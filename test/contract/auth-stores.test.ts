@@ -15,6 +15,7 @@ describeStoreContract('auth stores', (store, it) => {
       rateLimit: null,
       allowedNetworks: null,
       signedAssertionsOnly: false,
+      dpopRequired: false,
     });
     assert.equal(await store.accounts.getAccount('missing'), null);
     const ids = (await store.accounts.listAccounts()).map((a) => a.accountId);
@@ -46,6 +47,7 @@ describeStoreContract('auth stores', (store, it) => {
       rateLimit: null,
       allowedNetworks: null,
       signedAssertionsOnly: false,
+      dpopRequired: false,
     });
     assert.equal(await accounts.changeAccountStatus('missing', 'active', 'suspended', 5), false);
     assert.equal(await accounts.removeDeletedAccount('life'), false, 'only a deleted account is removed');
@@ -61,6 +63,7 @@ describeStoreContract('auth stores', (store, it) => {
         rateLimit: null,
         allowedNetworks: null,
         signedAssertionsOnly: false,
+        dpopRequired: false,
       },
     ]);
     assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 7 }), false, 'the id is held');

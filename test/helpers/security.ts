@@ -11,6 +11,7 @@ import {
   getToken,
   type TestApp,
 } from './app.js';
+import { type DpopKey, dpopHeaders, dpopKey, getDpopToken } from './dpop.js';
 
 export interface ProtectedRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -137,6 +138,25 @@ export function describeSecurity(
         const token = await getToken(t, account, scope);
         await t.services.clients.regenerate(account.accountId);
         assert.equal((await send(bearer(token), account.accountId)).statusCode, 401);
+      });
+      test('token bound to a key (DPoP): without its proof, as a bearer token, or proven by another key → 401', async () => {
+        const key = await dpopKey();
+        const token = await getDpopToken(t, owner, key, scope);
+        const { method, url } = request(route, owner.accountId, {});
+        const proof = async (by: DpopKey) => (await dpopHeaders(t, by, token, method, url)).dpop as string;
+        const cases: Record<string, string>[] = [
+          { authorization: `DPoP ${token}` },
+          { authorization: `Bearer ${token}`, dpop: await proof(key) },
+          { authorization: `DPoP ${token}`, dpop: await proof(await dpopKey()) },
+        ];
+        for (const headers of cases) {
+          const response = await send(headers);
+          assert.equal(response.statusCode, 401, response.body);
+          assert.match(String(response.headers['www-authenticate']), /^DPoP /);
+        }
+        // With its own proof the credential is taken (whatever the route then answers).
+        const proven = await send(await dpopHeaders(t, key, token, method, url));
+        assert.ok(![401, 403].includes(proven.statusCode), `answered ${proven.statusCode}: ${proven.body}`);
       });
     }
   });

@@ -98,6 +98,7 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         rateScope: 'node',
         allowedNetworks: null,
         signedAssertionsOnly: false,
+        dpopRequired: false,
       });
 
       const v1 = await v1List(account);

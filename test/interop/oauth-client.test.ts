@@ -93,6 +93,45 @@ describe('interoperability with oauth4webapi and jose', () => {
     });
   }
 
+  test('a DPoP-bound token (RFC 9449): the library proves its key at the token endpoint and at a v2 API', async () => {
+    const keyPair = await generateKeyPair('ES256');
+    const DPoP = oauth.DPoP(client, keyPair);
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      oauth.ClientSecretBasic(secret),
+      new URLSearchParams({ scope: 'context:write context:read' }),
+      { DPoP, ...insecure },
+    );
+    const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+    assert.equal(tokens.token_type, 'dpop');
+    const url = new URL(`${node.url}/v2/context/document/create`);
+    const created = await oauth.protectedResourceRequest(
+      tokens.access_token,
+      'POST',
+      url,
+      new Headers({ 'content-type': 'application/json' }),
+      JSON.stringify({ accountId: 'le12345678', nameSpace: 'interop', payload: { bound: true } }),
+      { DPoP, ...insecure },
+    );
+    assert.equal(created.status, 201, await created.clone().text());
+    const read = await oauth.protectedResourceRequest(
+      tokens.access_token,
+      'GET',
+      new URL(`${node.url}/v2/context/document/le12345678/interop`),
+      new Headers(),
+      null,
+      { DPoP, ...insecure },
+    );
+    assert.equal(read.status, 200);
+    assert.deepEqual(((await read.json()) as { payload: unknown }).payload, { bound: true });
+    // The same token without the key: what a thief holds.
+    const stolen = await fetch(`${node.url}/v2/context/document/le12345678/interop`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    assert.equal(stolen.status, 401);
+  });
+
   test('a wrong secret is reported as invalid_client by the library', async () => {
     const response = await oauth.clientCredentialsGrantRequest(
       as,

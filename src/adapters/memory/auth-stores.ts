@@ -49,6 +49,7 @@ export class MemoryAccountStore implements AccountStore {
       rateLimit: null,
       allowedNetworks: null,
       signedAssertionsOnly: false,
+      dpopRequired: false,
     });
     return true;
   }
@@ -102,6 +103,13 @@ export class MemoryAccountStore implements AccountStore {
     const found = this.#accounts.get(accountId);
     if (!found || found.status === 'deleted') return false;
     found.signedAssertionsOnly = only;
+    return true;
+  }
+
+  async setAccountDpopRequired(accountId: string, required: boolean): Promise<boolean> {
+    const found = this.#accounts.get(accountId);
+    if (!found || found.status === 'deleted') return false;
+    found.dpopRequired = required;
     return true;
   }
 

@@ -228,4 +228,9 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-019',
     sql: `ALTER TABLE accounts ADD COLUMN assertions_only BOOLEAN NOT NULL DEFAULT false`,
   },
+  {
+    // An account whose access tokens must be bound to a key of its client's (RFC 9449, DPoP).
+    id: 'auth-020',
+    sql: `ALTER TABLE accounts ADD COLUMN dpop_required BOOLEAN NOT NULL DEFAULT false`,
+  },
 ];

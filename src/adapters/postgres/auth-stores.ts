@@ -121,6 +121,14 @@ export class PostgresAccountStore implements AccountStore {
     return result.rowCount === 1;
   }
 
+  async setAccountDpopRequired(accountId: string, required: boolean): Promise<boolean> {
+    const result = await this.pool.query(
+      "UPDATE accounts SET dpop_required = $1 WHERE account_id = $2 AND status <> 'deleted'",
+      [required, accountId],
+    );
+    return result.rowCount === 1;
+  }
+
   async listAccountLimits(): Promise<AccountLimits[]> {
     return (
       await this.#list(

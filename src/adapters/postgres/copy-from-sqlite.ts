@@ -32,6 +32,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
       'rate_burst',
       'allowed_networks',
       'assertions_only',
+      'dpop_required',
     ],
     order: 'account_id',
   },

@@ -24,6 +24,8 @@ export type Row = Record<string, unknown>;
 export const num = (v: unknown): number => Number(v);
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 export const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+/** A boolean column: PostgreSQL's boolean, or SQLite's 0/1 (a number or, read as such, a bigint). */
+const isTrue = (v: unknown): boolean => v === true || v === 1 || v === 1n;
 
 /** Row mappers shared by the SQLite and PostgreSQL adapters, whose auth tables have the same columns. */
 export const apiKeyFromRow = (row: Row): ApiKeyRecord => ({
@@ -83,8 +85,8 @@ export const accountFromRow = (row: Row): AccountRecord => {
     rateLimit: rateLimitFromRow(row),
     // Only NULL is any address; a damaged value reads as none (every call refused), never as any.
     allowedNetworks: row.allowed_networks === null ? null : stringList(row.allowed_networks),
-    signedAssertionsOnly:
-      row.assertions_only === true || row.assertions_only === 1 || row.assertions_only === 1n,
+    signedAssertionsOnly: isTrue(row.assertions_only),
+    dpopRequired: isTrue(row.dpop_required),
   };
 };
 

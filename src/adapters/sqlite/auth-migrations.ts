@@ -220,4 +220,9 @@ export const authMigrations: SqliteMigration[] = [
     id: 'auth-018',
     sql: `ALTER TABLE accounts ADD COLUMN assertions_only INTEGER NOT NULL DEFAULT 0`,
   },
+  {
+    // An account whose access tokens must be bound to a key of its client's (RFC 9449, DPoP).
+    id: 'auth-019',
+    sql: `ALTER TABLE accounts ADD COLUMN dpop_required INTEGER NOT NULL DEFAULT 0`,
+  },
 ];

@@ -117,6 +117,14 @@ export class SqliteAccountStore implements AccountStore {
     );
   }
 
+  async setAccountDpopRequired(accountId: string, required: boolean): Promise<boolean> {
+    return (
+      this.db
+        .prepare("UPDATE accounts SET dpop_required = ? WHERE account_id = ? AND status <> 'deleted'")
+        .run(required ? 1 : 0, accountId).changes === 1
+    );
+  }
+
   async listAccountLimits(): Promise<AccountLimits[]> {
     return this.#list(
       "status <> 'deleted' AND (rate_per_second IS NOT NULL OR allowed_networks IS NOT NULL)",

@@ -14,6 +14,8 @@ export interface AccessTokenClaims {
   cv: number;
   /** `client` for tokens issued to code, `test` for the 24-hour token issued from the web app. */
   kind: 'client' | 'test';
+  /** RFC 9449 §6.1: a token bound to a key (DPoP) names the key's RFC 7638 thumbprint. */
+  cnf?: { jkt: string };
 }
 
 export interface VerifiedToken {
@@ -25,6 +27,8 @@ export interface VerifiedToken {
   issuedAt: number;
   credentialsVersion: number;
   kind: 'client' | 'test';
+  /** The thumbprint of the key the token is bound to (DPoP, RFC 9449); null for a bearer token. */
+  jkt: string | null;
 }
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
@@ -63,11 +67,17 @@ export function toVerifiedToken(
   payload: Record<string, unknown>,
   isScope: (s: string) => s is Scope,
 ): VerifiedToken | null {
-  const { sub, client_id, scope, jti, exp, iat, cv, kind } = payload;
+  const { sub, client_id, scope, jti, exp, iat, cv, kind, cnf } = payload;
   if (typeof sub !== 'string' || typeof client_id !== 'string' || typeof scope !== 'string') return null;
   if (typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof cv !== 'number')
     return null;
   if (kind !== 'client' && kind !== 'test') return null;
+  let jkt: string | null = null;
+  if (cnf !== undefined) {
+    const bound = typeof cnf === 'object' && cnf !== null ? (cnf as { jkt?: unknown }).jkt : undefined;
+    if (typeof bound !== 'string') return null;
+    jkt = bound;
+  }
   const scopes = new Set<Scope>();
   for (const s of scope.split(' ')) if (isScope(s)) scopes.add(s);
   return {
@@ -79,5 +89,6 @@ export function toVerifiedToken(
     issuedAt: iat * 1000,
     credentialsVersion: cv,
     kind,
+    jkt,
   };
 }

@@ -8,7 +8,9 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'unsupported_token_type'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  /** RFC 9449 §5: the DPoP proof of a token request is not valid. */
+  | 'invalid_dpop_proof';
 
 const STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -20,6 +22,7 @@ const STATUS: Record<OAuthErrorCode, number> = {
   unsupported_token_type: 400,
   server_error: 500,
   temporarily_unavailable: 503,
+  invalid_dpop_proof: 400,
 };
 
 /** An OAuth endpoint's expected failure: a code and a public description, answered as RFC 6749 §5.2 JSON. */

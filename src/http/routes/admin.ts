@@ -301,6 +301,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       description:
         "true: the account's v2 client authenticates with signed assertions alone (private_key_jwt); its password is refused",
     }),
+    dpopRequired: Type.Boolean({
+      description:
+        "true: the account's access tokens must be bound to a key its client holds (DPoP, RFC 9449); bearer tokens are refused",
+    }),
   });
   const accountView = (a: AccountRecord) => ({
     accountId: a.accountId,
@@ -312,6 +316,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     rateScope: services.accountLimits.scope,
     allowedNetworks: a.allowedNetworks,
     signedAssertionsOnly: a.signedAssertionsOnly,
+    dpopRequired: a.dpopRequired,
   });
 
   app.get(
@@ -464,6 +469,20 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       set: (id: string, body: Record<string, never> | null) =>
         services.accountLimits.setSignedAssertionsOnly(id, body !== null),
       ...LIMIT_AUDIT.assertionsOnly,
+    },
+    {
+      path: 'dpop-required',
+      onRequest: operator,
+      summary: "that the account's access tokens are bound to a key its client holds (DPoP, RFC 9449)",
+      description:
+        'PUT `{}`: from the next request, on every node, a token request without a DPoP proof is refused (400 ' +
+        'invalid_request), and so is every token of the account that is not bound to a key — the token for testing ' +
+        'and tokens issued before — at the v2 APIs (401) and at introspection (inactive). A token stolen without its ' +
+        'key is then worth nothing. DELETE: bearer tokens are taken again (bound ones stay bound).',
+      body: Type.Object({}, { additionalProperties: false }),
+      set: (id: string, body: Record<string, never> | null) =>
+        services.accountLimits.setDpopRequired(id, body !== null),
+      ...LIMIT_AUDIT.dpopRequired,
     },
   ] as const;
   for (const limit of limits) {

@@ -53,7 +53,7 @@ const AccessToken = Type.Object({
     Type.String({ description: 'The token, when not sent as Authorization: Bearer' }),
   ),
 });
-const SECURITY = [{ bearer: [] as string[] }];
+const SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { dpop: [] }];
 const TAGS = ['context v2'];
 
 type TargetBody = { accountId: string; nameSpace: string; sessionId?: string | undefined };

@@ -1,13 +1,13 @@
 import { Type } from 'typebox';
 import { DEFAULT_SCOPES } from '../../core/auth/scopes.js';
 import { then } from '../../core/maybe-promise.js';
-import { authenticateClient, NO_STORE, OAUTH_ERROR } from '../client-auth.js';
+import { authenticateClient, NO_STORE, OAUTH_ERROR, tokenBinding } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
 const LOGIN_RESPONSE = Type.Object({
   token: Type.String({ description: 'The access token (the field compatible clients read)' }),
   access_token: Type.String({ description: 'The same token, under its RFC 6749 name' }),
-  token_type: Type.Literal('Bearer'),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')]),
   expires_in: Type.Integer(),
 });
 
@@ -21,25 +21,28 @@ export async function loginRoutes(app: App, { services }: RouteDeps): Promise<vo
       schema: {
         tags: ['oauth'],
         summary: `Log in with the v2 user ID and password (${method})`,
-        description: 'Authorization: Basic base64(userId:password). Grants the default scopes.',
+        description:
+          'Authorization: Basic base64(userId:password). Grants the default scopes. With a DPoP proof (RFC 9449) in the `DPoP` header, as at /oauth/token, the token is bound to its key.',
         security: [{ clientBasic: [] }],
-        response: { 200: LOGIN_RESPONSE, 401: OAUTH_ERROR, 429: OAUTH_ERROR },
+        response: { 200: LOGIN_RESPONSE, 400: OAUTH_ERROR, 401: OAUTH_ERROR, 429: OAUTH_ERROR },
       },
       // Not async, as /oauth/token: the signature's is the one promise made when the client is in memory.
       handler: (request, reply) =>
         // Only the header counts here; a body, if any, is ignored.
         then(authenticateClient(request, {}, services, false), (client) =>
-          services.tokens
-            .issue(client.accountId, client.clientId, client.version, [...DEFAULT_SCOPES])
-            .then((issued) => {
-              reply.headers(NO_STORE);
-              return {
-                token: issued.token,
-                access_token: issued.token,
-                token_type: 'Bearer' as const,
-                expires_in: issued.expiresIn,
-              };
-            }),
+          then(tokenBinding(request, client.accountId, services), (jkt) =>
+            services.tokens
+              .issue(client.accountId, client.clientId, client.version, [...DEFAULT_SCOPES], 'client', jkt)
+              .then((issued) => {
+                reply.headers(NO_STORE);
+                return {
+                  token: issued.token,
+                  access_token: issued.token,
+                  token_type: jkt === null ? ('Bearer' as const) : ('DPoP' as const),
+                  expires_in: issued.expiresIn,
+                };
+              }),
+          ),
         ),
     });
   }

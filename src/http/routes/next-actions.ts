@@ -86,7 +86,7 @@ export async function nextActionRoutes(app: App, { auth, services }: RouteDeps):
       onRequest: auth.v2('next-actions'),
       schema: {
         tags: ['next actions'],
-        security: [{ bearer: [] }],
+        security: [{ bearer: [] }, { dpop: [] }],
         summary:
           'The actions of the first enabled policy that holds (v2): an array, empty when nothing matched',
         querystring: Type.Object({

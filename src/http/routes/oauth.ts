@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
+import { DPOP_ALGORITHMS } from '../../core/auth/dpop.js';
 import { OAuthError } from '../../core/auth/oauth-errors.js';
 import { parseScopeParameter, SCOPES } from '../../core/auth/scopes.js';
 import { then } from '../../core/maybe-promise.js';
 import { ASSERTION_ALGORITHMS } from '../../services/client-keys.js';
-import { authenticateClient, NO_STORE, OAUTH_ERROR, singleValued } from '../client-auth.js';
+import { authenticateClient, NO_STORE, OAUTH_ERROR, singleValued, tokenBinding } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
 /** How clients authenticate at the token, revocation and introspection endpoints (RFC 8414 metadata). */
@@ -25,12 +26,12 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         tags: ['oauth'],
         summary: 'Client credentials grant (RFC 6749 §4.4)',
         description:
-          'Form parameters: grant_type=client_credentials, optional scope; client authentication by HTTP Basic (client_secret_basic), client_id + client_secret in the body (client_secret_post), or client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer + client_assertion, a JWT signed with one of the account’s client keys (private_key_jwt, RFC 7523: iss and sub the user ID, aud the issuer or this URL, exp at most 10 minutes ahead, a jti used once) — one of them only.',
+          'Form parameters: grant_type=client_credentials, optional scope; client authentication by HTTP Basic (client_secret_basic), client_id + client_secret in the body (client_secret_post), or client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer + client_assertion, a JWT signed with one of the account’s client keys (private_key_jwt, RFC 7523: iss and sub the user ID, aud the issuer or this URL, exp at most 10 minutes ahead, a jti used once) — one of them only. With a DPoP proof (RFC 9449) in the `DPoP` header, the token is bound to the proof’s key (token_type DPoP, claim cnf.jkt) and works only with a fresh proof of that key on each call; an account that requires DPoP gets no token without one.',
         ...FORM,
         response: {
           200: Type.Object({
             access_token: Type.String(),
-            token_type: Type.Literal('Bearer'),
+            token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')]),
             expires_in: Type.Integer(),
             scope: Type.String(),
           }),
@@ -55,17 +56,19 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
             'invalid_scope',
             `unknown scope ${JSON.stringify(scopes.unknown.slice(0, 64))}`,
           );
-        return services.tokens
-          .issue(client.accountId, client.clientId, client.version, scopes.scopes)
-          .then((issued) => {
-            reply.headers(NO_STORE);
-            return {
-              access_token: issued.token,
-              token_type: 'Bearer' as const,
-              expires_in: issued.expiresIn,
-              scope: issued.scopes.join(' '),
-            };
-          });
+        return then(tokenBinding(request, client.accountId, services), (jkt) =>
+          services.tokens
+            .issue(client.accountId, client.clientId, client.version, scopes.scopes, 'client', jkt)
+            .then((issued) => {
+              reply.headers(NO_STORE);
+              return {
+                access_token: issued.token,
+                token_type: jkt === null ? ('Bearer' as const) : ('DPoP' as const),
+                expires_in: issued.expiresIn,
+                scope: issued.scopes.join(' '),
+              };
+            }),
+        );
       });
     },
   );
@@ -115,6 +118,12 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
             aud: Type.Optional(Type.String()),
             iss: Type.Optional(Type.String()),
             jti: Type.Optional(Type.String()),
+            cnf: Type.Optional(
+              Type.Object(
+                { jkt: Type.String() },
+                { description: 'RFC 9449 §6.2: the thumbprint of the key a DPoP-bound token is bound to' },
+              ),
+            ),
           }),
           400: OAUTH_ERROR,
           401: OAUTH_ERROR,
@@ -134,13 +143,14 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         active: true,
         scope: [...token.scopes].join(' '),
         client_id: token.clientId,
-        token_type: 'Bearer',
+        token_type: token.jkt === null ? 'Bearer' : 'DPoP',
         exp: Math.floor(token.expiresAt / 1000),
         iat: Math.floor(token.issuedAt / 1000),
         sub: token.accountId,
         aud: issuer,
         iss: issuer,
         jti: token.jti,
+        ...(token.jkt === null ? {} : { cnf: { jkt: token.jkt } }),
       };
     },
   );
@@ -165,6 +175,7 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
         introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
         scopes_supported: [...SCOPES],
+        dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
         service_documentation: `${issuer}/docs`,
       };
     },

@@ -40,7 +40,7 @@ export async function policyRoutes(app: App, { auth, services }: RouteDeps): Pro
       ),
     },
     tags: ['policies v2'],
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { dpop: [] }],
     read: [auth.v2('policies:read'), accountQuery],
     write: [auth.v2('policies:write'), accountQuery],
     account: async (request) => client(request).accountId,

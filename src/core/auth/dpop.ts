@@ -1,0 +1,150 @@
+import { hash, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, errors as JoseErrors, type JWK, jwtVerify } from 'jose';
+import { checkPublicJwk } from './jwk.js';
+
+/**
+ * RFC 9449 (DPoP): a client proves, on each request, that it holds the private key its access token is bound to, by
+ * a short JWT signed with that key (the proof) in the `DPoP` header. A token stolen without the key is worth nothing.
+ */
+
+/** The algorithms a proof may be signed with (RFC 8414 `dpop_signing_alg_values_supported`). */
+export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
+/** A proof is taken up to this long after its `iat`: enough for a slow network, short for a stolen one. */
+export const DPOP_MAX_AGE_S = 300;
+/** A proof may say it was made this far ahead of this server's clock. */
+export const DPOP_SKEW_S = 60;
+/** Longer than any proof a client makes (a JWT with an RSA key of 4,096 bits is about 1,600 characters). */
+const MAX_PROOF_LENGTH = 8_192;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** What a proof must match: the request it came with. */
+export interface DpopRequest {
+  /** The request's method (`htm`). */
+  method: string;
+  /** The request's URL as the client sees it, without query or fragment (`htu`). */
+  url: string;
+  /** At a protected resource: the access token the proof goes with (its hash is `ath`). None at the token endpoint. */
+  accessToken?: string;
+  now: number;
+}
+
+/** A proof that holds: the key's RFC 7638 thumbprint (what a token is bound to), and what makes it used once. */
+export interface DpopProof {
+  jkt: string;
+  jti: string;
+  /** Until when the proof would be taken: its jti must be remembered (refused a second time) until then. */
+  keepUntil: number;
+}
+
+/** Why a proof was refused: said in the answer (a proof holds no secret). */
+export class DpopRefused extends Error {
+  override name = 'DpopRefused';
+}
+
+/** A proof's header, checked once and kept by its exact text: a client sends the same header with every proof. */
+export interface DpopHeaderKey {
+  key: KeyObject;
+  alg: string;
+  jkt: string;
+}
+
+/** Where checked headers are kept between proofs (a bounded map of the caller's). */
+export interface DpopHeaderCache {
+  get(header: string): DpopHeaderKey | undefined;
+  set(header: string, value: DpopHeaderKey): void;
+}
+
+/** RFC 9449 §4.2: `ath` is the base64url SHA-256 of the access token's ASCII. */
+export function accessTokenHash(token: string): string {
+  return hash('sha256', token, 'base64url');
+}
+
+/** The URL a proof's `htu` is compared with: scheme, host, port and path, normalised (RFC 9449 §4.3, RFC 3986 §6). */
+function comparable(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checks a DPoP proof against its request (RFC 9449 §4.3): a compact JWS of type `dpop+jwt`, signed with an algorithm
+ * of DPOP_ALGORITHMS by the public key in its header (never a private one), with `jti`, `htm` the request's method,
+ * `htu` its URL, `iat` within the last 5 minutes (a minute ahead at most), and at a protected resource `ath` the
+ * access token's hash. Throws DpopRefused with the reason. That the jti was not used before is the caller's to check.
+ */
+export async function checkDpopProof(
+  proof: string,
+  request: DpopRequest,
+  cache: DpopHeaderCache,
+): Promise<DpopProof> {
+  if (proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof))
+    throw new DpopRefused('the DPoP header is not one compact JWS');
+  const headerText = proof.slice(0, proof.indexOf('.'));
+  let header = cache.get(headerText);
+  if (header === undefined) {
+    header = await checkedHeader(headerText);
+    cache.set(headerText, header);
+  }
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(proof, header.key, {
+      typ: 'dpop+jwt',
+      algorithms: [header.alg],
+      currentDate: new Date(request.now),
+    }));
+  } catch (failure) {
+    if (failure instanceof JoseErrors.JOSEError)
+      throw new DpopRefused(
+        failure instanceof JoseErrors.JWSSignatureVerificationFailed
+          ? "the proof's signature does not verify with the key in its header"
+          : `the proof is not valid: ${failure.message}`,
+      );
+    throw failure;
+  }
+  const { jti, htm, htu, iat, ath } = payload;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)
+    throw new DpopRefused('the proof has no usable jti (a string of 1 to 256 characters)');
+  if (htm !== request.method)
+    throw new DpopRefused(`the proof's htm is not this request's method ${request.method}`);
+  if (typeof htu !== 'string' || htu.length > 2_048 || comparable(htu) !== comparable(request.url))
+    throw new DpopRefused(`the proof's htu is not this request's URL ${request.url}`);
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new DpopRefused('the proof has no iat');
+  const nowS = request.now / 1000;
+  if (iat > nowS + DPOP_SKEW_S)
+    throw new DpopRefused('the proof was made in the future (iat): check the clock');
+  if (iat < nowS - DPOP_MAX_AGE_S)
+    throw new DpopRefused(
+      `the proof is older than ${DPOP_MAX_AGE_S} seconds (iat): make a new one per request`,
+    );
+  if (request.accessToken !== undefined && ath !== accessTokenHash(request.accessToken))
+    throw new DpopRefused("the proof's ath is not the hash of this access token");
+  return { jkt: header.jkt, jti, keepUntil: (Math.ceil(iat) + DPOP_MAX_AGE_S + DPOP_SKEW_S) * 1000 };
+}
+
+/** The header of a proof: `typ` dpop+jwt, an allowed `alg`, and a public `jwk` that goes with it. */
+async function checkedHeader(encoded: string): Promise<DpopHeaderKey> {
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    throw new DpopRefused("the proof's header is not JSON");
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new DpopRefused("the proof's header is not a JSON object");
+  const { typ, alg, jwk } = header as Record<string, unknown>;
+  if (typ !== 'dpop+jwt') throw new DpopRefused("the proof's typ must be dpop+jwt");
+  if (typeof alg !== 'string' || !(DPOP_ALGORITHMS as readonly string[]).includes(alg))
+    throw new DpopRefused(`the proof's alg must be one of ${DPOP_ALGORITHMS.join(', ')}`);
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    throw new DpopRefused("the proof's header has no jwk (the public key)");
+  const checked = checkPublicJwk({ ...(jwk as Record<string, unknown>), alg });
+  if (typeof checked === 'string') throw new DpopRefused(`the proof's jwk: ${checked}`);
+  return {
+    key: checked.key,
+    alg: checked.alg,
+    jkt: await calculateJwkThumbprint(checked.jwk as JWK, 'sha256'),
+  };
+}
