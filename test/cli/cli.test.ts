@@ -147,6 +147,18 @@ describe('orchestrator CLI', () => {
     assert.equal((await cli('account', 'signed-assertions-only', 'le12345678', 'maybe')).code, 2);
   });
 
+  test('account dpop-required on and off', async () => {
+    const on = await cli('account', 'dpop-required', 'le12345678', 'on', '--json');
+    assert.equal(on.code, 0, on.stderr);
+    assert.deepEqual(JSON.parse(on.stdout), { accountId: 'le12345678', dpopRequired: true });
+    assert.match((await cli('account', 'list')).stdout, /le12345678 \(.*DPoP required/);
+    const off = await cli('account', 'dpop-required', 'le12345678', 'off');
+    assert.match(off.stdout, /bearer tokens are taken again/);
+    assert.doesNotMatch((await cli('account', 'list')).stdout, /DPoP required/);
+    assert.equal((await cli('account', 'dpop-required', 'le12345678')).code, 2);
+    assert.equal((await cli('account', 'dpop-required', 'nosuch1234', 'on')).code, 1);
+  });
+
   test('admin reset-password sets the configured password or prints a generated one', async () => {
     const generated = JSON.parse((await cli('admin', 'reset-password', '--json')).stdout);
     assert.equal(generated.username, 'admin');
