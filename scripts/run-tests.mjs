@@ -51,9 +51,20 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// A file that has not finished after 5 minutes (the longest, the browser suites, take under 2) fails with its
+// name, rather than hold the whole run until CI's limit: a hang once sat idle in one file until it was stopped.
+const FILE_TIMEOUT_MS = 300_000;
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);
