@@ -58,6 +58,13 @@ export interface OperatorIdentity {
   sso: boolean;
   /** The hash of the browser session's id (null for an API token): which of the operator's sessions is this one. */
   sessionIdHash: string | null;
+  /** When the browser session ends at the latest (its sign-in and OPERATOR_SESSION_HOURS); null for an API token. */
+  sessionExpiresAt: number | null;
+  /**
+   * The browser session's last request as stored once this request is recorded (to the minute, so up to a minute
+   * before this request); null for an API token. With the idle limit, it says when the server ends the session.
+   */
+  sessionLastSeenAt: number | null;
   via: 'session' | 'token';
 }
 
@@ -534,6 +541,24 @@ export class OperatorService {
     return this.ctx.settings.operatorSessions?.idleMs ?? DEFAULT_SESSION_IDLE_MS;
   }
 
+  /**
+   * When the browser session of `identity` ends: at the latest (`expiresAt`), and without a further request
+   * (`idleExpiresAt`: its last request as recorded plus OPERATOR_SESSION_IDLE_MINUTES, never after `expiresAt`), as
+   * `#ended` decides. Null for an API token, and `idleExpiresAt` null without an idle limit.
+   */
+  sessionEnds(identity: Pick<OperatorIdentity, 'sessionExpiresAt' | 'sessionLastSeenAt'>): {
+    expiresAt: number | null;
+    idleExpiresAt: number | null;
+  } {
+    const { sessionExpiresAt: expiresAt, sessionLastSeenAt: lastSeenAt } = identity;
+    const idle = this.sessionIdleMs;
+    if (expiresAt === null) return { expiresAt: null, idleExpiresAt: null };
+    return {
+      expiresAt,
+      idleExpiresAt: idle > 0 && lastSeenAt !== null ? Math.min(lastSeenAt + idle, expiresAt) : null,
+    };
+  }
+
   /** Whether the session has ended at `now`: its lifetime over, or idle too long. */
   #ended(session: OperatorSessionRecord, now: number): boolean {
     const idle = this.sessionIdleMs;
@@ -550,7 +575,8 @@ export class OperatorService {
       return null;
     }
     // Off the request's path: a failed write only makes the session look idle a minute sooner.
-    if (now - session.lastSeenAt >= SESSION_TOUCH_MS)
+    const recordNow = now - session.lastSeenAt >= SESSION_TOUCH_MS;
+    if (recordNow)
       this.ctx.store.operators
         .touchSession(session.idHash, now)
         .catch((error: unknown) =>
@@ -566,6 +592,8 @@ export class OperatorService {
       csrfToken: session.csrfToken,
       sso: session.signedInWith === 'sso',
       sessionIdHash: session.idHash,
+      sessionExpiresAt: session.expiresAt,
+      sessionLastSeenAt: recordNow ? now : session.lastSeenAt,
       via: 'session',
     };
   }
@@ -587,6 +615,8 @@ export class OperatorService {
       csrfToken: null,
       sso: false,
       sessionIdHash: null,
+      sessionExpiresAt: null,
+      sessionLastSeenAt: null,
       via: 'token',
     };
   }

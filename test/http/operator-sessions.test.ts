@@ -12,6 +12,18 @@ type Session = {
   current: boolean;
 };
 
+/** When the session ends, as `GET /api/admin/session` answers it. */
+function ends(response: { statusCode: number; body: string; json(): unknown }) {
+  assert.equal(response.statusCode, 200, response.body);
+  const { expiresAt, idleExpiresAt } = response.json() as {
+    expiresAt: string | null;
+    idleExpiresAt: string | null;
+  };
+  return { expiresAt, idleExpiresAt };
+}
+
+const at = (ms: number) => new Date(ms).toISOString();
+
 describe("operators' sessions: seen, and ended one by one or all but this one", () => {
   let t: TestApp;
   before(async () => {
@@ -46,6 +58,8 @@ describe("operators' sessions: seen, and ended one by one or all but this one", 
   };
   const alive = async (headers: Record<string, string>) =>
     (await call('GET', '/api/admin/session', headers)).statusCode === 200;
+  const endsOf = async (headers: Record<string, string>) =>
+    ends(await call('GET', '/api/admin/session', headers));
 
   test('listed newest first with where from and which browser; one ended by its id is refused at once', async () => {
     const laptop = await signInFrom('192.0.2.10', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0');
@@ -159,6 +173,38 @@ describe("operators' sessions: seen, and ended one by one or all but this one", 
     assert.equal(listed.find((s) => s.current)?.userAgent, null);
   });
 
+  test('the session answer says when it ends: at the latest, and without a further request, as the server decides it', async () => {
+    const signedIn = t.clock.now();
+    const headers = await signInFrom('192.0.2.60', 'Firefox');
+    const latest = at(signedIn + 8 * 3_600_000);
+    assert.deepEqual(await endsOf(headers), { expiresAt: latest, idleExpiresAt: at(signedIn + 30 * 60_000) });
+    // Under a minute after the sign-in, a request is not recorded (to the minute): the deadline stays.
+    t.clock.advance(45_000);
+    assert.deepEqual(await endsOf(headers), { expiresAt: latest, idleExpiresAt: at(signedIn + 30 * 60_000) });
+    // 90 seconds after it, this request is recorded, and the answer counts from it.
+    t.clock.advance(45_000);
+    const recorded = t.clock.now();
+    assert.deepEqual(await endsOf(headers), { expiresAt: latest, idleExpiresAt: at(recorded + 30 * 60_000) });
+    await new Promise((resolve) => setImmediate(resolve));
+    // 59 seconds on, not recorded again: the answer still counts from the recorded request, not from this one.
+    t.clock.advance(59_000);
+    assert.deepEqual(await endsOf(headers), { expiresAt: latest, idleExpiresAt: at(recorded + 30 * 60_000) });
+    // And the server holds to it: the session is over at that time.
+    t.clock.advance(recorded + 30 * 60_000 - t.clock.now());
+    assert.equal(await alive(headers), false);
+  });
+
+  test('an operator API token has no session to end: both times are null', async () => {
+    const here = await signIn(t);
+    const created = await call('POST', '/api/admin/operator-tokens', here.headers, { name: 'ends probe' });
+    assert.equal(created.statusCode, 201, created.body);
+    const token = created.json().token as string;
+    assert.deepEqual(await endsOf({ authorization: `Bearer ${token}` }), {
+      expiresAt: null,
+      idleExpiresAt: null,
+    });
+  });
+
   test('a session ends after 30 minutes without a request (by default), and 8 hours after its sign-in whatever it does', async () => {
     const signedIn = t.clock.now();
     const idle = await signInFrom('192.0.2.50', 'Firefox');
@@ -204,6 +250,11 @@ describe('OPERATOR_SESSION_HOURS and OPERATOR_SESSION_IDLE_MINUTES', () => {
       });
       assert.equal(response.cookies.find((c) => c.name === 'orch_session')?.maxAge, 3600);
       const headers = { cookie: response.cookies.map((c) => `${c.name}=${c.value}`).join('; ') };
+      assert.deepEqual(
+        ends(await t.app.inject({ method: 'GET', url: '/api/admin/session', headers })),
+        { expiresAt: at(t.clock.now() + 3_600_000), idleExpiresAt: null },
+        'no idle limit: no idle end',
+      );
       t.clock.advance(59 * 60_000);
       assert.equal(
         (await t.app.inject({ method: 'GET', url: '/api/admin/session', headers })).statusCode,
@@ -214,6 +265,29 @@ describe('OPERATOR_SESSION_HOURS and OPERATOR_SESSION_IDLE_MINUTES', () => {
         (await t.app.inject({ method: 'GET', url: '/api/admin/session', headers })).statusCode,
         401,
       );
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a session that ends by its lifetime before its idle limit says so: the idle end is never later', async () => {
+    const t = await createTestApp({ operatorSessions: { lifetimeMs: 3_600_000, idleMs: 30 * 60_000 } });
+    try {
+      const signedIn = t.clock.now();
+      const { headers } = await signIn(t);
+      const session = async () =>
+        ends(await t.app.inject({ method: 'GET', url: '/api/admin/session', headers }));
+      t.clock.advance(25 * 60_000);
+      assert.deepEqual(await session(), {
+        expiresAt: at(signedIn + 3_600_000),
+        idleExpiresAt: at(signedIn + 55 * 60_000),
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      t.clock.advance(20 * 60_000);
+      assert.deepEqual(await session(), {
+        expiresAt: at(signedIn + 3_600_000),
+        idleExpiresAt: at(signedIn + 3_600_000),
+      });
     } finally {
       await t.close();
     }

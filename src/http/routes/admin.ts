@@ -28,7 +28,7 @@ import {
 import type { App, RouteDeps } from '../types.js';
 import { OperatorAccounts, Role } from './admin-operators.js';
 import { PasskeyAssertion } from './admin-passkeys.js';
-import { iso, NullableTime } from './times.js';
+import { iso, NullableTime, Time } from './times.js';
 
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
 const COPY_ACTIONS = [
@@ -257,6 +257,14 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
               description:
                 'a session ends after this many minutes without a request (OPERATOR_SESSION_IDLE_MINUTES); 0: no such limit',
             }),
+            expiresAt: Type.Union([Time, Type.Null()], {
+              description:
+                'when this session ends at the latest, whatever it does (its sign-in plus sessionHours); null for an operator API token',
+            }),
+            idleExpiresAt: Type.Union([Time, Type.Null()], {
+              description:
+                'when this session ends if no further request comes: its last request as the server recorded it (to the minute, this one included) plus sessionIdleMinutes, never after expiresAt; each later request may move it. Null for an operator API token, or with no idle limit',
+            }),
           }),
         },
       },
@@ -264,6 +272,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     async (request, reply) => {
       const identity = request.operator;
       if (!identity) throw new AppError('unauthorized', 'sign in first');
+      const ends = services.operators.sessionEnds(identity);
       return reply.header('cache-control', 'no-store').send({
         username: identity.username,
         role: identity.role,
@@ -272,6 +281,8 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         totpSetupRequired: await services.operators.mustSetUpTotp(identity),
         sessionHours: Math.round(services.operators.sessionLifetimeMs / 3_600_000),
         sessionIdleMinutes: Math.round(services.operators.sessionIdleMs / 60_000),
+        expiresAt: iso(ends.expiresAt),
+        idleExpiresAt: iso(ends.idleExpiresAt),
       });
     },
   );

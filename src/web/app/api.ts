@@ -37,6 +37,28 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
+/**
+ * A call the server answered with success: when this tab sent it (its own clock), and the server's clock then at
+ * the latest (its `Date` header, to the second, plus a second; null without one).
+ */
+export interface Answered {
+  sentAt: number;
+  serverTime: number | null;
+}
+
+let onAnswered: (answered: Answered) => void = () => {};
+
+/** Called after every call the server answered with success: each one keeps the session from going idle. */
+export function setAnsweredHandler(handler: (answered: Answered) => void): void {
+  onAnswered = handler;
+}
+
+/** The server's clock when it answered, at the latest: `Date` says the second it was in. */
+function serverTimeOf(response: Response): number | null {
+  const date = Date.parse(response.headers.get('date') ?? '');
+  return Number.isNaN(date) ? null : date + 1000;
+}
+
 let onSetupRequired: () => void = () => {};
 
 /**
@@ -92,6 +114,7 @@ async function send<T>(
   const headers: Record<string, string> = { accept: 'application/json', ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const sentAt = Date.now();
   const response = await fetch(path, {
     method,
     headers,
@@ -106,6 +129,7 @@ async function send<T>(
     if (error.code === 'mfa_setup_required') onSetupRequired();
     throw error;
   }
+  onAnswered({ sentAt, serverTime: serverTimeOf(response) });
   const etag = response.headers.get('etag');
   if (response.status === 204) return { data: undefined as T, etag };
   const type = response.headers.get('content-type') ?? '';

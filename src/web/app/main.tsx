@@ -1,8 +1,15 @@
 import { render } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
-import { api, setCsrfToken, setSetupRequiredHandler, setUnauthorizedHandler } from './api.js';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import {
+  api,
+  setAnsweredHandler,
+  setCsrfToken,
+  setSetupRequiredHandler,
+  setUnauthorizedHandler,
+} from './api.js';
 import { MAIN_PAGES, Shell } from './components/layout.js';
 import { RecoveryCodeUsed } from './components/recovery-codes.js';
+import { endedInWords, SessionExpiry } from './components/session-expiry.js';
 import { Loading, Notice } from './components/ui.js';
 import { AccountPages, PolicyPages } from './pages/account-pages.js';
 import { AccountsPage } from './pages/accounts.js';
@@ -14,10 +21,17 @@ import { OperatorsPage } from './pages/operators.js';
 import { SignInPage } from './pages/sign-in.js';
 import { TotpRequiredPage } from './pages/totp-required.js';
 import { navigate, parseRoute, type Route, usePath } from './router.js';
-import { fetchSignedIn, ofEveryAccount, type SignedIn } from './session.js';
+import { fetchSignedIn, ofEveryAccount, type SignedIn, setSessionEndsHandler } from './session.js';
+import { type EndReason, SessionWatch } from './session-watch.js';
 import { takeSsoError } from './sso.js';
 
 type Session = SignedIn | null | 'checking';
+
+const SESSION_ENDED = 'Your session has ended. Sign in again.';
+/** When the signed-in session ends: fed by every answer of the server, and by the other tabs of this browser. */
+const sessionWatch = new SessionWatch();
+setAnsweredHandler((answered) => sessionWatch.answered(answered));
+setSessionEndsHandler((ends) => sessionWatch.update(ends));
 
 function Page({ route, operator }: { route: Route; operator: SignedIn }) {
   const { role } = operator;
@@ -68,8 +82,11 @@ function App() {
   const [recoveryCodesLeft, setRecoveryCodesLeft] = useState<number | null>(null);
   /** Why a single sign-on sent the browser back here unsigned (`?sso_error=`), said on the sign-in page. */
   const [ssoError, setSsoError] = useState(takeSsoError);
+  /** While this tab signs out on its own: what the sign-in page says, whatever the sign-out call answers. */
+  const ending = useRef<string | null>(null);
 
   const ended = useCallback((text: string | null) => {
+    sessionWatch.stop();
     setCsrfToken(null);
     setSession(null);
     setMessage(text);
@@ -77,7 +94,24 @@ function App() {
   }, []);
 
   useEffect(() => {
-    setUnauthorizedHandler(() => ended('Your session has ended. Sign in again.'));
+    setUnauthorizedHandler(() => ended(ending.current ?? SESSION_ENDED));
+    sessionWatch.onEnd((reason: EndReason, here: boolean) => {
+      const text = endedInWords(reason, sessionWatch.ends);
+      if (!here) {
+        ended(text);
+        return;
+      }
+      // Ended here: the server's session too (the call takes the CSRF token as it starts, before `ended` forgets
+      // it), and the sign-in page says why at once, whatever the call answers.
+      ending.current = text;
+      const signedOut = api.post('/api/admin/logout');
+      ended(text);
+      signedOut
+        .catch(() => {})
+        .finally(() => {
+          ending.current = null;
+        });
+    });
     // The last second factor gone where one is required: the session says so, and the setup page takes over.
     setSetupRequiredHandler(() => {
       fetchSignedIn()
@@ -100,6 +134,8 @@ function App() {
   }, [session, route.name, path, returnTo]);
 
   async function signOut() {
+    // The other tabs of this browser share the cookie: they sign out too.
+    sessionWatch.stop('signed-out');
     setSigningOut(true);
     try {
       const answer = await api.post<{ providerSignOut: string } | undefined>('/api/admin/logout');
@@ -145,6 +181,7 @@ function App() {
     // The server holds everything else back (403) until codes or a passkey are set up: ask for them, nothing else.
     return (
       <Shell operator={session} current={null} signingOut={signingOut} onSignOut={signOut}>
+        <SessionExpiry watch={sessionWatch} signingOut={signingOut} onSignOut={signOut} />
         <TotpRequiredPage
           onDone={() => {
             fetchSignedIn()
@@ -166,6 +203,7 @@ function App() {
         : null;
   return (
     <Shell operator={session} current={current} signingOut={signingOut} onSignOut={signOut}>
+      <SessionExpiry watch={sessionWatch} signingOut={signingOut} onSignOut={signOut} />
       {recoveryCodesLeft !== null ? (
         <RecoveryCodeUsed left={recoveryCodesLeft} onDismiss={() => setRecoveryCodesLeft(null)} />
       ) : null}

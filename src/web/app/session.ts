@@ -23,10 +23,38 @@ export interface SignedIn {
   totpSetupRequired: boolean;
 }
 
-/** Who is signed in (a 401 when nobody is), keeping the session's CSRF token for the changes that follow. */
+/** When the session ends, as the server said it with who is signed in (times in its clock, ISO 8601). */
+export interface SessionEnds {
+  /** OPERATOR_SESSION_HOURS. */
+  sessionHours: number;
+  /** OPERATOR_SESSION_IDLE_MINUTES; 0: no such limit. */
+  sessionIdleMinutes: number;
+  /** When the session ends at the latest, whatever it does; null: no session (an API token). */
+  expiresAt: string | null;
+  /** When it ends without a further request; null: no idle limit. */
+  idleExpiresAt: string | null;
+}
+
+let onSessionEnds: (ends: SessionEnds) => void = () => {};
+
+/** Told every time the server says when the session ends (each `fetchSignedIn`). */
+export function setSessionEndsHandler(handler: (ends: SessionEnds) => void): void {
+  onSessionEnds = handler;
+}
+
+/**
+ * Who is signed in (a 401 when nobody is), keeping the session's CSRF token for the changes that follow; when the
+ * session ends goes to the handler set with `setSessionEndsHandler`.
+ */
 export async function fetchSignedIn(): Promise<SignedIn> {
-  const session = await api.get<SignedIn & { csrfToken: string | null }>('/api/admin/session');
+  const session = await api.get<SignedIn & SessionEnds & { csrfToken: string | null }>('/api/admin/session');
   setCsrfToken(session.csrfToken);
+  onSessionEnds({
+    sessionHours: session.sessionHours,
+    sessionIdleMinutes: session.sessionIdleMinutes,
+    expiresAt: session.expiresAt,
+    idleExpiresAt: session.idleExpiresAt,
+  });
   return {
     username: session.username,
     role: session.role,
