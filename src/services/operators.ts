@@ -26,7 +26,11 @@ import { OperatorTotp } from './operator-totp.js';
 export const DEFAULT_SESSION_LIFETIME_MS = 8 * 3_600_000;
 /** How long a session lasts without a request unless OPERATOR_SESSION_IDLE_MINUTES says otherwise. */
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
-/** A session's last request is recorded to the minute: one write a minute at most, whatever the traffic. */
+/**
+ * A session's last request is recorded to the minute: one write a minute at most, whatever the traffic — or twice
+ * within the idle limit when it is shorter (a limit of one minute would otherwise end every session a minute after
+ * its sign-in, used or not).
+ */
 const SESSION_TOUCH_MS = 60_000;
 export const ADMIN_USERNAME = 'admin';
 /** What a new operator may be called: a letter or digit, then letters, digits, `.`, `_`, `@` or `-`; 64 at most. */
@@ -575,7 +579,9 @@ export class OperatorService {
       return null;
     }
     // Off the request's path: a failed write only makes the session look idle a minute sooner.
-    const recordNow = now - session.lastSeenAt >= SESSION_TOUCH_MS;
+    const idle = this.sessionIdleMs;
+    const recordNow =
+      now - session.lastSeenAt >= (idle > 0 ? Math.min(SESSION_TOUCH_MS, idle / 2) : SESSION_TOUCH_MS);
     if (recordNow)
       this.ctx.store.operators
         .touchSession(session.idHash, now)

@@ -270,6 +270,24 @@ describe('OPERATOR_SESSION_HOURS and OPERATOR_SESSION_IDLE_MINUTES', () => {
     }
   });
 
+  test('with an idle limit of one minute, a session used every 40 seconds lasts; left for a minute, it ends', async () => {
+    const t = await createTestApp({ operatorSessions: { lifetimeMs: 3_600_000, idleMs: 60_000 } });
+    try {
+      const { headers } = await signIn(t);
+      const session = () => t.app.inject({ method: 'GET', url: '/api/admin/session', headers });
+      for (let i = 0; i < 6; i++) {
+        t.clock.advance(40_000);
+        assert.equal((await session()).statusCode, 200, `after ${(i + 1) * 40} s`);
+        // The last request is recorded off the request's path.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      t.clock.advance(60_000);
+      assert.equal((await session()).statusCode, 401);
+    } finally {
+      await t.close();
+    }
+  });
+
   test('a session that ends by its lifetime before its idle limit says so: the idle end is never later', async () => {
     const t = await createTestApp({ operatorSessions: { lifetimeMs: 3_600_000, idleMs: 30 * 60_000 } });
     try {

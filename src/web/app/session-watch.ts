@@ -5,7 +5,10 @@ import type { SessionEnds } from './session.js';
 const IDLE_WARNING_MS = 2 * 60_000;
 /** The notice comes this long before the session's latest end. */
 const END_NOTICE_MS = 5 * 60_000;
-/** The server records a session's last request to the minute: a request made at t may count from t − 1 minute. */
+/**
+ * The server records a session's last request to the minute (to half the idle limit when that is shorter): a request
+ * made at t may count from t − 1 minute.
+ */
 const RECORDED_TO_MS = 60_000;
 /** The watch looks again at least this often: timers stand still while a computer sleeps, and wait 24 days at most. */
 const LONGEST_WAIT_MS = 60_000;
@@ -91,7 +94,7 @@ export class SessionWatch {
   answered({ sentAt, serverTime }: Answered): void {
     // Before `update` too: the session's answer, just before it, says how to read its times.
     if (serverTime !== null) this.#serverAhead = serverTime - sentAt;
-    if (this.#running && this.#idleMs > 0) this.#extend(sentAt + this.#idleMs - RECORDED_TO_MS, true);
+    if (this.#running && this.#idleMs > 0) this.#extend(sentAt + this.#idleMs - this.#recordedToMs, true);
   }
 
   /** Stops watching (timer, listeners, channel); `tell`: says to the other tabs why the session ended. */
@@ -148,7 +151,12 @@ export class SessionWatch {
 
   /** How long before the idle end the warning comes: 2 minutes, less than what a request buys when that is short. */
   get #warningMs(): number {
-    return Math.min(IDLE_WARNING_MS, Math.max(0, this.#idleMs - RECORDED_TO_MS) / 2);
+    return Math.min(IDLE_WARNING_MS, Math.max(0, this.#idleMs - this.#recordedToMs) / 2);
+  }
+
+  /** How much earlier than a request the server may have recorded it (see RECORDED_TO_MS). */
+  get #recordedToMs(): number {
+    return Math.min(RECORDED_TO_MS, this.#idleMs / 2);
   }
 
   /** Ends the session when its time has come, else tells the page how it stands and looks again when that changes. */
