@@ -4,6 +4,7 @@ import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js'
 import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
 import { type OperatorSso, type SsoCheck, SsoError } from '../services/operator-sso.js';
 import { ADMIN_USERNAME, COMMAND_LINE, describeAccounts } from '../services/operators.js';
+import type { AppServices } from '../services/services.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -96,6 +97,31 @@ async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<
 const actor = { name: 'cli', address: null };
 
 /** Runs one command; returns the exit code, or -1 for `start`, which keeps running. */
+
+/** The accounts' settings the command line turns on and off: what each sets, records and says. */
+const ACCOUNT_SWITCHES = {
+  'account signed-assertions-only': {
+    field: 'signedAssertionsOnly',
+    set: (services: AppServices, accountId: string, on: boolean) =>
+      services.accountLimits.setSignedAssertionsOnly(accountId, on),
+    audit: LIMIT_AUDIT.assertionsOnly,
+    said: (on: boolean) =>
+      on
+        ? 'its client authenticates with signed assertions alone (its password is refused)'
+        : "its client's user ID and password get tokens too",
+  },
+  'account dpop-required': {
+    field: 'dpopRequired',
+    set: (services: AppServices, accountId: string, on: boolean) =>
+      services.accountLimits.setDpopRequired(accountId, on),
+    audit: LIMIT_AUDIT.dpopRequired,
+    said: (on: boolean) =>
+      on
+        ? 'its tokens must be bound to a key (DPoP); bearer tokens are refused'
+        : 'bearer tokens are taken again',
+  },
+} as const;
+
 export async function runCommand(config: Config, argv: string[], json: boolean): Promise<number> {
   const args = [...argv];
   const [group, verb, ...rest] = args;
@@ -213,43 +239,18 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         return 0;
       });
     }
-    case 'account signed-assertions-only': {
-      const [accountId, which, ...extra] = rest;
-      if (!accountId || (which !== 'on' && which !== 'off') || extra.length > 0)
-        throw new UsageError('account signed-assertions-only needs an accountId and on or off');
-      return withRuntime(config, async ({ services }) => {
-        await services.accounts.require(accountId);
-        await services.accountLimits.setSignedAssertionsOnly(accountId, which === 'on');
-        const account = await services.accounts.require(accountId);
-        const { action, detail } = LIMIT_AUDIT.assertionsOnly;
-        await recordAudit(services.ctx, actor, accountId, action, detail(account));
-        print(
-          json,
-          { accountId, signedAssertionsOnly: account.signedAssertionsOnly },
-          account.signedAssertionsOnly
-            ? `account ${accountId}: its client authenticates with signed assertions alone (its password is refused)`
-            : `account ${accountId}: its client's user ID and password get tokens too`,
-        );
-        return 0;
-      });
-    }
+    case 'account signed-assertions-only':
     case 'account dpop-required': {
+      const { field, set, audit, said } = ACCOUNT_SWITCHES[command];
       const [accountId, which, ...extra] = rest;
       if (!accountId || (which !== 'on' && which !== 'off') || extra.length > 0)
-        throw new UsageError('account dpop-required needs an accountId and on or off');
+        throw new UsageError(`${command} needs an accountId and on or off`);
       return withRuntime(config, async ({ services }) => {
         await services.accounts.require(accountId);
-        await services.accountLimits.setDpopRequired(accountId, which === 'on');
+        await set(services, accountId, which === 'on');
         const account = await services.accounts.require(accountId);
-        const { action, detail } = LIMIT_AUDIT.dpopRequired;
-        await recordAudit(services.ctx, actor, accountId, action, detail(account));
-        print(
-          json,
-          { accountId, dpopRequired: account.dpopRequired },
-          account.dpopRequired
-            ? `account ${accountId}: its tokens must be bound to a key (DPoP); bearer tokens are refused`
-            : `account ${accountId}: bearer tokens are taken again`,
-        );
+        await recordAudit(services.ctx, actor, accountId, audit.action, audit.detail(account));
+        print(json, { accountId, [field]: account[field] }, `account ${accountId}: ${said(account[field])}`);
         return 0;
       });
     }

@@ -153,14 +153,20 @@ export async function createAccount(
   return { accountId, apiKey: key.key, userId: client.userId, password: client.password };
 }
 
-/** Gets an access token from the token endpoint (client_secret_basic). */
-export async function getToken(t: TestApp, account: AccountCredentials, scope?: string): Promise<string> {
+/** Gets an access token from the token endpoint (client_secret_basic), with these headers too. */
+export async function getToken(
+  t: TestApp,
+  account: AccountCredentials,
+  scope?: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const response = await t.app.inject({
     method: 'POST',
     url: '/oauth/token',
     headers: {
       authorization: basic(account.userId, account.password),
       'content-type': 'application/x-www-form-urlencoded',
+      ...headers,
     },
     payload: `grant_type=client_credentials${scope ? `&scope=${encodeURIComponent(scope)}` : ''}`,
   });

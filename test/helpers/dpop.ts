@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
-import { type AccountCredentials, basic, ISSUER, type TestApp } from './app.js';
+import type { Clock } from '../../src/ports/clock.js';
+import { type AccountCredentials, getToken, ISSUER, type TestApp } from './app.js';
 
 /** A client's DPoP key pair (RFC 9449), with its public JWK as proofs carry it. */
 export interface DpopKey {
@@ -26,8 +27,8 @@ export interface ProofOf {
   signer?: DpopKey;
 }
 
-/** A DPoP proof by `key`, made at the test app's time. */
-export function dpopProof(t: TestApp, key: DpopKey, of: ProofOf): Promise<string> {
+/** A DPoP proof by `key`, made at the test app's time (or, for a server of its own, the wall clock's). */
+export function dpopProof(t: { clock: Clock }, key: DpopKey, of: ProofOf): Promise<string> {
   const url = of.url.startsWith('/') ? `${ISSUER}${of.url.split('?')[0]}` : of.url;
   const ath =
     of.token === undefined ? {} : { ath: createHash('sha256').update(of.token).digest('base64url') };
@@ -50,26 +51,14 @@ export async function getDpopToken(
   key: DpopKey,
   scope?: string,
 ): Promise<string> {
-  const response = await t.app.inject({
-    method: 'POST',
-    url: '/oauth/token',
-    headers: {
-      authorization: basic(account.userId, account.password),
-      'content-type': 'application/x-www-form-urlencoded',
-      dpop: await dpopProof(t, key, { method: 'POST', url: '/oauth/token' }),
-    },
-    payload: new URLSearchParams({
-      grant_type: 'client_credentials',
-      ...(scope ? { scope } : {}),
-    }).toString(),
+  return getToken(t, account, scope, {
+    dpop: await dpopProof(t, key, { method: 'POST', url: '/oauth/token' }),
   });
-  if (response.statusCode !== 200) throw new Error(`no DPoP token: ${response.statusCode} ${response.body}`);
-  return response.json().access_token;
 }
 
 /** The headers of a call with a bound token: `Authorization: DPoP` and a proof for this very request. */
 export async function dpopHeaders(
-  t: TestApp,
+  t: { clock: Clock },
   key: DpopKey,
   token: string,
   method: string,
