@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { totpCode } from '../../src/core/auth/totp.js';
+import { dpopHeaders, dpopKey, dpopProof } from '../helpers/dpop.js';
 import { basic } from '../helpers/net.js';
 import { SERVER_ADMIN_PASSWORD } from '../helpers/server.js';
 import {
@@ -473,6 +474,140 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await section.getByText('The account has no key for signed client assertions.').waitFor();
   });
 
+  test('DPoP required: turned on behind a confirmation, a token request without a proof gets 400 and bearer tokens 401 while a bound token works; the list, the token for testing and a viewer say it; off again, bearer tokens work', async () => {
+    suite.watch.step = 'dpop-required';
+    const section = await apiAuthorizationSection('Tokens bound to a key (DPoP)');
+    const now = section.locator('#dpop-required-now');
+    const requireIt = section.getByRole('button', { name: 'Require DPoP' });
+    const dialog = suite.page.getByRole('dialog', { name: 'Require DPoP?' });
+    const testTokenNote = suite.page
+      .getByRole('region', { name: 'Token for testing the v2 APIs' })
+      .getByRole('status')
+      .filter({ hasText: 'This token is refused while the account requires DPoP.' });
+    await now.filter({ hasText: 'Now: Not required: bearer tokens are accepted too.' }).waitFor();
+    assert.equal(await testTokenNote.count(), 0);
+
+    // The calls over HTTP: the client's password with and without a proof, and a read of the v2 API.
+    const userId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
+    await suite.page.getByRole('button', { name: 'Copy password' }).click();
+    const password = await readClipboard(suite.page);
+    const testToken = (await suite.page.locator('#test-token-value').textContent()) ?? '';
+    const wallClock = { clock: { now: () => Date.now() } };
+    const key = await dpopKey('ES256');
+    const tokenRequest = async (withProof: boolean) =>
+      http('/oauth/token', {
+        method: 'POST',
+        headers: {
+          authorization: basic(userId, password),
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(withProof
+            ? {
+                dpop: await dpopProof(wallClock, key, {
+                  method: 'POST',
+                  url: `${suite.server.issuer}/oauth/token`,
+                }),
+              }
+            : {}),
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+    const documentPath = `/v2/context/document/${accountId}/bot/conv-1`;
+    const v2Read = (headers: Record<string, string>) => http(documentPath, { headers });
+    const bearerReads = async () =>
+      (await Promise.all([testToken, codeToken].map((t) => v2Read({ authorization: `Bearer ${t}` })))).map(
+        (r) => r.status,
+      );
+    assert.deepEqual(await bearerReads(), [200, 200]);
+
+    // On, behind a confirmation that says what stops working; the focus is back on the button, now the other one.
+    await requireIt.click();
+    await dialog.getByText('At once, on every server node, these stop working:').waitFor();
+    for (const item of [
+      'the bearer tokens the account was issued already',
+      'the token for testing on this page',
+      'every system that asks for tokens without a DPoP proof',
+    ])
+      await dialog.getByRole('listitem').filter({ hasText: item }).waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Cancel');
+    await visited('dpop-required-dialog');
+    await dialog.getByRole('button', { name: 'Require DPoP' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await section.getByRole('status').filter({ hasText: 'DPoP is required' }).waitFor();
+    await now
+      .filter({
+        hasText: 'Now: Required: only tokens bound to a key are accepted; bearer tokens are refused.',
+      })
+      .waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Stop requiring DPoP');
+    // The token for testing says it is refused, and can still be copied and renewed.
+    await testTokenNote.waitFor();
+    await suite.page.getByRole('button', { name: 'Get a new token' }).waitFor();
+    await visited('dpop-required');
+    // The accounts list says it too, in the account's Limits.
+    const list = await suite.context.newPage();
+    await list.goto('/');
+    await accountLimits(list, /DPoP required/).waitFor();
+    await list.close();
+
+    // Over HTTP: without a proof no token (400, at the login endpoint too), and every bearer token is refused (the
+    // token for testing and one issued before); with a proof, a bound token that works with its own proofs.
+    const refused = await tokenRequest(false);
+    assert.equal(refused.status, 400);
+    assert.equal(((await refused.json()) as { error: string }).error, 'invalid_request');
+    assert.equal((await loginV2(userId, password)).status, 400);
+    assert.deepEqual(await bearerReads(), [401, 401]);
+    const bound = await tokenRequest(true);
+    assert.equal(bound.status, 200, await bound.clone().text());
+    const { access_token: boundToken, token_type: tokenType } = (await bound.json()) as {
+      access_token: string;
+      token_type: string;
+    };
+    assert.equal(tokenType, 'DPoP');
+    const boundRead = await v2Read(
+      await dpopHeaders(wallClock, key, boundToken, 'GET', `${suite.server.issuer}${documentPath}`),
+    );
+    assert.equal(boundRead.status, 200, await boundRead.clone().text());
+
+    // A viewer reads whether it is required, without the button.
+    const viewerName = 'dpop-viewer';
+    const viewerPassword = 'a viewer password for the DPoP test';
+    const operators = suite.server.server.runtime.services.operators;
+    await operators.createOperator(viewerName, viewerPassword, 'viewer');
+    const viewerContext = await newContext(suite.browser, suite.server.url);
+    try {
+      const viewer = await viewerContext.newPage();
+      const viewerWatch = new ConsoleWatch(viewer);
+      await viewer.goto('/');
+      await submitSignIn(viewer, viewerName, viewerPassword);
+      await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      await accountLimits(viewer, /DPoP required/).waitFor();
+      await viewer.goto(`/accounts/${accountId}/api-authorization`);
+      const theirs = viewer.getByRole('region', { name: 'Tokens bound to a key (DPoP)' });
+      await theirs
+        .locator('#dpop-required-now')
+        .filter({ hasText: 'Now: Required: only tokens bound to a key are accepted' })
+        .waitFor();
+      await theirs.getByText('An admin of the account turns it on and off.').waitFor();
+      assert.equal(await theirs.getByRole('button').count(), 0);
+      accessibility['viewer-dpop-required'] = await accessibilityViolations(viewer);
+      // The only console error: the session check before signing in (401).
+      assert.deepEqual(viewerWatch.unexpected({ start: [refusedStatus('401')] }), []);
+      assert.equal(viewerWatch.errors.length, 1, 'the session check before signing in');
+    } finally {
+      await viewerContext.close();
+      await operators.removeOperator(viewerName, { username: 'admin', role: 'admin', accounts: null });
+    }
+
+    // Off again, at a click: bearer tokens are taken again, those issued before too, and the note goes.
+    await section.getByRole('button', { name: 'Stop requiring DPoP' }).click();
+    await section.getByRole('status').filter({ hasText: 'DPoP is no longer required' }).waitFor();
+    await now.filter({ hasText: 'Now: Not required: bearer tokens are accepted too.' }).waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Require DPoP');
+    assert.equal(await testTokenNote.count(), 0);
+    assert.equal((await tokenRequest(false)).status, 200);
+    assert.deepEqual(await bearerReads(), [200, 200]);
+  });
+
   test('policies: custom attributes, the editor with server field errors, a dry run, reorder, enable; the v2 API returns the action', async () => {
     suite.watch.step = 'policies';
     assert.equal((await v2Create(codeToken, { intent: 'billing', tier: 'silver' }, 'conv-9')).status, 201);
@@ -649,6 +784,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'removed a key for signed client assertions',
       'refused the v2 password (signed assertions only)',
       'allowed the v2 password again',
+      'required DPoP (tokens bound to a key)',
+      'stopped requiring DPoP (bearer tokens accepted again)',
     ]) {
       await table.getByText(action).first().waitFor();
     }
@@ -2149,6 +2286,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'audit-log',
       'backups',
       'context',
+      'dpop-required',
+      'dpop-required-dialog',
       'limited-account-not-found',
       'limited-accounts',
       'limited-api-authorization',
@@ -2178,6 +2317,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'totp-setup',
       'viewer-account-suspended',
       'viewer-api-authorization',
+      'viewer-dpop-required',
       'viewer-policies',
       'your-sessions',
     ]);

@@ -27,6 +27,8 @@ export interface Account {
   allowedNetworks: string[] | null;
   /** Its v2 client authenticates with signed client assertions alone: its user ID and password are refused. */
   signedAssertionsOnly: boolean;
+  /** Its access tokens must be bound to a key its client holds (DPoP, RFC 9449): bearer tokens are refused. */
+  dpopRequired: boolean;
 }
 
 /** One account, loaded once, and the setter for what a change of its status or its limits answers. */

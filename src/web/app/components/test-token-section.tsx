@@ -6,17 +6,21 @@ import { Notice } from './ui.js';
 
 /**
  * *Token for testing the v2 APIs*: the 24-hour token, its expiry, Copy and "Get a new token" (not while the
- * account is suspended: the server refuses it).
+ * account is suspended: the server refuses it). While the account requires DPoP the token is still issued, but
+ * it is a bearer token, which the v2 APIs refuse: the section says so above it.
  */
 export function TestTokenSection({
   accountId,
   data,
   suspended,
+  dpopRequired,
   onChanged,
 }: {
   accountId: string;
   data: Authorization;
   suspended: boolean;
+  /** The account's tokens must be bound to a key (DPoP): this one, a bearer token, is refused. */
+  dpopRequired: boolean;
   onChanged: () => void;
 }) {
   const { busy, error, run } = useChange();
@@ -37,6 +41,13 @@ export function TestTokenSection({
         tools such as Postman. It is temporary: it expires 24 hours after it is issued.{' '}
         <strong>Do not use it in your code</strong> — code gets its own tokens with the credentials below.
       </p>
+      {dpopRequired ? (
+        <Notice kind="warning">
+          <strong>This token is refused while the account requires DPoP.</strong> It is a bearer token, not
+          bound to a key, so the v2 APIs answer it with <code>401</code>. Try the APIs with a client that
+          sends DPoP proofs, or stop requiring DPoP (below) to use this token again.
+        </Notice>
+      ) : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
       {token ? (
         <dl class="secrets">

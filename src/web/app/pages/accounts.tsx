@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Account } from '../account.js';
 import { ApiError, api, type FieldError, messageOf, useChange } from '../api.js';
@@ -97,10 +98,21 @@ function AccountStatus({ account }: { account: Account }) {
   );
 }
 
+/** One more note after the rate: a separator (a comma for screen readers), then the note, explained in its title. */
+function LimitNote({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <>
+      <span aria-hidden="true"> · </span>
+      <span class="visually-hidden">, </span>
+      <span title={title}>{children}</span>
+    </>
+  );
+}
+
 /**
  * The account's request rate ("500/s (own)", "server's 100/s", "—" for none), with a list how many networks its
- * credentials are accepted from (the list in the title and for screen readers), and "assertions only" when its v2
- * password is refused.
+ * credentials are accepted from (the list in the title and for screen readers), "assertions only" when its v2
+ * password is refused, and "DPoP required" when its tokens must be bound to a key.
  */
 function AccountLimits({ account }: { account: Account }) {
   const rate = rateInShort(account);
@@ -116,23 +128,20 @@ function AccountLimits({ account }: { account: Account }) {
         </>
       )}
       {networks ? (
-        <>
-          <span aria-hidden="true"> · </span>
-          <span class="visually-hidden">, </span>
-          <span title={networks.join(', ')}>
-            {networksInShort(networks)}
-            <span class="visually-hidden">: {networks.join(', ')}</span>
-          </span>
-        </>
+        <LimitNote title={networks.join(', ')}>
+          {networksInShort(networks)}
+          <span class="visually-hidden">: {networks.join(', ')}</span>
+        </LimitNote>
       ) : null}
       {account.signedAssertionsOnly ? (
-        <>
-          <span aria-hidden="true"> · </span>
-          <span class="visually-hidden">, </span>
-          <span title="Its v2 client authenticates with signed assertions alone: the password is refused">
-            assertions only
-          </span>
-        </>
+        <LimitNote title="Its v2 client authenticates with signed assertions alone: the password is refused">
+          assertions only
+        </LimitNote>
+      ) : null}
+      {account.dpopRequired ? (
+        <LimitNote title="Its access tokens must be bound to a key its client holds (DPoP): bearer tokens are refused">
+          DPoP required
+        </LimitNote>
       ) : null}
     </>
   );

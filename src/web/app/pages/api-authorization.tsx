@@ -7,6 +7,7 @@ import { AllowedNetworksSection } from '../components/allowed-networks-section.j
 import { ApiKeySection } from '../components/api-key-section.js';
 import { ClientKeysSection } from '../components/client-keys-section.js';
 import { CredentialsSection } from '../components/credentials-section.js';
+import { DpopSection } from '../components/dpop-section.js';
 import { RequestRateSection } from '../components/request-rate-section.js';
 import { TestTokenSection } from '../components/test-token-section.js';
 import { ClosedPage, Link, Loading, Notice, PageHeading } from '../components/ui.js';
@@ -15,7 +16,8 @@ import { goToAccounts } from './accounts.js';
 
 /**
  * The page the original documentation describes: the account's three kinds of server-to-server secrets, with the
- * public keys its client may sign assertions with in place of its password; then the account itself, which an
+ * public keys its client may sign assertions with in place of its password and whether its tokens must be bound
+ * to a key (DPoP); then the account itself, which an
  * operator of every account suspends, resumes or deletes, its request rate (which such an operator sets too) and
  * the networks its credentials are accepted from (which any admin of it sets).
  */
@@ -65,6 +67,7 @@ export function ApiAuthorizationPage({
             accountId={accountId}
             data={data}
             suspended={account.account?.status === 'suspended'}
+            dpopRequired={account.account?.dpopRequired === true}
             onChanged={() => changed('A new token for testing was issued; the previous one is revoked.')}
           />
           <CredentialsSection
@@ -74,6 +77,7 @@ export function ApiAuthorizationPage({
             onChanged={changed}
           />
           <ClientKeysSection accountId={accountId} account={account} tokenUrl={data.tokenUrl} mayChange />
+          <DpopSection accountId={accountId} account={account} mayChange />
           <ApiKeySection accountId={accountId} data={data} onChanged={changed} />
         </>
       ) : null}
@@ -95,8 +99,8 @@ export function ApiAuthorizationPage({
 
 /**
  * At this page's address, a viewer learns that the secrets are for admins, and where to go instead; the account's
- * keys for signed client assertions are public keys, no secret, so they read those here (without a change), and
- * whether its password is still accepted beside them.
+ * keys for signed client assertions are public keys, no secret, so they read those here (without a change),
+ * whether its password is still accepted beside them, and whether its tokens must be bound to a key.
  */
 export function ApiAuthorizationNeedsAdmin({
   accountId,
@@ -109,11 +113,12 @@ export function ApiAuthorizationNeedsAdmin({
     <>
       <ClosedPage title={`API Authorization · ${accountId}`} heading="API Authorization">
         This page needs an admin operator: it shows the secrets of account <strong>{accountId}</strong>, and
-        you are signed in as a viewer. Its public keys for signed client assertions, no secret, are below. The
-        account's <Link href={accountHref(accountId, 'policies')}>policies</Link>, context and logs are open
-        to you.
+        you are signed in as a viewer. Its public keys for signed client assertions, no secret, are below, and
+        whether its tokens must be bound to a key. The account's{' '}
+        <Link href={accountHref(accountId, 'policies')}>policies</Link>, context and logs are open to you.
       </ClosedPage>
       <ClientKeysSection accountId={accountId} account={account} mayChange={false} />
+      <DpopSection accountId={accountId} account={account} mayChange={false} />
     </>
   );
 }
