@@ -21,6 +21,7 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
         'req.headers["maven-api-key"]',
         'req.headers.cookie',
         'req.headers["x-csrf-token"]',
+        'req.headers.dpop',
         'res.headers["set-cookie"]',
       ],
       censor: '[redacted]',

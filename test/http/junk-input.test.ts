@@ -348,6 +348,31 @@ const brokenCredentials: fc.Arbitrary<Record<string, string>> = fc.oneof(
   ) as fc.Arbitrary<unknown> as fc.Arbitrary<Record<string, string>>,
 );
 
+const b64 = (text: string) => Buffer.from(text).toString('base64url');
+/** DPoP proofs (RFC 9449) that are not: junk, JWS-shaped junk, headers that almost hold a key. */
+const junkProof: fc.Arbitrary<string> = fc.oneof(
+  junkString.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+  fc.tuple(junkString, junkString, junkString).map(([a, b, c]) => `${b64(a)}.${b64(b)}.${b64(c)}`),
+  fc
+    .tuple(fc.jsonValue(), fc.jsonValue())
+    .map(([header, claims]) => `${b64(JSON.stringify(header))}.${b64(JSON.stringify(claims))}.AAAA`),
+  fc
+    .tuple(
+      fc.constantFrom(
+        { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' },
+        { kty: 'OKP', crv: 'Ed25519', x: '__proto__' },
+        { kty: 'RSA', n: 'AQAB', e: 'AQAB' },
+        { kty: 'oct', k: 'AAAA' },
+      ),
+      fc.constantFrom('ES256', 'EdDSA', 'RS256', 'PS256', 'none', 'HS256'),
+      fc.jsonValue(),
+    )
+    .map(
+      ([jwk, alg, claims]) =>
+        `${b64(JSON.stringify({ typ: 'dpop+jwt', alg, jwk }))}.${b64(JSON.stringify(claims))}.${b64('x'.repeat(64))}`,
+    ),
+);
+
 interface Sent {
   method: string;
   url: string;
@@ -460,6 +485,8 @@ function requests(method: string, path: string, operation: Operation, caller: Ca
   const headersArb = fc.oneof(
     { weight: 8, arbitrary: fc.constant(credentials(family, caller)) },
     { weight: 1, arbitrary: brokenCredentials },
+    // The caller's own token as if bound to a key (it is not), with a proof of sorts.
+    { weight: 1, arbitrary: junkProof.map((dpop) => ({ authorization: `DPoP ${caller.token}`, dpop })) },
   );
   const extraArb = fc.record(
     {
@@ -468,6 +495,7 @@ function requests(method: string, path: string, operation: Operation, caller: Ca
         junkString.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
       ),
       accept: fc.constantFrom('*/*', 'text/html', 'application/xml', ''),
+      dpop: junkProof,
     },
     { requiredKeys: [] },
   );
