@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import type { BenchRequest, Scenario } from './scenario.js';
+import { type BenchRequest, dpopProofs, type Scenario } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
 
 const WARM_UP_SECONDS = 3;
@@ -285,6 +285,7 @@ export async function load(
   // requests of each slice back by half a second and more, and counted that wait against the server.
   const bodies = request.bodies;
   let sent = 0;
+  const proof = request.dpop ? dpopProofs(request.method, request.dpop) : undefined;
   const requests = bodies
     ? [
         {
@@ -293,7 +294,17 @@ export async function load(
           setupRequest: (req: object) => ({ ...req, body: bodies[sent++ % bodies.length] }),
         },
       ]
-    : [{ ...base, ...(request.body ? { body: request.body } : {}) }];
+    : proof
+      ? [
+          {
+            ...base,
+            setupRequest: (req: object) => ({
+              ...req,
+              headers: { ...(req as { headers?: Record<string, string> }).headers, dpop: proof() },
+            }),
+          },
+        ]
+      : [{ ...base, ...(request.body ? { body: request.body } : {}) }];
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,

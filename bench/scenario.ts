@@ -1,3 +1,11 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  type JsonWebKey,
+  randomBytes,
+  sign,
+} from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Scope } from '../src/core/auth/scopes.js';
 import type { RouteModule } from '../src/http/server.js';
@@ -11,6 +19,11 @@ export interface BenchRequest {
   body?: string;
   /** Bodies to cycle through instead of one fixed body (e.g. writes to distinct keys). */
   bodies?: string[];
+  /**
+   * A DPoP proof (RFC 9449) made by the load generator for each request it sends, as a client must: signed ES256
+   * with this private key (a JWK), for the request's method and `htu`, and the access token `token`.
+   */
+  dpop?: { privateJwk: Record<string, unknown>; htu: string; token: string };
 }
 
 /**
@@ -44,4 +57,28 @@ export async function issueBenchToken(
   if (!client || typeof version !== 'number')
     throw new Error(`bench account ${accountId} has no active client`);
   return (await services.tokens.issue(accountId, client.userId, version, scopes)).token;
+}
+
+/** Makes a new DPoP proof for each call (its own jti, iat now), as a client of bound tokens does per request. */
+export function dpopProofs(
+  method: string,
+  { privateJwk, htu, token }: NonNullable<BenchRequest['dpop']>,
+  now: () => number = Date.now,
+): () => string {
+  const key = createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
+  const { kty, crv, x, y } = createPublicKey(key).export({ format: 'jwk' });
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const header = part({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } });
+  const ath = createHash('sha256').update(token).digest('base64url');
+  return () => {
+    const claims = {
+      jti: randomBytes(12).toString('base64url'),
+      htm: method,
+      htu,
+      iat: Math.floor(now() / 1000),
+      ath,
+    };
+    const input = `${header}.${part(claims)}`;
+    return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  };
 }

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parse as parseQuery } from 'fast-querystring';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { Type } from 'typebox';
 import { answerEach, TurnBatch } from '../../src/core/turn-batch.js';
 import type { RouteModule } from '../../src/http/server.js';
@@ -80,6 +81,33 @@ export const authScenarios: Scenario[] = [
         method: 'GET',
         path: `/bench/v2/account/${accountId}`,
         headers: { authorization: `Bearer ${token}` },
+      };
+    },
+  },
+  {
+    name: 'v2-dpop-hook',
+    description:
+      'v2-bearer-hook with a token bound to a key (DPoP, RFC 9449): a new ES256 proof on every request, verified, its jti stored once',
+    routes: probes,
+    async setup(services) {
+      const { accountId, client } = await account(services);
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const version = await services.clients.currentVersion(accountId);
+      if (typeof version !== 'number') throw new Error('bench account has no active client');
+      const jkt = await calculateJwkThumbprint(publicKey.export({ format: 'jwk' }) as JWK);
+      const token = (
+        await services.tokens.issue(accountId, client.userId, version, ['context:read'], 'client', jkt)
+      ).token;
+      const path = `/bench/v2/account/${accountId}`;
+      return {
+        method: 'GET',
+        path,
+        headers: { authorization: `DPoP ${token}` },
+        dpop: {
+          privateJwk: privateKey.export({ format: 'jwk' }) as Record<string, unknown>,
+          htu: `${services.ctx.settings.issuer}${path}`,
+          token,
+        },
       };
     },
   },

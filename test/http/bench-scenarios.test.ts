@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Fastify from 'fastify';
-import type { BenchRequest } from '../../bench/scenario.js';
+import { type BenchRequest, dpopProofs } from '../../bench/scenario.js';
 import { scenarios } from '../../bench/scenarios/index.js';
 import { createTestApp } from '../helpers/app.js';
 
@@ -36,8 +36,12 @@ describe('bench scenarios: each sets up and answers its request with 2xx', () =>
       });
       try {
         const request = await scenario.setup(t.services);
-        for (const body of request.bodies?.slice(0, 3) ?? [request.body]) {
-          const answer = await t.app.inject(injected(request, body));
+        const proof = request.dpop ? dpopProofs(request.method, request.dpop, t.clock.now) : undefined;
+        for (const body of request.bodies?.slice(0, 3) ?? [request.body, request.body]) {
+          const sent = injected(request, body);
+          // A new proof for each request, as the load generator makes (twice: the same one would be refused).
+          if (proof) sent.headers = { ...sent.headers, dpop: proof() };
+          const answer = await t.app.inject(sent);
           assert.ok(answer.statusCode < 300, `${answer.statusCode} ${answer.body.slice(0, 200)}`);
         }
       } finally {

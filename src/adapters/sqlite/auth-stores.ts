@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type {
   AccountLimits,
   AccountRateLimit,
@@ -280,14 +281,14 @@ export class SqliteTokenStore implements TokenStore {
     return row ? testTokenFromRow(row) : null;
   }
 
+  /** Prepared once: every call with a token bound to a key (DPoP) takes its proof's jti here. */
+  #useAssertion: Statement<[string, string, number]> | undefined;
+
   async useClientAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
-    return (
-      this.db
-        .prepare(
-          'INSERT INTO client_assertions (client_id, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-        )
-        .run(clientId, jti, expiresAt).changes === 1
+    this.#useAssertion ??= this.db.prepare<[string, string, number]>(
+      'INSERT INTO client_assertions (client_id, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     );
+    return this.#useAssertion.run(clientId, jti, expiresAt).changes === 1;
   }
 
   async purgeExpiredTokens(now: number): Promise<number> {
