@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { postgresUnavailable, redisUnavailable } from '../contract/servers.js';
+import { dpopKey, dpopProof } from '../helpers/dpop.js';
 import { basic } from '../helpers/net.js';
-import { type Cluster, Operator, quantile, type ServerNode, startCluster } from './cluster.js';
+import { type Cluster, ISSUER, Operator, quantile, type ServerNode, startCluster } from './cluster.js';
 
 const TRIALS = 50;
 
@@ -112,6 +113,47 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
       const refusedAfter = await timeUntil(async () => (await read()).status === 401, 1_000);
       t.diagnostic(
         `[${mode}] token refused on B ${refusedAfter.toFixed(1)} ms after A regenerated the credentials`,
+      );
+    });
+
+    it('DPoP: a token bound on A works on B with a new proof; a proof taken on one node is refused on the other; required on A, refused on B', async () => {
+      const account = await operator.createAccount(a, 'dpop-nodes');
+      const key = await dpopKey();
+      const wall = { clock: { now: () => Date.now() } };
+      const proof = (method: string, path: string, token?: string) =>
+        dpopProof(wall, key, { method, url: `${ISSUER}${path}`, ...(token ? { token } : {}) });
+      const tokenRequest = async (node: ServerNode, dpop?: string) =>
+        node.request('POST', '/v2/authenticate/login', {
+          headers: { authorization: basic(account.userId, account.password), ...(dpop ? { dpop } : {}) },
+        });
+      const issued = await tokenRequest(a, await proof('POST', '/v2/authenticate/login'));
+      assert.equal(issued.status, 200, JSON.stringify(issued.body));
+      const token = (issued.body as { access_token: string }).access_token;
+      const path = '/v2/context/document/dpop-nodes/ns/none';
+      const read = (node: ServerNode, dpop: string) =>
+        node.request('GET', path, { headers: { authorization: `DPoP ${token}`, dpop } });
+      const first = await proof('GET', path, token);
+      assert.equal((await read(b, first)).status, 404, 'taken on B');
+      const replayed = await read(a, first);
+      assert.equal(replayed.status, 401, 'and refused on A, which never saw it');
+      assert.match((replayed.body as { detail: string }).detail, /used already/);
+      assert.equal((await read(a, await proof('GET', path, token))).status, 404);
+
+      const bearer = await tokenRequest(b);
+      assert.equal(bearer.status, 200);
+      const bearerRead = () =>
+        b.request('GET', path, {
+          headers: { authorization: `Bearer ${(bearer.body as { access_token: string }).access_token}` },
+        });
+      assert.equal((await bearerRead()).status, 404, 'B knows the bearer token');
+      const required = await operator.call(a, 'PUT', '/api/admin/accounts/dpop-nodes/dpop-required', {});
+      assert.equal(required.status, 200, JSON.stringify(required.body));
+      await timeUntil(async () => (await bearerRead()).status === 401, 1_000);
+      assert.equal((await tokenRequest(b)).status, 400, 'no token without a proof on B');
+      assert.equal(
+        (await read(b, await proof('GET', path, token))).status,
+        404,
+        'the bound token still works',
       );
     });
 
