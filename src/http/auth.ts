@@ -90,8 +90,17 @@ const bearerChallenge = (
   description?: string,
 ) => challenge('Bearer', error, description);
 
-/** A request without a token is told both schemes it may use (RFC 9449 §7.2). */
-const NO_TOKEN_CHALLENGE = `${challenge('Bearer')}, ${challenge('DPoP')}`;
+/** Where the v2 APIs describe themselves (RFC 9728 §3): the resource is the issuer, at the root. */
+export const PROTECTED_RESOURCE_METADATA = '/.well-known/oauth-protected-resource';
+
+/**
+ * A request without a token is told both schemes it may use (RFC 9449 §7.2), and where the resource's metadata
+ * says how to get one (RFC 9728 §5.1).
+ */
+const noTokenChallenge = (issuer: string) => {
+  const metadata = `resource_metadata="${issuer}${PROTECTED_RESOURCE_METADATA}"`;
+  return `${challenge('Bearer')}, ${metadata}, ${challenge('DPoP')}, ${metadata}`;
+};
 
 /** The request's URL as its client sees it (the issuer's scheme, host and base path), without the query. */
 export function publicUrl(request: FastifyRequest, issuer: string): string {
@@ -317,6 +326,7 @@ export class AuthHooks {
    */
   v2(scope: Scope): onRequestHookHandler {
     const issuer = this.services.ctx.settings.issuer;
+    const noToken = noTokenChallenge(issuer);
     return (request, _reply, done) => {
       let presented: string;
       let scheme: Scheme;
@@ -366,7 +376,7 @@ export class AuthHooks {
         return;
       }
       if (found === null) {
-        done(unauthorized('an access token is required', NO_TOKEN_CHALLENGE));
+        done(unauthorized('an access token is required', noToken));
         return;
       }
       presented = found.token;

@@ -262,11 +262,12 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
     const unbound = await read({ authorization: `DPoP ${bearer}`, dpop: await proof({ token: bearer }) });
     assert.equal(unbound.statusCode, 401);
     assert.match(unbound.json().detail, /not bound to a key/);
-    // Without any token, both schemes are offered.
+    // Without any token, both schemes are offered, each with where the resource's metadata is (RFC 9728 §5.1).
     const none = await read({});
-    assert.match(
-      String(none.headers['www-authenticate']),
-      /^Bearer realm="[^"]+", DPoP realm="[^"]+", algs=/,
+    const metadata = `resource_metadata="${ISSUER}/.well-known/oauth-protected-resource"`;
+    assert.equal(
+      none.headers['www-authenticate'],
+      `Bearer realm="conversation-orchestrator", ${metadata}, DPoP realm="conversation-orchestrator", algs="ES256 EdDSA RS256 PS256", ${metadata}`,
     );
   });
 

@@ -132,6 +132,49 @@ describe('interoperability with oauth4webapi and jose', () => {
     assert.equal(stolen.status, 401);
   });
 
+  test('knowing only an API URL, the library finds its way (RFC 9728): the 401 names the resource metadata, which names this server', async () => {
+    const api = new URL(`${node.url}/v2/context/document/le12345678/interop`);
+    const refused = await fetch(api);
+    assert.equal(refused.status, 401);
+    // Both schemes are offered, each naming the metadata (the library reads challenges only from its own calls).
+    const challenge = refused.headers.get('www-authenticate') ?? '';
+    assert.match(challenge, /^Bearer realm="[^"]+", resource_metadata="[^"]+", DPoP /);
+    const pointer = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];
+    assert.equal(pointer, `${node.url}/.well-known/oauth-protected-resource`);
+    const resource = new URL(node.url);
+    const metadata = await oauth.processResourceDiscoveryResponse(
+      resource,
+      await oauth.resourceDiscoveryRequest(resource, insecure),
+    );
+    assert.equal(metadata.resource_documentation, `${node.url}/docs`);
+    assert.deepEqual(metadata.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'RS256', 'PS256']);
+    const server = new URL(metadata.authorization_servers?.[0] as string);
+    const found = await oauth.processDiscoveryResponse(
+      server,
+      await oauth.discoveryRequest(server, { algorithm: 'oauth2', ...insecure }),
+    );
+    const tokens = await oauth.processClientCredentialsResponse(
+      found,
+      client,
+      await oauth.clientCredentialsGrantRequest(
+        found,
+        client,
+        oauth.ClientSecretBasic(secret),
+        new URLSearchParams({ scope: 'context:read' }),
+        insecure,
+      ),
+    );
+    const answered = await oauth.protectedResourceRequest(
+      tokens.access_token,
+      'GET',
+      api,
+      new Headers(),
+      null,
+      insecure,
+    );
+    assert.ok([200, 404].includes(answered.status), `answered ${answered.status}`);
+  });
+
   test('a wrong secret is reported as invalid_client by the library', async () => {
     const response = await oauth.clientCredentialsGrantRequest(
       as,

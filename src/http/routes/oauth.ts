@@ -4,6 +4,7 @@ import { OAuthError } from '../../core/auth/oauth-errors.js';
 import { parseScopeParameter, SCOPES } from '../../core/auth/scopes.js';
 import { then } from '../../core/maybe-promise.js';
 import { ASSERTION_ALGORITHMS } from '../../services/client-keys.js';
+import { PROTECTED_RESOURCE_METADATA } from '../auth.js';
 import { authenticateClient, NO_STORE, OAUTH_ERROR, singleValued, tokenBinding } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
@@ -177,6 +178,32 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         scopes_supported: [...SCOPES],
         dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
         service_documentation: `${issuer}/docs`,
+      };
+    },
+  );
+
+  app.get(
+    PROTECTED_RESOURCE_METADATA,
+    {
+      schema: {
+        tags: ['oauth'],
+        summary: 'Protected resource metadata (RFC 9728): how to call the v2 APIs',
+        description:
+          'The v2 APIs are the resource `ISSUER` (the `aud` of every access token); this server is their authorization server. A 401 of a v2 API names this document in its challenge (`resource_metadata`).',
+      },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return {
+        resource: issuer,
+        authorization_servers: [issuer],
+        scopes_supported: [...SCOPES],
+        bearer_methods_supported: ['header', 'query'],
+        resource_name: 'Conversation Orchestrator v2 APIs',
+        resource_documentation: `${issuer}/docs`,
+        dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+        // Each account may require it (dpop-required); the resource as a whole takes bearer tokens too.
+        dpop_bound_access_tokens_required: false,
       };
     },
   );
