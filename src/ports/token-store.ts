@@ -20,6 +20,11 @@ export interface TokenStore {
    * false when that client used it already — the same answer on every node, whichever asks first.
    */
   useClientAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
-  /** Deletes revocations, test tokens and used assertions that expired before `now`; returns how many. */
+  /** Deletes revocations and test tokens that expired before `now`; returns how many. */
   purgeExpiredTokens(now: number): Promise<number>;
+  /**
+   * Deletes up to `limit` used assertions (and DPoP proofs) whose time ran out before `now`, oldest first; returns
+   * how many. Busy DPoP clients leave thousands a second: they are purged in small batches, as the policy log is.
+   */
+  purgeUsedAssertionsBefore(now: number, limit: number): Promise<number>;
 }

@@ -21,6 +21,8 @@ export interface Maintenance {
 const POLICY_LOG_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRun: 1_000 };
 /** Audit events are few (a handful per operator action): an hourly run of up to 100,000 keeps up. */
 const AUDIT_PURGE = { intervalMs: 60 * 60_000, batchSize: 1_000, maxBatchesPerRun: 100 };
+/** Used client assertions and DPoP proofs: a busy DPoP client leaves thousands a second (up to a million a minute). */
+const USED_ASSERTIONS_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRun: 1_000 };
 
 /**
  * A scheduled new signing key is published this long before it signs: relying parties that cache the JWKS (it is
@@ -90,6 +92,15 @@ export function startMaintenance(
       purged.policyLogEntries += count;
     },
   });
+  // The jti of each used assertion and DPoP proof, kept until it could no longer be taken anyway.
+  const usedAssertionsPurge = startBatchedPurge({
+    ...USED_ASSERTIONS_PURGE,
+    deleteBatch: (limit) => ctx.store.tokens.purgeUsedAssertionsBefore(ctx.clock.now(), limit),
+    onError: (error) => ctx.log.warn({ err: error }, 'used assertions purge failed; will retry'),
+    onPurged: (count) => {
+      purged.usedAssertions += count;
+    },
+  });
   // Audit events past AUDIT_RETENTION_DAYS (they name operators and their addresses: personal data).
   const auditRetentionMs = ctx.settings.auditRetentionMs ?? 0;
   const auditPurge =
@@ -105,11 +116,22 @@ export function startMaintenance(
       : null;
   return {
     purgeNow: async () => {
-      await Promise.all([run(), contextPurge.runOnce(), policyLogPurge.runOnce(), auditPurge?.runOnce()]);
+      await Promise.all([
+        run(),
+        contextPurge.runOnce(),
+        policyLogPurge.runOnce(),
+        usedAssertionsPurge.runOnce(),
+        auditPurge?.runOnce(),
+      ]);
     },
     stop: async () => {
       clearInterval(timer);
-      await Promise.all([contextPurge.stop(), policyLogPurge.stop(), auditPurge?.stop()]);
+      await Promise.all([
+        contextPurge.stop(),
+        policyLogPurge.stop(),
+        usedAssertionsPurge.stop(),
+        auditPurge?.stop(),
+      ]);
     },
   };
 }

@@ -26,6 +26,8 @@ export interface PurgeCounts {
   contextDocuments: number;
   policyLogEntries: number;
   auditEvents: number;
+  /** The jti of used client assertions and DPoP proofs, once they could not be taken anyway. */
+  usedAssertions: number;
 }
 
 export interface Purge {

@@ -55,7 +55,7 @@ export function createAppServices(ctx: ServiceContext): AppServices {
       maxRetentionSeconds: ctx.settings.contextMaxRetentionSeconds,
     }),
     policies: new PolicyService(ctx),
-    purged: { contextDocuments: 0, policyLogEntries: 0, auditEvents: 0 },
+    purged: { contextDocuments: 0, policyLogEntries: 0, auditEvents: 0, usedAssertions: 0 },
     backups:
       ctx.settings.backups && ctx.store.backup
         ? new BackupService({ ...ctx, backup: ctx.store.backup }, ctx.settings.backups)

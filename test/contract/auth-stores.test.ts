@@ -275,7 +275,15 @@ describeStoreContract('auth stores', (store, it) => {
     assert.deepEqual(raced.filter(Boolean).length, 1, 'used once');
     assert.equal(await store.tokens.useClientAssertion('client-b', 'jti-1', 5_000), true, 'per client');
     assert.equal(await store.tokens.useClientAssertion('client-a', 'jti-2', 9_000), true);
-    assert.ok((await store.tokens.purgeExpiredTokens(6_000)) >= 2);
+    assert.equal(await store.tokens.useClientAssertion('client-c', 'jti-3', 4_000), true);
+    assert.equal(await store.tokens.purgeUsedAssertionsBefore(6_000, 1), 1, 'a batch of one: the oldest');
+    assert.equal(
+      await store.tokens.useClientAssertion('client-c', 'jti-3', 4_000),
+      true,
+      'the oldest went first',
+    );
+    assert.equal(await store.tokens.purgeUsedAssertionsBefore(6_000, 10), 3, 'the rest that expired');
+    assert.equal(await store.tokens.purgeUsedAssertionsBefore(6_000, 10), 0);
     assert.equal(
       await store.tokens.useClientAssertion('client-a', 'jti-1', 5_000),
       true,

@@ -425,7 +425,10 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     const used = await assertion();
     assert.equal((await signed(used)).statusCode, 200);
     t.clock.advance(5 * 60_000);
-    assert.ok((await t.ctx.store.tokens.purgeExpiredTokens(t.clock.now())) >= 1, 'purged after it expired');
+    assert.ok(
+      (await t.ctx.store.tokens.purgeUsedAssertionsBefore(t.clock.now(), 1_000)) >= 1,
+      'purged after it expired',
+    );
     const other = await createAccount(t);
     await t.services.operators.createOperator('other-admin', 'other admin password', 'admin', [
       other.accountId,

@@ -264,14 +264,15 @@ export class MemoryTokenStore implements TokenStore {
     return true;
   }
 
+  async purgeUsedAssertionsBefore(now: number, limit: number): Promise<number> {
+    const due = [...this.#assertions].filter(([, expiresAt]) => expiresAt < now);
+    due.sort((a, b) => a[1] - b[1]);
+    for (const [key] of due.slice(0, limit)) this.#assertions.delete(key);
+    return Math.min(due.length, limit);
+  }
+
   async purgeExpiredTokens(now: number): Promise<number> {
     let purged = 0;
-    for (const [key, expiresAt] of this.#assertions) {
-      if (expiresAt < now) {
-        this.#assertions.delete(key);
-        purged++;
-      }
-    }
     for (const [jti, entry] of this.#revoked) {
       if (entry.expiresAt < now) {
         this.#revoked.delete(jti);

@@ -301,12 +301,22 @@ export class PostgresTokenStore implements TokenStore {
   async purgeExpiredTokens(now: number): Promise<number> {
     const { rows } = await this.pool.query<Row>(
       `WITH r AS (DELETE FROM revoked_tokens WHERE expires_at < $1 RETURNING 1),
-            t AS (DELETE FROM test_tokens WHERE expires_at < $1 RETURNING 1),
-            a AS (DELETE FROM client_assertions WHERE expires_at < $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM t) + (SELECT count(*) FROM a) AS purged`,
+            t AS (DELETE FROM test_tokens WHERE expires_at < $1 RETURNING 1)
+       SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM t) AS purged`,
       [now],
     );
     return num(rows[0]?.purged);
+  }
+
+  async purgeUsedAssertionsBefore(now: number, limit: number): Promise<number> {
+    // SKIP LOCKED: purgers on several nodes share the work instead of queueing on each other's rows.
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM client_assertions WHERE (client_id, jti) IN (
+         SELECT client_id, jti FROM client_assertions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2
+         FOR UPDATE SKIP LOCKED)`,
+      [now, limit],
+    );
+    return rowCount ?? 0;
   }
 }
 

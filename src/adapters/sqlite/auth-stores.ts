@@ -295,9 +295,16 @@ export class SqliteTokenStore implements TokenStore {
     return this.db.transaction(
       () =>
         this.db.prepare('DELETE FROM revoked_tokens WHERE expires_at < ?').run(now).changes +
-        this.db.prepare('DELETE FROM test_tokens WHERE expires_at < ?').run(now).changes +
-        this.db.prepare('DELETE FROM client_assertions WHERE expires_at < ?').run(now).changes,
+        this.db.prepare('DELETE FROM test_tokens WHERE expires_at < ?').run(now).changes,
     )();
+  }
+
+  async purgeUsedAssertionsBefore(now: number, limit: number): Promise<number> {
+    return this.db
+      .prepare(
+        'DELETE FROM client_assertions WHERE rowid IN (SELECT rowid FROM client_assertions WHERE expires_at < ? ORDER BY expires_at LIMIT ?)',
+      )
+      .run(now, limit).changes;
   }
 }
 

@@ -75,11 +75,12 @@ function renderHousekeeping(log: PolicyLogStats, purged: PurgeCounts): string {
     metric(
       'orchestrator_purged_total',
       'counter',
-      'Rows deleted by the background purges: expired context documents, week-old policy log entries, audit events past AUDIT_RETENTION_DAYS.',
+      'Rows deleted by the background purges: expired context documents, week-old policy log entries, audit events past AUDIT_RETENTION_DAYS, used client assertions and DPoP proofs.',
       [
         ['{what="context_documents"}', purged.contextDocuments],
         ['{what="policy_log_entries"}', purged.policyLogEntries],
         ['{what="audit_events"}', purged.auditEvents],
+        ['{what="used_assertions"}', purged.usedAssertions],
       ],
     ),
   ].join('');
