@@ -1,6 +1,7 @@
 import { checkDpopProof, type DpopHeaderKey, DpopRefused, type DpopRequest } from '../core/auth/dpop.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import type { ServiceContext } from './context.js';
+import { verifyEd25519 } from './jws-signing.js';
 
 /**
  * DPoP proofs (RFC 9449) at the token endpoint and at the v2 APIs: each is checked against its request and taken
@@ -26,6 +27,7 @@ export class DpopService {
       proof,
       { ...request, now },
       { get: (header) => headers.get(header), set: (header, key) => headers.set(header, key) },
+      verifyEd25519,
     );
     const id = `${checked.jkt}:${checked.jti}`;
     if (

@@ -7,6 +7,7 @@ export type SigningKey = Pick<LoadedSigningKey, 'alg' | 'privateKey'>;
 /** The part of libsodium (through `sodium-native`) that signs Ed25519. */
 interface Sodium {
   crypto_sign_detached(signature: Buffer, message: Buffer, secretKey: Buffer): void;
+  crypto_sign_verify_detached(signature: Buffer, message: Buffer, publicKey: Buffer): boolean;
   sodium_malloc(size: number): Buffer;
 }
 
@@ -20,6 +21,16 @@ const sodium: Sodium | undefined = await import('sodium-native').then(
   (loaded) => loaded.default as unknown as Sodium,
   () => undefined,
 );
+
+/**
+ * libsodium's Ed25519 verification, when it loaded (70 µs against OpenSSL's 125 on session 23's machine; it also
+ * refuses keys of small order and non-canonical encodings, which no honest signer makes); undefined otherwise.
+ */
+export const verifyEd25519: ((signature: Buffer, message: Buffer, publicKey: Buffer) => boolean) | undefined =
+  sodium
+    ? (signature, message, publicKey) =>
+        publicKey.length === 32 && sodium.crypto_sign_verify_detached(signature, message, publicKey)
+    : undefined;
 
 /** Which library signs Ed25519, on the event loop and on the signing thread: `libsodium` if it loaded. */
 export const ed25519Library: 'libsodium' | 'node' = sodium ? 'libsodium' : 'node';

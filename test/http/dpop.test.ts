@@ -147,6 +147,11 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
         async () => tokenProof({ header: { jwk: publicJwk } }),
         /signature does not verify/,
       ],
+      [
+        'EdDSA, signed by another key than its header names',
+        async () => tokenProof({ signer: await dpopKey('EdDSA') }, ed),
+        /signature does not verify/,
+      ],
       ['another method', () => tokenProof({ method: 'GET' }), /htm is not this request's method POST/],
       ['another URL', () => tokenProof({ url: 'https://elsewhere.example/oauth/token' }), /htu is not/],
       ['another path', () => tokenProof({ url: '/oauth/introspect' }), /htu is not/],

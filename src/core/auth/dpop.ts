@@ -46,7 +46,12 @@ export interface DpopHeaderKey {
   key: KeyObject;
   alg: string;
   jkt: string;
+  /** An Ed25519 key's 32 bytes, for a verifier of its own (libsodium); null for other keys. */
+  raw: Buffer | null;
 }
+
+/** Verifies an Ed25519 signature with the raw public key (libsodium's, twice as quick as OpenSSL's here). */
+export type Ed25519Verify = (signature: Buffer, message: Buffer, publicKey: Buffer) => boolean;
 
 /** Where checked headers are kept between proofs (a bounded map of the caller's). */
 export interface DpopHeaderCache {
@@ -79,6 +84,7 @@ export async function checkDpopProof(
   proof: string,
   request: DpopRequest,
   cache: DpopHeaderCache,
+  ed25519?: Ed25519Verify,
 ): Promise<DpopProof> {
   if (proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof))
     throw new DpopRefused('the DPoP header is not one compact JWS');
@@ -91,7 +97,7 @@ export async function checkDpopProof(
   // Verified here, at once, with the key kept from the header: a proof comes with every call, and through WebCrypto
   // (jose) a verification cost three times as much.
   const lastDot = proof.lastIndexOf('.');
-  if (!verifies(header, proof.slice(0, lastDot), Buffer.from(proof.slice(lastDot + 1), 'base64url')))
+  if (!verifies(header, proof.slice(0, lastDot), Buffer.from(proof.slice(lastDot + 1), 'base64url'), ed25519))
     throw new DpopRefused("the proof's signature does not verify with the key in its header");
   const payload = jsonObject(proof.slice(proof.indexOf('.') + 1, lastDot));
   if (payload === null) throw new DpopRefused("the proof's claims are not a JSON object");
@@ -131,10 +137,18 @@ function jsonObject(encoded: string): Record<string, unknown> | null {
 }
 
 /** Whether `signature` is the header's key's signature of `input` with the header's algorithm (RFC 7518 §3). */
-function verifies({ key, alg }: DpopHeaderKey, input: string, signature: Buffer): boolean {
+function verifies(
+  { key, alg, raw }: DpopHeaderKey,
+  input: string,
+  signature: Buffer,
+  ed25519: Ed25519Verify | undefined,
+): boolean {
   const data = Buffer.from(input);
   try {
-    if (alg === 'EdDSA') return verify(null, data, key, signature);
+    if (alg === 'EdDSA')
+      return ed25519 && raw !== null
+        ? signature.length === 64 && ed25519(signature, data, raw)
+        : verify(null, data, key, signature);
     if (alg === 'ES256') return verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
     if (alg === 'PS256')
       return verify(
@@ -164,9 +178,11 @@ async function checkedHeader(encoded: string): Promise<DpopHeaderKey> {
     throw new DpopRefused("the proof's header has no jwk (the public key)");
   const checked = checkPublicJwk({ ...(jwk as Record<string, unknown>), alg });
   if (typeof checked === 'string') throw new DpopRefused(`the proof's jwk: ${checked}`);
+  const x = checked.jwk.x;
   return {
     key: checked.key,
     alg: checked.alg,
     jkt: await calculateJwkThumbprint(checked.jwk as JWK, 'sha256'),
+    raw: checked.alg === 'EdDSA' && x !== undefined ? Buffer.from(x, 'base64url') : null,
   };
 }
