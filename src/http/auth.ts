@@ -102,10 +102,12 @@ const noTokenChallenge = (issuer: string) => {
   return `${challenge('Bearer')}, ${metadata}, ${challenge('DPoP')}, ${metadata}`;
 };
 
-/** The request's URL as its client sees it (the issuer's scheme, host and base path), without the query. */
+/**
+ * The request's URL as its client sees it (the issuer's scheme, host and base path), without the query: its path
+ * alone, even from a request target in absolute form (`GET http://host/path`).
+ */
 export function publicUrl(request: FastifyRequest, issuer: string): string {
-  const query = request.url.indexOf('?');
-  return issuer + (query < 0 ? request.url : request.url.slice(0, query));
+  return issuer + new URL(request.url, 'http://path.invalid').pathname;
 }
 
 function unauthorized(detail: string, challenge: string): AppError {
@@ -275,6 +277,34 @@ function presentedToken(request: FastifyRequest): { token: string; scheme: Schem
   return { token: match[2], scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer' };
 }
 
+/**
+ * RFC 9449 §7.1: a token bound to a key comes as `DPoP <token>` with a proof (answered: the proof, to check once the
+ * account's limits allow), an unbound one as a bearer token; else the refusal.
+ */
+function bindingProof(
+  request: FastifyRequest,
+  token: VerifiedToken,
+  scheme: Scheme,
+): AppError | (string & {}) {
+  if (token.jkt === null)
+    return unauthorized(
+      'this access token is not bound to a key: send it as Authorization: Bearer <token>',
+      challenge('DPoP', 'invalid_token', 'token not bound'),
+    );
+  if (scheme === 'Bearer')
+    return unauthorized(
+      'this access token is bound to a key (DPoP): send it as Authorization: DPoP <token>, with a DPoP proof',
+      challenge('DPoP', 'invalid_token', 'bound token sent as bearer'),
+    );
+  const proof = request.headers.dpop;
+  if (typeof proof !== 'string')
+    return unauthorized(
+      'a token bound to a key needs a DPoP proof in the DPoP header (one)',
+      challenge('DPoP', 'invalid_dpop_proof', 'no proof'),
+    );
+  return proof;
+}
+
 /** Why a token was refused, said to its client. */
 function tokenRefusal(reason: Exclude<TokenCheck, { ok: true }>['reason'], scheme: Scheme): AppError {
   if (reason === 'suspended')
@@ -330,7 +360,8 @@ export class AuthHooks {
     return (request, _reply, done) => {
       let presented: string;
       let scheme: Scheme;
-      const accept = (token: VerifiedToken) => {
+      /** The token holds: its account, its scope, the account's limits; then, for a bound token, its proof. */
+      const accept = (token: VerifiedToken, proof?: string) => {
         request.principal = { kind: 'token', accountId: token.accountId, scopes: token.scopes, token };
         const refused = checkPathAccount(request);
         if (refused) return done(refused);
@@ -341,17 +372,24 @@ export class AuthHooks {
             }),
           );
         }
-        finishWith(accountLimits(this.services, token.accountId, request), done);
+        const limited = accountLimits(this.services, token.accountId, request);
+        if (proof === undefined) return finishWith(limited, done);
+        // A proof's signature is verified, and its jti written, only within the account's rate and networks.
+        const prove = (over: AppError | undefined) => {
+          if (over) return done(over);
+          this.#proven(request, token, presented, proof, issuer).then(done, done);
+        };
+        if (limited instanceof Promise) limited.then(prove, done);
+        else prove(limited);
       };
       const finish = (checked: TokenCheck) => {
         if (!checked.ok) return done(tokenRefusal(checked.reason, scheme));
         const token = checked.token;
         // The common case: a bearer token, presented as one.
         if (token.jkt === null && scheme === 'Bearer') return accept(token);
-        this.#proven(request, token, presented, scheme, issuer).then((refused) => {
-          if (refused) done(refused);
-          else accept(token);
-        }, done);
+        const proof = bindingProof(request, token, scheme);
+        if (proof instanceof AppError) return done(proof);
+        accept(token, proof);
       };
       // A token this node has verified before is known by its exact string, which passed the syntax
       // checks then: only other requests pay for them (a regular expression over the whole token).
@@ -394,31 +432,15 @@ export class AuthHooks {
     request: FastifyRequest,
     token: VerifiedToken,
     presented: string,
-    scheme: Scheme,
+    proof: string,
     issuer: string,
   ): Promise<AppError | undefined> {
-    if (token.jkt === null)
-      return unauthorized(
-        'this access token is not bound to a key: send it as Authorization: Bearer <token>',
-        challenge('DPoP', 'invalid_token', 'token not bound'),
-      );
-    if (scheme === 'Bearer')
-      return unauthorized(
-        'this access token is bound to a key (DPoP): send it as Authorization: DPoP <token>, with a DPoP proof',
-        challenge('DPoP', 'invalid_token', 'bound token sent as bearer'),
-      );
-    const proof = request.headers.dpop;
-    if (typeof proof !== 'string')
-      return unauthorized(
-        'a token bound to a key needs a DPoP proof in the DPoP header (one)',
-        challenge('DPoP', 'invalid_dpop_proof', 'no proof'),
-      );
     try {
-      const jkt = await this.services.dpop.check(proof, {
-        method: request.method,
-        url: publicUrl(request, issuer),
-        accessToken: presented,
-      });
+      const jkt = await this.services.dpop.check(
+        proof,
+        { method: request.method, url: publicUrl(request, issuer), accessToken: presented },
+        token.jkt ?? undefined,
+      );
       if (jkt === token.jkt) return undefined;
       return unauthorized(
         'the DPoP proof is signed by another key than the one the token is bound to',

@@ -18,8 +18,11 @@ import type { ServiceContext } from './context.js';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT that authenticates a client. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Signature algorithms an assertion may use (RFC 8414 `token_endpoint_auth_signing_alg_values_supported`). */
-export const ASSERTION_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/**
+ * Signature algorithms an assertion may use (RFC 8414 `token_endpoint_auth_signing_alg_values_supported`); `Ed25519`
+ * is RFC 9864's name for EdDSA with that curve, which libraries (oauth4webapi) now write.
+ */
+export const ASSERTION_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
 /** Keys an account may have at once: two during a rotation, with room for one per system that calls. */
 export const MAX_CLIENT_KEYS = 5;
 /** An assertion may not say it lasts longer than this: it is remembered (to refuse it twice) until it expires. */
@@ -163,7 +166,7 @@ export class ClientKeyService {
     try {
       payload = await verifiedByAny(
         assertion,
-        createLocalJWKSet({ keys: keys.map((k) => JSON.parse(k.publicJwk) as JWK) }),
+        createLocalJWKSet({ keys: keys.map((k) => verifierJwk(k.publicJwk)) }),
         options,
       );
     } catch (failure) {
@@ -225,6 +228,17 @@ async function verifiedByAny(
     }
     throw last;
   }
+}
+
+/**
+ * A stored key as the assertion's verifier takes it: an Ed25519 key without its `alg`, so that it verifies `EdDSA`
+ * and `Ed25519` alike (the same algorithm); RSA keys keep theirs (RS256 and PS256 differ).
+ */
+function verifierJwk(stored: string): JWK {
+  const jwk = JSON.parse(stored) as JWK;
+  if (jwk.kty !== 'OKP') return jwk;
+  const { alg: _alg, ...rest } = jwk;
+  return rest;
 }
 
 function view(record: ClientKeyRecord): ClientKeyView {

@@ -18,14 +18,15 @@ export class DpopService {
 
   /**
    * The thumbprint (`jkt`) of the key that signed `proof`, once the proof holds for `request` and was never used
-   * before; throws DpopRefused with the reason otherwise.
+   * before; throws DpopRefused with the reason otherwise. With `boundTo`, a proof of another key is refused before
+   * its signature is verified.
    */
-  async check(proof: string, request: Omit<DpopRequest, 'now'>): Promise<string> {
+  async check(proof: string, request: Omit<DpopRequest, 'now'>, boundTo?: string): Promise<string> {
     const now = this.ctx.clock.now();
     const headers = this.#headers;
     const checked = await checkDpopProof(
       proof,
-      { ...request, now },
+      { ...request, now, ...(boundTo === undefined ? {} : { boundTo }) },
       { get: (header) => headers.get(header), set: (header, key) => headers.set(header, key) },
       verifyEd25519,
     );

@@ -176,6 +176,7 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
       'PS256',
       'ES256',
       'EdDSA',
+      'Ed25519',
     ]);
   });
 

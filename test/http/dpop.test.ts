@@ -57,7 +57,13 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
 
   test('the metadata lists the algorithms of proofs', async () => {
     const metadata = (await t.app.inject('/.well-known/oauth-authorization-server')).json();
-    assert.deepEqual(metadata.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'RS256', 'PS256']);
+    assert.deepEqual(metadata.dpop_signing_alg_values_supported, [
+      'ES256',
+      'EdDSA',
+      'Ed25519',
+      'RS256',
+      'PS256',
+    ]);
   });
 
   for (const alg of ['ES256', 'EdDSA', 'RS256', 'PS256'] as const) {
@@ -261,7 +267,7 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
       assert.match(refused.json().detail, why, name);
       const challenge = String(refused.headers['www-authenticate']);
       assert.match(challenge, new RegExp(`^DPoP realm="[^"]+", error="${error}"`), `${name}: ${challenge}`);
-      assert.match(challenge, /algs="ES256 EdDSA RS256 PS256"/, name);
+      assert.match(challenge, /algs="ES256 EdDSA Ed25519 RS256 PS256"/, name);
     }
     // An unbound token is refused under the DPoP scheme (the client thinks it is bound: it is not).
     const bearer = await getToken(t, account);
@@ -273,7 +279,7 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
     const metadata = `resource_metadata="${ISSUER}/.well-known/oauth-protected-resource"`;
     assert.equal(
       none.headers['www-authenticate'],
-      `Bearer realm="conversation-orchestrator", ${metadata}, DPoP realm="conversation-orchestrator", algs="ES256 EdDSA RS256 PS256", ${metadata}`,
+      `Bearer realm="conversation-orchestrator", ${metadata}, DPoP realm="conversation-orchestrator", algs="ES256 EdDSA Ed25519 RS256 PS256", ${metadata}`,
     );
   });
 
@@ -344,6 +350,27 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
       (await call('PUT', '/api/admin/accounts/nosuchacct/dpop-required', admin.headers, {})).statusCode,
       404,
     );
+  });
+
+  test("a proof is verified and taken only within the account's rate: one refused 429 is not used up", async () => {
+    const limited = await createAccount(t);
+    await t.services.accountLimits.setRate(limited.accountId, { perSecond: 1, burst: 1 });
+    try {
+      const token = await getDpopToken(t, limited, key);
+      t.clock.advance(1_000); // the token request counted too
+      const first = await read(await dpopHeaders(t, key, token, 'GET', doc(limited)), doc(limited));
+      assert.equal(first.statusCode, 404, first.body);
+      const headers = await dpopHeaders(t, key, token, 'GET', doc(limited));
+      assert.equal((await read(headers, doc(limited))).statusCode, 429);
+      t.clock.advance(1_000);
+      assert.equal(
+        (await read(headers, doc(limited))).statusCode,
+        404,
+        'the same proof, not used up by the 429',
+      );
+    } finally {
+      await t.services.accountLimits.setRate(limited.accountId, null);
+    }
   });
 
   test('a proof is checked only for a client that authenticated', async () => {

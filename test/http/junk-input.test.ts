@@ -364,7 +364,7 @@ const junkProof: fc.Arbitrary<string> = fc.oneof(
         { kty: 'RSA', n: 'AQAB', e: 'AQAB' },
         { kty: 'oct', k: 'AAAA' },
       ),
-      fc.constantFrom('ES256', 'EdDSA', 'RS256', 'PS256', 'none', 'HS256'),
+      fc.constantFrom('ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256', 'none', 'HS256'),
       fc.jsonValue(),
     )
     .map(

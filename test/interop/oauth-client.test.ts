@@ -147,7 +147,13 @@ describe('interoperability with oauth4webapi and jose', () => {
       await oauth.resourceDiscoveryRequest(resource, insecure),
     );
     assert.equal(metadata.resource_documentation, `${node.url}/docs`);
-    assert.deepEqual(metadata.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'RS256', 'PS256']);
+    assert.deepEqual(metadata.dpop_signing_alg_values_supported, [
+      'ES256',
+      'EdDSA',
+      'Ed25519',
+      'RS256',
+      'PS256',
+    ]);
     const server = new URL(metadata.authorization_servers?.[0] as string);
     const found = await oauth.processDiscoveryResponse(
       server,
@@ -173,6 +179,33 @@ describe('interoperability with oauth4webapi and jose', () => {
       insecure,
     );
     assert.ok([200, 404].includes(answered.status), `answered ${answered.status}`);
+  });
+
+  test('Ed25519 keys as the library writes them (alg Ed25519, RFC 9864): a signed assertion, and a DPoP-bound token', async () => {
+    const assertionKey = await generateKeyPair('Ed25519');
+    await node.server.runtime.services.clients.keys.add('le12345678', {
+      ...(await exportJWK(assertionKey.publicKey)),
+      kid: 'interop-ed',
+    });
+    const DPoP = oauth.DPoP(client, await generateKeyPair('Ed25519'));
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      oauth.PrivateKeyJwt({ key: assertionKey.privateKey, kid: 'interop-ed' }),
+      new URLSearchParams({ scope: 'context:read' }),
+      { DPoP, ...insecure },
+    );
+    const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+    assert.equal(tokens.token_type, 'dpop');
+    const read = await oauth.protectedResourceRequest(
+      tokens.access_token,
+      'GET',
+      new URL(`${node.url}/v2/context/document/le12345678/none`),
+      new Headers(),
+      null,
+      { DPoP, ...insecure },
+    );
+    assert.equal(read.status, 404, await read.clone().text());
   });
 
   test('a wrong secret is reported as invalid_client by the library', async () => {

@@ -7,8 +7,14 @@ import { checkPublicJwk } from './jwk.js';
  * a short JWT signed with that key (the proof) in the `DPoP` header. A token stolen without the key is worth nothing.
  */
 
-/** The algorithms a proof may be signed with (RFC 8414 `dpop_signing_alg_values_supported`). */
-export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
+/**
+ * The algorithms a proof may be signed with (RFC 8414 `dpop_signing_alg_values_supported`): `Ed25519` is RFC 9864's
+ * name for EdDSA with that curve, which libraries (oauth4webapi) now write.
+ */
+export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const;
+/** A proof's header holds its public key: an RSA key of 4,096 bits fits in 1,000 characters. */
+const MAX_HEADER_LENGTH = 2_048;
+const MAX_RSA_BITS = 4_096;
 /** A proof is taken up to this long after its `iat`: enough for a slow network, short for a stolen one. */
 export const DPOP_MAX_AGE_S = 300;
 /** A proof may say it was made this far ahead of this server's clock. */
@@ -25,6 +31,8 @@ export interface DpopRequest {
   url: string;
   /** At a protected resource: the access token the proof goes with (its hash is `ath`). None at the token endpoint. */
   accessToken?: string;
+  /** The thumbprint of the key the token is bound to: a proof of another key is refused before any signature. */
+  boundTo?: string;
   now: number;
 }
 
@@ -89,16 +97,17 @@ export async function checkDpopProof(
   if (proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof))
     throw new DpopRefused('the DPoP header is not one compact JWS');
   const headerText = proof.slice(0, proof.indexOf('.'));
-  let header = cache.get(headerText);
-  if (header === undefined) {
-    header = await checkedHeader(headerText);
-    cache.set(headerText, header);
-  }
+  if (headerText.length > MAX_HEADER_LENGTH) throw new DpopRefused("the proof's header is too long");
+  const cached = cache.get(headerText);
+  const header = cached ?? (await checkedHeader(headerText, request.boundTo));
+  if (request.boundTo !== undefined && header.jkt !== request.boundTo) throw new DpopRefused(ANOTHER_KEY);
   // Verified here, at once, with the key kept from the header: a proof comes with every call, and through WebCrypto
   // (jose) a verification cost three times as much.
   const lastDot = proof.lastIndexOf('.');
   if (!verifies(header, proof.slice(0, lastDot), Buffer.from(proof.slice(lastDot + 1), 'base64url'), ed25519))
     throw new DpopRefused("the proof's signature does not verify with the key in its header");
+  // Kept only once a signature verified with it: headers that no key signs cannot push out the clients' own.
+  if (cached === undefined) cache.set(headerText, header);
   const payload = jsonObject(proof.slice(proof.indexOf('.') + 1, lastDot));
   if (payload === null) throw new DpopRefused("the proof's claims are not a JSON object");
   const { jti, htm, htu, iat, ath, exp, nbf } = payload;
@@ -110,7 +119,8 @@ export async function checkDpopProof(
     throw new DpopRefused('the proof has no usable jti (a string of 1 to 256 characters)');
   if (htm !== request.method)
     throw new DpopRefused(`the proof's htm is not this request's method ${request.method}`);
-  if (typeof htu !== 'string' || htu.length > 2_048 || comparable(htu) !== comparable(request.url))
+  const expected = comparable(request.url);
+  if (typeof htu !== 'string' || htu.length > 2_048 || expected === null || comparable(htu) !== expected)
     throw new DpopRefused(`the proof's htu is not this request's URL ${request.url}`);
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new DpopRefused('the proof has no iat');
   if (iat > nowS + DPOP_SKEW_S)
@@ -163,8 +173,14 @@ function verifies(
   }
 }
 
-/** The header of a proof: `typ` dpop+jwt, an allowed `alg`, and a public `jwk` that goes with it. */
-async function checkedHeader(encoded: string): Promise<DpopHeaderKey> {
+/** Why a proof is refused whose key is not the one its token is bound to. */
+const ANOTHER_KEY = 'the DPoP proof is signed by another key than the one the token is bound to';
+
+/**
+ * The header of a proof: `typ` dpop+jwt, an allowed `alg`, and a public `jwk` that goes with it (of `boundTo`'s
+ * thumbprint when given: compared before the key is made).
+ */
+async function checkedHeader(encoded: string, boundTo: string | undefined): Promise<DpopHeaderKey> {
   const header = jsonObject(encoded);
   if (header === null) throw new DpopRefused("the proof's header is not a JSON object");
   const { typ, alg, jwk, crit } = header;
@@ -176,13 +192,29 @@ async function checkedHeader(encoded: string): Promise<DpopHeaderKey> {
     throw new DpopRefused(`the proof's alg must be one of ${DPOP_ALGORITHMS.join(', ')}`);
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
     throw new DpopRefused("the proof's header has no jwk (the public key)");
-  const checked = checkPublicJwk({ ...(jwk as Record<string, unknown>), alg });
+  const members = jwk as Record<string, unknown>;
+  let jkt: string;
+  try {
+    jkt = await calculateJwkThumbprint(members as JWK, 'sha256');
+  } catch {
+    throw new DpopRefused("the proof's jwk is not a public key (its members)");
+  }
+  if (boundTo !== undefined && jkt !== boundTo) throw new DpopRefused(ANOTHER_KEY);
+  // The key's own alg, when it says one, must be the header's (EdDSA and Ed25519 name the same).
+  const same = (a: unknown) =>
+    a === alg || (a === 'EdDSA' && alg === 'Ed25519') || (a === 'Ed25519' && alg === 'EdDSA');
+  if (members.alg !== undefined && !same(members.alg))
+    throw new DpopRefused(`the proof's alg ${alg} is not its key's (${String(members.alg)})`);
+  const checked = checkPublicJwk({ ...members, alg });
   if (typeof checked === 'string') throw new DpopRefused(`the proof's jwk: ${checked}`);
+  const bits = checked.key.asymmetricKeyDetails?.modulusLength;
+  if (bits !== undefined && bits > MAX_RSA_BITS)
+    throw new DpopRefused(`the proof's RSA key has more than ${MAX_RSA_BITS} bits`);
   const x = checked.jwk.x;
   return {
     key: checked.key,
     alg: checked.alg,
-    jkt: await calculateJwkThumbprint(checked.jwk as JWK, 'sha256'),
+    jkt,
     raw: checked.alg === 'EdDSA' && x !== undefined ? Buffer.from(x, 'base64url') : null,
   };
 }
