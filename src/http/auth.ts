@@ -90,17 +90,23 @@ const bearerChallenge = (
   description?: string,
 ) => challenge('Bearer', error, description);
 
-/** Where the v2 APIs describe themselves (RFC 9728 §3): the resource is the issuer, at the root. */
+/** Where a resource describes itself (RFC 9728 §3.1): this path, then the resource's own path. */
 export const PROTECTED_RESOURCE_METADATA = '/.well-known/oauth-protected-resource';
 
+/** The metadata URL of the resource at `url` (RFC 9728 §3.1): the well-known path between its origin and its path. */
+export function resourceMetadataUrl(url: string): string {
+  const { origin, pathname } = new URL(url);
+  return `${origin}${PROTECTED_RESOURCE_METADATA}${pathname === '/' ? '' : pathname}`;
+}
+
 /**
- * A request without a token is told both schemes it may use (RFC 9449 §7.2), and where the resource's metadata
- * says how to get one (RFC 9728 §5.1).
+ * A request without a token is told both schemes it may use (RFC 9449 §7.2), and where the metadata of the resource
+ * it called says how to get one (RFC 9728 §5.1: a document whose `resource` is that very URL, §3.3).
  */
-const noTokenChallenge = (issuer: string) => {
-  const metadata = `resource_metadata="${issuer}${PROTECTED_RESOURCE_METADATA}"`;
+function noTokenChallenge(request: FastifyRequest, issuer: string): string {
+  const metadata = `resource_metadata="${resourceMetadataUrl(publicUrl(request, issuer))}"`;
   return `${challenge('Bearer')}, ${metadata}, ${challenge('DPoP')}, ${metadata}`;
-};
+}
 
 /**
  * The request's URL as its client sees it (the issuer's scheme, host and base path), without the query: its path
@@ -356,7 +362,6 @@ export class AuthHooks {
    */
   v2(scope: Scope): onRequestHookHandler {
     const issuer = this.services.ctx.settings.issuer;
-    const noToken = noTokenChallenge(issuer);
     return (request, _reply, done) => {
       let presented: string;
       let scheme: Scheme;
@@ -414,7 +419,7 @@ export class AuthHooks {
         return;
       }
       if (found === null) {
-        done(unauthorized('an access token is required', noToken));
+        done(unauthorized('an access token is required', noTokenChallenge(request, issuer)));
         return;
       }
       presented = found.token;

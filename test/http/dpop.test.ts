@@ -55,6 +55,23 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
   });
   after(async () => t.close());
 
+  test('RFC 9728: the APIs as one resource and each API URL as its own; nothing for a path that is no API', async () => {
+    const root = await t.app.inject('/.well-known/oauth-protected-resource');
+    assert.equal(root.json().resource, ISSUER);
+    assert.deepEqual(root.json().authorization_servers, [ISSUER]);
+    const one = await t.app.inject('/.well-known/oauth-protected-resource/v2/policy/nextaction?x=1');
+    assert.equal(one.json().resource, `${ISSUER}/v2/policy/nextaction`);
+    for (const path of [
+      '/api/admin/accounts',
+      '/v2/../api/admin/accounts',
+      '/',
+      `/v2/${'a'.repeat(3_000)}`,
+    ]) {
+      const none = await t.app.inject(`/.well-known/oauth-protected-resource${path}`);
+      assert.equal(none.statusCode, 404, path);
+    }
+  });
+
   test('the metadata lists the algorithms of proofs', async () => {
     const metadata = (await t.app.inject('/.well-known/oauth-authorization-server')).json();
     assert.deepEqual(metadata.dpop_signing_alg_values_supported, [
@@ -276,7 +293,7 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
     assert.match(unbound.json().detail, /not bound to a key/);
     // Without any token, both schemes are offered, each with where the resource's metadata is (RFC 9728 §5.1).
     const none = await read({});
-    const metadata = `resource_metadata="${ISSUER}/.well-known/oauth-protected-resource"`;
+    const metadata = `resource_metadata="${ISSUER}/.well-known/oauth-protected-resource${doc()}"`;
     assert.equal(
       none.headers['www-authenticate'],
       `Bearer realm="conversation-orchestrator", ${metadata}, DPoP realm="conversation-orchestrator", algs="ES256 EdDSA Ed25519 RS256 PS256", ${metadata}`,

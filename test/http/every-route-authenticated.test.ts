@@ -12,6 +12,7 @@ const PUBLIC = new Set([
   'GET /.well-known/oauth-authorization-server',
   'GET /.well-known/jwks.json',
   'GET /.well-known/oauth-protected-resource',
+  'GET /.well-known/oauth-protected-resource/{*}',
   'POST /api/admin/login',
   'POST /api/admin/login/passkey/options',
   'POST /api/admin/login/passkey',

@@ -140,12 +140,16 @@ describe('interoperability with oauth4webapi and jose', () => {
     const challenge = refused.headers.get('www-authenticate') ?? '';
     assert.match(challenge, /^Bearer realm="[^"]+", resource_metadata="[^"]+", DPoP /);
     const pointer = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];
-    assert.equal(pointer, `${node.url}/.well-known/oauth-protected-resource`);
-    const resource = new URL(node.url);
+    // RFC 9728 §3.1 and §3.3: the document of the URL called, whose resource is that URL, checked by the library.
+    assert.equal(pointer, `${node.url}/.well-known/oauth-protected-resource${api.pathname}`);
     const metadata = await oauth.processResourceDiscoveryResponse(
-      resource,
-      await oauth.resourceDiscoveryRequest(resource, insecure),
+      api,
+      await oauth.resourceDiscoveryRequest(api, insecure),
     );
+    assert.equal(metadata.resource, api.href);
+    // The APIs as one resource, the issuer, from the root document.
+    const root = new URL(node.url);
+    await oauth.processResourceDiscoveryResponse(root, await oauth.resourceDiscoveryRequest(root, insecure));
     assert.equal(metadata.resource_documentation, `${node.url}/docs`);
     assert.deepEqual(metadata.dpop_signing_alg_values_supported, [
       'ES256',

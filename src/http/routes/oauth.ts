@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { DPOP_ALGORITHMS } from '../../core/auth/dpop.js';
 import { OAuthError } from '../../core/auth/oauth-errors.js';
 import { parseScopeParameter, SCOPES } from '../../core/auth/scopes.js';
+import { AppError } from '../../core/errors.js';
 import { then } from '../../core/maybe-promise.js';
 import { ASSERTION_ALGORITHMS } from '../../services/client-keys.js';
 import { PROTECTED_RESOURCE_METADATA } from '../auth.js';
@@ -182,6 +183,20 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
     },
   );
 
+  /** RFC 9728 §2: the v2 APIs' metadata, as the resource `resource` (the issuer, or one API's URL). */
+  const resourceMetadata = (resource: string) => ({
+    resource,
+    authorization_servers: [issuer],
+    scopes_supported: [...SCOPES],
+    bearer_methods_supported: ['header', 'query'],
+    resource_name: 'Conversation Orchestrator v2 APIs',
+    resource_documentation: `${issuer}/docs`,
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+    // Each account may require it (dpop-required); the resource as a whole takes bearer tokens too.
+    dpop_bound_access_tokens_required: false,
+  });
+  const { origin, pathname } = new URL(issuer);
+  const basePath = pathname === '/' ? '' : pathname;
   app.get(
     PROTECTED_RESOURCE_METADATA,
     {
@@ -189,22 +204,33 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         tags: ['oauth'],
         summary: 'Protected resource metadata (RFC 9728): how to call the v2 APIs',
         description:
-          'The v2 APIs are the resource `ISSUER` (the `aud` of every access token); this server is their authorization server. A 401 of a v2 API names this document in its challenge (`resource_metadata`).',
+          'The v2 APIs as one resource, `ISSUER` (the `aud` of every access token), whose authorization server is this one. Each API URL has its own document too, at this path followed by the API’s path (RFC 9728 §3.1): that is what the 401 of a call without a token names (`resource_metadata`), and its `resource` is that URL (§3.3).',
       },
     },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
-      return {
-        resource: issuer,
-        authorization_servers: [issuer],
-        scopes_supported: [...SCOPES],
-        bearer_methods_supported: ['header', 'query'],
-        resource_name: 'Conversation Orchestrator v2 APIs',
-        resource_documentation: `${issuer}/docs`,
-        dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
-        // Each account may require it (dpop-required); the resource as a whole takes bearer tokens too.
-        dpop_bound_access_tokens_required: false,
-      };
+      return resourceMetadata(issuer);
+    },
+  );
+  app.get(
+    `${PROTECTED_RESOURCE_METADATA}/*`,
+    {
+      schema: {
+        tags: ['oauth'],
+        summary: 'Protected resource metadata (RFC 9728) of one v2 API URL',
+        description:
+          'The path after the well-known one is the API’s path (after the issuer’s own path, if it has one); its `resource` is that URL. 404 for a path that is no v2 API.',
+      },
+    },
+    async (request, reply) => {
+      const raw = request.url.slice(PROTECTED_RESOURCE_METADATA.length).split('?')[0] as string;
+      // As a URL would say it (dot segments resolved): a path that leaves /v2/ that way is no API either.
+      const path = raw.length > 2_048 ? '' : new URL(raw, origin).pathname;
+      reply.header('cache-control', 'public, max-age=300');
+      if (raw === basePath) return resourceMetadata(issuer);
+      if (!path.startsWith(`${basePath}/v2/`))
+        throw new AppError('not_found', 'no v2 API at this path: no protected resource metadata');
+      return resourceMetadata(`${origin}${path}`);
     },
   );
 
