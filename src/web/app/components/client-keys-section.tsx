@@ -4,7 +4,7 @@ import { ApiError, accountPath, api, useChange, useLoaded } from '../api.js';
 import { formatTime } from '../format.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { SignedAssertionsOnly } from './signed-assertions-only.js';
-import { Loading, Notice, TableHead, TextAreaField } from './ui.js';
+import { Loading, Notice, outcomeHandlers, TableHead, TextAreaField } from './ui.js';
 
 /** As the server allows (MAX_CLIENT_KEYS): two during a rotation, with room for one per system that calls. */
 const MAX_KEYS = 5;
@@ -260,14 +260,7 @@ export function ClientKeysSection({
         state={account}
         keyCount={keys ? count : null}
         mayChange={mayChange}
-        onNotice={(text) => {
-          setError(null);
-          setNotice(text);
-        }}
-        onError={(text) => {
-          setNotice(null);
-          setError(text);
-        }}
+        {...outcomeHandlers(setNotice, setError)}
       />
       {keys && mayChange && count >= MAX_KEYS ? (
         <Notice kind="info">

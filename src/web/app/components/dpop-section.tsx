@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AccountState } from '../account.js';
 import { AccountRequirement, type Requirement } from './account-requirement.js';
-import { Notice } from './ui.js';
+import { Notice, outcomeHandlers } from './ui.js';
 
 /**
  * Requiring DPoP (RFC 9449): every token not bound to a key stops working at once — those issued already too, since
@@ -79,14 +79,7 @@ export function DpopSection({
         state={account}
         requirement={DPOP_REQUIRED}
         mayChange={mayChange}
-        onNotice={(text) => {
-          setError(null);
-          setNotice(text);
-        }}
-        onError={(text) => {
-          setNotice(null);
-          setError(text);
-        }}
+        {...outcomeHandlers(setNotice, setError)}
       >
         <p>
           When it is required, a token request without a DPoP proof is refused (

@@ -382,3 +382,20 @@ export function CurrentPassword({
     />
   );
 }
+
+/** The callbacks of a part that says how a change went, to a section whose messages replace each other. */
+export function outcomeHandlers(
+  setNotice: (text: string | null) => void,
+  setError: (text: string | null) => void,
+): { onNotice: (text: string) => void; onError: (text: string) => void } {
+  return {
+    onNotice: (text) => {
+      setError(null);
+      setNotice(text);
+    },
+    onError: (text) => {
+      setNotice(null);
+      setError(text);
+    },
+  };
+}
