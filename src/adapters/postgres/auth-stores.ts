@@ -1,3 +1,4 @@
+import { TurnBatch } from '../../core/turn-batch.js';
 import type {
   AccountLimits,
   AccountRateLimit,
@@ -290,12 +291,33 @@ export class PostgresTokenStore implements TokenStore {
     return rows[0] ? testTokenFromRow(rows[0]) : null;
   }
 
-  async useClientAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      'INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [clientId, jti, expiresAt],
-    );
-    return rowCount === 1;
+  /**
+   * The jtis taken during one turn of the event loop, inserted by one statement (one round trip for all): a node
+   * answering many DPoP calls at once takes many.
+   */
+  readonly #uses = new TurnBatch<[string, string, number], boolean>((batch) => {
+    const column = (index: 0 | 1 | 2) => batch.map(({ item }) => item[index]);
+    this.pool
+      .query<{ client_id: string; jti: string }>(
+        `INSERT INTO client_assertions (client_id, jti, expires_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+           ON CONFLICT DO NOTHING RETURNING client_id, jti`,
+        [column(0), column(1), column(2)],
+      )
+      .then(
+        ({ rows }) => {
+          // Each row inserted answers true once: the same jti asked twice in one turn is taken by the first.
+          const inserted = new Set(rows.map((row) => JSON.stringify([row.client_id, row.jti])));
+          for (const { item, resolve } of batch) resolve(inserted.delete(JSON.stringify([item[0], item[1]])));
+        },
+        (error: unknown) => {
+          for (const waiting of batch) waiting.reject(error);
+        },
+      );
+  });
+
+  useClientAssertion(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
+    return this.#uses.add([clientId, jti, expiresAt]);
   }
 
   async purgeExpiredTokens(now: number): Promise<number> {
