@@ -21,8 +21,11 @@ export interface Maintenance {
 const POLICY_LOG_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRun: 1_000 };
 /** Audit events are few (a handful per operator action): an hourly run of up to 100,000 keeps up. */
 const AUDIT_PURGE = { intervalMs: 60 * 60_000, batchSize: 1_000, maxBatchesPerRun: 100 };
-/** Used client assertions and DPoP proofs: a busy DPoP client leaves thousands a second (up to a million a minute). */
-const USED_ASSERTIONS_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRun: 1_000 };
+/**
+ * Used client assertions and DPoP proofs: busy DPoP clients leave thousands a second; up to 5 million a minute are
+ * deleted (83,000 proofs a second across a cluster), a batch at a time with requests served between them.
+ */
+const USED_ASSERTIONS_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRun: 5_000 };
 
 /**
  * A scheduled new signing key is published this long before it signs: relying parties that cache the JWKS (it is
