@@ -228,6 +228,7 @@ export async function openRuntime(
       signingPlace: signingPlace(config.signingThreads),
       auditRetentionMs: config.auditRetentionDays * 86_400_000,
       signingKeyRotationMs: config.signingKeyRotationDays * 86_400_000,
+      dpopNonce: config.dpopNonce,
       operatorSessions: {
         lifetimeMs: config.operatorSessions.hours * 3_600_000,
         idleMs: config.operatorSessions.idleMinutes * 60_000,

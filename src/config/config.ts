@@ -58,6 +58,8 @@ export interface Config {
    * by hand, `orchestrator signing-key rotate`).
    */
   signingKeyRotationDays: number;
+  /** `DPOP_NONCE=true`: every DPoP proof must carry a nonce this server gave out (RFC 9449 §8–9); default false. */
+  dpopNonce: boolean;
   /**
    * Operators' sessions in the web app: `OPERATOR_SESSION_HOURS` from the sign-in at most (default 8), and
    * `OPERATOR_SESSION_IDLE_MINUTES` without a request (default 30; 0: no such limit).
@@ -304,6 +306,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const policyLogThread = env.POLICY_LOG_THREAD || 'auto';
   if (!['auto', 'true', 'false'].includes(policyLogThread))
     throw new ConfigError('POLICY_LOG_THREAD must be auto, true or false');
+  const dpopNonce = env.DPOP_NONCE || 'false';
+  if (dpopNonce !== 'true' && dpopNonce !== 'false')
+    throw new ConfigError('DPOP_NONCE must be true or false');
   const operatorTotp = env.OPERATOR_TOTP || 'optional';
   if (operatorTotp !== 'optional' && operatorTotp !== 'required')
     throw new ConfigError('OPERATOR_TOTP must be optional or required');
@@ -359,6 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     contextCacheMb: integer(env, 'CONTEXT_CACHE_MB', 32, 0, 65_536),
     auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3_650),
+    dpopNonce: dpopNonce === 'true',
     operatorSessions,
     operatorTotp,
     operatorSso: sso,

@@ -1,6 +1,6 @@
 import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { DPOP_ALGORITHMS, DpopRefused } from '../core/auth/dpop.js';
+import { DPOP_ALGORITHMS, DpopNonceRequired, DpopRefused } from '../core/auth/dpop.js';
 import type { VerifiedToken } from '../core/auth/jwt.js';
 import type { Scope } from '../core/auth/scopes.js';
 import { constantTimeEqual } from '../core/auth/secrets.js';
@@ -73,7 +73,12 @@ type Scheme = 'Bearer' | 'DPoP';
  */
 function challenge(
   scheme: Scheme,
-  error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope' | 'invalid_dpop_proof',
+  error?:
+    | 'invalid_token'
+    | 'invalid_request'
+    | 'insufficient_scope'
+    | 'invalid_dpop_proof'
+    | 'use_dpop_nonce',
   description?: string,
   scope?: string,
 ): string {
@@ -362,7 +367,7 @@ export class AuthHooks {
    */
   v2(scope: Scope): onRequestHookHandler {
     const issuer = this.services.ctx.settings.issuer;
-    return (request, _reply, done) => {
+    return (request, reply, done) => {
       let presented: string;
       let scheme: Scheme;
       /** The token holds: its account, its scope, the account's limits; then, for a bound token, its proof. */
@@ -382,7 +387,7 @@ export class AuthHooks {
         // A proof's signature is verified, and its jti written, only within the account's rate and networks.
         const prove = (over: AppError | undefined) => {
           if (over) return done(over);
-          this.#proven(request, token, presented, proof, issuer).then(done, done);
+          this.#proven(request, reply, token, presented, proof, issuer).then(done, done);
         };
         if (limited instanceof Promise) limited.then(prove, done);
         else prove(limited);
@@ -435,6 +440,7 @@ export class AuthHooks {
    */
   async #proven(
     request: FastifyRequest,
+    reply: FastifyReply,
     token: VerifiedToken,
     presented: string,
     proof: string,
@@ -446,12 +452,21 @@ export class AuthHooks {
         { method: request.method, url: publicUrl(request, issuer), accessToken: presented },
         token.jkt ?? undefined,
       );
-      if (jkt === token.jkt) return undefined;
-      return unauthorized(
-        'the DPoP proof is signed by another key than the one the token is bound to',
-        challenge('DPoP', 'invalid_dpop_proof', 'another key'),
-      );
+      if (jkt !== token.jkt)
+        return unauthorized(
+          'the DPoP proof is signed by another key than the one the token is bound to',
+          challenge('DPoP', 'invalid_dpop_proof', 'another key'),
+        );
+      // RFC 9449 §9: with DPOP_NONCE, the nonce for the next proofs comes with the answer.
+      const nonce = this.services.dpop.nonce();
+      if (nonce !== null) reply.header('dpop-nonce', nonce);
+      return undefined;
     } catch (error) {
+      if (error instanceof DpopNonceRequired)
+        return new AppError('unauthorized', error.message, undefined, {
+          'www-authenticate': challenge('DPoP', 'use_dpop_nonce', 'nonce required'),
+          'dpop-nonce': this.services.dpop.nonce() as string,
+        });
       if (error instanceof DpopRefused)
         return unauthorized(error.message, challenge('DPoP', 'invalid_dpop_proof', 'proof refused'));
       request.log.error({ err: error }, 'a DPoP proof could not be checked; refusing');

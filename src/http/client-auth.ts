@@ -1,8 +1,8 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { Type } from 'typebox';
 import { type PresentedClient, parseBasicAuthorization } from '../core/auth/basic.js';
-import { DpopRefused } from '../core/auth/dpop.js';
+import { DpopNonceRequired, DpopRefused } from '../core/auth/dpop.js';
 import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
@@ -123,6 +123,7 @@ function presentedClient(
  */
 export function tokenBinding(
   request: FastifyRequest,
+  reply: FastifyReply,
   accountId: string,
   services: AuthServices,
 ): string | null | Promise<string | null> {
@@ -137,10 +138,20 @@ export function tokenBinding(
       return null;
     });
   if (typeof proof !== 'string') throw new OAuthError('invalid_dpop_proof', 'send one DPoP header');
+  const nonce = services.dpop.nonce();
   return services.dpop
     .check(proof, { method: request.method, url: publicUrl(request, services.ctx.settings.issuer) })
-    .catch((error: unknown) => {
-      if (error instanceof DpopRefused) throw new OAuthError('invalid_dpop_proof', error.message);
-      throw error;
-    });
+    .then(
+      (jkt) => {
+        // RFC 9449 §8: the nonce for the next proofs comes with every answer to a proof.
+        if (nonce !== null) reply.header('dpop-nonce', nonce);
+        return jkt;
+      },
+      (error: unknown) => {
+        if (error instanceof DpopNonceRequired)
+          throw new OAuthError('use_dpop_nonce', error.message, { 'dpop-nonce': nonce as string });
+        if (error instanceof DpopRefused) throw new OAuthError('invalid_dpop_proof', error.message);
+        throw error;
+      },
+    );
 }

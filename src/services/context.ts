@@ -35,6 +35,8 @@ export interface ServiceContext {
     auditRetentionMs?: number;
     /** A new signing key when the newest is this old (SIGNING_KEY_ROTATION_DAYS); 0 or absent: by hand only. */
     signingKeyRotationMs?: number;
+    /** DPOP_NONCE: DPoP proofs must carry a nonce this server gave out (absent: not asked for). */
+    dpopNonce?: boolean;
     /**
      * ACCOUNT_RATE_LIMIT / ACCOUNT_RATE_BURST: each account's request rate (on each node, or for every node with
      * `sharedBuckets`; absent: unlimited).

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { checkDpopProof, type DpopHeaderKey, DpopRefused, type DpopRequest } from '../core/auth/dpop.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import type { ServiceContext } from './context.js';
@@ -9,12 +10,53 @@ import { verifyEd25519 } from './jws-signing.js';
  * old anyway, so a proof copied off the wire is refused by every node. The headers of proofs (the client's public
  * key) are checked once and kept by their exact text.
  */
+/** A nonce names its minute, and is taken until the end of the next one. */
+const NONCE_SLOT_MS = 60_000;
+
 export class DpopService {
   readonly #headers = new BoundedMap<string, DpopHeaderKey>(10_000);
   /** Proofs this node has taken lately: a replay to this node is refused without asking the store. */
   readonly #taken = new BoundedMap<string, true>(100_000);
 
-  constructor(private readonly ctx: ServiceContext) {}
+  /** DPOP_NONCE: the key of the nonces this server gives out, the same on every node (from the master key). */
+  readonly #nonceKey: Buffer | null;
+  #current = { slot: -1, nonce: '' };
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.#nonceKey = ctx.settings.dpopNonce
+      ? createHmac('sha256', ctx.masterKey).update('dpop-nonce').digest()
+      : null;
+  }
+
+  /**
+   * The nonce a DPoP client is to put in its next proofs (DPOP_NONCE, RFC 9449 §8–9), given out in `DPoP-Nonce`; null
+   * without DPOP_NONCE. It names its minute and is taken until the end of the next one, on every node (an HMAC
+   * under a key drawn from the master key: nothing is stored).
+   */
+  nonce(): string | null {
+    if (this.#nonceKey === null) return null;
+    const slot = Math.floor(this.ctx.clock.now() / NONCE_SLOT_MS);
+    if (this.#current.slot !== slot) this.#current = { slot, nonce: this.#nonceOf(slot, this.#nonceKey) };
+    return this.#current.nonce;
+  }
+
+  #nonceOf(slot: number, key: Buffer): string {
+    const minute = Buffer.alloc(6);
+    minute.writeUIntBE(slot, 0, 6);
+    const mac = createHmac('sha256', key).update(minute).digest().subarray(0, 16);
+    return Buffer.concat([minute, mac]).toString('base64url');
+  }
+
+  /** Whether `value` is a nonce of this minute or the last one. */
+  #takes(value: unknown, key: Buffer): boolean {
+    if (typeof value !== 'string' || value.length !== 30) return false;
+    const bytes = Buffer.from(value, 'base64url');
+    if (bytes.length !== 22) return false;
+    const slot = bytes.readUIntBE(0, 6);
+    const now = Math.floor(this.ctx.clock.now() / NONCE_SLOT_MS);
+    if (slot !== now && slot !== now - 1) return false;
+    return timingSafeEqual(Buffer.from(this.#nonceOf(slot, key), 'base64url'), bytes);
+  }
 
   /**
    * The thumbprint (`jkt`) of the key that signed `proof`, once the proof holds for `request` and was never used
@@ -26,7 +68,14 @@ export class DpopService {
     const headers = this.#headers;
     const checked = await checkDpopProof(
       proof,
-      { ...request, now, ...(boundTo === undefined ? {} : { boundTo }) },
+      {
+        ...request,
+        now,
+        ...(boundTo === undefined ? {} : { boundTo }),
+        ...(this.#nonceKey === null
+          ? {}
+          : { nonce: (value: unknown) => this.#takes(value, this.#nonceKey as Buffer) }),
+      },
       { get: (header) => headers.get(header), set: (header, key) => headers.set(header, key) },
       verifyEd25519,
     );

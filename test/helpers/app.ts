@@ -69,6 +69,8 @@ export async function createTestApp(
     operatorPasswordSignIn?: boolean;
     /** OPERATOR_SESSION_HOURS / OPERATOR_SESSION_IDLE_MINUTES as parsed; absent: 8 hours and 30 minutes. */
     operatorSessions?: { lifetimeMs: number; idleMs: number };
+    /** DPOP_NONCE=true: true. */
+    dpopNonce?: boolean;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -109,6 +111,7 @@ export async function createTestApp(
       ...(options.operatorSessions ? { operatorSessions: options.operatorSessions } : {}),
       ...(options.accountRate ? { accountRate: options.accountRate } : {}),
       ...(options.adminNetworks ? { adminNetworks: options.adminNetworks } : {}),
+      ...(options.dpopNonce ? { dpopNonce: true } : {}),
     },
   };
   const services = createAppServices(ctx);

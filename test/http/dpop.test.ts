@@ -419,3 +419,83 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
     }
   });
 });
+
+describe('DPoP with server nonces (DPOP_NONCE=true, RFC 9449 §8–9)', () => {
+  let t: TestApp;
+  let account: AccountCredentials;
+  let key: DpopKey;
+  const form = 'application/x-www-form-urlencoded';
+  const tokenRequest = (dpop: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { authorization: basic(account.userId, account.password), 'content-type': form, dpop },
+      payload: 'grant_type=client_credentials',
+    });
+
+  before(async () => {
+    t = await createTestApp({ store: 'sqlite', dpopNonce: true });
+    account = await createAccount(t);
+    key = await dpopKey('ES256');
+  });
+  after(async () => t.close());
+
+  test('a proof without the nonce is answered use_dpop_nonce with one; with it, a token and the next nonce', async () => {
+    const first = await tokenRequest(await dpopProof(t, key, { method: 'POST', url: '/oauth/token' }));
+    assert.equal(first.statusCode, 400, first.body);
+    assert.equal(first.json().error, 'use_dpop_nonce');
+    const nonce = first.headers['dpop-nonce'] as string;
+    assert.match(nonce, /^[A-Za-z0-9_-]{30}$/);
+    const proof = (claims = {}) =>
+      dpopProof(t, key, { method: 'POST', url: '/oauth/token', claims: { nonce, ...claims } });
+    const issued = await tokenRequest(await proof());
+    assert.equal(issued.statusCode, 200, issued.body);
+    assert.equal(issued.headers['dpop-nonce'], nonce, 'the same minute, the same nonce');
+    const token = issued.json().access_token as string;
+
+    // At a v2 API: the same, with a 401 and a challenge.
+    const url = `/v2/context/document/${account.accountId}/ns/none`;
+    const call = async (claims: Record<string, unknown>) =>
+      t.app.inject({
+        method: 'GET',
+        url,
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await dpopProof(t, key, { method: 'GET', url, token, claims }),
+        },
+      });
+    const without = await call({});
+    assert.equal(without.statusCode, 401);
+    assert.match(String(without.headers['www-authenticate']), /^DPoP realm="[^"]+", error="use_dpop_nonce"/);
+    assert.equal(without.headers['dpop-nonce'], nonce);
+    const answered = await call({ nonce });
+    assert.equal(answered.statusCode, 404, answered.body);
+    assert.equal(answered.headers['dpop-nonce'], nonce);
+
+    // A nonce is taken until the end of the next minute; a forged or older one is not.
+    t.clock.advance(60_000);
+    assert.equal((await call({ nonce })).statusCode, 404, 'the last minute’s nonce');
+    const next = (await call({ nonce })).headers['dpop-nonce'];
+    assert.notEqual(next, nonce, 'a new minute, a new nonce');
+    t.clock.advance(60_000);
+    const stale = await call({ nonce });
+    assert.equal(stale.statusCode, 401);
+    assert.match(stale.json().detail, /not one this server takes now/);
+    const forged = `${nonce.slice(0, 8)}${'A'.repeat(22)}`;
+    assert.equal((await call({ nonce: forged })).statusCode, 401);
+    assert.equal((await call({ nonce: 12 })).statusCode, 401);
+  });
+
+  test("a refused nonce does not use the proof's jti up", async () => {
+    const jti = randomUUID();
+    const refused = await tokenRequest(
+      await dpopProof(t, key, { method: 'POST', url: '/oauth/token', claims: { jti } }),
+    );
+    assert.equal(refused.json().error, 'use_dpop_nonce');
+    const nonce = refused.headers['dpop-nonce'] as string;
+    const again = await tokenRequest(
+      await dpopProof(t, key, { method: 'POST', url: '/oauth/token', claims: { jti, nonce } }),
+    );
+    assert.equal(again.statusCode, 200, again.body);
+  });
+});

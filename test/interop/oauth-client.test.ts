@@ -229,3 +229,60 @@ describe('interoperability with oauth4webapi and jose', () => {
     });
   });
 });
+
+describe('interoperability: DPoP with server nonces (DPOP_NONCE=true)', () => {
+  test("oauth4webapi takes the server's nonce from use_dpop_nonce and retries, at the token endpoint and at an API", async () => {
+    const node = await startTestServer({ DPOP_NONCE: 'true' });
+    try {
+      const { services } = node.server.runtime;
+      await services.accounts.create('le87654321');
+      const credentials = await services.clients.reveal('le87654321');
+      assert.ok(credentials);
+      const client: oauth.Client = { client_id: credentials.userId };
+      const insecure = { [oauth.allowInsecureRequests]: true };
+      const issuer = new URL(node.url);
+      const as = await oauth.processDiscoveryResponse(
+        issuer,
+        await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
+      );
+      const DPoP = oauth.DPoP(client, await generateKeyPair('ES256'));
+      /** What the library's documentation says a caller does: one retry once the nonce is known. */
+      const once = async <T>(attempt: () => Promise<T>): Promise<T> => {
+        try {
+          return await attempt();
+        } catch (error) {
+          if (!oauth.isDPoPNonceError(error)) throw error;
+          return attempt();
+        }
+      };
+      const tokens = await once(async () =>
+        oauth.processClientCredentialsResponse(
+          as,
+          client,
+          await oauth.clientCredentialsGrantRequest(
+            as,
+            client,
+            oauth.ClientSecretBasic(credentials.password),
+            new URLSearchParams({ scope: 'context:read' }),
+            { DPoP, ...insecure },
+          ),
+        ),
+      );
+      assert.equal(tokens.token_type, 'dpop');
+      const read = await once(async () => {
+        const response = await oauth.protectedResourceRequest(
+          tokens.access_token,
+          'GET',
+          new URL(`${node.url}/v2/context/document/le87654321/none`),
+          new Headers(),
+          null,
+          { DPoP, ...insecure },
+        );
+        return response;
+      });
+      assert.equal(read.status, 404, await read.clone().text());
+    } finally {
+      await node.stop();
+    }
+  });
+});

@@ -31,6 +31,8 @@ describe('configuration', () => {
       { hours: 12, idleMinutes: 0 },
     );
     assert.equal(loadConfig({ SIGNING_KEY_ROTATION_DAYS: '0' }, '/srv').signingKeyRotationDays, 0);
+    assert.equal(config.dpopNonce, false);
+    assert.equal(loadConfig({ DPOP_NONCE: 'true' }, '/srv').dpopNonce, true);
     assert.equal(config.operatorTotp, 'optional');
     assert.equal(config.accountRate, null);
     assert.deepEqual(loadConfig({ ACCOUNT_RATE_LIMIT: '200' }, '/srv').accountRate, {
@@ -191,6 +193,7 @@ describe('configuration', () => {
         /OPERATOR_SESSION_IDLE_MINUTES \(60\) must be shorter than OPERATOR_SESSION_HOURS \(1 hours\), or 0/,
       ],
       [{ SIGNING_KEY_ROTATION_DAYS: '3651' }, /SIGNING_KEY_ROTATION_DAYS must be between 0 and 3650/],
+      [{ DPOP_NONCE: 'yes' }, /DPOP_NONCE must be true or false/],
       [{ BACKUP_DIR: '/backups', BACKUP_KEEP: '0' }, /BACKUP_KEEP must be between 1 and 1000/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '59' }, /BACKUP_INTERVAL_SECONDS must be between/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '1h' }, /BACKUP_INTERVAL_SECONDS must be a whole/],

@@ -33,6 +33,8 @@ export interface DpopRequest {
   accessToken?: string;
   /** The thumbprint of the key the token is bound to: a proof of another key is refused before any signature. */
   boundTo?: string;
+  /** With server nonces (RFC 9449 §8–9): whether the proof's `nonce` is one this server gave out and still takes. */
+  nonce?: (value: unknown) => boolean;
   now: number;
 }
 
@@ -47,6 +49,11 @@ export interface DpopProof {
 /** Why a proof was refused: said in the answer (a proof holds no secret). */
 export class DpopRefused extends Error {
   override name = 'DpopRefused';
+}
+
+/** A proof without a nonce this server takes (RFC 9449 §8–9): the answer gives one to use (`use_dpop_nonce`). */
+export class DpopNonceRequired extends DpopRefused {
+  override name = 'DpopNonceRequired';
 }
 
 /** A proof's header, checked once and kept by its exact text: a client sends the same header with every proof. */
@@ -131,6 +138,12 @@ export async function checkDpopProof(
     );
   if (request.accessToken !== undefined && ath !== accessTokenHash(request.accessToken))
     throw new DpopRefused("the proof's ath is not the hash of this access token");
+  if (request.nonce && !request.nonce(payload.nonce))
+    throw new DpopNonceRequired(
+      payload.nonce === undefined
+        ? 'this server asks for a nonce in each DPoP proof: use the one in the DPoP-Nonce header'
+        : "the proof's nonce is not one this server takes now: use the one in the DPoP-Nonce header",
+    );
   return { jkt: header.jkt, jti, keepUntil: (Math.ceil(iat) + DPOP_MAX_AGE_S + DPOP_SKEW_S) * 1000 };
 }
 

@@ -10,7 +10,9 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'temporarily_unavailable'
   /** RFC 9449 §5: the DPoP proof of a token request is not valid. */
-  | 'invalid_dpop_proof';
+  | 'invalid_dpop_proof'
+  /** RFC 9449 §8: the proof must carry the nonce the `DPoP-Nonce` header gives. */
+  | 'use_dpop_nonce';
 
 const STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -23,6 +25,7 @@ const STATUS: Record<OAuthErrorCode, number> = {
   server_error: 500,
   temporarily_unavailable: 503,
   invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
 };
 
 /** An OAuth endpoint's expected failure: a code and a public description, answered as RFC 6749 §5.2 JSON. */

@@ -30,7 +30,7 @@ export async function loginRoutes(app: App, { services }: RouteDeps): Promise<vo
       handler: (request, reply) =>
         // Only the header counts here; a body, if any, is ignored.
         then(authenticateClient(request, {}, services, false), (client) =>
-          then(tokenBinding(request, client.accountId, services), (jkt) =>
+          then(tokenBinding(request, reply, client.accountId, services), (jkt) =>
             services.tokens
               .issue(client.accountId, client.clientId, client.version, [...DEFAULT_SCOPES], 'client', jkt)
               .then((issued) => {

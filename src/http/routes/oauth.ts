@@ -58,7 +58,7 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
             'invalid_scope',
             `unknown scope ${JSON.stringify(scopes.unknown.slice(0, 64))}`,
           );
-        return then(tokenBinding(request, client.accountId, services), (jkt) =>
+        return then(tokenBinding(request, reply, client.accountId, services), (jkt) =>
           services.tokens
             .issue(client.accountId, client.clientId, client.version, scopes.scopes, 'client', jkt)
             .then((issued) => {
