@@ -20,12 +20,18 @@ export class DpopService {
 
   /** DPOP_NONCE: the key of the nonces this server gives out, the same on every node (from the master key). */
   readonly #nonceKey: Buffer | null;
+  /**
+   * During a master key rotation, the key of the nodes not yet restarted, whose nonces are taken too: a client sent
+   * to one node, then another, is not told to use another nonce at each call.
+   */
+  readonly #previousNonceKey: Buffer | null;
   #current = { slot: -1, nonce: '' };
 
   constructor(private readonly ctx: ServiceContext) {
-    this.#nonceKey = ctx.settings.dpopNonce
-      ? createHmac('sha256', ctx.masterKey).update('dpop-nonce').digest()
-      : null;
+    const keyOf = (master: Buffer) => createHmac('sha256', master).update('dpop-nonce').digest();
+    this.#nonceKey = ctx.settings.dpopNonce ? keyOf(ctx.masterKey) : null;
+    this.#previousNonceKey =
+      ctx.settings.dpopNonce && ctx.previousMasterKey ? keyOf(ctx.previousMasterKey) : null;
   }
 
   /**
@@ -47,7 +53,15 @@ export class DpopService {
     return Buffer.concat([minute, mac]).toString('base64url');
   }
 
-  /** Whether `value` is a nonce of this minute or the last one. */
+  /** Whether `value` is a nonce of this minute or the last one, under the key or, during a rotation, the previous. */
+  #isNonce(value: unknown): boolean {
+    return (
+      (this.#nonceKey !== null && this.#takes(value, this.#nonceKey)) ||
+      (this.#previousNonceKey !== null && this.#takes(value, this.#previousNonceKey))
+    );
+  }
+
+  /** Whether `value` is a nonce of this minute or the last one under `key`. */
   #takes(value: unknown, key: Buffer): boolean {
     if (typeof value !== 'string' || value.length !== 30) return false;
     const bytes = Buffer.from(value, 'base64url');
@@ -72,9 +86,7 @@ export class DpopService {
         ...request,
         now,
         ...(boundTo === undefined ? {} : { boundTo }),
-        ...(this.#nonceKey === null
-          ? {}
-          : { nonce: (value: unknown) => this.#takes(value, this.#nonceKey as Buffer) }),
+        ...(this.#nonceKey === null ? {} : { nonce: (value: unknown) => this.#isNonce(value) }),
       },
       { get: (header) => headers.get(header), set: (header, key) => headers.set(header, key) },
       verifyEd25519,

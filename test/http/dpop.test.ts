@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { DpopService } from '../../src/services/dpop.js';
@@ -484,6 +484,26 @@ describe('DPoP with server nonces (DPOP_NONCE=true, RFC 9449 §8–9)', () => {
     const forged = `${nonce.slice(0, 8)}${'A'.repeat(22)}`;
     assert.equal((await call({ nonce: forged })).statusCode, 401);
     assert.equal((await call({ nonce: 12 })).statusCode, 401);
+  });
+
+  test('during a master key rotation, a node takes the nonces of the nodes still on the previous key', async () => {
+    const first = await tokenRequest(await dpopProof(t, key, { method: 'POST', url: '/oauth/token' }));
+    const nonce = first.headers['dpop-nonce'] as string;
+    const original = t.services.dpop;
+    const proof = () => dpopProof(t, key, { method: 'POST', url: '/oauth/token', claims: { nonce } });
+    try {
+      t.services.dpop = new DpopService({
+        ...t.ctx,
+        masterKey: randomBytes(32),
+        previousMasterKey: t.ctx.masterKey,
+      });
+      assert.equal((await tokenRequest(await proof())).statusCode, 200, 'rotating: the previous key’s nonce');
+      t.services.dpop = new DpopService({ ...t.ctx, masterKey: randomBytes(32) });
+      const refused = await tokenRequest(await proof());
+      assert.equal(refused.json().error, 'use_dpop_nonce', 'rotated: another key’s nonce');
+    } finally {
+      t.services.dpop = original;
+    }
   });
 
   test("a refused nonce does not use the proof's jti up", async () => {
