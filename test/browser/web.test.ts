@@ -389,7 +389,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await section.getByRole('textbox', { name: 'Public key (JWK)' }).fill(JSON.stringify(jwk));
     await section.getByRole('button', { name: 'Add key' }).click();
     await section.getByRole('status').filter({ hasText: 'The key “only-key”' }).waitFor();
-    assert.equal(await refuse.isDisabled(), false);
+    // The section says the key was added, then reads the keys again: the button comes on with them.
+    await refuse.and(suite.page.locator('button:enabled')).waitFor();
     assert.equal(await refuse.getAttribute('aria-describedby'), null);
 
     // The key gone behind the page's back: the server's refusal (409) is said in the dialog, which stays open.

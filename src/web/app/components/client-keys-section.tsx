@@ -221,9 +221,10 @@ export function ClientKeysSection({
   const heading = useRef<HTMLHeadingElement>(null);
 
   async function changed(text: string) {
+    // The keys first, then the word: what the notice says is on the page when it is announced.
+    await reload();
     setError(null);
     setNotice(text);
-    await reload();
     heading.current?.focus();
   }
 
