@@ -296,7 +296,7 @@ function bindingProof(
   request: FastifyRequest,
   token: VerifiedToken,
   scheme: Scheme,
-): AppError | (string & {}) {
+): AppError | string {
   if (token.jkt === null)
     return unauthorized(
       'this access token is not bound to a key: send it as Authorization: Bearer <token>',
