@@ -292,11 +292,7 @@ function presentedToken(request: FastifyRequest): { token: string; scheme: Schem
  * RFC 9449 §7.1: a token bound to a key comes as `DPoP <token>` with a proof (answered: the proof, to check once the
  * account's limits allow), an unbound one as a bearer token; else the refusal.
  */
-function bindingProof(
-  request: FastifyRequest,
-  token: VerifiedToken,
-  scheme: Scheme,
-): AppError | string {
+function bindingProof(request: FastifyRequest, token: VerifiedToken, scheme: Scheme): AppError | string {
   if (token.jkt === null)
     return unauthorized(
       'this access token is not bound to a key: send it as Authorization: Bearer <token>',
