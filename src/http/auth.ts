@@ -99,7 +99,7 @@ const bearerChallenge = (
 export const PROTECTED_RESOURCE_METADATA = '/.well-known/oauth-protected-resource';
 
 /** The metadata URL of the resource at `url` (RFC 9728 §3.1): the well-known path between its origin and its path. */
-export function resourceMetadataUrl(url: string): string {
+function resourceMetadataUrl(url: string): string {
   const { origin, pathname } = new URL(url);
   return `${origin}${PROTECTED_RESOURCE_METADATA}${pathname === '/' ? '' : pathname}`;
 }

@@ -79,7 +79,6 @@ export class DpopService {
    */
   async check(proof: string, request: Omit<DpopRequest, 'now'>, boundTo?: string): Promise<string> {
     const now = this.ctx.clock.now();
-    const headers = this.#headers;
     const checked = await checkDpopProof(
       proof,
       {
@@ -88,7 +87,7 @@ export class DpopService {
         ...(boundTo === undefined ? {} : { boundTo }),
         ...(this.#nonceKey === null ? {} : { nonce: (value: unknown) => this.#isNonce(value) }),
       },
-      { get: (header) => headers.get(header), set: (header, key) => headers.set(header, key) },
+      this.#headers,
       verifyEd25519,
     );
     const id = `${checked.jkt}:${checked.jti}`;

@@ -16,9 +16,9 @@ export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] a
 const MAX_HEADER_LENGTH = 2_048;
 const MAX_RSA_BITS = 4_096;
 /** A proof is taken up to this long after its `iat`: enough for a slow network, short for a stolen one. */
-export const DPOP_MAX_AGE_S = 300;
+const DPOP_MAX_AGE_S = 300;
 /** A proof may say it was made this far ahead of this server's clock. */
-export const DPOP_SKEW_S = 60;
+const DPOP_SKEW_S = 60;
 /** Longer than any proof a client makes (a JWT with an RSA key of 4,096 bits is about 1,600 characters). */
 const MAX_PROOF_LENGTH = 8_192;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -75,7 +75,7 @@ export interface DpopHeaderCache {
 }
 
 /** RFC 9449 §4.2: `ath` is the base64url SHA-256 of the access token's ASCII. */
-export function accessTokenHash(token: string): string {
+function accessTokenHash(token: string): string {
   return hash('sha256', token, 'base64url');
 }
 
