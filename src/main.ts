@@ -238,6 +238,7 @@ export async function openRuntime(
       operatorPasswordSignIn: config.operatorPasswordSignIn,
       accountRate: config.accountRate,
       adminNetworks: config.adminNetworks,
+      clientCertificates: config.clientCertificates,
       ...(config.backups && {
         backups: {
           folder: config.backups.folder,

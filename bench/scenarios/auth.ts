@@ -96,7 +96,10 @@ export const authScenarios: Scenario[] = [
       if (typeof version !== 'number') throw new Error('bench account has no active client');
       const jkt = await calculateJwkThumbprint(publicKey.export({ format: 'jwk' }) as JWK);
       const token = (
-        await services.tokens.issue(accountId, client.userId, version, ['context:read'], 'client', jkt)
+        await services.tokens.issue(accountId, client.userId, version, ['context:read'], 'client', {
+          jkt,
+          x5t: null,
+        })
       ).token;
       const path = `/bench/v2/account/${accountId}`;
       return {

@@ -94,6 +94,11 @@ export interface Config {
   /** `ADMIN_NETWORKS`: the addresses and networks the admin API and its sign-in answer (null: any). */
   adminNetworks: string[] | null;
   /**
+   * `CLIENT_CERT_HEADER` and `CLIENT_CERT_PROXIES`: the request header in which the TLS-terminating proxies at these
+   * addresses forward the client's certificate (mutual TLS, RFC 8705); null: no client certificate is taken.
+   */
+  clientCertificates: { header: string; proxies: string[] } | null;
+  /**
    * `SIGNING_THREADS`: sign access tokens on a thread of their own (`true`) or on the event loop (`false`);
    * `auto` (the default) takes the thread when the process may run on more than one core.
    */
@@ -331,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     );
   const trustProxy = trustedProxies(env.TRUST_PROXY ?? 'false');
   const adminNetworks = networks(env.ADMIN_NETWORKS, 'ADMIN_NETWORKS');
+  const clientCertificates = clientCertificateHeader(env);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   if (databaseUrl && !issuerRaw) {
     // Each node's default would be its own address, and a token from one node would fail on the next.
@@ -372,6 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     accountRate: accountRate(env),
     trustProxy,
     adminNetworks,
+    clientCertificates,
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
     backups: backups(env, cwd, dataDir, databaseUrl),
@@ -388,6 +395,34 @@ function networks(raw: string | undefined, name: string): string[] | null {
       `${name}: ${JSON.stringify(bad)} is not an IPv4 or IPv6 address or network (10.0.0.0/8, 2001:db8::/32, 192.0.2.7)`,
     );
   return entries;
+}
+
+/** Headers with a meaning of their own, which no proxy should be asked to put a certificate in. */
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'cookie',
+  'host',
+  'content-type',
+  'content-length',
+  'dpop',
+  'maven-api-key',
+  'x-forwarded-for',
+  'transfer-encoding',
+]);
+
+function clientCertificateHeader(env: NodeJS.ProcessEnv): Config['clientCertificates'] {
+  const header = env.CLIENT_CERT_HEADER?.trim().toLowerCase() ?? '';
+  const proxies = networks(env.CLIENT_CERT_PROXIES, 'CLIENT_CERT_PROXIES');
+  if (header === '' && proxies === null) return null;
+  if (header === '' || proxies === null)
+    throw new ConfigError(
+      'CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES go together: the header is believed only from those proxies',
+    );
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(header) || RESERVED_HEADERS.has(header))
+    throw new ConfigError(
+      `CLIENT_CERT_HEADER must be a header name of letters, digits and "-" (such as client-cert), not ${JSON.stringify(header)}`,
+    );
+  return { header, proxies };
 }
 
 /** Names proxy-addr (Fastify's) knows for groups of addresses. */

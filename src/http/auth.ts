@@ -1,5 +1,6 @@
 import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { ClientCertificate } from '../core/auth/certificate.js';
 import { DPOP_ALGORITHMS, DpopNonceRequired, DpopRefused } from '../core/auth/dpop.js';
 import type { VerifiedToken } from '../core/auth/jwt.js';
 import type { Scope } from '../core/auth/scopes.js';
@@ -119,6 +120,43 @@ function noTokenChallenge(request: FastifyRequest, issuer: string): string {
  */
 export function publicUrl(request: FastifyRequest, issuer: string): string {
   return issuer + new URL(request.url, 'http://path.invalid').pathname;
+}
+
+/**
+ * The client certificate of the request (mutual TLS, RFC 8705), as a proxy in CLIENT_CERT_PROXIES forwarded it; null
+ * without one.
+ */
+export function requestCertificate(
+  request: FastifyRequest,
+  services: AuthServices,
+): ClientCertificate | null {
+  const source = services.certificates;
+  return source === null
+    ? null
+    : source.fromProxy(request.headers[source.header], request.socket.remoteAddress);
+}
+
+/**
+ * RFC 8705 §3: a token bound to a client certificate is taken only with that certificate (a bearer token otherwise);
+ * undefined when the request presents it, else the refusal.
+ */
+function certificateRefusal(
+  request: FastifyRequest,
+  x5t: string,
+  services: AuthServices,
+): AppError | undefined {
+  const presented = requestCertificate(request, services);
+  if (presented === null)
+    return unauthorized(
+      'this access token is bound to a client certificate (mutual TLS, RFC 8705): call with that certificate',
+      challenge('Bearer', 'invalid_token', 'no client certificate'),
+    );
+  if (presented.thumbprint !== x5t)
+    return unauthorized(
+      'this access token is bound to another client certificate than the one presented',
+      challenge('Bearer', 'invalid_token', 'another client certificate'),
+    );
+  return undefined;
 }
 
 function unauthorized(detail: string, challenge: string): AppError {
@@ -392,7 +430,12 @@ export class AuthHooks {
         if (!checked.ok) return done(tokenRefusal(checked.reason, scheme));
         const token = checked.token;
         // The common case: a bearer token, presented as one.
-        if (token.jkt === null && scheme === 'Bearer') return accept(token);
+        if (token.jkt === null && token.x5t === null && scheme === 'Bearer') return accept(token);
+        if (token.x5t !== null) {
+          const refused = certificateRefusal(request, token.x5t, this.services);
+          if (refused) return done(refused);
+          if (token.jkt === null && scheme === 'Bearer') return accept(token);
+        }
         const proof = bindingProof(request, token, scheme);
         if (proof instanceof AppError) return done(proof);
         accept(token, proof);

@@ -7,9 +7,10 @@ import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { CLIENT_ASSERTION_TYPE } from '../services/client-keys.js';
-import type { PresentedAssertion } from '../services/clients.js';
+import type { PresentedAssertion, PresentedCertificate } from '../services/clients.js';
 import type { AuthServices } from '../services/services.js';
-import { accountLimits, publicUrl } from './auth.js';
+import type { TokenBinding } from '../services/tokens.js';
+import { accountLimits, publicUrl, requestCertificate } from './auth.js';
 
 export type FormBody = Record<string, string | string[]>;
 
@@ -32,18 +33,25 @@ export function singleValued(body: unknown): Record<string, string> {
   return out;
 }
 
+/** An authenticated client, and the thumbprint of the certificate it authenticated with (RFC 8705), if it did. */
+export interface AuthenticatedClient {
+  client: ClientRecord;
+  certificate: string | null;
+}
+
 /**
- * Client authentication by `client_secret_basic` or `client_secret_post`, never both (RFC 6749 §2.3.1).
- * Failures are rate-limited per client id and per source address; unknown id and wrong secret look alike.
- * Answers (or throws) at once when the rate limits and the client are in this node's memory.
+ * Client authentication by `client_secret_basic`, `client_secret_post`, `private_key_jwt` or
+ * `self_signed_tls_client_auth`, one of them only (RFC 6749 §2.3.1). Failures are rate-limited per client id and per
+ * source address; unknown id and wrong secret look alike. Answers (or throws) at once when the rate limits and the
+ * client are in this node's memory.
  */
 export function authenticateClient(
   request: FastifyRequest,
   params: Record<string, string>,
   services: AuthServices,
   basicFormDecode = true,
-): ClientRecord | Promise<ClientRecord> {
-  const presented = presentedClient(request, params, basicFormDecode, services.ctx.settings.issuer);
+): AuthenticatedClient | Promise<AuthenticatedClient> {
+  const presented = presentedClient(request, params, basicFormDecode, services);
   return then(services.clientGuard.check(presented.clientId, request.ip), () =>
     then(services.clients.authenticate(presented), (result) => {
       if (result.ok) {
@@ -52,7 +60,10 @@ export function authenticateClient(
           // An address the account does not accept: said as RFC 6749 says a client may not use this grant.
           if (refused?.code === 'forbidden') throw new OAuthError('unauthorized_client', refused.message);
           if (refused) throw refused;
-          return client;
+          return {
+            client,
+            certificate: 'certificate' in presented ? presented.certificate.thumbprint : null,
+          };
         });
       }
       // The right id and secret: no failure to count, and the caller may know why it is refused.
@@ -66,15 +77,17 @@ export function authenticateClient(
 
 /**
  * The client's credentials as the request presents them: HTTP Basic (`client_secret_basic`), `client_id` and
- * `client_secret` in the body (`client_secret_post`), or a signed JWT in `client_assertion` (`private_key_jwt`, RFC
- * 7523 §2.2), whose `aud` may be the issuer, the token endpoint or the endpoint called. Only one.
+ * `client_secret` in the body (`client_secret_post`), a signed JWT in `client_assertion` (`private_key_jwt`, RFC
+ * 7523 §2.2), whose `aud` may be the issuer, the token endpoint or the endpoint called, or `client_id` alone with
+ * the client's certificate in TLS (`self_signed_tls_client_auth`, RFC 8705 §2.2). Only one.
  */
 function presentedClient(
   request: FastifyRequest,
   params: Record<string, string>,
   formDecode: boolean,
-  issuer: string,
-): PresentedClient | PresentedAssertion {
+  services: AuthServices,
+): PresentedClient | PresentedAssertion | PresentedCertificate {
+  const issuer = services.ctx.settings.issuer;
   const header = request.headers.authorization;
   if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
     if (header !== undefined || params.client_secret !== undefined)
@@ -113,29 +126,38 @@ function presentedClient(
   if (params.client_id !== undefined && params.client_secret !== undefined) {
     return { clientId: params.client_id, clientSecret: params.client_secret };
   }
+  if (params.client_id !== undefined && services.certificates !== null) {
+    const certificate = requestCertificate(request, services);
+    if (certificate === null)
+      throw invalidClient(
+        'no client_secret, client_assertion or client certificate (mutual TLS) came with client_id',
+      );
+    return { clientId: params.client_id, certificate };
+  }
   throw invalidClient();
 }
 
 /**
- * RFC 9449 §5: the thumbprint of the key a token request's DPoP proof proves, the token to be bound to it; null
- * without a proof. An account whose tokens must be bound refuses a request without one (400 invalid_request); a
- * proof that does not hold, or was used before, is 400 invalid_dpop_proof.
+ * What the token to be issued is bound to: the certificate its client authenticated with (RFC 8705 §3, `x5t`), and
+ * the key the request's DPoP proof proves (RFC 9449 §5, `jkt`), null without a proof. An account whose tokens must be
+ * bound to a key refuses a request without a proof (400 invalid_request); a proof that does not hold, or was used
+ * before, is 400 invalid_dpop_proof.
  */
 export function tokenBinding(
   request: FastifyRequest,
   reply: FastifyReply,
-  accountId: string,
+  { client, certificate }: AuthenticatedClient,
   services: AuthServices,
-): string | null | Promise<string | null> {
+): TokenBinding | Promise<TokenBinding> {
   const proof = request.headers.dpop;
   if (proof === undefined)
-    return then(services.clients.stateOf(accountId), ({ dpopRequired }) => {
+    return then(services.clients.stateOf(client.accountId), ({ dpopRequired }) => {
       if (dpopRequired)
         throw new OAuthError(
           'invalid_request',
           "this account's tokens are bound to a key: send a DPoP proof (RFC 9449) in the DPoP header",
         );
-      return null;
+      return { jkt: null, x5t: certificate };
     });
   if (typeof proof !== 'string') throw new OAuthError('invalid_dpop_proof', 'send one DPoP header');
   const nonce = services.dpop.nonce();
@@ -145,7 +167,7 @@ export function tokenBinding(
       (jkt) => {
         // RFC 9449 §8: the nonce for the next proofs comes with every answer to a proof.
         if (nonce !== null) reply.header('dpop-nonce', nonce);
-        return jkt;
+        return { jkt, x5t: certificate };
       },
       (error: unknown) => {
         if (error instanceof DpopNonceRequired)

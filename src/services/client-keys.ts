@@ -9,6 +9,11 @@ import {
   type JWTVerifyOptions,
   jwtVerify,
 } from 'jose';
+import {
+  type ClientCertificate,
+  certificateValidity,
+  parseDerCertificate,
+} from '../core/auth/certificate.js';
 import { checkPublicJwk } from '../core/auth/jwk.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
@@ -38,8 +43,13 @@ export interface ClientKeyView {
   type: string;
   /** The public JWK as stored (public members only). */
   jwk: Record<string, unknown>;
+  /** The key's X.509 certificate (`x5c`), which the client may present in TLS instead (RFC 8705 §2.2). */
+  certificate?: { thumbprint: string; subject: string; notBefore: number; notAfter: number };
   createdAt: number;
 }
+
+/** What a refused certificate is told: the same for an unknown client and a certificate of no key of the client's. */
+export const NOT_MATCHED = "the client certificate is not one of this client's (x5c of its keys)";
 
 /**
  * What a refused assertion is told until its signature verified: the same for an unknown client, a client without
@@ -79,13 +89,18 @@ export class ClientKeyService {
    * another kind of key, a key that is not one, or a sixth key: 400; a `kid` the account has already: 409.
    */
   async add(accountId: string, input: Record<string, unknown>): Promise<ClientKeyView> {
-    const { jwk, alg } = checkedJwk(input);
+    const { jwk, alg, certificate } = checkedJwk(input, this.ctx.clock.now());
     const kid = typeof input.kid === 'string' ? input.kid : await calculateJwkThumbprint(jwk as JWK);
+    const stored: Record<string, unknown> = { ...jwk, kid, alg, use: 'sig' };
+    if (certificate) {
+      stored.x5c = [certificate.der];
+      stored['x5t#S256'] = certificate.thumbprint;
+    }
     const record: ClientKeyRecord = {
       accountId,
       kid,
       alg,
-      publicJwk: JSON.stringify({ ...jwk, kid, alg, use: 'sig' }),
+      publicJwk: JSON.stringify(stored),
       createdAt: this.ctx.clock.now(),
     };
     const existing = await this.ctx.store.credentials.listClientKeys(accountId);
@@ -187,6 +202,18 @@ export class ClientKeyService {
       throw new AssertionRefused('the assertion was used already (its jti)');
   }
 
+  /**
+   * RFC 8705 §2.2 (`self_signed_tls_client_auth`): the certificate the client presented in TLS is the `x5c` of one of
+   * the account's keys, and valid now. Throws AssertionRefused with the reason.
+   */
+  async matchCertificate(accountId: string, presented: ClientCertificate): Promise<void> {
+    const keys = await this.#keysOf(accountId);
+    const match = keys.some((k) => certificateThumbprintOf(k) === presented.thumbprint);
+    if (!match) throw new AssertionRefused(NOT_MATCHED);
+    const invalid = certificateValidity(presented, this.ctx.clock.now());
+    if (invalid !== null) throw new AssertionRefused(invalid);
+  }
+
   /** The account's keys: from memory when this node has them and the bus is up. */
   async #keysOf(accountId: string): Promise<ClientKeyRecord[]> {
     const useCache = this.ctx.bus.healthy();
@@ -235,10 +262,16 @@ async function verifiedByAny(
  * and `Ed25519` alike (the same algorithm); RSA keys keep theirs (RS256 and PS256 differ).
  */
 function verifierJwk(stored: string): JWK {
-  const jwk = JSON.parse(stored) as JWK;
+  const { x5c: _x5c, 'x5t#S256': _x5t, ...jwk } = JSON.parse(stored) as JWK & { 'x5t#S256'?: string };
   if (jwk.kty !== 'OKP') return jwk;
   const { alg: _alg, ...rest } = jwk;
   return rest;
+}
+
+/** The RFC 8705 thumbprint of a stored key's certificate; undefined for a key without one. */
+function certificateThumbprintOf(record: ClientKeyRecord): string | undefined {
+  const thumbprint = (JSON.parse(record.publicJwk) as { 'x5t#S256'?: unknown })['x5t#S256'];
+  return typeof thumbprint === 'string' ? thumbprint : undefined;
 }
 
 function view(record: ClientKeyRecord): ClientKeyView {
@@ -247,14 +280,69 @@ function view(record: ClientKeyRecord): ClientKeyView {
     jwk.kty === 'RSA'
       ? `RSA ${createPublicKey({ key: jwk as JWK & { kty: 'RSA' }, format: 'jwk' }).asymmetricKeyDetails?.modulusLength} bits`
       : `${jwk.kty} ${jwk.crv}`;
-  return { kid: record.kid, alg: record.alg, type, jwk, createdAt: record.createdAt };
+  const x5c = Array.isArray(jwk.x5c) && typeof jwk.x5c[0] === 'string' ? jwk.x5c[0] : undefined;
+  const certificate = x5c === undefined ? null : parseDerCertificate(Buffer.from(x5c, 'base64'));
+  return {
+    kid: record.kid,
+    alg: record.alg,
+    type,
+    jwk,
+    ...(certificate && {
+      certificate: {
+        thumbprint: certificate.thumbprint,
+        subject: certificate.subject,
+        notBefore: certificate.notBefore,
+        notAfter: certificate.notAfter,
+      },
+    }),
+    createdAt: record.createdAt,
+  };
 }
 
-/** The public members of a key this server takes, and the algorithm it verifies; else 400 with why. */
-function checkedJwk(input: Record<string, unknown>): { jwk: Record<string, string>; alg: string } {
-  const checked = checkPublicJwk(input);
+/**
+ * The public members of a key this server takes, the algorithm it verifies and its certificate, if it comes with one
+ * (`x5c`: its first certificate's public key must be the key; or `x5c` alone, the key read from it); else 400 with why.
+ */
+function checkedJwk(
+  input: Record<string, unknown>,
+  now: number,
+): { jwk: Record<string, string>; alg: string; certificate: ClientCertificate | null } {
+  const certificate = input.x5c === undefined ? null : checkedCertificate(input.x5c, now);
+  let keyInput = input;
+  if (certificate) {
+    const fromCertificate = certificate.certificate.publicKey.export({ format: 'jwk' }) as Record<
+      string,
+      unknown
+    >;
+    // The certificate's key members, with what else came (alg, use, and any private member, which is refused).
+    if (input.kty === undefined) keyInput = { ...input, ...fromCertificate };
+    else if (!samePublicKey(input, fromCertificate))
+      throw new AppError('validation_failed', "jwk: the certificate (x5c) is not this key's");
+  }
+  const checked = checkPublicJwk(keyInput);
   if (typeof checked === 'string') throw new AppError('validation_failed', `jwk: ${checked}`);
   if (input.kid !== undefined && (typeof input.kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(input.kid)))
     throw new AppError('validation_failed', 'jwk: kid must be 1 to 128 printable ASCII characters');
-  return checked;
+  return { jwk: checked.jwk, alg: checked.alg, certificate };
+}
+
+/** RFC 7517 §4.7 `x5c`: base64 DER certificates, the key's first; that one is kept, valid now. */
+function checkedCertificate(x5c: unknown, now: number): ClientCertificate {
+  const first = Array.isArray(x5c) && x5c.length >= 1 && x5c.length <= 10 ? x5c[0] : undefined;
+  if (typeof first !== 'string' || first.length > 16_384 || !/^[A-Za-z0-9+/]+={0,2}$/.test(first))
+    throw new AppError(
+      'validation_failed',
+      "jwk: x5c must be a list of base64 DER certificates, the key's first",
+    );
+  const certificate = parseDerCertificate(Buffer.from(first, 'base64'));
+  if (!certificate)
+    throw new AppError('validation_failed', 'jwk: the first certificate of x5c does not parse');
+  // One not valid yet may be added ahead of its time; an expired one would never authenticate.
+  if (now > certificate.notAfter)
+    throw new AppError('validation_failed', `jwk: ${certificateValidity(certificate, now)}`);
+  return certificate;
+}
+
+function samePublicKey(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return ['kty', 'crv', 'x', 'y', 'n', 'e'].every((member) => a[member] === b[member]);
 }

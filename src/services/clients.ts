@@ -1,4 +1,5 @@
 import type { PresentedClient } from '../core/auth/basic.js';
+import type { ClientCertificate } from '../core/auth/certificate.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import {
   CLIENT_SECRET_PREFIX,
@@ -11,7 +12,7 @@ import { BoundedMap } from '../core/bounded-map.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
-import { AssertionRefused, type ClientKeyService, NOT_VERIFIED } from './client-keys.js';
+import { AssertionRefused, type ClientKeyService, NOT_MATCHED, NOT_VERIFIED } from './client-keys.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 
@@ -33,6 +34,12 @@ export interface PresentedAssertion {
   clientId: string;
   assertion: string;
   audiences: string[];
+}
+
+/** A client that authenticates with its certificate in TLS (RFC 8705 §2.2), naming itself by `client_id`. */
+export interface PresentedCertificate {
+  clientId: string;
+  certificate: ClientCertificate;
 }
 
 /**
@@ -81,9 +88,10 @@ export class ClientService {
    * once for a client this node has cached.
    */
   authenticate(
-    presented: PresentedClient | PresentedAssertion,
+    presented: PresentedClient | PresentedAssertion | PresentedCertificate,
   ): ClientAuthentication | Promise<ClientAuthentication> {
     if ('assertion' in presented) return this.#authenticateAssertion(presented);
+    if ('certificate' in presented) return this.#authenticateCertificate(presented);
     const client = presented.clientId.length <= 128 ? this.#find(presented.clientId) : null;
     return then(client, (found): ClientAuthentication | Promise<ClientAuthentication> => {
       const expected = found?.secretHash ?? DUMMY_HASH;
@@ -98,12 +106,31 @@ export class ClientService {
     });
   }
 
-  async #authenticateAssertion(presented: PresentedAssertion): Promise<ClientAuthentication> {
-    const found = presented.clientId.length <= 128 ? await this.#find(presented.clientId) : null;
-    // An unknown client is said as a key that does not verify: the answer tells no one which ids exist.
-    if (!found) return { ok: false, reason: NOT_VERIFIED };
+  #authenticateAssertion(presented: PresentedAssertion): Promise<ClientAuthentication> {
+    return this.#authenticateByKey(presented.clientId, NOT_VERIFIED, (client) =>
+      this.keys.verify(client.accountId, client.clientId, presented.assertion, presented.audiences),
+    );
+  }
+
+  #authenticateCertificate(presented: PresentedCertificate): Promise<ClientAuthentication> {
+    return this.#authenticateByKey(presented.clientId, NOT_MATCHED, (client) =>
+      this.keys.matchCertificate(client.accountId, presented.certificate),
+    );
+  }
+
+  /**
+   * A client that proves itself with one of its keys: `prove` throws AssertionRefused with the reason. An unknown
+   * client is told `unknown`, as a key that does not prove it would be: the answer tells no one which ids exist.
+   */
+  async #authenticateByKey(
+    clientId: string,
+    unknown: string,
+    prove: (client: ClientRecord) => Promise<void>,
+  ): Promise<ClientAuthentication> {
+    const found = clientId.length <= 128 ? await this.#find(clientId) : null;
+    if (!found) return { ok: false, reason: unknown };
     try {
-      await this.keys.verify(found.accountId, found.clientId, presented.assertion, presented.audiences);
+      await prove(found);
     } catch (error) {
       if (!(error instanceof AssertionRefused)) throw error;
       return { ok: false, reason: error.message };

@@ -57,5 +57,7 @@ export interface ServiceContext {
     backups?: BackupSettings;
     /** ADMIN_NETWORKS: the addresses and networks the admin API answers; absent or null: any. */
     adminNetworks?: string[] | null;
+    /** CLIENT_CERT_HEADER / CLIENT_CERT_PROXIES: where clients' TLS certificates come from (absent or null: nowhere). */
+    clientCertificates?: { header: string; proxies: string[] } | null;
   };
 }

@@ -2,6 +2,7 @@ import { AccountLimits } from './account-limits.js';
 import { AccountService } from './accounts.js';
 import { ApiKeyService } from './api-keys.js';
 import { BackupService } from './backups.js';
+import { ClientCertificateSource } from './client-certificates.js';
 import { ClientKeyService } from './client-keys.js';
 import { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
@@ -24,6 +25,8 @@ export interface AuthServices {
   tokens: TokenService;
   /** DPoP proofs (RFC 9449) at the token endpoint and the v2 APIs, each taken once. */
   dpop: DpopService;
+  /** Clients' TLS certificates as proxies forward them (CLIENT_CERT_HEADER, RFC 8705); null: none are taken. */
+  certificates: ClientCertificateSource | null;
   accounts: AccountService;
   operators: OperatorService;
   /** Failed v2 client authentications (login and token endpoints). */
@@ -74,6 +77,9 @@ export function createAuthServices(ctx: ServiceContext): AuthServices {
     keyring,
     tokens: new TokenService(ctx, keyring, clients),
     dpop: new DpopService(ctx),
+    certificates: ctx.settings.clientCertificates
+      ? new ClientCertificateSource(ctx, ctx.settings.clientCertificates)
+      : null,
     accounts: new AccountService(ctx, apiKeys, clients),
     operators: new OperatorService(
       ctx,

@@ -17,6 +17,17 @@ import { TokenSigner } from './signer.js';
 import { type LoadedSigningKey, MAX_TOKEN_LIFETIME_MS, type SigningKeyring } from './signing-keys.js';
 
 export const TEST_TOKEN_TTL_SECONDS = 86_400;
+
+/**
+ * What a new token is bound to: the thumbprint of a DPoP key (`jkt`, RFC 9449) and of the client's TLS certificate
+ * (`x5t`, RFC 8705), each null when not bound to one.
+ */
+export interface TokenBinding {
+  jkt: string | null;
+  x5t: string | null;
+}
+
+const UNBOUND: TokenBinding = { jkt: null, x5t: null };
 const testTokenAad = (accountId: string) => `test-token:${accountId}`;
 
 export type TokenCheck =
@@ -75,8 +86,8 @@ export class TokenService {
   }
 
   /**
-   * A new access token, bound to the key of thumbprint `jkt` when given (DPoP); the only promise made on the way is
-   * the signature's, once the key is loaded.
+   * A new access token, bound to what `binding` names (a DPoP key, a client certificate); the only promise made on the
+   * way is the signature's, once the key is loaded.
    */
   issue(
     accountId: string,
@@ -84,15 +95,15 @@ export class TokenService {
     credentialsVersion: number,
     scopes: Scope[],
     kind: 'client' | 'test' = 'client',
-    jkt: string | null = null,
+    binding: TokenBinding = UNBOUND,
   ): Promise<IssuedToken> {
     try {
       const key = this.keyring.signingKey();
       return key instanceof Promise
         ? key.then((loaded) =>
-            this.#issueWith(loaded, accountId, clientId, credentialsVersion, scopes, kind, jkt),
+            this.#issueWith(loaded, accountId, clientId, credentialsVersion, scopes, kind, binding),
           )
-        : this.#issueWith(key, accountId, clientId, credentialsVersion, scopes, kind, jkt);
+        : this.#issueWith(key, accountId, clientId, credentialsVersion, scopes, kind, binding);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -105,7 +116,7 @@ export class TokenService {
     credentialsVersion: number,
     scopes: Scope[],
     kind: 'client' | 'test',
-    jkt: string | null,
+    { jkt, x5t }: TokenBinding,
   ): Promise<IssuedToken> {
     const now = this.ctx.clock.now();
     const ttl = kind === 'test' ? TEST_TOKEN_TTL_SECONDS : this.ctx.settings.tokenTtlSeconds;
@@ -122,7 +133,8 @@ export class TokenService {
       cv: credentialsVersion,
       kind,
     };
-    if (jkt !== null) claims.cnf = { jkt };
+    if (jkt !== null || x5t !== null)
+      claims.cnf = { ...(jkt !== null && { jkt }), ...(x5t !== null && { 'x5t#S256': x5t }) };
     const input = jwtSigningInput(key.alg, key.kid, claims);
     return this.#signer.sign(key, input).then((signature) => ({
       token: `${input}.${signature}`,

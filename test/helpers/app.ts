@@ -71,6 +71,8 @@ export async function createTestApp(
     operatorSessions?: { lifetimeMs: number; idleMs: number };
     /** DPOP_NONCE=true: true. */
     dpopNonce?: boolean;
+    /** CLIENT_CERT_HEADER / CLIENT_CERT_PROXIES as parsed. */
+    clientCertificates?: { header: string; proxies: string[] };
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -112,6 +114,7 @@ export async function createTestApp(
       ...(options.accountRate ? { accountRate: options.accountRate } : {}),
       ...(options.adminNetworks ? { adminNetworks: options.adminNetworks } : {}),
       ...(options.dpopNonce ? { dpopNonce: true } : {}),
+      ...(options.clientCertificates ? { clientCertificates: options.clientCertificates } : {}),
     },
   };
   const services = createAppServices(ctx);

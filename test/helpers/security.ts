@@ -12,6 +12,7 @@ import {
   type TestApp,
 } from './app.js';
 import { type DpopKey, dpopHeaders, dpopKey, getDpopToken } from './dpop.js';
+import { CLIENT_CERT_HEADER, certificate, clientCert, der } from './mtls.js';
 
 export interface ProtectedRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -54,7 +55,11 @@ export function describeSecurity(
     let owner: AccountCredentials;
     let other: AccountCredentials;
     before(async () => {
-      t = await createTestApp({ extraRoutes: options.extraRoutes ?? [] });
+      // Requests come from 127.0.0.1: the test proxy that forwards clients' certificates.
+      t = await createTestApp({
+        extraRoutes: options.extraRoutes ?? [],
+        clientCertificates: { header: CLIENT_CERT_HEADER, proxies: ['127.0.0.1'] },
+      });
       owner = await createAccount(t);
       other = await createAccount(t);
     });
@@ -157,6 +162,35 @@ export function describeSecurity(
         // With its own proof the credential is taken (whatever the route then answers).
         const proven = await send(await dpopHeaders(t, key, token, method, url));
         assert.ok(![401, 403].includes(proven.statusCode), `answered ${proven.statusCode}: ${proven.body}`);
+      });
+      test('token bound to a client certificate (mutual TLS): without it, or with another → 401', async () => {
+        const account = await createAccount(t);
+        const mine = certificate('client-ec');
+        await t.services.clients.keys.add(account.accountId, { x5c: [der(mine)] });
+        const issued = await t.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            [CLIENT_CERT_HEADER]: clientCert(mine),
+          },
+          payload: `grant_type=client_credentials&client_id=${account.userId}&scope=${scope}`,
+        });
+        assert.equal(issued.statusCode, 200, issued.body);
+        const token = bearer(issued.json().access_token);
+        for (const headers of [
+          token,
+          { ...token, [CLIENT_CERT_HEADER]: clientCert(certificate('other-ec')) },
+        ]) {
+          const response = await send(headers, account.accountId);
+          assert.equal(response.statusCode, 401, response.body);
+          assert.match(String(response.headers['www-authenticate']), /client certificate/);
+        }
+        const presented = await send({ ...token, [CLIENT_CERT_HEADER]: clientCert(mine) }, account.accountId);
+        assert.ok(
+          ![401, 403].includes(presented.statusCode),
+          `answered ${presented.statusCode}: ${presented.body}`,
+        );
       });
     }
   });

@@ -33,6 +33,12 @@ describe('configuration', () => {
     assert.equal(loadConfig({ SIGNING_KEY_ROTATION_DAYS: '0' }, '/srv').signingKeyRotationDays, 0);
     assert.equal(config.dpopNonce, false);
     assert.equal(loadConfig({ DPOP_NONCE: 'true' }, '/srv').dpopNonce, true);
+    assert.equal(config.clientCertificates, null);
+    assert.deepEqual(
+      loadConfig({ CLIENT_CERT_HEADER: 'Client-Cert', CLIENT_CERT_PROXIES: '10.0.0.0/8, ::1' }, '/srv')
+        .clientCertificates,
+      { header: 'client-cert', proxies: ['10.0.0.0/8', '::1'] },
+    );
     assert.equal(config.operatorTotp, 'optional');
     assert.equal(config.accountRate, null);
     assert.deepEqual(loadConfig({ ACCOUNT_RATE_LIMIT: '200' }, '/srv').accountRate, {
@@ -194,6 +200,17 @@ describe('configuration', () => {
       ],
       [{ SIGNING_KEY_ROTATION_DAYS: '3651' }, /SIGNING_KEY_ROTATION_DAYS must be between 0 and 3650/],
       [{ DPOP_NONCE: 'yes' }, /DPOP_NONCE must be true or false/],
+      [{ CLIENT_CERT_HEADER: 'client-cert' }, /CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES go together/],
+      [{ CLIENT_CERT_PROXIES: '10.0.0.1' }, /CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES go together/],
+      [{ CLIENT_CERT_HEADER: 'client cert', CLIENT_CERT_PROXIES: '10.0.0.1' }, /CLIENT_CERT_HEADER must be/],
+      [
+        { CLIENT_CERT_HEADER: 'authorization', CLIENT_CERT_PROXIES: '10.0.0.1' },
+        /CLIENT_CERT_HEADER must be/,
+      ],
+      [
+        { CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: 'loopback' },
+        /CLIENT_CERT_PROXIES: "loopback"/,
+      ],
       [{ BACKUP_DIR: '/backups', BACKUP_KEEP: '0' }, /BACKUP_KEEP must be between 1 and 1000/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '59' }, /BACKUP_INTERVAL_SECONDS must be between/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '1h' }, /BACKUP_INTERVAL_SECONDS must be a whole/],

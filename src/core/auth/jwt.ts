@@ -14,8 +14,11 @@ export interface AccessTokenClaims {
   cv: number;
   /** `client` for tokens issued to code, `test` for the 24-hour token issued from the web app. */
   kind: 'client' | 'test';
-  /** RFC 9449 §6.1: a token bound to a key (DPoP) names the key's RFC 7638 thumbprint. */
-  cnf?: { jkt: string };
+  /**
+   * What the token is bound to: a key (DPoP, RFC 9449 §6.1: its RFC 7638 thumbprint), the client's TLS certificate
+   * (RFC 8705 §3.1: its SHA-256 thumbprint), or both.
+   */
+  cnf?: { jkt?: string; 'x5t#S256'?: string };
 }
 
 export interface VerifiedToken {
@@ -29,6 +32,8 @@ export interface VerifiedToken {
   kind: 'client' | 'test';
   /** The thumbprint of the key the token is bound to (DPoP, RFC 9449); null for a bearer token. */
   jkt: string | null;
+  /** The thumbprint of the client certificate the token is bound to (mutual TLS, RFC 8705); null if none. */
+  x5t: string | null;
 }
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
@@ -73,10 +78,20 @@ export function toVerifiedToken(
     return null;
   if (kind !== 'client' && kind !== 'test') return null;
   let jkt: string | null = null;
+  let x5t: string | null = null;
   if (cnf !== undefined) {
-    const bound = typeof cnf === 'object' && cnf !== null ? (cnf as { jkt?: unknown }).jkt : undefined;
-    if (typeof bound !== 'string') return null;
-    jkt = bound;
+    if (typeof cnf !== 'object' || cnf === null) return null;
+    const { jkt: key, 'x5t#S256': certificate } = cnf as { jkt?: unknown; 'x5t#S256'?: unknown };
+    if (key !== undefined) {
+      if (typeof key !== 'string') return null;
+      jkt = key;
+    }
+    if (certificate !== undefined) {
+      if (typeof certificate !== 'string') return null;
+      x5t = certificate;
+    }
+    // A confirmation that binds to nothing this server knows is not taken as no binding.
+    if (jkt === null && x5t === null) return null;
   }
   const scopes = new Set<Scope>();
   for (const s of scope.split(' ')) if (isScope(s)) scopes.add(s);
@@ -90,5 +105,6 @@ export function toVerifiedToken(
     credentialsVersion: cv,
     kind,
     jkt,
+    x5t,
   };
 }

@@ -18,9 +18,35 @@ const KeyView = Type.Object({
   alg: Type.String({ description: 'the algorithm its assertions are signed with' }),
   type: Type.String({ description: '`RSA 2048 bits`, `EC P-256` or `OKP Ed25519`' }),
   jwk: Type.Record(Type.String(), Type.Unknown(), { description: 'the public key as kept (JWK)' }),
+  certificate: Type.Optional(
+    Type.Object(
+      {
+        thumbprint: Type.String({
+          description: 'RFC 8705 x5t#S256: base64url SHA-256 of the DER certificate',
+        }),
+        subject: Type.String(),
+        notBefore: Time,
+        notAfter: Time,
+      },
+      {
+        description:
+          'the certificate of the key (its x5c), with which the client may authenticate in TLS (self_signed_tls_client_auth, RFC 8705)',
+      },
+    ),
+  ),
   createdAt: Time,
 });
-const keyView = (key: ClientKeyView) => ({ ...key, createdAt: iso(key.createdAt) });
+const keyView = ({ certificate, ...key }: ClientKeyView) => ({
+  ...key,
+  ...(certificate && {
+    certificate: {
+      ...certificate,
+      notBefore: iso(certificate.notBefore),
+      notAfter: iso(certificate.notAfter),
+    },
+  }),
+  createdAt: iso(key.createdAt),
+});
 
 /**
  * An account's public keys for `private_key_jwt` (RFC 7523 client authentication at the OAuth endpoints): listed for
@@ -54,13 +80,13 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
       schema: {
         tags: ['admin'],
         summary: 'Adds a public key the account’s client signs its assertions with (private_key_jwt)',
-        description: `Body: \`{"jwk": {…}}\`, a public JWK: EC P-256 (ES256), OKP Ed25519 (EdDSA) or RSA of 2,048 bits or more (RS256, or PS256 with \`"alg": "PS256"\`). Named by its \`kid\`, or else by its RFC 7638 thumbprint. A private key is refused (400), never stored. ${MAX_CLIENT_KEYS} keys at most per account. From then on, the account's client may authenticate at the OAuth endpoints with \`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer\` and a \`client_assertion\` signed with the private key (${ASSERTION_ALGORITHMS.join(', ')}).`,
+        description: `Body: \`{"jwk": {…}}\`, a public JWK: EC P-256 (ES256), OKP Ed25519 (EdDSA) or RSA of 2,048 bits or more (RS256, or PS256 with \`"alg": "PS256"\`). Named by its \`kid\`, or else by its RFC 7638 thumbprint. A private key is refused (400), never stored. ${MAX_CLIENT_KEYS} keys at most per account. From then on, the account's client may authenticate at the OAuth endpoints with \`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer\` and a \`client_assertion\` signed with the private key (${ASSERTION_ALGORITHMS.join(', ')}). With \`x5c\` (base64 DER certificates, the key's first; or \`x5c\` alone, the key read from its certificate), the client may also authenticate with that certificate in TLS (\`self_signed_tls_client_auth\`, RFC 8705), and its tokens are bound to it; an expired certificate is refused.`,
         params: AccountParams,
         body: Type.Object(
           {
             jwk: Type.Object(
               {
-                kty: Type.String({ maxLength: 8 }),
+                kty: Type.Optional(Type.String({ maxLength: 8 })),
                 crv: Type.Optional(Type.String({ maxLength: 16 })),
                 x: Type.Optional(Base64url),
                 y: Type.Optional(Base64url),
@@ -69,8 +95,14 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
                 kid: Type.Optional(Type.String({ maxLength: 128 })),
                 alg: Type.Optional(Type.String({ maxLength: 16 })),
                 use: Type.Optional(Type.String({ maxLength: 8 })),
+                x5c: Type.Optional(
+                  Type.Array(Type.String({ pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 16_384 }), {
+                    minItems: 1,
+                    maxItems: 10,
+                  }),
+                ),
               },
-              // Other members (key_ops, x5c, and a private key's d…) are looked at, and a private key refused.
+              // Other members (key_ops, and a private key's d…) are looked at, and a private key refused.
               { additionalProperties: true, maxProperties: 32 },
             ),
           },

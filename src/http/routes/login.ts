@@ -29,16 +29,23 @@ export async function loginRoutes(app: App, { services }: RouteDeps): Promise<vo
       // Not async, as /oauth/token: the signature's is the one promise made when the client is in memory.
       handler: (request, reply) =>
         // Only the header counts here; a body, if any, is ignored.
-        then(authenticateClient(request, {}, services, false), (client) =>
-          then(tokenBinding(request, reply, client.accountId, services), (jkt) =>
+        then(authenticateClient(request, {}, services, false), (authenticated) =>
+          then(tokenBinding(request, reply, authenticated, services), (binding) =>
             services.tokens
-              .issue(client.accountId, client.clientId, client.version, [...DEFAULT_SCOPES], 'client', jkt)
+              .issue(
+                authenticated.client.accountId,
+                authenticated.client.clientId,
+                authenticated.client.version,
+                [...DEFAULT_SCOPES],
+                'client',
+                binding,
+              )
               .then((issued) => {
                 reply.headers(NO_STORE);
                 return {
                   token: issued.token,
                   access_token: issued.token,
-                  token_type: jkt === null ? ('Bearer' as const) : ('DPoP' as const),
+                  token_type: binding.jkt === null ? ('Bearer' as const) : ('DPoP' as const),
                   expires_in: issued.expiresIn,
                 };
               }),

@@ -19,6 +19,11 @@ const FORM = {
 /** RFC 6749 §4.4 token endpoint, RFC 7009 revocation, RFC 7662 introspection, RFC 8414 metadata, JWKS. */
 export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<void> {
   const issuer = services.ctx.settings.issuer;
+  // With CLIENT_CERT_HEADER, clients may authenticate with a certificate registered as one of their keys' x5c.
+  const mutualTls = services.certificates !== null;
+  const clientAuthMethods = mutualTls
+    ? [...CLIENT_AUTH_METHODS, 'self_signed_tls_client_auth']
+    : CLIENT_AUTH_METHODS;
 
   app.post(
     '/oauth/token',
@@ -46,7 +51,8 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
     // Fastify answers a throw of the handler as it answers a rejection.
     (request, reply) => {
       const params = singleValued(request.body);
-      return then(authenticateClient(request, params, services), (client) => {
+      return then(authenticateClient(request, params, services), (authenticated) => {
+        const { client } = authenticated;
         if (params.grant_type === undefined)
           throw new OAuthError('invalid_request', 'grant_type is required');
         if (params.grant_type !== 'client_credentials') {
@@ -58,14 +64,14 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
             'invalid_scope',
             `unknown scope ${JSON.stringify(scopes.unknown.slice(0, 64))}`,
           );
-        return then(tokenBinding(request, reply, client.accountId, services), (jkt) =>
+        return then(tokenBinding(request, reply, authenticated, services), (binding) =>
           services.tokens
-            .issue(client.accountId, client.clientId, client.version, scopes.scopes, 'client', jkt)
+            .issue(client.accountId, client.clientId, client.version, scopes.scopes, 'client', binding)
             .then((issued) => {
               reply.headers(NO_STORE);
               return {
                 access_token: issued.token,
-                token_type: jkt === null ? ('Bearer' as const) : ('DPoP' as const),
+                token_type: binding.jkt === null ? ('Bearer' as const) : ('DPoP' as const),
                 expires_in: issued.expiresIn,
                 scope: issued.scopes.join(' '),
               };
@@ -90,7 +96,7 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
     },
     async (request, reply) => {
       const params = singleValued(request.body);
-      const client = await authenticateClient(request, params, services);
+      const { client } = await authenticateClient(request, params, services);
       if (params.token === undefined || params.token === '')
         throw new OAuthError('invalid_request', 'token is required');
       await services.tokens.revoke(params.token, client.accountId);
@@ -122,8 +128,11 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
             jti: Type.Optional(Type.String()),
             cnf: Type.Optional(
               Type.Object(
-                { jkt: Type.String() },
-                { description: 'RFC 9449 §6.2: the thumbprint of the key a DPoP-bound token is bound to' },
+                { jkt: Type.Optional(Type.String()), 'x5t#S256': Type.Optional(Type.String()) },
+                {
+                  description:
+                    'what the token is bound to: jkt, the thumbprint of its DPoP key (RFC 9449 §6.2); x5t#S256, the thumbprint of its client certificate (RFC 8705 §3.2)',
+                },
               ),
             ),
           }),
@@ -134,7 +143,7 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
     },
     async (request, reply) => {
       const params = singleValued(request.body);
-      const client = await authenticateClient(request, params, services);
+      const { client } = await authenticateClient(request, params, services);
       if (params.token === undefined || params.token === '')
         throw new OAuthError('invalid_request', 'token is required');
       const checked = await services.tokens.verify(params.token);
@@ -152,7 +161,12 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         aud: issuer,
         iss: issuer,
         jti: token.jti,
-        ...(token.jkt === null ? {} : { cnf: { jkt: token.jkt } }),
+        ...((token.jkt !== null || token.x5t !== null) && {
+          cnf: {
+            ...(token.jkt !== null && { jkt: token.jkt }),
+            ...(token.x5t !== null && { 'x5t#S256': token.x5t }),
+          },
+        }),
       };
     },
   );
@@ -170,14 +184,16 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         introspection_endpoint: `${issuer}/oauth/introspect`,
         grant_types_supported: ['client_credentials'],
         response_types_supported: [],
-        token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        token_endpoint_auth_methods_supported: clientAuthMethods,
         token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
-        revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        revocation_endpoint_auth_methods_supported: clientAuthMethods,
         revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
-        introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+        introspection_endpoint_auth_methods_supported: clientAuthMethods,
         introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
         scopes_supported: [...SCOPES],
         dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
+        // RFC 8705 §3.3: tokens of clients that authenticate with their certificate are bound to it.
+        tls_client_certificate_bound_access_tokens: mutualTls,
         service_documentation: `${issuer}/docs`,
       };
     },
@@ -194,6 +210,7 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
     dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     // Each account may require it (dpop-required); the resource as a whole takes bearer tokens too.
     dpop_bound_access_tokens_required: false,
+    tls_client_certificate_bound_access_tokens: mutualTls,
   });
   const { origin, pathname } = new URL(issuer);
   const basePath = pathname === '/' ? '' : pathname;

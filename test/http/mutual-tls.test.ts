@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import {
+  type AccountCredentials,
+  caller,
+  createAccount,
+  createTestApp,
+  getToken,
+  signIn,
+  type TestApp,
+} from '../helpers/app.js';
+import { dpopKey, dpopProof } from '../helpers/dpop.js';
+import { certificate, clientCert, der, CLIENT_CERT_HEADER as HEADER, thumbprint } from '../helpers/mtls.js';
+
+const EC = certificate('client-ec');
+const ED25519 = certificate('client-ed25519');
+const OTHER = certificate('other-ec');
+const PROXY = '10.1.2.3';
+const FORM = 'application/x-www-form-urlencoded';
+
+describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and their tokens are bound to it', () => {
+  let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signIn>>;
+  let account: AccountCredentials;
+  const call = caller(() => t);
+
+  /** A request through the TLS proxy (from its address), which forwards `certificate` (none: no header). */
+  const viaProxy = (
+    method: 'GET' | 'POST',
+    url: string,
+    options: { certificate?: string; headers?: Record<string, string>; payload?: string; from?: string } = {},
+  ) =>
+    t.app.inject({
+      method,
+      url,
+      remoteAddress: options.from ?? PROXY,
+      headers: {
+        ...(options.certificate === undefined ? {} : { [HEADER]: options.certificate }),
+        ...(options.payload === undefined ? {} : { 'content-type': FORM }),
+        ...options.headers,
+      },
+      ...(options.payload === undefined ? {} : { payload: options.payload }),
+    });
+  const tokenWith = (certificate: string | undefined, who = account, extra = '', headers = {}) =>
+    viaProxy('POST', '/oauth/token', {
+      ...(certificate === undefined ? {} : { certificate }),
+      headers,
+      payload: `grant_type=client_credentials&client_id=${encodeURIComponent(who.userId)}${extra}`,
+    });
+  const doc = (who = account) => `/v2/context/document/${who.accountId}/shop/conv1`;
+  /** Runs `fn` on 1 January 2046, after the fixtures' certificates expired. */
+  const in2046 = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const saved = t.clock.current;
+    t.clock.current = Date.UTC(2046, 0, 1);
+    try {
+      return await fn();
+    } finally {
+      t.clock.current = saved;
+    }
+  };
+  const addKey = (jwk: Record<string, unknown>, who = account) =>
+    call('POST', `/api/admin/accounts/${who.accountId}/client-keys`, admin.headers, { jwk });
+
+  before(async () => {
+    t = await createTestApp({
+      store: 'sqlite',
+      clientCertificates: { header: HEADER, proxies: ['10.0.0.0/8'] },
+    });
+    admin = await signIn(t);
+    account = await createAccount(t);
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/v2/context/document/create',
+      headers: { authorization: `Bearer ${await getToken(t, account)}` },
+      payload: { accountId: account.accountId, nameSpace: 'shop', sessionId: 'conv1', payload: { a: 1 } },
+    });
+    assert.equal(made.statusCode, 201, made.body);
+  });
+  after(async () => t.close());
+
+  test('a key registered with its certificate (x5c alone) shows the certificate; the metadata offers mutual TLS', async () => {
+    const added = await addKey({ x5c: [der(EC)], kid: 'ec-cert' });
+    assert.equal(added.statusCode, 201, added.body);
+    const view = added.json();
+    assert.equal(view.alg, 'ES256');
+    assert.equal(view.jwk.kty, 'EC');
+    assert.equal(view.jwk['x5t#S256'], thumbprint(EC));
+    assert.deepEqual(view.certificate, {
+      thumbprint: thumbprint(EC),
+      subject: 'CN=client-ec',
+      notBefore: '2025-01-01T00:00:00.000Z',
+      notAfter: '2045-12-31T23:59:59.000Z',
+    });
+    const metadata = (await t.app.inject('/.well-known/oauth-authorization-server')).json();
+    assert.ok(metadata.token_endpoint_auth_methods_supported.includes('self_signed_tls_client_auth'));
+    assert.equal(metadata.tls_client_certificate_bound_access_tokens, true);
+    const resource = (await t.app.inject('/.well-known/oauth-protected-resource')).json();
+    assert.equal(resource.tls_client_certificate_bound_access_tokens, true);
+  });
+
+  test('a key and its certificate must agree, and the key must be one this server takes', async () => {
+    const ed = await addKey({ x5c: [der(ED25519)] });
+    assert.equal(ed.statusCode, 201, ed.body);
+    assert.equal(ed.json().alg, 'EdDSA');
+    const ecJwk = new X509Certificate(OTHER).publicKey.export({ format: 'jwk' });
+    const mismatch = await addKey({ ...ecJwk, x5c: [der(EC)] });
+    assert.equal(mismatch.statusCode, 400);
+    assert.match(mismatch.json().detail, /the certificate \(x5c\) is not this key's/);
+    const p384 = await addKey({ x5c: [der(certificate('client-p384'))] });
+    assert.equal(p384.statusCode, 400);
+    assert.match(p384.json().detail, /P-256/);
+    for (const x5c of [['bm90IGEgY2VydA=='], [], 'MIIB', [123]]) {
+      const bad = await addKey({ x5c });
+      assert.equal(bad.statusCode, 400, JSON.stringify(x5c));
+    }
+    const privateToo = await addKey({ x5c: [der(OTHER)], d: 'AAAA' });
+    assert.equal(privateToo.statusCode, 400);
+    // Expired by the time it is added: it could never authenticate.
+    const expired = await in2046(async () => {
+      admin = await signIn(t);
+      return addKey({ x5c: [der(OTHER)] });
+    });
+    admin = await signIn(t);
+    assert.equal(expired.statusCode, 400);
+    assert.match(expired.json().detail, /the certificate expired at 2045-12-31T23:59:59.000Z/);
+    const removed = await call(
+      'DELETE',
+      `/api/admin/accounts/${account.accountId}/client-keys/${ed.json().kid}`,
+      admin.headers,
+    );
+    assert.equal(removed.statusCode, 204);
+  });
+
+  test('client_id with the certificate gets a token bound to it; it is used with that certificate alone', async () => {
+    const issued = await tokenWith(clientCert(EC));
+    assert.equal(issued.statusCode, 200, issued.body);
+    assert.equal(issued.json().token_type, 'Bearer');
+    const token = issued.json().access_token as string;
+    assert.deepEqual(decodeJwt(token).cnf, { 'x5t#S256': thumbprint(EC) });
+    const bearer = { authorization: `Bearer ${token}` };
+
+    const taken = await viaProxy('GET', doc(), { certificate: clientCert(EC), headers: bearer });
+    assert.equal(taken.statusCode, 200, taken.body);
+    const cases: [string, Parameters<typeof viaProxy>[2], RegExp][] = [
+      ['no certificate', { headers: bearer }, /no client certificate/],
+      [
+        'another certificate',
+        { certificate: clientCert(OTHER), headers: bearer },
+        /another client certificate/,
+      ],
+      // The header is believed from the proxies alone: a client that writes it itself presents nothing.
+      [
+        'not from a proxy',
+        { certificate: clientCert(EC), headers: bearer, from: '192.0.2.9' },
+        /no client certificate/,
+      ],
+      [
+        'twice',
+        { headers: { ...bearer, [HEADER]: [clientCert(EC), clientCert(EC)] as unknown as string } },
+        /no client certificate/,
+      ],
+      ['not a certificate', { certificate: ':bm90IGEgY2VydA==:', headers: bearer }, /no client certificate/],
+    ];
+    for (const [name, options, message] of cases) {
+      const refused = await viaProxy('GET', doc(), options);
+      assert.equal(refused.statusCode, 401, name);
+      assert.match(refused.json().detail, /bound to (a|another) client certificate/, name);
+      assert.match(String(refused.headers['www-authenticate']), /^Bearer .*error="invalid_token"/, name);
+      assert.match(String(refused.headers['www-authenticate']), message, name);
+    }
+    assert.ok(
+      t.logs.some((line) => line.includes('not in CLIENT_CERT_PROXIES: ignored')),
+      'a header from elsewhere is logged',
+    );
+    assert.ok(!t.logs.some((line) => line.includes(der(EC).slice(0, 40))), 'the certificate is not logged');
+  });
+
+  test('introspection and revocation take the certificate too, and say what the token is bound to', async () => {
+    const token = (await tokenWith(clientCert(EC))).json().access_token as string;
+    const introspected = await viaProxy('POST', '/oauth/introspect', {
+      certificate: clientCert(EC),
+      payload: `client_id=${account.userId}&token=${token}`,
+    });
+    assert.equal(introspected.statusCode, 200, introspected.body);
+    assert.equal(introspected.json().active, true);
+    assert.equal(introspected.json().token_type, 'Bearer');
+    assert.deepEqual(introspected.json().cnf, { 'x5t#S256': thumbprint(EC) });
+    const revoked = await viaProxy('POST', '/oauth/revoke', {
+      certificate: clientCert(EC),
+      payload: `client_id=${account.userId}&token=${token}`,
+    });
+    assert.equal(revoked.statusCode, 200);
+    const after = await viaProxy('GET', doc(), {
+      certificate: clientCert(EC),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(after.statusCode, 401);
+  });
+
+  test('refusals: no certificate, another one, another client, an expired one, a suspended account', async () => {
+    const refusedWith = async (
+      response: Awaited<ReturnType<typeof tokenWith>>,
+      message: RegExp,
+      status = 401,
+    ) => {
+      assert.equal(response.statusCode, status, response.body);
+      assert.match(response.json().error_description, message);
+    };
+    await refusedWith(await tokenWith(undefined), /no client_secret, client_assertion or client certificate/);
+    await refusedWith(
+      await tokenWith(clientCert(EC), account, '', {}).then(() =>
+        viaProxy('POST', '/oauth/token', {
+          certificate: clientCert(EC),
+          from: '192.0.2.9',
+          payload: `grant_type=client_credentials&client_id=${account.userId}`,
+        }),
+      ),
+      /no client_secret, client_assertion or client certificate/,
+    );
+    await refusedWith(await tokenWith(clientCert(OTHER)), /not one of this client's/);
+    const other = await createAccount(t);
+    await refusedWith(await tokenWith(clientCert(EC), other), /not one of this client's/);
+    await refusedWith(
+      await tokenWith(clientCert(EC), { ...account, userId: 'no-such-client' }),
+      /not one of this client's/,
+    );
+    const expired = await in2046(() => tokenWith(clientCert(EC)));
+    await refusedWith(expired, /the certificate expired at 2045-12-31/);
+
+    const suspend = await call('POST', `/api/admin/accounts/${account.accountId}/suspend`, admin.headers);
+    assert.equal(suspend.statusCode, 200, suspend.body);
+    await refusedWith(await tokenWith(clientCert(EC)), /suspended/, 400);
+    assert.equal(
+      (await call('POST', `/api/admin/accounts/${account.accountId}/resume`, admin.headers)).statusCode,
+      200,
+    );
+    assert.equal((await tokenWith(clientCert(EC))).statusCode, 200);
+  });
+
+  test('a secret with a certificate is secret authentication: the token is not bound', async () => {
+    const issued = await tokenWith(
+      clientCert(EC),
+      account,
+      `&client_secret=${encodeURIComponent(account.password)}`,
+    );
+    assert.equal(issued.statusCode, 200, issued.body);
+    assert.equal(decodeJwt(issued.json().access_token).cnf, undefined);
+  });
+
+  test('with a DPoP proof as well, the token is bound to both, and needs both', async () => {
+    const key = await dpopKey('ES256');
+    const issued = await tokenWith(clientCert(EC), account, '', {
+      dpop: await dpopProof(t, key, { method: 'POST', url: '/oauth/token' }),
+    });
+    assert.equal(issued.statusCode, 200, issued.body);
+    assert.equal(issued.json().token_type, 'DPoP');
+    const token = issued.json().access_token as string;
+    const cnf = decodeJwt(token).cnf as Record<string, string>;
+    assert.equal(cnf['x5t#S256'], thumbprint(EC));
+    assert.equal(typeof cnf.jkt, 'string');
+    const proof = () => dpopProof(t, key, { method: 'GET', url: doc(), token });
+    const both = await viaProxy('GET', doc(), {
+      certificate: clientCert(EC),
+      headers: { authorization: `DPoP ${token}`, dpop: await proof() },
+    });
+    assert.equal(both.statusCode, 200, both.body);
+    const proofAlone = await viaProxy('GET', doc(), {
+      headers: { authorization: `DPoP ${token}`, dpop: await proof() },
+    });
+    assert.equal(proofAlone.statusCode, 401);
+    const certificateAlone = await viaProxy('GET', doc(), {
+      certificate: clientCert(EC),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(certificateAlone.statusCode, 401);
+  });
+
+  test('an account that takes signed assertions alone takes its certificate too (no secret either)', async () => {
+    const on = await call(
+      'PUT',
+      `/api/admin/accounts/${account.accountId}/signed-assertions-only`,
+      admin.headers,
+      {},
+    );
+    assert.ok(on.statusCode < 300, on.body);
+    assert.equal((await tokenWith(clientCert(EC))).statusCode, 200);
+    const off = await call(
+      'DELETE',
+      `/api/admin/accounts/${account.accountId}/signed-assertions-only`,
+      admin.headers,
+    );
+    assert.ok(off.statusCode < 300, off.body);
+  });
+
+  test('without CLIENT_CERT_HEADER no certificate is taken, and the metadata does not offer it', async () => {
+    const plain = await createTestApp();
+    try {
+      const metadata = (await plain.app.inject('/.well-known/oauth-authorization-server')).json();
+      assert.ok(!metadata.token_endpoint_auth_methods_supported.includes('self_signed_tls_client_auth'));
+      assert.equal(metadata.tls_client_certificate_bound_access_tokens, false);
+      const who = await createAccount(plain);
+      const refused = await plain.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        remoteAddress: PROXY,
+        headers: { 'content-type': FORM, [HEADER]: clientCert(EC) },
+        payload: `grant_type=client_credentials&client_id=${who.userId}`,
+      });
+      assert.equal(refused.statusCode, 401);
+      assert.equal(refused.json().error, 'invalid_client');
+    } finally {
+      await plain.close();
+    }
+  });
+});
