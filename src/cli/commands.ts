@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
 import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
+import { clientKeyAudit, describeClientKey } from '../services/client-keys.js';
 import { type OperatorSso, type SsoCheck, SsoError } from '../services/operator-sso.js';
 import { ADMIN_USERNAME, COMMAND_LINE, describeAccounts } from '../services/operators.js';
 import type { AppServices } from '../services/services.js';
@@ -33,6 +34,24 @@ async function readJwk(file: string): Promise<Record<string, unknown>> {
     typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(parsed)) throw new UsageError(`--jwk-file ${file}: not a JSON object`);
   return isObject(parsed.jwk) ? parsed.jwk : parsed;
+}
+
+/**
+ * A PEM certificate file as a key to add: `{"x5c": [base64 DER]}` (RFC 7517 §4.7), the key read from the certificate.
+ * The first certificate of the file is the client's.
+ */
+async function readCertificateAsJwk(file: string): Promise<Record<string, unknown>> {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--cert-file ${file}: ${(error as Error).message}`);
+  }
+  const pem = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/.exec(text);
+  if (!pem?.[1])
+    throw new UsageError(`--cert-file ${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
+  return { x5c: [pem[1].replace(/\s+/g, '')] };
 }
 
 /** The one argument of an `operator …` command that names an operator. */
@@ -258,31 +277,35 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
     case 'client-key add':
     case 'client-key remove': {
       const jwkFile = command === 'client-key add' ? option(rest, 'jwk-file') : undefined;
+      const certFile = command === 'client-key add' ? option(rest, 'cert-file') : undefined;
       const [accountId, kid, ...extra] = rest;
       const removing = command === 'client-key remove';
       if (!accountId || (removing ? !kid : kid !== undefined) || extra.length > 0)
         throw new UsageError(
           removing
             ? 'client-key remove needs an accountId and a key id'
-            : `${command} needs an accountId${command === 'client-key add' ? ' and --jwk-file <file>' : ''}`,
+            : `${command} needs an accountId${command === 'client-key add' ? ' and --jwk-file <file> or --cert-file <file>' : ''}`,
         );
-      if (command === 'client-key add' && jwkFile === undefined)
-        throw new UsageError('client-key add needs --jwk-file <file> (a public JWK, or {"jwk": {…}})');
-      const jwk = jwkFile === undefined ? undefined : await readJwk(jwkFile);
+      if (command === 'client-key add' && (jwkFile === undefined) === (certFile === undefined))
+        throw new UsageError(
+          'client-key add needs --jwk-file <file> (a public JWK, or {"jwk": {…}}) or --cert-file <file> (a PEM certificate, for mutual TLS), one of them',
+        );
+      const jwk =
+        jwkFile !== undefined
+          ? await readJwk(jwkFile)
+          : certFile !== undefined
+            ? await readCertificateAsJwk(certFile)
+            : undefined;
       return withRuntime(config, async ({ services }) => {
         await services.accounts.require(accountId);
         const keys = services.clients.keys;
         if (jwk !== undefined) {
           const added = await keys.add(accountId, jwk);
-          await recordAudit(services.ctx, actor, accountId, 'client-key.added', {
-            kid: added.kid,
-            alg: added.alg,
-            type: added.type,
-          });
+          await recordAudit(services.ctx, actor, accountId, 'client-key.added', clientKeyAudit(added));
           print(
             json,
             added,
-            `account ${accountId}: added the client key ${added.kid} (${added.type}, ${added.alg})`,
+            `account ${accountId}: added the client key ${added.kid} (${describeClientKey(added)})`,
           );
           return 0;
         }
@@ -299,9 +322,19 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         const listed = await keys.list(accountId);
         print(
           json,
-          listed.map((k) => ({ ...k, createdAt: new Date(k.createdAt).toISOString() })),
+          listed.map((k) => ({
+            ...k,
+            ...(k.certificate && {
+              certificate: {
+                ...k.certificate,
+                notBefore: new Date(k.certificate.notBefore).toISOString(),
+                notAfter: new Date(k.certificate.notAfter).toISOString(),
+              },
+            }),
+            createdAt: new Date(k.createdAt).toISOString(),
+          })),
           listed
-            .map((k) => `${k.kid} (${k.type}, ${k.alg}; added ${new Date(k.createdAt).toISOString()})`)
+            .map((k) => `${k.kid} (${describeClientKey(k)}; added ${new Date(k.createdAt).toISOString()})`)
             .join('\n') || '(no client keys)',
         );
         return 0;

@@ -48,6 +48,24 @@ export interface ClientKeyView {
   createdAt: number;
 }
 
+/** What the audit log records of an added key: its id, algorithm and type, and its certificate's thumbprint. */
+export function clientKeyAudit(key: ClientKeyView): Record<string, string> {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    type: key.type,
+    ...(key.certificate && { certificate: key.certificate.thumbprint }),
+  };
+}
+
+/** `EC P-256, ES256` — with `; certificate CN=…, until 2045-12-31` for a key registered with its certificate. */
+export function describeClientKey(key: ClientKeyView): string {
+  const certificate = key.certificate
+    ? `; certificate ${key.certificate.subject}, until ${new Date(key.certificate.notAfter).toISOString().slice(0, 10)}`
+    : '';
+  return `${key.type}, ${key.alg}${certificate}`;
+}
+
 /** What a refused certificate is told: the same for an unknown client and a certificate of no key of the client's. */
 export const NOT_MATCHED = "the client certificate is not one of this client's (x5c of its keys)";
 

@@ -3,6 +3,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { lockDataDir } from '../../src/adapters/sqlite/data-dir-lock.js';
 import { migrateSqlite, openSqlite } from '../../src/adapters/sqlite/database.js';
 import { POLICY_LOG_FILE } from '../../src/adapters/sqlite/policy-log-file.js';
@@ -145,6 +146,32 @@ describe('orchestrator CLI', () => {
     assert.equal((await cli('client-key', 'remove', 'le12345678', 'cli-key')).code, 0);
     assert.equal((await cli('client-key', 'list', 'le12345678')).stdout.trim(), '(no client keys)');
     assert.equal((await cli('account', 'signed-assertions-only', 'le12345678', 'maybe')).code, 2);
+  });
+
+  test('client-key add --cert-file: a client certificate for mutual TLS, and the key in it', async () => {
+    const certFile = fileURLToPath(new URL('../fixtures/mtls/client-ed25519.pem', import.meta.url));
+    const added = await cli('client-key', 'add', 'le12345678', '--cert-file', certFile);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /\(OKP Ed25519, EdDSA; certificate CN=client-ed25519, until 2045-12-31\)/);
+    const [listed] = JSON.parse((await cli('client-key', 'list', 'le12345678', '--json')).stdout);
+    assert.equal(listed.certificate.subject, 'CN=client-ed25519');
+    assert.equal(listed.certificate.notAfter, '2045-12-31T23:59:59.000Z');
+    const both = await cli(
+      'client-key',
+      'add',
+      'le12345678',
+      '--cert-file',
+      certFile,
+      '--jwk-file',
+      certFile,
+    );
+    assert.equal(both.code, 2, 'one of --jwk-file and --cert-file');
+    const notPem = join(dataDir, 'not-a-certificate.pem');
+    writeFileSync(notPem, 'hello');
+    const refused = await cli('client-key', 'add', 'le12345678', '--cert-file', notPem);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /no PEM certificate/);
+    assert.equal((await cli('client-key', 'remove', 'le12345678', listed.kid)).code, 0);
   });
 
   test('account dpop-required on and off', async () => {

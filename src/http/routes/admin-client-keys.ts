@@ -1,7 +1,12 @@
 import { Type } from 'typebox';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
-import { ASSERTION_ALGORITHMS, type ClientKeyView, MAX_CLIENT_KEYS } from '../../services/client-keys.js';
+import {
+  ASSERTION_ALGORITHMS,
+  type ClientKeyView,
+  clientKeyAudit,
+  MAX_CLIENT_KEYS,
+} from '../../services/client-keys.js';
 import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 import { iso, Time } from './times.js';
@@ -115,11 +120,13 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
       const { accountId } = request.params;
       await services.accounts.require(accountId);
       const added = await keys.add(accountId, request.body.jwk);
-      await recordAudit(services.ctx, operatorActor(request), accountId, 'client-key.added', {
-        kid: added.kid,
-        alg: added.alg,
-        type: added.type,
-      });
+      await recordAudit(
+        services.ctx,
+        operatorActor(request),
+        accountId,
+        'client-key.added',
+        clientKeyAudit(added),
+      );
       return reply.code(201).send(keyView(added));
     },
   );
