@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { decodeJwt } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { certificate, der, thumbprint } from '../helpers/mtls.js';
+import { freePort, startTestServer } from '../helpers/server.js';
+
+const fixtures = fileURLToPath(new URL('../fixtures/mtls/', import.meta.url));
+const SERVER_CA = readFileSync(join(fixtures, 'server.pem'));
+/** nginx, from Debian's package (CI installs it); without it, and without REQUIRE_SERVICES, the test is skipped. */
+const NGINX = spawnSync('nginx', ['-v']).error ? null : 'nginx';
+const skip = NGINX === null && process.env.REQUIRE_SERVICES !== '1' ? 'nginx is not installed' : false;
+
+/** A client's certificate and key, as its TLS connections present them. */
+interface ClientTls {
+  cert: Buffer;
+  key: Buffer;
+}
+const clientTls = (name: string): ClientTls => ({
+  cert: readFileSync(join(fixtures, `${name}.pem`)),
+  key: readFileSync(join(fixtures, `${name}.key`)),
+});
+
+/**
+ * A `fetch` for oauth4webapi over a TLS connection of its own (no connection reuse), presenting `client`'s certificate
+ * when given, trusting the proxy's certificate.
+ */
+function tlsFetch(client?: ClientTls) {
+  return (url: string, options: { method?: string; headers?: HeadersInit; body?: unknown }) =>
+    new Promise<Response>((resolve, reject) => {
+      const headers = Object.fromEntries(new Headers(options.headers).entries());
+      const outgoing = httpsRequest(
+        url,
+        { method: options.method ?? 'GET', headers, ca: SERVER_CA, agent: false, ...client },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('end', () => {
+            const answer = new Headers();
+            for (const [name, value] of Object.entries(incoming.headers))
+              for (const one of [value ?? []].flat()) answer.append(name, one);
+            const status = incoming.statusCode ?? 500;
+            resolve(new Response(status === 204 ? null : Buffer.concat(chunks), { status, headers: answer }));
+          });
+          incoming.on('error', reject);
+        },
+      );
+      outgoing.on('error', reject);
+      if (options.body !== undefined && options.body !== null) outgoing.write(String(options.body));
+      outgoing.end();
+    });
+}
+
+async function listening(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+/**
+ * The whole path a production deployment takes: a client library with its certificate in TLS, nginx terminating TLS
+ * with `ssl_verify_client optional_no_ca` and forwarding the certificate (`$ssl_client_escaped_cert`, the
+ * configuration docs/operations.md gives), this server believing it from nginx alone.
+ */
+describe('interoperability: mutual TLS through nginx, with oauth4webapi (RFC 8705)', { skip }, () => {
+  let node: Awaited<ReturnType<typeof startTestServer>>;
+  let nginx: ChildProcess;
+  let folder: string;
+  let issuer: URL;
+  let as: oauth.AuthorizationServer;
+  let client: oauth.Client;
+
+  before(async () => {
+    const proxyPort = await freePort();
+    issuer = new URL(`https://localhost:${proxyPort}`);
+    node = await startTestServer({
+      ISSUER: issuer.origin,
+      CLIENT_CERT_HEADER: 'X-SSL-Client-Cert',
+      CLIENT_CERT_PROXIES: '127.0.0.1',
+    });
+    const { services } = node.server.runtime;
+    await services.accounts.create('le12345678');
+    const credentials = await services.clients.reveal('le12345678');
+    assert.ok(credentials);
+    client = { client_id: credentials.userId };
+    await services.clients.keys.add('le12345678', { x5c: [der(certificate('client-ec'))] });
+
+    folder = mkdtempSync(join(tmpdir(), 'orchestrator-nginx-'));
+    writeFileSync(
+      join(folder, 'nginx.conf'),
+      `
+pid ${folder}/nginx.pid;
+error_log ${folder}/error.log;
+events {}
+http {
+  access_log off;
+  client_body_temp_path ${folder}/body;
+  proxy_temp_path ${folder}/proxy;
+  fastcgi_temp_path ${folder}/fastcgi;
+  uwsgi_temp_path ${folder}/uwsgi;
+  scgi_temp_path ${folder}/scgi;
+  server {
+    listen 127.0.0.1:${proxyPort} ssl;
+    ssl_certificate ${fixtures}server.pem;
+    ssl_certificate_key ${fixtures}server.key;
+    ssl_verify_client optional_no_ca;
+    location / {
+      proxy_pass ${node.url};
+      proxy_set_header Host $host:$server_port;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;
+    }
+  }
+}
+`,
+    );
+    nginx = spawn(
+      NGINX ?? 'nginx',
+      ['-p', folder, '-c', join(folder, 'nginx.conf'), '-g', 'daemon off; master_process off;'],
+      { stdio: 'ignore' },
+    );
+    await listening(proxyPort);
+    as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.customFetch]: tlsFetch() }),
+    );
+  });
+  after(async () => {
+    nginx?.kill();
+    await node?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  const tokenWith = (tls?: ClientTls) =>
+    oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      oauth.TlsClientAuth(),
+      new URLSearchParams({ scope: 'context:read context:write' }),
+      { [oauth.customFetch]: tlsFetch(tls) },
+    );
+  const create = (token: string, tls?: ClientTls, headers = new Headers()) => {
+    headers.set('content-type', 'application/json');
+    return oauth.protectedResourceRequest(
+      token,
+      'POST',
+      new URL('/v2/context/document/create', issuer),
+      headers,
+      JSON.stringify({ accountId: 'le12345678', nameSpace: 'shop', sessionId: 'c1', payload: { a: 1 } }),
+      { [oauth.customFetch]: tlsFetch(tls) },
+    );
+  };
+
+  test('the library authenticates with its certificate (tls_client_auth as it names it) and uses the bound token', async () => {
+    assert.ok(as.token_endpoint_auth_methods_supported?.includes('self_signed_tls_client_auth'));
+    assert.equal(as.tls_client_certificate_bound_access_tokens, true);
+    const tokens = await oauth.processClientCredentialsResponse(
+      as,
+      client,
+      await tokenWith(clientTls('client-ec')),
+    );
+    assert.deepEqual(decodeJwt(tokens.access_token).cnf, {
+      'x5t#S256': thumbprint(certificate('client-ec')),
+    });
+    const made = await create(tokens.access_token, clientTls('client-ec'));
+    assert.equal(made.status, 201, await made.clone().text());
+
+    // The library reads a 401's challenge and throws it.
+    const refusal = async (call: Promise<Response>) => {
+      const error = await call.then(
+        () => assert.fail('taken'),
+        (thrown: unknown) => thrown,
+      );
+      assert.ok(error instanceof oauth.WWWAuthenticateChallengeError);
+      assert.equal(error.status, 401);
+      return error.cause[0]?.parameters.error_description;
+    };
+    assert.equal(await refusal(create(tokens.access_token)), 'no client certificate');
+    assert.equal(
+      await refusal(create(tokens.access_token, clientTls('other-ec'))),
+      'another client certificate',
+    );
+    // The client writes the header itself, with its public certificate: nginx replaces it with what TLS presented.
+    const forged = new Headers({ 'x-ssl-client-cert': encodeURIComponent(certificate('client-ec')) });
+    assert.equal(await refusal(create(tokens.access_token, undefined, forged)), 'no client certificate');
+  });
+
+  test('another certificate, or none, gets no token', async () => {
+    for (const tls of [clientTls('other-ec'), undefined]) {
+      const response = await tokenWith(tls);
+      assert.equal(response.status, 401);
+      assert.equal((await response.json()).error, 'invalid_client');
+    }
+  });
+});
