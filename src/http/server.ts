@@ -146,6 +146,12 @@ export async function buildServer(services: AppServices, options: ServerOptions)
               'A token bound to a key (RFC 9449): Authorization: DPoP <token>, and a proof of the key for this request in the DPoP header',
           },
           clientBasic: { type: 'http', scheme: 'basic' },
+          // OpenAPI 3.1's `mutualTLS` scheme, which the plugin's types (written for 3.0) do not name.
+          clientCertificate: {
+            type: 'mutualTLS',
+            description:
+              'The client certificate (RFC 8705), presented to the TLS proxy in front and forwarded in CLIENT_CERT_HEADER: with client_id alone at the OAuth endpoints (self_signed_tls_client_auth), and with every call of a token bound to it',
+          } as unknown as { type: 'openIdConnect'; openIdConnectUrl: string },
           operatorSession: { type: 'apiKey', in: 'cookie', name: 'orch_session' },
         },
       },

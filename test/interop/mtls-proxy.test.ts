@@ -33,7 +33,10 @@ const clientTls = (name: string): ClientTls => ({
  * when given, trusting the proxy's certificate.
  */
 function tlsFetch(client?: ClientTls) {
-  return (url: string, options: { method?: string; headers?: HeadersInit; body?: unknown }) =>
+  return (
+    url: string,
+    options: { method?: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown },
+  ) =>
     new Promise<Response>((resolve, reject) => {
       const headers = Object.fromEntries(new Headers(options.headers).entries());
       const outgoing = httpsRequest(
@@ -205,7 +208,7 @@ http {
     for (const tls of [clientTls('other-ec'), undefined]) {
       const response = await tokenWith(tls);
       assert.equal(response.status, 401);
-      assert.equal((await response.json()).error, 'invalid_client');
+      assert.equal(((await response.json()) as { error: string }).error, 'invalid_client');
     }
   });
 });
