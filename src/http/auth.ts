@@ -159,6 +159,19 @@ function certificateRefusal(
   return undefined;
 }
 
+/**
+ * RFC 9728 §5.1: a refusal's challenge names the metadata of the resource called (a refused token's, a missing
+ * scope's), for a client to find how to get a token it takes; a refusal without a challenge stays as it is.
+ */
+function withResourceMetadata(error: Error, request: FastifyRequest, issuer: string): Error {
+  const value = error instanceof AppError ? error.headers?.['www-authenticate'] : undefined;
+  if (!(error instanceof AppError) || value === undefined || value.includes('resource_metadata=')) return error;
+  return new AppError(error.code, error.detail, error.extra, {
+    ...error.headers,
+    'www-authenticate': `${value}, resource_metadata="${resourceMetadataUrl(publicUrl(request, issuer))}"`,
+  });
+}
+
 function unauthorized(detail: string, challenge: string): AppError {
   return new AppError('unauthorized', detail, undefined, { 'www-authenticate': challenge });
 }
@@ -401,7 +414,9 @@ export class AuthHooks {
    */
   v2(scope: Scope): onRequestHookHandler {
     const issuer = this.services.ctx.settings.issuer;
-    return (request, reply, done) => {
+    return (request, reply, next) => {
+      // Every challenge names where the resource says how to get a token (RFC 9728 §5.1).
+      const done = (error?: Error) => next(error && withResourceMetadata(error, request, issuer));
       let presented: string;
       let scheme: Scheme;
       /** The token holds: its account, its scope, the account's limits; then, for a bound token, its proof. */

@@ -298,6 +298,19 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
       none.headers['www-authenticate'],
       `Bearer realm="conversation-orchestrator", ${metadata}, DPoP realm="conversation-orchestrator", algs="ES256 EdDSA Ed25519 RS256 PS256", ${metadata}`,
     );
+    // A refused token, a missing scope, a refused proof: each challenge names it too, once.
+    const narrow = await getToken(t, account, 'next-actions');
+    for (const [headers, status] of [
+      [{ authorization: 'Bearer eyJhbGciOiJFZERTQSJ9.e30.c2ln' }, 401],
+      [{ authorization: `Bearer ${narrow}` }, 403],
+      [{ authorization: `DPoP ${bearer}`, dpop: await proof({ token: bearer }) }, 401],
+    ] as const) {
+      const refused = await read(headers);
+      assert.equal(refused.statusCode, status);
+      const challenge = String(refused.headers['www-authenticate']);
+      assert.ok(challenge.endsWith(`, ${metadata}`), challenge);
+      assert.equal(challenge.split('resource_metadata=').length, 2, challenge);
+    }
   });
 
   test('an account that requires DPoP gets no token without a proof, and none of its bearer tokens works', async () => {
