@@ -110,3 +110,24 @@ test("a key's own alg must be the header's; a long header, a huge RSA key are re
     refused(/more than 4096 bits/),
   );
 });
+
+test('the claims are checked before the signature: a proof for another request or without its nonce costs none', async () => {
+  const { proof } = client();
+  const headers = cache();
+  const badSignature = 'A'.repeat(86);
+  const request = { method: 'GET', url: URL_, now: NOW };
+  await assert.rejects(
+    checkDpopProof(proof({ htm: 'POST' }, {}, badSignature), request, headers),
+    refused(/htm/),
+  );
+  await assert.rejects(
+    checkDpopProof(proof({}, {}, badSignature), { ...request, nonce: () => false }, headers),
+    (error: unknown) => error instanceof Error && error.name === 'DpopNonceRequired',
+  );
+  // A proof whose claims hold still needs its signature, and its header is not kept without one.
+  await assert.rejects(
+    checkDpopProof(proof({}, {}, badSignature), { ...request, nonce: () => true }, headers),
+    refused(/signature does not verify/),
+  );
+  assert.equal(headers.map.size, 0);
+});

@@ -108,13 +108,8 @@ export async function checkDpopProof(
   const cached = cache.get(headerText);
   const header = cached ?? (await checkedHeader(headerText, request.boundTo));
   if (request.boundTo !== undefined && header.jkt !== request.boundTo) throw new DpopRefused(ANOTHER_KEY);
-  // Verified here, at once, with the key kept from the header: a proof comes with every call, and through WebCrypto
-  // (jose) a verification cost three times as much.
   const lastDot = proof.lastIndexOf('.');
-  if (!verifies(header, proof.slice(0, lastDot), Buffer.from(proof.slice(lastDot + 1), 'base64url'), ed25519))
-    throw new DpopRefused("the proof's signature does not verify with the key in its header");
-  // Kept only once a signature verified with it: headers that no key signs cannot push out the clients' own.
-  if (cached === undefined) cache.set(headerText, header);
+  // The claims first: a proof for another request, too old, or without the nonce asked for costs no signature.
   const payload = jsonObject(proof.slice(proof.indexOf('.') + 1, lastDot));
   if (payload === null) throw new DpopRefused("the proof's claims are not a JSON object");
   const { jti, htm, htu, iat, ath, exp, nbf } = payload;
@@ -144,6 +139,12 @@ export async function checkDpopProof(
         ? 'this server asks for a nonce in each DPoP proof: use the one in the DPoP-Nonce header'
         : "the proof's nonce is not one this server takes now: use the one in the DPoP-Nonce header",
     );
+  // Verified here, at once, with the key kept from the header: a proof comes with every call, and through WebCrypto
+  // (jose) a verification cost three times as much.
+  if (!verifies(header, proof.slice(0, lastDot), Buffer.from(proof.slice(lastDot + 1), 'base64url'), ed25519))
+    throw new DpopRefused("the proof's signature does not verify with the key in its header");
+  // Kept only once a signature verified with it: headers that no key signs cannot push out the clients' own.
+  if (cached === undefined) cache.set(headerText, header);
   return { jkt: header.jkt, jti, keepUntil: (Math.ceil(iat) + DPOP_MAX_AGE_S + DPOP_SKEW_S) * 1000 };
 }
 
