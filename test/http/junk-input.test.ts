@@ -11,6 +11,7 @@ import {
   getToken,
   type TestApp,
 } from '../helpers/app.js';
+import { CLIENT_CERT_HEADER, certificate, der } from '../helpers/mtls.js';
 
 /**
  * Every documented operation, called with valid credentials and then with whatever fast-check makes of its
@@ -51,7 +52,11 @@ let t: TestApp;
 let paths: [string, string, Operation][];
 
 async function open(store: Store): Promise<void> {
-  t = await createTestApp({ store });
+  // Requests come from 127.0.0.1, the proxy that forwards client certificates here.
+  t = await createTestApp({
+    store,
+    clientCertificates: { header: CLIENT_CERT_HEADER, proxies: ['127.0.0.1'] },
+  });
   const spec = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
     paths: Record<string, Record<string, Operation>>;
   };
@@ -373,6 +378,19 @@ const junkProof: fc.Arbitrary<string> = fc.oneof(
     ),
 );
 
+/** Client certificates as a proxy would forward them (CLIENT_CERT_HEADER), but junk, truncated, or another's. */
+const junkCertificate: fc.Arbitrary<string> = fc.oneof(
+  junkString.map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+  junkString.map((s) => `:${b64(s)}:`),
+  fc.nat({ max: 400 }).map((n) => `:${der(certificate('client-ec')).slice(0, n)}:`),
+  fc.constant(`:${der(certificate('other-ec'))}:`),
+  fc.constant(encodeURIComponent(certificate('client-rsa'))),
+  junkString.map(
+    (s) => `-----BEGIN CERTIFICATE-----${s.replace(/[^\x20-\x7e]/g, '')}-----END CERTIFICATE-----`,
+  ),
+  junkString.map((s) => `%${encodeURIComponent(s.replace(/[\ud800-\udfff]/g, ''))}%`),
+);
+
 interface Sent {
   method: string;
   url: string;
@@ -496,6 +514,7 @@ function requests(method: string, path: string, operation: Operation, caller: Ca
       ),
       accept: fc.constantFrom('*/*', 'text/html', 'application/xml', ''),
       dpop: junkProof,
+      [CLIENT_CERT_HEADER]: junkCertificate,
     },
     { requiredKeys: [] },
   );
