@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { totpCode } from '../../src/core/auth/totp.js';
 import { dpopHeaders, dpopKey, dpopProof } from '../helpers/dpop.js';
+import { certificate, der, thumbprint } from '../helpers/mtls.js';
 import { basic } from '../helpers/net.js';
 import { SERVER_ADMIN_PASSWORD } from '../helpers/server.js';
 import {
@@ -361,6 +362,102 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const refused = await assertionToken();
     assert.equal(refused.status, 401);
     assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client');
+  });
+
+  test('certificates for mutual TLS: a PEM certificate pasted on the page is sent as x5c and listed with its subject, last day and thumbprint; a P-384 one is refused on the field, a private key before anything is sent', async () => {
+    suite.watch.step = 'client-certificates';
+    const section = suite.page.getByRole('region', { name: 'Keys for signed client assertions' });
+    const field = section.getByRole('textbox', { name: 'Public key (JWK) or certificate (PEM)' });
+    const add = section.getByRole('button', { name: 'Add key' });
+    const table = section.getByRole('table', { name: 'Keys for signed client assertions, oldest first' });
+    const certificateColumn = table.getByRole('columnheader', { name: 'Certificate', exact: true });
+    const rowOf = (kid: string) =>
+      table.getByRole('row').filter({ has: suite.page.getByRole('rowheader', { name: kid, exact: true }) });
+    const fieldId = await field.getAttribute('id');
+    assert.ok(fieldId);
+    const fieldError = suite.page.locator(`[id="${fieldId}-error"]`);
+    /** The field says `message` and has the focus. */
+    const refusedOnField = async (message: string | RegExp) => {
+      await fieldError.filter({ hasText: message }).waitFor();
+      assert.equal(await field.getAttribute('aria-invalid'), 'true');
+      assert.equal(await suite.page.locator(':focus').getAttribute('id'), fieldId);
+    };
+    /** What the page posts to the client-keys endpoint. */
+    const posted: unknown[] = [];
+    const keepPosts = (request: { method(): string; url(): string; postDataJSON(): unknown }) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/client-keys'))
+        posted.push(request.postDataJSON());
+    };
+    await section.getByText('The account has no key for signed client assertions.').waitFor();
+    await section.getByText(/certificate-bound tokens/).waitFor();
+
+    const pem = certificate('client-ec');
+    const kid = await calculateJwkThumbprint(
+      new X509Certificate(pem).publicKey.export({ format: 'jwk' }) as JWK,
+    );
+    suite.page.on('request', keepPosts);
+    try {
+      // A JWK alone: the table has no Certificate column, as before.
+      const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+      await field.fill(JSON.stringify({ ...(await exportJWK(publicKey)), kid: 'plain-key' }));
+      await add.click();
+      await section
+        .getByRole('status')
+        .filter({ hasText: 'The key “plain-key” (EC P-256, ES256) was added' })
+        .waitFor();
+      await rowOf('plain-key').waitFor();
+      assert.equal(await certificateColumn.count(), 0);
+
+      // The certificate as openssl writes it: sent as {"jwk": {"x5c": [its base64 DER]}}, the key read from it by
+      // the server and named by its RFC 7638 thumbprint; listed with its subject, last day and x5t#S256.
+      await field.fill(pem);
+      await add.click();
+      await section
+        .getByRole('status')
+        .filter({ hasText: `The key “${kid}” (EC P-256, ES256) was added with the certificate CN=client-ec` })
+        .waitFor();
+      assert.deepEqual(posted.at(-1), { jwk: { x5c: [der(pem)] } });
+      assert.equal(await field.inputValue(), '');
+      await certificateColumn.waitFor();
+      const facts = rowOf(kid).getByRole('cell').filter({ hasText: 'CN=client-ec' });
+      await facts.getByText(/^Valid until .*2045$/).waitFor();
+      await facts.getByText(thumbprint(pem), { exact: true }).waitFor();
+      await facts.getByText('x5t#S256:').waitFor();
+      // The key without one says so in that column.
+      await rowOf('plain-key').getByRole('cell', { name: 'None', exact: true }).waitFor();
+      await section.getByText('The account has 2 keys (5 at most).').waitFor();
+      await checked('api-authorization-client-certificate');
+
+      // On a curve the server does not take (P-384): its refusal (400) on the field, which takes the focus.
+      const sent = posted.length;
+      await field.fill(certificate('client-p384'));
+      await add.click();
+      await refusedOnField('an EC key must be on P-256');
+      assert.equal(posted.length, sent + 1);
+      // A PEM private key: said on the field, and never sent.
+      await field.fill(await readFile(new URL('../fixtures/mtls/client-ec.key', import.meta.url), 'utf8'));
+      await add.click();
+      await refusedOnField('This is a private key');
+      assert.equal(posted.length, sent + 1);
+    } finally {
+      suite.page.off('request', keepPosts);
+    }
+    assert.equal(await table.getByRole('row').filter({ hasText: 'CN=client-p384' }).count(), 0);
+
+    // Both removed, for the tests that follow.
+    const dialog = suite.page.getByRole('dialog', { name: 'Remove this key?' });
+    for (const removed of ['plain-key', kid]) {
+      await rowOf(removed)
+        .getByRole('button', { name: `Remove the key ${removed}` })
+        .click();
+      await dialog.getByRole('button', { name: 'Remove key' }).click();
+      await section
+        .getByRole('status')
+        .filter({ hasText: `The key “${removed}” was removed` })
+        .waitFor();
+      await dialog.waitFor({ state: 'hidden' });
+    }
+    await section.getByText('The account has no key for signed client assertions.').waitFor();
   });
 
   test('signed assertions only: with a key, refused behind a confirmation, the password gets 401 and an assertion 200; the last key is kept; allowed again, the password works', async () => {
@@ -2215,7 +2312,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // cookie was cleared, the call that found the session gone (401); on the operators page the wrong current
     // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
     // private key pasted as a key for signed client assertions (400); the password refused after the key went
-    // behind the page's back, and the last key's removal while the password is refused (409 each).
+    // behind the page's back, and the last key's removal while the password is refused (409 each); a P-384
+    // certificate pasted for mutual TLS (400).
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
@@ -2225,6 +2323,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'request-rate': [refusedStatus('400')],
       'allowed-networks': [refusedStatus('400')],
       'client-keys': [refusedStatus('400')],
+      'client-certificates': [refusedStatus('400')],
       'signed-assertions-only': [refusedStatus('409')],
     };
     assert.deepEqual(suite.watch.unexpected(expected), []);
@@ -2269,6 +2368,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'the private key the server refused',
     );
     assert.equal(
+      suite.watch.errors.filter((e) => e.step === 'client-certificates').length,
+      1,
+      'the P-384 certificate the server refused',
+    );
+    assert.equal(
       suite.watch.errors.filter((e) => e.step === 'signed-assertions-only').length,
       2,
       'the password refused with no key, the last key removed while the password is refused',
@@ -2282,6 +2386,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'accounts-suspended',
       'allowed-networks',
       'api-authorization',
+      'api-authorization-client-certificate',
       'api-authorization-client-keys',
       'api-key-regenerate-dialog',
       'audit-log',

@@ -12,6 +12,16 @@ const MAX_KEYS = 5;
 /** RFC 7523 §2.2: what the client says its `client_assertion` is. */
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
+/** The X.509 certificate a key came with (its `x5c`), with which the client may authenticate in TLS (RFC 8705). */
+interface ClientKeyCertificate {
+  /** RFC 8705 §3.1 `x5t#S256`: the base64url SHA-256 of the DER certificate. */
+  thumbprint: string;
+  /** `CN=client-ec`. */
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+}
+
 /** One of the account's public keys, as `GET /api/admin/accounts/{acct}/client-keys` lists them. */
 interface ClientKey {
   kid: string;
@@ -19,34 +29,86 @@ interface ClientKey {
   /** `RSA 2048 bits`, `EC P-256` or `OKP Ed25519`. */
   type: string;
   jwk: Record<string, unknown>;
+  /** Only for a key added with its certificate. */
+  certificate?: ClientKeyCertificate;
   createdAt: string;
+}
+
+/** A certificate's last day, in the browser's time zone (a certificate is valid to the second). */
+const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+function formatDate(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : DATE.format(date);
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A PEM block's first line (RFC 7468): `-----BEGIN CERTIFICATE-----`, and what follows up to its last line. */
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)(-----END \1-----|$)/;
+
 /**
- * The JWK pasted: the key itself, or `{"jwk": {…}}` as the API takes it (and as the docs' command prints it); a
- * string says why it is neither, so that the field says it before anything is sent.
+ * A PEM certificate pasted (RFC 7468, as openssl writes it; the first if there are several), as the JWK the API takes
+ * for it: `{"x5c": ["<base64 DER>"]}`, the key read from it by the server. A string says why it is not one: another
+ * PEM block (a private key is never sent), or one cut short.
+ */
+function certificateJwkOf(label: string, body: string, end: string): Record<string, unknown> | string {
+  if (label.includes('PRIVATE'))
+    return 'This is a private key: paste the certificate or the public key. The private key stays with the system.';
+  if (label !== 'CERTIFICATE')
+    return `This is a PEM ${label.toLowerCase()}: paste a certificate (-----BEGIN CERTIFICATE-----) or the public key as a JWK (JSON).`;
+  const der = body.replace(/\s+/g, '');
+  if (end === '' || der === '')
+    return 'This certificate is cut short: paste it whole, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(der))
+    return 'This certificate is not valid PEM: between its BEGIN and END lines there should be base64 alone.';
+  return { x5c: [der] };
+}
+
+/**
+ * The key pasted: a JWK — the key itself, or `{"jwk": {…}}` as the API takes it (and as the docs' command prints
+ * it) — or a PEM certificate; a string says why it is none of these, so that the field says it before anything is
+ * sent.
  */
 function jwkOf(typed: string): Record<string, unknown> | string {
-  if (typed.trim() === '') return 'Paste the public key as a JWK (JSON).';
+  if (typed.trim() === '') return 'Paste the public key as a JWK (JSON), or its certificate (PEM).';
+  const pem = PEM_BLOCK.exec(typed);
+  if (pem && !typed.trimStart().startsWith('{'))
+    return certificateJwkOf(pem[1] ?? '', pem[2] ?? '', pem[3] ?? '');
   let parsed: unknown;
   try {
     parsed = JSON.parse(typed);
   } catch {
-    return 'This is not valid JSON: paste the whole JWK, from { to }.';
+    return 'This is not valid JSON: paste the whole JWK, from { to }, or a certificate from -----BEGIN CERTIFICATE-----.';
   }
   if (!isObject(parsed)) return 'Paste a JSON object: the JWK, or {"jwk": {…}}.';
   return isObject(parsed.jwk) ? parsed.jwk : parsed;
 }
 
+/** A key's certificate in its row: whose it is, until when, and the thumbprint its tokens are bound to. */
+function CertificateFacts({ certificate }: { certificate: ClientKeyCertificate }) {
+  return (
+    <ul class="plain-list">
+      <li>{certificate.subject}</li>
+      <li>
+        Valid until <time dateTime={certificate.notAfter}>{formatDate(certificate.notAfter)}</time>
+      </li>
+      <li>
+        x5t#S256: <code class="key-id">{certificate.thumbprint}</code>
+      </li>
+    </ul>
+  );
+}
+
+/** The keys; the Certificate column only when one of them came with a certificate (mutual TLS). */
 function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: ClientKey) => void) | null }) {
+  const certified = keys.some((k) => k.certificate);
   return (
     <table>
       <TableHead
         caption="Keys for signed client assertions, oldest first"
-        columns={['Key ID (kid)', 'Type', 'Algorithm', 'Added']}
+        columns={['Key ID (kid)', 'Type', 'Algorithm', certified ? 'Certificate' : null, 'Added']}
         actions={onRemove !== null}
       />
       <tbody>
@@ -57,6 +119,15 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
             </th>
             <td>{k.type}</td>
             <td>{k.alg}</td>
+            {certified ? (
+              <td>
+                {k.certificate ? (
+                  <CertificateFacts certificate={k.certificate} />
+                ) : (
+                  <span class="muted">None</span>
+                )}
+              </td>
+            ) : null}
             <td>
               <time dateTime={k.createdAt}>{formatTime(k.createdAt)}</time>
             </td>
@@ -75,9 +146,9 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
 }
 
 /**
- * A public key pasted as JSON and added. What is not JSON is said on the field before anything is sent; the
- * server's refusal (a private key, a weak RSA key, another curve, a kid the account has, the fifth key) is said on
- * the field too, which takes the focus; any other failure, above it.
+ * A public key pasted as JSON, or a certificate as PEM, and added. What is neither is said on the field before
+ * anything is sent; the server's refusal (a private key, a weak RSA key, another curve, an expired certificate, a kid
+ * the account has, the fifth key) is said on the field too, which takes the focus; any other failure, above it.
  */
 function AddClientKey({ accountId, onAdded }: { accountId: string; onAdded: (key: ClientKey) => void }) {
   const [typed, setTyped] = useState('');
@@ -119,16 +190,19 @@ function AddClientKey({ accountId, onAdded }: { accountId: string; onAdded: (key
       {error ? <Notice kind="error">{error}</Notice> : null}
       <TextAreaField
         id={fieldId}
-        label="Public key (JWK)"
+        label="Public key (JWK) or certificate (PEM)"
         value={typed}
         onValue={setTyped}
-        rows={6}
+        rows={8}
         hint={
           <>
             The public key as JSON, alone or as <code>{'{"jwk": {…}}'}</code>: EC P-256 (ES256), Ed25519
             (EdDSA) or RSA of 2,048 bits or more (RS256; PS256 with <code>"alg": "PS256"</code>). Its{' '}
-            <code>kid</code> names it, or else its thumbprint. Never the private key: it stays with the
-            system.
+            <code>kid</code> names it, or else its thumbprint. Or, for mutual TLS, the client's certificate as
+            PEM, from <code>-----BEGIN CERTIFICATE-----</code> to <code>-----END CERTIFICATE-----</code>: its
+            key is read from it, and the client may then also authenticate with it in TLS (RFC 8705), its
+            tokens bound to it (certificate-bound tokens); an expired one is refused. Never the private key:
+            it stays with the system.
           </>
         }
         error={fieldError ?? undefined}
@@ -273,7 +347,9 @@ export function ClientKeysSection({
           accountId={accountId}
           onAdded={(key) =>
             void changed(
-              `The key “${key.kid}” (${key.type}, ${key.alg}) was added: the account's client may now sign its assertions with its private key.`,
+              key.certificate
+                ? `The key “${key.kid}” (${key.type}, ${key.alg}) was added with the certificate ${key.certificate.subject}: the account's client may now sign its assertions with its private key, or authenticate with the certificate in TLS.`
+                : `The key “${key.kid}” (${key.type}, ${key.alg}) was added: the account's client may now sign its assertions with its private key.`,
             )
           }
         />
