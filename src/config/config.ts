@@ -407,7 +407,18 @@ const RESERVED_HEADERS = new Set([
   'dpop',
   'maven-api-key',
   'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'forwarded',
+  'via',
   'transfer-encoding',
+  'connection',
+  'upgrade',
+  'keep-alive',
+  'te',
+  // Envoy's own header, in a format of its own (Hash=…;Cert="…"), which is not read here.
+  'x-forwarded-client-cert',
 ]);
 
 function clientCertificateHeader(env: NodeJS.ProcessEnv): Config['clientCertificates'] {
@@ -421,6 +432,12 @@ function clientCertificateHeader(env: NodeJS.ProcessEnv): Config['clientCertific
   if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(header) || RESERVED_HEADERS.has(header))
     throw new ConfigError(
       `CLIENT_CERT_HEADER must be a header name of letters, digits and "-" (such as client-cert), not ${JSON.stringify(header)}`,
+    );
+  // Every address would be a proxy: any client could write the header, and name any account's certificate.
+  const everyone = proxies.find((entry) => /\/0+$/.test(entry));
+  if (everyone !== undefined)
+    throw new ConfigError(
+      `CLIENT_CERT_PROXIES: ${everyone} takes every address for a proxy; list the TLS proxies' own addresses or networks`,
     );
   return { header, proxies };
 }

@@ -131,9 +131,21 @@ export function requestCertificate(
   services: AuthServices,
 ): ClientCertificate | null {
   const source = services.certificates;
-  return source === null
-    ? null
-    : source.fromProxy(request.headers[source.header], request.socket.remoteAddress);
+  if (source === null) return null;
+  const value = request.headers[source.header];
+  if (value === undefined) return null;
+  return source.fromProxy(
+    value,
+    request.socket.remoteAddress,
+    timesSent(request.raw.rawHeaders, source.header),
+  );
+}
+
+/** How many times the request carries the header `name` (lower case); Node joins repeated ones into one value. */
+function timesSent(rawHeaders: string[], name: string): number {
+  let times = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]?.toLowerCase() === name) times++;
+  return times;
 }
 
 /**
@@ -144,17 +156,18 @@ function certificateRefusal(
   request: FastifyRequest,
   x5t: string,
   services: AuthServices,
+  scheme: Scheme,
 ): AppError | undefined {
   const presented = requestCertificate(request, services);
   if (presented === null)
     return unauthorized(
       'this access token is bound to a client certificate (mutual TLS, RFC 8705): call with that certificate',
-      challenge('Bearer', 'invalid_token', 'no client certificate'),
+      challenge(scheme, 'invalid_token', 'no client certificate'),
     );
   if (presented.thumbprint !== x5t)
     return unauthorized(
       'this access token is bound to another client certificate than the one presented',
-      challenge('Bearer', 'invalid_token', 'another client certificate'),
+      challenge(scheme, 'invalid_token', 'another client certificate'),
     );
   return undefined;
 }
@@ -165,7 +178,8 @@ function certificateRefusal(
  */
 function withResourceMetadata(error: Error, request: FastifyRequest, issuer: string): Error {
   const value = error instanceof AppError ? error.headers?.['www-authenticate'] : undefined;
-  if (!(error instanceof AppError) || value === undefined || value.includes('resource_metadata=')) return error;
+  if (!(error instanceof AppError) || value === undefined || value.includes('resource_metadata='))
+    return error;
   return new AppError(error.code, error.detail, error.extra, {
     ...error.headers,
     'www-authenticate': `${value}, resource_metadata="${resourceMetadataUrl(publicUrl(request, issuer))}"`,
@@ -223,8 +237,17 @@ function settle<T>(
     refuse(error);
     return;
   }
-  if (result instanceof Promise) result.then(finish, refuse);
-  else finish(result);
+  // A throw while finishing (a bug, or input no check foresaw) refuses the request rather than escaping the hook: from
+  // a promise's callback it would be an unhandled rejection, which ends the process.
+  const finishSafely = (value: T) => {
+    try {
+      finish(value);
+    } catch (error) {
+      refuse(error);
+    }
+  };
+  if (result instanceof Promise) result.then(finishSafely, refuse);
+  else finishSafely(result);
 }
 
 /** The refusal of what is for operators of every account, to one limited to some accounts. */
@@ -447,7 +470,7 @@ export class AuthHooks {
         // The common case: a bearer token, presented as one.
         if (token.jkt === null && token.x5t === null && scheme === 'Bearer') return accept(token);
         if (token.x5t !== null) {
-          const refused = certificateRefusal(request, token.x5t, this.services);
+          const refused = certificateRefusal(request, token.x5t, this.services, scheme);
           if (refused) return done(refused);
           if (token.jkt === null && scheme === 'Bearer') return accept(token);
         }

@@ -6,7 +6,7 @@ import { DpopNonceRequired, DpopRefused } from '../core/auth/dpop.js';
 import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
-import { CLIENT_ASSERTION_TYPE } from '../services/client-keys.js';
+import { AssertionRefused, CLIENT_ASSERTION_TYPE } from '../services/client-keys.js';
 import type { PresentedAssertion, PresentedCertificate } from '../services/clients.js';
 import type { AuthServices } from '../services/services.js';
 import type { TokenBinding } from '../services/tokens.js';
@@ -138,7 +138,8 @@ function presentedClient(
 }
 
 /**
- * What the token to be issued is bound to: the certificate its client authenticated with (RFC 8705 §3, `x5t`), and
+ * What the token to be issued is bound to: the client certificate of the connection when it is one of the account's
+ * (RFC 8705 §3, `x5t`), and
  * the key the request's DPoP proof proves (RFC 9449 §5, `jkt`), null without a proof. An account whose tokens must be
  * bound to a key refuses a request without a proof (400 invalid_request); a proof that does not hold, or was used
  * before, is 400 invalid_dpop_proof.
@@ -146,12 +147,46 @@ function presentedClient(
 export function tokenBinding(
   request: FastifyRequest,
   reply: FastifyReply,
+  authenticated: AuthenticatedClient,
+  services: AuthServices,
+): TokenBinding | Promise<TokenBinding> {
+  return then(certificateBinding(request, authenticated, services), (x5t) =>
+    keyBinding(request, reply, authenticated.client.accountId, x5t, services),
+  );
+}
+
+/**
+ * RFC 8705 §3: the certificate a new token is bound to — the one the client authenticated with, or else the one the
+ * connection presents when it is one of the account's (a client with a secret or an assertion over mutual TLS); null
+ * for none (a certificate the account did not register binds nothing).
+ */
+function certificateBinding(
+  request: FastifyRequest,
   { client, certificate }: AuthenticatedClient,
+  services: AuthServices,
+): string | null | Promise<string | null> {
+  if (certificate !== null) return certificate;
+  const presented = requestCertificate(request, services);
+  if (presented === null) return null;
+  return services.clients.keys.matchCertificate(client.accountId, presented).then(
+    () => presented.thumbprint,
+    (error: unknown) => {
+      if (error instanceof AssertionRefused) return null;
+      throw error;
+    },
+  );
+}
+
+function keyBinding(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  accountId: string,
+  certificate: string | null,
   services: AuthServices,
 ): TokenBinding | Promise<TokenBinding> {
   const proof = request.headers.dpop;
   if (proof === undefined)
-    return then(services.clients.stateOf(client.accountId), ({ dpopRequired }) => {
+    return then(services.clients.stateOf(accountId), ({ dpopRequired }) => {
       if (dpopRequired)
         throw new OAuthError(
           'invalid_request',

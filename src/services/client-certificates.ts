@@ -5,6 +5,9 @@ import { LogThrottle } from '../core/log-throttle.js';
 import { inNetworks, networkList } from '../core/networks.js';
 import type { ServiceContext } from './context.js';
 
+/** No certificate: an empty header, or RFC 9440's empty byte sequence (HAProxy's answer for a client without one). */
+const EMPTY = /^\s*(::)?\s*$/;
+
 /**
  * Clients' TLS certificates (mutual TLS, RFC 8705), as the TLS-terminating proxies in front of this server forward
  * them in a header (CLIENT_CERT_HEADER). The header is believed only on a connection from one of those proxies
@@ -29,11 +32,16 @@ export class ClientCertificateSource {
   }
 
   /**
-   * The certificate a proxy forwarded (`value`, the header's) on a connection from `peer`; null without one, from
-   * a connection that is not a proxy's, or when it does not parse (both logged, once a minute at most).
+   * The certificate a proxy forwarded (`value`, the header's, sent `times` times) on a connection from `peer`; null
+   * without one (an empty value, or RFC 9440's empty `::`), from a connection that is not a proxy's, or when it does
+   * not parse (both logged, once a minute at most).
    */
-  fromProxy(value: string | string[] | undefined, peer: string | undefined): ClientCertificate | null {
-    if (value === undefined || value === '') return null;
+  fromProxy(
+    value: string | string[] | undefined,
+    peer: string | undefined,
+    times: number,
+  ): ClientCertificate | null {
+    if (value === undefined || (typeof value === 'string' && EMPTY.test(value))) return null;
     if (peer === undefined || !inNetworks(this.#proxies, peer)) {
       const heldBack = this.#notFromProxy.admit();
       if (heldBack !== null)
@@ -43,8 +51,8 @@ export class ClientCertificateSource {
         );
       return null;
     }
-    // A proxy writes the header once; two are a request that came with its own.
-    if (typeof value !== 'string') return this.#refused('the header came more than once');
+    // A proxy writes the header once; two are a request that came with its own, which the proxy let through.
+    if (typeof value !== 'string' || times !== 1) return this.#refused('the header came more than once');
     const known = this.#parsed.get(value);
     if (known !== undefined) return known;
     const parsed = parseForwardedCertificate(value);

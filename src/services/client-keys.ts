@@ -328,10 +328,16 @@ function checkedJwk(
   const certificate = input.x5c === undefined ? null : checkedCertificate(input.x5c, now);
   let keyInput = input;
   if (certificate) {
-    const fromCertificate = certificate.certificate.publicKey.export({ format: 'jwk' }) as Record<
-      string,
-      unknown
-    >;
+    let fromCertificate: Record<string, unknown>;
+    try {
+      fromCertificate = certificate.certificate.publicKey.export({ format: 'jwk' }) as Record<
+        string,
+        unknown
+      >;
+    } catch {
+      // A kind of key JWK has no form for (DSA, X25519…): none this server takes.
+      throw new AppError('validation_failed', "jwk: the certificate's key is not EC P-256, Ed25519 or RSA");
+    }
     // The certificate's key members, with what else came (alg, use, and any private member, which is refused).
     if (input.kty === undefined) keyInput = { ...input, ...fromCertificate };
     else if (!samePublicKey(input, fromCertificate))

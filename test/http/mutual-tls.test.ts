@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import {
@@ -13,6 +14,7 @@ import {
 } from '../helpers/app.js';
 import { dpopKey, dpopProof } from '../helpers/dpop.js';
 import { certificate, clientCert, der, CLIENT_CERT_HEADER as HEADER, thumbprint } from '../helpers/mtls.js';
+import { startTestServer } from '../helpers/server.js';
 
 const EC = certificate('client-ec');
 const ED25519 = certificate('client-ed25519');
@@ -239,14 +241,78 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
     assert.equal((await tokenWith(clientCert(EC))).statusCode, 200);
   });
 
-  test('a secret with a certificate is secret authentication: the token is not bound', async () => {
-    const issued = await tokenWith(
-      clientCert(EC),
-      account,
-      `&client_secret=${encodeURIComponent(account.password)}`,
-    );
-    assert.equal(issued.statusCode, 200, issued.body);
-    assert.equal(decodeJwt(issued.json().access_token).cnf, undefined);
+  test("a secret over mutual TLS: bound to the certificate when it is one of the account's, else not", async () => {
+    const withSecret = `&client_secret=${encodeURIComponent(account.password)}`;
+    const registered = await tokenWith(clientCert(EC), account, withSecret);
+    assert.equal(registered.statusCode, 200, registered.body);
+    assert.deepEqual(decodeJwt(registered.json().access_token).cnf, { 'x5t#S256': thumbprint(EC) });
+    const another = await tokenWith(clientCert(OTHER), account, withSecret);
+    assert.equal(another.statusCode, 200, another.body);
+    assert.equal(decodeJwt(another.json().access_token).cnf, undefined);
+  });
+
+  test('a certificate with an empty subject, or two headers, never breaks a request', async () => {
+    const empty = certificate('empty-subject');
+    const refused = await tokenWith(clientCert(empty));
+    assert.equal(refused.statusCode, 401, refused.body);
+    // A bound token this node has not seen yet is checked on a promise's path: a throw there would end the process.
+    const token = (await tokenWith(clientCert(EC))).json().access_token as string;
+    const read = await viaProxy('GET', doc(), {
+      certificate: clientCert(empty),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(read.statusCode, 401, read.body);
+    const added = await addKey({ x5c: [der(empty)], kid: 'no-subject' });
+    assert.equal(added.statusCode, 201, added.body);
+    assert.equal(added.json().certificate.subject, '');
+    assert.equal((await tokenWith(clientCert(empty))).statusCode, 200);
+    await call('DELETE', `/api/admin/accounts/${account.accountId}/client-keys/no-subject`, admin.headers);
+
+    // Over a real connection: the proxy appended its header to the client's own (a client writing the victim's
+    // certificate first). Node joins them; the server counts them, and takes neither.
+    const node = await startTestServer({ CLIENT_CERT_HEADER: HEADER, CLIENT_CERT_PROXIES: '127.0.0.1' });
+    try {
+      const { services } = node.server.runtime;
+      await services.accounts.create('le12345678');
+      const credentials = await services.clients.reveal('le12345678');
+      await services.clients.keys.add('le12345678', { x5c: [der(EC)] });
+      const form = `grant_type=client_credentials&client_id=${credentials?.userId}`;
+      const post = (rawHeaders: string[]) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const url = new URL(`${node.url}/oauth/token`);
+          const outgoing = httpRequest(
+            { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: rawHeaders },
+            (incoming) => {
+              let body = '';
+              incoming.on('data', (chunk: Buffer) => {
+                body += chunk;
+              });
+              incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body }));
+            },
+          );
+          outgoing.on('error', reject);
+          outgoing.end(form);
+        });
+      // Raw headers: Node adds nothing itself then (no Host, no framing), so they are all here.
+      const formType = [
+        'host',
+        new URL(node.url).host,
+        'content-type',
+        'application/x-www-form-urlencoded',
+        'content-length',
+        String(Buffer.byteLength(form)),
+      ];
+      const one = await post([...formType, HEADER, encodeURIComponent(EC)]);
+      assert.equal(one.status, 200, `one header: taken (${one.body})`);
+      for (const second of [encodeURIComponent(OTHER), encodeURIComponent(EC), clientCert(EC)])
+        assert.equal(
+          (await post([...formType, HEADER, encodeURIComponent(EC), HEADER, second])).status,
+          401,
+          'two headers: neither',
+        );
+    } finally {
+      await node.stop();
+    }
   });
 
   test('with a DPoP proof as well, the token is bound to both, and needs both', async () => {
@@ -270,6 +336,8 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
       headers: { authorization: `DPoP ${token}`, dpop: await proof() },
     });
     assert.equal(proofAlone.statusCode, 401);
+    // Refused in the scheme the token came in.
+    assert.match(String(proofAlone.headers['www-authenticate']), /^DPoP .*no client certificate/);
     const certificateAlone = await viaProxy('GET', doc(), {
       certificate: clientCert(EC),
       headers: { authorization: `Bearer ${token}` },

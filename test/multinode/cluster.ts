@@ -49,14 +49,21 @@ export class ServerNode {
   async request(
     method: string,
     path: string,
-    options: { headers?: Record<string, string>; json?: unknown; timeoutMs?: number } = {},
+    options: {
+      headers?: Record<string, string>;
+      json?: unknown;
+      /** A form body (application/x-www-form-urlencoded), as the OAuth endpoints take. */
+      form?: string;
+      timeoutMs?: number;
+    } = {},
   ): Promise<HttpAnswer> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.json !== undefined) headers['content-type'] = 'application/json';
+    if (options.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     const response = await fetch(this.url + path, {
       method,
       headers,
-      body: options.json === undefined ? undefined : JSON.stringify(options.json),
+      body: options.json === undefined ? options.form : JSON.stringify(options.json),
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
     const text = await response.text();

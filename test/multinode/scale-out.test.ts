@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { postgresUnavailable, redisUnavailable } from '../contract/servers.js';
 import { dpopKey, dpopProof } from '../helpers/dpop.js';
+import { CLIENT_CERT_HEADER, certificate, clientCert, der } from '../helpers/mtls.js';
 import { basic } from '../helpers/net.js';
 import { type Cluster, ISSUER, Operator, quantile, type ServerNode, startCluster } from './cluster.js';
 
@@ -36,7 +37,11 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
     let operator: Operator;
     before(async () => {
       if (reason) return;
-      cluster = await startCluster({ redis: mode === 'postgres+redis' });
+      // The nodes take client certificates from 127.0.0.1, as from the TLS proxy in front.
+      cluster = await startCluster({
+        redis: mode === 'postgres+redis',
+        env: { CLIENT_CERT_HEADER: CLIENT_CERT_HEADER, CLIENT_CERT_PROXIES: '127.0.0.1' },
+      });
       [a, b] = cluster.nodes as [ServerNode, ServerNode];
       operator = await Operator.signIn(a);
     });
@@ -155,6 +160,33 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
         404,
         'the bound token still works',
       );
+    });
+
+    it('mutual TLS: a certificate added on A authenticates on B; removed on A, refused on B within 1 s', async () => {
+      const account = await operator.createAccount(a, 'mtls-nodes');
+      const mine = certificate('client-ec');
+      const tokenOn = (node: ServerNode) =>
+        node.request('POST', '/oauth/token', {
+          headers: { [CLIENT_CERT_HEADER]: clientCert(mine) },
+          form: `grant_type=client_credentials&client_id=${account.userId}`,
+        });
+      assert.equal((await tokenOn(b)).status, 401, 'no certificate registered yet');
+      const added = await operator.call(a, 'POST', '/api/admin/accounts/mtls-nodes/client-keys', {
+        jwk: { x5c: [der(mine)], kid: 'cert' },
+      });
+      assert.equal(added.status, 201, JSON.stringify(added.body));
+      await timeUntil(async () => (await tokenOn(b)).status === 200, 1_000);
+      const issued = await tokenOn(b);
+      const token = (issued.body as { access_token: string }).access_token;
+      const read = (node: ServerNode, headers: Record<string, string>) =>
+        node.request('GET', '/v2/context/document/mtls-nodes/ns/none', {
+          headers: { authorization: `Bearer ${token}`, ...headers },
+        });
+      assert.equal((await read(a, { [CLIENT_CERT_HEADER]: clientCert(mine) })).status, 404, 'taken on A');
+      assert.equal((await read(a, {})).status, 401, 'not without the certificate');
+      const removed = await operator.call(a, 'DELETE', '/api/admin/accounts/mtls-nodes/client-keys/cert');
+      assert.equal(removed.status, 204, JSON.stringify(removed.body));
+      await timeUntil(async () => (await tokenOn(b)).status === 401, 1_000);
     });
 
     it('an account suspended on A is refused on B within 1 s, key and token alike; resumed, both work again', async (t) => {

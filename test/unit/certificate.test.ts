@@ -28,6 +28,17 @@ describe('client certificates as proxies forward them', () => {
     }
   });
 
+  test('a chain (AWS load balancers send one): its first certificate', () => {
+    const other = readFileSync(new URL('../fixtures/mtls/client-ec.pem', import.meta.url), 'utf8');
+    assert.equal(parseForwardedCertificate(encodeURIComponent(`${pem}${other}`))?.thumbprint, thumbprint);
+    assert.equal(parseForwardedCertificate(`${pem}\n${other}\n`)?.thumbprint, thumbprint);
+  });
+
+  test('an empty subject reads as an empty string', () => {
+    const empty = readFileSync(new URL('../fixtures/mtls/empty-subject.pem', import.meta.url), 'utf8');
+    assert.equal(parseForwardedCertificate(encodeURIComponent(empty))?.subject, '');
+  });
+
   test('anything else is no certificate, never a throw', () => {
     for (const value of [
       '',
@@ -39,6 +50,14 @@ describe('client certificates as proxies forward them', () => {
       '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
       'a'.repeat(20_000),
       `:${Buffer.from('hello').toString('base64')}:`,
+      // DER with bytes after the certificate.
+      `:${Buffer.concat([raw, Buffer.from([0])]).toString('base64')}:`,
+      // Two headers as Node joins them: in each form, neither is taken.
+      `${encodeURIComponent(pem)}, ${encodeURIComponent(pem)}`,
+      `:${b64}:, :${b64}:`,
+      `${b64}, ${b64}`,
+      `${pem}, ${pem}`,
+      `${pem}trailing text`,
     ])
       assert.equal(parseForwardedCertificate(value), null, value.slice(0, 40));
   });

@@ -211,6 +211,12 @@ describe('configuration', () => {
         { CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: 'loopback' },
         /CLIENT_CERT_PROXIES: "loopback"/,
       ],
+      [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '10.0.0.1,0.0.0.0/0' }, /every address/],
+      [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '::/0' }, /every address/],
+      [
+        { CLIENT_CERT_HEADER: 'x-forwarded-client-cert', CLIENT_CERT_PROXIES: '10.0.0.1' },
+        /CLIENT_CERT_HEADER must be/,
+      ],
       [{ BACKUP_DIR: '/backups', BACKUP_KEEP: '0' }, /BACKUP_KEEP must be between 1 and 1000/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '59' }, /BACKUP_INTERVAL_SECONDS must be between/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '1h' }, /BACKUP_INTERVAL_SECONDS must be a whole/],
