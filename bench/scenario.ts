@@ -37,6 +37,8 @@ export interface Scenario {
   /** Goal as a fraction of the baseline's requests per second, or an absolute floor, for the report. */
   goal?: { ratio?: number; perSecond?: number };
   routes?: RouteModule;
+  /** Settings of the node's own for this scenario (environment variables, as a server reads them). */
+  env?: Record<string, string>;
   setup(services: AppServices): Promise<BenchRequest>;
   /**
    * A floor instead of the node: a bare Fastify server (as the baseline's) with this route only, doing the

@@ -64,6 +64,7 @@ async function scenario(name: string): Promise<void> {
     // or POLICY_LOG_THREAD=false with --no-pin).
     ...(env.SIGNING_THREADS ? { SIGNING_THREADS: env.SIGNING_THREADS } : {}),
     ...(env.POLICY_LOG_THREAD ? { POLICY_LOG_THREAD: env.POLICY_LOG_THREAD } : {}),
+    ...chosen.env,
     PORT: '0',
   });
   const runtime = await openRuntime(config, process.stderr, 'server');

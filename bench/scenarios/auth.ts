@@ -1,7 +1,8 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { parse as parseQuery } from 'fast-querystring';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { Type } from 'typebox';
+import { certificateThumbprint } from '../../src/core/auth/certificate.js';
 import { answerEach, TurnBatch } from '../../src/core/turn-batch.js';
 import type { RouteModule } from '../../src/http/server.js';
 import { signJws } from '../../src/services/jws-signing.js';
@@ -41,6 +42,18 @@ async function account(services: Parameters<Scenario['setup']>[0]) {
   if (!key || !client) throw new Error('bench account has no secrets');
   return { accountId, key: key.key, client };
 }
+
+/** A self-signed client certificate (EC P-256, valid 2025–2045), as a client of mutual TLS presents it. */
+const CLIENT_CERTIFICATE = [
+  '-----BEGIN CERTIFICATE-----',
+  'MIIBDzCBtgIBATAKBggqhkjOPQQDAjAUMRIwEAYDVQQDDAljbGllbnQtZWMwHhcN',
+  'MjUwMTAxMDAwMDAwWhcNNDUxMjMxMjM1OTU5WjAUMRIwEAYDVQQDDAljbGllbnQt',
+  'ZWMwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQXQFSjQTMAnQI174Jy/dG88AH1',
+  'HHatgxsf0t7uWtlGgeKeas1ly/JVo+bEQaAUFYzv32WAK0wkPE+MdBF+rMJQMAoG',
+  'CCqGSM49BAMCA0gAMEUCIQC8a8ADdHnVl87PBOpo+Jr6QhHvJcywj+WAULqBrJ1t',
+  'JAIgFRYYz4K4cXZccFwOdLCahlGSnhBdCrR9XAeYh7MG85Y=',
+  '-----END CERTIFICATE-----',
+].join('\n');
 
 export const authScenarios: Scenario[] = [
   {
@@ -111,6 +124,31 @@ export const authScenarios: Scenario[] = [
           htu: `${services.ctx.settings.issuer}${path}`,
           token,
         },
+      };
+    },
+  },
+  {
+    name: 'v2-mtls-hook',
+    description:
+      'v2-bearer-hook with a token bound to a client certificate (mutual TLS, RFC 8705), forwarded by a TLS proxy in a header (URL-encoded PEM, as nginx writes it) and compared with the token’s on every request',
+    routes: probes,
+    env: { CLIENT_CERT_HEADER: 'x-ssl-client-cert', CLIENT_CERT_PROXIES: '127.0.0.1' },
+    async setup(services) {
+      const { accountId, client } = await account(services);
+      const pem = CLIENT_CERTIFICATE;
+      const version = await services.clients.currentVersion(accountId);
+      if (typeof version !== 'number') throw new Error('bench account has no active client');
+      const x5t = certificateThumbprint(new X509Certificate(pem).raw);
+      const token = (
+        await services.tokens.issue(accountId, client.userId, version, ['context:read'], 'client', {
+          jkt: null,
+          x5t,
+        })
+      ).token;
+      return {
+        method: 'GET',
+        path: `/bench/v2/account/${accountId}`,
+        headers: { authorization: `Bearer ${token}`, 'x-ssl-client-cert': encodeURIComponent(pem) },
       };
     },
   },

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { type BenchRequest, dpopProofs } from '../../bench/scenario.js';
 import { scenarios } from '../../bench/scenarios/index.js';
+import { loadConfig } from '../../src/config/config.js';
 import { createTestApp } from '../helpers/app.js';
 
 /** A scenario's request as `inject` takes it, with one of its bodies (the first when it cycles through several). */
@@ -30,9 +31,12 @@ describe('bench scenarios: each sets up and answers its request with 2xx', () =>
         }
         return;
       }
+      // The scenario's own settings, as the bench's node reads them.
+      const { clientCertificates } = loadConfig(scenario.env ?? {}, '/srv');
       const t = await createTestApp({
         store: 'sqlite-cached',
         extraRoutes: scenario.routes ? [scenario.routes] : [],
+        ...(clientCertificates ? { clientCertificates } : {}),
       });
       try {
         const request = await scenario.setup(t.services);
