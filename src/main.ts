@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import { type Logger as PinoLogger, pino } from 'pino';
 import { MemoryRateLimitStore } from './adapters/memory/rate-limit.js';
 import { withContextCache } from './adapters/shared/context-cache.js';
@@ -239,6 +240,7 @@ export async function openRuntime(
       accountRate: config.accountRate,
       adminNetworks: config.adminNetworks,
       clientCertificates: config.clientCertificates,
+      tlsClientCertificates: config.tls?.clientCertificates ?? false,
       ...(config.backups && {
         backups: {
           folder: config.backups.folder,
@@ -279,11 +281,38 @@ export interface RunningServer {
   app: App;
   runtime: Runtime;
   url: string;
+  /**
+   * With TLS_CERT_FILE: reads the certificate and key files again and serves new connections with them (SIGHUP);
+   * false, and the ones in use kept, when they do not read or do not go together (logged).
+   */
+  reloadTls(): Promise<boolean>;
   stop(): Promise<void>;
+}
+
+/** The TLS certificate (chain) and key files, read and checked as a pair; a StartupError says why they cannot be. */
+function readTlsFiles(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  let cert: Buffer;
+  let key: Buffer;
+  try {
+    cert = readFileSync(tls.certFile);
+    key = readFileSync(tls.keyFile);
+  } catch (error) {
+    throw new StartupError(`TLS_CERT_FILE / TLS_KEY_FILE cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new StartupError(
+      `TLS_CERT_FILE and TLS_KEY_FILE are not a PEM certificate and its private key: ${(error as Error).message}`,
+    );
+  }
+  return { cert, key };
 }
 
 /** Starts a node: bootstrap, HTTP server, background maintenance; stops gracefully. */
 export async function startServer(config: Config, logStream?: NodeJS.WritableStream): Promise<RunningServer> {
+  // Read first: a certificate that cannot serve stops the start before the store is opened.
+  const tls = config.tls ? readTlsFiles(config.tls) : null;
   const runtime = await openRuntime(config, logStream, 'server');
   const { services, logger } = runtime;
   const bootstrap = await services.operators.bootstrap(config.adminPassword);
@@ -305,7 +334,11 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
     );
   // The HTTP server (Fastify and every route) is loaded by the server alone, not by each CLI command.
   const { buildServer, closeServer } = await import('./http/server.js');
-  const app = await buildServer(services, { logger, trustProxy: config.trustProxy });
+  const app = await buildServer(services, {
+    logger,
+    trustProxy: config.trustProxy,
+    ...(tls && config.tls && { tls: { ...tls, requestClientCertificates: config.tls.clientCertificates } }),
+  });
   const maintenance = startMaintenance(services.ctx, services.purged, services.accounts, services.keyring);
   try {
     await services.backups?.start();
@@ -320,12 +353,30 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   let stopping: Promise<void> | null = null;
   return {
     app,
     runtime,
     url,
+    reloadTls: async () => {
+      if (!config.tls) return false;
+      try {
+        const files = readTlsFiles(config.tls);
+        (app.server as unknown as TlsServer).setSecureContext(files);
+        logger.info(
+          { certFile: config.tls.certFile },
+          'TLS certificate and key read again: new connections use them',
+        );
+        return true;
+      } catch (error) {
+        logger.error(
+          { err: error },
+          'the TLS certificate and key could not be read again: the ones in use are kept',
+        );
+        return false;
+      }
+    },
     stop: () => {
       stopping ??= (async () => {
         await maintenance.stop();

@@ -162,6 +162,8 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
+      // As nginx and HAProxy do: a renewed TLS certificate is taken without a restart.
+      if (config.tls) process.on('SIGHUP', () => void server.reloadTls());
       return -1;
     }
     case 'account create': {

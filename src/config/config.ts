@@ -6,6 +6,12 @@ import { type GroupGrant, parseGroupGrants } from '../core/sso-groups.js';
 export interface Config {
   /** TCP port to listen on (`PORT`, default 8080). */
   port: number;
+  /**
+   * `TLS_CERT_FILE` and `TLS_KEY_FILE`: serve HTTPS with this certificate (chain) and key, PEM files read at start and
+   * again on SIGHUP; `TLS_CLIENT_CERTIFICATES=request`: ask clients for their certificate (mutual TLS, RFC 8705).
+   * null: plain HTTP, behind a proxy that terminates TLS.
+   */
+  tls: { certFile: string; keyFile: string; clientCertificates: boolean } | null;
   /** Address to bind (`HOST`, default 127.0.0.1). */
   host: string;
   /** Folder for the SQLite file, the master key and the initial admin password (`DATA_DIR`, default ./data). */
@@ -292,8 +298,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const tls = tlsFiles(env, cwd);
   const issuerRaw = url(env, 'ISSUER', ['http:', 'https:']);
-  const issuer = (issuerRaw ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
+  const scheme = tls ? 'https' : 'http';
+  const issuer = (issuerRaw ?? `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
     /\/+$/,
     '',
   );
@@ -347,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   return {
     port,
+    tls,
     host,
     dataDir,
     databaseUrl,
@@ -395,6 +404,26 @@ function networks(raw: string | undefined, name: string): string[] | null {
       `${name}: ${JSON.stringify(bad)} is not an IPv4 or IPv6 address or network (10.0.0.0/8, 2001:db8::/32, 192.0.2.7)`,
     );
   return entries;
+}
+
+function tlsFiles(env: NodeJS.ProcessEnv, cwd: string): Config['tls'] {
+  const certFile = env.TLS_CERT_FILE?.trim() || '';
+  const keyFile = env.TLS_KEY_FILE?.trim() || '';
+  const clientCertificates = env.TLS_CLIENT_CERTIFICATES || 'off';
+  if (clientCertificates !== 'off' && clientCertificates !== 'request')
+    throw new ConfigError('TLS_CLIENT_CERTIFICATES must be off or request');
+  if (certFile === '' && keyFile === '') {
+    if (clientCertificates === 'request')
+      throw new ConfigError('TLS_CLIENT_CERTIFICATES=request needs TLS_CERT_FILE and TLS_KEY_FILE');
+    return null;
+  }
+  if (certFile === '' || keyFile === '')
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together: the certificate and its private key');
+  return {
+    certFile: isAbsolute(certFile) ? certFile : resolve(cwd, certFile),
+    keyFile: isAbsolute(keyFile) ? keyFile : resolve(cwd, keyFile),
+    clientCertificates: clientCertificates === 'request',
+  };
 }
 
 /** Headers with a meaning of their own, which no proxy should be asked to put a certificate in. */

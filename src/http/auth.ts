@@ -10,6 +10,7 @@ import { LogThrottle } from '../core/log-throttle.js';
 import { then } from '../core/maybe-promise.js';
 import type { OperatorRole } from '../ports/operator-store.js';
 import type { KeyCheck } from '../services/api-keys.js';
+import type { PeerCertificateSocket } from '../services/client-certificates.js';
 import type { OperatorIdentity } from '../services/operators.js';
 import type { AuthServices } from '../services/services.js';
 import type { TokenCheck } from '../services/tokens.js';
@@ -123,8 +124,8 @@ export function publicUrl(request: FastifyRequest, issuer: string): string {
 }
 
 /**
- * The client certificate of the request (mutual TLS, RFC 8705), as a proxy in CLIENT_CERT_PROXIES forwarded it; null
- * without one.
+ * The client certificate of the request (mutual TLS, RFC 8705), as a proxy in CLIENT_CERT_PROXIES forwarded it or as
+ * the client presented it to this server's own TLS; null without one.
  */
 export function requestCertificate(
   request: FastifyRequest,
@@ -132,13 +133,11 @@ export function requestCertificate(
 ): ClientCertificate | null {
   const source = services.certificates;
   if (source === null) return null;
-  const value = request.headers[source.header];
-  if (value === undefined) return null;
-  return source.fromProxy(
-    value,
-    request.socket.remoteAddress,
-    timesSent(request.raw.rawHeaders, source.header),
-  );
+  const name = source.header;
+  const value = name === null ? undefined : request.headers[name];
+  const times = value === undefined || name === null ? 0 : timesSent(request.raw.rawHeaders, name);
+  // A TLS socket when this server serves HTTPS itself; a plain one has no certificate to give.
+  return source.of(request.socket.remoteAddress, request.socket as PeerCertificateSocket, value, times);
 }
 
 /** How many times the request carries the header `name` (lower case); Node joins repeated ones into one value. */

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -44,6 +46,32 @@ export interface ServerOptions {
   trustProxy: boolean | number | string[];
   /** More route modules (benchmarks and tests register probes of their own). */
   extraRoutes?: RouteModule[];
+  /**
+   * TLS_CERT_FILE / TLS_KEY_FILE: serve HTTPS with this certificate and key (PEM); `requestClientCertificates`
+   * (TLS_CLIENT_CERTIFICATES=request): ask each client for its certificate, taking any (they are checked against the
+   * accounts' registered ones, not against an authority). Absent: plain HTTP.
+   */
+  tls?: { cert: Buffer; key: Buffer; requestClientCertificates: boolean };
+}
+
+/** TLS 1.2 at least; a client's certificate, when asked for, is taken whoever issued it; no renegotiation. */
+function httpsServerFactory(tls: NonNullable<ServerOptions['tls']>) {
+  return (handler: Parameters<typeof createHttpsServer>[1]): HttpServer => {
+    const server = createHttpsServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        minVersion: 'TLSv1.2',
+        requestCert: tls.requestClientCertificates,
+        rejectUnauthorized: false,
+      },
+      handler,
+    );
+    // A connection's certificate is read once: a client may not present another one later in it.
+    server.on('secureConnection', (socket) => socket.disableRenegotiation());
+    // Fastify drives it as it drives an HTTP server (listen, close, connections).
+    return server as unknown as HttpServer;
+  };
 }
 
 /** Route modules in the order they are registered; each adds its routes with schemas (and so to OpenAPI). */
@@ -105,6 +133,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newRequestId();
     },
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: false },
+    ...(options.tls && { serverFactory: httpsServerFactory(options.tls) }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -1,5 +1,9 @@
 import type { BlockList } from 'node:net';
-import { type ClientCertificate, parseForwardedCertificate } from '../core/auth/certificate.js';
+import {
+  type ClientCertificate,
+  parseDerCertificate,
+  parseForwardedCertificate,
+} from '../core/auth/certificate.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { inNetworks, networkList } from '../core/networks.js';
@@ -8,49 +12,69 @@ import type { ServiceContext } from './context.js';
 /** No certificate: an empty header, or RFC 9440's empty byte sequence (HAProxy's answer for a client without one). */
 const EMPTY = /^\s*(::)?\s*$/;
 
+/** A connection as far as its TLS client certificate goes (a `tls.TLSSocket`; a plain socket has no such method). */
+export interface PeerCertificateSocket {
+  getPeerCertificate?(detailed: true): { raw?: Buffer } | null;
+}
+
 /**
- * Clients' TLS certificates (mutual TLS, RFC 8705), as the TLS-terminating proxies in front of this server forward
- * them in a header (CLIENT_CERT_HEADER). The header is believed only on a connection from one of those proxies
- * (CLIENT_CERT_PROXIES): from anywhere else it is ignored, or any client could name any certificate, as certificates
- * are public. Parsed certificates are kept by the header's exact text.
+ * Clients' TLS certificates (mutual TLS, RFC 8705), from one of two places:
+ * - the TLS-terminating proxies in front of this server, which forward them in a header (CLIENT_CERT_HEADER). The
+ *   header is believed only on a connection from one of those proxies (CLIENT_CERT_PROXIES): from anywhere else it
+ *   is ignored, or any client could name any certificate, as certificates are public. Parsed certificates are kept by
+ *   the header's exact text;
+ * - this server's own TLS connections, when it serves HTTPS and asks for them (TLS_CLIENT_CERTIFICATES=request): the
+ *   certificate the client presented in the handshake, read once per connection.
+ * A request from a proxy takes the header alone (the proxy's own TLS certificate, if any, is not the client's).
  */
 export class ClientCertificateSource {
-  readonly header: string;
-  readonly #proxies: BlockList;
+  /** The header proxies forward certificates in (lower case); null when none is taken from proxies. */
+  readonly header: string | null;
+  readonly #proxies: BlockList | null;
+  readonly #fromTls: boolean;
   readonly #parsed = new BoundedMap<string, ClientCertificate | null>(1_000);
+  readonly #byConnection = new WeakMap<object, ClientCertificate | null>();
   readonly #notFromProxy: LogThrottle;
   readonly #unreadable: LogThrottle;
 
   constructor(
     private readonly ctx: ServiceContext,
-    settings: { header: string; proxies: string[] },
+    settings: { forwarded: { header: string; proxies: string[] } | null; fromTls: boolean },
   ) {
-    this.header = settings.header;
-    this.#proxies = networkList(settings.proxies);
+    this.header = settings.forwarded?.header ?? null;
+    this.#proxies = settings.forwarded ? networkList(settings.forwarded.proxies) : null;
+    this.#fromTls = settings.fromTls;
     this.#notFromProxy = new LogThrottle(60_000, () => ctx.clock.now());
     this.#unreadable = new LogThrottle(60_000, () => ctx.clock.now());
   }
 
   /**
-   * The certificate a proxy forwarded (`value`, the header's, sent `times` times) on a connection from `peer`; null
-   * without one (an empty value, or RFC 9440's empty `::`), from a connection that is not a proxy's, or when it does
-   * not parse (both logged, once a minute at most).
+   * The client certificate of a request on `connection` from `peer`, whose header (`value`, sent `times` times)
+   * may carry one a proxy forwarded; null without one (an empty value, RFC 9440's empty `::`, a connection that
+   * presented none), for a header from a connection that is not a proxy's, or one that does not parse (both logged,
+   * once a minute at most).
    */
-  fromProxy(
-    value: string | string[] | undefined,
+  of(
     peer: string | undefined,
+    connection: PeerCertificateSocket,
+    value: string | string[] | undefined,
     times: number,
   ): ClientCertificate | null {
-    if (value === undefined || (typeof value === 'string' && EMPTY.test(value))) return null;
-    if (peer === undefined || !inNetworks(this.#proxies, peer)) {
+    if (this.#proxies !== null && peer !== undefined && inNetworks(this.#proxies, peer))
+      return this.#forwarded(value, times);
+    if (value !== undefined && !(typeof value === 'string' && EMPTY.test(value))) {
       const heldBack = this.#notFromProxy.admit();
       if (heldBack !== null)
         this.ctx.log.warn(
           { peer, header: this.header, heldBack },
           'a client certificate header came from an address not in CLIENT_CERT_PROXIES: ignored',
         );
-      return null;
     }
+    return this.#fromTls ? this.#presented(connection) : null;
+  }
+
+  #forwarded(value: string | string[] | undefined, times: number): ClientCertificate | null {
+    if (value === undefined || (typeof value === 'string' && EMPTY.test(value))) return null;
     // A proxy writes the header once; two are a request that came with its own, which the proxy let through.
     if (typeof value !== 'string' || times !== 1) return this.#refused('the header came more than once');
     const known = this.#parsed.get(value);
@@ -61,13 +85,21 @@ export class ClientCertificateSource {
     return parsed;
   }
 
+  /** The certificate the client presented in this connection's TLS handshake (renegotiation is refused). */
+  #presented(connection: PeerCertificateSocket): ClientCertificate | null {
+    const known = this.#byConnection.get(connection);
+    if (known !== undefined) return known;
+    const raw = connection.getPeerCertificate?.(true)?.raw;
+    const parsed = raw === undefined ? null : parseDerCertificate(raw);
+    if (raw !== undefined && parsed === null) this.#refused('the TLS client certificate does not parse');
+    this.#byConnection.set(connection, parsed);
+    return parsed;
+  }
+
   #refused(why: string): null {
     const heldBack = this.#unreadable.admit();
     if (heldBack !== null)
-      this.ctx.log.warn(
-        { header: this.header, heldBack },
-        `the client certificate forwarded by a proxy was ignored: ${why}`,
-      );
+      this.ctx.log.warn({ header: this.header, heldBack }, `a client certificate was ignored: ${why}`);
     return null;
   }
 }

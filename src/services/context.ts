@@ -59,5 +59,7 @@ export interface ServiceContext {
     adminNetworks?: string[] | null;
     /** CLIENT_CERT_HEADER / CLIENT_CERT_PROXIES: where clients' TLS certificates come from (absent or null: nowhere). */
     clientCertificates?: { header: string; proxies: string[] } | null;
+    /** TLS_CLIENT_CERTIFICATES=request: the certificates clients present to this server's own TLS (absent: none). */
+    tlsClientCertificates?: boolean;
   };
 }

@@ -25,7 +25,10 @@ export interface AuthServices {
   tokens: TokenService;
   /** DPoP proofs (RFC 9449) at the token endpoint and the v2 APIs, each taken once. */
   dpop: DpopService;
-  /** Clients' TLS certificates as proxies forward them (CLIENT_CERT_HEADER, RFC 8705); null: none are taken. */
+  /**
+   * Clients' TLS certificates (RFC 8705), as proxies forward them (CLIENT_CERT_HEADER) or as this server's own TLS
+   * connections present them (TLS_CLIENT_CERTIFICATES=request); null: none are taken.
+   */
   certificates: ClientCertificateSource | null;
   accounts: AccountService;
   operators: OperatorService;
@@ -77,9 +80,13 @@ export function createAuthServices(ctx: ServiceContext): AuthServices {
     keyring,
     tokens: new TokenService(ctx, keyring, clients),
     dpop: new DpopService(ctx),
-    certificates: ctx.settings.clientCertificates
-      ? new ClientCertificateSource(ctx, ctx.settings.clientCertificates)
-      : null,
+    certificates:
+      ctx.settings.clientCertificates || ctx.settings.tlsClientCertificates
+        ? new ClientCertificateSource(ctx, {
+            forwarded: ctx.settings.clientCertificates ?? null,
+            fromTls: ctx.settings.tlsClientCertificates ?? false,
+          })
+        : null,
     accounts: new AccountService(ctx, apiKeys, clients),
     operators: new OperatorService(
       ctx,

@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 
 /** The header the test apps' TLS proxy forwards clients' certificates in (CLIENT_CERT_HEADER). */
 export const CLIENT_CERT_HEADER = 'client-cert';
@@ -20,3 +21,49 @@ export const thumbprint = (pem: string): string =>
 
 /** RFC 9440 Client-Cert: the DER certificate as a structured-field byte sequence. */
 export const clientCert = (pem: string): string => `:${der(pem)}:`;
+
+/** A client's certificate and key, as its TLS connections present them. */
+export interface ClientTls {
+  cert: Buffer;
+  key: Buffer;
+}
+export const clientTls = (name: string): ClientTls => ({
+  cert: readFileSync(new URL(`../fixtures/mtls/${name}.pem`, import.meta.url)),
+  key: readFileSync(new URL(`../fixtures/mtls/${name}.key`, import.meta.url)),
+});
+
+/** The certificate of the test TLS servers (nginx's, the server's own): `CN=localhost`, for 127.0.0.1 too. */
+const SERVER_CA = readFileSync(new URL('../fixtures/mtls/server.pem', import.meta.url));
+
+/**
+ * A `fetch` for oauth4webapi over a TLS connection of its own (no connection reuse), presenting `client`'s certificate
+ * when given, trusting `ca` (the test servers' certificate by default).
+ */
+export function tlsFetch(client?: ClientTls, ca: Buffer | Buffer[] = SERVER_CA) {
+  return (
+    url: string,
+    options: { method?: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown },
+  ) =>
+    new Promise<Response>((resolve, reject) => {
+      const headers = Object.fromEntries(new Headers(options.headers).entries());
+      const outgoing = httpsRequest(
+        url,
+        { method: options.method ?? 'GET', headers, ca, agent: false, ...client },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('end', () => {
+            const answer = new Headers();
+            for (const [name, value] of Object.entries(incoming.headers))
+              for (const one of [value ?? []].flat()) answer.append(name, one);
+            const status = incoming.statusCode ?? 500;
+            resolve(new Response(status === 204 ? null : Buffer.concat(chunks), { status, headers: answer }));
+          });
+          incoming.on('error', reject);
+        },
+      );
+      outgoing.on('error', reject);
+      if (options.body !== undefined && options.body !== null) outgoing.write(String(options.body));
+      outgoing.end();
+    });
+}

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,57 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { certificate, der, thumbprint } from '../helpers/mtls.js';
+import { type ClientTls, certificate, clientTls, der, thumbprint, tlsFetch } from '../helpers/mtls.js';
 import { freePort, startTestServer } from '../helpers/server.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/mtls/', import.meta.url));
-const SERVER_CA = readFileSync(join(fixtures, 'server.pem'));
 /** nginx, from Debian's package (CI installs it); without it, and without REQUIRE_SERVICES, the test is skipped. */
 const NGINX = spawnSync('nginx', ['-v']).error ? null : 'nginx';
 const skip = NGINX === null && process.env.REQUIRE_SERVICES !== '1' ? 'nginx is not installed' : false;
-
-/** A client's certificate and key, as its TLS connections present them. */
-interface ClientTls {
-  cert: Buffer;
-  key: Buffer;
-}
-const clientTls = (name: string): ClientTls => ({
-  cert: readFileSync(join(fixtures, `${name}.pem`)),
-  key: readFileSync(join(fixtures, `${name}.key`)),
-});
-
-/**
- * A `fetch` for oauth4webapi over a TLS connection of its own (no connection reuse), presenting `client`'s certificate
- * when given, trusting the proxy's certificate.
- */
-function tlsFetch(client?: ClientTls) {
-  return (
-    url: string,
-    options: { method?: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown },
-  ) =>
-    new Promise<Response>((resolve, reject) => {
-      const headers = Object.fromEntries(new Headers(options.headers).entries());
-      const outgoing = httpsRequest(
-        url,
-        { method: options.method ?? 'GET', headers, ca: SERVER_CA, agent: false, ...client },
-        (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-          incoming.on('end', () => {
-            const answer = new Headers();
-            for (const [name, value] of Object.entries(incoming.headers))
-              for (const one of [value ?? []].flat()) answer.append(name, one);
-            const status = incoming.statusCode ?? 500;
-            resolve(new Response(status === 204 ? null : Buffer.concat(chunks), { status, headers: answer }));
-          });
-          incoming.on('error', reject);
-        },
-      );
-      outgoing.on('error', reject);
-      if (options.body !== undefined && options.body !== null) outgoing.write(String(options.body));
-      outgoing.end();
-    });
-}
 
 async function listening(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {

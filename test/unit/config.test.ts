@@ -34,6 +34,19 @@ describe('configuration', () => {
     assert.equal(config.dpopNonce, false);
     assert.equal(loadConfig({ DPOP_NONCE: 'true' }, '/srv').dpopNonce, true);
     assert.equal(config.clientCertificates, null);
+    assert.equal(config.tls, null);
+    const tls = loadConfig({ TLS_CERT_FILE: 'tls/server.pem', TLS_KEY_FILE: '/etc/tls/server.key' }, '/srv');
+    assert.deepEqual(tls.tls, {
+      certFile: '/srv/tls/server.pem',
+      keyFile: '/etc/tls/server.key',
+      clientCertificates: false,
+    });
+    assert.equal(tls.issuer, 'https://127.0.0.1:8080', 'the default issuer is https with TLS');
+    assert.equal(
+      loadConfig({ TLS_CERT_FILE: 'a', TLS_KEY_FILE: 'b', TLS_CLIENT_CERTIFICATES: 'request' }, '/srv').tls
+        ?.clientCertificates,
+      true,
+    );
     assert.deepEqual(
       loadConfig({ CLIENT_CERT_HEADER: 'Client-Cert', CLIENT_CERT_PROXIES: '10.0.0.0/8, ::1' }, '/srv')
         .clientCertificates,
@@ -211,6 +224,10 @@ describe('configuration', () => {
         { CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: 'loopback' },
         /CLIENT_CERT_PROXIES: "loopback"/,
       ],
+      [{ TLS_CERT_FILE: 'a.pem' }, /TLS_CERT_FILE and TLS_KEY_FILE go together/],
+      [{ TLS_KEY_FILE: 'a.key' }, /TLS_CERT_FILE and TLS_KEY_FILE go together/],
+      [{ TLS_CLIENT_CERTIFICATES: 'request' }, /needs TLS_CERT_FILE and TLS_KEY_FILE/],
+      [{ TLS_CERT_FILE: 'a', TLS_KEY_FILE: 'b', TLS_CLIENT_CERTIFICATES: 'yes' }, /must be off or request/],
       [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '10.0.0.1,0.0.0.0/0' }, /every address/],
       [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '::/0' }, /every address/],
       [

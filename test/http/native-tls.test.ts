@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { connect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { decodeJwt } from 'jose';
+import { loadConfig } from '../../src/config/config.js';
+import { StartupError, startServer } from '../../src/main.js';
+import { certificate, clientTls, der, thumbprint, tlsFetch } from '../helpers/mtls.js';
+import { startTestServer } from '../helpers/server.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/mtls/${name}`, import.meta.url));
+
+/** The subject of the certificate a new TLS connection to `url` is served with. */
+function servedCertificate(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().subject.CN as string);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('HTTPS served by the node itself (TLS_CERT_FILE), with client certificates asked for', () => {
+  let node: Awaited<ReturnType<typeof startTestServer>>;
+  let folder: string;
+  let userId: string;
+
+  before(async () => {
+    // Copies: the reload test puts another certificate in their place.
+    folder = mkdtempSync(join(tmpdir(), 'orchestrator-tls-'));
+    copyFileSync(fixture('server.pem'), join(folder, 'server.pem'));
+    copyFileSync(fixture('server.key'), join(folder, 'server.key'));
+    node = await startTestServer({
+      TLS_CERT_FILE: join(folder, 'server.pem'),
+      TLS_KEY_FILE: join(folder, 'server.key'),
+      TLS_CLIENT_CERTIFICATES: 'request',
+    });
+    const { services } = node.server.runtime;
+    await services.accounts.create('le12345678');
+    userId = (await services.clients.reveal('le12345678'))?.userId as string;
+    await services.clients.keys.add('le12345678', { x5c: [der(certificate('client-ec'))] });
+  });
+  after(async () => {
+    await node?.stop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const tokenWith = (tls?: ReturnType<typeof clientTls>) =>
+    tlsFetch(tls)(`${node.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&client_id=${userId}`,
+    });
+
+  test('it answers over HTTPS, names an https issuer and offers mutual TLS', async () => {
+    assert.match(node.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const metadata = (await (
+      await tlsFetch()(`${node.url}/.well-known/oauth-authorization-server`, {})
+    ).json()) as {
+      issuer: string;
+      token_endpoint_auth_methods_supported: string[];
+      tls_client_certificate_bound_access_tokens: boolean;
+    };
+    assert.equal(metadata.issuer, node.url);
+    assert.ok(metadata.token_endpoint_auth_methods_supported.includes('self_signed_tls_client_auth'));
+    assert.equal(metadata.tls_client_certificate_bound_access_tokens, true);
+  });
+
+  test("the client's own TLS certificate authenticates it, and binds its token", async () => {
+    const issued = await tokenWith(clientTls('client-ec'));
+    assert.equal(issued.status, 200, await issued.clone().text());
+    const token = ((await issued.json()) as { access_token: string }).access_token;
+    assert.deepEqual(decodeJwt(token).cnf, { 'x5t#S256': thumbprint(certificate('client-ec')) });
+    const create = (tls?: ReturnType<typeof clientTls>, headers: Record<string, string> = {}) =>
+      tlsFetch(tls)(`${node.url}/v2/context/document/create`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({
+          accountId: 'le12345678',
+          nameSpace: 'ns',
+          sessionId: 's1',
+          payload: { a: 1 },
+        }),
+      });
+    const made = await create(clientTls('client-ec'));
+    assert.equal(made.status, 201, await made.clone().text());
+    for (const [name, answer] of [
+      ['no certificate', await create()],
+      ['another certificate', await create(clientTls('other-ec'))],
+      // No proxy is configured: a header naming the certificate is nobody's word.
+      ['a header', await create(undefined, { 'client-cert': `:${der(certificate('client-ec'))}:` })],
+    ] as const) {
+      assert.equal(answer.status, 401, name);
+      assert.match(answer.headers.get('www-authenticate') ?? '', /client certificate/, name);
+    }
+    for (const tls of [clientTls('other-ec'), undefined]) assert.equal((await tokenWith(tls)).status, 401);
+  });
+
+  test('SIGHUP (reloadTls) serves new connections with the renewed certificate; unreadable files keep the old', async () => {
+    assert.equal(await servedCertificate(node.url), 'localhost');
+    copyFileSync(fixture('server-renewed.pem'), join(folder, 'server.pem'));
+    copyFileSync(fixture('server-renewed.key'), join(folder, 'server.key'));
+    assert.equal(await node.server.reloadTls(), true);
+    assert.equal(await servedCertificate(node.url), 'localhost-renewed');
+    // A certificate without its key (a renewal caught half-written): refused, the one in use kept.
+    copyFileSync(fixture('server.pem'), join(folder, 'server.pem'));
+    assert.equal(await node.server.reloadTls(), false);
+    assert.equal(await servedCertificate(node.url), 'localhost-renewed');
+    assert.ok(node.logs.some((line) => line.includes('the ones in use are kept')));
+    assert.ok(
+      !node.logs.some((line) => line.includes(readFileSync(fixture('server.key'), 'utf8').slice(40, 80))),
+    );
+  });
+
+  test('a certificate and key that do not go together stop the start, saying so', async () => {
+    const config = loadConfig({
+      PORT: '0',
+      DATA_DIR: join(folder, 'data'),
+      TLS_CERT_FILE: fixture('server.pem'),
+      TLS_KEY_FILE: fixture('server-renewed.key'),
+    });
+    await assert.rejects(
+      startServer(config),
+      (error: unknown) =>
+        error instanceof StartupError && /not a PEM certificate and its private key/.test(error.message),
+    );
+    await assert.rejects(
+      startServer({
+        ...config,
+        tls: {
+          certFile: join(folder, 'missing.pem'),
+          keyFile: fixture('server.key'),
+          clientCertificates: false,
+        },
+      }),
+      /TLS_CERT_FILE \/ TLS_KEY_FILE cannot be read/,
+    );
+  });
+});
