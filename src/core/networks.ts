@@ -43,7 +43,10 @@ export function inNetworks(list: BlockList, address: string): boolean {
   const v4 = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
   const family = isIP(v4);
   const inside = family !== 0 && list.check(v4, family === 4 ? 'ipv4' : 'ipv6');
-  if (known === undefined || known.size >= MAX_REMEMBERED) answers.set(list, (known = new Map()));
+  if (known === undefined || known.size >= MAX_REMEMBERED) {
+    known = new Map();
+    answers.set(list, known);
+  }
   known.set(address, inside);
   return inside;
 }
