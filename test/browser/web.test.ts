@@ -287,18 +287,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const section = suite.page.getByRole('region', { name: 'Keys for signed client assertions' });
     const field = section.getByRole('textbox', { name: 'Public key (JWK)' });
     const add = section.getByRole('button', { name: 'Add key' });
-    const fieldId = await field.getAttribute('id');
-    assert.ok(fieldId);
-    const fieldError = suite.page.locator(`[id="${fieldId}-error"]`);
-    /** The field says `message`, tied to it, and has the focus. */
-    const refusedOnField = async (message: string | RegExp) => {
-      await fieldError.filter({ hasText: message }).waitFor();
-      assert.equal(await field.getAttribute('aria-invalid'), 'true');
-      assert.ok(
-        ((await field.getAttribute('aria-describedby')) ?? '').split(' ').includes(`${fieldId}-error`),
-      );
-      assert.equal(await suite.page.locator(':focus').getAttribute('id'), fieldId);
-    };
+    const refusedOnField = await fieldRefusal(suite.page, field);
     await section.getByText('The account has no key for signed client assertions.').waitFor();
     await section.getByText(`The form it sends to ${suite.server.issuer}/oauth/token:`).waitFor();
     await section.getByText(`client_assertion_type=${ASSERTION_TYPE}`).waitFor();
@@ -373,15 +362,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const certificateColumn = table.getByRole('columnheader', { name: 'Certificate', exact: true });
     const rowOf = (kid: string) =>
       table.getByRole('row').filter({ has: suite.page.getByRole('rowheader', { name: kid, exact: true }) });
-    const fieldId = await field.getAttribute('id');
-    assert.ok(fieldId);
-    const fieldError = suite.page.locator(`[id="${fieldId}-error"]`);
-    /** The field says `message` and has the focus. */
-    const refusedOnField = async (message: string | RegExp) => {
-      await fieldError.filter({ hasText: message }).waitFor();
-      assert.equal(await field.getAttribute('aria-invalid'), 'true');
-      assert.equal(await suite.page.locator(':focus').getAttribute('id'), fieldId);
-    };
+    const refusedOnField = await fieldRefusal(suite.page, field);
     /** What the page posts to the client-keys endpoint. */
     const posted: unknown[] = [];
     const keepPosts = (request: { method(): string; url(): string; postDataJSON(): unknown }) => {
@@ -2478,6 +2459,22 @@ describe('web app in Chromium, OPERATOR_TOTP=required', { timeout: 120_000 }, ()
 });
 
 /** The sign-in form filled in and sent. */
+/** A check that `field` says `message` (tied to it by aria-describedby, marked invalid) and has the focus. */
+async function fieldRefusal(
+  page: Page,
+  field: Locator,
+): Promise<(message: string | RegExp) => Promise<void>> {
+  const fieldId = await field.getAttribute('id');
+  assert.ok(fieldId);
+  const fieldError = page.locator(`[id="${fieldId}-error"]`);
+  return async (message) => {
+    await fieldError.filter({ hasText: message }).waitFor();
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    assert.ok(((await field.getAttribute('aria-describedby')) ?? '').split(' ').includes(`${fieldId}-error`));
+    assert.equal(await page.locator(':focus').getAttribute('id'), fieldId);
+  };
+}
+
 async function submitSignIn(page: Page, username: string, password: string): Promise<void> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);

@@ -181,6 +181,23 @@ export async function getToken(
   return (response.json() as { access_token: string }).access_token;
 }
 
+/** Creates the account's context document `nameSpace`/`sessionId` through the v2 API, with a token of its own. */
+export async function createDocument(
+  t: TestApp,
+  account: AccountCredentials,
+  nameSpace = 'shop',
+  sessionId = 'conv1',
+  payload: Record<string, unknown> = { a: 1 },
+): Promise<void> {
+  const made = await t.app.inject({
+    method: 'POST',
+    url: '/v2/context/document/create',
+    headers: { authorization: `Bearer ${await getToken(t, account)}` },
+    payload: { accountId: account.accountId, nameSpace, sessionId, payload },
+  });
+  if (made.statusCode !== 201) throw new Error(`document not created: ${made.statusCode} ${made.body}`);
+}
+
 /** Signs in as the admin operator; returns the cookie header and CSRF token to send on changes. */
 export async function signIn(
   t: TestApp,

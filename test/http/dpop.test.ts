@@ -8,6 +8,7 @@ import {
   basic,
   caller,
   createAccount,
+  createDocument,
   createTestApp,
   getToken,
   ISSUER,
@@ -45,13 +46,7 @@ describe('DPoP: access tokens bound to a key the client holds (RFC 9449)', () =>
     admin = await signIn(t);
     account = await createAccount(t);
     key = await dpopKey('ES256');
-    const made = await t.app.inject({
-      method: 'POST',
-      url: '/v2/context/document/create',
-      headers: { authorization: `Bearer ${await getToken(t, account)}` },
-      payload: { accountId: account.accountId, nameSpace: 'shop', sessionId: 'conv1', payload: { a: 1 } },
-    });
-    assert.equal(made.statusCode, 201, made.body);
+    await createDocument(t, account);
   });
   after(async () => t.close());
 

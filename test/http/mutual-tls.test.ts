@@ -7,8 +7,8 @@ import {
   type AccountCredentials,
   caller,
   createAccount,
+  createDocument,
   createTestApp,
-  getToken,
   signIn,
   type TestApp,
 } from '../helpers/app.js';
@@ -72,13 +72,7 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
     });
     admin = await signIn(t);
     account = await createAccount(t);
-    const made = await t.app.inject({
-      method: 'POST',
-      url: '/v2/context/document/create',
-      headers: { authorization: `Bearer ${await getToken(t, account)}` },
-      payload: { accountId: account.accountId, nameSpace: 'shop', sessionId: 'conv1', payload: { a: 1 } },
-    });
-    assert.equal(made.statusCode, 201, made.body);
+    await createDocument(t, account);
   });
   after(async () => t.close());
 
