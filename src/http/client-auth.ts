@@ -4,12 +4,13 @@ import { Type } from 'typebox';
 import { type PresentedClient, parseBasicAuthorization } from '../core/auth/basic.js';
 import { DpopNonceRequired, DpopRefused } from '../core/auth/dpop.js';
 import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
+import type { Scope } from '../core/auth/scopes.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { AssertionRefused, CLIENT_ASSERTION_TYPE } from '../services/client-keys.js';
 import type { PresentedAssertion, PresentedCertificate } from '../services/clients.js';
 import type { AuthServices } from '../services/services.js';
-import type { TokenBinding } from '../services/tokens.js';
+import type { IssuedToken, IssuedVia, TokenBinding } from '../services/tokens.js';
 import { accountLimits, publicUrl, requestCertificate } from './auth.js';
 
 export type FormBody = Record<string, string | string[]>;
@@ -33,9 +34,13 @@ export function singleValued(body: unknown): Record<string, string> {
   return out;
 }
 
-/** An authenticated client, and the thumbprint of the certificate it authenticated with (RFC 8705), if it did. */
+/**
+ * An authenticated client, how (RFC 8414's name of the method), and the thumbprint of the certificate it authenticated
+ * with (RFC 8705), if it did.
+ */
 export interface AuthenticatedClient {
   client: ClientRecord;
+  method: Exclude<IssuedVia, 'test_token'>;
   certificate: string | null;
 }
 
@@ -62,6 +67,14 @@ export function authenticateClient(
           if (refused) throw refused;
           return {
             client,
+            method:
+              'assertion' in presented
+                ? 'private_key_jwt'
+                : 'certificate' in presented
+                  ? 'self_signed_tls_client_auth'
+                  : request.headers.authorization !== undefined
+                    ? 'client_secret_basic'
+                    : 'client_secret_post',
             certificate: 'certificate' in presented ? presented.certificate.thumbprint : null,
           };
         });
@@ -153,6 +166,21 @@ export function tokenBinding(
   return then(certificateBinding(request, authenticated, services), (x5t) =>
     keyBinding(request, reply, authenticated.client.accountId, x5t, services),
   );
+}
+
+/** A new token for an authenticated client, bound as `binding` says, and counted by how (GET /metrics). */
+export function issueToken(
+  services: AuthServices,
+  { client, method }: AuthenticatedClient,
+  scopes: Scope[],
+  binding: TokenBinding,
+): Promise<IssuedToken> {
+  return services.tokens
+    .issue(client.accountId, client.clientId, client.version, scopes, 'client', binding)
+    .then((issued) => {
+      services.tokens.issuedCounts.count(method, binding);
+      return issued;
+    });
 }
 
 /**

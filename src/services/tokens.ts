@@ -28,6 +28,34 @@ export interface TokenBinding {
 }
 
 const UNBOUND: TokenBinding = { jkt: null, x5t: null };
+
+/** How a client proved itself for a token (RFC 8414's names), or `test_token` for the web app's token for testing. */
+export type IssuedVia =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'self_signed_tls_client_auth'
+  | 'test_token';
+
+/**
+ * Tokens this node issued since it started, by how their client authenticated and what they are bound to (GET
+ * /metrics): what an operator looks at before requiring signed assertions, certificates or DPoP of the clients.
+ */
+export class IssuedTokenCounts {
+  readonly #counts = new Map<string, number>();
+
+  count(via: IssuedVia, { jkt, x5t }: TokenBinding): void {
+    const bound =
+      jkt !== null ? (x5t !== null ? 'dpop+certificate' : 'dpop') : x5t !== null ? 'certificate' : 'none';
+    const labels = `{method="${via}",binding="${bound}"}`;
+    this.#counts.set(labels, (this.#counts.get(labels) ?? 0) + 1);
+  }
+
+  /** Each label set (Prometheus text) with its count. */
+  entries(): [labels: string, count: number][] {
+    return [...this.#counts];
+  }
+}
 const testTokenAad = (accountId: string) => `test-token:${accountId}`;
 
 export type TokenCheck =
@@ -65,6 +93,8 @@ export class TokenService {
   readonly #byJti = new Map<string, string>();
   #generation = 0;
   readonly #signer: TokenSigner;
+  /** Tokens issued by this node, by client authentication and binding. */
+  readonly issuedCounts = new IssuedTokenCounts();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -224,6 +254,7 @@ export class TokenService {
       ['context:read', 'context:write', 'next-actions', 'policies:read'],
       'test',
     );
+    this.issuedCounts.count('test_token', UNBOUND);
     const previous = await this.ctx.store.tokens.replaceTestToken({
       accountId,
       jti: issued.jti,

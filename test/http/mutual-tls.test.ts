@@ -356,6 +356,21 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
     assert.ok(off.statusCode < 300, off.body);
   });
 
+  test('the metrics count the tokens issued by how their client authenticated and what they are bound to', async () => {
+    const metrics = (await t.app.inject('/metrics')).body;
+    const count = (labels: string) =>
+      Number(
+        / (\d+)$/.exec(
+          metrics.split('\n').find((l) => l.startsWith(`orchestrator_tokens_issued_total${labels} `)) ?? '',
+        )?.[1] ?? 0,
+      );
+    assert.ok(count('{method="self_signed_tls_client_auth",binding="certificate"}') >= 5);
+    assert.ok(count('{method="self_signed_tls_client_auth",binding="dpop+certificate"}') >= 1);
+    assert.equal(count('{method="client_secret_post",binding="certificate"}'), 1, 'a secret over mutual TLS');
+    assert.equal(count('{method="client_secret_post",binding="none"}'), 1, 'a certificate not registered');
+    assert.ok(count('{method="client_secret_basic",binding="none"}') >= 1, 'the token of the set-up');
+  });
+
   test('without CLIENT_CERT_HEADER no certificate is taken, and the metadata does not offer it', async () => {
     const plain = await createTestApp();
     try {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { DEFAULT_SCOPES } from '../../core/auth/scopes.js';
 import { then } from '../../core/maybe-promise.js';
-import { authenticateClient, NO_STORE, OAUTH_ERROR, tokenBinding } from '../client-auth.js';
+import { authenticateClient, issueToken, NO_STORE, OAUTH_ERROR, tokenBinding } from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
 const LOGIN_RESPONSE = Type.Object({
@@ -31,24 +31,15 @@ export async function loginRoutes(app: App, { services }: RouteDeps): Promise<vo
         // Only the header counts here; a body, if any, is ignored.
         then(authenticateClient(request, {}, services, false), (authenticated) =>
           then(tokenBinding(request, reply, authenticated, services), (binding) =>
-            services.tokens
-              .issue(
-                authenticated.client.accountId,
-                authenticated.client.clientId,
-                authenticated.client.version,
-                [...DEFAULT_SCOPES],
-                'client',
-                binding,
-              )
-              .then((issued) => {
-                reply.headers(NO_STORE);
-                return {
-                  token: issued.token,
-                  access_token: issued.token,
-                  token_type: binding.jkt === null ? ('Bearer' as const) : ('DPoP' as const),
-                  expires_in: issued.expiresIn,
-                };
-              }),
+            issueToken(services, authenticated, [...DEFAULT_SCOPES], binding).then((issued) => {
+              reply.headers(NO_STORE);
+              return {
+                token: issued.token,
+                access_token: issued.token,
+                token_type: binding.jkt === null ? ('Bearer' as const) : ('DPoP' as const),
+                expires_in: issued.expiresIn,
+              };
+            }),
           ),
         ),
     });

@@ -27,10 +27,16 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
       'Requests refused (429) because their account was over its request rate on this node (its own, else ACCOUNT_RATE_LIMIT); the log names the accounts.',
       [['', services.accountLimits.refused]],
     );
+    const issued = metric(
+      'orchestrator_tokens_issued_total',
+      'counter',
+      "Access tokens this node issued, by how the client authenticated (method: RFC 8414's names; test_token: the web app's token for testing) and what the token is bound to (binding: none, dpop, certificate, dpop+certificate).",
+      services.tokens.issuedCounts.entries(),
+    );
     // The keys come from memory, or from the store after a lost bus: a store that cannot answer leaves them out,
     // never the whole scrape (which matters most during an outage).
     const signing = renderSigningKeys(await services.keyring.keys().catch(() => []));
-    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${signing}${await registry.metrics()}`;
+    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${issued}${signing}${await registry.metrics()}`;
   });
 }
 

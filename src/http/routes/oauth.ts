@@ -6,7 +6,14 @@ import { AppError } from '../../core/errors.js';
 import { then } from '../../core/maybe-promise.js';
 import { ASSERTION_ALGORITHMS } from '../../services/client-keys.js';
 import { PROTECTED_RESOURCE_METADATA } from '../auth.js';
-import { authenticateClient, NO_STORE, OAUTH_ERROR, singleValued, tokenBinding } from '../client-auth.js';
+import {
+  authenticateClient,
+  issueToken,
+  NO_STORE,
+  OAUTH_ERROR,
+  singleValued,
+  tokenBinding,
+} from '../client-auth.js';
 import type { App, RouteDeps } from '../types.js';
 
 /** How clients authenticate at the token, revocation and introspection endpoints (RFC 8414 metadata). */
@@ -56,7 +63,6 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
     (request, reply) => {
       const params = singleValued(request.body);
       return then(authenticateClient(request, params, services), (authenticated) => {
-        const { client } = authenticated;
         if (params.grant_type === undefined)
           throw new OAuthError('invalid_request', 'grant_type is required');
         if (params.grant_type !== 'client_credentials') {
@@ -69,17 +75,15 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
             `unknown scope ${JSON.stringify(scopes.unknown.slice(0, 64))}`,
           );
         return then(tokenBinding(request, reply, authenticated, services), (binding) =>
-          services.tokens
-            .issue(client.accountId, client.clientId, client.version, scopes.scopes, 'client', binding)
-            .then((issued) => {
-              reply.headers(NO_STORE);
-              return {
-                access_token: issued.token,
-                token_type: binding.jkt === null ? ('Bearer' as const) : ('DPoP' as const),
-                expires_in: issued.expiresIn,
-                scope: issued.scopes.join(' '),
-              };
-            }),
+          issueToken(services, authenticated, scopes.scopes, binding).then((issued) => {
+            reply.headers(NO_STORE);
+            return {
+              access_token: issued.token,
+              token_type: binding.jkt === null ? ('Bearer' as const) : ('DPoP' as const),
+              expires_in: issued.expiresIn,
+              scope: issued.scopes.join(' '),
+            };
+          }),
         );
       });
     },
