@@ -32,6 +32,8 @@ export const ASSERTION_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed2551
 export const MAX_CLIENT_KEYS = 5;
 /** An assertion may not say it lasts longer than this: it is remembered (to refuse it twice) until it expires. */
 export const MAX_ASSERTION_LIFETIME_MS = 10 * 60_000;
+/** A certificate in use that ends within this time is warned of in the log. */
+const EXPIRY_WARNING_MS = 30 * 86_400_000;
 /** Clock skew allowed between the client and this server. */
 const SKEW_S = 60;
 
@@ -88,6 +90,8 @@ export class AssertionRefused extends Error {
  */
 export class ClientKeyService {
   readonly #byAccount = new BoundedMap<string, ClientKeyRecord[]>(50_000, CACHE_MAX_AGE_MS);
+  /** When each expiring certificate was last warned of. */
+  readonly #expiryWarned = new BoundedMap<string, number>(10_000);
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
@@ -228,8 +232,30 @@ export class ClientKeyService {
     const keys = await this.#keysOf(accountId);
     const match = keys.some((k) => certificateThumbprintOf(k) === presented.thumbprint);
     if (!match) throw new AssertionRefused(NOT_MATCHED);
-    const invalid = certificateValidity(presented, this.ctx.clock.now());
+    const now = this.ctx.clock.now();
+    const invalid = certificateValidity(presented, now);
     if (invalid !== null) throw new AssertionRefused(invalid);
+    if (presented.notAfter - now < EXPIRY_WARNING_MS) this.#warnExpiring(accountId, presented, now);
+  }
+
+  /**
+   * A certificate in use that ends within 30 days is said in the log (once a day per certificate on each node): once it
+   * ends, its client gets no token, so its successor must be registered before.
+   */
+  #warnExpiring(accountId: string, certificate: ClientCertificate, now: number): void {
+    const last = this.#expiryWarned.get(certificate.thumbprint);
+    if (last !== undefined && now - last < 86_400_000) return;
+    this.#expiryWarned.set(certificate.thumbprint, now);
+    this.ctx.log.warn(
+      {
+        accountId,
+        certificate: certificate.thumbprint,
+        subject: certificate.subject,
+        notAfter: new Date(certificate.notAfter).toISOString(),
+        days: Math.ceil((certificate.notAfter - now) / 86_400_000),
+      },
+      "a client certificate in use expires soon: register its successor as one of the account's keys",
+    );
   }
 
   /** The account's keys: from memory when this node has them and the bus is up. */

@@ -222,6 +222,18 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
       await tokenWith(clientCert(EC), { ...account, userId: 'no-such-client' }),
       /not one of this client's/,
     );
+    // Within 30 days of its end, each use is still taken, and the log says so once a day.
+    const saved = t.clock.current;
+    t.clock.current = Date.UTC(2045, 11, 20);
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await tokenWith(clientCert(EC))).statusCode, 200);
+    } finally {
+      t.clock.current = saved;
+    }
+    const warnings = t.logs.filter((line) => line.includes('expires soon: register its successor'));
+    assert.equal(warnings.length, 1, 'once a day');
+    assert.match(warnings[0] ?? '', /"days":12/);
+    assert.match(warnings[0] ?? '', new RegExp(`"certificate":"${thumbprint(EC)}"`));
     const expired = await in2046(() => tokenWith(clientCert(EC)));
     await refusedWith(expired, /the certificate expired at 2045-12-31/);
 
