@@ -619,7 +619,8 @@ export class AuthHooks {
         }
       }
       await allowed(identity, request);
-      request.operator = identity;
+      // Only an allowed request keeps the session alive: a refused one (no CSRF token, a role it lacks) does not.
+      request.operator = this.services.operators.recordActivity(identity);
     };
   }
 }

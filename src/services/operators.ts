@@ -569,6 +569,10 @@ export class OperatorService {
     return session.expiresAt <= now || (idle > 0 && now - session.lastSeenAt >= idle);
   }
 
+  /**
+   * The operator of a session that has not ended, as of its last recorded request; `recordActivity` records this one
+   * once the request is allowed (a refused request does not keep a session alive).
+   */
   async fromSession(sessionId: string): Promise<OperatorIdentity | null> {
     if (sessionId.length !== 43) return null;
     const session = await this.ctx.store.operators.getSession(hashSecret(sessionId));
@@ -578,16 +582,6 @@ export class OperatorService {
       await this.ctx.store.operators.deleteSessions({ idHash: session.idHash });
       return null;
     }
-    // Off the request's path: a failed write only makes the session look idle a minute sooner.
-    const idle = this.sessionIdleMs;
-    const recordNow =
-      now - session.lastSeenAt >= (idle > 0 ? Math.min(SESSION_TOUCH_MS, idle / 2) : SESSION_TOUCH_MS);
-    if (recordNow)
-      this.ctx.store.operators
-        .touchSession(session.idHash, now)
-        .catch((error: unknown) =>
-          this.ctx.log.warn({ err: error }, "could not record an operator session's last request"),
-        );
     const operator = await this.ctx.store.operators.getOperator(session.username);
     if (!operator) return null;
     return {
@@ -599,9 +593,28 @@ export class OperatorService {
       sso: session.signedInWith === 'sso',
       sessionIdHash: session.idHash,
       sessionExpiresAt: session.expiresAt,
-      sessionLastSeenAt: recordNow ? now : session.lastSeenAt,
+      sessionLastSeenAt: session.lastSeenAt,
       via: 'session',
     };
+  }
+
+  /**
+   * Records an allowed request of a session's (at most every minute, or every half idle limit when that is shorter):
+   * the identity as of this request. Off the request's path: a failed write only makes the session look idle sooner.
+   */
+  recordActivity(identity: OperatorIdentity): OperatorIdentity {
+    const { sessionIdHash, sessionLastSeenAt } = identity;
+    if (sessionIdHash === null || sessionLastSeenAt === null) return identity;
+    const now = this.ctx.clock.now();
+    const idle = this.sessionIdleMs;
+    if (now - sessionLastSeenAt < (idle > 0 ? Math.min(SESSION_TOUCH_MS, idle / 2) : SESSION_TOUCH_MS))
+      return identity;
+    this.ctx.store.operators
+      .touchSession(sessionIdHash, now)
+      .catch((error: unknown) =>
+        this.ctx.log.warn({ err: error }, "could not record an operator session's last request"),
+      );
+    return { ...identity, sessionLastSeenAt: now };
   }
 
   async fromToken(token: string): Promise<OperatorIdentity | null> {

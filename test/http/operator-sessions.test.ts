@@ -237,6 +237,19 @@ describe("operators' sessions: seen, and ended one by one or all but this one", 
     t.clock.advance(20 * 60_000);
     assert.equal(await alive(busy), false, '8 hours after its sign-in');
   });
+
+  test('a refused request (a change without the CSRF token) does not keep a session alive', async () => {
+    const session = await signInFrom('192.0.2.60', 'Firefox');
+    t.clock.advance(20 * 60_000);
+    const { cookie } = session;
+    for (let i = 0; i < 3; i++) {
+      const refused = await call('POST', '/api/admin/accounts', { cookie }, { accountId: `nocsrf${i}` });
+      assert.equal(refused.statusCode, 403);
+      t.clock.advance(4 * 60_000);
+    }
+    // 32 minutes after its last allowed request: ended, whatever was refused in between.
+    assert.equal(await alive(session), false);
+  });
 });
 
 describe('OPERATOR_SESSION_HOURS and OPERATOR_SESSION_IDLE_MINUTES', () => {
