@@ -86,14 +86,41 @@ function jwkOf(typed: string): Record<string, unknown> | string {
   return isObject(parsed.jwk) ? parsed.jwk : parsed;
 }
 
-/** A key's certificate in its row: whose it is, until when, and the thumbprint its tokens are bound to. */
+const DAY_MS = 24 * 60 * 60_000;
+
+/** A certificate is said to expire soon this long before its `notAfter`: time to register its successor. */
+const EXPIRY_WARNING_DAYS = 30;
+
+/**
+ * What stands out under a certificate's last day, in the browser's clock: nothing while it has more than 30 days
+ * left; then the days left, rounded up ("today" under one), and that its successor is due; once past, that the
+ * client can no longer authenticate with it.
+ */
+function certificateExpiry(notAfter: string, now = Date.now()): { status: string; advice: string } | null {
+  const left = Date.parse(notAfter) - now;
+  if (Number.isNaN(left) || left > EXPIRY_WARNING_DAYS * DAY_MS) return null;
+  if (left <= 0) return { status: 'Expired', advice: 'the client cannot authenticate with it' };
+  const days = Math.ceil(left / DAY_MS);
+  return {
+    status: left < DAY_MS ? 'Expires today' : `Expires in ${days} day${days === 1 ? '' : 's'}`,
+    advice: 'add its successor before then',
+  };
+}
+
+/** A key's certificate in its row: whose it is, until when (and a warning near or past then), and the thumbprint its tokens are bound to. */
 function CertificateFacts({ certificate }: { certificate: ClientKeyCertificate }) {
+  const expiry = certificateExpiry(certificate.notAfter);
   return (
     <ul class="plain-list">
       <li>{certificate.subject}</li>
       <li>
         Valid until <time dateTime={certificate.notAfter}>{formatDate(certificate.notAfter)}</time>
       </li>
+      {expiry ? (
+        <li>
+          <strong class="badge badge-warning">{expiry.status}</strong>: {expiry.advice}
+        </li>
+      ) : null}
       <li>
         x5t#S256: <code class="key-id">{certificate.thumbprint}</code>
       </li>
