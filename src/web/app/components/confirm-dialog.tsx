@@ -23,6 +23,68 @@ export function useModal(
   return dialog;
 }
 
+/**
+ * The frame of this app's modal dialogs, on the native `<dialog>` (see useModal): a form with its title (the dialog's
+ * name), its body (its description), the error of its last try as an alert, and its buttons. Escape calls
+ * `onEscape`, the form's submit `onSubmit`; each dialog says what they do, and which of its buttons has the focus
+ * first (`first`).
+ */
+export function DialogFrame({
+  open,
+  first,
+  title,
+  children,
+  error,
+  actions,
+  onEscape,
+  onSubmit,
+}: {
+  open: boolean;
+  first: RefObject<HTMLElement | null>;
+  title: ComponentChildren;
+  children: ComponentChildren;
+  error?: string | null;
+  /** The buttons, the submit one among them. */
+  actions: ComponentChildren;
+  onEscape: () => void;
+  onSubmit: () => void;
+}) {
+  const dialog = useModal(open, first);
+  const titleId = useId();
+  const bodyId = useId();
+
+  return (
+    <dialog
+      ref={dialog}
+      class="dialog"
+      aria-labelledby={titleId}
+      aria-describedby={bodyId}
+      onCancel={(event) => {
+        event.preventDefault();
+        onEscape();
+      }}
+    >
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          onSubmit();
+        }}
+      >
+        <h2 id={titleId}>{title}</h2>
+        <div id={bodyId} class="dialog-body">
+          {children}
+        </div>
+        {error ? (
+          <p class="field-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <div class="actions">{actions}</div>
+      </form>
+    </dialog>
+  );
+}
+
 export interface ConfirmDialogProps {
   open: boolean;
   title: string;
@@ -56,37 +118,21 @@ export function ConfirmDialog({
   onCancel,
 }: ConfirmDialogProps) {
   const cancel = useRef<HTMLButtonElement>(null);
-  const dialog = useModal(open, cancel);
-  const titleId = useId();
-  const bodyId = useId();
 
   return (
-    <dialog
-      ref={dialog}
-      class="dialog"
-      aria-labelledby={titleId}
-      aria-describedby={bodyId}
-      onCancel={(event) => {
-        event.preventDefault();
+    <DialogFrame
+      open={open}
+      first={cancel}
+      title={title}
+      error={error}
+      onEscape={() => {
         if (!busy) onCancel();
       }}
-    >
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (!busy && !confirmDisabled) onConfirm();
-        }}
-      >
-        <h2 id={titleId}>{title}</h2>
-        <div id={bodyId} class="dialog-body">
-          {children}
-        </div>
-        {error ? (
-          <p class="field-error" role="alert">
-            {error}
-          </p>
-        ) : null}
-        <div class="actions">
+      onSubmit={() => {
+        if (!busy && !confirmDisabled) onConfirm();
+      }}
+      actions={
+        <>
           <button type="button" ref={cancel} onClick={onCancel} disabled={busy}>
             Cancel
           </button>
@@ -97,8 +143,10 @@ export function ConfirmDialog({
           >
             {busy ? 'Working…' : confirmLabel}
           </button>
-        </div>
-      </form>
-    </dialog>
+        </>
+      }
+    >
+      {children}
+    </DialogFrame>
   );
 }

@@ -1,8 +1,8 @@
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useChange } from '../api.js';
 import { fetchSignedIn, type SessionEnds } from '../session.js';
 import type { EndReason, SessionOutlook, SessionWatch } from '../session-watch.js';
-import { useModal } from './confirm-dialog.js';
+import { DialogFrame } from './confirm-dialog.js';
 import { Notice } from './ui.js';
 
 const TIME_OF_DAY = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
@@ -48,9 +48,6 @@ export function SessionExpiry({
   const stay = useChange();
   const open = outlook.idleEndsAt !== null;
   const stayButton = useRef<HTMLButtonElement>(null);
-  const dialog = useModal(open, stayButton);
-  const titleId = useId();
-  const bodyId = useId();
   const { setError } = stay;
   useEffect(() => {
     if (open) setError(null);
@@ -72,49 +69,34 @@ export function SessionExpiry({
           your work, then sign in again.
         </Notice>
       ) : null}
-      <dialog
-        ref={dialog}
-        class="dialog"
-        aria-labelledby={titleId}
-        aria-describedby={bodyId}
-        onCancel={(event) => {
-          // Escape: whoever pressed it is here, and wants the page back.
-          event.preventDefault();
-          staySignedIn();
-        }}
-      >
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            staySignedIn();
-          }}
-        >
-          <h2 id={titleId}>Your session is about to end</h2>
-          <div id={bodyId} class="dialog-body">
-            <p>
-              Nothing was loaded or saved for a while, so your session ends for inactivity in{' '}
-              <strong role="timer">
-                {outlook.idleEndsAt === null ? '' : countdown(outlook.idleEndsAt - outlook.now)}
-              </strong>
-              .
-            </p>
-            <p>Stay signed in to go on: what you typed on this page stays.</p>
-          </div>
-          {stay.error ? (
-            <p class="field-error" role="alert">
-              {stay.error}
-            </p>
-          ) : null}
-          <div class="actions">
+      <DialogFrame
+        open={open}
+        first={stayButton}
+        title="Your session is about to end"
+        error={stay.error}
+        // Escape: whoever pressed it is here, and wants the page back.
+        onEscape={staySignedIn}
+        onSubmit={staySignedIn}
+        actions={
+          <>
             <button type="button" class="button-secondary" onClick={onSignOut} disabled={signingOut}>
               {signingOut ? 'Signing out…' : 'Sign out'}
             </button>
             <button type="submit" ref={stayButton} disabled={stay.busy}>
               {stay.busy ? 'Working…' : 'Stay signed in'}
             </button>
-          </div>
-        </form>
-      </dialog>
+          </>
+        }
+      >
+        <p>
+          Nothing was loaded or saved for a while, so your session ends for inactivity in{' '}
+          <strong role="timer">
+            {outlook.idleEndsAt === null ? '' : countdown(outlook.idleEndsAt - outlook.now)}
+          </strong>
+          .
+        </p>
+        <p>Stay signed in to go on: what you typed on this page stays.</p>
+      </DialogFrame>
     </>
   );
 }
