@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
@@ -12,6 +12,7 @@ import { createSqliteStore, pendingSqliteMigrations, SQLITE_FILE } from './adapt
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
 import { loggerOptions } from './http/logging.js';
+import { tlsContextOptions } from './http/tls.js';
 import type { App } from './http/types.js';
 import type { InvalidationBus } from './ports/bus.js';
 import type { RateLimitStore } from './ports/rate-limit.js';
@@ -300,7 +301,7 @@ function readTlsFiles(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buf
     throw new StartupError(`TLS_CERT_FILE / TLS_KEY_FILE cannot be read: ${(error as Error).message}`);
   }
   try {
-    createSecureContext({ cert, key });
+    createSecureContext(tlsContextOptions({ cert, key }));
   } catch (error) {
     throw new StartupError(
       `TLS_CERT_FILE and TLS_KEY_FILE are not a PEM certificate and its private key: ${(error as Error).message}`,
@@ -325,6 +326,17 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
       `\nCreated the operator "admin". Its password: ${bootstrap.generatedPassword}\n(also in ${file}, mode 0600)\n\n`,
     );
   }
+  if (config.tls && config.trustProxy !== false)
+    // Serving HTTPS itself, the node is usually reached directly: the X-Forwarded-For it believes is the client's own.
+    logger.warn(
+      { trustProxy: config.trustProxy },
+      'TLS_CERT_FILE with TRUST_PROXY: clients that reach this node directly choose the address it sees; set TRUST_PROXY=false unless a proxy that writes X-Forwarded-For stands in front',
+    );
+  if (config.tls && (statSync(config.tls.keyFile).mode & 0o077) !== 0)
+    logger.warn(
+      { keyFile: config.tls.keyFile },
+      "TLS_KEY_FILE can be read by other users of this machine: make it readable by the service's user alone (chmod 600)",
+    );
   if (config.trustProxy === true)
     // Kept for compatibility; it believes the left-most X-Forwarded-For address, which a client writes itself
     // whenever the proxy appends to the header.
@@ -363,7 +375,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
       if (!config.tls) return false;
       try {
         const files = readTlsFiles(config.tls);
-        (app.server as unknown as TlsServer).setSecureContext(files);
+        (app.server as unknown as TlsServer).setSecureContext(tlsContextOptions(files));
         logger.info(
           { certFile: config.tls.certFile },
           'TLS certificate and key read again: new connections use them',

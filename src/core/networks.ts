@@ -42,7 +42,9 @@ export function inNetworks(list: BlockList, address: string): boolean {
   if (answer !== undefined) return answer;
   const v4 = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
   const family = isIP(v4);
-  const inside = family !== 0 && list.check(v4, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 0) return false;
+  const inside = list.check(v4, family === 4 ? 'ipv4' : 'ipv6');
+  // Only addresses are remembered: what is not one (a forwarded header's junk) is refused each time, never kept.
   if (known === undefined || known.size >= MAX_REMEMBERED) {
     known = new Map();
     answers.set(list, known);

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -35,6 +33,7 @@ import { oauthRoutes } from './routes/oauth.js';
 import { policyRoutes } from './routes/policies.js';
 import { webRoutes } from './routes/web.js';
 import { keepTickShapes } from './tick-shapes.js';
+import { destroyTlsConnections, httpsServerFactory, type TlsFiles } from './tls.js';
 import type { App, RouteDeps, RouteModule } from './types.js';
 
 export type { RouteDeps, RouteModule } from './types.js';
@@ -51,27 +50,7 @@ export interface ServerOptions {
    * (TLS_CLIENT_CERTIFICATES=request): ask each client for its certificate, taking any (they are checked against the
    * accounts' registered ones, not against an authority). Absent: plain HTTP.
    */
-  tls?: { cert: Buffer; key: Buffer; requestClientCertificates: boolean };
-}
-
-/** TLS 1.2 at least; a client's certificate, when asked for, is taken whoever issued it; no renegotiation. */
-function httpsServerFactory(tls: NonNullable<ServerOptions['tls']>) {
-  return (handler: Parameters<typeof createHttpsServer>[1]): HttpServer => {
-    const server = createHttpsServer(
-      {
-        cert: tls.cert,
-        key: tls.key,
-        minVersion: 'TLSv1.2',
-        requestCert: tls.requestClientCertificates,
-        rejectUnauthorized: false,
-      },
-      handler,
-    );
-    // A connection's certificate is read once: a client may not present another one later in it.
-    server.on('secureConnection', (socket) => socket.disableRenegotiation());
-    // Fastify drives it as it drives an HTTP server (listen, close, connections).
-    return server as unknown as HttpServer;
-  };
+  tls?: TlsFiles & { requestClientCertificates: boolean };
 }
 
 /** Route modules in the order they are registered; each adds its routes with schemas (and so to OpenAPI). */
@@ -137,6 +116,12 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Serving HTTPS itself, the node says so for a year (behind a proxy that terminates TLS, the proxy says it).
+  if (options.tls)
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('strict-transport-security', 'max-age=31536000');
+      done();
+    });
   app.decorateRequest('principal', null);
   app.decorateRequest('operator', null);
   const adminNetworks = services.ctx.settings.adminNetworks;
@@ -218,6 +203,8 @@ export async function closeServer(app: App, deadlineMs: number): Promise<void> {
   const deadline = setTimeout(() => {
     app.log.warn({ deadlineMs }, 'shutting down: closing the connections of requests still in flight');
     server.closeAllConnections();
+    // HTTPS: connections still in their handshake are not the HTTP layer's to close.
+    destroyTlsConnections(server);
   }, deadlineMs);
   try {
     await app.close();

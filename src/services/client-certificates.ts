@@ -14,7 +14,7 @@ const EMPTY = /^\s*(::)?\s*$/;
 
 /** A connection as far as its TLS client certificate goes (a `tls.TLSSocket`; a plain socket has no such method). */
 export interface PeerCertificateSocket {
-  getPeerCertificate?(detailed: true): { raw?: Buffer } | null;
+  getPeerX509Certificate?(): { raw: Buffer } | undefined;
 }
 
 /**
@@ -89,7 +89,7 @@ export class ClientCertificateSource {
   #presented(connection: PeerCertificateSocket): ClientCertificate | null {
     const known = this.#byConnection.get(connection);
     if (known !== undefined) return known;
-    const raw = connection.getPeerCertificate?.(true)?.raw;
+    const raw = connection.getPeerX509Certificate?.()?.raw;
     const parsed = raw === undefined ? null : parseDerCertificate(raw);
     if (raw !== undefined && parsed === null) this.#refused('the TLS client certificate does not parse');
     this.#byConnection.set(connection, parsed);

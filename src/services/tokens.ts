@@ -254,7 +254,6 @@ export class TokenService {
       ['context:read', 'context:write', 'next-actions', 'policies:read'],
       'test',
     );
-    this.issuedCounts.count('test_token', UNBOUND);
     const previous = await this.ctx.store.tokens.replaceTestToken({
       accountId,
       jti: issued.jti,
@@ -262,6 +261,7 @@ export class TokenService {
       issuedAt: this.ctx.clock.now(),
       expiresAt: issued.expiresAt,
     });
+    this.issuedCounts.count('test_token', UNBOUND);
     if (previous) await this.#revokeJti(previous.jti, accountId, previous.expiresAt);
     return { token: issued.token, expiresAt: issued.expiresAt };
   }

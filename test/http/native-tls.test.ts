@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -35,6 +36,8 @@ describe('HTTPS served by the node itself (TLS_CERT_FILE), with client certifica
     folder = mkdtempSync(join(tmpdir(), 'orchestrator-tls-'));
     copyFileSync(fixture('server.pem'), join(folder, 'server.pem'));
     copyFileSync(fixture('server.key'), join(folder, 'server.key'));
+    // Readable by all, as a clone leaves it: the node warns.
+    chmodSync(join(folder, 'server.key'), 0o644);
     node = await startTestServer({
       TLS_CERT_FILE: join(folder, 'server.pem'),
       TLS_KEY_FILE: join(folder, 'server.key'),
@@ -115,6 +118,60 @@ describe('HTTPS served by the node itself (TLS_CERT_FILE), with client certifica
     assert.ok(
       !node.logs.some((line) => line.includes(readFileSync(fixture('server.key'), 'utf8').slice(40, 80))),
     );
+  });
+
+  test('TLS 1.2 at least, with forward secrecy and authenticated encryption only, after a reload too; HSTS', async () => {
+    const handshake = (options: {
+      ciphers?: string;
+      minVersion?: 'TLSv1' | 'TLSv1.2';
+      maxVersion?: 'TLSv1.1' | 'TLSv1.2';
+    }) =>
+      new Promise<string>((resolve) => {
+        const { hostname, port } = new URL(node.url);
+        const socket = connect(
+          { host: hostname, port: Number(port), rejectUnauthorized: false, ...options },
+          () => {
+            resolve(`${socket.getProtocol()} ${socket.getCipher().name}`);
+            socket.end();
+          },
+        );
+        socket.on('error', () => resolve('refused'));
+      });
+    for (let pass = 0; pass < 2; pass++) {
+      for (const ciphers of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'AES128-SHA'])
+        assert.equal(await handshake({ maxVersion: 'TLSv1.2', ciphers }), 'refused', `${ciphers}: CBC`);
+      assert.equal(await handshake({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }), 'refused', 'TLS 1.1');
+      assert.equal(
+        await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
+        'TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256',
+      );
+      // A reload keeps the same settings.
+      copyFileSync(fixture('server.pem'), join(folder, 'server.pem'));
+      copyFileSync(fixture('server.key'), join(folder, 'server.key'));
+      assert.equal(await node.server.reloadTls(), true);
+    }
+    const answer = await tlsFetch()(`${node.url}/healthz`, {});
+    assert.equal(answer.headers.get('strict-transport-security'), 'max-age=31536000');
+    assert.ok(
+      node.logs.some((line) => line.includes('TLS_KEY_FILE can be read by other users')),
+      'a key file others may read is warned of',
+    );
+  });
+
+  test('a stop ends connections still in their handshake at SHUTDOWN_TIMEOUT_SECONDS', async () => {
+    const other = await startTestServer({
+      TLS_CERT_FILE: fixture('server.pem'),
+      TLS_KEY_FILE: fixture('server.key'),
+      SHUTDOWN_TIMEOUT_SECONDS: '1',
+    });
+    const { hostname, port } = new URL(other.url);
+    // A bare TCP connection that never starts its handshake (a scanner, a slow client).
+    const idle = netConnect(Number(port), hostname);
+    await new Promise((resolve) => idle.once('connect', resolve));
+    idle.on('error', () => {});
+    const started = Date.now();
+    await other.stop();
+    assert.ok(Date.now() - started < 5_000, `stopped after ${Date.now() - started} ms`);
   });
 
   test('a certificate and key that do not go together stop the start, saying so', async () => {
