@@ -67,14 +67,7 @@ export function authenticateClient(
           if (refused) throw refused;
           return {
             client,
-            method:
-              'assertion' in presented
-                ? 'private_key_jwt'
-                : 'certificate' in presented
-                  ? 'self_signed_tls_client_auth'
-                  : request.headers.authorization !== undefined
-                    ? 'client_secret_basic'
-                    : 'client_secret_post',
+            method: methodOf(presented, request),
             certificate: 'certificate' in presented ? presented.certificate.thumbprint : null,
           };
         });
@@ -86,6 +79,16 @@ export function authenticateClient(
       });
     }),
   );
+}
+
+/** RFC 8414's name of how the client presented itself (a secret in the header when the body has none). */
+function methodOf(
+  presented: PresentedClient | PresentedAssertion | PresentedCertificate,
+  request: FastifyRequest,
+): AuthenticatedClient['method'] {
+  if ('assertion' in presented) return 'private_key_jwt';
+  if ('certificate' in presented) return 'self_signed_tls_client_auth';
+  return request.headers.authorization !== undefined ? 'client_secret_basic' : 'client_secret_post';
 }
 
 /**
@@ -152,10 +155,9 @@ function presentedClient(
 
 /**
  * What the token to be issued is bound to: the client certificate of the connection when it is one of the account's
- * (RFC 8705 §3, `x5t`), and
- * the key the request's DPoP proof proves (RFC 9449 §5, `jkt`), null without a proof. An account whose tokens must be
- * bound to a key refuses a request without a proof (400 invalid_request); a proof that does not hold, or was used
- * before, is 400 invalid_dpop_proof.
+ * (RFC 8705 §3, `x5t`), and the key the request's DPoP proof proves (RFC 9449 §5, `jkt`), null without a proof. An
+ * account whose tokens must be bound to a key refuses a request without a proof (400 invalid_request); a proof that
+ * does not hold, or was used before, is 400 invalid_dpop_proof.
  */
 export function tokenBinding(
   request: FastifyRequest,

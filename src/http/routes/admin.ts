@@ -475,7 +475,8 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       description:
         'PUT `{}`: from the next request, on every node, the user ID and password are refused at the OAuth endpoints ' +
         'and the login endpoint (401 invalid_client); only a client assertion signed with one of the account’s client ' +
-        'keys gets a token. 409 when the account has no client key. DELETE: the password works again.',
+        'keys, or a client certificate registered as one (mutual TLS, where it is set up), gets a token. 409 when the ' +
+        'account has no client key. DELETE: the password works again.',
       body: Type.Object({}, { additionalProperties: false }),
       set: (id: string, body: Record<string, never> | null) =>
         services.accountLimits.setSignedAssertionsOnly(id, body !== null),
