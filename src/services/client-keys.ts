@@ -82,6 +82,12 @@ export class AssertionRefused extends Error {
   override name = 'AssertionRefused';
 }
 
+/** An account's keys as a node keeps them, with the thumbprints of their certificates. */
+interface AccountKeys {
+  keys: ClientKeyRecord[];
+  certificates: ReadonlySet<string>;
+}
+
 /**
  * Accounts' public keys for signed client assertions (RFC 7523 client authentication, `private_key_jwt`): a system
  * that calls the token endpoint proves it is the account's client by a short-lived JWT signed with its private key,
@@ -89,7 +95,7 @@ export class AssertionRefused extends Error {
  * when a node changes them (bus topic `client-keys`).
  */
 export class ClientKeyService {
-  readonly #byAccount = new BoundedMap<string, ClientKeyRecord[]>(50_000, CACHE_MAX_AGE_MS);
+  readonly #byAccount = new BoundedMap<string, AccountKeys>(50_000, CACHE_MAX_AGE_MS);
   /** When each expiring certificate was last warned of. */
   readonly #expiryWarned = new BoundedMap<string, number>(10_000);
   #generation = 0;
@@ -187,7 +193,7 @@ export class ClientKeyService {
    * node). Throws AssertionRefused with the reason.
    */
   async verify(accountId: string, clientId: string, assertion: string, audiences: string[]): Promise<void> {
-    const keys = await this.#keysOf(accountId);
+    const { keys } = await this.#keysOf(accountId);
     if (keys.length === 0) throw new AssertionRefused(NOT_VERIFIED);
     const now = this.ctx.clock.now();
     const options: JWTVerifyOptions = {
@@ -229,9 +235,8 @@ export class ClientKeyService {
    * the account's keys, and valid now. Throws AssertionRefused with the reason.
    */
   async matchCertificate(accountId: string, presented: ClientCertificate): Promise<void> {
-    const keys = await this.#keysOf(accountId);
-    const match = keys.some((k) => certificateThumbprintOf(k) === presented.thumbprint);
-    if (!match) throw new AssertionRefused(NOT_MATCHED);
+    const { certificates } = await this.#keysOf(accountId);
+    if (!certificates.has(presented.thumbprint)) throw new AssertionRefused(NOT_MATCHED);
     const now = this.ctx.clock.now();
     const invalid = certificateValidity(presented, now);
     if (invalid !== null) throw new AssertionRefused(invalid);
@@ -258,16 +263,36 @@ export class ClientKeyService {
     );
   }
 
+  /**
+   * Whether the certificate of thumbprint `x5t` is still one of the account's keys: a token bound to a certificate
+   * stops working once its key is removed (RFC 8705 leaves it to the server). Synchronous when this node has the
+   * account's keys.
+   */
+  holdsCertificate(accountId: string, x5t: string): boolean | Promise<boolean> {
+    const keys = this.#keysOf(accountId);
+    return keys instanceof Promise ? keys.then((k) => k.certificates.has(x5t)) : keys.certificates.has(x5t);
+  }
+
   /** The account's keys: from memory when this node has them and the bus is up. */
-  async #keysOf(accountId: string): Promise<ClientKeyRecord[]> {
+  #keysOf(accountId: string): AccountKeys | Promise<AccountKeys> {
     const useCache = this.ctx.bus.healthy();
     const cached = useCache ? this.#byAccount.get(accountId, this.ctx.clock.now()) : undefined;
     if (cached !== undefined) return cached;
+    return this.#readKeys(accountId, useCache);
+  }
+
+  async #readKeys(accountId: string, useCache: boolean): Promise<AccountKeys> {
     const generation = this.#generation;
     const keys = await this.ctx.store.credentials.listClientKeys(accountId);
+    const certificates = new Set<string>();
+    for (const key of keys) {
+      const thumbprint = certificateThumbprintOf(key);
+      if (thumbprint !== undefined) certificates.add(thumbprint);
+    }
+    const read: AccountKeys = { keys, certificates };
     if (useCache && generation === this.#generation)
-      this.#byAccount.set(accountId, keys, this.ctx.clock.now());
-    return keys;
+      this.#byAccount.set(accountId, read, this.ctx.clock.now());
+    return read;
   }
 
   async #changed(accountId: string): Promise<void> {

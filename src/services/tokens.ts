@@ -9,6 +9,7 @@ import {
 import { isScope, type Scope } from '../core/auth/scopes.js';
 import { seal, unseal } from '../core/auth/sealing.js';
 import { BoundedMap } from '../core/bounded-map.js';
+import { then } from '../core/maybe-promise.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { AccountState, ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
@@ -60,8 +61,14 @@ const testTokenAad = (accountId: string) => `test-token:${accountId}`;
 
 export type TokenCheck =
   | { ok: true; token: VerifiedToken }
-  /** `unbound`: a bearer token of an account whose tokens must be bound to a key (DPoP). */
-  | { ok: false; reason: 'invalid' | 'expired' | 'revoked' | 'suspended' | 'unbound' };
+  /**
+   * `unbound`: a bearer token of an account whose tokens must be bound to a key (DPoP); `certificate-removed`: a token
+   * bound to a client certificate that is no longer one of the account's keys.
+   */
+  | {
+      ok: false;
+      reason: 'invalid' | 'expired' | 'revoked' | 'suspended' | 'unbound' | 'certificate-removed';
+    };
 
 export interface IssuedToken {
   token: string;
@@ -199,7 +206,21 @@ export class TokenService {
     if (!cached) return undefined;
     if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
     const state = this.clients.stateOf(cached.accountId);
-    return state instanceof Promise ? state.then((s) => this.#check(cached, s)) : this.#check(cached, state);
+    return state instanceof Promise
+      ? state.then((s) => this.#holdsCertificate(this.#check(cached, s)))
+      : this.#holdsCertificate(this.#check(cached, state));
+  }
+
+  /**
+   * A token bound to a client certificate holds only while the certificate is one of its account's keys: removing it
+   * (a stolen or retired certificate) ends its tokens at once, on every node, as regenerating credentials does.
+   */
+  #holdsCertificate(check: TokenCheck): TokenCheck | Promise<TokenCheck> {
+    if (!check.ok || check.token.x5t === null) return check;
+    return then(
+      this.clients.keys.holdsCertificate(check.token.accountId, check.token.x5t),
+      (held): TokenCheck => (held ? check : { ok: false, reason: 'certificate-removed' }),
+    );
   }
 
   /**
@@ -222,7 +243,9 @@ export class TokenService {
     if (!checked.ok) return checked;
     const verified = checked.token;
     if (await this.ctx.store.tokens.isRevoked(verified.jti)) return { ok: false, reason: 'revoked' };
-    const versionCheck = this.#check(verified, await this.clients.stateOf(verified.accountId));
+    const versionCheck = await this.#holdsCertificate(
+      this.#check(verified, await this.clients.stateOf(verified.accountId)),
+    );
     if (!versionCheck.ok) return versionCheck;
     if (useCache && generation === this.#generation) {
       const key = cacheKeyOf(token);

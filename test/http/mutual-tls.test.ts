@@ -368,6 +368,43 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
     assert.ok(off.statusCode < 300, off.body);
   });
 
+  test("removing a certificate from the account's keys ends the tokens bound to it at once", async () => {
+    const added = await addKey({ x5c: [der(ED25519)], kid: 'ed-cert' });
+    assert.equal(added.statusCode, 201, added.body);
+    const token = (await tokenWith(clientCert(ED25519))).json().access_token as string;
+    const use = () =>
+      viaProxy('GET', doc(), { certificate: clientCert(ED25519), headers: { authorization: `Bearer ${token}` } });
+    const introspect = async () =>
+      (
+        await viaProxy('POST', '/oauth/introspect', {
+          certificate: clientCert(EC),
+          payload: `client_id=${account.userId}&token=${token}`,
+        })
+      ).json().active;
+    // Used twice first: the second answer comes from what the node remembers of the token.
+    assert.equal((await use()).statusCode, 200);
+    assert.equal((await use()).statusCode, 200);
+    assert.equal(await introspect(), true);
+    const removed = await call(
+      'DELETE',
+      `/api/admin/accounts/${account.accountId}/client-keys/ed-cert`,
+      admin.headers,
+    );
+    assert.equal(removed.statusCode, 204);
+    const refused = await use();
+    assert.equal(refused.statusCode, 401);
+    assert.match(refused.json().detail, /no longer one of the account's keys/);
+    assert.match(String(refused.headers['www-authenticate']), /error_description="certificate removed"/);
+    assert.equal(await introspect(), false);
+    // The other certificate's tokens are untouched.
+    const other = (await tokenWith(clientCert(EC))).json().access_token as string;
+    const taken = await viaProxy('GET', doc(), {
+      certificate: clientCert(EC),
+      headers: { authorization: `Bearer ${other}` },
+    });
+    assert.equal(taken.statusCode, 200);
+  });
+
   test('the metrics count the tokens issued by how their client authenticated and what they are bound to', async () => {
     const metrics = (await t.app.inject('/metrics')).body;
     const count = (labels: string) =>

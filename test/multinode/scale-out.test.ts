@@ -162,7 +162,7 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
       );
     });
 
-    it('mutual TLS: a certificate added on A authenticates on B; removed on A, refused on B within 1 s', async () => {
+    it('mutual TLS: a certificate added on A authenticates on B; removed on A, it and its tokens are refused on B within 1 s', async () => {
       const account = await operator.createAccount(a, 'mtls-nodes');
       const mine = certificate('client-ec');
       const tokenOn = (node: ServerNode) =>
@@ -184,9 +184,13 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
         });
       assert.equal((await read(a, { [CLIENT_CERT_HEADER]: clientCert(mine) })).status, 404, 'taken on A');
       assert.equal((await read(a, {})).status, 401, 'not without the certificate');
+      const withCertificate = { [CLIENT_CERT_HEADER]: clientCert(mine) };
+      assert.equal((await read(b, withCertificate)).status, 404, 'taken on B (and remembered there)');
       const removed = await operator.call(a, 'DELETE', '/api/admin/accounts/mtls-nodes/client-keys/cert');
       assert.equal(removed.status, 204, JSON.stringify(removed.body));
       await timeUntil(async () => (await tokenOn(b)).status === 401, 1_000);
+      // The token bound to the removed certificate ends with it, on B too.
+      await timeUntil(async () => (await read(b, withCertificate)).status === 401, 1_000);
     });
 
     it('an account suspended on A is refused on B within 1 s, key and token alike; resumed, both work again', async (t) => {

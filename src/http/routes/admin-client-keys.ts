@@ -138,7 +138,7 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
       schema: {
         tags: ['admin'],
         summary:
-          'Removes one of the account’s client keys: assertions signed with it are refused at once on every node',
+          'Removes one of the account’s client keys: assertions signed with it, its certificate, and the tokens bound to that certificate are refused at once on every node',
         params: KeyParams,
         response: { 204: Type.Null() },
       },
