@@ -373,7 +373,10 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
     assert.equal(added.statusCode, 201, added.body);
     const token = (await tokenWith(clientCert(ED25519))).json().access_token as string;
     const use = () =>
-      viaProxy('GET', doc(), { certificate: clientCert(ED25519), headers: { authorization: `Bearer ${token}` } });
+      viaProxy('GET', doc(), {
+        certificate: clientCert(ED25519),
+        headers: { authorization: `Bearer ${token}` },
+      });
     const introspect = async () =>
       (
         await viaProxy('POST', '/oauth/introspect', {
