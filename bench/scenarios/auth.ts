@@ -138,7 +138,10 @@ export const authScenarios: Scenario[] = [
       const pem = CLIENT_CERTIFICATE;
       const version = await services.clients.currentVersion(accountId);
       if (typeof version !== 'number') throw new Error('bench account has no active client');
-      const x5t = certificateThumbprint(new X509Certificate(pem).raw);
+      const der = new X509Certificate(pem).raw;
+      // Registered as one of the account's keys: a token bound to a certificate holds only while it is.
+      await services.clients.keys.add(accountId, { x5c: [der.toString('base64')] });
+      const x5t = certificateThumbprint(der);
       const token = (
         await services.tokens.issue(accountId, client.userId, version, ['context:read'], 'client', {
           jkt: null,
