@@ -1,11 +1,10 @@
 import type { Config } from '../config/config.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
-import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
+import type { AccountFlag, AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
 import { clientKeyAudit, describeClientKey } from '../services/client-keys.js';
 import { type OperatorSso, type SsoCheck, SsoError } from '../services/operator-sso.js';
 import { ADMIN_USERNAME, COMMAND_LINE, describeAccounts } from '../services/operators.js';
-import type { AppServices } from '../services/services.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -121,8 +120,6 @@ const actor = { name: 'cli', address: null };
 const ACCOUNT_SWITCHES = {
   'account signed-assertions-only': {
     field: 'signedAssertionsOnly',
-    set: (services: AppServices, accountId: string, on: boolean) =>
-      services.accountLimits.setSignedAssertionsOnly(accountId, on),
     audit: LIMIT_AUDIT.assertionsOnly,
     said: (on: boolean) =>
       on
@@ -131,15 +128,21 @@ const ACCOUNT_SWITCHES = {
   },
   'account dpop-required': {
     field: 'dpopRequired',
-    set: (services: AppServices, accountId: string, on: boolean) =>
-      services.accountLimits.setDpopRequired(accountId, on),
     audit: LIMIT_AUDIT.dpopRequired,
     said: (on: boolean) =>
       on
         ? 'its tokens must be bound to a key (DPoP); bearer tokens are refused'
         : 'bearer tokens are taken again',
   },
-} as const;
+  'account certificate-required': {
+    field: 'certificateRequired',
+    audit: LIMIT_AUDIT.certificateRequired,
+    said: (on: boolean) =>
+      on
+        ? 'its tokens must be bound to a client certificate of its keys (mutual TLS); others are refused'
+        : 'tokens not bound to a certificate are taken again',
+  },
+} as const satisfies Record<string, { field: AccountFlag; audit: unknown; said: unknown }>;
 
 export async function runCommand(config: Config, argv: string[], json: boolean): Promise<number> {
   const args = [...argv];
@@ -190,6 +193,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             a.allowedNetworks ? `from ${a.allowedNetworks.join(' ')}` : null,
             a.signedAssertionsOnly ? 'signed assertions only' : null,
             a.dpopRequired ? 'DPoP required' : null,
+            a.certificateRequired ? 'certificate required' : null,
           ].filter((n) => n !== null);
         print(
           json,
@@ -201,6 +205,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             allowedNetworks: a.allowedNetworks,
             signedAssertionsOnly: a.signedAssertionsOnly,
             dpopRequired: a.dpopRequired,
+            certificateRequired: a.certificateRequired,
           })),
           accounts
             .map((a) => (notes(a).length === 0 ? a.accountId : `${a.accountId} (${notes(a).join(', ')})`))
@@ -261,14 +266,15 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       });
     }
     case 'account signed-assertions-only':
-    case 'account dpop-required': {
-      const { field, set, audit, said } = ACCOUNT_SWITCHES[command];
+    case 'account dpop-required':
+    case 'account certificate-required': {
+      const { field, audit, said } = ACCOUNT_SWITCHES[command];
       const [accountId, which, ...extra] = rest;
       if (!accountId || (which !== 'on' && which !== 'off') || extra.length > 0)
         throw new UsageError(`${command} needs an accountId and on or off`);
       return withRuntime(config, async ({ services }) => {
         await services.accounts.require(accountId);
-        await set(services, accountId, which === 'on');
+        await services.accountLimits.setFlag(accountId, field, which === 'on');
         const account = await services.accounts.require(accountId);
         await recordAudit(services.ctx, actor, accountId, audit.action, audit.detail(account));
         print(json, { accountId, [field]: account[field] }, `account ${accountId}: ${said(account[field])}`);

@@ -21,6 +21,9 @@ Commands:
   account dpop-required <accountId> on|off
                                            bind every token of the account to a key its client holds
                                            (DPoP, RFC 9449): bearer tokens refused (or taken again)
+  account certificate-required <accountId> on|off
+                                           bind every token of the account to a client certificate of
+                                           its keys (mutual TLS, RFC 8705): others refused (or taken again)
   client-key list <accountId>              the account's public keys for signed client assertions
   client-key add <accountId> --jwk-file F  add a public key (JWK: EC P-256, Ed25519, RSA >= 2048)
   client-key add <accountId> --cert-file F add a client certificate (PEM) for mutual TLS, and its key

@@ -397,6 +397,11 @@ function tokenRefusal(reason: Exclude<TokenCheck, { ok: true }>['reason'], schem
       "this account's access tokens must be bound to a key (DPoP, RFC 9449): get one with a DPoP proof",
       challenge('DPoP', 'invalid_token', 'token not bound'),
     );
+  if (reason === 'no-certificate')
+    return unauthorized(
+      "this account's access tokens must be bound to a client certificate (mutual TLS, RFC 8705): get one over mutual TLS with one of its certificates",
+      challenge(scheme, 'invalid_token', 'token not bound to a certificate'),
+    );
   if (reason === 'certificate-removed')
     return unauthorized(
       "the client certificate this access token is bound to is no longer one of the account's keys",

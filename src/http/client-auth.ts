@@ -156,8 +156,9 @@ function presentedClient(
 /**
  * What the token to be issued is bound to: the client certificate of the connection when it is one of the account's
  * (RFC 8705 §3, `x5t`), and the key the request's DPoP proof proves (RFC 9449 §5, `jkt`), null without a proof. An
- * account whose tokens must be bound to a key refuses a request without a proof (400 invalid_request); a proof that
- * does not hold, or was used before, is 400 invalid_dpop_proof.
+ * account whose tokens must be bound to a key refuses a request without a proof, and one whose tokens must be bound
+ * to a certificate a request without one of its certificates (400 invalid_request), before a proof is looked at; a
+ * proof that does not hold, or was used before, is 400 invalid_dpop_proof.
  */
 export function tokenBinding(
   request: FastifyRequest,
@@ -165,8 +166,21 @@ export function tokenBinding(
   authenticated: AuthenticatedClient,
   services: AuthServices,
 ): TokenBinding | Promise<TokenBinding> {
+  const { accountId } = authenticated.client;
   return then(certificateBinding(request, authenticated, services), (x5t) =>
-    keyBinding(request, reply, authenticated.client.accountId, x5t, services),
+    then(services.clients.stateOf(accountId), ({ dpopRequired, certificateRequired }) => {
+      if (dpopRequired && request.headers.dpop === undefined)
+        throw new OAuthError(
+          'invalid_request',
+          "this account's tokens are bound to a key: send a DPoP proof (RFC 9449) in the DPoP header",
+        );
+      if (certificateRequired && x5t === null)
+        throw new OAuthError(
+          'invalid_request',
+          "this account's tokens are bound to a client certificate: call over mutual TLS with one of the account's certificates (RFC 8705)",
+        );
+      return keyBinding(request, reply, x5t, services);
+    }),
   );
 }
 
@@ -210,20 +224,11 @@ function certificateBinding(
 function keyBinding(
   request: FastifyRequest,
   reply: FastifyReply,
-  accountId: string,
   certificate: string | null,
   services: AuthServices,
 ): TokenBinding | Promise<TokenBinding> {
   const proof = request.headers.dpop;
-  if (proof === undefined)
-    return then(services.clients.stateOf(accountId), ({ dpopRequired }) => {
-      if (dpopRequired)
-        throw new OAuthError(
-          'invalid_request',
-          "this account's tokens are bound to a key: send a DPoP proof (RFC 9449) in the DPoP header",
-        );
-      return { jkt: null, x5t: certificate };
-    });
+  if (proof === undefined) return { jkt: null, x5t: certificate };
   if (typeof proof !== 'string') throw new OAuthError('invalid_dpop_proof', 'send one DPoP header');
   const nonce = services.dpop.nonce();
   return services.dpop

@@ -25,7 +25,16 @@ export interface AccountRecord {
    * proof is refused, and so is any token of the account that is not bound (the token for testing, older tokens).
    */
   dpopRequired: boolean;
+  /**
+   * Its access tokens must be bound to a client certificate registered as one of its keys (RFC 8705, mutual TLS): a
+   * token request over a connection without such a certificate is refused, and so is any token of the account that
+   * is not bound to one (the token for testing, older tokens).
+   */
+  certificateRequired: boolean;
 }
+
+/** The yes-or-no settings of an account's v2 client and its tokens. */
+export type AccountFlag = 'signedAssertionsOnly' | 'dpopRequired' | 'certificateRequired';
 
 /**
  * What of an account each node keeps in memory to limit its requests: its rate and networks. (Signed assertions
@@ -64,10 +73,8 @@ export interface AccountStore {
   setAccountRateLimit(accountId: string, limit: AccountRateLimit | null): Promise<boolean>;
   /** Sets (null: clears) the networks the account's credentials are accepted from; false when unknown or deleted. */
   setAccountNetworks(accountId: string, networks: string[] | null): Promise<boolean>;
-  /** Sets whether the account's client authenticates with signed assertions alone; false when unknown or deleted. */
-  setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean>;
-  /** Sets whether the account's access tokens must be bound to a key (DPoP); false when unknown or deleted. */
-  setAccountDpopRequired(accountId: string, required: boolean): Promise<boolean>;
+  /** Turns one of the account's flags on or off; false when the account is unknown or deleted. */
+  setAccountFlag(accountId: string, flag: AccountFlag, on: boolean): Promise<boolean>;
   /** The accounts that are not deleted and have a request rate or networks of their own, by id. */
   listAccountLimits(): Promise<AccountLimits[]>;
 }

@@ -2,7 +2,8 @@ import type { BlockList } from 'node:net';
 import { AccountRateLimiter, type Rate } from '../core/account-rate.js';
 import { AppError } from '../core/errors.js';
 import { inNetworks, networkList, parseNetwork } from '../core/networks.js';
-import type { AccountRateLimit, AccountRecord } from '../ports/account-store.js';
+import type { AccountFlag, AccountRateLimit, AccountRecord } from '../ports/account-store.js';
+import { keysLacking } from './client-keys.js';
 import type { ServiceContext } from './context.js';
 import { SharedRate } from './shared-rate.js';
 
@@ -40,6 +41,12 @@ export const LIMIT_AUDIT = {
   dpopRequired: {
     action: 'account.dpop-required-changed',
     detail: (a: Pick<AccountRecord, 'dpopRequired'>) => ({ dpopRequired: a.dpopRequired }),
+  },
+  certificateRequired: {
+    action: 'account.certificate-required-changed',
+    detail: (a: Pick<AccountRecord, 'certificateRequired'>) => ({
+      certificateRequired: a.certificateRequired,
+    }),
   },
 } as const;
 
@@ -106,36 +113,24 @@ export class AccountLimits {
   }
 
   /**
-   * Sets whether the account's client authenticates with signed assertions alone, on every node from its next
-   * request (ClientService reads it with the account's credentials version, and drops it on `account-limits`).
-   * Turned on, the account must have a client key (else 409: no client could get a token).
+   * Turns one of the account's flags on or off, on every node from its next request (ClientService reads them with
+   * the account's credentials version, and drops them on `account-limits`): signed assertions alone, tokens bound
+   * to a key (RFC 9449, DPoP), tokens bound to a client certificate (RFC 8705). Signed assertions alone needs a client
+   * key, and certificates a registered certificate: turned on without one, 409 (its client could get no token).
    */
-  async setSignedAssertionsOnly(accountId: string, only: boolean): Promise<void> {
-    const keyless = async () => (await this.ctx.store.credentials.listClientKeys(accountId)).length === 0;
-    const refused = () =>
-      new AppError(
-        'conflict',
-        'the account has no client key: add one first, or its client could not get a token any more',
-      );
-    if (only && (await keyless())) throw refused();
-    await this.#change(accountId, () =>
-      this.ctx.store.accounts.setAccountSignedAssertionsOnly(accountId, only),
-    );
-    // Its last key removed meanwhile (on another node): turned off again, as the client could get no token.
-    if (only && (await keyless())) {
-      await this.#change(accountId, () =>
-        this.ctx.store.accounts.setAccountSignedAssertionsOnly(accountId, false),
-      );
-      throw refused();
+  async setFlag(accountId: string, flag: AccountFlag, on: boolean): Promise<void> {
+    const lacking = async () => {
+      if (!on || flag === 'dpopRequired') return null;
+      const keys = await this.ctx.store.credentials.listClientKeys(accountId);
+      return keysLacking({ signedAssertionsOnly: false, certificateRequired: false, [flag]: true }, keys);
+    };
+    if ((await lacking()) !== null) throw lockedOut(flag);
+    await this.#change(accountId, () => this.ctx.store.accounts.setAccountFlag(accountId, flag, on));
+    // Its last key or certificate removed meanwhile (on another node): turned off again.
+    if ((await lacking()) !== null) {
+      await this.#change(accountId, () => this.ctx.store.accounts.setAccountFlag(accountId, flag, false));
+      throw lockedOut(flag);
     }
-  }
-
-  /**
-   * Sets whether the account's access tokens must be bound to a key (RFC 9449, DPoP), on every node from its next
-   * request (ClientService reads it with the account's credentials version, and drops it on `account-limits`).
-   */
-  async setDpopRequired(accountId: string, required: boolean): Promise<void> {
-    await this.#change(accountId, () => this.ctx.store.accounts.setAccountDpopRequired(accountId, required));
   }
 
   /** Whether the account's credentials are accepted from `address` (the request's, as TRUST_PROXY reads it). */
@@ -219,6 +214,15 @@ export class AccountLimits {
     await this.reload();
     await this.ctx.bus.publish('account-limits', accountId);
   }
+}
+
+function lockedOut(flag: AccountFlag): AppError {
+  return new AppError(
+    'conflict',
+    flag === 'certificateRequired'
+      ? 'the account has no client certificate among its keys: register one first, or its client could not get a token any more'
+      : 'the account has no client key: add one first, or its client could not get a token any more',
+  );
 }
 
 function checkedRate(limit: { perSecond: number; burst?: number }): AccountRateLimit {

@@ -56,6 +56,7 @@ export class AccountService {
       allowedNetworks: null,
       signedAssertionsOnly: false,
       dpopRequired: false,
+      certificateRequired: false,
     };
   }
 

@@ -17,6 +17,7 @@ import {
 import { checkPublicJwk } from '../core/auth/jwk.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
+import type { AccountRecord } from '../ports/account-store.js';
 import type { ClientKeyRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ServiceContext } from './context.js';
@@ -66,6 +67,20 @@ export function describeClientKey(key: ClientKeyView): string {
     ? `; certificate ${key.certificate.subject}, until ${new Date(key.certificate.notAfter).toISOString().slice(0, 10)}`
     : '';
   return `${key.type}, ${key.alg}${certificate}`;
+}
+
+/**
+ * Why the keys `keys` would leave the client of an account with `account`'s settings no way to get a token: signed
+ * assertions alone need a key, tokens bound to a certificate need a registered certificate; null when they do not.
+ */
+export function keysLacking(
+  account: Pick<AccountRecord, 'signedAssertionsOnly' | 'certificateRequired'>,
+  keys: ClientKeyRecord[],
+): 'key' | 'certificate' | null {
+  if (account.signedAssertionsOnly && keys.length === 0) return 'key';
+  if (account.certificateRequired && !keys.some((k) => certificateThumbprintOf(k) !== undefined))
+    return 'certificate';
+  return null;
 }
 
 /** What a refused certificate is told: the same for an unknown client and a certificate of no key of the client's. */
@@ -156,32 +171,26 @@ export class ClientKeyService {
 
   /**
    * Removes a key; the last one of an account whose client authenticates with signed assertions alone is kept
-   * (409), or its client could not get a token any more.
+   * (409), and so is the last certificate of an account whose tokens must be bound to one, or its client could not
+   * get a token any more.
    */
   async remove(accountId: string, kid: string): Promise<void> {
     const [account, keys] = await Promise.all([
       this.ctx.store.accounts.getAccount(accountId),
       this.ctx.store.credentials.listClientKeys(accountId),
     ]);
-    if (account?.signedAssertionsOnly && keys.length === 1 && keys[0]?.kid === kid)
-      throw new AppError(
-        'conflict',
-        "this is the account's last client key and its client authenticates with signed assertions alone: allow its password again first",
-      );
     const removed = keys.find((k) => k.kid === kid);
+    if (account && removed) refuseLockout(account, keys, removed);
     if (!removed || !(await this.ctx.store.credentials.deleteClientKey(accountId, kid)))
       throw new AppError('not_found', `the account has no client key ${JSON.stringify(kid)}`);
-    // Signed assertions alone turned on meanwhile (on another node), and this was the last key: it is put back.
+    // A requirement turned on meanwhile (on another node) that this key was the last to meet: it is put back.
     const [after, left] = await Promise.all([
       this.ctx.store.accounts.getAccount(accountId),
       this.ctx.store.credentials.listClientKeys(accountId),
     ]);
-    if (after?.signedAssertionsOnly && left.length === 0) {
+    if (after && keysLacking(after, left) !== null) {
       await this.ctx.store.credentials.addClientKey(removed);
-      throw new AppError(
-        'conflict',
-        "this is the account's last client key and its client authenticates with signed assertions alone: allow its password again first",
-      );
+      refuseLockout(after, [...left, removed], removed);
     }
     await this.#changed(accountId);
   }
@@ -299,6 +308,25 @@ export class ClientKeyService {
     this.#byAccount.clear();
     await this.ctx.bus.publish('client-keys', accountId);
   }
+}
+
+/** Refuses (409) to remove `removed` from `keys` when the rest would lock the account's client out. */
+function refuseLockout(account: AccountRecord, keys: ClientKeyRecord[], removed: ClientKeyRecord): void {
+  if (keysLacking(account, keys) !== null) return; // locked out already: this key changes nothing
+  const lacking = keysLacking(
+    account,
+    keys.filter((k) => k !== removed),
+  );
+  if (lacking === 'key')
+    throw new AppError(
+      'conflict',
+      "this is the account's last client key and its client authenticates with signed assertions alone: allow its password again first",
+    );
+  if (lacking === 'certificate')
+    throw new AppError(
+      'conflict',
+      "this is the account's last client certificate and its tokens must be bound to one: register its successor first, or stop requiring certificates",
+    );
 }
 
 /**

@@ -55,6 +55,8 @@ export interface AccountState {
   assertionsOnly: boolean;
   /** Its tokens must be bound to a key (DPoP): a token request needs a proof, an unbound token is refused. */
   dpopRequired: boolean;
+  /** Its tokens must be bound to a client certificate (mutual TLS): a token request needs one of its certificates. */
+  certificateRequired: boolean;
 }
 
 /** Why a password is refused whatever it is, for an account that takes signed assertions alone. */
@@ -166,6 +168,7 @@ export class ClientService {
       version: status === 'suspended' ? 'suspended' : status === 'active' ? (client?.version ?? null) : null,
       assertionsOnly: account?.signedAssertionsOnly ?? false,
       dpopRequired: account?.dpopRequired ?? false,
+      certificateRequired: account?.certificateRequired ?? false,
     };
     if (useCache && generation === this.#generation)
       this.#stateByAccount.set(accountId, state, this.ctx.clock.now());

@@ -62,12 +62,20 @@ const testTokenAad = (accountId: string) => `test-token:${accountId}`;
 export type TokenCheck =
   | { ok: true; token: VerifiedToken }
   /**
-   * `unbound`: a bearer token of an account whose tokens must be bound to a key (DPoP); `certificate-removed`: a token
-   * bound to a client certificate that is no longer one of the account's keys.
+   * `unbound`: a token not bound to a key, of an account whose tokens must be (DPoP); `no-certificate`: a token not
+   * bound to a client certificate, of an account whose tokens must be; `certificate-removed`: a token bound to a
+   * client certificate that is no longer one of the account's keys.
    */
   | {
       ok: false;
-      reason: 'invalid' | 'expired' | 'revoked' | 'suspended' | 'unbound' | 'certificate-removed';
+      reason:
+        | 'invalid'
+        | 'expired'
+        | 'revoked'
+        | 'suspended'
+        | 'unbound'
+        | 'no-certificate'
+        | 'certificate-removed';
     };
 
 export interface IssuedToken {
@@ -226,13 +234,14 @@ export class TokenService {
   /**
    * A client token must carry the account's current credentials version; a test token is revoked by its id instead
    * (a new one replaces it), so only the account's status counts for it. An account whose tokens must be bound to a
-   * key (DPoP) takes no bearer token, whenever it was issued.
+   * key (DPoP) or a certificate takes no token that is not, whenever it was issued.
    */
-  #check(token: VerifiedToken, { version, dpopRequired }: AccountState): TokenCheck {
+  #check(token: VerifiedToken, { version, dpopRequired, certificateRequired }: AccountState): TokenCheck {
     if (version === 'suspended') return { ok: false, reason: 'suspended' };
     if (version !== token.credentialsVersion && !(token.kind === 'test' && version !== null))
       return { ok: false, reason: 'revoked' };
     if (dpopRequired && token.jkt === null) return { ok: false, reason: 'unbound' };
+    if (certificateRequired && token.x5t === null) return { ok: false, reason: 'no-certificate' };
     return { ok: true, token };
   }
 

@@ -171,7 +171,20 @@ describe('orchestrator CLI', () => {
     const refused = await cli('client-key', 'add', 'le12345678', '--cert-file', notPem);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /no PEM certificate/);
+    // With its certificate registered, the account may require certificates; its last one then stays.
+    const required = await cli('account', 'certificate-required', 'le12345678', 'on', '--json');
+    assert.equal(required.code, 0, required.stderr);
+    assert.deepEqual(JSON.parse(required.stdout), { accountId: 'le12345678', certificateRequired: true });
+    assert.match((await cli('account', 'list')).stdout, /le12345678 \(.*certificate required/);
+    const kept = await cli('client-key', 'remove', 'le12345678', listed.kid);
+    assert.equal(kept.code, 1);
+    assert.match(kept.stderr, /last client certificate/);
+    const off = await cli('account', 'certificate-required', 'le12345678', 'off');
+    assert.match(off.stdout, /tokens not bound to a certificate are taken again/);
     assert.equal((await cli('client-key', 'remove', 'le12345678', listed.kid)).code, 0);
+    const keyless = await cli('account', 'certificate-required', 'le12345678', 'on');
+    assert.equal(keyless.code, 1);
+    assert.match(keyless.stderr, /no client certificate among its keys/);
   });
 
   test('account dpop-required on and off', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { AccountRecord } from '../../src/ports/account-store.js';
 import type { AuditFilter } from '../../src/ports/audit-store.js';
 import { describeStoreContract } from './adapters.js';
 
@@ -16,6 +17,7 @@ describeStoreContract('auth stores', (store, it) => {
       allowedNetworks: null,
       signedAssertionsOnly: false,
       dpopRequired: false,
+      certificateRequired: false,
     });
     assert.equal(await store.accounts.getAccount('missing'), null);
     const ids = (await store.accounts.listAccounts()).map((a) => a.accountId);
@@ -48,6 +50,7 @@ describeStoreContract('auth stores', (store, it) => {
       allowedNetworks: null,
       signedAssertionsOnly: false,
       dpopRequired: false,
+      certificateRequired: false,
     });
     assert.equal(await accounts.changeAccountStatus('missing', 'active', 'suspended', 5), false);
     assert.equal(await accounts.removeDeletedAccount('life'), false, 'only a deleted account is removed');
@@ -64,6 +67,7 @@ describeStoreContract('auth stores', (store, it) => {
         allowedNetworks: null,
         signedAssertionsOnly: false,
         dpopRequired: false,
+        certificateRequired: false,
       },
     ]);
     assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 7 }), false, 'the id is held');
@@ -87,10 +91,28 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await accounts.setAccountNetworks('rate-c', ['192.0.2.0/24']), true);
     assert.equal(await accounts.setAccountNetworks('rate-c', null), true);
     assert.equal(await accounts.setAccountNetworks('missing', ['10.0.0.1']), false);
-    assert.equal(await accounts.setAccountSignedAssertionsOnly('rate-e', true), false, 'no such account yet');
+    assert.equal(
+      await accounts.setAccountFlag('rate-e', 'signedAssertionsOnly', true),
+      false,
+      'no such account yet',
+    );
     await accounts.createAccount({ accountId: 'rate-e', createdAt: 1 });
-    assert.equal(await accounts.setAccountSignedAssertionsOnly('rate-e', true), true);
+    assert.equal(await accounts.setAccountFlag('rate-e', 'signedAssertionsOnly', true), true);
     assert.equal((await accounts.getAccount('rate-e'))?.signedAssertionsOnly, true);
+    // Each flag is its own.
+    assert.equal(await accounts.setAccountFlag('rate-e', 'certificateRequired', true), true);
+    assert.equal(await accounts.setAccountFlag('rate-e', 'dpopRequired', true), true);
+    assert.equal(await accounts.setAccountFlag('rate-e', 'dpopRequired', false), true);
+    assert.deepEqual(
+      (({ signedAssertionsOnly, dpopRequired, certificateRequired }) => ({
+        signedAssertionsOnly,
+        dpopRequired,
+        certificateRequired,
+      }))((await accounts.getAccount('rate-e')) as AccountRecord),
+      { signedAssertionsOnly: true, dpopRequired: false, certificateRequired: true },
+    );
+    assert.equal(await accounts.setAccountFlag('rate-e', 'certificateRequired', false), true);
+    assert.equal(await accounts.setAccountFlag('missing', 'certificateRequired', true), false);
     assert.equal((await accounts.getAccount('rate-a'))?.signedAssertionsOnly, false);
     assert.deepEqual((await accounts.getAccount('rate-b'))?.rateLimit, { perSecond: 50, burst: 80 });
     assert.deepEqual((await accounts.getAccount('rate-d'))?.allowedNetworks, ['10.0.0.0/8', '2001:db8::1']);
@@ -103,7 +125,7 @@ describeStoreContract('auth stores', (store, it) => {
       { accountId: 'rate-b', rateLimit: { perSecond: 50, burst: 80 }, allowedNetworks: ['203.0.113.7'] },
       { accountId: 'rate-d', rateLimit: null, allowedNetworks: ['10.0.0.0/8', '2001:db8::1'] },
     ]);
-    assert.equal(await accounts.setAccountSignedAssertionsOnly('rate-e', false), true);
+    assert.equal(await accounts.setAccountFlag('rate-e', 'signedAssertionsOnly', false), true);
     assert.equal((await listed()).length, 3, 'signed assertions alone is not a limit of the requests');
     await accounts.changeAccountStatus('rate-b', 'active', 'suspended', 2);
     assert.equal((await listed()).length, 3, 'a suspended account keeps its limits');

@@ -99,6 +99,7 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         allowedNetworks: null,
         signedAssertionsOnly: false,
         dpopRequired: false,
+        certificateRequired: false,
       });
 
       const v1 = await v1List(account);

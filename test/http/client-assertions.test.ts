@@ -415,7 +415,7 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     const [last] = await keys.list(racer.accountId);
     await Promise.allSettled([
       keys.remove(racer.accountId, last?.kid as string),
-      t.services.accountLimits.setSignedAssertionsOnly(racer.accountId, true),
+      t.services.accountLimits.setFlag(racer.accountId, 'signedAssertionsOnly', true),
     ]);
     const account = await t.services.accounts.require(racer.accountId);
     const left = await keys.list(racer.accountId);

@@ -1,4 +1,5 @@
 import type {
+  AccountFlag,
   AccountLimits,
   AccountRateLimit,
   AccountRecord,
@@ -50,6 +51,7 @@ export class MemoryAccountStore implements AccountStore {
       allowedNetworks: null,
       signedAssertionsOnly: false,
       dpopRequired: false,
+      certificateRequired: false,
     });
     return true;
   }
@@ -99,17 +101,10 @@ export class MemoryAccountStore implements AccountStore {
     return true;
   }
 
-  async setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean> {
+  async setAccountFlag(accountId: string, flag: AccountFlag, on: boolean): Promise<boolean> {
     const found = this.#accounts.get(accountId);
     if (!found || found.status === 'deleted') return false;
-    found.signedAssertionsOnly = only;
-    return true;
-  }
-
-  async setAccountDpopRequired(accountId: string, required: boolean): Promise<boolean> {
-    const found = this.#accounts.get(accountId);
-    if (!found || found.status === 'deleted') return false;
-    found.dpopRequired = required;
+    found[flag] = on;
     return true;
   }
 

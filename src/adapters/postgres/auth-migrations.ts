@@ -233,4 +233,9 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-020',
     sql: `ALTER TABLE accounts ADD COLUMN dpop_required BOOLEAN NOT NULL DEFAULT false`,
   },
+  {
+    // An account whose access tokens must be bound to a client certificate of its keys (RFC 8705, mutual TLS).
+    id: 'auth-021',
+    sql: `ALTER TABLE accounts ADD COLUMN certificate_required BOOLEAN NOT NULL DEFAULT false`,
+  },
 ];

@@ -1,5 +1,6 @@
 import { TurnBatch } from '../../core/turn-batch.js';
 import type {
+  AccountFlag,
   AccountLimits,
   AccountRateLimit,
   AccountRecord,
@@ -33,6 +34,7 @@ import {
   auditEventFromRow,
   clientFromRow,
   clientKeyFromRow,
+  FLAG_COLUMNS,
   limitsOf,
   num,
   operatorFromRow,
@@ -114,18 +116,10 @@ export class PostgresAccountStore implements AccountStore {
     return result.rowCount === 1;
   }
 
-  async setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean> {
+  async setAccountFlag(accountId: string, flag: AccountFlag, on: boolean): Promise<boolean> {
     const result = await this.pool.query(
-      "UPDATE accounts SET assertions_only = $1 WHERE account_id = $2 AND status <> 'deleted'",
-      [only, accountId],
-    );
-    return result.rowCount === 1;
-  }
-
-  async setAccountDpopRequired(accountId: string, required: boolean): Promise<boolean> {
-    const result = await this.pool.query(
-      "UPDATE accounts SET dpop_required = $1 WHERE account_id = $2 AND status <> 'deleted'",
-      [required, accountId],
+      `UPDATE accounts SET ${FLAG_COLUMNS[flag]} = $1 WHERE account_id = $2 AND status <> 'deleted'`,
+      [on, accountId],
     );
     return result.rowCount === 1;
   }

@@ -33,6 +33,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
       'allowed_networks',
       'assertions_only',
       'dpop_required',
+      'certificate_required',
     ],
     order: 'account_id',
   },

@@ -1,4 +1,5 @@
 import type {
+  AccountFlag,
   AccountLimits,
   AccountRateLimit,
   AccountRecord,
@@ -74,6 +75,13 @@ export const rateLimitFromRow = (row: Row): AccountRateLimit | null => {
   return perSecond === null || burst === null ? null : { perSecond, burst };
 };
 
+/** The column of each account flag. */
+export const FLAG_COLUMNS: Record<AccountFlag, string> = {
+  signedAssertionsOnly: 'assertions_only',
+  dpopRequired: 'dpop_required',
+  certificateRequired: 'certificate_required',
+};
+
 export const accountFromRow = (row: Row): AccountRecord => {
   const status = ACCOUNT_STATUSES.find((s) => s === row.status);
   // A status this code does not know refuses the account's credentials rather than accept them.
@@ -87,6 +95,7 @@ export const accountFromRow = (row: Row): AccountRecord => {
     allowedNetworks: row.allowed_networks === null ? null : stringList(row.allowed_networks),
     signedAssertionsOnly: isTrue(row.assertions_only),
     dpopRequired: isTrue(row.dpop_required),
+    certificateRequired: isTrue(row.certificate_required),
   };
 };
 

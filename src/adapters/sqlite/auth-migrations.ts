@@ -225,4 +225,9 @@ export const authMigrations: SqliteMigration[] = [
     id: 'auth-019',
     sql: `ALTER TABLE accounts ADD COLUMN dpop_required INTEGER NOT NULL DEFAULT 0`,
   },
+  {
+    // An account whose access tokens must be bound to a client certificate of its keys (RFC 8705, mutual TLS).
+    id: 'auth-020',
+    sql: `ALTER TABLE accounts ADD COLUMN certificate_required INTEGER NOT NULL DEFAULT 0`,
+  },
 ];

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { TurnBatch } from '../../core/turn-batch.js';
 import type {
+  AccountFlag,
   AccountLimits,
   AccountRateLimit,
   AccountRecord,
@@ -34,6 +35,7 @@ import {
   auditEventFromRow,
   clientFromRow,
   clientKeyFromRow,
+  FLAG_COLUMNS,
   limitsOf,
   num,
   operatorFromRow,
@@ -111,19 +113,11 @@ export class SqliteAccountStore implements AccountStore {
     );
   }
 
-  async setAccountSignedAssertionsOnly(accountId: string, only: boolean): Promise<boolean> {
+  async setAccountFlag(accountId: string, flag: AccountFlag, on: boolean): Promise<boolean> {
     return (
       this.db
-        .prepare("UPDATE accounts SET assertions_only = ? WHERE account_id = ? AND status <> 'deleted'")
-        .run(only ? 1 : 0, accountId).changes === 1
-    );
-  }
-
-  async setAccountDpopRequired(accountId: string, required: boolean): Promise<boolean> {
-    return (
-      this.db
-        .prepare("UPDATE accounts SET dpop_required = ? WHERE account_id = ? AND status <> 'deleted'")
-        .run(required ? 1 : 0, accountId).changes === 1
+        .prepare(`UPDATE accounts SET ${FLAG_COLUMNS[flag]} = ? WHERE account_id = ? AND status <> 'deleted'`)
+        .run(on ? 1 : 0, accountId).changes === 1
     );
   }
 

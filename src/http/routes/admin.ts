@@ -316,6 +316,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       description:
         "true: the account's access tokens must be bound to a key its client holds (DPoP, RFC 9449); bearer tokens are refused",
     }),
+    certificateRequired: Type.Boolean({
+      description:
+        "true: the account's access tokens must be bound to a client certificate registered as one of its keys (mutual TLS, RFC 8705); other tokens are refused",
+    }),
   });
   const accountView = (a: AccountRecord) => ({
     accountId: a.accountId,
@@ -328,6 +332,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     allowedNetworks: a.allowedNetworks,
     signedAssertionsOnly: a.signedAssertionsOnly,
     dpopRequired: a.dpopRequired,
+    certificateRequired: a.certificateRequired,
   });
 
   app.get(
@@ -479,7 +484,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         'account has no client key. DELETE: the password works again.',
       body: Type.Object({}, { additionalProperties: false }),
       set: (id: string, body: Record<string, never> | null) =>
-        services.accountLimits.setSignedAssertionsOnly(id, body !== null),
+        services.accountLimits.setFlag(id, 'signedAssertionsOnly', body !== null),
       ...LIMIT_AUDIT.assertionsOnly,
     },
     {
@@ -493,8 +498,24 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         'key is then worth nothing. DELETE: bearer tokens are taken again (bound ones stay bound).',
       body: Type.Object({}, { additionalProperties: false }),
       set: (id: string, body: Record<string, never> | null) =>
-        services.accountLimits.setDpopRequired(id, body !== null),
+        services.accountLimits.setFlag(id, 'dpopRequired', body !== null),
       ...LIMIT_AUDIT.dpopRequired,
+    },
+    {
+      path: 'certificate-required',
+      onRequest: operator,
+      summary:
+        "that the account's access tokens are bound to a client certificate registered as one of its keys (mutual TLS, RFC 8705)",
+      description:
+        'PUT `{}`: from the next request, on every node, a token request over a connection without one of the ' +
+        'account’s registered certificates is refused (400 invalid_request), whatever the client authenticates ' +
+        'with, and so is every token of the account that is not bound to a certificate — the token for testing and ' +
+        'tokens issued before — at the v2 APIs (401) and at introspection (inactive). 409 when no client key of the ' +
+        'account has a certificate. DELETE: tokens not bound to a certificate are taken again.',
+      body: Type.Object({}, { additionalProperties: false }),
+      set: (id: string, body: Record<string, never> | null) =>
+        services.accountLimits.setFlag(id, 'certificateRequired', body !== null),
+      ...LIMIT_AUDIT.certificateRequired,
     },
   ] as const;
   for (const limit of limits) {
