@@ -717,6 +717,76 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(await bearerReads(), [200, 200]);
   });
 
+  test('client certificate required: refused (409, said in the dialog) with no certificate key; with one, turned on behind a confirmation, the page, the list and the token for testing say it; off again', async () => {
+    suite.watch.step = 'certificate-required';
+    const section = await apiAuthorizationSection('Client certificate required (mutual TLS)');
+    const now = section.locator('#certificate-required-now');
+    const requireIt = section.getByRole('button', { name: 'Require a client certificate' });
+    const dialog = suite.page.getByRole('dialog', { name: 'Require a client certificate?' });
+    const testTokenNote = suite.page
+      .getByRole('region', { name: 'Token for testing the v2 APIs' })
+      .getByRole('status')
+      .filter({ hasText: 'This token is refused while the account requires a client certificate.' });
+    await now.filter({ hasText: 'Now: Not required' }).waitFor();
+    assert.equal(await testTokenNote.count(), 0);
+
+    // No key of the account has a certificate: the server's refusal (409) is said in the dialog, which stays open.
+    await requireIt.click();
+    await dialog.getByRole('listitem').filter({ hasText: 'the token for testing on this page' }).waitFor();
+    await dialog.getByRole('button', { name: 'Require a client certificate' }).click();
+    await dialog
+      .getByRole('alert')
+      .filter({ hasText: 'the account has no client certificate among its keys' })
+      .waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    // A certificate registered as a key (through the admin API): now it is required, behind the confirmation.
+    const cookie = await cookieOf(suite.context);
+    const { csrfToken } = (await (await http('/api/admin/session', { headers: { cookie } })).json()) as {
+      csrfToken: string;
+    };
+    const admin = { cookie, 'content-type': 'application/json', 'x-csrf-token': csrfToken };
+    const added = await http(`/api/admin/accounts/${accountId}/client-keys`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ jwk: { x5c: [der(certificate('client-ec'))] } }),
+    });
+    assert.equal(added.status, 201, await added.clone().text());
+    const { kid } = (await added.json()) as { kid: string };
+    await requireIt.click();
+    await dialog.getByRole('button', { name: 'Require a client certificate' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await section.getByRole('status').filter({ hasText: 'A client certificate is required' }).waitFor();
+    await now
+      .filter({
+        hasText:
+          "Now: Required: tokens are issued only over mutual TLS with one of the account's certificates",
+      })
+      .waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Stop requiring a client certificate');
+    await testTokenNote.waitFor();
+    await visited('certificate-required');
+    const list = await suite.context.newPage();
+    await list.goto('/');
+    await accountLimits(list, /certificate required/).waitFor();
+    await list.close();
+
+    // Off again, at a click; the key removed, for the tests that follow.
+    await section.getByRole('button', { name: 'Stop requiring a client certificate' }).click();
+    await section
+      .getByRole('status')
+      .filter({ hasText: 'A client certificate is no longer required' })
+      .waitFor();
+    await now.filter({ hasText: 'Now: Not required' }).waitFor();
+    assert.equal(await testTokenNote.count(), 0);
+    const removed = await http(`/api/admin/accounts/${accountId}/client-keys/${encodeURIComponent(kid)}`, {
+      method: 'DELETE',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+    });
+    assert.equal(removed.status, 204, await removed.clone().text());
+  });
+
   test('policies: custom attributes, the editor with server field errors, a dry run, reorder, enable; the v2 API returns the action', async () => {
     suite.watch.step = 'policies';
     assert.equal((await v2Create(codeToken, { intent: 'billing', tier: 'silver' }, 'conv-9')).status, 201);
@@ -2324,7 +2394,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
     // private key pasted as a key for signed client assertions (400); the password refused after the key went
     // behind the page's back, and the last key's removal while the password is refused (409 each); a P-384
-    // certificate pasted for mutual TLS (400).
+    // certificate pasted for mutual TLS (400); a client certificate required with none among the keys (409).
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
@@ -2336,6 +2406,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'client-keys': [refusedStatus('400')],
       'client-certificates': [refusedStatus('400')],
       'signed-assertions-only': [refusedStatus('409')],
+      'certificate-required': [refusedStatus('409')],
     };
     assert.deepEqual(suite.watch.unexpected(expected), []);
     assert.equal(
@@ -2388,6 +2459,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       2,
       'the password refused with no key, the last key removed while the password is refused',
     );
+    assert.equal(
+      suite.watch.errors.filter((e) => e.step === 'certificate-required').length,
+      1,
+      'a client certificate required with no certificate among the keys',
+    );
     suite.assertAccessible([
       'account-delete-dialog',
       'account-suspend-dialog',
@@ -2405,6 +2481,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'context',
       'dpop-required',
       'dpop-required-dialog',
+      'certificate-required',
       'limited-account-not-found',
       'limited-accounts',
       'limited-api-authorization',

@@ -29,6 +29,11 @@ export interface Account {
   signedAssertionsOnly: boolean;
   /** Its access tokens must be bound to a key its client holds (DPoP, RFC 9449): bearer tokens are refused. */
   dpopRequired: boolean;
+  /**
+   * Its access tokens must be bound to one of the client certificates registered as its keys (mutual TLS, RFC 8705):
+   * a token request without one is refused, and so is every token not bound to one.
+   */
+  certificateRequired: boolean;
 }
 
 /** One account, loaded once, and the setter for what a change of its status or its limits answers. */

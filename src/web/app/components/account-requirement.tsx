@@ -3,13 +3,14 @@ import { useId, useState } from 'preact/hooks';
 import type { Account, AccountState } from '../account.js';
 import { accountPath, api, messageOf, useChange } from '../api.js';
 import { ConfirmDialog } from './confirm-dialog.js';
+import { Notice, outcomeHandlers } from './ui.js';
 
 /**
  * A requirement an admin puts on an account at `/api/admin/accounts/{acct}/{path}` — PUT `{}` turns it on, DELETE
  * off, each answering the account — in the words of the page.
  */
 export interface Requirement {
-  path: 'signed-assertions-only' | 'dpop-required';
+  path: 'signed-assertions-only' | 'dpop-required' | 'certificate-required';
   isOn: (account: Account) => boolean;
   /** What holds now, said the same way to admins and viewers. */
   inWords: (on: boolean) => string;
@@ -154,5 +155,52 @@ export function AccountRequirement({
         </>
       ) : null}
     </>
+  );
+}
+
+/**
+ * A section of its own for one requirement: its heading (`id` labels the section), what it is for (`intro`), what it
+ * says and did (notices), and the AccountRequirement with what requiring it does (`children`). Nothing before the
+ * account has loaded.
+ */
+export function RequirementCard({
+  id,
+  title,
+  intro,
+  accountId,
+  account,
+  requirement,
+  mayChange,
+  children,
+}: {
+  id: string;
+  title: string;
+  intro: ComponentChildren;
+  accountId: string;
+  account: AccountState;
+  requirement: Requirement;
+  mayChange: boolean;
+  children: ComponentChildren;
+}) {
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  if (!account.account) return null;
+
+  return (
+    <section aria-labelledby={id} class="card">
+      <h2 id={id}>{title}</h2>
+      {intro}
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {notice ? <Notice kind="success">{notice}</Notice> : null}
+      <AccountRequirement
+        accountId={accountId}
+        state={account}
+        requirement={requirement}
+        mayChange={mayChange}
+        {...outcomeHandlers(setNotice, setError)}
+      >
+        {children}
+      </AccountRequirement>
+    </section>
   );
 }

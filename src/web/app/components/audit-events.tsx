@@ -52,6 +52,8 @@ const ACTIONS: Record<string, string> = {
   'account.networks-changed': "changed the account's allowed networks",
   'account.signed-assertions-only-changed': 'changed whether the v2 password is accepted',
   'account.dpop-required-changed': 'changed whether tokens must be bound to a key (DPoP)',
+  'account.certificate-required-changed':
+    'changed whether tokens must be bound to a client certificate (mutual TLS)',
   'api-authorization.viewed': 'viewed the API Authorization page (key, credentials, token)',
   'api-key.copied': 'copied the API key',
   'api-key.regenerated': 'regenerated the API key',
@@ -70,7 +72,7 @@ const ACTIONS: Record<string, string> = {
  * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, or was
  * a single sign-on, sessions ended by their own operator are their other ones, a key rotation says whether the
  * schedule or the command line made it, the v2 password says whether it was refused or allowed again, and DPoP
- * whether it was required or no longer.
+ * and client certificates whether they were required or no longer.
  */
 function describeAction(event: AuditEvent): string {
   if (event.action === 'operator.signed-in' && event.detail.sso === true)
@@ -95,6 +97,10 @@ function describeAction(event: AuditEvent): string {
     return 'required DPoP (tokens bound to a key)';
   if (event.action === 'account.dpop-required-changed' && event.detail.dpopRequired === false)
     return 'stopped requiring DPoP (bearer tokens accepted again)';
+  if (event.action === 'account.certificate-required-changed' && event.detail.certificateRequired === true)
+    return 'required a client certificate (mutual TLS)';
+  if (event.action === 'account.certificate-required-changed' && event.detail.certificateRequired === false)
+    return 'stopped requiring a client certificate (tokens not bound to one accepted again)';
   return ACTIONS[event.action] ?? event.action;
 }
 

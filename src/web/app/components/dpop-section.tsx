@@ -1,7 +1,5 @@
-import { useState } from 'preact/hooks';
 import type { AccountState } from '../account.js';
-import { AccountRequirement, type Requirement } from './account-requirement.js';
-import { Notice, outcomeHandlers } from './ui.js';
+import { type Requirement, RequirementCard } from './account-requirement.js';
 
 /**
  * Requiring DPoP (RFC 9449): every token not bound to a key stops working at once — those issued already too, since
@@ -56,38 +54,32 @@ export function DpopSection({
   account: AccountState;
   mayChange: boolean;
 }) {
-  const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  if (!account.account) return null;
-
   return (
-    <section aria-labelledby="dpop-required" class="card">
-      <h2 id="dpop-required">Tokens bound to a key (DPoP)</h2>
-      <p>
-        A bearer token works for whoever holds it: one copied from a log or a proxy is as good as the client's
-        own until it expires. With DPoP (RFC 9449) the token is bound to a key pair the client makes and
-        keeps: the client sends a <em>proof</em>, a short JWT signed with its private key, with its token
-        request and again with each call.{' '}
-        <strong>A stolen token is worth nothing without the client's key.</strong> Libraries do it for you:
-        oauth4webapi, openid-client, Spring Security, Authlib, Nimbus. A client that sends a proof gets a
-        bound token whether or not it is required.
-      </p>
-      {error ? <Notice kind="error">{error}</Notice> : null}
-      {notice ? <Notice kind="success">{notice}</Notice> : null}
-      <AccountRequirement
-        accountId={accountId}
-        state={account}
-        requirement={DPOP_REQUIRED}
-        mayChange={mayChange}
-        {...outcomeHandlers(setNotice, setError)}
-      >
+    <RequirementCard
+      id="dpop-required"
+      title="Tokens bound to a key (DPoP)"
+      intro={
         <p>
-          When it is required, a token request without a DPoP proof is refused (
-          <code>400 invalid_request</code>, at the login endpoint too), and every token of the account that is
-          not bound to a key — those issued before, and the token for testing — is refused at the v2 APIs (
-          <code>401</code>) and reported inactive by introspection. The v1 API key is not affected.
+          A bearer token works for whoever holds it: one copied from a log or a proxy is as good as the
+          client's own until it expires. With DPoP (RFC 9449) the token is bound to a key pair the client
+          makes and keeps: the client sends a <em>proof</em>, a short JWT signed with its private key, with
+          its token request and again with each call.{' '}
+          <strong>A stolen token is worth nothing without the client's key.</strong> Libraries do it for you:
+          oauth4webapi, openid-client, Spring Security, Authlib, Nimbus. A client that sends a proof gets a
+          bound token whether or not it is required.
         </p>
-      </AccountRequirement>
-    </section>
+      }
+      accountId={accountId}
+      account={account}
+      requirement={DPOP_REQUIRED}
+      mayChange={mayChange}
+    >
+      <p>
+        When it is required, a token request without a DPoP proof is refused (<code>400 invalid_request</code>
+        , at the login endpoint too), and every token of the account that is not bound to a key — those issued
+        before, and the token for testing — is refused at the v2 APIs (<code>401</code>) and reported inactive
+        by introspection. The v1 API key is not affected.
+      </p>
+    </RequirementCard>
   );
 }

@@ -7,13 +7,15 @@ import { Notice } from './ui.js';
 /**
  * *Token for testing the v2 APIs*: the 24-hour token, its expiry, Copy and "Get a new token" (not while the
  * account is suspended: the server refuses it). While the account requires DPoP the token is still issued, but
- * it is a bearer token, which the v2 APIs refuse: the section says so above it.
+ * it is a bearer token, which the v2 APIs refuse: the section says so above it; so too while the account requires a
+ * client certificate (mutual TLS), since the token is not bound to one.
  */
 export function TestTokenSection({
   accountId,
   data,
   suspended,
   dpopRequired,
+  certificateRequired,
   onChanged,
 }: {
   accountId: string;
@@ -21,6 +23,8 @@ export function TestTokenSection({
   suspended: boolean;
   /** The account's tokens must be bound to a key (DPoP): this one, a bearer token, is refused. */
   dpopRequired: boolean;
+  /** The account's tokens must be bound to one of its client certificates (mutual TLS): this one, not bound, is refused. */
+  certificateRequired: boolean;
   onChanged: () => void;
 }) {
   const { busy, error, run } = useChange();
@@ -46,6 +50,14 @@ export function TestTokenSection({
           <strong>This token is refused while the account requires DPoP.</strong> It is a bearer token, not
           bound to a key, so the v2 APIs answer it with <code>401</code>. Try the APIs with a client that
           sends DPoP proofs, or stop requiring DPoP (below) to use this token again.
+        </Notice>
+      ) : null}
+      {certificateRequired ? (
+        <Notice kind="warning">
+          <strong>This token is refused while the account requires a client certificate.</strong> It is not
+          bound to one of the account's certificates, so the v2 APIs answer it with <code>401</code>. Try the
+          APIs with a client that gets its tokens over mutual TLS with one of them, or stop requiring a client
+          certificate (below) to use this token again.
         </Notice>
       ) : null}
       {error ? <Notice kind="error">{error}</Notice> : null}

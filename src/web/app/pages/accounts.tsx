@@ -112,7 +112,8 @@ function LimitNote({ title, children }: { title: string; children: ComponentChil
 /**
  * The account's request rate ("500/s (own)", "server's 100/s", "—" for none), with a list how many networks its
  * credentials are accepted from (the list in the title and for screen readers), "assertions only" when its v2
- * password is refused, and "DPoP required" when its tokens must be bound to a key.
+ * password is refused, "DPoP required" when its tokens must be bound to a key, and "certificate required" when they
+ * must be bound to one of its client certificates (mutual TLS).
  */
 function AccountLimits({ account }: { account: Account }) {
   const rate = rateInShort(account);
@@ -141,6 +142,11 @@ function AccountLimits({ account }: { account: Account }) {
       {account.dpopRequired ? (
         <LimitNote title="Its access tokens must be bound to a key its client holds (DPoP): bearer tokens are refused">
           DPoP required
+        </LimitNote>
+      ) : null}
+      {account.certificateRequired ? (
+        <LimitNote title="Its access tokens must be bound to one of its client certificates (mutual TLS): other tokens are refused">
+          certificate required
         </LimitNote>
       ) : null}
     </>

@@ -5,6 +5,7 @@ import type { Authorization } from '../authorization.js';
 import { AccountSection } from '../components/account-section.js';
 import { AllowedNetworksSection } from '../components/allowed-networks-section.js';
 import { ApiKeySection } from '../components/api-key-section.js';
+import { CertificateSection } from '../components/certificate-section.js';
 import { ClientKeysSection } from '../components/client-keys-section.js';
 import { CredentialsSection } from '../components/credentials-section.js';
 import { DpopSection } from '../components/dpop-section.js';
@@ -17,7 +18,7 @@ import { goToAccounts } from './accounts.js';
 /**
  * The page the original documentation describes: the account's three kinds of server-to-server secrets, with the
  * public keys its client may sign assertions with in place of its password and whether its tokens must be bound
- * to a key (DPoP); then the account itself, which an
+ * to a key (DPoP) or to one of its client certificates (mutual TLS); then the account itself, which an
  * operator of every account suspends, resumes or deletes, its request rate (which such an operator sets too) and
  * the networks its credentials are accepted from (which any admin of it sets).
  */
@@ -68,6 +69,7 @@ export function ApiAuthorizationPage({
             data={data}
             suspended={account.account?.status === 'suspended'}
             dpopRequired={account.account?.dpopRequired === true}
+            certificateRequired={account.account?.certificateRequired === true}
             onChanged={() => changed('A new token for testing was issued; the previous one is revoked.')}
           />
           <CredentialsSection
@@ -78,6 +80,7 @@ export function ApiAuthorizationPage({
           />
           <ClientKeysSection accountId={accountId} account={account} tokenUrl={data.tokenUrl} mayChange />
           <DpopSection accountId={accountId} account={account} mayChange />
+          <CertificateSection accountId={accountId} account={account} mayChange />
           <ApiKeySection accountId={accountId} data={data} onChanged={changed} />
         </>
       ) : null}
@@ -100,7 +103,8 @@ export function ApiAuthorizationPage({
 /**
  * At this page's address, a viewer learns that the secrets are for admins, and where to go instead; the account's
  * keys for signed client assertions are public keys, no secret, so they read those here (without a change),
- * whether its password is still accepted beside them, and whether its tokens must be bound to a key.
+ * whether its password is still accepted beside them, and whether its tokens must be bound to a key or to a
+ * certificate.
  */
 export function ApiAuthorizationNeedsAdmin({
   accountId,
@@ -114,11 +118,12 @@ export function ApiAuthorizationNeedsAdmin({
       <ClosedPage title={`API Authorization · ${accountId}`} heading="API Authorization">
         This page needs an admin operator: it shows the secrets of account <strong>{accountId}</strong>, and
         you are signed in as a viewer. Its public keys for signed client assertions, no secret, are below, and
-        whether its tokens must be bound to a key. The account's{' '}
+        whether its tokens must be bound to a key or to a client certificate. The account's{' '}
         <Link href={accountHref(accountId, 'policies')}>policies</Link>, context and logs are open to you.
       </ClosedPage>
       <ClientKeysSection accountId={accountId} account={account} mayChange={false} />
       <DpopSection accountId={accountId} account={account} mayChange={false} />
+      <CertificateSection accountId={accountId} account={account} mayChange={false} />
     </>
   );
 }
