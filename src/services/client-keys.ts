@@ -188,7 +188,7 @@ export class ClientKeyService {
       this.ctx.store.accounts.getAccount(accountId),
       this.ctx.store.credentials.listClientKeys(accountId),
     ]);
-    if (after && keysLacking(after, left) !== null) {
+    if (after && lockoutBy(after, [...left, removed], removed) !== null) {
       await this.ctx.store.credentials.addClientKey(removed);
       refuseLockout(after, [...left, removed], removed);
     }
@@ -310,13 +310,22 @@ export class ClientKeyService {
   }
 }
 
-/** Refuses (409) to remove `removed` from `keys` when the rest would lock the account's client out. */
-function refuseLockout(account: AccountRecord, keys: ClientKeyRecord[], removed: ClientKeyRecord): void {
-  if (keysLacking(account, keys) !== null) return; // locked out already: this key changes nothing
-  const lacking = keysLacking(
+/** What removing `removed` from `keys` would leave the account's client without; null when nothing it had. */
+function lockoutBy(
+  account: AccountRecord,
+  keys: ClientKeyRecord[],
+  removed: ClientKeyRecord,
+): 'key' | 'certificate' | null {
+  if (keysLacking(account, keys) !== null) return null; // locked out already: this key changes nothing
+  return keysLacking(
     account,
     keys.filter((k) => k !== removed),
   );
+}
+
+/** Refuses (409) to remove `removed` from `keys` when the rest would lock the account's client out. */
+function refuseLockout(account: AccountRecord, keys: ClientKeyRecord[], removed: ClientKeyRecord): void {
+  const lacking = lockoutBy(account, keys, removed);
   if (lacking === 'key')
     throw new AppError(
       'conflict',
