@@ -434,6 +434,18 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
         assert.equal(refused.json().error, 'invalid_request');
         assert.match(refused.json().error_description, /bound to a client certificate/);
       }
+      // The compatible login endpoint too: with the certificate, a bound token; without, none.
+      const basicAuth = `Basic ${Buffer.from(`${account.userId}:${account.password}`).toString('base64')}`;
+      const loginWithout = await viaProxy('POST', '/v2/authenticate/login', {
+        headers: { authorization: basicAuth },
+      });
+      assert.equal(loginWithout.statusCode, 400, loginWithout.body);
+      const loginWith = await viaProxy('POST', '/v2/authenticate/login', {
+        certificate: clientCert(EC),
+        headers: { authorization: basicAuth },
+      });
+      assert.equal(loginWith.statusCode, 200, loginWith.body);
+      assert.deepEqual(decodeJwt(loginWith.json().access_token).cnf, { 'x5t#S256': thumbprint(EC) });
       const bySecret = await tokenWith(clientCert(EC), account, withSecret);
       assert.equal(bySecret.statusCode, 200, bySecret.body);
       assert.deepEqual(decodeJwt(bySecret.json().access_token).cnf, { 'x5t#S256': thumbprint(EC) });
