@@ -158,6 +158,13 @@ export function AccountRequirement({
   );
 }
 
+/** What a section of one requirement on the API Authorization page is given. */
+export interface RequirementSectionProps {
+  accountId: string;
+  account: AccountState;
+  mayChange: boolean;
+}
+
 /**
  * A section of its own for one requirement: its heading (`id` labels the section), what it is for (`intro`), what it
  * says and did (notices), and the AccountRequirement with what requiring it does (`children`). Nothing before the

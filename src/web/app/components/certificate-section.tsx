@@ -1,5 +1,4 @@
-import type { AccountState } from '../account.js';
-import { type Requirement, RequirementCard } from './account-requirement.js';
+import { type Requirement, RequirementCard, type RequirementSectionProps } from './account-requirement.js';
 
 /**
  * Requiring a client certificate (mutual TLS, RFC 8705): every token not bound to one of the account's certificates
@@ -52,15 +51,7 @@ const CERTIFICATE_REQUIRED: Requirement = {
  * admin of the account, the button that requires it behind a confirmation or stops requiring it. A viewer reads it
  * without the button.
  */
-export function CertificateSection({
-  accountId,
-  account,
-  mayChange,
-}: {
-  accountId: string;
-  account: AccountState;
-  mayChange: boolean;
-}) {
+export function CertificateSection({ accountId, account, mayChange }: RequirementSectionProps) {
   return (
     <RequirementCard
       id="certificate-required"

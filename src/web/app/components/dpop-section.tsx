@@ -1,5 +1,4 @@
-import type { AccountState } from '../account.js';
-import { type Requirement, RequirementCard } from './account-requirement.js';
+import { type Requirement, RequirementCard, type RequirementSectionProps } from './account-requirement.js';
 
 /**
  * Requiring DPoP (RFC 9449): every token not bound to a key stops working at once — those issued already too, since
@@ -45,15 +44,7 @@ const DPOP_REQUIRED: Requirement = {
  * (from the account the page loaded, so that the token for testing says it too) and, for an admin of the account,
  * the button that requires it behind a confirmation or stops requiring it. A viewer reads it without the button.
  */
-export function DpopSection({
-  accountId,
-  account,
-  mayChange,
-}: {
-  accountId: string;
-  account: AccountState;
-  mayChange: boolean;
-}) {
+export function DpopSection({ accountId, account, mayChange }: RequirementSectionProps) {
   return (
     <RequirementCard
       id="dpop-required"
