@@ -111,7 +111,7 @@ interface AccountKeys {
  */
 export class ClientKeyService {
   readonly #byAccount = new BoundedMap<string, AccountKeys>(50_000, CACHE_MAX_AGE_MS);
-  /** When each expiring certificate was last warned of. */
+  /** When each certificate was last warned of, by thumbprint and warning. */
   readonly #expiryWarned = new BoundedMap<string, number>(10_000);
   #generation = 0;
 
@@ -248,18 +248,34 @@ export class ClientKeyService {
     if (!certificates.has(presented.thumbprint)) throw new AssertionRefused(NOT_MATCHED);
     const now = this.ctx.clock.now();
     const invalid = certificateValidity(presented, now);
-    if (invalid !== null) throw new AssertionRefused(invalid);
-    if (presented.notAfter - now < EXPIRY_WARNING_MS) this.#warnExpiring(accountId, presented, now);
+    if (invalid !== null) {
+      // Its client gets no token with it, nor a token bound to it with a secret: said, as nothing else would.
+      this.#warnOnceADay(
+        accountId,
+        presented,
+        now,
+        `a registered client certificate was presented: ${invalid}`,
+      );
+      throw new AssertionRefused(invalid);
+    }
+    if (presented.notAfter - now < EXPIRY_WARNING_MS)
+      this.#warnOnceADay(
+        accountId,
+        presented,
+        now,
+        "a client certificate in use expires soon: register its successor as one of the account's keys",
+      );
   }
 
   /**
-   * A certificate in use that ends within 30 days is said in the log (once a day per certificate on each node): once it
-   * ends, its client gets no token, so its successor must be registered before.
+   * Said in the log once a day per certificate on each node: a certificate in use that ends within 30 days (once it
+   * ends, its client gets no token, so its successor must be registered before), or one presented out of its dates.
    */
-  #warnExpiring(accountId: string, certificate: ClientCertificate, now: number): void {
-    const last = this.#expiryWarned.get(certificate.thumbprint);
+  #warnOnceADay(accountId: string, certificate: ClientCertificate, now: number, message: string): void {
+    const key = `${certificate.thumbprint} ${message}`;
+    const last = this.#expiryWarned.get(key);
     if (last !== undefined && now - last < 86_400_000) return;
-    this.#expiryWarned.set(certificate.thumbprint, now);
+    this.#expiryWarned.set(key, now);
     this.ctx.log.warn(
       {
         accountId,
@@ -268,7 +284,7 @@ export class ClientKeyService {
         notAfter: new Date(certificate.notAfter).toISOString(),
         days: Math.ceil((certificate.notAfter - now) / 86_400_000),
       },
-      "a client certificate in use expires soon: register its successor as one of the account's keys",
+      message,
     );
   }
 

@@ -236,6 +236,20 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
     assert.match(warnings[0] ?? '', new RegExp(`"certificate":"${thumbprint(EC)}"`));
     const expired = await in2046(() => tokenWith(clientCert(EC)));
     await refusedWith(expired, /the certificate expired at 2045-12-31/);
+    // With the secret, the token is not bound to an expired certificate: the log says why, once a day.
+    const withSecret = `&client_secret=${encodeURIComponent(account.password)}`;
+    const unbound = await in2046(async () => [
+      await tokenWith(clientCert(EC), account, withSecret),
+      await tokenWith(clientCert(EC), account, withSecret),
+    ]);
+    for (const issued of unbound) {
+      assert.equal(issued.statusCode, 200, issued.body);
+      assert.equal(decodeJwt(issued.json().access_token).cnf, undefined);
+    }
+    const said = t.logs.filter((line) =>
+      line.includes('a registered client certificate was presented: the certificate expired at 2045-12-31'),
+    );
+    assert.equal(said.length, 1, 'once a day');
 
     const suspend = await call('POST', `/api/admin/accounts/${account.accountId}/suspend`, admin.headers);
     assert.equal(suspend.statusCode, 200, suspend.body);
