@@ -11,13 +11,16 @@ import { startTestServer } from '../helpers/server.js';
 export { ROOT } from '../helpers/build.js';
 
 /**
- * Screenshots go to docs/screenshots only when asked (`UPDATE_SCREENSHOTS=1 npm test`), so that a test run
- * leaves the working tree as it found it; otherwise to a folder under the system's temporary directory.
+ * Screenshots are taken only when asked, as they check nothing and cost about 0.4 s each: to docs/screenshots with
+ * `UPDATE_SCREENSHOTS=1 npm test` (so that a plain test run leaves the working tree as it found it), or to a folder
+ * under the system's temporary directory with `SAVE_SCREENSHOTS=1` (to look at the pages of a run); else none.
  */
 export const SCREENSHOTS =
   process.env.UPDATE_SCREENSHOTS === '1'
     ? join(ROOT, 'docs', 'screenshots')
-    : join(tmpdir(), 'orchestrator-screenshots');
+    : process.env.SAVE_SCREENSHOTS === '1'
+      ? join(tmpdir(), 'orchestrator-screenshots')
+      : null;
 const WEB_SOURCE = join(ROOT, 'src', 'web', 'app');
 const WEB_BUILD = join(ROOT, 'dist', 'web', 'index.html');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -91,7 +94,8 @@ export interface AxeViolation {
  * headings and landmarks are in order, so every violation counts.
  */
 export async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
+  // Once per document (650 kB to send and compile): the app's own navigations keep it, a load starts without it.
+  if (!(await page.evaluate(`typeof axe !== 'undefined'`))) await page.evaluate(AXE_SOURCE);
   // A string, evaluated in the page: this project's TypeScript has no DOM types outside the web app.
   const violations = (await page.evaluate(
     `axe.run(document, { resultTypes: ['violations'] }).then((result) =>
@@ -102,8 +106,9 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
   );
 }
 
-/** Saves a full-page screenshot as <SCREENSHOTS>/<name>.png. */
+/** Saves a full-page screenshot as <SCREENSHOTS>/<name>.png, when screenshots are asked for. */
 export async function screenshot(page: Page, name: string): Promise<void> {
+  if (SCREENSHOTS === null) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
@@ -129,6 +134,15 @@ export function readClipboard(page: Page): Promise<string> {
 export function refusedStatus(status: string): RegExp {
   return new RegExp(`Failed to load resource: the server responded with a status of ${status} `);
 }
+
+/**
+ * Chromium for the test file: launched by its first browser suite, shared by the others (each has a context of its
+ * own, isolated from the others'), and closed once the file's tests are done.
+ */
+let fileChromium: Promise<Browser> | undefined;
+after(async () => {
+  await (await fileChromium?.catch(() => undefined))?.close();
+});
 
 /** A server of the tests' own, as startTestServer answers it. */
 export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
@@ -167,8 +181,9 @@ export interface BrowserSuite {
 }
 
 /**
- * Registers, in the describe it is called in, the `before` that builds the web app, starts Chromium and the
- * server, and opens a page in a context of its own; and the `after` that closes them all, whatever got opened.
+ * Registers, in the describe it is called in, the `before` that builds the web app, starts Chromium (the file's, once)
+ * and the server, and opens a page in a context of its own; and the `after` that closes the context and stops the
+ * server, whatever got opened.
  * The describe's own hooks run after these when registered after this call, before them when registered before
  * (as a suite does that must start something the server's environment names).
  */
@@ -188,7 +203,8 @@ export function browserSuite(options: BrowserSuiteOptions = {}): BrowserSuite {
 
   before(async () => {
     await ensureWebBuild();
-    browser = await launchChromium();
+    fileChromium ??= launchChromium();
+    browser = await fileChromium;
     const env = typeof options.env === 'function' ? options.env() : (options.env ?? {});
     const serverOptions =
       typeof options.serverOptions === 'function' ? options.serverOptions() : options.serverOptions;
@@ -202,7 +218,6 @@ export function browserSuite(options: BrowserSuiteOptions = {}): BrowserSuite {
 
   after(async () => {
     await context?.close();
-    await browser?.close();
     await server?.stop();
   });
 

@@ -409,34 +409,39 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await section.getByText('The account has 2 keys (5 at most).').waitFor();
       await checked('api-authorization-client-certificate');
 
-      // Its last day (2045-12-31T23:59:59Z) is far off: nothing stands out under it. Seen at a later time (the
+      // Its last day (2045-12-31T23:59:59Z) is far off: nothing stands out under it. Seen at later times (the
       // browser's clock, in a context of its own on the same session: this page's session watch keeps the real
-      // one), a warning comes under it within 30 days, the days rounded up; past it, that it no longer works.
+      // one; the page loaded anew at each), a warning comes under it within 30 days, the days rounded up; past it,
+      // that it no longer works.
       assert.equal(await facts.getByText(/^Expire/).count(), 0);
-      for (const [time, warning] of [
-        ['2045-12-20T00:00:00Z', 'Expires in 12 days: add its successor before then'],
-        ['2045-12-31T12:00:00Z', 'Expires today: add its successor before then'],
-        ['2046-01-02T00:00:00Z', 'Expired: the client cannot authenticate with it'],
-      ] as const) {
-        const laterContext = await newContext(suite.browser, suite.server.issuer);
-        try {
-          await laterContext.addCookies(await suite.context.cookies());
-          const later = await laterContext.newPage();
-          const laterWatch = new ConsoleWatch(later);
-          await later.clock.install({ time: new Date(time) });
+      const laterContext = await newContext(suite.browser, suite.server.issuer);
+      try {
+        await laterContext.addCookies(await suite.context.cookies());
+        const later = await laterContext.newPage();
+        const laterWatch = new ConsoleWatch(later);
+        const laterFacts = later
+          .getByRole('region', { name: 'Keys for signed client assertions' })
+          .getByRole('row')
+          .filter({ has: later.getByRole('rowheader', { name: kid, exact: true }) })
+          .getByRole('cell')
+          .filter({ hasText: 'CN=client-ec' });
+        await later.clock.install();
+        for (const [time, warning] of [
+          ['2045-12-20T00:00:00Z', 'Expires in 12 days: add its successor before then'],
+          ['2045-12-31T12:00:00Z', 'Expires today: add its successor before then'],
+          ['2046-01-02T00:00:00Z', 'Expired: the client cannot authenticate with it'],
+        ] as const) {
+          // The page of the time before is left first: none sees the clock jump (its session watch would take the
+          // days for inactivity, and end the session this context shares with the suite's page).
+          await later.goto('about:blank');
+          await later.clock.setSystemTime(new Date(time));
           await later.goto(suite.page.url());
-          const laterFacts = later
-            .getByRole('region', { name: 'Keys for signed client assertions' })
-            .getByRole('row')
-            .filter({ has: later.getByRole('rowheader', { name: kid, exact: true }) })
-            .getByRole('cell')
-            .filter({ hasText: 'CN=client-ec' });
           await laterFacts.getByText(warning, { exact: true }).waitFor();
           await laterFacts.getByText(/^Valid until .*2045$/).waitFor();
           assert.deepEqual(laterWatch.unexpected(), [], time);
-        } finally {
-          await laterContext.close();
         }
+      } finally {
+        await laterContext.close();
       }
 
       // On a curve the server does not take (P-384): its refusal (400) on the field, which takes the focus.
