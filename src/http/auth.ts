@@ -385,29 +385,35 @@ function bindingProof(request: FastifyRequest, token: VerifiedToken, scheme: Sch
   return proof;
 }
 
-/** Why a token was refused, said to its client. */
-function tokenRefusal(reason: Exclude<TokenCheck, { ok: true }>['reason'], scheme: Scheme): AppError {
-  if (reason === 'suspended')
-    return unauthorized(
-      'the account of this access token is suspended',
-      challenge(scheme, 'invalid_token', 'account suspended'),
-    );
-  if (reason === 'unbound')
-    return unauthorized(
-      "this account's access tokens must be bound to a key (DPoP, RFC 9449): get one with a DPoP proof",
-      challenge('DPoP', 'invalid_token', 'token not bound'),
-    );
-  if (reason === 'no-certificate')
-    return unauthorized(
-      "this account's access tokens must be bound to a client certificate (mutual TLS, RFC 8705): get one over mutual TLS with one of its certificates",
-      challenge(scheme, 'invalid_token', 'token not bound to a certificate'),
-    );
-  if (reason === 'certificate-removed')
-    return unauthorized(
-      "the client certificate this access token is bound to is no longer one of the account's keys",
-      challenge(scheme, 'invalid_token', 'certificate removed'),
-    );
-  return unauthorized(`the access token is ${reason}`, challenge(scheme, 'invalid_token', `token ${reason}`));
+type TokenRefusalReason = Exclude<TokenCheck, { ok: true }>['reason'];
+
+/** What a refused token's client is told (detail, then the challenge's description), where more than its reason. */
+const TOKEN_REFUSALS: Partial<Record<TokenRefusalReason, [detail: string, description: string]>> = {
+  suspended: ['the account of this access token is suspended', 'account suspended'],
+  unbound: [
+    "this account's access tokens must be bound to a key (DPoP, RFC 9449): get one with a DPoP proof",
+    'token not bound',
+  ],
+  'no-certificate': [
+    "this account's access tokens must be bound to a client certificate (mutual TLS, RFC 8705): get one over mutual TLS with one of its certificates",
+    'token not bound to a certificate',
+  ],
+  'certificate-removed': [
+    "the client certificate this access token is bound to is no longer one of the account's keys",
+    'certificate removed',
+  ],
+};
+
+/** Why a token was refused, said to its client; a token that must be bound to a key is asked for in DPoP's scheme. */
+function tokenRefusal(reason: TokenRefusalReason, scheme: Scheme): AppError {
+  const [detail, description] = TOKEN_REFUSALS[reason] ?? [
+    `the access token is ${reason}`,
+    `token ${reason}`,
+  ];
+  return unauthorized(
+    detail,
+    challenge(reason === 'unbound' ? 'DPoP' : scheme, 'invalid_token', description),
+  );
 }
 
 /** The hooks routes declare in one line: `onRequest: auth.v1()` or `onRequest: auth.v2('context:read')`. */

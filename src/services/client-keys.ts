@@ -180,7 +180,8 @@ export class ClientKeyService {
       this.ctx.store.credentials.listClientKeys(accountId),
     ]);
     const removed = keys.find((k) => k.kid === kid);
-    if (account && removed) refuseLockout(account, keys, removed);
+    const lacking = account && removed ? lockoutBy(account, keys, removed) : null;
+    if (lacking !== null) throw lockoutRefusal(lacking);
     if (!removed || !(await this.ctx.store.credentials.deleteClientKey(accountId, kid)))
       throw new AppError('not_found', `the account has no client key ${JSON.stringify(kid)}`);
     // A requirement turned on meanwhile (on another node) that this key was the last to meet: it is put back.
@@ -188,9 +189,10 @@ export class ClientKeyService {
       this.ctx.store.accounts.getAccount(accountId),
       this.ctx.store.credentials.listClientKeys(accountId),
     ]);
-    if (after && lockoutBy(after, [...left, removed], removed) !== null) {
+    const lackingNow = after ? lockoutBy(after, [...left, removed], removed) : null;
+    if (lackingNow !== null) {
       await this.ctx.store.credentials.addClientKey(removed);
-      refuseLockout(after, [...left, removed], removed);
+      throw lockoutRefusal(lackingNow);
     }
     await this.#changed(accountId);
   }
@@ -339,19 +341,14 @@ function lockoutBy(
   );
 }
 
-/** Refuses (409) to remove `removed` from `keys` when the rest would lock the account's client out. */
-function refuseLockout(account: AccountRecord, keys: ClientKeyRecord[], removed: ClientKeyRecord): void {
-  const lacking = lockoutBy(account, keys, removed);
-  if (lacking === 'key')
-    throw new AppError(
-      'conflict',
-      "this is the account's last client key and its client authenticates with signed assertions alone: allow its password again first",
-    );
-  if (lacking === 'certificate')
-    throw new AppError(
-      'conflict',
-      "this is the account's last client certificate and its tokens must be bound to one: register its successor first, or stop requiring certificates",
-    );
+/** The refusal (409) of a removal that would leave the account's client without what `lacking` names. */
+function lockoutRefusal(lacking: 'key' | 'certificate'): AppError {
+  return new AppError(
+    'conflict',
+    lacking === 'key'
+      ? "this is the account's last client key and its client authenticates with signed assertions alone: allow its password again first"
+      : "this is the account's last client certificate and its tokens must be bound to one: register its successor first, or stop requiring certificates",
+  );
 }
 
 /**
