@@ -1,8 +1,19 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The project's folder: the nearest one above this file with a package.json. This file runs from test/helpers
+ * through tsx, or from .test-build/test/helpers as `npm test` runs it (scripts/run-tests.mjs).
+ */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const ROOT = projectRoot(dirname(fileURLToPath(import.meta.url)));
 
 /** The newest modification time of any file under `dir` but those under `skip` (0 for an empty folder). */
 export function newestMtime(dir: string, skip?: string): number {

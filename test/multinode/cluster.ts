@@ -2,16 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { postgresAdmin, postgresUrl, redisUrl, uniqueName } from '../contract/servers.js';
-import { orchestratorArgs } from '../helpers/build.js';
+import { orchestratorArgs, ROOT } from '../helpers/build.js';
 import { freePort } from '../helpers/net.js';
 
 export const ADMIN_PASSWORD = 'multinode correct horse battery';
 /** Every node of one deployment must share the public URL, or tokens from one fail the `iss` check on another. */
 export const ISSUER = 'http://orchestrator.multinode.test';
 const MASTER_KEY = randomBytes(32).toString('base64');
-const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface HttpAnswer {
   status: number;
