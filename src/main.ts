@@ -11,6 +11,7 @@ import { type DataDirLock, DataDirLockedError, lockDataDir } from './adapters/sq
 import { createSqliteStore, pendingSqliteMigrations, SQLITE_FILE } from './adapters/sqlite/store.js';
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
+import { parseTrustedCas, type TrustedCa } from './core/auth/trusted-cas.js';
 import { loggerOptions } from './http/logging.js';
 import { tlsContextOptions } from './http/tls.js';
 import type { App } from './http/types.js';
@@ -193,6 +194,28 @@ function signingPlace(setting: 'auto' | boolean): SigningPlace {
   return onThreads(setting) ? 'thread' : 'event-loop';
 }
 
+/**
+ * CLIENT_CA_FILE's CAs, read at start (a change needs a restart of each node); null without it. A CA out of its
+ * dates is said in the log: it verifies nothing until it is in them.
+ */
+function loadTrustedCas(file: string | null, logger: PinoLogger): TrustedCa[] | null {
+  if (file === null) return null;
+  let cas: TrustedCa[];
+  try {
+    cas = parseTrustedCas(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new StartupError(`CLIENT_CA_FILE (${file}): ${(error as Error).message}`);
+  }
+  const now = Date.now();
+  for (const ca of cas)
+    if (now < ca.notBefore || now > ca.notAfter)
+      logger.warn(
+        { subject: ca.subject, notBefore: new Date(ca.notBefore), notAfter: new Date(ca.notAfter) },
+        'a CA of CLIENT_CA_FILE is out of its dates: no client certificate it issued is taken',
+      );
+  return cas;
+}
+
 /** `auto`: work goes to another thread when the process may run on more than one core. */
 function onThreads(setting: 'auto' | boolean): boolean {
   return setting === 'auto' ? availableParallelism() > 1 : setting;
@@ -215,6 +238,7 @@ export async function openRuntime(
     logStream ?? process.stdout,
   );
   const masterKey = loadMasterKey(config);
+  const trustedCas = loadTrustedCas(config.clientCaFile, logger);
   const infra = await openInfrastructure(config, role);
   const ctx: ServiceContext = {
     ...infra,
@@ -242,6 +266,7 @@ export async function openRuntime(
       adminNetworks: config.adminNetworks,
       clientCertificates: config.clientCertificates,
       tlsClientCertificates: config.tls?.clientCertificates ?? false,
+      trustedCas,
       ...(config.backups && {
         backups: {
           folder: config.backups.folder,

@@ -10,6 +10,15 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** The options of `client-key add` that name a certificate subject, with the RFC 8705 §2.1.2 member of each. */
+const SUBJECT_OPTIONS = [
+  ['subject-dn', 'tls_client_auth_subject_dn'],
+  ['san-dns', 'tls_client_auth_san_dns'],
+  ['san-uri', 'tls_client_auth_san_uri'],
+  ['san-ip', 'tls_client_auth_san_ip'],
+  ['san-email', 'tls_client_auth_san_email'],
+] as const;
+
 /** Reads `--name value` from the arguments; the flag without a value is a usage error. */
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(`--${name}`);
@@ -286,6 +295,14 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
     case 'client-key remove': {
       const jwkFile = command === 'client-key add' ? option(rest, 'jwk-file') : undefined;
       const certFile = command === 'client-key add' ? option(rest, 'cert-file') : undefined;
+      // A certificate subject (RFC 8705 §2.1.2): --subject-dn, --san-dns, --san-uri, --san-ip or --san-email.
+      const subjects =
+        command === 'client-key add'
+          ? SUBJECT_OPTIONS.flatMap(([flag, member]) => {
+              const value = option(rest, flag);
+              return value === undefined ? [] : [{ [member]: value }];
+            })
+          : [];
       const [accountId, kid, ...extra] = rest;
       const removing = command === 'client-key remove';
       if (!accountId || (removing ? !kid : kid !== undefined) || extra.length > 0)
@@ -294,21 +311,25 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
             ? 'client-key remove needs an accountId and a key id'
             : `${command} needs an accountId${command === 'client-key add' ? ' and --jwk-file <file> or --cert-file <file>' : ''}`,
         );
-      if (command === 'client-key add' && (jwkFile === undefined) === (certFile === undefined))
+      if (
+        command === 'client-key add' &&
+        [jwkFile, certFile].filter((f) => f !== undefined).length + subjects.length !== 1
+      )
         throw new UsageError(
-          'client-key add needs --jwk-file <file> (a public JWK, or {"jwk": {…}}) or --cert-file <file> (a PEM certificate, for mutual TLS), one of them',
+          'client-key add needs --jwk-file <file> (a public JWK, or {"jwk": {…}}), --cert-file <file> (a PEM certificate, for mutual TLS) or a certificate subject (--subject-dn, --san-dns, --san-uri, --san-ip or --san-email, with CLIENT_CA_FILE), one of them',
         );
       const jwk =
         jwkFile !== undefined
           ? await readJwk(jwkFile)
           : certFile !== undefined
             ? await readCertificateAsJwk(certFile)
-            : undefined;
+            : subjects[0];
       return withRuntime(config, async ({ services }) => {
         await services.accounts.require(accountId);
         const keys = services.clients.keys;
         if (jwk !== undefined) {
-          const added = await keys.add(accountId, jwk);
+          const added =
+            subjects.length > 0 ? await keys.addSubject(accountId, jwk) : await keys.add(accountId, jwk);
           await recordAudit(services.ctx, actor, accountId, 'client-key.added', clientKeyAudit(added));
           print(
             json,

@@ -27,6 +27,9 @@ Commands:
   client-key list <accountId>              the account's public keys for signed client assertions
   client-key add <accountId> --jwk-file F  add a public key (JWK: EC P-256, Ed25519, RSA >= 2048)
   client-key add <accountId> --cert-file F add a client certificate (PEM) for mutual TLS, and its key
+  client-key add <accountId> --san-dns H | --san-uri U | --san-ip A | --san-email E | --subject-dn DN
+                                           a certificate subject: certificates a CA of CLIENT_CA_FILE
+                                           issued with it authenticate the client (tls_client_auth)
   client-key remove <accountId> <kid>      remove one: its assertions are refused at once
   account suspend <accountId>              refuse every credential of the account at once (data kept)
   account resume <accountId>               let a suspended account's credentials work again

@@ -105,6 +105,11 @@ export interface Config {
    */
   clientCertificates: { header: string; proxies: string[] } | null;
   /**
+   * `CLIENT_CA_FILE`: the CAs (PEM) whose client certificates authenticate an account's client by their subject
+   * (`tls_client_auth`, RFC 8705 §2.1), read at start; null: none. Needs a source of client certificates.
+   */
+  clientCaFile: string | null;
+  /**
    * `SIGNING_THREADS`: sign access tokens on a thread of their own (`true`) or on the event loop (`false`);
    * `auto` (the default) takes the thread when the process may run on more than one core.
    */
@@ -345,6 +350,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const trustProxy = trustedProxies(env.TRUST_PROXY ?? 'false');
   const adminNetworks = networks(env.ADMIN_NETWORKS, 'ADMIN_NETWORKS');
   const clientCertificates = clientCertificateHeader(env);
+  const clientCaRaw = env.CLIENT_CA_FILE?.trim() || '';
+  const clientCaFile =
+    clientCaRaw === '' ? null : isAbsolute(clientCaRaw) ? clientCaRaw : resolve(cwd, clientCaRaw);
+  if (clientCaFile !== null && !clientCertificates && !tls?.clientCertificates)
+    throw new ConfigError(
+      'CLIENT_CA_FILE needs client certificates to check: CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES (a TLS proxy forwards them) or TLS_CLIENT_CERTIFICATES=request',
+    );
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   if (databaseUrl && !issuerRaw) {
     // Each node's default would be its own address, and a token from one node would fail on the next.
@@ -388,6 +400,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     trustProxy,
     adminNetworks,
     clientCertificates,
+    clientCaFile,
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
     backups: backups(env, cwd, dataDir, databaseUrl),

@@ -7,7 +7,7 @@ import { invalidClient, OAuthError } from '../core/auth/oauth-errors.js';
 import type { Scope } from '../core/auth/scopes.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
-import { AssertionRefused, CLIENT_ASSERTION_TYPE } from '../services/client-keys.js';
+import { AssertionRefused, type CertificateMatch, CLIENT_ASSERTION_TYPE } from '../services/client-keys.js';
 import type { PresentedAssertion, PresentedCertificate } from '../services/clients.js';
 import type { AuthServices } from '../services/services.js';
 import type { IssuedToken, IssuedVia, TokenBinding } from '../services/tokens.js';
@@ -35,13 +35,13 @@ export function singleValued(body: unknown): Record<string, string> {
 }
 
 /**
- * An authenticated client, how (RFC 8414's name of the method), and the thumbprint of the certificate it authenticated
- * with (RFC 8705), if it did.
+ * An authenticated client, how (RFC 8414's name of the method), and the certificate it authenticated with (RFC
+ * 8705), if it did.
  */
 export interface AuthenticatedClient {
   client: ClientRecord;
   method: Exclude<IssuedVia, 'test_token'>;
-  certificate: string | null;
+  certificate: CertificateMatch | null;
 }
 
 /**
@@ -65,11 +65,8 @@ export function authenticateClient(
           // An address the account does not accept: said as RFC 6749 says a client may not use this grant.
           if (refused?.code === 'forbidden') throw new OAuthError('unauthorized_client', refused.message);
           if (refused) throw refused;
-          return {
-            client,
-            method: methodOf(presented, request),
-            certificate: 'certificate' in presented ? presented.certificate.thumbprint : null,
-          };
+          const certificate = result.certificate ?? null;
+          return { client, method: methodOf(presented, certificate, request), certificate };
         });
       }
       // The right id and secret: no failure to count, and the caller may know why it is refused.
@@ -84,10 +81,12 @@ export function authenticateClient(
 /** RFC 8414's name of how the client presented itself (a secret in the header when the body has none). */
 function methodOf(
   presented: PresentedClient | PresentedAssertion | PresentedCertificate,
+  certificate: CertificateMatch | null,
   request: FastifyRequest,
 ): AuthenticatedClient['method'] {
   if ('assertion' in presented) return 'private_key_jwt';
-  if ('certificate' in presented) return 'self_signed_tls_client_auth';
+  if ('certificate' in presented)
+    return certificate?.subject ? 'tls_client_auth' : 'self_signed_tls_client_auth';
   return request.headers.authorization !== undefined ? 'client_secret_basic' : 'client_secret_post';
 }
 
@@ -167,19 +166,19 @@ export function tokenBinding(
   services: AuthServices,
 ): TokenBinding | Promise<TokenBinding> {
   const { accountId } = authenticated.client;
-  return then(certificateBinding(request, authenticated, services), (x5t) =>
+  return then(certificateBinding(request, authenticated, services), (certificate) =>
     then(services.clients.stateOf(accountId), ({ dpopRequired, certificateRequired }) => {
       if (dpopRequired && request.headers.dpop === undefined)
         throw new OAuthError(
           'invalid_request',
           "this account's tokens are bound to a key: send a DPoP proof (RFC 9449) in the DPoP header",
         );
-      if (certificateRequired && x5t === null)
+      if (certificateRequired && certificate === null)
         throw new OAuthError(
           'invalid_request',
           "this account's tokens are bound to a client certificate: call over mutual TLS with one of the account's certificates (RFC 8705)",
         );
-      return keyBinding(request, reply, x5t, services);
+      return keyBinding(request, reply, certificate, services);
     }),
   );
 }
@@ -201,19 +200,19 @@ export function issueToken(
 
 /**
  * RFC 8705 §3: the certificate a new token is bound to — the one the client authenticated with, or else the one the
- * connection presents when it is one of the account's (a client with a secret or an assertion over mutual TLS); null
- * for none (a certificate the account did not register binds nothing).
+ * connection presents when it is the account's (a client with a secret or an assertion over mutual TLS); null for
+ * none (a certificate that is not one of the account's keys, nor has one of its subjects, binds nothing).
  */
 function certificateBinding(
   request: FastifyRequest,
   { client, certificate }: AuthenticatedClient,
   services: AuthServices,
-): string | null | Promise<string | null> {
+): CertificateMatch | null | Promise<CertificateMatch | null> {
   if (certificate !== null) return certificate;
   const presented = requestCertificate(request, services);
   if (presented === null) return null;
   return services.clients.keys.matchCertificate(client.accountId, presented).then(
-    () => presented.thumbprint,
+    (match) => match,
     (error: unknown) => {
       if (error instanceof AssertionRefused) return null;
       throw error;
@@ -224,11 +223,13 @@ function certificateBinding(
 function keyBinding(
   request: FastifyRequest,
   reply: FastifyReply,
-  certificate: string | null,
+  certificate: CertificateMatch | null,
   services: AuthServices,
 ): TokenBinding | Promise<TokenBinding> {
+  const x5t = certificate?.thumbprint ?? null;
+  const subject = certificate?.subject ?? null;
   const proof = request.headers.dpop;
-  if (proof === undefined) return { jkt: null, x5t: certificate };
+  if (proof === undefined) return { jkt: null, x5t, subject };
   if (typeof proof !== 'string') throw new OAuthError('invalid_dpop_proof', 'send one DPoP header');
   const nonce = services.dpop.nonce();
   return services.dpop
@@ -237,7 +238,7 @@ function keyBinding(
       (jkt) => {
         // RFC 9449 §8: the nonce for the next proofs comes with every answer to a proof.
         if (nonce !== null) reply.header('dpop-nonce', nonce);
-        return { jkt, x5t: certificate };
+        return { jkt, x5t, subject };
       },
       (error: unknown) => {
         if (error instanceof DpopNonceRequired)

@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -14,7 +14,17 @@ import {
   certificateValidity,
   parseDerCertificate,
 } from '../core/auth/certificate.js';
+import type { CertificateNames } from '../core/auth/certificate-names.js';
 import { checkPublicJwk } from '../core/auth/jwk.js';
+import type { SubjectBinding } from '../core/auth/jwt.js';
+import {
+  type CheckedTlsSubject,
+  checkTlsSubject,
+  subjectMatches,
+  TLS_SUBJECT_MEMBERS,
+  type TlsSubject,
+} from '../core/auth/tls-subject.js';
+import { issuingCa, type TrustedCa } from '../core/auth/trusted-cas.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type { AccountRecord } from '../ports/account-store.js';
@@ -38,31 +48,55 @@ const EXPIRY_WARNING_MS = 30 * 86_400_000;
 /** Clock skew allowed between the client and this server. */
 const SKEW_S = 60;
 
+/**
+ * The `alg` of a certificate subject among an account's keys (RFC 8705 §2.1, `tls_client_auth`): no key, but the
+ * subject or subjectAltName a certificate issued by a trusted CA (CLIENT_CA_FILE) must have to be the client's. Its
+ * record holds the RFC 8705 §2.1.2 metadata member (`{"tls_client_auth_san_dns":"bot.example.com"}`).
+ */
+export const TLS_CLIENT_AUTH = 'tls_client_auth';
+
+/** The certificate a client presented, as it proved itself: one of its account's keys, or its subject. */
+export interface CertificateMatch {
+  thumbprint: string;
+  /** Null for a certificate registered as one of the account's keys. */
+  subject: SubjectBinding | null;
+}
+
 /** A client key as the admin API shows it: public, so viewers see it too. */
 export interface ClientKeyView {
   kid: string;
   alg: string;
-  /** `RSA` (with its size in bits), `EC P-256` or `OKP Ed25519`. */
+  /** `RSA` (with its size in bits), `EC P-256` or `OKP Ed25519`; `certificate subject` for a subject. */
   type: string;
-  /** The public JWK as stored (public members only). */
-  jwk: Record<string, unknown>;
+  /** The public JWK as stored (public members only); absent for a certificate subject. */
+  jwk?: Record<string, unknown>;
+  /** For a certificate subject: the RFC 8705 §2.1.2 member and its value. */
+  tlsClientAuth?: TlsSubject;
   /** The key's X.509 certificate (`x5c`), which the client may present in TLS instead (RFC 8705 §2.2). */
   certificate?: { thumbprint: string; subject: string; notBefore: number; notAfter: number };
   createdAt: number;
 }
 
-/** What the audit log records of an added key: its id, algorithm and type, and its certificate's thumbprint. */
+/**
+ * What the audit log records of an added key: its id, algorithm and type, and its certificate's thumbprint (or the
+ * certificate subject).
+ */
 export function clientKeyAudit(key: ClientKeyView): Record<string, string> {
   return {
     kid: key.kid,
     alg: key.alg,
     type: key.type,
     ...(key.certificate && { certificate: key.certificate.thumbprint }),
+    ...(key.tlsClientAuth && { [key.tlsClientAuth.member]: key.tlsClientAuth.value }),
   };
 }
 
-/** `EC P-256, ES256` — with `; certificate CN=…, until 2045-12-31` for a key registered with its certificate. */
+/**
+ * `EC P-256, ES256` — with `; certificate CN=…, until 2045-12-31` for a key registered with its certificate; for a
+ * certificate subject, `certificate subject: tls_client_auth_san_dns bot.example.com`.
+ */
 export function describeClientKey(key: ClientKeyView): string {
+  if (key.tlsClientAuth) return `${key.type}: ${key.tlsClientAuth.member} ${key.tlsClientAuth.value}`;
   const certificate = key.certificate
     ? `; certificate ${key.certificate.subject}, until ${new Date(key.certificate.notAfter).toISOString().slice(0, 10)}`
     : '';
@@ -78,7 +112,10 @@ export function keysLacking(
   keys: ClientKeyRecord[],
 ): 'key' | 'certificate' | null {
   if (account.signedAssertionsOnly && keys.length === 0) return 'key';
-  if (account.certificateRequired && !keys.some((k) => certificateThumbprintOf(k) !== undefined))
+  if (
+    account.certificateRequired &&
+    !keys.some((k) => k.alg === TLS_CLIENT_AUTH || certificateThumbprintOf(k) !== undefined)
+  )
     return 'certificate';
   return null;
 }
@@ -97,10 +134,27 @@ export class AssertionRefused extends Error {
   override name = 'AssertionRefused';
 }
 
-/** An account's keys as a node keeps them, with the thumbprints of their certificates. */
+/**
+ * An account's keys as a node keeps them: its public keys (the assertions' verifiers), the thumbprints of their
+ * certificates, and its certificate subjects.
+ */
 interface AccountKeys {
   keys: ClientKeyRecord[];
   certificates: ReadonlySet<string>;
+  subjects: { kid: string; subject: CheckedTlsSubject }[];
+}
+
+/** What a node knows of a certificate presented for `tls_client_auth`: the trusted CA that issued it, or why none. */
+interface IssuedBy {
+  ca: TrustedCa | string;
+  names: CertificateNames;
+}
+
+let namesModule: Promise<typeof import('../core/auth/certificate-names.js')> | undefined;
+/** The certificate reader (an ASN.1 library) is loaded on the first certificate subject compared. */
+async function certificateNames(der: Buffer): Promise<CertificateNames> {
+  namesModule ??= import('../core/auth/certificate-names.js');
+  return (await namesModule).certificateNames(der);
 }
 
 /**
@@ -113,9 +167,13 @@ export class ClientKeyService {
   readonly #byAccount = new BoundedMap<string, AccountKeys>(50_000, CACHE_MAX_AGE_MS);
   /** When each certificate was last warned of, by thumbprint and warning. */
   readonly #expiryWarned = new BoundedMap<string, number>(10_000);
+  /** Certificates presented for `tls_client_auth`, by thumbprint: their CA and names, found once. */
+  readonly #issuedBy = new BoundedMap<string, IssuedBy>(10_000);
+  readonly #trustedCas: readonly TrustedCa[];
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
+    this.#trustedCas = ctx.settings.trustedCas ?? [];
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset' || event.topic === 'client-keys') this.#byAccount.clear();
@@ -132,34 +190,34 @@ export class ClientKeyService {
    * another kind of key, a key that is not one, or a sixth key: 400; a `kid` the account has already: 409.
    */
   async add(accountId: string, input: Record<string, unknown>): Promise<ClientKeyView> {
-    const { jwk, alg, certificate } = checkedJwk(input, this.ctx.clock.now());
-    const kid = typeof input.kid === 'string' ? input.kid : await calculateJwkThumbprint(jwk as JWK);
-    const stored: Record<string, unknown> = { ...jwk, kid, alg, use: 'sig' };
-    if (certificate) {
-      stored.x5c = [certificate.der];
-      stored['x5t#S256'] = certificate.thumbprint;
-    }
-    const record: ClientKeyRecord = {
-      accountId,
-      kid,
-      alg,
-      publicJwk: JSON.stringify(stored),
-      createdAt: this.ctx.clock.now(),
-    };
+    return this.#keep(await keyRecord(accountId, input, this.ctx.clock.now()));
+  }
+
+  /**
+   * Adds a certificate subject (one RFC 8705 §2.1.2 member, `{"tls_client_auth_san_dns":"bot.example.com"}`), when
+   * this server trusts CAs (CLIENT_CA_FILE; else 400): its `kid` is the SHA-256 of the member and value, unless
+   * given. It counts among the account's keys.
+   */
+  async addSubject(accountId: string, input: Record<string, unknown>): Promise<ClientKeyView> {
+    return this.#keep(this.#subjectRecord(accountId, input, this.ctx.clock.now()));
+  }
+
+  async #keep(record: ClientKeyRecord): Promise<ClientKeyView> {
+    const { accountId } = record;
     const existing = await this.ctx.store.credentials.listClientKeys(accountId);
-    if (existing.some((k) => k.kid === kid))
-      throw new AppError('conflict', `the account has a key ${JSON.stringify(kid)} already`);
+    if (existing.some((k) => k.kid === record.kid))
+      throw new AppError('conflict', `the account has a key ${JSON.stringify(record.kid)} already`);
     if (existing.length >= MAX_CLIENT_KEYS)
       throw new AppError(
         'validation_failed',
         `an account has ${MAX_CLIENT_KEYS} client keys at most: remove one first`,
       );
     if (!(await this.ctx.store.credentials.addClientKey(record)))
-      throw new AppError('conflict', `the account has a key ${JSON.stringify(kid)} already`);
+      throw new AppError('conflict', `the account has a key ${JSON.stringify(record.kid)} already`);
     // Two keys added at once each saw room for one: the later one goes back out (the store keeps the order).
-    const now = await this.ctx.store.credentials.listClientKeys(accountId);
-    if (now.length > MAX_CLIENT_KEYS && now.findIndex((k) => k.kid === kid) >= MAX_CLIENT_KEYS) {
-      await this.ctx.store.credentials.deleteClientKey(accountId, kid);
+    const after = await this.ctx.store.credentials.listClientKeys(accountId);
+    if (after.length > MAX_CLIENT_KEYS && after.findIndex((k) => k.kid === record.kid) >= MAX_CLIENT_KEYS) {
+      await this.ctx.store.credentials.deleteClientKey(accountId, record.kid);
       throw new AppError(
         'validation_failed',
         `an account has ${MAX_CLIENT_KEYS} client keys at most: remove one first`,
@@ -167,6 +225,35 @@ export class ClientKeyService {
     }
     await this.#changed(accountId);
     return view(record);
+  }
+
+  /** A certificate subject to keep among the account's keys, or 400 with why it cannot be one. */
+  #subjectRecord(accountId: string, input: Record<string, unknown>, now: number): ClientKeyRecord {
+    if (this.#trustedCas.length === 0)
+      throw new AppError(
+        'validation_failed',
+        'this server trusts no CA for client certificates: set CLIENT_CA_FILE to add a certificate subject',
+      );
+    const members = Object.keys(input).filter((name) => name !== 'kid');
+    const [member] = members;
+    if (members.length !== 1 || member === undefined)
+      throw new AppError(
+        'validation_failed',
+        `a certificate subject is one member of ${TLS_SUBJECT_MEMBERS.join(', ')} (and an optional kid), alone`,
+      );
+    const subject = checkTlsSubject(member, input[member]);
+    if (typeof subject === 'string') throw new AppError('validation_failed', subject);
+    const kid =
+      input.kid === undefined
+        ? createHash('sha256').update(`${subject.member}\n${subject.value}`).digest('base64url')
+        : checkedKid(input.kid);
+    return {
+      accountId,
+      kid,
+      alg: TLS_CLIENT_AUTH,
+      publicJwk: JSON.stringify({ [subject.member]: subject.value }),
+      createdAt: now,
+    };
   }
 
   /**
@@ -242,22 +329,24 @@ export class ClientKeyService {
   }
 
   /**
-   * RFC 8705 §2.2 (`self_signed_tls_client_auth`): the certificate the client presented in TLS is the `x5c` of one of
-   * the account's keys, and valid now. Throws AssertionRefused with the reason.
+   * The certificate the client presented in TLS proves it (RFC 8705 §2), valid now: one of the account's keys' `x5c`
+   * (`self_signed_tls_client_auth`), or else, when this server trusts CAs, a certificate issued by one of them that
+   * has one of the account's certificate subjects (`tls_client_auth`). Throws AssertionRefused with the reason: the
+   * same as for an unknown client until the certificate is the client's.
    */
-  async matchCertificate(accountId: string, presented: ClientCertificate): Promise<void> {
-    const { certificates } = await this.#keysOf(accountId);
-    if (!certificates.has(presented.thumbprint)) throw new AssertionRefused(NOT_MATCHED);
+  async matchCertificate(accountId: string, presented: ClientCertificate): Promise<CertificateMatch> {
+    const { certificates, subjects } = await this.#keysOf(accountId);
+    let subject: SubjectBinding | null = null;
+    if (!certificates.has(presented.thumbprint)) {
+      subject = subjects.length === 0 ? null : await this.#matchSubject(subjects, presented);
+      if (subject === null) throw new AssertionRefused(NOT_MATCHED);
+    }
     const now = this.ctx.clock.now();
     const invalid = certificateValidity(presented, now);
+    const what = subject === null ? 'a registered client certificate' : 'a client certificate of a subject';
     if (invalid !== null) {
       // Its client gets no token with it, nor a token bound to it with a secret: said, as nothing else would.
-      this.#warnOnceADay(
-        accountId,
-        presented,
-        now,
-        `a registered client certificate was presented: ${invalid}`,
-      );
+      this.#warnOnceADay(accountId, presented, now, `${what} was presented: ${invalid}`);
       throw new AssertionRefused(invalid);
     }
     if (presented.notAfter - now < EXPIRY_WARNING_MS)
@@ -265,8 +354,36 @@ export class ClientKeyService {
         accountId,
         presented,
         now,
-        "a client certificate in use expires soon: register its successor as one of the account's keys",
+        subject === null
+          ? "a client certificate in use expires soon: register its successor as one of the account's keys"
+          : 'a client certificate in use expires soon: its CA issues its successor',
       );
+    return { thumbprint: presented.thumbprint, subject };
+  }
+
+  /** The account's subject that a certificate issued by a trusted CA has, with that CA; null for none. */
+  async #matchSubject(
+    subjects: AccountKeys['subjects'],
+    presented: ClientCertificate,
+  ): Promise<SubjectBinding | null> {
+    if (this.#trustedCas.length === 0) return null;
+    const now = this.ctx.clock.now();
+    let issued = this.#issuedBy.get(presented.thumbprint, now);
+    if (issued === undefined) {
+      issued = {
+        ca: issuingCa(presented.certificate, this.#trustedCas, now),
+        names: await certificateNames(presented.certificate.raw),
+      };
+      this.#issuedBy.set(presented.thumbprint, issued, now);
+    }
+    const { ca, names } = issued;
+    // A CA that ended since it was found is checked again (it stays cached only while it verifies).
+    if (typeof ca === 'string' || now > ca.notAfter) {
+      this.#issuedBy.delete(presented.thumbprint);
+      return null;
+    }
+    const matched = subjects.find((s) => subjectMatches(s.subject, names));
+    return matched === undefined ? null : { kid: matched.kid, ca: ca.thumbprint };
   }
 
   /**
@@ -295,9 +412,18 @@ export class ClientKeyService {
    * stops working once its key is removed (RFC 8705 leaves it to the server). Synchronous when this node has the
    * account's keys.
    */
-  holdsCertificate(accountId: string, x5t: string): boolean | Promise<boolean> {
+  holdsCertificate(
+    accountId: string,
+    x5t: string,
+    subject: SubjectBinding | null = null,
+  ): boolean | Promise<boolean> {
+    const holds = (k: AccountKeys) =>
+      subject === null
+        ? k.certificates.has(x5t)
+        : k.subjects.some((s) => s.kid === subject.kid) &&
+          this.#trustedCas.some((ca) => ca.thumbprint === subject.ca);
     const keys = this.#keysOf(accountId);
-    return keys instanceof Promise ? keys.then((k) => k.certificates.has(x5t)) : keys.certificates.has(x5t);
+    return keys instanceof Promise ? keys.then(holds) : holds(keys);
   }
 
   /** The account's keys: from memory when this node has them and the bus is up. */
@@ -310,13 +436,21 @@ export class ClientKeyService {
 
   async #readKeys(accountId: string, useCache: boolean): Promise<AccountKeys> {
     const generation = this.#generation;
-    const keys = await this.ctx.store.credentials.listClientKeys(accountId);
+    const records = await this.ctx.store.credentials.listClientKeys(accountId);
+    const keys: ClientKeyRecord[] = [];
     const certificates = new Set<string>();
-    for (const key of keys) {
-      const thumbprint = certificateThumbprintOf(key);
+    const subjects: AccountKeys['subjects'] = [];
+    for (const record of records) {
+      if (record.alg === TLS_CLIENT_AUTH) {
+        const subject = storedSubject(record);
+        if (subject !== null) subjects.push({ kid: record.kid, subject });
+        continue;
+      }
+      keys.push(record);
+      const thumbprint = certificateThumbprintOf(record);
       if (thumbprint !== undefined) certificates.add(thumbprint);
     }
-    const read: AccountKeys = { keys, certificates };
+    const read: AccountKeys = { keys, certificates, subjects };
     if (useCache && generation === this.#generation)
       this.#byAccount.set(accountId, read, this.ctx.clock.now());
     return read;
@@ -393,7 +527,25 @@ function certificateThumbprintOf(record: ClientKeyRecord): string | undefined {
   return typeof thumbprint === 'string' ? thumbprint : undefined;
 }
 
+/** A stored certificate subject as a node compares it; null for one that no longer reads (never stored so). */
+function storedSubject(record: ClientKeyRecord): CheckedTlsSubject | null {
+  const [entry] = Object.entries(JSON.parse(record.publicJwk) as Record<string, unknown>);
+  if (entry === undefined) return null;
+  const checked = checkTlsSubject(entry[0], entry[1]);
+  return typeof checked === 'string' ? null : checked;
+}
+
 function view(record: ClientKeyRecord): ClientKeyView {
+  if (record.alg === TLS_CLIENT_AUTH) {
+    const subject = storedSubject(record);
+    return {
+      kid: record.kid,
+      alg: record.alg,
+      type: 'certificate subject',
+      ...(subject && { tlsClientAuth: { member: subject.member, value: subject.value } }),
+      createdAt: record.createdAt,
+    };
+  }
   const jwk = JSON.parse(record.publicJwk) as Record<string, unknown>;
   const type =
     jwk.kty === 'RSA'
@@ -416,6 +568,29 @@ function view(record: ClientKeyRecord): ClientKeyView {
     }),
     createdAt: record.createdAt,
   };
+}
+
+/** A public key (a JWK, perhaps with its certificate) to keep among the account's keys, or 400 with why not. */
+async function keyRecord(
+  accountId: string,
+  input: Record<string, unknown>,
+  now: number,
+): Promise<ClientKeyRecord> {
+  const { jwk, alg, certificate } = checkedJwk(input, now);
+  const kid = typeof input.kid === 'string' ? input.kid : await calculateJwkThumbprint(jwk as JWK);
+  const stored: Record<string, unknown> = { ...jwk, kid, alg, use: 'sig' };
+  if (certificate) {
+    stored.x5c = [certificate.der];
+    stored['x5t#S256'] = certificate.thumbprint;
+  }
+  return { accountId, kid, alg, publicJwk: JSON.stringify(stored), createdAt: now };
+}
+
+/** A `kid` given with a key: 1 to 128 printable ASCII characters, or 400. */
+function checkedKid(kid: unknown): string {
+  if (typeof kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(kid))
+    throw new AppError('validation_failed', 'jwk: kid must be 1 to 128 printable ASCII characters');
+  return kid;
 }
 
 /**
@@ -446,8 +621,7 @@ function checkedJwk(
   }
   const checked = checkPublicJwk(keyInput);
   if (typeof checked === 'string') throw new AppError('validation_failed', `jwk: ${checked}`);
-  if (input.kid !== undefined && (typeof input.kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(input.kid)))
-    throw new AppError('validation_failed', 'jwk: kid must be 1 to 128 printable ASCII characters');
+  if (input.kid !== undefined) checkedKid(input.kid);
   return { jwk: checked.jwk, alg: checked.alg, certificate };
 }
 

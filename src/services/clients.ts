@@ -12,7 +12,13 @@ import { BoundedMap } from '../core/bounded-map.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
-import { AssertionRefused, type ClientKeyService, NOT_MATCHED, NOT_VERIFIED } from './client-keys.js';
+import {
+  AssertionRefused,
+  type CertificateMatch,
+  type ClientKeyService,
+  NOT_MATCHED,
+  NOT_VERIFIED,
+} from './client-keys.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 
@@ -21,7 +27,8 @@ const aad = (accountId: string) => `client-secret:${accountId}`;
 const DUMMY_HASH = hashSecret('orch_secret_dummy-value-never-issued');
 
 export type ClientAuthentication =
-  | { ok: true; client: ClientRecord }
+  /** `certificate`: how the client certificate it authenticated with proved it (mutual TLS alone). */
+  | { ok: true; client: ClientRecord; certificate?: CertificateMatch }
   /**
    * `suspended`: the id and secret (or assertion) are right, but the account is suspended. `reason`: why a signed
    * assertion was refused (it holds no secret; a secret refused has none, so unknown id and wrong secret look alike).
@@ -109,9 +116,10 @@ export class ClientService {
   }
 
   #authenticateAssertion(presented: PresentedAssertion): Promise<ClientAuthentication> {
-    return this.#authenticateByKey(presented.clientId, NOT_VERIFIED, (client) =>
-      this.keys.verify(client.accountId, client.clientId, presented.assertion, presented.audiences),
-    );
+    return this.#authenticateByKey(presented.clientId, NOT_VERIFIED, async (client) => {
+      await this.keys.verify(client.accountId, client.clientId, presented.assertion, presented.audiences);
+      return undefined;
+    });
   }
 
   #authenticateCertificate(presented: PresentedCertificate): Promise<ClientAuthentication> {
@@ -127,18 +135,20 @@ export class ClientService {
   async #authenticateByKey(
     clientId: string,
     unknown: string,
-    prove: (client: ClientRecord) => Promise<void>,
+    prove: (client: ClientRecord) => Promise<CertificateMatch | undefined>,
   ): Promise<ClientAuthentication> {
     const found = clientId.length <= 128 ? await this.#find(clientId) : null;
     if (!found) return { ok: false, reason: unknown };
+    let certificate: CertificateMatch | undefined;
     try {
-      await prove(found);
+      certificate = await prove(found);
     } catch (error) {
       if (!(error instanceof AssertionRefused)) throw error;
       return { ok: false, reason: error.message };
     }
     const version = await this.currentVersion(found.accountId);
-    return version === 'suspended' ? { ok: false, suspended: true } : { ok: true, client: found };
+    if (version === 'suspended') return { ok: false, suspended: true };
+    return certificate ? { ok: true, client: found, certificate } : { ok: true, client: found };
   }
 
   /** The account's current credentials version (see CredentialsVersion); synchronous when known. */

@@ -1,4 +1,5 @@
 import type { OperatorSsoSettings } from '../config/config.js';
+import type { TrustedCa } from '../core/auth/trusted-cas.js';
 import type { InvalidationBus } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -61,5 +62,7 @@ export interface ServiceContext {
     clientCertificates?: { header: string; proxies: string[] } | null;
     /** TLS_CLIENT_CERTIFICATES=request: the certificates clients present to this server's own TLS (absent: none). */
     tlsClientCertificates?: boolean;
+    /** CLIENT_CA_FILE: the CAs whose client certificates authenticate by their subject (absent or null: none). */
+    trustedCas?: TrustedCa[] | null;
   };
 }

@@ -3,6 +3,7 @@ import {
   type AccessTokenClaims,
   jwtSigningInput,
   peekKid,
+  type SubjectBinding,
   toVerifiedToken,
   type VerifiedToken,
 } from '../core/auth/jwt.js';
@@ -26,6 +27,8 @@ export const TEST_TOKEN_TTL_SECONDS = 86_400;
 export interface TokenBinding {
   jkt: string | null;
   x5t: string | null;
+  /** With `x5t`, when the certificate authenticated by its subject under a trusted CA (`tls_client_auth`). */
+  subject?: SubjectBinding | null;
 }
 
 const UNBOUND: TokenBinding = { jkt: null, x5t: null };
@@ -36,6 +39,7 @@ export type IssuedVia =
   | 'client_secret_post'
   | 'private_key_jwt'
   | 'self_signed_tls_client_auth'
+  | 'tls_client_auth'
   | 'test_token';
 
 /**
@@ -161,7 +165,7 @@ export class TokenService {
     credentialsVersion: number,
     scopes: Scope[],
     kind: 'client' | 'test',
-    { jkt, x5t }: TokenBinding,
+    { jkt, x5t, subject }: TokenBinding,
   ): Promise<IssuedToken> {
     const now = this.ctx.clock.now();
     const ttl = kind === 'test' ? TEST_TOKEN_TTL_SECONDS : this.ctx.settings.tokenTtlSeconds;
@@ -180,6 +184,7 @@ export class TokenService {
     };
     if (jkt !== null || x5t !== null)
       claims.cnf = { ...(jkt !== null && { jkt }), ...(x5t !== null && { 'x5t#S256': x5t }) };
+    if (x5t !== null && subject) claims.tls_client_auth = subject;
     const input = jwtSigningInput(key.alg, key.kid, claims);
     return this.#signer.sign(key, input).then((signature) => ({
       token: `${input}.${signature}`,
@@ -220,13 +225,14 @@ export class TokenService {
   }
 
   /**
-   * A token bound to a client certificate holds only while the certificate is one of its account's keys: removing it
-   * (a stolen or retired certificate) ends its tokens at once, on every node, as regenerating credentials does.
+   * A token bound to a client certificate holds only while the certificate is one of its account's keys — or, for a
+   * certificate that authenticated by its subject, while that subject is, and its CA is trusted: removing it (a
+   * stolen or retired certificate) ends its tokens at once, on every node, as regenerating credentials does.
    */
   #holdsCertificate(check: TokenCheck): TokenCheck | Promise<TokenCheck> {
     if (!check.ok || check.token.x5t === null) return check;
     return then(
-      this.clients.keys.holdsCertificate(check.token.accountId, check.token.x5t),
+      this.clients.keys.holdsCertificate(check.token.accountId, check.token.x5t, check.token.subject),
       (held): TokenCheck => (held ? check : { ok: false, reason: 'certificate-removed' }),
     );
   }

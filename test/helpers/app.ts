@@ -6,6 +6,7 @@ import { MemoryRateLimitStore } from '../../src/adapters/memory/rate-limit.js';
 import { createMemoryStore } from '../../src/adapters/memory/store.js';
 import { createSqliteStore } from '../../src/adapters/sqlite/store.js';
 import type { OperatorSsoSettings } from '../../src/config/config.js';
+import type { TrustedCa } from '../../src/core/auth/trusted-cas.js';
 import { loggerOptions } from '../../src/http/logging.js';
 import { buildServer, type RouteModule } from '../../src/http/server.js';
 import { basic } from './net.js';
@@ -73,6 +74,8 @@ export async function createTestApp(
     dpopNonce?: boolean;
     /** CLIENT_CERT_HEADER / CLIENT_CERT_PROXIES as parsed. */
     clientCertificates?: { header: string; proxies: string[] };
+    /** CLIENT_CA_FILE's CAs, as read. */
+    trustedCas?: TrustedCa[];
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -115,6 +118,7 @@ export async function createTestApp(
       ...(options.adminNetworks ? { adminNetworks: options.adminNetworks } : {}),
       ...(options.dpopNonce ? { dpopNonce: true } : {}),
       ...(options.clientCertificates ? { clientCertificates: options.clientCertificates } : {}),
+      ...(options.trustedCas ? { trustedCas: options.trustedCas } : {}),
     },
   };
   const services = createAppServices(ctx);

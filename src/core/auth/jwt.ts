@@ -19,6 +19,18 @@ export interface AccessTokenClaims {
    * (RFC 8705 §3.1: its SHA-256 thumbprint), or both.
    */
   cnf?: { jkt?: string; 'x5t#S256'?: string };
+  /**
+   * For a token bound to a certificate that authenticated by its subject under a trusted CA (RFC 8705 §2.1,
+   * `tls_client_auth`): the account's subject entry (its `kid`) and the CA (its certificate's thumbprint). The token
+   * holds while both do.
+   */
+  tls_client_auth?: SubjectBinding;
+}
+
+/** Which subject entry of its account, under which trusted CA, a certificate-bound token's certificate matched. */
+export interface SubjectBinding {
+  kid: string;
+  ca: string;
 }
 
 export interface VerifiedToken {
@@ -34,6 +46,8 @@ export interface VerifiedToken {
   jkt: string | null;
   /** The thumbprint of the client certificate the token is bound to (mutual TLS, RFC 8705); null if none. */
   x5t: string | null;
+  /** Set when the certificate authenticated by its subject under a trusted CA (`tls_client_auth`). */
+  subject: SubjectBinding | null;
 }
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
@@ -72,7 +86,7 @@ export function toVerifiedToken(
   payload: Record<string, unknown>,
   isScope: (s: string) => s is Scope,
 ): VerifiedToken | null {
-  const { sub, client_id, scope, jti, exp, iat, cv, kind, cnf } = payload;
+  const { sub, client_id, scope, jti, exp, iat, cv, kind, cnf, tls_client_auth } = payload;
   if (typeof sub !== 'string' || typeof client_id !== 'string' || typeof scope !== 'string') return null;
   if (typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof cv !== 'number')
     return null;
@@ -93,6 +107,12 @@ export function toVerifiedToken(
     // A confirmation that binds to nothing this server knows is not taken as no binding.
     if (jkt === null && x5t === null) return null;
   }
+  let subject: SubjectBinding | null = null;
+  if (tls_client_auth !== undefined) {
+    const { kid, ca } = (tls_client_auth ?? {}) as { kid?: unknown; ca?: unknown };
+    if (typeof kid !== 'string' || typeof ca !== 'string' || x5t === null) return null;
+    subject = { kid, ca };
+  }
   const scopes = new Set<Scope>();
   for (const s of scope.split(' ')) if (isScope(s)) scopes.add(s);
   return {
@@ -106,5 +126,6 @@ export function toVerifiedToken(
     kind,
     jkt,
     x5t,
+    subject,
   };
 }

@@ -1,4 +1,6 @@
 import { Type } from 'typebox';
+import { TLS_SUBJECT_MEMBERS } from '../../core/auth/tls-subject.js';
+import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
 import {
@@ -22,7 +24,29 @@ const KeyView = Type.Object({
   kid: Type.String({ description: "the key's id: its kid, or else its RFC 7638 thumbprint" }),
   alg: Type.String({ description: 'the algorithm its assertions are signed with' }),
   type: Type.String({ description: '`RSA 2048 bits`, `EC P-256` or `OKP Ed25519`' }),
-  jwk: Type.Record(Type.String(), Type.Unknown(), { description: 'the public key as kept (JWK)' }),
+  jwk: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), {
+      description: 'the public key as kept (JWK); absent for a certificate subject',
+    }),
+  ),
+  tlsClientAuth: Type.Optional(
+    Type.Object(
+      {
+        member: Type.Union([
+          Type.Literal('tls_client_auth_subject_dn'),
+          Type.Literal('tls_client_auth_san_dns'),
+          Type.Literal('tls_client_auth_san_uri'),
+          Type.Literal('tls_client_auth_san_ip'),
+          Type.Literal('tls_client_auth_san_email'),
+        ]),
+        value: Type.String(),
+      },
+      {
+        description:
+          'a certificate subject (alg tls_client_auth, RFC 8705 §2.1): a client certificate issued by a CA of CLIENT_CA_FILE with this subject DN or subjectAltName entry authenticates the client',
+      },
+    ),
+  ),
   certificate: Type.Optional(
     Type.Object(
       {
@@ -84,31 +108,45 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
       onRequest: auth.operator(),
       schema: {
         tags: ['admin'],
-        summary: 'Adds a public key the account’s client signs its assertions with (private_key_jwt)',
-        description: `Body: \`{"jwk": {…}}\`, a public JWK: EC P-256 (ES256), OKP Ed25519 (EdDSA) or RSA of 2,048 bits or more (RS256, or PS256 with \`"alg": "PS256"\`). Named by its \`kid\`, or else by its RFC 7638 thumbprint. A private key is refused (400), never stored. ${MAX_CLIENT_KEYS} keys at most per account. From then on, the account's client may authenticate at the OAuth endpoints with \`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer\` and a \`client_assertion\` signed with the private key (${ASSERTION_ALGORITHMS.join(', ')}). With \`x5c\` (base64 DER certificates, the key's first; or \`x5c\` alone, the key read from its certificate), the client may also authenticate with that certificate in TLS (\`self_signed_tls_client_auth\`, RFC 8705), and its tokens are bound to it; an expired certificate is refused.`,
+        summary:
+          'Adds a public key the account’s client signs its assertions with (private_key_jwt), or a certificate subject (tls_client_auth)',
+        description: `Body: \`{"jwk": {…}}\` or \`{"tlsClientAuth": {…}}\`. A JWK: a public JWK: EC P-256 (ES256), OKP Ed25519 (EdDSA) or RSA of 2,048 bits or more (RS256, or PS256 with \`"alg": "PS256"\`). Named by its \`kid\`, or else by its RFC 7638 thumbprint. A private key is refused (400), never stored. ${MAX_CLIENT_KEYS} keys at most per account. From then on, the account's client may authenticate at the OAuth endpoints with \`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer\` and a \`client_assertion\` signed with the private key (${ASSERTION_ALGORITHMS.join(', ')}). With \`x5c\` (base64 DER certificates, the key's first; or \`x5c\` alone, the key read from its certificate), the client may also authenticate with that certificate in TLS (\`self_signed_tls_client_auth\`, RFC 8705), and its tokens are bound to it; an expired certificate is refused. A certificate subject, when the server trusts CAs (CLIENT_CA_FILE; else 400): one RFC 8705 §2.1.2 member — \`tls_client_auth_subject_dn\` (RFC 4514, such as \`CN=billing-bot,O=Acme,C=US\`), \`tls_client_auth_san_dns\`, \`tls_client_auth_san_uri\`, \`tls_client_auth_san_ip\` or \`tls_client_auth_san_email\` — and an optional \`kid\` (else the SHA-256 of the member and value): any certificate a trusted CA issued with that subject DN or subjectAltName entry then authenticates the client with \`client_id\` alone (\`tls_client_auth\`), its tokens bound to that certificate. It counts among the ${MAX_CLIENT_KEYS}.`,
         params: AccountParams,
         body: Type.Object(
           {
-            jwk: Type.Object(
-              {
-                kty: Type.Optional(Type.String({ maxLength: 8 })),
-                crv: Type.Optional(Type.String({ maxLength: 16 })),
-                x: Type.Optional(Base64url),
-                y: Type.Optional(Base64url),
-                n: Type.Optional(Base64url),
-                e: Type.Optional(Base64url),
-                kid: Type.Optional(Type.String({ maxLength: 128 })),
-                alg: Type.Optional(Type.String({ maxLength: 16 })),
-                use: Type.Optional(Type.String({ maxLength: 8 })),
-                x5c: Type.Optional(
-                  Type.Array(Type.String({ pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 16_384 }), {
-                    minItems: 1,
-                    maxItems: 10,
-                  }),
-                ),
-              },
-              // Other members (key_ops, and a private key's d…) are looked at, and a private key refused.
-              { additionalProperties: true, maxProperties: 32 },
+            tlsClientAuth: Type.Optional(
+              Type.Object(
+                {
+                  ...Object.fromEntries(
+                    TLS_SUBJECT_MEMBERS.map((m) => [m, Type.Optional(Type.String({ maxLength: 1024 }))]),
+                  ),
+                  kid: Type.Optional(Type.String({ maxLength: 128 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            jwk: Type.Optional(
+              Type.Object(
+                {
+                  kty: Type.Optional(Type.String({ maxLength: 8 })),
+                  crv: Type.Optional(Type.String({ maxLength: 16 })),
+                  x: Type.Optional(Base64url),
+                  y: Type.Optional(Base64url),
+                  n: Type.Optional(Base64url),
+                  e: Type.Optional(Base64url),
+                  kid: Type.Optional(Type.String({ maxLength: 128 })),
+                  alg: Type.Optional(Type.String({ maxLength: 16 })),
+                  use: Type.Optional(Type.String({ maxLength: 8 })),
+                  x5c: Type.Optional(
+                    Type.Array(Type.String({ pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 16_384 }), {
+                      minItems: 1,
+                      maxItems: 10,
+                    }),
+                  ),
+                },
+                // Other members (key_ops, and a private key's d…) are looked at, and a private key refused.
+                { additionalProperties: true, maxProperties: 32 },
+              ),
             ),
           },
           { additionalProperties: false },
@@ -118,8 +156,16 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
     },
     async (request, reply) => {
       const { accountId } = request.params;
+      const { jwk, tlsClientAuth } = request.body;
+      if ((jwk === undefined) === (tlsClientAuth === undefined))
+        throw new AppError(
+          'validation_failed',
+          'send one of jwk (a public key) and tlsClientAuth (a certificate subject)',
+        );
       await services.accounts.require(accountId);
-      const added = await keys.add(accountId, request.body.jwk);
+      const added = jwk
+        ? await keys.add(accountId, jwk)
+        : await keys.addSubject(accountId, tlsClientAuth ?? {});
       await recordAudit(
         services.ctx,
         operatorActor(request),

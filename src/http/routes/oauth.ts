@@ -30,10 +30,15 @@ const FORM = {
 /** RFC 6749 §4.4 token endpoint, RFC 7009 revocation, RFC 7662 introspection, RFC 8414 metadata, JWKS. */
 export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<void> {
   const issuer = services.ctx.settings.issuer;
-  // With CLIENT_CERT_HEADER, clients may authenticate with a certificate registered as one of their keys' x5c.
+  // With client certificates (CLIENT_CERT_HEADER or this server's TLS), clients may authenticate with a certificate
+  // registered as one of their keys' x5c, and with CLIENT_CA_FILE with one a trusted CA issued to their subject.
   const mutualTls = services.certificates !== null;
   const clientAuthMethods = mutualTls
-    ? [...CLIENT_AUTH_METHODS, 'self_signed_tls_client_auth']
+    ? [
+        ...CLIENT_AUTH_METHODS,
+        ...((services.ctx.settings.trustedCas?.length ?? 0) > 0 ? ['tls_client_auth'] : []),
+        'self_signed_tls_client_auth',
+      ]
     : CLIENT_AUTH_METHODS;
 
   app.post(
@@ -44,7 +49,7 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         tags: ['oauth'],
         summary: 'Client credentials grant (RFC 6749 §4.4)',
         description:
-          'Form parameters: grant_type=client_credentials, optional scope; client authentication by HTTP Basic (client_secret_basic), client_id + client_secret in the body (client_secret_post), or client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer + client_assertion, a JWT signed with one of the account’s client keys (private_key_jwt, RFC 7523: iss and sub the user ID, aud the issuer or this URL, exp at most 10 minutes ahead, a jti used once), or client_id alone over a connection presenting a client certificate registered as one of the account’s keys (self_signed_tls_client_auth, RFC 8705; the token is then bound to it, claim cnf.x5t#S256) — one of them only. With a DPoP proof (RFC 9449) in the `DPoP` header, the token is bound to the proof’s key (token_type DPoP, claim cnf.jkt) and works only with a fresh proof of that key on each call; an account that requires DPoP gets no token without one.',
+          'Form parameters: grant_type=client_credentials, optional scope; client authentication by HTTP Basic (client_secret_basic), client_id + client_secret in the body (client_secret_post), or client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer + client_assertion, a JWT signed with one of the account’s client keys (private_key_jwt, RFC 7523: iss and sub the user ID, aud the issuer or this URL, exp at most 10 minutes ahead, a jti used once), or client_id alone over a connection presenting a client certificate registered as one of the account’s keys (self_signed_tls_client_auth, RFC 8705; the token is then bound to it, claim cnf.x5t#S256) or issued by a CA of CLIENT_CA_FILE with one of the account’s certificate subjects (tls_client_auth, RFC 8705 §2.1; bound likewise, and claim tls_client_auth names the subject entry and the CA) — one of them only. With a DPoP proof (RFC 9449) in the `DPoP` header, the token is bound to the proof’s key (token_type DPoP, claim cnf.jkt) and works only with a fresh proof of that key on each call; an account that requires DPoP gets no token without one.',
         ...FORM,
         response: {
           200: Type.Object({

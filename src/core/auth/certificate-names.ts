@@ -1,0 +1,50 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from '@peculiar/asn1-x509';
+import { canonicalIp } from './tls-subject.js';
+
+/** One attribute of a distinguished name: its type (an object identifier) and its value as text. */
+export interface NameAttribute {
+  type: string;
+  value: string;
+}
+
+/**
+ * The names a certificate gives its holder, as RFC 8705 §2.1.2 compares them: the subject's relative distinguished
+ * names in the certificate's order (each a set of attributes), and the subjectAltName entries of four kinds.
+ */
+export interface CertificateNames {
+  subject: NameAttribute[][];
+  dns: string[];
+  uris: string[];
+  /** IP addresses in one writing (`canonicalIp`: IPv6 compressed, lower case). */
+  ips: string[];
+  emails: string[];
+}
+
+const NONE: CertificateNames = { subject: [], dns: [], uris: [], ips: [], emails: [] };
+
+/**
+ * The names in a DER certificate, read from its ASN.1 structure (not from Node's text, which joins and escapes
+ * them). A certificate that does not read gives no names, so it matches nothing. Never throws.
+ */
+export function certificateNames(der: Uint8Array): CertificateNames {
+  try {
+    const tbs = AsnConvert.parse(der, Certificate).tbsCertificate;
+    const subject = tbs.subject.map((rdn) =>
+      rdn.map((attribute) => ({ type: attribute.type, value: attribute.value.toString() })),
+    );
+    const names: CertificateNames = { subject, dns: [], uris: [], ips: [], emails: [] };
+    const san = tbs.extensions?.find((e) => e.extnID === id_ce_subjectAltName);
+    if (san === undefined) return names;
+    for (const name of AsnConvert.parse(san.extnValue, SubjectAlternativeName)) {
+      if (name.dNSName !== undefined) names.dns.push(name.dNSName);
+      if (name.uniformResourceIdentifier !== undefined) names.uris.push(name.uniformResourceIdentifier);
+      const ip = name.iPAddress === undefined ? null : canonicalIp(name.iPAddress);
+      if (ip !== null) names.ips.push(ip);
+      if (name.rfc822Name !== undefined) names.emails.push(name.rfc822Name);
+    }
+    return names;
+  } catch {
+    return NONE;
+  }
+}

@@ -1,0 +1,73 @@
+import { X509Certificate } from 'node:crypto';
+import { certificateThumbprint } from './certificate.js';
+
+/** A CA whose client certificates this server takes (CLIENT_CA_FILE), for `tls_client_auth` (RFC 8705 §2.1). */
+export interface TrustedCa {
+  certificate: X509Certificate;
+  /** The base64url SHA-256 of its DER certificate: what tokens issued under it name. */
+  thumbprint: string;
+  subject: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+/** RFC 5280 §4.2.1.12: the extended key usages that allow a certificate to authenticate a TLS client. */
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const ANY_USAGE = '2.5.29.37.0';
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
+
+/**
+ * The CAs in a PEM file's text: each block a CA certificate (basic constraints `CA:TRUE`); the same one twice is
+ * kept once. Throws an Error that says what is wrong: no certificate, one that does not read, one that is no CA.
+ */
+export function parseTrustedCas(pem: string): TrustedCa[] {
+  const blocks = pem.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) throw new Error('it holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  const cas = new Map<string, TrustedCa>();
+  blocks.forEach((block, index) => {
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(block);
+    } catch (error) {
+      throw new Error(`its certificate ${index + 1} does not read: ${(error as Error).message}`);
+    }
+    const subject = (certificate.subject ?? '').replaceAll('\n', ', ');
+    if (!certificate.ca)
+      throw new Error(
+        `its certificate ${index + 1} (${subject}) is not a CA's: list the CAs that issue client certificates`,
+      );
+    const thumbprint = certificateThumbprint(certificate.raw);
+    cas.set(thumbprint, {
+      certificate,
+      thumbprint,
+      subject,
+      notBefore: Date.parse(certificate.validFrom),
+      notAfter: Date.parse(certificate.validTo),
+    });
+  });
+  return [...cas.values()];
+}
+
+/**
+ * The CA of `cas` that issued `leaf` — named as its issuer, its signature on the leaf verified, valid at `now` — or
+ * why there is none: the leaf is a CA itself, is not for client authentication (its extended key usage, when it
+ * has one), or no CA in the list issued it. The CA must have issued the leaf itself: chains are not built, so an
+ * intermediate CA that issues client certificates is listed, not only its root. The leaf's own dates are the
+ * caller's to check. Never throws.
+ */
+export function issuingCa(leaf: X509Certificate, cas: readonly TrustedCa[], now: number): TrustedCa | string {
+  if (leaf.ca) return 'the certificate is a CA certificate, not a client certificate';
+  const usages = leaf.keyUsage;
+  if (usages !== undefined && !usages.includes(CLIENT_AUTH) && !usages.includes(ANY_USAGE))
+    return 'the certificate is not for client authentication (its extended key usage)';
+  for (const ca of cas) {
+    if (now < ca.notBefore || now > ca.notAfter) continue;
+    try {
+      if (leaf.checkIssued(ca.certificate) && leaf.verify(ca.certificate.publicKey)) return ca;
+    } catch {
+      // A key Node cannot verify with: not this CA.
+    }
+  }
+  return 'the certificate was not issued by a CA of CLIENT_CA_FILE (or that CA is out of its dates)';
+}

@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { parseTrustedCas } from '../../src/core/auth/trusted-cas.js';
+import {
+  type AccountCredentials,
+  caller,
+  createAccount,
+  createDocument,
+  createTestApp,
+  signIn,
+  type TestApp,
+} from '../helpers/app.js';
+import { CLIENT_CERT_HEADER as HEADER, thumbprint } from '../helpers/mtls.js';
+
+const pem = (name: string) => readFileSync(new URL(`../fixtures/pki/${name}.pem`, import.meta.url), 'utf8');
+/** RFC 9440 Client-Cert, as the TLS proxy forwards it. */
+const forwarded = (name: string) => `:${new X509Certificate(pem(name)).raw.toString('base64')}:`;
+const PROXY = '10.1.2.3';
+const FORM = 'application/x-www-form-urlencoded';
+const CA = parseTrustedCas(pem('issuing'));
+
+describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA issues them, the account names their subject', () => {
+  let t: TestApp;
+  let admin: Awaited<ReturnType<typeof signIn>>;
+  let account: AccountCredentials;
+  const call = caller(() => t);
+
+  const viaProxy = (
+    method: 'GET' | 'POST',
+    url: string,
+    options: { certificate?: string; headers?: Record<string, string>; payload?: string } = {},
+  ) =>
+    t.app.inject({
+      method,
+      url,
+      remoteAddress: PROXY,
+      headers: {
+        ...(options.certificate === undefined ? {} : { [HEADER]: options.certificate }),
+        ...(options.payload === undefined ? {} : { 'content-type': FORM }),
+        ...options.headers,
+      },
+      ...(options.payload === undefined ? {} : { payload: options.payload }),
+    });
+  const tokenWith = (certificate: string | undefined, who = account, extra = '') =>
+    viaProxy('POST', '/oauth/token', {
+      ...(certificate === undefined ? {} : { certificate }),
+      payload: `grant_type=client_credentials&client_id=${encodeURIComponent(who.userId)}${extra}`,
+    });
+  const doc = (who = account) => `/v2/context/document/${who.accountId}/shop/conv1`;
+  const addSubject = (tlsClientAuth: Record<string, unknown>, who = account) =>
+    call('POST', `/api/admin/accounts/${who.accountId}/client-keys`, admin.headers, { tlsClientAuth });
+  const removeKey = (kid: string, who = account) =>
+    call(
+      'DELETE',
+      `/api/admin/accounts/${who.accountId}/client-keys/${encodeURIComponent(kid)}`,
+      admin.headers,
+    );
+  const refusedWith = (response: Awaited<ReturnType<typeof tokenWith>>, message: RegExp, status = 401) => {
+    assert.equal(response.statusCode, status, response.body);
+    assert.match(response.json().error_description, message);
+  };
+
+  before(async () => {
+    t = await createTestApp({
+      store: 'sqlite',
+      clientCertificates: { header: HEADER, proxies: ['10.0.0.0/8'] },
+      trustedCas: CA,
+    });
+    admin = await signIn(t);
+    account = await createAccount(t);
+    await createDocument(t, account);
+  });
+  after(async () => t.close());
+
+  test("a subject is added as one of the account's keys, shown and audited; the metadata offers tls_client_auth", async () => {
+    const metadata = (await call('GET', '/.well-known/oauth-authorization-server', {})).json();
+    assert.ok(metadata.token_endpoint_auth_methods_supported.includes('tls_client_auth'));
+    assert.ok(metadata.token_endpoint_auth_methods_supported.includes('self_signed_tls_client_auth'));
+
+    const added = await addSubject({ tls_client_auth_san_dns: 'billing.acme.example' });
+    assert.equal(added.statusCode, 201, added.body);
+    assert.equal(added.json().alg, 'tls_client_auth');
+    assert.equal(added.json().type, 'certificate subject');
+    assert.deepEqual(added.json().tlsClientAuth, {
+      member: 'tls_client_auth_san_dns',
+      value: 'billing.acme.example',
+    });
+    assert.equal(added.json().jwk, undefined);
+    const listed = await call('GET', `/api/admin/accounts/${account.accountId}/client-keys`, admin.headers);
+    assert.deepEqual(
+      listed.json().map((k: { kid: string }) => k.kid),
+      [added.json().kid],
+    );
+    const again = await addSubject({ tls_client_auth_san_dns: 'billing.acme.example' });
+    assert.equal(again.statusCode, 409, 'the same subject twice');
+    const audit = await call('GET', `/api/admin/audit?accountId=${account.accountId}`, admin.headers);
+    assert.ok(
+      audit
+        .json()
+        .some(
+          (e: { action: string; detail: Record<string, string> }) =>
+            e.action === 'client-key.added' && e.detail.tls_client_auth_san_dns === 'billing.acme.example',
+        ),
+      audit.body,
+    );
+  });
+
+  test('what is not a subject is refused with why (400), and nothing is kept', async () => {
+    const other = await createAccount(t);
+    for (const [body, said] of [
+      [{ tls_client_auth_san_ip: '10.1.2' }, /IPv4 or IPv6/],
+      [{ tls_client_auth_subject_dn: 'CN=a,XX=b' }, /unknown attribute type/],
+      [{ tls_client_auth_san_dns: 'a.example', tls_client_auth_san_uri: 'https://a.example' }, /one member/],
+      [{ kid: 'only-a-kid' }, /one member/],
+      [{ tls_client_auth_san_dns: 'a.example', kid: 'has space' }, /kid must be/],
+      [{ tls_client_auth_subject: 'x' }, /must NOT have additional properties|tls_client_auth_subject/],
+    ] as const) {
+      const refused = await addSubject(body, other);
+      assert.equal(refused.statusCode, 400, JSON.stringify(body));
+      assert.match(refused.json().detail, said, JSON.stringify(body));
+    }
+    const both = await call('POST', `/api/admin/accounts/${other.accountId}/client-keys`, admin.headers, {
+      jwk: { kty: 'OKP' },
+      tlsClientAuth: { tls_client_auth_san_dns: 'a.example' },
+    });
+    assert.equal(both.statusCode, 400);
+    assert.match(both.json().detail, /one of jwk .* and tlsClientAuth/);
+    const none = await call('GET', `/api/admin/accounts/${other.accountId}/client-keys`, admin.headers);
+    assert.deepEqual(none.json(), []);
+  });
+
+  test('client_id with a certificate the CA issued to the subject gets a token bound to it, used with it alone', async () => {
+    const issued = await tokenWith(forwarded('billing'));
+    assert.equal(issued.statusCode, 200, issued.body);
+    const token = issued.json().access_token as string;
+    const claims = decodeJwt(token);
+    assert.deepEqual(claims.cnf, { 'x5t#S256': thumbprint(pem('billing')) });
+    const [subject] = (
+      await call('GET', `/api/admin/accounts/${account.accountId}/client-keys`, admin.headers)
+    ).json();
+    assert.deepEqual(claims.tls_client_auth, { kid: subject.kid, ca: CA[0]?.thumbprint });
+    const bearer = { authorization: `Bearer ${token}` };
+    assert.equal(
+      (await viaProxy('GET', doc(), { certificate: forwarded('billing'), headers: bearer })).statusCode,
+      200,
+    );
+    const elsewhere = await viaProxy('GET', doc(), { certificate: forwarded('router'), headers: bearer });
+    assert.equal(elsewhere.statusCode, 401);
+    assert.match(elsewhere.json().detail, /bound to (a|another) client certificate/);
+    const introspected = await viaProxy('POST', '/oauth/introspect', {
+      certificate: forwarded('billing'),
+      payload: `client_id=${account.userId}&token=${token}`,
+    });
+    assert.equal(introspected.json().active, true, introspected.body);
+    const metrics = await call('GET', '/metrics', {});
+    assert.match(metrics.body, /method="tls_client_auth",binding="certificate"/);
+  });
+
+  test('refused: the same names from another CA, a server certificate, an expired one, another subject, no subject', async () => {
+    refusedWith(await tokenWith(forwarded('impostor')), /not one of this client's/);
+    refusedWith(await tokenWith(forwarded('server-only')), /not one of this client's/);
+    refusedWith(await tokenWith(forwarded('router')), /not one of this client's/);
+    // Its CA issued it to the subject: said why, to the certificate's holder.
+    refusedWith(await tokenWith(forwarded('expired')), /the certificate expired at 2021-01-01/);
+    assert.ok(t.logs.some((line) => line.includes('a client certificate of a subject was presented')));
+    const other = await createAccount(t);
+    refusedWith(await tokenWith(forwarded('billing'), other), /not one of this client's/);
+  });
+
+  test('a distinguished name, with its escapes and multi-valued names, matches as RFC 4514 says', async () => {
+    const other = await createAccount(t);
+    const added = await addSubject(
+      { tls_client_auth_subject_dn: 'cn=Router+ou=bots, o=Acme\\, Inc., c=US' },
+      other,
+    );
+    assert.equal(added.statusCode, 201, added.body);
+    assert.equal((await tokenWith(forwarded('router'), other)).statusCode, 200);
+    refusedWith(await tokenWith(forwarded('billing'), other), /not one of this client's/);
+  });
+
+  test('with its secret over mutual TLS, a client gets a token bound to its subject certificate too', async () => {
+    const withSecret = `&client_secret=${encodeURIComponent(account.password)}`;
+    const bound = await tokenWith(forwarded('billing'), account, withSecret);
+    assert.equal(bound.statusCode, 200, bound.body);
+    assert.deepEqual(decodeJwt(bound.json().access_token).cnf, { 'x5t#S256': thumbprint(pem('billing')) });
+    assert.ok(decodeJwt(bound.json().access_token).tls_client_auth);
+    const unbound = await tokenWith(forwarded('impostor'), account, withSecret);
+    assert.equal(decodeJwt(unbound.json().access_token).cnf, undefined);
+  });
+
+  test('a subject meets "certificate required"; removing it ends the tokens its certificates got, at once', async () => {
+    const other = await createAccount(t);
+    await createDocument(t, other);
+    const required = () =>
+      call('PUT', `/api/admin/accounts/${other.accountId}/certificate-required`, admin.headers, {});
+    assert.equal((await required()).statusCode, 409, 'no certificate and no subject yet');
+    const subject = (
+      await addSubject({ tls_client_auth_san_uri: 'spiffe://acme.example/billing' }, other)
+    ).json();
+    assert.equal((await required()).statusCode, 200);
+    const token = (await tokenWith(forwarded('billing'), other)).json().access_token as string;
+    const bearer = { authorization: `Bearer ${token}` };
+    assert.equal(
+      (await viaProxy('GET', doc(other), { certificate: forwarded('billing'), headers: bearer })).statusCode,
+      200,
+    );
+    const kept = await removeKey(subject.kid, other);
+    assert.equal(
+      kept.statusCode,
+      409,
+      'the last way to a bound token is kept while certificates are required',
+    );
+    await call('DELETE', `/api/admin/accounts/${other.accountId}/certificate-required`, admin.headers);
+    assert.equal((await removeKey(subject.kid, other)).statusCode, 204);
+    const refused = await viaProxy('GET', doc(other), { certificate: forwarded('billing'), headers: bearer });
+    assert.equal(refused.statusCode, 401);
+    assert.match(String(refused.headers['www-authenticate']), /error_description="certificate removed"/);
+    const introspected = await viaProxy('POST', '/oauth/introspect', {
+      payload: `client_id=${other.userId}&client_secret=${encodeURIComponent(other.password)}&token=${token}`,
+    });
+    assert.equal(introspected.json().active, false);
+  });
+});
+
+describe('without CLIENT_CA_FILE', () => {
+  test('a subject cannot be added (400, said), and the metadata offers no tls_client_auth', async () => {
+    const t = await createTestApp({
+      store: 'memory',
+      clientCertificates: { header: HEADER, proxies: ['10.0.0.0/8'] },
+    });
+    try {
+      const admin = await signIn(t);
+      const account = await createAccount(t);
+      const refused = await caller(() => t)(
+        'POST',
+        `/api/admin/accounts/${account.accountId}/client-keys`,
+        admin.headers,
+        { tlsClientAuth: { tls_client_auth_san_dns: 'billing.acme.example' } },
+      );
+      assert.equal(refused.statusCode, 400);
+      assert.match(refused.json().detail, /set CLIENT_CA_FILE/);
+      const metadata = (await caller(() => t)('GET', '/.well-known/oauth-authorization-server', {})).json();
+      assert.ok(!metadata.token_endpoint_auth_methods_supported.includes('tls_client_auth'));
+    } finally {
+      await t.close();
+    }
+  });
+});
