@@ -1,25 +1,8 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from '@peculiar/asn1-x509';
-import { canonicalIp } from './tls-subject.js';
+import { type CertificateNames, canonicalIp } from './tls-subject.js';
 
-/** One attribute of a distinguished name: its type (an object identifier) and its value as text. */
-export interface NameAttribute {
-  type: string;
-  value: string;
-}
-
-/**
- * The names a certificate gives its holder, as RFC 8705 §2.1.2 compares them: the subject's relative distinguished
- * names in the certificate's order (each a set of attributes), and the subjectAltName entries of four kinds.
- */
-export interface CertificateNames {
-  subject: NameAttribute[][];
-  dns: string[];
-  uris: string[];
-  /** IP addresses in one writing (`canonicalIp`: IPv6 compressed, lower case). */
-  ips: string[];
-  emails: string[];
-}
+export type { CertificateNames, NameAttribute } from './tls-subject.js';
 
 const NONE: CertificateNames = { subject: [], dns: [], uris: [], ips: [], emails: [] };
 

@@ -1,5 +1,23 @@
 import { isIP, SocketAddress } from 'node:net';
-import type { CertificateNames, NameAttribute } from './certificate-names.js';
+
+/** One attribute of a distinguished name: its type (an object identifier) and its value as text. */
+export interface NameAttribute {
+  type: string;
+  value: string;
+}
+
+/**
+ * The names a certificate gives its holder, as RFC 8705 §2.1.2 compares them: the subject's relative distinguished
+ * names in the certificate's order (each a set of attributes), and the subjectAltName entries of four kinds.
+ */
+export interface CertificateNames {
+  subject: NameAttribute[][];
+  dns: string[];
+  uris: string[];
+  /** IP addresses in one writing (`canonicalIp`: IPv6 compressed, lower case). */
+  ips: string[];
+  emails: string[];
+}
 
 /**
  * RFC 8705 §2.1.2: the client metadata that says which certificate, issued by a trusted CA, is the client's — its
