@@ -59,14 +59,28 @@ if (files.length === 0) {
 }
 
 // Every TypeScript file of the server (not the web app, which the browser tests build with vite), the tests
-// and the bench, one JavaScript file each, at the same place under .test-build/; written afresh each run, so a
-// removed source leaves nothing behind. What the tests read beside them by their own address (the fixtures,
-// dist/ for the web app's build) is linked.
-const OUT = '.test-build';
+// and the bench, one JavaScript file each, at the same place under .test-build/<this run's process id>/: written
+// afresh for each run and removed after it, so two runs at once (a developer's and an editor's) never rewrite each
+// other's files, and a removed source leaves nothing behind. Folders of runs that ended without removing theirs
+// (killed) go at the next run. What the tests read beside them by their own address (the fixtures, dist/ for the
+// web app's build) is linked.
+const BUILDS = '.test-build';
+const OUT = join(BUILDS, String(process.pid));
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+};
+if (existsSync(BUILDS))
+  for (const name of readdirSync(BUILDS))
+    if (!/^\d+$/.test(name) || !alive(Number(name)))
+      rmSync(join(BUILDS, name), { recursive: true, force: true });
 const sources = ['src', 'test', 'bench'].flatMap((dir) =>
   collectTs(dir).filter((f) => !f.startsWith(`${WEB_APP}/`) && !f.endsWith('.d.ts')),
 );
-rmSync(OUT, { recursive: true, force: true });
 await build({
   entryPoints: sources,
   outdir: OUT,
@@ -97,4 +111,5 @@ const result = spawnSync(
   ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
+rmSync(OUT, { recursive: true, force: true });
 process.exit(result.status ?? 1);

@@ -187,6 +187,55 @@ describe('orchestrator CLI', () => {
     assert.match(keyless.stderr, /no client certificate among its keys/);
   });
 
+  test('client-key add --san-dns (a certificate subject) with CLIENT_CA_FILE; without it, or with a file of no CA, said', async () => {
+    const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pki/${name}.pem`, import.meta.url));
+    const withCas = (file: string | undefined, ...args: string[]) =>
+      runCli(
+        { ...env, CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '10.0.0.1', CLIENT_CA_FILE: file },
+        ...args,
+      );
+    const added = await withCas(
+      fixture('issuing'),
+      'client-key',
+      'add',
+      'le12345678',
+      '--san-dns',
+      'billing.acme.example',
+      '--json',
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const view = JSON.parse(added.stdout);
+    assert.deepEqual(
+      [view.alg, view.tlsClientAuth],
+      ['tls_client_auth', { member: 'tls_client_auth_san_dns', value: 'billing.acme.example' }],
+    );
+    assert.match(
+      (await cli('client-key', 'list', 'le12345678')).stdout,
+      /certificate subject: tls_client_auth_san_dns billing\.acme\.example/,
+    );
+    const two = await withCas(
+      fixture('issuing'),
+      'client-key',
+      'add',
+      'le12345678',
+      '--san-ip',
+      '10.1.2.3',
+      '--san-uri',
+      'spiffe://a/b',
+    );
+    assert.equal(two.code, 2, 'one subject at a time');
+    const noCa = await cli('client-key', 'add', 'le12345678', '--subject-dn', 'CN=billing-bot');
+    assert.equal(noCa.code, 1);
+    assert.match(noCa.stderr, /set CLIENT_CA_FILE/);
+    const notCa = await withCas(fixture('billing'), 'client-key', 'list', 'le12345678');
+    assert.equal(notCa.code, 1);
+    assert.match(
+      notCa.stderr,
+      /CLIENT_CA_FILE \(.*billing\.pem\): its certificate 1 \(.*CN=billing-bot\) is not a CA's/,
+    );
+    assert.equal((await cli('client-key', 'remove', 'le12345678', view.kid)).code, 0);
+  });
+
   test('account dpop-required on and off', async () => {
     const on = await cli('account', 'dpop-required', 'le12345678', 'on', '--json');
     assert.equal(on.code, 0, on.stderr);

@@ -52,6 +52,14 @@ describe('configuration', () => {
         .clientCertificates,
       { header: 'client-cert', proxies: ['10.0.0.0/8', '::1'] },
     );
+    assert.equal(config.clientCaFile, null);
+    assert.equal(
+      loadConfig(
+        { CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '10.0.0.1', CLIENT_CA_FILE: 'tls/ca.pem' },
+        '/srv',
+      ).clientCaFile,
+      '/srv/tls/ca.pem',
+    );
     assert.equal(config.operatorTotp, 'optional');
     assert.equal(config.accountRate, null);
     assert.deepEqual(loadConfig({ ACCOUNT_RATE_LIMIT: '200' }, '/srv').accountRate, {
@@ -214,6 +222,7 @@ describe('configuration', () => {
       [{ SIGNING_KEY_ROTATION_DAYS: '3651' }, /SIGNING_KEY_ROTATION_DAYS must be between 0 and 3650/],
       [{ DPOP_NONCE: 'yes' }, /DPOP_NONCE must be true or false/],
       [{ CLIENT_CERT_HEADER: 'client-cert' }, /CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES go together/],
+      [{ CLIENT_CA_FILE: '/etc/ca.pem' }, /CLIENT_CA_FILE needs client certificates to check/],
       [{ CLIENT_CERT_PROXIES: '10.0.0.1' }, /CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES go together/],
       [{ CLIENT_CERT_HEADER: 'client cert', CLIENT_CERT_PROXIES: '10.0.0.1' }, /CLIENT_CERT_HEADER must be/],
       [
