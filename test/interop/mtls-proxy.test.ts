@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,12 @@ import { type ClientTls, certificate, clientTls, der, thumbprint, tlsFetch } fro
 import { freePort, startTestServer } from '../helpers/server.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/mtls/', import.meta.url));
+const pki = fileURLToPath(new URL('../fixtures/pki/', import.meta.url));
+/** A certificate its CA (test/fixtures/pki, `issuing`) issued, with its key, as the client's TLS presents it. */
+const issued = (name: string): ClientTls => ({
+  cert: readFileSync(join(pki, `${name}.pem`)),
+  key: readFileSync(join(pki, `${name}.key`)),
+});
 /** nginx, from Debian's package (CI installs it); without it, and without REQUIRE_SERVICES, the test is skipped. */
 const NGINX = spawnSync('nginx', ['-v']).error ? null : 'nginx';
 const skip = NGINX === null && process.env.REQUIRE_SERVICES !== '1' ? 'nginx is not installed' : false;
@@ -43,6 +49,8 @@ describe('interoperability: mutual TLS through nginx, with oauth4webapi (RFC 870
   let issuer: URL;
   let as: oauth.AuthorizationServer;
   let client: oauth.Client;
+  /** An account's client known by the subject of certificates a trusted CA issues (CLIENT_CA_FILE). */
+  let byCa: oauth.Client;
 
   before(async () => {
     const proxyPort = await freePort();
@@ -51,6 +59,7 @@ describe('interoperability: mutual TLS through nginx, with oauth4webapi (RFC 870
       ISSUER: issuer.origin,
       CLIENT_CERT_HEADER: 'X-SSL-Client-Cert',
       CLIENT_CERT_PROXIES: '127.0.0.1',
+      CLIENT_CA_FILE: join(pki, 'issuing.pem'),
     });
     const { services } = node.server.runtime;
     await services.accounts.create('le12345678');
@@ -58,6 +67,13 @@ describe('interoperability: mutual TLS through nginx, with oauth4webapi (RFC 870
     assert.ok(credentials);
     client = { client_id: credentials.userId };
     await services.clients.keys.add('le12345678', { x5c: [der(certificate('client-ec'))] });
+    await services.accounts.create('le87654321');
+    const second = await services.clients.reveal('le87654321');
+    assert.ok(second);
+    byCa = { client_id: second.userId };
+    await services.clients.keys.addSubject('le87654321', {
+      tls_client_auth_san_uri: 'spiffe://acme.example/billing',
+    });
 
     folder = mkdtempSync(join(tmpdir(), 'orchestrator-nginx-'));
     writeFileSync(
@@ -105,22 +121,22 @@ http {
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
-  const tokenWith = (tls?: ClientTls) =>
+  const tokenWith = (tls?: ClientTls, who = client) =>
     oauth.clientCredentialsGrantRequest(
       as,
-      client,
+      who,
       oauth.TlsClientAuth(),
       new URLSearchParams({ scope: 'context:read context:write' }),
       { [oauth.customFetch]: tlsFetch(tls) },
     );
-  const create = (token: string, tls?: ClientTls, headers = new Headers()) => {
+  const create = (token: string, tls?: ClientTls, headers = new Headers(), accountId = 'le12345678') => {
     headers.set('content-type', 'application/json');
     return oauth.protectedResourceRequest(
       token,
       'POST',
       new URL('/v2/context/document/create', issuer),
       headers,
-      JSON.stringify({ accountId: 'le12345678', nameSpace: 'shop', sessionId: 'c1', payload: { a: 1 } }),
+      JSON.stringify({ accountId, nameSpace: 'shop', sessionId: 'c1', payload: { a: 1 } }),
       { [oauth.customFetch]: tlsFetch(tls) },
     );
   };
@@ -162,6 +178,26 @@ http {
   test('another certificate, or none, gets no token', async () => {
     for (const tls of [clientTls('other-ec'), undefined]) {
       const response = await tokenWith(tls);
+      assert.equal(response.status, 401);
+      assert.equal(((await response.json()) as { error: string }).error, 'invalid_client');
+    }
+  });
+
+  test('a certificate from a trusted CA with the subject the account names (tls_client_auth, RFC 8705 §2.1)', async () => {
+    assert.ok(as.token_endpoint_auth_methods_supported?.includes('tls_client_auth'));
+    const tokens = await oauth.processClientCredentialsResponse(
+      as,
+      byCa,
+      await tokenWith(issued('billing'), byCa),
+    );
+    assert.deepEqual(decodeJwt(tokens.access_token).cnf, {
+      'x5t#S256': thumbprint(readFileSync(join(pki, 'billing.pem'), 'utf8')),
+    });
+    const made = await create(tokens.access_token, issued('billing'), new Headers(), 'le87654321');
+    assert.equal(made.status, 201, await made.clone().text());
+    // The same names from a CA the server does not trust, and a certificate of another subject: no token.
+    for (const tls of [issued('impostor'), issued('router')]) {
+      const response = await tokenWith(tls, byCa);
       assert.equal(response.status, 401);
       assert.equal(((await response.json()) as { error: string }).error, 'invalid_client');
     }
