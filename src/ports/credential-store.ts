@@ -29,8 +29,12 @@ export interface ClientKeyRecord {
   accountId: string;
   /** The key's id: the JWK's `kid`, or else its RFC 7638 thumbprint. */
   kid: string;
-  /** The signature algorithm it verifies: RS256, PS256, ES256 or EdDSA. */
+  /**
+   * The signature algorithm it verifies: RS256, PS256, ES256 or EdDSA; or `tls_client_auth` for a certificate
+   * subject (RFC 8705 §2.1), which is no key.
+   */
   alg: string;
+  /** The public JWK (JSON); for a certificate subject, its RFC 8705 §2.1.2 member (`{"tls_client_auth_san_dns":…}`). */
   publicJwk: string;
   createdAt: number;
 }
