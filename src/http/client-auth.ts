@@ -211,7 +211,7 @@ function certificateBinding(
   if (certificate !== null) return certificate;
   const presented = requestCertificate(request, services);
   if (presented === null) return null;
-  return services.clients.keys.matchCertificate(client.accountId, presented).then(
+  return services.clients.keys.matchCertificate(client.accountId, presented, 'bind').then(
     (match) => match,
     (error: unknown) => {
       if (error instanceof AssertionRefused) return null;

@@ -332,16 +332,25 @@ export class ClientKeyService {
    * The certificate the client presented in TLS proves it (RFC 8705 §2), valid now: one of the account's keys' `x5c`
    * (`self_signed_tls_client_auth`), or else, when this server trusts CAs, a certificate issued by one of them that
    * has one of the account's certificate subjects (`tls_client_auth`). Throws AssertionRefused with the reason: the
-   * same as for an unknown client until the certificate is the client's.
+   * same as for an unknown client until the certificate is the client's. When the account has certificate subjects
+   * and the certificate was presented to authenticate (not only to bind a token to), why it did not match is said in
+   * the log, once a day per certificate: the client is told nothing more.
    */
-  async matchCertificate(accountId: string, presented: ClientCertificate): Promise<CertificateMatch> {
+  async matchCertificate(
+    accountId: string,
+    presented: ClientCertificate,
+    purpose: 'authenticate' | 'bind' = 'authenticate',
+  ): Promise<CertificateMatch> {
     const { certificates, subjects } = await this.#keysOf(accountId);
+    const now = this.ctx.clock.now();
     let subject: SubjectBinding | null = null;
     if (!certificates.has(presented.thumbprint)) {
-      subject = subjects.length === 0 ? null : await this.#matchSubject(subjects, presented);
-      if (subject === null) throw new AssertionRefused(NOT_MATCHED);
+      const matched = subjects.length === 0 ? null : await this.#matchSubject(subjects, presented);
+      if (typeof matched === 'string' && purpose === 'authenticate')
+        this.#warnOnceADay(accountId, presented, now, `a client certificate was refused: ${matched}`);
+      if (matched === null || typeof matched === 'string') throw new AssertionRefused(NOT_MATCHED);
+      subject = matched;
     }
-    const now = this.ctx.clock.now();
     const invalid = certificateValidity(presented, now);
     const what = subject === null ? 'a registered client certificate' : 'a client certificate of a subject';
     if (invalid !== null) {
@@ -361,11 +370,14 @@ export class ClientKeyService {
     return { thumbprint: presented.thumbprint, subject };
   }
 
-  /** The account's subject that a certificate issued by a trusted CA has, with that CA; null for none. */
+  /**
+   * The account's subject that a certificate issued by a trusted CA has, with that CA; why not (for the log), or
+   * null when this server trusts no CA.
+   */
   async #matchSubject(
     subjects: AccountKeys['subjects'],
     presented: ClientCertificate,
-  ): Promise<SubjectBinding | null> {
+  ): Promise<SubjectBinding | string | null> {
     if (this.#trustedCas.length === 0) return null;
     const now = this.ctx.clock.now();
     let issued = this.#issuedBy.get(presented.thumbprint, now);
@@ -380,15 +392,18 @@ export class ClientKeyService {
     // A CA that ended since it was found is checked again (it stays cached only while it verifies).
     if (typeof ca === 'string' || now > ca.notAfter) {
       this.#issuedBy.delete(presented.thumbprint);
-      return null;
+      return typeof ca === 'string' ? ca : 'its CA is out of its dates';
     }
     const matched = subjects.find((s) => subjectMatches(s.subject, names));
-    return matched === undefined ? null : { kid: matched.kid, ca: ca.thumbprint };
+    return matched === undefined
+      ? "it has none of the account's certificate subjects (its subject and subjectAltName)"
+      : { kid: matched.kid, ca: ca.thumbprint };
   }
 
   /**
    * Said in the log once a day per certificate on each node: a certificate in use that ends within 30 days (once it
-   * ends, its client gets no token, so its successor must be registered before), or one presented out of its dates.
+   * ends, its client gets no token, so its successor must be registered before), one presented out of its dates, or
+   * why one presented for an account with certificate subjects is not the client's.
    */
   #warnOnceADay(accountId: string, certificate: ClientCertificate, now: number, message: string): void {
     const key = `${certificate.thumbprint} ${message}`;

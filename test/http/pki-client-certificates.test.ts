@@ -166,6 +166,16 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     // Its CA issued it to the subject: said why, to the certificate's holder.
     refusedWith(await tokenWith(forwarded('expired')), /the certificate expired at 2021-01-01/);
     assert.ok(t.logs.some((line) => line.includes('a client certificate of a subject was presented')));
+    // Why each was refused is the operator's to read, not the client's.
+    for (const why of [
+      'a client certificate was refused: the certificate was not issued by a CA of CLIENT_CA_FILE',
+      'a client certificate was refused: the certificate is not for client authentication',
+      "a client certificate was refused: it has none of the account's certificate subjects",
+    ])
+      assert.ok(
+        t.logs.some((line) => line.includes(why)),
+        why,
+      );
     const other = await createAccount(t);
     refusedWith(await tokenWith(forwarded('billing'), other), /not one of this client's/);
   });
