@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { parseDerCertificate } from '../core/auth/certificate.js';
 import { openRuntime, type Runtime, startServer } from '../main.js';
 import type { AccountFlag, AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
@@ -288,6 +289,46 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         await recordAudit(services.ctx, actor, accountId, audit.action, audit.detail(account));
         print(json, { accountId, [field]: account[field] }, `account ${accountId}: ${said(account[field])}`);
         return 0;
+      });
+    }
+    case 'client-key check': {
+      const certFile = option(rest, 'cert-file');
+      const [accountId, ...extra] = rest;
+      if (!accountId || certFile === undefined || extra.length > 0)
+        throw new UsageError(
+          'client-key check needs an accountId and --cert-file <file> (a PEM certificate)',
+        );
+      const [der] = (await readCertificateAsJwk(certFile)).x5c as string[];
+      const certificate = parseDerCertificate(Buffer.from(der ?? '', 'base64'));
+      if (certificate === null)
+        throw new UsageError(`--cert-file ${certFile}: the certificate does not read`);
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        const explained = await services.clients.keys.explain(accountId, certificate);
+        const day = (at: number) => new Date(at).toISOString().slice(0, 10);
+        const how =
+          explained.method === 'tls_client_auth'
+            ? `by its subject (tls_client_auth): subject entry ${explained.kid}, issued by ${explained.ca}`
+            : explained.method === 'self_signed_tls_client_auth'
+              ? `as the client key ${explained.kid} (self_signed_tls_client_auth)`
+              : '';
+        print(
+          json,
+          {
+            accountId,
+            ...explained,
+            notBefore: new Date(explained.notBefore),
+            notAfter: new Date(explained.notAfter),
+          },
+          [
+            `certificate ${explained.subject || '(no subject)'}${explained.subjectAltName ? `, ${explained.subjectAltName}` : ''}`,
+            `  valid ${day(explained.notBefore)} to ${day(explained.notAfter)}, x5t#S256 ${explained.thumbprint}`,
+            explained.authenticates
+              ? `  authenticates the client of account ${accountId} ${how}`
+              : `  does not authenticate the client of account ${accountId}: ${explained.reason}${how ? ` (it would ${how})` : ''}`,
+          ].join('\n'),
+        );
+        return explained.authenticates ? 0 : 1;
       });
     }
     case 'client-key list':

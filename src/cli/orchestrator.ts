@@ -31,6 +31,9 @@ Commands:
                                            a certificate subject: certificates a CA of CLIENT_CA_FILE
                                            issued with it authenticate the client (tls_client_auth)
   client-key remove <accountId> <kid>      remove one: its assertions are refused at once
+  client-key check <accountId> --cert-file F
+                                           whether a client certificate (PEM) authenticates the account's
+                                           client over mutual TLS, how, or why not (exit 1 when not)
   account suspend <accountId>              refuse every credential of the account at once (data kept)
   account resume <accountId>               let a suspended account's credentials work again
   account delete <accountId>               delete a suspended account and its data (audit events kept)

@@ -62,6 +62,26 @@ export interface CertificateMatch {
   subject: SubjectBinding | null;
 }
 
+/** What a certificate would do for an account's client (`ClientKeyService.explain`). */
+export interface CertificateExplanation {
+  thumbprint: string;
+  subject: string;
+  /** As Node writes it (`DNS:a.example, URI:…`); null without the extension. */
+  subjectAltName: string | null;
+  notBefore: number;
+  notAfter: number;
+  /** Whether `client_id` alone with it over mutual TLS gets a token now. */
+  authenticates: boolean;
+  /** How it would authenticate (whether in its dates or not): as a registered key, or by a subject under a CA. */
+  method: 'self_signed_tls_client_auth' | 'tls_client_auth' | null;
+  /** The key or the subject entry it is the client's by. */
+  kid: string | null;
+  /** The subject of the trusted CA that issued it (tls_client_auth). */
+  ca: string | null;
+  /** Why it does not authenticate; null when it does. */
+  reason: string | null;
+}
+
 /** A client key as the admin API shows it: public, so viewers see it too. */
 export interface ClientKeyView {
   kid: string;
@@ -420,6 +440,54 @@ export class ClientKeyService {
       },
       message,
     );
+  }
+
+  /**
+   * What a certificate would do for the account's client over mutual TLS, and why — for an operator setting up or
+   * debugging a client (`client-key check`, the admin API). Changes nothing, logs nothing.
+   */
+  async explain(accountId: string, presented: ClientCertificate): Promise<CertificateExplanation> {
+    const now = this.ctx.clock.now();
+    const [records, keys] = await Promise.all([
+      this.ctx.store.credentials.listClientKeys(accountId),
+      this.#readKeys(accountId, false),
+    ]);
+    const registered = records.find((k) => certificateThumbprintOf(k) === presented.thumbprint);
+    let method: CertificateExplanation['method'] = null;
+    let kid: string | null = null;
+    let ca: string | null = null;
+    let refused: string | null = null;
+    if (registered) {
+      method = 'self_signed_tls_client_auth';
+      kid = registered.kid;
+    } else if (this.#trustedCas.length === 0) {
+      refused =
+        "it is not one of the account's keys, and this server trusts no CA for client certificates (CLIENT_CA_FILE)";
+    } else if (keys.subjects.length === 0) {
+      refused = "it is not one of the account's keys, and the account names no certificate subject";
+    } else {
+      const matched = await this.#matchSubject(keys.subjects, presented);
+      if (matched === null || typeof matched === 'string')
+        refused = `it is not one of the account's keys, and ${matched ?? 'no CA is trusted'}`;
+      else {
+        method = 'tls_client_auth';
+        kid = matched.kid;
+        ca = this.#trustedCas.find((c) => c.thumbprint === matched.ca)?.subject ?? null;
+      }
+    }
+    const invalid = certificateValidity(presented, now);
+    return {
+      thumbprint: presented.thumbprint,
+      subject: presented.subject,
+      subjectAltName: presented.certificate.subjectAltName ?? null,
+      notBefore: presented.notBefore,
+      notAfter: presented.notAfter,
+      authenticates: refused === null && invalid === null,
+      method,
+      kid,
+      ca,
+      reason: refused ?? invalid,
+    };
   }
 
   /**

@@ -213,6 +213,30 @@ describe('orchestrator CLI', () => {
       (await cli('client-key', 'list', 'le12345678')).stdout,
       /certificate subject: tls_client_auth_san_dns billing\.acme\.example/,
     );
+    const checked = await withCas(
+      fixture('issuing'),
+      'client-key',
+      'check',
+      'le12345678',
+      '--cert-file',
+      fixture('billing'),
+    );
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.match(
+      checked.stdout,
+      /authenticates the client of account le12345678 by its subject \(tls_client_auth\)/,
+    );
+    const impostor = await withCas(
+      fixture('issuing'),
+      'client-key',
+      'check',
+      'le12345678',
+      '--cert-file',
+      fixture('impostor'),
+      '--json',
+    );
+    assert.equal(impostor.code, 1);
+    assert.match(JSON.parse(impostor.stdout).reason, /not issued by a CA of CLIENT_CA_FILE/);
     const two = await withCas(
       fixture('issuing'),
       'client-key',

@@ -180,6 +180,47 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     refusedWith(await tokenWith(forwarded('billing'), other), /not one of this client's/);
   });
 
+  test('an operator asks what a certificate would do for the account, and why (viewers too); nothing changes', async () => {
+    const check = (certificate: string, who = account) =>
+      call('POST', `/api/admin/accounts/${who.accountId}/client-keys/check`, admin.headers, { certificate });
+    const [subject] = (
+      await call('GET', `/api/admin/accounts/${account.accountId}/client-keys`, admin.headers)
+    ).json();
+    const good = await check(pem('billing'));
+    assert.equal(good.statusCode, 200, good.body);
+    assert.deepEqual(
+      { ...(good.json() as object), subjectAltName: undefined },
+      {
+        thumbprint: thumbprint(pem('billing')),
+        subject: 'C=US, O=Acme, OU=Contact Centre, CN=billing-bot',
+        subjectAltName: undefined,
+        notBefore: '2025-01-01T00:00:00.000Z',
+        notAfter: '2045-12-31T23:59:59.000Z',
+        authenticates: true,
+        method: 'tls_client_auth',
+        kid: subject.kid,
+        ca: 'C=US, O=Acme, CN=Acme Client CA',
+        reason: null,
+      },
+    );
+    assert.match(good.json().subjectAltName, /DNS:billing\.acme\.example/);
+    for (const [name, reason] of [
+      ['impostor', /not issued by a CA of CLIENT_CA_FILE/],
+      ['server-only', /not for client authentication/],
+      ['router', /none of the account's certificate subjects/],
+      ['expired', /expired at 2021-01-01/],
+    ] as const) {
+      const answer = (await check(pem(name))).json();
+      assert.equal(answer.authenticates, false, name);
+      assert.match(answer.reason, reason, name);
+    }
+    const other = await createAccount(t);
+    assert.match((await check(pem('billing'), other)).json().reason, /names no certificate subject/);
+    const notOne = await check('hello');
+    assert.equal(notOne.statusCode, 400);
+    assert.match(notOne.json().detail, /not a PEM or base64 DER X\.509 certificate/);
+  });
+
   test('a distinguished name, with its escapes and multi-valued names, matches as RFC 4514 says', async () => {
     const other = await createAccount(t);
     const added = await addSubject(

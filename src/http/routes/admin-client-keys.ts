@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { parseForwardedCertificate } from '../../core/auth/certificate.js';
 import { TLS_SUBJECT_MEMBERS } from '../../core/auth/tls-subject.js';
 import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
@@ -174,6 +175,55 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
         clientKeyAudit(added),
       );
       return reply.code(201).send(keyView(added));
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/client-keys/check',
+    {
+      onRequest: auth.operator('viewer'),
+      schema: {
+        tags: ['admin'],
+        summary: 'What a client certificate would do for the account’s client over mutual TLS, and why',
+        description:
+          'Body: `{"certificate": "<PEM>"}` (or base64 DER). Says whether `client_id` alone with this certificate over mutual TLS gets a token now: as one of the account’s keys (self_signed_tls_client_auth) or by one of its certificate subjects under a CA of CLIENT_CA_FILE (tls_client_auth), which key or subject, which CA; else why not. Changes nothing. For setting up and debugging a client; a certificate is public, so viewers may ask.',
+        params: AccountParams,
+        body: Type.Object(
+          { certificate: Type.String({ minLength: 1, maxLength: 16_384 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            thumbprint: Type.String({ description: 'x5t#S256' }),
+            subject: Type.String(),
+            subjectAltName: Type.Union([Type.String(), Type.Null()]),
+            notBefore: Time,
+            notAfter: Time,
+            authenticates: Type.Boolean(),
+            method: Type.Union([
+              Type.Literal('self_signed_tls_client_auth'),
+              Type.Literal('tls_client_auth'),
+              Type.Null(),
+            ]),
+            kid: Type.Union([Type.String(), Type.Null()], {
+              description: 'the key or certificate subject it is the client’s by',
+            }),
+            ca: Type.Union([Type.String(), Type.Null()], {
+              description: 'the subject of the trusted CA that issued it',
+            }),
+            reason: Type.Union([Type.String(), Type.Null()], { description: 'why it does not authenticate' }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { accountId } = request.params;
+      await services.accounts.require(accountId);
+      const certificate = parseForwardedCertificate(request.body.certificate);
+      if (certificate === null)
+        throw new AppError('validation_failed', 'certificate: not a PEM or base64 DER X.509 certificate');
+      const explained = await keys.explain(accountId, certificate);
+      return { ...explained, notBefore: iso(explained.notBefore), notAfter: iso(explained.notAfter) };
     },
   );
 
