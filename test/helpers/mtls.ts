@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import type { App } from '../../src/http/types.js';
 
 /** The header the test apps' TLS proxy forwards clients' certificates in (CLIENT_CERT_HEADER). */
 export const CLIENT_CERT_HEADER = 'client-cert';
@@ -21,6 +22,32 @@ export const thumbprint = (pem: string): string =>
 
 /** RFC 9440 Client-Cert: the DER certificate as a structured-field byte sequence. */
 export const clientCert = (pem: string): string => `:${der(pem)}:`;
+
+/** A form body's content type, as token requests send it. */
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * Requests through the test apps' TLS proxy: from its address (or `from`), forwarding `certificate` in
+ * CLIENT_CERT_HEADER (none: no header), with a form body when there is a payload.
+ */
+export function viaProxyOf(app: () => App, proxy = '10.1.2.3') {
+  return (
+    method: 'GET' | 'POST',
+    url: string,
+    options: { certificate?: string; headers?: Record<string, string>; payload?: string; from?: string } = {},
+  ) =>
+    app().inject({
+      method,
+      url,
+      remoteAddress: options.from ?? proxy,
+      headers: {
+        ...(options.certificate === undefined ? {} : { [CLIENT_CERT_HEADER]: options.certificate }),
+        ...(options.payload === undefined ? {} : { 'content-type': FORM }),
+        ...options.headers,
+      },
+      ...(options.payload === undefined ? {} : { payload: options.payload }),
+    });
+}
 
 /** A client's certificate and key, as its TLS connections present them. */
 export interface ClientTls {

@@ -13,7 +13,14 @@ import {
   type TestApp,
 } from '../helpers/app.js';
 import { dpopKey, dpopProof } from '../helpers/dpop.js';
-import { certificate, clientCert, der, CLIENT_CERT_HEADER as HEADER, thumbprint } from '../helpers/mtls.js';
+import {
+  certificate,
+  clientCert,
+  der,
+  CLIENT_CERT_HEADER as HEADER,
+  thumbprint,
+  viaProxyOf,
+} from '../helpers/mtls.js';
 import { startTestServer } from '../helpers/server.js';
 
 const EC = certificate('client-ec');
@@ -29,22 +36,7 @@ describe('Mutual TLS (RFC 8705): clients authenticate with a certificate, and th
   const call = caller(() => t);
 
   /** A request through the TLS proxy (from its address), which forwards `certificate` (none: no header). */
-  const viaProxy = (
-    method: 'GET' | 'POST',
-    url: string,
-    options: { certificate?: string; headers?: Record<string, string>; payload?: string; from?: string } = {},
-  ) =>
-    t.app.inject({
-      method,
-      url,
-      remoteAddress: options.from ?? PROXY,
-      headers: {
-        ...(options.certificate === undefined ? {} : { [HEADER]: options.certificate }),
-        ...(options.payload === undefined ? {} : { 'content-type': FORM }),
-        ...options.headers,
-      },
-      ...(options.payload === undefined ? {} : { payload: options.payload }),
-    });
+  const viaProxy = viaProxyOf(() => t.app);
   const tokenWith = (certificate: string | undefined, who = account, extra = '', headers = {}) =>
     viaProxy('POST', '/oauth/token', {
       ...(certificate === undefined ? {} : { certificate }),

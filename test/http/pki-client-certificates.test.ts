@@ -13,13 +13,11 @@ import {
   signIn,
   type TestApp,
 } from '../helpers/app.js';
-import { CLIENT_CERT_HEADER as HEADER, thumbprint } from '../helpers/mtls.js';
+import { CLIENT_CERT_HEADER as HEADER, thumbprint, viaProxyOf } from '../helpers/mtls.js';
 
 const pem = (name: string) => readFileSync(new URL(`../fixtures/pki/${name}.pem`, import.meta.url), 'utf8');
 /** RFC 9440 Client-Cert, as the TLS proxy forwards it. */
 const forwarded = (name: string) => `:${new X509Certificate(pem(name)).raw.toString('base64')}:`;
-const PROXY = '10.1.2.3';
-const FORM = 'application/x-www-form-urlencoded';
 const CA = parseTrustedCas(pem('issuing'));
 
 describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA issues them, the account names their subject', () => {
@@ -28,22 +26,8 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
   let account: AccountCredentials;
   const call = caller(() => t);
 
-  const viaProxy = (
-    method: 'GET' | 'POST',
-    url: string,
-    options: { certificate?: string; headers?: Record<string, string>; payload?: string } = {},
-  ) =>
-    t.app.inject({
-      method,
-      url,
-      remoteAddress: PROXY,
-      headers: {
-        ...(options.certificate === undefined ? {} : { [HEADER]: options.certificate }),
-        ...(options.payload === undefined ? {} : { 'content-type': FORM }),
-        ...options.headers,
-      },
-      ...(options.payload === undefined ? {} : { payload: options.payload }),
-    });
+  /** A request through the TLS proxy (from its address), which forwards `certificate` (none: no header). */
+  const viaProxy = viaProxyOf(() => t.app);
   const tokenWith = (certificate: string | undefined, who = account, extra = '') =>
     viaProxy('POST', '/oauth/token', {
       ...(certificate === undefined ? {} : { certificate }),
