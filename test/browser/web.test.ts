@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomUUID, X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { totpCode } from '../../src/core/auth/totp.js';
@@ -33,7 +34,18 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   /** The node backs itself up here (BACKUP_DIR). */
   const backupDir = join(mkdtempSync(join(tmpdir(), 'orchestrator-web-backups-')), 'backups');
 
-  const suite = browserSuite({ env: { BACKUP_DIR: backupDir } });
+  /**
+   * Client certificates forwarded by a TLS proxy (none calls from there in these tests) and a CA trusted for them
+   * (CLIENT_CA_FILE): the metadata lists tls_client_auth, and the page offers to add certificate subjects.
+   */
+  const suite = browserSuite({
+    env: {
+      BACKUP_DIR: backupDir,
+      CLIENT_CERT_HEADER: 'client-cert',
+      CLIENT_CERT_PROXIES: '10.0.0.0/8',
+      CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
+    },
+  });
   const { http, checked, accessibility } = suite;
   /**
    * `POST /oauth/token` as a client that signs its own assertion (private_key_jwt): ES256 with `key` (named `kid`),
@@ -474,6 +486,127 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await dialog.waitFor({ state: 'hidden' });
     }
     await section.getByText('The account has no key for signed client assertions.').waitFor();
+  });
+
+  test("certificate subjects (tls_client_auth): a DNS name added on the page is listed in words; an IP address that is none is refused on the field with the server's words; a viewer sees the subject without Remove; removed, it is gone", async () => {
+    suite.watch.step = 'certificate-subjects';
+    const section = suite.page.getByRole('region', { name: 'Keys for signed client assertions' });
+    const form = section.getByRole('form', { name: 'Add a certificate subject' });
+    const kind = form.getByRole('combobox', { name: 'Kind of subject' });
+    const field = form.getByRole('textbox', { name: 'Value', exact: true });
+    const add = form.getByRole('button', { name: 'Add subject' });
+    const table = section.getByRole('table', { name: 'Keys for signed client assertions, oldest first' });
+    const refusedOnField = await fieldRefusal(suite.page, field);
+    /** What the page posts to the client-keys endpoint. */
+    const posted: unknown[] = [];
+    const keepPosts = (request: { method(): string; url(): string; postDataJSON(): unknown }) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/client-keys'))
+        posted.push(request.postDataJSON());
+    };
+    await section.getByText('The account has no key for signed client assertions.').waitFor();
+    // The server trusts a CA (CLIENT_CA_FILE): its metadata says so, and the form is offered in place of the note.
+    const metadata = (await (await http('/.well-known/oauth-authorization-server')).json()) as {
+      token_endpoint_auth_methods_supported: string[];
+    };
+    assert.ok(metadata.token_endpoint_auth_methods_supported.includes('tls_client_auth'));
+    await form.waitFor();
+    assert.equal(await section.getByText('This server trusts no CA for client certificates').count(), 0);
+
+    // A DNS name: sent as the RFC 8705 member, listed with its words, named by the SHA-256 of member and value.
+    const kid = createHash('sha256')
+      .update('tls_client_auth_san_dns\nbilling.acme.example')
+      .digest('base64url');
+    const row = table
+      .getByRole('row')
+      .filter({ has: suite.page.getByRole('rowheader', { name: kid, exact: true }) });
+    suite.page.on('request', keepPosts);
+    try {
+      await kind.selectOption({ label: 'DNS name' });
+      await form.getByText('such as billing.acme.example').waitFor();
+      await field.fill('billing.acme.example');
+      await add.click();
+      await section
+        .getByRole('status')
+        .filter({
+          hasText: 'The certificate subject “subjectAltName DNS name: billing.acme.example” was added',
+        })
+        .waitFor();
+      assert.deepEqual(posted.at(-1), { tlsClientAuth: { tls_client_auth_san_dns: 'billing.acme.example' } });
+      await row
+        .getByRole('cell', {
+          name: 'Certificate subject — subjectAltName DNS name: billing.acme.example',
+          exact: true,
+        })
+        .waitFor();
+      await row.getByRole('cell', { name: 'tls_client_auth', exact: true }).waitFor();
+      await row.getByRole('cell', { name: 'Any one with this subject that a trusted CA issued' }).waitFor();
+      await section.getByText('The account has 1 key (5 at most).').waitFor();
+      await suite.page.locator('#client-keys:focus').waitFor();
+      assert.equal(await field.inputValue(), '');
+      await visited('api-authorization-certificate-subject');
+
+      // An IP address cut short: the server's refusal (400) on the field, which takes the focus; nothing added.
+      await kind.selectOption({ label: 'IP address' });
+      await field.fill('10.1.2');
+      await add.click();
+      await refusedOnField('tls_client_auth_san_ip must be an IPv4 or IPv6 address');
+      assert.deepEqual(posted.at(-1), { tlsClientAuth: { tls_client_auth_san_ip: '10.1.2' } });
+      await section.getByText('The account has 1 key (5 at most).').waitFor();
+    } finally {
+      suite.page.off('request', keepPosts);
+    }
+
+    // A viewer reads the subject in the same words, with no Remove and no form.
+    const viewerName = 'subject-viewer';
+    const viewerPassword = 'a viewer password for the subject test';
+    const operators = suite.server.server.runtime.services.operators;
+    await operators.createOperator(viewerName, viewerPassword, 'viewer');
+    const viewerContext = await newContext(suite.browser, suite.server.url);
+    try {
+      const viewer = await viewerContext.newPage();
+      const viewerWatch = new ConsoleWatch(viewer);
+      await viewer.goto('/');
+      await submitSignIn(viewer, viewerName, viewerPassword);
+      await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      await viewer.goto(`/accounts/${accountId}/api-authorization`);
+      const theirs = viewer.getByRole('region', { name: 'Keys for signed client assertions' });
+      await theirs
+        .getByRole('cell', {
+          name: 'Certificate subject — subjectAltName DNS name: billing.acme.example',
+          exact: true,
+        })
+        .waitFor();
+      assert.equal(await theirs.getByRole('button', { name: /^Remove/ }).count(), 0);
+      assert.equal(await theirs.getByRole('form').count(), 0);
+      accessibility['viewer-certificate-subject'] = await accessibilityViolations(viewer);
+      // The only console error: the session check before signing in (401).
+      assert.deepEqual(viewerWatch.unexpected({ start: [refusedStatus('401')] }), []);
+      assert.equal(viewerWatch.errors.length, 1, 'the session check before signing in');
+    } finally {
+      await viewerContext.close();
+      await operators.removeOperator(viewerName, { username: 'admin', role: 'admin', accounts: null });
+    }
+
+    // Removed behind a confirmation that says what stops working: gone from the list.
+    await row.getByRole('button', { name: 'Remove the certificate subject billing.acme.example' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Remove this certificate subject?' });
+    await dialog
+      .getByText(
+        "Certificates with the subjectAltName DNS name billing.acme.example no longer authenticate the account's client",
+      )
+      .waitFor();
+    assert.equal(await suite.page.locator(':focus').textContent(), 'Cancel');
+    await dialog.getByRole('button', { name: 'Remove subject' }).click();
+    await section
+      .getByRole('status')
+      .filter({
+        hasText: 'The certificate subject “subjectAltName DNS name: billing.acme.example” was removed',
+      })
+      .waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    await section.getByText('The account has no key for signed client assertions.').waitFor();
+    assert.equal(await row.count(), 0);
+    await suite.page.locator('#client-keys:focus').waitFor();
   });
 
   test('signed assertions only: with a key, refused behind a confirmation, the password gets 401 and an assertion 200; the last key is kept; allowed again, the password works', async () => {
@@ -965,6 +1098,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'regenerated the v2 credentials',
       'revealed the v2 password',
       'added a key for signed client assertions',
+      'added a certificate subject (mutual TLS)',
       'removed a key for signed client assertions',
       'refused the v2 password (signed assertions only)',
       'allowed the v2 password again',
@@ -974,6 +1108,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await table.getByText(action).first().waitFor();
     }
     await table.getByText('127.0.0.1').first().waitFor();
+    // A certificate subject's member in words.
+    await table
+      .getByText(/type: certificate subject, subjectAltName DNS name: billing\.acme\.example$/)
+      .waitFor();
     await visited('audit-log');
   });
 
@@ -2399,7 +2537,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
     // private key pasted as a key for signed client assertions (400); the password refused after the key went
     // behind the page's back, and the last key's removal while the password is refused (409 each); a P-384
-    // certificate pasted for mutual TLS (400); a client certificate required with none among the keys (409).
+    // certificate pasted for mutual TLS (400); an IP address that is none as a certificate subject (400); a client
+    // certificate required with none among the keys (409).
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
@@ -2410,6 +2549,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'allowed-networks': [refusedStatus('400')],
       'client-keys': [refusedStatus('400')],
       'client-certificates': [refusedStatus('400')],
+      'certificate-subjects': [refusedStatus('400')],
       'signed-assertions-only': [refusedStatus('409')],
       'certificate-required': [refusedStatus('409')],
     };
@@ -2460,6 +2600,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'the P-384 certificate the server refused',
     );
     assert.equal(
+      suite.watch.errors.filter((e) => e.step === 'certificate-subjects').length,
+      1,
+      'the IP address the server refused',
+    );
+    assert.equal(
       suite.watch.errors.filter((e) => e.step === 'signed-assertions-only').length,
       2,
       'the password refused with no key, the last key removed while the password is refused',
@@ -2478,6 +2623,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'accounts-suspended',
       'allowed-networks',
       'api-authorization',
+      'api-authorization-certificate-subject',
       'api-authorization-client-certificate',
       'api-authorization-client-keys',
       'api-key-regenerate-dialog',
@@ -2516,6 +2662,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'totp-setup',
       'viewer-account-suspended',
       'viewer-api-authorization',
+      'viewer-certificate-subject',
       'viewer-dpop-required',
       'viewer-policies',
       'your-sessions',

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, messageOf } from '../api.js';
 import { formatTime } from '../format.js';
+import { tlsSubjectWords } from '../tls-subject.js';
 import { Loading, Notice, TableHead } from './ui.js';
 
 interface AuditEvent {
@@ -71,8 +72,9 @@ const ACTIONS: Record<string, string> = {
 /**
  * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, or was
  * a single sign-on, sessions ended by their own operator are their other ones, a key rotation says whether the
- * schedule or the command line made it, the v2 password says whether it was refused or allowed again, and DPoP
- * and client certificates whether they were required or no longer.
+ * schedule or the command line made it, the v2 password says whether it was refused or allowed again, DPoP
+ * and client certificates whether they were required or no longer, and a client key added whether it is a
+ * certificate subject (mutual TLS with a trusted CA's certificates) rather than a key.
  */
 function describeAction(event: AuditEvent): string {
   if (event.action === 'operator.signed-in' && event.detail.sso === true)
@@ -101,12 +103,18 @@ function describeAction(event: AuditEvent): string {
     return 'required a client certificate (mutual TLS)';
   if (event.action === 'account.certificate-required-changed' && event.detail.certificateRequired === false)
     return 'stopped requiring a client certificate (tokens not bound to one accepted again)';
+  if (event.action === 'client-key.added' && event.detail.alg === 'tls_client_auth')
+    return 'added a certificate subject (mutual TLS)';
   return ACTIONS[event.action] ?? event.action;
 }
 
+/** `name: value` pairs; a certificate subject's member (`tls_client_auth_san_dns`) in words (`subjectAltName DNS name`). */
 function describeDetail(detail: AuditEvent['detail']): string {
   return Object.entries(detail)
-    .map(([key, value]) => `${key}: ${value === null ? '—' : String(value)}`)
+    .map(
+      ([key, value]) =>
+        `${key.startsWith('tls_client_auth_') ? tlsSubjectWords(key) : key}: ${value === null ? '—' : String(value)}`,
+    )
     .join(', ');
 }
 

@@ -58,9 +58,10 @@ export function CertificateSection({ accountId, account, mayChange }: Requiremen
       title="Client certificate required (mutual TLS)"
       intro={
         <p>
-          A client that connects with a certificate registered as one of the account's keys (in{' '}
-          <em>Keys for signed client assertions</em>, above) gets tokens bound to that certificate: they work
-          only over a connection made with it (RFC 8705).{' '}
+          A client that connects with a certificate registered as one of the account's keys, or with one a
+          trusted CA issued to one of its certificate subjects (in <em>Keys for signed client assertions</em>,
+          above), gets tokens bound to that certificate: they work only over a connection made with it (RFC
+          8705).{' '}
           <strong>
             A stolen token is worth nothing without the client's certificate and its private key.
           </strong>{' '}
@@ -77,8 +78,9 @@ export function CertificateSection({ accountId, account, mayChange }: Requiremen
         certificates: a token request without one is refused (<code>400 invalid_request</code>), and every
         token of the account that is not bound to one — those issued before, and the token for testing — is
         refused at the v2 APIs (<code>401</code>) and reported inactive by introspection. The account's last
-        key with a certificate cannot be removed meanwhile: register its successor first. It can be required
-        only once one of the account's keys has a certificate. The v1 API key is not affected.
+        key with a certificate (or certificate subject) cannot be removed meanwhile: register its successor
+        first. It can be required only once one of the account's keys has a certificate or is a certificate
+        subject. The v1 API key is not affected.
       </p>
     </RequirementCard>
   );

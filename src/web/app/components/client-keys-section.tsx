@@ -1,10 +1,17 @@
-import { useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { AccountState } from '../account.js';
 import { ApiError, accountPath, api, useChange, useLoaded } from '../api.js';
 import { formatTime } from '../format.js';
+import {
+  describeTlsSubject,
+  TLS_SUBJECT_KINDS,
+  type TlsSubject,
+  type TlsSubjectMember,
+  tlsSubjectWords,
+} from '../tls-subject.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { SignedAssertionsOnly } from './signed-assertions-only.js';
-import { Loading, Notice, outcomeHandlers, TableHead, TextAreaField } from './ui.js';
+import { Loading, Notice, outcomeHandlers, SelectField, TableHead, TextAreaField, TextField } from './ui.js';
 
 /** As the server allows (MAX_CLIENT_KEYS): two during a rotation, with room for one per system that calls. */
 const MAX_KEYS = 5;
@@ -22,17 +29,30 @@ interface ClientKeyCertificate {
   notAfter: string;
 }
 
-/** One of the account's public keys, as `GET /api/admin/accounts/{acct}/client-keys` lists them. */
+/**
+ * One of the account's keys, as `GET /api/admin/accounts/{acct}/client-keys` lists them: a public key (its `jwk`), or
+ * a certificate subject (`alg` `tls_client_auth`, RFC 8705 §2.1: its `tlsClientAuth`, no `jwk`).
+ */
 interface ClientKey {
   kid: string;
   alg: string;
-  /** `RSA 2048 bits`, `EC P-256` or `OKP Ed25519`. */
+  /** `RSA 2048 bits`, `EC P-256` or `OKP Ed25519`; `certificate subject` for a subject. */
   type: string;
-  jwk: Record<string, unknown>;
+  /** The public key; absent for a certificate subject. */
+  jwk?: Record<string, unknown>;
+  /** Only for a certificate subject: the RFC 8705 §2.1.2 member and its value. */
+  tlsClientAuth?: TlsSubject;
   /** Only for a key added with its certificate. */
   certificate?: ClientKeyCertificate;
   createdAt: string;
 }
+
+/** The metadata member that says the server trusts CAs for client certificates (CLIENT_CA_FILE). */
+const TLS_CLIENT_AUTH = 'tls_client_auth';
+
+/** What a key's Remove button says after "Remove", for screen readers: the key's kid, or the subject's value. */
+const removalName = (key: ClientKey) =>
+  key.tlsClientAuth ? `the certificate subject ${key.tlsClientAuth.value}` : `the key ${key.kid}`;
 
 /** A certificate's last day, in the browser's time zone (a certificate is valid to the second). */
 const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
@@ -128,9 +148,12 @@ function CertificateFacts({ certificate }: { certificate: ClientKeyCertificate }
   );
 }
 
-/** The keys; the Certificate column only when one of them came with a certificate (mutual TLS). */
+/**
+ * The keys; the Certificate column only when one of them came with a certificate or is a certificate subject
+ * (mutual TLS). A subject's type says which name of the certificate it is and its value.
+ */
 function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: ClientKey) => void) | null }) {
-  const certified = keys.some((k) => k.certificate);
+  const certified = keys.some((k) => k.certificate || k.tlsClientAuth);
   return (
     <table>
       <TableHead
@@ -144,12 +167,23 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
             <th scope="row">
               <code class="key-id">{k.kid}</code>
             </th>
-            <td>{k.type}</td>
+            <td>
+              {k.tlsClientAuth ? (
+                <>
+                  Certificate subject — {tlsSubjectWords(k.tlsClientAuth.member)}:{' '}
+                  <span class="key-id">{k.tlsClientAuth.value}</span>
+                </>
+              ) : (
+                k.type
+              )}
+            </td>
             <td>{k.alg}</td>
             {certified ? (
               <td>
                 {k.certificate ? (
                   <CertificateFacts certificate={k.certificate} />
+                ) : k.tlsClientAuth ? (
+                  'Any one with this subject that a trusted CA issued'
                 ) : (
                   <span class="muted">None</span>
                 )}
@@ -161,7 +195,7 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
             {onRemove ? (
               <td>
                 <button type="button" class="button-danger" onClick={() => onRemove(k)}>
-                  Remove<span class="visually-hidden"> the key {k.kid}</span>
+                  Remove<span class="visually-hidden"> {removalName(k)}</span>
                 </button>
               </td>
             ) : null}
@@ -241,7 +275,121 @@ function AddClientKey({ accountId, onAdded }: { accountId: string; onAdded: (key
   );
 }
 
-/** Removing a key, behind a confirmation that says its assertions are refused from then on. */
+/**
+ * A certificate subject typed and added (RFC 8705 §2.1, `tls_client_auth`): which name of the certificate (its subject
+ * DN, or a subjectAltName entry), and its value. An empty value is said on the field before anything is sent; the
+ * server's refusal (a value the kind cannot be, the fifth key; a subject the account has, in words of the page) on
+ * the field too, which takes the focus; any other failure, above it.
+ */
+function AddCertificateSubject({
+  accountId,
+  onAdded,
+}: {
+  accountId: string;
+  onAdded: (key: ClientKey) => void;
+}) {
+  const [member, setMember] = useState<TlsSubjectMember>('tls_client_auth_san_dns');
+  const [value, setValue] = useState('');
+  const [fieldError, setFieldError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useChange();
+  const headingId = useId();
+  const fieldId = useId();
+  const kind = TLS_SUBJECT_KINDS.find((k) => k.value === member);
+
+  const refuse = (why: string) => {
+    setFieldError(why);
+    document.getElementById(fieldId)?.focus();
+  };
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setError(null);
+    setFieldError(null);
+    if (value.trim() === '') {
+      refuse('Type the value to match.');
+      return;
+    }
+    await run(async () => {
+      try {
+        const added = await api.post<ClientKey>(accountPath(accountId, 'client-keys'), {
+          tlsClientAuth: { [member]: value.trim() },
+        });
+        setValue('');
+        onAdded(added);
+      } catch (failure) {
+        // 409: its kid, made of the kind and the value, is taken: the account has this very subject.
+        if (failure instanceof ApiError && failure.status === 409)
+          refuse('The account has this certificate subject already.');
+        else if (failure instanceof ApiError && failure.status === 400) refuse(failure.detail);
+        else throw failure;
+      }
+    });
+  }
+
+  return (
+    <form onSubmit={submit} aria-labelledby={headingId} noValidate>
+      <h3 id={headingId}>Add a certificate subject</h3>
+      <p>
+        For mutual TLS with certificates from a CA this server trusts (RFC 8705 <code>tls_client_auth</code>):
+        a certificate it issued with this name authenticates the account's client, which sends its user ID
+        alone as <code>client_id</code>, and its tokens are bound to that certificate. Renewed certificates
+        need no change here.
+      </p>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <SelectField
+        label="Kind of subject"
+        value={member}
+        options={TLS_SUBJECT_KINDS.map(({ value: v, label }) => ({ value: v, label }))}
+        onValue={(next) => {
+          setMember(next);
+          setFieldError(null);
+        }}
+      />
+      <TextField
+        id={fieldId}
+        label="Value"
+        value={value}
+        onValue={setValue}
+        hint={kind?.hint}
+        error={fieldError ?? undefined}
+        maxLength={1024}
+        autoComplete="off"
+        spellcheck={false}
+      />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Adding…' : 'Add subject'}
+      </button>
+    </form>
+  );
+}
+
+/**
+ * Whether this server trusts CAs for client certificates: its metadata lists `tls_client_auth` only then. Null
+ * while it loads, or when not `wanted`; a metadata that cannot be read counts as yes (the server says why, should
+ * a subject be refused).
+ */
+function useTrustsCas(wanted: boolean): boolean | null {
+  const [trusts, setTrusts] = useState<boolean | null>(null);
+  useEffect(() => {
+    if (!wanted) return;
+    let current = true;
+    api
+      .get<{ token_endpoint_auth_methods_supported?: unknown }>('/.well-known/oauth-authorization-server')
+      .then((metadata) => {
+        const methods = metadata.token_endpoint_auth_methods_supported;
+        if (current) setTrusts(Array.isArray(methods) && methods.includes(TLS_CLIENT_AUTH));
+      })
+      .catch(() => {
+        if (current) setTrusts(true);
+      });
+    return () => {
+      current = false;
+    };
+  }, [wanted]);
+  return trusts;
+}
+
+/** Removing a key, behind a confirmation that says its assertions (or a subject's certificates) are refused from then on. */
 function RemoveClientKey({
   accountId,
   clientKey,
@@ -268,8 +416,8 @@ function RemoveClientKey({
   return (
     <ConfirmDialog
       open={clientKey !== null}
-      title="Remove this key?"
-      confirmLabel="Remove key"
+      title={clientKey?.tlsClientAuth ? 'Remove this certificate subject?' : 'Remove this key?'}
+      confirmLabel={clientKey?.tlsClientAuth ? 'Remove subject' : 'Remove key'}
       busy={busy}
       error={error}
       onConfirm={remove}
@@ -278,7 +426,15 @@ function RemoveClientKey({
         onCancel();
       }}
     >
-      {clientKey ? (
+      {clientKey?.tlsClientAuth ? (
+        <p>
+          <strong>
+            Certificates with the {tlsSubjectWords(clientKey.tlsClientAuth.member)}{' '}
+            {clientKey.tlsClientAuth.value} no longer authenticate the account's client
+          </strong>
+          , at once, on every server node, and the tokens issued through them are refused at once too.
+        </p>
+      ) : clientKey ? (
         <p>
           <strong>Assertions signed with the key “{clientKey.kid}” are refused at once</strong>, on every
           server node: a system that still signs with it gets no more tokens. The access tokens it got already
@@ -320,6 +476,7 @@ export function ClientKeysSection({
   const [notice, setNotice] = useState<string | null>(null);
   const [removing, setRemoving] = useState<ClientKey | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  const trustsCas = useTrustsCas(mayChange);
 
   async function changed(text: string) {
     // The keys first, then the word: what the notice says is on the page when it is announced.
@@ -381,13 +538,33 @@ export function ClientKeysSection({
           }
         />
       ) : null}
+      {keys && mayChange && count < MAX_KEYS && trustsCas === true ? (
+        <AddCertificateSubject
+          accountId={accountId}
+          onAdded={(key) =>
+            void changed(
+              `The certificate subject “${key.tlsClientAuth ? describeTlsSubject(key.tlsClientAuth) : key.kid}” was added: a certificate a trusted CA issued with it now authenticates the account's client over mutual TLS.`,
+            )
+          }
+        />
+      ) : null}
+      {mayChange && trustsCas === false ? (
+        <p>
+          This server trusts no CA for client certificates, so no certificate subject can be added: see{' '}
+          <code>CLIENT_CA_FILE</code> in docs/authentication.md.
+        </p>
+      ) : null}
       {mayChange ? (
         <RemoveClientKey
           accountId={accountId}
           clientKey={removing}
           onRemoved={(key) => {
             setRemoving(null);
-            void changed(`The key “${key.kid}” was removed: assertions signed with it are refused.`);
+            void changed(
+              key.tlsClientAuth
+                ? `The certificate subject “${describeTlsSubject(key.tlsClientAuth)}” was removed: certificates with it no longer authenticate the client.`
+                : `The key “${key.kid}” was removed: assertions signed with it are refused.`,
+            );
           }}
           onCancel={() => setRemoving(null)}
         />
