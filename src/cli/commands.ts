@@ -380,8 +380,8 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           return 0;
         }
         if (removing) {
-          await keys.remove(accountId, kid as string);
-          await recordAudit(services.ctx, actor, accountId, 'client-key.removed', { kid: kid as string });
+          const removed = await keys.remove(accountId, kid as string);
+          await recordAudit(services.ctx, actor, accountId, 'client-key.removed', clientKeyAudit(removed));
           print(
             json,
             { accountId, kid, removed: true },

@@ -225,8 +225,14 @@ export class ClientKeyService {
   async #keep(record: ClientKeyRecord): Promise<ClientKeyView> {
     const { accountId } = record;
     const existing = await this.ctx.store.credentials.listClientKeys(accountId);
-    if (existing.some((k) => k.kid === record.kid))
-      throw new AppError('conflict', `the account has a key ${JSON.stringify(record.kid)} already`);
+    const same = existing.find((k) => k.kid === record.kid);
+    if (same)
+      throw new AppError(
+        'conflict',
+        same.alg === TLS_CLIENT_AUTH && same.publicJwk === record.publicJwk
+          ? `the account has this certificate subject already (kid ${JSON.stringify(record.kid)})`
+          : `the account has a key ${JSON.stringify(record.kid)} already`,
+      );
     if (existing.length >= MAX_CLIENT_KEYS)
       throw new AppError(
         'validation_failed',
@@ -281,7 +287,7 @@ export class ClientKeyService {
    * (409), and so is the last certificate of an account whose tokens must be bound to one, or its client could not
    * get a token any more.
    */
-  async remove(accountId: string, kid: string): Promise<void> {
+  async remove(accountId: string, kid: string): Promise<ClientKeyView> {
     const [account, keys] = await Promise.all([
       this.ctx.store.accounts.getAccount(accountId),
       this.ctx.store.credentials.listClientKeys(accountId),
@@ -302,6 +308,7 @@ export class ClientKeyService {
       throw lockoutRefusal(lackingNow);
     }
     await this.#changed(accountId);
+    return view(removed);
   }
 
   /**

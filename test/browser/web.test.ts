@@ -1100,6 +1100,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'added a key for signed client assertions',
       'added a certificate subject (mutual TLS)',
       'removed a key for signed client assertions',
+      'removed a certificate subject (mutual TLS)',
       'refused the v2 password (signed assertions only)',
       'allowed the v2 password again',
       'required DPoP (tokens bound to a key)',

@@ -80,6 +80,7 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     );
     const again = await addSubject({ tls_client_auth_san_dns: 'billing.acme.example' });
     assert.equal(again.statusCode, 409, 'the same subject twice');
+    assert.match(again.json().detail, /has this certificate subject already/);
     const audit = await call('GET', `/api/admin/audit?accountId=${account.accountId}`, admin.headers);
     assert.ok(
       audit
@@ -250,6 +251,18 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     );
     await call('DELETE', `/api/admin/accounts/${other.accountId}/certificate-required`, admin.headers);
     assert.equal((await removeKey(subject.kid, other)).statusCode, 204);
+    const audit = await call('GET', `/api/admin/audit?accountId=${other.accountId}`, admin.headers);
+    assert.ok(
+      audit
+        .json()
+        .some(
+          (e: { action: string; detail: Record<string, string> }) =>
+            e.action === 'client-key.removed' &&
+            e.detail.kid === subject.kid &&
+            e.detail.tls_client_auth_san_uri === 'spiffe://acme.example/billing',
+        ),
+      'the removal names the subject',
+    );
     const refused = await viaProxy('GET', doc(other), { certificate: forwarded('billing'), headers: bearer });
     assert.equal(refused.statusCode, 401);
     assert.match(String(refused.headers['www-authenticate']), /error_description="certificate removed"/);

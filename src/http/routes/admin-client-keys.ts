@@ -242,8 +242,14 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
     async (request, reply) => {
       const { accountId, kid } = request.params;
       await services.accounts.require(accountId);
-      await keys.remove(accountId, kid);
-      await recordAudit(services.ctx, operatorActor(request), accountId, 'client-key.removed', { kid });
+      const removed = await keys.remove(accountId, kid);
+      await recordAudit(
+        services.ctx,
+        operatorActor(request),
+        accountId,
+        'client-key.removed',
+        clientKeyAudit(removed),
+      );
       return reply.code(204).send(null);
     },
   );

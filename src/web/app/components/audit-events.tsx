@@ -73,8 +73,8 @@ const ACTIONS: Record<string, string> = {
  * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, or was
  * a single sign-on, sessions ended by their own operator are their other ones, a key rotation says whether the
  * schedule or the command line made it, the v2 password says whether it was refused or allowed again, DPoP
- * and client certificates whether they were required or no longer, and a client key added whether it is a
- * certificate subject (mutual TLS with a trusted CA's certificates) rather than a key.
+ * and client certificates whether they were required or no longer, and a client key added or removed whether it
+ * is a certificate subject (mutual TLS with a trusted CA's certificates) rather than a key.
  */
 function describeAction(event: AuditEvent): string {
   if (event.action === 'operator.signed-in' && event.detail.sso === true)
@@ -105,6 +105,8 @@ function describeAction(event: AuditEvent): string {
     return 'stopped requiring a client certificate (tokens not bound to one accepted again)';
   if (event.action === 'client-key.added' && event.detail.alg === 'tls_client_auth')
     return 'added a certificate subject (mutual TLS)';
+  if (event.action === 'client-key.removed' && event.detail.alg === 'tls_client_auth')
+    return 'removed a certificate subject (mutual TLS)';
   return ACTIONS[event.action] ?? event.action;
 }
 
