@@ -1109,10 +1109,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await table.getByText(action).first().waitFor();
     }
     await table.getByText('127.0.0.1').first().waitFor();
-    // A certificate subject's member in words.
-    await table
-      .getByText(/type: certificate subject, subjectAltName DNS name: billing\.acme\.example$/)
-      .waitFor();
+    // A certificate subject's member in words, when it was added and when it was removed.
+    const subjectRows = table
+      .getByRole('row')
+      .filter({ hasText: /type: certificate subject, subjectAltName DNS name: billing\.acme\.example/ });
+    await subjectRows.filter({ hasText: 'added a certificate subject (mutual TLS)' }).waitFor();
+    await subjectRows.filter({ hasText: 'removed a certificate subject (mutual TLS)' }).waitFor();
     await visited('audit-log');
   });
 
