@@ -195,16 +195,25 @@ function signingPlace(setting: 'auto' | boolean): SigningPlace {
 }
 
 /**
- * CLIENT_CA_FILE's CAs, read at start (a change needs a restart of each node); null without it. A CA out of its
- * dates is said in the log: it verifies nothing until it is in them.
+ * CLIENT_CA_FILE's CAs, read at start and on SIGHUP; null without it. A CA out of its dates is said in the log: it
+ * verifies nothing until it is in them.
  */
 function loadTrustedCas(file: string | null, logger: PinoLogger): TrustedCa[] | null {
   if (file === null) return null;
+  try {
+    return readTrustedCas(file, logger);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+}
+
+/** The CAs of a CLIENT_CA_FILE; an Error that names the file and says what is wrong with it. */
+function readTrustedCas(file: string, logger: PinoLogger): TrustedCa[] {
   let cas: TrustedCa[];
   try {
     cas = parseTrustedCas(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new StartupError(`CLIENT_CA_FILE (${file}): ${(error as Error).message}`);
+    throw new Error(`CLIENT_CA_FILE (${file}): ${(error as Error).message}`);
   }
   const now = Date.now();
   for (const ca of cas)
@@ -312,6 +321,11 @@ export interface RunningServer {
    * false, and the ones in use kept, when they do not read or do not go together (logged).
    */
   reloadTls(): Promise<boolean>;
+  /**
+   * With CLIENT_CA_FILE: reads the CAs again (SIGHUP). Tokens issued under a CA no longer in the file are refused
+   * from then on; false, and the CAs in use kept, when the file does not read or holds a certificate of no CA (logged).
+   */
+  reloadClientCas(): boolean;
   stop(): Promise<void>;
 }
 
@@ -411,6 +425,21 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
           { err: error },
           'the TLS certificate and key could not be read again: the ones in use are kept',
         );
+        return false;
+      }
+    },
+    reloadClientCas: () => {
+      if (config.clientCaFile === null) return false;
+      try {
+        const cas = readTrustedCas(config.clientCaFile, logger);
+        runtime.services.clients.keys.trustCas(cas);
+        logger.info(
+          { file: config.clientCaFile, cas: cas.map((ca) => ca.subject) },
+          'CLIENT_CA_FILE read again: client certificates are checked against these CAs',
+        );
+        return true;
+      } catch (error) {
+        logger.error({ err: error }, 'CLIENT_CA_FILE could not be read again: the CAs in use are kept');
         return false;
       }
     },

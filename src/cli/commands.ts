@@ -175,8 +175,13 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
-      // As nginx and HAProxy do: a renewed TLS certificate is taken without a restart.
-      if (config.tls) process.on('SIGHUP', () => void server.reloadTls());
+      // As nginx and HAProxy do: a renewed TLS certificate, and a changed list of client CAs, are taken without a
+      // restart.
+      if (config.tls || config.clientCaFile !== null)
+        process.on('SIGHUP', () => {
+          if (config.tls) void server.reloadTls();
+          server.reloadClientCas();
+        });
       return -1;
     }
     case 'account create': {

@@ -189,7 +189,7 @@ export class ClientKeyService {
   readonly #expiryWarned = new BoundedMap<string, number>(10_000);
   /** Certificates presented for `tls_client_auth`, by thumbprint: their CA and names, found once. */
   readonly #issuedBy = new BoundedMap<string, IssuedBy>(10_000);
-  readonly #trustedCas: readonly TrustedCa[];
+  #trustedCas: readonly TrustedCa[];
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
@@ -198,6 +198,15 @@ export class ClientKeyService {
       this.#generation++;
       if (event.type === 'reset' || event.topic === 'client-keys') this.#byAccount.clear();
     });
+  }
+
+  /**
+   * The CAs whose client certificates authenticate by their subject from now on (CLIENT_CA_FILE read again): what
+   * this node found of certificates is forgotten, and tokens issued under a CA no longer here are refused.
+   */
+  trustCas(cas: readonly TrustedCa[]): void {
+    this.#trustedCas = cas;
+    this.#issuedBy.clear();
   }
 
   async list(accountId: string): Promise<ClientKeyView[]> {

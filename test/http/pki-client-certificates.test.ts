@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { parseTrustedCas } from '../../src/core/auth/trusted-cas.js';
@@ -14,6 +16,7 @@ import {
   type TestApp,
 } from '../helpers/app.js';
 import { CLIENT_CERT_HEADER as HEADER, thumbprint, viaProxyOf } from '../helpers/mtls.js';
+import { startTestServer } from '../helpers/server.js';
 
 const pem = (name: string) => readFileSync(new URL(`../fixtures/pki/${name}.pem`, import.meta.url), 'utf8');
 /** RFC 9440 Client-Cert, as the TLS proxy forwards it. */
@@ -270,6 +273,61 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
       payload: `client_id=${other.userId}&client_secret=${encodeURIComponent(other.password)}&token=${token}`,
     });
     assert.equal(introspected.json().active, false);
+  });
+});
+
+describe('CLIENT_CA_FILE read again (SIGHUP)', () => {
+  test("a CA taken out of the file ends its tokens at once; another one's certificates are taken; a bad file keeps the CAs", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orchestrator-cas-'));
+    const file = join(folder, 'client-cas.pem');
+    writeFileSync(file, pem('issuing'));
+    const node = await startTestServer({
+      CLIENT_CERT_HEADER: HEADER,
+      CLIENT_CERT_PROXIES: '127.0.0.1',
+      CLIENT_CA_FILE: file,
+    });
+    try {
+      const { services } = node.server.runtime;
+      await services.accounts.create('le12345678');
+      const credentials = await services.clients.reveal('le12345678');
+      assert.ok(credentials);
+      await services.clients.keys.addSubject('le12345678', {
+        tls_client_auth_san_dns: 'billing.acme.example',
+      });
+      const post = (certificate: string, body: string) =>
+        fetch(`${node.url}/oauth/${body.startsWith('token=') ? 'introspect' : 'token'}`, {
+          method: 'POST',
+          headers: { [HEADER]: forwarded(certificate), 'content-type': 'application/x-www-form-urlencoded' },
+          body: body.startsWith('token=')
+            ? `${body}&client_id=${credentials.userId}&client_secret=${encodeURIComponent(credentials.password)}`
+            : `grant_type=client_credentials&client_id=${credentials.userId}`,
+        });
+      const issued = await post('billing', 'grant');
+      assert.equal(issued.status, 200, await issued.clone().text());
+      const token = ((await issued.json()) as { access_token: string }).access_token;
+      const active = async () =>
+        ((await (await post('billing', `token=${token}`)).json()) as { active: boolean }).active;
+      assert.equal(await active(), true);
+      assert.equal((await post('impostor', 'grant')).status, 401);
+
+      writeFileSync(file, pem('other-ca'));
+      assert.equal(node.server.reloadClientCas(), true);
+      assert.equal(await active(), false, 'issued under a CA no longer trusted');
+      assert.equal((await post('billing', 'grant')).status, 401);
+      assert.equal(
+        (await post('impostor', 'grant')).status,
+        200,
+        'the same subject, from the CA now trusted',
+      );
+
+      writeFileSync(file, pem('billing'));
+      assert.equal(node.server.reloadClientCas(), false);
+      assert.ok(node.logs.some((line) => line.includes('the CAs in use are kept')));
+      assert.equal((await post('impostor', 'grant')).status, 200, 'the CAs in use kept');
+    } finally {
+      await node.stop();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 
