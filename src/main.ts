@@ -200,11 +200,17 @@ function signingPlace(setting: 'auto' | boolean): SigningPlace {
  */
 function loadTrustedCas(file: string | null, logger: PinoLogger): TrustedCa[] | null {
   if (file === null) return null;
+  let cas: TrustedCa[];
   try {
-    return readTrustedCas(file, logger);
+    cas = readTrustedCas(file, logger);
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
+  logger.info(
+    { file, cas: cas.map((ca) => ca.subject) },
+    'client certificates these CAs issue authenticate accounts by their subject (CLIENT_CA_FILE)',
+  );
+  return cas;
 }
 
 /** The CAs of a CLIENT_CA_FILE; an Error that names the file and says what is wrong with it. */
