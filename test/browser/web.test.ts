@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -488,7 +488,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await section.getByText('The account has no key for signed client assertions.').waitFor();
   });
 
-  test("certificate subjects (tls_client_auth): a DNS name added on the page is listed in words; an IP address that is none is refused on the field with the server's words; a viewer sees the subject without Remove; removed, it is gone", async () => {
+  test("certificate subjects (tls_client_auth): a DNS name added on the page is listed in words; an IP address that is none is refused on the field with the server's words; a certificate checked authenticates by the subject, an impostor's does not, text that is none is refused on the field; a viewer sees the subject without Remove and checks too; removed, it is gone", async () => {
     suite.watch.step = 'certificate-subjects';
     const section = suite.page.getByRole('region', { name: 'Keys for signed client assertions' });
     const form = section.getByRole('form', { name: 'Add a certificate subject' });
@@ -556,6 +556,57 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       suite.page.off('request', keepPosts);
     }
 
+    // Checked while the account has the subject: the certificate the trusted CA issued with the DNS name
+    // authenticates the client by it, with its names, dates and thumbprint; the impostor, with the same names from
+    // another CA, does not, and says why; nothing typed is caught before sending; text that is no certificate is
+    // refused on the field (400). Nothing is added.
+    const check = section.getByRole('form', { name: 'Check a client certificate' });
+    const pem = check.getByRole('textbox', { name: 'Client certificate (PEM)' });
+    const checkButton = check.getByRole('button', { name: 'Check', exact: true });
+    const answer = check.locator('[aria-live="polite"]');
+    const refusedOnCheck = await fieldRefusal(suite.page, pem);
+    const billingPem = readFileSync(new URL('../fixtures/pki/billing.pem', import.meta.url), 'utf8');
+    const impostorPem = readFileSync(new URL('../fixtures/pki/impostor.pem', import.meta.url), 'utf8');
+    await checkButton.click();
+    await refusedOnCheck('Paste the certificate (PEM).');
+    await pem.fill(billingPem);
+    await checkButton.click();
+    await answer
+      .getByText(
+        'This certificate authenticates the client by its subject (issued by C=US, O=Acme, CN=Acme Client CA; certificate subject “subjectAltName DNS name: billing.acme.example”).',
+        { exact: true },
+      )
+      .waitFor();
+    assert.equal(await pem.getAttribute('aria-invalid'), null);
+    const facts = answer.locator('dl');
+    assert.deepEqual(await facts.locator('dt').allTextContents(), [
+      'Subject',
+      'subjectAltName',
+      'Valid',
+      'x5t#S256',
+    ]);
+    await facts.getByText('C=US, O=Acme, OU=Contact Centre, CN=billing-bot', { exact: true }).waitFor();
+    await facts.getByText(/^DNS:billing\.acme\.example, URI:spiffe:\/\/acme\.example\/billing/).waitFor();
+    await facts.locator('time[datetime="2025-01-01T00:00:00.000Z"]').waitFor();
+    await facts.locator('time[datetime="2045-12-31T23:59:59.000Z"]').waitFor();
+    await facts.getByText(thumbprint(billingPem), { exact: true }).waitFor();
+    await visited('api-authorization-certificate-check');
+
+    await pem.fill(impostorPem);
+    // The answer goes with the text it was about.
+    await facts.waitFor({ state: 'detached' });
+    await checkButton.click();
+    await answer
+      .getByText(/^This certificate does not authenticate the client: .*not issued by a CA of CLIENT_CA_FILE/)
+      .waitFor();
+    await facts.getByText(thumbprint(impostorPem), { exact: true }).waitFor();
+
+    await pem.fill('hello');
+    await checkButton.click();
+    await refusedOnCheck('certificate: not a PEM or base64 DER X.509 certificate');
+    assert.equal(await facts.count(), 0);
+    await section.getByText('The account has 1 key (5 at most).').waitFor();
+
     // A viewer reads the subject in the same words, with no Remove and no form.
     const viewerName = 'subject-viewer';
     const viewerPassword = 'a viewer password for the subject test';
@@ -577,7 +628,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         })
         .waitFor();
       assert.equal(await theirs.getByRole('button', { name: /^Remove/ }).count(), 0);
-      assert.equal(await theirs.getByRole('form').count(), 0);
+      // Of the forms, only the check, open to viewers too (a certificate is public).
+      assert.equal(await theirs.getByRole('form').count(), 1);
+      const theirCheck = theirs.getByRole('form', { name: 'Check a client certificate' });
+      await theirCheck.getByRole('textbox', { name: 'Client certificate (PEM)' }).fill(billingPem);
+      await theirCheck.getByRole('button', { name: 'Check', exact: true }).click();
+      await theirCheck.getByText(/^This certificate authenticates the client by its subject \(/).waitFor();
       accessibility['viewer-certificate-subject'] = await accessibilityViolations(viewer);
       // The only console error: the session check before signing in (401).
       assert.deepEqual(viewerWatch.unexpected({ start: [refusedStatus('401')] }), []);
@@ -1375,14 +1431,22 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await viewer.getByRole('heading', { level: 1, name: 'API Authorization' }).waitFor();
       await viewer.getByRole('status').getByText('This page needs an admin operator').waitFor();
       assert.equal(await viewer.locator('#api-key-value').count(), 0);
-      // The public keys for signed client assertions are no secret: listed, with no form and no Remove.
+      // The public keys for signed client assertions are no secret: listed, with no Remove and no form to add one;
+      // the one form is the certificate check, a read.
       const keys = viewer.getByRole('region', { name: 'Keys for signed client assertions' });
       await keys
         .getByRole('table', { name: 'Keys for signed client assertions, oldest first' })
         .getByRole('rowheader', { name: 'viewer-key' })
         .waitFor();
-      assert.equal(await keys.getByRole('textbox').count(), 0);
-      assert.equal(await keys.getByRole('button').count(), 0);
+      assert.deepEqual(
+        await keys
+          .getByRole('form')
+          .evaluateAll((forms) => forms.map((f) => f.querySelector('h3')?.textContent)),
+        ['Check a client certificate'],
+      );
+      assert.equal(await keys.getByRole('textbox').count(), 1);
+      assert.equal(await keys.getByRole('textbox', { name: 'Client certificate (PEM)' }).count(), 1);
+      assert.deepEqual(await keys.getByRole('button').allTextContents(), ['Check']);
       await keys
         .locator('#signed-assertions-only-now')
         .filter({ hasText: 'Now: The user ID and password also get tokens.' })
@@ -2540,8 +2604,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
     // private key pasted as a key for signed client assertions (400); the password refused after the key went
     // behind the page's back, and the last key's removal while the password is refused (409 each); a P-384
-    // certificate pasted for mutual TLS (400); an IP address that is none as a certificate subject (400); a client
-    // certificate required with none among the keys (409).
+    // certificate pasted for mutual TLS (400); an IP address that is none as a certificate subject, and "hello"
+    // checked as a client certificate (400 each); a client certificate required with none among the keys (409).
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
@@ -2604,8 +2668,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     );
     assert.equal(
       suite.watch.errors.filter((e) => e.step === 'certificate-subjects').length,
-      1,
-      'the IP address the server refused',
+      2,
+      'the IP address the server refused, the text it could not read as a certificate',
     );
     assert.equal(
       suite.watch.errors.filter((e) => e.step === 'signed-assertions-only').length,
@@ -2626,6 +2690,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'accounts-suspended',
       'allowed-networks',
       'api-authorization',
+      'api-authorization-certificate-check',
       'api-authorization-certificate-subject',
       'api-authorization-client-certificate',
       'api-authorization-client-keys',

@@ -363,6 +363,179 @@ function AddCertificateSubject({
   );
 }
 
+/** What `POST …/client-keys/check` says a client certificate would do for the account's client over mutual TLS. */
+interface CertificateCheck {
+  /** RFC 8705 §3.1 `x5t#S256`. */
+  thumbprint: string;
+  subject: string;
+  /** As the server writes it (`DNS:billing.acme.example, URI:…`); null without the extension. */
+  subjectAltName: string | null;
+  notBefore: string;
+  notAfter: string;
+  /** Whether `client_id` alone with it over mutual TLS gets a token now. */
+  authenticates: boolean;
+  method: 'self_signed_tls_client_auth' | 'tls_client_auth' | null;
+  /** The key, or the certificate subject, it is the client's by. */
+  kid: string | null;
+  /** The subject of the trusted CA that issued it (tls_client_auth). */
+  ca: string | null;
+  /** Why it does not authenticate. */
+  reason: string | null;
+}
+
+/** As the server takes it: a certificate is a few kilobytes. */
+const MAX_CERTIFICATE_LENGTH = 16_384;
+
+/**
+ * Why the text pasted is not sent, or null to send it: nothing typed, something too long to be a certificate, or a
+ * PEM private key (which never leaves the system). Anything else is the server's to read.
+ */
+function certificateRefusal(typed: string): string | null {
+  if (typed.trim() === '') return 'Paste the certificate (PEM).';
+  if (typed.length > MAX_CERTIFICATE_LENGTH)
+    return `This is too long for a certificate: ${MAX_CERTIFICATE_LENGTH.toLocaleString('en-US')} characters at most.`;
+  if (PEM_BLOCK.exec(typed)?.[1]?.includes('PRIVATE'))
+    return 'This is a private key: paste the certificate. The private key stays with the system.';
+  return null;
+}
+
+/** A sentence of the server's that may lack its full stop. */
+const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
+
+/**
+ * What the check says, in words of the page: by which key, or which certificate subject (in words, when the account
+ * lists it) under which CA, the certificate authenticates the client; or why it does not.
+ */
+function checkWords(check: CertificateCheck, keys: ClientKey[] | null): string {
+  if (!check.authenticates)
+    return `This certificate does not authenticate the client: ${sentence(check.reason ?? 'the server gave no reason')}`;
+  if (check.method === 'self_signed_tls_client_auth')
+    return `This certificate authenticates the client as the registered key “${check.kid ?? ''}”.`;
+  const subject = keys?.find((k) => k.kid === check.kid)?.tlsClientAuth;
+  const parts = [
+    check.ca ? `issued by ${check.ca}` : null,
+    `certificate subject “${subject ? describeTlsSubject(subject) : (check.kid ?? '')}”`,
+  ].filter(Boolean);
+  return `This certificate authenticates the client by its subject (${parts.join('; ')}).`;
+}
+
+/** The certificate checked: whose it is, its other names, its dates and its thumbprint. */
+function CheckedCertificate({ check }: { check: CertificateCheck }) {
+  return (
+    <dl class="facts">
+      <dt>Subject</dt>
+      <dd>{check.subject}</dd>
+      {check.subjectAltName ? (
+        <>
+          <dt>subjectAltName</dt>
+          <dd class="key-id">{check.subjectAltName}</dd>
+        </>
+      ) : null}
+      <dt>Valid</dt>
+      <dd>
+        <span>
+          From <time dateTime={check.notBefore}>{formatDate(check.notBefore)}</time> to{' '}
+          <time dateTime={check.notAfter}>{formatDate(check.notAfter)}</time>
+        </span>
+      </dd>
+      <dt>x5t#S256</dt>
+      <dd>
+        <code class="key-id">{check.thumbprint}</code>
+      </dd>
+    </dl>
+  );
+}
+
+/**
+ * A client certificate pasted and checked (`POST …/client-keys/check`), for every operator of the account (a
+ * certificate is public): whether it authenticates the account's client over mutual TLS now, how, or why not. It
+ * changes nothing. Nothing typed, or a private key, is said on the field before anything is sent; the server's
+ * refusal (not a certificate) on the field too, which takes the focus; any other failure, above it. The answer is
+ * said in a live region under the form, and goes when the text changes.
+ */
+function CheckClientCertificate({ accountId, keys }: { accountId: string; keys: ClientKey[] | null }) {
+  const [typed, setTyped] = useState('');
+  const [fieldError, setFieldError] = useState<string | null>(null);
+  const [check, setCheck] = useState<CertificateCheck | null>(null);
+  const { busy, error, setError, run } = useChange();
+  const headingId = useId();
+  const fieldId = useId();
+
+  // The account's keys changed: an answer given before may no longer hold.
+  useEffect(() => setCheck(null), [keys]);
+
+  const refuse = (why: string) => {
+    setFieldError(why);
+    document.getElementById(fieldId)?.focus();
+  };
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setError(null);
+    setFieldError(null);
+    setCheck(null);
+    const refused = certificateRefusal(typed);
+    if (refused !== null) {
+      refuse(refused);
+      return;
+    }
+    await run(async () => {
+      try {
+        setCheck(
+          await api.post<CertificateCheck>(accountPath(accountId, 'client-keys', 'check'), {
+            certificate: typed.trim(),
+          }),
+        );
+      } catch (failure) {
+        if (failure instanceof ApiError && failure.status === 400) refuse(failure.detail);
+        else throw failure;
+      }
+    });
+  }
+
+  return (
+    <form onSubmit={submit} aria-labelledby={headingId} noValidate>
+      <h3 id={headingId}>Check a client certificate</h3>
+      <p>
+        Whether a certificate authenticates the account's client over mutual TLS (RFC 8705), with its user ID
+        alone as <code>client_id</code>: as one of its keys, or by one of its certificate subjects under a CA
+        this server trusts; if not, why. Nothing is changed.
+      </p>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <TextAreaField
+        id={fieldId}
+        label="Client certificate (PEM)"
+        value={typed}
+        onValue={(next) => {
+          setTyped(next);
+          setCheck(null);
+        }}
+        rows={8}
+        hint={
+          <>
+            From <code>-----BEGIN CERTIFICATE-----</code> to <code>-----END CERTIFICATE-----</code>. Never the
+            private key: it stays with the system.
+          </>
+        }
+        error={fieldError ?? undefined}
+      />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Checking…' : 'Check'}
+      </button>
+      <div class="certificate-check" aria-live="polite">
+        {check ? (
+          <>
+            <p class={`notice notice-${check.authenticates ? 'success' : 'warning'}`}>
+              {checkWords(check, keys)}
+            </p>
+            <CheckedCertificate check={check} />
+          </>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
 /**
  * Whether this server trusts CAs for client certificates: its metadata lists `tls_client_auth` only then. Null
  * while it loads, or when not `wanted`; a metadata that cannot be read counts as yes (the server says why, should
@@ -554,6 +727,7 @@ export function ClientKeysSection({
           <code>CLIENT_CA_FILE</code> in docs/authentication.md.
         </p>
       ) : null}
+      <CheckClientCertificate accountId={accountId} keys={keys} />
       {mayChange ? (
         <RemoveClientKey
           accountId={accountId}
