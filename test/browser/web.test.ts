@@ -84,6 +84,30 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   /** Checks the page (the admin's, unless told) with axe-core and saves its screenshot: every page is pictured. */
   const visited = (name: string, on: Page = suite.page): Promise<void> => checked(name, on, true);
 
+  /**
+   * A viewer of every account made for a step, signed in in a browser of their own: `look` runs on their page, which
+   * must log no console error but the session check before signing in (401); then they are removed.
+   */
+  async function asViewer(username: string, look: (viewer: Page) => Promise<void>): Promise<void> {
+    const password = `a viewer password for ${username}`;
+    const operators = suite.server.server.runtime.services.operators;
+    await operators.createOperator(username, password, 'viewer');
+    const context = await newContext(suite.browser, suite.server.url);
+    try {
+      const viewer = await context.newPage();
+      const watch = new ConsoleWatch(viewer);
+      await viewer.goto('/');
+      await submitSignIn(viewer, username, password);
+      await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+      await look(viewer);
+      assert.deepEqual(watch.unexpected({ start: [refusedStatus('401')] }), []);
+      assert.equal(watch.errors.length, 1, 'the session check before signing in');
+    } finally {
+      await context.close();
+      await operators.removeOperator(username, { username: 'admin', role: 'admin', accounts: null });
+    }
+  }
+
   async function openSection(label: string, heading: string): Promise<void> {
     await suite.page
       .getByRole('navigation', { name: `Account ${accountId}` })
@@ -608,17 +632,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await section.getByText('The account has 1 key (5 at most).').waitFor();
 
     // A viewer reads the subject in the same words, with no Remove and no form.
-    const viewerName = 'subject-viewer';
-    const viewerPassword = 'a viewer password for the subject test';
-    const operators = suite.server.server.runtime.services.operators;
-    await operators.createOperator(viewerName, viewerPassword, 'viewer');
-    const viewerContext = await newContext(suite.browser, suite.server.url);
-    try {
-      const viewer = await viewerContext.newPage();
-      const viewerWatch = new ConsoleWatch(viewer);
-      await viewer.goto('/');
-      await submitSignIn(viewer, viewerName, viewerPassword);
-      await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    await asViewer('subject-viewer', async (viewer) => {
       await viewer.goto(`/accounts/${accountId}/api-authorization`);
       const theirs = viewer.getByRole('region', { name: 'Keys for signed client assertions' });
       await theirs
@@ -635,13 +649,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await theirCheck.getByRole('button', { name: 'Check', exact: true }).click();
       await theirCheck.getByText(/^This certificate authenticates the client by its subject \(/).waitFor();
       accessibility['viewer-certificate-subject'] = await accessibilityViolations(viewer);
-      // The only console error: the session check before signing in (401).
-      assert.deepEqual(viewerWatch.unexpected({ start: [refusedStatus('401')] }), []);
-      assert.equal(viewerWatch.errors.length, 1, 'the session check before signing in');
-    } finally {
-      await viewerContext.close();
-      await operators.removeOperator(viewerName, { username: 'admin', role: 'admin', accounts: null });
-    }
+    });
 
     // Removed behind a confirmation that says what stops working: gone from the list.
     await row.getByRole('button', { name: 'Remove the certificate subject billing.acme.example' }).click();
@@ -872,17 +880,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.equal(boundRead.status, 200, await boundRead.clone().text());
 
     // A viewer reads whether it is required, without the button.
-    const viewerName = 'dpop-viewer';
-    const viewerPassword = 'a viewer password for the DPoP test';
-    const operators = suite.server.server.runtime.services.operators;
-    await operators.createOperator(viewerName, viewerPassword, 'viewer');
-    const viewerContext = await newContext(suite.browser, suite.server.url);
-    try {
-      const viewer = await viewerContext.newPage();
-      const viewerWatch = new ConsoleWatch(viewer);
-      await viewer.goto('/');
-      await submitSignIn(viewer, viewerName, viewerPassword);
-      await viewer.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    await asViewer('dpop-viewer', async (viewer) => {
       await accountLimits(viewer, /DPoP required/).waitFor();
       await viewer.goto(`/accounts/${accountId}/api-authorization`);
       const theirs = viewer.getByRole('region', { name: 'Tokens bound to a key (DPoP)' });
@@ -893,13 +891,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await theirs.getByText('An admin of the account turns it on and off.').waitFor();
       assert.equal(await theirs.getByRole('button').count(), 0);
       accessibility['viewer-dpop-required'] = await accessibilityViolations(viewer);
-      // The only console error: the session check before signing in (401).
-      assert.deepEqual(viewerWatch.unexpected({ start: [refusedStatus('401')] }), []);
-      assert.equal(viewerWatch.errors.length, 1, 'the session check before signing in');
-    } finally {
-      await viewerContext.close();
-      await operators.removeOperator(viewerName, { username: 'admin', role: 'admin', accounts: null });
-    }
+    });
 
     // Off again, at a click: bearer tokens are taken again, those issued before too, and the note goes.
     await section.getByRole('button', { name: 'Stop requiring DPoP' }).click();

@@ -206,6 +206,17 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
   );
 }
 
+/** A form's one field and what is wrong with it: `refuse` says it on the field, which takes the focus. */
+function useFieldError() {
+  const fieldId = useId();
+  const [fieldError, setFieldError] = useState<string | null>(null);
+  const refuse = (why: string) => {
+    setFieldError(why);
+    document.getElementById(fieldId)?.focus();
+  };
+  return { fieldId, fieldError, setFieldError, refuse };
+}
+
 /**
  * A public key pasted as JSON, or a certificate as PEM, and added. What is neither is said on the field before
  * anything is sent; the server's refusal (a private key, a weak RSA key, another curve, an expired certificate, a kid
@@ -213,15 +224,9 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
  */
 function AddClientKey({ accountId, onAdded }: { accountId: string; onAdded: (key: ClientKey) => void }) {
   const [typed, setTyped] = useState('');
-  const [fieldError, setFieldError] = useState<string | null>(null);
+  const { fieldId, fieldError, setFieldError, refuse } = useFieldError();
   const { busy, error, setError, run } = useChange();
   const headingId = useId();
-  const fieldId = useId();
-
-  const refuse = (why: string) => {
-    setFieldError(why);
-    document.getElementById(fieldId)?.focus();
-  };
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -290,16 +295,10 @@ function AddCertificateSubject({
 }) {
   const [member, setMember] = useState<TlsSubjectMember>('tls_client_auth_san_dns');
   const [value, setValue] = useState('');
-  const [fieldError, setFieldError] = useState<string | null>(null);
+  const { fieldId, fieldError, setFieldError, refuse } = useFieldError();
   const { busy, error, setError, run } = useChange();
   const headingId = useId();
-  const fieldId = useId();
   const kind = TLS_SUBJECT_KINDS.find((k) => k.value === member);
-
-  const refuse = (why: string) => {
-    setFieldError(why);
-    document.getElementById(fieldId)?.focus();
-  };
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -455,19 +454,13 @@ function CheckedCertificate({ check }: { check: CertificateCheck }) {
  */
 function CheckClientCertificate({ accountId, keys }: { accountId: string; keys: ClientKey[] | null }) {
   const [typed, setTyped] = useState('');
-  const [fieldError, setFieldError] = useState<string | null>(null);
+  const { fieldId, fieldError, setFieldError, refuse } = useFieldError();
   const [check, setCheck] = useState<CertificateCheck | null>(null);
   const { busy, error, setError, run } = useChange();
   const headingId = useId();
-  const fieldId = useId();
 
   // The account's keys changed: an answer given before may no longer hold.
   useEffect(() => setCheck(null), [keys]);
-
-  const refuse = (why: string) => {
-    setFieldError(why);
-    document.getElementById(fieldId)?.focus();
-  };
 
   async function submit(event: Event) {
     event.preventDefault();
