@@ -415,15 +415,15 @@ export class ClientKeyService {
     presented: ClientCertificate,
   ): Promise<SubjectBinding | string | null> {
     if (this.#trustedCas.length === 0) return null;
-    const now = this.ctx.clock.now();
-    let issued = this.#issuedBy.get(presented.thumbprint, now);
+    let issued = this.#issuedBy.get(presented.thumbprint, this.ctx.clock.now());
     if (issued === undefined) {
-      issued = {
-        ca: issuingCa(presented.certificate, this.#trustedCas, now),
-        names: await certificateNames(presented.certificate.raw),
-      };
-      this.#issuedBy.set(presented.thumbprint, issued, now);
+      const names = await certificateNames(presented.certificate.raw);
+      // The issuer is found after the wait, with the CAs trusted now, and cached at once: a SIGHUP that changes them
+      // (trustCas) empties the cache before or after, never between.
+      issued = { ca: issuingCa(presented.certificate, this.#trustedCas, this.ctx.clock.now()), names };
+      this.#issuedBy.set(presented.thumbprint, issued, this.ctx.clock.now());
     }
+    const now = this.ctx.clock.now();
     const { ca, names } = issued;
     // A CA that ended since it was found is checked again (it stays cached only while it verifies).
     if (typeof ca === 'string' || now > ca.notAfter) {
