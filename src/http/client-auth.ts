@@ -211,13 +211,12 @@ function certificateBinding(
   if (certificate !== null) return certificate;
   const presented = requestCertificate(request, services);
   if (presented === null) return null;
-  return services.clients.keys.matchCertificate(client.accountId, presented, 'bind').then(
-    (match) => match,
-    (error: unknown) => {
+  return services.clients.keys
+    .matchCertificate(client.accountId, presented, 'bind')
+    .catch((error: unknown) => {
       if (error instanceof AssertionRefused) return null;
       throw error;
-    },
-  );
+    });
 }
 
 function keyBinding(

@@ -464,11 +464,8 @@ export class ClientKeyService {
    */
   async explain(accountId: string, presented: ClientCertificate): Promise<CertificateExplanation> {
     const now = this.ctx.clock.now();
-    const [records, keys] = await Promise.all([
-      this.ctx.store.credentials.listClientKeys(accountId),
-      this.#readKeys(accountId, false),
-    ]);
-    const registered = records.find((k) => certificateThumbprintOf(k) === presented.thumbprint);
+    const keys = await this.#readKeys(accountId, false);
+    const registered = keys.keys.find((k) => certificateThumbprintOf(k) === presented.thumbprint);
     let method: CertificateExplanation['method'] = null;
     let kid: string | null = null;
     let ca: string | null = null;

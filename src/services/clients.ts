@@ -148,7 +148,7 @@ export class ClientService {
     }
     const version = await this.currentVersion(found.accountId);
     if (version === 'suspended') return { ok: false, suspended: true };
-    return certificate ? { ok: true, client: found, certificate } : { ok: true, client: found };
+    return { ok: true, client: found, ...(certificate && { certificate }) };
   }
 
   /** The account's current credentials version (see CredentialsVersion); synchronous when known. */

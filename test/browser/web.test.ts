@@ -108,6 +108,16 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }
   }
 
+  /** What a page posts to the endpoint whose path ends with `suffix`, gathered by `keep` (a request listener). */
+  function postsTo(suffix: string) {
+    const posted: unknown[] = [];
+    const keep = (request: { method(): string; url(): string; postDataJSON(): unknown }) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith(suffix))
+        posted.push(request.postDataJSON());
+    };
+    return { posted, keep };
+  }
+
   async function openSection(label: string, heading: string): Promise<void> {
     await suite.page
       .getByRole('navigation', { name: `Account ${accountId}` })
@@ -400,11 +410,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       table.getByRole('row').filter({ has: suite.page.getByRole('rowheader', { name: kid, exact: true }) });
     const refusedOnField = await fieldRefusal(suite.page, field);
     /** What the page posts to the client-keys endpoint. */
-    const posted: unknown[] = [];
-    const keepPosts = (request: { method(): string; url(): string; postDataJSON(): unknown }) => {
-      if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/client-keys'))
-        posted.push(request.postDataJSON());
-    };
+    const { posted, keep: keepPosts } = postsTo('/client-keys');
     await section.getByText('The account has no key for signed client assertions.').waitFor();
     await section.getByText(/certificate-bound tokens/).waitFor();
 
@@ -522,11 +528,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const table = section.getByRole('table', { name: 'Keys for signed client assertions, oldest first' });
     const refusedOnField = await fieldRefusal(suite.page, field);
     /** What the page posts to the client-keys endpoint. */
-    const posted: unknown[] = [];
-    const keepPosts = (request: { method(): string; url(): string; postDataJSON(): unknown }) => {
-      if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/client-keys'))
-        posted.push(request.postDataJSON());
-    };
+    const { posted, keep: keepPosts } = postsTo('/client-keys');
     await section.getByText('The account has no key for signed client assertions.').waitFor();
     // The server trusts a CA (CLIENT_CA_FILE): its metadata says so, and the form is offered in place of the note.
     const metadata = (await (await http('/.well-known/oauth-authorization-server')).json()) as {

@@ -45,6 +45,11 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
       `/api/admin/accounts/${who.accountId}/client-keys/${encodeURIComponent(kid)}`,
       admin.headers,
     );
+  /** Whether the account's audit log holds an event that `wanted` picks. */
+  const audited = async (
+    who: AccountCredentials,
+    wanted: (event: { action: string; detail: Record<string, string> }) => boolean,
+  ) => (await call('GET', `/api/admin/audit?accountId=${who.accountId}`, admin.headers)).json().some(wanted);
   const refusedWith = (response: Awaited<ReturnType<typeof tokenWith>>, message: RegExp, status = 401) => {
     assert.equal(response.statusCode, status, response.body);
     assert.match(response.json().error_description, message);
@@ -84,15 +89,11 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     const again = await addSubject({ tls_client_auth_san_dns: 'billing.acme.example' });
     assert.equal(again.statusCode, 409, 'the same subject twice');
     assert.match(again.json().detail, /has this certificate subject already/);
-    const audit = await call('GET', `/api/admin/audit?accountId=${account.accountId}`, admin.headers);
     assert.ok(
-      audit
-        .json()
-        .some(
-          (e: { action: string; detail: Record<string, string> }) =>
-            e.action === 'client-key.added' && e.detail.tls_client_auth_san_dns === 'billing.acme.example',
-        ),
-      audit.body,
+      await audited(
+        account,
+        (e) => e.action === 'client-key.added' && e.detail.tls_client_auth_san_dns === 'billing.acme.example',
+      ),
     );
   });
 
@@ -254,16 +255,14 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     );
     await call('DELETE', `/api/admin/accounts/${other.accountId}/certificate-required`, admin.headers);
     assert.equal((await removeKey(subject.kid, other)).statusCode, 204);
-    const audit = await call('GET', `/api/admin/audit?accountId=${other.accountId}`, admin.headers);
     assert.ok(
-      audit
-        .json()
-        .some(
-          (e: { action: string; detail: Record<string, string> }) =>
-            e.action === 'client-key.removed' &&
-            e.detail.kid === subject.kid &&
-            e.detail.tls_client_auth_san_uri === 'spiffe://acme.example/billing',
-        ),
+      await audited(
+        other,
+        (e) =>
+          e.action === 'client-key.removed' &&
+          e.detail.kid === subject.kid &&
+          e.detail.tls_client_auth_san_uri === 'spiffe://acme.example/billing',
+      ),
       'the removal names the subject',
     );
     const refused = await viaProxy('GET', doc(other), { certificate: forwarded('billing'), headers: bearer });
