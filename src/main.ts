@@ -195,39 +195,71 @@ function signingPlace(setting: 'auto' | boolean): SigningPlace {
 }
 
 /**
- * CLIENT_CA_FILE's CAs, read at start and on SIGHUP; null without it. A CA out of its dates is said in the log: it
- * verifies nothing until it is in them.
+ * CLIENT_CA_FILE's CAs, with their CRLs from CLIENT_CRL_FILE when it is set, read at start and on SIGHUP; null
+ * without it. A CA out of its dates, or a CRL out of date, is said in the log: it vouches for no certificate then.
  */
-function loadTrustedCas(file: string | null, logger: PinoLogger): TrustedCa[] | null {
-  if (file === null) return null;
+async function loadTrustedCas(config: Config, logger: PinoLogger): Promise<TrustedCa[] | null> {
+  if (config.clientCaFile === null) return null;
+  const { clientCaFile, clientCrlFile } = config;
   let cas: TrustedCa[];
   try {
-    cas = readTrustedCas(file, logger);
+    cas = await readTrustedCas({ clientCaFile, clientCrlFile }, logger);
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
   logger.info(
-    { file, cas: cas.map((ca) => ca.subject) },
-    'client certificates these CAs issue authenticate accounts by their subject (CLIENT_CA_FILE)',
+    {
+      file: config.clientCaFile,
+      cas: cas.map((ca) => ca.subject),
+      crlFile: config.clientCrlFile ?? undefined,
+    },
+    config.clientCrlFile === null
+      ? 'client certificates these CAs issue authenticate accounts by their subject (CLIENT_CA_FILE)'
+      : 'client certificates these CAs issue authenticate accounts by their subject (CLIENT_CA_FILE), unless their CRL revokes them (CLIENT_CRL_FILE)',
   );
   return cas;
 }
 
-/** The CAs of a CLIENT_CA_FILE; an Error that names the file and says what is wrong with it. */
-function readTrustedCas(file: string, logger: PinoLogger): TrustedCa[] {
+/** The CAs of a CLIENT_CA_FILE, with their CRLs; an Error that names the file and says what is wrong with it. */
+async function readTrustedCas(
+  { clientCaFile, clientCrlFile }: { clientCaFile: string; clientCrlFile: string | null },
+  logger: PinoLogger,
+): Promise<TrustedCa[]> {
   let cas: TrustedCa[];
   try {
-    cas = parseTrustedCas(readFileSync(file, 'utf8'));
+    cas = parseTrustedCas(readFileSync(clientCaFile, 'utf8'));
   } catch (error) {
-    throw new Error(`CLIENT_CA_FILE (${file}): ${(error as Error).message}`);
+    throw new Error(`CLIENT_CA_FILE (${clientCaFile}): ${(error as Error).message}`);
+  }
+  if (clientCrlFile !== null) {
+    // The ASN.1 reader is loaded only by a server that reads CRLs.
+    const { withRevocationLists } = await import('./core/auth/revocation-lists.js');
+    try {
+      cas = withRevocationLists(cas, readFileSync(clientCrlFile, 'utf8'));
+    } catch (error) {
+      throw new Error(`CLIENT_CRL_FILE (${clientCrlFile}): ${(error as Error).message}`);
+    }
   }
   const now = Date.now();
-  for (const ca of cas)
+  for (const ca of cas) {
     if (now < ca.notBefore || now > ca.notAfter)
       logger.warn(
         { subject: ca.subject, notBefore: new Date(ca.notBefore), notAfter: new Date(ca.notAfter) },
         'a CA of CLIENT_CA_FILE is out of its dates: no client certificate it issued is taken',
       );
+    if (ca.crl)
+      logger[now > ca.crl.nextUpdate ? 'warn' : 'info'](
+        {
+          subject: ca.subject,
+          thisUpdate: new Date(ca.crl.thisUpdate),
+          nextUpdate: new Date(ca.crl.nextUpdate),
+          revoked: ca.crl.revoked.size,
+        },
+        now > ca.crl.nextUpdate
+          ? "a CA's CRL in CLIENT_CRL_FILE is out of date: no client certificate that CA issued is taken until a later one is read"
+          : "a CA's CRL (CLIENT_CRL_FILE)",
+      );
+  }
   return cas;
 }
 
@@ -253,7 +285,7 @@ export async function openRuntime(
     logStream ?? process.stdout,
   );
   const masterKey = loadMasterKey(config);
-  const trustedCas = loadTrustedCas(config.clientCaFile, logger);
+  const trustedCas = await loadTrustedCas(config, logger);
   const infra = await openInfrastructure(config, role);
   const ctx: ServiceContext = {
     ...infra,
@@ -328,10 +360,11 @@ export interface RunningServer {
    */
   reloadTls(): Promise<boolean>;
   /**
-   * With CLIENT_CA_FILE: reads the CAs again (SIGHUP). Tokens issued under a CA no longer in the file are refused
-   * from then on; false, and the CAs in use kept, when the file does not read or holds a certificate of no CA (logged).
+   * With CLIENT_CA_FILE: reads the CAs again (SIGHUP), and their CRLs (CLIENT_CRL_FILE). Tokens issued under a CA no
+   * longer in the file, or to a certificate now revoked, are refused from then on; false, and the CAs and CRLs in use
+   * kept, when a file does not read or is refused (logged).
    */
-  reloadClientCas(): boolean;
+  reloadClientCas(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -434,18 +467,30 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
         return false;
       }
     },
-    reloadClientCas: () => {
-      if (config.clientCaFile === null) return false;
+    reloadClientCas: async () => {
+      const { clientCaFile, clientCrlFile } = config;
+      if (clientCaFile === null) return false;
       try {
-        const cas = readTrustedCas(config.clientCaFile, logger);
+        const cas = await readTrustedCas({ clientCaFile, clientCrlFile }, logger);
         runtime.services.clients.keys.trustCas(cas);
         logger.info(
-          { file: config.clientCaFile, cas: cas.map((ca) => ca.subject) },
-          'CLIENT_CA_FILE read again: client certificates are checked against these CAs',
+          {
+            file: config.clientCaFile,
+            cas: cas.map((ca) => ca.subject),
+            crlFile: config.clientCrlFile ?? undefined,
+          },
+          config.clientCrlFile === null
+            ? 'CLIENT_CA_FILE read again: client certificates are checked against these CAs'
+            : 'CLIENT_CA_FILE and CLIENT_CRL_FILE read again: client certificates are checked against these CAs and their CRLs',
         );
         return true;
       } catch (error) {
-        logger.error({ err: error }, 'CLIENT_CA_FILE could not be read again: the CAs in use are kept');
+        logger.error(
+          { err: error },
+          config.clientCrlFile === null
+            ? 'CLIENT_CA_FILE could not be read again: the CAs in use are kept'
+            : 'CLIENT_CA_FILE or CLIENT_CRL_FILE could not be read again: the CAs and CRLs in use are kept',
+        );
         return false;
       }
     },

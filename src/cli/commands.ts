@@ -175,12 +175,12 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
-      // As nginx and HAProxy do: a renewed TLS certificate, and a changed list of client CAs, are taken without a
-      // restart.
+      // As nginx and HAProxy do: a renewed TLS certificate, a changed list of client CAs and their new CRLs are taken
+      // without a restart.
       if (config.tls || config.clientCaFile !== null)
         process.on('SIGHUP', () => {
           if (config.tls) void server.reloadTls();
-          server.reloadClientCas();
+          void server.reloadClientCas();
         });
       return -1;
     }

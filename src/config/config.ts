@@ -110,6 +110,11 @@ export interface Config {
    */
   clientCaFile: string | null;
   /**
+   * `CLIENT_CRL_FILE`: the CRLs (PEM) of those CAs, one for each, against which the certificates they issue are
+   * checked; null: none. Needs CLIENT_CA_FILE.
+   */
+  clientCrlFile: string | null;
+  /**
    * `SIGNING_THREADS`: sign access tokens on a thread of their own (`true`) or on the event loop (`false`);
    * `auto` (the default) takes the thread when the process may run on more than one core.
    */
@@ -350,9 +355,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const trustProxy = trustedProxies(env.TRUST_PROXY ?? 'false');
   const adminNetworks = networks(env.ADMIN_NETWORKS, 'ADMIN_NETWORKS');
   const clientCertificates = clientCertificateHeader(env);
-  const clientCaRaw = env.CLIENT_CA_FILE?.trim() || '';
-  const clientCaFile =
-    clientCaRaw === '' ? null : isAbsolute(clientCaRaw) ? clientCaRaw : resolve(cwd, clientCaRaw);
+  const filePath = (raw: string | undefined) => {
+    const path = raw?.trim() || '';
+    return path === '' ? null : isAbsolute(path) ? path : resolve(cwd, path);
+  };
+  const clientCaFile = filePath(env.CLIENT_CA_FILE);
+  const clientCrlFile = filePath(env.CLIENT_CRL_FILE);
+  if (clientCrlFile !== null && clientCaFile === null)
+    throw new ConfigError(
+      'CLIENT_CRL_FILE holds the CRLs of the CAs of CLIENT_CA_FILE: set CLIENT_CA_FILE too, or leave CLIENT_CRL_FILE unset',
+    );
   if (clientCaFile !== null && !clientCertificates && !tls?.clientCertificates)
     throw new ConfigError(
       'CLIENT_CA_FILE needs client certificates to check: CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES (a TLS proxy forwards them) or TLS_CLIENT_CERTIFICATES=request',
@@ -401,6 +413,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     adminNetworks,
     clientCertificates,
     clientCaFile,
+    clientCrlFile,
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
     backups: backups(env, cwd, dataDir, databaseUrl),

@@ -399,7 +399,7 @@ const TOKEN_REFUSALS: Partial<Record<TokenRefusalReason, [detail: string, descri
     'token not bound to a certificate',
   ],
   'certificate-removed': [
-    "the client certificate this access token is bound to is no longer one of the account's keys",
+    "the client certificate this access token is bound to is no longer one of the account's keys, or no longer vouched for (its CA taken out of CLIENT_CA_FILE, or the certificate revoked)",
     'certificate removed',
   ],
 };

@@ -24,7 +24,7 @@ import {
   TLS_SUBJECT_MEMBERS,
   type TlsSubject,
 } from '../core/auth/tls-subject.js';
-import { issuingCa, type TrustedCa } from '../core/auth/trusted-cas.js';
+import { issuingCa, revocationOf, serialNumberOf, type TrustedCa } from '../core/auth/trusted-cas.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type { AccountRecord } from '../ports/account-store.js';
@@ -430,10 +430,14 @@ export class ClientKeyService {
       this.#issuedBy.delete(presented.thumbprint);
       return typeof ca === 'string' ? ca : 'its CA is out of its dates';
     }
+    // Its CA's CRL is read at each use: one read again (SIGHUP) or out of date counts at once.
+    const serial = serialNumberOf(presented.certificate.serialNumber);
+    const revoked = revocationOf(ca, serial, now);
+    if (revoked !== null) return revoked;
     const matched = subjects.find((s) => subjectMatches(s.subject, names));
     return matched === undefined
       ? "it has none of the account's certificate subjects (its subject and subjectAltName)"
-      : { kid: matched.kid, ca: ca.thumbprint };
+      : { kid: matched.kid, ca: ca.thumbprint, serial };
   }
 
   /**
@@ -516,10 +520,19 @@ export class ClientKeyService {
     const holds = (k: AccountKeys) =>
       subject === null
         ? k.certificates.has(x5t)
-        : k.subjects.some((s) => s.kid === subject.kid) &&
-          this.#trustedCas.some((ca) => ca.thumbprint === subject.ca);
+        : k.subjects.some((s) => s.kid === subject.kid) && this.#trusts(subject);
     const keys = this.#keysOf(accountId);
     return keys instanceof Promise ? keys.then(holds) : holds(keys);
+  }
+
+  /**
+   * Whether a subject's certificate's CA is still trusted, and its CRL (if read) vouches for the certificate now. A
+   * token issued before certificates' serial numbers were kept in tokens has none, and is checked for its CA only.
+   */
+  #trusts(subject: SubjectBinding): boolean {
+    const ca = this.#trustedCas.find((c) => c.thumbprint === subject.ca);
+    if (ca === undefined) return false;
+    return subject.serial === undefined || revocationOf(ca, subject.serial, this.ctx.clock.now()) === null;
   }
 
   /** The account's keys: from memory when this node has them and the bus is up. */

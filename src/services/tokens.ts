@@ -68,7 +68,7 @@ export type TokenCheck =
   /**
    * `unbound`: a token not bound to a key, of an account whose tokens must be (DPoP); `no-certificate`: a token not
    * bound to a client certificate, of an account whose tokens must be; `certificate-removed`: a token bound to a
-   * client certificate that is no longer one of the account's keys.
+   * client certificate that is no longer one of the account's keys (or whose CA no longer vouches for it).
    */
   | {
       ok: false;

@@ -237,6 +237,18 @@ describe('orchestrator CLI', () => {
     );
     assert.equal(impostor.code, 1);
     assert.match(JSON.parse(impostor.stdout).reason, /not issued by a CA of CLIENT_CA_FILE/);
+    const revoked = await runCli(
+      {
+        ...env,
+        CLIENT_CERT_HEADER: 'client-cert',
+        CLIENT_CERT_PROXIES: '10.0.0.1',
+        CLIENT_CA_FILE: fixture('issuing'),
+        CLIENT_CRL_FILE: fixture('crl'),
+      },
+      ...['client-key', 'check', 'le12345678', '--cert-file', fixture('revoked'), '--json'],
+    );
+    assert.equal(revoked.code, 1, revoked.stderr);
+    assert.match(JSON.parse(revoked.stdout).reason, /its CA revoked it/);
     const two = await withCas(
       fixture('issuing'),
       'client-key',

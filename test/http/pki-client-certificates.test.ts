@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
 import { parseTrustedCas } from '../../src/core/auth/trusted-cas.js';
 import {
@@ -130,7 +131,11 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     const [subject] = (
       await call('GET', `/api/admin/accounts/${account.accountId}/client-keys`, admin.headers)
     ).json();
-    assert.deepEqual(claims.tls_client_auth, { kid: subject.kid, ca: CA[0]?.thumbprint });
+    assert.deepEqual(claims.tls_client_auth, {
+      kid: subject.kid,
+      ca: CA[0]?.thumbprint,
+      serial: new X509Certificate(pem('billing')).serialNumber.replace(/^0+/, ''),
+    });
     const bearer = { authorization: `Bearer ${token}` };
     assert.equal(
       (await viaProxy('GET', doc(), { certificate: forwarded('billing'), headers: bearer })).statusCode,
@@ -310,7 +315,7 @@ describe('CLIENT_CA_FILE read again (SIGHUP)', () => {
       assert.equal((await post('impostor', 'grant')).status, 401);
 
       writeFileSync(file, pem('other-ca'));
-      assert.equal(node.server.reloadClientCas(), true);
+      assert.equal(await node.server.reloadClientCas(), true);
       assert.equal(await active(), false, 'issued under a CA no longer trusted');
       assert.equal((await post('billing', 'grant')).status, 401);
       assert.equal(
@@ -320,13 +325,109 @@ describe('CLIENT_CA_FILE read again (SIGHUP)', () => {
       );
 
       writeFileSync(file, pem('billing'));
-      assert.equal(node.server.reloadClientCas(), false);
+      assert.equal(await node.server.reloadClientCas(), false);
       assert.ok(node.logs.some((line) => line.includes('the CAs in use are kept')));
       assert.equal((await post('impostor', 'grant')).status, 200, 'the CAs in use kept');
     } finally {
       await node.stop();
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('CRLs of the client CAs (CLIENT_CRL_FILE), read at start and again (SIGHUP)', () => {
+  test('a revoked certificate gets no token; a later CRL that revokes one, or a CRL out of date, ends its tokens at once; a bad file keeps the CRLs', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orchestrator-crls-'));
+    const file = join(folder, 'client-crls.pem');
+    writeFileSync(file, pem('crl'));
+    const node = await startTestServer({
+      CLIENT_CERT_HEADER: HEADER,
+      CLIENT_CERT_PROXIES: '127.0.0.1',
+      CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
+      CLIENT_CRL_FILE: file,
+    });
+    try {
+      const { services } = node.server.runtime;
+      await services.accounts.create('le12345678');
+      const credentials = await services.clients.reveal('le12345678');
+      assert.ok(credentials);
+      await services.clients.keys.addSubject('le12345678', {
+        tls_client_auth_san_dns: 'billing.acme.example',
+      });
+      const grant = (certificate: string) =>
+        fetch(`${node.url}/oauth/token`, {
+          method: 'POST',
+          headers: { [HEADER]: forwarded(certificate), 'content-type': 'application/x-www-form-urlencoded' },
+          body: `grant_type=client_credentials&client_id=${credentials.userId}`,
+        });
+      const reload = async (crls: string) => {
+        writeFileSync(file, crls);
+        return node.server.reloadClientCas();
+      };
+      assert.ok(
+        node.logs.some(
+          (line) => line.includes("a CA's CRL (CLIENT_CRL_FILE)") && line.includes('"revoked":1'),
+        ),
+      );
+
+      const revoked = await grant('revoked');
+      assert.equal(revoked.status, 401, 'the same subject, revoked by its CA');
+      assert.ok(
+        node.logs.some((line) =>
+          line.includes('a client certificate was refused: its CA revoked it (2025-03-01'),
+        ),
+      );
+      const issued = await grant('billing');
+      assert.equal(issued.status, 200, await issued.clone().text());
+      const token = ((await issued.json()) as { access_token: string }).access_token;
+      const active = async () =>
+        (
+          (await (
+            await fetch(`${node.url}/oauth/introspect`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: `token=${token}&client_id=${credentials.userId}&client_secret=${encodeURIComponent(credentials.password)}`,
+            })
+          ).json()) as { active: boolean }
+        ).active;
+      assert.equal(await active(), true);
+
+      assert.equal(await reload(pem('crl-stale')), true);
+      assert.ok(node.logs.some((line) => line.includes("a CA's CRL in CLIENT_CRL_FILE is out of date")));
+      assert.equal(await active(), false, 'a CRL out of date vouches for nothing');
+      assert.equal((await grant('billing')).status, 401);
+      assert.equal(await reload(pem('crl')), true);
+      assert.equal(await active(), true, 'a CRL in date again');
+
+      assert.equal(await reload(pem('crl') + pem('crl-later')), true);
+      assert.equal(await active(), false, 'revoked since it was issued');
+      assert.equal((await grant('billing')).status, 401);
+
+      assert.equal(await reload(pem('crl-forged')), false);
+      assert.ok(
+        node.logs.some(
+          (line) =>
+            line.includes("is not signed by that CA's key") &&
+            line.includes('the CAs and CRLs in use are kept'),
+        ),
+      );
+      assert.equal((await grant('billing')).status, 401, 'the CRLs in use kept');
+    } finally {
+      await node.stop();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('a CRL file that cannot be relied on stops the start, and says why', async () => {
+    await assert.rejects(
+      startTestServer({
+        CLIENT_CERT_HEADER: HEADER,
+        CLIENT_CERT_PROXIES: '127.0.0.1',
+        CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
+        CLIENT_CRL_FILE: fileURLToPath(new URL('../fixtures/pki/crl-other-ca.pem', import.meta.url)),
+      }),
+      /CLIENT_CRL_FILE \(.*crl-other-ca\.pem\): its CRL 1 was not issued by a CA of CLIENT_CA_FILE/,
+    );
   });
 });
 

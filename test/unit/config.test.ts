@@ -60,6 +60,19 @@ describe('configuration', () => {
       ).clientCaFile,
       '/srv/tls/ca.pem',
     );
+    assert.equal(config.clientCrlFile, null);
+    assert.equal(
+      loadConfig(
+        {
+          CLIENT_CERT_HEADER: 'client-cert',
+          CLIENT_CERT_PROXIES: '10.0.0.1',
+          CLIENT_CA_FILE: 'tls/ca.pem',
+          CLIENT_CRL_FILE: 'tls/crl.pem',
+        },
+        '/srv',
+      ).clientCrlFile,
+      '/srv/tls/crl.pem',
+    );
     assert.equal(config.operatorTotp, 'optional');
     assert.equal(config.accountRate, null);
     assert.deepEqual(loadConfig({ ACCOUNT_RATE_LIMIT: '200' }, '/srv').accountRate, {
@@ -223,6 +236,14 @@ describe('configuration', () => {
       [{ DPOP_NONCE: 'yes' }, /DPOP_NONCE must be true or false/],
       [{ CLIENT_CERT_HEADER: 'client-cert' }, /CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES go together/],
       [{ CLIENT_CA_FILE: '/etc/ca.pem' }, /CLIENT_CA_FILE needs client certificates to check/],
+      [
+        {
+          CLIENT_CERT_HEADER: 'client-cert',
+          CLIENT_CERT_PROXIES: '10.0.0.1',
+          CLIENT_CRL_FILE: '/etc/crl.pem',
+        },
+        /CLIENT_CRL_FILE holds the CRLs of the CAs of CLIENT_CA_FILE: set CLIENT_CA_FILE too/,
+      ],
       [{ CLIENT_CERT_PROXIES: '10.0.0.1' }, /CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES go together/],
       [{ CLIENT_CERT_HEADER: 'client cert', CLIENT_CERT_PROXIES: '10.0.0.1' }, /CLIENT_CERT_HEADER must be/],
       [

@@ -31,6 +31,8 @@ export interface AccessTokenClaims {
 export interface SubjectBinding {
   kid: string;
   ca: string;
+  /** The certificate's serial number (upper-case hex), checked against its CA's CRL; absent in older tokens. */
+  serial?: string;
 }
 
 export interface VerifiedToken {
@@ -109,9 +111,10 @@ export function toVerifiedToken(
   }
   let subject: SubjectBinding | null = null;
   if (tls_client_auth !== undefined) {
-    const { kid, ca } = (tls_client_auth ?? {}) as { kid?: unknown; ca?: unknown };
+    const { kid, ca, serial } = (tls_client_auth ?? {}) as { kid?: unknown; ca?: unknown; serial?: unknown };
     if (typeof kid !== 'string' || typeof ca !== 'string' || x5t === null) return null;
-    subject = { kid, ca };
+    if (serial !== undefined && typeof serial !== 'string') return null;
+    subject = serial === undefined ? { kid, ca } : { kid, ca, serial };
   }
   const scopes = new Set<Scope>();
   for (const s of scope.split(' ')) if (isScope(s)) scopes.add(s);

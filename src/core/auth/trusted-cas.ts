@@ -9,6 +9,17 @@ export interface TrustedCa {
   subject: string;
   notBefore: number;
   notAfter: number;
+  /** Its CRL (CLIENT_CRL_FILE), against which each certificate it issued is checked; null: none is read. */
+  crl?: RevocationList | null;
+}
+
+/** What a CA's CRL says (RFC 5280 §5): the serial numbers it revoked, and until when it may be relied on. */
+export interface RevocationList {
+  thisUpdate: number;
+  /** After this, the CA has issued (or should have) a later CRL: this one says nothing more. */
+  nextUpdate: number;
+  /** Revoked serial numbers (`serialNumberOf`) → when. */
+  revoked: ReadonlyMap<string, number>;
 }
 
 /** RFC 5280 §4.2.1.12: the extended key usages that allow a certificate to authenticate a TLS client. */
@@ -70,4 +81,30 @@ export function issuingCa(leaf: X509Certificate, cas: readonly TrustedCa[], now:
     }
   }
   return 'the certificate was not issued by a CA of CLIENT_CA_FILE (or that CA is out of its dates)';
+}
+
+/**
+ * A serial number as this server compares them: upper-case hex without leading zeros, from the INTEGER's bytes (a
+ * CRL entry's, which may start with a 00 byte so as not to read as negative) or from the hex Node gives a
+ * certificate's (`X509Certificate.serialNumber`).
+ */
+export function serialNumberOf(serial: Uint8Array | string): string {
+  const hex = typeof serial === 'string' ? serial : Buffer.from(serial).toString('hex');
+  return hex.toUpperCase().replace(/^0+(?=.)/, '');
+}
+
+/**
+ * Why a certificate of serial number `serial` (`serialNumberOf`) that `ca` issued is not to be taken at `now`
+ * according to the CA's CRL — revoked, or the CRL out of date, when nothing can be known — or null: not revoked, or
+ * no CRL is read for the CA. Fails closed: a CRL past its nextUpdate vouches for nothing.
+ */
+export function revocationOf(ca: TrustedCa, serial: string, now: number): string | null {
+  const crl = ca.crl;
+  if (!crl) return null;
+  if (now > crl.nextUpdate)
+    return `the CRL of its CA is out of date (a later one was due ${new Date(crl.nextUpdate).toISOString()}): CLIENT_CRL_FILE needs it`;
+  const revokedAt = crl.revoked.get(serial);
+  return revokedAt === undefined
+    ? null
+    : `its CA revoked it (${new Date(revokedAt).toISOString()}, in the CRL of CLIENT_CRL_FILE)`;
 }
