@@ -209,6 +209,11 @@ export class ClientKeyService {
     this.#issuedBy.clear();
   }
 
+  /** The CAs (CLIENT_CA_FILE) whose certificates authenticate by their subject now, with their CRLs. */
+  get trustedCas(): readonly TrustedCa[] {
+    return this.#trustedCas;
+  }
+
   async list(accountId: string): Promise<ClientKeyView[]> {
     return (await this.ctx.store.credentials.listClientKeys(accountId)).map(view);
   }

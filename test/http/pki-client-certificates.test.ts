@@ -399,6 +399,16 @@ describe('CRLs of the client CAs (CLIENT_CRL_FILE), read at start and again (SIG
       assert.equal(await reload(pem('crl')), true);
       assert.equal(await active(), true, 'a CRL in date again');
 
+      const metrics = await (await fetch(`${node.url}/metrics`)).text();
+      assert.match(
+        metrics,
+        /^orchestrator_client_crl_next_update_timestamp_seconds\{ca="C=US, O=Acme, CN=Acme Client CA"\} 2398377599$/m,
+      );
+      assert.match(
+        metrics,
+        /^orchestrator_client_ca_not_after_timestamp_seconds\{ca="C=US, O=Acme, CN=Acme Client CA"\} 2398377599$/m,
+      );
+
       assert.equal(await reload(pem('crl') + pem('crl-later')), true);
       assert.equal(await active(), false, 'revoked since it was issued');
       assert.equal((await grant('billing')).status, 401);

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { TrustedCa } from '../../core/auth/trusted-cas.js';
 import type { ContextCacheStats } from '../../ports/context-store.js';
 import type { BackupStatus } from '../../services/backups.js';
 import type { PolicyLogStats } from '../../services/policy-log-writer.js';
@@ -36,7 +37,8 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
     // The keys come from memory, or from the store after a lost bus: a store that cannot answer leaves them out,
     // never the whole scrape (which matters most during an outage).
     const signing = renderSigningKeys(await services.keyring.keys().catch(() => []));
-    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${issued}${signing}${await registry.metrics()}`;
+    const cas = renderClientCas(services.clients.keys.trustedCas);
+    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${issued}${signing}${cas}${await registry.metrics()}`;
   });
 }
 
@@ -52,6 +54,35 @@ function renderSigningKeys(keys: readonly { record: { createdAt: number } }[]): 
     'gauge',
     'When the newest token-signing key was made (Unix time); it is replaced after SIGNING_KEY_ROTATION_DAYS.',
     [['', newest / 1000]],
+  );
+}
+
+/**
+ * The CAs of CLIENT_CA_FILE and their CRLs (CLIENT_CRL_FILE), by CA subject: `time() > next update` means every
+ * certificate of that CA is refused until a later CRL is read, so alert well before. Nothing without CLIENT_CA_FILE.
+ */
+function renderClientCas(cas: readonly TrustedCa[]): string {
+  if (cas.length === 0) return '';
+  const label = (ca: TrustedCa) =>
+    `{ca="${ca.subject.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"}`;
+  const crls = cas.flatMap((ca) =>
+    ca.crl ? [[label(ca), ca.crl.nextUpdate / 1000] as [string, number]] : [],
+  );
+  return (
+    metric(
+      'orchestrator_client_ca_not_after_timestamp_seconds',
+      'gauge',
+      'When each CA of CLIENT_CA_FILE ends (Unix time): no client certificate it issued is taken after.',
+      cas.map((ca) => [label(ca), ca.notAfter / 1000]),
+    ) +
+    (crls.length === 0
+      ? ''
+      : metric(
+          'orchestrator_client_crl_next_update_timestamp_seconds',
+          'gauge',
+          "When each CA's CRL in CLIENT_CRL_FILE is due to be replaced (its nextUpdate, Unix time): after it, that CA's certificates are refused until a later CRL is read (SIGHUP).",
+          crls,
+        ))
   );
 }
 
