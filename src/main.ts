@@ -11,7 +11,7 @@ import { type DataDirLock, DataDirLockedError, lockDataDir } from './adapters/sq
 import { createSqliteStore, pendingSqliteMigrations, SQLITE_FILE } from './adapters/sqlite/store.js';
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
-import { parseTrustedCas, type TrustedCa } from './core/auth/trusted-cas.js';
+import { parseTrustedCas, type TrustedCa, viewOfTrustedCa } from './core/auth/trusted-cas.js';
 import { loggerOptions } from './http/logging.js';
 import { tlsContextOptions } from './http/tls.js';
 import type { App } from './http/types.js';
@@ -220,47 +220,60 @@ async function loadTrustedCas(config: Config, logger: PinoLogger): Promise<Trust
   return cas;
 }
 
-/** The CAs of a CLIENT_CA_FILE, with their CRLs; an Error that names the file and says what is wrong with it. */
 async function readTrustedCas(
-  { clientCaFile, clientCrlFile }: { clientCaFile: string; clientCrlFile: string | null },
+  files: { clientCaFile: string; clientCrlFile: string | null },
   logger: PinoLogger,
 ): Promise<TrustedCa[]> {
+  const cas = await readClientCas(files);
+  const now = Date.now();
+  for (const ca of cas) {
+    const view = viewOfTrustedCa(ca, now);
+    if (!view.current)
+      logger.warn(
+        { subject: ca.subject, notBefore: new Date(ca.notBefore), notAfter: new Date(ca.notAfter) },
+        'a CA of CLIENT_CA_FILE is out of its dates: no client certificate it issued is taken',
+      );
+    if (view.crl)
+      logger[view.crl.current ? 'info' : 'warn'](
+        {
+          subject: ca.subject,
+          thisUpdate: new Date(view.crl.thisUpdate),
+          nextUpdate: new Date(view.crl.nextUpdate),
+          revoked: view.crl.revoked,
+        },
+        view.crl.current
+          ? "a CA's CRL (CLIENT_CRL_FILE)"
+          : "a CA's CRL in CLIENT_CRL_FILE is out of date: no client certificate that CA issued is taken until a later one is read",
+      );
+  }
+  return cas;
+}
+
+/**
+ * The CAs of a CLIENT_CA_FILE, with their CRLs from a CLIENT_CRL_FILE, as a node reads them (the server, and
+ * `client-ca check` before a SIGHUP); an Error that names the file and says what is wrong with it.
+ */
+export async function readClientCas({
+  clientCaFile,
+  clientCrlFile,
+}: {
+  clientCaFile: string;
+  clientCrlFile: string | null;
+}): Promise<TrustedCa[]> {
   let cas: TrustedCa[];
   try {
     cas = parseTrustedCas(readFileSync(clientCaFile, 'utf8'));
   } catch (error) {
     throw new Error(`CLIENT_CA_FILE (${clientCaFile}): ${(error as Error).message}`);
   }
-  if (clientCrlFile !== null) {
-    // The ASN.1 reader is loaded only by a server that reads CRLs.
-    const { withRevocationLists } = await import('./core/auth/revocation-lists.js');
-    try {
-      cas = withRevocationLists(cas, readFileSync(clientCrlFile, 'utf8'));
-    } catch (error) {
-      throw new Error(`CLIENT_CRL_FILE (${clientCrlFile}): ${(error as Error).message}`);
-    }
+  if (clientCrlFile === null) return cas;
+  // The ASN.1 reader is loaded only by a node that reads CRLs.
+  const { withRevocationLists } = await import('./core/auth/revocation-lists.js');
+  try {
+    return withRevocationLists(cas, readFileSync(clientCrlFile, 'utf8'));
+  } catch (error) {
+    throw new Error(`CLIENT_CRL_FILE (${clientCrlFile}): ${(error as Error).message}`);
   }
-  const now = Date.now();
-  for (const ca of cas) {
-    if (now < ca.notBefore || now > ca.notAfter)
-      logger.warn(
-        { subject: ca.subject, notBefore: new Date(ca.notBefore), notAfter: new Date(ca.notAfter) },
-        'a CA of CLIENT_CA_FILE is out of its dates: no client certificate it issued is taken',
-      );
-    if (ca.crl)
-      logger[now > ca.crl.nextUpdate ? 'warn' : 'info'](
-        {
-          subject: ca.subject,
-          thisUpdate: new Date(ca.crl.thisUpdate),
-          nextUpdate: new Date(ca.crl.nextUpdate),
-          revoked: ca.crl.revoked.size,
-        },
-        now > ca.crl.nextUpdate
-          ? "a CA's CRL in CLIENT_CRL_FILE is out of date: no client certificate that CA issued is taken until a later one is read"
-          : "a CA's CRL (CLIENT_CRL_FILE)",
-      );
-  }
-  return cas;
 }
 
 /** `auto`: work goes to another thread when the process may run on more than one core. */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import { parseDerCertificate } from '../core/auth/certificate.js';
-import { openRuntime, type Runtime, startServer } from '../main.js';
+import { type TrustedCaView, viewOfTrustedCa } from '../core/auth/trusted-cas.js';
+import { openRuntime, type Runtime, readClientCas, startServer } from '../main.js';
 import type { AccountFlag, AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
 import { clientKeyAudit, describeClientKey } from '../services/client-keys.js';
@@ -335,6 +336,55 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         );
         return explained.authenticates ? 0 : 1;
       });
+    }
+    case 'client-ca check': {
+      if (rest.length > 0) throw new UsageError('client-ca check takes no arguments');
+      if (config.clientCaFile === null)
+        throw new UsageError('this server trusts no CA for client certificates: CLIENT_CA_FILE is not set');
+      const now = Date.now();
+      let cas: TrustedCaView[];
+      try {
+        cas = (
+          await readClientCas({ clientCaFile: config.clientCaFile, clientCrlFile: config.clientCrlFile })
+        ).map((ca) => viewOfTrustedCa(ca, now));
+      } catch (error) {
+        print(json, { ok: false, problems: [(error as Error).message] }, (error as Error).message);
+        return 1;
+      }
+      const day = (at: number) => new Date(at).toISOString().replace('.000Z', 'Z');
+      const problems = cas.flatMap((ca) => [
+        ...(ca.current
+          ? []
+          : [`${ca.subject}: out of its dates (${day(ca.notBefore)} to ${day(ca.notAfter)})`]),
+        ...(ca.crl && !ca.crl.current
+          ? [`${ca.subject}: its CRL is out of date (its next update was due ${day(ca.crl.nextUpdate)})`]
+          : []),
+      ]);
+      const lines = cas.flatMap((ca) => [
+        `CA ${ca.subject}, valid ${day(ca.notBefore)} to ${day(ca.notAfter)}, x5t#S256 ${ca.thumbprint}`,
+        ca.crl
+          ? `  CRL of ${day(ca.crl.thisUpdate)}, next update due ${day(ca.crl.nextUpdate)}, ${ca.crl.revoked} revoked`
+          : '  no CRL read (CLIENT_CRL_FILE is not set)',
+      ]);
+      print(
+        json,
+        {
+          ok: problems.length === 0,
+          problems,
+          cas: cas.map((ca) => ({
+            ...ca,
+            notBefore: new Date(ca.notBefore),
+            notAfter: new Date(ca.notAfter),
+            crl: ca.crl && {
+              ...ca.crl,
+              thisUpdate: new Date(ca.crl.thisUpdate),
+              nextUpdate: new Date(ca.crl.nextUpdate),
+            },
+          })),
+        },
+        [...lines, ...problems.map((p) => `problem: ${p}`)].join('\n'),
+      );
+      return problems.length === 0 ? 0 : 1;
     }
     case 'client-key list':
     case 'client-key add':

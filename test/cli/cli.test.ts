@@ -249,6 +249,36 @@ describe('orchestrator CLI', () => {
     );
     assert.equal(revoked.code, 1, revoked.stderr);
     assert.match(JSON.parse(revoked.stdout).reason, /its CA revoked it/);
+    const caCheck = (crl: string, ...args: string[]) =>
+      runCli(
+        {
+          ...env,
+          CLIENT_CERT_HEADER: 'client-cert',
+          CLIENT_CERT_PROXIES: '10.0.0.1',
+          CLIENT_CA_FILE: fixture('issuing'),
+          CLIENT_CRL_FILE: fixture(crl),
+        },
+        'client-ca',
+        'check',
+        ...args,
+      );
+    const fresh = await caCheck('crl');
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(
+      fresh.stdout,
+      /^CA C=US, O=Acme, CN=Acme Client CA, valid 2025-01-01T00:00:00Z to 2045-12-31T23:59:59Z, x5t#S256 \S+\n {2}CRL of 2025-06-01T00:00:00Z, next update due 2045-12-31T23:59:59Z, 1 revoked$/m,
+    );
+    const stale = await caCheck('crl-stale', '--json');
+    assert.equal(stale.code, 1);
+    assert.deepEqual(JSON.parse(stale.stdout).problems, [
+      'C=US, O=Acme, CN=Acme Client CA: its CRL is out of date (its next update was due 2025-02-01T00:00:00Z)',
+    ]);
+    const forged = await caCheck('crl-forged');
+    assert.equal(forged.code, 1);
+    assert.match(
+      forged.stdout,
+      /CLIENT_CRL_FILE \(.*crl-forged\.pem\): its CRL 1 .* is not signed by that CA's key/,
+    );
     const two = await withCas(
       fixture('issuing'),
       'client-key',

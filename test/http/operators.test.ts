@@ -416,6 +416,8 @@ const VIEWER_ROUTES = new Set([
   // Public keys: no secret in them; and what a certificate, public too, would do for the account's client.
   'GET /api/admin/accounts/{accountId}/client-keys',
   'POST /api/admin/accounts/{accountId}/client-keys/check',
+  // The CA certificates and their CRLs' dates: public too.
+  'GET /api/admin/client-cas',
 ]);
 
 describe('operator roles', () => {

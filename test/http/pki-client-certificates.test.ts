@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
+import { withRevocationLists } from '../../src/core/auth/revocation-lists.js';
 import { parseTrustedCas } from '../../src/core/auth/trusted-cas.js';
 import {
   type AccountCredentials,
@@ -22,7 +23,8 @@ import { startTestServer } from '../helpers/server.js';
 const pem = (name: string) => readFileSync(new URL(`../fixtures/pki/${name}.pem`, import.meta.url), 'utf8');
 /** RFC 9440 Client-Cert, as the TLS proxy forwards it. */
 const forwarded = (name: string) => `:${new X509Certificate(pem(name)).raw.toString('base64')}:`;
-const CA = parseTrustedCas(pem('issuing'));
+/** The CA the server trusts, with its CRL (which revokes `revoked`). */
+const CA = withRevocationLists(parseTrustedCas(pem('issuing')), pem('crl'));
 
 describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA issues them, the account names their subject', () => {
   let t: TestApp;
@@ -199,6 +201,7 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     );
     assert.match(good.json().subjectAltName, /DNS:billing\.acme\.example/);
     for (const [name, reason] of [
+      ['revoked', /its CA revoked it \(2025-03-01T00:00:00\.000Z, in the CRL of CLIENT_CRL_FILE\)/],
       ['impostor', /not issued by a CA of CLIENT_CA_FILE/],
       ['server-only', /not for client authentication/],
       ['router', /none of the account's certificate subjects/],
@@ -213,6 +216,30 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
     const notOne = await check('hello');
     assert.equal(notOne.statusCode, 400);
     assert.match(notOne.json().detail, /not a PEM or base64 DER X\.509 certificate/);
+  });
+
+  test('operators (viewers too) see the trusted CAs and their CRLs as the node read them', async () => {
+    const listed = await call('GET', '/api/admin/client-cas', admin.headers);
+    assert.equal(listed.statusCode, 200, listed.body);
+    assert.deepEqual(listed.json(), {
+      crlFile: true,
+      cas: [
+        {
+          subject: 'C=US, O=Acme, CN=Acme Client CA',
+          thumbprint: CA[0]?.thumbprint,
+          notBefore: '2025-01-01T00:00:00.000Z',
+          notAfter: '2045-12-31T23:59:59.000Z',
+          current: true,
+          crl: {
+            thisUpdate: '2025-06-01T00:00:00.000Z',
+            nextUpdate: '2045-12-31T23:59:59.000Z',
+            revoked: 1,
+            current: true,
+          },
+        },
+      ],
+    });
+    assert.equal((await call('GET', '/api/admin/client-cas', {})).statusCode, 401);
   });
 
   test('a distinguished name, with its escapes and multi-valued names, matches as RFC 4514 says', async () => {

@@ -108,3 +108,32 @@ export function revocationOf(ca: TrustedCa, serial: string, now: number): string
     ? null
     : `its CA revoked it (${new Date(revokedAt).toISOString()}, in the CRL of CLIENT_CRL_FILE)`;
 }
+
+/** What an operator sees of a trusted CA and its CRL (admin API, CLI, web app): times in ms. */
+export interface TrustedCaView {
+  subject: string;
+  thumbprint: string;
+  notBefore: number;
+  notAfter: number;
+  /** Within its dates now: it vouches for the certificates it issued. */
+  current: boolean;
+  crl: { thisUpdate: number; nextUpdate: number; revoked: number; current: boolean } | null;
+}
+
+export function viewOfTrustedCa(ca: TrustedCa, now: number): TrustedCaView {
+  return {
+    subject: ca.subject,
+    thumbprint: ca.thumbprint,
+    notBefore: ca.notBefore,
+    notAfter: ca.notAfter,
+    current: now >= ca.notBefore && now <= ca.notAfter,
+    crl: ca.crl
+      ? {
+          thisUpdate: ca.crl.thisUpdate,
+          nextUpdate: ca.crl.nextUpdate,
+          revoked: ca.crl.revoked.size,
+          current: now <= ca.crl.nextUpdate,
+        }
+      : null,
+  };
+}

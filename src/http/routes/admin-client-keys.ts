@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { parseForwardedCertificate } from '../../core/auth/certificate.js';
 import { TLS_SUBJECT_MEMBERS } from '../../core/auth/tls-subject.js';
+import { viewOfTrustedCa } from '../../core/auth/trusted-cas.js';
 import { AppError } from '../../core/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
@@ -224,6 +225,60 @@ export async function adminClientKeyRoutes(app: App, { auth, services }: RouteDe
         throw new AppError('validation_failed', 'certificate: not a PEM or base64 DER X.509 certificate');
       const explained = await keys.explain(accountId, certificate);
       return { ...explained, notBefore: iso(explained.notBefore), notAfter: iso(explained.notAfter) };
+    },
+  );
+
+  app.get(
+    '/api/admin/client-cas',
+    {
+      onRequest: auth.operator('viewer'),
+      schema: {
+        tags: ['admin'],
+        summary:
+          'The CAs whose client certificates authenticate by their subject (CLIENT_CA_FILE), and their CRLs',
+        description:
+          'As this node read them (at start or at the last SIGHUP). `current`: a CA within its dates, a CRL before its nextUpdate; a CA or CRL not current vouches for no certificate. `crl` is null without CLIENT_CRL_FILE. An empty list: no CLIENT_CA_FILE.',
+        response: {
+          200: Type.Object({
+            crlFile: Type.Boolean({ description: 'whether CRLs are read (CLIENT_CRL_FILE)' }),
+            cas: Type.Array(
+              Type.Object({
+                subject: Type.String(),
+                thumbprint: Type.String({ description: 'x5t#S256 of the CA certificate, as tokens name it' }),
+                notBefore: Time,
+                notAfter: Time,
+                current: Type.Boolean(),
+                crl: Type.Union([
+                  Type.Object({
+                    thisUpdate: Time,
+                    nextUpdate: Time,
+                    revoked: Type.Integer({ description: 'how many certificates it revokes' }),
+                    current: Type.Boolean(),
+                  }),
+                  Type.Null(),
+                ]),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => {
+      const now = services.ctx.clock.now();
+      const cas = keys.trustedCas.map((ca) => viewOfTrustedCa(ca, now));
+      return {
+        crlFile: cas.some((ca) => ca.crl !== null),
+        cas: cas.map((ca) => ({
+          ...ca,
+          notBefore: iso(ca.notBefore),
+          notAfter: iso(ca.notAfter),
+          crl: ca.crl && {
+            ...ca.crl,
+            thisUpdate: iso(ca.crl.thisUpdate),
+            nextUpdate: iso(ca.crl.nextUpdate),
+          },
+        })),
+      };
     },
   );
 
