@@ -437,10 +437,26 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
     );
   // The HTTP server (Fastify and every route) is loaded by the server alone, not by each CLI command.
   const { buildServer, closeServer } = await import('./http/server.js');
+  /** With TLS_CLIENT_CA_NAMES, the CAs the certificate request names: those trusted now. */
+  const clientCaNames = () =>
+    config.tls?.clientCaNames ? services.clients.keys.trustedCas.map((ca) => ca.certificate.toString()) : [];
+  let tlsFiles = tls;
+  /** New connections get these files, naming the CAs trusted now. */
+  const serveTls = (files: { cert: Buffer; key: Buffer }) => {
+    (app.server as unknown as TlsServer).setSecureContext(tlsContextOptions(files, clientCaNames()));
+    tlsFiles = files;
+  };
   const app = await buildServer(services, {
     logger,
     trustProxy: config.trustProxy,
-    ...(tls && config.tls && { tls: { ...tls, requestClientCertificates: config.tls.clientCertificates } }),
+    ...(tls &&
+      config.tls && {
+        tls: {
+          ...tls,
+          requestClientCertificates: config.tls.clientCertificates,
+          clientCaNames: clientCaNames(),
+        },
+      }),
   });
   const maintenance = startMaintenance(services.ctx, services.purged, services.accounts, services.keyring);
   try {
@@ -465,8 +481,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
     reloadTls: async () => {
       if (!config.tls) return false;
       try {
-        const files = readTlsFiles(config.tls);
-        (app.server as unknown as TlsServer).setSecureContext(tlsContextOptions(files));
+        serveTls(readTlsFiles(config.tls));
         logger.info(
           { certFile: config.tls.certFile },
           'TLS certificate and key read again: new connections use them',
@@ -486,6 +501,7 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
       try {
         const cas = await readTrustedCas({ clientCaFile, clientCrlFile }, logger);
         runtime.services.clients.keys.trustCas(cas);
+        if (config.tls?.clientCaNames && tlsFiles) serveTls(tlsFiles);
         logger.info(
           {
             file: config.clientCaFile,

@@ -11,7 +11,13 @@ export interface Config {
    * again on SIGHUP; `TLS_CLIENT_CERTIFICATES=request`: ask clients for their certificate (mutual TLS, RFC 8705).
    * null: plain HTTP, behind a proxy that terminates TLS.
    */
-  tls: { certFile: string; keyFile: string; clientCertificates: boolean } | null;
+  tls: {
+    certFile: string;
+    keyFile: string;
+    clientCertificates: boolean;
+    /** `TLS_CLIENT_CA_NAMES=true`: the certificate request names the CAs of CLIENT_CA_FILE (RFC 8446 §4.2.4). */
+    clientCaNames: boolean;
+  } | null;
   /** Address to bind (`HOST`, default 127.0.0.1). */
   host: string;
   /** Folder for the SQLite file, the master key and the initial admin password (`DATA_DIR`, default ./data). */
@@ -365,6 +371,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     throw new ConfigError(
       'CLIENT_CRL_FILE holds the CRLs of the CAs of CLIENT_CA_FILE: set CLIENT_CA_FILE too, or leave CLIENT_CRL_FILE unset',
     );
+  const clientCaNames = env.TLS_CLIENT_CA_NAMES || 'false';
+  if (clientCaNames !== 'true' && clientCaNames !== 'false')
+    throw new ConfigError('TLS_CLIENT_CA_NAMES must be true or false');
+  if (clientCaNames === 'true') {
+    if (!tls?.clientCertificates || clientCaFile === null)
+      throw new ConfigError(
+        'TLS_CLIENT_CA_NAMES=true names the CAs of CLIENT_CA_FILE when the node asks for client certificates: it needs TLS_CLIENT_CERTIFICATES=request and CLIENT_CA_FILE',
+      );
+    tls.clientCaNames = true;
+  }
   if (clientCaFile !== null && !clientCertificates && !tls?.clientCertificates)
     throw new ConfigError(
       'CLIENT_CA_FILE needs client certificates to check: CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES (a TLS proxy forwards them) or TLS_CLIENT_CERTIFICATES=request',
@@ -449,6 +465,7 @@ function tlsFiles(env: NodeJS.ProcessEnv, cwd: string): Config['tls'] {
     certFile: isAbsolute(certFile) ? certFile : resolve(cwd, certFile),
     keyFile: isAbsolute(keyFile) ? keyFile : resolve(cwd, keyFile),
     clientCertificates: clientCertificates === 'request',
+    clientCaNames: false,
   };
 }
 

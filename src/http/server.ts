@@ -48,9 +48,10 @@ export interface ServerOptions {
   /**
    * TLS_CERT_FILE / TLS_KEY_FILE: serve HTTPS with this certificate and key (PEM); `requestClientCertificates`
    * (TLS_CLIENT_CERTIFICATES=request): ask each client for its certificate, taking any (they are checked against the
-   * accounts' registered ones, not against an authority). Absent: plain HTTP.
+   * accounts' registered ones, not against an authority); `clientCaNames` (TLS_CLIENT_CA_NAMES): the CAs (PEM) its
+   * certificate request names. Absent: plain HTTP.
    */
-  tls?: TlsFiles & { requestClientCertificates: boolean };
+  tls?: TlsFiles & { requestClientCertificates: boolean; clientCaNames?: readonly string[] };
 }
 
 /** Route modules in the order they are registered; each adds its routes with schemas (and so to OpenAPI). */

@@ -25,9 +25,22 @@ export interface TlsFiles {
   key: Buffer;
 }
 
-/** The secure context of the node's HTTPS, the same at start and at each reload (SIGHUP). */
-export function tlsContextOptions(files: TlsFiles): SecureContextOptions {
-  return { ...files, minVersion: 'TLSv1.2', ciphers: CIPHERS, honorCipherOrder: true };
+/**
+ * The secure context of the node's HTTPS, the same at start and at each reload (SIGHUP). With `clientCaNames` (PEM
+ * CA certificates), the certificate request names those CAs, for client stacks that offer only a certificate from a
+ * CA the server names; whoever issued it, a certificate is taken all the same (`rejectUnauthorized: false`).
+ */
+export function tlsContextOptions(
+  files: TlsFiles,
+  clientCaNames: readonly string[] = [],
+): SecureContextOptions {
+  return {
+    ...files,
+    minVersion: 'TLSv1.2',
+    ciphers: CIPHERS,
+    honorCipherOrder: true,
+    ...(clientCaNames.length > 0 && { ca: [...clientCaNames] }),
+  };
 }
 
 /** Every TCP connection of an HTTPS server, handshakes under way included (which its HTTP layer does not know of). */
@@ -38,11 +51,13 @@ const connections = new WeakMap<HttpServer, Set<Socket>>();
  * issued it (it is compared with the accounts' registered ones); no renegotiation; a handshake has 10 seconds. Its
  * timeouts are those Fastify gives its own servers, so HTTP and HTTPS nodes behave alike.
  */
-export function httpsServerFactory(tls: TlsFiles & { requestClientCertificates: boolean }) {
+export function httpsServerFactory(
+  tls: TlsFiles & { requestClientCertificates: boolean; clientCaNames?: readonly string[] },
+) {
   return (handler: Parameters<typeof createHttpsServer>[1]): HttpServer => {
     const server = createHttpsServer(
       {
-        ...tlsContextOptions(tls),
+        ...tlsContextOptions(tls, tls.clientCaNames),
         requestCert: tls.requestClientCertificates,
         rejectUnauthorized: false,
         handshakeTimeout: 10_000,

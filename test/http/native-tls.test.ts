@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,12 +7,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { loadConfig } from '../../src/config/config.js';
 import { StartupError, startServer } from '../../src/main.js';
 import { certificate, clientTls, der, thumbprint, tlsFetch } from '../helpers/mtls.js';
 import { startTestServer } from '../helpers/server.js';
 
+const run = promisify(execFile);
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/mtls/${name}`, import.meta.url));
 
 /** The subject of the certificate a new TLS connection to `url` is served with. */
@@ -193,9 +196,78 @@ describe('HTTPS served by the node itself (TLS_CERT_FILE), with client certifica
           certFile: join(folder, 'missing.pem'),
           keyFile: fixture('server.key'),
           clientCertificates: false,
+          clientCaNames: false,
         },
       }),
       /TLS_CERT_FILE \/ TLS_KEY_FILE cannot be read/,
     );
+  });
+});
+
+/** The CA names a node's certificate request gives (RFC 8446 §4.2.4), as `openssl s_client` prints them. */
+async function requestedCaNames(url: string): Promise<string[]> {
+  const { hostname, port } = new URL(url);
+  const running = run('openssl', ['s_client', '-connect', `${hostname}:${port}`, '-tls1_3']);
+  running.child.stdin?.end();
+  const { stdout } = await running;
+  if (/No client certificate CA names sent/.test(stdout)) return [];
+  const block =
+    /Acceptable client certificate CA names\n([\s\S]*?)\n(?:Requested|Client Certificate Types)/.exec(stdout);
+  assert.ok(block, stdout);
+  return (block[1] ?? '').split('\n');
+}
+
+describe('TLS_CLIENT_CA_NAMES: the certificate request names the CAs of CLIENT_CA_FILE', () => {
+  test('named as the CAs are read, again after SIGHUP; a registered self-signed certificate is taken all the same', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orchestrator-tls-cas-'));
+    const caFile = join(folder, 'client-cas.pem');
+    copyFileSync(fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)), caFile);
+    const node = await startTestServer({
+      TLS_CERT_FILE: fixture('server.pem'),
+      TLS_KEY_FILE: fixture('server.key'),
+      TLS_CLIENT_CERTIFICATES: 'request',
+      CLIENT_CA_FILE: caFile,
+      TLS_CLIENT_CA_NAMES: 'true',
+    });
+    try {
+      assert.deepEqual(await requestedCaNames(node.url), ['C = US, O = Acme, CN = Acme Client CA']);
+      const { services } = node.server.runtime;
+      await services.accounts.create('le12345678');
+      const userId = (await services.clients.reveal('le12345678'))?.userId as string;
+      await services.clients.keys.add('le12345678', { x5c: [der(certificate('client-ec'))] });
+      const issued = await tlsFetch(clientTls('client-ec'))(`${node.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=client_credentials&client_id=${userId}`,
+      });
+      assert.equal(issued.status, 200, await issued.clone().text());
+
+      copyFileSync(fileURLToPath(new URL('../fixtures/pki/other-ca.pem', import.meta.url)), caFile);
+      assert.equal(await node.server.reloadClientCas(), true);
+      assert.deepEqual(await requestedCaNames(node.url), ['C = US, O = Elsewhere, CN = Elsewhere CA']);
+      assert.equal(await node.server.reloadTls(), true);
+      assert.deepEqual(
+        await requestedCaNames(node.url),
+        ['C = US, O = Elsewhere, CN = Elsewhere CA'],
+        'a renewed server certificate keeps the names',
+      );
+    } finally {
+      await node.stop();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('without it, no CA is named (any certificate is asked for)', async () => {
+    const node = await startTestServer({
+      TLS_CERT_FILE: fixture('server.pem'),
+      TLS_KEY_FILE: fixture('server.key'),
+      TLS_CLIENT_CERTIFICATES: 'request',
+      CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
+    });
+    try {
+      assert.deepEqual(await requestedCaNames(node.url), []);
+    } finally {
+      await node.stop();
+    }
   });
 });

@@ -40,11 +40,25 @@ describe('configuration', () => {
       certFile: '/srv/tls/server.pem',
       keyFile: '/etc/tls/server.key',
       clientCertificates: false,
+      clientCaNames: false,
     });
     assert.equal(tls.issuer, 'https://127.0.0.1:8080', 'the default issuer is https with TLS');
     assert.equal(
       loadConfig({ TLS_CERT_FILE: 'a', TLS_KEY_FILE: 'b', TLS_CLIENT_CERTIFICATES: 'request' }, '/srv').tls
         ?.clientCertificates,
+      true,
+    );
+    assert.equal(
+      loadConfig(
+        {
+          TLS_CERT_FILE: 'a',
+          TLS_KEY_FILE: 'b',
+          TLS_CLIENT_CERTIFICATES: 'request',
+          CLIENT_CA_FILE: 'cas.pem',
+          TLS_CLIENT_CA_NAMES: 'true',
+        },
+        '/srv',
+      ).tls?.clientCaNames,
       true,
     );
     assert.deepEqual(
@@ -257,6 +271,11 @@ describe('configuration', () => {
       [{ TLS_CERT_FILE: 'a.pem' }, /TLS_CERT_FILE and TLS_KEY_FILE go together/],
       [{ TLS_KEY_FILE: 'a.key' }, /TLS_CERT_FILE and TLS_KEY_FILE go together/],
       [{ TLS_CLIENT_CERTIFICATES: 'request' }, /needs TLS_CERT_FILE and TLS_KEY_FILE/],
+      [
+        { TLS_CERT_FILE: 'a', TLS_KEY_FILE: 'b', TLS_CLIENT_CERTIFICATES: 'request', TLS_CLIENT_CA_NAMES: 'true' },
+        /TLS_CLIENT_CA_NAMES=true .* needs TLS_CLIENT_CERTIFICATES=request and CLIENT_CA_FILE/,
+      ],
+      [{ TLS_CLIENT_CA_NAMES: 'yes' }, /TLS_CLIENT_CA_NAMES must be true or false/],
       [{ TLS_CERT_FILE: 'a', TLS_KEY_FILE: 'b', TLS_CLIENT_CERTIFICATES: 'yes' }, /must be off or request/],
       [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '10.0.0.1,0.0.0.0/0' }, /every address/],
       [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '::/0' }, /every address/],
