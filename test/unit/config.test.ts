@@ -272,7 +272,12 @@ describe('configuration', () => {
       [{ TLS_KEY_FILE: 'a.key' }, /TLS_CERT_FILE and TLS_KEY_FILE go together/],
       [{ TLS_CLIENT_CERTIFICATES: 'request' }, /needs TLS_CERT_FILE and TLS_KEY_FILE/],
       [
-        { TLS_CERT_FILE: 'a', TLS_KEY_FILE: 'b', TLS_CLIENT_CERTIFICATES: 'request', TLS_CLIENT_CA_NAMES: 'true' },
+        {
+          TLS_CERT_FILE: 'a',
+          TLS_KEY_FILE: 'b',
+          TLS_CLIENT_CERTIFICATES: 'request',
+          TLS_CLIENT_CA_NAMES: 'true',
+        },
         /TLS_CLIENT_CA_NAMES=true .* needs TLS_CLIENT_CERTIFICATES=request and CLIENT_CA_FILE/,
       ],
       [{ TLS_CLIENT_CA_NAMES: 'yes' }, /TLS_CLIENT_CA_NAMES must be true or false/],
