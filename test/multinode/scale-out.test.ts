@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { postgresUnavailable, redisUnavailable } from '../contract/servers.js';
 import { dpopKey, dpopProof } from '../helpers/dpop.js';
 import { CLIENT_CERT_HEADER, certificate, clientCert, der } from '../helpers/mtls.js';
@@ -8,6 +10,7 @@ import { basic } from '../helpers/net.js';
 import { type Cluster, ISSUER, Operator, quantile, type ServerNode, startCluster } from './cluster.js';
 
 const TRIALS = 50;
+const pki = (name: string) => fileURLToPath(new URL(`../fixtures/pki/${name}`, import.meta.url));
 
 /** Asks `node` until `refused` holds; returns how long that took, failing after `limitMs`. */
 async function timeUntil(
@@ -37,10 +40,15 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
     let operator: Operator;
     before(async () => {
       if (reason) return;
-      // The nodes take client certificates from 127.0.0.1, as from the TLS proxy in front.
+      // The nodes take client certificates from 127.0.0.1, as from the TLS proxy in front, and those a CA issues.
       cluster = await startCluster({
         redis: mode === 'postgres+redis',
-        env: { CLIENT_CERT_HEADER: CLIENT_CERT_HEADER, CLIENT_CERT_PROXIES: '127.0.0.1' },
+        env: {
+          CLIENT_CERT_HEADER: CLIENT_CERT_HEADER,
+          CLIENT_CERT_PROXIES: '127.0.0.1',
+          CLIENT_CA_FILE: pki('issuing.pem'),
+          CLIENT_CRL_FILE: pki('crl.pem'),
+        },
       });
       [a, b] = cluster.nodes as [ServerNode, ServerNode];
       operator = await Operator.signIn(a);
@@ -191,6 +199,43 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
       await timeUntil(async () => (await tokenOn(b)).status === 401, 1_000);
       // The token bound to the removed certificate ends with it, on B too.
       await timeUntil(async () => (await read(b, withCertificate)).status === 401, 1_000);
+    });
+
+    it('tls_client_auth: a certificate subject added on A authenticates on B; removed on A, its tokens are refused on B within 1 s', async () => {
+      const account = await operator.createAccount(a, 'subject-nodes');
+      const billing = clientCert(readFileSync(pki('billing.pem'), 'utf8'));
+      const tokenOn = (node: ServerNode, certificate = billing) =>
+        node.request('POST', '/oauth/token', {
+          headers: { [CLIENT_CERT_HEADER]: certificate },
+          form: `grant_type=client_credentials&client_id=${account.userId}`,
+        });
+      assert.equal((await tokenOn(b)).status, 401, 'no subject yet');
+      const added = await operator.call(a, 'POST', '/api/admin/accounts/subject-nodes/client-keys', {
+        tlsClientAuth: { tls_client_auth_san_dns: 'billing.acme.example', kid: 'billing' },
+      });
+      assert.equal(added.status, 201, JSON.stringify(added.body));
+      await timeUntil(async () => (await tokenOn(b)).status === 200, 1_000);
+      const revoked = clientCert(readFileSync(pki('revoked.pem'), 'utf8'));
+      assert.equal(
+        (await tokenOn(b, revoked)).status,
+        401,
+        'the same names, revoked by the CA (CLIENT_CRL_FILE)',
+      );
+      const token = ((await tokenOn(b)).body as { access_token: string }).access_token;
+      const read = (node: ServerNode) =>
+        node.request('GET', '/v2/context/document/subject-nodes/ns/none', {
+          headers: { authorization: `Bearer ${token}`, [CLIENT_CERT_HEADER]: billing },
+        });
+      assert.equal((await read(a)).status, 404, 'taken on A');
+      assert.equal((await read(b)).status, 404, 'taken on B (and remembered there)');
+      const removed = await operator.call(
+        a,
+        'DELETE',
+        '/api/admin/accounts/subject-nodes/client-keys/billing',
+      );
+      assert.equal(removed.status, 204, JSON.stringify(removed.body));
+      await timeUntil(async () => (await read(b)).status === 401, 1_000);
+      assert.equal((await tokenOn(b)).status, 401);
     });
 
     it('an account suspended on A is refused on B within 1 s, key and token alike; resumed, both work again', async (t) => {
