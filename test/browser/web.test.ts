@@ -36,7 +36,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
   /**
    * Client certificates forwarded by a TLS proxy (none calls from there in these tests) and a CA trusted for them
-   * (CLIENT_CA_FILE): the metadata lists tls_client_auth, and the page offers to add certificate subjects.
+   * (CLIENT_CA_FILE) with its CRL (CLIENT_CRL_FILE, revoking revoked.pem): the metadata lists tls_client_auth, and
+   * the page offers to add certificate subjects and lists the CA.
    */
   const suite = browserSuite({
     env: {
@@ -44,6 +45,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       CLIENT_CERT_HEADER: 'client-cert',
       CLIENT_CERT_PROXIES: '10.0.0.0/8',
       CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
+      CLIENT_CRL_FILE: fileURLToPath(new URL('../fixtures/pki/crl.pem', import.meta.url)),
     },
   });
   const { http, checked, accessibility } = suite;
@@ -518,7 +520,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await section.getByText('The account has no key for signed client assertions.').waitFor();
   });
 
-  test("certificate subjects (tls_client_auth): a DNS name added on the page is listed in words; an IP address that is none is refused on the field with the server's words; a certificate checked authenticates by the subject, an impostor's does not, text that is none is refused on the field; a viewer sees the subject without Remove and checks too; removed, it is gone", async () => {
+  test("certificate subjects (tls_client_auth): a DNS name added on the page is listed in words; an IP address that is none is refused on the field with the server's words; the trusted CA and its CRL are listed in words; a certificate checked authenticates by the subject, an impostor's and a revoked one do not, text that is none is refused on the field; a viewer sees the subject and the CA without Remove and checks too; removed, it is gone", async () => {
     suite.watch.step = 'certificate-subjects';
     const section = suite.page.getByRole('region', { name: 'Keys for signed client assertions' });
     const form = section.getByRole('form', { name: 'Add a certificate subject' });
@@ -537,6 +539,20 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.ok(metadata.token_endpoint_auth_methods_supported.includes('tls_client_auth'));
     await form.waitFor();
     assert.equal(await section.getByText('This server trusts no CA for client certificates').count(), 0);
+    // The CA it trusts, with its last day and its CRL in words; both current, so no warning, and CRLs are read.
+    const caName = 'C=US, O=Acme, CN=Acme Client CA';
+    const caRow = (on: Locator) =>
+      on
+        .getByRole('table', { name: 'CAs this server trusts for client certificates' })
+        .getByRole('row')
+        .filter({ has: on.page().getByRole('rowheader', { name: caName, exact: true }) });
+    const ourCa = caRow(section);
+    await ourCa.getByText('Valid until 31 Dec 2045', { exact: true }).waitFor();
+    await ourCa
+      .getByText('CRL of 1 Jun 2025, next update due 31 Dec 2045, 1 revoked certificate', { exact: true })
+      .waitFor();
+    assert.equal(await ourCa.getByText(/out of/i).count(), 0);
+    assert.equal(await section.getByText(/CLIENT_CRL_FILE is not set/).count(), 0);
 
     // A DNS name: sent as the RFC 8705 member, listed with its words, named by the SHA-256 of member and value.
     const kid = createHash('sha256')
@@ -593,6 +609,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const refusedOnCheck = await fieldRefusal(suite.page, pem);
     const billingPem = readFileSync(new URL('../fixtures/pki/billing.pem', import.meta.url), 'utf8');
     const impostorPem = readFileSync(new URL('../fixtures/pki/impostor.pem', import.meta.url), 'utf8');
+    const revokedPem = readFileSync(new URL('../fixtures/pki/revoked.pem', import.meta.url), 'utf8');
     await checkButton.click();
     await refusedOnCheck('Paste the certificate (PEM).');
     await pem.fill(billingPem);
@@ -626,6 +643,16 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .getByText(/^This certificate does not authenticate the client: .*not issued by a CA of CLIENT_CA_FILE/)
       .waitFor();
     await facts.getByText(thumbprint(impostorPem), { exact: true }).waitFor();
+    // The one with billing's names that the CA's CRL revokes (CLIENT_CRL_FILE): refused, and why.
+    await pem.fill(revokedPem);
+    await facts.waitFor({ state: 'detached' });
+    await checkButton.click();
+    await answer
+      .getByText(
+        /^This certificate does not authenticate the client: .*its CA revoked it \(.*CLIENT_CRL_FILE\)\.$/,
+      )
+      .waitFor();
+    await facts.getByText(thumbprint(revokedPem), { exact: true }).waitFor();
 
     await pem.fill('hello');
     await checkButton.click();
@@ -644,6 +671,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         })
         .waitFor();
       assert.equal(await theirs.getByRole('button', { name: /^Remove/ }).count(), 0);
+      // The CA and its CRL too.
+      await caRow(theirs)
+        .getByText(/^CRL of .*, 1 revoked certificate$/)
+        .waitFor();
       // Of the forms, only the check, open to viewers too (a certificate is public).
       assert.equal(await theirs.getByRole('form').count(), 1);
       const theirCheck = theirs.getByRole('form', { name: 'Check a client certificate' });

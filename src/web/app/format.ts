@@ -6,6 +6,7 @@ const DATE_TIME_SECONDS = new Intl.DateTimeFormat(undefined, {
   dateStyle: 'medium',
   timeStyle: 'medium',
 });
+const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'always' });
 
 /** A local date and time, to the minute (or the second). */
@@ -13,6 +14,12 @@ export function formatTime(iso: string, seconds = false): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return (seconds ? DATE_TIME_SECONDS : DATE_TIME).format(date);
+}
+
+/** A local date alone: a certificate's or a CRL's day, in the browser's time zone (they are valid to the second). */
+export function formatDate(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : DATE.format(date);
 }
 
 /** "in 23 hours", "5 minutes ago". */

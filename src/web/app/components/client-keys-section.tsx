@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { AccountState } from '../account.js';
 import { ApiError, accountPath, api, useChange, useLoaded } from '../api.js';
-import { formatTime } from '../format.js';
+import { formatDate, formatTime } from '../format.js';
 import {
   describeTlsSubject,
   TLS_SUBJECT_KINDS,
@@ -11,6 +11,7 @@ import {
 } from '../tls-subject.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { SignedAssertionsOnly } from './signed-assertions-only.js';
+import { TrustedCasList } from './trusted-cas.js';
 import { Loading, Notice, outcomeHandlers, SelectField, TableHead, TextAreaField, TextField } from './ui.js';
 
 /** As the server allows (MAX_CLIENT_KEYS): two during a rotation, with room for one per system that calls. */
@@ -53,14 +54,6 @@ const TLS_CLIENT_AUTH = 'tls_client_auth';
 /** What a key's Remove button says after "Remove", for screen readers: the key's kid, or the subject's value. */
 const removalName = (key: ClientKey) =>
   key.tlsClientAuth ? `the certificate subject ${key.tlsClientAuth.value}` : `the key ${key.kid}`;
-
-/** A certificate's last day, in the browser's time zone (a certificate is valid to the second). */
-const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-
-function formatDate(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : DATE.format(date);
-}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -618,13 +611,15 @@ function RemoveClientKey({
  * one (up to five), removes one behind a confirmation, and refuses or allows the password. After each change of the
  * keys the list is read again and the heading takes the focus, the notice under it: the button that had it may be
  * gone (the row's, or the form at five keys). The last key's removal while the password is refused is the server's
- * to refuse (409): its words stay in the removal's dialog.
+ * to refuse (409): its words stay in the removal's dialog. Under the certificate subjects, an operator of every
+ * account reads the CAs the server trusts for them and their CRLs, warned of one that no longer vouches.
  */
 export function ClientKeysSection({
   accountId,
   account,
   tokenUrl,
   mayChange,
+  everyAccount,
 }: {
   accountId: string;
   /** The account the page loaded, which says whether its client takes signed assertions alone. */
@@ -632,6 +627,11 @@ export function ClientKeysSection({
   /** The token endpoint (`ISSUER/oauth/token`), when the page knows it. */
   tokenUrl?: string;
   mayChange: boolean;
+  /**
+   * The operator acts on every account: the server shows the CAs it trusts (`GET /api/admin/client-cas`) to such an
+   * operator alone, viewers included.
+   */
+  everyAccount: boolean;
 }) {
   const {
     data: keys,
@@ -720,6 +720,7 @@ export function ClientKeysSection({
           <code>CLIENT_CA_FILE</code> in docs/authentication.md.
         </p>
       ) : null}
+      {everyAccount ? <TrustedCasList /> : null}
       <CheckClientCertificate accountId={accountId} keys={keys} />
       {mayChange ? (
         <RemoveClientKey

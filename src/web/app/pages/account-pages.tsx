@@ -33,7 +33,11 @@ function AccountPage({
           everyAccount={ofEveryAccount(operator)}
         />
       ) : (
-        <ApiAuthorizationNeedsAdmin accountId={accountId} account={account} />
+        <ApiAuthorizationNeedsAdmin
+          accountId={accountId}
+          account={account}
+          everyAccount={ofEveryAccount(operator)}
+        />
       );
     case 'policies':
       return <PoliciesPage accountId={accountId} role={role} />;

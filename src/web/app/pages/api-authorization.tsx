@@ -78,7 +78,13 @@ export function ApiAuthorizationPage({
             passwordRefused={account.account?.signedAssertionsOnly === true}
             onChanged={changed}
           />
-          <ClientKeysSection accountId={accountId} account={account} tokenUrl={data.tokenUrl} mayChange />
+          <ClientKeysSection
+            accountId={accountId}
+            account={account}
+            tokenUrl={data.tokenUrl}
+            mayChange
+            everyAccount={everyAccount}
+          />
           <DpopSection accountId={accountId} account={account} mayChange />
           <CertificateSection accountId={accountId} account={account} mayChange />
           <ApiKeySection accountId={accountId} data={data} onChanged={changed} />
@@ -109,9 +115,12 @@ export function ApiAuthorizationPage({
 export function ApiAuthorizationNeedsAdmin({
   accountId,
   account,
+  everyAccount,
 }: {
   accountId: string;
   account: AccountState;
+  /** The viewer acts on every account: they read the CAs the server trusts too. */
+  everyAccount: boolean;
 }) {
   return (
     <>
@@ -121,7 +130,12 @@ export function ApiAuthorizationNeedsAdmin({
         whether its tokens must be bound to a key or to a client certificate. The account's{' '}
         <Link href={accountHref(accountId, 'policies')}>policies</Link>, context and logs are open to you.
       </ClosedPage>
-      <ClientKeysSection accountId={accountId} account={account} mayChange={false} />
+      <ClientKeysSection
+        accountId={accountId}
+        account={account}
+        mayChange={false}
+        everyAccount={everyAccount}
+      />
       <DpopSection accountId={accountId} account={account} mayChange={false} />
       <CertificateSection accountId={accountId} account={account} mayChange={false} />
     </>
