@@ -201,30 +201,26 @@ function signingPlace(setting: 'auto' | boolean): SigningPlace {
 async function loadTrustedCas(config: Config, logger: PinoLogger): Promise<TrustedCa[] | null> {
   if (config.clientCaFile === null) return null;
   const { clientCaFile, clientCrlFile } = config;
-  let cas: TrustedCa[];
   try {
-    cas = await readTrustedCas({ clientCaFile, clientCrlFile }, logger);
+    return await readTrustedCas({ clientCaFile, clientCrlFile }, logger, 'start');
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
-  logger.info(
-    {
-      file: config.clientCaFile,
-      cas: cas.map((ca) => ca.subject),
-      crlFile: config.clientCrlFile ?? undefined,
-    },
-    config.clientCrlFile === null
-      ? 'client certificates these CAs issue authenticate accounts by their subject (CLIENT_CA_FILE)'
-      : 'client certificates these CAs issue authenticate accounts by their subject (CLIENT_CA_FILE), unless their CRL revokes them (CLIENT_CRL_FILE)',
-  );
-  return cas;
 }
 
 async function readTrustedCas(
   files: { clientCaFile: string; clientCrlFile: string | null },
   logger: PinoLogger,
+  when: 'start' | 'again',
 ): Promise<TrustedCa[]> {
   const cas = await readClientCas(files);
+  const withCrls = files.clientCrlFile !== null;
+  logger.info(
+    { file: files.clientCaFile, cas: cas.map((ca) => ca.subject), crlFile: files.clientCrlFile ?? undefined },
+    when === 'start'
+      ? `client certificates these CAs issue authenticate accounts by their subject (CLIENT_CA_FILE)${withCrls ? ', unless their CRL revokes them (CLIENT_CRL_FILE)' : ''}`
+      : `${withCrls ? 'CLIENT_CA_FILE and CLIENT_CRL_FILE' : 'CLIENT_CA_FILE'} read again: client certificates are checked against these CAs${withCrls ? ' and their CRLs' : ''}`,
+  );
   const now = Date.now();
   for (const ca of cas) {
     const view = viewOfTrustedCa(ca, now);
@@ -499,19 +495,10 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
       const { clientCaFile, clientCrlFile } = config;
       if (clientCaFile === null) return false;
       try {
-        const cas = await readTrustedCas({ clientCaFile, clientCrlFile }, logger);
-        runtime.services.clients.keys.trustCas(cas);
-        if (config.tls?.clientCaNames && tlsFiles) serveTls(tlsFiles);
-        logger.info(
-          {
-            file: config.clientCaFile,
-            cas: cas.map((ca) => ca.subject),
-            crlFile: config.clientCrlFile ?? undefined,
-          },
-          config.clientCrlFile === null
-            ? 'CLIENT_CA_FILE read again: client certificates are checked against these CAs'
-            : 'CLIENT_CA_FILE and CLIENT_CRL_FILE read again: client certificates are checked against these CAs and their CRLs',
+        runtime.services.clients.keys.trustCas(
+          await readTrustedCas({ clientCaFile, clientCrlFile }, logger, 'again'),
         );
+        if (config.tls?.clientCaNames && tlsFiles) serveTls(tlsFiles);
         return true;
       } catch (error) {
         logger.error(

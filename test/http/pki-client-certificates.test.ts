@@ -307,24 +307,31 @@ describe('PKI client certificates (RFC 8705 §2.1 tls_client_auth): a trusted CA
   });
 });
 
+/**
+ * A real node that takes certificates forwarded from 127.0.0.1 (more settings in `env`), with account le12345678 whose
+ * subject is the DNS name of `billing`.
+ */
+async function nodeWithSubject(env: Record<string, string>) {
+  const node = await startTestServer({
+    CLIENT_CERT_HEADER: HEADER,
+    CLIENT_CERT_PROXIES: '127.0.0.1',
+    ...env,
+  });
+  const { services } = node.server.runtime;
+  await services.accounts.create('le12345678');
+  const credentials = await services.clients.reveal('le12345678');
+  assert.ok(credentials);
+  await services.clients.keys.addSubject('le12345678', { tls_client_auth_san_dns: 'billing.acme.example' });
+  return { node, credentials };
+}
+
 describe('CLIENT_CA_FILE read again (SIGHUP)', () => {
   test("a CA taken out of the file ends its tokens at once; another one's certificates are taken; a bad file keeps the CAs", async () => {
     const folder = mkdtempSync(join(tmpdir(), 'orchestrator-cas-'));
     const file = join(folder, 'client-cas.pem');
     writeFileSync(file, pem('issuing'));
-    const node = await startTestServer({
-      CLIENT_CERT_HEADER: HEADER,
-      CLIENT_CERT_PROXIES: '127.0.0.1',
-      CLIENT_CA_FILE: file,
-    });
+    const { node, credentials } = await nodeWithSubject({ CLIENT_CA_FILE: file });
     try {
-      const { services } = node.server.runtime;
-      await services.accounts.create('le12345678');
-      const credentials = await services.clients.reveal('le12345678');
-      assert.ok(credentials);
-      await services.clients.keys.addSubject('le12345678', {
-        tls_client_auth_san_dns: 'billing.acme.example',
-      });
       const post = (certificate: string, body: string) =>
         fetch(`${node.url}/oauth/${body.startsWith('token=') ? 'introspect' : 'token'}`, {
           method: 'POST',
@@ -367,20 +374,11 @@ describe('CRLs of the client CAs (CLIENT_CRL_FILE), read at start and again (SIG
     const folder = mkdtempSync(join(tmpdir(), 'orchestrator-crls-'));
     const file = join(folder, 'client-crls.pem');
     writeFileSync(file, pem('crl'));
-    const node = await startTestServer({
-      CLIENT_CERT_HEADER: HEADER,
-      CLIENT_CERT_PROXIES: '127.0.0.1',
+    const { node, credentials } = await nodeWithSubject({
       CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
       CLIENT_CRL_FILE: file,
     });
     try {
-      const { services } = node.server.runtime;
-      await services.accounts.create('le12345678');
-      const credentials = await services.clients.reveal('le12345678');
-      assert.ok(credentials);
-      await services.clients.keys.addSubject('le12345678', {
-        tls_client_auth_san_dns: 'billing.acme.example',
-      });
       const grant = (certificate: string) =>
         fetch(`${node.url}/oauth/token`, {
           method: 'POST',
