@@ -457,9 +457,13 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
               },
             }),
             createdAt: new Date(k.createdAt).toISOString(),
+            lastUsedAt: k.lastUsedAt === null ? null : new Date(k.lastUsedAt).toISOString(),
           })),
           listed
-            .map((k) => `${k.kid} (${describeClientKey(k)}; added ${new Date(k.createdAt).toISOString()})`)
+            .map(
+              (k) =>
+                `${k.kid} (${describeClientKey(k)}; added ${new Date(k.createdAt).toISOString()}; ${k.lastUsedAt === null ? 'never used' : `last used ${new Date(k.lastUsedAt).toISOString()}`})`,
+            )
             .join('\n') || '(no client keys)',
         );
         return 0;

@@ -19,6 +19,8 @@ export interface ClientRecord {
   /** Increases by one at every regeneration; tokens carry it so older ones are refused. */
   version: number;
   createdAt: number;
+  /** When the client last got a token (or logged in), rounded down to the minute; null: not since it was made. */
+  lastUsedAt: number | null;
 }
 
 /**
@@ -37,6 +39,8 @@ export interface ClientKeyRecord {
   /** The public JWK (JSON); for a certificate subject, its RFC 8705 §2.1.2 member (`{"tls_client_auth_san_dns":…}`). */
   publicJwk: string;
   createdAt: number;
+  /** When it last authenticated the client, rounded down to the minute; null or absent: never. */
+  lastUsedAt?: number | null;
 }
 
 export interface CredentialStore {
@@ -53,8 +57,13 @@ export interface CredentialStore {
   listApiKeys(accountId: string): Promise<ApiKeyRecord[]>;
   /** Records a use; only moves lastUsedAt forward. */
   touchApiKey(keyHash: string, usedAt: number): Promise<void>;
-  /** Replaces the account's client; the stored version becomes the previous one plus one, and is returned. */
-  replaceClient(next: Omit<ClientRecord, 'version'>): Promise<number>;
+  /**
+   * Replaces the account's client (not used yet: its lastUsedAt is null); the stored version becomes the previous one
+   * plus one, and is returned.
+   */
+  replaceClient(next: Omit<ClientRecord, 'version' | 'lastUsedAt'>): Promise<number>;
+  /** Records a use of the client `clientId`; only moves lastUsedAt forward. */
+  touchClient(clientId: string, usedAt: number): Promise<void>;
   findClientById(clientId: string): Promise<ClientRecord | null>;
   findClientByAccount(accountId: string): Promise<ClientRecord | null>;
   /** Deletes the account's API keys (grace-period ones too), its client and its client keys, in one transaction. */
@@ -65,4 +74,6 @@ export interface CredentialStore {
   addClientKey(key: ClientKeyRecord): Promise<boolean>;
   /** Deletes one client key; false when there was none. */
   deleteClientKey(accountId: string, kid: string): Promise<boolean>;
+  /** Records a use of one client key; only moves lastUsedAt forward. */
+  touchClientKey(accountId: string, kid: string, usedAt: number): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { API_KEY_PREFIX, formatSecret, hashSecret, looksLikeSecret } from '../co
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
+import { UseRecorder } from './use-recorder.js';
 import { unsealingKeys } from './master-key.js';
 
 export const MAX_GRACE_SECONDS = 86_400;
@@ -36,10 +37,11 @@ export interface ApiKeyView {
  */
 export class ApiKeyService {
   readonly #cache = new BoundedMap<string, CachedKey>(50_000, CACHE_MAX_AGE_MS);
-  readonly #touched = new BoundedMap<string, number>(50_000);
+  readonly #uses: UseRecorder;
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
+    this.#uses = new UseRecorder(ctx, 'API key', (hash, minute) => ctx.store.credentials.touchApiKey(hash, minute));
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset') this.#cache.clear();
@@ -81,7 +83,7 @@ export class ApiKeyService {
   #accept(entry: CachedKey, hash: string, now: number): KeyCheck {
     if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
     if (entry.suspended) return ACCOUNT_SUSPENDED;
-    this.#recordUse(hash, now);
+    this.#uses.record(hash, now);
     return entry.accountId;
   }
 
@@ -136,15 +138,5 @@ export class ApiKeyService {
   #dropAccount(accountId: string): void {
     for (const [hash, entry] of this.#cache.entries())
       if (entry.accountId === accountId) this.#cache.delete(hash);
-  }
-
-  /** Last use to the minute: one write per key per minute per node, off the request's path. */
-  #recordUse(hash: string, now: number): void {
-    const minute = now - (now % 60_000);
-    if (this.#touched.get(hash) === minute) return;
-    this.#touched.set(hash, minute);
-    this.ctx.store.credentials.touchApiKey(hash, minute).catch((error: unknown) => {
-      this.ctx.log.warn({ err: error }, 'could not record API key use');
-    });
   }
 }

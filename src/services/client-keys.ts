@@ -4,6 +4,7 @@ import {
   calculateJwkThumbprint,
   createLocalJWKSet,
   errors as JoseErrors,
+  exportJWK,
   type JWK,
   type JWTPayload,
   type JWTVerifyOptions,
@@ -31,6 +32,7 @@ import type { AccountRecord } from '../ports/account-store.js';
 import type { ClientKeyRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ServiceContext } from './context.js';
+import { UseRecorder } from './use-recorder.js';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT that authenticates a client. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -95,6 +97,8 @@ export interface ClientKeyView {
   /** The key's X.509 certificate (`x5c`), which the client may present in TLS instead (RFC 8705 §2.2). */
   certificate?: { thumbprint: string; subject: string; notBefore: number; notAfter: number };
   createdAt: number;
+  /** When it last authenticated the client (an assertion, a certificate, a subject's), to the minute; null: never. */
+  lastUsedAt: number | null;
 }
 
 /**
@@ -160,7 +164,8 @@ export class AssertionRefused extends Error {
  */
 interface AccountKeys {
   keys: ClientKeyRecord[];
-  certificates: ReadonlySet<string>;
+  /** The thumbprints of the keys' certificates, with each key's kid. */
+  certificates: ReadonlyMap<string, string>;
   subjects: { kid: string; subject: CheckedTlsSubject }[];
 }
 
@@ -190,10 +195,16 @@ export class ClientKeyService {
   /** Certificates presented for `tls_client_auth`, by thumbprint: their CA and names, found once. */
   readonly #issuedBy = new BoundedMap<string, IssuedBy>(10_000);
   #trustedCas: readonly TrustedCa[];
+  /** When each key last authenticated the client (by `account\nkid`). */
+  readonly #uses: UseRecorder;
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
     this.#trustedCas = ctx.settings.trustedCas ?? [];
+    this.#uses = new UseRecorder(ctx, 'client key', (key, minute) => {
+      const [accountId = '', kid = ''] = key.split('\n');
+      return ctx.store.credentials.touchClientKey(accountId, kid, minute);
+    });
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset' || event.topic === 'client-keys') this.#byAccount.clear();
@@ -322,6 +333,7 @@ export class ClientKeyService {
       throw lockoutRefusal(lackingNow);
     }
     await this.#changed(accountId);
+    this.#uses.forget(`${accountId}\n${kid}`);
     return view(removed);
   }
 
@@ -345,12 +357,13 @@ export class ClientKeyService {
       currentDate: new Date(now),
     };
     let payload: JWTPayload;
+    let key: VerifyingKey;
     try {
-      payload = await verifiedByAny(
+      ({ payload, key } = await verifiedByAny(
         assertion,
         createLocalJWKSet({ keys: keys.map((k) => verifierJwk(k.publicJwk)) }),
         options,
-      );
+      ));
     } catch (failure) {
       // Once the signature verified, the reason helps the key's holder (expired, another audience…); before, one
       // answer for every case (no such client, no key, another key, another algorithm), so ids cannot be probed.
@@ -367,6 +380,13 @@ export class ClientKeyService {
       throw new AssertionRefused('the assertion has no usable jti (a string of 1 to 256 characters)');
     if (!(await this.ctx.store.tokens.useClientAssertion(clientId, jti, expiresAt + SKEW_S * 1000)))
       throw new AssertionRefused('the assertion was used already (its jti)');
+    const kid = await kidOf(keys, key);
+    if (kid !== null) this.#used(accountId, kid, now);
+  }
+
+  /** A key's last use, to the minute (its record's lastUsedAt). */
+  #used(accountId: string, kid: string, now: number): void {
+    this.#uses.record(`${accountId}\n${kid}`, now);
   }
 
   /**
@@ -385,7 +405,8 @@ export class ClientKeyService {
     const { certificates, subjects } = await this.#keysOf(accountId);
     const now = this.ctx.clock.now();
     let subject: SubjectBinding | null = null;
-    if (!certificates.has(presented.thumbprint)) {
+    const registered = certificates.get(presented.thumbprint);
+    if (registered === undefined) {
       const matched = subjects.length === 0 ? null : await this.#matchSubject(subjects, presented);
       if (typeof matched === 'string' && purpose === 'authenticate')
         this.#warnOnceADay(accountId, presented, now, `a client certificate was refused: ${matched}`);
@@ -408,6 +429,8 @@ export class ClientKeyService {
           ? "a client certificate in use expires soon: register its successor as one of the account's keys"
           : 'a client certificate in use expires soon: its CA issues its successor',
       );
+    // The key or subject is in use: for binding a token too (a client with a secret over mutual TLS).
+    this.#used(accountId, subject?.kid ?? (registered as string), now);
     return { thumbprint: presented.thumbprint, subject };
   }
 
@@ -552,7 +575,7 @@ export class ClientKeyService {
     const generation = this.#generation;
     const records = await this.ctx.store.credentials.listClientKeys(accountId);
     const keys: ClientKeyRecord[] = [];
-    const certificates = new Set<string>();
+    const certificates = new Map<string, string>();
     const subjects: AccountKeys['subjects'] = [];
     for (const record of records) {
       if (record.alg === TLS_CLIENT_AUTH) {
@@ -562,7 +585,7 @@ export class ClientKeyService {
       }
       keys.push(record);
       const thumbprint = certificateThumbprintOf(record);
-      if (thumbprint !== undefined) certificates.add(thumbprint);
+      if (thumbprint !== undefined) certificates.set(thumbprint, record.kid);
     }
     const read: AccountKeys = { keys, certificates, subjects };
     if (useCache && generation === this.#generation)
@@ -607,21 +630,36 @@ async function verifiedByAny(
   assertion: string,
   keys: ReturnType<typeof createLocalJWKSet>,
   options: JWTVerifyOptions,
-): Promise<JWTPayload> {
+): Promise<{ payload: JWTPayload; key: VerifyingKey }> {
   try {
-    return (await jwtVerify(assertion, keys, options)).payload;
+    const { payload, key } = await jwtVerify(assertion, keys, options);
+    return { payload, key };
   } catch (failure) {
     if (!(failure instanceof JoseErrors.JWKSMultipleMatchingKeys)) throw failure;
     let last: unknown = failure;
     for await (const key of failure as unknown as AsyncIterable<CryptoKey>) {
       try {
-        return (await jwtVerify(assertion, key, options)).payload;
+        return { payload: (await jwtVerify(assertion, key, options)).payload, key };
       } catch (refused) {
         last = refused;
       }
     }
     throw last;
   }
+}
+
+type VerifyingKey = Parameters<typeof exportJWK>[0];
+
+/** The kid of the account's key that `key` (one the assertion verified with) was imported from; null if none. */
+async function kidOf(keys: readonly ClientKeyRecord[], key: VerifyingKey): Promise<string | null> {
+  try {
+    const used = await calculateJwkThumbprint(await exportJWK(key));
+    for (const record of keys)
+      if ((await calculateJwkThumbprint(verifierJwk(record.publicJwk))) === used) return record.kid;
+  } catch {
+    // A key that does not export: its use is not recorded.
+  }
+  return null;
 }
 
 /**
@@ -658,6 +696,7 @@ function view(record: ClientKeyRecord): ClientKeyView {
       type: 'certificate subject',
       ...(subject && { tlsClientAuth: { member: subject.member, value: subject.value } }),
       createdAt: record.createdAt,
+      lastUsedAt: record.lastUsedAt ?? null,
     };
   }
   const jwk = JSON.parse(record.publicJwk) as Record<string, unknown>;
@@ -681,6 +720,7 @@ function view(record: ClientKeyRecord): ClientKeyView {
       },
     }),
     createdAt: record.createdAt,
+    lastUsedAt: record.lastUsedAt ?? null,
   };
 }
 

@@ -21,6 +21,7 @@ import {
 } from './client-keys.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
+import { UseRecorder } from './use-recorder.js';
 
 const aad = (accountId: string) => `client-secret:${accountId}`;
 /** Compared against when the client id is unknown, so both failures take the same time. */
@@ -73,6 +74,8 @@ const ASSERTIONS_ONLY = 'this client authenticates with a signed assertion alone
 export class ClientService {
   readonly #byId = new BoundedMap<string, ClientRecord | null>(50_000, CACHE_MAX_AGE_MS);
   readonly #stateByAccount = new BoundedMap<string, AccountState>(50_000, CACHE_MAX_AGE_MS);
+  /** When each client last authenticated (by client id). */
+  readonly #uses: UseRecorder;
   #generation = 0;
 
   constructor(
@@ -80,6 +83,9 @@ export class ClientService {
     /** The accounts' keys for signed client assertions. */
     readonly keys: ClientKeyService,
   ) {
+    this.#uses = new UseRecorder(ctx, 'client', (clientId, minute) =>
+      ctx.store.credentials.touchClient(clientId, minute),
+    );
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset' || event.topic === 'client') {
@@ -110,7 +116,9 @@ export class ClientService {
         // Refused whatever the password, so that the answer never says whether it was the right one.
         if (assertionsOnly) return { ok: false, reason: ASSERTIONS_ONLY };
         if (!matches) return { ok: false };
-        return version === 'suspended' ? { ok: false, suspended: true } : { ok: true, client: found };
+        if (version === 'suspended') return { ok: false, suspended: true };
+        this.#uses.record(found.clientId, this.ctx.clock.now());
+        return { ok: true, client: found };
       });
     });
   }
@@ -148,6 +156,7 @@ export class ClientService {
     }
     const version = await this.currentVersion(found.accountId);
     if (version === 'suspended') return { ok: false, suspended: true };
+    this.#uses.record(found.clientId, this.ctx.clock.now());
     return { ok: true, client: found, ...(certificate && { certificate }) };
   }
 
@@ -209,13 +218,16 @@ export class ClientService {
     await this.ctx.bus.publish('client', accountId);
   }
 
-  async reveal(accountId: string): Promise<{ userId: string; password: string; createdAt: number } | null> {
+  async reveal(
+    accountId: string,
+  ): Promise<{ userId: string; password: string; createdAt: number; lastUsedAt: number | null } | null> {
     const client = await this.ctx.store.credentials.findClientByAccount(accountId);
     if (!client) return null;
     return {
       userId: client.clientId,
       password: unseal(unsealingKeys(this.ctx), client.secretCipher, aad(accountId)),
       createdAt: client.createdAt,
+      lastUsedAt: client.lastUsedAt,
     };
   }
 

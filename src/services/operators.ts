@@ -21,6 +21,7 @@ import type { ServiceContext } from './context.js';
 import type { LoginGuard } from './login-guard.js';
 import { OperatorPasskeys, type PasskeyView } from './operator-passkeys.js';
 import { OperatorTotp } from './operator-totp.js';
+import { UseRecorder } from './use-recorder.js';
 
 /** How long an operator's session lasts from its sign-in unless OPERATOR_SESSION_HOURS says otherwise. */
 export const DEFAULT_SESSION_LIFETIME_MS = 8 * 3_600_000;
@@ -195,7 +196,7 @@ const forbidden = (detail: string) => new AppError('forbidden', detail);
 /** Operators: people who sign in to the web app and the admin API. */
 export class OperatorService {
   /** Token hash → the minute its last use was recorded, so a busy token costs one write a minute. */
-  readonly #touched = new BoundedMap<string, number>(10_000);
+  readonly #tokenUses: UseRecorder;
   /** One-time codes, a second factor of sign-in (for operators who turned them on). */
   readonly totp: OperatorTotp;
   /** Passkeys, the other second factor (for operators who added some). */
@@ -207,6 +208,12 @@ export class OperatorService {
   ) {
     this.totp = new OperatorTotp(ctx);
     this.passkeys = new OperatorPasskeys(ctx);
+    this.#tokenUses = new UseRecorder(
+      ctx,
+      'operator API token',
+      (tokenHash, minute) => ctx.store.operators.touchOperatorToken(tokenHash, minute),
+      10_000,
+    );
   }
 
   /**
@@ -625,7 +632,7 @@ export class OperatorService {
     if (!record || (record.expiresAt !== null && record.expiresAt <= now)) return null;
     const operator = await this.ctx.store.operators.getOperator(record.username);
     if (!operator) return null;
-    this.#recordUse(tokenHash, now);
+    this.#tokenUses.record(tokenHash, now);
     return {
       username: record.username,
       role: record.role ?? operator.role,
@@ -718,7 +725,7 @@ export class OperatorService {
     }
     const deleted = await this.ctx.store.operators.deleteOperatorToken(id);
     if (!deleted) throw new AppError('not_found', `no operator API token ${id}`);
-    this.#touched.delete(deleted.tokenHash);
+    this.#tokenUses.forget(deleted.tokenHash);
     const { tokenHash: _, ...view } = deleted;
     return view;
   }
@@ -1014,16 +1021,6 @@ export class OperatorService {
     };
     await this.ctx.store.operators.createSession(session);
     return { sessionId, csrfToken, expiresAt: session.expiresAt };
-  }
-
-  /** Last use to the minute: one write per token per minute per node, off the request's path. */
-  #recordUse(tokenHash: string, now: number): void {
-    const minute = now - (now % 60_000);
-    if (this.#touched.get(tokenHash) === minute) return;
-    this.#touched.set(tokenHash, minute);
-    this.ctx.store.operators.touchOperatorToken(tokenHash, minute).catch((error: unknown) => {
-      this.ctx.log.warn({ err: error }, 'could not record operator API token use');
-    });
   }
 }
 

@@ -246,6 +246,44 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await store.credentials.findClientByAccount('nobody'), null);
   });
 
+  it('records when the client and each client key were last used, only forward; new credentials start unused', async () => {
+    await store.accounts.createAccount({ accountId: 'cl-used', createdAt: 0 });
+    const make = (id: string) => ({
+      accountId: 'cl-used',
+      clientId: id,
+      secretHash: `s-${id}`,
+      secretCipher: 'x',
+      createdAt: 1,
+    });
+    await store.credentials.replaceClient(make('u1'));
+    assert.equal((await store.credentials.findClientById('u1'))?.lastUsedAt, null);
+    await store.credentials.touchClient('u1', 120_000);
+    await store.credentials.touchClient('u1', 60_000);
+    assert.equal((await store.credentials.findClientByAccount('cl-used'))?.lastUsedAt, 120_000);
+    await store.credentials.touchClient('unknown', 1);
+    await store.credentials.replaceClient(make('u2'));
+    assert.equal(
+      (await store.credentials.findClientById('u2'))?.lastUsedAt,
+      null,
+      'regenerated: not used yet',
+    );
+
+    const key = { accountId: 'cl-used', kid: 'k', alg: 'ES256', publicJwk: '{}', createdAt: 1 };
+    await store.credentials.addClientKey(key);
+    await store.credentials.addClientKey({ ...key, kid: 'other' });
+    assert.equal((await store.credentials.listClientKeys('cl-used'))[0]?.lastUsedAt, null);
+    await store.credentials.touchClientKey('cl-used', 'k', 180_000);
+    await store.credentials.touchClientKey('cl-used', 'k', 60_000);
+    await store.credentials.touchClientKey('elsewhere', 'k', 240_000);
+    assert.deepEqual(
+      (await store.credentials.listClientKeys('cl-used')).map((k) => [k.kid, k.lastUsedAt]),
+      [
+        ['k', 180_000],
+        ['other', null],
+      ],
+    );
+  });
+
   it('revokes tokens, replaces the test token and purges what expired', async () => {
     await store.accounts.createAccount({ accountId: 'tok', createdAt: 0 });
     await store.tokens.revokeToken('j1', 'tok', 1_000);
@@ -280,8 +318,8 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await store.credentials.addClientKey(key('ck-a', 'k1', 3)), false, 'one per kid');
     assert.equal(await store.credentials.addClientKey(key('ck-b', 'k1', 1)), true, 'another account’s k1');
     assert.deepEqual(await store.credentials.listClientKeys('ck-a'), [
-      key('ck-a', 'k1', 1),
-      key('ck-a', 'k2', 2),
+      { ...key('ck-a', 'k1', 1), lastUsedAt: null },
+      { ...key('ck-a', 'k2', 2), lastUsedAt: null },
     ]);
     assert.equal(await store.credentials.deleteClientKey('ck-a', 'k2'), true);
     assert.equal(await store.credentials.deleteClientKey('ck-a', 'k2'), false);

@@ -157,15 +157,25 @@ export class MemoryCredentialStore implements CredentialStore {
     if (found && (found.lastUsedAt === null || found.lastUsedAt < usedAt)) found.lastUsedAt = usedAt;
   }
 
-  async replaceClient(next: Omit<ClientRecord, 'version'>): Promise<number> {
+  async replaceClient(next: Omit<ClientRecord, 'version' | 'lastUsedAt'>): Promise<number> {
     let version = 1;
     for (const [id, client] of this.#clients) {
       if (client.accountId !== next.accountId) continue;
       version = client.version + 1;
       this.#clients.delete(id);
     }
-    this.#clients.set(next.clientId, { ...next, version });
+    this.#clients.set(next.clientId, { ...next, version, lastUsedAt: null });
     return version;
+  }
+
+  async touchClient(clientId: string, usedAt: number): Promise<void> {
+    const found = this.#clients.get(clientId);
+    if (found && (found.lastUsedAt === null || found.lastUsedAt < usedAt)) found.lastUsedAt = usedAt;
+  }
+
+  async touchClientKey(accountId: string, kid: string, usedAt: number): Promise<void> {
+    const found = this.#clientKeys.get(accountId)?.get(kid);
+    if (found && (found.lastUsedAt == null || found.lastUsedAt < usedAt)) found.lastUsedAt = usedAt;
   }
 
   async findClientById(clientId: string): Promise<ClientRecord | null> {
@@ -188,7 +198,7 @@ export class MemoryCredentialStore implements CredentialStore {
   async addClientKey(key: ClientKeyRecord): Promise<boolean> {
     const keys = this.#clientKeys.get(key.accountId) ?? new Map<string, ClientKeyRecord>();
     if (keys.has(key.kid)) return false;
-    keys.set(key.kid, copy(key));
+    keys.set(key.kid, { ...copy(key), lastUsedAt: key.lastUsedAt ?? null });
     this.#clientKeys.set(key.accountId, keys);
     return true;
   }

@@ -238,4 +238,12 @@ export const authMigrations: PostgresMigration[] = [
     id: 'auth-021',
     sql: `ALTER TABLE accounts ADD COLUMN certificate_required BOOLEAN NOT NULL DEFAULT false`,
   },
+  {
+    // When an account's client, and each of its keys, last authenticated (to the minute), as API keys have.
+    id: 'auth-022',
+    sql: `
+      ALTER TABLE clients ADD COLUMN last_used_at BIGINT;
+      ALTER TABLE client_keys ADD COLUMN last_used_at BIGINT;
+    `,
+  },
 ];

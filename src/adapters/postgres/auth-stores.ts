@@ -185,16 +185,31 @@ export class PostgresCredentialStore implements CredentialStore {
     );
   }
 
-  async replaceClient(next: Omit<ClientRecord, 'version'>): Promise<number> {
+  async replaceClient(next: Omit<ClientRecord, 'version' | 'lastUsedAt'>): Promise<number> {
     const { rows } = await this.pool.query<Row>(
       `INSERT INTO clients (client_id, account_id, secret_hash, secret_cipher, version, created_at)
        VALUES ($1, $2, $3, $4, 1, $5)
        ON CONFLICT (account_id) DO UPDATE SET client_id = excluded.client_id, secret_hash = excluded.secret_hash,
-         secret_cipher = excluded.secret_cipher, created_at = excluded.created_at, version = clients.version + 1
+         secret_cipher = excluded.secret_cipher, created_at = excluded.created_at, version = clients.version + 1,
+         last_used_at = NULL
        RETURNING version`,
       [next.clientId, next.accountId, next.secretHash, next.secretCipher, next.createdAt],
     );
     return num(rows[0]?.version);
+  }
+
+  async touchClient(clientId: string, usedAt: number): Promise<void> {
+    await this.pool.query(
+      'UPDATE clients SET last_used_at = $1 WHERE client_id = $2 AND (last_used_at IS NULL OR last_used_at < $1)',
+      [usedAt, clientId],
+    );
+  }
+
+  async touchClientKey(accountId: string, kid: string, usedAt: number): Promise<void> {
+    await this.pool.query(
+      'UPDATE client_keys SET last_used_at = $1 WHERE account_id = $2 AND kid = $3 AND (last_used_at IS NULL OR last_used_at < $1)',
+      [usedAt, accountId, kid],
+    );
   }
 
   async findClientById(clientId: string): Promise<ClientRecord | null> {
@@ -222,8 +237,8 @@ export class PostgresCredentialStore implements CredentialStore {
 
   async addClientKey(key: ClientKeyRecord): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      'INSERT INTO client_keys (account_id, kid, alg, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
-      [key.accountId, key.kid, key.alg, key.publicJwk, key.createdAt],
+      'INSERT INTO client_keys (account_id, kid, alg, public_jwk, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+      [key.accountId, key.kid, key.alg, key.publicJwk, key.createdAt, key.lastUsedAt ?? null],
     );
     return rowCount === 1;
   }

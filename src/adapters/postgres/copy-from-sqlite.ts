@@ -44,7 +44,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   },
   {
     name: 'clients',
-    columns: ['client_id', 'account_id', 'secret_hash', 'secret_cipher', 'version', 'created_at'],
+    columns: ['client_id', 'account_id', 'secret_hash', 'secret_cipher', 'version', 'created_at', 'last_used_at'],
     order: 'client_id',
   },
   { name: 'revoked_tokens', columns: ['jti', 'account_id', 'expires_at'], order: 'jti' },
@@ -84,7 +84,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   },
   {
     name: 'client_keys',
-    columns: ['account_id', 'kid', 'alg', 'public_jwk', 'created_at'],
+    columns: ['account_id', 'kid', 'alg', 'public_jwk', 'created_at', 'last_used_at'],
     order: 'account_id, kid',
   },
   {

@@ -45,6 +45,7 @@ export const clientFromRow = (row: Row): ClientRecord => ({
   secretCipher: String(row.secret_cipher),
   version: num(row.version),
   createdAt: num(row.created_at),
+  lastUsedAt: numOrNull(row.last_used_at),
 });
 
 export const testTokenFromRow = (row: Row): TestTokenRecord => ({
@@ -205,4 +206,5 @@ export const clientKeyFromRow = (row: Row): ClientKeyRecord => ({
   alg: String(row.alg),
   publicJwk: String(row.public_jwk),
   createdAt: num(row.created_at),
+  lastUsedAt: numOrNull(row.last_used_at),
 });

@@ -230,4 +230,12 @@ export const authMigrations: SqliteMigration[] = [
     id: 'auth-020',
     sql: `ALTER TABLE accounts ADD COLUMN certificate_required INTEGER NOT NULL DEFAULT 0`,
   },
+  {
+    // When an account's client, and each of its keys, last authenticated (to the minute), as API keys have.
+    id: 'auth-021',
+    sql: `
+      ALTER TABLE clients ADD COLUMN last_used_at INTEGER;
+      ALTER TABLE client_keys ADD COLUMN last_used_at INTEGER;
+    `,
+  },
 ];

@@ -175,17 +175,34 @@ export class SqliteCredentialStore implements CredentialStore {
       .run(usedAt, keyHash, usedAt);
   }
 
-  async replaceClient(next: Omit<ClientRecord, 'version'>): Promise<number> {
+  async replaceClient(next: Omit<ClientRecord, 'version' | 'lastUsedAt'>): Promise<number> {
     const row = this.db
       .prepare(
         `INSERT INTO clients (client_id, account_id, secret_hash, secret_cipher, version, created_at)
          VALUES (?, ?, ?, ?, 1, ?)
          ON CONFLICT (account_id) DO UPDATE SET client_id = excluded.client_id, secret_hash = excluded.secret_hash,
-           secret_cipher = excluded.secret_cipher, created_at = excluded.created_at, version = clients.version + 1
+           secret_cipher = excluded.secret_cipher, created_at = excluded.created_at, version = clients.version + 1,
+           last_used_at = NULL
          RETURNING version`,
       )
       .get(next.clientId, next.accountId, next.secretHash, next.secretCipher, next.createdAt) as Row;
     return num(row.version);
+  }
+
+  async touchClient(clientId: string, usedAt: number): Promise<void> {
+    this.db
+      .prepare(
+        'UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+      )
+      .run(usedAt, clientId, usedAt);
+  }
+
+  async touchClientKey(accountId: string, kid: string, usedAt: number): Promise<void> {
+    this.db
+      .prepare(
+        'UPDATE client_keys SET last_used_at = ? WHERE account_id = ? AND kid = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+      )
+      .run(usedAt, accountId, kid, usedAt);
   }
 
   async findClientById(clientId: string): Promise<ClientRecord | null> {
@@ -213,9 +230,9 @@ export class SqliteCredentialStore implements CredentialStore {
     return (
       this.db
         .prepare(
-          'INSERT INTO client_keys (account_id, kid, alg, public_jwk, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+          'INSERT INTO client_keys (account_id, kid, alg, public_jwk, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         )
-        .run(key.accountId, key.kid, key.alg, key.publicJwk, key.createdAt).changes === 1
+        .run(key.accountId, key.kid, key.alg, key.publicJwk, key.createdAt, key.lastUsedAt ?? null).changes === 1
     );
   }
 

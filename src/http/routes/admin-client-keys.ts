@@ -66,6 +66,10 @@ const KeyView = Type.Object({
     ),
   ),
   createdAt: Time,
+  lastUsedAt: Type.Union([Time, Type.Null()], {
+    description:
+      'when it last authenticated the client (an assertion verified with it, its certificate or a certificate of the subject presented), to the minute; null: never',
+  }),
 });
 const keyView = ({ certificate, ...key }: ClientKeyView) => ({
   ...key,
@@ -77,6 +81,7 @@ const keyView = ({ certificate, ...key }: ClientKeyView) => ({
     },
   }),
   createdAt: iso(key.createdAt),
+  lastUsedAt: iso(key.lastUsedAt),
 });
 
 /**

@@ -614,7 +614,14 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
               Type.Null(),
             ]),
             credentials: Type.Union([
-              Type.Object({ userId: Type.String(), password: Type.String() }),
+              Type.Object({
+                userId: Type.String(),
+                password: Type.String(),
+                lastUsedAt: Type.Union([Time, Type.Null()], {
+                  description:
+                    'when the client last authenticated (a token, a login, an introspection or a revocation), to the minute; null: not since these credentials were made',
+                }),
+              }),
               Type.Null(),
             ]),
             apiKey: Type.Union([
@@ -652,7 +659,13 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         testToken: testToken
           ? { token: testToken.token, expiresAt: iso(testToken.expiresAt) as string }
           : null,
-        credentials: credentials ? { userId: credentials.userId, password: credentials.password } : null,
+        credentials: credentials
+          ? {
+              userId: credentials.userId,
+              password: credentials.password,
+              lastUsedAt: iso(credentials.lastUsedAt),
+            }
+          : null,
         apiKey: apiKey
           ? {
               key: apiKey.key,
