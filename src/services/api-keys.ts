@@ -3,8 +3,8 @@ import { API_KEY_PREFIX, formatSecret, hashSecret, looksLikeSecret } from '../co
 import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import type { ServiceContext } from './context.js';
-import { UseRecorder } from './use-recorder.js';
 import { unsealingKeys } from './master-key.js';
+import { UseRecorder } from './use-recorder.js';
 
 export const MAX_GRACE_SECONDS = 86_400;
 /** A remembered answer is checked against the store again after this long, message or not. */
@@ -41,7 +41,9 @@ export class ApiKeyService {
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
-    this.#uses = new UseRecorder(ctx, 'API key', (hash, minute) => ctx.store.credentials.touchApiKey(hash, minute));
+    this.#uses = new UseRecorder(ctx, 'API key', (hash, minute) =>
+      ctx.store.credentials.touchApiKey(hash, minute),
+    );
     ctx.bus.subscribe((event) => {
       this.#generation++;
       if (event.type === 'reset') this.#cache.clear();

@@ -44,7 +44,15 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   },
   {
     name: 'clients',
-    columns: ['client_id', 'account_id', 'secret_hash', 'secret_cipher', 'version', 'created_at', 'last_used_at'],
+    columns: [
+      'client_id',
+      'account_id',
+      'secret_hash',
+      'secret_cipher',
+      'version',
+      'created_at',
+      'last_used_at',
+    ],
     order: 'client_id',
   },
   { name: 'revoked_tokens', columns: ['jti', 'account_id', 'expires_at'], order: 'jti' },

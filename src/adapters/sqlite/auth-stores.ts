@@ -232,7 +232,8 @@ export class SqliteCredentialStore implements CredentialStore {
         .prepare(
           'INSERT INTO client_keys (account_id, kid, alg, public_jwk, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         )
-        .run(key.accountId, key.kid, key.alg, key.publicJwk, key.createdAt, key.lastUsedAt ?? null).changes === 1
+        .run(key.accountId, key.kid, key.alg, key.publicJwk, key.createdAt, key.lastUsedAt ?? null)
+        .changes === 1
     );
   }
 
