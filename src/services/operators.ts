@@ -5,7 +5,6 @@ import type {
 } from '@simplewebauthn/server';
 import { hashPassword, verifyPassword } from '../core/auth/password.js';
 import { formatSecret, hashSecret, OPERATOR_TOKEN_PREFIX } from '../core/auth/secrets.js';
-import { BoundedMap } from '../core/bounded-map.js';
 import { AppError } from '../core/errors.js';
 import { grantOf } from '../core/sso-groups.js';
 import type {
