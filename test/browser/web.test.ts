@@ -222,6 +222,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.match((await suite.page.locator('#login-url').textContent()) ?? '', /\/v2\/authenticate\/login$/);
     await suite.page.getByText("-H 'Authorization: Basic").waitFor();
     await suite.page.getByText('Not used yet').waitFor();
+    await suite.page
+      .locator('#credentials-last-used')
+      .filter({ hasText: 'Not used since they were made' })
+      .waitFor();
   });
 
   test('Copy puts the API key on the clipboard, and the copy is audited', async () => {
@@ -316,6 +320,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await dialog.getByRole('button', { name: 'Regenerate credentials' }).click();
     await suite.page.getByText('New credentials were created.').waitFor();
     await suite.page.locator('#credentials-user-id').filter({ hasNotText: userId }).waitFor();
+    // The old ones got a token just before; the new ones have not been used.
+    await suite.page
+      .locator('#credentials-last-used')
+      .filter({ hasText: 'Not used since they were made' })
+      .waitFor();
     const [oldLogin, oldTokenUse] = await Promise.all([
       loginV2(userId, password),
       v2Create(oldToken, { step: 2 }),
@@ -353,6 +362,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .getByRole('row', { name: /^ci-key\b/ });
     await row.getByRole('cell', { name: 'EC P-256', exact: true }).waitFor();
     await row.getByRole('cell', { name: 'ES256', exact: true }).waitFor();
+    await row.getByRole('cell', { name: 'never used', exact: true }).waitFor();
     await section.getByText('The account has 1 key (5 at most).').waitFor();
     await suite.page.locator('#client-keys:focus').waitFor();
     assert.equal(await field.inputValue(), '');
@@ -423,7 +433,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     suite.page.on('request', keepPosts);
     try {
       // A JWK alone: the table has no Certificate column, as before.
-      const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const { publicKey, privateKey: plainKey } = await generateKeyPair('ES256', { extractable: true });
       await field.fill(JSON.stringify({ ...(await exportJWK(publicKey)), kid: 'plain-key' }));
       await add.click();
       await section
@@ -453,6 +463,16 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await section.getByText('The account has 2 keys (5 at most).').waitFor();
       await checked('api-authorization-client-certificate');
 
+      // The JWK at work: the client gets a token with an assertion signed with it. Its use is recorded to the minute,
+      // off the request's path: the page loaded anew below shows it, in the key's row and under the credentials (an
+      // assertion authenticates the client too, its last authentication), the key with the certificate never used.
+      const userId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
+      const asked = Date.now();
+      const granted = await tokenWithAssertion(userId, plainKey, 'plain-key');
+      assert.equal(granted.status, 200, await granted.clone().text());
+      const usedMinutes = [asked, Date.now()].map((t) => new Date(t - (t % 60_000)).toISOString());
+      const usedAt = (on: Locator) => on.locator(usedMinutes.map((m) => `time[datetime="${m}"]`).join(', '));
+
       // Its last day (2045-12-31T23:59:59Z) is far off: nothing stands out under it. Seen at later times (the
       // browser's clock, in a context of its own on the same session: this page's session watch keeps the real
       // one; the page loaded anew at each), a warning comes under it within 30 days, the days rounded up; past it,
@@ -463,12 +483,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         await laterContext.addCookies(await suite.context.cookies());
         const later = await laterContext.newPage();
         const laterWatch = new ConsoleWatch(later);
-        const laterFacts = later
-          .getByRole('region', { name: 'Keys for signed client assertions' })
-          .getByRole('row')
-          .filter({ has: later.getByRole('rowheader', { name: kid, exact: true }) })
-          .getByRole('cell')
-          .filter({ hasText: 'CN=client-ec' });
+        const laterRowOf = (listed: string) =>
+          later
+            .getByRole('region', { name: 'Keys for signed client assertions' })
+            .getByRole('row')
+            .filter({ has: later.getByRole('rowheader', { name: listed, exact: true }) });
+        const laterFacts = laterRowOf(kid).getByRole('cell').filter({ hasText: 'CN=client-ec' });
         await later.clock.install();
         for (const [time, warning] of [
           ['2045-12-20T00:00:00Z', 'Expires in 12 days: add its successor before then'],
@@ -484,6 +504,13 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
           await laterFacts.getByText(/^Valid until .*2045$/).waitFor();
           assert.deepEqual(laterWatch.unexpected(), [], time);
         }
+        // Last used, as the server recorded it: the JWK's minute (a time in its row and under the credentials);
+        // the key with the certificate, never.
+        const plainUse = usedAt(laterRowOf('plain-key'));
+        await plainUse.waitFor();
+        assert.match((await plainUse.textContent()) ?? '', /\d/);
+        await laterRowOf(kid).getByRole('cell', { name: 'never used', exact: true }).waitFor();
+        await usedAt(later.locator('#credentials-last-used')).waitFor();
       } finally {
         await laterContext.close();
       }
@@ -671,6 +698,12 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         })
         .waitFor();
       assert.equal(await theirs.getByRole('button', { name: /^Remove/ }).count(), 0);
+      // And that no certificate has authenticated the client by it yet.
+      await theirs
+        .getByRole('row')
+        .filter({ has: viewer.getByRole('rowheader', { name: kid, exact: true }) })
+        .getByRole('cell', { name: 'never used', exact: true })
+        .waitFor();
       // The CA and its CRL too.
       await caRow(theirs)
         .getByText(/^CRL of .*, 1 revoked certificate$/)

@@ -1,7 +1,8 @@
 /** What the API Authorization page shows (`GET /api/admin/accounts/{acct}/api-authorization`). */
 export interface Authorization {
   testToken: { token: string; expiresAt: string } | null;
-  credentials: { userId: string; password: string } | null;
+  /** `lastUsedAt`: when the client last authenticated, to the minute; null: not since these credentials were made. */
+  credentials: { userId: string; password: string; lastUsedAt: string | null } | null;
   apiKey: {
     key: string;
     createdAt: string;

@@ -46,6 +46,8 @@ interface ClientKey {
   /** Only for a key added with its certificate. */
   certificate?: ClientKeyCertificate;
   createdAt: string;
+  /** When it last authenticated the client (an assertion, its certificate, a certificate of the subject), to the minute; null: never. */
+  lastUsedAt: string | null;
 }
 
 /** The metadata member that says the server trusts CAs for client certificates (CLIENT_CA_FILE). */
@@ -143,7 +145,8 @@ function CertificateFacts({ certificate }: { certificate: ClientKeyCertificate }
 
 /**
  * The keys; the Certificate column only when one of them came with a certificate or is a certificate subject
- * (mutual TLS). A subject's type says which name of the certificate it is and its value.
+ * (mutual TLS). A subject's type says which name of the certificate it is and its value. Last used: when the key
+ * last authenticated the client, to the minute, as the server last read the list (it is read again at each change).
  */
 function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: ClientKey) => void) | null }) {
   const certified = keys.some((k) => k.certificate || k.tlsClientAuth);
@@ -151,7 +154,14 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
     <table>
       <TableHead
         caption="Keys for signed client assertions, oldest first"
-        columns={['Key ID (kid)', 'Type', 'Algorithm', certified ? 'Certificate' : null, 'Added']}
+        columns={[
+          'Key ID (kid)',
+          'Type',
+          'Algorithm',
+          certified ? 'Certificate' : null,
+          'Added',
+          'Last used',
+        ]}
         actions={onRemove !== null}
       />
       <tbody>
@@ -184,6 +194,9 @@ function KeyTable({ keys, onRemove }: { keys: ClientKey[]; onRemove: ((key: Clie
             ) : null}
             <td>
               <time dateTime={k.createdAt}>{formatTime(k.createdAt)}</time>
+            </td>
+            <td>
+              {k.lastUsedAt ? <time dateTime={k.lastUsedAt}>{formatTime(k.lastUsedAt)}</time> : 'never used'}
             </td>
             {onRemove ? (
               <td>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { accountPath, api, messageOf, recordSecretUse } from '../api.js';
 import type { Authorization } from '../authorization.js';
+import { formatTime } from '../format.js';
 import { ConfirmedAction } from './confirmed-action.js';
 import { CopyButton } from './copy-button.js';
 import { SecretValue } from './secret-value.js';
@@ -16,9 +17,10 @@ function curlExample(loginUrl: string, header: string): string {
 }
 
 /**
- * *Credentials for using the v2 APIs in your code*: user ID, password hidden until shown, the login URL and
- * a ready curl example; Regenerate behind a confirmation. While the account takes signed assertions alone, a line
- * under the password says it is refused, so that no one hands it to a system that would then get no token.
+ * *Credentials for using the v2 APIs in your code*: user ID, password hidden until shown, when the client last
+ * authenticated (to the minute: with the password, or with one of its keys), the login URL and a ready curl
+ * example; Regenerate behind a confirmation. While the account takes signed assertions alone, a line under the
+ * password says it is refused, so that no one hands it to a system that would then get no token.
  */
 export function CredentialsSection({
   accountId,
@@ -99,6 +101,14 @@ export function CredentialsSection({
                   below).
                 </p>
               ) : null}
+            </dd>
+            <dt>Last used</dt>
+            <dd id="credentials-last-used">
+              {credentials.lastUsedAt ? (
+                <time dateTime={credentials.lastUsedAt}>{formatTime(credentials.lastUsedAt)}</time>
+              ) : (
+                'Not used since they were made'
+              )}
             </dd>
             <dt>Login URL</dt>
             <dd>
