@@ -12,6 +12,7 @@ import { createSqliteStore, pendingSqliteMigrations, SQLITE_FILE } from './adapt
 import type { Config } from './config/config.js';
 import { UnsealError } from './core/auth/sealing.js';
 import { parseTrustedCas, type TrustedCa, viewOfTrustedCa } from './core/auth/trusted-cas.js';
+import { type WatchedFiles, watchFiles } from './file-watch.js';
 import { loggerOptions } from './http/logging.js';
 import { tlsContextOptions } from './http/tls.js';
 import type { App } from './http/types.js';
@@ -469,49 +470,68 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const reloadTls = async () => {
+    if (!config.tls) return false;
+    try {
+      serveTls(readTlsFiles(config.tls));
+      logger.info(
+        { certFile: config.tls.certFile },
+        'TLS certificate and key read again: new connections use them',
+      );
+      return true;
+    } catch (error) {
+      logger.error(
+        { err: error },
+        'the TLS certificate and key could not be read again: the ones in use are kept',
+      );
+      return false;
+    }
+  };
+  const reloadClientCas = async () => {
+    const { clientCaFile, clientCrlFile } = config;
+    if (clientCaFile === null) return false;
+    try {
+      runtime.services.clients.keys.trustCas(
+        await readTrustedCas({ clientCaFile, clientCrlFile }, logger, 'again'),
+      );
+      if (config.tls?.clientCaNames && tlsFiles) serveTls(tlsFiles);
+      return true;
+    } catch (error) {
+      logger.error(
+        { err: error },
+        config.clientCrlFile === null
+          ? 'CLIENT_CA_FILE could not be read again: the CAs in use are kept'
+          : 'CLIENT_CA_FILE or CLIENT_CRL_FILE could not be read again: the CAs and CRLs in use are kept',
+      );
+      return false;
+    }
+  };
+  // Changed files are read again without a signal too (FILE_RELOAD_SECONDS).
+  const watched: WatchedFiles[] = [
+    ...(config.tls ? [{ files: [config.tls.certFile, config.tls.keyFile], reload: reloadTls }] : []),
+    ...(config.clientCaFile === null
+      ? []
+      : [
+          {
+            files: [config.clientCaFile, ...(config.clientCrlFile === null ? [] : [config.clientCrlFile])],
+            reload: reloadClientCas,
+          },
+        ]),
+  ];
+  const stopWatching =
+    config.fileReloadSeconds > 0 && watched.length > 0
+      ? watchFiles(watched, config.fileReloadSeconds)
+      : () => {};
   let stopping: Promise<void> | null = null;
   return {
     app,
     runtime,
     url,
-    reloadTls: async () => {
-      if (!config.tls) return false;
-      try {
-        serveTls(readTlsFiles(config.tls));
-        logger.info(
-          { certFile: config.tls.certFile },
-          'TLS certificate and key read again: new connections use them',
-        );
-        return true;
-      } catch (error) {
-        logger.error(
-          { err: error },
-          'the TLS certificate and key could not be read again: the ones in use are kept',
-        );
-        return false;
-      }
-    },
-    reloadClientCas: async () => {
-      const { clientCaFile, clientCrlFile } = config;
-      if (clientCaFile === null) return false;
-      try {
-        runtime.services.clients.keys.trustCas(
-          await readTrustedCas({ clientCaFile, clientCrlFile }, logger, 'again'),
-        );
-        if (config.tls?.clientCaNames && tlsFiles) serveTls(tlsFiles);
-        return true;
-      } catch (error) {
-        logger.error(
-          { err: error },
-          config.clientCrlFile === null
-            ? 'CLIENT_CA_FILE could not be read again: the CAs in use are kept'
-            : 'CLIENT_CA_FILE or CLIENT_CRL_FILE could not be read again: the CAs and CRLs in use are kept',
-        );
-        return false;
-      }
-    },
+    reloadTls,
+    reloadClientCas,
     stop: () => {
       stopping ??= (async () => {
+        stopWatching();
         await maintenance.stop();
         await services.backups?.stop();
         await closeServer(app, config.shutdownTimeoutSeconds * 1000);

@@ -51,6 +51,11 @@ export interface Config {
    * closes their connections (default 25).
    */
   shutdownTimeoutSeconds: number;
+  /**
+   * `FILE_RELOAD_SECONDS`: how often the node looks for changed TLS and client CA/CRL files and reads the changed
+   * ones again, as on SIGHUP (default 60; 0: on SIGHUP only).
+   */
+  fileReloadSeconds: number;
   /** `LOG_LEVEL`: fatal, error, warn, info, debug, trace or silent (default info). */
   logLevel: string;
   /** `CONTEXT_MAX_RETENTION_SECONDS`: the longest TTL any context document may have (default 13 months; 0 = no cap). */
@@ -408,6 +413,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     issuer,
     tokenTtlSeconds: integer(env, 'TOKEN_TTL_SECONDS', 3600, 60, 86_400),
     shutdownTimeoutSeconds: integer(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 3600),
+    fileReloadSeconds: integer(env, 'FILE_RELOAD_SECONDS', 60, 0, 86_400),
     logLevel,
     contextMaxRetentionSeconds: integer(
       env,

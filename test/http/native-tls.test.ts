@@ -204,6 +204,40 @@ describe('HTTPS served by the node itself (TLS_CERT_FILE), with client certifica
   });
 });
 
+describe('FILE_RELOAD_SECONDS: changed TLS files are read again without a signal', () => {
+  test('a renewed certificate is served within a few seconds; a half-written one is refused once and kept out', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orchestrator-tls-watch-'));
+    copyFileSync(fixture('server.pem'), join(folder, 'server.pem'));
+    copyFileSync(fixture('server.key'), join(folder, 'server.key'));
+    const node = await startTestServer({
+      TLS_CERT_FILE: join(folder, 'server.pem'),
+      TLS_KEY_FILE: join(folder, 'server.key'),
+      FILE_RELOAD_SECONDS: '1',
+    });
+    const served = async (expected: string) => {
+      for (let i = 0; i < 100 && (await servedCertificate(node.url)) !== expected; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(await servedCertificate(node.url), expected);
+    };
+    try {
+      await served('localhost');
+      // The certificate alone first (its key not yet there): refused, the pair in use kept; then the key arrives.
+      copyFileSync(fixture('server-renewed.pem'), join(folder, 'server.pem'));
+      const refused = () => node.logs.filter((line) => line.includes('could not be read again')).length;
+      for (let i = 0; i < 50 && refused() === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(refused(), 1);
+      await served('localhost');
+      copyFileSync(fixture('server-renewed.key'), join(folder, 'server.key'));
+      await served('localhost-renewed');
+      assert.equal(refused(), 1, 'a refused file is not read again until it changes');
+    } finally {
+      await node.stop();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
 /** The CA names a node's certificate request gives (RFC 8446 §4.2.4), as `openssl s_client` prints them. */
 async function requestedCaNames(url: string): Promise<string[]> {
   const { hostname, port } = new URL(url);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -447,6 +447,39 @@ describe('CRLs of the client CAs (CLIENT_CRL_FILE), read at start and again (SIG
         ),
       );
       assert.equal((await grant('billing')).status, 401, 'the CRLs in use kept');
+    } finally {
+      await node.stop();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('FILE_RELOAD_SECONDS: a CRL file replaced in place is read again without a signal', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orchestrator-crls-watch-'));
+    const file = join(folder, 'client-crls.pem');
+    writeFileSync(file, pem('crl'));
+    const { node, credentials } = await nodeWithSubject({
+      CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
+      CLIENT_CRL_FILE: file,
+      FILE_RELOAD_SECONDS: '1',
+    });
+    try {
+      const grant = () =>
+        fetch(`${node.url}/oauth/token`, {
+          method: 'POST',
+          headers: { [HEADER]: forwarded('billing'), 'content-type': 'application/x-www-form-urlencoded' },
+          body: `grant_type=client_credentials&client_id=${credentials.userId}`,
+        });
+      assert.equal((await grant()).status, 200);
+      // Written elsewhere and renamed into place, as a fetch script should.
+      writeFileSync(`${file}.new`, pem('crl') + pem('crl-later'));
+      renameSync(`${file}.new`, file);
+      let status = 200;
+      for (let i = 0; i < 100 && status === 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await grant()).status;
+      }
+      assert.equal(status, 401, 'the later CRL revokes billing');
+      assert.ok(node.logs.some((line) => line.includes('CLIENT_CA_FILE and CLIENT_CRL_FILE read again')));
     } finally {
       await node.stop();
       rmSync(folder, { recursive: true, force: true });

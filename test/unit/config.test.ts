@@ -75,6 +75,8 @@ describe('configuration', () => {
       '/srv/tls/ca.pem',
     );
     assert.equal(config.clientCrlFile, null);
+    assert.equal(config.fileReloadSeconds, 60);
+    assert.equal(loadConfig({ FILE_RELOAD_SECONDS: '0' }, '/srv').fileReloadSeconds, 0);
     assert.equal(
       loadConfig(
         {
@@ -281,6 +283,7 @@ describe('configuration', () => {
         /TLS_CLIENT_CA_NAMES=true .* needs TLS_CLIENT_CERTIFICATES=request and CLIENT_CA_FILE/,
       ],
       [{ TLS_CLIENT_CA_NAMES: 'yes' }, /TLS_CLIENT_CA_NAMES must be true or false/],
+      [{ FILE_RELOAD_SECONDS: '-1' }, /FILE_RELOAD_SECONDS/],
       [{ TLS_CERT_FILE: 'a', TLS_KEY_FILE: 'b', TLS_CLIENT_CERTIFICATES: 'yes' }, /must be off or request/],
       [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '10.0.0.1,0.0.0.0/0' }, /every address/],
       [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '::/0' }, /every address/],
