@@ -105,7 +105,13 @@ export function CredentialsSection({
             <dt>Last used</dt>
             <dd id="credentials-last-used">
               {credentials.lastUsedAt ? (
-                <time dateTime={credentials.lastUsedAt}>{formatTime(credentials.lastUsedAt)}</time>
+                <>
+                  <time dateTime={credentials.lastUsedAt}>{formatTime(credentials.lastUsedAt)}</time>
+                  <span class="muted">
+                    {' '}
+                    (the user ID with the password, a signed assertion or a certificate)
+                  </span>
+                </>
               ) : (
                 'Not used since they were made'
               )}
