@@ -49,6 +49,32 @@ describe('CRLs of the client CAs (CLIENT_CRL_FILE, RFC 5280 §5)', () => {
     assert.equal(revocationOf(ca, serial('billing'), Date.parse('2025-01-15T00:00:00Z')), null);
   });
 
+  test('a delta CRL on the complete one (RFC 5280 §5.2.4): its entries added, removeFromCRL released, in date together', () => {
+    const [ca] = withRevocationLists(ISSUING, pem('crl-base') + pem('crl-delta'));
+    assert.ok(ca?.crl);
+    assert.notEqual(revocationOf(ca, serial('billing'), JUNE_2026), null, 'revoked by the delta');
+    assert.equal(revocationOf(ca, serial('revoked'), JUNE_2026), null, 'its hold released by the delta');
+    assert.equal(ca.crl.thisUpdate, Date.parse('2025-06-02T00:00:00Z'), 'as of the delta');
+    const [alone] = withRevocationLists(ISSUING, pem('crl-base'));
+    assert.ok(alone);
+    assert.match(
+      revocationOf(alone, serial('revoked'), JUNE_2026) ?? '',
+      /revoked it/,
+      'on hold in the complete CRL',
+    );
+    assert.equal(revocationOf(alone, serial('billing'), JUNE_2026), null);
+    // A delta older than the complete CRL is not used; of two deltas, the later counts, whatever the order.
+    const [old] = withRevocationLists(ISSUING, pem('crl-delta-old') + pem('crl-base'));
+    assert.equal(old && revocationOf(old, serial('billing'), JUNE_2026), null);
+    const [stale] = withRevocationLists(ISSUING, pem('crl-delta-stale') + pem('crl-base') + pem('crl-delta'));
+    assert.ok(stale);
+    assert.match(
+      revocationOf(stale, serial('billing'), JUNE_2026) ?? '',
+      /out of date .*2025-06-04/,
+      'the later delta, out of date',
+    );
+  });
+
   test('several CAs: each needs its CRL', () => {
     const cas = withRevocationLists(BOTH, pem('crl') + pem('crl-other-ca'));
     assert.deepEqual(
@@ -68,7 +94,16 @@ describe('CRLs of the client CAs (CLIENT_CRL_FILE, RFC 5280 §5)', () => {
       ['-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----', /CRL 1 does not read/],
       [pem('crl-other-ca'), /CRL 1 was not issued by a CA of CLIENT_CA_FILE/],
       [pem('crl') + pem('crl-forged'), /CRL 2 \(of .*Acme Client CA\) is not signed by that CA's key/],
-      [pem('crl-partitioned'), /critical extension \(2\.5\.29\.28\): delta, partitioned and indirect/],
+      [pem('crl-partitioned'), /critical extension \(2\.5\.29\.28\): partitioned and indirect CRLs/],
+      [pem('crl-delta'), /only delta CRLs of .*Acme Client CA: its complete CRL is needed too/],
+      [
+        pem('crl-base') + pem('crl-delta-ahead'),
+        /CRL 2 .* is a delta on complete CRL number 32, later than the complete CRL in the file \(number 16\)/,
+      ],
+      [
+        pem('crl') + pem('crl-delta'),
+        /CRL 2 .* is a delta on complete CRL number 16, later than .* \(number 1\)/,
+      ],
     ] as const)
       assert.throws(() => withRevocationLists(ISSUING, text), said);
   });

@@ -1,6 +1,6 @@
 import { verify as verifySignature } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, CertificateList, id_ce_keyUsage, KeyUsage } from '@peculiar/asn1-x509';
+import { Certificate, CertificateList, CRLReason, id_ce_keyUsage, KeyUsage } from '@peculiar/asn1-x509';
 import { type RevocationList, serialNumberOf, type TrustedCa } from './trusted-cas.js';
 
 /**
@@ -20,12 +20,39 @@ const SIGNATURE_DIGESTS = new Map<string, string | null>([
 
 const CRL_BLOCK = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+?)-----END X509 CRL-----/g;
 
+/** One CRL of the file, read and checked: a complete (base) CRL, or a delta CRL (RFC 5280 §5.2.4) on a base. */
+interface ReadCrl {
+  ca: TrustedCa;
+  /** `its CRL 2 (of …)`, for messages. */
+  named: string;
+  thisUpdate: number;
+  nextUpdate: number;
+  /** Its CRL number (RFC 5280 §5.2.3); null when it has none. */
+  number: bigint | null;
+  /** For a delta CRL, the number of the base CRL it builds on (its delta CRL indicator); null for a complete CRL. */
+  base: bigint | null;
+  /** Serial numbers revoked → when; for a delta, those it adds. */
+  revoked: Map<string, number>;
+  /** A delta's entries of reason removeFromCRL: no longer revoked (a hold released). */
+  released: Set<string>;
+}
+
+const DELTA_CRL_INDICATOR = '2.5.29.27';
+const CRL_NUMBER = '2.5.29.20';
+const REASON_CODE = '2.5.29.21';
+const REMOVE_FROM_CRL = 8;
+
 /**
  * The CAs of CLIENT_CA_FILE, each with its CRL from the PEM text of a CLIENT_CRL_FILE (RFC 5280 §5): every CRL
  * issued by one of these CAs (its issuer name, and its signature verified with that CA's key, which may sign CRLs),
- * with a nextUpdate, and no critical extension (delta, partitioned and indirect CRLs are not taken: a CRL this
- * server cannot read whole must not say a certificate is good); every CA with a CRL, so that no certificate goes
- * unchecked; of two CRLs of one CA, the later one. Throws an Error that says what is wrong.
+ * with a nextUpdate, and no critical extension but a delta CRL indicator (partitioned and indirect CRLs are not
+ * taken: a CRL this server cannot read whole must not say a certificate is good); every CA with a complete CRL, so
+ * that no certificate goes unchecked; of two complete CRLs of one CA, the later (by CRL number, else thisUpdate).
+ * A delta CRL (RFC 5280 §5.2.4, as Active Directory Certificate Services publishes between complete ones) is applied
+ * to its CA's complete CRL when it builds on it (its base number at most the complete CRL's number, its own number
+ * above it): its entries added, those of reason removeFromCRL taken out, and the two in date together; a delta whose
+ * base is later than the complete CRL in the file is refused (the newer complete CRL is needed), one older than the
+ * complete CRL is not used. Throws an Error that says what is wrong.
  */
 export function withRevocationLists(cas: readonly TrustedCa[], pem: string): TrustedCa[] {
   const blocks = [...pem.matchAll(CRL_BLOCK)].map((m) =>
@@ -33,55 +60,117 @@ export function withRevocationLists(cas: readonly TrustedCa[], pem: string): Tru
   );
   if (blocks.length === 0) throw new Error('it holds no PEM CRL (-----BEGIN X509 CRL-----)');
   const subjects = cas.map((ca) => ({ ca, name: subjectDer(ca) }));
-  const lists = new Map<TrustedCa, RevocationList>();
-  blocks.forEach((der, index) => {
-    const which = `its CRL ${index + 1}`;
-    let crl: CertificateList;
-    try {
-      crl = AsnConvert.parse(der, CertificateList);
-    } catch (error) {
-      throw new Error(`${which} does not read: ${(error as Error).message}`);
-    }
-    const tbs = crl.tbsCertList;
-    const issuer = Buffer.from(AsnConvert.serialize(tbs.issuer));
-    const ca = subjects.find((s) => s.name.equals(issuer))?.ca;
-    if (ca === undefined) throw new Error(`${which} was not issued by a CA of CLIENT_CA_FILE`);
-    const named = `${which} (of ${ca.subject})`;
-    if (!maySignCrls(ca))
-      throw new Error(`${named}: that CA may not sign CRLs (its key usage lacks cRLSign)`);
-    const algorithm = crl.signatureAlgorithm.algorithm;
-    const digest = SIGNATURE_DIGESTS.get(algorithm);
-    if (digest === undefined || algorithm !== tbs.signature.algorithm)
-      throw new Error(`${named} is signed with an algorithm this server does not verify (${algorithm})`);
-    if (!signedBy(crl, digest, ca)) throw new Error(`${named} is not signed by that CA's key`);
-    const critical = [
-      ...(tbs.crlExtensions ?? []),
-      ...(tbs.revokedCertificates ?? []).flatMap((r) => r.crlEntryExtensions ?? []),
-    ].find((e) => e.critical);
-    if (critical !== undefined)
-      throw new Error(
-        `${named} has a critical extension (${critical.extnID}): delta, partitioned and indirect CRLs are not supported`,
-      );
-    if (tbs.nextUpdate === undefined) throw new Error(`${named} has no nextUpdate (RFC 5280 §5.1.2.5)`);
-    const list: RevocationList = {
-      thisUpdate: tbs.thisUpdate.getTime().getTime(),
-      nextUpdate: tbs.nextUpdate.getTime().getTime(),
-      revoked: new Map(
-        (tbs.revokedCertificates ?? []).map((r) => [
-          serialNumberOf(new Uint8Array(r.userCertificate)),
-          r.revocationDate.getTime().getTime(),
-        ]),
-      ),
-    };
-    const earlier = lists.get(ca);
-    if (earlier === undefined || earlier.thisUpdate < list.thisUpdate) lists.set(ca, list);
-  });
+  const read = blocks.map((der, index) => readCrl(der, `its CRL ${index + 1}`, subjects));
   return cas.map((ca) => {
-    const crl = lists.get(ca);
-    if (crl === undefined)
-      throw new Error(`it holds no CRL of ${ca.subject}: each CA of CLIENT_CA_FILE needs its CRL there`);
-    return { ...ca, crl };
+    const complete = read
+      .filter((crl) => crl.ca === ca && crl.base === null)
+      .reduce<ReadCrl | null>((latest, crl) => (latest === null || later(crl, latest) ? crl : latest), null);
+    const deltas = read.filter((crl) => crl.ca === ca && crl.base !== null);
+    if (complete === null)
+      throw new Error(
+        deltas.length > 0
+          ? `it holds only delta CRLs of ${ca.subject}: its complete CRL is needed too`
+          : `it holds no CRL of ${ca.subject}: each CA of CLIENT_CA_FILE needs its CRL there`,
+      );
+    return { ...ca, crl: applied(complete, deltas) };
   });
+}
+
+/** Whether complete CRL `a` is later than `b`: by CRL number when both have one (and they differ), else by thisUpdate. */
+function later(a: ReadCrl, b: ReadCrl): boolean {
+  return a.number !== null && b.number !== null && a.number !== b.number
+    ? a.number > b.number
+    : a.thisUpdate > b.thisUpdate;
+}
+
+/** A complete CRL with the latest of the deltas that build on it, as one list. */
+function applied(complete: ReadCrl, deltas: readonly ReadCrl[]): RevocationList {
+  const own = { thisUpdate: complete.thisUpdate, nextUpdate: complete.nextUpdate, revoked: complete.revoked };
+  if (deltas.length === 0) return own;
+  if (complete.number === null)
+    throw new Error(`${complete.named} has no CRL number: its delta CRLs cannot be matched to it`);
+  let latest: ReadCrl | null = null;
+  for (const delta of deltas) {
+    const base = delta.base as bigint;
+    const number = delta.number as bigint;
+    if (base > complete.number)
+      throw new Error(
+        `${delta.named} is a delta on complete CRL number ${base}, later than the complete CRL in the file (number ${complete.number}): put the CA's current complete CRL there`,
+      );
+    if (number > complete.number && (latest === null || number > (latest.number as bigint))) latest = delta;
+  }
+  if (latest === null) return own;
+  const revoked = new Map(complete.revoked);
+  for (const [serial, at] of latest.revoked) revoked.set(serial, at);
+  for (const serial of latest.released) revoked.delete(serial);
+  return {
+    thisUpdate: latest.thisUpdate,
+    nextUpdate: Math.min(complete.nextUpdate, latest.nextUpdate),
+    revoked,
+  };
+}
+
+/** One CRL of the file, checked; an Error that names it and says what is wrong. */
+function readCrl(der: Buffer, which: string, subjects: { ca: TrustedCa; name: Buffer }[]): ReadCrl {
+  let crl: CertificateList;
+  try {
+    crl = AsnConvert.parse(der, CertificateList);
+  } catch (error) {
+    throw new Error(`${which} does not read: ${(error as Error).message}`);
+  }
+  const tbs = crl.tbsCertList;
+  const issuer = Buffer.from(AsnConvert.serialize(tbs.issuer));
+  const ca = subjects.find((s) => s.name.equals(issuer))?.ca;
+  if (ca === undefined) throw new Error(`${which} was not issued by a CA of CLIENT_CA_FILE`);
+  const named = `${which} (of ${ca.subject})`;
+  if (!maySignCrls(ca)) throw new Error(`${named}: that CA may not sign CRLs (its key usage lacks cRLSign)`);
+  const algorithm = crl.signatureAlgorithm.algorithm;
+  const digest = SIGNATURE_DIGESTS.get(algorithm);
+  if (digest === undefined || algorithm !== tbs.signature.algorithm)
+    throw new Error(`${named} is signed with an algorithm this server does not verify (${algorithm})`);
+  if (!signedBy(crl, digest, ca)) throw new Error(`${named} is not signed by that CA's key`);
+  const extensions = tbs.crlExtensions ?? [];
+  const entries = tbs.revokedCertificates ?? [];
+  const critical = [...extensions, ...entries.flatMap((r) => r.crlEntryExtensions ?? [])].find(
+    (e) => e.critical && e.extnID !== DELTA_CRL_INDICATOR,
+  );
+  if (critical !== undefined)
+    throw new Error(
+      `${named} has a critical extension (${critical.extnID}): partitioned and indirect CRLs are not supported`,
+    );
+  if (tbs.nextUpdate === undefined) throw new Error(`${named} has no nextUpdate (RFC 5280 §5.1.2.5)`);
+  const number = integerExtension(extensions.find((e) => e.extnID === CRL_NUMBER)?.extnValue, named);
+  const base = integerExtension(extensions.find((e) => e.extnID === DELTA_CRL_INDICATOR)?.extnValue, named);
+  if (base !== null && number === null) throw new Error(`${named} is a delta CRL without a CRL number`);
+  const revoked = new Map<string, number>();
+  const released = new Set<string>();
+  for (const entry of entries) {
+    const serial = serialNumberOf(new Uint8Array(entry.userCertificate));
+    const reason = entry.crlEntryExtensions?.find((e) => e.extnID === REASON_CODE);
+    if (reason !== undefined && AsnConvert.parse(reason.extnValue, CRLReason).reason === REMOVE_FROM_CRL)
+      released.add(serial);
+    else revoked.set(serial, entry.revocationDate.getTime().getTime());
+  }
+  return {
+    ca,
+    named,
+    thisUpdate: tbs.thisUpdate.getTime().getTime(),
+    nextUpdate: tbs.nextUpdate.getTime().getTime(),
+    number,
+    base,
+    revoked,
+    released,
+  };
+}
+
+/** A CRL number or delta indicator: a DER INTEGER (up to 20 octets, RFC 5280 §5.2.3) in the extension's value. */
+function integerExtension(value: { buffer: ArrayBuffer } | undefined, named: string): bigint | null {
+  if (value === undefined) return null;
+  const der = Buffer.from(value.buffer);
+  const length = der[1] ?? 0;
+  if (der[0] !== 0x02 || length < 1 || length > 21 || der.length !== length + 2)
+    throw new Error(`${named} has a CRL number that does not read`);
+  return BigInt(`0x${der.subarray(2).toString('hex')}`);
 }
 
 /** The DER of a CA's subject name, as a CRL's issuer name is compared with it. */
