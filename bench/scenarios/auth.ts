@@ -1,4 +1,6 @@
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parse as parseQuery } from 'fast-querystring';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { Type } from 'typebox';
@@ -168,6 +170,32 @@ export const authScenarios: Scenario[] = [
   },
   tokenScenario('oauth-token', 'EdDSA'),
   tokenScenario('oauth-token-es256', 'ES256'),
+  {
+    name: 'oauth-token-tls-client-auth',
+    description:
+      'token issuance at POST /oauth/token by client_id and a certificate a trusted CA issued to the account’s subject (tls_client_auth, RFC 8705 §2.1), forwarded by a TLS proxy, checked against the CA’s CRL; the token bound to it',
+    env: {
+      CLIENT_CERT_HEADER: 'x-ssl-client-cert',
+      CLIENT_CERT_PROXIES: '127.0.0.1',
+      CLIENT_CA_FILE: resolve('test/fixtures/pki/issuing.pem'),
+      CLIENT_CRL_FILE: resolve('test/fixtures/pki/crl.pem'),
+    },
+    async setup(services) {
+      const { accountId, client } = await account(services);
+      await services.clients.keys.addSubject(accountId, { tls_client_auth_san_dns: 'billing.acme.example' });
+      return {
+        method: 'POST',
+        path: '/oauth/token',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-ssl-client-cert': encodeURIComponent(
+            readFileSync(resolve('test/fixtures/pki/billing.pem'), 'utf8'),
+          ),
+        },
+        body: `grant_type=client_credentials&client_id=${encodeURIComponent(client.userId)}`,
+      };
+    },
+  },
   signingFloor('floor-token', 'EdDSA'),
   signingFloor('floor-token-es256', 'ES256'),
 ];
