@@ -1,6 +1,11 @@
 import type { Config } from '../config/config.js';
-import { parseDerCertificate } from '../core/auth/certificate.js';
-import { type TrustedCaView, viewOfTrustedCa } from '../core/auth/trusted-cas.js';
+import { type ClientCertificate, parseDerCertificate } from '../core/auth/certificate.js';
+import {
+  checkedByCas,
+  type TrustedCa,
+  type TrustedCaView,
+  viewOfTrustedCa,
+} from '../core/auth/trusted-cas.js';
 import { openRuntime, type Runtime, readClientCas, startServer } from '../main.js';
 import type { AccountFlag, AccountRateLimit, AccountRecord } from '../ports/account-store.js';
 import { LIMIT_AUDIT, MAX_RATE_BURST, MAX_RATE_PER_SECOND } from '../services/account-limits.js';
@@ -62,6 +67,14 @@ async function readCertificateAsJwk(file: string): Promise<Record<string, unknow
   if (!pem?.[1])
     throw new UsageError(`--cert-file ${file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);
   return { x5c: [pem[1].replace(/\s+/g, '')] };
+}
+
+/** The first certificate of a PEM file, read as a client's certificate; a UsageError that says why not. */
+async function readCertificate(file: string): Promise<ClientCertificate> {
+  const [der] = (await readCertificateAsJwk(file)).x5c as string[];
+  const certificate = parseDerCertificate(Buffer.from(der ?? '', 'base64'));
+  if (certificate === null) throw new UsageError(`--cert-file ${file}: the certificate does not read`);
+  return certificate;
 }
 
 /** The one argument of an `operator …` command that names an operator. */
@@ -304,10 +317,7 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         throw new UsageError(
           'client-key check needs an accountId and --cert-file <file> (a PEM certificate)',
         );
-      const [der] = (await readCertificateAsJwk(certFile)).x5c as string[];
-      const certificate = parseDerCertificate(Buffer.from(der ?? '', 'base64'));
-      if (certificate === null)
-        throw new UsageError(`--cert-file ${certFile}: the certificate does not read`);
+      const certificate = await readCertificate(certFile);
       return withRuntime(config, async ({ services }) => {
         await services.accounts.require(accountId);
         const explained = await services.clients.keys.explain(accountId, certificate);
@@ -338,19 +348,24 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       });
     }
     case 'client-ca check': {
-      if (rest.length > 0) throw new UsageError('client-ca check takes no arguments');
+      const certFile = option(rest, 'cert-file');
+      if (rest.length > 0) throw new UsageError('client-ca check takes no arguments but --cert-file <file>');
       if (config.clientCaFile === null)
         throw new UsageError('this server trusts no CA for client certificates: CLIENT_CA_FILE is not set');
+      const presented = certFile === undefined ? null : await readCertificate(certFile);
       const now = Date.now();
-      let cas: TrustedCaView[];
+      let trusted: TrustedCa[];
       try {
-        cas = (
-          await readClientCas({ clientCaFile: config.clientCaFile, clientCrlFile: config.clientCrlFile })
-        ).map((ca) => viewOfTrustedCa(ca, now));
+        trusted = await readClientCas({
+          clientCaFile: config.clientCaFile,
+          clientCrlFile: config.clientCrlFile,
+        });
       } catch (error) {
         print(json, { ok: false, problems: [(error as Error).message] }, (error as Error).message);
         return 1;
       }
+      const cas: TrustedCaView[] = trusted.map((ca) => viewOfTrustedCa(ca, now));
+      const certificate = presented && checkedByCas(presented, trusted, now);
       const day = (at: number) => new Date(at).toISOString().replace('.000Z', 'Z');
       const problems = cas.flatMap((ca) => [
         ...(ca.current
@@ -366,11 +381,22 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           ? `  CRL of ${day(ca.crl.thisUpdate)}, next update due ${day(ca.crl.nextUpdate)}, ${ca.crl.revoked} revoked`
           : '  no CRL read (CLIENT_CRL_FILE is not set)',
       ]);
+      if (certificate) {
+        lines.push(
+          `certificate ${certificate.subject || '(no subject)'}, serial ${certificate.serial}: ${
+            certificate.problem === null
+              ? `issued by ${certificate.ca}, valid, not revoked`
+              : certificate.problem
+          }`,
+        );
+        if (certificate.problem !== null) problems.push(`the certificate: ${certificate.problem}`);
+      }
       print(
         json,
         {
           ok: problems.length === 0,
           problems,
+          ...(certificate && { certificate }),
           cas: cas.map((ca) => ({
             ...ca,
             notBefore: new Date(ca.notBefore),

@@ -34,9 +34,10 @@ Commands:
   client-key check <accountId> --cert-file F
                                            whether a client certificate (PEM) authenticates the account's
                                            client over mutual TLS, how, or why not (exit 1 when not)
-  client-ca check                          read CLIENT_CA_FILE and CLIENT_CRL_FILE as a node does: the
+  client-ca check [--cert-file F]          read CLIENT_CA_FILE and CLIENT_CRL_FILE as a node does: the
                                            CAs and their CRLs' dates, or why a node would refuse them; exit
-                                           1 then, or when a CA or CRL vouches for nothing now (before a SIGHUP)
+                                           1 then, or when a CA or CRL vouches for nothing now (before a SIGHUP);
+                                           with a certificate (PEM): which CA issued it, or why it is refused
   account suspend <accountId>              refuse every credential of the account at once (data kept)
   account resume <accountId>               let a suspended account's credentials work again
   account delete <accountId>               delete a suspended account and its data (audit events kept)

@@ -268,6 +268,15 @@ describe('orchestrator CLI', () => {
       fresh.stdout,
       /^CA C=US, O=Acme, CN=Acme Client CA, valid 2025-01-01T00:00:00Z to 2045-12-31T23:59:59Z, x5t#S256 \S+\n {2}CRL of 2025-06-01T00:00:00Z, next update due 2045-12-31T23:59:59Z, 1 revoked$/m,
     );
+    const revokedCheck = await caCheck('crl', '--cert-file', fixture('revoked'), '--json');
+    assert.equal(revokedCheck.code, 1);
+    assert.match(JSON.parse(revokedCheck.stdout).certificate.problem, /its CA revoked it/);
+    const billingCheck = await caCheck('crl', '--cert-file', fixture('billing'));
+    assert.equal(billingCheck.code, 0, billingCheck.stderr);
+    assert.match(
+      billingCheck.stdout,
+      /^certificate C=US, O=Acme, OU=Contact Centre, CN=billing-bot, serial [0-9A-F]+: issued by C=US, O=Acme, CN=Acme Client CA, valid, not revoked$/m,
+    );
     const stale = await caCheck('crl-stale', '--json');
     assert.equal(stale.code, 1);
     assert.deepEqual(JSON.parse(stale.stdout).problems, [

@@ -137,3 +137,32 @@ export function viewOfTrustedCa(ca: TrustedCa, now: number): TrustedCaView {
       : null,
   };
 }
+
+/** What `checkedByCas` says of a certificate: the CA that issued it (its subject), or why it is not taken. */
+export interface CaCheck {
+  subject: string;
+  serial: string;
+  ca: string | null;
+  problem: string | null;
+}
+
+/**
+ * A client certificate as the trusted CAs see it at `now`, whatever account it is for: issued by one of them (for
+ * client authentication, not a CA), in its dates, and not revoked by the CA's CRL — or the first reason it is not.
+ */
+export function checkedByCas(
+  presented: { certificate: X509Certificate; subject: string; notBefore: number; notAfter: number },
+  cas: readonly TrustedCa[],
+  now: number,
+): CaCheck {
+  const serial = serialNumberOf(presented.certificate.serialNumber);
+  const found = issuingCa(presented.certificate, cas, now);
+  const ca = typeof found === 'string' ? null : found;
+  const problem =
+    typeof found === 'string'
+      ? found
+      : now < presented.notBefore || now > presented.notAfter
+        ? `it is out of its dates (${new Date(presented.notBefore).toISOString()} to ${new Date(presented.notAfter).toISOString()})`
+        : revocationOf(found, serial, now);
+  return { subject: presented.subject, serial, ca: ca?.subject ?? null, problem };
+}
