@@ -252,6 +252,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const dialog = suite.page.getByRole('dialog', { name: 'Regenerate the API key?' });
     await dialog.waitFor();
     await dialog.getByText('The current key stops working everywhere at once').waitFor();
+    // Its last use as the page loaded it, which says Not used yet too (the call of the step before came after).
+    await dialog.getByText('This key has never been used.', { exact: true }).waitFor();
     await dialog.getByLabel('Grace period in seconds (optional)').waitFor();
     assert.equal(await suite.page.locator(':focus').textContent(), 'Cancel');
     await visited('api-key-regenerate-dialog');
@@ -511,6 +513,22 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         assert.match((await plainUse.textContent()) ?? '', /\d/);
         await laterRowOf(kid).getByRole('cell', { name: 'never used', exact: true }).waitFor();
         await usedAt(later.locator('#credentials-last-used')).waitFor();
+        // A day and more after those uses (in that clock), the confirmations that would cut them off give the day
+        // and time of each, no warning.
+        const laterRemoval = later.getByRole('dialog', { name: 'Remove this key?' });
+        const laterRegeneration = later.getByRole('dialog', { name: 'Regenerate the credentials?' });
+        for (const [open, confirmation] of [
+          [laterRowOf('plain-key').getByRole('button', { name: 'Remove the key plain-key' }), laterRemoval],
+          [later.getByRole('button', { name: 'Regenerate credentials' }), laterRegeneration],
+        ] as const) {
+          await open.click();
+          await confirmation.getByText(/^Last used on .+\.$/).waitFor();
+          await usedAt(confirmation).waitFor();
+          assert.equal(await confirmation.locator('.notice-warning').count(), 0);
+          await confirmation.getByRole('button', { name: 'Cancel' }).click();
+          await confirmation.waitFor({ state: 'hidden' });
+        }
+        assert.deepEqual(laterWatch.unexpected(), []);
       } finally {
         await laterContext.close();
       }
@@ -531,12 +549,20 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }
     assert.equal(await table.getByRole('row').filter({ hasText: 'CN=client-p384' }).count(), 0);
 
-    // Both removed, for the tests that follow.
+    // Both removed, for the tests that follow: first the key with the certificate, whose dialog says it was never
+    // used; then, the list read again, the JWK's dialog warns of its use above (this page read the list before it).
     const dialog = suite.page.getByRole('dialog', { name: 'Remove this key?' });
-    for (const removed of ['plain-key', kid]) {
+    for (const [removed, lastUse] of [
+      [kid, 'This key has never been used.'],
+      [
+        'plain-key',
+        /^This key authenticated the client (less than a minute|\d+ minutes?) ago: a client still using it will be refused as soon as it is removed\.$/,
+      ],
+    ] as const) {
       await rowOf(removed)
         .getByRole('button', { name: `Remove the key ${removed}` })
         .click();
+      await dialog.getByText(lastUse).waitFor();
       await dialog.getByRole('button', { name: 'Remove key' }).click();
       await section
         .getByRole('status')
@@ -725,6 +751,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
         "Certificates with the subjectAltName DNS name billing.acme.example no longer authenticate the account's client",
       )
       .waitFor();
+    // Checked, never used (as the viewer read too).
+    await dialog.getByText('This certificate subject has never been used.', { exact: true }).waitFor();
     assert.equal(await suite.page.locator(':focus').textContent(), 'Cancel');
     await dialog.getByRole('button', { name: 'Remove subject' }).click();
     await section
@@ -1999,6 +2027,32 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await banner.waitFor({ state: 'detached' });
     await suite.page.getByRole('button', { name: 'Get a new token' }).waitFor();
     assert.deepEqual(await statuses(), [200, 201, 201]);
+    // The page, loaded after the first calls of this step, warns in the confirmations that the credentials and the
+    // key were used just before, and what a client still using them meets; with a grace period, how long it has.
+    const ago = '(less than a minute|\\d+ minutes?) ago';
+    await suite.page.getByRole('button', { name: 'Regenerate credentials' }).click();
+    const regenerateCredentials = suite.page.getByRole('dialog', { name: 'Regenerate the credentials?' });
+    await regenerateCredentials
+      .getByText(
+        new RegExp(
+          `^These credentials were used ${ago}: the client using them must get the new ones, or its token requests will be refused\\.$`,
+        ),
+      )
+      .waitFor();
+    await checked('credentials-regenerate-dialog');
+    await regenerateCredentials.getByRole('button', { name: 'Cancel' }).click();
+    await regenerateCredentials.waitFor({ state: 'hidden' });
+    await suite.page.getByRole('button', { name: 'Regenerate Key' }).click();
+    const regenerateKey = suite.page.getByRole('dialog', { name: 'Regenerate the API key?' });
+    const keyUse = (cutOff: string) =>
+      regenerateKey.getByText(
+        new RegExp(`^This key was used ${ago}: a program still using it ${cutOff}\\.$`),
+      );
+    await keyUse('will be refused as soon as you confirm').waitFor();
+    await regenerateKey.getByLabel('Grace period in seconds (optional)').fill('600');
+    await keyUse('must be given the new key within 600 seconds, or it will be refused').waitFor();
+    await regenerateKey.getByRole('button', { name: 'Cancel' }).click();
+    await regenerateKey.waitFor({ state: 'hidden' });
 
     // Suspend again, then delete: the dialog takes the typed id before it deletes anything.
     await section.getByRole('button', { name: 'Suspend account' }).click();
@@ -2756,6 +2810,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'audit-log',
       'backups',
       'context',
+      'credentials-regenerate-dialog',
       'dpop-required',
       'dpop-required-dialog',
       'certificate-required',

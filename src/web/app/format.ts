@@ -32,6 +32,20 @@ export function relativeTime(iso: string, now = Date.now()): string {
   return RELATIVE.format(Math.round(seconds / 86_400), 'day');
 }
 
+/** A last use counts as recent this long after it: a client may well still be at work with what was used. */
+const RECENT_USE_MS = 86_400_000;
+
+/**
+ * How long ago a use recorded to the minute was, in words, while it is recent (a day at most): "less than a minute
+ * ago" within its minute (or when the browser's clock is behind the server's), then "3 minutes ago", "5 hours ago";
+ * null when it is older.
+ */
+export function recentUse(iso: string, now = Date.now()): string | null {
+  const elapsed = now - new Date(iso).getTime();
+  if (Number.isNaN(elapsed) || elapsed > RECENT_USE_MS) return null;
+  return elapsed < 60_000 ? 'less than a minute ago' : relativeTime(iso, now);
+}
+
 /** "90 seconds" → "1 min 30 s"; 0 or null → "never". */
 export function formatDuration(seconds: number | null): string {
   if (!seconds) return 'never';

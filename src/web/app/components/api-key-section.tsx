@@ -4,12 +4,17 @@ import { accountPath, api } from '../api.js';
 import type { Authorization } from '../authorization.js';
 import { formatTime } from '../format.js';
 import { ConfirmedAction } from './confirmed-action.js';
+import { LastUse } from './last-use.js';
 import { SecretValue } from './secret-value.js';
 import { TextField, WHOLE_NUMBER_INPUT } from './ui.js';
 
 const MAX_GRACE_SECONDS = 86_400;
 
-/** *API key for v1 APIs*: the key, Copy, last use, and Regenerate Key behind a confirmation with a grace period. */
+/**
+ * *API key for v1 APIs*: the key, Copy, last use, and Regenerate Key behind a confirmation with a grace period, which
+ * says when the key was last used: if recently, that a program still using it is refused at once, or at the end of
+ * the grace period.
+ */
 export function ApiKeySection({
   accountId,
   data,
@@ -20,9 +25,15 @@ export function ApiKeySection({
   onChanged: (notice: string) => void;
 }) {
   const [grace, setGrace] = useState('');
+  /** When the confirmation opened: its last use is said as of then. */
+  const [openedAt, setOpenedAt] = useState(0);
   const key = data.apiKey;
   const graceSeconds = grace.trim() === '' ? 0 : Number(grace);
   const graceValid = Number.isInteger(graceSeconds) && graceSeconds >= 0 && graceSeconds <= MAX_GRACE_SECONDS;
+  const cutOff =
+    graceValid && graceSeconds > 0
+      ? `must be given the new key within ${graceSeconds} second${graceSeconds === 1 ? '' : 's'}, or it will be refused`
+      : 'will be refused as soon as you confirm';
 
   async function regenerate() {
     await api.post(accountPath(accountId, 'api-key', 'regenerate'), { graceSeconds });
@@ -85,6 +96,7 @@ export function ApiKeySection({
         title="Regenerate the API key?"
         action={regenerate}
         canConfirm={graceValid}
+        onOpen={() => setOpenedAt(Date.now())}
         onCancel={() => setGrace('')}
       >
         <p>
@@ -92,6 +104,14 @@ export function ApiKeySection({
           v1 API — as soon as you confirm, unless you give a grace period below. Every program that calls the
           v1 APIs must be given the new key.
         </p>
+        {key ? (
+          <LastUse
+            at={key.lastUsedAt}
+            now={openedAt}
+            recent={(ago) => `This key was used ${ago}: a program still using it ${cutOff}.`}
+            never="This key has never been used."
+          />
+        ) : null}
         <TextField
           label="Grace period in seconds (optional)"
           value={grace}

@@ -10,6 +10,7 @@ import {
   tlsSubjectWords,
 } from '../tls-subject.js';
 import { ConfirmDialog } from './confirm-dialog.js';
+import { LastUse } from './last-use.js';
 import { SignedAssertionsOnly } from './signed-assertions-only.js';
 import { TrustedCasList } from './trusted-cas.js';
 import { Loading, Notice, outcomeHandlers, SelectField, TableHead, TextAreaField, TextField } from './ui.js';
@@ -561,7 +562,11 @@ function useTrustsCas(wanted: boolean): boolean | null {
   return trusts;
 }
 
-/** Removing a key, behind a confirmation that says its assertions (or a subject's certificates) are refused from then on. */
+/**
+ * Removing a key, behind a confirmation that says its assertions (or a subject's certificates) are refused from then
+ * on, and when it last authenticated the client, as the list was read: if recently, that a client still using it is
+ * refused.
+ */
 function RemoveClientKey({
   accountId,
   clientKey,
@@ -575,6 +580,8 @@ function RemoveClientKey({
   onCancel: () => void;
 }) {
   const { busy, error, setError, run } = useChange();
+  // Drawn anew as the dialog opens (with the key to remove): its last use is said as of then.
+  const now = Date.now();
 
   async function remove() {
     if (clientKey === null) return;
@@ -612,6 +619,25 @@ function RemoveClientKey({
           server node: a system that still signs with it gets no more tokens. The access tokens it got already
           go on working until they expire; regenerating the credentials revokes them too.
         </p>
+      ) : null}
+      {clientKey?.tlsClientAuth ? (
+        <LastUse
+          at={clientKey.lastUsedAt}
+          now={now}
+          recent={(ago) =>
+            `A certificate with this subject authenticated the client ${ago}: a client still using it will be refused as soon as the subject is removed.`
+          }
+          never="This certificate subject has never been used."
+        />
+      ) : clientKey ? (
+        <LastUse
+          at={clientKey.lastUsedAt}
+          now={now}
+          recent={(ago) =>
+            `This key authenticated the client ${ago}: a client still using it will be refused as soon as it is removed.`
+          }
+          never="This key has never been used."
+        />
       ) : null}
     </ConfirmDialog>
   );

@@ -5,13 +5,15 @@ import { ConfirmDialog } from './confirm-dialog.js';
 
 /**
  * A destructive button behind a confirmation: the dialog says what will happen, shows the server's error if
- * the action fails (and stays open), and closes once it succeeds.
+ * the action fails (and stays open), and closes once it succeeds. `onOpen` runs as it opens, so that what the dialog
+ * says as of then (how long ago a secret was last used) is worked out afresh, not when the page was drawn.
  */
 export function ConfirmedAction({
   label,
   title,
   action,
   canConfirm = true,
+  onOpen,
   onCancel,
   children,
 }: {
@@ -20,6 +22,7 @@ export function ConfirmedAction({
   /** Runs on confirming; a rejection keeps the dialog open with its message. */
   action: () => Promise<void>;
   canConfirm?: boolean;
+  onOpen?: () => void;
   onCancel?: () => void;
   children: ComponentChildren;
 }) {
@@ -37,7 +40,14 @@ export function ConfirmedAction({
   return (
     <>
       <div class="actions">
-        <button type="button" class="button-danger" onClick={() => setConfirming(true)}>
+        <button
+          type="button"
+          class="button-danger"
+          onClick={() => {
+            onOpen?.();
+            setConfirming(true);
+          }}
+        >
           {label}
         </button>
       </div>

@@ -4,6 +4,7 @@ import type { Authorization } from '../authorization.js';
 import { formatTime } from '../format.js';
 import { ConfirmedAction } from './confirmed-action.js';
 import { CopyButton } from './copy-button.js';
+import { LastUse } from './last-use.js';
 import { SecretValue } from './secret-value.js';
 import { Notice } from './ui.js';
 
@@ -19,7 +20,8 @@ function curlExample(loginUrl: string, header: string): string {
 /**
  * *Credentials for using the v2 APIs in your code*: user ID, password hidden until shown, when the client last
  * authenticated (to the minute: with the password, or with one of its keys), the login URL and a ready curl
- * example; Regenerate behind a confirmation. While the account takes signed assertions alone, a line under the
+ * example; Regenerate behind a confirmation, which says when they were last used (if recently, that the client using them
+ * must get the new ones). While the account takes signed assertions alone, a line under the
  * password says it is refused, so that no one hands it to a system that would then get no token.
  */
 export function CredentialsSection({
@@ -36,6 +38,8 @@ export function CredentialsSection({
 }) {
   const [revealed, setRevealed] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** When the confirmation opened: their last use is said as of then. */
+  const [openedAt, setOpenedAt] = useState(0);
   const credentials = data.credentials;
 
   async function toggleReveal() {
@@ -149,7 +153,12 @@ export function CredentialsSection({
       ) : (
         <p>This account has no v2 credentials. Regenerate them to create a user ID and password.</p>
       )}
-      <ConfirmedAction label="Regenerate credentials" title="Regenerate the credentials?" action={regenerate}>
+      <ConfirmedAction
+        label="Regenerate credentials"
+        title="Regenerate the credentials?"
+        action={regenerate}
+        onOpen={() => setOpenedAt(Date.now())}
+      >
         <p>
           A new user ID and password replace the current ones.{' '}
           <strong>
@@ -158,6 +167,16 @@ export function CredentialsSection({
           </strong>
         </p>
         <p>Every program that logs in with the current credentials must be given the new ones.</p>
+        {credentials ? (
+          <LastUse
+            at={credentials.lastUsedAt}
+            now={openedAt}
+            recent={(ago) =>
+              `These credentials were used ${ago}: the client using them must get the new ones, or its token requests will be refused.`
+            }
+            never="These credentials have not been used since they were made."
+          />
+        ) : null}
       </ConfirmedAction>
     </section>
   );
