@@ -369,22 +369,36 @@ describe('CLIENT_CA_FILE read again (SIGHUP)', () => {
   });
 });
 
+/**
+ * A real node trusting `issuing` with its CRLs in a file of their own (`crl` at first), and account le12345678's
+ * subject; `grant` asks for a token with a certificate, `close` stops it all.
+ */
+async function nodeWithCrls(env: Record<string, string> = {}) {
+  const folder = mkdtempSync(join(tmpdir(), 'orchestrator-crls-'));
+  const file = join(folder, 'client-crls.pem');
+  writeFileSync(file, pem('crl'));
+  const { node, credentials } = await nodeWithSubject({
+    CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
+    CLIENT_CRL_FILE: file,
+    ...env,
+  });
+  const grant = (certificate: string) =>
+    fetch(`${node.url}/oauth/token`, {
+      method: 'POST',
+      headers: { [HEADER]: forwarded(certificate), 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&client_id=${credentials.userId}`,
+    });
+  const close = async () => {
+    await node.stop();
+    rmSync(folder, { recursive: true, force: true });
+  };
+  return { node, credentials, file, grant, close };
+}
+
 describe('CRLs of the client CAs (CLIENT_CRL_FILE), read at start and again (SIGHUP)', () => {
   test('a revoked certificate gets no token; a later CRL that revokes one, or a CRL out of date, ends its tokens at once; a bad file keeps the CRLs', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'orchestrator-crls-'));
-    const file = join(folder, 'client-crls.pem');
-    writeFileSync(file, pem('crl'));
-    const { node, credentials } = await nodeWithSubject({
-      CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
-      CLIENT_CRL_FILE: file,
-    });
+    const { node, credentials, file, grant, close } = await nodeWithCrls();
     try {
-      const grant = (certificate: string) =>
-        fetch(`${node.url}/oauth/token`, {
-          method: 'POST',
-          headers: { [HEADER]: forwarded(certificate), 'content-type': 'application/x-www-form-urlencoded' },
-          body: `grant_type=client_credentials&client_id=${credentials.userId}`,
-        });
       const reload = async (crls: string) => {
         writeFileSync(file, crls);
         return node.server.reloadClientCas();
@@ -448,27 +462,14 @@ describe('CRLs of the client CAs (CLIENT_CRL_FILE), read at start and again (SIG
       );
       assert.equal((await grant('billing')).status, 401, 'the CRLs in use kept');
     } finally {
-      await node.stop();
-      rmSync(folder, { recursive: true, force: true });
+      await close();
     }
   });
 
   test('FILE_RELOAD_SECONDS: a CRL file replaced in place is read again without a signal', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'orchestrator-crls-watch-'));
-    const file = join(folder, 'client-crls.pem');
-    writeFileSync(file, pem('crl'));
-    const { node, credentials } = await nodeWithSubject({
-      CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
-      CLIENT_CRL_FILE: file,
-      FILE_RELOAD_SECONDS: '1',
-    });
+    const { node, file, grant: grantWith, close } = await nodeWithCrls({ FILE_RELOAD_SECONDS: '1' });
+    const grant = () => grantWith('billing');
     try {
-      const grant = () =>
-        fetch(`${node.url}/oauth/token`, {
-          method: 'POST',
-          headers: { [HEADER]: forwarded('billing'), 'content-type': 'application/x-www-form-urlencoded' },
-          body: `grant_type=client_credentials&client_id=${credentials.userId}`,
-        });
       assert.equal((await grant()).status, 200);
       // Written elsewhere and renamed into place, as a fetch script should.
       writeFileSync(`${file}.new`, pem('crl') + pem('crl-later'));
@@ -481,8 +482,7 @@ describe('CRLs of the client CAs (CLIENT_CRL_FILE), read at start and again (SIG
       assert.equal(status, 401, 'the later CRL revokes billing');
       assert.ok(node.logs.some((line) => line.includes('CLIENT_CA_FILE and CLIENT_CRL_FILE read again')));
     } finally {
-      await node.stop();
-      rmSync(folder, { recursive: true, force: true });
+      await close();
     }
   });
 
