@@ -4,6 +4,7 @@ import Fastify from 'fastify';
 import { type BenchRequest, dpopProofs } from '../../bench/scenario.js';
 import { scenarios } from '../../bench/scenarios/index.js';
 import { loadConfig } from '../../src/config/config.js';
+import { readClientCas } from '../../src/main.js';
 import { createTestApp } from '../helpers/app.js';
 
 /** A scenario's request as `inject` takes it, with one of its bodies (the first when it cycles through several). */
@@ -32,11 +33,15 @@ describe('bench scenarios: each sets up and answers its request with 2xx', () =>
         return;
       }
       // The scenario's own settings, as the bench's node reads them.
-      const { clientCertificates } = loadConfig(scenario.env ?? {}, '/srv');
+      const { clientCertificates, clientCaFile, clientCrlFile } = loadConfig(
+        scenario.env ?? {},
+        process.cwd(),
+      );
       const t = await createTestApp({
         store: 'sqlite-cached',
         extraRoutes: scenario.routes ? [scenario.routes] : [],
         ...(clientCertificates ? { clientCertificates } : {}),
+        ...(clientCaFile ? { trustedCas: await readClientCas({ clientCaFile, clientCrlFile }) } : {}),
       });
       try {
         const request = await scenario.setup(t.services);
