@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -273,6 +273,28 @@ export async function readClientCas({
   }
 }
 
+/** A TLS certificate is warned of this long before it ends, at start and at each reading. */
+const TLS_EXPIRY_WARNING_MS = 14 * 86_400_000;
+
+/**
+ * The subject and end of the certificate a node serves (the first of its PEM chain), as GET /metrics shows them;
+ * one that ends within 14 days, or has ended, is said in the log.
+ */
+function servedCertificateOf(cert: Buffer, logger: PinoLogger): { subject: string; notAfter: number } {
+  const certificate = new X509Certificate(cert);
+  const served = {
+    subject: (certificate.subject ?? '').replaceAll('\n', ', '),
+    notAfter: Date.parse(certificate.validTo),
+  };
+  const left = served.notAfter - Date.now();
+  if (left < TLS_EXPIRY_WARNING_MS)
+    logger.warn(
+      { subject: served.subject, notAfter: new Date(served.notAfter), days: Math.ceil(left / 86_400_000) },
+      left < 0 ? 'the TLS certificate has ended: renew it' : 'the TLS certificate ends soon: renew it',
+    );
+  return served;
+}
+
 /** `auto`: work goes to another thread when the process may run on more than one core. */
 function onThreads(setting: 'auto' | boolean): boolean {
   return setting === 'auto' ? availableParallelism() > 1 : setting;
@@ -438,14 +460,17 @@ export async function startServer(config: Config, logStream?: NodeJS.WritableStr
   const clientCaNames = () =>
     config.tls?.clientCaNames ? services.clients.keys.trustedCas.map((ca) => ca.certificate.toString()) : [];
   let tlsFiles = tls;
+  let served = tls ? servedCertificateOf(tls.cert, logger) : null;
   /** New connections get these files, naming the CAs trusted now. */
   const serveTls = (files: { cert: Buffer; key: Buffer }) => {
     (app.server as unknown as TlsServer).setSecureContext(tlsContextOptions(files, clientCaNames()));
+    if (files !== tlsFiles) served = servedCertificateOf(files.cert, logger);
     tlsFiles = files;
   };
   const app = await buildServer(services, {
     logger,
     trustProxy: config.trustProxy,
+    servedCertificate: () => served,
     ...(tls &&
       config.tls && {
         tls: {

@@ -34,7 +34,7 @@ import { policyRoutes } from './routes/policies.js';
 import { webRoutes } from './routes/web.js';
 import { keepTickShapes } from './tick-shapes.js';
 import { destroyTlsConnections, httpsServerFactory, type TlsFiles } from './tls.js';
-import type { App, RouteDeps, RouteModule } from './types.js';
+import type { App, RouteDeps, RouteModule, ServedCertificate } from './types.js';
 
 export type { RouteDeps, RouteModule } from './types.js';
 
@@ -52,6 +52,8 @@ export interface ServerOptions {
    * certificate request names. Absent: plain HTTP.
    */
   tls?: TlsFiles & { requestClientCertificates: boolean; clientCaNames?: readonly string[] };
+  /** With TLS: the certificate new connections are served now (it changes on a reload), for GET /metrics. */
+  servedCertificate?: () => ServedCertificate | null;
 }
 
 /** Route modules in the order they are registered; each adds its routes with schemas (and so to OpenAPI). */
@@ -185,7 +187,12 @@ export async function buildServer(services: AppServices, options: ServerOptions)
     ),
   );
 
-  const deps: RouteDeps = { auth: new AuthHooks(services), services, durations };
+  const deps: RouteDeps = {
+    auth: new AuthHooks(services),
+    services,
+    durations,
+    servedCertificate: options.servedCertificate ?? (() => null),
+  };
   for (const routes of [...ROUTE_MODULES, ...(options.extraRoutes ?? [])]) await routes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

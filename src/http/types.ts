@@ -28,6 +28,14 @@ export interface RouteDeps {
   services: AppServices;
   /** Request durations, recorded for every request; GET /metrics renders them. */
   durations: RequestDurations;
+  /** The node's own TLS certificate, when it serves HTTPS itself (TLS_CERT_FILE). */
+  servedCertificate: () => ServedCertificate | null;
+}
+
+/** The certificate a node serves HTTPS with: its subject and when it ends. */
+export interface ServedCertificate {
+  subject: string;
+  notAfter: number;
 }
 
 /** A route module: adds its routes, with schemas, to the app. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -108,11 +109,24 @@ describe('HTTPS served by the node itself (TLS_CERT_FILE), with client certifica
   });
 
   test('SIGHUP (reloadTls) serves new connections with the renewed certificate; unreadable files keep the old', async () => {
+    const endsAt = async () =>
+      /^orchestrator_tls_certificate_not_after_timestamp_seconds (\d+)$/m.exec(
+        await (
+          await tlsFetch(undefined, [
+            readFileSync(fixture('server.pem')),
+            readFileSync(fixture('server-renewed.pem')),
+          ])(`${node.url}/metrics`, {})
+        ).text(),
+      )?.[1];
+    const endOf = (name: string) =>
+      String(Date.parse(new X509Certificate(readFileSync(fixture(name))).validTo) / 1000);
     assert.equal(await servedCertificate(node.url), 'localhost');
+    assert.equal(await endsAt(), endOf('server.pem'));
     copyFileSync(fixture('server-renewed.pem'), join(folder, 'server.pem'));
     copyFileSync(fixture('server-renewed.key'), join(folder, 'server.key'));
     assert.equal(await node.server.reloadTls(), true);
     assert.equal(await servedCertificate(node.url), 'localhost-renewed');
+    assert.equal(await endsAt(), endOf('server-renewed.pem'));
     // A certificate without its key (a renewal caught half-written): refused, the one in use kept.
     copyFileSync(fixture('server.pem'), join(folder, 'server.pem'));
     assert.equal(await node.server.reloadTls(), false);
@@ -201,6 +215,41 @@ describe('HTTPS served by the node itself (TLS_CERT_FILE), with client certifica
       }),
       /TLS_CERT_FILE \/ TLS_KEY_FILE cannot be read/,
     );
+  });
+});
+
+describe('a TLS certificate that ends soon', () => {
+  test('is warned of in the log at start, with its days left', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orchestrator-tls-ending-'));
+    const [cert, key] = [join(folder, 'server.pem'), join(folder, 'server.key')];
+    const making = run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '3',
+      '-subj',
+      '/CN=localhost',
+    ]);
+    making.child.stdin?.end();
+    await making;
+    const node = await startTestServer({ TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
+    try {
+      const warned = node.logs.find((line) => line.includes('the TLS certificate ends soon: renew it'));
+      assert.ok(warned, 'warned');
+      assert.equal(JSON.parse(warned).days, 3);
+    } finally {
+      await node.stop();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -12,7 +12,10 @@ import type { App, RouteDeps } from '../types.js';
  * and the background purges, the newest signing key's age, and the process's own (memory, event loop, GC). No label carries a credential
  * or an account id.
  */
-export async function metricsRoutes(app: App, { durations, services }: RouteDeps): Promise<void> {
+export async function metricsRoutes(
+  app: App,
+  { durations, services, servedCertificate }: RouteDeps,
+): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const cache = services.ctx.store.contextCache;
@@ -38,7 +41,16 @@ export async function metricsRoutes(app: App, { durations, services }: RouteDeps
     // never the whole scrape (which matters most during an outage).
     const signing = renderSigningKeys(await services.keyring.keys().catch(() => []));
     const cas = renderClientCas(services.clients.keys.trustedCas);
-    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${issued}${signing}${cas}${await registry.metrics()}`;
+    const served = servedCertificate();
+    const tls = served
+      ? metric(
+          'orchestrator_tls_certificate_not_after_timestamp_seconds',
+          'gauge',
+          'When the TLS certificate this node serves HTTPS with ends (Unix time); renewed files are read on SIGHUP or within FILE_RELOAD_SECONDS.',
+          [['', served.notAfter / 1000]],
+        )
+      : '';
+    return `${durations.render()}${durations.renderRefused()}${cacheLines}${housekeeping}${backups}${rate}${issued}${signing}${cas}${tls}${await registry.metrics()}`;
   });
 }
 
