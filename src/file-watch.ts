@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 /** Files read again together when one of them changes (the TLS certificate and key; the client CAs and their CRLs). */
@@ -21,15 +20,6 @@ async function signatureOf(file: string): Promise<string> {
   }
 }
 
-function signatureNow(file: string): string {
-  try {
-    const { size, mtimeMs, ino } = statSync(file);
-    return `${size} ${mtimeMs} ${ino}`;
-  } catch {
-    return 'missing';
-  }
-}
-
 /**
  * Every `seconds`, reads again each group of files of which one changed since it was last seen — as SIGHUP does, for
  * deployments that cannot send one (a Kubernetes Secret or ConfigMap updated in place, a CRL fetched by a sidecar). A
@@ -39,9 +29,13 @@ function signatureNow(file: string): string {
  */
 export function watchFiles(groups: readonly WatchedFiles[], seconds: number): () => void {
   const seen = new Map<string, string>();
-  for (const group of groups) for (const file of group.files) seen.set(file, signatureNow(file));
+  // As the files are now (read just before): the first tick compares with this.
+  const primed = Promise.all(
+    groups.flatMap((group) => group.files.map(async (file) => seen.set(file, await signatureOf(file)))),
+  );
   let checking = false;
   const check = async () => {
+    await primed;
     for (const group of groups) {
       let changed = false;
       for (const file of group.files) {

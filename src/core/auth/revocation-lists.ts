@@ -1,5 +1,5 @@
 import { verify as verifySignature } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, type OctetString } from '@peculiar/asn1-schema';
 import { Certificate, CertificateList, CRLReason, id_ce_keyUsage, KeyUsage } from '@peculiar/asn1-x509';
 import { type RevocationList, serialNumberOf, type TrustedCa } from './trusted-cas.js';
 
@@ -59,8 +59,8 @@ export function withRevocationLists(cas: readonly TrustedCa[], pem: string): Tru
     Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'),
   );
   if (blocks.length === 0) throw new Error('it holds no PEM CRL (-----BEGIN X509 CRL-----)');
-  const subjects = cas.map((ca) => ({ ca, name: subjectDer(ca) }));
-  const read = blocks.map((der, index) => readCrl(der, `its CRL ${index + 1}`, subjects));
+  const issuers = cas.map(crlIssuer);
+  const read = blocks.map((der, index) => readCrl(der, `its CRL ${index + 1}`, issuers));
   return cas.map((ca) => {
     const complete = read
       .filter((crl) => crl.ca === ca && crl.base === null)
@@ -111,7 +111,7 @@ function applied(complete: ReadCrl, deltas: readonly ReadCrl[]): RevocationList 
 }
 
 /** One CRL of the file, checked; an Error that names it and says what is wrong. */
-function readCrl(der: Buffer, which: string, subjects: { ca: TrustedCa; name: Buffer }[]): ReadCrl {
+function readCrl(der: Buffer, which: string, issuers: readonly CrlIssuer[]): ReadCrl {
   let crl: CertificateList;
   try {
     crl = AsnConvert.parse(der, CertificateList);
@@ -120,10 +120,12 @@ function readCrl(der: Buffer, which: string, subjects: { ca: TrustedCa; name: Bu
   }
   const tbs = crl.tbsCertList;
   const issuer = Buffer.from(AsnConvert.serialize(tbs.issuer));
-  const ca = subjects.find((s) => s.name.equals(issuer))?.ca;
-  if (ca === undefined) throw new Error(`${which} was not issued by a CA of CLIENT_CA_FILE`);
+  const found = issuers.find((s) => s.name.equals(issuer));
+  if (found === undefined) throw new Error(`${which} was not issued by a CA of CLIENT_CA_FILE`);
+  const { ca } = found;
   const named = `${which} (of ${ca.subject})`;
-  if (!maySignCrls(ca)) throw new Error(`${named}: that CA may not sign CRLs (its key usage lacks cRLSign)`);
+  if (!found.maySignCrls)
+    throw new Error(`${named}: that CA may not sign CRLs (its key usage lacks cRLSign)`);
   const algorithm = crl.signatureAlgorithm.algorithm;
   const digest = SIGNATURE_DIGESTS.get(algorithm);
   if (digest === undefined || algorithm !== tbs.signature.algorithm)
@@ -147,8 +149,7 @@ function readCrl(der: Buffer, which: string, subjects: { ca: TrustedCa; name: Bu
   for (const entry of entries) {
     const serial = serialNumberOf(new Uint8Array(entry.userCertificate));
     const reason = entry.crlEntryExtensions?.find((e) => e.extnID === REASON_CODE);
-    if (reason !== undefined && AsnConvert.parse(reason.extnValue, CRLReason).reason === REMOVE_FROM_CRL)
-      released.add(serial);
+    if (reason !== undefined && reasonOf(reason.extnValue, named) === REMOVE_FROM_CRL) released.add(serial);
     else revoked.set(serial, entry.revocationDate.getTime().getTime());
   }
   return {
@@ -164,7 +165,7 @@ function readCrl(der: Buffer, which: string, subjects: { ca: TrustedCa; name: Bu
 }
 
 /** A CRL number or delta indicator: a DER INTEGER (up to 20 octets, RFC 5280 §5.2.3) in the extension's value. */
-function integerExtension(value: { buffer: ArrayBuffer } | undefined, named: string): bigint | null {
+function integerExtension(value: OctetString | undefined, named: string): bigint | null {
   if (value === undefined) return null;
   const der = Buffer.from(value.buffer);
   const length = der[1] ?? 0;
@@ -173,18 +174,32 @@ function integerExtension(value: { buffer: ArrayBuffer } | undefined, named: str
   return BigInt(`0x${der.subarray(2).toString('hex')}`);
 }
 
-/** The DER of a CA's subject name, as a CRL's issuer name is compared with it. */
-function subjectDer(ca: TrustedCa): Buffer {
-  const tbs = AsnConvert.parse(ca.certificate.raw, Certificate).tbsCertificate;
-  return Buffer.from(AsnConvert.serialize(tbs.subject));
+/** A trusted CA as a CRL's issuer: its subject name's DER (what the CRL's issuer name is compared with), and whether
+ * it may sign CRLs (RFC 5280 §4.2.1.3: with a key usage, only with `cRLSign` among it). Its certificate read once. */
+interface CrlIssuer {
+  ca: TrustedCa;
+  name: Buffer;
+  maySignCrls: boolean;
 }
 
-/** RFC 5280 §4.2.1.3: a CA whose certificate has a key usage signs CRLs only with `cRLSign` among them. */
-function maySignCrls(ca: TrustedCa): boolean {
+function crlIssuer(ca: TrustedCa): CrlIssuer {
   const tbs = AsnConvert.parse(ca.certificate.raw, Certificate).tbsCertificate;
   const usage = tbs.extensions?.find((e) => e.extnID === id_ce_keyUsage);
-  if (usage === undefined) return true;
-  return AsnConvert.parse(usage.extnValue, KeyUsage).toJSON().includes('crlSign');
+  return {
+    ca,
+    name: Buffer.from(AsnConvert.serialize(tbs.subject)),
+    maySignCrls:
+      usage === undefined || AsnConvert.parse(usage.extnValue, KeyUsage).toJSON().includes('crlSign'),
+  };
+}
+
+/** A CRL entry's reason code (RFC 5280 §5.3.1); an Error naming the CRL when it does not read. */
+function reasonOf(value: OctetString, named: string): number {
+  try {
+    return AsnConvert.parse(value, CRLReason).reason;
+  } catch {
+    throw new Error(`${named} has a reason code that does not read`);
+  }
 }
 
 function signedBy(crl: CertificateList, digest: string | null, ca: TrustedCa): boolean {

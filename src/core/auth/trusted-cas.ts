@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { certificateThumbprint } from './certificate.js';
+import { type ClientCertificate, certificateThumbprint, certificateValidity } from './certificate.js';
 
 /** A CA whose client certificates this server takes (CLIENT_CA_FILE), for `tls_client_auth` (RFC 8705 §2.1). */
 export interface TrustedCa {
@@ -150,19 +150,10 @@ export interface CaCheck {
  * A client certificate as the trusted CAs see it at `now`, whatever account it is for: issued by one of them (for
  * client authentication, not a CA), in its dates, and not revoked by the CA's CRL — or the first reason it is not.
  */
-export function checkedByCas(
-  presented: { certificate: X509Certificate; subject: string; notBefore: number; notAfter: number },
-  cas: readonly TrustedCa[],
-  now: number,
-): CaCheck {
+export function checkedByCas(presented: ClientCertificate, cas: readonly TrustedCa[], now: number): CaCheck {
   const serial = serialNumberOf(presented.certificate.serialNumber);
   const found = issuingCa(presented.certificate, cas, now);
-  const ca = typeof found === 'string' ? null : found;
-  const problem =
-    typeof found === 'string'
-      ? found
-      : now < presented.notBefore || now > presented.notAfter
-        ? `it is out of its dates (${new Date(presented.notBefore).toISOString()} to ${new Date(presented.notAfter).toISOString()})`
-        : revocationOf(found, serial, now);
-  return { subject: presented.subject, serial, ca: ca?.subject ?? null, problem };
+  if (typeof found === 'string') return { subject: presented.subject, serial, ca: null, problem: found };
+  const problem = certificateValidity(presented, now) ?? revocationOf(found, serial, now);
+  return { subject: presented.subject, serial, ca: found.subject, problem };
 }
