@@ -344,6 +344,7 @@ export async function openRuntime(
       accountRate: config.accountRate,
       adminNetworks: config.adminNetworks,
       clientCertificates: config.clientCertificates,
+      mtlsBaseUrl: config.mtlsBaseUrl,
       tlsClientCertificates: config.tls?.clientCertificates ?? false,
       trustedCas,
       ...(config.backups && {

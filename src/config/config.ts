@@ -116,6 +116,12 @@ export interface Config {
    */
   clientCertificates: { header: string; proxies: string[] } | null;
   /**
+   * `MTLS_BASE_URL`: the public base URL of a host of its own at which clients present their certificates (RFC 8705
+   * §5: the metadata's `mtls_endpoint_aliases`), so that nobody else is asked for one; null: clients present them at
+   * ISSUER. Needs a source of client certificates.
+   */
+  mtlsBaseUrl: string | null;
+  /**
    * `CLIENT_CA_FILE`: the CAs (PEM) whose client certificates authenticate an account's client by their subject
    * (`tls_client_auth`, RFC 8705 §2.1), read at start; null: none. Needs a source of client certificates.
    */
@@ -390,6 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     throw new ConfigError(
       'CLIENT_CA_FILE needs client certificates to check: CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES (a TLS proxy forwards them) or TLS_CLIENT_CERTIFICATES=request',
     );
+  const mtlsBaseUrl = mtlsBase(env, issuer, clientCertificates !== null || tls?.clientCertificates === true);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   if (databaseUrl && !issuerRaw) {
     // Each node's default would be its own address, and a token from one node would fail on the next.
@@ -434,12 +441,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     trustProxy,
     adminNetworks,
     clientCertificates,
+    mtlsBaseUrl,
     clientCaFile,
     clientCrlFile,
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',
     policyLogThread: policyLogThread === 'auto' ? 'auto' : policyLogThread === 'true',
     backups: backups(env, cwd, dataDir, databaseUrl),
   };
+}
+
+/**
+ * MTLS_BASE_URL: an https URL without query or fragment (a trailing / dropped), not ISSUER itself, and only where
+ * client certificates reach the node (else nothing at that address could ever authenticate with one).
+ */
+function mtlsBase(env: NodeJS.ProcessEnv, issuer: string, certificates: boolean): string | null {
+  const raw = url(env, 'MTLS_BASE_URL', ['https:']);
+  if (raw === undefined) return null;
+  const parsed = new URL(raw);
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '')
+    throw new ConfigError('MTLS_BASE_URL must be a base URL: no query, fragment or user name');
+  const base = raw.replace(/\/+$/, '');
+  if (base === issuer)
+    throw new ConfigError(
+      'MTLS_BASE_URL is ISSUER: name the host of its own where clients present certificates, or leave it unset',
+    );
+  if (!certificates)
+    throw new ConfigError(
+      'MTLS_BASE_URL is where clients present certificates: it needs CLIENT_CERT_HEADER and CLIENT_CERT_PROXIES (a TLS proxy forwards them) or TLS_CLIENT_CERTIFICATES=request',
+    );
+  return base;
 }
 
 /** A comma-separated list of addresses and networks (unset or empty: null). */

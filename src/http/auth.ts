@@ -124,6 +124,20 @@ export function publicUrl(request: FastifyRequest, issuer: string): string {
 }
 
 /**
+ * What a DPoP proof's `htu` may name (RFC 9449 §4.3): the request's URL under ISSUER, or under MTLS_BASE_URL when
+ * the server has that second public address (RFC 8705 §5) — a client that presents its certificate there proves
+ * its key for the URL it called.
+ */
+export function proofUrls(
+  request: FastifyRequest,
+  settings: { issuer: string; mtlsBaseUrl?: string | null },
+): { url: string; aliasUrl?: string } {
+  const path = new URL(request.url, 'http://path.invalid').pathname;
+  const alias = settings.mtlsBaseUrl;
+  return alias ? { url: settings.issuer + path, aliasUrl: alias + path } : { url: settings.issuer + path };
+}
+
+/**
  * The client certificate of the request (mutual TLS, RFC 8705), as a proxy in CLIENT_CERT_PROXIES forwarded it or as
  * the client presented it to this server's own TLS; null without one.
  */
@@ -474,7 +488,7 @@ export class AuthHooks {
         // A proof's signature is verified, and its jti written, only within the account's rate and networks.
         const prove = (over: AppError | undefined) => {
           if (over) return done(over);
-          this.#proven(request, reply, token, presented, proof, issuer).then(done, done);
+          this.#proven(request, reply, token, presented, proof).then(done, done);
         };
         if (limited instanceof Promise) limited.then(prove, done);
         else prove(limited);
@@ -536,12 +550,11 @@ export class AuthHooks {
     token: VerifiedToken,
     presented: string,
     proof: string,
-    issuer: string,
   ): Promise<AppError | undefined> {
     try {
       const jkt = await this.services.dpop.check(
         proof,
-        { method: request.method, url: publicUrl(request, issuer), accessToken: presented },
+        { method: request.method, ...proofUrls(request, this.services.ctx.settings), accessToken: presented },
         token.jkt ?? undefined,
       );
       if (jkt !== token.jkt)

@@ -11,7 +11,7 @@ import { AssertionRefused, type CertificateMatch, CLIENT_ASSERTION_TYPE } from '
 import type { PresentedAssertion, PresentedCertificate } from '../services/clients.js';
 import type { AuthServices } from '../services/services.js';
 import type { IssuedToken, IssuedVia, TokenBinding } from '../services/tokens.js';
-import { accountLimits, publicUrl, requestCertificate } from './auth.js';
+import { accountLimits, proofUrls, requestCertificate } from './auth.js';
 
 export type FormBody = Record<string, string | string[]>;
 
@@ -93,7 +93,7 @@ function methodOf(
 /**
  * The client's credentials as the request presents them: HTTP Basic (`client_secret_basic`), `client_id` and
  * `client_secret` in the body (`client_secret_post`), a signed JWT in `client_assertion` (`private_key_jwt`, RFC
- * 7523 §2.2), whose `aud` may be the issuer, the token endpoint or the endpoint called, or `client_id` alone with
+ * 7523 §2.2), whose `aud` may be the issuer, the token endpoint or the endpoint called (under ISSUER or MTLS_BASE_URL), or `client_id` alone with
  * the client's certificate in TLS (`self_signed_tls_client_auth`, RFC 8705 §2.2). Only one.
  */
 function presentedClient(
@@ -122,12 +122,12 @@ function presentedClient(
       throw invalidClient('the assertion names no client (sub)');
     if (params.client_id !== undefined && params.client_id !== subject)
       throw invalidClient("client_id is not the assertion's sub");
-    const called = `${issuer}${request.routeOptions.url ?? ''}`;
-    return {
-      clientId: subject,
-      assertion,
-      audiences: [...new Set([issuer, `${issuer}/oauth/token`, called])],
-    };
+    const route = request.routeOptions.url ?? '';
+    const alias = services.ctx.settings.mtlsBaseUrl;
+    // RFC 8705 §5: a client of the endpoints' aliases may name the one it called there.
+    const audiences = [issuer, `${issuer}/oauth/token`, `${issuer}${route}`];
+    if (alias) audiences.push(`${alias}/oauth/token`, `${alias}${route}`);
+    return { clientId: subject, assertion, audiences: [...new Set(audiences)] };
   }
   const inBody = params.client_id !== undefined || params.client_secret !== undefined;
   if (header !== undefined && inBody) {
@@ -232,7 +232,7 @@ function keyBinding(
   if (typeof proof !== 'string') throw new OAuthError('invalid_dpop_proof', 'send one DPoP header');
   const nonce = services.dpop.nonce();
   return services.dpop
-    .check(proof, { method: request.method, url: publicUrl(request, services.ctx.settings.issuer) })
+    .check(proof, { method: request.method, ...proofUrls(request, services.ctx.settings) })
     .then(
       (jkt) => {
         // RFC 9449 §8: the nonce for the next proofs comes with every answer to a proof.

@@ -60,6 +60,8 @@ export interface ServiceContext {
     adminNetworks?: string[] | null;
     /** CLIENT_CERT_HEADER / CLIENT_CERT_PROXIES: where clients' TLS certificates come from (absent or null: nowhere). */
     clientCertificates?: { header: string; proxies: string[] } | null;
+    /** MTLS_BASE_URL: the public base URL where clients present certificates, beside ISSUER (absent or null: none). */
+    mtlsBaseUrl?: string | null;
     /** TLS_CLIENT_CERTIFICATES=request: the certificates clients present to this server's own TLS (absent: none). */
     tlsClientCertificates?: boolean;
     /** CLIENT_CA_FILE: the CAs whose client certificates authenticate by their subject (absent or null: none). */

@@ -37,7 +37,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   /**
    * Client certificates forwarded by a TLS proxy (none calls from there in these tests) and a CA trusted for them
    * (CLIENT_CA_FILE) with its CRL (CLIENT_CRL_FILE, revoking revoked.pem): the metadata lists tls_client_auth, and
-   * the page offers to add certificate subjects and lists the CA.
+   * the page offers to add certificate subjects and lists the CA; a host of their own (MTLS_BASE_URL), which the
+   * certificate section names.
    */
   const suite = browserSuite({
     env: {
@@ -46,6 +47,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       CLIENT_CERT_PROXIES: '10.0.0.0/8',
       CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
       CLIENT_CRL_FILE: fileURLToPath(new URL('../fixtures/pki/crl.pem', import.meta.url)),
+      MTLS_BASE_URL: 'https://mtls.orchestrator.test',
     },
   });
   const { http, checked, accessibility } = suite;
@@ -1009,6 +1011,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .filter({ hasText: 'This token is refused while the account requires a client certificate.' });
     await now.filter({ hasText: 'Now: Not required' }).waitFor();
     assert.equal(await testTokenNote.count(), 0);
+    // Where clients with certificates go (MTLS_BASE_URL).
+    assert.equal(
+      await section.locator('#mtls-token-url').textContent(),
+      'https://mtls.orchestrator.test/oauth/token',
+    );
 
     // No key of the account has a certificate: the server's refusal (409) is said in the dialog, which stays open.
     await requireIt.click();

@@ -76,6 +76,8 @@ export async function createTestApp(
     clientCertificates?: { header: string; proxies: string[] };
     /** CLIENT_CA_FILE's CAs, as read. */
     trustedCas?: TrustedCa[];
+    /** MTLS_BASE_URL as parsed. */
+    mtlsBaseUrl?: string;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -119,6 +121,7 @@ export async function createTestApp(
       ...(options.dpopNonce ? { dpopNonce: true } : {}),
       ...(options.clientCertificates ? { clientCertificates: options.clientCertificates } : {}),
       ...(options.trustedCas ? { trustedCas: options.trustedCas } : {}),
+      ...(options.mtlsBaseUrl ? { mtlsBaseUrl: options.mtlsBaseUrl } : {}),
     },
   };
   const services = createAppServices(ctx);

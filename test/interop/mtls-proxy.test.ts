@@ -37,6 +37,57 @@ async function listening(port: number): Promise<void> {
   throw new Error(`nothing listens on ${port}`);
 }
 
+/** A server block of nginx: its port, and whether it asks clients for their certificate (and forwards it). */
+interface ProxyPort {
+  port: number;
+  certificates: boolean;
+}
+
+/**
+ * nginx in front of the node at `upstream`, terminating TLS on each port as docs/operations.md configures it: where
+ * it asks for certificates, `ssl_verify_client optional_no_ca` and the certificate forwarded
+ * (`$ssl_client_escaped_cert`); elsewhere none asked for, and the header cleared.
+ */
+function startNginx(upstream: string, ports: ProxyPort[]): { folder: string; nginx: ChildProcess } {
+  const folder = mkdtempSync(join(tmpdir(), 'orchestrator-nginx-'));
+  const server = ({ port, certificates }: ProxyPort) => `
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${fixtures}server.pem;
+    ssl_certificate_key ${fixtures}server.key;
+    ${certificates ? 'ssl_verify_client optional_no_ca;' : ''}
+    location / {
+      proxy_pass ${upstream};
+      proxy_set_header Host $host:$server_port;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-SSL-Client-Cert ${certificates ? '$ssl_client_escaped_cert' : '""'};
+    }
+  }`;
+  writeFileSync(
+    join(folder, 'nginx.conf'),
+    `
+pid ${folder}/nginx.pid;
+error_log ${folder}/error.log;
+events {}
+http {
+  access_log off;
+  client_body_temp_path ${folder}/body;
+  proxy_temp_path ${folder}/proxy;
+  fastcgi_temp_path ${folder}/fastcgi;
+  uwsgi_temp_path ${folder}/uwsgi;
+  scgi_temp_path ${folder}/scgi;
+${ports.map(server).join('\n')}
+}
+`,
+  );
+  const nginx = spawn(
+    NGINX ?? 'nginx',
+    ['-p', folder, '-c', join(folder, 'nginx.conf'), '-g', 'daemon off; master_process off;'],
+    { stdio: 'ignore' },
+  );
+  return { folder, nginx };
+}
+
 /**
  * The whole path a production deployment takes: a client library with its certificate in TLS, nginx terminating TLS
  * with `ssl_verify_client optional_no_ca` and forwarding the certificate (`$ssl_client_escaped_cert`, the
@@ -75,40 +126,7 @@ describe('interoperability: mutual TLS through nginx, with oauth4webapi (RFC 870
       tls_client_auth_san_uri: 'spiffe://acme.example/billing',
     });
 
-    folder = mkdtempSync(join(tmpdir(), 'orchestrator-nginx-'));
-    writeFileSync(
-      join(folder, 'nginx.conf'),
-      `
-pid ${folder}/nginx.pid;
-error_log ${folder}/error.log;
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${folder}/body;
-  proxy_temp_path ${folder}/proxy;
-  fastcgi_temp_path ${folder}/fastcgi;
-  uwsgi_temp_path ${folder}/uwsgi;
-  scgi_temp_path ${folder}/scgi;
-  server {
-    listen 127.0.0.1:${proxyPort} ssl;
-    ssl_certificate ${fixtures}server.pem;
-    ssl_certificate_key ${fixtures}server.key;
-    ssl_verify_client optional_no_ca;
-    location / {
-      proxy_pass ${node.url};
-      proxy_set_header Host $host:$server_port;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;
-    }
-  }
-}
-`,
-    );
-    nginx = spawn(
-      NGINX ?? 'nginx',
-      ['-p', folder, '-c', join(folder, 'nginx.conf'), '-g', 'daemon off; master_process off;'],
-      { stdio: 'ignore' },
-    );
+    ({ folder, nginx } = startNginx(node.url, [{ port: proxyPort, certificates: true }]));
     await listening(proxyPort);
     as = await oauth.processDiscoveryResponse(
       issuer,
@@ -201,5 +219,129 @@ http {
       assert.equal(response.status, 401);
       assert.equal(((await response.json()) as { error: string }).error, 'invalid_client');
     }
+  });
+});
+
+/**
+ * RFC 8705 §5 as deployed: the web app and every other client at ISSUER, where nginx asks nobody for a certificate
+ * (a browser would show a prompt), and a host of its own (MTLS_BASE_URL) where it asks for one; the library finds
+ * that host in the metadata's `mtls_endpoint_aliases` when the client says it uses them.
+ */
+describe('interoperability: the endpoints at their mutual TLS host (MTLS_BASE_URL), with oauth4webapi', {
+  skip,
+}, () => {
+  let node: Awaited<ReturnType<typeof startTestServer>>;
+  let nginx: ChildProcess;
+  let folder: string;
+  let issuer: URL;
+  let mtls: URL;
+  let as: oauth.AuthorizationServer;
+  let client: oauth.Client;
+
+  before(async () => {
+    const [plainPort, mtlsPort] = [await freePort(), await freePort()];
+    issuer = new URL(`https://localhost:${plainPort}`);
+    mtls = new URL(`https://localhost:${mtlsPort}`);
+    node = await startTestServer({
+      ISSUER: issuer.origin,
+      MTLS_BASE_URL: mtls.origin,
+      CLIENT_CERT_HEADER: 'X-SSL-Client-Cert',
+      CLIENT_CERT_PROXIES: '127.0.0.1',
+    });
+    const { services } = node.server.runtime;
+    await services.accounts.create('le12345678');
+    const credentials = await services.clients.reveal('le12345678');
+    assert.ok(credentials);
+    client = { client_id: credentials.userId, use_mtls_endpoint_aliases: true };
+    await services.clients.keys.add('le12345678', { x5c: [der(certificate('client-ec'))] });
+    ({ folder, nginx } = startNginx(node.url, [
+      { port: plainPort, certificates: false },
+      { port: mtlsPort, certificates: true },
+    ]));
+    await listening(plainPort);
+    await listening(mtlsPort);
+    as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.customFetch]: tlsFetch() }),
+    );
+  });
+  after(async () => {
+    nginx?.kill();
+    await node?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  const tls = { [oauth.customFetch]: tlsFetch(clientTls('client-ec')) };
+
+  test('token, introspection and revocation at the aliases; the bound token used at that host', async () => {
+    assert.equal(as.issuer, issuer.origin);
+    assert.equal(as.mtls_endpoint_aliases?.token_endpoint, `${mtls.origin}/oauth/token`);
+    const tokens = await oauth.processClientCredentialsResponse(
+      as,
+      client,
+      await oauth.clientCredentialsGrantRequest(
+        as,
+        client,
+        oauth.TlsClientAuth(),
+        new URLSearchParams({ scope: 'context:write' }),
+        tls,
+      ),
+    );
+    const claims = decodeJwt(tokens.access_token);
+    assert.equal(claims.iss, issuer.origin);
+    assert.deepEqual(claims.cnf, { 'x5t#S256': thumbprint(certificate('client-ec')) });
+
+    const create = (base: URL) =>
+      oauth.protectedResourceRequest(
+        tokens.access_token,
+        'POST',
+        new URL('/v2/context/document/create', base),
+        new Headers({ 'content-type': 'application/json' }),
+        JSON.stringify({ accountId: 'le12345678', nameSpace: 'shop', payload: { a: 1 } }),
+        tls,
+      );
+    const made = await create(mtls);
+    assert.equal(made.status, 201, await made.clone().text());
+    // At ISSUER nginx asks for no certificate: the bound token has none to go with.
+    await assert.rejects(create(issuer), (error: unknown) => {
+      assert.ok(error instanceof oauth.WWWAuthenticateChallengeError);
+      assert.equal(error.cause[0]?.parameters.error_description, 'no client certificate');
+      return true;
+    });
+
+    const introspect = async () =>
+      oauth.processIntrospectionResponse(
+        as,
+        client,
+        await oauth.introspectionRequest(as, client, oauth.TlsClientAuth(), tokens.access_token, tls),
+      );
+    assert.equal((await introspect()).active, true);
+    await oauth.processRevocationResponse(
+      await oauth.revocationRequest(as, client, oauth.TlsClientAuth(), tokens.access_token, tls),
+    );
+    assert.equal((await introspect()).active, false);
+  });
+
+  test("a client that does not use the aliases calls ISSUER's token endpoint, where no certificate is asked for", async () => {
+    const plain = { client_id: client.client_id };
+    const response = await oauth.clientCredentialsGrantRequest(
+      as,
+      plain,
+      oauth.TlsClientAuth(),
+      new URLSearchParams(),
+      tls,
+    );
+    assert.equal(response.status, 401);
+    assert.equal(((await response.json()) as { error: string }).error, 'invalid_client');
+    // Nor does a client that writes the header itself there: that server block clears it.
+    const forged = await tlsFetch()(`${issuer.origin}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-ssl-client-cert': encodeURIComponent(certificate('client-ec')),
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.client_id }).toString(),
+    });
+    assert.equal(forged.status, 401);
   });
 });

@@ -75,6 +75,27 @@ describe('configuration', () => {
       '/srv/tls/ca.pem',
     );
     assert.equal(config.clientCrlFile, null);
+    assert.equal(config.mtlsBaseUrl, null);
+    const proxied = { CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '10.0.0.1' };
+    assert.equal(
+      loadConfig(
+        { ...proxied, ISSUER: 'https://co.example', MTLS_BASE_URL: 'https://mtls.co.example/' },
+        '/srv',
+      ).mtlsBaseUrl,
+      'https://mtls.co.example',
+    );
+    assert.equal(
+      loadConfig(
+        {
+          TLS_CERT_FILE: 'a',
+          TLS_KEY_FILE: 'b',
+          TLS_CLIENT_CERTIFICATES: 'request',
+          MTLS_BASE_URL: 'https://co.example:8443/orchestrator',
+        },
+        '/srv',
+      ).mtlsBaseUrl,
+      'https://co.example:8443/orchestrator',
+    );
     assert.equal(config.fileReloadSeconds, 60);
     assert.equal(loadConfig({ FILE_RELOAD_SECONDS: '0' }, '/srv').fileReloadSeconds, 0);
     assert.equal(
@@ -283,6 +304,43 @@ describe('configuration', () => {
         /TLS_CLIENT_CA_NAMES=true .* needs TLS_CLIENT_CERTIFICATES=request and CLIENT_CA_FILE/,
       ],
       [{ TLS_CLIENT_CA_NAMES: 'yes' }, /TLS_CLIENT_CA_NAMES must be true or false/],
+      [
+        { MTLS_BASE_URL: 'https://mtls.co.example' },
+        /MTLS_BASE_URL is where clients present certificates: it needs/,
+      ],
+      [
+        {
+          CLIENT_CERT_HEADER: 'client-cert',
+          CLIENT_CERT_PROXIES: '10.0.0.1',
+          MTLS_BASE_URL: 'http://mtls.co.example',
+        },
+        /MTLS_BASE_URL must start with https:\/\//,
+      ],
+      [
+        {
+          CLIENT_CERT_HEADER: 'client-cert',
+          CLIENT_CERT_PROXIES: '10.0.0.1',
+          MTLS_BASE_URL: 'mtls.co.example',
+        },
+        /MTLS_BASE_URL is not a valid URL/,
+      ],
+      [
+        {
+          CLIENT_CERT_HEADER: 'client-cert',
+          CLIENT_CERT_PROXIES: '10.0.0.1',
+          MTLS_BASE_URL: 'https://mtls.co.example/?a=1',
+        },
+        /MTLS_BASE_URL must be a base URL/,
+      ],
+      [
+        {
+          CLIENT_CERT_HEADER: 'client-cert',
+          CLIENT_CERT_PROXIES: '10.0.0.1',
+          ISSUER: 'https://co.example',
+          MTLS_BASE_URL: 'https://co.example/',
+        },
+        /MTLS_BASE_URL is ISSUER/,
+      ],
       [{ FILE_RELOAD_SECONDS: '-1' }, /FILE_RELOAD_SECONDS/],
       [{ TLS_CERT_FILE: 'a', TLS_KEY_FILE: 'b', TLS_CLIENT_CERTIFICATES: 'yes' }, /must be off or request/],
       [{ CLIENT_CERT_HEADER: 'client-cert', CLIENT_CERT_PROXIES: '10.0.0.1,0.0.0.0/0' }, /every address/],

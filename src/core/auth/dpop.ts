@@ -29,6 +29,8 @@ export interface DpopRequest {
   method: string;
   /** The request's URL as the client sees it, without query or fragment (`htu`). */
   url: string;
+  /** The same URL at the server's other public address (MTLS_BASE_URL, RFC 8705 §5), which `htu` may name instead. */
+  aliasUrl?: string;
   /** At a protected resource: the access token the proof goes with (its hash is `ath`). None at the token endpoint. */
   accessToken?: string;
   /** The thumbprint of the key the token is bound to: a proof of another key is refused before any signature. */
@@ -121,8 +123,12 @@ export async function checkDpopProof(
     throw new DpopRefused('the proof has no usable jti (a string of 1 to 256 characters)');
   if (htm !== request.method)
     throw new DpopRefused(`the proof's htm is not this request's method ${request.method}`);
-  const expected = comparable(request.url);
-  if (typeof htu !== 'string' || htu.length > 2_048 || expected === null || comparable(htu) !== expected)
+  const named = typeof htu === 'string' && htu.length <= 2_048 ? comparable(htu) : null;
+  if (
+    named === null ||
+    (named !== comparable(request.url) &&
+      (request.aliasUrl === undefined || named !== comparable(request.aliasUrl)))
+  )
     throw new DpopRefused(`the proof's htu is not this request's URL ${request.url}`);
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new DpopRefused('the proof has no iat');
   if (iat > nowS + DPOP_SKEW_S)

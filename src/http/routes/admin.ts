@@ -641,6 +641,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
             ]),
             loginUrl: Type.String(),
             tokenUrl: Type.String(),
+            mtlsBaseUrl: Type.Union([Type.String(), Type.Null()], {
+              description:
+                'MTLS_BASE_URL: where clients that present a certificate call the token endpoint and the v2 APIs (RFC 8705 §5); null: at ISSUER, as everyone',
+            }),
           }),
         },
       },
@@ -680,6 +684,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
           : null,
         loginUrl: `${issuer}/v2/authenticate/login`,
         tokenUrl: `${issuer}/oauth/token`,
+        mtlsBaseUrl: services.ctx.settings.mtlsBaseUrl ?? null,
       });
     },
   );

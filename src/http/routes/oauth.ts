@@ -33,6 +33,7 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
   // With client certificates (CLIENT_CERT_HEADER or this server's TLS), clients may authenticate with a certificate
   // registered as one of their keys' x5c, and with CLIENT_CA_FILE with one a trusted CA issued to their subject.
   const mutualTls = services.certificates !== null;
+  const mtlsBase = services.ctx.settings.mtlsBaseUrl ?? null;
   const clientAuthMethods = mutualTls
     ? [
         ...CLIENT_AUTH_METHODS,
@@ -207,6 +208,14 @@ export async function oauthRoutes(app: App, { services }: RouteDeps): Promise<vo
         dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
         // RFC 8705 §3.3: tokens of clients that authenticate with their certificate are bound to it.
         tls_client_certificate_bound_access_tokens: mutualTls,
+        // RFC 8705 §5: where clients that present a certificate call these endpoints instead (MTLS_BASE_URL).
+        ...(mtlsBase && {
+          mtls_endpoint_aliases: {
+            token_endpoint: `${mtlsBase}/oauth/token`,
+            revocation_endpoint: `${mtlsBase}/oauth/revoke`,
+            introspection_endpoint: `${mtlsBase}/oauth/introspect`,
+          },
+        }),
         service_documentation: `${issuer}/docs`,
       };
     },

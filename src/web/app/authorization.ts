@@ -11,4 +11,6 @@ export interface Authorization {
   } | null;
   loginUrl: string;
   tokenUrl: string;
+  /** MTLS_BASE_URL: where clients that present a certificate call (its `/oauth/token`); null: ISSUER. */
+  mtlsBaseUrl: string | null;
 }

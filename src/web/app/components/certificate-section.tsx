@@ -51,7 +51,15 @@ const CERTIFICATE_REQUIRED: Requirement = {
  * admin of the account, the button that requires it behind a confirmation or stops requiring it. A viewer reads it
  * without the button.
  */
-export function CertificateSection({ accountId, account, mayChange }: RequirementSectionProps) {
+export function CertificateSection({
+  accountId,
+  account,
+  mayChange,
+  mtlsBaseUrl = null,
+}: RequirementSectionProps & {
+  /** MTLS_BASE_URL, when the page knows it: the host where clients present their certificates. */
+  mtlsBaseUrl?: string | null;
+}) {
   return (
     <RequirementCard
       id="certificate-required"
@@ -66,6 +74,14 @@ export function CertificateSection({ accountId, account, mayChange }: Requiremen
             A stolen token is worth nothing without the client's certificate and its private key.
           </strong>{' '}
           Requiring it makes every token of the account such a token.
+          {mtlsBaseUrl ? (
+            <>
+              {' '}
+              Such clients connect to the server's host for certificates: they get their tokens at{' '}
+              <code id="mtls-token-url">{mtlsBaseUrl}/oauth/token</code> and call the v2 APIs under{' '}
+              <code>{mtlsBaseUrl}</code> (the metadata names it in <code>mtls_endpoint_aliases</code>).
+            </>
+          ) : null}
         </p>
       }
       accountId={accountId}

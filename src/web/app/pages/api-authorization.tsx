@@ -86,7 +86,12 @@ export function ApiAuthorizationPage({
             everyAccount={everyAccount}
           />
           <DpopSection accountId={accountId} account={account} mayChange />
-          <CertificateSection accountId={accountId} account={account} mayChange />
+          <CertificateSection
+            accountId={accountId}
+            account={account}
+            mayChange
+            mtlsBaseUrl={data.mtlsBaseUrl}
+          />
           <ApiKeySection accountId={accountId} data={data} onChanged={changed} />
         </>
       ) : null}
