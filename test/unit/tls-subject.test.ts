@@ -168,12 +168,27 @@ describe('trusted CAs (CLIENT_CA_FILE)', () => {
     const ca = issuingCa(x509('billing'), issuingOnly, NOW);
     assert.equal(typeof ca === 'string' ? ca : ca.subject, 'C=US, O=Acme, CN=Acme Client CA');
     // The root issued the issuing CA, not the client's certificate: not enough alone.
-    assert.match(String(issuingCa(x509('billing'), both, NOW)), /not issued by a CA of CLIENT_CA_FILE/);
+    // The operator is told which CA to list.
+    assert.equal(
+      issuingCa(x509('billing'), both, NOW),
+      'the certificate was not issued by a CA of CLIENT_CA_FILE: its issuer is C=US, O=Acme, CN=Acme Client CA (list the CA that issues the client certificates itself, an intermediate, not only its root)',
+    );
     // The same names from another CA.
-    assert.match(String(issuingCa(x509('impostor'), issuingOnly, NOW)), /not issued by a CA/);
+    assert.match(
+      String(issuingCa(x509('impostor'), issuingOnly, NOW)),
+      /not issued by a CA of CLIENT_CA_FILE: its issuer is C=US, O=Elsewhere, CN=Elsewhere CA/,
+    );
+    // Issued in the name of the listed CA, signed by another key.
+    assert.equal(
+      issuingCa(x509('forged'), issuingOnly, NOW),
+      'the certificate was not issued by a CA of CLIENT_CA_FILE: its issuer has the name of C=US, O=Acme, CN=Acme Client CA, but not its key',
+    );
     assert.equal(typeof issuingCa(x509('impostor'), both, NOW), 'object');
     // A CA out of its dates issues nothing.
-    assert.match(String(issuingCa(x509('billing'), issuingOnly, Date.UTC(2046, 0, 1))), /out of its dates/);
+    assert.match(
+      String(issuingCa(x509('billing'), issuingOnly, Date.UTC(2046, 0, 1))),
+      /^the certificate's CA \(C=US, O=Acme, CN=Acme Client CA\) is out of its dates \(\d{4}-.* to \d{4}-/,
+    );
     assert.match(String(issuingCa(x509('server-only'), issuingOnly, NOW)), /not for client authentication/);
     assert.match(
       String(issuingCa(x509('issuing'), parseTrustedCas(pem('root')), NOW)),

@@ -72,15 +72,27 @@ export function issuingCa(leaf: X509Certificate, cas: readonly TrustedCa[], now:
   const usages = leaf.keyUsage;
   if (usages !== undefined && !usages.includes(CLIENT_AUTH) && !usages.includes(ANY_USAGE))
     return 'the certificate is not for client authentication (its extended key usage)';
+  // What the operator reads when none did: the issuer's name, and whether a CA of the list has it.
+  let outOfDates: TrustedCa | null = null;
+  let sameName: TrustedCa | null = null;
   for (const ca of cas) {
-    if (now < ca.notBefore || now > ca.notAfter) continue;
     try {
-      if (leaf.checkIssued(ca.certificate) && leaf.verify(ca.certificate.publicKey)) return ca;
+      if (leaf.checkIssued(ca.certificate)) {
+        if (now < ca.notBefore || now > ca.notAfter) outOfDates = ca;
+        else if (leaf.verify(ca.certificate.publicKey)) return ca;
+      }
     } catch {
       // A key Node cannot verify with: not this CA.
     }
+    // Named as the issuer but not it (another key: its key identifier or its signature differ).
+    if (ca !== outOfDates && leaf.issuer === ca.certificate.subject) sameName = ca;
   }
-  return 'the certificate was not issued by a CA of CLIENT_CA_FILE (or that CA is out of its dates)';
+  if (outOfDates !== null)
+    return `the certificate's CA (${outOfDates.subject}) is out of its dates (${new Date(outOfDates.notBefore).toISOString()} to ${new Date(outOfDates.notAfter).toISOString()})`;
+  if (sameName !== null)
+    return `the certificate was not issued by a CA of CLIENT_CA_FILE: its issuer has the name of ${sameName.subject}, but not its key`;
+  const issuer = (leaf.issuer ?? '').replaceAll('\n', ', ');
+  return `the certificate was not issued by a CA of CLIENT_CA_FILE: its issuer is ${issuer || 'unnamed'} (list the CA that issues the client certificates itself, an intermediate, not only its root)`;
 }
 
 /**
