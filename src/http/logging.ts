@@ -1,4 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyServerOptions } from 'fastify';
+import { traceIdOf } from '../core/trace-context.js';
 
 /**
  * Query parameters whose values are secrets and never reach a log: tokens (RFC 6750 §2.3), and the authorization
@@ -52,10 +54,15 @@ export class LazyChildLogger {
     private readonly parent: ChildCapable,
     private readonly bindings: Record<string, unknown>,
     private readonly options: object,
+    /** The request's headers: its `traceparent` (W3C Trace Context) puts the caller's `traceId` on every line. */
+    private readonly headers?: IncomingHttpHeaders,
   ) {}
 
   #logger(): ChildCapable {
-    this.#real ??= this.parent.child(this.bindings, this.options);
+    if (this.#real === null) {
+      const traceId = traceIdOf(this.headers?.traceparent);
+      this.#real = this.parent.child(traceId ? { ...this.bindings, traceId } : this.bindings, this.options);
+    }
     return this.#real;
   }
 

@@ -98,8 +98,13 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   const newRequestId = requestIds();
   const app = Fastify({
     loggerInstance: options.logger,
-    childLoggerFactory: (logger, bindings, childOptions) =>
-      new LazyChildLogger(logger as never, bindings, childOptions) as unknown as FastifyBaseLogger,
+    childLoggerFactory: (logger, bindings, childOptions, rawRequest) =>
+      new LazyChildLogger(
+        logger as never,
+        bindings,
+        childOptions,
+        rawRequest.headers,
+      ) as unknown as FastifyBaseLogger,
     logController: new RequestLifecycle(options.logger as unknown as { levelVal: number }, durations),
     // A number of hops as Fastify counts them: the nearest N addresses (the socket's peer first) are proxies.
     trustProxy:

@@ -40,6 +40,31 @@ test('at info, every request is logged when it arrives and when it completes, wi
   }
 });
 
+test("a caller's trace (W3C traceparent) is on every line of the request, and a header not to rely on is not", async () => {
+  const t = await createTestApp({ logLevel: 'info' });
+  try {
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traced = await t.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` },
+    });
+    const mine = lines(t.logs).filter((l) => l.reqId === traced.headers['x-request-id']);
+    assert.equal(mine.length, 2);
+    assert.ok(mine.every((l) => l.traceId === trace));
+    const untraced = await t.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01` },
+    });
+    const theirs = lines(t.logs).filter((l) => l.reqId === untraced.headers['x-request-id']);
+    assert.equal(theirs.length, 2);
+    assert.ok(theirs.every((l) => !('traceId' in l)));
+  } finally {
+    await t.close();
+  }
+});
+
 test('above info, request lines are skipped, and an unexpected failure is still logged as an error', async () => {
   const t = await createTestApp({ logLevel: 'warn', extraRoutes: [failing] });
   try {
