@@ -538,13 +538,22 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
       });
     }
     case 'credentials regenerate': {
+      const graceSeconds = whole(option(rest, 'grace'), '--grace', 0, 86_400);
       const accountId = rest[0];
       if (!accountId) throw new UsageError('credentials regenerate needs an accountId');
       return withRuntime(config, async ({ services }) => {
         await services.accounts.require(accountId);
-        const { userId, password } = await services.clients.regenerate(accountId);
-        await recordAudit(services.ctx, actor, accountId, 'credentials.regenerated');
-        print(json, { accountId, userId, password }, `user ID:  ${userId}\npassword: ${password}`);
+        const { userId, password, previousUntil } = await services.clients.regenerate(
+          accountId,
+          graceSeconds,
+        );
+        await recordAudit(services.ctx, actor, accountId, 'credentials.regenerated', { graceSeconds });
+        const until = previousUntil === null ? null : new Date(previousUntil).toISOString();
+        print(
+          json,
+          { accountId, userId, password, graceSeconds, previousExpiresAt: until },
+          `user ID:  ${userId}\npassword: ${password}${until ? `\nthe old user ID and password work until ${until}` : ''}`,
+        );
         return 0;
       });
     }

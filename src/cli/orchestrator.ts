@@ -42,7 +42,9 @@ Commands:
   account resume <accountId>               let a suspended account's credentials work again
   account delete <accountId>               delete a suspended account and its data (audit events kept)
   key regenerate <accountId> [--grace S]   replace the v1 API key (old key works S more seconds; default 0)
-  credentials regenerate <accountId>       replace the v2 user ID and password; revokes their tokens
+  credentials regenerate <accountId> [--grace S]
+                                           replace the v2 user ID and password; the old ones and their
+                                           tokens stop at once, or work S more seconds (default 0)
   signing-key rotate [--delay S] [--alg EdDSA|ES256]
                                            new token-signing key, signing after S seconds (default 300)
   admin reset-password [--username U]      set an operator's password (from ORCHESTRATOR_ADMIN_PASSWORD,

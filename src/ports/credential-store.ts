@@ -21,6 +21,21 @@ export interface ClientRecord {
   createdAt: number;
   /** When the client last got a token (or logged in), rounded down to the minute; null: not since it was made. */
   lastUsedAt: number | null;
+  /**
+   * The user ID and password it replaced, while they still work (a regeneration with a grace period): until `until`,
+   * they authenticate as credentials version `version - 1`, and the tokens of that version are taken. Null: none.
+   */
+  previous: PreviousClient | null;
+}
+
+/** The credentials a client replaced, kept through a grace period: no password copy, only its hash. */
+export interface PreviousClient {
+  clientId: string;
+  secretHash: string;
+  /** When they stop working (epoch ms); the store keeps them until the next regeneration. */
+  until: number;
+  /** Their last use, rounded down to the minute (carried over from before the regeneration). */
+  lastUsedAt: number | null;
 }
 
 /**
@@ -59,11 +74,16 @@ export interface CredentialStore {
   touchApiKey(keyHash: string, usedAt: number): Promise<void>;
   /**
    * Replaces the account's client (not used yet: its lastUsedAt is null); the stored version becomes the previous one
-   * plus one, and is returned.
+   * plus one, and is returned. With `previousUntil`, the client replaced becomes `previous` until then (one replaced
+   * before it is forgotten); without, there is no previous one any more. One atomic step.
    */
-  replaceClient(next: Omit<ClientRecord, 'version' | 'lastUsedAt'>): Promise<number>;
-  /** Records a use of the client `clientId`; only moves lastUsedAt forward. */
+  replaceClient(
+    next: Omit<ClientRecord, 'version' | 'lastUsedAt' | 'previous'>,
+    previousUntil?: number | null,
+  ): Promise<number>;
+  /** Records a use of the client `clientId` (current or previous); only moves that one's lastUsedAt forward. */
   touchClient(clientId: string, usedAt: number): Promise<void>;
+  /** The client whose user ID, or previous user ID (whether or not still in its grace period), is `clientId`. */
   findClientById(clientId: string): Promise<ClientRecord | null>;
   findClientByAccount(accountId: string): Promise<ClientRecord | null>;
   /** Deletes the account's API keys (grace-period ones too), its client and its client keys, in one transaction. */

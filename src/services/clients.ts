@@ -9,9 +9,10 @@ import {
   hashSecret,
 } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
+import { AppError } from '../core/errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
-import { CACHE_MAX_AGE_MS } from './api-keys.js';
+import { CACHE_MAX_AGE_MS, MAX_GRACE_SECONDS } from './api-keys.js';
 import {
   AssertionRefused,
   type CertificateMatch,
@@ -65,6 +66,42 @@ export interface AccountState {
   dpopRequired: boolean;
   /** Its tokens must be bound to a client certificate (mutual TLS): a token request needs one of its certificates. */
   certificateRequired: boolean;
+  /**
+   * Until when the credentials a regeneration replaced still work, and the tokens of their version (`version - 1`)
+   * are taken (a grace period); null: none.
+   */
+  previousUntil: number | null;
+}
+
+/**
+ * Whether a client token of credentials version `tokenVersion` is taken by an account in `state` at `now`: the
+ * current version, or the previous one within its grace period.
+ */
+export function versionHolds(tokenVersion: number, state: AccountState, now: number): boolean {
+  const { version, previousUntil } = state;
+  if (typeof version !== 'number') return false;
+  return (
+    tokenVersion === version ||
+    (previousUntil !== null && tokenVersion === version - 1 && now < previousUntil)
+  );
+}
+
+/**
+ * The client as `clientId` names it at `now`: the current credentials, or the ones they replaced while those still
+ * work (their id and secret, the version before); null for an id that names neither (a previous one past its time).
+ */
+function presentedAs(record: ClientRecord, clientId: string, now: number): ClientRecord | null {
+  if (record.clientId === clientId) return record;
+  const previous = record.previous;
+  if (previous === null || previous.clientId !== clientId || now >= previous.until) return null;
+  return {
+    ...record,
+    clientId: previous.clientId,
+    secretHash: previous.secretHash,
+    version: record.version - 1,
+    lastUsedAt: previous.lastUsedAt,
+    previous: null,
+  };
 }
 
 /** Why a password is refused whatever it is, for an account that takes signed assertions alone. */
@@ -108,7 +145,8 @@ export class ClientService {
     if ('assertion' in presented) return this.#authenticateAssertion(presented);
     if ('certificate' in presented) return this.#authenticateCertificate(presented);
     const client = presented.clientId.length <= 128 ? this.#find(presented.clientId) : null;
-    return then(client, (found): ClientAuthentication | Promise<ClientAuthentication> => {
+    return then(client, (record): ClientAuthentication | Promise<ClientAuthentication> => {
+      const found = record && presentedAs(record, presented.clientId, this.ctx.clock.now());
       const expected = found?.secretHash ?? DUMMY_HASH;
       const matches = digestsEqual(hashSecret(presented.clientSecret), expected);
       if (!found) return { ok: false };
@@ -145,7 +183,8 @@ export class ClientService {
     unknown: string,
     prove: (client: ClientRecord) => Promise<CertificateMatch | undefined>,
   ): Promise<ClientAuthentication> {
-    const found = clientId.length <= 128 ? await this.#find(clientId) : null;
+    const record = clientId.length <= 128 ? await this.#find(clientId) : null;
+    const found = record && presentedAs(record, clientId, this.ctx.clock.now());
     if (!found) return { ok: false, reason: unknown };
     let certificate: CertificateMatch | undefined;
     try {
@@ -188,27 +227,45 @@ export class ClientService {
       assertionsOnly: account?.signedAssertionsOnly ?? false,
       dpopRequired: account?.dpopRequired ?? false,
       certificateRequired: account?.certificateRequired ?? false,
+      previousUntil: client?.previous?.until ?? null,
     };
     if (useCache && generation === this.#generation)
       this.#stateByAccount.set(accountId, state, this.ctx.clock.now());
     return state;
   }
 
-  /** New user ID and password; every token issued under the old ones stops working on every node. */
-  async regenerate(accountId: string): Promise<{ userId: string; password: string; version: number }> {
+  /**
+   * New user ID and password. The old ones, and every token issued under them, stop working on every node at once —
+   * or, with `graceSeconds`, that much later (a fleet of clients moves to the new ones meanwhile); credentials an
+   * earlier regeneration kept working stop at once.
+   */
+  async regenerate(
+    accountId: string,
+    graceSeconds = 0,
+  ): Promise<{ userId: string; password: string; version: number; previousUntil: number | null }> {
+    if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS)
+      throw new AppError(
+        'validation_failed',
+        `graceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`,
+      );
     const userId = formatClientId(this.ctx.random.bytes(12));
     const password = formatSecret(CLIENT_SECRET_PREFIX, this.ctx.random.bytes(32));
-    const version = await this.ctx.store.credentials.replaceClient({
-      accountId,
-      clientId: userId,
-      secretHash: hashSecret(password),
-      secretCipher: seal(this.ctx.masterKey, this.ctx.random.bytes(12), password, aad(accountId)),
-      createdAt: this.ctx.clock.now(),
-    });
+    const now = this.ctx.clock.now();
+    const previousUntil = graceSeconds === 0 ? null : now + graceSeconds * 1000;
+    const version = await this.ctx.store.credentials.replaceClient(
+      {
+        accountId,
+        clientId: userId,
+        secretHash: hashSecret(password),
+        secretCipher: seal(this.ctx.masterKey, this.ctx.random.bytes(12), password, aad(accountId)),
+        createdAt: now,
+      },
+      previousUntil,
+    );
     this.#byId.clear();
     this.#stateByAccount.clear();
     await this.ctx.bus.publish('client', accountId);
-    return { userId, password, version };
+    return { userId, password, version, previousUntil };
   }
 
   /** Forgets what every node knows of the account's client, this node's first (see ApiKeyService.forgetAccount). */
@@ -218,16 +275,29 @@ export class ClientService {
     await this.ctx.bus.publish('client', accountId);
   }
 
-  async reveal(
-    accountId: string,
-  ): Promise<{ userId: string; password: string; createdAt: number; lastUsedAt: number | null } | null> {
+  /**
+   * The account's user ID and password, and the user ID they replaced while it still works (its password is not
+   * kept: only its hash).
+   */
+  async reveal(accountId: string): Promise<{
+    userId: string;
+    password: string;
+    createdAt: number;
+    lastUsedAt: number | null;
+    previous: { userId: string; expiresAt: number; lastUsedAt: number | null } | null;
+  } | null> {
     const client = await this.ctx.store.credentials.findClientByAccount(accountId);
     if (!client) return null;
+    const previous = client.previous;
     return {
       userId: client.clientId,
       password: unseal(unsealingKeys(this.ctx), client.secretCipher, aad(accountId)),
       createdAt: client.createdAt,
       lastUsedAt: client.lastUsedAt,
+      previous:
+        previous && this.ctx.clock.now() < previous.until
+          ? { userId: previous.clientId, expiresAt: previous.until, lastUsedAt: previous.lastUsedAt }
+          : null,
     };
   }
 

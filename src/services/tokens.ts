@@ -12,7 +12,7 @@ import { seal, unseal } from '../core/auth/sealing.js';
 import { BoundedMap } from '../core/bounded-map.js';
 import { then } from '../core/maybe-promise.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
-import type { AccountState, ClientService } from './clients.js';
+import { type AccountState, type ClientService, versionHolds } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { unsealingKeys } from './master-key.js';
 import { TokenSigner } from './signer.js';
@@ -220,8 +220,8 @@ export class TokenService {
     if (cached.expiresAt <= now) return { ok: false, reason: 'expired' };
     const state = this.clients.stateOf(cached.accountId);
     return state instanceof Promise
-      ? state.then((s) => this.#holdsCertificate(this.#check(cached, s)))
-      : this.#holdsCertificate(this.#check(cached, state));
+      ? state.then((s) => this.#holdsCertificate(this.#check(cached, s, now)))
+      : this.#holdsCertificate(this.#check(cached, state, now));
   }
 
   /**
@@ -238,13 +238,15 @@ export class TokenService {
   }
 
   /**
-   * A client token must carry the account's current credentials version; a test token is revoked by its id instead
-   * (a new one replaces it), so only the account's status counts for it. An account whose tokens must be bound to a
-   * key (DPoP) or a certificate takes no token that is not, whenever it was issued.
+   * A client token must carry the account's current credentials version (or the one before, in its grace period); a
+   * test token is revoked by its id instead (a new one replaces it), so only the account's status counts for it. An
+   * account whose tokens must be bound to a key (DPoP) or a certificate takes no token that is not, whenever it was
+   * issued.
    */
-  #check(token: VerifiedToken, { version, dpopRequired, certificateRequired }: AccountState): TokenCheck {
+  #check(token: VerifiedToken, state: AccountState, now: number): TokenCheck {
+    const { version, dpopRequired, certificateRequired } = state;
     if (version === 'suspended') return { ok: false, reason: 'suspended' };
-    if (version !== token.credentialsVersion && !(token.kind === 'test' && version !== null))
+    if (token.kind === 'test' ? version === null : !versionHolds(token.credentialsVersion, state, now))
       return { ok: false, reason: 'revoked' };
     if (dpopRequired && token.jkt === null) return { ok: false, reason: 'unbound' };
     if (certificateRequired && token.x5t === null) return { ok: false, reason: 'no-certificate' };
@@ -259,7 +261,7 @@ export class TokenService {
     const verified = checked.token;
     if (await this.ctx.store.tokens.isRevoked(verified.jti)) return { ok: false, reason: 'revoked' };
     const versionCheck = await this.#holdsCertificate(
-      this.#check(verified, await this.clients.stateOf(verified.accountId)),
+      this.#check(verified, await this.clients.stateOf(verified.accountId), now),
     );
     if (!versionCheck.ok) return versionCheck;
     if (useCache && generation === this.#generation) {

@@ -68,6 +68,13 @@ describe('orchestrator CLI', () => {
     const creds = JSON.parse((await cli('credentials', 'regenerate', 'le12345678', '--json')).stdout);
     assert.match(creds.userId, /^orch_client_/);
     assert.match(creds.password, /^orch_secret_/);
+    assert.equal(creds.previousExpiresAt, null);
+    const graced = await cli('credentials', 'regenerate', 'le12345678', '--grace', '300');
+    assert.equal(graced.code, 0, graced.stderr);
+    assert.match(
+      graced.stdout,
+      /^user ID: {2}orch_client_\S+\npassword: orch_secret_\S+\nthe old user ID and password work until \d{4}-\d\d-\d\dT/,
+    );
     const rotated = JSON.parse(
       (await cli('signing-key', 'rotate', '--delay', '0', '--alg', 'ES256', '--json')).stdout,
     );
@@ -446,6 +453,7 @@ describe('orchestrator CLI', () => {
     assert.match(unknown.stderr, /unknown command/);
     assert.equal((await cli('key', 'regenerate')).code, 2);
     assert.equal((await cli('key', 'regenerate', 'le12345678', '--grace', 'soon')).code, 2);
+    assert.equal((await cli('credentials', 'regenerate', 'le12345678', '--grace', '86401')).code, 2);
     const missing = await cli('key', 'regenerate', 'nobody');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no account nobody/);

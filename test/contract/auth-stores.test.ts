@@ -246,6 +246,53 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await store.credentials.findClientByAccount('nobody'), null);
   });
 
+  it('keeps the client a regeneration replaced, with its own last use, until the next one', async () => {
+    await store.accounts.createAccount({ accountId: 'cl-grace', createdAt: 0 });
+    const make = (id: string) => ({
+      accountId: 'cl-grace',
+      clientId: id,
+      secretHash: `s-${id}`,
+      secretCipher: 'x',
+      createdAt: 1,
+    });
+    await store.credentials.replaceClient(make('g1'));
+    assert.equal((await store.credentials.findClientById('g1'))?.previous, null);
+    await store.credentials.touchClient('g1', 60_000);
+    assert.equal(await store.credentials.replaceClient(make('g2'), 900_000), 2);
+    const current = await store.credentials.findClientByAccount('cl-grace');
+    assert.equal(current?.clientId, 'g2');
+    assert.equal(current?.lastUsedAt, null);
+    assert.deepEqual(current?.previous, {
+      clientId: 'g1',
+      secretHash: 's-g1',
+      until: 900_000,
+      lastUsedAt: 60_000,
+    });
+    // Found by either id: the record is the same.
+    assert.equal((await store.credentials.findClientById('g1'))?.clientId, 'g2');
+    assert.equal((await store.credentials.findClientById('g2'))?.previous?.clientId, 'g1');
+    // A use of the previous id moves its own time, not the current one's; and only forward.
+    await store.credentials.touchClient('g1', 180_000);
+    await store.credentials.touchClient('g1', 120_000);
+    await store.credentials.touchClient('g2', 240_000);
+    const used = await store.credentials.findClientById('g2');
+    assert.equal(used?.previous?.lastUsedAt, 180_000);
+    assert.equal(used?.lastUsedAt, 240_000);
+    // Again with a grace period: the one just replaced is kept, the one before is forgotten.
+    assert.equal(await store.credentials.replaceClient(make('g3'), 950_000), 3);
+    assert.deepEqual((await store.credentials.findClientById('g3'))?.previous, {
+      clientId: 'g2',
+      secretHash: 's-g2',
+      until: 950_000,
+      lastUsedAt: 240_000,
+    });
+    assert.equal(await store.credentials.findClientById('g1'), null);
+    // Without one: none kept.
+    assert.equal(await store.credentials.replaceClient(make('g4')), 4);
+    assert.equal((await store.credentials.findClientById('g4'))?.previous, null);
+    assert.equal(await store.credentials.findClientById('g3'), null);
+  });
+
   it('records when the client and each client key were last used, only forward; new credentials start unused', async () => {
     await store.accounts.createAccount({ accountId: 'cl-used', createdAt: 0 });
     const make = (id: string) => ({

@@ -157,20 +157,36 @@ export class MemoryCredentialStore implements CredentialStore {
     if (found && (found.lastUsedAt === null || found.lastUsedAt < usedAt)) found.lastUsedAt = usedAt;
   }
 
-  async replaceClient(next: Omit<ClientRecord, 'version' | 'lastUsedAt'>): Promise<number> {
+  async replaceClient(
+    next: Omit<ClientRecord, 'version' | 'lastUsedAt' | 'previous'>,
+    previousUntil: number | null = null,
+  ): Promise<number> {
     let version = 1;
+    let previous: ClientRecord['previous'] = null;
     for (const [id, client] of this.#clients) {
       if (client.accountId !== next.accountId) continue;
       version = client.version + 1;
+      if (previousUntil !== null)
+        previous = {
+          clientId: client.clientId,
+          secretHash: client.secretHash,
+          until: previousUntil,
+          lastUsedAt: client.lastUsedAt,
+        };
       this.#clients.delete(id);
     }
-    this.#clients.set(next.clientId, { ...next, version, lastUsedAt: null });
+    this.#clients.set(next.clientId, { ...next, version, lastUsedAt: null, previous });
     return version;
   }
 
   async touchClient(clientId: string, usedAt: number): Promise<void> {
     const found = this.#clients.get(clientId);
     if (found && (found.lastUsedAt === null || found.lastUsedAt < usedAt)) found.lastUsedAt = usedAt;
+    for (const client of this.#clients.values()) {
+      const previous = client.previous;
+      if (previous?.clientId === clientId && (previous.lastUsedAt === null || previous.lastUsedAt < usedAt))
+        previous.lastUsedAt = usedAt;
+    }
   }
 
   async touchClientKey(accountId: string, kid: string, usedAt: number): Promise<void> {
@@ -179,7 +195,9 @@ export class MemoryCredentialStore implements CredentialStore {
   }
 
   async findClientById(clientId: string): Promise<ClientRecord | null> {
-    const found = this.#clients.get(clientId);
+    const found =
+      this.#clients.get(clientId) ??
+      [...this.#clients.values()].find((client) => client.previous?.clientId === clientId);
     return found ? copy(found) : null;
   }
 

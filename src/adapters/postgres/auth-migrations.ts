@@ -246,4 +246,15 @@ export const authMigrations: PostgresMigration[] = [
       ALTER TABLE client_keys ADD COLUMN last_used_at BIGINT;
     `,
   },
+  {
+    // The user ID and password a regeneration replaced, kept through its grace period (their hash only).
+    id: 'auth-023',
+    sql: `
+      ALTER TABLE clients ADD COLUMN previous_client_id TEXT;
+      ALTER TABLE clients ADD COLUMN previous_secret_hash TEXT;
+      ALTER TABLE clients ADD COLUMN previous_until BIGINT;
+      ALTER TABLE clients ADD COLUMN previous_last_used_at BIGINT;
+      CREATE UNIQUE INDEX clients_previous_client_id ON clients(previous_client_id);
+    `,
+  },
 ];

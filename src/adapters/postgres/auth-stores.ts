@@ -185,22 +185,36 @@ export class PostgresCredentialStore implements CredentialStore {
     );
   }
 
-  async replaceClient(next: Omit<ClientRecord, 'version' | 'lastUsedAt'>): Promise<number> {
+  async replaceClient(
+    next: Omit<ClientRecord, 'version' | 'lastUsedAt' | 'previous'>,
+    previousUntil: number | null = null,
+  ): Promise<number> {
+    // The SET expressions read the row as it was: the client replaced becomes the previous one.
     const { rows } = await this.pool.query<Row>(
       `INSERT INTO clients (client_id, account_id, secret_hash, secret_cipher, version, created_at)
        VALUES ($1, $2, $3, $4, 1, $5)
        ON CONFLICT (account_id) DO UPDATE SET client_id = excluded.client_id, secret_hash = excluded.secret_hash,
          secret_cipher = excluded.secret_cipher, created_at = excluded.created_at, version = clients.version + 1,
-         last_used_at = NULL
+         last_used_at = NULL,
+         previous_client_id = CASE WHEN $6::bigint IS NULL THEN NULL ELSE clients.client_id END,
+         previous_secret_hash = CASE WHEN $6::bigint IS NULL THEN NULL ELSE clients.secret_hash END,
+         previous_until = $6::bigint,
+         previous_last_used_at = CASE WHEN $6::bigint IS NULL THEN NULL ELSE clients.last_used_at END
        RETURNING version`,
-      [next.clientId, next.accountId, next.secretHash, next.secretCipher, next.createdAt],
+      [next.clientId, next.accountId, next.secretHash, next.secretCipher, next.createdAt, previousUntil],
     );
     return num(rows[0]?.version);
   }
 
   async touchClient(clientId: string, usedAt: number): Promise<void> {
+    // One statement: the client's own use, or its previous user ID's.
     await this.pool.query(
-      'UPDATE clients SET last_used_at = $1 WHERE client_id = $2 AND (last_used_at IS NULL OR last_used_at < $1)',
+      `UPDATE clients SET
+         last_used_at = CASE WHEN client_id = $2 AND (last_used_at IS NULL OR last_used_at < $1) THEN $1 ELSE last_used_at END,
+         previous_last_used_at = CASE WHEN previous_client_id = $2 AND (previous_last_used_at IS NULL OR previous_last_used_at < $1)
+           THEN $1 ELSE previous_last_used_at END
+       WHERE (client_id = $2 AND (last_used_at IS NULL OR last_used_at < $1))
+          OR (previous_client_id = $2 AND (previous_last_used_at IS NULL OR previous_last_used_at < $1))`,
       [usedAt, clientId],
     );
   }
@@ -213,7 +227,10 @@ export class PostgresCredentialStore implements CredentialStore {
   }
 
   async findClientById(clientId: string): Promise<ClientRecord | null> {
-    const { rows } = await this.pool.query<Row>('SELECT * FROM clients WHERE client_id = $1', [clientId]);
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM clients WHERE client_id = $1 UNION ALL SELECT * FROM clients WHERE previous_client_id = $1',
+      [clientId],
+    );
     return rows[0] ? clientFromRow(rows[0]) : null;
   }
 

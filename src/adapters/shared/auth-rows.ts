@@ -46,6 +46,15 @@ export const clientFromRow = (row: Row): ClientRecord => ({
   version: num(row.version),
   createdAt: num(row.created_at),
   lastUsedAt: numOrNull(row.last_used_at),
+  previous:
+    row.previous_client_id === null || row.previous_client_id === undefined
+      ? null
+      : {
+          clientId: String(row.previous_client_id),
+          secretHash: String(row.previous_secret_hash),
+          until: num(row.previous_until),
+          lastUsedAt: numOrNull(row.previous_last_used_at),
+        },
 });
 
 export const testTokenFromRow = (row: Row): TestTokenRecord => ({

@@ -238,4 +238,15 @@ export const authMigrations: SqliteMigration[] = [
       ALTER TABLE client_keys ADD COLUMN last_used_at INTEGER;
     `,
   },
+  {
+    // The user ID and password a regeneration replaced, kept through its grace period (their hash only).
+    id: 'auth-022',
+    sql: `
+      ALTER TABLE clients ADD COLUMN previous_client_id TEXT;
+      ALTER TABLE clients ADD COLUMN previous_secret_hash TEXT;
+      ALTER TABLE clients ADD COLUMN previous_until INTEGER;
+      ALTER TABLE clients ADD COLUMN previous_last_used_at INTEGER;
+      CREATE UNIQUE INDEX clients_previous_client_id ON clients(previous_client_id);
+    `,
+  },
 ];

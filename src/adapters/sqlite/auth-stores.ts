@@ -175,26 +175,41 @@ export class SqliteCredentialStore implements CredentialStore {
       .run(usedAt, keyHash, usedAt);
   }
 
-  async replaceClient(next: Omit<ClientRecord, 'version' | 'lastUsedAt'>): Promise<number> {
+  async replaceClient(
+    next: Omit<ClientRecord, 'version' | 'lastUsedAt' | 'previous'>,
+    previousUntil: number | null = null,
+  ): Promise<number> {
+    // The SET expressions read the row as it was: the client replaced becomes the previous one.
     const row = this.db
       .prepare(
         `INSERT INTO clients (client_id, account_id, secret_hash, secret_cipher, version, created_at)
-         VALUES (?, ?, ?, ?, 1, ?)
+         VALUES (@clientId, @accountId, @secretHash, @secretCipher, 1, @createdAt)
          ON CONFLICT (account_id) DO UPDATE SET client_id = excluded.client_id, secret_hash = excluded.secret_hash,
            secret_cipher = excluded.secret_cipher, created_at = excluded.created_at, version = clients.version + 1,
-           last_used_at = NULL
+           last_used_at = NULL,
+           previous_client_id = CASE WHEN @until IS NULL THEN NULL ELSE clients.client_id END,
+           previous_secret_hash = CASE WHEN @until IS NULL THEN NULL ELSE clients.secret_hash END,
+           previous_until = @until,
+           previous_last_used_at = CASE WHEN @until IS NULL THEN NULL ELSE clients.last_used_at END
          RETURNING version`,
       )
-      .get(next.clientId, next.accountId, next.secretHash, next.secretCipher, next.createdAt) as Row;
+      .get({ ...next, until: previousUntil }) as Row;
     return num(row.version);
   }
 
   async touchClient(clientId: string, usedAt: number): Promise<void> {
-    this.db
-      .prepare(
-        'UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
-      )
-      .run(usedAt, clientId, usedAt);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+        )
+        .run(usedAt, clientId, usedAt);
+      this.db
+        .prepare(
+          'UPDATE clients SET previous_last_used_at = ? WHERE previous_client_id = ? AND (previous_last_used_at IS NULL OR previous_last_used_at < ?)',
+        )
+        .run(usedAt, clientId, usedAt);
+    })();
   }
 
   async touchClientKey(accountId: string, kid: string, usedAt: number): Promise<void> {
@@ -206,7 +221,11 @@ export class SqliteCredentialStore implements CredentialStore {
   }
 
   async findClientById(clientId: string): Promise<ClientRecord | null> {
-    const row = this.db.prepare('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Row | undefined;
+    const row = this.db
+      .prepare(
+        'SELECT * FROM clients WHERE client_id = ? UNION ALL SELECT * FROM clients WHERE previous_client_id = ?',
+      )
+      .get(clientId, clientId) as Row | undefined;
     return row ? clientFromRow(row) : null;
   }
 

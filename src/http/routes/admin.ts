@@ -31,6 +31,17 @@ import { PasskeyAssertion } from './admin-passkeys.js';
 import { iso, NullableTime, Time } from './times.js';
 
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
+
+/** A regeneration's options: `{graceSeconds?}`, or no body at all (as the compatible API sends none). */
+const GraceBody = Type.Object(
+  { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })) },
+  { additionalProperties: false },
+);
+/** A request without a body is checked as an empty object (a schema cannot take `undefined` for the whole body). */
+function noBodyIsEmpty(request: FastifyRequest, _reply: unknown, done: () => void): void {
+  request.body ??= {};
+  done();
+}
 const COPY_ACTIONS = [
   'api-key.copied',
   'credentials.copied',
@@ -621,6 +632,16 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
                   description:
                     'when the client last authenticated (a token, a login, an introspection or a revocation), to the minute; null: not since these credentials were made',
                 }),
+                previous: Type.Union(
+                  [
+                    Type.Object({ userId: Type.String(), expiresAt: Time, lastUsedAt: NullableTime }),
+                    Type.Null(),
+                  ],
+                  {
+                    description:
+                      'the user ID these credentials replaced, while it and its password still work (a regeneration with graceSeconds): until expiresAt, with its last use; null: none',
+                  },
+                ),
               }),
               Type.Null(),
             ]),
@@ -668,6 +689,11 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
               userId: credentials.userId,
               password: credentials.password,
               lastUsedAt: iso(credentials.lastUsedAt),
+              previous: credentials.previous && {
+                userId: credentials.previous.userId,
+                expiresAt: iso(credentials.previous.expiresAt) as string,
+                lastUsedAt: iso(credentials.previous.lastUsedAt),
+              },
             }
           : null,
         apiKey: apiKey
@@ -693,23 +719,19 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     '/api/admin/accounts/:accountId/api-key/regenerate',
     {
       onRequest: operator,
+      preValidation: noBodyIsEmpty,
       schema: {
         tags: ['admin'],
         summary: 'Replaces the v1 API key; the old one stops at once on every node, or after graceSeconds',
         params: AccountParams,
-        body: Type.Optional(
-          Type.Object(
-            { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })) },
-            { additionalProperties: false },
-          ),
-        ),
+        body: GraceBody,
         response: { 200: Type.Object({ key: Type.String(), graceSeconds: Type.Integer() }) },
       },
     },
     async (request, reply) => {
       const { accountId } = request.params;
       await services.accounts.require(accountId);
-      const graceSeconds = request.body?.graceSeconds ?? 0;
+      const graceSeconds = request.body.graceSeconds ?? 0;
       const key = await services.apiKeys.regenerate(accountId, graceSeconds);
       await recordAudit(services.ctx, actor(request), accountId, 'api-key.regenerated', { graceSeconds });
       return reply.header('cache-control', 'no-store').send({ key, graceSeconds });
@@ -720,19 +742,35 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     '/api/admin/accounts/:accountId/credentials/regenerate',
     {
       onRequest: operator,
+      preValidation: noBodyIsEmpty,
       schema: {
         tags: ['admin'],
-        summary: 'Replaces the v2 user ID and password and revokes every token issued under the old ones',
+        summary:
+          'Replaces the v2 user ID and password; the old ones and every token issued under them stop at once on every node, or after graceSeconds',
         params: AccountParams,
-        response: { 200: Type.Object({ userId: Type.String(), password: Type.String() }) },
+        body: GraceBody,
+        response: {
+          200: Type.Object({
+            userId: Type.String(),
+            password: Type.String(),
+            graceSeconds: Type.Integer(),
+            previousExpiresAt: Type.Union([Time, Type.Null()], {
+              description:
+                'until when the old user ID and password, and their tokens, still work; null: no more',
+            }),
+          }),
+        },
       },
     },
     async (request, reply) => {
       const { accountId } = request.params;
       await services.accounts.require(accountId);
-      const { userId, password } = await services.clients.regenerate(accountId);
-      await recordAudit(services.ctx, actor(request), accountId, 'credentials.regenerated');
-      return reply.header('cache-control', 'no-store').send({ userId, password });
+      const graceSeconds = request.body.graceSeconds ?? 0;
+      const { userId, password, previousUntil } = await services.clients.regenerate(accountId, graceSeconds);
+      await recordAudit(services.ctx, actor(request), accountId, 'credentials.regenerated', { graceSeconds });
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ userId, password, graceSeconds, previousExpiresAt: iso(previousUntil) });
     },
   );
 
