@@ -129,6 +129,41 @@ for (const mode of ['postgres', 'postgres+redis'] as const) {
       );
     });
 
+    it('credentials regenerated on A with a grace period: the old ones and their tokens work on B through it, then stop there', async () => {
+      const account = await operator.createAccount(a, 'grace-nodes');
+      const login = (node: ServerNode, who: { userId: string; password: string }) =>
+        node.request('POST', '/v2/authenticate/login', {
+          headers: { authorization: basic(who.userId, who.password) },
+        });
+      const first = await login(a, account);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      const bearer = { authorization: `Bearer ${(first.body as { access_token: string }).access_token}` };
+      const read = () => b.request('GET', '/v2/context/document/grace-nodes/ns/s1', { headers: bearer });
+      // Known to B (its caches hold the account's state and the token) before the regeneration.
+      assert.equal((await read()).status, 404);
+      assert.equal((await login(b, account)).status, 200);
+      const regenerated = await operator.call(
+        a,
+        'POST',
+        '/api/admin/accounts/grace-nodes/credentials/regenerate',
+        {
+          graceSeconds: 3,
+        },
+      );
+      assert.equal(regenerated.status, 200, JSON.stringify(regenerated.body));
+      const fresh = regenerated.body as { userId: string; password: string; previousExpiresAt: string };
+      const ends = Date.parse(fresh.previousExpiresAt);
+      // B, told by the bus, takes the new ones at once and still the old ones and their token.
+      await timeUntil(async () => (await login(b, fresh)).status === 200, 1_000);
+      assert.equal((await login(b, account)).status, 200);
+      assert.equal((await read()).status, 404);
+      // After the grace period, by B's own clock (the same machine's): both refused there, the new ones still taken.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, ends - Date.now()) + 50));
+      assert.equal((await login(b, account)).status, 401);
+      assert.equal((await read()).status, 401);
+      assert.equal((await login(b, fresh)).status, 200);
+    });
+
     it('DPoP: a token bound on A works on B with a new proof; a proof taken on one node is refused on the other; required on A, refused on B', async () => {
       const account = await operator.createAccount(a, 'dpop-nodes');
       const key = await dpopKey();
