@@ -320,7 +320,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
 
     await suite.page.getByRole('button', { name: 'Regenerate credentials' }).click();
     const dialog = suite.page.getByRole('dialog', { name: 'Regenerate the credentials?' });
-    await dialog.getByText('every access token issued with it is revoked').waitFor();
+    await dialog.getByText('every access token issued with them is revoked').waitFor();
     await dialog.getByRole('button', { name: 'Regenerate credentials' }).click();
     await suite.page.getByText('New credentials were created.').waitFor();
     await suite.page.locator('#credentials-user-id').filter({ hasNotText: userId }).waitFor();
@@ -341,6 +341,79 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const newLogin = await loginV2(newUserId, newPassword);
     assert.equal(newLogin.status, 200);
     codeToken = ((await newLogin.json()) as { access_token: string }).access_token;
+  });
+
+  test('Regenerate credentials with a grace period: the old user ID and password still get a token, and the page says until when', async () => {
+    const oldUserId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
+    await suite.page.getByRole('button', { name: 'Copy password' }).click();
+    const oldPassword = await readClipboard(suite.page);
+    const token = (userId: string, password: string) =>
+      http('/oauth/token', {
+        method: 'POST',
+        headers: {
+          authorization: basic(userId, password),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+    assert.equal((await token(oldUserId, oldPassword)).status, 200);
+    assert.equal(await suite.page.locator('#credentials-previous').count(), 0);
+
+    await suite.page.getByRole('button', { name: 'Regenerate credentials' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Regenerate the credentials?' });
+    await dialog.getByText('unless you give a grace period below').waitFor();
+    const grace = dialog.getByLabel('Grace period in seconds (optional)');
+    const confirm = dialog.getByRole('button', { name: 'Regenerate credentials' });
+    // A number the server does not take is said on the field, and the dialog cannot be confirmed with it.
+    await grace.fill('86401');
+    await dialog.getByText('Enter a whole number of seconds from 0 to 86400.').waitFor();
+    assert.equal(await grace.getAttribute('aria-invalid'), 'true');
+    assert.equal(await confirm.isDisabled(), true);
+    await grace.fill('600');
+    assert.equal(await confirm.isDisabled(), false);
+    await checked('credentials-regenerate-grace-dialog');
+    const { posted, keep } = postsTo('/credentials/regenerate');
+    suite.page.on('request', keep);
+    try {
+      await confirm.click();
+      await suite.page
+        .getByText(
+          'New credentials were created. The old user ID and password, and every token issued with them, keep working for 600 seconds, then stop everywhere.',
+        )
+        .waitFor();
+    } finally {
+      suite.page.off('request', keep);
+    }
+    assert.deepEqual(posted, [{ graceSeconds: 600 }]);
+    await suite.page.locator('#credentials-user-id').filter({ hasNotText: oldUserId }).waitFor();
+    const newUserId = (await suite.page.locator('#credentials-user-id').textContent()) ?? '';
+    assert.notEqual(newUserId, oldUserId);
+
+    // Under the new user ID: the previous one, until when (about 600 s from now, to the second) and its last use
+    // (the token just above, and the login of the step before).
+    const previous = suite.page.locator('#credentials-previous');
+    await previous.getByText(`The previous user ID ${oldUserId} still works until`).waitFor();
+    assert.equal(await previous.locator('code').textContent(), oldUserId);
+    const until = (await previous.locator('time').first().getAttribute('datetime')) ?? '';
+    const left = new Date(until).getTime() - Date.now();
+    assert.ok(left > 540_000 && left <= 600_000, until);
+    await previous.getByText(/\(grace period; last used .+\)/).waitFor();
+    assert.equal(await previous.locator('time').count(), 2);
+    await checked('api-authorization-previous-credentials');
+
+    // Both work: the old user ID and password get a token, and so does the token issued with them before; the new
+    // ones too, and later steps go on with a token of theirs.
+    await suite.page.getByRole('button', { name: 'Copy password' }).click();
+    const newPassword = await readClipboard(suite.page);
+    const [oldAnswer, newAnswer, oldTokenUse] = await Promise.all([
+      token(oldUserId, oldPassword),
+      token(newUserId, newPassword),
+      v2Create(codeToken, { step: 3 }),
+    ]);
+    assert.equal(oldAnswer.status, 200, await oldAnswer.clone().text());
+    assert.equal(newAnswer.status, 200, await newAnswer.clone().text());
+    assert.equal(oldTokenUse.status, 201);
+    codeToken = ((await newAnswer.json()) as { access_token: string }).access_token;
   });
 
   test('keys for signed client assertions: a public JWK added on the page gets a token at /oauth/token; private keys and bad JSON are refused on the field; removed, its assertions get 401', async () => {
@@ -2813,11 +2886,13 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'api-authorization-certificate-subject',
       'api-authorization-client-certificate',
       'api-authorization-client-keys',
+      'api-authorization-previous-credentials',
       'api-key-regenerate-dialog',
       'audit-log',
       'backups',
       'context',
       'credentials-regenerate-dialog',
+      'credentials-regenerate-grace-dialog',
       'dpop-required',
       'dpop-required-dialog',
       'certificate-required',

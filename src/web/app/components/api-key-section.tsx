@@ -4,11 +4,9 @@ import { accountPath, api } from '../api.js';
 import type { Authorization } from '../authorization.js';
 import { formatTime } from '../format.js';
 import { ConfirmedAction } from './confirmed-action.js';
+import { GracePeriodField, secondsInWords, useGracePeriod } from './grace-period.js';
 import { LastUse } from './last-use.js';
 import { SecretValue } from './secret-value.js';
-import { TextField, WHOLE_NUMBER_INPUT } from './ui.js';
-
-const MAX_GRACE_SECONDS = 86_400;
 
 /**
  * *API key for v1 APIs*: the key, Copy, last use, and Regenerate Key behind a confirmation with a grace period, which
@@ -24,23 +22,22 @@ export function ApiKeySection({
   data: Authorization;
   onChanged: (notice: string) => void;
 }) {
-  const [grace, setGrace] = useState('');
+  const grace = useGracePeriod();
   /** When the confirmation opened: its last use is said as of then. */
   const [openedAt, setOpenedAt] = useState(0);
   const key = data.apiKey;
-  const graceSeconds = grace.trim() === '' ? 0 : Number(grace);
-  const graceValid = Number.isInteger(graceSeconds) && graceSeconds >= 0 && graceSeconds <= MAX_GRACE_SECONDS;
+  const graceSeconds = grace.seconds;
   const cutOff =
-    graceValid && graceSeconds > 0
-      ? `must be given the new key within ${graceSeconds} second${graceSeconds === 1 ? '' : 's'}, or it will be refused`
+    grace.valid && graceSeconds > 0
+      ? `must be given the new key within ${secondsInWords(graceSeconds)}, or it will be refused`
       : 'will be refused as soon as you confirm';
 
   async function regenerate() {
     await api.post(accountPath(accountId, 'api-key', 'regenerate'), { graceSeconds });
-    setGrace('');
+    grace.reset();
     onChanged(
       graceSeconds > 0
-        ? `A new API key was created. The old key keeps working for ${graceSeconds} seconds, then stops everywhere.`
+        ? `A new API key was created. The old key keeps working for ${secondsInWords(graceSeconds)}, then stops everywhere.`
         : 'A new API key was created. The old key has stopped working everywhere.',
     );
   }
@@ -95,9 +92,9 @@ export function ApiKeySection({
         label="Regenerate Key"
         title="Regenerate the API key?"
         action={regenerate}
-        canConfirm={graceValid}
+        canConfirm={grace.valid}
         onOpen={() => setOpenedAt(Date.now())}
-        onCancel={() => setGrace('')}
+        onCancel={grace.reset}
       >
         <p>
           <strong>The current key stops working everywhere at once</strong> — on every server node, for every
@@ -112,14 +109,7 @@ export function ApiKeySection({
             never="This key has never been used."
           />
         ) : null}
-        <TextField
-          label="Grace period in seconds (optional)"
-          value={grace}
-          onValue={setGrace}
-          {...WHOLE_NUMBER_INPUT}
-          hint="Keeps the old key working this long (up to 86400, one day) while you roll out the new one. Empty or 0: the old key stops at once."
-          error={graceValid ? undefined : 'Enter a whole number of seconds from 0 to 86400.'}
-        />
+        <GracePeriodField grace={grace} old="the old key" />
       </ConfirmedAction>
     </section>
   );

@@ -4,6 +4,7 @@ import type { Authorization } from '../authorization.js';
 import { formatTime } from '../format.js';
 import { ConfirmedAction } from './confirmed-action.js';
 import { CopyButton } from './copy-button.js';
+import { GracePeriodField, secondsInWords, useGracePeriod } from './grace-period.js';
 import { LastUse } from './last-use.js';
 import { SecretValue } from './secret-value.js';
 import { Notice } from './ui.js';
@@ -20,8 +21,10 @@ function curlExample(loginUrl: string, header: string): string {
 /**
  * *Credentials for using the v2 APIs in your code*: user ID, password hidden until shown, when the client last
  * authenticated (to the minute: with the password, or with one of its keys), the login URL and a ready curl
- * example; Regenerate behind a confirmation, which says when they were last used (if recently, that the client using them
- * must get the new ones). While the account takes signed assertions alone, a line under the
+ * example; Regenerate behind a confirmation with a grace period (as the API key's), which says when they were last
+ * used (if recently, that the client using them must get the new ones, within the grace period if any). While the
+ * user ID they replaced still works (its grace period), a line under the user ID says until when, and when it was
+ * last used (its password is not kept). While the account takes signed assertions alone, a line under the
  * password says it is refused, so that no one hands it to a system that would then get no token.
  */
 export function CredentialsSection({
@@ -40,7 +43,10 @@ export function CredentialsSection({
   const [error, setError] = useState<string | null>(null);
   /** When the confirmation opened: their last use is said as of then. */
   const [openedAt, setOpenedAt] = useState(0);
+  const grace = useGracePeriod();
   const credentials = data.credentials;
+  const previous = credentials?.previous ?? null;
+  const within = grace.valid && grace.seconds > 0 ? ` within ${secondsInWords(grace.seconds)}` : '';
 
   async function toggleReveal() {
     if (revealed) {
@@ -56,10 +62,14 @@ export function CredentialsSection({
   }
 
   async function regenerate() {
-    await api.post(accountPath(accountId, 'credentials', 'regenerate'));
+    const graceSeconds = grace.seconds;
+    await api.post(accountPath(accountId, 'credentials', 'regenerate'), { graceSeconds });
     setRevealed(false);
+    grace.reset();
     onChanged(
-      'New credentials were created. The old password, and every token issued with it, no longer work.',
+      graceSeconds > 0
+        ? `New credentials were created. The old user ID and password, and every token issued with them, keep working for ${secondsInWords(graceSeconds)}, then stop everywhere.`
+        : 'New credentials were created. The old password, and every token issued with it, no longer work.',
     );
   }
 
@@ -84,6 +94,21 @@ export function CredentialsSection({
                 copyLabel="Copy user ID"
                 audit={{ accountId, action: 'credentials.copied' }}
               />
+              {previous ? (
+                <p class="hint secret-note" id="credentials-previous">
+                  The previous user ID <code>{previous.userId}</code> still works until{' '}
+                  <time dateTime={previous.expiresAt}>{formatTime(previous.expiresAt, true)}</time> (grace
+                  period;{' '}
+                  {previous.lastUsedAt ? (
+                    <>
+                      last used <time dateTime={previous.lastUsedAt}>{formatTime(previous.lastUsedAt)}</time>
+                    </>
+                  ) : (
+                    'never used'
+                  )}
+                  ). Its password is not shown: it is not kept.
+                </p>
+              ) : null}
             </dd>
             <dt>Password</dt>
             <dd>
@@ -157,14 +182,18 @@ export function CredentialsSection({
         label="Regenerate credentials"
         title="Regenerate the credentials?"
         action={regenerate}
+        canConfirm={grace.valid}
         onOpen={() => setOpenedAt(Date.now())}
+        onCancel={grace.reset}
       >
         <p>
           A new user ID and password replace the current ones.{' '}
           <strong>
-            The current password stops working at once, on every server node, and every access token issued
-            with it is revoked.
-          </strong>
+            The current user ID and password stop working at once, on every server node, and every access
+            token issued with them is revoked
+          </strong>{' '}
+          — as soon as you confirm, unless you give a grace period below: then they, and their tokens, keep
+          working that many seconds (time to move a fleet of clients to the new ones), then stop everywhere.
         </p>
         <p>Every program that logs in with the current credentials must be given the new ones.</p>
         {credentials ? (
@@ -172,11 +201,12 @@ export function CredentialsSection({
             at={credentials.lastUsedAt}
             now={openedAt}
             recent={(ago) =>
-              `These credentials were used ${ago}: the client using them must get the new ones, or its token requests will be refused.`
+              `These credentials were used ${ago}: the client using them must get the new ones${within}, or its token requests will be refused.`
             }
             never="These credentials have not been used since they were made."
           />
         ) : null}
+        <GracePeriodField grace={grace} old="the old user ID and password" plural />
       </ConfirmedAction>
     </section>
   );
