@@ -11,17 +11,52 @@ export interface PolicySet {
 
 export type CompareAndSet = { ok: true; version: number } | { ok: false; version: number };
 
+/** Who changed an account's policies, how and when: kept with each list saved (the policies' history). */
+export interface PolicyChange {
+  at: number;
+  /** As the audit log names them: an operator's username, or `client:<clientId>` for the v2 API. */
+  actor: string;
+  /** What was done, as the audit event says it (`policy.created`, `policies.replaced`, `policies.restored`, …). */
+  action: string;
+}
+
+/** One list of the history, without its policies: the set version it was saved as, and how many policies. */
+export interface PolicyVersionSummary extends PolicyChange {
+  version: number;
+  count: number;
+}
+
+/** One list of the history, whole. */
+export interface PolicyVersion extends PolicyVersionSummary {
+  policies: Policy[];
+}
+
+/** How many lists of each account's history are kept: the older ones go as new ones are saved. */
+export const POLICY_HISTORY_LENGTH = 50;
+
 export interface PolicyStore {
   getPolicySet(accountId: string): Promise<PolicySet>;
-  /** Writes the policies only when the stored version is still `expectedVersion`. */
-  savePolicies(accountId: string, policies: Policy[], expectedVersion: number): Promise<CompareAndSet>;
+  /**
+   * Writes the policies only when the stored version is still `expectedVersion`; with `change`, keeps the list in
+   * the account's history in the same step (forgetting the oldest beyond POLICY_HISTORY_LENGTH).
+   */
+  savePolicies(
+    accountId: string,
+    policies: Policy[],
+    expectedVersion: number,
+    change?: PolicyChange,
+  ): Promise<CompareAndSet>;
+  /** The account's history, newest first, without the policies. */
+  listPolicyVersions(accountId: string): Promise<PolicyVersionSummary[]>;
+  /** One list of the account's history, or null when it is not (or no longer) kept. */
+  getPolicyVersion(accountId: string, version: number): Promise<PolicyVersion | null>;
   /** Writes the custom attributes only when the stored version is still `expectedVersion`. */
   saveCustomAttributes(
     accountId: string,
     attributes: Record<string, JsonValue>,
     expectedVersion: number,
   ): Promise<CompareAndSet>;
-  /** Deletes the account's policies and custom attributes (its version starts again from 0). */
+  /** Deletes the account's policies, custom attributes and history (its version starts again from 0). */
   deletePolicySet(accountId: string): Promise<void>;
 }
 

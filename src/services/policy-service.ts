@@ -11,6 +11,8 @@ import {
   validateCustomAttributes,
   validatePolicyInput,
 } from '../core/policy/index.js';
+import { storableText } from '../core/storable-text.js';
+import type { PolicyVersion, PolicyVersionSummary } from '../ports/policy-store.js';
 import type { ServiceContext } from './context.js';
 import {
   attributeLookup,
@@ -33,6 +35,8 @@ export type { PolicyLogView } from './policy-log.js';
 /** The most policies one account may have (the list must also fit the 1 MB request body limit). */
 export const MAX_POLICIES = 2000;
 const SAVE_ATTEMPTS = 5;
+/** Who a change is by when its caller names no one (the command line, the bench's setup). */
+const SYSTEM = 'system';
 
 export interface NextActionResult {
   /** The v1 `nextActionId`; also the policy log's evaluation id. */
@@ -84,10 +88,13 @@ export class PolicyService {
     return { policy, etag: etagOf(policy) };
   }
 
-  /** Appends a policy at the bottom of the list, disabled unless `enabled` is given. */
-  async create(accountId: string, input: unknown): Promise<{ policy: Policy; etag: string }> {
+  /**
+   * Appends a policy at the bottom of the list, disabled unless `enabled` is given. `by` (here and in every change)
+   * names who made it in the policies' history, as the audit log does.
+   */
+  async create(accountId: string, input: unknown, by = SYSTEM): Promise<{ policy: Policy; etag: string }> {
     const policy = validPolicy(input, this.ctx.random.uuid());
-    await this.#savePolicies(accountId, (current) => {
+    await this.#savePolicies(accountId, { by, action: 'policy.created' }, (current) => {
       if (current.length >= MAX_POLICIES) {
         throw new AppError('conflict', `an account has at most ${MAX_POLICIES} policies`);
       }
@@ -102,20 +109,26 @@ export class PolicyService {
     policyId: string,
     input: unknown,
     ifMatch: string | undefined,
+    by = SYSTEM,
   ): Promise<{ policy: Policy; etag: string }> {
     requirePrecondition(ifMatch, 'policy');
     const policy = validPolicy(input, policyId);
-    await this.#savePolicies(accountId, (current) => {
+    await this.#savePolicies(accountId, { by, action: 'policy.updated' }, (current) => {
       const at = this.#find(current, policyId, ifMatch);
       return current.map((p, i) => (i === at ? policy : p));
     });
     return { policy, etag: etagOf(policy) };
   }
 
-  async remove(accountId: string, policyId: string, ifMatch: string | undefined): Promise<Policy> {
+  async remove(
+    accountId: string,
+    policyId: string,
+    ifMatch: string | undefined,
+    by = SYSTEM,
+  ): Promise<Policy> {
     requirePrecondition(ifMatch, 'policy');
     let removed: Policy | undefined;
-    await this.#savePolicies(accountId, (current) => {
+    await this.#savePolicies(accountId, { by, action: 'policy.deleted' }, (current) => {
       const at = this.#find(current, policyId, ifMatch);
       removed = current[at];
       return current.filter((_, i) => i !== at);
@@ -131,6 +144,7 @@ export class PolicyService {
     accountId: string,
     input: unknown,
     ifMatch: string | undefined,
+    by = SYSTEM,
   ): Promise<{ policies: Policy[]; etag: string }> {
     requirePrecondition(ifMatch, 'policy list');
     if (!Array.isArray(input))
@@ -138,9 +152,41 @@ export class PolicyService {
     if (input.length > MAX_POLICIES) {
       refuse('too many policies', [{ field: 'body', message: `must have at most ${MAX_POLICIES} policies` }]);
     }
-    const policies = await this.#savePolicies(accountId, (current) => {
+    const policies = await this.#savePolicies(accountId, { by, action: 'policies.replaced' }, (current) => {
       requireIfMatch(ifMatch, etagOf(current), 'policy list');
       return this.#validList(input, new Set(current.map((p) => p.id)));
+    });
+    return { policies, etag: etagOf(policies) };
+  }
+
+  /** The lists saved last (at most POLICY_HISTORY_LENGTH), newest first: who saved each, how, when, how many. */
+  history(accountId: string): Promise<PolicyVersionSummary[]> {
+    return this.ctx.store.policies.listPolicyVersions(accountId);
+  }
+
+  /** One list of the history, whole; 404 when it is not (or no longer) kept. */
+  async historyVersion(accountId: string, version: number): Promise<PolicyVersion> {
+    const found = await this.ctx.store.policies.getPolicyVersion(accountId, version);
+    if (!found) throw new AppError('not_found', `no list of version ${version} in the policies' history`);
+    return found;
+  }
+
+  /**
+   * Makes a list of the history the current one again, as it was (its ids too: a policy deleted since comes back
+   * as itself, and its log lines with it); `ifMatch` must name the current list's ETag. A change like any other: it
+   * goes into the history as `policies.restored`.
+   */
+  async restore(
+    accountId: string,
+    version: number,
+    ifMatch: string | undefined,
+    by = SYSTEM,
+  ): Promise<{ policies: Policy[]; etag: string }> {
+    requirePrecondition(ifMatch, 'policy list');
+    const { policies: restored } = await this.historyVersion(accountId, version);
+    const policies = await this.#savePolicies(accountId, { by, action: 'policies.restored' }, (current) => {
+      requireIfMatch(ifMatch, etagOf(current), 'policy list');
+      return restored;
     });
     return { policies, etag: etagOf(policies) };
   }
@@ -275,12 +321,20 @@ export class PolicyService {
     return at;
   }
 
-  /** Compare-and-set on the account's set version, redone when another change got in between. */
-  async #savePolicies(accountId: string, update: (current: Policy[]) => Policy[]): Promise<Policy[]> {
+  /**
+   * Compare-and-set on the account's set version, redone when another change got in between; the list saved goes
+   * into the history with who saved it and how.
+   */
+  async #savePolicies(
+    accountId: string,
+    { by, action }: { by: string; action: string },
+    update: (current: Policy[]) => Policy[],
+  ): Promise<Policy[]> {
     for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
       const set = await this.ctx.store.policies.getPolicySet(accountId);
       const next = update(set.policies);
-      const saved = await this.ctx.store.policies.savePolicies(accountId, next, set.version);
+      const change = { at: this.ctx.clock.now(), actor: storableText(by), action };
+      const saved = await this.ctx.store.policies.savePolicies(accountId, next, set.version, change);
       if (saved.ok) {
         await this.#changed(accountId);
         return next;

@@ -41,7 +41,11 @@ describe('the policy log file', () => {
       } finally {
         await store.close();
       }
-      assert.deepEqual(mainPolicyTables(file), ['policy_sets'], 'the main file keeps only the policies');
+      assert.deepEqual(
+        mainPolicyTables(file),
+        ['policy_sets', 'policy_versions'],
+        'the main file keeps only the policies and their history',
+      );
     });
   }
 
@@ -50,9 +54,14 @@ describe('the policy log file', () => {
     oldPolicyLogLayout(file, ['e1', 'e2']);
     const cli = createSqliteStore(file, { moveOldPolicyLogs: false });
     await cli.close();
-    assert.deepEqual(mainPolicyTables(file), ['policy_logs', 'policy_outlines', 'policy_sets']);
+    assert.deepEqual(mainPolicyTables(file), [
+      'policy_logs',
+      'policy_outlines',
+      'policy_sets',
+      'policy_versions',
+    ]);
     assert.deepEqual(await loggedIds(file), ['e2', 'e1']);
-    assert.deepEqual(mainPolicyTables(file), ['policy_sets']);
+    assert.deepEqual(mainPolicyTables(file), ['policy_sets', 'policy_versions']);
   });
 
   test('a move cut short is finished at the next open, with no entry twice', async () => {
@@ -70,7 +79,7 @@ describe('the policy log file', () => {
     copy.run('e2', T0 + 1, 'eval-e2');
     logDb.close();
     assert.deepEqual(await loggedIds(file), ['e3', 'e2', 'e1']);
-    assert.deepEqual(mainPolicyTables(file), ['policy_sets']);
+    assert.deepEqual(mainPolicyTables(file), ['policy_sets', 'policy_versions']);
   });
 
   test('what is appended before close is in the file at the next open', async () => {

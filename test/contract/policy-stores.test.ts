@@ -169,6 +169,53 @@ describeStoreContract('policy stores', (store, it) => {
     }
   });
 
+  it('keeps each list saved with a change in the history, newest first, the last 50 only; a refused save keeps nothing', async () => {
+    const change = (n: number) => ({
+      at: T0 + n,
+      actor: n % 2 ? 'alice' : 'client:orch_client_x',
+      action: 'policies.replaced',
+    });
+    assert.deepEqual(await policies().listPolicyVersions('hist'), []);
+    assert.deepEqual(await policies().savePolicies('hist', [policy('a'), policy('b')], 0, change(1)), {
+      ok: true,
+      version: 1,
+    });
+    // Custom attributes share the version, and have no history; a save without a change keeps none either.
+    await policies().saveCustomAttributes('hist', { tier: 'gold' }, 1);
+    await policies().savePolicies('hist', [policy('c')], 2);
+    await policies().savePolicies('hist', [policy('d')], 3, change(4));
+    assert.deepEqual(await policies().savePolicies('hist', [policy('e')], 3, change(5)), {
+      ok: false,
+      version: 4,
+    });
+    assert.deepEqual(await policies().listPolicyVersions('hist'), [
+      { version: 4, at: T0 + 4, actor: 'client:orch_client_x', action: 'policies.replaced', count: 1 },
+      { version: 1, at: T0 + 1, actor: 'alice', action: 'policies.replaced', count: 2 },
+    ]);
+    assert.deepEqual(await policies().getPolicyVersion('hist', 1), {
+      version: 1,
+      at: T0 + 1,
+      actor: 'alice',
+      action: 'policies.replaced',
+      count: 2,
+      policies: [policy('a'), policy('b')],
+    });
+    assert.equal(await policies().getPolicyVersion('hist', 2), null);
+    assert.equal(await policies().getPolicyVersion('other', 1), null);
+    assert.deepEqual(await policies().listPolicyVersions('other'), []);
+
+    for (let v = 4; v < 4 + 52; v++)
+      await policies().savePolicies('hist', [policy(`p${v}`)], v, change(v + 1));
+    const kept = await policies().listPolicyVersions('hist');
+    assert.equal(kept.length, 50);
+    assert.equal(kept[0]?.version, 56);
+    assert.equal(kept.at(-1)?.version, 7);
+    assert.equal(await policies().getPolicyVersion('hist', 6), null);
+
+    await policies().deletePolicySet('hist');
+    assert.deepEqual(await policies().listPolicyVersions('hist'), []);
+  });
+
   it('a returned set is a copy: changing it changes nothing stored', async () => {
     await policies().savePolicies('copy', [policy('a')], 0);
     const set = await policies().getPolicySet('copy');

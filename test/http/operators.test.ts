@@ -413,6 +413,8 @@ const VIEWER_ROUTES = new Set([
   'GET /api/admin/accounts/{accountId}/custom-attributes',
   'POST /api/admin/accounts/{accountId}/policies/dry-run',
   'GET /api/admin/accounts/{accountId}/policy-logs',
+  'GET /api/admin/accounts/{accountId}/policy-history',
+  'GET /api/admin/accounts/{accountId}/policy-history/{version}',
   // Public keys: no secret in them; and what a certificate, public too, would do for the account's client.
   'GET /api/admin/accounts/{accountId}/client-keys',
   'POST /api/admin/accounts/{accountId}/client-keys/check',

@@ -1,28 +1,54 @@
 import type { JsonValue } from '../../core/json.js';
 import type { Policy } from '../../core/policy/types.js';
-import type {
-  CompareAndSet,
-  PolicyLogEntry,
-  PolicyLogSearch,
-  PolicyLogStore,
-  PolicyOutline,
-  PolicySet,
-  PolicyStore,
+import {
+  type CompareAndSet,
+  POLICY_HISTORY_LENGTH,
+  type PolicyChange,
+  type PolicyLogEntry,
+  type PolicyLogSearch,
+  type PolicyLogStore,
+  type PolicyOutline,
+  type PolicySet,
+  type PolicyStore,
+  type PolicyVersion,
+  type PolicyVersionSummary,
 } from '../../ports/policy-store.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
 export class MemoryPolicyStore implements PolicyStore {
   readonly #sets = new Map<string, PolicySet>();
+  /** Each account's history, oldest first. */
+  readonly #history = new Map<string, PolicyVersion[]>();
 
   async getPolicySet(accountId: string): Promise<PolicySet> {
     return copy(this.#sets.get(accountId) ?? { policies: [], customAttributes: {}, version: 0 });
   }
 
-  async savePolicies(accountId: string, policies: Policy[], expectedVersion: number): Promise<CompareAndSet> {
-    return this.#save(accountId, expectedVersion, (set) => {
+  async savePolicies(
+    accountId: string,
+    policies: Policy[],
+    expectedVersion: number,
+    change?: PolicyChange,
+  ): Promise<CompareAndSet> {
+    const saved = this.#save(accountId, expectedVersion, (set) => {
       set.policies = copy(policies);
     });
+    if (saved.ok && change) {
+      const history = this.#history.get(accountId) ?? [];
+      history.push({ ...change, version: saved.version, count: policies.length, policies: copy(policies) });
+      this.#history.set(accountId, history.slice(-POLICY_HISTORY_LENGTH));
+    }
+    return saved;
+  }
+
+  async listPolicyVersions(accountId: string): Promise<PolicyVersionSummary[]> {
+    return (this.#history.get(accountId) ?? []).map(({ policies: _, ...summary }) => summary).reverse();
+  }
+
+  async getPolicyVersion(accountId: string, version: number): Promise<PolicyVersion | null> {
+    const found = this.#history.get(accountId)?.find((v) => v.version === version);
+    return found ? copy(found) : null;
   }
 
   async saveCustomAttributes(
@@ -37,6 +63,7 @@ export class MemoryPolicyStore implements PolicyStore {
 
   async deletePolicySet(accountId: string): Promise<void> {
     this.#sets.delete(accountId);
+    this.#history.delete(accountId);
   }
 
   #save(accountId: string, expectedVersion: number, change: (set: PolicySet) => void): CompareAndSet {

@@ -162,6 +162,11 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
     columns: ['account_id', 'policies', 'custom_attributes', 'version'],
     order: 'account_id',
   },
+  {
+    name: 'policy_versions',
+    columns: ['account_id', 'version', 'at', 'actor', 'action', 'count', 'policies'],
+    order: 'account_id, version',
+  },
 ];
 
 /** The policy log file's outlines; its entries go to `policy_log_entries` (below). */

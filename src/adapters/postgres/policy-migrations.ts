@@ -76,4 +76,20 @@ export const policyMigrations: PostgresMigration[] = [
       CREATE INDEX policy_log_entries_outline ON policy_log_entries(account_id, outline_id);
     `,
   },
+  {
+    // The policies' history: each list saved, with who saved it, how and when (the last ones of each account).
+    id: 'policy-004',
+    sql: `
+      CREATE TABLE policy_versions (
+        account_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        policies TEXT NOT NULL,
+        PRIMARY KEY (account_id, version)
+      );
+    `,
+  },
 ];

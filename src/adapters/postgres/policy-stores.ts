@@ -1,23 +1,30 @@
 import type { JsonValue } from '../../core/json.js';
 import type { Policy } from '../../core/policy/types.js';
 import { storableText } from '../../core/storable-text.js';
-import type {
-  CompareAndSet,
-  PolicyLogEntry,
-  PolicyLogSearch,
-  PolicyLogStore,
-  PolicyOutline,
-  PolicySet,
-  PolicyStore,
+import {
+  type CompareAndSet,
+  POLICY_HISTORY_LENGTH,
+  type PolicyChange,
+  type PolicyLogEntry,
+  type PolicyLogSearch,
+  type PolicyLogStore,
+  type PolicyOutline,
+  type PolicySet,
+  type PolicyStore,
+  type PolicyVersion,
+  type PolicyVersionSummary,
 } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
 import {
   DAY_MS,
   POLICY_LOG_COLUMNS,
+  POLICY_VERSION_SUMMARY_COLUMNS,
   periodOf,
   policyLogColumns,
   policyLogFromRow,
   policySetFromRow,
+  policyVersionFromRow,
+  policyVersionSummaryFromRow,
 } from '../shared/policy-rows.js';
 import {
   inTransaction,
@@ -38,8 +45,44 @@ export class PostgresPolicyStore implements PolicyStore {
     return policySetFromRow(row);
   }
 
-  async savePolicies(accountId: string, policies: Policy[], expectedVersion: number): Promise<CompareAndSet> {
-    return this.#save(accountId, expectedVersion, 'policies', JSON.stringify(policies));
+  async savePolicies(
+    accountId: string,
+    policies: Policy[],
+    expectedVersion: number,
+    change?: PolicyChange,
+  ): Promise<CompareAndSet> {
+    const json = JSON.stringify(policies);
+    if (!change) return this.#save(this.pool, accountId, expectedVersion, 'policies', json);
+    return inTransaction(this.pool, async (client) => {
+      const saved = await this.#save(client, accountId, expectedVersion, 'policies', json);
+      if (!saved.ok) return saved;
+      await client.query(
+        'INSERT INTO policy_versions (account_id, version, at, actor, action, count, policies) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [accountId, saved.version, change.at, change.actor, change.action, policies.length, json],
+      );
+      await client.query(
+        `DELETE FROM policy_versions WHERE account_id = $1 AND version <= (
+           SELECT version FROM policy_versions WHERE account_id = $1 ORDER BY version DESC LIMIT 1 OFFSET $2)`,
+        [accountId, POLICY_HISTORY_LENGTH],
+      );
+      return saved;
+    });
+  }
+
+  async listPolicyVersions(accountId: string): Promise<PolicyVersionSummary[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT ${POLICY_VERSION_SUMMARY_COLUMNS} FROM policy_versions WHERE account_id = $1 ORDER BY version DESC`,
+      [accountId],
+    );
+    return rows.map(policyVersionSummaryFromRow);
+  }
+
+  async getPolicyVersion(accountId: string, version: number): Promise<PolicyVersion | null> {
+    const { rows } = await this.pool.query<Row>(
+      'SELECT * FROM policy_versions WHERE account_id = $1 AND version = $2',
+      [accountId, version],
+    );
+    return rows[0] ? policyVersionFromRow(rows[0]) : null;
   }
 
   async saveCustomAttributes(
@@ -47,11 +90,16 @@ export class PostgresPolicyStore implements PolicyStore {
     attributes: Record<string, JsonValue>,
     expectedVersion: number,
   ): Promise<CompareAndSet> {
-    return this.#save(accountId, expectedVersion, 'custom_attributes', JSON.stringify(attributes));
+    return this.#save(this.pool, accountId, expectedVersion, 'custom_attributes', JSON.stringify(attributes));
   }
 
   async deletePolicySet(accountId: string): Promise<void> {
-    await this.pool.query('DELETE FROM policy_sets WHERE account_id = $1', [accountId]);
+    // One statement, so one transaction: the list and its history go together.
+    await this.pool.query(
+      `WITH history AS (DELETE FROM policy_versions WHERE account_id = $1)
+       DELETE FROM policy_sets WHERE account_id = $1`,
+      [accountId],
+    );
   }
 
   /**
@@ -59,6 +107,7 @@ export class PostgresPolicyStore implements PolicyStore {
    * update only the row still at `expectedVersion` (re-checked after any concurrent writer commits).
    */
   async #save(
+    db: PostgresPool | PostgresClient,
     accountId: string,
     expectedVersion: number,
     column: 'policies' | 'custom_attributes',
@@ -66,21 +115,19 @@ export class PostgresPolicyStore implements PolicyStore {
   ): Promise<CompareAndSet> {
     const { rows } =
       expectedVersion === 0
-        ? await this.pool.query<Row>(
+        ? await db.query<Row>(
             `INSERT INTO policy_sets (account_id, policies, custom_attributes, version)
              VALUES ($1, ${column === 'policies' ? "$2, '{}'" : "'[]', $2"}, 1)
              ON CONFLICT (account_id) DO NOTHING RETURNING version`,
             [accountId, json],
           )
-        : await this.pool.query<Row>(
+        : await db.query<Row>(
             `UPDATE policy_sets SET ${column} = $2, version = version + 1
              WHERE account_id = $1 AND version = $3 RETURNING version`,
             [accountId, json, expectedVersion],
           );
     if (rows[0]) return { ok: true, version: Number(rows[0].version) };
-    const current = await this.pool.query<Row>('SELECT version FROM policy_sets WHERE account_id = $1', [
-      accountId,
-    ]);
+    const current = await db.query<Row>('SELECT version FROM policy_sets WHERE account_id = $1', [accountId]);
     return { ok: false, version: Number(current.rows[0]?.version ?? 0) };
   }
 }

@@ -1,6 +1,11 @@
 import type { JsonValue } from '../../core/json.js';
 import type { Policy } from '../../core/policy/types.js';
-import type { PolicyLogEntry, PolicySet } from '../../ports/policy-store.js';
+import type {
+  PolicyLogEntry,
+  PolicySet,
+  PolicyVersion,
+  PolicyVersionSummary,
+} from '../../ports/policy-store.js';
 import { type Row, strOrNull } from './auth-rows.js';
 
 /** Row mappers shared by the SQLite and PostgreSQL policy stores, whose tables have the same columns. */
@@ -12,6 +17,21 @@ export const policySetFromRow = (row: Row | undefined): PolicySet =>
         version: Number(row.version),
       }
     : { policies: [], customAttributes: {}, version: 0 };
+
+/** A row of `policy_versions` (the policies' history), with or without its `policies` column. */
+export const policyVersionSummaryFromRow = (row: Row): PolicyVersionSummary => ({
+  version: Number(row.version),
+  at: Number(row.at),
+  actor: String(row.actor),
+  action: String(row.action),
+  count: Number(row.count),
+});
+export const policyVersionFromRow = (row: Row): PolicyVersion => ({
+  ...policyVersionSummaryFromRow(row),
+  policies: JSON.parse(String(row.policies)) as Policy[],
+});
+/** The columns of a history row without its policies, for the listing. */
+export const POLICY_VERSION_SUMMARY_COLUMNS = 'version, at, actor, action, count';
 
 export const policyLogFromRow = (row: Row): PolicyLogEntry => ({
   id: String(row.id),

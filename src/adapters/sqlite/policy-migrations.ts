@@ -66,6 +66,22 @@ export const policyMigrations: SqliteMigration[] = [
       ${POLICY_LOG_TABLES}
     `,
   },
+  {
+    // The policies' history: each list saved, with who saved it, how and when (the last ones of each account).
+    id: 'policy-003',
+    sql: `
+      CREATE TABLE policy_versions (
+        account_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        policies TEXT NOT NULL,
+        PRIMARY KEY (account_id, version)
+      );
+    `,
+  },
 ];
 
 /**

@@ -1,17 +1,28 @@
 import type { Statement } from 'better-sqlite3';
 import type { JsonValue } from '../../core/json.js';
 import type { Policy } from '../../core/policy/types.js';
-import type {
-  CompareAndSet,
-  PolicyLogEntry,
-  PolicyLogSearch,
-  PolicyLogStore,
-  PolicyOutline,
-  PolicySet,
-  PolicyStore,
+import {
+  type CompareAndSet,
+  POLICY_HISTORY_LENGTH,
+  type PolicyChange,
+  type PolicyLogEntry,
+  type PolicyLogSearch,
+  type PolicyLogStore,
+  type PolicyOutline,
+  type PolicySet,
+  type PolicyStore,
+  type PolicyVersion,
+  type PolicyVersionSummary,
 } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
-import { HOUR_MS, policyLogFromRow, policySetFromRow } from '../shared/policy-rows.js';
+import {
+  HOUR_MS,
+  POLICY_VERSION_SUMMARY_COLUMNS,
+  policyLogFromRow,
+  policySetFromRow,
+  policyVersionFromRow,
+  policyVersionSummaryFromRow,
+} from '../shared/policy-rows.js';
 import type { SqliteDatabase } from './database.js';
 import { newestFirst, PolicyLogHours, searchParameters, searchSql } from './policy-log-hours.js';
 
@@ -25,8 +36,47 @@ export class SqlitePolicyStore implements PolicyStore {
     return policySetFromRow(row);
   }
 
-  async savePolicies(accountId: string, policies: Policy[], expectedVersion: number): Promise<CompareAndSet> {
-    return this.#save(accountId, expectedVersion, 'policies', JSON.stringify(policies));
+  async savePolicies(
+    accountId: string,
+    policies: Policy[],
+    expectedVersion: number,
+    change?: PolicyChange,
+  ): Promise<CompareAndSet> {
+    const json = JSON.stringify(policies);
+    return this.db.transaction((): CompareAndSet => {
+      const saved = this.#save(accountId, expectedVersion, 'policies', json);
+      if (saved.ok && change) {
+        this.db
+          .prepare(
+            'INSERT INTO policy_versions (account_id, version, at, actor, action, count, policies) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(accountId, saved.version, change.at, change.actor, change.action, policies.length, json);
+        this.db
+          .prepare(
+            `DELETE FROM policy_versions WHERE account_id = ? AND version <= (
+               SELECT version FROM policy_versions WHERE account_id = ? ORDER BY version DESC LIMIT 1 OFFSET ?)`,
+          )
+          .run(accountId, accountId, POLICY_HISTORY_LENGTH);
+      }
+      return saved;
+    })();
+  }
+
+  async listPolicyVersions(accountId: string): Promise<PolicyVersionSummary[]> {
+    return (
+      this.db
+        .prepare(
+          `SELECT ${POLICY_VERSION_SUMMARY_COLUMNS} FROM policy_versions WHERE account_id = ? ORDER BY version DESC`,
+        )
+        .all(accountId) as Row[]
+    ).map(policyVersionSummaryFromRow);
+  }
+
+  async getPolicyVersion(accountId: string, version: number): Promise<PolicyVersion | null> {
+    const row = this.db
+      .prepare('SELECT * FROM policy_versions WHERE account_id = ? AND version = ?')
+      .get(accountId, version) as Row | undefined;
+    return row ? policyVersionFromRow(row) : null;
   }
 
   async saveCustomAttributes(
@@ -38,7 +88,10 @@ export class SqlitePolicyStore implements PolicyStore {
   }
 
   async deletePolicySet(accountId: string): Promise<void> {
-    this.db.prepare('DELETE FROM policy_sets WHERE account_id = ?').run(accountId);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM policy_sets WHERE account_id = ?').run(accountId);
+      this.db.prepare('DELETE FROM policy_versions WHERE account_id = ?').run(accountId);
+    })();
   }
 
   #save(

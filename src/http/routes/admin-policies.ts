@@ -1,12 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { POLICY_HISTORY_LENGTH } from '../../ports/policy-store.js';
 import { ACCOUNT_ID_PATTERN } from '../../services/accounts.js';
 import { recordAudit } from '../../services/audit.js';
 import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 import { ERROR_RESPONSES } from './context-common.js';
 import { registerPolicyOperations } from './policy-operations.js';
-import { DryRunResult, PolicyLogView } from './policy-schemas.js';
+import { DryRunResult, IfMatchHeaders, PolicyList, PolicyLogView } from './policy-schemas.js';
 
 const AccountId = Type.String({ pattern: ACCOUNT_ID_PATTERN.source });
 const TAGS = ['admin'];
@@ -44,9 +45,100 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
     read: viewer,
     write: operator,
     account,
+    actor: (request) => actor(request).name,
     audit: (request, accountId, action, detail) =>
       recordAudit(services.ctx, actor(request), accountId, action, detail),
   });
+
+  const VersionParams = Type.Object({
+    accountId: AccountId,
+    version: Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'A version of the history' }),
+  });
+  const HistoryEntry = {
+    version: Type.Integer({ description: "The account's policy set version this list was saved as" }),
+    at: Type.String({ format: 'date-time' }),
+    actor: Type.String({ description: 'Who saved it: an operator, or client:<clientId> for the v2 API' }),
+    action: Type.String({
+      description:
+        'How: policy.created, policy.updated, policy.deleted, policies.replaced or policies.restored',
+    }),
+    count: Type.Integer({ description: 'How many policies the list has' }),
+  };
+  const asView = <T extends { at: number }>(entry: T) => ({ ...entry, at: new Date(entry.at).toISOString() });
+
+  app.get(
+    '/api/admin/accounts/:accountId/policy-history',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: TAGS,
+        security: SECURITY,
+        summary: `The lists of policies saved last (at most ${POLICY_HISTORY_LENGTH}), newest first`,
+        description:
+          'Each change of the policies (by the web app, the admin API or the v2 API) keeps the whole list as saved, with who saved it and how. Custom attributes have no history here (the audit log has their changes).',
+        params: Type.Object({ accountId: AccountId }),
+        response: { 200: Type.Array(Type.Object(HistoryEntry)), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const accountId = await account(request);
+      return (await services.policies.history(accountId)).map(asView);
+    },
+  );
+
+  app.get(
+    '/api/admin/accounts/:accountId/policy-history/:version',
+    {
+      onRequest: viewer,
+      schema: {
+        tags: TAGS,
+        security: SECURITY,
+        summary: 'One list of the history, whole',
+        params: VersionParams,
+        response: {
+          200: Type.Object({ ...HistoryEntry, policies: PolicyList }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (request) => {
+      const accountId = await account(request);
+      return asView(await services.policies.historyVersion(accountId, Number(request.params.version)));
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/policy-history/:version/restore',
+    {
+      onRequest: operator,
+      schema: {
+        tags: TAGS,
+        security: SECURITY,
+        summary: 'Make a list of the history the current one again',
+        description:
+          "Needs If-Match with the current list's ETag (GET /policies), as a PUT of the list does. The list comes back as it was saved, ids included; the answer is the new current list with its ETag. The restore is itself a change of the history (policies.restored).",
+        params: VersionParams,
+        headers: IfMatchHeaders,
+        response: { 200: PolicyList, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const accountId = await account(request);
+      const version = Number(request.params.version);
+      const ifMatch = request.headers['if-match'];
+      const restored = await services.policies.restore(
+        accountId,
+        version,
+        typeof ifMatch === 'string' ? ifMatch : undefined,
+        actor(request).name,
+      );
+      await recordAudit(services.ctx, actor(request), accountId, 'policies.restored', {
+        version,
+        count: restored.policies.length,
+      });
+      return reply.header('etag', restored.etag).header('cache-control', 'no-cache').send(restored.policies);
+    },
+  );
 
   app.post(
     '/api/admin/accounts/:accountId/policies/dry-run',

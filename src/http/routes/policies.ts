@@ -44,6 +44,7 @@ export async function policyRoutes(app: App, { auth, services }: RouteDeps): Pro
     read: [auth.v2('policies:read'), accountQuery],
     write: [auth.v2('policies:write'), accountQuery],
     account: async (request) => client(request).accountId,
+    actor: (request) => client(request).actor,
     audit: (request, accountId, action, detail) =>
       recordAudit(
         services.ctx,

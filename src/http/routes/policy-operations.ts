@@ -31,6 +31,8 @@ export interface PolicyApi {
   write: onRequestHookHandler | onRequestHookHandler[];
   /** The account addressed, once the hooks let the request through. */
   account(request: FastifyRequest): Promise<string>;
+  /** Who makes a change, as the audit log and the policies' history name them. */
+  actor(request: FastifyRequest): string;
   audit(
     request: FastifyRequest,
     accountId: string,
@@ -109,7 +111,7 @@ export function registerPolicyOperations(app: App, { policies }: AppServices, ap
     async (request, reply) => {
       leaveBodyToEngine(request);
       const accountId = await api.account(request);
-      const saved = await policies.replaceAll(accountId, request.body, ifMatch(request));
+      const saved = await policies.replaceAll(accountId, request.body, ifMatch(request), api.actor(request));
       await api.audit(request, accountId, 'policies.replaced', { count: saved.policies.length });
       return withEtag(reply, saved.etag).send(saved.policies);
     },
@@ -134,7 +136,7 @@ export function registerPolicyOperations(app: App, { policies }: AppServices, ap
     async (request, reply) => {
       leaveBodyToEngine(request);
       const accountId = await api.account(request);
-      const created = await policies.create(accountId, request.body);
+      const created = await policies.create(accountId, request.body, api.actor(request));
       await api.audit(request, accountId, 'policy.created', summary(created.policy));
       const location = `${request.url.split('?')[0]}/${encodeURIComponent(created.policy.id)}`;
       return withEtag(reply, created.etag).code(201).header('location', location).send(created.policy);
@@ -182,7 +184,13 @@ export function registerPolicyOperations(app: App, { policies }: AppServices, ap
     async (request, reply) => {
       leaveBodyToEngine(request);
       const accountId = await api.account(request);
-      const saved = await policies.replace(accountId, policyId(request), request.body, ifMatch(request));
+      const saved = await policies.replace(
+        accountId,
+        policyId(request),
+        request.body,
+        ifMatch(request),
+        api.actor(request),
+      );
       await api.audit(request, accountId, 'policy.updated', summary(saved.policy));
       return withEtag(reply, saved.etag).send(saved.policy);
     },
@@ -205,7 +213,12 @@ export function registerPolicyOperations(app: App, { policies }: AppServices, ap
     },
     async (request, reply) => {
       const accountId = await api.account(request);
-      const removed = await policies.remove(accountId, policyId(request), ifMatch(request));
+      const removed = await policies.remove(
+        accountId,
+        policyId(request),
+        ifMatch(request),
+        api.actor(request),
+      );
       await api.audit(request, accountId, 'policy.deleted', summary(removed));
       return reply.code(204).send(null);
     },
