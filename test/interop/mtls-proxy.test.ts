@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,7 @@ interface ProxyPort {
  * it asks for certificates, `ssl_verify_client optional_no_ca` and the certificate forwarded
  * (`$ssl_client_escaped_cert`); elsewhere none asked for, and the header cleared.
  */
-function startNginx(upstream: string, ports: ProxyPort[]): { folder: string; nginx: ChildProcess } {
+async function startNginx(upstream: string, ports: ProxyPort[]): Promise<{ stop(): void }> {
   const folder = mkdtempSync(join(tmpdir(), 'orchestrator-nginx-'));
   const server = ({ port, certificates }: ProxyPort) => `
   server {
@@ -85,7 +85,21 @@ ${ports.map(server).join('\n')}
     ['-p', folder, '-c', join(folder, 'nginx.conf'), '-g', 'daemon off; master_process off;'],
     { stdio: 'ignore' },
   );
-  return { folder, nginx };
+  for (const { port } of ports) await listening(port);
+  return {
+    stop() {
+      nginx.kill();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The server's metadata as the library reads it, over TLS through nginx. */
+async function discover(issuer: URL): Promise<oauth.AuthorizationServer> {
+  return oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.customFetch]: tlsFetch() }),
+  );
 }
 
 /**
@@ -95,8 +109,7 @@ ${ports.map(server).join('\n')}
  */
 describe('interoperability: mutual TLS through nginx, with oauth4webapi (RFC 8705)', { skip }, () => {
   let node: Awaited<ReturnType<typeof startTestServer>>;
-  let nginx: ChildProcess;
-  let folder: string;
+  let proxy: { stop(): void } | undefined;
   let issuer: URL;
   let as: oauth.AuthorizationServer;
   let client: oauth.Client;
@@ -126,17 +139,12 @@ describe('interoperability: mutual TLS through nginx, with oauth4webapi (RFC 870
       tls_client_auth_san_uri: 'spiffe://acme.example/billing',
     });
 
-    ({ folder, nginx } = startNginx(node.url, [{ port: proxyPort, certificates: true }]));
-    await listening(proxyPort);
-    as = await oauth.processDiscoveryResponse(
-      issuer,
-      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.customFetch]: tlsFetch() }),
-    );
+    proxy = await startNginx(node.url, [{ port: proxyPort, certificates: true }]);
+    as = await discover(issuer);
   });
   after(async () => {
-    nginx?.kill();
+    proxy?.stop();
     await node?.stop();
-    if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   const tokenWith = (tls?: ClientTls, who = client) =>
@@ -231,8 +239,7 @@ describe('interoperability: the endpoints at their mutual TLS host (MTLS_BASE_UR
   skip,
 }, () => {
   let node: Awaited<ReturnType<typeof startTestServer>>;
-  let nginx: ChildProcess;
-  let folder: string;
+  let proxy: { stop(): void } | undefined;
   let issuer: URL;
   let mtls: URL;
   let as: oauth.AuthorizationServer;
@@ -254,21 +261,15 @@ describe('interoperability: the endpoints at their mutual TLS host (MTLS_BASE_UR
     assert.ok(credentials);
     client = { client_id: credentials.userId, use_mtls_endpoint_aliases: true };
     await services.clients.keys.add('le12345678', { x5c: [der(certificate('client-ec'))] });
-    ({ folder, nginx } = startNginx(node.url, [
+    proxy = await startNginx(node.url, [
       { port: plainPort, certificates: false },
       { port: mtlsPort, certificates: true },
-    ]));
-    await listening(plainPort);
-    await listening(mtlsPort);
-    as = await oauth.processDiscoveryResponse(
-      issuer,
-      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.customFetch]: tlsFetch() }),
-    );
+    ]);
+    as = await discover(issuer);
   });
   after(async () => {
-    nginx?.kill();
+    proxy?.stop();
     await node?.stop();
-    if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   const tls = { [oauth.customFetch]: tlsFetch(clientTls('client-ec')) };
