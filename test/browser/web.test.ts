@@ -1259,6 +1259,128 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     ]);
   });
 
+  test("policy history: the page's changes are listed; View shows a list; Restore brings one back (412 when the list changed meanwhile); a viewer may view, not restore", async () => {
+    suite.watch.step = 'policy-history';
+    await openSection('Policies', 'Policies');
+    const history = suite.page.getByRole('region', { name: 'History' });
+    const rows = history
+      .getByRole('table', { name: 'Lists of policies saved, newest first' })
+      .locator('tbody tr');
+    /** A row's who, what and how many (its cells after the version and the time). */
+    const described = async (row: Locator) => (await row.getByRole('cell').allTextContents()).slice(1, 4);
+    // The earlier step's changes, newest first: the policy added behind the page's back (no operator: the system),
+    // the enable, the move, the two policies created on the page.
+    await rows.nth(4).waitFor();
+    const earlier = [
+      ['system', 'created a policy', '3'],
+      ['admin', 'changed a policy', '2'],
+      ['admin', 'replaced or reordered the policy list', '2'],
+      ['admin', 'created a policy', '2'],
+      ['admin', 'created a policy', '1'],
+    ];
+    for (const [i, expected] of earlier.entries()) assert.deepEqual(await described(rows.nth(i)), expected);
+
+    // A change on the page is in the history at once.
+    await suite.page.getByRole('button', { name: 'Disable Billing to the VIP skill' }).click();
+    await suite.page.getByText('Policy “Billing to the VIP skill” is now disabled.').waitFor();
+    await rows.nth(5).waitFor();
+    assert.deepEqual(await described(rows.first()), ['admin', 'changed a policy', '3']);
+
+    // View shows the list before that change, in order, with Billing still enabled.
+    const before = rows.nth(1);
+    const version = (await before.getByRole('rowheader').textContent()) ?? '';
+    await before.getByRole('button', { name: `View version ${version}` }).click();
+    const shown = history.getByRole('region', { name: `The list of version ${version}` });
+    await suite.page
+      .getByRole('heading', { level: 3, name: `The list of version ${version}` })
+      .and(suite.page.locator(':focus'))
+      .waitFor();
+    const listed = shown.getByRole('list', { name: `Policies of version ${version}, in order` });
+    await listed.getByRole('listitem').nth(2).waitFor();
+    assert.deepEqual(await listed.getByRole('listitem').allTextContents(), [
+      'Gold customers to an agent Disabled',
+      'Billing to the VIP skill Enabled',
+      'Added elsewhere Disabled',
+    ]);
+    assert.equal(
+      await history.getByRole('button', { name: `View version ${version}` }).getAttribute('aria-pressed'),
+      'true',
+    );
+    await visited('policy-history-version');
+
+    // Restore asks first, saying what happens and whose list it is.
+    await shown.getByRole('button', { name: 'Restore this list' }).click();
+    const dialog = suite.page.getByRole('dialog', { name: 'Restore this list of policies?' });
+    await dialog.getByText(`the list of version ${version}, saved`).waitFor();
+    await dialog.getByText('by system — 3 policies — on every node from the next request').waitFor();
+    await dialog.getByText('it can itself be undone from there').waitFor();
+    await visited('policy-history-restore-dialog');
+    await dialog.getByRole('button', { name: 'Restore this list' }).click();
+    await suite.page
+      .getByRole('status')
+      .getByText(`The list of version ${version}, saved`)
+      .filter({ hasText: 'is the current one again (3 policies)' })
+      .waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    // The focus is back on the button that opened the dialog; the list and the history are read again.
+    await suite.page.locator('#restore-version:focus').waitFor();
+    await suite.page.getByRole('button', { name: 'Disable Billing to the VIP skill' }).waitFor();
+    const names = () => suite.page.locator('.policy-list .policy-name').allTextContents();
+    assert.deepEqual(await names(), [
+      'Gold customers to an agent',
+      'Billing to the VIP skill',
+      'Added elsewhere',
+    ]);
+    await rows.nth(6).waitFor();
+    assert.deepEqual(await described(rows.first()), ['admin', 'restored an earlier policy list', '3']);
+
+    // Someone else changes the list meanwhile: the restore is refused (412), the page says so and shows the list
+    // and its history as they are now; restored again, the list is back.
+    await suite.server.server.runtime.services.policies.create(accountId, {
+      name: 'Added meanwhile',
+      conditions: [{ attribute: 'conversation.conversationId', operator: 'EQUAL', value: 'never' }],
+      actions: [{ type: 'SEND_MESSAGE', payload: { text: 'unused' } }],
+    });
+    await shown.getByRole('button', { name: 'Restore this list' }).click();
+    await dialog.getByRole('button', { name: 'Restore this list' }).click();
+    await assertAlert(
+      suite.page,
+      /The policies changed since this page loaded; they are shown again as they are now/,
+    );
+    await suite.page.locator('.policy-list li').nth(3).waitFor();
+    assert.equal((await names()).at(-1), 'Added meanwhile');
+    await rows.nth(7).waitFor();
+    assert.deepEqual(await described(rows.first()), ['system', 'created a policy', '4']);
+    await shown.getByRole('button', { name: 'Restore this list' }).click();
+    await dialog.getByRole('button', { name: 'Restore this list' }).click();
+    await suite.page.getByRole('status').getByText('is the current one again (3 policies)').waitFor();
+    await rows.nth(8).waitFor();
+    assert.deepEqual(await names(), [
+      'Gold customers to an agent',
+      'Billing to the VIP skill',
+      'Added elsewhere',
+    ]);
+    assert.deepEqual(await described(rows.first()), ['admin', 'restored an earlier policy list', '3']);
+
+    // Close gives the focus back to the row's View button.
+    await shown.getByRole('button', { name: `Close version ${version}` }).click();
+    await history.locator(`#history-view-${version}:focus`).waitFor();
+    assert.equal(await shown.count(), 0);
+
+    // A viewer reads the history and views a list, with no Restore.
+    await asViewer('history-viewer', async (viewer) => {
+      await viewer.goto(`/accounts/${accountId}/policies`);
+      const theirs = viewer.getByRole('region', { name: 'History' });
+      const theirRows = theirs.locator('tbody tr');
+      await theirRows.nth(8).waitFor();
+      assert.deepEqual(await described(theirRows.first()), ['admin', 'restored an earlier policy list', '3']);
+      await theirs.getByRole('button', { name: `View version ${version}` }).click();
+      await theirs.getByRole('listitem').nth(2).waitFor();
+      assert.equal(await viewer.getByRole('button', { name: /^Restore/ }).count(), 0);
+      accessibility['viewer-policy-history'] = await accessibilityViolations(viewer);
+    });
+  });
+
   test('policy logs: the evaluation shows, found by its conversation id', async () => {
     suite.watch.step = 'policy-logs';
     await openSection('Policy logs', 'Policy logs');
@@ -1314,6 +1436,18 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     suite.watch.step = 'audit';
     await openSection('Audit log', 'Audit log');
     const table = suite.page.getByRole('table');
+    // The account's events since the first step, 50 a page: the older pages too.
+    const rows = table.locator('tbody tr');
+    await rows.first().waitFor();
+    const older = suite.page.getByRole('button', { name: 'Show older events' });
+    while ((await older.count()) > 0) {
+      const shown = await rows.count();
+      await older.click();
+      // More rows, or (the last page was full and nothing is older) no button any more.
+      const pending = suite.page.getByRole('button', { name: /^(Show older events|Loading…)$/ });
+      while ((await rows.count()) <= shown && (await pending.count()) > 0)
+        await suite.page.waitForTimeout(50);
+    }
     for (const action of [
       'regenerated the API key',
       'copied the API key',
@@ -1327,6 +1461,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'allowed the v2 password again',
       'required DPoP (tokens bound to a key)',
       'stopped requiring DPoP (bearer tokens accepted again)',
+      'restored an earlier policy list (version',
     ]) {
       await table.getByText(action).first().waitFor();
     }
@@ -2791,9 +2926,10 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   test('no console errors on any page, and no accessibility violation (axe-core, any impact)', () => {
     // The only errors expected: the browser logging the refusals the pages asked for and explained — on
     // sign-in the session check, the wrong password and the rate-limited attempt (401, 429); in the policy
-    // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); after the
-    // cookie was cleared, the call that found the session gone (401); on the operators page the wrong current
-    // password (403); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
+    // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); in the
+    // policies' history the restore over a list changed meanwhile (412); after the cookie was cleared, the call
+    // that found the session gone (401); on the operators page the wrong current password (403); an account's
+    // request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
     // private key pasted as a key for signed client assertions (400); the password refused after the key went
     // behind the page's back, and the last key's removal while the password is refused (409 each); a P-384
     // certificate pasted for mutual TLS (400); an IP address that is none as a certificate subject, and "hello"
@@ -2801,6 +2937,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     const expected = {
       'sign-in': [refusedStatus('(401|429)')],
       policies: [refusedStatus('(400|412)')],
+      'policy-history': [refusedStatus('412')],
       'session-ended': [refusedStatus('401')],
       operators: [refusedStatus('403')],
       'account-lifecycle': [refusedStatus('409')],
@@ -2822,6 +2959,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       suite.watch.errors.filter((e) => e.step === 'policies').length,
       2,
       'the one invalid save, the one stale move',
+    );
+    assert.equal(
+      suite.watch.errors.filter((e) => e.step === 'policy-history').length,
+      1,
+      'the restore over a list changed meanwhile',
     );
     assert.equal(
       suite.watch.errors.filter((e) => e.step === 'session-ended').length,
@@ -2913,6 +3055,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'operators-end-sessions-dialog',
       'policies',
       'policy-editor',
+      'policy-history-restore-dialog',
+      'policy-history-version',
       'policy-logs',
       'recovery-code-used',
       'request-rate',
@@ -2928,6 +3072,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'viewer-certificate-subject',
       'viewer-dpop-required',
       'viewer-policies',
+      'viewer-policy-history',
       'your-sessions',
     ]);
   });

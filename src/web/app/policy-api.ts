@@ -62,7 +62,24 @@ export interface PolicyLogEntry {
   results: { policyId: string | null; name: string | null; result: PolicyResult; reason?: string }[];
 }
 
+/** One list of the policies' history (`GET …/policy-history`): its version, when, who and how it was saved, its size. */
+export interface PolicyVersionSummary {
+  version: number;
+  at: string;
+  /** An operator's username, or `client:<clientId>` for the v2 API. */
+  actor: string;
+  /** `policy.created`, `policy.updated`, `policy.deleted`, `policies.replaced` or `policies.restored`. */
+  action: string;
+  count: number;
+}
+
+/** One list of the history, whole. */
+export interface PolicyVersion extends PolicyVersionSummary {
+  policies: Policy[];
+}
+
 const policies = (accountId: string, ...rest: string[]) => accountPath(accountId, 'policies', ...rest);
+const history = (accountId: string, ...rest: string[]) => accountPath(accountId, 'policy-history', ...rest);
 
 export const policyApi = {
   list: (accountId: string): Promise<Tagged<Policy[]>> => api.tagged('GET', policies(accountId)),
@@ -91,6 +108,13 @@ export const policyApi = {
   /** Evaluates `request` against the saved policies, or against `draft` when given; nothing is logged. */
   dryRun: (accountId: string, request: SampleRequest, draft?: PolicyInput[]): Promise<DryRunResult> =>
     api.post(policies(accountId, 'dry-run'), { request, ...(draft ? { policies: draft } : {}) }),
+  /** The lists saved last, newest first. */
+  history: (accountId: string): Promise<PolicyVersionSummary[]> => api.get(history(accountId)),
+  historyVersion: (accountId: string, version: number): Promise<PolicyVersion> =>
+    api.get(history(accountId, String(version))),
+  /** Makes a list of the history the current one again; `etag` is the current list's. */
+  restore: (accountId: string, version: number, etag: string | null): Promise<Tagged<Policy[]>> =>
+    api.tagged('POST', history(accountId, String(version), 'restore'), undefined, etag),
   logs: (accountId: string, conversationId: string): Promise<PolicyLogEntry[]> => {
     const query = new URLSearchParams({ limit: '50' });
     if (conversationId) query.set('conversationId', conversationId);

@@ -43,6 +43,7 @@ const ACTIONS: Record<string, string> = {
   'policy.updated': 'changed a policy',
   'policy.deleted': 'deleted a policy',
   'policies.replaced': 'replaced or reordered the policy list',
+  'policies.restored': 'restored an earlier policy list',
   'custom-attributes.updated': 'changed the custom attributes',
   'account.created': 'created the account',
   'account.suspended': 'suspended the account',
@@ -69,12 +70,18 @@ const ACTIONS: Record<string, string> = {
   'context.property-deleted': 'deleted a context property',
 };
 
+/** A recorded action in plain words (the policies' history says its changes so too); an unknown one as recorded. */
+export function actionWords(action: string): string {
+  return ACTIONS[action] ?? action;
+}
+
 /**
  * The action in words: a sign-in says when it took a recovery code in place of the app's code, or a passkey, or was
  * a single sign-on, sessions ended by their own operator are their other ones, a key rotation says whether the
  * schedule or the command line made it, the v2 password says whether it was refused or allowed again, DPoP
  * and client certificates whether they were required or no longer, and a client key added or removed whether it
- * is a certificate subject (mutual TLS with a trusted CA's certificates) rather than a key.
+ * is a certificate subject (mutual TLS with a trusted CA's certificates) rather than a key, and a restored policy list
+ * which version of the history it was.
  */
 function describeAction(event: AuditEvent): string {
   if (event.action === 'operator.signed-in' && event.detail.sso === true)
@@ -107,7 +114,9 @@ function describeAction(event: AuditEvent): string {
     return 'added a certificate subject (mutual TLS)';
   if (event.action === 'client-key.removed' && event.detail.alg === 'tls_client_auth')
     return 'removed a certificate subject (mutual TLS)';
-  return ACTIONS[event.action] ?? event.action;
+  if (event.action === 'policies.restored' && typeof event.detail.version === 'number')
+    return `restored an earlier policy list (version ${event.detail.version})`;
+  return actionWords(event.action);
 }
 
 /** `name: value` pairs; a certificate subject's member (`tls_client_auth_san_dns`) in words (`subjectAltName DNS name`). */

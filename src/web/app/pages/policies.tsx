@@ -3,8 +3,15 @@ import { ApiError, messageOf } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CustomAttributes } from '../components/custom-attributes.js';
 import { DryRun, describeAction } from '../components/dry-run.js';
+import { PolicyHistory, policyCount, versionWords } from '../components/policy-history.js';
 import { Link, Loading, Notice, PageHeading } from '../components/ui.js';
-import { type Policy, type PolicyInput, policyApi } from '../policy-api.js';
+import {
+  type Policy,
+  type PolicyInput,
+  type PolicyVersion,
+  type PolicyVersionSummary,
+  policyApi,
+} from '../policy-api.js';
 import { describeCondition } from '../policy-form.js';
 import { policyHref } from '../router.js';
 import type { Role } from '../session.js';
@@ -14,7 +21,7 @@ const inputOf = (p: Policy): PolicyInput => ({ ...p });
 
 /**
  * The ordered policies: an admin enables or disables, moves, edits and deletes them, a viewer sees each one;
- * then the custom attributes and a dry run.
+ * then the custom attributes, a dry run, and the history of the list, from which an admin restores an earlier one.
  */
 export function PoliciesPage({ accountId, role }: { accountId: string; role: Role }) {
   const admin = role === 'admin';
@@ -23,17 +30,30 @@ export function PoliciesPage({ accountId, role }: { accountId: string; role: Rol
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<Policy | null>(null);
+  const [restoring, setRestoring] = useState<PolicyVersion | null>(null);
+  const [history, setHistory] = useState<PolicyVersionSummary[] | null>(null);
+  const [historyError, setHistoryError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [focus, setFocus] = useState<string | null>(null);
 
+  // The list and its history, read together: each change of the list is in the history as soon as it is made.
   const load = useCallback(async () => {
-    try {
-      const { data, etag: tag } = await policyApi.list(accountId);
-      setPolicies(data);
-      setEtag(tag);
+    const [list, versions] = await Promise.allSettled([
+      policyApi.list(accountId),
+      policyApi.history(accountId),
+    ]);
+    if (list.status === 'fulfilled') {
+      setPolicies(list.value.data);
+      setEtag(list.value.etag);
       setError(null);
-    } catch (failure) {
-      setError(messageOf(failure));
+    } else {
+      setError(messageOf(list.reason));
+    }
+    if (versions.status === 'fulfilled') {
+      setHistory(versions.value);
+      setHistoryError(null);
+    } else {
+      setHistoryError(messageOf(versions.reason));
     }
   }, [accountId]);
   useEffect(() => {
@@ -116,6 +136,18 @@ export function PoliciesPage({ accountId, role }: { accountId: string; role: Rol
       await policyApi.remove(accountId, policy.id, current.etag);
     }, `Policy “${policy.name}” was deleted.`);
     setDeleting(null);
+  };
+
+  // With the list's ETag as this page read it: a list changed meanwhile is refused (412) and shown again.
+  const restore = async () => {
+    if (!restoring) return;
+    const version = restoring;
+    await change(
+      () => policyApi.restore(accountId, version.version, etag),
+      `The list of ${versionWords(version)} is the current one again (${policyCount(version.policies.length)}), used from the next request. The history has the restore too.`,
+      'restore-version',
+    );
+    setRestoring(null);
   };
 
   return (
@@ -217,6 +249,14 @@ export function PoliciesPage({ accountId, role }: { accountId: string; role: Rol
           intro="Evaluates the saved policies against a sample conversation, as a next-action call would, and shows which policy would match and why each one did or did not. Nothing is logged."
         />
       ) : null}
+      <PolicyHistory
+        accountId={accountId}
+        versions={history}
+        error={historyError}
+        canRestore={admin}
+        busy={busy}
+        onRestore={setRestoring}
+      />
       <ConfirmDialog
         open={deleting !== null}
         title="Delete this policy?"
@@ -229,6 +269,28 @@ export function PoliciesPage({ accountId, role }: { accountId: string; role: Rol
           Policy “{deleting?.name}” will be deleted. Next-action calls stop using it at once. This cannot be
           undone.
         </p>
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={restoring !== null}
+        title="Restore this list of policies?"
+        confirmLabel="Restore this list"
+        danger={false}
+        busy={busy}
+        onConfirm={restore}
+        onCancel={() => setRestoring(null)}
+      >
+        {restoring ? (
+          <>
+            <p>
+              The current list of policies will be replaced by the list of {versionWords(restoring)} —{' '}
+              {policyCount(restoring.policies.length)} — on every node from the next request.
+            </p>
+            <p>
+              The custom attributes stay as they are. The restore is kept in the history like any other
+              change, so it can itself be undone from there.
+            </p>
+          </>
+        ) : null}
       </ConfirmDialog>
     </>
   );
