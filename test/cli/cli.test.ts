@@ -536,7 +536,7 @@ test('a CLI command leaves old policy log entries in the main file; the next ser
     (await runCli(cliEnv({ DATA_DIR: dir, ORCHESTRATOR_ADMIN_PASSWORD: '' }), 'account', 'list')).code,
     0,
   );
-  assert.deepEqual(mainPolicyTables(main), ['policy_logs', 'policy_outlines', 'policy_sets']);
+  assert.deepEqual(mainPolicyTables(main), ['policy_logs', 'policy_outlines', 'policy_sets', 'policy_versions']);
   const server = await startServer(
     loadConfig({
       DATA_DIR: dir,
@@ -559,7 +559,7 @@ test('a CLI command leaves old policy log entries in the main file; the next ser
   } finally {
     await server.stop();
   }
-  assert.deepEqual(mainPolicyTables(main), ['policy_sets']);
+  assert.deepEqual(mainPolicyTables(main), ['policy_sets', 'policy_versions']);
 });
 
 test('a CLI command refuses to upgrade the folder of a running server of an older version, and runs beside a current one', async () => {
