@@ -48,13 +48,23 @@ export interface AccountRateLimit {
   burst: number;
 }
 
+/** A page of the accounts list: ids holding `search` (case-insensitive), after `after`, `limit` at most. */
+export interface AccountPage {
+  search?: string;
+  after?: string;
+  limit?: number;
+}
+
 export interface AccountStore {
   /** Creates the account, active; false when the id is taken (by any account, deleted ones included). */
   createAccount(account: Pick<AccountRecord, 'accountId' | 'createdAt'>): Promise<boolean>;
   /** The account whatever its status (deleted ones included), or null. */
   getAccount(accountId: string): Promise<AccountRecord | null>;
-  /** Accounts that are not deleted, by id. */
-  listAccounts(): Promise<AccountRecord[]>;
+  /**
+   * Accounts that are not deleted, by id (binary order); with a page: those whose id holds `search` (letters of
+   * either case), after the id `after`, at most `limit` of them.
+   */
+  listAccounts(page?: AccountPage): Promise<AccountRecord[]>;
   /** Deleted accounts (tombstones), by id. */
   listDeletedAccounts(): Promise<AccountRecord[]>;
   /**

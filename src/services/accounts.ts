@@ -1,5 +1,5 @@
 import { AppError } from '../core/errors.js';
-import type { AccountRecord, AccountStatus } from '../ports/account-store.js';
+import type { AccountPage, AccountRecord, AccountStatus } from '../ports/account-store.js';
 import type { ApiKeyService } from './api-keys.js';
 import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
@@ -61,8 +61,9 @@ export class AccountService {
   }
 
   /** Accounts that are not deleted. */
-  async list(): Promise<AccountRecord[]> {
-    return this.ctx.store.accounts.listAccounts();
+  /** The accounts not deleted, by id; or a page of them (AccountPage). */
+  async list(page?: AccountPage): Promise<AccountRecord[]> {
+    return this.ctx.store.accounts.listAccounts(page);
   }
 
   /** The account (active or suspended), or 404: used by every admin route that names one. */

@@ -536,7 +536,12 @@ test('a CLI command leaves old policy log entries in the main file; the next ser
     (await runCli(cliEnv({ DATA_DIR: dir, ORCHESTRATOR_ADMIN_PASSWORD: '' }), 'account', 'list')).code,
     0,
   );
-  assert.deepEqual(mainPolicyTables(main), ['policy_logs', 'policy_outlines', 'policy_sets', 'policy_versions']);
+  assert.deepEqual(mainPolicyTables(main), [
+    'policy_logs',
+    'policy_outlines',
+    'policy_sets',
+    'policy_versions',
+  ]);
   const server = await startServer(
     loadConfig({
       DATA_DIR: dir,

@@ -27,6 +27,24 @@ describeStoreContract('auth stores', (store, it) => {
     );
   });
 
+  it('lists a page of accounts: ids holding a text whatever its case (_ and % as themselves), after an id, a number at most', async () => {
+    for (const id of ['Pg-Alpha', 'pg-beta', 'pg_gamma', 'pgXdelta', 'pg-zeta']) {
+      await store.accounts.createAccount({ accountId: id, createdAt: 0 });
+    }
+    await store.accounts.changeAccountStatus('pg-zeta', 'active', 'deleted', 1);
+    const ids = async (page: Parameters<typeof store.accounts.listAccounts>[0]) =>
+      (await store.accounts.listAccounts(page)).map((a) => a.accountId);
+    // Binary order: P < p, and - < X < _.
+    assert.deepEqual(await ids({ search: 'PG' }), ['Pg-Alpha', 'pg-beta', 'pgXdelta', 'pg_gamma']);
+    assert.deepEqual(await ids({ search: 'pg_' }), ['pg_gamma'], '_ is no wildcard');
+    assert.deepEqual(await ids({ search: 'pg-' }), ['Pg-Alpha', 'pg-beta']);
+    assert.deepEqual(await ids({ search: '%' }), []);
+    assert.deepEqual(await ids({ search: 'pg', limit: 2 }), ['Pg-Alpha', 'pg-beta']);
+    assert.deepEqual(await ids({ search: 'pg', after: 'pg-beta', limit: 2 }), ['pgXdelta', 'pg_gamma']);
+    assert.deepEqual(await ids({ search: 'pg', after: 'pg_gamma', limit: 2 }), []);
+    assert.deepEqual(await ids({ search: 'zeta' }), [], 'deleted accounts are not listed');
+  });
+
   it('changes an account status only from the expected one; lists deleted accounts apart; frees a deleted id', async () => {
     const accounts = store.accounts;
     await accounts.createAccount({ accountId: 'life', createdAt: 1 });

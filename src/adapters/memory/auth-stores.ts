@@ -1,6 +1,7 @@
 import type {
   AccountFlag,
   AccountLimits,
+  AccountPage,
   AccountRateLimit,
   AccountRecord,
   AccountStatus,
@@ -61,8 +62,15 @@ export class MemoryAccountStore implements AccountStore {
     return found ? copy(found) : null;
   }
 
-  async listAccounts(): Promise<AccountRecord[]> {
-    return this.#sorted((a) => a.status !== 'deleted');
+  async listAccounts({ search, after, limit }: AccountPage = {}): Promise<AccountRecord[]> {
+    const needle = search?.toLowerCase();
+    const found = this.#sorted(
+      (a) =>
+        a.status !== 'deleted' &&
+        (!needle || a.accountId.toLowerCase().includes(needle)) &&
+        (after === undefined || a.accountId > after),
+    );
+    return limit === undefined ? found : found.slice(0, limit);
   }
 
   async listDeletedAccounts(): Promise<AccountRecord[]> {

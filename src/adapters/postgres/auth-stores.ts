@@ -2,6 +2,7 @@ import { TurnBatch } from '../../core/turn-batch.js';
 import type {
   AccountFlag,
   AccountLimits,
+  AccountPage,
   AccountRateLimit,
   AccountRecord,
   AccountStatus,
@@ -48,6 +49,7 @@ import {
   totpFromRow,
 } from '../shared/auth-rows.js';
 import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
+import { likeEscaped } from '../shared/sql-like.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './database.js';
 
 /** Serializes writers of one logical row across every node until the transaction ends. */
@@ -71,8 +73,26 @@ export class PostgresAccountStore implements AccountStore {
     return row ? accountFromRow(row) : null;
   }
 
-  async listAccounts(): Promise<AccountRecord[]> {
-    return this.#list("status <> 'deleted'");
+  async listAccounts(page: AccountPage = {}): Promise<AccountRecord[]> {
+    const { search, after, limit } = page;
+    const where = ["status <> 'deleted'"];
+    const values: (string | number)[] = [];
+    if (search) {
+      values.push(`%${likeEscaped(search)}%`);
+      where.push(`account_id ILIKE $${values.length} ESCAPE '\\'`);
+    }
+    if (after !== undefined) {
+      values.push(after);
+      where.push(`account_id COLLATE "C" > $${values.length}`);
+    }
+    if (limit !== undefined) values.push(limit);
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM accounts WHERE ${where.join(' AND ')} ORDER BY account_id COLLATE "C"${
+        limit === undefined ? '' : ` LIMIT $${values.length}`
+      }`,
+      values,
+    );
+    return rows.map(accountFromRow);
   }
 
   async listDeletedAccounts(): Promise<AccountRecord[]> {

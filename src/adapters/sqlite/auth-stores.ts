@@ -3,6 +3,7 @@ import { TurnBatch } from '../../core/turn-batch.js';
 import type {
   AccountFlag,
   AccountLimits,
+  AccountPage,
   AccountRateLimit,
   AccountRecord,
   AccountStatus,
@@ -49,6 +50,7 @@ import {
   totpFromRow,
 } from '../shared/auth-rows.js';
 import { listSealedAcross, SEALED_COLUMNS, type SealedRow } from '../shared/sealed-columns.js';
+import { likeEscaped } from '../shared/sql-like.js';
 import type { SqliteDatabase } from './database.js';
 
 export class SqliteAccountStore implements AccountStore {
@@ -68,8 +70,22 @@ export class SqliteAccountStore implements AccountStore {
     return row ? accountFromRow(row) : null;
   }
 
-  async listAccounts(): Promise<AccountRecord[]> {
-    return this.#list("status <> 'deleted'");
+  async listAccounts(page: AccountPage = {}): Promise<AccountRecord[]> {
+    const { search, after, limit } = page;
+    const where = ["status <> 'deleted'"];
+    const values: (string | number)[] = [];
+    // Ids are ASCII letters, digits, _ and -: _ is LIKE's wildcard, so it is escaped; LIKE ignores ASCII case.
+    if (search) {
+      where.push("account_id LIKE ? ESCAPE '\\'");
+      values.push(`%${likeEscaped(search)}%`);
+    }
+    if (after !== undefined) {
+      where.push('account_id > ?');
+      values.push(after);
+    }
+    const sql = `SELECT * FROM accounts WHERE ${where.join(' AND ')} ORDER BY account_id${limit === undefined ? '' : ' LIMIT ?'}`;
+    if (limit !== undefined) values.push(limit);
+    return (this.db.prepare(sql).all(...values) as Row[]).map((row) => accountFromRow(row));
   }
 
   async listDeletedAccounts(): Promise<AccountRecord[]> {

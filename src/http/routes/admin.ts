@@ -352,14 +352,50 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
       onRequest: auth.operator('viewer', { accounts: 'own' }),
       schema: {
         tags: ['admin'],
-        summary: 'Lists accounts (for an operator limited to some accounts, those)',
+        summary: 'Lists accounts (for an operator limited to some accounts, those), by id',
+        description:
+          'All of them, or with `limit` a page: then, when there are more, the `Link` header names the next page (RFC 8288, `rel="next"`: the same query with `after` the last id). `search` keeps the ids that hold it, whatever the case.',
+        querystring: Type.Object(
+          {
+            search: Type.Optional(
+              Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Part of an account id' }),
+            ),
+            after: Type.Optional(
+              Type.String({ pattern: ACCOUNT_ID_PATTERN.source, description: 'The ids after this one' }),
+            ),
+            limit: Type.Optional(
+              Type.String({ pattern: '^[0-9]{1,4}$', description: '1-1000; absent: all' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Array(AccountView) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const mine = request.operator?.accounts ?? null;
-      const accounts = await services.accounts.list();
-      return (mine === null ? accounts : accounts.filter((a) => mine.includes(a.accountId))).map(accountView);
+      const { search, after, limit: limitText } = request.query;
+      const limit = limitText === undefined ? undefined : Number(limitText);
+      if (limit !== undefined && (limit < 1 || limit > 1000))
+        throw new AppError('validation_failed', 'limit must be from 1 to 1000');
+      // One more than asked for says whether there is a next page; an operator's own accounts are few.
+      const found = await services.accounts.list({
+        ...(search && { search }),
+        ...(after !== undefined && { after }),
+        ...(limit !== undefined && mine === null && { limit: limit + 1 }),
+      });
+      const theirs = mine === null ? found : found.filter((a) => mine.includes(a.accountId));
+      const page = limit === undefined ? theirs : theirs.slice(0, limit);
+      const last = page.at(-1);
+      if (limit !== undefined && theirs.length > limit && last) {
+        const next = new URLSearchParams({
+          ...(search && { search }),
+          after: last.accountId,
+          limit: String(limit),
+        });
+        reply.header('link', `<accounts?${next}>; rel="next"`);
+      }
+      return page.map(accountView);
     },
   );
 
