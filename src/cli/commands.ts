@@ -525,6 +525,45 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
         return 0;
       });
     }
+    case 'policy history': {
+      const [accountId, ...extra] = rest;
+      if (!accountId || extra.length > 0) throw new UsageError('policy history needs an accountId');
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        const versions = await services.policies.history(accountId);
+        const lines = versions.map(
+          (v) =>
+            `${v.version}\t${new Date(v.at).toISOString()}\t${v.actor}\t${v.action}\t${v.count} ${v.count === 1 ? 'policy' : 'policies'}`,
+        );
+        print(
+          json,
+          versions.map((v) => ({ ...v, at: new Date(v.at).toISOString() })),
+          lines.length > 0 ? lines.join('\n') : `no list of account ${accountId} has been kept yet`,
+        );
+        return 0;
+      });
+    }
+    case 'policy restore': {
+      const [accountId, versionText, ...extra] = rest;
+      if (!accountId || !versionText || extra.length > 0)
+        throw new UsageError('policy restore needs an accountId and a version (policy history lists them)');
+      const version = whole(versionText, 'the version', 0, Number.MAX_SAFE_INTEGER);
+      return withRuntime(config, async ({ services }) => {
+        await services.accounts.require(accountId);
+        // Whatever the list is now: the operator at the command line decides, as If-Match: * does.
+        const restored = await services.policies.restore(accountId, version, '*', actor.name);
+        await recordAudit(services.ctx, actor, accountId, 'policies.restored', {
+          version,
+          count: restored.policies.length,
+        });
+        print(
+          json,
+          { accountId, version, policies: restored.policies },
+          `account ${accountId}: the list of version ${version} is the current one again (${restored.policies.length} ${restored.policies.length === 1 ? 'policy' : 'policies'})`,
+        );
+        return 0;
+      });
+    }
     case 'key regenerate': {
       const graceSeconds = whole(option(rest, 'grace'), '--grace', 0, 86_400);
       const accountId = rest[0];

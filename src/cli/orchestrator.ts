@@ -41,6 +41,8 @@ Commands:
   account suspend <accountId>              refuse every credential of the account at once (data kept)
   account resume <accountId>               let a suspended account's credentials work again
   account delete <accountId>               delete a suspended account and its data (audit events kept)
+  policy history <accountId>               the account's policy lists saved last: version, when, who, how
+  policy restore <accountId> <version>     make a list of the history the current one again, on every node
   key regenerate <accountId> [--grace S]   replace the v1 API key (old key works S more seconds; default 0)
   credentials regenerate <accountId> [--grace S]
                                            replace the v2 user ID and password; the old ones and their

@@ -598,3 +598,55 @@ test('a CLI command refuses to upgrade the folder of a running server of an olde
     currentServer.release();
   }
 });
+
+test('policy history lists the lists saved; policy restore brings one back, and the running server routes by it', async () => {
+  const dir = folder();
+  const server = await startServer(
+    loadConfig({
+      DATA_DIR: dir,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      ORCHESTRATOR_ADMIN_PASSWORD: 'x'.repeat(16),
+    }),
+  );
+  const env = cliEnv({ DATA_DIR: dir, ORCHESTRATOR_ADMIN_PASSWORD: '' });
+  try {
+    const { services } = server.runtime;
+    await services.accounts.create('pol12345');
+    const rule = (name: string, skillId: string) => ({
+      name,
+      enabled: true,
+      conditions: [{ attribute: 'conversation.conversationId', operator: 'EQUAL', value: 'c1' }],
+      actions: [{ type: 'TRANSFER_TO_SKILL', payload: { skillId } }],
+    });
+    await services.policies.create('pol12345', rule('Billing', 'billing'), 'alice');
+    const { etag } = await services.policies.list('pol12345');
+    await services.policies.replaceAll('pol12345', [rule('Sales', 'sales')], etag, 'bob');
+    const routed = async () =>
+      (await services.policies.nextAction('pol12345', { conversationId: 'c1' })).rule?.name;
+    assert.equal(await routed(), 'Sales');
+
+    const listed = await runCli(env, 'policy', 'history', 'pol12345');
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(
+      listed.stdout,
+      /^2\t\S+\tbob\tpolicies\.replaced\t1 policy\n1\t\S+\talice\tpolicy\.created\t1 policy\n$/,
+    );
+    const restored = await runCli(env, 'policy', 'restore', 'pol12345', '1', '--json');
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.equal(JSON.parse(restored.stdout).policies[0].name, 'Billing');
+    // The server hears of it (the store's own bus between processes) and routes by the restored list.
+    for (let i = 0; i < 100 && (await routed()) !== 'Billing'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await routed(), 'Billing');
+    const newest = JSON.parse((await runCli(env, 'policy', 'history', 'pol12345', '--json')).stdout)[0];
+    assert.equal(newest.action, 'policies.restored');
+    assert.equal(newest.actor, 'cli');
+
+    assert.equal((await runCli(env, 'policy', 'restore', 'pol12345', '9')).code, 1);
+    assert.equal((await runCli(env, 'policy', 'restore', 'pol12345', 'latest')).code, 2);
+    assert.equal((await runCli(env, 'policy', 'history', 'nobody')).code, 1);
+  } finally {
+    await server.stop();
+  }
+});
