@@ -2907,6 +2907,113 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     }
   });
 
+  test('accounts: found by a part of their id (asked of the server, whatever the case), said in a status line; a long list 100 at a time with Show more accounts', async () => {
+    suite.watch.step = 'accounts-search';
+    const page = suite.page;
+    const mainNav = page.getByRole('navigation', { name: 'Main' });
+    const list = page.getByRole('region', { name: 'All accounts' });
+    const rowIds = async () => (await list.getByRole('rowheader').allTextContents()).map((id) => id.trim());
+    const said = (text: string) => list.getByRole('status').filter({ hasText: text }).waitFor();
+    const field = list.getByRole('searchbox', { name: 'Find an account' });
+    const showMore = list.getByRole('button', { name: 'Show more accounts' });
+    /** What the page asked /api/admin/accounts for: the query of each list call. */
+    const asked: URLSearchParams[] = [];
+    const listCalls = (request: { method(): string; url(): string }) => {
+      const url = new URL(request.url());
+      if (request.method() === 'GET' && url.pathname === '/api/admin/accounts') asked.push(url.searchParams);
+    };
+    page.on('request', listCalls);
+    const cookie = await cookieOf(suite.context);
+    const every = async () =>
+      (
+        (await (await http('/api/admin/accounts', { headers: { cookie } })).json()) as { accountId: string }[]
+      ).map((a) => a.accountId);
+    const before = await every();
+    assert.ok(before.length < 100, `${before.length} accounts: the first page holds them all`);
+
+    // A few accounts: all on the first page, no Show more.
+    await mainNav.getByRole('link', { name: 'Accounts' }).click();
+    await list.getByRole('rowheader', { name: accountId, exact: true }).waitFor();
+    assert.deepEqual(await rowIds(), before);
+    assert.equal(await showMore.count(), 0);
+    assert.equal(asked.at(-1)?.get('limit'), '100');
+
+    // A part of the suite's id, in capitals: the server finds it whatever the case.
+    const part = accountId.slice(0, 6).toUpperCase();
+    const matching = before.filter((id) => id.toLowerCase().includes(part.toLowerCase()));
+    assert.ok(matching.includes(accountId));
+    await field.fill(part);
+    await said(
+      `${matching.length} ${matching.length === 1 ? 'account matches' : 'accounts match'} “${part}”.`,
+    );
+    assert.deepEqual(await rowIds(), matching);
+    assert.equal(asked.at(-1)?.get('search'), part);
+    await visited('accounts-search');
+
+    // Nothing matches: said, no row; characters no id holds are said without asking the server.
+    await field.fill('zz-nothing');
+    await said('No account matches “zz-nothing”.');
+    assert.equal(await list.getByRole('rowheader').count(), 0);
+    assert.equal(await list.getByRole('table').count(), 0);
+    const calls = asked.length;
+    await field.fill('le 1!');
+    await said('No account matches “le 1!”: account IDs hold only letters, digits, “_” and “-”.');
+    assert.equal(asked.length, calls, 'no call for characters no id holds');
+
+    // Cleared (by Escape, as a search field is): the first page again.
+    await field.press('Escape');
+    await said(`${before.length} accounts listed.`);
+    assert.deepEqual(await rowIds(), before);
+
+    // More accounts than a page holds (after the suite's own by id, so that its row stays on the first page).
+    const csrfToken = (
+      (await (await http('/api/admin/session', { headers: { cookie } })).json()) as { csrfToken: string }
+    ).csrfToken;
+    const extra = Array.from({ length: 105 - before.length }, (_, i) => `page-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < extra.length; i += 10) {
+      const created = await Promise.all(
+        extra.slice(i, i + 10).map((id) =>
+          http('/api/admin/accounts', {
+            method: 'POST',
+            headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+            body: JSON.stringify({ accountId: id }),
+          }),
+        ),
+      );
+      assert.deepEqual(
+        created.map((r) => r.status),
+        created.map(() => 201),
+      );
+    }
+    const all = await every();
+    assert.equal(all.length, 105);
+
+    await page.reload();
+    await showMore.waitFor();
+    assert.deepEqual(await rowIds(), all.slice(0, 100));
+    await showMore.click();
+    await said('105 accounts listed.');
+    assert.deepEqual(await rowIds(), all);
+    assert.equal(await showMore.count(), 0);
+    assert.equal(asked.at(-1)?.get('after'), all[99]);
+    // The focus is on the first account added, for the keyboard to go on from there.
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), all[100]);
+    await visited('accounts-more');
+
+    // A search that matches more than a page: the next page keeps the search.
+    await field.fill('PAGE-');
+    await said('More than 100 accounts match “PAGE-”; the first 100 are listed.');
+    assert.deepEqual(await rowIds(), extra.slice(0, 100));
+    await showMore.click();
+    await said(`${extra.length} accounts match “PAGE-”.`);
+    assert.deepEqual(await rowIds(), extra);
+    assert.equal(asked.at(-1)?.get('search'), 'PAGE-');
+    await field.fill('');
+    await said('100 accounts listed; more follow.');
+    await showMore.waitFor();
+    page.off('request', listCalls);
+  });
+
   test('sign-out ends the session on the server', async () => {
     suite.watch.step = 'sign-out';
     await suite.page
@@ -3021,6 +3128,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'account-suspended',
       'accounts',
       'accounts-empty',
+      'accounts-more',
+      'accounts-search',
       'accounts-suspended',
       'allowed-networks',
       'api-authorization',

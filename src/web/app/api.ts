@@ -105,12 +105,34 @@ function isSignIn(path: string): boolean {
   return path === '/api/admin/login' || path.startsWith('/api/admin/login/');
 }
 
+/** What `send` answers: the body, its entity tag and the address of the next page (`Link`, `rel="next"`), if any. */
+interface Answer<T> extends Tagged<T> {
+  next: string | null;
+}
+
+/**
+ * The reference of `rel="next"` in a `Link` header (RFC 8288), resolved against the address that answered (`accounts?…`
+ * is relative to it), as a path of this app's origin; null without one, or when it leads elsewhere.
+ */
+export function nextLink(header: string | null, answeredAt: string): string | null {
+  if (!header) return null;
+  for (const [, reference = '', parameters = ''] of header.matchAll(/<([^>]*)>([^,]*)/g)) {
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;]+))/i.exec(parameters);
+    const relations = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (!relations.includes('next')) continue;
+    const base = new URL(answeredAt, location.href);
+    const next = new URL(reference, base);
+    return next.origin === base.origin ? `${next.pathname}${next.search}` : null;
+  }
+  return null;
+}
+
 async function send<T>(
   method: string,
   path: string,
   body?: unknown,
   extra: Record<string, string> = {},
-): Promise<Tagged<T>> {
+): Promise<Answer<T>> {
   const headers: Record<string, string> = { accept: 'application/json', ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
@@ -131,9 +153,14 @@ async function send<T>(
   }
   onAnswered({ sentAt, serverTime: serverTimeOf(response) });
   const etag = response.headers.get('etag');
-  if (response.status === 204) return { data: undefined as T, etag };
+  const next = nextLink(response.headers.get('link'), response.url || path);
+  if (response.status === 204) return { data: undefined as T, etag, next };
   const type = response.headers.get('content-type') ?? '';
-  return { data: (type.includes('json') ? await response.json() : await response.text()) as T, etag };
+  return {
+    data: (type.includes('json') ? await response.json() : await response.text()) as T,
+    etag,
+    next,
+  };
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -147,9 +174,20 @@ export const api = {
   patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
   delete: <T>(path: string) => call<T>('DELETE', path),
   /** The same calls, answering the body with its ETag and sending `If-Match` when given one. */
-  tagged: <T>(method: string, path: string, body?: unknown, ifMatch?: string | null) =>
+  tagged: <T>(method: string, path: string, body?: unknown, ifMatch?: string | null): Promise<Tagged<T>> =>
     send<T>(method, path, body, ifMatch ? { 'if-match': ifMatch } : {}),
+  /** A page of a list: its items, and the path of the next page when the server's `Link` header names one. */
+  page: async <T>(path: string): Promise<Page<T>> => {
+    const { data, next } = await send<T[]>('GET', path);
+    return { items: data, next };
+  },
 };
+
+/** A page of a list (`api.page`): `next` is the path of the page after it, null when it is the last. */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
 
 /** `/api/admin/accounts/{accountId}/...`, each segment encoded. */
 export function accountPath(accountId: string, ...segments: string[]): string {

@@ -20,7 +20,8 @@ export function Notice({
 
 /** The input attributes the forms of this app use. */
 interface InputProps {
-  type?: 'text' | 'password';
+  /** `search`: a field that finds, which Escape (and the browser's clear button) empties. */
+  type?: 'text' | 'password' | 'search';
   required?: boolean;
   maxLength?: number;
   autoComplete?: string;
@@ -63,6 +64,8 @@ export function TextField({ label, value, onValue, hint, error, id, type, ...res
       <label for={inputId}>{label}</label>
       {type === 'password' ? (
         <input type="password" {...attributes} />
+      ) : type === 'search' ? (
+        <input type="search" {...attributes} />
       ) : (
         <input type="text" {...attributes} />
       )}

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account } from '../account.js';
 import { ApiError, api, type FieldError, messageOf, useChange } from '../api.js';
 import { article } from '../components/add-operator.js';
@@ -162,15 +162,57 @@ function NoAccounts({ operator }: { operator: SignedIn }) {
   );
 }
 
+/** How many accounts the list asks for at a time; "Show more accounts" adds the next as many. */
+const PAGE_SIZE = 100;
+/** How long the search waits after the last key before asking the server (Enter asks at once). */
+const SEARCH_DELAY_MS = 250;
+/** What the server searches ids for: a part of one (letters, digits, "_" or "-"); anything else matches none. */
+const SEARCHABLE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The accounts listed for `term` ("" for none): the pages loaded so far, and the path of the next page, if any. */
+interface Listed {
+  term: string;
+  accounts: Account[];
+  next: string | null;
+  /** Announce how many are listed without a search: after "Show more accounts", or once the search was cleared. */
+  count: boolean;
+}
+
+/** "“acme”", for the status line. */
+const quoted = (term: string) => `“${term}”`;
+
+/** What the status line says of the accounts listed; nothing for the first page of every account. */
+function statusOf({ term, accounts, next, count }: Listed): string {
+  const n = accounts.length;
+  if (term === '') return count && n > 0 ? `${accountCount(n)} listed${next ? '; more follow' : ''}.` : '';
+  if (!SEARCHABLE.test(term))
+    return `No account matches ${quoted(term)}: account IDs hold only letters, digits, “_” and “-”.`;
+  if (n === 0) return `No account matches ${quoted(term)}.`;
+  if (next) return `More than ${accountCount(n)} match ${quoted(term)}; the first ${n} are listed.`;
+  return `${accountCount(n)} ${n === 1 ? 'matches' : 'match'} ${quoted(term)}.`;
+}
+
 /**
- * The accounts `operator` acts on, each with links to the pages their role may open; for an admin of every
- * account, the form that creates one.
+ * The accounts `operator` acts on, a page at a time ("Show more accounts"), found by a part of their id, each with
+ * links to the pages their role may open; for an admin of every account, the form that creates one.
  */
 export function AccountsPage({ operator }: { operator: SignedIn }) {
   const { role } = operator;
   const everyAccount = ofEveryAccount(operator);
-  const [accounts, setAccounts] = useState<Account[] | null>(null);
+  /** What the search field holds; `searched`, what the list was last asked for (trimmed, after the delay). */
+  const [query, setQuery] = useState('');
+  const [searched, setSearched] = useState('');
+  const [listed, setListed] = useState<Listed | null>(null);
+  /** The first page without a search: how many accounts it held, and whether more follow. */
+  const [total, setTotal] = useState<{ count: number; more: boolean } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  /** The row whose link takes the focus once "Show more accounts" added it (the first of those added). */
+  const [focusRow, setFocusRow] = useState<number | null>(null);
+  // Answers for a search no longer asked for are dropped, so that a slow one cannot fill the list of the next.
+  const asked = useRef<string | null>(null);
+  const rows = useRef<HTMLTableSectionElement>(null);
+  const moreButton = useRef<HTMLButtonElement>(null);
   const [notice] = useState(() => {
     const text = pendingNotice;
     pendingNotice = null;
@@ -178,20 +220,80 @@ export function AccountsPage({ operator }: { operator: SignedIn }) {
   });
 
   useEffect(() => {
+    const term = query.trim();
+    if (term === searched) return;
+    // Cleared: the first page again at once.
+    const timer = setTimeout(() => setSearched(term), term === '' ? 0 : SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [query, searched]);
+
+  useEffect(() => {
+    const previous = asked.current;
+    asked.current = searched;
+    setError(null);
+    const count = searched === '' && previous !== null && previous !== '';
+    // No id holds anything else: said without asking the server.
+    if (searched !== '' && !SEARCHABLE.test(searched)) {
+      setListed({ term: searched, accounts: [], next: null, count });
+      return;
+    }
+    const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (searched) params.set('search', searched);
     api
-      .get<Account[]>('/api/admin/accounts')
-      .then(setAccounts)
-      .catch((failure) => setError(messageOf(failure)));
-  }, []);
+      .page<Account>(`/api/admin/accounts?${params}`)
+      .then(({ items, next }) => {
+        if (asked.current !== searched) return;
+        setListed({ term: searched, accounts: items, next, count });
+        if (searched === '') setTotal({ count: items.length, more: next !== null });
+      })
+      .catch((failure) => {
+        if (asked.current !== searched) return;
+        setListed(null);
+        setError(messageOf(failure));
+      });
+  }, [searched]);
+
+  useEffect(() => {
+    if (focusRow === null) return;
+    rows.current?.rows[focusRow]?.querySelector('a')?.focus();
+    setFocusRow(null);
+  }, [focusRow]);
+
+  async function showMore() {
+    const from = listed;
+    if (!from?.next) return;
+    setLoadingMore(true);
+    setError(null);
+    try {
+      const { items, next } = await api.page<Account>(from.next);
+      if (asked.current !== from.term) return;
+      setListed({ ...from, accounts: [...from.accounts, ...items], next, count: true });
+      setFocusRow(items.length > 0 ? from.accounts.length : null);
+    } catch (failure) {
+      if (asked.current !== from.term) return;
+      setError(messageOf(failure));
+      // The button was disabled while it loaded: it has the focus again, to try once more.
+      setTimeout(() => moreButton.current?.focus());
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  const accounts = listed?.accounts ?? null;
+  // While a new search is on its way, the rows of the last one stay, marked busy.
+  const searching = listed !== null && listed.term !== searched && error === null;
+  const status = listed ? statusOf(listed) : '';
+  // Known to the operator by a count of the first page (or, with more pages, of their accounts).
+  const yours = total?.more && operator.accounts ? operator.accounts.length : total?.count;
 
   return (
     <>
       <PageHeading title="Accounts">Accounts</PageHeading>
       <p>Each account has its own API credentials, routing policies and conversation context.</p>
-      {!everyAccount && accounts && accounts.length > 0 ? (
+      {!everyAccount && yours ? (
         <p>
-          You act on {accountCount(accounts.length)} only, as {article(role)}: an operator of every account
-          creates accounts and chooses who acts on which.
+          You act on {accountCount(yours)} only, as {article(role)}: an operator of every account creates
+          accounts and chooses who acts on which.
         </p>
       ) : null}
       {notice ? <Notice kind="success">{notice}</Notice> : null}
@@ -201,15 +303,42 @@ export function AccountsPage({ operator }: { operator: SignedIn }) {
       <section aria-labelledby="account-list">
         <h2 id="account-list">{everyAccount ? 'All accounts' : 'Your accounts'}</h2>
         {error ? <Notice kind="error">{error}</Notice> : null}
+        {(total && total.count > 0) || query !== '' || searched !== '' ? (
+          <search aria-label="Accounts">
+            <form
+              class="inline-form"
+              onSubmit={(event) => {
+                event.preventDefault();
+                setSearched(query.trim());
+              }}
+            >
+              <TextField
+                type="search"
+                label="Find an account"
+                value={query}
+                onValue={setQuery}
+                hint="Part of its ID, whatever the case: the list shows the accounts whose ID holds it."
+                maxLength={64}
+                autoComplete="off"
+                spellcheck={false}
+              />
+            </form>
+          </search>
+        ) : null}
+        <p role="status" class={status ? undefined : 'visually-hidden'}>
+          {status}
+        </p>
         {accounts === null && !error ? <Loading what="accounts" /> : null}
-        {accounts && accounts.length === 0 ? <NoAccounts operator={operator} /> : null}
+        {listed && listed.term === '' && listed.accounts.length === 0 ? (
+          <NoAccounts operator={operator} />
+        ) : null}
         {accounts && accounts.length > 0 ? (
-          <table>
+          <table aria-busy={searching ? 'true' : undefined}>
             <TableHead
               caption="Accounts, with links to their pages"
               columns={['Account', 'Created', 'Status', 'Limits', 'Pages']}
             />
-            <tbody>
+            <tbody ref={rows}>
               {accounts.map((a) => (
                 <tr key={a.accountId}>
                   <th scope="row">
@@ -235,6 +364,17 @@ export function AccountsPage({ operator }: { operator: SignedIn }) {
               ))}
             </tbody>
           </table>
+        ) : null}
+        {listed?.next ? (
+          <button
+            type="button"
+            class="button-secondary"
+            ref={moreButton}
+            onClick={showMore}
+            disabled={loadingMore}
+          >
+            {loadingMore ? 'Loading…' : 'Show more accounts'}
+          </button>
         ) : null}
       </section>
     </>
