@@ -23,7 +23,7 @@ export interface ClientRecord {
   lastUsedAt: number | null;
   /**
    * The user ID and password it replaced, while they still work (a regeneration with a grace period): until `until`,
-   * they authenticate as credentials version `version - 1`, and the tokens of that version are taken. Null: none.
+   * they authenticate as their own credentials version, and the tokens of that version are taken. Null: none.
    */
   previous: PreviousClient | null;
 }
@@ -32,6 +32,11 @@ export interface ClientRecord {
 export interface PreviousClient {
   clientId: string;
   secretHash: string;
+  /**
+   * Their credentials version (the one before the current, unless a node of an older version regenerated the
+   * credentials since without knowing of them: then older, and that one's tokens are not taken).
+   */
+  version: number;
   /** When they stop working (epoch ms); the store keeps them until the next regeneration. */
   until: number;
   /** Their last use, rounded down to the minute (carried over from before the regeneration). */

@@ -67,10 +67,10 @@ export interface AccountState {
   /** Its tokens must be bound to a client certificate (mutual TLS): a token request needs one of its certificates. */
   certificateRequired: boolean;
   /**
-   * Until when the credentials a regeneration replaced still work, and the tokens of their version (`version - 1`)
-   * are taken (a grace period); null: none.
+   * The credentials version a regeneration replaced, and until when those credentials still work and that version's
+   * tokens are taken (a grace period); null: none.
    */
-  previousUntil: number | null;
+  previous: { version: number; until: number } | null;
 }
 
 /**
@@ -78,11 +78,11 @@ export interface AccountState {
  * current version, or the previous one within its grace period.
  */
 export function versionHolds(tokenVersion: number, state: AccountState, now: number): boolean {
-  const { version, previousUntil } = state;
+  const { version, previous } = state;
   if (typeof version !== 'number') return false;
   return (
     tokenVersion === version ||
-    (previousUntil !== null && tokenVersion === version - 1 && now < previousUntil)
+    (previous !== null && tokenVersion === previous.version && now < previous.until)
   );
 }
 
@@ -98,7 +98,7 @@ function presentedAs(record: ClientRecord, clientId: string, now: number): Clien
     ...record,
     clientId: previous.clientId,
     secretHash: previous.secretHash,
-    version: record.version - 1,
+    version: previous.version,
     lastUsedAt: previous.lastUsedAt,
     previous: null,
   };
@@ -227,7 +227,7 @@ export class ClientService {
       assertionsOnly: account?.signedAssertionsOnly ?? false,
       dpopRequired: account?.dpopRequired ?? false,
       certificateRequired: account?.certificateRequired ?? false,
-      previousUntil: client?.previous?.until ?? null,
+      previous: client?.previous ? { version: client.previous.version, until: client.previous.until } : null,
     };
     if (useCache && generation === this.#generation)
       this.#stateByAccount.set(accountId, state, this.ctx.clock.now());

@@ -283,6 +283,7 @@ describeStoreContract('auth stores', (store, it) => {
     assert.deepEqual(current?.previous, {
       clientId: 'g1',
       secretHash: 's-g1',
+      version: 1,
       until: 900_000,
       lastUsedAt: 60_000,
     });
@@ -301,6 +302,7 @@ describeStoreContract('auth stores', (store, it) => {
     assert.deepEqual((await store.credentials.findClientById('g3'))?.previous, {
       clientId: 'g2',
       secretHash: 's-g2',
+      version: 2,
       until: 950_000,
       lastUsedAt: 240_000,
     });

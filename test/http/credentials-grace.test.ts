@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { versionHolds } from '../../src/services/clients.js';
 import {
   type AccountCredentials,
   basic,
@@ -205,5 +206,22 @@ describe('v2 credentials regenerated with a grace period', () => {
     ).json() as { action: string; detail: unknown }[];
     const regenerated = events.find((e) => e.action === 'credentials.regenerated');
     assert.deepEqual(regenerated?.detail, { graceSeconds: 86_400 });
+  });
+
+  test("a token's version holds when it is the current one, or the previous one's within its time — not the one in between", () => {
+    const state = {
+      version: 5,
+      previous: { version: 3, until: 1_000 },
+      assertionsOnly: false,
+      dpopRequired: false,
+      certificateRequired: false,
+    };
+    assert.equal(versionHolds(5, state, 2_000), true);
+    assert.equal(versionHolds(3, state, 999), true);
+    assert.equal(versionHolds(3, state, 1_000), false);
+    // Version 4 was replaced by a node that knew nothing of grace periods (a rolling upgrade): not taken.
+    assert.equal(versionHolds(4, state, 0), false);
+    assert.equal(versionHolds(5, { ...state, version: 'suspended' }, 0), false);
+    assert.equal(versionHolds(5, { ...state, version: null }, 0), false);
   });
 });

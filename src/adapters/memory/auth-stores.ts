@@ -178,6 +178,7 @@ export class MemoryCredentialStore implements CredentialStore {
         previous = {
           clientId: client.clientId,
           secretHash: client.secretHash,
+          version: client.version,
           until: previousUntil,
           lastUsedAt: client.lastUsedAt,
         };

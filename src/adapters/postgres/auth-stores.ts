@@ -218,6 +218,7 @@ export class PostgresCredentialStore implements CredentialStore {
          last_used_at = NULL,
          previous_client_id = CASE WHEN $6::bigint IS NULL THEN NULL ELSE clients.client_id END,
          previous_secret_hash = CASE WHEN $6::bigint IS NULL THEN NULL ELSE clients.secret_hash END,
+         previous_version = CASE WHEN $6::bigint IS NULL THEN NULL ELSE clients.version END,
          previous_until = $6::bigint,
          previous_last_used_at = CASE WHEN $6::bigint IS NULL THEN NULL ELSE clients.last_used_at END
        RETURNING version`,

@@ -54,6 +54,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
       'last_used_at',
       'previous_client_id',
       'previous_secret_hash',
+      'previous_version',
       'previous_until',
       'previous_last_used_at',
     ],

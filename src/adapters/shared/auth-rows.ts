@@ -52,6 +52,7 @@ export const clientFromRow = (row: Row): ClientRecord => ({
       : {
           clientId: String(row.previous_client_id),
           secretHash: String(row.previous_secret_hash),
+          version: num(row.previous_version),
           until: num(row.previous_until),
           lastUsedAt: numOrNull(row.previous_last_used_at),
         },

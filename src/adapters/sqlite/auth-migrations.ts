@@ -244,6 +244,7 @@ export const authMigrations: SqliteMigration[] = [
     sql: `
       ALTER TABLE clients ADD COLUMN previous_client_id TEXT;
       ALTER TABLE clients ADD COLUMN previous_secret_hash TEXT;
+      ALTER TABLE clients ADD COLUMN previous_version INTEGER;
       ALTER TABLE clients ADD COLUMN previous_until INTEGER;
       ALTER TABLE clients ADD COLUMN previous_last_used_at INTEGER;
       CREATE UNIQUE INDEX clients_previous_client_id ON clients(previous_client_id);

@@ -205,6 +205,7 @@ export class SqliteCredentialStore implements CredentialStore {
            last_used_at = NULL,
            previous_client_id = CASE WHEN @until IS NULL THEN NULL ELSE clients.client_id END,
            previous_secret_hash = CASE WHEN @until IS NULL THEN NULL ELSE clients.secret_hash END,
+           previous_version = CASE WHEN @until IS NULL THEN NULL ELSE clients.version END,
            previous_until = @until,
            previous_last_used_at = CASE WHEN @until IS NULL THEN NULL ELSE clients.last_used_at END
          RETURNING version`,
