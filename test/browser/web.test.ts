@@ -1286,9 +1286,37 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await rows.nth(5).waitFor();
     assert.deepEqual(await described(rows.first()), ['admin', 'changed a policy', '3']);
 
-    // View shows the list before that change, in order, with Billing still enabled.
+    // View says what changed from the list before it in the history: the newest list, the policy disabled; the
+    // move of the earlier step, the policy moved and its positions; the oldest list, nothing older to compare with.
     const before = rows.nth(1);
     const version = (await before.getByRole('rowheader').textContent()) ?? '';
+    /** Views the list of a row, and gives its "What changed" and that row's version. */
+    const changesOf = async (row: Locator) => {
+      const which = (await row.getByRole('rowheader').textContent()) ?? '';
+      await row.getByRole('button', { name: `View version ${which}` }).click();
+      const region = history
+        .getByRole('region', { name: `The list of version ${which}` })
+        .getByRole('region', { name: 'What changed' });
+      return { region, lines: region.getByRole('list', { name: `Changes in version ${which}` }) };
+    };
+    const newest = await changesOf(rows.first());
+    await newest.region.getByText(`Compared with version ${version}, the list before it:`).waitFor();
+    await newest.lines.getByRole('listitem').first().waitFor();
+    assert.deepEqual(await newest.lines.getByRole('listitem').allTextContents(), [
+      'Changed “Billing to the VIP skill”: disabled.',
+    ]);
+    await visited('policy-history-changes');
+    const reordered = await changesOf(rows.nth(3));
+    await reordered.lines.getByRole('listitem').first().waitFor();
+    assert.deepEqual(await reordered.lines.getByRole('listitem').allTextContents(), [
+      'The order changed: “Billing to the VIP skill” moved from position 1 to 2.',
+    ]);
+    const oldest = await changesOf(rows.last());
+    await oldest.region
+      .getByText('is the oldest list kept: there is nothing older to compare it with.')
+      .waitFor();
+
+    // View shows the list before that change, in order, with Billing still enabled, and the policy added then.
     await before.getByRole('button', { name: `View version ${version}` }).click();
     const shown = history.getByRole('region', { name: `The list of version ${version}` });
     await suite.page
@@ -1306,13 +1334,20 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       await history.getByRole('button', { name: `View version ${version}` }).getAttribute('aria-pressed'),
       'true',
     );
+    await shown
+      .getByRole('list', { name: `Changes in version ${version}` })
+      .getByText('Added “Added elsewhere”.')
+      .waitFor();
     await visited('policy-history-version');
 
-    // Restore asks first, saying what happens and whose list it is.
+    // Restore asks first, saying what happens, whose list it is, and what it changes in the current list.
     await shown.getByRole('button', { name: 'Restore this list' }).click();
     const dialog = suite.page.getByRole('dialog', { name: 'Restore this list of policies?' });
     await dialog.getByText(`the list of version ${version}, saved`).waitFor();
     await dialog.getByText('by system — 3 policies — on every node from the next request').waitFor();
+    await dialog
+      .getByText('Compared with the current list, restoring it changes “Billing to the VIP skill” (enabled).')
+      .waitFor();
     await dialog.getByText('it can itself be undone from there').waitFor();
     await visited('policy-history-restore-dialog');
     await dialog.getByRole('button', { name: 'Restore this list' }).click();
@@ -1341,7 +1376,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       conditions: [{ attribute: 'conversation.conversationId', operator: 'EQUAL', value: 'never' }],
       actions: [{ type: 'SEND_MESSAGE', payload: { text: 'unused' } }],
     });
+    // The dialog compares with the list as the page has it: the same as this one, until the page reads it again.
     await shown.getByRole('button', { name: 'Restore this list' }).click();
+    await dialog
+      .getByText('This list is the same as the current one: restoring it changes no policy.')
+      .waitFor();
     await dialog.getByRole('button', { name: 'Restore this list' }).click();
     await assertAlert(
       suite.page,
@@ -1352,6 +1391,9 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await rows.nth(7).waitFor();
     assert.deepEqual(await described(rows.first()), ['system', 'created a policy', '4']);
     await shown.getByRole('button', { name: 'Restore this list' }).click();
+    await dialog
+      .getByText('Compared with the current list, restoring it removes “Added meanwhile”.')
+      .waitFor();
     await dialog.getByRole('button', { name: 'Restore this list' }).click();
     await suite.page.getByRole('status').getByText('is the current one again (3 policies)').waitFor();
     await rows.nth(8).waitFor();
@@ -3164,6 +3206,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'operators-end-sessions-dialog',
       'policies',
       'policy-editor',
+      'policy-history-changes',
       'policy-history-restore-dialog',
       'policy-history-version',
       'policy-logs',

@@ -3,7 +3,7 @@ import { ApiError, messageOf } from '../api.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { CustomAttributes } from '../components/custom-attributes.js';
 import { DryRun, describeAction } from '../components/dry-run.js';
-import { PolicyHistory, policyCount, versionWords } from '../components/policy-history.js';
+import { PolicyHistory, policyCount, restoreWords, versionWords } from '../components/policy-history.js';
 import { Link, Loading, Notice, PageHeading } from '../components/ui.js';
 import {
   type Policy,
@@ -285,6 +285,7 @@ export function PoliciesPage({ accountId, role }: { accountId: string; role: Rol
               The current list of policies will be replaced by the list of {versionWords(restoring)} —{' '}
               {policyCount(restoring.policies.length)} — on every node from the next request.
             </p>
+            {policies ? <p>{restoreWords(policies, restoring.policies)}</p> : null}
             <p>
               The custom attributes stay as they are. The restore is kept in the history like any other
               change, so it can itself be undone from there.
