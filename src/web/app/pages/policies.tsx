@@ -266,8 +266,8 @@ export function PoliciesPage({ accountId, role }: { accountId: string; role: Rol
         onCancel={() => setDeleting(null)}
       >
         <p>
-          Policy “{deleting?.name}” will be deleted. Next-action calls stop using it at once. This cannot be
-          undone.
+          Policy “{deleting?.name}” will be deleted. Next-action calls stop using it at once. To bring it
+          back, restore the list before the deletion from the History below.
         </p>
       </ConfirmDialog>
       <ConfirmDialog
