@@ -7,6 +7,15 @@ import { unsealingKeys } from './master-key.js';
 import { UseRecorder } from './use-recorder.js';
 
 export const MAX_GRACE_SECONDS = 86_400;
+
+/** A regeneration's grace period (the v1 key's, the v2 credentials'): a whole number of seconds up to a day. */
+export function requireGraceSeconds(graceSeconds: number): void {
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS)
+    throw new AppError(
+      'validation_failed',
+      `graceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`,
+    );
+}
 /** A remembered answer is checked against the store again after this long, message or not. */
 export const CACHE_MAX_AGE_MS = 60_000;
 const aad = (accountId: string) => `api-key:${accountId}`;
@@ -91,12 +100,7 @@ export class ApiKeyService {
 
   /** Makes a new key; older keys stop at once, or after `graceSeconds`. Returns the new key. */
   async regenerate(accountId: string, graceSeconds = 0): Promise<string> {
-    if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
-      throw new AppError(
-        'validation_failed',
-        `graceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`,
-      );
-    }
+    requireGraceSeconds(graceSeconds);
     const now = this.ctx.clock.now();
     const key = formatSecret(API_KEY_PREFIX, this.ctx.random.bytes(32));
     await this.ctx.store.credentials.replaceApiKey(

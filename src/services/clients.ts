@@ -9,10 +9,9 @@ import {
   hashSecret,
 } from '../core/auth/secrets.js';
 import { BoundedMap } from '../core/bounded-map.js';
-import { AppError } from '../core/errors.js';
 import { then } from '../core/maybe-promise.js';
 import type { ClientRecord } from '../ports/credential-store.js';
-import { CACHE_MAX_AGE_MS, MAX_GRACE_SECONDS } from './api-keys.js';
+import { CACHE_MAX_AGE_MS, requireGraceSeconds } from './api-keys.js';
 import {
   AssertionRefused,
   type CertificateMatch,
@@ -88,7 +87,7 @@ export function versionHolds(tokenVersion: number, state: AccountState, now: num
 
 /**
  * The client as `clientId` names it at `now`: the current credentials, or the ones they replaced while those still
- * work (their id and secret, the version before); null for an id that names neither (a previous one past its time).
+ * work (their id, secret and version); null for an id that names neither (a previous one past its time).
  */
 function presentedAs(record: ClientRecord, clientId: string, now: number): ClientRecord | null {
   if (record.clientId === clientId) return record;
@@ -243,11 +242,7 @@ export class ClientService {
     accountId: string,
     graceSeconds = 0,
   ): Promise<{ userId: string; password: string; version: number; previousUntil: number | null }> {
-    if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS)
-      throw new AppError(
-        'validation_failed',
-        `graceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`,
-      );
+    requireGraceSeconds(graceSeconds);
     const userId = formatClientId(this.ctx.random.bytes(12));
     const password = formatSecret(CLIENT_SECRET_PREFIX, this.ctx.random.bytes(32));
     const now = this.ctx.clock.now();
