@@ -6,7 +6,7 @@ import { recordAudit } from '../../services/audit.js';
 import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 import { ERROR_RESPONSES } from './context-common.js';
-import { registerPolicyOperations } from './policy-operations.js';
+import { ifMatch, registerPolicyOperations, withEtag } from './policy-operations.js';
 import { DryRunResult, IfMatchHeaders, PolicyList, PolicyLogView } from './policy-schemas.js';
 
 const AccountId = Type.String({ pattern: ACCOUNT_ID_PATTERN.source });
@@ -125,18 +125,17 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
     async (request, reply) => {
       const accountId = await account(request);
       const version = Number(request.params.version);
-      const ifMatch = request.headers['if-match'];
       const restored = await services.policies.restore(
         accountId,
         version,
-        typeof ifMatch === 'string' ? ifMatch : undefined,
+        ifMatch(request),
         actor(request).name,
       );
       await recordAudit(services.ctx, actor(request), accountId, 'policies.restored', {
         version,
         count: restored.policies.length,
       });
-      return reply.header('etag', restored.etag).header('cache-control', 'no-cache').send(restored.policies);
+      return withEtag(reply, restored.etag).send(restored.policies);
     },
   );
 

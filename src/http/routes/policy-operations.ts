@@ -43,7 +43,7 @@ export interface PolicyApi {
 
 const LIST_BODY_LIMIT = 4 * 1024 * 1024;
 
-function withEtag(reply: FastifyReply, etag: string): FastifyReply {
+export function withEtag(reply: FastifyReply, etag: string): FastifyReply {
   return reply.header('etag', etag).header('cache-control', 'no-cache');
 }
 
@@ -53,7 +53,7 @@ function notModified(request: FastifyRequest, etag: string): boolean {
   return typeof header === 'string' && ifMatchHolds(header, etag);
 }
 
-const ifMatch = (request: FastifyRequest): string | undefined => {
+export const ifMatch = (request: FastifyRequest): string | undefined => {
   const header = request.headers['if-match'];
   return typeof header === 'string' ? header : undefined;
 };
