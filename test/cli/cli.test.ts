@@ -18,6 +18,18 @@ import { freePort } from '../helpers/server.js';
 
 const folder = tempFolders('cli');
 
+/** A server on the folder `dir`, quiet, on a free port, as the CLI finds one running beside it. */
+async function serverOn(dir: string): Promise<RunningServer> {
+  return startServer(
+    loadConfig({
+      DATA_DIR: dir,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      ORCHESTRATOR_ADMIN_PASSWORD: 'x'.repeat(16),
+    }),
+  );
+}
+
 describe('orchestrator CLI', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
@@ -542,14 +554,7 @@ test('a CLI command leaves old policy log entries in the main file; the next ser
     'policy_sets',
     'policy_versions',
   ]);
-  const server = await startServer(
-    loadConfig({
-      DATA_DIR: dir,
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-      ORCHESTRATOR_ADMIN_PASSWORD: 'x'.repeat(16),
-    }),
-  );
+  const server = await serverOn(dir);
   try {
     const found = await server.runtime.services.ctx.store.policyLogs.searchPolicyLogs({
       accountId: 'acct',
@@ -601,14 +606,7 @@ test('a CLI command refuses to upgrade the folder of a running server of an olde
 
 test('policy history lists the lists saved; policy restore brings one back, and the running server routes by it', async () => {
   const dir = folder();
-  const server = await startServer(
-    loadConfig({
-      DATA_DIR: dir,
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-      ORCHESTRATOR_ADMIN_PASSWORD: 'x'.repeat(16),
-    }),
-  );
+  const server = await serverOn(dir);
   const env = cliEnv({ DATA_DIR: dir, ORCHESTRATOR_ADMIN_PASSWORD: '' });
   try {
     const { services } = server.runtime;

@@ -8,6 +8,7 @@ import type { App, RouteDeps } from '../types.js';
 import { ERROR_RESPONSES } from './context-common.js';
 import { ifMatch, registerPolicyOperations, withEtag } from './policy-operations.js';
 import { DryRunResult, IfMatchHeaders, PolicyList, PolicyLogView } from './policy-schemas.js';
+import { iso, Time } from './times.js';
 
 const AccountId = Type.String({ pattern: ACCOUNT_ID_PATTERN.source });
 const TAGS = ['admin'];
@@ -56,7 +57,7 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
   });
   const HistoryEntry = {
     version: Type.Integer({ description: "The account's policy set version this list was saved as" }),
-    at: Type.String({ format: 'date-time' }),
+    at: Time,
     actor: Type.String({ description: 'Who saved it: an operator, or client:<clientId> for the v2 API' }),
     action: Type.String({
       description:
@@ -64,7 +65,7 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
     }),
     count: Type.Integer({ description: 'How many policies the list has' }),
   };
-  const asView = <T extends { at: number }>(entry: T) => ({ ...entry, at: new Date(entry.at).toISOString() });
+  const asView = <T extends { at: number }>(entry: T) => ({ ...entry, at: iso(entry.at) });
 
   app.get(
     '/api/admin/accounts/:accountId/policy-history',
@@ -212,7 +213,7 @@ export async function adminPolicyRoutes(app: App, { auth, services }: RouteDeps)
         notBefore: services.accounts.visibleSince(found),
         ...(conversationId === undefined ? {} : { conversationId }),
       });
-      return entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() }));
+      return entries.map(asView);
     },
   );
 }
