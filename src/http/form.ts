@@ -1,5 +1,6 @@
 import { parse } from 'fast-querystring';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
+import { type TSchema, Type } from 'typebox';
 
 /**
  * application/x-www-form-urlencoded into an object without a prototype. A repeated parameter becomes an
@@ -28,5 +29,28 @@ export function registerJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if ((body as string).length === 0) done(null, undefined);
     else json(request, body as string, done);
+  });
+}
+
+/** A request without a body is checked as an empty object. */
+function noBodyIsEmpty(request: FastifyRequest, _reply: unknown, done: () => void): void {
+  request.body ??= {};
+  done();
+}
+
+/**
+ * A route whose whole body is optional (`body: Type.Optional(…)`: a regeneration's options, a dry run's draft) takes a
+ * request without one as `{}`. A body schema cannot take `undefined`, so Fastify would refuse it (400 "body must be
+ * object"). Set up when routes register, on those routes alone: no other request pays for it.
+ */
+export function registerOptionalBodies(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const body = route.schema?.body;
+    if (body === undefined || !Type.IsOptional(body as TSchema)) return;
+    const given = route.preValidation;
+    route.preValidation = [
+      noBodyIsEmpty as preValidationHookHandler,
+      ...(given === undefined ? [] : Array.isArray(given) ? given : [given]),
+    ];
   });
 }

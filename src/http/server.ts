@@ -9,7 +9,7 @@ import { SSO_BACK_CHANNEL_LOGOUT_PATH } from '../services/operator-sso.js';
 import type { AppServices } from '../services/services.js';
 import { AuthHooks } from './auth.js';
 import { handleError } from './errors.js';
-import { registerFormParser, registerJsonParser } from './form.js';
+import { registerFormParser, registerJsonParser, registerOptionalBodies } from './form.js';
 import { LazyChildLogger } from './logging.js';
 import { RequestDurations } from './request-durations.js';
 import { RequestLifecycle } from './request-lifecycle.js';
@@ -147,6 +147,7 @@ export async function buildServer(services: AppServices, options: ServerOptions)
   }
   registerFormParser(app);
   registerJsonParser(app);
+  registerOptionalBodies(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

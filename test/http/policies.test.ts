@@ -700,6 +700,9 @@ describe('policy admin API', () => {
     const before = await t.services.policies.searchLogs(acct.accountId, { limit: 500 });
     const run = await admin('POST', `${base()}/policies/dry-run`, { request: { conversationId: 'dry-1' } });
     assert.equal(run.statusCode, 200, run.body);
+    // Its body is optional: without one, the saved policies against an empty sample request.
+    const bare = await admin('POST', `${base()}/policies/dry-run`);
+    assert.equal(bare.statusCode, 200, bare.body);
     const result = run.json() as {
       rule: { name: string; actions: unknown[] };
       results: { name: string; result: string; reached: boolean; reason?: string }[];

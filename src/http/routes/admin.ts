@@ -32,16 +32,11 @@ import { iso, NullableTime, Time } from './times.js';
 
 const AccountParams = Type.Object({ accountId: Type.String({ pattern: ACCOUNT_ID_PATTERN.source }) });
 
-/** A regeneration's options: `{graceSeconds?}`, or no body at all (as the compatible API sends none). */
+/** A regeneration's options: `{graceSeconds?}`; the body is optional (the compatible API sends none). */
 const GraceBody = Type.Object(
   { graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })) },
   { additionalProperties: false },
 );
-/** A request without a body is checked as an empty object (a schema cannot take `undefined` for the whole body). */
-function noBodyIsEmpty(request: FastifyRequest, _reply: unknown, done: () => void): void {
-  request.body ??= {};
-  done();
-}
 const COPY_ACTIONS = [
   'api-key.copied',
   'credentials.copied',
@@ -755,19 +750,18 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     '/api/admin/accounts/:accountId/api-key/regenerate',
     {
       onRequest: operator,
-      preValidation: noBodyIsEmpty,
       schema: {
         tags: ['admin'],
         summary: 'Replaces the v1 API key; the old one stops at once on every node, or after graceSeconds',
         params: AccountParams,
-        body: GraceBody,
+        body: Type.Optional(GraceBody),
         response: { 200: Type.Object({ key: Type.String(), graceSeconds: Type.Integer() }) },
       },
     },
     async (request, reply) => {
       const { accountId } = request.params;
       await services.accounts.require(accountId);
-      const graceSeconds = request.body.graceSeconds ?? 0;
+      const graceSeconds = request.body?.graceSeconds ?? 0;
       const key = await services.apiKeys.regenerate(accountId, graceSeconds);
       await recordAudit(services.ctx, actor(request), accountId, 'api-key.regenerated', { graceSeconds });
       return reply.header('cache-control', 'no-store').send({ key, graceSeconds });
@@ -778,13 +772,12 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     '/api/admin/accounts/:accountId/credentials/regenerate',
     {
       onRequest: operator,
-      preValidation: noBodyIsEmpty,
       schema: {
         tags: ['admin'],
         summary:
           'Replaces the v2 user ID and password; the old ones and every token issued under them stop at once on every node, or after graceSeconds',
         params: AccountParams,
-        body: GraceBody,
+        body: Type.Optional(GraceBody),
         response: {
           200: Type.Object({
             userId: Type.String(),
@@ -801,7 +794,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     async (request, reply) => {
       const { accountId } = request.params;
       await services.accounts.require(accountId);
-      const graceSeconds = request.body.graceSeconds ?? 0;
+      const graceSeconds = request.body?.graceSeconds ?? 0;
       const { userId, password, previousUntil } = await services.clients.regenerate(accountId, graceSeconds);
       await recordAudit(services.ctx, actor(request), accountId, 'credentials.regenerated', { graceSeconds });
       return reply
