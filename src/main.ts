@@ -353,6 +353,7 @@ export async function openRuntime(
           intervalMs: config.backups.intervalSeconds * 1000,
           keep: config.backups.keep,
           policyLogs: config.backups.policyLogs,
+          command: config.backups.command,
         },
       }),
     },

@@ -145,7 +145,8 @@ export interface Config {
   /**
    * Scheduled backups of a SQLite server (`BACKUP_DIR`, the folder to write them into; unset: none), with
    * `BACKUP_INTERVAL_SECONDS` (default one day), `BACKUP_KEEP` (how many to keep, default 7) and
-   * `BACKUP_POLICY_LOGS` (copy the policy log too, default true).
+   * `BACKUP_POLICY_LOGS` (copy the policy log too, default true); `BACKUP_COMMAND` runs after each backup (an
+   * off-site copy), within `BACKUP_COMMAND_TIMEOUT_SECONDS`.
    */
   backups: BackupConfig | undefined;
 }
@@ -155,7 +156,31 @@ export interface BackupConfig {
   intervalSeconds: number;
   keep: number;
   policyLogs: boolean;
+  /** BACKUP_COMMAND: run by `/bin/sh -c` after each backup, to copy it elsewhere; null: none. */
+  command: BackupCommandConfig | null;
 }
+
+export interface BackupCommandConfig {
+  /** The shell command (never logged nor shown: it may hold a credential). */
+  text: string;
+  timeoutSeconds: number;
+  /** The command's environment: the server's, without the server's own secrets (SECRET_VARIABLES). */
+  environment: Record<string, string>;
+}
+
+/**
+ * The variables that hold the server's own secrets: a command the server runs for the operator (BACKUP_COMMAND)
+ * does not get them. Whatever else the server was given (a cloud tool's credentials, say) it passes on.
+ */
+export const SECRET_VARIABLES: readonly string[] = [
+  'ORCHESTRATOR_MASTER_KEY',
+  'ORCHESTRATOR_MASTER_KEY_PREVIOUS',
+  'ORCHESTRATOR_ADMIN_PASSWORD',
+  'OPERATOR_SSO_CLIENT_SECRET',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'BACKUP_COMMAND',
+];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -586,9 +611,13 @@ function backups(
   databaseUrl: string | undefined,
 ): BackupConfig | undefined {
   const raw = env.BACKUP_DIR;
-  const others = ['BACKUP_INTERVAL_SECONDS', 'BACKUP_KEEP', 'BACKUP_POLICY_LOGS'].filter(
-    (name) => env[name] !== undefined && env[name] !== '',
-  );
+  const others = [
+    'BACKUP_INTERVAL_SECONDS',
+    'BACKUP_KEEP',
+    'BACKUP_POLICY_LOGS',
+    'BACKUP_COMMAND',
+    'BACKUP_COMMAND_TIMEOUT_SECONDS',
+  ].filter((name) => env[name] !== undefined && env[name] !== '');
   if (raw === undefined || raw === '') {
     if (others.length > 0) throw new ConfigError(`${others.join(', ')} needs BACKUP_DIR`);
     return undefined;
@@ -609,5 +638,24 @@ function backups(
     intervalSeconds: integer(env, 'BACKUP_INTERVAL_SECONDS', 86_400, 60, 31 * 86_400),
     keep: integer(env, 'BACKUP_KEEP', 7, 1, 1_000),
     policyLogs: policyLogs === 'true',
+    command: backupCommand(env),
+  };
+}
+
+function backupCommand(env: NodeJS.ProcessEnv): BackupCommandConfig | null {
+  const text = env.BACKUP_COMMAND ?? '';
+  if (text.trim() === '') {
+    if (env.BACKUP_COMMAND_TIMEOUT_SECONDS)
+      throw new ConfigError('BACKUP_COMMAND_TIMEOUT_SECONDS needs BACKUP_COMMAND');
+    return null;
+  }
+  if (text.includes('\u0000')) throw new ConfigError('BACKUP_COMMAND must not hold a NUL character');
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env))
+    if (value !== undefined && !SECRET_VARIABLES.includes(name)) environment[name] = value;
+  return {
+    text,
+    timeoutSeconds: integer(env, 'BACKUP_COMMAND_TIMEOUT_SECONDS', 3_600, 1, 86_400),
+    environment,
   };
 }

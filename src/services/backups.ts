@@ -1,10 +1,12 @@
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BackupCommandConfig } from '../config/config.js';
 import { AppError } from '../core/errors.js';
 import { syncPathAsync } from '../core/sync-path.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { BackupFile, StoreBackup } from '../ports/store.js';
+import { BackupCommand, type BackupCommandStatus } from './backup-command.js';
 
 /** BACKUP_DIR and its companions (config.ts), in milliseconds. */
 export interface BackupSettings {
@@ -12,6 +14,8 @@ export interface BackupSettings {
   intervalMs: number;
   keep: number;
   policyLogs: boolean;
+  /** BACKUP_COMMAND, run after each backup; null: none. */
+  command: BackupCommandConfig | null;
 }
 
 /** A finished backup: a folder in BACKUP_DIR holding the store's files and `backup.json`. */
@@ -35,6 +39,8 @@ export interface BackupStatus {
   /** Backups written and failed since this node started. */
   written: number;
   failed: number;
+  /** BACKUP_COMMAND's runs; null without one. */
+  command: BackupCommandStatus | null;
 }
 
 /** A backup's folder name: `backup-` and its UTC time to the second, then `-2`, `-3`… in the same second. */
@@ -69,11 +75,15 @@ export class BackupService {
   #lastDurationMs: number | null = null;
   #written = 0;
   #failed = 0;
+  /** BACKUP_COMMAND, given each backup once it is complete. */
+  readonly command: BackupCommand | null;
 
   constructor(
     private readonly deps: { clock: Clock; log: Logger; backup: StoreBackup },
     readonly settings: BackupSettings,
-  ) {}
+  ) {
+    this.command = settings.command && new BackupCommand(deps, settings.folder, settings.command);
+  }
 
   /**
    * Makes the folder (throws if it cannot) and schedules the next backup: an interval after the newest one
@@ -81,6 +91,7 @@ export class BackupService {
    */
   async start(): Promise<void> {
     await mkdir(this.settings.folder, { recursive: true, mode: 0o700 });
+    await this.command?.load();
     const [newest] = await this.list();
     this.#lastSuccessAt = newest?.createdAt ?? null;
     const now = this.deps.clock.now();
@@ -123,6 +134,7 @@ export class BackupService {
       lastDurationMs: this.#lastDurationMs,
       written: this.#written,
       failed: this.#failed,
+      command: this.command?.status() ?? null,
     };
   }
 
@@ -144,12 +156,13 @@ export class BackupService {
     }
   }
 
-  /** Stops the schedule and a backup being written (its partial folder is removed). */
+  /** Stops the schedule, a backup being written (its partial folder is removed) and BACKUP_COMMAND's run. */
   async stop(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#abort.abort();
     await this.#running?.catch(() => undefined);
+    await this.command?.stop();
   }
 
   async #write(): Promise<Backup> {
@@ -184,6 +197,8 @@ export class BackupService {
         { backup: name, bytes: backup.bytes, durationMs: this.#lastDurationMs },
         'backup written',
       );
+      // Offered first: a backup it then no longer waits for (a newer one took its turn) may be removed.
+      this.command?.offer(name);
       await this.#prune(name);
       return backup;
     } catch (error) {
@@ -221,11 +236,14 @@ export class BackupService {
 
   /**
    * Keeps the backup just written and the newest `keep - 1` others; removes the rest. (The one just written
-   * is never removed, even when others are dated later: after the clock was set back, those go first.)
+   * is never removed, even when others are dated later: after the clock was set back, those go first.) A
+   * backup BACKUP_COMMAND is copying, or is to copy next, stays until a later backup finds it done.
    */
   async #prune(written: string): Promise<void> {
     const others = (await this.list()).filter((backup) => backup.name !== written);
+    const inUse = this.command?.inUse() ?? [];
     for (const old of others.slice(this.settings.keep - 1)) {
+      if (inUse.includes(old.name)) continue;
       try {
         await rm(join(this.settings.folder, old.name), { recursive: true, force: true });
         this.deps.log.info({ backup: old.name }, 'old backup removed');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -15,73 +14,21 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
 import { startServer } from '../../src/main.js';
+import {
+  type BackupView,
+  backUpNow,
+  firstBackup,
+  sha256,
+  signIn,
+  status,
+  until,
+} from '../helpers/backups.js';
 import { cliEnv, runCli } from '../helpers/cli.js';
 import { tempFolders } from '../helpers/folders.js';
-import { freePort, SERVER_ADMIN_PASSWORD, startTestServer } from '../helpers/server.js';
+import { freePort, startTestServer } from '../helpers/server.js';
 
 const folder = tempFolders('backups');
 const ACCOUNT = 'acme-backups';
-
-interface BackupView {
-  name: string;
-  createdAt: string;
-  bytes: number;
-  policyLogs: boolean;
-  files: { name: string; bytes: number; sha256: string }[];
-}
-interface StatusView {
-  enabled: boolean;
-  folder: string | null;
-  intervalSeconds: number | null;
-  keep: number | null;
-  running: boolean;
-  nextAt: string | null;
-  lastSuccessAt: string | null;
-  lastFailure: { at: string; message: string } | null;
-  backups: BackupView[];
-}
-
-/** Signs in as the admin over HTTP: the session cookie and CSRF token a change needs. */
-async function signIn(url: string): Promise<Record<string, string>> {
-  const response = await fetch(`${url}/api/admin/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: SERVER_ADMIN_PASSWORD }),
-  });
-  assert.equal(response.status, 200);
-  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const { csrfToken } = (await response.json()) as { csrfToken: string };
-  return { cookie, 'x-csrf-token': csrfToken };
-}
-
-const status = async (url: string, headers: Record<string, string>) => {
-  const response = await fetch(`${url}/api/admin/backups`, { headers });
-  assert.equal(response.status, 200);
-  return (await response.json()) as StatusView;
-};
-
-const backUpNow = (url: string, headers: Record<string, string>) =>
-  fetch(`${url}/api/admin/backups`, { method: 'POST', headers });
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const value = await read();
-    if (ok(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** The status once the backup a node writes at start (into an empty BACKUP_DIR) is there. */
-const firstBackup = (url: string, admin: Record<string, string>) =>
-  until(
-    'the first backup',
-    () => status(url, admin),
-    // Done: listed (renamed into place) and no longer running (status updated, old ones pruned).
-    (s) => s.backups.length === 1 && !s.running,
-  );
-
-const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 test('scheduled backups: the first at start; complete, private, checked; kept N; a node starts on one', async () => {
   const backupDir = join(folder(), 'backups');

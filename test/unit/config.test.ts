@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, DEFAULT_MAX_RETENTION_SECONDS, loadConfig } from '../../src/config/config.js';
+import {
+  ConfigError,
+  DEFAULT_MAX_RETENTION_SECONDS,
+  loadConfig,
+  SECRET_VARIABLES,
+} from '../../src/config/config.js';
 
 describe('configuration', () => {
   test('defaults', () => {
@@ -261,6 +266,7 @@ describe('configuration', () => {
       [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, /DATABASE_STATEMENT_TIMEOUT_MS/],
       [{ CONTEXT_CACHE_MB: 'lots' }, /CONTEXT_CACHE_MB/],
       [{ BACKUP_KEEP: '3' }, /BACKUP_KEEP needs BACKUP_DIR/],
+      [{ BACKUP_COMMAND: 'rclone copy "$BACKUP_PATH" remote:' }, /BACKUP_COMMAND needs BACKUP_DIR/],
       [{ AUDIT_RETENTION_DAYS: '-1' }, /AUDIT_RETENTION_DAYS must be a whole number/],
       [{ AUDIT_RETENTION_DAYS: '36501' }, /AUDIT_RETENTION_DAYS must be between 0 and 36500/],
       [{ SIGNING_KEY_ROTATION_DAYS: '7.5' }, /SIGNING_KEY_ROTATION_DAYS must be a whole number/],
@@ -353,6 +359,14 @@ describe('configuration', () => {
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '59' }, /BACKUP_INTERVAL_SECONDS must be between/],
       [{ BACKUP_DIR: '/backups', BACKUP_INTERVAL_SECONDS: '1h' }, /BACKUP_INTERVAL_SECONDS must be a whole/],
       [{ BACKUP_DIR: '/backups', BACKUP_POLICY_LOGS: 'no' }, /BACKUP_POLICY_LOGS must be true or false/],
+      [
+        { BACKUP_DIR: '/backups', BACKUP_COMMAND_TIMEOUT_SECONDS: '60' },
+        /BACKUP_COMMAND_TIMEOUT_SECONDS needs BACKUP_COMMAND/,
+      ],
+      [
+        { BACKUP_DIR: '/backups', BACKUP_COMMAND: 'true', BACKUP_COMMAND_TIMEOUT_SECONDS: '0' },
+        /BACKUP_COMMAND_TIMEOUT_SECONDS must be between 1 and 86400/,
+      ],
       [{ BACKUP_DIR: '/srv/data' }, /BACKUP_DIR must be outside DATA_DIR/],
       [{ BACKUP_DIR: './data/backups' }, /BACKUP_DIR must be outside DATA_DIR/],
       [
@@ -374,6 +388,7 @@ describe('configuration', () => {
       intervalSeconds: 86_400,
       keep: 7,
       policyLogs: true,
+      command: null,
     });
     assert.deepEqual(
       loadConfig(
@@ -385,10 +400,46 @@ describe('configuration', () => {
         },
         '/srv',
       ).backups,
-      { folder: '/srv/data-backups', intervalSeconds: 3600, keep: 48, policyLogs: false },
+      { folder: '/srv/data-backups', intervalSeconds: 3600, keep: 48, policyLogs: false, command: null },
     );
+    // A blank command is none.
+    assert.equal(loadConfig({ BACKUP_DIR: '/backups', BACKUP_COMMAND: '  ' }, '/srv').backups?.command, null);
     // A folder in DATA_DIR whose name starts with two dots is inside it all the same.
     assert.throws(() => loadConfig({ BACKUP_DIR: '/srv/data/..backups' }, '/srv'), /outside DATA_DIR/);
+  });
+
+  test("BACKUP_COMMAND: its text, a time limit, and the server's environment without the server's secrets", () => {
+    const env = {
+      BACKUP_DIR: '/backups',
+      BACKUP_COMMAND: 'rclone copy "$BACKUP_PATH" "offsite:orchestrator/$BACKUP_NAME"',
+      PATH: '/usr/bin:/bin',
+      RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY: 'the tool needs it',
+      ORCHESTRATOR_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+      ORCHESTRATOR_MASTER_KEY_PREVIOUS: Buffer.alloc(32, 2).toString('base64'),
+      ORCHESTRATOR_ADMIN_PASSWORD: 'first admin password',
+      OPERATOR_SSO_ISSUER: 'https://idp.example.com',
+      OPERATOR_SSO_CLIENT_ID: 'orchestrator',
+      OPERATOR_SSO_CLIENT_SECRET: 'sso secret',
+      REDIS_URL: 'redis://:password@cache:6379',
+    };
+    assert.deepEqual(loadConfig(env, '/srv').backups?.command, {
+      text: env.BACKUP_COMMAND,
+      timeoutSeconds: 3600,
+      environment: {
+        BACKUP_DIR: '/backups',
+        PATH: '/usr/bin:/bin',
+        RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY: 'the tool needs it',
+        OPERATOR_SSO_ISSUER: 'https://idp.example.com',
+        OPERATOR_SSO_CLIENT_ID: 'orchestrator',
+      },
+    });
+    assert.equal(
+      loadConfig({ ...env, BACKUP_COMMAND_TIMEOUT_SECONDS: '86400' }, '/srv').backups?.command
+        ?.timeoutSeconds,
+      86_400,
+    );
+    for (const name of SECRET_VARIABLES)
+      assert.ok(!(name in (loadConfig(env, '/srv').backups?.command?.environment ?? {})));
   });
 
   test('accepts a full multi-node configuration', () => {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.js';
 import { recordAudit } from '../../services/audit.js';
+import type { BackupCommandStatus } from '../../services/backup-command.js';
 import type { Backup } from '../../services/backups.js';
 import { operatorActor } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
@@ -13,6 +14,33 @@ const BackupView = Type.Object({
   policyLogs: Type.Boolean(),
   files: Type.Array(Type.Object({ name: Type.String(), bytes: Type.Integer(), sha256: Type.String() })),
 });
+
+/** BACKUP_COMMAND's state: never its text, which may hold a credential. */
+const CommandView = Type.Union([
+  Type.Object({
+    timeoutSeconds: Type.Integer(),
+    running: Type.Union([Type.String(), Type.Null()]),
+    waiting: Type.Union([Type.String(), Type.Null()]),
+    lastSuccess: Type.Union([
+      Type.Object({ at: Time, backup: Type.String(), durationMs: Type.Integer() }),
+      Type.Null(),
+    ]),
+    lastFailure: Type.Union([
+      Type.Object({ at: Time, backup: Type.String(), message: Type.String() }),
+      Type.Null(),
+    ]),
+    succeeded: Type.Integer(),
+    failed: Type.Integer(),
+  }),
+  Type.Null(),
+]);
+
+const commandView = (status: BackupCommandStatus | null) =>
+  status && {
+    ...status,
+    lastSuccess: status.lastSuccess && { ...status.lastSuccess, at: iso(status.lastSuccess.at) },
+    lastFailure: status.lastFailure && { ...status.lastFailure, at: iso(status.lastFailure.at) },
+  };
 
 const view = (backup: Backup) => ({
   name: backup.name,
@@ -46,6 +74,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
             nextAt: NullableTime,
             lastSuccessAt: NullableTime,
             lastFailure: Type.Union([Type.Object({ at: Time, message: Type.String() }), Type.Null()]),
+            command: CommandView,
             backups: Type.Array(BackupView),
           }),
         },
@@ -65,6 +94,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
           nextAt: null,
           lastSuccessAt: null,
           lastFailure: null,
+          command: null,
           backups: [],
         };
       const status = backups.status();
@@ -82,6 +112,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
           at: iso(status.lastFailure.at),
           message: status.lastFailure.message,
         },
+        command: commandView(status.command),
         backups: (await backups.list()).map(view),
       };
     },

@@ -152,6 +152,20 @@ function renderBackups(status: BackupStatus): string {
       ['{outcome="written"}', status.written],
       ['{outcome="failed"}', status.failed],
     ]),
+    ...(status.command
+      ? [
+          metric(
+            'orchestrator_backup_command_last_success_timestamp_seconds',
+            'gauge',
+            'When BACKUP_COMMAND last finished well (0: never).',
+            [['', seconds(status.command.lastSuccess?.at ?? null)]],
+          ),
+          metric('orchestrator_backup_commands_total', 'counter', 'Runs of BACKUP_COMMAND, by outcome.', [
+            ['{outcome="succeeded"}', status.command.succeeded],
+            ['{outcome="failed"}', status.command.failed],
+          ]),
+        ]
+      : []),
   ].join('');
 }
 
