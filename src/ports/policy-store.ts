@@ -33,12 +33,19 @@ export interface PolicyVersion extends PolicyVersionSummary {
 
 /** How many lists of each account's history are kept: the older ones go as new ones are saved. */
 export const POLICY_HISTORY_LENGTH = 50;
+/**
+ * How much each account's history holds at most, as JSON (UTF-8): a list of 4 MB (the most a PUT takes) kept 50
+ * times would be 200 MB for one account. The older lists go first; the newest is always kept, whatever its size.
+ */
+export const POLICY_HISTORY_BYTES = 16 * 1024 * 1024;
+
 
 export interface PolicyStore {
   getPolicySet(accountId: string): Promise<PolicySet>;
   /**
    * Writes the policies only when the stored version is still `expectedVersion`; with `change`, keeps the list in
-   * the account's history in the same step (forgetting the oldest beyond POLICY_HISTORY_LENGTH).
+   * the account's history in the same step (forgetting the oldest beyond POLICY_HISTORY_LENGTH or
+   * POLICY_HISTORY_BYTES).
    */
   savePolicies(
     accountId: string,

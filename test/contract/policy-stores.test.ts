@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import type { Policy } from '../../src/core/policy/types.js';
-import type { PolicyLogEntry, PolicyOutline } from '../../src/ports/policy-store.js';
+import {
+  POLICY_HISTORY_BYTES,
+  type PolicyLogEntry,
+  type PolicyOutline,
+} from '../../src/ports/policy-store.js';
 import { describeStoreContract } from './adapters.js';
 
 const T0 = 1_700_000_000_000;
@@ -214,6 +218,32 @@ describeStoreContract('policy stores', (store, it) => {
 
     await policies().deletePolicySet('hist');
     assert.deepEqual(await policies().listPolicyVersions('hist'), []);
+  });
+
+  it('keeps the history within POLICY_HISTORY_BYTES of JSON (UTF-8), the oldest going first, the newest whatever its size', async () => {
+    const change = { at: T0, actor: 'alice', action: 'policies.replaced' };
+    // A list of about `mib` MiB of UTF-8 in a name of two-byte characters (half as many characters).
+    const big = (id: string, mib: number) => [policy(id, { name: 'é'.repeat(mib * 512 * 1024) })];
+    const versions = async () => (await policies().listPolicyVersions('sized')).map((v) => v.version);
+    let version = 0;
+    const save = async (list: Policy[]) => {
+      assert.equal((await policies().savePolicies('sized', list, version, change)).ok, true);
+      version++;
+    };
+    for (const id of ['a', 'b', 'c', 'd']) await save(big(id, 6));
+    // 6 + 6 MiB fit in 16, a third does not (counted in characters, all four would).
+    assert.equal(POLICY_HISTORY_BYTES, 16 * 1024 * 1024);
+    assert.deepEqual(await versions(), [4, 3]);
+    await save([policy('small')]);
+    assert.deepEqual(await versions(), [5, 4, 3]);
+    // A list larger than the whole allowance is kept alone.
+    await save(big('huge', 20));
+    assert.deepEqual(await versions(), [6]);
+    assert.equal((await policies().getPolicyVersion('sized', 6))?.policies[0]?.id, 'huge');
+    await save([policy('after')]);
+    assert.deepEqual(await versions(), [7]);
+    await save([policy('again')]);
+    assert.deepEqual(await versions(), [8, 7]);
   });
 
   it('a returned set is a copy: changing it changes nothing stored', async () => {

@@ -2,6 +2,7 @@ import type { JsonValue } from '../../core/json.js';
 import type { Policy } from '../../core/policy/types.js';
 import {
   type CompareAndSet,
+  POLICY_HISTORY_BYTES,
   POLICY_HISTORY_LENGTH,
   type PolicyChange,
   type PolicyLogEntry,
@@ -18,8 +19,8 @@ const copy = <T>(value: T): T => structuredClone(value);
 
 export class MemoryPolicyStore implements PolicyStore {
   readonly #sets = new Map<string, PolicySet>();
-  /** Each account's history, oldest first. */
-  readonly #history = new Map<string, PolicyVersion[]>();
+  /** Each account's history, oldest first, each list with its size as JSON. */
+  readonly #history = new Map<string, SizedVersion[]>();
 
   async getPolicySet(accountId: string): Promise<PolicySet> {
     return copy(this.#sets.get(accountId) ?? { policies: [], customAttributes: {}, version: 0 });
@@ -36,19 +37,30 @@ export class MemoryPolicyStore implements PolicyStore {
     });
     if (saved.ok && change) {
       const history = this.#history.get(accountId) ?? [];
-      history.push({ ...change, version: saved.version, count: policies.length, policies: copy(policies) });
-      this.#history.set(accountId, history.slice(-POLICY_HISTORY_LENGTH));
+      const bytes = Buffer.byteLength(JSON.stringify(policies));
+      history.push({
+        ...change,
+        version: saved.version,
+        count: policies.length,
+        policies: copy(policies),
+        bytes,
+      });
+      this.#history.set(accountId, newestWithin(history));
     }
     return saved;
   }
 
   async listPolicyVersions(accountId: string): Promise<PolicyVersionSummary[]> {
-    return (this.#history.get(accountId) ?? []).map(({ policies: _, ...summary }) => summary).reverse();
+    return (this.#history.get(accountId) ?? [])
+      .map(({ policies: _, bytes: __, ...summary }) => summary)
+      .reverse();
   }
 
   async getPolicyVersion(accountId: string, version: number): Promise<PolicyVersion | null> {
     const found = this.#history.get(accountId)?.find((v) => v.version === version);
-    return found ? copy(found) : null;
+    if (!found) return null;
+    const { bytes: _, ...kept } = found;
+    return copy(kept);
   }
 
   async saveCustomAttributes(
@@ -147,4 +159,18 @@ export class MemoryPolicyLogStore implements PolicyLogStore {
     }
     return deleted;
   }
+}
+
+type SizedVersion = PolicyVersion & { bytes: number };
+
+/** The newest lists of a history (oldest first) within POLICY_HISTORY_LENGTH and POLICY_HISTORY_BYTES; the newest always. */
+function newestWithin(history: SizedVersion[]): SizedVersion[] {
+  let bytes = 0;
+  let from = history.length;
+  while (from > 0 && history.length - from < POLICY_HISTORY_LENGTH) {
+    bytes += (history[from - 1] as SizedVersion).bytes;
+    if (from < history.length && bytes > POLICY_HISTORY_BYTES) break;
+    from--;
+  }
+  return history.slice(from);
 }

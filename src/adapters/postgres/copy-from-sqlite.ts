@@ -165,7 +165,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
   },
   {
     name: 'policy_versions',
-    columns: ['account_id', 'version', 'at', 'actor', 'action', 'count', 'policies'],
+    columns: ['account_id', 'version', 'at', 'actor', 'action', 'count', 'bytes', 'policies'],
     order: 'account_id, version',
   },
 ];

@@ -92,4 +92,13 @@ export const policyMigrations: PostgresMigration[] = [
       );
     `,
   },
+  {
+    // Each list's size, so that a history is kept within POLICY_HISTORY_BYTES.
+    id: 'policy-005',
+    sql: `
+      ALTER TABLE policy_versions ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+      UPDATE policy_versions SET bytes = octet_length(policies);
+      ALTER TABLE policy_versions ALTER COLUMN bytes DROP DEFAULT;
+    `,
+  },
 ];

@@ -3,6 +3,7 @@ import type { Policy } from '../../core/policy/types.js';
 import { storableText } from '../../core/storable-text.js';
 import {
   type CompareAndSet,
+  POLICY_HISTORY_BYTES,
   POLICY_HISTORY_LENGTH,
   type PolicyChange,
   type PolicyLogEntry,
@@ -17,6 +18,7 @@ import {
 import type { Row } from '../shared/auth-rows.js';
 import {
   DAY_MS,
+  FORGET_OLD_POLICY_VERSIONS,
   POLICY_LOG_COLUMNS,
   POLICY_VERSION_SUMMARY_COLUMNS,
   periodOf,
@@ -57,13 +59,21 @@ export class PostgresPolicyStore implements PolicyStore {
       const saved = await this.#save(client, accountId, expectedVersion, 'policies', json);
       if (!saved.ok) return saved;
       await client.query(
-        'INSERT INTO policy_versions (account_id, version, at, actor, action, count, policies) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [accountId, saved.version, change.at, change.actor, change.action, policies.length, json],
+        'INSERT INTO policy_versions (account_id, version, at, actor, action, count, bytes, policies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [
+          accountId,
+          saved.version,
+          change.at,
+          change.actor,
+          change.action,
+          policies.length,
+          Buffer.byteLength(json),
+          json,
+        ],
       );
       await client.query(
-        `DELETE FROM policy_versions WHERE account_id = $1 AND version <= (
-           SELECT version FROM policy_versions WHERE account_id = $1 ORDER BY version DESC LIMIT 1 OFFSET $2)`,
-        [accountId, POLICY_HISTORY_LENGTH],
+        FORGET_OLD_POLICY_VERSIONS((n) => `$${n}`),
+        [accountId, accountId, POLICY_HISTORY_LENGTH, POLICY_HISTORY_BYTES],
       );
       return saved;
     });

@@ -80,3 +80,17 @@ export function periodOf(at: number, periodMs: number): number {
     throw new Error(`a policy log entry has no valid time: ${at}`);
   return period;
 }
+
+/**
+ * The statement (SQLite and PostgreSQL alike) that forgets an account's oldest lists beyond POLICY_HISTORY_LENGTH
+ * or POLICY_HISTORY_BYTES, keeping the newest; its parameters: the account id twice, the length, the bytes.
+ */
+export const FORGET_OLD_POLICY_VERSIONS = (p: (n: number) => string): string =>
+  `DELETE FROM policy_versions WHERE account_id = ${p(1)} AND version IN (
+     SELECT version FROM (
+       SELECT version,
+              ROW_NUMBER() OVER (ORDER BY version DESC) AS n,
+              SUM(bytes) OVER (ORDER BY version DESC ROWS UNBOUNDED PRECEDING) AS total
+       FROM policy_versions WHERE account_id = ${p(2)}
+     ) ranked
+     WHERE n > 1 AND (n > ${p(3)} OR total > ${p(4)}))`;

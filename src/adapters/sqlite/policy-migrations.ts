@@ -82,6 +82,29 @@ export const policyMigrations: SqliteMigration[] = [
       );
     `,
   },
+  {
+    // Each list's size, so that a history is kept within POLICY_HISTORY_BYTES. Before the list's text, in a
+    // table made again: a column after it would be read by walking the text's overflow pages.
+    id: 'policy-004',
+    sql: `
+      CREATE TABLE policy_versions_sized (
+        account_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        policies TEXT NOT NULL,
+        PRIMARY KEY (account_id, version)
+      );
+      INSERT INTO policy_versions_sized (account_id, version, at, actor, action, count, bytes, policies)
+        SELECT account_id, version, at, actor, action, count, length(CAST(policies AS BLOB)), policies
+        FROM policy_versions;
+      DROP TABLE policy_versions;
+      ALTER TABLE policy_versions_sized RENAME TO policy_versions;
+    `,
+  },
 ];
 
 /**

@@ -3,6 +3,7 @@ import type { JsonValue } from '../../core/json.js';
 import type { Policy } from '../../core/policy/types.js';
 import {
   type CompareAndSet,
+  POLICY_HISTORY_BYTES,
   POLICY_HISTORY_LENGTH,
   type PolicyChange,
   type PolicyLogEntry,
@@ -16,6 +17,7 @@ import {
 } from '../../ports/policy-store.js';
 import type { Row } from '../shared/auth-rows.js';
 import {
+  FORGET_OLD_POLICY_VERSIONS,
   HOUR_MS,
   POLICY_VERSION_SUMMARY_COLUMNS,
   policyLogFromRow,
@@ -48,15 +50,21 @@ export class SqlitePolicyStore implements PolicyStore {
       if (saved.ok && change) {
         this.db
           .prepare(
-            'INSERT INTO policy_versions (account_id, version, at, actor, action, count, policies) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            'INSERT INTO policy_versions (account_id, version, at, actor, action, count, bytes, policies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           )
-          .run(accountId, saved.version, change.at, change.actor, change.action, policies.length, json);
+          .run(
+            accountId,
+            saved.version,
+            change.at,
+            change.actor,
+            change.action,
+            policies.length,
+            Buffer.byteLength(json),
+            json,
+          );
         this.db
-          .prepare(
-            `DELETE FROM policy_versions WHERE account_id = ? AND version <= (
-               SELECT version FROM policy_versions WHERE account_id = ? ORDER BY version DESC LIMIT 1 OFFSET ?)`,
-          )
-          .run(accountId, accountId, POLICY_HISTORY_LENGTH);
+          .prepare(FORGET_OLD_POLICY_VERSIONS(() => '?'))
+          .run(accountId, accountId, POLICY_HISTORY_LENGTH, POLICY_HISTORY_BYTES);
       }
       return saved;
     })();
