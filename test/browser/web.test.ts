@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   let codeToken = '';
   /** The node backs itself up here (BACKUP_DIR). */
   const backupDir = join(mkdtempSync(join(tmpdir(), 'orchestrator-web-backups-')), 'backups');
+  /** …and BACKUP_COMMAND copies each backup here, the off-site copy (removed with backupDir's parent). */
+  const offSiteDir = join(backupDir, '..', 'off-site');
 
   /**
    * Client certificates forwarded by a TLS proxy (none calls from there in these tests) and a CA trusted for them
@@ -43,6 +45,9 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
   const suite = browserSuite({
     env: {
       BACKUP_DIR: backupDir,
+      // Run by /bin/sh -c in BACKUP_DIR, with this environment (the whole of it: PATH too) and the backup's own.
+      BACKUP_COMMAND: `mkdir -p '${offSiteDir}' && cp -r "$BACKUP_PATH" '${offSiteDir}'/"$BACKUP_NAME"`,
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
       CLIENT_CERT_HEADER: 'client-cert',
       CLIENT_CERT_PROXIES: '10.0.0.0/8',
       CLIENT_CA_FILE: fileURLToPath(new URL('../fixtures/pki/issuing.pem', import.meta.url)),
@@ -2128,13 +2133,25 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     suite.watch.step = 'backups';
     const backups = suite.server.server.runtime.services.backups;
     assert.ok(backups);
-    // The node wrote its first backup at start (the folder was empty).
-    assert.equal((await backups.list()).length, 1);
+    // The node wrote its first backup at start (the folder was empty), and BACKUP_COMMAND copied it.
+    const [first] = await backups.list();
+    assert.ok(first);
+    await backups.command?.idle();
+    assert.equal(backups.status().command?.lastSuccess?.backup, first.name);
+    assert.ok(existsSync(join(offSiteDir, first.name, 'backup.json')));
     await suite.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backups' }).click();
     await suite.page.getByRole('heading', { level: 1, name: 'Backups' }).waitFor();
     await suite.page.getByText(backupDir).waitFor();
     const table = suite.page.getByRole('table', { name: 'Backups, newest first' });
     assert.equal(await table.locator('tbody tr').count(), 1);
+    // The off-site copy: the last one that went well names its backup; none failed.
+    const offSite = suite.page.getByRole('region', { name: 'Off-site copy' });
+    /** The "Last copy" line naming `name`. */
+    const lastCopy = (name: string) => offSite.getByText(new RegExp(`^${name}, done .+, in \\d`));
+    await lastCopy(first.name).waitFor();
+    await offSite.getByText('1 went well, 0 failed').waitFor();
+    await offSite.getByText('1 h per copy').waitFor();
+    assert.equal(await offSite.getByRole('alert').count(), 0);
     await suite.page.getByRole('button', { name: 'Back up now' }).click();
     await suite.page.getByText(/Backup backup-\S+ written/).waitFor();
     await table.locator('tbody tr').nth(1).waitFor();
@@ -2145,6 +2162,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     assert.ok(newest);
     await table.locator('tbody tr').first().getByText(newest.name).waitFor();
     await table.getByTitle(newest.files[0]?.sha256 ?? '').waitFor();
+    // Its copy follows it: the page looks again while it is under way, and names it once it is done.
+    await lastCopy(newest.name).waitFor();
+    await offSite.getByText('2 went well, 0 failed').waitFor();
+    await offSite.getByText('no copy under way').waitFor();
+    assert.ok(existsSync(join(offSiteDir, newest.name, 'backup.json')));
     await visited('backups');
   });
 
