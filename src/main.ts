@@ -345,6 +345,7 @@ export async function openRuntime(
       adminNetworks: config.adminNetworks,
       clientCertificates: config.clientCertificates,
       mtlsBaseUrl: config.mtlsBaseUrl,
+      clientAssertionAudience: config.clientAssertionAudience,
       tlsClientCertificates: config.tls?.clientCertificates ?? false,
       trustedCas,
       ...(config.backups && {

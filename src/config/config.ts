@@ -122,6 +122,12 @@ export interface Config {
    */
   mtlsBaseUrl: string | null;
   /**
+   * `CLIENT_ASSERTION_AUDIENCE`: what a signed client assertion's `aud` may name. `any` (the default, RFC 7523): the
+   * issuer, the token endpoint or the endpoint called, among other audiences. `issuer` (RFC 7523bis): the issuer
+   * alone. An assertion typed `client-authentication+jwt` is held to `issuer` either way.
+   */
+  clientAssertionAudience: 'any' | 'issuer';
+  /**
    * `CLIENT_CA_FILE`: the CAs (PEM) whose client certificates authenticate an account's client by their subject
    * (`tls_client_auth`, RFC 8705 §2.1), read at start; null: none. Needs a source of client certificates.
    */
@@ -374,6 +380,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const dpopNonce = env.DPOP_NONCE || 'false';
   if (dpopNonce !== 'true' && dpopNonce !== 'false')
     throw new ConfigError('DPOP_NONCE must be true or false');
+  const clientAssertionAudience = env.CLIENT_ASSERTION_AUDIENCE || 'any';
+  if (clientAssertionAudience !== 'any' && clientAssertionAudience !== 'issuer')
+    throw new ConfigError('CLIENT_ASSERTION_AUDIENCE must be any or issuer');
   const operatorTotp = env.OPERATOR_TOTP || 'optional';
   if (operatorTotp !== 'optional' && operatorTotp !== 'required')
     throw new ConfigError('OPERATOR_TOTP must be optional or required');
@@ -467,6 +476,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     adminNetworks,
     clientCertificates,
     mtlsBaseUrl,
+    clientAssertionAudience,
     clientCaFile,
     clientCrlFile,
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',

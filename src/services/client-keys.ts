@@ -36,6 +36,8 @@ import { UseRecorder } from './use-recorder.js';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT that authenticates a client. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** RFC 7523bis: the `typ` of a client assertion that follows its audience rule (the issuer alone). */
+export const CLIENT_ASSERTION_TYP = 'client-authentication+jwt';
 /**
  * Signature algorithms an assertion may use (RFC 8414 `token_endpoint_auth_signing_alg_values_supported`); `Ed25519`
  * is RFC 9864's name for EdDSA with that curve, which libraries (oauth4webapi) now write.
@@ -358,8 +360,9 @@ export class ClientKeyService {
     };
     let payload: JWTPayload;
     let key: VerifyingKey;
+    let typ: unknown;
     try {
-      ({ payload, key } = await verifiedByAny(
+      ({ payload, key, typ } = await verifiedByAny(
         assertion,
         createLocalJWKSet({ keys: keys.map((k) => verifierJwk(k.publicJwk)) }),
         options,
@@ -372,6 +375,7 @@ export class ClientKeyService {
       if (failure instanceof JoseErrors.JOSEError) throw new AssertionRefused(NOT_VERIFIED);
       throw failure;
     }
+    this.#checkKindAndAudience(typ, payload.aud);
     const expiresAt = (payload.exp as number) * 1000;
     if (expiresAt - now > MAX_ASSERTION_LIFETIME_MS + SKEW_S * 1000)
       throw new AssertionRefused('the assertion expires more than 10 minutes ahead');
@@ -382,6 +386,27 @@ export class ClientKeyService {
       throw new AssertionRefused('the assertion was used already (its jti)');
     const kid = await kidOf(keys, key);
     if (kid !== null) this.#used(accountId, kid, now);
+  }
+
+  /**
+   * RFC 7523bis, once the signature verified: a JWT explicitly typed as another kind (`at+jwt`, `dpop+jwt`…) is not
+   * a client assertion (RFC 8725 §3.11); one typed `client-authentication+jwt`, or any with
+   * CLIENT_ASSERTION_AUDIENCE=issuer, names the issuer as its sole audience (a string, or an array of one) — not
+   * the token endpoint, which another server's metadata could name to get an assertion meant for this one.
+   */
+  #checkKindAndAudience(typ: unknown, aud: JWTPayload['aud']): void {
+    const kind = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : '';
+    if (kind.endsWith('+jwt') && kind !== CLIENT_ASSERTION_TYP)
+      throw new AssertionRefused(
+        `the assertion is typed ${String(typ)}: a JWT of another kind, not a client assertion`,
+      );
+    if (kind !== CLIENT_ASSERTION_TYP && this.ctx.settings.clientAssertionAudience !== 'issuer') return;
+    const { issuer } = this.ctx.settings;
+    const sole = Array.isArray(aud) && aud.length === 1 ? aud[0] : aud;
+    if (sole !== issuer)
+      throw new AssertionRefused(
+        `the assertion's aud must be the issuer ${issuer} alone (RFC 7523bis${kind === CLIENT_ASSERTION_TYP ? `: it is typed ${CLIENT_ASSERTION_TYP}` : ''})`,
+      );
   }
 
   /** A key's last use, to the minute (its record's lastUsedAt). */
@@ -630,16 +655,17 @@ async function verifiedByAny(
   assertion: string,
   keys: ReturnType<typeof createLocalJWKSet>,
   options: JWTVerifyOptions,
-): Promise<{ payload: JWTPayload; key: VerifyingKey }> {
+): Promise<{ payload: JWTPayload; key: VerifyingKey; typ: unknown }> {
   try {
-    const { payload, key } = await jwtVerify(assertion, keys, options);
-    return { payload, key };
+    const { payload, key, protectedHeader } = await jwtVerify(assertion, keys, options);
+    return { payload, key, typ: protectedHeader.typ };
   } catch (failure) {
     if (!(failure instanceof JoseErrors.JWKSMultipleMatchingKeys)) throw failure;
     let last: unknown = failure;
     for await (const key of failure as unknown as AsyncIterable<CryptoKey>) {
       try {
-        return { payload: (await jwtVerify(assertion, key, options)).payload, key };
+        const { payload, protectedHeader } = await jwtVerify(assertion, key, options);
+        return { payload, key, typ: protectedHeader.typ };
       } catch (refused) {
         last = refused;
       }

@@ -62,6 +62,8 @@ export interface ServiceContext {
     clientCertificates?: { header: string; proxies: string[] } | null;
     /** MTLS_BASE_URL: the public base URL where clients present certificates, beside ISSUER (absent or null: none). */
     mtlsBaseUrl?: string | null;
+    /** CLIENT_ASSERTION_AUDIENCE=issuer: a client assertion's aud must be the issuer alone (absent: `any`). */
+    clientAssertionAudience?: 'any' | 'issuer';
     /** TLS_CLIENT_CERTIFICATES=request: the certificates clients present to this server's own TLS (absent: none). */
     tlsClientCertificates?: boolean;
     /** CLIENT_CA_FILE: the CAs whose client certificates authenticate by their subject (absent or null: none). */

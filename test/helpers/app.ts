@@ -78,6 +78,8 @@ export async function createTestApp(
     trustedCas?: TrustedCa[];
     /** MTLS_BASE_URL as parsed. */
     mtlsBaseUrl?: string;
+    /** CLIENT_ASSERTION_AUDIENCE as parsed. */
+    clientAssertionAudience?: 'any' | 'issuer';
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -122,6 +124,9 @@ export async function createTestApp(
       ...(options.clientCertificates ? { clientCertificates: options.clientCertificates } : {}),
       ...(options.trustedCas ? { trustedCas: options.trustedCas } : {}),
       ...(options.mtlsBaseUrl ? { mtlsBaseUrl: options.mtlsBaseUrl } : {}),
+      ...(options.clientAssertionAudience
+        ? { clientAssertionAudience: options.clientAssertionAudience }
+        : {}),
     },
   };
   const services = createAppServices(ctx);

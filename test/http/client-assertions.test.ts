@@ -29,7 +29,7 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     key: KeyPair['privateKey'] = es.privateKey,
     claims: JWTPayload = {},
     /** `kid: ''`: the header names no key. */
-    { alg = 'ES256', kid = 'laptop' }: { alg?: string; kid?: string } = {},
+    { alg = 'ES256', kid = 'laptop', typ }: { alg?: string; kid?: string; typ?: string } = {},
   ) =>
     new SignJWT({
       iss: account.userId,
@@ -40,7 +40,7 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
       jti: randomUUID(),
       ...claims,
     })
-      .setProtectedHeader({ alg, ...(kid ? { kid } : {}) })
+      .setProtectedHeader({ alg, ...(kid ? { kid } : {}), ...(typ ? { typ } : {}) })
       .sign(key);
   /** A form posted to an OAuth endpoint. */
   const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -282,6 +282,76 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
     assert.equal(otherType.statusCode, 400);
   });
 
+  test('RFC 7523bis: an assertion typed client-authentication+jwt names the issuer alone; one typed as another kind of JWT is refused', async () => {
+    // A fresh window for the client's refusals (they count against it, as wrong secrets do).
+    t.clock.advance(15 * 60_000);
+    const typed = (aud: string | string[], typ = 'client-authentication+jwt') =>
+      assertion(undefined, { aud }, { typ });
+    const accepted: [string, () => Promise<string>][] = [
+      ['typed, the issuer', () => typed(ISSUER)],
+      [
+        'typed with its media type prefix, the issuer in an array of one',
+        () => typed([ISSUER], 'application/client-authentication+jwt'),
+      ],
+      ['untyped, the token endpoint (RFC 7523, CLIENT_ASSERTION_AUDIENCE=any)', () => assertion()],
+      ['typed JWT, the endpoint called', () => typed(`${ISSUER}/oauth/token`, 'JWT')],
+      [
+        'untyped, the issuer among others',
+        () => assertion(undefined, { aud: ['https://elsewhere.example', ISSUER] }),
+      ],
+    ];
+    for (const [name, made] of accepted) {
+      const answer = await signed(await made());
+      assert.equal(answer.statusCode, 200, `${name}: ${answer.body}`);
+    }
+    const refused: [string, () => Promise<string>, string][] = [
+      [
+        'typed, the token endpoint',
+        () => typed(`${ISSUER}/oauth/token`),
+        `the assertion's aud must be the issuer ${ISSUER} alone (RFC 7523bis: it is typed client-authentication+jwt)`,
+      ],
+      [
+        'typed, the issuer among others',
+        () => typed([ISSUER, 'https://elsewhere.example']),
+        `the assertion's aud must be the issuer ${ISSUER} alone (RFC 7523bis: it is typed client-authentication+jwt)`,
+      ],
+      [
+        'an access token of the client’s own making',
+        () => typed(ISSUER, 'at+jwt'),
+        'the assertion is typed at+jwt: a JWT of another kind, not a client assertion',
+      ],
+      [
+        'a DPoP proof',
+        () => typed(`${ISSUER}/oauth/token`, 'dpop+jwt'),
+        'the assertion is typed dpop+jwt: a JWT of another kind, not a client assertion',
+      ],
+    ];
+    for (const [name, made, reason] of refused) {
+      const answer = await signed(await made());
+      assert.equal(answer.statusCode, 401, `${name}: ${answer.body}`);
+      assert.equal(answer.json().error_description, `client authentication failed: ${reason}`, name);
+    }
+    // A refused assertion's jti is not spent: the same one, right, is taken.
+    const jti = randomUUID();
+    assert.equal(
+      (
+        await signed(
+          await assertion(
+            undefined,
+            { aud: `${ISSUER}/oauth/token`, jti },
+            { typ: 'client-authentication+jwt' },
+          ),
+        )
+      ).statusCode,
+      401,
+    );
+    assert.equal(
+      (await signed(await assertion(undefined, { aud: ISSUER, jti }, { typ: 'client-authentication+jwt' })))
+        .statusCode,
+      200,
+    );
+  });
+
   test('a key removed, or the account suspended, stops its assertions at once; new credentials keep the keys', async () => {
     assert.equal((await signed(await assertion())).statusCode, 200);
     const removed = await call(
@@ -442,4 +512,56 @@ describe('private_key_jwt: clients that sign an assertion with their own key (RF
       404,
     );
   });
+});
+
+test('CLIENT_ASSERTION_AUDIENCE=issuer: every assertion names the issuer alone (RFC 7523bis), typed or not', async () => {
+  const t = await createTestApp({ clientAssertionAudience: 'issuer' });
+  try {
+    const admin = await signIn(t);
+    const account = await createAccount(t);
+    const key = await generateKeyPair('ES256');
+    const added = await caller(() => t)(
+      'POST',
+      `/api/admin/accounts/${account.accountId}/client-keys`,
+      admin.headers,
+      {
+        jwk: { ...(await exportJWK(key.publicKey)), kid: 'k1' },
+      },
+    );
+    assert.equal(added.statusCode, 201, added.body);
+    const seconds = Math.floor(t.clock.now() / 1000);
+    const signedFor = async (aud: string | string[]) => {
+      const jwt = await new SignJWT({
+        iss: account.userId,
+        sub: account.userId,
+        aud,
+        exp: seconds + 60,
+        jti: randomUUID(),
+      })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .sign(key.privateKey);
+      return t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_assertion_type: ASSERTION_TYPE,
+          client_assertion: jwt,
+        }).toString(),
+      });
+    };
+    assert.equal((await signedFor(ISSUER)).statusCode, 200);
+    assert.equal((await signedFor([ISSUER])).statusCode, 200);
+    for (const aud of [`${ISSUER}/oauth/token`, [ISSUER, `${ISSUER}/oauth/token`]]) {
+      const answer = await signedFor(aud);
+      assert.equal(answer.statusCode, 401, answer.body);
+      assert.equal(
+        answer.json().error_description,
+        `client authentication failed: the assertion's aud must be the issuer ${ISSUER} alone (RFC 7523bis)`,
+      );
+    }
+  } finally {
+    await t.close();
+  }
 });

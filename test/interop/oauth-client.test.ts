@@ -20,7 +20,8 @@ describe('interoperability with oauth4webapi and jose', () => {
   const insecure = { [oauth.allowInsecureRequests]: true };
 
   before(async () => {
-    node = await startTestServer();
+    // RFC 7523bis's audience rule held to: the library's assertions name the issuer alone, as that rule asks.
+    node = await startTestServer({ CLIENT_ASSERTION_AUDIENCE: 'issuer' });
     const { services } = node.server.runtime;
     await services.accounts.create('le12345678');
     const credentials = await services.clients.reveal('le12345678');

@@ -267,6 +267,7 @@ describe('configuration', () => {
       [{ CONTEXT_CACHE_MB: 'lots' }, /CONTEXT_CACHE_MB/],
       [{ BACKUP_KEEP: '3' }, /BACKUP_KEEP needs BACKUP_DIR/],
       [{ BACKUP_COMMAND: 'rclone copy "$BACKUP_PATH" remote:' }, /BACKUP_COMMAND needs BACKUP_DIR/],
+      [{ CLIENT_ASSERTION_AUDIENCE: 'token-endpoint' }, /CLIENT_ASSERTION_AUDIENCE must be any or issuer/],
       [{ AUDIT_RETENTION_DAYS: '-1' }, /AUDIT_RETENTION_DAYS must be a whole number/],
       [{ AUDIT_RETENTION_DAYS: '36501' }, /AUDIT_RETENTION_DAYS must be between 0 and 36500/],
       [{ SIGNING_KEY_ROTATION_DAYS: '7.5' }, /SIGNING_KEY_ROTATION_DAYS must be a whole number/],
