@@ -39,7 +39,6 @@ export const POLICY_HISTORY_LENGTH = 50;
  */
 export const POLICY_HISTORY_BYTES = 16 * 1024 * 1024;
 
-
 export interface PolicyStore {
   getPolicySet(accountId: string): Promise<PolicySet>;
   /**
