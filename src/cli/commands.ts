@@ -36,6 +36,31 @@ function option(args: string[], name: string): string | undefined {
   return value;
 }
 
+/**
+ * `account suspend`'s end: `--until` a time (ISO 8601, with its offset or Z), or `--for` a duration from now (`90m`,
+ * `2h`, `7d`; as a function of the clock, read once the store is open); undefined: none.
+ */
+function suspensionEnd(
+  until: string | undefined,
+  lasting: string | undefined,
+): number | ((now: number) => number) | undefined {
+  if (until !== undefined && lasting !== undefined) throw new UsageError('give --until or --for, not both');
+  if (until !== undefined) {
+    const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(until)
+      ? Date.parse(until)
+      : Number.NaN;
+    if (Number.isNaN(at))
+      throw new UsageError(`--until must be a time such as 2026-12-01T08:00Z, got ${until}`);
+    return at;
+  }
+  if (lasting === undefined) return undefined;
+  const match = /^(\d{1,6})([smhd])$/.exec(lasting);
+  if (!match) throw new UsageError(`--for must be a number and s, m, h or d (90m, 2h, 7d), got ${lasting}`);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = Number(match[1]) * unit;
+  return (now) => now + ms;
+}
+
 /** The public JWK in a file: the key itself, or `{"jwk": {…}}` as the admin API takes it. */
 async function readJwk(file: string): Promise<Record<string, unknown>> {
   const { readFile } = await import('node:fs/promises');
@@ -498,6 +523,8 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
     case 'account suspend':
     case 'account resume':
     case 'account delete': {
+      const until =
+        command === 'account suspend' ? suspensionEnd(option(rest, 'until'), option(rest, 'for')) : undefined;
       const [accountId, ...extra] = rest;
       if (!accountId || extra.length > 0) throw new UsageError(`${command} needs an accountId`);
       return withRuntime(config, async ({ services }) => {
@@ -519,9 +546,22 @@ export async function runCommand(config: Config, argv: string[], json: boolean):
           return removed ? 0 : 1;
         }
         const suspend = command === 'account suspend';
-        const account = suspend ? await accounts.suspend(accountId) : await accounts.resume(accountId);
-        await recordAudit(services.ctx, actor, accountId, suspend ? 'account.suspended' : 'account.resumed');
-        print(json, { accountId, status: account.status }, `account ${accountId} is ${account.status}`);
+        const end = typeof until === 'function' ? until(services.ctx.clock.now()) : until;
+        const account = suspend ? await accounts.suspend(accountId, end) : await accounts.resume(accountId);
+        await recordAudit(
+          services.ctx,
+          actor,
+          accountId,
+          suspend ? 'account.suspended' : 'account.resumed',
+          suspend && end !== undefined ? { until: new Date(end).toISOString() } : {},
+        );
+        const endsAt =
+          account.suspendedUntil === null ? null : new Date(account.suspendedUntil).toISOString();
+        print(
+          json,
+          { accountId, status: account.status, suspendedUntil: endsAt },
+          `account ${accountId} is ${account.status}${endsAt ? ` until ${endsAt}` : ''}`,
+        );
         return 0;
       });
     }

@@ -38,7 +38,9 @@ Commands:
                                            CAs and their CRLs' dates, or why a node would refuse them; exit
                                            1 then, or when a CA or CRL vouches for nothing now (before a SIGHUP);
                                            with a certificate (PEM): which CA issued it, or why it is refused
-  account suspend <accountId>              refuse every credential of the account at once (data kept)
+  account suspend <accountId> [--until TIME | --for 2h]
+                                           refuse every credential of the account at once (data kept); with an
+                                           end, it is resumed by itself then (a suspended one: its end changes)
   account resume <accountId>               let a suspended account's credentials work again
   account delete <accountId>               delete a suspended account and its data (audit events kept)
   policy history <accountId>               the account's policy lists saved last: version, when, who, how

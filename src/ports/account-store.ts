@@ -11,6 +11,8 @@ export interface AccountRecord {
   status: AccountStatus;
   /** When the status last changed (null: active since creation). */
   statusChangedAt: number | null;
+  /** A suspended account's end of suspension, when it is resumed by itself (null: none, or not suspended). */
+  suspendedUntil: number | null;
   /** The account's own request rate on each node, in place of ACCOUNT_RATE_LIMIT's; null: the server's. */
   rateLimit: AccountRateLimit | null;
   /** The addresses and networks its credentials are accepted from (`10.0.0.0/8`, `2001:db8::1`); null: any. */
@@ -70,13 +72,21 @@ export interface AccountStore {
   /**
    * Moves the account from status `from` to `to` at `at`, only if its status is still `from` (compare and
    * set: two operators acting at once cannot both succeed); false when it is not (or the account is unknown).
+   * `suspendedUntil`: the end of a suspension (to `suspended`; null: none). From `suspended` to `suspended`, only the
+   * end changes (the status's time stays).
    */
   changeAccountStatus(
     accountId: string,
     from: AccountStatus,
     to: AccountStatus,
     at: number,
+    suspendedUntil?: number | null,
   ): Promise<boolean>;
+  /**
+   * Resumes, at `now`, each suspended account whose suspension ended by then, and answers their ids: each one once,
+   * whichever node asks (one statement: two nodes at once resume each account once between them).
+   */
+  resumeDueAccounts(now: number): Promise<string[]>;
   /** Removes a deleted account's record, freeing its id; false unless the account exists and is deleted. */
   removeDeletedAccount(accountId: string): Promise<boolean>;
   /** Sets (null: clears) the account's own request rate; false when the account is unknown or deleted. */

@@ -1,6 +1,7 @@
 import { AppError } from '../core/errors.js';
 import type { AccountPage, AccountRecord, AccountStatus } from '../ports/account-store.js';
 import type { ApiKeyService } from './api-keys.js';
+import { recordAudit } from './audit.js';
 import type { ClientService } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { deleteNamespaceInBatches } from './context-service.js';
@@ -14,6 +15,8 @@ export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * credentials version it might share.
  */
 export const DELETED_ID_HELD_MS = MAX_TOKEN_LIFETIME_MS + 3_600_000;
+/** How far ahead a suspension's end may be set: a year (for longer, suspend without an end). */
+export const MAX_SUSPENSION_MS = 366 * 86_400_000;
 
 /**
  * Accounts (tenants). A new account gets its v1 key and v2 credentials at once. An account can be suspended
@@ -52,6 +55,7 @@ export class AccountService {
       createdAt: now,
       status: 'active',
       statusChangedAt: null,
+      suspendedUntil: null,
       rateLimit: null,
       allowedNetworks: null,
       signedAssertionsOnly: false,
@@ -75,9 +79,48 @@ export class AccountService {
     return found;
   }
 
-  /** Refuses every credential of the account at once, on every node; its data stays. */
-  async suspend(accountId: string): Promise<AccountRecord> {
-    return this.#change(accountId, 'active', 'suspended');
+  /**
+   * Refuses every credential of the account at once, on every node; its data stays. With `until` (ms since the
+   * epoch, within MAX_SUSPENSION_MS), the housekeeping resumes it then (within a minute); null: until resumed by
+   * hand. A suspended account given `until` (a number or null) keeps its suspension with that end instead; without,
+   * it is refused (409) as before.
+   */
+  async suspend(accountId: string, until?: number | null): Promise<AccountRecord> {
+    const now = this.ctx.clock.now();
+    if (
+      typeof until === 'number' &&
+      !(Number.isFinite(until) && until > now && until <= now + MAX_SUSPENSION_MS)
+    )
+      throw new AppError(
+        'validation_failed',
+        `until must be in the future and at most ${MAX_SUSPENSION_MS / 86_400_000} days ahead`,
+      );
+    const current = await this.require(accountId);
+    if (current.status === 'suspended' && until !== undefined) {
+      if (
+        !(await this.ctx.store.accounts.changeAccountStatus(accountId, 'suspended', 'suspended', now, until))
+      )
+        throw new AppError('conflict', `account ${accountId} is no longer suspended; suspend it again`);
+      return { ...current, suspendedUntil: until };
+    }
+    return this.#change(accountId, 'active', 'suspended', until ?? null);
+  }
+
+  /**
+   * The housekeeping's part (every minute, on every node): resumes the suspended accounts whose end has come, each
+   * once whichever node gets there first, and records it (`account.resumed` by `schedule`). Returns their ids.
+   */
+  async resumeDue(now: number): Promise<string[]> {
+    const resumed = await this.ctx.store.accounts.resumeDueAccounts(now);
+    for (const accountId of resumed) {
+      await this.apiKeys.forgetAccount(accountId);
+      await this.clients.forgetAccount(accountId);
+      await recordAudit(this.ctx, { name: 'schedule', address: null }, accountId, 'account.resumed', {
+        scheduled: true,
+      });
+      this.ctx.log.info({ accountId }, 'account resumed at the end of its suspension');
+    }
+    return resumed;
   }
 
   /** Its credentials work again (the same ones: nothing was regenerated). */
@@ -143,10 +186,15 @@ export class AccountService {
     return account.createdAt;
   }
 
-  async #change(accountId: string, from: AccountStatus, to: AccountStatus): Promise<AccountRecord> {
+  async #change(
+    accountId: string,
+    from: AccountStatus,
+    to: AccountStatus,
+    suspendedUntil: number | null = null,
+  ): Promise<AccountRecord> {
     const account = await this.require(accountId);
     const now = this.ctx.clock.now();
-    if (!(await this.ctx.store.accounts.changeAccountStatus(accountId, from, to, now))) {
+    if (!(await this.ctx.store.accounts.changeAccountStatus(accountId, from, to, now, suspendedUntil))) {
       const current = await this.require(accountId);
       throw new AppError(
         'conflict',
@@ -158,7 +206,12 @@ export class AccountService {
     // Every node drops what it remembers of the account's credentials, so the change holds at once.
     await this.apiKeys.forgetAccount(accountId);
     await this.clients.forgetAccount(accountId);
-    return { ...account, status: to, statusChangedAt: now };
+    return {
+      ...account,
+      status: to,
+      statusChangedAt: now,
+      suspendedUntil: to === 'suspended' ? suspendedUntil : null,
+    };
   }
 
   /** Removes a deleted account's data; each step can run again. Returns how many context documents went. */

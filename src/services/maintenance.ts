@@ -33,12 +33,16 @@ const USED_ASSERTIONS_PURGE = { intervalMs: 60_000, batchSize: 1_000, maxBatches
  */
 export const SCHEDULED_KEY_PUBLISH_DELAY_MS = 3_600_000;
 
+/** How often the ends of suspensions are looked for: an account is resumed within this of its end. */
+export const SUSPENSION_ENDS_CHECKED_MS = 60_000;
+
 /** How long an expired operator API token stays listed (marked expired) before housekeeping deletes it. */
 export const EXPIRED_TOKENS_KEPT_MS = 30 * 86_400_000;
 
 /**
  * Housekeeping every node runs: forget revocations of expired tokens and keys no token can need any more,
  * delete ended operator sessions (their lifetime over, or idle too long) and operator API tokens expired for 30 days, finish deleting deleted accounts,
+ * resume suspended accounts at the end of their suspension (every minute),
  * and with SIGNING_KEY_ROTATION_DAYS make a new signing key when the newest is that old (every 10 minutes; one node
  * makes it); delete policy log entries older than 7 days, and expired context documents (every minute, in bounded
  * batches); with AUDIT_RETENTION_DAYS, audit events older than that (every hour).
@@ -46,7 +50,7 @@ export const EXPIRED_TOKENS_KEPT_MS = 30 * 86_400_000;
 export function startMaintenance(
   ctx: ServiceContext,
   purged: PurgeCounts,
-  accounts: Pick<AccountService, 'purgeDeleted'>,
+  accounts: Pick<AccountService, 'purgeDeleted' | 'resumeDue'>,
   keyring: Pick<SigningKeyring, 'rotateIfDue'>,
   intervalMs = 10 * 60_000,
 ): Maintenance {
@@ -75,6 +79,24 @@ export function startMaintenance(
   };
   const timer = setInterval(run, intervalMs);
   timer.unref();
+  // Suspensions with an end: resumed within a minute of it (and at start, for those that ended meanwhile).
+  let resuming: Promise<void> | null = null;
+  const resumeDue = () => {
+    resuming ??= accounts
+      .resumeDue(ctx.clock.now())
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          ctx.log.warn({ err: error }, 'resuming accounts at the end of their suspension failed; will retry'),
+      )
+      .finally(() => {
+        resuming = null;
+      });
+    return resuming;
+  };
+  const resumeTimer = setInterval(resumeDue, SUSPENSION_ENDS_CHECKED_MS);
+  resumeTimer.unref();
+  void resumeDue();
   // Expired context is already invisible to readers; this reclaims its space every minute, in small batches.
   const contextPurge = startContextPurge({
     store: ctx.store.contextDocuments,
@@ -121,6 +143,7 @@ export function startMaintenance(
     purgeNow: async () => {
       await Promise.all([
         run(),
+        resumeDue(),
         contextPurge.runOnce(),
         policyLogPurge.runOnce(),
         usedAssertionsPurge.runOnce(),
@@ -129,7 +152,9 @@ export function startMaintenance(
     },
     stop: async () => {
       clearInterval(timer);
+      clearInterval(resumeTimer);
       await Promise.all([
+        resuming,
         contextPurge.stop(),
         policyLogPurge.stop(),
         usedAssertionsPurge.stop(),

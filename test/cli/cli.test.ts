@@ -512,8 +512,34 @@ describe('orchestrator CLI', () => {
       );
       assert.equal(await until(401), 401);
       assert.match((await cli('account', 'list')).stdout, /^le12345678 \(suspended\)$/m);
+      // Its end set, then moved: the suspension goes on (a suspended account given an end keeps it).
+      const timed = await cli('account', 'suspend', 'le12345678', '--for', '2h', '--json');
+      assert.equal(timed.code, 0, timed.stderr);
+      const ends = Date.parse(JSON.parse(timed.stdout).suspendedUntil);
+      assert.ok(Math.abs(ends - (Date.now() + 7_200_000)) < 60_000, timed.stdout);
+      const endsAt = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 86_400_000).toISOString();
+      assert.equal(
+        (
+          await cli('account', 'suspend', 'le12345678', '--until', endsAt.replace('.000Z', 'Z'))
+        ).stdout.trim(),
+        `account le12345678 is suspended until ${endsAt}`,
+      );
+      for (const [args, message] of [
+        [['--for', '2w'], /--for must be a number and s, m, h or d/],
+        [['--until', 'tomorrow'], /--until must be a time such as/],
+        [['--for', '1h', '--until', endsAt], /give --until or --for, not both/],
+      ] as const) {
+        const wrong = await cli('account', 'suspend', 'le12345678', ...args);
+        assert.equal(wrong.code, 2, wrong.stderr);
+        assert.match(wrong.stderr, message);
+      }
+      assert.equal(await status(fresh), 401);
       const resumed = await cli('account', 'resume', 'le12345678', '--json');
-      assert.deepEqual(JSON.parse(resumed.stdout), { accountId: 'le12345678', status: 'active' });
+      assert.deepEqual(JSON.parse(resumed.stdout), {
+        accountId: 'le12345678',
+        status: 'active',
+        suspendedUntil: null,
+      });
       assert.equal(await until(200), 200);
 
       // Deleting needs a suspended account; then the id is held.

@@ -13,6 +13,7 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt: 1,
       status: 'active',
       statusChangedAt: null,
+      suspendedUntil: null,
       rateLimit: null,
       allowedNetworks: null,
       signedAssertionsOnly: false,
@@ -64,6 +65,7 @@ describeStoreContract('auth stores', (store, it) => {
       createdAt: 1,
       status: 'suspended',
       statusChangedAt: 3,
+      suspendedUntil: null,
       rateLimit: null,
       allowedNetworks: null,
       signedAssertionsOnly: false,
@@ -81,6 +83,7 @@ describeStoreContract('auth stores', (store, it) => {
         createdAt: 1,
         status: 'deleted',
         statusChangedAt: 6,
+        suspendedUntil: null,
         rateLimit: null,
         allowedNetworks: null,
         signedAssertionsOnly: false,
@@ -93,6 +96,38 @@ describeStoreContract('auth stores', (store, it) => {
     assert.equal(await accounts.getAccount('life'), null);
     assert.equal(await accounts.createAccount({ accountId: 'life', createdAt: 8 }), true);
     assert.equal((await accounts.getAccount('life'))?.status, 'active');
+  });
+
+  it('keeps the end of a suspension, changes it without changing since when, and resumes each account due once', async () => {
+    const accounts = store.accounts;
+    for (const accountId of ['end-a', 'end-b', 'end-c', 'end-d'])
+      await accounts.createAccount({ accountId, createdAt: 1 });
+    assert.equal(await accounts.changeAccountStatus('end-a', 'active', 'suspended', 10, 100), true);
+    assert.equal(await accounts.changeAccountStatus('end-b', 'active', 'suspended', 10, 200), true);
+    assert.equal(await accounts.changeAccountStatus('end-c', 'active', 'suspended', 10), true);
+    // An end on an active account means nothing: kept only with the suspension.
+    assert.equal(await accounts.changeAccountStatus('end-d', 'active', 'active', 10, 50), true);
+    assert.equal((await accounts.getAccount('end-d'))?.suspendedUntil, null);
+    // The end moved: the suspension's time stays.
+    assert.equal(await accounts.changeAccountStatus('end-b', 'suspended', 'suspended', 20, 150), true);
+    const b = await accounts.getAccount('end-b');
+    assert.deepEqual([b?.status, b?.statusChangedAt, b?.suspendedUntil], ['suspended', 10, 150]);
+
+    assert.deepEqual(await accounts.resumeDueAccounts(99), []);
+    assert.deepEqual(await accounts.resumeDueAccounts(100), ['end-a']);
+    assert.deepEqual(await accounts.resumeDueAccounts(100), [], 'once');
+    const a = await accounts.getAccount('end-a');
+    assert.deepEqual([a?.status, a?.statusChangedAt, a?.suspendedUntil], ['active', 100, null]);
+    // Resumed by hand before its end: nothing left to resume, and a new suspension starts without one.
+    assert.equal(await accounts.changeAccountStatus('end-b', 'suspended', 'active', 120), true);
+    assert.equal(await accounts.changeAccountStatus('end-b', 'active', 'suspended', 130), true);
+    assert.deepEqual(await accounts.resumeDueAccounts(1_000), []);
+    assert.equal((await accounts.getAccount('end-b'))?.suspendedUntil, null);
+    assert.equal((await accounts.getAccount('end-c'))?.status, 'suspended', 'no end: stays suspended');
+    // Deleted while suspended with an end: never resumed.
+    assert.equal(await accounts.changeAccountStatus('end-c', 'suspended', 'suspended', 140, 500), true);
+    assert.equal(await accounts.changeAccountStatus('end-c', 'suspended', 'deleted', 150), true);
+    assert.deepEqual(await accounts.resumeDueAccounts(1_000), []);
   });
 
   it("keeps an account's own request rate and networks; lists those that have either, deleted accounts aside", async () => {

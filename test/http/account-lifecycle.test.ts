@@ -8,6 +8,7 @@ import {
   createAccount,
   createTestApp,
   getToken,
+  maintainOnce,
   maintenanceOf,
   signIn,
   type TestApp,
@@ -93,6 +94,7 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
         createdAt: new Date(t.clock.now()).toISOString(),
         status: 'suspended',
         statusChangedAt: new Date(t.clock.now()).toISOString(),
+        suspendedUntil: null,
         rateLimit: null,
         effectiveRateLimit: null,
         rateScope: 'node',
@@ -154,6 +156,100 @@ for (const store of ['memory', 'sqlite-cached'] as const) {
       assert.deepEqual(
         (await auditActions(account.accountId)).filter((a) => a.startsWith('account.')),
         ['account.resumed', 'account.suspended'],
+      );
+    });
+
+    test('a suspension with an end: its key and tokens refused until then, resumed by the housekeeping at the end; the end moved; bad ends refused', async () => {
+      const { account, token } = await withData();
+      const path = `/api/admin/accounts/${account.accountId}/suspend`;
+      const inAnHour = new Date(t.clock.now() + 3_600_000).toISOString();
+      // Bad ends: none of them suspends the account.
+      const bad: [unknown, RegExp][] = [
+        [
+          new Date(t.clock.now() - 1_000).toISOString(),
+          /until must be in the future and at most 366 days ahead/,
+        ],
+        [new Date(t.clock.now() + 367 * 86_400_000).toISOString(), /at most 366 days ahead/],
+        ['tomorrow', /until/],
+        [42, /until/],
+      ];
+      for (const [until, reason] of bad) {
+        const refused = await call('POST', path, admin, { until });
+        assert.equal(refused.statusCode, 400, `${JSON.stringify(until)}: ${refused.body}`);
+        assert.match(refused.json().detail, reason);
+      }
+      assert.equal((await call('POST', path, admin, { until: inAnHour, more: 1 })).statusCode, 400);
+      assert.equal(await status(account.accountId), 'active');
+
+      const suspended = await call('POST', path, admin, { until: inAnHour });
+      assert.equal(suspended.statusCode, 200, suspended.body);
+      assert.equal(suspended.json().suspendedUntil, inAnHour);
+      const since = suspended.json().statusChangedAt;
+      assert.equal((await v1List(account)).statusCode, 401);
+      assert.equal((await v2Read(account, token)).statusCode, 401);
+
+      // Moved to two hours: still suspended since the same time.
+      const inTwoHours = new Date(t.clock.now() + 7_200_000).toISOString();
+      const moved = await call('POST', path, admin, { until: inTwoHours });
+      assert.equal(moved.statusCode, 200, moved.body);
+      assert.deepEqual([moved.json().suspendedUntil, moved.json().statusChangedAt], [inTwoHours, since]);
+      // Without a body, a suspended account is refused as before.
+      assert.equal((await call('POST', path, admin)).statusCode, 409);
+
+      // An hour on, the first end has passed but not the moved one.
+      // (The admin's session goes idle as the test clock moves: signed in again each time.)
+      t.clock.advance(3_600_000 + 1_000);
+      await maintainOnce(t);
+      admin = (await signIn(t)).headers;
+      assert.equal(await status(account.accountId), 'suspended');
+      assert.equal((await v1List(account)).statusCode, 401);
+      // A second before the end, the key is refused (and remembered so by this node); at the end, taken again.
+      t.clock.advance(Date.parse(inTwoHours) - t.clock.now() - 1_000);
+      await maintainOnce(t);
+      assert.equal((await v1List(account)).statusCode, 401);
+      t.clock.advance(1_000);
+      await maintainOnce(t);
+      admin = (await signIn(t)).headers;
+      assert.equal(await status(account.accountId), 'active');
+      const view = (await call('GET', `/api/admin/accounts/${account.accountId}`, admin)).json();
+      assert.equal(view.suspendedUntil, null);
+      // The same key and credentials work again, at once (the caches were told); the token of before has expired.
+      assert.equal((await v1List(account)).statusCode, 200);
+      assert.equal((await v2Read(account, await getToken(t, account))).statusCode, 200);
+      const events = (
+        (await call('GET', `/api/admin/audit?accountId=${account.accountId}&limit=500`, admin)).json() as {
+          action: string;
+          actor: string;
+          detail: unknown;
+        }[]
+      ).filter((e) => e.action.startsWith('account.'));
+      assert.deepEqual(
+        events.map((e) => [e.action, e.actor, e.detail]),
+        [
+          ['account.resumed', 'schedule', { scheduled: true }],
+          ['account.suspended', 'admin', { until: inTwoHours }],
+          ['account.suspended', 'admin', { until: inAnHour }],
+        ],
+      );
+
+      // An end may be taken off: then only a resume by hand ends it.
+      assert.equal(
+        (
+          await call('POST', path, admin, {
+            until: inAnHour.replace(/^\d{4}/, String(new Date(t.clock.now()).getUTCFullYear() + 1)),
+          })
+        ).statusCode,
+        200,
+      );
+      const open = await call('POST', path, admin, { until: null });
+      assert.equal(open.json().suspendedUntil, null);
+      t.clock.advance(400 * 86_400_000);
+      await maintainOnce(t);
+      admin = (await signIn(t)).headers;
+      assert.equal(await status(account.accountId), 'suspended');
+      assert.equal(
+        (await call('POST', `/api/admin/accounts/${account.accountId}/resume`, admin)).statusCode,
+        200,
       );
     });
 

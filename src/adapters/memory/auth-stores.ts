@@ -48,6 +48,7 @@ export class MemoryAccountStore implements AccountStore {
       createdAt: account.createdAt,
       status: 'active',
       statusChangedAt: null,
+      suspendedUntil: null,
       rateLimit: null,
       allowedNetworks: null,
       signedAssertionsOnly: false,
@@ -82,12 +83,26 @@ export class MemoryAccountStore implements AccountStore {
     from: AccountStatus,
     to: AccountStatus,
     at: number,
+    suspendedUntil: number | null = null,
   ): Promise<boolean> {
     const found = this.#accounts.get(accountId);
     if (found?.status !== from) return false;
+    if (from !== to) found.statusChangedAt = at;
     found.status = to;
-    found.statusChangedAt = at;
+    found.suspendedUntil = to === 'suspended' ? suspendedUntil : null;
     return true;
+  }
+
+  async resumeDueAccounts(now: number): Promise<string[]> {
+    const due = [...this.#accounts.values()].filter(
+      (a) => a.status === 'suspended' && a.suspendedUntil !== null && a.suspendedUntil <= now,
+    );
+    for (const account of due) {
+      account.status = 'active';
+      account.statusChangedAt = now;
+      account.suspendedUntil = null;
+    }
+    return due.map((a) => a.accountId).sort();
   }
 
   async removeDeletedAccount(accountId: string): Promise<boolean> {

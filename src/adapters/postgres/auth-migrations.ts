@@ -258,4 +258,12 @@ export const authMigrations: PostgresMigration[] = [
       CREATE UNIQUE INDEX clients_previous_client_id ON clients(previous_client_id);
     `,
   },
+  {
+    // A suspension may have an end, at which the account is resumed by the housekeeping.
+    id: 'auth-024',
+    sql: `
+      ALTER TABLE accounts ADD COLUMN suspended_until BIGINT;
+      CREATE INDEX accounts_suspended_until ON accounts(suspended_until) WHERE suspended_until IS NOT NULL;
+    `,
+  },
 ];

@@ -28,6 +28,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
       'created_at',
       'status',
       'status_changed_at',
+      'suspended_until',
       'rate_per_second',
       'rate_burst',
       'allowed_networks',

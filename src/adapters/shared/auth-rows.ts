@@ -101,6 +101,7 @@ export const accountFromRow = (row: Row): AccountRecord => {
     createdAt: num(row.created_at),
     status: status ?? 'suspended',
     statusChangedAt: numOrNull(row.status_changed_at),
+    suspendedUntil: row.status === 'suspended' ? numOrNull(row.suspended_until) : null,
     rateLimit: rateLimitFromRow(row),
     // Only NULL is any address; a damaged value reads as none (every call refused), never as any.
     allowedNetworks: row.allowed_networks === null ? null : stringList(row.allowed_networks),

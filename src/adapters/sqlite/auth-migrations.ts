@@ -250,4 +250,12 @@ export const authMigrations: SqliteMigration[] = [
       CREATE UNIQUE INDEX clients_previous_client_id ON clients(previous_client_id);
     `,
   },
+  {
+    // A suspension may have an end, at which the account is resumed by the housekeeping.
+    id: 'auth-023',
+    sql: `
+      ALTER TABLE accounts ADD COLUMN suspended_until INTEGER;
+      CREATE INDEX accounts_suspended_until ON accounts(suspended_until) WHERE suspended_until IS NOT NULL;
+    `,
+  },
 ];

@@ -97,11 +97,25 @@ export class SqliteAccountStore implements AccountStore {
     from: AccountStatus,
     to: AccountStatus,
     at: number,
+    suspendedUntil: number | null = null,
   ): Promise<boolean> {
     const result = this.db
-      .prepare('UPDATE accounts SET status = ?, status_changed_at = ? WHERE account_id = ? AND status = ?')
-      .run(to, at, accountId, from);
+      .prepare(
+        `UPDATE accounts SET status = ?, status_changed_at = CASE WHEN status = ? THEN status_changed_at ELSE ? END,
+           suspended_until = ? WHERE account_id = ? AND status = ?`,
+      )
+      .run(to, to, at, to === 'suspended' ? suspendedUntil : null, accountId, from);
     return result.changes === 1;
+  }
+
+  async resumeDueAccounts(now: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        `UPDATE accounts SET status = 'active', status_changed_at = ?, suspended_until = NULL
+         WHERE status = 'suspended' AND suspended_until IS NOT NULL AND suspended_until <= ? RETURNING account_id`,
+      )
+      .all(now, now) as { account_id: string }[];
+    return rows.map((row) => row.account_id).sort();
   }
 
   async removeDeletedAccount(accountId: string): Promise<boolean> {

@@ -301,6 +301,10 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
         'suspended: every credential of the account is refused (its data is kept); deleted: its data is gone',
     }),
     statusChangedAt: NullableTime,
+    suspendedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description:
+        'a suspended account: when it is resumed by itself (within a minute); null: when resumed by hand',
+    }),
     rateLimit: Type.Union([RateLimit, Type.Null()], {
       description: "the account's own request rate; null: the server's ACCOUNT_RATE_LIMIT",
     }),
@@ -332,6 +336,7 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     createdAt: iso(a.createdAt) as string,
     status: a.status,
     statusChangedAt: iso(a.statusChangedAt),
+    suspendedUntil: iso(a.suspendedUntil),
     rateLimit: a.rateLimit,
     effectiveRateLimit: services.accountLimits.inForce(a.rateLimit),
     rateScope: services.accountLimits.scope,
@@ -429,45 +434,68 @@ export async function adminRoutes(app: App, { auth, services }: RouteDeps): Prom
     async (request) => accountView(await services.accounts.require(request.params.accountId)),
   );
 
-  const statusChanges = [
+  app.post(
+    '/api/admin/accounts/:accountId/suspend',
     {
-      path: 'suspend',
-      change: (id: string) => services.accounts.suspend(id),
-      action: 'account.suspended',
-      summary: 'Suspends an account: every credential of it is refused at once, on every node',
-      description:
-        'The v1 key, the v2 credentials and every access token of the account stop working at once (401; the ' +
-        'OAuth endpoints answer 400 unauthorized_client), without being regenerated; its data is kept and ' +
-        'operators still see it. 409 when the account is not active.',
+      onRequest: platformAdmin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Suspends an account: every credential of it is refused at once, on every node',
+        description:
+          'The v1 key, the v2 credentials and every access token of the account stop working at once (401; the ' +
+          'OAuth endpoints answer 400 unauthorized_client), without being regenerated; its data is kept and ' +
+          'operators still see it. With `until`, the account is resumed by itself then (within a minute; at most ' +
+          'a year ahead). 409 when the account is not active — except that a suspended account sent `until` (a ' +
+          'time, or null for none) keeps its suspension with that end.',
+        params: AccountParams,
+        body: Type.Optional(
+          Type.Object(
+            {
+              until: Type.Optional(
+                Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+                  description: 'when the suspension ends by itself; null or absent: when resumed by hand',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: AccountView },
+      },
     },
+    async (request) => {
+      const given = request.body?.until;
+      const until = typeof given === 'string' ? Date.parse(given) : given;
+      const account = await services.accounts.suspend(request.params.accountId, until);
+      await recordAudit(
+        services.ctx,
+        actor(request),
+        account.accountId,
+        'account.suspended',
+        until === undefined ? {} : { until: iso(until) },
+      );
+      return accountView(account);
+    },
+  );
+
+  app.post(
+    '/api/admin/accounts/:accountId/resume',
     {
-      path: 'resume',
-      change: (id: string) => services.accounts.resume(id),
-      action: 'account.resumed',
-      summary: 'Resumes a suspended account: its credentials and unexpired tokens work again',
-      description: '409 when the account is not suspended.',
+      onRequest: platformAdmin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Resumes a suspended account: its credentials and unexpired tokens work again',
+        description: '409 when the account is not suspended.',
+        params: AccountParams,
+        response: { 200: AccountView },
+      },
     },
-  ];
-  for (const { path, change, action, summary, description } of statusChanges) {
-    app.post(
-      `/api/admin/accounts/:accountId/${path}`,
-      {
-        onRequest: platformAdmin,
-        schema: {
-          tags: ['admin'],
-          summary,
-          description,
-          params: AccountParams,
-          response: { 200: AccountView },
-        },
-      },
-      async (request) => {
-        const account = await change(request.params.accountId);
-        await recordAudit(services.ctx, actor(request), account.accountId, action);
-        return accountView(account);
-      },
-    );
-  }
+    async (request) => {
+      const account = await services.accounts.resume(request.params.accountId);
+      await recordAudit(services.ctx, actor(request), account.accountId, 'account.resumed');
+      return accountView(account);
+    },
+  );
 
   /**
    * An account's own limits, set (PUT) or removed (DELETE: the server's default again); each answers the account
