@@ -137,7 +137,10 @@ export class BackupCommand {
     try {
       // Removed meanwhile by hand, or by the keeping rule of another node writing into the same folder.
       await access(path);
-      outcome = await this.#execute(backup, path);
+      // A stop that came while the folder was looked at: nothing is started.
+      outcome = this.#stopped
+        ? { ok: false, message: 'BACKUP_COMMAND was stopped with the node' }
+        : await this.#execute(backup, path);
     } catch (error) {
       outcome = {
         ok: false,
