@@ -259,10 +259,12 @@ export const authMigrations: PostgresMigration[] = [
     `,
   },
   {
-    // A suspension may have an end, at which the account is resumed by the housekeeping.
+    // A suspension may have an end, at which the account is resumed by the housekeeping; the end holds for the
+    // suspension that began at suspension_end_for (its status_changed_at), not for a later one.
     id: 'auth-024',
     sql: `
       ALTER TABLE accounts ADD COLUMN suspended_until BIGINT;
+      ALTER TABLE accounts ADD COLUMN suspension_end_for BIGINT;
       CREATE INDEX accounts_suspended_until ON accounts(suspended_until) WHERE suspended_until IS NOT NULL;
     `,
   },

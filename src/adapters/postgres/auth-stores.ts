@@ -107,8 +107,11 @@ export class PostgresAccountStore implements AccountStore {
     suspendedUntil: number | null = null,
   ): Promise<boolean> {
     const result = await this.pool.query(
-      `UPDATE accounts SET status = $1, status_changed_at = CASE WHEN status = $1 THEN status_changed_at ELSE $2 END,
-         suspended_until = $5 WHERE account_id = $3 AND status = $4`,
+      `UPDATE accounts SET status = $1,
+         status_changed_at = CASE WHEN status = $1 THEN status_changed_at ELSE $2 END,
+         suspended_until = $5,
+         suspension_end_for = CASE WHEN status = $1 THEN status_changed_at ELSE $2 END
+       WHERE account_id = $3 AND status = $4`,
       [to, at, accountId, from, to === 'suspended' ? suspendedUntil : null],
     );
     return result.rowCount === 1;
@@ -117,7 +120,8 @@ export class PostgresAccountStore implements AccountStore {
   async resumeDueAccounts(now: number): Promise<string[]> {
     const result = await this.pool.query<{ account_id: string }>(
       `UPDATE accounts SET status = 'active', status_changed_at = $1, suspended_until = NULL
-       WHERE status = 'suspended' AND suspended_until IS NOT NULL AND suspended_until <= $1 RETURNING account_id`,
+       WHERE status = 'suspended' AND suspended_until <= $1 AND suspension_end_for = status_changed_at
+       RETURNING account_id`,
       [now],
     );
     return result.rows.map((row) => row.account_id).sort();

@@ -29,6 +29,7 @@ export const MAIN_TABLES: readonly CopiedTable[] = [
       'status',
       'status_changed_at',
       'suspended_until',
+      'suspension_end_for',
       'rate_per_second',
       'rate_burst',
       'allowed_networks',

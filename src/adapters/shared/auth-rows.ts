@@ -93,6 +93,20 @@ export const FLAG_COLUMNS: Record<AccountFlag, string> = {
   certificateRequired: 'certificate_required',
 };
 
+/**
+ * A suspended account's end, when it has one: one set for this suspension (`suspension_end_for` its start). A node of
+ * an earlier version (during a rolling upgrade) resumes and suspends without touching these columns, and must not
+ * leave an old end behind that would resume a later suspension (resumeDueAccounts asks the same).
+ */
+function suspensionEnd(row: Row): number | null {
+  const until = numOrNull(row.suspended_until);
+  return row.status === 'suspended' &&
+    until !== null &&
+    numOrNull(row.suspension_end_for) === numOrNull(row.status_changed_at)
+    ? until
+    : null;
+}
+
 export const accountFromRow = (row: Row): AccountRecord => {
   const status = ACCOUNT_STATUSES.find((s) => s === row.status);
   // A status this code does not know refuses the account's credentials rather than accept them.
@@ -101,7 +115,7 @@ export const accountFromRow = (row: Row): AccountRecord => {
     createdAt: num(row.created_at),
     status: status ?? 'suspended',
     statusChangedAt: numOrNull(row.status_changed_at),
-    suspendedUntil: row.status === 'suspended' ? numOrNull(row.suspended_until) : null,
+    suspendedUntil: suspensionEnd(row),
     rateLimit: rateLimitFromRow(row),
     // Only NULL is any address; a damaged value reads as none (every call refused), never as any.
     allowedNetworks: row.allowed_networks === null ? null : stringList(row.allowed_networks),

@@ -251,10 +251,12 @@ export const authMigrations: SqliteMigration[] = [
     `,
   },
   {
-    // A suspension may have an end, at which the account is resumed by the housekeeping.
+    // A suspension may have an end, at which the account is resumed by the housekeeping; the end holds for the
+    // suspension that began at suspension_end_for (its status_changed_at), not for a later one.
     id: 'auth-023',
     sql: `
       ALTER TABLE accounts ADD COLUMN suspended_until INTEGER;
+      ALTER TABLE accounts ADD COLUMN suspension_end_for INTEGER;
       CREATE INDEX accounts_suspended_until ON accounts(suspended_until) WHERE suspended_until IS NOT NULL;
     `,
   },

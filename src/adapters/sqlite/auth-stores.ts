@@ -101,10 +101,13 @@ export class SqliteAccountStore implements AccountStore {
   ): Promise<boolean> {
     const result = this.db
       .prepare(
-        `UPDATE accounts SET status = ?, status_changed_at = CASE WHEN status = ? THEN status_changed_at ELSE ? END,
-           suspended_until = ? WHERE account_id = ? AND status = ?`,
+        `UPDATE accounts SET status = :to,
+           status_changed_at = CASE WHEN status = :to THEN status_changed_at ELSE :at END,
+           suspended_until = :until,
+           suspension_end_for = CASE WHEN status = :to THEN status_changed_at ELSE :at END
+         WHERE account_id = :accountId AND status = :from`,
       )
-      .run(to, to, at, to === 'suspended' ? suspendedUntil : null, accountId, from);
+      .run({ to, at, until: to === 'suspended' ? suspendedUntil : null, accountId, from });
     return result.changes === 1;
   }
 
@@ -112,7 +115,8 @@ export class SqliteAccountStore implements AccountStore {
     const rows = this.db
       .prepare(
         `UPDATE accounts SET status = 'active', status_changed_at = ?, suspended_until = NULL
-         WHERE status = 'suspended' AND suspended_until IS NOT NULL AND suspended_until <= ? RETURNING account_id`,
+         WHERE status = 'suspended' AND suspended_until <= ? AND suspension_end_for = status_changed_at
+         RETURNING account_id`,
       )
       .all(now, now) as { account_id: string }[];
     return rows.map((row) => row.account_id).sort();
