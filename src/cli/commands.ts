@@ -49,8 +49,11 @@ function suspensionEnd(
     const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(until)
       ? Date.parse(until)
       : Number.NaN;
-    if (Number.isNaN(at))
-      throw new UsageError(`--until must be a time such as 2026-12-01T08:00Z, got ${until}`);
+    // Date.parse takes 30 February as 2 March: the date must be one the calendar has.
+    const day = until.slice(0, 10);
+    const real =
+      !Number.isNaN(at) && new Date(Date.parse(`${day}T00:00Z`)).toISOString().slice(0, 10) === day;
+    if (!real) throw new UsageError(`--until must be a time such as 2026-12-01T08:00Z, got ${until}`);
     return at;
   }
   if (lasting === undefined) return undefined;

@@ -87,6 +87,11 @@ export class AccountService {
    */
   async suspend(accountId: string, until?: number | null): Promise<AccountRecord> {
     const now = this.ctx.clock.now();
+    if (typeof until === 'number' && Number.isNaN(until))
+      throw new AppError(
+        'validation_failed',
+        'until is not a time this server reads (an ISO 8601 date-time, in UTC or with an offset such as +01:00)',
+      );
     if (
       typeof until === 'number' &&
       !(Number.isFinite(until) && until > now && until <= now + MAX_SUSPENSION_MS)
@@ -112,13 +117,21 @@ export class AccountService {
    */
   async resumeDue(now: number): Promise<string[]> {
     const resumed = await this.ctx.store.accounts.resumeDueAccounts(now);
+    // Each one on its own: the store has resumed them all, and one failing must not leave the others' caches untold.
     for (const accountId of resumed) {
-      await this.apiKeys.forgetAccount(accountId);
-      await this.clients.forgetAccount(accountId);
-      await recordAudit(this.ctx, { name: 'schedule', address: null }, accountId, 'account.resumed', {
-        scheduled: true,
-      });
-      this.ctx.log.info({ accountId }, 'account resumed at the end of its suspension');
+      try {
+        await recordAudit(this.ctx, { name: 'schedule', address: null }, accountId, 'account.resumed', {
+          scheduled: true,
+        });
+        await this.apiKeys.forgetAccount(accountId);
+        await this.clients.forgetAccount(accountId);
+        this.ctx.log.info({ accountId }, 'account resumed at the end of its suspension');
+      } catch (error) {
+        this.ctx.log.error(
+          { err: error, accountId },
+          'an account resumed at the end of its suspension may still be refused by nodes that remember it suspended, until they forget it',
+        );
+      }
     }
     return resumed;
   }

@@ -13,15 +13,21 @@ export interface BackupCommandStatus {
   /** The backup waiting for its turn (the newest written while another was copied), or null. */
   waiting: string | null;
   lastSuccess: { at: number; backup: string; durationMs: number } | null;
-  lastFailure: { at: number; backup: string; message: string } | null;
+  /**
+   * `message`: how it ended; `errorOutput`: the end of what it wrote to its error output (may say more than an
+   * operator's viewers should read: the admin API shows it to admins and operators only).
+   */
+  lastFailure: { at: number; backup: string; message: string; errorOutput: string | null } | null;
   /** Runs that ended well, or not, since this node started. */
   succeeded: number;
   failed: number;
 }
 
+type Outcome = { ok: true } | { ok: false; message: string; errorOutput: string | null };
+
 /** What the command wrote last to its error output is kept, this much of it, for the reason of a failure. */
 const ERROR_OUTPUT_BYTES = 2048;
-/** How much of it a failure's message quotes. */
+/** How much of it a failure quotes. */
 const QUOTED_CHARACTERS = 400;
 /**
  * BACKUP_DIR's file that remembers the last run that ended well, across restarts (so that an alert on its age
@@ -45,7 +51,6 @@ const KILL_AFTER_MS = 5_000;
  */
 export class BackupCommand {
   #child: ChildProcess | null = null;
-  #killer: NodeJS.Timeout | null = null;
   #running: string | null = null;
   #done: Promise<void> | null = null;
   #waiting: string | null = null;
@@ -109,7 +114,7 @@ export class BackupCommand {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#waiting = null;
-    if (this.#child) this.#signal('SIGTERM');
+    if (this.#child) this.#terminate(this.#child);
     await this.#done;
   }
 
@@ -133,18 +138,19 @@ export class BackupCommand {
   async #run(backup: string): Promise<void> {
     const path = join(this.folder, backup);
     const began = performance.now();
-    let outcome: { ok: true } | { ok: false; message: string };
+    let outcome: Outcome;
     try {
       // Removed meanwhile by hand, or by the keeping rule of another node writing into the same folder.
       await access(path);
       // A stop that came while the folder was looked at: nothing is started.
       outcome = this.#stopped
-        ? { ok: false, message: 'BACKUP_COMMAND was stopped with the node' }
+        ? { ok: false, message: 'BACKUP_COMMAND was stopped with the node', errorOutput: null }
         : await this.#execute(backup, path);
     } catch (error) {
       outcome = {
         ok: false,
         message: `cannot copy ${backup}: ${error instanceof Error ? error.message : error}`,
+        errorOutput: null,
       };
     }
     const durationMs = Math.round(performance.now() - began);
@@ -156,9 +162,10 @@ export class BackupCommand {
       await this.#remember(at, backup, durationMs);
     } else {
       this.#failed++;
-      this.#lastFailure = { at, backup, message: outcome.message };
+      const { message, errorOutput } = outcome;
+      this.#lastFailure = { at, backup, message, errorOutput };
       if (this.#stopped) this.deps.log.warn({ backup }, 'backup command stopped with the node');
-      else this.deps.log.error({ backup, durationMs, reason: outcome.message }, 'backup command failed');
+      else this.deps.log.error({ backup, durationMs, reason: message, errorOutput }, 'backup command failed');
     }
   }
 
@@ -173,11 +180,12 @@ export class BackupCommand {
     }
   }
 
-  #execute(backup: string, path: string): Promise<{ ok: true } | { ok: false; message: string }> {
+  #execute(backup: string, path: string): Promise<Outcome> {
     const { timeoutSeconds } = this.config;
     return new Promise((resolve) => {
       let errorOutput = Buffer.alloc(0);
       let timedOut = false;
+      let settled = false;
       const child = spawn('/bin/sh', ['-c', this.config.text], {
         cwd: this.folder,
         env: { ...this.config.environment, BACKUP_PATH: path, BACKUP_NAME: backup, BACKUP_DIR: this.folder },
@@ -192,18 +200,20 @@ export class BackupCommand {
       });
       const limit = setTimeout(() => {
         timedOut = true;
-        this.#signal('SIGTERM');
+        this.#terminate(child);
       }, timeoutSeconds * 1000);
-      child.once('error', (error) => {
+      let lingering: NodeJS.Timeout | undefined;
+      const settle = (outcome: Outcome) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(limit);
-        resolve({ ok: false, message: `BACKUP_COMMAND could not start: ${error.message}` });
-      });
-      child.once('close', (code, signal) => {
-        clearTimeout(limit);
-        if (this.#killer) clearTimeout(this.#killer);
-        this.#killer = null;
+        clearTimeout(lingering);
+        this.#child = null;
+        resolve(outcome);
+      };
+      const ended = (code: number | null, signal: NodeJS.Signals | null) => {
         const said = lastWords(errorOutput);
-        if (code === 0 && !timedOut) return resolve({ ok: true });
+        if (code === 0 && !timedOut) return settle({ ok: true });
         const how = timedOut
           ? `did not finish within ${timeoutSeconds} s (BACKUP_COMMAND_TIMEOUT_SECONDS) and was stopped`
           : this.#stopped
@@ -211,28 +221,41 @@ export class BackupCommand {
             : signal
               ? `was ended by ${signal}`
               : `exited with code ${code}`;
-        resolve({ ok: false, message: `BACKUP_COMMAND ${how}${said ? `: ${said}` : ''}` });
+        settle({ ok: false, message: `BACKUP_COMMAND ${how}`, errorOutput: said || null });
+      };
+      child.once('error', (error) =>
+        settle({ ok: false, message: `BACKUP_COMMAND could not start: ${error.message}`, errorOutput: null }),
+      );
+      // Its error output closed: the shell and everything that held it are done.
+      child.once('close', ended);
+      // The shell ended, but something it started (a daemon, an ssh master) may keep its error output open, out of
+      // reach of the group's signals: it is let go after a while, so that a run always ends.
+      child.once('exit', (code, signal) => {
+        lingering = setTimeout(() => {
+          child.stderr?.destroy();
+          ended(code, signal);
+        }, KILL_AFTER_MS);
+        lingering.unref();
       });
     });
   }
 
   /**
-   * Signals the command's whole process group (the shell and what it started); after SIGTERM (the limit, or a
-   * stop), SIGKILL follows if the group outlives it by 5 s.
+   * Stops a run (its time limit, or the node stopping): SIGTERM to its whole process group (the shell and what it
+   * started), then SIGKILL to the group 5 s later, even once the shell has ended (a member that ignores SIGTERM).
    */
-  #signal(signal: 'SIGTERM' | 'SIGKILL'): void {
-    const child = this.#child;
-    // Not the shell's own exit: what it started may still hold the group (and its error output) open.
-    if (!child?.pid) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // The group has ended already.
-    }
-    if (signal === 'SIGTERM' && !this.#killer) {
-      this.#killer = setTimeout(() => this.#signal('SIGKILL'), KILL_AFTER_MS);
-      this.#killer.unref();
-    }
+  #terminate(child: ChildProcess): void {
+    const pid = child.pid;
+    if (pid === undefined) return;
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, name);
+      } catch {
+        // The group has ended already.
+      }
+    };
+    signal('SIGTERM');
+    setTimeout(() => signal('SIGKILL'), KILL_AFTER_MS).unref();
   }
 }
 

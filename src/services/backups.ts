@@ -198,7 +198,7 @@ export class BackupService {
         'backup written',
       );
       // Offered first: a backup it then no longer waits for (a newer one took its turn) may be removed.
-      this.command?.offer(name);
+      if (!this.#abort.signal.aborted) this.command?.offer(name);
       await this.#prune(name);
       return backup;
     } catch (error) {

@@ -398,7 +398,7 @@ export class ClientKeyService {
     const kind = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : '';
     if (kind.endsWith('+jwt') && kind !== CLIENT_ASSERTION_TYP)
       throw new AssertionRefused(
-        `the assertion is typed ${String(typ)}: a JWT of another kind, not a client assertion`,
+        `the assertion is typed ${kind.replace(/[^\x21-\x7e]/g, '?').slice(0, 64)}: a JWT of another kind, not a client assertion`,
       );
     if (kind !== CLIENT_ASSERTION_TYP && this.ctx.settings.clientAssertionAudience !== 'issuer') return;
     const { issuer } = this.ctx.settings;

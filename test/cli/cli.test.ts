@@ -527,6 +527,7 @@ describe('orchestrator CLI', () => {
       for (const [args, message] of [
         [['--for', '2w'], /--for must be a number and s, m, h or d/],
         [['--until', 'tomorrow'], /--until must be a time such as/],
+        [['--until', '2027-02-30T08:00Z'], /--until must be a time such as/],
         [['--for', '1h', '--until', endsAt], /give --until or --for, not both/],
       ] as const) {
         const wrong = await cli('account', 'suspend', 'le12345678', ...args);

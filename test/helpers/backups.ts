@@ -25,7 +25,7 @@ export interface StatusView {
     running: string | null;
     waiting: string | null;
     lastSuccess: { at: string; backup: string; durationMs: number } | null;
-    lastFailure: { at: string; backup: string; message: string } | null;
+    lastFailure: { at: string; backup: string; message: string; errorOutput: string | null } | null;
     succeeded: number;
     failed: number;
   } | null;
@@ -33,11 +33,15 @@ export interface StatusView {
 }
 
 /** Signs in as the admin over HTTP: the session cookie and CSRF token a change needs. */
-export async function signIn(url: string): Promise<Record<string, string>> {
+export async function signIn(
+  url: string,
+  username = 'admin',
+  password = SERVER_ADMIN_PASSWORD,
+): Promise<Record<string, string>> {
   const response = await fetch(`${url}/api/admin/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: SERVER_ADMIN_PASSWORD }),
+    body: JSON.stringify({ username, password }),
   });
   assert.equal(response.status, 200);
   const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';

@@ -118,14 +118,22 @@ test('BACKUP_COMMAND that fails: the reason from its error output, counted, logg
       {
         backup: settled.command?.lastFailure?.backup,
         message: settled.command?.lastFailure?.message,
+        errorOutput: settled.command?.lastFailure?.errorOutput,
         lastSuccess: settled.command?.lastSuccess,
       },
       {
         backup: written.name,
-        message: 'BACKUP_COMMAND exited with code 3: upload: bucket not found',
+        message: 'BACKUP_COMMAND exited with code 3',
+        errorOutput: 'upload: bucket not found',
         lastSuccess: null,
       },
     );
+    // What the command wrote is for those who run the server: a viewer reads how it ended, not what it said.
+    await t.server.runtime.services.operators.createOperator('watcher', 'a viewer password', 'viewer', null);
+    const viewer = await signIn(t.url, 'watcher', 'a viewer password');
+    const seen = await status(t.url, viewer);
+    assert.equal(seen.command?.lastFailure?.message, 'BACKUP_COMMAND exited with code 3');
+    assert.equal(seen.command?.lastFailure?.errorOutput, null);
     // The backup itself is written and kept: the copy elsewhere failed, not the backup.
     assert.equal(settled.lastFailure, null);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
@@ -137,7 +145,7 @@ test('BACKUP_COMMAND that fails: the reason from its error output, counted, logg
   const logs = t.logs.join('');
   assert.match(
     logs,
-    /"reason":"BACKUP_COMMAND exited with code 3: upload: bucket not found".*"msg":"backup command failed"/,
+    /"reason":"BACKUP_COMMAND exited with code 3","errorOutput":"upload: bucket not found".*"msg":"backup command failed"/,
   );
   assert.doesNotMatch(logs, new RegExp(IN_THE_TEXT));
 });
@@ -243,6 +251,25 @@ test('one run at a time: the newest backup waits, an older waiting one is skippe
       new RegExp(`"backup":"${second.name}".*"msg":"backup command skipped: a newer backup waits"`),
     );
   } finally {
+    await t.stop();
+  }
+});
+
+test('a run ends when its shell does, even if something it left behind keeps its error output open', async () => {
+  const backupDir = join(folder(), 'backups');
+  const pids = join(folder(), 'daemon-pid');
+  // A session of its own: out of reach of the group's signals, holding the error output it was given.
+  const t = await startTestServer({
+    BACKUP_DIR: backupDir,
+    BACKUP_COMMAND: `setsid sleep 60 & echo $! > "${pids}"; exit 0`,
+  });
+  try {
+    const admin = await signIn(t.url);
+    const settled = await commandSettled(t.url, admin, 1);
+    assert.equal(settled.command?.succeeded, 1, JSON.stringify(settled.command));
+  } finally {
+    const daemon = Number(readFileSync(pids, 'utf8').trim());
+    if (daemon > 0 && alive(daemon)) process.kill(daemon, 'SIGKILL');
     await t.stop();
   }
 });

@@ -93,12 +93,12 @@ export const policyMigrations: PostgresMigration[] = [
     `,
   },
   {
-    // Each list's size, so that a history is kept within POLICY_HISTORY_BYTES.
+    // Each list's size, so that a history is kept within POLICY_HISTORY_BYTES. The default stays: a node of the
+    // version before (a rolling upgrade) inserts without it; its lists count as 0 bytes until they age out.
     id: 'policy-005',
     sql: `
       ALTER TABLE policy_versions ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
       UPDATE policy_versions SET bytes = octet_length(policies);
-      ALTER TABLE policy_versions ALTER COLUMN bytes DROP DEFAULT;
     `,
   },
 ];

@@ -3,7 +3,7 @@ import { AppError } from '../../core/errors.js';
 import { recordAudit } from '../../services/audit.js';
 import type { BackupCommandStatus } from '../../services/backup-command.js';
 import type { Backup } from '../../services/backups.js';
-import { operatorActor } from '../actor.js';
+import { operatorActor, operatorOf } from '../actor.js';
 import type { App, RouteDeps } from '../types.js';
 import { iso, NullableTime, Time } from './times.js';
 
@@ -26,7 +26,15 @@ const CommandView = Type.Union([
       Type.Null(),
     ]),
     lastFailure: Type.Union([
-      Type.Object({ at: Time, backup: Type.String(), message: Type.String() }),
+      Type.Object({
+        at: Time,
+        backup: Type.String(),
+        message: Type.String(),
+        errorOutput: Type.Union([Type.String(), Type.Null()], {
+          description:
+            'the end of what the command wrote to its error output; null for viewers (it may say more than they should read)',
+        }),
+      }),
       Type.Null(),
     ]),
     succeeded: Type.Integer(),
@@ -35,11 +43,15 @@ const CommandView = Type.Union([
   Type.Null(),
 ]);
 
-const commandView = (status: BackupCommandStatus | null) =>
+const commandView = (status: BackupCommandStatus | null, viewer: boolean) =>
   status && {
     ...status,
     lastSuccess: status.lastSuccess && { ...status.lastSuccess, at: iso(status.lastSuccess.at) },
-    lastFailure: status.lastFailure && { ...status.lastFailure, at: iso(status.lastFailure.at) },
+    lastFailure: status.lastFailure && {
+      ...status.lastFailure,
+      at: iso(status.lastFailure.at),
+      errorOutput: viewer ? null : status.lastFailure.errorOutput,
+    },
   };
 
 const view = (backup: Backup) => ({
@@ -80,7 +92,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const backups = services.backups;
       if (!backups)
@@ -112,7 +124,7 @@ export async function adminBackupRoutes(app: App, { auth, services }: RouteDeps)
           at: iso(status.lastFailure.at),
           message: status.lastFailure.message,
         },
-        command: commandView(status.command),
+        command: commandView(status.command, operatorOf(request).role === 'viewer'),
         backups: (await backups.list()).map(view),
       };
     },

@@ -21,7 +21,8 @@ interface CopyStatus {
   waiting: string | null;
   /** Kept across restarts (in BACKUP_DIR). */
   lastSuccess: { at: string; backup: string; durationMs: number } | null;
-  lastFailure: { at: string; backup: string; message: string } | null;
+  /** `errorOutput`: the end of what the command wrote to its error output; null for viewers. */
+  lastFailure: { at: string; backup: string; message: string; errorOutput: string | null } | null;
   /** Runs since this node started. */
   succeeded: number;
   failed: number;
@@ -120,7 +121,14 @@ function OffSiteCopy({ command }: { command: CopyStatus }) {
               <span>
                 <code>{lastFailure.backup}</code>,{' '}
                 <time dateTime={lastFailure.at}>{formatTime(lastFailure.at, true)}</time>:{' '}
-                {lastFailure.message} (a later copy went well)
+                {lastFailure.message}
+                {lastFailure.errorOutput ? (
+                  <>
+                    {' '}
+                    (<code>{lastFailure.errorOutput}</code>)
+                  </>
+                ) : null}{' '}
+                (a later copy went well)
               </span>
             </dd>
           </>
@@ -136,6 +144,11 @@ function OffSiteCopy({ command }: { command: CopyStatus }) {
         <Notice kind="error">
           The off-site copy of <code>{lastFailure.backup}</code> failed at {formatTime(lastFailure.at, true)}:{' '}
           {lastFailure.message}
+          {lastFailure.errorOutput ? (
+            <>
+              . It said: <code>{lastFailure.errorOutput}</code>
+            </>
+          ) : null}
         </Notice>
       ) : null}
     </section>
