@@ -2333,6 +2333,85 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     await regenerateKey.getByRole('button', { name: 'Cancel' }).click();
     await regenerateKey.waitFor({ state: 'hidden' });
 
+    // Suspended until a day ahead, typed in the browser's time zone (UTC here): the page, the banner and the list say
+    // when it resumes by itself, and so does the server; the end is moved, then removed; resumed by hand.
+    suite.watch.step = 'suspension-end';
+    const accounts = suite.server.server.runtime.services.accounts;
+    const toMinute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+    const typedAs = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const endShown = (ms: number) =>
+      section
+        .getByText(/^Suspended since .+; resumes by itself at .+ \(in \d+ (hours|days)\)\. Resuming it/)
+        .locator(`time[datetime="${iso(ms)}"]`)
+        .waitFor();
+    const inADay = toMinute(Date.now() + 86_400_000);
+    await section.getByRole('button', { name: 'Suspend account' }).click();
+    const suspendConfirm = suspend.getByRole('button', { name: 'Suspend account' });
+    assert.equal(await suspend.getByRole('radio', { name: 'Until resumed by hand' }).isChecked(), true);
+    await suspend.getByRole('radio', { name: 'Until a date and time' }).check();
+    const endField = suspend.getByLabel('Resumes by itself at');
+    await suspend
+      .getByText(/^In your browser's time zone \((Etc\/)?UTC\), at most 366 days ahead\./)
+      .waitFor();
+    assert.equal(await suspendConfirm.isDisabled(), true, 'no time typed yet');
+    // A time past: the server's refusal stays in the dialog (the one refusal of this step, 400).
+    await endField.fill(typedAs(toMinute(Date.now() - 3_600_000)));
+    await suspendConfirm.click();
+    await suspend
+      .getByRole('alert')
+      .getByText('until must be in the future and at most 366 days ahead')
+      .waitFor();
+    await endField.fill(typedAs(inADay));
+    await visited('account-suspend-until-dialog');
+    await suspendConfirm.click();
+    await suspend.waitFor({ state: 'hidden' });
+    await section.getByText(`Account ${other} is suspended: its credentials`).waitFor();
+    await endShown(inADay);
+    await banner.locator(`time[datetime="${iso(inADay)}"]`).waitFor();
+    assert.equal((await accounts.require(other)).suspendedUntil, inADay);
+    await visited('account-suspended-until');
+    await mainNav.getByRole('link', { name: 'Accounts' }).click();
+    await row(other)
+      .locator(`time[datetime="${iso(inADay)}"]`)
+      .waitFor();
+    assert.match(
+      (await row(other).getByRole('cell').nth(1).textContent()) ?? '',
+      /^Suspended since .+, until .+$/,
+    );
+    await row(other).getByRole('rowheader').getByRole('link').click();
+
+    // The end moved a day further, then removed: the dialog starts from the end there is.
+    const inTwoDays = toMinute(Date.now() + 2 * 86_400_000);
+    const changeEnd = suite.page.getByRole('dialog', { name: 'Change the end of the suspension' });
+    await section.getByRole('button', { name: 'Change the end' }).click();
+    assert.equal(await changeEnd.getByRole('radio', { name: 'Until a date and time' }).isChecked(), true);
+    assert.equal(await changeEnd.getByLabel('Resumes by itself at').inputValue(), typedAs(inADay));
+    await changeEnd.getByLabel('Resumes by itself at').fill(typedAs(inTwoDays));
+    await visited('account-suspension-end-dialog');
+    await changeEnd.getByRole('button', { name: 'Change the end' }).click();
+    await changeEnd.waitFor({ state: 'hidden' });
+    await section.getByText(`Account ${other} now resumes by itself at`).waitFor();
+    await endShown(inTwoDays);
+    const record = await accounts.require(other);
+    assert.deepEqual([record.status, record.suspendedUntil], ['suspended', inTwoDays]);
+    await section.getByRole('button', { name: 'Change the end' }).click();
+    await changeEnd.getByRole('radio', { name: 'Until resumed by hand' }).check();
+    assert.equal(await changeEnd.getByLabel('Resumes by itself at').count(), 0);
+    await changeEnd.getByRole('button', { name: 'Change the end' }).click();
+    await changeEnd.waitFor({ state: 'hidden' });
+    await section.getByText(`Account ${other} now stays suspended until it is resumed by hand.`).waitFor();
+    await section.getByText(/^Suspended since [^;]+\. Resuming it/).waitFor();
+    assert.equal(await banner.locator('time').count(), 1, 'since, and no end');
+    assert.equal((await accounts.require(other)).suspendedUntil, null);
+    await section.getByRole('button', { name: 'Resume account' }).click();
+    await section.getByText(`Account ${other} is active again`).waitFor();
+    assert.equal((await accounts.require(other)).status, 'active');
+    // An end come: the server resumes the account by itself, which the audit log says (below).
+    await accounts.suspend(other, Date.now() + 60_000);
+    assert.deepEqual(await accounts.resumeDue(Date.now() + 60_000), [other]);
+    suite.watch.step = 'account-lifecycle';
+
     // Suspend again, then delete: the dialog takes the typed id before it deletes anything.
     await section.getByRole('button', { name: 'Suspend account' }).click();
     await suspend.getByRole('button', { name: 'Suspend account' }).click();
@@ -2365,8 +2444,18 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       .waitFor();
     await mainNav.getByRole('link', { name: 'Audit log' }).click();
     const log = suite.page.getByRole('table');
-    for (const action of ['deleted the account', 'resumed the account', 'suspended the account'])
+    for (const action of [
+      'deleted the account',
+      'resumed the account',
+      'suspended the account',
+      'suspended the account until resumed by hand',
+      'resumed the account at the end of its suspension',
+    ])
       await log.getByText(action).first().waitFor();
+    await log
+      .getByText(/^suspended the account until \d+ \w+ \d{4}, \d\d:\d\d \(account\.suspended\)$/)
+      .first()
+      .waitFor();
   });
 
   test('an operator limited to one account sees it alone, manages the operators of it, and no page for every account; given every account, all', async () => {
@@ -3099,8 +3188,8 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
     // sign-in the session check, the wrong password and the rate-limited attempt (401, 429); in the policy
     // editor the policy saved with an invalid attribute (400) and the move on a stale list (412); in the
     // policies' history the restore over a list changed meanwhile (412); after the cookie was cleared, the call
-    // that found the session gone (401); on the operators page the wrong current password (403); an account's
-    // request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
+    // that found the session gone (401); on the operators page the wrong current password (403); the end of an
+    // account's suspension in the past (400); an account's request rate with a burst of 0 (400); its networks with 10.0.0.0/33 (400); a
     // private key pasted as a key for signed client assertions (400); the password refused after the key went
     // behind the page's back, and the last key's removal while the password is refused (409 each); a P-384
     // certificate pasted for mutual TLS (400); an IP address that is none as a certificate subject, and "hello"
@@ -3112,6 +3201,7 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'session-ended': [refusedStatus('401')],
       operators: [refusedStatus('403')],
       'account-lifecycle': [refusedStatus('409')],
+      'suspension-end': [refusedStatus('400')],
       'request-rate': [refusedStatus('400')],
       'allowed-networks': [refusedStatus('400')],
       'client-keys': [refusedStatus('400')],
@@ -3152,6 +3242,11 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'the id of the deleted account, taken again too soon',
     );
     assert.equal(
+      suite.watch.errors.filter((e) => e.step === 'suspension-end').length,
+      1,
+      'the end of a suspension in the past',
+    );
+    assert.equal(
       suite.watch.errors.filter((e) => e.step === 'request-rate').length,
       1,
       'the burst of 0 the server refused',
@@ -3190,6 +3285,9 @@ describe('web app in Chromium', { timeout: 300_000 }, () => {
       'account-delete-dialog',
       'account-suspend-dialog',
       'account-suspended',
+      'account-suspended-until',
+      'account-suspend-until-dialog',
+      'account-suspension-end-dialog',
       'accounts',
       'accounts-empty',
       'accounts-more',

@@ -17,6 +17,8 @@ export interface Account {
   status: 'active' | 'suspended';
   /** When it was last suspended or resumed. */
   statusChangedAt: string | null;
+  /** A suspended account: when it is resumed by itself (within a minute); null: when resumed by hand, or not suspended. */
+  suspendedUntil: string | null;
   /** Its own request rate (`perSecond` 0: no limit for it); null: the server's (`ACCOUNT_RATE_LIMIT`). */
   rateLimit: RateLimit | null;
   /** The rate that holds for it; null: no limit. */

@@ -2,7 +2,16 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, AccountState } from '../account.js';
 import { accountPath, api, useChange } from '../api.js';
 import { formatTime } from '../format.js';
+import { ConfirmDialog } from './confirm-dialog.js';
 import { ConfirmedAction } from './confirmed-action.js';
+import {
+  draftOfEnd,
+  EndTime,
+  endInWords,
+  type SuspensionEndDraft,
+  SuspensionEndFields,
+  untilOf,
+} from './suspension-end.js';
 import { Loading, Notice, TextField } from './ui.js';
 
 /** The hours after a deletion before the account's id can be used again (the server holds it that long). */
@@ -49,6 +58,77 @@ function DeleteAccount({ accountId, onDeleted }: { accountId: string; onDeleted:
   );
 }
 
+/**
+ * **Change the end** of a suspension: a dialog that sets a new end, or none (until resumed by hand), sent as
+ * `{until}` to `suspend`; the server's refusal stays in the dialog.
+ */
+function ChangeSuspensionEnd({
+  accountId,
+  until,
+  onChanged,
+}: {
+  accountId: string;
+  until: string | null;
+  onChanged: (account: Account) => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const [draft, setDraft] = useState<SuspensionEndDraft>(() => draftOfEnd(until));
+  const { busy, error, setError, run } = useChange();
+  const chosen = untilOf(draft);
+
+  async function confirm() {
+    if (chosen === undefined) return;
+    await run(async () => {
+      onChanged(await api.post<Account>(accountPath(accountId, 'suspend'), { until: chosen }));
+      setOpen(false);
+    });
+  }
+
+  return (
+    <>
+      <button
+        type="button"
+        class="button-secondary"
+        onClick={() => {
+          setDraft(draftOfEnd(until));
+          setError(null);
+          setOpen(true);
+        }}
+      >
+        Change the end
+      </button>
+      <ConfirmDialog
+        open={open}
+        title="Change the end of the suspension"
+        confirmLabel="Change the end"
+        confirmDisabled={chosen === undefined}
+        danger={false}
+        busy={busy}
+        error={open ? error : null}
+        onConfirm={confirm}
+        onCancel={() => {
+          setOpen(false);
+          setError(null);
+        }}
+      >
+        <p>
+          Account {accountId} is suspended{' '}
+          {until ? (
+            <>
+              until <EndTime until={until} />
+            </>
+          ) : (
+            'until it is resumed by hand'
+          )}
+          . Choose another time for it to resume by itself, or none: it then stays suspended until resumed by
+          hand.
+        </p>
+        <SuspensionEndFields draft={draft} onDraft={setDraft} />
+      </ConfirmDialog>
+    </>
+  );
+}
+
 /** Said in place of the controls to an admin of some accounts only. */
 const NOT_YOURS = 'An operator of every account suspends, resumes and deletes accounts.';
 
@@ -68,6 +148,7 @@ export function AccountSection({
   onDeleted: () => void;
 }) {
   const [notice, setNotice] = useState<string | null>(null);
+  const [end, setEnd] = useState<SuspensionEndDraft>(() => draftOfEnd(null));
   const { busy: resuming, error, setError, run } = useChange();
   const heading = useRef<HTMLHeadingElement>(null);
   const { account } = state;
@@ -77,10 +158,30 @@ export function AccountSection({
     if (notice) heading.current?.focus();
   }, [notice]);
 
+  const until = untilOf(end);
+
   async function suspend() {
-    state.changed(await api.post<Account>(accountPath(accountId, 'suspend')));
+    // Until resumed by hand: no end sent, as before there were ends.
+    const suspended = await api.post<Account>(accountPath(accountId, 'suspend'), until ? { until } : {});
+    state.changed(suspended);
     setError(null);
-    setNotice(`Account ${accountId} is suspended: its credentials and tokens are refused everywhere.`);
+    setNotice(
+      `Account ${accountId} is suspended: its credentials and tokens are refused everywhere${
+        suspended.suspendedUntil
+          ? ` until ${formatTime(suspended.suspendedUntil)}, when it resumes by itself`
+          : ''
+      }.`,
+    );
+  }
+
+  function endChanged(changed: Account) {
+    state.changed(changed);
+    setError(null);
+    setNotice(
+      changed.suspendedUntil
+        ? `Account ${accountId} now resumes by itself at ${formatTime(changed.suspendedUntil)}.`
+        : `Account ${accountId} now stays suspended until it is resumed by hand.`,
+    );
   }
 
   async function resume() {
@@ -105,7 +206,13 @@ export function AccountSection({
             Active. Suspending it refuses every credential of the account at once and keeps its data; it can
             be resumed.
           </p>
-          <ConfirmedAction label="Suspend account" title="Suspend this account?" action={suspend}>
+          <ConfirmedAction
+            label="Suspend account"
+            title="Suspend this account?"
+            action={suspend}
+            canConfirm={until !== undefined}
+            onOpen={() => setEnd(draftOfEnd(null))}
+          >
             <p>
               <strong>
                 The v1 API key, the v2 credentials and every access token of account {accountId} stop working
@@ -115,8 +222,9 @@ export function AccountSection({
             </p>
             <p>
               Nothing is regenerated and no data is lost: <em>Resume account</em> makes the same credentials
-              work again.
+              work again — or the account resumes by itself at a time you choose below.
             </p>
+            <SuspensionEndFields draft={end} onDraft={setEnd} />
           </ConfirmedAction>
         </>
       ) : null}
@@ -130,6 +238,12 @@ export function AccountSection({
                 since <time dateTime={account.statusChangedAt}>{formatTime(account.statusChangedAt)}</time>
               </>
             ) : null}
+            {account.suspendedUntil ? (
+              <>
+                ; resumes by itself at <EndTime until={account.suspendedUntil} /> (
+                {endInWords(account.suspendedUntil)})
+              </>
+            ) : null}
             .{' '}
             {everyAccount
               ? 'Resuming it makes its credentials and unexpired tokens work again. Deleting it removes its data.'
@@ -141,6 +255,11 @@ export function AccountSection({
                 <button type="button" onClick={resume} disabled={resuming}>
                   {resuming ? 'Resuming…' : 'Resume account'}
                 </button>
+                <ChangeSuspensionEnd
+                  accountId={accountId}
+                  until={account.suspendedUntil}
+                  onChanged={endChanged}
+                />
               </div>
               <DeleteAccount accountId={accountId} onDeleted={onDeleted} />
             </>

@@ -80,8 +80,9 @@ export function actionWords(action: string): string {
  * a single sign-on, sessions ended by their own operator are their other ones, a key rotation says whether the
  * schedule or the command line made it, the v2 password says whether it was refused or allowed again, DPoP
  * and client certificates whether they were required or no longer, and a client key added or removed whether it
- * is a certificate subject (mutual TLS with a trusted CA's certificates) rather than a key, and a restored policy list
- * which version of the history it was.
+ * is a certificate subject (mutual TLS with a trusted CA's certificates) rather than a key, a restored policy list
+ * which version of the history it was, a suspension its end when one was given (or changed: the same action), and
+ * a resumption by the schedule that its suspension had ended.
  */
 function describeAction(event: AuditEvent): string {
   if (event.action === 'operator.signed-in' && event.detail.sso === true)
@@ -114,6 +115,12 @@ function describeAction(event: AuditEvent): string {
     return 'added a certificate subject (mutual TLS)';
   if (event.action === 'client-key.removed' && event.detail.alg === 'tls_client_auth')
     return 'removed a certificate subject (mutual TLS)';
+  if (event.action === 'account.resumed' && event.detail.scheduled === true)
+    return 'resumed the account at the end of its suspension';
+  if (event.action === 'account.suspended' && typeof event.detail.until === 'string')
+    return `suspended the account until ${formatTime(event.detail.until)}`;
+  if (event.action === 'account.suspended' && 'until' in event.detail && event.detail.until === null)
+    return 'suspended the account until resumed by hand';
   if (event.action === 'policies.restored' && typeof event.detail.version === 'number')
     return `restored an earlier policy list (version ${event.detail.version})`;
   return actionWords(event.action);

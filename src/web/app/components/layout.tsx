@@ -95,7 +95,7 @@ export function mayOpen(operator: SignedIn, section: AccountSection): boolean {
 }
 
 /**
- * Said above each page of a suspended account; an admin is pointed to where it is resumed or deleted, or told who
+ * Said above each page of a suspended account, with its end if it has one; an admin is pointed to where it is resumed or deleted, or told who
  * does it.
  */
 function SuspendedBanner({
@@ -117,6 +117,11 @@ function SuspendedBanner({
           <>
             {' '}
             since <time dateTime={since}>{formatTime(since)}</time>
+          </>
+        ) : null}
+        {account.suspendedUntil ? (
+          <>
+            , until <time dateTime={account.suspendedUntil}>{formatTime(account.suspendedUntil)}</time>
           </>
         ) : null}
       </strong>{' '}

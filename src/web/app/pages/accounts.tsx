@@ -81,10 +81,11 @@ function CreateAccount({ onCreated }: { onCreated: (account: Account) => void })
   );
 }
 
-/** "Suspended since …" stands out; "Active" does not. */
+/** "Suspended since …, until …" stands out; "Active" does not. */
 function AccountStatus({ account }: { account: Account }) {
   if (account.status !== 'suspended') return <span class="muted">Active</span>;
   const since = account.statusChangedAt;
+  const until = account.suspendedUntil;
   return (
     <>
       <span class="badge badge-warning">Suspended</span>
@@ -92,6 +93,11 @@ function AccountStatus({ account }: { account: Account }) {
         <>
           {' '}
           since <time dateTime={since}>{formatTime(since)}</time>
+        </>
+      ) : null}
+      {until ? (
+        <>
+          , until <time dateTime={until}>{formatTime(until)}</time>
         </>
       ) : null}
     </>
