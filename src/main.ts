@@ -346,6 +346,7 @@ export async function openRuntime(
       clientCertificates: config.clientCertificates,
       mtlsBaseUrl: config.mtlsBaseUrl,
       clientAssertionAudience: config.clientAssertionAudience,
+      clientOcsp: config.clientOcsp,
       tlsClientCertificates: config.tls?.clientCertificates ?? false,
       trustedCas,
       ...(config.backups && {

@@ -128,6 +128,12 @@ export interface Config {
    */
   clientAssertionAudience: 'any' | 'issuer';
   /**
+   * `CLIENT_OCSP`: ask the OCSP responder a trusted CA's client certificate names (RFC 6960) — `prefer`: a revoked
+   * answer refuses, no answer takes; `require`: only a good answer takes; null (`off`, the default): not asked.
+   * Needs CLIENT_CA_FILE.
+   */
+  clientOcsp: 'prefer' | 'require' | null;
+  /**
    * `CLIENT_CA_FILE`: the CAs (PEM) whose client certificates authenticate an account's client by their subject
    * (`tls_client_auth`, RFC 8705 §2.1), read at start; null: none. Needs a source of client certificates.
    */
@@ -380,6 +386,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const dpopNonce = env.DPOP_NONCE || 'false';
   if (dpopNonce !== 'true' && dpopNonce !== 'false')
     throw new ConfigError('DPOP_NONCE must be true or false');
+  const clientOcsp = env.CLIENT_OCSP || 'off';
+  if (clientOcsp !== 'off' && clientOcsp !== 'prefer' && clientOcsp !== 'require')
+    throw new ConfigError('CLIENT_OCSP must be off, prefer or require');
   const clientAssertionAudience = env.CLIENT_ASSERTION_AUDIENCE || 'any';
   if (clientAssertionAudience !== 'any' && clientAssertionAudience !== 'issuer')
     throw new ConfigError('CLIENT_ASSERTION_AUDIENCE must be any or issuer');
@@ -415,6 +424,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (clientCrlFile !== null && clientCaFile === null)
     throw new ConfigError(
       'CLIENT_CRL_FILE holds the CRLs of the CAs of CLIENT_CA_FILE: set CLIENT_CA_FILE too, or leave CLIENT_CRL_FILE unset',
+    );
+  if (clientOcsp !== 'off' && clientCaFile === null)
+    throw new ConfigError(
+      'CLIENT_OCSP asks the OCSP responders of the CAs of CLIENT_CA_FILE: set CLIENT_CA_FILE too, or leave CLIENT_OCSP off',
     );
   const clientCaNames = env.TLS_CLIENT_CA_NAMES || 'false';
   if (clientCaNames !== 'true' && clientCaNames !== 'false')
@@ -477,6 +490,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     clientCertificates,
     mtlsBaseUrl,
     clientAssertionAudience,
+    clientOcsp: clientOcsp === 'off' ? null : clientOcsp,
     clientCaFile,
     clientCrlFile,
     signingThreads: signingThreads === 'auto' ? 'auto' : signingThreads === 'true',

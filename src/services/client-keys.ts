@@ -32,6 +32,7 @@ import type { AccountRecord } from '../ports/account-store.js';
 import type { ClientKeyRecord } from '../ports/credential-store.js';
 import { CACHE_MAX_AGE_MS } from './api-keys.js';
 import type { ServiceContext } from './context.js';
+import { OcspChecker } from './ocsp.js';
 import { UseRecorder } from './use-recorder.js';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT that authenticates a client. */
@@ -197,12 +198,15 @@ export class ClientKeyService {
   /** Certificates presented for `tls_client_auth`, by thumbprint: their CA and names, found once. */
   readonly #issuedBy = new BoundedMap<string, IssuedBy>(10_000);
   #trustedCas: readonly TrustedCa[];
+  /** CLIENT_OCSP: the trusted CAs' OCSP responders, asked beside their CRLs; null: not asked. */
+  readonly ocsp: OcspChecker | null;
   /** When each key last authenticated the client (by `account\nkid`). */
   readonly #uses: UseRecorder;
   #generation = 0;
 
   constructor(private readonly ctx: ServiceContext) {
     this.#trustedCas = ctx.settings.trustedCas ?? [];
+    this.ocsp = ctx.settings.clientOcsp ? new OcspChecker(ctx, ctx.settings.clientOcsp) : null;
     this.#uses = new UseRecorder(ctx, 'client key', (key, minute) => {
       const [accountId = '', kid = ''] = key.split('\n');
       return ctx.store.credentials.touchClientKey(accountId, kid, minute);
@@ -487,6 +491,8 @@ export class ClientKeyService {
     const serial = serialNumberOf(presented.certificate.serialNumber);
     const revoked = revocationOf(ca, serial, now);
     if (revoked !== null) return revoked;
+    const unvouched = await this.ocsp?.refusal(presented.certificate, ca, serial);
+    if (unvouched) return unvouched;
     const matched = subjects.find((s) => subjectMatches(s.subject, names));
     return matched === undefined
       ? "it has none of the account's certificate subjects (its subject and subjectAltName)"
@@ -585,7 +591,12 @@ export class ClientKeyService {
   #trusts(subject: SubjectBinding): boolean {
     const ca = this.#trustedCas.find((c) => c.thumbprint === subject.ca);
     if (ca === undefined) return false;
-    return subject.serial === undefined || revocationOf(ca, subject.serial, this.ctx.clock.now()) === null;
+    if (subject.serial === undefined) return true;
+    // A revocation an OCSP responder told of since the token was issued counts too (no question asked here).
+    return (
+      revocationOf(ca, subject.serial, this.ctx.clock.now()) === null &&
+      !this.ocsp?.knownRevoked(ca.thumbprint, subject.serial)
+    );
   }
 
   /** The account's keys: from memory when this node has them and the bus is up. */

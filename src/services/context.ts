@@ -64,6 +64,8 @@ export interface ServiceContext {
     mtlsBaseUrl?: string | null;
     /** CLIENT_ASSERTION_AUDIENCE=issuer: a client assertion's aud must be the issuer alone (absent: `any`). */
     clientAssertionAudience?: 'any' | 'issuer';
+    /** CLIENT_OCSP: ask the responders trusted CAs' certificates name (absent or null: not asked). */
+    clientOcsp?: 'prefer' | 'require' | null;
     /** TLS_CLIENT_CERTIFICATES=request: the certificates clients present to this server's own TLS (absent: none). */
     tlsClientCertificates?: boolean;
     /** CLIENT_CA_FILE: the CAs whose client certificates authenticate by their subject (absent or null: none). */

@@ -76,6 +76,8 @@ export async function createTestApp(
     clientCertificates?: { header: string; proxies: string[] };
     /** CLIENT_CA_FILE's CAs, as read. */
     trustedCas?: TrustedCa[];
+    /** CLIENT_OCSP as parsed. */
+    clientOcsp?: 'prefer' | 'require';
     /** MTLS_BASE_URL as parsed. */
     mtlsBaseUrl?: string;
     /** CLIENT_ASSERTION_AUDIENCE as parsed. */
@@ -123,6 +125,7 @@ export async function createTestApp(
       ...(options.dpopNonce ? { dpopNonce: true } : {}),
       ...(options.clientCertificates ? { clientCertificates: options.clientCertificates } : {}),
       ...(options.trustedCas ? { trustedCas: options.trustedCas } : {}),
+      ...(options.clientOcsp ? { clientOcsp: options.clientOcsp } : {}),
       ...(options.mtlsBaseUrl ? { mtlsBaseUrl: options.mtlsBaseUrl } : {}),
       ...(options.clientAssertionAudience
         ? { clientAssertionAudience: options.clientAssertionAudience }

@@ -268,6 +268,8 @@ describe('configuration', () => {
       [{ BACKUP_KEEP: '3' }, /BACKUP_KEEP needs BACKUP_DIR/],
       [{ BACKUP_COMMAND: 'rclone copy "$BACKUP_PATH" remote:' }, /BACKUP_COMMAND needs BACKUP_DIR/],
       [{ CLIENT_ASSERTION_AUDIENCE: 'token-endpoint' }, /CLIENT_ASSERTION_AUDIENCE must be any or issuer/],
+      [{ CLIENT_OCSP: 'yes' }, /CLIENT_OCSP must be off, prefer or require/],
+      [{ CLIENT_OCSP: 'require' }, /CLIENT_OCSP asks the OCSP responders of the CAs of CLIENT_CA_FILE/],
       [{ AUDIT_RETENTION_DAYS: '-1' }, /AUDIT_RETENTION_DAYS must be a whole number/],
       [{ AUDIT_RETENTION_DAYS: '36501' }, /AUDIT_RETENTION_DAYS must be between 0 and 36500/],
       [{ SIGNING_KEY_ROTATION_DAYS: '7.5' }, /SIGNING_KEY_ROTATION_DAYS must be a whole number/],

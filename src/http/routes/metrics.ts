@@ -40,7 +40,17 @@ export async function metricsRoutes(
     // The keys come from memory, or from the store after a lost bus: a store that cannot answer leaves them out,
     // never the whole scrape (which matters most during an outage).
     const signing = renderSigningKeys(await services.keyring.keys().catch(() => []));
-    const cas = renderClientCas(services.clients.keys.trustedCas);
+    const ocsp = services.clients.keys.ocsp;
+    const cas =
+      renderClientCas(services.clients.keys.trustedCas) +
+      (ocsp
+        ? metric(
+            'orchestrator_ocsp_answers_total',
+            'counter',
+            'What OCSP responders said of client certificates when asked (CLIENT_OCSP), by outcome: failed is no usable answer; no responder, a certificate that names none.',
+            Object.entries(ocsp.counts).map(([outcome, count]) => [`{outcome="${outcome}"}`, count]),
+          )
+        : '');
     const served = servedCertificate();
     const tls = served
       ? metric(
