@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import type { LightMyRequestResponse } from 'fastify';
+import { type JWTPayload, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { InProcessBus } from '../../src/adapters/memory/bus.js';
 import { MemoryRateLimitStore } from '../../src/adapters/memory/rate-limit.js';
@@ -172,6 +174,29 @@ export async function createAccount(
   const client = await t.services.clients.reveal(accountId);
   if (!key || !client) throw new Error('account secrets missing');
   return { accountId, apiKey: key.key, userId: client.userId, password: client.password };
+}
+
+/**
+ * A token request at the token endpoint by a client assertion (RFC 7523 private_key_jwt) alone: `claims` signed with
+ * `key` (ES256, the header naming `kid`).
+ */
+export async function tokenByAssertion(
+  t: TestApp,
+  key: Parameters<SignJWT['sign']>[0],
+  kid: string,
+  claims: JWTPayload,
+): Promise<LightMyRequestResponse> {
+  const assertion = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).sign(key);
+  return t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    }).toString(),
+  });
 }
 
 /** Gets an access token from the token endpoint (client_secret_basic), with these headers too. */

@@ -69,23 +69,30 @@ extendedKeyUsage = OCSPSigning
   );
   const key = (name: string) =>
     openssl(dir, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  key('ca');
-  openssl(
-    dir,
-    'req',
-    '-new',
-    '-x509',
-    '-key',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '30',
-    '-subj',
+  /** A self-signed certificate for NAME.key, with these extensions. */
+  const selfSigned = (name: string, subject: string, ...extensions: string[]) => {
+    key(name);
+    const added = extensions.flatMap((e) => ['-addext', e]);
+    openssl(
+      dir,
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '30',
+      '-subj',
+      subject,
+      ...added,
+    );
+  };
+  selfSigned(
+    'ca',
     '/O=Acme/CN=Acme OCSP Test CA',
-    '-addext',
     'basicConstraints=critical,CA:true',
-    '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   );
   const issue = (name: string, extensions: string) => {
@@ -129,23 +136,7 @@ extendedKeyUsage = OCSPSigning
     'keyCompromise',
   );
   // A responder certificate of its own making, with the name of the CA's responder: not to be believed.
-  key('rogue');
-  openssl(
-    dir,
-    'req',
-    '-new',
-    '-x509',
-    '-key',
-    'rogue.key',
-    '-out',
-    'rogue.pem',
-    '-days',
-    '30',
-    '-subj',
-    '/O=Acme/CN=responder',
-    '-addext',
-    'extendedKeyUsage=OCSPSigning',
-  );
+  selfSigned('rogue', '/O=Acme/CN=responder', 'extendedKeyUsage=OCSPSigning');
   const pem = (name: string) => readFileSync(join(dir, `${name}.pem`), 'utf8');
   return { dir, url, port, ca: pem('ca'), good: pem('good'), revoked: pem('revoked'), silent: pem('silent') };
 }

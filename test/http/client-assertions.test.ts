@@ -11,6 +11,7 @@ import {
   ISSUER,
   signIn,
   type TestApp,
+  tokenByAssertion,
 } from '../helpers/app.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -530,27 +531,14 @@ test('CLIENT_ASSERTION_AUDIENCE=issuer: every assertion names the issuer alone (
     );
     assert.equal(added.statusCode, 201, added.body);
     const seconds = Math.floor(t.clock.now() / 1000);
-    const signedFor = async (aud: string | string[]) => {
-      const jwt = await new SignJWT({
+    const signedFor = (aud: string | string[]) =>
+      tokenByAssertion(t, key.privateKey, 'k1', {
         iss: account.userId,
         sub: account.userId,
         aud,
         exp: seconds + 60,
         jti: randomUUID(),
-      })
-        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-        .sign(key.privateKey);
-      return t.app.inject({
-        method: 'POST',
-        url: '/oauth/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_assertion_type: ASSERTION_TYPE,
-          client_assertion: jwt,
-        }).toString(),
       });
-    };
     assert.equal((await signedFor(ISSUER)).statusCode, 200);
     assert.equal((await signedFor([ISSUER])).statusCode, 200);
     for (const aud of [`${ISSUER}/oauth/token`, [ISSUER, `${ISSUER}/oauth/token`]]) {

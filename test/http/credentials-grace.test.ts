@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { versionHolds } from '../../src/services/clients.js';
 import {
   type AccountCredentials,
@@ -13,6 +13,7 @@ import {
   ISSUER,
   signIn,
   type TestApp,
+  tokenByAssertion,
 } from '../helpers/app.js';
 
 /**
@@ -149,27 +150,15 @@ describe('v2 credentials regenerated with a grace period', () => {
       jwk: { ...(await exportJWK(key.publicKey)), kid: 'k' },
     });
     assert.equal(added.statusCode, 201, added.body);
-    const signed = async (userId: string) => {
+    const signed = (userId: string) => {
       const now = Math.floor(t.clock.now() / 1000);
-      const assertion = await new SignJWT({
+      return tokenByAssertion(t, key.privateKey, 'k', {
         iss: userId,
         sub: userId,
         aud: `${ISSUER}/oauth/token`,
         iat: now,
         exp: now + 60,
         jti: randomUUID(),
-      })
-        .setProtectedHeader({ alg: 'ES256', kid: 'k' })
-        .sign(key.privateKey);
-      return t.app.inject({
-        method: 'POST',
-        url: '/oauth/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: assertion,
-        }).toString(),
       });
     };
     const fresh = (await regenerate(account, { graceSeconds: 120 })).json();
