@@ -491,12 +491,12 @@ export class ClientKeyService {
     const serial = serialNumberOf(presented.certificate.serialNumber);
     const revoked = revocationOf(ca, serial, now);
     if (revoked !== null) return revoked;
-    const unvouched = await this.ocsp?.refusal(presented.certificate, ca, serial);
-    if (unvouched) return unvouched;
     const matched = subjects.find((s) => subjectMatches(s.subject, names));
-    return matched === undefined
-      ? "it has none of the account's certificate subjects (its subject and subjectAltName)"
-      : { kid: matched.kid, ca: ca.thumbprint, serial };
+    if (matched === undefined)
+      return "it has none of the account's certificate subjects (its subject and subjectAltName)";
+    // Its OCSP responder (CLIENT_OCSP) is asked last: only of a certificate that would otherwise be taken.
+    const unvouched = await this.ocsp?.refusal(presented.certificate, ca, serial);
+    return unvouched ? unvouched : { kid: matched.kid, ca: ca.thumbprint, serial };
   }
 
   /**
