@@ -494,8 +494,12 @@ export class ClientKeyService {
     const matched = subjects.find((s) => subjectMatches(s.subject, names));
     if (matched === undefined)
       return "it has none of the account's certificate subjects (its subject and subjectAltName)";
-    // Its OCSP responder (CLIENT_OCSP) is asked last: only of a certificate that would otherwise be taken.
-    const unvouched = await this.ocsp?.refusal(presented.certificate, ca, serial);
+    // Its OCSP responder (CLIENT_OCSP) is asked last: only of a certificate that would otherwise be taken (one out of
+    // its dates is refused by the caller anyway).
+    const unvouched =
+      certificateValidity(presented, now) === null
+        ? await this.ocsp?.refusal(presented.certificate, ca, serial)
+        : null;
     return unvouched ? unvouched : { kid: matched.kid, ca: ca.thumbprint, serial };
   }
 
@@ -523,7 +527,8 @@ export class ClientKeyService {
 
   /**
    * What a certificate would do for the account's client over mutual TLS, and why — for an operator setting up or
-   * debugging a client (`client-key check`, the admin API). Changes nothing, logs nothing.
+   * debugging a client (`client-key check`, the admin API). Changes nothing and logs nothing of its own; with
+   * CLIENT_OCSP it asks the certificate's OCSP responder as a login would (and keeps the answer, as a login does).
    */
   async explain(accountId: string, presented: ClientCertificate): Promise<CertificateExplanation> {
     const now = this.ctx.clock.now();

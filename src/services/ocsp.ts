@@ -44,12 +44,25 @@ export const askByHttp: OcspAsk = async (url, request, signal) => {
     signal,
     redirect: 'error',
   });
-  if (!response.ok) throw new Error(`the responder answered HTTP ${response.status}`);
-  const length = Number(response.headers.get('content-length') ?? 0);
-  if (length > MAX_ANSWER_BYTES) throw new Error('the answer is too large');
-  const body = new Uint8Array(await response.arrayBuffer());
-  if (body.length > MAX_ANSWER_BYTES) throw new Error('the answer is too large');
-  return body;
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`the responder answered HTTP ${response.status}`);
+  }
+  // Read as it comes, and no further than the limit (a responder need not say its length).
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw new Error('the answer is too large');
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
 };
 
 /**
@@ -62,6 +75,11 @@ export const askByHttp: OcspAsk = async (url, request, signal) => {
  */
 export class OcspChecker {
   readonly #verdicts = new BoundedMap<string, Verdict>(10_000);
+  /**
+   * Revocations learnt, kept apart until the certificate's own end: never pushed out by other answers, nor replaced
+   * by a later failure to ask (a revocation is for good).
+   */
+  readonly #revoked = new BoundedMap<string, { refusal: string; until: number }>(100_000);
   readonly #asking = new Map<string, Promise<Verdict>>();
   readonly #quiet: LogThrottle;
   readonly counts: Record<Verdict['outcome'], number> = {
@@ -84,6 +102,8 @@ export class OcspChecker {
   async refusal(leaf: X509Certificate, ca: TrustedCa, serial: string): Promise<string | null> {
     const key = `${ca.thumbprint} ${serial}`;
     const now = this.deps.clock.now();
+    const revoked = this.#revoked.get(key, now);
+    if (revoked !== undefined && revoked.until > now) return revoked.refusal;
     const kept = this.#verdicts.get(key, now);
     if (kept !== undefined && kept.until > now) return kept.refusal;
     let asking = this.#asking.get(key);
@@ -92,13 +112,16 @@ export class OcspChecker {
       this.#asking.set(key, asking);
     }
     const verdict = await asking;
-    this.#verdicts.set(key, verdict, this.deps.clock.now());
+    if (verdict.outcome === 'revoked' && verdict.refusal !== null)
+      this.#revoked.set(key, { refusal: verdict.refusal, until: leafEnd(leaf) }, this.deps.clock.now());
+    else this.#verdicts.set(key, verdict, this.deps.clock.now());
     return verdict.refusal;
   }
 
-  /** Whether a kept answer says the certificate was revoked (for tokens bound to it: no question asked). */
+  /** Whether a responder said the certificate was revoked (for tokens bound to it: no question asked). */
   knownRevoked(ca: string, serial: string): boolean {
-    return this.#verdicts.get(`${ca} ${serial}`, this.deps.clock.now())?.outcome === 'revoked';
+    const now = this.deps.clock.now();
+    return (this.#revoked.get(`${ca} ${serial}`, now)?.until ?? 0) > now;
   }
 
   async #decide(leaf: X509Certificate, ca: TrustedCa): Promise<Verdict> {
@@ -165,4 +188,10 @@ export class OcspChecker {
     }
     return { outcome, refusal: this.mode === 'require' ? reason : null, until: now + FAILURE_KEPT_MS };
   }
+}
+
+/** When a certificate ends (ms): after it, no question about it is asked again anyway. */
+function leafEnd(leaf: X509Certificate): number {
+  const end = Date.parse(leaf.validTo);
+  return Number.isNaN(end) ? Number.MAX_SAFE_INTEGER : end;
 }

@@ -180,6 +180,53 @@ describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is 
     }
   });
 
+  test('a revocation learnt is kept: a later failure to ask does not let the certificate back in', async () => {
+    const { t, tokenWith } = await appIn('prefer');
+    try {
+      assert.equal((await tokenWith(pki.revoked)).statusCode, 401);
+      stopResponder();
+      t.clock.advance(2 * 86_400_000);
+      assert.equal((await tokenWith(pki.revoked)).statusCode, 401, 'still refused with the responder down');
+      assert.equal(
+        (await tokenWith(pki.good)).statusCode,
+        200,
+        'prefer: the good one taken without an answer',
+      );
+    } finally {
+      await t.close();
+      responder = await startOcspResponder(pki);
+    }
+  });
+
+  test('an answer larger than 64 KB is not read to its end (a responder that does not say its length)', async () => {
+    stopResponder();
+    const { createServer } = await import('node:http');
+    const flood = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/ocsp-response' });
+      const chunk = Buffer.alloc(16 * 1024, 0x30);
+      let sent = 0;
+      const more = () => {
+        while (sent < 4096) {
+          sent++;
+          if (!response.write(chunk)) return void response.once('drain', more);
+        }
+        response.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => flood.listen(pki.port, '127.0.0.1', resolve));
+    const { t, tokenWith, explain } = await appIn('require');
+    try {
+      assert.equal((await tokenWith(pki.good)).statusCode, 401);
+      assert.match((await explain(pki.good)).reason ?? '', /gave no usable answer: the answer is too large/);
+    } finally {
+      await t.close();
+      flood.closeAllConnections();
+      await new Promise((resolve) => flood.close(resolve));
+      responder = await startOcspResponder(pki);
+    }
+  });
+
   test('answers signed by a responder certificate the CA did not issue are not believed', async () => {
     stopResponder();
     responder = await startOcspResponder(pki, { signer: 'rogue' });

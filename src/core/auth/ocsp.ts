@@ -135,18 +135,25 @@ export function readOcspResponse(
     }
   };
   if (!verifies(issuer.publicKey)) {
-    const delegated = (basic.certs ?? []).map(
-      (c) => new X509Certificate(Buffer.from(AsnConvert.serialize(c))),
-    );
-    const responder = delegated.find(
+    // Each certificate the answer carries that the CA issued for OCSP signing and is current; one that does not
+    // read is skipped (several may be there during a responder's key rollover).
+    const delegated = (basic.certs ?? []).flatMap((c) => {
+      try {
+        return [new X509Certificate(Buffer.from(AsnConvert.serialize(c)))];
+      } catch {
+        return [];
+      }
+    });
+    const signedByResponder = delegated.some(
       (c) =>
         c.verify(issuer.publicKey) &&
         c.checkIssued(issuer) &&
         (c.keyUsage ?? []).includes(id_kp_OCSPSigning) &&
         Date.parse(c.validFrom) <= now &&
-        now <= Date.parse(c.validTo),
+        now <= Date.parse(c.validTo) &&
+        verifies(c.publicKey),
     );
-    if (!responder || !verifies(responder.publicKey))
+    if (!signedByResponder)
       throw new OcspFailure(
         "the answer's signature is neither the CA's nor that of a current OCSP responder certificate the CA issued",
       );
