@@ -21,8 +21,6 @@ export const OCSP_TIMEOUT_MS = 3_000;
 const MAX_ANSWER_BYTES = 64 * 1024;
 /** A good answer is asked again after this at the latest (sooner when the responder says so): revocations show. */
 export const GOOD_KEPT_MS = 60 * 60_000;
-/** A revoked answer is kept this long (a revocation is for good). */
-const REVOKED_KEPT_MS = 24 * 60 * 60_000;
 /** No usable answer (or `unknown`): the responder is asked again after this, not at each request. */
 export const FAILURE_KEPT_MS = 60_000;
 
@@ -68,7 +66,8 @@ export const askByHttp: OcspAsk = async (url, request, signal) => {
 /**
  * CLIENT_OCSP: asks the OCSP responder a trusted CA's certificate names (RFC 6960) whether it still vouches for
  * it, when a client authenticates with it (`tls_client_auth`), beside the CA's CRL. Answers are kept (a good one
- * an hour at most, or to the responder's nextUpdate if sooner; a revoked one a day; none or `unknown` a minute), so
+ * an hour at most, or to the responder's nextUpdate if sooner; a revocation, or a certificate naming no responder,
+ * until the certificate's end; none or `unknown` a minute), so
  * a responder is asked once per certificate and hour, not per request; one question at a time per certificate.
  * Verified: the CA's own signature or that of a responder certificate the CA issued for it, about this very
  * certificate, current. `prefer`: only a verified `revoked` refuses; `require`: only a verified `good` takes.
@@ -113,7 +112,7 @@ export class OcspChecker {
     }
     const verdict = await asking;
     if (verdict.outcome === 'revoked' && verdict.refusal !== null)
-      this.#revoked.set(key, { refusal: verdict.refusal, until: leafEnd(leaf) }, this.deps.clock.now());
+      this.#revoked.set(key, { refusal: verdict.refusal, until: verdict.until }, this.deps.clock.now());
     else this.#verdicts.set(key, verdict, this.deps.clock.now());
     return verdict.refusal;
   }
@@ -133,7 +132,7 @@ export class OcspChecker {
       return {
         outcome: 'no responder',
         refusal: this.mode === 'require' ? 'it names no OCSP responder (CLIENT_OCSP=require)' : null,
-        until: now + REVOKED_KEPT_MS,
+        until: leafEnd(leaf),
       };
     }
     try {
@@ -149,7 +148,7 @@ export class OcspChecker {
         return {
           outcome: 'revoked',
           refusal: `its CA's OCSP responder says it was revoked on ${on}`,
-          until: now + REVOKED_KEPT_MS,
+          until: leafEnd(leaf),
         };
       }
       if (answer.status === 'good') {

@@ -25,9 +25,14 @@ const forwarded = (pem: string) => `:${new X509Certificate(pem).raw.toString('ba
 describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is asked (OpenSSL’s responder)', () => {
   let pki: OcspPki;
   let responder: ChildProcess | undefined;
-  const stopResponder = () => {
-    responder?.kill();
+  /** Stops the responder and waits for it to be gone, so that the next one can listen on its port. */
+  const stopResponder = async () => {
+    const stopping = responder;
     responder = undefined;
+    if (!stopping || stopping.exitCode !== null || stopping.signalCode !== null) return;
+    const gone = new Promise((resolve) => stopping.once('exit', resolve));
+    stopping.kill();
+    await gone;
   };
   before(async () => {
     pki = await makeOcspPki(folder());
@@ -120,7 +125,7 @@ describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is 
         });
       assert.equal((await read()).statusCode, 200);
       // The CA revokes it; its responder says so from now on.
-      stopResponder();
+      await stopResponder();
       execFileSync(
         'openssl',
         ['ca', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-revoke', 'good.pem'],
@@ -140,7 +145,7 @@ describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is 
     } finally {
       await t.close();
       // The next tests want `good` good again: a PKI of their own.
-      stopResponder();
+      await stopResponder();
       pki = await makeOcspPki(folder());
       responder = await startOcspResponder(pki);
     }
@@ -154,7 +159,7 @@ describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is 
       assert.equal((await requiring.tokenWith(pki.good)).statusCode, 200);
       assert.equal((await requiring.tokenWith(pki.silent)).statusCode, 401);
       assert.ok(refusalLogged(requiring.t, /it names no OCSP responder \(CLIENT_OCSP=require\)/));
-      stopResponder();
+      await stopResponder();
       for (const { t } of [preferring, requiring]) t.clock.advance(GOOD_KEPT_MS + 1_000);
       assert.equal((await preferring.tokenWith(pki.good)).statusCode, 200);
       assert.ok(
@@ -184,7 +189,7 @@ describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is 
     const { t, tokenWith } = await appIn('prefer');
     try {
       assert.equal((await tokenWith(pki.revoked)).statusCode, 401);
-      stopResponder();
+      await stopResponder();
       t.clock.advance(2 * 86_400_000);
       assert.equal((await tokenWith(pki.revoked)).statusCode, 401, 'still refused with the responder down');
       assert.equal(
@@ -199,7 +204,7 @@ describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is 
   });
 
   test('an answer larger than 64 KB is not read to its end (a responder that does not say its length)', async () => {
-    stopResponder();
+    await stopResponder();
     const { createServer } = await import('node:http');
     const flood = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'application/ocsp-response' });
@@ -228,7 +233,7 @@ describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is 
   });
 
   test('answers signed by a responder certificate the CA did not issue are not believed', async () => {
-    stopResponder();
+    await stopResponder();
     responder = await startOcspResponder(pki, { signer: 'rogue' });
     const { t, tokenWith, explain } = await appIn('require');
     try {
@@ -239,13 +244,13 @@ describe('CLIENT_OCSP: the OCSP responder a trusted CA’s certificate names is 
       );
     } finally {
       await t.close();
-      stopResponder();
+      await stopResponder();
       responder = await startOcspResponder(pki);
     }
   });
 
   test('a responder certificate the CA issued for OCSP signing may sign the answers', async () => {
-    stopResponder();
+    await stopResponder();
     responder = await startOcspResponder(pki, { signer: 'responder' });
     const { t, tokenWith } = await appIn('require');
     try {

@@ -2,7 +2,6 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Account, AccountState } from '../account.js';
 import { accountPath, api, useChange } from '../api.js';
 import { formatTime } from '../format.js';
-import { ConfirmDialog } from './confirm-dialog.js';
 import { ConfirmedAction } from './confirmed-action.js';
 import {
   draftOfEnd,
@@ -71,61 +70,35 @@ function ChangeSuspensionEnd({
   until: string | null;
   onChanged: (account: Account) => void;
 }) {
-  const [open, setOpen] = useState(false);
   const [draft, setDraft] = useState<SuspensionEndDraft>(() => draftOfEnd(until));
-  const { busy, error, setError, run } = useChange();
   const chosen = untilOf(draft);
 
-  async function confirm() {
-    if (chosen === undefined) return;
-    await run(async () => {
-      onChanged(await api.post<Account>(accountPath(accountId, 'suspend'), { until: chosen }));
-      setOpen(false);
-    });
-  }
-
   return (
-    <>
-      <button
-        type="button"
-        class="button-secondary"
-        onClick={() => {
-          setDraft(draftOfEnd(until));
-          setError(null);
-          setOpen(true);
-        }}
-      >
-        Change the end
-      </button>
-      <ConfirmDialog
-        open={open}
-        title="Change the end of the suspension"
-        confirmLabel="Change the end"
-        confirmDisabled={chosen === undefined}
-        danger={false}
-        busy={busy}
-        error={open ? error : null}
-        onConfirm={confirm}
-        onCancel={() => {
-          setOpen(false);
-          setError(null);
-        }}
-      >
-        <p>
-          Account {accountId} is suspended{' '}
-          {until ? (
-            <>
-              until <EndTime until={until} />
-            </>
-          ) : (
-            'until it is resumed by hand'
-          )}
-          . Choose another time for it to resume by itself, or none: it then stays suspended until resumed by
-          hand.
-        </p>
-        <SuspensionEndFields draft={draft} onDraft={setDraft} />
-      </ConfirmDialog>
-    </>
+    <ConfirmedAction
+      label="Change the end"
+      title="Change the end of the suspension"
+      danger={false}
+      inline
+      canConfirm={chosen !== undefined}
+      onOpen={() => setDraft(draftOfEnd(until))}
+      action={async () => {
+        onChanged(await api.post<Account>(accountPath(accountId, 'suspend'), { until: chosen }));
+      }}
+    >
+      <p>
+        Account {accountId} is suspended{' '}
+        {until ? (
+          <>
+            until <EndTime until={until} />
+          </>
+        ) : (
+          'until it is resumed by hand'
+        )}
+        . Choose another time for it to resume by itself, or none: it then stays suspended until resumed by
+        hand.
+      </p>
+      <SuspensionEndFields draft={draft} onDraft={setDraft} />
+    </ConfirmedAction>
   );
 }
 
