@@ -31,10 +31,8 @@ interface Verdict {
   until: number;
 }
 
-export type OcspAsk = (url: string, request: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>;
-
 /** Asks a responder by HTTP POST (RFC 6960 Appendix A.1), reading at most 64 KB of its answer. */
-export const askByHttp: OcspAsk = async (url, request, signal) => {
+async function askByHttp(url: string, request: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
@@ -61,7 +59,7 @@ export const askByHttp: OcspAsk = async (url, request, signal) => {
     chunks.push(value);
   }
   return new Uint8Array(Buffer.concat(chunks));
-};
+}
 
 /**
  * CLIENT_OCSP: asks the OCSP responder a trusted CA's certificate names (RFC 6960) whether it still vouches for
@@ -92,7 +90,6 @@ export class OcspChecker {
   constructor(
     private readonly deps: { clock: Clock; log: Logger },
     readonly mode: OcspMode,
-    private readonly ask: OcspAsk = askByHttp,
   ) {
     this.#quiet = new LogThrottle(10 * 60_000, () => deps.clock.now());
   }
@@ -136,7 +133,7 @@ export class OcspChecker {
       };
     }
     try {
-      const der = await this.ask(
+      const der = await askByHttp(
         url,
         ocsp.ocspRequest(leaf, ca.certificate),
         AbortSignal.timeout(OCSP_TIMEOUT_MS),
